@@ -1,0 +1,157 @@
+/*
+ * cpod.h — the public interface of cpod, a small container engine.
+ *
+ * Vendor cpod by copying cpod.h and cpod.c into your tree and linking BearSSL,
+ * libseccomp and zlib.  Every fallible call takes a cpod_err * and returns -1
+ * (or NULL) on failure; the error then holds a code, the errno that caused it
+ * (0 if none) and a message that reads as a chain of context, outermost first:
+ *
+ *     create c1: mount /proc: Operation not permitted
+ *
+ * The library never prints, never exits and never aborts on bad input.
+ * Warnings go to the log callback set with cpod_set_log().
+ */
+#ifndef CPOD_H
+#define CPOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CPOD_VERSION "0.1.0"
+#define CPOD_OCI_VERSION "1.2.0"
+
+/* ---------------------------------------------------------------- errors */
+
+enum cpod_errcode {
+	CPOD_OK = 0,
+	CPOD_E_SYS,        /* a system call failed: see errno_ */
+	CPOD_E_INVALID,    /* bad input: arguments, configuration, data */
+	CPOD_E_NOTFOUND,   /* the named thing does not exist */
+	CPOD_E_EXISTS,     /* the named thing already exists */
+	CPOD_E_STATE,      /* the thing is in the wrong state for the request */
+	CPOD_E_NOMEM,      /* out of memory */
+	CPOD_E_LIMIT,      /* a size, depth or count limit was reached */
+	CPOD_E_UNSUPPORTED,/* this host or build cannot do it */
+	CPOD_E_PERM,       /* not allowed */
+	CPOD_E_EXEC_NOTFOUND, /* the container's program does not exist (127) */
+	CPOD_E_EXEC_NOEXEC,   /* the container's program cannot be executed (126) */
+};
+
+typedef struct cpod_err {
+	int code;      /* enum cpod_errcode */
+	int errno_;    /* errno of the failing system call, 0 if none */
+	char msg[1024];
+} cpod_err;
+
+/* Clears an error before reuse. */
+void cpod_err_clear(cpod_err *err);
+
+/* ---------------------------------------------------------------- logging */
+
+enum cpod_log_level { CPOD_LOG_DEBUG, CPOD_LOG_INFO, CPOD_LOG_WARN, CPOD_LOG_ERROR };
+
+typedef void (*cpod_log_fn)(int level, const char *msg, void *userdata);
+
+/* Sets where the library's warnings and debug messages go (process-wide).
+ * With no callback they are dropped.  min_level filters what is delivered. */
+void cpod_set_log(cpod_log_fn fn, void *userdata, int min_level);
+
+/* Frees memory returned by the library (strings, arrays). */
+void cpod_free(void *p);
+
+/* ---------------------------------------------------------------- OCI runtime
+ *
+ * A runtime-spec 1.x runtime with runc's semantics: containers are created
+ * from a bundle (a directory holding config.json and, usually, the rootfs),
+ * their state lives under a root directory (default /run/cpod-runc, or
+ * $XDG_RUNTIME_DIR/cpod-runc when rootless).
+ */
+
+typedef struct cpod_runtime cpod_runtime;
+
+typedef struct cpod_runtime_opts {
+	const char *root;          /* state directory; NULL: the default */
+	int systemd_cgroup;        /* accepted for compatibility; cgroupfs is used */
+} cpod_runtime_opts;
+
+cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err);
+void cpod_runtime_close(cpod_runtime *rt);
+/* The root directory in use. */
+const char *cpod_runtime_root(const cpod_runtime *rt);
+
+typedef struct cpod_create_opts {
+	const char *bundle;        /* NULL: the current directory */
+	const char *config_path;   /* NULL: BUNDLE/config.json */
+	const char *pid_file;      /* written with the init's pid, or NULL */
+	const char *console_socket;/* AF_UNIX socket that receives the pty master */
+	int preserve_fds;          /* fds 3..3+N-1 are passed to the container */
+	int no_pivot;              /* use MS_MOVE + chroot instead of pivot_root */
+	int no_new_keyring;        /* accepted; cpod never creates a session keyring */
+	/* for run: stdio for the container, -1 to inherit */
+	int detach;                /* run: do not wait for the container */
+	int keep;                  /* run: do not delete when it exits */
+} cpod_create_opts;
+
+int cpod_runtime_create(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
+			cpod_err *err);
+int cpod_runtime_start(cpod_runtime *rt, const char *id, cpod_err *err);
+/* create + start; unless opts->detach, waits and stores the container's exit
+ * status (as a shell would report it: 128+signal when killed) in *status,
+ * forwarding signals to the container, then deletes it unless opts->keep. */
+int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
+		     int *status, cpod_err *err);
+/* runc's state JSON; free with cpod_free. */
+char *cpod_runtime_state(cpod_runtime *rt, const char *id, cpod_err *err);
+int cpod_runtime_kill(cpod_runtime *rt, const char *id, int sig, int all, cpod_err *err);
+int cpod_runtime_delete(cpod_runtime *rt, const char *id, int force, cpod_err *err);
+int cpod_runtime_pause(cpod_runtime *rt, const char *id, cpod_err *err);
+int cpod_runtime_resume(cpod_runtime *rt, const char *id, cpod_err *err);
+/* JSON array of the state objects of every container; free with cpod_free. */
+char *cpod_runtime_list(cpod_runtime *rt, cpod_err *err);
+/* The pids in the container's cgroup (or its init when it has none). */
+int cpod_runtime_pids(cpod_runtime *rt, const char *id, pid_t **pids, size_t *n,
+		      cpod_err *err);
+/* Applies a linux.resources JSON object to a running container. */
+int cpod_runtime_update(cpod_runtime *rt, const char *id, const char *resources_json,
+			cpod_err *err);
+/* runc's `events --stats` JSON object for one container; free with cpod_free. */
+char *cpod_runtime_stats(cpod_runtime *rt, const char *id, cpod_err *err);
+
+typedef struct cpod_exec_opts {
+	const char *process_json;  /* a runtime-spec process object, or NULL */
+	/* or, when process_json is NULL: */
+	const char *const *args;   /* NULL-terminated */
+	const char *const *env;    /* NULL-terminated "K=V" added to the init's env */
+	const char *cwd;
+	const char *user;          /* "UID[:GID]" */
+	const char *const *caps;   /* NULL-terminated extra capabilities */
+	int tty;
+	int no_new_privs;
+	/* both ways: */
+	const char *console_socket;
+	const char *pid_file;
+	int detach;
+	int preserve_fds;
+} cpod_exec_opts;
+
+/* Runs a new process in the container; unless opts->detach, waits for it and
+ * stores its status in *status. */
+int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *opts,
+		      int *status, cpod_err *err);
+
+/* The default config.json of `spec` (rootless: for an unprivileged user). */
+char *cpod_runtime_spec_template(int rootless, cpod_err *err);
+/* The runtime-spec features document; free with cpod_free. */
+char *cpod_runtime_features(cpod_err *err);
+/* Podman's default seccomp profile as JSON text (static, do not free). */
+const char *cpod_default_seccomp_profile(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CPOD_H */

@@ -1,0 +1,405 @@
+/*
+ * fs.c — bounded reads, atomic writes and in-root path resolution.
+ *
+ * The fallback resolver for kernels without openat2 walks one component at a
+ * time with O_PATH|O_NOFOLLOW, reads symlinks itself and restarts absolute
+ * ones at the root; ".." never climbs above the root because the walk keeps
+ * its own stack of directory fds instead of asking the kernel for the parent.
+ */
+#include "fs.h"
+#include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+CPOD_INTERNAL int fs_read_file(int dirfd, const char *path, size_t max, buf *b, cpod_err *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	if (buf_read_fd(b, fd, max, err) < 0)
+		return err_prefix(err, "read %s", path);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
+				  mode_t mode, int flags, cpod_err *err)
+{
+	char tmp[PATH_MAX];
+	const char *base = strrchr(name, '/');
+	size_t dirlen = base ? (size_t)(base - name) + 1 : 0;
+	int fd, r;
+
+	base = base ? base + 1 : name;
+	r = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp%d", (int)dirlen, name, base, (int)getpid());
+	if (r < 0 || (size_t)r >= sizeof(tmp))
+		return err_set(err, CPOD_E_INVALID, "path too long: %s", name);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return err_sys(err, "create %s", tmp);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, (const char *)data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_sys(err, "write %s", tmp);
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fchmod(fd, mode) < 0) {
+		err_sys(err, "chmod %s", tmp);
+		goto fail;
+	}
+	if ((flags & FS_SYNC) && fsync(fd) < 0) {
+		err_sys(err, "fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		err_sys(err, "close %s", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		err_sys(err, "rename %s", name);
+		goto fail;
+	}
+	if (flags & FS_SYNC) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%.*s", dirlen ? (int)dirlen : 1, dirlen ? name : ".");
+		_cleanup_close_ int dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			fsync(dfd);
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- in-root resolution */
+
+static int openat2_state; /* 0 unknown, 1 usable, -1 not */
+
+CPOD_INTERNAL bool fs_have_openat2(void)
+{
+	if (openat2_state == 0) {
+		const char *e = getenv("CPOD_NO_OPENAT2");
+		openat2_state = e && *e && strcmp(e, "0") != 0 ? -1 : 1;
+	}
+	return openat2_state > 0;
+}
+
+#define FS_MAX_SYMLINKS 40
+#define FS_MAX_DEPTH 256
+
+/* The walk without openat2.  comps holds the components still to resolve,
+ * as one buffer of NUL-separated names consumed from the front. */
+static int fs_walk_in_root(int rootfd, const char *path, int flags, mode_t mode, cpod_err *err)
+{
+	int stack[FS_MAX_DEPTH];
+	int sp = 0, links = 0, result = -1;
+	size_t plen = strlen(path);
+	/* pending path: the unresolved remainder; grows when symlinks expand */
+	char *pending = malloc(PATH_MAX * 2), *p;
+
+	if (!pending)
+		return err_nomem(err);
+	if (plen >= PATH_MAX * 2) {
+		free(pending);
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	}
+	memcpy(pending, path, plen + 1);
+	p = pending;
+	stack[sp] = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (stack[sp] < 0) {
+		free(pending);
+		return err_sys(err, "dup");
+	}
+	sp++;
+
+	for (;;) {
+		char comp[NAME_MAX + 1];
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			/* path ended on a directory (or was empty): open it */
+			result = openat(stack[sp - 1], ".", (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC, mode);
+			if (result < 0)
+				err_sys(err, "open %s", path);
+			break;
+		}
+		n = strcspn(p, "/");
+		if (n > NAME_MAX) {
+			err_set(err, CPOD_E_LIMIT, "path component too long in %s", path);
+			break;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		bool last = strspn(p, "/") == strlen(p);
+
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			if (sp > 1)
+				close(stack[--sp]);
+			continue;
+		}
+		int fd;
+		if (last) {
+			fd = openat(stack[sp - 1], comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			if (fd >= 0) {
+				result = fd;
+				break;
+			}
+			/* ELOOP: a symlink as last component; EMLINK/ENOTDIR variants */
+			if (errno != ELOOP && errno != ENOTDIR && errno != EMLINK) {
+				err_sys(err, "open %s", path);
+				break;
+			}
+			if (flags & O_NOFOLLOW) {
+				err_sys(err, "open %s", path);
+				break;
+			}
+		}
+		fd = openat(stack[sp - 1], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && !last && (flags & O_CREAT))
+				errno = ENOENT;
+			err_sys(err, "open %s", path);
+			break;
+		}
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			close(fd);
+			err_sys(err, "stat %s", path);
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t tl = readlinkat(fd, "", target, sizeof(target) - 1);
+			close(fd);
+			if (tl < 0) {
+				err_sys(err, "readlink in %s", path);
+				break;
+			}
+			if (++links > FS_MAX_SYMLINKS) {
+				err_sysn(err, ELOOP, "open %s", path);
+				break;
+			}
+			target[tl] = '\0';
+			size_t rest = strlen(p);
+			if ((size_t)tl + 1 + rest + 1 > PATH_MAX * 2) {
+				err_set(err, CPOD_E_LIMIT, "path too long resolving %s", path);
+				break;
+			}
+			/* pending = target + "/" + rest (rest may overlap pending) */
+			memmove(pending + tl + 1, p, rest + 1);
+			memcpy(pending, target, (size_t)tl);
+			pending[tl] = '/';
+			p = pending;
+			if (target[0] == '/') {
+				while (sp > 1)
+					close(stack[--sp]);
+			}
+			continue;
+		}
+		if (last) {
+			/* a non-symlink that openat refused: report that error */
+			close(fd);
+			fd = openat(stack[sp - 1], comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			if (fd < 0)
+				err_sys(err, "open %s", path);
+			result = fd;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			close(fd);
+			err_sysn(err, ENOTDIR, "open %s", path);
+			break;
+		}
+		if (sp >= FS_MAX_DEPTH) {
+			close(fd);
+			err_set(err, CPOD_E_LIMIT, "path nested too deep: %s", path);
+			break;
+		}
+		stack[sp++] = fd;
+	}
+	while (sp > 0)
+		close(stack[--sp]);
+	free(pending);
+	return result;
+}
+
+CPOD_INTERNAL int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
+				  cpod_err *err)
+{
+	if (fs_have_openat2()) {
+		struct open_how how = {
+			.flags = (uint64_t)(flags | O_CLOEXEC),
+			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+		const char *rel = path;
+		while (*rel == '/')
+			rel++;
+		if (!*rel)
+			rel = ".";
+		for (int tries = 0; tries < 16; tries++) {
+			long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+			if (fd >= 0)
+				return (int)fd;
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			if (errno == ENOSYS || errno == E2BIG || errno == EPERM) {
+				/* no openat2 (or a seccomp filter forbids it) */
+				if (errno != EPERM)
+					openat2_state = -1;
+				break;
+			}
+			return err_sys(err, "open %s", path);
+		}
+	}
+	return fs_walk_in_root(rootfd, path, flags, mode, err);
+}
+
+CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, cpod_err *err)
+{
+	char prefix[PATH_MAX];
+	size_t len = strlen(path), i = 0;
+
+	if (len >= sizeof(prefix))
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	/* Try the whole path first: usually it exists. */
+	int fd = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, NULL);
+	if (fd >= 0)
+		return fd;
+	while (i < len) {
+		while (i < len && path[i] == '/')
+			i++;
+		size_t start = i;
+		while (i < len && path[i] != '/')
+			i++;
+		if (i == start)
+			break;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		char comp[NAME_MAX + 1];
+		if (i - start > NAME_MAX)
+			return err_set(err, CPOD_E_LIMIT, "path component too long in %s", path);
+		memcpy(comp, path + start, i - start);
+		comp[i - start] = '\0';
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+			continue;
+		fd = fs_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, NULL);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT)
+			return err_sys(err, "open %s", prefix);
+		/* create comp inside its (resolved) parent */
+		char parent[PATH_MAX];
+		memcpy(parent, path, start);
+		parent[start] = '\0';
+		_cleanup_close_ int pfd = fs_open_in_root(rootfd, parent[0] ? parent : "/",
+							  O_PATH | O_DIRECTORY, 0, err);
+		if (pfd < 0)
+			return -1;
+		if (mkdirat(pfd, comp, mode) < 0 && errno != EEXIST)
+			return err_sys(err, "mkdir %s", prefix);
+		fd = fs_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, NULL);
+		if (fd < 0)
+			return err_sys(err, "mkdir %s (a dangling symlink or not a directory?)", prefix);
+		close(fd);
+	}
+	return fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
+}
+
+CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return err_set(err, CPOD_E_INVALID, "bad path: %s", path);
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return err_sys(err, "mkdir %s", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return err_sys(err, "mkdir %s", tmp);
+	return 0;
+}
+
+static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpod_err *err)
+{
+	struct stat st;
+
+	if (depth > 4096)
+		return err_set(err, CPOD_E_LIMIT, "directory nested too deep");
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : err_sys(err, "stat %s", name);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+			return err_sys(err, "unlink %s", name);
+		return 0;
+	}
+	if (dev != (dev_t)-1 && st.st_dev != dev)
+		return err_set(err, CPOD_E_STATE, "%s is a mount point", name);
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", name);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_sys(err, "opendir %s", name);
+	}
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fs_rm_tree_at(dirfd(d), de->d_name, st.st_dev, depth + 1, err) < 0) {
+			r = -1;
+			break;
+		}
+	}
+	closedir(d);
+	if (r < 0)
+		return err_prefix(err, "%s", name);
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return err_sys(err, "rmdir %s", name);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
+{
+	return fs_rm_tree_at(dirfd, name, (dev_t)-1, 0, err);
+}
+
+CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash) {
+		snprintf(dir, dsize, ".");
+		*base = path;
+		return;
+	}
+	if (slash == path)
+		snprintf(dir, dsize, "/");
+	else
+		snprintf(dir, dsize, "%.*s", (int)(slash - path), path);
+	*base = slash + 1;
+}

@@ -1,0 +1,163 @@
+/*
+ * cli.c — option parsing and error printing for cpod-mini (see cli.h).
+ */
+#include "cli.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+static const char *progname = "cpod-mini";
+
+const char *cli_progname(void) { return progname; }
+void cli_set_progname(const char *name) { progname = name; }
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_errorx(const cpod_err *err)
+{
+	cli_error("%s", err->msg[0] ? err->msg : "unknown error");
+}
+
+int cli_exit_code(const cpod_err *err)
+{
+	if (err->code == CPOD_E_EXEC_NOTFOUND)
+		return 127;
+	if (err->code == CPOD_E_EXEC_NOEXEC)
+		return 126;
+	return 125;
+}
+
+static const cli_opt *cli_find(const cli_opt *opts, const char *name, size_t len, char short_name)
+{
+	for (const cli_opt *o = opts; o && o->name; o++) {
+		if (short_name && o->short_name == short_name)
+			return o;
+		if (!short_name && strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static int cli_set(const char *cmd, const cli_opt *o, const char *value)
+{
+	char *end;
+	switch (o->kind) {
+	case CLI_BOOL:
+		if (!value || strcmp(value, "true") == 0)
+			*(bool *)o->ptr = true;
+		else if (strcmp(value, "false") == 0)
+			*(bool *)o->ptr = false;
+		else {
+			cli_error("%s: --%s takes true or false, not \"%s\"", cmd, o->name, value);
+			return -1;
+		}
+		return 0;
+	case CLI_STR:
+		*(const char **)o->ptr = value;
+		return 0;
+	case CLI_INT:
+		errno = 0;
+		long v = strtol(value, &end, 10);
+		if (errno || !*value || *end) {
+			cli_error("%s: --%s takes a number, not \"%s\"", cmd, o->name, value);
+			return -1;
+		}
+		*(long *)o->ptr = v;
+		return 0;
+	case CLI_LIST: {
+		cli_list *l = o->ptr;
+		const char **nv = realloc(l->v, (l->n + 2) * sizeof(*nv));
+		if (!nv) {
+			cli_error("out of memory");
+			return -1;
+		}
+		nv[l->n++] = value;
+		nv[l->n] = NULL;
+		l->v = nv;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
+	      bool stop_at_positional, int *argc_out)
+{
+	int out = 1;
+	int i = 1;
+
+	while (i < argc) {
+		char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			if (stop_at_positional) {
+				while (i < argc)
+					argv[out++] = argv[i++];
+				break;
+			}
+			argv[out++] = argv[i++];
+			continue;
+		}
+		const char *name = a + 1 + (a[1] == '-');
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const cli_opt *o = cli_find(opts, name, len, 0);
+		if (!o && a[1] != '-') {
+			/* a cluster of short flags, e.g. -it, or -d */
+			for (const char *c = a + 1; *c; c++) {
+				const cli_opt *so = cli_find(opts, NULL, 0, *c);
+				if (!so) {
+					cli_error("%s: unknown flag: -%c", cmd, *c);
+					return -1;
+				}
+				if (so->kind == CLI_BOOL) {
+					cli_set(cmd, so, NULL);
+					continue;
+				}
+				/* value: rest of the cluster, or the next argument */
+				const char *v = c[1] ? c + 1 : (i + 1 < argc ? argv[++i] : NULL);
+				if (!v) {
+					cli_error("%s: flag needs an argument: -%c", cmd, *c);
+					return -1;
+				}
+				if (cli_set(cmd, so, v) < 0)
+					return -1;
+				break;
+			}
+			i++;
+			continue;
+		}
+		if (!o) {
+			cli_error("%s: unknown flag: --%.*s", cmd, (int)len, name);
+			return -1;
+		}
+		const char *value = eq ? eq + 1 : NULL;
+		if (o->kind != CLI_BOOL && !value) {
+			if (i + 1 >= argc) {
+				cli_error("%s: flag needs an argument: --%s", cmd, o->name);
+				return -1;
+			}
+			value = argv[++i];
+		}
+		if (cli_set(cmd, o, value) < 0)
+			return -1;
+		i++;
+	}
+	argv[out] = NULL;
+	*argc_out = out;
+	return 1;
+}

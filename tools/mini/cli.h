@@ -1,0 +1,53 @@
+/*
+ * cli.h — what the command files of cpod-mini share: option tables, the
+ * parser, and how errors are printed.
+ *
+ * Options follow both conventions in use: podman's (GNU style, `--name value`,
+ * `--name=value`, `-x`) and runc's (Go flags, where `-name value` works too).
+ * Parsing stops at the first positional argument when a table asks for it
+ * (runc's `exec ID CMD ARGS...`), else options and arguments may mix.
+ */
+#ifndef CPOD_CLI_H
+#define CPOD_CLI_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "cpod.h"
+#include <stdbool.h>
+#include <stdio.h>
+
+enum cli_kind { CLI_BOOL, CLI_STR, CLI_INT, CLI_LIST };
+
+typedef struct cli_list {
+	const char **v;
+	size_t n;
+} cli_list;
+
+typedef struct cli_opt {
+	const char *name;   /* long name, without dashes */
+	char short_name;    /* 0 for none */
+	enum cli_kind kind;
+	void *ptr;          /* bool*, const char**, long*, cli_list* */
+} cli_opt;
+
+/* Parses argv[1..] (argv[0] is the command's name).  On success returns the
+ * index of the first positional argument and compacts positionals to
+ * argv[idx..argc-1] (*argc_out).  stop_at_positional: everything from the
+ * first positional argument on is left as is. */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
+	      bool stop_at_positional, int *argc_out);
+
+/* Prints "cpod-mini: msg" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_errorx(const cpod_err *err);
+/* Exit code for an engine error, as podman: 125, or 126/127 for a program
+ * that cannot be executed or found. */
+int cli_exit_code(const cpod_err *err);
+
+const char *cli_progname(void);
+void cli_set_progname(const char *name);
+
+/* command groups */
+int oci_main(int argc, char **argv);
+
+#endif
