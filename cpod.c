@@ -2533,6 +2533,8 @@ typedef struct oci_linux {
 typedef struct oci_spec {
 	json_doc *doc;
 	mem_pool pool;
+	char *raw;          /* the config text, as read */
+	size_t raw_len;
 	const char *oci_version;
 	bool has_process;
 	oci_process process;
@@ -2699,7 +2701,7 @@ CPOD_INTERNAL int caps_apply_sets(const oci_caps *caps, cpod_err *err)
 		if (!(caps->ambient & (UINT64_C(1) << c)))
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			log_warn("cannot raise ambient %s: %s (it must be permitted and inheritable)",
+			log_debug("cannot raise ambient %s: %s (it must be permitted and inheritable)",
 				 caps_name(c), strerror(errno));
 	}
 	return 0;
@@ -2712,6 +2714,3130 @@ CPOD_INTERNAL uint64_t caps_effective_now(void)
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return 0;
 	return (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
+}
+/************************************************ src/oci/cgroup.h */
+/*
+ * cgroup.h — control groups for containers.
+ *
+ * cpod uses cgroup v2 where the controllers are there (current systems, the
+ * helper VM) and falls back to v1 where they are not (hybrid hosts such as
+ * this project's test machine, older embedded boards): memory, pids, cpu,
+ * cpuset, blkio, hugetlb, devices, freezer, net_cls/net_prio on v1.  On a
+ * hybrid host the container is put in the unified hierarchy as well, so
+ * cgroup.procs there lists it.
+ *
+ * cgroupsPath is resolved once, at create time, into one absolute directory
+ * per hierarchy (a relative or absent path is relative to the creating
+ * process's own cgroup in each, as runc does; absent means the container id).
+ * The result, cg_paths, is saved in the container's state so that later
+ * commands, run from other cgroups, find the same directories.
+ *
+ * A host with no usable hierarchy (or a rootless caller without a delegated
+ * subtree) gets no cgroup, and an error only when limits were requested.
+ */
+#ifndef CPOD_OCI_CGROUP_H
+#define CPOD_OCI_CGROUP_H
+
+
+enum cg_mode { CG_NONE, CG_V1, CG_HYBRID, CG_V2 };
+
+#define CG_MAX_V1 16
+
+typedef struct cg_paths {
+	enum cg_mode mode;
+	char unified[PATH_MAX];      /* v2 directory ("" when none) */
+	size_t n_v1;
+	struct {
+		char controller[32];     /* "memory", "cpu", "name=systemd" ... */
+		char dir[PATH_MAX];      /* e.g. /sys/fs/cgroup/memory/a/b */
+	} v1[CG_MAX_V1];
+} cg_paths;
+
+/* What this host has (read from /proc/self/mountinfo once). */
+CPOD_INTERNAL enum cg_mode cg_detect(void);
+
+/* A v1 hierarchy as mounted on the host, for the container's cgroup mount. */
+typedef struct cg_v1_hierarchy {
+	char mountpoint[PATH_MAX];   /* /sys/fs/cgroup/cpu,cpuacct */
+	char options[128];           /* "cpu,cpuacct" or "name=systemd" */
+	char root[PATH_MAX];         /* the mount's root within the hierarchy */
+} cg_v1_hierarchy;
+CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n);
+/* The v2 mount point ("" when none). */
+CPOD_INTERNAL const char *cg_unified_mountpoint(void);
+
+/* Resolves cgroupsPath (NULL: the id) for the calling process into paths. */
+CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out,
+			     cpod_err *err);
+
+/* Creates the directories, applies res (may be NULL) and moves pid in.
+ * Returns 1 when the container has a cgroup, 0 when there is none to use
+ * (no hierarchy, or rootless without permission and no limits asked for). */
+CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res,
+			   bool rootless, cpod_err *err);
+/* Moves pid into an existing container cgroup (exec). */
+CPOD_INTERNAL int cg_join(const cg_paths *p, pid_t pid, cpod_err *err);
+/* Applies new limits to a live container (update). */
+CPOD_INTERNAL int cg_update(const cg_paths *p, const oci_resources *res, cpod_err *err);
+/* The pids in the cgroup (malloc'd array). */
+CPOD_INTERNAL int cg_pids(const cg_paths *p, pid_t **pids, size_t *n, cpod_err *err);
+CPOD_INTERNAL int cg_freeze(const cg_paths *p, bool frozen, cpod_err *err);
+/* 1 frozen, 0 not, -1 unknown (no freezer). */
+CPOD_INTERNAL int cg_is_frozen(const cg_paths *p);
+/* Signals every process in the cgroup (frozen meanwhile, so none escapes
+ * by forking; SIGKILL through cgroup.kill where the kernel has it). */
+CPOD_INTERNAL int cg_kill_all(const cg_paths *p, int sig, cpod_err *err);
+/* Removes the directories (and sub-cgroups the container made), retrying
+ * while the last processes are still exiting. */
+CPOD_INTERNAL int cg_destroy(const cg_paths *p, cpod_err *err);
+/* Writes runc's stats object ("cpu", "memory", "pids", "blkio", "hugetlb")
+ * as the value of the current key of w. */
+CPOD_INTERNAL int cg_stats(const cg_paths *p, json_w *w, cpod_err *err);
+/* How many times the OOM killer killed in this cgroup (memory.events
+ * oom_kill or v1 memory.oom_control); -1 when unknown. */
+CPOD_INTERNAL long cg_oom_kills(const cg_paths *p);
+
+/* Saved in the container's state: {"mode":"v2","unified":"...","v1":{"memory":"..."}} */
+CPOD_INTERNAL void cg_paths_write(json_w *w, const cg_paths *p);
+CPOD_INTERNAL int cg_paths_read(const json_value *v, cg_paths *p, cpod_err *err);
+
+#endif
+/************************************************ src/oci/seccomp.h */
+/*
+ * seccomp.h — turning the spec's linux.seccomp into a filter (libseccomp).
+ *
+ * The filter is compiled in the runtime before the container process exists
+ * (so a bad profile fails create cleanly) and loaded by the container's init
+ * as the last step before execve.
+ */
+#ifndef CPOD_OCI_SECCOMP_H
+#define CPOD_OCI_SECCOMP_H
+
+
+typedef struct seccomp_filter seccomp_filter;
+
+/* Compiles a runtime-spec seccomp object.  Unknown syscall names are skipped
+ * (a profile lists syscalls of newer kernels); unknown actions, operators,
+ * architectures and flags are errors. */
+CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *seccomp, cpod_err *err);
+/* Loads it into the calling thread (needs no_new_privs or CAP_SYS_ADMIN). */
+CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err);
+CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f);
+/* Whether the filter's default action lets every syscall through (so a
+ * profile of "allow all" can be skipped). */
+CPOD_INTERNAL bool seccomp_filter_is_noop(const seccomp_filter *f);
+
+/* Podman's default profile (containers/common seccomp.json), as JSON text. */
+CPOD_INTERNAL const char *seccomp_default_profile_json(void);
+
+/* For `features`: the actions, operators and architectures understood. */
+CPOD_INTERNAL void seccomp_features(json_w *w);
+
+#endif
+/************************************************ src/oci/container.h */
+/*
+ * container.h — everything the runtime decided about a container before
+ * forking it, shared by the parent side (create.c) and the init (init.c).
+ *
+ * The parent fills this in, validates what it can (the spec, the rootfs, the
+ * seccomp profile, the executable is looked up later inside the rootfs),
+ * opens the fds the child needs, and forks; the child only reads it.
+ */
+#ifndef CPOD_OCI_CONTAINER_H
+#define CPOD_OCI_CONTAINER_H
+
+
+#include <sched.h>
+
+typedef struct oci_container {
+	const char *id;
+	char bundle[PATH_MAX];       /* absolute */
+	char rootfs[PATH_MAX];       /* absolute */
+	oci_spec *spec;
+	seccomp_filter *seccomp;     /* NULL: none */
+	bool rootless;               /* the runtime is not root in the initial user namespace */
+	bool new_userns;             /* a user namespace is created (not joined) */
+	bool in_userns;              /* the init runs in a user namespace (new or joined) */
+	bool has_cgroup;
+	cg_paths cg;
+	int preserve_fds;
+	bool no_pivot;
+	/* fds the children inherit (all O_CLOEXEC; -1 when unused) */
+	int sync_fd;                 /* the child's end of the sync socketpair */
+	int fifo_fd;                 /* O_PATH on ROOT/ID/exec.fifo */
+	int console_fd;              /* connected console socket */
+	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
+	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
+	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
+} oci_container;
+
+/* The container's init: sets everything up, reports to the parent, waits
+ * for start and executes the process.  Never returns. */
+CPOD_INTERNAL void init_main(oci_container *c) __attribute__((noreturn));
+
+/* ---- mounts.c: the container's file system, run by the init */
+/* Before the mounts: a slave tree (nothing propagates to the host) and a
+ * rootfs that is a mount point of its own. */
+CPOD_INTERNAL int mounts_rootfs(oci_container *c, cpod_err *err);
+/* Propagation, the rootfs bind, every mount of the config, devices. */
+CPOD_INTERNAL int mounts_prepare(oci_container *c, int rootfd, cpod_err *err);
+/* pivot_root (or MS_MOVE + chroot with --no-pivot) into the rootfs. */
+CPOD_INTERNAL int mounts_pivot(oci_container *c, cpod_err *err);
+/* After the pivot: masked and read-only paths, read-only root. */
+CPOD_INTERNAL int mounts_finish(oci_container *c, cpod_err *err);
+
+/* ---- devices.c */
+CPOD_INTERNAL int devices_create(oci_container *c, int rootfd, cpod_err *err);
+
+/* ---- process.c: the last steps before execve, shared with exec */
+typedef struct oci_exec_target {
+	char path[PATH_MAX];         /* the resolved executable */
+} oci_exec_target;
+/* Finds args[0] along PATH of the process's env (in the current root). */
+CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err);
+/* rlimits, io priority: while still privileged. */
+CPOD_INTERNAL int process_limits(const oci_process *p, cpod_err *err);
+/* User, groups, capabilities, no_new_privs, seccomp: in runc's order. */
+CPOD_INTERNAL int process_drop_privileges(const oci_process *p, bool in_userns,
+					  seccomp_filter *seccomp, cpod_err *err);
+/* Closes every fd from 3 + preserve_fds up, except keep (-1: none). */
+CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep);
+CPOD_INTERNAL int process_personality(const oci_linux *l, cpod_err *err);
+/* execve with the process env; returns only on failure. */
+CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, cpod_err *err);
+
+/* ---- console.c */
+/* Opens a pty in the current root's /dev/ptmx, sends the master over
+ * sockfd, and makes the slave the controlling terminal and stdio. */
+CPOD_INTERNAL int console_setup(int sockfd, const oci_process *p, cpod_err *err);
+CPOD_INTERNAL int console_send_fd(int sockfd, int fd, const char *name, cpod_err *err);
+CPOD_INTERNAL int console_recv_fd(int sockfd, cpod_err *err);
+
+/* ---- namespaces.c */
+/* Opens the namespaces to join (linux.namespaces[].path) into c->ns_fds. */
+CPOD_INTERNAL int ns_open_joins(oci_container *c, cpod_err *err);
+/* In the intermediate process: joins them, the user namespace first. */
+CPOD_INTERNAL int ns_join_all(oci_container *c, cpod_err *err);
+/* The CLONE_NEW* flags to unshare for the namespaces to create (user and
+ * cgroup excluded: they are made at their own moment). */
+CPOD_INTERNAL int ns_unshare_flags(const oci_spec *s);
+/* Writes uid_map, gid_map (and setgroups) of pid's user namespace, directly
+ * or through newuidmap/newgidmap when an unprivileged caller maps ranges. */
+CPOD_INTERNAL int ns_write_id_maps(pid_t pid, const oci_spec *s, bool rootless, cpod_err *err);
+/* Writes /proc/self/timens_offsets after the time namespace is unshared. */
+CPOD_INTERNAL int ns_write_time_offsets(const oci_spec *s, cpod_err *err);
+/* Checks the namespaces are usable together (before anything is created). */
+CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
+
+/* ---- foreground.c */
+/* Waits for child (our child) while forwarding the usual termination
+ * signals to it and, when master >= 0, copying between our stdio and the
+ * pty (raw mode and window size included).  *status gets its wait status. */
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err);
+/* Blocks the signals foreground_wait forwards; call before forking the
+ * child so none is lost in between (the child unblocks them). */
+CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
+
+#endif
+/************************************************ src/oci/console.c */
+/*
+ * console.c — terminals: a pty for the container, passed as runc does.
+ *
+ * The container's init opens the pty in its own devpts (so the slave belongs
+ * to the container), keeps the slave as its controlling terminal and stdio,
+ * and sends the master over the --console-socket with SCM_RIGHTS.  When the
+ * caller gave no socket (a foreground `run -t` or `exec -t`), the runtime
+ * makes a socketpair and receives the master itself (see foreground.c).
+ */
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+CPOD_INTERNAL int console_send_fd(int sockfd, int fd, const char *name, cpod_err *err)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) + 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	memset(cbuf, 0, sizeof(cbuf));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (RETRY_EINTR(sendmsg(sockfd, &msg, MSG_NOSIGNAL)) < 0)
+		return err_sys(err, "send the console over the console socket");
+	return 0;
+}
+
+CPOD_INTERNAL int console_recv_fd(int sockfd, cpod_err *err)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], name[PATH_MAX];
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	long n = RETRY_EINTR(recvmsg(sockfd, &msg, MSG_CMSG_CLOEXEC));
+	if (n < 0)
+		return err_sys(err, "receive the console");
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return err_set(err, CPOD_E_SYS, "no console received");
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+CPOD_INTERNAL int console_setup(int sockfd, const oci_process *p, cpod_err *err)
+{
+	char name[64];
+	int unlock = 0;
+
+	_cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return err_sys(err, "open /dev/ptmx (a terminal needs a devpts mount at /dev/pts)");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		return err_sys(err, "unlock the pty");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return err_sys(err, "open the pty slave");
+	unsigned ptn = 0;
+	ioctl(master, TIOCGPTN, &ptn);
+	snprintf(name, sizeof(name), "/dev/pts/%u", ptn);
+	if (p->console_width && p->console_height) {
+		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
+				      .ws_col = (unsigned short)p->console_width };
+		ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	if (fchown(slave, p->uid, p->gid) < 0 && errno != EINVAL && errno != EPERM) {
+		close(slave);
+		return err_sys(err, "chown the pty");
+	}
+	if (console_send_fd(sockfd, master, name, err) < 0) {
+		close(slave);
+		return -1;
+	}
+	if (setsid() < 0 && errno != EPERM) {
+		close(slave);
+		return err_sys(err, "setsid");
+	}
+	if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+		close(slave);
+		return err_sys(err, "make the pty the controlling terminal");
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0) {
+			close(slave);
+			return err_sys(err, "dup the pty");
+		}
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+/************************************************ src/oci/state.h */
+/*
+ * state.h — what the runtime remembers about a container between commands.
+ *
+ * Each container has a directory ROOT/ID holding state.json (written with
+ * write-then-rename), a copy of its config (config.json, used by exec and
+ * delete's poststop hooks) and, between create and start, exec.fifo, the
+ * FIFO its init blocks on.  The status is never stored: it is derived from
+ * the init's pid *and start time* (so a reused pid, or a reboot with a
+ * persistent /run, never makes a dead container look alive), the FIFO and
+ * the freezer.  A lock file serialises commands on the same container.
+ */
+#ifndef CPOD_OCI_STATE_H
+#define CPOD_OCI_STATE_H
+
+
+typedef struct oci_state {
+	char id[1025];
+	pid_t pid;
+	unsigned long long start_time;
+	char bundle[PATH_MAX];
+	char rootfs[PATH_MAX];
+	char created[64];        /* RFC 3339 with nanoseconds, UTC */
+	char owner[64];
+	bool has_cgroup;
+	cg_paths cg;
+	bool rootless;
+	bool own_pidns;          /* the init is pid 1 of its own pid namespace */
+	char *annotations_json;  /* the config's annotations object, or NULL */
+} oci_state;
+
+enum oci_status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
+
+CPOD_INTERNAL const char *oci_status_name(enum oci_status s);
+
+/* The runtime's root directory: opened (created 0700 if missing). */
+CPOD_INTERNAL int state_root_open(const char *root, cpod_err *err);
+/* Opens ROOT/ID; CPOD_E_NOTFOUND when there is no such container. */
+CPOD_INTERNAL int state_dir_open(int rootfd, const char *id, cpod_err *err);
+/* Takes the container's lock (flock on ROOT/ID/lock); returns the lock fd. */
+CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err);
+
+CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err);
+CPOD_INTERNAL int state_load(int dirfd, oci_state *st, cpod_err *err);
+CPOD_INTERNAL void state_clear(oci_state *st);
+
+CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st);
+/* runc's state document (what `state` prints and hooks read on stdin). */
+CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
+				cpod_err *err);
+/* The current time as RFC 3339 with nanoseconds. */
+CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n);
+
+#endif
+/************************************************ src/oci/runtime.h */
+/*
+ * runtime.h — the runtime object behind cpod_runtime_* and the steps the
+ * public verbs share.
+ */
+#ifndef CPOD_OCI_RUNTIME_H
+#define CPOD_OCI_RUNTIME_H
+
+
+
+struct cpod_runtime {
+	char root[PATH_MAX];
+	int rootfd;
+	bool rootless;
+};
+
+typedef struct oci_created {
+	pid_t pid;       /* the init, our child */
+	int master;      /* the pty master when the runtime proxies the terminal, else -1 */
+} oci_created;
+
+/* create: everything up to the init waiting for start.  foreground: the
+ * caller will wait for the container (a terminal without console socket is
+ * then proxied by the runtime). */
+CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
+			     bool foreground, oci_created *out, cpod_err *err);
+
+/* Opens ROOT/ID and loads its state; *dirfd is the open state directory. */
+CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,
+			   cpod_err *err);
+/* Moves fd to a number >= min (closing the old one); -1 on failure. */
+CPOD_INTERNAL int oci_fd_above(int fd, int min, cpod_err *err);
+
+#endif
+/************************************************ src/oci/hooks.h */
+/*
+ * hooks.h — running the config's hooks.
+ *
+ * Each hook gets the container's state on stdin and runs with its own args
+ * and env and, when set, a timeout after which it is killed.  A failing
+ * prestart, createRuntime, createContainer or startContainer hook fails the
+ * operation; a failing poststart or poststop hook is only a warning (the
+ * container exists or is gone either way), as in runc.
+ */
+#ifndef CPOD_OCI_HOOKS_H
+#define CPOD_OCI_HOOKS_H
+
+
+CPOD_INTERNAL const char *hooks_kind_name(enum oci_hook_kind k);
+CPOD_INTERNAL int hooks_run(const oci_hooks *hooks, enum oci_hook_kind kind,
+			    const char *state_json, cpod_err *err);
+
+#endif
+/************************************************ src/oci/sync.h */
+/*
+ * sync.h — the messages between the runtime and the processes it forks.
+ *
+ * A container is born in three processes: the runtime (P), an intermediate
+ * (I) that joins or creates namespaces, and the container's init (C), which
+ * I forks with CLONE_PARENT so that it is P's child.  They talk over one
+ * SOCK_SEQPACKET socketpair, one message per step, so P can run the host-side
+ * steps (id maps, cgroups, hooks, state) at the right moment and every
+ * failure in a child comes back to P as a cpod_err with its full message.
+ */
+#ifndef CPOD_OCI_SYNC_H
+#define CPOD_OCI_SYNC_H
+
+
+enum sync_type {
+	SYNC_USERNS_READY = 1, /* I -> P: my new user namespace exists: write its id maps */
+	SYNC_USERNS_MAPPED,    /* P -> I */
+	SYNC_INIT_PID,         /* I -> P: value is the init's pid (in P's pid namespace) */
+	SYNC_CGROUP_READY,     /* P -> C: you are in your cgroup and set up; go on */
+	SYNC_RUN_HOOKS,        /* C -> P: mounts are done: run prestart and createRuntime */
+	SYNC_HOOKS_DONE,       /* P -> C */
+	SYNC_CREATED,          /* C -> P: everything is ready; init waits for start */
+	SYNC_ERROR,            /* either way: err says what failed */
+};
+
+typedef struct sync_msg {
+	int type;
+	int value;
+	cpod_err err;
+} sync_msg;
+
+CPOD_INTERNAL int sync_send(int fd, int type, int value, cpod_err *err);
+/* Sends err as a SYNC_ERROR message (best effort). */
+CPOD_INTERNAL void sync_send_error(int fd, const cpod_err *e);
+/* Receives one message; a SYNC_ERROR is turned into a failure with its
+ * error copied into err, and so is a message of another type than want
+ * (want 0 accepts any). */
+CPOD_INTERNAL int sync_expect(int fd, int want, sync_msg *m, cpod_err *err);
+
+#endif
+/************************************************ src/oci/create.c */
+/*
+ * create.c — `create`: from a bundle to an init process waiting for start.
+ *
+ * The runtime (P) validates the bundle, prepares what the children need
+ * (state directory and exec FIFO, seccomp filter, cgroup paths, console,
+ * namespace fds) and forks an intermediate process (I).  I joins the
+ * namespaces given by path, creates a user namespace (P writes its id maps),
+ * unshares the other new namespaces and forks the init (C) with CLONE_PARENT
+ * so that C is P's child, then exits.  P puts C in its cgroup, runs the
+ * prestart and createRuntime hooks when C asks, and records the state once
+ * C reports that it is created.  Any failure, on either side, kills what
+ * was started and removes the cgroup and state directory: a failed create
+ * leaves nothing behind.
+ */
+
+
+
+
+
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+CPOD_INTERNAL int oci_fd_above(int fd, int min, cpod_err *err)
+{
+	if (fd < 0 || fd >= min)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (n < 0)
+		return err_sys(err, "dup");
+	close(fd);
+	return n;
+}
+
+static int create_connect_console(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "console socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return err_sys(err, "connect to the console socket %s", path);
+	}
+	return fd;
+}
+
+/* I: joins and creates namespaces, forks the init. */
+__attribute__((noreturn)) static void create_intermediate(oci_container *c)
+{
+	cpod_err err;
+	cpod_err_clear(&err);
+
+	if (ns_join_all(c, &err) < 0)
+		goto fail;
+	if (c->new_userns) {
+		if (unshare(CLONE_NEWUSER) < 0) {
+			err_sys(&err, "create the user namespace");
+			goto fail;
+		}
+		if (sync_send(c->sync_fd, SYNC_USERNS_READY, 0, &err) < 0 ||
+		    sync_expect(c->sync_fd, SYNC_USERNS_MAPPED, NULL, &err) < 0)
+			goto fail;
+	}
+	if (c->in_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		err_sys(&err, "become root in the user namespace (is 0 mapped?)");
+		goto fail;
+	}
+	int flags = ns_unshare_flags(c->spec);
+	if (flags && unshare(flags) < 0) {
+		err_sys(&err, "create namespaces");
+		goto fail;
+	}
+	if ((flags & 0x80 /* CLONE_NEWTIME */) && ns_write_time_offsets(c->spec, &err) < 0)
+		goto fail;
+	/* CLONE_PARENT: the init becomes the runtime's child, not ours */
+	long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		err_sys(&err, "fork the container's init");
+		goto fail;
+	}
+	if (pid == 0)
+		init_main(c);
+	if (sync_send(c->sync_fd, SYNC_INIT_PID, (int)pid, &err) < 0)
+		_exit(1);
+	_exit(0);
+fail:
+	sync_send_error(c->sync_fd, &err);
+	_exit(1);
+}
+
+static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
+{
+	char path[64], val[24];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	snprintf(val, sizeof(val), "%" PRId64, v);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		return err_sys(err, "set oomScoreAdj");
+	return 0;
+}
+
+static int create_hooks(const oci_container *c, const oci_state *st, enum oci_hook_kind kind,
+			cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	if (!c->spec->hooks.n[kind])
+		return 0;
+	if (state_to_json(st, ST_CREATING, &b, err) < 0)
+		return -1;
+	return hooks_run(&c->spec->hooks, kind, b.data, err);
+}
+
+/* Resolves the rootfs (relative to the bundle) and checks it is a directory
+ * that does not escape the bundle by "..". */
+static int create_rootfs_path(oci_container *c, cpod_err *err)
+{
+	const char *root = c->spec->root_path;
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (!root || !*root)
+		return err_set(err, CPOD_E_INVALID, "root.path: missing");
+	if (root[0] == '/') {
+		snprintf(tmp, sizeof(tmp), "%s", root);
+	} else {
+		/* a relative root must stay inside the bundle */
+		int depth = 0;
+		char copy[PATH_MAX];
+		snprintf(copy, sizeof(copy), "%s", root);
+		for (char *s = strtok(copy, "/"); s; s = strtok(NULL, "/")) {
+			if (strcmp(s, "..") == 0)
+				depth--;
+			else if (strcmp(s, ".") != 0)
+				depth++;
+			if (depth < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "root.path \"%s\" leaves the bundle", root);
+		}
+		snprintf(tmp, sizeof(tmp), "%s/%s", c->bundle, root);
+	}
+	if (!realpath(tmp, c->rootfs))
+		return err_sys(err, "root.path %s", tmp);
+	if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, CPOD_E_INVALID, "root.path %s is not a directory", c->rootfs);
+	if (strcmp(c->rootfs, "/") == 0)
+		return err_set(err, CPOD_E_INVALID, "root.path must not be the host's /");
+	return 0;
+}
+
+CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
+			     bool foreground, oci_created *out, cpod_err *err)
+{
+	oci_container c;
+	oci_state st;
+	_cleanup_spec_ oci_spec *spec = NULL;
+	int dirfd = -1, proxy_fd = -1, sv[2] = { -1, -1 };
+	pid_t ipid = -1, init_pid = -1;
+	bool dir_made = false;
+	int r = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&st, 0, sizeof(st));
+	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = -1;
+	for (int t = 0; t < NS_TYPES; t++)
+		c.ns_fds[t] = -1;
+	out->pid = -1;
+	out->master = -1;
+	c.id = id;
+	c.rootless = rt->rootless;
+	c.preserve_fds = o->preserve_fds;
+	c.no_pivot = o->no_pivot;
+
+	if (!oci_valid_id(id))
+		return err_set(err, CPOD_E_INVALID, "invalid container id \"%s\" (letters, digits and _+-. only)", id);
+	if (!realpath(o->bundle ? o->bundle : ".", c.bundle))
+		return err_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+	spec = oci_spec_load(c.bundle, o->config_path, err);
+	if (!spec)
+		return -1;
+	c.spec = spec;
+	if (!spec->has_process || !spec->process.n_args)
+		return err_set(err, CPOD_E_INVALID, "process.args: missing (the config has nothing to run)");
+	if (spec->process.apparmor_profile && *spec->process.apparmor_profile)
+		log_warn("process.apparmorProfile is ignored: AppArmor is not supported");
+	if (spec->process.selinux_label && *spec->process.selinux_label)
+		log_warn("process.selinuxLabel is ignored: SELinux is not supported");
+	if (create_rootfs_path(&c, err) < 0 || ns_validate(spec, rt->rootless, err) < 0)
+		return -1;
+	c.new_userns = spec->linux_.ns[NS_USER].enabled && !spec->linux_.ns[NS_USER].path;
+	c.in_userns = spec->linux_.ns[NS_USER].enabled;
+	if (spec->process.terminal && !o->console_socket && !foreground)
+		return err_set(err, CPOD_E_INVALID, "process.terminal needs --console-socket");
+	if (spec->linux_.seccomp) {
+		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
+		if (!c.seccomp)
+			return err_prefix(err, "linux.seccomp");
+	}
+	if (cg_resolve(spec->linux_.cgroups_path, id, &c.cg, err) < 0)
+		goto out;
+
+	/* the state directory: from here on, failure cleans up */
+	if (mkdirat(rt->rootfd, id, 0711) < 0) {
+		if (errno == EEXIST)
+			err_set(err, CPOD_E_EXISTS, "container \"%s\" already exists", id);
+		else
+			err_sys(err, "create the state of %s", id);
+		goto out;
+	}
+	dir_made = true;
+	dirfd = openat(rt->rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd < 0) {
+		err_sys(err, "open the state of %s", id);
+		goto out;
+	}
+	if (fs_write_atomic(dirfd, "config.json", spec->raw, spec->raw_len, 0600, 0, err) < 0)
+		goto out;
+	if (mkfifoat(dirfd, "exec.fifo", 0600) < 0) {
+		err_sys(err, "create the exec fifo");
+		goto out;
+	}
+	c.fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+	c.host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c.fifo_fd < 0 || c.host_proc_fd < 0) {
+		err_sys(err, "open the exec fifo and /proc");
+		goto out;
+	}
+	if (spec->process.terminal) {
+		if (o->console_socket) {
+			c.console_fd = create_connect_console(o->console_socket, err);
+			if (c.console_fd < 0)
+				goto out;
+		} else {
+			int pair[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+				err_sys(err, "socketpair");
+				goto out;
+			}
+			proxy_fd = pair[0];
+			c.console_fd = pair[1];
+		}
+	}
+	if (ns_open_joins(&c, err) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		err_sys(err, "socketpair");
+		goto out;
+	}
+	/* the fds the children keep must not sit where preserved fds go */
+	{
+		int min = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
+		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
+		    (c.fifo_fd = oci_fd_above(c.fifo_fd, min, err)) < 0 ||
+		    (c.host_proc_fd = oci_fd_above(c.host_proc_fd, min, err)) < 0 ||
+		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
+			goto out;
+		for (int t = 0; t < NS_TYPES; t++)
+			if (c.ns_fds[t] >= 0 && (c.ns_fds[t] = oci_fd_above(c.ns_fds[t], min, err)) < 0)
+				goto out;
+	}
+
+	ipid = fork();
+	if (ipid < 0) {
+		err_sys(err, "fork");
+		goto out;
+	}
+	if (ipid == 0) {
+		close(sv[0]);
+		if (proxy_fd >= 0)
+			close(proxy_fd);
+		c.sync_fd = sv[1];
+		create_intermediate(&c);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	for (int t = 0; t < NS_TYPES; t++)
+		if (c.ns_fds[t] >= 0) {
+			close(c.ns_fds[t]);
+			c.ns_fds[t] = -1;
+		}
+
+	for (;;) {
+		sync_msg m;
+		if (sync_expect(sv[0], 0, &m, err) < 0)
+			goto out;
+		if (m.type == SYNC_USERNS_READY) {
+			if (ns_write_id_maps(ipid, spec, rt->rootless, err) < 0 ||
+			    sync_send(sv[0], SYNC_USERNS_MAPPED, 0, err) < 0)
+				goto out;
+		} else if (m.type == SYNC_INIT_PID) {
+			init_pid = m.value;
+			break;
+		} else {
+			err_set(err, CPOD_E_SYS, "sync: unexpected message %d", m.type);
+			goto out;
+		}
+	}
+	proc_wait(ipid, NULL, 0);
+	ipid = -1;
+
+	/* The state is written now, so a runtime killed from here on leaves a
+	 * container that `delete` can clean up. */
+	snprintf(st.id, sizeof(st.id), "%s", id);
+	st.pid = init_pid;
+	st.start_time = proc_start_time(init_pid);
+	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
+	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c.rootfs);
+	state_now_rfc3339(st.created, sizeof(st.created));
+	st.rootless = rt->rootless;
+	st.own_pidns = spec->linux_.ns[NS_PID].enabled && !spec->linux_.ns[NS_PID].path;
+	st.cg = c.cg;
+	st.has_cgroup = true; /* until cg_enter says otherwise: delete will try */
+	if (spec->annotations) {
+		buf ab = BUF_INIT;
+		json_w w;
+		jw_init(&w, &ab, NULL);
+		jw_value(&w, spec->annotations);
+		if (jw_finish(&w, err) < 0)
+			goto out;
+		st.annotations_json = ab.data;
+	}
+	if (state_save(dirfd, &st, err) < 0)
+		goto out;
+
+	int has = cg_enter(&c.cg, init_pid, spec->linux_.has_resources ? &spec->linux_.resources : NULL,
+			   rt->rootless, err);
+	if (has < 0) {
+		err_prefix(err, "cgroup");
+		goto out;
+	}
+	c.has_cgroup = st.has_cgroup = has > 0;
+	if (spec->process.oom_score_adj.set &&
+	    create_write_oom_score(init_pid, spec->process.oom_score_adj.v, err) < 0)
+		goto out;
+	if (sync_send(sv[0], SYNC_CGROUP_READY, 0, err) < 0 ||
+	    sync_expect(sv[0], SYNC_RUN_HOOKS, NULL, err) < 0)
+		goto out;
+	if (create_hooks(&c, &st, HOOK_PRESTART, err) < 0 ||
+	    create_hooks(&c, &st, HOOK_CREATE_RUNTIME, err) < 0)
+		goto out;
+	if (sync_send(sv[0], SYNC_HOOKS_DONE, init_pid, err) < 0 ||
+	    sync_expect(sv[0], SYNC_CREATED, NULL, err) < 0)
+		goto out;
+	if (proxy_fd >= 0) {
+		out->master = console_recv_fd(proxy_fd, err);
+		if (out->master < 0)
+			goto out;
+	}
+	if (state_save(dirfd, &st, err) < 0)
+		goto out;
+	if (o->pid_file) {
+		char pid[24];
+		snprintf(pid, sizeof(pid), "%d", (int)init_pid);
+		if (fs_write_atomic(AT_FDCWD, o->pid_file, pid, strlen(pid), 0644, 0, err) < 0)
+			goto out;
+	}
+	out->pid = init_pid;
+	r = 0;
+out:
+	if (r < 0) {
+		if (init_pid > 0) {
+			kill(init_pid, SIGKILL);
+			proc_wait(init_pid, NULL, 0);
+		}
+		if (ipid > 0) {
+			kill(ipid, SIGKILL);
+			proc_wait(ipid, NULL, 0);
+		}
+		if (c.has_cgroup || init_pid > 0)
+			cg_destroy(&c.cg, NULL);
+		if (dir_made)
+			fs_rm_tree(rt->rootfd, id, NULL);
+		if (out->master >= 0) {
+			close(out->master);
+			out->master = -1;
+		}
+		err_prefix(err, "create %s", id);
+	}
+	for (int t = 0; t < NS_TYPES; t++)
+		if (c.ns_fds[t] >= 0)
+			close(c.ns_fds[t]);
+	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (c.seccomp)
+		seccomp_filter_free(c.seccomp);
+	free(st.annotations_json);
+	return r;
+}
+/************************************************ src/oci/devices.c */
+/*
+ * devices.c — the container's device nodes and /dev symlinks.
+ *
+ * With the privilege to do so, nodes are made with mknod in the container's
+ * /dev; in a user namespace, where mknod is not allowed, the host's node is
+ * bound onto an empty file instead.  A bound node IS the host's node: it is
+ * never chmod-ed or chown-ed (that would change the host's /dev/null for
+ * everyone), and nothing is ever created or removed in a directory that is
+ * on the host's /dev file system.
+ */
+
+
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} dev_defaults[] = {
+	{ "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 },  { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static dev_t dev_host_devfs(void)
+{
+	struct stat st;
+	return stat("/dev", &st) == 0 ? st.st_dev : (dev_t)-1;
+}
+
+static int dev_create(oci_container *c, int rootfd, const char *path, char type,
+		      unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_t gid,
+		      dev_t host_devfs, cpod_err *err)
+{
+	char parent[PATH_MAX], p[64];
+	const char *base;
+	struct stat st, pst;
+	mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+	dev_t rdev = makedev(major, minor);
+
+	fs_split(path, parent, sizeof(parent), &base);
+	_cleanup_close_ int pfd = fs_mkdirs_in_root(rootfd, parent, 0755, err);
+	if (pfd < 0)
+		return -1;
+	if (fstat(pfd, &pst) < 0)
+		return err_sys(err, "stat %s", parent);
+	if (pst.st_dev == host_devfs)
+		return err_set(err, CPOD_E_PERM,
+			       "%s is on the host's /dev: refusing to create devices there", parent);
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if ((st.st_mode & S_IFMT) == fmt && (fmt == S_IFIFO || st.st_rdev == rdev))
+			return 0; /* already the right node */
+		if (S_ISDIR(st.st_mode))
+			return err_set(err, CPOD_E_INVALID, "%s is a directory", path);
+		if (unlinkat(pfd, base, 0) < 0)
+			return err_sys(err, "replace %s", path);
+	}
+	if (!c->in_userns) {
+		mode_t old = umask(0);
+		int r = fmt == S_IFIFO ? mkfifoat(pfd, base, perm) : mknodat(pfd, base, fmt | perm, rdev);
+		umask(old);
+		if (r == 0) {
+			if (fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+				return err_sys(err, "chown %s", path);
+			return 0;
+		}
+		if (errno != EPERM)
+			return err_sys(err, "mknod %s", path);
+	}
+	if (fmt == S_IFIFO)
+		return err_set(err, CPOD_E_PERM, "cannot create the fifo %s here", path);
+	/* bind the host's node onto an empty file */
+	_cleanup_close_ int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0000);
+	if (fd < 0)
+		return err_sys(err, "create %s", path);
+	if (stat(path, &st) < 0 || (st.st_mode & S_IFMT) != fmt || st.st_rdev != rdev)
+		return err_set(err, CPOD_E_NOTFOUND, "the host has no device %s (%u:%u) to bind", path,
+			       major, minor);
+	_cleanup_close_ int target = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0)
+		return err_sys(err, "open %s", path);
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", target);
+	if (mount(path, p, NULL, MS_BIND, NULL) < 0)
+		return err_sys(err, "bind %s", path);
+	return 0;
+}
+
+static int dev_symlink(int rootfd, const char *target, const char *path, cpod_err *err)
+{
+	char parent[PATH_MAX];
+	const char *base;
+	fs_split(path, parent, sizeof(parent), &base);
+	_cleanup_close_ int pfd = fs_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0, NULL);
+	if (pfd < 0)
+		return 0; /* no /dev at all: nothing to link */
+	if (symlinkat(target, pfd, base) < 0 && errno != EEXIST)
+		return err_sys(err, "symlink %s", path);
+	return 0;
+}
+
+/* /dev/ptmx must be the container's devpts one, not a host node. */
+static int dev_ptmx(int rootfd, dev_t host_devfs, cpod_err *err)
+{
+	struct stat st;
+	_cleanup_close_ int pts = fs_open_in_root(rootfd, "/dev/pts/ptmx", O_PATH, 0, NULL);
+	if (pts < 0)
+		return 0; /* no devpts mounted */
+	_cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+	if (dev < 0)
+		return -1;
+	if (fstat(dev, &st) < 0 || st.st_dev == host_devfs)
+		return 0;
+	if (fstatat(dev, "ptmx", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return 0;
+		if (unlinkat(dev, "ptmx", 0) < 0)
+			return err_sys(err, "remove /dev/ptmx");
+	}
+	if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+		return err_sys(err, "symlink /dev/ptmx");
+	return 0;
+}
+
+CPOD_INTERNAL int devices_create(oci_container *c, int rootfd, cpod_err *err)
+{
+	const oci_linux *l = &c->spec->linux_;
+	dev_t host_devfs = dev_host_devfs();
+
+	for (size_t i = 0; i < ARRAY_LEN(dev_defaults); i++) {
+		bool overridden = false;
+		for (size_t k = 0; k < l->n_devices; k++)
+			if (strcmp(l->devices[k].path, dev_defaults[i].path) == 0)
+				overridden = true;
+		if (overridden)
+			continue;
+		if (dev_create(c, rootfd, dev_defaults[i].path, 'c', dev_defaults[i].major,
+			       dev_defaults[i].minor, 0666, 0, 0, host_devfs, err) < 0)
+			return err_prefix(err, "default devices");
+	}
+	for (size_t k = 0; k < l->n_devices; k++) {
+		const oci_device *d = &l->devices[k];
+		mode_t perm = d->file_mode.set ? (mode_t)d->file_mode.v : 0666;
+		if (dev_create(c, rootfd, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major,
+			       (unsigned)d->minor, perm & 07777, d->uid.set ? (uid_t)d->uid.v : 0,
+			       d->gid.set ? (gid_t)d->gid.v : 0, host_devfs, err) < 0)
+			return err_prefix(err, "linux.devices[%zu]", k);
+	}
+	if (dev_symlink(rootfd, "/proc/self/fd", "/dev/fd", err) < 0 ||
+	    dev_symlink(rootfd, "/proc/self/fd/0", "/dev/stdin", err) < 0 ||
+	    dev_symlink(rootfd, "/proc/self/fd/1", "/dev/stdout", err) < 0 ||
+	    dev_symlink(rootfd, "/proc/self/fd/2", "/dev/stderr", err) < 0)
+		return -1;
+	if (access("/proc/kcore", F_OK) == 0 && dev_symlink(rootfd, "/proc/kcore", "/dev/core", err) < 0)
+		return -1;
+	return dev_ptmx(rootfd, host_devfs, err);
+}
+/************************************************ src/oci/exec.c */
+/*
+ * exec.c — `exec`: a new process in a running container.
+ *
+ * The process is described by `--process FILE` or built from the
+ * container's own process (saved config) with the command line's
+ * overrides, as runc does.  It joins every namespace of the init through
+ * /proc/PID/ns/, the container's cgroup, and gets the container's seccomp
+ * filter.  As for create, an intermediate process joins the namespaces and
+ * forks the new process with CLONE_PARENT; the runtime learns that execve
+ * succeeded when the close-on-exec sync socket reaches end of file.
+ */
+
+
+
+
+
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+/* "UID[:GID]" */
+static int exec_parse_user(const char *s, oci_process *p, cpod_err *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long uid = strtoul(s, &end, 10);
+	if (errno || end == s || uid > UINT32_MAX || (*end && *end != ':'))
+		return err_set(err, CPOD_E_INVALID, "--user \"%s\": must be UID[:GID]", s);
+	p->uid = (uint32_t)uid;
+	if (*end == ':') {
+		const char *g = end + 1;
+		unsigned long gid = strtoul(g, &end, 10);
+		if (errno || end == g || *end || gid > UINT32_MAX)
+			return err_set(err, CPOD_E_INVALID, "--user \"%s\": must be UID[:GID]", s);
+		p->gid = (uint32_t)gid;
+	}
+	p->n_additional_gids = 0;
+	p->additional_gids = NULL;
+	return 0;
+}
+
+/* The container's env with the overrides (same name replaces). */
+static int exec_merge_env(const oci_process *base, const char *const *extra, oci_process *p,
+			  mem_pool *pool, cpod_err *err)
+{
+	size_t nb = base->n_env, ne = 0;
+	while (extra && extra[ne])
+		ne++;
+	const char **env = pool_calloc(pool, nb + ne + 1, sizeof(*env), err);
+	if (!env)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < nb; i++) {
+		size_t klen = strcspn(base->env[i], "=");
+		bool replaced = false;
+		for (size_t k = 0; k < ne; k++)
+			if (strncmp(extra[k], base->env[i], klen) == 0 && extra[k][klen] == '=')
+				replaced = true;
+		if (!replaced)
+			env[n++] = base->env[i];
+	}
+	for (size_t k = 0; k < ne; k++) {
+		if (!strchr(extra[k], '='))
+			return err_set(err, CPOD_E_INVALID, "--env \"%s\": must be NAME=VALUE", extra[k]);
+		env[n++] = extra[k];
+	}
+	env[n] = NULL;
+	p->env = env;
+	p->n_env = n;
+	return 0;
+}
+
+static int exec_build_process(const oci_spec *spec, const cpod_exec_opts *o, oci_process *p,
+			      mem_pool *pool, json_doc **doc, cpod_err *err)
+{
+	if (o->process_json) {
+		*doc = json_parse(o->process_json, strlen(o->process_json), NULL, err);
+		if (!*doc)
+			return err_prefix(err, "--process");
+		return oci_process_parse(json_root(*doc), p, pool, "process", err);
+	}
+	if (!o->args || !o->args[0])
+		return err_set(err, CPOD_E_INVALID, "nothing to execute: give a command or --process");
+	*p = spec->process;
+	size_t n = 0;
+	while (o->args[n])
+		n++;
+	p->args = (const char **)o->args;
+	p->n_args = n;
+	p->terminal = o->tty;
+	if (o->cwd)
+		p->cwd = o->cwd;
+	if (o->user && exec_parse_user(o->user, p, err) < 0)
+		return -1;
+	if (o->env && exec_merge_env(&spec->process, o->env, p, pool, err) < 0)
+		return -1;
+	if (o->no_new_privs)
+		p->no_new_privileges = true;
+	for (size_t i = 0; o->caps && o->caps[i]; i++) {
+		int cap = caps_from_name(o->caps[i]);
+		if (cap < 0)
+			return err_set(err, CPOD_E_INVALID, "--cap %s: unknown capability", o->caps[i]);
+		uint64_t bit = UINT64_C(1) << cap;
+		p->has_caps = true;
+		p->caps.bounding |= bit;
+		p->caps.effective |= bit;
+		p->caps.permitted |= bit;
+		p->caps.inheritable |= bit;
+		p->caps.ambient |= bit;
+	}
+	return 0;
+}
+
+/* The new process: in every namespace of the container, before execve. */
+__attribute__((noreturn)) static void exec_child(oci_container *c, const oci_process *p)
+{
+	cpod_err err;
+	oci_exec_target target;
+
+	cpod_err_clear(&err);
+	if (p->terminal) {
+		if (console_setup(c->console_fd, p, &err) < 0)
+			goto fail;
+		close(c->console_fd);
+	}
+	umask(p->umask.set ? (mode_t)p->umask.v : 022);
+	if (chdir(p->cwd ? p->cwd : "/") < 0) {
+		err_sys(&err, "chdir to %s", p->cwd ? p->cwd : "/");
+		goto fail;
+	}
+	if (process_limits(p, &err) < 0 || process_lookup(p, &target, &err) < 0 ||
+	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0)
+		goto fail;
+	process_close_fds(c->preserve_fds, c->sync_fd);
+	process_exec(p, &target, &err);
+fail:
+	sync_send_error(c->sync_fd, &err);
+	_exit(err.code == CPOD_E_EXEC_NOTFOUND ? 127 : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+}
+
+__attribute__((noreturn)) static void exec_intermediate(oci_container *c, const oci_process *p)
+{
+	cpod_err err;
+	cpod_err_clear(&err);
+
+	/* wait until the runtime has put us in the container's cgroup */
+	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, NULL, &err) < 0)
+		_exit(1);
+	if (ns_join_all(c, &err) < 0)
+		goto fail;
+	long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		err_sys(&err, "fork");
+		goto fail;
+	}
+	if (pid == 0)
+		exec_child(c, p);
+	sync_send(c->sync_fd, SYNC_INIT_PID, (int)pid, &err);
+	_exit(0);
+fail:
+	sync_send_error(c->sync_fd, &err);
+	_exit(1);
+}
+
+/* Opens /proc/PID/ns/X for each namespace of the container that differs
+ * from ours. */
+static int exec_open_ns(const oci_state *st, const oci_spec *spec, oci_container *c, cpod_err *err)
+{
+	for (int t = 0; t < NS_TYPES; t++) {
+		char path[64], self[64];
+		struct stat a, b;
+		c->ns_fds[t] = -1;
+		if (!spec->linux_.ns[t].enabled)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)st->pid, oci_ns_proc_name(t));
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", oci_ns_proc_name(t));
+		if (stat(path, &a) == 0 && stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			continue;
+		c->ns_fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+		if (c->ns_fds[t] < 0)
+			return err_sys(err, "open %s", path);
+		/* the path is only used in error messages */
+	}
+	if (!proc_is(st->pid, st->start_time))
+		return err_set(err, CPOD_E_STATE, "the container stopped");
+	return 0;
+}
+
+static int exec_connect(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "console socket path too long");
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return err_sysn(err, e, "connect to the console socket %s", path);
+	}
+	return fd;
+}
+
+int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o, int *status,
+		      cpod_err *err)
+{
+	oci_state st;
+	oci_container c;
+	oci_process p;
+	mem_pool pool = { 0 };
+	json_doc *pdoc = NULL;
+	_cleanup_spec_ oci_spec *spec = NULL;
+	int dirfd = -1, sv[2] = { -1, -1 }, proxy = -1, master = -1, r = -1;
+	pid_t ipid = -1, pid = -1;
+	sigset_t old;
+	bool blocked = false;
+
+	*status = 0;
+	memset(&c, 0, sizeof(c));
+	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = -1;
+	for (int t = 0; t < NS_TYPES; t++)
+		c.ns_fds[t] = -1;
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return err_prefix(err, "exec");
+	enum oci_status s = state_status(dirfd, &st);
+	if (s == ST_STOPPED || s == ST_PAUSED) {
+		err_set(err, CPOD_E_STATE, "cannot exec in a %s container", oci_status_name(s));
+		goto out;
+	}
+	{
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
+		spec = oci_spec_load(NULL, path, err);
+		if (!spec)
+			goto out;
+	}
+	if (exec_build_process(spec, o, &p, &pool, &pdoc, err) < 0)
+		goto out;
+	c.id = id;
+	c.spec = spec;
+	c.in_userns = spec->linux_.ns[NS_USER].enabled;
+	c.preserve_fds = o->preserve_fds;
+	if (spec->linux_.seccomp) {
+		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
+		if (!c.seccomp)
+			goto out;
+	}
+	if (p.terminal) {
+		if (o->console_socket) {
+			c.console_fd = exec_connect(o->console_socket, err);
+			if (c.console_fd < 0)
+				goto out;
+		} else if (o->detach) {
+			err_set(err, CPOD_E_INVALID, "a terminal with --detach needs --console-socket");
+			goto out;
+		} else {
+			int pair[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+				err_sys(err, "socketpair");
+				goto out;
+			}
+			proxy = pair[0];
+			c.console_fd = pair[1];
+		}
+	}
+	if (exec_open_ns(&st, spec, &c, err) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		err_sys(err, "socketpair");
+		goto out;
+	}
+	{
+		int min = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
+		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
+		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
+			goto out;
+		for (int t = 0; t < NS_TYPES; t++)
+			if (c.ns_fds[t] >= 0 && (c.ns_fds[t] = oci_fd_above(c.ns_fds[t], min, err)) < 0)
+				goto out;
+	}
+	if (!o->detach) {
+		foreground_block_signals(&old);
+		blocked = true;
+	}
+	ipid = fork();
+	if (ipid < 0) {
+		err_sys(err, "fork");
+		goto out;
+	}
+	if (ipid == 0) {
+		close(sv[0]);
+		if (proxy >= 0)
+			close(proxy);
+		c.sync_fd = sv[1];
+		exec_intermediate(&c, &p);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if (st.has_cgroup && cg_join(&st.cg, ipid, err) < 0)
+		goto out;
+	sync_msg m;
+	if (sync_send(sv[0], SYNC_CGROUP_READY, 0, err) < 0 ||
+	    sync_expect(sv[0], SYNC_INIT_PID, &m, err) < 0)
+		goto out;
+	pid = m.value;
+	proc_wait(ipid, NULL, 0);
+	ipid = -1;
+	if (proxy >= 0) {
+		master = console_recv_fd(proxy, err);
+		if (master < 0) {
+			sync_expect(sv[0], 0, NULL, err); /* the child's own error, if any */
+			goto out;
+		}
+	}
+	/* end of file: execve succeeded and closed the child's end */
+	{
+		sync_msg res;
+		long n = RETRY_EINTR(recv(sv[0], &res, sizeof(res), 0));
+		if (n == (long)sizeof(res) && res.type == SYNC_ERROR) {
+			*err = res.err;
+			goto out;
+		}
+	}
+	if (o->pid_file) {
+		char buf_pid[24];
+		snprintf(buf_pid, sizeof(buf_pid), "%d", (int)pid);
+		if (fs_write_atomic(AT_FDCWD, o->pid_file, buf_pid, strlen(buf_pid), 0644, 0, err) < 0)
+			goto out;
+	}
+	if (o->detach) {
+		r = 0;
+		goto out;
+	}
+	int wstatus = 0;
+	if (foreground_wait(pid, master, &wstatus, err) < 0)
+		goto out;
+	pid = -1;
+	*status = proc_exit_code(wstatus);
+	r = 0;
+out:
+	if (r < 0) {
+		if (ipid > 0) {
+			kill(ipid, SIGKILL);
+			proc_wait(ipid, NULL, 0);
+		}
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			proc_wait(pid, NULL, 0);
+		}
+		err_prefix(err, "exec in %s", id);
+	}
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	for (int t = 0; t < NS_TYPES; t++)
+		if (c.ns_fds[t] >= 0)
+			close(c.ns_fds[t]);
+	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (c.seccomp)
+		seccomp_filter_free(c.seccomp);
+	json_doc_free(pdoc);
+	pool_free(&pool);
+	state_clear(&st);
+	return r;
+}
+/************************************************ src/oci/foreground.c */
+/*
+ * foreground.c — a container (or exec'd process) run in the foreground: the
+ * runtime waits for it, passes on the signals it receives (so Ctrl-C, or a
+ * `kill` of the runtime, reaches the container as with runc) and, for a
+ * terminal without a console socket, copies between its own stdio and the
+ * pty.  One poll loop over a signalfd, the pty and stdin does all of it.
+ */
+
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+static const int fg_forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+				    SIGWINCH, SIGCHLD, SIGCONT };
+
+static void fg_mask(sigset_t *m)
+{
+	sigemptyset(m);
+	for (size_t i = 0; i < ARRAY_LEN(fg_forwarded); i++)
+		sigaddset(m, fg_forwarded[i]);
+}
+
+CPOD_INTERNAL void foreground_block_signals(sigset_t *old)
+{
+	sigset_t m;
+	fg_mask(&m);
+	sigprocmask(SIG_BLOCK, &m, old);
+}
+
+static void fg_copy_winsize(int master)
+{
+	struct winsize ws;
+	if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Copies what is readable on from to to; false at end of input. */
+static bool fg_pump(int from, int to)
+{
+	char b[16384];
+	ssize_t n = read(from, b, sizeof(b));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	return write_all(to, b, (size_t)n) == 0;
+}
+
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err)
+{
+	sigset_t mask, old;
+	struct termios saved;
+	bool raw = false, exited = false, in_open = master >= 0, out_open = master >= 0;
+
+	fg_mask(&mask);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return err_sys(err, "signalfd");
+	if (master >= 0 && isatty(0) && tcgetattr(0, &saved) == 0) {
+		struct termios r = saved;
+		cfmakeraw(&r);
+		raw = tcsetattr(0, TCSANOW, &r) == 0;
+		fg_copy_winsize(master);
+	}
+	/* the child may be gone already (its SIGCHLD came before the block) */
+	if (proc_wait(child, status, WNOHANG) == child)
+		exited = true;
+	while (!exited || out_open) {
+		struct pollfd fds[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = out_open ? master : -1, .events = POLLIN },
+			{ .fd = in_open ? 0 : -1, .events = POLLIN },
+		};
+		int r = poll(fds, 3, exited ? 50 : -1);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (exited && r == 0)
+			break; /* the pty has nothing more to say */
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH)
+					fg_copy_winsize(master);
+				else if (si.ssi_signo != SIGCHLD && !exited)
+					kill(child, (int)si.ssi_signo);
+			}
+			if (!exited && proc_wait(child, status, WNOHANG) == child)
+				exited = true;
+		}
+		if (fds[1].revents & POLLIN)
+			out_open = fg_pump(master, 1);
+		else if (fds[1].revents & (POLLHUP | POLLERR))
+			out_open = false;
+		if (fds[2].revents & (POLLIN | POLLHUP))
+			in_open = fg_pump(0, master);
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	if (!exited && proc_wait(child, status, 0) != child) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return err_sys(err, "wait for the container");
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+/************************************************ src/oci/hooks.c */
+/*
+ * hooks.c — running hooks with the state on stdin (see hooks.h).
+ */
+
+
+#include <sys/wait.h>
+
+CPOD_INTERNAL const char *hooks_kind_name(enum oci_hook_kind k)
+{
+	static const char *const names[HOOK_KINDS] = {
+		"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"
+	};
+	return names[k];
+}
+
+CPOD_INTERNAL int hooks_run(const oci_hooks *hooks, enum oci_hook_kind kind,
+			    const char *state_json, cpod_err *err)
+{
+	bool fatal = kind != HOOK_POSTSTART && kind != HOOK_POSTSTOP;
+
+	for (size_t i = 0; i < hooks->n[kind]; i++) {
+		const oci_hook *h = &hooks->list[kind][i];
+		proc_run_opts o = {
+			.path = h->path,
+			.argv = h->args,
+			.envp = h->env,
+			.input = state_json,
+			.input_len = state_json ? strlen(state_json) : 0,
+			.timeout_ms = h->timeout > 0 ? h->timeout * 1000 : 0,
+			.stdout_fd = -1,
+			.stderr_fd = -1,
+		};
+		cpod_err herr;
+		int status = 0;
+		int r = proc_run(&o, &status, &herr);
+		if (r == 0 && status != 0) {
+			r = -1;
+			if (WIFEXITED(status))
+				err_set(&herr, CPOD_E_SYS, "exited with status %d", WEXITSTATUS(status));
+			else
+				err_set(&herr, CPOD_E_SYS, "killed by signal %d", WTERMSIG(status));
+		}
+		if (r < 0) {
+			if (!fatal) {
+				log_warn("%s hook %s: %s", hooks_kind_name(kind), h->path, herr.msg);
+				continue;
+			}
+			if (err)
+				*err = herr;
+			return err_prefix(err, "%s hook %s", hooks_kind_name(kind), h->path);
+		}
+	}
+	return 0;
+}
+/************************************************ src/oci/init.c */
+/*
+ * init.c — the container's init process, from its fork to the execve of the
+ * container's program.
+ *
+ * It starts in its new namespaces (made by the intermediate process, see
+ * create.c), waits until the runtime has put it in its cgroup, builds the
+ * file system, lets the runtime run the prestart/createRuntime hooks, runs
+ * the createContainer hooks itself, pivots into the rootfs, and tells the
+ * runtime it is created.  Then it blocks on the exec FIFO until `start`,
+ * runs the startContainer hooks, drops its privileges and executes.
+ * Errors before "created" travel back to the runtime over the sync socket;
+ * after that there is nobody to tell but stderr.
+ */
+
+
+
+
+#include <sys/stat.h>
+
+static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
+		      cpod_err *err)
+{
+	oci_state st;
+	_cleanup_buf_ buf out = BUF_INIT;
+	enum oci_status s = strcmp(status, "running") == 0 ? ST_RUNNING : ST_CREATING;
+
+	if (!c->spec->hooks.n[kind])
+		return 0;
+	memset(&st, 0, sizeof(st));
+	snprintf(st.id, sizeof(st.id), "%s", c->id);
+	st.pid = pid;
+	snprintf(st.bundle, sizeof(st.bundle), "%s", c->bundle);
+	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c->rootfs);
+	if (c->spec->annotations) {
+		buf ab = BUF_INIT;
+		json_w w;
+		jw_init(&w, &ab, NULL);
+		jw_value(&w, c->spec->annotations);
+		if (jw_finish(&w, err) < 0)
+			return -1;
+		st.annotations_json = ab.data;
+	}
+	int r = state_to_json(&st, s, &out, err);
+	free(st.annotations_json);
+	if (r < 0)
+		return -1;
+	return hooks_run(&c->spec->hooks, kind, out.data, err);
+}
+
+static int init_sysctl(const oci_linux *l, cpod_err *err)
+{
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		char path[PATH_MAX];
+		int n = snprintf(path, sizeof(path), "/proc/sys/%s", l->sysctl[i].key);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return err_set(err, CPOD_E_INVALID, "sysctl %s: name too long", l->sysctl[i].key);
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return err_sys(err, "sysctl %s", l->sysctl[i].key);
+		const char *v = l->sysctl[i].value;
+		if (write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+			return err_sys(err, "sysctl %s=%s", l->sysctl[i].key, v);
+	}
+	return 0;
+}
+
+/* Everything up to "created". */
+static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
+{
+	const oci_spec *s = c->spec;
+	const oci_process *p = &s->process;
+	sync_msg m;
+
+	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, NULL, err) < 0)
+		return -1;
+	if (s->linux_.ns[NS_CGROUP].enabled && !s->linux_.ns[NS_CGROUP].path &&
+	    unshare(CLONE_NEWCGROUP) < 0)
+		return err_sys(err, "create the cgroup namespace");
+	if (mounts_rootfs(c, err) < 0)
+		return -1;
+	_cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_sys(err, "open the rootfs %s", c->rootfs);
+	if (mounts_prepare(c, rootfd, err) < 0)
+		return -1;
+
+	if (sync_send(c->sync_fd, SYNC_RUN_HOOKS, 0, err) < 0 ||
+	    sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
+		return -1;
+	c->init_pid = m.value;
+	if (init_hooks(c, HOOK_CREATE_CONTAINER, c->init_pid, "creating", err) < 0)
+		return -1;
+
+	if (mounts_pivot(c, err) < 0 || mounts_finish(c, err) < 0)
+		return -1;
+	if (init_sysctl(&s->linux_, err) < 0)
+		return -1;
+	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return err_sys(err, "set the hostname");
+	if (s->domainname && *s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return err_sys(err, "set the domain name");
+	if (p->terminal) {
+		if (console_setup(c->console_fd, p, err) < 0)
+			return -1;
+		close(c->console_fd);
+		c->console_fd = -1;
+	}
+	if (process_personality(&s->linux_, err) < 0)
+		return -1;
+	umask(p->umask.set ? (mode_t)p->umask.v : 022);
+	if (chdir(p->cwd ? p->cwd : "/") < 0)
+		return err_sys(err, "chdir to %s", p->cwd ? p->cwd : "/");
+	if (process_limits(p, err) < 0)
+		return -1;
+	if (process_lookup(p, target, err) < 0)
+		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL void init_main(oci_container *c)
+{
+	cpod_err err;
+	oci_exec_target target;
+	char fifo[64];
+
+	cpod_err_clear(&err);
+	if (init_setup(c, &target, &err) < 0) {
+		sync_send_error(c->sync_fd, &err);
+		_exit(1);
+	}
+	if (sync_send(c->sync_fd, SYNC_CREATED, 0, &err) < 0)
+		_exit(1);
+	close(c->sync_fd);
+
+	/* Wait for start: opening the FIFO for writing blocks until `start`
+	 * opens it for reading.  The FIFO is reached through the host's /proc,
+	 * since the state directory is not visible from the rootfs. */
+	snprintf(fifo, sizeof(fifo), "self/fd/%d", c->fifo_fd);
+	int wfd = RETRY_EINTR(openat(c->host_proc_fd, fifo, O_WRONLY | O_CLOEXEC));
+	if (wfd < 0) {
+		err_sys(&err, "open the exec fifo");
+		goto fail;
+	}
+	if (write(wfd, "0", 1) != 1) {
+		err_sys(&err, "write the exec fifo");
+		goto fail;
+	}
+	close(wfd);
+	close(c->fifo_fd);
+	close(c->host_proc_fd);
+
+	if (init_hooks(c, HOOK_START_CONTAINER, c->init_pid, "running", &err) < 0)
+		goto fail;
+	if (process_drop_privileges(&c->spec->process, c->in_userns, c->seccomp, &err) < 0)
+		goto fail;
+	process_close_fds(c->preserve_fds, -1);
+	process_exec(&c->spec->process, &target, &err);
+fail:
+	dprintf(2, "cpod: %s\n", err.msg);
+	_exit(err.code == CPOD_E_EXEC_NOTFOUND ? 127 : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+}
+/************************************************ src/oci/mounts.c */
+/*
+ * mounts.c — the container's file system: run by its init, in its new mount
+ * namespace, before and after pivot_root.
+ *
+ * Nothing here follows a path given by the config or found in the rootfs
+ * with a plain string: a destination is resolved inside the rootfs (so a
+ * symlink in an image cannot send a mount onto the host), created there,
+ * and mounted on through /proc/self/fd/N of the resolved fd.  The whole tree
+ * is made a slave first, so no mount or unmount ever propagates back to the
+ * host.  When a mount cannot be made in a user namespace (sysfs without a
+ * network namespace of its own, mqueue without an IPC one), the host's is
+ * bound read-only instead, as runc does for rootless containers.
+ */
+
+
+#include <dirent.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+#define MNT_FD_PATH(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
+
+/* Flags the kernel locks on a mount made in a user namespace: a bind or
+ * remount that would clear them fails, so they are carried over unless the
+ * config clears them on purpose. */
+static unsigned long mnt_locked_flags(int fd, unsigned long clear)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	if ((sv.f_flag & ST_NOSUID) && !(clear & MS_NOSUID))
+		f |= MS_NOSUID;
+	if ((sv.f_flag & ST_NODEV) && !(clear & MS_NODEV))
+		f |= MS_NODEV;
+	if ((sv.f_flag & ST_NOEXEC) && !(clear & MS_NOEXEC))
+		f |= MS_NOEXEC;
+	if ((sv.f_flag & ST_NOATIME) && !(clear & MS_NOATIME))
+		f |= MS_NOATIME;
+	if ((sv.f_flag & ST_NODIRATIME) && !(clear & MS_NODIRATIME))
+		f |= MS_NODIRATIME;
+	if ((sv.f_flag & ST_RELATIME) && !(clear & MS_RELATIME))
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* Creates dest inside the rootfs (a directory, or an empty file when
+ * want_file) and returns an O_PATH fd on it. */
+static int mnt_target(int rootfd, const char *dest, bool want_file, cpod_err *err)
+{
+	char parent[PATH_MAX];
+	const char *base;
+
+	if (!want_file)
+		return fs_mkdirs_in_root(rootfd, dest, 0755, err);
+	int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, NULL);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return err_sys(err, "open %s", dest);
+	fs_split(dest, parent, sizeof(parent), &base);
+	_cleanup_close_ int pfd = fs_mkdirs_in_root(rootfd, parent, 0755, err);
+	if (pfd < 0)
+		return -1;
+	int nfd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (nfd < 0)
+		return err_sys(err, "create %s (a dangling symlink?)", dest);
+	close(nfd);
+	return fs_open_in_root(rootfd, dest, O_PATH, 0, err);
+}
+
+/* Propagation flags (private, rslave...) of m, applied to the mount at dest. */
+static int mnt_propagate(int rootfd, const oci_mount *m, cpod_err *err)
+{
+	char p[64];
+	if (!m->n_propagation)
+		return 0;
+	_cleanup_close_ int fd = fs_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < m->n_propagation; i++)
+		if (mount(NULL, MNT_FD_PATH(p, fd), NULL, m->propagation[i], NULL) < 0)
+			return err_sys(err, "set propagation of %s", m->destination);
+	return 0;
+}
+
+/* Recursive attributes (rro, rnosuid...) with mount_setattr(2). */
+static int mnt_setattr(int rootfd, const oci_mount *m, cpod_err *err)
+{
+	struct {
+		uint64_t attr_set, attr_clr, propagation, userns_fd;
+	} attr = { m->attr_set, m->attr_clr, 0, 0 };
+
+	if (!m->attr_set && !m->attr_clr)
+		return 0;
+	_cleanup_close_ int fd = fs_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+	if (fd < 0)
+		return -1;
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return err_sys(err, "set recursive attributes of %s", m->destination);
+	return 0;
+}
+
+/* A read-only (or otherwise flagged) bind needs a second, remounting call. */
+static int mnt_remount_bind(int rootfd, const char *dest, unsigned long flags,
+			    unsigned long clear, cpod_err *err)
+{
+	char p[64];
+	_cleanup_close_ int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, err);
+	if (fd < 0)
+		return -1;
+	flags |= mnt_locked_flags(fd, clear);
+	if (mount(NULL, MNT_FD_PATH(p, fd), NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		return err_sys(err, "remount %s", dest);
+	return 0;
+}
+
+static int mnt_bind(int rootfd, const char *source, const char *dest, bool recursive,
+		    unsigned long flags, unsigned long clear, cpod_err *err)
+{
+	struct stat st;
+	char p[64];
+
+	if (stat(source, &st) < 0)
+		return err_sys(err, "bind source %s", source);
+	_cleanup_close_ int fd = mnt_target(rootfd, dest, !S_ISDIR(st.st_mode), err);
+	if (fd < 0)
+		return -1;
+	if (mount(source, MNT_FD_PATH(p, fd), NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
+		return err_sys(err, "bind %s on %s", source, dest);
+	unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	if (extra)
+		return mnt_remount_bind(rootfd, dest, extra, clear, err);
+	return 0;
+}
+
+static bool mnt_ns_is_new(const oci_container *c, enum oci_ns_type t)
+{
+	return c->spec->linux_.ns[t].enabled && !c->spec->linux_.ns[t].path;
+}
+
+/* Copies the directory tree at src (an fd) into dst (an fd): tmpcopyup. */
+static int mnt_copy_tree(int src, int dst, int depth, cpod_err *err)
+{
+	if (depth > 64)
+		return err_set(err, CPOD_E_LIMIT, "tmpcopyup: directory nested too deep");
+	int dfd = dup(src);
+	if (dfd < 0)
+		return err_sys(err, "dup");
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_sys(err, "opendir");
+	}
+	rewinddir(d);
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		struct stat st;
+		const char *n = de->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = err_sys(err, "stat %s", n);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
+				r = err_sys(err, "mkdir %s", n);
+				break;
+			}
+			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0)
+				r = err_sys(err, "open %s", n);
+			else
+				r = mnt_copy_tree(s2, d2, depth + 1, err);
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
+			if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0))
+				r = err_sys(err, "copy symlink %s", n);
+		} else if (S_ISREG(st.st_mode)) {
+			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					 st.st_mode & 07777);
+			if (in < 0 || out < 0) {
+				r = err_sys(err, "copy %s", n);
+			} else {
+				char b[65536];
+				ssize_t k;
+				while ((k = read(in, b, sizeof(b))) > 0)
+					if (write(out, b, (size_t)k) != k) {
+						r = err_sys(err, "write %s", n);
+						break;
+					}
+				if (k < 0)
+					r = err_sys(err, "read %s", n);
+			}
+			if (in >= 0)
+				close(in);
+			if (out >= 0)
+				close(out);
+		} else {
+			continue; /* devices, fifos, sockets are not copied up */
+		}
+		if (r == 0)
+			fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	}
+	closedir(d);
+	return r;
+}
+
+/* cgroup mounts: cgroup2 where the host has it; on v1 hosts a tmpfs with
+ * one directory per hierarchy, each the container's own cgroup. */
+static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
+{
+	char p[64];
+	enum cg_mode mode = cg_detect();
+	bool own_ns = mnt_ns_is_new(c, NS_CGROUP);
+	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+
+	if (mode == CG_V2 || mode == CG_NONE) {
+		if (own_ns) {
+			_cleanup_close_ int fd = mnt_target(rootfd, m->destination, false, err);
+			if (fd < 0)
+				return -1;
+			if (mount("cgroup2", MNT_FD_PATH(p, fd), "cgroup2", flags, NULL) == 0)
+				return 0;
+			if (!c->in_userns || (errno != EPERM && errno != EBUSY))
+				return err_sys(err, "mount cgroup2 on %s", m->destination);
+		}
+		const char *src = c->has_cgroup && c->cg.unified[0] ? c->cg.unified : cg_unified_mountpoint();
+		if (!src || !*src)
+			return 0; /* nothing to show */
+		return mnt_bind(rootfd, src, m->destination, true, flags | MS_RDONLY, m->clear_flags, err);
+	}
+
+	/* v1 or hybrid: a tmpfs holding the hierarchies */
+	const cg_v1_hierarchy *hs;
+	size_t n;
+	if (cg_v1_hierarchies(&hs, &n) < 0)
+		n = 0;
+	{
+		_cleanup_close_ int fd = mnt_target(rootfd, m->destination, false, err);
+		if (fd < 0)
+			return -1;
+		if (mount("tmpfs", MNT_FD_PATH(p, fd), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
+			return err_sys(err, "mount tmpfs on %s", m->destination);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char dest[PATH_MAX];
+		const char *name = strrchr(hs[i].mountpoint, '/');
+		name = name ? name + 1 : hs[i].mountpoint;
+		if (snprintf(dest, sizeof(dest), "%s/%s", m->destination, name) >= (int)sizeof(dest))
+			continue;
+		/* the container's own directory in this hierarchy, when it has one */
+		const char *src = hs[i].mountpoint;
+		for (size_t k = 0; c->has_cgroup && k < c->cg.n_v1; k++)
+			if (strncmp(c->cg.v1[k].dir, hs[i].mountpoint, strlen(hs[i].mountpoint)) == 0 &&
+			    c->cg.v1[k].dir[strlen(hs[i].mountpoint)] == '/')
+				src = c->cg.v1[k].dir;
+		if (own_ns && !c->in_userns) {
+			_cleanup_close_ int fd = mnt_target(rootfd, dest, false, err);
+			if (fd < 0)
+				return -1;
+			if (mount("cgroup", MNT_FD_PATH(p, fd), "cgroup", flags, hs[i].options) == 0)
+				continue;
+		}
+		if (mnt_bind(rootfd, src, dest, false, flags | MS_RDONLY, m->clear_flags, err) < 0)
+			return -1;
+		/* comounted hierarchies: "cpu" -> "cpu,cpuacct" */
+		if (strchr(name, ',')) {
+			char list[128];
+			snprintf(list, sizeof(list), "%s", name);
+			for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+				char link[PATH_MAX];
+				snprintf(link, sizeof(link), "%s/%s", m->destination, s);
+				_cleanup_close_ int dfd = fs_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0, NULL);
+				if (dfd >= 0)
+					symlinkat(name, dfd, s);
+			}
+		}
+	}
+	const char *unified = cg_unified_mountpoint();
+	if (mode == CG_HYBRID && unified && *unified) {
+		char dest[PATH_MAX];
+		snprintf(dest, sizeof(dest), "%s/unified", m->destination);
+		const char *src = c->has_cgroup && c->cg.unified[0] ? c->cg.unified : unified;
+		if (mnt_bind(rootfd, src, dest, false, flags | MS_RDONLY, m->clear_flags, err) < 0)
+			return -1;
+	}
+	if (m->flags & MS_RDONLY)
+		return mnt_remount_bind(rootfd, m->destination, MS_RDONLY | flags, m->clear_flags, err) < 0
+			       ? -1 : 0;
+	return 0;
+}
+
+static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
+{
+	char p[64], src[PATH_MAX];
+	const char *type = m->type;
+
+	if (m->bind) {
+		const char *s = m->source;
+		if (s[0] != '/') {
+			snprintf(src, sizeof(src), "%s/%s", c->bundle, s);
+			s = src;
+		}
+		if (mnt_bind(rootfd, s, m->destination, m->recursive, m->flags, m->clear_flags, err) < 0)
+			return -1;
+	} else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+		if (mnt_cgroup(c, rootfd, m, err) < 0)
+			return -1;
+	} else {
+		_cleanup_close_ int fd = mnt_target(rootfd, m->destination, false, err);
+		int copy_from = -1;
+		if (fd < 0)
+			return -1;
+		if (m->tmpcopyup) {
+			copy_from = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (copy_from < 0)
+				return err_sys(err, "open %s", m->destination);
+		}
+		int r = mount(m->source ? m->source : type, MNT_FD_PATH(p, fd), type,
+			      m->flags & ~MS_REMOUNT, m->data);
+		if (r < 0 && c->in_userns && (errno == EPERM || errno == EBUSY) &&
+		    (strcmp(type, "sysfs") == 0 || strcmp(type, "mqueue") == 0)) {
+			/* rootless: the host's, read-only */
+			const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/dev/mqueue";
+			if (copy_from >= 0)
+				close(copy_from);
+			return mnt_bind(rootfd, host, m->destination, true,
+					(m->flags | MS_RDONLY) & ~MS_REMOUNT, m->clear_flags, err);
+		}
+		if (r < 0) {
+			int e = errno;
+			if (copy_from >= 0)
+				close(copy_from);
+			return err_sysn(err, e, "mount %s on %s", type, m->destination);
+		}
+		if (copy_from >= 0) {
+			_cleanup_close_ int newfd = fs_open_in_root(rootfd, m->destination,
+								    O_RDONLY | O_DIRECTORY, 0, err);
+			r = newfd < 0 ? -1 : mnt_copy_tree(copy_from, newfd, 0, err);
+			close(copy_from);
+			if (r < 0)
+				return err_prefix(err, "tmpcopyup %s", m->destination);
+		}
+	}
+	if (mnt_propagate(rootfd, m, err) < 0 || mnt_setattr(rootfd, m, err) < 0)
+		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL int mounts_prepare(oci_container *c, int rootfd, cpod_err *err)
+{
+	(void)rootfd;
+	for (size_t i = 0; i < c->spec->n_mounts; i++) {
+		if (mnt_one(c, rootfd, &c->spec->mounts[i], err) < 0)
+			return err_prefix(err, "mounts[%zu]", i);
+	}
+	return devices_create(c, rootfd, err);
+}
+
+/* Makes the mount holding path private when it is shared: pivot_root
+ * refuses a new root whose parent mount is shared. */
+static int mnt_parent_private(const char *path, cpod_err *err)
+{
+	char best[PATH_MAX] = "/", line[4096];
+	bool shared = false;
+	size_t best_len = 1;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return err_sys(err, "open /proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char mp[PATH_MAX];
+		/* id parent maj:min root mountpoint options optional... */
+		if (sscanf(line, "%*d %*d %*s %*s %4095s", mp) != 1)
+			continue;
+		size_t l = strlen(mp);
+		bool prefix = strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1);
+		if (prefix && l >= best_len) {
+			snprintf(best, sizeof(best), "%s", mp);
+			best_len = l;
+			shared = strstr(line, " shared:") != NULL;
+		}
+	}
+	fclose(f);
+	if (shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+		return err_sys(err, "make %s private", best);
+	return 0;
+}
+
+CPOD_INTERNAL int mounts_rootfs(oci_container *c, cpod_err *err)
+{
+	unsigned long prop = c->spec->linux_.rootfs_propagation;
+	if (!prop)
+		prop = MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+		return err_sys(err, "set propagation of /");
+	if (mnt_parent_private(c->rootfs, err) < 0)
+		return -1;
+	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return err_sys(err, "bind the rootfs %s", c->rootfs);
+	return 0;
+}
+
+static bool mnt_on_initramfs(void)
+{
+	struct statfs sf;
+	/* the initial rootfs cannot be pivoted away from */
+	return statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC) &&
+	       access("/init", F_OK) == 0;
+}
+
+static int mnt_move_root(oci_container *c, cpod_err *err)
+{
+	if (chdir(c->rootfs) < 0)
+		return err_sys(err, "chdir %s", c->rootfs);
+	if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+		return err_sys(err, "move the rootfs to /");
+	if (chroot(".") < 0)
+		return err_sys(err, "chroot");
+	if (chdir("/") < 0)
+		return err_sys(err, "chdir /");
+	return 0;
+}
+
+CPOD_INTERNAL int mounts_pivot(oci_container *c, cpod_err *err)
+{
+	if (c->no_pivot)
+		return mnt_move_root(c, err);
+
+	_cleanup_close_ int oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int newroot = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0 || newroot < 0)
+		return err_sys(err, "open the roots");
+	if (fchdir(newroot) < 0)
+		return err_sys(err, "chdir %s", c->rootfs);
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * unmounting it then leaves the new root alone, with no directory for
+	 * the old root needed inside the container. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		if (errno == EINVAL && mnt_on_initramfs()) {
+			log_debug("pivot_root refused on the initramfs: moving the root instead");
+			return mnt_move_root(c, err);
+		}
+		return err_sys(err, "pivot_root");
+	}
+	if (fchdir(oldroot) < 0)
+		return err_sys(err, "chdir to the old root");
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return err_sys(err, "make the old root a slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return err_sys(err, "unmount the old root");
+	if (chdir("/") < 0)
+		return err_sys(err, "chdir /");
+	return 0;
+}
+
+CPOD_INTERNAL int mounts_finish(oci_container *c, cpod_err *err)
+{
+	const oci_linux *l = &c->spec->linux_;
+	char p[64];
+	_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd < 0)
+		return err_sys(err, "open /");
+	for (size_t i = 0; i < l->n_masked_paths; i++) {
+		const char *path = l->masked_paths[i];
+		_cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0, NULL);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			continue; /* nothing to mask */
+		int r = S_ISDIR(st.st_mode)
+				? mount("tmpfs", MNT_FD_PATH(p, fd), "tmpfs", MS_RDONLY, "size=0k,mode=755")
+				: mount("/dev/null", MNT_FD_PATH(p, fd), NULL, MS_BIND, NULL);
+		if (r < 0 && errno != ENOENT)
+			return err_sys(err, "mask %s", path);
+	}
+	for (size_t i = 0; i < l->n_readonly_paths; i++) {
+		const char *path = l->readonly_paths[i];
+		_cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0, NULL);
+		if (fd < 0)
+			continue;
+		if (mount(MNT_FD_PATH(p, fd), MNT_FD_PATH(p, fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+			return err_sys(err, "bind %s read-only", path);
+		if (mnt_remount_bind(rootfd, path, MS_RDONLY, 0, err) < 0)
+			return -1;
+	}
+	if (c->spec->root_readonly) {
+		unsigned long locked = mnt_locked_flags(rootfd, 0);
+		if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked, NULL) < 0)
+			return err_sys(err, "remount / read-only");
+	}
+	return 0;
+}
+/************************************************ src/oci/namespaces.c */
+/*
+ * namespaces.c — joining and creating namespaces, and user id maps.
+ *
+ * Joining happens in the intermediate process, before it forks the init:
+ * the user namespace first (so the joiner holds capabilities over the
+ * namespaces it owns), the mount namespace last (it changes what paths
+ * mean).  New namespaces are unshared by the intermediate too, except the
+ * cgroup one, which the init creates once the runtime has put it in its
+ * cgroup (so the namespace's root is the container's cgroup).
+ */
+
+
+#include <sched.h>
+#include <sys/wait.h>
+
+CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err)
+{
+	const oci_linux *l = &s->linux_;
+	if (!l->ns[NS_MOUNT].enabled || l->ns[NS_MOUNT].path)
+		return err_set(err, CPOD_E_INVALID,
+			       "linux.namespaces: a new mount namespace is required");
+	if (l->ns[NS_USER].enabled && !l->ns[NS_USER].path &&
+	    (!l->n_uid_mappings || !l->n_gid_mappings))
+		return err_set(err, CPOD_E_INVALID,
+			       "a new user namespace needs linux.uidMappings and linux.gidMappings");
+	if ((l->n_uid_mappings || l->n_gid_mappings) && !l->ns[NS_USER].enabled)
+		return err_set(err, CPOD_E_INVALID, "id mappings are given without a user namespace");
+	if (rootless && !l->ns[NS_USER].enabled)
+		return err_set(err, CPOD_E_PERM,
+			       "running as an unprivileged user needs a user namespace (see `spec --rootless`)");
+	if (s->hostname && *s->hostname && (!l->ns[NS_UTS].enabled || l->ns[NS_UTS].path))
+		return err_set(err, CPOD_E_INVALID, "hostname needs a new UTS namespace");
+	for (int i = 0; i < 2; i++)
+		if (l->time_offsets[i].set && (!l->ns[NS_TIME].enabled || l->ns[NS_TIME].path))
+			return err_set(err, CPOD_E_INVALID, "linux.timeOffsets need a new time namespace");
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const char *k = l->sysctl[i].key;
+		bool net = strncmp(k, "net.", 4) == 0 || strncmp(k, "net/", 4) == 0;
+		bool ipc = strncmp(k, "kernel.msg", 10) == 0 || strncmp(k, "kernel.sem", 10) == 0 ||
+			   strncmp(k, "kernel.shm", 10) == 0 || strncmp(k, "fs.mqueue.", 10) == 0;
+		bool uts = strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0;
+		if (net && !l->ns[NS_NET].enabled)
+			return err_set(err, CPOD_E_INVALID, "sysctl %s needs a network namespace", k);
+		if (ipc && !l->ns[NS_IPC].enabled)
+			return err_set(err, CPOD_E_INVALID, "sysctl %s needs an IPC namespace", k);
+		if (uts && !l->ns[NS_UTS].enabled)
+			return err_set(err, CPOD_E_INVALID, "sysctl %s needs a UTS namespace", k);
+		if (!net && !ipc && !uts)
+			return err_set(err, CPOD_E_INVALID, "sysctl %s is not namespaced: refused", k);
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int ns_open_joins(oci_container *c, cpod_err *err)
+{
+	for (int t = 0; t < NS_TYPES; t++) {
+		const char *path = c->spec->linux_.ns[t].path;
+		c->ns_fds[t] = -1;
+		if (!c->spec->linux_.ns[t].enabled || !path)
+			continue;
+		c->ns_fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+		if (c->ns_fds[t] < 0)
+			return err_sys(err, "open the %s namespace %s", oci_ns_name(t), path);
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int ns_join_all(oci_container *c, cpod_err *err)
+{
+	static const int order[] = { NS_USER, NS_IPC, NS_UTS, NS_NET, NS_PID, NS_CGROUP, NS_TIME, NS_MOUNT };
+	for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+		int t = order[i];
+		if (c->ns_fds[t] < 0)
+			continue;
+		if (setns(c->ns_fds[t], oci_ns_clone_flag(t)) < 0)
+			return err_sys(err, "join the %s namespace %s", oci_ns_name(t),
+				       c->spec->linux_.ns[t].path);
+		close(c->ns_fds[t]);
+		c->ns_fds[t] = -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int ns_unshare_flags(const oci_spec *s)
+{
+	int flags = 0;
+	for (int t = 0; t < NS_TYPES; t++)
+		if (t != NS_USER && t != NS_CGROUP && s->linux_.ns[t].enabled && !s->linux_.ns[t].path)
+			flags |= oci_ns_clone_flag(t);
+	return flags;
+}
+
+static int ns_write_file(pid_t pid, const char *name, const char *data, cpod_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	if (write(fd, data, strlen(data)) != (ssize_t)strlen(data))
+		return err_sys(err, "write %s", path);
+	return 0;
+}
+
+static int ns_format_map(const oci_idmap *m, size_t n, buf *b, bool args, cpod_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (buf_printf(b, err, args ? " %u %u %u" : "%u %u %u\n", m[i].container_id,
+			       m[i].host_id, m[i].size) < 0)
+			return -1;
+	return 0;
+}
+
+/* newuidmap/newgidmap PID ID HOSTID SIZE... */
+static int ns_helper_map(const char *tool, pid_t pid, const oci_idmap *m, size_t n, cpod_err *err)
+{
+	char pidstr[16], path[64];
+	const char *argv[3 + 3 * 340 + 1];
+	char nums[3 * 340][12];
+	size_t a = 0;
+
+	snprintf(path, sizeof(path), "/usr/bin/%s", tool);
+	if (access(path, X_OK) < 0)
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "%s is needed to map several ids as an unprivileged user (package uidmap)",
+			       tool);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	argv[a++] = tool;
+	argv[a++] = pidstr;
+	for (size_t i = 0; i < n && i < 340; i++) {
+		snprintf(nums[3 * i], 12, "%u", m[i].container_id);
+		snprintf(nums[3 * i + 1], 12, "%u", m[i].host_id);
+		snprintf(nums[3 * i + 2], 12, "%u", m[i].size);
+		argv[a++] = nums[3 * i];
+		argv[a++] = nums[3 * i + 1];
+		argv[a++] = nums[3 * i + 2];
+	}
+	argv[a] = NULL;
+	proc_run_opts o = { .path = path, .argv = argv, .stdout_fd = -1, .stderr_fd = -1,
+			    .timeout_ms = 10000 };
+	int status;
+	if (proc_run(&o, &status, err) < 0)
+		return -1;
+	if (status != 0)
+		return err_set(err, CPOD_E_PERM, "%s failed (are the ids in /etc/sub%cid?)", tool,
+			       tool[3] == 'u' ? 'u' : 'g');
+	return 0;
+}
+
+static bool ns_map_is_self(const oci_idmap *m, size_t n, unsigned id)
+{
+	return n == 1 && m[0].size == 1 && m[0].host_id == id;
+}
+
+CPOD_INTERNAL int ns_write_id_maps(pid_t pid, const oci_spec *s, bool rootless, cpod_err *err)
+{
+	const oci_linux *l = &s->linux_;
+	_cleanup_buf_ buf b = BUF_INIT;
+
+	if (rootless && !(ns_map_is_self(l->uid_mappings, l->n_uid_mappings, geteuid()) &&
+			  ns_map_is_self(l->gid_mappings, l->n_gid_mappings, getegid()))) {
+		if (ns_helper_map("newuidmap", pid, l->uid_mappings, l->n_uid_mappings, err) < 0 ||
+		    ns_helper_map("newgidmap", pid, l->gid_mappings, l->n_gid_mappings, err) < 0)
+			return -1;
+		return 0;
+	}
+	if (rootless && ns_write_file(pid, "setgroups", "deny", err) < 0)
+		return -1;
+	if (ns_format_map(l->uid_mappings, l->n_uid_mappings, &b, false, err) < 0 ||
+	    ns_write_file(pid, "uid_map", b.data, err) < 0)
+		return err_prefix(err, "uid mappings");
+	buf_reset(&b);
+	if (ns_format_map(l->gid_mappings, l->n_gid_mappings, &b, false, err) < 0 ||
+	    ns_write_file(pid, "gid_map", b.data, err) < 0)
+		return err_prefix(err, "gid mappings");
+	return 0;
+}
+
+CPOD_INTERNAL int ns_write_time_offsets(const oci_spec *s, cpod_err *err)
+{
+	static const char *const clocks[2] = { "monotonic", "boottime" };
+	char line[96];
+	for (int i = 0; i < 2; i++) {
+		if (!s->linux_.time_offsets[i].set)
+			continue;
+		snprintf(line, sizeof(line), "%s %" PRId64 " %u\n", clocks[i], s->linux_.time_offsets[i].secs,
+			 s->linux_.time_offsets[i].nanosecs);
+		_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+			return err_sys(err, "set the %s time offset", clocks[i]);
+	}
+	return 0;
+}
+/************************************************ src/oci/process.c */
+/*
+ * process.c — the last steps before a container process runs its program,
+ * shared by the init (create/run) and by exec: finding the executable,
+ * limits, and dropping privileges in the order runc uses.
+ *
+ * Order of privilege dropping: the bounding set is cut while CAP_SETPCAP is
+ * still there; without no_new_privs seccomp must be loaded while
+ * CAP_SYS_ADMIN is there too, so it goes early; then groups and ids change
+ * (with PR_SET_KEEPCAPS so permitted capabilities survive), then the
+ * capability sets, then no_new_privs and, with it, seccomp as the very last
+ * thing, so the filter does not have to allow the runtime's own syscalls.
+ */
+
+
+#include <grp.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#define PROCESS_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *process_env_path(const oci_process *p)
+{
+	for (size_t i = 0; p->env && p->env[i]; i++)
+		if (strncmp(p->env[i], "PATH=", 5) == 0)
+			return p->env[i] + 5;
+	return PROCESS_DEFAULT_PATH;
+}
+
+static int process_check_exec(const char *path, cpod_err *err, const char *name)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 1 : err_sys(err, "stat %s", path);
+	if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111)) {
+		err_set(err, CPOD_E_EXEC_NOEXEC, "exec: \"%s\": permission denied", name);
+		return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err)
+{
+	const char *name = p->args && p->args[0] ? p->args[0] : NULL;
+	if (!name || !*name)
+		return err_set(err, CPOD_E_INVALID, "process.args must not be empty");
+	if (strchr(name, '/')) {
+		int r = process_check_exec(name, err, name);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			return err_set(err, CPOD_E_EXEC_NOTFOUND, "exec: \"%s\": no such file or directory", name);
+		snprintf(t->path, sizeof(t->path), "%s", name);
+		return 0;
+	}
+	const char *path = process_env_path(p);
+	bool found_noexec = false;
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		char cand[PATH_MAX];
+		if (n == 0)
+			snprintf(cand, sizeof(cand), "./%s", name);
+		else
+			snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, path, name);
+		cpod_err e2;
+		int r = process_check_exec(cand, &e2, name);
+		if (r == 0) {
+			snprintf(t->path, sizeof(t->path), "%s", cand);
+			return 0;
+		}
+		if (r < 0 && e2.code == CPOD_E_EXEC_NOEXEC)
+			found_noexec = true;
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	if (found_noexec)
+		return err_set(err, CPOD_E_EXEC_NOEXEC, "exec: \"%s\": permission denied", name);
+	return err_set(err, CPOD_E_EXEC_NOTFOUND, "exec: \"%s\": executable file not found in $PATH",
+		       name);
+}
+
+CPOD_INTERNAL int process_limits(const oci_process *p, cpod_err *err)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return err_sys(err, "set %s", p->rlimits[i].name);
+	}
+	if (p->has_io_priority &&
+	    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+		    (p->io_priority_class << 13) | p->io_priority) < 0)
+		return err_sys(err, "set the I/O priority");
+	return 0;
+}
+
+CPOD_INTERNAL int process_drop_privileges(const oci_process *p, bool in_userns,
+					  seccomp_filter *seccomp, cpod_err *err)
+{
+	if (p->has_caps && caps_apply_bounding(&p->caps, err) < 0)
+		return -1;
+	if (seccomp && !p->no_new_privileges && seccomp_load_filter(seccomp, err) < 0)
+		return err_prefix(err, "seccomp");
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return err_sys(err, "keep capabilities");
+	if (p->n_additional_gids) {
+		gid_t *g = calloc(p->n_additional_gids, sizeof(*g));
+		if (!g)
+			return err_nomem(err);
+		for (size_t i = 0; i < p->n_additional_gids; i++)
+			g[i] = p->additional_gids[i];
+		int r = setgroups(p->n_additional_gids, g);
+		free(g);
+		if (r < 0)
+			return err_sys(err, "set additional groups%s",
+				       in_userns ? " (is setgroups denied in the user namespace?)" : "");
+	} else if (setgroups(0, NULL) < 0 && !(in_userns && errno == EPERM)) {
+		return err_sys(err, "clear additional groups");
+	}
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return err_sys(err, "set gid %u", p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return err_sys(err, "set uid %u", p->uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return err_sys(err, "reset keep-capabilities");
+	if (p->has_caps && caps_apply_sets(&p->caps, err) < 0)
+		return -1;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_sys(err, "set no_new_privs");
+	if (seccomp && p->no_new_privileges && seccomp_load_filter(seccomp, err) < 0)
+		return err_prefix(err, "seccomp");
+	return 0;
+}
+
+CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
+{
+	unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
+	/* preserved fds must survive execve */
+	for (unsigned fd = 3; fd < first; fd++) {
+		int fl = fcntl((int)fd, F_GETFD);
+		if (fl >= 0)
+			fcntl((int)fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	/* the rest close at execve (the ones we still use stay open until then) */
+	if (keep >= (int)first) {
+		if (keep > (int)first)
+			syscall(SYS_close_range, first, (unsigned)keep - 1, 4 /* CLOSE_RANGE_CLOEXEC */);
+		syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 4);
+	} else if (syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0) {
+		/* kernels before 5.11: walk the open fds */
+		for (int fd = (int)first; fd < 65536; fd++)
+			if (fd != keep)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+}
+
+CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, cpod_err *err)
+{
+	static const char *const empty[] = { NULL };
+	sigset_t none;
+
+	/* the program starts with default signal handling and nothing blocked */
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(t->path, (char *const *)p->args, (char *const *)(p->env ? p->env : empty));
+	if (errno == ENOENT)
+		return err_set(err, CPOD_E_EXEC_NOTFOUND, "exec: \"%s\": no such file or directory",
+			       p->args[0]);
+	if (errno == EACCES || errno == ENOEXEC || errno == EISDIR) {
+		err_sysn(err, errno, "exec \"%s\"", p->args[0]);
+		if (err)
+			err->code = CPOD_E_EXEC_NOEXEC;
+		return -1;
+	}
+	return err_sys(err, "exec \"%s\"", p->args[0]);
+}
+
+/* Personality and umask: part of the init's setup. */
+CPOD_INTERNAL int process_personality(const oci_linux *l, cpod_err *err)
+{
+	if (l->has_personality && personality(l->personality) < 0)
+		return err_sys(err, "set personality");
+	return 0;
+}
+/************************************************ src/oci/runtime.c */
+/*
+ * runtime.c — the public OCI runtime verbs (cpod_runtime_* of cpod.h):
+ * start, run, state, kill, delete, pause, resume, list, pids, update, stats.
+ *
+ * Every verb that changes a container takes its lock first.  A container's
+ * process is only ever signalled through a pidfd opened after checking its
+ * start time, so a recycled pid is never hit.
+ */
+
+
+
+
+#include <dirent.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static const char *rt_default_root(char *out, size_t n)
+{
+	if (geteuid() == 0)
+		return "/run/cpod-runc";
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg)
+		snprintf(out, n, "%s/cpod-runc", xdg);
+	else
+		snprintf(out, n, "/tmp/cpod-runc-%u", (unsigned)geteuid());
+	return out;
+}
+
+cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
+{
+	char def[PATH_MAX];
+	const char *root = opts && opts->root ? opts->root : rt_default_root(def, sizeof(def));
+	cpod_runtime *rt = calloc(1, sizeof(*rt));
+
+	if (!rt) {
+		err_nomem(err);
+		return NULL;
+	}
+	if (strlen(root) >= sizeof(rt->root)) {
+		free(rt);
+		err_set(err, CPOD_E_INVALID, "root path too long");
+		return NULL;
+	}
+	strcpy(rt->root, root);
+	rt->rootless = geteuid() != 0;
+	rt->rootfd = state_root_open(root, err);
+	if (rt->rootfd < 0) {
+		free(rt);
+		return NULL;
+	}
+	if (rt->rootless) {
+		/* a shared /tmp fallback must be ours alone */
+		struct stat st;
+		if (fstat(rt->rootfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0077)) {
+			close(rt->rootfd);
+			free(rt);
+			err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", root);
+			return NULL;
+		}
+	}
+	return rt;
+}
+
+void cpod_runtime_close(cpod_runtime *rt)
+{
+	if (!rt)
+		return;
+	close(rt->rootfd);
+	free(rt);
+}
+
+const char *cpod_runtime_root(const cpod_runtime *rt) { return rt->root; }
+
+CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,
+			   cpod_err *err)
+{
+	*dirfd = state_dir_open(rt->rootfd, id, err);
+	if (*dirfd < 0)
+		return -1;
+	if (state_load(*dirfd, st, err) < 0) {
+		close(*dirfd);
+		*dirfd = -1;
+		return err_prefix(err, "container %s", id);
+	}
+	return 0;
+}
+
+/* Opens a pidfd on the init, after checking it is still the same process. */
+static int rt_pidfd(const oci_state *st)
+{
+	int fd = proc_pidfd_open(st->pid);
+	if (fd < 0)
+		return -1;
+	if (!proc_is(st->pid, st->start_time)) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
+
+static int rt_signal(const oci_state *st, int sig, cpod_err *err)
+{
+	int fd = rt_pidfd(st);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			return err_set(err, CPOD_E_STATE, "the container is not running");
+		/* no pidfds (old kernel): the start time check must do */
+		if (!proc_is(st->pid, st->start_time) || kill(st->pid, sig) < 0)
+			return err_sys(err, "signal %d", sig);
+		return 0;
+	}
+	long r = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return err_sysn(err, e, "signal %d", sig);
+	return 0;
+}
+
+/* Waits (up to timeout_ms) until the init is gone. */
+static bool rt_wait_gone(const oci_state *st, int timeout_ms)
+{
+	int fd = rt_pidfd(st);
+	if (fd >= 0) {
+		proc_poll_in(fd, timeout_ms);
+		close(fd);
+	}
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_is(st->pid, st->start_time)) {
+		if (proc_now_ms() > deadline)
+			return false;
+		usleep(2000);
+	}
+	return true;
+}
+
+int cpod_runtime_start(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	oci_state st;
+	int dirfd, lockfd, r = -1;
+	_cleanup_spec_ oci_spec *spec = NULL;
+	_cleanup_close_ int fifo = -1;
+	_cleanup_close_ int pidfd = -1;
+
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return err_prefix(err, "start");
+	lockfd = state_lock(dirfd, err);
+	if (lockfd < 0)
+		goto out;
+	enum oci_status s = state_status(dirfd, &st);
+	if (s != ST_CREATED) {
+		err_set(err, CPOD_E_STATE, s == ST_STOPPED ? "cannot start a container that has stopped"
+							  : "cannot start an already running container");
+		goto out;
+	}
+	/* Opening the read side lets the init's open for writing complete;
+	 * it then writes one byte.  Non-blocking, so a dead init cannot hang
+	 * us: poll the FIFO and the init's pidfd together. */
+	fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0) {
+		err_sys(err, "open the exec fifo");
+		goto out;
+	}
+	pidfd = rt_pidfd(&st);
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+		char c;
+		if (poll(fds, 2, pidfd >= 0 ? -1 : 100) < 0 && errno != EINTR) {
+			err_sys(err, "poll");
+			goto out;
+		}
+		ssize_t n = read(fifo, &c, 1);
+		if (n == 1)
+			break;
+		if ((fds[1].revents & POLLIN) || !proc_is(st.pid, st.start_time)) {
+			err_set(err, CPOD_E_STATE, "the container's init exited before start");
+			goto out;
+		}
+	}
+	unlinkat(dirfd, "exec.fifo", 0);
+	{
+		/* poststart hooks: from the config saved at create */
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
+		cpod_err ignored;
+		spec = oci_spec_load(NULL, path, &ignored);
+		if (spec && spec->hooks.n[HOOK_POSTSTART]) {
+			_cleanup_buf_ buf b = BUF_INIT;
+			if (state_to_json(&st, ST_RUNNING, &b, NULL) == 0)
+				hooks_run(&spec->hooks, HOOK_POSTSTART, b.data, NULL);
+		}
+	}
+	r = 0;
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	close(dirfd);
+	state_clear(&st);
+	return r < 0 ? err_prefix(err, "start %s", id) : 0;
+}
+
+char *cpod_runtime_state(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	oci_state st;
+	int dirfd;
+	buf b = BUF_INIT;
+
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return NULL;
+	int r = state_to_json(&st, state_status(dirfd, &st), &b, err);
+	close(dirfd);
+	state_clear(&st);
+	if (r < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+int cpod_runtime_kill(cpod_runtime *rt, const char *id, int sig, int all, cpod_err *err)
+{
+	oci_state st;
+	int dirfd, r;
+
+	if (sig <= 0 || sig >= NSIG)
+		return err_set(err, CPOD_E_INVALID, "kill %s: bad signal %d", id, sig);
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return err_prefix(err, "kill");
+	if (state_status(dirfd, &st) == ST_STOPPED && !all)
+		r = err_set(err, CPOD_E_STATE, "container not running");
+	else if (all && st.has_cgroup)
+		r = cg_kill_all(&st.cg, sig, err);
+	else if (state_status(dirfd, &st) == ST_STOPPED)
+		r = 0;
+	else
+		r = rt_signal(&st, sig, err);
+	close(dirfd);
+	state_clear(&st);
+	return r < 0 ? err_prefix(err, "kill %s", id) : 0;
+}
+
+/* Kills whatever is left, runs poststop hooks, removes cgroup and state. */
+static int rt_destroy(cpod_runtime *rt, const char *id, int dirfd, oci_state *st, cpod_err *err)
+{
+	if (st->pid > 0 && proc_is(st->pid, st->start_time)) {
+		if (st->has_cgroup)
+			cg_kill_all(&st->cg, SIGKILL, NULL);
+		rt_signal(st, SIGKILL, NULL);
+		if (!rt_wait_gone(st, 10000))
+			return err_set(err, CPOD_E_STATE, "the container's init does not die");
+	} else if (st->has_cgroup && !st->own_pidns) {
+		/* without its own pid namespace, the init's death did not take
+		 * the other processes with it */
+		cg_kill_all(&st->cg, SIGKILL, NULL);
+	}
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
+	cpod_err ignored;
+	oci_spec *spec = oci_spec_load(NULL, path, &ignored);
+	if (spec && spec->hooks.n[HOOK_POSTSTOP]) {
+		_cleanup_buf_ buf b = BUF_INIT;
+		if (state_to_json(st, ST_STOPPED, &b, NULL) == 0)
+			hooks_run(&spec->hooks, HOOK_POSTSTOP, b.data, NULL);
+	}
+	oci_spec_free(spec);
+	if (st->has_cgroup && cg_destroy(&st->cg, err) < 0)
+		return err_prefix(err, "remove the cgroup");
+	(void)dirfd;
+	return fs_rm_tree(rt->rootfd, id, err);
+}
+
+int cpod_runtime_delete(cpod_runtime *rt, const char *id, int force, cpod_err *err)
+{
+	oci_state st;
+	int dirfd, lockfd, r;
+
+	dirfd = state_dir_open(rt->rootfd, id, err);
+	if (dirfd < 0)
+		return err_prefix(err, "delete");
+	lockfd = state_lock(dirfd, err);
+	if (lockfd < 0) {
+		close(dirfd);
+		return err_prefix(err, "delete %s", id);
+	}
+	if (state_load(dirfd, &st, NULL) < 0) {
+		/* a create that died before writing any state: nothing runs */
+		r = fs_rm_tree(rt->rootfd, id, err);
+		goto out_nostate;
+	}
+	enum oci_status s = state_status(dirfd, &st);
+	if ((s == ST_RUNNING || s == ST_PAUSED) && !force) {
+		r = err_set(err, CPOD_E_STATE, "cannot delete container %s that is not stopped: %s", id,
+			    oci_status_name(s));
+	} else {
+		if (s == ST_PAUSED)
+			cg_freeze(&st.cg, false, NULL);
+		r = rt_destroy(rt, id, dirfd, &st, err);
+	}
+	state_clear(&st);
+out_nostate:
+	close(lockfd);
+	close(dirfd);
+	return r < 0 ? err_prefix(err, "delete %s", id) : 0;
+}
+
+static int rt_freeze(cpod_runtime *rt, const char *id, bool frozen, cpod_err *err)
+{
+	oci_state st;
+	int dirfd, r;
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return -1;
+	enum oci_status s = state_status(dirfd, &st);
+	if (!st.has_cgroup)
+		r = err_set(err, CPOD_E_UNSUPPORTED, "the container has no cgroup to freeze");
+	else if (frozen && s != ST_RUNNING)
+		r = err_set(err, CPOD_E_STATE, "the container is not running but %s", oci_status_name(s));
+	else if (!frozen && s != ST_PAUSED)
+		r = err_set(err, CPOD_E_STATE, "the container is not paused but %s", oci_status_name(s));
+	else
+		r = cg_freeze(&st.cg, frozen, err);
+	close(dirfd);
+	state_clear(&st);
+	return r;
+}
+
+int cpod_runtime_pause(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	return rt_freeze(rt, id, true, err) < 0 ? err_prefix(err, "pause %s", id) : 0;
+}
+
+int cpod_runtime_resume(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	return rt_freeze(rt, id, false, err) < 0 ? err_prefix(err, "resume %s", id) : 0;
+}
+
+char *cpod_runtime_list(cpod_runtime *rt, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	int fd = dup(rt->rootfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		err_sys(err, "list %s", rt->root);
+		return NULL;
+	}
+	rewinddir(d);
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		oci_state st;
+		int dirfd;
+		cpod_err e;
+		if (de->d_name[0] == '.' || !oci_valid_id(de->d_name))
+			continue;
+		if (oci_load(rt, de->d_name, &dirfd, &st, &e) < 0)
+			continue;
+		_cleanup_buf_ buf one = BUF_INIT;
+		if (state_to_json(&st, state_status(dirfd, &st), &one, NULL) == 0) {
+			json_doc *doc = json_parse(one.data, one.len, NULL, NULL);
+			jw_value(&w, json_root(doc));
+			json_doc_free(doc);
+		}
+		close(dirfd);
+		state_clear(&st);
+	}
+	closedir(d);
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+int cpod_runtime_pids(cpod_runtime *rt, const char *id, pid_t **pids, size_t *n, cpod_err *err)
+{
+	oci_state st;
+	int dirfd, r = 0;
+	*pids = NULL;
+	*n = 0;
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return -1;
+	enum oci_status s = state_status(dirfd, &st);
+	if (st.has_cgroup) {
+		r = cg_pids(&st.cg, pids, n, err);
+	} else if (s != ST_STOPPED) {
+		*pids = malloc(sizeof(pid_t));
+		if (!*pids)
+			r = err_nomem(err);
+		else {
+			(*pids)[0] = st.pid;
+			*n = 1;
+		}
+	}
+	close(dirfd);
+	state_clear(&st);
+	return r;
+}
+
+int cpod_runtime_update(cpod_runtime *rt, const char *id, const char *resources_json,
+			cpod_err *err)
+{
+	oci_state st;
+	oci_resources res;
+	mem_pool pool = { 0 };
+	int dirfd, r = -1;
+
+	json_doc *doc = json_parse(resources_json, strlen(resources_json), NULL, err);
+	if (!doc)
+		return err_prefix(err, "update %s: resources", id);
+	if (oci_load(rt, id, &dirfd, &st, err) < 0) {
+		json_doc_free(doc);
+		return err_prefix(err, "update");
+	}
+	int lockfd = state_lock(dirfd, err);
+	if (lockfd < 0)
+		goto out;
+	if (state_status(dirfd, &st) == ST_STOPPED) {
+		err_set(err, CPOD_E_STATE, "the container is not running");
+	} else if (!st.has_cgroup) {
+		err_set(err, CPOD_E_UNSUPPORTED, "the container has no cgroup");
+	} else if (oci_resources_parse(json_root(doc), &res, &pool, "resources", err) == 0) {
+		r = cg_update(&st.cg, &res, err);
+	}
+	close(lockfd);
+out:
+	pool_free(&pool);
+	json_doc_free(doc);
+	close(dirfd);
+	state_clear(&st);
+	return r < 0 ? err_prefix(err, "update %s", id) : 0;
+}
+
+char *cpod_runtime_stats(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	oci_state st;
+	int dirfd;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (oci_load(rt, id, &dirfd, &st, err) < 0)
+		return NULL;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "type", "stats");
+	jw_kstr(&w, "id", id);
+	jw_key(&w, "data");
+	int r = 0;
+	if (st.has_cgroup) {
+		r = cg_stats(&st.cg, &w, err);
+	} else {
+		jw_obj_begin(&w);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	close(dirfd);
+	state_clear(&st);
+	if (r < 0 || jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+int cpod_runtime_create(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
+			cpod_err *err)
+{
+	oci_created c;
+	return oci_create(rt, id, opts, false, &c, err);
+}
+
+int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
+		     int *status, cpod_err *err)
+{
+	oci_created c;
+	sigset_t old;
+	int wstatus = 0, r;
+
+	*status = 0;
+	if (opts->detach) {
+		if (oci_create(rt, id, opts, false, &c, err) < 0)
+			return -1;
+		return cpod_runtime_start(rt, id, err);
+	}
+	/* signals that arrive from now on are passed to the container */
+	foreground_block_signals(&old);
+	if (oci_create(rt, id, opts, true, &c, err) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	if (cpod_runtime_start(rt, id, err) < 0) {
+		if (c.master >= 0)
+			close(c.master);
+		cpod_runtime_delete(rt, id, 1, NULL);
+		proc_wait(c.pid, NULL, 0);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	r = foreground_wait(c.pid, c.master, &wstatus, err);
+	if (c.master >= 0)
+		close(c.master);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		return -1;
+	*status = proc_exit_code(wstatus);
+	if (!opts->keep && cpod_runtime_delete(rt, id, 1, err) < 0)
+		return -1;
+	return 0;
 }
 /************************************************ src/oci/spec.c */
 /*
@@ -3771,6 +6897,11 @@ CPOD_INTERNAL oci_spec *oci_spec_parse(const char *text, size_t len, cpod_err *e
 	s->doc = json_parse(text, len, &lim, err);
 	if (!s->doc)
 		goto fail;
+	s->raw = pool_alloc(&s->pool, len + 1, err);
+	if (!s->raw)
+		goto fail;
+	memcpy(s->raw, text, len);
+	s->raw_len = len;
 	root = json_root(s->doc);
 	if (!json_is(root, JSON_OBJECT)) {
 		err_set(err, CPOD_E_INVALID, "the configuration must be a JSON object");
@@ -3838,3 +6969,516 @@ CPOD_INTERNAL oci_spec *oci_spec_load(const char *bundle, const char *path, cpod
 		err_prefix(err, "%s", path);
 	return s;
 }
+/************************************************ src/oci/state.c */
+/*
+ * state.c — container state on disk (see state.h).
+ */
+
+
+
+#include <sys/file.h>
+#include <time.h>
+
+CPOD_INTERNAL const char *oci_status_name(enum oci_status s)
+{
+	static const char *const names[] = { "creating", "created", "running", "paused", "stopped" };
+	return names[s];
+}
+
+CPOD_INTERNAL int state_root_open(const char *root, cpod_err *err)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return err_sys(err, "open %s", root);
+	if (fs_mkdir_p(root, 0700, err) < 0)
+		return -1;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", root);
+	return fd;
+}
+
+CPOD_INTERNAL int state_dir_open(int rootfd, const char *id, cpod_err *err)
+{
+	if (!oci_valid_id(id))
+		return err_set(err, CPOD_E_INVALID, "invalid container id \"%s\"", id);
+	int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, CPOD_E_NOTFOUND, "container \"%s\" does not exist", id);
+		return err_sys(err, "open state of %s", id);
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err)
+{
+	int fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "open lock");
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock");
+	}
+	return fd;
+}
+
+CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "id", st->id);
+	jw_kint(&w, "pid", st->pid);
+	jw_key(&w, "startTime");
+	jw_uint(&w, st->start_time);
+	jw_kstr(&w, "bundle", st->bundle);
+	jw_kstr(&w, "rootfs", st->rootfs);
+	jw_kstr(&w, "created", st->created);
+	jw_kstr(&w, "owner", st->owner);
+	jw_kbool(&w, "rootless", st->rootless);
+	jw_kbool(&w, "ownPidns", st->own_pidns);
+	if (st->has_cgroup) {
+		jw_key(&w, "cgroup");
+		cg_paths_write(&w, &st->cg);
+	}
+	if (st->annotations_json) {
+		/* already validated JSON text from the config */
+		jw_key(&w, "annotations");
+		json_doc *d = json_parse(st->annotations_json, strlen(st->annotations_json), NULL, NULL);
+		jw_value(&w, json_root(d));
+		json_doc_free(d);
+	}
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	return fs_write_atomic(dirfd, "state.json", b.data, b.len, 0600, 0, err);
+}
+
+CPOD_INTERNAL void state_clear(oci_state *st)
+{
+	free(st->annotations_json);
+	memset(st, 0, sizeof(*st));
+}
+
+static int state_copy_str(char *dst, size_t n, const json_value *obj, const char *key,
+			  cpod_err *err)
+{
+	const char *s = json_string(json_get(obj, key));
+	if (!s)
+		s = "";
+	if (strlen(s) >= n)
+		return err_set(err, CPOD_E_INVALID, "state.json: %s too long", key);
+	strcpy(dst, s);
+	return 0;
+}
+
+CPOD_INTERNAL int state_load(int dirfd, oci_state *st, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 1u << 20, .max_depth = 16 };
+	_cleanup_json_ json_doc *doc = NULL;
+	const json_value *r;
+	int64_t pid = 0;
+
+	memset(st, 0, sizeof(*st));
+	doc = json_parse_file(dirfd, "state.json", &lim, err);
+	if (!doc) {
+		if (err && err->errno_ == ENOENT)
+			err_set(err, CPOD_E_STATE, "the container is still being created (or its creation failed)");
+		return -1;
+	}
+	r = json_root(doc);
+	if (state_copy_str(st->id, sizeof(st->id), r, "id", err) < 0 ||
+	    state_copy_str(st->bundle, sizeof(st->bundle), r, "bundle", err) < 0 ||
+	    state_copy_str(st->rootfs, sizeof(st->rootfs), r, "rootfs", err) < 0 ||
+	    state_copy_str(st->created, sizeof(st->created), r, "created", err) < 0 ||
+	    state_copy_str(st->owner, sizeof(st->owner), r, "owner", err) < 0)
+		return -1;
+	if (!json_int64(json_get(r, "pid"), &pid) || pid < 0 || pid > INT32_MAX ||
+	    !json_uint64(json_get(r, "startTime"), (uint64_t *)&st->start_time))
+		return err_set(err, CPOD_E_INVALID, "state.json: bad pid");
+	st->pid = (pid_t)pid;
+	bool b = false;
+	json_opt_bool(r, "rootless", &b, "state", NULL);
+	st->rootless = b;
+	b = false;
+	json_opt_bool(r, "ownPidns", &b, "state", NULL);
+	st->own_pidns = b;
+	const json_value *cg = json_get(r, "cgroup");
+	if (cg) {
+		if (cg_paths_read(cg, &st->cg, err) < 0)
+			return err_prefix(err, "state.json");
+		st->has_cgroup = true;
+	}
+	const json_value *ann = json_get(r, "annotations");
+	if (ann) {
+		buf ab = BUF_INIT;
+		json_w w;
+		jw_init(&w, &ab, NULL);
+		jw_value(&w, ann);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&ab);
+			return -1;
+		}
+		st->annotations_json = buf_take(&ab, err);
+		if (!st->annotations_json)
+			return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st)
+{
+	struct stat s;
+
+	if (!proc_is(st->pid, st->start_time))
+		return ST_STOPPED;
+	if (fstatat(dirfd, "exec.fifo", &s, AT_SYMLINK_NOFOLLOW) == 0)
+		return ST_CREATED;
+	if (st->has_cgroup && cg_is_frozen(&st->cg) == 1)
+		return ST_PAUSED;
+	return ST_RUNNING;
+}
+
+CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
+				cpod_err *err)
+{
+	json_w w;
+	jw_init(&w, out, "  ");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
+	jw_kstr(&w, "id", st->id);
+	jw_kint(&w, "pid", status == ST_STOPPED ? 0 : st->pid);
+	jw_kstr(&w, "status", oci_status_name(status));
+	jw_kstr(&w, "bundle", st->bundle);
+	jw_kstr(&w, "rootfs", st->rootfs);
+	jw_kstr(&w, "created", st->created);
+	jw_kstr(&w, "owner", st->owner);
+	if (st->annotations_json) {
+		json_doc *d = json_parse(st->annotations_json, strlen(st->annotations_json), NULL, NULL);
+		if (d && json_len(json_root(d))) {
+			jw_key(&w, "annotations");
+			jw_value(&w, json_root(d));
+		}
+		json_doc_free(d);
+	}
+	jw_obj_end(&w);
+	return jw_finish(&w, err);
+}
+/************************************************ src/oci/sync.c */
+/*
+ * sync.c — messages between the runtime and its children (see sync.h).
+ */
+
+#include <sys/socket.h>
+
+CPOD_INTERNAL int sync_send(int fd, int type, int value, cpod_err *err)
+{
+	sync_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.value = value;
+	if (RETRY_EINTR(send(fd, &m, sizeof(m), MSG_NOSIGNAL)) != (long)sizeof(m))
+		return err_sys(err, "sync: send");
+	return 0;
+}
+
+CPOD_INTERNAL void sync_send_error(int fd, const cpod_err *e)
+{
+	sync_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = SYNC_ERROR;
+	m.err = *e;
+	if (m.err.code == CPOD_OK)
+		m.err.code = CPOD_E_SYS;
+	(void)RETRY_EINTR(send(fd, &m, sizeof(m), MSG_NOSIGNAL));
+}
+
+CPOD_INTERNAL int sync_expect(int fd, int want, sync_msg *m, cpod_err *err)
+{
+	sync_msg tmp;
+	if (!m)
+		m = &tmp;
+	long n = RETRY_EINTR(recv(fd, m, sizeof(*m), 0));
+	if (n < 0)
+		return err_sys(err, "sync: receive");
+	if (n == 0)
+		return err_set(err, CPOD_E_SYS, "the container process exited during setup");
+	if (n != (long)sizeof(*m))
+		return err_set(err, CPOD_E_SYS, "sync: short message");
+	if (m->type == SYNC_ERROR) {
+		if (err) {
+			*err = m->err;
+			err->msg[sizeof(err->msg) - 1] = '\0';
+		}
+		return -1;
+	}
+	if (want && m->type != want)
+		return err_set(err, CPOD_E_SYS, "sync: unexpected message %d (wanted %d)", m->type, want);
+	return 0;
+}
+/************************************************ src/oci/template.c */
+/*
+ * template.c — `spec` and `features`: the default config.json a user starts
+ * from (runc's, with cpod's hostname), its rootless variant, and the
+ * runtime-spec features document describing what this runtime supports.
+ */
+
+
+
+
+static void tpl_strs(json_w *w, const char *key, const char *const *v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static void tpl_mount(json_w *w, const char *dest, const char *type, const char *src,
+		      const char *const *opts, size_t n)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "destination", dest);
+	jw_kstr(w, "type", type);
+	jw_kstr(w, "source", src);
+	if (n)
+		tpl_strs(w, "options", opts, n);
+	jw_obj_end(w);
+}
+
+#define STRS(w, key, ...)                                                      \
+	do {                                                                   \
+		static const char *const v_[] = { __VA_ARGS__ };               \
+		tpl_strs((w), (key), v_, ARRAY_LEN(v_));                       \
+	} while (0)
+#define MOUNT(w, d, t, s, ...)                                                 \
+	do {                                                                   \
+		static const char *const o_[] = { __VA_ARGS__ };               \
+		tpl_mount((w), (d), (t), (s), o_, ARRAY_LEN(o_));              \
+	} while (0)
+
+char *cpod_runtime_spec_template(int rootless, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	static const char *const caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE" };
+
+	jw_init(&w, &b, "\t");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
+	jw_key(&w, "process");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "terminal", true);
+	jw_key(&w, "user");
+	jw_obj_begin(&w);
+	jw_kint(&w, "uid", 0);
+	jw_kint(&w, "gid", 0);
+	jw_obj_end(&w);
+	STRS(&w, "args", "sh");
+	STRS(&w, "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	     "TERM=xterm");
+	jw_kstr(&w, "cwd", "/");
+	jw_key(&w, "capabilities");
+	jw_obj_begin(&w);
+	tpl_strs(&w, "bounding", caps, ARRAY_LEN(caps));
+	tpl_strs(&w, "effective", caps, ARRAY_LEN(caps));
+	tpl_strs(&w, "permitted", caps, ARRAY_LEN(caps));
+	tpl_strs(&w, "ambient", caps, ARRAY_LEN(caps));
+	jw_obj_end(&w);
+	jw_key(&w, "rlimits");
+	jw_arr_begin(&w);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "type", "RLIMIT_NOFILE");
+	jw_kint(&w, "hard", 1024);
+	jw_kint(&w, "soft", 1024);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	jw_kbool(&w, "noNewPrivileges", true);
+	jw_obj_end(&w);
+
+	jw_key(&w, "root");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "path", "rootfs");
+	jw_kbool(&w, "readonly", true);
+	jw_obj_end(&w);
+	jw_kstr(&w, "hostname", "cpod");
+
+	jw_key(&w, "mounts");
+	jw_arr_begin(&w);
+	tpl_mount(&w, "/proc", "proc", "proc", NULL, 0);
+	MOUNT(&w, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
+	if (rootless)
+		MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
+		      "ptmxmode=0666", "mode=0620");
+	else
+		MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
+		      "ptmxmode=0666", "mode=0620", "gid=5");
+	MOUNT(&w, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k");
+	MOUNT(&w, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
+	if (rootless) {
+		MOUNT(&w, "/sys", "none", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro");
+	} else {
+		MOUNT(&w, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
+		MOUNT(&w, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
+	}
+	jw_arr_end(&w);
+
+	jw_key(&w, "linux");
+	jw_obj_begin(&w);
+	if (rootless) {
+		for (int i = 0; i < 2; i++) {
+			jw_key(&w, i == 0 ? "uidMappings" : "gidMappings");
+			jw_arr_begin(&w);
+			jw_obj_begin(&w);
+			jw_kint(&w, "containerID", 0);
+			jw_kint(&w, "hostID", i == 0 ? geteuid() : getegid());
+			jw_kint(&w, "size", 1);
+			jw_obj_end(&w);
+			jw_arr_end(&w);
+		}
+	} else {
+		jw_key(&w, "resources");
+		jw_obj_begin(&w);
+		jw_key(&w, "devices");
+		jw_arr_begin(&w);
+		jw_obj_begin(&w);
+		jw_kbool(&w, "allow", false);
+		jw_kstr(&w, "access", "rwm");
+		jw_obj_end(&w);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	jw_key(&w, "namespaces");
+	jw_arr_begin(&w);
+	static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup" };
+	static const char *const ns_rootless[] = { "pid", "ipc", "uts", "mount", "user" };
+	const char *const *list = rootless ? ns_rootless : ns;
+	size_t n = rootless ? ARRAY_LEN(ns_rootless) : ARRAY_LEN(ns);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_begin(&w);
+		jw_kstr(&w, "type", list[i]);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	STRS(&w, "maskedPaths", "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+	     "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	     "/sys/firmware", "/proc/scsi");
+	STRS(&w, "readonlyPaths", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+	     "/proc/sysrq-trigger");
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_putc(&b, '\n', NULL);
+	return buf_take(&b, err);
+}
+
+char *cpod_runtime_features(cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+
+	jw_init(&w, &b, "    ");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ociVersionMin", "1.0.0");
+	jw_kstr(&w, "ociVersionMax", CPOD_OCI_VERSION);
+	STRS(&w, "hooks", "prestart", "createRuntime", "createContainer", "startContainer",
+	     "poststart", "poststop");
+	STRS(&w, "mountOptions", "async", "atime", "bind", "dev", "diratime", "dirsync", "exec",
+	     "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
+	     "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev",
+	     "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime",
+	     "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
+	     "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
+	     "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
+	     "symfollow", "sync", "tmpcopyup", "unbindable");
+	jw_key(&w, "linux");
+	jw_obj_begin(&w);
+	STRS(&w, "namespaces", "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts");
+	jw_key(&w, "capabilities");
+	jw_arr_begin(&w);
+	for (int c = 0; c <= caps_last() && caps_name(c); c++)
+		jw_str(&w, caps_name(c));
+	jw_arr_end(&w);
+	jw_key(&w, "cgroup");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "v1", true);
+	jw_kbool(&w, "v2", true);
+	jw_kbool(&w, "systemd", false);
+	jw_kbool(&w, "systemdUser", false);
+	jw_kbool(&w, "rdma", false);
+	jw_obj_end(&w);
+	jw_key(&w, "seccomp");
+	seccomp_features(&w);
+	jw_key(&w, "apparmor");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "enabled", false);
+	jw_obj_end(&w);
+	jw_key(&w, "selinux");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "enabled", false);
+	jw_obj_end(&w);
+	jw_key(&w, "intelRdt");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "enabled", false);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "annotations");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "io.github.cpod.version", CPOD_VERSION);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_putc(&b, '\n', NULL);
+	return buf_take(&b, err);
+}
+/************************************************ src/oci/zz_stubs.c */
+/* TEMPORARY stubs until the cgroup and seccomp modules are merged. */
+
+
+CPOD_INTERNAL enum cg_mode cg_detect(void) { return CG_NONE; }
+CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n) { *list = NULL; *n = 0; return 0; }
+CPOD_INTERNAL const char *cg_unified_mountpoint(void) { return ""; }
+CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out, cpod_err *err) { memset(out, 0, sizeof(*out)); return 0; }
+CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res, bool rootless, cpod_err *err) { return 0; }
+CPOD_INTERNAL int cg_join(const cg_paths *p, pid_t pid, cpod_err *err) { return 0; }
+CPOD_INTERNAL int cg_update(const cg_paths *p, const oci_resources *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "stub"); }
+CPOD_INTERNAL int cg_pids(const cg_paths *p, pid_t **pids, size_t *n, cpod_err *err) { *pids = NULL; *n = 0; return 0; }
+CPOD_INTERNAL int cg_freeze(const cg_paths *p, bool frozen, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "stub"); }
+CPOD_INTERNAL int cg_is_frozen(const cg_paths *p) { return -1; }
+CPOD_INTERNAL int cg_kill_all(const cg_paths *p, int sig, cpod_err *err) { return 0; }
+CPOD_INTERNAL int cg_destroy(const cg_paths *p, cpod_err *err) { return 0; }
+CPOD_INTERNAL int cg_stats(const cg_paths *p, json_w *w, cpod_err *err) { jw_obj_begin(w); jw_obj_end(w); return 0; }
+CPOD_INTERNAL long cg_oom_kills(const cg_paths *p) { return -1; }
+CPOD_INTERNAL void cg_paths_write(json_w *w, const cg_paths *p) { jw_obj_begin(w); jw_obj_end(w); }
+CPOD_INTERNAL int cg_paths_read(const json_value *v, cg_paths *p, cpod_err *err) { memset(p, 0, sizeof(*p)); return 0; }
+struct seccomp_filter { int x; };
+CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *seccomp, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
+CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err) { return 0; }
+CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f) { }
+CPOD_INTERNAL bool seccomp_filter_is_noop(const seccomp_filter *f) { return true; }
+CPOD_INTERNAL const char *seccomp_default_profile_json(void) { return "{}"; }
+CPOD_INTERNAL void seccomp_features(json_w *w) { jw_obj_begin(w); jw_obj_end(w); }
+const char *cpod_default_seccomp_profile(void) { return "{}"; }

@@ -95,7 +95,7 @@ CPOD_INTERNAL int caps_apply_sets(const oci_caps *caps, cpod_err *err)
 		if (!(caps->ambient & (UINT64_C(1) << c)))
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			log_warn("cannot raise ambient %s: %s (it must be permitted and inheritable)",
+			log_debug("cannot raise ambient %s: %s (it must be permitted and inheritable)",
 				 caps_name(c), strerror(errno));
 	}
 	return 0;

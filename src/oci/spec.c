@@ -1055,6 +1055,11 @@ CPOD_INTERNAL oci_spec *oci_spec_parse(const char *text, size_t len, cpod_err *e
 	s->doc = json_parse(text, len, &lim, err);
 	if (!s->doc)
 		goto fail;
+	s->raw = pool_alloc(&s->pool, len + 1, err);
+	if (!s->raw)
+		goto fail;
+	memcpy(s->raw, text, len);
+	s->raw_len = len;
 	root = json_root(s->doc);
 	if (!json_is(root, JSON_OBJECT)) {
 		err_set(err, CPOD_E_INVALID, "the configuration must be a JSON object");

@@ -205,6 +205,8 @@ typedef struct oci_linux {
 typedef struct oci_spec {
 	json_doc *doc;
 	mem_pool pool;
+	char *raw;          /* the config text, as read */
+	size_t raw_len;
 	const char *oci_version;
 	bool has_process;
 	oci_process process;
