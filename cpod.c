@@ -5307,8 +5307,10 @@ static int cg_v2_memory(int fd, const oci_resources *r, bool update, cpod_err *e
 	if (resv > 0 && cg_writef(fd, "memory.low", err, "%" PRId64, resv) < 0)
 		return -1;
 	if (swap || swap_max) {
+		/* without swap accounting "no swap" and "any swap" are moot
+		 * (runc ignores them too); a real swap limit is not */
 		if (!cg_has(fd, "memory.swap.max")) {
-			if (swap_max >= 0)
+			if (swap_max > 0)
 				return err_set(err, CPOD_E_UNSUPPORTED,
 					       "a swap limit was asked for, but memory.swap.max does not "
 					       "exist (swap accounting is off)");
