@@ -1019,7 +1019,12 @@ static int cgt_v2_child(const char *parent)
 	int rc = 0;
 	pid_t *pids = NULL;
 	size_t np = 0;
-#define V2_FAIL(code) do { printf("# v2 step %d: %s\n", code, err.msg); rc = code; goto out; } while (0)
+#define V2_FAIL(code)                                                      \
+	do {                                                               \
+		printf("# v2 step %d: %s\n", code, err.msg);               \
+		rc = code;                                                 \
+		goto out;                                                  \
+	} while (0)
 	if (cg_enter(&p, kid, devs, false, &err) != 1)
 		V2_FAIL(10);
 	if (!cgt_in_procs(p.unified, kid))
