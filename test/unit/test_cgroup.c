@@ -535,6 +535,9 @@ static void cgt_lifecycle_body(cgt *t)
 			  cgt_proc_state(s));
 	CHECK_MSG(cg_freeze(&p, false, &err) == 0, "%s", err.msg);
 	CHECK(cg_is_frozen(&p) == 0);
+	/* a thawed task runs for a moment before it sleeps again */
+	for (int i = 0; i < 100 && cgt_proc_state(s) != 'S'; i++)
+		usleep(10000);
 	CHECK_MSG(cgt_proc_state(s) == 'S', "state %c", cgt_proc_state(s));
 
 	/* stats */
