@@ -2802,6 +2802,2875 @@ CPOD_INTERNAL void cg_paths_write(json_w *w, const cg_paths *p);
 CPOD_INTERNAL int cg_paths_read(const json_value *v, cg_paths *p, cpod_err *err);
 
 #endif
+/************************************************ src/oci/cgroup.c */
+/*
+ * cgroup.c — the host's cgroup hierarchies, where a container's cgroup goes
+ * in each, and the operations on a container's cgroup as a whole: create and
+ * enter, join, freeze, kill, list, destroy, stats and the saved paths.
+ *
+ * The mapping of linux.resources onto control files lives in cgroup_v1.c and
+ * cgroup_v2.c, the v2 device filter in cgroup_devices.c.  They use the file
+ * helpers defined here; the amalgamation puts this file before them, and the
+ * functions they define are declared below.
+ *
+ * Safety: the directories come from /proc/self/mountinfo or from a saved
+ * state, so every one is opened without following symlinks, checked to be
+ * on a cgroup file system before anything is written in it, and every path
+ * is lexically clean (no "..") and under its hierarchy's mount point.  Files
+ * are read with a size bound.
+ */
+
+
+
+#include <dirent.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+#define CG_READ_MAX (1u << 20)     /* a control file */
+#define CG_PROCS_MAX (16u << 20)   /* cgroup.procs of a crowded cgroup */
+#define CG_MOUNTINFO_MAX (16u << 20)
+#define CG_MAX_DEPTH 64            /* sub-cgroups walked below a container's */
+#define CG_DESTROY_MS 2000         /* how long rmdir retries EBUSY */
+#define CG_FREEZE_MS 5000
+
+/* cgroup_v1.c */
+CPOD_INTERNAL int cg_v1_apply(const cg_paths *p, const oci_resources *r, bool update,
+			      bool rootless, cpod_err *err);
+CPOD_INTERNAL int cg_v1_stats(const cg_paths *p, json_w *w, cpod_err *err);
+/* cgroup_v2.c */
+CPOD_INTERNAL int cg_v2_apply(int dfd, const oci_resources *r, bool update, bool rootless,
+			      cpod_err *err);
+CPOD_INTERNAL int cg_unified_apply(int dfd, const oci_resources *r, cpod_err *err);
+CPOD_INTERNAL void cg_v2_enable_controllers(int dfd, const char *where);
+CPOD_INTERNAL int cg_v2_stats(int dfd, json_w *w, cpod_err *err);
+/* cgroup_devices.c */
+CPOD_INTERNAL int cg_dev_v1_apply(int dfd, const oci_resources *r, bool rootless, cpod_err *err);
+CPOD_INTERNAL int cg_dev_ebpf_apply(int dfd, const oci_resources *r, bool rootless,
+				    cpod_err *err);
+
+/* ---------------------------------------------------------------- small text helpers */
+
+/* Whether the sep-separated list holds name ("cpu,cpuacct" has "cpu"). */
+CPOD_INTERNAL bool cg_list_has(const char *list, size_t len, const char *name, char sep)
+{
+	size_t nl = strlen(name);
+	const char *end = list + len;
+
+	for (const char *s = list; s < end;) {
+		const char *e = memchr(s, sep, (size_t)(end - s));
+		if (!e)
+			e = end;
+		if ((size_t)(e - s) == nl && memcmp(s, name, nl) == 0)
+			return true;
+		s = e + 1;
+	}
+	return false;
+}
+
+/* Whether two comma lists hold the same names ("cpu,cpuacct" == "cpuacct,cpu"). */
+static bool cg_same_set(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b), na = 0, nb = 0;
+	char name[128];
+
+	for (const char *s = a, *end = a + alen; s < end;) {
+		const char *e = memchr(s, ',', (size_t)(end - s));
+		if (!e)
+			e = end;
+		if ((size_t)(e - s) >= sizeof(name))
+			return false;
+		memcpy(name, s, (size_t)(e - s));
+		name[e - s] = '\0';
+		if (!cg_list_has(b, blen, name, ','))
+			return false;
+		na++;
+		s = e + 1;
+	}
+	for (const char *s = b; *s; s++)
+		nb += *s == ',';
+	return blen && na == nb + 1;
+}
+
+CPOD_INTERNAL bool cg_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "max", 3) == 0 && (!s[3] || s[3] == '\n' || s[3] == ' ')) {
+		*out = UINT64_MAX;
+		return true;
+	}
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || (*end && *end != '\n' && *end != ' '))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The value of key in a flat-keyed file's text ("oom_kill 3\n"). */
+CPOD_INTERNAL bool cg_kv_u64(const char *text, const char *key, uint64_t *out)
+{
+	size_t kl = strlen(key);
+
+	for (const char *s = text; s && *s;) {
+		if (strncmp(s, key, kl) == 0 && s[kl] == ' ')
+			return cg_parse_u64(s + kl + 1, out);
+		s = strchr(s, '\n');
+		if (s)
+			s++;
+	}
+	return false;
+}
+
+/* Lexically cleans path as if rooted at "/" ("a/../../b/./c" -> "/b/c"), so
+ * that ".." can never climb out; the root comes out as "". */
+static int cg_clean_path(const char *in, char *out, size_t size, cpod_err *err)
+{
+	size_t len = 0;
+	const char *s = in;
+
+	out[0] = '\0';
+	while (*s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		size_t n = strcspn(s, "/");
+		if (n == 1 && s[0] == '.') {
+			s += n;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			char *slash = strrchr(out, '/');
+			if (slash) {
+				*slash = '\0';
+				len = (size_t)(slash - out);
+			}
+			s += n;
+			continue;
+		}
+		if (n > NAME_MAX)
+			return err_set(err, CPOD_E_INVALID, "cgroup path component too long in \"%s\"",
+				       in);
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return err_set(err, CPOD_E_INVALID,
+					       "cgroup path has a control character: \"%s\"", in);
+		if (len + 1 + n + 1 > size)
+			return err_set(err, CPOD_E_LIMIT, "cgroup path too long: \"%.200s\"", in);
+		out[len++] = '/';
+		memcpy(out + len, s, n);
+		len += n;
+		out[len] = '\0';
+		s += n;
+	}
+	return 0;
+}
+
+/* A saved or resolved directory: absolute, clean, below the root. */
+static bool cg_dir_valid(const char *dir)
+{
+	char clean[PATH_MAX];
+
+	if (dir[0] != '/' || strlen(dir) >= PATH_MAX)
+		return false;
+	if (cg_clean_path(dir, clean, sizeof(clean), NULL) < 0)
+		return false;
+	return clean[0] && strcmp(clean, dir) == 0;
+}
+
+/* path below root ("/a/b" below "/a" is "/b"); root "" or "/" is everything. */
+static bool cg_strip_root(const char *path, const char *root, char *out, size_t size)
+{
+	size_t rl = strlen(root);
+
+	if (rl == 0 || strcmp(root, "/") == 0) {
+		snprintf(out, size, "%s", path);
+		return true;
+	}
+	if (strncmp(path, root, rl) != 0 || (path[rl] && path[rl] != '/'))
+		return false;
+	snprintf(out, size, "%s", path + rl);
+	return true;
+}
+
+/* Whether dir lies strictly below mnt. */
+static bool cg_under(const char *dir, const char *mnt)
+{
+	size_t ml = strlen(mnt);
+
+	if (ml == 1 && mnt[0] == '/')
+		return dir[0] == '/' && dir[1];
+	return ml && strncmp(dir, mnt, ml) == 0 && dir[ml] == '/' && dir[ml + 1];
+}
+
+/* ---------------------------------------------------------------- host hierarchies */
+
+typedef struct cg_host_info {
+	enum cg_mode mode;
+	size_t n_v1;
+	cg_v1_hierarchy v1[CG_MAX_V1];
+	char unified[PATH_MAX];      /* cgroup2 mount point, "" when none */
+	char unified_root[PATH_MAX];
+} cg_host_info;
+
+/* The v1 controllers cpod places a container in (rdma and misc only join). */
+static const char *const cg_v1_known[] = {
+	"cpuset", "cpu", "cpuacct", "blkio", "memory", "devices", "freezer", "net_cls",
+	"perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc",
+};
+
+static bool cg_is_known_controller(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(cg_v1_known); i++)
+		if (strcmp(name, cg_v1_known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void cg_unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r;) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+static bool cg_in_sys_fs_cgroup(const char *mnt)
+{
+	return strncmp(mnt, "/sys/fs/cgroup", 14) == 0 && (!mnt[14] || mnt[14] == '/');
+}
+
+static void cg_host_add_line(cg_host_info *h, char *line)
+{
+	char *f[64], *save = NULL;
+	int n = 0, sep = -1;
+
+	for (char *t = strtok_r(line, " ", &save); t && n < (int)ARRAY_LEN(f);
+	     t = strtok_r(NULL, " ", &save)) {
+		if (sep < 0 && n >= 6 && strcmp(t, "-") == 0)
+			sep = n;
+		f[n++] = t;
+	}
+	if (sep < 0 || n < sep + 4)
+		return;
+	const char *fstype = f[sep + 1];
+	char *root = f[3], *mnt = f[4], *superopts = f[sep + 3];
+	cg_unescape(root);
+	cg_unescape(mnt);
+	if (strlen(root) >= PATH_MAX || strlen(mnt) >= PATH_MAX)
+		return;
+
+	if (strcmp(fstype, "cgroup2") == 0) {
+		/* later mounts on the same point hide earlier ones; the usual
+		 * place wins over a stray second mount elsewhere */
+		if (!h->unified[0] || strcmp(h->unified, mnt) == 0 ||
+		    (cg_in_sys_fs_cgroup(mnt) && !cg_in_sys_fs_cgroup(h->unified))) {
+			snprintf(h->unified, sizeof(h->unified), "%s", mnt);
+			snprintf(h->unified_root, sizeof(h->unified_root), "%s", root);
+		}
+		return;
+	}
+	if (strcmp(fstype, "cgroup") != 0)
+		return;
+
+	char opts[128] = "";
+	size_t ol = 0;
+	bool used = false;
+	char *s2 = NULL;
+	for (char *o = strtok_r(superopts, ",", &s2); o; o = strtok_r(NULL, ",", &s2)) {
+		bool known = cg_is_known_controller(o);
+		if (!known && strncmp(o, "name=", 5) != 0)
+			continue;
+		used |= known || strcmp(o, "name=systemd") == 0;
+		int r = snprintf(opts + ol, sizeof(opts) - ol, "%s%s", ol ? "," : "", o);
+		if (r < 0 || (size_t)r >= sizeof(opts) - ol)
+			return;
+		ol += (size_t)r;
+	}
+	if (!used)
+		return;
+
+	cg_v1_hierarchy *slot = NULL;
+	for (size_t i = 0; i < h->n_v1 && !slot; i++)
+		if (strcmp(h->v1[i].mountpoint, mnt) == 0)
+			slot = &h->v1[i];
+	for (size_t i = 0; i < h->n_v1 && !slot; i++) {
+		if (strcmp(h->v1[i].options, opts) != 0)
+			continue;
+		if (cg_in_sys_fs_cgroup(mnt) && !cg_in_sys_fs_cgroup(h->v1[i].mountpoint))
+			slot = &h->v1[i];
+		else
+			return; /* the same hierarchy mounted a second time */
+	}
+	if (!slot) {
+		if (h->n_v1 >= CG_MAX_V1)
+			return;
+		slot = &h->v1[h->n_v1++];
+	}
+	snprintf(slot->mountpoint, sizeof(slot->mountpoint), "%s", mnt);
+	snprintf(slot->options, sizeof(slot->options), "%s", opts);
+	snprintf(slot->root, sizeof(slot->root), "%s", root);
+}
+
+/* Builds the host's view from mountinfo text (exposed for the tests). */
+CPOD_INTERNAL void cg_host_parse(const char *text, cg_host_info *h)
+{
+	char line[8192];
+	bool controllers = false;
+
+	memset(h, 0, sizeof(*h));
+	for (const char *s = text; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		if (len < sizeof(line)) {
+			memcpy(line, s, len);
+			line[len] = '\0';
+			cg_host_add_line(h, line);
+		}
+		s += len;
+		if (*s)
+			s++;
+	}
+	for (size_t i = 0; i < h->n_v1; i++)
+		if (strncmp(h->v1[i].options, "name=", 5) != 0 ||
+		    strchr(h->v1[i].options, ','))
+			controllers = true;
+	if (controllers)
+		h->mode = h->unified[0] ? CG_HYBRID : CG_V1;
+	else if (h->unified[0])
+		h->mode = CG_V2;
+	else
+		h->mode = CG_NONE;
+	if (h->mode == CG_V2 || h->mode == CG_NONE)
+		h->n_v1 = 0; /* a lone name=systemd next to cgroup2 is not ours to use */
+}
+
+static cg_host_info cg_host;
+static pthread_once_t cg_host_once = PTHREAD_ONCE_INIT;
+
+static void cg_host_scan(void)
+{
+	buf b = BUF_INIT;
+
+	if (fs_read_file(AT_FDCWD, "/proc/self/mountinfo", CG_MOUNTINFO_MAX, &b, NULL) < 0) {
+		memset(&cg_host, 0, sizeof(cg_host));
+		log_warn("cgroup: cannot read /proc/self/mountinfo: %s", strerror(errno));
+	} else {
+		cg_host_parse(b.data, &cg_host);
+	}
+	buf_free(&b);
+}
+
+static const cg_host_info *cg_host_get(void)
+{
+	pthread_once(&cg_host_once, cg_host_scan);
+	return &cg_host;
+}
+
+CPOD_INTERNAL enum cg_mode cg_detect(void)
+{
+	return cg_host_get()->mode;
+}
+
+CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n)
+{
+	const cg_host_info *h = cg_host_get();
+	*list = h->v1;
+	*n = h->n_v1;
+	return 0;
+}
+
+CPOD_INTERNAL const char *cg_unified_mountpoint(void)
+{
+	return cg_host_get()->unified;
+}
+
+/* ---------------------------------------------------------------- resolving cgroupsPath */
+
+/* The caller's cgroup in /proc/self/cgroup text, for the v1 hierarchy with
+ * controllers ctrl, or the v2 one ("0::/path") when ctrl is NULL. */
+static bool cg_own_find(const char *text, const char *ctrl, char *out, size_t size)
+{
+	for (const char *s = text; s && *s;) {
+		const char *nl = strchr(s, '\n');
+		const char *end = nl ? nl : s + strlen(s);
+		const char *c1 = memchr(s, ':', (size_t)(end - s));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+		if (c2) {
+			size_t ll = (size_t)(c2 - c1 - 1);
+			bool match = ctrl ? ll && cg_same_set(c1 + 1, ll, ctrl)
+					  : ll == 0 && c1 - s == 1 && s[0] == '0';
+			size_t pl = (size_t)(end - c2 - 1);
+			if (match && pl < size) {
+				memcpy(out, c2 + 1, pl);
+				out[pl] = '\0';
+				return true;
+			}
+		}
+		s = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/* One hierarchy's directory for the cleaned inner path ("/a/b").  Absolute
+ * paths start at the hierarchy's root (seen through the mount's root),
+ * relative ones at the caller's own cgroup; on pure v2 at its parent, as
+ * runc does, because the caller's own cgroup usually has processes and then
+ * cannot enable controllers for a child. */
+static int cg_place(const char *mnt, const char *root, const char *own_text, const char *ctrl,
+		    bool absolute, bool parent_of_own, const char *inner, char *out,
+		    cpod_err *err)
+{
+	char base[PATH_MAX] = "", tmp[PATH_MAX];
+
+	if (absolute) {
+		if (cg_strip_root(inner, root, tmp, sizeof(tmp)))
+			inner = tmp[0] ? tmp : "";
+		else
+			log_debug("cgroup: %s is outside the root %s of the mount at %s; "
+				  "placing it under the mount", inner, root, mnt);
+		if (!inner[0])
+			return err_set(err, CPOD_E_INVALID,
+				       "cgroupsPath is the root of the hierarchy at %s", mnt);
+	} else {
+		char own[PATH_MAX] = "/", clean[PATH_MAX];
+		if (own_text && !cg_own_find(own_text, ctrl, own, sizeof(own)))
+			log_debug("cgroup: no entry for %s in /proc/self/cgroup; using /",
+				  ctrl ? ctrl : "cgroup2");
+		if (cg_clean_path(own, clean, sizeof(clean), err) < 0)
+			return err_prefix(err, "own cgroup");
+		if (!cg_strip_root(clean, root, base, sizeof(base))) {
+			log_debug("cgroup: own cgroup %s is outside the root %s of the mount at %s",
+				  clean, root, mnt);
+			base[0] = '\0';
+		}
+		if (parent_of_own) {
+			char *slash = strrchr(base, '/');
+			if (slash)
+				*slash = '\0';
+		}
+	}
+	int r = snprintf(out, PATH_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
+	if (r < 0 || r >= PATH_MAX)
+		return err_set(err, CPOD_E_LIMIT, "cgroup path too long under %s", mnt);
+	if (!cg_dir_valid(out) || !cg_under(out, mnt))
+		return err_set(err, CPOD_E_INVALID, "cgroup path %s is not below %s", out, mnt);
+	return 0;
+}
+
+/* cg_resolve against a given host view and /proc/self/cgroup text. */
+CPOD_INTERNAL int cg_resolve_in(const cg_host_info *h, const char *own_text,
+				const char *cgroups_path, const char *id, cg_paths *out,
+				cpod_err *err)
+{
+	const char *path = cgroups_path && *cgroups_path ? cgroups_path : id;
+	char inner[PATH_MAX];
+
+	memset(out, 0, sizeof(*out));
+	out->mode = h->mode;
+	if (h->mode == CG_NONE)
+		return 0;
+	if (!path || !*path)
+		return err_set(err, CPOD_E_INVALID, "cgroup: no cgroupsPath and no container id");
+	if (cg_clean_path(path, inner, sizeof(inner), err) < 0)
+		return err_prefix(err, "cgroupsPath");
+	if (!inner[0])
+		return err_set(err, CPOD_E_INVALID, "cgroupsPath \"%s\" names no cgroup of its own",
+			       path);
+	bool absolute = path[0] == '/';
+
+	for (size_t i = 0; i < h->n_v1; i++) {
+		if (strlen(h->v1[i].options) >= sizeof(out->v1[0].controller))
+			return err_set(err, CPOD_E_LIMIT, "cgroup: controller list \"%s\" too long",
+				       h->v1[i].options);
+		if (cg_place(h->v1[i].mountpoint, h->v1[i].root, own_text, h->v1[i].options,
+			     absolute, false, inner, out->v1[out->n_v1].dir, err) < 0)
+			return err_prefix(err, "cgroup %s", h->v1[i].options);
+		snprintf(out->v1[out->n_v1].controller, sizeof(out->v1[0].controller), "%s",
+			 h->v1[i].options);
+		out->n_v1++;
+	}
+	if (h->unified[0] &&
+	    cg_place(h->unified, h->unified_root, own_text, NULL, absolute, h->mode == CG_V2,
+		     inner, out->unified, err) < 0)
+		return err_prefix(err, "cgroup2");
+	return 0;
+}
+
+CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out,
+			     cpod_err *err)
+{
+	const cg_host_info *h = cg_host_get();
+	buf own = BUF_INIT;
+	int r;
+
+	if (h->mode != CG_NONE && !(cgroups_path && cgroups_path[0] == '/') &&
+	    fs_read_file(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &own, err) < 0) {
+		buf_free(&own);
+		return err_prefix(err, "cgroup");
+	}
+	r = cg_resolve_in(h, own.data, cgroups_path, id, out, err);
+	buf_free(&own);
+	return r;
+}
+
+/* ---------------------------------------------------------------- control files */
+
+/* Opens a cgroup directory: no symlink anywhere on the way, and it must be
+ * on a cgroup file system. */
+CPOD_INTERNAL int cg_dir_open(const char *dir, cpod_err *err)
+{
+	int fd = -1;
+
+	if (fs_have_openat2()) {
+		struct open_how how = {
+			.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+		if (fd < 0 && errno != ENOSYS && errno != E2BIG && errno != EPERM)
+			return err_sys(err, "open %s", dir);
+	}
+	if (fd < 0)
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", dir);
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) < 0 || (sfs.f_type != (typeof(sfs.f_type))CGROUP_SUPER_MAGIC &&
+				      sfs.f_type != (typeof(sfs.f_type))CGROUP2_SUPER_MAGIC)) {
+		close(fd);
+		err_set(err, CPOD_E_INVALID, "%s is not on a cgroup file system", dir);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL bool cg_has(int dfd, const char *file)
+{
+	return faccessat(dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+CPOD_INTERNAL int cg_read(int dfd, const char *file, buf *b, size_t max, cpod_err *err)
+{
+	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(err, "open %s", file);
+	if (buf_read_fd(b, fd, max, err) < 0)
+		return err_prefix(err, "read %s", file);
+	return 0;
+}
+
+/* A short file into out, trailing white space removed; -1 with errno. */
+CPOD_INTERNAL int cg_read_str(int dfd, const char *file, char *out, size_t size)
+{
+	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return -1;
+	while (len + 1 < size) {
+		ssize_t n = read(fd, out + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	while (len && (out[len - 1] == '\n' || out[len - 1] == ' ' || out[len - 1] == '\t'))
+		len--;
+	out[len] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int cg_read_u64(int dfd, const char *file, uint64_t *out)
+{
+	char v[64];
+
+	if (cg_read_str(dfd, file, v, sizeof(v)) < 0)
+		return -1;
+	if (!cg_parse_u64(v, out)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes value in one write(2), as the kernel wants; the error names the
+ * file and the value. */
+CPOD_INTERNAL int cg_write(int dfd, const char *file, const char *value, cpod_err *err)
+{
+	_cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = strlen(value);
+
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			err_set(err, CPOD_E_UNSUPPORTED,
+				"write %s=%.128s: %s does not exist (controller not available here)",
+				file, value, file);
+			if (err)
+				err->errno_ = ENOENT;
+			errno = ENOENT;
+			return -1;
+		}
+		return err_sys(err, "write %s=%.128s", file, value);
+	}
+	ssize_t n = RETRY_EINTR(write(fd, value, len));
+	if (n < 0)
+		return err_sys(err, "write %s=%.128s", file, value);
+	if ((size_t)n != len)
+		return err_sysn(err, EIO, "write %s=%.128s: short write", file, value);
+	return 0;
+}
+
+CPOD_INTERNAL int cg_writef(int dfd, const char *file, cpod_err *err, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+CPOD_INTERNAL int cg_writef(int dfd, const char *file, cpod_err *err, const char *fmt, ...)
+{
+	char v[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= sizeof(v))
+		return err_set(err, CPOD_E_LIMIT, "write %s: value too long", file);
+	return cg_write(dfd, file, v, err);
+}
+
+/* The v1 entry whose hierarchy carries controller ctrl, or -1. */
+CPOD_INTERNAL int cg_v1_index(const cg_paths *p, const char *ctrl)
+{
+	for (size_t i = 0; i < p->n_v1 && i < CG_MAX_V1; i++)
+		if (cg_list_has(p->v1[i].controller, strlen(p->v1[i].controller), ctrl, ','))
+			return (int)i;
+	return -1;
+}
+
+/* Opens the directory of a controller that a requested setting needs. */
+CPOD_INTERNAL int cg_v1_need(const cg_paths *p, const char *ctrl, cpod_err *err)
+{
+	int i = cg_v1_index(p, ctrl);
+	if (i < 0) {
+		err_set(err, CPOD_E_UNSUPPORTED,
+			"the %s controller is not available on this host", ctrl);
+		return -1;
+	}
+	return cg_dir_open(p->v1[i].dir, err);
+}
+
+/* Writes u64 values as JSON members. */
+CPOD_INTERNAL void cg_jw_u64(json_w *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	jw_uint(w, v);
+}
+
+/* ---------------------------------------------------------------- entering */
+
+/* Whether res asks for any limit (device rules aside: a rootless container
+ * without a cgroup cannot reach host devices beyond its user's anyway). */
+CPOD_INTERNAL bool cg_res_wants(const oci_resources *r)
+{
+	if (!r)
+		return false;
+	if ((r->memory.limit.set && r->memory.limit.v > 0) ||
+	    (r->memory.reservation.set && r->memory.reservation.v > 0) ||
+	    (r->memory.swap.set && r->memory.swap.v > 0) || r->memory.swappiness.set ||
+	    r->memory.disable_oom_killer)
+		return true;
+	if ((r->cpu.shares.set && r->cpu.shares.v) || (r->cpu.quota.set && r->cpu.quota.v > 0) ||
+	    (r->cpu.period.set && r->cpu.period.v) ||
+	    (r->cpu.realtime_period.set && r->cpu.realtime_period.v) ||
+	    (r->cpu.realtime_runtime.set && r->cpu.realtime_runtime.v) || r->cpu.idle.set ||
+	    (r->cpu.burst.set && r->cpu.burst.v) || (r->cpu.cpus && *r->cpu.cpus) ||
+	    (r->cpu.mems && *r->cpu.mems))
+		return true;
+	if (r->pids.limit.set && r->pids.limit.v > 0)
+		return true;
+	if ((r->blkio.weight.set && r->blkio.weight.v) ||
+	    (r->blkio.leaf_weight.set && r->blkio.leaf_weight.v) || r->blkio.n_weight_device)
+		return true;
+	for (int i = 0; i < 4; i++)
+		if (r->blkio.n_throttle[i])
+			return true;
+	return r->n_hugepages || r->net_class_id.set || r->n_net_priorities || r->n_unified;
+}
+
+/* The mount point of the hierarchy holding dir. */
+static const char *cg_mount_of(const cg_host_info *h, const char *dir, bool v2)
+{
+	if (v2)
+		return h->unified[0] && cg_under(dir, h->unified) ? h->unified : NULL;
+	for (size_t i = 0; i < h->n_v1; i++)
+		if (cg_under(dir, h->v1[i].mountpoint))
+			return h->v1[i].mountpoint;
+	return NULL;
+}
+
+/* v1 cpuset: a new cgroup starts with empty cpus and mems, and no process
+ * can join it until they are set; copy the parent's (as runc does). */
+static int cg_cpuset_fill(int parent, int child, cpod_err *err)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		buf mine = BUF_INIT, theirs = BUF_INIT;
+		int r = cg_read(child, files[i], &mine, 1u << 16, err);
+		bool empty = r == 0 && strspn(mine.data, " \n") == mine.len;
+		if (r == 0 && empty)
+			r = cg_read(parent, files[i], &theirs, 1u << 16, err);
+		if (r == 0 && empty) {
+			while (theirs.len && theirs.data[theirs.len - 1] == '\n')
+				theirs.data[--theirs.len] = '\0';
+			if (theirs.len)
+				r = cg_write(child, files[i], theirs.data, err);
+		}
+		buf_free(&mine);
+		buf_free(&theirs);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+enum { CG_MK_CPUSET = 1, CG_MK_V2 = 2 };
+
+/* mkdir -p of dir below the mount point mnt, one component at a time and
+ * never through a symlink.  *created tells whether the last one is new. */
+static int cg_mkdirs(const char *mnt, const char *dir, int flags, bool *created, cpod_err *err)
+{
+	int fd = cg_dir_open(mnt, err);
+	const char *rest = dir + (strcmp(mnt, "/") ? strlen(mnt) : 0);
+
+	*created = false;
+	if (fd < 0)
+		return -1;
+	while (*rest) {
+		char comp[NAME_MAX + 1];
+		while (*rest == '/')
+			rest++;
+		size_t n = strcspn(rest, "/");
+		if (!n)
+			break;
+		if (n > NAME_MAX) {
+			close(fd);
+			return err_set(err, CPOD_E_INVALID, "cgroup path component too long: %s", dir);
+		}
+		memcpy(comp, rest, n);
+		comp[n] = '\0';
+		rest += n;
+		if (flags & CG_MK_V2)
+			cg_v2_enable_controllers(fd, dir);
+		bool made = mkdirat(fd, comp, 0755) == 0;
+		if (!made && errno != EEXIST) {
+			int e = errno;
+			close(fd);
+			return err_sysn(err, e, "mkdir %.*s", (int)(rest - dir), dir);
+		}
+		int child = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (child < 0) {
+			int e = errno;
+			close(fd);
+			return err_sysn(err, e, "open %.*s", (int)(rest - dir), dir);
+		}
+		if ((flags & CG_MK_CPUSET) && cg_cpuset_fill(fd, child, err) < 0) {
+			close(child);
+			close(fd);
+			return err_prefix(err, "cgroup cpuset %.*s", (int)(rest - dir), dir);
+		}
+		close(fd);
+		fd = child;
+		*created = made;
+	}
+	return fd;
+}
+
+static int cg_add_pid(const char *dir, pid_t pid, cpod_err *err)
+{
+	_cleanup_close_ int fd = cg_dir_open(dir, err);
+	char v[24];
+
+	if (fd < 0)
+		return -1;
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	if (cg_write(fd, "cgroup.procs", v, err) < 0)
+		return err_prefix(err, "%s", dir);
+	return 0;
+}
+
+static bool cg_perm_errno(int e)
+{
+	return e == EACCES || e == EPERM || e == EROFS;
+}
+
+/* Removes the leaf directories cg_enter made, when it fails half-way. */
+static void cg_undo(const cg_paths *p, const bool *created)
+{
+	for (size_t i = 0; i < p->n_v1; i++)
+		if (created[i] && rmdir(p->v1[i].dir) < 0)
+			log_debug("cgroup: rmdir %s: %s", p->v1[i].dir, strerror(errno));
+	if (created[CG_MAX_V1] && rmdir(p->unified) < 0)
+		log_debug("cgroup: rmdir %s: %s", p->unified, strerror(errno));
+}
+
+CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res,
+			   bool rootless, cpod_err *err)
+{
+	const cg_host_info *h = cg_host_get();
+	bool wants = cg_res_wants(res);
+	bool created[CG_MAX_V1 + 1] = { false };
+	int e;
+
+	if (p->mode == CG_NONE || (!p->unified[0] && !p->n_v1)) {
+		if (wants)
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "cgroup: this host has no cgroup hierarchy for resource limits");
+		log_debug("cgroup: no cgroup hierarchy; the container gets none");
+		return 0;
+	}
+	if (p->n_v1 > CG_MAX_V1)
+		return err_set(err, CPOD_E_INVALID, "cgroup: bad paths");
+	if (res && res->n_unified && !p->unified[0])
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "cgroup: linux.resources.unified needs cgroup v2, and this host "
+			       "has only v1");
+
+	for (size_t i = 0; i <= p->n_v1; i++) {
+		bool v2 = i == p->n_v1;
+		const char *dir = v2 ? p->unified : p->v1[i].dir;
+		int flags = 0;
+		if (!dir[0])
+			continue;
+		const char *mnt = cg_mount_of(h, dir, v2);
+		if (!mnt || !cg_dir_valid(dir)) {
+			err_set(err, CPOD_E_INVALID, "cgroup: %s is not below a mounted %s hierarchy",
+				dir, v2 ? "cgroup2" : p->v1[i].controller);
+			goto fail;
+		}
+		if (!v2 && cg_list_has(p->v1[i].controller, strlen(p->v1[i].controller),
+				       "cpuset", ','))
+			flags |= CG_MK_CPUSET;
+		if (v2 && p->mode == CG_V2)
+			flags |= CG_MK_V2;
+		int fd = cg_mkdirs(mnt, dir, flags, &created[v2 ? CG_MAX_V1 : i], err);
+		if (fd < 0) {
+			err_prefix(err, "cgroup");
+			goto fail;
+		}
+		close(fd);
+	}
+
+	if (res) {
+		int r;
+		if (p->mode == CG_V2) {
+			int fd = cg_dir_open(p->unified, err);
+			r = fd < 0 ? -1 : cg_v2_apply(fd, res, false, rootless, err);
+			if (fd >= 0)
+				close(fd);
+		} else {
+			r = cg_v1_apply(p, res, false, rootless, err);
+		}
+		if (r < 0)
+			goto fail;
+	}
+
+	for (size_t i = 0; i < p->n_v1; i++)
+		if (cg_add_pid(p->v1[i].dir, pid, err) < 0)
+			goto fail_join;
+	if (p->unified[0] && cg_add_pid(p->unified, pid, err) < 0)
+		goto fail_join;
+	return 1;
+
+fail_join:
+	err_prefix(err, "cgroup: add pid %d", (int)pid);
+fail:
+	e = err ? err->errno_ : errno;
+	if (rootless && !wants && cg_perm_errno(e)) {
+		log_debug("cgroup: rootless and no permission (%s); the container gets no cgroup",
+			  err ? err->msg : strerror(e));
+		cg_undo(p, created);
+		if (err)
+			cpod_err_clear(err);
+		return 0;
+	}
+	/* after a partial join the rmdirs fail (busy), which is harmless */
+	cg_undo(p, created);
+	return -1;
+}
+
+CPOD_INTERNAL int cg_join(const cg_paths *p, pid_t pid, cpod_err *err)
+{
+	for (size_t i = 0; i < p->n_v1 && i < CG_MAX_V1; i++)
+		if (cg_add_pid(p->v1[i].dir, pid, err) < 0)
+			return err_prefix(err, "cgroup: add pid %d", (int)pid);
+	if (p->unified[0] && cg_add_pid(p->unified, pid, err) < 0)
+		return err_prefix(err, "cgroup: add pid %d", (int)pid);
+	return 0;
+}
+
+CPOD_INTERNAL int cg_update(const cg_paths *p, const oci_resources *res, cpod_err *err)
+{
+	if (!res)
+		return 0;
+	if (p->mode == CG_NONE || (!p->unified[0] && !p->n_v1)) {
+		if (cg_res_wants(res))
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "cgroup: the container has no cgroup to apply limits to");
+		return 0;
+	}
+	if (res->n_unified && !p->unified[0])
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "cgroup: linux.resources.unified needs cgroup v2, and this host "
+			       "has only v1");
+	if (p->mode == CG_V2) {
+		_cleanup_close_ int fd = cg_dir_open(p->unified, err);
+		if (fd < 0)
+			return err_prefix(err, "cgroup");
+		return cg_v2_apply(fd, res, true, false, err);
+	}
+	return cg_v1_apply(p, res, true, false, err);
+}
+
+/* ---------------------------------------------------------------- listing */
+
+typedef struct cg_pidv {
+	pid_t *v;
+	size_t n, cap;
+} cg_pidv;
+
+static int cg_pidv_add(cg_pidv *pv, pid_t pid, cpod_err *err)
+{
+	if (pv->n == pv->cap) {
+		size_t cap = pv->cap ? pv->cap * 2 : 64;
+		pid_t *v = realloc(pv->v, cap * sizeof(*v));
+		if (!v)
+			return err_nomem(err);
+		pv->v = v;
+		pv->cap = cap;
+	}
+	pv->v[pv->n++] = pid;
+	return 0;
+}
+
+/* Adds the pids of dfd/cgroup.procs and of every sub-cgroup below it. */
+static int cg_collect(int dfd, int depth, cg_pidv *pv, cpod_err *err)
+{
+	buf b = BUF_INIT;
+
+	if (cg_read(dfd, "cgroup.procs", &b, CG_PROCS_MAX, err) < 0) {
+		buf_free(&b);
+		/* a threaded sub-cgroup refuses; a vanished one is empty */
+		if (depth > 0 && (errno == EOPNOTSUPP || errno == ENOENT || errno == ENODEV))
+			return 0;
+		return -1;
+	}
+	for (char *s = b.data; s && *s;) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end != s && v > 0 && v <= INT_MAX && cg_pidv_add(pv, (pid_t)v, err) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		s = strchr(end, '\n');
+		if (s)
+			s++;
+	}
+	buf_free(&b);
+	if (depth >= CG_MAX_DEPTH)
+		return 0;
+
+	int dup_fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return err_sys(err, "list sub-cgroups");
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		r = cg_collect(sub, depth + 1, pv, err);
+		close(sub);
+	}
+	closedir(d);
+	return r;
+}
+
+static int cg_pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+CPOD_INTERNAL int cg_pids(const cg_paths *p, pid_t **pids, size_t *n, cpod_err *err)
+{
+	const char *dirs[4];
+	size_t nd = 0;
+	cg_pidv pv = { NULL, 0, 0 };
+	static const char *const v1_order[] = { "memory", "pids", "freezer" };
+
+	*pids = NULL;
+	*n = 0;
+	if (p->unified[0])
+		dirs[nd++] = p->unified;
+	for (size_t i = 0; i < ARRAY_LEN(v1_order); i++) {
+		int k = cg_v1_index(p, v1_order[i]);
+		if (k >= 0)
+			dirs[nd++] = p->v1[k].dir;
+	}
+	for (size_t i = 0; i < nd; i++) {
+		cpod_err local;
+		int fd = cg_dir_open(dirs[i], &local);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* gone with the container */
+			if (err)
+				*err = local;
+			free(pv.v);
+			return err_prefix(err, "cgroup");
+		}
+		int r = cg_collect(fd, 0, &pv, err);
+		close(fd);
+		if (r < 0) {
+			free(pv.v);
+			return err_prefix(err, "cgroup %s", dirs[i]);
+		}
+	}
+	if (pv.n) {
+		size_t k = 0;
+		qsort(pv.v, pv.n, sizeof(pid_t), cg_pid_cmp);
+		for (size_t i = 0; i < pv.n; i++)
+			if (k == 0 || pv.v[k - 1] != pv.v[i])
+				pv.v[k++] = pv.v[i];
+		pv.n = k;
+	}
+	*pids = pv.v;
+	*n = pv.n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- freezer */
+
+/* The freezer to use: v1's freezer.state, else cgroup.freeze of cgroup2
+ * (also present on a hybrid host's unified hierarchy). */
+static int cg_freezer_open(const cg_paths *p, bool *v1, cpod_err *err)
+{
+	int i = cg_v1_index(p, "freezer");
+
+	*v1 = i >= 0;
+	if (i >= 0)
+		return cg_dir_open(p->v1[i].dir, err);
+	if (p->unified[0]) {
+		int fd = cg_dir_open(p->unified, err);
+		if (fd >= 0 && !cg_has(fd, "cgroup.freeze")) {
+			close(fd);
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "the kernel has no cgroup2 freezer (cgroup.freeze)");
+		}
+		return fd;
+	}
+	return err_set(err, CPOD_E_UNSUPPORTED, "no freezer cgroup on this host");
+}
+
+static void cg_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int cg_freeze_v1(int fd, bool frozen, cpod_err *err)
+{
+	const char *want = frozen ? "FROZEN" : "THAWED";
+	int64_t deadline = proc_now_ms() + CG_FREEZE_MS;
+	char st[32] = "";
+
+	if (cg_write(fd, "freezer.state", want, err) < 0)
+		return -1;
+	for (unsigned i = 0;; i++) {
+		if (cg_read_str(fd, "freezer.state", st, sizeof(st)) < 0)
+			return err_sys(err, "read freezer.state");
+		if (strcmp(st, want) == 0)
+			return 0;
+		if (proc_now_ms() > deadline)
+			break;
+		/* a task in the middle of fork or vfork can make a freeze stall
+		 * in FREEZING; asking again retries the stragglers */
+		if (i % 50 == 49 && cg_write(fd, "freezer.state", want, err) < 0)
+			return -1;
+		cg_sleep_ms(i < 10 ? 1 : 10);
+	}
+	if (frozen)
+		cg_write(fd, "freezer.state", "THAWED", NULL);
+	return err_set(err, CPOD_E_STATE, "freezer.state is still %s after %d ms (wanted %s)",
+		       st, CG_FREEZE_MS, want);
+}
+
+static int cg_freeze_v2(int fd, bool frozen, cpod_err *err)
+{
+	int64_t deadline = proc_now_ms() + CG_FREEZE_MS;
+	uint64_t state = 2;
+
+	if (cg_write(fd, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
+		return -1;
+	for (unsigned i = 0;; i++) {
+		buf b = BUF_INIT;
+		int r = cg_read(fd, "cgroup.events", &b, CG_READ_MAX, err);
+		bool ok = r == 0 && cg_kv_u64(b.data, "frozen", &state);
+		buf_free(&b);
+		if (r < 0)
+			return -1;
+		if (!ok)
+			return 0; /* a kernel without the key: trust the write */
+		if (state == (frozen ? 1u : 0u))
+			return 0;
+		if (proc_now_ms() > deadline)
+			break;
+		cg_sleep_ms(i < 10 ? 1 : 10);
+	}
+	if (frozen)
+		cg_write(fd, "cgroup.freeze", "0", NULL);
+	return err_set(err, CPOD_E_STATE, "cgroup.events says frozen %" PRIu64 " after %d ms",
+		       state, CG_FREEZE_MS);
+}
+
+CPOD_INTERNAL int cg_freeze(const cg_paths *p, bool frozen, cpod_err *err)
+{
+	bool v1;
+	_cleanup_close_ int fd = cg_freezer_open(p, &v1, err);
+	int r;
+
+	if (fd < 0)
+		return err_prefix(err, "cgroup %s", frozen ? "freeze" : "thaw");
+	r = v1 ? cg_freeze_v1(fd, frozen, err) : cg_freeze_v2(fd, frozen, err);
+	return r < 0 ? err_prefix(err, "cgroup %s", frozen ? "freeze" : "thaw") : 0;
+}
+
+CPOD_INTERNAL int cg_is_frozen(const cg_paths *p)
+{
+	bool v1;
+	_cleanup_close_ int fd = cg_freezer_open(p, &v1, NULL);
+	char st[32];
+
+	if (fd < 0)
+		return -1;
+	if (cg_read_str(fd, v1 ? "freezer.state" : "cgroup.freeze", st, sizeof(st)) < 0)
+		return -1;
+	return v1 ? strcmp(st, "FROZEN") == 0 : strcmp(st, "1") == 0;
+}
+
+/* ---------------------------------------------------------------- killing */
+
+static int cg_signal_listed(const cg_paths *p, int sig, cpod_err *err)
+{
+	pid_t *pids;
+	size_t n;
+
+	if (cg_pids(p, &pids, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			log_debug("cgroup: kill %d: %s", (int)pids[i], strerror(errno));
+	free(pids);
+	return 0;
+}
+
+CPOD_INTERNAL int cg_kill_all(const cg_paths *p, int sig, cpod_err *err)
+{
+	if (sig == SIGKILL && p->unified[0]) {
+		int fd = cg_dir_open(p->unified, NULL);
+		if (fd >= 0 && cg_has(fd, "cgroup.kill")) {
+			int r = cg_write(fd, "cgroup.kill", "1", err);
+			close(fd);
+			if (r < 0)
+				return err_prefix(err, "cgroup kill");
+			/* on a hybrid host a process might sit in the v1
+			 * directories only: sweep them too */
+			return cg_signal_listed(p, sig, err) < 0 ? err_prefix(err, "cgroup kill") : 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+
+	int was = cg_is_frozen(p);
+	bool frozen = false;
+	if (was >= 0) {
+		cpod_err ferr;
+		if (cg_freeze(p, true, &ferr) == 0)
+			frozen = true;
+		else
+			log_debug("cgroup kill: cannot freeze first: %s", ferr.msg);
+	}
+	int r = cg_signal_listed(p, sig, err);
+	/* frozen v1 tasks die only once thawed; otherwise leave it as it was */
+	if (frozen && (was != 1 || sig == SIGKILL)) {
+		cpod_err terr;
+		if (cg_freeze(p, false, &terr) < 0)
+			log_warn("cgroup kill: %s", terr.msg);
+	}
+	return r < 0 ? err_prefix(err, "cgroup kill") : 0;
+}
+
+/* ---------------------------------------------------------------- destroying */
+
+/* rmdir of parent/name after its sub-cgroups, depth first, retrying EBUSY
+ * until deadline: exiting processes linger in a cgroup for a moment. */
+static int cg_rmdir_tree(int parent, const char *name, int depth, int64_t deadline,
+			 cpod_err *err)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_sys(err, "open %s", name);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_sys(err, "open %s", name);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if (depth >= CG_MAX_DEPTH) {
+			r = err_set(err, CPOD_E_LIMIT, "sub-cgroups nested too deep");
+			break;
+		}
+		struct stat st;
+		if (de->d_type == DT_UNKNOWN &&
+		    (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)))
+			continue;
+		r = cg_rmdir_tree(dirfd(d), de->d_name, depth + 1, deadline, err);
+		if (r < 0)
+			err_prefix(err, "%s", name);
+	}
+	closedir(d);
+	if (r < 0)
+		return -1;
+	for (;;) {
+		if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || proc_now_ms() >= deadline)
+			return err_sys(err, "rmdir %s", name);
+		cg_sleep_ms(10);
+	}
+}
+
+static int cg_destroy_dir(const char *dir, int64_t deadline, cpod_err *err)
+{
+	char parent[PATH_MAX];
+	const char *base;
+
+	if (!dir[0])
+		return 0;
+	if (!cg_dir_valid(dir))
+		return err_set(err, CPOD_E_INVALID, "cgroup: bad directory %s", dir);
+	fs_split(dir, parent, sizeof(parent), &base);
+	cpod_err local;
+	int pfd = cg_dir_open(parent, &local);
+	if (pfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (err)
+			*err = local;
+		return err_prefix(err, "cgroup");
+	}
+	int r = cg_rmdir_tree(pfd, base, 0, deadline, err);
+	close(pfd);
+	return r < 0 ? err_prefix(err, "cgroup %s", parent) : 0;
+}
+
+CPOD_INTERNAL int cg_destroy(const cg_paths *p, cpod_err *err)
+{
+	int64_t deadline = proc_now_ms() + CG_DESTROY_MS;
+	int r = 0;
+	cpod_err first;
+
+	cpod_err_clear(&first);
+	/* try every directory even when one fails, report the first failure */
+	for (size_t i = 0; i <= p->n_v1 && i <= CG_MAX_V1; i++) {
+		const char *dir = i < p->n_v1 && i < CG_MAX_V1 ? p->v1[i].dir : p->unified;
+		cpod_err e;
+		if (cg_destroy_dir(dir, deadline, &e) < 0 && r == 0) {
+			first = e;
+			r = -1;
+		}
+		if (dir == p->unified)
+			break;
+	}
+	if (r < 0 && err)
+		*err = first;
+	return r;
+}
+
+/* ---------------------------------------------------------------- stats, oom */
+
+CPOD_INTERNAL int cg_stats(const cg_paths *p, json_w *w, cpod_err *err)
+{
+	if (p->mode == CG_V2 && p->unified[0]) {
+		_cleanup_close_ int fd = cg_dir_open(p->unified, err);
+		if (fd < 0)
+			return err_prefix(err, "cgroup stats");
+		return cg_v2_stats(fd, w, err) < 0 ? err_prefix(err, "cgroup stats") : 0;
+	}
+	return cg_v1_stats(p, w, err) < 0 ? err_prefix(err, "cgroup stats") : 0;
+}
+
+CPOD_INTERNAL long cg_oom_kills(const cg_paths *p)
+{
+	buf b = BUF_INIT;
+	uint64_t v;
+	long r = -1;
+	int fd = -1;
+	const char *file;
+	int i = cg_v1_index(p, "memory");
+
+	if (i >= 0) {
+		fd = cg_dir_open(p->v1[i].dir, NULL);
+		file = "memory.oom_control";
+	} else if (p->unified[0]) {
+		fd = cg_dir_open(p->unified, NULL);
+		file = "memory.events";
+	} else {
+		return -1;
+	}
+	if (fd >= 0 && cg_read(fd, file, &b, CG_READ_MAX, NULL) == 0 &&
+	    cg_kv_u64(b.data, "oom_kill", &v))
+		r = v > LONG_MAX ? LONG_MAX : (long)v;
+	if (fd >= 0)
+		close(fd);
+	buf_free(&b);
+	return r;
+}
+
+/* ---------------------------------------------------------------- saved paths */
+
+static const char *const cg_mode_names[] = { "none", "v1", "hybrid", "v2" };
+
+CPOD_INTERNAL void cg_paths_write(json_w *w, const cg_paths *p)
+{
+	unsigned m = (unsigned)p->mode < ARRAY_LEN(cg_mode_names) ? (unsigned)p->mode : 0;
+
+	jw_obj_begin(w);
+	jw_kstr(w, "mode", cg_mode_names[m]);
+	if (p->unified[0])
+		jw_kstr(w, "unified", p->unified);
+	jw_key(w, "v1");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < p->n_v1 && i < CG_MAX_V1; i++)
+		jw_kstr(w, p->v1[i].controller, p->v1[i].dir);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+static bool cg_controller_name_ok(const char *s, size_t len)
+{
+	if (!len || len >= sizeof(((cg_paths *)0)->v1[0].controller))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == ',' || s[i] == '=' || s[i] == '-' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+CPOD_INTERNAL int cg_paths_read(const json_value *v, cg_paths *p, cpod_err *err)
+{
+	const char *mode = NULL, *unified = NULL;
+	const json_value *v1 = NULL;
+
+	memset(p, 0, sizeof(*p));
+	if (!json_is(v, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "cgroup paths: must be an object");
+	if (json_opt_str(v, "mode", &mode, "cgroup paths", err) < 0 ||
+	    json_opt_str(v, "unified", &unified, "cgroup paths", err) < 0 ||
+	    json_opt_obj(v, "v1", &v1, "cgroup paths", err) < 0)
+		return -1;
+	if (!mode)
+		return err_set(err, CPOD_E_INVALID, "cgroup paths: no mode");
+	size_t m;
+	for (m = 0; m < ARRAY_LEN(cg_mode_names); m++)
+		if (strcmp(mode, cg_mode_names[m]) == 0)
+			break;
+	if (m == ARRAY_LEN(cg_mode_names))
+		return err_set(err, CPOD_E_INVALID, "cgroup paths: unknown mode \"%.32s\"", mode);
+	p->mode = (enum cg_mode)m;
+	if (unified && unified[0]) {
+		if (!cg_dir_valid(unified))
+			return err_set(err, CPOD_E_INVALID, "cgroup paths: bad directory \"%.200s\"",
+				       unified);
+		snprintf(p->unified, sizeof(p->unified), "%s", unified);
+	}
+	size_t n = json_len(v1);
+	if (n > CG_MAX_V1)
+		return err_set(err, CPOD_E_LIMIT, "cgroup paths: too many v1 hierarchies");
+	for (size_t i = 0; i < n; i++) {
+		const json_member *mb = &v1->u.obj.members[i];
+		const char *dir = json_string(mb->value);
+		if (!cg_controller_name_ok(mb->key, mb->key_len) || strlen(mb->key) != mb->key_len)
+			return err_set(err, CPOD_E_INVALID, "cgroup paths: bad controller \"%.40s\"",
+				       mb->key);
+		if (!dir || !cg_dir_valid(dir))
+			return err_set(err, CPOD_E_INVALID, "cgroup paths: v1.%s: bad directory",
+				       mb->key);
+		for (size_t k = 0; k < p->n_v1; k++)
+			if (strcmp(p->v1[k].controller, mb->key) == 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "cgroup paths: v1.%s given twice", mb->key);
+		snprintf(p->v1[p->n_v1].controller, sizeof(p->v1[0].controller), "%s", mb->key);
+		snprintf(p->v1[p->n_v1].dir, sizeof(p->v1[0].dir), "%s", dir);
+		p->n_v1++;
+	}
+	if ((p->mode == CG_NONE && (p->n_v1 || p->unified[0])) ||
+	    (p->mode == CG_V1 && p->unified[0]) || (p->mode == CG_V2 && p->n_v1) ||
+	    (p->mode == CG_V2 && !p->unified[0]) || (p->mode == CG_HYBRID && !p->unified[0]))
+		return err_set(err, CPOD_E_INVALID, "cgroup paths: directories do not fit mode %s",
+			       mode);
+	return 0;
+}
+/************************************************ src/oci/cgroup_devices.c */
+/*
+ * cgroup_devices.c — linux.resources.devices: v1 devices.allow/deny writes,
+ * and on cgroup v2 a BPF_PROG_TYPE_CGROUP_DEVICE program built here
+ * instruction by instruction and loaded with the raw bpf(2) syscall.
+ *
+ * Both follow v1 semantics, as runc does: the rules apply in order to a
+ * cgroup that starts denying everything.  For v2 the rules are first run
+ * through a small emulation of the v1 kernel logic (a default behaviour and
+ * a list of exceptions, where a rule of the default's kind removes access
+ * from an identical exception), and the program then checks the result: in
+ * deny-by-default mode an access is allowed when one exception covers all
+ * of it, in allow-by-default mode it is denied when an exception covers any
+ * part of it — the same checks as the kernel's devcgroup_legacy_check.
+ */
+
+#include <linux/bpf.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#define CG_DEV_R 2  /* BPF_DEVCG_ACC_READ */
+#define CG_DEV_W 4  /* BPF_DEVCG_ACC_WRITE */
+#define CG_DEV_M 1  /* BPF_DEVCG_ACC_MKNOD */
+#define CG_DEV_ALL (CG_DEV_R | CG_DEV_W | CG_DEV_M)
+
+typedef struct cg_dev_exc {
+	char type;            /* 'c' or 'b' */
+	int64_t major, minor; /* -1: any */
+	unsigned access;      /* CG_DEV_* bits */
+} cg_dev_exc;
+
+typedef struct cg_dev_state {
+	bool default_allow;
+	cg_dev_exc *ex;
+	size_t n;
+} cg_dev_state;
+
+static unsigned cg_dev_access(const char *a)
+{
+	unsigned bits = 0;
+	for (; *a; a++)
+		bits |= *a == 'r' ? CG_DEV_R : *a == 'w' ? CG_DEV_W : *a == 'm' ? CG_DEV_M : 0;
+	return bits;
+}
+
+/* Runs the rules through the v1 logic.  st->ex has room for n_rules. */
+CPOD_INTERNAL int cg_dev_emulate(const oci_device_rule *rules, size_t n_rules, cg_dev_state *st,
+				 cpod_err *err)
+{
+	st->default_allow = false;
+	st->n = 0;
+	st->ex = n_rules ? calloc(n_rules, sizeof(*st->ex)) : NULL;
+	if (n_rules && !st->ex)
+		return err_nomem(err);
+	for (size_t i = 0; i < n_rules; i++) {
+		const oci_device_rule *r = &rules[i];
+		unsigned acc = cg_dev_access(r->access);
+		if (r->type == 'a') {
+			/* "a" resets everything, whatever the numbers and access */
+			st->default_allow = r->allow;
+			st->n = 0;
+			continue;
+		}
+		if (!acc)
+			continue;
+		size_t k;
+		for (k = 0; k < st->n; k++)
+			if (st->ex[k].type == r->type && st->ex[k].major == r->major &&
+			    st->ex[k].minor == r->minor)
+				break;
+		if (r->allow == st->default_allow) {
+			/* takes access away from an identical exception */
+			if (k < st->n) {
+				st->ex[k].access &= ~acc;
+				if (!st->ex[k].access) {
+					memmove(&st->ex[k], &st->ex[k + 1],
+						(st->n - k - 1) * sizeof(*st->ex));
+					st->n--;
+				}
+			}
+		} else if (k < st->n) {
+			st->ex[k].access |= acc;
+		} else {
+			st->ex[st->n++] = (cg_dev_exc){ r->type, r->major, r->minor, acc };
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- v1 */
+
+static void cg_dev_rule_text(const oci_device_rule *r, char *out, size_t size)
+{
+	char maj[24], min[24];
+
+	if (r->type == 'a') {
+		snprintf(out, size, "a");
+		return;
+	}
+	if (r->major < 0)
+		snprintf(maj, sizeof(maj), "*");
+	else
+		snprintf(maj, sizeof(maj), "%" PRId64, r->major);
+	if (r->minor < 0)
+		snprintf(min, sizeof(min), "*");
+	else
+		snprintf(min, sizeof(min), "%" PRId64, r->minor);
+	snprintf(out, size, "%c %s:%s %s", r->type, maj, min, r->access);
+}
+
+/* Deny everything, then each rule in order: the kernel does the rest. */
+CPOD_INTERNAL int cg_dev_v1_apply(int dfd, const oci_resources *r, bool rootless, cpod_err *err)
+{
+	if (!r->n_devices)
+		return 0;
+	if (cg_write(dfd, "devices.deny", "a", err) < 0)
+		goto fail;
+	for (size_t i = 0; i < r->n_devices; i++) {
+		const oci_device_rule *d = &r->devices[i];
+		char line[80];
+		if (d->type != 'a' && !d->access[0])
+			continue;
+		cg_dev_rule_text(d, line, sizeof(line));
+		if (cg_write(dfd, d->allow ? "devices.allow" : "devices.deny", line, err) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (rootless && err && (err->errno_ == EPERM || err->errno_ == EACCES)) {
+		log_debug("cgroup devices: rootless, rules not applied: %s", err->msg);
+		cpod_err_clear(err);
+		return 0;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- the v2 program */
+
+typedef struct cg_bpf_prog {
+	struct bpf_insn *insn;
+	size_t n, cap;
+	bool failed;
+} cg_bpf_prog;
+
+static void cg_bpf_emit(cg_bpf_prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
+			int32_t imm)
+{
+	if (p->failed)
+		return;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct bpf_insn *v = realloc(p->insn, cap * sizeof(*v));
+		if (!v) {
+			p->failed = true;
+			return;
+		}
+		p->insn = v;
+		p->cap = cap;
+	}
+	p->insn[p->n++] = (struct bpf_insn){
+		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm,
+	};
+}
+
+/* The program, in the registers the kernel's bpf_cgroup_dev_ctx gives:
+ *   r2 = device type (BPF_DEVCG_DEV_*), r3 = access (BPF_DEVCG_ACC_*),
+ *   r4 = major, r5 = minor; each exception is one block that jumps to the
+ *   next block when it does not apply, and returns its verdict when it does. */
+CPOD_INTERNAL int cg_dev_program(const cg_dev_state *st, cg_bpf_prog *p, cpod_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	cg_bpf_emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, 0, 0);
+	cg_bpf_emit(p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xFFFF);
+	cg_bpf_emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_3, BPF_REG_1, 0, 0);
+	cg_bpf_emit(p, BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16);
+	cg_bpf_emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 4, 0);
+	cg_bpf_emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0);
+
+	for (size_t i = 0; i < st->n; i++) {
+		const cg_dev_exc *e = &st->ex[i];
+		bool has_major = e->major >= 0, has_minor = e->minor >= 0;
+		/* no device has numbers this large: the exception can never match */
+		if ((has_major && e->major > INT32_MAX) || (has_minor && e->minor > INT32_MAX))
+			continue;
+		/* allow-exception (default deny): applies when it covers all of the
+		 * access, i.e. (access & ~allowed) == 0; deny-exception: applies
+		 * when it covers any of it, (access & denied) != 0 */
+		bool check_access = st->default_allow || (e->access & CG_DEV_ALL) != CG_DEV_ALL;
+		int16_t left = (int16_t)(1 + (has_major ? 1 : 0) + (has_minor ? 1 : 0) +
+					 (check_access ? 3 : 0) + 2);
+		int32_t type = e->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+
+		/* each jump skips the rest of the block: left - 1 after itself */
+		cg_bpf_emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, (int16_t)(left - 1), type);
+		left--;
+		if (has_major) {
+			cg_bpf_emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, (int16_t)(left - 1),
+				    (int32_t)e->major);
+			left--;
+		}
+		if (has_minor) {
+			cg_bpf_emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, (int16_t)(left - 1),
+				    (int32_t)e->minor);
+			left--;
+		}
+		if (check_access) {
+			cg_bpf_emit(p, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
+			if (st->default_allow) {
+				cg_bpf_emit(p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
+					    (int32_t)e->access);
+				cg_bpf_emit(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0,
+					    (int16_t)(left - 3), 0);
+			} else {
+				cg_bpf_emit(p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
+					    (int32_t)(~e->access & CG_DEV_ALL));
+				cg_bpf_emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0,
+					    (int16_t)(left - 3), 0);
+			}
+			left -= 3;
+		}
+		cg_bpf_emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, st->default_allow ? 0 : 1);
+		cg_bpf_emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	}
+	cg_bpf_emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, st->default_allow ? 1 : 0);
+	cg_bpf_emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (p->failed) {
+		free(p->insn);
+		p->insn = NULL;
+		return err_nomem(err);
+	}
+	return 0;
+}
+
+static long cg_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int cg_bpf_load(const cg_bpf_prog *p, cpod_err *err)
+{
+	union bpf_attr attr;
+	static const char license[] = "GPL";
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insns = (uint64_t)(uintptr_t)p->insn;
+	attr.insn_cnt = (uint32_t)p->n;
+	attr.license = (uint64_t)(uintptr_t)license;
+	int fd = (int)cg_bpf(BPF_PROG_LOAD, &attr);
+	if (fd < 0 && errno == EPERM) {
+		/* before Linux 5.11 programs count against RLIMIT_MEMLOCK */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_MEMLOCK, &rl) == 0)
+				fd = (int)cg_bpf(BPF_PROG_LOAD, &attr);
+		}
+	}
+	if (fd >= 0)
+		return fd;
+	int e = errno;
+	if (e == EPERM || e == ENOSYS)
+		return err_sysn(err, e, "load the device filter (bpf)");
+	/* ask the verifier why */
+	char *log = malloc(1 << 16);
+	if (log) {
+		log[0] = '\0';
+		attr.log_level = 1;
+		attr.log_buf = (uint64_t)(uintptr_t)log;
+		attr.log_size = 1 << 16;
+		fd = (int)cg_bpf(BPF_PROG_LOAD, &attr);
+		if (fd >= 0) {
+			free(log);
+			return fd;
+		}
+		err_sysn(err, e, "load the device filter (bpf): %.300s", log);
+		free(log);
+		return -1;
+	}
+	return err_sysn(err, e, "load the device filter (bpf)");
+}
+
+/* The ids of the device programs attached to the cgroup (malloc'd). */
+static int cg_bpf_query(int cgfd, uint32_t **ids, uint32_t *n, cpod_err *err)
+{
+	*ids = NULL;
+	*n = 0;
+	for (uint32_t cap = 64; cap <= 4096; cap *= 2) {
+		union bpf_attr attr;
+		uint32_t *v = realloc(*ids, cap * sizeof(*v));
+		if (!v) {
+			free(*ids);
+			*ids = NULL;
+			return err_nomem(err);
+		}
+		*ids = v;
+		memset(&attr, 0, sizeof(attr));
+		attr.query.target_fd = (uint32_t)cgfd;
+		attr.query.attach_type = BPF_CGROUP_DEVICE;
+		attr.query.prog_cnt = cap;
+		attr.query.prog_ids = (uint64_t)(uintptr_t)v;
+		if (cg_bpf(BPF_PROG_QUERY, &attr) == 0) {
+			*n = attr.query.prog_cnt;
+			return 0;
+		}
+		if (errno != ENOSPC)
+			break;
+	}
+	free(*ids);
+	*ids = NULL;
+	return err_sys(err, "query the attached device filters (bpf)");
+}
+
+/* Attaches prog to the cgroup in place of the programs there: atomically
+ * with BPF_F_REPLACE when there is one, else attach then detach the old. */
+static int cg_bpf_attach(int cgfd, int progfd, cpod_err *err)
+{
+	uint32_t *ids, n;
+
+	if (cg_bpf_query(cgfd, &ids, &n, err) < 0)
+		return -1;
+	int replacefd = -1;
+#ifdef BPF_F_REPLACE
+	if (n == 1) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.prog_id = ids[0];
+		replacefd = (int)cg_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+	}
+#endif
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)cgfd;
+	attr.attach_bpf_fd = (uint32_t)progfd;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	long r = -1;
+#ifdef BPF_F_REPLACE
+	if (replacefd >= 0) {
+		attr.attach_flags |= BPF_F_REPLACE;
+		attr.replace_bpf_fd = (uint32_t)replacefd;
+		r = cg_bpf(BPF_PROG_ATTACH, &attr);
+		close(replacefd);
+		if (r == 0) {
+			free(ids);
+			return 0;
+		}
+		/* older kernel or a race: fall back to attach + detach */
+		attr.attach_flags = BPF_F_ALLOW_MULTI;
+		attr.replace_bpf_fd = 0;
+	}
+#endif
+	r = cg_bpf(BPF_PROG_ATTACH, &attr);
+	if (r < 0) {
+		free(ids);
+		return err_sys(err, "attach the device filter (bpf)");
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.prog_id = ids[i];
+		int old = (int)cg_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+		if (old < 0)
+			continue; /* already gone */
+		memset(&a, 0, sizeof(a));
+		a.target_fd = (uint32_t)cgfd;
+		a.attach_bpf_fd = (uint32_t)old;
+		a.attach_type = BPF_CGROUP_DEVICE;
+		if (cg_bpf(BPF_PROG_DETACH, &a) < 0 && errno != ENOENT)
+			log_warn("cgroup devices: cannot detach the previous filter %u: %s", ids[i],
+				 strerror(errno));
+		close(old);
+	}
+	free(ids);
+	return 0;
+}
+
+CPOD_INTERNAL int cg_dev_ebpf_apply(int dfd, const oci_resources *r, bool rootless, cpod_err *err)
+{
+	cg_dev_state st;
+	cg_bpf_prog prog;
+	int r_ = -1;
+
+	if (!r->n_devices)
+		return 0;
+	if (cg_dev_emulate(r->devices, r->n_devices, &st, err) < 0)
+		return -1;
+	bool allows_all = st.default_allow && st.n == 0;
+	if (cg_dev_program(&st, &prog, err) < 0) {
+		free(st.ex);
+		return -1;
+	}
+	int progfd = cg_bpf_load(&prog, err);
+	if (progfd >= 0) {
+		r_ = cg_bpf_attach(dfd, progfd, err);
+		close(progfd);
+	}
+	free(prog.insn);
+	free(st.ex);
+	if (r_ < 0 && (allows_all || rootless)) {
+		/* nothing to enforce, or a rootless container that cannot reach
+		 * host devices beyond its user's anyway (as runc and crun) */
+		log_warn("cgroup devices: %s; continuing without a device filter",
+			 err ? err->msg : "cannot install the device filter");
+		if (err)
+			cpod_err_clear(err);
+		return 0;
+	}
+	return r_;
+}
+/************************************************ src/oci/cgroup_v1.c */
+/*
+ * cgroup_v1.c — linux.resources on cgroup v1 hierarchies, as runc's
+ * libcontainer/cgroups/fs writes them, and runc's stats read from v1 files.
+ *
+ * On a hybrid host the `unified` key/values go to the v2 directory, and
+ * device rules fall back to the v2 device filter when there is no v1
+ * devices hierarchy.  Only what the resources set is written, so the same
+ * code serves create and update.  The helpers (cg_write, cg_v1_need, ...)
+ * are in cgroup.c.
+ */
+
+#include <dirent.h>
+
+/* ---------------------------------------------------------------- memory */
+
+static int cg_v1_memory(const cg_paths *p, const oci_resources *r, bool update, cpod_err *err)
+{
+	int64_t limit = r->memory.limit.set ? r->memory.limit.v : 0;
+	int64_t swap = r->memory.swap.set ? r->memory.swap.v : 0;
+	int64_t resv = r->memory.reservation.set ? r->memory.reservation.v : 0;
+
+	if (r->memory.kernel.set || r->memory.kernel_tcp.set)
+		log_debug("cgroup memory: kernel and kernelTCP limits are ignored "
+			  "(the kernel dropped them)");
+	if (!limit && !swap && !resv && !r->memory.swappiness.set && !r->memory.disable_oom_killer)
+		return 0;
+	_cleanup_close_ int fd = cg_v1_need(p, "memory", err);
+	if (fd < 0)
+		return -1;
+
+	if (update && r->memory.check_before_update && limit > 0) {
+		uint64_t usage;
+		if (cg_read_u64(fd, "memory.usage_in_bytes", &usage) == 0 && (uint64_t)limit < usage)
+			return err_set(err, CPOD_E_INVALID,
+				       "the limit %" PRId64 " is below the current usage %" PRIu64,
+				       limit, usage);
+	}
+
+	bool memsw = cg_has(fd, "memory.memsw.limit_in_bytes");
+	/* unlimited memory without a word on swap means unlimited swap too */
+	if (limit == -1 && swap == 0 && memsw)
+		swap = -1;
+	if (swap && !memsw) {
+		if (swap != -1)
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "a swap limit was asked for, but memory.memsw.limit_in_bytes "
+				       "does not exist (swap accounting is off: boot with swapaccount=1)");
+		swap = 0;
+	}
+	/* memory+swap may never be below memory: order the two writes so
+	 * that every intermediate state is valid */
+	bool swap_first = false;
+	if (limit && swap) {
+		uint64_t cur;
+		if (cg_read_u64(fd, "memory.limit_in_bytes", &cur) < 0)
+			return err_sys(err, "read memory.limit_in_bytes");
+		swap_first = swap == -1 || cur < (uint64_t)swap;
+	}
+	if (swap_first &&
+	    cg_writef(fd, "memory.memsw.limit_in_bytes", err, "%" PRId64, swap) < 0)
+		return -1;
+	if (limit && cg_writef(fd, "memory.limit_in_bytes", err, "%" PRId64, limit) < 0)
+		return -1;
+	if (!swap_first && swap &&
+	    cg_writef(fd, "memory.memsw.limit_in_bytes", err, "%" PRId64, swap) < 0)
+		return -1;
+	if (resv && cg_writef(fd, "memory.soft_limit_in_bytes", err, "%" PRId64, resv) < 0)
+		return -1;
+	if (r->memory.swappiness.set &&
+	    cg_writef(fd, "memory.swappiness", err, "%" PRIu64, r->memory.swappiness.v) < 0)
+		return -1;
+	if (r->memory.disable_oom_killer && cg_write(fd, "memory.oom_control", "1", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- cpu, cpuset, pids */
+
+static int cg_v1_cpu(const cg_paths *p, const oci_resources *r, cpod_err *err)
+{
+	uint64_t shares = r->cpu.shares.set ? r->cpu.shares.v : 0;
+	uint64_t period = r->cpu.period.set ? r->cpu.period.v : 0;
+	int64_t quota = r->cpu.quota.set ? r->cpu.quota.v : 0;
+	uint64_t rt_period = r->cpu.realtime_period.set ? r->cpu.realtime_period.v : 0;
+	int64_t rt_runtime = r->cpu.realtime_runtime.set ? r->cpu.realtime_runtime.v : 0;
+
+	if (!shares && !period && !quota && !rt_period && !rt_runtime && !r->cpu.burst.set &&
+	    !r->cpu.idle.set)
+		return 0;
+	_cleanup_close_ int fd = cg_v1_need(p, "cpu", err);
+	if (fd < 0)
+		return -1;
+
+	/* realtime first: a SCHED_RR task cannot join a group without RT time */
+	if (rt_period && cg_writef(fd, "cpu.rt_period_us", err, "%" PRIu64, rt_period) < 0)
+		return -1;
+	if (rt_runtime && cg_writef(fd, "cpu.rt_runtime_us", err, "%" PRId64, rt_runtime) < 0)
+		return -1;
+	if (shares) {
+		uint64_t got;
+		if (cg_writef(fd, "cpu.shares", err, "%" PRIu64, shares) < 0)
+			return -1;
+		/* the kernel clamps silently; say so instead */
+		if (cg_read_u64(fd, "cpu.shares", &got) == 0 && got != shares)
+			return err_set(err, CPOD_E_INVALID,
+				       "cpu.shares %" PRIu64 " is out of range: the %s allowed is %"
+				       PRIu64, shares, shares > got ? "maximum" : "minimum", got);
+	}
+	/* a shorter period can be refused while the old quota is in place;
+	 * then set the quota first and the period after */
+	bool period_later = false;
+	if (period && cg_writef(fd, "cpu.cfs_period_us", err, "%" PRIu64, period) < 0) {
+		if (errno != EINVAL || !quota)
+			return -1;
+		period_later = true;
+	}
+	if (quota && cg_writef(fd, "cpu.cfs_quota_us", err, "%" PRId64, quota) < 0)
+		return -1;
+	if (period_later && cg_writef(fd, "cpu.cfs_period_us", err, "%" PRIu64, period) < 0)
+		return -1;
+	if (r->cpu.burst.set && cg_writef(fd, "cpu.cfs_burst_us", err, "%" PRId64, r->cpu.burst.v) < 0)
+		return -1;
+	if (r->cpu.idle.set && cg_writef(fd, "cpu.idle", err, "%" PRId64, r->cpu.idle.v) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg_v1_cpuset(const cg_paths *p, const oci_resources *r, cpod_err *err)
+{
+	bool cpus = r->cpu.cpus && *r->cpu.cpus, mems = r->cpu.mems && *r->cpu.mems;
+
+	if (!cpus && !mems)
+		return 0;
+	_cleanup_close_ int fd = cg_v1_need(p, "cpuset", err);
+	if (fd < 0)
+		return -1;
+	if (mems && cg_write(fd, "cpuset.mems", r->cpu.mems, err) < 0)
+		return -1;
+	if (cpus && cg_write(fd, "cpuset.cpus", r->cpu.cpus, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg_v1_pids(const cg_paths *p, const oci_resources *r, cpod_err *err)
+{
+	if (!r->pids.limit.set || !r->pids.limit.v)
+		return 0;
+	_cleanup_close_ int fd = cg_v1_need(p, "pids", err);
+	if (fd < 0)
+		return -1;
+	if (r->pids.limit.v < 0)
+		return cg_write(fd, "pids.max", "max", err);
+	return cg_writef(fd, "pids.max", err, "%" PRId64, r->pids.limit.v);
+}
+
+/* ---------------------------------------------------------------- blkio, hugetlb, net */
+
+static int cg_v1_blkio(const cg_paths *p, const oci_resources *r, cpod_err *err)
+{
+	static const char *const throttle[4] = {
+		"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+		"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+	};
+	const __typeof__(r->blkio) *b = &r->blkio;
+	bool any = (b->weight.set && b->weight.v) || (b->leaf_weight.set && b->leaf_weight.v) ||
+		   b->n_weight_device;
+
+	for (int i = 0; i < 4; i++)
+		any |= b->n_throttle[i] > 0;
+	if (!any)
+		return 0;
+	_cleanup_close_ int fd = cg_v1_need(p, "blkio", err);
+	if (fd < 0)
+		return -1;
+	/* without CFQ (gone since 5.0) the weights are BFQ's */
+	bool bfq = cg_has(fd, "blkio.bfq.weight");
+	const char *wfile = bfq ? "blkio.bfq.weight" : "blkio.weight";
+	const char *wdfile = bfq ? "blkio.bfq.weight_device" : "blkio.weight_device";
+	bool leaf = cg_has(fd, "blkio.leaf_weight");
+
+	if (b->weight.set && b->weight.v &&
+	    cg_writef(fd, wfile, err, "%" PRIu64, b->weight.v) < 0)
+		return -1;
+	if (b->leaf_weight.set && b->leaf_weight.v) {
+		if (!leaf)
+			log_debug("cgroup blkio: leafWeight ignored (no blkio.leaf_weight)");
+		else if (cg_writef(fd, "blkio.leaf_weight", err, "%" PRIu64, b->leaf_weight.v) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < b->n_weight_device; i++) {
+		const oci_blkio_device *d = &b->weight_device[i];
+		if (d->weight.set && cg_writef(fd, wdfile, err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+					       d->major, d->minor, d->weight.v) < 0)
+			return -1;
+		if (d->leaf_weight.set && leaf &&
+		    cg_writef(fd, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+			      d->major, d->minor, d->leaf_weight.v) < 0)
+			return -1;
+	}
+	for (int t = 0; t < 4; t++)
+		for (size_t i = 0; i < b->n_throttle[t]; i++) {
+			const oci_blkio_device *d = &b->throttle[t][i];
+			if (cg_writef(fd, throttle[t], err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+				      d->major, d->minor, d->rate) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int cg_v1_hugetlb(const cg_paths *p, const oci_resources *r, cpod_err *err)
+{
+	if (!r->n_hugepages)
+		return 0;
+	_cleanup_close_ int fd = cg_v1_need(p, "hugetlb", err);
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_hugepages; i++) {
+		char file[128];
+		const char *sz = r->hugepages[i].page_size;
+		snprintf(file, sizeof(file), "hugetlb.%.64s.limit_in_bytes", sz);
+		if (cg_writef(fd, file, err, "%" PRIu64, r->hugepages[i].limit) < 0)
+			return -1;
+		/* the reservation limit too, where the kernel has one */
+		snprintf(file, sizeof(file), "hugetlb.%.64s.rsvd.limit_in_bytes", sz);
+		if (cg_has(fd, file) && cg_writef(fd, file, err, "%" PRIu64, r->hugepages[i].limit) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cg_v1_net(const cg_paths *p, const oci_resources *r, cpod_err *err)
+{
+	if (r->net_class_id.set) {
+		_cleanup_close_ int fd = cg_v1_need(p, "net_cls", err);
+		if (fd < 0 || cg_writef(fd, "net_cls.classid", err, "%" PRIu64, r->net_class_id.v) < 0)
+			return err_prefix(err, "cgroup net_cls");
+	}
+	if (r->n_net_priorities) {
+		_cleanup_close_ int fd = cg_v1_need(p, "net_prio", err);
+		if (fd < 0)
+			return err_prefix(err, "cgroup net_prio");
+		for (size_t i = 0; i < r->n_net_priorities; i++)
+			if (cg_writef(fd, "net_prio.ifpriomap", err, "%s %s", r->net_priorities[i].key,
+				      r->net_priorities[i].value) < 0)
+				return err_prefix(err, "cgroup net_prio");
+	}
+	return 0;
+}
+
+static int cg_v1_devices(const cg_paths *p, const oci_resources *r, bool rootless, cpod_err *err)
+{
+	if (!r->n_devices)
+		return 0;
+	int i = cg_v1_index(p, "devices");
+	if (i >= 0) {
+		_cleanup_close_ int fd = cg_dir_open(p->v1[i].dir, err);
+		if (fd < 0)
+			return -1;
+		return cg_dev_v1_apply(fd, r, rootless, err);
+	}
+	if (p->unified[0]) {
+		/* no v1 devices hierarchy: cgroup2's device filter works on
+		 * any cgroup2 directory, controllers or not */
+		_cleanup_close_ int fd = cg_dir_open(p->unified, err);
+		if (fd < 0)
+			return -1;
+		return cg_dev_ebpf_apply(fd, r, rootless, err);
+	}
+	log_warn("cgroup devices: no devices cgroup on this host; device rules are not enforced");
+	return 0;
+}
+
+CPOD_INTERNAL int cg_v1_apply(const cg_paths *p, const oci_resources *r, bool update,
+			      bool rootless, cpod_err *err)
+{
+	if (cg_v1_memory(p, r, update, err) < 0)
+		return err_prefix(err, "cgroup memory");
+	if (cg_v1_pids(p, r, err) < 0)
+		return err_prefix(err, "cgroup pids");
+	if (cg_v1_cpu(p, r, err) < 0)
+		return err_prefix(err, "cgroup cpu");
+	if (cg_v1_cpuset(p, r, err) < 0)
+		return err_prefix(err, "cgroup cpuset");
+	if (cg_v1_blkio(p, r, err) < 0)
+		return err_prefix(err, "cgroup blkio");
+	if (cg_v1_hugetlb(p, r, err) < 0)
+		return err_prefix(err, "cgroup hugetlb");
+	if (cg_v1_net(p, r, err) < 0)
+		return -1;
+	if (cg_v1_devices(p, r, rootless, err) < 0)
+		return err_prefix(err, "cgroup devices");
+	if (r->n_unified) {
+		if (!p->unified[0])
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "cgroup: linux.resources.unified needs cgroup v2, and this "
+				       "host has only v1");
+		_cleanup_close_ int fd = cg_dir_open(p->unified, err);
+		if (fd < 0 || cg_unified_apply(fd, r, err) < 0)
+			return err_prefix(err, "cgroup unified");
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+static int cg_v1_open_opt(const cg_paths *p, const char *ctrl)
+{
+	int i = cg_v1_index(p, ctrl);
+	return i < 0 ? -1 : cg_dir_open(p->v1[i].dir, NULL);
+}
+
+static uint64_t cg_u64_or0(int fd, const char *file)
+{
+	uint64_t v = 0;
+	if (fd < 0 || cg_read_u64(fd, file, &v) < 0)
+		return 0;
+	return v;
+}
+
+/* runc's MemoryEntry from PREFIX.limit_in_bytes, usage_in_bytes, ... */
+static void cg_v1_mem_entry(json_w *w, const char *key, int fd, const char *prefix)
+{
+	char f[96];
+
+	jw_key(w, key);
+	jw_obj_begin(w);
+	snprintf(f, sizeof(f), "%s.limit_in_bytes", prefix);
+	cg_jw_u64(w, "limit", cg_u64_or0(fd, f));
+	snprintf(f, sizeof(f), "%s.usage_in_bytes", prefix);
+	cg_jw_u64(w, "usage", cg_u64_or0(fd, f));
+	snprintf(f, sizeof(f), "%s.max_usage_in_bytes", prefix);
+	cg_jw_u64(w, "max", cg_u64_or0(fd, f));
+	snprintf(f, sizeof(f), "%s.failcnt", prefix);
+	cg_jw_u64(w, "failcnt", cg_u64_or0(fd, f));
+	jw_obj_end(w);
+}
+
+/* memory.stat ("key value" lines) as an object; *cache gets "cache" (v1)
+ * or "file" (v2). */
+CPOD_INTERNAL void cg_stat_raw(json_w *w, int fd, const char *file, const char *cache_key,
+			       uint64_t *cache)
+{
+	buf b = BUF_INIT;
+
+	*cache = 0;
+	jw_key(w, "raw");
+	jw_obj_begin(w);
+	if (fd >= 0 && cg_read(fd, file, &b, 1u << 20, NULL) == 0) {
+		for (char *s = b.data; s && *s;) {
+			char *nl = strchr(s, '\n');
+			if (nl)
+				*nl = '\0';
+			char *sp = strchr(s, ' ');
+			uint64_t v;
+			if (sp && sp > s && sp - s < 128 && cg_parse_u64(sp + 1, &v)) {
+				*sp = '\0';
+				jw_key(w, s);
+				jw_uint(w, v);
+				if (strcmp(s, cache_key) == 0)
+					*cache = v;
+			}
+			s = nl ? nl + 1 : NULL;
+		}
+	}
+	buf_free(&b);
+	jw_obj_end(w);
+}
+
+/* blkio / io entries: {"major":8,"minor":0,"op":"Read","value":N} */
+CPOD_INTERNAL void cg_jw_blkio_entry(json_w *w, uint64_t major, uint64_t minor, const char *op,
+				     uint64_t value)
+{
+	jw_obj_begin(w);
+	cg_jw_u64(w, "major", major);
+	cg_jw_u64(w, "minor", minor);
+	jw_kstr(w, "op", op);
+	cg_jw_u64(w, "value", value);
+	jw_obj_end(w);
+}
+
+static void cg_v1_blkio_list(json_w *w, const char *key, int fd, const char *file)
+{
+	buf b = BUF_INIT;
+
+	jw_key(w, key);
+	jw_arr_begin(w);
+	if (fd >= 0 && cg_read(fd, file, &b, 1u << 20, NULL) == 0) {
+		for (char *s = b.data; s && *s;) {
+			unsigned long long maj, min, val;
+			char op[16];
+			if (sscanf(s, "%llu:%llu %15s %llu", &maj, &min, op, &val) == 4)
+				cg_jw_blkio_entry(w, maj, min, op, val);
+			s = strchr(s, '\n');
+			if (s)
+				s++;
+		}
+	}
+	buf_free(&b);
+	jw_arr_end(w);
+}
+
+/* The huge page sizes of the host in hugetlb's naming ("2MB", "1GB"). */
+CPOD_INTERNAL size_t cg_hugepage_sizes(char names[][32], size_t max)
+{
+	size_t n = 0;
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		unsigned long long kb;
+		if (sscanf(de->d_name, "hugepages-%llukB", &kb) != 1 || !kb)
+			continue;
+		if (kb % (1024 * 1024) == 0)
+			snprintf(names[n], 32, "%lluGB", kb / (1024 * 1024));
+		else if (kb % 1024 == 0)
+			snprintf(names[n], 32, "%lluMB", kb / 1024);
+		else
+			snprintf(names[n], 32, "%lluKB", kb);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+CPOD_INTERNAL int cg_v1_stats(const cg_paths *p, json_w *w, cpod_err *err)
+{
+	int cpu = cg_v1_open_opt(p, "cpu"), acct = cg_v1_open_opt(p, "cpuacct");
+	int mem = cg_v1_open_opt(p, "memory"), pids = cg_v1_open_opt(p, "pids");
+	int blk = cg_v1_open_opt(p, "blkio"), huge = cg_v1_open_opt(p, "hugetlb");
+	buf b = BUF_INIT;
+	uint64_t v;
+
+	jw_obj_begin(w);
+
+	/* cpu: cpuacct.stat counts USER_HZ ticks */
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t user = 0, sys = 0;
+	if (acct >= 0 && cg_read(acct, "cpuacct.stat", &b, 4096, NULL) == 0) {
+		if (cg_kv_u64(b.data, "user", &v))
+			user = v * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
+		if (cg_kv_u64(b.data, "system", &v))
+			sys = v * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
+	}
+	buf_reset(&b);
+	jw_key(w, "cpu");
+	jw_obj_begin(w);
+	jw_key(w, "usage");
+	jw_obj_begin(w);
+	cg_jw_u64(w, "total", cg_u64_or0(acct, "cpuacct.usage"));
+	jw_key(w, "percpu");
+	jw_arr_begin(w);
+	if (acct >= 0 && cg_read(acct, "cpuacct.usage_percpu", &b, 1u << 16, NULL) == 0) {
+		char *s = b.data, *end;
+		for (;;) {
+			unsigned long long x = strtoull(s, &end, 10);
+			if (end == s)
+				break;
+			jw_uint(w, x);
+			s = end;
+		}
+	}
+	buf_reset(&b);
+	jw_arr_end(w);
+	cg_jw_u64(w, "kernel", sys);
+	cg_jw_u64(w, "user", user);
+	jw_obj_end(w);
+	jw_key(w, "throttling");
+	jw_obj_begin(w);
+	if (cpu >= 0)
+		cg_read(cpu, "cpu.stat", &b, 4096, NULL);
+	cg_jw_u64(w, "periods", b.data && cg_kv_u64(b.data, "nr_periods", &v) ? v : 0);
+	cg_jw_u64(w, "throttledPeriods", b.data && cg_kv_u64(b.data, "nr_throttled", &v) ? v : 0);
+	cg_jw_u64(w, "throttledTime", b.data && cg_kv_u64(b.data, "throttled_time", &v) ? v : 0);
+	buf_reset(&b);
+	jw_obj_end(w);
+	jw_obj_end(w);
+
+	/* memory */
+	uint64_t cache;
+	jw_key(w, "memory");
+	jw_obj_begin(w);
+	cg_v1_mem_entry(w, "usage", mem, "memory");
+	cg_v1_mem_entry(w, "swap", mem, "memory.memsw");
+	cg_v1_mem_entry(w, "kernel", mem, "memory.kmem");
+	cg_v1_mem_entry(w, "kernelTCP", mem, "memory.kmem.tcp");
+	cg_stat_raw(w, mem, "memory.stat", "cache", &cache);
+	cg_jw_u64(w, "cache", cache);
+	jw_obj_end(w);
+
+	/* pids: "max" is reported as 0, as runc does */
+	jw_key(w, "pids");
+	jw_obj_begin(w);
+	cg_jw_u64(w, "current", cg_u64_or0(pids, "pids.current"));
+	v = cg_u64_or0(pids, "pids.max");
+	cg_jw_u64(w, "limit", v == UINT64_MAX ? 0 : v);
+	jw_obj_end(w);
+
+	jw_key(w, "blkio");
+	jw_obj_begin(w);
+	if (blk >= 0) {
+		cg_v1_blkio_list(w, "ioServiceBytesRecursive", blk,
+				 "blkio.throttle.io_service_bytes_recursive");
+		cg_v1_blkio_list(w, "ioServicedRecursive", blk,
+				 "blkio.throttle.io_serviced_recursive");
+	}
+	jw_obj_end(w);
+
+	jw_key(w, "hugetlb");
+	jw_obj_begin(w);
+	if (huge >= 0) {
+		char sizes[8][32];
+		size_t n = cg_hugepage_sizes(sizes, 8);
+		for (size_t i = 0; i < n; i++) {
+			char f[96];
+			jw_key(w, sizes[i]);
+			jw_obj_begin(w);
+			snprintf(f, sizeof(f), "hugetlb.%s.usage_in_bytes", sizes[i]);
+			cg_jw_u64(w, "usage", cg_u64_or0(huge, f));
+			snprintf(f, sizeof(f), "hugetlb.%s.max_usage_in_bytes", sizes[i]);
+			cg_jw_u64(w, "max", cg_u64_or0(huge, f));
+			snprintf(f, sizeof(f), "hugetlb.%s.failcnt", sizes[i]);
+			cg_jw_u64(w, "failcnt", cg_u64_or0(huge, f));
+			jw_obj_end(w);
+		}
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+
+	buf_free(&b);
+	int fds[] = { cpu, acct, mem, pids, blk, huge };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return w->failed ? jw_finish(w, err) : 0;
+}
+/************************************************ src/oci/cgroup_v2.c */
+/*
+ * cgroup_v2.c — linux.resources on the unified hierarchy, as runc's
+ * libcontainer/cgroups/fs2 and crun map them (Documentation/admin-guide/
+ * cgroup-v2.rst for the files), enabling controllers down the path, and
+ * runc's stats read from v2 files.
+ *
+ * The conversions from v1-style values are runc's: shares to cpu.weight,
+ * blkio weight to io.weight, memory+swap to memory.swap.max.  Only what
+ * the resources set is written, so the same code serves create and update.
+ */
+
+#include <dirent.h>
+
+/* The controllers a container's cgroup gets when its parent has them. */
+static const char *const cg_v2_wanted[] = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids" };
+
+/* Enables the wanted controllers for the children of dfd, one at a time so
+ * that one the kernel refuses does not keep the others off.  Failures are
+ * not errors here: a limit that needs a missing controller fails later
+ * with a clear message naming the file. */
+CPOD_INTERNAL void cg_v2_enable_controllers(int dfd, const char *where)
+{
+	char avail[1024], enabled[1024];
+
+	if (cg_read_str(dfd, "cgroup.controllers", avail, sizeof(avail)) < 0)
+		return;
+	if (cg_read_str(dfd, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+		enabled[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(cg_v2_wanted); i++) {
+		const char *c = cg_v2_wanted[i];
+		char v[32];
+		if (!cg_list_has(avail, strlen(avail), c, ' ') ||
+		    cg_list_has(enabled, strlen(enabled), c, ' '))
+			continue;
+		snprintf(v, sizeof(v), "+%s", c);
+		if (cg_write(dfd, "cgroup.subtree_control", v, NULL) < 0)
+			log_debug("cgroup: cannot enable %s on the way to %s: %s", c, where,
+				  strerror(errno));
+	}
+}
+
+/* ---------------------------------------------------------------- memory */
+
+static int cg_v2_memory(int fd, const oci_resources *r, bool update, cpod_err *err)
+{
+	int64_t limit = r->memory.limit.set ? r->memory.limit.v : 0;
+	int64_t swap = r->memory.swap.set ? r->memory.swap.v : 0;
+	int64_t resv = r->memory.reservation.set ? r->memory.reservation.v : 0;
+
+	if (r->memory.kernel.set || r->memory.kernel_tcp.set)
+		log_debug("cgroup memory: kernel and kernelTCP limits are ignored on cgroup v2");
+	if (r->memory.swappiness.set)
+		log_debug("cgroup memory: swappiness is ignored on cgroup v2");
+	if (r->memory.disable_oom_killer)
+		log_debug("cgroup memory: disableOOMKiller is ignored on cgroup v2");
+	if (!limit && !swap && !resv)
+		return 0;
+
+	if (update && r->memory.check_before_update && limit > 0) {
+		uint64_t usage;
+		if (cg_read_u64(fd, "memory.current", &usage) == 0 && (uint64_t)limit < usage)
+			return err_set(err, CPOD_E_INVALID,
+				       "the limit %" PRId64 " is below the current usage %" PRIu64,
+				       limit, usage);
+	}
+
+	/* the spec's swap is memory+swap (v1's memsw); v2 limits swap alone */
+	int64_t swap_max = 0;
+	if (limit == -1 && swap == 0) {
+		swap_max = -1;
+	} else if (swap == -1) {
+		swap_max = -1;
+	} else if (swap) {
+		int64_t mem = limit;
+		if (!mem && update) {
+			uint64_t cur;
+			if (cg_read_u64(fd, "memory.max", &cur) == 0)
+				mem = cur == UINT64_MAX || cur > INT64_MAX ? -1 : (int64_t)cur;
+		}
+		if (mem <= 0)
+			return err_set(err, CPOD_E_INVALID,
+				       "a swap limit needs a memory limit on cgroup v2");
+		if (swap < mem)
+			return err_set(err, CPOD_E_INVALID,
+				       "memory+swap (%" PRId64 ") must not be below the memory limit (%"
+				       PRId64 ")", swap, mem);
+		swap_max = swap - mem;
+	}
+
+	if (limit < 0 && cg_write(fd, "memory.max", "max", err) < 0)
+		return -1;
+	if (limit > 0 && cg_writef(fd, "memory.max", err, "%" PRId64, limit) < 0)
+		return -1;
+	if (resv < 0 && cg_write(fd, "memory.low", "max", err) < 0)
+		return -1;
+	if (resv > 0 && cg_writef(fd, "memory.low", err, "%" PRId64, resv) < 0)
+		return -1;
+	if (swap || swap_max) {
+		/* without swap accounting "no swap" and "any swap" are moot
+		 * (runc ignores them too); a real swap limit is not */
+		if (!cg_has(fd, "memory.swap.max")) {
+			if (swap_max > 0)
+				return err_set(err, CPOD_E_UNSUPPORTED,
+					       "a swap limit was asked for, but memory.swap.max does not "
+					       "exist (swap accounting is off)");
+		} else if (swap_max < 0) {
+			if (cg_write(fd, "memory.swap.max", "max", err) < 0)
+				return -1;
+		} else if (cg_writef(fd, "memory.swap.max", err, "%" PRId64, swap_max) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- cpu, cpuset, pids */
+
+/* runc's and crun's conversion of shares [2, 262144] to weight [1, 10000] */
+CPOD_INTERNAL uint64_t cg_shares_to_weight(uint64_t shares)
+{
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+static int cg_v2_cpu(int fd, const oci_resources *r, bool update, cpod_err *err)
+{
+	uint64_t shares = r->cpu.shares.set ? r->cpu.shares.v : 0;
+	uint64_t period = r->cpu.period.set ? r->cpu.period.v : 0;
+	int64_t quota = r->cpu.quota.set ? r->cpu.quota.v : 0;
+
+	if ((r->cpu.realtime_period.set && r->cpu.realtime_period.v) ||
+	    (r->cpu.realtime_runtime.set && r->cpu.realtime_runtime.v))
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "realtimePeriod and realtimeRuntime need cgroup v1 (cgroup v2 has "
+			       "no realtime group scheduling)");
+	if (shares && cg_writef(fd, "cpu.weight", err, "%" PRIu64, cg_shares_to_weight(shares)) < 0)
+		return -1;
+	if (quota || period) {
+		char q[32] = "max";
+		if (quota > 0) {
+			snprintf(q, sizeof(q), "%" PRId64, quota);
+		} else if (!quota && update) {
+			/* only the period changes: keep the quota there */
+			char cur[64];
+			if (cg_read_str(fd, "cpu.max", cur, sizeof(cur)) == 0 && cur[0])
+				snprintf(q, sizeof(q), "%.*s", (int)strcspn(cur, " "), cur);
+		}
+		if (period ? cg_writef(fd, "cpu.max", err, "%s %" PRIu64, q, period) < 0
+			   : cg_write(fd, "cpu.max", q, err) < 0)
+			return -1;
+	}
+	if (r->cpu.burst.set &&
+	    cg_writef(fd, "cpu.max.burst", err, "%" PRId64, r->cpu.burst.v) < 0)
+		return -1;
+	if (r->cpu.idle.set && cg_writef(fd, "cpu.idle", err, "%" PRId64, r->cpu.idle.v) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg_v2_cpuset(int fd, const oci_resources *r, cpod_err *err)
+{
+	if (r->cpu.mems && *r->cpu.mems && cg_write(fd, "cpuset.mems", r->cpu.mems, err) < 0)
+		return -1;
+	if (r->cpu.cpus && *r->cpu.cpus && cg_write(fd, "cpuset.cpus", r->cpu.cpus, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg_v2_pids(int fd, const oci_resources *r, cpod_err *err)
+{
+	if (!r->pids.limit.set || !r->pids.limit.v)
+		return 0;
+	if (r->pids.limit.v < 0)
+		return cg_write(fd, "pids.max", "max", err);
+	return cg_writef(fd, "pids.max", err, "%" PRId64, r->pids.limit.v);
+}
+
+/* ---------------------------------------------------------------- io, hugetlb */
+
+/* runc's conversion of blkio weight [10, 1000] to io.weight [1, 10000] */
+CPOD_INTERNAL uint64_t cg_blkio_to_io_weight(uint64_t w)
+{
+	if (w < 10)
+		w = 10;
+	if (w > 1000)
+		w = 1000;
+	return 1 + (w - 10) * 9999 / 990;
+}
+
+static bool cg_same_dev(const oci_blkio_device *a, const oci_blkio_device *b)
+{
+	return a->major == b->major && a->minor == b->minor;
+}
+
+static int cg_v2_io(int fd, const oci_resources *r, cpod_err *err)
+{
+	static const char *const keys[4] = { "rbps", "wbps", "riops", "wiops" };
+	const __typeof__(r->blkio) *b = &r->blkio;
+	/* BFQ keeps the v1 range and takes the weight as is */
+	bool bfq = cg_has(fd, "io.bfq.weight");
+
+	if (b->weight.set && b->weight.v) {
+		if (bfq ? cg_writef(fd, "io.bfq.weight", err, "%" PRIu64, b->weight.v) < 0
+			: cg_writef(fd, "io.weight", err, "%" PRIu64,
+				    cg_blkio_to_io_weight(b->weight.v)) < 0)
+			return -1;
+	}
+	if (b->leaf_weight.set && b->leaf_weight.v)
+		log_debug("cgroup io: leafWeight is ignored on cgroup v2");
+	for (size_t i = 0; i < b->n_weight_device; i++) {
+		const oci_blkio_device *d = &b->weight_device[i];
+		if (!d->weight.set)
+			continue;
+		if (bfq ? cg_writef(fd, "io.bfq.weight", err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+				    d->major, d->minor, d->weight.v) < 0
+			: cg_writef(fd, "io.weight", err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+				    d->major, d->minor, cg_blkio_to_io_weight(d->weight.v)) < 0)
+			return -1;
+	}
+	/* io.max: one line per device with every limit set for it */
+	for (int t = 0; t < 4; t++) {
+		for (size_t i = 0; i < b->n_throttle[t]; i++) {
+			const oci_blkio_device *d = &b->throttle[t][i];
+			bool seen = false;
+			for (int t2 = 0; t2 <= t && !seen; t2++)
+				for (size_t k = 0; k < (t2 == t ? i : b->n_throttle[t2]) && !seen; k++)
+					seen = cg_same_dev(&b->throttle[t2][k], d);
+			if (seen)
+				continue;
+			char line[256];
+			int len = snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64, d->major, d->minor);
+			for (int t2 = 0; t2 < 4; t2++) {
+				/* the last entry for a device wins, as with separate writes */
+				const oci_blkio_device *hit = NULL;
+				for (size_t k = 0; k < b->n_throttle[t2]; k++)
+					if (cg_same_dev(&b->throttle[t2][k], d))
+						hit = &b->throttle[t2][k];
+				if (hit && len > 0 && (size_t)len < sizeof(line))
+					len += snprintf(line + len, sizeof(line) - (size_t)len,
+							" %s=%" PRIu64, keys[t2], hit->rate);
+			}
+			if (cg_write(fd, "io.max", line, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int cg_v2_hugetlb(int fd, const oci_resources *r, cpod_err *err)
+{
+	for (size_t i = 0; i < r->n_hugepages; i++) {
+		char file[128];
+		const char *sz = r->hugepages[i].page_size;
+		snprintf(file, sizeof(file), "hugetlb.%.64s.max", sz);
+		if (cg_writef(fd, file, err, "%" PRIu64, r->hugepages[i].limit) < 0)
+			return -1;
+		snprintf(file, sizeof(file), "hugetlb.%.64s.rsvd.max", sz);
+		if (cg_has(fd, file) && cg_writef(fd, file, err, "%" PRIu64, r->hugepages[i].limit) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* linux.resources.unified: cgroup v2 files written as they are, last so
+ * that they override what the mapped settings wrote. */
+CPOD_INTERNAL int cg_unified_apply(int dfd, const oci_resources *r, cpod_err *err)
+{
+	for (size_t i = 0; i < r->n_unified; i++) {
+		const char *k = r->unified[i].key;
+		if (!*k || strchr(k, '/') || k[0] == '.')
+			return err_set(err, CPOD_E_INVALID, "bad cgroup file name \"%.64s\"", k);
+		if (cg_write(dfd, k, r->unified[i].value, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int cg_v2_apply(int dfd, const oci_resources *r, bool update, bool rootless,
+			      cpod_err *err)
+{
+	if (cg_v2_memory(dfd, r, update, err) < 0)
+		return err_prefix(err, "cgroup memory");
+	if (cg_v2_pids(dfd, r, err) < 0)
+		return err_prefix(err, "cgroup pids");
+	if (cg_v2_cpu(dfd, r, update, err) < 0)
+		return err_prefix(err, "cgroup cpu");
+	if (cg_v2_cpuset(dfd, r, err) < 0)
+		return err_prefix(err, "cgroup cpuset");
+	if (cg_v2_io(dfd, r, err) < 0)
+		return err_prefix(err, "cgroup io");
+	if (cg_v2_hugetlb(dfd, r, err) < 0)
+		return err_prefix(err, "cgroup hugetlb");
+	if (r->net_class_id.set || r->n_net_priorities)
+		log_warn("cgroup: network classID and priorities need cgroup v1; ignored");
+	if (cg_dev_ebpf_apply(dfd, r, rootless, err) < 0)
+		return err_prefix(err, "cgroup devices");
+	if (cg_unified_apply(dfd, r, err) < 0)
+		return err_prefix(err, "cgroup unified");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+static uint64_t cg_v2_u64(int fd, const char *file)
+{
+	uint64_t v = 0;
+	return cg_read_u64(fd, file, &v) == 0 ? v : 0;
+}
+
+static uint64_t cg_v2_key(int fd, const char *file, const char *key)
+{
+	buf b = BUF_INIT;
+	uint64_t v = 0;
+
+	if (cg_read(fd, file, &b, 1u << 16, NULL) < 0 || !cg_kv_u64(b.data, key, &v))
+		v = 0;
+	buf_free(&b);
+	return v;
+}
+
+static void cg_v2_mem_entry(json_w *w, const char *key, uint64_t limit, uint64_t usage,
+			    uint64_t max, uint64_t failcnt)
+{
+	jw_key(w, key);
+	jw_obj_begin(w);
+	cg_jw_u64(w, "limit", limit);
+	cg_jw_u64(w, "usage", usage);
+	cg_jw_u64(w, "max", max);
+	cg_jw_u64(w, "failcnt", failcnt);
+	jw_obj_end(w);
+}
+
+static void cg_v2_io_stats(json_w *w, int fd)
+{
+	buf b = BUF_INIT;
+	bool ok = cg_read(fd, "io.stat", &b, 1u << 20, NULL) == 0;
+
+	/* io.stat: "8:0 rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N" */
+	for (int pass = 0; pass < 2; pass++) {
+		jw_key(w, pass ? "ioServicedRecursive" : "ioServiceBytesRecursive");
+		jw_arr_begin(w);
+		for (char *s = ok ? b.data : NULL; s && *s;) {
+			unsigned long long maj, min;
+			char *nl = strchr(s, '\n');
+			size_t len = nl ? (size_t)(nl - s) : strlen(s);
+			char line[512];
+			if (len < sizeof(line)) {
+				memcpy(line, s, len);
+				line[len] = '\0';
+			} else {
+				line[0] = '\0';
+			}
+			if (sscanf(line, "%llu:%llu", &maj, &min) == 2) {
+				uint64_t rv = 0, wv = 0;
+				for (char *t = strchr(line, ' '); t; t = strchr(t + 1, ' ')) {
+					const char *rk = pass ? "rios=" : "rbytes=";
+					const char *wk = pass ? "wios=" : "wbytes=";
+					if (strncmp(t + 1, rk, strlen(rk)) == 0)
+						cg_parse_u64(t + 1 + strlen(rk), &rv);
+					if (strncmp(t + 1, wk, strlen(wk)) == 0)
+						cg_parse_u64(t + 1 + strlen(wk), &wv);
+				}
+				cg_jw_blkio_entry(w, maj, min, "Read", rv);
+				cg_jw_blkio_entry(w, maj, min, "Write", wv);
+			}
+			s = nl ? nl + 1 : NULL;
+		}
+		jw_arr_end(w);
+	}
+	buf_free(&b);
+}
+
+CPOD_INTERNAL int cg_v2_stats(int fd, json_w *w, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	uint64_t v;
+
+	jw_obj_begin(w);
+
+	cg_read(fd, "cpu.stat", &b, 1u << 16, NULL);
+	const char *cs = b.data ? b.data : "";
+	jw_key(w, "cpu");
+	jw_obj_begin(w);
+	jw_key(w, "usage");
+	jw_obj_begin(w);
+	cg_jw_u64(w, "total", cg_kv_u64(cs, "usage_usec", &v) ? v * 1000 : 0);
+	jw_key(w, "percpu");
+	jw_arr_begin(w);
+	jw_arr_end(w);
+	cg_jw_u64(w, "kernel", cg_kv_u64(cs, "system_usec", &v) ? v * 1000 : 0);
+	cg_jw_u64(w, "user", cg_kv_u64(cs, "user_usec", &v) ? v * 1000 : 0);
+	jw_obj_end(w);
+	jw_key(w, "throttling");
+	jw_obj_begin(w);
+	cg_jw_u64(w, "periods", cg_kv_u64(cs, "nr_periods", &v) ? v : 0);
+	cg_jw_u64(w, "throttledPeriods", cg_kv_u64(cs, "nr_throttled", &v) ? v : 0);
+	cg_jw_u64(w, "throttledTime", cg_kv_u64(cs, "throttled_usec", &v) ? v * 1000 : 0);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	buf_free(&b);
+
+	/* memory; swap is reported as memory+swap, as v1 does (runc) */
+	uint64_t limit = cg_v2_u64(fd, "memory.max"), usage = cg_v2_u64(fd, "memory.current");
+	uint64_t swap_limit = cg_v2_u64(fd, "memory.swap.max");
+	uint64_t swap_usage = cg_v2_u64(fd, "memory.swap.current");
+	if (swap_limit != UINT64_MAX && limit != UINT64_MAX)
+		swap_limit += limit;
+	else
+		swap_limit = UINT64_MAX;
+	uint64_t cache;
+	jw_key(w, "memory");
+	jw_obj_begin(w);
+	cg_v2_mem_entry(w, "usage", limit, usage, cg_v2_u64(fd, "memory.peak"),
+			cg_v2_key(fd, "memory.events", "max"));
+	cg_v2_mem_entry(w, "swap", swap_limit, swap_usage + usage,
+			cg_v2_u64(fd, "memory.swap.peak"), cg_v2_key(fd, "memory.swap.events", "max"));
+	cg_v2_mem_entry(w, "kernel", 0, 0, 0, 0);
+	cg_v2_mem_entry(w, "kernelTCP", 0, 0, 0, 0);
+	cg_stat_raw(w, fd, "memory.stat", "file", &cache);
+	cg_jw_u64(w, "cache", cache);
+	jw_obj_end(w);
+
+	jw_key(w, "pids");
+	jw_obj_begin(w);
+	cg_jw_u64(w, "current", cg_v2_u64(fd, "pids.current"));
+	v = cg_v2_u64(fd, "pids.max");
+	cg_jw_u64(w, "limit", v == UINT64_MAX ? 0 : v);
+	jw_obj_end(w);
+
+	jw_key(w, "blkio");
+	jw_obj_begin(w);
+	if (cg_has(fd, "io.stat"))
+		cg_v2_io_stats(w, fd);
+	jw_obj_end(w);
+
+	jw_key(w, "hugetlb");
+	jw_obj_begin(w);
+	char sizes[8][32];
+	size_t n = cg_hugepage_sizes(sizes, 8);
+	for (size_t i = 0; i < n; i++) {
+		char f[96];
+		snprintf(f, sizeof(f), "hugetlb.%s.current", sizes[i]);
+		if (!cg_has(fd, f))
+			continue;
+		jw_key(w, sizes[i]);
+		jw_obj_begin(w);
+		cg_jw_u64(w, "usage", cg_v2_u64(fd, f));
+		cg_jw_u64(w, "max", 0);
+		snprintf(f, sizeof(f), "hugetlb.%s.events", sizes[i]);
+		cg_jw_u64(w, "failcnt", cg_v2_key(fd, f, "max"));
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+
+	jw_obj_end(w);
+	return w->failed ? jw_finish(w, err) : 0;
+}
 /************************************************ src/oci/seccomp.h */
 /*
  * seccomp.h — turning the spec's linux.seccomp into a filter (libseccomp).
@@ -7454,31 +10323,3 @@ char *cpod_runtime_features(cpod_err *err)
 	buf_putc(&b, '\n', NULL);
 	return buf_take(&b, err);
 }
-/************************************************ src/oci/zz_stubs.c */
-/* TEMPORARY stubs until the cgroup and seccomp modules are merged. */
-
-
-CPOD_INTERNAL enum cg_mode cg_detect(void) { return CG_NONE; }
-CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n) { *list = NULL; *n = 0; return 0; }
-CPOD_INTERNAL const char *cg_unified_mountpoint(void) { return ""; }
-CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out, cpod_err *err) { memset(out, 0, sizeof(*out)); return 0; }
-CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res, bool rootless, cpod_err *err) { return 0; }
-CPOD_INTERNAL int cg_join(const cg_paths *p, pid_t pid, cpod_err *err) { return 0; }
-CPOD_INTERNAL int cg_update(const cg_paths *p, const oci_resources *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "stub"); }
-CPOD_INTERNAL int cg_pids(const cg_paths *p, pid_t **pids, size_t *n, cpod_err *err) { *pids = NULL; *n = 0; return 0; }
-CPOD_INTERNAL int cg_freeze(const cg_paths *p, bool frozen, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "stub"); }
-CPOD_INTERNAL int cg_is_frozen(const cg_paths *p) { return -1; }
-CPOD_INTERNAL int cg_kill_all(const cg_paths *p, int sig, cpod_err *err) { return 0; }
-CPOD_INTERNAL int cg_destroy(const cg_paths *p, cpod_err *err) { return 0; }
-CPOD_INTERNAL int cg_stats(const cg_paths *p, json_w *w, cpod_err *err) { jw_obj_begin(w); jw_obj_end(w); return 0; }
-CPOD_INTERNAL long cg_oom_kills(const cg_paths *p) { return -1; }
-CPOD_INTERNAL void cg_paths_write(json_w *w, const cg_paths *p) { jw_obj_begin(w); jw_obj_end(w); }
-CPOD_INTERNAL int cg_paths_read(const json_value *v, cg_paths *p, cpod_err *err) { memset(p, 0, sizeof(*p)); return 0; }
-struct seccomp_filter { int x; };
-CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *seccomp, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
-CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err) { return 0; }
-CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f) { }
-CPOD_INTERNAL bool seccomp_filter_is_noop(const seccomp_filter *f) { return true; }
-CPOD_INTERNAL const char *seccomp_default_profile_json(void) { return "{}"; }
-CPOD_INTERNAL void seccomp_features(json_w *w) { jw_obj_begin(w); jw_obj_end(w); }
-const char *cpod_default_seccomp_profile(void) { return "{}"; }
