@@ -5687,7 +5687,12 @@ typedef struct seccomp_filter seccomp_filter;
 
 /* Compiles a runtime-spec seccomp object.  Unknown syscall names are skipped
  * (a profile lists syscalls of newer kernels); unknown actions, operators,
- * architectures and flags are errors. */
+ * architectures and flags are errors, which name the field
+ * ("linux.seccomp.syscalls[3].args[0].op: unknown operator ...").  As runc:
+ * rules with the default action are dropped, a rule whose args compare one
+ * index twice becomes one rule per arg (OR), and no_new_privs is left to the
+ * runtime.  At most SECCOMP_MAX_RULES rules. */
+#define SECCOMP_MAX_RULES 4096
 CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *seccomp, cpod_err *err);
 /* Loads it into the calling thread (needs no_new_privs or CAP_SYS_ADMIN). */
 CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err);
@@ -5696,10 +5701,49 @@ CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f);
  * profile of "allow all" can be skipped). */
 CPOD_INTERNAL bool seccomp_filter_is_noop(const seccomp_filter *f);
 
+/* SCMP_ACT_NOTIFY.  A filter with notify rules gets a listener fd when it is
+ * loaded; the runtime hands it to the agent at listenerPath.  The fd belongs
+ * to the caller after seccomp_load_filter (it is O_CLOEXEC). */
+CPOD_INTERNAL bool seccomp_filter_has_notify(const seccomp_filter *f);
+CPOD_INTERNAL const char *seccomp_filter_listener_path(const seccomp_filter *f);
+CPOD_INTERNAL const char *seccomp_filter_listener_metadata(const seccomp_filter *f);
+/* The listener fd after a successful load, -1 when there is none. */
+CPOD_INTERNAL int seccomp_filter_notify_fd(const seccomp_filter *f);
+/* Sends the runtime-spec "container process state" ({"ociVersion", "fds":
+ * ["seccompFd"], "pid", "metadata", "state"}) with notify_fd as SCM_RIGHTS
+ * over one new connection to the AF_UNIX stream socket at path.  state_json
+ * is the container's state object as JSON text; metadata may be NULL. */
+CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
+					const char *metadata, const char *state_json,
+					cpod_err *err);
+
+/* Architectures by their Go/libseccomp names ("amd64", "arm64", "x86",
+ * "386"...): the SCMP_ARCH_* name ("SCMP_ARCH_X86_64"), or NULL when
+ * unknown; the canonical short name ("386" -> "x86"); the native one. */
+CPOD_INTERNAL const char *seccomp_arch_scmp_name(const char *arch);
+CPOD_INTERNAL const char *seccomp_arch_canonical(const char *arch);
+CPOD_INTERNAL const char *seccomp_arch_native_name(void);
+
 /* Podman's default profile (containers/common seccomp.json), as JSON text. */
 CPOD_INTERNAL const char *seccomp_default_profile_json(void);
 
-/* For `features`: the actions, operators and architectures understood. */
+/* Turns a profile in the containers/common format (archMap, per-rule
+ * includes/excludes of caps, arches and minKernel, errno names) into the
+ * runtime-spec linux.seccomp object, as podman does when it writes
+ * config.json: rules are kept for the capabilities in caps_mask (the
+ * bounding set, bit N = capability N), the architecture arch ("amd64",
+ * "arm64"...; NULL: the native one) and the running kernel.  Returns JSON
+ * text to free. */
+CPOD_INTERNAL char *seccomp_profile_to_oci(const char *profile_json, uint64_t caps_mask,
+					   const char *arch, cpod_err *err);
+/* Whether the kernel release ("6.1.0-18-amd64") is at least min ("5.10",
+ * "4.14.3"), for minKernel. */
+CPOD_INTERNAL int seccomp_kernel_at_least(const char *release, const char *min, bool *out,
+					  cpod_err *err);
+
+/* For `features`: the runtime-spec features.md "seccomp" object (the value;
+ * the caller writes the key): enabled, actions, operators, archs,
+ * knownFlags, supportedFlags. */
 CPOD_INTERNAL void seccomp_features(json_w *w);
 
 #endif
@@ -8707,6 +8751,1199 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 	if (!opts->keep && cpod_runtime_delete(rt, id, 1, err) < 0)
 		return -1;
 	return 0;
+}
+/************************************************ src/oci/seccomp.c */
+/*
+ * seccomp.c — compiling the spec's linux.seccomp into a libseccomp filter,
+ * loading it, handing a notify listener fd to its agent, and describing what
+ * is supported for `features`.
+ *
+ * The semantics are runc's (libcontainer/seccomp), so a profile behaves the
+ * same under either runtime: rules whose action equals the default are
+ * dropped, unknown syscall names are skipped, a rule whose args compare one
+ * index twice is split into one rule per arg (libseccomp cannot AND two
+ * conditions on one argument, and runc's answer is OR), errnoRet defaults to
+ * EPERM.  Rules are added with the non-exact libseccomp call so a rule for a
+ * syscall that exists on only some of the filter's architectures still
+ * applies where it can.  Where runc is lax and the runtime-spec says MUST
+ * fail (errnoRet on an action without an errno) we follow the spec, as crun.
+ */
+
+#include <seccomp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+struct seccomp_filter {
+	scmp_filter_ctx ctx;
+	uint32_t default_action;
+	size_t n_rules;
+	bool has_notify;
+	int notify_fd;
+	char *listener_path;
+	char *listener_metadata;
+};
+
+#define SECCOMP_WHERE "linux.seccomp"
+
+/* ---------------------------------------------------------------- names */
+
+enum seccomp_act_kind { SECCOMP_ACT_PLAIN, SECCOMP_ACT_WITH_ERRNO, SECCOMP_ACT_IS_NOTIFY };
+
+/* Sorted by name: `features` lists them in this order. */
+static const struct {
+	const char *name;
+	uint32_t action; /* for ERRNO and TRACE: without the data bits */
+	enum seccomp_act_kind kind;
+} seccomp_action_names[] = {
+	{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, SECCOMP_ACT_PLAIN },
+	{ "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), SECCOMP_ACT_WITH_ERRNO },
+	{ "SCMP_ACT_KILL", SCMP_ACT_KILL, SECCOMP_ACT_PLAIN },
+	{ "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, SECCOMP_ACT_PLAIN },
+	{ "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, SECCOMP_ACT_PLAIN },
+	{ "SCMP_ACT_LOG", SCMP_ACT_LOG, SECCOMP_ACT_PLAIN },
+	{ "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, SECCOMP_ACT_IS_NOTIFY },
+	{ "SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), SECCOMP_ACT_WITH_ERRNO },
+	{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP, SECCOMP_ACT_PLAIN },
+};
+
+static const struct {
+	const char *name;
+	enum scmp_compare op;
+} seccomp_operator_names[] = {
+	{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
+	{ "SCMP_CMP_GE", SCMP_CMP_GE },
+	{ "SCMP_CMP_GT", SCMP_CMP_GT },
+	{ "SCMP_CMP_LE", SCMP_CMP_LE },
+	{ "SCMP_CMP_LT", SCMP_CMP_LT },
+	{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+	{ "SCMP_CMP_NE", SCMP_CMP_NE },
+};
+
+/* The spec's names, libseccomp's short names (which the Go tools print and
+ * containers/common profiles use in includes.arches), and the tokens.  Sorted
+ * by spec name.  Tokens newer than the libseccomp headers are left out. */
+static const struct {
+	const char *scmp;
+	const char *name;
+	uint32_t token;
+} seccomp_arch_names[] = {
+	{ "SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64 },
+	{ "SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM },
+#ifdef SCMP_ARCH_LOONGARCH64
+	{ "SCMP_ARCH_LOONGARCH64", "loong64", SCMP_ARCH_LOONGARCH64 },
+#endif
+#ifdef SCMP_ARCH_M68K
+	{ "SCMP_ARCH_M68K", "m68k", SCMP_ARCH_M68K },
+#endif
+	{ "SCMP_ARCH_MIPS", "mips", SCMP_ARCH_MIPS },
+	{ "SCMP_ARCH_MIPS64", "mips64", SCMP_ARCH_MIPS64 },
+	{ "SCMP_ARCH_MIPS64N32", "mips64n32", SCMP_ARCH_MIPS64N32 },
+	{ "SCMP_ARCH_MIPSEL", "mipsel", SCMP_ARCH_MIPSEL },
+	{ "SCMP_ARCH_MIPSEL64", "mipsel64", SCMP_ARCH_MIPSEL64 },
+	{ "SCMP_ARCH_MIPSEL64N32", "mipsel64n32", SCMP_ARCH_MIPSEL64N32 },
+	{ "SCMP_ARCH_PARISC", "parisc", SCMP_ARCH_PARISC },
+	{ "SCMP_ARCH_PARISC64", "parisc64", SCMP_ARCH_PARISC64 },
+	{ "SCMP_ARCH_PPC", "ppc", SCMP_ARCH_PPC },
+	{ "SCMP_ARCH_PPC64", "ppc64", SCMP_ARCH_PPC64 },
+	{ "SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE },
+	{ "SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64 },
+	{ "SCMP_ARCH_S390", "s390", SCMP_ARCH_S390 },
+	{ "SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X },
+#ifdef SCMP_ARCH_SH
+	{ "SCMP_ARCH_SH", "sh", SCMP_ARCH_SH },
+	{ "SCMP_ARCH_SHEB", "sheb", SCMP_ARCH_SHEB },
+#endif
+	{ "SCMP_ARCH_X32", "x32", SCMP_ARCH_X32 },
+	{ "SCMP_ARCH_X86", "x86", SCMP_ARCH_X86 },
+	{ "SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64 },
+};
+
+/* GOARCH spellings that differ from libseccomp's. */
+static const struct {
+	const char *alias, *name;
+} seccomp_arch_aliases[] = {
+	{ "386", "x86" },	  { "i386", "x86" },	   { "i686", "x86" },
+	{ "x86_64", "amd64" },	  { "aarch64", "arm64" },  { "mipsle", "mipsel" },
+	{ "mips64le", "mipsel64" }, { "loongarch64", "loong64" },
+};
+
+static const struct {
+	const char *name;
+	enum scmp_filter_attr attr; /* 0: recognised, nothing to set */
+	unsigned api;               /* seccomp_api_get() level it needs */
+} seccomp_flag_names[] = {
+	{ "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2 },
+	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4 },
+	{ "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3 },
+	/* libseccomp 2.6 has it as SCMP_FLTATR_CTL_WAITKILL; older ones cannot */
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 7 },
+#else
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", _SCMP_FLTATR_MIN, 0 },
+#endif
+};
+
+CPOD_INTERNAL const char *seccomp_arch_canonical(const char *arch)
+{
+	if (!arch)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_arch_aliases); i++)
+		if (strcmp(arch, seccomp_arch_aliases[i].alias) == 0)
+			return seccomp_arch_aliases[i].name;
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_arch_names); i++)
+		if (strcmp(arch, seccomp_arch_names[i].name) == 0)
+			return seccomp_arch_names[i].name;
+	return NULL;
+}
+
+CPOD_INTERNAL const char *seccomp_arch_scmp_name(const char *arch)
+{
+	const char *name = seccomp_arch_canonical(arch);
+	for (size_t i = 0; name && i < ARRAY_LEN(seccomp_arch_names); i++)
+		if (strcmp(name, seccomp_arch_names[i].name) == 0)
+			return seccomp_arch_names[i].scmp;
+	return NULL;
+}
+
+CPOD_INTERNAL const char *seccomp_arch_native_name(void)
+{
+	uint32_t token = seccomp_arch_native();
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_arch_names); i++)
+		if (seccomp_arch_names[i].token == token)
+			return seccomp_arch_names[i].name;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- compile */
+
+/* Reads an action and its errno field (errnoRet / defaultErrnoRet). */
+static int seccomp_parse_action(const json_value *obj, const char *akey, const char *ekey,
+				const char *where, uint32_t *action, bool *notify,
+				cpod_err *err)
+{
+	const char *name = NULL;
+	uint64_t ret = EPERM;
+	bool has_ret = json_get(obj, ekey) && !json_is(json_get(obj, ekey), JSON_NULL);
+	size_t i;
+
+	if (json_opt_str(obj, akey, &name, where, err) < 0)
+		return -1;
+	if (!name)
+		return err_set(err, CPOD_E_INVALID, "%s.%s: missing", where, akey);
+	for (i = 0; i < ARRAY_LEN(seccomp_action_names); i++)
+		if (strcmp(name, seccomp_action_names[i].name) == 0)
+			break;
+	if (i == ARRAY_LEN(seccomp_action_names))
+		return err_set(err, CPOD_E_INVALID, "%s.%s: unknown action \"%s\"", where, akey,
+			       name);
+	if (json_opt_u64(obj, ekey, &ret, where, err) < 0)
+		return -1;
+	if (has_ret && seccomp_action_names[i].kind != SECCOMP_ACT_WITH_ERRNO)
+		return err_set(err, CPOD_E_INVALID,
+			       "%s.%s: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, "
+			       "not %s", where, ekey, name);
+	/* the kernel keeps 16 bits of data with the action */
+	if (ret > 0xffff)
+		return err_set(err, CPOD_E_INVALID, "%s.%s: %" PRIu64 " is too large", where,
+			       ekey, ret);
+	*action = seccomp_action_names[i].action;
+	if (seccomp_action_names[i].kind == SECCOMP_ACT_WITH_ERRNO)
+		*action |= (uint32_t)ret;
+	*notify = seccomp_action_names[i].kind == SECCOMP_ACT_IS_NOTIFY;
+	return 0;
+}
+
+static int seccomp_add_arches(seccomp_filter *f, const json_value *sc, cpod_err *err)
+{
+	const json_value *arr;
+
+	if (json_opt_arr(sc, "architectures", &arr, SECCOMP_WHERE, err) < 0)
+		return -1;
+	for (size_t i = 0; i < json_len(arr); i++) {
+		const char *name = json_string(json_at(arr, i));
+		size_t k;
+		int rc;
+
+		if (!name)
+			return err_set(err, CPOD_E_INVALID,
+				       SECCOMP_WHERE ".architectures[%zu]: must be a string", i);
+		for (k = 0; k < ARRAY_LEN(seccomp_arch_names); k++)
+			if (strcmp(name, seccomp_arch_names[k].scmp) == 0)
+				break;
+		if (k == ARRAY_LEN(seccomp_arch_names))
+			return err_set(err, CPOD_E_INVALID, SECCOMP_WHERE
+				       ".architectures[%zu]: unknown architecture \"%s\"", i,
+				       name);
+		rc = seccomp_arch_add(f->ctx, seccomp_arch_names[k].token);
+		/* the native one is always there */
+		if (rc < 0 && rc != -EEXIST)
+			return err_sysn(err, -rc, SECCOMP_WHERE ".architectures[%zu]: add %s", i,
+					name);
+	}
+	return 0;
+}
+
+static int seccomp_set_flags(seccomp_filter *f, const json_value *sc, cpod_err *err)
+{
+	const json_value *arr;
+
+	if (json_opt_arr(sc, "flags", &arr, SECCOMP_WHERE, err) < 0)
+		return -1;
+	for (size_t i = 0; i < json_len(arr); i++) {
+		const char *name = json_string(json_at(arr, i));
+		size_t k;
+		int rc;
+
+		if (!name)
+			return err_set(err, CPOD_E_INVALID,
+				       SECCOMP_WHERE ".flags[%zu]: must be a string", i);
+		for (k = 0; k < ARRAY_LEN(seccomp_flag_names); k++)
+			if (strcmp(name, seccomp_flag_names[k].name) == 0)
+				break;
+		if (k == ARRAY_LEN(seccomp_flag_names))
+			return err_set(err, CPOD_E_INVALID,
+				       SECCOMP_WHERE ".flags[%zu]: unknown flag \"%s\"", i, name);
+		if (seccomp_flag_names[k].attr == _SCMP_FLTATR_MIN)
+			return err_set(err, CPOD_E_UNSUPPORTED, SECCOMP_WHERE
+				       ".flags[%zu]: %s needs libseccomp 2.6", i, name);
+		rc = seccomp_attr_set(f->ctx, seccomp_flag_names[k].attr, 1);
+		if (rc < 0)
+			return err_sysn(err, -rc, SECCOMP_WHERE ".flags[%zu]: %s", i, name);
+	}
+	return 0;
+}
+
+/* Up to this many args per rule: more than 6 only make sense when indexes
+ * repeat, and then each is a rule of its own. */
+#define SECCOMP_MAX_ARGS 64
+
+static int seccomp_parse_args(const json_value *call, const char *where,
+			      struct scmp_arg_cmp *conds, size_t *n, bool *split, cpod_err *err)
+{
+	const json_value *args;
+	unsigned count[6] = { 0 };
+
+	*n = 0;
+	*split = false;
+	if (json_opt_arr(call, "args", &args, where, err) < 0)
+		return -1;
+	if (json_len(args) > SECCOMP_MAX_ARGS)
+		return err_set(err, CPOD_E_LIMIT, "%s.args: more than %d", where,
+			       SECCOMP_MAX_ARGS);
+	for (size_t i = 0; i < json_len(args); i++) {
+		const json_value *a = json_at(args, i);
+		const char *op = NULL;
+		uint64_t index = UINT64_MAX, value = UINT64_MAX, value2 = 0;
+		char w[96];
+		size_t k;
+
+		snprintf(w, sizeof(w), "%s.args[%zu]", where, i);
+		if (!json_is(a, JSON_OBJECT))
+			return err_set(err, CPOD_E_INVALID, "%s: must be an object", w);
+		if (json_opt_u64(a, "index", &index, w, err) < 0 ||
+		    json_opt_u64(a, "value", &value, w, err) < 0 ||
+		    json_opt_u64(a, "valueTwo", &value2, w, err) < 0 ||
+		    json_opt_str(a, "op", &op, w, err) < 0)
+			return -1;
+		if (!json_get(a, "index"))
+			return err_set(err, CPOD_E_INVALID, "%s.index: missing", w);
+		if (index > 5)
+			return err_set(err, CPOD_E_INVALID,
+				       "%s.index: %" PRIu64 " is out of range (a syscall has 6 "
+				       "arguments, 0 to 5)", w, index);
+		if (!json_get(a, "value"))
+			return err_set(err, CPOD_E_INVALID, "%s.value: missing", w);
+		if (!op)
+			return err_set(err, CPOD_E_INVALID, "%s.op: missing", w);
+		for (k = 0; k < ARRAY_LEN(seccomp_operator_names); k++)
+			if (strcmp(op, seccomp_operator_names[k].name) == 0)
+				break;
+		if (k == ARRAY_LEN(seccomp_operator_names))
+			return err_set(err, CPOD_E_INVALID, "%s.op: unknown operator \"%s\"", w,
+				       op);
+		conds[i] = (struct scmp_arg_cmp){ (unsigned)index, seccomp_operator_names[k].op,
+						  value, value2 };
+		if (++count[index] > 1)
+			*split = true;
+	}
+	*n = json_len(args);
+	return 0;
+}
+
+static int seccomp_add_rule(seccomp_filter *f, uint32_t action, int nr, const char *name,
+			    const struct scmp_arg_cmp *conds, unsigned n, const char *where,
+			    cpod_err *err)
+{
+	int rc;
+
+	if (f->n_rules >= SECCOMP_MAX_RULES)
+		return err_set(err, CPOD_E_LIMIT, "%s: more than %d seccomp rules", where,
+			       SECCOMP_MAX_RULES);
+	rc = seccomp_rule_add_array(f->ctx, action, nr, n, conds);
+	if (rc < 0)
+		return err_sysn(err, -rc, "%s: add the rule for %s", where, name);
+	f->n_rules++;
+	return 0;
+}
+
+static int seccomp_add_syscalls(seccomp_filter *f, const json_value *sc, bool listener,
+				cpod_err *err)
+{
+	const json_value *calls;
+
+	if (json_opt_arr(sc, "syscalls", &calls, SECCOMP_WHERE, err) < 0)
+		return -1;
+	for (size_t i = 0; i < json_len(calls); i++) {
+		const json_value *call = json_at(calls, i), *names;
+		struct scmp_arg_cmp conds[SECCOMP_MAX_ARGS];
+		uint32_t action;
+		bool notify, split;
+		size_t n_conds;
+		char where[64];
+
+		snprintf(where, sizeof(where), SECCOMP_WHERE ".syscalls[%zu]", i);
+		if (!json_is(call, JSON_OBJECT))
+			return err_set(err, CPOD_E_INVALID, "%s: must be an object", where);
+		if (json_opt_arr(call, "names", &names, where, err) < 0)
+			return -1;
+		if (!names)
+			return err_set(err, CPOD_E_INVALID, "%s.names: missing", where);
+		if (seccomp_parse_action(call, "action", "errnoRet", where, &action, &notify,
+					 err) < 0 ||
+		    seccomp_parse_args(call, where, conds, &n_conds, &split, err) < 0)
+			return -1;
+		if (notify && !listener)
+			return err_set(err, CPOD_E_INVALID,
+				       "%s.action: SCMP_ACT_NOTIFY needs " SECCOMP_WHERE
+				       ".listenerPath", where);
+		for (size_t k = 0; k < json_len(names); k++) {
+			const char *name = json_string(json_at(names, k));
+			int nr;
+
+			if (!name || !*name)
+				return err_set(err, CPOD_E_INVALID,
+					       "%s.names[%zu]: must be a syscall name", where, k);
+			/* the notify fd goes to the parent with write(): it must
+			 * not wait for the agent that has not got it yet */
+			if (notify && strcmp(name, "write") == 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "%s: SCMP_ACT_NOTIFY cannot be used for write",
+					       where);
+			if (action == f->default_action)
+				continue;
+			nr = seccomp_syscall_resolve_name(name);
+			if (nr == __NR_SCMP_ERROR) {
+				log_debug("seccomp: unknown syscall \"%s\" ignored", name);
+				continue;
+			}
+			if (!split) {
+				if (seccomp_add_rule(f, action, nr, name, conds, (unsigned)n_conds,
+						     where, err) < 0)
+					return -1;
+			} else {
+				for (size_t c = 0; c < n_conds; c++)
+					if (seccomp_add_rule(f, action, nr, name, &conds[c], 1,
+							     where, err) < 0)
+						return -1;
+			}
+			if (notify)
+				f->has_notify = true;
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *err)
+{
+	const char *lpath = NULL, *lmeta = NULL;
+	seccomp_filter *f;
+	bool notify;
+	uint32_t def;
+	int rc;
+
+	if (!json_is(sc, JSON_OBJECT)) {
+		err_set(err, CPOD_E_INVALID, SECCOMP_WHERE ": must be an object");
+		return NULL;
+	}
+	if (seccomp_parse_action(sc, "defaultAction", "defaultErrnoRet", SECCOMP_WHERE, &def,
+				 &notify, err) < 0)
+		return NULL;
+	if (notify) {
+		err_set(err, CPOD_E_INVALID,
+			SECCOMP_WHERE ".defaultAction: SCMP_ACT_NOTIFY cannot be the default");
+		return NULL;
+	}
+	if (json_opt_str(sc, "listenerPath", &lpath, SECCOMP_WHERE, err) < 0 ||
+	    json_opt_str(sc, "listenerMetadata", &lmeta, SECCOMP_WHERE, err) < 0)
+		return NULL;
+	if (lpath && *lpath != '/') {
+		err_set(err, CPOD_E_INVALID, SECCOMP_WHERE ".listenerPath: must be absolute");
+		return NULL;
+	}
+	if (lmeta && !lpath) {
+		err_set(err, CPOD_E_INVALID,
+			SECCOMP_WHERE ".listenerMetadata: set without listenerPath");
+		return NULL;
+	}
+
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		err_nomem(err);
+		return NULL;
+	}
+	f->notify_fd = -1;
+	f->default_action = def;
+	if ((lpath && !(f->listener_path = strdup(lpath))) ||
+	    (lmeta && !(f->listener_metadata = strdup(lmeta)))) {
+		err_nomem(err);
+		goto fail;
+	}
+	f->ctx = seccomp_init(def);
+	if (!f->ctx) {
+		/* libseccomp refuses actions the kernel lacks (KILL_PROCESS, LOG) */
+		err_set(err, CPOD_E_UNSUPPORTED,
+			SECCOMP_WHERE ".defaultAction: libseccomp cannot create a filter with it");
+		goto fail;
+	}
+	/* the runtime sets no_new_privs itself when the spec asks for it */
+	rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc < 0) {
+		err_sysn(err, -rc, "seccomp: clear the no_new_privs attribute");
+		goto fail;
+	}
+	/* the kernel's errno from seccomp_load rather than ECANCELED */
+	(void)seccomp_attr_set(f->ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+
+	if (seccomp_add_arches(f, sc, err) < 0 || seccomp_set_flags(f, sc, err) < 0 ||
+	    seccomp_add_syscalls(f, sc, lpath != NULL, err) < 0)
+		goto fail;
+	if (f->has_notify && seccomp_api_get() < 5) {
+		err_set(err, CPOD_E_UNSUPPORTED,
+			SECCOMP_WHERE ": SCMP_ACT_NOTIFY needs Linux 5.0 and libseccomp 2.5 "
+			"(API level %u)", seccomp_api_get());
+		goto fail;
+	}
+	/* A binary tree of syscalls instead of a linear list (runc does the
+	 * same); libseccomp <= 2.5.4 mishandles it with very few rules. */
+	if (f->n_rules > 32 && (rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+		log_debug("seccomp: binary tree optimisation unavailable: %s", strerror(-rc));
+	return f;
+fail:
+	seccomp_filter_free(f);
+	return NULL;
+}
+
+CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err)
+{
+	int rc = seccomp_load(f->ctx);
+
+	if (rc < 0)
+		return err_sysn(err, -rc, "load the seccomp filter");
+	if (f->has_notify) {
+		f->notify_fd = seccomp_notify_fd(f->ctx);
+		if (f->notify_fd < 0) {
+			int e = -f->notify_fd;
+			f->notify_fd = -1;
+			return err_sysn(err, e, "seccomp: get the notify fd");
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f)
+{
+	if (!f)
+		return;
+	if (f->ctx)
+		seccomp_release(f->ctx);
+	free(f->listener_path);
+	free(f->listener_metadata);
+	free(f);
+}
+
+CPOD_INTERNAL bool seccomp_filter_is_noop(const seccomp_filter *f)
+{
+	return f->default_action == SCMP_ACT_ALLOW && f->n_rules == 0;
+}
+
+CPOD_INTERNAL bool seccomp_filter_has_notify(const seccomp_filter *f) { return f->has_notify; }
+CPOD_INTERNAL int seccomp_filter_notify_fd(const seccomp_filter *f) { return f->notify_fd; }
+
+CPOD_INTERNAL const char *seccomp_filter_listener_path(const seccomp_filter *f)
+{
+	return f->listener_path;
+}
+
+CPOD_INTERNAL const char *seccomp_filter_listener_metadata(const seccomp_filter *f)
+{
+	return f->listener_metadata;
+}
+
+/* ---------------------------------------------------------------- notify */
+
+CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
+					const char *metadata, const char *state_json,
+					cpod_err *err)
+{
+	static const json_limits lim = { 1 << 20, 64, 1 << 16 };
+	_cleanup_buf_ buf msg = BUF_INIT;
+	_cleanup_json_ json_doc *state = NULL;
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	json_w w;
+	size_t off = 0;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	state = json_parse(state_json, strlen(state_json), &lim, err);
+	if (!state)
+		return err_prefix(err, "seccomp listener %s: container state", path);
+
+	jw_init(&w, &msg, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
+	jw_key(&w, "fds");
+	jw_arr_begin(&w);
+	jw_str(&w, "seccompFd");
+	jw_arr_end(&w);
+	jw_kint(&w, "pid", pid);
+	if (metadata)
+		jw_kstr(&w, "metadata", metadata);
+	jw_key(&w, "state");
+	jw_value(&w, json_root(state));
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return err_prefix(err, "seccomp listener %s", path);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "seccomp listener %s: socket", path);
+	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0)
+		return err_sys(err, "seccomp listener %s: connect", path);
+	while (off < msg.len) {
+		struct iovec iov = { msg.data + off, msg.len - off };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		/* the fd rides on the first byte; the rest is plain stream */
+		if (off == 0) {
+			struct cmsghdr *c;
+			memset(&cbuf, 0, sizeof(cbuf));
+			mh.msg_control = cbuf.buf;
+			mh.msg_controllen = sizeof(cbuf.buf);
+			c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
+		}
+		n = RETRY_EINTR(sendmsg(fd, &mh, MSG_NOSIGNAL));
+		if (n < 0)
+			return err_sys(err, "seccomp listener %s: send", path);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- features */
+
+CPOD_INTERNAL void seccomp_features(json_w *w)
+{
+	unsigned api = seccomp_api_get();
+
+	jw_obj_begin(w);
+	jw_kbool(w, "enabled", true);
+	jw_key(w, "actions");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_action_names); i++)
+		jw_str(w, seccomp_action_names[i].name);
+	jw_arr_end(w);
+	jw_key(w, "operators");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_operator_names); i++)
+		jw_str(w, seccomp_operator_names[i].name);
+	jw_arr_end(w);
+	jw_key(w, "archs");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_arch_names); i++)
+		jw_str(w, seccomp_arch_names[i].scmp);
+	jw_arr_end(w);
+	jw_key(w, "knownFlags");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_flag_names); i++)
+		jw_str(w, seccomp_flag_names[i].name);
+	jw_arr_end(w);
+	/* what this libseccomp and this kernel can set */
+	jw_key(w, "supportedFlags");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_flag_names); i++)
+		if (seccomp_flag_names[i].attr != _SCMP_FLTATR_MIN &&
+		    api >= seccomp_flag_names[i].api)
+			jw_str(w, seccomp_flag_names[i].name);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+/************************************************ src/oci/seccomp_profile.c */
+/*
+ * seccomp_profile.c — podman's default seccomp profile, embedded, and the
+ * conversion of profiles in the containers/common format into the spec's
+ * linux.seccomp.
+ *
+ * That format is the runtime-spec object plus what lets one file serve every
+ * container: archMap (the architectures to allow with each native one),
+ * per-rule includes/excludes on the capabilities of the container, the
+ * architecture and the kernel version, and errno names.  It is evaluated
+ * once per container, as podman does when it writes config.json, and the
+ * result is an ordinary linux.seccomp object for seccomp_compile.
+ *
+ * The data part is generated by tools/gen-seccomp-profile from
+ * /usr/share/containers/seccomp.json (Debian's
+ * golang-github-containers-common 0.50.1).
+ */
+
+
+#include <sys/utsname.h>
+
+/* BEGIN GENERATED by tools/gen-seccomp-profile from /usr/share/containers/seccomp.json
+ * (sha256 cc374cf23846ce1f62f4dc807a8e2b8673c783c6f56cb475467621035d281e6c, 16401 bytes);
+ * do not edit: regenerate with
+ * tools/gen-seccomp-profile --update src/oci/seccomp_profile.c */
+static const char seccomp_profile_data[] =
+	"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
+	"\"defaultErrno\":\"ENOSYS\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","
+	"\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]},"
+	"{\"architecture\":\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]},"
+	"{\"architecture\":\"SCMP_ARCH_MIPS64\",\"subArchitectures\":[\"SCMP_ARCH_MIPS\","
+	"\"SCMP_ARCH_MIPS64N32\"]},{\"architecture\":\"SCMP_ARCH_MIPS64N32\","
+	"\"subArchitectures\":[\"SCMP_ARCH_MIPS\",\"SCMP_ARCH_MIPS64\"]},"
+	"{\"architecture\":\"SCMP_ARCH_MIPSEL64\",\"subArchitectures\":[\"SCMP_ARCH_MIPSEL\","
+	"\"SCMP_ARCH_MIPSEL64N32\"]},{\"architecture\":\"SCMP_ARCH_MIPSEL64N32\","
+	"\"subArchitectures\":[\"SCMP_ARCH_MIPSEL\",\"SCMP_ARCH_MIPSEL64\"]},"
+	"{\"architecture\":\"SCMP_ARCH_S390X\",\"subArchitectures\":[\"SCMP_ARCH_S390\"]}],"
+	"\"syscalls\":[{\"names\":[\"bdflush\",\"io_pgetevents\",\"kexec_file_load\","
+	"\"kexec_load\",\"migrate_pages\",\"move_pages\",\"nfsservctl\",\"nice\",\"oldfstat\","
+	"\"oldlstat\",\"oldolduname\",\"oldstat\",\"olduname\",\"pciconfig_iobase\","
+	"\"pciconfig_read\",\"pciconfig_write\",\"sgetmask\",\"ssetmask\",\"swapcontext\","
+	"\"swapoff\",\"swapon\",\"sysfs\",\"uselib\",\"userfaultfd\",\"ustat\",\"vm86\","
+	"\"vm86old\",\"vmsplice\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{},\"excludes\":{},\"errnoRet\":1,\"errno\":\"EPERM\"},"
+	"{\"names\":[\"_llseek\",\"_newselect\",\"accept\",\"accept4\",\"access\",\"adjtimex\","
+	"\"alarm\",\"bind\",\"brk\",\"capget\",\"capset\",\"chdir\",\"chmod\",\"chown\","
+	"\"chown32\",\"clock_adjtime\",\"clock_adjtime64\",\"clock_getres\","
+	"\"clock_getres_time64\",\"clock_gettime\",\"clock_gettime64\",\"clock_nanosleep\","
+	"\"clock_nanosleep_time64\",\"clone\",\"clone3\",\"close\",\"close_range\",\"connect\","
+	"\"copy_file_range\",\"creat\",\"dup\",\"dup2\",\"dup3\",\"epoll_create\","
+	"\"epoll_create1\",\"epoll_ctl\",\"epoll_ctl_old\",\"epoll_pwait\",\"epoll_pwait2\","
+	"\"epoll_wait\",\"epoll_wait_old\",\"eventfd\",\"eventfd2\",\"execve\",\"execveat\","
+	"\"exit\",\"exit_group\",\"faccessat\",\"faccessat2\",\"fadvise64\",\"fadvise64_64\","
+	"\"fallocate\",\"fanotify_mark\",\"fchdir\",\"fchmod\",\"fchmodat\",\"fchown\","
+	"\"fchown32\",\"fchownat\",\"fcntl\",\"fcntl64\",\"fdatasync\",\"fgetxattr\","
+	"\"flistxattr\",\"flock\",\"fork\",\"fremovexattr\",\"fsconfig\",\"fsetxattr\","
+	"\"fsmount\",\"fsopen\",\"fspick\",\"fstat\",\"fstat64\",\"fstatat64\",\"fstatfs\","
+	"\"fstatfs64\",\"fsync\",\"ftruncate\",\"ftruncate64\",\"futex\",\"futex_time64\","
+	"\"futimesat\",\"get_mempolicy\",\"get_robust_list\",\"get_thread_area\",\"getcpu\","
+	"\"getcwd\",\"getdents\",\"getdents64\",\"getegid\",\"getegid32\",\"geteuid\","
+	"\"geteuid32\",\"getgid\",\"getgid32\",\"getgroups\",\"getgroups32\",\"getitimer\","
+	"\"getpeername\",\"getpgid\",\"getpgrp\",\"getpid\",\"getppid\",\"getpriority\","
+	"\"getrandom\",\"getresgid\",\"getresgid32\",\"getresuid\",\"getresuid32\",\"getrlimit\","
+	"\"getrusage\",\"getsid\",\"getsockname\",\"getsockopt\",\"gettid\",\"gettimeofday\","
+	"\"getuid\",\"getuid32\",\"getxattr\",\"inotify_add_watch\",\"inotify_init\","
+	"\"inotify_init1\",\"inotify_rm_watch\",\"io_cancel\",\"io_destroy\",\"io_getevents\","
+	"\"io_setup\",\"io_submit\",\"ioctl\",\"ioprio_get\",\"ioprio_set\",\"ipc\",\"keyctl\","
+	"\"kill\",\"landlock_add_rule\",\"landlock_create_ruleset\",\"landlock_restrict_self\","
+	"\"lchown\",\"lchown32\",\"lgetxattr\",\"link\",\"linkat\",\"listen\",\"listxattr\","
+	"\"llistxattr\",\"lremovexattr\",\"lseek\",\"lsetxattr\",\"lstat\",\"lstat64\","
+	"\"madvise\",\"mbind\",\"membarrier\",\"memfd_create\",\"memfd_secret\",\"mincore\","
+	"\"mkdir\",\"mkdirat\",\"mknod\",\"mknodat\",\"mlock\",\"mlock2\",\"mlockall\",\"mmap\","
+	"\"mmap2\",\"mount\",\"mount_setattr\",\"move_mount\",\"mprotect\",\"mq_getsetattr\","
+	"\"mq_notify\",\"mq_open\",\"mq_timedreceive\",\"mq_timedreceive_time64\","
+	"\"mq_timedsend\",\"mq_timedsend_time64\",\"mq_unlink\",\"mremap\",\"msgctl\",\"msgget\","
+	"\"msgrcv\",\"msgsnd\",\"msync\",\"munlock\",\"munlockall\",\"munmap\","
+	"\"name_to_handle_at\",\"nanosleep\",\"newfstatat\",\"open\",\"open_tree\",\"openat\","
+	"\"openat2\",\"pause\",\"pidfd_getfd\",\"pidfd_open\",\"pidfd_send_signal\",\"pipe\","
+	"\"pipe2\",\"pivot_root\",\"pkey_alloc\",\"pkey_free\",\"pkey_mprotect\",\"poll\","
+	"\"ppoll\",\"ppoll_time64\",\"prctl\",\"pread64\",\"preadv\",\"preadv2\",\"prlimit64\","
+	"\"process_mrelease\",\"process_vm_readv\",\"process_vm_writev\",\"pselect6\","
+	"\"pselect6_time64\",\"ptrace\",\"pwrite64\",\"pwritev\",\"pwritev2\",\"read\","
+	"\"readahead\",\"readdir\",\"readlink\",\"readlinkat\",\"readv\",\"reboot\",\"recv\","
+	"\"recvfrom\",\"recvmmsg\",\"recvmmsg_time64\",\"recvmsg\",\"remap_file_pages\","
+	"\"removexattr\",\"rename\",\"renameat\",\"renameat2\",\"restart_syscall\",\"rmdir\","
+	"\"rseq\",\"rt_sigaction\",\"rt_sigpending\",\"rt_sigprocmask\",\"rt_sigqueueinfo\","
+	"\"rt_sigreturn\",\"rt_sigsuspend\",\"rt_sigtimedwait\",\"rt_sigtimedwait_time64\","
+	"\"rt_tgsigqueueinfo\",\"sched_get_priority_max\",\"sched_get_priority_min\","
+	"\"sched_getaffinity\",\"sched_getattr\",\"sched_getparam\",\"sched_getscheduler\","
+	"\"sched_rr_get_interval\",\"sched_rr_get_interval_time64\",\"sched_setaffinity\","
+	"\"sched_setattr\",\"sched_setparam\",\"sched_setscheduler\",\"sched_yield\",\"seccomp\","
+	"\"select\",\"semctl\",\"semget\",\"semop\",\"semtimedop\",\"semtimedop_time64\","
+	"\"send\",\"sendfile\",\"sendfile64\",\"sendmmsg\",\"sendmsg\",\"sendto\","
+	"\"set_mempolicy\",\"set_robust_list\",\"set_thread_area\",\"set_tid_address\","
+	"\"setfsgid\",\"setfsgid32\",\"setfsuid\",\"setfsuid32\",\"setgid\",\"setgid32\","
+	"\"setgroups\",\"setgroups32\",\"setitimer\",\"setns\",\"setpgid\",\"setpriority\","
+	"\"setregid\",\"setregid32\",\"setresgid\",\"setresgid32\",\"setresuid\",\"setresuid32\","
+	"\"setreuid\",\"setreuid32\",\"setrlimit\",\"setsid\",\"setsockopt\",\"setuid\","
+	"\"setuid32\",\"setxattr\",\"shmat\",\"shmctl\",\"shmdt\",\"shmget\",\"shutdown\","
+	"\"sigaction\",\"sigaltstack\",\"signal\",\"signalfd\",\"signalfd4\",\"sigpending\","
+	"\"sigprocmask\",\"sigreturn\",\"sigsuspend\",\"socketcall\",\"socketpair\",\"splice\","
+	"\"stat\",\"stat64\",\"statfs\",\"statfs64\",\"statx\",\"symlink\",\"symlinkat\","
+	"\"sync\",\"sync_file_range\",\"syncfs\",\"syscall\",\"sysinfo\",\"syslog\",\"tee\","
+	"\"tgkill\",\"time\",\"timer_create\",\"timer_delete\",\"timer_getoverrun\","
+	"\"timer_gettime\",\"timer_gettime64\",\"timer_settime\",\"timer_settime64\",\"timerfd\","
+	"\"timerfd_create\",\"timerfd_gettime\",\"timerfd_gettime64\",\"timerfd_settime\","
+	"\"timerfd_settime64\",\"times\",\"tkill\",\"truncate\",\"truncate64\",\"ugetrlimit\","
+	"\"umask\",\"umount\",\"umount2\",\"uname\",\"unlink\",\"unlinkat\",\"unshare\","
+	"\"utime\",\"utimensat\",\"utimensat_time64\",\"utimes\",\"vfork\",\"wait4\",\"waitid\","
+	"\"waitpid\",\"write\",\"writev\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{},\"excludes\":{}},{\"names\":[\"personality\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":0,\"valueTwo\":0,"
+	"\"op\":\"SCMP_CMP_EQ\"}],\"comment\":\"\",\"includes\":{},\"excludes\":{}},"
+	"{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+	"\"value\":8,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{}},{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+	"\"args\":[{\"index\":0,\"value\":131072,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}],"
+	"\"comment\":\"\",\"includes\":{},\"excludes\":{}},{\"names\":[\"personality\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":131080,\"valueTwo\":0,"
+	"\"op\":\"SCMP_CMP_EQ\"}],\"comment\":\"\",\"includes\":{},\"excludes\":{}},"
+	"{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+	"\"value\":4294967295,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}],\"comment\":\"\","
+	"\"includes\":{},\"excludes\":{}},{\"names\":[\"sync_file_range2\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"arches\":[\"ppc64le\"]},\"excludes\":{}},"
+	"{\"names\":[\"arm_fadvise64_64\",\"arm_sync_file_range\",\"breakpoint\",\"cacheflush\","
+	"\"set_tls\",\"sync_file_range2\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{\"arches\":[\"arm\",\"arm64\"]},\"excludes\":{}},"
+	"{\"names\":[\"arch_prctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"arches\":[\"amd64\",\"x32\"]},\"excludes\":{}},"
+	"{\"names\":[\"modify_ldt\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"arches\":[\"amd64\",\"x32\",\"x86\"]},\"excludes\":{}},"
+	"{\"names\":[\"s390_pci_mmio_read\",\"s390_pci_mmio_write\",\"s390_runtime_instr\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"arches\":[\"s390\",\"s390x\"]},\"excludes\":{}},"
+	"{\"names\":[\"open_by_handle_at\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{\"caps\":[\"CAP_DAC_READ_SEARCH\"]},\"excludes\":{}},"
+	"{\"names\":[\"open_by_handle_at\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{},\"excludes\":{\"caps\":[\"CAP_DAC_READ_SEARCH\"]},"
+	"\"errnoRet\":1,\"errno\":\"EPERM\"},{\"names\":[\"bpf\",\"fanotify_init\","
+	"\"lookup_dcookie\",\"perf_event_open\",\"quotactl\",\"setdomainname\",\"sethostname\","
+	"\"setns\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]},\"excludes\":{}},{\"names\":[\"bpf\","
+	"\"fanotify_init\",\"lookup_dcookie\",\"perf_event_open\",\"quotactl\",\"setdomainname\","
+	"\"sethostname\",\"setns\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{},\"excludes\":{\"caps\":[\"CAP_SYS_ADMIN\"]},\"errnoRet\":1,"
+	"\"errno\":\"EPERM\"},{\"names\":[\"chroot\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{\"caps\":[\"CAP_SYS_CHROOT\"]},\"excludes\":{}},"
+	"{\"names\":[\"chroot\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{},\"excludes\":{\"caps\":[\"CAP_SYS_CHROOT\"]},\"errnoRet\":1,"
+	"\"errno\":\"EPERM\"},{\"names\":[\"delete_module\",\"finit_module\",\"init_module\","
+	"\"query_module\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_SYS_MODULE\"]},\"excludes\":{}},"
+	"{\"names\":[\"delete_module\",\"finit_module\",\"init_module\",\"query_module\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_SYS_MODULE\"]},\"errnoRet\":1,\"errno\":\"EPERM\"},"
+	"{\"names\":[\"acct\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_SYS_PACCT\"]},\"excludes\":{}},{\"names\":[\"acct\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_SYS_PACCT\"]},\"errnoRet\":1,\"errno\":\"EPERM\"},"
+	"{\"names\":[\"kcmp\",\"process_madvise\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{\"caps\":[\"CAP_SYS_PTRACE\"]},\"excludes\":{}},"
+	"{\"names\":[\"kcmp\",\"process_madvise\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],"
+	"\"comment\":\"\",\"includes\":{},\"excludes\":{\"caps\":[\"CAP_SYS_PTRACE\"]},"
+	"\"errnoRet\":1,\"errno\":\"EPERM\"},{\"names\":[\"ioperm\",\"iopl\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_SYS_RAWIO\"]},\"excludes\":{}},{\"names\":[\"ioperm\","
+	"\"iopl\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_SYS_RAWIO\"]},\"errnoRet\":1,\"errno\":\"EPERM\"},"
+	"{\"names\":[\"clock_settime\",\"clock_settime64\",\"settimeofday\",\"stime\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_SYS_TIME\"]},\"excludes\":{}},"
+	"{\"names\":[\"clock_settime\",\"clock_settime64\",\"settimeofday\",\"stime\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_SYS_TIME\"]},\"errnoRet\":1,\"errno\":\"EPERM\"},"
+	"{\"names\":[\"vhangup\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_SYS_TTY_CONFIG\"]},\"excludes\":{}},"
+	"{\"names\":[\"vhangup\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\","
+	"\"includes\":{},\"excludes\":{\"caps\":[\"CAP_SYS_TTY_CONFIG\"]},\"errnoRet\":1,"
+	"\"errno\":\"EPERM\"},{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ERRNO\","
+	"\"args\":[{\"index\":0,\"value\":16,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"},{\"index\":2,"
+	"\"value\":9,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_AUDIT_WRITE\"]},\"errnoRet\":22,\"errno\":\"EINVAL\"},"
+	"{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,"
+	"\"value\":9,\"valueTwo\":0,\"op\":\"SCMP_CMP_NE\"}],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_AUDIT_WRITE\"]}},{\"names\":[\"socket\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":16,\"valueTwo\":0,"
+	"\"op\":\"SCMP_CMP_NE\"}],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_AUDIT_WRITE\"]}},{\"names\":[\"socket\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,\"value\":9,\"valueTwo\":0,"
+	"\"op\":\"SCMP_CMP_NE\"}],\"comment\":\"\",\"includes\":{},"
+	"\"excludes\":{\"caps\":[\"CAP_AUDIT_WRITE\"]}},{\"names\":[\"socket\"],"
+	"\"action\":\"SCMP_ACT_ALLOW\",\"args\":null,\"comment\":\"\","
+	"\"includes\":{\"caps\":[\"CAP_AUDIT_WRITE\"]},\"excludes\":{}}]}";
+/* END GENERATED */
+
+CPOD_INTERNAL const char *seccomp_default_profile_json(void) { return seccomp_profile_data; }
+
+const char *cpod_default_seccomp_profile(void) { return seccomp_profile_data; }
+
+/* ---------------------------------------------------------------- errno names */
+
+#define SECCOMP_E(x) { #x, x }
+static const struct {
+	const char *name;
+	int value;
+} seccomp_errno_names[] = {
+	SECCOMP_E(EPERM), SECCOMP_E(ENOENT), SECCOMP_E(ESRCH), SECCOMP_E(EINTR),
+	SECCOMP_E(EIO), SECCOMP_E(ENXIO), SECCOMP_E(E2BIG), SECCOMP_E(ENOEXEC),
+	SECCOMP_E(EBADF), SECCOMP_E(ECHILD), SECCOMP_E(EAGAIN), SECCOMP_E(ENOMEM),
+	SECCOMP_E(EACCES), SECCOMP_E(EFAULT), SECCOMP_E(ENOTBLK), SECCOMP_E(EBUSY),
+	SECCOMP_E(EEXIST), SECCOMP_E(EXDEV), SECCOMP_E(ENODEV), SECCOMP_E(ENOTDIR),
+	SECCOMP_E(EISDIR), SECCOMP_E(EINVAL), SECCOMP_E(ENFILE), SECCOMP_E(EMFILE),
+	SECCOMP_E(ENOTTY), SECCOMP_E(ETXTBSY), SECCOMP_E(EFBIG), SECCOMP_E(ENOSPC),
+	SECCOMP_E(ESPIPE), SECCOMP_E(EROFS), SECCOMP_E(EMLINK), SECCOMP_E(EPIPE),
+	SECCOMP_E(EDOM), SECCOMP_E(ERANGE), SECCOMP_E(EDEADLK), SECCOMP_E(ENAMETOOLONG),
+	SECCOMP_E(ENOLCK), SECCOMP_E(ENOSYS), SECCOMP_E(ENOTEMPTY), SECCOMP_E(ELOOP),
+	SECCOMP_E(EWOULDBLOCK), SECCOMP_E(ENOMSG), SECCOMP_E(EIDRM), SECCOMP_E(ENOSTR),
+	SECCOMP_E(ENODATA), SECCOMP_E(ETIME), SECCOMP_E(ENOSR), SECCOMP_E(EREMOTE),
+	SECCOMP_E(ENOLINK), SECCOMP_E(EPROTO), SECCOMP_E(EBADMSG), SECCOMP_E(EOVERFLOW),
+	SECCOMP_E(EILSEQ), SECCOMP_E(EUSERS), SECCOMP_E(ENOTSOCK), SECCOMP_E(EDESTADDRREQ),
+	SECCOMP_E(EMSGSIZE), SECCOMP_E(EPROTOTYPE), SECCOMP_E(ENOPROTOOPT),
+	SECCOMP_E(EPROTONOSUPPORT), SECCOMP_E(ESOCKTNOSUPPORT), SECCOMP_E(EOPNOTSUPP),
+	SECCOMP_E(ENOTSUP), SECCOMP_E(EPFNOSUPPORT), SECCOMP_E(EAFNOSUPPORT),
+	SECCOMP_E(EADDRINUSE), SECCOMP_E(EADDRNOTAVAIL), SECCOMP_E(ENETDOWN),
+	SECCOMP_E(ENETUNREACH), SECCOMP_E(ENETRESET), SECCOMP_E(ECONNABORTED),
+	SECCOMP_E(ECONNRESET), SECCOMP_E(ENOBUFS), SECCOMP_E(EISCONN), SECCOMP_E(ENOTCONN),
+	SECCOMP_E(ESHUTDOWN), SECCOMP_E(ETOOMANYREFS), SECCOMP_E(ETIMEDOUT),
+	SECCOMP_E(ECONNREFUSED), SECCOMP_E(EHOSTDOWN), SECCOMP_E(EHOSTUNREACH),
+	SECCOMP_E(EALREADY), SECCOMP_E(EINPROGRESS), SECCOMP_E(ESTALE), SECCOMP_E(EDQUOT),
+	SECCOMP_E(ECANCELED), SECCOMP_E(EOWNERDEAD), SECCOMP_E(ENOTRECOVERABLE),
+	SECCOMP_E(ERFKILL), SECCOMP_E(EHWPOISON), SECCOMP_E(ENOKEY), SECCOMP_E(EKEYEXPIRED),
+	SECCOMP_E(EKEYREVOKED), SECCOMP_E(EKEYREJECTED), SECCOMP_E(ENOMEDIUM),
+	SECCOMP_E(EMEDIUMTYPE),
+};
+#undef SECCOMP_E
+
+static int seccomp_errno_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(seccomp_errno_names); i++)
+		if (strcmp(name, seccomp_errno_names[i].name) == 0)
+			return seccomp_errno_names[i].value;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- kernel version */
+
+/* "6.1.0-18-amd64" -> 6, 1, 0; at least major.minor must be there. */
+static bool seccomp_parse_version(const char *s, unsigned long v[3])
+{
+	v[0] = v[1] = v[2] = 0;
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		if (*s < '0' || *s > '9')
+			return i >= 2;
+		errno = 0;
+		v[i] = strtoul(s, &end, 10);
+		if (errno)
+			return false;
+		s = end;
+		if (*s != '.')
+			return i >= 1;
+		s++;
+	}
+	return true;
+}
+
+CPOD_INTERNAL int seccomp_kernel_at_least(const char *release, const char *min, bool *out,
+					  cpod_err *err)
+{
+	unsigned long have[3], want[3];
+
+	if (!seccomp_parse_version(min, want))
+		return err_set(err, CPOD_E_INVALID,
+			       "invalid kernel version \"%s\" (expected major.minor)", min);
+	if (!seccomp_parse_version(release, have))
+		return err_set(err, CPOD_E_INVALID, "cannot read the kernel release \"%s\"",
+			       release);
+	*out = have[0] != want[0] ? have[0] > want[0]
+	     : have[1] != want[1] ? have[1] > want[1]
+	     : have[2] >= want[2];
+	return 0;
+}
+
+/* ---------------------------------------------------------------- conversion */
+
+typedef struct seccomp_prof_ctx {
+	uint64_t caps;
+	const char *arch;     /* canonical short name */
+	struct utsname uts;
+	bool have_uts;
+} seccomp_prof_ctx;
+
+static int seccomp_prof_strings(const json_value *obj, const char *key, const char *where,
+				const json_value **out, cpod_err *err)
+{
+	if (json_opt_arr(obj, key, out, where, err) < 0)
+		return -1;
+	for (size_t i = 0; i < json_len(*out); i++)
+		if (!json_string(json_at(*out, i)))
+			return err_set(err, CPOD_E_INVALID, "%s.%s[%zu]: must be a string", where,
+				       key, i);
+	return 0;
+}
+
+static bool seccomp_prof_has_arch(const json_value *arches, const char *arch)
+{
+	for (size_t i = 0; i < json_len(arches); i++) {
+		const char *a = json_string(json_at(arches, i));
+		const char *canon = seccomp_arch_canonical(a);
+		if (strcmp(canon ? canon : a, arch) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool seccomp_prof_has_cap(const seccomp_prof_ctx *c, const char *name)
+{
+	int cap = caps_from_name(name);
+	return cap >= 0 && cap < 64 && (c->caps >> cap & 1);
+}
+
+/* Evaluates includes (want = true) or excludes (want = false): whether the
+ * rule stays. */
+static int seccomp_prof_filter(seccomp_prof_ctx *c, const json_value *call, const char *key,
+			       bool include, const char *where, bool *keep, cpod_err *err)
+{
+	const json_value *f, *caps, *arches;
+	const char *min = NULL;
+	char w[96];
+
+	*keep = true;
+	if (json_opt_obj(call, key, &f, where, err) < 0)
+		return -1;
+	if (!f)
+		return 0;
+	snprintf(w, sizeof(w), "%s.%s", where, key);
+	if (seccomp_prof_strings(f, "caps", w, &caps, err) < 0 ||
+	    seccomp_prof_strings(f, "arches", w, &arches, err) < 0 ||
+	    json_opt_str(f, "minKernel", &min, w, err) < 0)
+		return -1;
+	if (json_len(arches) && seccomp_prof_has_arch(arches, c->arch) != include) {
+		*keep = false;
+		return 0;
+	}
+	for (size_t i = 0; i < json_len(caps); i++) {
+		/* include: every cap is needed; exclude: any cap drops it */
+		if (seccomp_prof_has_cap(c, json_string(json_at(caps, i))) != include) {
+			*keep = false;
+			return 0;
+		}
+	}
+	if (min) {
+		bool at_least;
+		if (!c->have_uts) {
+			if (uname(&c->uts) < 0)
+				return err_sys(err, "uname");
+			c->have_uts = true;
+		}
+		if (seccomp_kernel_at_least(c->uts.release, min, &at_least, err) < 0)
+			return err_prefix(err, "%s.minKernel", w);
+		if (at_least != include)
+			*keep = false;
+	}
+	return 0;
+}
+
+/* The errno of a rule: errnoRet, else the errno name. */
+static int seccomp_prof_errno(const json_value *obj, const char *retkey, const char *namekey,
+			      const char *where, json_w *w, const char *outkey, cpod_err *err)
+{
+	uint64_t ret;
+	const char *name = NULL;
+
+	if (json_get(obj, retkey) && !json_is(json_get(obj, retkey), JSON_NULL)) {
+		if (json_opt_u64(obj, retkey, &ret, where, err) < 0)
+			return -1;
+		jw_key(w, outkey);
+		jw_uint(w, ret);
+		return 0;
+	}
+	if (json_opt_str(obj, namekey, &name, where, err) < 0)
+		return -1;
+	if (name && *name) {
+		int e = seccomp_errno_from_name(name);
+		if (e < 0)
+			return err_set(err, CPOD_E_INVALID, "%s.%s: unknown errno \"%s\"", where,
+				       namekey, name);
+		jw_kint(w, outkey, e);
+	}
+	return 0;
+}
+
+static int seccomp_prof_call(seccomp_prof_ctx *c, const json_value *call, const char *where,
+			     json_w *w, cpod_err *err)
+{
+	const json_value *names, *args;
+	const char *name = NULL, *action = NULL;
+	bool keep;
+
+	if (!json_is(call, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: must be an object", where);
+	if (seccomp_prof_filter(c, call, "excludes", false, where, &keep, err) < 0)
+		return -1;
+	if (keep && seccomp_prof_filter(c, call, "includes", true, where, &keep, err) < 0)
+		return -1;
+	if (!keep)
+		return 0;
+	if (json_opt_str(call, "name", &name, where, err) < 0 ||
+	    seccomp_prof_strings(call, "names", where, &names, err) < 0 ||
+	    json_opt_str(call, "action", &action, where, err) < 0 ||
+	    json_opt_arr(call, "args", &args, where, err) < 0)
+		return -1;
+	if (name && names)
+		return err_set(err, CPOD_E_INVALID, "%s: both name and names", where);
+	if (!action)
+		return err_set(err, CPOD_E_INVALID, "%s.action: missing", where);
+	if (!name && !names)
+		return 0;
+
+	jw_obj_begin(w);
+	jw_key(w, "names");
+	if (name) {
+		jw_arr_begin(w);
+		jw_str(w, name);
+		jw_arr_end(w);
+	} else {
+		jw_value(w, names);
+	}
+	jw_kstr(w, "action", action);
+	if (seccomp_prof_errno(call, "errnoRet", "errno", where, w, "errnoRet", err) < 0)
+		return -1;
+	if (json_len(args)) {
+		/* checked by seccomp_compile, which names the field */
+		jw_key(w, "args");
+		jw_value(w, args);
+	}
+	jw_obj_end(w);
+	return 0;
+}
+
+/* architectures, or the entry of archMap for the architecture. */
+static int seccomp_prof_arches(const seccomp_prof_ctx *c, const json_value *p, json_w *w,
+			       cpod_err *err)
+{
+	const json_value *arches, *map;
+	const char *scmp = seccomp_arch_scmp_name(c->arch);
+
+	if (seccomp_prof_strings(p, "architectures", "profile", &arches, err) < 0 ||
+	    json_opt_arr(p, "archMap", &map, "profile", err) < 0)
+		return -1;
+	if (json_len(arches) && json_len(map))
+		return err_set(err, CPOD_E_INVALID,
+			       "profile: architectures and archMap are both set; use one");
+	if (json_len(arches)) {
+		jw_key(w, "architectures");
+		jw_value(w, arches);
+		return 0;
+	}
+	for (size_t i = 0; i < json_len(map); i++) {
+		const json_value *e = json_at(map, i), *subs;
+		const char *a = NULL;
+		char where[48];
+
+		snprintf(where, sizeof(where), "profile.archMap[%zu]", i);
+		if (!json_is(e, JSON_OBJECT))
+			return err_set(err, CPOD_E_INVALID, "%s: must be an object", where);
+		if (json_opt_str(e, "architecture", &a, where, err) < 0 ||
+		    seccomp_prof_strings(e, "subArchitectures", where, &subs, err) < 0)
+			return -1;
+		if (!a || !scmp || strcmp(a, scmp) != 0)
+			continue;
+		jw_key(w, "architectures");
+		jw_arr_begin(w);
+		jw_str(w, a);
+		for (size_t k = 0; k < json_len(subs); k++)
+			jw_value(w, json_at(subs, k));
+		jw_arr_end(w);
+		break;
+	}
+	/* no entry: only the native architecture, which libseccomp adds */
+	return 0;
+}
+
+CPOD_INTERNAL char *seccomp_profile_to_oci(const char *profile_json, uint64_t caps_mask,
+					   const char *arch, cpod_err *err)
+{
+	static const json_limits lim = { 4 << 20, 64, 1 << 20 };
+	_cleanup_json_ json_doc *doc = NULL;
+	_cleanup_buf_ buf out = BUF_INIT;
+	seccomp_prof_ctx c = { .caps = caps_mask };
+	const json_value *p, *v, *calls;
+	const char *def = NULL;
+	json_w w;
+
+	c.arch = arch ? seccomp_arch_canonical(arch) : seccomp_arch_native_name();
+	if (!c.arch) {
+		err_set(err, CPOD_E_INVALID, "seccomp profile: unknown architecture \"%s\"",
+			arch ? arch : "(native)");
+		return NULL;
+	}
+	doc = json_parse(profile_json, strlen(profile_json), &lim, err);
+	if (!doc) {
+		err_prefix(err, "seccomp profile");
+		return NULL;
+	}
+	p = json_root(doc);
+	if (!json_is(p, JSON_OBJECT)) {
+		err_set(err, CPOD_E_INVALID, "seccomp profile: must be an object");
+		return NULL;
+	}
+	if (json_opt_str(p, "defaultAction", &def, "profile", err) < 0)
+		goto fail;
+	if (!def) {
+		err_set(err, CPOD_E_INVALID, "profile.defaultAction: missing");
+		goto fail;
+	}
+	if (seccomp_prof_strings(p, "flags", "profile", &v, err) < 0 ||
+	    json_opt_arr(p, "syscalls", &calls, "profile", err) < 0)
+		goto fail;
+
+	jw_init(&w, &out, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "defaultAction", def);
+	if (seccomp_prof_errno(p, "defaultErrnoRet", "defaultErrno", "profile", &w,
+			       "defaultErrnoRet", err) < 0 ||
+	    seccomp_prof_arches(&c, p, &w, err) < 0)
+		goto fail;
+	if (json_len(v)) {
+		jw_key(&w, "flags");
+		jw_value(&w, v);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const keys[] = { "listenerPath", "listenerMetadata" };
+		const char *s = NULL;
+		if (json_opt_str(p, keys[i], &s, "profile", err) < 0)
+			goto fail;
+		if (s)
+			jw_kstr(&w, keys[i], s);
+	}
+	jw_key(&w, "syscalls");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < json_len(calls); i++) {
+		char where[48];
+		snprintf(where, sizeof(where), "profile.syscalls[%zu]", i);
+		if (seccomp_prof_call(&c, json_at(calls, i), where, &w, err) < 0)
+			goto fail;
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		goto fail;
+	return buf_take(&out, err);
+fail:
+	err_prefix(err, "seccomp profile");
+	return NULL;
 }
 /************************************************ src/oci/spec.c */
 /*
