@@ -6203,6 +6203,38 @@ static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
 	return 0;
 }
 
+/* The device rules the cgroup gets: the config's, then what every
+ * container needs (as runc's AllowedDevices), then its own linux.devices. */
+static int create_device_rules(const oci_spec *spec, oci_resources *res, mem_pool *pool,
+			       cpod_err *err)
+{
+	static const oci_device_rule defaults[] = {
+		{ true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },
+		{ true, 'c', 1, 3, "rwm" },  { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 7, "rwm" },
+		{ true, 'c', 5, 0, "rwm" },  { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 9, "rwm" },
+		{ true, 'c', 136, -1, "rwm" }, { true, 'c', 5, 2, "rwm" }, { true, 'c', 10, 200, "rwm" },
+	};
+	const oci_linux *l = &spec->linux_;
+	size_t n = res->n_devices + ARRAY_LEN(defaults) + l->n_devices;
+	oci_device_rule *rules = pool_calloc(pool, n, sizeof(*rules), err);
+
+	if (!rules)
+		return -1;
+	memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
+	memcpy(rules + res->n_devices, defaults, sizeof(defaults));
+	n = res->n_devices + ARRAY_LEN(defaults);
+	for (size_t i = 0; i < l->n_devices; i++) {
+		if (l->devices[i].type == 'p')
+			continue;
+		rules[n] = (oci_device_rule){ true, l->devices[i].type == 'b' ? 'b' : 'c',
+					      l->devices[i].major, l->devices[i].minor, "rwm" };
+		n++;
+	}
+	res->devices = rules;
+	res->n_devices = n;
+	return 0;
+}
+
 static int create_hooks(const oci_container *c, const oci_state *st, enum oci_hook_kind kind,
 			cpod_err *err)
 {
@@ -6425,8 +6457,15 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	if (state_save(dirfd, &st, err) < 0)
 		goto out;
 
-	int has = cg_enter(&c.cg, init_pid, spec->linux_.has_resources ? &spec->linux_.resources : NULL,
-			   rt->rootless, err);
+	int has;
+	{
+		oci_resources res = spec->linux_.resources;
+		bool limits = spec->linux_.has_resources;
+		/* device rules only when the config restricts devices at all */
+		if (res.n_devices && create_device_rules(spec, &res, &spec->pool, err) < 0)
+			goto out;
+		has = cg_enter(&c.cg, init_pid, limits ? &res : NULL, rt->rootless, err);
+	}
 	if (has < 0) {
 		err_prefix(err, "cgroup");
 		goto out;
