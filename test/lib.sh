@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — what every integration test sources (test/integration/*.sh).
 #
 # test/run runs each function test_* of a file in its own bash process:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # base_cli.sh — the command line's own behaviour: version, help, and how an
 # unknown command fails (podman's exit status 125, one line on stderr).
 

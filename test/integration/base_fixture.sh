@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # base_fixture.sh — the test fixtures and test/lib.sh themselves: the
 # busybox bundle is complete and runs under a reference runtime (runc), and
 # the helpers behave as the other tests expect.
