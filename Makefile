@@ -7,7 +7,7 @@
 CC      ?= cc
 CLANG   ?= clang
 CFLAGS  ?= -O2 -g
-WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif

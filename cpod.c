@@ -172,6 +172,7 @@ CPOD_INTERNAL int buf_reserve(buf *b, size_t extra, cpod_err *err)
 		return err_nomem(err);
 	b->data = p;
 	b->cap = cap;
+	b->data[b->len] = '\0';
 	return 0;
 }
 
@@ -257,11 +258,31 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	size_t start = b->len;
 
 	for (;;) {
+		size_t want = 16384, room;
 		ssize_t n;
 
-		if (buf_reserve(b, 16384, err) < 0)
+		if (b->max) {
+			if (b->len >= b->max) {
+				/* full: one more byte means the data does not fit */
+				char c;
+				n = read(fd, &c, 1);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					return err_sys(err, "read");
+				if (n == 0)
+					break;
+				return err_set(err, CPOD_E_LIMIT, "data larger than %zu bytes", b->max);
+			}
+			if (want > b->max - b->len)
+				want = b->max - b->len;
+		}
+		if (buf_reserve(b, want, err) < 0)
 			return -1;
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		room = b->cap - b->len - 1;
+		if (b->max && room > b->max - b->len)
+			room = b->max - b->len;
+		n = read(fd, b->data + b->len, room);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -336,6 +357,7 @@ CPOD_INTERNAL int err_sysn(cpod_err *err, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	err_vset(err, CPOD_E_SYS, errnum, fmt, ap);
 	va_end(ap);
+	errno = errnum;
 	return -1;
 }
 
@@ -350,10 +372,20 @@ CPOD_INTERNAL int err_prefix(cpod_err *err, const char *fmt, ...)
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	if (old[0])
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", ctx, old);
-	else
-		snprintf(err->msg, sizeof(err->msg), "%s", ctx);
+	/* "ctx: old", cut to the buffer (no snprintf: -Wformat-truncation
+	 * would flag the cut, which is intended) */
+	size_t n = strlen(ctx);
+	memcpy(err->msg, ctx, n);
+	if (old[0] && n + 3 < sizeof(err->msg)) {
+		size_t ol = strlen(old), room = sizeof(err->msg) - n - 3;
+		memcpy(err->msg + n, ": ", 2);
+		n += 2;
+		if (ol > room)
+			ol = room;
+		memcpy(err->msg + n, old, ol);
+		n += ol;
+	}
+	err->msg[n] = '\0';
 	if (err->code == CPOD_OK)
 		err->code = CPOD_E_INVALID;
 	return -1;
@@ -433,6 +465,8 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+/* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
+CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */
 CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const char **base);
 
@@ -595,8 +629,16 @@ static int fs_walk_in_root(int rootfd, const char *path, int flags, mode_t mode,
 		if (last) {
 			fd = openat(stack[sp - 1], comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 			if (fd >= 0) {
-				result = fd;
-				break;
+				/* O_PATH|O_NOFOLLOW opens a symlink itself: unless the
+				 * caller asked for that, follow it below */
+				struct stat lst;
+				if (!(flags & O_PATH) || (flags & O_NOFOLLOW) ||
+				    fstat(fd, &lst) < 0 || !S_ISLNK(lst.st_mode)) {
+					result = fd;
+					break;
+				}
+				close(fd);
+				errno = ELOOP;
 			}
 			/* ELOOP: a symlink as last component; EMLINK/ENOTDIR variants */
 			if (errno != ELOOP && errno != ENOTDIR && errno != EMLINK) {
@@ -683,7 +725,8 @@ CPOD_INTERNAL int fs_open_in_root(int rootfd, const char *path, int flags, mode_
 	if (fs_have_openat2()) {
 		struct open_how how = {
 			.flags = (uint64_t)(flags | O_CLOEXEC),
-			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+			/* O_TMPFILE includes O_DIRECTORY: test all its bits */
+			.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
 		const char *rel = path;
@@ -783,24 +826,44 @@ CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err)
 	return 0;
 }
 
-static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpod_err *err)
+/* A directory on another mount than its parent: another file system (st_dev)
+ * or a bind mount of the same one (the mount ID, kernels >= 5.8). */
+static bool fs_rm_tree_other_mount(const struct statx *parent, const struct statx *child)
 {
-	struct stat st;
+	if (parent->stx_dev_major != child->stx_dev_major ||
+	    parent->stx_dev_minor != child->stx_dev_minor)
+		return true;
+	return (parent->stx_mask & child->stx_mask & STATX_MNT_ID) &&
+	       parent->stx_mnt_id != child->stx_mnt_id;
+}
+
+static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, int depth,
+			 cpod_err *err)
+{
+	struct statx st;
 
 	if (depth > 4096)
 		return err_set(err, CPOD_E_LIMIT, "directory nested too deep");
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID,
+		  &st) < 0)
 		return errno == ENOENT ? 0 : err_sys(err, "stat %s", name);
-	if (!S_ISDIR(st.st_mode)) {
+	if (!S_ISDIR(st.stx_mode)) {
 		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
 			return err_sys(err, "unlink %s", name);
 		return 0;
 	}
-	if (dev != (dev_t)-1 && st.st_dev != dev)
-		return err_set(err, CPOD_E_STATE, "%s is a mount point", name);
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, "open %s", name);
+	/* what was opened, not what was looked at before (a mount may have appeared) */
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &st) < 0) {
+		close(fd);
+		return err_sys(err, "stat %s", name);
+	}
+	if (pst && fs_rm_tree_other_mount(pst, &st)) {
+		close(fd);
+		return err_set(err, CPOD_E_STATE, "%s is a mount point", name);
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -811,7 +874,7 @@ static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpo
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fs_rm_tree_at(dirfd(d), de->d_name, st.st_dev, depth + 1, err) < 0) {
+		if (fs_rm_tree_at(dirfd(d), de->d_name, &st, depth + 1, err) < 0) {
 			r = -1;
 			break;
 		}
@@ -826,7 +889,18 @@ static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpo
 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
-	return fs_rm_tree_at(dirfd, name, (dev_t)-1, 0, err);
+	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + 1 + lb + 1 > n)
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s/%s", a, b);
+	memcpy(out, a, la);
+	out[la] = '/';
+	memcpy(out + la + 1, b, lb + 1);
+	return 0;
 }
 
 CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const char **base)
@@ -6032,6 +6106,8 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 /* Opens ROOT/ID and loads its state; *dirfd is the open state directory. */
 CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,
 			   cpod_err *err);
+/* The config saved at create (ROOT/ID/config.json). */
+CPOD_INTERNAL oci_spec *oci_saved_config(cpod_runtime *rt, const char *id, cpod_err *err);
 /* Moves fd to a number >= min (closing the old one); -1 on failure. */
 CPOD_INTERNAL int oci_fd_above(int fd, int min, cpod_err *err);
 
@@ -6272,7 +6348,8 @@ static int create_rootfs_path(oci_container *c, cpod_err *err)
 				return err_set(err, CPOD_E_INVALID,
 					       "root.path \"%s\" leaves the bundle", root);
 		}
-		snprintf(tmp, sizeof(tmp), "%s/%s", c->bundle, root);
+		if (fs_join(tmp, sizeof(tmp), c->bundle, root, err) < 0)
+			return -1;
 	}
 	if (!realpath(tmp, c->rootfs))
 		return err_sys(err, "root.path %s", tmp);
@@ -6918,9 +6995,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	{
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
-		spec = oci_spec_load(NULL, path, err);
+		spec = oci_saved_config(rt, id, err);
 		if (!spec)
 			goto out;
 	}
@@ -7699,7 +7774,8 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 	if (m->bind) {
 		const char *s = m->source;
 		if (s[0] != '/') {
-			snprintf(src, sizeof(src), "%s/%s", c->bundle, s);
+			if (fs_join(src, sizeof(src), c->bundle, s, err) < 0)
+				return -1;
 			s = src;
 		}
 		if (mnt_bind(rootfd, s, m->destination, m->recursive, m->flags, m->clear_flags, err) < 0)
@@ -7776,8 +7852,8 @@ static int mnt_parent_private(const char *path, cpod_err *err)
 			continue;
 		size_t l = strlen(mp);
 		bool prefix = strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1);
-		if (prefix && l >= best_len) {
-			snprintf(best, sizeof(best), "%s", mp);
+		if (prefix && l >= best_len && l < sizeof(best)) {
+			memcpy(best, mp, l + 1);
 			best_len = l;
 			shared = strstr(line, " shared:") != NULL;
 		}
@@ -8364,6 +8440,15 @@ CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_sta
 	return 0;
 }
 
+CPOD_INTERNAL oci_spec *oci_saved_config(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	if (fs_join(dir, sizeof(dir), rt->root, id, err) < 0 ||
+	    fs_join(path, sizeof(path), dir, "config.json", err) < 0)
+		return NULL;
+	return oci_spec_load(NULL, path, err);
+}
+
 /* Opens a pidfd on the init, after checking it is still the same process. */
 static int rt_pidfd(const oci_state *st)
 {
@@ -8460,10 +8545,7 @@ int cpod_runtime_start(cpod_runtime *rt, const char *id, cpod_err *err)
 	unlinkat(dirfd, "exec.fifo", 0);
 	{
 		/* poststart hooks: from the config saved at create */
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
-		cpod_err ignored;
-		spec = oci_spec_load(NULL, path, &ignored);
+		spec = oci_saved_config(rt, id, NULL);
 		if (spec && spec->hooks.n[HOOK_POSTSTART]) {
 			_cleanup_buf_ buf b = BUF_INIT;
 			if (state_to_json(&st, ST_RUNNING, &b, NULL) == 0)
@@ -8533,10 +8615,7 @@ static int rt_destroy(cpod_runtime *rt, const char *id, int dirfd, oci_state *st
 		 * the other processes with it */
 		cg_kill_all(&st->cg, SIGKILL, NULL);
 	}
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
-	cpod_err ignored;
-	oci_spec *spec = oci_spec_load(NULL, path, &ignored);
+	oci_spec *spec = oci_saved_config(rt, id, NULL);
 	if (spec && spec->hooks.n[HOOK_POSTSTOP]) {
 		_cleanup_buf_ buf b = BUF_INIT;
 		if (state_to_json(st, ST_STOPPED, &b, NULL) == 0)
@@ -10000,7 +10079,16 @@ fail:
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-#define W(...) (snprintf(where_buf, sizeof(where_buf), __VA_ARGS__), where_buf)
+/* Formats the "where" of an error into where_buf (a local of the caller). */
+#define W(...) spec_where(where_buf, sizeof(where_buf), __VA_ARGS__)
+PRINTF_LIKE(3, 4) static const char *spec_where(char *b, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, n, fmt, ap);
+	va_end(ap);
+	return b;
+}
 
 CPOD_INTERNAL bool oci_valid_id(const char *id)
 {

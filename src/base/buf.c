@@ -23,6 +23,7 @@ CPOD_INTERNAL int buf_reserve(buf *b, size_t extra, cpod_err *err)
 		return err_nomem(err);
 	b->data = p;
 	b->cap = cap;
+	b->data[b->len] = '\0';
 	return 0;
 }
 
@@ -108,11 +109,31 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	size_t start = b->len;
 
 	for (;;) {
+		size_t want = 16384, room;
 		ssize_t n;
 
-		if (buf_reserve(b, 16384, err) < 0)
+		if (b->max) {
+			if (b->len >= b->max) {
+				/* full: one more byte means the data does not fit */
+				char c;
+				n = read(fd, &c, 1);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					return err_sys(err, "read");
+				if (n == 0)
+					break;
+				return err_set(err, CPOD_E_LIMIT, "data larger than %zu bytes", b->max);
+			}
+			if (want > b->max - b->len)
+				want = b->max - b->len;
+		}
+		if (buf_reserve(b, want, err) < 0)
 			return -1;
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		room = b->cap - b->len - 1;
+		if (b->max && room > b->max - b->len)
+			room = b->max - b->len;
+		n = read(fd, b->data + b->len, room);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

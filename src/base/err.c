@@ -57,6 +57,7 @@ CPOD_INTERNAL int err_sysn(cpod_err *err, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	err_vset(err, CPOD_E_SYS, errnum, fmt, ap);
 	va_end(ap);
+	errno = errnum;
 	return -1;
 }
 
@@ -71,10 +72,20 @@ CPOD_INTERNAL int err_prefix(cpod_err *err, const char *fmt, ...)
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	if (old[0])
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", ctx, old);
-	else
-		snprintf(err->msg, sizeof(err->msg), "%s", ctx);
+	/* "ctx: old", cut to the buffer (no snprintf: -Wformat-truncation
+	 * would flag the cut, which is intended) */
+	size_t n = strlen(ctx);
+	memcpy(err->msg, ctx, n);
+	if (old[0] && n + 3 < sizeof(err->msg)) {
+		size_t ol = strlen(old), room = sizeof(err->msg) - n - 3;
+		memcpy(err->msg + n, ": ", 2);
+		n += 2;
+		if (ol > room)
+			ol = room;
+		memcpy(err->msg + n, old, ol);
+		n += ol;
+	}
+	err->msg[n] = '\0';
 	if (err->code == CPOD_OK)
 		err->code = CPOD_E_INVALID;
 	return -1;

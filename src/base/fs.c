@@ -155,8 +155,16 @@ static int fs_walk_in_root(int rootfd, const char *path, int flags, mode_t mode,
 		if (last) {
 			fd = openat(stack[sp - 1], comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 			if (fd >= 0) {
-				result = fd;
-				break;
+				/* O_PATH|O_NOFOLLOW opens a symlink itself: unless the
+				 * caller asked for that, follow it below */
+				struct stat lst;
+				if (!(flags & O_PATH) || (flags & O_NOFOLLOW) ||
+				    fstat(fd, &lst) < 0 || !S_ISLNK(lst.st_mode)) {
+					result = fd;
+					break;
+				}
+				close(fd);
+				errno = ELOOP;
 			}
 			/* ELOOP: a symlink as last component; EMLINK/ENOTDIR variants */
 			if (errno != ELOOP && errno != ENOTDIR && errno != EMLINK) {
@@ -243,7 +251,8 @@ CPOD_INTERNAL int fs_open_in_root(int rootfd, const char *path, int flags, mode_
 	if (fs_have_openat2()) {
 		struct open_how how = {
 			.flags = (uint64_t)(flags | O_CLOEXEC),
-			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+			/* O_TMPFILE includes O_DIRECTORY: test all its bits */
+			.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
 		const char *rel = path;
@@ -343,24 +352,44 @@ CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err)
 	return 0;
 }
 
-static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpod_err *err)
+/* A directory on another mount than its parent: another file system (st_dev)
+ * or a bind mount of the same one (the mount ID, kernels >= 5.8). */
+static bool fs_rm_tree_other_mount(const struct statx *parent, const struct statx *child)
 {
-	struct stat st;
+	if (parent->stx_dev_major != child->stx_dev_major ||
+	    parent->stx_dev_minor != child->stx_dev_minor)
+		return true;
+	return (parent->stx_mask & child->stx_mask & STATX_MNT_ID) &&
+	       parent->stx_mnt_id != child->stx_mnt_id;
+}
+
+static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, int depth,
+			 cpod_err *err)
+{
+	struct statx st;
 
 	if (depth > 4096)
 		return err_set(err, CPOD_E_LIMIT, "directory nested too deep");
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID,
+		  &st) < 0)
 		return errno == ENOENT ? 0 : err_sys(err, "stat %s", name);
-	if (!S_ISDIR(st.st_mode)) {
+	if (!S_ISDIR(st.stx_mode)) {
 		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
 			return err_sys(err, "unlink %s", name);
 		return 0;
 	}
-	if (dev != (dev_t)-1 && st.st_dev != dev)
-		return err_set(err, CPOD_E_STATE, "%s is a mount point", name);
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, "open %s", name);
+	/* what was opened, not what was looked at before (a mount may have appeared) */
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &st) < 0) {
+		close(fd);
+		return err_sys(err, "stat %s", name);
+	}
+	if (pst && fs_rm_tree_other_mount(pst, &st)) {
+		close(fd);
+		return err_set(err, CPOD_E_STATE, "%s is a mount point", name);
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -371,7 +400,7 @@ static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpo
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fs_rm_tree_at(dirfd(d), de->d_name, st.st_dev, depth + 1, err) < 0) {
+		if (fs_rm_tree_at(dirfd(d), de->d_name, &st, depth + 1, err) < 0) {
 			r = -1;
 			break;
 		}
@@ -386,7 +415,18 @@ static int fs_rm_tree_at(int parent, const char *name, dev_t dev, int depth, cpo
 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
-	return fs_rm_tree_at(dirfd, name, (dev_t)-1, 0, err);
+	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + 1 + lb + 1 > n)
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s/%s", a, b);
+	memcpy(out, a, la);
+	out[la] = '/';
+	memcpy(out + la + 1, b, lb + 1);
+	return 0;
 }
 
 CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const char **base)

@@ -36,6 +36,8 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+/* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
+CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */
 CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const char **base);
 

@@ -173,7 +173,8 @@ static int create_rootfs_path(oci_container *c, cpod_err *err)
 				return err_set(err, CPOD_E_INVALID,
 					       "root.path \"%s\" leaves the bundle", root);
 		}
-		snprintf(tmp, sizeof(tmp), "%s/%s", c->bundle, root);
+		if (fs_join(tmp, sizeof(tmp), c->bundle, root, err) < 0)
+			return -1;
 	}
 	if (!realpath(tmp, c->rootfs))
 		return err_sys(err, "root.path %s", tmp);

@@ -229,9 +229,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	{
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
-		spec = oci_spec_load(NULL, path, err);
+		spec = oci_saved_config(rt, id, err);
 		if (!spec)
 			goto out;
 	}

@@ -311,7 +311,8 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 	if (m->bind) {
 		const char *s = m->source;
 		if (s[0] != '/') {
-			snprintf(src, sizeof(src), "%s/%s", c->bundle, s);
+			if (fs_join(src, sizeof(src), c->bundle, s, err) < 0)
+				return -1;
 			s = src;
 		}
 		if (mnt_bind(rootfd, s, m->destination, m->recursive, m->flags, m->clear_flags, err) < 0)
@@ -388,8 +389,8 @@ static int mnt_parent_private(const char *path, cpod_err *err)
 			continue;
 		size_t l = strlen(mp);
 		bool prefix = strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1);
-		if (prefix && l >= best_len) {
-			snprintf(best, sizeof(best), "%s", mp);
+		if (prefix && l >= best_len && l < sizeof(best)) {
+			memcpy(best, mp, l + 1);
 			best_len = l;
 			shared = strstr(line, " shared:") != NULL;
 		}

@@ -86,6 +86,15 @@ CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_sta
 	return 0;
 }
 
+CPOD_INTERNAL oci_spec *oci_saved_config(cpod_runtime *rt, const char *id, cpod_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	if (fs_join(dir, sizeof(dir), rt->root, id, err) < 0 ||
+	    fs_join(path, sizeof(path), dir, "config.json", err) < 0)
+		return NULL;
+	return oci_spec_load(NULL, path, err);
+}
+
 /* Opens a pidfd on the init, after checking it is still the same process. */
 static int rt_pidfd(const oci_state *st)
 {
@@ -182,10 +191,7 @@ int cpod_runtime_start(cpod_runtime *rt, const char *id, cpod_err *err)
 	unlinkat(dirfd, "exec.fifo", 0);
 	{
 		/* poststart hooks: from the config saved at create */
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
-		cpod_err ignored;
-		spec = oci_spec_load(NULL, path, &ignored);
+		spec = oci_saved_config(rt, id, NULL);
 		if (spec && spec->hooks.n[HOOK_POSTSTART]) {
 			_cleanup_buf_ buf b = BUF_INIT;
 			if (state_to_json(&st, ST_RUNNING, &b, NULL) == 0)
@@ -255,10 +261,7 @@ static int rt_destroy(cpod_runtime *rt, const char *id, int dirfd, oci_state *st
 		 * the other processes with it */
 		cg_kill_all(&st->cg, SIGKILL, NULL);
 	}
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s/config.json", rt->root, id);
-	cpod_err ignored;
-	oci_spec *spec = oci_spec_load(NULL, path, &ignored);
+	oci_spec *spec = oci_saved_config(rt, id, NULL);
 	if (spec && spec->hooks.n[HOOK_POSTSTOP]) {
 		_cleanup_buf_ buf b = BUF_INIT;
 		if (state_to_json(st, ST_STOPPED, &b, NULL) == 0)

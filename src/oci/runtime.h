@@ -27,6 +27,8 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 /* Opens ROOT/ID and loads its state; *dirfd is the open state directory. */
 CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,
 			   cpod_err *err);
+/* The config saved at create (ROOT/ID/config.json). */
+CPOD_INTERNAL oci_spec *oci_saved_config(cpod_runtime *rt, const char *id, cpod_err *err);
 /* Moves fd to a number >= min (closing the old one); -1 on failure. */
 CPOD_INTERNAL int oci_fd_above(int fd, int min, cpod_err *err);
 

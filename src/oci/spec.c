@@ -13,7 +13,16 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-#define W(...) (snprintf(where_buf, sizeof(where_buf), __VA_ARGS__), where_buf)
+/* Formats the "where" of an error into where_buf (a local of the caller). */
+#define W(...) spec_where(where_buf, sizeof(where_buf), __VA_ARGS__)
+PRINTF_LIKE(3, 4) static const char *spec_where(char *b, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, n, fmt, ap);
+	va_end(ap);
+	return b;
+}
 
 CPOD_INTERNAL bool oci_valid_id(const char *id)
 {

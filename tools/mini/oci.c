@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -68,10 +69,13 @@ static int oci_fail(const cpod_err *err)
 	return err->code == CPOD_E_EXEC_NOTFOUND ? 127 : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 1;
 }
 
-static int oci_usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int oci_usage_error(const char *fmt, ...)
 {
-	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, arg);
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	cli_error("%s", msg);
 	oci_log_line("error", msg);
 	return 1;
@@ -217,7 +221,7 @@ static int verb_create_run(oci_ctx *ctx, int argc, char **argv, bool run)
 	if (oci_need_id(argv[0], argc, 1) < 0)
 		return 1;
 	if (preserve < 0 || preserve > 65536)
-		return oci_usage_error("--preserve-fds: bad value%s", "");
+		return oci_usage_error("--preserve-fds: bad value");
 	/* systemd's socket activation passes LISTEN_FDS on top of --preserve-fds */
 	const char *lf = getenv("LISTEN_FDS");
 	if (lf && atoi(lf) > 0 && atoi(lf) < 65536)
@@ -338,7 +342,7 @@ static int verb_exec(oci_ctx *ctx, int argc, char **argv)
 		if (!pjson)
 			return oci_usage_error("exec: cannot read --process %s", process);
 	} else if (argc < 3) {
-		return oci_usage_error("exec: a command (or --process) is required%s", "");
+		return oci_usage_error("exec: a command (or --process) is required");
 	}
 	if (!oci_open(ctx, &err))
 		return oci_fail(&err);
@@ -615,7 +619,7 @@ static int verb_update(oci_ctx *ctx, int argc, char **argv)
 		ADD("}");
 #undef ADD
 		if (off >= sizeof(b) || (cpus && strpbrk(cpus, "\"\\")) || (mems && strpbrk(mems, "\"\\")))
-			return oci_usage_error("update: bad arguments%s", "");
+			return oci_usage_error("update: bad arguments");
 		json = strdup(b);
 	}
 	if (!oci_open(ctx, &err)) {
