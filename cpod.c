@@ -297,6 +297,171 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	}
 	return 0;
 }
+/************************************************ src/base/digest.h */
+/*
+ * digest.h — SHA-256 content digests ("sha256:<64 hex>"), the identity of
+ * every blob, layer and image in the store.
+ *
+ * BearSSL's portable SHA-256 is the reference; on x86-64 CPUs with the SHA
+ * extensions a hardware path is used instead (several times faster, which
+ * matters when every layer is hashed twice while it is unpacked).
+ */
+#ifndef CPOD_DIGEST_H
+#define CPOD_DIGEST_H
+
+
+#define DIGEST_HEX_LEN 64
+#define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
+
+typedef struct digest_ctx {
+	uint32_t state[8];
+	uint64_t count;          /* bytes hashed */
+	unsigned char buf[64];
+	size_t buf_len;
+} digest_ctx;
+
+CPOD_INTERNAL void digest_init(digest_ctx *c);
+CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len);
+/* Writes "sha256:<hex>" (DIGEST_STR_LEN + 1 bytes) into out. */
+CPOD_INTERNAL void digest_final(digest_ctx *c, char out[DIGEST_STR_LEN + 1]);
+CPOD_INTERNAL void digest_raw(digest_ctx *c, unsigned char out[32]);
+/* One-shot helper. */
+CPOD_INTERNAL void digest_buf(const void *data, size_t len, char out[DIGEST_STR_LEN + 1]);
+
+/* Whether s is "sha256:" followed by 64 lowercase hex digits; *hex points at them. */
+CPOD_INTERNAL bool digest_valid(const char *s, const char **hex);
+/* "sha256:<hex>" as an error-checked value: CPOD_E_INVALID naming what when not. */
+CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err);
+/* Whether the hardware path is in use (for `info`). */
+CPOD_INTERNAL bool digest_accelerated(void);
+
+#endif
+/************************************************ src/base/digest.c */
+/*
+ * digest.c — SHA-256 (see digest.h).  The block function is BearSSL's
+ * br_sha2small_round; a faster one may replace it where the CPU allows.
+ */
+
+#include <bearssl.h>
+
+static const uint32_t digest_iv[8] = {
+	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+};
+
+/* Hashes n full 64-byte blocks. */
+typedef void (*digest_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t n);
+
+static void digest_blocks_portable(uint32_t state[8], const unsigned char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		br_sha2small_round(data + 64 * i, state);
+}
+
+static digest_blocks_fn digest_blocks = digest_blocks_portable;
+
+CPOD_INTERNAL bool digest_accelerated(void)
+{
+	return digest_blocks != digest_blocks_portable;
+}
+
+CPOD_INTERNAL void digest_init(digest_ctx *c)
+{
+	memcpy(c->state, digest_iv, sizeof(c->state));
+	c->count = 0;
+	c->buf_len = 0;
+}
+
+CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	c->count += len;
+	if (c->buf_len) {
+		size_t take = 64 - c->buf_len < len ? 64 - c->buf_len : len;
+		memcpy(c->buf + c->buf_len, p, take);
+		c->buf_len += take;
+		p += take;
+		len -= take;
+		if (c->buf_len < 64)
+			return;
+		digest_blocks(c->state, c->buf, 1);
+		c->buf_len = 0;
+	}
+	if (len >= 64) {
+		digest_blocks(c->state, p, len / 64);
+		p += len & ~(size_t)63;
+		len &= 63;
+	}
+	if (len) {
+		memcpy(c->buf, p, len);
+		c->buf_len = len;
+	}
+}
+
+CPOD_INTERNAL void digest_raw(digest_ctx *c, unsigned char out[32])
+{
+	uint64_t bits = c->count * 8;
+	unsigned char pad[72];
+	size_t padlen = (c->buf_len < 56 ? 56 : 120) - c->buf_len;
+
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 0x80;
+	for (int i = 0; i < 8; i++)
+		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+	uint64_t count = c->count;
+	digest_update(c, pad, padlen + 8);
+	c->count = count;
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (unsigned char)(c->state[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(c->state[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(c->state[i] >> 8);
+		out[4 * i + 3] = (unsigned char)c->state[i];
+	}
+}
+
+CPOD_INTERNAL void digest_final(digest_ctx *c, char out[DIGEST_STR_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[32];
+	digest_raw(c, raw);
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[raw[i] >> 4];
+		out[8 + 2 * i] = hex[raw[i] & 15];
+	}
+	out[DIGEST_STR_LEN] = '\0';
+}
+
+CPOD_INTERNAL void digest_buf(const void *data, size_t len, char out[DIGEST_STR_LEN + 1])
+{
+	digest_ctx c;
+	digest_init(&c);
+	digest_update(&c, data, len);
+	digest_final(&c, out);
+}
+
+CPOD_INTERNAL bool digest_valid(const char *s, const char **hex)
+{
+	if (!s || strncmp(s, "sha256:", 7) != 0)
+		return false;
+	for (int i = 0; i < DIGEST_HEX_LEN; i++) {
+		char c = s[7 + i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	if (s[DIGEST_STR_LEN] != '\0')
+		return false;
+	if (hex)
+		*hex = s + 7;
+	return true;
+}
+
+CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err)
+{
+	if (digest_valid(s, NULL))
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what, s ? s : "");
+}
 /************************************************ src/base/err.c */
 /*
  * err.c — cpod_err setters, context prefixes and the log callback.
@@ -2398,6 +2563,55 @@ CPOD_INTERNAL int proc_run(const proc_run_opts *o, int *status, cpod_err *err)
 	if (proc_wait(pid, status, 0) < 0)
 		return err_sys(err, "wait %s", o->path);
 	return 0;
+}
+/************************************************ src/base/stream.h */
+/*
+ * stream.h — a source of bytes: a file, a decompressor, an HTTP body.
+ *
+ * Layers flow through chains of these (download -> hash -> inflate -> hash
+ * -> tar), so the same unpacker serves a local archive and a registry pull.
+ */
+#ifndef CPOD_STREAM_H
+#define CPOD_STREAM_H
+
+
+typedef struct byte_source {
+	/* Reads up to n bytes into buf: the count, 0 at the end, -1 on error. */
+	ssize_t (*read)(void *ctx, void *buf, size_t n, cpod_err *err);
+	void *ctx;
+} byte_source;
+
+static inline ssize_t source_read(const byte_source *s, void *buf, size_t n, cpod_err *err)
+{
+	return s->read(s->ctx, buf, n, err);
+}
+
+/* A source over a file descriptor (ctx is the fd, cast). */
+CPOD_INTERNAL byte_source source_fd(int *fd);
+
+#endif
+/************************************************ src/base/stream.c */
+/*
+ * stream.c — byte sources over plain file descriptors (see stream.h).
+ */
+
+
+static ssize_t source_fd_read(void *ctx, void *buf, size_t n, cpod_err *err)
+{
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return err_sys(err, "read");
+	}
+}
+
+CPOD_INTERNAL byte_source source_fd(int *fd)
+{
+	byte_source s = { source_fd_read, fd };
+	return s;
 }
 /************************************************ src/oci/spec.h */
 /*
