@@ -309,11 +309,14 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 #ifndef CPOD_DIGEST_H
 #define CPOD_DIGEST_H
 
+#include <bearssl.h>
 
 #define DIGEST_HEX_LEN 64
 #define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
 
 typedef struct digest_ctx {
+	bool hw;                 /* the hardware path: the fields below; else br */
+	br_sha256_context br;
 	uint32_t state[8];
 	uint64_t count;          /* bytes hashed */
 	unsigned char buf[64];
@@ -338,34 +341,32 @@ CPOD_INTERNAL bool digest_accelerated(void);
 #endif
 /************************************************ src/base/digest.c */
 /*
- * digest.c — SHA-256 (see digest.h).  The block function is BearSSL's
- * br_sha2small_round; a faster one may replace it where the CPU allows.
+ * digest.c — SHA-256 (see digest.h).  BearSSL computes it, unless a block
+ * function for the CPU's SHA extensions is available (digest_blocks): then
+ * the buffering and padding here drive that function instead.
  */
 
-#include <bearssl.h>
 
 static const uint32_t digest_iv[8] = {
 	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
 };
 
-/* Hashes n full 64-byte blocks. */
+/* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
 typedef void (*digest_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t n);
-
-static void digest_blocks_portable(uint32_t state[8], const unsigned char *data, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		br_sha2small_round(data + 64 * i, state);
-}
-
-static digest_blocks_fn digest_blocks = digest_blocks_portable;
+static digest_blocks_fn digest_blocks;
 
 CPOD_INTERNAL bool digest_accelerated(void)
 {
-	return digest_blocks != digest_blocks_portable;
+	return digest_blocks != NULL;
 }
 
 CPOD_INTERNAL void digest_init(digest_ctx *c)
 {
+	c->hw = digest_blocks != NULL;
+	if (!c->hw) {
+		br_sha256_init(&c->br);
+		return;
+	}
 	memcpy(c->state, digest_iv, sizeof(c->state));
 	c->count = 0;
 	c->buf_len = 0;
@@ -374,6 +375,11 @@ CPOD_INTERNAL void digest_init(digest_ctx *c)
 CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+
+	if (!c->hw) {
+		br_sha256_update(&c->br, data, len);
+		return;
+	}
 
 	c->count += len;
 	if (c->buf_len) {
@@ -400,6 +406,10 @@ CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len)
 
 CPOD_INTERNAL void digest_raw(digest_ctx *c, unsigned char out[32])
 {
+	if (!c->hw) {
+		br_sha256_out(&c->br, out);
+		return;
+	}
 	uint64_t bits = c->count * 8;
 	unsigned char pad[72];
 	size_t padlen = (c->buf_len < 56 ? 56 : 120) - c->buf_len;
@@ -2576,14 +2586,14 @@ CPOD_INTERNAL int proc_run(const proc_run_opts *o, int *status, cpod_err *err)
 
 
 typedef struct byte_source {
-	/* Reads up to n bytes into buf: the count, 0 at the end, -1 on error. */
-	ssize_t (*read)(void *ctx, void *buf, size_t n, cpod_err *err);
+	/* Reads up to n bytes into data: the count, 0 at the end, -1 on error. */
+	ssize_t (*read)(void *ctx, void *data, size_t n, cpod_err *err);
 	void *ctx;
 } byte_source;
 
-static inline ssize_t source_read(const byte_source *s, void *buf, size_t n, cpod_err *err)
+static inline ssize_t source_read(const byte_source *s, void *data, size_t n, cpod_err *err)
 {
-	return s->read(s->ctx, buf, n, err);
+	return s->read(s->ctx, data, n, err);
 }
 
 /* A source over a file descriptor (ctx is the fd, cast). */
@@ -2596,11 +2606,11 @@ CPOD_INTERNAL byte_source source_fd(int *fd);
  */
 
 
-static ssize_t source_fd_read(void *ctx, void *buf, size_t n, cpod_err *err)
+static ssize_t source_fd_read(void *ctx, void *data, size_t n, cpod_err *err)
 {
 	int fd = *(int *)ctx;
 	for (;;) {
-		ssize_t r = read(fd, buf, n);
+		ssize_t r = read(fd, data, n);
 		if (r >= 0)
 			return r;
 		if (errno != EINTR)

@@ -1,32 +1,30 @@
 /*
- * digest.c — SHA-256 (see digest.h).  The block function is BearSSL's
- * br_sha2small_round; a faster one may replace it where the CPU allows.
+ * digest.c — SHA-256 (see digest.h).  BearSSL computes it, unless a block
+ * function for the CPU's SHA extensions is available (digest_blocks): then
+ * the buffering and padding here drive that function instead.
  */
 #include "digest.h"
-#include <bearssl.h>
 
 static const uint32_t digest_iv[8] = {
 	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
 };
 
-/* Hashes n full 64-byte blocks. */
+/* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
 typedef void (*digest_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t n);
-
-static void digest_blocks_portable(uint32_t state[8], const unsigned char *data, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		br_sha2small_round(data + 64 * i, state);
-}
-
-static digest_blocks_fn digest_blocks = digest_blocks_portable;
+static digest_blocks_fn digest_blocks;
 
 CPOD_INTERNAL bool digest_accelerated(void)
 {
-	return digest_blocks != digest_blocks_portable;
+	return digest_blocks != NULL;
 }
 
 CPOD_INTERNAL void digest_init(digest_ctx *c)
 {
+	c->hw = digest_blocks != NULL;
+	if (!c->hw) {
+		br_sha256_init(&c->br);
+		return;
+	}
 	memcpy(c->state, digest_iv, sizeof(c->state));
 	c->count = 0;
 	c->buf_len = 0;
@@ -35,6 +33,11 @@ CPOD_INTERNAL void digest_init(digest_ctx *c)
 CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+
+	if (!c->hw) {
+		br_sha256_update(&c->br, data, len);
+		return;
+	}
 
 	c->count += len;
 	if (c->buf_len) {
@@ -61,6 +64,10 @@ CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len)
 
 CPOD_INTERNAL void digest_raw(digest_ctx *c, unsigned char out[32])
 {
+	if (!c->hw) {
+		br_sha256_out(&c->br, out);
+		return;
+	}
 	uint64_t bits = c->count * 8;
 	unsigned char pad[72];
 	size_t padlen = (c->buf_len < 56 ? 56 : 120) - c->buf_len;

@@ -9,11 +9,14 @@
 #ifndef CPOD_DIGEST_H
 #define CPOD_DIGEST_H
 #include "err.h"
+#include <bearssl.h>
 
 #define DIGEST_HEX_LEN 64
 #define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
 
 typedef struct digest_ctx {
+	bool hw;                 /* the hardware path: the fields below; else br */
+	br_sha256_context br;
 	uint32_t state[8];
 	uint64_t count;          /* bytes hashed */
 	unsigned char buf[64];

@@ -3,11 +3,11 @@
  */
 #include "stream.h"
 
-static ssize_t source_fd_read(void *ctx, void *buf, size_t n, cpod_err *err)
+static ssize_t source_fd_read(void *ctx, void *data, size_t n, cpod_err *err)
 {
 	int fd = *(int *)ctx;
 	for (;;) {
-		ssize_t r = read(fd, buf, n);
+		ssize_t r = read(fd, data, n);
 		if (r >= 0)
 			return r;
 		if (errno != EINTR)

@@ -9,14 +9,14 @@
 #include "err.h"
 
 typedef struct byte_source {
-	/* Reads up to n bytes into buf: the count, 0 at the end, -1 on error. */
-	ssize_t (*read)(void *ctx, void *buf, size_t n, cpod_err *err);
+	/* Reads up to n bytes into data: the count, 0 at the end, -1 on error. */
+	ssize_t (*read)(void *ctx, void *data, size_t n, cpod_err *err);
 	void *ctx;
 } byte_source;
 
-static inline ssize_t source_read(const byte_source *s, void *buf, size_t n, cpod_err *err)
+static inline ssize_t source_read(const byte_source *s, void *data, size_t n, cpod_err *err)
 {
-	return s->read(s->ctx, buf, n, err);
+	return s->read(s->ctx, data, n, err);
 }
 
 /* A source over a file descriptor (ctx is the fd, cast). */
