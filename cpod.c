@@ -11911,3 +11911,2595 @@ char *cpod_runtime_features(cpod_err *err)
 	buf_putc(&b, '\n', NULL);
 	return buf_take(&b, err);
 }
+/************************************************ src/image/manifest.h */
+/*
+ * manifest.h — OCI image manifests and indexes, Docker v2 schema 2
+ * manifests and manifest lists, and image configs, as C structs.
+ *
+ * Everything here is parsed from untrusted bytes (a registry, an archive):
+ * digests are checked for form, sizes for range, media types for what they
+ * say, and documents are bounded (4 MiB, as the distribution spec allows).
+ * Docker and OCI documents are read alike; the media type says which.
+ */
+#ifndef CPOD_IMAGE_MANIFEST_H
+#define CPOD_IMAGE_MANIFEST_H
+
+
+
+
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+#define MT_DOCKER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+
+#define MANIFEST_MAX_SIZE (4u << 20)
+#define CONFIG_MAX_SIZE (8u << 20)
+#define MANIFEST_MAX_LAYERS 1024
+
+typedef struct image_platform {
+	const char *os, *architecture, *variant;
+} image_platform;
+
+typedef struct image_descriptor {
+	const char *media_type;
+	char digest[DIGEST_STR_LEN + 1];
+	int64_t size;
+	image_platform platform;     /* in an index */
+	const char *ref_name;        /* org.opencontainers.image.ref.name, in an index */
+	const char *const *urls;
+} image_descriptor;
+
+enum manifest_kind { MANIFEST_IMAGE, MANIFEST_INDEX };
+
+typedef struct image_manifest {
+	json_doc *doc;
+	mem_pool pool;
+	enum manifest_kind kind;
+	const char *media_type;      /* from the document, or the hint */
+	image_descriptor config;     /* MANIFEST_IMAGE */
+	image_descriptor *layers;
+	size_t n_layers;
+	image_descriptor *manifests; /* MANIFEST_INDEX */
+	size_t n_manifests;
+} image_manifest;
+
+/* media_type: what the transport said (Content-Type, a descriptor), or NULL
+ * to take the document's own mediaType field. */
+CPOD_INTERNAL image_manifest *manifest_parse(const char *data, size_t len, const char *media_type,
+					     cpod_err *err);
+CPOD_INTERNAL void manifest_free(image_manifest *m);
+/* Whether a layer media type is one cpod can unpack. */
+CPOD_INTERNAL bool manifest_layer_type_ok(const char *media_type);
+
+/* The platform this machine runs ("linux", "amd64", "" or "v8"...). */
+CPOD_INTERNAL image_platform manifest_host_platform(void);
+/* "os/arch[/variant]" into p (strings point into out). */
+CPOD_INTERNAL int manifest_parse_platform(const char *s, char *out, size_t n, image_platform *p,
+					  cpod_err *err);
+/* Picks the entry of an index for a platform (variant optional: the best
+ * match wins); an error lists the platforms the index has. */
+CPOD_INTERNAL const image_descriptor *manifest_select(const image_manifest *index,
+						      const image_platform *want, cpod_err *err);
+
+/* The runnable part of an image config. */
+typedef struct image_config {
+	json_doc *doc;
+	mem_pool pool;
+	const char *architecture, *os, *variant, *created, *author;
+	const char *user, *working_dir, *stop_signal;
+	const char **env, **entrypoint, **cmd;  /* NULL-terminated, may be NULL */
+	size_t n_env, n_entrypoint, n_cmd;
+	bool entrypoint_set, cmd_set;           /* present (even empty) */
+	const char **volumes, **exposed_ports;
+	size_t n_volumes, n_exposed_ports;
+	const json_value *labels;               /* object of strings, or NULL */
+	const json_value *healthcheck;          /* docker's Healthcheck object, or NULL */
+	char (*diff_ids)[DIGEST_STR_LEN + 1];
+	size_t n_diff_ids;
+	const json_value *history;              /* array, or NULL */
+} image_config;
+
+CPOD_INTERNAL image_config *config_parse(const char *data, size_t len, cpod_err *err);
+CPOD_INTERNAL void config_free(image_config *c);
+
+#endif
+/************************************************ src/image/manifest.c */
+/*
+ * manifest.c — parsing manifests, indexes and image configs (see
+ * manifest.h), and choosing an index entry by platform.
+ */
+
+#include <sys/utsname.h>
+
+static int mf_descriptor(const json_value *v, image_descriptor *d, const char *where,
+			 cpod_err *err)
+{
+	const char *digest = NULL;
+	memset(d, 0, sizeof(*d));
+	d->size = -1;
+	if (!json_is(v, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: must be an object", where);
+	if (json_opt_str(v, "mediaType", &d->media_type, where, err) < 0 ||
+	    json_opt_str(v, "digest", &digest, where, err) < 0 ||
+	    json_opt_i64(v, "size", &d->size, where, err) < 0)
+		return -1;
+	if (!digest)
+		return err_set(err, CPOD_E_INVALID, "%s.digest: missing", where);
+	if (digest_check(digest, where, err) < 0)
+		return -1;
+	strcpy(d->digest, digest);
+	if (d->size < 0)
+		return err_set(err, CPOD_E_INVALID, "%s.size: missing or negative", where);
+	const json_value *p = json_get(v, "platform");
+	if (p) {
+		if (json_opt_str(p, "os", &d->platform.os, where, err) < 0 ||
+		    json_opt_str(p, "architecture", &d->platform.architecture, where, err) < 0 ||
+		    json_opt_str(p, "variant", &d->platform.variant, where, err) < 0)
+			return -1;
+	}
+	json_opt_str(json_get(v, "annotations"), "org.opencontainers.image.ref.name", &d->ref_name,
+		     where, NULL);
+	return 0;
+}
+
+static int mf_descriptors(const json_value *arr, image_descriptor **out, size_t *n,
+			  mem_pool *pool, const char *what, cpod_err *err)
+{
+	*n = json_len(arr);
+	if (*n > MANIFEST_MAX_LAYERS)
+		return err_set(err, CPOD_E_LIMIT, "%s: more than %d entries", what, MANIFEST_MAX_LAYERS);
+	if (!*n)
+		return 0;
+	*out = pool_calloc(pool, *n, sizeof(**out), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "%s[%zu]", what, i);
+		if (mf_descriptor(json_at(arr, i), &(*out)[i], where, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void manifest_free(image_manifest *m)
+{
+	if (!m)
+		return;
+	pool_free(&m->pool);
+	json_doc_free(m->doc);
+	free(m);
+}
+
+CPOD_INTERNAL bool manifest_layer_type_ok(const char *t)
+{
+	static const char *const ok[] = { MT_OCI_LAYER, MT_OCI_LAYER_GZIP, MT_OCI_LAYER_ZSTD,
+					   MT_DOCKER_LAYER_GZIP, MT_DOCKER_LAYER, MT_DOCKER_FOREIGN,
+					   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+					   "application/vnd.oci.image.layer.nondistributable.v1.tar" };
+	if (!t)
+		return true; /* docker-archive layers have none */
+	for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+		if (strcmp(t, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+CPOD_INTERNAL image_manifest *manifest_parse(const char *data, size_t len, const char *media_type,
+					     cpod_err *err)
+{
+	const json_limits lim = { .max_size = MANIFEST_MAX_SIZE, .max_depth = 32 };
+	image_manifest *m = calloc(1, sizeof(*m));
+	const json_value *root, *arr;
+	const char *own = NULL;
+	int64_t version = 0;
+
+	if (!m) {
+		err_nomem(err);
+		return NULL;
+	}
+	m->doc = json_parse(data, len, &lim, err);
+	if (!m->doc)
+		goto fail;
+	root = json_root(m->doc);
+	if (!json_is(root, JSON_OBJECT)) {
+		err_set(err, CPOD_E_INVALID, "a manifest must be a JSON object");
+		goto fail;
+	}
+	if (json_opt_str(root, "mediaType", &own, "manifest", err) < 0 ||
+	    json_opt_i64(root, "schemaVersion", &version, "manifest", err) < 0)
+		goto fail;
+	if (version != 2) {
+		err_set(err, version == 1 ? CPOD_E_UNSUPPORTED : CPOD_E_INVALID,
+			"manifest schemaVersion %" PRId64 " is not supported (2 is)", version);
+		goto fail;
+	}
+	m->media_type = media_type && *media_type && strcmp(media_type, "application/json") != 0
+				? media_type : own;
+	if (own && m->media_type && strcmp(own, m->media_type) != 0) {
+		err_set(err, CPOD_E_INVALID, "manifest says it is %s but was served as %s", own, m->media_type);
+		goto fail;
+	}
+	if (!m->media_type) {
+		/* OCI lets mediaType out: tell by the fields */
+		m->media_type = json_get(root, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST;
+	}
+	if (strcmp(m->media_type, MT_OCI_INDEX) == 0 || strcmp(m->media_type, MT_DOCKER_LIST) == 0) {
+		m->kind = MANIFEST_INDEX;
+		if (json_opt_arr(root, "manifests", &arr, "index", err) < 0 ||
+		    mf_descriptors(arr, &m->manifests, &m->n_manifests, &m->pool, "manifests", err) < 0)
+			goto fail;
+		return m;
+	}
+	if (strcmp(m->media_type, MT_OCI_MANIFEST) != 0 && strcmp(m->media_type, MT_DOCKER_MANIFEST) != 0) {
+		err_set(err, CPOD_E_UNSUPPORTED, "manifest media type \"%s\" is not supported", m->media_type);
+		goto fail;
+	}
+	m->kind = MANIFEST_IMAGE;
+	if (mf_descriptor(json_get(root, "config"), &m->config, "config", err) < 0 ||
+	    json_opt_arr(root, "layers", &arr, "manifest", err) < 0 ||
+	    mf_descriptors(arr, &m->layers, &m->n_layers, &m->pool, "layers", err) < 0)
+		goto fail;
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (!manifest_layer_type_ok(m->layers[i].media_type)) {
+			err_set(err, CPOD_E_UNSUPPORTED, "layers[%zu]: media type \"%s\" is not supported", i,
+				m->layers[i].media_type);
+			goto fail;
+		}
+	return m;
+fail:
+	err_prefix(err, "manifest");
+	manifest_free(m);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- platforms */
+
+CPOD_INTERNAL image_platform manifest_host_platform(void)
+{
+	image_platform p = { "linux", "amd64", NULL };
+#if defined(__x86_64__)
+	p.architecture = "amd64";
+#elif defined(__aarch64__)
+	p.architecture = "arm64";
+	p.variant = "v8";
+#elif defined(__arm__)
+	p.architecture = "arm";
+	p.variant = "v7";
+#elif defined(__i386__)
+	p.architecture = "386";
+#elif defined(__riscv)
+	p.architecture = "riscv64";
+#elif defined(__powerpc64__)
+	p.architecture = "ppc64le";
+#elif defined(__s390x__)
+	p.architecture = "s390x";
+#endif
+	return p;
+}
+
+CPOD_INTERNAL int manifest_parse_platform(const char *s, char *out, size_t n, image_platform *p,
+					  cpod_err *err)
+{
+	if (strlen(s) >= n || !*s)
+		return err_set(err, CPOD_E_INVALID, "bad platform \"%s\"", s);
+	strcpy(out, s);
+	memset(p, 0, sizeof(*p));
+	char *a = strchr(out, '/');
+	if (!a)
+		return err_set(err, CPOD_E_INVALID, "bad platform \"%s\": want os/arch[/variant]", s);
+	*a++ = '\0';
+	char *v = strchr(a, '/');
+	if (v) {
+		*v++ = '\0';
+		if (!*v || strchr(v, '/'))
+			return err_set(err, CPOD_E_INVALID, "bad platform \"%s\"", s);
+		p->variant = v;
+	}
+	if (!*out || !*a)
+		return err_set(err, CPOD_E_INVALID, "bad platform \"%s\"", s);
+	p->os = out;
+	p->architecture = a;
+	return 0;
+}
+
+/* aliases as podman normalises them */
+static const char *mf_norm_arch(const char *a)
+{
+	if (!a)
+		return "";
+	if (strcmp(a, "x86_64") == 0 || strcmp(a, "x86-64") == 0)
+		return "amd64";
+	if (strcmp(a, "aarch64") == 0)
+		return "arm64";
+	if (strcmp(a, "armhf") == 0 || strcmp(a, "armel") == 0)
+		return "arm";
+	if (strcmp(a, "i386") == 0)
+		return "386";
+	return a;
+}
+
+CPOD_INTERNAL const image_descriptor *manifest_select(const image_manifest *index,
+						      const image_platform *want, cpod_err *err)
+{
+	const image_descriptor *best = NULL;
+	int best_score = -1;
+	const char *want_arch = mf_norm_arch(want->architecture);
+
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_descriptor *d = &index->manifests[i];
+		if (!d->platform.os || !d->platform.architecture)
+			continue;
+		if (strcmp(d->platform.os, want->os) != 0 ||
+		    strcmp(mf_norm_arch(d->platform.architecture), want_arch) != 0)
+			continue;
+		int score = 1;
+		if (want->variant && d->platform.variant) {
+			if (strcmp(want->variant, d->platform.variant) != 0)
+				continue;
+			score = 3;
+		} else if (!d->platform.variant) {
+			score = 2;
+		}
+		if (score > best_score) {
+			best = d;
+			best_score = score;
+		}
+	}
+	if (best)
+		return best;
+	char list[512] = "";
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_platform *p = &index->manifests[i].platform;
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s/%s%s%s", i ? ", " : "", p->os ? p->os : "?",
+			 p->architecture ? p->architecture : "?", p->variant ? "/" : "",
+			 p->variant ? p->variant : "");
+	}
+	err_set(err, CPOD_E_NOTFOUND, "no image for %s/%s%s%s in the index (it has: %s)", want->os,
+		want->architecture, want->variant ? "/" : "", want->variant ? want->variant : "",
+		list[0] ? list : "nothing");
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- configs */
+
+CPOD_INTERNAL void config_free(image_config *c)
+{
+	if (!c)
+		return;
+	pool_free(&c->pool);
+	json_doc_free(c->doc);
+	free(c);
+}
+
+static int cfg_strv(const json_value *obj, const char *key, const char ***out, size_t *n,
+		    bool *present, mem_pool *pool, cpod_err *err)
+{
+	const json_value *v = json_get(obj, key);
+	if (present)
+		*present = v && v->type != JSON_NULL;
+	if (json_opt_strv(obj, key, out, n, "config", err) < 0)
+		return -1;
+	return *out ? pool_adopt(pool, (void *)*out, err) : 0;
+}
+
+/* Docker writes sets ({"80/tcp":{}}): the keys, as a vector. */
+static int cfg_keys(const json_value *obj, const char *key, const char ***out, size_t *n,
+		    mem_pool *pool, cpod_err *err)
+{
+	const json_value *v = json_get(obj, key);
+	*out = NULL;
+	*n = 0;
+	if (!v || v->type == JSON_NULL)
+		return 0;
+	if (v->type != JSON_OBJECT)
+		return err_set(err, CPOD_E_INVALID, "config.%s: must be an object", key);
+	*out = pool_calloc(pool, v->u.obj.n + 1, sizeof(char *), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < v->u.obj.n; i++)
+		(*out)[i] = v->u.obj.members[i].key;
+	*n = v->u.obj.n;
+	return 0;
+}
+
+CPOD_INTERNAL image_config *config_parse(const char *data, size_t len, cpod_err *err)
+{
+	const json_limits lim = { .max_size = CONFIG_MAX_SIZE, .max_depth = 64 };
+	image_config *c = calloc(1, sizeof(*c));
+	const json_value *root, *cfg, *rootfs, *ids;
+
+	if (!c) {
+		err_nomem(err);
+		return NULL;
+	}
+	c->doc = json_parse(data, len, &lim, err);
+	if (!c->doc)
+		goto fail;
+	root = json_root(c->doc);
+	if (!json_is(root, JSON_OBJECT)) {
+		err_set(err, CPOD_E_INVALID, "must be a JSON object");
+		goto fail;
+	}
+	if (json_opt_str(root, "architecture", &c->architecture, "config", err) < 0 ||
+	    json_opt_str(root, "os", &c->os, "config", err) < 0 ||
+	    json_opt_str(root, "variant", &c->variant, "config", err) < 0 ||
+	    json_opt_str(root, "created", &c->created, "config", err) < 0 ||
+	    json_opt_str(root, "author", &c->author, "config", err) < 0 ||
+	    json_opt_arr(root, "history", &c->history, "config", err) < 0 ||
+	    json_opt_obj(root, "config", &cfg, "config", err) < 0)
+		goto fail;
+	if (cfg) {
+		if (json_opt_str(cfg, "User", &c->user, "config", err) < 0 ||
+		    json_opt_str(cfg, "WorkingDir", &c->working_dir, "config", err) < 0 ||
+		    json_opt_str(cfg, "StopSignal", &c->stop_signal, "config", err) < 0 ||
+		    cfg_strv(cfg, "Env", &c->env, &c->n_env, NULL, &c->pool, err) < 0 ||
+		    cfg_strv(cfg, "Entrypoint", &c->entrypoint, &c->n_entrypoint, &c->entrypoint_set,
+			     &c->pool, err) < 0 ||
+		    cfg_strv(cfg, "Cmd", &c->cmd, &c->n_cmd, &c->cmd_set, &c->pool, err) < 0 ||
+		    cfg_keys(cfg, "Volumes", &c->volumes, &c->n_volumes, &c->pool, err) < 0 ||
+		    cfg_keys(cfg, "ExposedPorts", &c->exposed_ports, &c->n_exposed_ports, &c->pool, err) < 0 ||
+		    json_opt_obj(cfg, "Labels", &c->labels, "config", err) < 0 ||
+		    json_opt_obj(cfg, "Healthcheck", &c->healthcheck, "config", err) < 0)
+			goto fail;
+		for (size_t i = 0; i < json_len(c->labels); i++)
+			if (!json_string(c->labels->u.obj.members[i].value)) {
+				err_set(err, CPOD_E_INVALID, "config.Labels.%s: must be a string",
+					c->labels->u.obj.members[i].key);
+				goto fail;
+			}
+	}
+	if (json_opt_obj(root, "rootfs", &rootfs, "config", err) < 0 ||
+	    json_opt_arr(rootfs, "diff_ids", &ids, "config.rootfs", err) < 0)
+		goto fail;
+	c->n_diff_ids = json_len(ids);
+	if (c->n_diff_ids > MANIFEST_MAX_LAYERS) {
+		err_set(err, CPOD_E_LIMIT, "config.rootfs.diff_ids: too many layers");
+		goto fail;
+	}
+	if (c->n_diff_ids) {
+		c->diff_ids = pool_calloc(&c->pool, c->n_diff_ids, sizeof(*c->diff_ids), err);
+		if (!c->diff_ids)
+			goto fail;
+	}
+	for (size_t i = 0; i < c->n_diff_ids; i++) {
+		const char *d = json_string(json_at(ids, i));
+		if (digest_check(d, "config.rootfs.diff_ids", err) < 0)
+			goto fail;
+		strcpy(c->diff_ids[i], d);
+	}
+	return c;
+fail:
+	err_prefix(err, "image config");
+	config_free(c);
+	return NULL;
+}
+/************************************************ src/image/reference.h */
+/*
+ * reference.h — image references as users write them, normalised as
+ * docker and podman do: "busybox" is docker.io/library/busybox:latest,
+ * "localhost/x" stays local, "reg:5000/a/b@sha256:..." names a digest.
+ *
+ * The grammar is the distribution spec's: a domain (a host with a dot or a
+ * port, or "localhost"), lowercase path components, a tag of at most 128
+ * word characters, dots and dashes, and/or a sha256 digest.  Anything else
+ * is refused with an error that says which part is wrong.
+ */
+#ifndef CPOD_IMAGE_REFERENCE_H
+#define CPOD_IMAGE_REFERENCE_H
+
+
+#define REF_DOCKER_DOMAIN "docker.io"
+
+typedef struct image_ref {
+	char domain[256];           /* "docker.io", "localhost", "reg.local:5000" */
+	char path[512];             /* "library/busybox" */
+	char tag[129];              /* "" when only a digest was given */
+	char digest[DIGEST_STR_LEN + 1]; /* "" when none */
+	bool short_name;            /* the user gave no domain */
+} image_ref;
+
+/* Parses and normalises s.  A reference without tag or digest gets the tag
+ * "latest". */
+CPOD_INTERNAL int ref_parse(const char *s, image_ref *r, cpod_err *err);
+/* "domain/path:tag" (or "domain/path@digest" when there is no tag). */
+CPOD_INTERNAL void ref_name(const image_ref *r, char *out, size_t n);
+/* "domain/path" */
+CPOD_INTERNAL void ref_repository(const image_ref *r, char *out, size_t n);
+/* Whether s could be an image id or a unique prefix of one (hex, 3..64). */
+CPOD_INTERNAL bool ref_looks_like_id(const char *s);
+/* For names given to import, commit and tag: an unqualified name goes to
+ * localhost/ (podman's rule) instead of docker.io. */
+CPOD_INTERNAL int ref_parse_local(const char *s, image_ref *r, cpod_err *err);
+
+#endif
+/************************************************ src/image/reference.c */
+/*
+ * reference.c — parsing and normalising image references (see reference.h).
+ */
+
+
+static bool ref_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A path component: [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)* */
+static bool ref_component_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (n == 0 || !ref_alnum(s[0]) || !ref_alnum(s[n - 1]))
+		return false;
+	while (i < n) {
+		if (ref_alnum(s[i])) {
+			i++;
+			continue;
+		}
+		size_t sep = i;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+		else if (s[i] == '-')
+			while (i < n && s[i] == '-')
+				i++;
+		else
+			return false;
+		if (i == sep || i >= n || !ref_alnum(s[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool ref_domain_ok(const char *s, size_t n)
+{
+	size_t colon = n;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ':')
+			colon = i;
+	if (colon == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < colon; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '[' || c == ']'))
+			return false;
+	}
+	if (colon < n) {
+		if (colon + 1 == n || n - colon - 1 > 5)
+			return false;
+		for (size_t i = colon + 1; i < n; i++)
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+	}
+	return true;
+}
+
+static bool ref_tag_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 128)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+		if (!word && (i == 0 || (c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+static int ref_parse_with(const char *s, image_ref *r, const char *default_domain, cpod_err *err)
+{
+	char work[1024];
+	size_t len = strlen(s);
+
+	memset(r, 0, sizeof(*r));
+	if (len == 0)
+		return err_set(err, CPOD_E_INVALID, "empty image reference");
+	if (len >= sizeof(work))
+		return err_set(err, CPOD_E_INVALID, "image reference too long");
+	memcpy(work, s, len + 1);
+
+	char *at = strchr(work, '@');
+	if (at) {
+		*at = '\0';
+		if (!digest_valid(at + 1, NULL))
+			return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": bad digest \"%s\"", s,
+				       at + 1);
+		snprintf(r->digest, sizeof(r->digest), "%s", at + 1);
+	}
+	/* the tag is after the last ':' that follows the last '/' */
+	char *slash = strrchr(work, '/');
+	char *colon = strrchr(slash ? slash : work, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!ref_tag_ok(colon + 1))
+			return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": bad tag \"%s\"", s,
+				       colon + 1);
+		snprintf(r->tag, sizeof(r->tag), "%s", colon + 1);
+	}
+	/* a first component with a dot or a port, or "localhost", is a domain */
+	char *first_end = strchr(work, '/');
+	const char *path = work;
+	if (first_end) {
+		size_t flen = (size_t)(first_end - work);
+		bool is_domain = memchr(work, '.', flen) || memchr(work, ':', flen) ||
+				 (flen == 9 && memcmp(work, "localhost", 9) == 0) ||
+				 memchr(work, '[', flen);
+		for (size_t i = 0; is_domain == false && i < flen; i++)
+			if (work[i] >= 'A' && work[i] <= 'Z')
+				is_domain = true;
+		if (is_domain) {
+			if (!ref_domain_ok(work, flen))
+				return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": bad registry \"%.*s\"",
+					       s, (int)flen, work);
+			memcpy(r->domain, work, flen);
+			r->domain[flen] = '\0';
+			path = first_end + 1;
+		}
+	}
+	if (!r->domain[0]) {
+		r->short_name = true;
+		snprintf(r->domain, sizeof(r->domain), "%s", default_domain);
+	}
+	/* validate the path, component by component */
+	if (!*path)
+		return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": no repository name", s);
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		if (!ref_component_ok(p, n))
+			return err_set(err, CPOD_E_INVALID,
+				       "invalid reference \"%s\": \"%.*s\" (repository names are lowercase letters, digits and . _ -)",
+				       s, (int)n, p);
+		p += n;
+		if (*p == '/') {
+			p++;
+			if (!*p)
+				return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": trailing /", s);
+		}
+	}
+	bool official = strcmp(r->domain, REF_DOCKER_DOMAIN) == 0 && !strchr(path, '/');
+	int w = snprintf(r->path, sizeof(r->path), "%s%s", official ? "library/" : "", path);
+	if (w < 0 || (size_t)w >= sizeof(r->path))
+		return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": name too long", s);
+	if (!r->tag[0] && !r->digest[0])
+		strcpy(r->tag, "latest");
+	return 0;
+}
+
+CPOD_INTERNAL int ref_parse(const char *s, image_ref *r, cpod_err *err)
+{
+	/* docker.io/busybox is docker.io/library/busybox; index.docker.io too */
+	if (strncmp(s, "index.docker.io/", 16) == 0) {
+		int rc = ref_parse_with(s + 16, r, REF_DOCKER_DOMAIN, err);
+		r->short_name = false;
+		return rc;
+	}
+	return ref_parse_with(s, r, REF_DOCKER_DOMAIN, err);
+}
+
+CPOD_INTERNAL int ref_parse_local(const char *s, image_ref *r, cpod_err *err)
+{
+	return ref_parse_with(s, r, "localhost", err);
+}
+
+CPOD_INTERNAL void ref_repository(const image_ref *r, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", r->domain, r->path);
+}
+
+CPOD_INTERNAL void ref_name(const image_ref *r, char *out, size_t n)
+{
+	if (r->tag[0])
+		snprintf(out, n, "%s/%s:%s", r->domain, r->path, r->tag);
+	else
+		snprintf(out, n, "%s/%s@%s", r->domain, r->path, r->digest);
+}
+
+CPOD_INTERNAL bool ref_looks_like_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (strncmp(s, "sha256:", 7) == 0) {
+		s += 7;
+		n -= 7;
+	}
+	if (n < 3 || n > DIGEST_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+/************************************************ src/image/tar.h */
+/*
+ * tar.h — reading and writing tar streams (layers, archives, exports).
+ *
+ * The reader is a pull parser over a byte_source: tar_next returns each
+ * entry with its metadata already merged from ustar, GNU (long names and
+ * links; sparse files are refused) and PAX headers (path, linkpath, size,
+ * uid, gid, uname, gname, mtime with fractions, SCHILY.xattr.*), then the
+ * entry's data is read with tar_read_data or tar_data_chunk.  Every header
+ * is bounded and checked (checksum, numbers in octal or base-256, sizes,
+ * name lengths, PAX record counts), so hostile input gets an error naming
+ * the entry.  Paths are returned as they are in the archive: judging them
+ * ("..", absolute) is the caller's job (layer.c).
+ *
+ * The writer produces ustar entries, with PAX records where a value does
+ * not fit (long names, big sizes, xattrs, sub-second mtimes).
+ */
+#ifndef CPOD_IMAGE_TAR_H
+#define CPOD_IMAGE_TAR_H
+
+
+
+enum tar_type {
+	TAR_FILE = '0',
+	TAR_HARDLINK = '1',
+	TAR_SYMLINK = '2',
+	TAR_CHAR = '3',
+	TAR_BLOCK = '4',
+	TAR_DIR = '5',
+	TAR_FIFO = '6',
+};
+
+typedef struct tar_xattr {
+	const char *name;
+	const void *value;
+	size_t len;
+} tar_xattr;
+
+typedef struct tar_entry {
+	const char *path;      /* as in the archive, NUL-free */
+	const char *linkname;  /* hard and symbolic links */
+	char type;             /* enum tar_type ('7' contiguous files are reported as '0') */
+	uint64_t size;         /* data bytes (files only; 0 for others) */
+	uint32_t mode;         /* permission bits, setuid/setgid/sticky included */
+	uint64_t uid, gid;
+	const char *uname, *gname;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint32_t devmajor, devminor;
+	const tar_xattr *xattrs;
+	size_t n_xattrs;
+} tar_entry;
+
+typedef struct tar_limits {
+	size_t max_path;        /* 0: 4096 */
+	size_t max_pax;         /* bytes of one PAX header; 0: 1 MiB */
+	size_t max_xattrs;      /* per entry; 0: 128 */
+	uint64_t max_entry;     /* bytes of one file; 0: 64 GiB */
+} tar_limits;
+
+typedef struct tar_reader tar_reader;
+
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
+					 cpod_err *err);
+CPOD_INTERNAL void tar_reader_free(tar_reader *r);
+/* 1 and *e set: an entry (valid until the next call); 0: the end of the
+ * archive; -1: an error.  Unread data of the previous entry is skipped. */
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err);
+/* Reads the current entry's data: the count, 0 at its end, -1 on error
+ * (a stream that ends early is an error naming the entry). */
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err);
+/* Zero-copy: points *p at the next piece of the current entry's data, in
+ * the reader's own buffer (valid until the next call). */
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err);
+/* Bytes of archive consumed so far (for progress and bounds). */
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
+
+typedef struct tar_writer tar_writer;
+/* out: where the archive goes (a fd; the writer buffers). */
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
+/* Writes an entry's header; for TAR_FILE the caller then writes exactly
+ * e->size bytes with tar_write_data. */
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err);
+/* Writes an entry for the file at dirfd/path as found on disk (lstat,
+ * xattrs, content), under the archive name name. */
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
+				 cpod_err *err);
+/* Writes the end-of-archive blocks and flushes; frees the writer. */
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err);
+CPOD_INTERNAL void tar_writer_free(tar_writer *w);
+
+#endif
+/************************************************ src/image/layer.h */
+/*
+ * layer.h — unpacking an image layer (a tar, gzip-compressed or plain)
+ * into a directory, safely and fast.
+ *
+ * One pass over the blob computes its digest, inflates it, computes the
+ * diff_id of the uncompressed tar, and writes the files; both digests are
+ * checked at the end against what the manifest and config promised.  A
+ * layer is hostile input: nothing it says may reach outside the target
+ * directory (".." and absolute names, symlinks written through, hard links
+ * to outside or to nothing, whiteouts of ".." or "/"), and sizes, nesting
+ * and decompression ratios are bounded.  Whiteouts (.wh.NAME, .wh..wh..opq)
+ * become overlayfs whiteouts (a 0:0 character device, the opaque xattr), or
+ * are applied to the tree directly when layers are stacked by copying.
+ *
+ * layer_unpack does not make the result durable nor move it anywhere: the
+ * store unpacks into a temporary directory, syncs, and renames it into
+ * place (see store.c), so a half-unpacked layer is never used.
+ */
+#ifndef CPOD_IMAGE_LAYER_H
+#define CPOD_IMAGE_LAYER_H
+
+
+
+enum layer_whiteouts {
+	LAYER_WHITEOUT_OVERLAY,  /* keep them as overlayfs whiteouts */
+	LAYER_WHITEOUT_APPLY,    /* delete what they name (copy mode: target holds the lower layers) */
+};
+
+typedef struct layer_opts {
+	enum layer_whiteouts whiteouts;
+	bool rootless;             /* device nodes skipped (with a warning), ownership best effort */
+	uint64_t max_size;         /* uncompressed bytes allowed; 0: 64 GiB */
+	uint64_t compressed_size;  /* the size the manifest declares; 0: unknown */
+	const char *digest;        /* expected digest of the blob as read, or NULL */
+	const char *diff_id;       /* expected digest of the uncompressed tar, or NULL */
+} layer_opts;
+
+typedef struct layer_result {
+	char digest[DIGEST_STR_LEN + 1];   /* of the bytes read */
+	char diff_id[DIGEST_STR_LEN + 1];  /* of the uncompressed tar */
+	uint64_t compressed_size, size;
+	enum { LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD } compression;
+} layer_result;
+
+/* Unpacks the blob read from src into dirfd (an empty directory).  On
+ * failure the directory holds partial content: the caller removes it. */
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
+			       layer_result *res, cpod_err *err);
+
+/* Hashes a blob without unpacking it (digest and, when compressed, diff_id). */
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err);
+
+/* Writes the directory tree at dirfd as a layer tar (for commit/export):
+ * overlay whiteouts become .wh. entries; gzip when compress. */
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
+			     cpod_err *err);
+
+#endif
+/************************************************ src/image/store.h */
+/*
+ * store.h — the image store: content-addressed blobs, unpacked layers and
+ * the index of images and their names.
+ *
+ * Layout under the store's root:
+ *
+ *     blobs/sha256/HEX     manifests, configs and layer blobs, immutable
+ *     layers/HEX/          one unpacked layer per diff_id: diff/ and layer.json
+ *     l/SHORT -> ../layers/HEX/diff   short names for overlay's lowerdir
+ *     images.json          the images: manifest, config, layers, names
+ *     tmp/                 work in progress; names carry the owner's pid and start time
+ *     lock, locks/HEX      the store lock; one lock per layer being unpacked
+ *
+ * Crash safety: everything is written in tmp/ and renamed into place, so a
+ * blob or layer directory exists only when complete (a layer is synced with
+ * one syncfs before its rename); images.json is replaced atomically under
+ * the store lock, and only ever names blobs and layers already in place.
+ * A process killed at any point leaves at worst an orphan in tmp/ or an
+ * unreferenced blob, which store_check reports and store_gc removes.
+ *
+ * Concurrency: images.json changes under the exclusive store lock; a layer
+ * is unpacked under its own lock (so two pulls of one image unpack it once
+ * and do not wait for each other's other layers); garbage collection takes
+ * the store lock and then each layer's lock before deleting it.
+ */
+#ifndef CPOD_IMAGE_STORE_H
+#define CPOD_IMAGE_STORE_H
+
+
+
+typedef struct image_store image_store;
+
+typedef struct store_layer {
+	char digest[DIGEST_STR_LEN + 1];   /* the blob as distributed */
+	char diff_id[DIGEST_STR_LEN + 1];  /* the uncompressed tar */
+	char media_type[128];
+	int64_t size;                      /* of the blob */
+} store_layer;
+
+typedef struct store_image {
+	char id[DIGEST_HEX_LEN + 1];       /* hex of the config digest */
+	char config_digest[DIGEST_STR_LEN + 1];
+	char manifest_digest[DIGEST_STR_LEN + 1];
+	char manifest_media_type[128];
+	char index_digest[DIGEST_STR_LEN + 1]; /* the index it was chosen from, or "" */
+	char **names;                      /* "domain/path:tag" */
+	size_t n_names;
+	char **digests;                    /* "domain/path@sha256:..." it was pulled as */
+	size_t n_digests;
+	store_layer *layers;
+	size_t n_layers;
+	char created[64];                  /* from the config */
+	char added[64];                    /* when it entered the store */
+	char os[32], architecture[32], variant[32];
+	int64_t size;                      /* unpacked bytes of all layers */
+} store_image;
+
+typedef struct store_opts {
+	const char *root;                  /* NULL: CPOD_ROOT, /var/lib/cpod, or the rootless default */
+	bool rootless;
+} store_opts;
+
+CPOD_INTERNAL image_store *store_open(const store_opts *o, cpod_err *err);
+CPOD_INTERNAL void store_close(image_store *s);
+CPOD_INTERNAL const char *store_root(const image_store *s);
+CPOD_INTERNAL int store_root_fd(const image_store *s);
+CPOD_INTERNAL bool store_rootless(const image_store *s);
+
+/* The store lock (exclusive; nests within one process). */
+CPOD_INTERNAL int store_lock(image_store *s, cpod_err *err);
+CPOD_INTERNAL void store_unlock(image_store *s);
+
+/* ---- blobs */
+CPOD_INTERNAL bool store_has_blob(image_store *s, const char *digest);
+CPOD_INTERNAL int store_blob_open(image_store *s, const char *digest, cpod_err *err);
+CPOD_INTERNAL int store_blob_read(image_store *s, const char *digest, size_t max, buf *out,
+				  cpod_err *err);
+/* Stores bytes (verified against expect when given); *digest_out gets the digest. */
+CPOD_INTERNAL int store_blob_put(image_store *s, const void *data, size_t len, const char *expect,
+				 char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
+/* Moves a finished file (on the store's file system) in as a blob after
+ * checking its digest; the file is gone afterwards either way. */
+CPOD_INTERNAL int store_blob_adopt(image_store *s, int dirfd, const char *name, const char *expect,
+				   cpod_err *err);
+/* A blob being written: bytes go to tmp/ and are hashed on the way. */
+typedef struct store_blob_writer {
+	int fd;
+	char name[96];     /* under tmp/ */
+	digest_ctx dc;
+	uint64_t size;
+} store_blob_writer;
+CPOD_INTERNAL int store_blob_begin(image_store *s, store_blob_writer *w, cpod_err *err);
+CPOD_INTERNAL int store_blob_write(store_blob_writer *w, const void *data, size_t n, cpod_err *err);
+/* Renames it into place if its digest is expect (or any, when NULL). */
+CPOD_INTERNAL int store_blob_commit(image_store *s, store_blob_writer *w, const char *expect,
+				    char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
+CPOD_INTERNAL void store_blob_abort(image_store *s, store_blob_writer *w);
+
+/* ---- layers */
+CPOD_INTERNAL bool store_has_layer(image_store *s, const char *diff_id);
+/* Unpacks a layer blob read from src, unless the layer is there already.
+ * digest and diff_id (either may be NULL) are verified; with keep_blob the
+ * blob is stored too, from the same single read.  res gets both digests. */
+CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const char *digest,
+				  const char *diff_id, int64_t size, bool keep_blob,
+				  layer_result *res, cpod_err *err);
+/* ROOT/layers/HEX/diff */
+CPOD_INTERNAL int store_layer_path(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err);
+/* "l/SHORT", relative to the root: what overlay mounts use. */
+CPOD_INTERNAL int store_layer_link(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err);
+/* The uncompressed size recorded when the layer was unpacked. */
+CPOD_INTERNAL int64_t store_layer_size(image_store *s, const char *diff_id);
+
+/* ---- images */
+CPOD_INTERNAL void store_image_free(store_image *img);
+/* Adds (or updates) an image; its names are taken away from other images. */
+CPOD_INTERNAL int store_image_put(image_store *s, const store_image *img, cpod_err *err);
+/* By id (or a unique prefix), full name, or short name as podman resolves
+ * it locally; CPOD_E_NOTFOUND when none matches. */
+CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image **out, cpod_err *err);
+CPOD_INTERNAL int store_image_list(image_store *s, store_image **out, size_t *n, cpod_err *err);
+CPOD_INTERNAL void store_image_list_free(store_image *list, size_t n);
+CPOD_INTERNAL int store_image_tag(image_store *s, const char *id, const char *name, cpod_err *err);
+/* name NULL: every name. */
+CPOD_INTERNAL int store_image_untag(image_store *s, const char *id, const char *name, cpod_err *err);
+/* Removes the image record and then the layers and blobs nothing uses. */
+CPOD_INTERNAL int store_image_remove(image_store *s, const char *id, cpod_err *err);
+
+/* Removes unreferenced layers, blobs and stale work in tmp/; *freed gets bytes. */
+CPOD_INTERNAL int store_gc(image_store *s, uint64_t *freed, cpod_err *err);
+/* Verifies the store: blob digests, images' references, layer completeness.
+ * One line per finding into report: "error: ..." for an inconsistency (an
+ * image that cannot be used, corrupted data), "garbage: ..." for harmless
+ * debris (orphans, leftovers of interrupted work, which a crash may leave).
+ * With repair, fixes what it can (drops unusable images, removes garbage
+ * and corrupted blobs).  Returns the number of inconsistencies left. */
+CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err *err);
+
+/* The default root: $CPOD_ROOT, else /var/lib/cpod (root) or
+ * $XDG_DATA_HOME/cpod (rootless: ~/.local/share/cpod). */
+CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err);
+
+#endif
+/************************************************ src/image/store.c */
+/*
+ * store.c — the image store (see store.h for the layout and the rules).
+ *
+ * Work in progress lives under tmp/ with names that start with the owner's
+ * pid and start time, so garbage collection can tell the debris of a dead
+ * process from the work of a live one.  A live process also leaves a lease
+ * there (tmp/lease-PID-START) naming the blobs and layers it has added but
+ * not yet referenced from an image, so a concurrent rmi's collection does
+ * not take them away between a pull's first blob and its image record.
+ */
+
+
+
+
+#include <dirent.h>
+#include <sys/file.h>
+#include <time.h>
+
+struct image_store {
+	char root[PATH_MAX];
+	int rootfd;
+	int lockfd;
+	int lock_depth;
+	bool rootless;
+	char owner[48];        /* "PID-STARTTIME": the prefix of our tmp/ names */
+	unsigned tmp_seq;
+	int lease_fd;          /* tmp/lease-OWNER, opened on first use */
+};
+
+#define STORE_IMAGES_MAX_SIZE (64u << 20)
+
+/* ---------------------------------------------------------------- opening */
+
+CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err)
+{
+	const char *e = getenv("CPOD_ROOT");
+	if (e && *e) {
+		if (strlen(e) >= n)
+			return err_set(err, CPOD_E_INVALID, "CPOD_ROOT too long");
+		strcpy(out, e);
+		return 0;
+	}
+	if (geteuid() == 0) {
+		snprintf(out, n, "/var/lib/cpod");
+		return 0;
+	}
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg)
+		return fs_join(out, n, xdg, "cpod", err);
+	const char *home = getenv("HOME");
+	if (!home || !*home)
+		return err_set(err, CPOD_E_INVALID, "neither XDG_DATA_HOME nor HOME is set");
+	return fs_join(out, n, home, ".local/share/cpod", err);
+}
+
+CPOD_INTERNAL image_store *store_open(const store_opts *o, cpod_err *err)
+{
+	static const char *const dirs[] = { "blobs", "blobs/sha256", "layers", "l", "tmp", "locks" };
+	image_store *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		err_nomem(err);
+		return NULL;
+	}
+	s->rootfd = s->lockfd = s->lease_fd = -1;
+	s->rootless = o && o->rootless;
+	if (o && o->root) {
+		if (strlen(o->root) >= sizeof(s->root)) {
+			err_set(err, CPOD_E_INVALID, "store root too long");
+			goto fail;
+		}
+		strcpy(s->root, o->root);
+	} else if (store_default_root(s->root, sizeof(s->root), err) < 0) {
+		goto fail;
+	}
+	if (fs_mkdir_p(s->root, 0700, err) < 0)
+		goto fail;
+	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd < 0) {
+		err_sys(err, "open the store %s", s->root);
+		goto fail;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
+		if (mkdirat(s->rootfd, dirs[i], 0700) < 0 && errno != EEXIST) {
+			err_sys(err, "create %s/%s", s->root, dirs[i]);
+			goto fail;
+		}
+	s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lockfd < 0) {
+		err_sys(err, "open %s/lock", s->root);
+		goto fail;
+	}
+	snprintf(s->owner, sizeof(s->owner), "%d-%llu", (int)getpid(), proc_start_time(getpid()));
+	return s;
+fail:
+	store_close(s);
+	err_prefix(err, "image store");
+	return NULL;
+}
+
+CPOD_INTERNAL void store_close(image_store *s)
+{
+	if (!s)
+		return;
+	if (s->lease_fd >= 0) {
+		char name[96];
+		close(s->lease_fd);
+		snprintf(name, sizeof(name), "tmp/lease-%s", s->owner);
+		unlinkat(s->rootfd, name, 0);
+	}
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
+	free(s);
+}
+
+CPOD_INTERNAL const char *store_root(const image_store *s) { return s->root; }
+CPOD_INTERNAL int store_root_fd(const image_store *s) { return s->rootfd; }
+CPOD_INTERNAL bool store_rootless(const image_store *s) { return s->rootless; }
+
+CPOD_INTERNAL int store_lock(image_store *s, cpod_err *err)
+{
+	if (s->lock_depth++ > 0)
+		return 0;
+	if (RETRY_EINTR(flock(s->lockfd, LOCK_EX)) < 0) {
+		s->lock_depth = 0;
+		return err_sys(err, "lock the image store");
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void store_unlock(image_store *s)
+{
+	if (s->lock_depth > 0 && --s->lock_depth == 0)
+		flock(s->lockfd, LOCK_UN);
+}
+
+/* A fresh name under tmp/ owned by this process. */
+static void store_tmp_name(image_store *s, const char *kind, char *out, size_t n)
+{
+	snprintf(out, n, "tmp/%s-%u-%s", s->owner, s->tmp_seq++, kind);
+}
+
+/* Whether tmp/NAME belongs to a live process ("PID-START-..."). */
+static bool store_tmp_owner_alive(const char *name)
+{
+	int pid = 0;
+	unsigned long long start = 0;
+	if (strncmp(name, "lease-", 6) == 0)
+		name += 6;
+	if (sscanf(name, "%d-%llu-", &pid, &start) != 2)
+		return false;
+	return proc_is(pid, start);
+}
+
+/* Records in our lease that digest (a blob or diff_id) is in use by us. */
+static void store_lease(image_store *s, const char *digest)
+{
+	if (s->lease_fd < 0) {
+		char name[96];
+		snprintf(name, sizeof(name), "tmp/lease-%s", s->owner);
+		s->lease_fd = openat(s->rootfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (s->lease_fd < 0)
+			return;
+	}
+	char line[DIGEST_STR_LEN + 2];
+	snprintf(line, sizeof(line), "%s\n", digest);
+	write_all(s->lease_fd, line, strlen(line));
+}
+
+/* ---------------------------------------------------------------- blobs */
+
+static int store_blob_name(const char *digest, char *out, size_t n, cpod_err *err)
+{
+	const char *hex;
+	if (!digest_valid(digest, &hex))
+		return err_set(err, CPOD_E_INVALID, "bad digest \"%.80s\"", digest ? digest : "");
+	snprintf(out, n, "blobs/sha256/%s", hex);
+	return 0;
+}
+
+CPOD_INTERNAL bool store_has_blob(image_store *s, const char *digest)
+{
+	char name[128];
+	struct stat st;
+	return store_blob_name(digest, name, sizeof(name), NULL) == 0 &&
+	       fstatat(s->rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+CPOD_INTERNAL int store_blob_open(image_store *s, const char *digest, cpod_err *err)
+{
+	char name[128];
+	if (store_blob_name(digest, name, sizeof(name), err) < 0)
+		return -1;
+	int fd = openat(s->rootfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, CPOD_E_NOTFOUND, "blob %s is not in the store", digest);
+		return err_sys(err, "open blob %s", digest);
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int store_blob_read(image_store *s, const char *digest, size_t max, buf *out,
+				  cpod_err *err)
+{
+	_cleanup_close_ int fd = store_blob_open(s, digest, err);
+	char got[DIGEST_STR_LEN + 1];
+	if (fd < 0)
+		return -1;
+	if (buf_read_fd(out, fd, max, err) < 0)
+		return err_prefix(err, "blob %s", digest);
+	digest_buf(out->data, out->len, got);
+	if (strcmp(got, digest) != 0)
+		return err_set(err, CPOD_E_INVALID, "blob %s is corrupted in the store (its content is %s)",
+			       digest, got);
+	return 0;
+}
+
+CPOD_INTERNAL int store_blob_begin(image_store *s, store_blob_writer *w, cpod_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	store_tmp_name(s, "blob", w->name, sizeof(w->name));
+	w->fd = openat(s->rootfd, w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (w->fd < 0)
+		return err_sys(err, "create %s/%s", s->root, w->name);
+	digest_init(&w->dc);
+	return 0;
+}
+
+CPOD_INTERNAL int store_blob_write(store_blob_writer *w, const void *data, size_t n, cpod_err *err)
+{
+	if (write_all(w->fd, data, n) < 0)
+		return err_sys(err, "write a blob");
+	digest_update(&w->dc, data, n);
+	w->size += n;
+	return 0;
+}
+
+CPOD_INTERNAL void store_blob_abort(image_store *s, store_blob_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->name[0])
+		unlinkat(s->rootfd, w->name, 0);
+	w->name[0] = '\0';
+}
+
+CPOD_INTERNAL int store_blob_commit(image_store *s, store_blob_writer *w, const char *expect,
+				    char digest_out[DIGEST_STR_LEN + 1], cpod_err *err)
+{
+	char got[DIGEST_STR_LEN + 1], name[128];
+
+	digest_final(&w->dc, got);
+	if (digest_out)
+		strcpy(digest_out, got);
+	if (expect && strcmp(expect, got) != 0) {
+		store_blob_abort(s, w);
+		return err_set(err, CPOD_E_INVALID, "digest mismatch: expected %s, got %s", expect, got);
+	}
+	if (fsync(w->fd) < 0) {
+		store_blob_abort(s, w);
+		return err_sys(err, "fsync blob");
+	}
+	close(w->fd);
+	w->fd = -1;
+	store_blob_name(got, name, sizeof(name), NULL);
+	store_lease(s, got);
+	if (renameat(s->rootfd, w->name, s->rootfd, name) < 0) {
+		int e = errno;
+		store_blob_abort(s, w);
+		return err_sysn(err, e, "store blob %s", got);
+	}
+	w->name[0] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int store_blob_put(image_store *s, const void *data, size_t len, const char *expect,
+				 char digest_out[DIGEST_STR_LEN + 1], cpod_err *err)
+{
+	store_blob_writer w;
+	char got[DIGEST_STR_LEN + 1];
+
+	digest_buf(data, len, got);
+	if (digest_out)
+		strcpy(digest_out, got);
+	if (expect && strcmp(expect, got) != 0)
+		return err_set(err, CPOD_E_INVALID, "digest mismatch: expected %s, got %s", expect, got);
+	if (store_has_blob(s, got)) {
+		store_lease(s, got);
+		return 0;
+	}
+	if (store_blob_begin(s, &w, err) < 0)
+		return -1;
+	if (store_blob_write(&w, data, len, err) < 0) {
+		store_blob_abort(s, &w);
+		return -1;
+	}
+	return store_blob_commit(s, &w, got, NULL, err);
+}
+
+CPOD_INTERNAL int store_blob_adopt(image_store *s, int dirfd, const char *name, const char *expect,
+				   cpod_err *err)
+{
+	char got[DIGEST_STR_LEN + 1], dst[128];
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(err, "open %s", name);
+	digest_ctx dc;
+	char b[1 << 16];
+	ssize_t n;
+	digest_init(&dc);
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		digest_update(&dc, b, (size_t)n);
+	if (n < 0)
+		return err_sys(err, "read %s", name);
+	digest_final(&dc, got);
+	if (expect && strcmp(expect, got) != 0) {
+		unlinkat(dirfd, name, 0);
+		return err_set(err, CPOD_E_INVALID, "digest mismatch: expected %s, got %s", expect, got);
+	}
+	store_blob_name(got, dst, sizeof(dst), NULL);
+	store_lease(s, got);
+	if (fsync(fd) < 0)
+		return err_sys(err, "fsync %s", name);
+	if (renameat(dirfd, name, s->rootfd, dst) < 0)
+		return err_sys(err, "store blob %s", got);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static int store_layer_dirname(const char *diff_id, char *out, size_t n, cpod_err *err)
+{
+	const char *hex;
+	if (!digest_valid(diff_id, &hex))
+		return err_set(err, CPOD_E_INVALID, "bad diff_id \"%.80s\"", diff_id ? diff_id : "");
+	snprintf(out, n, "layers/%s", hex);
+	return 0;
+}
+
+CPOD_INTERNAL bool store_has_layer(image_store *s, const char *diff_id)
+{
+	char name[128], meta[160];
+	struct stat st;
+	if (store_layer_dirname(diff_id, name, sizeof(name), NULL) < 0)
+		return false;
+	snprintf(meta, sizeof(meta), "%s/layer.json", name);
+	return fstatat(s->rootfd, meta, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+CPOD_INTERNAL int store_layer_path(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err)
+{
+	char name[128];
+	if (store_layer_dirname(diff_id, name, sizeof(name), err) < 0)
+		return -1;
+	if ((size_t)snprintf(out, n, "%s/%s/diff", s->root, name) >= n)
+		return err_set(err, CPOD_E_LIMIT, "path too long");
+	return 0;
+}
+
+/* Reads layers/HEX/layer.json. */
+static json_doc *store_layer_meta(image_store *s, const char *diff_id, cpod_err *err)
+{
+	char name[128], meta[160];
+	const json_limits lim = { .max_size = 64 << 10, .max_depth = 8 };
+	if (store_layer_dirname(diff_id, name, sizeof(name), err) < 0)
+		return NULL;
+	snprintf(meta, sizeof(meta), "%s/layer.json", name);
+	return json_parse_file(s->rootfd, meta, &lim, err);
+}
+
+CPOD_INTERNAL int store_layer_link(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err)
+{
+	_cleanup_json_ json_doc *d = store_layer_meta(s, diff_id, err);
+	const char *link = d ? json_string(json_get(json_root(d), "link")) : NULL;
+	if (!link || strchr(link, '/') || strlen(link) + 3 > n)
+		return err_set(err, CPOD_E_INVALID, "layer %s has no short link", diff_id);
+	snprintf(out, n, "l/%s", link);
+	return 0;
+}
+
+CPOD_INTERNAL int64_t store_layer_size(image_store *s, const char *diff_id)
+{
+	_cleanup_json_ json_doc *d = store_layer_meta(s, diff_id, NULL);
+	int64_t size = -1;
+	if (d)
+		json_opt_i64(json_root(d), "size", &size, "layer", NULL);
+	return size;
+}
+
+/* Creates l/SHORT -> ../layers/HEX/diff with the shortest free prefix of
+ * the hex (a crafted diff_id sharing a prefix gets a longer one). */
+static int store_make_link(image_store *s, const char *hex, char *short_out, cpod_err *err)
+{
+	char target[128], name[128], have[128];
+	snprintf(target, sizeof(target), "../layers/%s/diff", hex);
+	for (int len = 10; len <= DIGEST_HEX_LEN; len += 2) {
+		snprintf(name, sizeof(name), "l/%.*s", len, hex);
+		if (symlinkat(target, s->rootfd, name) == 0) {
+			snprintf(short_out, 72, "%.*s", len, hex);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return err_sys(err, "create %s/%s", s->root, name);
+		ssize_t l = readlinkat(s->rootfd, name, have, sizeof(have) - 1);
+		if (l >= 0) {
+			have[l] = '\0';
+			if (strcmp(have, target) == 0) {
+				snprintf(short_out, 72, "%.*s", len, hex);
+				return 0;
+			}
+		}
+	}
+	return err_set(err, CPOD_E_EXISTS, "no free short name for layer %s", hex);
+}
+
+/* Reads from an inner source and copies what it reads into a blob writer. */
+typedef struct store_tee {
+	const byte_source *inner;
+	store_blob_writer *w;
+} store_tee;
+
+static ssize_t store_tee_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	store_tee *t = ctx;
+	ssize_t r = source_read(t->inner, data, n, err);
+	if (r > 0 && store_blob_write(t->w, data, (size_t)r, err) < 0)
+		return -1;
+	return r;
+}
+
+static int store_lock_layer(image_store *s, const char *hex, cpod_err *err)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "locks/%s", hex);
+	int fd = openat(s->rootfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "open layer lock");
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock layer");
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const char *digest,
+				  const char *diff_id, int64_t size, bool keep_blob,
+				  layer_result *res, cpod_err *err)
+{
+	char tmp[96], final[128], short_name[72];
+	const char *hex;
+	int lockfd = -1, tmpfd = -1, difffd = -1, r = -1;
+	store_blob_writer w = { .fd = -1 };
+	bool have_blob = !keep_blob || (digest && store_has_blob(s, digest));
+
+	memset(res, 0, sizeof(*res));
+	if (diff_id) {
+		if (!digest_valid(diff_id, &hex))
+			return err_set(err, CPOD_E_INVALID, "bad diff_id \"%.80s\"", diff_id);
+		lockfd = store_lock_layer(s, hex, err);
+		if (lockfd < 0)
+			return -1;
+		if (store_has_layer(s, diff_id) && have_blob) {
+			/* already here: the caller need not have read anything */
+			snprintf(res->diff_id, sizeof(res->diff_id), "%s", diff_id);
+			if (digest)
+				snprintf(res->digest, sizeof(res->digest), "%s", digest);
+			res->size = (uint64_t)(store_layer_size(s, diff_id) > 0 ? store_layer_size(s, diff_id) : 0);
+			store_lease(s, diff_id);
+			if (digest)
+				store_lease(s, digest);
+			close(lockfd);
+			return 0;
+		}
+	}
+	store_tmp_name(s, "layer", tmp, sizeof(tmp));
+	if (mkdirat(s->rootfd, tmp, 0700) < 0) {
+		err_sys(err, "create %s/%s", s->root, tmp);
+		goto out;
+	}
+	tmpfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmpfd < 0 || mkdirat(tmpfd, "diff", 0755) < 0 ||
+	    (difffd = openat(tmpfd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_sys(err, "create %s/%s/diff", s->root, tmp);
+		goto out;
+	}
+	byte_source in = *src;
+	store_tee tee;
+	if (!have_blob) {
+		if (store_blob_begin(s, &w, err) < 0)
+			goto out;
+		tee.inner = src;
+		tee.w = &w;
+		in.read = store_tee_read;
+		in.ctx = &tee;
+	}
+	layer_opts lo = {
+		.whiteouts = LAYER_WHITEOUT_OVERLAY,
+		.rootless = s->rootless,
+		.compressed_size = size > 0 ? (uint64_t)size : 0,
+		.digest = digest,
+		.diff_id = diff_id,
+	};
+	if (layer_unpack(difffd, &in, &lo, res, err) < 0)
+		goto out;
+	if (!diff_id) {
+		/* known only now: take the lock and look again */
+		if (!digest_valid(res->diff_id, &hex)) {
+			err_set(err, CPOD_E_INVALID, "layer without a diff_id");
+			goto out;
+		}
+		lockfd = store_lock_layer(s, hex, err);
+		if (lockfd < 0)
+			goto out;
+	}
+	/* durable before it becomes visible: one syncfs, not an fsync per file */
+	if (syncfs(difffd) < 0) {
+		err_sys(err, "sync the layer");
+		goto out;
+	}
+	if (!have_blob && store_blob_commit(s, &w, digest, NULL, err) < 0)
+		goto out;
+	store_lease(s, res->diff_id);
+	store_lease(s, res->digest);
+	snprintf(final, sizeof(final), "layers/%s", hex);
+	if (store_has_layer(s, res->diff_id)) {
+		r = 0; /* unpacked meanwhile by someone without our diff_id's lock */
+		goto out;
+	}
+	if (store_make_link(s, hex, short_name, err) < 0)
+		goto out;
+	{
+		_cleanup_buf_ buf b = BUF_INIT;
+		json_w jw;
+		jw_init(&jw, &b, NULL);
+		jw_obj_begin(&jw);
+		jw_kstr(&jw, "diffId", res->diff_id);
+		jw_kstr(&jw, "digest", res->digest);
+		jw_kint(&jw, "size", (int64_t)res->size);
+		jw_kint(&jw, "compressedSize", (int64_t)res->compressed_size);
+		jw_kstr(&jw, "link", short_name);
+		jw_obj_end(&jw);
+		if (jw_finish(&jw, err) < 0 ||
+		    fs_write_atomic(tmpfd, "layer.json", b.data, b.len, 0600, FS_SYNC, err) < 0)
+			goto out;
+	}
+	fs_rm_tree(s->rootfd, final, NULL); /* a leftover without layer.json */
+	if (renameat(s->rootfd, tmp, s->rootfd, final) < 0) {
+		err_sys(err, "install layer %s", res->diff_id);
+		goto out;
+	}
+	{
+		_cleanup_close_ int lfd = openat(s->rootfd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd >= 0)
+			fsync(lfd);
+	}
+	tmp[0] = '\0';
+	r = 0;
+out:
+	if (w.fd >= 0 || w.name[0])
+		store_blob_abort(s, &w);
+	if (difffd >= 0)
+		close(difffd);
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (tmp[0])
+		fs_rm_tree(s->rootfd, tmp, NULL);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (r < 0)
+		err_prefix(err, "layer %s", diff_id ? diff_id : digest ? digest : "");
+	return r;
+}
+
+/* ---------------------------------------------------------------- images.json */
+
+typedef struct store_index {
+	store_image *images;
+	size_t n;
+} store_index;
+
+static void store_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+CPOD_INTERNAL void store_image_free(store_image *img)
+{
+	if (!img)
+		return;
+	store_strv_free(img->names, img->n_names);
+	store_strv_free(img->digests, img->n_digests);
+	free(img->layers);
+	memset(img, 0, sizeof(*img));
+}
+
+CPOD_INTERNAL void store_image_list_free(store_image *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_image_free(&list[i]);
+	free(list);
+}
+
+static int store_copy_field(char *dst, size_t n, const json_value *obj, const char *key,
+			    bool required, cpod_err *err)
+{
+	const char *v = json_string(json_get(obj, key));
+	if (!v) {
+		if (required)
+			return err_set(err, CPOD_E_INVALID, "images.json: %s missing", key);
+		dst[0] = '\0';
+		return 0;
+	}
+	if (strlen(v) >= n)
+		return err_set(err, CPOD_E_INVALID, "images.json: %s too long", key);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int store_strv_dup(const json_value *arr, char ***out, size_t *n, cpod_err *err)
+{
+	*n = json_len(arr);
+	*out = NULL;
+	if (!*n)
+		return 0;
+	*out = calloc(*n, sizeof(char *));
+	if (!*out)
+		return err_nomem(err);
+	for (size_t i = 0; i < *n; i++) {
+		const char *v = json_string(json_at(arr, i));
+		(*out)[i] = strdup(v ? v : "");
+		if (!(*out)[i])
+			return err_nomem(err);
+	}
+	return 0;
+}
+
+static int store_image_from_json(const json_value *v, store_image *img, cpod_err *err)
+{
+	const json_value *layers;
+	memset(img, 0, sizeof(*img));
+	if (store_copy_field(img->id, sizeof(img->id), v, "id", true, err) < 0 ||
+	    store_copy_field(img->config_digest, sizeof(img->config_digest), v, "config", true, err) < 0 ||
+	    store_copy_field(img->manifest_digest, sizeof(img->manifest_digest), v, "manifest", true, err) < 0 ||
+	    store_copy_field(img->manifest_media_type, sizeof(img->manifest_media_type), v, "manifestMediaType", false, err) < 0 ||
+	    store_copy_field(img->index_digest, sizeof(img->index_digest), v, "index", false, err) < 0 ||
+	    store_copy_field(img->created, sizeof(img->created), v, "created", false, err) < 0 ||
+	    store_copy_field(img->added, sizeof(img->added), v, "added", false, err) < 0 ||
+	    store_copy_field(img->os, sizeof(img->os), v, "os", false, err) < 0 ||
+	    store_copy_field(img->architecture, sizeof(img->architecture), v, "architecture", false, err) < 0 ||
+	    store_copy_field(img->variant, sizeof(img->variant), v, "variant", false, err) < 0)
+		return -1;
+	json_opt_i64(v, "size", &img->size, "image", NULL);
+	if (store_strv_dup(json_get(v, "names"), &img->names, &img->n_names, err) < 0 ||
+	    store_strv_dup(json_get(v, "digests"), &img->digests, &img->n_digests, err) < 0)
+		return -1;
+	layers = json_get(v, "layers");
+	img->n_layers = json_len(layers);
+	if (img->n_layers) {
+		img->layers = calloc(img->n_layers, sizeof(*img->layers));
+		if (!img->layers)
+			return err_nomem(err);
+	}
+	for (size_t i = 0; i < img->n_layers; i++) {
+		const json_value *l = json_at(layers, i);
+		store_layer *sl = &img->layers[i];
+		if (store_copy_field(sl->digest, sizeof(sl->digest), l, "digest", true, err) < 0 ||
+		    store_copy_field(sl->diff_id, sizeof(sl->diff_id), l, "diffId", true, err) < 0 ||
+		    store_copy_field(sl->media_type, sizeof(sl->media_type), l, "mediaType", false, err) < 0)
+			return -1;
+		json_opt_i64(l, "size", &sl->size, "layer", NULL);
+	}
+	return 0;
+}
+
+static void store_index_free(store_index *x)
+{
+	store_image_list_free(x->images, x->n);
+	x->images = NULL;
+	x->n = 0;
+}
+
+static int store_index_load(image_store *s, store_index *x, cpod_err *err)
+{
+	const json_limits lim = { .max_size = STORE_IMAGES_MAX_SIZE, .max_depth = 16 };
+	memset(x, 0, sizeof(*x));
+	json_doc *d = json_parse_file(s->rootfd, "images.json", &lim, err);
+	if (!d) {
+		if (err && err->errno_ == ENOENT) {
+			cpod_err_clear(err);
+			return 0;
+		}
+		return err_prefix(err, "image store");
+	}
+	const json_value *arr = json_get(json_root(d), "images");
+	x->n = json_len(arr);
+	if (x->n) {
+		x->images = calloc(x->n, sizeof(*x->images));
+		if (!x->images) {
+			json_doc_free(d);
+			x->n = 0;
+			return err_nomem(err);
+		}
+	}
+	for (size_t i = 0; i < x->n; i++)
+		if (store_image_from_json(json_at(arr, i), &x->images[i], err) < 0) {
+			json_doc_free(d);
+			store_index_free(x);
+			return err_prefix(err, "image store");
+		}
+	json_doc_free(d);
+	return 0;
+}
+
+static void store_strv_write(json_w *w, const char *key, char **v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static int store_index_save(image_store *s, const store_index *x, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kint(&w, "version", 1);
+	jw_key(&w, "images");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < x->n; i++) {
+		const store_image *img = &x->images[i];
+		jw_obj_begin(&w);
+		jw_kstr(&w, "id", img->id);
+		jw_kstr(&w, "config", img->config_digest);
+		jw_kstr(&w, "manifest", img->manifest_digest);
+		jw_kstr(&w, "manifestMediaType", img->manifest_media_type);
+		if (img->index_digest[0])
+			jw_kstr(&w, "index", img->index_digest);
+		store_strv_write(&w, "names", img->names, img->n_names);
+		store_strv_write(&w, "digests", img->digests, img->n_digests);
+		jw_key(&w, "layers");
+		jw_arr_begin(&w);
+		for (size_t k = 0; k < img->n_layers; k++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "digest", img->layers[k].digest);
+			jw_kstr(&w, "diffId", img->layers[k].diff_id);
+			jw_kstr(&w, "mediaType", img->layers[k].media_type);
+			jw_kint(&w, "size", img->layers[k].size);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		jw_kstr(&w, "created", img->created);
+		jw_kstr(&w, "added", img->added);
+		jw_kstr(&w, "os", img->os);
+		jw_kstr(&w, "architecture", img->architecture);
+		if (img->variant[0])
+			jw_kstr(&w, "variant", img->variant);
+		jw_kint(&w, "size", img->size);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	return fs_write_atomic(s->rootfd, "images.json", b.data, b.len, 0600, FS_SYNC, err);
+}
+
+static int store_image_copy(store_image *dst, const store_image *src, cpod_err *err)
+{
+	*dst = *src;
+	dst->names = NULL;
+	dst->digests = NULL;
+	dst->layers = NULL;
+	dst->n_names = dst->n_digests = 0;
+	dst->n_layers = 0;
+	if (src->n_layers) {
+		dst->layers = malloc(src->n_layers * sizeof(*src->layers));
+		if (!dst->layers)
+			return err_nomem(err);
+		memcpy(dst->layers, src->layers, src->n_layers * sizeof(*src->layers));
+		dst->n_layers = src->n_layers;
+	}
+	if (src->n_names) {
+		dst->names = calloc(src->n_names, sizeof(char *));
+		if (!dst->names)
+			return err_nomem(err);
+		for (size_t i = 0; i < src->n_names; i++, dst->n_names++)
+			if (!(dst->names[i] = strdup(src->names[i])))
+				return err_nomem(err);
+	}
+	if (src->n_digests) {
+		dst->digests = calloc(src->n_digests, sizeof(char *));
+		if (!dst->digests)
+			return err_nomem(err);
+		for (size_t i = 0; i < src->n_digests; i++, dst->n_digests++)
+			if (!(dst->digests[i] = strdup(src->digests[i])))
+				return err_nomem(err);
+	}
+	return 0;
+}
+
+static bool store_strv_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int store_strv_add(char ***v, size_t *n, const char *s, cpod_err *err)
+{
+	if (store_strv_has(*v, *n, s))
+		return 0;
+	char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+	if (!nv)
+		return err_nomem(err);
+	*v = nv;
+	if (!(nv[*n] = strdup(s)))
+		return err_nomem(err);
+	(*n)++;
+	return 0;
+}
+
+static void store_strv_del(char **v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(v[i], s) == 0) {
+			free(v[i]);
+			memmove(v + i, v + i + 1, (*n - i - 1) * sizeof(char *));
+			(*n)--;
+			return;
+		}
+}
+
+/* Everything an image refers to must be in place before it is recorded. */
+static int store_image_complete(image_store *s, const store_image *img, cpod_err *err)
+{
+	if (!store_has_blob(s, img->config_digest))
+		return err_set(err, CPOD_E_STATE, "config %s is missing", img->config_digest);
+	if (!store_has_blob(s, img->manifest_digest))
+		return err_set(err, CPOD_E_STATE, "manifest %s is missing", img->manifest_digest);
+	for (size_t i = 0; i < img->n_layers; i++) {
+		if (!store_has_layer(s, img->layers[i].diff_id))
+			return err_set(err, CPOD_E_STATE, "layer %s is missing", img->layers[i].diff_id);
+		if (!store_has_blob(s, img->layers[i].digest))
+			return err_set(err, CPOD_E_STATE, "layer blob %s is missing", img->layers[i].digest);
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int store_image_put(image_store *s, const store_image *img, cpod_err *err)
+{
+	store_index x;
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_image_complete(s, img, err) < 0 || store_index_load(s, &x, err) < 0)
+		goto out_unlock;
+	store_image *target = NULL;
+	for (size_t i = 0; i < x.n; i++) {
+		if (strcmp(x.images[i].id, img->id) == 0)
+			target = &x.images[i];
+		/* a name belongs to one image: it moves */
+		else
+			for (size_t k = 0; k < img->n_names; k++)
+				store_strv_del(x.images[i].names, &x.images[i].n_names, img->names[k]);
+	}
+	if (!target) {
+		store_image *n = realloc(x.images, (x.n + 1) * sizeof(*n));
+		if (!n) {
+			err_nomem(err);
+			goto out;
+		}
+		x.images = n;
+		target = &x.images[x.n++];
+		if (store_image_copy(target, img, err) < 0)
+			goto out;
+		if (!target->added[0]) {
+			char now[64];
+			time_t t = time(NULL);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			snprintf(target->added, sizeof(target->added), "%s", now);
+		}
+	} else {
+		for (size_t k = 0; k < img->n_names; k++)
+			if (store_strv_add(&target->names, &target->n_names, img->names[k], err) < 0)
+				goto out;
+		for (size_t k = 0; k < img->n_digests; k++)
+			if (store_strv_add(&target->digests, &target->n_digests, img->digests[k], err) < 0)
+				goto out;
+		if (img->index_digest[0])
+			strcpy(target->index_digest, img->index_digest);
+	}
+	r = store_index_save(s, &x, err);
+out:
+	store_index_free(&x);
+out_unlock:
+	store_unlock(s);
+	return r < 0 ? err_prefix(err, "store image %.12s", img->id) : 0;
+}
+
+CPOD_INTERNAL int store_image_list(image_store *s, store_image **out, size_t *n, cpod_err *err)
+{
+	store_index x;
+	if (store_index_load(s, &x, err) < 0)
+		return -1;
+	*out = x.images;
+	*n = x.n;
+	return 0;
+}
+
+/* The repository part of a stored name, without its tag. */
+static bool store_name_split(const char *name, char *domain, size_t dn, char *path, size_t pn,
+			     char *tag, size_t tn)
+{
+	image_ref r;
+	if (ref_parse(name, &r, NULL) < 0)
+		return false;
+	snprintf(domain, dn, "%s", r.domain);
+	snprintf(path, pn, "%s", r.path);
+	snprintf(tag, tn, "%s", r.tag);
+	return true;
+}
+
+CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image **out, cpod_err *err)
+{
+	store_index x;
+	store_image *found = NULL;
+	size_t matches = 0;
+
+	*out = NULL;
+	if (store_index_load(s, &x, err) < 0)
+		return -1;
+	/* an id or a unique prefix of one */
+	if (ref_looks_like_id(ref)) {
+		const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
+		for (size_t i = 0; i < x.n; i++)
+			if (strncmp(x.images[i].id, hex, strlen(hex)) == 0) {
+				found = &x.images[i];
+				matches++;
+			}
+		if (matches > 1) {
+			store_index_free(&x);
+			return err_set(err, CPOD_E_INVALID, "image id prefix %s is ambiguous", ref);
+		}
+	}
+	image_ref r;
+	if (!found && ref_parse(ref, &r, NULL) == 0) {
+		char full[1024];
+		ref_name(&r, full, sizeof(full));
+		for (size_t i = 0; i < x.n && !found; i++) {
+			store_image *img = &x.images[i];
+			if (r.digest[0]) {
+				char repo[800], want[900];
+				ref_repository(&r, repo, sizeof(repo));
+				snprintf(want, sizeof(want), "%s@%s", repo, r.digest);
+				if (store_strv_has(img->digests, img->n_digests, want) ||
+				    (strcmp(img->manifest_digest, r.digest) == 0 && !r.short_name))
+					found = img;
+				if (strcmp(img->manifest_digest, r.digest) == 0 && r.short_name)
+					found = img;
+			} else if (store_strv_has(img->names, img->n_names, full)) {
+				found = img;
+			}
+		}
+		/* a short name: the same repository path under any registry,
+		 * localhost first, then docker.io, else it must be unambiguous */
+		if (!found && r.short_name && r.tag[0]) {
+			const char *user_path = strncmp(r.path, "library/", 8) == 0 && !strchr(ref, '/')
+							? r.path + 8 : r.path;
+			store_image *best = NULL;
+			int best_rank = 0, n_best = 0;
+			for (size_t i = 0; i < x.n; i++)
+				for (size_t k = 0; k < x.images[i].n_names; k++) {
+					char d[256], p[512], t[129];
+					if (!store_name_split(x.images[i].names[k], d, sizeof(d), p, sizeof(p), t,
+							      sizeof(t)) || strcmp(t, r.tag) != 0)
+						continue;
+					bool same = strcmp(p, user_path) == 0 ||
+						    (strncmp(p, "library/", 8) == 0 && strcmp(p + 8, user_path) == 0);
+					if (!same)
+						continue;
+					int rank = strcmp(d, "localhost") == 0 ? 3 : strcmp(d, REF_DOCKER_DOMAIN) == 0 ? 2 : 1;
+					if (rank > best_rank) {
+						best = &x.images[i];
+						best_rank = rank;
+						n_best = 1;
+					} else if (rank == best_rank && best != &x.images[i]) {
+						n_best++;
+					}
+				}
+			if (n_best > 1) {
+				store_index_free(&x);
+				return err_set(err, CPOD_E_INVALID,
+					       "short name \"%s\" matches images in several registries: use the full name",
+					       ref);
+			}
+			found = best;
+		}
+	}
+	if (!found) {
+		store_index_free(&x);
+		return err_set(err, CPOD_E_NOTFOUND, "%s: image not known", ref);
+	}
+	store_image *copy = calloc(1, sizeof(*copy));
+	int rc = copy ? store_image_copy(copy, found, err) : err_nomem(err);
+	store_index_free(&x);
+	if (rc < 0) {
+		store_image_free(copy);
+		free(copy);
+		return -1;
+	}
+	*out = copy;
+	return 0;
+}
+
+CPOD_INTERNAL int store_image_tag(image_store *s, const char *id, const char *name, cpod_err *err)
+{
+	store_image *img;
+	image_ref r;
+	char full[1024];
+
+	if (ref_parse_local(name, &r, err) < 0)
+		return -1;
+	if (r.digest[0] && !r.tag[0])
+		return err_set(err, CPOD_E_INVALID, "tag %s: a tag cannot be a digest", name);
+	ref_name(&r, full, sizeof(full));
+	if (store_image_get(s, id, &img, err) < 0)
+		return -1;
+	store_strv_free(img->names, img->n_names);
+	img->names = NULL;
+	img->n_names = 0;
+	store_strv_free(img->digests, img->n_digests);
+	img->digests = NULL;
+	img->n_digests = 0;
+	int rc = store_strv_add(&img->names, &img->n_names, full, err);
+	if (rc == 0)
+		rc = store_image_put(s, img, err);
+	store_image_free(img);
+	free(img);
+	return rc;
+}
+
+CPOD_INTERNAL int store_image_untag(image_store *s, const char *id, const char *name, cpod_err *err)
+{
+	store_index x;
+	int r = -1;
+	char full[1024] = "";
+
+	if (name) {
+		image_ref ref;
+		if (ref_parse(name, &ref, err) < 0)
+			return -1;
+		ref_name(&ref, full, sizeof(full));
+	}
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) < 0)
+		goto out_unlock;
+	bool hit = false;
+	for (size_t i = 0; i < x.n; i++) {
+		store_image *img = &x.images[i];
+		if (strcmp(img->id, id) != 0)
+			continue;
+		if (!name) {
+			hit = img->n_names > 0;
+			store_strv_free(img->names, img->n_names);
+			img->names = NULL;
+			img->n_names = 0;
+		} else {
+			/* a short name as the user typed it may be stored under localhost */
+			image_ref lr;
+			char local[1024];
+			ref_parse_local(name, &lr, NULL);
+			ref_name(&lr, local, sizeof(local));
+			size_t before = img->n_names;
+			store_strv_del(img->names, &img->n_names, full);
+			if (img->n_names == before)
+				store_strv_del(img->names, &img->n_names, local);
+			hit = img->n_names != before;
+		}
+	}
+	if (!hit) {
+		err_set(err, CPOD_E_NOTFOUND, "image %.12s has no name %s", id, name ? name : "");
+		goto out;
+	}
+	r = store_index_save(s, &x, err);
+out:
+	store_index_free(&x);
+out_unlock:
+	store_unlock(s);
+	return r;
+}
+
+/* ---------------------------------------------------------------- removal and gc */
+
+CPOD_INTERNAL int store_image_remove(image_store *s, const char *id, cpod_err *err)
+{
+	store_index x;
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) < 0)
+		goto out_unlock;
+	size_t i;
+	for (i = 0; i < x.n; i++)
+		if (strcmp(x.images[i].id, id) == 0)
+			break;
+	if (i == x.n) {
+		err_set(err, CPOD_E_NOTFOUND, "image %.12s not known", id);
+		goto out;
+	}
+	store_image_free(&x.images[i]);
+	memmove(x.images + i, x.images + i + 1, (x.n - i - 1) * sizeof(*x.images));
+	x.n--;
+	if (store_index_save(s, &x, err) < 0)
+		goto out;
+	r = store_gc(s, NULL, err);
+out:
+	store_index_free(&x);
+out_unlock:
+	store_unlock(s);
+	return r;
+}
+
+/* A set of digests (referenced, leased) as a sorted array for bsearch. */
+typedef struct store_set {
+	char (*v)[DIGEST_STR_LEN + 1];
+	size_t n, cap;
+} store_set;
+
+static int store_set_add(store_set *set, const char *d, cpod_err *err)
+{
+	if (!digest_valid(d, NULL))
+		return 0;
+	if (set->n == set->cap) {
+		size_t nc = set->cap ? set->cap * 2 : 64;
+		void *nv = realloc(set->v, nc * sizeof(*set->v));
+		if (!nv)
+			return err_nomem(err);
+		set->v = nv;
+		set->cap = nc;
+	}
+	strcpy(set->v[set->n++], d);
+	return 0;
+}
+
+static int store_set_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+static void store_set_sort(store_set *set)
+{
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), store_set_cmp);
+}
+
+static bool store_set_has(const store_set *set, const char *d)
+{
+	return set->n && bsearch(d, set->v, set->n, sizeof(*set->v), store_set_cmp) != NULL;
+}
+
+/* What images reference, and what live processes lease. */
+static int store_live_set(image_store *s, const store_index *x, store_set *set, cpod_err *err)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		const store_image *img = &x->images[i];
+		if (store_set_add(set, img->config_digest, err) < 0 ||
+		    store_set_add(set, img->manifest_digest, err) < 0 ||
+		    store_set_add(set, img->index_digest, err) < 0)
+			return -1;
+		for (size_t k = 0; k < img->n_layers; k++)
+			if (store_set_add(set, img->layers[k].digest, err) < 0 ||
+			    store_set_add(set, img->layers[k].diff_id, err) < 0)
+				return -1;
+	}
+	int fd = openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "lease-", 6) != 0 || !store_tmp_owner_alive(de->d_name))
+			continue;
+		_cleanup_buf_ buf b = BUF_INIT;
+		if (fs_read_file(dirfd(d), de->d_name, 16u << 20, &b, NULL) < 0)
+			continue;
+		for (char *line = strtok(b.data, "\n"); line; line = strtok(NULL, "\n"))
+			if (store_set_add(set, line, err) < 0) {
+				closedir(d);
+				return -1;
+			}
+	}
+	closedir(d);
+	store_set_sort(set);
+	return 0;
+}
+
+static uint64_t store_tree_size(int parent, const char *name)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	uint64_t total = 0;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += store_tree_size(dirfd(d), de->d_name);
+	closedir(d);
+	return total;
+}
+
+typedef int (*store_walk_fn)(image_store *s, const char *dir, const char *name, void *ctx,
+			     cpod_err *err);
+
+static int store_walk(image_store *s, const char *dir, store_walk_fn fn, void *ctx, cpod_err *err)
+{
+	int fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int r = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? 0 : err_sys(err, "open %s/%s", s->root, dir);
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && (r = fn(s, dir, de->d_name, ctx, err)) < 0)
+			break;
+	closedir(d);
+	return r;
+}
+
+typedef struct store_gc_ctx {
+	store_set live;
+	uint64_t freed;
+	buf *report;       /* check: say instead of (or as well as) doing */
+	bool act;
+	int problems;      /* inconsistencies: an image that cannot be used, corrupted data */
+	int garbage;       /* harmless debris: orphans, leftovers of interrupted work */
+} store_gc_ctx;
+
+static void store_report(store_gc_ctx *g, int *count, const char *kind, const char *fmt,
+			 va_list ap)
+{
+	char line[512];
+	(*count)++;
+	if (!g->report)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	buf_printf(g->report, NULL, "%s: %s\n", kind, line);
+}
+
+/* An inconsistency. */
+static void store_say(store_gc_ctx *g, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void store_say(store_gc_ctx *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	store_report(g, &g->problems, "error", fmt, ap);
+	va_end(ap);
+}
+
+/* Garbage: unused, and safe to remove. */
+static void store_note(store_gc_ctx *g, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void store_note(store_gc_ctx *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	store_report(g, &g->garbage, g->act ? "removed" : "garbage", fmt, ap);
+	va_end(ap);
+}
+
+static int store_gc_blob(image_store *s, const char *dir, const char *name, void *ctx,
+			 cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (digest_valid(d, NULL) && store_set_has(&g->live, d))
+		return 0;
+	store_note(g, "orphan blob %s", d);
+	if (g->act) {
+		g->freed += store_tree_size(s->rootfd, path);
+		if (unlinkat(s->rootfd, path, 0) < 0 && errno != ENOENT)
+			return err_sys(err, "remove %s", path);
+	}
+	return 0;
+}
+
+static int store_gc_layer(image_store *s, const char *dir, const char *name, void *ctx,
+			  cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (digest_valid(d, NULL) && store_set_has(&g->live, d))
+		return 0;
+	store_note(g, "orphan layer %s", d);
+	if (!g->act)
+		return 0;
+	/* not while someone unpacks it */
+	int lfd = -1;
+	if (digest_valid(d, NULL)) {
+		char lname[96];
+		snprintf(lname, sizeof(lname), "locks/%s", name);
+		lfd = openat(s->rootfd, lname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+			close(lfd);
+			return 0;
+		}
+	}
+	_cleanup_json_ json_doc *meta = digest_valid(d, NULL) ? store_layer_meta(s, d, NULL) : NULL;
+	const char *link = meta ? json_string(json_get(json_root(meta), "link")) : NULL;
+	g->freed += store_tree_size(s->rootfd, path);
+	/* layer.json first: the layer stops existing before its files go */
+	char metapath[160];
+	snprintf(metapath, sizeof(metapath), "%s/layer.json", path);
+	unlinkat(s->rootfd, metapath, 0);
+	int r = fs_rm_tree(s->rootfd, path, err);
+	if (r == 0 && link && !strchr(link, '/')) {
+		char lpath[96];
+		snprintf(lpath, sizeof(lpath), "l/%s", link);
+		unlinkat(s->rootfd, lpath, 0);
+	}
+	if (lfd >= 0) {
+		char lname[96];
+		snprintf(lname, sizeof(lname), "locks/%s", name);
+		unlinkat(s->rootfd, lname, 0);
+		close(lfd);
+	}
+	return r;
+}
+
+static int store_gc_tmp(image_store *s, const char *dir, const char *name, void *ctx,
+			cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char path[PATH_MAX];
+	if (store_tmp_owner_alive(name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	store_note(g, "leftover of an interrupted operation: %s", path);
+	if (g->act) {
+		g->freed += store_tree_size(s->rootfd, path);
+		return fs_rm_tree(s->rootfd, path, err);
+	}
+	return 0;
+}
+
+static int store_gc_link(image_store *s, const char *dir, const char *name, void *ctx,
+			 cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (fstatat(s->rootfd, path, &st, 0) == 0)
+		return 0; /* the link leads somewhere */
+	store_note(g, "dangling short link %s", path);
+	if (g->act && unlinkat(s->rootfd, path, 0) < 0 && errno != ENOENT)
+		return err_sys(err, "remove %s", path);
+	return 0;
+}
+
+static int store_sweep(image_store *s, store_gc_ctx *g, const store_index *x, cpod_err *err)
+{
+	if (store_live_set(s, x, &g->live, err) < 0)
+		return -1;
+	if (store_walk(s, "tmp", store_gc_tmp, g, err) < 0 ||
+	    store_walk(s, "blobs/sha256", store_gc_blob, g, err) < 0 ||
+	    store_walk(s, "layers", store_gc_layer, g, err) < 0 ||
+	    store_walk(s, "l", store_gc_link, g, err) < 0)
+		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL int store_gc(image_store *s, uint64_t *freed, cpod_err *err)
+{
+	store_index x;
+	store_gc_ctx g = { .act = true };
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) == 0) {
+		r = store_sweep(s, &g, &x, err);
+		store_index_free(&x);
+	}
+	store_unlock(s);
+	free(g.live.v);
+	if (freed)
+		*freed = g.freed;
+	return r;
+}
+
+/* check: an image's parts exist and hold what their names say. */
+static void store_check_image(image_store *s, const store_image *img, store_gc_ctx *g,
+			      bool *broken)
+{
+	const char *blobs[2] = { img->manifest_digest, img->config_digest };
+	for (int i = 0; i < 2; i++) {
+		_cleanup_buf_ buf b = BUF_INIT;
+		cpod_err e;
+		if (store_blob_read(s, blobs[i], CONFIG_MAX_SIZE, &b, &e) < 0) {
+			store_say(g, "image %.12s: %s", img->id, e.msg);
+			*broken = true;
+		}
+	}
+	for (size_t k = 0; k < img->n_layers; k++) {
+		const store_layer *l = &img->layers[k];
+		if (!store_has_layer(s, l->diff_id)) {
+			store_say(g, "image %.12s: layer %s is missing or incomplete", img->id, l->diff_id);
+			*broken = true;
+		}
+		if (!store_has_blob(s, l->digest)) {
+			store_say(g, "image %.12s: layer blob %s is missing", img->id, l->digest);
+			*broken = true;
+		}
+	}
+}
+
+/* check: every blob's content matches its name. */
+static int store_check_blob(image_store *s, const char *dir, const char *name, void *ctx,
+			    cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], got[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	_cleanup_close_ int fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		store_say(g, "blob %s cannot be read", path);
+		return 0;
+	}
+	digest_ctx dc;
+	char b[1 << 16];
+	ssize_t n;
+	digest_init(&dc);
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		digest_update(&dc, b, (size_t)n);
+	digest_final(&dc, got);
+	if (n < 0 || strcmp(got, d) != 0) {
+		store_say(g, "blob %s is corrupted (its content is %s)", d, got);
+		if (g->act && unlinkat(s->rootfd, path, 0) < 0)
+			return err_sys(err, "remove %s", path);
+	}
+	return 0;
+}
+
+/* check: layers/X holds layer.json that agrees with its name. */
+static int store_check_layer(image_store *s, const char *dir, const char *name, void *ctx,
+			     cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cpod_err e;
+	_cleanup_json_ json_doc *meta = digest_valid(d, NULL) ? store_layer_meta(s, d, &e) : NULL;
+	const char *id = meta ? json_string(json_get(json_root(meta), "diffId")) : NULL;
+	if (!meta || !id || strcmp(id, d) != 0) {
+		/* what an interrupted removal leaves; an image that needs it is
+		 * reported by the image check */
+		store_note(g, "incomplete layer directory %s", path);
+		if (g->act)
+			return fs_rm_tree(s->rootfd, path, err);
+		return 0;
+	}
+	char link[96];
+	if (store_layer_link(s, d, link, sizeof(link), NULL) == 0) {
+		struct stat st;
+		if (fstatat(s->rootfd, link, &st, 0) < 0) {
+			store_say(g, "layer %s: its short link %s is missing", d, link);
+			if (g->act) {
+				char target[128];
+				snprintf(target, sizeof(target), "../layers/%s/diff", name);
+				symlinkat(target, s->rootfd, link);
+			}
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err *err)
+{
+	store_index x;
+	store_gc_ctx g = { .act = repair, .report = report };
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) < 0) {
+		/* an unreadable index is the worst case: say so, keep the file */
+		g.problems++;
+		if (report)
+			buf_printf(report, NULL, "%s\n", err->msg);
+		store_unlock(s);
+		return g.problems;
+	}
+	if (store_walk(s, "blobs/sha256", store_check_blob, &g, err) < 0 ||
+	    store_walk(s, "layers", store_check_layer, &g, err) < 0)
+		goto out;
+	/* images whose parts are missing or corrupted */
+	bool dropped = false;
+	for (size_t i = 0; i < x.n;) {
+		bool broken = false;
+		store_check_image(s, &x.images[i], &g, &broken);
+		if (broken && repair) {
+			store_say(&g, "image %.12s removed: it cannot be used", x.images[i].id);
+			store_image_free(&x.images[i]);
+			memmove(x.images + i, x.images + i + 1, (x.n - i - 1) * sizeof(*x.images));
+			x.n--;
+			dropped = true;
+			continue;
+		}
+		i++;
+	}
+	if (dropped && store_index_save(s, &x, err) < 0)
+		goto out;
+	if (store_sweep(s, &g, &x, err) < 0)
+		goto out;
+	r = 0;
+out:
+	store_index_free(&x);
+	free(g.live.v);
+	store_unlock(s);
+	if (r < 0)
+		return -1;
+	if (repair) {
+		/* what is left after repairing */
+		buf again = BUF_INIT;
+		int left = store_check(s, false, &again, err);
+		buf_free(&again);
+		return left;
+	}
+	return g.problems;
+}
+/************************************************ src/image/zz_layer_stub.c */
+/* TEMPORARY: until the layer branch is merged. */
+
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
+struct tar_reader { int x; };
+struct tar_writer { int x; };
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
+CPOD_INTERNAL void tar_reader_free(tar_reader *r) {}
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err) { return -1; }
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err) { return -1; }
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err) { return -1; }
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r) { return 0; }
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err) { return -1; }
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err) { return -1; }
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name, cpod_err *err) { return -1; }
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err) { return -1; }
+CPOD_INTERNAL void tar_writer_free(tar_writer *w) {}
