@@ -186,7 +186,8 @@ static int create_rootfs_path(oci_container *c, cpod_err *err)
 }
 
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err)
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err)
 {
 	oci_container c;
 	oci_state st;
@@ -207,6 +208,11 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	c.rootless = rt->rootless;
 	c.preserve_fds = o->preserve_fds;
 	c.no_pivot = o->no_pivot;
+	if (ext) {
+		c.rootfs_mount = ext->rootfs_mount;
+		c.rootfs_ctx = ext->rootfs_ctx;
+		c.stdin_null = ext->stdin_null;
+	}
 
 	if (!oci_valid_id(id))
 		return err_set(err, CPOD_E_INVALID, "invalid container id \"%s\" (letters, digits and _+-. only)", id);
