@@ -6,7 +6,7 @@ RES='"memory":{"limit":67108864},"pids":{"limit":50}' mkbundle e1 sh -c \
 	'dd if=/dev/zero of=/dev/shm/fill bs=1M count=8 2>/dev/null; echo READY; exec sleep 600'
 start_bg e1
 wait_out e1 READY 30 || fail "container did not start"
-timeout 30 cpod-mini oci --root "$RT_ROOT" events --stats e1 > "$BUNDLES/e1.stats" 2>&1 ||
+timeout 30 $RT_CMD --root "$RT_ROOT" events --stats e1 > "$BUNDLES/e1.stats" 2>&1 ||
 	{ cat "$BUNDLES/e1.stats"; fail "events --stats failed"; }
 j=$(tr -d ' \n\t' < "$BUNDLES/e1.stats")
 echo "# $j" | cut -c1-600

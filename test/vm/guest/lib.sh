@@ -17,17 +17,23 @@ fail() { echo "$*" > "$RESULT_FILE"; echo "FAIL: $*"; exit 1; }
 skip() { echo "$*" > "$RESULT_FILE"; echo "SKIP: $*"; exit 77; }
 info() { echo "# $*"; }
 
-# rt VERB ARGS...: the runtime, with its command line echoed into the log.
+# The runtime: cpod-mini's, or the reference one test/vm/run --runtime put in.
+if [ -x /bin/ref-runtime ]; then RT_CMD=/bin/ref-runtime; else RT_CMD="cpod-mini oci"; fi
+
+# rt VERB ARGS...: the runtime, with its command line echoed into the log
+# (the test's stdout; not stderr, which callers often capture).
 rt() {
-	echo "+ cpod-mini oci --root $RT_ROOT $*" >&2
-	cpod-mini oci --root "$RT_ROOT" "$@"
+	echo "+ $RT_CMD --root $RT_ROOT $*"
+	$RT_CMD --root "$RT_ROOT" "$@"
 }
+# rt_q: the same, echoing nothing (for output that is parsed).
+rt_q() { $RT_CMD --root "$RT_ROOT" "$@"; }
 
 # Skips the test while `cpod-mini oci` is a stub (spec must write a config).
 need_runtime() {
 	local d
 	d=$(mktemp -d)
-	if ! (cd "$d" && cpod-mini oci spec) >/dev/null 2>&1 || ! [ -s "$d/config.json" ]; then
+	if ! (cd "$d" && $RT_CMD spec) >/dev/null 2>&1 || ! [ -s "$d/config.json" ]; then
 		rm -rf "$d"
 		skip "runtime not built"
 	fi
@@ -38,9 +44,12 @@ need_runtime() {
 # is relative to the cgroup2 mount).
 cgdir() { echo "$CG/cpod-vm/$1"; }
 
-# JSON string body of $1 (quotes and backslashes escaped; tests pass no
-# control characters).
-json_str() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+# JSON string body of $1: backslash, quote, tab and newline escaped.
+json_str() {
+	printf '%s' "$1" | awk 'BEGIN { ORS = "" }
+		{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t")
+		  if (NR > 1) print "\\n"; print }'
+}
 
 # mkbundle ID ARG...: writes $BUNDLES/ID/config.json running ARG...
 # Knobs (environment, unset by default):
@@ -119,7 +128,8 @@ EOF
 # runtime's exit status (the container's).
 run_fg() {
 	local id=$1 rc
-	rt run --bundle "$BUNDLES/$id" "$id" > "$BUNDLES/$id.out" 2>&1 < /dev/null
+	echo "+ run --bundle $BUNDLES/$id $id"
+	rt_q run --bundle "$BUNDLES/$id" "$id" > "$BUNDLES/$id.out" 2>&1 < /dev/null
 	rc=$?
 	sed "s/^/[$id] /" "$BUNDLES/$id.out"
 	return $rc
@@ -129,7 +139,8 @@ run_fg() {
 # $BUNDLES/ID.out (create's own stdio is passed through, as runc does).
 start_bg() {
 	local id=$1
-	rt create --bundle "$BUNDLES/$id" "$id" > "$BUNDLES/$id.out" 2>&1 < /dev/null ||
+	echo "+ create --bundle $BUNDLES/$id $id"
+	rt_q create --bundle "$BUNDLES/$id" "$id" > "$BUNDLES/$id.out" 2>&1 < /dev/null ||
 		{ cat "$BUNDLES/$id.out"; fail "create $id failed"; }
 	rt start "$id" || { cat "$BUNDLES/$id.out"; fail "start $id failed"; }
 }
@@ -163,7 +174,7 @@ wait_file_re() {
 
 # state_field ID FIELD: a top-level string or number from `state ID`.
 state_field() {
-	rt state "$1" 2>/dev/null | tr -d ' \n\t' |
+	rt_q state "$1" 2>/dev/null | tr -d ' \n\t' |
 		sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
 }
 
