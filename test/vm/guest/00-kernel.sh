@@ -1,6 +1,7 @@
 # The guest itself: Debian's kernel, with cgroup2 alone at /sys/fs/cgroup.
 . /tests/lib.sh
-info "kernel $(uname -r) ($(uname -v)), $(nproc) cpus, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB"
+info "kernel $(uname -r) ($(uname -v)), $(nproc) cpus," \
+	"$(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB"
 [ "$(uname -r)" = "$(cat /etc/vm-kernel)" ] ||
 	fail "booted $(uname -r), but the modules are from $(cat /etc/vm-kernel)"
 grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || fail "no cgroup2 at /sys/fs/cgroup"

@@ -6,7 +6,8 @@
 . /tests/lib.sh
 need_runtime
 RES='"memory":{"limit":33554432}' mkbundle m1 sh -c \
-	'dd if=/dev/zero of=/dev/null bs=100M count=1; echo "dd-exit=$?"; echo WORKLOAD-DONE; exec sleep 600'
+	'dd if=/dev/zero of=/dev/null bs=100M count=1; echo "dd-exit=$?"
+	echo WORKLOAD-DONE; exec sleep 600'
 start_bg m1
 d=$(cgdir m1)
 expect_file "$d/memory.max" 33554432

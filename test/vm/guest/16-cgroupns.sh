@@ -3,7 +3,8 @@
 . /tests/lib.sh
 need_runtime
 RES='"pids":{"limit":10}' mkbundle ns1 sh -c \
-	'cat /proc/self/cgroup; echo "pids.max=$(cat /sys/fs/cgroup/pids.max)"; echo READY; exec sleep 600'
+	'cat /proc/self/cgroup; echo "pids.max=$(cat /sys/fs/cgroup/pids.max)"
+	echo READY; exec sleep 600'
 start_bg ns1
 wait_out ns1 READY 30 || fail "container did not start"
 out ns1 | sed 's/^/# out: /'

@@ -8,7 +8,8 @@ d=$(cgdir f1)
 wait_out f1 'tick 3' 30 || fail "container did not start ticking"
 rt pause f1 || fail "pause failed"
 expect_file "$d/cgroup.freeze" 1
-wait_file_re "$d/cgroup.events" '^frozen 1' 10 || fail "cgroup.events: $(tr '\n' ' ' < "$d/cgroup.events")"
+wait_file_re "$d/cgroup.events" '^frozen 1' 10 ||
+	fail "cgroup.events: $(tr '\n' ' ' < "$d/cgroup.events")"
 [ "$(state_field f1 status)" = paused ] || fail "state is '$(state_field f1 status)' while paused"
 n1=$(grep -c tick "$BUNDLES/f1.out")
 sleep 1

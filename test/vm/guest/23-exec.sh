@@ -7,7 +7,8 @@ start_bg ex1
 got=$(rt_q exec ex1 cat /proc/self/cgroup) || fail "exec failed"
 [ "$got" = "0::/cpod-vm/ex1" ] || fail "exec'd process in '$got', expected 0::/cpod-vm/ex1"
 # The exec'd process counts against pids.max: 10 in all.
-got=$(rt_q exec ex1 sh -c 'for i in $(seq 20); do sleep 60 >/dev/null 2>&1 & done; echo SPAWNED-ALL' 2>&1)
+got=$(rt_q exec ex1 sh -c \
+	'for i in $(seq 20); do sleep 60 >/dev/null 2>&1 & done; echo SPAWNED-ALL' 2>&1)
 echo "$got" | sed 's/^/# /' | head -5
 echo "$got" | grep -qx SPAWNED-ALL && fail "exec'd shell started 20 processes under pids.max 10"
 m=$(kv "$(cgdir ex1)/pids.events" max)
