@@ -6080,6 +6080,12 @@ typedef struct oci_container {
 	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
 	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
 	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
+	/* the engine's rootfs (an overlay of image layers): mounted on the
+	 * rootfs directory in the container's own mount namespace, instead of
+	 * the usual bind, so no host mount outlives the container */
+	int (*rootfs_mount)(void *ctx, const char *rootfs, cpod_err *err);
+	void *rootfs_ctx;
+	bool stdin_null;
 } oci_container;
 
 /* The container's init: sets everything up, reports to the parent, waits
@@ -6321,11 +6327,23 @@ typedef struct oci_created {
 	int master;      /* the pty master when the runtime proxies the terminal, else -1 */
 } oci_created;
 
+/* What the engine adds to a create, beyond the public options. */
+typedef struct oci_create_ext {
+	int (*rootfs_mount)(void *ctx, const char *rootfs, cpod_err *err);
+	void *rootfs_ctx;
+	bool stdin_null;     /* the process reads /dev/null, not our stdin */
+} oci_create_ext;
+
+/* How many times the OOM killer struck in the container's cgroup (before
+ * delete); -1 when unknown. */
+CPOD_INTERNAL long oci_oom_kills(cpod_runtime *rt, const char *id);
+
 /* create: everything up to the init waiting for start.  foreground: the
  * caller will wait for the container (a terminal without console socket is
- * then proxied by the runtime). */
+ * then proxied by the runtime).  ext may be NULL. */
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err);
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err);
 
 /* Opens ROOT/ID and loads its state; *dirfd is the open state directory. */
 CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,
@@ -6585,7 +6603,8 @@ static int create_rootfs_path(oci_container *c, cpod_err *err)
 }
 
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err)
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err)
 {
 	oci_container c;
 	oci_state st;
@@ -6606,6 +6625,11 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	c.rootless = rt->rootless;
 	c.preserve_fds = o->preserve_fds;
 	c.no_pivot = o->no_pivot;
+	if (ext) {
+		c.rootfs_mount = ext->rootfs_mount;
+		c.rootfs_ctx = ext->rootfs_ctx;
+		c.stdin_null = ext->stdin_null;
+	}
 
 	if (!oci_valid_id(id))
 		return err_set(err, CPOD_E_INVALID, "invalid container id \"%s\" (letters, digits and _+-. only)", id);
@@ -7629,6 +7653,11 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 			return -1;
 		close(c->console_fd);
 		c->console_fd = -1;
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			return err_sys(err, "open /dev/null for stdin");
+		close(fd);
 	}
 	if (process_personality(&s->linux_, err) < 0)
 		return -1;
@@ -8097,6 +8126,8 @@ CPOD_INTERNAL int mounts_rootfs(oci_container *c, cpod_err *err)
 		return err_sys(err, "set propagation of /");
 	if (mnt_parent_private(c->rootfs, err) < 0)
 		return -1;
+	if (c->rootfs_mount)
+		return c->rootfs_mount(c->rootfs_ctx, c->rootfs, err);
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(err, "bind the rootfs %s", c->rootfs);
 	return 0;
@@ -9049,11 +9080,25 @@ char *cpod_runtime_stats(cpod_runtime *rt, const char *id, cpod_err *err)
 	return buf_take(&b, err);
 }
 
+CPOD_INTERNAL long oci_oom_kills(cpod_runtime *rt, const char *id)
+{
+	oci_state st;
+	int dirfd;
+	long n = -1;
+	if (oci_load(rt, id, &dirfd, &st, NULL) < 0)
+		return -1;
+	if (st.has_cgroup)
+		n = cg_oom_kills(&st.cg);
+	close(dirfd);
+	state_clear(&st);
+	return n;
+}
+
 int cpod_runtime_create(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
 			cpod_err *err)
 {
 	oci_created c;
-	return oci_create(rt, id, opts, false, &c, err);
+	return oci_create(rt, id, opts, NULL, false, &c, err);
 }
 
 int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
@@ -9065,13 +9110,13 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 
 	*status = 0;
 	if (opts->detach) {
-		if (oci_create(rt, id, opts, false, &c, err) < 0)
+		if (oci_create(rt, id, opts, NULL, false, &c, err) < 0)
 			return -1;
 		return cpod_runtime_start(rt, id, err);
 	}
 	/* signals that arrive from now on are passed to the container */
 	foreground_block_signals(&old);
-	if (oci_create(rt, id, opts, true, &c, err) < 0) {
+	if (oci_create(rt, id, opts, NULL, true, &c, err) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
@@ -12011,6 +12056,517 @@ CPOD_INTERNAL image_config *config_parse(const char *data, size_t len, cpod_err 
 CPOD_INTERNAL void config_free(image_config *c);
 
 #endif
+/************************************************ src/image/config_edit.h */
+/*
+ * config_edit.h — making image configs: from nothing (import), from an
+ * existing image (commit), step by step (build).  Changes are given as
+ * Containerfile instructions, as podman's --change takes them: CMD,
+ * ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD (kept nowhere: ignored, as in
+ * OCI configs), STOPSIGNAL, USER, VOLUME, WORKDIR.
+ */
+#ifndef CPOD_IMAGE_CONFIG_EDIT_H
+#define CPOD_IMAGE_CONFIG_EDIT_H
+
+
+typedef struct config_list {
+	char **v;
+	size_t n;
+	bool set;      /* given, even empty (Entrypoint: [] clears) */
+} config_list;
+
+typedef struct config_edit {
+	char *user, *working_dir, *stop_signal, *author;
+	config_list env, entrypoint, cmd, volumes, exposed_ports;
+	config_list label_keys, label_values;
+	char *architecture, *os, *variant;
+	config_list diff_ids;
+	/* history: created_by / comment / empty_layer triples, oldest first */
+	config_list hist_created, hist_by, hist_comment, hist_empty;
+	char *healthcheck_json;   /* kept as is */
+} config_edit;
+
+/* Starts from base (NULL: an empty linux config of this machine). */
+CPOD_INTERNAL int config_edit_init(config_edit *c, const image_config *base, cpod_err *err);
+CPOD_INTERNAL void config_edit_free(config_edit *c);
+/* One instruction: "CMD [\"sh\"]", "ENV A=1 B=2", "EXPOSE 80/tcp"... */
+CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cpod_err *err);
+CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err);
+CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
+					  const char *comment, bool empty_layer, cpod_err *err);
+/* The config JSON (created: RFC 3339 time of the image). */
+CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err);
+
+#endif
+/************************************************ src/image/config_edit.c */
+/*
+ * config_edit.c — building image configs from instructions (see
+ * config_edit.h).  Shell forms ("CMD echo hi") become ["/bin/sh", "-c",
+ * "echo hi"], JSON forms are taken as they are, as a Containerfile would.
+ */
+
+
+static int ce_add(config_list *l, const char *s, size_t len, cpod_err *err)
+{
+	char **nv = realloc(l->v, (l->n + 2) * sizeof(char *));
+	if (!nv)
+		return err_nomem(err);
+	l->v = nv;
+	l->v[l->n] = strndup(s, len);
+	if (!l->v[l->n])
+		return err_nomem(err);
+	l->v[++l->n] = NULL;
+	l->set = true;
+	return 0;
+}
+
+static int ce_adds(config_list *l, const char *s, cpod_err *err)
+{
+	return ce_add(l, s ? s : "", s ? strlen(s) : 0, err);
+}
+
+static void ce_clear(config_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+	l->set = false;
+}
+
+static int ce_copy(config_list *l, const char *const *v, size_t n, bool set, cpod_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ce_adds(l, v[i], err) < 0)
+			return -1;
+	l->set = set;
+	return 0;
+}
+
+static int ce_str(char **dst, const char *s, cpod_err *err)
+{
+	free(*dst);
+	*dst = NULL;
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : err_nomem(err);
+}
+
+CPOD_INTERNAL void config_edit_free(config_edit *c)
+{
+	free(c->user);
+	free(c->working_dir);
+	free(c->stop_signal);
+	free(c->author);
+	free(c->architecture);
+	free(c->os);
+	free(c->variant);
+	free(c->healthcheck_json);
+	config_list *lists[] = { &c->env, &c->entrypoint, &c->cmd, &c->volumes, &c->exposed_ports,
+				 &c->label_keys, &c->label_values, &c->diff_ids, &c->hist_created,
+				 &c->hist_by, &c->hist_comment, &c->hist_empty };
+	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
+		ce_clear(lists[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+CPOD_INTERNAL int config_edit_init(config_edit *c, const image_config *base, cpod_err *err)
+{
+	image_platform host = manifest_host_platform();
+	memset(c, 0, sizeof(*c));
+	if (!base) {
+		if (ce_str(&c->architecture, host.architecture, err) < 0 || ce_str(&c->os, "linux", err) < 0 ||
+		    ce_str(&c->variant, host.variant, err) < 0)
+			goto fail;
+		return 0;
+	}
+	if (ce_str(&c->architecture, base->architecture ? base->architecture : host.architecture, err) < 0 ||
+	    ce_str(&c->os, base->os ? base->os : "linux", err) < 0 ||
+	    ce_str(&c->variant, base->variant, err) < 0 || ce_str(&c->user, base->user, err) < 0 ||
+	    ce_str(&c->working_dir, base->working_dir, err) < 0 ||
+	    ce_str(&c->stop_signal, base->stop_signal, err) < 0 ||
+	    ce_str(&c->author, base->author, err) < 0 ||
+	    ce_copy(&c->env, base->env, base->n_env, base->n_env > 0, err) < 0 ||
+	    ce_copy(&c->entrypoint, base->entrypoint, base->n_entrypoint, base->entrypoint_set, err) < 0 ||
+	    ce_copy(&c->cmd, base->cmd, base->n_cmd, base->cmd_set, err) < 0 ||
+	    ce_copy(&c->volumes, base->volumes, base->n_volumes, base->n_volumes > 0, err) < 0 ||
+	    ce_copy(&c->exposed_ports, base->exposed_ports, base->n_exposed_ports,
+		    base->n_exposed_ports > 0, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < json_len(base->labels); i++) {
+		const json_member *m = &base->labels->u.obj.members[i];
+		if (ce_adds(&c->label_keys, m->key, err) < 0 ||
+		    ce_adds(&c->label_values, json_string(m->value), err) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < base->n_diff_ids; i++)
+		if (ce_adds(&c->diff_ids, base->diff_ids[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; i < json_len(base->history); i++) {
+		const json_value *h = json_at(base->history, i);
+		bool empty = false;
+		json_opt_bool(h, "empty_layer", &empty, "history", NULL);
+		if (config_edit_add_history(c, json_string(json_get(h, "created")),
+					    json_string(json_get(h, "created_by")),
+					    json_string(json_get(h, "comment")), empty, err) < 0)
+			goto fail;
+	}
+	if (base->healthcheck) {
+		buf b = BUF_INIT;
+		json_w w;
+		jw_init(&w, &b, NULL);
+		jw_value(&w, base->healthcheck);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&b);
+			goto fail;
+		}
+		c->healthcheck_json = b.data;
+	}
+	return 0;
+fail:
+	config_edit_free(c);
+	return -1;
+}
+
+CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err)
+{
+	return ce_adds(&c->diff_ids, diff_id, err);
+}
+
+CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
+					  const char *comment, bool empty_layer, cpod_err *err)
+{
+	if (ce_adds(&c->hist_created, created, err) < 0 || ce_adds(&c->hist_by, created_by, err) < 0 ||
+	    ce_adds(&c->hist_comment, comment, err) < 0 ||
+	    ce_adds(&c->hist_empty, empty_layer ? "1" : "", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ["a", "b"] or shell form; into l (cleared first). */
+static int ce_command(config_list *l, const char *arg, bool allow_shell, const char *what,
+		      cpod_err *err)
+{
+	ce_clear(l);
+	l->set = true;
+	const char *p = arg;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '[') {
+		json_doc *d = json_parse(p, strlen(p), NULL, NULL);
+		const json_value *a = json_root(d);
+		if (d && json_is(a, JSON_ARRAY)) {
+			for (size_t i = 0; i < json_len(a); i++) {
+				const char *s = json_string(json_at(a, i));
+				if (!s) {
+					json_doc_free(d);
+					return err_set(err, CPOD_E_INVALID, "%s: a JSON array of strings is expected", what);
+				}
+				if (ce_adds(l, s, err) < 0) {
+					json_doc_free(d);
+					return -1;
+				}
+			}
+			json_doc_free(d);
+			l->set = true;
+			return 0;
+		}
+		json_doc_free(d);
+	}
+	if (!allow_shell)
+		return err_set(err, CPOD_E_INVALID, "%s: a JSON array is expected", what);
+	if (!*p)
+		return 0;
+	if (ce_adds(l, "/bin/sh", err) < 0 || ce_adds(l, "-c", err) < 0 || ce_adds(l, p, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* "K=V K2=V2" or "K V" (ENV and LABEL), with "quoted values". */
+static int ce_pairs(config_list *keys, config_list *values, const char *arg, bool env, const char *what,
+		    cpod_err *err)
+{
+	const char *p = arg;
+	while (*p == ' ')
+		p++;
+	const char *eq = strchr(p, '=');
+	const char *sp = strpbrk(p, " \t");
+	if (!eq || (sp && sp < eq)) {
+		/* legacy "K V" form: one pair, the rest of the line is the value */
+		if (!sp)
+			return err_set(err, CPOD_E_INVALID, "%s %s: NAME=VALUE expected", what, arg);
+		const char *v = sp;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
+		return ce_pairs(keys, values, "", env, what, err) < 0 ? -1
+		       : (env ? 0 : 0), (keys && values) ?
+		       (ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0) : 0;
+	}
+	while (*p) {
+		char key[1024], val[8192];
+		size_t kl = 0, vl = 0;
+		while (*p && *p != '=' && kl + 1 < sizeof(key))
+			key[kl++] = *p++;
+		key[kl] = '\0';
+		if (*p != '=' || kl == 0)
+			return err_set(err, CPOD_E_INVALID, "%s %s: NAME=VALUE expected", what, arg);
+		p++;
+		char quote = (*p == '"' || *p == '\'') ? *p++ : 0;
+		while (*p && vl + 1 < sizeof(val)) {
+			if (quote ? *p == quote : (*p == ' ' || *p == '\t'))
+				break;
+			if (*p == '\\' && p[1] && quote != '\'')
+				p++;
+			val[vl++] = *p++;
+		}
+		val[vl] = '\0';
+		if (quote) {
+			if (*p != quote)
+				return err_set(err, CPOD_E_INVALID, "%s %s: unterminated quote", what, arg);
+			p++;
+		}
+		if (ce_adds(keys, key, err) < 0 || ce_adds(values, val, err) < 0)
+			return -1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	return 0;
+}
+
+/* Sets keys[i] = values[i], replacing an earlier one of the same key. */
+static int ce_merge(config_list *keys, config_list *values, const config_list *nk,
+		    const config_list *nv, cpod_err *err)
+{
+	for (size_t i = 0; i < nk->n; i++) {
+		size_t k;
+		for (k = 0; k < keys->n; k++)
+			if (strcmp(keys->v[k], nk->v[i]) == 0)
+				break;
+		if (k < keys->n) {
+			free(values->v[k]);
+			values->v[k] = strdup(nv->v[i]);
+			if (!values->v[k])
+				return err_nomem(err);
+		} else if (ce_adds(keys, nk->v[i], err) < 0 || ce_adds(values, nv->v[i], err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cpod_err *err)
+{
+	char word[32];
+	const char *p = instruction;
+	size_t n = 0;
+
+	while (*p == ' ')
+		p++;
+	while (*p && *p != ' ' && *p != '=' && n + 1 < sizeof(word))
+		word[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p), p++;
+	word[n] = '\0';
+	while (*p == ' ' || *p == '=')
+		p++;
+	const char *arg = p;
+
+	if (strcmp(word, "CMD") == 0)
+		return ce_command(&c->cmd, arg, true, "CMD", err);
+	if (strcmp(word, "ENTRYPOINT") == 0)
+		return ce_command(&c->entrypoint, arg, true, "ENTRYPOINT", err);
+	if (strcmp(word, "ENV") == 0 || strcmp(word, "LABEL") == 0) {
+		config_list k = { 0 }, v = { 0 };
+		bool env = word[0] == 'E';
+		int r = ce_pairs(&k, &v, arg, env, word, err);
+		if (r == 0 && env) {
+			/* env is a list of K=V: merge by name */
+			config_list ek = { 0 }, ev = { 0 };
+			for (size_t i = 0; r == 0 && i < c->env.n; i++) {
+				const char *e = c->env.v[i];
+				const char *eq = strchr(e, '=');
+				size_t kl = eq ? (size_t)(eq - e) : strlen(e);
+				if (ce_add(&ek, e, kl, err) < 0 || ce_adds(&ev, eq ? eq + 1 : "", err) < 0)
+					r = -1;
+			}
+			if (r == 0)
+				r = ce_merge(&ek, &ev, &k, &v, err);
+			if (r == 0) {
+				ce_clear(&c->env);
+				for (size_t i = 0; r == 0 && i < ek.n; i++) {
+					size_t len = strlen(ek.v[i]) + strlen(ev.v[i]) + 2;
+					char *kv = malloc(len);
+					if (!kv) {
+						r = err_nomem(err);
+						break;
+					}
+					snprintf(kv, len, "%s=%s", ek.v[i], ev.v[i]);
+					r = ce_adds(&c->env, kv, err);
+					free(kv);
+				}
+			}
+			ce_clear(&ek);
+			ce_clear(&ev);
+		} else if (r == 0) {
+			r = ce_merge(&c->label_keys, &c->label_values, &k, &v, err);
+		}
+		ce_clear(&k);
+		ce_clear(&v);
+		return r;
+	}
+	if (strcmp(word, "EXPOSE") == 0 || strcmp(word, "VOLUME") == 0) {
+		config_list *l = word[0] == 'E' ? &c->exposed_ports : &c->volumes;
+		config_list tmp = { 0 };
+		if (word[0] == 'V' && *arg == '[') {
+			if (ce_command(&tmp, arg, false, "VOLUME", err) < 0)
+				return -1;
+		} else {
+			char copy[4096];
+			snprintf(copy, sizeof(copy), "%s", arg);
+			for (char *t = strtok(copy, " \t"); t; t = strtok(NULL, " \t")) {
+				char port[64];
+				if (word[0] == 'E' && !strchr(t, '/'))
+					snprintf(port, sizeof(port), "%s/tcp", t);
+				else
+					snprintf(port, sizeof(port), "%s", t);
+				if (ce_adds(&tmp, word[0] == 'E' ? port : t, err) < 0) {
+					ce_clear(&tmp);
+					return -1;
+				}
+			}
+		}
+		for (size_t i = 0; i < tmp.n; i++) {
+			bool have = false;
+			for (size_t k = 0; k < l->n; k++)
+				have = have || strcmp(l->v[k], tmp.v[i]) == 0;
+			if (!have && ce_adds(l, tmp.v[i], err) < 0) {
+				ce_clear(&tmp);
+				return -1;
+			}
+		}
+		ce_clear(&tmp);
+		return 0;
+	}
+	if (strcmp(word, "USER") == 0)
+		return ce_str(&c->user, arg, err);
+	if (strcmp(word, "WORKDIR") == 0) {
+		if (arg[0] != '/' && c->working_dir && *c->working_dir) {
+			/* relative to the previous one */
+			size_t len = strlen(c->working_dir) + strlen(arg) + 2;
+			char *w = malloc(len);
+			if (!w)
+				return err_nomem(err);
+			snprintf(w, len, "%s/%s", c->working_dir, arg);
+			free(c->working_dir);
+			c->working_dir = w;
+			return 0;
+		}
+		return ce_str(&c->working_dir, arg, err);
+	}
+	if (strcmp(word, "STOPSIGNAL") == 0)
+		return ce_str(&c->stop_signal, arg, err);
+	if (strcmp(word, "ONBUILD") == 0)
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "--change \"%s\": unknown instruction %s (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)",
+		       instruction, word);
+}
+
+static void ce_write_list(json_w *w, const char *key, const config_list *l)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < l->n; i++)
+		jw_str(w, l->v[i]);
+	jw_arr_end(w);
+}
+
+static void ce_write_set(json_w *w, const char *key, const config_list *l)
+{
+	jw_key(w, key);
+	jw_obj_begin(w);
+	for (size_t i = 0; i < l->n; i++) {
+		jw_key(w, l->v[i]);
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "created", created);
+	if (c->author)
+		jw_kstr(&w, "author", c->author);
+	jw_kstr(&w, "architecture", c->architecture);
+	jw_kstr(&w, "os", c->os);
+	if (c->variant && *c->variant)
+		jw_kstr(&w, "variant", c->variant);
+	jw_key(&w, "config");
+	jw_obj_begin(&w);
+	if (c->user && *c->user)
+		jw_kstr(&w, "User", c->user);
+	if (c->exposed_ports.n)
+		ce_write_set(&w, "ExposedPorts", &c->exposed_ports);
+	if (c->env.n)
+		ce_write_list(&w, "Env", &c->env);
+	if (c->entrypoint.set)
+		ce_write_list(&w, "Entrypoint", &c->entrypoint);
+	if (c->cmd.set)
+		ce_write_list(&w, "Cmd", &c->cmd);
+	if (c->volumes.n)
+		ce_write_set(&w, "Volumes", &c->volumes);
+	if (c->working_dir && *c->working_dir)
+		jw_kstr(&w, "WorkingDir", c->working_dir);
+	if (c->label_keys.n) {
+		jw_key(&w, "Labels");
+		jw_obj_begin(&w);
+		for (size_t i = 0; i < c->label_keys.n; i++)
+			jw_kstr(&w, c->label_keys.v[i], c->label_values.v[i]);
+		jw_obj_end(&w);
+	}
+	if (c->stop_signal && *c->stop_signal)
+		jw_kstr(&w, "StopSignal", c->stop_signal);
+	if (c->healthcheck_json) {
+		json_doc *d = json_parse(c->healthcheck_json, strlen(c->healthcheck_json), NULL, NULL);
+		if (d) {
+			jw_key(&w, "Healthcheck");
+			jw_value(&w, json_root(d));
+			json_doc_free(d);
+		}
+	}
+	jw_obj_end(&w);
+	jw_key(&w, "rootfs");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "type", "layers");
+	ce_write_list(&w, "diff_ids", &c->diff_ids);
+	jw_obj_end(&w);
+	jw_key(&w, "history");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < c->hist_by.n; i++) {
+		jw_obj_begin(&w);
+		if (*c->hist_created.v[i])
+			jw_kstr(&w, "created", c->hist_created.v[i]);
+		if (*c->hist_by.v[i])
+			jw_kstr(&w, "created_by", c->hist_by.v[i]);
+		if (*c->hist_comment.v[i])
+			jw_kstr(&w, "comment", c->hist_comment.v[i]);
+		if (*c->hist_empty.v[i])
+			jw_kbool(&w, "empty_layer", true);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
 /************************************************ src/image/manifest.c */
 /*
  * manifest.c — parsing manifests, indexes and image configs (see
@@ -12918,6 +13474,428 @@ CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err
 CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err);
 
 #endif
+/************************************************ src/image/rootfs.h */
+/*
+ * rootfs.h — a container's root file system from an image's layers: an
+ * overlayfs of the unpacked layers under a writable upper directory, or,
+ * where overlay cannot be used, a copy of the layers applied in order.
+ *
+ * The overlay is mounted by whoever will use it, in its own mount
+ * namespace (the container's init, or a private namespace for export), so
+ * no mount is ever left on the host.  Its lowerdir names the layers by
+ * their short links relative to the store root (l/SHORT), after a chdir
+ * there, so even 150-layer images fit in the one page mount options get.
+ */
+#ifndef CPOD_IMAGE_ROOTFS_H
+#define CPOD_IMAGE_ROOTFS_H
+
+
+typedef struct rootfs_overlay {
+	image_store *store;
+	char *options;        /* "lowerdir=l/A:l/B,upperdir=...,workdir=..." */
+} rootfs_overlay;
+
+/* Whether overlay works for this store (probed once in a private mount
+ * namespace; CPOD_NO_OVERLAY=1 says no).  *why gets the reason when not. */
+CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why);
+
+/* Prepares the mount options for img's layers (top layer first) with upper
+ * and work directories (absolute, or relative to the store root). */
+CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img, const char *upper,
+					 const char *work, rootfs_overlay *ov, cpod_err *err);
+CPOD_INTERNAL void rootfs_overlay_free(rootfs_overlay *ov);
+/* Mounts it on target (ctx is the rootfs_overlay); the working directory
+ * is changed to the store root. */
+CPOD_INTERNAL int rootfs_overlay_mount(void *ctx, const char *target, cpod_err *err);
+
+/* The copy fallback: applies the layers of img, bottom up, onto the empty
+ * directory dirfd (whiteouts applied, opaque directories emptied). */
+CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd, cpod_err *err);
+
+/* Reads a file of the image as the merged tree would show it (a regular
+ * file, no symlinks followed), without mounting anything.  CPOD_E_NOTFOUND
+ * when the image has no such file. */
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err);
+
+#endif
+/************************************************ src/image/rootfs.c */
+/*
+ * rootfs.c — overlay mounts of image layers, the copy fallback, and reading
+ * files through the layer stack (see rootfs.h).
+ *
+ * In the layer directories a whiteout is a 0:0 character device, and an
+ * opaque directory carries trusted.overlay.opaque=y (user.overlay.opaque=y
+ * in a rootless store), as overlayfs wants them; the copy fallback and the
+ * reader interpret them the same way.
+ */
+
+
+
+#include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+CPOD_INTERNAL void rootfs_overlay_free(rootfs_overlay *ov)
+{
+	free(ov->options);
+	ov->options = NULL;
+}
+
+/* Makes path relative to the store root when it is inside it (shorter). */
+static const char *rootfs_rel(image_store *s, const char *path)
+{
+	size_t n = strlen(store_root(s));
+	if (strncmp(path, store_root(s), n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img, const char *upper,
+					 const char *work, rootfs_overlay *ov, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	long page = sysconf(_SC_PAGESIZE);
+
+	memset(ov, 0, sizeof(*ov));
+	ov->store = s;
+	buf_puts(&b, "lowerdir=", NULL);
+	if (img->n_layers == 0) {
+		/* overlay needs a lower directory: an empty one */
+		if (mkdirat(store_root_fd(s), "empty", 0755) < 0 && errno != EEXIST) {
+			buf_free(&b);
+			return err_sys(err, "create %s/empty", store_root(s));
+		}
+		buf_puts(&b, "empty", NULL);
+	}
+	for (size_t i = img->n_layers; i-- > 0;) {
+		char link[96];
+		if (store_layer_link(s, img->layers[i].diff_id, link, sizeof(link), err) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		buf_printf(&b, NULL, "%s%s", i + 1 == img->n_layers ? "" : ":", link);
+	}
+	buf_printf(&b, NULL, ",upperdir=%s,workdir=%s", rootfs_rel(s, upper), rootfs_rel(s, work));
+	if (store_rootless(s))
+		buf_puts(&b, ",userxattr", NULL);
+	if (b.failed) {
+		buf_free(&b);
+		return err_nomem(err);
+	}
+	if ((long)b.len >= page) {
+		buf_free(&b);
+		return err_set(err, CPOD_E_LIMIT,
+			       "the image has too many layers (%zu) for one overlay mount", img->n_layers);
+	}
+	ov->options = b.data;
+	return 0;
+}
+
+CPOD_INTERNAL int rootfs_overlay_mount(void *ctx, const char *target, cpod_err *err)
+{
+	rootfs_overlay *ov = ctx;
+	/* the relative lowerdirs are resolved from the working directory */
+	if (fchdir(store_root_fd(ov->store)) < 0)
+		return err_sys(err, "chdir to the store");
+	if (mount("overlay", target, "overlay", 0, ov->options) < 0)
+		return err_sys(err, "mount the overlay on %s", target);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- probing */
+
+static int rootfs_probe_child(image_store *s)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 1;
+	if (fchdir(store_root_fd(s)) < 0)
+		return 1;
+	char opts[512];
+	snprintf(opts, sizeof(opts), "lowerdir=tmp/probe-%d/l,upperdir=tmp/probe-%d/u,workdir=tmp/probe-%d/w%s",
+		 (int)getppid(), (int)getppid(), (int)getppid(), store_rootless(s) ? ",userxattr" : "");
+	char target[64];
+	snprintf(target, sizeof(target), "tmp/probe-%d/m", (int)getppid());
+	return mount("overlay", target, "overlay", 0, opts) == 0 ? 0 : 2;
+}
+
+CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why)
+{
+	static int state; /* 0 unknown, 1 yes, -1 no */
+	static const char *reason;
+	const char *e = getenv("CPOD_NO_OVERLAY");
+
+	if (e && *e && strcmp(e, "0") != 0) {
+		if (why)
+			*why = "disabled by CPOD_NO_OVERLAY";
+		return false;
+	}
+	if (state) {
+		if (why)
+			*why = reason;
+		return state > 0;
+	}
+	char dir[64];
+	snprintf(dir, sizeof(dir), "tmp/probe-%d", (int)getpid());
+	int rootfd = store_root_fd(s);
+	mkdirat(rootfd, dir, 0700);
+	static const char *const subs[] = { "l", "u", "w", "m" };
+	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
+		char p[96];
+		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
+		mkdirat(rootfd, p, 0700);
+	}
+	pid_t pid = fork();
+	int status = -1;
+	if (pid == 0)
+		_exit(rootfs_probe_child(s));
+	if (pid > 0)
+		proc_wait(pid, &status, 0);
+	fs_rm_tree(rootfd, dir, NULL);
+	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		state = 1;
+		reason = NULL;
+	} else {
+		state = -1;
+		reason = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 1
+				 ? "no mount namespace for the probe"
+				 : "the kernel refused an overlay mount on the store's file system";
+	}
+	if (why)
+		*why = reason;
+	return state > 0;
+}
+
+/* ---------------------------------------------------------------- the copy fallback */
+
+static bool rootfs_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool rootfs_is_opaque(int fd)
+{
+	char v[4];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	if (n < 0)
+		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+static int rootfs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		const char *name = names + off;
+		if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0)
+			continue;
+		char val[65536];
+		ssize_t vl = fgetxattr(src, name, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, name, val, (size_t)vl, 0);
+	}
+	return 0;
+}
+
+/* Copies the layer directory src onto dst: what the layer says wins. */
+static int rootfs_apply_dir(int src, int dst, int depth, cpod_err *err)
+{
+	if (depth > 512)
+		return err_set(err, CPOD_E_LIMIT, "layer nested too deep");
+	int dfd = dup(src);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_sys(err, "read a layer directory");
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st, old;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = err_sys(err, "stat %s", n);
+			break;
+		}
+		bool exists = fstatat(dst, n, &old, AT_SYMLINK_NOFOLLOW) == 0;
+		if (rootfs_is_whiteout(&st)) {
+			if (exists)
+				r = fs_rm_tree(dst, n, err);
+			continue;
+		}
+		if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+			if ((r = fs_rm_tree(dst, n, err)) < 0)
+				break;
+			exists = false;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0) {
+				r = err_sys(err, "open %s", n);
+				break;
+			}
+			if (exists && rootfs_is_opaque(s2))
+				r = fs_rm_tree(dst, n, err), exists = false;
+			if (r == 0 && !exists && mkdirat(dst, n, 0700) < 0)
+				r = err_sys(err, "mkdir %s", n);
+			int d2 = r == 0 ? openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			if (r == 0 && d2 < 0)
+				r = err_sys(err, "open %s", n);
+			if (r == 0)
+				r = rootfs_apply_dir(s2, d2, depth + 1, err);
+			if (r == 0) {
+				fchown(d2, st.st_uid, st.st_gid);
+				fchmod(d2, st.st_mode & 07777);
+				rootfs_copy_xattrs(s2, d2);
+				struct timespec ts[2] = { st.st_atim, st.st_mtim };
+				futimens(d2, ts);
+			}
+			close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (S_ISREG(st.st_mode)) {
+			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (in < 0 || out < 0) {
+				r = err_sys(err, "copy %s", n);
+			} else {
+				off_t left = st.st_size;
+				while (left > 0) {
+					ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+					if (c <= 0) {
+						/* no copy_file_range here: plain copy */
+						char b[65536];
+						ssize_t k;
+						while ((k = read(in, b, sizeof(b))) > 0)
+							if (write_all(out, b, (size_t)k) < 0)
+								break;
+						break;
+					}
+					left -= c;
+				}
+				fchown(out, st.st_uid, st.st_gid);
+				fchmod(out, st.st_mode & 07777);
+				rootfs_copy_xattrs(in, out);
+				struct timespec ts[2] = { st.st_atim, st.st_mtim };
+				futimens(out, ts);
+			}
+			if (in >= 0)
+				close(in);
+			if (out >= 0)
+				close(out);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t l = readlinkat(src, n, target, sizeof(target) - 1);
+			if (l < 0 || (target[l] = '\0', symlinkat(target, dst, n) < 0))
+				r = err_sys(err, "copy symlink %s", n);
+			else
+				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		} else {
+			/* devices, fifos: as they are (needs the privilege to) */
+			if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0 && errno != EPERM)
+				r = err_sys(err, "mknod %s", n);
+			else
+				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd, cpod_err *err)
+{
+	for (size_t i = 0; i < img->n_layers; i++) {
+		char path[PATH_MAX];
+		if (store_layer_path(s, img->layers[i].diff_id, path, sizeof(path), err) < 0)
+			return -1;
+		_cleanup_close_ int lfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd < 0)
+			return err_sys(err, "open layer %s", img->layers[i].diff_id);
+		if (rootfs_apply_dir(lfd, dirfd, 0, err) < 0)
+			return err_prefix(err, "copy layer %s", img->layers[i].diff_id);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err)
+{
+	char rel[PATH_MAX];
+	while (*path == '/')
+		path++;
+	if (!*path || strlen(path) >= sizeof(rel))
+		return err_set(err, CPOD_E_INVALID, "bad path");
+	for (size_t i = img->n_layers; i-- > 0;) {
+		char lpath[PATH_MAX];
+		if (store_layer_path(s, img->layers[i].diff_id, lpath, sizeof(lpath), err) < 0)
+			return -1;
+		_cleanup_close_ int lfd = open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd < 0)
+			return err_sys(err, "open layer %s", img->layers[i].diff_id);
+		/* walk the components: a whiteout or an opaque directory ends
+		 * the search in lower layers */
+		snprintf(rel, sizeof(rel), "%s", path);
+		int cur = dup(lfd);
+		bool stop = false;
+		char *save = NULL;
+		for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+			struct stat st;
+			bool last = save == NULL || *save == '\0';
+			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				close(cur);
+				cur = -1;
+				break;
+			}
+			if (rootfs_is_whiteout(&st)) {
+				stop = true;
+				close(cur);
+				cur = -1;
+				break;
+			}
+			if (last) {
+				if (!S_ISREG(st.st_mode)) {
+					close(cur);
+					return err_set(err, CPOD_E_NOTFOUND, "/%s is not a regular file in the image", path);
+				}
+				int fd = openat(cur, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+				close(cur);
+				if (fd < 0)
+					return err_sys(err, "open /%s", path);
+				int r = buf_read_fd(out, fd, max, err);
+				close(fd);
+				return r;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				stop = !S_ISLNK(st.st_mode);
+				close(cur);
+				cur = -1;
+				break;
+			}
+			int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(cur);
+			cur = next;
+			if (cur >= 0 && rootfs_is_opaque(cur) && !last) {
+				/* the lower layers' content of this directory is hidden:
+				 * keep looking here, but not below */
+				stop = true;
+			}
+		}
+		if (cur >= 0)
+			close(cur);
+		if (stop)
+			break;
+	}
+	return err_set(err, CPOD_E_NOTFOUND, "the image has no /%s", path);
+}
 /************************************************ src/image/store.c */
 /*
  * store.c — the image store (see store.h for the layout and the rules).
@@ -14503,3 +15481,1574 @@ CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod
 CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name, cpod_err *err) { return -1; }
 CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err) { return -1; }
 CPOD_INTERNAL void tar_writer_free(tar_writer *w) {}
+/************************************************ src/engine/engine.h */
+/*
+ * engine.h — the engine: what joins the image store and the OCI runtime
+ * into containers run from images (the cpod_engine_* and cpod_image_*
+ * functions of cpod.h).
+ *
+ * State: the image store and containers/ under the root (/var/lib/cpod,
+ * CPOD_ROOT; rootless $XDG_DATA_HOME/cpod), the runtime's state, bundles and
+ * generated files under the run root (/run/cpod, CPOD_RUNROOT; rootless
+ * $XDG_RUNTIME_DIR/cpod or /tmp/cpod-UID, 0700, owner checked).
+ */
+#ifndef CPOD_ENGINE_H
+#define CPOD_ENGINE_H
+
+
+
+
+struct cpod_engine {
+	image_store *store;
+	cpod_runtime *rt;
+	char root[PATH_MAX];
+	char runroot[PATH_MAX];
+	int rootfd, runrootfd;
+	bool rootless;
+};
+
+/* Resolves an image reference (or id) in the store. */
+CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err);
+/* The image's config, parsed. */
+CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
+						cpod_err *err);
+/* Random hex id of n characters (n <= 64). */
+CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
+/* Now, as RFC 3339 with nanoseconds. */
+CPOD_INTERNAL void engine_now(char *out, size_t n);
+
+#endif
+/************************************************ src/engine/userdb.h */
+/*
+ * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
+ * /etc/group define them (read through the layers, nothing mounted), as
+ * podman does for --user and the image's USER.
+ */
+#ifndef CPOD_ENGINE_USERDB_H
+#define CPOD_ENGINE_USERDB_H
+
+
+typedef struct userdb_user {
+	uint32_t uid, gid;
+	uint32_t gids[64];   /* supplementary groups the user is a member of */
+	size_t n_gids;
+	char home[PATH_MAX];
+} userdb_user;
+
+/* spec: "", "name", "uid", "name:group", "uid:gid" ... ("" is root). */
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err);
+
+#endif
+/************************************************ src/engine/specgen.h */
+/*
+ * specgen.h — the OCI config of a container run from an image: podman's
+ * defaults, then the image's config, then the options of `run`.
+ */
+#ifndef CPOD_ENGINE_SPECGEN_H
+#define CPOD_ENGINE_SPECGEN_H
+
+
+typedef struct specgen_in {
+	const cpod_run_opts *run;
+	const image_config *cfg;
+	const char *id;
+	const char *name;
+	const char *rootfs;       /* root.path */
+	const char *files_dir;    /* holds hosts, hostname, resolv.conf for the container */
+	const userdb_user *user;
+	bool rootless;
+	bool with_cgroup;         /* put the container in a cgroup of its own */
+} specgen_in;
+
+/* The config.json text. */
+CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err);
+
+/* The command the container runs: entrypoint + cmd as podman combines
+ * them (an --entrypoint drops the image's Cmd unless args are given). */
+CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
+			       size_t *n, mem_pool *pool, cpod_err *err);
+
+/* podman's default capabilities, as a mask. */
+CPOD_INTERNAL uint64_t specgen_default_caps(void);
+
+#endif
+/************************************************ src/engine/container.h */
+/*
+ * container.h — the engine's containers: a record per container under
+ * ROOT/containers/ID (container.json, its OCI config, and its writable
+ * layer: the overlay's upper and work directories, or a full rootfs copy),
+ * and its run-time files under RUNROOT/containers/ID (the bundle the
+ * runtime runs, the generated /etc files).
+ *
+ * container.json is rewritten atomically at every change of state, under
+ * the container's lock; names are unique under the containers lock.
+ */
+#ifndef CPOD_ENGINE_CONTAINER_H
+#define CPOD_ENGINE_CONTAINER_H
+
+
+enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+typedef struct ctr_record {
+	char id[65];
+	char name[256];
+	char image_id[65];
+	char image_name[512];
+	char created[64];
+	bool copy_rootfs;          /* a copied rootfs instead of an overlay */
+	bool rm;                   /* remove when it exits */
+	char *command;             /* JSON array text */
+	enum ctr_status status;
+	pid_t pid;
+	unsigned long long start_time;
+	int exit_code;
+	bool oom_killed;
+	char started_at[64], finished_at[64];
+} ctr_record;
+
+CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL void ctr_record_free(ctr_record *r);
+/* By id, unique id prefix, or name. */
+CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
+CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err);
+/* Every container (records malloc'd; free with ctr_list_free). */
+CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod_err *err);
+CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
+/* Whether a container uses image id. */
+CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
+/* Removes a container (stopping it first with force). */
+CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* "adjective_noun", unused. */
+CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
+
+#endif
+/************************************************ src/engine/container.c */
+/*
+ * container.c — container records: reading, writing, finding, listing,
+ * removing (see container.h).
+ */
+
+
+
+#include <dirent.h>
+#include <sys/file.h>
+
+CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
+{
+	static const char *const names[] = { "created", "running", "exited", "removing" };
+	return names[s];
+}
+
+CPOD_INTERNAL void ctr_record_free(ctr_record *r)
+{
+	free(r->command);
+	r->command = NULL;
+}
+
+static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
+{
+	const char *v = json_string(json_get(o, key));
+	if (!v || strlen(v) >= n) {
+		dst[0] = '\0';
+		return v ? -1 : 0;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 1u << 20, .max_depth = 16 };
+	char path[160];
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "containers/%s/container.json", id);
+	json_doc *d = json_parse_file(e->rootfd, path, &lim, err);
+	if (!d)
+		return -1;
+	const json_value *o = json_root(d), *st = json_get(o, "state");
+	if (ctr_copy(r->id, sizeof(r->id), o, "id") < 0 || ctr_copy(r->name, sizeof(r->name), o, "name") < 0 ||
+	    ctr_copy(r->image_id, sizeof(r->image_id), o, "image") < 0 ||
+	    ctr_copy(r->image_name, sizeof(r->image_name), o, "imageName") < 0 ||
+	    ctr_copy(r->created, sizeof(r->created), o, "created") < 0 ||
+	    ctr_copy(r->started_at, sizeof(r->started_at), st, "startedAt") < 0 ||
+	    ctr_copy(r->finished_at, sizeof(r->finished_at), st, "finishedAt") < 0 || strcmp(r->id, id) != 0) {
+		json_doc_free(d);
+		return err_set(err, CPOD_E_INVALID, "container %.12s: bad container.json", id);
+	}
+	bool b = false;
+	json_opt_bool(o, "copyRootfs", &b, "", NULL);
+	r->copy_rootfs = b;
+	b = false;
+	json_opt_bool(o, "rm", &b, "", NULL);
+	r->rm = b;
+	const char *status = json_string(json_get(st, "status"));
+	for (int s = 0; s <= CTR_REMOVING; s++)
+		if (status && strcmp(status, ctr_status_name(s)) == 0)
+			r->status = s;
+	int64_t v = 0;
+	json_opt_i64(st, "pid", &v, "", NULL);
+	r->pid = (pid_t)v;
+	json_opt_u64(st, "startTime", (uint64_t *)&r->start_time, "", NULL);
+	v = 0;
+	json_opt_i64(st, "exitCode", &v, "", NULL);
+	r->exit_code = (int)v;
+	b = false;
+	json_opt_bool(st, "oomKilled", &b, "", NULL);
+	r->oom_killed = b;
+	const json_value *cmd = json_get(o, "command");
+	if (cmd) {
+		buf cb = BUF_INIT;
+		json_w w;
+		jw_init(&w, &cb, NULL);
+		jw_value(&w, cmd);
+		if (jw_finish(&w, NULL) == 0)
+			r->command = cb.data;
+		else
+			buf_free(&cb);
+	}
+	json_doc_free(d);
+	/* a container whose process is gone is exited, whatever the record
+	 * says (its supervisor died, or the machine rebooted) */
+	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
+		r->status = CTR_EXITED;
+		r->exit_code = r->exit_code ? r->exit_code : 137;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	char path[160];
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "id", r->id);
+	jw_kstr(&w, "name", r->name);
+	jw_kstr(&w, "image", r->image_id);
+	jw_kstr(&w, "imageName", r->image_name);
+	jw_kstr(&w, "created", r->created);
+	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
+	jw_kbool(&w, "rm", r->rm);
+	if (r->command) {
+		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
+		jw_key(&w, "command");
+		jw_value(&w, json_root(d));
+		json_doc_free(d);
+	}
+	jw_key(&w, "state");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "status", ctr_status_name(r->status));
+	jw_kint(&w, "pid", r->pid);
+	jw_key(&w, "startTime");
+	jw_uint(&w, r->start_time);
+	jw_kint(&w, "exitCode", r->exit_code);
+	jw_kbool(&w, "oomKilled", r->oom_killed);
+	jw_kstr(&w, "startedAt", r->started_at);
+	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
+	return fs_write_atomic(e->rootfd, path, b.data, b.len, 0600, FS_SYNC, err);
+}
+
+CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ctr_record_free(&list[i]);
+	free(list);
+}
+
+CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod_err *err)
+{
+	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "open %s/containers", e->root);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		ctr_record r;
+		if (strlen(de->d_name) != 64 || !ref_looks_like_id(de->d_name))
+			continue;
+		if (ctr_load(e, de->d_name, &r, NULL) < 0)
+			continue; /* half created or half removed: not a container */
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			ctr_record *nv = realloc(*out, nc * sizeof(*nv));
+			if (!nv) {
+				ctr_record_free(&r);
+				closedir(d);
+				ctr_list_free(*out, *n);
+				*out = NULL;
+				*n = 0;
+				return err_nomem(err);
+			}
+			*out = nv;
+			cap = nc;
+		}
+		(*out)[(*n)++] = r;
+	}
+	closedir(d);
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
+{
+	ctr_record *all;
+	size_t n, hits = 0;
+	if (ctr_list_all(e, &all, &n, err) < 0)
+		return -1;
+	ssize_t found = -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].name, ref) == 0 || strcmp(all[i].id, ref) == 0) {
+			found = (ssize_t)i;
+			hits = 1;
+			break;
+		}
+	if (found < 0 && ref_looks_like_id(ref))
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(all[i].id, ref, strlen(ref)) == 0) {
+				found = (ssize_t)i;
+				hits++;
+			}
+	if (hits > 1) {
+		ctr_list_free(all, n);
+		return err_set(err, CPOD_E_INVALID, "container id prefix %s is ambiguous", ref);
+	}
+	if (found < 0) {
+		ctr_list_free(all, n);
+		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
+	}
+	*out = all[found];
+	all[found].command = NULL;
+	ctr_list_free(all, n);
+	return 0;
+}
+
+CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id)
+{
+	ctr_record *all;
+	size_t n;
+	bool used = false;
+	if (ctr_list_all(e, &all, &n, NULL) < 0)
+		return true; /* cannot tell: assume so */
+	for (size_t i = 0; i < n && !used; i++)
+		used = strcmp(all[i].image_id, image_id) == 0;
+	ctr_list_free(all, n);
+	return used;
+}
+
+CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err)
+{
+	char path[160];
+	if (r->status == CTR_RUNNING && proc_is(r->pid, r->start_time)) {
+		if (!force)
+			return err_set(err, CPOD_E_STATE,
+				       "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
+				       r->id);
+		cpod_runtime_kill(e->rt, r->id, SIGKILL, 1, NULL);
+	}
+	/* the runtime's own state, if any is left */
+	cpod_err ignored;
+	if (cpod_runtime_delete(e->rt, r->id, 1, &ignored) < 0 && ignored.code != CPOD_E_NOTFOUND)
+		return err_set(err, CPOD_E_STATE, "remove container %.12s: %s", r->id, ignored.msg);
+	/* the record goes first: a half-removed container is not listed */
+	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
+	if (unlinkat(e->rootfd, path, 0) < 0 && errno != ENOENT)
+		return err_sys(err, "remove container %.12s", r->id);
+	snprintf(path, sizeof(path), "containers/%s", r->id);
+	if (fs_rm_tree(e->rootfd, path, err) < 0 || fs_rm_tree(e->runrootfd, path, err) < 0)
+		return err_prefix(err, "remove container %.12s", r->id);
+	return 0;
+}
+
+/* Names as podman makes them: an adjective and a scientist or animal. */
+static const char *const ctr_adjectives[] = {
+	"admiring", "agitated", "amazing", "angry", "awesome", "blissful", "bold", "brave",
+	"busy", "charming", "clever", "cool", "compassionate", "competent", "confident", "crazy",
+	"dazzling", "determined", "distracted", "dreamy", "eager", "ecstatic", "elastic",
+	"elegant", "eloquent", "epic", "fervent", "festive", "flamboyant", "focused", "friendly",
+	"frosty", "gallant", "gifted", "goofy", "gracious", "happy", "hardcore", "heuristic",
+	"hopeful", "hungry", "infallible", "inspiring", "jolly", "jovial", "keen", "kind",
+	"laughing", "loving", "lucid", "magical", "modest", "musing", "mystifying", "naughty",
+	"nervous", "nice", "nifty", "nostalgic", "objective", "optimistic", "peaceful",
+	"pedantic", "pensive", "practical", "priceless", "quirky", "quizzical", "relaxed",
+	"reverent", "romantic", "serene", "sharp", "silly", "sleepy", "stoic", "strange",
+	"stupefied", "suspicious", "sweet", "tender", "thirsty", "trusting", "unruffled",
+	"upbeat", "vibrant", "vigilant", "vigorous", "wizardly", "wonderful", "xenodochial",
+	"youthful", "zealous", "zen",
+};
+static const char *const ctr_nouns[] = {
+	"albattani", "allen", "archimedes", "babbage", "banach", "bardeen", "bartik", "bell",
+	"bhabha", "blackwell", "bohr", "booth", "borg", "bose", "brahmagupta", "brown", "carson",
+	"cerf", "chandrasekhar", "clarke", "curie", "darwin", "davinci", "diffie", "dijkstra",
+	"easley", "einstein", "elion", "engelbart", "euclid", "euler", "fermat", "fermi",
+	"feynman", "franklin", "galileo", "gates", "goldberg", "goodall", "hamilton", "hawking",
+	"heisenberg", "hermann", "hodgkin", "hopper", "hypatia", "jackson", "jang", "jennings",
+	"johnson", "kalam", "kare", "keller", "kepler", "khorana", "kilby", "knuth", "lalande",
+	"lamarr", "leakey", "leavitt", "lovelace", "lumiere", "mahavira", "mayer", "mccarthy",
+	"mcclintock", "meitner", "mendel", "mirzakhani", "montalcini", "moore", "morse",
+	"napier", "nash", "newton", "nobel", "noether", "pascal", "pasteur", "perlman", "pike",
+	"poincare", "ptolemy", "raman", "ritchie", "rosalind", "sammet", "shannon", "shirley",
+	"sinoussi", "stallman", "swartz", "tesla", "thompson", "torvalds", "turing", "volhard",
+	"wilson", "wozniak", "wright", "yalow", "zhukovsky",
+};
+
+CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err)
+{
+	ctr_record *all;
+	size_t count;
+	if (ctr_list_all(e, &all, &count, err) < 0)
+		return -1;
+	for (int attempt = 0; attempt < 64; attempt++) {
+		char hex[9];
+		engine_random_hex(hex, 8);
+		unsigned long r = strtoul(hex, NULL, 16);
+		snprintf(out, n, "%s_%s", ctr_adjectives[r % ARRAY_LEN(ctr_adjectives)],
+			 ctr_nouns[(r / ARRAY_LEN(ctr_adjectives)) % ARRAY_LEN(ctr_nouns)]);
+		if (attempt >= 16) {
+			size_t l = strlen(out);
+			snprintf(out + l, n - l, "%d", attempt);
+		}
+		bool used = false;
+		for (size_t i = 0; i < count && !used; i++)
+			used = strcmp(all[i].name, out) == 0;
+		if (!used) {
+			ctr_list_free(all, count);
+			return 0;
+		}
+	}
+	ctr_list_free(all, count);
+	return err_set(err, CPOD_E_EXISTS, "no free container name");
+}
+/************************************************ src/engine/engine.c */
+/*
+ * engine.c — opening the engine: roots, the store, the runtime (see engine.h).
+ */
+
+
+#include <sys/random.h>
+#include <time.h>
+
+static int engine_runroot(char *out, size_t n, cpod_err *err)
+{
+	const char *e = getenv("CPOD_RUNROOT");
+	if (e && *e) {
+		if (strlen(e) >= n)
+			return err_set(err, CPOD_E_INVALID, "CPOD_RUNROOT too long");
+		strcpy(out, e);
+		return 0;
+	}
+	if (geteuid() == 0) {
+		snprintf(out, n, "/run/cpod");
+		return 0;
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg)
+		return fs_join(out, n, xdg, "cpod", err);
+	snprintf(out, n, "/tmp/cpod-%u", (unsigned)geteuid());
+	return 0;
+}
+
+/* A directory of ours: created 0700 if missing, else it must be ours and
+ * private (a shared /tmp fallback could be pre-created by someone else). */
+static int engine_private_dir(const char *path, bool check, cpod_err *err)
+{
+	struct stat st;
+	if (fs_mkdir_p(path, 0700, err) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	if (check && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0077))) {
+		close(fd);
+		return err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", path);
+	}
+	return fd;
+}
+
+cpod_engine *cpod_engine_open(const cpod_engine_opts *o, cpod_err *err)
+{
+	cpod_engine *e = calloc(1, sizeof(*e));
+	char rtroot[PATH_MAX];
+
+	if (!e) {
+		err_nomem(err);
+		return NULL;
+	}
+	e->rootfd = e->runrootfd = -1;
+	e->rootless = geteuid() != 0;
+	if (o && o->root) {
+		snprintf(e->root, sizeof(e->root), "%s", o->root);
+	} else if (store_default_root(e->root, sizeof(e->root), err) < 0) {
+		goto fail;
+	}
+	if (o && o->runroot)
+		snprintf(e->runroot, sizeof(e->runroot), "%s", o->runroot);
+	else if (engine_runroot(e->runroot, sizeof(e->runroot), err) < 0)
+		goto fail;
+	if ((e->rootfd = engine_private_dir(e->root, false, err)) < 0 ||
+	    (e->runrootfd = engine_private_dir(e->runroot, e->rootless, err)) < 0)
+		goto fail;
+	store_opts so = { .root = e->root, .rootless = e->rootless };
+	e->store = store_open(&so, err);
+	if (!e->store)
+		goto fail;
+	if (fs_join(rtroot, sizeof(rtroot), e->runroot, "runtime", err) < 0)
+		goto fail;
+	cpod_runtime_opts ro = { .root = rtroot };
+	e->rt = cpod_runtime_open(&ro, err);
+	if (!e->rt)
+		goto fail;
+	if (mkdirat(e->rootfd, "containers", 0700) < 0 && errno != EEXIST) {
+		err_sys(err, "create %s/containers", e->root);
+		goto fail;
+	}
+	if (mkdirat(e->runrootfd, "containers", 0700) < 0 && errno != EEXIST) {
+		err_sys(err, "create %s/containers", e->runroot);
+		goto fail;
+	}
+	return e;
+fail:
+	cpod_engine_close(e);
+	return NULL;
+}
+
+void cpod_engine_close(cpod_engine *e)
+{
+	if (!e)
+		return;
+	store_close(e->store);
+	cpod_runtime_close(e->rt);
+	if (e->rootfd >= 0)
+		close(e->rootfd);
+	if (e->runrootfd >= 0)
+		close(e->runrootfd);
+	free(e);
+}
+
+CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err)
+{
+	return store_image_get(e->store, ref, out, err);
+}
+
+CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
+						cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	if (store_blob_read(e->store, img->config_digest, CONFIG_MAX_SIZE, &b, err) < 0)
+		return NULL;
+	return config_parse(b.data, b.len, err);
+}
+
+CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (getpid() * 31 + (int)i));
+	}
+	for (size_t i = 0; i < n && i < 64; i++)
+		out[i] = hex[(r[i / 2] >> ((i % 2) ? 0 : 4)) & 15];
+	out[n < 64 ? n : 64] = '\0';
+}
+
+CPOD_INTERNAL void engine_now(char *out, size_t n)
+{
+	state_now_rfc3339(out, n);
+}
+/************************************************ src/engine/run.c */
+/*
+ * run.c — `run`: a container from an image, in the foreground.
+ *
+ * The container gets a record and a writable layer under the root, a
+ * bundle under the run root, and is run by the in-process runtime with its
+ * overlay mounted inside its own mount namespace.  Its exit status is
+ * recorded (with whether the OOM killer struck) before the runtime's state
+ * is deleted; with --rm the container is then removed.
+ */
+
+
+
+#include <sys/file.h>
+
+/* Names as podman accepts them. */
+static bool run_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
+static int run_write_etc(int dirfd, const char *hostname, const char *name, bool host_net,
+			 cpod_err *err)
+{
+	char hosts[1024], line[512];
+	const char *resolv = getenv("CPOD_RESOLV_CONF");
+	const char *hostsfile = getenv("CPOD_HOSTS");
+	_cleanup_buf_ buf rb = BUF_INIT;
+
+	snprintf(hosts, sizeof(hosts),
+		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+		 "127.0.1.1\t%s %s\n", hostname, name);
+	if (host_net) {
+		/* the host's own entries as well */
+		_cleanup_buf_ buf hb = BUF_INIT;
+		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
+			buf all = BUF_INIT;
+			buf_puts(&all, hosts, NULL);
+			buf_append(&all, hb.data, hb.len, NULL);
+			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
+			buf_free(&all);
+			if (r < 0)
+				return -1;
+			hosts[0] = '\0';
+		}
+	}
+	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "%s\n", hostname);
+	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
+		return -1;
+	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
+		buf_puts(&rb, "", NULL);
+	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
+}
+
+/* The container's working directory exists in its writable layer. */
+static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
+{
+	if (!dir || !*dir || strcmp(dir, "/") == 0)
+		return 0;
+	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
+	if (fd < 0)
+		return err_prefix(err, "create the working directory %s", dir);
+	close(fd);
+	return 0;
+}
+
+typedef struct run_ctx {
+	cpod_engine *e;
+	ctr_record rec;
+	store_image *img;
+	image_config *cfg;
+	rootfs_overlay ov;
+	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
+	bool record_made;  /* its directories exist */
+	bool saved;        /* its record was written: it is a container */
+} run_ctx;
+
+static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
+{
+	cpod_engine *e = x->e;
+	userdb_user user;
+	char path[PATH_MAX], rel[160];
+	int r = -1;
+
+	if (!o->image || !*o->image)
+		return err_set(err, CPOD_E_INVALID, "an image is required");
+	if (engine_image(e, o->image, &x->img, err) < 0)
+		return -1;
+	x->cfg = engine_image_config(e, x->img, err);
+	if (!x->cfg)
+		return -1;
+	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
+		return -1;
+
+	/* the record: a unique name, taken under the containers lock */
+	snprintf(path, sizeof(path), "%s/containers.lock", e->root);
+	_cleanup_close_ int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
+		return err_sys(err, "lock the containers");
+	engine_random_hex(x->rec.id, 64);
+	if (o->name) {
+		ctr_record other;
+		if (!run_name_ok(o->name))
+			return err_set(err, CPOD_E_INVALID,
+				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
+			ctr_record_free(&other);
+			return err_set(err, CPOD_E_EXISTS,
+				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
+				       o->name, other.id);
+		}
+		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
+	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
+		return -1;
+	}
+	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
+	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
+		 x->img->n_names ? x->img->names[0] : x->img->id);
+	engine_now(x->rec.created, sizeof(x->rec.created));
+	x->rec.rm = o->rm;
+	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
+
+	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
+	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
+	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
+		return -1;
+	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
+		return err_sys(err, "create the container's directories");
+	x->record_made = true;
+	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0 || rfd < 0)
+		return err_sys(err, "open the container's directories");
+
+	/* the writable layer */
+	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
+	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
+	    mkdirat(rfd, "rootfs", 0755) < 0)
+		return err_sys(err, "create the container's layer");
+	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rwfd < 0)
+		return err_sys(err, "open the container's layer");
+	if (x->rec.copy_rootfs) {
+		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
+			return -1;
+	} else {
+		char upper[PATH_MAX], work[PATH_MAX];
+		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
+		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
+		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
+			return -1;
+	}
+	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
+		return -1;
+
+	char hostname[72];
+	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
+	if (run_write_etc(rfd, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
+			  o->network && strcmp(o->network, "host") == 0, err) < 0)
+		return -1;
+
+	char rootfs[PATH_MAX];
+	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
+		return -1;
+	specgen_in si = {
+		.run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
+		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
+		.with_cgroup = !e->rootless,
+	};
+	char *spec = specgen_build(&si, err);
+	if (!spec)
+		return -1;
+	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
+	if (r == 0)
+		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
+	free(spec);
+	if (r < 0)
+		return -1;
+	/* the command, for ps and inspect */
+	{
+		mem_pool pool = { 0 };
+		const char **args;
+		size_t n;
+		buf cb = BUF_INIT;
+		json_w w;
+		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
+			jw_init(&w, &cb, NULL);
+			jw_arr_begin(&w);
+			for (size_t i = 0; i < n; i++)
+				jw_str(&w, args[i]);
+			jw_arr_end(&w);
+			if (jw_finish(&w, NULL) == 0)
+				x->rec.command = cb.data;
+			else
+				buf_free(&cb);
+		}
+		pool_free(&pool);
+	}
+	x->rec.status = CTR_CREATED;
+	if (ctr_save(e, &x->rec, err) < 0)
+		return -1;
+	x->saved = true;
+	return 0;
+}
+
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
+{
+	run_ctx x;
+	oci_created c = { .pid = -1, .master = -1 };
+	sigset_t old;
+	int wstatus = 0, r = -1;
+	bool blocked = false, runtime_made = false;
+
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	*status = 0;
+	if (run_prepare(&x, o, err) < 0)
+		goto out;
+
+	cpod_create_opts co = { .bundle = x.run_dir };
+	oci_create_ext ext = {
+		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
+		.rootfs_ctx = &x.ov,
+		.stdin_null = !o->interactive,
+	};
+	foreground_block_signals(&old);
+	blocked = true;
+	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
+		goto out;
+	runtime_made = true;
+	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
+		goto out;
+	x.rec.status = CTR_RUNNING;
+	x.rec.pid = c.pid;
+	x.rec.start_time = proc_start_time(c.pid);
+	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
+	if (ctr_save(e, &x.rec, err) < 0)
+		goto out;
+	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
+		goto out;
+	c.pid = -1;
+	*status = proc_exit_code(wstatus);
+	x.rec.exit_code = *status;
+	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
+	r = 0;
+out:
+	if (c.pid > 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+	}
+	if (c.master >= 0)
+		close(c.master);
+	if (runtime_made)
+		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (x.record_made) {
+		if (!x.saved || o->rm) {
+			/* a container that never came to be, or --rm: nothing stays */
+			ctr_remove(e, &x.rec, true, NULL);
+		} else {
+			if (r < 0)
+				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
+						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
+			x.rec.status = CTR_EXITED;
+			x.rec.pid = 0;
+			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
+			ctr_save(e, &x.rec, NULL);
+		}
+	}
+	rootfs_overlay_free(&x.ov);
+	ctr_record_free(&x.rec);
+	config_free(x.cfg);
+	if (x.img) {
+		store_image_free(x.img);
+		free(x.img);
+	}
+	return r;
+}
+/************************************************ src/engine/specgen.c */
+/*
+ * specgen.c — building a container's OCI config (see specgen.h).
+ *
+ * What podman 4 gives a container by default, and so what cpod gives: its
+ * eleven default capabilities, its seccomp profile (evaluated for those
+ * capabilities), masked and read-only /proc and /sys paths, a private
+ * /dev with /dev/shm of 64 MiB, generated /etc/hosts, /etc/hostname and
+ * /etc/resolv.conf, pid/ipc/uts/mount namespaces (a user namespace when
+ * rootless, mapping the user to root and the subordinate ids after it), and
+ * a hostname that is the start of the container id.
+ */
+
+
+
+
+
+static const char *const specgen_caps[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
+	"CAP_SYS_CHROOT",
+};
+
+CPOD_INTERNAL uint64_t specgen_default_caps(void)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < ARRAY_LEN(specgen_caps); i++)
+		m |= UINT64_C(1) << caps_from_name(specgen_caps[i]);
+	return m;
+}
+
+/* --entrypoint: a JSON array, or one command word. */
+static int specgen_entrypoint(const char *ep, const char ***out, size_t *n, mem_pool *pool,
+			      cpod_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!*ep)
+		return 0;
+	if (ep[0] == '[') {
+		json_doc *d = json_parse(ep, strlen(ep), NULL, err);
+		if (!d)
+			return err_prefix(err, "--entrypoint");
+		const json_value *arr = json_root(d);
+		if (!json_is(arr, JSON_ARRAY)) {
+			json_doc_free(d);
+			return err_set(err, CPOD_E_INVALID, "--entrypoint: a JSON array of strings is expected");
+		}
+		*n = json_len(arr);
+		*out = pool_calloc(pool, *n + 1, sizeof(char *), err);
+		for (size_t i = 0; *out && i < *n; i++) {
+			const char *s = json_string(json_at(arr, i));
+			if (!s) {
+				json_doc_free(d);
+				return err_set(err, CPOD_E_INVALID, "--entrypoint: a JSON array of strings is expected");
+			}
+			(*out)[i] = pool_strdup(pool, s, err);
+		}
+		json_doc_free(d);
+		return *out ? 0 : -1;
+	}
+	*out = pool_calloc(pool, 2, sizeof(char *), err);
+	if (!*out)
+		return -1;
+	(*out)[0] = ep;
+	*n = 1;
+	return 0;
+}
+
+CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
+			       size_t *n, mem_pool *pool, cpod_err *err)
+{
+	const char **ep = cfg->entrypoint, **cmd = cfg->cmd;
+	size_t nep = cfg->n_entrypoint, ncmd = cfg->n_cmd;
+
+	if (run->entrypoint) {
+		if (specgen_entrypoint(run->entrypoint, &ep, &nep, pool, err) < 0)
+			return -1;
+		cmd = NULL;
+		ncmd = 0;
+	}
+	if (run->args && run->args[0]) {
+		cmd = (const char **)run->args;
+		for (ncmd = 0; cmd[ncmd]; ncmd++)
+			;
+	}
+	*n = nep + ncmd;
+	if (*n == 0)
+		return err_set(err, CPOD_E_INVALID,
+			       "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+	*out = pool_calloc(pool, *n + 1, sizeof(char *), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < nep; i++)
+		(*out)[i] = ep[i];
+	for (size_t i = 0; i < ncmd; i++)
+		(*out)[nep + i] = cmd[i];
+	return 0;
+}
+
+static bool specgen_env_has(const char *const *env, size_t n, const char *kv)
+{
+	size_t k = strcspn(kv, "=");
+	for (size_t i = 0; i < n; i++)
+		if (env[i] && strncmp(env[i], kv, k) == 0 && env[i][k] == '=')
+			return true;
+	return false;
+}
+
+/* Environment: defaults, then the image's, then -e (later wins). */
+static void specgen_env(json_w *w, const specgen_in *in, const char *hostname, mem_pool *pool)
+{
+	const char *list[512];
+	size_t n = 0;
+	char host[300], home[PATH_MAX + 8];
+
+	/* newest first, so the first of a name wins when writing */
+	for (size_t i = 0; in->run->env && in->run->env[i] && n < 200; i++) {
+		const char *e = in->run->env[i];
+		if (!strchr(e, '=')) {
+			/* "-e NAME": from our environment, when we have it */
+			const char *v = getenv(e);
+			if (!v)
+				continue;
+			char *kv = pool_alloc(pool, strlen(e) + strlen(v) + 2, NULL);
+			if (!kv)
+				continue;
+			sprintf(kv, "%s=%s", e, v);
+			e = kv;
+		}
+		list[n++] = e;
+	}
+	for (size_t i = in->cfg->n_env; i-- > 0 && n < 400;)
+		list[n++] = in->cfg->env[i];
+	snprintf(host, sizeof(host), "HOSTNAME=%s", hostname);
+	snprintf(home, sizeof(home), "HOME=%s", in->user->home);
+	list[n++] = host;
+	list[n++] = home;
+	list[n++] = "container=cpod";
+	if (in->run->tty)
+		list[n++] = "TERM=xterm";
+	list[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+	jw_key(w, "env");
+	jw_arr_begin(w);
+	/* in the image's order where it has them, ours after */
+	for (size_t i = n; i-- > 0;) {
+		bool later = false;
+		for (size_t k = 0; k < i && !later; k++)
+			later = specgen_env_has(&list[k], 1, list[i]);
+		if (!later)
+			jw_str(w, list[i]);
+	}
+	jw_arr_end(w);
+}
+
+static void specgen_strs(json_w *w, const char *key, const char *const *v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static void specgen_mount(json_w *w, const char *dest, const char *type, const char *src,
+			  const char *const *opts, size_t n)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "destination", dest);
+	jw_kstr(w, "type", type);
+	jw_kstr(w, "source", src);
+	specgen_strs(w, "options", opts, n);
+	jw_obj_end(w);
+}
+
+#define SG_MOUNT(w, d, t, s, ...)                                              \
+	do {                                                                   \
+		static const char *const o_[] = { __VA_ARGS__ };               \
+		specgen_mount((w), (d), (t), (s), o_, ARRAY_LEN(o_));          \
+	} while (0)
+
+/* -v HOST:CTR[:OPTS] */
+static int specgen_volume(json_w *w, const char *spec, cpod_err *err)
+{
+	char copy[PATH_MAX * 2 + 64];
+	if (strlen(spec) >= sizeof(copy))
+		return err_set(err, CPOD_E_INVALID, "-v %s: too long", spec);
+	strcpy(copy, spec);
+	char *host = copy, *ctr = strchr(copy, ':'), *opts = NULL;
+	if (!ctr)
+		return err_set(err, CPOD_E_INVALID,
+			       "-v %s: HOST:CONTAINER[:OPTIONS] expected (named volumes come later)", spec);
+	*ctr++ = '\0';
+	opts = strchr(ctr, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (host[0] != '/')
+		return err_set(err, CPOD_E_UNSUPPORTED, "-v %s: named volumes are not supported yet", spec);
+	if (ctr[0] != '/')
+		return err_set(err, CPOD_E_INVALID, "-v %s: the container path must be absolute", spec);
+	struct stat st;
+	if (stat(host, &st) < 0)
+		return err_sys(err, "-v %s: statfs %s", spec, host);
+	const char *o[8];
+	size_t n = 0;
+	o[n++] = "rbind";
+	bool ro = false;
+	for (char *t = opts ? strtok(opts, ",") : NULL; t; t = strtok(NULL, ",")) {
+		if (strcmp(t, "ro") == 0)
+			ro = true;
+		else if (strcmp(t, "rw") == 0)
+			ro = false;
+		else if (strcmp(t, "z") == 0 || strcmp(t, "Z") == 0)
+			continue; /* SELinux labels: nothing to do without SELinux */
+		else if (strcmp(t, "private") == 0 || strcmp(t, "rprivate") == 0 || strcmp(t, "shared") == 0 ||
+			 strcmp(t, "rshared") == 0 || strcmp(t, "slave") == 0 || strcmp(t, "rslave") == 0)
+			o[n++] = t; /* points into copy: written below, before copy goes */
+		else
+			return err_set(err, CPOD_E_INVALID, "-v %s: unknown option \"%s\"", spec, t);
+		if (n >= 6)
+			break;
+	}
+	if (n == 1)
+		o[n++] = "rprivate";
+	o[n++] = ro ? "ro" : "rw";
+	specgen_mount(w, ctr, "bind", host, o, n);
+	return 0;
+}
+
+/* --tmpfs /PATH[:OPTS] */
+static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
+{
+	char copy[PATH_MAX];
+	if (strlen(spec) >= sizeof(copy))
+		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: too long", spec);
+	strcpy(copy, spec);
+	char *opts = strchr(copy, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (copy[0] != '/')
+		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: the path must be absolute", spec);
+	const char *o[32];
+	size_t n = 0;
+	bool has_mode = false;
+	o[n++] = "rw";
+	o[n++] = "noexec";
+	o[n++] = "nosuid";
+	o[n++] = "nodev";
+	for (char *t = opts ? strtok(opts, ",") : NULL; t && n < ARRAY_LEN(o); t = strtok(NULL, ","))  {
+		if (strncmp(t, "mode=", 5) == 0)
+			has_mode = true;
+		o[n++] = t;
+	}
+	if (!has_mode && n < ARRAY_LEN(o))
+		o[n++] = "mode=1777";
+	specgen_mount(w, copy, "tmpfs", "tmpfs", o, n);
+	return 0;
+}
+
+/* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
+static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	char name[256] = "";
+	if (fs_read_file(AT_FDCWD, file, 1u << 20, &b, NULL) < 0)
+		return false;
+	/* the user's name, from the host's passwd, if it has one */
+	_cleanup_buf_ buf pw = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, "/etc/passwd", 4u << 20, &pw, NULL) == 0) {
+		for (char *l = strtok(pw.data, "\n"); l; l = strtok(NULL, "\n")) {
+			char *f[7] = { 0 };
+			size_t k = 0;
+			f[k++] = l;
+			for (char *p = l; *p && k < 7; p++)
+				if (*p == ':') {
+					*p = '\0';
+					f[k++] = p + 1;
+				}
+			if (k >= 3 && strtoul(f[2], NULL, 10) == id) {
+				snprintf(name, sizeof(name), "%s", f[0]);
+				break;
+			}
+		}
+	}
+	for (char *l = strtok(b.data, "\n"); l; l = strtok(NULL, "\n")) {
+		char who[256];
+		unsigned long s, c;
+		if (sscanf(l, "%255[^:]:%lu:%lu", who, &s, &c) != 3 || c == 0 || s > UINT32_MAX ||
+		    c > UINT32_MAX)
+			continue;
+		if (strcmp(who, name) == 0 || strtoul(who, NULL, 10) == id) {
+			*start = (uint32_t)s;
+			*count = (uint32_t)c;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void specgen_idmap(json_w *w, const char *key, uint32_t self, const char *file)
+{
+	uint32_t start, count;
+	jw_key(w, key);
+	jw_arr_begin(w);
+	jw_obj_begin(w);
+	jw_kint(w, "containerID", 0);
+	jw_kint(w, "hostID", self);
+	jw_kint(w, "size", 1);
+	jw_obj_end(w);
+	if (specgen_subid(file, self, &start, &count) && access("/usr/bin/newuidmap", X_OK) == 0) {
+		jw_obj_begin(w);
+		jw_kint(w, "containerID", 1);
+		jw_kint(w, "hostID", start);
+		jw_kint(w, "size", count > 65536 ? 65536 : count);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
+{
+	const cpod_run_opts *r = in->run;
+	mem_pool pool = { 0 };
+	buf b = BUF_INIT;
+	json_w w;
+	const char **args;
+	size_t nargs;
+	char hostname[72];
+	bool host_net = r->network && strcmp(r->network, "host") == 0;
+	char path[PATH_MAX];
+	char *seccomp = NULL;
+
+	if (r->network && !host_net && strcmp(r->network, "none") != 0) {
+		err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", r->network);
+		return NULL;
+	}
+	if (specgen_args(r, in->cfg, &args, &nargs, &pool, err) < 0)
+		goto fail;
+	if (r->hostname && *r->hostname)
+		snprintf(hostname, sizeof(hostname), "%s", r->hostname);
+	else
+		snprintf(hostname, sizeof(hostname), "%.12s", in->id);
+
+	/* capabilities: podman's set; a non-root user keeps only the bounding set */
+	uint64_t caps = specgen_default_caps();
+	seccomp = seccomp_profile_to_oci(seccomp_default_profile_json(), caps, manifest_host_platform().architecture, err);
+	if (!seccomp)
+		goto fail;
+
+	jw_init(&w, &b, "\t");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
+
+	jw_key(&w, "process");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "terminal", r->tty);
+	jw_key(&w, "user");
+	jw_obj_begin(&w);
+	jw_kint(&w, "uid", in->user->uid);
+	jw_kint(&w, "gid", in->user->gid);
+	if (in->user->n_gids) {
+		jw_key(&w, "additionalGids");
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < in->user->n_gids; i++)
+			jw_int(&w, in->user->gids[i]);
+		jw_arr_end(&w);
+	}
+	jw_obj_end(&w);
+	specgen_strs(&w, "args", args, nargs);
+	specgen_env(&w, in, hostname, &pool);
+	jw_kstr(&w, "cwd", r->workdir && *r->workdir ? r->workdir
+			   : in->cfg->working_dir && *in->cfg->working_dir ? in->cfg->working_dir : "/");
+	jw_key(&w, "capabilities");
+	jw_obj_begin(&w);
+	specgen_strs(&w, "bounding", specgen_caps, ARRAY_LEN(specgen_caps));
+	if (in->user->uid == 0) {
+		specgen_strs(&w, "effective", specgen_caps, ARRAY_LEN(specgen_caps));
+		specgen_strs(&w, "permitted", specgen_caps, ARRAY_LEN(specgen_caps));
+	} else {
+		specgen_strs(&w, "effective", NULL, 0);
+		specgen_strs(&w, "permitted", NULL, 0);
+	}
+	jw_obj_end(&w);
+	jw_kbool(&w, "noNewPrivileges", false);
+	jw_obj_end(&w);
+
+	jw_key(&w, "root");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "path", in->rootfs);
+	jw_kbool(&w, "readonly", r->read_only);
+	jw_obj_end(&w);
+	jw_kstr(&w, "hostname", hostname);
+
+	jw_key(&w, "mounts");
+	jw_arr_begin(&w);
+	SG_MOUNT(&w, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
+	SG_MOUNT(&w, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
+	if (in->rootless)
+		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
+			 "ptmxmode=0666", "mode=0620");
+	else
+		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
+			 "ptmxmode=0666", "mode=0620", "gid=5");
+	SG_MOUNT(&w, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
+	if (host_net && in->rootless)
+		SG_MOUNT(&w, "/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro");
+	else
+		SG_MOUNT(&w, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
+	SG_MOUNT(&w, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
+	SG_MOUNT(&w, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536000");
+	static const char *const etc[] = { "hosts", "hostname", "resolv.conf" };
+	for (size_t i = 0; i < ARRAY_LEN(etc); i++) {
+		char dest[32];
+		snprintf(dest, sizeof(dest), "/etc/%s", etc[i]);
+		if (fs_join(path, sizeof(path), in->files_dir, etc[i], err) < 0)
+			goto fail;
+		SG_MOUNT(&w, dest, "bind", path, "rbind", "rprivate", "rw");
+	}
+	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
+		if (specgen_tmpfs(&w, r->tmpfs[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
+		if (specgen_volume(&w, r->volumes[i], err) < 0)
+			goto fail;
+	jw_arr_end(&w);
+
+	jw_key(&w, "annotations");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "io.container.manager", "cpod");
+	jw_kstr(&w, "io.cpod.container.name", in->name);
+	jw_obj_end(&w);
+
+	jw_key(&w, "linux");
+	jw_obj_begin(&w);
+	if (in->rootless) {
+		specgen_idmap(&w, "uidMappings", geteuid(), getenv("CPOD_SUBUID") ? getenv("CPOD_SUBUID") : "/etc/subuid");
+		specgen_idmap(&w, "gidMappings", getegid(), getenv("CPOD_SUBGID") ? getenv("CPOD_SUBGID") : "/etc/subgid");
+	}
+	jw_key(&w, "namespaces");
+	jw_arr_begin(&w);
+	{
+		const char *ns[8];
+		size_t n = 0;
+		ns[n++] = "pid";
+		ns[n++] = "mount";
+		ns[n++] = "ipc";
+		ns[n++] = "uts";
+		if (!host_net)
+			ns[n++] = "network";
+		if (cg_detect() == CG_V2)
+			ns[n++] = "cgroup";
+		if (in->rootless)
+			ns[n++] = "user";
+		for (size_t i = 0; i < n; i++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "type", ns[i]);
+			jw_obj_end(&w);
+		}
+	}
+	jw_arr_end(&w);
+	if (in->with_cgroup) {
+		char cg[96];
+		snprintf(cg, sizeof(cg), "cpod-%.64s", in->id);
+		jw_kstr(&w, "cgroupsPath", cg);
+		jw_key(&w, "resources");
+		jw_obj_begin(&w);
+		jw_key(&w, "devices");
+		jw_arr_begin(&w);
+		jw_obj_begin(&w);
+		jw_kbool(&w, "allow", false);
+		jw_kstr(&w, "access", "rwm");
+		jw_obj_end(&w);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	{
+		json_doc *sd = json_parse(seccomp, strlen(seccomp), NULL, err);
+		if (!sd)
+			goto fail;
+		jw_key(&w, "seccomp");
+		jw_value(&w, json_root(sd));
+		json_doc_free(sd);
+	}
+	static const char *const masked[] = {
+		"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+		"/sys/fs/selinux", "/sys/dev/block",
+	};
+	static const char *const readonly[] = {
+		"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	};
+	specgen_strs(&w, "maskedPaths", masked, ARRAY_LEN(masked));
+	specgen_strs(&w, "readonlyPaths", readonly, ARRAY_LEN(readonly));
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		goto fail;
+	free(seccomp);
+	pool_free(&pool);
+	buf_putc(&b, '\n', NULL);
+	return buf_take(&b, err);
+fail:
+	free(seccomp);
+	pool_free(&pool);
+	buf_free(&b);
+	return NULL;
+}
+/************************************************ src/engine/userdb.c */
+/*
+ * userdb.c — users and groups of an image (see userdb.h).
+ *
+ * The files are parsed defensively: bounded in size, lines split on ':'
+ * with the field counts checked, ids in range; a malformed line is skipped,
+ * as the C library does.
+ */
+
+
+#define USERDB_MAX_FILE (4u << 20)
+
+static bool userdb_number(const char *s, uint32_t *out)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Splits line into at most n fields on ':'; returns the count. */
+static size_t userdb_fields(char *line, char **f, size_t n)
+{
+	size_t k = 0;
+	f[k++] = line;
+	for (char *p = line; *p && k < n; p++)
+		if (*p == ':') {
+			*p = '\0';
+			f[k++] = p + 1;
+		}
+	return k;
+}
+
+/* Calls fn for each well-formed line of the image's file. */
+typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
+
+static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+		       userdb_line_fn fn, void *ctx, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	cpod_err e;
+	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND)
+			return 0;
+		if (err)
+			*err = e;
+		return -1;
+	}
+	char *save = NULL;
+	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[8];
+		if (line[0] == '#' || line[0] == '+' || line[0] == '-')
+			continue;
+		if (userdb_fields(line, f, fields) != fields)
+			continue;
+		if (fn(f, fields, ctx))
+			break;
+	}
+	return 0;
+}
+
+typedef struct userdb_find {
+	const char *name;     /* by name, or */
+	uint32_t id;          /* by id when name is NULL */
+	bool found;
+	uint32_t uid, gid;
+	char pname[256];
+	char home[PATH_MAX];
+} userdb_find;
+
+static bool userdb_passwd_line(char **f, size_t n, void *ctx)
+{
+	userdb_find *q = ctx;
+	uint32_t uid, gid;
+	(void)n;
+	if (!userdb_number(f[2], &uid) || !userdb_number(f[3], &gid))
+		return false;
+	if (q->name ? strcmp(f[0], q->name) != 0 : uid != q->id)
+		return false;
+	q->found = true;
+	q->uid = uid;
+	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
+	snprintf(q->home, sizeof(q->home), "%s", f[5]);
+	return true;
+}
+
+static bool userdb_group_line(char **f, size_t n, void *ctx)
+{
+	userdb_find *q = ctx;
+	uint32_t gid;
+	(void)n;
+	if (!userdb_number(f[2], &gid))
+		return false;
+	if (q->name ? strcmp(f[0], q->name) != 0 : gid != q->id)
+		return false;
+	q->found = true;
+	q->gid = gid;
+	return true;
+}
+
+typedef struct userdb_members {
+	const char *user;
+	uint32_t primary;
+	userdb_user *u;
+} userdb_members;
+
+static bool userdb_member_line(char **f, size_t n, void *ctx)
+{
+	userdb_members *m = ctx;
+	uint32_t gid;
+	(void)n;
+	if (!userdb_number(f[2], &gid) || gid == m->primary || m->u->n_gids >= ARRAY_LEN(m->u->gids))
+		return false;
+	char *save = NULL;
+	for (char *mem = strtok_r(f[3], ",", &save); mem; mem = strtok_r(NULL, ",", &save))
+		if (strcmp(mem, m->user) == 0) {
+			m->u->gids[m->u->n_gids++] = gid;
+			break;
+		}
+	return false;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	char user[256], group[256] = "";
+	userdb_find q;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->home, sizeof(u->home), "/");
+	if (!spec || !*spec)
+		spec = "0";
+	const char *colon = strchr(spec, ':');
+	if (strlen(spec) >= sizeof(user))
+		return err_set(err, CPOD_E_INVALID, "user \"%s\" too long", spec);
+	snprintf(user, sizeof(user), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+	if (colon)
+		snprintf(group, sizeof(group), "%s", colon + 1);
+	if (!*user)
+		return err_set(err, CPOD_E_INVALID, "user \"%s\": no user part", spec);
+
+	memset(&q, 0, sizeof(q));
+	bool numeric = userdb_number(user, &q.id);
+	if (!numeric)
+		q.name = user;
+	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+		return -1;
+	if (!q.found && !numeric)
+		return err_set(err, CPOD_E_NOTFOUND,
+			       "unable to find user %s: no matching entries in passwd file", user);
+	u->uid = numeric ? q.id : q.uid;
+	u->gid = q.found ? q.gid : 0;
+	if (q.found && q.home[0])
+		snprintf(u->home, sizeof(u->home), "%s", q.home);
+
+	if (*group) {
+		userdb_find g;
+		memset(&g, 0, sizeof(g));
+		bool gnum = userdb_number(group, &g.id);
+		if (!gnum)
+			g.name = group;
+		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+			return -1;
+		if (!g.found && !gnum)
+			return err_set(err, CPOD_E_NOTFOUND,
+				       "unable to find group %s: no matching entries in group file", group);
+		u->gid = gnum ? g.id : g.gid;
+	}
+	if (q.found) {
+		userdb_members m = { q.pname, u->gid, u };
+		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+			return -1;
+	}
+	return 0;
+}
