@@ -10128,7 +10128,7 @@ static int seccomp_prof_filter(seccomp_prof_ctx *c, const json_value *call, cons
 		}
 	}
 	if (min) {
-		bool at_least;
+		bool at_least = false;
 		if (!c->have_uts) {
 			if (uname(&c->uts) < 0)
 				return err_sys(err, "uname");
@@ -15662,7 +15662,9 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	const json_limits lim = { .max_size = 1u << 20, .max_depth = 16 };
 	char path[160];
 	memset(r, 0, sizeof(*r));
-	snprintf(path, sizeof(path), "containers/%s/container.json", id);
+	if (strlen(id) != 64)
+		return err_set(err, CPOD_E_INVALID, "bad container id");
+	snprintf(path, sizeof(path), "containers/%.64s/container.json", id);
 	json_doc *d = json_parse_file(e->rootfd, path, &lim, err);
 	if (!d)
 		return -1;
@@ -16165,7 +16167,7 @@ static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
 {
 	cpod_engine *e = x->e;
 	userdb_user user;
-	char path[PATH_MAX], rel[160];
+	char rel[160];
 	int r = -1;
 
 	if (!o->image || !*o->image)
@@ -16179,8 +16181,7 @@ static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
 		return -1;
 
 	/* the record: a unique name, taken under the containers lock */
-	snprintf(path, sizeof(path), "%s/containers.lock", e->root);
-	_cleanup_close_ int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
 		return err_sys(err, "lock the containers");
 	engine_random_hex(x->rec.id, 64);

@@ -36,7 +36,9 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	const json_limits lim = { .max_size = 1u << 20, .max_depth = 16 };
 	char path[160];
 	memset(r, 0, sizeof(*r));
-	snprintf(path, sizeof(path), "containers/%s/container.json", id);
+	if (strlen(id) != 64)
+		return err_set(err, CPOD_E_INVALID, "bad container id");
+	snprintf(path, sizeof(path), "containers/%.64s/container.json", id);
 	json_doc *d = json_parse_file(e->rootfd, path, &lim, err);
 	if (!d)
 		return -1;

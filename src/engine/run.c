@@ -91,7 +91,7 @@ static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
 {
 	cpod_engine *e = x->e;
 	userdb_user user;
-	char path[PATH_MAX], rel[160];
+	char rel[160];
 	int r = -1;
 
 	if (!o->image || !*o->image)
@@ -105,8 +105,7 @@ static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
 		return -1;
 
 	/* the record: a unique name, taken under the containers lock */
-	snprintf(path, sizeof(path), "%s/containers.lock", e->root);
-	_cleanup_close_ int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
 		return err_sys(err, "lock the containers");
 	engine_random_hex(x->rec.id, 64);
