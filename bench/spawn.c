@@ -2,12 +2,17 @@
  * spawn.c — the benchmarks' stopwatch: runs one command and prints, on one
  * line, what it cost:
  *
- *	status=N wall_ns=N maxrss_kb=N [hwm_kb=N rss_kb=N]
+ *	status=N wall_ns=N cpu_us=N user_us=N minflt=N maxrss_kb=N [hwm_kb=N rss_kb=N]
  *
  * wall_ns is CLOCK_MONOTONIC from just before fork() to just after wait4()
  * returns, so it covers the exec of the command, everything it does, its
  * exit and its reaping (the helper's own fork is tens of microseconds and the
- * same for every command compared).  maxrss_kb is wait4()'s ru_maxrss: the
+ * same for every command compared).  cpu_us is user + system CPU time of the
+ * child and of every descendant it reaped (wait4's rusage); wall minus CPU
+ * is time spent waiting (sleeping in the kernel, or for a CPU on a busy
+ * host); user_us is the user part.  minflt counts minor page faults, same
+ * processes (each costs a trap, dear in a VM with shadow page tables).
+ * maxrss_kb is wait4()'s ru_maxrss: the
  * largest resident set of the child OR of any descendant it reaped (the
  * kernel folds reaped children's peaks into their parent's), so for a
  * container runtime it is max(runtime, its helper processes, the container).
@@ -155,9 +160,13 @@ int main(int argc, char **argv)
 	}
 	t1 = spawn_now_ns();
 
-	printf("status=%d wall_ns=%lld maxrss_kb=%ld",
+	printf("status=%d wall_ns=%lld cpu_us=%lld user_us=%lld minflt=%ld maxrss_kb=%ld",
 	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-	       t1 - t0, ru.ru_maxrss);
+	       t1 - t0,
+	       (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL +
+	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,
+	       (long long)ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec,
+	       ru.ru_minflt, ru.ru_maxrss);
 	if (hwm_mode)
 		printf(" hwm_kb=%ld rss_kb=%ld", hwm, rss);
 	printf("\n");
