@@ -11956,6 +11956,158 @@ char *cpod_runtime_features(cpod_err *err)
 	buf_putc(&b, '\n', NULL);
 	return buf_take(&b, err);
 }
+/************************************************ src/image/tar.h */
+/*
+ * tar.h — reading and writing tar streams (layers, archives, exports).
+ *
+ * The reader is a pull parser over a byte_source: tar_next returns each
+ * entry with its metadata already merged from ustar, GNU (long names and
+ * links; sparse files are refused) and PAX headers (path, linkpath, size,
+ * uid, gid, uname, gname, mtime with fractions, SCHILY.xattr.*), then the
+ * entry's data is read with tar_read_data or tar_data_chunk.  Every header
+ * is bounded and checked (checksum, numbers in octal or base-256, sizes,
+ * name lengths, PAX record counts), so hostile input gets an error naming
+ * the entry.  Paths are returned as they are in the archive: judging them
+ * ("..", absolute) is the caller's job (layer.c).
+ *
+ * The writer produces ustar entries, with PAX records where a value does
+ * not fit (long names, big sizes, xattrs, sub-second mtimes).
+ */
+#ifndef CPOD_IMAGE_TAR_H
+#define CPOD_IMAGE_TAR_H
+
+
+
+enum tar_type {
+	TAR_FILE = '0',
+	TAR_HARDLINK = '1',
+	TAR_SYMLINK = '2',
+	TAR_CHAR = '3',
+	TAR_BLOCK = '4',
+	TAR_DIR = '5',
+	TAR_FIFO = '6',
+};
+
+typedef struct tar_xattr {
+	const char *name;
+	const void *value;
+	size_t len;
+} tar_xattr;
+
+typedef struct tar_entry {
+	const char *path;      /* as in the archive, NUL-free */
+	const char *linkname;  /* hard and symbolic links */
+	char type;             /* enum tar_type ('7' contiguous files are reported as '0') */
+	uint64_t size;         /* data bytes (files only; 0 for others) */
+	uint32_t mode;         /* permission bits, setuid/setgid/sticky included */
+	uint64_t uid, gid;
+	const char *uname, *gname;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint32_t devmajor, devminor;
+	const tar_xattr *xattrs;
+	size_t n_xattrs;
+} tar_entry;
+
+typedef struct tar_limits {
+	size_t max_path;        /* 0: 4096 */
+	size_t max_pax;         /* bytes of one PAX header; 0: 1 MiB */
+	size_t max_xattrs;      /* per entry; 0: 128 */
+	uint64_t max_entry;     /* bytes of one file; 0: 64 GiB */
+} tar_limits;
+
+typedef struct tar_reader tar_reader;
+
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
+					 cpod_err *err);
+CPOD_INTERNAL void tar_reader_free(tar_reader *r);
+/* 1 and *e set: an entry (valid until the next call); 0: the end of the
+ * archive; -1: an error.  Unread data of the previous entry is skipped. */
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err);
+/* Reads the current entry's data: the count, 0 at its end, -1 on error
+ * (a stream that ends early is an error naming the entry). */
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err);
+/* Zero-copy: points *p at the next piece of the current entry's data, in
+ * the reader's own buffer (valid until the next call). */
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err);
+/* Bytes of archive consumed so far (for progress and bounds). */
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
+
+typedef struct tar_writer tar_writer;
+/* out: where the archive goes (a fd; the writer buffers). */
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
+/* Writes an entry's header; for TAR_FILE the caller then writes exactly
+ * e->size bytes with tar_write_data. */
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err);
+/* Writes an entry for the file at dirfd/path as found on disk (lstat,
+ * xattrs, content), under the archive name name. */
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
+				 cpod_err *err);
+/* Writes the end-of-archive blocks and flushes; frees the writer. */
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err);
+CPOD_INTERNAL void tar_writer_free(tar_writer *w);
+
+#endif
+/************************************************ src/image/layer.h */
+/*
+ * layer.h — unpacking an image layer (a tar, gzip-compressed or plain)
+ * into a directory, safely and fast.
+ *
+ * One pass over the blob computes its digest, inflates it, computes the
+ * diff_id of the uncompressed tar, and writes the files; both digests are
+ * checked at the end against what the manifest and config promised.  A
+ * layer is hostile input: nothing it says may reach outside the target
+ * directory (".." and absolute names, symlinks written through, hard links
+ * to outside or to nothing, whiteouts of ".." or "/"), and sizes, nesting
+ * and decompression ratios are bounded.  Whiteouts (.wh.NAME, .wh..wh..opq)
+ * become overlayfs whiteouts (a 0:0 character device, the opaque xattr), or
+ * are applied to the tree directly when layers are stacked by copying.
+ *
+ * layer_unpack does not make the result durable nor move it anywhere: the
+ * store unpacks into a temporary directory, syncs, and renames it into
+ * place (see store.c), so a half-unpacked layer is never used.
+ */
+#ifndef CPOD_IMAGE_LAYER_H
+#define CPOD_IMAGE_LAYER_H
+
+
+
+enum layer_whiteouts {
+	LAYER_WHITEOUT_OVERLAY,  /* keep them as overlayfs whiteouts */
+	LAYER_WHITEOUT_APPLY,    /* delete what they name (copy mode: target holds the lower layers) */
+};
+
+typedef struct layer_opts {
+	enum layer_whiteouts whiteouts;
+	bool rootless;             /* device nodes skipped (with a warning), ownership best effort */
+	uint64_t max_size;         /* uncompressed bytes allowed; 0: 64 GiB */
+	uint64_t compressed_size;  /* the size the manifest declares; 0: unknown */
+	const char *digest;        /* expected digest of the blob as read, or NULL */
+	const char *diff_id;       /* expected digest of the uncompressed tar, or NULL */
+} layer_opts;
+
+typedef struct layer_result {
+	char digest[DIGEST_STR_LEN + 1];   /* of the bytes read */
+	char diff_id[DIGEST_STR_LEN + 1];  /* of the uncompressed tar */
+	uint64_t compressed_size, size;
+	enum { LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD } compression;
+} layer_result;
+
+/* Unpacks the blob read from src into dirfd (an empty directory).  On
+ * failure the directory holds partial content: the caller removes it. */
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
+			       layer_result *res, cpod_err *err);
+
+/* Hashes a blob without unpacking it (digest and, when compressed, diff_id). */
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err);
+
+/* Writes the directory tree at dirfd as a layer tar (for commit/export):
+ * overlay whiteouts become .wh. entries; gzip when compress. */
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
+			     cpod_err *err);
+
+#endif
 /************************************************ src/image/manifest.h */
 /*
  * manifest.h — OCI image manifests and indexes, Docker v2 schema 2
@@ -12056,6 +12208,311 @@ CPOD_INTERNAL image_config *config_parse(const char *data, size_t len, cpod_err 
 CPOD_INTERNAL void config_free(image_config *c);
 
 #endif
+/************************************************ src/image/store.h */
+/*
+ * store.h — the image store: content-addressed blobs, unpacked layers and
+ * the index of images and their names.
+ *
+ * Layout under the store's root:
+ *
+ *     blobs/sha256/HEX     manifests, configs and layer blobs, immutable
+ *     layers/HEX/          one unpacked layer per diff_id: diff/ and layer.json
+ *     l/SHORT -> ../layers/HEX/diff   short names for overlay's lowerdir
+ *     images.json          the images: manifest, config, layers, names
+ *     tmp/                 work in progress; names carry the owner's pid and start time
+ *     lock, locks/HEX      the store lock; one lock per layer being unpacked
+ *
+ * Crash safety: everything is written in tmp/ and renamed into place, so a
+ * blob or layer directory exists only when complete (a layer is synced with
+ * one syncfs before its rename); images.json is replaced atomically under
+ * the store lock, and only ever names blobs and layers already in place.
+ * A process killed at any point leaves at worst an orphan in tmp/ or an
+ * unreferenced blob, which store_check reports and store_gc removes.
+ *
+ * Concurrency: images.json changes under the exclusive store lock; a layer
+ * is unpacked under its own lock (so two pulls of one image unpack it once
+ * and do not wait for each other's other layers); garbage collection takes
+ * the store lock and then each layer's lock before deleting it.
+ */
+#ifndef CPOD_IMAGE_STORE_H
+#define CPOD_IMAGE_STORE_H
+
+
+
+typedef struct image_store image_store;
+
+typedef struct store_layer {
+	char digest[DIGEST_STR_LEN + 1];   /* the blob as distributed */
+	char diff_id[DIGEST_STR_LEN + 1];  /* the uncompressed tar */
+	char media_type[128];
+	int64_t size;                      /* of the blob */
+} store_layer;
+
+typedef struct store_image {
+	char id[DIGEST_HEX_LEN + 1];       /* hex of the config digest */
+	char config_digest[DIGEST_STR_LEN + 1];
+	char manifest_digest[DIGEST_STR_LEN + 1];
+	char manifest_media_type[128];
+	char index_digest[DIGEST_STR_LEN + 1]; /* the index it was chosen from, or "" */
+	char **names;                      /* "domain/path:tag" */
+	size_t n_names;
+	char **digests;                    /* "domain/path@sha256:..." it was pulled as */
+	size_t n_digests;
+	store_layer *layers;
+	size_t n_layers;
+	char created[64];                  /* from the config */
+	char added[64];                    /* when it entered the store */
+	char os[32], architecture[32], variant[32];
+	int64_t size;                      /* unpacked bytes of all layers */
+} store_image;
+
+typedef struct store_opts {
+	const char *root;                  /* NULL: CPOD_ROOT, /var/lib/cpod, or the rootless default */
+	bool rootless;
+} store_opts;
+
+CPOD_INTERNAL image_store *store_open(const store_opts *o, cpod_err *err);
+CPOD_INTERNAL void store_close(image_store *s);
+CPOD_INTERNAL const char *store_root(const image_store *s);
+CPOD_INTERNAL int store_root_fd(const image_store *s);
+CPOD_INTERNAL bool store_rootless(const image_store *s);
+
+/* The store lock (exclusive; nests within one process). */
+CPOD_INTERNAL int store_lock(image_store *s, cpod_err *err);
+CPOD_INTERNAL void store_unlock(image_store *s);
+
+/* ---- blobs */
+CPOD_INTERNAL bool store_has_blob(image_store *s, const char *digest);
+CPOD_INTERNAL int store_blob_open(image_store *s, const char *digest, cpod_err *err);
+CPOD_INTERNAL int store_blob_read(image_store *s, const char *digest, size_t max, buf *out,
+				  cpod_err *err);
+/* Stores bytes (verified against expect when given); *digest_out gets the digest. */
+CPOD_INTERNAL int store_blob_put(image_store *s, const void *data, size_t len, const char *expect,
+				 char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
+/* Moves a finished file (on the store's file system) in as a blob after
+ * checking its digest; the file is gone afterwards either way. */
+CPOD_INTERNAL int store_blob_adopt(image_store *s, int dirfd, const char *name, const char *expect,
+				   cpod_err *err);
+/* A blob being written: bytes go to tmp/ and are hashed on the way. */
+typedef struct store_blob_writer {
+	int fd;
+	char name[96];     /* under tmp/ */
+	digest_ctx dc;
+	uint64_t size;
+} store_blob_writer;
+CPOD_INTERNAL int store_blob_begin(image_store *s, store_blob_writer *w, cpod_err *err);
+CPOD_INTERNAL int store_blob_write(store_blob_writer *w, const void *data, size_t n, cpod_err *err);
+/* Renames it into place if its digest is expect (or any, when NULL). */
+CPOD_INTERNAL int store_blob_commit(image_store *s, store_blob_writer *w, const char *expect,
+				    char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
+CPOD_INTERNAL void store_blob_abort(image_store *s, store_blob_writer *w);
+
+/* ---- layers */
+CPOD_INTERNAL bool store_has_layer(image_store *s, const char *diff_id);
+/* Unpacks a layer blob read from src, unless the layer is there already.
+ * digest and diff_id (either may be NULL) are verified; with keep_blob the
+ * blob is stored too, from the same single read.  res gets both digests. */
+CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const char *digest,
+				  const char *diff_id, int64_t size, bool keep_blob,
+				  layer_result *res, cpod_err *err);
+/* ROOT/layers/HEX/diff */
+CPOD_INTERNAL int store_layer_path(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err);
+/* "l/SHORT", relative to the root: what overlay mounts use. */
+CPOD_INTERNAL int store_layer_link(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err);
+/* The uncompressed size recorded when the layer was unpacked. */
+CPOD_INTERNAL int64_t store_layer_size(image_store *s, const char *diff_id);
+
+/* ---- images */
+CPOD_INTERNAL void store_image_free(store_image *img);
+/* Adds (or updates) an image; its names are taken away from other images. */
+CPOD_INTERNAL int store_image_put(image_store *s, const store_image *img, cpod_err *err);
+/* By id (or a unique prefix), full name, or short name as podman resolves
+ * it locally; CPOD_E_NOTFOUND when none matches. */
+CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image **out, cpod_err *err);
+CPOD_INTERNAL int store_image_list(image_store *s, store_image **out, size_t *n, cpod_err *err);
+CPOD_INTERNAL void store_image_list_free(store_image *list, size_t n);
+CPOD_INTERNAL int store_image_tag(image_store *s, const char *id, const char *name, cpod_err *err);
+/* name NULL: every name. */
+CPOD_INTERNAL int store_image_untag(image_store *s, const char *id, const char *name, cpod_err *err);
+/* Removes the image record and then the layers and blobs nothing uses. */
+CPOD_INTERNAL int store_image_remove(image_store *s, const char *id, cpod_err *err);
+
+/* Removes unreferenced layers, blobs and stale work in tmp/; *freed gets bytes. */
+CPOD_INTERNAL int store_gc(image_store *s, uint64_t *freed, cpod_err *err);
+/* Verifies the store: blob digests, images' references, layer completeness.
+ * One line per finding into report: "error: ..." for an inconsistency (an
+ * image that cannot be used, corrupted data), "garbage: ..." for harmless
+ * debris (orphans, leftovers of interrupted work, which a crash may leave).
+ * With repair, fixes what it can (drops unusable images, removes garbage
+ * and corrupted blobs).  Returns the number of inconsistencies left. */
+CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err *err);
+
+/* The default root: $CPOD_ROOT, else /var/lib/cpod (root) or
+ * $XDG_DATA_HOME/cpod (rootless: ~/.local/share/cpod). */
+CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err);
+
+#endif
+/************************************************ src/image/commit.h */
+/*
+ * commit.h — recording an image whose manifest, config and layers are
+ * already in the store, and making the manifest for images cpod builds
+ * itself (import, commit, build).
+ */
+#ifndef CPOD_IMAGE_COMMIT_H
+#define CPOD_IMAGE_COMMIT_H
+
+
+/* Reads manifest and config from the store, checks they agree (one diff_id
+ * per layer, every layer present), and records the image with its names
+ * ("domain/path:tag", normalised already) and digests ("domain/path@sha256:").
+ * index_digest: the index it was chosen from, or NULL.  *id_out gets the id. */
+CPOD_INTERNAL int image_record(image_store *s, const char *manifest_digest,
+			       const char *const *names, size_t n_names,
+			       const char *const *digests, size_t n_digests, const char *index_digest,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err);
+
+/* A layer of a manifest cpod writes. */
+typedef struct commit_layer {
+	char digest[DIGEST_STR_LEN + 1];
+	int64_t size;
+	int compression;           /* layer_result's */
+} commit_layer;
+
+/* Stores config_json, writes an OCI manifest for it and the layers, stores
+ * that too, and records the image (see image_record). */
+CPOD_INTERNAL int image_commit(image_store *s, const char *config_json, const commit_layer *layers,
+			       size_t n_layers, const char *const *names, size_t n_names,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err);
+
+#endif
+/************************************************ src/image/commit.c */
+/*
+ * commit.c — recording images (see commit.h).
+ */
+
+
+CPOD_INTERNAL int image_record(image_store *s, const char *manifest_digest,
+			       const char *const *names, size_t n_names,
+			       const char *const *digests, size_t n_digests, const char *index_digest,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err)
+{
+	_cleanup_buf_ buf mb = BUF_INIT;
+	_cleanup_buf_ buf cb = BUF_INIT;
+	image_manifest *m = NULL;
+	image_config *c = NULL;
+	store_image img;
+	int r = -1;
+
+	memset(&img, 0, sizeof(img));
+	if (store_blob_read(s, manifest_digest, MANIFEST_MAX_SIZE, &mb, err) < 0)
+		return -1;
+	m = manifest_parse(mb.data, mb.len, NULL, err);
+	if (!m)
+		return -1;
+	if (m->kind != MANIFEST_IMAGE) {
+		err_set(err, CPOD_E_INVALID, "%s is an index, not an image manifest", manifest_digest);
+		goto out;
+	}
+	if (store_blob_read(s, m->config.digest, CONFIG_MAX_SIZE, &cb, err) < 0)
+		goto out;
+	c = config_parse(cb.data, cb.len, err);
+	if (!c)
+		goto out;
+	if (c->n_diff_ids != m->n_layers) {
+		err_set(err, CPOD_E_INVALID, "the manifest has %zu layers but the config %zu diff_ids",
+			m->n_layers, c->n_diff_ids);
+		goto out;
+	}
+	snprintf(img.id, sizeof(img.id), "%s", m->config.digest + 7);
+	strcpy(img.config_digest, m->config.digest);
+	snprintf(img.manifest_digest, sizeof(img.manifest_digest), "%s", manifest_digest);
+	snprintf(img.manifest_media_type, sizeof(img.manifest_media_type), "%s", m->media_type);
+	if (index_digest)
+		snprintf(img.index_digest, sizeof(img.index_digest), "%s", index_digest);
+	snprintf(img.created, sizeof(img.created), "%s", c->created ? c->created : "");
+	snprintf(img.os, sizeof(img.os), "%s", c->os ? c->os : "linux");
+	snprintf(img.architecture, sizeof(img.architecture), "%s", c->architecture ? c->architecture : "");
+	snprintf(img.variant, sizeof(img.variant), "%s", c->variant ? c->variant : "");
+	img.names = (char **)names;
+	img.n_names = n_names;
+	img.digests = (char **)digests;
+	img.n_digests = n_digests;
+	img.n_layers = m->n_layers;
+	img.layers = calloc(m->n_layers ? m->n_layers : 1, sizeof(*img.layers));
+	if (!img.layers) {
+		err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_layers; i++) {
+		store_layer *l = &img.layers[i];
+		strcpy(l->digest, m->layers[i].digest);
+		strcpy(l->diff_id, c->diff_ids[i]);
+		snprintf(l->media_type, sizeof(l->media_type), "%s",
+			 m->layers[i].media_type ? m->layers[i].media_type : MT_DOCKER_LAYER);
+		l->size = m->layers[i].size;
+		int64_t us = store_layer_size(s, l->diff_id);
+		if (us > 0)
+			img.size += us;
+	}
+	if (store_image_put(s, &img, err) < 0)
+		goto out;
+	if (id_out)
+		strcpy(id_out, img.id);
+	r = 0;
+out:
+	free(img.layers);
+	manifest_free(m);
+	config_free(c);
+	return r;
+}
+
+static const char *commit_layer_type(int compression)
+{
+	switch (compression) {
+	case LAYER_GZIP: return MT_OCI_LAYER_GZIP;
+	case LAYER_ZSTD: return MT_OCI_LAYER_ZSTD;
+	default: return MT_OCI_LAYER;
+	}
+}
+
+CPOD_INTERNAL int image_commit(image_store *s, const char *config_json, const commit_layer *layers,
+			       size_t n_layers, const char *const *names, size_t n_names,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err)
+{
+	char config_digest[DIGEST_STR_LEN + 1], manifest_digest[DIGEST_STR_LEN + 1];
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+
+	if (store_blob_put(s, config_json, strlen(config_json), NULL, config_digest, err) < 0)
+		return -1;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kint(&w, "schemaVersion", 2);
+	jw_kstr(&w, "mediaType", MT_OCI_MANIFEST);
+	jw_key(&w, "config");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "mediaType", MT_OCI_CONFIG);
+	jw_kstr(&w, "digest", config_digest);
+	jw_kint(&w, "size", (int64_t)strlen(config_json));
+	jw_obj_end(&w);
+	jw_key(&w, "layers");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n_layers; i++) {
+		jw_obj_begin(&w);
+		jw_kstr(&w, "mediaType", commit_layer_type(layers[i].compression));
+		jw_kstr(&w, "digest", layers[i].digest);
+		jw_kint(&w, "size", layers[i].size);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0 ||
+	    store_blob_put(s, b.data, b.len, NULL, manifest_digest, err) < 0)
+		return -1;
+	return image_record(s, manifest_digest, names, n_names, NULL, 0, NULL, id_out, err);
+}
 /************************************************ src/image/config_edit.h */
 /*
  * config_edit.h — making image configs: from nothing (import), from an
@@ -13176,304 +13633,6 @@ CPOD_INTERNAL bool ref_looks_like_id(const char *s)
 			return false;
 	return true;
 }
-/************************************************ src/image/tar.h */
-/*
- * tar.h — reading and writing tar streams (layers, archives, exports).
- *
- * The reader is a pull parser over a byte_source: tar_next returns each
- * entry with its metadata already merged from ustar, GNU (long names and
- * links; sparse files are refused) and PAX headers (path, linkpath, size,
- * uid, gid, uname, gname, mtime with fractions, SCHILY.xattr.*), then the
- * entry's data is read with tar_read_data or tar_data_chunk.  Every header
- * is bounded and checked (checksum, numbers in octal or base-256, sizes,
- * name lengths, PAX record counts), so hostile input gets an error naming
- * the entry.  Paths are returned as they are in the archive: judging them
- * ("..", absolute) is the caller's job (layer.c).
- *
- * The writer produces ustar entries, with PAX records where a value does
- * not fit (long names, big sizes, xattrs, sub-second mtimes).
- */
-#ifndef CPOD_IMAGE_TAR_H
-#define CPOD_IMAGE_TAR_H
-
-
-
-enum tar_type {
-	TAR_FILE = '0',
-	TAR_HARDLINK = '1',
-	TAR_SYMLINK = '2',
-	TAR_CHAR = '3',
-	TAR_BLOCK = '4',
-	TAR_DIR = '5',
-	TAR_FIFO = '6',
-};
-
-typedef struct tar_xattr {
-	const char *name;
-	const void *value;
-	size_t len;
-} tar_xattr;
-
-typedef struct tar_entry {
-	const char *path;      /* as in the archive, NUL-free */
-	const char *linkname;  /* hard and symbolic links */
-	char type;             /* enum tar_type ('7' contiguous files are reported as '0') */
-	uint64_t size;         /* data bytes (files only; 0 for others) */
-	uint32_t mode;         /* permission bits, setuid/setgid/sticky included */
-	uint64_t uid, gid;
-	const char *uname, *gname;
-	int64_t mtime_sec;
-	uint32_t mtime_nsec;
-	uint32_t devmajor, devminor;
-	const tar_xattr *xattrs;
-	size_t n_xattrs;
-} tar_entry;
-
-typedef struct tar_limits {
-	size_t max_path;        /* 0: 4096 */
-	size_t max_pax;         /* bytes of one PAX header; 0: 1 MiB */
-	size_t max_xattrs;      /* per entry; 0: 128 */
-	uint64_t max_entry;     /* bytes of one file; 0: 64 GiB */
-} tar_limits;
-
-typedef struct tar_reader tar_reader;
-
-CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
-					 cpod_err *err);
-CPOD_INTERNAL void tar_reader_free(tar_reader *r);
-/* 1 and *e set: an entry (valid until the next call); 0: the end of the
- * archive; -1: an error.  Unread data of the previous entry is skipped. */
-CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err);
-/* Reads the current entry's data: the count, 0 at its end, -1 on error
- * (a stream that ends early is an error naming the entry). */
-CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err);
-/* Zero-copy: points *p at the next piece of the current entry's data, in
- * the reader's own buffer (valid until the next call). */
-CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err);
-/* Bytes of archive consumed so far (for progress and bounds). */
-CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
-
-typedef struct tar_writer tar_writer;
-/* out: where the archive goes (a fd; the writer buffers). */
-CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
-/* Writes an entry's header; for TAR_FILE the caller then writes exactly
- * e->size bytes with tar_write_data. */
-CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
-CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err);
-/* Writes an entry for the file at dirfd/path as found on disk (lstat,
- * xattrs, content), under the archive name name. */
-CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
-				 cpod_err *err);
-/* Writes the end-of-archive blocks and flushes; frees the writer. */
-CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err);
-CPOD_INTERNAL void tar_writer_free(tar_writer *w);
-
-#endif
-/************************************************ src/image/layer.h */
-/*
- * layer.h — unpacking an image layer (a tar, gzip-compressed or plain)
- * into a directory, safely and fast.
- *
- * One pass over the blob computes its digest, inflates it, computes the
- * diff_id of the uncompressed tar, and writes the files; both digests are
- * checked at the end against what the manifest and config promised.  A
- * layer is hostile input: nothing it says may reach outside the target
- * directory (".." and absolute names, symlinks written through, hard links
- * to outside or to nothing, whiteouts of ".." or "/"), and sizes, nesting
- * and decompression ratios are bounded.  Whiteouts (.wh.NAME, .wh..wh..opq)
- * become overlayfs whiteouts (a 0:0 character device, the opaque xattr), or
- * are applied to the tree directly when layers are stacked by copying.
- *
- * layer_unpack does not make the result durable nor move it anywhere: the
- * store unpacks into a temporary directory, syncs, and renames it into
- * place (see store.c), so a half-unpacked layer is never used.
- */
-#ifndef CPOD_IMAGE_LAYER_H
-#define CPOD_IMAGE_LAYER_H
-
-
-
-enum layer_whiteouts {
-	LAYER_WHITEOUT_OVERLAY,  /* keep them as overlayfs whiteouts */
-	LAYER_WHITEOUT_APPLY,    /* delete what they name (copy mode: target holds the lower layers) */
-};
-
-typedef struct layer_opts {
-	enum layer_whiteouts whiteouts;
-	bool rootless;             /* device nodes skipped (with a warning), ownership best effort */
-	uint64_t max_size;         /* uncompressed bytes allowed; 0: 64 GiB */
-	uint64_t compressed_size;  /* the size the manifest declares; 0: unknown */
-	const char *digest;        /* expected digest of the blob as read, or NULL */
-	const char *diff_id;       /* expected digest of the uncompressed tar, or NULL */
-} layer_opts;
-
-typedef struct layer_result {
-	char digest[DIGEST_STR_LEN + 1];   /* of the bytes read */
-	char diff_id[DIGEST_STR_LEN + 1];  /* of the uncompressed tar */
-	uint64_t compressed_size, size;
-	enum { LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD } compression;
-} layer_result;
-
-/* Unpacks the blob read from src into dirfd (an empty directory).  On
- * failure the directory holds partial content: the caller removes it. */
-CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
-			       layer_result *res, cpod_err *err);
-
-/* Hashes a blob without unpacking it (digest and, when compressed, diff_id). */
-CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err);
-
-/* Writes the directory tree at dirfd as a layer tar (for commit/export):
- * overlay whiteouts become .wh. entries; gzip when compress. */
-CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
-			     cpod_err *err);
-
-#endif
-/************************************************ src/image/store.h */
-/*
- * store.h — the image store: content-addressed blobs, unpacked layers and
- * the index of images and their names.
- *
- * Layout under the store's root:
- *
- *     blobs/sha256/HEX     manifests, configs and layer blobs, immutable
- *     layers/HEX/          one unpacked layer per diff_id: diff/ and layer.json
- *     l/SHORT -> ../layers/HEX/diff   short names for overlay's lowerdir
- *     images.json          the images: manifest, config, layers, names
- *     tmp/                 work in progress; names carry the owner's pid and start time
- *     lock, locks/HEX      the store lock; one lock per layer being unpacked
- *
- * Crash safety: everything is written in tmp/ and renamed into place, so a
- * blob or layer directory exists only when complete (a layer is synced with
- * one syncfs before its rename); images.json is replaced atomically under
- * the store lock, and only ever names blobs and layers already in place.
- * A process killed at any point leaves at worst an orphan in tmp/ or an
- * unreferenced blob, which store_check reports and store_gc removes.
- *
- * Concurrency: images.json changes under the exclusive store lock; a layer
- * is unpacked under its own lock (so two pulls of one image unpack it once
- * and do not wait for each other's other layers); garbage collection takes
- * the store lock and then each layer's lock before deleting it.
- */
-#ifndef CPOD_IMAGE_STORE_H
-#define CPOD_IMAGE_STORE_H
-
-
-
-typedef struct image_store image_store;
-
-typedef struct store_layer {
-	char digest[DIGEST_STR_LEN + 1];   /* the blob as distributed */
-	char diff_id[DIGEST_STR_LEN + 1];  /* the uncompressed tar */
-	char media_type[128];
-	int64_t size;                      /* of the blob */
-} store_layer;
-
-typedef struct store_image {
-	char id[DIGEST_HEX_LEN + 1];       /* hex of the config digest */
-	char config_digest[DIGEST_STR_LEN + 1];
-	char manifest_digest[DIGEST_STR_LEN + 1];
-	char manifest_media_type[128];
-	char index_digest[DIGEST_STR_LEN + 1]; /* the index it was chosen from, or "" */
-	char **names;                      /* "domain/path:tag" */
-	size_t n_names;
-	char **digests;                    /* "domain/path@sha256:..." it was pulled as */
-	size_t n_digests;
-	store_layer *layers;
-	size_t n_layers;
-	char created[64];                  /* from the config */
-	char added[64];                    /* when it entered the store */
-	char os[32], architecture[32], variant[32];
-	int64_t size;                      /* unpacked bytes of all layers */
-} store_image;
-
-typedef struct store_opts {
-	const char *root;                  /* NULL: CPOD_ROOT, /var/lib/cpod, or the rootless default */
-	bool rootless;
-} store_opts;
-
-CPOD_INTERNAL image_store *store_open(const store_opts *o, cpod_err *err);
-CPOD_INTERNAL void store_close(image_store *s);
-CPOD_INTERNAL const char *store_root(const image_store *s);
-CPOD_INTERNAL int store_root_fd(const image_store *s);
-CPOD_INTERNAL bool store_rootless(const image_store *s);
-
-/* The store lock (exclusive; nests within one process). */
-CPOD_INTERNAL int store_lock(image_store *s, cpod_err *err);
-CPOD_INTERNAL void store_unlock(image_store *s);
-
-/* ---- blobs */
-CPOD_INTERNAL bool store_has_blob(image_store *s, const char *digest);
-CPOD_INTERNAL int store_blob_open(image_store *s, const char *digest, cpod_err *err);
-CPOD_INTERNAL int store_blob_read(image_store *s, const char *digest, size_t max, buf *out,
-				  cpod_err *err);
-/* Stores bytes (verified against expect when given); *digest_out gets the digest. */
-CPOD_INTERNAL int store_blob_put(image_store *s, const void *data, size_t len, const char *expect,
-				 char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
-/* Moves a finished file (on the store's file system) in as a blob after
- * checking its digest; the file is gone afterwards either way. */
-CPOD_INTERNAL int store_blob_adopt(image_store *s, int dirfd, const char *name, const char *expect,
-				   cpod_err *err);
-/* A blob being written: bytes go to tmp/ and are hashed on the way. */
-typedef struct store_blob_writer {
-	int fd;
-	char name[96];     /* under tmp/ */
-	digest_ctx dc;
-	uint64_t size;
-} store_blob_writer;
-CPOD_INTERNAL int store_blob_begin(image_store *s, store_blob_writer *w, cpod_err *err);
-CPOD_INTERNAL int store_blob_write(store_blob_writer *w, const void *data, size_t n, cpod_err *err);
-/* Renames it into place if its digest is expect (or any, when NULL). */
-CPOD_INTERNAL int store_blob_commit(image_store *s, store_blob_writer *w, const char *expect,
-				    char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
-CPOD_INTERNAL void store_blob_abort(image_store *s, store_blob_writer *w);
-
-/* ---- layers */
-CPOD_INTERNAL bool store_has_layer(image_store *s, const char *diff_id);
-/* Unpacks a layer blob read from src, unless the layer is there already.
- * digest and diff_id (either may be NULL) are verified; with keep_blob the
- * blob is stored too, from the same single read.  res gets both digests. */
-CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const char *digest,
-				  const char *diff_id, int64_t size, bool keep_blob,
-				  layer_result *res, cpod_err *err);
-/* ROOT/layers/HEX/diff */
-CPOD_INTERNAL int store_layer_path(image_store *s, const char *diff_id, char *out, size_t n,
-				   cpod_err *err);
-/* "l/SHORT", relative to the root: what overlay mounts use. */
-CPOD_INTERNAL int store_layer_link(image_store *s, const char *diff_id, char *out, size_t n,
-				   cpod_err *err);
-/* The uncompressed size recorded when the layer was unpacked. */
-CPOD_INTERNAL int64_t store_layer_size(image_store *s, const char *diff_id);
-
-/* ---- images */
-CPOD_INTERNAL void store_image_free(store_image *img);
-/* Adds (or updates) an image; its names are taken away from other images. */
-CPOD_INTERNAL int store_image_put(image_store *s, const store_image *img, cpod_err *err);
-/* By id (or a unique prefix), full name, or short name as podman resolves
- * it locally; CPOD_E_NOTFOUND when none matches. */
-CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image **out, cpod_err *err);
-CPOD_INTERNAL int store_image_list(image_store *s, store_image **out, size_t *n, cpod_err *err);
-CPOD_INTERNAL void store_image_list_free(store_image *list, size_t n);
-CPOD_INTERNAL int store_image_tag(image_store *s, const char *id, const char *name, cpod_err *err);
-/* name NULL: every name. */
-CPOD_INTERNAL int store_image_untag(image_store *s, const char *id, const char *name, cpod_err *err);
-/* Removes the image record and then the layers and blobs nothing uses. */
-CPOD_INTERNAL int store_image_remove(image_store *s, const char *id, cpod_err *err);
-
-/* Removes unreferenced layers, blobs and stale work in tmp/; *freed gets bytes. */
-CPOD_INTERNAL int store_gc(image_store *s, uint64_t *freed, cpod_err *err);
-/* Verifies the store: blob digests, images' references, layer completeness.
- * One line per finding into report: "error: ..." for an inconsistency (an
- * image that cannot be used, corrupted data), "garbage: ..." for harmless
- * debris (orphans, leftovers of interrupted work, which a crash may leave).
- * With repair, fixes what it can (drops unusable images, removes garbage
- * and corrupted blobs).  Returns the number of inconsistencies left. */
-CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err *err);
-
-/* The default root: $CPOD_ROOT, else /var/lib/cpod (root) or
- * $XDG_DATA_HOME/cpod (rootless: ~/.local/share/cpod). */
-CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err);
-
-#endif
 /************************************************ src/image/rootfs.h */
 /*
  * rootfs.h — a container's root file system from an image's layers: an
@@ -16072,6 +16231,397 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
 	state_now_rfc3339(out, n);
+}
+/************************************************ src/engine/images.c */
+/*
+ * images.c — the image commands of the engine: import, images, inspect,
+ * history, tag, untag, rmi, prune (cpod_image_* of cpod.h).  Output is
+ * shaped as podman's JSON, so scripts written for podman read it.
+ */
+
+
+
+
+#include <time.h>
+
+static char *images_take(buf *b, json_w *w, cpod_err *err)
+{
+	if (jw_finish(w, err) < 0) {
+		buf_free(b);
+		return NULL;
+	}
+	return buf_take(b, err);
+}
+
+char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *const *changes,
+			const char *message, cpod_err *err)
+{
+	layer_result res;
+	config_edit ce;
+	char now[64], id[DIGEST_HEX_LEN + 1], full[1024], by[160];
+	byte_source src = source_fd(&fd);
+
+	if (name) {
+		image_ref r;
+		if (ref_parse_local(name, &r, err) < 0)
+			return NULL;
+		ref_name(&r, full, sizeof(full));
+	}
+	if (config_edit_init(&ce, NULL, err) < 0)
+		return NULL;
+	for (size_t i = 0; changes && changes[i]; i++)
+		if (config_edit_change(&ce, changes[i], err) < 0)
+			goto fail;
+	if (store_layer_add(e->store, &src, NULL, NULL, 0, true, &res, err) < 0)
+		goto fail;
+	engine_now(now, sizeof(now));
+	snprintf(by, sizeof(by), "/bin/sh -c #(nop) ADD file:%.64s in /", res.diff_id + 7);
+	if (config_edit_add_layer(&ce, res.diff_id, err) < 0 ||
+	    config_edit_add_history(&ce, now, by, message ? message : "imported from tarball", false, err) < 0)
+		goto fail;
+	char *config = config_edit_write(&ce, now, err);
+	if (!config)
+		goto fail;
+	commit_layer l;
+	strcpy(l.digest, res.digest);
+	l.size = (int64_t)res.compressed_size;
+	l.compression = res.compression;
+	const char *names[1] = { full };
+	int rc = image_commit(e->store, config, &l, 1, names, name ? 1 : 0, id, err);
+	free(config);
+	config_edit_free(&ce);
+	if (rc < 0)
+		return NULL;
+	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+fail:
+	config_edit_free(&ce);
+	err_prefix(err, "import");
+	return NULL;
+}
+
+static int64_t images_unix(const char *rfc3339)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static void images_strs(json_w *w, const char *key, char **v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static size_t images_containers(ctr_record *all, size_t n, const char *id)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += strcmp(all[i].image_id, id) == 0;
+	return c;
+}
+
+char *cpod_image_list(cpod_engine *e, int all, cpod_err *err)
+{
+	store_image *imgs;
+	size_t n, nc = 0;
+	ctr_record *ctrs = NULL;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (store_image_list(e->store, &imgs, &n, err) < 0)
+		return NULL;
+	ctr_list_all(e, &ctrs, &nc, NULL);
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		const store_image *img = &imgs[i];
+		(void)all; /* no intermediate images: every image is listed */
+		jw_obj_begin(&w);
+		jw_kstr(&w, "Id", img->id);
+		jw_kstr(&w, "ParentId", "");
+		images_strs(&w, "RepoTags", img->names, img->n_names);
+		images_strs(&w, "RepoDigests", img->digests, img->n_digests);
+		jw_kint(&w, "Created", images_unix(img->created));
+		jw_kstr(&w, "CreatedAt", img->created);
+		jw_kint(&w, "Size", img->size);
+		jw_kint(&w, "SharedSize", 0);
+		jw_kint(&w, "VirtualSize", img->size);
+		jw_kint(&w, "Containers", (int64_t)images_containers(ctrs, nc, img->id));
+		jw_kstr(&w, "Digest", img->manifest_digest);
+		images_strs(&w, "Names", img->names, img->n_names);
+		jw_kbool(&w, "Dangling", img->n_names == 0);
+		jw_kstr(&w, "Arch", img->architecture);
+		jw_kstr(&w, "Os", img->os);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	store_image_list_free(imgs, n);
+	ctr_list_free(ctrs, nc);
+	return images_take(&b, &w, err);
+}
+
+static void images_config_json(json_w *w, const image_config *c)
+{
+	const json_value *cfg = json_get(json_root(c->doc), "config");
+	jw_key(w, "Config");
+	if (cfg)
+		jw_value(w, cfg);
+	else {
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+}
+
+char *cpod_image_inspect(cpod_engine *e, const char *ref, cpod_err *err)
+{
+	store_image *img;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (engine_image(e, ref, &img, err) < 0)
+		return NULL;
+	image_config *c = engine_image_config(e, img, err);
+	if (!c) {
+		store_image_free(img);
+		free(img);
+		return NULL;
+	}
+	jw_init(&w, &b, "    ");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Id", img->id);
+	jw_kstr(&w, "Digest", img->manifest_digest);
+	images_strs(&w, "RepoTags", img->names, img->n_names);
+	images_strs(&w, "RepoDigests", img->digests, img->n_digests);
+	jw_kstr(&w, "Parent", "");
+	jw_kstr(&w, "Comment", "");
+	jw_kstr(&w, "Created", img->created);
+	images_config_json(&w, c);
+	jw_kstr(&w, "Version", "");
+	jw_kstr(&w, "Author", c->author ? c->author : "");
+	jw_kstr(&w, "Architecture", img->architecture);
+	jw_kstr(&w, "Os", img->os);
+	if (img->variant[0])
+		jw_kstr(&w, "Variant", img->variant);
+	jw_kint(&w, "Size", img->size);
+	jw_kint(&w, "VirtualSize", img->size);
+	jw_key(&w, "GraphDriver");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Name", rootfs_overlay_usable(e->store, NULL) ? "overlay" : "copy");
+	jw_key(&w, "Data");
+	jw_obj_begin(&w);
+	if (img->n_layers) {
+		buf lower = BUF_INIT;
+		for (size_t i = img->n_layers; i-- > 0;) {
+			char p[PATH_MAX];
+			if (store_layer_path(e->store, img->layers[i].diff_id, p, sizeof(p), NULL) == 0)
+				buf_printf(&lower, NULL, "%s%s", lower.len ? ":" : "", p);
+		}
+		jw_kstr(&w, "LowerDir", lower.data ? lower.data : "");
+		buf_free(&lower);
+	}
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "RootFS");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Type", "layers");
+	jw_key(&w, "Layers");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < img->n_layers; i++)
+		jw_str(&w, img->layers[i].diff_id);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "Labels");
+	if (c->labels)
+		jw_value(&w, c->labels);
+	else
+		jw_null(&w);
+	jw_key(&w, "Annotations");
+	jw_obj_begin(&w);
+	jw_obj_end(&w);
+	jw_kstr(&w, "ManifestType", img->manifest_media_type);
+	jw_kstr(&w, "User", c->user ? c->user : "");
+	jw_key(&w, "History");
+	if (c->history)
+		jw_value(&w, c->history);
+	else {
+		jw_arr_begin(&w);
+		jw_arr_end(&w);
+	}
+	images_strs(&w, "NamesHistory", img->names, img->n_names);
+	jw_obj_end(&w);
+	config_free(c);
+	store_image_free(img);
+	free(img);
+	return images_take(&b, &w, err);
+}
+
+char *cpod_image_history(cpod_engine *e, const char *ref, cpod_err *err)
+{
+	store_image *img;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (engine_image(e, ref, &img, err) < 0)
+		return NULL;
+	image_config *c = engine_image_config(e, img, err);
+	if (!c) {
+		store_image_free(img);
+		free(img);
+		return NULL;
+	}
+	/* newest first; a history entry with a layer takes the next layer */
+	size_t n = json_len(c->history), layer = img->n_layers;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	for (size_t i = n; i-- > 0;) {
+		const json_value *h = json_at(c->history, i);
+		bool empty = false;
+		json_opt_bool(h, "empty_layer", &empty, "history", NULL);
+		int64_t size = 0;
+		if (!empty && layer > 0) {
+			layer--;
+			size = store_layer_size(e->store, img->layers[layer].diff_id);
+			if (size < 0)
+				size = 0;
+		}
+		const char *created = json_string(json_get(h, "created"));
+		jw_obj_begin(&w);
+		jw_kstr(&w, "id", i + 1 == n ? img->id : "<missing>");
+		jw_kint(&w, "created", images_unix(created));
+		jw_kstr(&w, "CreatedAt", created ? created : "");
+		jw_kstr(&w, "createdBy", json_string(json_get(h, "created_by")) ? json_string(json_get(h, "created_by")) : "");
+		jw_kint(&w, "size", size);
+		jw_kstr(&w, "comment", json_string(json_get(h, "comment")) ? json_string(json_get(h, "comment")) : "");
+		if (i + 1 == n)
+			images_strs(&w, "tags", img->names, img->n_names);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	config_free(c);
+	store_image_free(img);
+	free(img);
+	return images_take(&b, &w, err);
+}
+
+int cpod_image_tag(cpod_engine *e, const char *ref, const char *name, cpod_err *err)
+{
+	store_image *img;
+	if (engine_image(e, ref, &img, err) < 0)
+		return -1;
+	int r = store_image_tag(e->store, img->id, name, err);
+	store_image_free(img);
+	free(img);
+	return r;
+}
+
+int cpod_image_untag(cpod_engine *e, const char *ref, const char *name, cpod_err *err)
+{
+	store_image *img;
+	if (engine_image(e, ref, &img, err) < 0)
+		return -1;
+	int r = store_image_untag(e->store, img->id, name, err);
+	store_image_free(img);
+	free(img);
+	return r;
+}
+
+/* Removes img (already resolved): containers using it block it unless
+ * force, which removes them first. */
+static int images_remove_one(cpod_engine *e, const store_image *img, bool force, buf *out,
+			     cpod_err *err)
+{
+	ctr_record *ctrs;
+	size_t nc;
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
+		return -1;
+	for (size_t i = 0; i < nc; i++) {
+		if (strcmp(ctrs[i].image_id, img->id) != 0)
+			continue;
+		if (!force) {
+			err_set(err, CPOD_E_STATE,
+				"image used by %.64s: image is in use by a container: consider listing external containers and force-removing image",
+				ctrs[i].id);
+			ctr_list_free(ctrs, nc);
+			return -1;
+		}
+		if (ctr_remove(e, &ctrs[i], true, err) < 0) {
+			ctr_list_free(ctrs, nc);
+			return -1;
+		}
+	}
+	ctr_list_free(ctrs, nc);
+	for (size_t i = 0; i < img->n_names; i++)
+		buf_printf(out, NULL, "Untagged: %s\n", img->names[i]);
+	if (store_image_remove(e->store, img->id, err) < 0)
+		return -1;
+	buf_printf(out, NULL, "Deleted: %s\n", img->id);
+	return 0;
+}
+
+char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *err)
+{
+	store_image *img;
+	buf out = BUF_INIT;
+	int r;
+
+	if (engine_image(e, ref, &img, err) < 0)
+		return NULL;
+	/* by one of several names: only that name goes */
+	image_ref pr;
+	bool by_name = !ref_looks_like_id(ref) || strchr(ref, ':') || strchr(ref, '/');
+	if (by_name && img->n_names > 1 && ref_parse(ref, &pr, NULL) == 0) {
+		r = store_image_untag(e->store, img->id, ref, err);
+		if (r == 0) {
+			char full[1024];
+			ref_name(&pr, full, sizeof(full));
+			buf_printf(&out, NULL, "Untagged: %s\n", full);
+		}
+	} else if (!by_name && img->n_names > 1 && !force) {
+		r = err_set(err, CPOD_E_STATE,
+			    "unable to delete image %.12s (must force) - image is referenced in multiple repositories",
+			    img->id);
+	} else {
+		r = images_remove_one(e, img, force, &out, err);
+	}
+	store_image_free(img);
+	free(img);
+	if (r < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_take(&out, err);
+}
+
+char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err)
+{
+	store_image *imgs;
+	size_t n;
+	buf out = BUF_INIT;
+
+	if (store_image_list(e->store, &imgs, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if ((!all && imgs[i].n_names > 0) || ctr_uses_image(e, imgs[i].id))
+			continue;
+		if (store_image_remove(e->store, imgs[i].id, err) < 0) {
+			store_image_list_free(imgs, n);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "%s\n", imgs[i].id);
+	}
+	store_image_list_free(imgs, n);
+	uint64_t freed = 0;
+	if (store_gc(e->store, &freed, err) < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_take(&out, err);
 }
 /************************************************ src/engine/run.c */
 /*
