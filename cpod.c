@@ -2251,6 +2251,56 @@ CPOD_INTERNAL int jw_finish(json_w *w, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "JSON writer: unclosed container");
 	return 0;
 }
+/************************************************ src/base/json_api.c */
+/*
+ * json_api.c — the public read-only JSON accessors (cpod_json_* of cpod.h)
+ * over json.c's parser.
+ */
+
+
+cpod_json *cpod_json_parse(const char *text, cpod_err *err)
+{
+	return (cpod_json *)json_parse(text, strlen(text), NULL, err);
+}
+
+void cpod_json_free(cpod_json *doc) { json_doc_free((json_doc *)doc); }
+const cpod_json_value *cpod_json_root(const cpod_json *doc) { return json_root((const json_doc *)doc); }
+const cpod_json_value *cpod_json_get(const cpod_json_value *obj, const char *key) { return json_get(obj, key); }
+const cpod_json_value *cpod_json_at(const cpod_json_value *arr, size_t i) { return json_at(arr, i); }
+size_t cpod_json_len(const cpod_json_value *v) { return json_len(v); }
+const char *cpod_json_str(const cpod_json_value *v) { return json_string(v); }
+
+int64_t cpod_json_int(const cpod_json_value *v)
+{
+	int64_t i = 0;
+	if (json_int64(v, &i))
+		return i;
+	if (json_is(v, JSON_NUMBER))
+		return (int64_t)v->u.num.d;
+	return 0;
+}
+
+int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
+
+const char *cpod_json_key(const cpod_json_value *obj, size_t i)
+{
+	if (!json_is(obj, JSON_OBJECT) || i >= obj->u.obj.n)
+		return NULL;
+	return obj->u.obj.members[i].key;
+}
+
+char *cpod_json_text(const cpod_json_value *v)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, NULL);
+}
 /************************************************ src/base/pool.h */
 /*
  * pool.h — a list of allocations freed together.
@@ -15671,6 +15721,10 @@ CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **ou
 /* The image's config, parsed. */
 CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
 						cpod_err *err);
+/* ROOT/containers/ID/SUB, or under the run root with in_run ("" SUB: the
+ * directory itself). */
+CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
+				  char *out, size_t n, cpod_err *err);
 /* Random hex id of n characters (n <= 64). */
 CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
 /* Now, as RFC 3339 with nanoseconds. */
@@ -16213,6 +16267,16 @@ CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_imag
 	return config_parse(b.data, b.len, err);
 }
 
+CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
+				  char *out, size_t n, cpod_err *err)
+{
+	int r = snprintf(out, n, "%s/containers/%.64s%s%s", in_run ? e->runroot : e->root, id,
+			 *sub ? "/" : "", sub);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(err, CPOD_E_LIMIT, "path too long");
+	return 0;
+}
+
 CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -16231,6 +16295,165 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
 	state_now_rfc3339(out, n);
+}
+/************************************************ src/engine/export.c */
+/*
+ * export.c — `export`: a container's file system as a tar.
+ *
+ * The overlay is mounted in a private mount namespace of a child process
+ * (nothing appears on the host, and a killed export leaves no mount), and
+ * the merged tree written out in name order.
+ */
+
+
+
+#include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+static int export_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes dirfd's entries (sorted) under prefix, recursively. */
+static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, cpod_err *err)
+{
+	if (depth > 512)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read %s", prefix);
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(char *));
+			if (!nn) {
+				r = err_nomem(err);
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(char *), export_name_cmp);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s%s", prefix, names[i]);
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISSOCK(st.st_mode))
+			continue;
+		if ((r = tar_write_file(t, dirfd, names[i], path, err)) < 0)
+			break;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				r = err_sys(err, "open %s", path);
+				break;
+			}
+			char p2[PATH_MAX];
+			snprintf(p2, sizeof(p2), "%s/", path);
+			r = export_tree(t, sub, p2, depth + 1, err);
+			close(sub);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+static int export_child(cpod_engine *e, const ctr_record *r, int out_fd, int errfd)
+{
+	cpod_err err;
+	char path[PATH_MAX];
+	rootfs_overlay ov = { 0 };
+	store_image *img = NULL;
+
+	cpod_err_clear(&err);
+	if (!r->copy_rootfs) {
+		char upper[PATH_MAX], work[PATH_MAX];
+		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), &err) < 0 ||
+		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), &err) < 0 ||
+		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), &err) < 0)
+			goto fail;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+			err_sys(&err, "private mount namespace");
+			goto fail;
+		}
+		if (store_image_get(e->store, r->image_id, &img, &err) < 0 ||
+		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, &err) < 0 ||
+		    rootfs_overlay_mount(&ov, path, &err) < 0)
+			goto fail;
+	} else if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), &err) < 0) {
+		goto fail;
+	}
+	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		err_sys(&err, "open %s", path);
+		goto fail;
+	}
+	tar_writer *t = tar_writer_new(out_fd, &err);
+	if (!t || export_tree(t, root, "", 0, &err) < 0 || tar_writer_finish(t, &err) < 0)
+		goto fail;
+	_exit(0);
+fail:
+	write_all(errfd, &err, sizeof(err));
+	_exit(1);
+}
+
+int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err)
+{
+	ctr_record r;
+	int pipefd[2];
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		ctr_record_free(&r);
+		return err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		export_child(e, &r, fd, pipefd[1]);
+	}
+	close(pipefd[1]);
+	ctr_record_free(&r);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return err_sys(err, "fork");
+	}
+	cpod_err child;
+	ssize_t n = read(pipefd[0], &child, sizeof(child));
+	close(pipefd[0]);
+	int status = 0;
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		*err = child;
+		return err_prefix(err, "export %s", ctr);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
+	return 0;
 }
 /************************************************ src/engine/images.c */
 /*
@@ -16622,6 +16845,67 @@ char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&out, err);
+}
+/************************************************ src/engine/ps.c */
+/*
+ * ps.c — listing and removing containers (cpod_container_list, _remove).
+ */
+
+
+char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
+{
+	ctr_record *ctrs;
+	size_t nc;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
+		return NULL;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < nc; i++) {
+		const ctr_record *r = &ctrs[i];
+		if (!all && r->status != CTR_RUNNING)
+			continue;
+		jw_obj_begin(&w);
+		jw_kstr(&w, "Id", r->id);
+		jw_key(&w, "Names");
+		jw_arr_begin(&w);
+		jw_str(&w, r->name);
+		jw_arr_end(&w);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_key(&w, "Command");
+		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		json_doc_free(d);
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kstr(&w, "StartedAt", r->started_at);
+		jw_kstr(&w, "ExitedAt", r->finished_at);
+		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	ctr_list_free(ctrs, nc);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = ctr_remove(e, &r, force, err);
+	ctr_record_free(&r);
+	return rc;
 }
 /************************************************ src/engine/run.c */
 /*
@@ -17421,6 +17705,252 @@ fail:
 	pool_free(&pool);
 	buf_free(&b);
 	return NULL;
+}
+/************************************************ src/engine/system.c */
+/*
+ * system.c — `system check`, `system df`, `system prune` and `info`.
+ *
+ * check looks at the store and at the containers' records: a container
+ * whose image is gone, or a record that cannot be read, is an
+ * inconsistency; debris of interrupted work is garbage, which a kill -9 may
+ * leave and which does not make the store inconsistent.
+ */
+
+
+
+#include <dirent.h>
+#include <sys/utsname.h>
+
+char *cpod_system_check(cpod_engine *e, int repair, int *problems, cpod_err *err)
+{
+	buf report = BUF_INIT;
+	int n = store_check(e->store, repair, &report, err);
+	if (n < 0) {
+		buf_free(&report);
+		return NULL;
+	}
+	/* containers: their records parse and their images exist */
+	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char rel[128], json[160];
+		snprintf(rel, sizeof(rel), "containers/%.64s", de->d_name);
+		snprintf(json, sizeof(json), "%s/container.json", rel);
+		ctr_record r;
+		struct stat st;
+		if (strlen(de->d_name) != 64 || fstatat(e->rootfd, json, &st, 0) < 0) {
+			/* a container removed or created halfway */
+			buf_printf(&report, NULL, "%s: leftover container directory %s/%s\n",
+				   repair ? "removed" : "garbage", e->root, rel);
+			if (repair) {
+				fs_rm_tree(e->rootfd, rel, NULL);
+				fs_rm_tree(e->runrootfd, rel, NULL);
+			}
+			continue;
+		}
+		if (ctr_find(e, de->d_name, &r, NULL) < 0) {
+			buf_printf(&report, NULL, "error: container %.12s: its record cannot be read\n", de->d_name);
+			n++;
+			continue;
+		}
+		store_image *img;
+		if (store_image_get(e->store, r.image_id, &img, NULL) < 0) {
+			buf_printf(&report, NULL, "error: container %.12s (%s): its image %.12s is missing\n",
+				   r.id, r.name, r.image_id);
+			n++;
+		} else {
+			store_image_free(img);
+			free(img);
+		}
+		ctr_record_free(&r);
+	}
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	*problems = n;
+	if (!report.len)
+		buf_puts(&report, "", NULL);
+	return buf_take(&report, err);
+}
+
+static uint64_t system_dir_size(int parent, const char *name, int depth)
+{
+	struct stat st;
+	if (depth > 256 || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	uint64_t total = (uint64_t)st.st_blocks * 512;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return total;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += system_dir_size(dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+	return total;
+}
+
+static void system_df_row(json_w *w, const char *type, int64_t total, int64_t active, int64_t size,
+			  int64_t reclaimable)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "Type", type);
+	jw_kint(w, "Total", total);
+	jw_kint(w, "Active", active);
+	jw_kint(w, "RawSize", size);
+	jw_kint(w, "RawReclaimable", reclaimable);
+	jw_obj_end(w);
+}
+
+char *cpod_system_df(cpod_engine *e, cpod_err *err)
+{
+	store_image *imgs;
+	size_t n, nc;
+	ctr_record *ctrs;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (store_image_list(e->store, &imgs, &n, err) < 0)
+		return NULL;
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0) {
+		store_image_list_free(imgs, n);
+		return NULL;
+	}
+	int64_t isize = 0, ireclaim = 0, iactive = 0, csize = 0, creclaim = 0, cactive = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool used = false;
+		for (size_t k = 0; k < nc && !used; k++)
+			used = strcmp(ctrs[k].image_id, imgs[i].id) == 0;
+		isize += imgs[i].size;
+		if (used)
+			iactive++;
+		else
+			ireclaim += imgs[i].size;
+	}
+	for (size_t k = 0; k < nc; k++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "containers/%s", ctrs[k].id);
+		int64_t s = (int64_t)system_dir_size(e->rootfd, rel, 0);
+		csize += s;
+		if (ctrs[k].status == CTR_RUNNING)
+			cactive++;
+		else
+			creclaim += s;
+	}
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	system_df_row(&w, "Images", (int64_t)n, iactive, isize, ireclaim);
+	system_df_row(&w, "Containers", (int64_t)nc, cactive, csize, creclaim);
+	system_df_row(&w, "Local Volumes", 0, 0, 0, 0);
+	jw_arr_end(&w);
+	store_image_list_free(imgs, n);
+	ctr_list_free(ctrs, nc);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+char *cpod_system_prune(cpod_engine *e, int all, cpod_err *err)
+{
+	ctr_record *ctrs;
+	size_t nc;
+	buf out = BUF_INIT;
+
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
+		return NULL;
+	for (size_t k = 0; k < nc; k++) {
+		if (ctrs[k].status == CTR_RUNNING)
+			continue;
+		if (ctr_remove(e, &ctrs[k], false, err) < 0) {
+			ctr_list_free(ctrs, nc);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "Deleted container %s\n", ctrs[k].id);
+	}
+	ctr_list_free(ctrs, nc);
+	char *images = cpod_image_prune(e, all, err);
+	if (!images) {
+		buf_free(&out);
+		return NULL;
+	}
+	for (char *l = strtok(images, "\n"); l; l = strtok(NULL, "\n"))
+		buf_printf(&out, NULL, "Deleted image %s\n", l);
+	free(images);
+	return buf_take(&out, err);
+}
+
+char *cpod_info(cpod_engine *e, cpod_err *err)
+{
+	struct utsname u;
+	buf b = BUF_INIT;
+	json_w w;
+	const char *why = NULL;
+	bool overlay = rootfs_overlay_usable(e->store, &why);
+	store_image *imgs;
+	size_t n = 0, nc = 0;
+	ctr_record *ctrs = NULL;
+	image_platform p = manifest_host_platform();
+
+	uname(&u);
+	if (store_image_list(e->store, &imgs, &n, NULL) == 0)
+		store_image_list_free(imgs, n);
+	ctr_list_all(e, &ctrs, &nc, NULL);
+	jw_init(&w, &b, "  ");
+	jw_obj_begin(&w);
+	jw_key(&w, "host");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "arch", p.architecture);
+	jw_kstr(&w, "os", "linux");
+	jw_kstr(&w, "kernel", u.release);
+	jw_kstr(&w, "hostname", u.nodename);
+	enum cg_mode cm = cg_detect();
+	jw_kstr(&w, "cgroupVersion", cm == CG_V2 ? "v2" : cm == CG_HYBRID ? "v1 (hybrid: v2 mounted without controllers)"
+				 : cm == CG_V1 ? "v1" : "none");
+	jw_kbool(&w, "rootless", e->rootless);
+	jw_kstr(&w, "ociRuntime", "cpod (built in)");
+	jw_kbool(&w, "sha256Accelerated", digest_accelerated());
+	jw_obj_end(&w);
+	jw_key(&w, "store");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "graphRoot", e->root);
+	jw_kstr(&w, "runRoot", e->runroot);
+	jw_kstr(&w, "graphDriverName", overlay ? "overlay" : "copy");
+	if (!overlay)
+		jw_kstr(&w, "graphDriverNote", why ? why : "overlay is not usable");
+	jw_key(&w, "imageStore");
+	jw_obj_begin(&w);
+	jw_kint(&w, "number", (int64_t)n);
+	jw_obj_end(&w);
+	jw_key(&w, "containerStore");
+	jw_obj_begin(&w);
+	jw_kint(&w, "number", (int64_t)nc);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "version");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Version", CPOD_VERSION);
+	jw_kstr(&w, "OciVersion", CPOD_OCI_VERSION);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	ctr_list_free(ctrs, nc);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
 }
 /************************************************ src/engine/userdb.c */
 /*

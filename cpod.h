@@ -64,6 +64,30 @@ void cpod_set_log(cpod_log_fn fn, void *userdata, int min_level);
 /* Frees memory returned by the library (strings, arrays). */
 void cpod_free(void *p);
 
+/* ---------------------------------------------------------------- JSON
+ *
+ * Much of what the library returns is JSON text (podman's shapes); this
+ * read-only accessor lets a program pick values out of it.  A parsed
+ * document owns every value in it; values are never NULL-checked by the
+ * caller: the accessors accept NULL and return NULL/0/"" for what is absent.
+ */
+typedef struct cpod_json cpod_json;            /* a document */
+typedef struct json_value cpod_json_value;     /* a value in it */
+
+cpod_json *cpod_json_parse(const char *text, cpod_err *err);
+void cpod_json_free(cpod_json *doc);
+const cpod_json_value *cpod_json_root(const cpod_json *doc);
+const cpod_json_value *cpod_json_get(const cpod_json_value *obj, const char *key);
+const cpod_json_value *cpod_json_at(const cpod_json_value *arr, size_t i);
+size_t cpod_json_len(const cpod_json_value *v);   /* array or object size */
+const char *cpod_json_str(const cpod_json_value *v); /* NULL unless a string */
+int64_t cpod_json_int(const cpod_json_value *v);     /* 0 unless an integer */
+int cpod_json_bool(const cpod_json_value *v);
+/* The key of member i of an object. */
+const char *cpod_json_key(const cpod_json_value *obj, size_t i);
+/* The value re-written as compact JSON (malloc'd). */
+char *cpod_json_text(const cpod_json_value *v);
+
 /* ---------------------------------------------------------------- OCI runtime
  *
  * A runtime-spec 1.x runtime with runc's semantics: containers are created

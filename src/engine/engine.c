@@ -117,6 +117,16 @@ CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_imag
 	return config_parse(b.data, b.len, err);
 }
 
+CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
+				  char *out, size_t n, cpod_err *err)
+{
+	int r = snprintf(out, n, "%s/containers/%.64s%s%s", in_run ? e->runroot : e->root, id,
+			 *sub ? "/" : "", sub);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(err, CPOD_E_LIMIT, "path too long");
+	return 0;
+}
+
 CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

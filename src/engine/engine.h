@@ -28,6 +28,10 @@ CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **ou
 /* The image's config, parsed. */
 CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
 						cpod_err *err);
+/* ROOT/containers/ID/SUB, or under the run root with in_run ("" SUB: the
+ * directory itself). */
+CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
+				  char *out, size_t n, cpod_err *err);
 /* Random hex id of n characters (n <= 64). */
 CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
 /* Now, as RFC 3339 with nanoseconds. */
