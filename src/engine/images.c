@@ -6,6 +6,7 @@
 #include "container.h"
 #include "../image/commit.h"
 #include "../image/config_edit.h"
+#include "../image/archive.h"
 #include "../base/stream.h"
 #include <time.h>
 
@@ -387,4 +388,66 @@ char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&out, err);
+}
+
+char *cpod_image_load(cpod_engine *e, int fd, cpod_err *err)
+{
+	buf names = BUF_INIT;
+	if (archive_load(e->store, fd, NULL, &names, err) < 0) {
+		buf_free(&names);
+		return NULL;
+	}
+	return buf_take(&names, err);
+}
+
+int cpod_image_save(cpod_engine *e, const char *const *refs, const char *format, int fd,
+		    cpod_err *err)
+{
+	enum archive_format fmt;
+	size_t n = 0;
+	int rc = -1;
+
+	if (!format || strcmp(format, "docker-archive") == 0)
+		fmt = ARCHIVE_DOCKER;
+	else if (strcmp(format, "oci-archive") == 0)
+		fmt = ARCHIVE_OCI;
+	else
+		return err_set(err, CPOD_E_INVALID, "save: format \"%s\" is not supported (docker-archive, oci-archive)",
+			       format);
+	while (refs && refs[n])
+		n++;
+	if (!n)
+		return err_set(err, CPOD_E_INVALID, "save: no image given");
+	store_image **imgs = calloc(n, sizeof(*imgs));
+	const char **names = calloc(n, sizeof(*names));
+	char (*full)[1024] = calloc(n, sizeof(*full));
+	if (!imgs || !names || !full) {
+		err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		image_ref r;
+		if (engine_image(e, refs[i], &imgs[i], err) < 0)
+			goto out;
+		/* saved under the name it was asked by, when that was a name */
+		if (!ref_looks_like_id(refs[i]) && ref_parse(refs[i], &r, NULL) == 0 && r.tag[0]) {
+			ref_name(&r, full[i], sizeof(full[i]));
+			for (size_t k = 0; k < imgs[i]->n_names; k++)
+				if (strcmp(imgs[i]->names[k], full[i]) == 0)
+					names[i] = full[i];
+			if (!names[i] && imgs[i]->n_names)
+				names[i] = imgs[i]->names[0];
+		}
+	}
+	rc = archive_save(e->store, (const store_image *const *)imgs, names, n, fmt, fd, err);
+out:
+	for (size_t i = 0; imgs && i < n; i++)
+		if (imgs[i]) {
+			store_image_free(imgs[i]);
+			free(imgs[i]);
+		}
+	free(imgs);
+	free(names);
+	free(full);
+	return rc;
 }

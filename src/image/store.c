@@ -434,6 +434,23 @@ static ssize_t store_tee_read(void *ctx, void *data, size_t n, cpod_err *err)
 	return r;
 }
 
+/* Stores a layer blob read from src, hashing it (and its uncompressed
+ * stream) on the way, without unpacking. */
+static int store_blob_only(image_store *s, const byte_source *src, const char *digest,
+			   layer_result *res, cpod_err *err)
+{
+	store_blob_writer w;
+	if (store_blob_begin(s, &w, err) < 0)
+		return -1;
+	store_tee tee = { src, &w };
+	byte_source in = { store_tee_read, &tee };
+	if (layer_digest(&in, res, err) < 0 || store_blob_commit(s, &w, digest, NULL, err) < 0) {
+		store_blob_abort(s, &w);
+		return -1;
+	}
+	return 0;
+}
+
 static int store_lock_layer(image_store *s, const char *hex, cpod_err *err)
 {
 	char name[96];
@@ -477,6 +494,14 @@ CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const 
 			close(lockfd);
 			return 0;
 		}
+	}
+	if (diff_id && store_has_layer(s, diff_id)) {
+		/* the layer is here, its blob is not: store the blob, no unpacking */
+		r = store_blob_only(s, src, digest, res, err);
+		if (r == 0)
+			snprintf(res->diff_id, sizeof(res->diff_id), "%s", diff_id);
+		tmp[0] = '\0';
+		goto out;
 	}
 	store_tmp_name(s, "layer", tmp, sizeof(tmp));
 	if (mkdirat(s->rootfd, tmp, 0700) < 0) {
