@@ -3090,14 +3090,17 @@ CPOD_INTERNAL uint64_t caps_effective_now(void)
 enum cg_mode { CG_NONE, CG_V1, CG_HYBRID, CG_V2 };
 
 #define CG_MAX_V1 16
+/* cgroup directories are short; this keeps cg_paths (which is copied into
+ * the container's state and across forks) small */
+#define CG_DIR_MAX 1024
 
 typedef struct cg_paths {
 	enum cg_mode mode;
-	char unified[PATH_MAX];      /* v2 directory ("" when none) */
+	char unified[CG_DIR_MAX];    /* v2 directory ("" when none) */
 	size_t n_v1;
 	struct {
 		char controller[32];     /* "memory", "cpu", "name=systemd" ... */
-		char dir[PATH_MAX];      /* e.g. /sys/fs/cgroup/memory/a/b */
+		char dir[CG_DIR_MAX];    /* e.g. /sys/fs/cgroup/memory/a/b */
 	} v1[CG_MAX_V1];
 } cg_paths;
 
@@ -3118,6 +3121,12 @@ CPOD_INTERNAL const char *cg_unified_mountpoint(void);
 CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out,
 			     cpod_err *err);
 
+/* Leaves out the v1 hierarchies a container with res does not need: a
+ * cpuset, hugetlb, net_cls/net_prio, perf_event, rdma or misc cgroup only
+ * when it sets limits there (a first cpuset child costs the kernel
+ * milliseconds).  Memory, pids, cpu, cpuacct, blkio, devices, freezer and
+ * named hierarchies are always kept: stats, freezing and kill need them. */
+CPOD_INTERNAL void cg_trim(cg_paths *p, const oci_resources *res);
 /* Creates the directories, applies res (may be NULL) and moves pid in.
  * Returns 1 when the container has a cgroup, 0 when there is none to use
  * (no hierarchy, or rootless without permission and no limits asked for). */
@@ -3623,8 +3632,8 @@ static int cg_place(const char *mnt, const char *root, const char *own_text, con
 				*slash = '\0';
 		}
 	}
-	int r = snprintf(out, PATH_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
-	if (r < 0 || r >= PATH_MAX)
+	int r = snprintf(out, CG_DIR_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
+	if (r < 0 || r >= CG_DIR_MAX)
 		return err_set(err, CPOD_E_LIMIT, "cgroup path too long under %s", mnt);
 	if (!cg_dir_valid(out) || !cg_under(out, mnt))
 		return err_set(err, CPOD_E_INVALID, "cgroup path %s is not below %s", out, mnt);
@@ -3988,6 +3997,31 @@ static void cg_undo(const cg_paths *p, const bool *created)
 			log_debug("cgroup: rmdir %s: %s", p->v1[i].dir, strerror(errno));
 	if (created[CG_MAX_V1] && rmdir(p->unified) < 0)
 		log_debug("cgroup: rmdir %s: %s", p->unified, strerror(errno));
+}
+
+CPOD_INTERNAL void cg_trim(cg_paths *p, const oci_resources *res)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_v1 && i < CG_MAX_V1; i++) {
+		const char *c = p->v1[i].controller;
+		size_t n = strlen(c);
+		bool need = true;
+		if (cg_list_has(c, n, "cpuset", ','))
+			need = res && (res->cpu.cpus || res->cpu.mems);
+		else if (cg_list_has(c, n, "hugetlb", ','))
+			need = res && res->n_hugepages;
+		else if (cg_list_has(c, n, "net_cls", ',') || cg_list_has(c, n, "net_prio", ','))
+			need = res && (res->net_class_id.set || res->n_net_priorities);
+		else if (cg_list_has(c, n, "perf_event", ',') || cg_list_has(c, n, "rdma", ',') ||
+			 cg_list_has(c, n, "misc", ','))
+			need = false;
+		if (need) {
+			if (k != i)
+				p->v1[k] = p->v1[i];
+			k++;
+		}
+	}
+	p->n_v1 = k;
 }
 
 CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res,
@@ -6516,6 +6550,18 @@ static int create_connect_console(const char *path, cpod_err *err)
 	return fd;
 }
 
+/* Whether the init can be cloned by the runtime itself: no namespace to
+ * join, no user namespace (its maps are written between its creation and
+ * the others'), no time namespace (clone(2) cannot make one). */
+static bool create_direct(const oci_spec *s)
+{
+	const oci_linux *l = &s->linux_;
+	for (int t = 0; t < NS_TYPES; t++)
+		if (l->ns[t].enabled && l->ns[t].path)
+			return false;
+	return !l->ns[NS_USER].enabled && !(l->ns[NS_TIME].enabled);
+}
+
 /* I: joins and creates namespaces, forks the init. */
 __attribute__((noreturn)) static void create_intermediate(oci_container *c)
 {
@@ -6708,6 +6754,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	if (cg_resolve(spec->linux_.cgroups_path, id, &c.cg, err) < 0)
 		goto out;
+	cg_trim(&c.cg, spec->linux_.has_resources ? &spec->linux_.resources : NULL);
 
 	/* the state directory: from here on, failure cleans up */
 	if (mkdirat(rt->rootfd, id, 0711) < 0) {
@@ -6769,6 +6816,26 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 				goto out;
 	}
 
+	if (create_direct(spec)) {
+		/* nothing to join, no user namespace to map first: the init is
+		 * cloned straight into its new namespaces */
+		long pid = syscall(SYS_clone, ns_unshare_flags(spec) | SIGCHLD, 0, NULL, NULL, 0);
+		if (pid < 0) {
+			err_sys(err, "create the container's namespaces");
+			goto out;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			if (proxy_fd >= 0)
+				close(proxy_fd);
+			c.sync_fd = sv[1];
+			init_main(&c);
+		}
+		init_pid = (pid_t)pid;
+		close(sv[1]);
+		sv[1] = -1;
+		goto created;
+	}
 	ipid = fork();
 	if (ipid < 0) {
 		err_sys(err, "fork");
@@ -6807,7 +6874,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	proc_wait(ipid, NULL, 0);
 	ipid = -1;
-
+created:
 	/* The state is written now, so a runtime killed from here on leaves a
 	 * container that `delete` can clean up. */
 	snprintf(st.id, sizeof(st.id), "%s", id);
@@ -6863,7 +6930,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		if (out->master < 0)
 			goto out;
 	}
-	if (state_save(dirfd, &st, err) < 0)
+	if (!st.has_cgroup && state_save(dirfd, &st, err) < 0)
 		goto out;
 	if (o->pid_file) {
 		char pid[24];
