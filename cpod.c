@@ -14483,9 +14483,11 @@ CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img,
 CPOD_INTERNAL int rootfs_overlay_mount(void *ctx, const char *target, cpod_err *err)
 {
 	rootfs_overlay *ov = ctx;
-	/* the relative lowerdirs are resolved from the working directory */
-	if (fchdir(store_root_fd(ov->store)) < 0)
-		return err_sys(err, "chdir to the store");
+	/* the relative lowerdirs are resolved from the working directory;
+	 * by path, not fchdir: an fd opened before a new mount namespace
+	 * points into the old one, and overlayfs refuses layers from there */
+	if (chdir(store_root(ov->store)) < 0)
+		return err_sys(err, "chdir to the store %s", store_root(ov->store));
 	if (mount("overlay", target, "overlay", 0, ov->options) < 0)
 		return err_sys(err, "mount the overlay on %s", target);
 	return 0;
@@ -14497,7 +14499,7 @@ static int rootfs_probe_child(image_store *s)
 {
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return 1;
-	if (fchdir(store_root_fd(s)) < 0)
+	if (chdir(store_root(s)) < 0)
 		return 1;
 	char opts[512];
 	snprintf(opts, sizeof(opts), "lowerdir=tmp/probe-%d/l,upperdir=tmp/probe-%d/u,workdir=tmp/probe-%d/w%s",
