@@ -129,7 +129,7 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	if (jw_finish(&w, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
-	return fs_write_atomic(e->rootfd, path, b.data, b.len, 0600, FS_SYNC, err);
+	return fs_write_atomic(e->rootfd, path, b.data, b.len, 0600, 0, err);
 }
 
 CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n)

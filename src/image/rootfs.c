@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -118,9 +119,29 @@ CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why)
 			*why = reason;
 		return state > 0;
 	}
+	/* the verdict is kept in the store, for this kernel: probing costs a
+	 * fork, a mount namespace and a mount */
+	struct utsname u;
+	char cache[512];
+	uname(&u);
+	int rootfd = store_root_fd(s);
+	_cleanup_buf_ buf cb = BUF_INIT;
+	if (fs_read_file(rootfd, "overlay-probe", 4096, &cb, NULL) == 0 && cb.len) {
+		char *nl = strchr(cb.data, '\n');
+		if (nl && (size_t)(nl - cb.data) == strlen(u.release) &&
+		    strncmp(cb.data, u.release, strlen(u.release)) == 0) {
+			static char cached_reason[256];
+			snprintf(cached_reason, sizeof(cached_reason), "%s", nl + 1);
+			cached_reason[strcspn(cached_reason, "\n")] = '\0';
+			state = strcmp(cached_reason, "ok") == 0 ? 1 : -1;
+			reason = state > 0 ? NULL : cached_reason;
+			if (why)
+				*why = reason;
+			return state > 0;
+		}
+	}
 	char dir[64];
 	snprintf(dir, sizeof(dir), "tmp/probe-%d", (int)getpid());
-	int rootfd = store_root_fd(s);
 	mkdirat(rootfd, dir, 0700);
 	static const char *const subs[] = { "l", "u", "w", "m" };
 	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
@@ -143,6 +164,10 @@ CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why)
 		reason = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 1
 				 ? "no mount namespace for the probe"
 				 : "the kernel refused an overlay mount on the store's file system";
+	}
+	if (pid > 0) {
+		snprintf(cache, sizeof(cache), "%s\n%s\n", u.release, state > 0 ? "ok" : reason);
+		fs_write_atomic(rootfd, "overlay-probe", cache, strlen(cache), 0600, 0, NULL);
 	}
 	if (why)
 		*why = reason;

@@ -49,6 +49,12 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 		free(rt);
 		return NULL;
 	}
+	{
+		char cache[PATH_MAX];
+		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
+		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
+			seccomp_set_cache(cache);
+	}
 	if (rt->rootless) {
 		/* a shared /tmp fallback must be ours alone */
 		struct stat st;
