@@ -633,6 +633,13 @@ CPOD_INTERNAL int fs_open_in_root(int rootfd, const char *path, int flags, mode_
 /* Creates the directory path and its parents inside rootfd; returns an
  * O_PATH fd on it. */
 CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, cpod_err *err);
+/* Rewrites path, resolved inside rootfd as if it were "/", into out: a
+ * path whose existing part has no symlink left, with symlinks followed
+ * even when they dangle, so that what is missing can be created where the
+ * link points, inside the root (runc's SecureJoin).  Lexical: callers open
+ * the result with fs_open_in_root, which stays inside the root anyway. */
+CPOD_INTERNAL int fs_resolve_in_root(int rootfd, const char *path, char *out, size_t size,
+				     cpod_err *err);
 /* Whether openat2 is used (false on old kernels or with CPOD_NO_OPENAT2=1). */
 CPOD_INTERNAL bool fs_have_openat2(void);
 
@@ -978,6 +985,70 @@ CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, c
 		close(fd);
 	}
 	return fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
+}
+
+CPOD_INTERNAL int fs_resolve_in_root(int rootfd, const char *path, char *out, size_t size,
+				     cpod_err *err)
+{
+	char rest[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
+	size_t olen = 0;
+	int links = 0;
+
+	if (size < 2)
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	out[0] = '\0';
+	const char *p = rest;
+	while (*p) {
+		char comp[NAME_MAX + 1];
+		struct stat st;
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		if (!n)
+			break;
+		if (n > NAME_MAX)
+			return err_set(err, CPOD_E_LIMIT, "path component too long in %s", path);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* out has no symlink: ".." is lexical, and stops at the root */
+			char *s = strrchr(out, '/');
+			if (s)
+				*s = '\0';
+			olen = strlen(out);
+			continue;
+		}
+		if (olen + 1 + n >= size)
+			return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+		out[olen] = '/';
+		memcpy(out + olen + 1, comp, n + 1);
+		if (fstatat(rootfd, out + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) {
+			olen += 1 + n;
+			continue;
+		}
+		if (++links > 40)
+			return err_set(err, CPOD_E_LIMIT, "%s: too many levels of symlinks", path);
+		ssize_t len = readlinkat(rootfd, out + 1, link, sizeof(link) - 1);
+		if (len < 0)
+			return err_sys(err, "readlink %s", out);
+		link[len] = '\0';
+		if (snprintf(next, sizeof(next), "%s/%s", link, p) >= (int)sizeof(next))
+			return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+		memcpy(rest, next, strlen(next) + 1);
+		p = rest;
+		/* an absolute target starts again at the root, a relative one
+		 * at the link's directory */
+		out[link[0] == '/' ? 0 : olen] = '\0';
+		olen = strlen(out);
+	}
+	if (!out[0])
+		strcpy(out, "/");
+	return 0;
 }
 
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err)
@@ -6101,6 +6172,12 @@ CPOD_INTERNAL int seccomp_filter_notify_fd(const seccomp_filter *f);
 CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
 					const char *metadata, const char *state_json,
 					cpod_err *err);
+/* The same in two steps: the runtime connects (it sees the host's paths),
+ * the container's process sends once its filter is loaded. */
+CPOD_INTERNAL int seccomp_listener_connect(const char *path, cpod_err *err);
+CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
+					   const char *metadata, const char *state_json,
+					   cpod_err *err);
 
 /* Architectures by their Go/libseccomp names ("amd64", "arm64", "x86",
  * "386"...): the SCMP_ARCH_* name ("SCMP_ARCH_X86_64"), or NULL when
@@ -6166,6 +6243,8 @@ typedef struct oci_container {
 	int console_fd;              /* connected console socket */
 	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
 	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
+	int listener_fd;             /* connected seccomp listener socket (notify) */
+	const char *listener_state;  /* exec: the state JSON for the listener */
 	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
 	/* the engine's rootfs (an overlay of image layers): mounted on the
 	 * rootfs directory in the container's own mount namespace, instead of
@@ -6194,8 +6273,13 @@ CPOD_INTERNAL int mounts_finish(oci_container *c, cpod_err *err);
 CPOD_INTERNAL int devices_create(oci_container *c, int rootfd, cpod_err *err);
 
 /* ---- process.c: the last steps before execve, shared with exec */
+/* After the filter is loaded: hands its notify fd to the listener over
+ * c->listener_fd (with state_json), then closes both.  No-op without one. */
+CPOD_INTERNAL int process_seccomp_listener(oci_container *c, pid_t pid, const char *state_json,
+					   cpod_err *err);
 typedef struct oci_exec_target {
 	char path[PATH_MAX];         /* the resolved executable */
+	char home[PATH_MAX + 8];     /* "HOME=..." to add to the env, or "" */
 } oci_exec_target;
 /* Finds args[0] along PATH of the process's env (in the current root). */
 CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err);
@@ -6609,6 +6693,15 @@ fail:
 	_exit(1);
 }
 
+/* The host id that id 0 of the container maps to (itself without a map). */
+static uint32_t create_host_root(const oci_idmap *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0)
+			return m[i].host_id;
+	return 0;
+}
+
 static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
 {
 	char path[64], val[24];
@@ -6715,7 +6808,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
-	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = -1;
+	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = c.listener_fd = -1;
 	for (int t = 0; t < NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	out->pid = -1;
@@ -6779,6 +6872,16 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		err_sys(err, "create the exec fifo");
 		goto out;
 	}
+	/* the init opens it as root of its user namespace: as runc, the FIFO
+	 * belongs to the host ids that root maps to, or it gets EACCES */
+	if (c.new_userns && !rt->rootless &&
+	    fchownat(dirfd, "exec.fifo",
+		     create_host_root(spec->linux_.uid_mappings, spec->linux_.n_uid_mappings),
+		     create_host_root(spec->linux_.gid_mappings, spec->linux_.n_gid_mappings),
+		     AT_SYMLINK_NOFOLLOW) < 0) {
+		err_sys(err, "chown the exec fifo");
+		goto out;
+	}
 	c.fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
 	c.host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c.fifo_fd < 0 || c.host_proc_fd < 0) {
@@ -6802,6 +6905,13 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	if (ns_open_joins(&c, err) < 0)
 		goto out;
+	/* the runtime reaches the listener (a host path); the init hands it
+	 * the notify fd once it has loaded the filter */
+	if (c.seccomp && seccomp_filter_has_notify(c.seccomp)) {
+		c.listener_fd = seccomp_listener_connect(seccomp_filter_listener_path(c.seccomp), err);
+		if (c.listener_fd < 0)
+			goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_sys(err, "socketpair");
 		goto out;
@@ -6812,6 +6922,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
 		    (c.fifo_fd = oci_fd_above(c.fifo_fd, min, err)) < 0 ||
 		    (c.host_proc_fd = oci_fd_above(c.host_proc_fd, min, err)) < 0 ||
+		    (c.listener_fd >= 0 && (c.listener_fd = oci_fd_above(c.listener_fd, min, err)) < 0) ||
 		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
 			goto out;
 		for (int t = 0; t < NS_TYPES; t++)
@@ -6919,7 +7030,9 @@ created:
 	if (spec->process.oom_score_adj.set &&
 	    create_write_oom_score(init_pid, spec->process.oom_score_adj.v, err) < 0)
 		goto out;
-	if (sync_send(sv[0], SYNC_CGROUP_READY, 0, err) < 0 ||
+	/* the init's copy of c was made before cg_enter: tell it, so its
+	 * /sys/fs/cgroup shows the container's own cgroups */
+	if (sync_send(sv[0], SYNC_CGROUP_READY, c.has_cgroup, err) < 0 ||
 	    sync_expect(sv[0], SYNC_RUN_HOOKS, NULL, err) < 0)
 		goto out;
 	if (create_hooks(&c, &st, HOOK_PRESTART, err) < 0 ||
@@ -6966,7 +7079,8 @@ out:
 	for (int t = 0; t < NS_TYPES; t++)
 		if (c.ns_fds[t] >= 0)
 			close(c.ns_fds[t]);
-	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd };
+	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd,
+		      c.listener_fd };
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -7226,6 +7340,10 @@ static int exec_build_process(const oci_spec *spec, const cpod_exec_opts *o, oci
 		p->cwd = o->cwd;
 	if (o->user && exec_parse_user(o->user, p, err) < 0)
 		return -1;
+	if (o->n_additional_gids) {
+		p->additional_gids = o->additional_gids;
+		p->n_additional_gids = o->n_additional_gids;
+	}
 	if (o->env && exec_merge_env(&spec->process, o->env, p, pool, err) < 0)
 		return -1;
 	if (o->no_new_privs)
@@ -7263,7 +7381,8 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		goto fail;
 	}
 	if (process_limits(p, &err) < 0 || process_lookup(p, &target, &err) < 0 ||
-	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0)
+	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0 ||
+	    process_seccomp_listener(c, getpid(), c->listener_state, &err) < 0)
 		goto fail;
 	process_close_fds(c->preserve_fds, c->sync_fd);
 	process_exec(p, &target, &err);
@@ -7344,6 +7463,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	oci_process p;
 	mem_pool pool = { 0 };
 	json_doc *pdoc = NULL;
+	_cleanup_buf_ buf listener_state = BUF_INIT;
 	_cleanup_spec_ oci_spec *spec = NULL;
 	int dirfd = -1, sv[2] = { -1, -1 }, proxy = -1, master = -1, r = -1;
 	pid_t ipid = -1, pid = -1;
@@ -7352,7 +7472,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 
 	*status = 0;
 	memset(&c, 0, sizeof(c));
-	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = -1;
+	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = c.listener_fd = -1;
 	for (int t = 0; t < NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	if (oci_load(rt, id, &dirfd, &st, err) < 0)
@@ -7398,6 +7518,14 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	}
 	if (exec_open_ns(&st, spec, &c, err) < 0)
 		goto out;
+	if (c.seccomp && seccomp_filter_has_notify(c.seccomp)) {
+		if (state_to_json(&st, s, &listener_state, err) < 0)
+			goto out;
+		c.listener_state = listener_state.data;
+		c.listener_fd = seccomp_listener_connect(seccomp_filter_listener_path(c.seccomp), err);
+		if (c.listener_fd < 0)
+			goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_sys(err, "socketpair");
 		goto out;
@@ -7405,7 +7533,8 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	{
 		int min = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
 		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
-		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
+		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0) ||
+		    (c.listener_fd >= 0 && (c.listener_fd = oci_fd_above(c.listener_fd, min, err)) < 0))
 			goto out;
 		for (int t = 0; t < NS_TYPES; t++)
 			if (c.ns_fds[t] >= 0 && (c.ns_fds[t] = oci_fd_above(c.ns_fds[t], min, err)) < 0)
@@ -7487,7 +7616,7 @@ out:
 	for (int t = 0; t < NS_TYPES; t++)
 		if (c.ns_fds[t] >= 0)
 			close(c.ns_fds[t]);
-	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd };
+	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd, c.listener_fd };
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -7681,17 +7810,15 @@ CPOD_INTERNAL int hooks_run(const oci_hooks *hooks, enum oci_hook_kind kind,
 
 
 
+
 #include <sys/stat.h>
 
-static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
-		      cpod_err *err)
+static int init_state_json(oci_container *c, pid_t pid, const char *status, buf *out,
+			   cpod_err *err)
 {
 	oci_state st;
-	_cleanup_buf_ buf out = BUF_INIT;
 	enum oci_status s = strcmp(status, "running") == 0 ? ST_RUNNING : ST_CREATING;
 
-	if (!c->spec->hooks.n[kind])
-		return 0;
 	memset(&st, 0, sizeof(st));
 	snprintf(st.id, sizeof(st.id), "%s", c->id);
 	st.pid = pid;
@@ -7706,9 +7833,19 @@ static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, cons
 			return -1;
 		st.annotations_json = ab.data;
 	}
-	int r = state_to_json(&st, s, &out, err);
+	int r = state_to_json(&st, s, out, err);
 	free(st.annotations_json);
-	if (r < 0)
+	return r;
+}
+
+static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
+		      cpod_err *err)
+{
+	_cleanup_buf_ buf out = BUF_INIT;
+
+	if (!c->spec->hooks.n[kind])
+		return 0;
+	if (init_state_json(c, pid, status, &out, err) < 0)
 		return -1;
 	return hooks_run(&c->spec->hooks, kind, out.data, err);
 }
@@ -7740,8 +7877,9 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	const oci_process *p = &s->process;
 	sync_msg m;
 
-	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, NULL, err) < 0)
+	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, &m, err) < 0)
 		return -1;
+	c->has_cgroup = m.value != 0;
 	if (s->linux_.ns[NS_CGROUP].enabled && !s->linux_.ns[NS_CGROUP].path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
 		return err_sys(err, "create the cgroup namespace");
@@ -7752,6 +7890,14 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 		return err_sys(err, "open the rootfs %s", c->rootfs);
 	if (mounts_prepare(c, rootfd, err) < 0)
 		return -1;
+	/* as runc: a cwd the image lacks is made, inside the rootfs and
+	 * before the root may turn read-only */
+	if (p->cwd) {
+		int cfd = fs_mkdirs_in_root(rootfd, p->cwd, 0755, err);
+		if (cfd < 0)
+			return err_prefix(err, "process.cwd %s", p->cwd);
+		close(cfd);
+	}
 
 	if (sync_send(c->sync_fd, SYNC_RUN_HOOKS, 0, err) < 0 ||
 	    sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
@@ -7760,9 +7906,10 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	if (init_hooks(c, HOOK_CREATE_CONTAINER, c->init_pid, "creating", err) < 0)
 		return -1;
 
-	if (mounts_pivot(c, err) < 0 || mounts_finish(c, err) < 0)
-		return -1;
-	if (init_sysctl(&s->linux_, err) < 0)
+	/* sysctls before the read-only and masked paths (as runc): the
+	 * default configs make /proc/sys read-only */
+	if (mounts_pivot(c, err) < 0 || init_sysctl(&s->linux_, err) < 0 ||
+	    mounts_finish(c, err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return err_sys(err, "set the hostname");
@@ -7827,6 +7974,12 @@ CPOD_INTERNAL void init_main(oci_container *c)
 		goto fail;
 	if (process_drop_privileges(&c->spec->process, c->in_userns, c->seccomp, &err) < 0)
 		goto fail;
+	if (c->listener_fd >= 0) {
+		_cleanup_buf_ buf sj = BUF_INIT;
+		if (init_state_json(c, c->init_pid, "running", &sj, &err) < 0 ||
+		    process_seccomp_listener(c, c->init_pid, sj.data, &err) < 0)
+			goto fail;
+	}
 	process_close_fds(c->preserve_fds, -1);
 	process_exec(&c->spec->process, &target, &err);
 fail:
@@ -7887,9 +8040,13 @@ static unsigned long mnt_locked_flags(int fd, unsigned long clear)
  * want_file) and returns an O_PATH fd on it. */
 static int mnt_target(int rootfd, const char *dest, bool want_file, cpod_err *err)
 {
-	char parent[PATH_MAX];
+	char parent[PATH_MAX], resolved[PATH_MAX];
 	const char *base;
 
+	/* what a (dangling) symlink points at is made, inside the rootfs */
+	if (fs_resolve_in_root(rootfd, dest, resolved, sizeof(resolved), err) < 0)
+		return err_prefix(err, "mount destination");
+	dest = resolved;
 	if (!want_file)
 		return fs_mkdirs_in_root(rootfd, dest, 0755, err);
 	int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, NULL);
@@ -8580,8 +8737,40 @@ static int process_check_exec(const char *path, cpod_err *err, const char *name)
 	return 0;
 }
 
+/* As runc: when the env has no HOME, the user's home from the container's
+ * /etc/passwd, or "/".  Read now, while still privileged. */
+static void process_find_home(const oci_process *p, oci_exec_target *t)
+{
+	char line[2048];
+	t->home[0] = '\0';
+	for (size_t i = 0; p->env && i < p->n_env; i++)
+		if (strncmp(p->env[i], "HOME=", 5) == 0)
+			return;
+	snprintf(t->home, sizeof(t->home), "HOME=/");
+	FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *field[7] = { NULL };
+		int n = 0;
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 7 && (field[n] = strsep(&s, ":")))
+			n++;
+		if (n < 6)
+			continue;
+		char *end;
+		unsigned long uid = strtoul(field[2], &end, 10);
+		if (*field[2] && !*end && uid == p->uid && *field[5]) {
+			snprintf(t->home, sizeof(t->home), "HOME=%s", field[5]);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err)
 {
+	process_find_home(p, t);
 	const char *name = p->args && p->args[0] ? p->args[0] : NULL;
 	if (!name || !*name)
 		return err_set(err, CPOD_E_INVALID, "process.args must not be empty");
@@ -8673,6 +8862,23 @@ CPOD_INTERNAL int process_drop_privileges(const oci_process *p, bool in_userns,
 	return 0;
 }
 
+CPOD_INTERNAL int process_seccomp_listener(oci_container *c, pid_t pid, const char *state_json,
+					   cpod_err *err)
+{
+	if (c->listener_fd < 0 || !c->seccomp)
+		return 0;
+	int nfd = seccomp_filter_notify_fd(c->seccomp);
+	int r = nfd < 0 ? err_set(err, CPOD_E_SYS, "seccomp: no notify fd to hand over")
+			: seccomp_listener_send_fd(c->listener_fd, nfd, pid,
+						   seccomp_filter_listener_metadata(c->seccomp),
+						   state_json, err);
+	if (nfd >= 0)
+		close(nfd);
+	close(c->listener_fd);
+	c->listener_fd = -1;
+	return r;
+}
+
 CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
 {
 	unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
@@ -8698,7 +8904,20 @@ CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
 CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, cpod_err *err)
 {
 	static const char *const empty[] = { NULL };
+	const char *const *env = p->env ? (const char *const *)p->env : empty;
 	sigset_t none;
+
+	if (t->home[0]) {
+		size_t n = 0;
+		while (env[n])
+			n++;
+		const char **with_home = calloc(n + 2, sizeof(*with_home));
+		if (with_home) {
+			memcpy(with_home, env, n * sizeof(*with_home));
+			with_home[n] = t->home;
+			env = with_home;
+		}
+	}
 
 	/* the program starts with default signal handling and nothing blocked */
 	for (int s = 1; s < NSIG; s++)
@@ -8706,7 +8925,7 @@ CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, c
 			signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(t->path, (char *const *)p->args, (char *const *)(p->env ? p->env : empty));
+	execve(t->path, (char *const *)p->args, (char *const *)env);
 	if (errno == ENOENT)
 		return err_set(err, CPOD_E_EXEC_NOTFOUND, "exec: \"%s\": no such file or directory",
 			       p->args[0]);
@@ -8778,12 +8997,6 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 		free(rt);
 		return NULL;
 	}
-	{
-		char cache[PATH_MAX];
-		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
-		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
-			seccomp_set_cache(cache);
-	}
 	if (rt->rootless) {
 		/* a shared /tmp fallback must be ours alone */
 		struct stat st;
@@ -8793,6 +9006,14 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 			err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", root);
 			return NULL;
 		}
+	}
+	/* only once the root is known to be ours: the cache's programs are
+	 * loaded as they are found */
+	{
+		char cache[PATH_MAX];
+		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
+		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
+			seccomp_set_cache(cache);
 	}
 	return rt;
 }
@@ -9928,15 +10149,31 @@ CPOD_INTERNAL const char *seccomp_filter_listener_metadata(const seccomp_filter 
 
 /* ---------------------------------------------------------------- notify */
 
-CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
-					const char *metadata, const char *state_json,
-					cpod_err *err)
+CPOD_INTERNAL int seccomp_listener_connect(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "seccomp listener %s: socket", path);
+	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sysn(err, e, "seccomp listener %s: connect", path);
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
+					   const char *metadata, const char *state_json,
+					   cpod_err *err)
 {
 	static const json_limits lim = { 1 << 20, 64, 1 << 16 };
 	_cleanup_buf_ buf msg = BUF_INIT;
 	_cleanup_json_ json_doc *state = NULL;
-	_cleanup_close_ int fd = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -9944,12 +10181,9 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 	json_w w;
 	size_t off = 0;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	state = json_parse(state_json, strlen(state_json), &lim, err);
 	if (!state)
-		return err_prefix(err, "seccomp listener %s: container state", path);
+		return err_prefix(err, "seccomp listener: container state");
 
 	jw_init(&w, &msg, NULL);
 	jw_obj_begin(&w);
@@ -9965,13 +10199,8 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 	jw_value(&w, json_root(state));
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
-		return err_prefix(err, "seccomp listener %s", path);
+		return err_prefix(err, "seccomp listener");
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_sys(err, "seccomp listener %s: socket", path);
-	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0)
-		return err_sys(err, "seccomp listener %s: connect", path);
 	while (off < msg.len) {
 		struct iovec iov = { msg.data + off, msg.len - off };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -9989,11 +10218,23 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 			c->cmsg_len = CMSG_LEN(sizeof(int));
 			memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
 		}
-		n = RETRY_EINTR(sendmsg(fd, &mh, MSG_NOSIGNAL));
+		n = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
 		if (n < 0)
-			return err_sys(err, "seccomp listener %s: send", path);
+			return err_sys(err, "seccomp listener: send");
 		off += (size_t)n;
 	}
+	return 0;
+}
+
+CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
+					const char *metadata, const char *state_json,
+					cpod_err *err)
+{
+	_cleanup_close_ int fd = seccomp_listener_connect(path, err);
+	if (fd < 0)
+		return -1;
+	if (seccomp_listener_send_fd(fd, notify_fd, pid, metadata, state_json, err) < 0)
+		return err_prefix(err, "seccomp listener %s", path);
 	return 0;
 }
 

@@ -161,6 +161,9 @@ typedef struct cpod_exec_opts {
 	const char *pid_file;
 	int detach;
 	int preserve_fds;
+	/* with args: supplementary groups replacing the container's */
+	const uint32_t *additional_gids;
+	size_t n_additional_gids;
 } cpod_exec_opts;
 
 /* Runs a new process in the container; unless opts->detach, waits for it and

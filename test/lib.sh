@@ -145,7 +145,7 @@ expect_status() {
 wait_for() {
 	local secs=$1 deadline
 	shift
-	deadline=$(( $(date +%s%N) + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1e9 }') ))
+	deadline=$(( $(date +%s%N) + $(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1e9 }') ))
 	while ! "$@" >/dev/null 2>&1; do
 		if [ "$(date +%s%N)" -ge "$deadline" ]; then
 			printf 'wait_for: gave up after %s s: %s\n' "$secs" "$*" >&2

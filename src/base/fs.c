@@ -331,6 +331,70 @@ CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, c
 	return fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
 }
 
+CPOD_INTERNAL int fs_resolve_in_root(int rootfd, const char *path, char *out, size_t size,
+				     cpod_err *err)
+{
+	char rest[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
+	size_t olen = 0;
+	int links = 0;
+
+	if (size < 2)
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	out[0] = '\0';
+	const char *p = rest;
+	while (*p) {
+		char comp[NAME_MAX + 1];
+		struct stat st;
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		if (!n)
+			break;
+		if (n > NAME_MAX)
+			return err_set(err, CPOD_E_LIMIT, "path component too long in %s", path);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* out has no symlink: ".." is lexical, and stops at the root */
+			char *s = strrchr(out, '/');
+			if (s)
+				*s = '\0';
+			olen = strlen(out);
+			continue;
+		}
+		if (olen + 1 + n >= size)
+			return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+		out[olen] = '/';
+		memcpy(out + olen + 1, comp, n + 1);
+		if (fstatat(rootfd, out + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) {
+			olen += 1 + n;
+			continue;
+		}
+		if (++links > 40)
+			return err_set(err, CPOD_E_LIMIT, "%s: too many levels of symlinks", path);
+		ssize_t len = readlinkat(rootfd, out + 1, link, sizeof(link) - 1);
+		if (len < 0)
+			return err_sys(err, "readlink %s", out);
+		link[len] = '\0';
+		if (snprintf(next, sizeof(next), "%s/%s", link, p) >= (int)sizeof(next))
+			return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+		memcpy(rest, next, strlen(next) + 1);
+		p = rest;
+		/* an absolute target starts again at the root, a relative one
+		 * at the link's directory */
+		out[link[0] == '/' ? 0 : olen] = '\0';
+		olen = strlen(out);
+	}
+	if (!out[0])
+		strcpy(out, "/");
+	return 0;
+}
+
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err)
 {
 	char tmp[PATH_MAX];

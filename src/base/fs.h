@@ -29,6 +29,13 @@ CPOD_INTERNAL int fs_open_in_root(int rootfd, const char *path, int flags, mode_
 /* Creates the directory path and its parents inside rootfd; returns an
  * O_PATH fd on it. */
 CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, cpod_err *err);
+/* Rewrites path, resolved inside rootfd as if it were "/", into out: a
+ * path whose existing part has no symlink left, with symlinks followed
+ * even when they dangle, so that what is missing can be created where the
+ * link points, inside the root (runc's SecureJoin).  Lexical: callers open
+ * the result with fs_open_in_root, which stays inside the root anyway. */
+CPOD_INTERNAL int fs_resolve_in_root(int rootfd, const char *path, char *out, size_t size,
+				     cpod_err *err);
 /* Whether openat2 is used (false on old kernels or with CPOD_NO_OPENAT2=1). */
 CPOD_INTERNAL bool fs_have_openat2(void);
 

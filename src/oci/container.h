@@ -31,6 +31,8 @@ typedef struct oci_container {
 	int console_fd;              /* connected console socket */
 	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
 	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
+	int listener_fd;             /* connected seccomp listener socket (notify) */
+	const char *listener_state;  /* exec: the state JSON for the listener */
 	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
 	/* the engine's rootfs (an overlay of image layers): mounted on the
 	 * rootfs directory in the container's own mount namespace, instead of
@@ -59,8 +61,13 @@ CPOD_INTERNAL int mounts_finish(oci_container *c, cpod_err *err);
 CPOD_INTERNAL int devices_create(oci_container *c, int rootfd, cpod_err *err);
 
 /* ---- process.c: the last steps before execve, shared with exec */
+/* After the filter is loaded: hands its notify fd to the listener over
+ * c->listener_fd (with state_json), then closes both.  No-op without one. */
+CPOD_INTERNAL int process_seccomp_listener(oci_container *c, pid_t pid, const char *state_json,
+					   cpod_err *err);
 typedef struct oci_exec_target {
 	char path[PATH_MAX];         /* the resolved executable */
+	char home[PATH_MAX + 8];     /* "HOME=..." to add to the env, or "" */
 } oci_exec_target;
 /* Finds args[0] along PATH of the process's env (in the current root). */
 CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err);

@@ -105,6 +105,15 @@ fail:
 	_exit(1);
 }
 
+/* The host id that id 0 of the container maps to (itself without a map). */
+static uint32_t create_host_root(const oci_idmap *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0)
+			return m[i].host_id;
+	return 0;
+}
+
 static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
 {
 	char path[64], val[24];
@@ -211,7 +220,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
-	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = -1;
+	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = c.listener_fd = -1;
 	for (int t = 0; t < NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	out->pid = -1;
@@ -275,6 +284,16 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		err_sys(err, "create the exec fifo");
 		goto out;
 	}
+	/* the init opens it as root of its user namespace: as runc, the FIFO
+	 * belongs to the host ids that root maps to, or it gets EACCES */
+	if (c.new_userns && !rt->rootless &&
+	    fchownat(dirfd, "exec.fifo",
+		     create_host_root(spec->linux_.uid_mappings, spec->linux_.n_uid_mappings),
+		     create_host_root(spec->linux_.gid_mappings, spec->linux_.n_gid_mappings),
+		     AT_SYMLINK_NOFOLLOW) < 0) {
+		err_sys(err, "chown the exec fifo");
+		goto out;
+	}
 	c.fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
 	c.host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c.fifo_fd < 0 || c.host_proc_fd < 0) {
@@ -298,6 +317,13 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	if (ns_open_joins(&c, err) < 0)
 		goto out;
+	/* the runtime reaches the listener (a host path); the init hands it
+	 * the notify fd once it has loaded the filter */
+	if (c.seccomp && seccomp_filter_has_notify(c.seccomp)) {
+		c.listener_fd = seccomp_listener_connect(seccomp_filter_listener_path(c.seccomp), err);
+		if (c.listener_fd < 0)
+			goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_sys(err, "socketpair");
 		goto out;
@@ -308,6 +334,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
 		    (c.fifo_fd = oci_fd_above(c.fifo_fd, min, err)) < 0 ||
 		    (c.host_proc_fd = oci_fd_above(c.host_proc_fd, min, err)) < 0 ||
+		    (c.listener_fd >= 0 && (c.listener_fd = oci_fd_above(c.listener_fd, min, err)) < 0) ||
 		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
 			goto out;
 		for (int t = 0; t < NS_TYPES; t++)
@@ -415,7 +442,9 @@ created:
 	if (spec->process.oom_score_adj.set &&
 	    create_write_oom_score(init_pid, spec->process.oom_score_adj.v, err) < 0)
 		goto out;
-	if (sync_send(sv[0], SYNC_CGROUP_READY, 0, err) < 0 ||
+	/* the init's copy of c was made before cg_enter: tell it, so its
+	 * /sys/fs/cgroup shows the container's own cgroups */
+	if (sync_send(sv[0], SYNC_CGROUP_READY, c.has_cgroup, err) < 0 ||
 	    sync_expect(sv[0], SYNC_RUN_HOOKS, NULL, err) < 0)
 		goto out;
 	if (create_hooks(&c, &st, HOOK_PRESTART, err) < 0 ||
@@ -462,7 +491,8 @@ out:
 	for (int t = 0; t < NS_TYPES; t++)
 		if (c.ns_fds[t] >= 0)
 			close(c.ns_fds[t]);
-	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd };
+	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd,
+		      c.listener_fd };
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -92,6 +92,10 @@ static int exec_build_process(const oci_spec *spec, const cpod_exec_opts *o, oci
 		p->cwd = o->cwd;
 	if (o->user && exec_parse_user(o->user, p, err) < 0)
 		return -1;
+	if (o->n_additional_gids) {
+		p->additional_gids = o->additional_gids;
+		p->n_additional_gids = o->n_additional_gids;
+	}
 	if (o->env && exec_merge_env(&spec->process, o->env, p, pool, err) < 0)
 		return -1;
 	if (o->no_new_privs)
@@ -129,7 +133,8 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		goto fail;
 	}
 	if (process_limits(p, &err) < 0 || process_lookup(p, &target, &err) < 0 ||
-	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0)
+	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0 ||
+	    process_seccomp_listener(c, getpid(), c->listener_state, &err) < 0)
 		goto fail;
 	process_close_fds(c->preserve_fds, c->sync_fd);
 	process_exec(p, &target, &err);
@@ -210,6 +215,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	oci_process p;
 	mem_pool pool = { 0 };
 	json_doc *pdoc = NULL;
+	_cleanup_buf_ buf listener_state = BUF_INIT;
 	_cleanup_spec_ oci_spec *spec = NULL;
 	int dirfd = -1, sv[2] = { -1, -1 }, proxy = -1, master = -1, r = -1;
 	pid_t ipid = -1, pid = -1;
@@ -218,7 +224,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 
 	*status = 0;
 	memset(&c, 0, sizeof(c));
-	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = -1;
+	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = c.listener_fd = -1;
 	for (int t = 0; t < NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	if (oci_load(rt, id, &dirfd, &st, err) < 0)
@@ -264,6 +270,14 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	}
 	if (exec_open_ns(&st, spec, &c, err) < 0)
 		goto out;
+	if (c.seccomp && seccomp_filter_has_notify(c.seccomp)) {
+		if (state_to_json(&st, s, &listener_state, err) < 0)
+			goto out;
+		c.listener_state = listener_state.data;
+		c.listener_fd = seccomp_listener_connect(seccomp_filter_listener_path(c.seccomp), err);
+		if (c.listener_fd < 0)
+			goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_sys(err, "socketpair");
 		goto out;
@@ -271,7 +285,8 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	{
 		int min = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
 		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
-		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
+		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0) ||
+		    (c.listener_fd >= 0 && (c.listener_fd = oci_fd_above(c.listener_fd, min, err)) < 0))
 			goto out;
 		for (int t = 0; t < NS_TYPES; t++)
 			if (c.ns_fds[t] >= 0 && (c.ns_fds[t] = oci_fd_above(c.ns_fds[t], min, err)) < 0)
@@ -353,7 +368,7 @@ out:
 	for (int t = 0; t < NS_TYPES; t++)
 		if (c.ns_fds[t] >= 0)
 			close(c.ns_fds[t]);
-	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd };
+	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd, c.listener_fd };
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

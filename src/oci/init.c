@@ -15,17 +15,15 @@
 #include "hooks.h"
 #include "state.h"
 #include "sync.h"
+#include "../base/fs.h"
 #include <sys/stat.h>
 
-static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
-		      cpod_err *err)
+static int init_state_json(oci_container *c, pid_t pid, const char *status, buf *out,
+			   cpod_err *err)
 {
 	oci_state st;
-	_cleanup_buf_ buf out = BUF_INIT;
 	enum oci_status s = strcmp(status, "running") == 0 ? ST_RUNNING : ST_CREATING;
 
-	if (!c->spec->hooks.n[kind])
-		return 0;
 	memset(&st, 0, sizeof(st));
 	snprintf(st.id, sizeof(st.id), "%s", c->id);
 	st.pid = pid;
@@ -40,9 +38,19 @@ static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, cons
 			return -1;
 		st.annotations_json = ab.data;
 	}
-	int r = state_to_json(&st, s, &out, err);
+	int r = state_to_json(&st, s, out, err);
 	free(st.annotations_json);
-	if (r < 0)
+	return r;
+}
+
+static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
+		      cpod_err *err)
+{
+	_cleanup_buf_ buf out = BUF_INIT;
+
+	if (!c->spec->hooks.n[kind])
+		return 0;
+	if (init_state_json(c, pid, status, &out, err) < 0)
 		return -1;
 	return hooks_run(&c->spec->hooks, kind, out.data, err);
 }
@@ -74,8 +82,9 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	const oci_process *p = &s->process;
 	sync_msg m;
 
-	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, NULL, err) < 0)
+	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, &m, err) < 0)
 		return -1;
+	c->has_cgroup = m.value != 0;
 	if (s->linux_.ns[NS_CGROUP].enabled && !s->linux_.ns[NS_CGROUP].path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
 		return err_sys(err, "create the cgroup namespace");
@@ -86,6 +95,14 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 		return err_sys(err, "open the rootfs %s", c->rootfs);
 	if (mounts_prepare(c, rootfd, err) < 0)
 		return -1;
+	/* as runc: a cwd the image lacks is made, inside the rootfs and
+	 * before the root may turn read-only */
+	if (p->cwd) {
+		int cfd = fs_mkdirs_in_root(rootfd, p->cwd, 0755, err);
+		if (cfd < 0)
+			return err_prefix(err, "process.cwd %s", p->cwd);
+		close(cfd);
+	}
 
 	if (sync_send(c->sync_fd, SYNC_RUN_HOOKS, 0, err) < 0 ||
 	    sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
@@ -94,9 +111,10 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	if (init_hooks(c, HOOK_CREATE_CONTAINER, c->init_pid, "creating", err) < 0)
 		return -1;
 
-	if (mounts_pivot(c, err) < 0 || mounts_finish(c, err) < 0)
-		return -1;
-	if (init_sysctl(&s->linux_, err) < 0)
+	/* sysctls before the read-only and masked paths (as runc): the
+	 * default configs make /proc/sys read-only */
+	if (mounts_pivot(c, err) < 0 || init_sysctl(&s->linux_, err) < 0 ||
+	    mounts_finish(c, err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return err_sys(err, "set the hostname");
@@ -161,6 +179,12 @@ CPOD_INTERNAL void init_main(oci_container *c)
 		goto fail;
 	if (process_drop_privileges(&c->spec->process, c->in_userns, c->seccomp, &err) < 0)
 		goto fail;
+	if (c->listener_fd >= 0) {
+		_cleanup_buf_ buf sj = BUF_INIT;
+		if (init_state_json(c, c->init_pid, "running", &sj, &err) < 0 ||
+		    process_seccomp_listener(c, c->init_pid, sj.data, &err) < 0)
+			goto fail;
+	}
 	process_close_fds(c->preserve_fds, -1);
 	process_exec(&c->spec->process, &target, &err);
 fail:

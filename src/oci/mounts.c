@@ -51,9 +51,13 @@ static unsigned long mnt_locked_flags(int fd, unsigned long clear)
  * want_file) and returns an O_PATH fd on it. */
 static int mnt_target(int rootfd, const char *dest, bool want_file, cpod_err *err)
 {
-	char parent[PATH_MAX];
+	char parent[PATH_MAX], resolved[PATH_MAX];
 	const char *base;
 
+	/* what a (dangling) symlink points at is made, inside the rootfs */
+	if (fs_resolve_in_root(rootfd, dest, resolved, sizeof(resolved), err) < 0)
+		return err_prefix(err, "mount destination");
+	dest = resolved;
 	if (!want_file)
 		return fs_mkdirs_in_root(rootfd, dest, 0755, err);
 	int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, NULL);

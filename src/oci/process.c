@@ -40,8 +40,40 @@ static int process_check_exec(const char *path, cpod_err *err, const char *name)
 	return 0;
 }
 
+/* As runc: when the env has no HOME, the user's home from the container's
+ * /etc/passwd, or "/".  Read now, while still privileged. */
+static void process_find_home(const oci_process *p, oci_exec_target *t)
+{
+	char line[2048];
+	t->home[0] = '\0';
+	for (size_t i = 0; p->env && i < p->n_env; i++)
+		if (strncmp(p->env[i], "HOME=", 5) == 0)
+			return;
+	snprintf(t->home, sizeof(t->home), "HOME=/");
+	FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *field[7] = { NULL };
+		int n = 0;
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 7 && (field[n] = strsep(&s, ":")))
+			n++;
+		if (n < 6)
+			continue;
+		char *end;
+		unsigned long uid = strtoul(field[2], &end, 10);
+		if (*field[2] && !*end && uid == p->uid && *field[5]) {
+			snprintf(t->home, sizeof(t->home), "HOME=%s", field[5]);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err)
 {
+	process_find_home(p, t);
 	const char *name = p->args && p->args[0] ? p->args[0] : NULL;
 	if (!name || !*name)
 		return err_set(err, CPOD_E_INVALID, "process.args must not be empty");
@@ -133,6 +165,23 @@ CPOD_INTERNAL int process_drop_privileges(const oci_process *p, bool in_userns,
 	return 0;
 }
 
+CPOD_INTERNAL int process_seccomp_listener(oci_container *c, pid_t pid, const char *state_json,
+					   cpod_err *err)
+{
+	if (c->listener_fd < 0 || !c->seccomp)
+		return 0;
+	int nfd = seccomp_filter_notify_fd(c->seccomp);
+	int r = nfd < 0 ? err_set(err, CPOD_E_SYS, "seccomp: no notify fd to hand over")
+			: seccomp_listener_send_fd(c->listener_fd, nfd, pid,
+						   seccomp_filter_listener_metadata(c->seccomp),
+						   state_json, err);
+	if (nfd >= 0)
+		close(nfd);
+	close(c->listener_fd);
+	c->listener_fd = -1;
+	return r;
+}
+
 CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
 {
 	unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
@@ -158,7 +207,20 @@ CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
 CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, cpod_err *err)
 {
 	static const char *const empty[] = { NULL };
+	const char *const *env = p->env ? (const char *const *)p->env : empty;
 	sigset_t none;
+
+	if (t->home[0]) {
+		size_t n = 0;
+		while (env[n])
+			n++;
+		const char **with_home = calloc(n + 2, sizeof(*with_home));
+		if (with_home) {
+			memcpy(with_home, env, n * sizeof(*with_home));
+			with_home[n] = t->home;
+			env = with_home;
+		}
+	}
 
 	/* the program starts with default signal handling and nothing blocked */
 	for (int s = 1; s < NSIG; s++)
@@ -166,7 +228,7 @@ CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, c
 			signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(t->path, (char *const *)p->args, (char *const *)(p->env ? p->env : empty));
+	execve(t->path, (char *const *)p->args, (char *const *)env);
 	if (errno == ENOENT)
 		return err_set(err, CPOD_E_EXEC_NOTFOUND, "exec: \"%s\": no such file or directory",
 			       p->args[0]);

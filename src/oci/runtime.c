@@ -49,12 +49,6 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 		free(rt);
 		return NULL;
 	}
-	{
-		char cache[PATH_MAX];
-		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
-		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
-			seccomp_set_cache(cache);
-	}
 	if (rt->rootless) {
 		/* a shared /tmp fallback must be ours alone */
 		struct stat st;
@@ -64,6 +58,14 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 			err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", root);
 			return NULL;
 		}
+	}
+	/* only once the root is known to be ours: the cache's programs are
+	 * loaded as they are found */
+	{
+		char cache[PATH_MAX];
+		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
+		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
+			seccomp_set_cache(cache);
 	}
 	return rt;
 }

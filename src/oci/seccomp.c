@@ -660,15 +660,31 @@ CPOD_INTERNAL const char *seccomp_filter_listener_metadata(const seccomp_filter 
 
 /* ---------------------------------------------------------------- notify */
 
-CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
-					const char *metadata, const char *state_json,
-					cpod_err *err)
+CPOD_INTERNAL int seccomp_listener_connect(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "seccomp listener %s: socket", path);
+	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sysn(err, e, "seccomp listener %s: connect", path);
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
+					   const char *metadata, const char *state_json,
+					   cpod_err *err)
 {
 	static const json_limits lim = { 1 << 20, 64, 1 << 16 };
 	_cleanup_buf_ buf msg = BUF_INIT;
 	_cleanup_json_ json_doc *state = NULL;
-	_cleanup_close_ int fd = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -676,12 +692,9 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 	json_w w;
 	size_t off = 0;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	state = json_parse(state_json, strlen(state_json), &lim, err);
 	if (!state)
-		return err_prefix(err, "seccomp listener %s: container state", path);
+		return err_prefix(err, "seccomp listener: container state");
 
 	jw_init(&w, &msg, NULL);
 	jw_obj_begin(&w);
@@ -697,13 +710,8 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 	jw_value(&w, json_root(state));
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
-		return err_prefix(err, "seccomp listener %s", path);
+		return err_prefix(err, "seccomp listener");
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_sys(err, "seccomp listener %s: socket", path);
-	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0)
-		return err_sys(err, "seccomp listener %s: connect", path);
 	while (off < msg.len) {
 		struct iovec iov = { msg.data + off, msg.len - off };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -721,11 +729,23 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 			c->cmsg_len = CMSG_LEN(sizeof(int));
 			memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
 		}
-		n = RETRY_EINTR(sendmsg(fd, &mh, MSG_NOSIGNAL));
+		n = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
 		if (n < 0)
-			return err_sys(err, "seccomp listener %s: send", path);
+			return err_sys(err, "seccomp listener: send");
 		off += (size_t)n;
 	}
+	return 0;
+}
+
+CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
+					const char *metadata, const char *state_json,
+					cpod_err *err)
+{
+	_cleanup_close_ int fd = seccomp_listener_connect(path, err);
+	if (fd < 0)
+		return -1;
+	if (seccomp_listener_send_fd(fd, notify_fd, pid, metadata, state_json, err) < 0)
+		return err_prefix(err, "seccomp listener %s", path);
 	return 0;
 }
 

@@ -45,6 +45,12 @@ CPOD_INTERNAL int seccomp_filter_notify_fd(const seccomp_filter *f);
 CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
 					const char *metadata, const char *state_json,
 					cpod_err *err);
+/* The same in two steps: the runtime connects (it sees the host's paths),
+ * the container's process sends once its filter is loaded. */
+CPOD_INTERNAL int seccomp_listener_connect(const char *path, cpod_err *err);
+CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
+					   const char *metadata, const char *state_json,
+					   cpod_err *err);
 
 /* Architectures by their Go/libseccomp names ("amd64", "arm64", "x86",
  * "386"...): the SCMP_ARCH_* name ("SCMP_ARCH_X86_64"), or NULL when

@@ -336,6 +336,22 @@ static int verb_exec(oci_ctx *ctx, int argc, char **argv)
 	cpod_err err;
 	if (cli_parse("exec", argc, argv, opts, true, &argc) < 0 || oci_need_id("exec", argc, 1) < 0)
 		return 1;
+	uint32_t *gid_v = NULL;
+	if (gids.n) {
+		gid_v = calloc(gids.n, sizeof(*gid_v));
+		if (!gid_v)
+			return oci_usage_error("exec: out of memory");
+		for (size_t i = 0; i < gids.n; i++) {
+			char *end;
+			errno = 0;
+			unsigned long g = strtoul(gids.v[i], &end, 10);
+			if (errno || end == gids.v[i] || *end || g > UINT32_MAX) {
+				free(gid_v);
+				return oci_usage_error("exec: --additional-gids \"%s\": not a gid", gids.v[i]);
+			}
+			gid_v[i] = (uint32_t)g;
+		}
+	}
 	char *pjson = NULL;
 	if (process) {
 		pjson = oci_read_file(process);
@@ -352,6 +368,7 @@ static int verb_exec(oci_ctx *ctx, int argc, char **argv)
 		.env = env.v, .cwd = cwd, .user = user, .caps = caps.v, .tty = tty,
 		.no_new_privs = nnp, .console_socket = console, .pid_file = pid_file,
 		.detach = detach, .preserve_fds = (int)preserve,
+		.additional_gids = gid_v, .n_additional_gids = gids.n,
 	};
 	int status = 0;
 	int r = cpod_runtime_exec(ctx->rt, argv[1], &o, &status, &err);
@@ -359,6 +376,7 @@ static int verb_exec(oci_ctx *ctx, int argc, char **argv)
 	free(env.v);
 	free(caps.v);
 	free(gids.v);
+	free(gid_v);
 	if (r < 0)
 		return oci_fail(&err);
 	return status;
