@@ -70,6 +70,8 @@ outdir() {
 	local b=$1 dest=${2:-/out} d
 	d=$(tmpdir "out-$(basename "$b")")
 	chmod 0777 "$d"
+	# made here: in a user namespace, root inside cannot write the rootfs
+	mkdir -p "$b/rootfs$dest"
 	add_bind "$b" "$d" "$dest"
 	printf '%s\n' "$d"
 }
