@@ -6,6 +6,22 @@
 # (named after the id when the config has no cgroupsPath) are recognisably
 # cpod's and never clash between test files run in parallel.
 
+# await SECONDS CMD...: lib.sh's wait_for, whose deadline is right with
+# mawk too (its printf "%d" caps at 2^31 ns, so wait_for gives up after
+# 2.1 s whatever it is asked).
+await() {
+	local secs=$1 deadline
+	shift
+	deadline=$(( $(date +%s%N) + $(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1e9 }') ))
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s%N)" -ge "$deadline" ]; then
+			printf 'await: gave up after %s s: %s\n' "$secs" "$*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # cid NAME: a container id for this test.
 cid() {
 	printf 'cpod-t%s-%s\n' "$$" "$1"

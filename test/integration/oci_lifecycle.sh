@@ -42,7 +42,7 @@ test_run_killed_by_signal_is_128_plus_n() {
 	oci run --bundle "$b" "$id" > /dev/null 2>&1 &
 	rpid=$!
 	cleanup_add "kill $rpid 2>/dev/null; true"
-	wait_for 5 status_is "$id" running
+	await 5 status_is "$id" running
 	oci kill "$id" KILL
 	wait "$rpid" || rc=$?
 	expect_eq "$rc" 137 "run's status when the init is killed by SIGKILL"
@@ -59,7 +59,7 @@ test_run_forwards_signals_to_the_container() {
 	"$CPOD" oci --root "$TEST_ROOT" run --bundle "$b" "$id" > /dev/null 2>&1 &
 	rpid=$!
 	cleanup_add "kill -KILL $rpid 2>/dev/null; true"
-	wait_for 5 test -e "$b/rootfs/tmp/ready"
+	await 5 test -e "$b/rootfs/tmp/ready"
 	kill -TERM "$rpid"
 	wait "$rpid" || rc=$?
 	expect_eq "$rc" 42 "the container's trap ran on the forwarded SIGTERM"
@@ -87,9 +87,9 @@ test_create_start_state_delete() {
 	# running
 	oci start "$id"
 	expect_eq "$(state_of "$id" status)" running "status after start"
-	wait_for 5 test -e "$b/rootfs/tmp/started"
+	await 5 test -e "$b/rootfs/tmp/started"
 	# stopped: the program exited by itself
-	wait_for 5 status_is "$id" stopped
+	await 5 status_is "$id" stopped
 	expect_eq "$(state_of "$id" pid)" 0 "a stopped container has pid 0"
 	pid_alive "$pid" && fail "the init $pid is still alive"
 	oci delete "$id"
@@ -123,7 +123,7 @@ test_start_twice_fails() {
 	expect_match "$(cat "$TEST_TMP/err")" "running" "says it is running"
 	expect_eq "$(state_of "$id" status)" running "still running"
 	oci kill "$id" KILL
-	wait_for 5 status_is "$id" stopped
+	await 5 status_is "$id" stopped
 	expect_fail oci start "$id" 2> "$TEST_TMP/err"
 	expect_match "$(cat "$TEST_TMP/err")" "stopped" "says it has stopped"
 }
@@ -173,7 +173,7 @@ test_kill_stopped_fails() {
 	b=$(bundle b 'true')
 	id=$(cid kst)
 	start_bg "$b" "$id"
-	wait_for 5 status_is "$id" stopped
+	await 5 status_is "$id" stopped
 	expect_fail oci kill "$id" KILL 2> "$TEST_TMP/err"
 	expect_match "$(cat "$TEST_TMP/err")" "not running"
 	expect_fail oci kill cpod-no-such KILL 2> /dev/null
@@ -186,9 +186,9 @@ test_kill_delivers_the_signal() {
 	id=$(cid ksig)
 	start_bg "$b" "$id"
 	oci kill "$id" USR1
-	wait_for 5 test -e "$b/rootfs/tmp/sig"
+	await 5 test -e "$b/rootfs/tmp/sig"
 	expect_eq "$(cat "$b/rootfs/tmp/sig")" got-usr1
-	wait_for 5 status_is "$id" stopped
+	await 5 status_is "$id" stopped
 	# names and numbers are accepted, with or without SIG; unknown ones are not
 	expect_fail oci kill "$id" SIGNOPE 2> "$TEST_TMP/err"
 	expect_match "$(cat "$TEST_TMP/err")" "signal"
@@ -201,7 +201,7 @@ test_kill_default_is_term() {
 	id=$(cid kterm)
 	start_bg "$b" "$id"
 	oci kill "$id"
-	wait_for 5 test -e "$b/rootfs/tmp/sig"
+	await 5 test -e "$b/rootfs/tmp/sig"
 	expect_eq "$(cat "$b/rootfs/tmp/sig")" term
 }
 
@@ -213,12 +213,12 @@ test_kill_all_without_pid_namespace() {
 	unset_ns "$b" pid
 	id=$(cid kall)
 	start_bg "$b" "$id"
-	wait_for 5 test -s "$b/rootfs/tmp/bg"
+	await 5 test -s "$b/rootfs/tmp/bg"
 	pids=$(oci ps --format json "$id" | jq -r '.[]')
 	[ "$(wc -w <<< "$pids")" -ge 3 ] || fail "ps shows $pids"
 	oci kill --all "$id" KILL
 	for p in $pids; do
-		wait_for 5 sh -c "! test -d /proc/$p || grep -q '^State:.*Z' /proc/$p/status" ||
+		await 5 sh -c "! test -d /proc/$p || grep -q '^State:.*Z' /proc/$p/status" ||
 			fail "process $p survived kill --all"
 	done
 }
@@ -237,7 +237,7 @@ test_run_detach() {
 	pid=$(state_of "$id" pid)
 	pid_alive "$pid" || fail "no process"
 	oci kill "$id" KILL
-	wait_for 5 status_is "$id" stopped
+	await 5 status_is "$id" stopped
 	oci delete "$id"
 	nothing_left "$id" "$pid"
 }
