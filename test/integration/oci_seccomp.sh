@@ -167,7 +167,7 @@ test_notify_hands_the_fd_to_the_listener() {
 	local b id sock out msg
 	sock=$TEST_TMP/agent.sock
 	out=$TEST_TMP/agent.json
-	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$sock" "$out" 5 &
+	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$sock" "$out" 3 &
 	cleanup_add "kill $! 2>/dev/null; true"
 	await 5 test -e "$out.ready"
 	b=$(bundle b 'exec 2>&1; mkdir /tmp/notified; echo "rc=$?"')
@@ -185,5 +185,45 @@ test_notify_hands_the_fd_to_the_listener() {
 	expect_eq "$(jq -r .message.state.bundle "$out")" "$b"
 	# the agent closed the fd without answering: the syscall failed
 	expect_match "$msg" 'Function not implemented' "the notified mkdir failed"
+	nothing_left "$id"
+}
+
+test_notify_for_an_exec_process() {
+	need_root
+	local b id sock out msg
+	b=$(bundle b 'sleep 30')
+	seccomp "$b" "$(jq -nc --arg s "$TEST_TMP/agent.sock" '{defaultAction: "SCMP_ACT_ALLOW", listenerPath: $s,
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}')"
+	id=$(cid nexec)
+	# the init's own hand-over goes to a first agent
+	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$TEST_TMP/agent.sock" "$TEST_TMP/init.json" 3 &
+	cleanup_add "kill $! 2>/dev/null; true"
+	await 5 test -e "$TEST_TMP/init.json.ready"
+	start_bg "$b" "$id"
+	await 5 test -s "$TEST_TMP/init.json" || fail "the init's agent did not finish"
+	jq -e '.timeout | not' "$TEST_TMP/init.json" > /dev/null || fail "the listener never got the init's fd"
+	rm -f "$TEST_TMP/agent.sock"
+	# then an exec'd process's to a second one
+	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$TEST_TMP/agent.sock" "$TEST_TMP/exec.json" 3 &
+	cleanup_add "kill $! 2>/dev/null; true"
+	await 5 test -e "$TEST_TMP/exec.json.ready"
+	msg=$(timeout 20 "$CPOD" oci --root "$TEST_ROOT" exec "$id" sh -c 'mkdir /tmp/x 2>&1; echo "rc=$?"') || true
+	await 5 test -s "$TEST_TMP/exec.json" || fail "the exec's agent did not finish"
+	jq -e '.timeout | not' "$TEST_TMP/exec.json" > /dev/null || fail "the listener never got the exec's fd"
+	expect_eq "$(jq -r .fd_kind "$TEST_TMP/exec.json")" "anon_inode:seccomp notify"
+	expect_eq "$(jq -r .message.state.id "$TEST_TMP/exec.json")" "$id"
+	expect_ne "$(jq -r .message.pid "$TEST_TMP/exec.json")" "$(state_of "$id" pid)" "the exec'd process's pid"
+	expect_match "$msg" 'Function not implemented'
+}
+
+test_notify_without_a_listener_fails_cleanly() {
+	need_root
+	local b id
+	b=$(bundle b 'true')
+	seccomp "$b" "$(jq -nc --arg s "$TEST_TMP/nobody.sock" '{defaultAction: "SCMP_ACT_ALLOW", listenerPath: $s,
+		syscalls: [{names: ["mkdir"], action: "SCMP_ACT_NOTIFY"}]}')"
+	id=$(cid nolistener)
+	expect_fail timeout 20 "$CPOD" oci --root "$TEST_ROOT" run --bundle "$b" "$id" 2> "$TEST_TMP/err"
+	expect_match "$(cat "$TEST_TMP/err")" 'nobody.sock'
 	nothing_left "$id"
 }
