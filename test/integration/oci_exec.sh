@@ -233,3 +233,23 @@ test_many_execs_in_parallel() {
 	done
 	expect_eq "$(oci ps --format json "$id" | jq length)" 1 "all exec'd processes are gone"
 }
+
+test_exec_into_a_user_namespace_container() {
+	need_root
+	local b id out
+	chmod 0755 "$TEST_TMP"
+	b=$(bundle b 'sleep 30')
+	set_ns "$b" user
+	jqi "$b/config.json" '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] |
+		.linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	id=$(cid userns)
+	start_bg "$b" "$id"
+	out=$(oci exec "$id" sh -c 'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user')
+	expect_eq "$(sed -n 1p <<< "$out")" 0 "root inside"
+	expect_match "$(sed -n 2p <<< "$out")" '^ +0 +100000 +65536$' "the container's maps"
+	expect_eq "$(sed -n 3p <<< "$out")" "$(ns_of "$(state_of "$id" pid)" user)" "the container's user namespace"
+	expect_eq "$(oci exec --user 1000:1000 "$id" id -u)" 1000 "a mapped user"
+	oci exec --user 1000:1000 --detach --pid-file "$TEST_TMP/p" "$id" sleep 5 > /dev/null 2>&1
+	expect_eq "$(awk '/^Uid:/ { print $2 }' "/proc/$(cat "$TEST_TMP/p")/status")" 101000 \
+		"uid 1000 inside is 101000 on the host"
+}

@@ -80,6 +80,7 @@ test_create_start_state_delete() {
 	expect_eq "$(jq -r .bundle <<< "$st")" "$b" "bundle is the absolute path"
 	expect_match "$(jq -r .ociVersion <<< "$st")" '^1\.'
 	expect_eq "$(jq -r '.annotations["org.example.key"]' <<< "$st")" value "annotations"
+	date -d "$(jq -r .created <<< "$st")" > /dev/null 2>&1 || fail "created is not a date: $(jq -r .created <<< "$st")"
 	pid=$(jq -r .pid <<< "$st")
 	[ "$pid" -gt 1 ] || fail "pid $pid"
 	pid_alive "$pid" || fail "the init $pid is not alive"
@@ -177,6 +178,23 @@ test_kill_stopped_fails() {
 	expect_fail oci kill "$id" KILL 2> "$TEST_TMP/err"
 	expect_match "$(cat "$TEST_TMP/err")" "not running"
 	expect_fail oci kill cpod-no-such KILL 2> /dev/null
+}
+
+test_kill_a_created_container() {
+	need_root
+	local b id pid
+	b=$(bundle b 'echo ran > /tmp/ran')
+	id=$(cid kcreated)
+	create_bg "$b" "$id"
+	pid=$(state_of "$id" pid)
+	# runc: a created container can be killed; it is stopped then
+	oci kill "$id" KILL
+	await 5 status_is "$id" stopped
+	expect_fail oci start "$id" 2> "$TEST_TMP/err"
+	expect_match "$(cat "$TEST_TMP/err")" 'stopped'
+	test ! -e "$b/rootfs/tmp/ran" || fail "the program ran"
+	oci delete "$id"
+	nothing_left "$id" "$pid"
 }
 
 test_kill_delivers_the_signal() {
