@@ -152,7 +152,7 @@ test_update_resources_of_a_running_container() {
 
 test_pause_and_resume() {
 	need_v1
-	local b d id pid n1 n2 n3
+	local b d id pid n1 n2
 	b=$(bundle b 'while :; do echo t >> /out/ticks; sleep 0.05; done')
 	d=$(outdir "$b")
 	id=$(cid pause)
@@ -251,7 +251,9 @@ test_delete_kills_what_is_left_in_the_cgroup() {
 	await 5 status_is "$id" stopped
 	await 5 test -s "$b/rootfs/tmp/bg"
 	bg=$(oci ps --format json "$id" | jq -r '.[0]')
-	[ -n "$bg" ] && [ "$bg" != null ] && pid_alive "$bg" || fail "no process left in the cgroup"
+	if [ -z "$bg" ] || [ "$bg" = null ] || ! pid_alive "$bg"; then
+		fail "no process left in the cgroup"
+	fi
 	oci delete "$id"
 	await 5 sh -c "! test -d /proc/$bg || grep -q '^State:.*Z' /proc/$bg/status" || fail "process $bg survived delete"
 	nothing_left "$id"

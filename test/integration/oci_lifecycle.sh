@@ -111,7 +111,7 @@ test_pid_file() {
 	oci delete --force "$id"
 	(cd "$TEST_TMP" && oci run --detach --bundle "$b" --pid-file rel.pid "$id" > /dev/null 2>&1)
 	expect_eq "$(cat "$TEST_TMP/rel.pid")" "$(state_of "$id" pid)"
-	expect_match "$(cat "/proc/$(cat "$TEST_TMP/rel.pid")/cmdline" | tr '\0' ' ')" '^sleep 30'
+	expect_match "$(tr '\0' ' ' < "/proc/$(cat "$TEST_TMP/rel.pid")/cmdline")" '^sleep 30'
 }
 
 test_start_twice_fails() {

@@ -8,6 +8,7 @@
 # /run; its cgroups are under a parent named after cpod, removed at the end.  The same script runs first with runc: if
 # podman cannot run here at all, the test is skipped with runc's reason.
 . "$SRCDIR/test/helpers/oci.sh"
+# shellcheck disable=SC2034 # read by test/run
 TIMEOUT=180
 
 # The script run in the private mount namespace: $1 the runtime, $2 the
@@ -67,7 +68,8 @@ step done
 
 # podman_run RUNTIME MODE: the script, in a private mount namespace.
 podman_run() {
-	local t=$TEST_TMP/podman-$(basename "$1")
+	local t
+	t=$TEST_TMP/podman-$(basename "$1")
 	mkdir -p "$t"
 	[ -d "$t/rootfs" ] || cp -a "$TEST_TMP/pb/rootfs" "$t/rootfs"
 	timeout 120 unshare -m --propagation private bash -c "$PODMAN_SCRIPT" podman-test \
