@@ -113,7 +113,7 @@ FUZZSRC := $(wildcard test/fuzz/fuzz_*.c)
 FUZZBIN := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZSRC))
 $(B)/fuzz/%: test/fuzz/%.c $(B)/cpod-lines.c
 	@mkdir -p $(B)/fuzz
-	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined -I. -Ibuild $< $(LIBS) -o $@
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -Ibuild $< $(LIBS) -o $@
 fuzz: $(FUZZBIN)
 FUZZ_SECONDS ?= 30
 fuzz-run: fuzz

@@ -297,6 +297,181 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	}
 	return 0;
 }
+/************************************************ src/base/digest.h */
+/*
+ * digest.h — SHA-256 content digests ("sha256:<64 hex>"), the identity of
+ * every blob, layer and image in the store.
+ *
+ * BearSSL's portable SHA-256 is the reference; on x86-64 CPUs with the SHA
+ * extensions a hardware path is used instead (several times faster, which
+ * matters when every layer is hashed twice while it is unpacked).
+ */
+#ifndef CPOD_DIGEST_H
+#define CPOD_DIGEST_H
+
+#include <bearssl.h>
+
+#define DIGEST_HEX_LEN 64
+#define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
+
+typedef struct digest_ctx {
+	bool hw;                 /* the hardware path: the fields below; else br */
+	br_sha256_context br;
+	uint32_t state[8];
+	uint64_t count;          /* bytes hashed */
+	unsigned char buf[64];
+	size_t buf_len;
+} digest_ctx;
+
+CPOD_INTERNAL void digest_init(digest_ctx *c);
+CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len);
+/* Writes "sha256:<hex>" (DIGEST_STR_LEN + 1 bytes) into out. */
+CPOD_INTERNAL void digest_final(digest_ctx *c, char out[DIGEST_STR_LEN + 1]);
+CPOD_INTERNAL void digest_raw(digest_ctx *c, unsigned char out[32]);
+/* One-shot helper. */
+CPOD_INTERNAL void digest_buf(const void *data, size_t len, char out[DIGEST_STR_LEN + 1]);
+
+/* Whether s is "sha256:" followed by 64 lowercase hex digits; *hex points at them. */
+CPOD_INTERNAL bool digest_valid(const char *s, const char **hex);
+/* "sha256:<hex>" as an error-checked value: CPOD_E_INVALID naming what when not. */
+CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err);
+/* Whether the hardware path is in use (for `info`). */
+CPOD_INTERNAL bool digest_accelerated(void);
+
+#endif
+/************************************************ src/base/digest.c */
+/*
+ * digest.c — SHA-256 (see digest.h).  BearSSL computes it, unless a block
+ * function for the CPU's SHA extensions is available (digest_blocks): then
+ * the buffering and padding here drive that function instead.
+ */
+
+
+static const uint32_t digest_iv[8] = {
+	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+};
+
+/* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
+typedef void (*digest_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t n);
+static digest_blocks_fn digest_blocks;
+
+CPOD_INTERNAL bool digest_accelerated(void)
+{
+	return digest_blocks != NULL;
+}
+
+CPOD_INTERNAL void digest_init(digest_ctx *c)
+{
+	c->hw = digest_blocks != NULL;
+	if (!c->hw) {
+		br_sha256_init(&c->br);
+		return;
+	}
+	memcpy(c->state, digest_iv, sizeof(c->state));
+	c->count = 0;
+	c->buf_len = 0;
+}
+
+CPOD_INTERNAL void digest_update(digest_ctx *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	if (!c->hw) {
+		br_sha256_update(&c->br, data, len);
+		return;
+	}
+
+	c->count += len;
+	if (c->buf_len) {
+		size_t take = 64 - c->buf_len < len ? 64 - c->buf_len : len;
+		memcpy(c->buf + c->buf_len, p, take);
+		c->buf_len += take;
+		p += take;
+		len -= take;
+		if (c->buf_len < 64)
+			return;
+		digest_blocks(c->state, c->buf, 1);
+		c->buf_len = 0;
+	}
+	if (len >= 64) {
+		digest_blocks(c->state, p, len / 64);
+		p += len & ~(size_t)63;
+		len &= 63;
+	}
+	if (len) {
+		memcpy(c->buf, p, len);
+		c->buf_len = len;
+	}
+}
+
+CPOD_INTERNAL void digest_raw(digest_ctx *c, unsigned char out[32])
+{
+	if (!c->hw) {
+		br_sha256_out(&c->br, out);
+		return;
+	}
+	uint64_t bits = c->count * 8;
+	unsigned char pad[72];
+	size_t padlen = (c->buf_len < 56 ? 56 : 120) - c->buf_len;
+
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 0x80;
+	for (int i = 0; i < 8; i++)
+		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+	uint64_t count = c->count;
+	digest_update(c, pad, padlen + 8);
+	c->count = count;
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (unsigned char)(c->state[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(c->state[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(c->state[i] >> 8);
+		out[4 * i + 3] = (unsigned char)c->state[i];
+	}
+}
+
+CPOD_INTERNAL void digest_final(digest_ctx *c, char out[DIGEST_STR_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[32];
+	digest_raw(c, raw);
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[raw[i] >> 4];
+		out[8 + 2 * i] = hex[raw[i] & 15];
+	}
+	out[DIGEST_STR_LEN] = '\0';
+}
+
+CPOD_INTERNAL void digest_buf(const void *data, size_t len, char out[DIGEST_STR_LEN + 1])
+{
+	digest_ctx c;
+	digest_init(&c);
+	digest_update(&c, data, len);
+	digest_final(&c, out);
+}
+
+CPOD_INTERNAL bool digest_valid(const char *s, const char **hex)
+{
+	if (!s || strncmp(s, "sha256:", 7) != 0)
+		return false;
+	for (int i = 0; i < DIGEST_HEX_LEN; i++) {
+		char c = s[7 + i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	if (s[DIGEST_STR_LEN] != '\0')
+		return false;
+	if (hex)
+		*hex = s + 7;
+	return true;
+}
+
+CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err)
+{
+	if (digest_valid(s, NULL))
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what, s ? s : "");
+}
 /************************************************ src/base/err.c */
 /*
  * err.c — cpod_err setters, context prefixes and the log callback.
@@ -2076,6 +2251,56 @@ CPOD_INTERNAL int jw_finish(json_w *w, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "JSON writer: unclosed container");
 	return 0;
 }
+/************************************************ src/base/json_api.c */
+/*
+ * json_api.c — the public read-only JSON accessors (cpod_json_* of cpod.h)
+ * over json.c's parser.
+ */
+
+
+cpod_json *cpod_json_parse(const char *text, cpod_err *err)
+{
+	return (cpod_json *)json_parse(text, strlen(text), NULL, err);
+}
+
+void cpod_json_free(cpod_json *doc) { json_doc_free((json_doc *)doc); }
+const cpod_json_value *cpod_json_root(const cpod_json *doc) { return json_root((const json_doc *)doc); }
+const cpod_json_value *cpod_json_get(const cpod_json_value *obj, const char *key) { return json_get(obj, key); }
+const cpod_json_value *cpod_json_at(const cpod_json_value *arr, size_t i) { return json_at(arr, i); }
+size_t cpod_json_len(const cpod_json_value *v) { return json_len(v); }
+const char *cpod_json_str(const cpod_json_value *v) { return json_string(v); }
+
+int64_t cpod_json_int(const cpod_json_value *v)
+{
+	int64_t i = 0;
+	if (json_int64(v, &i))
+		return i;
+	if (json_is(v, JSON_NUMBER))
+		return (int64_t)v->u.num.d;
+	return 0;
+}
+
+int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
+
+const char *cpod_json_key(const cpod_json_value *obj, size_t i)
+{
+	if (!json_is(obj, JSON_OBJECT) || i >= obj->u.obj.n)
+		return NULL;
+	return obj->u.obj.members[i].key;
+}
+
+char *cpod_json_text(const cpod_json_value *v)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, NULL);
+}
 /************************************************ src/base/pool.h */
 /*
  * pool.h — a list of allocations freed together.
@@ -2398,6 +2623,55 @@ CPOD_INTERNAL int proc_run(const proc_run_opts *o, int *status, cpod_err *err)
 	if (proc_wait(pid, status, 0) < 0)
 		return err_sys(err, "wait %s", o->path);
 	return 0;
+}
+/************************************************ src/base/stream.h */
+/*
+ * stream.h — a source of bytes: a file, a decompressor, an HTTP body.
+ *
+ * Layers flow through chains of these (download -> hash -> inflate -> hash
+ * -> tar), so the same unpacker serves a local archive and a registry pull.
+ */
+#ifndef CPOD_STREAM_H
+#define CPOD_STREAM_H
+
+
+typedef struct byte_source {
+	/* Reads up to n bytes into data: the count, 0 at the end, -1 on error. */
+	ssize_t (*read)(void *ctx, void *data, size_t n, cpod_err *err);
+	void *ctx;
+} byte_source;
+
+static inline ssize_t source_read(const byte_source *s, void *data, size_t n, cpod_err *err)
+{
+	return s->read(s->ctx, data, n, err);
+}
+
+/* A source over a file descriptor (ctx is the fd, cast). */
+CPOD_INTERNAL byte_source source_fd(int *fd);
+
+#endif
+/************************************************ src/base/stream.c */
+/*
+ * stream.c — byte sources over plain file descriptors (see stream.h).
+ */
+
+
+static ssize_t source_fd_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t r = read(fd, data, n);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return err_sys(err, "read");
+	}
+}
+
+CPOD_INTERNAL byte_source source_fd(int *fd)
+{
+	byte_source s = { source_fd_read, fd };
+	return s;
 }
 /************************************************ src/oci/spec.h */
 /*
@@ -2816,14 +3090,17 @@ CPOD_INTERNAL uint64_t caps_effective_now(void)
 enum cg_mode { CG_NONE, CG_V1, CG_HYBRID, CG_V2 };
 
 #define CG_MAX_V1 16
+/* cgroup directories are short; this keeps cg_paths (which is copied into
+ * the container's state and across forks) small */
+#define CG_DIR_MAX 1024
 
 typedef struct cg_paths {
 	enum cg_mode mode;
-	char unified[PATH_MAX];      /* v2 directory ("" when none) */
+	char unified[CG_DIR_MAX];    /* v2 directory ("" when none) */
 	size_t n_v1;
 	struct {
 		char controller[32];     /* "memory", "cpu", "name=systemd" ... */
-		char dir[PATH_MAX];      /* e.g. /sys/fs/cgroup/memory/a/b */
+		char dir[CG_DIR_MAX];    /* e.g. /sys/fs/cgroup/memory/a/b */
 	} v1[CG_MAX_V1];
 } cg_paths;
 
@@ -2844,6 +3121,12 @@ CPOD_INTERNAL const char *cg_unified_mountpoint(void);
 CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out,
 			     cpod_err *err);
 
+/* Leaves out the v1 hierarchies a container with res does not need: a
+ * cpuset, hugetlb, net_cls/net_prio, perf_event, rdma or misc cgroup only
+ * when it sets limits there (a first cpuset child costs the kernel
+ * milliseconds).  Memory, pids, cpu, cpuacct, blkio, devices, freezer and
+ * named hierarchies are always kept: stats, freezing and kill need them. */
+CPOD_INTERNAL void cg_trim(cg_paths *p, const oci_resources *res);
 /* Creates the directories, applies res (may be NULL) and moves pid in.
  * Returns 1 when the container has a cgroup, 0 when there is none to use
  * (no hierarchy, or rootless without permission and no limits asked for). */
@@ -3349,8 +3632,8 @@ static int cg_place(const char *mnt, const char *root, const char *own_text, con
 				*slash = '\0';
 		}
 	}
-	int r = snprintf(out, PATH_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
-	if (r < 0 || r >= PATH_MAX)
+	int r = snprintf(out, CG_DIR_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
+	if (r < 0 || r >= CG_DIR_MAX)
 		return err_set(err, CPOD_E_LIMIT, "cgroup path too long under %s", mnt);
 	if (!cg_dir_valid(out) || !cg_under(out, mnt))
 		return err_set(err, CPOD_E_INVALID, "cgroup path %s is not below %s", out, mnt);
@@ -3714,6 +3997,31 @@ static void cg_undo(const cg_paths *p, const bool *created)
 			log_debug("cgroup: rmdir %s: %s", p->v1[i].dir, strerror(errno));
 	if (created[CG_MAX_V1] && rmdir(p->unified) < 0)
 		log_debug("cgroup: rmdir %s: %s", p->unified, strerror(errno));
+}
+
+CPOD_INTERNAL void cg_trim(cg_paths *p, const oci_resources *res)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_v1 && i < CG_MAX_V1; i++) {
+		const char *c = p->v1[i].controller;
+		size_t n = strlen(c);
+		bool need = true;
+		if (cg_list_has(c, n, "cpuset", ','))
+			need = res && (res->cpu.cpus || res->cpu.mems);
+		else if (cg_list_has(c, n, "hugetlb", ','))
+			need = res && res->n_hugepages;
+		else if (cg_list_has(c, n, "net_cls", ',') || cg_list_has(c, n, "net_prio", ','))
+			need = res && (res->net_class_id.set || res->n_net_priorities);
+		else if (cg_list_has(c, n, "perf_event", ',') || cg_list_has(c, n, "rdma", ',') ||
+			 cg_list_has(c, n, "misc", ','))
+			need = false;
+		if (need) {
+			if (k != i)
+				p->v1[k] = p->v1[i];
+			k++;
+		}
+	}
+	p->n_v1 = k;
 }
 
 CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res,
@@ -5768,6 +6076,9 @@ typedef struct seccomp_filter seccomp_filter;
  * runtime.  At most SECCOMP_MAX_RULES rules. */
 #define SECCOMP_MAX_RULES 4096
 CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *seccomp, cpod_err *err);
+/* Where compiled filters are cached (a private directory of the runtime);
+ * NULL or "": no cache. */
+CPOD_INTERNAL void seccomp_set_cache(const char *dir);
 /* Loads it into the calling thread (needs no_new_privs or CAP_SYS_ADMIN). */
 CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err);
 CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f);
@@ -5856,6 +6167,12 @@ typedef struct oci_container {
 	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
 	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
 	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
+	/* the engine's rootfs (an overlay of image layers): mounted on the
+	 * rootfs directory in the container's own mount namespace, instead of
+	 * the usual bind, so no host mount outlives the container */
+	int (*rootfs_mount)(void *ctx, const char *rootfs, cpod_err *err);
+	void *rootfs_ctx;
+	bool stdin_null;
 } oci_container;
 
 /* The container's init: sets everything up, reports to the parent, waits
@@ -6097,11 +6414,23 @@ typedef struct oci_created {
 	int master;      /* the pty master when the runtime proxies the terminal, else -1 */
 } oci_created;
 
+/* What the engine adds to a create, beyond the public options. */
+typedef struct oci_create_ext {
+	int (*rootfs_mount)(void *ctx, const char *rootfs, cpod_err *err);
+	void *rootfs_ctx;
+	bool stdin_null;     /* the process reads /dev/null, not our stdin */
+} oci_create_ext;
+
+/* How many times the OOM killer struck in the container's cgroup (before
+ * delete); -1 when unknown. */
+CPOD_INTERNAL long oci_oom_kills(cpod_runtime *rt, const char *id);
+
 /* create: everything up to the init waiting for start.  foreground: the
  * caller will wait for the container (a terminal without console socket is
- * then proxied by the runtime). */
+ * then proxied by the runtime).  ext may be NULL. */
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err);
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err);
 
 /* Opens ROOT/ID and loads its state; *dirfd is the open state directory. */
 CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,
@@ -6222,6 +6551,18 @@ static int create_connect_console(const char *path, cpod_err *err)
 		return err_sys(err, "connect to the console socket %s", path);
 	}
 	return fd;
+}
+
+/* Whether the init can be cloned by the runtime itself: no namespace to
+ * join, no user namespace (its maps are written between its creation and
+ * the others'), no time namespace (clone(2) cannot make one). */
+static bool create_direct(const oci_spec *s)
+{
+	const oci_linux *l = &s->linux_;
+	for (int t = 0; t < NS_TYPES; t++)
+		if (l->ns[t].enabled && l->ns[t].path)
+			return false;
+	return !l->ns[NS_USER].enabled && !(l->ns[NS_TIME].enabled);
 }
 
 /* I: joins and creates namespaces, forks the init. */
@@ -6361,7 +6702,8 @@ static int create_rootfs_path(oci_container *c, cpod_err *err)
 }
 
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err)
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err)
 {
 	oci_container c;
 	oci_state st;
@@ -6382,6 +6724,11 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	c.rootless = rt->rootless;
 	c.preserve_fds = o->preserve_fds;
 	c.no_pivot = o->no_pivot;
+	if (ext) {
+		c.rootfs_mount = ext->rootfs_mount;
+		c.rootfs_ctx = ext->rootfs_ctx;
+		c.stdin_null = ext->stdin_null;
+	}
 
 	if (!oci_valid_id(id))
 		return err_set(err, CPOD_E_INVALID, "invalid container id \"%s\" (letters, digits and _+-. only)", id);
@@ -6410,6 +6757,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	if (cg_resolve(spec->linux_.cgroups_path, id, &c.cg, err) < 0)
 		goto out;
+	cg_trim(&c.cg, spec->linux_.has_resources ? &spec->linux_.resources : NULL);
 
 	/* the state directory: from here on, failure cleans up */
 	if (mkdirat(rt->rootfd, id, 0711) < 0) {
@@ -6471,6 +6819,26 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 				goto out;
 	}
 
+	if (create_direct(spec)) {
+		/* nothing to join, no user namespace to map first: the init is
+		 * cloned straight into its new namespaces */
+		long pid = syscall(SYS_clone, ns_unshare_flags(spec) | SIGCHLD, 0, NULL, NULL, 0);
+		if (pid < 0) {
+			err_sys(err, "create the container's namespaces");
+			goto out;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			if (proxy_fd >= 0)
+				close(proxy_fd);
+			c.sync_fd = sv[1];
+			init_main(&c);
+		}
+		init_pid = (pid_t)pid;
+		close(sv[1]);
+		sv[1] = -1;
+		goto created;
+	}
 	ipid = fork();
 	if (ipid < 0) {
 		err_sys(err, "fork");
@@ -6509,7 +6877,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	proc_wait(ipid, NULL, 0);
 	ipid = -1;
-
+created:
 	/* The state is written now, so a runtime killed from here on leaves a
 	 * container that `delete` can clean up. */
 	snprintf(st.id, sizeof(st.id), "%s", id);
@@ -6565,7 +6933,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		if (out->master < 0)
 			goto out;
 	}
-	if (state_save(dirfd, &st, err) < 0)
+	if (!st.has_cgroup && state_save(dirfd, &st, err) < 0)
 		goto out;
 	if (o->pid_file) {
 		char pid[24];
@@ -7405,6 +7773,11 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 			return -1;
 		close(c->console_fd);
 		c->console_fd = -1;
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			return err_sys(err, "open /dev/null for stdin");
+		close(fd);
 	}
 	if (process_personality(&s->linux_, err) < 0)
 		return -1;
@@ -7873,6 +8246,8 @@ CPOD_INTERNAL int mounts_rootfs(oci_container *c, cpod_err *err)
 		return err_sys(err, "set propagation of /");
 	if (mnt_parent_private(c->rootfs, err) < 0)
 		return -1;
+	if (c->rootfs_mount)
+		return c->rootfs_mount(c->rootfs_ctx, c->rootfs, err);
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(err, "bind the rootfs %s", c->rootfs);
 	return 0;
@@ -8403,6 +8778,12 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 		free(rt);
 		return NULL;
 	}
+	{
+		char cache[PATH_MAX];
+		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
+		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
+			seccomp_set_cache(cache);
+	}
 	if (rt->rootless) {
 		/* a shared /tmp fallback must be ours alone */
 		struct stat st;
@@ -8825,11 +9206,25 @@ char *cpod_runtime_stats(cpod_runtime *rt, const char *id, cpod_err *err)
 	return buf_take(&b, err);
 }
 
+CPOD_INTERNAL long oci_oom_kills(cpod_runtime *rt, const char *id)
+{
+	oci_state st;
+	int dirfd;
+	long n = -1;
+	if (oci_load(rt, id, &dirfd, &st, NULL) < 0)
+		return -1;
+	if (st.has_cgroup)
+		n = cg_oom_kills(&st.cg);
+	close(dirfd);
+	state_clear(&st);
+	return n;
+}
+
 int cpod_runtime_create(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
 			cpod_err *err)
 {
 	oci_created c;
-	return oci_create(rt, id, opts, false, &c, err);
+	return oci_create(rt, id, opts, NULL, false, &c, err);
 }
 
 int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
@@ -8841,13 +9236,13 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 
 	*status = 0;
 	if (opts->detach) {
-		if (oci_create(rt, id, opts, false, &c, err) < 0)
+		if (oci_create(rt, id, opts, NULL, false, &c, err) < 0)
 			return -1;
 		return cpod_runtime_start(rt, id, err);
 	}
 	/* signals that arrive from now on are passed to the container */
 	foreground_block_signals(&old);
-	if (oci_create(rt, id, opts, true, &c, err) < 0) {
+	if (oci_create(rt, id, opts, NULL, true, &c, err) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
@@ -8887,12 +9282,21 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
  * fail (errnoRet on an action without an errno) we follow the spec, as crun.
  */
 
+
+
 #include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 struct seccomp_filter {
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx;          /* NULL when loaded from the cache */
+	struct sock_filter *bpf;      /* the program itself, once generated */
+	uint16_t bpf_len;
+	unsigned kflags;              /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 	uint32_t default_action;
 	size_t n_rules;
 	bool has_notify;
@@ -9127,6 +9531,12 @@ static int seccomp_set_flags(seccomp_filter *f, const json_value *sc, cpod_err *
 		rc = seccomp_attr_set(f->ctx, seccomp_flag_names[k].attr, 1);
 		if (rc < 0)
 			return err_sysn(err, -rc, SECCOMP_WHERE ".flags[%zu]: %s", i, name);
+		if (seccomp_flag_names[k].attr == SCMP_FLTATR_CTL_TSYNC)
+			f->kflags |= SECCOMP_FILTER_FLAG_TSYNC;
+		else if (seccomp_flag_names[k].attr == SCMP_FLTATR_CTL_LOG)
+			f->kflags |= SECCOMP_FILTER_FLAG_LOG;
+		else if (seccomp_flag_names[k].attr == SCMP_FLTATR_CTL_SSB)
+			f->kflags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
 	}
 	return 0;
 }
@@ -9271,6 +9681,110 @@ static int seccomp_add_syscalls(seccomp_filter *f, const json_value *sc, bool li
 	return 0;
 }
 
+/* ---------------------------------------------------------------- the cache
+ *
+ * Compiling a profile like podman's costs libseccomp milliseconds of CPU
+ * for every container, and gives the same program every time.  Programs
+ * are kept in a cache directory of the runtime (root-owned, 0700), named
+ * by the digest of the profile's JSON, libseccomp's version and the native
+ * architecture; a hit loads the program with seccomp(2) directly.  Filters
+ * with a listener are not cached (they need libseccomp's notify fd). */
+
+static char seccomp_cache[PATH_MAX];
+
+CPOD_INTERNAL void seccomp_set_cache(const char *dir)
+{
+	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s", dir ? dir : "");
+}
+
+#define SECCOMP_CACHE_MAGIC 0x42535043u /* "CPSB" */
+
+typedef struct seccomp_cache_head {
+	uint32_t magic;
+	uint32_t kflags;
+	uint32_t default_action;
+	uint32_t n_rules;
+	uint32_t bpf_len;
+} seccomp_cache_head;
+
+static void seccomp_cache_key(const json_value *sc, char *out, size_t n)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	char d[DIGEST_STR_LEN + 1];
+	const struct scmp_version *v = seccomp_version();
+	jw_init(&w, &b, NULL);
+	jw_value(&w, sc);
+	buf_printf(&b, NULL, "|libseccomp %u.%u.%u|%s", v ? v->major : 0, v ? v->minor : 0,
+		   v ? v->micro : 0, seccomp_arch_native_name());
+	digest_buf(b.data ? b.data : "", b.len, d);
+	buf_free(&b);
+	if (fs_join(out, n, seccomp_cache, d + 7, NULL) < 0)
+		out[0] = '\0';
+}
+
+static bool seccomp_cache_get(const char *path, seccomp_filter *f)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	seccomp_cache_head h;
+	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, NULL) < 0 || b.len < sizeof(h))
+		return false;
+	memcpy(&h, b.data, sizeof(h));
+	if (h.magic != SECCOMP_CACHE_MAGIC || h.bpf_len == 0 || h.bpf_len > BPF_MAXINSNS ||
+	    b.len != sizeof(h) + h.bpf_len * sizeof(struct sock_filter))
+		return false;
+	f->bpf = malloc(h.bpf_len * sizeof(struct sock_filter));
+	if (!f->bpf)
+		return false;
+	memcpy(f->bpf, b.data + sizeof(h), h.bpf_len * sizeof(struct sock_filter));
+	f->bpf_len = (uint16_t)h.bpf_len;
+	f->kflags = h.kflags;
+	f->default_action = h.default_action;
+	f->n_rules = h.n_rules;
+	return true;
+}
+
+/* Generates the program from the libseccomp context (and caches it). */
+static int seccomp_generate(seccomp_filter *f, const char *cache_path, cpod_err *err)
+{
+	int fd = memfd_create("cpod-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "seccomp: memfd");
+	int rc = seccomp_export_bpf(f->ctx, fd);
+	if (rc < 0) {
+		close(fd);
+		return err_sysn(err, -rc, "seccomp: generate the filter");
+	}
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
+	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		close(fd);
+		return err_set(err, CPOD_E_LIMIT, "seccomp: the filter is too large for the kernel");
+	}
+	buf b = BUF_INIT;
+	seccomp_cache_head h = { SECCOMP_CACHE_MAGIC, f->kflags, f->default_action, (uint32_t)f->n_rules,
+				 (uint32_t)(len / (off_t)sizeof(struct sock_filter)) };
+	buf_append(&b, &h, sizeof(h), NULL);
+	lseek(fd, 0, SEEK_SET);
+	if (buf_read_fd(&b, fd, (size_t)len + sizeof(h) + 1, err) < 0 || b.failed) {
+		close(fd);
+		buf_free(&b);
+		return err_prefix(err, "seccomp");
+	}
+	close(fd);
+	f->bpf = malloc((size_t)len);
+	if (!f->bpf) {
+		buf_free(&b);
+		return err_nomem(err);
+	}
+	memcpy(f->bpf, b.data + sizeof(h), (size_t)len);
+	f->bpf_len = (uint16_t)h.bpf_len;
+	if (cache_path)
+		fs_write_atomic(AT_FDCWD, cache_path, b.data, b.len, 0600, 0, NULL);
+	buf_free(&b);
+	return 0;
+}
+
 CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *err)
 {
 	const char *lpath = NULL, *lmeta = NULL;
@@ -9311,6 +9825,12 @@ CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *er
 	}
 	f->notify_fd = -1;
 	f->default_action = def;
+	char cache_path[PATH_MAX] = "";
+	if (seccomp_cache[0] && !lpath) {
+		seccomp_cache_key(sc, cache_path, sizeof(cache_path));
+		if (cache_path[0] && seccomp_cache_get(cache_path, f))
+			return f;
+	}
 	if ((lpath && !(f->listener_path = strdup(lpath))) ||
 	    (lmeta && !(f->listener_metadata = strdup(lmeta)))) {
 		err_nomem(err);
@@ -9345,6 +9865,8 @@ CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *er
 	 * same); libseccomp <= 2.5.4 mishandles it with very few rules. */
 	if (f->n_rules > 32 && (rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
 		log_debug("seccomp: binary tree optimisation unavailable: %s", strerror(-rc));
+	if (!f->has_notify && seccomp_generate(f, cache_path[0] ? cache_path : NULL, err) < 0)
+		goto fail;
 	return f;
 fail:
 	seccomp_filter_free(f);
@@ -9353,6 +9875,12 @@ fail:
 
 CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err)
 {
+	if (f->bpf) {
+		struct sock_fprog prog = { .len = f->bpf_len, .filter = f->bpf };
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->kflags, &prog) < 0)
+			return err_sys(err, "load the seccomp filter");
+		return 0;
+	}
 	int rc = seccomp_load(f->ctx);
 
 	if (rc < 0)
@@ -9374,6 +9902,7 @@ CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f)
 		return;
 	if (f->ctx)
 		seccomp_release(f->ctx);
+	free(f->bpf);
 	free(f->listener_path);
 	free(f->listener_metadata);
 	free(f);
@@ -9859,7 +10388,7 @@ static int seccomp_prof_filter(seccomp_prof_ctx *c, const json_value *call, cons
 		}
 	}
 	if (min) {
-		bool at_least;
+		bool at_least = false;
 		if (!c->have_uts) {
 			if (uname(&c->uts) < 0)
 				return err_sys(err, "uname");
@@ -11686,4 +12215,6855 @@ char *cpod_runtime_features(cpod_err *err)
 	}
 	buf_putc(&b, '\n', NULL);
 	return buf_take(&b, err);
+}
+/************************************************ src/image/tar.h */
+/*
+ * tar.h — reading and writing tar streams (layers, archives, exports).
+ *
+ * The reader is a pull parser over a byte_source: tar_next returns each
+ * entry with its metadata already merged from ustar, GNU (long names and
+ * links; sparse files are refused) and PAX headers (path, linkpath, size,
+ * uid, gid, uname, gname, mtime with fractions, SCHILY.xattr.*), then the
+ * entry's data is read with tar_read_data or tar_data_chunk.  Every header
+ * is bounded and checked (checksum, numbers in octal or base-256, sizes,
+ * name lengths, PAX record counts), so hostile input gets an error naming
+ * the entry.  Paths are returned as they are in the archive: judging them
+ * ("..", absolute) is the caller's job (layer.c).
+ *
+ * The writer produces ustar entries, with PAX records where a value does
+ * not fit (long names, big sizes, xattrs, sub-second mtimes).
+ */
+#ifndef CPOD_IMAGE_TAR_H
+#define CPOD_IMAGE_TAR_H
+
+
+
+enum tar_type {
+	TAR_FILE = '0',
+	TAR_HARDLINK = '1',
+	TAR_SYMLINK = '2',
+	TAR_CHAR = '3',
+	TAR_BLOCK = '4',
+	TAR_DIR = '5',
+	TAR_FIFO = '6',
+};
+
+typedef struct tar_xattr {
+	const char *name;
+	const void *value;
+	size_t len;
+} tar_xattr;
+
+typedef struct tar_entry {
+	const char *path;      /* as in the archive, NUL-free */
+	const char *linkname;  /* hard and symbolic links */
+	char type;             /* enum tar_type ('7' contiguous files are reported as '0') */
+	uint64_t size;         /* data bytes (files only; 0 for others) */
+	uint32_t mode;         /* permission bits, setuid/setgid/sticky included */
+	uint64_t uid, gid;
+	const char *uname, *gname;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint32_t devmajor, devminor;
+	const tar_xattr *xattrs;
+	size_t n_xattrs;
+} tar_entry;
+
+typedef struct tar_limits {
+	size_t max_path;        /* 0: 4096 */
+	size_t max_pax;         /* bytes of one PAX header; 0: 1 MiB */
+	size_t max_xattrs;      /* per entry; 0: 128 */
+	uint64_t max_entry;     /* bytes of one file; 0: 64 GiB */
+} tar_limits;
+
+typedef struct tar_reader tar_reader;
+
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
+					 cpod_err *err);
+CPOD_INTERNAL void tar_reader_free(tar_reader *r);
+/* 1 and *e set: an entry (valid until the next call); 0: the end of the
+ * archive; -1: an error.  Unread data of the previous entry is skipped. */
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err);
+/* Reads the current entry's data: the count, 0 at its end, -1 on error
+ * (a stream that ends early is an error naming the entry). */
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err);
+/* Zero-copy: points *p at the next piece of the current entry's data, in
+ * the reader's own buffer (valid until the next call). */
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err);
+/* Bytes of archive consumed so far (for progress and bounds). */
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
+
+typedef struct tar_writer tar_writer;
+/* out: where the archive goes (a fd; the writer buffers). */
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
+/* Writes an entry's header; for TAR_FILE the caller then writes exactly
+ * e->size bytes with tar_write_data. */
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err);
+/* Writes an entry for the file at dirfd/path as found on disk (lstat,
+ * xattrs, content), under the archive name name. */
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
+				 cpod_err *err);
+/* Writes the end-of-archive blocks and flushes; frees the writer. */
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err);
+CPOD_INTERNAL void tar_writer_free(tar_writer *w);
+
+#endif
+/************************************************ src/image/layer.h */
+/*
+ * layer.h — unpacking an image layer (a tar, gzip-compressed or plain)
+ * into a directory, safely and fast.
+ *
+ * One pass over the blob computes its digest, inflates it, computes the
+ * diff_id of the uncompressed tar, and writes the files; both digests are
+ * checked at the end against what the manifest and config promised.  A
+ * layer is hostile input: nothing it says may reach outside the target
+ * directory (".." and absolute names, symlinks written through, hard links
+ * to outside or to nothing, whiteouts of ".." or "/"), and sizes, nesting
+ * and decompression ratios are bounded.  Whiteouts (.wh.NAME, .wh..wh..opq)
+ * become overlayfs whiteouts (a 0:0 character device, the opaque xattr), or
+ * are applied to the tree directly when layers are stacked by copying.
+ *
+ * layer_unpack does not make the result durable nor move it anywhere: the
+ * store unpacks into a temporary directory, syncs, and renames it into
+ * place (see store.c), so a half-unpacked layer is never used.
+ */
+#ifndef CPOD_IMAGE_LAYER_H
+#define CPOD_IMAGE_LAYER_H
+
+
+
+enum layer_whiteouts {
+	LAYER_WHITEOUT_OVERLAY,  /* keep them as overlayfs whiteouts */
+	LAYER_WHITEOUT_APPLY,    /* delete what they name (copy mode: target holds the lower layers) */
+};
+
+typedef struct layer_opts {
+	enum layer_whiteouts whiteouts;
+	bool rootless;             /* device nodes skipped (with a warning), ownership best effort */
+	uint64_t max_size;         /* uncompressed bytes allowed; 0: 64 GiB */
+	uint64_t compressed_size;  /* the size the manifest declares; 0: unknown */
+	const char *digest;        /* expected digest of the blob as read, or NULL */
+	const char *diff_id;       /* expected digest of the uncompressed tar, or NULL */
+} layer_opts;
+
+typedef struct layer_result {
+	char digest[DIGEST_STR_LEN + 1];   /* of the bytes read */
+	char diff_id[DIGEST_STR_LEN + 1];  /* of the uncompressed tar */
+	uint64_t compressed_size, size;
+	enum { LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD } compression;
+} layer_result;
+
+/* Unpacks the blob read from src into dirfd (an empty directory).  On
+ * failure the directory holds partial content: the caller removes it. */
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
+			       layer_result *res, cpod_err *err);
+
+/* Hashes a blob without unpacking it (digest and, when compressed, diff_id). */
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err);
+
+/* Writes the directory tree at dirfd as a layer tar (for commit/export):
+ * overlay whiteouts become .wh. entries; gzip when compress. */
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
+			     cpod_err *err);
+
+#endif
+/************************************************ src/image/manifest.h */
+/*
+ * manifest.h — OCI image manifests and indexes, Docker v2 schema 2
+ * manifests and manifest lists, and image configs, as C structs.
+ *
+ * Everything here is parsed from untrusted bytes (a registry, an archive):
+ * digests are checked for form, sizes for range, media types for what they
+ * say, and documents are bounded (4 MiB, as the distribution spec allows).
+ * Docker and OCI documents are read alike; the media type says which.
+ */
+#ifndef CPOD_IMAGE_MANIFEST_H
+#define CPOD_IMAGE_MANIFEST_H
+
+
+
+
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+#define MT_DOCKER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+
+#define MANIFEST_MAX_SIZE (4u << 20)
+#define CONFIG_MAX_SIZE (8u << 20)
+#define MANIFEST_MAX_LAYERS 1024
+
+typedef struct image_platform {
+	const char *os, *architecture, *variant;
+} image_platform;
+
+typedef struct image_descriptor {
+	const char *media_type;
+	char digest[DIGEST_STR_LEN + 1];
+	int64_t size;
+	image_platform platform;     /* in an index */
+	const char *ref_name;        /* org.opencontainers.image.ref.name, in an index */
+	const char *const *urls;
+} image_descriptor;
+
+enum manifest_kind { MANIFEST_IMAGE, MANIFEST_INDEX };
+
+typedef struct image_manifest {
+	json_doc *doc;
+	mem_pool pool;
+	enum manifest_kind kind;
+	const char *media_type;      /* from the document, or the hint */
+	image_descriptor config;     /* MANIFEST_IMAGE */
+	image_descriptor *layers;
+	size_t n_layers;
+	image_descriptor *manifests; /* MANIFEST_INDEX */
+	size_t n_manifests;
+} image_manifest;
+
+/* media_type: what the transport said (Content-Type, a descriptor), or NULL
+ * to take the document's own mediaType field. */
+CPOD_INTERNAL image_manifest *manifest_parse(const char *data, size_t len, const char *media_type,
+					     cpod_err *err);
+CPOD_INTERNAL void manifest_free(image_manifest *m);
+/* Whether a layer media type is one cpod can unpack. */
+CPOD_INTERNAL bool manifest_layer_type_ok(const char *media_type);
+
+/* The platform this machine runs ("linux", "amd64", "" or "v8"...). */
+CPOD_INTERNAL image_platform manifest_host_platform(void);
+/* "os/arch[/variant]" into p (strings point into out). */
+CPOD_INTERNAL int manifest_parse_platform(const char *s, char *out, size_t n, image_platform *p,
+					  cpod_err *err);
+/* Picks the entry of an index for a platform (variant optional: the best
+ * match wins); an error lists the platforms the index has. */
+CPOD_INTERNAL const image_descriptor *manifest_select(const image_manifest *index,
+						      const image_platform *want, cpod_err *err);
+
+/* The runnable part of an image config. */
+typedef struct image_config {
+	json_doc *doc;
+	mem_pool pool;
+	const char *architecture, *os, *variant, *created, *author;
+	const char *user, *working_dir, *stop_signal;
+	const char **env, **entrypoint, **cmd;  /* NULL-terminated, may be NULL */
+	size_t n_env, n_entrypoint, n_cmd;
+	bool entrypoint_set, cmd_set;           /* present (even empty) */
+	const char **volumes, **exposed_ports;
+	size_t n_volumes, n_exposed_ports;
+	const json_value *labels;               /* object of strings, or NULL */
+	const json_value *healthcheck;          /* docker's Healthcheck object, or NULL */
+	char (*diff_ids)[DIGEST_STR_LEN + 1];
+	size_t n_diff_ids;
+	const json_value *history;              /* array, or NULL */
+} image_config;
+
+CPOD_INTERNAL image_config *config_parse(const char *data, size_t len, cpod_err *err);
+CPOD_INTERNAL void config_free(image_config *c);
+
+#endif
+/************************************************ src/image/store.h */
+/*
+ * store.h — the image store: content-addressed blobs, unpacked layers and
+ * the index of images and their names.
+ *
+ * Layout under the store's root:
+ *
+ *     blobs/sha256/HEX     manifests, configs and layer blobs, immutable
+ *     layers/HEX/          one unpacked layer per diff_id: diff/ and layer.json
+ *     l/SHORT -> ../layers/HEX/diff   short names for overlay's lowerdir
+ *     images.json          the images: manifest, config, layers, names
+ *     tmp/                 work in progress; names carry the owner's pid and start time
+ *     lock, locks/HEX      the store lock; one lock per layer being unpacked
+ *
+ * Crash safety: everything is written in tmp/ and renamed into place, so a
+ * blob or layer directory exists only when complete (a layer is synced with
+ * one syncfs before its rename); images.json is replaced atomically under
+ * the store lock, and only ever names blobs and layers already in place.
+ * A process killed at any point leaves at worst an orphan in tmp/ or an
+ * unreferenced blob, which store_check reports and store_gc removes.
+ *
+ * Concurrency: images.json changes under the exclusive store lock; a layer
+ * is unpacked under its own lock (so two pulls of one image unpack it once
+ * and do not wait for each other's other layers); garbage collection takes
+ * the store lock and then each layer's lock before deleting it.
+ */
+#ifndef CPOD_IMAGE_STORE_H
+#define CPOD_IMAGE_STORE_H
+
+
+
+typedef struct image_store image_store;
+
+typedef struct store_layer {
+	char digest[DIGEST_STR_LEN + 1];   /* the blob as distributed */
+	char diff_id[DIGEST_STR_LEN + 1];  /* the uncompressed tar */
+	char media_type[128];
+	int64_t size;                      /* of the blob */
+} store_layer;
+
+typedef struct store_image {
+	char id[DIGEST_HEX_LEN + 1];       /* hex of the config digest */
+	char config_digest[DIGEST_STR_LEN + 1];
+	char manifest_digest[DIGEST_STR_LEN + 1];
+	char manifest_media_type[128];
+	char index_digest[DIGEST_STR_LEN + 1]; /* the index it was chosen from, or "" */
+	char **names;                      /* "domain/path:tag" */
+	size_t n_names;
+	char **digests;                    /* "domain/path@sha256:..." it was pulled as */
+	size_t n_digests;
+	store_layer *layers;
+	size_t n_layers;
+	char created[64];                  /* from the config */
+	char added[64];                    /* when it entered the store */
+	char os[32], architecture[32], variant[32];
+	int64_t size;                      /* unpacked bytes of all layers */
+} store_image;
+
+typedef struct store_opts {
+	const char *root;                  /* NULL: CPOD_ROOT, /var/lib/cpod, or the rootless default */
+	bool rootless;
+} store_opts;
+
+CPOD_INTERNAL image_store *store_open(const store_opts *o, cpod_err *err);
+CPOD_INTERNAL void store_close(image_store *s);
+CPOD_INTERNAL const char *store_root(const image_store *s);
+CPOD_INTERNAL int store_root_fd(const image_store *s);
+CPOD_INTERNAL bool store_rootless(const image_store *s);
+
+/* The store lock (exclusive; nests within one process). */
+CPOD_INTERNAL int store_lock(image_store *s, cpod_err *err);
+CPOD_INTERNAL void store_unlock(image_store *s);
+
+/* ---- blobs */
+CPOD_INTERNAL bool store_has_blob(image_store *s, const char *digest);
+CPOD_INTERNAL int store_blob_open(image_store *s, const char *digest, cpod_err *err);
+CPOD_INTERNAL int store_blob_read(image_store *s, const char *digest, size_t max, buf *out,
+				  cpod_err *err);
+/* Stores bytes (verified against expect when given); *digest_out gets the digest. */
+CPOD_INTERNAL int store_blob_put(image_store *s, const void *data, size_t len, const char *expect,
+				 char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
+/* Moves a finished file (on the store's file system) in as a blob after
+ * checking its digest; the file is gone afterwards either way. */
+CPOD_INTERNAL int store_blob_adopt(image_store *s, int dirfd, const char *name, const char *expect,
+				   cpod_err *err);
+/* A blob being written: bytes go to tmp/ and are hashed on the way. */
+typedef struct store_blob_writer {
+	int fd;
+	char name[96];     /* under tmp/ */
+	digest_ctx dc;
+	uint64_t size;
+} store_blob_writer;
+CPOD_INTERNAL int store_blob_begin(image_store *s, store_blob_writer *w, cpod_err *err);
+CPOD_INTERNAL int store_blob_write(store_blob_writer *w, const void *data, size_t n, cpod_err *err);
+/* Renames it into place if its digest is expect (or any, when NULL). */
+CPOD_INTERNAL int store_blob_commit(image_store *s, store_blob_writer *w, const char *expect,
+				    char digest_out[DIGEST_STR_LEN + 1], cpod_err *err);
+CPOD_INTERNAL void store_blob_abort(image_store *s, store_blob_writer *w);
+
+/* ---- layers */
+CPOD_INTERNAL bool store_has_layer(image_store *s, const char *diff_id);
+/* Unpacks a layer blob read from src, unless the layer is there already.
+ * digest and diff_id (either may be NULL) are verified; with keep_blob the
+ * blob is stored too, from the same single read.  res gets both digests. */
+CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const char *digest,
+				  const char *diff_id, int64_t size, bool keep_blob,
+				  layer_result *res, cpod_err *err);
+/* ROOT/layers/HEX/diff */
+CPOD_INTERNAL int store_layer_path(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err);
+/* "l/SHORT", relative to the root: what overlay mounts use. */
+CPOD_INTERNAL int store_layer_link(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err);
+/* The uncompressed size recorded when the layer was unpacked. */
+CPOD_INTERNAL int64_t store_layer_size(image_store *s, const char *diff_id);
+
+/* ---- images */
+CPOD_INTERNAL void store_image_free(store_image *img);
+/* Adds (or updates) an image; its names are taken away from other images. */
+CPOD_INTERNAL int store_image_put(image_store *s, const store_image *img, cpod_err *err);
+/* By id (or a unique prefix), full name, or short name as podman resolves
+ * it locally; CPOD_E_NOTFOUND when none matches. */
+CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image **out, cpod_err *err);
+CPOD_INTERNAL int store_image_list(image_store *s, store_image **out, size_t *n, cpod_err *err);
+CPOD_INTERNAL void store_image_list_free(store_image *list, size_t n);
+CPOD_INTERNAL int store_image_tag(image_store *s, const char *id, const char *name, cpod_err *err);
+/* name NULL: every name. */
+CPOD_INTERNAL int store_image_untag(image_store *s, const char *id, const char *name, cpod_err *err);
+/* Removes the image record and then the layers and blobs nothing uses. */
+CPOD_INTERNAL int store_image_remove(image_store *s, const char *id, cpod_err *err);
+
+/* Removes unreferenced layers, blobs and stale work in tmp/; *freed gets bytes. */
+CPOD_INTERNAL int store_gc(image_store *s, uint64_t *freed, cpod_err *err);
+/* Verifies the store: blob digests, images' references, layer completeness.
+ * One line per finding into report: "error: ..." for an inconsistency (an
+ * image that cannot be used, corrupted data), "garbage: ..." for harmless
+ * debris (orphans, leftovers of interrupted work, which a crash may leave).
+ * With repair, fixes what it can (drops unusable images, removes garbage
+ * and corrupted blobs).  Returns the number of inconsistencies left. */
+CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err *err);
+
+/* The default root: $CPOD_ROOT, else /var/lib/cpod (root) or
+ * $XDG_DATA_HOME/cpod (rootless: ~/.local/share/cpod). */
+CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err);
+
+#endif
+/************************************************ src/image/archive.h */
+/*
+ * archive.h — image archives: docker-archive (docker save's manifest.json,
+ * configs and layer tars) and oci-archive (a tar of an OCI image layout:
+ * oci-layout, index.json, blobs/sha256/...), read by load and written by
+ * save.
+ *
+ * Loading extracts the archive into the store's tmp/ first (an archive's
+ * parts may come in any order, and docker's refer to each other by path),
+ * rejecting anything that is not a plain file, directory or relative
+ * symlink inside it, then stores layers and images from there.  A load
+ * killed at any point leaves only debris in tmp/.
+ */
+#ifndef CPOD_IMAGE_ARCHIVE_H
+#define CPOD_IMAGE_ARCHIVE_H
+
+
+/* Loads every image of the archive read from fd; names gets one line per
+ * image loaded (its names, or its id when it has none). */
+CPOD_INTERNAL int archive_load(image_store *s, int fd, const image_platform *platform, buf *names,
+			       cpod_err *err);
+
+enum archive_format { ARCHIVE_DOCKER, ARCHIVE_OCI };
+/* Writes the images (ids, with the name each was asked by, or NULL) as one
+ * archive to fd. */
+CPOD_INTERNAL int archive_save(image_store *s, const store_image *const *imgs, const char *const *names,
+			       size_t n, enum archive_format fmt, int fd, cpod_err *err);
+
+#endif
+/************************************************ src/image/commit.h */
+/*
+ * commit.h — recording an image whose manifest, config and layers are
+ * already in the store, and making the manifest for images cpod builds
+ * itself (import, commit, build).
+ */
+#ifndef CPOD_IMAGE_COMMIT_H
+#define CPOD_IMAGE_COMMIT_H
+
+
+/* Reads manifest and config from the store, checks they agree (one diff_id
+ * per layer, every layer present), and records the image with its names
+ * ("domain/path:tag", normalised already) and digests ("domain/path@sha256:").
+ * index_digest: the index it was chosen from, or NULL.  *id_out gets the id. */
+CPOD_INTERNAL int image_record(image_store *s, const char *manifest_digest,
+			       const char *const *names, size_t n_names,
+			       const char *const *digests, size_t n_digests, const char *index_digest,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err);
+
+/* A layer of a manifest cpod writes. */
+typedef struct commit_layer {
+	char digest[DIGEST_STR_LEN + 1];
+	int64_t size;
+	int compression;           /* layer_result's */
+} commit_layer;
+
+/* Stores config_json, writes an OCI manifest for it and the layers, stores
+ * that too, and records the image (see image_record). */
+CPOD_INTERNAL int image_commit(image_store *s, const char *config_json, const commit_layer *layers,
+			       size_t n_layers, const char *const *names, size_t n_names,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err);
+
+#endif
+/************************************************ src/image/reference.h */
+/*
+ * reference.h — image references as users write them, normalised as
+ * docker and podman do: "busybox" is docker.io/library/busybox:latest,
+ * "localhost/x" stays local, "reg:5000/a/b@sha256:..." names a digest.
+ *
+ * The grammar is the distribution spec's: a domain (a host with a dot or a
+ * port, or "localhost"), lowercase path components, a tag of at most 128
+ * word characters, dots and dashes, and/or a sha256 digest.  Anything else
+ * is refused with an error that says which part is wrong.
+ */
+#ifndef CPOD_IMAGE_REFERENCE_H
+#define CPOD_IMAGE_REFERENCE_H
+
+
+#define REF_DOCKER_DOMAIN "docker.io"
+
+typedef struct image_ref {
+	char domain[256];           /* "docker.io", "localhost", "reg.local:5000" */
+	char path[512];             /* "library/busybox" */
+	char tag[129];              /* "" when only a digest was given */
+	char digest[DIGEST_STR_LEN + 1]; /* "" when none */
+	bool short_name;            /* the user gave no domain */
+} image_ref;
+
+/* Parses and normalises s.  A reference without tag or digest gets the tag
+ * "latest". */
+CPOD_INTERNAL int ref_parse(const char *s, image_ref *r, cpod_err *err);
+/* "domain/path:tag" (or "domain/path@digest" when there is no tag). */
+CPOD_INTERNAL void ref_name(const image_ref *r, char *out, size_t n);
+/* "domain/path" */
+CPOD_INTERNAL void ref_repository(const image_ref *r, char *out, size_t n);
+/* Whether s could be an image id or a unique prefix of one (hex, 3..64). */
+CPOD_INTERNAL bool ref_looks_like_id(const char *s);
+/* For names given to import, commit and tag: an unqualified name goes to
+ * localhost/ (podman's rule) instead of docker.io. */
+CPOD_INTERNAL int ref_parse_local(const char *s, image_ref *r, cpod_err *err);
+
+#endif
+/************************************************ src/image/archive.c */
+/*
+ * archive.c — docker-archive and oci-archive (see archive.h).
+ */
+
+
+
+
+
+
+
+#define ARCHIVE_MAX_ENTRIES 100000
+#define ARCHIVE_MAX_META (8u << 20)
+
+/* ---------------------------------------------------------------- extraction */
+
+/* An entry name made relative and checked: no "..", nothing absolute. */
+static int archive_clean_name(const char *in, char *out, size_t n, cpod_err *err)
+{
+	while (in[0] == '.' && in[1] == '/')
+		in += 2;
+	while (*in == '/')
+		in++;
+	if (strlen(in) >= n)
+		return err_set(err, CPOD_E_LIMIT, "archive entry name too long");
+	strcpy(out, in);
+	size_t l = strlen(out);
+	while (l && out[l - 1] == '/')
+		out[--l] = '\0';
+	for (char *p = out; p && *p;) {
+		char *slash = strchr(p, '/');
+		size_t cl = slash ? (size_t)(slash - p) : strlen(p);
+		if ((cl == 2 && p[0] == '.' && p[1] == '.'))
+			return err_set(err, CPOD_E_INVALID, "archive entry \"%s\" leaves the archive", in);
+		p = slash ? slash + 1 : NULL;
+	}
+	return 0;
+}
+
+static int archive_extract(int fd, int dirfd, cpod_err *err)
+{
+	byte_source src = source_fd(&fd);
+	tar_reader *r = tar_reader_new(&src, NULL, err);
+	const tar_entry *e;
+	size_t count = 0;
+	int rc;
+
+	if (!r)
+		return -1;
+	while ((rc = tar_next(r, &e, err)) == 1) {
+		char name[PATH_MAX], parent[PATH_MAX];
+		const char *base;
+		if (++count > ARCHIVE_MAX_ENTRIES) {
+			rc = err_set(err, CPOD_E_LIMIT, "too many entries in the archive");
+			break;
+		}
+		if ((rc = archive_clean_name(e->path, name, sizeof(name), err)) < 0)
+			break;
+		if (!*name)
+			continue;
+		fs_split(name, parent, sizeof(parent), &base);
+		int pfd = fs_mkdirs_in_root(dirfd, strcmp(parent, ".") ? parent : "/", 0700, err);
+		if (pfd < 0) {
+			rc = -1;
+			break;
+		}
+		if (e->type == TAR_DIR) {
+			if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+				rc = err_sys(err, "archive %s", name);
+		} else if (e->type == TAR_SYMLINK) {
+			/* docker save links repeated layers; links are only ever
+			 * followed inside the directory (archive_open) */
+			if (symlinkat(e->linkname, pfd, base) < 0)
+				rc = err_sys(err, "archive %s", name);
+		} else if (e->type == TAR_FILE) {
+			int out = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (out < 0) {
+				rc = err_sys(err, "archive %s", name);
+			} else {
+				const void *p;
+				ssize_t n;
+				while ((n = tar_data_chunk(r, &p, err)) > 0)
+					if (write_all(out, p, (size_t)n) < 0) {
+						n = err_sys(err, "write %s", name);
+						break;
+					}
+				if (n < 0)
+					rc = -1;
+				close(out);
+			}
+		} else {
+			rc = err_set(err, CPOD_E_INVALID, "archive entry \"%s\": only files, directories and symlinks belong in an image archive", name);
+		}
+		close(pfd);
+		if (rc < 0)
+			break;
+	}
+	tar_reader_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Opens a file of the extracted archive, symlinks resolved inside it. */
+static int archive_open(int dirfd, const char *path, cpod_err *err)
+{
+	char clean[PATH_MAX];
+	if (archive_clean_name(path, clean, sizeof(clean), err) < 0)
+		return -1;
+	int fd = fs_open_in_root(dirfd, clean, O_RDONLY, 0, err);
+	if (fd < 0)
+		return err_prefix(err, "archive");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, CPOD_E_INVALID, "archive: %s is not a file", path);
+	}
+	return fd;
+}
+
+static json_doc *archive_json(int dirfd, const char *path, cpod_err *err)
+{
+	const json_limits lim = { .max_size = ARCHIVE_MAX_META, .max_depth = 32 };
+	_cleanup_buf_ buf b = BUF_INIT;
+	_cleanup_close_ int fd = archive_open(dirfd, path, err);
+	if (fd < 0)
+		return NULL;
+	if (buf_read_fd(&b, fd, ARCHIVE_MAX_META, err) < 0)
+		return NULL;
+	json_doc *d = json_parse(b.data, b.len, &lim, err);
+	if (!d)
+		err_prefix(err, "archive %s", path);
+	return d;
+}
+
+/* Reads a whole (small) file of the archive into b, and its digest. */
+static int archive_read(int dirfd, const char *path, size_t max, buf *b, char *digest, cpod_err *err)
+{
+	_cleanup_close_ int fd = archive_open(dirfd, path, err);
+	if (fd < 0)
+		return -1;
+	if (buf_read_fd(b, fd, max, err) < 0)
+		return err_prefix(err, "archive %s", path);
+	if (digest)
+		digest_buf(b->data, b->len, digest);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- docker-archive */
+
+static int archive_load_docker(image_store *s, int dirfd, buf *names, cpod_err *err)
+{
+	_cleanup_json_ json_doc *m = archive_json(dirfd, "manifest.json", err);
+	const json_value *arr = json_root(m);
+	if (!m)
+		return -1;
+	if (!json_is(arr, JSON_ARRAY))
+		return err_set(err, CPOD_E_INVALID, "archive manifest.json: an array is expected");
+	for (size_t i = 0; i < json_len(arr); i++) {
+		const json_value *ent = json_at(arr, i);
+		const char *cfg_path = json_string(json_get(ent, "Config"));
+		const json_value *layers = json_get(ent, "Layers"), *tags = json_get(ent, "RepoTags");
+		_cleanup_buf_ buf cb = BUF_INIT;
+		char cfg_digest[DIGEST_STR_LEN + 1], mdigest[DIGEST_STR_LEN + 1], id[DIGEST_HEX_LEN + 1];
+		if (!cfg_path || !json_is(layers, JSON_ARRAY))
+			return err_set(err, CPOD_E_INVALID, "archive manifest.json[%zu]: Config and Layers are required", i);
+		if (archive_read(dirfd, cfg_path, CONFIG_MAX_SIZE, &cb, cfg_digest, err) < 0)
+			return -1;
+		image_config *cfg = config_parse(cb.data, cb.len, err);
+		if (!cfg)
+			return err_prefix(err, "archive %s", cfg_path);
+		if (cfg->n_diff_ids != json_len(layers)) {
+			size_t have = cfg->n_diff_ids;
+			config_free(cfg);
+			return err_set(err, CPOD_E_INVALID, "archive: %s has %zu diff_ids for %zu layers", cfg_path,
+				       have, json_len(layers));
+		}
+		if (store_blob_put(s, cb.data, cb.len, NULL, NULL, err) < 0) {
+			config_free(cfg);
+			return -1;
+		}
+		/* a Docker v2 manifest for what the archive holds */
+		buf mb = BUF_INIT;
+		json_w w;
+		jw_init(&w, &mb, NULL);
+		jw_obj_begin(&w);
+		jw_kint(&w, "schemaVersion", 2);
+		jw_kstr(&w, "mediaType", MT_DOCKER_MANIFEST);
+		jw_key(&w, "config");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "mediaType", MT_DOCKER_CONFIG);
+		jw_kstr(&w, "digest", cfg_digest);
+		jw_kint(&w, "size", (int64_t)cb.len);
+		jw_obj_end(&w);
+		jw_key(&w, "layers");
+		jw_arr_begin(&w);
+		int rc = 0;
+		for (size_t k = 0; k < json_len(layers) && rc == 0; k++) {
+			const char *lp = json_string(json_at(layers, k));
+			layer_result res;
+			int lfd = lp ? archive_open(dirfd, lp, err) : -1;
+			if (!lp)
+				rc = err_set(err, CPOD_E_INVALID, "archive manifest.json: Layers[%zu] must be a path", k);
+			if (lfd < 0) {
+				rc = -1;
+				break;
+			}
+			byte_source src = source_fd(&lfd);
+			struct stat st;
+			fstat(lfd, &st);
+			rc = store_layer_add(s, &src, NULL, cfg->diff_ids[k], st.st_size, true, &res, err);
+			close(lfd);
+			if (rc < 0)
+				break;
+			jw_obj_begin(&w);
+			jw_kstr(&w, "mediaType", res.compression == LAYER_GZIP ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER);
+			jw_kstr(&w, "digest", res.digest);
+			jw_kint(&w, "size", (int64_t)(res.compressed_size ? res.compressed_size : (uint64_t)st.st_size));
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		config_free(cfg);
+		if (rc < 0 || jw_finish(&w, err) < 0 ||
+		    store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0) {
+			buf_free(&mb);
+			return err_prefix(err, "archive image %zu", i);
+		}
+		buf_free(&mb);
+		/* RepoTags are docker names: normalise them */
+		char *nv[64];
+		size_t nn = 0;
+		for (size_t k = 0; k < json_len(tags) && nn < ARRAY_LEN(nv); k++) {
+			image_ref ref;
+			const char *t = json_string(json_at(tags, k));
+			char full[1024];
+			if (!t || ref_parse(t, &ref, NULL) < 0)
+				continue;
+			ref_name(&ref, full, sizeof(full));
+			nv[nn++] = strdup(full);
+		}
+		rc = image_record(s, mdigest, (const char *const *)nv, nn, NULL, 0, NULL, id, err);
+		for (size_t k = 0; k < nn; k++) {
+			if (rc == 0)
+				buf_printf(names, NULL, "%s\n", nv[k]);
+			free(nv[k]);
+		}
+		if (rc < 0)
+			return -1;
+		if (!nn)
+			buf_printf(names, NULL, "sha256:%s\n", id);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- oci-archive */
+
+static int archive_blob_path(const char *digest, char *out, size_t n, cpod_err *err)
+{
+	const char *hex;
+	if (!digest_valid(digest, &hex))
+		return err_set(err, CPOD_E_INVALID, "archive: bad digest %.80s", digest ? digest : "");
+	snprintf(out, n, "blobs/sha256/%s", hex);
+	return 0;
+}
+
+/* Stores a small blob of the layout (manifest, config, index), verified. */
+static int archive_small_blob(image_store *s, int dirfd, const char *digest, size_t max, buf *b,
+			      cpod_err *err)
+{
+	char path[128], got[DIGEST_STR_LEN + 1];
+	if (archive_blob_path(digest, path, sizeof(path), err) < 0 ||
+	    archive_read(dirfd, path, max, b, got, err) < 0)
+		return -1;
+	if (strcmp(got, digest) != 0)
+		return err_set(err, CPOD_E_INVALID, "archive: blob %s has digest %s", digest, got);
+	return store_blob_put(s, b->data, b->len, digest, NULL, err);
+}
+
+static int archive_load_oci_manifest(image_store *s, int dirfd, const char *mdigest, const char *name,
+				     const char *index_digest, buf *names, cpod_err *err)
+{
+	_cleanup_buf_ buf mb = BUF_INIT;
+	_cleanup_buf_ buf cb = BUF_INIT;
+	char id[DIGEST_HEX_LEN + 1];
+	if (archive_small_blob(s, dirfd, mdigest, MANIFEST_MAX_SIZE, &mb, err) < 0)
+		return -1;
+	image_manifest *m = manifest_parse(mb.data, mb.len, NULL, err);
+	if (!m)
+		return -1;
+	int rc = -1;
+	if (m->kind != MANIFEST_IMAGE) {
+		err_set(err, CPOD_E_INVALID, "archive: %s is not an image manifest", mdigest);
+		goto out;
+	}
+	if (archive_small_blob(s, dirfd, m->config.digest, CONFIG_MAX_SIZE, &cb, err) < 0)
+		goto out;
+	image_config *cfg = config_parse(cb.data, cb.len, err);
+	if (!cfg)
+		goto out;
+	if (cfg->n_diff_ids != m->n_layers) {
+		err_set(err, CPOD_E_INVALID, "archive: %zu layers but %zu diff_ids", m->n_layers, cfg->n_diff_ids);
+		config_free(cfg);
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_layers; i++) {
+		char path[128];
+		layer_result res;
+		if (archive_blob_path(m->layers[i].digest, path, sizeof(path), err) < 0) {
+			config_free(cfg);
+			goto out;
+		}
+		int lfd = archive_open(dirfd, path, err);
+		if (lfd < 0) {
+			config_free(cfg);
+			goto out;
+		}
+		byte_source src = source_fd(&lfd);
+		int r = store_layer_add(s, &src, m->layers[i].digest, cfg->diff_ids[i], m->layers[i].size,
+					true, &res, err);
+		close(lfd);
+		if (r < 0) {
+			config_free(cfg);
+			goto out;
+		}
+	}
+	config_free(cfg);
+	char full[1024];
+	const char *nv[1] = { full };
+	size_t nn = 0;
+	image_ref ref;
+	if (name && (strchr(name, '/') || strchr(name, ':')) && ref_parse(name, &ref, NULL) == 0) {
+		ref_name(&ref, full, sizeof(full));
+		nn = 1;
+	}
+	if (image_record(s, mdigest, nv, nn, NULL, 0, index_digest, id, err) < 0)
+		goto out;
+	if (nn)
+		buf_printf(names, NULL, "%s\n", full);
+	else
+		buf_printf(names, NULL, "sha256:%s\n", id);
+	rc = 0;
+out:
+	manifest_free(m);
+	return rc;
+}
+
+static int archive_load_oci(image_store *s, int dirfd, const image_platform *platform, buf *names,
+			    cpod_err *err)
+{
+	_cleanup_json_ json_doc *idx = archive_json(dirfd, "index.json", err);
+	if (!idx)
+		return -1;
+	_cleanup_buf_ buf ib = BUF_INIT;
+	if (archive_read(dirfd, "index.json", MANIFEST_MAX_SIZE, &ib, NULL, err) < 0)
+		return -1;
+	image_manifest *index = manifest_parse(ib.data, ib.len, MT_OCI_INDEX, err);
+	if (!index)
+		return err_prefix(err, "archive index.json");
+	int rc = 0;
+	for (size_t i = 0; i < index->n_manifests && rc == 0; i++) {
+		const image_descriptor *d = &index->manifests[i];
+		if (d->media_type && (strcmp(d->media_type, MT_OCI_INDEX) == 0 || strcmp(d->media_type, MT_DOCKER_LIST) == 0)) {
+			/* a multi-platform image: the platform asked for */
+			_cleanup_buf_ buf nb = BUF_INIT;
+			if (archive_small_blob(s, dirfd, d->digest, MANIFEST_MAX_SIZE, &nb, err) < 0) {
+				rc = -1;
+				break;
+			}
+			image_manifest *inner = manifest_parse(nb.data, nb.len, d->media_type, err);
+			const image_descriptor *pick = inner ? manifest_select(inner, platform, err) : NULL;
+			rc = pick ? archive_load_oci_manifest(s, dirfd, pick->digest, d->ref_name, d->digest, names, err) : -1;
+			manifest_free(inner);
+		} else {
+			rc = archive_load_oci_manifest(s, dirfd, d->digest, d->ref_name, NULL, names, err);
+		}
+	}
+	manifest_free(index);
+	return rc;
+}
+
+CPOD_INTERNAL int archive_load(image_store *s, int fd, const image_platform *platform, buf *names,
+			       cpod_err *err)
+{
+	char tmp[96];
+	image_platform host = manifest_host_platform();
+	int rc = -1;
+
+	snprintf(tmp, sizeof(tmp), "tmp/%d-%llu-load", (int)getpid(), proc_start_time(getpid()));
+	if (mkdirat(store_root_fd(s), tmp, 0700) < 0)
+		return err_sys(err, "create %s/%s", store_root(s), tmp);
+	int dirfd = openat(store_root_fd(s), tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		err_sys(err, "open %s", tmp);
+		goto out;
+	}
+	if (archive_extract(fd, dirfd, err) < 0)
+		goto out;
+	struct stat st;
+	if (fstatat(dirfd, "manifest.json", &st, 0) == 0)
+		rc = archive_load_docker(s, dirfd, names, err);
+	else if (fstatat(dirfd, "index.json", &st, 0) == 0)
+		rc = archive_load_oci(s, dirfd, platform ? platform : &host, names, err);
+	else
+		rc = err_set(err, CPOD_E_INVALID,
+			     "not an image archive: neither manifest.json (docker-archive) nor index.json (oci-archive)");
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	fs_rm_tree(store_root_fd(s), tmp, NULL);
+	return rc < 0 ? err_prefix(err, "load") : 0;
+}
+
+/* ---------------------------------------------------------------- save */
+
+/* Writes a file entry whose content is a store blob. */
+static int archive_put_blob(tar_writer *t, image_store *s, const char *digest, const char *name,
+			    cpod_err *err)
+{
+	_cleanup_close_ int fd = store_blob_open(s, digest, err);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return fd < 0 ? -1 : err_sys(err, "stat blob %s", digest);
+	tar_entry e = { .path = name, .type = TAR_FILE, .size = (uint64_t)st.st_size, .mode = 0644,
+			.mtime_sec = 0 };
+	if (tar_write_header(t, &e, err) < 0)
+		return -1;
+	char b[1 << 16];
+	ssize_t n;
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		if (tar_write_data(t, b, (size_t)n, err) < 0)
+			return -1;
+	return n < 0 ? err_sys(err, "read blob %s", digest) : 0;
+}
+
+static int archive_put_bytes(tar_writer *t, const char *name, const void *data, size_t len,
+			     cpod_err *err)
+{
+	tar_entry e = { .path = name, .type = TAR_FILE, .size = len, .mode = 0644 };
+	if (tar_write_header(t, &e, err) < 0)
+		return -1;
+	return tar_write_data(t, data, len, err);
+}
+
+static int archive_put_dir(tar_writer *t, const char *name, cpod_err *err)
+{
+	tar_entry e = { .path = name, .type = TAR_DIR, .mode = 0755 };
+	return tar_write_header(t, &e, err);
+}
+
+/* docker.io/library/busybox:latest -> busybox:latest, as docker writes it */
+static void archive_docker_name(const char *full, char *out, size_t n)
+{
+	if (strncmp(full, "docker.io/library/", 18) == 0)
+		snprintf(out, n, "%s", full + 18);
+	else if (strncmp(full, "docker.io/", 10) == 0)
+		snprintf(out, n, "%s", full + 10);
+	else
+		snprintf(out, n, "%s", full);
+}
+
+CPOD_INTERNAL int archive_save(image_store *s, const store_image *const *imgs, const char *const *names,
+			       size_t n, enum archive_format fmt, int fd, cpod_err *err)
+{
+	tar_writer *t = tar_writer_new(fd, err);
+	_cleanup_buf_ buf meta = BUF_INIT;
+	json_w w;
+	int rc = -1;
+
+	if (!t)
+		return -1;
+	if (fmt == ARCHIVE_OCI) {
+		static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+		if (archive_put_bytes(t, "oci-layout", layout, strlen(layout), err) < 0 ||
+		    archive_put_dir(t, "blobs/", err) < 0 || archive_put_dir(t, "blobs/sha256/", err) < 0)
+			goto out;
+	}
+	jw_init(&w, &meta, NULL);
+	if (fmt == ARCHIVE_OCI) {
+		jw_obj_begin(&w);
+		jw_kint(&w, "schemaVersion", 2);
+		jw_key(&w, "manifests");
+	}
+	jw_arr_begin(&w);
+	/* blobs already written, so an image sharing layers writes them once */
+	char (*done)[DIGEST_STR_LEN + 1] = NULL;
+	size_t ndone = 0, cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		const store_image *img = imgs[i];
+		const char *blobs[2 + MANIFEST_MAX_LAYERS];
+		size_t nb = 0;
+		blobs[nb++] = img->config_digest;
+		if (fmt == ARCHIVE_OCI)
+			blobs[nb++] = img->manifest_digest;
+		for (size_t k = 0; k < img->n_layers && nb < ARRAY_LEN(blobs); k++)
+			blobs[nb++] = img->layers[k].digest;
+		for (size_t k = 0; k < nb; k++) {
+			bool seen = false;
+			for (size_t j = 0; j < ndone && !seen; j++)
+				seen = strcmp(done[j], blobs[k]) == 0;
+			if (seen)
+				continue;
+			char name[160];
+			const char *hex = blobs[k] + 7;
+			if (fmt == ARCHIVE_OCI)
+				snprintf(name, sizeof(name), "blobs/sha256/%s", hex);
+			else if (k == 0)
+				snprintf(name, sizeof(name), "%s.json", hex);
+			else {
+				snprintf(name, sizeof(name), "%s/", hex);
+				if (archive_put_dir(t, name, err) < 0)
+					goto out;
+				snprintf(name, sizeof(name), "%s/layer.tar", hex);
+			}
+			if (archive_put_blob(t, s, blobs[k], name, err) < 0)
+				goto out;
+			if (ndone == cap) {
+				cap = cap ? cap * 2 : 16;
+				void *nd = realloc(done, cap * sizeof(*done));
+				if (!nd) {
+					err_nomem(err);
+					goto out;
+				}
+				done = nd;
+			}
+			strcpy(done[ndone++], blobs[k]);
+		}
+		const char *name = names && names[i] ? names[i] : img->n_names ? img->names[0] : NULL;
+		if (fmt == ARCHIVE_OCI) {
+			_cleanup_close_ int mfd = store_blob_open(s, img->manifest_digest, err);
+			struct stat st;
+			if (mfd < 0 || fstat(mfd, &st) < 0)
+				goto out;
+			jw_obj_begin(&w);
+			jw_kstr(&w, "mediaType", img->manifest_media_type[0] ? img->manifest_media_type : MT_OCI_MANIFEST);
+			jw_kstr(&w, "digest", img->manifest_digest);
+			jw_kint(&w, "size", st.st_size);
+			if (name) {
+				jw_key(&w, "annotations");
+				jw_obj_begin(&w);
+				jw_kstr(&w, "org.opencontainers.image.ref.name", name);
+				jw_obj_end(&w);
+			}
+			jw_obj_end(&w);
+		} else {
+			char cfg[96];
+			snprintf(cfg, sizeof(cfg), "%s.json", img->config_digest + 7);
+			jw_obj_begin(&w);
+			jw_kstr(&w, "Config", cfg);
+			jw_key(&w, "RepoTags");
+			jw_arr_begin(&w);
+			if (name) {
+				char dn[1024];
+				archive_docker_name(name, dn, sizeof(dn));
+				jw_str(&w, dn);
+			}
+			jw_arr_end(&w);
+			jw_key(&w, "Layers");
+			jw_arr_begin(&w);
+			for (size_t k = 0; k < img->n_layers; k++) {
+				char lp[96];
+				snprintf(lp, sizeof(lp), "%s/layer.tar", img->layers[k].digest + 7);
+				jw_str(&w, lp);
+			}
+			jw_arr_end(&w);
+			jw_obj_end(&w);
+		}
+	}
+	jw_arr_end(&w);
+	if (fmt == ARCHIVE_OCI)
+		jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0 ||
+	    archive_put_bytes(t, fmt == ARCHIVE_OCI ? "index.json" : "manifest.json", meta.data, meta.len, err) < 0)
+		goto out;
+	rc = tar_writer_finish(t, err);
+	t = NULL;
+out:
+	free(done);
+	if (t)
+		tar_writer_free(t);
+	return rc < 0 ? err_prefix(err, "save") : 0;
+}
+/************************************************ src/image/commit.c */
+/*
+ * commit.c — recording images (see commit.h).
+ */
+
+
+CPOD_INTERNAL int image_record(image_store *s, const char *manifest_digest,
+			       const char *const *names, size_t n_names,
+			       const char *const *digests, size_t n_digests, const char *index_digest,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err)
+{
+	_cleanup_buf_ buf mb = BUF_INIT;
+	_cleanup_buf_ buf cb = BUF_INIT;
+	image_manifest *m = NULL;
+	image_config *c = NULL;
+	store_image img;
+	int r = -1;
+
+	memset(&img, 0, sizeof(img));
+	if (store_blob_read(s, manifest_digest, MANIFEST_MAX_SIZE, &mb, err) < 0)
+		return -1;
+	m = manifest_parse(mb.data, mb.len, NULL, err);
+	if (!m)
+		return -1;
+	if (m->kind != MANIFEST_IMAGE) {
+		err_set(err, CPOD_E_INVALID, "%s is an index, not an image manifest", manifest_digest);
+		goto out;
+	}
+	if (store_blob_read(s, m->config.digest, CONFIG_MAX_SIZE, &cb, err) < 0)
+		goto out;
+	c = config_parse(cb.data, cb.len, err);
+	if (!c)
+		goto out;
+	if (c->n_diff_ids != m->n_layers) {
+		err_set(err, CPOD_E_INVALID, "the manifest has %zu layers but the config %zu diff_ids",
+			m->n_layers, c->n_diff_ids);
+		goto out;
+	}
+	snprintf(img.id, sizeof(img.id), "%s", m->config.digest + 7);
+	strcpy(img.config_digest, m->config.digest);
+	snprintf(img.manifest_digest, sizeof(img.manifest_digest), "%s", manifest_digest);
+	snprintf(img.manifest_media_type, sizeof(img.manifest_media_type), "%s", m->media_type);
+	if (index_digest)
+		snprintf(img.index_digest, sizeof(img.index_digest), "%s", index_digest);
+	snprintf(img.created, sizeof(img.created), "%s", c->created ? c->created : "");
+	snprintf(img.os, sizeof(img.os), "%s", c->os ? c->os : "linux");
+	snprintf(img.architecture, sizeof(img.architecture), "%s", c->architecture ? c->architecture : "");
+	snprintf(img.variant, sizeof(img.variant), "%s", c->variant ? c->variant : "");
+	img.names = (char **)names;
+	img.n_names = n_names;
+	img.digests = (char **)digests;
+	img.n_digests = n_digests;
+	img.n_layers = m->n_layers;
+	img.layers = calloc(m->n_layers ? m->n_layers : 1, sizeof(*img.layers));
+	if (!img.layers) {
+		err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_layers; i++) {
+		store_layer *l = &img.layers[i];
+		strcpy(l->digest, m->layers[i].digest);
+		strcpy(l->diff_id, c->diff_ids[i]);
+		snprintf(l->media_type, sizeof(l->media_type), "%s",
+			 m->layers[i].media_type ? m->layers[i].media_type : MT_DOCKER_LAYER);
+		l->size = m->layers[i].size;
+		int64_t us = store_layer_size(s, l->diff_id);
+		if (us > 0)
+			img.size += us;
+	}
+	if (store_image_put(s, &img, err) < 0)
+		goto out;
+	if (id_out)
+		strcpy(id_out, img.id);
+	r = 0;
+out:
+	free(img.layers);
+	manifest_free(m);
+	config_free(c);
+	return r;
+}
+
+static const char *commit_layer_type(int compression)
+{
+	switch (compression) {
+	case LAYER_GZIP: return MT_OCI_LAYER_GZIP;
+	case LAYER_ZSTD: return MT_OCI_LAYER_ZSTD;
+	default: return MT_OCI_LAYER;
+	}
+}
+
+CPOD_INTERNAL int image_commit(image_store *s, const char *config_json, const commit_layer *layers,
+			       size_t n_layers, const char *const *names, size_t n_names,
+			       char id_out[DIGEST_HEX_LEN + 1], cpod_err *err)
+{
+	char config_digest[DIGEST_STR_LEN + 1], manifest_digest[DIGEST_STR_LEN + 1];
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+
+	if (store_blob_put(s, config_json, strlen(config_json), NULL, config_digest, err) < 0)
+		return -1;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kint(&w, "schemaVersion", 2);
+	jw_kstr(&w, "mediaType", MT_OCI_MANIFEST);
+	jw_key(&w, "config");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "mediaType", MT_OCI_CONFIG);
+	jw_kstr(&w, "digest", config_digest);
+	jw_kint(&w, "size", (int64_t)strlen(config_json));
+	jw_obj_end(&w);
+	jw_key(&w, "layers");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n_layers; i++) {
+		jw_obj_begin(&w);
+		jw_kstr(&w, "mediaType", commit_layer_type(layers[i].compression));
+		jw_kstr(&w, "digest", layers[i].digest);
+		jw_kint(&w, "size", layers[i].size);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0 ||
+	    store_blob_put(s, b.data, b.len, NULL, manifest_digest, err) < 0)
+		return -1;
+	return image_record(s, manifest_digest, names, n_names, NULL, 0, NULL, id_out, err);
+}
+/************************************************ src/image/config_edit.h */
+/*
+ * config_edit.h — making image configs: from nothing (import), from an
+ * existing image (commit), step by step (build).  Changes are given as
+ * Containerfile instructions, as podman's --change takes them: CMD,
+ * ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD (kept nowhere: ignored, as in
+ * OCI configs), STOPSIGNAL, USER, VOLUME, WORKDIR.
+ */
+#ifndef CPOD_IMAGE_CONFIG_EDIT_H
+#define CPOD_IMAGE_CONFIG_EDIT_H
+
+
+typedef struct config_list {
+	char **v;
+	size_t n;
+	bool set;      /* given, even empty (Entrypoint: [] clears) */
+} config_list;
+
+typedef struct config_edit {
+	char *user, *working_dir, *stop_signal, *author;
+	config_list env, entrypoint, cmd, volumes, exposed_ports;
+	config_list label_keys, label_values;
+	char *architecture, *os, *variant;
+	config_list diff_ids;
+	/* history: created_by / comment / empty_layer triples, oldest first */
+	config_list hist_created, hist_by, hist_comment, hist_empty;
+	char *healthcheck_json;   /* kept as is */
+} config_edit;
+
+/* Starts from base (NULL: an empty linux config of this machine). */
+CPOD_INTERNAL int config_edit_init(config_edit *c, const image_config *base, cpod_err *err);
+CPOD_INTERNAL void config_edit_free(config_edit *c);
+/* One instruction: "CMD [\"sh\"]", "ENV A=1 B=2", "EXPOSE 80/tcp"... */
+CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cpod_err *err);
+CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err);
+CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
+					  const char *comment, bool empty_layer, cpod_err *err);
+/* The config JSON (created: RFC 3339 time of the image). */
+CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err);
+
+#endif
+/************************************************ src/image/config_edit.c */
+/*
+ * config_edit.c — building image configs from instructions (see
+ * config_edit.h).  Shell forms ("CMD echo hi") become ["/bin/sh", "-c",
+ * "echo hi"], JSON forms are taken as they are, as a Containerfile would.
+ */
+
+
+static int ce_add(config_list *l, const char *s, size_t len, cpod_err *err)
+{
+	char **nv = realloc(l->v, (l->n + 2) * sizeof(char *));
+	if (!nv)
+		return err_nomem(err);
+	l->v = nv;
+	l->v[l->n] = strndup(s, len);
+	if (!l->v[l->n])
+		return err_nomem(err);
+	l->v[++l->n] = NULL;
+	l->set = true;
+	return 0;
+}
+
+static int ce_adds(config_list *l, const char *s, cpod_err *err)
+{
+	return ce_add(l, s ? s : "", s ? strlen(s) : 0, err);
+}
+
+static void ce_clear(config_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+	l->set = false;
+}
+
+static int ce_copy(config_list *l, const char *const *v, size_t n, bool set, cpod_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ce_adds(l, v[i], err) < 0)
+			return -1;
+	l->set = set;
+	return 0;
+}
+
+static int ce_str(char **dst, const char *s, cpod_err *err)
+{
+	free(*dst);
+	*dst = NULL;
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : err_nomem(err);
+}
+
+CPOD_INTERNAL void config_edit_free(config_edit *c)
+{
+	free(c->user);
+	free(c->working_dir);
+	free(c->stop_signal);
+	free(c->author);
+	free(c->architecture);
+	free(c->os);
+	free(c->variant);
+	free(c->healthcheck_json);
+	config_list *lists[] = { &c->env, &c->entrypoint, &c->cmd, &c->volumes, &c->exposed_ports,
+				 &c->label_keys, &c->label_values, &c->diff_ids, &c->hist_created,
+				 &c->hist_by, &c->hist_comment, &c->hist_empty };
+	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
+		ce_clear(lists[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+CPOD_INTERNAL int config_edit_init(config_edit *c, const image_config *base, cpod_err *err)
+{
+	image_platform host = manifest_host_platform();
+	memset(c, 0, sizeof(*c));
+	if (!base) {
+		if (ce_str(&c->architecture, host.architecture, err) < 0 || ce_str(&c->os, "linux", err) < 0 ||
+		    ce_str(&c->variant, host.variant, err) < 0)
+			goto fail;
+		return 0;
+	}
+	if (ce_str(&c->architecture, base->architecture ? base->architecture : host.architecture, err) < 0 ||
+	    ce_str(&c->os, base->os ? base->os : "linux", err) < 0 ||
+	    ce_str(&c->variant, base->variant, err) < 0 || ce_str(&c->user, base->user, err) < 0 ||
+	    ce_str(&c->working_dir, base->working_dir, err) < 0 ||
+	    ce_str(&c->stop_signal, base->stop_signal, err) < 0 ||
+	    ce_str(&c->author, base->author, err) < 0 ||
+	    ce_copy(&c->env, base->env, base->n_env, base->n_env > 0, err) < 0 ||
+	    ce_copy(&c->entrypoint, base->entrypoint, base->n_entrypoint, base->entrypoint_set, err) < 0 ||
+	    ce_copy(&c->cmd, base->cmd, base->n_cmd, base->cmd_set, err) < 0 ||
+	    ce_copy(&c->volumes, base->volumes, base->n_volumes, base->n_volumes > 0, err) < 0 ||
+	    ce_copy(&c->exposed_ports, base->exposed_ports, base->n_exposed_ports,
+		    base->n_exposed_ports > 0, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < json_len(base->labels); i++) {
+		const json_member *m = &base->labels->u.obj.members[i];
+		if (ce_adds(&c->label_keys, m->key, err) < 0 ||
+		    ce_adds(&c->label_values, json_string(m->value), err) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < base->n_diff_ids; i++)
+		if (ce_adds(&c->diff_ids, base->diff_ids[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; i < json_len(base->history); i++) {
+		const json_value *h = json_at(base->history, i);
+		bool empty = false;
+		json_opt_bool(h, "empty_layer", &empty, "history", NULL);
+		if (config_edit_add_history(c, json_string(json_get(h, "created")),
+					    json_string(json_get(h, "created_by")),
+					    json_string(json_get(h, "comment")), empty, err) < 0)
+			goto fail;
+	}
+	if (base->healthcheck) {
+		buf b = BUF_INIT;
+		json_w w;
+		jw_init(&w, &b, NULL);
+		jw_value(&w, base->healthcheck);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&b);
+			goto fail;
+		}
+		c->healthcheck_json = b.data;
+	}
+	return 0;
+fail:
+	config_edit_free(c);
+	return -1;
+}
+
+CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err)
+{
+	return ce_adds(&c->diff_ids, diff_id, err);
+}
+
+CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
+					  const char *comment, bool empty_layer, cpod_err *err)
+{
+	if (ce_adds(&c->hist_created, created, err) < 0 || ce_adds(&c->hist_by, created_by, err) < 0 ||
+	    ce_adds(&c->hist_comment, comment, err) < 0 ||
+	    ce_adds(&c->hist_empty, empty_layer ? "1" : "", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ["a", "b"] or shell form; into l (cleared first). */
+static int ce_command(config_list *l, const char *arg, bool allow_shell, const char *what,
+		      cpod_err *err)
+{
+	ce_clear(l);
+	l->set = true;
+	const char *p = arg;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '[') {
+		json_doc *d = json_parse(p, strlen(p), NULL, NULL);
+		const json_value *a = json_root(d);
+		if (d && json_is(a, JSON_ARRAY)) {
+			for (size_t i = 0; i < json_len(a); i++) {
+				const char *s = json_string(json_at(a, i));
+				if (!s) {
+					json_doc_free(d);
+					return err_set(err, CPOD_E_INVALID, "%s: a JSON array of strings is expected", what);
+				}
+				if (ce_adds(l, s, err) < 0) {
+					json_doc_free(d);
+					return -1;
+				}
+			}
+			json_doc_free(d);
+			l->set = true;
+			return 0;
+		}
+		json_doc_free(d);
+	}
+	if (!allow_shell)
+		return err_set(err, CPOD_E_INVALID, "%s: a JSON array is expected", what);
+	if (!*p)
+		return 0;
+	if (ce_adds(l, "/bin/sh", err) < 0 || ce_adds(l, "-c", err) < 0 || ce_adds(l, p, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* "K=V K2=V2" or "K V" (ENV and LABEL), with "quoted values". */
+static int ce_pairs(config_list *keys, config_list *values, const char *arg, bool env, const char *what,
+		    cpod_err *err)
+{
+	const char *p = arg;
+	while (*p == ' ')
+		p++;
+	const char *eq = strchr(p, '=');
+	const char *sp = strpbrk(p, " \t");
+	if (!eq || (sp && sp < eq)) {
+		/* legacy "K V" form: one pair, the rest of the line is the value */
+		if (!sp)
+			return err_set(err, CPOD_E_INVALID, "%s %s: NAME=VALUE expected", what, arg);
+		const char *v = sp;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
+		return ce_pairs(keys, values, "", env, what, err) < 0 ? -1
+		       : (env ? 0 : 0), (keys && values) ?
+		       (ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0) : 0;
+	}
+	while (*p) {
+		char key[1024], val[8192];
+		size_t kl = 0, vl = 0;
+		while (*p && *p != '=' && kl + 1 < sizeof(key))
+			key[kl++] = *p++;
+		key[kl] = '\0';
+		if (*p != '=' || kl == 0)
+			return err_set(err, CPOD_E_INVALID, "%s %s: NAME=VALUE expected", what, arg);
+		p++;
+		char quote = (*p == '"' || *p == '\'') ? *p++ : 0;
+		while (*p && vl + 1 < sizeof(val)) {
+			if (quote ? *p == quote : (*p == ' ' || *p == '\t'))
+				break;
+			if (*p == '\\' && p[1] && quote != '\'')
+				p++;
+			val[vl++] = *p++;
+		}
+		val[vl] = '\0';
+		if (quote) {
+			if (*p != quote)
+				return err_set(err, CPOD_E_INVALID, "%s %s: unterminated quote", what, arg);
+			p++;
+		}
+		if (ce_adds(keys, key, err) < 0 || ce_adds(values, val, err) < 0)
+			return -1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	return 0;
+}
+
+/* Sets keys[i] = values[i], replacing an earlier one of the same key. */
+static int ce_merge(config_list *keys, config_list *values, const config_list *nk,
+		    const config_list *nv, cpod_err *err)
+{
+	for (size_t i = 0; i < nk->n; i++) {
+		size_t k;
+		for (k = 0; k < keys->n; k++)
+			if (strcmp(keys->v[k], nk->v[i]) == 0)
+				break;
+		if (k < keys->n) {
+			free(values->v[k]);
+			values->v[k] = strdup(nv->v[i]);
+			if (!values->v[k])
+				return err_nomem(err);
+		} else if (ce_adds(keys, nk->v[i], err) < 0 || ce_adds(values, nv->v[i], err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cpod_err *err)
+{
+	char word[32];
+	const char *p = instruction;
+	size_t n = 0;
+
+	while (*p == ' ')
+		p++;
+	while (*p && *p != ' ' && *p != '=' && n + 1 < sizeof(word))
+		word[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p), p++;
+	word[n] = '\0';
+	while (*p == ' ' || *p == '=')
+		p++;
+	const char *arg = p;
+
+	if (strcmp(word, "CMD") == 0)
+		return ce_command(&c->cmd, arg, true, "CMD", err);
+	if (strcmp(word, "ENTRYPOINT") == 0)
+		return ce_command(&c->entrypoint, arg, true, "ENTRYPOINT", err);
+	if (strcmp(word, "ENV") == 0 || strcmp(word, "LABEL") == 0) {
+		config_list k = { 0 }, v = { 0 };
+		bool env = word[0] == 'E';
+		int r = ce_pairs(&k, &v, arg, env, word, err);
+		if (r == 0 && env) {
+			/* env is a list of K=V: merge by name */
+			config_list ek = { 0 }, ev = { 0 };
+			for (size_t i = 0; r == 0 && i < c->env.n; i++) {
+				const char *e = c->env.v[i];
+				const char *eq = strchr(e, '=');
+				size_t kl = eq ? (size_t)(eq - e) : strlen(e);
+				if (ce_add(&ek, e, kl, err) < 0 || ce_adds(&ev, eq ? eq + 1 : "", err) < 0)
+					r = -1;
+			}
+			if (r == 0)
+				r = ce_merge(&ek, &ev, &k, &v, err);
+			if (r == 0) {
+				ce_clear(&c->env);
+				for (size_t i = 0; r == 0 && i < ek.n; i++) {
+					size_t len = strlen(ek.v[i]) + strlen(ev.v[i]) + 2;
+					char *kv = malloc(len);
+					if (!kv) {
+						r = err_nomem(err);
+						break;
+					}
+					snprintf(kv, len, "%s=%s", ek.v[i], ev.v[i]);
+					r = ce_adds(&c->env, kv, err);
+					free(kv);
+				}
+			}
+			ce_clear(&ek);
+			ce_clear(&ev);
+		} else if (r == 0) {
+			r = ce_merge(&c->label_keys, &c->label_values, &k, &v, err);
+		}
+		ce_clear(&k);
+		ce_clear(&v);
+		return r;
+	}
+	if (strcmp(word, "EXPOSE") == 0 || strcmp(word, "VOLUME") == 0) {
+		config_list *l = word[0] == 'E' ? &c->exposed_ports : &c->volumes;
+		config_list tmp = { 0 };
+		if (word[0] == 'V' && *arg == '[') {
+			if (ce_command(&tmp, arg, false, "VOLUME", err) < 0)
+				return -1;
+		} else {
+			char copy[4096];
+			snprintf(copy, sizeof(copy), "%s", arg);
+			for (char *t = strtok(copy, " \t"); t; t = strtok(NULL, " \t")) {
+				char port[64];
+				if (word[0] == 'E' && !strchr(t, '/'))
+					snprintf(port, sizeof(port), "%s/tcp", t);
+				else
+					snprintf(port, sizeof(port), "%s", t);
+				if (ce_adds(&tmp, word[0] == 'E' ? port : t, err) < 0) {
+					ce_clear(&tmp);
+					return -1;
+				}
+			}
+		}
+		for (size_t i = 0; i < tmp.n; i++) {
+			bool have = false;
+			for (size_t k = 0; k < l->n; k++)
+				have = have || strcmp(l->v[k], tmp.v[i]) == 0;
+			if (!have && ce_adds(l, tmp.v[i], err) < 0) {
+				ce_clear(&tmp);
+				return -1;
+			}
+		}
+		ce_clear(&tmp);
+		return 0;
+	}
+	if (strcmp(word, "USER") == 0)
+		return ce_str(&c->user, arg, err);
+	if (strcmp(word, "WORKDIR") == 0) {
+		if (arg[0] != '/' && c->working_dir && *c->working_dir) {
+			/* relative to the previous one */
+			size_t len = strlen(c->working_dir) + strlen(arg) + 2;
+			char *w = malloc(len);
+			if (!w)
+				return err_nomem(err);
+			snprintf(w, len, "%s/%s", c->working_dir, arg);
+			free(c->working_dir);
+			c->working_dir = w;
+			return 0;
+		}
+		return ce_str(&c->working_dir, arg, err);
+	}
+	if (strcmp(word, "STOPSIGNAL") == 0)
+		return ce_str(&c->stop_signal, arg, err);
+	if (strcmp(word, "ONBUILD") == 0)
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "--change \"%s\": unknown instruction %s (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)",
+		       instruction, word);
+}
+
+static void ce_write_list(json_w *w, const char *key, const config_list *l)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < l->n; i++)
+		jw_str(w, l->v[i]);
+	jw_arr_end(w);
+}
+
+static void ce_write_set(json_w *w, const char *key, const config_list *l)
+{
+	jw_key(w, key);
+	jw_obj_begin(w);
+	for (size_t i = 0; i < l->n; i++) {
+		jw_key(w, l->v[i]);
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "created", created);
+	if (c->author)
+		jw_kstr(&w, "author", c->author);
+	jw_kstr(&w, "architecture", c->architecture);
+	jw_kstr(&w, "os", c->os);
+	if (c->variant && *c->variant)
+		jw_kstr(&w, "variant", c->variant);
+	jw_key(&w, "config");
+	jw_obj_begin(&w);
+	if (c->user && *c->user)
+		jw_kstr(&w, "User", c->user);
+	if (c->exposed_ports.n)
+		ce_write_set(&w, "ExposedPorts", &c->exposed_ports);
+	if (c->env.n)
+		ce_write_list(&w, "Env", &c->env);
+	if (c->entrypoint.set)
+		ce_write_list(&w, "Entrypoint", &c->entrypoint);
+	if (c->cmd.set)
+		ce_write_list(&w, "Cmd", &c->cmd);
+	if (c->volumes.n)
+		ce_write_set(&w, "Volumes", &c->volumes);
+	if (c->working_dir && *c->working_dir)
+		jw_kstr(&w, "WorkingDir", c->working_dir);
+	if (c->label_keys.n) {
+		jw_key(&w, "Labels");
+		jw_obj_begin(&w);
+		for (size_t i = 0; i < c->label_keys.n; i++)
+			jw_kstr(&w, c->label_keys.v[i], c->label_values.v[i]);
+		jw_obj_end(&w);
+	}
+	if (c->stop_signal && *c->stop_signal)
+		jw_kstr(&w, "StopSignal", c->stop_signal);
+	if (c->healthcheck_json) {
+		json_doc *d = json_parse(c->healthcheck_json, strlen(c->healthcheck_json), NULL, NULL);
+		if (d) {
+			jw_key(&w, "Healthcheck");
+			jw_value(&w, json_root(d));
+			json_doc_free(d);
+		}
+	}
+	jw_obj_end(&w);
+	jw_key(&w, "rootfs");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "type", "layers");
+	ce_write_list(&w, "diff_ids", &c->diff_ids);
+	jw_obj_end(&w);
+	jw_key(&w, "history");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < c->hist_by.n; i++) {
+		jw_obj_begin(&w);
+		if (*c->hist_created.v[i])
+			jw_kstr(&w, "created", c->hist_created.v[i]);
+		if (*c->hist_by.v[i])
+			jw_kstr(&w, "created_by", c->hist_by.v[i]);
+		if (*c->hist_comment.v[i])
+			jw_kstr(&w, "comment", c->hist_comment.v[i]);
+		if (*c->hist_empty.v[i])
+			jw_kbool(&w, "empty_layer", true);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+/************************************************ src/image/manifest.c */
+/*
+ * manifest.c — parsing manifests, indexes and image configs (see
+ * manifest.h), and choosing an index entry by platform.
+ */
+
+#include <sys/utsname.h>
+
+static int mf_descriptor(const json_value *v, image_descriptor *d, const char *where,
+			 cpod_err *err)
+{
+	const char *digest = NULL;
+	memset(d, 0, sizeof(*d));
+	d->size = -1;
+	if (!json_is(v, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: must be an object", where);
+	if (json_opt_str(v, "mediaType", &d->media_type, where, err) < 0 ||
+	    json_opt_str(v, "digest", &digest, where, err) < 0 ||
+	    json_opt_i64(v, "size", &d->size, where, err) < 0)
+		return -1;
+	if (!digest)
+		return err_set(err, CPOD_E_INVALID, "%s.digest: missing", where);
+	if (digest_check(digest, where, err) < 0)
+		return -1;
+	strcpy(d->digest, digest);
+	if (d->size < 0)
+		return err_set(err, CPOD_E_INVALID, "%s.size: missing or negative", where);
+	const json_value *p = json_get(v, "platform");
+	if (p) {
+		if (json_opt_str(p, "os", &d->platform.os, where, err) < 0 ||
+		    json_opt_str(p, "architecture", &d->platform.architecture, where, err) < 0 ||
+		    json_opt_str(p, "variant", &d->platform.variant, where, err) < 0)
+			return -1;
+	}
+	json_opt_str(json_get(v, "annotations"), "org.opencontainers.image.ref.name", &d->ref_name,
+		     where, NULL);
+	return 0;
+}
+
+static int mf_descriptors(const json_value *arr, image_descriptor **out, size_t *n,
+			  mem_pool *pool, const char *what, cpod_err *err)
+{
+	*n = json_len(arr);
+	if (*n > MANIFEST_MAX_LAYERS)
+		return err_set(err, CPOD_E_LIMIT, "%s: more than %d entries", what, MANIFEST_MAX_LAYERS);
+	if (!*n)
+		return 0;
+	*out = pool_calloc(pool, *n, sizeof(**out), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "%s[%zu]", what, i);
+		if (mf_descriptor(json_at(arr, i), &(*out)[i], where, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void manifest_free(image_manifest *m)
+{
+	if (!m)
+		return;
+	pool_free(&m->pool);
+	json_doc_free(m->doc);
+	free(m);
+}
+
+CPOD_INTERNAL bool manifest_layer_type_ok(const char *t)
+{
+	static const char *const ok[] = { MT_OCI_LAYER, MT_OCI_LAYER_GZIP, MT_OCI_LAYER_ZSTD,
+					   MT_DOCKER_LAYER_GZIP, MT_DOCKER_LAYER, MT_DOCKER_FOREIGN,
+					   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+					   "application/vnd.oci.image.layer.nondistributable.v1.tar" };
+	if (!t)
+		return true; /* docker-archive layers have none */
+	for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+		if (strcmp(t, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+CPOD_INTERNAL image_manifest *manifest_parse(const char *data, size_t len, const char *media_type,
+					     cpod_err *err)
+{
+	const json_limits lim = { .max_size = MANIFEST_MAX_SIZE, .max_depth = 32 };
+	image_manifest *m = calloc(1, sizeof(*m));
+	const json_value *root, *arr;
+	const char *own = NULL;
+	int64_t version = 0;
+
+	if (!m) {
+		err_nomem(err);
+		return NULL;
+	}
+	m->doc = json_parse(data, len, &lim, err);
+	if (!m->doc)
+		goto fail;
+	root = json_root(m->doc);
+	if (!json_is(root, JSON_OBJECT)) {
+		err_set(err, CPOD_E_INVALID, "a manifest must be a JSON object");
+		goto fail;
+	}
+	if (json_opt_str(root, "mediaType", &own, "manifest", err) < 0 ||
+	    json_opt_i64(root, "schemaVersion", &version, "manifest", err) < 0)
+		goto fail;
+	if (version != 2) {
+		err_set(err, version == 1 ? CPOD_E_UNSUPPORTED : CPOD_E_INVALID,
+			"manifest schemaVersion %" PRId64 " is not supported (2 is)", version);
+		goto fail;
+	}
+	m->media_type = media_type && *media_type && strcmp(media_type, "application/json") != 0
+				? media_type : own;
+	if (own && m->media_type && strcmp(own, m->media_type) != 0) {
+		err_set(err, CPOD_E_INVALID, "manifest says it is %s but was served as %s", own, m->media_type);
+		goto fail;
+	}
+	if (!m->media_type) {
+		/* OCI lets mediaType out: tell by the fields */
+		m->media_type = json_get(root, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST;
+	}
+	if (strcmp(m->media_type, MT_OCI_INDEX) == 0 || strcmp(m->media_type, MT_DOCKER_LIST) == 0) {
+		m->kind = MANIFEST_INDEX;
+		if (json_opt_arr(root, "manifests", &arr, "index", err) < 0 ||
+		    mf_descriptors(arr, &m->manifests, &m->n_manifests, &m->pool, "manifests", err) < 0)
+			goto fail;
+		return m;
+	}
+	if (strcmp(m->media_type, MT_OCI_MANIFEST) != 0 && strcmp(m->media_type, MT_DOCKER_MANIFEST) != 0) {
+		err_set(err, CPOD_E_UNSUPPORTED, "manifest media type \"%s\" is not supported", m->media_type);
+		goto fail;
+	}
+	m->kind = MANIFEST_IMAGE;
+	if (mf_descriptor(json_get(root, "config"), &m->config, "config", err) < 0 ||
+	    json_opt_arr(root, "layers", &arr, "manifest", err) < 0 ||
+	    mf_descriptors(arr, &m->layers, &m->n_layers, &m->pool, "layers", err) < 0)
+		goto fail;
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (!manifest_layer_type_ok(m->layers[i].media_type)) {
+			err_set(err, CPOD_E_UNSUPPORTED, "layers[%zu]: media type \"%s\" is not supported", i,
+				m->layers[i].media_type);
+			goto fail;
+		}
+	return m;
+fail:
+	err_prefix(err, "manifest");
+	manifest_free(m);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- platforms */
+
+CPOD_INTERNAL image_platform manifest_host_platform(void)
+{
+	image_platform p = { "linux", "amd64", NULL };
+#if defined(__x86_64__)
+	p.architecture = "amd64";
+#elif defined(__aarch64__)
+	p.architecture = "arm64";
+	p.variant = "v8";
+#elif defined(__arm__)
+	p.architecture = "arm";
+	p.variant = "v7";
+#elif defined(__i386__)
+	p.architecture = "386";
+#elif defined(__riscv)
+	p.architecture = "riscv64";
+#elif defined(__powerpc64__)
+	p.architecture = "ppc64le";
+#elif defined(__s390x__)
+	p.architecture = "s390x";
+#endif
+	return p;
+}
+
+CPOD_INTERNAL int manifest_parse_platform(const char *s, char *out, size_t n, image_platform *p,
+					  cpod_err *err)
+{
+	if (strlen(s) >= n || !*s)
+		return err_set(err, CPOD_E_INVALID, "bad platform \"%s\"", s);
+	strcpy(out, s);
+	memset(p, 0, sizeof(*p));
+	char *a = strchr(out, '/');
+	if (!a)
+		return err_set(err, CPOD_E_INVALID, "bad platform \"%s\": want os/arch[/variant]", s);
+	*a++ = '\0';
+	char *v = strchr(a, '/');
+	if (v) {
+		*v++ = '\0';
+		if (!*v || strchr(v, '/'))
+			return err_set(err, CPOD_E_INVALID, "bad platform \"%s\"", s);
+		p->variant = v;
+	}
+	if (!*out || !*a)
+		return err_set(err, CPOD_E_INVALID, "bad platform \"%s\"", s);
+	p->os = out;
+	p->architecture = a;
+	return 0;
+}
+
+/* aliases as podman normalises them */
+static const char *mf_norm_arch(const char *a)
+{
+	if (!a)
+		return "";
+	if (strcmp(a, "x86_64") == 0 || strcmp(a, "x86-64") == 0)
+		return "amd64";
+	if (strcmp(a, "aarch64") == 0)
+		return "arm64";
+	if (strcmp(a, "armhf") == 0 || strcmp(a, "armel") == 0)
+		return "arm";
+	if (strcmp(a, "i386") == 0)
+		return "386";
+	return a;
+}
+
+CPOD_INTERNAL const image_descriptor *manifest_select(const image_manifest *index,
+						      const image_platform *want, cpod_err *err)
+{
+	const image_descriptor *best = NULL;
+	int best_score = -1;
+	const char *want_arch = mf_norm_arch(want->architecture);
+
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_descriptor *d = &index->manifests[i];
+		if (!d->platform.os || !d->platform.architecture)
+			continue;
+		if (strcmp(d->platform.os, want->os) != 0 ||
+		    strcmp(mf_norm_arch(d->platform.architecture), want_arch) != 0)
+			continue;
+		int score = 1;
+		if (want->variant && d->platform.variant) {
+			if (strcmp(want->variant, d->platform.variant) != 0)
+				continue;
+			score = 3;
+		} else if (!d->platform.variant) {
+			score = 2;
+		}
+		if (score > best_score) {
+			best = d;
+			best_score = score;
+		}
+	}
+	if (best)
+		return best;
+	char list[512] = "";
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_platform *p = &index->manifests[i].platform;
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s/%s%s%s", i ? ", " : "", p->os ? p->os : "?",
+			 p->architecture ? p->architecture : "?", p->variant ? "/" : "",
+			 p->variant ? p->variant : "");
+	}
+	err_set(err, CPOD_E_NOTFOUND, "no image for %s/%s%s%s in the index (it has: %s)", want->os,
+		want->architecture, want->variant ? "/" : "", want->variant ? want->variant : "",
+		list[0] ? list : "nothing");
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- configs */
+
+CPOD_INTERNAL void config_free(image_config *c)
+{
+	if (!c)
+		return;
+	pool_free(&c->pool);
+	json_doc_free(c->doc);
+	free(c);
+}
+
+static int cfg_strv(const json_value *obj, const char *key, const char ***out, size_t *n,
+		    bool *present, mem_pool *pool, cpod_err *err)
+{
+	const json_value *v = json_get(obj, key);
+	if (present)
+		*present = v && v->type != JSON_NULL;
+	if (json_opt_strv(obj, key, out, n, "config", err) < 0)
+		return -1;
+	return *out ? pool_adopt(pool, (void *)*out, err) : 0;
+}
+
+/* Docker writes sets ({"80/tcp":{}}): the keys, as a vector. */
+static int cfg_keys(const json_value *obj, const char *key, const char ***out, size_t *n,
+		    mem_pool *pool, cpod_err *err)
+{
+	const json_value *v = json_get(obj, key);
+	*out = NULL;
+	*n = 0;
+	if (!v || v->type == JSON_NULL)
+		return 0;
+	if (v->type != JSON_OBJECT)
+		return err_set(err, CPOD_E_INVALID, "config.%s: must be an object", key);
+	*out = pool_calloc(pool, v->u.obj.n + 1, sizeof(char *), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < v->u.obj.n; i++)
+		(*out)[i] = v->u.obj.members[i].key;
+	*n = v->u.obj.n;
+	return 0;
+}
+
+CPOD_INTERNAL image_config *config_parse(const char *data, size_t len, cpod_err *err)
+{
+	const json_limits lim = { .max_size = CONFIG_MAX_SIZE, .max_depth = 64 };
+	image_config *c = calloc(1, sizeof(*c));
+	const json_value *root, *cfg, *rootfs, *ids;
+
+	if (!c) {
+		err_nomem(err);
+		return NULL;
+	}
+	c->doc = json_parse(data, len, &lim, err);
+	if (!c->doc)
+		goto fail;
+	root = json_root(c->doc);
+	if (!json_is(root, JSON_OBJECT)) {
+		err_set(err, CPOD_E_INVALID, "must be a JSON object");
+		goto fail;
+	}
+	if (json_opt_str(root, "architecture", &c->architecture, "config", err) < 0 ||
+	    json_opt_str(root, "os", &c->os, "config", err) < 0 ||
+	    json_opt_str(root, "variant", &c->variant, "config", err) < 0 ||
+	    json_opt_str(root, "created", &c->created, "config", err) < 0 ||
+	    json_opt_str(root, "author", &c->author, "config", err) < 0 ||
+	    json_opt_arr(root, "history", &c->history, "config", err) < 0 ||
+	    json_opt_obj(root, "config", &cfg, "config", err) < 0)
+		goto fail;
+	if (cfg) {
+		if (json_opt_str(cfg, "User", &c->user, "config", err) < 0 ||
+		    json_opt_str(cfg, "WorkingDir", &c->working_dir, "config", err) < 0 ||
+		    json_opt_str(cfg, "StopSignal", &c->stop_signal, "config", err) < 0 ||
+		    cfg_strv(cfg, "Env", &c->env, &c->n_env, NULL, &c->pool, err) < 0 ||
+		    cfg_strv(cfg, "Entrypoint", &c->entrypoint, &c->n_entrypoint, &c->entrypoint_set,
+			     &c->pool, err) < 0 ||
+		    cfg_strv(cfg, "Cmd", &c->cmd, &c->n_cmd, &c->cmd_set, &c->pool, err) < 0 ||
+		    cfg_keys(cfg, "Volumes", &c->volumes, &c->n_volumes, &c->pool, err) < 0 ||
+		    cfg_keys(cfg, "ExposedPorts", &c->exposed_ports, &c->n_exposed_ports, &c->pool, err) < 0 ||
+		    json_opt_obj(cfg, "Labels", &c->labels, "config", err) < 0 ||
+		    json_opt_obj(cfg, "Healthcheck", &c->healthcheck, "config", err) < 0)
+			goto fail;
+		for (size_t i = 0; i < json_len(c->labels); i++)
+			if (!json_string(c->labels->u.obj.members[i].value)) {
+				err_set(err, CPOD_E_INVALID, "config.Labels.%s: must be a string",
+					c->labels->u.obj.members[i].key);
+				goto fail;
+			}
+	}
+	if (json_opt_obj(root, "rootfs", &rootfs, "config", err) < 0 ||
+	    json_opt_arr(rootfs, "diff_ids", &ids, "config.rootfs", err) < 0)
+		goto fail;
+	c->n_diff_ids = json_len(ids);
+	if (c->n_diff_ids > MANIFEST_MAX_LAYERS) {
+		err_set(err, CPOD_E_LIMIT, "config.rootfs.diff_ids: too many layers");
+		goto fail;
+	}
+	if (c->n_diff_ids) {
+		c->diff_ids = pool_calloc(&c->pool, c->n_diff_ids, sizeof(*c->diff_ids), err);
+		if (!c->diff_ids)
+			goto fail;
+	}
+	for (size_t i = 0; i < c->n_diff_ids; i++) {
+		const char *d = json_string(json_at(ids, i));
+		if (digest_check(d, "config.rootfs.diff_ids", err) < 0)
+			goto fail;
+		strcpy(c->diff_ids[i], d);
+	}
+	return c;
+fail:
+	err_prefix(err, "image config");
+	config_free(c);
+	return NULL;
+}
+/************************************************ src/image/reference.c */
+/*
+ * reference.c — parsing and normalising image references (see reference.h).
+ */
+
+
+static bool ref_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A path component: [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)* */
+static bool ref_component_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (n == 0 || !ref_alnum(s[0]) || !ref_alnum(s[n - 1]))
+		return false;
+	while (i < n) {
+		if (ref_alnum(s[i])) {
+			i++;
+			continue;
+		}
+		size_t sep = i;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+		else if (s[i] == '-')
+			while (i < n && s[i] == '-')
+				i++;
+		else
+			return false;
+		if (i == sep || i >= n || !ref_alnum(s[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool ref_domain_ok(const char *s, size_t n)
+{
+	size_t colon = n;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ':')
+			colon = i;
+	if (colon == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < colon; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '[' || c == ']'))
+			return false;
+	}
+	if (colon < n) {
+		if (colon + 1 == n || n - colon - 1 > 5)
+			return false;
+		for (size_t i = colon + 1; i < n; i++)
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+	}
+	return true;
+}
+
+static bool ref_tag_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 128)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+		if (!word && (i == 0 || (c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+static int ref_parse_with(const char *s, image_ref *r, const char *default_domain, cpod_err *err)
+{
+	char work[1024];
+	size_t len = strlen(s);
+
+	memset(r, 0, sizeof(*r));
+	if (len == 0)
+		return err_set(err, CPOD_E_INVALID, "empty image reference");
+	if (len >= sizeof(work))
+		return err_set(err, CPOD_E_INVALID, "image reference too long");
+	memcpy(work, s, len + 1);
+
+	char *at = strchr(work, '@');
+	if (at) {
+		*at = '\0';
+		if (!digest_valid(at + 1, NULL))
+			return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": bad digest \"%s\"", s,
+				       at + 1);
+		snprintf(r->digest, sizeof(r->digest), "%s", at + 1);
+	}
+	/* the tag is after the last ':' that follows the last '/' */
+	char *slash = strrchr(work, '/');
+	char *colon = strrchr(slash ? slash : work, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!ref_tag_ok(colon + 1))
+			return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": bad tag \"%s\"", s,
+				       colon + 1);
+		snprintf(r->tag, sizeof(r->tag), "%s", colon + 1);
+	}
+	/* a first component with a dot or a port, or "localhost", is a domain */
+	char *first_end = strchr(work, '/');
+	const char *path = work;
+	if (first_end) {
+		size_t flen = (size_t)(first_end - work);
+		bool is_domain = memchr(work, '.', flen) || memchr(work, ':', flen) ||
+				 (flen == 9 && memcmp(work, "localhost", 9) == 0) ||
+				 memchr(work, '[', flen);
+		for (size_t i = 0; is_domain == false && i < flen; i++)
+			if (work[i] >= 'A' && work[i] <= 'Z')
+				is_domain = true;
+		if (is_domain) {
+			if (!ref_domain_ok(work, flen))
+				return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": bad registry \"%.*s\"",
+					       s, (int)flen, work);
+			memcpy(r->domain, work, flen);
+			r->domain[flen] = '\0';
+			path = first_end + 1;
+		}
+	}
+	if (!r->domain[0]) {
+		r->short_name = true;
+		snprintf(r->domain, sizeof(r->domain), "%s", default_domain);
+	}
+	/* validate the path, component by component */
+	if (!*path)
+		return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": no repository name", s);
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		if (!ref_component_ok(p, n))
+			return err_set(err, CPOD_E_INVALID,
+				       "invalid reference \"%s\": \"%.*s\" (repository names are lowercase letters, digits and . _ -)",
+				       s, (int)n, p);
+		p += n;
+		if (*p == '/') {
+			p++;
+			if (!*p)
+				return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": trailing /", s);
+		}
+	}
+	bool official = strcmp(r->domain, REF_DOCKER_DOMAIN) == 0 && !strchr(path, '/');
+	int w = snprintf(r->path, sizeof(r->path), "%s%s", official ? "library/" : "", path);
+	if (w < 0 || (size_t)w >= sizeof(r->path))
+		return err_set(err, CPOD_E_INVALID, "invalid reference \"%s\": name too long", s);
+	if (!r->tag[0] && !r->digest[0])
+		strcpy(r->tag, "latest");
+	return 0;
+}
+
+CPOD_INTERNAL int ref_parse(const char *s, image_ref *r, cpod_err *err)
+{
+	/* docker.io/busybox is docker.io/library/busybox; index.docker.io too */
+	if (strncmp(s, "index.docker.io/", 16) == 0) {
+		int rc = ref_parse_with(s + 16, r, REF_DOCKER_DOMAIN, err);
+		r->short_name = false;
+		return rc;
+	}
+	return ref_parse_with(s, r, REF_DOCKER_DOMAIN, err);
+}
+
+CPOD_INTERNAL int ref_parse_local(const char *s, image_ref *r, cpod_err *err)
+{
+	return ref_parse_with(s, r, "localhost", err);
+}
+
+CPOD_INTERNAL void ref_repository(const image_ref *r, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", r->domain, r->path);
+}
+
+CPOD_INTERNAL void ref_name(const image_ref *r, char *out, size_t n)
+{
+	if (r->tag[0])
+		snprintf(out, n, "%s/%s:%s", r->domain, r->path, r->tag);
+	else
+		snprintf(out, n, "%s/%s@%s", r->domain, r->path, r->digest);
+}
+
+CPOD_INTERNAL bool ref_looks_like_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (strncmp(s, "sha256:", 7) == 0) {
+		s += 7;
+		n -= 7;
+	}
+	if (n < 3 || n > DIGEST_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+/************************************************ src/image/rootfs.h */
+/*
+ * rootfs.h — a container's root file system from an image's layers: an
+ * overlayfs of the unpacked layers under a writable upper directory, or,
+ * where overlay cannot be used, a copy of the layers applied in order.
+ *
+ * The overlay is mounted by whoever will use it, in its own mount
+ * namespace (the container's init, or a private namespace for export), so
+ * no mount is ever left on the host.  Its lowerdir names the layers by
+ * their short links relative to the store root (l/SHORT), after a chdir
+ * there, so even 150-layer images fit in the one page mount options get.
+ */
+#ifndef CPOD_IMAGE_ROOTFS_H
+#define CPOD_IMAGE_ROOTFS_H
+
+
+typedef struct rootfs_overlay {
+	image_store *store;
+	char *options;        /* "lowerdir=l/A:l/B,upperdir=...,workdir=..." */
+} rootfs_overlay;
+
+/* Whether overlay works for this store (probed once in a private mount
+ * namespace; CPOD_NO_OVERLAY=1 says no).  *why gets the reason when not. */
+CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why);
+
+/* Prepares the mount options for img's layers (top layer first) with upper
+ * and work directories (absolute, or relative to the store root). */
+CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img, const char *upper,
+					 const char *work, rootfs_overlay *ov, cpod_err *err);
+CPOD_INTERNAL void rootfs_overlay_free(rootfs_overlay *ov);
+/* Mounts it on target (ctx is the rootfs_overlay); the working directory
+ * is changed to the store root. */
+CPOD_INTERNAL int rootfs_overlay_mount(void *ctx, const char *target, cpod_err *err);
+
+/* The copy fallback: applies the layers of img, bottom up, onto the empty
+ * directory dirfd (whiteouts applied, opaque directories emptied). */
+CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd, cpod_err *err);
+
+/* Reads a file of the image as the merged tree would show it (a regular
+ * file, no symlinks followed), without mounting anything.  CPOD_E_NOTFOUND
+ * when the image has no such file. */
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err);
+
+#endif
+/************************************************ src/image/rootfs.c */
+/*
+ * rootfs.c — overlay mounts of image layers, the copy fallback, and reading
+ * files through the layer stack (see rootfs.h).
+ *
+ * In the layer directories a whiteout is a 0:0 character device, and an
+ * opaque directory carries trusted.overlay.opaque=y (user.overlay.opaque=y
+ * in a rootless store), as overlayfs wants them; the copy fallback and the
+ * reader interpret them the same way.
+ */
+
+
+
+#include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+CPOD_INTERNAL void rootfs_overlay_free(rootfs_overlay *ov)
+{
+	free(ov->options);
+	ov->options = NULL;
+}
+
+/* Makes path relative to the store root when it is inside it (shorter). */
+static const char *rootfs_rel(image_store *s, const char *path)
+{
+	size_t n = strlen(store_root(s));
+	if (strncmp(path, store_root(s), n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img, const char *upper,
+					 const char *work, rootfs_overlay *ov, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	long page = sysconf(_SC_PAGESIZE);
+
+	memset(ov, 0, sizeof(*ov));
+	ov->store = s;
+	buf_puts(&b, "lowerdir=", NULL);
+	if (img->n_layers == 0) {
+		/* overlay needs a lower directory: an empty one */
+		if (mkdirat(store_root_fd(s), "empty", 0755) < 0 && errno != EEXIST) {
+			buf_free(&b);
+			return err_sys(err, "create %s/empty", store_root(s));
+		}
+		buf_puts(&b, "empty", NULL);
+	}
+	for (size_t i = img->n_layers; i-- > 0;) {
+		char link[96];
+		if (store_layer_link(s, img->layers[i].diff_id, link, sizeof(link), err) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		buf_printf(&b, NULL, "%s%s", i + 1 == img->n_layers ? "" : ":", link);
+	}
+	buf_printf(&b, NULL, ",upperdir=%s,workdir=%s", rootfs_rel(s, upper), rootfs_rel(s, work));
+	if (store_rootless(s))
+		buf_puts(&b, ",userxattr", NULL);
+	if (b.failed) {
+		buf_free(&b);
+		return err_nomem(err);
+	}
+	if ((long)b.len >= page) {
+		buf_free(&b);
+		return err_set(err, CPOD_E_LIMIT,
+			       "the image has too many layers (%zu) for one overlay mount", img->n_layers);
+	}
+	ov->options = b.data;
+	return 0;
+}
+
+CPOD_INTERNAL int rootfs_overlay_mount(void *ctx, const char *target, cpod_err *err)
+{
+	rootfs_overlay *ov = ctx;
+	/* the relative lowerdirs are resolved from the working directory;
+	 * by path, not fchdir: an fd opened before a new mount namespace
+	 * points into the old one, and overlayfs refuses layers from there */
+	if (chdir(store_root(ov->store)) < 0)
+		return err_sys(err, "chdir to the store %s", store_root(ov->store));
+	if (mount("overlay", target, "overlay", 0, ov->options) < 0)
+		return err_sys(err, "mount the overlay on %s", target);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- probing */
+
+static int rootfs_probe_child(image_store *s)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 1;
+	if (chdir(store_root(s)) < 0)
+		return 1;
+	char opts[512];
+	snprintf(opts, sizeof(opts), "lowerdir=tmp/probe-%d/l,upperdir=tmp/probe-%d/u,workdir=tmp/probe-%d/w%s",
+		 (int)getppid(), (int)getppid(), (int)getppid(), store_rootless(s) ? ",userxattr" : "");
+	char target[64];
+	snprintf(target, sizeof(target), "tmp/probe-%d/m", (int)getppid());
+	return mount("overlay", target, "overlay", 0, opts) == 0 ? 0 : 2;
+}
+
+CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why)
+{
+	static int state; /* 0 unknown, 1 yes, -1 no */
+	static const char *reason;
+	const char *e = getenv("CPOD_NO_OVERLAY");
+
+	if (e && *e && strcmp(e, "0") != 0) {
+		if (why)
+			*why = "disabled by CPOD_NO_OVERLAY";
+		return false;
+	}
+	if (state) {
+		if (why)
+			*why = reason;
+		return state > 0;
+	}
+	/* the verdict is kept in the store, for this kernel: probing costs a
+	 * fork, a mount namespace and a mount */
+	struct utsname u;
+	char cache[512];
+	uname(&u);
+	int rootfd = store_root_fd(s);
+	_cleanup_buf_ buf cb = BUF_INIT;
+	if (fs_read_file(rootfd, "overlay-probe", 4096, &cb, NULL) == 0 && cb.len) {
+		char *nl = strchr(cb.data, '\n');
+		if (nl && (size_t)(nl - cb.data) == strlen(u.release) &&
+		    strncmp(cb.data, u.release, strlen(u.release)) == 0) {
+			static char cached_reason[256];
+			snprintf(cached_reason, sizeof(cached_reason), "%s", nl + 1);
+			cached_reason[strcspn(cached_reason, "\n")] = '\0';
+			state = strcmp(cached_reason, "ok") == 0 ? 1 : -1;
+			reason = state > 0 ? NULL : cached_reason;
+			if (why)
+				*why = reason;
+			return state > 0;
+		}
+	}
+	char dir[64];
+	snprintf(dir, sizeof(dir), "tmp/probe-%d", (int)getpid());
+	mkdirat(rootfd, dir, 0700);
+	static const char *const subs[] = { "l", "u", "w", "m" };
+	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
+		char p[96];
+		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
+		mkdirat(rootfd, p, 0700);
+	}
+	pid_t pid = fork();
+	int status = -1;
+	if (pid == 0)
+		_exit(rootfs_probe_child(s));
+	if (pid > 0)
+		proc_wait(pid, &status, 0);
+	fs_rm_tree(rootfd, dir, NULL);
+	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		state = 1;
+		reason = NULL;
+	} else {
+		state = -1;
+		reason = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 1
+				 ? "no mount namespace for the probe"
+				 : "the kernel refused an overlay mount on the store's file system";
+	}
+	if (pid > 0) {
+		snprintf(cache, sizeof(cache), "%s\n%s\n", u.release, state > 0 ? "ok" : reason);
+		fs_write_atomic(rootfd, "overlay-probe", cache, strlen(cache), 0600, 0, NULL);
+	}
+	if (why)
+		*why = reason;
+	return state > 0;
+}
+
+/* ---------------------------------------------------------------- the copy fallback */
+
+static bool rootfs_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool rootfs_is_opaque(int fd)
+{
+	char v[4];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	if (n < 0)
+		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+static int rootfs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		const char *name = names + off;
+		if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0)
+			continue;
+		char val[65536];
+		ssize_t vl = fgetxattr(src, name, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, name, val, (size_t)vl, 0);
+	}
+	return 0;
+}
+
+/* Copies the layer directory src onto dst: what the layer says wins. */
+static int rootfs_apply_dir(int src, int dst, int depth, cpod_err *err)
+{
+	if (depth > 512)
+		return err_set(err, CPOD_E_LIMIT, "layer nested too deep");
+	int dfd = dup(src);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_sys(err, "read a layer directory");
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st, old;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = err_sys(err, "stat %s", n);
+			break;
+		}
+		bool exists = fstatat(dst, n, &old, AT_SYMLINK_NOFOLLOW) == 0;
+		if (rootfs_is_whiteout(&st)) {
+			if (exists)
+				r = fs_rm_tree(dst, n, err);
+			continue;
+		}
+		if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+			if ((r = fs_rm_tree(dst, n, err)) < 0)
+				break;
+			exists = false;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0) {
+				r = err_sys(err, "open %s", n);
+				break;
+			}
+			if (exists && rootfs_is_opaque(s2))
+				r = fs_rm_tree(dst, n, err), exists = false;
+			if (r == 0 && !exists && mkdirat(dst, n, 0700) < 0)
+				r = err_sys(err, "mkdir %s", n);
+			int d2 = r == 0 ? openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			if (r == 0 && d2 < 0)
+				r = err_sys(err, "open %s", n);
+			if (r == 0)
+				r = rootfs_apply_dir(s2, d2, depth + 1, err);
+			if (r == 0) {
+				fchown(d2, st.st_uid, st.st_gid);
+				fchmod(d2, st.st_mode & 07777);
+				rootfs_copy_xattrs(s2, d2);
+				struct timespec ts[2] = { st.st_atim, st.st_mtim };
+				futimens(d2, ts);
+			}
+			close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (S_ISREG(st.st_mode)) {
+			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (in < 0 || out < 0) {
+				r = err_sys(err, "copy %s", n);
+			} else {
+				off_t left = st.st_size;
+				while (left > 0) {
+					ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+					if (c <= 0) {
+						/* no copy_file_range here: plain copy */
+						char b[65536];
+						ssize_t k;
+						while ((k = read(in, b, sizeof(b))) > 0)
+							if (write_all(out, b, (size_t)k) < 0)
+								break;
+						break;
+					}
+					left -= c;
+				}
+				fchown(out, st.st_uid, st.st_gid);
+				fchmod(out, st.st_mode & 07777);
+				rootfs_copy_xattrs(in, out);
+				struct timespec ts[2] = { st.st_atim, st.st_mtim };
+				futimens(out, ts);
+			}
+			if (in >= 0)
+				close(in);
+			if (out >= 0)
+				close(out);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t l = readlinkat(src, n, target, sizeof(target) - 1);
+			if (l < 0 || (target[l] = '\0', symlinkat(target, dst, n) < 0))
+				r = err_sys(err, "copy symlink %s", n);
+			else
+				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		} else {
+			/* devices, fifos: as they are (needs the privilege to) */
+			if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0 && errno != EPERM)
+				r = err_sys(err, "mknod %s", n);
+			else
+				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd, cpod_err *err)
+{
+	for (size_t i = 0; i < img->n_layers; i++) {
+		char path[PATH_MAX];
+		if (store_layer_path(s, img->layers[i].diff_id, path, sizeof(path), err) < 0)
+			return -1;
+		_cleanup_close_ int lfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd < 0)
+			return err_sys(err, "open layer %s", img->layers[i].diff_id);
+		if (rootfs_apply_dir(lfd, dirfd, 0, err) < 0)
+			return err_prefix(err, "copy layer %s", img->layers[i].diff_id);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err)
+{
+	char rel[PATH_MAX];
+	while (*path == '/')
+		path++;
+	if (!*path || strlen(path) >= sizeof(rel))
+		return err_set(err, CPOD_E_INVALID, "bad path");
+	for (size_t i = img->n_layers; i-- > 0;) {
+		char lpath[PATH_MAX];
+		if (store_layer_path(s, img->layers[i].diff_id, lpath, sizeof(lpath), err) < 0)
+			return -1;
+		_cleanup_close_ int lfd = open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd < 0)
+			return err_sys(err, "open layer %s", img->layers[i].diff_id);
+		/* walk the components: a whiteout or an opaque directory ends
+		 * the search in lower layers */
+		snprintf(rel, sizeof(rel), "%s", path);
+		int cur = dup(lfd);
+		bool stop = false;
+		char *save = NULL;
+		for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+			struct stat st;
+			bool last = save == NULL || *save == '\0';
+			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				close(cur);
+				cur = -1;
+				break;
+			}
+			if (rootfs_is_whiteout(&st)) {
+				stop = true;
+				close(cur);
+				cur = -1;
+				break;
+			}
+			if (last) {
+				if (!S_ISREG(st.st_mode)) {
+					close(cur);
+					return err_set(err, CPOD_E_NOTFOUND, "/%s is not a regular file in the image", path);
+				}
+				int fd = openat(cur, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+				close(cur);
+				if (fd < 0)
+					return err_sys(err, "open /%s", path);
+				int r = buf_read_fd(out, fd, max, err);
+				close(fd);
+				return r;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				stop = !S_ISLNK(st.st_mode);
+				close(cur);
+				cur = -1;
+				break;
+			}
+			int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(cur);
+			cur = next;
+			if (cur >= 0 && rootfs_is_opaque(cur) && !last) {
+				/* the lower layers' content of this directory is hidden:
+				 * keep looking here, but not below */
+				stop = true;
+			}
+		}
+		if (cur >= 0)
+			close(cur);
+		if (stop)
+			break;
+	}
+	return err_set(err, CPOD_E_NOTFOUND, "the image has no /%s", path);
+}
+/************************************************ src/image/store.c */
+/*
+ * store.c — the image store (see store.h for the layout and the rules).
+ *
+ * Work in progress lives under tmp/ with names that start with the owner's
+ * pid and start time, so garbage collection can tell the debris of a dead
+ * process from the work of a live one.  A live process also leaves a lease
+ * there (tmp/lease-PID-START) naming the blobs and layers it has added but
+ * not yet referenced from an image, so a concurrent rmi's collection does
+ * not take them away between a pull's first blob and its image record.
+ */
+
+
+
+
+#include <dirent.h>
+#include <sys/file.h>
+#include <time.h>
+
+struct image_store {
+	char root[PATH_MAX];
+	int rootfd;
+	int lockfd;
+	int lock_depth;
+	bool rootless;
+	char owner[48];        /* "PID-STARTTIME": the prefix of our tmp/ names */
+	unsigned tmp_seq;
+	int lease_fd;          /* tmp/lease-OWNER, opened on first use */
+};
+
+#define STORE_IMAGES_MAX_SIZE (64u << 20)
+
+/* ---------------------------------------------------------------- opening */
+
+CPOD_INTERNAL int store_default_root(char *out, size_t n, cpod_err *err)
+{
+	const char *e = getenv("CPOD_ROOT");
+	if (e && *e) {
+		if (strlen(e) >= n)
+			return err_set(err, CPOD_E_INVALID, "CPOD_ROOT too long");
+		strcpy(out, e);
+		return 0;
+	}
+	if (geteuid() == 0) {
+		snprintf(out, n, "/var/lib/cpod");
+		return 0;
+	}
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg)
+		return fs_join(out, n, xdg, "cpod", err);
+	const char *home = getenv("HOME");
+	if (!home || !*home)
+		return err_set(err, CPOD_E_INVALID, "neither XDG_DATA_HOME nor HOME is set");
+	return fs_join(out, n, home, ".local/share/cpod", err);
+}
+
+CPOD_INTERNAL image_store *store_open(const store_opts *o, cpod_err *err)
+{
+	static const char *const dirs[] = { "blobs", "blobs/sha256", "layers", "l", "tmp", "locks" };
+	image_store *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		err_nomem(err);
+		return NULL;
+	}
+	s->rootfd = s->lockfd = s->lease_fd = -1;
+	s->rootless = o && o->rootless;
+	if (o && o->root) {
+		if (strlen(o->root) >= sizeof(s->root)) {
+			err_set(err, CPOD_E_INVALID, "store root too long");
+			goto fail;
+		}
+		strcpy(s->root, o->root);
+	} else if (store_default_root(s->root, sizeof(s->root), err) < 0) {
+		goto fail;
+	}
+	if (fs_mkdir_p(s->root, 0700, err) < 0)
+		goto fail;
+	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd < 0) {
+		err_sys(err, "open the store %s", s->root);
+		goto fail;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
+		if (mkdirat(s->rootfd, dirs[i], 0700) < 0 && errno != EEXIST) {
+			err_sys(err, "create %s/%s", s->root, dirs[i]);
+			goto fail;
+		}
+	s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lockfd < 0) {
+		err_sys(err, "open %s/lock", s->root);
+		goto fail;
+	}
+	snprintf(s->owner, sizeof(s->owner), "%d-%llu", (int)getpid(), proc_start_time(getpid()));
+	return s;
+fail:
+	store_close(s);
+	err_prefix(err, "image store");
+	return NULL;
+}
+
+CPOD_INTERNAL void store_close(image_store *s)
+{
+	if (!s)
+		return;
+	if (s->lease_fd >= 0) {
+		char name[96];
+		close(s->lease_fd);
+		snprintf(name, sizeof(name), "tmp/lease-%s", s->owner);
+		unlinkat(s->rootfd, name, 0);
+	}
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
+	free(s);
+}
+
+CPOD_INTERNAL const char *store_root(const image_store *s) { return s->root; }
+CPOD_INTERNAL int store_root_fd(const image_store *s) { return s->rootfd; }
+CPOD_INTERNAL bool store_rootless(const image_store *s) { return s->rootless; }
+
+CPOD_INTERNAL int store_lock(image_store *s, cpod_err *err)
+{
+	if (s->lock_depth++ > 0)
+		return 0;
+	if (RETRY_EINTR(flock(s->lockfd, LOCK_EX)) < 0) {
+		s->lock_depth = 0;
+		return err_sys(err, "lock the image store");
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void store_unlock(image_store *s)
+{
+	if (s->lock_depth > 0 && --s->lock_depth == 0)
+		flock(s->lockfd, LOCK_UN);
+}
+
+/* A fresh name under tmp/ owned by this process. */
+static void store_tmp_name(image_store *s, const char *kind, char *out, size_t n)
+{
+	snprintf(out, n, "tmp/%s-%u-%s", s->owner, s->tmp_seq++, kind);
+}
+
+/* Whether tmp/NAME belongs to a live process ("PID-START-..."). */
+static bool store_tmp_owner_alive(const char *name)
+{
+	int pid = 0;
+	unsigned long long start = 0;
+	if (strncmp(name, "lease-", 6) == 0)
+		name += 6;
+	if (sscanf(name, "%d-%llu-", &pid, &start) != 2)
+		return false;
+	return proc_is(pid, start);
+}
+
+/* Records in our lease that digest (a blob or diff_id) is in use by us. */
+static void store_lease(image_store *s, const char *digest)
+{
+	if (s->lease_fd < 0) {
+		char name[96];
+		snprintf(name, sizeof(name), "tmp/lease-%s", s->owner);
+		s->lease_fd = openat(s->rootfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (s->lease_fd < 0)
+			return;
+	}
+	char line[DIGEST_STR_LEN + 2];
+	snprintf(line, sizeof(line), "%s\n", digest);
+	write_all(s->lease_fd, line, strlen(line));
+}
+
+/* ---------------------------------------------------------------- blobs */
+
+static int store_blob_name(const char *digest, char *out, size_t n, cpod_err *err)
+{
+	const char *hex;
+	if (!digest_valid(digest, &hex))
+		return err_set(err, CPOD_E_INVALID, "bad digest \"%.80s\"", digest ? digest : "");
+	snprintf(out, n, "blobs/sha256/%s", hex);
+	return 0;
+}
+
+CPOD_INTERNAL bool store_has_blob(image_store *s, const char *digest)
+{
+	char name[128];
+	struct stat st;
+	return store_blob_name(digest, name, sizeof(name), NULL) == 0 &&
+	       fstatat(s->rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+CPOD_INTERNAL int store_blob_open(image_store *s, const char *digest, cpod_err *err)
+{
+	char name[128];
+	if (store_blob_name(digest, name, sizeof(name), err) < 0)
+		return -1;
+	int fd = openat(s->rootfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, CPOD_E_NOTFOUND, "blob %s is not in the store", digest);
+		return err_sys(err, "open blob %s", digest);
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int store_blob_read(image_store *s, const char *digest, size_t max, buf *out,
+				  cpod_err *err)
+{
+	_cleanup_close_ int fd = store_blob_open(s, digest, err);
+	char got[DIGEST_STR_LEN + 1];
+	if (fd < 0)
+		return -1;
+	if (buf_read_fd(out, fd, max, err) < 0)
+		return err_prefix(err, "blob %s", digest);
+	digest_buf(out->data, out->len, got);
+	if (strcmp(got, digest) != 0)
+		return err_set(err, CPOD_E_INVALID, "blob %s is corrupted in the store (its content is %s)",
+			       digest, got);
+	return 0;
+}
+
+CPOD_INTERNAL int store_blob_begin(image_store *s, store_blob_writer *w, cpod_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	store_tmp_name(s, "blob", w->name, sizeof(w->name));
+	w->fd = openat(s->rootfd, w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (w->fd < 0)
+		return err_sys(err, "create %s/%s", s->root, w->name);
+	digest_init(&w->dc);
+	return 0;
+}
+
+CPOD_INTERNAL int store_blob_write(store_blob_writer *w, const void *data, size_t n, cpod_err *err)
+{
+	if (write_all(w->fd, data, n) < 0)
+		return err_sys(err, "write a blob");
+	digest_update(&w->dc, data, n);
+	w->size += n;
+	return 0;
+}
+
+CPOD_INTERNAL void store_blob_abort(image_store *s, store_blob_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->name[0])
+		unlinkat(s->rootfd, w->name, 0);
+	w->name[0] = '\0';
+}
+
+CPOD_INTERNAL int store_blob_commit(image_store *s, store_blob_writer *w, const char *expect,
+				    char digest_out[DIGEST_STR_LEN + 1], cpod_err *err)
+{
+	char got[DIGEST_STR_LEN + 1], name[128];
+
+	digest_final(&w->dc, got);
+	if (digest_out)
+		strcpy(digest_out, got);
+	if (expect && strcmp(expect, got) != 0) {
+		store_blob_abort(s, w);
+		return err_set(err, CPOD_E_INVALID, "digest mismatch: expected %s, got %s", expect, got);
+	}
+	if (fsync(w->fd) < 0) {
+		store_blob_abort(s, w);
+		return err_sys(err, "fsync blob");
+	}
+	close(w->fd);
+	w->fd = -1;
+	store_blob_name(got, name, sizeof(name), NULL);
+	store_lease(s, got);
+	if (renameat(s->rootfd, w->name, s->rootfd, name) < 0) {
+		int e = errno;
+		store_blob_abort(s, w);
+		return err_sysn(err, e, "store blob %s", got);
+	}
+	w->name[0] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int store_blob_put(image_store *s, const void *data, size_t len, const char *expect,
+				 char digest_out[DIGEST_STR_LEN + 1], cpod_err *err)
+{
+	store_blob_writer w;
+	char got[DIGEST_STR_LEN + 1];
+
+	digest_buf(data, len, got);
+	if (digest_out)
+		strcpy(digest_out, got);
+	if (expect && strcmp(expect, got) != 0)
+		return err_set(err, CPOD_E_INVALID, "digest mismatch: expected %s, got %s", expect, got);
+	if (store_has_blob(s, got)) {
+		store_lease(s, got);
+		return 0;
+	}
+	if (store_blob_begin(s, &w, err) < 0)
+		return -1;
+	if (store_blob_write(&w, data, len, err) < 0) {
+		store_blob_abort(s, &w);
+		return -1;
+	}
+	return store_blob_commit(s, &w, got, NULL, err);
+}
+
+CPOD_INTERNAL int store_blob_adopt(image_store *s, int dirfd, const char *name, const char *expect,
+				   cpod_err *err)
+{
+	char got[DIGEST_STR_LEN + 1], dst[128];
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(err, "open %s", name);
+	digest_ctx dc;
+	char b[1 << 16];
+	ssize_t n;
+	digest_init(&dc);
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		digest_update(&dc, b, (size_t)n);
+	if (n < 0)
+		return err_sys(err, "read %s", name);
+	digest_final(&dc, got);
+	if (expect && strcmp(expect, got) != 0) {
+		unlinkat(dirfd, name, 0);
+		return err_set(err, CPOD_E_INVALID, "digest mismatch: expected %s, got %s", expect, got);
+	}
+	store_blob_name(got, dst, sizeof(dst), NULL);
+	store_lease(s, got);
+	if (fsync(fd) < 0)
+		return err_sys(err, "fsync %s", name);
+	if (renameat(dirfd, name, s->rootfd, dst) < 0)
+		return err_sys(err, "store blob %s", got);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static int store_layer_dirname(const char *diff_id, char *out, size_t n, cpod_err *err)
+{
+	const char *hex;
+	if (!digest_valid(diff_id, &hex))
+		return err_set(err, CPOD_E_INVALID, "bad diff_id \"%.80s\"", diff_id ? diff_id : "");
+	snprintf(out, n, "layers/%s", hex);
+	return 0;
+}
+
+CPOD_INTERNAL bool store_has_layer(image_store *s, const char *diff_id)
+{
+	char name[128], meta[160];
+	struct stat st;
+	if (store_layer_dirname(diff_id, name, sizeof(name), NULL) < 0)
+		return false;
+	snprintf(meta, sizeof(meta), "%s/layer.json", name);
+	return fstatat(s->rootfd, meta, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+CPOD_INTERNAL int store_layer_path(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err)
+{
+	char name[128];
+	if (store_layer_dirname(diff_id, name, sizeof(name), err) < 0)
+		return -1;
+	if ((size_t)snprintf(out, n, "%s/%s/diff", s->root, name) >= n)
+		return err_set(err, CPOD_E_LIMIT, "path too long");
+	return 0;
+}
+
+/* Reads layers/HEX/layer.json. */
+static json_doc *store_layer_meta(image_store *s, const char *diff_id, cpod_err *err)
+{
+	char name[128], meta[160];
+	const json_limits lim = { .max_size = 64 << 10, .max_depth = 8 };
+	if (store_layer_dirname(diff_id, name, sizeof(name), err) < 0)
+		return NULL;
+	snprintf(meta, sizeof(meta), "%s/layer.json", name);
+	return json_parse_file(s->rootfd, meta, &lim, err);
+}
+
+CPOD_INTERNAL int store_layer_link(image_store *s, const char *diff_id, char *out, size_t n,
+				   cpod_err *err)
+{
+	_cleanup_json_ json_doc *d = store_layer_meta(s, diff_id, err);
+	const char *link = d ? json_string(json_get(json_root(d), "link")) : NULL;
+	if (!link || strchr(link, '/') || strlen(link) + 3 > n)
+		return err_set(err, CPOD_E_INVALID, "layer %s has no short link", diff_id);
+	snprintf(out, n, "l/%s", link);
+	return 0;
+}
+
+CPOD_INTERNAL int64_t store_layer_size(image_store *s, const char *diff_id)
+{
+	_cleanup_json_ json_doc *d = store_layer_meta(s, diff_id, NULL);
+	int64_t size = -1;
+	if (d)
+		json_opt_i64(json_root(d), "size", &size, "layer", NULL);
+	return size;
+}
+
+/* Creates l/SHORT -> ../layers/HEX/diff with the shortest free prefix of
+ * the hex (a crafted diff_id sharing a prefix gets a longer one). */
+static int store_make_link(image_store *s, const char *hex, char *short_out, cpod_err *err)
+{
+	char target[128], name[128], have[128];
+	snprintf(target, sizeof(target), "../layers/%s/diff", hex);
+	for (int len = 10; len <= DIGEST_HEX_LEN; len += 2) {
+		snprintf(name, sizeof(name), "l/%.*s", len, hex);
+		if (symlinkat(target, s->rootfd, name) == 0) {
+			snprintf(short_out, 72, "%.*s", len, hex);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return err_sys(err, "create %s/%s", s->root, name);
+		ssize_t l = readlinkat(s->rootfd, name, have, sizeof(have) - 1);
+		if (l >= 0) {
+			have[l] = '\0';
+			if (strcmp(have, target) == 0) {
+				snprintf(short_out, 72, "%.*s", len, hex);
+				return 0;
+			}
+		}
+	}
+	return err_set(err, CPOD_E_EXISTS, "no free short name for layer %s", hex);
+}
+
+/* Reads from an inner source and copies what it reads into a blob writer. */
+typedef struct store_tee {
+	const byte_source *inner;
+	store_blob_writer *w;
+} store_tee;
+
+static ssize_t store_tee_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	store_tee *t = ctx;
+	ssize_t r = source_read(t->inner, data, n, err);
+	if (r > 0 && store_blob_write(t->w, data, (size_t)r, err) < 0)
+		return -1;
+	return r;
+}
+
+/* Stores a layer blob read from src, hashing it (and its uncompressed
+ * stream) on the way, without unpacking. */
+static int store_blob_only(image_store *s, const byte_source *src, const char *digest,
+			   layer_result *res, cpod_err *err)
+{
+	store_blob_writer w;
+	if (store_blob_begin(s, &w, err) < 0)
+		return -1;
+	store_tee tee = { src, &w };
+	byte_source in = { store_tee_read, &tee };
+	if (layer_digest(&in, res, err) < 0 || store_blob_commit(s, &w, digest, NULL, err) < 0) {
+		store_blob_abort(s, &w);
+		return -1;
+	}
+	return 0;
+}
+
+static int store_lock_layer(image_store *s, const char *hex, cpod_err *err)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "locks/%s", hex);
+	int fd = openat(s->rootfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "open layer lock");
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock layer");
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int store_layer_add(image_store *s, const byte_source *src, const char *digest,
+				  const char *diff_id, int64_t size, bool keep_blob,
+				  layer_result *res, cpod_err *err)
+{
+	char tmp[96], final[128], short_name[72];
+	const char *hex;
+	int lockfd = -1, tmpfd = -1, difffd = -1, r = -1;
+	store_blob_writer w = { .fd = -1 };
+	bool have_blob = !keep_blob || (digest && store_has_blob(s, digest));
+
+	memset(res, 0, sizeof(*res));
+	if (diff_id) {
+		if (!digest_valid(diff_id, &hex))
+			return err_set(err, CPOD_E_INVALID, "bad diff_id \"%.80s\"", diff_id);
+		lockfd = store_lock_layer(s, hex, err);
+		if (lockfd < 0)
+			return -1;
+		if (store_has_layer(s, diff_id) && have_blob) {
+			/* already here: the caller need not have read anything */
+			snprintf(res->diff_id, sizeof(res->diff_id), "%s", diff_id);
+			if (digest)
+				snprintf(res->digest, sizeof(res->digest), "%s", digest);
+			res->size = (uint64_t)(store_layer_size(s, diff_id) > 0 ? store_layer_size(s, diff_id) : 0);
+			store_lease(s, diff_id);
+			if (digest)
+				store_lease(s, digest);
+			close(lockfd);
+			return 0;
+		}
+	}
+	if (diff_id && store_has_layer(s, diff_id)) {
+		/* the layer is here, its blob is not: store the blob, no unpacking */
+		r = store_blob_only(s, src, digest, res, err);
+		if (r == 0)
+			snprintf(res->diff_id, sizeof(res->diff_id), "%s", diff_id);
+		tmp[0] = '\0';
+		goto out;
+	}
+	store_tmp_name(s, "layer", tmp, sizeof(tmp));
+	if (mkdirat(s->rootfd, tmp, 0700) < 0) {
+		err_sys(err, "create %s/%s", s->root, tmp);
+		goto out;
+	}
+	tmpfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmpfd < 0 || mkdirat(tmpfd, "diff", 0755) < 0 ||
+	    (difffd = openat(tmpfd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_sys(err, "create %s/%s/diff", s->root, tmp);
+		goto out;
+	}
+	byte_source in = *src;
+	store_tee tee;
+	if (!have_blob) {
+		if (store_blob_begin(s, &w, err) < 0)
+			goto out;
+		tee.inner = src;
+		tee.w = &w;
+		in.read = store_tee_read;
+		in.ctx = &tee;
+	}
+	layer_opts lo = {
+		.whiteouts = LAYER_WHITEOUT_OVERLAY,
+		.rootless = s->rootless,
+		.compressed_size = size > 0 ? (uint64_t)size : 0,
+		.digest = digest,
+		.diff_id = diff_id,
+	};
+	if (layer_unpack(difffd, &in, &lo, res, err) < 0)
+		goto out;
+	if (!diff_id) {
+		/* known only now: take the lock and look again */
+		if (!digest_valid(res->diff_id, &hex)) {
+			err_set(err, CPOD_E_INVALID, "layer without a diff_id");
+			goto out;
+		}
+		lockfd = store_lock_layer(s, hex, err);
+		if (lockfd < 0)
+			goto out;
+	}
+	/* durable before it becomes visible: one syncfs, not an fsync per file */
+	if (syncfs(difffd) < 0) {
+		err_sys(err, "sync the layer");
+		goto out;
+	}
+	if (!have_blob && store_blob_commit(s, &w, digest, NULL, err) < 0)
+		goto out;
+	store_lease(s, res->diff_id);
+	store_lease(s, res->digest);
+	snprintf(final, sizeof(final), "layers/%s", hex);
+	if (store_has_layer(s, res->diff_id)) {
+		r = 0; /* unpacked meanwhile by someone without our diff_id's lock */
+		goto out;
+	}
+	if (store_make_link(s, hex, short_name, err) < 0)
+		goto out;
+	{
+		_cleanup_buf_ buf b = BUF_INIT;
+		json_w jw;
+		jw_init(&jw, &b, NULL);
+		jw_obj_begin(&jw);
+		jw_kstr(&jw, "diffId", res->diff_id);
+		jw_kstr(&jw, "digest", res->digest);
+		jw_kint(&jw, "size", (int64_t)res->size);
+		jw_kint(&jw, "compressedSize", (int64_t)res->compressed_size);
+		jw_kstr(&jw, "link", short_name);
+		jw_obj_end(&jw);
+		if (jw_finish(&jw, err) < 0 ||
+		    fs_write_atomic(tmpfd, "layer.json", b.data, b.len, 0600, FS_SYNC, err) < 0)
+			goto out;
+	}
+	fs_rm_tree(s->rootfd, final, NULL); /* a leftover without layer.json */
+	if (renameat(s->rootfd, tmp, s->rootfd, final) < 0) {
+		err_sys(err, "install layer %s", res->diff_id);
+		goto out;
+	}
+	{
+		_cleanup_close_ int lfd = openat(s->rootfd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd >= 0)
+			fsync(lfd);
+	}
+	tmp[0] = '\0';
+	r = 0;
+out:
+	if (w.fd >= 0 || w.name[0])
+		store_blob_abort(s, &w);
+	if (difffd >= 0)
+		close(difffd);
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (tmp[0])
+		fs_rm_tree(s->rootfd, tmp, NULL);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (r < 0)
+		err_prefix(err, "layer %s", diff_id ? diff_id : digest ? digest : "");
+	return r;
+}
+
+/* ---------------------------------------------------------------- images.json */
+
+typedef struct store_index {
+	store_image *images;
+	size_t n;
+} store_index;
+
+static void store_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+CPOD_INTERNAL void store_image_free(store_image *img)
+{
+	if (!img)
+		return;
+	store_strv_free(img->names, img->n_names);
+	store_strv_free(img->digests, img->n_digests);
+	free(img->layers);
+	memset(img, 0, sizeof(*img));
+}
+
+CPOD_INTERNAL void store_image_list_free(store_image *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_image_free(&list[i]);
+	free(list);
+}
+
+static int store_copy_field(char *dst, size_t n, const json_value *obj, const char *key,
+			    bool required, cpod_err *err)
+{
+	const char *v = json_string(json_get(obj, key));
+	if (!v) {
+		if (required)
+			return err_set(err, CPOD_E_INVALID, "images.json: %s missing", key);
+		dst[0] = '\0';
+		return 0;
+	}
+	if (strlen(v) >= n)
+		return err_set(err, CPOD_E_INVALID, "images.json: %s too long", key);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int store_strv_dup(const json_value *arr, char ***out, size_t *n, cpod_err *err)
+{
+	*n = json_len(arr);
+	*out = NULL;
+	if (!*n)
+		return 0;
+	*out = calloc(*n, sizeof(char *));
+	if (!*out)
+		return err_nomem(err);
+	for (size_t i = 0; i < *n; i++) {
+		const char *v = json_string(json_at(arr, i));
+		(*out)[i] = strdup(v ? v : "");
+		if (!(*out)[i])
+			return err_nomem(err);
+	}
+	return 0;
+}
+
+static int store_image_from_json(const json_value *v, store_image *img, cpod_err *err)
+{
+	const json_value *layers;
+	memset(img, 0, sizeof(*img));
+	if (store_copy_field(img->id, sizeof(img->id), v, "id", true, err) < 0 ||
+	    store_copy_field(img->config_digest, sizeof(img->config_digest), v, "config", true, err) < 0 ||
+	    store_copy_field(img->manifest_digest, sizeof(img->manifest_digest), v, "manifest", true, err) < 0 ||
+	    store_copy_field(img->manifest_media_type, sizeof(img->manifest_media_type), v, "manifestMediaType", false, err) < 0 ||
+	    store_copy_field(img->index_digest, sizeof(img->index_digest), v, "index", false, err) < 0 ||
+	    store_copy_field(img->created, sizeof(img->created), v, "created", false, err) < 0 ||
+	    store_copy_field(img->added, sizeof(img->added), v, "added", false, err) < 0 ||
+	    store_copy_field(img->os, sizeof(img->os), v, "os", false, err) < 0 ||
+	    store_copy_field(img->architecture, sizeof(img->architecture), v, "architecture", false, err) < 0 ||
+	    store_copy_field(img->variant, sizeof(img->variant), v, "variant", false, err) < 0)
+		return -1;
+	json_opt_i64(v, "size", &img->size, "image", NULL);
+	if (store_strv_dup(json_get(v, "names"), &img->names, &img->n_names, err) < 0 ||
+	    store_strv_dup(json_get(v, "digests"), &img->digests, &img->n_digests, err) < 0)
+		return -1;
+	layers = json_get(v, "layers");
+	img->n_layers = json_len(layers);
+	if (img->n_layers) {
+		img->layers = calloc(img->n_layers, sizeof(*img->layers));
+		if (!img->layers)
+			return err_nomem(err);
+	}
+	for (size_t i = 0; i < img->n_layers; i++) {
+		const json_value *l = json_at(layers, i);
+		store_layer *sl = &img->layers[i];
+		if (store_copy_field(sl->digest, sizeof(sl->digest), l, "digest", true, err) < 0 ||
+		    store_copy_field(sl->diff_id, sizeof(sl->diff_id), l, "diffId", true, err) < 0 ||
+		    store_copy_field(sl->media_type, sizeof(sl->media_type), l, "mediaType", false, err) < 0)
+			return -1;
+		json_opt_i64(l, "size", &sl->size, "layer", NULL);
+	}
+	return 0;
+}
+
+static void store_index_free(store_index *x)
+{
+	store_image_list_free(x->images, x->n);
+	x->images = NULL;
+	x->n = 0;
+}
+
+static int store_index_load(image_store *s, store_index *x, cpod_err *err)
+{
+	const json_limits lim = { .max_size = STORE_IMAGES_MAX_SIZE, .max_depth = 16 };
+	memset(x, 0, sizeof(*x));
+	json_doc *d = json_parse_file(s->rootfd, "images.json", &lim, err);
+	if (!d) {
+		if (err && err->errno_ == ENOENT) {
+			cpod_err_clear(err);
+			return 0;
+		}
+		return err_prefix(err, "image store");
+	}
+	const json_value *arr = json_get(json_root(d), "images");
+	x->n = json_len(arr);
+	if (x->n) {
+		x->images = calloc(x->n, sizeof(*x->images));
+		if (!x->images) {
+			json_doc_free(d);
+			x->n = 0;
+			return err_nomem(err);
+		}
+	}
+	for (size_t i = 0; i < x->n; i++)
+		if (store_image_from_json(json_at(arr, i), &x->images[i], err) < 0) {
+			json_doc_free(d);
+			store_index_free(x);
+			return err_prefix(err, "image store");
+		}
+	json_doc_free(d);
+	return 0;
+}
+
+static void store_strv_write(json_w *w, const char *key, char **v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static int store_index_save(image_store *s, const store_index *x, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kint(&w, "version", 1);
+	jw_key(&w, "images");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < x->n; i++) {
+		const store_image *img = &x->images[i];
+		jw_obj_begin(&w);
+		jw_kstr(&w, "id", img->id);
+		jw_kstr(&w, "config", img->config_digest);
+		jw_kstr(&w, "manifest", img->manifest_digest);
+		jw_kstr(&w, "manifestMediaType", img->manifest_media_type);
+		if (img->index_digest[0])
+			jw_kstr(&w, "index", img->index_digest);
+		store_strv_write(&w, "names", img->names, img->n_names);
+		store_strv_write(&w, "digests", img->digests, img->n_digests);
+		jw_key(&w, "layers");
+		jw_arr_begin(&w);
+		for (size_t k = 0; k < img->n_layers; k++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "digest", img->layers[k].digest);
+			jw_kstr(&w, "diffId", img->layers[k].diff_id);
+			jw_kstr(&w, "mediaType", img->layers[k].media_type);
+			jw_kint(&w, "size", img->layers[k].size);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		jw_kstr(&w, "created", img->created);
+		jw_kstr(&w, "added", img->added);
+		jw_kstr(&w, "os", img->os);
+		jw_kstr(&w, "architecture", img->architecture);
+		if (img->variant[0])
+			jw_kstr(&w, "variant", img->variant);
+		jw_kint(&w, "size", img->size);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	return fs_write_atomic(s->rootfd, "images.json", b.data, b.len, 0600, FS_SYNC, err);
+}
+
+static int store_image_copy(store_image *dst, const store_image *src, cpod_err *err)
+{
+	*dst = *src;
+	dst->names = NULL;
+	dst->digests = NULL;
+	dst->layers = NULL;
+	dst->n_names = dst->n_digests = 0;
+	dst->n_layers = 0;
+	if (src->n_layers) {
+		dst->layers = malloc(src->n_layers * sizeof(*src->layers));
+		if (!dst->layers)
+			return err_nomem(err);
+		memcpy(dst->layers, src->layers, src->n_layers * sizeof(*src->layers));
+		dst->n_layers = src->n_layers;
+	}
+	if (src->n_names) {
+		dst->names = calloc(src->n_names, sizeof(char *));
+		if (!dst->names)
+			return err_nomem(err);
+		for (size_t i = 0; i < src->n_names; i++, dst->n_names++)
+			if (!(dst->names[i] = strdup(src->names[i])))
+				return err_nomem(err);
+	}
+	if (src->n_digests) {
+		dst->digests = calloc(src->n_digests, sizeof(char *));
+		if (!dst->digests)
+			return err_nomem(err);
+		for (size_t i = 0; i < src->n_digests; i++, dst->n_digests++)
+			if (!(dst->digests[i] = strdup(src->digests[i])))
+				return err_nomem(err);
+	}
+	return 0;
+}
+
+static bool store_strv_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int store_strv_add(char ***v, size_t *n, const char *s, cpod_err *err)
+{
+	if (store_strv_has(*v, *n, s))
+		return 0;
+	char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+	if (!nv)
+		return err_nomem(err);
+	*v = nv;
+	if (!(nv[*n] = strdup(s)))
+		return err_nomem(err);
+	(*n)++;
+	return 0;
+}
+
+static void store_strv_del(char **v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(v[i], s) == 0) {
+			free(v[i]);
+			memmove(v + i, v + i + 1, (*n - i - 1) * sizeof(char *));
+			(*n)--;
+			return;
+		}
+}
+
+/* Everything an image refers to must be in place before it is recorded. */
+static int store_image_complete(image_store *s, const store_image *img, cpod_err *err)
+{
+	if (!store_has_blob(s, img->config_digest))
+		return err_set(err, CPOD_E_STATE, "config %s is missing", img->config_digest);
+	if (!store_has_blob(s, img->manifest_digest))
+		return err_set(err, CPOD_E_STATE, "manifest %s is missing", img->manifest_digest);
+	for (size_t i = 0; i < img->n_layers; i++) {
+		if (!store_has_layer(s, img->layers[i].diff_id))
+			return err_set(err, CPOD_E_STATE, "layer %s is missing", img->layers[i].diff_id);
+		if (!store_has_blob(s, img->layers[i].digest))
+			return err_set(err, CPOD_E_STATE, "layer blob %s is missing", img->layers[i].digest);
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int store_image_put(image_store *s, const store_image *img, cpod_err *err)
+{
+	store_index x;
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_image_complete(s, img, err) < 0 || store_index_load(s, &x, err) < 0)
+		goto out_unlock;
+	store_image *target = NULL;
+	for (size_t i = 0; i < x.n; i++) {
+		if (strcmp(x.images[i].id, img->id) == 0)
+			target = &x.images[i];
+		/* a name belongs to one image: it moves */
+		else
+			for (size_t k = 0; k < img->n_names; k++)
+				store_strv_del(x.images[i].names, &x.images[i].n_names, img->names[k]);
+	}
+	if (!target) {
+		store_image *n = realloc(x.images, (x.n + 1) * sizeof(*n));
+		if (!n) {
+			err_nomem(err);
+			goto out;
+		}
+		x.images = n;
+		target = &x.images[x.n++];
+		if (store_image_copy(target, img, err) < 0)
+			goto out;
+		if (!target->added[0]) {
+			char now[64];
+			time_t t = time(NULL);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			snprintf(target->added, sizeof(target->added), "%s", now);
+		}
+	} else {
+		for (size_t k = 0; k < img->n_names; k++)
+			if (store_strv_add(&target->names, &target->n_names, img->names[k], err) < 0)
+				goto out;
+		for (size_t k = 0; k < img->n_digests; k++)
+			if (store_strv_add(&target->digests, &target->n_digests, img->digests[k], err) < 0)
+				goto out;
+		if (img->index_digest[0])
+			strcpy(target->index_digest, img->index_digest);
+	}
+	r = store_index_save(s, &x, err);
+out:
+	store_index_free(&x);
+out_unlock:
+	store_unlock(s);
+	return r < 0 ? err_prefix(err, "store image %.12s", img->id) : 0;
+}
+
+CPOD_INTERNAL int store_image_list(image_store *s, store_image **out, size_t *n, cpod_err *err)
+{
+	store_index x;
+	if (store_index_load(s, &x, err) < 0)
+		return -1;
+	*out = x.images;
+	*n = x.n;
+	return 0;
+}
+
+/* The repository part of a stored name, without its tag. */
+static bool store_name_split(const char *name, char *domain, size_t dn, char *path, size_t pn,
+			     char *tag, size_t tn)
+{
+	image_ref r;
+	if (ref_parse(name, &r, NULL) < 0)
+		return false;
+	snprintf(domain, dn, "%s", r.domain);
+	snprintf(path, pn, "%s", r.path);
+	snprintf(tag, tn, "%s", r.tag);
+	return true;
+}
+
+CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image **out, cpod_err *err)
+{
+	store_index x;
+	store_image *found = NULL;
+	size_t matches = 0;
+
+	*out = NULL;
+	if (store_index_load(s, &x, err) < 0)
+		return -1;
+	/* an id or a unique prefix of one */
+	if (ref_looks_like_id(ref)) {
+		const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
+		for (size_t i = 0; i < x.n; i++)
+			if (strncmp(x.images[i].id, hex, strlen(hex)) == 0) {
+				found = &x.images[i];
+				matches++;
+			}
+		if (matches > 1) {
+			store_index_free(&x);
+			return err_set(err, CPOD_E_INVALID, "image id prefix %s is ambiguous", ref);
+		}
+	}
+	image_ref r;
+	if (!found && ref_parse(ref, &r, NULL) == 0) {
+		char full[1024];
+		ref_name(&r, full, sizeof(full));
+		for (size_t i = 0; i < x.n && !found; i++) {
+			store_image *img = &x.images[i];
+			if (r.digest[0]) {
+				char repo[800], want[900];
+				ref_repository(&r, repo, sizeof(repo));
+				snprintf(want, sizeof(want), "%s@%s", repo, r.digest);
+				if (store_strv_has(img->digests, img->n_digests, want) ||
+				    (strcmp(img->manifest_digest, r.digest) == 0 && !r.short_name))
+					found = img;
+				if (strcmp(img->manifest_digest, r.digest) == 0 && r.short_name)
+					found = img;
+			} else if (store_strv_has(img->names, img->n_names, full)) {
+				found = img;
+			}
+		}
+		/* a short name: the same repository path under any registry,
+		 * localhost first, then docker.io, else it must be unambiguous */
+		if (!found && r.short_name && r.tag[0]) {
+			const char *user_path = strncmp(r.path, "library/", 8) == 0 && !strchr(ref, '/')
+							? r.path + 8 : r.path;
+			store_image *best = NULL;
+			int best_rank = 0, n_best = 0;
+			for (size_t i = 0; i < x.n; i++)
+				for (size_t k = 0; k < x.images[i].n_names; k++) {
+					char d[256], p[512], t[129];
+					if (!store_name_split(x.images[i].names[k], d, sizeof(d), p, sizeof(p), t,
+							      sizeof(t)) || strcmp(t, r.tag) != 0)
+						continue;
+					bool same = strcmp(p, user_path) == 0 ||
+						    (strncmp(p, "library/", 8) == 0 && strcmp(p + 8, user_path) == 0);
+					if (!same)
+						continue;
+					int rank = strcmp(d, "localhost") == 0 ? 3 : strcmp(d, REF_DOCKER_DOMAIN) == 0 ? 2 : 1;
+					if (rank > best_rank) {
+						best = &x.images[i];
+						best_rank = rank;
+						n_best = 1;
+					} else if (rank == best_rank && best != &x.images[i]) {
+						n_best++;
+					}
+				}
+			if (n_best > 1) {
+				store_index_free(&x);
+				return err_set(err, CPOD_E_INVALID,
+					       "short name \"%s\" matches images in several registries: use the full name",
+					       ref);
+			}
+			found = best;
+		}
+	}
+	if (!found) {
+		store_index_free(&x);
+		return err_set(err, CPOD_E_NOTFOUND, "%s: image not known", ref);
+	}
+	store_image *copy = calloc(1, sizeof(*copy));
+	int rc = copy ? store_image_copy(copy, found, err) : err_nomem(err);
+	store_index_free(&x);
+	if (rc < 0) {
+		store_image_free(copy);
+		free(copy);
+		return -1;
+	}
+	*out = copy;
+	return 0;
+}
+
+CPOD_INTERNAL int store_image_tag(image_store *s, const char *id, const char *name, cpod_err *err)
+{
+	store_image *img;
+	image_ref r;
+	char full[1024];
+
+	if (ref_parse_local(name, &r, err) < 0)
+		return -1;
+	if (r.digest[0] && !r.tag[0])
+		return err_set(err, CPOD_E_INVALID, "tag %s: a tag cannot be a digest", name);
+	ref_name(&r, full, sizeof(full));
+	if (store_image_get(s, id, &img, err) < 0)
+		return -1;
+	store_strv_free(img->names, img->n_names);
+	img->names = NULL;
+	img->n_names = 0;
+	store_strv_free(img->digests, img->n_digests);
+	img->digests = NULL;
+	img->n_digests = 0;
+	int rc = store_strv_add(&img->names, &img->n_names, full, err);
+	if (rc == 0)
+		rc = store_image_put(s, img, err);
+	store_image_free(img);
+	free(img);
+	return rc;
+}
+
+CPOD_INTERNAL int store_image_untag(image_store *s, const char *id, const char *name, cpod_err *err)
+{
+	store_index x;
+	int r = -1;
+	char full[1024] = "";
+
+	if (name) {
+		image_ref ref;
+		if (ref_parse(name, &ref, err) < 0)
+			return -1;
+		ref_name(&ref, full, sizeof(full));
+	}
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) < 0)
+		goto out_unlock;
+	bool hit = false;
+	for (size_t i = 0; i < x.n; i++) {
+		store_image *img = &x.images[i];
+		if (strcmp(img->id, id) != 0)
+			continue;
+		if (!name) {
+			hit = img->n_names > 0;
+			store_strv_free(img->names, img->n_names);
+			img->names = NULL;
+			img->n_names = 0;
+		} else {
+			/* a short name as the user typed it may be stored under localhost */
+			image_ref lr;
+			char local[1024];
+			ref_parse_local(name, &lr, NULL);
+			ref_name(&lr, local, sizeof(local));
+			size_t before = img->n_names;
+			store_strv_del(img->names, &img->n_names, full);
+			if (img->n_names == before)
+				store_strv_del(img->names, &img->n_names, local);
+			hit = img->n_names != before;
+		}
+	}
+	if (!hit) {
+		err_set(err, CPOD_E_NOTFOUND, "image %.12s has no name %s", id, name ? name : "");
+		goto out;
+	}
+	r = store_index_save(s, &x, err);
+out:
+	store_index_free(&x);
+out_unlock:
+	store_unlock(s);
+	return r;
+}
+
+/* ---------------------------------------------------------------- removal and gc */
+
+CPOD_INTERNAL int store_image_remove(image_store *s, const char *id, cpod_err *err)
+{
+	store_index x;
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) < 0)
+		goto out_unlock;
+	size_t i;
+	for (i = 0; i < x.n; i++)
+		if (strcmp(x.images[i].id, id) == 0)
+			break;
+	if (i == x.n) {
+		err_set(err, CPOD_E_NOTFOUND, "image %.12s not known", id);
+		goto out;
+	}
+	store_image_free(&x.images[i]);
+	memmove(x.images + i, x.images + i + 1, (x.n - i - 1) * sizeof(*x.images));
+	x.n--;
+	if (store_index_save(s, &x, err) < 0)
+		goto out;
+	r = store_gc(s, NULL, err);
+out:
+	store_index_free(&x);
+out_unlock:
+	store_unlock(s);
+	return r;
+}
+
+/* A set of digests (referenced, leased) as a sorted array for bsearch. */
+typedef struct store_set {
+	char (*v)[DIGEST_STR_LEN + 1];
+	size_t n, cap;
+} store_set;
+
+static int store_set_add(store_set *set, const char *d, cpod_err *err)
+{
+	if (!digest_valid(d, NULL))
+		return 0;
+	if (set->n == set->cap) {
+		size_t nc = set->cap ? set->cap * 2 : 64;
+		void *nv = realloc(set->v, nc * sizeof(*set->v));
+		if (!nv)
+			return err_nomem(err);
+		set->v = nv;
+		set->cap = nc;
+	}
+	strcpy(set->v[set->n++], d);
+	return 0;
+}
+
+static int store_set_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+static void store_set_sort(store_set *set)
+{
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), store_set_cmp);
+}
+
+static bool store_set_has(const store_set *set, const char *d)
+{
+	return set->n && bsearch(d, set->v, set->n, sizeof(*set->v), store_set_cmp) != NULL;
+}
+
+/* What images reference, and what live processes lease. */
+static int store_live_set(image_store *s, const store_index *x, store_set *set, cpod_err *err)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		const store_image *img = &x->images[i];
+		if (store_set_add(set, img->config_digest, err) < 0 ||
+		    store_set_add(set, img->manifest_digest, err) < 0 ||
+		    store_set_add(set, img->index_digest, err) < 0)
+			return -1;
+		for (size_t k = 0; k < img->n_layers; k++)
+			if (store_set_add(set, img->layers[k].digest, err) < 0 ||
+			    store_set_add(set, img->layers[k].diff_id, err) < 0)
+				return -1;
+	}
+	int fd = openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "lease-", 6) != 0 || !store_tmp_owner_alive(de->d_name))
+			continue;
+		_cleanup_buf_ buf b = BUF_INIT;
+		if (fs_read_file(dirfd(d), de->d_name, 16u << 20, &b, NULL) < 0)
+			continue;
+		for (char *line = strtok(b.data, "\n"); line; line = strtok(NULL, "\n"))
+			if (store_set_add(set, line, err) < 0) {
+				closedir(d);
+				return -1;
+			}
+	}
+	closedir(d);
+	store_set_sort(set);
+	return 0;
+}
+
+static uint64_t store_tree_size(int parent, const char *name)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	uint64_t total = 0;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += store_tree_size(dirfd(d), de->d_name);
+	closedir(d);
+	return total;
+}
+
+typedef int (*store_walk_fn)(image_store *s, const char *dir, const char *name, void *ctx,
+			     cpod_err *err);
+
+static int store_walk(image_store *s, const char *dir, store_walk_fn fn, void *ctx, cpod_err *err)
+{
+	int fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int r = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? 0 : err_sys(err, "open %s/%s", s->root, dir);
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && (r = fn(s, dir, de->d_name, ctx, err)) < 0)
+			break;
+	closedir(d);
+	return r;
+}
+
+typedef struct store_gc_ctx {
+	store_set live;
+	uint64_t freed;
+	buf *report;       /* check: say instead of (or as well as) doing */
+	bool act;
+	int problems;      /* inconsistencies: an image that cannot be used, corrupted data */
+	int garbage;       /* harmless debris: orphans, leftovers of interrupted work */
+} store_gc_ctx;
+
+static void store_report(store_gc_ctx *g, int *count, const char *kind, const char *fmt,
+			 va_list ap)
+{
+	char line[512];
+	(*count)++;
+	if (!g->report)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	buf_printf(g->report, NULL, "%s: %s\n", kind, line);
+}
+
+/* An inconsistency. */
+static void store_say(store_gc_ctx *g, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void store_say(store_gc_ctx *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	store_report(g, &g->problems, "error", fmt, ap);
+	va_end(ap);
+}
+
+/* Garbage: unused, and safe to remove. */
+static void store_note(store_gc_ctx *g, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void store_note(store_gc_ctx *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	store_report(g, &g->garbage, g->act ? "removed" : "garbage", fmt, ap);
+	va_end(ap);
+}
+
+static int store_gc_blob(image_store *s, const char *dir, const char *name, void *ctx,
+			 cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (digest_valid(d, NULL) && store_set_has(&g->live, d))
+		return 0;
+	store_note(g, "orphan blob %s", d);
+	if (g->act) {
+		g->freed += store_tree_size(s->rootfd, path);
+		if (unlinkat(s->rootfd, path, 0) < 0 && errno != ENOENT)
+			return err_sys(err, "remove %s", path);
+	}
+	return 0;
+}
+
+static int store_gc_layer(image_store *s, const char *dir, const char *name, void *ctx,
+			  cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (digest_valid(d, NULL) && store_set_has(&g->live, d))
+		return 0;
+	store_note(g, "orphan layer %s", d);
+	if (!g->act)
+		return 0;
+	/* not while someone unpacks it */
+	int lfd = -1;
+	if (digest_valid(d, NULL)) {
+		char lname[96];
+		snprintf(lname, sizeof(lname), "locks/%s", name);
+		lfd = openat(s->rootfd, lname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+			close(lfd);
+			return 0;
+		}
+	}
+	_cleanup_json_ json_doc *meta = digest_valid(d, NULL) ? store_layer_meta(s, d, NULL) : NULL;
+	const char *link = meta ? json_string(json_get(json_root(meta), "link")) : NULL;
+	g->freed += store_tree_size(s->rootfd, path);
+	/* layer.json first: the layer stops existing before its files go */
+	char metapath[160];
+	snprintf(metapath, sizeof(metapath), "%s/layer.json", path);
+	unlinkat(s->rootfd, metapath, 0);
+	int r = fs_rm_tree(s->rootfd, path, err);
+	if (r == 0 && link && !strchr(link, '/')) {
+		char lpath[96];
+		snprintf(lpath, sizeof(lpath), "l/%s", link);
+		unlinkat(s->rootfd, lpath, 0);
+	}
+	if (lfd >= 0) {
+		char lname[96];
+		snprintf(lname, sizeof(lname), "locks/%s", name);
+		unlinkat(s->rootfd, lname, 0);
+		close(lfd);
+	}
+	return r;
+}
+
+static int store_gc_tmp(image_store *s, const char *dir, const char *name, void *ctx,
+			cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char path[PATH_MAX];
+	if (store_tmp_owner_alive(name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	store_note(g, "leftover of an interrupted operation: %s", path);
+	if (g->act) {
+		g->freed += store_tree_size(s->rootfd, path);
+		return fs_rm_tree(s->rootfd, path, err);
+	}
+	return 0;
+}
+
+static int store_gc_link(image_store *s, const char *dir, const char *name, void *ctx,
+			 cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (fstatat(s->rootfd, path, &st, 0) == 0)
+		return 0; /* the link leads somewhere */
+	store_note(g, "dangling short link %s", path);
+	if (g->act && unlinkat(s->rootfd, path, 0) < 0 && errno != ENOENT)
+		return err_sys(err, "remove %s", path);
+	return 0;
+}
+
+static int store_sweep(image_store *s, store_gc_ctx *g, const store_index *x, cpod_err *err)
+{
+	if (store_live_set(s, x, &g->live, err) < 0)
+		return -1;
+	if (store_walk(s, "tmp", store_gc_tmp, g, err) < 0 ||
+	    store_walk(s, "blobs/sha256", store_gc_blob, g, err) < 0 ||
+	    store_walk(s, "layers", store_gc_layer, g, err) < 0 ||
+	    store_walk(s, "l", store_gc_link, g, err) < 0)
+		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL int store_gc(image_store *s, uint64_t *freed, cpod_err *err)
+{
+	store_index x;
+	store_gc_ctx g = { .act = true };
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) == 0) {
+		r = store_sweep(s, &g, &x, err);
+		store_index_free(&x);
+	}
+	store_unlock(s);
+	free(g.live.v);
+	if (freed)
+		*freed = g.freed;
+	return r;
+}
+
+/* check: an image's parts exist and hold what their names say. */
+static void store_check_image(image_store *s, const store_image *img, store_gc_ctx *g,
+			      bool *broken)
+{
+	const char *blobs[2] = { img->manifest_digest, img->config_digest };
+	for (int i = 0; i < 2; i++) {
+		_cleanup_buf_ buf b = BUF_INIT;
+		cpod_err e;
+		if (store_blob_read(s, blobs[i], CONFIG_MAX_SIZE, &b, &e) < 0) {
+			store_say(g, "image %.12s: %s", img->id, e.msg);
+			*broken = true;
+		}
+	}
+	for (size_t k = 0; k < img->n_layers; k++) {
+		const store_layer *l = &img->layers[k];
+		if (!store_has_layer(s, l->diff_id)) {
+			store_say(g, "image %.12s: layer %s is missing or incomplete", img->id, l->diff_id);
+			*broken = true;
+		}
+		if (!store_has_blob(s, l->digest)) {
+			store_say(g, "image %.12s: layer blob %s is missing", img->id, l->digest);
+			*broken = true;
+		}
+	}
+}
+
+/* check: every blob's content matches its name. */
+static int store_check_blob(image_store *s, const char *dir, const char *name, void *ctx,
+			    cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], got[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	_cleanup_close_ int fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		store_say(g, "blob %s cannot be read", path);
+		return 0;
+	}
+	digest_ctx dc;
+	char b[1 << 16];
+	ssize_t n;
+	digest_init(&dc);
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		digest_update(&dc, b, (size_t)n);
+	digest_final(&dc, got);
+	if (n < 0 || strcmp(got, d) != 0) {
+		store_say(g, "blob %s is corrupted (its content is %s)", d, got);
+		if (g->act && unlinkat(s->rootfd, path, 0) < 0)
+			return err_sys(err, "remove %s", path);
+	}
+	return 0;
+}
+
+/* check: layers/X holds layer.json that agrees with its name. */
+static int store_check_layer(image_store *s, const char *dir, const char *name, void *ctx,
+			     cpod_err *err)
+{
+	store_gc_ctx *g = ctx;
+	char d[DIGEST_STR_LEN + 1], path[128];
+	snprintf(d, sizeof(d), "sha256:%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cpod_err e;
+	_cleanup_json_ json_doc *meta = digest_valid(d, NULL) ? store_layer_meta(s, d, &e) : NULL;
+	const char *id = meta ? json_string(json_get(json_root(meta), "diffId")) : NULL;
+	if (!meta || !id || strcmp(id, d) != 0) {
+		/* what an interrupted removal leaves; an image that needs it is
+		 * reported by the image check */
+		store_note(g, "incomplete layer directory %s", path);
+		if (g->act)
+			return fs_rm_tree(s->rootfd, path, err);
+		return 0;
+	}
+	char link[96];
+	if (store_layer_link(s, d, link, sizeof(link), NULL) == 0) {
+		struct stat st;
+		if (fstatat(s->rootfd, link, &st, 0) < 0) {
+			store_say(g, "layer %s: its short link %s is missing", d, link);
+			if (g->act) {
+				char target[128];
+				snprintf(target, sizeof(target), "../layers/%s/diff", name);
+				symlinkat(target, s->rootfd, link);
+			}
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int store_check(image_store *s, bool repair, buf *report, cpod_err *err)
+{
+	store_index x;
+	store_gc_ctx g = { .act = repair, .report = report };
+	int r = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (store_index_load(s, &x, err) < 0) {
+		/* an unreadable index is the worst case: say so, keep the file */
+		g.problems++;
+		if (report)
+			buf_printf(report, NULL, "%s\n", err->msg);
+		store_unlock(s);
+		return g.problems;
+	}
+	if (store_walk(s, "blobs/sha256", store_check_blob, &g, err) < 0 ||
+	    store_walk(s, "layers", store_check_layer, &g, err) < 0)
+		goto out;
+	/* images whose parts are missing or corrupted */
+	bool dropped = false;
+	for (size_t i = 0; i < x.n;) {
+		bool broken = false;
+		store_check_image(s, &x.images[i], &g, &broken);
+		if (broken && repair) {
+			store_say(&g, "image %.12s removed: it cannot be used", x.images[i].id);
+			store_image_free(&x.images[i]);
+			memmove(x.images + i, x.images + i + 1, (x.n - i - 1) * sizeof(*x.images));
+			x.n--;
+			dropped = true;
+			continue;
+		}
+		i++;
+	}
+	if (dropped && store_index_save(s, &x, err) < 0)
+		goto out;
+	if (store_sweep(s, &g, &x, err) < 0)
+		goto out;
+	r = 0;
+out:
+	store_index_free(&x);
+	free(g.live.v);
+	store_unlock(s);
+	if (r < 0)
+		return -1;
+	if (repair) {
+		/* what is left after repairing */
+		buf again = BUF_INIT;
+		int left = store_check(s, false, &again, err);
+		buf_free(&again);
+		return left;
+	}
+	return g.problems;
+}
+/************************************************ src/image/zz_layer_stub.c */
+/* TEMPORARY: until the layer branch is merged. */
+
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
+struct tar_reader { int x; };
+struct tar_writer { int x; };
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
+CPOD_INTERNAL void tar_reader_free(tar_reader *r) {}
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err) { return -1; }
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err) { return -1; }
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err) { return -1; }
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r) { return 0; }
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err) { return -1; }
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err) { return -1; }
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name, cpod_err *err) { return -1; }
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err) { return -1; }
+CPOD_INTERNAL void tar_writer_free(tar_writer *w) {}
+/************************************************ src/engine/engine.h */
+/*
+ * engine.h — the engine: what joins the image store and the OCI runtime
+ * into containers run from images (the cpod_engine_* and cpod_image_*
+ * functions of cpod.h).
+ *
+ * State: the image store and containers/ under the root (/var/lib/cpod,
+ * CPOD_ROOT; rootless $XDG_DATA_HOME/cpod), the runtime's state, bundles and
+ * generated files under the run root (/run/cpod, CPOD_RUNROOT; rootless
+ * $XDG_RUNTIME_DIR/cpod or /tmp/cpod-UID, 0700, owner checked).
+ */
+#ifndef CPOD_ENGINE_H
+#define CPOD_ENGINE_H
+
+
+
+
+struct cpod_engine {
+	image_store *store;
+	cpod_runtime *rt;
+	char root[PATH_MAX];
+	char runroot[PATH_MAX];
+	int rootfd, runrootfd;
+	bool rootless;
+};
+
+/* Resolves an image reference (or id) in the store. */
+CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err);
+/* The image's config, parsed. */
+CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
+						cpod_err *err);
+/* ROOT/containers/ID/SUB, or under the run root with in_run ("" SUB: the
+ * directory itself). */
+CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
+				  char *out, size_t n, cpod_err *err);
+/* Random hex id of n characters (n <= 64). */
+CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
+/* Now, as RFC 3339 with nanoseconds. */
+CPOD_INTERNAL void engine_now(char *out, size_t n);
+
+#endif
+/************************************************ src/engine/userdb.h */
+/*
+ * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
+ * /etc/group define them (read through the layers, nothing mounted), as
+ * podman does for --user and the image's USER.
+ */
+#ifndef CPOD_ENGINE_USERDB_H
+#define CPOD_ENGINE_USERDB_H
+
+
+typedef struct userdb_user {
+	uint32_t uid, gid;
+	uint32_t gids[64];   /* supplementary groups the user is a member of */
+	size_t n_gids;
+	char home[PATH_MAX];
+} userdb_user;
+
+/* spec: "", "name", "uid", "name:group", "uid:gid" ... ("" is root). */
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err);
+
+#endif
+/************************************************ src/engine/specgen.h */
+/*
+ * specgen.h — the OCI config of a container run from an image: podman's
+ * defaults, then the image's config, then the options of `run`.
+ */
+#ifndef CPOD_ENGINE_SPECGEN_H
+#define CPOD_ENGINE_SPECGEN_H
+
+
+typedef struct specgen_in {
+	const cpod_run_opts *run;
+	const image_config *cfg;
+	const char *id;
+	const char *name;
+	const char *rootfs;       /* root.path */
+	const char *files_dir;    /* holds hosts, hostname, resolv.conf for the container */
+	const userdb_user *user;
+	bool rootless;
+	bool with_cgroup;         /* put the container in a cgroup of its own */
+} specgen_in;
+
+/* The config.json text. */
+CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err);
+
+/* The command the container runs: entrypoint + cmd as podman combines
+ * them (an --entrypoint drops the image's Cmd unless args are given). */
+CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
+			       size_t *n, mem_pool *pool, cpod_err *err);
+
+/* podman's default capabilities, as a mask. */
+CPOD_INTERNAL uint64_t specgen_default_caps(void);
+
+#endif
+/************************************************ src/engine/container.h */
+/*
+ * container.h — the engine's containers: a record per container under
+ * ROOT/containers/ID (container.json, its OCI config, and its writable
+ * layer: the overlay's upper and work directories, or a full rootfs copy),
+ * and its run-time files under RUNROOT/containers/ID (the bundle the
+ * runtime runs, the generated /etc files).
+ *
+ * container.json is rewritten atomically at every change of state, under
+ * the container's lock; names are unique under the containers lock.
+ */
+#ifndef CPOD_ENGINE_CONTAINER_H
+#define CPOD_ENGINE_CONTAINER_H
+
+
+enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+typedef struct ctr_record {
+	char id[65];
+	char name[256];
+	char image_id[65];
+	char image_name[512];
+	char created[64];
+	bool copy_rootfs;          /* a copied rootfs instead of an overlay */
+	bool rm;                   /* remove when it exits */
+	char *command;             /* JSON array text */
+	enum ctr_status status;
+	pid_t pid;
+	unsigned long long start_time;
+	int exit_code;
+	bool oom_killed;
+	char started_at[64], finished_at[64];
+} ctr_record;
+
+CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL void ctr_record_free(ctr_record *r);
+/* By id, unique id prefix, or name. */
+CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
+CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err);
+/* Every container (records malloc'd; free with ctr_list_free). */
+CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod_err *err);
+CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
+/* Whether a container uses image id. */
+CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
+/* Removes a container (stopping it first with force). */
+CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* "adjective_noun", unused. */
+CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
+
+#endif
+/************************************************ src/engine/container.c */
+/*
+ * container.c — container records: reading, writing, finding, listing,
+ * removing (see container.h).
+ */
+
+
+
+#include <dirent.h>
+#include <sys/file.h>
+
+CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
+{
+	static const char *const names[] = { "created", "running", "exited", "removing" };
+	return names[s];
+}
+
+CPOD_INTERNAL void ctr_record_free(ctr_record *r)
+{
+	free(r->command);
+	r->command = NULL;
+}
+
+static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
+{
+	const char *v = json_string(json_get(o, key));
+	if (!v || strlen(v) >= n) {
+		dst[0] = '\0';
+		return v ? -1 : 0;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 1u << 20, .max_depth = 16 };
+	char path[160];
+	memset(r, 0, sizeof(*r));
+	if (strlen(id) != 64)
+		return err_set(err, CPOD_E_INVALID, "bad container id");
+	snprintf(path, sizeof(path), "containers/%.64s/container.json", id);
+	json_doc *d = json_parse_file(e->rootfd, path, &lim, err);
+	if (!d)
+		return -1;
+	const json_value *o = json_root(d), *st = json_get(o, "state");
+	if (ctr_copy(r->id, sizeof(r->id), o, "id") < 0 || ctr_copy(r->name, sizeof(r->name), o, "name") < 0 ||
+	    ctr_copy(r->image_id, sizeof(r->image_id), o, "image") < 0 ||
+	    ctr_copy(r->image_name, sizeof(r->image_name), o, "imageName") < 0 ||
+	    ctr_copy(r->created, sizeof(r->created), o, "created") < 0 ||
+	    ctr_copy(r->started_at, sizeof(r->started_at), st, "startedAt") < 0 ||
+	    ctr_copy(r->finished_at, sizeof(r->finished_at), st, "finishedAt") < 0 || strcmp(r->id, id) != 0) {
+		json_doc_free(d);
+		return err_set(err, CPOD_E_INVALID, "container %.12s: bad container.json", id);
+	}
+	bool b = false;
+	json_opt_bool(o, "copyRootfs", &b, "", NULL);
+	r->copy_rootfs = b;
+	b = false;
+	json_opt_bool(o, "rm", &b, "", NULL);
+	r->rm = b;
+	const char *status = json_string(json_get(st, "status"));
+	for (int s = 0; s <= CTR_REMOVING; s++)
+		if (status && strcmp(status, ctr_status_name(s)) == 0)
+			r->status = s;
+	int64_t v = 0;
+	json_opt_i64(st, "pid", &v, "", NULL);
+	r->pid = (pid_t)v;
+	json_opt_u64(st, "startTime", (uint64_t *)&r->start_time, "", NULL);
+	v = 0;
+	json_opt_i64(st, "exitCode", &v, "", NULL);
+	r->exit_code = (int)v;
+	b = false;
+	json_opt_bool(st, "oomKilled", &b, "", NULL);
+	r->oom_killed = b;
+	const json_value *cmd = json_get(o, "command");
+	if (cmd) {
+		buf cb = BUF_INIT;
+		json_w w;
+		jw_init(&w, &cb, NULL);
+		jw_value(&w, cmd);
+		if (jw_finish(&w, NULL) == 0)
+			r->command = cb.data;
+		else
+			buf_free(&cb);
+	}
+	json_doc_free(d);
+	/* a container whose process is gone is exited, whatever the record
+	 * says (its supervisor died, or the machine rebooted) */
+	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
+		r->status = CTR_EXITED;
+		r->exit_code = r->exit_code ? r->exit_code : 137;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	char path[160];
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "id", r->id);
+	jw_kstr(&w, "name", r->name);
+	jw_kstr(&w, "image", r->image_id);
+	jw_kstr(&w, "imageName", r->image_name);
+	jw_kstr(&w, "created", r->created);
+	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
+	jw_kbool(&w, "rm", r->rm);
+	if (r->command) {
+		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
+		jw_key(&w, "command");
+		jw_value(&w, json_root(d));
+		json_doc_free(d);
+	}
+	jw_key(&w, "state");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "status", ctr_status_name(r->status));
+	jw_kint(&w, "pid", r->pid);
+	jw_key(&w, "startTime");
+	jw_uint(&w, r->start_time);
+	jw_kint(&w, "exitCode", r->exit_code);
+	jw_kbool(&w, "oomKilled", r->oom_killed);
+	jw_kstr(&w, "startedAt", r->started_at);
+	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
+	return fs_write_atomic(e->rootfd, path, b.data, b.len, 0600, 0, err);
+}
+
+CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ctr_record_free(&list[i]);
+	free(list);
+}
+
+CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod_err *err)
+{
+	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "open %s/containers", e->root);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		ctr_record r;
+		if (strlen(de->d_name) != 64 || !ref_looks_like_id(de->d_name))
+			continue;
+		if (ctr_load(e, de->d_name, &r, NULL) < 0)
+			continue; /* half created or half removed: not a container */
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			ctr_record *nv = realloc(*out, nc * sizeof(*nv));
+			if (!nv) {
+				ctr_record_free(&r);
+				closedir(d);
+				ctr_list_free(*out, *n);
+				*out = NULL;
+				*n = 0;
+				return err_nomem(err);
+			}
+			*out = nv;
+			cap = nc;
+		}
+		(*out)[(*n)++] = r;
+	}
+	closedir(d);
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
+{
+	ctr_record *all;
+	size_t n, hits = 0;
+	if (ctr_list_all(e, &all, &n, err) < 0)
+		return -1;
+	ssize_t found = -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].name, ref) == 0 || strcmp(all[i].id, ref) == 0) {
+			found = (ssize_t)i;
+			hits = 1;
+			break;
+		}
+	if (found < 0 && ref_looks_like_id(ref))
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(all[i].id, ref, strlen(ref)) == 0) {
+				found = (ssize_t)i;
+				hits++;
+			}
+	if (hits > 1) {
+		ctr_list_free(all, n);
+		return err_set(err, CPOD_E_INVALID, "container id prefix %s is ambiguous", ref);
+	}
+	if (found < 0) {
+		ctr_list_free(all, n);
+		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
+	}
+	*out = all[found];
+	all[found].command = NULL;
+	ctr_list_free(all, n);
+	return 0;
+}
+
+CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id)
+{
+	ctr_record *all;
+	size_t n;
+	bool used = false;
+	if (ctr_list_all(e, &all, &n, NULL) < 0)
+		return true; /* cannot tell: assume so */
+	for (size_t i = 0; i < n && !used; i++)
+		used = strcmp(all[i].image_id, image_id) == 0;
+	ctr_list_free(all, n);
+	return used;
+}
+
+CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err)
+{
+	char path[160];
+	if (r->status == CTR_RUNNING && proc_is(r->pid, r->start_time)) {
+		if (!force)
+			return err_set(err, CPOD_E_STATE,
+				       "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
+				       r->id);
+		cpod_runtime_kill(e->rt, r->id, SIGKILL, 1, NULL);
+	}
+	/* the runtime's own state, if any is left */
+	cpod_err ignored;
+	if (cpod_runtime_delete(e->rt, r->id, 1, &ignored) < 0 && ignored.code != CPOD_E_NOTFOUND)
+		return err_set(err, CPOD_E_STATE, "remove container %.12s: %s", r->id, ignored.msg);
+	/* the record goes first: a half-removed container is not listed */
+	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
+	if (unlinkat(e->rootfd, path, 0) < 0 && errno != ENOENT)
+		return err_sys(err, "remove container %.12s", r->id);
+	snprintf(path, sizeof(path), "containers/%s", r->id);
+	if (fs_rm_tree(e->rootfd, path, err) < 0 || fs_rm_tree(e->runrootfd, path, err) < 0)
+		return err_prefix(err, "remove container %.12s", r->id);
+	return 0;
+}
+
+/* Names as podman makes them: an adjective and a scientist or animal. */
+static const char *const ctr_adjectives[] = {
+	"admiring", "agitated", "amazing", "angry", "awesome", "blissful", "bold", "brave",
+	"busy", "charming", "clever", "cool", "compassionate", "competent", "confident", "crazy",
+	"dazzling", "determined", "distracted", "dreamy", "eager", "ecstatic", "elastic",
+	"elegant", "eloquent", "epic", "fervent", "festive", "flamboyant", "focused", "friendly",
+	"frosty", "gallant", "gifted", "goofy", "gracious", "happy", "hardcore", "heuristic",
+	"hopeful", "hungry", "infallible", "inspiring", "jolly", "jovial", "keen", "kind",
+	"laughing", "loving", "lucid", "magical", "modest", "musing", "mystifying", "naughty",
+	"nervous", "nice", "nifty", "nostalgic", "objective", "optimistic", "peaceful",
+	"pedantic", "pensive", "practical", "priceless", "quirky", "quizzical", "relaxed",
+	"reverent", "romantic", "serene", "sharp", "silly", "sleepy", "stoic", "strange",
+	"stupefied", "suspicious", "sweet", "tender", "thirsty", "trusting", "unruffled",
+	"upbeat", "vibrant", "vigilant", "vigorous", "wizardly", "wonderful", "xenodochial",
+	"youthful", "zealous", "zen",
+};
+static const char *const ctr_nouns[] = {
+	"albattani", "allen", "archimedes", "babbage", "banach", "bardeen", "bartik", "bell",
+	"bhabha", "blackwell", "bohr", "booth", "borg", "bose", "brahmagupta", "brown", "carson",
+	"cerf", "chandrasekhar", "clarke", "curie", "darwin", "davinci", "diffie", "dijkstra",
+	"easley", "einstein", "elion", "engelbart", "euclid", "euler", "fermat", "fermi",
+	"feynman", "franklin", "galileo", "gates", "goldberg", "goodall", "hamilton", "hawking",
+	"heisenberg", "hermann", "hodgkin", "hopper", "hypatia", "jackson", "jang", "jennings",
+	"johnson", "kalam", "kare", "keller", "kepler", "khorana", "kilby", "knuth", "lalande",
+	"lamarr", "leakey", "leavitt", "lovelace", "lumiere", "mahavira", "mayer", "mccarthy",
+	"mcclintock", "meitner", "mendel", "mirzakhani", "montalcini", "moore", "morse",
+	"napier", "nash", "newton", "nobel", "noether", "pascal", "pasteur", "perlman", "pike",
+	"poincare", "ptolemy", "raman", "ritchie", "rosalind", "sammet", "shannon", "shirley",
+	"sinoussi", "stallman", "swartz", "tesla", "thompson", "torvalds", "turing", "volhard",
+	"wilson", "wozniak", "wright", "yalow", "zhukovsky",
+};
+
+CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err)
+{
+	ctr_record *all;
+	size_t count;
+	if (ctr_list_all(e, &all, &count, err) < 0)
+		return -1;
+	for (int attempt = 0; attempt < 64; attempt++) {
+		char hex[9];
+		engine_random_hex(hex, 8);
+		unsigned long r = strtoul(hex, NULL, 16);
+		snprintf(out, n, "%s_%s", ctr_adjectives[r % ARRAY_LEN(ctr_adjectives)],
+			 ctr_nouns[(r / ARRAY_LEN(ctr_adjectives)) % ARRAY_LEN(ctr_nouns)]);
+		if (attempt >= 16) {
+			size_t l = strlen(out);
+			snprintf(out + l, n - l, "%d", attempt);
+		}
+		bool used = false;
+		for (size_t i = 0; i < count && !used; i++)
+			used = strcmp(all[i].name, out) == 0;
+		if (!used) {
+			ctr_list_free(all, count);
+			return 0;
+		}
+	}
+	ctr_list_free(all, count);
+	return err_set(err, CPOD_E_EXISTS, "no free container name");
+}
+/************************************************ src/engine/engine.c */
+/*
+ * engine.c — opening the engine: roots, the store, the runtime (see engine.h).
+ */
+
+
+#include <sys/random.h>
+#include <time.h>
+
+static int engine_runroot(char *out, size_t n, cpod_err *err)
+{
+	const char *e = getenv("CPOD_RUNROOT");
+	if (e && *e) {
+		if (strlen(e) >= n)
+			return err_set(err, CPOD_E_INVALID, "CPOD_RUNROOT too long");
+		strcpy(out, e);
+		return 0;
+	}
+	if (geteuid() == 0) {
+		snprintf(out, n, "/run/cpod");
+		return 0;
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg)
+		return fs_join(out, n, xdg, "cpod", err);
+	snprintf(out, n, "/tmp/cpod-%u", (unsigned)geteuid());
+	return 0;
+}
+
+/* A directory of ours: created 0700 if missing, else it must be ours and
+ * private (a shared /tmp fallback could be pre-created by someone else). */
+static int engine_private_dir(const char *path, bool check, cpod_err *err)
+{
+	struct stat st;
+	if (fs_mkdir_p(path, 0700, err) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	if (check && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0077))) {
+		close(fd);
+		return err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", path);
+	}
+	return fd;
+}
+
+cpod_engine *cpod_engine_open(const cpod_engine_opts *o, cpod_err *err)
+{
+	cpod_engine *e = calloc(1, sizeof(*e));
+	char rtroot[PATH_MAX];
+
+	if (!e) {
+		err_nomem(err);
+		return NULL;
+	}
+	e->rootfd = e->runrootfd = -1;
+	e->rootless = geteuid() != 0;
+	if (o && o->root) {
+		snprintf(e->root, sizeof(e->root), "%s", o->root);
+	} else if (store_default_root(e->root, sizeof(e->root), err) < 0) {
+		goto fail;
+	}
+	if (o && o->runroot)
+		snprintf(e->runroot, sizeof(e->runroot), "%s", o->runroot);
+	else if (engine_runroot(e->runroot, sizeof(e->runroot), err) < 0)
+		goto fail;
+	if ((e->rootfd = engine_private_dir(e->root, false, err)) < 0 ||
+	    (e->runrootfd = engine_private_dir(e->runroot, e->rootless, err)) < 0)
+		goto fail;
+	store_opts so = { .root = e->root, .rootless = e->rootless };
+	e->store = store_open(&so, err);
+	if (!e->store)
+		goto fail;
+	if (fs_join(rtroot, sizeof(rtroot), e->runroot, "runtime", err) < 0)
+		goto fail;
+	cpod_runtime_opts ro = { .root = rtroot };
+	e->rt = cpod_runtime_open(&ro, err);
+	if (!e->rt)
+		goto fail;
+	if (mkdirat(e->rootfd, "containers", 0700) < 0 && errno != EEXIST) {
+		err_sys(err, "create %s/containers", e->root);
+		goto fail;
+	}
+	if (mkdirat(e->runrootfd, "containers", 0700) < 0 && errno != EEXIST) {
+		err_sys(err, "create %s/containers", e->runroot);
+		goto fail;
+	}
+	return e;
+fail:
+	cpod_engine_close(e);
+	return NULL;
+}
+
+void cpod_engine_close(cpod_engine *e)
+{
+	if (!e)
+		return;
+	store_close(e->store);
+	cpod_runtime_close(e->rt);
+	if (e->rootfd >= 0)
+		close(e->rootfd);
+	if (e->runrootfd >= 0)
+		close(e->runrootfd);
+	free(e);
+}
+
+CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err)
+{
+	return store_image_get(e->store, ref, out, err);
+}
+
+CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
+						cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	if (store_blob_read(e->store, img->config_digest, CONFIG_MAX_SIZE, &b, err) < 0)
+		return NULL;
+	return config_parse(b.data, b.len, err);
+}
+
+CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
+				  char *out, size_t n, cpod_err *err)
+{
+	int r = snprintf(out, n, "%s/containers/%.64s%s%s", in_run ? e->runroot : e->root, id,
+			 *sub ? "/" : "", sub);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(err, CPOD_E_LIMIT, "path too long");
+	return 0;
+}
+
+CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (getpid() * 31 + (int)i));
+	}
+	for (size_t i = 0; i < n && i < 64; i++)
+		out[i] = hex[(r[i / 2] >> ((i % 2) ? 0 : 4)) & 15];
+	out[n < 64 ? n : 64] = '\0';
+}
+
+CPOD_INTERNAL void engine_now(char *out, size_t n)
+{
+	state_now_rfc3339(out, n);
+}
+/************************************************ src/engine/export.c */
+/*
+ * export.c — `export`: a container's file system as a tar.
+ *
+ * The overlay is mounted in a private mount namespace of a child process
+ * (nothing appears on the host, and a killed export leaves no mount), and
+ * the merged tree written out in name order.
+ */
+
+
+
+#include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+static int export_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes dirfd's entries (sorted) under prefix, recursively. */
+static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, cpod_err *err)
+{
+	if (depth > 512)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read %s", prefix);
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(char *));
+			if (!nn) {
+				r = err_nomem(err);
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(char *), export_name_cmp);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s%s", prefix, names[i]);
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISSOCK(st.st_mode))
+			continue;
+		if ((r = tar_write_file(t, dirfd, names[i], path, err)) < 0)
+			break;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				r = err_sys(err, "open %s", path);
+				break;
+			}
+			char p2[PATH_MAX];
+			snprintf(p2, sizeof(p2), "%s/", path);
+			r = export_tree(t, sub, p2, depth + 1, err);
+			close(sub);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+static int export_child(cpod_engine *e, const ctr_record *r, int out_fd, int errfd)
+{
+	cpod_err err;
+	char path[PATH_MAX];
+	rootfs_overlay ov = { 0 };
+	store_image *img = NULL;
+
+	cpod_err_clear(&err);
+	if (!r->copy_rootfs) {
+		char upper[PATH_MAX], work[PATH_MAX];
+		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), &err) < 0 ||
+		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), &err) < 0 ||
+		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), &err) < 0)
+			goto fail;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+			err_sys(&err, "private mount namespace");
+			goto fail;
+		}
+		if (store_image_get(e->store, r->image_id, &img, &err) < 0 ||
+		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, &err) < 0 ||
+		    rootfs_overlay_mount(&ov, path, &err) < 0)
+			goto fail;
+	} else if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), &err) < 0) {
+		goto fail;
+	}
+	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		err_sys(&err, "open %s", path);
+		goto fail;
+	}
+	tar_writer *t = tar_writer_new(out_fd, &err);
+	if (!t || export_tree(t, root, "", 0, &err) < 0 || tar_writer_finish(t, &err) < 0)
+		goto fail;
+	_exit(0);
+fail:
+	write_all(errfd, &err, sizeof(err));
+	_exit(1);
+}
+
+int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err)
+{
+	ctr_record r;
+	int pipefd[2];
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		ctr_record_free(&r);
+		return err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		export_child(e, &r, fd, pipefd[1]);
+	}
+	close(pipefd[1]);
+	ctr_record_free(&r);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return err_sys(err, "fork");
+	}
+	cpod_err child;
+	ssize_t n = read(pipefd[0], &child, sizeof(child));
+	close(pipefd[0]);
+	int status = 0;
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		*err = child;
+		return err_prefix(err, "export %s", ctr);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
+	return 0;
+}
+/************************************************ src/engine/images.c */
+/*
+ * images.c — the image commands of the engine: import, images, inspect,
+ * history, tag, untag, rmi, prune (cpod_image_* of cpod.h).  Output is
+ * shaped as podman's JSON, so scripts written for podman read it.
+ */
+
+
+
+
+
+#include <time.h>
+
+static char *images_take(buf *b, json_w *w, cpod_err *err)
+{
+	if (jw_finish(w, err) < 0) {
+		buf_free(b);
+		return NULL;
+	}
+	return buf_take(b, err);
+}
+
+char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *const *changes,
+			const char *message, cpod_err *err)
+{
+	layer_result res;
+	config_edit ce;
+	char now[64], id[DIGEST_HEX_LEN + 1], full[1024], by[160];
+	byte_source src = source_fd(&fd);
+
+	if (name) {
+		image_ref r;
+		if (ref_parse_local(name, &r, err) < 0)
+			return NULL;
+		ref_name(&r, full, sizeof(full));
+	}
+	if (config_edit_init(&ce, NULL, err) < 0)
+		return NULL;
+	for (size_t i = 0; changes && changes[i]; i++)
+		if (config_edit_change(&ce, changes[i], err) < 0)
+			goto fail;
+	if (store_layer_add(e->store, &src, NULL, NULL, 0, true, &res, err) < 0)
+		goto fail;
+	engine_now(now, sizeof(now));
+	snprintf(by, sizeof(by), "/bin/sh -c #(nop) ADD file:%.64s in /", res.diff_id + 7);
+	if (config_edit_add_layer(&ce, res.diff_id, err) < 0 ||
+	    config_edit_add_history(&ce, now, by, message ? message : "imported from tarball", false, err) < 0)
+		goto fail;
+	char *config = config_edit_write(&ce, now, err);
+	if (!config)
+		goto fail;
+	commit_layer l;
+	strcpy(l.digest, res.digest);
+	l.size = (int64_t)res.compressed_size;
+	l.compression = res.compression;
+	const char *names[1] = { full };
+	int rc = image_commit(e->store, config, &l, 1, names, name ? 1 : 0, id, err);
+	free(config);
+	config_edit_free(&ce);
+	if (rc < 0)
+		return NULL;
+	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+fail:
+	config_edit_free(&ce);
+	err_prefix(err, "import");
+	return NULL;
+}
+
+static int64_t images_unix(const char *rfc3339)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static void images_strs(json_w *w, const char *key, char **v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static size_t images_containers(ctr_record *all, size_t n, const char *id)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += strcmp(all[i].image_id, id) == 0;
+	return c;
+}
+
+char *cpod_image_list(cpod_engine *e, int all, cpod_err *err)
+{
+	store_image *imgs;
+	size_t n, nc = 0;
+	ctr_record *ctrs = NULL;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (store_image_list(e->store, &imgs, &n, err) < 0)
+		return NULL;
+	ctr_list_all(e, &ctrs, &nc, NULL);
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		const store_image *img = &imgs[i];
+		(void)all; /* no intermediate images: every image is listed */
+		jw_obj_begin(&w);
+		jw_kstr(&w, "Id", img->id);
+		jw_kstr(&w, "ParentId", "");
+		images_strs(&w, "RepoTags", img->names, img->n_names);
+		images_strs(&w, "RepoDigests", img->digests, img->n_digests);
+		jw_kint(&w, "Created", images_unix(img->created));
+		jw_kstr(&w, "CreatedAt", img->created);
+		jw_kint(&w, "Size", img->size);
+		jw_kint(&w, "SharedSize", 0);
+		jw_kint(&w, "VirtualSize", img->size);
+		jw_kint(&w, "Containers", (int64_t)images_containers(ctrs, nc, img->id));
+		jw_kstr(&w, "Digest", img->manifest_digest);
+		images_strs(&w, "Names", img->names, img->n_names);
+		jw_kbool(&w, "Dangling", img->n_names == 0);
+		jw_kstr(&w, "Arch", img->architecture);
+		jw_kstr(&w, "Os", img->os);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	store_image_list_free(imgs, n);
+	ctr_list_free(ctrs, nc);
+	return images_take(&b, &w, err);
+}
+
+static void images_config_json(json_w *w, const image_config *c)
+{
+	const json_value *cfg = json_get(json_root(c->doc), "config");
+	jw_key(w, "Config");
+	if (cfg)
+		jw_value(w, cfg);
+	else {
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+}
+
+char *cpod_image_inspect(cpod_engine *e, const char *ref, cpod_err *err)
+{
+	store_image *img;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (engine_image(e, ref, &img, err) < 0)
+		return NULL;
+	image_config *c = engine_image_config(e, img, err);
+	if (!c) {
+		store_image_free(img);
+		free(img);
+		return NULL;
+	}
+	jw_init(&w, &b, "    ");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Id", img->id);
+	jw_kstr(&w, "Digest", img->manifest_digest);
+	images_strs(&w, "RepoTags", img->names, img->n_names);
+	images_strs(&w, "RepoDigests", img->digests, img->n_digests);
+	jw_kstr(&w, "Parent", "");
+	jw_kstr(&w, "Comment", "");
+	jw_kstr(&w, "Created", img->created);
+	images_config_json(&w, c);
+	jw_kstr(&w, "Version", "");
+	jw_kstr(&w, "Author", c->author ? c->author : "");
+	jw_kstr(&w, "Architecture", img->architecture);
+	jw_kstr(&w, "Os", img->os);
+	if (img->variant[0])
+		jw_kstr(&w, "Variant", img->variant);
+	jw_kint(&w, "Size", img->size);
+	jw_kint(&w, "VirtualSize", img->size);
+	jw_key(&w, "GraphDriver");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Name", rootfs_overlay_usable(e->store, NULL) ? "overlay" : "copy");
+	jw_key(&w, "Data");
+	jw_obj_begin(&w);
+	if (img->n_layers) {
+		buf lower = BUF_INIT;
+		for (size_t i = img->n_layers; i-- > 0;) {
+			char p[PATH_MAX];
+			if (store_layer_path(e->store, img->layers[i].diff_id, p, sizeof(p), NULL) == 0)
+				buf_printf(&lower, NULL, "%s%s", lower.len ? ":" : "", p);
+		}
+		jw_kstr(&w, "LowerDir", lower.data ? lower.data : "");
+		buf_free(&lower);
+	}
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "RootFS");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Type", "layers");
+	jw_key(&w, "Layers");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < img->n_layers; i++)
+		jw_str(&w, img->layers[i].diff_id);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "Labels");
+	if (c->labels)
+		jw_value(&w, c->labels);
+	else
+		jw_null(&w);
+	jw_key(&w, "Annotations");
+	jw_obj_begin(&w);
+	jw_obj_end(&w);
+	jw_kstr(&w, "ManifestType", img->manifest_media_type);
+	jw_kstr(&w, "User", c->user ? c->user : "");
+	jw_key(&w, "History");
+	if (c->history)
+		jw_value(&w, c->history);
+	else {
+		jw_arr_begin(&w);
+		jw_arr_end(&w);
+	}
+	images_strs(&w, "NamesHistory", img->names, img->n_names);
+	jw_obj_end(&w);
+	config_free(c);
+	store_image_free(img);
+	free(img);
+	return images_take(&b, &w, err);
+}
+
+char *cpod_image_history(cpod_engine *e, const char *ref, cpod_err *err)
+{
+	store_image *img;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (engine_image(e, ref, &img, err) < 0)
+		return NULL;
+	image_config *c = engine_image_config(e, img, err);
+	if (!c) {
+		store_image_free(img);
+		free(img);
+		return NULL;
+	}
+	/* newest first; a history entry with a layer takes the next layer */
+	size_t n = json_len(c->history), layer = img->n_layers;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	for (size_t i = n; i-- > 0;) {
+		const json_value *h = json_at(c->history, i);
+		bool empty = false;
+		json_opt_bool(h, "empty_layer", &empty, "history", NULL);
+		int64_t size = 0;
+		if (!empty && layer > 0) {
+			layer--;
+			size = store_layer_size(e->store, img->layers[layer].diff_id);
+			if (size < 0)
+				size = 0;
+		}
+		const char *created = json_string(json_get(h, "created"));
+		jw_obj_begin(&w);
+		jw_kstr(&w, "id", i + 1 == n ? img->id : "<missing>");
+		jw_kint(&w, "created", images_unix(created));
+		jw_kstr(&w, "CreatedAt", created ? created : "");
+		jw_kstr(&w, "createdBy", json_string(json_get(h, "created_by")) ? json_string(json_get(h, "created_by")) : "");
+		jw_kint(&w, "size", size);
+		jw_kstr(&w, "comment", json_string(json_get(h, "comment")) ? json_string(json_get(h, "comment")) : "");
+		if (i + 1 == n)
+			images_strs(&w, "tags", img->names, img->n_names);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	config_free(c);
+	store_image_free(img);
+	free(img);
+	return images_take(&b, &w, err);
+}
+
+int cpod_image_tag(cpod_engine *e, const char *ref, const char *name, cpod_err *err)
+{
+	store_image *img;
+	if (engine_image(e, ref, &img, err) < 0)
+		return -1;
+	int r = store_image_tag(e->store, img->id, name, err);
+	store_image_free(img);
+	free(img);
+	return r;
+}
+
+int cpod_image_untag(cpod_engine *e, const char *ref, const char *name, cpod_err *err)
+{
+	store_image *img;
+	if (engine_image(e, ref, &img, err) < 0)
+		return -1;
+	int r = store_image_untag(e->store, img->id, name, err);
+	store_image_free(img);
+	free(img);
+	return r;
+}
+
+/* Removes img (already resolved): containers using it block it unless
+ * force, which removes them first. */
+static int images_remove_one(cpod_engine *e, const store_image *img, bool force, buf *out,
+			     cpod_err *err)
+{
+	ctr_record *ctrs;
+	size_t nc;
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
+		return -1;
+	for (size_t i = 0; i < nc; i++) {
+		if (strcmp(ctrs[i].image_id, img->id) != 0)
+			continue;
+		if (!force) {
+			err_set(err, CPOD_E_STATE,
+				"image used by %.64s: image is in use by a container: consider listing external containers and force-removing image",
+				ctrs[i].id);
+			ctr_list_free(ctrs, nc);
+			return -1;
+		}
+		if (ctr_remove(e, &ctrs[i], true, err) < 0) {
+			ctr_list_free(ctrs, nc);
+			return -1;
+		}
+	}
+	ctr_list_free(ctrs, nc);
+	for (size_t i = 0; i < img->n_names; i++)
+		buf_printf(out, NULL, "Untagged: %s\n", img->names[i]);
+	if (store_image_remove(e->store, img->id, err) < 0)
+		return -1;
+	buf_printf(out, NULL, "Deleted: %s\n", img->id);
+	return 0;
+}
+
+char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *err)
+{
+	store_image *img;
+	buf out = BUF_INIT;
+	int r;
+
+	if (engine_image(e, ref, &img, err) < 0)
+		return NULL;
+	/* by one of several names: only that name goes */
+	image_ref pr;
+	bool by_name = !ref_looks_like_id(ref) || strchr(ref, ':') || strchr(ref, '/');
+	if (by_name && img->n_names > 1 && ref_parse(ref, &pr, NULL) == 0) {
+		r = store_image_untag(e->store, img->id, ref, err);
+		if (r == 0) {
+			char full[1024];
+			ref_name(&pr, full, sizeof(full));
+			buf_printf(&out, NULL, "Untagged: %s\n", full);
+		}
+	} else if (!by_name && img->n_names > 1 && !force) {
+		r = err_set(err, CPOD_E_STATE,
+			    "unable to delete image %.12s (must force) - image is referenced in multiple repositories",
+			    img->id);
+	} else {
+		r = images_remove_one(e, img, force, &out, err);
+	}
+	store_image_free(img);
+	free(img);
+	if (r < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_take(&out, err);
+}
+
+char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err)
+{
+	store_image *imgs;
+	size_t n;
+	buf out = BUF_INIT;
+
+	if (store_image_list(e->store, &imgs, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if ((!all && imgs[i].n_names > 0) || ctr_uses_image(e, imgs[i].id))
+			continue;
+		if (store_image_remove(e->store, imgs[i].id, err) < 0) {
+			store_image_list_free(imgs, n);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "%s\n", imgs[i].id);
+	}
+	store_image_list_free(imgs, n);
+	uint64_t freed = 0;
+	if (store_gc(e->store, &freed, err) < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_take(&out, err);
+}
+
+char *cpod_image_load(cpod_engine *e, int fd, cpod_err *err)
+{
+	buf names = BUF_INIT;
+	if (archive_load(e->store, fd, NULL, &names, err) < 0) {
+		buf_free(&names);
+		return NULL;
+	}
+	return buf_take(&names, err);
+}
+
+int cpod_image_save(cpod_engine *e, const char *const *refs, const char *format, int fd,
+		    cpod_err *err)
+{
+	enum archive_format fmt;
+	size_t n = 0;
+	int rc = -1;
+
+	if (!format || strcmp(format, "docker-archive") == 0)
+		fmt = ARCHIVE_DOCKER;
+	else if (strcmp(format, "oci-archive") == 0)
+		fmt = ARCHIVE_OCI;
+	else
+		return err_set(err, CPOD_E_INVALID, "save: format \"%s\" is not supported (docker-archive, oci-archive)",
+			       format);
+	while (refs && refs[n])
+		n++;
+	if (!n)
+		return err_set(err, CPOD_E_INVALID, "save: no image given");
+	store_image **imgs = calloc(n, sizeof(*imgs));
+	const char **names = calloc(n, sizeof(*names));
+	char (*full)[1024] = calloc(n, sizeof(*full));
+	if (!imgs || !names || !full) {
+		err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		image_ref r;
+		if (engine_image(e, refs[i], &imgs[i], err) < 0)
+			goto out;
+		/* saved under the name it was asked by, when that was a name */
+		if (!ref_looks_like_id(refs[i]) && ref_parse(refs[i], &r, NULL) == 0 && r.tag[0]) {
+			ref_name(&r, full[i], sizeof(full[i]));
+			for (size_t k = 0; k < imgs[i]->n_names; k++)
+				if (strcmp(imgs[i]->names[k], full[i]) == 0)
+					names[i] = full[i];
+			if (!names[i] && imgs[i]->n_names)
+				names[i] = imgs[i]->names[0];
+		}
+	}
+	rc = archive_save(e->store, (const store_image *const *)imgs, names, n, fmt, fd, err);
+out:
+	for (size_t i = 0; imgs && i < n; i++)
+		if (imgs[i]) {
+			store_image_free(imgs[i]);
+			free(imgs[i]);
+		}
+	free(imgs);
+	free(names);
+	free(full);
+	return rc;
+}
+/************************************************ src/engine/ps.c */
+/*
+ * ps.c — listing and removing containers (cpod_container_list, _remove).
+ */
+
+
+char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
+{
+	ctr_record *ctrs;
+	size_t nc;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
+		return NULL;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < nc; i++) {
+		const ctr_record *r = &ctrs[i];
+		if (!all && r->status != CTR_RUNNING)
+			continue;
+		jw_obj_begin(&w);
+		jw_kstr(&w, "Id", r->id);
+		jw_key(&w, "Names");
+		jw_arr_begin(&w);
+		jw_str(&w, r->name);
+		jw_arr_end(&w);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_key(&w, "Command");
+		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		json_doc_free(d);
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kstr(&w, "StartedAt", r->started_at);
+		jw_kstr(&w, "ExitedAt", r->finished_at);
+		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	ctr_list_free(ctrs, nc);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = ctr_remove(e, &r, force, err);
+	ctr_record_free(&r);
+	return rc;
+}
+/************************************************ src/engine/run.c */
+/*
+ * run.c — `run`: a container from an image, in the foreground.
+ *
+ * The container gets a record and a writable layer under the root, a
+ * bundle under the run root, and is run by the in-process runtime with its
+ * overlay mounted inside its own mount namespace.  Its exit status is
+ * recorded (with whether the OOM killer struck) before the runtime's state
+ * is deleted; with --rm the container is then removed.
+ */
+
+
+
+#include <sys/file.h>
+
+/* Names as podman accepts them. */
+static bool run_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
+static int run_write_etc(int dirfd, const char *hostname, const char *name, bool host_net,
+			 cpod_err *err)
+{
+	char hosts[1024], line[512];
+	const char *resolv = getenv("CPOD_RESOLV_CONF");
+	const char *hostsfile = getenv("CPOD_HOSTS");
+	_cleanup_buf_ buf rb = BUF_INIT;
+
+	snprintf(hosts, sizeof(hosts),
+		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+		 "127.0.1.1\t%s %s\n", hostname, name);
+	if (host_net) {
+		/* the host's own entries as well */
+		_cleanup_buf_ buf hb = BUF_INIT;
+		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
+			buf all = BUF_INIT;
+			buf_puts(&all, hosts, NULL);
+			buf_append(&all, hb.data, hb.len, NULL);
+			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
+			buf_free(&all);
+			if (r < 0)
+				return -1;
+			hosts[0] = '\0';
+		}
+	}
+	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "%s\n", hostname);
+	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
+		return -1;
+	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
+		buf_puts(&rb, "", NULL);
+	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
+}
+
+/* The container's working directory exists in its writable layer. */
+static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
+{
+	if (!dir || !*dir || strcmp(dir, "/") == 0)
+		return 0;
+	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
+	if (fd < 0)
+		return err_prefix(err, "create the working directory %s", dir);
+	close(fd);
+	return 0;
+}
+
+typedef struct run_ctx {
+	cpod_engine *e;
+	ctr_record rec;
+	store_image *img;
+	image_config *cfg;
+	rootfs_overlay ov;
+	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
+	bool record_made;  /* its directories exist */
+	bool saved;        /* its record was written: it is a container */
+} run_ctx;
+
+static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
+{
+	cpod_engine *e = x->e;
+	userdb_user user;
+	char rel[160];
+	int r = -1;
+
+	if (!o->image || !*o->image)
+		return err_set(err, CPOD_E_INVALID, "an image is required");
+	if (engine_image(e, o->image, &x->img, err) < 0)
+		return -1;
+	x->cfg = engine_image_config(e, x->img, err);
+	if (!x->cfg)
+		return -1;
+	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
+		return -1;
+
+	/* the record: a unique name, taken under the containers lock */
+	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
+		return err_sys(err, "lock the containers");
+	engine_random_hex(x->rec.id, 64);
+	if (o->name) {
+		ctr_record other;
+		if (!run_name_ok(o->name))
+			return err_set(err, CPOD_E_INVALID,
+				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
+			ctr_record_free(&other);
+			return err_set(err, CPOD_E_EXISTS,
+				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
+				       o->name, other.id);
+		}
+		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
+	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
+		return -1;
+	}
+	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
+	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
+		 x->img->n_names ? x->img->names[0] : x->img->id);
+	engine_now(x->rec.created, sizeof(x->rec.created));
+	x->rec.rm = o->rm;
+	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
+
+	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
+	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
+	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
+		return -1;
+	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
+		return err_sys(err, "create the container's directories");
+	x->record_made = true;
+	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0 || rfd < 0)
+		return err_sys(err, "open the container's directories");
+
+	/* the writable layer */
+	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
+	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
+	    mkdirat(rfd, "rootfs", 0755) < 0)
+		return err_sys(err, "create the container's layer");
+	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rwfd < 0)
+		return err_sys(err, "open the container's layer");
+	if (x->rec.copy_rootfs) {
+		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
+			return -1;
+	} else {
+		char upper[PATH_MAX], work[PATH_MAX];
+		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
+		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
+		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
+			return -1;
+	}
+	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
+		return -1;
+
+	char hostname[72];
+	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
+	if (run_write_etc(rfd, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
+			  o->network && strcmp(o->network, "host") == 0, err) < 0)
+		return -1;
+
+	char rootfs[PATH_MAX];
+	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
+		return -1;
+	specgen_in si = {
+		.run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
+		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
+		.with_cgroup = !e->rootless,
+	};
+	char *spec = specgen_build(&si, err);
+	if (!spec)
+		return -1;
+	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
+	if (r == 0)
+		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
+	free(spec);
+	if (r < 0)
+		return -1;
+	/* the command, for ps and inspect */
+	{
+		mem_pool pool = { 0 };
+		const char **args;
+		size_t n;
+		buf cb = BUF_INIT;
+		json_w w;
+		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
+			jw_init(&w, &cb, NULL);
+			jw_arr_begin(&w);
+			for (size_t i = 0; i < n; i++)
+				jw_str(&w, args[i]);
+			jw_arr_end(&w);
+			if (jw_finish(&w, NULL) == 0)
+				x->rec.command = cb.data;
+			else
+				buf_free(&cb);
+		}
+		pool_free(&pool);
+	}
+	x->rec.status = CTR_CREATED;
+	if (ctr_save(e, &x->rec, err) < 0)
+		return -1;
+	x->saved = true;
+	return 0;
+}
+
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
+{
+	run_ctx x;
+	oci_created c = { .pid = -1, .master = -1 };
+	sigset_t old;
+	int wstatus = 0, r = -1;
+	bool blocked = false, runtime_made = false;
+
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	*status = 0;
+	if (run_prepare(&x, o, err) < 0)
+		goto out;
+
+	cpod_create_opts co = { .bundle = x.run_dir };
+	oci_create_ext ext = {
+		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
+		.rootfs_ctx = &x.ov,
+		.stdin_null = !o->interactive,
+	};
+	foreground_block_signals(&old);
+	blocked = true;
+	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
+		goto out;
+	runtime_made = true;
+	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
+		goto out;
+	x.rec.status = CTR_RUNNING;
+	x.rec.pid = c.pid;
+	x.rec.start_time = proc_start_time(c.pid);
+	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
+	if (ctr_save(e, &x.rec, err) < 0)
+		goto out;
+	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
+		goto out;
+	c.pid = -1;
+	*status = proc_exit_code(wstatus);
+	x.rec.exit_code = *status;
+	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
+	r = 0;
+out:
+	if (c.pid > 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+	}
+	if (c.master >= 0)
+		close(c.master);
+	if (runtime_made)
+		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (x.record_made) {
+		if (!x.saved || o->rm) {
+			/* a container that never came to be, or --rm: nothing stays */
+			ctr_remove(e, &x.rec, true, NULL);
+		} else {
+			if (r < 0)
+				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
+						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
+			x.rec.status = CTR_EXITED;
+			x.rec.pid = 0;
+			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
+			ctr_save(e, &x.rec, NULL);
+		}
+	}
+	rootfs_overlay_free(&x.ov);
+	ctr_record_free(&x.rec);
+	config_free(x.cfg);
+	if (x.img) {
+		store_image_free(x.img);
+		free(x.img);
+	}
+	return r;
+}
+/************************************************ src/engine/specgen.c */
+/*
+ * specgen.c — building a container's OCI config (see specgen.h).
+ *
+ * What podman 4 gives a container by default, and so what cpod gives: its
+ * eleven default capabilities, its seccomp profile (evaluated for those
+ * capabilities), masked and read-only /proc and /sys paths, a private
+ * /dev with /dev/shm of 64 MiB, generated /etc/hosts, /etc/hostname and
+ * /etc/resolv.conf, pid/ipc/uts/mount namespaces (a user namespace when
+ * rootless, mapping the user to root and the subordinate ids after it), and
+ * a hostname that is the start of the container id.
+ */
+
+
+
+
+
+static const char *const specgen_caps[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
+	"CAP_SYS_CHROOT",
+};
+
+CPOD_INTERNAL uint64_t specgen_default_caps(void)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < ARRAY_LEN(specgen_caps); i++)
+		m |= UINT64_C(1) << caps_from_name(specgen_caps[i]);
+	return m;
+}
+
+/* --entrypoint: a JSON array, or one command word. */
+static int specgen_entrypoint(const char *ep, const char ***out, size_t *n, mem_pool *pool,
+			      cpod_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!*ep)
+		return 0;
+	if (ep[0] == '[') {
+		json_doc *d = json_parse(ep, strlen(ep), NULL, err);
+		if (!d)
+			return err_prefix(err, "--entrypoint");
+		const json_value *arr = json_root(d);
+		if (!json_is(arr, JSON_ARRAY)) {
+			json_doc_free(d);
+			return err_set(err, CPOD_E_INVALID, "--entrypoint: a JSON array of strings is expected");
+		}
+		*n = json_len(arr);
+		*out = pool_calloc(pool, *n + 1, sizeof(char *), err);
+		for (size_t i = 0; *out && i < *n; i++) {
+			const char *s = json_string(json_at(arr, i));
+			if (!s) {
+				json_doc_free(d);
+				return err_set(err, CPOD_E_INVALID, "--entrypoint: a JSON array of strings is expected");
+			}
+			(*out)[i] = pool_strdup(pool, s, err);
+		}
+		json_doc_free(d);
+		return *out ? 0 : -1;
+	}
+	*out = pool_calloc(pool, 2, sizeof(char *), err);
+	if (!*out)
+		return -1;
+	(*out)[0] = ep;
+	*n = 1;
+	return 0;
+}
+
+CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
+			       size_t *n, mem_pool *pool, cpod_err *err)
+{
+	const char **ep = cfg->entrypoint, **cmd = cfg->cmd;
+	size_t nep = cfg->n_entrypoint, ncmd = cfg->n_cmd;
+
+	if (run->entrypoint) {
+		if (specgen_entrypoint(run->entrypoint, &ep, &nep, pool, err) < 0)
+			return -1;
+		cmd = NULL;
+		ncmd = 0;
+	}
+	if (run->args && run->args[0]) {
+		cmd = (const char **)run->args;
+		for (ncmd = 0; cmd[ncmd]; ncmd++)
+			;
+	}
+	*n = nep + ncmd;
+	if (*n == 0)
+		return err_set(err, CPOD_E_INVALID,
+			       "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+	*out = pool_calloc(pool, *n + 1, sizeof(char *), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < nep; i++)
+		(*out)[i] = ep[i];
+	for (size_t i = 0; i < ncmd; i++)
+		(*out)[nep + i] = cmd[i];
+	return 0;
+}
+
+static bool specgen_env_has(const char *const *env, size_t n, const char *kv)
+{
+	size_t k = strcspn(kv, "=");
+	for (size_t i = 0; i < n; i++)
+		if (env[i] && strncmp(env[i], kv, k) == 0 && env[i][k] == '=')
+			return true;
+	return false;
+}
+
+/* Environment: defaults, then the image's, then -e (later wins). */
+static void specgen_env(json_w *w, const specgen_in *in, const char *hostname, mem_pool *pool)
+{
+	const char *list[512];
+	size_t n = 0;
+	char host[300], home[PATH_MAX + 8];
+
+	/* newest first, so the first of a name wins when writing */
+	for (size_t i = 0; in->run->env && in->run->env[i] && n < 200; i++) {
+		const char *e = in->run->env[i];
+		if (!strchr(e, '=')) {
+			/* "-e NAME": from our environment, when we have it */
+			const char *v = getenv(e);
+			if (!v)
+				continue;
+			char *kv = pool_alloc(pool, strlen(e) + strlen(v) + 2, NULL);
+			if (!kv)
+				continue;
+			sprintf(kv, "%s=%s", e, v);
+			e = kv;
+		}
+		list[n++] = e;
+	}
+	for (size_t i = in->cfg->n_env; i-- > 0 && n < 400;)
+		list[n++] = in->cfg->env[i];
+	snprintf(host, sizeof(host), "HOSTNAME=%s", hostname);
+	snprintf(home, sizeof(home), "HOME=%s", in->user->home);
+	list[n++] = host;
+	list[n++] = home;
+	list[n++] = "container=cpod";
+	if (in->run->tty)
+		list[n++] = "TERM=xterm";
+	list[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+	jw_key(w, "env");
+	jw_arr_begin(w);
+	/* in the image's order where it has them, ours after */
+	for (size_t i = n; i-- > 0;) {
+		bool later = false;
+		for (size_t k = 0; k < i && !later; k++)
+			later = specgen_env_has(&list[k], 1, list[i]);
+		if (!later)
+			jw_str(w, list[i]);
+	}
+	jw_arr_end(w);
+}
+
+static void specgen_strs(json_w *w, const char *key, const char *const *v, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static void specgen_mount(json_w *w, const char *dest, const char *type, const char *src,
+			  const char *const *opts, size_t n)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "destination", dest);
+	jw_kstr(w, "type", type);
+	jw_kstr(w, "source", src);
+	specgen_strs(w, "options", opts, n);
+	jw_obj_end(w);
+}
+
+#define SG_MOUNT(w, d, t, s, ...)                                              \
+	do {                                                                   \
+		static const char *const o_[] = { __VA_ARGS__ };               \
+		specgen_mount((w), (d), (t), (s), o_, ARRAY_LEN(o_));          \
+	} while (0)
+
+/* -v HOST:CTR[:OPTS] */
+static int specgen_volume(json_w *w, const char *spec, cpod_err *err)
+{
+	char copy[PATH_MAX * 2 + 64];
+	if (strlen(spec) >= sizeof(copy))
+		return err_set(err, CPOD_E_INVALID, "-v %s: too long", spec);
+	strcpy(copy, spec);
+	char *host = copy, *ctr = strchr(copy, ':'), *opts = NULL;
+	if (!ctr)
+		return err_set(err, CPOD_E_INVALID,
+			       "-v %s: HOST:CONTAINER[:OPTIONS] expected (named volumes come later)", spec);
+	*ctr++ = '\0';
+	opts = strchr(ctr, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (host[0] != '/')
+		return err_set(err, CPOD_E_UNSUPPORTED, "-v %s: named volumes are not supported yet", spec);
+	if (ctr[0] != '/')
+		return err_set(err, CPOD_E_INVALID, "-v %s: the container path must be absolute", spec);
+	struct stat st;
+	if (stat(host, &st) < 0)
+		return err_sys(err, "-v %s: statfs %s", spec, host);
+	const char *o[8];
+	size_t n = 0;
+	o[n++] = "rbind";
+	bool ro = false;
+	for (char *t = opts ? strtok(opts, ",") : NULL; t; t = strtok(NULL, ",")) {
+		if (strcmp(t, "ro") == 0)
+			ro = true;
+		else if (strcmp(t, "rw") == 0)
+			ro = false;
+		else if (strcmp(t, "z") == 0 || strcmp(t, "Z") == 0)
+			continue; /* SELinux labels: nothing to do without SELinux */
+		else if (strcmp(t, "private") == 0 || strcmp(t, "rprivate") == 0 || strcmp(t, "shared") == 0 ||
+			 strcmp(t, "rshared") == 0 || strcmp(t, "slave") == 0 || strcmp(t, "rslave") == 0)
+			o[n++] = t; /* points into copy: written below, before copy goes */
+		else
+			return err_set(err, CPOD_E_INVALID, "-v %s: unknown option \"%s\"", spec, t);
+		if (n >= 6)
+			break;
+	}
+	if (n == 1)
+		o[n++] = "rprivate";
+	o[n++] = ro ? "ro" : "rw";
+	specgen_mount(w, ctr, "bind", host, o, n);
+	return 0;
+}
+
+/* --tmpfs /PATH[:OPTS] */
+static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
+{
+	char copy[PATH_MAX];
+	if (strlen(spec) >= sizeof(copy))
+		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: too long", spec);
+	strcpy(copy, spec);
+	char *opts = strchr(copy, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (copy[0] != '/')
+		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: the path must be absolute", spec);
+	const char *o[32];
+	size_t n = 0;
+	bool has_mode = false;
+	o[n++] = "rw";
+	o[n++] = "noexec";
+	o[n++] = "nosuid";
+	o[n++] = "nodev";
+	for (char *t = opts ? strtok(opts, ",") : NULL; t && n < ARRAY_LEN(o); t = strtok(NULL, ","))  {
+		if (strncmp(t, "mode=", 5) == 0)
+			has_mode = true;
+		o[n++] = t;
+	}
+	if (!has_mode && n < ARRAY_LEN(o))
+		o[n++] = "mode=1777";
+	specgen_mount(w, copy, "tmpfs", "tmpfs", o, n);
+	return 0;
+}
+
+/* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
+static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	char name[256] = "";
+	if (fs_read_file(AT_FDCWD, file, 1u << 20, &b, NULL) < 0)
+		return false;
+	/* the user's name, from the host's passwd, if it has one */
+	_cleanup_buf_ buf pw = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, "/etc/passwd", 4u << 20, &pw, NULL) == 0) {
+		for (char *l = strtok(pw.data, "\n"); l; l = strtok(NULL, "\n")) {
+			char *f[7] = { 0 };
+			size_t k = 0;
+			f[k++] = l;
+			for (char *p = l; *p && k < 7; p++)
+				if (*p == ':') {
+					*p = '\0';
+					f[k++] = p + 1;
+				}
+			if (k >= 3 && strtoul(f[2], NULL, 10) == id) {
+				snprintf(name, sizeof(name), "%s", f[0]);
+				break;
+			}
+		}
+	}
+	for (char *l = strtok(b.data, "\n"); l; l = strtok(NULL, "\n")) {
+		char who[256];
+		unsigned long s, c;
+		if (sscanf(l, "%255[^:]:%lu:%lu", who, &s, &c) != 3 || c == 0 || s > UINT32_MAX ||
+		    c > UINT32_MAX)
+			continue;
+		if (strcmp(who, name) == 0 || strtoul(who, NULL, 10) == id) {
+			*start = (uint32_t)s;
+			*count = (uint32_t)c;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void specgen_idmap(json_w *w, const char *key, uint32_t self, const char *file)
+{
+	uint32_t start, count;
+	jw_key(w, key);
+	jw_arr_begin(w);
+	jw_obj_begin(w);
+	jw_kint(w, "containerID", 0);
+	jw_kint(w, "hostID", self);
+	jw_kint(w, "size", 1);
+	jw_obj_end(w);
+	if (specgen_subid(file, self, &start, &count) && access("/usr/bin/newuidmap", X_OK) == 0) {
+		jw_obj_begin(w);
+		jw_kint(w, "containerID", 1);
+		jw_kint(w, "hostID", start);
+		jw_kint(w, "size", count > 65536 ? 65536 : count);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
+{
+	const cpod_run_opts *r = in->run;
+	mem_pool pool = { 0 };
+	buf b = BUF_INIT;
+	json_w w;
+	const char **args;
+	size_t nargs;
+	char hostname[72];
+	bool host_net = r->network && strcmp(r->network, "host") == 0;
+	char path[PATH_MAX];
+	char *seccomp = NULL;
+
+	if (r->network && !host_net && strcmp(r->network, "none") != 0) {
+		err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", r->network);
+		return NULL;
+	}
+	if (specgen_args(r, in->cfg, &args, &nargs, &pool, err) < 0)
+		goto fail;
+	if (r->hostname && *r->hostname)
+		snprintf(hostname, sizeof(hostname), "%s", r->hostname);
+	else
+		snprintf(hostname, sizeof(hostname), "%.12s", in->id);
+
+	/* capabilities: podman's set; a non-root user keeps only the bounding set */
+	uint64_t caps = specgen_default_caps();
+	seccomp = seccomp_profile_to_oci(seccomp_default_profile_json(), caps, manifest_host_platform().architecture, err);
+	if (!seccomp)
+		goto fail;
+
+	jw_init(&w, &b, "\t");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
+
+	jw_key(&w, "process");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "terminal", r->tty);
+	jw_key(&w, "user");
+	jw_obj_begin(&w);
+	jw_kint(&w, "uid", in->user->uid);
+	jw_kint(&w, "gid", in->user->gid);
+	if (in->user->n_gids) {
+		jw_key(&w, "additionalGids");
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < in->user->n_gids; i++)
+			jw_int(&w, in->user->gids[i]);
+		jw_arr_end(&w);
+	}
+	jw_obj_end(&w);
+	specgen_strs(&w, "args", args, nargs);
+	specgen_env(&w, in, hostname, &pool);
+	jw_kstr(&w, "cwd", r->workdir && *r->workdir ? r->workdir
+			   : in->cfg->working_dir && *in->cfg->working_dir ? in->cfg->working_dir : "/");
+	jw_key(&w, "capabilities");
+	jw_obj_begin(&w);
+	specgen_strs(&w, "bounding", specgen_caps, ARRAY_LEN(specgen_caps));
+	if (in->user->uid == 0) {
+		specgen_strs(&w, "effective", specgen_caps, ARRAY_LEN(specgen_caps));
+		specgen_strs(&w, "permitted", specgen_caps, ARRAY_LEN(specgen_caps));
+	} else {
+		specgen_strs(&w, "effective", NULL, 0);
+		specgen_strs(&w, "permitted", NULL, 0);
+	}
+	jw_obj_end(&w);
+	jw_kbool(&w, "noNewPrivileges", false);
+	jw_obj_end(&w);
+
+	jw_key(&w, "root");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "path", in->rootfs);
+	jw_kbool(&w, "readonly", r->read_only);
+	jw_obj_end(&w);
+	jw_kstr(&w, "hostname", hostname);
+
+	jw_key(&w, "mounts");
+	jw_arr_begin(&w);
+	SG_MOUNT(&w, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
+	SG_MOUNT(&w, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
+	if (in->rootless)
+		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
+			 "ptmxmode=0666", "mode=0620");
+	else
+		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
+			 "ptmxmode=0666", "mode=0620", "gid=5");
+	SG_MOUNT(&w, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
+	if (host_net && in->rootless)
+		SG_MOUNT(&w, "/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro");
+	else
+		SG_MOUNT(&w, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
+	SG_MOUNT(&w, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
+	SG_MOUNT(&w, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536000");
+	static const char *const etc[] = { "hosts", "hostname", "resolv.conf" };
+	for (size_t i = 0; i < ARRAY_LEN(etc); i++) {
+		char dest[32];
+		snprintf(dest, sizeof(dest), "/etc/%s", etc[i]);
+		if (fs_join(path, sizeof(path), in->files_dir, etc[i], err) < 0)
+			goto fail;
+		SG_MOUNT(&w, dest, "bind", path, "rbind", "rprivate", "rw");
+	}
+	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
+		if (specgen_tmpfs(&w, r->tmpfs[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
+		if (specgen_volume(&w, r->volumes[i], err) < 0)
+			goto fail;
+	jw_arr_end(&w);
+
+	jw_key(&w, "annotations");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "io.container.manager", "cpod");
+	jw_kstr(&w, "io.cpod.container.name", in->name);
+	jw_obj_end(&w);
+
+	jw_key(&w, "linux");
+	jw_obj_begin(&w);
+	if (in->rootless) {
+		specgen_idmap(&w, "uidMappings", geteuid(), getenv("CPOD_SUBUID") ? getenv("CPOD_SUBUID") : "/etc/subuid");
+		specgen_idmap(&w, "gidMappings", getegid(), getenv("CPOD_SUBGID") ? getenv("CPOD_SUBGID") : "/etc/subgid");
+	}
+	jw_key(&w, "namespaces");
+	jw_arr_begin(&w);
+	{
+		const char *ns[8];
+		size_t n = 0;
+		ns[n++] = "pid";
+		ns[n++] = "mount";
+		ns[n++] = "ipc";
+		ns[n++] = "uts";
+		if (!host_net)
+			ns[n++] = "network";
+		if (cg_detect() == CG_V2)
+			ns[n++] = "cgroup";
+		if (in->rootless)
+			ns[n++] = "user";
+		for (size_t i = 0; i < n; i++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "type", ns[i]);
+			jw_obj_end(&w);
+		}
+	}
+	jw_arr_end(&w);
+	if (in->with_cgroup) {
+		char cg[96];
+		snprintf(cg, sizeof(cg), "cpod-%.64s", in->id);
+		jw_kstr(&w, "cgroupsPath", cg);
+		jw_key(&w, "resources");
+		jw_obj_begin(&w);
+		jw_key(&w, "devices");
+		jw_arr_begin(&w);
+		jw_obj_begin(&w);
+		jw_kbool(&w, "allow", false);
+		jw_kstr(&w, "access", "rwm");
+		jw_obj_end(&w);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	{
+		json_doc *sd = json_parse(seccomp, strlen(seccomp), NULL, err);
+		if (!sd)
+			goto fail;
+		jw_key(&w, "seccomp");
+		jw_value(&w, json_root(sd));
+		json_doc_free(sd);
+	}
+	static const char *const masked[] = {
+		"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+		"/sys/fs/selinux", "/sys/dev/block",
+	};
+	static const char *const readonly[] = {
+		"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	};
+	specgen_strs(&w, "maskedPaths", masked, ARRAY_LEN(masked));
+	specgen_strs(&w, "readonlyPaths", readonly, ARRAY_LEN(readonly));
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		goto fail;
+	free(seccomp);
+	pool_free(&pool);
+	buf_putc(&b, '\n', NULL);
+	return buf_take(&b, err);
+fail:
+	free(seccomp);
+	pool_free(&pool);
+	buf_free(&b);
+	return NULL;
+}
+/************************************************ src/engine/system.c */
+/*
+ * system.c — `system check`, `system df`, `system prune` and `info`.
+ *
+ * check looks at the store and at the containers' records: a container
+ * whose image is gone, or a record that cannot be read, is an
+ * inconsistency; debris of interrupted work is garbage, which a kill -9 may
+ * leave and which does not make the store inconsistent.
+ */
+
+
+
+#include <dirent.h>
+#include <sys/utsname.h>
+
+char *cpod_system_check(cpod_engine *e, int repair, int *problems, cpod_err *err)
+{
+	buf report = BUF_INIT;
+	int n = store_check(e->store, repair, &report, err);
+	if (n < 0) {
+		buf_free(&report);
+		return NULL;
+	}
+	/* containers: their records parse and their images exist */
+	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char rel[128], json[160];
+		snprintf(rel, sizeof(rel), "containers/%.64s", de->d_name);
+		snprintf(json, sizeof(json), "%s/container.json", rel);
+		ctr_record r;
+		struct stat st;
+		if (strlen(de->d_name) != 64 || fstatat(e->rootfd, json, &st, 0) < 0) {
+			/* a container removed or created halfway */
+			buf_printf(&report, NULL, "%s: leftover container directory %s/%s\n",
+				   repair ? "removed" : "garbage", e->root, rel);
+			if (repair) {
+				fs_rm_tree(e->rootfd, rel, NULL);
+				fs_rm_tree(e->runrootfd, rel, NULL);
+			}
+			continue;
+		}
+		if (ctr_find(e, de->d_name, &r, NULL) < 0) {
+			buf_printf(&report, NULL, "error: container %.12s: its record cannot be read\n", de->d_name);
+			n++;
+			continue;
+		}
+		store_image *img;
+		if (store_image_get(e->store, r.image_id, &img, NULL) < 0) {
+			buf_printf(&report, NULL, "error: container %.12s (%s): its image %.12s is missing\n",
+				   r.id, r.name, r.image_id);
+			n++;
+		} else {
+			store_image_free(img);
+			free(img);
+		}
+		ctr_record_free(&r);
+	}
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	*problems = n;
+	if (!report.len)
+		buf_puts(&report, "", NULL);
+	return buf_take(&report, err);
+}
+
+static uint64_t system_dir_size(int parent, const char *name, int depth)
+{
+	struct stat st;
+	if (depth > 256 || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	uint64_t total = (uint64_t)st.st_blocks * 512;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return total;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += system_dir_size(dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+	return total;
+}
+
+static void system_df_row(json_w *w, const char *type, int64_t total, int64_t active, int64_t size,
+			  int64_t reclaimable)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "Type", type);
+	jw_kint(w, "Total", total);
+	jw_kint(w, "Active", active);
+	jw_kint(w, "RawSize", size);
+	jw_kint(w, "RawReclaimable", reclaimable);
+	jw_obj_end(w);
+}
+
+char *cpod_system_df(cpod_engine *e, cpod_err *err)
+{
+	store_image *imgs;
+	size_t n, nc;
+	ctr_record *ctrs;
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (store_image_list(e->store, &imgs, &n, err) < 0)
+		return NULL;
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0) {
+		store_image_list_free(imgs, n);
+		return NULL;
+	}
+	int64_t isize = 0, ireclaim = 0, iactive = 0, csize = 0, creclaim = 0, cactive = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool used = false;
+		for (size_t k = 0; k < nc && !used; k++)
+			used = strcmp(ctrs[k].image_id, imgs[i].id) == 0;
+		isize += imgs[i].size;
+		if (used)
+			iactive++;
+		else
+			ireclaim += imgs[i].size;
+	}
+	for (size_t k = 0; k < nc; k++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "containers/%s", ctrs[k].id);
+		int64_t s = (int64_t)system_dir_size(e->rootfd, rel, 0);
+		csize += s;
+		if (ctrs[k].status == CTR_RUNNING)
+			cactive++;
+		else
+			creclaim += s;
+	}
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	system_df_row(&w, "Images", (int64_t)n, iactive, isize, ireclaim);
+	system_df_row(&w, "Containers", (int64_t)nc, cactive, csize, creclaim);
+	system_df_row(&w, "Local Volumes", 0, 0, 0, 0);
+	jw_arr_end(&w);
+	store_image_list_free(imgs, n);
+	ctr_list_free(ctrs, nc);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+char *cpod_system_prune(cpod_engine *e, int all, cpod_err *err)
+{
+	ctr_record *ctrs;
+	size_t nc;
+	buf out = BUF_INIT;
+
+	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
+		return NULL;
+	for (size_t k = 0; k < nc; k++) {
+		if (ctrs[k].status == CTR_RUNNING)
+			continue;
+		if (ctr_remove(e, &ctrs[k], false, err) < 0) {
+			ctr_list_free(ctrs, nc);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "Deleted container %s\n", ctrs[k].id);
+	}
+	ctr_list_free(ctrs, nc);
+	char *images = cpod_image_prune(e, all, err);
+	if (!images) {
+		buf_free(&out);
+		return NULL;
+	}
+	for (char *l = strtok(images, "\n"); l; l = strtok(NULL, "\n"))
+		buf_printf(&out, NULL, "Deleted image %s\n", l);
+	free(images);
+	return buf_take(&out, err);
+}
+
+char *cpod_info(cpod_engine *e, cpod_err *err)
+{
+	struct utsname u;
+	buf b = BUF_INIT;
+	json_w w;
+	const char *why = NULL;
+	bool overlay = rootfs_overlay_usable(e->store, &why);
+	store_image *imgs;
+	size_t n = 0, nc = 0;
+	ctr_record *ctrs = NULL;
+	image_platform p = manifest_host_platform();
+
+	uname(&u);
+	if (store_image_list(e->store, &imgs, &n, NULL) == 0)
+		store_image_list_free(imgs, n);
+	ctr_list_all(e, &ctrs, &nc, NULL);
+	jw_init(&w, &b, "  ");
+	jw_obj_begin(&w);
+	jw_key(&w, "host");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "arch", p.architecture);
+	jw_kstr(&w, "os", "linux");
+	jw_kstr(&w, "kernel", u.release);
+	jw_kstr(&w, "hostname", u.nodename);
+	enum cg_mode cm = cg_detect();
+	jw_kstr(&w, "cgroupVersion", cm == CG_V2 ? "v2" : cm == CG_HYBRID ? "v1 (hybrid: v2 mounted without controllers)"
+				 : cm == CG_V1 ? "v1" : "none");
+	jw_kbool(&w, "rootless", e->rootless);
+	jw_kstr(&w, "ociRuntime", "cpod (built in)");
+	jw_kbool(&w, "sha256Accelerated", digest_accelerated());
+	jw_obj_end(&w);
+	jw_key(&w, "store");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "graphRoot", e->root);
+	jw_kstr(&w, "runRoot", e->runroot);
+	jw_kstr(&w, "graphDriverName", overlay ? "overlay" : "copy");
+	if (!overlay)
+		jw_kstr(&w, "graphDriverNote", why ? why : "overlay is not usable");
+	jw_key(&w, "imageStore");
+	jw_obj_begin(&w);
+	jw_kint(&w, "number", (int64_t)n);
+	jw_obj_end(&w);
+	jw_key(&w, "containerStore");
+	jw_obj_begin(&w);
+	jw_kint(&w, "number", (int64_t)nc);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "version");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Version", CPOD_VERSION);
+	jw_kstr(&w, "OciVersion", CPOD_OCI_VERSION);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	ctr_list_free(ctrs, nc);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+/************************************************ src/engine/userdb.c */
+/*
+ * userdb.c — users and groups of an image (see userdb.h).
+ *
+ * The files are parsed defensively: bounded in size, lines split on ':'
+ * with the field counts checked, ids in range; a malformed line is skipped,
+ * as the C library does.
+ */
+
+
+#define USERDB_MAX_FILE (4u << 20)
+
+static bool userdb_number(const char *s, uint32_t *out)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Splits line into at most n fields on ':'; returns the count. */
+static size_t userdb_fields(char *line, char **f, size_t n)
+{
+	size_t k = 0;
+	f[k++] = line;
+	for (char *p = line; *p && k < n; p++)
+		if (*p == ':') {
+			*p = '\0';
+			f[k++] = p + 1;
+		}
+	return k;
+}
+
+/* Calls fn for each well-formed line of the image's file. */
+typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
+
+static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+		       userdb_line_fn fn, void *ctx, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	cpod_err e;
+	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND)
+			return 0;
+		if (err)
+			*err = e;
+		return -1;
+	}
+	char *save = NULL;
+	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[8];
+		if (line[0] == '#' || line[0] == '+' || line[0] == '-')
+			continue;
+		if (userdb_fields(line, f, fields) != fields)
+			continue;
+		if (fn(f, fields, ctx))
+			break;
+	}
+	return 0;
+}
+
+typedef struct userdb_find {
+	const char *name;     /* by name, or */
+	uint32_t id;          /* by id when name is NULL */
+	bool found;
+	uint32_t uid, gid;
+	char pname[256];
+	char home[PATH_MAX];
+} userdb_find;
+
+static bool userdb_passwd_line(char **f, size_t n, void *ctx)
+{
+	userdb_find *q = ctx;
+	uint32_t uid, gid;
+	(void)n;
+	if (!userdb_number(f[2], &uid) || !userdb_number(f[3], &gid))
+		return false;
+	if (q->name ? strcmp(f[0], q->name) != 0 : uid != q->id)
+		return false;
+	q->found = true;
+	q->uid = uid;
+	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
+	snprintf(q->home, sizeof(q->home), "%s", f[5]);
+	return true;
+}
+
+static bool userdb_group_line(char **f, size_t n, void *ctx)
+{
+	userdb_find *q = ctx;
+	uint32_t gid;
+	(void)n;
+	if (!userdb_number(f[2], &gid))
+		return false;
+	if (q->name ? strcmp(f[0], q->name) != 0 : gid != q->id)
+		return false;
+	q->found = true;
+	q->gid = gid;
+	return true;
+}
+
+typedef struct userdb_members {
+	const char *user;
+	uint32_t primary;
+	userdb_user *u;
+} userdb_members;
+
+static bool userdb_member_line(char **f, size_t n, void *ctx)
+{
+	userdb_members *m = ctx;
+	uint32_t gid;
+	(void)n;
+	if (!userdb_number(f[2], &gid) || gid == m->primary || m->u->n_gids >= ARRAY_LEN(m->u->gids))
+		return false;
+	char *save = NULL;
+	for (char *mem = strtok_r(f[3], ",", &save); mem; mem = strtok_r(NULL, ",", &save))
+		if (strcmp(mem, m->user) == 0) {
+			m->u->gids[m->u->n_gids++] = gid;
+			break;
+		}
+	return false;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	char user[256], group[256] = "";
+	userdb_find q;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->home, sizeof(u->home), "/");
+	if (!spec || !*spec)
+		spec = "0";
+	const char *colon = strchr(spec, ':');
+	if (strlen(spec) >= sizeof(user))
+		return err_set(err, CPOD_E_INVALID, "user \"%s\" too long", spec);
+	snprintf(user, sizeof(user), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+	if (colon)
+		snprintf(group, sizeof(group), "%s", colon + 1);
+	if (!*user)
+		return err_set(err, CPOD_E_INVALID, "user \"%s\": no user part", spec);
+
+	memset(&q, 0, sizeof(q));
+	bool numeric = userdb_number(user, &q.id);
+	if (!numeric)
+		q.name = user;
+	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+		return -1;
+	if (!q.found && !numeric)
+		return err_set(err, CPOD_E_NOTFOUND,
+			       "unable to find user %s: no matching entries in passwd file", user);
+	u->uid = numeric ? q.id : q.uid;
+	u->gid = q.found ? q.gid : 0;
+	if (q.found && q.home[0])
+		snprintf(u->home, sizeof(u->home), "%s", q.home);
+
+	if (*group) {
+		userdb_find g;
+		memset(&g, 0, sizeof(g));
+		bool gnum = userdb_number(group, &g.id);
+		if (!gnum)
+			g.name = group;
+		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+			return -1;
+		if (!g.found && !gnum)
+			return err_set(err, CPOD_E_NOTFOUND,
+				       "unable to find group %s: no matching entries in group file", group);
+		u->gid = gnum ? g.id : g.gid;
+	}
+	if (q.found) {
+		userdb_members m = { q.pname, u->gid, u };
+		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -64,6 +64,30 @@ void cpod_set_log(cpod_log_fn fn, void *userdata, int min_level);
 /* Frees memory returned by the library (strings, arrays). */
 void cpod_free(void *p);
 
+/* ---------------------------------------------------------------- JSON
+ *
+ * Much of what the library returns is JSON text (podman's shapes); this
+ * read-only accessor lets a program pick values out of it.  A parsed
+ * document owns every value in it; values are never NULL-checked by the
+ * caller: the accessors accept NULL and return NULL/0/"" for what is absent.
+ */
+typedef struct cpod_json cpod_json;            /* a document */
+typedef struct json_value cpod_json_value;     /* a value in it */
+
+cpod_json *cpod_json_parse(const char *text, cpod_err *err);
+void cpod_json_free(cpod_json *doc);
+const cpod_json_value *cpod_json_root(const cpod_json *doc);
+const cpod_json_value *cpod_json_get(const cpod_json_value *obj, const char *key);
+const cpod_json_value *cpod_json_at(const cpod_json_value *arr, size_t i);
+size_t cpod_json_len(const cpod_json_value *v);   /* array or object size */
+const char *cpod_json_str(const cpod_json_value *v); /* NULL unless a string */
+int64_t cpod_json_int(const cpod_json_value *v);     /* 0 unless an integer */
+int cpod_json_bool(const cpod_json_value *v);
+/* The key of member i of an object. */
+const char *cpod_json_key(const cpod_json_value *obj, size_t i);
+/* The value re-written as compact JSON (malloc'd). */
+char *cpod_json_text(const cpod_json_value *v);
+
 /* ---------------------------------------------------------------- OCI runtime
  *
  * A runtime-spec 1.x runtime with runc's semantics: containers are created
@@ -150,6 +174,93 @@ char *cpod_runtime_spec_template(int rootless, cpod_err *err);
 char *cpod_runtime_features(cpod_err *err);
 /* Podman's default seccomp profile as JSON text (static, do not free). */
 const char *cpod_default_seccomp_profile(void);
+
+/* ---------------------------------------------------------------- the engine
+ *
+ * Images and containers as podman manages them, with no daemon: the image
+ * store and containers live under a root (/var/lib/cpod, or CPOD_ROOT;
+ * rootless ~/.local/share/cpod), run-time state under a run root (/run/cpod,
+ * or CPOD_RUNROOT; rootless $XDG_RUNTIME_DIR/cpod).  Strings returned are
+ * malloc'd: free them with cpod_free.
+ */
+
+typedef struct cpod_engine cpod_engine;
+
+typedef struct cpod_engine_opts {
+	const char *root;        /* NULL: the default */
+	const char *runroot;     /* NULL: the default */
+} cpod_engine_opts;
+
+cpod_engine *cpod_engine_open(const cpod_engine_opts *opts, cpod_err *err);
+void cpod_engine_close(cpod_engine *e);
+
+/* ---- images */
+/* Loads a docker-archive or oci-archive read from fd; returns the loaded
+ * names (or ids), one per line. */
+char *cpod_image_load(cpod_engine *e, int fd, cpod_err *err);
+/* Writes refs as one archive to fd: format "docker-archive" (default) or
+ * "oci-archive". */
+int cpod_image_save(cpod_engine *e, const char *const *refs, const char *format, int fd,
+		    cpod_err *err);
+/* Makes a one-layer image of a root file system tarball read from fd;
+ * changes are Containerfile instructions ("CMD [\"sh\"]", "ENV A=1"...).
+ * Returns the image id. */
+char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *const *changes,
+			const char *message, cpod_err *err);
+/* `images --format json`: a JSON array. */
+char *cpod_image_list(cpod_engine *e, int all, cpod_err *err);
+/* `image inspect`: a JSON object shaped as podman's. */
+char *cpod_image_inspect(cpod_engine *e, const char *ref, cpod_err *err);
+/* `history --format json`: a JSON array, newest first. */
+char *cpod_image_history(cpod_engine *e, const char *ref, cpod_err *err);
+int cpod_image_tag(cpod_engine *e, const char *ref, const char *name, cpod_err *err);
+/* name NULL: every name of the image. */
+int cpod_image_untag(cpod_engine *e, const char *ref, const char *name, cpod_err *err);
+/* Removes an image (refused while a container uses it, unless force, which
+ * removes those containers too); returns "Untagged: ...\nDeleted: ...\n". */
+char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *err);
+/* Removes dangling images (all: every image no container uses). */
+char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err);
+
+/* ---- system */
+/* Verifies the store (and repairs with repair); returns the report and
+ * stores the number of inconsistencies left in *problems. */
+char *cpod_system_check(cpod_engine *e, int repair, int *problems, cpod_err *err);
+/* `system df`: images, containers and their sizes, as JSON. */
+char *cpod_system_df(cpod_engine *e, cpod_err *err);
+/* Removes stopped containers, dangling (all: unused) images and garbage. */
+char *cpod_system_prune(cpod_engine *e, int all, cpod_err *err);
+/* `info`: the host and the store (overlay or copy, and why), as JSON. */
+char *cpod_info(cpod_engine *e, cpod_err *err);
+
+/* ---- containers */
+typedef struct cpod_run_opts {
+	const char *image;
+	const char *const *args;       /* NULL-terminated; NULL: the image's Cmd */
+	const char *entrypoint;        /* a command, or a JSON array; "" clears the image's */
+	const char *const *env;        /* "K=V", or "K" to take K from our environment */
+	const char *workdir;
+	const char *user;              /* "user[:group]", names or numbers */
+	const char *hostname;
+	const char *name;
+	const char *const *volumes;    /* "HOST:CTR[:ro]" */
+	const char *const *tmpfs;      /* "/PATH[:OPTIONS]" */
+	const char *network;           /* "none" or "host" */
+	int read_only;
+	int rm;                        /* remove the container when it exits */
+	int tty;
+	int interactive;
+} cpod_run_opts;
+
+/* Runs a container in the foreground and stores its exit status in *status.
+ * Errors of the engine are -1 with err set; a program that cannot be found
+ * or executed is err->code CPOD_E_EXEC_NOTFOUND / CPOD_E_EXEC_NOEXEC. */
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err);
+/* Writes the container's file system as a tar to fd. */
+int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err);
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err);
+/* `ps --format json`: a JSON array. */
+char *cpod_container_list(cpod_engine *e, int all, cpod_err *err);
 
 #ifdef __cplusplus
 }

@@ -7,15 +7,43 @@
 #include "cli.h"
 #include <string.h>
 
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "run", cmd_run, "run a command in a new container" },
+	{ "ps", cmd_ps, "list containers" },
+	{ "rm", cmd_rm, "remove containers" },
+	{ "export", cmd_export, "a container's file system as a tar" },
+	{ "images", cmd_images, "list images" },
+	{ "image", cmd_image, "manage images (ls, inspect, rm, prune, tag, untag, history, load, save, import)" },
+	{ "inspect", cmd_inspect, "details of images, as JSON" },
+	{ "load", cmd_load, "load images from a docker-archive or oci-archive" },
+	{ "save", cmd_save, "save images to an archive" },
+	{ "import", cmd_import, "make an image of a root file system tarball" },
+	{ "rmi", cmd_rmi, "remove images" },
+	{ "tag", cmd_tag, "add a name to an image" },
+	{ "untag", cmd_untag, "remove names from an image" },
+	{ "history", cmd_history, "the layers of an image" },
+	{ "system", cmd_system, "check, df, prune, info" },
+	{ "info", cmd_info, "the host and the store" },
+	{ "oci", oci_main, "the OCI runtime (runc's command line; also as cpod-runc)" },
+	{ "runtime", oci_main, NULL },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cpod-mini COMMAND [OPTIONS] [ARGS]\n"
+		"usage: cpod-mini [--root DIR] [--runroot DIR] COMMAND [OPTIONS] [ARGS]\n"
 		"\n"
-		"commands:\n"
-		"  oci VERB ...   the OCI runtime (runc's command line; also as cpod-runc)\n"
-		"  version        print the version\n"
-		"  help           this text\n");
+		"commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].help)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f,
+		"  version    print the version\n"
+		"  help       this text\n");
 }
 
 int main(int argc, char **argv)
@@ -27,13 +55,34 @@ int main(int argc, char **argv)
 		cli_set_progname("cpod-runc");
 		return oci_main(argc, argv);
 	}
-	if (argc < 2) {
+	/* global options, before the command */
+	int i = 1;
+	while (i < argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
+		const char *a = argv[i] + 2;
+		const char **dst = NULL;
+		size_t len = strcspn(a, "=");
+		if (len == 4 && strncmp(a, "root", 4) == 0)
+			dst = &cli_g.root;
+		else if (len == 7 && strncmp(a, "runroot", 7) == 0)
+			dst = &cli_g.runroot;
+		else
+			break;
+		if (a[len] == '=') {
+			*dst = a + len + 1;
+			i++;
+		} else if (i + 1 < argc) {
+			*dst = argv[i + 1];
+			i += 2;
+		} else {
+			cli_error("--%s needs a value", a);
+			return 125;
+		}
+	}
+	if (i >= argc) {
 		usage(stderr);
 		return 125;
 	}
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "oci") == 0 || strcmp(cmd, "runtime") == 0)
-		return oci_main(argc - 1, argv + 1);
+	const char *cmd = argv[i];
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("cpod-mini version %s (OCI runtime spec %s)\n", CPOD_VERSION, CPOD_OCI_VERSION);
 		return 0;
@@ -42,6 +91,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(cmd, commands[k].name) == 0) {
+			int rc = commands[k].fn(argc - i, argv + i);
+			cli_engine_close();
+			return rc;
+		}
 	cli_error("unknown command \"%s\" (see cpod-mini help)", cmd);
 	return 125;
 }

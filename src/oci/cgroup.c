@@ -470,8 +470,8 @@ static int cg_place(const char *mnt, const char *root, const char *own_text, con
 				*slash = '\0';
 		}
 	}
-	int r = snprintf(out, PATH_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
-	if (r < 0 || r >= PATH_MAX)
+	int r = snprintf(out, CG_DIR_MAX, "%s%s%s", strcmp(mnt, "/") ? mnt : "", base, inner);
+	if (r < 0 || r >= CG_DIR_MAX)
 		return err_set(err, CPOD_E_LIMIT, "cgroup path too long under %s", mnt);
 	if (!cg_dir_valid(out) || !cg_under(out, mnt))
 		return err_set(err, CPOD_E_INVALID, "cgroup path %s is not below %s", out, mnt);
@@ -835,6 +835,31 @@ static void cg_undo(const cg_paths *p, const bool *created)
 			log_debug("cgroup: rmdir %s: %s", p->v1[i].dir, strerror(errno));
 	if (created[CG_MAX_V1] && rmdir(p->unified) < 0)
 		log_debug("cgroup: rmdir %s: %s", p->unified, strerror(errno));
+}
+
+CPOD_INTERNAL void cg_trim(cg_paths *p, const oci_resources *res)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_v1 && i < CG_MAX_V1; i++) {
+		const char *c = p->v1[i].controller;
+		size_t n = strlen(c);
+		bool need = true;
+		if (cg_list_has(c, n, "cpuset", ','))
+			need = res && (res->cpu.cpus || res->cpu.mems);
+		else if (cg_list_has(c, n, "hugetlb", ','))
+			need = res && res->n_hugepages;
+		else if (cg_list_has(c, n, "net_cls", ',') || cg_list_has(c, n, "net_prio", ','))
+			need = res && (res->net_class_id.set || res->n_net_priorities);
+		else if (cg_list_has(c, n, "perf_event", ',') || cg_list_has(c, n, "rdma", ',') ||
+			 cg_list_has(c, n, "misc", ','))
+			need = false;
+		if (need) {
+			if (k != i)
+				p->v1[k] = p->v1[i];
+			k++;
+		}
+	}
+	p->n_v1 = k;
 }
 
 CPOD_INTERNAL int cg_enter(const cg_paths *p, pid_t pid, const oci_resources *res,

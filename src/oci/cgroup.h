@@ -24,14 +24,17 @@
 enum cg_mode { CG_NONE, CG_V1, CG_HYBRID, CG_V2 };
 
 #define CG_MAX_V1 16
+/* cgroup directories are short; this keeps cg_paths (which is copied into
+ * the container's state and across forks) small */
+#define CG_DIR_MAX 1024
 
 typedef struct cg_paths {
 	enum cg_mode mode;
-	char unified[PATH_MAX];      /* v2 directory ("" when none) */
+	char unified[CG_DIR_MAX];    /* v2 directory ("" when none) */
 	size_t n_v1;
 	struct {
 		char controller[32];     /* "memory", "cpu", "name=systemd" ... */
-		char dir[PATH_MAX];      /* e.g. /sys/fs/cgroup/memory/a/b */
+		char dir[CG_DIR_MAX];    /* e.g. /sys/fs/cgroup/memory/a/b */
 	} v1[CG_MAX_V1];
 } cg_paths;
 
@@ -52,6 +55,12 @@ CPOD_INTERNAL const char *cg_unified_mountpoint(void);
 CPOD_INTERNAL int cg_resolve(const char *cgroups_path, const char *id, cg_paths *out,
 			     cpod_err *err);
 
+/* Leaves out the v1 hierarchies a container with res does not need: a
+ * cpuset, hugetlb, net_cls/net_prio, perf_event, rdma or misc cgroup only
+ * when it sets limits there (a first cpuset child costs the kernel
+ * milliseconds).  Memory, pids, cpu, cpuacct, blkio, devices, freezer and
+ * named hierarchies are always kept: stats, freezing and kill need them. */
+CPOD_INTERNAL void cg_trim(cg_paths *p, const oci_resources *res);
 /* Creates the directories, applies res (may be NULL) and moves pid in.
  * Returns 1 when the container has a cgroup, 0 when there is none to use
  * (no hierarchy, or rootless without permission and no limits asked for). */

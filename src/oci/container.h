@@ -32,6 +32,12 @@ typedef struct oci_container {
 	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
 	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
 	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
+	/* the engine's rootfs (an overlay of image layers): mounted on the
+	 * rootfs directory in the container's own mount namespace, instead of
+	 * the usual bind, so no host mount outlives the container */
+	int (*rootfs_mount)(void *ctx, const char *rootfs, cpod_err *err);
+	void *rootfs_ctx;
+	bool stdin_null;
 } oci_container;
 
 /* The container's init: sets everything up, reports to the parent, waits

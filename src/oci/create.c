@@ -49,6 +49,18 @@ static int create_connect_console(const char *path, cpod_err *err)
 	return fd;
 }
 
+/* Whether the init can be cloned by the runtime itself: no namespace to
+ * join, no user namespace (its maps are written between its creation and
+ * the others'), no time namespace (clone(2) cannot make one). */
+static bool create_direct(const oci_spec *s)
+{
+	const oci_linux *l = &s->linux_;
+	for (int t = 0; t < NS_TYPES; t++)
+		if (l->ns[t].enabled && l->ns[t].path)
+			return false;
+	return !l->ns[NS_USER].enabled && !(l->ns[NS_TIME].enabled);
+}
+
 /* I: joins and creates namespaces, forks the init. */
 __attribute__((noreturn)) static void create_intermediate(oci_container *c)
 {
@@ -186,7 +198,8 @@ static int create_rootfs_path(oci_container *c, cpod_err *err)
 }
 
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err)
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err)
 {
 	oci_container c;
 	oci_state st;
@@ -207,6 +220,11 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	c.rootless = rt->rootless;
 	c.preserve_fds = o->preserve_fds;
 	c.no_pivot = o->no_pivot;
+	if (ext) {
+		c.rootfs_mount = ext->rootfs_mount;
+		c.rootfs_ctx = ext->rootfs_ctx;
+		c.stdin_null = ext->stdin_null;
+	}
 
 	if (!oci_valid_id(id))
 		return err_set(err, CPOD_E_INVALID, "invalid container id \"%s\" (letters, digits and _+-. only)", id);
@@ -235,6 +253,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	if (cg_resolve(spec->linux_.cgroups_path, id, &c.cg, err) < 0)
 		goto out;
+	cg_trim(&c.cg, spec->linux_.has_resources ? &spec->linux_.resources : NULL);
 
 	/* the state directory: from here on, failure cleans up */
 	if (mkdirat(rt->rootfd, id, 0711) < 0) {
@@ -296,6 +315,26 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 				goto out;
 	}
 
+	if (create_direct(spec)) {
+		/* nothing to join, no user namespace to map first: the init is
+		 * cloned straight into its new namespaces */
+		long pid = syscall(SYS_clone, ns_unshare_flags(spec) | SIGCHLD, 0, NULL, NULL, 0);
+		if (pid < 0) {
+			err_sys(err, "create the container's namespaces");
+			goto out;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			if (proxy_fd >= 0)
+				close(proxy_fd);
+			c.sync_fd = sv[1];
+			init_main(&c);
+		}
+		init_pid = (pid_t)pid;
+		close(sv[1]);
+		sv[1] = -1;
+		goto created;
+	}
 	ipid = fork();
 	if (ipid < 0) {
 		err_sys(err, "fork");
@@ -334,7 +373,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	proc_wait(ipid, NULL, 0);
 	ipid = -1;
-
+created:
 	/* The state is written now, so a runtime killed from here on leaves a
 	 * container that `delete` can clean up. */
 	snprintf(st.id, sizeof(st.id), "%s", id);
@@ -390,7 +429,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		if (out->master < 0)
 			goto out;
 	}
-	if (state_save(dirfd, &st, err) < 0)
+	if (!st.has_cgroup && state_save(dirfd, &st, err) < 0)
 		goto out;
 	if (o->pid_file) {
 		char pid[24];

@@ -107,6 +107,11 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 			return -1;
 		close(c->console_fd);
 		c->console_fd = -1;
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			return err_sys(err, "open /dev/null for stdin");
+		close(fd);
 	}
 	if (process_personality(&s->linux_, err) < 0)
 		return -1;

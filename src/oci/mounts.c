@@ -410,6 +410,8 @@ CPOD_INTERNAL int mounts_rootfs(oci_container *c, cpod_err *err)
 		return err_sys(err, "set propagation of /");
 	if (mnt_parent_private(c->rootfs, err) < 0)
 		return -1;
+	if (c->rootfs_mount)
+		return c->rootfs_mount(c->rootfs_ctx, c->rootfs, err);
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(err, "bind the rootfs %s", c->rootfs);
 	return 0;

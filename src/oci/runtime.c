@@ -49,6 +49,12 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 		free(rt);
 		return NULL;
 	}
+	{
+		char cache[PATH_MAX];
+		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
+		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
+			seccomp_set_cache(cache);
+	}
 	if (rt->rootless) {
 		/* a shared /tmp fallback must be ours alone */
 		struct stat st;
@@ -471,11 +477,25 @@ char *cpod_runtime_stats(cpod_runtime *rt, const char *id, cpod_err *err)
 	return buf_take(&b, err);
 }
 
+CPOD_INTERNAL long oci_oom_kills(cpod_runtime *rt, const char *id)
+{
+	oci_state st;
+	int dirfd;
+	long n = -1;
+	if (oci_load(rt, id, &dirfd, &st, NULL) < 0)
+		return -1;
+	if (st.has_cgroup)
+		n = cg_oom_kills(&st.cg);
+	close(dirfd);
+	state_clear(&st);
+	return n;
+}
+
 int cpod_runtime_create(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
 			cpod_err *err)
 {
 	oci_created c;
-	return oci_create(rt, id, opts, false, &c, err);
+	return oci_create(rt, id, opts, NULL, false, &c, err);
 }
 
 int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *opts,
@@ -487,13 +507,13 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 
 	*status = 0;
 	if (opts->detach) {
-		if (oci_create(rt, id, opts, false, &c, err) < 0)
+		if (oci_create(rt, id, opts, NULL, false, &c, err) < 0)
 			return -1;
 		return cpod_runtime_start(rt, id, err);
 	}
 	/* signals that arrive from now on are passed to the container */
 	foreground_block_signals(&old);
-	if (oci_create(rt, id, opts, true, &c, err) < 0) {
+	if (oci_create(rt, id, opts, NULL, true, &c, err) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}

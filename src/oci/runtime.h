@@ -18,11 +18,23 @@ typedef struct oci_created {
 	int master;      /* the pty master when the runtime proxies the terminal, else -1 */
 } oci_created;
 
+/* What the engine adds to a create, beyond the public options. */
+typedef struct oci_create_ext {
+	int (*rootfs_mount)(void *ctx, const char *rootfs, cpod_err *err);
+	void *rootfs_ctx;
+	bool stdin_null;     /* the process reads /dev/null, not our stdin */
+} oci_create_ext;
+
+/* How many times the OOM killer struck in the container's cgroup (before
+ * delete); -1 when unknown. */
+CPOD_INTERNAL long oci_oom_kills(cpod_runtime *rt, const char *id);
+
 /* create: everything up to the init waiting for start.  foreground: the
  * caller will wait for the container (a terminal without console socket is
- * then proxied by the runtime). */
+ * then proxied by the runtime).  ext may be NULL. */
 CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create_opts *o,
-			     bool foreground, oci_created *out, cpod_err *err);
+			     const oci_create_ext *ext, bool foreground, oci_created *out,
+			     cpod_err *err);
 
 /* Opens ROOT/ID and loads its state; *dirfd is the open state directory. */
 CPOD_INTERNAL int oci_load(cpod_runtime *rt, const char *id, int *dirfd, oci_state *st,

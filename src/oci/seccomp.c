@@ -14,12 +14,21 @@
  * fail (errnoRet on an action without an errno) we follow the spec, as crun.
  */
 #include "seccomp.h"
+#include "../base/fs.h"
+#include "../base/digest.h"
 #include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 struct seccomp_filter {
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx;          /* NULL when loaded from the cache */
+	struct sock_filter *bpf;      /* the program itself, once generated */
+	uint16_t bpf_len;
+	unsigned kflags;              /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
 	uint32_t default_action;
 	size_t n_rules;
 	bool has_notify;
@@ -254,6 +263,12 @@ static int seccomp_set_flags(seccomp_filter *f, const json_value *sc, cpod_err *
 		rc = seccomp_attr_set(f->ctx, seccomp_flag_names[k].attr, 1);
 		if (rc < 0)
 			return err_sysn(err, -rc, SECCOMP_WHERE ".flags[%zu]: %s", i, name);
+		if (seccomp_flag_names[k].attr == SCMP_FLTATR_CTL_TSYNC)
+			f->kflags |= SECCOMP_FILTER_FLAG_TSYNC;
+		else if (seccomp_flag_names[k].attr == SCMP_FLTATR_CTL_LOG)
+			f->kflags |= SECCOMP_FILTER_FLAG_LOG;
+		else if (seccomp_flag_names[k].attr == SCMP_FLTATR_CTL_SSB)
+			f->kflags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
 	}
 	return 0;
 }
@@ -398,6 +413,110 @@ static int seccomp_add_syscalls(seccomp_filter *f, const json_value *sc, bool li
 	return 0;
 }
 
+/* ---------------------------------------------------------------- the cache
+ *
+ * Compiling a profile like podman's costs libseccomp milliseconds of CPU
+ * for every container, and gives the same program every time.  Programs
+ * are kept in a cache directory of the runtime (root-owned, 0700), named
+ * by the digest of the profile's JSON, libseccomp's version and the native
+ * architecture; a hit loads the program with seccomp(2) directly.  Filters
+ * with a listener are not cached (they need libseccomp's notify fd). */
+
+static char seccomp_cache[PATH_MAX];
+
+CPOD_INTERNAL void seccomp_set_cache(const char *dir)
+{
+	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s", dir ? dir : "");
+}
+
+#define SECCOMP_CACHE_MAGIC 0x42535043u /* "CPSB" */
+
+typedef struct seccomp_cache_head {
+	uint32_t magic;
+	uint32_t kflags;
+	uint32_t default_action;
+	uint32_t n_rules;
+	uint32_t bpf_len;
+} seccomp_cache_head;
+
+static void seccomp_cache_key(const json_value *sc, char *out, size_t n)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	char d[DIGEST_STR_LEN + 1];
+	const struct scmp_version *v = seccomp_version();
+	jw_init(&w, &b, NULL);
+	jw_value(&w, sc);
+	buf_printf(&b, NULL, "|libseccomp %u.%u.%u|%s", v ? v->major : 0, v ? v->minor : 0,
+		   v ? v->micro : 0, seccomp_arch_native_name());
+	digest_buf(b.data ? b.data : "", b.len, d);
+	buf_free(&b);
+	if (fs_join(out, n, seccomp_cache, d + 7, NULL) < 0)
+		out[0] = '\0';
+}
+
+static bool seccomp_cache_get(const char *path, seccomp_filter *f)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	seccomp_cache_head h;
+	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, NULL) < 0 || b.len < sizeof(h))
+		return false;
+	memcpy(&h, b.data, sizeof(h));
+	if (h.magic != SECCOMP_CACHE_MAGIC || h.bpf_len == 0 || h.bpf_len > BPF_MAXINSNS ||
+	    b.len != sizeof(h) + h.bpf_len * sizeof(struct sock_filter))
+		return false;
+	f->bpf = malloc(h.bpf_len * sizeof(struct sock_filter));
+	if (!f->bpf)
+		return false;
+	memcpy(f->bpf, b.data + sizeof(h), h.bpf_len * sizeof(struct sock_filter));
+	f->bpf_len = (uint16_t)h.bpf_len;
+	f->kflags = h.kflags;
+	f->default_action = h.default_action;
+	f->n_rules = h.n_rules;
+	return true;
+}
+
+/* Generates the program from the libseccomp context (and caches it). */
+static int seccomp_generate(seccomp_filter *f, const char *cache_path, cpod_err *err)
+{
+	int fd = memfd_create("cpod-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "seccomp: memfd");
+	int rc = seccomp_export_bpf(f->ctx, fd);
+	if (rc < 0) {
+		close(fd);
+		return err_sysn(err, -rc, "seccomp: generate the filter");
+	}
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
+	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		close(fd);
+		return err_set(err, CPOD_E_LIMIT, "seccomp: the filter is too large for the kernel");
+	}
+	buf b = BUF_INIT;
+	seccomp_cache_head h = { SECCOMP_CACHE_MAGIC, f->kflags, f->default_action, (uint32_t)f->n_rules,
+				 (uint32_t)(len / (off_t)sizeof(struct sock_filter)) };
+	buf_append(&b, &h, sizeof(h), NULL);
+	lseek(fd, 0, SEEK_SET);
+	if (buf_read_fd(&b, fd, (size_t)len + sizeof(h) + 1, err) < 0 || b.failed) {
+		close(fd);
+		buf_free(&b);
+		return err_prefix(err, "seccomp");
+	}
+	close(fd);
+	f->bpf = malloc((size_t)len);
+	if (!f->bpf) {
+		buf_free(&b);
+		return err_nomem(err);
+	}
+	memcpy(f->bpf, b.data + sizeof(h), (size_t)len);
+	f->bpf_len = (uint16_t)h.bpf_len;
+	if (cache_path)
+		fs_write_atomic(AT_FDCWD, cache_path, b.data, b.len, 0600, 0, NULL);
+	buf_free(&b);
+	return 0;
+}
+
 CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *err)
 {
 	const char *lpath = NULL, *lmeta = NULL;
@@ -438,6 +557,12 @@ CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *er
 	}
 	f->notify_fd = -1;
 	f->default_action = def;
+	char cache_path[PATH_MAX] = "";
+	if (seccomp_cache[0] && !lpath) {
+		seccomp_cache_key(sc, cache_path, sizeof(cache_path));
+		if (cache_path[0] && seccomp_cache_get(cache_path, f))
+			return f;
+	}
 	if ((lpath && !(f->listener_path = strdup(lpath))) ||
 	    (lmeta && !(f->listener_metadata = strdup(lmeta)))) {
 		err_nomem(err);
@@ -472,6 +597,8 @@ CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *sc, cpod_err *er
 	 * same); libseccomp <= 2.5.4 mishandles it with very few rules. */
 	if (f->n_rules > 32 && (rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
 		log_debug("seccomp: binary tree optimisation unavailable: %s", strerror(-rc));
+	if (!f->has_notify && seccomp_generate(f, cache_path[0] ? cache_path : NULL, err) < 0)
+		goto fail;
 	return f;
 fail:
 	seccomp_filter_free(f);
@@ -480,6 +607,12 @@ fail:
 
 CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err)
 {
+	if (f->bpf) {
+		struct sock_fprog prog = { .len = f->bpf_len, .filter = f->bpf };
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->kflags, &prog) < 0)
+			return err_sys(err, "load the seccomp filter");
+		return 0;
+	}
 	int rc = seccomp_load(f->ctx);
 
 	if (rc < 0)
@@ -501,6 +634,7 @@ CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f)
 		return;
 	if (f->ctx)
 		seccomp_release(f->ctx);
+	free(f->bpf);
 	free(f->listener_path);
 	free(f->listener_metadata);
 	free(f);

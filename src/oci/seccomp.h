@@ -20,6 +20,9 @@ typedef struct seccomp_filter seccomp_filter;
  * runtime.  At most SECCOMP_MAX_RULES rules. */
 #define SECCOMP_MAX_RULES 4096
 CPOD_INTERNAL seccomp_filter *seccomp_compile(const json_value *seccomp, cpod_err *err);
+/* Where compiled filters are cached (a private directory of the runtime);
+ * NULL or "": no cache. */
+CPOD_INTERNAL void seccomp_set_cache(const char *dir);
 /* Loads it into the calling thread (needs no_new_privs or CAP_SYS_ADMIN). */
 CPOD_INTERNAL int seccomp_load_filter(seccomp_filter *f, cpod_err *err);
 CPOD_INTERNAL void seccomp_filter_free(seccomp_filter *f);

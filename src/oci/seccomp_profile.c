@@ -350,7 +350,7 @@ static int seccomp_prof_filter(seccomp_prof_ctx *c, const json_value *call, cons
 		}
 	}
 	if (min) {
-		bool at_least;
+		bool at_least = false;
 		if (!c->have_uts) {
 			if (uname(&c->uts) < 0)
 				return err_sys(err, "uname");

@@ -208,3 +208,27 @@ TEST(buf_read_fd_into_bounded_buffer)
 	close(fd);
 	CHECK(r < 0 && err.code == CPOD_E_LIMIT);
 }
+
+TEST(digest_known_vectors)
+{
+	char out[DIGEST_STR_LEN + 1];
+	digest_buf("", 0, out);
+	CHECK_STR(out, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	digest_buf("abc", 3, out);
+	CHECK_STR(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	/* split updates across block boundaries give the same digest */
+	static char big[1000003];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 31);
+	char one[DIGEST_STR_LEN + 1], parts[DIGEST_STR_LEN + 1];
+	digest_buf(big, sizeof(big), one);
+	digest_ctx c;
+	digest_init(&c);
+	for (size_t off = 0, step = 1; off < sizeof(big); off += step, step = step * 3 % 997 + 1)
+		digest_update(&c, big + off, off + step > sizeof(big) ? sizeof(big) - off : step);
+	digest_final(&c, parts);
+	CHECK_STR(parts, one);
+	CHECK(digest_valid(one, NULL));
+	CHECK(!digest_valid("sha256:E3B0", NULL));
+	CHECK(!digest_valid("sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", NULL));
+}

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *progname = "cpod-mini";
 
@@ -160,4 +162,89 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
 	argv[out] = NULL;
 	*argc_out = out;
 	return 1;
+}
+
+cli_globals cli_g;
+static cpod_engine *cli_eng;
+
+static void cli_log(int level, const char *msg, void *ud)
+{
+	(void)ud;
+	fprintf(stderr, "%s: %s: %s\n", progname, level >= CPOD_LOG_ERROR ? "error" : level == CPOD_LOG_WARN ? "warning" : "debug", msg);
+}
+
+cpod_engine *cli_engine(void)
+{
+	cpod_err err;
+	if (cli_eng)
+		return cli_eng;
+	cpod_set_log(cli_log, NULL, getenv("CPOD_DEBUG") ? CPOD_LOG_DEBUG : CPOD_LOG_WARN);
+	cpod_engine_opts o = { .root = cli_g.root, .runroot = cli_g.runroot };
+	cli_eng = cpod_engine_open(&o, &err);
+	if (!cli_eng) {
+		cli_errorx(&err);
+		exit(125);
+	}
+	return cli_eng;
+}
+
+void cli_engine_close(void)
+{
+	cpod_engine_close(cli_eng);
+	cli_eng = NULL;
+}
+
+void cli_human_size(int64_t bytes, char *out, size_t n)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, n, "%lld B", (long long)bytes);
+	else
+		snprintf(out, n, "%.3g %s", v, units[u]);
+}
+
+void cli_ago(const char *rfc3339, char *out, size_t n)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(out, n, "unknown");
+		return;
+	}
+	long long d = (long long)(time(NULL) - timegm(&tm));
+	if (d < 1)
+		snprintf(out, n, "Less than a second ago");
+	else if (d < 60)
+		snprintf(out, n, "%lld seconds ago", d);
+	else if (d < 3600)
+		snprintf(out, n, "%lld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
+	else if (d < 86400)
+		snprintf(out, n, "%lld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
+	else if (d < 86400 * 30)
+		snprintf(out, n, "%lld day%s ago", d / 86400, d / 86400 == 1 ? "" : "s");
+	else if (d < 86400 * 365)
+		snprintf(out, n, "%lld month%s ago", d / (86400 * 30), d / (86400 * 30) == 1 ? "" : "s");
+	else
+		snprintf(out, n, "%lld year%s ago", d / (86400 * 365), d / (86400 * 365) == 1 ? "" : "s");
+}
+
+bool cli_write(int fd, const char *s)
+{
+	size_t len = strlen(s);
+	while (len) {
+		ssize_t w = write(fd, s, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		s += w;
+		len -= (size_t)w;
+	}
+	return true;
 }

@@ -14,6 +14,7 @@
 #endif
 #include "cpod.h"
 #include <stdbool.h>
+#include <errno.h>
 #include <stdio.h>
 
 enum cli_kind { CLI_BOOL, CLI_STR, CLI_INT, CLI_LIST };
@@ -47,7 +48,37 @@ int cli_exit_code(const cpod_err *err);
 const char *cli_progname(void);
 void cli_set_progname(const char *name);
 
+/* The engine, opened on first use with the global options. */
+typedef struct cli_globals {
+	const char *root, *runroot;
+} cli_globals;
+extern cli_globals cli_g;
+cpod_engine *cli_engine(void);
+void cli_engine_close(void);
+
+/* "4.27 MB" as podman prints sizes; "2 hours ago" from an RFC 3339 time. */
+void cli_human_size(int64_t bytes, char *out, size_t n);
+void cli_ago(const char *rfc3339, char *out, size_t n);
+/* Writes all of s to fd; false on error. */
+bool cli_write(int fd, const char *s);
+
 /* command groups */
 int oci_main(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_untag(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_system(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif

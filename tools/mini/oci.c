@@ -406,34 +406,6 @@ static int verb_features(void)
 	return 0;
 }
 
-/* A tiny reader for the state documents list and ps need: the value of
- * "key" in a flat JSON object, copied into out. */
-static bool oci_json_field(const char *obj, const char *key, char *out, size_t n)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	const char *p = strstr(obj, pat);
-	if (!p)
-		return false;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	size_t i = 0;
-	if (*p == '"') {
-		p++;
-		while (*p && *p != '"' && i + 1 < n) {
-			if (*p == '\\' && p[1])
-				p++;
-			out[i++] = *p++;
-		}
-	} else {
-		while (*p && *p != ',' && *p != '}' && i + 1 < n)
-			out[i++] = *p++;
-	}
-	out[i] = '\0';
-	return true;
-}
-
 static int verb_list(oci_ctx *ctx, int argc, char **argv)
 {
 	const char *format = "table";
@@ -456,30 +428,29 @@ static int verb_list(oci_ctx *ctx, int argc, char **argv)
 		cpod_free(s);
 		return 0;
 	}
+	cpod_json *doc = cpod_json_parse(s, &err);
+	if (!doc) {
+		cpod_free(s);
+		return oci_fail(&err);
+	}
+	const cpod_json_value *arr = cpod_json_root(doc);
 	if (!quiet)
 		printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
-	/* the list is an array of flat objects: walk it object by object */
-	for (char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
-		char *end = strchr(p, '}');
-		if (!end)
-			break;
-		char save = end[1];
-		end[1] = '\0';
-		char id[1100], pid[24], status[24], bundle[4200], created[64], owner[64];
-		oci_json_field(p, "id", id, sizeof(id));
+	for (size_t i = 0; i < cpod_json_len(arr); i++) {
+		const cpod_json_value *c = cpod_json_at(arr, i);
+		const char *id = cpod_json_str(cpod_json_get(c, "id"));
 		if (quiet) {
-			printf("%s\n", id);
-		} else {
-			oci_json_field(p, "pid", pid, sizeof(pid));
-			oci_json_field(p, "status", status, sizeof(status));
-			oci_json_field(p, "bundle", bundle, sizeof(bundle));
-			oci_json_field(p, "created", created, sizeof(created));
-			oci_json_field(p, "owner", owner, sizeof(owner));
-			printf("%-20s %-8s %-10s %-40s %-32s %s\n", id, pid, status, bundle, created, owner);
+			printf("%s\n", id ? id : "");
+			continue;
 		}
-		end[1] = save;
-		p = end;
+		printf("%-20s %-8lld %-10s %-40s %-32s %s\n", id ? id : "",
+		       (long long)cpod_json_int(cpod_json_get(c, "pid")),
+		       cpod_json_str(cpod_json_get(c, "status")) ? cpod_json_str(cpod_json_get(c, "status")) : "",
+		       cpod_json_str(cpod_json_get(c, "bundle")) ? cpod_json_str(cpod_json_get(c, "bundle")) : "",
+		       cpod_json_str(cpod_json_get(c, "created")) ? cpod_json_str(cpod_json_get(c, "created")) : "",
+		       cpod_json_str(cpod_json_get(c, "owner")) ? cpod_json_str(cpod_json_get(c, "owner")) : "");
 	}
+	cpod_json_free(doc);
 	cpod_free(s);
 	return 0;
 }
