@@ -122,6 +122,13 @@ status_is() {
 	[ "$(oci state "$1" 2>/dev/null | jq -r .status)" = "$2" ]
 }
 
+# containers_in ROOT: the container directories of a state root (its dot
+# entries, such as the runtime's .seccomp cache of compiled filters, are
+# the runtime's own).
+containers_in() {
+	find "$1" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort
+}
+
 # pid_alive PID
 pid_alive() {
 	[ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null

@@ -202,7 +202,7 @@ line' 'a/../../b'; do
 		expect_fail oci create --bundle "$b" "$id" 2> "$TEST_TMP/err" < /dev/null
 		expect_match "$(cat "$TEST_TMP/err")" 'id' "error for a bad id"
 	done
-	expect_eq "$(ls -A "$TEST_ROOT")" "" "nothing in the state root"
+	expect_eq "$(containers_in "$TEST_ROOT")" "" "nothing in the state root"
 }
 
 test_bundle_is_a_file() {

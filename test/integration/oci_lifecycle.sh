@@ -293,7 +293,7 @@ test_invalid_ids_are_refused() {
 		expect_fail oci run --bundle "$b" "$i" 2> "$TEST_TMP/err" < /dev/null
 		expect_match "$(cat "$TEST_TMP/err")" "id|required" "error for id '$i'"
 	done
-	expect_eq "$(ls -A "$TEST_ROOT")" "" "nothing created in the state root"
+	expect_eq "$(containers_in "$TEST_ROOT")" "" "nothing created in the state root"
 	test ! -e "$TEST_TMP/escape" || fail "an id escaped the state root"
 }
 
@@ -484,5 +484,5 @@ test_runtime_root_is_created_private() {
 	"$CPOD" oci --root "$root" run --bundle "$b" "$id"
 	test -d "$root" || fail "root not made"
 	expect_eq "$(stat -c %a "$root")" 700 "mode of a new state root"
-	expect_eq "$(ls -A "$root")" "" "the container is gone"
+	expect_eq "$(containers_in "$root")" "" "the container is gone"
 }

@@ -54,7 +54,7 @@ test_rootless_run_maps_root_to_the_user() {
 	# the default state root, private to the user, and empty again
 	test -d "$R" || fail "no state root at $R"
 	expect_eq "$(stat -c '%u %a' "$R")" "$U 700"
-	expect_eq "$(ls -A "$R")" ""
+	expect_eq "$(containers_in "$R")" ""
 }
 
 test_rootless_dev_nodes_are_binds_and_the_hosts_stay() {
@@ -100,7 +100,7 @@ test_rootless_lifecycle() {
 	uoci kill "$id" KILL
 	await 5 sh -c "[ \"\$(HOME=$H XDG_RUNTIME_DIR=$H/run setpriv --reuid=$U --regid=$U --clear-groups -- $CPOD oci state $id | jq -r .status)\" = stopped ]"
 	uoci delete "$id"
-	expect_eq "$(ls -A "$R")" "" "nothing left in the state root"
+	expect_eq "$(containers_in "$R")" "" "nothing left in the state root"
 	pid_alive "$pid" && fail "the init survived"
 	# root cannot see the user's containers in its own root, and vice versa
 	expect_eq "$(oci list -q)" ""
@@ -122,7 +122,7 @@ test_rootless_without_a_user_namespace_fails_clearly() {
 	id=$(cid nouserns)
 	expect_fail uoci run --bundle "$B" "$id" 2> "$TEST_TMP/err"
 	expect_match "$(cat "$TEST_TMP/err")" 'user namespace' "says why"
-	expect_eq "$(ls -A "$R" 2>/dev/null)" "" "nothing left"
+	expect_eq "$(containers_in "$R")" "" "nothing left"
 }
 
 test_rootless_cannot_map_ids_it_does_not_own() {
@@ -137,7 +137,7 @@ test_rootless_cannot_map_ids_it_does_not_own() {
 	t1=$(date +%s)
 	[ $((t1 - t0)) -lt 15 ] || fail "took $((t1 - t0)) s to fail"
 	expect_match "$(cat "$TEST_TMP/err")" 'newuidmap|subuid|uid_map|mapping' "says why"
-	expect_eq "$(ls -A "$R" 2>/dev/null)" "" "nothing left"
+	expect_eq "$(containers_in "$R")" "" "nothing left"
 }
 
 test_rootless_refuses_a_shared_state_root() {
@@ -162,7 +162,7 @@ test_rootless_resource_limits_it_cannot_apply_fail() {
 	id=$(cid limits)
 	expect_fail uoci run --bundle "$B" "$id" 2> "$TEST_TMP/err"
 	expect_match "$(cat "$TEST_TMP/err")" 'cgroup' "says why"
-	expect_eq "$(ls -A "$R" 2>/dev/null)" "" "nothing left"
+	expect_eq "$(containers_in "$R")" "" "nothing left"
 	expect_eq "$(host_cgroups "$id")" "" "no cgroup left"
 }
 

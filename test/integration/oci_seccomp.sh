@@ -227,3 +227,38 @@ test_notify_without_a_listener_fails_cleanly() {
 	expect_match "$(cat "$TEST_TMP/err")" 'nobody.sock'
 	nothing_left "$id"
 }
+
+# The runtime keeps compiled programs in ROOT/.seccomp: a filter loaded
+# from there must be the same filter, a different profile must not hit
+# another's program, and a damaged entry must not weaken anything.
+test_cached_filters_still_apply() {
+	need_root
+	local b id out f
+	b=$(bundle b 'exec 2>&1; mkdir /tmp/d1; echo "rc=$?"; rmdir /tmp/d1 2>/dev/null; grep ^Seccomp: /proc/self/status')
+	seccomp "$b" "$DENY_MKDIR"
+	id=$(cid cache)
+	out=$(oci run --bundle "$b" "$id")
+	expect_match "$out" 'No space left on device' "first run (compiled)"
+	out=$(oci run --bundle "$b" "$id")
+	expect_match "$out" 'No space left on device' "second run (from the cache, if any)"
+	expect_match "$out" '^Seccomp:\s+2$'
+	# another errno: another program
+	seccomp "$b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}'
+	expect_match "$(oci run --bundle "$b" "$id")" 'Read-only file system' "errno 30, not a cached 28"
+	# damaged entries: truncated, or garbage
+	if [ -d "$TEST_ROOT/.seccomp" ]; then
+		for f in "$TEST_ROOT"/.seccomp/*; do
+			[ -f "$f" ] || continue
+			head -c 7 "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+		done
+		expect_match "$(oci run --bundle "$b" "$id")" 'Read-only file system' "a truncated entry"
+		for f in "$TEST_ROOT"/.seccomp/*; do
+			[ -f "$f" ] || continue
+			head -c 4096 /dev/urandom > "$f"
+		done
+		expect_match "$(oci run --bundle "$b" "$id")" 'Read-only file system' "a garbage entry"
+		expect_eq "$(stat -c %a "$TEST_ROOT/.seccomp")" 700 "the cache is private"
+	fi
+	nothing_left "$id"
+}
