@@ -167,7 +167,7 @@ test_notify_hands_the_fd_to_the_listener() {
 	local b id sock out msg
 	sock=$TEST_TMP/agent.sock
 	out=$TEST_TMP/agent.json
-	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$sock" "$out" 3 &
+	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$sock" "$out" 6 &
 	cleanup_add "kill $! 2>/dev/null; true"
 	await 5 test -e "$out.ready"
 	b=$(bundle b 'exec 2>&1; mkdir /tmp/notified; echo "rc=$?"')
@@ -196,7 +196,7 @@ test_notify_for_an_exec_process() {
 		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}')"
 	id=$(cid nexec)
 	# the init's own hand-over goes to a first agent
-	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$TEST_TMP/agent.sock" "$TEST_TMP/init.json" 3 &
+	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$TEST_TMP/agent.sock" "$TEST_TMP/init.json" 6 &
 	cleanup_add "kill $! 2>/dev/null; true"
 	await 5 test -e "$TEST_TMP/init.json.ready"
 	start_bg "$b" "$id"
@@ -204,7 +204,7 @@ test_notify_for_an_exec_process() {
 	jq -e '.timeout | not' "$TEST_TMP/init.json" > /dev/null || fail "the listener never got the init's fd"
 	rm -f "$TEST_TMP/agent.sock"
 	# then an exec'd process's to a second one
-	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$TEST_TMP/agent.sock" "$TEST_TMP/exec.json" 3 &
+	/usr/bin/python3 "$SRCDIR/test/helpers/seccomp_agent.py" "$TEST_TMP/agent.sock" "$TEST_TMP/exec.json" 6 &
 	cleanup_add "kill $! 2>/dev/null; true"
 	await 5 test -e "$TEST_TMP/exec.json.ready"
 	msg=$(timeout 20 "$CPOD" oci --root "$TEST_ROOT" exec "$id" sh -c 'mkdir /tmp/x 2>&1; echo "rc=$?"') || true
