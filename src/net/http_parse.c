@@ -201,7 +201,7 @@ CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_respons
 	for (size_t i = 0; i < nh; i++) {
 		const char *name = h[i].name, *value = h[i].value;
 		if (!strcasecmp(name, "Content-Length")) {
-			int64_t v;
+			int64_t v = -1;
 			if (hp_content_length(value, &v, err) < 0)
 				goto fail;
 			if (cl >= 0 && v != cl) {
@@ -276,6 +276,7 @@ CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inle
 {
 	size_t i = 0, o = 0;
 
+	*used = *produced = 0;
 	while (i < inlen && d->state != HC_DONE) {
 		if (d->state == HC_DATA) {
 			size_t n = inlen - i;

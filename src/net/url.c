@@ -243,5 +243,6 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
 {
 	char hp[300];
 	http_url_hostport(u, false, hp, sizeof(hp));
-	snprintf(out, n, "%s://%s%s", u->scheme, hp, u->path);
+	if (snprintf(out, n, "%s://%s%s", u->scheme, hp, u->path) >= (int)n)
+		log_debug("URL cut to %zu bytes", n);
 }
