@@ -16764,7 +16764,8 @@ typedef struct tls_conn tls_conn;
  * "TLS: certificate is not trusted (subject CN=x, issuer CN=y)". */
 CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
 				    int timeout_ms, cpod_err *err);
-/* The count, 0 at the end of the stream (close_notify or the TCP end). */
+/* The count, 0 at the end of the stream (close_notify or the TCP end).
+ * timeout_ms bounds each wait on the socket (0: no waiting). */
 CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err);
 /* All of data, flushed to the socket. */
 CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err);
@@ -17587,12 +17588,13 @@ CPOD_INTERNAL void http_response_free(http_response *r)
 	http_resp_impl *ri = (http_resp_impl *)r;
 	http_conn *c = ri->conn;
 	if (c) {
-		/* what is already buffered can still finish the body */
+		/* what has already arrived may finish the body: read it
+		 * without waiting for more */
 		if (!ri->done && !ri->failed && ri->mode != HB_CLOSE) {
-			bool eof = c->eof;
-			c->eof = true;  /* no more reading from the socket */
+			int t = c->io_timeout_ms;
+			c->io_timeout_ms = 0;
 			http_drain(ri, HTTP_DRAIN_MAX);
-			c->eof = eof;
+			c->io_timeout_ms = t;
 		}
 		if (ri->done && !ri->failed && r->keep_alive && c->rpos == c->rlen && !c->eof)
 			http_pool_put(ri->client, c);
@@ -19255,6 +19257,7 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 {
 	resolve_query q[2] = { { .qtype = DNS_TYPE_A }, { .qtype = DNS_TYPE_AAAA } };
 	char where[64] = "";
+	bool failed = false;
 
 	for (size_t i = 0; i < 2; i++) {
 		q[i].len = dns_build_query(q[i].msg, sizeof(q[i].msg), 0, name, q[i].qtype, err);
@@ -19280,8 +19283,12 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 			if (nx || done)
 				return 0;
 			net_addr_str(&rc->ns[s], where, sizeof(where));
+			failed |= q[0].state == DNS_SERVFAIL || q[1].state == DNS_SERVFAIL;
 		}
 	}
+	if (failed)
+		return err_set(err, CPOD_E_SYS, "the nameservers could not answer (last %s: "
+			       "SERVFAIL, REFUSED or a bad reply)", where);
 	return err_sysn(err, ETIMEDOUT, "no answer from the nameservers (last %s)", where);
 }
 
@@ -19750,7 +19757,7 @@ static int tls_wait(int fd, short events, int64_t deadline)
 static ssize_t tls_sock(tls_conn *c, unsigned char *data, size_t len, bool out, int timeout_ms,
 			cpod_err *err)
 {
-	int64_t deadline = proc_now_ms() + (timeout_ms > 0 ? timeout_ms : 60000);
+	int64_t deadline = proc_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
 		ssize_t r = out ? send(c->fd, data, len, MSG_NOSIGNAL) : recv(c->fd, data, len, 0);
 		if (r >= 0)

@@ -627,12 +627,13 @@ CPOD_INTERNAL void http_response_free(http_response *r)
 	http_resp_impl *ri = (http_resp_impl *)r;
 	http_conn *c = ri->conn;
 	if (c) {
-		/* what is already buffered can still finish the body */
+		/* what has already arrived may finish the body: read it
+		 * without waiting for more */
 		if (!ri->done && !ri->failed && ri->mode != HB_CLOSE) {
-			bool eof = c->eof;
-			c->eof = true;  /* no more reading from the socket */
+			int t = c->io_timeout_ms;
+			c->io_timeout_ms = 0;
 			http_drain(ri, HTTP_DRAIN_MAX);
-			c->eof = eof;
+			c->io_timeout_ms = t;
 		}
 		if (ri->done && !ri->failed && r->keep_alive && c->rpos == c->rlen && !c->eof)
 			http_pool_put(ri->client, c);

@@ -411,6 +411,7 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 {
 	resolve_query q[2] = { { .qtype = DNS_TYPE_A }, { .qtype = DNS_TYPE_AAAA } };
 	char where[64] = "";
+	bool failed = false;
 
 	for (size_t i = 0; i < 2; i++) {
 		q[i].len = dns_build_query(q[i].msg, sizeof(q[i].msg), 0, name, q[i].qtype, err);
@@ -436,8 +437,12 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 			if (nx || done)
 				return 0;
 			net_addr_str(&rc->ns[s], where, sizeof(where));
+			failed |= q[0].state == DNS_SERVFAIL || q[1].state == DNS_SERVFAIL;
 		}
 	}
+	if (failed)
+		return err_set(err, CPOD_E_SYS, "the nameservers could not answer (last %s: "
+			       "SERVFAIL, REFUSED or a bad reply)", where);
 	return err_sysn(err, ETIMEDOUT, "no answer from the nameservers (last %s)", where);
 }
 

@@ -347,7 +347,7 @@ static int tls_wait(int fd, short events, int64_t deadline)
 static ssize_t tls_sock(tls_conn *c, unsigned char *data, size_t len, bool out, int timeout_ms,
 			cpod_err *err)
 {
-	int64_t deadline = proc_now_ms() + (timeout_ms > 0 ? timeout_ms : 60000);
+	int64_t deadline = proc_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
 		ssize_t r = out ? send(c->fd, data, len, MSG_NOSIGNAL) : recv(c->fd, data, len, 0);
 		if (r >= 0)

@@ -30,7 +30,8 @@ typedef struct tls_conn tls_conn;
  * "TLS: certificate is not trusted (subject CN=x, issuer CN=y)". */
 CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
 				    int timeout_ms, cpod_err *err);
-/* The count, 0 at the end of the stream (close_notify or the TCP end). */
+/* The count, 0 at the end of the stream (close_notify or the TCP end).
+ * timeout_ms bounds each wait on the socket (0: no waiting). */
 CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err);
 /* All of data, flushed to the socket. */
 CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err);
