@@ -19471,6 +19471,7 @@ struct tls_conn {
 	tls_x509 x509;
 	int fd;
 	bool eof;
+	bool started;                           /* the engine runs (after br_ssl_client_reset) */
 	bool broken;                            /* the socket failed: the engine is stuck */
 	tls_anchors anchors;
 	tls_chain chain;
@@ -19730,10 +19731,17 @@ static int tls_engine_error(tls_conn *c, const char *server_name, bool handshake
 			       server_name, recv ? "the server sent" : "we sent", tls_alert_name(a),
 			       a, hint ? " (does the server require a client certificate?)" : "");
 	}
+	const char *hint = "";
+	if (handshake && (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_UNKNOWN_TYPE))
+		hint = " (is it a TLS server?)";
+	else if (handshake && e == BR_ERR_BAD_VERSION)
+		hint = " (the server does not offer TLS 1.2)";
+	else if (handshake && e == BR_ERR_BAD_CIPHER_SUITE)
+		hint = " (the server offers none of the ECDHE with AES-GCM or ChaCha20 suites)";
 	for (size_t i = 0; i < ARRAY_LEN(tls_errors); i++)
 		if (tls_errors[i].code == e)
-			return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: BR_ERR_%s", when,
-				       server_name, tls_errors[i].name);
+			return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: BR_ERR_%s%s", when,
+				       server_name, tls_errors[i].name, hint);
 	return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: error %d", when, server_name, e);
 }
 
@@ -19921,11 +19929,16 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 		log_warn("TLS: not verifying the certificate of %s", name);
 	} else {
 		const char *sys = tls_system_ca_file();
-		if (sys && tls_anchors_add_file(&c->anchors, sys, err) < 0)
+		if (sys && tls_anchors_add_file(&c->anchors, sys, err) < 0) {
+			err_prefix(err, "TLS: system CA certificates");
 			goto fail;
-		for (size_t i = 0; i < cfg->n_ca_files && i < ARRAY_LEN(cfg->ca_files); i++)
-			if (tls_anchors_add_file(&c->anchors, cfg->ca_files[i], err) < 0)
+		}
+		for (size_t i = 0; i < cfg->n_ca_files && i < ARRAY_LEN(cfg->ca_files); i++) {
+			if (tls_anchors_add_file(&c->anchors, cfg->ca_files[i], err) < 0) {
+				err_prefix(err, "TLS: CA certificates");
 				goto fail;
+			}
+		}
 		if (c->anchors.n == 0) {
 			err_set(err, CPOD_E_NOTFOUND, "TLS: no CA certificates (no system bundle: "
 				"set SSL_CERT_FILE)");
@@ -19957,6 +19970,7 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 		tls_engine_error(c, name, true, &clean, err);
 		goto fail;
 	}
+	c->started = true;
 	int r = tls_run(c, BR_SSL_SENDAPP | BR_SSL_RECVAPP, timeout_ms, err, name, true);
 	if (r != 0) {
 		if (r > 0)
@@ -20021,7 +20035,7 @@ CPOD_INTERNAL void tls_close(tls_conn *c)
 	if (c->fd >= 0) {
 		/* a close_notify if it goes out at once; no waiting for the peer's */
 		br_ssl_engine_context *eng = &c->sc.eng;
-		if (!c->broken && !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
+		if (c->started && !c->broken && !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
 			br_ssl_engine_close(eng);
 			if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
 				size_t len;
