@@ -16687,7 +16687,8 @@ CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, c
 			    strcmp(rr.owner, chain[nchain - 1]) != 0)
 				continue;
 			size_t t = rr.rdoff;
-			if (dns_read_name(msg, len, &t, chain[nchain]) < 0 || t != rr.rdoff + rr.rdlen)
+			if (dns_read_name(msg, len, &t, chain[nchain]) < 0 ||
+			    t != rr.rdoff + rr.rdlen)
 				return dns_bad(err, "malformed CNAME");
 			nchain++;
 			grew = true;
@@ -17064,7 +17065,8 @@ static int http_conn_send(http_conn *c, const void *data, size_t n, cpod_err *er
 		if (w < 0)
 			return err_sys(err, "poll");
 		if (w == 0)
-			return err_sysn(err, ETIMEDOUT, "send: stalled for %d ms", c->io_timeout_ms);
+			return err_sysn(err, ETIMEDOUT, "send: stalled for %d ms",
+					c->io_timeout_ms);
 	}
 	return 0;
 }
@@ -17225,7 +17227,8 @@ static int http_read_head(http_conn *c, http_response *r, bool *nothing, cpod_er
 			if (r->status >= 100 && r->status < 200 && r->status != 101)
 				continue;
 			if (r->status == 101)
-				return err_set(err, CPOD_E_INVALID, "unexpected 101 Switching Protocols");
+				return err_set(err, CPOD_E_INVALID,
+					       "unexpected 101 Switching Protocols");
 			return 0;
 		}
 		bool empty = !any && c->rpos == c->rlen;
@@ -17269,8 +17272,8 @@ static int http_connect_tunnel(http_client *cl, http_conn *c, const http_url *u,
 			       px->port, hp, r.status, r.reason);
 	/* a TLS server speaks second: anything here came from the proxy */
 	if (c->rpos != c->rlen)
-		return err_set(err, CPOD_E_INVALID, "proxy %s:%u sent data after its CONNECT answer",
-			       px->host, px->port);
+		return err_set(err, CPOD_E_INVALID, "proxy %s:%u sent data after its CONNECT "
+			       "answer", px->host, px->port);
 	c->rpos = c->rlen = 0;
 	return 0;
 }
@@ -17544,7 +17547,8 @@ static int http_once(http_client *cl, const http_url *u, const char *method,
 		http_conn *c = http_conn_get(cl, u, &reused, &via_proxy, err);
 		if (!c)
 			return -1;
-		int r = http_send(cl, c, u, method, req, body, body_len, drop_auth, via_proxy, err);
+		int r = http_send(cl, c, u, method, req, body, body_len, drop_auth, via_proxy,
+				  err);
 		if (r == -1)
 			nothing = c->rpos == c->rlen;
 		else if (r == 0)
@@ -17680,8 +17684,8 @@ CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response
 			if (!req->body_rewind || req->body_rewind(req->body_rewind_ctx, err) < 0) {
 				http_response_free(&ri->pub);
 				if (!req->body_rewind)
-					err_set(err, CPOD_E_UNSUPPORTED, "the request body cannot be "
-						"sent again");
+					err_set(err, CPOD_E_UNSUPPORTED,
+						"the request body cannot be sent again");
 				return err_prefix(err, "%s %s: redirect %d", method, where, s);
 			}
 		}
@@ -17709,7 +17713,8 @@ CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_er
 		if (n == 0)
 			return 0;
 		if (out->len + (size_t)n > max)
-			return err_set(err, CPOD_E_LIMIT, "response body larger than %zu bytes", max);
+			return err_set(err, CPOD_E_LIMIT, "response body larger than %zu bytes",
+				       max);
 		if (buf_append(out, chunk, (size_t)n, err) < 0)
 			return -1;
 	}
@@ -17876,7 +17881,8 @@ static int hp_status(const char *s, size_t len, http_response *r, cpod_err *err)
 	for (size_t i = 0; i < rl; i++) {
 		unsigned char c = (unsigned char)s[13 + i];
 		if (!hp_is_vchar(c))
-			return err_set(err, CPOD_E_INVALID, "control character in the reason phrase");
+			return err_set(err, CPOD_E_INVALID,
+				       "control character in the reason phrase");
 		if (keep < sizeof(r->reason) - 1)
 			r->reason[keep++] = (char)c;
 	}
@@ -17898,8 +17904,8 @@ CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_respons
 			return err_set(err, CPOD_E_INVALID, "bare CR in the response head");
 		if (next == 0) {
 			if (len >= HTTP_MAX_HEAD)
-				return err_set(err, CPOD_E_LIMIT, "response head larger than %d KiB",
-					       HTTP_MAX_HEAD >> 10);
+				return err_set(err, CPOD_E_LIMIT, "response head larger than "
+					       "%d KiB", HTTP_MAX_HEAD >> 10);
 			return 0;
 		}
 		if (eol == off && off > 0) {
@@ -17977,8 +17983,8 @@ CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_respons
 			cl = v;
 		} else if (!strcasecmp(name, "Transfer-Encoding")) {
 			if (have_te || !hp_ieq(value, strlen(value), "chunked")) {
-				err_set(err, CPOD_E_INVALID, "unsupported Transfer-Encoding \"%.40s\"",
-					value);
+				err_set(err, CPOD_E_INVALID,
+					"unsupported Transfer-Encoding \"%.40s\"", value);
 				goto fail;
 			}
 			have_te = true;
@@ -18184,71 +18190,91 @@ CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inle
 typedef int (*pem_fn)(void *ctx, const char *name, const unsigned char *der, size_t len,
 		      cpod_err *err);
 
-static void pem_collect(void *ctx, const void *data, size_t len)
+/* base64 text (whitespace ignored, '=' padding) appended to out as bytes. */
+static int pem_base64(const char *s, size_t len, buf *out, cpod_err *err)
 {
-	buf *b = ctx;
-	if (b->failed || b->len + len > PEM_MAX_OBJECT || buf_append(b, data, len, NULL) < 0)
-		b->failed = true;
-}
+	uint32_t acc = 0;
+	int bits = 0;
+	bool pad = false;
 
-/* Pushes data through the decoder, calling fn at the end of each object. */
-static int pem_push(br_pem_decoder_context *pc, const char *data, size_t len, buf *der,
-		    char *name, size_t name_cap, bool *inside, pem_fn fn, void *ctx, cpod_err *err)
-{
-	while (len > 0) {
-		size_t k = br_pem_decoder_push(pc, data, len);
-		data += k;
-		len -= k;
-		switch (br_pem_decoder_event(pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			snprintf(name, name_cap, "%s", br_pem_decoder_name(pc));
-			buf_reset(der);
-			der->failed = false;
-			*inside = true;
-			break;
-		case BR_PEM_END_OBJ:
-			if (!*inside)
-				break;
-			*inside = false;
-			if (der->failed)
-				return err_set(err, CPOD_E_LIMIT, "PEM object %s too large", name);
-			if (fn(ctx, name, (const unsigned char *)der->data, der->len, err) < 0)
-				return -1;
-			break;
-		case BR_PEM_ERROR:
-			return err_set(err, CPOD_E_INVALID, "bad PEM data");
+	if (buf_reserve(out, len / 4 * 3 + 3, err) < 0)
+		return -1;
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int v;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad = true;
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+' || c == '/')
+			v = c == '+' ? 62 : 63;
+		else
+			return err_set(err, CPOD_E_INVALID, "bad PEM data%s",
+				       c == ':' ? " (PEM headers: an encrypted key?)" : "");
+		if (pad)
+			return err_set(err, CPOD_E_INVALID, "bad PEM data (text after '=')");
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (char)(acc >> bits);
 		}
 	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 
-/* Calls fn for each PEM object of the file, or once for a DER file. */
+/* Calls fn for each PEM object of the file ("-----BEGIN name-----" to
+ * "-----END name-----", decoded), or once for a DER file.  Our own
+ * decoder: BearSSL's is an interpreter that takes ~90 ms over a system
+ * bundle, this one well under a millisecond. */
 static int pem_each(const char *path, pem_fn fn, void *ctx, cpod_err *err)
 {
 	_cleanup_buf_ buf file = BUF_INIT;
 	_cleanup_buf_ buf der = BUF_INIT;
-	br_pem_decoder_context pc;
-	char name[128] = "";
-	bool inside = false;
 
 	if (fs_read_file(AT_FDCWD, path, PEM_MAX_FILE, &file, err) < 0)
 		return -1;
-	if (!memmem(file.data, file.len, "-----BEGIN ", 11)) {
-		if (file.len > 0 && (unsigned char)file.data[0] == 0x30)
-			return fn(ctx, "CERTIFICATE", (const unsigned char *)file.data, file.len, err) <
-					       0
-				       ? err_prefix(err, "%s", path)
-				       : 0;
+	const char *p = file.data, *end = file.data + file.len;
+	if (!memmem(p, file.len, "-----BEGIN ", 11)) {
+		if (file.len > 0 && (unsigned char)p[0] == 0x30) {
+			if (fn(ctx, "CERTIFICATE", (const unsigned char *)p, file.len, err) < 0)
+				return err_prefix(err, "%s", path);
+			return 0;
+		}
 		return err_set(err, CPOD_E_INVALID, "%s: neither PEM nor DER", path);
 	}
-	br_pem_decoder_init(&pc);
-	br_pem_decoder_setdest(&pc, pem_collect, &der);
-	/* the decoder wants a newline after the last line */
-	if (pem_push(&pc, file.data, file.len, &der, name, sizeof(name), &inside, fn, ctx, err) < 0 ||
-	    pem_push(&pc, "\n", 1, &der, name, sizeof(name), &inside, fn, ctx, err) < 0)
-		return err_prefix(err, "%s", path);
-	if (inside)
-		return err_set(err, CPOD_E_INVALID, "%s: unterminated PEM object %s", path, name);
+	der.max = PEM_MAX_OBJECT;
+	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
+		char name[128], mark[160];
+		const char *n = p + 11;
+		const char *ne = memmem(n, (size_t)(end - n), "-----", 5);
+		if (!ne || ne - n >= (ptrdiff_t)sizeof(name) || memchr(n, '\n', (size_t)(ne - n)))
+			return err_set(err, CPOD_E_INVALID, "%s: bad PEM line", path);
+		memcpy(name, n, (size_t)(ne - n));
+		name[ne - n] = '\0';
+		int ml = snprintf(mark, sizeof(mark), "-----END %s-----", name);
+		const char *body = ne + 5;
+		const char *be = memmem(body, (size_t)(end - body), mark, (size_t)ml);
+		if (!be)
+			return err_set(err, CPOD_E_INVALID, "%s: unterminated PEM object %s", path,
+				       name);
+		buf_reset(&der);
+		if (pem_base64(body, (size_t)(be - body), &der, err) < 0 ||
+		    fn(ctx, name, (const unsigned char *)der.data, der.len, err) < 0)
+			return err_prefix(err, "%s", path);
+		p = be + ml;
+	}
 	return 0;
 }
 
@@ -18256,7 +18282,9 @@ static int pem_each(const char *path, pem_fn fn, void *ctx, cpod_err *err)
 
 static void pem_dn_append(void *ctx, const void *data, size_t len)
 {
-	pem_collect(ctx, data, len);
+	buf *b = ctx;
+	if (b->failed || b->len + len > PEM_MAX_OBJECT || buf_append(b, data, len, NULL) < 0)
+		b->failed = true;
 }
 
 static int pem_anchor(void *ctx, const char *name, const unsigned char *der, size_t len,
@@ -18266,8 +18294,7 @@ static int pem_anchor(void *ctx, const char *name, const unsigned char *der, siz
 	_cleanup_buf_ buf dn = BUF_INIT;
 	br_x509_decoder_context dc;
 
-	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0 &&
-	    strcmp(name, "TRUSTED CERTIFICATE") != 0)
+	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
 		return 0;
 	br_x509_decoder_init(&dc, pem_dn_append, &dn);
 	br_x509_decoder_push(&dc, der, len);
@@ -18385,7 +18412,8 @@ static int pem_key(void *ctx, const char *name, const unsigned char *der, size_t
 {
 	pem_key_ctx *k = ctx;
 	if (!strcmp(name, "ENCRYPTED PRIVATE KEY"))
-		return err_set(err, CPOD_E_UNSUPPORTED, "encrypted private keys are not supported");
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "encrypted private keys are not supported");
 	if (strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0 &&
 	    strcmp(name, "PRIVATE KEY") != 0)
 		return 0;
@@ -18395,8 +18423,8 @@ static int pem_key(void *ctx, const char *name, const unsigned char *der, size_t
 	br_skey_decoder_push(k->key, der, len);
 	int e = br_skey_decoder_last_error(k->key);
 	if (e)
-		return err_set(err, CPOD_E_INVALID, "bad or unsupported private key (BearSSL error %d)",
-			       e);
+		return err_set(err, CPOD_E_INVALID,
+			       "bad or unsupported private key (BearSSL error %d)", e);
 	k->found = true;
 	return 0;
 }
@@ -18583,7 +18611,8 @@ CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *
 		return -1;
 	if (der_next(&v, v_end, &tag, &cert, &l) < 0 ||
 	    (out->not_before = der_time(tag, cert, l)) < 0 ||
-	    der_next(&v, v_end, &tag, &cert, &l) < 0 || (out->not_after = der_time(tag, cert, l)) < 0)
+	    der_next(&v, v_end, &tag, &cert, &l) < 0 ||
+	    (out->not_after = der_time(tag, cert, l)) < 0)
 		return -1;
 	if (!der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
 		return -1;
@@ -18603,7 +18632,8 @@ CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *
 				return -1;
 			if (ol != 3 || memcmp(oid, san_oid, 3) != 0)
 				continue;
-			if (der_next(&ext, ext_end, &tag, &v, &l) == 0 && tag == 0x01)  /* critical */
+			/* the critical flag, then the value */
+			if (der_next(&ext, ext_end, &tag, &v, &l) == 0 && tag == 0x01)
 				der_next(&ext, ext_end, &tag, &v, &l);
 			if (tag == 0x04)
 				der_san(v, v + l, out);
@@ -18628,7 +18658,8 @@ CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *
 
 CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = data;
 	size_t o = 0;
 
@@ -18703,7 +18734,8 @@ CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err 
 	if (at) {
 		size_t n = 0;
 		if (proxy_unescape(auth, (size_t)(at - auth), cred, sizeof(cred), &n) < 0)
-			return err_set(err, CPOD_E_INVALID, "bad credentials in the proxy setting");
+			return err_set(err, CPOD_E_INVALID,
+				       "bad credentials in the proxy setting");
 		if (!strchr(cred, ':'))
 			strcat(cred, ":");
 		memcpy(out->auth, "Basic ", 6);
@@ -18756,8 +18788,10 @@ static bool proxy_is_loopback(const char *host, const net_addr *ip, bool is_ip)
 		return true;
 	if (!is_ip)
 		return false;
-	if (ip->sa.ss_family == AF_INET)
-		return ((const uint8_t *)&((const struct sockaddr_in *)&ip->sa)->sin_addr)[0] == 127;
+	if (ip->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&ip->sa;
+		return ((const uint8_t *)&s->sin_addr)[0] == 127;
+	}
 	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&ip->sa)->sin6_addr);
 }
 
@@ -19009,7 +19043,8 @@ CPOD_INTERNAL void resolv_conf_parse(const char *text, resolv_conf *rc)
 			ip[len] = '\0';
 			if (net_parse_ip(ip, 53, &rc->ns[rc->n_ns]))
 				rc->n_ns++;
-		} else if (resolve_word_is(w, len, "search") || resolve_word_is(w, len, "domain")) {
+		} else if (resolve_word_is(w, len, "search") ||
+			   resolve_word_is(w, len, "domain")) {
 			/* the last search or domain line wins */
 			bool one = w[0] == 'd';
 			rc->n_search = 0;
@@ -19189,7 +19224,8 @@ static int resolve_io(int fd, void *data, size_t len, bool out, int64_t deadline
 static void resolve_tcp(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
 			int64_t deadline)
 {
-	_cleanup_close_ int fd = socket(ns->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	_cleanup_free_ uint8_t *reply = NULL;
 	uint8_t lenbuf[2] = { (uint8_t)(q->len >> 8), (uint8_t)q->len };
 
@@ -19218,7 +19254,8 @@ static void resolve_ask(const net_addr *ns, const char *name, uint16_t port, res
 			size_t nq, int timeout_ms)
 {
 	int64_t deadline = proc_now_ms() + timeout_ms;
-	_cleanup_close_ int fd = socket(ns->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	uint8_t reply[DNS_MAX_UDP];
 
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0)
@@ -19365,7 +19402,8 @@ CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, si
 static int resolve_connect_one(const net_addr *a, int timeout_ms, cpod_err *err)
 {
 	char where[64];
-	_cleanup_close_ int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(a->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	net_addr_str(a, where, sizeof(where));
 	if (fd < 0)
@@ -19433,6 +19471,7 @@ CPOD_INTERNAL int net_connect(const char *host, uint16_t port, int timeout_ms, c
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -19473,11 +19512,87 @@ struct tls_conn {
 	bool eof;
 	bool started;                           /* the engine runs (after br_ssl_client_reset) */
 	bool broken;                            /* the socket failed: the engine is stuck */
-	tls_anchors anchors;
+	struct tls_ca_set *sys;                 /* the system's anchors (shared) */
+	tls_anchors extra;                      /* those of cfg->ca_files */
+	br_x509_trust_anchor *all;              /* both, for the chain check */
 	tls_chain chain;
 	br_skey_decoder_context key;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
+
+/* ------------------------------------------------------------ system CAs */
+
+/* The system bundle's anchors, decoded once and shared: decoding a bundle
+ * of ~150 certificates takes BearSSL's decoder over 10 ms, which every
+ * new connection would pay.  A changed file (path, inode, size, mtime) is
+ * read again; a set in use stays until its last connection lets go. */
+typedef struct tls_ca_set {
+	tls_anchors a;
+	char path[PATH_MAX];
+	struct stat st;
+	int refs;
+} tls_ca_set;
+
+static pthread_mutex_t tls_ca_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_ca_set *tls_ca_current;
+
+static bool tls_ca_same(const tls_ca_set *s, const char *path, const struct stat *st)
+{
+	return s && !strcmp(s->path, path) && s->st.st_dev == st->st_dev &&
+	       s->st.st_ino == st->st_ino && s->st.st_size == st->st_size &&
+	       s->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       s->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void tls_ca_put(tls_ca_set *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&tls_ca_lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (last) {
+		tls_anchors_free(&s->a);
+		free(s);
+	}
+}
+
+static tls_ca_set *tls_ca_get(const char *path, cpod_err *err)
+{
+	struct stat st;
+	tls_ca_set *s = NULL;
+
+	if (stat(path, &st) < 0) {
+		err_sys(err, "%s", path);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	if (tls_ca_same(tls_ca_current, path, &st)) {
+		s = tls_ca_current;
+		s->refs++;
+	}
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (s)
+		return s;
+
+	if (!(s = calloc(1, sizeof(*s)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->st = st;
+	s->refs = 2;  /* the cache's and the caller's */
+	if (tls_anchors_add_file(&s->a, path, err) < 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	tls_ca_set *old = tls_ca_current;
+	tls_ca_current = s;
+	pthread_mutex_unlock(&tls_ca_lock);
+	tls_ca_put(old);
+	return s;
+}
 
 /* ------------------------------------------------------------ X.509 class */
 
@@ -19582,7 +19697,7 @@ static const br_x509_class tls_x509_vtable = {
 	tls_x509_get_pkey,
 };
 
-static void tls_x509_init(tls_x509 *x, const tls_anchors *a, bool insecure)
+static void tls_x509_init(tls_x509 *x, const br_x509_trust_anchor *ta, size_t n, bool insecure)
 {
 	static const struct {
 		int id;
@@ -19596,11 +19711,12 @@ static void tls_x509_init(tls_x509 *x, const tls_anchors *a, bool insecure)
 
 	x->vtable = &tls_x509_vtable;
 	x->insecure = insecure;
-	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, a->ta, a->n);
+	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, ta, n);
 	for (size_t i = 0; i < ARRAY_LEN(hashes); i++)
 		br_x509_minimal_set_hash(&x->minimal, hashes[i].id, hashes[i].impl);
 	br_x509_minimal_set_rsa(&x->minimal, br_rsa_pkcs1_vrfy_get_default());
-	br_x509_minimal_set_ecdsa(&x->minimal, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_ecdsa(&x->minimal, br_ec_get_default(),
+				  br_ecdsa_vrfy_asn1_get_default());
 	/* days since 0000-01-01 (proleptic Gregorian), as BearSSL counts */
 	br_x509_minimal_set_time(&x->minimal, (uint32_t)(now / 86400 + 719528),
 				 (uint32_t)(now % 86400));
@@ -19728,8 +19844,9 @@ static int tls_engine_error(tls_conn *c, const char *server_name, bool handshake
 		bool recv = e < BR_ERR_SEND_FATAL_ALERT;
 		bool hint = recv && handshake && (a == 40 || a == 42 || a == 116) && !c->chain.n;
 		return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: %s alert %s (%d)%s", when,
-			       server_name, recv ? "the server sent" : "we sent", tls_alert_name(a),
-			       a, hint ? " (does the server require a client certificate?)" : "");
+			       server_name, recv ? "the server sent" : "we sent",
+			       tls_alert_name(a), a,
+			       hint ? " (does the server require a client certificate?)" : "");
 	}
 	const char *hint = "";
 	if (handshake && (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_UNKNOWN_TYPE))
@@ -19818,8 +19935,8 @@ static int tls_run(tls_conn *c, unsigned want, int timeout_ms, cpod_err *err, co
 		if (st & want)
 			return 0;
 		if (st & BR_SSL_RECVAPP)
-			return err_set(err, CPOD_E_INVALID, "TLS: %s sent data while we were sending",
-				       name);
+			return err_set(err, CPOD_E_INVALID,
+				       "TLS: %s sent data while we were sending", name);
 		if (st & BR_SSL_RECVREC) {
 			size_t len;
 			unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
@@ -19880,6 +19997,15 @@ static int tls_client_key(tls_conn *c, const tls_config *cfg, cpod_err *err)
 	return err_set(err, CPOD_E_UNSUPPORTED, "TLS: %s: unsupported key type", cfg->client_key);
 }
 
+static void tls_ca_release(tls_conn *c)
+{
+	free(c->all);
+	c->all = NULL;
+	tls_anchors_free(&c->extra);
+	tls_ca_put(c->sys);
+	c->sys = NULL;
+}
+
 /* The engine: exactly the suites above and what they need. */
 static void tls_engine_init(tls_conn *c)
 {
@@ -19925,27 +20051,38 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 	while (nl && name[nl - 1] == '.')
 		name[--nl] = '\0';
 
+	size_t n_all = 0;
 	if (cfg->insecure) {
 		log_warn("TLS: not verifying the certificate of %s", name);
 	} else {
 		const char *sys = tls_system_ca_file();
-		if (sys && tls_anchors_add_file(&c->anchors, sys, err) < 0) {
+		if (sys && !(c->sys = tls_ca_get(sys, err))) {
 			err_prefix(err, "TLS: system CA certificates");
 			goto fail;
 		}
 		for (size_t i = 0; i < cfg->n_ca_files && i < ARRAY_LEN(cfg->ca_files); i++) {
-			if (tls_anchors_add_file(&c->anchors, cfg->ca_files[i], err) < 0) {
+			if (tls_anchors_add_file(&c->extra, cfg->ca_files[i], err) < 0) {
 				err_prefix(err, "TLS: CA certificates");
 				goto fail;
 			}
 		}
-		if (c->anchors.n == 0) {
+		size_t n_sys = c->sys ? c->sys->a.n : 0;
+		n_all = n_sys + c->extra.n;
+		if (n_all == 0) {
 			err_set(err, CPOD_E_NOTFOUND, "TLS: no CA certificates (no system bundle: "
 				"set SSL_CERT_FILE)");
 			goto fail;
 		}
+		if (!(c->all = malloc(n_all * sizeof(*c->all)))) {
+			err_nomem(err);
+			goto fail;
+		}
+		if (n_sys)
+			memcpy(c->all, c->sys->a.ta, n_sys * sizeof(*c->all));
+		if (c->extra.n)
+			memcpy(c->all + n_sys, c->extra.ta, c->extra.n * sizeof(*c->all));
 	}
-	tls_x509_init(&c->x509, &c->anchors, cfg->insecure);
+	tls_x509_init(&c->x509, c->all, n_all, cfg->insecure);
 	if (net_parse_ip(name, 0, &ip)) {
 		/* no SNI with an address (RFC 6066); the x509 class matches it */
 		if (ip.sa.ss_family == AF_INET) {
@@ -19974,11 +20111,12 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 	int r = tls_run(c, BR_SSL_SENDAPP | BR_SSL_RECVAPP, timeout_ms, err, name, true);
 	if (r != 0) {
 		if (r > 0)
-			err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake", name);
+			err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake",
+				name);
 		goto fail;
 	}
 	/* the anchors were needed for the chain check only */
-	tls_anchors_free(&c->anchors);
+	tls_ca_release(c);
 	return c;
 fail:
 	tls_close(c);
@@ -20012,8 +20150,10 @@ CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout
 
 	while (n > 0) {
 		int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
-		if (r != 0)
-			return r > 0 ? err_set(err, CPOD_E_SYS, "TLS: the connection was closed") : -1;
+		if (r > 0)
+			return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+		if (r < 0)
+			return -1;
 		size_t len;
 		unsigned char *b = br_ssl_engine_sendapp_buf(eng, &len);
 		if (len > n)
@@ -20025,7 +20165,9 @@ CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout
 	}
 	br_ssl_engine_flush(eng, 0);
 	int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
-	return r == 0 ? 0 : r > 0 ? err_set(err, CPOD_E_SYS, "TLS: the connection was closed") : -1;
+	if (r > 0)
+		return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+	return r;
 }
 
 CPOD_INTERNAL void tls_close(tls_conn *c)
@@ -20035,7 +20177,8 @@ CPOD_INTERNAL void tls_close(tls_conn *c)
 	if (c->fd >= 0) {
 		/* a close_notify if it goes out at once; no waiting for the peer's */
 		br_ssl_engine_context *eng = &c->sc.eng;
-		if (c->started && !c->broken && !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
+		if (c->started && !c->broken &&
+		    !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
 			br_ssl_engine_close(eng);
 			if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
 				size_t len;
@@ -20046,7 +20189,7 @@ CPOD_INTERNAL void tls_close(tls_conn *c)
 		}
 		close(c->fd);
 	}
-	tls_anchors_free(&c->anchors);
+	tls_ca_release(c);
 	tls_chain_free(&c->chain);
 	explicit_bzero(&c->key, sizeof(c->key));
 	explicit_bzero(c, sizeof(*c));
@@ -20090,7 +20233,7 @@ static size_t url_scheme_len(const char *s)
 	if (!url_is_alpha(s[0]))
 		return 0;
 	size_t i = 1;
-	while (url_is_alpha(s[i]) || url_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+	while (url_is_alpha(s[i]) || url_is_digit(s[i]) || (s[i] && strchr("+-.", s[i])))
 		i++;
 	return s[i] == ':' ? i : 0;
 }
@@ -20129,7 +20272,7 @@ static int url_authority(const char *s, size_t len, http_url *u, cpod_err *err)
 			char c = s[i];
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c + 32);
-			if (!url_is_alpha(c) && !url_is_digit(c) && c != '-' && c != '.' && c != '_')
+			if (!url_is_alpha(c) && !url_is_digit(c) && (!c || !strchr("-._", c)))
 				return err_set(err, CPOD_E_INVALID, "bad character in host name");
 			u->host[i] = c;
 		}
@@ -20139,7 +20282,9 @@ static int url_authority(const char *s, size_t len, http_url *u, cpod_err *err)
 	if (p < end) {  /* ':' port, empty meaning the default */
 		unsigned long port = 0;
 		for (p++; p < end; p++) {
-			if (!url_is_digit(*p) || (port = port * 10 + (unsigned long)(*p - '0')) > 65535)
+			if (!url_is_digit(*p))
+				return err_set(err, CPOD_E_INVALID, "bad port");
+			if ((port = port * 10 + (unsigned long)(*p - '0')) > 65535)
 				return err_set(err, CPOD_E_INVALID, "bad port");
 		}
 		if (p[-1] != ':') {
@@ -20190,7 +20335,8 @@ static void url_remove_dots(char *path)
 		} else if (left == 2 && !strncmp(in, "/.", 2)) {
 			in[1] = '/';
 			in += 1;
-		} else if ((left >= 4 && !strncmp(in, "/../", 4)) || (left == 3 && !strncmp(in, "/..", 3))) {
+		} else if ((left >= 4 && !strncmp(in, "/../", 4)) ||
+			   (left == 3 && !strncmp(in, "/..", 3))) {
 			in += 3;
 			if (left == 3)
 				*--in = '/';

@@ -204,7 +204,8 @@ CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, c
 			    strcmp(rr.owner, chain[nchain - 1]) != 0)
 				continue;
 			size_t t = rr.rdoff;
-			if (dns_read_name(msg, len, &t, chain[nchain]) < 0 || t != rr.rdoff + rr.rdlen)
+			if (dns_read_name(msg, len, &t, chain[nchain]) < 0 ||
+			    t != rr.rdoff + rr.rdlen)
 				return dns_bad(err, "malformed CNAME");
 			nchain++;
 			grew = true;

@@ -103,7 +103,8 @@ static int http_conn_send(http_conn *c, const void *data, size_t n, cpod_err *er
 		if (w < 0)
 			return err_sys(err, "poll");
 		if (w == 0)
-			return err_sysn(err, ETIMEDOUT, "send: stalled for %d ms", c->io_timeout_ms);
+			return err_sysn(err, ETIMEDOUT, "send: stalled for %d ms",
+					c->io_timeout_ms);
 	}
 	return 0;
 }
@@ -264,7 +265,8 @@ static int http_read_head(http_conn *c, http_response *r, bool *nothing, cpod_er
 			if (r->status >= 100 && r->status < 200 && r->status != 101)
 				continue;
 			if (r->status == 101)
-				return err_set(err, CPOD_E_INVALID, "unexpected 101 Switching Protocols");
+				return err_set(err, CPOD_E_INVALID,
+					       "unexpected 101 Switching Protocols");
 			return 0;
 		}
 		bool empty = !any && c->rpos == c->rlen;
@@ -308,8 +310,8 @@ static int http_connect_tunnel(http_client *cl, http_conn *c, const http_url *u,
 			       px->port, hp, r.status, r.reason);
 	/* a TLS server speaks second: anything here came from the proxy */
 	if (c->rpos != c->rlen)
-		return err_set(err, CPOD_E_INVALID, "proxy %s:%u sent data after its CONNECT answer",
-			       px->host, px->port);
+		return err_set(err, CPOD_E_INVALID, "proxy %s:%u sent data after its CONNECT "
+			       "answer", px->host, px->port);
 	c->rpos = c->rlen = 0;
 	return 0;
 }
@@ -583,7 +585,8 @@ static int http_once(http_client *cl, const http_url *u, const char *method,
 		http_conn *c = http_conn_get(cl, u, &reused, &via_proxy, err);
 		if (!c)
 			return -1;
-		int r = http_send(cl, c, u, method, req, body, body_len, drop_auth, via_proxy, err);
+		int r = http_send(cl, c, u, method, req, body, body_len, drop_auth, via_proxy,
+				  err);
 		if (r == -1)
 			nothing = c->rpos == c->rlen;
 		else if (r == 0)
@@ -719,8 +722,8 @@ CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response
 			if (!req->body_rewind || req->body_rewind(req->body_rewind_ctx, err) < 0) {
 				http_response_free(&ri->pub);
 				if (!req->body_rewind)
-					err_set(err, CPOD_E_UNSUPPORTED, "the request body cannot be "
-						"sent again");
+					err_set(err, CPOD_E_UNSUPPORTED,
+						"the request body cannot be sent again");
 				return err_prefix(err, "%s %s: redirect %d", method, where, s);
 			}
 		}
@@ -748,7 +751,8 @@ CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_er
 		if (n == 0)
 			return 0;
 		if (out->len + (size_t)n > max)
-			return err_set(err, CPOD_E_LIMIT, "response body larger than %zu bytes", max);
+			return err_set(err, CPOD_E_LIMIT, "response body larger than %zu bytes",
+				       max);
 		if (buf_append(out, chunk, (size_t)n, err) < 0)
 			return -1;
 	}

@@ -110,7 +110,8 @@ static int hp_status(const char *s, size_t len, http_response *r, cpod_err *err)
 	for (size_t i = 0; i < rl; i++) {
 		unsigned char c = (unsigned char)s[13 + i];
 		if (!hp_is_vchar(c))
-			return err_set(err, CPOD_E_INVALID, "control character in the reason phrase");
+			return err_set(err, CPOD_E_INVALID,
+				       "control character in the reason phrase");
 		if (keep < sizeof(r->reason) - 1)
 			r->reason[keep++] = (char)c;
 	}
@@ -132,8 +133,8 @@ CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_respons
 			return err_set(err, CPOD_E_INVALID, "bare CR in the response head");
 		if (next == 0) {
 			if (len >= HTTP_MAX_HEAD)
-				return err_set(err, CPOD_E_LIMIT, "response head larger than %d KiB",
-					       HTTP_MAX_HEAD >> 10);
+				return err_set(err, CPOD_E_LIMIT, "response head larger than "
+					       "%d KiB", HTTP_MAX_HEAD >> 10);
 			return 0;
 		}
 		if (eol == off && off > 0) {
@@ -211,8 +212,8 @@ CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_respons
 			cl = v;
 		} else if (!strcasecmp(name, "Transfer-Encoding")) {
 			if (have_te || !hp_ieq(value, strlen(value), "chunked")) {
-				err_set(err, CPOD_E_INVALID, "unsupported Transfer-Encoding \"%.40s\"",
-					value);
+				err_set(err, CPOD_E_INVALID,
+					"unsupported Transfer-Encoding \"%.40s\"", value);
 				goto fail;
 			}
 			have_te = true;

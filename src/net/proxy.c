@@ -14,7 +14,8 @@
 
 CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = data;
 	size_t o = 0;
 
@@ -89,7 +90,8 @@ CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err 
 	if (at) {
 		size_t n = 0;
 		if (proxy_unescape(auth, (size_t)(at - auth), cred, sizeof(cred), &n) < 0)
-			return err_set(err, CPOD_E_INVALID, "bad credentials in the proxy setting");
+			return err_set(err, CPOD_E_INVALID,
+				       "bad credentials in the proxy setting");
 		if (!strchr(cred, ':'))
 			strcat(cred, ":");
 		memcpy(out->auth, "Basic ", 6);
@@ -142,8 +144,10 @@ static bool proxy_is_loopback(const char *host, const net_addr *ip, bool is_ip)
 		return true;
 	if (!is_ip)
 		return false;
-	if (ip->sa.ss_family == AF_INET)
-		return ((const uint8_t *)&((const struct sockaddr_in *)&ip->sa)->sin_addr)[0] == 127;
+	if (ip->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&ip->sa;
+		return ((const uint8_t *)&s->sin_addr)[0] == 127;
+	}
 	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&ip->sa)->sin6_addr);
 }
 

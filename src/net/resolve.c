@@ -163,7 +163,8 @@ CPOD_INTERNAL void resolv_conf_parse(const char *text, resolv_conf *rc)
 			ip[len] = '\0';
 			if (net_parse_ip(ip, 53, &rc->ns[rc->n_ns]))
 				rc->n_ns++;
-		} else if (resolve_word_is(w, len, "search") || resolve_word_is(w, len, "domain")) {
+		} else if (resolve_word_is(w, len, "search") ||
+			   resolve_word_is(w, len, "domain")) {
 			/* the last search or domain line wins */
 			bool one = w[0] == 'd';
 			rc->n_search = 0;
@@ -343,7 +344,8 @@ static int resolve_io(int fd, void *data, size_t len, bool out, int64_t deadline
 static void resolve_tcp(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
 			int64_t deadline)
 {
-	_cleanup_close_ int fd = socket(ns->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	_cleanup_free_ uint8_t *reply = NULL;
 	uint8_t lenbuf[2] = { (uint8_t)(q->len >> 8), (uint8_t)q->len };
 
@@ -372,7 +374,8 @@ static void resolve_ask(const net_addr *ns, const char *name, uint16_t port, res
 			size_t nq, int timeout_ms)
 {
 	int64_t deadline = proc_now_ms() + timeout_ms;
-	_cleanup_close_ int fd = socket(ns->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	uint8_t reply[DNS_MAX_UDP];
 
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0)
@@ -519,7 +522,8 @@ CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, si
 static int resolve_connect_one(const net_addr *a, int timeout_ms, cpod_err *err)
 {
 	char where[64];
-	_cleanup_close_ int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(a->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	net_addr_str(a, where, sizeof(where));
 	if (fd < 0)

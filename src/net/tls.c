@@ -23,6 +23,7 @@
 #include "../base/proc.h"
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -63,11 +64,87 @@ struct tls_conn {
 	bool eof;
 	bool started;                           /* the engine runs (after br_ssl_client_reset) */
 	bool broken;                            /* the socket failed: the engine is stuck */
-	tls_anchors anchors;
+	struct tls_ca_set *sys;                 /* the system's anchors (shared) */
+	tls_anchors extra;                      /* those of cfg->ca_files */
+	br_x509_trust_anchor *all;              /* both, for the chain check */
 	tls_chain chain;
 	br_skey_decoder_context key;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
+
+/* ------------------------------------------------------------ system CAs */
+
+/* The system bundle's anchors, decoded once and shared: decoding a bundle
+ * of ~150 certificates takes BearSSL's decoder over 10 ms, which every
+ * new connection would pay.  A changed file (path, inode, size, mtime) is
+ * read again; a set in use stays until its last connection lets go. */
+typedef struct tls_ca_set {
+	tls_anchors a;
+	char path[PATH_MAX];
+	struct stat st;
+	int refs;
+} tls_ca_set;
+
+static pthread_mutex_t tls_ca_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_ca_set *tls_ca_current;
+
+static bool tls_ca_same(const tls_ca_set *s, const char *path, const struct stat *st)
+{
+	return s && !strcmp(s->path, path) && s->st.st_dev == st->st_dev &&
+	       s->st.st_ino == st->st_ino && s->st.st_size == st->st_size &&
+	       s->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       s->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void tls_ca_put(tls_ca_set *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&tls_ca_lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (last) {
+		tls_anchors_free(&s->a);
+		free(s);
+	}
+}
+
+static tls_ca_set *tls_ca_get(const char *path, cpod_err *err)
+{
+	struct stat st;
+	tls_ca_set *s = NULL;
+
+	if (stat(path, &st) < 0) {
+		err_sys(err, "%s", path);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	if (tls_ca_same(tls_ca_current, path, &st)) {
+		s = tls_ca_current;
+		s->refs++;
+	}
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (s)
+		return s;
+
+	if (!(s = calloc(1, sizeof(*s)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->st = st;
+	s->refs = 2;  /* the cache's and the caller's */
+	if (tls_anchors_add_file(&s->a, path, err) < 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	tls_ca_set *old = tls_ca_current;
+	tls_ca_current = s;
+	pthread_mutex_unlock(&tls_ca_lock);
+	tls_ca_put(old);
+	return s;
+}
 
 /* ------------------------------------------------------------ X.509 class */
 
@@ -172,7 +249,7 @@ static const br_x509_class tls_x509_vtable = {
 	tls_x509_get_pkey,
 };
 
-static void tls_x509_init(tls_x509 *x, const tls_anchors *a, bool insecure)
+static void tls_x509_init(tls_x509 *x, const br_x509_trust_anchor *ta, size_t n, bool insecure)
 {
 	static const struct {
 		int id;
@@ -186,11 +263,12 @@ static void tls_x509_init(tls_x509 *x, const tls_anchors *a, bool insecure)
 
 	x->vtable = &tls_x509_vtable;
 	x->insecure = insecure;
-	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, a->ta, a->n);
+	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, ta, n);
 	for (size_t i = 0; i < ARRAY_LEN(hashes); i++)
 		br_x509_minimal_set_hash(&x->minimal, hashes[i].id, hashes[i].impl);
 	br_x509_minimal_set_rsa(&x->minimal, br_rsa_pkcs1_vrfy_get_default());
-	br_x509_minimal_set_ecdsa(&x->minimal, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_ecdsa(&x->minimal, br_ec_get_default(),
+				  br_ecdsa_vrfy_asn1_get_default());
 	/* days since 0000-01-01 (proleptic Gregorian), as BearSSL counts */
 	br_x509_minimal_set_time(&x->minimal, (uint32_t)(now / 86400 + 719528),
 				 (uint32_t)(now % 86400));
@@ -318,8 +396,9 @@ static int tls_engine_error(tls_conn *c, const char *server_name, bool handshake
 		bool recv = e < BR_ERR_SEND_FATAL_ALERT;
 		bool hint = recv && handshake && (a == 40 || a == 42 || a == 116) && !c->chain.n;
 		return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: %s alert %s (%d)%s", when,
-			       server_name, recv ? "the server sent" : "we sent", tls_alert_name(a),
-			       a, hint ? " (does the server require a client certificate?)" : "");
+			       server_name, recv ? "the server sent" : "we sent",
+			       tls_alert_name(a), a,
+			       hint ? " (does the server require a client certificate?)" : "");
 	}
 	const char *hint = "";
 	if (handshake && (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_UNKNOWN_TYPE))
@@ -408,8 +487,8 @@ static int tls_run(tls_conn *c, unsigned want, int timeout_ms, cpod_err *err, co
 		if (st & want)
 			return 0;
 		if (st & BR_SSL_RECVAPP)
-			return err_set(err, CPOD_E_INVALID, "TLS: %s sent data while we were sending",
-				       name);
+			return err_set(err, CPOD_E_INVALID,
+				       "TLS: %s sent data while we were sending", name);
 		if (st & BR_SSL_RECVREC) {
 			size_t len;
 			unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
@@ -470,6 +549,15 @@ static int tls_client_key(tls_conn *c, const tls_config *cfg, cpod_err *err)
 	return err_set(err, CPOD_E_UNSUPPORTED, "TLS: %s: unsupported key type", cfg->client_key);
 }
 
+static void tls_ca_release(tls_conn *c)
+{
+	free(c->all);
+	c->all = NULL;
+	tls_anchors_free(&c->extra);
+	tls_ca_put(c->sys);
+	c->sys = NULL;
+}
+
 /* The engine: exactly the suites above and what they need. */
 static void tls_engine_init(tls_conn *c)
 {
@@ -515,27 +603,38 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 	while (nl && name[nl - 1] == '.')
 		name[--nl] = '\0';
 
+	size_t n_all = 0;
 	if (cfg->insecure) {
 		log_warn("TLS: not verifying the certificate of %s", name);
 	} else {
 		const char *sys = tls_system_ca_file();
-		if (sys && tls_anchors_add_file(&c->anchors, sys, err) < 0) {
+		if (sys && !(c->sys = tls_ca_get(sys, err))) {
 			err_prefix(err, "TLS: system CA certificates");
 			goto fail;
 		}
 		for (size_t i = 0; i < cfg->n_ca_files && i < ARRAY_LEN(cfg->ca_files); i++) {
-			if (tls_anchors_add_file(&c->anchors, cfg->ca_files[i], err) < 0) {
+			if (tls_anchors_add_file(&c->extra, cfg->ca_files[i], err) < 0) {
 				err_prefix(err, "TLS: CA certificates");
 				goto fail;
 			}
 		}
-		if (c->anchors.n == 0) {
+		size_t n_sys = c->sys ? c->sys->a.n : 0;
+		n_all = n_sys + c->extra.n;
+		if (n_all == 0) {
 			err_set(err, CPOD_E_NOTFOUND, "TLS: no CA certificates (no system bundle: "
 				"set SSL_CERT_FILE)");
 			goto fail;
 		}
+		if (!(c->all = malloc(n_all * sizeof(*c->all)))) {
+			err_nomem(err);
+			goto fail;
+		}
+		if (n_sys)
+			memcpy(c->all, c->sys->a.ta, n_sys * sizeof(*c->all));
+		if (c->extra.n)
+			memcpy(c->all + n_sys, c->extra.ta, c->extra.n * sizeof(*c->all));
 	}
-	tls_x509_init(&c->x509, &c->anchors, cfg->insecure);
+	tls_x509_init(&c->x509, c->all, n_all, cfg->insecure);
 	if (net_parse_ip(name, 0, &ip)) {
 		/* no SNI with an address (RFC 6066); the x509 class matches it */
 		if (ip.sa.ss_family == AF_INET) {
@@ -564,11 +663,12 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 	int r = tls_run(c, BR_SSL_SENDAPP | BR_SSL_RECVAPP, timeout_ms, err, name, true);
 	if (r != 0) {
 		if (r > 0)
-			err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake", name);
+			err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake",
+				name);
 		goto fail;
 	}
 	/* the anchors were needed for the chain check only */
-	tls_anchors_free(&c->anchors);
+	tls_ca_release(c);
 	return c;
 fail:
 	tls_close(c);
@@ -602,8 +702,10 @@ CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout
 
 	while (n > 0) {
 		int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
-		if (r != 0)
-			return r > 0 ? err_set(err, CPOD_E_SYS, "TLS: the connection was closed") : -1;
+		if (r > 0)
+			return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+		if (r < 0)
+			return -1;
 		size_t len;
 		unsigned char *b = br_ssl_engine_sendapp_buf(eng, &len);
 		if (len > n)
@@ -615,7 +717,9 @@ CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout
 	}
 	br_ssl_engine_flush(eng, 0);
 	int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
-	return r == 0 ? 0 : r > 0 ? err_set(err, CPOD_E_SYS, "TLS: the connection was closed") : -1;
+	if (r > 0)
+		return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+	return r;
 }
 
 CPOD_INTERNAL void tls_close(tls_conn *c)
@@ -625,7 +729,8 @@ CPOD_INTERNAL void tls_close(tls_conn *c)
 	if (c->fd >= 0) {
 		/* a close_notify if it goes out at once; no waiting for the peer's */
 		br_ssl_engine_context *eng = &c->sc.eng;
-		if (c->started && !c->broken && !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
+		if (c->started && !c->broken &&
+		    !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
 			br_ssl_engine_close(eng);
 			if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
 				size_t len;
@@ -636,7 +741,7 @@ CPOD_INTERNAL void tls_close(tls_conn *c)
 		}
 		close(c->fd);
 	}
-	tls_anchors_free(&c->anchors);
+	tls_ca_release(c);
 	tls_chain_free(&c->chain);
 	explicit_bzero(&c->key, sizeof(c->key));
 	explicit_bzero(c, sizeof(*c));

@@ -20,7 +20,7 @@ static size_t url_scheme_len(const char *s)
 	if (!url_is_alpha(s[0]))
 		return 0;
 	size_t i = 1;
-	while (url_is_alpha(s[i]) || url_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+	while (url_is_alpha(s[i]) || url_is_digit(s[i]) || (s[i] && strchr("+-.", s[i])))
 		i++;
 	return s[i] == ':' ? i : 0;
 }
@@ -59,7 +59,7 @@ static int url_authority(const char *s, size_t len, http_url *u, cpod_err *err)
 			char c = s[i];
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c + 32);
-			if (!url_is_alpha(c) && !url_is_digit(c) && c != '-' && c != '.' && c != '_')
+			if (!url_is_alpha(c) && !url_is_digit(c) && (!c || !strchr("-._", c)))
 				return err_set(err, CPOD_E_INVALID, "bad character in host name");
 			u->host[i] = c;
 		}
@@ -69,7 +69,9 @@ static int url_authority(const char *s, size_t len, http_url *u, cpod_err *err)
 	if (p < end) {  /* ':' port, empty meaning the default */
 		unsigned long port = 0;
 		for (p++; p < end; p++) {
-			if (!url_is_digit(*p) || (port = port * 10 + (unsigned long)(*p - '0')) > 65535)
+			if (!url_is_digit(*p))
+				return err_set(err, CPOD_E_INVALID, "bad port");
+			if ((port = port * 10 + (unsigned long)(*p - '0')) > 65535)
 				return err_set(err, CPOD_E_INVALID, "bad port");
 		}
 		if (p[-1] != ':') {
@@ -120,7 +122,8 @@ static void url_remove_dots(char *path)
 		} else if (left == 2 && !strncmp(in, "/.", 2)) {
 			in[1] = '/';
 			in += 1;
-		} else if ((left >= 4 && !strncmp(in, "/../", 4)) || (left == 3 && !strncmp(in, "/..", 3))) {
+		} else if ((left >= 4 && !strncmp(in, "/../", 4)) ||
+			   (left == 3 && !strncmp(in, "/..", 3))) {
 			in += 3;
 			if (left == 3)
 				*--in = '/';

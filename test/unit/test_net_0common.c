@@ -89,8 +89,8 @@ TNET_FN void tnet_in_netns(const char *name, void (*fn)(void))
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWNET) < 0 || !tnet_lo_up()) {
-			printf("note: %s needs a network namespace of its own (%s); not run\n", name,
-			       strerror(errno));
+			printf("note: %s needs a network namespace of its own (%s); "
+			       "not run\n", name, strerror(errno));
 			_exit(0);
 		}
 		snprintf(tnet_dir, sizeof(tnet_dir), "/tmp/cpod-unit-net.XXXXXX");

@@ -91,7 +91,8 @@ static int tdns_parse(const tdns_msg *m, unsigned id, const char *name, unsigned
 	net_addr a[8];
 	size_t n = 0;
 	cpod_err err;
-	int r = dns_parse_reply(m->b, m->n, (uint16_t)id, name, (uint16_t)qtype, 80, a, 8, &n, &err);
+	int r = dns_parse_reply(m->b, m->n, (uint16_t)id, name, (uint16_t)qtype, 80, a, 8, &n,
+				&err);
 	s[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char one[64];
@@ -180,8 +181,8 @@ TEST(net_dns_reply_bad)
 	for (size_t len = 0; len < good.n; len++) {
 		m = good;
 		m.n = len;
-		CHECK_MSG(tdns_parse(&m, 7, "www.test", DNS_TYPE_A, s, sizeof(s)) < 0, "length %zu",
-			  len);
+		CHECK_MSG(tdns_parse(&m, 7, "www.test", DNS_TYPE_A, s, sizeof(s)) < 0,
+			  "length %zu", len);
 		CHECK(s[0] == '\0');
 	}
 	CHECK(tdns_parse(&good, 8, "www.test", DNS_TYPE_A, s, sizeof(s)) < 0);      /* id */

@@ -62,9 +62,9 @@ static bool thttp_body(int fd, char *b, size_t head, size_t have, thttp_stats *s
 		memset(&d, 0, sizeof(d));
 		for (;;) {
 			size_t used = 0, produced = 0;
-			int r = http_chunked_feed(&d, data, len, &used,
-						  st->body + st->body_len,
-						  sizeof(st->body) - st->body_len, &produced, &err);
+			int r = http_chunked_feed(&d, data, len, &used, st->body + st->body_len,
+						  sizeof(st->body) - st->body_len, &produced,
+						  &err);
 			if (r < 0)
 				return false;
 			st->body_len += produced;
@@ -123,7 +123,8 @@ static void thttp_tunnel(int a, const char *target)
 	fcntl(b, F_SETFL, flags & ~O_NONBLOCK);
 	tnet_write(a, "HTTP/1.1 200 Connection established\r\n\r\n", 39);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = a, .events = POLLIN },
+				       { .fd = b, .events = POLLIN } };
 		char data[16384];
 		if (poll(p, 2, -1) < 0)
 			continue;
@@ -179,7 +180,8 @@ static void thttp_conn(int fd, thttp_server *srv)
 			thttp_send(fd, "200 OK", "", "once");
 			close_next = true;   /* the next request finds it closed */
 		} else if (!strcmp(path, "/chunked")) {
-			static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			static const char r[] = "HTTP/1.1 200 OK\r\n"
+						"Transfer-Encoding: chunked\r\n\r\n"
 						"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n"
 						"X-Trailer: y\r\n\r\n";
 			tnet_write(fd, r, sizeof(r) - 1);
@@ -187,12 +189,13 @@ static void thttp_conn(int fd, thttp_server *srv)
 			static char big[1 << 20];
 			for (size_t i = 0; i < sizeof(big); i++)
 				big[i] = (char)('a' + i % 26);
-			snprintf(extra, sizeof(extra), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
-				 sizeof(big));
+			snprintf(extra, sizeof(extra),
+				 "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", sizeof(big));
 			tnet_write(fd, extra, strlen(extra));
 			tnet_write(fd, big, sizeof(big));
 		} else if (!strcmp(path, "/close")) {
-			static const char r[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nto the end";
+			static const char r[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+						"to the end";
 			tnet_write(fd, r, sizeof(r) - 1);
 			return;
 		} else if (!strcmp(path, "/http10")) {
@@ -210,7 +213,8 @@ static void thttp_conn(int fd, thttp_server *srv)
 		} else if (!strcmp(path, "/304")) {
 			tnet_write(fd, "HTTP/1.1 304 Not Modified\r\n\r\n", 29);
 		} else if (!strcmp(path, "/early-close")) {
-			static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789";
+			static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+						"0123456789";
 			tnet_write(fd, r, sizeof(r) - 1);
 			return;
 		} else if (!strcmp(path, "/bad-length")) {
@@ -307,9 +311,11 @@ static void thttp_setup(void)
 	for (int i = 0; i < 3; i++) {
 		if (!all[i] || !tnet_wait_port(ips[i], ports[i], 3000))
 			continue;
-		for (int k = 0; k < 300 && __atomic_load_n(&all[i]->connections, __ATOMIC_SEQ_CST) < 1;
-		     k++)
+		for (int k = 0; k < 300; k++) {
+			if (__atomic_load_n(&all[i]->connections, __ATOMIC_SEQ_CST) >= 1)
+				break;
 			usleep(10000);
+		}
 	}
 }
 
@@ -630,8 +636,8 @@ static void thttp_timeouts(void)
 	/* unknown host */
 	r = thttp_do(c, "GET", "http://nowhere.invalid:9/", NULL, 0, 0, &err);
 	CHECK(!r);
-	CHECK_MSG(strstr(err.msg, "unknown host nowhere.invalid") || strstr(err.msg, "nameservers"),
-		  "%s", err.msg);
+	CHECK_MSG(strstr(err.msg, "unknown host nowhere.invalid") ||
+		  strstr(err.msg, "nameservers"), "%s", err.msg);
 	http_client_free(c);
 }
 

@@ -213,8 +213,8 @@ TEST(net_http_chunked_good)
 
 	for (size_t s = 0; s < ARRAY_LEN(steps); s++) {
 		for (size_t k = 0; k < ARRAY_LEN(rooms); k++) {
-			int r = thp_chunked(body, sizeof(body) - 1, steps[s], rooms[k], &out, &rest,
-					    &err);
+			int r = thp_chunked(body, sizeof(body) - 1, steps[s], rooms[k], &out,
+					    &rest, &err);
 			CHECK_MSG(r == 1, "step %zu room %zu: %d %s", steps[s], rooms[k], r,
 				  r < 0 ? err.msg : "");
 			CHECK_STR(out.data, "hello world0123456789");

@@ -108,7 +108,8 @@ static void tres_server(void *arg)
 	if (udp < 0 || tcp < 0 || bind(udp, (struct sockaddr *)&a.sa, a.len) < 0)
 		_exit(1);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = udp, .events = POLLIN }, { .fd = tcp, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = udp, .events = POLLIN },
+				       { .fd = tcp, .events = POLLIN } };
 		if (poll(p, 2, -1) < 0)
 			continue;
 		if (p[0].revents) {
@@ -121,7 +122,8 @@ static void tres_server(void *arg)
 				continue;
 			char name[DNS_MAX_NAME];
 			unsigned type;
-			if (tres_question(q, (size_t)n, name, &type) && !strcmp(name, "spoof.test")) {
+			if (tres_question(q, (size_t)n, name, &type) &&
+			    !strcmp(name, "spoof.test")) {
 				/* first forgeries: a wrong id, then the right id for
 				 * another question */
 				tdns_msg f;

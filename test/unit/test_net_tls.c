@@ -103,9 +103,10 @@ static bool ttls_s_server(uint16_t port, const char *cert, const char *key, bool
 {
 	char accept[32];
 	snprintf(accept, sizeof(accept), "%u", port);
-	const char *argv[] = { "openssl", "s_server", "-accept", accept, "-cert", ttls_path(cert),
-			       "-key", ttls_path(key), "-www", "-quiet",
-			       verify ? "-Verify" : NULL, "1", "-CAfile", ttls_path("ca.pem"), NULL };
+	const char *argv[] = { "openssl", "s_server", "-accept", accept,
+			       "-cert", ttls_path(cert), "-key", ttls_path(key), "-www", "-quiet",
+			       verify ? "-Verify" : NULL, "1", "-CAfile", ttls_path("ca.pem"),
+			       NULL };
 	return ttls_spawn(argv, port);
 }
 
@@ -158,7 +159,8 @@ static bool ttls_direct(uint16_t port, const char *name, char *desc, size_t cap,
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
 	char got[64] = "";
 	bool ok = tls_write(t, req, sizeof(req) - 1, 5000, err) == 0 &&
-		  tls_read(t, got, sizeof(got) - 1, 5000, err) > 0 && !strncmp(got, "HTTP/1.0 200", 12);
+		  tls_read(t, got, sizeof(got) - 1, 5000, err) > 0 &&
+		  !strncmp(got, "HTTP/1.0 200", 12);
 	tls_close(t);
 	return ok;
 }

@@ -62,7 +62,8 @@ TEST(net_url_refused)
 	static const char *const bad[] = {
 		"ftp://h/", "registry/v2", "http:/h", "http://", "http://:80/", "http://h:0/",
 		"http://h:65536/", "http://h:8x/", "http://user:pw@h/", "http://[::1/",
-		"http://[zz]/", "http://[::1]x/", "http://h%41/", "http://a b/", "http://h/\r\nX: y",
+		"http://[zz]/", "http://[::1]x/", "http://h%41/", "http://a b/",
+		"http://h/\r\nX: y",
 		"", "//h/",
 	};
 
