@@ -85,15 +85,20 @@ CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err 
 	/* userinfo: everything before the last '@' of the authority */
 	const char *auth = s + 7;
 	size_t alen = strcspn(auth, "/?#");
-	const char *at = memrchr(auth, '@', alen);
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
 	char rest[1024];
 	if (at) {
 		size_t n = 0;
 		if (proxy_unescape(auth, (size_t)(at - auth), cred, sizeof(cred), &n) < 0)
 			return err_set(err, CPOD_E_INVALID,
 				       "bad credentials in the proxy setting");
-		if (!strchr(cred, ':'))
-			strcat(cred, ":");
+		if (!strchr(cred, ':') && n + 1 < sizeof(cred)) {
+			cred[n++] = ':';
+			cred[n] = '\0';
+		}
 		memcpy(out->auth, "Basic ", 6);
 		if (http_base64(cred, strlen(cred), out->auth + 6, sizeof(out->auth) - 6) < 0)
 			return err_set(err, CPOD_E_LIMIT, "proxy credentials too long");

@@ -17,10 +17,29 @@
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 
 #define RESOLVE_MAX_FILE (1 << 20)
 #define RESOLVE_MAX_ADDRS 32
+
+/* if_nametoindex without what it drags into a static binary (getifaddrs,
+ * netlink, ~20 KB). */
+static unsigned resolve_if_index(const char *name)
+{
+	struct ifreq ifr;
+	size_t len = strlen(name);
+	if (len == 0 || len >= sizeof(ifr.ifr_name))
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, len);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int r = ioctl(fd, SIOCGIFINDEX, &ifr);
+	close(fd);
+	return r < 0 || ifr.ifr_ifindex <= 0 ? 0 : (unsigned)ifr.ifr_ifindex;
+}
 
 CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out)
 {
@@ -54,7 +73,7 @@ CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out)
 		char *end;
 		unsigned long idx = strtoul(zone, &end, 10);
 		if (*zone == '\0' || *end != '\0')
-			idx = if_nametoindex(zone);
+			idx = resolve_if_index(zone);
 		if (idx == 0 || idx > UINT32_MAX)
 			return false;
 		v6->sin6_scope_id = (uint32_t)idx;

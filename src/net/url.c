@@ -205,8 +205,9 @@ CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *
 			memcpy(path, base->path, bpath);
 			n = bpath;
 		} else if (rest[0] != '/') {
-			const char *slash = memrchr(base->path, '/', bpath);
-			n = slash ? (size_t)(slash - base->path) + 1 : 0;
+			n = bpath;
+			while (n > 0 && base->path[n - 1] != '/')
+				n--;
 			memcpy(path, base->path, n);
 			if (n == 0)
 				path[n++] = '/';
