@@ -18729,15 +18729,20 @@ CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err 
 	/* userinfo: everything before the last '@' of the authority */
 	const char *auth = s + 7;
 	size_t alen = strcspn(auth, "/?#");
-	const char *at = memrchr(auth, '@', alen);
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
 	char rest[1024];
 	if (at) {
 		size_t n = 0;
 		if (proxy_unescape(auth, (size_t)(at - auth), cred, sizeof(cred), &n) < 0)
 			return err_set(err, CPOD_E_INVALID,
 				       "bad credentials in the proxy setting");
-		if (!strchr(cred, ':'))
-			strcat(cred, ":");
+		if (!strchr(cred, ':') && n + 1 < sizeof(cred)) {
+			cred[n++] = ':';
+			cred[n] = '\0';
+		}
 		memcpy(out->auth, "Basic ", 6);
 		if (http_base64(cred, strlen(cred), out->auth + 6, sizeof(out->auth) - 6) < 0)
 			return err_set(err, CPOD_E_LIMIT, "proxy credentials too long");
@@ -18897,10 +18902,29 @@ CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 
 #define RESOLVE_MAX_FILE (1 << 20)
 #define RESOLVE_MAX_ADDRS 32
+
+/* if_nametoindex without what it drags into a static binary (getifaddrs,
+ * netlink, ~20 KB). */
+static unsigned resolve_if_index(const char *name)
+{
+	struct ifreq ifr;
+	size_t len = strlen(name);
+	if (len == 0 || len >= sizeof(ifr.ifr_name))
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, len);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int r = ioctl(fd, SIOCGIFINDEX, &ifr);
+	close(fd);
+	return r < 0 || ifr.ifr_ifindex <= 0 ? 0 : (unsigned)ifr.ifr_ifindex;
+}
 
 CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out)
 {
@@ -18934,7 +18958,7 @@ CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out)
 		char *end;
 		unsigned long idx = strtoul(zone, &end, 10);
 		if (*zone == '\0' || *end != '\0')
-			idx = if_nametoindex(zone);
+			idx = resolve_if_index(zone);
 		if (idx == 0 || idx > UINT32_MAX)
 			return false;
 		v6->sin6_scope_id = (uint32_t)idx;
@@ -20418,8 +20442,9 @@ CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *
 			memcpy(path, base->path, bpath);
 			n = bpath;
 		} else if (rest[0] != '/') {
-			const char *slash = memrchr(base->path, '/', bpath);
-			n = slash ? (size_t)(slash - base->path) + 1 : 0;
+			n = bpath;
+			while (n > 0 && base->path[n - 1] != '/')
+				n--;
 			memcpy(path, base->path, n);
 			if (n == 0)
 				path[n++] = '/';

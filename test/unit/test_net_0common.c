@@ -76,16 +76,18 @@ TNET_FN bool tnet_lo_up(void)
 }
 
 /* Runs fn in a child inside a new network namespace with lo up, and a
- * scratch directory in tnet_dir (removed afterwards).  The child's CHECK
- * failures print their FAIL line there and count here. */
+ * scratch directory in tnet_dir (made and removed here, so even a crashed
+ * child leaves nothing).  The child's CHECK failures print their FAIL line
+ * there and count here. */
 TNET_FN void tnet_in_netns(const char *name, void (*fn)(void))
 {
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0) {
-		unit_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+	snprintf(tnet_dir, sizeof(tnet_dir), "/tmp/cpod-unit-net.XXXXXX");
+	if (!mkdtemp(tnet_dir)) {
+		unit_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
 		return;
 	}
+	fflush(stdout);
+	pid_t pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWNET) < 0 || !tnet_lo_up()) {
@@ -93,25 +95,22 @@ TNET_FN void tnet_in_netns(const char *name, void (*fn)(void))
 			       "not run\n", name, strerror(errno));
 			_exit(0);
 		}
-		snprintf(tnet_dir, sizeof(tnet_dir), "/tmp/cpod-unit-net.XXXXXX");
-		if (!mkdtemp(tnet_dir)) {
-			printf("FAIL unit/%s: mkdtemp: %s\n", name, strerror(errno));
-			_exit(1);
-		}
 		unit_failed_now = 0;
 		fn();
 		tnet_stop_servers();
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tnet_dir);
-		if (system(cmd) != 0)
-			printf("note: could not remove %s\n", tnet_dir);
 		fflush(stdout);
 		_exit(unit_failed_now ? 1 : 0);
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	int status = 0;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tnet_dir);
+	if (system(cmd) != 0)
+		printf("note: could not remove %s\n", tnet_dir);
+	if (pid < 0)
+		unit_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
 		unit_failed_now = 1;  /* the child said why */
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		unit_fail(__FILE__, __LINE__, "test child ended with status 0x%x", status);
