@@ -394,11 +394,17 @@ static int tls_engine_error(tls_conn *c, const char *server_name, bool handshake
 	if (e >= BR_ERR_RECV_FATAL_ALERT) {
 		int a = e & 0xff;
 		bool recv = e < BR_ERR_SEND_FATAL_ALERT;
-		bool hint = recv && handshake && (a == 40 || a == 42 || a == 116) && !c->chain.n;
+		const char *hint = "";
+		if (recv && handshake && !c->chain.n && (a == 42 || a == 116))
+			hint = " (the server wants a client certificate)";
+		else if (recv && handshake && !c->chain.n && a == 40)
+			hint = " (no cipher suite in common, or the server wants a client "
+			       "certificate)";
+		else if (recv && handshake && a == 40)
+			hint = " (no cipher suite in common?)";
 		return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: %s alert %s (%d)%s", when,
 			       server_name, recv ? "the server sent" : "we sent",
-			       tls_alert_name(a), a,
-			       hint ? " (does the server require a client certificate?)" : "");
+			       tls_alert_name(a), a, hint);
 	}
 	const char *hint = "";
 	if (handshake && (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_UNKNOWN_TYPE))

@@ -9,6 +9,7 @@
 #   expired.pem expired.key server, valid 2020-01-01 .. 2020-01-02 only
 #   client-rsa.pem/.key     client certificate, RSA key in PKCS#8
 #   client-ec.pem/.key      client certificate, EC key in SEC1 ("EC PRIVATE KEY")
+#   default.pem default.key server, for default.test only (SNI tests)
 #
 # Everything stays in DIR; nothing of the host's is touched.
 set -eu
@@ -67,3 +68,10 @@ q openssl ecparam -name prime256v1 -genkey -noout -out client-ec.key
 q openssl req -new -key client-ec.key -out client-ec.csr -subj "/CN=cpod client ec"
 q openssl x509 -req -in client-ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
 	-extfile client.ext -out client-ec.pem
+
+# the certificate a server gives when the client sends no (or another) SNI
+printf 'subjectAltName=DNS:default.test\n' > default.ext
+q openssl req -new -nodes -newkey rsa:2048 -keyout default.key -out default.csr \
+	-subj "/CN=default.test"
+q openssl x509 -req -in default.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+	-extfile default.ext -out default.pem

@@ -99,15 +99,35 @@ static bool ttls_spawn(const char *const argv[], uint16_t port)
 	return pid > 0 && tnet_wait_port("127.0.0.1", port, 10000);
 }
 
-static bool ttls_s_server(uint16_t port, const char *cert, const char *key, bool verify)
+/* openssl s_server -www on port; extra: more options (NULL-terminated). */
+static bool ttls_s_server_opts(uint16_t port, const char *cert, const char *key,
+			       const char *const *extra)
 {
 	char accept[32];
+	const char *argv[32] = { "openssl", "s_server", "-accept", accept,
+				 "-cert", ttls_path(cert), "-key", ttls_path(key), "-www", "-quiet" };
+	size_t n = 10;
 	snprintf(accept, sizeof(accept), "%u", port);
-	const char *argv[] = { "openssl", "s_server", "-accept", accept,
-			       "-cert", ttls_path(cert), "-key", ttls_path(key), "-www", "-quiet",
-			       verify ? "-Verify" : NULL, "1", "-CAfile", ttls_path("ca.pem"),
-			       NULL };
+	for (size_t i = 0; extra && extra[i] && n < ARRAY_LEN(argv) - 1; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
 	return ttls_spawn(argv, port);
+}
+
+static bool ttls_s_server(uint16_t port, const char *cert, const char *key, bool verify)
+{
+	const char *const v[] = { "-Verify", "1", "-CAfile", ttls_path("ca.pem"), NULL };
+	return ttls_s_server_opts(port, cert, key, verify ? v : NULL);
+}
+
+/* A path that stays valid (ttls_path's are reused): for ttls_cfg. */
+static const char *ttls_keep(const char *name)
+{
+	static char paths[16][400];
+	static int next;
+	char *p = paths[next++ % 16];
+	snprintf(p, sizeof(paths[0]), "%s", ttls_path(name));
+	return p;
 }
 
 static int ttls_tls_for(void *ctx, const char *host, uint16_t port, tls_config *out,
@@ -191,7 +211,7 @@ static void ttls_verify(void)
 	CHECK(ttls_s_server(8445, "expired.pem", "expired.key", false));
 
 	/* trusted through ca_files */
-	ttls_cfg.ca_files[0] = ttls_path("ca.pem");
+	ttls_cfg.ca_files[0] = ttls_keep("ca.pem");
 	ttls_cfg.n_ca_files = 1;
 	CHECK_MSG(ttls_get("https://registry.test:8443/", body, sizeof(body), &err) == 200, "%s",
 		  err.msg);
@@ -201,6 +221,45 @@ static void ttls_verify(void)
 	CHECK_MSG(ttls_direct(8444, "registry.test", desc, sizeof(desc), &err), "%s", err.msg);
 	CHECK_STR(desc, "TLS 1.2, ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
 	CHECK(ttls_get("https://registry.test:8444/", body, sizeof(body), &err) == 200);
+	/* the other suites, one server each */
+	static const struct {
+		uint16_t port;
+		const char *cert, *key, *cipher, *want;
+	} suites[] = {
+		{ 8450, "rsa.pem", "rsa.key", "ECDHE-RSA-AES256-GCM-SHA384",
+		  "TLS 1.2, ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+		{ 8451, "rsa.pem", "rsa.key", "ECDHE-RSA-CHACHA20-POLY1305",
+		  "TLS 1.2, ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+		{ 8452, "ec.pem", "ec.key", "ECDHE-ECDSA-AES256-GCM-SHA384",
+		  "TLS 1.2, ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+		{ 8453, "ec.pem", "ec.key", "ECDHE-ECDSA-CHACHA20-POLY1305",
+		  "TLS 1.2, ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(suites); i++) {
+		const char *const opt[] = { "-cipher", suites[i].cipher, NULL };
+		CHECK(ttls_s_server_opts(suites[i].port, suites[i].cert, suites[i].key, opt));
+		CHECK_MSG(ttls_direct(suites[i].port, "registry.test", desc, sizeof(desc), &err),
+			  "%s: %s", suites[i].cipher, err.msg);
+		CHECK_STR(desc, suites[i].want);
+	}
+	/* a server with only old suites (RSA key exchange, CBC) */
+	const char *const old[] = { "-cipher", "AES128-SHA256", "-no_tls1_3", NULL };
+	CHECK(ttls_s_server_opts(8454, "rsa.pem", "rsa.key", old));
+	CHECK(!ttls_direct(8454, "registry.test", desc, sizeof(desc), &err));
+	CHECK_MSG(strstr(err.msg, "TLS: handshake with registry.test failed: the server sent "
+			 "alert handshake_failure (40) (no cipher suite in common"),
+		  "%s", err.msg);
+	/* SNI: the server picks its certificate by the name we send */
+	const char *const sni[] = { "-servername", "registry.test", "-cert2", ttls_path("rsa.pem"),
+				    "-key2", ttls_path("rsa.key"), NULL };
+	CHECK(ttls_s_server_opts(8455, "default.pem", "default.key", sni));
+	CHECK_MSG(ttls_get("https://registry.test:8455/", body, sizeof(body), &err) == 200, "%s",
+		  err.msg);
+	/* no SNI with an IP address: the default certificate, not for this address */
+	CHECK(ttls_get("https://127.0.0.1:8455/", body, sizeof(body), &err) < 0);
+	CHECK_MSG(strstr(err.msg, "TLS: certificate is for default.test, not 127.0.0.1"), "%s",
+		  err.msg);
+
 	/* an IP host matches the certificate's IP address, without SNI */
 	CHECK_MSG(ttls_get("https://127.0.0.1:8443/", body, sizeof(body), &err) == 200, "%s",
 		  err.msg);
@@ -233,7 +292,7 @@ static void ttls_verify(void)
 	CHECK(ttls_get("https://registry.test:8444/", body, sizeof(body), &err) < 0);
 	CHECK_MSG(strstr(err.msg, "no-such-bundle.pem"), "%s", err.msg);
 	setenv("SSL_CERT_FILE", ttls_path("other-ca.pem"), 1);
-	ttls_cfg.ca_files[0] = ttls_path("rsa.key");
+	ttls_cfg.ca_files[0] = ttls_keep("rsa.key");
 	ttls_cfg.n_ca_files = 1;
 	CHECK(ttls_get("https://registry.test:8444/", body, sizeof(body), &err) < 0);
 	CHECK_MSG(strstr(err.msg, "no usable CA certificate"), "%s", err.msg);
@@ -278,7 +337,7 @@ static void ttls_clients_and_proxy(void)
 	cpod_err err;
 
 	ttls_env();
-	ttls_cfg.ca_files[0] = ttls_path("ca.pem");
+	ttls_cfg.ca_files[0] = ttls_keep("ca.pem");
 	ttls_cfg.n_ca_files = 1;
 	CHECK(ttls_s_server(8446, "ec.pem", "ec.key", true));
 
@@ -287,18 +346,18 @@ static void ttls_clients_and_proxy(void)
 	CHECK_MSG(strstr(err.msg, "TLS: handshake with registry.test failed: the server sent "
 			 "alert"), "%s", err.msg);
 	CHECK_MSG(strstr(err.msg, "client certificate"), "%s", err.msg);
-	ttls_cfg.client_cert = ttls_path("client-rsa.pem");
-	ttls_cfg.client_key = ttls_path("client-rsa.key");
+	ttls_cfg.client_cert = ttls_keep("client-rsa.pem");
+	ttls_cfg.client_key = ttls_keep("client-rsa.key");
 	CHECK_MSG(ttls_get("https://registry.test:8446/", body, sizeof(body), &err) == 200, "%s",
 		  err.msg);
-	ttls_cfg.client_cert = ttls_path("client-ec.pem");
-	ttls_cfg.client_key = ttls_path("client-ec.key");
+	ttls_cfg.client_cert = ttls_keep("client-ec.pem");
+	ttls_cfg.client_key = ttls_keep("client-ec.key");
 	CHECK_MSG(ttls_get("https://registry.test:8446/", body, sizeof(body), &err) == 200, "%s",
 		  err.msg);
 	ttls_cfg.client_key = NULL;
 	CHECK(ttls_get("https://registry.test:8446/", body, sizeof(body), &err) < 0);
 	CHECK_MSG(strstr(err.msg, "needs its key"), "%s", err.msg);
-	ttls_cfg.client_key = ttls_path("ca.pem");
+	ttls_cfg.client_key = ttls_keep("ca.pem");
 	CHECK(ttls_get("https://registry.test:8446/", body, sizeof(body), &err) < 0);
 	CHECK_MSG(strstr(err.msg, "no private key"), "%s", err.msg);
 	ttls_cfg.client_cert = ttls_cfg.client_key = NULL;
