@@ -44,6 +44,8 @@ typedef struct http_client_opts {
 	bool no_proxy;             /* ignore the proxy environment variables */
 } http_client_opts;
 
+/* The proxy variables are read here, once.  A client may be shared by
+ * threads (its pool is locked); a response belongs to one thread. */
 CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err);
 CPOD_INTERNAL void http_client_free(http_client *c);
 
@@ -78,7 +80,12 @@ typedef struct http_response {
 
 /* Sends the request and reads the status and headers; the body is then
  * read through resp->body.  Freeing the response returns its connection
- * to the pool when the body was read to the end, else closes it. */
+ * to the pool when the body was read to the end, else closes it.
+ * Redirects (at most max_redirects) go as browsers do: 303 becomes GET
+ * (HEAD stays HEAD), 301/302 turn POST into GET, anything else keeps its
+ * method and body (replayed through body_rewind).  Authorization goes only
+ * to the origin of the first request.  Errors read "GET URL: ..." with the
+ * URL's query cut (it may hold signatures). */
 CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
 			  cpod_err *err);
 CPOD_INTERNAL void http_response_free(http_response *r);
