@@ -199,7 +199,9 @@ static void tres_run(void)
 					     "search corp.test\n"
 					     "options timeout:1 attempts:1\n"), 1);
 	setenv("CPOD_HOSTS", tnet_file("hosts", "10.9.9.9 fromhosts.test\n"
-				       "127.0.0.1 loop.test\n"), 1);
+				       "127.0.0.1 loop.test\n"
+				       "127.0.0.9 multi.test\n"
+				       "127.0.0.1 multi.test\n"), 1);
 	/* the server is up once it answers */
 	for (int i = 0; i < 100 && strcmp(tres_lookup("a.test", s, sizeof(s), &err), "error") == 0;
 	     i++)
@@ -266,6 +268,13 @@ static void tres_run(void)
 	CHECK(l >= 0);
 	int fd = net_connect("loop.test", 8053, 1000, &err);
 	CHECK_MSG(fd >= 0, "%s", err.msg);
+	close(fd);
+	fd = net_connect("multi.test", 8053, 1000, &err);   /* 127.0.0.9 refuses */
+	CHECK_MSG(fd >= 0, "%s", err.msg);
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	CHECK(getpeername(fd, (struct sockaddr *)&peer, &pl) == 0);
+	CHECK(peer.sin_addr.s_addr == htonl(0x7f000001));
 	close(fd);
 	close(l);
 	CHECK(net_connect("loop.test", 8054, 1000, &err) < 0);
