@@ -388,8 +388,9 @@ static void resolve_tcp(const net_addr *ns, const char *name, uint16_t port, res
 }
 
 /* Asks one server every query still pending; those without an answer by
- * the timeout stay pending. */
-static void resolve_ask(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
+ * the timeout stay pending.  Returns why some did not get one (an errno),
+ * or 0. */
+static int resolve_ask(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
 			size_t nq, int timeout_ms)
 {
 	int64_t deadline = proc_now_ms() + timeout_ms;
@@ -398,7 +399,7 @@ static void resolve_ask(const net_addr *ns, const char *name, uint16_t port, res
 	uint8_t reply[DNS_MAX_UDP];
 
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0)
-		return;
+		return errno;
 	for (size_t i = 0; i < nq; i++) {
 		if (q[i].state != RESOLVE_PENDING)
 			continue;
@@ -406,24 +407,32 @@ static void resolve_ask(const net_addr *ns, const char *name, uint16_t port, res
 		q[i].msg[0] = (uint8_t)(q[i].id >> 8);
 		q[i].msg[1] = (uint8_t)q[i].id;
 		if (send(fd, q[i].msg, (size_t)q[i].len, MSG_NOSIGNAL) < 0)
-			return;
+			return errno;
 	}
+	int why = 0;
 	for (;;) {
 		size_t pending = 0;
 		for (size_t i = 0; i < nq; i++)
 			pending += q[i].state == RESOLVE_PENDING;
-		if (pending == 0 || resolve_poll(fd, POLLIN, deadline) <= 0)
+		if (pending == 0)
 			break;
+		if (resolve_poll(fd, POLLIN, deadline) <= 0) {
+			why = ETIMEDOUT;
+			break;
+		}
 		ssize_t r = recv(fd, reply, sizeof(reply), 0);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (r < 0)
-			break;  /* ECONNREFUSED: nobody listens there */
+		if (r < 0) {
+			why = errno;  /* ECONNREFUSED: nobody listens there */
+			break;
+		}
 		resolve_take(reply, (size_t)r, name, port, q, nq);
 	}
 	for (size_t i = 0; i < nq; i++)
 		if (q[i].state == DNS_TRUNCATED)
 			resolve_tcp(ns, name, port, &q[i], deadline + timeout_ms);
+	return why;
 }
 
 /* DNS for one fully qualified name: 1 found (addresses in out), 0 the name
@@ -434,6 +443,7 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 	resolve_query q[2] = { { .qtype = DNS_TYPE_A }, { .qtype = DNS_TYPE_AAAA } };
 	char where[64] = "";
 	bool failed = false;
+	int why = ETIMEDOUT;
 
 	for (size_t i = 0; i < 2; i++) {
 		q[i].len = dns_build_query(q[i].msg, sizeof(q[i].msg), 0, name, q[i].qtype, err);
@@ -446,7 +456,7 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 			for (size_t i = 0; i < 2; i++)
 				if (q[i].state != DNS_ANSWER && q[i].state != DNS_NXDOMAIN)
 					q[i].state = RESOLVE_PENDING;
-			resolve_ask(&rc->ns[s], name, port, q, 2, rc->timeout_s * 1000);
+			int w = resolve_ask(&rc->ns[s], name, port, q, 2, rc->timeout_s * 1000);
 			bool nx = q[0].state == DNS_NXDOMAIN || q[1].state == DNS_NXDOMAIN;
 			bool done = q[0].state == DNS_ANSWER && q[1].state == DNS_ANSWER;
 			if (q[0].n + q[1].n > 0) {
@@ -460,12 +470,14 @@ static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, n
 				return 0;
 			net_addr_str(&rc->ns[s], where, sizeof(where));
 			failed |= q[0].state == DNS_SERVFAIL || q[1].state == DNS_SERVFAIL;
+			if (w)
+				why = w;
 		}
 	}
 	if (failed)
 		return err_set(err, CPOD_E_SYS, "the nameservers could not answer (last %s: "
 			       "SERVFAIL, REFUSED or a bad reply)", where);
-	return err_sysn(err, ETIMEDOUT, "no answer from the nameservers (last %s)", where);
+	return err_sysn(err, why, "no answer from the nameservers (last %s)", where);
 }
 
 CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, size_t max,

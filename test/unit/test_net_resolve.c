@@ -263,6 +263,16 @@ static void tres_run(void)
 	CHECK_STR(tres_lookup("a.test", s, sizeof(s), &err), "10.1.1.1:80 [fd00::1]:80");
 	CHECK(proc_now_ms() - t0 < 1000);
 
+	/* nobody at all: said at once */
+	setenv("CPOD_RESOLV_CONF", tnet_file("resolv3.conf", "nameserver 127.0.0.2\n"
+					     "options timeout:3 attempts:1\n"), 1);
+	t0 = proc_now_ms();
+	CHECK_STR(tres_lookup("a.test", s, sizeof(s), &err), "error");
+	CHECK(proc_now_ms() - t0 < 1000);
+	CHECK_MSG(err.errno_ == ECONNREFUSED, "%s", err.msg);
+	CHECK_STR(err.msg, "resolve a.test: no answer from the nameservers (last 127.0.0.2:53): "
+		  "Connection refused");
+
 	/* connecting by name: each address in turn */
 	int l = tnet_listen("127.0.0.1", 8053, 4);
 	CHECK(l >= 0);
