@@ -1,17 +1,20 @@
 /*
  * fuzz_http.c — libFuzzer target for what the HTTP client reads from a
- * server: the response head parser, the chunked decoder and Location URLs.
+ * server: the response head parser, the chunked decoder, Location URLs and
+ * the DER reader that describes a server's certificate.
  *
  * The first byte picks the mode and the feeding pattern:
  *   mode 0: a response (head, then its body through the chunked decoder
  *           when it says chunked);
  *   mode 1: the rest is a chunked body;
- *   mode 2: the rest is a Location, resolved against a registry URL.
+ *   mode 2: the rest is a Location, resolved against a registry URL;
+ *   mode 3: the rest is a certificate (DER) for tls_cert_parse.
  * Checks beyond "no crash": the head parser never claims more than it got,
  * and gives sane fields; the chunked decoder gives the same data and the
  * same verdict whether fed whole into a large buffer or in small pieces
  * into a small one (the input pattern comes from the first byte); a
- * resolved URL written out and parsed again is the same URL.
+ * resolved URL written out and parsed again is the same URL; certificate
+ * fields are NUL-terminated and the IP count within bounds.
  */
 #include "cpod-lines.c"
 
@@ -121,11 +124,25 @@ static void fuzz_http_location(const char *in, size_t len)
 		fuzz_http_die("URL round trip differs", (const uint8_t *)in, len);
 }
 
+static void fuzz_http_cert(const uint8_t *in, size_t len)
+{
+	tls_cert_info info;
+	if (tls_cert_parse(in, len, &info) < 0)
+		return;
+	if (strlen(info.subject) >= sizeof(info.subject) ||
+	    strlen(info.issuer) >= sizeof(info.issuer) || strlen(info.names) >= sizeof(info.names) ||
+	    info.n_ips > ARRAY_LEN(info.ips))
+		fuzz_http_die("odd certificate info", in, len);
+	for (size_t i = 0; i < info.n_ips; i++)
+		if (info.ip_len[i] != 4 && info.ip_len[i] != 16)
+			fuzz_http_die("odd certificate IP", in, len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	unsigned mode = data[0] % 3, pattern = data[0] / 3;
+	unsigned mode = data[0] % 4, pattern = data[0] / 4;
 	const char *in = (const char *)data + 1;
 	size_t len = size - 1;
 
@@ -133,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0: fuzz_http_response(in, len, pattern); break;
 	case 1: fuzz_http_chunked(in, len, pattern); break;
 	case 2: fuzz_http_location(in, len); break;
+	case 3: fuzz_http_cert(data + 1, len); break;
 	}
 	return 0;
 }
