@@ -44,7 +44,8 @@ static int fuzz_http_dechunk(const char *in, size_t len, size_t step, size_t roo
 		if (used > n || produced > room)
 			fuzz_http_die("chunked decoder overran", (const uint8_t *)in, len);
 		if (used == 0 && produced == 0 && r == 0)
-			fuzz_http_die("chunked decoder made no progress", (const uint8_t *)in, len);
+			fuzz_http_die("chunked decoder made no progress", (const uint8_t *)in,
+				      len);
 		buf_append(out, o, produced, &err);
 		off += used;
 		if (r == 1) {
@@ -130,8 +131,8 @@ static void fuzz_http_cert(const uint8_t *in, size_t len)
 	if (tls_cert_parse(in, len, &info) < 0)
 		return;
 	if (strlen(info.subject) >= sizeof(info.subject) ||
-	    strlen(info.issuer) >= sizeof(info.issuer) || strlen(info.names) >= sizeof(info.names) ||
-	    info.n_ips > ARRAY_LEN(info.ips))
+	    strlen(info.issuer) >= sizeof(info.issuer) ||
+	    strlen(info.names) >= sizeof(info.names) || info.n_ips > ARRAY_LEN(info.ips))
 		fuzz_http_die("odd certificate info", in, len);
 	for (size_t i = 0; i < info.n_ips; i++)
 		if (info.ip_len[i] != 4 && info.ip_len[i] != 16)
