@@ -16802,6 +16802,4127 @@ CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod
 CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name, cpod_err *err) { return -1; }
 CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err) { return -1; }
 CPOD_INTERNAL void tar_writer_free(tar_writer *w) {}
+/************************************************ src/net/resolve.h */
+/*
+ * resolve.h — host names to addresses without glibc's NSS, so the static
+ * binary resolves like the rest of the system: /etc/hosts first, then DNS
+ * (UDP, falling back to TCP when truncated) to the nameservers of
+ * /etc/resolv.conf, A and AAAA, with its search domains, ndots, timeout and
+ * attempts options.  Tests point both files elsewhere with CPOD_HOSTS and
+ * CPOD_RESOLV_CONF (and run their own DNS server on loopback).  Replies are
+ * untrusted input: bounded, id- and question-checked, compression loops cut.
+ */
+#ifndef CPOD_NET_RESOLVE_H
+#define CPOD_NET_RESOLVE_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+typedef struct net_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+} net_addr;
+
+/* Up to max addresses of host (a name, or a literal IPv4/IPv6 address,
+ * "[::1]" accepted) with port set; *n gets how many.  CPOD_E_NOTFOUND:
+ * "unknown host NAME".  IPv4 addresses come before IPv6 ones from DNS (no
+ * happy eyeballs: a host without IPv6 routes fails those fast anyway);
+ * /etc/hosts keeps its own order.  "localhost" and names under
+ * ".localhost" never reach DNS (RFC 6761). */
+CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, size_t max,
+			      size_t *n, cpod_err *err);
+/* "1.2.3.4:80" / "[::1]:443" */
+CPOD_INTERNAL void net_addr_str(const net_addr *a, char *out, size_t n);
+
+/* A TCP connection to host:port: each resolved address is tried in order,
+ * each with timeout_ms (<= 0: none).  The socket is non-blocking, CLOEXEC,
+ * with TCP_NODELAY. */
+CPOD_INTERNAL int net_connect(const char *host, uint16_t port, int timeout_ms, cpod_err *err);
+
+/* A literal address ("1.2.3.4", "::1", "[::1]", "fe80::1%eth0"); false
+ * when s is not one. */
+CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out);
+
+/* ---- the pieces, for the tests */
+
+#define RESOLV_MAX_NS 3
+#define RESOLV_MAX_SEARCH 6
+
+typedef struct resolv_conf {
+	net_addr ns[RESOLV_MAX_NS];      /* port 53 */
+	size_t n_ns;                     /* 0 in the file: 127.0.0.1 (as glibc) */
+	char search[RESOLV_MAX_SEARCH][254];
+	size_t n_search;
+	int ndots;                       /* 1 */
+	int timeout_s;                   /* per query and server: 5 */
+	int attempts;                    /* rounds over the servers: 2 */
+} resolv_conf;
+
+/* resolv.conf text; unknown or malformed lines are skipped, like glibc. */
+CPOD_INTERNAL void resolv_conf_parse(const char *text, resolv_conf *rc);
+/* The addresses of name in hosts-file text (every matching line, file
+ * order, duplicates dropped). */
+CPOD_INTERNAL void resolv_hosts_lookup(const char *text, const char *name, uint16_t port,
+				       net_addr *out, size_t max, size_t *n);
+
+/* ---- DNS wire format (dns.c) */
+
+enum { DNS_TYPE_A = 1, DNS_TYPE_CNAME = 5, DNS_TYPE_AAAA = 28 };
+#define DNS_MAX_UDP 4096        /* what we read of a UDP reply */
+#define DNS_MAX_NAME 254        /* presentation form with its NUL */
+
+/* The query for name/qtype (recursion desired) into out; returns its
+ * length, -1 when the name is not a valid host name. */
+CPOD_INTERNAL int dns_build_query(uint8_t *out, size_t cap, uint16_t id, const char *name,
+				  uint16_t qtype, cpod_err *err);
+
+enum dns_result {
+	DNS_ANSWER,      /* addresses appended (maybe none: the name has no such record) */
+	DNS_NXDOMAIN,    /* the name does not exist */
+	DNS_SERVFAIL,    /* this server cannot answer (SERVFAIL, REFUSED, ...): try another */
+	DNS_TRUNCATED,   /* ask again over TCP */
+};
+/* Checks a reply against the query (id, the question, qtype) and appends
+ * the A/AAAA records of name or of its CNAME chain to out (port set).
+ * Returns an enum dns_result, or -1 for a malformed reply or one that is
+ * not for this query (over UDP: ignore it and keep waiting). */
+CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, const char *name,
+				  uint16_t qtype, uint16_t port, net_addr *out, size_t max,
+				  size_t *n, cpod_err *err);
+
+#endif
+/************************************************ src/net/dns.c */
+/*
+ * dns.c — the DNS wire format for the resolver: building A/AAAA queries and
+ * checking replies (see resolve.h).  The policy (which names, which
+ * servers, UDP or TCP) is resolve.c's.
+ *
+ * A reply is hostile input: every read is bounds-checked, compression
+ * pointers may only point backwards (so following them always ends), names
+ * are bounded to 253 characters, and a reply counts only when its id, its
+ * question and its flags match the query.
+ */
+
+#include <arpa/inet.h>
+
+#define DNS_HEADER 12
+#define DNS_MAX_CHAIN 8        /* CNAME hops followed inside one reply */
+
+static uint16_t dns_u16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static char dns_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+/* Reads the (possibly compressed) name at *off into out as lowercase dotted
+ * text without the final dot ("" for the root); *off moves past the name as
+ * it stands in the message.  Labels holding '.' or NUL are refused: they
+ * would make two different names compare equal. */
+static int dns_read_name(const uint8_t *msg, size_t len, size_t *off, char out[DNS_MAX_NAME])
+{
+	size_t pos = *off, n = 0;
+	bool jumped = false;
+
+	for (;;) {
+		if (pos >= len)
+			return -1;
+		uint8_t l = msg[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= len)
+				return -1;
+			size_t ptr = (size_t)(l & 0x3f) << 8 | msg[pos + 1];
+			if (!jumped)
+				*off = pos + 2;
+			jumped = true;
+			/* strictly backwards: every jump lowers pos, so no loop */
+			if (ptr >= pos)
+				return -1;
+			pos = ptr;
+			continue;
+		}
+		if (l & 0xc0)
+			return -1;  /* the obsolete label types */
+		pos++;
+		if (l == 0)
+			break;
+		if (l > len - pos || n + l + 1 > DNS_MAX_NAME - 1)
+			return -1;
+		if (n)
+			out[n++] = '.';
+		for (size_t i = 0; i < l; i++) {
+			char c = (char)msg[pos + i];
+			if (c == '.' || c == '\0')
+				return -1;
+			out[n++] = dns_lower(c);
+		}
+		pos += l;
+	}
+	if (!jumped)
+		*off = pos;
+	out[n] = '\0';
+	return 0;
+}
+
+/* A query name: lowercase, without a final dot, LDH labels (underscores
+ * too: service names) of 1..63 characters, 253 in all. */
+static int dns_norm_name(const char *name, char out[DNS_MAX_NAME])
+{
+	size_t len = strlen(name), label = 0;
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DNS_MAX_NAME - 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = dns_lower(name[i]);
+		if (c == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			   c == '_') {
+			if (++label > 63)
+				return -1;
+		} else {
+			return -1;
+		}
+		out[i] = c;
+	}
+	if (label == 0)
+		return -1;
+	out[len] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int dns_build_query(uint8_t *out, size_t cap, uint16_t id, const char *name,
+				  uint16_t qtype, cpod_err *err)
+{
+	char norm[DNS_MAX_NAME];
+	size_t n = DNS_HEADER;
+
+	if (dns_norm_name(name, norm) < 0)
+		return err_set(err, CPOD_E_INVALID, "invalid host name %s", name);
+	/* header, the labels (one length byte per label, the root byte), type, class */
+	if (cap < DNS_HEADER + strlen(norm) + 2 + 4)
+		return err_set(err, CPOD_E_LIMIT, "DNS query buffer too small");
+	memset(out, 0, DNS_HEADER);
+	out[0] = (uint8_t)(id >> 8);
+	out[1] = (uint8_t)id;
+	out[2] = 0x01;   /* RD */
+	out[5] = 1;      /* QDCOUNT */
+	for (const char *p = norm; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	out[n++] = (uint8_t)(qtype >> 8);
+	out[n++] = (uint8_t)qtype;
+	out[n++] = 0;
+	out[n++] = 1;    /* IN */
+	return (int)n;
+}
+
+typedef struct dns_rr {
+	char owner[DNS_MAX_NAME];
+	uint16_t type, class_;
+	size_t rdoff, rdlen;
+} dns_rr;
+
+/* The resource record at *off; *off moves past it. */
+static int dns_next_rr(const uint8_t *msg, size_t len, size_t *off, dns_rr *rr)
+{
+	if (dns_read_name(msg, len, off, rr->owner) < 0 || len - *off < 10)
+		return -1;
+	const uint8_t *p = msg + *off;
+	rr->type = dns_u16(p);
+	rr->class_ = dns_u16(p + 2);
+	rr->rdlen = dns_u16(p + 8);
+	rr->rdoff = *off + 10;
+	if (rr->rdlen > len - rr->rdoff)
+		return -1;
+	*off = rr->rdoff + rr->rdlen;
+	return 0;
+}
+
+static int dns_bad(cpod_err *err, const char *what)
+{
+	return err_set(err, CPOD_E_INVALID, "DNS reply: %s", what);
+}
+
+CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, const char *name,
+				  uint16_t qtype, uint16_t port, net_addr *out, size_t max,
+				  size_t *n, cpod_err *err)
+{
+	char qname[DNS_MAX_NAME], got[DNS_MAX_NAME];
+	char chain[DNS_MAX_CHAIN][DNS_MAX_NAME];
+	size_t nchain = 1, off = DNS_HEADER;
+
+	if (dns_norm_name(name, qname) < 0)
+		return dns_bad(err, "invalid query name");
+	if (len < DNS_HEADER)
+		return dns_bad(err, "truncated header");
+	uint16_t flags = dns_u16(msg + 2);
+	if (dns_u16(msg) != id)
+		return dns_bad(err, "wrong id");
+	if (!(flags & 0x8000) || (flags & 0x7800))
+		return dns_bad(err, "not a reply to a standard query");
+	if (dns_u16(msg + 4) != 1)
+		return dns_bad(err, "not one question");
+	if (dns_read_name(msg, len, &off, got) < 0 || len - off < 4)
+		return dns_bad(err, "malformed question");
+	if (strcmp(got, qname) != 0 || dns_u16(msg + off) != qtype || dns_u16(msg + off + 2) != 1)
+		return dns_bad(err, "the question differs from the query");
+	off += 4;
+	if (flags & 0x0200)
+		return DNS_TRUNCATED;
+	switch (flags & 0xf) {
+	case 0: break;
+	case 3: return DNS_NXDOMAIN;
+	default: return DNS_SERVFAIL;
+	}
+
+	/* the CNAME chain from qname, whatever order the records come in */
+	unsigned ancount = dns_u16(msg + 6);
+	size_t answers = off;
+	strcpy(chain[0], qname);
+	for (bool grew = true; grew && nchain < DNS_MAX_CHAIN;) {
+		dns_rr rr;
+		grew = false;
+		off = answers;
+		for (unsigned i = 0; i < ancount; i++) {
+			if (dns_next_rr(msg, len, &off, &rr) < 0)
+				return dns_bad(err, "malformed answer");
+			if (rr.type != DNS_TYPE_CNAME || rr.class_ != 1 ||
+			    strcmp(rr.owner, chain[nchain - 1]) != 0)
+				continue;
+			size_t t = rr.rdoff;
+			if (dns_read_name(msg, len, &t, chain[nchain]) < 0 ||
+			    t != rr.rdoff + rr.rdlen)
+				return dns_bad(err, "malformed CNAME");
+			nchain++;
+			grew = true;
+			break;
+		}
+	}
+
+	/* counted apart: a malformed reply appends nothing */
+	size_t count = *n;
+	off = answers;
+	for (unsigned i = 0; i < ancount; i++) {
+		dns_rr rr;
+		if (dns_next_rr(msg, len, &off, &rr) < 0)
+			return dns_bad(err, "malformed answer");
+		if (rr.type != qtype || rr.class_ != 1)
+			continue;
+		bool ours = false;
+		for (size_t k = 0; k < nchain && !ours; k++)
+			ours = strcmp(rr.owner, chain[k]) == 0;
+		if (!ours || count >= max)
+			continue;
+		net_addr *a = &out[count];
+		memset(a, 0, sizeof(*a));
+		if (qtype == DNS_TYPE_A && rr.rdlen == 4) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
+			s->sin_family = AF_INET;
+			s->sin_port = htons(port);
+			memcpy(&s->sin_addr, msg + rr.rdoff, 4);
+			a->len = sizeof(*s);
+		} else if (qtype == DNS_TYPE_AAAA && rr.rdlen == 16) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
+			s->sin6_family = AF_INET6;
+			s->sin6_port = htons(port);
+			memcpy(&s->sin6_addr, msg + rr.rdoff, 16);
+			a->len = sizeof(*s);
+		} else {
+			return dns_bad(err, "address of the wrong size");
+		}
+		count++;
+	}
+	*n = count;
+	return DNS_ANSWER;
+}
+/************************************************ src/net/tls.h */
+/*
+ * tls.h — TLS client connections with BearSSL: certificate chain checked
+ * against the system CA bundle (Debian's /etc/ssl/certs/ca-certificates.crt
+ * and the usual other places) or given CA files, the host name checked,
+ * SNI sent, TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305 (BearSSL
+ * 0.6 has no TLS 1.3), optional client certificate (RSA or EC).
+ * Verification can be turned off per registry, and then a warning says so.
+ */
+#ifndef CPOD_NET_TLS_H
+#define CPOD_NET_TLS_H
+
+#include <bearssl.h>
+
+typedef struct tls_config {
+	/* PEM (or DER) files of more trusted CAs, added to the system's (as
+	 * podman adds certs.d's ca.crt to the system pool) */
+	const char *ca_files[8];
+	size_t n_ca_files;
+	const char *client_cert;       /* PEM, or NULL */
+	const char *client_key;        /* PEM (RSA, EC or PKCS#8, unencrypted), or NULL */
+	bool insecure;                 /* no verification at all (--tls-verify=false) */
+} tls_config;
+
+typedef struct tls_conn tls_conn;
+
+/* Handshakes over the connected socket fd (taken over: closed by
+ * tls_close, or here on failure).  server_name: for SNI and the
+ * certificate check (an IP address is checked against the certificate's
+ * IP addresses and sends no SNI).  Failures read like
+ * "TLS: certificate is not trusted (subject CN=x, issuer CN=y)". */
+CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
+				    int timeout_ms, cpod_err *err);
+/* The count, 0 at the end of the stream (close_notify or the TCP end).
+ * timeout_ms bounds each wait on the socket (0: no waiting). */
+CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err);
+/* All of data, flushed to the socket. */
+CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err);
+CPOD_INTERNAL void tls_close(tls_conn *c);
+
+/* The system CA bundle in use (for messages and `info`): SSL_CERT_FILE,
+ * else the first of the usual places that exists; NULL when none does. */
+CPOD_INTERNAL const char *tls_system_ca_file(void);
+/* "TLS 1.2, ECDHE_RSA_WITH_AES_128_GCM_SHA256" for the handshake done. */
+CPOD_INTERNAL void tls_describe(const tls_conn *c, char *out, size_t n);
+
+/* ---- certificates and keys (pem.c) */
+
+typedef struct tls_anchors {
+	br_x509_trust_anchor *ta;      /* each ta's dn.data is its one allocation */
+	size_t n, cap;
+} tls_anchors;
+
+/* Adds the certificates of a PEM bundle (or one DER certificate) as trust
+ * anchors; certificates BearSSL cannot use are skipped, a file without
+ * any usable one is an error. */
+CPOD_INTERNAL int tls_anchors_add_file(tls_anchors *a, const char *path, cpod_err *err);
+CPOD_INTERNAL void tls_anchors_free(tls_anchors *a);
+
+typedef struct tls_chain {
+	br_x509_certificate *certs;    /* the end-entity first, as in the file */
+	size_t n;
+} tls_chain;
+
+CPOD_INTERNAL int tls_chain_load(const char *path, tls_chain *out, cpod_err *err);
+CPOD_INTERNAL void tls_chain_free(tls_chain *c);
+/* A private key (RSA, EC, PKCS#8) decoded into key, which then holds it. */
+CPOD_INTERNAL int tls_key_load(const char *path, br_skey_decoder_context *key, cpod_err *err);
+
+/* What a message about a certificate needs, read from its DER. */
+typedef struct tls_cert_info {
+	char subject[200];             /* "CN=registry.local, O=Example" (CN and O only) */
+	char issuer[200];
+	char names[400];               /* subjectAltName DNS names and IPs, ", " between */
+	int64_t not_before, not_after; /* Unix time */
+	uint8_t ips[8][16];            /* subjectAltName IP addresses */
+	uint8_t ip_len[8];             /* 4 or 16 */
+	size_t n_ips;
+} tls_cert_info;
+
+/* -1 when der is not a certificate this reader understands. */
+CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *out);
+
+#endif
+/************************************************ src/net/http.h */
+/*
+ * http.h — an HTTP/1.1 client for registries: keep-alive connections
+ * pooled per host, content-length and chunked bodies streamed both ways,
+ * redirects (the Authorization header is dropped when a redirect leaves the
+ * host: registries send blobs to object storage elsewhere), timeouts,
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (CONNECT for https), bounded headers.
+ * https is BearSSL (tls.h).  The response parser takes hostile input and
+ * has a libFuzzer target.
+ */
+#ifndef CPOD_NET_HTTP_H
+#define CPOD_NET_HTTP_H
+
+
+
+
+typedef struct http_url {
+	char scheme[8];      /* "http", "https" */
+	char host[256];      /* without brackets */
+	uint16_t port;
+	char path[4096];     /* path and query, "/" at least */
+} http_url;
+
+/* Parses an absolute URL; resolves a relative one (a Location) against base. */
+CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *out, cpod_err *err);
+CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n);
+/* "host", "[v6]", with ":port" when it is not the scheme's (or always). */
+CPOD_INTERNAL void http_url_hostport(const http_url *u, bool always_port, char *out, size_t n);
+
+typedef struct http_header {
+	const char *name;
+	const char *value;
+} http_header;
+
+typedef struct http_client http_client;
+
+typedef struct http_client_opts {
+	int connect_timeout_ms;    /* 0: 30 s */
+	int io_timeout_ms;         /* no byte for that long: 0: 60 s */
+	const char *user_agent;    /* NULL: "cpod/VERSION" */
+	/* TLS settings for host:port (CA files, client cert, verification);
+	 * NULL: system CAs, full verification */
+	int (*tls_for)(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err);
+	void *tls_ctx;
+	bool no_proxy;             /* ignore the proxy environment variables */
+} http_client_opts;
+
+/* The proxy variables are read here, once.  A client may be shared by
+ * threads (its pool is locked); a response belongs to one thread. */
+CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err);
+CPOD_INTERNAL void http_client_free(http_client *c);
+
+typedef struct http_request {
+	const char *method;              /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
+	const char *url;
+	const http_header *headers;      /* extra headers */
+	size_t n_headers;
+	const byte_source *body;         /* NULL: none */
+	int64_t body_len;                /* -1: chunked */
+	int max_redirects;               /* 0: do not follow; 10 is usual */
+	/* Starts the body over from its first byte, for a 307/308 redirect
+	 * (which resends it) and for a retry on a pooled connection the server
+	 * had closed.  NULL: the body cannot be replayed; such a redirect is
+	 * then an error. */
+	int (*body_rewind)(void *ctx, cpod_err *err);
+	void *body_rewind_ctx;
+} http_request;
+
+typedef struct http_response {
+	int status;
+	char reason[128];
+	http_header *headers;            /* names as received */
+	size_t n_headers;
+	int64_t content_length;          /* -1 unknown (chunked or to close) */
+	char url[4400];                  /* the URL that answered, after redirects */
+	byte_source body;                /* reads the body (dechunked); 0 at its end */
+	int version;                     /* 10 or 11 (HTTP/1.0, HTTP/1.1) */
+	bool chunked;                    /* Transfer-Encoding: chunked */
+	bool keep_alive;                 /* the connection may serve another request */
+} http_response;
+
+/* Sends the request and reads the status and headers; the body is then
+ * read through resp->body.  Freeing the response returns its connection
+ * to the pool when the body was read to the end, else closes it.
+ * Redirects (at most max_redirects) go as browsers do: 303 becomes GET
+ * (HEAD stays HEAD), 301/302 turn POST into GET, anything else keeps its
+ * method and body (replayed through body_rewind).  Authorization goes only
+ * to the origin of the first request.  Errors read "GET URL: ..." with the
+ * URL's query cut (it may hold signatures). */
+CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
+			  cpod_err *err);
+CPOD_INTERNAL void http_response_free(http_response *r);
+/* Case-insensitive header lookup; NULL when absent. */
+CPOD_INTERNAL const char *http_header_get(const http_response *r, const char *name);
+/* Reads the whole body (at most max bytes). */
+CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_err *err);
+
+/* The response head parser alone (for the fuzzer and the tests): parses
+ * "HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n" from data; returns the
+ * bytes consumed, 0 when more are needed, -1 on malformed input.
+ * r->headers is one allocation (names and values included) that replaces
+ * the one r held (r must start zeroed); free(r->headers) releases it.
+ * Strict where leniency lets two parsers disagree: obs-fold, a space
+ * before the colon, bare CR, Content-Length values that differ,
+ * Transfer-Encoding other than "chunked" are errors.  A lone LF ends a
+ * line as CRLF does (RFC 9112 2.2). */
+CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_response *r,
+				      cpod_err *err);
+
+#define HTTP_MAX_HEAD (64 << 10)        /* bytes of a response head */
+#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_CHUNK_LINE 4096        /* a chunk-size line with its extensions */
+#define HTTP_MAX_TRAILER (64 << 10)
+
+/* The chunked transfer coding, decoded from memory: feed it what arrived,
+ * it copies the data out and keeps its place in the framing. */
+typedef struct http_chunked {
+	int state;
+	uint64_t left;       /* data bytes left in the current chunk */
+	size_t line;         /* bytes of the current size or trailer line */
+	size_t trailer;      /* bytes of the trailer section */
+} http_chunked;
+
+/* Decodes in[0..inlen): chunk data goes to out (at most outcap > 0 bytes),
+ * *used gets the input consumed and *produced the data written.  Returns
+ * 1 once the last chunk and the trailer are through (the input after them
+ * is not consumed), 0 when it wants more input or room, -1 when malformed. */
+CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inlen, size_t *used,
+				    char *out, size_t outcap, size_t *produced, cpod_err *err);
+
+/* ---- proxies (proxy.c) */
+
+typedef struct http_proxy {
+	char host[256];
+	uint16_t port;
+	char auth[600];       /* the Proxy-Authorization value, "" for none */
+} http_proxy;
+
+/* Parses a proxy setting ("http://user:pass@proxy:3128", "proxy:3128"). */
+CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err *err);
+/* Whether host:port is exempt from the proxy by no_proxy (Go's rules, as
+ * podman: "*", names matching themselves and their subdomains, ".name" and
+ * "*.name" only subdomains, IP addresses, CIDR blocks, an optional :port)
+ * or by being loopback ("localhost", 127.0.0.0/8, ::1), which a proxy
+ * cannot reach for us. */
+CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_t port);
+/* Standard base64 of data into out (NUL-terminated); -1 when it does not fit. */
+CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap);
+
+#endif
+/************************************************ src/net/http.c */
+/*
+ * http.c — the HTTP/1.1 client (see http.h): connections (direct, through
+ * an HTTP proxy, tunnelled with CONNECT, with or without TLS) kept in a
+ * pool per client, requests with streamed bodies, responses whose bodies
+ * are read through a byte_source, and redirects.
+ *
+ * A connection goes back to the pool only when its response was read to
+ * the end of a framed body (Content-Length or chunked) and nothing follows
+ * it; anything else closes it, so a pooled connection is always at a
+ * message boundary.  Every wait on a socket is a poll with a timeout.
+ *
+ * Redirects follow what browsers do (the Fetch standard): 303 becomes GET
+ * (HEAD stays HEAD), 301/302 turn POST into GET, and anything else keeps
+ * its method and body, which must then be replayable (body_rewind).  The
+ * Authorization header goes only to the origin (scheme, host, port) of
+ * the first request: registries redirect blob downloads to object storage
+ * elsewhere, which must not see the registry token.
+ */
+
+
+
+#include <poll.h>
+#include <pthread.h>
+
+#define HTTP_POOL_MAX 16
+#define HTTP_IDLE_MS 50000          /* servers close idle connections around a minute */
+#define HTTP_DRAIN_MAX (64 << 10)   /* body bytes read to keep a redirect's connection */
+#define HTTP_SEND_CHUNK (64 << 10)
+
+typedef struct http_conn {
+	struct http_conn *next;       /* in the pool */
+	int fd;
+	tls_conn *tls;                /* NULL for plain TCP; owns fd when set */
+	char key[600];                /* what it reaches: "https://host:443 via proxy:3128" */
+	int64_t idle_since;
+	int io_timeout_ms;
+	bool eof;                     /* the peer closed its side */
+	size_t rpos, rlen;
+	char rbuf[HTTP_MAX_HEAD];     /* a response head must fit */
+} http_conn;
+
+struct http_client {
+	int connect_timeout_ms, io_timeout_ms;
+	char user_agent[128];
+	int (*tls_for)(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err);
+	void *tls_ctx;
+	char *http_proxy, *https_proxy, *no_proxy;
+	pthread_mutex_t lock;
+	http_conn *idle;
+};
+
+enum { HB_NONE, HB_LENGTH, HB_CHUNKED, HB_CLOSE };
+
+typedef struct http_resp_impl {
+	http_response pub;            /* first: the caller sees this */
+	http_client *client;
+	http_conn *conn;
+	int mode;
+	uint64_t left;
+	http_chunked ch;
+	bool done;                    /* the body was read to its end */
+	bool failed;                  /* reading failed: the connection is unusable */
+} http_resp_impl;
+
+/* ------------------------------------------------------------ connections */
+
+static void http_conn_close(http_conn *c)
+{
+	if (!c)
+		return;
+	if (c->tls)
+		tls_close(c->tls);
+	else if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+static int http_wait(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	for (;;) {
+		int64_t left = deadline - proc_now_ms();
+		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+static int http_conn_send(http_conn *c, const void *data, size_t n, cpod_err *err)
+{
+	if (c->tls)
+		return tls_write(c->tls, data, n, c->io_timeout_ms, err);
+	for (size_t off = 0; off < n;) {
+		ssize_t r = send(c->fd, (const char *)data + off, n - off, MSG_NOSIGNAL);
+		if (r > 0) {
+			off += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			return err_sys(err, "send");
+		int w = http_wait(c->fd, POLLOUT, c->io_timeout_ms);
+		if (w < 0)
+			return err_sys(err, "poll");
+		if (w == 0)
+			return err_sysn(err, ETIMEDOUT, "send: stalled for %d ms",
+					c->io_timeout_ms);
+	}
+	return 0;
+}
+
+/* Reads from the socket or TLS: the count, 0 at the end, -1 on error. */
+static ssize_t http_conn_recv(http_conn *c, void *data, size_t n, cpod_err *err)
+{
+	if (c->eof)
+		return 0;
+	if (c->tls) {
+		ssize_t r = tls_read(c->tls, data, n, c->io_timeout_ms, err);
+		c->eof = r == 0;
+		return r;
+	}
+	for (;;) {
+		ssize_t r = recv(c->fd, data, n, 0);
+		if (r >= 0) {
+			c->eof = r == 0;
+			return r;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return err_sys(err, "receive");
+		int w = http_wait(c->fd, POLLIN, c->io_timeout_ms);
+		if (w < 0)
+			return err_sys(err, "poll");
+		if (w == 0)
+			return err_sysn(err, ETIMEDOUT, "no data for %d ms", c->io_timeout_ms);
+	}
+}
+
+/* More bytes into rbuf (moving what is unread to its start): the count
+ * added, 0 at the end of the stream, -1 on error or when it is full. */
+static ssize_t http_conn_fill(http_conn *c, cpod_err *err)
+{
+	if (c->rpos > 0) {
+		memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+		c->rlen -= c->rpos;
+		c->rpos = 0;
+	}
+	if (c->rlen == sizeof(c->rbuf))
+		return err_set(err, CPOD_E_LIMIT, "read buffer full");
+	ssize_t r = http_conn_recv(c, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, err);
+	if (r > 0)
+		c->rlen += (size_t)r;
+	return r;
+}
+
+/* Buffered bytes first; large reads of an empty buffer go straight in. */
+static ssize_t http_conn_read(http_conn *c, void *data, size_t n, cpod_err *err)
+{
+	if (c->rpos == c->rlen) {
+		c->rpos = c->rlen = 0;
+		if (n >= sizeof(c->rbuf) / 2)
+			return http_conn_recv(c, data, n, err);
+		ssize_t r = http_conn_fill(c, err);
+		if (r <= 0)
+			return r;
+	}
+	size_t k = c->rlen - c->rpos < n ? c->rlen - c->rpos : n;
+	memcpy(data, c->rbuf + c->rpos, k);
+	c->rpos += k;
+	return (ssize_t)k;
+}
+
+/* A pooled connection is usable when it has nothing to say: a readable
+ * one was closed by the server (or sends junk). */
+static bool http_conn_alive(const http_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	return !c->eof && c->rpos == c->rlen && poll(&p, 1, 0) == 0 &&
+	       proc_now_ms() - c->idle_since < HTTP_IDLE_MS;
+}
+
+static http_conn *http_pool_get(http_client *cl, const char *key)
+{
+	http_conn *found = NULL, *dead = NULL;
+
+	pthread_mutex_lock(&cl->lock);
+	for (http_conn **pp = &cl->idle; *pp;) {
+		http_conn *c = *pp;
+		if (strcmp(c->key, key) != 0) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		if (http_conn_alive(c)) {
+			found = c;
+			break;
+		}
+		c->next = dead;
+		dead = c;
+	}
+	pthread_mutex_unlock(&cl->lock);
+	while (dead) {
+		http_conn *next = dead->next;
+		http_conn_close(dead);
+		dead = next;
+	}
+	if (found)
+		found->next = NULL;
+	return found;
+}
+
+static void http_pool_put(http_client *cl, http_conn *c)
+{
+	http_conn *drop = NULL;
+	size_t n = 1;
+
+	c->idle_since = proc_now_ms();
+	c->rpos = c->rlen = 0;
+	pthread_mutex_lock(&cl->lock);
+	c->next = cl->idle;
+	cl->idle = c;
+	/* newest first: past the limit, the oldest go */
+	for (http_conn *p = c; p->next; p = p->next) {
+		if (++n > HTTP_POOL_MAX) {
+			drop = p->next;
+			p->next = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cl->lock);
+	while (drop) {
+		http_conn *next = drop->next;
+		http_conn_close(drop);
+		drop = next;
+	}
+}
+
+/* The proxy for u, if any: *use is false when none applies. */
+static int http_proxy_for(http_client *cl, const http_url *u, http_proxy *px, bool *use,
+			  cpod_err *err)
+{
+	const char *v = strcmp(u->scheme, "https") == 0 ? cl->https_proxy : cl->http_proxy;
+	*use = false;
+	if (!v || http_no_proxy(cl->no_proxy, u->host, u->port))
+		return 0;
+	if (http_proxy_parse(v, px, err) < 0)
+		return -1;
+	*use = true;
+	return 0;
+}
+
+/* Reads a response head into r (skipping 1xx interim responses).
+ * *nothing: the connection ended before a single byte came. */
+static int http_read_head(http_conn *c, http_response *r, bool *nothing, cpod_err *err)
+{
+	bool any = false;
+
+	*nothing = false;
+	for (;;) {
+		ssize_t used = http_parse_head(c->rbuf + c->rpos, c->rlen - c->rpos, r, err);
+		if (used < 0)
+			return err_prefix(err, "bad response");
+		if (used > 0) {
+			any = true;
+			c->rpos += (size_t)used;
+			if (r->status >= 100 && r->status < 200 && r->status != 101)
+				continue;
+			if (r->status == 101)
+				return err_set(err, CPOD_E_INVALID,
+					       "unexpected 101 Switching Protocols");
+			return 0;
+		}
+		bool empty = !any && c->rpos == c->rlen;
+		ssize_t got = http_conn_fill(c, err);
+		if (got < 0) {
+			*nothing = empty;
+			return err_prefix(err, "read the response");
+		}
+		if (got == 0) {
+			*nothing = empty;
+			return err_set(err, CPOD_E_SYS, "the connection closed before %s response",
+				       empty ? "a" : "the end of the");
+		}
+	}
+}
+
+/* A tunnel through the proxy to u's host (the socket is c's). */
+static int http_connect_tunnel(http_client *cl, http_conn *c, const http_url *u,
+			       const http_proxy *px, cpod_err *err)
+{
+	_cleanup_buf_ buf req = BUF_INIT;
+	http_response r;
+	char hp[300];
+	bool nothing;
+
+	memset(&r, 0, sizeof(r));
+	http_url_hostport(u, true, hp, sizeof(hp));
+	buf_printf(&req, err, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", hp, hp,
+		   cl->user_agent);
+	if (px->auth[0])
+		buf_printf(&req, err, "Proxy-Authorization: %s\r\n", px->auth);
+	buf_puts(&req, "\r\n", err);
+	if (req.failed || http_conn_send(c, req.data, req.len, err) < 0 ||
+	    http_read_head(c, &r, &nothing, err) < 0) {
+		free(r.headers);
+		return err_prefix(err, "proxy %s:%u", px->host, px->port);
+	}
+	free(r.headers);
+	if (r.status < 200 || r.status > 299)
+		return err_set(err, CPOD_E_PERM, "proxy %s:%u refused CONNECT %s: %d %s", px->host,
+			       px->port, hp, r.status, r.reason);
+	/* a TLS server speaks second: anything here came from the proxy */
+	if (c->rpos != c->rlen)
+		return err_set(err, CPOD_E_INVALID, "proxy %s:%u sent data after its CONNECT "
+			       "answer", px->host, px->port);
+	c->rpos = c->rlen = 0;
+	return 0;
+}
+
+/* A connection for u: a pooled one (*reused) or a new one. */
+static http_conn *http_conn_get(http_client *cl, const http_url *u, bool *reused,
+				bool *via_http_proxy, cpod_err *err)
+{
+	http_proxy px;
+	bool use_proxy, https = strcmp(u->scheme, "https") == 0;
+	char hp[300], key[sizeof(((http_conn *)0)->key)];
+
+	*reused = *via_http_proxy = false;
+	if (http_proxy_for(cl, u, &px, &use_proxy, err) < 0)
+		return NULL;
+	http_url_hostport(u, true, hp, sizeof(hp));
+	if (use_proxy)
+		snprintf(key, sizeof(key), "%s://%s via %s:%u", u->scheme, hp, px.host, px.port);
+	else
+		snprintf(key, sizeof(key), "%s://%s", u->scheme, hp);
+	*via_http_proxy = use_proxy && !https;
+
+	http_conn *c = http_pool_get(cl, key);
+	if (c) {
+		*reused = true;
+		return c;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	strcpy(c->key, key);
+	c->io_timeout_ms = cl->io_timeout_ms;
+	c->fd = use_proxy ? net_connect(px.host, px.port, cl->connect_timeout_ms, err)
+			  : net_connect(u->host, u->port, cl->connect_timeout_ms, err);
+	if (c->fd < 0) {
+		if (use_proxy)
+			err_prefix(err, "proxy");
+		goto fail;
+	}
+	if (use_proxy && https && http_connect_tunnel(cl, c, u, &px, err) < 0)
+		goto fail;
+	if (https) {
+		tls_config cfg;
+		memset(&cfg, 0, sizeof(cfg));
+		if (cl->tls_for && cl->tls_for(cl->tls_ctx, u->host, u->port, &cfg, err) < 0)
+			goto fail;
+		int fd = TAKE_FD(c->fd);
+		c->tls = tls_connect(fd, u->host, &cfg, cl->connect_timeout_ms, err);
+		if (!c->tls)
+			goto fail;
+		c->fd = fd;
+	}
+	return c;
+fail:
+	http_conn_close(c);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static bool http_is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", c)))
+			return false;
+	}
+	return true;
+}
+
+static bool http_header_skipped(const char *name, bool drop_auth)
+{
+	/* the client owns the framing and the target */
+	static const char *const own[] = { "Host", "Content-Length", "Transfer-Encoding",
+					   "Connection", "Proxy-Authorization" };
+	for (size_t i = 0; i < ARRAY_LEN(own); i++)
+		if (!strcasecmp(name, own[i]))
+			return true;
+	return drop_auth && !strcasecmp(name, "Authorization");
+}
+
+static int http_send_body(http_conn *c, const byte_source *body, int64_t len, cpod_err *err)
+{
+	_cleanup_free_ char *b = malloc(HTTP_SEND_CHUNK + 32);
+	uint64_t sent = 0;
+
+	if (!b)
+		return err_nomem(err);
+	for (;;) {
+		size_t want = HTTP_SEND_CHUNK;
+		if (len >= 0 && (uint64_t)len - sent < want)
+			want = (size_t)((uint64_t)len - sent);
+		if (len >= 0 && want == 0)
+			return 0;
+		/* room before the data for a chunk-size line */
+		ssize_t n = source_read(body, b + 16, want, err);
+		if (n < 0) {
+			err_prefix(err, "request body");
+			return -2;
+		}
+		if (n == 0) {
+			if (len >= 0) {
+				err_set(err, CPOD_E_INVALID, "request body ended after %" PRIu64
+					" of %" PRId64 " bytes", sent, len);
+				return -2;
+			}
+			return http_conn_send(c, "0\r\n\r\n", 5, err);
+		}
+		sent += (uint64_t)n;
+		if (len >= 0) {
+			if (http_conn_send(c, b + 16, (size_t)n, err) < 0)
+				return -1;
+			continue;
+		}
+		char head[16];
+		int hl = snprintf(head, sizeof(head), "%zx\r\n", (size_t)n);
+		memcpy(b + 16 - hl, head, (size_t)hl);
+		memcpy(b + 16 + n, "\r\n", 2);
+		if (http_conn_send(c, b + 16 - hl, (size_t)hl + (size_t)n + 2, err) < 0)
+			return -1;
+	}
+}
+
+/* The request head and body onto c: -1 when the connection failed, -2
+ * for anything else (the body's source, the proxy setting). */
+static int http_send(http_client *cl, http_conn *c, const http_url *u, const char *method,
+		     const http_request *req, const byte_source *body, int64_t body_len,
+		     bool drop_auth, bool via_http_proxy, cpod_err *err)
+{
+	_cleanup_buf_ buf h = BUF_INIT;
+	char hp[300], target[sizeof(u->path) + 320];
+	bool have_ua = false;
+
+	http_url_hostport(u, false, hp, sizeof(hp));
+	if (via_http_proxy)
+		http_url_str(u, target, sizeof(target));
+	else
+		snprintf(target, sizeof(target), "%s", u->path);
+	buf_printf(&h, err, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, hp);
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const http_header *x = &req->headers[i];
+		if (http_header_skipped(x->name, drop_auth))
+			continue;
+		have_ua |= !strcasecmp(x->name, "User-Agent");
+		buf_printf(&h, err, "%s: %s\r\n", x->name, x->value);
+	}
+	if (!have_ua)
+		buf_printf(&h, err, "User-Agent: %s\r\n", cl->user_agent);
+	if (via_http_proxy) {
+		http_proxy px;
+		bool use;
+		if (http_proxy_for(cl, u, &px, &use, err) < 0)
+			return -2;
+		if (use && px.auth[0])
+			buf_printf(&h, err, "Proxy-Authorization: %s\r\n", px.auth);
+	}
+	if (body && body_len < 0)
+		buf_puts(&h, "Transfer-Encoding: chunked\r\n", err);
+	else if (body || !strcmp(method, "POST") || !strcmp(method, "PUT") ||
+		 !strcmp(method, "PATCH"))
+		buf_printf(&h, err, "Content-Length: %" PRId64 "\r\n", body ? body_len : 0);
+	buf_puts(&h, "\r\n", err);
+	if (h.failed)
+		return -2;
+	if (http_conn_send(c, h.data, h.len, err) < 0)
+		return -1;
+	return body ? http_send_body(c, body, body_len, err) : 0;
+}
+
+static ssize_t http_body_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	http_resp_impl *ri = ctx;
+	http_conn *c = ri->conn;
+	ssize_t r;
+
+	if (ri->failed)
+		return err_set(err, CPOD_E_STATE, "response body: an earlier read failed");
+	if (ri->done || n == 0)
+		return 0;
+	switch (ri->mode) {
+	case HB_LENGTH:
+		if (n > ri->left)
+			n = (size_t)ri->left;
+		r = http_conn_read(c, data, n, err);
+		if (r == 0)
+			err_set(err, CPOD_E_SYS, "the connection closed %" PRIu64 " bytes before "
+				"the end of the body", ri->left);
+		if (r <= 0)
+			break;
+		ri->left -= (uint64_t)r;
+		ri->done = ri->left == 0;
+		return r;
+	case HB_CLOSE:
+		r = http_conn_read(c, data, n, err);
+		if (r < 0)
+			break;
+		ri->done = r == 0;
+		return r;
+	case HB_CHUNKED:
+		for (;;) {
+			if (c->rpos == c->rlen) {
+				r = http_conn_fill(c, err);
+				if (r == 0)
+					err_set(err, CPOD_E_SYS,
+						"the connection closed inside a chunked body");
+				if (r <= 0)
+					goto fail;
+			}
+			size_t used, produced;
+			int st = http_chunked_feed(&ri->ch, c->rbuf + c->rpos, c->rlen - c->rpos,
+						   &used, data, n, &produced, err);
+			if (st < 0)
+				goto fail;
+			c->rpos += used;
+			ri->done = st == 1;
+			if (produced || ri->done)
+				return (ssize_t)produced;
+		}
+	default:
+		ri->done = true;
+		return 0;
+	}
+fail:
+	ri->failed = true;
+	return err_prefix(err, "response body");
+}
+
+/* Sets up reading the body of the response to method. */
+static void http_body_start(http_resp_impl *ri, const char *method)
+{
+	http_response *r = &ri->pub;
+	int s = r->status;
+
+	r->body.read = http_body_read;
+	r->body.ctx = ri;
+	memset(&ri->ch, 0, sizeof(ri->ch));
+	ri->done = false;
+	if (!strcmp(method, "HEAD") || s == 204 || s == 304 || (s >= 100 && s < 200)) {
+		ri->mode = HB_NONE;
+		ri->done = true;
+	} else if (r->chunked) {
+		ri->mode = HB_CHUNKED;
+	} else if (r->content_length >= 0) {
+		ri->mode = HB_LENGTH;
+		ri->left = (uint64_t)r->content_length;
+		ri->done = ri->left == 0;
+	} else {
+		ri->mode = HB_CLOSE;
+		r->keep_alive = false;
+	}
+}
+
+static bool http_method_idempotent(const char *m)
+{
+	return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") ||
+	       !strcmp(m, "DELETE") || !strcmp(m, "OPTIONS");
+}
+
+/* One request and its response head, on a pooled connection when there
+ * is one (tried again on a new connection when the server had closed it). */
+static int http_once(http_client *cl, const http_url *u, const char *method,
+		     const http_request *req, const byte_source *body, int64_t body_len,
+		     bool drop_auth, http_resp_impl *ri, cpod_err *err)
+{
+	for (int attempt = 0;; attempt++) {
+		bool reused, via_proxy, nothing = false;
+		http_conn *c = http_conn_get(cl, u, &reused, &via_proxy, err);
+		if (!c)
+			return -1;
+		int r = http_send(cl, c, u, method, req, body, body_len, drop_auth, via_proxy,
+				  err);
+		if (r == -1)
+			nothing = c->rpos == c->rlen;
+		else if (r == 0)
+			r = http_read_head(c, &ri->pub, &nothing, err);
+		if (r == 0) {
+			ri->conn = c;
+			http_body_start(ri, method);
+			return 0;
+		}
+		http_conn_close(c);
+		if (!reused || !nothing || attempt > 0 || !http_method_idempotent(method))
+			return -1;
+		if (body && body_len != 0 &&
+		    (!req->body_rewind || req->body_rewind(req->body_rewind_ctx, err) < 0))
+			return -1;
+		log_debug("http: pooled connection closed by the server; retrying on a new one");
+	}
+}
+
+/* Reads and drops the rest of a body: true when it ended (so the
+ * connection can be reused), false when it is too long or failed. */
+static bool http_drain(http_resp_impl *ri, size_t max)
+{
+	char scratch[4096];
+	size_t total = 0;
+	cpod_err e;
+
+	while (!ri->done && !ri->failed && total <= max) {
+		ssize_t r = http_body_read(ri, scratch, sizeof(scratch), &e);
+		if (r < 0)
+			return false;
+		total += (size_t)r;
+	}
+	return ri->done && !ri->failed;
+}
+
+CPOD_INTERNAL void http_response_free(http_response *r)
+{
+	if (!r)
+		return;
+	http_resp_impl *ri = (http_resp_impl *)r;
+	http_conn *c = ri->conn;
+	if (c) {
+		/* what has already arrived may finish the body: read it
+		 * without waiting for more */
+		if (!ri->done && !ri->failed && ri->mode != HB_CLOSE) {
+			int t = c->io_timeout_ms;
+			c->io_timeout_ms = 0;
+			http_drain(ri, HTTP_DRAIN_MAX);
+			c->io_timeout_ms = t;
+		}
+		if (ri->done && !ri->failed && r->keep_alive && c->rpos == c->rlen && !c->eof)
+			http_pool_put(ri->client, c);
+		else
+			http_conn_close(c);
+	}
+	free(r->headers);
+	free(ri);
+}
+
+/* The URL for messages: without the query, which may hold signatures. */
+static void http_url_for_msg(const http_url *u, char *out, size_t n)
+{
+	http_url_str(u, out, n);
+	char *q = strchr(out, '?');
+	if (q)
+		snprintf(q, n - (size_t)(q - out), "?...");
+}
+
+static bool http_same_origin(const http_url *a, const http_url *b)
+{
+	return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) && a->port == b->port;
+}
+
+CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
+			  cpod_err *err)
+{
+	http_url first, u;
+	const char *method = req->method;
+	const byte_source *body = req->body;
+	int64_t body_len = body ? req->body_len : 0;
+	char where[sizeof(u.path) + 320];
+
+	*resp = NULL;
+	if (!method || !http_is_token(method))
+		return err_set(err, CPOD_E_INVALID, "bad HTTP method");
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const http_header *h = &req->headers[i];
+		if (!http_is_token(h->name) || strpbrk(h->value, "\r\n"))
+			return err_set(err, CPOD_E_INVALID, "bad request header %.60s", h->name);
+	}
+	if (http_url_parse(req->url, NULL, &first, err) < 0)
+		return err_prefix(err, "%.300s", req->url);
+	u = first;
+	for (int hops = 0;; hops++) {
+		http_resp_impl *ri = calloc(1, sizeof(*ri));
+		if (!ri)
+			return err_nomem(err);
+		ri->client = c;
+		ri->pub.content_length = -1;
+		bool drop_auth = !http_same_origin(&u, &first);
+		if (http_once(c, &u, method, req, body, body_len, drop_auth, ri, err) < 0) {
+			http_response_free(&ri->pub);
+			http_url_for_msg(&u, where, sizeof(where));
+			return err_prefix(err, "%s %s", method, where);
+		}
+		http_url_str(&u, ri->pub.url, sizeof(ri->pub.url));
+
+		int s = ri->pub.status;
+		const char *loc = http_header_get(&ri->pub, "Location");
+		bool redirect = (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) && loc;
+		if (!redirect || req->max_redirects <= 0) {
+			*resp = &ri->pub;
+			return 0;
+		}
+		http_url next;
+		http_url_for_msg(&u, where, sizeof(where));
+		if (hops >= req->max_redirects) {
+			http_response_free(&ri->pub);
+			return err_set(err, CPOD_E_LIMIT, "%s %s: more than %d redirects", method,
+				       where, req->max_redirects);
+		}
+		if (http_url_parse(loc, &u, &next, err) < 0) {
+			http_response_free(&ri->pub);
+			return err_prefix(err, "%s %s: redirect to %.200s", method, where, loc);
+		}
+		if ((s == 303 && strcmp(method, "HEAD") != 0) ||
+		    ((s == 301 || s == 302) && !strcmp(method, "POST"))) {
+			method = "GET";
+			body = NULL;
+			body_len = 0;
+		} else if (body && body_len != 0) {
+			if (!req->body_rewind || req->body_rewind(req->body_rewind_ctx, err) < 0) {
+				http_response_free(&ri->pub);
+				if (!req->body_rewind)
+					err_set(err, CPOD_E_UNSUPPORTED,
+						"the request body cannot be sent again");
+				return err_prefix(err, "%s %s: redirect %d", method, where, s);
+			}
+		}
+		http_drain(ri, HTTP_DRAIN_MAX);
+		http_response_free(&ri->pub);
+		u = next;
+	}
+}
+
+CPOD_INTERNAL const char *http_header_get(const http_response *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_err *err)
+{
+	char chunk[16384];
+	for (;;) {
+		ssize_t n = source_read(&r->body, chunk, sizeof(chunk), err);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (out->len + (size_t)n > max)
+			return err_set(err, CPOD_E_LIMIT, "response body larger than %zu bytes",
+				       max);
+		if (buf_append(out, chunk, (size_t)n, err) < 0)
+			return -1;
+	}
+}
+
+static char *http_env(const char *upper, const char *lower)
+{
+	const char *v = getenv(upper);
+	if (!v || !*v)
+		v = getenv(lower);
+	return v && *v ? strdup(v) : NULL;
+}
+
+CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err)
+{
+	http_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		err_nomem(err);
+		return NULL;
+	}
+	http_client_opts none = { 0 };
+	if (!o)
+		o = &none;
+	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 30000;
+	c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
+	snprintf(c->user_agent, sizeof(c->user_agent), "%s",
+		 o->user_agent ? o->user_agent : "cpod/" CPOD_VERSION);
+	c->tls_for = o->tls_for;
+	c->tls_ctx = o->tls_ctx;
+	pthread_mutex_init(&c->lock, NULL);
+	if (!o->no_proxy) {
+		c->https_proxy = http_env("HTTPS_PROXY", "https_proxy");
+		c->http_proxy = http_env("HTTP_PROXY", "http_proxy");
+		c->no_proxy = http_env("NO_PROXY", "no_proxy");
+	}
+	return c;
+}
+
+CPOD_INTERNAL void http_client_free(http_client *c)
+{
+	if (!c)
+		return;
+	while (c->idle) {
+		http_conn *next = c->idle->next;
+		http_conn_close(c->idle);
+		c->idle = next;
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c->http_proxy);
+	free(c->https_proxy);
+	free(c->no_proxy);
+	free(c);
+}
+/************************************************ src/net/http_parse.c */
+/*
+ * http_parse.c — the parts of HTTP/1.1 that read what a server sends: the
+ * response head (status line and header fields) and the chunked transfer
+ * coding (see http.h).  Both work on memory alone, so the fuzzer drives
+ * them exactly as the client does.
+ *
+ * The input is hostile.  Sizes are bounded (head, header count, chunk-size
+ * lines, trailers), numbers are checked for overflow, and whatever could
+ * make this parser frame a message differently from a proxy in front of
+ * it (folded lines, conflicting lengths, unknown transfer codings) is an
+ * error rather than a guess.
+ */
+
+
+static bool hp_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Field values and reasons: visible characters, SP, HTAB and obs-text. */
+static bool hp_is_vchar(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static bool hp_ieq(const char *a, size_t alen, const char *b)
+{
+	return alen == strlen(b) && strncasecmp(a, b, alen) == 0;
+}
+
+/* The line at data[off..len): *eol gets the end of its content (before CR
+ * LF or LF), the return the offset after it; 0 when no LF yet, -1 for a
+ * bare CR. */
+static ssize_t hp_line(const char *data, size_t len, size_t off, size_t *eol)
+{
+	const char *lf = memchr(data + off, '\n', len - off);
+	if (!lf)
+		return 0;
+	size_t e = (size_t)(lf - data);
+	*eol = e > off && data[e - 1] == '\r' ? e - 1 : e;
+	if (memchr(data + off, '\r', *eol - off))
+		return -1;
+	return (ssize_t)(e + 1);
+}
+
+/* A Content-Length value: one or more equal decimal numbers separated by
+ * commas (RFC 9110 8.6 lets a recipient accept "42, 42"). */
+static int hp_content_length(const char *v, int64_t *out, cpod_err *err)
+{
+	int64_t first = -1;
+	const char *p = v;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return err_set(err, CPOD_E_INVALID, "bad Content-Length \"%.40s\"", v);
+		int64_t n = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (n > (INT64_MAX - 9) / 10)
+				return err_set(err, CPOD_E_INVALID, "Content-Length too large");
+			n = n * 10 + (*p - '0');
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (first >= 0 && n != first)
+			return err_set(err, CPOD_E_INVALID, "Content-Length values differ");
+		first = n;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return err_set(err, CPOD_E_INVALID, "bad Content-Length \"%.40s\"", v);
+	}
+	*out = first;
+	return 0;
+}
+
+/* Whether the comma-separated list v holds token (case-insensitive). */
+static bool hp_list_has(const char *v, const char *token)
+{
+	for (const char *p = v; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t l = strcspn(p, ", \t");
+		if (l && hp_ieq(p, l, token))
+			return true;
+		p += l;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	return false;
+}
+
+/* The status line: HTTP/1.x SP 3DIGIT [SP reason]. */
+static int hp_status(const char *s, size_t len, http_response *r, cpod_err *err)
+{
+	if (len < 12 || memcmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') ||
+	    s[8] != ' ')
+		return err_set(err, CPOD_E_INVALID, "bad status line \"%.*s\"",
+			       (int)(len < 60 ? len : 60), s);
+	r->version = s[7] == '1' ? 11 : 10;
+	if (s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
+	    (len > 12 && s[12] != ' '))
+		return err_set(err, CPOD_E_INVALID, "bad status code in \"%.*s\"",
+			       (int)(len < 60 ? len : 60), s);
+	r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	size_t rl = len > 13 ? len - 13 : 0, keep = 0;
+	for (size_t i = 0; i < rl; i++) {
+		unsigned char c = (unsigned char)s[13 + i];
+		if (!hp_is_vchar(c))
+			return err_set(err, CPOD_E_INVALID,
+				       "control character in the reason phrase");
+		if (keep < sizeof(r->reason) - 1)
+			r->reason[keep++] = (char)c;
+	}
+	r->reason[keep] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_response *r,
+				      cpod_err *err)
+{
+	size_t scan = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+	size_t off, eol, nh = 0, end = 0;
+	ssize_t next;
+
+	/* first the extent of the head: up to an empty line */
+	for (off = 0;; off = (size_t)next) {
+		next = hp_line(data, scan, off, &eol);
+		if (next < 0)
+			return err_set(err, CPOD_E_INVALID, "bare CR in the response head");
+		if (next == 0) {
+			if (len >= HTTP_MAX_HEAD)
+				return err_set(err, CPOD_E_LIMIT, "response head larger than "
+					       "%d KiB", HTTP_MAX_HEAD >> 10);
+			return 0;
+		}
+		if (eol == off && off > 0) {
+			end = (size_t)next;
+			break;
+		}
+		if (off > 0 && ++nh > HTTP_MAX_HEADERS)
+			return err_set(err, CPOD_E_LIMIT, "more than %d header fields",
+				       HTTP_MAX_HEADERS);
+	}
+
+	/* one block: the header array, then a copy of the head whose lines
+	 * are cut into NUL-terminated names and values */
+	size_t arr = nh * sizeof(http_header);
+	char *block = malloc(arr + end + 1);
+	if (!block)
+		return err_nomem(err);
+	http_header *h = (http_header *)(void *)block;
+	char *text = block + arr;
+	memcpy(text, data, end);
+	text[end] = '\0';
+
+	memset(r->reason, 0, sizeof(r->reason));
+	next = hp_line(text, end, 0, &eol);
+	if (hp_status(text, eol, r, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < nh; i++) {
+		off = (size_t)next;
+		next = hp_line(text, end, off, &eol);
+		char *line = text + off;
+		size_t ll = eol - off;
+		if (line[0] == ' ' || line[0] == '\t') {
+			err_set(err, CPOD_E_INVALID, "folded header line (obs-fold)");
+			goto fail;
+		}
+		size_t nl = 0;
+		while (nl < ll && hp_is_tchar((unsigned char)line[nl]))
+			nl++;
+		if (nl == 0 || nl == ll || line[nl] != ':') {
+			err_set(err, CPOD_E_INVALID, "bad header line \"%.*s\"",
+				(int)(ll < 60 ? ll : 60), line);
+			goto fail;
+		}
+		size_t v = nl + 1, ve = ll;
+		while (v < ve && (line[v] == ' ' || line[v] == '\t'))
+			v++;
+		while (ve > v && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
+			ve--;
+		for (size_t k = v; k < ve; k++) {
+			if (!hp_is_vchar((unsigned char)line[k])) {
+				err_set(err, CPOD_E_INVALID, "control character in header %.*s",
+					(int)nl, line);
+				goto fail;
+			}
+		}
+		line[nl] = '\0';
+		line[ve] = '\0';
+		h[i].name = line;
+		h[i].value = line + v;
+	}
+
+	/* framing: Transfer-Encoding beats Content-Length (RFC 9112 6.3) */
+	int64_t cl = -1;
+	bool have_te = false, close = false, keep = false;
+	for (size_t i = 0; i < nh; i++) {
+		const char *name = h[i].name, *value = h[i].value;
+		if (!strcasecmp(name, "Content-Length")) {
+			int64_t v = -1;
+			if (hp_content_length(value, &v, err) < 0)
+				goto fail;
+			if (cl >= 0 && v != cl) {
+				err_set(err, CPOD_E_INVALID, "Content-Length values differ");
+				goto fail;
+			}
+			cl = v;
+		} else if (!strcasecmp(name, "Transfer-Encoding")) {
+			if (have_te || !hp_ieq(value, strlen(value), "chunked")) {
+				err_set(err, CPOD_E_INVALID,
+					"unsupported Transfer-Encoding \"%.40s\"", value);
+				goto fail;
+			}
+			have_te = true;
+		} else if (!strcasecmp(name, "Connection")) {
+			close |= hp_list_has(value, "close");
+			keep |= hp_list_has(value, "keep-alive");
+		}
+	}
+	r->chunked = have_te;
+	r->content_length = have_te ? -1 : cl;
+	/* with both, a proxy may have framed it the other way: do not reuse */
+	r->keep_alive = !close && (r->version == 11 || keep) && !(have_te && cl >= 0);
+	free(r->headers);
+	r->headers = h;
+	r->n_headers = nh;
+	return (ssize_t)end;
+fail:
+	free(block);
+	return -1;
+}
+
+/* ------------------------------------------------------------ chunked */
+
+enum {
+	HC_SIZE,        /* hex digits of the chunk size */
+	HC_SIZE_WS,     /* whitespace after them (BWS before an extension) */
+	HC_EXT,         /* ";name=value" up to the end of the line */
+	HC_SIZE_LF,     /* CR seen, LF next */
+	HC_DATA,
+	HC_DATA_CR,     /* the CRLF after the data */
+	HC_DATA_LF,
+	HC_TRAILER,     /* at the start of a trailer line (or the final empty one) */
+	HC_TRAILER_LINE,
+	HC_TRAILER_LF,
+	HC_END_LF,      /* CR of the final empty line seen */
+	HC_DONE,
+};
+
+static int hc_bad(cpod_err *err, const char *what)
+{
+	return err_set(err, CPOD_E_INVALID, "chunked body: %s", what);
+}
+
+static int hc_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The end of a chunk-size line. */
+static void hc_size_done(http_chunked *d)
+{
+	d->state = d->left ? HC_DATA : HC_TRAILER;
+	d->line = 0;
+}
+
+CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inlen, size_t *used,
+				    char *out, size_t outcap, size_t *produced, cpod_err *err)
+{
+	size_t i = 0, o = 0;
+
+	*used = *produced = 0;
+	while (i < inlen && d->state != HC_DONE) {
+		if (d->state == HC_DATA) {
+			size_t n = inlen - i;
+			if (n > outcap - o)
+				n = outcap - o;
+			if (n > d->left)
+				n = (size_t)d->left;
+			if (n == 0)
+				break;  /* out is full */
+			memcpy(out + o, in + i, n);
+			i += n;
+			o += n;
+			d->left -= n;
+			if (d->left == 0)
+				d->state = HC_DATA_CR;
+			continue;
+		}
+		char c = in[i++];
+		if (d->state <= HC_SIZE_LF || d->state >= HC_TRAILER) {
+			if (++d->line > HTTP_MAX_CHUNK_LINE && d->state < HC_TRAILER)
+				return hc_bad(err, "chunk-size line too long");
+			if (d->state >= HC_TRAILER && ++d->trailer > HTTP_MAX_TRAILER)
+				return hc_bad(err, "trailer too large");
+		}
+		switch (d->state) {
+		case HC_SIZE: {
+			int v = hc_hex(c);
+			if (v >= 0) {
+				if (d->left >> 59)
+					return hc_bad(err, "chunk size too large");
+				d->left = d->left << 4 | (uint64_t)v;
+			} else if (d->line == 1) {
+				return hc_bad(err, "no chunk size");
+			} else if (c == ';') {
+				d->state = HC_EXT;
+			} else if (c == ' ' || c == '\t') {
+				d->state = HC_SIZE_WS;
+			} else if (c == '\r') {
+				d->state = HC_SIZE_LF;
+			} else if (c == '\n') {
+				hc_size_done(d);
+			} else {
+				return hc_bad(err, "bad chunk size");
+			}
+			break;
+		}
+		case HC_SIZE_WS:
+			if (c == ';')
+				d->state = HC_EXT;
+			else if (c == '\r')
+				d->state = HC_SIZE_LF;
+			else if (c == '\n')
+				hc_size_done(d);
+			else if (c != ' ' && c != '\t')
+				return hc_bad(err, "bad chunk size");
+			break;
+		case HC_EXT:
+			if (c == '\r')
+				d->state = HC_SIZE_LF;
+			else if (c == '\n')
+				hc_size_done(d);
+			else if (!hp_is_vchar((unsigned char)c))
+				return hc_bad(err, "control character in a chunk extension");
+			break;
+		case HC_SIZE_LF:
+			if (c != '\n')
+				return hc_bad(err, "bare CR after the chunk size");
+			hc_size_done(d);
+			break;
+		case HC_DATA_CR:
+			if (c == '\r')
+				d->state = HC_DATA_LF;
+			else if (c == '\n')
+				d->state = HC_SIZE;
+			else
+				return hc_bad(err, "no CRLF after the chunk data");
+			break;
+		case HC_DATA_LF:
+			if (c != '\n')
+				return hc_bad(err, "no CRLF after the chunk data");
+			d->state = HC_SIZE;
+			break;
+		case HC_TRAILER:
+			if (c == '\r')
+				d->state = HC_END_LF;
+			else if (c == '\n')
+				d->state = HC_DONE;
+			else if (c == ' ' || c == '\t')
+				return hc_bad(err, "folded trailer line");
+			else
+				d->state = HC_TRAILER_LINE;
+			break;
+		case HC_TRAILER_LINE:
+			if (c == '\r')
+				d->state = HC_TRAILER_LF;
+			else if (c == '\n')
+				d->state = HC_TRAILER;
+			else if (!hp_is_vchar((unsigned char)c))
+				return hc_bad(err, "control character in the trailer");
+			break;
+		case HC_TRAILER_LF:
+			if (c != '\n')
+				return hc_bad(err, "bare CR in the trailer");
+			d->state = HC_TRAILER;
+			break;
+		case HC_END_LF:
+			if (c != '\n')
+				return hc_bad(err, "bare CR at the end of the trailer");
+			d->state = HC_DONE;
+			break;
+		}
+		if (d->state == HC_SIZE && (c == '\n'))
+			d->line = 0;
+	}
+	*used = i;
+	*produced = o;
+	return d->state == HC_DONE ? 1 : 0;
+}
+/************************************************ src/net/pem.c */
+/*
+ * pem.c — certificates and keys from files for tls.c: PEM bundles (or a
+ * single DER certificate) turned into BearSSL trust anchors, client
+ * certificate chains and private keys, and a small DER reader that pulls
+ * out of a server certificate what an error message should say (subject,
+ * issuer, names, validity) and the IP addresses to match an IP host.
+ *
+ * Files are bounded (8 MiB, 1 MiB per object); a server certificate is
+ * hostile input, so the DER reader checks every length against its
+ * enclosing element and only understands the shapes it needs.
+ */
+
+
+
+
+#define PEM_MAX_FILE (8 << 20)
+#define PEM_MAX_OBJECT (1 << 20)
+#define PEM_MAX_CHAIN 10
+
+typedef int (*pem_fn)(void *ctx, const char *name, const unsigned char *der, size_t len,
+		      cpod_err *err);
+
+/* base64 text (whitespace ignored, '=' padding) appended to out as bytes. */
+static int pem_base64(const char *s, size_t len, buf *out, cpod_err *err)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	bool pad = false;
+
+	if (buf_reserve(out, len / 4 * 3 + 3, err) < 0)
+		return -1;
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int v;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad = true;
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+' || c == '/')
+			v = c == '+' ? 62 : 63;
+		else
+			return err_set(err, CPOD_E_INVALID, "bad PEM data%s",
+				       c == ':' ? " (PEM headers: an encrypted key?)" : "");
+		if (pad)
+			return err_set(err, CPOD_E_INVALID, "bad PEM data (text after '=')");
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (char)(acc >> bits);
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Calls fn for each PEM object of the file ("-----BEGIN name-----" to
+ * "-----END name-----", decoded), or once for a DER file.  Our own
+ * decoder: BearSSL's is an interpreter that takes ~90 ms over a system
+ * bundle, this one well under a millisecond. */
+static int pem_each(const char *path, pem_fn fn, void *ctx, cpod_err *err)
+{
+	_cleanup_buf_ buf file = BUF_INIT;
+	_cleanup_buf_ buf der = BUF_INIT;
+
+	if (fs_read_file(AT_FDCWD, path, PEM_MAX_FILE, &file, err) < 0)
+		return -1;
+	const char *p = file.data, *end = file.data + file.len;
+	if (!memmem(p, file.len, "-----BEGIN ", 11)) {
+		if (file.len > 0 && (unsigned char)p[0] == 0x30) {
+			if (fn(ctx, "CERTIFICATE", (const unsigned char *)p, file.len, err) < 0)
+				return err_prefix(err, "%s", path);
+			return 0;
+		}
+		return err_set(err, CPOD_E_INVALID, "%s: neither PEM nor DER", path);
+	}
+	der.max = PEM_MAX_OBJECT;
+	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
+		char name[128], mark[160];
+		const char *n = p + 11;
+		const char *ne = memmem(n, (size_t)(end - n), "-----", 5);
+		if (!ne || ne - n >= (ptrdiff_t)sizeof(name) || memchr(n, '\n', (size_t)(ne - n)))
+			return err_set(err, CPOD_E_INVALID, "%s: bad PEM line", path);
+		memcpy(name, n, (size_t)(ne - n));
+		name[ne - n] = '\0';
+		int ml = snprintf(mark, sizeof(mark), "-----END %s-----", name);
+		const char *body = ne + 5;
+		const char *be = memmem(body, (size_t)(end - body), mark, (size_t)ml);
+		if (!be)
+			return err_set(err, CPOD_E_INVALID, "%s: unterminated PEM object %s", path,
+				       name);
+		buf_reset(&der);
+		if (pem_base64(body, (size_t)(be - body), &der, err) < 0 ||
+		    fn(ctx, name, (const unsigned char *)der.data, der.len, err) < 0)
+			return err_prefix(err, "%s", path);
+		p = be + ml;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ anchors */
+
+static void pem_dn_append(void *ctx, const void *data, size_t len)
+{
+	buf *b = ctx;
+	if (b->failed || b->len + len > PEM_MAX_OBJECT || buf_append(b, data, len, NULL) < 0)
+		b->failed = true;
+}
+
+static int pem_anchor(void *ctx, const char *name, const unsigned char *der, size_t len,
+		      cpod_err *err)
+{
+	tls_anchors *a = ctx;
+	_cleanup_buf_ buf dn = BUF_INIT;
+	br_x509_decoder_context dc;
+
+	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
+		return 0;
+	br_x509_decoder_init(&dc, pem_dn_append, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
+	if (!pk || dn.failed) {
+		/* an algorithm BearSSL lacks (DSA, Ed25519): not an anchor for us */
+		log_debug("skipped a CA certificate BearSSL cannot use (error %d)",
+			  br_x509_decoder_last_error(&dc));
+		return 0;
+	}
+	size_t klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen
+						       : pk->key.ec.qlen;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		br_x509_trust_anchor *ta = realloc(a->ta, cap * sizeof(*ta));
+		if (!ta)
+			return err_nomem(err);
+		a->ta = ta;
+		a->cap = cap;
+	}
+	/* one block: the DN, then the key bytes */
+	unsigned char *block = malloc(dn.len + klen + 1);
+	if (!block)
+		return err_nomem(err);
+	br_x509_trust_anchor *t = &a->ta[a->n++];
+	memset(t, 0, sizeof(*t));
+	memcpy(block, dn.data, dn.len);
+	t->dn.data = block;
+	t->dn.len = dn.len;
+	t->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	t->pkey.key_type = pk->key_type;
+	unsigned char *k = block + dn.len;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		memcpy(k, pk->key.rsa.n, pk->key.rsa.nlen);
+		memcpy(k + pk->key.rsa.nlen, pk->key.rsa.e, pk->key.rsa.elen);
+		t->pkey.key.rsa.n = k;
+		t->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		t->pkey.key.rsa.e = k + pk->key.rsa.nlen;
+		t->pkey.key.rsa.elen = pk->key.rsa.elen;
+	} else {
+		memcpy(k, pk->key.ec.q, pk->key.ec.qlen);
+		t->pkey.key.ec.curve = pk->key.ec.curve;
+		t->pkey.key.ec.q = k;
+		t->pkey.key.ec.qlen = pk->key.ec.qlen;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int tls_anchors_add_file(tls_anchors *a, const char *path, cpod_err *err)
+{
+	size_t before = a->n;
+	if (pem_each(path, pem_anchor, a, err) < 0)
+		return -1;
+	if (a->n == before)
+		return err_set(err, CPOD_E_INVALID, "%s: no usable CA certificate", path);
+	return 0;
+}
+
+CPOD_INTERNAL void tls_anchors_free(tls_anchors *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->ta[i].dn.data);
+	free(a->ta);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ------------------------------------------------------------ client keys */
+
+static int pem_cert(void *ctx, const char *name, const unsigned char *der, size_t len,
+		    cpod_err *err)
+{
+	tls_chain *c = ctx;
+	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
+		return 0;
+	if (c->n >= PEM_MAX_CHAIN)
+		return err_set(err, CPOD_E_LIMIT, "more than %d certificates", PEM_MAX_CHAIN);
+	br_x509_certificate *certs = realloc(c->certs, (c->n + 1) * sizeof(*certs));
+	if (!certs)
+		return err_nomem(err);
+	c->certs = certs;
+	if (!(certs[c->n].data = malloc(len ? len : 1)))
+		return err_nomem(err);
+	memcpy(certs[c->n].data, der, len);
+	certs[c->n++].data_len = len;
+	return 0;
+}
+
+CPOD_INTERNAL int tls_chain_load(const char *path, tls_chain *out, cpod_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (pem_each(path, pem_cert, out, err) < 0) {
+		tls_chain_free(out);
+		return -1;
+	}
+	if (out->n == 0)
+		return err_set(err, CPOD_E_INVALID, "%s: no certificate", path);
+	return 0;
+}
+
+CPOD_INTERNAL void tls_chain_free(tls_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->certs[i].data);
+	free(c->certs);
+	memset(c, 0, sizeof(*c));
+}
+
+typedef struct pem_key_ctx {
+	br_skey_decoder_context *key;
+	bool found;
+} pem_key_ctx;
+
+static int pem_key(void *ctx, const char *name, const unsigned char *der, size_t len,
+		   cpod_err *err)
+{
+	pem_key_ctx *k = ctx;
+	if (!strcmp(name, "ENCRYPTED PRIVATE KEY"))
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "encrypted private keys are not supported");
+	if (strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0 &&
+	    strcmp(name, "PRIVATE KEY") != 0)
+		return 0;
+	if (k->found)
+		return err_set(err, CPOD_E_INVALID, "more than one private key");
+	br_skey_decoder_init(k->key);
+	br_skey_decoder_push(k->key, der, len);
+	int e = br_skey_decoder_last_error(k->key);
+	if (e)
+		return err_set(err, CPOD_E_INVALID,
+			       "bad or unsupported private key (BearSSL error %d)", e);
+	k->found = true;
+	return 0;
+}
+
+CPOD_INTERNAL int tls_key_load(const char *path, br_skey_decoder_context *key, cpod_err *err)
+{
+	pem_key_ctx k = { key, false };
+	int r = pem_each(path, pem_key, &k, err);
+	if (r == 0 && !k.found)
+		r = err_set(err, CPOD_E_INVALID, "%s: no private key", path);
+	if (r < 0)
+		explicit_bzero(key, sizeof(*key));
+	return r;
+}
+
+/* ------------------------------------------------------------ DER */
+
+/* The element at *p (before end): tag, contents; *p moves past it.  Only
+ * low tag numbers and definite lengths up to 16 MiB: all a certificate
+ * needs. */
+static int der_next(const uint8_t **p, const uint8_t *end, unsigned *tag, const uint8_t **val,
+		    size_t *len)
+{
+	const uint8_t *q = *p;
+	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = q[0];
+	size_t l = q[1];
+	q += 2;
+	if (l & 0x80) {
+		size_t k = l & 0x7f;
+		if (k == 0 || k > 3 || (size_t)(end - q) < k)
+			return -1;
+		for (l = 0; k; k--)
+			l = l << 8 | *q++;
+	}
+	if (l > (size_t)(end - q))
+		return -1;
+	*val = q;
+	*len = l;
+	*p = q + l;
+	return 0;
+}
+
+/* Enters the element at *p if it has tag; false (and *p unchanged) if not. */
+static bool der_enter(const uint8_t **p, const uint8_t *end, unsigned want, const uint8_t **val,
+		      const uint8_t **vend)
+{
+	const uint8_t *q = *p, *v;
+	unsigned tag;
+	size_t len;
+	if (der_next(&q, end, &tag, &v, &len) < 0 || tag != want)
+		return false;
+	*p = q;
+	*val = v;
+	*vend = v + len;
+	return true;
+}
+
+/* Appends text to out ("; " style separator sep when not first),
+ * replacing what is not printable. */
+static void der_append(char *out, size_t cap, const char *sep, const char *prefix,
+		       const uint8_t *s, size_t len)
+{
+	size_t n = strlen(out);
+	if (n && n + strlen(sep) < cap) {
+		strcpy(out + n, sep);
+		n += strlen(sep);
+	}
+	for (const char *p = prefix; *p && n + 1 < cap; p++)
+		out[n++] = *p;
+	for (size_t i = 0; i < len && n + 1 < cap; i++)
+		out[n++] = s[i] >= 0x20 && s[i] != 0x7f ? (char)s[i] : '?';
+	out[n] = '\0';
+}
+
+/* CN and O of a Name, "CN=x, O=y" */
+static void der_name(const uint8_t *p, const uint8_t *end, char *out, size_t cap)
+{
+	static const uint8_t cn[] = { 0x55, 0x04, 0x03 }, o[] = { 0x55, 0x04, 0x0a };
+	const uint8_t *set, *set_end, *atv, *atv_end, *v;
+	unsigned tag;
+	size_t len;
+
+	out[0] = '\0';
+	for (int pass = 0; pass < 2; pass++) {
+		const uint8_t *q = p;
+		while (der_enter(&q, end, 0x31, &set, &set_end)) {
+			while (der_enter(&set, set_end, 0x30, &atv, &atv_end)) {
+				if (der_next(&atv, atv_end, &tag, &v, &len) < 0 || tag != 0x06)
+					break;
+				const uint8_t *want = pass == 0 ? cn : o;
+				if (len != 3 || memcmp(v, want, 3) != 0)
+					continue;
+				if (der_next(&atv, atv_end, &tag, &v, &len) < 0)
+					break;
+				der_append(out, cap, ", ", pass == 0 ? "CN=" : "O=", v, len);
+			}
+		}
+	}
+	if (!out[0])
+		snprintf(out, cap, "(no CN or O)");
+}
+
+/* UTCTime or GeneralizedTime to Unix time; -1 when malformed. */
+static int64_t der_time(unsigned tag, const uint8_t *v, size_t len)
+{
+	int f[6], year;
+	size_t ydigits = tag == 0x17 ? 2 : 4;
+
+	if ((tag != 0x17 && tag != 0x18) || len != ydigits + 11 || v[len - 1] != 'Z')
+		return -1;
+	for (size_t i = 0; i < len - 1; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+	year = 0;
+	for (size_t i = 0; i < ydigits; i++)
+		year = year * 10 + (v[i] - '0');
+	if (ydigits == 2)
+		year += year < 50 ? 2000 : 1900;
+	for (int i = 0; i < 5; i++)
+		f[i] = (v[ydigits + 2 * i] - '0') * 10 + (v[ydigits + 2 * i + 1] - '0');
+	int m = f[0], d = f[1];
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	/* days from civil (Howard Hinnant's algorithm) */
+	int y = year - (m <= 2);
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = (int64_t)era * 146097 + doe - 719468;
+	return days * 86400 + f[2] * 3600 + f[3] * 60 + f[4];
+}
+
+static void der_san(const uint8_t *p, const uint8_t *end, tls_cert_info *out)
+{
+	const uint8_t *seq, *seq_end, *v;
+	unsigned tag;
+	size_t len;
+
+	if (!der_enter(&p, end, 0x30, &seq, &seq_end))
+		return;
+	while (der_next(&seq, seq_end, &tag, &v, &len) == 0) {
+		if (tag == 0x82) {
+			der_append(out->names, sizeof(out->names), ", ", "", v, len);
+		} else if (tag == 0x87 && (len == 4 || len == 16)) {
+			char ip[64];
+			if (out->n_ips < ARRAY_LEN(out->ips)) {
+				memcpy(out->ips[out->n_ips], v, len);
+				out->ip_len[out->n_ips++] = (uint8_t)len;
+			}
+			if (len == 4)
+				snprintf(ip, sizeof(ip), "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+			else
+				snprintf(ip, sizeof(ip), "%x:%x:%x:%x:%x:%x:%x:%x",
+					 v[0] << 8 | v[1], v[2] << 8 | v[3], v[4] << 8 | v[5],
+					 v[6] << 8 | v[7], v[8] << 8 | v[9], v[10] << 8 | v[11],
+					 v[12] << 8 | v[13], v[14] << 8 | v[15]);
+			der_append(out->names, sizeof(out->names), ", ", "", (const uint8_t *)ip,
+				   strlen(ip));
+		}
+	}
+}
+
+CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *out)
+{
+	static const uint8_t san_oid[] = { 0x55, 0x1d, 0x11 };
+	const uint8_t *p = der, *end = der + len, *cert, *cert_end, *tbs, *tbs_end, *v, *v_end;
+	unsigned tag;
+	size_t l;
+
+	memset(out, 0, sizeof(*out));
+	if (!der_enter(&p, end, 0x30, &cert, &cert_end) ||
+	    !der_enter(&cert, cert_end, 0x30, &tbs, &tbs_end))
+		return -1;
+	der_enter(&tbs, tbs_end, 0xa0, &v, &v_end);                  /* version */
+	if (der_next(&tbs, tbs_end, &tag, &v, &l) < 0 || tag != 0x02 ||  /* serial */
+	    der_next(&tbs, tbs_end, &tag, &v, &l) < 0 || tag != 0x30 ||  /* signature */
+	    !der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
+		return -1;
+	der_name(v, v_end, out->issuer, sizeof(out->issuer));
+	if (!der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
+		return -1;
+	if (der_next(&v, v_end, &tag, &cert, &l) < 0 ||
+	    (out->not_before = der_time(tag, cert, l)) < 0 ||
+	    der_next(&v, v_end, &tag, &cert, &l) < 0 ||
+	    (out->not_after = der_time(tag, cert, l)) < 0)
+		return -1;
+	if (!der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
+		return -1;
+	der_name(v, v_end, out->subject, sizeof(out->subject));
+	if (der_next(&tbs, tbs_end, &tag, &v, &l) < 0 || tag != 0x30)  /* public key */
+		return -1;
+	while (der_next(&tbs, tbs_end, &tag, &v, &l) == 0) {
+		const uint8_t *exts, *exts_end, *ext, *ext_end, *oid;
+		if (tag != 0xa3)
+			continue;  /* the unique identifiers */
+		const uint8_t *q = v;
+		if (!der_enter(&q, v + l, 0x30, &exts, &exts_end))
+			return -1;
+		while (der_enter(&exts, exts_end, 0x30, &ext, &ext_end)) {
+			size_t ol;
+			if (der_next(&ext, ext_end, &tag, &oid, &ol) < 0 || tag != 0x06)
+				return -1;
+			if (ol != 3 || memcmp(oid, san_oid, 3) != 0)
+				continue;
+			/* the critical flag, then the value */
+			if (der_next(&ext, ext_end, &tag, &v, &l) == 0 && tag == 0x01)
+				der_next(&ext, ext_end, &tag, &v, &l);
+			if (tag == 0x04)
+				der_san(v, v + l, out);
+		}
+	}
+	return 0;
+}
+/************************************************ src/net/proxy.c */
+/*
+ * proxy.c — which requests go through a proxy, and the proxy's address and
+ * credentials (see http.h).  The rules are Go's net/http ones, so cpod
+ * agrees with podman and the registries' own tooling on the same
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY: NO_PROXY "example.com" covers the
+ * domain and its subdomains, ".example.com" and "*.example.com" only the
+ * subdomains, "*" everything; IP addresses and CIDR blocks match literal
+ * addresses (names are not resolved for that); ":port" narrows an entry.
+ * Loopback never goes through a proxy.
+ */
+
+
+#include <arpa/inet.h>
+
+CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t o = 0;
+
+	if ((len + 2) / 3 * 4 >= cap)
+		return -1;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < len ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int proxy_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..len) onto the end of out. */
+static int proxy_unescape(const char *s, size_t len, char *out, size_t cap, size_t *n)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '%') {
+			int hi = i + 2 < len ? proxy_hex(s[i + 1]) : -1;
+			int lo = i + 2 < len ? proxy_hex(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (*n + 1 >= cap)
+			return -1;
+		out[(*n)++] = c;
+	}
+	out[*n] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err *err)
+{
+	char tmp[1024], cred[400];
+	const char *s = value;
+	http_url u;
+
+	memset(out, 0, sizeof(*out));
+	if (!strstr(s, "://")) {
+		/* a bare "host:port", as many set it */
+		if (snprintf(tmp, sizeof(tmp), "http://%s", s) >= (int)sizeof(tmp))
+			return err_set(err, CPOD_E_LIMIT, "proxy setting too long");
+		s = tmp;
+	} else if (strncasecmp(s, "http://", 7) != 0) {
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "proxy %.*s: only http:// proxies are supported",
+			       (int)strcspn(s, "@/") + 2, s);
+	}
+	/* userinfo: everything before the last '@' of the authority */
+	const char *auth = s + 7;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	char rest[1024];
+	if (at) {
+		size_t n = 0;
+		if (proxy_unescape(auth, (size_t)(at - auth), cred, sizeof(cred), &n) < 0)
+			return err_set(err, CPOD_E_INVALID,
+				       "bad credentials in the proxy setting");
+		if (!strchr(cred, ':') && n + 1 < sizeof(cred)) {
+			cred[n++] = ':';
+			cred[n] = '\0';
+		}
+		memcpy(out->auth, "Basic ", 6);
+		if (http_base64(cred, strlen(cred), out->auth + 6, sizeof(out->auth) - 6) < 0)
+			return err_set(err, CPOD_E_LIMIT, "proxy credentials too long");
+		explicit_bzero(cred, sizeof(cred));
+		if (snprintf(rest, sizeof(rest), "http://%s", at + 1) >= (int)sizeof(rest))
+			return err_set(err, CPOD_E_LIMIT, "proxy setting too long");
+		s = rest;
+	}
+	if (http_url_parse(s, NULL, &u, err) < 0)
+		return err_prefix(err, "bad proxy setting");
+	/* "proxy:3128" is common; a proxy URL without a port means 80 */
+	strcpy(out->host, u.host);
+	out->port = u.port;
+	return 0;
+}
+
+/* ------------------------------------------------------------ NO_PROXY */
+
+/* addr within prefix/bits? */
+static bool proxy_in_cidr(const net_addr *addr, const net_addr *prefix, unsigned bits)
+{
+	const uint8_t *a, *p;
+	unsigned max;
+
+	if (addr->sa.ss_family != prefix->sa.ss_family)
+		return false;
+	if (addr->sa.ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)&addr->sa)->sin_addr;
+		p = (const uint8_t *)&((const struct sockaddr_in *)&prefix->sa)->sin_addr;
+		max = 32;
+	} else {
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)&addr->sa)->sin6_addr;
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)&prefix->sa)->sin6_addr;
+		max = 128;
+	}
+	if (bits > max)
+		return false;
+	for (unsigned i = 0; i < bits; i++)
+		if (((a[i / 8] ^ p[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
+}
+
+static bool proxy_is_loopback(const char *host, const net_addr *ip, bool is_ip)
+{
+	size_t l = strlen(host);
+	if (!strcasecmp(host, "localhost") || (l > 10 && !strcasecmp(host + l - 10, ".localhost")))
+		return true;
+	if (!is_ip)
+		return false;
+	if (ip->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&ip->sa;
+		return ((const uint8_t *)&s->sin_addr)[0] == 127;
+	}
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&ip->sa)->sin6_addr);
+}
+
+/* One NO_PROXY entry e[0..len) against host:port. */
+static bool proxy_entry_matches(const char *e, size_t len, const char *host, uint16_t port,
+				const net_addr *ip, bool is_ip)
+{
+	char ent[300], *slash, *colon;
+	long eport = -1;
+
+	if (len == 0 || len >= sizeof(ent))
+		return false;
+	if (len == 1 && e[0] == '*')
+		return true;
+	memcpy(ent, e, len);
+	ent[len] = '\0';
+
+	if ((slash = strchr(ent, '/'))) {
+		net_addr net;
+		char *end;
+		*slash = '\0';
+		unsigned long bits = strtoul(slash + 1, &end, 10);
+		return is_ip && *end == '\0' && slash[1] && net_parse_ip(ent, 0, &net) &&
+		       proxy_in_cidr(ip, &net, (unsigned)bits);
+	}
+	/* a port: "[v6]:p" or "name:p"; more than one colon is a bare IPv6 */
+	colon = strrchr(ent, ':');
+	if (colon && (ent[0] == '[' ? colon > strchr(ent, ']') : strchr(ent, ':') == colon)) {
+		char *end;
+		eport = strtol(colon + 1, &end, 10);
+		if (*end || colon[1] == '\0')
+			return false;
+		*colon = '\0';
+	}
+	if (eport >= 0 && eport != port)
+		return false;
+	net_addr eip;
+	if (net_parse_ip(ent, 0, &eip)) {
+		if (!is_ip || eip.sa.ss_family != ip->sa.ss_family)
+			return false;
+		return proxy_in_cidr(ip, &eip, eip.sa.ss_family == AF_INET ? 32 : 128);
+	}
+	char *name = ent;
+	size_t nl = strlen(name);
+	while (nl && name[nl - 1] == '.')
+		name[--nl] = '\0';
+	if (!strncmp(name, "*.", 2)) {
+		name++;
+		nl--;
+	}
+	if (nl == 0 || (nl == 1 && name[0] == '.'))
+		return false;
+	size_t hl = strlen(host);
+	/* ".name": strict subdomains; "name": itself too */
+	if (name[0] == '.')
+		return hl > nl && !strcasecmp(host + hl - nl, name);
+	if (hl == nl)
+		return !strcasecmp(host, name);
+	return hl > nl && host[hl - nl - 1] == '.' && !strcasecmp(host + hl - nl, name);
+}
+
+CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_t port)
+{
+	char h[256];
+	net_addr ip;
+	size_t hl = strlen(host);
+
+	if (hl == 0 || hl >= sizeof(h))
+		return false;
+	memcpy(h, host, hl + 1);
+	while (hl && h[hl - 1] == '.')
+		h[--hl] = '\0';
+	bool is_ip = net_parse_ip(h, 0, &ip);
+	if (proxy_is_loopback(h, &ip, is_ip))
+		return true;
+	for (const char *p = no_proxy ? no_proxy : ""; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t l = strcspn(p, ", \t");
+		if (l && proxy_entry_matches(p, l, h, port, &ip, is_ip))
+			return true;
+		p += l;
+	}
+	return false;
+}
+/************************************************ src/net/resolve.c */
+/*
+ * resolve.c — name resolution without glibc's NSS and TCP connections
+ * (see resolve.h): /etc/hosts, then DNS to the servers of resolv.conf with
+ * its search list and options, the way glibc's resolver walks them.  The
+ * wire format is dns.c's.
+ *
+ * Both A and AAAA go out together on one connected UDP socket per server
+ * (the kernel then drops datagrams from anyone else); a reply that does not
+ * match its query is ignored, not fatal, so a spoofed or stale datagram
+ * cannot end the wait.  Truncated replies are asked again over TCP.
+ */
+
+
+
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+
+#define RESOLVE_MAX_FILE (1 << 20)
+#define RESOLVE_MAX_ADDRS 32
+
+/* if_nametoindex without what it drags into a static binary (getifaddrs,
+ * netlink, ~20 KB). */
+static unsigned resolve_if_index(const char *name)
+{
+	struct ifreq ifr;
+	size_t len = strlen(name);
+	if (len == 0 || len >= sizeof(ifr.ifr_name))
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, len);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int r = ioctl(fd, SIOCGIFINDEX, &ifr);
+	close(fd);
+	return r < 0 || ifr.ifr_ifindex <= 0 ? 0 : (unsigned)ifr.ifr_ifindex;
+}
+
+CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out)
+{
+	char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 4];
+	size_t len = strlen(s);
+
+	memset(out, 0, sizeof(*out));
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->sa;
+	if (!strchr(tmp, ':') && inet_pton(AF_INET, tmp, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		out->len = sizeof(*v4);
+		return true;
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->sa;
+	char *zone = strchr(tmp, '%');
+	if (zone)
+		*zone++ = '\0';
+	if (inet_pton(AF_INET6, tmp, &v6->sin6_addr) != 1)
+		return false;
+	if (zone) {
+		char *end;
+		unsigned long idx = strtoul(zone, &end, 10);
+		if (*zone == '\0' || *end != '\0')
+			idx = resolve_if_index(zone);
+		if (idx == 0 || idx > UINT32_MAX)
+			return false;
+		v6->sin6_scope_id = (uint32_t)idx;
+	}
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons(port);
+	out->len = sizeof(*v6);
+	return true;
+}
+
+CPOD_INTERNAL void net_addr_str(const net_addr *a, char *out, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&a->sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		snprintf(out, n, "%s:%u", ip, ntohs(s->sin_port));
+	} else if (a->sa.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&a->sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		snprintf(out, n, "[%s]:%u", ip, ntohs(s->sin6_port));
+	} else {
+		snprintf(out, n, "(no address)");
+	}
+}
+
+static bool resolve_same_addr(const net_addr *a, const net_addr *b)
+{
+	if (a->sa.ss_family != b->sa.ss_family)
+		return false;
+	if (a->sa.ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&a->sa)->sin_addr,
+			      &((const struct sockaddr_in *)&b->sa)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr,
+		      &((const struct sockaddr_in6 *)&b->sa)->sin6_addr, 16) == 0;
+}
+
+/* ------------------------------------------------------------ the files */
+
+/* The next whitespace-separated word of the line at *p (which stops at the
+ * end of the line or a comment); NULL at the end of the line. */
+static const char *resolve_word(const char **p, size_t *len)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	if (*s == '\0' || *s == '\n' || *s == '#' || *s == ';') {
+		*p = s;
+		return NULL;
+	}
+	const char *w = s;
+	while (*s && !strchr(" \t\r\n#;", *s))
+		s++;
+	*len = (size_t)(s - w);
+	*p = s;
+	return w;
+}
+
+static const char *resolve_next_line(const char *p)
+{
+	const char *nl = strchr(p, '\n');
+	return nl ? nl + 1 : NULL;
+}
+
+static bool resolve_word_is(const char *w, size_t len, const char *s)
+{
+	return len == strlen(s) && strncmp(w, s, len) == 0;
+}
+
+/* "name:N" options, clamped like glibc does. */
+static void resolve_option(const char *w, size_t len, const char *name, int max, int *out)
+{
+	size_t nl = strlen(name);
+	if (len <= nl + 1 || strncmp(w, name, nl) != 0 || w[nl] != ':')
+		return;
+	int v = 0;
+	for (size_t i = nl + 1; i < len; i++) {
+		if (w[i] < '0' || w[i] > '9')
+			return;
+		if (v < 1000)
+			v = v * 10 + (w[i] - '0');
+	}
+	*out = v > max ? max : v;
+}
+
+CPOD_INTERNAL void resolv_conf_parse(const char *text, resolv_conf *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->ndots = 1;
+	rc->timeout_s = 5;
+	rc->attempts = 2;
+	bool have_search = false;
+
+	for (const char *line = text; line; line = resolve_next_line(line)) {
+		const char *p = line, *w;
+		size_t len;
+		if (!(w = resolve_word(&p, &len)))
+			continue;
+		if (resolve_word_is(w, len, "nameserver")) {
+			char ip[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+			if (!(w = resolve_word(&p, &len)) || len >= sizeof(ip) ||
+			    rc->n_ns >= RESOLV_MAX_NS)
+				continue;
+			memcpy(ip, w, len);
+			ip[len] = '\0';
+			if (net_parse_ip(ip, 53, &rc->ns[rc->n_ns]))
+				rc->n_ns++;
+		} else if (resolve_word_is(w, len, "search") ||
+			   resolve_word_is(w, len, "domain")) {
+			/* the last search or domain line wins */
+			bool one = w[0] == 'd';
+			rc->n_search = 0;
+			have_search = true;
+			while ((w = resolve_word(&p, &len)) && rc->n_search < RESOLV_MAX_SEARCH) {
+				while (len && w[len - 1] == '.')
+					len--;
+				if (len == 0 || len >= sizeof(rc->search[0]))
+					continue;
+				memcpy(rc->search[rc->n_search], w, len);
+				rc->search[rc->n_search++][len] = '\0';
+				if (one)
+					break;
+			}
+		} else if (resolve_word_is(w, len, "options")) {
+			while ((w = resolve_word(&p, &len))) {
+				resolve_option(w, len, "ndots", 15, &rc->ndots);
+				resolve_option(w, len, "timeout", 30, &rc->timeout_s);
+				resolve_option(w, len, "attempts", 5, &rc->attempts);
+			}
+		}
+	}
+	if (rc->timeout_s < 1)
+		rc->timeout_s = 1;
+	if (rc->attempts < 1)
+		rc->attempts = 1;
+	if (rc->n_ns == 0) {
+		net_parse_ip("127.0.0.1", 53, &rc->ns[0]);
+		rc->n_ns = 1;
+	}
+	/* no search line: the domain of the host name, as glibc */
+	char host[256];
+	if (!have_search && gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		char *dot = strchr(host, '.');
+		if (dot && dot[1] && strlen(dot + 1) < sizeof(rc->search[0])) {
+			strcpy(rc->search[0], dot + 1);
+			rc->n_search = 1;
+		}
+	}
+}
+
+/* name equals w[0..len) ignoring case and a final dot on either */
+static bool resolve_name_eq(const char *name, const char *w, size_t len)
+{
+	size_t nl = strlen(name);
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (len && w[len - 1] == '.')
+		len--;
+	return nl == len && nl && strncasecmp(name, w, len) == 0;
+}
+
+static void resolve_add(net_addr *out, size_t max, size_t *n, const net_addr *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (resolve_same_addr(&out[i], a))
+			return;
+	if (*n < max)
+		out[(*n)++] = *a;
+}
+
+CPOD_INTERNAL void resolv_hosts_lookup(const char *text, const char *name, uint16_t port,
+				       net_addr *out, size_t max, size_t *n)
+{
+	*n = 0;
+	for (const char *line = text; line; line = resolve_next_line(line)) {
+		const char *p = line, *w;
+		size_t len;
+		char ip[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+		net_addr a;
+
+		if (!(w = resolve_word(&p, &len)) || len >= sizeof(ip))
+			continue;
+		memcpy(ip, w, len);
+		ip[len] = '\0';
+		if (strchr(ip, '[') || !net_parse_ip(ip, port, &a))
+			continue;
+		while ((w = resolve_word(&p, &len))) {
+			if (resolve_name_eq(name, w, len)) {
+				resolve_add(out, max, n, &a);
+				break;
+			}
+		}
+	}
+}
+
+/* Reads the file named by env (or path) into b; a missing file is empty. */
+static int resolve_read(const char *env, const char *path, buf *b, cpod_err *err)
+{
+	const char *p = getenv(env);
+	if (p && *p)
+		path = p;
+	if (fs_read_file(AT_FDCWD, path, RESOLVE_MAX_FILE, b, err) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		buf_reset(b);
+		return buf_append(b, "", 0, err);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------ DNS */
+
+enum { RESOLVE_PENDING = -2 };
+
+typedef struct resolve_query {
+	uint16_t qtype, id;
+	int state;                       /* RESOLVE_PENDING or an enum dns_result */
+	uint8_t msg[DNS_MAX_NAME + 32];
+	int len;
+	net_addr addrs[RESOLVE_MAX_ADDRS / 2];
+	size_t n;
+} resolve_query;
+
+static uint16_t resolve_random_id(void)
+{
+	uint16_t id;
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
+		id = (uint16_t)(proc_now_ms() * 2654435761u ^ (uint64_t)getpid());
+	return id;
+}
+
+/* The reply in msg for one of the queries still pending. */
+static void resolve_take(const uint8_t *msg, size_t len, const char *name, uint16_t port,
+			 resolve_query *q, size_t nq)
+{
+	cpod_err err;
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].state != RESOLVE_PENDING || len < 2 || (msg[0] << 8 | msg[1]) != q[i].id)
+			continue;
+		size_t n = 0;
+		int r = dns_parse_reply(msg, len, q[i].id, name, q[i].qtype, port, q[i].addrs,
+					ARRAY_LEN(q[i].addrs), &n, &err);
+		if (r < 0) {
+			log_debug("resolve %s: ignored: %s", name, err.msg);
+			return;
+		}
+		q[i].n = n;
+		q[i].state = r;
+		return;
+	}
+}
+
+static int resolve_poll(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0)
+			return 0;
+		if (left > INT_MAX)
+			left = INT_MAX;
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)left);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+static int resolve_io(int fd, void *data, size_t len, bool out, int64_t deadline)
+{
+	for (size_t off = 0; off < len;) {
+		if (resolve_poll(fd, out ? POLLOUT : POLLIN, deadline) <= 0)
+			return -1;
+		ssize_t r = out ? send(fd, (char *)data + off, len - off, MSG_NOSIGNAL)
+				: recv(fd, (char *)data + off, len - off, 0);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* One query over TCP (after a truncated UDP reply). */
+static void resolve_tcp(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
+			int64_t deadline)
+{
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_free_ uint8_t *reply = NULL;
+	uint8_t lenbuf[2] = { (uint8_t)(q->len >> 8), (uint8_t)q->len };
+
+	q->state = DNS_SERVFAIL;
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0 && errno != EINPROGRESS)
+		return;
+	if (resolve_io(fd, lenbuf, 2, true, deadline) < 0 ||
+	    resolve_io(fd, q->msg, (size_t)q->len, true, deadline) < 0 ||
+	    resolve_io(fd, lenbuf, 2, false, deadline) < 0)
+		return;
+	size_t len = (size_t)lenbuf[0] << 8 | lenbuf[1];
+	if (!(reply = malloc(len ? len : 1)) || resolve_io(fd, reply, len, false, deadline) < 0)
+		return;
+	q->state = RESOLVE_PENDING;
+	resolve_take(reply, len, name, port, q, 1);
+	/* truncated over TCP too, or not an answer to this query */
+	if (q->state == RESOLVE_PENDING || q->state == DNS_TRUNCATED)
+		q->state = DNS_SERVFAIL;
+}
+
+/* Asks one server every query still pending; those without an answer by
+ * the timeout stay pending.  Returns why some did not get one (an errno),
+ * or 0. */
+static int resolve_ask(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
+			size_t nq, int timeout_ms)
+{
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	uint8_t reply[DNS_MAX_UDP];
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0)
+		return errno;
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].state != RESOLVE_PENDING)
+			continue;
+		q[i].id = resolve_random_id();
+		q[i].msg[0] = (uint8_t)(q[i].id >> 8);
+		q[i].msg[1] = (uint8_t)q[i].id;
+		if (send(fd, q[i].msg, (size_t)q[i].len, MSG_NOSIGNAL) < 0)
+			return errno;
+	}
+	int why = 0;
+	for (;;) {
+		size_t pending = 0;
+		for (size_t i = 0; i < nq; i++)
+			pending += q[i].state == RESOLVE_PENDING;
+		if (pending == 0)
+			break;
+		if (resolve_poll(fd, POLLIN, deadline) <= 0) {
+			why = ETIMEDOUT;
+			break;
+		}
+		ssize_t r = recv(fd, reply, sizeof(reply), 0);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0) {
+			why = errno;  /* ECONNREFUSED: nobody listens there */
+			break;
+		}
+		resolve_take(reply, (size_t)r, name, port, q, nq);
+	}
+	for (size_t i = 0; i < nq; i++)
+		if (q[i].state == DNS_TRUNCATED)
+			resolve_tcp(ns, name, port, &q[i], deadline + timeout_ms);
+	return why;
+}
+
+/* DNS for one fully qualified name: 1 found (addresses in out), 0 the name
+ * has no address, -1 no server answered. */
+static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, net_addr *out,
+		       size_t max, size_t *n, cpod_err *err)
+{
+	resolve_query q[2] = { { .qtype = DNS_TYPE_A }, { .qtype = DNS_TYPE_AAAA } };
+	char where[64] = "";
+	bool failed = false;
+	int why = ETIMEDOUT;
+
+	for (size_t i = 0; i < 2; i++) {
+		q[i].len = dns_build_query(q[i].msg, sizeof(q[i].msg), 0, name, q[i].qtype, err);
+		if (q[i].len < 0)
+			return -1;
+		q[i].state = RESOLVE_PENDING;
+	}
+	for (int attempt = 0; attempt < rc->attempts; attempt++) {
+		for (size_t s = 0; s < rc->n_ns; s++) {
+			for (size_t i = 0; i < 2; i++)
+				if (q[i].state != DNS_ANSWER && q[i].state != DNS_NXDOMAIN)
+					q[i].state = RESOLVE_PENDING;
+			int w = resolve_ask(&rc->ns[s], name, port, q, 2, rc->timeout_s * 1000);
+			bool nx = q[0].state == DNS_NXDOMAIN || q[1].state == DNS_NXDOMAIN;
+			bool done = q[0].state == DNS_ANSWER && q[1].state == DNS_ANSWER;
+			if (q[0].n + q[1].n > 0) {
+				*n = 0;
+				for (size_t i = 0; i < 2; i++)
+					for (size_t k = 0; k < q[i].n; k++)
+						resolve_add(out, max, n, &q[i].addrs[k]);
+				return 1;
+			}
+			if (nx || done)
+				return 0;
+			net_addr_str(&rc->ns[s], where, sizeof(where));
+			failed |= q[0].state == DNS_SERVFAIL || q[1].state == DNS_SERVFAIL;
+			if (w)
+				why = w;
+		}
+	}
+	if (failed)
+		return err_set(err, CPOD_E_SYS, "the nameservers could not answer (last %s: "
+			       "SERVFAIL, REFUSED or a bad reply)", where);
+	return err_sysn(err, why, "no answer from the nameservers (last %s)", where);
+}
+
+CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, size_t max,
+			      size_t *n, cpod_err *err)
+{
+	_cleanup_buf_ buf text = BUF_INIT;
+	size_t len = strlen(host);
+	resolv_conf rc;
+
+	*n = 0;
+	if (max == 0)
+		return err_set(err, CPOD_E_INVALID, "resolve %s: no room for addresses", host);
+	if (net_parse_ip(host, port, &out[0])) {
+		*n = 1;
+		return 0;
+	}
+	if (len == 0 || len > DNS_MAX_NAME - 1 || strspn(host, ".") == len)
+		return err_set(err, CPOD_E_INVALID, "invalid host name \"%s\"", host);
+
+	if (resolve_read("CPOD_HOSTS", "/etc/hosts", &text, err) < 0)
+		return err_prefix(err, "resolve %s", host);
+	resolv_hosts_lookup(text.data, host, port, out, max, n);
+	if (*n)
+		return 0;
+
+	bool absolute = host[len - 1] == '.';
+	char name[DNS_MAX_NAME];
+	memcpy(name, host, len + 1);
+	if (absolute)
+		name[--len] = '\0';
+	if (strcasecmp(name, "localhost") == 0 ||
+	    (len > 10 && strcasecmp(name + len - 10, ".localhost") == 0)) {
+		net_parse_ip("127.0.0.1", port, &out[(*n)++]);
+		if (max > 1)
+			net_parse_ip("::1", port, &out[(*n)++]);
+		return 0;
+	}
+
+	buf_reset(&text);
+	if (resolve_read("CPOD_RESOLV_CONF", "/etc/resolv.conf", &text, err) < 0)
+		return err_prefix(err, "resolve %s", host);
+	resolv_conf_parse(text.data, &rc);
+
+	/* the candidates in glibc's order: as is first when it has ndots dots */
+	const char *cand[RESOLV_MAX_SEARCH + 1];
+	char full[RESOLV_MAX_SEARCH][DNS_MAX_NAME];
+	size_t ncand = 0, dots = 0;
+	for (const char *p = name; *p; p++)
+		dots += *p == '.';
+	bool first = absolute || (int)dots >= rc.ndots;
+	if (first)
+		cand[ncand++] = name;
+	for (size_t i = 0; i < rc.n_search && !absolute; i++) {
+		int r = snprintf(full[i], sizeof(full[i]), "%s.%s", name, rc.search[i]);
+		if (r > 0 && (size_t)r < sizeof(full[i]))
+			cand[ncand++] = full[i];
+	}
+	if (!first)
+		cand[ncand++] = name;
+
+	for (size_t i = 0; i < ncand; i++) {
+		int r = resolve_dns(&rc, cand[i], port, out, max, n, err);
+		if (r < 0)
+			return err_prefix(err, "resolve %s", cand[i]);
+		if (r > 0)
+			return 0;
+	}
+	return err_set(err, CPOD_E_NOTFOUND, "unknown host %s", host);
+}
+
+/* ------------------------------------------------------------ connecting */
+
+static int resolve_connect_one(const net_addr *a, int timeout_ms, cpod_err *err)
+{
+	char where[64];
+	_cleanup_close_ int fd = socket(a->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	net_addr_str(a, where, sizeof(where));
+	if (fd < 0)
+		return err_sys(err, "socket");
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) < 0) {
+		if (errno != EINPROGRESS)
+			return err_sys(err, "%s", where);
+		int64_t deadline = timeout_ms > 0 ? proc_now_ms() + timeout_ms : INT64_MAX;
+		int r = resolve_poll(fd, POLLOUT, deadline);
+		if (r < 0)
+			return err_sys(err, "%s: poll", where);
+		if (r == 0)
+			return err_sysn(err, ETIMEDOUT, "%s: no connection after %d ms", where,
+					timeout_ms);
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			return err_sys(err, "%s", where);
+		if (soerr)
+			return err_sysn(err, soerr, "%s", where);
+	}
+	return TAKE_FD(fd);
+}
+
+CPOD_INTERNAL int net_connect(const char *host, uint16_t port, int timeout_ms, cpod_err *err)
+{
+	net_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n = 0;
+
+	if (net_resolve(host, port, addrs, ARRAY_LEN(addrs), &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int fd = resolve_connect_one(&addrs[i], timeout_ms, err);
+		if (fd >= 0)
+			return fd;
+		log_debug("connect %s:%u: %s", host, port, err ? err->msg : "");
+	}
+	return err_prefix(err, "connect to %s:%u", host, port);
+}
+/************************************************ src/net/tls.c */
+/*
+ * tls.c — TLS client connections over BearSSL (see tls.h).
+ *
+ * The engine is configured by hand rather than with br_ssl_client_init_full,
+ * so only what the six suites need is linked: TLS 1.2; ECDHE with ECDSA or
+ * RSA signatures; AES-128/256-GCM and ChaCha20-Poly1305; SHA-256/384 (and
+ * SHA-512 for certificate signatures).  No RSA key exchange, no CBC, no
+ * TLS 1.0/1.1.
+ *
+ * Certificates go through a small X.509 class of ours wrapped around
+ * BearSSL's "minimal" engine: it keeps a copy of the server's certificate
+ * so a failure can name what was presented, checks IP-address hosts
+ * against the certificate's IP addresses (BearSSL matches DNS names
+ * only), and in insecure mode skips validation altogether while still
+ * handing the engine the server's public key.
+ *
+ * I/O is ours too (not br_sslio): every wait on the socket is a poll with
+ * the caller's timeout, and the socket error that stopped the engine is
+ * kept for the message.
+ */
+
+
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
+
+static const uint16_t tls_suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+
+static const char *const tls_ca_places[] = {
+	"/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine, Arch */
+	"/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL */
+	"/etc/ssl/cert.pem",                    /* Alpine, macOS, OpenBSD */
+	"/etc/ssl/certs/ca-bundle.crt",         /* older Red Hat */
+	"/etc/ssl/ca-bundle.pem",               /* openSUSE */
+};
+
+typedef struct tls_x509 {
+	const br_x509_class *vtable;            /* first: BearSSL calls through it */
+	br_x509_minimal_context minimal;
+	br_x509_decoder_context dec;            /* the server key, in insecure mode */
+	bool insecure;
+	uint8_t ip[16];                         /* an IP host, matched by us */
+	size_t ip_len;
+	unsigned depth;
+	size_t ee_len;
+	bool ee_whole;
+	unsigned char ee[16384];                /* the server's own certificate */
+} tls_x509;
+
+struct tls_conn {
+	br_ssl_client_context sc;
+	tls_x509 x509;
+	int fd;
+	bool eof;
+	bool started;                           /* the engine runs (after br_ssl_client_reset) */
+	bool broken;                            /* the socket failed: the engine is stuck */
+	struct tls_ca_set *sys;                 /* the system's anchors (shared) */
+	tls_anchors extra;                      /* those of cfg->ca_files */
+	br_x509_trust_anchor *all;              /* both, for the chain check */
+	tls_chain chain;
+	br_skey_decoder_context key;
+	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/* ------------------------------------------------------------ system CAs */
+
+/* The system bundle's anchors, decoded once and shared: decoding a bundle
+ * of ~150 certificates takes BearSSL's decoder over 10 ms, which every
+ * new connection would pay.  A changed file (path, inode, size, mtime) is
+ * read again; a set in use stays until its last connection lets go. */
+typedef struct tls_ca_set {
+	tls_anchors a;
+	char path[PATH_MAX];
+	struct stat st;
+	int refs;
+} tls_ca_set;
+
+static pthread_mutex_t tls_ca_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_ca_set *tls_ca_current;
+
+static bool tls_ca_same(const tls_ca_set *s, const char *path, const struct stat *st)
+{
+	return s && !strcmp(s->path, path) && s->st.st_dev == st->st_dev &&
+	       s->st.st_ino == st->st_ino && s->st.st_size == st->st_size &&
+	       s->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       s->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void tls_ca_put(tls_ca_set *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&tls_ca_lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (last) {
+		tls_anchors_free(&s->a);
+		free(s);
+	}
+}
+
+static tls_ca_set *tls_ca_get(const char *path, cpod_err *err)
+{
+	struct stat st;
+	tls_ca_set *s = NULL;
+
+	if (stat(path, &st) < 0) {
+		err_sys(err, "%s", path);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	if (tls_ca_same(tls_ca_current, path, &st)) {
+		s = tls_ca_current;
+		s->refs++;
+	}
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (s)
+		return s;
+
+	if (!(s = calloc(1, sizeof(*s)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->st = st;
+	s->refs = 2;  /* the cache's and the caller's */
+	if (tls_anchors_add_file(&s->a, path, err) < 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	tls_ca_set *old = tls_ca_current;
+	tls_ca_current = s;
+	pthread_mutex_unlock(&tls_ca_lock);
+	tls_ca_put(old);
+	return s;
+}
+
+/* ------------------------------------------------------------ X.509 class */
+
+static tls_x509 *tls_x509_of(const br_x509_class *const *ctx)
+{
+	return (tls_x509 *)(void *)ctx;
+}
+
+static void tls_x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	x->depth = 0;
+	x->ee_len = 0;
+	x->ee_whole = true;
+	if (!x->insecure)
+		x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
+}
+
+static void tls_x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (x->depth == 0) {
+		x->ee_whole = length <= sizeof(x->ee);
+		if (x->insecure)
+			br_x509_decoder_init(&x->dec, NULL, NULL);
+	}
+	if (!x->insecure)
+		x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void tls_x509_append(const br_x509_class **ctx, const unsigned char *data, size_t len)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (x->depth == 0) {
+		if (x->ee_whole && len <= sizeof(x->ee) - x->ee_len) {
+			memcpy(x->ee + x->ee_len, data, len);
+			x->ee_len += len;
+		} else {
+			x->ee_whole = false;
+		}
+		if (x->insecure)
+			br_x509_decoder_push(&x->dec, data, len);
+	}
+	if (!x->insecure)
+		x->minimal.vtable->append(&x->minimal.vtable, data, len);
+}
+
+static void tls_x509_end_cert(const br_x509_class **ctx)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	x->depth++;
+	if (!x->insecure)
+		x->minimal.vtable->end_cert(&x->minimal.vtable);
+}
+
+/* The certificate of an IP host must list that address. */
+static bool tls_x509_ip_ok(const tls_x509 *x)
+{
+	tls_cert_info info;
+	if (!x->ee_whole || tls_cert_parse(x->ee, x->ee_len, &info) < 0)
+		return false;
+	for (size_t i = 0; i < info.n_ips; i++)
+		if (info.ip_len[i] == x->ip_len && !memcmp(info.ips[i], x->ip, x->ip_len))
+			return true;
+	return false;
+}
+
+static unsigned tls_x509_end_chain(const br_x509_class **ctx)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (x->insecure) {
+		if (x->depth == 0)
+			return BR_ERR_X509_EMPTY_CHAIN;
+		if (br_x509_decoder_get_pkey(&x->dec))
+			return 0;
+		int e = br_x509_decoder_last_error(&x->dec);
+		return e ? (unsigned)e : BR_ERR_X509_INVALID_VALUE;
+	}
+	unsigned r = x->minimal.vtable->end_chain(&x->minimal.vtable);
+	if (r == 0 && x->ip_len && !tls_x509_ip_ok(x))
+		r = BR_ERR_X509_BAD_SERVER_NAME;
+	return r;
+}
+
+static const br_x509_pkey *tls_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (!x->insecure)
+		return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+	if (usages)
+		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+	return br_x509_decoder_get_pkey(&x->dec);
+}
+
+static const br_x509_class tls_x509_vtable = {
+	sizeof(tls_x509),
+	tls_x509_start_chain,
+	tls_x509_start_cert,
+	tls_x509_append,
+	tls_x509_end_cert,
+	tls_x509_end_chain,
+	tls_x509_get_pkey,
+};
+
+static void tls_x509_init(tls_x509 *x, const br_x509_trust_anchor *ta, size_t n, bool insecure)
+{
+	static const struct {
+		int id;
+		const br_hash_class *impl;
+	} hashes[] = {
+		{ br_sha256_ID, &br_sha256_vtable },
+		{ br_sha384_ID, &br_sha384_vtable },
+		{ br_sha512_ID, &br_sha512_vtable },
+	};
+	time_t now = time(NULL);
+
+	x->vtable = &tls_x509_vtable;
+	x->insecure = insecure;
+	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, ta, n);
+	for (size_t i = 0; i < ARRAY_LEN(hashes); i++)
+		br_x509_minimal_set_hash(&x->minimal, hashes[i].id, hashes[i].impl);
+	br_x509_minimal_set_rsa(&x->minimal, br_rsa_pkcs1_vrfy_get_default());
+	br_x509_minimal_set_ecdsa(&x->minimal, br_ec_get_default(),
+				  br_ecdsa_vrfy_asn1_get_default());
+	/* days since 0000-01-01 (proleptic Gregorian), as BearSSL counts */
+	br_x509_minimal_set_time(&x->minimal, (uint32_t)(now / 86400 + 719528),
+				 (uint32_t)(now % 86400));
+}
+
+/* ------------------------------------------------------------ messages */
+
+#define TLS_E(x) { BR_ERR_##x, #x }
+static const struct {
+	int code;
+	const char *name;
+} tls_errors[] = {
+	TLS_E(BAD_PARAM), TLS_E(BAD_STATE), TLS_E(UNSUPPORTED_VERSION), TLS_E(BAD_VERSION),
+	TLS_E(BAD_LENGTH), TLS_E(TOO_LARGE), TLS_E(BAD_MAC), TLS_E(NO_RANDOM),
+	TLS_E(UNKNOWN_TYPE), TLS_E(UNEXPECTED), TLS_E(BAD_CCS), TLS_E(BAD_ALERT),
+	TLS_E(BAD_HANDSHAKE), TLS_E(OVERSIZED_ID), TLS_E(BAD_CIPHER_SUITE),
+	TLS_E(BAD_COMPRESSION), TLS_E(BAD_FRAGLEN), TLS_E(BAD_SECRENEG), TLS_E(EXTRA_EXTENSION),
+	TLS_E(BAD_SNI), TLS_E(BAD_HELLO_DONE), TLS_E(LIMIT_EXCEEDED), TLS_E(BAD_FINISHED),
+	TLS_E(RESUME_MISMATCH), TLS_E(INVALID_ALGORITHM), TLS_E(BAD_SIGNATURE),
+	TLS_E(WRONG_KEY_USAGE), TLS_E(NO_CLIENT_AUTH), TLS_E(IO),
+	TLS_E(X509_INVALID_VALUE), TLS_E(X509_TRUNCATED), TLS_E(X509_EMPTY_CHAIN),
+	TLS_E(X509_INNER_TRUNC), TLS_E(X509_BAD_TAG_CLASS), TLS_E(X509_BAD_TAG_VALUE),
+	TLS_E(X509_INDEFINITE_LENGTH), TLS_E(X509_EXTRA_ELEMENT), TLS_E(X509_UNEXPECTED),
+	TLS_E(X509_NOT_CONSTRUCTED), TLS_E(X509_NOT_PRIMITIVE), TLS_E(X509_PARTIAL_BYTE),
+	TLS_E(X509_BAD_BOOLEAN), TLS_E(X509_OVERFLOW), TLS_E(X509_BAD_DN), TLS_E(X509_BAD_TIME),
+	TLS_E(X509_UNSUPPORTED), TLS_E(X509_LIMIT_EXCEEDED), TLS_E(X509_WRONG_KEY_TYPE),
+	TLS_E(X509_BAD_SIGNATURE), TLS_E(X509_TIME_UNKNOWN), TLS_E(X509_EXPIRED),
+	TLS_E(X509_DN_MISMATCH), TLS_E(X509_BAD_SERVER_NAME), TLS_E(X509_CRITICAL_EXTENSION),
+	TLS_E(X509_NOT_CA), TLS_E(X509_FORBIDDEN_KEY_USAGE), TLS_E(X509_WEAK_PUBLIC_KEY),
+	TLS_E(X509_NOT_TRUSTED),
+};
+
+static const struct {
+	int code;
+	const char *name;
+} tls_alerts[] = {
+	{ 10, "unexpected_message" }, { 20, "bad_record_mac" }, { 40, "handshake_failure" },
+	{ 42, "bad_certificate" }, { 43, "unsupported_certificate" },
+	{ 44, "certificate_revoked" }, { 45, "certificate_expired" },
+	{ 46, "certificate_unknown" }, { 47, "illegal_parameter" }, { 48, "unknown_ca" },
+	{ 49, "access_denied" }, { 50, "decode_error" }, { 51, "decrypt_error" },
+	{ 70, "protocol_version" }, { 71, "insufficient_security" }, { 80, "internal_error" },
+	{ 90, "user_canceled" }, { 109, "missing_extension" }, { 112, "unrecognized_name" },
+	{ 116, "certificate_required" }, { 120, "no_application_protocol" },
+};
+
+static const char *tls_alert_name(int a)
+{
+	for (size_t i = 0; i < ARRAY_LEN(tls_alerts); i++)
+		if (tls_alerts[i].code == a)
+			return tls_alerts[i].name;
+	return "unknown alert";
+}
+
+static void tls_time_str(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(out, n, "?");
+}
+
+/* A message for a certificate the chain check refused. */
+static int tls_cert_error(tls_conn *c, int code, const char *server_name, cpod_err *err)
+{
+	const tls_x509 *x = &c->x509;
+	tls_cert_info info;
+	char t1[40], t2[40];
+	bool known = x->ee_whole && tls_cert_parse(x->ee, x->ee_len, &info) == 0;
+
+	if (!known) {
+		memset(&info, 0, sizeof(info));
+		strcpy(info.subject, "?");
+		strcpy(info.issuer, "?");
+	}
+	switch (code) {
+	case BR_ERR_X509_NOT_TRUSTED:
+		return err_set(err, CPOD_E_PERM,
+			       "TLS: certificate is not trusted (subject %s, issuer %s)",
+			       info.subject, info.issuer);
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		if (info.names[0])
+			return err_set(err, CPOD_E_PERM, "TLS: certificate is for %s, not %s",
+				       info.names, server_name);
+		return err_set(err, CPOD_E_PERM, "TLS: certificate (subject %s) is not for %s",
+			       info.subject, server_name);
+	case BR_ERR_X509_EXPIRED:
+		tls_time_str(info.not_before, t1, sizeof(t1));
+		tls_time_str(info.not_after, t2, sizeof(t2));
+		if (known && info.not_before > (int64_t)time(NULL))
+			return err_set(err, CPOD_E_PERM, "TLS: certificate is not valid before %s "
+				       "(subject %s)", t1, info.subject);
+		return err_set(err, CPOD_E_PERM, "TLS: certificate %s%s (subject %s)",
+			       known ? "expired on " : "has expired or is not yet valid",
+			       known ? t2 : "", info.subject);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(tls_errors); i++)
+		if (tls_errors[i].code == code)
+			return err_set(err, CPOD_E_PERM, "TLS: bad certificate: BR_ERR_%s "
+				       "(subject %s)", tls_errors[i].name, info.subject);
+	return err_set(err, CPOD_E_PERM, "TLS: bad certificate: error %d (subject %s)", code,
+		       info.subject);
+}
+
+/* Why the engine stopped: *clean for a close_notify (no error set). */
+static int tls_engine_error(tls_conn *c, const char *server_name, bool handshake,
+			    bool *clean, cpod_err *err)
+{
+	int e = br_ssl_engine_last_error(&c->sc.eng);
+	const char *when = handshake ? "handshake with" : "connection to";
+
+	*clean = false;
+	if (e == BR_ERR_OK) {
+		if (!handshake) {
+			*clean = true;
+			return -1;
+		}
+		return err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake",
+			       server_name);
+	}
+	if (e >= BR_ERR_X509_OK && e < BR_ERR_RECV_FATAL_ALERT)
+		return tls_cert_error(c, e, server_name, err);
+	if (e >= BR_ERR_RECV_FATAL_ALERT) {
+		int a = e & 0xff;
+		bool recv = e < BR_ERR_SEND_FATAL_ALERT;
+		const char *hint = "";
+		if (recv && handshake && !c->chain.n && (a == 42 || a == 116))
+			hint = " (the server wants a client certificate)";
+		else if (recv && handshake && !c->chain.n && a == 40)
+			hint = " (no cipher suite in common, or the server wants a client "
+			       "certificate)";
+		else if (recv && handshake && a == 40)
+			hint = " (no cipher suite in common?)";
+		return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: %s alert %s (%d)%s", when,
+			       server_name, recv ? "the server sent" : "we sent",
+			       tls_alert_name(a), a, hint);
+	}
+	const char *hint = "";
+	if (handshake && (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_UNKNOWN_TYPE))
+		hint = " (is it a TLS server?)";
+	else if (handshake && e == BR_ERR_BAD_VERSION)
+		hint = " (the server does not offer TLS 1.2)";
+	else if (handshake && e == BR_ERR_BAD_CIPHER_SUITE)
+		hint = " (the server offers none of the ECDHE with AES-GCM or ChaCha20 suites)";
+	for (size_t i = 0; i < ARRAY_LEN(tls_errors); i++)
+		if (tls_errors[i].code == e)
+			return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: BR_ERR_%s%s", when,
+				       server_name, tls_errors[i].name, hint);
+	return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: error %d", when, server_name, e);
+}
+
+/* ------------------------------------------------------------ I/O */
+
+/* Waits for fd; 1 ready, 0 on timeout, -1 on error. */
+static int tls_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	for (;;) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0)
+			return 0;
+		int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+/* One read or write on the socket: the count, 0 at EOF, -1 on error. */
+static ssize_t tls_sock(tls_conn *c, unsigned char *data, size_t len, bool out, int timeout_ms,
+			cpod_err *err)
+{
+	int64_t deadline = proc_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		ssize_t r = out ? send(c->fd, data, len, MSG_NOSIGNAL) : recv(c->fd, data, len, 0);
+		if (r >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR)
+			return err_sys(err, out ? "send" : "receive");
+		int w = tls_wait(c->fd, out ? POLLOUT : POLLIN, deadline);
+		if (w < 0)
+			return err_sys(err, "poll");
+		if (w == 0)
+			return err_sysn(err, ETIMEDOUT, "%s for %d ms",
+					out ? "could not send" : "no data", timeout_ms);
+	}
+}
+
+/* The socket failed under the engine, which cannot be told: the
+ * connection is unusable from now on. */
+static int tls_broken(tls_conn *c, const char *name, bool handshake, cpod_err *err)
+{
+	c->broken = true;
+	return err_prefix(err, "TLS: %s %s", handshake ? "handshake with" : "connection to", name);
+}
+
+/* Runs the engine until it reaches one of the states in want: 0, 1 when
+ * the connection ended (close_notify or the TCP end), -1 on error. */
+static int tls_run(tls_conn *c, unsigned want, int timeout_ms, cpod_err *err, const char *name,
+		   bool handshake)
+{
+	br_ssl_engine_context *eng = &c->sc.eng;
+
+	if (c->broken)
+		return err_set(err, CPOD_E_STATE, "TLS: the connection failed earlier");
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED) {
+			bool clean;
+			if (tls_engine_error(c, name, handshake, &clean, err) < 0 && !clean)
+				return -1;
+			return 1;
+		}
+		if (st & BR_SSL_SENDREC) {
+			size_t len;
+			unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
+			ssize_t w = tls_sock(c, b, len, true, timeout_ms, err);
+			if (w <= 0)
+				return tls_broken(c, name, handshake, err);
+			br_ssl_engine_sendrec_ack(eng, (size_t)w);
+			continue;
+		}
+		if (st & want)
+			return 0;
+		if (st & BR_SSL_RECVAPP)
+			return err_set(err, CPOD_E_INVALID,
+				       "TLS: %s sent data while we were sending", name);
+		if (st & BR_SSL_RECVREC) {
+			size_t len;
+			unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
+			ssize_t r = tls_sock(c, b, len, false, timeout_ms, err);
+			if (r == 0 && !handshake) {
+				/* the TCP end without close_notify: the HTTP framing
+				 * tells whether anything is missing */
+				c->eof = true;
+				return 1;
+			}
+			if (r == 0)
+				err_set(err, CPOD_E_SYS, "the server closed the connection");
+			if (r <= 0)
+				return tls_broken(c, name, handshake, err);
+			br_ssl_engine_recvrec_ack(eng, (size_t)r);
+			continue;
+		}
+		/* records wait in the output buffer: push them out */
+		br_ssl_engine_flush(eng, 0);
+	}
+}
+
+/* ------------------------------------------------------------ connections */
+
+CPOD_INTERNAL const char *tls_system_ca_file(void)
+{
+	const char *env = getenv("SSL_CERT_FILE");
+	if (env && *env)
+		return env;
+	for (size_t i = 0; i < ARRAY_LEN(tls_ca_places); i++)
+		if (access(tls_ca_places[i], R_OK) == 0)
+			return tls_ca_places[i];
+	return NULL;
+}
+
+static int tls_client_key(tls_conn *c, const tls_config *cfg, cpod_err *err)
+{
+	if (!cfg->client_cert && !cfg->client_key)
+		return 0;
+	if (!cfg->client_cert || !cfg->client_key)
+		return err_set(err, CPOD_E_INVALID, "TLS: a client certificate needs its key too");
+	if (tls_chain_load(cfg->client_cert, &c->chain, err) < 0 ||
+	    tls_key_load(cfg->client_key, &c->key, err) < 0)
+		return err_prefix(err, "TLS: client certificate");
+	br_ssl_client_context *sc = &c->sc;
+	switch (br_skey_decoder_key_type(&c->key)) {
+	case BR_KEYTYPE_RSA:
+		br_ssl_client_set_single_rsa(sc, c->chain.certs, c->chain.n,
+					     br_skey_decoder_get_rsa(&c->key),
+					     br_rsa_pkcs1_sign_get_default());
+		return 0;
+	case BR_KEYTYPE_EC:
+		br_ssl_client_set_single_ec(sc, c->chain.certs, c->chain.n,
+					    br_skey_decoder_get_ec(&c->key), BR_KEYTYPE_SIGN, 0,
+					    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+		return 0;
+	}
+	return err_set(err, CPOD_E_UNSUPPORTED, "TLS: %s: unsupported key type", cfg->client_key);
+}
+
+static void tls_ca_release(tls_conn *c)
+{
+	free(c->all);
+	c->all = NULL;
+	tls_anchors_free(&c->extra);
+	tls_ca_put(c->sys);
+	c->sys = NULL;
+}
+
+/* The engine: exactly the suites above and what they need. */
+static void tls_engine_init(tls_conn *c)
+{
+	br_ssl_client_context *sc = &c->sc;
+	br_ssl_engine_context *eng = &sc->eng;
+
+	br_ssl_client_zero(sc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, tls_suites, ARRAY_LEN(tls_suites));
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_default_rsavrfy(eng);
+	br_ssl_engine_set_default_ecdsa(eng);
+	br_ssl_engine_set_x509(eng, &c->x509.vtable);
+	br_ssl_engine_set_buffer(eng, c->iobuf, sizeof(c->iobuf), 1);
+}
+
+CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
+				    int timeout_ms, cpod_err *err)
+{
+	static const tls_config none;
+	unsigned char seed[32];
+	char name[256];
+	net_addr ip;
+
+	tls_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		err_nomem(err);
+		return NULL;
+	}
+	c->fd = fd;
+	if (!cfg)
+		cfg = &none;
+	snprintf(name, sizeof(name), "%s", server_name);
+	size_t nl = strlen(name);
+	while (nl && name[nl - 1] == '.')
+		name[--nl] = '\0';
+
+	size_t n_all = 0;
+	if (cfg->insecure) {
+		log_warn("TLS: not verifying the certificate of %s", name);
+	} else {
+		const char *sys = tls_system_ca_file();
+		if (sys && !(c->sys = tls_ca_get(sys, err))) {
+			err_prefix(err, "TLS: system CA certificates");
+			goto fail;
+		}
+		for (size_t i = 0; i < cfg->n_ca_files && i < ARRAY_LEN(cfg->ca_files); i++) {
+			if (tls_anchors_add_file(&c->extra, cfg->ca_files[i], err) < 0) {
+				err_prefix(err, "TLS: CA certificates");
+				goto fail;
+			}
+		}
+		size_t n_sys = c->sys ? c->sys->a.n : 0;
+		n_all = n_sys + c->extra.n;
+		if (n_all == 0) {
+			err_set(err, CPOD_E_NOTFOUND, "TLS: no CA certificates (no system bundle: "
+				"set SSL_CERT_FILE)");
+			goto fail;
+		}
+		if (!(c->all = malloc(n_all * sizeof(*c->all)))) {
+			err_nomem(err);
+			goto fail;
+		}
+		if (n_sys)
+			memcpy(c->all, c->sys->a.ta, n_sys * sizeof(*c->all));
+		if (c->extra.n)
+			memcpy(c->all + n_sys, c->extra.ta, c->extra.n * sizeof(*c->all));
+	}
+	tls_x509_init(&c->x509, c->all, n_all, cfg->insecure);
+	if (net_parse_ip(name, 0, &ip)) {
+		/* no SNI with an address (RFC 6066); the x509 class matches it */
+		if (ip.sa.ss_family == AF_INET) {
+			memcpy(c->x509.ip, &((struct sockaddr_in *)&ip.sa)->sin_addr, 4);
+			c->x509.ip_len = 4;
+		} else {
+			memcpy(c->x509.ip, &((struct sockaddr_in6 *)&ip.sa)->sin6_addr, 16);
+			c->x509.ip_len = 16;
+		}
+	}
+	tls_engine_init(c);
+	if (tls_client_key(c, cfg, err) < 0)
+		goto fail;
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		err_sys(err, "TLS: getrandom");
+		goto fail;
+	}
+	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+	if (!br_ssl_client_reset(&c->sc, c->x509.ip_len ? NULL : name, 0)) {
+		bool clean;
+		tls_engine_error(c, name, true, &clean, err);
+		goto fail;
+	}
+	c->started = true;
+	int r = tls_run(c, BR_SSL_SENDAPP | BR_SSL_RECVAPP, timeout_ms, err, name, true);
+	if (r != 0) {
+		if (r > 0)
+			err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake",
+				name);
+		goto fail;
+	}
+	/* the anchors were needed for the chain check only */
+	tls_ca_release(c);
+	return c;
+fail:
+	tls_close(c);
+	return NULL;
+}
+
+CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err)
+{
+	if (c->eof || n == 0)
+		return 0;
+	int r = tls_run(c, BR_SSL_RECVAPP, timeout_ms, err, "the server", false);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		c->eof = true;
+		return 0;
+	}
+	size_t len;
+	unsigned char *b = br_ssl_engine_recvapp_buf(&c->sc.eng, &len);
+	if (len > n)
+		len = n;
+	memcpy(data, b, len);
+	br_ssl_engine_recvapp_ack(&c->sc.eng, len);
+	return (ssize_t)len;
+}
+
+CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err)
+{
+	br_ssl_engine_context *eng = &c->sc.eng;
+	const unsigned char *p = data;
+
+	while (n > 0) {
+		int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
+		if (r > 0)
+			return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+		if (r < 0)
+			return -1;
+		size_t len;
+		unsigned char *b = br_ssl_engine_sendapp_buf(eng, &len);
+		if (len > n)
+			len = n;
+		memcpy(b, p, len);
+		br_ssl_engine_sendapp_ack(eng, len);
+		p += len;
+		n -= len;
+	}
+	br_ssl_engine_flush(eng, 0);
+	int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
+	if (r > 0)
+		return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+	return r;
+}
+
+CPOD_INTERNAL void tls_close(tls_conn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0) {
+		/* a close_notify if it goes out at once; no waiting for the peer's */
+		br_ssl_engine_context *eng = &c->sc.eng;
+		if (c->started && !c->broken &&
+		    !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
+			br_ssl_engine_close(eng);
+			if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
+				size_t len;
+				unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
+				ssize_t r = send(c->fd, b, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+				(void)r;
+			}
+		}
+		close(c->fd);
+	}
+	tls_ca_release(c);
+	tls_chain_free(&c->chain);
+	explicit_bzero(&c->key, sizeof(c->key));
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+}
+
+CPOD_INTERNAL void tls_describe(const tls_conn *c, char *out, size_t n)
+{
+	static const char *const names[] = {
+		"ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+		"ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+		"ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+		"ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+	};
+	const char *name = "?";
+	for (size_t i = 0; i < ARRAY_LEN(tls_suites); i++)
+		if (tls_suites[i] == c->sc.eng.session.cipher_suite)
+			name = names[i];
+	snprintf(out, n, "TLS 1.2, %s", name);
+}
+/************************************************ src/net/url.c */
+/*
+ * url.c — http and https URLs: parsing absolute ones, resolving a
+ * Location against the URL that sent it (RFC 3986 section 5), and writing
+ * them back (see http.h).
+ *
+ * Hosts are lowercased and must be DNS names or bracketed IPv6 addresses;
+ * userinfo is refused (credentials belong in headers, not in URLs that end
+ * up in logs).  Bytes a request line cannot carry (spaces, controls,
+ * non-ASCII) are percent-encoded, as browsers do with sloppy Locations.
+ */
+
+#include <arpa/inet.h>
+
+static bool url_is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool url_is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* The length of a scheme followed by ':' at the start of s, or 0. */
+static size_t url_scheme_len(const char *s)
+{
+	if (!url_is_alpha(s[0]))
+		return 0;
+	size_t i = 1;
+	while (url_is_alpha(s[i]) || url_is_digit(s[i]) || (s[i] && strchr("+-.", s[i])))
+		i++;
+	return s[i] == ':' ? i : 0;
+}
+
+static int url_authority(const char *s, size_t len, http_url *u, cpod_err *err)
+{
+	const char *end = s + len, *hend, *p;
+
+	if (memchr(s, '@', len))
+		return err_set(err, CPOD_E_INVALID, "credentials in URLs are not supported");
+	if (len && s[0] == '[') {
+		hend = memchr(s, ']', len);
+		if (!hend)
+			return err_set(err, CPOD_E_INVALID, "unterminated IPv6 address");
+		size_t hl = (size_t)(hend - s - 1);
+		struct in6_addr a;
+		if (hl == 0 || hl >= sizeof(u->host))
+			return err_set(err, CPOD_E_INVALID, "bad IPv6 address");
+		memcpy(u->host, s + 1, hl);
+		u->host[hl] = '\0';
+		if (inet_pton(AF_INET6, u->host, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "bad IPv6 address %s", u->host);
+		p = hend + 1;
+		if (p < end && *p != ':')
+			return err_set(err, CPOD_E_INVALID, "junk after the IPv6 address");
+	} else {
+		hend = memchr(s, ':', len);
+		if (!hend)
+			hend = end;
+		size_t hl = (size_t)(hend - s);
+		if (hl == 0)
+			return err_set(err, CPOD_E_INVALID, "no host");
+		if (hl >= sizeof(u->host))
+			return err_set(err, CPOD_E_LIMIT, "host name too long");
+		for (size_t i = 0; i < hl; i++) {
+			char c = s[i];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c + 32);
+			if (!url_is_alpha(c) && !url_is_digit(c) && (!c || !strchr("-._", c)))
+				return err_set(err, CPOD_E_INVALID, "bad character in host name");
+			u->host[i] = c;
+		}
+		u->host[hl] = '\0';
+		p = hend;
+	}
+	if (p < end) {  /* ':' port, empty meaning the default */
+		unsigned long port = 0;
+		for (p++; p < end; p++) {
+			if (!url_is_digit(*p))
+				return err_set(err, CPOD_E_INVALID, "bad port");
+			if ((port = port * 10 + (unsigned long)(*p - '0')) > 65535)
+				return err_set(err, CPOD_E_INVALID, "bad port");
+		}
+		if (p[-1] != ':') {
+			if (port == 0)
+				return err_set(err, CPOD_E_INVALID, "bad port");
+			u->port = (uint16_t)port;
+		}
+	}
+	return 0;
+}
+
+/* Appends path text, percent-encoding what a request line cannot carry. */
+static int url_put(char *out, size_t cap, size_t *n, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = c > 0x20 && c < 0x7f && !strchr("\"<>\\^`{|}", c);
+		if (*n + (plain ? 1 : 3) >= cap)
+			return -1;
+		if (plain) {
+			out[(*n)++] = (char)c;
+		} else {
+			out[(*n)++] = '%';
+			out[(*n)++] = hex[c >> 4];
+			out[(*n)++] = hex[c & 15];
+		}
+	}
+	out[*n] = '\0';
+	return 0;
+}
+
+/* RFC 3986 5.2.4 on the path in place (the query is not touched). */
+static void url_remove_dots(char *path)
+{
+	char *q = strchr(path, '?');
+	size_t len = q ? (size_t)(q - path) : strlen(path);
+	char *in = path, *end = path + len, *out = path;
+
+	while (in < end) {
+		size_t left = (size_t)(end - in);
+		if (left >= 3 && !strncmp(in, "../", 3)) {
+			in += 3;
+		} else if (left >= 2 && !strncmp(in, "./", 2)) {
+			in += 2;
+		} else if (left >= 3 && !strncmp(in, "/./", 3)) {
+			in += 2;
+		} else if (left == 2 && !strncmp(in, "/.", 2)) {
+			in[1] = '/';
+			in += 1;
+		} else if ((left >= 4 && !strncmp(in, "/../", 4)) ||
+			   (left == 3 && !strncmp(in, "/..", 3))) {
+			in += 3;
+			if (left == 3)
+				*--in = '/';
+			while (out > path && *--out != '/')
+				;
+		} else if ((left == 1 && in[0] == '.') || (left == 2 && !strncmp(in, "..", 2))) {
+			in = end;
+		} else {
+			/* the first segment, with its leading '/' */
+			do
+				*out++ = *in++;
+			while (in < end && *in != '/');
+		}
+	}
+	memmove(out, end, strlen(end) + 1);
+}
+
+CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *out,
+				 cpod_err *err)
+{
+	http_url u;
+	char path[sizeof(u.path)];
+	size_t n = 0;
+
+	memset(&u, 0, sizeof(u));
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strcspn(s, "#");
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+		       s[len - 1] == '\n'))
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\0' || s[i] == '\r' || s[i] == '\n')
+			return err_set(err, CPOD_E_INVALID, "bad URL");
+
+	size_t sl = url_scheme_len(s);
+	const char *rest = s;
+	if (sl) {
+		if (sl >= sizeof(u.scheme))
+			return err_set(err, CPOD_E_INVALID, "unsupported URL scheme");
+		for (size_t i = 0; i < sl; i++)
+			u.scheme[i] = (char)(s[i] | 0x20);
+		if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)
+			return err_set(err, CPOD_E_INVALID, "unsupported URL scheme %s", u.scheme);
+		rest = s + sl + 1;
+		if (strncmp(rest, "//", 2) != 0)
+			return err_set(err, CPOD_E_INVALID, "bad URL: no host");
+	} else if (!base) {
+		return err_set(err, CPOD_E_INVALID, "not an absolute URL");
+	} else {
+		strcpy(u.scheme, base->scheme);
+	}
+	len -= (size_t)(rest - s);
+
+	if (len >= 2 && !strncmp(rest, "//", 2)) {
+		size_t al = strcspn(rest + 2, "/?#");
+		if (al > len - 2)
+			al = len - 2;
+		u.port = strcmp(u.scheme, "https") == 0 ? 443 : 80;
+		if (url_authority(rest + 2, al, &u, err) < 0)
+			return -1;
+		rest += 2 + al;
+		len -= 2 + al;
+		if (len == 0 || rest[0] == '?')
+			path[n++] = '/';
+		path[n] = '\0';
+		if (url_put(path, sizeof(path), &n, rest, len) < 0)
+			goto too_long;
+	} else {
+		/* relative to base: RFC 3986 5.2.2 without an authority */
+		strcpy(u.host, base->host);
+		u.port = base->port;
+		const char *bq = strchr(base->path, '?');
+		size_t bpath = bq ? (size_t)(bq - base->path) : strlen(base->path);
+		if (len == 0) {
+			n = strlen(base->path);
+			memcpy(path, base->path, n + 1);
+		} else if (rest[0] == '?') {
+			memcpy(path, base->path, bpath);
+			n = bpath;
+		} else if (rest[0] != '/') {
+			n = bpath;
+			while (n > 0 && base->path[n - 1] != '/')
+				n--;
+			memcpy(path, base->path, n);
+			if (n == 0)
+				path[n++] = '/';
+		}
+		path[n] = '\0';
+		if (url_put(path, sizeof(path), &n, rest, len) < 0)
+			goto too_long;
+	}
+	url_remove_dots(path);
+	if (path[0] != '/') {
+		/* "?q" alone kept the base path; anything else is rooted */
+		if (strlen(path) + 1 >= sizeof(u.path))
+			goto too_long;
+		u.path[0] = '/';
+		strcpy(u.path + 1, path);
+	} else {
+		strcpy(u.path, path);
+	}
+	*out = u;
+	return 0;
+too_long:
+	return err_set(err, CPOD_E_LIMIT, "URL too long");
+}
+
+CPOD_INTERNAL void http_url_hostport(const http_url *u, bool always_port, char *out, size_t n)
+{
+	bool v6 = strchr(u->host, ':') != NULL;
+	bool dflt = u->port == (strcmp(u->scheme, "https") == 0 ? 443 : 80);
+
+	if (dflt && !always_port)
+		snprintf(out, n, v6 ? "[%s]" : "%s", u->host);
+	else
+		snprintf(out, n, v6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
+}
+
+CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
+{
+	char hp[300];
+	http_url_hostport(u, false, hp, sizeof(hp));
+	if (snprintf(out, n, "%s://%s%s", u->scheme, hp, u->path) >= (int)n)
+		log_debug("URL cut to %zu bytes", n);
+}
 /************************************************ src/engine/engine.h */
 /*
  * engine.h — the engine: what joins the image store and the OCI runtime
