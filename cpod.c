@@ -8270,12 +8270,10 @@ static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err
 		if (mnt_bind(rootfd, src, dest, false, flags | MS_RDONLY, m->clear_flags, err) < 0)
 			return -1;
 		/* comounted hierarchies: "cpu" -> "cpu,cpuacct" */
-		if (strchr(name, ',')) {
+		if (strchr(name, ',') && strlen(name) < 128) {
 			char list[128];
-			snprintf(list, sizeof(list), "%s", name);
+			memcpy(list, name, strlen(name) + 1);
 			for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
-				char link[PATH_MAX];
-				snprintf(link, sizeof(link), "%s/%s", m->destination, s);
 				_cleanup_close_ int dfd = fs_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0, NULL);
 				if (dfd >= 0)
 					symlinkat(name, dfd, s);
