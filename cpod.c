@@ -7811,6 +7811,9 @@ CPOD_INTERNAL int hooks_run(const oci_hooks *hooks, enum oci_hook_kind kind,
 
 
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 static int init_state_json(oci_container *c, pid_t pid, const char *status, buf *out,
@@ -7870,6 +7873,26 @@ static int init_sysctl(const oci_linux *l, cpod_err *err)
 	return 0;
 }
 
+/* A network namespace of the container's own starts with lo down: bring
+ * it up, as runc and crun do (127.0.0.1 and ::1 come with it). */
+static int init_loopback_up(cpod_err *err)
+{
+	struct ifreq ifr;
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "loopback: socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return err_sys(err, "loopback: get the flags of lo");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return err_sys(err, "loopback: bring lo up");
+	return 0;
+}
+
 /* Everything up to "created". */
 static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 {
@@ -7910,6 +7933,8 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	 * default configs make /proc/sys read-only */
 	if (mounts_pivot(c, err) < 0 || init_sysctl(&s->linux_, err) < 0 ||
 	    mounts_finish(c, err) < 0)
+		return -1;
+	if (s->linux_.ns[NS_NET].enabled && !s->linux_.ns[NS_NET].path && init_loopback_up(err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return err_sys(err, "set the hostname");
@@ -13175,8 +13200,20 @@ static int archive_load_docker(image_store *s, int dirfd, buf *names, cpod_err *
 		jw_arr_end(&w);
 		jw_obj_end(&w);
 		config_free(cfg);
+		/* an image the store has already keeps its manifest (see
+		 * store_image_put): storing this one would only leave an
+		 * orphan blob behind */
+		store_image *have = NULL;
+		bool known = store_image_get(s, cfg_digest + 7, &have, NULL) == 0 &&
+			     strcmp(have->id, cfg_digest + 7) == 0 && store_has_blob(s, have->manifest_digest);
+		if (known)
+			snprintf(mdigest, sizeof(mdigest), "%s", have->manifest_digest);
+		if (have) {
+			store_image_free(have);
+			free(have);
+		}
 		if (rc < 0 || jw_finish(&w, err) < 0 ||
-		    store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0) {
+		    (!known && store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0)) {
 			buf_free(&mb);
 			return err_prefix(err, "archive image %zu", i);
 		}
@@ -13299,6 +13336,11 @@ out:
 	return rc;
 }
 
+static bool archive_is_index(const char *media_type)
+{
+	return media_type && (strcmp(media_type, MT_OCI_INDEX) == 0 || strcmp(media_type, MT_DOCKER_LIST) == 0);
+}
+
 static int archive_load_oci(image_store *s, int dirfd, const image_platform *platform, buf *names,
 			    cpod_err *err)
 {
@@ -13312,9 +13354,24 @@ static int archive_load_oci(image_store *s, int dirfd, const image_platform *pla
 	if (!index)
 		return err_prefix(err, "archive index.json");
 	int rc = 0;
+	/* index.json may itself be the multi-platform index: image entries
+	 * that carry a platform are the platforms of one image, of which the
+	 * host's is loaded (as from a nested index); the others are skipped */
+	const image_descriptor *chosen = NULL;
+	size_t n_platforms = 0;
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_descriptor *d = &index->manifests[i];
+		n_platforms += d->platform.architecture && !archive_is_index(d->media_type);
+	}
+	if (n_platforms > 1 && !(chosen = manifest_select(index, platform, err))) {
+		manifest_free(index);
+		return err_prefix(err, "archive index.json");
+	}
 	for (size_t i = 0; i < index->n_manifests && rc == 0; i++) {
 		const image_descriptor *d = &index->manifests[i];
-		if (d->media_type && (strcmp(d->media_type, MT_OCI_INDEX) == 0 || strcmp(d->media_type, MT_DOCKER_LIST) == 0)) {
+		if (chosen && d != chosen && d->platform.architecture && !archive_is_index(d->media_type))
+			continue;
+		if (archive_is_index(d->media_type)) {
 			/* a multi-platform image: the platform asked for */
 			_cleanup_buf_ buf nb = BUF_INIT;
 			if (archive_small_blob(s, dirfd, d->digest, MANIFEST_MAX_SIZE, &nb, err) < 0) {
@@ -14839,13 +14896,23 @@ CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img,
 		}
 		buf_puts(&b, "empty", NULL);
 	}
+	bool first = true;
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char link[96];
+		/* a layer listed twice (docker's empty layers often are) is one
+		 * directory here, which overlayfs refuses to stack twice (ELOOP);
+		 * its copy higher up gives the same tree, so the lower one goes */
+		bool higher = false;
+		for (size_t k = i + 1; k < img->n_layers && !higher; k++)
+			higher = strcmp(img->layers[k].diff_id, img->layers[i].diff_id) == 0;
+		if (higher)
+			continue;
 		if (store_layer_link(s, img->layers[i].diff_id, link, sizeof(link), err) < 0) {
 			buf_free(&b);
 			return -1;
 		}
-		buf_printf(&b, NULL, "%s%s", i + 1 == img->n_layers ? "" : ":", link);
+		buf_printf(&b, NULL, "%s%s", first ? "" : ":", link);
+		first = false;
 	}
 	buf_printf(&b, NULL, ",upperdir=%s,workdir=%s", rootfs_rel(s, upper), rootfs_rel(s, work));
 	if (store_rootless(s))
@@ -16190,7 +16257,10 @@ CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image *
 					found = img;
 				if (strcmp(img->manifest_digest, r.digest) == 0 && r.short_name)
 					found = img;
-			} else if (store_strv_has(img->names, img->n_names, full)) {
+			} else if (!(r.short_name && r.tag[0]) &&
+				   store_strv_has(img->names, img->n_names, full)) {
+				/* a short name is not docker.io's first: the
+				 * ranked search below puts localhost first */
 				found = img;
 			}
 		}
@@ -22030,12 +22100,20 @@ char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *er
 	image_ref pr;
 	bool by_name = !ref_looks_like_id(ref) || strchr(ref, ':') || strchr(ref, '/');
 	if (by_name && img->n_names > 1 && ref_parse(ref, &pr, NULL) == 0) {
+		/* the name removed: as given if the image has it, else the
+		 * localhost/ one a short name stands for (store_image_untag's
+		 * order) */
+		char full[1024];
+		ref_name(&pr, full, sizeof(full));
+		bool has = false;
+		for (size_t i = 0; i < img->n_names && !has; i++)
+			has = strcmp(img->names[i], full) == 0;
+		image_ref lr;
+		if (!has && ref_parse_local(ref, &lr, NULL) == 0)
+			ref_name(&lr, full, sizeof(full));
 		r = store_image_untag(e->store, img->id, ref, err);
-		if (r == 0) {
-			char full[1024];
-			ref_name(&pr, full, sizeof(full));
+		if (r == 0)
 			buf_printf(&out, NULL, "Untagged: %s\n", full);
-		}
 	} else if (!by_name && img->n_names > 1 && !force) {
 		r = err_set(err, CPOD_E_STATE,
 			    "unable to delete image %.12s (must force) - image is referenced in multiple repositories",
@@ -22752,6 +22830,21 @@ static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
 	return 0;
 }
 
+/* Whether -v or --tmpfs put something at dest already. */
+static bool specgen_user_mount(const cpod_run_opts *r, const char *dest)
+{
+	size_t n = strlen(dest);
+	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
+		if (strncmp(r->tmpfs[i], dest, n) == 0 && (!r->tmpfs[i][n] || r->tmpfs[i][n] == ':'))
+			return true;
+	for (size_t i = 0; r->volumes && r->volumes[i]; i++) {
+		const char *c = strchr(r->volumes[i], ':');
+		if (c && strncmp(c + 1, dest, n) == 0 && (!c[1 + n] || c[1 + n] == ':'))
+			return true;
+	}
+	return false;
+}
+
 /* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
 static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
 {
@@ -22917,6 +23010,15 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
 		if (specgen_volume(&w, r->volumes[i], err) < 0)
 			goto fail;
+	/* podman's --read-only-tmpfs, on by default: a read-only root keeps
+	 * writable /tmp, /var/tmp and /run */
+	if (r->read_only) {
+		static const char *const rw_dirs[] = { "/tmp", "/var/tmp", "/run" };
+		for (size_t i = 0; i < ARRAY_LEN(rw_dirs); i++)
+			if (!specgen_user_mount(r, rw_dirs[i]))
+				SG_MOUNT(&w, rw_dirs[i], "tmpfs", "tmpfs", "rw", "rprivate", "nosuid", "nodev",
+					 "tmpcopyup");
+	}
 	jw_arr_end(&w);
 
 	jw_key(&w, "annotations");
@@ -23382,7 +23484,8 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->home, sizeof(u->home), "/");
-	if (!spec || !*spec)
+	bool given = spec && *spec;
+	if (!given)
 		spec = "0";
 	const char *colon = strchr(spec, ':');
 	if (strlen(spec) >= sizeof(user))
@@ -23420,7 +23523,12 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 				       "unable to find group %s: no matching entries in group file", group);
 		u->gid = gnum ? g.id : g.gid;
 	}
-	if (q.found) {
+	/* as podman: a user that was asked for gets its primary group as a
+	 * supplementary group too, then (without an explicit group) the
+	 * groups it is a member of */
+	if (given)
+		u->gids[u->n_gids++] = u->gid;
+	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
 		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;

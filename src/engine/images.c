@@ -341,12 +341,20 @@ char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *er
 	image_ref pr;
 	bool by_name = !ref_looks_like_id(ref) || strchr(ref, ':') || strchr(ref, '/');
 	if (by_name && img->n_names > 1 && ref_parse(ref, &pr, NULL) == 0) {
+		/* the name removed: as given if the image has it, else the
+		 * localhost/ one a short name stands for (store_image_untag's
+		 * order) */
+		char full[1024];
+		ref_name(&pr, full, sizeof(full));
+		bool has = false;
+		for (size_t i = 0; i < img->n_names && !has; i++)
+			has = strcmp(img->names[i], full) == 0;
+		image_ref lr;
+		if (!has && ref_parse_local(ref, &lr, NULL) == 0)
+			ref_name(&lr, full, sizeof(full));
 		r = store_image_untag(e->store, img->id, ref, err);
-		if (r == 0) {
-			char full[1024];
-			ref_name(&pr, full, sizeof(full));
+		if (r == 0)
 			buf_printf(&out, NULL, "Untagged: %s\n", full);
-		}
 	} else if (!by_name && img->n_names > 1 && !force) {
 		r = err_set(err, CPOD_E_STATE,
 			    "unable to delete image %.12s (must force) - image is referenced in multiple repositories",

@@ -257,6 +257,21 @@ static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
 	return 0;
 }
 
+/* Whether -v or --tmpfs put something at dest already. */
+static bool specgen_user_mount(const cpod_run_opts *r, const char *dest)
+{
+	size_t n = strlen(dest);
+	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
+		if (strncmp(r->tmpfs[i], dest, n) == 0 && (!r->tmpfs[i][n] || r->tmpfs[i][n] == ':'))
+			return true;
+	for (size_t i = 0; r->volumes && r->volumes[i]; i++) {
+		const char *c = strchr(r->volumes[i], ':');
+		if (c && strncmp(c + 1, dest, n) == 0 && (!c[1 + n] || c[1 + n] == ':'))
+			return true;
+	}
+	return false;
+}
+
 /* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
 static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
 {
@@ -422,6 +437,15 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
 		if (specgen_volume(&w, r->volumes[i], err) < 0)
 			goto fail;
+	/* podman's --read-only-tmpfs, on by default: a read-only root keeps
+	 * writable /tmp, /var/tmp and /run */
+	if (r->read_only) {
+		static const char *const rw_dirs[] = { "/tmp", "/var/tmp", "/run" };
+		for (size_t i = 0; i < ARRAY_LEN(rw_dirs); i++)
+			if (!specgen_user_mount(r, rw_dirs[i]))
+				SG_MOUNT(&w, rw_dirs[i], "tmpfs", "tmpfs", "rw", "rprivate", "nosuid", "nodev",
+					 "tmpcopyup");
+	}
 	jw_arr_end(&w);
 
 	jw_key(&w, "annotations");

@@ -133,7 +133,8 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->home, sizeof(u->home), "/");
-	if (!spec || !*spec)
+	bool given = spec && *spec;
+	if (!given)
 		spec = "0";
 	const char *colon = strchr(spec, ':');
 	if (strlen(spec) >= sizeof(user))
@@ -171,7 +172,12 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 				       "unable to find group %s: no matching entries in group file", group);
 		u->gid = gnum ? g.id : g.gid;
 	}
-	if (q.found) {
+	/* as podman: a user that was asked for gets its primary group as a
+	 * supplementary group too, then (without an explicit group) the
+	 * groups it is a member of */
+	if (given)
+		u->gids[u->n_gids++] = u->gid;
+	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
 		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;

@@ -218,8 +218,20 @@ static int archive_load_docker(image_store *s, int dirfd, buf *names, cpod_err *
 		jw_arr_end(&w);
 		jw_obj_end(&w);
 		config_free(cfg);
+		/* an image the store has already keeps its manifest (see
+		 * store_image_put): storing this one would only leave an
+		 * orphan blob behind */
+		store_image *have = NULL;
+		bool known = store_image_get(s, cfg_digest + 7, &have, NULL) == 0 &&
+			     strcmp(have->id, cfg_digest + 7) == 0 && store_has_blob(s, have->manifest_digest);
+		if (known)
+			snprintf(mdigest, sizeof(mdigest), "%s", have->manifest_digest);
+		if (have) {
+			store_image_free(have);
+			free(have);
+		}
 		if (rc < 0 || jw_finish(&w, err) < 0 ||
-		    store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0) {
+		    (!known && store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0)) {
 			buf_free(&mb);
 			return err_prefix(err, "archive image %zu", i);
 		}
@@ -342,6 +354,11 @@ out:
 	return rc;
 }
 
+static bool archive_is_index(const char *media_type)
+{
+	return media_type && (strcmp(media_type, MT_OCI_INDEX) == 0 || strcmp(media_type, MT_DOCKER_LIST) == 0);
+}
+
 static int archive_load_oci(image_store *s, int dirfd, const image_platform *platform, buf *names,
 			    cpod_err *err)
 {
@@ -355,9 +372,24 @@ static int archive_load_oci(image_store *s, int dirfd, const image_platform *pla
 	if (!index)
 		return err_prefix(err, "archive index.json");
 	int rc = 0;
+	/* index.json may itself be the multi-platform index: image entries
+	 * that carry a platform are the platforms of one image, of which the
+	 * host's is loaded (as from a nested index); the others are skipped */
+	const image_descriptor *chosen = NULL;
+	size_t n_platforms = 0;
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_descriptor *d = &index->manifests[i];
+		n_platforms += d->platform.architecture && !archive_is_index(d->media_type);
+	}
+	if (n_platforms > 1 && !(chosen = manifest_select(index, platform, err))) {
+		manifest_free(index);
+		return err_prefix(err, "archive index.json");
+	}
 	for (size_t i = 0; i < index->n_manifests && rc == 0; i++) {
 		const image_descriptor *d = &index->manifests[i];
-		if (d->media_type && (strcmp(d->media_type, MT_OCI_INDEX) == 0 || strcmp(d->media_type, MT_DOCKER_LIST) == 0)) {
+		if (chosen && d != chosen && d->platform.architecture && !archive_is_index(d->media_type))
+			continue;
+		if (archive_is_index(d->media_type)) {
 			/* a multi-platform image: the platform asked for */
 			_cleanup_buf_ buf nb = BUF_INIT;
 			if (archive_small_blob(s, dirfd, d->digest, MANIFEST_MAX_SIZE, &nb, err) < 0) {

@@ -50,13 +50,23 @@ CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img,
 		}
 		buf_puts(&b, "empty", NULL);
 	}
+	bool first = true;
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char link[96];
+		/* a layer listed twice (docker's empty layers often are) is one
+		 * directory here, which overlayfs refuses to stack twice (ELOOP);
+		 * its copy higher up gives the same tree, so the lower one goes */
+		bool higher = false;
+		for (size_t k = i + 1; k < img->n_layers && !higher; k++)
+			higher = strcmp(img->layers[k].diff_id, img->layers[i].diff_id) == 0;
+		if (higher)
+			continue;
 		if (store_layer_link(s, img->layers[i].diff_id, link, sizeof(link), err) < 0) {
 			buf_free(&b);
 			return -1;
 		}
-		buf_printf(&b, NULL, "%s%s", i + 1 == img->n_layers ? "" : ":", link);
+		buf_printf(&b, NULL, "%s%s", first ? "" : ":", link);
+		first = false;
 	}
 	buf_printf(&b, NULL, ",upperdir=%s,workdir=%s", rootfs_rel(s, upper), rootfs_rel(s, work));
 	if (store_rootless(s))

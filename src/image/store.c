@@ -997,7 +997,10 @@ CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image *
 					found = img;
 				if (strcmp(img->manifest_digest, r.digest) == 0 && r.short_name)
 					found = img;
-			} else if (store_strv_has(img->names, img->n_names, full)) {
+			} else if (!(r.short_name && r.tag[0]) &&
+				   store_strv_has(img->names, img->n_names, full)) {
+				/* a short name is not docker.io's first: the
+				 * ranked search below puts localhost first */
 				found = img;
 			}
 		}

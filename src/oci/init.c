@@ -16,6 +16,9 @@
 #include "state.h"
 #include "sync.h"
 #include "../base/fs.h"
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 static int init_state_json(oci_container *c, pid_t pid, const char *status, buf *out,
@@ -75,6 +78,26 @@ static int init_sysctl(const oci_linux *l, cpod_err *err)
 	return 0;
 }
 
+/* A network namespace of the container's own starts with lo down: bring
+ * it up, as runc and crun do (127.0.0.1 and ::1 come with it). */
+static int init_loopback_up(cpod_err *err)
+{
+	struct ifreq ifr;
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "loopback: socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return err_sys(err, "loopback: get the flags of lo");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return err_sys(err, "loopback: bring lo up");
+	return 0;
+}
+
 /* Everything up to "created". */
 static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 {
@@ -115,6 +138,8 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	 * default configs make /proc/sys read-only */
 	if (mounts_pivot(c, err) < 0 || init_sysctl(&s->linux_, err) < 0 ||
 	    mounts_finish(c, err) < 0)
+		return -1;
+	if (s->linux_.ns[NS_NET].enabled && !s->linux_.ns[NS_NET].path && init_loopback_up(err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return err_sys(err, "set the hostname");
