@@ -225,6 +225,32 @@ char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *er
 /* Removes dangling images (all: every image no container uses). */
 char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err);
 
+/* ---- registries */
+typedef struct cpod_registry_opts {
+	const char *authfile;          /* --authfile; NULL: REGISTRY_AUTH_FILE or podman's search */
+	const char *creds;             /* --creds "USER[:PASSWORD]", or NULL */
+	const char *cert_dir;          /* --cert-dir; NULL: CPOD_CERTS_DIR or /etc/containers/certs.d */
+	int tls_verify;                /* -1: as registries.conf says (default on), 0: off, 1: on */
+	const char *platform;          /* "os/arch[/variant]"; NULL: this machine's */
+	int quiet;                     /* no progress */
+	int progress_fd;               /* where progress lines go (a terminal), -1: none */
+} cpod_registry_opts;
+
+/* Pulls ref (short names resolved as podman does, from registries.conf's
+ * unqualified-search-registries) into the store; returns the image id. */
+char *cpod_image_pull(cpod_engine *e, const char *ref, const cpod_registry_opts *o, cpod_err *err);
+/* Pushes a local image to dest (NULL: its own name). */
+int cpod_image_push(cpod_engine *e, const char *ref, const char *dest, const cpod_registry_opts *o,
+		    cpod_err *err);
+/* Checks the credentials against the registry, then stores them in the
+ * auth file (0600). */
+int cpod_login(const char *registry, const char *user, const char *password,
+	       const cpod_registry_opts *o, cpod_err *err);
+/* Removes stored credentials (registry NULL with all: every one). */
+int cpod_logout(const char *registry, int all, const cpod_registry_opts *o, cpod_err *err);
+/* The user name stored for registry (malloc'd). */
+char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err *err);
+
 /* ---- system */
 /* Verifies the store (and repairs with repair); returns the report and
  * stores the number of inconsistencies left in *problems. */
