@@ -8,6 +8,7 @@
  * is deleted; with --rm the container is then removed.
  */
 #include "container.h"
+#include "etcfiles.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
 #include <sys/file.h>
@@ -25,43 +26,6 @@ static bool run_name_ok(const char *n)
 			return false;
 	}
 	return true;
-}
-
-/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
-static int run_write_etc(int dirfd, const char *hostname, const char *name, bool host_net,
-			 cpod_err *err)
-{
-	char hosts[1024], line[512];
-	const char *resolv = getenv("CPOD_RESOLV_CONF");
-	const char *hostsfile = getenv("CPOD_HOSTS");
-	_cleanup_buf_ buf rb = BUF_INIT;
-
-	snprintf(hosts, sizeof(hosts),
-		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
-		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
-		 "127.0.1.1\t%s %s\n", hostname, name);
-	if (host_net) {
-		/* the host's own entries as well */
-		_cleanup_buf_ buf hb = BUF_INIT;
-		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
-			buf all = BUF_INIT;
-			buf_puts(&all, hosts, NULL);
-			buf_append(&all, hb.data, hb.len, NULL);
-			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
-			buf_free(&all);
-			if (r < 0)
-				return -1;
-			hosts[0] = '\0';
-		}
-	}
-	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
-		return -1;
-	snprintf(line, sizeof(line), "%s\n", hostname);
-	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
-		return -1;
-	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
-		buf_puts(&rb, "", NULL);
-	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
 }
 
 /* The container's working directory exists in its writable layer. */
@@ -166,15 +130,15 @@ static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
 
 	char hostname[72];
 	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
-	if (run_write_etc(rfd, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
-			  o->network && strcmp(o->network, "host") == 0, err) < 0)
+	if (etc_write(rfd, o, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
+		      err) < 0)
 		return -1;
 
 	char rootfs[PATH_MAX];
 	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
 		return -1;
 	specgen_in si = {
-		.run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
+		.e = e, .img = x->img, .ctr_dir = x->ctr_dir, .run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
 		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
 		.with_cgroup = !e->rootless,
 	};

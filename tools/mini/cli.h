@@ -62,6 +62,9 @@ void cli_ago(const char *rfc3339, char *out, size_t n);
 /* Writes all of s to fd; false on error. */
 bool cli_write(int fd, const char *s);
 
+/* The options of create and run into o; returns like cli_parse. */
+int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int *argc_out);
+
 /* command groups */
 int oci_main(int argc, char **argv);
 int cmd_images(int argc, char **argv);

@@ -16,65 +16,24 @@ static const char *S(const cpod_json_value *v)
 int cmd_run(int argc, char **argv)
 {
 	cpod_run_opts o = { 0 };
-	cli_list env = { 0 }, volumes = { 0 }, tmpfs = { 0 }, env_files = { 0 };
-	bool rm = false, tty = false, interactive = false, read_only = false, detach = false;
-	const char *pull = NULL, *platform = NULL;
-	const cli_opt opts[] = {
-		{ "rm", 0, CLI_BOOL, &rm },
-		{ "tty", 't', CLI_BOOL, &tty },
-		{ "interactive", 'i', CLI_BOOL, &interactive },
-		{ "detach", 'd', CLI_BOOL, &detach },
-		{ "env", 'e', CLI_LIST, &env },
-		{ "env-file", 0, CLI_LIST, &env_files },
-		{ "workdir", 'w', CLI_STR, &o.workdir },
-		{ "user", 'u', CLI_STR, &o.user },
-		{ "entrypoint", 0, CLI_STR, &o.entrypoint },
-		{ "hostname", 'h', CLI_STR, &o.hostname },
-		{ "name", 0, CLI_STR, &o.name },
-		{ "volume", 'v', CLI_LIST, &volumes },
-		{ "tmpfs", 0, CLI_LIST, &tmpfs },
-		{ "read-only", 0, CLI_BOOL, &read_only },
-		{ "network", 0, CLI_STR, &o.network },
-		{ "net", 0, CLI_STR, &o.network },
-		{ "pull", 0, CLI_STR, &pull },
-		{ "platform", 0, CLI_STR, &platform },
-		{ NULL, 0, 0, NULL },
-	};
 	cpod_err err;
-	int status = 0;
+	int status = 0, n;
 
-	if (cli_parse("run", argc, argv, opts, true, &argc) < 0)
+	if (cli_run_flags("run", argc, argv, &o, &n) < 0)
 		return 125;
-	if (argc < 2) {
+	if (n < 2) {
 		cli_error("run: an image is required");
 		return 125;
 	}
-	if (detach) {
+	o.image = argv[1];
+	o.args = n > 2 ? (const char *const *)(argv + 2) : NULL;
+	if (o.tty && !isatty(0))
+		fprintf(stderr, "%s: warning: the input device is not a TTY\n", cli_progname());
+	if (o.detach) {
 		cli_error("run: --detach comes with the container lifecycle (not yet)");
 		return 125;
 	}
-	if (env_files.n) {
-		cli_error("run: --env-file is not supported yet");
-		return 125;
-	}
-	o.image = argv[1];
-	o.args = argc > 2 ? (const char *const *)(argv + 2) : NULL;
-	o.env = env.v;
-	o.volumes = volumes.v;
-	o.tmpfs = tmpfs.v;
-	o.rm = rm;
-	o.tty = tty;
-	o.interactive = interactive;
-	o.read_only = read_only;
-	if (tty && !isatty(0)) {
-		/* podman warns and carries on */
-		fprintf(stderr, "%s: warning: the input device is not a TTY\n", cli_progname());
-	}
-	int r = cpod_run(cli_engine(), &o, &status, &err);
-	free(env.v);
-	free(volumes.v);
-	free(tmpfs.v);
-	if (r < 0) {
+	if (cpod_run(cli_engine(), &o, &status, &err) < 0) {
 		cli_errorx(&err);
 		return cli_exit_code(&err);
 	}
