@@ -21032,6 +21032,176 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
 CPOD_INTERNAL void engine_now(char *out, size_t n);
 
 #endif
+/************************************************ src/engine/attach.h */
+/*
+ * attach.h — the wire protocol between a container's supervisor and the
+ * clients attached to it (attach, a foreground run, wait, exec of health
+ * checks do not use it).
+ *
+ * A client connects to the supervisor's socket (RUNROOT/containers/ID/
+ * attach) and both sides exchange frames: one byte of type, three zero
+ * bytes, a 4-byte little-endian length, then at most 64 KiB of payload.
+ * The supervisor sends the container's output and, last, its exit status;
+ * a client sends input, terminal sizes and the end of its input.  The
+ * supervisor never blocks on a client: one that cannot keep up is dropped
+ * (the log file has everything).
+ */
+#ifndef CPOD_ENGINE_ATTACH_H
+#define CPOD_ENGINE_ATTACH_H
+
+
+enum attach_type {
+	AF_STDIN = 0,     /* client -> supervisor */
+	AF_STDOUT = 1,    /* supervisor -> client (a tty's output too) */
+	AF_STDERR = 2,
+	AF_EXIT = 3,      /* supervisor -> client: the exit status, as text */
+	AF_RESIZE = 4,    /* client -> supervisor: "ROWS COLS" */
+	AF_STDIN_EOF = 5, /* client -> supervisor */
+	AF_STARTED = 6,   /* supervisor -> client: the container runs */
+	AF_ERROR = 7,     /* supervisor -> client: why it could not start */
+};
+
+#define ATTACH_MAX_FRAME 65536
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len);
+/* Reads one frame into payload (reset first); 0 at end of file. */
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err);
+/* The socket's address for a container, short enough for sun_path
+ * (through /proc/self/fd of the container's run-time directory). */
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err);
+/* Connects to a running container's supervisor; -1 with CPOD_E_STATE when
+ * nothing listens. */
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err);
+
+#endif
+/************************************************ src/engine/attach.c */
+/*
+ * attach.c — frames between supervisors and clients (see attach.h).
+ */
+
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len)
+{
+	unsigned char head[8] = { (unsigned char)type, 0, 0, 0, (unsigned char)len,
+				  (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+				  (unsigned char)(len >> 24) };
+	if (len > ATTACH_MAX_FRAME)
+		return -1;
+	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)data, len } };
+	size_t total = sizeof(head) + len, done = 0;
+	while (done < total) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+		/* advance the iovecs past what went */
+		size_t k = (size_t)n;
+		for (int i = 0; i < 2 && k; i++) {
+			size_t take = k < iov[i].iov_len ? k : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + take;
+			iov[i].iov_len -= take;
+			k -= take;
+		}
+	}
+	return 0;
+}
+
+static int attach_read_full(int fd, void *p, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, "attach: read");
+		if (r == 0)
+			return got == 0 ? 0 : err_set(err, CPOD_E_SYS, "attach: truncated frame");
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err)
+{
+	unsigned char head[8];
+	int r = attach_read_full(fd, head, sizeof(head), err);
+	if (r <= 0)
+		return r;
+	uint32_t len = head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
+	if (len > ATTACH_MAX_FRAME || head[1] || head[2] || head[3])
+		return err_set(err, CPOD_E_INVALID, "attach: bad frame");
+	*type = head[0];
+	buf_reset(payload);
+	if (buf_reserve(payload, len, err) < 0)
+		return -1;
+	if (len && attach_read_full(fd, payload->data, len, err) <= 0)
+		return err_set(err, CPOD_E_SYS, "attach: truncated frame");
+	payload->len = len;
+	payload->data[len] = '\0';
+	return 1;
+}
+
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%.64s", id);
+	int fd = openat(e->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the run-time directory of %.12s", id);
+	return fd;
+}
+
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(e, id, err);
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e2 = errno;
+		close(fd);
+		if (e2 == ENOENT || e2 == ECONNREFUSED)
+			return err_set(err, CPOD_E_STATE, "container %.12s is not running", id);
+		return err_sysn(err, e2, "attach to %.12s", id);
+	}
+	return fd;
+}
+/************************************************ src/engine/clog.h */
+/*
+ * clog.h — a container's log, in podman's k8s-file format: one line per
+ * line of output, "TIMESTAMP STREAM F|P TEXT", F for a full line and P for
+ * the part of a line that was still open when the output paused.  The
+ * supervisor writes ROOT/containers/ID/ctr.log; past the size limit the log
+ * is rotated to ctr.log.1 (one old file kept).  `logs` reads both.
+ */
+#ifndef CPOD_ENGINE_CLOG_H
+#define CPOD_ENGINE_CLOG_H
+
+
+typedef struct clog_writer {
+	int dirfd;          /* the container's directory */
+	int fd;
+	uint64_t size, max;
+	bool open_line[3];  /* a P line was written last on stream 1 / 2 */
+} clog_writer;
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err);
+/* stream: 1 stdout, 2 stderr. */
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n);
+CPOD_INTERNAL void clog_close(clog_writer *w);
+
+#endif
 /************************************************ src/engine/userdb.h */
 /*
  * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
@@ -21091,6 +21261,51 @@ CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg
 CPOD_INTERNAL uint64_t specgen_default_caps(void);
 
 #endif
+/************************************************ src/engine/life.h */
+/*
+ * life.h — what a container's supervisor needs to know about its life:
+ * how to stop it, when to kill it, whether to restart it, how to check its
+ * health and how much log to keep.  Taken from the options of create (the
+ * image's StopSignal and Healthcheck as defaults) and kept in the
+ * container's record, so a supervisor started after a reboot has it.
+ */
+#ifndef CPOD_ENGINE_LIFE_H
+#define CPOD_ENGINE_LIFE_H
+
+
+enum life_restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
+typedef struct ctr_life {
+	int stop_signal;          /* SIGTERM by default */
+	int stop_timeout;         /* seconds before SIGKILL; 10 by default */
+	int timeout;              /* seconds it may run; 0: no limit */
+	enum life_restart restart;
+	int max_retries;          /* on-failure:N; 0: no limit */
+	uint64_t log_max_size;    /* bytes; 0: no limit */
+	bool log_none;            /* --log-driver none */
+	bool interactive, tty;
+	char detach_keys[32];
+	/* health check: none when health_cmd is "" */
+	char *health_cmd;         /* JSON array: the command, or ["/bin/sh","-c",...] */
+	int64_t health_interval_ms, health_timeout_ms, health_start_ms;
+	int health_retries;
+} ctr_life;
+
+/* Durations as podman takes them: "30s", "1m30s", "500ms", "2h", a bare
+ * number of seconds. */
+CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err);
+/* A signal by name ("SIGTERM", "TERM") or number. */
+CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err);
+/* Sizes: "512", "10k", "64m", "1g". */
+CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err);
+
+CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
+				 cpod_err *err);
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l);
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err);
+CPOD_INTERNAL void life_free(ctr_life *l);
+
+#endif
 /************************************************ src/engine/container.h */
 /*
  * container.h — the engine's containers: a record per container under
@@ -21106,7 +21321,10 @@ CPOD_INTERNAL uint64_t specgen_default_caps(void);
 #define CPOD_ENGINE_CONTAINER_H
 
 
+
 enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+enum ctr_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 typedef struct ctr_record {
 	char id[65];
@@ -21122,10 +21340,28 @@ typedef struct ctr_record {
 	unsigned long long start_time;
 	int exit_code;
 	bool oom_killed;
+	bool timed_out;            /* killed by --timeout */
 	char started_at[64], finished_at[64];
+	/* the supervisor, identified like the init: pid and start time */
+	pid_t sup_pid;
+	unsigned long long sup_start;
+	int restart_count;
+	bool stop_requested;       /* stop/kill by the user: no restart (unless-stopped, always) */
+	ctr_life life;
+	enum ctr_health health;
+	int health_streak;         /* consecutive failures */
+	char *health_log;          /* JSON array of the last results */
+	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* Whether the container's init runs (pid and start time match). */
+CPOD_INTERNAL bool ctr_running(const ctr_record *r);
+/* The container's lock (ROOT/containers/ID/lock); returns the fd. */
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err);
+/* Re-reads a record by id (for code that holds it across waits). */
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err);
 CPOD_INTERNAL void ctr_record_free(ctr_record *r);
 /* By id, unique id prefix, or name. */
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
@@ -21137,10 +21373,284 @@ CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
 CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
 /* Removes a container (stopping it first with force). */
 CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* create: a new container from o (see ctr_create.c). */
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err);
 /* "adjective_noun", unused. */
 CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
 
 #endif
+/************************************************ src/engine/clog.c */
+/*
+ * clog.c — writing and reading container logs (see clog.h), and `logs`.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define CLOG_NAME "ctr.log"
+#define CLOG_OLD "ctr.log.1"
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err)
+{
+	struct stat st;
+	memset(w, 0, sizeof(*w));
+	w->dirfd = dirfd;
+	w->max = max;
+	w->fd = openat(dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0)
+		return err_sys(err, "open the container log");
+	if (fstat(w->fd, &st) == 0)
+		w->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+CPOD_INTERNAL void clog_close(clog_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+static void clog_rotate(clog_writer *w)
+{
+	if (!w->max || w->size < w->max)
+		return;
+	renameat(w->dirfd, CLOG_NAME, w->dirfd, CLOG_OLD);
+	close(w->fd);
+	w->fd = openat(w->dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	w->size = 0;
+}
+
+static void clog_stamp(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n)
+{
+	char stamp[64], head[96];
+	const char *name = stream == 2 ? "stderr" : "stdout";
+
+	if (w->fd < 0 || stream < 1 || stream > 2)
+		return;
+	clog_stamp(stamp, sizeof(stamp));
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t len = nl ? (size_t)(nl - data) : n;
+		int hl = snprintf(head, sizeof(head), "%s %s %c ", stamp, name, nl ? 'F' : 'P');
+		struct iovec iov[3] = { { head, (size_t)hl }, { (void *)data, len }, { "\n", 1 } };
+		ssize_t wr = writev(w->fd, iov, 3);
+		if (wr > 0)
+			w->size += (uint64_t)wr;
+		w->open_line[stream] = !nl;
+		clog_rotate(w);
+		if (w->fd < 0)
+			return;
+		data += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct clog_line {
+	char stamp[48];
+	int stream;       /* 1 or 2 */
+	bool full;
+	const char *text;
+	size_t len;
+} clog_line;
+
+/* Parses one log line (without its newline). */
+static bool clog_parse(char *line, size_t len, clog_line *l)
+{
+	char *sp1 = memchr(line, ' ', len);
+	if (!sp1 || (size_t)(sp1 - line) >= sizeof(l->stamp))
+		return false;
+	memcpy(l->stamp, line, (size_t)(sp1 - line));
+	l->stamp[sp1 - line] = '\0';
+	char *rest = sp1 + 1;
+	size_t left = len - (size_t)(rest - line);
+	if (left >= 7 && memcmp(rest, "stdout ", 7) == 0)
+		l->stream = 1;
+	else if (left >= 7 && memcmp(rest, "stderr ", 7) == 0)
+		l->stream = 2;
+	else
+		return false;
+	rest += 7;
+	left -= 7;
+	if (left < 2 || (rest[0] != 'F' && rest[0] != 'P') || rest[1] != ' ')
+		return false;
+	l->full = rest[0] == 'F';
+	l->text = rest + 2;
+	l->len = left - 2;
+	return true;
+}
+
+/* "10m", "1h" before now, or an RFC 3339 time, as comparable text. */
+static int clog_time_arg(const char *s, const char *what, char *out, size_t n, cpod_err *err)
+{
+	int64_t ms;
+	if (strchr(s, 'T') || strchr(s, '-')) {
+		snprintf(out, n, "%s", s);
+		return 0;
+	}
+	if (life_duration_ms(s, what, &ms, err) < 0)
+		return -1;
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_t t = ts.tv_sec - (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	return 0;
+}
+
+typedef struct clog_reader {
+	const cpod_logs_opts *o;
+	char since[48], until[48];
+	int out, errfd;
+	bool at_line_start[3];
+} clog_reader;
+
+static void clog_emit(clog_reader *r, const clog_line *l)
+{
+	if (r->since[0] && strcmp(l->stamp, r->since) < 0)
+		return;
+	if (r->until[0] && strcmp(l->stamp, r->until) > 0)
+		return;
+	int fd = l->stream == 2 ? r->errfd : r->out;
+	if (fd < 0)
+		return;
+	if (r->o->timestamps && r->at_line_start[l->stream]) {
+		write_all(fd, l->stamp, strlen(l->stamp));
+		write_all(fd, " ", 1);
+	}
+	write_all(fd, l->text, l->len);
+	if (l->full)
+		write_all(fd, "\n", 1);
+	r->at_line_start[l->stream] = l->full;
+}
+
+/* Emits the complete lines of data (tail: only the last n full lines). */
+static size_t clog_feed(clog_reader *r, char *data, size_t len, long tail)
+{
+	size_t used = 0;
+	long skip = 0;
+	if (tail >= 0) {
+		long lines = 0;
+		for (size_t i = 0; i < len; i++)
+			lines += data[i] == '\n';
+		skip = lines > tail ? lines - tail : 0;
+	}
+	while (used < len) {
+		char *nl = memchr(data + used, '\n', len - used);
+		if (!nl)
+			break;
+		size_t ll = (size_t)(nl - (data + used));
+		clog_line l;
+		if (skip > 0)
+			skip--;
+		else if (clog_parse(data + used, ll, &l))
+			clog_emit(r, &l);
+		used += ll + 1;
+	}
+	return used;
+}
+
+int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o, int out,
+			int errfd, cpod_err *err)
+{
+	ctr_record rec;
+	clog_reader r;
+	cpod_logs_opts defaults = { .tail = -1 };
+	char rel[96];
+
+	if (!o)
+		o = &defaults;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out = out;
+	r.errfd = errfd;
+	r.at_line_start[1] = r.at_line_start[2] = true;
+	if ((o->since && clog_time_arg(o->since, "--since", r.since, sizeof(r.since), err) < 0) ||
+	    (o->until && clog_time_arg(o->until, "--until", r.until, sizeof(r.until), err) < 0))
+		return -1;
+	if (ctr_find(e, ctr, &rec, err) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "containers/%s", rec.id);
+	_cleanup_close_ int dfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ctr_record_free(&rec);
+		return err_sys(err, "open the container's directory");
+	}
+	/* the rotated file, then the current one: read whole for --tail */
+	_cleanup_buf_ buf all = BUF_INIT;
+	fs_read_file(dfd, CLOG_OLD, 0, &all, NULL);
+	int fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && buf_read_fd(&all, fd, 0, err) < 0) {
+		close(fd);
+		ctr_record_free(&rec);
+		return -1;
+	}
+	size_t used = all.len ? clog_feed(&r, all.data, all.len, o->tail) : 0;
+	if (!o->follow || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		ctr_record_free(&rec);
+		return 0;
+	}
+	/* follow: what the supervisor appends, until the container stops */
+	buf pending = BUF_INIT;
+	if (used < all.len)
+		buf_append(&pending, all.data + used, all.len - used, NULL);
+	struct stat cur;
+	fstat(fd, &cur);
+	bool last_pass = false;
+	for (;;) {
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			buf_append(&pending, chunk, (size_t)n, NULL);
+			size_t u = clog_feed(&r, pending.data, pending.len, -1);
+			memmove(pending.data, pending.data + u, pending.len - u);
+			pending.len -= u;
+			continue;
+		}
+		/* rotated: follow the new file */
+		struct stat now;
+		if (fstatat(dfd, CLOG_NAME, &now, 0) == 0 && now.st_ino != cur.st_ino) {
+			close(fd);
+			fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0)
+				break;
+			cur = now;
+			continue;
+		}
+		if (last_pass)
+			break;
+		/* stopped: one more read for what it wrote last, then done */
+		if (ctr_reload(e, &rec, NULL) < 0 || (!ctr_running(&rec) && !proc_is(rec.sup_pid, rec.sup_start)))
+			last_pass = true;
+		else
+			usleep(100000);
+	}
+	buf_free(&pending);
+	if (fd >= 0)
+		close(fd);
+	ctr_record_free(&rec);
+	return 0;
+}
 /************************************************ src/engine/container.c */
 /*
  * container.c — container records: reading, writing, finding, listing,
@@ -21158,10 +21668,66 @@ CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
 	return names[s];
 }
 
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h)
+{
+	static const char *const names[] = { "", "starting", "healthy", "unhealthy" };
+	return names[h];
+}
+
 CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 {
 	free(r->command);
-	r->command = NULL;
+	free(r->health_log);
+	free(r->summary);
+	life_free(&r->life);
+	r->command = r->health_log = r->summary = NULL;
+}
+
+CPOD_INTERNAL bool ctr_running(const ctr_record *r)
+{
+	return r->status == CTR_RUNNING && proc_is(r->pid, r->start_time);
+}
+
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/lock", id);
+	int fd = openat(e->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "lock container %.12s", id);
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock container %.12s", id);
+	}
+	return fd;
+}
+
+/* A JSON value of the record as text (malloc'd), or NULL. */
+static char *ctr_json_text(const json_value *v)
+{
+	if (!v)
+		return NULL;
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static void ctr_json_raw(json_w *w, const char *key, const char *text)
+{
+	if (!text)
+		return;
+	json_doc *d = json_parse(text, strlen(text), NULL, NULL);
+	if (d) {
+		jw_key(w, key);
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+	}
 }
 
 static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
@@ -21216,23 +21782,42 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	b = false;
 	json_opt_bool(st, "oomKilled", &b, "", NULL);
 	r->oom_killed = b;
-	const json_value *cmd = json_get(o, "command");
-	if (cmd) {
-		buf cb = BUF_INIT;
-		json_w w;
-		jw_init(&w, &cb, NULL);
-		jw_value(&w, cmd);
-		if (jw_finish(&w, NULL) == 0)
-			r->command = cb.data;
-		else
-			buf_free(&cb);
+	r->command = ctr_json_text(json_get(o, "command"));
+	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->health_log = ctr_json_text(json_get(st, "healthLog"));
+	b = false;
+	json_opt_bool(st, "timedOut", &b, "", NULL);
+	r->timed_out = b;
+	b = false;
+	json_opt_bool(st, "stopRequested", &b, "", NULL);
+	r->stop_requested = b;
+	v = 0;
+	json_opt_i64(st, "supervisorPid", &v, "", NULL);
+	r->sup_pid = (pid_t)v;
+	json_opt_u64(st, "supervisorStart", (uint64_t *)&r->sup_start, "", NULL);
+	v = 0;
+	json_opt_i64(st, "restartCount", &v, "", NULL);
+	r->restart_count = (int)v;
+	v = 0;
+	json_opt_i64(st, "healthStreak", &v, "", NULL);
+	r->health_streak = (int)v;
+	const char *h = json_string(json_get(st, "health"));
+	for (int k = 0; h && k <= HEALTH_UNHEALTHY; k++)
+		if (strcmp(h, ctr_health_name(k)) == 0)
+			r->health = k;
+	if (life_read(json_get(o, "life"), &r->life, err) < 0) {
+		json_doc_free(d);
+		ctr_record_free(r);
+		return -1;
 	}
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
-	 * says (its supervisor died, or the machine rebooted) */
+	 * says (its supervisor was killed, or the machine rebooted: /run may
+	 * survive a reboot, and a pid alone may name another process by then) */
 	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
 		r->status = CTR_EXITED;
-		r->exit_code = r->exit_code ? r->exit_code : 137;
+		if (!r->finished_at[0])
+			r->exit_code = r->exit_code ? r->exit_code : 137;
 	}
 	return 0;
 }
@@ -21252,12 +21837,10 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
 	jw_kbool(&w, "rm", r->rm);
-	if (r->command) {
-		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
-		jw_key(&w, "command");
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-	}
+	ctr_json_raw(&w, "command", r->command);
+	ctr_json_raw(&w, "summary", r->summary);
+	jw_key(&w, "life");
+	life_write(&w, &r->life);
 	jw_key(&w, "state");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "status", ctr_status_name(r->status));
@@ -21268,6 +21851,15 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "oomKilled", r->oom_killed);
 	jw_kstr(&w, "startedAt", r->started_at);
 	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_kbool(&w, "timedOut", r->timed_out);
+	jw_kbool(&w, "stopRequested", r->stop_requested);
+	jw_kint(&w, "supervisorPid", r->sup_pid);
+	jw_key(&w, "supervisorStart");
+	jw_uint(&w, r->sup_start);
+	jw_kint(&w, "restartCount", r->restart_count);
+	jw_kstr(&w, "health", ctr_health_name(r->health));
+	jw_kint(&w, "healthStreak", r->health_streak);
+	ctr_json_raw(&w, "healthLog", r->health_log);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
@@ -21323,6 +21915,18 @@ CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod
 	return 0;
 }
 
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	ctr_record fresh;
+	char id[65];
+	snprintf(id, sizeof(id), "%s", r->id);
+	if (ctr_load(e, id, &fresh, err) < 0)
+		return -1;
+	ctr_record_free(r);
+	*r = fresh;
+	return 0;
+}
+
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
 {
 	ctr_record *all;
@@ -21351,7 +21955,7 @@ CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpo
 		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
 	}
 	*out = all[found];
-	all[found].command = NULL;
+	memset(&all[found], 0, sizeof(all[found])); /* its pointers now belong to out */
 	ctr_list_free(all, n);
 	return 0;
 }
@@ -21451,6 +22055,217 @@ CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_er
 	}
 	ctr_list_free(all, count);
 	return err_set(err, CPOD_E_EXISTS, "no free container name");
+}
+/************************************************ src/engine/etcfiles.h */
+/*
+ * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
+ * /etc/resolv.conf (see etcfiles.c).
+ */
+#ifndef CPOD_ENGINE_ETCFILES_H
+#define CPOD_ENGINE_ETCFILES_H
+
+
+/* Writes hosts, hostname and resolv.conf into dirfd. */
+CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
+			    const char *name, cpod_err *err);
+
+#endif
+/************************************************ src/engine/ctr_create.c */
+/*
+ * ctr_create.c — `create`: a container record, its writable layer, its
+ * generated /etc files and its OCI config, from an image and the options.
+ *
+ * Everything is checked before anything is made; what is made lives in
+ * ROOT/containers/ID (the record, the upper and work directories of the
+ * overlay or the copied rootfs, the /etc files, config.json) so that it
+ * survives a reboot.  The run root only gets what a run needs (the bundle:
+ * a mount point and a copy of config.json), remade at each start.  A failed
+ * create removes what it made: nothing is left.
+ */
+
+
+
+#include <sys/file.h>
+
+/* Names as podman accepts them. */
+static bool create_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* The working directory exists in the writable layer. */
+static int create_workdir(int rwfd, const char *dir, cpod_err *err)
+{
+	if (!dir || !*dir || strcmp(dir, "/") == 0)
+		return 0;
+	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
+	if (fd < 0)
+		return err_prefix(err, "create the working directory %s", dir);
+	close(fd);
+	return 0;
+}
+
+/* The command as JSON, for ps and inspect. */
+static char *create_command(const cpod_run_opts *o, const image_config *cfg)
+{
+	mem_pool pool = { 0 };
+	const char **args;
+	size_t n;
+	buf b = BUF_INIT;
+	json_w w;
+	if (specgen_args(o, cfg, &args, &n, &pool, NULL) == 0) {
+		jw_init(&w, &b, NULL);
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < n; i++)
+			jw_str(&w, args[i]);
+		jw_arr_end(&w);
+		if (jw_finish(&w, NULL) < 0)
+			buf_free(&b);
+	}
+	pool_free(&pool);
+	return b.data;
+}
+
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
+{
+	store_image *img = NULL;
+	image_config *cfg = NULL;
+	userdb_user user;
+	char rel[96], ctr_dir[PATH_MAX], run_dir[PATH_MAX], rootfs[PATH_MAX];
+	bool made = false;
+	buf summary = BUF_INIT;
+	char *spec = NULL;
+	int r = -1, lock = -1;
+	_cleanup_close_ int cfd = -1;
+	_cleanup_close_ int rwfd = -1;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!o->image || !*o->image)
+		return err_set(err, CPOD_E_INVALID, "an image is required");
+	if (o->name && !create_name_ok(o->name))
+		return err_set(err, CPOD_E_INVALID,
+			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+	if (engine_image(e, o->image, &img, err) < 0)
+		return -1;
+	cfg = engine_image_config(e, img, err);
+	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
+	    life_from_opts(o, cfg, &rec->life, err) < 0)
+		goto out;
+
+	/* a unique name, taken under the containers lock */
+	lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0) {
+		err_sys(err, "lock the containers");
+		goto out;
+	}
+	engine_random_hex(rec->id, 64);
+	if (o->name) {
+		ctr_record other;
+		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
+			err_set(err, CPOD_E_EXISTS,
+				"the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
+				o->name, other.id);
+			ctr_record_free(&other);
+			goto out;
+		}
+		snprintf(rec->name, sizeof(rec->name), "%s", o->name);
+	} else if (ctr_generate_name(e, rec->name, sizeof(rec->name), err) < 0) {
+		goto out;
+	}
+	snprintf(rec->image_id, sizeof(rec->image_id), "%s", img->id);
+	snprintf(rec->image_name, sizeof(rec->image_name), "%s", img->n_names ? img->names[0] : img->id);
+	engine_now(rec->created, sizeof(rec->created));
+	rec->rm = o->rm;
+	rec->copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
+	rec->command = create_command(o, cfg);
+
+	snprintf(rel, sizeof(rel), "containers/%s", rec->id);
+	if (engine_ctr_path(e, rec->id, false, "", ctr_dir, sizeof(ctr_dir), err) < 0 ||
+	    engine_ctr_path(e, rec->id, true, "", run_dir, sizeof(run_dir), err) < 0)
+		goto out;
+	if (mkdirat(e->rootfd, rel, 0700) < 0) {
+		err_sys(err, "create %s", ctr_dir);
+		goto out;
+	}
+	made = true;
+	cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0) {
+		err_sys(err, "open %s", ctr_dir);
+		goto out;
+	}
+	const char *rw = rec->copy_rootfs ? "rootfs" : "upper";
+	if (mkdirat(cfd, rw, 0755) < 0 || (!rec->copy_rootfs && mkdirat(cfd, "work", 0700) < 0)) {
+		err_sys(err, "create the container's layer");
+		goto out;
+	}
+	rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rwfd < 0) {
+		err_sys(err, "open the container's layer");
+		goto out;
+	}
+	if (rec->copy_rootfs && rootfs_copy(e->store, img, rwfd, err) < 0)
+		goto out;
+	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
+		goto out;
+	char hostname[72];
+	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+		goto out;
+
+	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)
+		goto out;
+	specgen_in si = {
+		.e = e, .img = img, .ctr_dir = ctr_dir, .summary = &summary, .run = o, .cfg = cfg,
+		.id = rec->id, .name = rec->name, .rootfs = rootfs, .files_dir = ctr_dir,
+		.user = &user, .rootless = e->rootless, .with_cgroup = !e->rootless,
+	};
+	spec = specgen_build(&si, err);
+	if (!spec || fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err) < 0)
+		goto out;
+	if (summary.len) {
+		rec->summary = summary.data;
+		summary.data = NULL;
+	}
+	rec->status = CTR_CREATED;
+	if (ctr_save(e, rec, err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0 && made) {
+		fs_rm_tree(e->rootfd, rel, NULL);
+		ctr_record_free(rec);
+	}
+	if (lock >= 0)
+		close(lock);
+	buf_free(&summary);
+	free(spec);
+	config_free(cfg);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record rec;
+	if (ctr_create(e, o, &rec, err) < 0)
+		return NULL;
+	char *id = strdup(rec.id);
+	ctr_record_free(&rec);
+	if (!id)
+		err_nomem(err);
+	return id;
 }
 /************************************************ src/engine/engine.c */
 /*
@@ -21601,20 +22416,6 @@ CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
 	state_now_rfc3339(out, n);
 }
-/************************************************ src/engine/etcfiles.h */
-/*
- * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
- * /etc/resolv.conf (see etcfiles.c).
- */
-#ifndef CPOD_ENGINE_ETCFILES_H
-#define CPOD_ENGINE_ETCFILES_H
-
-
-/* Writes hosts, hostname and resolv.conf into dirfd. */
-CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
-			    const char *name, cpod_err *err);
-
-#endif
 /************************************************ src/engine/etcfiles.c */
 /*
  * etcfiles.c — the /etc/hosts, /etc/hostname and /etc/resolv.conf a
@@ -22284,9 +23085,920 @@ out:
 	free(full);
 	return rc;
 }
+/************************************************ src/engine/life.c */
+/*
+ * life.c — a container's lifecycle settings (see life.h).
+ */
+
+
+CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err)
+{
+	const char *p = s;
+	double total = 0;
+	bool any = false;
+
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty duration", what);
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration (like 30s, 1m30s, 500ms)",
+				       what, s);
+		p = end;
+		double mul = 1000;
+		if (strncmp(p, "ms", 2) == 0)
+			mul = 1, p += 2;
+		else if (strncmp(p, "us", 2) == 0)
+			mul = 0.001, p += 2;
+		else if (strncmp(p, "ns", 2) == 0)
+			mul = 0.000001, p += 2;
+		else if (*p == 's')
+			p++;
+		else if (*p == 'm')
+			mul = 60000, p++;
+		else if (*p == 'h')
+			mul = 3600000, p++;
+		else if (*p && any)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
+		else if (*p)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
+		total += v * mul;
+		any = true;
+		if (total > 1e13)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is too long", what, s);
+	}
+	*ms = (int64_t)total;
+	return 0;
+}
+
+CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+		{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT },
+		{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
+		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+		{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+	};
+	char *end;
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty signal", what);
+	long n = strtol(s, &end, 10);
+	if (!*end) {
+		if (n <= 0 || n >= NSIG)
+			return err_set(err, CPOD_E_INVALID, "%s: signal %s out of range", what, s);
+		*sig = (int)n;
+		return 0;
+	}
+	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (strcasecmp(names[i].name, name) == 0) {
+			*sig = names[i].sig;
+			return 0;
+		}
+	if (strncasecmp(name, "RTMIN+", 6) == 0) {
+		n = strtol(name + 6, &end, 10);
+		if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX) {
+			*sig = SIGRTMIN + (int)n;
+			return 0;
+		}
+	}
+	return err_set(err, CPOD_E_INVALID, "%s: unknown signal \"%s\"", what, s);
+}
+
+CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err)
+{
+	char *end;
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty size", what);
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
+	double mul = 1;
+	switch (*end) {
+	case 'b': case 'B': mul = 1; end++; break;
+	case 'k': case 'K': mul = 1024; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	}
+	if ((*end == 'b' || *end == 'B') && mul > 1)
+		end++;
+	if (*end || v * mul > 9e18)
+		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
+	*bytes = (uint64_t)(v * mul);
+	return 0;
+}
+
+/* --health-cmd: a JSON form (["CMD", ...] or ["CMD-SHELL", "..."]) or a
+ * shell command; the image's Healthcheck.Test has the JSON form. */
+static int life_health_cmd(const char *cmd, const json_value *test, ctr_life *l, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	json_doc *d = NULL;
+	const json_value *arr = test;
+
+	if (cmd) {
+		if (strcmp(cmd, "none") == 0)
+			return 0;
+		if (cmd[0] == '[') {
+			d = json_parse(cmd, strlen(cmd), NULL, err);
+			if (!d)
+				return err_prefix(err, "--health-cmd");
+			arr = json_root(d);
+		} else {
+			arr = NULL;
+		}
+	}
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	if (cmd && !arr) {
+		jw_str(&w, "/bin/sh");
+		jw_str(&w, "-c");
+		jw_str(&w, cmd);
+	} else if (arr) {
+		const char *kind = json_string(json_at(arr, 0));
+		size_t n = json_len(arr);
+		if (!kind || n < 1) {
+			json_doc_free(d);
+			buf_free(&b);
+			return err_set(err, CPOD_E_INVALID, "health check: the command must be a JSON array of strings");
+		}
+		if (strcmp(kind, "NONE") == 0) {
+			json_doc_free(d);
+			buf_free(&b);
+			return 0;
+		}
+		if (strcmp(kind, "CMD-SHELL") == 0) {
+			jw_str(&w, "/bin/sh");
+			jw_str(&w, "-c");
+			for (size_t i = 1; i < n; i++)
+				jw_str(&w, json_string(json_at(arr, i)) ? json_string(json_at(arr, i)) : "");
+		} else {
+			for (size_t i = strcmp(kind, "CMD") == 0 ? 1 : 0; i < n; i++) {
+				const char *s = json_string(json_at(arr, i));
+				if (!s) {
+					json_doc_free(d);
+					buf_free(&b);
+					return err_set(err, CPOD_E_INVALID, "health check: the command must be strings");
+				}
+				jw_str(&w, s);
+			}
+		}
+	}
+	jw_arr_end(&w);
+	json_doc_free(d);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	if (strcmp(b.data, "[]") == 0) {
+		buf_free(&b);
+		return err_set(err, CPOD_E_INVALID, "health check: empty command");
+	}
+	l->health_cmd = b.data;
+	return 0;
+}
+
+CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
+				 cpod_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	l->health_interval_ms = 30000;
+	l->health_timeout_ms = 30000;
+	l->health_retries = 3;
+	l->interactive = o->interactive;
+	l->tty = o->tty;
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
+
+	const char *stop = o->stop_signal ? o->stop_signal : cfg ? cfg->stop_signal : NULL;
+	if (stop && *stop && life_signal(stop, o->stop_signal ? "--stop-signal" : "the image's StopSignal",
+				       &l->stop_signal, err) < 0)
+		return -1;
+	if (o->stop_timeout) {
+		char *end;
+		long v = strtol(o->stop_timeout, &end, 10);
+		if (*end || end == o->stop_timeout || v < 0 || v > 86400 * 365)
+			return err_set(err, CPOD_E_INVALID, "--stop-timeout: \"%s\" is not a number of seconds",
+				       o->stop_timeout);
+		l->stop_timeout = (int)v;
+	}
+	if (o->timeout) {
+		char *end;
+		long v = strtol(o->timeout, &end, 10);
+		if (*end || end == o->timeout || v < 0 || v > 86400 * 365)
+			return err_set(err, CPOD_E_INVALID, "--timeout: \"%s\" is not a number of seconds",
+				       o->timeout);
+		l->timeout = (int)v;
+	}
+	if (o->restart && *o->restart) {
+		const char *r = o->restart;
+		if (strcmp(r, "no") == 0)
+			l->restart = RESTART_NO;
+		else if (strcmp(r, "always") == 0)
+			l->restart = RESTART_ALWAYS;
+		else if (strcmp(r, "unless-stopped") == 0)
+			l->restart = RESTART_UNLESS_STOPPED;
+		else if (strncmp(r, "on-failure", 10) == 0 && (r[10] == '\0' || r[10] == ':')) {
+			l->restart = RESTART_ON_FAILURE;
+			if (r[10] == ':') {
+				char *end;
+				long v = strtol(r + 11, &end, 10);
+				if (*end || end == r + 11 || v < 0 || v > 1000000)
+					return err_set(err, CPOD_E_INVALID, "--restart %s: bad retry count", r);
+				l->max_retries = (int)v;
+			}
+		} else
+			return err_set(err, CPOD_E_INVALID,
+				       "--restart \"%s\": use no, on-failure[:N], always or unless-stopped", r);
+		if (l->restart != RESTART_NO && o->rm)
+			return err_set(err, CPOD_E_INVALID, "the --rm option conflicts with --restart");
+	}
+	for (size_t i = 0; o->log_opts && o->log_opts[i]; i++) {
+		const char *opt = o->log_opts[i];
+		if (strncmp(opt, "max-size=", 9) == 0) {
+			if (life_size(opt + 9, "--log-opt max-size", &l->log_max_size, err) < 0)
+				return -1;
+		} else if (strncmp(opt, "path=", 5) == 0 || strncmp(opt, "tag=", 4) == 0) {
+			continue;
+		} else {
+			return err_set(err, CPOD_E_INVALID, "--log-opt \"%s\": only max-size= is supported", opt);
+		}
+	}
+	if (o->log_driver && *o->log_driver) {
+		if (strcmp(o->log_driver, "none") == 0)
+			l->log_none = true;
+		else if (strcmp(o->log_driver, "k8s-file") != 0)
+			return err_set(err, CPOD_E_INVALID, "--log-driver \"%s\": k8s-file or none", o->log_driver);
+	}
+	/* health: the options, else the image's */
+	const json_value *hc = cfg ? cfg->healthcheck : NULL;
+	if (!o->no_healthcheck) {
+		if (life_health_cmd(o->health_cmd, o->health_cmd ? NULL : json_get(hc, "Test"), l, err) < 0)
+			return -1;
+		int64_t ns;
+		if (!o->health_interval && json_int64(json_get(hc, "Interval"), &ns) && ns > 0)
+			l->health_interval_ms = ns / 1000000;
+		if (!o->health_timeout && json_int64(json_get(hc, "Timeout"), &ns) && ns > 0)
+			l->health_timeout_ms = ns / 1000000;
+		if (!o->health_start_period && json_int64(json_get(hc, "StartPeriod"), &ns) && ns > 0)
+			l->health_start_ms = ns / 1000000;
+		if (!o->health_retries && json_int64(json_get(hc, "Retries"), &ns) && ns > 0)
+			l->health_retries = (int)ns;
+	}
+	if ((o->health_interval && life_duration_ms(o->health_interval, "--health-interval", &l->health_interval_ms, err) < 0) ||
+	    (o->health_timeout && life_duration_ms(o->health_timeout, "--health-timeout", &l->health_timeout_ms, err) < 0) ||
+	    (o->health_start_period && life_duration_ms(o->health_start_period, "--health-start-period", &l->health_start_ms, err) < 0))
+		return -1;
+	if (o->health_retries) {
+		char *end;
+		long v = strtol(o->health_retries, &end, 10);
+		if (*end || end == o->health_retries || v < 1 || v > 1000000)
+			return err_set(err, CPOD_E_INVALID, "--health-retries: \"%s\" must be a positive number",
+				       o->health_retries);
+		l->health_retries = (int)v;
+	}
+	if (l->health_cmd && l->health_interval_ms < 1) {
+		life_free(l);
+		return err_set(err, CPOD_E_INVALID, "--health-interval must be positive");
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void life_free(ctr_life *l)
+{
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+}
+
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l)
+{
+	static const char *const restarts[] = { "no", "on-failure", "always", "unless-stopped" };
+	jw_obj_begin(w);
+	jw_kint(w, "stopSignal", l->stop_signal);
+	jw_kint(w, "stopTimeout", l->stop_timeout);
+	jw_kint(w, "timeout", l->timeout);
+	jw_kstr(w, "restart", restarts[l->restart]);
+	jw_kint(w, "maxRetries", l->max_retries);
+	jw_key(w, "logMaxSize");
+	jw_uint(w, l->log_max_size);
+	jw_kbool(w, "logNone", l->log_none);
+	jw_kbool(w, "interactive", l->interactive);
+	jw_kbool(w, "tty", l->tty);
+	jw_kstr(w, "detachKeys", l->detach_keys);
+	if (l->health_cmd) {
+		json_doc *d = json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL);
+		jw_key(w, "healthCmd");
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+		jw_kint(w, "healthIntervalMs", l->health_interval_ms);
+		jw_kint(w, "healthTimeoutMs", l->health_timeout_ms);
+		jw_kint(w, "healthStartMs", l->health_start_ms);
+		jw_kint(w, "healthRetries", l->health_retries);
+	}
+	jw_obj_end(w);
+}
+
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err)
+{
+	int64_t n;
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	if (!json_is(v, JSON_OBJECT))
+		return 0;
+	if (json_int64(json_get(v, "stopSignal"), &n) && n > 0 && n < NSIG)
+		l->stop_signal = (int)n;
+	if (json_int64(json_get(v, "stopTimeout"), &n) && n >= 0)
+		l->stop_timeout = (int)n;
+	if (json_int64(json_get(v, "timeout"), &n) && n >= 0)
+		l->timeout = (int)n;
+	const char *r = json_string(json_get(v, "restart"));
+	if (r)
+		l->restart = strcmp(r, "on-failure") == 0 ? RESTART_ON_FAILURE : strcmp(r, "always") == 0 ? RESTART_ALWAYS
+			   : strcmp(r, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED : RESTART_NO;
+	if (json_int64(json_get(v, "maxRetries"), &n) && n >= 0)
+		l->max_retries = (int)n;
+	uint64_t u;
+	if (json_uint64(json_get(v, "logMaxSize"), &u))
+		l->log_max_size = u;
+	bool b = false;
+	json_opt_bool(v, "logNone", &b, "", NULL);
+	l->log_none = b;
+	b = false;
+	json_opt_bool(v, "interactive", &b, "", NULL);
+	l->interactive = b;
+	b = false;
+	json_opt_bool(v, "tty", &b, "", NULL);
+	l->tty = b;
+	const char *dk = json_string(json_get(v, "detachKeys"));
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", dk ? dk : "ctrl-p,ctrl-q");
+	const json_value *hc = json_get(v, "healthCmd");
+	if (json_is(hc, JSON_ARRAY)) {
+		buf b2 = BUF_INIT;
+		json_w w;
+		jw_init(&w, &b2, NULL);
+		jw_value(&w, hc);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&b2);
+			return -1;
+		}
+		l->health_cmd = b2.data;
+		json_opt_i64(v, "healthIntervalMs", &l->health_interval_ms, "", NULL);
+		json_opt_i64(v, "healthTimeoutMs", &l->health_timeout_ms, "", NULL);
+		json_opt_i64(v, "healthStartMs", &l->health_start_ms, "", NULL);
+		if (json_int64(json_get(v, "healthRetries"), &n))
+			l->health_retries = (int)n;
+	}
+	return 0;
+}
+/************************************************ src/engine/lifecycle.c */
+/*
+ * lifecycle.c — start, run, attach, stop, kill, restart, pause, unpause,
+ * wait, rename, remove and prune of containers (cpod_container_*).
+ *
+ * The supervisor (supervisor.c) owns a running container; these verbs
+ * either ask it (through the attach socket) or act on the container
+ * through the runtime and let the supervisor record the outcome.  A user's
+ * stop or kill is written into the record first, so the supervisor knows
+ * not to restart what the user stopped.
+ */
+
+
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err);
+
+int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		rc = sup_spawn(e, &r, false, err);
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "start %s", ctr) : 0;
+}
+
+/* ---------------------------------------------------------------- attach */
+
+/* "ctrl-p,ctrl-q" -> the bytes; false when malformed. */
+static bool lc_detach_keys(const char *spec, unsigned char *keys, size_t *n)
+{
+	char copy[64];
+	*n = 0;
+	if (!spec || !*spec)
+		return true; /* no detaching */
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (char *t = strtok(copy, ","); t; t = strtok(NULL, ",")) {
+		if (*n >= 8)
+			return false;
+		if (strncmp(t, "ctrl-", 5) == 0 && strlen(t) == 6) {
+			char c = t[5];
+			if (c >= 'a' && c <= 'z')
+				keys[(*n)++] = (unsigned char)(c - 'a' + 1);
+			else if (c == '@')
+				keys[(*n)++] = 0;
+			else if (c >= '[' && c <= '_')
+				keys[(*n)++] = (unsigned char)(c - '[' + 27);
+			else
+				return false;
+		} else if (strlen(t) == 1) {
+			keys[(*n)++] = (unsigned char)t[0];
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void lc_send_size(int sock, int tty)
+{
+	struct winsize ws;
+	char msg[32];
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0) {
+		snprintf(msg, sizeof(msg), "%u %u", ws.ws_row, ws.ws_col);
+		attach_send(sock, AF_RESIZE, msg, strlen(msg));
+	}
+}
+
+/* The client loop over an attach connection.  *status: the exit status, or
+ * -1 when detached.  An AF_ERROR from the supervisor becomes err. */
+static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const char *detach_keys,
+			int *status, cpod_err *err)
+{
+	unsigned char keys[8];
+	size_t nkeys = 0, matched = 0;
+	struct termios saved;
+	bool raw = false;
+	buf p = BUF_INIT;
+	int r = -1;
+	sigset_t mask, old;
+
+	*status = -1;
+	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
+		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
+			       detach_keys);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (tty && in >= 0 && isatty(in) && tcgetattr(in, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(in, TCSANOW, &t) == 0;
+		lc_send_size(sock, in);
+	}
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = sock, .events = POLLIN },
+			{ .fd = in, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, "poll");
+			break;
+		}
+		if (fds[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			if (raw)
+				lc_send_size(sock, in);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP)) {
+			unsigned char b[4096];
+			ssize_t n = read(in, b, sizeof(b));
+			if (n <= 0) {
+				attach_send(sock, AF_STDIN_EOF, NULL, 0);
+				in = -1;
+			} else {
+				/* the detach keys, possibly across reads */
+				bool detach = false;
+				for (ssize_t i = 0; i < n && nkeys; i++) {
+					matched = b[i] == keys[matched] ? matched + 1 : (b[i] == keys[0] ? 1 : 0);
+					if (matched == nkeys) {
+						detach = true;
+						break;
+					}
+				}
+				if (detach) {
+					r = 0;
+					*status = -1;
+					break;
+				}
+				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
+					in = -1;
+				}
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			int type;
+			int k = attach_recv(sock, &type, &p, err);
+			if (k <= 0) {
+				/* the supervisor went away without an exit frame */
+				if (k == 0)
+					err_set(err, CPOD_E_SYS, "the container's supervisor went away");
+				break;
+			}
+			if (type == AF_STDOUT && out >= 0)
+				write_all(out, p.data, p.len);
+			else if (type == AF_STDERR)
+				write_all(errfd >= 0 ? errfd : out, p.data, p.len);
+			else if (type == AF_EXIT) {
+				*status = atoi(p.data);
+				r = 0;
+				break;
+			} else if (type == AF_ERROR) {
+				int code = CPOD_E_SYS;
+				char *msg = p.data;
+				if (msg && sscanf(msg, "%d", &code) == 1)
+					msg = strchr(msg, ' ') ? strchr(msg, ' ') + 1 : msg;
+				err_set(err, code, "%s", msg ? msg : "the container did not start");
+				break;
+			}
+		}
+	}
+	if (raw)
+		tcsetattr(in >= 0 ? in : 0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	buf_free(&p);
+	return r;
+}
+
+int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
+			  const char *detach_keys, int *status, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r)) {
+		ctr_record_free(&r);
+		return err_set(err, CPOD_E_STATE, "you can only attach to running containers");
+	}
+	int sock = attach_connect(e, r.id, err);
+	int rc = -1;
+	if (sock >= 0) {
+		rc = lc_attach_fd(sock, r.life.tty, r.life.interactive ? in : -1, out, errfd,
+				  detach_keys ? detach_keys : r.life.detach_keys, status, err);
+		close(sock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
+{
+	ctr_record r;
+	*status = 0;
+	if (o->detach)
+		return err_set(err, CPOD_E_INVALID, "cpod_run: use cpod_run_detached for --detach");
+	if (ctr_create(e, o, &r, err) < 0)
+		return -1;
+	int rc = sup_spawn(e, &r, true, err);
+	if (rc == 0) {
+		int sock = attach_connect(e, r.id, err);
+		if (sock < 0) {
+			rc = -1;
+		} else {
+			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
+					  status, err);
+			close(sock);
+			if (rc == 0 && *status < 0)
+				*status = 0; /* detached: the container goes on */
+		}
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+char *cpod_run_detached(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_create(e, o, &r, err) < 0)
+		return NULL;
+	char *id = NULL;
+	if (sup_spawn(e, &r, false, err) == 0 && !(id = strdup(r.id)))
+		err_nomem(err);
+	ctr_record_free(&r);
+	return id;
+}
+
+/* ---------------------------------------------------------------- stop, kill */
+
+static int lc_mark_stop(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0)
+		return -1;
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		r->stop_requested = true;
+		rc = ctr_save(e, r, err);
+	}
+	close(lock);
+	return rc;
+}
+
+/* Waits for the supervisor to record the end (bounded). */
+static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
+{
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_now_ms() < deadline) {
+		if (ctr_reload(e, r, NULL) < 0)
+			return; /* removed (--rm) */
+		if (r->status != CTR_RUNNING && !proc_is(r->sup_pid, r->sup_start))
+			return;
+		if (r->status == CTR_EXITED && r->finished_at[0] && r->restart_count >= 0 &&
+		    !proc_is(r->pid, r->start_time))
+			return;
+		usleep(10000);
+	}
+}
+
+static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+	int fd = proc_pidfd_open(pid);
+	if (fd >= 0) {
+		if (proc_is(pid, start))
+			proc_poll_in(fd, timeout_ms);
+		close(fd);
+	}
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_is(pid, start)) {
+		if (proc_now_ms() > deadline)
+			return false;
+		usleep(5000);
+	}
+	return true;
+}
+
+int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		goto out; /* stopping a stopped container is not an error */
+	if (lc_mark_stop(e, &r, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (timeout < 0)
+		timeout = r.life.stop_timeout;
+	cpod_runtime_resume(e->rt, r.id, NULL); /* a paused container gets the signal too */
+	if (timeout > 0 && cpod_runtime_kill(e->rt, r.id, r.life.stop_signal, 0, NULL) == 0 &&
+	    lc_wait_gone(r.pid, r.start_time, timeout * 1000))
+		goto recorded;
+	if (cpod_runtime_kill(e->rt, r.id, SIGKILL, 1, err) < 0 && proc_is(r.pid, r.start_time)) {
+		rc = -1;
+		goto out;
+	}
+	lc_wait_gone(r.pid, r.start_time, 10000);
+recorded:
+	lc_wait_recorded(e, &r, 10000);
+out:
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "stop %s", ctr) : 0;
+}
+
+int cpod_container_kill(cpod_engine *e, const char *ctr, int sig, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = -1;
+	if (!ctr_running(&r))
+		err_set(err, CPOD_E_STATE, "can only kill running containers. %.12s is in state %s", r.id,
+			ctr_status_name(r.status));
+	else if (lc_mark_stop(e, &r, err) == 0 && cpod_runtime_kill(e->rt, r.id, sig, 0, err) == 0)
+		rc = 0;
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "kill %s", ctr) : 0;
+}
+
+int cpod_container_restart(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	if (cpod_container_stop(e, ctr, timeout, err) < 0)
+		return -1;
+	return cpod_container_start(e, ctr, err);
+}
+
+static int lc_freeze(cpod_engine *e, const char *ctr, bool on, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE, "%.12s is not running", r.id);
+	else
+		rc = on ? cpod_runtime_pause(e->rt, r.id, err) : cpod_runtime_resume(e->rt, r.id, err);
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_pause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, true, err);
+}
+
+int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, false, err);
+}
+
+/* ---------------------------------------------------------------- wait */
+
+static bool lc_condition(cpod_engine *e, const ctr_record *r, const char *c)
+{
+	bool running = ctr_running(r);
+	if (strcmp(c, "stopped") == 0 || strcmp(c, "exited") == 0)
+		return !running && r->status != CTR_CREATED;
+	if (strcmp(c, "running") == 0)
+		return running;
+	if (strcmp(c, "created") == 0 || strcmp(c, "configured") == 0)
+		return r->status == CTR_CREATED;
+	if (strcmp(c, "paused") == 0) {
+		char *st = running ? cpod_runtime_state(e->rt, r->id, NULL) : NULL;
+		bool paused = st && strstr(st, "\"paused\"");
+		free(st);
+		return paused;
+	}
+	if (strcmp(c, "healthy") == 0)
+		return r->health == HEALTH_HEALTHY;
+	if (strcmp(c, "unhealthy") == 0)
+		return r->health == HEALTH_UNHEALTHY;
+	return false;
+}
+
+int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *conditions,
+			int *exit_code, cpod_err *err)
+{
+	static const char *const stopped[] = { "stopped", NULL };
+	static const char *const known[] = { "stopped", "exited", "running", "created", "configured",
+					     "paused", "healthy", "unhealthy" };
+	ctr_record r;
+
+	if (!conditions || !conditions[0])
+		conditions = stopped;
+	for (size_t i = 0; conditions[i]; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < ARRAY_LEN(known); k++)
+			ok = ok || strcmp(conditions[i], known[k]) == 0;
+		if (!ok)
+			return err_set(err, CPOD_E_INVALID, "wait: unknown condition \"%s\"", conditions[i]);
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	bool only_stop = true;
+	for (size_t i = 0; conditions[i]; i++)
+		only_stop = only_stop && (strcmp(conditions[i], "stopped") == 0 || strcmp(conditions[i], "exited") == 0);
+	/* waiting for the end of a running container: the supervisor tells
+	 * (even when --rm removes the record right after) */
+	if (only_stop && ctr_running(&r)) {
+		int sock = attach_connect(e, r.id, NULL);
+		if (sock >= 0) {
+			int status = -1;
+			cpod_err ignored;
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+				*exit_code = status;
+				close(sock);
+				ctr_record_free(&r);
+				return 0;
+			}
+			close(sock);
+		}
+	}
+	for (;;) {
+		for (size_t i = 0; conditions[i]; i++)
+			if (lc_condition(e, &r, conditions[i])) {
+				*exit_code = r.exit_code;
+				ctr_record_free(&r);
+				return 0;
+			}
+		usleep(50000);
+		if (ctr_reload(e, &r, err) < 0) {
+			ctr_record_free(&r);
+			return err_prefix(err, "wait %s", ctr);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- rename, rm, prune */
+
+int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpod_err *err)
+{
+	ctr_record r, other;
+	int rc = -1;
+	bool ok = *name;
+	for (const char *p = name; *p && ok; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		ok = alnum || (p != name && (c == '_' || c == '.' || c == '-'));
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	_cleanup_close_ int names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (names < 0 || RETRY_EINTR(flock(names, LOCK_EX)) < 0)
+		return err_sys(err, "lock the containers");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (ctr_find(e, name, &other, NULL) == 0) {
+		bool same = strcmp(other.id, r.id) == 0;
+		ctr_record_free(&other);
+		if (!same) {
+			ctr_record_free(&r);
+			return err_set(err, CPOD_E_EXISTS, "the container name \"%s\" is already in use", name);
+		}
+	}
+	int lock = ctr_lock(e, r.id, err);
+	if (lock >= 0) {
+		if (ctr_reload(e, &r, err) == 0) {
+			snprintf(r.name, sizeof(r.name), "%s", name);
+			rc = ctr_save(e, &r, err);
+		}
+		close(lock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volumes, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (ctr_running(&r)) {
+		if (!force)
+			rc = err_set(err, CPOD_E_STATE,
+				     "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
+				     r.id);
+		else
+			rc = cpod_container_stop(e, r.id, 0, err);
+	}
+	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
+		rc = ctr_remove(e, &r, true, err);
+	(void)volumes; /* anonymous volumes: with the volumes module */
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
+{
+	return cpod_container_remove_v(e, ctr, force, 0, err);
+}
+
+char *cpod_container_prune(cpod_engine *e, cpod_err *err)
+{
+	ctr_record *all;
+	size_t n;
+	buf out = BUF_INIT;
+	if (ctr_list_all(e, &all, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (ctr_running(&all[i]))
+			continue;
+		if (ctr_remove(e, &all[i], false, err) < 0) {
+			ctr_list_free(all, n);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "%s\n", all[i].id);
+	}
+	ctr_list_free(all, n);
+	if (!out.data)
+		buf_puts(&out, "", NULL);
+	return buf_take(&out, err);
+}
 /************************************************ src/engine/ps.c */
 /*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
+ * ps.c — listing containers (cpod_container_list).
  */
 
 
@@ -22334,271 +24046,6 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
-}
-/************************************************ src/engine/run.c */
-/*
- * run.c — `run`: a container from an image, in the foreground.
- *
- * The container gets a record and a writable layer under the root, a
- * bundle under the run root, and is run by the in-process runtime with its
- * overlay mounted inside its own mount namespace.  Its exit status is
- * recorded (with whether the OOM killer struck) before the runtime's state
- * is deleted; with --rm the container is then removed.
- */
-
-
-
-
-#include <sys/file.h>
-
-/* Names as podman accepts them. */
-static bool run_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
-
-/* The container's working directory exists in its writable layer. */
-static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
-{
-	if (!dir || !*dir || strcmp(dir, "/") == 0)
-		return 0;
-	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
-	if (fd < 0)
-		return err_prefix(err, "create the working directory %s", dir);
-	close(fd);
-	return 0;
-}
-
-typedef struct run_ctx {
-	cpod_engine *e;
-	ctr_record rec;
-	store_image *img;
-	image_config *cfg;
-	rootfs_overlay ov;
-	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
-	bool record_made;  /* its directories exist */
-	bool saved;        /* its record was written: it is a container */
-} run_ctx;
-
-static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
-{
-	cpod_engine *e = x->e;
-	userdb_user user;
-	char rel[160];
-	int r = -1;
-
-	if (!o->image || !*o->image)
-		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (engine_image(e, o->image, &x->img, err) < 0)
-		return -1;
-	x->cfg = engine_image_config(e, x->img, err);
-	if (!x->cfg)
-		return -1;
-	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
-		return -1;
-
-	/* the record: a unique name, taken under the containers lock */
-	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
-		return err_sys(err, "lock the containers");
-	engine_random_hex(x->rec.id, 64);
-	if (o->name) {
-		ctr_record other;
-		if (!run_name_ok(o->name))
-			return err_set(err, CPOD_E_INVALID,
-				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
-			ctr_record_free(&other);
-			return err_set(err, CPOD_E_EXISTS,
-				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
-				       o->name, other.id);
-		}
-		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
-	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
-		return -1;
-	}
-	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
-	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
-		 x->img->n_names ? x->img->names[0] : x->img->id);
-	engine_now(x->rec.created, sizeof(x->rec.created));
-	x->rec.rm = o->rm;
-	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
-
-	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
-	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
-	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
-		return -1;
-	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
-		return err_sys(err, "create the container's directories");
-	x->record_made = true;
-	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cfd < 0 || rfd < 0)
-		return err_sys(err, "open the container's directories");
-
-	/* the writable layer */
-	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
-	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
-	    mkdirat(rfd, "rootfs", 0755) < 0)
-		return err_sys(err, "create the container's layer");
-	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rwfd < 0)
-		return err_sys(err, "open the container's layer");
-	if (x->rec.copy_rootfs) {
-		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
-			return -1;
-	} else {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
-		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
-		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
-			return -1;
-	}
-	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
-		return -1;
-
-	char hostname[72];
-	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
-	if (etc_write(rfd, o, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
-		      err) < 0)
-		return -1;
-
-	char rootfs[PATH_MAX];
-	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
-		return -1;
-	specgen_in si = {
-		.e = e, .img = x->img, .ctr_dir = x->ctr_dir, .run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
-		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
-		.with_cgroup = !e->rootless,
-	};
-	char *spec = specgen_build(&si, err);
-	if (!spec)
-		return -1;
-	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	if (r == 0)
-		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	free(spec);
-	if (r < 0)
-		return -1;
-	/* the command, for ps and inspect */
-	{
-		mem_pool pool = { 0 };
-		const char **args;
-		size_t n;
-		buf cb = BUF_INIT;
-		json_w w;
-		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
-			jw_init(&w, &cb, NULL);
-			jw_arr_begin(&w);
-			for (size_t i = 0; i < n; i++)
-				jw_str(&w, args[i]);
-			jw_arr_end(&w);
-			if (jw_finish(&w, NULL) == 0)
-				x->rec.command = cb.data;
-			else
-				buf_free(&cb);
-		}
-		pool_free(&pool);
-	}
-	x->rec.status = CTR_CREATED;
-	if (ctr_save(e, &x->rec, err) < 0)
-		return -1;
-	x->saved = true;
-	return 0;
-}
-
-int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
-{
-	run_ctx x;
-	oci_created c = { .pid = -1, .master = -1 };
-	sigset_t old;
-	int wstatus = 0, r = -1;
-	bool blocked = false, runtime_made = false;
-
-	memset(&x, 0, sizeof(x));
-	x.e = e;
-	*status = 0;
-	if (run_prepare(&x, o, err) < 0)
-		goto out;
-
-	cpod_create_opts co = { .bundle = x.run_dir };
-	oci_create_ext ext = {
-		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
-		.rootfs_ctx = &x.ov,
-		.stdin_null = !o->interactive,
-	};
-	foreground_block_signals(&old);
-	blocked = true;
-	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
-		goto out;
-	runtime_made = true;
-	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
-		goto out;
-	x.rec.status = CTR_RUNNING;
-	x.rec.pid = c.pid;
-	x.rec.start_time = proc_start_time(c.pid);
-	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
-	if (ctr_save(e, &x.rec, err) < 0)
-		goto out;
-	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
-		goto out;
-	c.pid = -1;
-	*status = proc_exit_code(wstatus);
-	x.rec.exit_code = *status;
-	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
-	r = 0;
-out:
-	if (c.pid > 0) {
-		kill(c.pid, SIGKILL);
-		proc_wait(c.pid, NULL, 0);
-	}
-	if (c.master >= 0)
-		close(c.master);
-	if (runtime_made)
-		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (x.record_made) {
-		if (!x.saved || o->rm) {
-			/* a container that never came to be, or --rm: nothing stays */
-			ctr_remove(e, &x.rec, true, NULL);
-		} else {
-			if (r < 0)
-				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
-						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
-			x.rec.status = CTR_EXITED;
-			x.rec.pid = 0;
-			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
-			ctr_save(e, &x.rec, NULL);
-		}
-	}
-	rootfs_overlay_free(&x.ov);
-	ctr_record_free(&x.rec);
-	config_free(x.cfg);
-	if (x.img) {
-		store_image_free(x.img);
-		free(x.img);
-	}
-	return r;
 }
 /************************************************ src/engine/specgen.c */
 /*
@@ -23131,6 +24578,788 @@ fail:
 	pool_free(&pool);
 	buf_free(&b);
 	return NULL;
+}
+/************************************************ src/engine/supervisor.c */
+/*
+ * supervisor.c — one small process per running container, in place of
+ * podman's conmon.
+ *
+ * `start` forks twice (the supervisor is nobody's child but init's, in a
+ * session of its own) and, in cpod-mini, re-executes the binary so the
+ * supervisor starts with a clean, small address space.  The supervisor:
+ * creates and starts the container with the in-process runtime (so the
+ * container's init is its child, and it is the subreaper of whatever the
+ * container leaves), holds the container's stdio (pipes, or a pty), writes
+ * the log, serves attach clients on RUNROOT/containers/ID/attach, enforces
+ * --timeout, runs health checks, records the exit status (and OOM kills)
+ * atomically, applies the restart policy with a growing delay, and removes
+ * an --rm container.  Everything it changes in the record it changes under
+ * the container's lock after re-reading it, so a concurrent `stop` is
+ * never overwritten.
+ */
+
+
+
+
+
+#include <malloc.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SUP_MAX_CLIENTS 16
+#define SUP_HEALTH_LOG 5
+
+static char sup_exe[PATH_MAX];
+
+void cpod_set_supervisor_exe(const char *path)
+{
+	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
+}
+
+typedef struct sup {
+	cpod_engine *e;
+	ctr_record rec;
+	int dirfd;                 /* ROOT/containers/ID */
+	int listen_fd;
+	int clients[SUP_MAX_CLIENTS];
+	size_t n_clients;
+	clog_writer log;
+	int out, errp, in, master; /* the container's side of stdio, ours to read/write */
+	pid_t pid;
+	int sfd, timeout_fd, health_fd;
+	pid_t health_pid;
+	int health_out;
+	int64_t health_started, started_ms;
+	buf health_buf;
+	int report_fd;
+	bool wait_attach, started, stdin_closed;
+	rootfs_overlay ov;
+} sup;
+
+/* ---------------------------------------------------------------- the record */
+
+/* Re-reads the record, applies fn, writes it back, all under the lock. */
+typedef void (*sup_change_fn)(sup *s, void *arg);
+
+static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+{
+	int lock = ctr_lock(s->e, s->rec.id, err);
+	if (lock < 0)
+		return -1;
+	int r = ctr_reload(s->e, &s->rec, err);
+	if (r == 0) {
+		fn(s, arg);
+		r = ctr_save(s->e, &s->rec, err);
+	}
+	close(lock);
+	return r;
+}
+
+static void sup_set_running(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.status = CTR_RUNNING;
+	s->rec.pid = s->pid;
+	s->rec.start_time = proc_start_time(s->pid);
+	s->rec.sup_pid = getpid();
+	s->rec.sup_start = proc_start_time(getpid());
+	s->rec.stop_requested = false;
+	s->rec.timed_out = false;
+	s->rec.oom_killed = false;
+	s->rec.exit_code = 0;
+	s->rec.finished_at[0] = '\0';
+	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
+	s->rec.health_streak = 0;
+	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+}
+
+typedef struct sup_exit {
+	int code;
+	bool oom, timed_out;
+} sup_exit;
+
+static void sup_set_exited(sup *s, void *arg)
+{
+	sup_exit *x = arg;
+	s->rec.status = CTR_EXITED;
+	s->rec.exit_code = x->code;
+	s->rec.oom_killed = x->oom;
+	s->rec.timed_out = s->rec.timed_out || x->timed_out;
+	s->rec.pid = 0;
+	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+}
+
+static void sup_count_restart(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.restart_count++;
+}
+
+static void sup_set_timed_out(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.timed_out = true;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static void sup_drop_client(sup *s, size_t i)
+{
+	close(s->clients[i]);
+	s->clients[i] = s->clients[--s->n_clients];
+}
+
+static void sup_broadcast(sup *s, int type, const void *data, size_t n)
+{
+	for (size_t i = 0; i < s->n_clients;) {
+		if (attach_send(s->clients[i], type, data, n) < 0)
+			sup_drop_client(s, i);
+		else
+			i++;
+	}
+}
+
+static void sup_accept(sup *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (s->n_clients >= SUP_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	/* a client that stops reading is dropped, not waited for */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	s->clients[s->n_clients++] = fd;
+	if (s->started)
+		attach_send(fd, AF_STARTED, NULL, 0);
+}
+
+static void sup_client_input(sup *s, size_t i)
+{
+	buf p = BUF_INIT;
+	int type;
+	cpod_err err;
+	int r = attach_recv(s->clients[i], &type, &p, &err);
+	if (r <= 0) {
+		buf_free(&p);
+		sup_drop_client(s, i);
+		return;
+	}
+	int target = s->master >= 0 ? s->master : s->in;
+	if (type == AF_STDIN && target >= 0 && !s->stdin_closed)
+		write_all(target, p.data, p.len);
+	else if (type == AF_RESIZE && s->master >= 0) {
+		unsigned rows = 0, cols = 0;
+		if (sscanf(p.data ? p.data : "", "%u %u", &rows, &cols) == 2) {
+			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			ioctl(s->master, TIOCSWINSZ, &ws);
+		}
+	} else if (type == AF_STDIN_EOF && s->in >= 0 && s->master < 0) {
+		close(s->in);
+		s->in = -1;
+		s->stdin_closed = true;
+	}
+	buf_free(&p);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+/* The bundle in the run root: remade at each start (the run root may be a
+ * tmpfs that a reboot emptied). */
+static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	if (mkdirat(s->e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create the run-time directory");
+	_cleanup_close_ int rfd = openat(s->e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return err_sys(err, "open the run-time directory");
+	if (mkdirat(rfd, "rootfs", 0755) < 0 && errno != EEXIST)
+		return err_sys(err, "create the rootfs mount point");
+	_cleanup_buf_ buf cfg = BUF_INIT;
+	if (fs_read_file(s->dirfd, "config.json", 16u << 20, &cfg, err) < 0 ||
+	    fs_write_atomic(rfd, "config.json", cfg.data, cfg.len, 0600, 0, err) < 0)
+		return -1;
+	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
+}
+
+static int sup_start(sup *s, cpod_err *err)
+{
+	char bundle[PATH_MAX];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	oci_created c = { .pid = -1, .master = -1 };
+	store_image *img = NULL;
+	int r = -1;
+
+	if (sup_bundle(s, bundle, sizeof(bundle), err) < 0)
+		return -1;
+	if (!s->rec.copy_rootfs) {
+		char upper[PATH_MAX], work[PATH_MAX];
+		rootfs_overlay_free(&s->ov);
+		if (store_image_get(s->e->store, s->rec.image_id, &img, err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "work", work, sizeof(work), err) < 0 ||
+		    rootfs_overlay_prepare(s->e->store, img, upper, work, &s->ov, err) < 0)
+			goto out;
+	}
+	/* stdio: pipes, or a pty the runtime hands over */
+	if (!s->rec.life.tty) {
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+		    (s->rec.life.interactive && pipe2(in, O_CLOEXEC) < 0)) {
+			err_sys(err, "pipe");
+			goto out;
+		}
+		/* the init inherits our 0, 1 and 2 */
+		if ((in[0] >= 0 && dup2(in[0], 0) < 0) || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0) {
+			err_sys(err, "dup2");
+			goto out;
+		}
+	}
+	cpod_create_opts co = { .bundle = bundle };
+	oci_create_ext ext = {
+		.rootfs_mount = s->rec.copy_rootfs ? NULL : rootfs_overlay_mount,
+		.rootfs_ctx = &s->ov,
+		.stdin_null = !s->rec.life.interactive,
+	};
+	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
+		goto out;
+	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
+	s->pid = c.pid;
+	s->master = c.master;
+	c.master = -1;
+	if (!s->rec.life.tty) {
+		s->out = out[0];
+		s->errp = errp[0];
+		out[0] = errp[0] = -1;
+		if (in[1] >= 0) {
+			s->in = in[1];
+			in[1] = -1;
+		}
+	}
+	s->stdin_closed = false;
+	s->started_ms = proc_now_ms();
+	if (sup_update(s, sup_set_running, NULL, err) < 0)
+		goto out;
+	s->started = true;
+	r = 0;
+out:
+	/* our own stdio back to nothing */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1], c.master };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- health */
+
+static void sup_health_start(sup *s)
+{
+	int pipefd[2];
+	if (s->health_pid > 0 || !s->rec.life.health_cmd || pipe2(pipefd, O_CLOEXEC) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return;
+	}
+	if (pid == 0) {
+		cpod_err e;
+		json_doc *d = json_parse(s->rec.life.health_cmd, strlen(s->rec.life.health_cmd), NULL, NULL);
+		const json_value *arr = json_root(d);
+		const char *args[128];
+		size_t n = 0;
+		for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
+			args[n] = json_string(json_at(arr, n));
+		args[n] = NULL;
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, 0);
+		char pidfile[PATH_MAX];
+		engine_ctr_path(s->e, s->rec.id, true, "health.pid", pidfile, sizeof(pidfile), NULL);
+		cpod_exec_opts xo = { .args = args, .pid_file = pidfile };
+		int status = 0;
+		if (cpod_runtime_exec(s->e->rt, s->rec.id, &xo, &status, &e) < 0) {
+			dprintf(2, "%s\n", e.msg);
+			_exit(e.code == CPOD_E_EXEC_NOTFOUND ? 127 : e.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+		}
+		_exit(status);
+	}
+	close(pipefd[1]);
+	s->health_pid = pid;
+	s->health_out = pipefd[0];
+	s->health_started = proc_now_ms();
+	buf_reset(&s->health_buf);
+}
+
+typedef struct sup_health_result {
+	bool ok;
+	int code;
+	const char *output;
+	char started[64], ended[64];
+} sup_health_result;
+
+static void sup_set_health(sup *s, void *arg)
+{
+	sup_health_result *h = arg;
+	bool starting = proc_now_ms() - s->started_ms < s->rec.life.health_start_ms;
+	if (h->ok) {
+		s->rec.health = HEALTH_HEALTHY;
+		s->rec.health_streak = 0;
+	} else if (!starting || s->rec.health != HEALTH_STARTING) {
+		s->rec.health_streak++;
+		if (s->rec.health_streak >= s->rec.life.health_retries)
+			s->rec.health = HEALTH_UNHEALTHY;
+	}
+	/* the log keeps the last few results */
+	json_doc *d = s->rec.health_log ? json_parse(s->rec.health_log, strlen(s->rec.health_log), NULL, NULL) : NULL;
+	const json_value *old = json_root(d);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	size_t n = json_len(old), from = n >= SUP_HEALTH_LOG ? n - SUP_HEALTH_LOG + 1 : 0;
+	for (size_t i = from; i < n; i++)
+		jw_value(&w, json_at(old, i));
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Start", h->started);
+	jw_kstr(&w, "End", h->ended);
+	jw_kint(&w, "ExitCode", h->code);
+	jw_kstr(&w, "Output", h->output);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	json_doc_free(d);
+	if (jw_finish(&w, NULL) == 0) {
+		free(s->rec.health_log);
+		s->rec.health_log = b.data;
+	} else {
+		buf_free(&b);
+	}
+}
+
+/* The health check process ended (or timed out: killed). */
+static void sup_health_done(sup *s, int status, bool timed_out)
+{
+	sup_health_result h = { .code = timed_out ? -1 : proc_exit_code(status) };
+	h.ok = !timed_out && h.code == 0;
+	char tmp[256];
+	ssize_t n;
+	while (s->health_out >= 0 && (n = read(s->health_out, tmp, sizeof(tmp))) > 0)
+		if (s->health_buf.len < 4096)
+			buf_append(&s->health_buf, tmp, (size_t)n, NULL);
+	if (s->health_out >= 0)
+		close(s->health_out);
+	s->health_out = -1;
+	s->health_pid = 0;
+	h.output = timed_out ? "health check timed out" : s->health_buf.data ? s->health_buf.data : "";
+	engine_now(h.ended, sizeof(h.ended));
+	snprintf(h.started, sizeof(h.started), "%s", h.ended);
+	sup_update(s, sup_set_health, &h, NULL);
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void sup_output(sup *s, int *fd, int stream)
+{
+	char b[65536];
+	ssize_t n = read(*fd, b, sizeof(b));
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (!s->rec.life.log_none)
+		clog_write(&s->log, stream, b, (size_t)n);
+	sup_broadcast(s, stream == 2 ? AF_STDERR : AF_STDOUT, b, (size_t)n);
+}
+
+static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
+{
+	struct itimerspec it = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000 },
+		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 },
+	};
+	if (!it.it_value.tv_sec && !it.it_value.tv_nsec)
+		it.it_value.tv_nsec = 1;
+	timerfd_settime(fd, 0, &it, NULL);
+}
+
+/* Serves the container until its init exits; returns the wait status. */
+static int sup_loop(sup *s)
+{
+	int status = 0;
+	bool exited = false;
+
+	if (s->rec.life.timeout > 0)
+		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
+	if (s->rec.life.health_cmd)
+		sup_timer(s->health_fd, s->rec.life.health_interval_ms, s->rec.life.health_interval_ms);
+	while (!exited || s->out >= 0 || s->errp >= 0 || s->master >= 0) {
+		struct pollfd fds[8 + SUP_MAX_CLIENTS];
+		size_t n = 0;
+		fds[n++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->out, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->errp, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->master, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->timeout_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health_out, .events = POLLIN };
+		size_t first_client = n;
+		for (size_t i = 0; i < s->n_clients; i++)
+			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		/* once the init is gone, the pipes only need draining */
+		if (poll(fds, n, exited ? 200 : -1) == 0 && exited)
+			break;
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			pid_t p;
+			int st;
+			while ((p = proc_wait(-1, &st, WNOHANG)) > 0) {
+				if (p == s->pid) {
+					status = st;
+					exited = true;
+				} else if (p == s->health_pid) {
+					sup_health_done(s, st, false);
+				}
+				/* anything else: an orphan of the container, reaped */
+			}
+		}
+		if (fds[1].revents & POLLIN)
+			sup_accept(s);
+		if (fds[2].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->out, 1);
+		if (fds[3].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->errp, 2);
+		if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) {
+			sup_output(s, &s->master, 1);
+			if (exited && s->master >= 0 && (fds[4].revents & (POLLHUP | POLLERR))) {
+				close(s->master);
+				s->master = -1;
+			}
+		}
+		if (fds[5].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->timeout_fd, &ticks, sizeof(ticks));
+			if (!exited) {
+				sup_update(s, sup_set_timed_out, NULL, NULL);
+				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
+			}
+		}
+		if (fds[6].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->health_fd, &ticks, sizeof(ticks));
+			if (!exited)
+				sup_health_start(s);
+		}
+		if (fds[7].revents & (POLLIN | POLLHUP)) {
+			char tmp[512];
+			ssize_t k = read(s->health_out, tmp, sizeof(tmp));
+			if (k > 0 && s->health_buf.len < 4096)
+				buf_append(&s->health_buf, tmp, (size_t)k, NULL);
+		}
+		if (s->health_pid > 0 && proc_now_ms() - s->health_started > s->rec.life.health_timeout_ms) {
+			char pidfile[PATH_MAX];
+			_cleanup_buf_ buf pb = BUF_INIT;
+			if (engine_ctr_path(s->e, s->rec.id, true, "health.pid", pidfile, sizeof(pidfile), NULL) == 0 &&
+			    fs_read_file(AT_FDCWD, pidfile, 64, &pb, NULL) == 0 && atoi(pb.data) > 0)
+				kill(atoi(pb.data), SIGKILL);
+			kill(s->health_pid, SIGKILL);
+			int st;
+			proc_wait(s->health_pid, &st, 0);
+			sup_health_done(s, st, true);
+		}
+		for (size_t i = n; i-- > first_client;)
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				sup_client_input(s, i - first_client);
+	}
+	if (s->in >= 0) {
+		close(s->in);
+		s->in = -1;
+	}
+	if (s->health_pid > 0) {
+		kill(s->health_pid, SIGKILL);
+		proc_wait(s->health_pid, NULL, 0);
+		s->health_pid = 0;
+	}
+	return status;
+}
+
+/* ---------------------------------------------------------------- the process */
+
+static bool sup_restart_wanted(sup *s, int code)
+{
+	const ctr_life *l = &s->rec.life;
+	if (s->rec.stop_requested || s->rec.rm)
+		return false;
+	switch (l->restart) {
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return code != 0 && (l->max_retries == 0 || s->rec.restart_count < l->max_retries);
+	default:
+		return false;
+	}
+}
+
+static void sup_report(sup *s, const cpod_err *err)
+{
+	if (s->report_fd < 0)
+		return;
+	cpod_err ok;
+	cpod_err_clear(&ok);
+	write_all(s->report_fd, err ? err : &ok, sizeof(ok));
+	close(s->report_fd);
+	s->report_fd = -1;
+}
+
+static int sup_listen(sup *s, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, err);
+	if (dfd < 0)
+		return -1;
+	unlinkat(dfd, "attach", 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s->listen_fd, 16) < 0)
+		return err_sys(err, "attach socket");
+	return 0;
+}
+
+/* Waits (bounded) for the first client of a foreground run. */
+static void sup_wait_first_client(sup *s)
+{
+	if (proc_poll_in(s->listen_fd, 30000) > 0)
+		sup_accept(s);
+}
+
+static void sup_run(sup *s)
+{
+	cpod_err err;
+	int backoff_ms = 100;
+	char rel[96];
+
+	cpod_err_clear(&err);
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	if (sup_bundle(s, rel, sizeof(rel), &err) < 0 || sup_listen(s, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (s->wait_attach) {
+		/* a foreground run attaches before anything runs: no output lost */
+		sup_report(s, NULL);
+		sup_wait_first_client(s);
+	}
+	for (;;) {
+		if (sup_start(s, &err) < 0) {
+			sup_report(s, &err);
+			char msg[sizeof(err.msg) + 32];
+			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
+			sup_update(s, sup_set_exited, &x, NULL);
+			break;
+		}
+		sup_report(s, NULL);
+		sup_broadcast(s, AF_STARTED, NULL, 0);
+		/* a restart after reboot finds the layers still there; nothing
+		 * else of create is kept in memory */
+		malloc_trim(0);
+
+		int status = sup_loop(s);
+		sup_exit x = { .code = proc_exit_code(status) };
+		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		sup_update(s, sup_set_exited, &x, NULL);
+		bool again = sup_restart_wanted(s, x.code);
+		/* --rm: gone before anyone hears of the exit, as with podman */
+		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+			close(s->listen_fd);
+			s->listen_fd = -1;
+			clog_close(&s->log);
+			ctr_remove(s->e, &s->rec, true, NULL);
+			s->rec.rm = false;
+		}
+		char code[16];
+		snprintf(code, sizeof(code), "%d", x.code);
+		sup_broadcast(s, AF_EXIT, code, strlen(code));
+		while (s->n_clients)
+			sup_drop_client(s, 0);
+		s->started = false;
+		if (!again)
+			break;
+		/* restart, a little later each time */
+		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		if (backoff_ms < 30000)
+			backoff_ms *= 2;
+		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+			break;
+		sup_update(s, sup_count_restart, NULL, NULL);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, NULL);
+		if (dfd >= 0)
+			unlinkat(dfd, "attach", 0);
+	}
+	clog_close(&s->log);
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	sup s;
+	cpod_err err;
+	sigset_t mask;
+
+	memset(&s, 0, sizeof(s));
+	s.out = s.errp = s.in = s.master = s.listen_fd = s.health_out = -1;
+	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
+	s.report_fd = rep ? atoi(rep) : -1;
+	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	unsetenv("CPOD_SUPERVISE_REPORT");
+	unsetenv("CPOD_SUPERVISE_ATTACH");
+	if (s.report_fd >= 0)
+		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigdelset(&mask, SIGPIPE);
+	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	cpod_engine_opts eo = { .root = root, .runroot = runroot };
+	s.e = cpod_engine_open(&eo, &err);
+	if (!s.e || s.sfd < 0) {
+		if (s.e)
+			err_sys(&err, "signalfd");
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
+	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* one supervisor per container */
+	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	sup_run(&s);
+	_exit(0);
+}
+
+/* ---------------------------------------------------------------- starting one */
+
+/* Starts a supervisor for the container (not a child of ours) and waits
+ * for its report: the container runs, or why not.  wait_attach: the
+ * supervisor reports as soon as it listens, and starts the container when
+ * the first client attaches. */
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err)
+{
+	int rep[2];
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		/* the middle process: a new session, then the supervisor, then go */
+		close(rep[0]);
+		setsid();
+		pid_t sp = fork();
+		if (sp != 0)
+			_exit(sp < 0 ? 1 : 0);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		char repfd[16];
+		snprintf(repfd, sizeof(repfd), "%d", rep[1]);
+		setenv("CPOD_SUPERVISE_REPORT", repfd, 1);
+		if (wait_attach)
+			setenv("CPOD_SUPERVISE_ATTACH", "1", 1);
+		if (sup_exe[0]) {
+			fcntl(rep[1], F_SETFD, 0);
+			const char *argv[] = { "cpod-supervise", "__supervise", e->root, e->runroot, r->id, NULL };
+			execv(sup_exe, (char *const *)argv);
+		}
+		cpod_supervise_main(e->root, e->runroot, r->id);
+	}
+	close(rep[1]);
+	proc_wait(pid, NULL, 0);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(rep[0], &got, sizeof(got)));
+	close(rep[0]);
+	if (n != (ssize_t)sizeof(got))
+		return err_set(err, CPOD_E_SYS, "the supervisor of %.12s died while starting", r->id);
+	if (got.code != CPOD_OK) {
+		*err = got;
+		return -1;
+	}
+	return 0;
 }
 /************************************************ src/engine/system.c */
 /*

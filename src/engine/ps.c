@@ -1,5 +1,5 @@
 /*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
+ * ps.c — listing containers (cpod_container_list).
  */
 #include "container.h"
 
@@ -47,14 +47,4 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
 }

@@ -82,6 +82,18 @@ int cmd_ps(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_container(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 
 #endif

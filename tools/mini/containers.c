@@ -30,8 +30,14 @@ int cmd_run(int argc, char **argv)
 	if (o.tty && !isatty(0))
 		fprintf(stderr, "%s: warning: the input device is not a TTY\n", cli_progname());
 	if (o.detach) {
-		cli_error("run: --detach comes with the container lifecycle (not yet)");
-		return 125;
+		char *id = cpod_run_detached(cli_engine(), &o, &err);
+		if (!id) {
+			cli_errorx(&err);
+			return cli_exit_code(&err);
+		}
+		printf("%s\n", id);
+		free(id);
+		return 0;
 	}
 	if (cpod_run(cli_engine(), &o, &status, &err) < 0) {
 		cli_errorx(&err);
