@@ -119,6 +119,8 @@ static int life_health_cmd(const char *cmd, const json_value *test, ctr_life *l,
 	json_doc *d = NULL;
 	const json_value *arr = test;
 
+	if (!cmd && !test)
+		return 0;
 	if (cmd) {
 		if (strcmp(cmd, "none") == 0)
 			return 0;

@@ -591,11 +591,10 @@ static void sup_run(sup *s)
 {
 	cpod_err err;
 	int backoff_ms = 100;
-	char rel[96];
+	char bundle[PATH_MAX];
 
 	cpod_err_clear(&err);
-	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
-	if (sup_bundle(s, rel, sizeof(rel), &err) < 0 || sup_listen(s, &err) < 0) {
+	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
 		sup_report(s, &err);
 		return;
 	}
@@ -617,6 +616,8 @@ static void sup_run(sup *s)
 			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
 					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
 			sup_update(s, sup_set_exited, &x, NULL);
+			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
+				ctr_remove(s->e, &s->rec, true, NULL);
 			break;
 		}
 		sup_report(s, NULL);
