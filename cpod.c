@@ -647,6 +647,21 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+enum {
+	FS_COPY_OWNER = 1,    /* keep owners (needs the privilege to) */
+	FS_COPY_SPECIAL = 2,  /* device nodes and fifos too (else skipped) */
+	FS_COPY_XATTR = 4,    /* extended attributes too */
+};
+/* Copies the entry srcdir/name (a file, a symlink as a link, a directory
+ * with everything below it) to dstdir/dstname; an existing file there is
+ * replaced, an existing directory merged into.  Everything is opened
+ * relative to a parent fd with O_NOFOLLOW, so neither tree can redirect
+ * the copy with a symlink. */
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err);
+/* Copies the contents of directory src into directory dst. */
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err);
+
 /* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */
@@ -664,6 +679,7 @@ CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const cha
  */
 
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -1136,6 +1152,159 @@ static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
 	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+/* ---------------------------------------------------------------- copying trees */
+
+static void fs_copy_meta(int fd, const struct stat *st, unsigned flags)
+{
+	if (flags & FS_COPY_OWNER)
+		fchown(fd, st->st_uid, st->st_gid);
+	fchmod(fd, st->st_mode & 07777);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(fd, ts);
+}
+
+static void fs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		char val[65536];
+		ssize_t vl = fgetxattr(src, names + off, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, names + off, val, (size_t)vl, 0);
+	}
+}
+
+static int fs_copy_at(int srcdir, const char *name, int dstdir, const char *dstname, unsigned flags,
+		      int depth, cpod_err *err)
+{
+	struct stat st, old;
+	if (depth > 256)
+		return err_set(err, CPOD_E_LIMIT, "copy: directories nested too deep");
+	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", name);
+	bool exists = fstatat(dstdir, dstname, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+		if (fs_rm_tree(dstdir, dstname, err) < 0)
+			return -1;
+		exists = false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!exists && mkdirat(dstdir, dstname, 0700) < 0)
+			return err_sys(err, "mkdir %s", dstname);
+		int s = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d = openat(dstdir, dstname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = (s < 0 || d < 0) ? err_sys(err, "open %s", name) : 0;
+		if (r == 0) {
+			DIR *dir = fdopendir(dup(s));
+			struct dirent *de;
+			if (!dir)
+				r = err_sys(err, "read %s", name);
+			while (r == 0 && dir && (de = readdir(dir)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					r = fs_copy_at(s, de->d_name, d, de->d_name, flags, depth + 1, err);
+			if (dir)
+				closedir(dir);
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(s, d);
+				fs_copy_meta(d, &st, flags);
+			}
+		}
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return r;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int out = openat(dstdir, dstname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int r = 0;
+		if (in < 0 || out < 0) {
+			r = err_sys(err, "copy %s", name);
+		} else {
+			off_t left = st.st_size;
+			while (left > 0) {
+				ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+				if (c > 0) {
+					left -= c;
+					continue;
+				}
+				char b[65536];
+				ssize_t k = read(in, b, sizeof(b));
+				if (k <= 0) {
+					if (k < 0)
+						r = err_sys(err, "read %s", name);
+					break;
+				}
+				for (ssize_t w = 0; w < k;) {
+					ssize_t x = write(out, b + w, (size_t)(k - w));
+					if (x <= 0) {
+						r = err_sys(err, "write %s", dstname);
+						break;
+					}
+					w += x;
+				}
+				if (r < 0)
+					break;
+				left -= k;
+			}
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(in, out);
+				fs_copy_meta(out, &st, flags);
+			}
+		}
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(srcdir, name, target, sizeof(target) - 1);
+		if (l < 0)
+			return err_sys(err, "readlink %s", name);
+		target[l] = '\0';
+		if (symlinkat(target, dstdir, dstname) < 0)
+			return err_sys(err, "symlink %s", dstname);
+		if (flags & FS_COPY_OWNER)
+			fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(dstdir, dstname, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (!(flags & FS_COPY_SPECIAL) || S_ISSOCK(st.st_mode))
+		return 0;
+	if (mknodat(dstdir, dstname, st.st_mode, st.st_rdev) < 0)
+		return errno == EPERM ? 0 : err_sys(err, "mknod %s", dstname);
+	if (flags & FS_COPY_OWNER)
+		fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err)
+{
+	return fs_copy_at(srcdir, name, dstdir, dstname, flags, 0, err);
+}
+
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err)
+{
+	DIR *dir = fdopendir(dup(src));
+	struct dirent *de;
+	int r = 0;
+	if (!dir)
+		return err_sys(err, "read a directory");
+	while (r == 0 && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = fs_copy_at(src, de->d_name, dst, de->d_name, flags, 1, err);
+	closedir(dir);
+	return r;
 }
 
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
@@ -8160,82 +8329,6 @@ static bool mnt_ns_is_new(const oci_container *c, enum oci_ns_type t)
 	return c->spec->linux_.ns[t].enabled && !c->spec->linux_.ns[t].path;
 }
 
-/* Copies the directory tree at src (an fd) into dst (an fd): tmpcopyup. */
-static int mnt_copy_tree(int src, int dst, int depth, cpod_err *err)
-{
-	if (depth > 64)
-		return err_set(err, CPOD_E_LIMIT, "tmpcopyup: directory nested too deep");
-	int dfd = dup(src);
-	if (dfd < 0)
-		return err_sys(err, "dup");
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(err, "opendir");
-	}
-	rewinddir(d);
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-		const char *n = de->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(err, "stat %s", n);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = err_sys(err, "mkdir %s", n);
-				break;
-			}
-			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				r = err_sys(err, "open %s", n);
-			else
-				r = mnt_copy_tree(s2, d2, depth + 1, err);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
-			if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0))
-				r = err_sys(err, "copy symlink %s", n);
-		} else if (S_ISREG(st.st_mode)) {
-			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					 st.st_mode & 07777);
-			if (in < 0 || out < 0) {
-				r = err_sys(err, "copy %s", n);
-			} else {
-				char b[65536];
-				ssize_t k;
-				while ((k = read(in, b, sizeof(b))) > 0)
-					if (write(out, b, (size_t)k) != k) {
-						r = err_sys(err, "write %s", n);
-						break;
-					}
-				if (k < 0)
-					r = err_sys(err, "read %s", n);
-			}
-			if (in >= 0)
-				close(in);
-			if (out >= 0)
-				close(out);
-		} else {
-			continue; /* devices, fifos, sockets are not copied up */
-		}
-		if (r == 0)
-			fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	}
-	closedir(d);
-	return r;
-}
-
 /* cgroup mounts: cgroup2 where the host has it; on v1 hosts a tmpfs with
  * one directory per hierarchy, each the container's own cgroup. */
 static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
@@ -8366,7 +8459,7 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 		if (copy_from >= 0) {
 			_cleanup_close_ int newfd = fs_open_in_root(rootfd, m->destination,
 								    O_RDONLY | O_DIRECTORY, 0, err);
-			r = newfd < 0 ? -1 : mnt_copy_tree(copy_from, newfd, 0, err);
+			r = newfd < 0 ? -1 : fs_copy_tree(copy_from, newfd, FS_COPY_OWNER | FS_COPY_SPECIAL, err);
 			close(copy_from);
 			if (r < 0)
 				return err_prefix(err, "tmpcopyup %s", m->destination);
