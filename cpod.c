@@ -297,6 +297,101 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	}
 	return 0;
 }
+/************************************************ src/base/clock.h */
+/*
+ * clock.h — times as the state files write them (RFC 3339, UTC, with
+ * nanoseconds) and as people read them ("5 minutes", as podman prints).
+ */
+#ifndef CPOD_BASE_CLOCK_H
+#define CPOD_BASE_CLOCK_H
+
+
+/* Now as "2006-01-02T15:04:05.999999999Z". */
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n);
+/* Seconds since the epoch of an RFC 3339 time ("Z" or "+hh:mm"); -1 when
+ * it does not parse. */
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339);
+/* Milliseconds since the epoch of the same (-1 when it does not parse). */
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339);
+
+#endif
+/************************************************ src/base/clock.c */
+/*
+ * clock.c — RFC 3339 times and human durations (see clock.h).
+ */
+
+#include <time.h>
+
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *p = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	int64_t ms = (int64_t)timegm(&tm) * 1000;
+	if (*p == '.') {
+		int64_t scale = 100;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
+		int64_t off = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+		ms -= (*p == '+' ? 1 : -1) * off * 60000;
+	}
+	return ms;
+}
+
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339)
+{
+	int64_t ms = clock_unix_ms(rfc3339);
+	return ms < 0 ? -1 : ms / 1000;
+}
+
+void cpod_human_duration(int64_t seconds, char *out, size_t n)
+{
+	int64_t s = seconds, m = s / 60, h = m / 60, d = h / 24;
+	if (s < 1)
+		snprintf(out, n, "Less than a second");
+	else if (s == 1)
+		snprintf(out, n, "1 second");
+	else if (s < 60)
+		snprintf(out, n, "%lld seconds", (long long)s);
+	else if (m == 1)
+		snprintf(out, n, "About a minute");
+	else if (m < 60)
+		snprintf(out, n, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(out, n, "About an hour");
+	else if (h < 48)
+		snprintf(out, n, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, n, "%lld days", (long long)d);
+	else if (h < 24 * 30 * 2)
+		snprintf(out, n, "%lld weeks", (long long)(d / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(out, n, "%lld months", (long long)(d / 30));
+	else
+		snprintf(out, n, "%lld years", (long long)(d / 365));
+}
+
+int64_t cpod_time_unix(const char *rfc3339)
+{
+	return clock_unix(rfc3339);
+}
 /************************************************ src/base/digest.h */
 /*
  * digest.h — SHA-256 content digests ("sha256:<64 hex>"), the identity of
@@ -2518,6 +2613,16 @@ int64_t cpod_json_int(const cpod_json_value *v)
 	if (json_is(v, JSON_NUMBER))
 		return (int64_t)v->u.num.d;
 	return 0;
+}
+
+int cpod_json_type(const cpod_json_value *v)
+{
+	static const int types[] = {
+		[JSON_NULL] = CPOD_JSON_NULL, [JSON_BOOL] = CPOD_JSON_BOOL,
+		[JSON_NUMBER] = CPOD_JSON_NUMBER, [JSON_STRING] = CPOD_JSON_STRING,
+		[JSON_ARRAY] = CPOD_JSON_ARRAY, [JSON_OBJECT] = CPOD_JSON_OBJECT,
+	};
+	return v ? types[v->type] : CPOD_JSON_ABSENT;
 }
 
 int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
@@ -6489,8 +6594,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
 /* ---- foreground.c */
 /* Waits for child (our child) while forwarding the usual termination
  * signals to it and, when master >= 0, copying between our stdio and the
- * pty (raw mode and window size included).  *status gets its wait status. */
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err);
+ * pty (raw mode and window size included; no_input: our stdin is not
+ * read).  *status gets its wait status. */
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				  cpod_err *err);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
@@ -6608,6 +6715,7 @@ CPOD_INTERNAL int console_setup(int sockfd, const oci_process *p, cpod_err *err)
 #define CPOD_OCI_STATE_H
 
 
+
 typedef struct oci_state {
 	char id[1025];
 	pid_t pid;
@@ -6642,8 +6750,6 @@ CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st);
 /* runc's state document (what `state` prints and hooks read on stdin). */
 CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
 				cpod_err *err);
-/* The current time as RFC 3339 with nanoseconds. */
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n);
 
 #endif
 /************************************************ src/oci/runtime.h */
@@ -7165,7 +7271,7 @@ created:
 	st.start_time = proc_start_time(init_pid);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
 	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c.rootfs);
-	state_now_rfc3339(st.created, sizeof(st.created));
+	clock_now_rfc3339(st.created, sizeof(st.created));
 	st.rootless = rt->rootless;
 	st.own_pidns = spec->linux_.ns[NS_PID].enabled && !spec->linux_.ns[NS_PID].path;
 	st.cg = c.cg;
@@ -7543,6 +7649,13 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		if (console_setup(c->console_fd, p, &err) < 0)
 			goto fail;
 		close(c->console_fd);
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0) {
+			err_sys(&err, "open /dev/null for stdin");
+			goto fail;
+		}
+		close(fd);
 	}
 	umask(p->umask.set ? (mode_t)p->umask.v : 022);
 	if (chdir(p->cwd ? p->cwd : "/") < 0) {
@@ -7662,6 +7775,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	c.spec = spec;
 	c.in_userns = spec->linux_.ns[NS_USER].enabled;
 	c.preserve_fds = o->preserve_fds;
+	c.stdin_null = o->stdin_null;
 	if (spec->linux_.seccomp) {
 		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
 		if (!c.seccomp)
@@ -7763,7 +7877,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	int wstatus = 0;
-	if (foreground_wait(pid, master, &wstatus, err) < 0)
+	if (foreground_wait(pid, master, o->stdin_null, &wstatus, err) < 0)
 		goto out;
 	pid = -1;
 	*status = proc_exit_code(wstatus);
@@ -7848,11 +7962,12 @@ static bool fg_pump(int from, int to)
 	return write_all(to, b, (size_t)n) == 0;
 }
 
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err)
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				 cpod_err *err)
 {
 	sigset_t mask, old;
 	struct termios saved;
-	bool raw = false, exited = false, in_open = master >= 0, out_open = master >= 0;
+	bool raw = false, exited = false, in_open = master >= 0 && !no_input, out_open = master >= 0;
 
 	fg_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
@@ -9591,7 +9706,7 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	r = foreground_wait(c.pid, c.master, &wstatus, err);
+	r = foreground_wait(c.pid, c.master, false, &wstatus, err);
 	if (c.master >= 0)
 		close(c.master);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -12095,6 +12210,7 @@ CPOD_INTERNAL oci_spec *oci_spec_load(const char *bundle, const char *path, cpod
 
 
 
+
 #include <sys/file.h>
 #include <time.h>
 
@@ -12144,16 +12260,6 @@ CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err)
 	return fd;
 }
 
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
-}
 
 CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err)
 {
@@ -21299,7 +21405,8 @@ CPOD_INTERNAL void clog_close(clog_writer *w);
 /*
  * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
  * /etc/group define them (read through the layers, nothing mounted), as
- * podman does for --user and the image's USER.
+ * podman does for --user and the image's USER; or through a running
+ * container's root for exec --user.
  */
 #ifndef CPOD_ENGINE_USERDB_H
 #define CPOD_ENGINE_USERDB_H
@@ -21315,6 +21422,9 @@ typedef struct userdb_user {
 /* spec: "", "name", "uid", "name:group", "uid:gid" ... ("" is root). */
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err);
+
+/* The same, reading the files under rootfd (symlinks stay inside it). */
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
 
 #endif
 /************************************************ src/engine/specgen.h */
@@ -21449,6 +21559,10 @@ typedef struct ctr_record {
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
 CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", "Created". */
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n);
+/* Whether it runs, frozen (the runtime's state says paused). */
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r);
 /* Whether the container's init runs (pid and start time match). */
 CPOD_INTERNAL bool ctr_running(const ctr_record *r);
 /* The container's lock (ROOT/containers/ID/lock); returns the fd. */
@@ -22507,7 +22621,7 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
-	state_now_rfc3339(out, n);
+	clock_now_rfc3339(out, n);
 }
 /************************************************ src/engine/etcfiles.c */
 /*
@@ -22557,6 +22671,231 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
 }
 
+/************************************************ src/engine/exec.c */
+/*
+ * exec.c — `exec`: a new process in a running container, as podman runs
+ * one: the container's environment with the given variables on top, its
+ * working directory and user unless others are asked for (a user is
+ * resolved in the container's own /etc/passwd and /etc/group, as the
+ * running container has them), with privileged every capability of our own
+ * bounding set.
+ *
+ * In the foreground the process is our stdio's (a pty proxied from them
+ * with tty; without interactive it reads nothing).  Detached, it gets
+ * /dev/null and runs on its own; a detached process gets no terminal.
+ */
+
+
+
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#define EXEC_MAX_ENV 4096
+
+typedef struct exec_env {
+	const char *v[EXEC_MAX_ENV + 2];
+	size_t n;
+	mem_pool *pool;
+} exec_env;
+
+static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], key, klen) == 0 && l->v[i][klen] == '=')
+			return true;
+	return false;
+}
+
+/* "K=V" as is; "K" alone takes our own value (nothing when we have none). */
+static int exec_env_add(exec_env *l, const char *s, cpod_err *err)
+{
+	if (!*s || *s == '=')
+		return err_set(err, CPOD_E_INVALID, "--env \"%s\": no variable name", s);
+	if (l->n >= EXEC_MAX_ENV)
+		return err_set(err, CPOD_E_LIMIT, "--env: more than %d variables", EXEC_MAX_ENV);
+	if (strchr(s, '=')) {
+		l->v[l->n++] = s;
+		return 0;
+	}
+	const char *ours = getenv(s);
+	if (!ours)
+		return 0;
+	size_t len = strlen(s) + strlen(ours) + 2;
+	char *kv = pool_alloc(l->pool, len, err);
+	if (!kv)
+		return -1;
+	snprintf(kv, len, "%s=%s", s, ours);
+	l->v[l->n++] = kv;
+	return 0;
+}
+
+/* --env-file: lines "K=V" or "K"; blank lines and # comments skipped. */
+static int exec_env_file(exec_env *l, const char *path, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, err) < 0)
+		return err_prefix(err, "--env-file");
+	if (!b.data)
+		return 0;
+	char *copy = pool_strdup(l->pool, b.data, err);
+	buf_free(&b);
+	if (!copy)
+		return -1;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (!n || *line == '#')
+			continue;
+		if (exec_env_add(l, line, err) < 0)
+			return err_prefix(err, "--env-file %s", path);
+	}
+	return 0;
+}
+
+/* "uid:gid" and the groups of o->user, read in the container's root. */
+static int exec_user(const ctr_record *r, const char *spec, userdb_user *u, cpod_err *err)
+{
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r->pid);
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the root of %s", r->name);
+	/* the pid must still be the container's init */
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	return userdb_resolve_in(fd, spec, u, err);
+}
+
+static int exec_run(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+		    int *status, cpod_err *err)
+{
+	mem_pool pool = { 0 };
+	exec_env env = { .pool = &pool };
+	const char *caps[64];
+	char user[32];
+	userdb_user u;
+	int rc = -1;
+
+	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
+		if (exec_env_file(&env, o->env_files[i], err) < 0)
+			goto out;
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		if (exec_env_add(&env, o->env[i], err) < 0)
+			goto out;
+	if (o->tty && !o->detach && !exec_env_has(&env, "TERM", 4))
+		env.v[env.n++] = "TERM=xterm";
+	cpod_exec_opts xo = {
+		.cwd = o->workdir && *o->workdir ? o->workdir : NULL,
+		.tty = o->tty && !o->detach,
+		.stdin_null = !o->interactive || o->detach,
+		.detach = o->detach,
+	};
+	if (o->user && *o->user) {
+		if (exec_user(r, o->user, &u, err) < 0)
+			goto out;
+		snprintf(user, sizeof(user), "%u:%u", u.uid, u.gid);
+		xo.user = user;
+		xo.additional_gids = u.gids;
+		xo.n_additional_gids = u.n_gids;
+		if (!exec_env_has(&env, "HOME", 4)) {
+			size_t len = strlen(u.home) + 6;
+			char *home = pool_alloc(&pool, len, err);
+			if (!home)
+				goto out;
+			snprintf(home, len, "HOME=%s", u.home);
+			env.v[env.n++] = home;
+		}
+	}
+	env.v[env.n] = NULL;
+	xo.env = env.n ? env.v : NULL;
+	if (o->privileged) {
+		size_t n = 0;
+		/* all we have ourselves */
+		for (int c = 0; c <= caps_last() && n + 1 < ARRAY_LEN(caps); c++)
+			if (caps_name(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+				caps[n++] = caps_name(c);
+		caps[n] = NULL;
+		xo.caps = caps;
+	}
+	xo.args = o->args;
+	rc = cpod_runtime_exec(e->rt, r->id, &xo, status, err);
+out:
+	pool_free(&pool);
+	return rc;
+}
+
+/* Detached: a child with /dev/null for stdio starts it (so our own stdio
+ * stays ours) and reports how that went. */
+static int exec_detached(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+			 cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		int status = 0;
+		cpod_err_clear(&e2);
+		close(pipefd[0]);
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		int rc = exec_run(e, r, o, &status, &e2);
+		if (rc < 0)
+			write_all(pipefd[1], &e2, sizeof(e2));
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(pipefd[1]);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(pipefd[0], &got, sizeof(got)));
+	close(pipefd[0]);
+	proc_wait(pid, NULL, 0);
+	if (n == (ssize_t)sizeof(got)) {
+		got.msg[sizeof(got.msg) - 1] = '\0';
+		if (err)
+			*err = got;
+		return -1;
+	}
+	return 0;
+}
+
+int cpod_container_exec(cpod_engine *e, const char *ctr, const cpod_ctr_exec_opts *o, int *status,
+			cpod_err *err)
+{
+	ctr_record r;
+	int rc;
+
+	*status = 0;
+	if (!o->args || !o->args[0])
+		return err_set(err, CPOD_E_INVALID, "exec: a command is required");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE,
+			     "can only create exec sessions on running containers: container %s is %s",
+			     r.name, ctr_status_name(r.status));
+	else if (o->detach)
+		rc = exec_detached(e, &r, o, err);
+	else
+		rc = exec_run(e, &r, o, status, err);
+	ctr_record_free(&r);
+	return rc;
+}
 /************************************************ src/engine/export.c */
 /*
  * export.c — `export`: a container's file system as a tar.
@@ -22716,6 +23055,279 @@ int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err
 		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
 	return 0;
 }
+/************************************************ src/engine/health.h */
+/*
+ * health.h — running a container's health check and recording its result,
+ * shared by the supervisor (on its interval) and `healthcheck run` (once,
+ * on demand).
+ *
+ * A check is a child process that execs the command in the container; its
+ * stdout and stderr come back through a pipe (the first 4 KiB are kept),
+ * and the process in the container writes its pid to a file of its own so
+ * a check that times out is killed inside the container too.
+ */
+#ifndef CPOD_ENGINE_HEALTH_H
+#define CPOD_ENGINE_HEALTH_H
+
+
+#define HEALTH_OUTPUT_MAX 4096
+#define HEALTH_LOG_KEEP 5
+
+typedef struct health_run {
+	pid_t pid;                /* our child, which runs the check */
+	int out;                  /* the read end of its stdout and stderr */
+	int64_t started_ms;
+	char started[64];
+	char pidfile[PATH_MAX];   /* the checked process's pid, in the container */
+	buf output;
+} health_run;
+
+/* Starts the container's check; h->pid is reaped by the caller. */
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err);
+/* Reads what the check wrote (call when h->out is readable). */
+CPOD_INTERNAL void health_read(health_run *h);
+/* Kills the check and what it runs in the container, and reaps it. */
+CPOD_INTERNAL void health_kill(health_run *h);
+/* Frees h without recording anything. */
+CPOD_INTERNAL void health_discard(health_run *h);
+/* The check ended with wait status wstatus (or was killed on its timeout):
+ * records the result in r (status, failing streak, log) and frees h;
+ * returns the check's exit code (-1: timed out). */
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out);
+/* Runs the check once, waits for it (at most its timeout) and records the
+ * result; *code: its exit code. */
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err);
+
+#endif
+/************************************************ src/engine/health.c */
+/*
+ * health.c — health checks (see health.h).
+ *
+ * The status follows podman: "starting" until the first success, or until
+ * a failure after the start period; "healthy" after a success; "unhealthy"
+ * after `retries` failures in a row (failures inside the start period do
+ * not count while the container is still starting).  A check that outlives
+ * its timeout fails with exit code -1.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err)
+{
+	int pipefd[2];
+
+	memset(h, 0, sizeof(*h));
+	h->out = -1;
+	if (!r->life.health_cmd)
+		return err_set(err, CPOD_E_INVALID, "container %s has no defined healthcheck", r->name);
+	_cleanup_json_ json_doc *d = json_parse(r->life.health_cmd, strlen(r->life.health_cmd), NULL, err);
+	if (!d)
+		return err_prefix(err, "the health check of %s", r->name);
+	const json_value *arr = json_root(d);
+	const char *args[128];
+	size_t n = 0;
+	for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
+		args[n] = json_string(json_at(arr, n));
+	args[n] = NULL;
+	if (!n || !args[0])
+		return err_set(err, CPOD_E_INVALID, "the health check of %s is empty", r->name);
+	char name[64];
+	snprintf(name, sizeof(name), "health.%d.%u.pid", (int)getpid(), (unsigned)proc_now_ms());
+	if (engine_ctr_path(e, r->id, true, name, h->pidfile, sizeof(h->pidfile), err) < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	engine_now(h->started, sizeof(h->started));
+	h->started_ms = proc_now_ms();
+	h->pid = fork();
+	if (h->pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (h->pid == 0) {
+		cpod_err e2;
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		cpod_exec_opts xo = { .args = args, .pid_file = h->pidfile, .stdin_null = 1 };
+		int status = 0;
+		if (cpod_runtime_exec(e->rt, r->id, &xo, &status, &e2) < 0) {
+			dprintf(2, "%s\n", e2.msg);
+			_exit(e2.code == CPOD_E_EXEC_NOTFOUND ? 127 : e2.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+		}
+		_exit(status);
+	}
+	close(pipefd[1]);
+	h->out = pipefd[0];
+	fcntl(h->out, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* Returns what read returned (the pipe does not block). */
+static ssize_t health_read_some(health_run *h)
+{
+	char tmp[512];
+	if (h->out < 0)
+		return 0;
+	ssize_t k = read(h->out, tmp, sizeof(tmp));
+	if (k > 0 && h->output.len < HEALTH_OUTPUT_MAX)
+		buf_append(&h->output, tmp, (size_t)k, NULL);
+	else if (k == 0) {
+		close(h->out);
+		h->out = -1;
+	}
+	return k;
+}
+
+CPOD_INTERNAL void health_read(health_run *h)
+{
+	health_read_some(h);
+}
+
+CPOD_INTERNAL void health_kill(health_run *h)
+{
+	_cleanup_buf_ buf pb = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, h->pidfile, 64, &pb, NULL) == 0 && pb.data && atoi(pb.data) > 0)
+		kill(atoi(pb.data), SIGKILL);
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		proc_wait(h->pid, NULL, 0);
+	}
+}
+
+CPOD_INTERNAL void health_discard(health_run *h)
+{
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	if (h->pidfile[0])
+		unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+}
+
+static void health_log_append(ctr_record *r, const health_run *h, int code, const char *output)
+{
+	char ended[64];
+	engine_now(ended, sizeof(ended));
+	_cleanup_json_ json_doc *d = r->health_log ?
+		json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+	const json_value *old = json_root(d);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	size_t n = json_len(old), from = n >= HEALTH_LOG_KEEP ? n - HEALTH_LOG_KEEP + 1 : 0;
+	for (size_t i = from; i < n; i++)
+		jw_value(&w, json_at(old, i));
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Start", h->started);
+	jw_kstr(&w, "End", ended);
+	jw_kint(&w, "ExitCode", code);
+	jw_kstr(&w, "Output", output);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	if (jw_finish(&w, NULL) == 0) {
+		free(r->health_log);
+		r->health_log = b.data;
+	} else {
+		buf_free(&b);
+	}
+}
+
+/* Milliseconds since the container started (its StartedAt). */
+static int64_t health_uptime_ms(const ctr_record *r)
+{
+	int64_t t = clock_unix_ms(r->started_at);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return t < 0 ? INT64_MAX : (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - t;
+}
+
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out)
+{
+	/* what is left in the pipe; a process the check left behind may
+	 * hold it open, so no waiting for its end */
+	while (!timed_out && health_read_some(h) > 0)
+		;
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	int code = timed_out ? -1 : proc_exit_code(wstatus);
+	const char *output = timed_out ? "health check timed out" : h->output.data ? h->output.data : "";
+	bool starting = health_uptime_ms(r) < r->life.health_start_ms;
+	if (code == 0) {
+		r->health = HEALTH_HEALTHY;
+		r->health_streak = 0;
+	} else if (!starting || r->health != HEALTH_STARTING) {
+		r->health_streak++;
+		if (r->health_streak >= r->life.health_retries)
+			r->health = HEALTH_UNHEALTHY;
+	}
+	health_log_append(r, h, code, output);
+	unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+	return code;
+}
+
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err)
+{
+	health_run h;
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	if (health_start(e, r, &h, err) < 0)
+		return -1;
+	int64_t deadline = h.started_ms + r->life.health_timeout_ms;
+	bool timed_out = false, exited = false;
+	int wstatus = 0;
+	_cleanup_close_ int pidfd = proc_pidfd_open(h.pid);  /* -1: poll in steps */
+	while (!exited) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0) {
+			timed_out = true;
+			health_kill(&h);
+			break;
+		}
+		struct pollfd p[2] = { { .fd = h.out, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+		if (poll(p, 2, pidfd < 0 && left > 50 ? 50 : (int)(left > 60000 ? 60000 : left)) > 0 && p[0].revents)
+			health_read(&h);
+		exited = proc_wait(h.pid, &wstatus, WNOHANG) == h.pid;
+	}
+	/* the record may have changed while the check ran */
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0) {
+		buf_free(&h.output);
+		return -1;
+	}
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		*code = health_finish(&h, r, wstatus, timed_out);
+		rc = ctr_save(e, r, err);
+	}
+	buf_free(&h.output);
+	if (h.out >= 0)
+		close(h.out);
+	close(lock);
+	return rc;
+}
+
+int cpod_healthcheck_run(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int code = -1, rc = health_run_once(e, &r, &code, err);
+	if (rc == 0)
+		rc = code == 0 ? 0 : 1;
+	ctr_record_free(&r);
+	return rc;
+}
 /************************************************ src/engine/images.c */
 /*
  * images.c — the image commands of the engine: import, images, inspect,
@@ -22777,7 +23389,10 @@ char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *co
 	config_edit_free(&ce);
 	if (rc < 0)
 		return NULL;
-	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+	char *out = strdup(id);
+	if (!out)
+		err_nomem(err);
+	return out;
 fail:
 	config_edit_free(&ce);
 	err_prefix(err, "import");
@@ -22786,11 +23401,8 @@ fail:
 
 static int64_t images_unix(const char *rfc3339)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
 }
 
 static void images_strs(json_w *w, const char *key, char **v, size_t n)
@@ -23177,6 +23789,242 @@ out:
 	free(names);
 	free(full);
 	return rc;
+}
+/************************************************ src/engine/inspect.c */
+/*
+ * inspect.c — `inspect` of a container, shaped as podman's: the record
+ * (state, health, restarts), the OCI config the container runs (path,
+ * args, environment, capabilities), its files, its layer, and the Config,
+ * HostConfig and Mounts that specgen summarised at create time (built from
+ * the OCI config when a record has no summary).
+ */
+
+
+
+#define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
+
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r)
+{
+	if (!ctr_running(r))
+		return false;
+	char *st = cpod_runtime_state(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
+	free(st);
+	const char *s = json_string(json_get(json_root(d), "status"));
+	return s && strcmp(s, "paused") == 0;
+}
+
+static void inspect_time(json_w *w, const char *key, const char *t)
+{
+	jw_kstr(w, key, t && *t ? t : INSPECT_ZERO_TIME);
+}
+
+static void inspect_state(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	bool running = r->status == CTR_RUNNING, paused = running && ctr_paused(e, r);
+	jw_key(w, "State");
+	jw_obj_begin(w);
+	jw_kstr(w, "OciVersion", CPOD_OCI_VERSION);
+	jw_kstr(w, "Status", paused ? "paused" : ctr_status_name(r->status));
+	jw_kbool(w, "Running", running && !paused);
+	jw_kbool(w, "Paused", paused);
+	jw_kbool(w, "Restarting", false);
+	jw_kbool(w, "OOMKilled", r->oom_killed);
+	jw_kbool(w, "Dead", false);
+	jw_kint(w, "Pid", running ? r->pid : 0);
+	jw_kint(w, "ConmonPid", running ? r->sup_pid : 0);
+	jw_kint(w, "ExitCode", r->exit_code);
+	jw_kstr(w, "Error", r->timed_out ? "the container ran longer than its --timeout" : "");
+	inspect_time(w, "StartedAt", r->started_at);
+	inspect_time(w, "FinishedAt", r->finished_at);
+	if (r->life.health_cmd) {
+		jw_key(w, "Health");
+		jw_obj_begin(w);
+		jw_kstr(w, "Status", ctr_health_name(r->health));
+		jw_kint(w, "FailingStreak", r->health_streak);
+		jw_key(w, "Log");
+		_cleanup_json_ json_doc *d = r->health_log ?
+			json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+		if (json_root(d))
+			jw_value(w, json_root(d));
+		else
+			jw_null(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void inspect_strings(json_w *w, const char *key, const json_value *arr, size_t from)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = from; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)))
+			jw_str(w, json_string(json_at(arr, i)));
+	jw_arr_end(w);
+}
+
+/* A Config for records without a summary: what the OCI config says. */
+static void inspect_config_from_oci(json_w *w, const ctr_record *r, const json_value *spec)
+{
+	const json_value *p = json_get(spec, "process"), *user = json_get(p, "user");
+	int64_t u = 0, g = 0;
+	char uid[48];
+	json_int64(json_get(user, "uid"), &u);
+	json_int64(json_get(user, "gid"), &g);
+	snprintf(uid, sizeof(uid), "%lld:%lld", (long long)u, (long long)g);
+	jw_key(w, "Config");
+	jw_obj_begin(w);
+	jw_kstr(w, "Hostname", json_string(json_get(spec, "hostname")) ?: "");
+	jw_kstr(w, "Domainname", "");
+	jw_kstr(w, "User", uid);
+	jw_kbool(w, "Tty", r->life.tty);
+	jw_kbool(w, "OpenStdin", r->life.interactive);
+	inspect_strings(w, "Env", json_get(p, "env"), 0);
+	inspect_strings(w, "Cmd", json_get(p, "args"), 0);
+	jw_kstr(w, "Image", r->image_name);
+	jw_kstr(w, "WorkingDir", json_string(json_get(p, "cwd")) ?: "/");
+	jw_key(w, "Labels");
+	jw_null(w);
+	jw_key(w, "Annotations");
+	const json_value *ann = json_get(spec, "annotations");
+	if (ann)
+		jw_value(w, ann);
+	else
+		jw_null(w);
+	jw_kint(w, "StopSignal", r->life.stop_signal);
+	jw_kint(w, "StopTimeout", r->life.stop_timeout);
+	jw_obj_end(w);
+}
+
+static void inspect_caps(json_w *w, const char *key, const json_value *list)
+{
+	inspect_strings(w, key, list, 0);
+}
+
+static void inspect_paths(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char dir[PATH_MAX], run[PATH_MAX], p[PATH_MAX];
+	if (engine_ctr_path(e, r->id, false, "", dir, sizeof(dir), NULL) < 0 ||
+	    engine_ctr_path(e, r->id, true, "", run, sizeof(run), NULL) < 0)
+		return;
+	static const char *const files[][2] = {
+		{ "ResolvConfPath", "resolv.conf" }, { "HostnamePath", "hostname" },
+		{ "HostsPath", "hosts" }, { "OCIConfigPath", "config.json" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (fs_join(p, sizeof(p), dir, files[i][1], NULL) == 0)
+			jw_kstr(w, files[i][0], p);
+	jw_kstr(w, "StaticDir", dir);
+	jw_kstr(w, "OCIRuntime", "cpod");
+	if (fs_join(p, sizeof(p), dir, "ctr.log", NULL) == 0)
+		jw_kstr(w, "LogPath", r->life.log_none ? "" : p);
+	jw_kstr(w, "Driver", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "GraphDriver");
+	jw_obj_begin(w);
+	jw_kstr(w, "Name", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "Data");
+	jw_obj_begin(w);
+	if (r->copy_rootfs) {
+		if (fs_join(p, sizeof(p), dir, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	} else {
+		if (fs_join(p, sizeof(p), dir, "upper", NULL) == 0)
+			jw_kstr(w, "UpperDir", p);
+		if (fs_join(p, sizeof(p), dir, "work", NULL) == 0)
+			jw_kstr(w, "WorkDir", p);
+		if (r->status == CTR_RUNNING && fs_join(p, sizeof(p), run, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 16u << 20, .max_depth = 64 };
+	ctr_record r;
+	char path[160];
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "containers/%s/config.json", r.id);
+	_cleanup_json_ json_doc *specd = json_parse_file(e->rootfd, path, &lim, err);
+	if (!specd) {
+		err_prefix(err, "inspect %s", r.name);
+		ctr_record_free(&r);
+		return NULL;
+	}
+	_cleanup_json_ json_doc *sumd = r.summary ? json_parse(r.summary, strlen(r.summary), NULL, NULL) : NULL;
+	_cleanup_json_ json_doc *cmdd = r.command ? json_parse(r.command, strlen(r.command), NULL, NULL) : NULL;
+	const json_value *spec = json_root(specd), *sum = json_root(sumd), *cmd = json_root(cmdd);
+	const json_value *caps = json_get(json_get(spec, "process"), "capabilities");
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Id", r.id);
+	jw_kstr(&w, "Created", r.created);
+	jw_kstr(&w, "Path", json_string(json_at(cmd, 0)) ?: "");
+	inspect_strings(&w, "Args", cmd, 1);
+	inspect_state(&w, e, &r);
+	jw_kstr(&w, "Image", r.image_id);
+	jw_kstr(&w, "ImageDigest", "");
+	jw_kstr(&w, "ImageName", r.image_name);
+	jw_kstr(&w, "Rootfs", "");
+	jw_kstr(&w, "Pod", "");
+	inspect_paths(&w, e, &r);
+	jw_kstr(&w, "Name", r.name);
+	jw_kint(&w, "RestartCount", r.restart_count);
+	jw_kstr(&w, "MountLabel", "");
+	jw_kstr(&w, "ProcessLabel", "");
+	jw_kstr(&w, "AppArmorProfile", "");
+	inspect_caps(&w, "EffectiveCaps", json_get(caps, "effective"));
+	inspect_caps(&w, "BoundingCaps", json_get(caps, "bounding"));
+	jw_key(&w, "ExecIDs");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_key(&w, "Mounts");
+	if (json_get(sum, "Mounts"))
+		jw_value(&w, json_get(sum, "Mounts"));
+	else {
+		jw_arr_begin(&w);
+		jw_arr_end(&w);
+	}
+	jw_key(&w, "Dependencies");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_kstr(&w, "Namespace", "");
+	jw_kbool(&w, "IsInfra", false);
+	jw_kbool(&w, "IsService", false);
+	if (json_get(sum, "Config")) {
+		jw_key(&w, "Config");
+		jw_value(&w, json_get(sum, "Config"));
+	} else {
+		inspect_config_from_oci(&w, &r, spec);
+	}
+	jw_key(&w, "HostConfig");
+	if (json_get(sum, "HostConfig")) {
+		jw_value(&w, json_get(sum, "HostConfig"));
+	} else {
+		jw_obj_begin(&w);
+		jw_key(&w, "RestartPolicy");
+		jw_obj_begin(&w);
+		static const char *const policies[] = { "no", "on-failure", "always", "unless-stopped" };
+		jw_kstr(&w, "Name", policies[r.life.restart]);
+		jw_kint(&w, "MaximumRetryCount", r.life.max_retries);
+		jw_obj_end(&w);
+		jw_kbool(&w, "AutoRemove", r.rm);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	ctr_record_free(&r);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
 }
 /************************************************ src/engine/life.c */
 /*
@@ -24093,9 +24941,66 @@ char *cpod_container_prune(cpod_engine *e, cpod_err *err)
 }
 /************************************************ src/engine/ps.c */
 /*
- * ps.c — listing containers (cpod_container_list).
+ * ps.c — listing containers (cpod_container_list), in the shape of
+ * podman's `ps --format json`: times as seconds since the epoch, the
+ * human status ("Up 5 minutes (healthy)", "Exited (0) 2 seconds ago"),
+ * labels and mount destinations from the container's summary.
  */
 
+
+#include <time.h>
+
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
+{
+	char d[48];
+	int64_t now = (int64_t)time(NULL);
+	switch (r->status) {
+	case CTR_RUNNING: {
+		int64_t t = clock_unix(r->started_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		const char *h = ctr_health_name(r->health);
+		snprintf(out, n, "Up %s%s%s%s", d, *h ? " (" : "", h, *h ? ")" : "");
+		break;
+	}
+	case CTR_EXITED: {
+		int64_t t = clock_unix(r->finished_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		snprintf(out, n, "Exited (%d) %s ago", r->exit_code, d);
+		break;
+	}
+	case CTR_CREATED:
+		snprintf(out, n, "Created");
+		break;
+	case CTR_REMOVING:
+		snprintf(out, n, "Removing");
+		break;
+	}
+}
+
+/* The summary's Config.Labels and Mounts[].Destination. */
+static void ps_from_summary(json_w *w, const ctr_record *r)
+{
+	_cleanup_json_ json_doc *d = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	const json_value *s = json_root(d), *labels = json_get(json_get(s, "Config"), "Labels");
+	jw_key(w, "Labels");
+	if (json_is(labels, JSON_OBJECT))
+		jw_value(w, labels);
+	else
+		jw_null(w);
+	jw_key(w, "Mounts");
+	jw_arr_begin(w);
+	const json_value *m = json_get(s, "Mounts");
+	for (size_t i = 0; i < json_len(m); i++)
+		if (json_string(json_get(json_at(m, i), "Destination")))
+			jw_str(w, json_string(json_get(json_at(m, i), "Destination")));
+	jw_arr_end(w);
+}
+
+static int64_t ps_unix(const char *rfc3339)
+{
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
+}
 
 char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 {
@@ -24110,28 +25015,40 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < nc; i++) {
 		const ctr_record *r = &ctrs[i];
+		char status[128];
 		if (!all && r->status != CTR_RUNNING)
 			continue;
 		jw_obj_begin(&w);
+		jw_kbool(&w, "AutoRemove", r->rm);
+		jw_key(&w, "Command");
+		_cleanup_json_ json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kint(&w, "Created", ps_unix(r->created));
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kint(&w, "ExitedAt", ps_unix(r->finished_at));
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kstr(&w, "Health", ctr_health_name(r->health));
 		jw_kstr(&w, "Id", r->id);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_kbool(&w, "IsInfra", false);
+		ps_from_summary(&w, r);
 		jw_key(&w, "Names");
 		jw_arr_begin(&w);
 		jw_str(&w, r->name);
 		jw_arr_end(&w);
-		jw_kstr(&w, "Image", r->image_name);
-		jw_kstr(&w, "ImageID", r->image_id);
-		jw_key(&w, "Command");
-		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-		jw_kstr(&w, "CreatedAt", r->created);
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
-		jw_kint(&w, "ExitCode", r->exit_code);
-		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
-		jw_kstr(&w, "StartedAt", r->started_at);
-		jw_kstr(&w, "ExitedAt", r->finished_at);
 		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kstr(&w, "Pod", "");
+		jw_kstr(&w, "PodName", "");
+		jw_key(&w, "Ports");
+		jw_null(&w);
+		jw_kint(&w, "Restarts", r->restart_count);
+		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		ctr_status_text(r, status, sizeof(status));
+		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -24697,6 +25614,7 @@ fail:
 
 
 
+
 #include <malloc.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -24729,10 +25647,7 @@ typedef struct sup {
 	int out, errp, in, master; /* the container's side of stdio, ours to read/write */
 	pid_t pid;
 	int sfd, timeout_fd, health_fd;
-	pid_t health_pid;
-	int health_out;
-	int64_t health_started, started_ms;
-	buf health_buf;
+	health_run health;
 	int report_fd;
 	bool wait_attach, started, stdin_closed;
 	rootfs_overlay ov;
@@ -24947,7 +25862,6 @@ static int sup_start(sup *s, cpod_err *err)
 		}
 	}
 	s->stdin_closed = false;
-	s->started_ms = proc_now_ms();
 	if (sup_update(s, sup_set_running, NULL, err) < 0)
 		goto out;
 	s->started = true;
@@ -24976,109 +25890,29 @@ out:
 
 static void sup_health_start(sup *s)
 {
-	int pipefd[2];
-	if (s->health_pid > 0 || !s->rec.life.health_cmd || pipe2(pipefd, O_CLOEXEC) < 0)
+	if (s->health.pid > 0 || !s->rec.life.health_cmd)
 		return;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return;
-	}
-	if (pid == 0) {
-		cpod_err e;
-		json_doc *d = json_parse(s->rec.life.health_cmd, strlen(s->rec.life.health_cmd), NULL, NULL);
-		const json_value *arr = json_root(d);
-		const char *args[128];
-		size_t n = 0;
-		for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
-			args[n] = json_string(json_at(arr, n));
-		args[n] = NULL;
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0)
-			dup2(null, 0);
-		char pidfile[PATH_MAX];
-		engine_ctr_path(s->e, s->rec.id, true, "health.pid", pidfile, sizeof(pidfile), NULL);
-		cpod_exec_opts xo = { .args = args, .pid_file = pidfile };
-		int status = 0;
-		if (cpod_runtime_exec(s->e->rt, s->rec.id, &xo, &status, &e) < 0) {
-			dprintf(2, "%s\n", e.msg);
-			_exit(e.code == CPOD_E_EXEC_NOTFOUND ? 127 : e.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
-		}
-		_exit(status);
-	}
-	close(pipefd[1]);
-	s->health_pid = pid;
-	s->health_out = pipefd[0];
-	s->health_started = proc_now_ms();
-	buf_reset(&s->health_buf);
+	if (health_start(s->e, &s->rec, &s->health, NULL) < 0)
+		s->health.pid = 0;
 }
 
-typedef struct sup_health_result {
-	bool ok;
-	int code;
-	const char *output;
-	char started[64], ended[64];
-} sup_health_result;
+typedef struct sup_health_end {
+	int wstatus;
+	bool timed_out;
+} sup_health_end;
 
 static void sup_set_health(sup *s, void *arg)
 {
-	sup_health_result *h = arg;
-	bool starting = proc_now_ms() - s->started_ms < s->rec.life.health_start_ms;
-	if (h->ok) {
-		s->rec.health = HEALTH_HEALTHY;
-		s->rec.health_streak = 0;
-	} else if (!starting || s->rec.health != HEALTH_STARTING) {
-		s->rec.health_streak++;
-		if (s->rec.health_streak >= s->rec.life.health_retries)
-			s->rec.health = HEALTH_UNHEALTHY;
-	}
-	/* the log keeps the last few results */
-	json_doc *d = s->rec.health_log ? json_parse(s->rec.health_log, strlen(s->rec.health_log), NULL, NULL) : NULL;
-	const json_value *old = json_root(d);
-	buf b = BUF_INIT;
-	json_w w;
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	size_t n = json_len(old), from = n >= SUP_HEALTH_LOG ? n - SUP_HEALTH_LOG + 1 : 0;
-	for (size_t i = from; i < n; i++)
-		jw_value(&w, json_at(old, i));
-	jw_obj_begin(&w);
-	jw_kstr(&w, "Start", h->started);
-	jw_kstr(&w, "End", h->ended);
-	jw_kint(&w, "ExitCode", h->code);
-	jw_kstr(&w, "Output", h->output);
-	jw_obj_end(&w);
-	jw_arr_end(&w);
-	json_doc_free(d);
-	if (jw_finish(&w, NULL) == 0) {
-		free(s->rec.health_log);
-		s->rec.health_log = b.data;
-	} else {
-		buf_free(&b);
-	}
+	sup_health_end *x = arg;
+	health_finish(&s->health, &s->rec, x->wstatus, x->timed_out);
 }
 
-/* The health check process ended (or timed out: killed). */
-static void sup_health_done(sup *s, int status, bool timed_out)
+/* The check ended (or timed out: killed). */
+static void sup_health_done(sup *s, int wstatus, bool timed_out)
 {
-	sup_health_result h = { .code = timed_out ? -1 : proc_exit_code(status) };
-	h.ok = !timed_out && h.code == 0;
-	char tmp[256];
-	ssize_t n;
-	while (s->health_out >= 0 && (n = read(s->health_out, tmp, sizeof(tmp))) > 0)
-		if (s->health_buf.len < 4096)
-			buf_append(&s->health_buf, tmp, (size_t)n, NULL);
-	if (s->health_out >= 0)
-		close(s->health_out);
-	s->health_out = -1;
-	s->health_pid = 0;
-	h.output = timed_out ? "health check timed out" : s->health_buf.data ? s->health_buf.data : "";
-	engine_now(h.ended, sizeof(h.ended));
-	snprintf(h.started, sizeof(h.started), "%s", h.ended);
-	sup_update(s, sup_set_health, &h, NULL);
+	sup_health_end x = { wstatus, timed_out };
+	if (sup_update(s, sup_set_health, &x, NULL) < 0)
+		health_discard(&s->health);  /* no record to write to */
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -25130,12 +25964,17 @@ static int sup_loop(sup *s)
 		fds[n++] = (struct pollfd){ .fd = s->master, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = s->timeout_fd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = s->health_fd, .events = POLLIN };
-		fds[n++] = (struct pollfd){ .fd = s->health_out, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health.pid > 0 ? s->health.out : -1, .events = POLLIN };
 		size_t first_client = n;
 		for (size_t i = 0; i < s->n_clients; i++)
 			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
 		/* once the init is gone, the pipes only need draining */
-		if (poll(fds, n, exited ? 200 : -1) == 0 && exited)
+		int wait_ms = exited ? 200 : -1;
+		if (s->health.pid > 0) {
+			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
+			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
+		}
+		if (poll(fds, n, wait_ms) == 0 && exited)
 			break;
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -25147,7 +25986,7 @@ static int sup_loop(sup *s)
 				if (p == s->pid) {
 					status = st;
 					exited = true;
-				} else if (p == s->health_pid) {
+				} else if (s->health.pid > 0 && p == s->health.pid) {
 					sup_health_done(s, st, false);
 				}
 				/* anything else: an orphan of the container, reaped */
@@ -25180,22 +26019,12 @@ static int sup_loop(sup *s)
 			if (!exited)
 				sup_health_start(s);
 		}
-		if (fds[7].revents & (POLLIN | POLLHUP)) {
-			char tmp[512];
-			ssize_t k = read(s->health_out, tmp, sizeof(tmp));
-			if (k > 0 && s->health_buf.len < 4096)
-				buf_append(&s->health_buf, tmp, (size_t)k, NULL);
-		}
-		if (s->health_pid > 0 && proc_now_ms() - s->health_started > s->rec.life.health_timeout_ms) {
-			char pidfile[PATH_MAX];
-			_cleanup_buf_ buf pb = BUF_INIT;
-			if (engine_ctr_path(s->e, s->rec.id, true, "health.pid", pidfile, sizeof(pidfile), NULL) == 0 &&
-			    fs_read_file(AT_FDCWD, pidfile, 64, &pb, NULL) == 0 && atoi(pb.data) > 0)
-				kill(atoi(pb.data), SIGKILL);
-			kill(s->health_pid, SIGKILL);
-			int st;
-			proc_wait(s->health_pid, &st, 0);
-			sup_health_done(s, st, true);
+		if (fds[7].revents & (POLLIN | POLLHUP))
+			health_read(&s->health);
+		if (s->health.pid > 0 &&
+		    proc_now_ms() - s->health.started_ms > s->rec.life.health_timeout_ms) {
+			health_kill(&s->health);
+			sup_health_done(s, 0, true);
 		}
 		for (size_t i = n; i-- > first_client;)
 			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
@@ -25205,10 +26034,9 @@ static int sup_loop(sup *s)
 		close(s->in);
 		s->in = -1;
 	}
-	if (s->health_pid > 0) {
-		kill(s->health_pid, SIGKILL);
-		proc_wait(s->health_pid, NULL, 0);
-		s->health_pid = 0;
+	if (s->health.pid > 0) {
+		health_kill(&s->health);
+		health_discard(&s->health);
 	}
 	return status;
 }
@@ -25351,7 +26179,7 @@ void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	sigset_t mask;
 
 	memset(&s, 0, sizeof(s));
-	s.out = s.errp = s.in = s.master = s.listen_fd = s.health_out = -1;
+	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
 	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
 	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
 	s.report_fd = rep ? atoi(rep) : -1;
@@ -25741,16 +26569,35 @@ static size_t userdb_fields(char *line, char **f, size_t n)
 	return k;
 }
 
-/* Calls fn for each well-formed line of the image's file. */
+/* Where the files are read: an image's layers, or a mounted root. */
+typedef struct userdb_src {
+	image_store *s;
+	const store_image *img;
+	int rootfd;
+} userdb_src;
+
+static int userdb_read(const userdb_src *src, const char *path, buf *b, cpod_err *err)
+{
+	if (src->img)
+		return rootfs_read_file(src->s, src->img, path, USERDB_MAX_FILE, b, err);
+	int fd = fs_open_in_root(src->rootfd, path, O_RDONLY | O_CLOEXEC, 0, err);
+	if (fd < 0)
+		return -1;
+	int r = buf_read_fd(b, fd, USERDB_MAX_FILE, err);
+	close(fd);
+	return r;
+}
+
+/* Calls fn for each well-formed line of the file. */
 typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
 
-static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+static int userdb_each(const userdb_src *src, const char *path, size_t fields,
 		       userdb_line_fn fn, void *ctx, cpod_err *err)
 {
 	_cleanup_buf_ buf b = BUF_INIT;
 	cpod_err e;
-	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
-		if (e.code == CPOD_E_NOTFOUND)
+	if (userdb_read(src, path, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND || e.errno_ == ENOENT)
 			return 0;
 		if (err)
 			*err = e;
@@ -25831,8 +26678,8 @@ static bool userdb_member_line(char **f, size_t n, void *ctx)
 	return false;
 }
 
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err)
+static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_user *u,
+			      cpod_err *err)
 {
 	char user[256], group[256] = "";
 	userdb_find q;
@@ -25855,7 +26702,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	bool numeric = userdb_number(user, &q.id);
 	if (!numeric)
 		q.name = user;
-	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+	if (userdb_each(src, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
 		return -1;
 	if (!q.found && !numeric)
 		return err_set(err, CPOD_E_NOTFOUND,
@@ -25871,7 +26718,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		bool gnum = userdb_number(group, &g.id);
 		if (!gnum)
 			g.name = group;
-		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_group_line, &g, err) < 0)
 			return -1;
 		if (!g.found && !gnum)
 			return err_set(err, CPOD_E_NOTFOUND,
@@ -25885,8 +26732,21 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		u->gids[u->n_gids++] = u->gid;
 	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
-		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { s, img, -1 };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	return userdb_resolve_src(&src, spec, u, err);
 }

@@ -24,6 +24,8 @@ static const struct {
 	{ "rename", cmd_rename, "rename a container" },
 	{ "attach", cmd_attach, "attach to a running container" },
 	{ "logs", cmd_logs, "a container's output" },
+	{ "exec", cmd_exec, "run a process in a running container" },
+	{ "healthcheck", cmd_healthcheck, "run a container's health check (healthcheck run CTR)" },
 	{ "container", cmd_container, "manage containers (the verbs above, spelled container VERB)" },
 	{ "ps", cmd_ps, "list containers" },
 	{ "rm", cmd_rm, "remove containers" },

@@ -47,6 +47,10 @@ typedef struct ctr_record {
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
 CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", "Created". */
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n);
+/* Whether it runs, frozen (the runtime's state says paused). */
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r);
 /* Whether the container's init runs (pid and start time match). */
 CPOD_INTERNAL bool ctr_running(const ctr_record *r);
 /* The container's lock (ROOT/containers/ID/lock); returns the fd. */

@@ -18,6 +18,7 @@
 #include "attach.h"
 #include "clog.h"
 #include "container.h"
+#include "health.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
 #include <malloc.h>
@@ -52,10 +53,7 @@ typedef struct sup {
 	int out, errp, in, master; /* the container's side of stdio, ours to read/write */
 	pid_t pid;
 	int sfd, timeout_fd, health_fd;
-	pid_t health_pid;
-	int health_out;
-	int64_t health_started, started_ms;
-	buf health_buf;
+	health_run health;
 	int report_fd;
 	bool wait_attach, started, stdin_closed;
 	rootfs_overlay ov;
@@ -270,7 +268,6 @@ static int sup_start(sup *s, cpod_err *err)
 		}
 	}
 	s->stdin_closed = false;
-	s->started_ms = proc_now_ms();
 	if (sup_update(s, sup_set_running, NULL, err) < 0)
 		goto out;
 	s->started = true;
@@ -299,109 +296,29 @@ out:
 
 static void sup_health_start(sup *s)
 {
-	int pipefd[2];
-	if (s->health_pid > 0 || !s->rec.life.health_cmd || pipe2(pipefd, O_CLOEXEC) < 0)
+	if (s->health.pid > 0 || !s->rec.life.health_cmd)
 		return;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return;
-	}
-	if (pid == 0) {
-		cpod_err e;
-		json_doc *d = json_parse(s->rec.life.health_cmd, strlen(s->rec.life.health_cmd), NULL, NULL);
-		const json_value *arr = json_root(d);
-		const char *args[128];
-		size_t n = 0;
-		for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
-			args[n] = json_string(json_at(arr, n));
-		args[n] = NULL;
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0)
-			dup2(null, 0);
-		char pidfile[PATH_MAX];
-		engine_ctr_path(s->e, s->rec.id, true, "health.pid", pidfile, sizeof(pidfile), NULL);
-		cpod_exec_opts xo = { .args = args, .pid_file = pidfile };
-		int status = 0;
-		if (cpod_runtime_exec(s->e->rt, s->rec.id, &xo, &status, &e) < 0) {
-			dprintf(2, "%s\n", e.msg);
-			_exit(e.code == CPOD_E_EXEC_NOTFOUND ? 127 : e.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
-		}
-		_exit(status);
-	}
-	close(pipefd[1]);
-	s->health_pid = pid;
-	s->health_out = pipefd[0];
-	s->health_started = proc_now_ms();
-	buf_reset(&s->health_buf);
+	if (health_start(s->e, &s->rec, &s->health, NULL) < 0)
+		s->health.pid = 0;
 }
 
-typedef struct sup_health_result {
-	bool ok;
-	int code;
-	const char *output;
-	char started[64], ended[64];
-} sup_health_result;
+typedef struct sup_health_end {
+	int wstatus;
+	bool timed_out;
+} sup_health_end;
 
 static void sup_set_health(sup *s, void *arg)
 {
-	sup_health_result *h = arg;
-	bool starting = proc_now_ms() - s->started_ms < s->rec.life.health_start_ms;
-	if (h->ok) {
-		s->rec.health = HEALTH_HEALTHY;
-		s->rec.health_streak = 0;
-	} else if (!starting || s->rec.health != HEALTH_STARTING) {
-		s->rec.health_streak++;
-		if (s->rec.health_streak >= s->rec.life.health_retries)
-			s->rec.health = HEALTH_UNHEALTHY;
-	}
-	/* the log keeps the last few results */
-	json_doc *d = s->rec.health_log ? json_parse(s->rec.health_log, strlen(s->rec.health_log), NULL, NULL) : NULL;
-	const json_value *old = json_root(d);
-	buf b = BUF_INIT;
-	json_w w;
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	size_t n = json_len(old), from = n >= SUP_HEALTH_LOG ? n - SUP_HEALTH_LOG + 1 : 0;
-	for (size_t i = from; i < n; i++)
-		jw_value(&w, json_at(old, i));
-	jw_obj_begin(&w);
-	jw_kstr(&w, "Start", h->started);
-	jw_kstr(&w, "End", h->ended);
-	jw_kint(&w, "ExitCode", h->code);
-	jw_kstr(&w, "Output", h->output);
-	jw_obj_end(&w);
-	jw_arr_end(&w);
-	json_doc_free(d);
-	if (jw_finish(&w, NULL) == 0) {
-		free(s->rec.health_log);
-		s->rec.health_log = b.data;
-	} else {
-		buf_free(&b);
-	}
+	sup_health_end *x = arg;
+	health_finish(&s->health, &s->rec, x->wstatus, x->timed_out);
 }
 
-/* The health check process ended (or timed out: killed). */
-static void sup_health_done(sup *s, int status, bool timed_out)
+/* The check ended (or timed out: killed). */
+static void sup_health_done(sup *s, int wstatus, bool timed_out)
 {
-	sup_health_result h = { .code = timed_out ? -1 : proc_exit_code(status) };
-	h.ok = !timed_out && h.code == 0;
-	char tmp[256];
-	ssize_t n;
-	while (s->health_out >= 0 && (n = read(s->health_out, tmp, sizeof(tmp))) > 0)
-		if (s->health_buf.len < 4096)
-			buf_append(&s->health_buf, tmp, (size_t)n, NULL);
-	if (s->health_out >= 0)
-		close(s->health_out);
-	s->health_out = -1;
-	s->health_pid = 0;
-	h.output = timed_out ? "health check timed out" : s->health_buf.data ? s->health_buf.data : "";
-	engine_now(h.ended, sizeof(h.ended));
-	snprintf(h.started, sizeof(h.started), "%s", h.ended);
-	sup_update(s, sup_set_health, &h, NULL);
+	sup_health_end x = { wstatus, timed_out };
+	if (sup_update(s, sup_set_health, &x, NULL) < 0)
+		health_discard(&s->health);  /* no record to write to */
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -453,12 +370,17 @@ static int sup_loop(sup *s)
 		fds[n++] = (struct pollfd){ .fd = s->master, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = s->timeout_fd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = s->health_fd, .events = POLLIN };
-		fds[n++] = (struct pollfd){ .fd = s->health_out, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health.pid > 0 ? s->health.out : -1, .events = POLLIN };
 		size_t first_client = n;
 		for (size_t i = 0; i < s->n_clients; i++)
 			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
 		/* once the init is gone, the pipes only need draining */
-		if (poll(fds, n, exited ? 200 : -1) == 0 && exited)
+		int wait_ms = exited ? 200 : -1;
+		if (s->health.pid > 0) {
+			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
+			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
+		}
+		if (poll(fds, n, wait_ms) == 0 && exited)
 			break;
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -470,7 +392,7 @@ static int sup_loop(sup *s)
 				if (p == s->pid) {
 					status = st;
 					exited = true;
-				} else if (p == s->health_pid) {
+				} else if (s->health.pid > 0 && p == s->health.pid) {
 					sup_health_done(s, st, false);
 				}
 				/* anything else: an orphan of the container, reaped */
@@ -503,22 +425,12 @@ static int sup_loop(sup *s)
 			if (!exited)
 				sup_health_start(s);
 		}
-		if (fds[7].revents & (POLLIN | POLLHUP)) {
-			char tmp[512];
-			ssize_t k = read(s->health_out, tmp, sizeof(tmp));
-			if (k > 0 && s->health_buf.len < 4096)
-				buf_append(&s->health_buf, tmp, (size_t)k, NULL);
-		}
-		if (s->health_pid > 0 && proc_now_ms() - s->health_started > s->rec.life.health_timeout_ms) {
-			char pidfile[PATH_MAX];
-			_cleanup_buf_ buf pb = BUF_INIT;
-			if (engine_ctr_path(s->e, s->rec.id, true, "health.pid", pidfile, sizeof(pidfile), NULL) == 0 &&
-			    fs_read_file(AT_FDCWD, pidfile, 64, &pb, NULL) == 0 && atoi(pb.data) > 0)
-				kill(atoi(pb.data), SIGKILL);
-			kill(s->health_pid, SIGKILL);
-			int st;
-			proc_wait(s->health_pid, &st, 0);
-			sup_health_done(s, st, true);
+		if (fds[7].revents & (POLLIN | POLLHUP))
+			health_read(&s->health);
+		if (s->health.pid > 0 &&
+		    proc_now_ms() - s->health.started_ms > s->rec.life.health_timeout_ms) {
+			health_kill(&s->health);
+			sup_health_done(s, 0, true);
 		}
 		for (size_t i = n; i-- > first_client;)
 			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
@@ -528,10 +440,9 @@ static int sup_loop(sup *s)
 		close(s->in);
 		s->in = -1;
 	}
-	if (s->health_pid > 0) {
-		kill(s->health_pid, SIGKILL);
-		proc_wait(s->health_pid, NULL, 0);
-		s->health_pid = 0;
+	if (s->health.pid > 0) {
+		health_kill(&s->health);
+		health_discard(&s->health);
 	}
 	return status;
 }
@@ -674,7 +585,7 @@ void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	sigset_t mask;
 
 	memset(&s, 0, sizeof(s));
-	s.out = s.errp = s.in = s.master = s.listen_fd = s.health_out = -1;
+	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
 	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
 	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
 	s.report_fd = rep ? atoi(rep) : -1;

@@ -273,6 +273,11 @@ int cmd_logs(int argc, char **argv)
 	return 0;
 }
 
+static int lc_inspect(int argc, char **argv)
+{
+	return cli_inspect("container inspect", "container", argc, argv);
+}
+
 int cmd_container(int argc, char **argv)
 {
 	static const struct {
@@ -284,7 +289,7 @@ int cmd_container(int argc, char **argv)
 		{ "unpause", cmd_unpause }, { "wait", cmd_wait }, { "rename", cmd_rename },
 		{ "attach", cmd_attach }, { "logs", cmd_logs }, { "run", cmd_run },
 		{ "rm", cmd_rm }, { "ps", cmd_ps }, { "ls", cmd_ps }, { "list", cmd_ps },
-		{ "export", cmd_export },
+		{ "export", cmd_export }, { "exec", cmd_exec }, { "inspect", lc_inspect },
 	};
 	if (argc < 2) {
 		cli_error("container: a subcommand is required");
