@@ -95,6 +95,12 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mn
 	return r;
 }
 
+CPOD_INTERNAL int export_tar_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt,
+				  cpod_err *err)
+{
+	return export_tree(t, dirfd, prefix, mnt, 0, err);
+}
+
 static int export_root(int rootfd, const ctr_root_info *info, void *ctx, cpod_err *err)
 {
 	int out_fd = *(int *)ctx;
@@ -102,7 +108,7 @@ static int export_root(int rootfd, const ctr_root_info *info, void *ctx, cpod_er
 	tar_writer *t = tar_writer_new(out_fd, err);
 	if (!t)
 		return -1;
-	if (export_tree(t, rootfd, "", export_mnt_id(rootfd, ""), 0, err) < 0)
+	if (export_tar_tree(t, rootfd, "", export_mnt_id(rootfd, ""), err) < 0)
 		return -1;  /* the process ends: the writer goes with it */
 	return tar_writer_finish(t, err);
 }
