@@ -13953,6 +13953,12 @@ CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cp
 CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err);
 CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
 					  const char *comment, bool empty_layer, cpod_err *err);
+/* Forgets the layers and history of the base (a commit of a copied root
+ * file system has a single full layer). */
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c);
+/* Takes Env, Cmd, Entrypoint, WorkingDir, User, StopSignal and Labels from
+ * a container's Config (as inspect shows it) where it has them. */
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err);
 /* The config JSON (created: RFC 3339 time of the image). */
 CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err);
 
@@ -14101,6 +14107,58 @@ CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, c
 	    ce_adds(&c->hist_comment, comment, err) < 0 ||
 	    ce_adds(&c->hist_empty, empty_layer ? "1" : "", err) < 0)
 		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c)
+{
+	config_list *l[] = { &c->diff_ids, &c->hist_created, &c->hist_by, &c->hist_comment,
+			     &c->hist_empty };
+	for (size_t i = 0; i < ARRAY_LEN(l); i++)
+		ce_clear(l[i]);
+}
+
+/* A JSON array of strings into l (replacing it); absent: l unchanged. */
+static int ce_json_list(config_list *l, const json_value *arr, cpod_err *err)
+{
+	if (!json_is(arr, JSON_ARRAY))
+		return 0;
+	ce_clear(l);
+	for (size_t i = 0; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)) && ce_adds(l, json_string(json_at(arr, i)), err) < 0)
+			return -1;
+	l->set = true;
+	return 0;
+}
+
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err)
+{
+	if (ce_json_list(&c->env, json_get(cfg, "Env"), err) < 0 ||
+	    ce_json_list(&c->cmd, json_get(cfg, "Cmd"), err) < 0 ||
+	    ce_json_list(&c->entrypoint, json_get(cfg, "Entrypoint"), err) < 0)
+		return -1;
+	const char *wd = json_string(json_get(cfg, "WorkingDir"));
+	const char *user = json_string(json_get(cfg, "User"));
+	const char *sig = json_string(json_get(cfg, "StopSignal"));
+	if ((wd && *wd && ce_str(&c->working_dir, wd, err) < 0) ||
+	    (user && *user && ce_str(&c->user, user, err) < 0) ||
+	    (sig && *sig && ce_str(&c->stop_signal, sig, err) < 0))
+		return -1;
+	const json_value *labels = json_get(cfg, "Labels");
+	for (size_t i = 0; json_is(labels, JSON_OBJECT) && i < labels->u.obj.n; i++) {
+		const char *k = labels->u.obj.members[i].key;
+		const char *v = json_string(labels->u.obj.members[i].value);
+		bool seen = false;
+		for (size_t j = 0; j < c->label_keys.n && !seen; j++)
+			if (strcmp(c->label_keys.v[j], k) == 0) {
+				seen = true;
+				if (ce_str(&c->label_values.v[j], v ? v : "", err) < 0)
+					return -1;
+			}
+		if (!seen && (ce_adds(&c->label_keys, k, err) < 0 ||
+			      ce_adds(&c->label_values, v ? v : "", err) < 0))
+			return -1;
+	}
 	return 0;
 }
 
@@ -15041,6 +15099,12 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
 				   size_t max, buf *out, cpod_err *err);
 
+/* Looks path up in the image's layers as the merged tree shows it (no
+ * symlink followed): 1 found (st; *fd an O_PATH fd on it when fd is not
+ * NULL), 0 when the image has no such path. */
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err);
+
 #endif
 /************************************************ src/image/rootfs.c */
 /*
@@ -15386,13 +15450,53 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 
 /* ---------------------------------------------------------------- reading */
 
-CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
-				   size_t max, buf *out, cpod_err *err)
+/* Looks path up in one layer: 1 found (st, and *fd an O_PATH fd of it
+ * when fd != NULL), 0 absent, -1 hidden from the layers below (a whiteout,
+ * a file in place of a directory, an opaque directory on the way). */
+static int rootfs_find_in(int layerfd, const char *path, struct stat *st, int *fd)
 {
 	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s", path);
+	int cur = dup(layerfd), r = 0;
+	bool hide_below = false;
+	char *save = NULL;
+	for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || *save == '\0';
+		if (fstatat(cur, c, st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (rootfs_is_whiteout(st)) {
+			r = -1;
+			break;
+		}
+		if (last) {
+			if (fd)
+				*fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			r = 1;
+			break;
+		}
+		if (!S_ISDIR(st->st_mode)) {
+			r = -1;  /* a file or symlink hides the directories below */
+			break;
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = next;
+		if (cur >= 0 && rootfs_is_opaque(cur))
+			hide_below = true;
+	}
+	if (cur >= 0)
+		close(cur);
+	return r == 0 && hide_below ? -1 : r;
+}
+
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err)
+{
 	while (*path == '/')
 		path++;
-	if (!*path || strlen(path) >= sizeof(rel))
+	if (fd)
+		*fd = -1;
+	if (!*path || strlen(path) >= PATH_MAX)
 		return err_set(err, CPOD_E_INVALID, "bad path");
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char lpath[PATH_MAX];
@@ -15401,60 +15505,38 @@ CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const
 		_cleanup_close_ int lfd = open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (lfd < 0)
 			return err_sys(err, "open layer %s", img->layers[i].diff_id);
-		/* walk the components: a whiteout or an opaque directory ends
-		 * the search in lower layers */
-		snprintf(rel, sizeof(rel), "%s", path);
-		int cur = dup(lfd);
-		bool stop = false;
-		char *save = NULL;
-		for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
-			struct stat st;
-			bool last = save == NULL || *save == '\0';
-			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (rootfs_is_whiteout(&st)) {
-				stop = true;
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (last) {
-				if (!S_ISREG(st.st_mode)) {
-					close(cur);
-					return err_set(err, CPOD_E_NOTFOUND, "/%s is not a regular file in the image", path);
-				}
-				int fd = openat(cur, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-				close(cur);
-				if (fd < 0)
-					return err_sys(err, "open /%s", path);
-				int r = buf_read_fd(out, fd, max, err);
-				close(fd);
-				return r;
-			}
-			if (!S_ISDIR(st.st_mode)) {
-				stop = !S_ISLNK(st.st_mode);
-				close(cur);
-				cur = -1;
-				break;
-			}
-			int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(cur);
-			cur = next;
-			if (cur >= 0 && rootfs_is_opaque(cur) && !last) {
-				/* the lower layers' content of this directory is hidden:
-				 * keep looking here, but not below */
-				stop = true;
-			}
-		}
-		if (cur >= 0)
-			close(cur);
-		if (stop)
-			break;
+		int r = rootfs_find_in(lfd, path, st, fd);
+		if (r != 0)
+			return r > 0 ? 1 : 0;
 	}
-	return err_set(err, CPOD_E_NOTFOUND, "the image has no /%s", path);
+	return 0;
+}
+
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err)
+{
+	struct stat st;
+	int pfd;
+	int r = rootfs_find(s, img, path, &st, &pfd, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(err, CPOD_E_NOTFOUND, "the image has no %s", path);
+	if (!S_ISREG(st.st_mode)) {
+		if (pfd >= 0)
+			close(pfd);
+		return err_set(err, CPOD_E_NOTFOUND, "%s is not a regular file in the image", path);
+	}
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	int fd = pfd >= 0 ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
+	if (pfd >= 0)
+		close(pfd);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	r = buf_read_fd(out, fd, max, err);
+	close(fd);
+	return r;
 }
 /************************************************ src/image/store.c */
 /*
@@ -21426,6 +21508,10 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 /* The same, reading the files under rootfd (symlinks stay inside it). */
 CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
 
+/* The name of user (or group) id in the files under rootfd; the number
+ * when it has none. */
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n);
+
 #endif
 /************************************************ src/engine/specgen.h */
 /*
@@ -22646,6 +22732,215 @@ int cpod_container_cp(cpod_engine *e, const char *src, const char *dst, cpod_err
 		return err_prefix(err, "cp %s %s", src, dst);
 	return 0;
 }
+/************************************************ src/engine/ctr_commit.c */
+/*
+ * ctr_commit.c — `commit`: a new image from a container, as podman makes
+ * one: the image's layers plus one layer of the container's changes (its
+ * overlay upper directory, whiteouts as .wh. entries), the image's config
+ * with the container's Env, Cmd, Entrypoint, WorkingDir, User and Labels,
+ * then the --change instructions.  A container on a copied root file
+ * system has no record of its changes: its whole tree becomes the one
+ * layer of the new image.
+ *
+ * The layer is packed by a child process into a pipe and stored from the
+ * other end in one pass (digests, the gzip blob kept for push).  A running
+ * container is paused meanwhile unless asked not to be.
+ */
+
+
+
+
+
+#include <sys/wait.h>
+
+/* Packs the tree at dirfd into a layer of the store. */
+static int commit_layer_add(cpod_engine *e, int dirfd, layer_result *res, cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	int errp[2];
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(errp[0]);
+		close(errp[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		layer_result r2;
+		close(pipefd[0]);
+		close(errp[0]);
+		if (layer_pack(dirfd, pipefd[1], true, &r2, &e2) < 0) {
+			write_all(errp[1], &e2, sizeof(e2));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pipefd[1]);
+	close(errp[1]);
+	int in = pipefd[0];
+	byte_source src = source_fd(&in);
+	int r = store_layer_add(e->store, &src, NULL, NULL, 0, true, res, err);
+	close(pipefd[0]);
+	cpod_err child;
+	ssize_t n = RETRY_EINTR(read(errp[0], &child, sizeof(child)));
+	close(errp[0]);
+	int status = 0;
+	if (r < 0)
+		kill(pid, SIGKILL);
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		child.msg[sizeof(child.msg) - 1] = '\0';
+		if (err)
+			*err = child;
+		return err_prefix(err, "pack the container's changes");
+	}
+	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		return err_set(err, CPOD_E_SYS, "the process packing the layer died");
+	return r;
+}
+
+static int commit_compression(const char *media_type)
+{
+	size_t n = strlen(media_type);
+	if (n >= 4 && strcmp(media_type + n - 4, "gzip") == 0)
+		return LAYER_GZIP;
+	if (n >= 4 && strcmp(media_type + n - 4, "zstd") == 0)
+		return LAYER_ZSTD;
+	return LAYER_PLAIN;
+}
+
+typedef struct commit_in {
+	const char *image, *message, *author;
+	const char *const *changes;
+} commit_in;
+
+static int commit_image(cpod_engine *e, const ctr_record *r, const store_image *img,
+			const commit_in *in, const layer_result *res, char id[DIGEST_HEX_LEN + 1],
+			cpod_err *err)
+{
+	char now[64], full[1024], by[256];
+	config_edit ce;
+	commit_layer *layers = NULL;
+	char *config = NULL;
+	int rc = -1;
+
+	if (in->image) {
+		image_ref ref;
+		if (ref_parse_local(in->image, &ref, err) < 0)
+			return -1;
+		ref_name(&ref, full, sizeof(full));
+	}
+	image_config *cfg = engine_image_config(e, img, err);
+	if (!cfg)
+		return -1;
+	int ir = config_edit_init(&ce, cfg, err);
+	config_free(cfg);
+	if (ir < 0)
+		return -1;
+	_cleanup_json_ json_doc *sum = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	if (config_edit_from_container(&ce, json_get(json_root(sum), "Config"), err) < 0)
+		goto out;
+	for (size_t i = 0; in->changes && in->changes[i]; i++)
+		if (config_edit_change(&ce, in->changes[i], err) < 0)
+			goto out;
+	if (in->author) {
+		free(ce.author);
+		if (!(ce.author = strdup(in->author))) {
+			err_nomem(err);
+			goto out;
+		}
+	}
+	if (r->copy_rootfs)
+		config_edit_clear_layers(&ce);
+	engine_now(now, sizeof(now));
+	snprintf(by, sizeof(by), "cpod commit %.12s", r->id);
+	if (config_edit_add_layer(&ce, res->diff_id, err) < 0 ||
+	    config_edit_add_history(&ce, now, by, in->message ? in->message : "", false, err) < 0)
+		goto out;
+	config = config_edit_write(&ce, now, err);
+	if (!config)
+		goto out;
+	size_t base = r->copy_rootfs ? 0 : img->n_layers, n = 0;
+	layers = calloc(base + 1, sizeof(*layers));
+	if (!layers) {
+		err_nomem(err);
+		goto out;
+	}
+	for (; n < base; n++) {
+		snprintf(layers[n].digest, sizeof(layers[n].digest), "%s", img->layers[n].digest);
+		layers[n].size = img->layers[n].size;
+		layers[n].compression = commit_compression(img->layers[n].media_type);
+	}
+	snprintf(layers[n].digest, sizeof(layers[n].digest), "%s", res->digest);
+	layers[n].size = (int64_t)res->compressed_size;
+	layers[n].compression = res->compression;
+	n++;
+	const char *names[1] = { full };
+	rc = image_commit(e->store, config, layers, n, names, in->image ? 1 : 0, id, err);
+out:
+	free(layers);
+	free(config);
+	config_edit_free(&ce);
+	return rc;
+}
+
+char *cpod_container_commit(cpod_engine *e, const char *ctr, const char *image,
+			    const char *const *changes, const char *message, const char *author,
+			    int pause, cpod_err *err)
+{
+	ctr_record r;
+	store_image *img = NULL;
+	char dir[PATH_MAX], id[DIGEST_HEX_LEN + 1];
+	layer_result res;
+	bool paused = false;
+	int fd = -1;
+	char *out = NULL;
+	commit_in in = { image, message, author, changes };
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (store_image_get(e->store, r.image_id, &img, err) < 0 ||
+	    engine_ctr_path(e, r.id, false, r.copy_rootfs ? "rootfs" : "upper", dir, sizeof(dir), err) < 0)
+		goto out;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open %s", dir);
+		goto out;
+	}
+	if (pause && ctr_running(&r) && !ctr_paused(e, &r)) {
+		if (cpod_runtime_pause(e->rt, r.id, err) < 0)
+			goto out;
+		paused = true;
+	}
+	int lr = commit_layer_add(e, fd, &res, err);
+	if (paused)
+		cpod_runtime_resume(e->rt, r.id, NULL);
+	if (lr < 0 || commit_image(e, &r, img, &in, &res, id, err) < 0)
+		goto out;
+	out = strdup(id);
+	if (!out)
+		err_nomem(err);
+out:
+	if (!out)
+		err_prefix(err, "commit %s", ctr);
+	if (fd >= 0)
+		close(fd);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	ctr_record_free(&r);
+	return out;
+}
 /************************************************ src/engine/etcfiles.h */
 /*
  * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
@@ -22982,6 +23277,181 @@ CPOD_INTERNAL int ctr_with_root(cpod_engine *e, const char *ref, ctr_root_fn fn,
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(err, CPOD_E_SYS, "the process working in %s died", ref);
 	return 0;
+}
+/************************************************ src/engine/diff.c */
+/*
+ * diff.c — `diff`: what a container changed in its image, read from its
+ * overlay upper directory (nothing mounted): a whiteout is a deletion, an
+ * entry the image has is a change, anything else an addition.  Under an
+ * opaque directory every entry is an addition, as the image's content
+ * there is hidden.  A container on a copied rootfs has no record of its
+ * changes: diff says so.
+ */
+
+#include <dirent.h>
+#include <sys/xattr.h>
+
+#define DIFF_MAX_DEPTH 512
+#define DIFF_MAX_ENTRIES 1000000
+
+typedef struct diff_out {
+	cpod_engine *e;
+	const store_image *img;
+	json_w changed, added, deleted;
+	buf cb, ab, db;
+	size_t n;
+} diff_out;
+
+static bool diff_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool diff_is_opaque(int fd)
+{
+	char v[2];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+static int diff_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int diff_dir(diff_out *o, int dirfd, const char *prefix, bool all_added, int depth,
+		    cpod_err *err)
+{
+	if (depth > DIFF_MAX_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read %s", *prefix ? prefix : "/");
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = err_nomem(err);
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(*names), diff_name_cmp);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st, lower;
+		if (++o->n > DIFF_MAX_ENTRIES) {
+			r = err_set(err, CPOD_E_LIMIT, "more than %d changes", DIFF_MAX_ENTRIES);
+			break;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s", prefix, names[i]) >= (int)sizeof(path)) {
+			r = err_set(err, CPOD_E_LIMIT, "path too long under %s", prefix);
+			break;
+		}
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (diff_is_whiteout(&st)) {
+			jw_str(&o->deleted, path);
+			continue;
+		}
+		int found = all_added ? 0 : rootfs_find(o->e->store, o->img, path, &lower, NULL, err);
+		if (found < 0) {
+			r = -1;
+			break;
+		}
+		jw_str(found ? &o->changed : &o->added, path);
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			r = err_sys(err, "open %s", path);
+			break;
+		}
+		bool below_added = all_added || !found || !S_ISDIR(lower.st_mode) || diff_is_opaque(sub);
+		r = diff_dir(o, sub, path, below_added, depth + 1, err);
+		close(sub);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+char *cpod_container_diff(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	store_image *img = NULL;
+	char upper[PATH_MAX];
+	char *out = NULL;
+	int fd = -1;
+	diff_out o = { .e = e, .cb = BUF_INIT, .ab = BUF_INIT, .db = BUF_INIT };
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (r.copy_rootfs) {
+		err_set(err, CPOD_E_UNSUPPORTED,
+			"diff %s: the container runs on a copied root file system (no overlay), which "
+			"keeps no record of its changes", r.name);
+		goto out;
+	}
+	if (engine_ctr_path(e, r.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+	    store_image_get(e->store, r.image_id, &img, err) < 0)
+		goto out;
+	fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open %s", upper);
+		goto out;
+	}
+	o.img = img;
+	jw_init(&o.changed, &o.cb, NULL);
+	jw_init(&o.added, &o.ab, NULL);
+	jw_init(&o.deleted, &o.db, NULL);
+	jw_arr_begin(&o.changed);
+	jw_arr_begin(&o.added);
+	jw_arr_begin(&o.deleted);
+	if (diff_dir(&o, fd, "", false, 0, err) < 0)
+		goto out;
+	jw_arr_end(&o.changed);
+	jw_arr_end(&o.added);
+	jw_arr_end(&o.deleted);
+	if (jw_finish(&o.changed, err) < 0 || jw_finish(&o.added, err) < 0 ||
+	    jw_finish(&o.deleted, err) < 0)
+		goto out;
+	buf b = BUF_INIT;
+	buf_printf(&b, err, "{\"changed\":%s,\"added\":%s,\"deleted\":%s}", o.cb.data, o.ab.data,
+		   o.db.data);
+	out = buf_take(&b, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&o.cb);
+	buf_free(&o.ab);
+	buf_free(&o.db);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	ctr_record_free(&r);
+	return out;
 }
 /************************************************ src/engine/engine.c */
 /*
@@ -26063,6 +26533,148 @@ fail:
 	buf_free(&b);
 	return NULL;
 }
+/************************************************ src/engine/stats.c */
+/*
+ * stats.c — `stats`: resource use of running containers, one sample each,
+ * in the shape of podman's ContainerStats: CPU (nanoseconds used, and the
+ * average percentage of one CPU since the start), memory (usage, limit:
+ * the host's memory when the container has none), block I/O (bytes read
+ * and written, from the cgroup), network I/O (bytes through the
+ * interfaces of the container's network namespace, loopback excluded) and
+ * pids.  A caller that samples twice gets rates from the differences of
+ * CPUNano over SystemNano (both in the sample).
+ */
+
+
+
+#include <sys/sysinfo.h>
+#include <time.h>
+
+static int64_t stats_i64(const json_value *v)
+{
+	int64_t i = 0;
+	if (!json_int64(v, &i) && json_is(v, JSON_NUMBER))
+		i = v->u.num.d > (double)INT64_MAX ? INT64_MAX : (int64_t)v->u.num.d;
+	return i;
+}
+
+/* Bytes received and sent by pid's network namespace, loopback aside. */
+static void stats_net(pid_t pid, int64_t *rx, int64_t *tx)
+{
+	char path[64], line[512];
+	*rx = *tx = 0;
+	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *name = line + strspn(line, " ");
+		if (strcmp(name, "lo") == 0)
+			continue;
+		unsigned long long v[9];
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9) {
+			*rx += (int64_t)v[0];
+			*tx += (int64_t)v[8];
+		}
+	}
+	fclose(f);
+}
+
+static void stats_one(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char *text = cpod_runtime_stats(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = text ? json_parse(text, strlen(text), NULL, NULL) : NULL;
+	free(text);
+	const json_value *data = json_get(json_root(d), "data");
+	const json_value *mem = json_get(json_get(data, "memory"), "usage");
+	int64_t cpu = stats_i64(json_get(json_get(json_get(data, "cpu"), "usage"), "total"));
+	int64_t usage = stats_i64(json_get(mem, "usage"));
+	int64_t limit = stats_i64(json_get(mem, "limit"));
+	struct sysinfo si;
+	if (sysinfo(&si) == 0) {
+		int64_t host = (int64_t)si.totalram * (int64_t)si.mem_unit;
+		if (limit <= 0 || limit > host)
+			limit = host;
+	}
+	int64_t rd = 0, wr = 0, rx, tx;
+	const json_value *io = json_get(json_get(data, "blkio"), "ioServiceBytesRecursive");
+	for (size_t i = 0; i < json_len(io); i++) {
+		const char *op = json_string(json_get(json_at(io, i), "op"));
+		int64_t v = stats_i64(json_get(json_at(io, i), "value"));
+		if (op && strcasecmp(op, "read") == 0)
+			rd += v;
+		else if (op && strcasecmp(op, "write") == 0)
+			wr += v;
+	}
+	stats_net(r->pid, &rx, &tx);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	int64_t started = clock_unix_ms(r->started_at);
+	int64_t up = started > 0 ? now_ns - started * 1000000 : 0;
+
+	jw_obj_begin(w);
+	jw_kstr(w, "ContainerID", r->id);
+	jw_kstr(w, "Name", r->name);
+	jw_key(w, "CPU");
+	jw_double(w, up > 0 ? 100.0 * (double)cpu / (double)up : 0.0);
+	jw_kint(w, "CPUNano", cpu);
+	jw_kint(w, "SystemNano", now_ns);
+	jw_kint(w, "UpTime", up);
+	jw_kint(w, "MemUsage", usage);
+	jw_kint(w, "MemLimit", limit);
+	jw_key(w, "MemPerc");
+	jw_double(w, limit > 0 ? 100.0 * (double)usage / (double)limit : 0.0);
+	jw_kint(w, "NetInput", rx);
+	jw_kint(w, "NetOutput", tx);
+	jw_kint(w, "BlockInput", rd);
+	jw_kint(w, "BlockOutput", wr);
+	jw_kint(w, "PIDs", stats_i64(json_get(json_get(data, "pids"), "current")));
+	jw_obj_end(w);
+}
+
+char *cpod_container_stats(cpod_engine *e, const char *const *ctrs, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	if (ctrs && ctrs[0]) {
+		for (size_t i = 0; ctrs[i]; i++) {
+			ctr_record r;
+			if (ctr_find(e, ctrs[i], &r, err) < 0)
+				goto fail;
+			if (!ctr_running(&r)) {
+				err_set(err, CPOD_E_STATE, "stats: container %s is not running", r.name);
+				ctr_record_free(&r);
+				goto fail;
+			}
+			stats_one(&w, e, &r);
+			ctr_record_free(&r);
+		}
+	} else {
+		ctr_record *list;
+		size_t n;
+		if (ctr_list_all(e, &list, &n, err) < 0)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			if (ctr_running(&list[i]))
+				stats_one(&w, e, &list[i]);
+		ctr_list_free(list, n);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0)
+		goto fail;
+	return buf_take(&b, err);
+fail:
+	buf_free(&b);
+	return NULL;
+}
 /************************************************ src/engine/supervisor.c */
 /*
  * supervisor.c — one small process per running container, in place of
@@ -27003,6 +27615,296 @@ char *cpod_info(cpod_engine *e, cpod_err *err)
 	}
 	return buf_take(&b, err);
 }
+/************************************************ src/engine/top.c */
+/*
+ * top.c — `top`: the processes of a running container, read from /proc
+ * (no ps binary needed in the container), with podman's format
+ * descriptors: user, group, ruser, rgroup, pid, ppid, pgid, pcpu (%cpu),
+ * etime (elapsed), time, tty, nice, vsz, rss, stat (state), comm, args,
+ * capeff, seccomp.  Users and groups are named by the container's own
+ * /etc/passwd and /etc/group.
+ */
+
+
+#include <time.h>
+
+#define TOP_MAX_FIELDS 32
+
+typedef struct top_proc {
+	pid_t pid, ppid, pgid;
+	char state;
+	char comm[64];
+	int nice;
+	int tty;                           /* tty_nr */
+	unsigned long long utime, stime;   /* clock ticks */
+	unsigned long long start;          /* ticks after boot */
+	unsigned long long vsize, rss;     /* bytes, pages */
+	uint32_t uid, gid, euid, egid;
+	char capeff[32], seccomp[16];
+} top_proc;
+
+static const struct {
+	const char *name, *header;
+} top_descs[] = {
+	{ "user", "USER" }, { "group", "GROUP" }, { "ruser", "RUSER" }, { "rgroup", "RGROUP" },
+	{ "pid", "PID" }, { "ppid", "PPID" }, { "pgid", "PGID" }, { "pcpu", "%CPU" },
+	{ "%cpu", "%CPU" }, { "etime", "ELAPSED" }, { "elapsed", "ELAPSED" }, { "time", "TIME" },
+	{ "tty", "TTY" }, { "nice", "NI" }, { "vsz", "VSZ" }, { "rss", "RSS" }, { "stat", "STATE" },
+	{ "state", "STATE" }, { "comm", "COMMAND" }, { "args", "COMMAND" },
+	{ "capeff", "EFFECTIVE CAPS" }, { "seccomp", "SECCOMP" },
+};
+
+static int top_desc(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(top_descs); i++)
+		if (strcmp(top_descs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int top_read(int procfd, pid_t pid, top_proc *p)
+{
+	char path[64], b[1024];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	/* comm is in parentheses and may hold anything: the last ')' ends it */
+	char *open = strchr(b, '('), *close_ = strrchr(b, ')');
+	if (!open || !close_ || close_ < open)
+		return -1;
+	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(close_ - open - 1), open + 1);
+	long long f[52];
+	int k = 0;
+	for (char *s = close_ + 2, *save = NULL, *t = strtok_r(s, " ", &save); t && k < 52;
+	     t = strtok_r(NULL, " ", &save), k++) {
+		if (k == 0) {
+			p->state = *t;
+			f[k] = 0;
+		} else {
+			f[k] = strtoll(t, NULL, 10);
+		}
+	}
+	if (k < 22)
+		return -1;
+	/* fields from 3 (state) on: ppid 4, pgrp 5, tty 7, utime 14, stime 15,
+	 * nice 19, starttime 22, vsize 23, rss 24 */
+	p->ppid = (pid_t)f[1];
+	p->pgid = (pid_t)f[2];
+	p->tty = (int)f[4];
+	p->utime = (unsigned long long)f[11];
+	p->stime = (unsigned long long)f[12];
+	p->nice = (int)f[16];
+	p->start = (unsigned long long)f[19];
+	p->vsize = (unsigned long long)f[20];
+	p->rss = (unsigned long long)f[21];
+
+	snprintf(path, sizeof(path), "%d/status", (int)pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char st[4096];
+		n = read(fd, st, sizeof(st) - 1);
+		close(fd);
+		st[n > 0 ? n : 0] = '\0';
+		char *l;
+		unsigned u[4];
+		if ((l = strstr(st, "\nUid:")) && sscanf(l + 5, "%u %u", &u[0], &u[1]) == 2) {
+			p->uid = u[0];
+			p->euid = u[1];
+		}
+		if ((l = strstr(st, "\nGid:")) && sscanf(l + 5, "%u %u", &u[2], &u[3]) == 2) {
+			p->gid = u[2];
+			p->egid = u[3];
+		}
+		if ((l = strstr(st, "\nCapEff:")))
+			sscanf(l + 8, "%31s", p->capeff);
+		if ((l = strstr(st, "\nSeccomp:"))) {
+			int mode = atoi(l + 9);
+			snprintf(p->seccomp, sizeof(p->seccomp), "%s",
+				 mode == 2 ? "filter" : mode == 1 ? "strict" : "disabled");
+		}
+	}
+	return 0;
+}
+
+/* [[hh:]mm:]ss as ps prints elapsed times, or hh:mm:ss for cpu time. */
+static void top_duration(unsigned long long secs, bool cpu, char *out, size_t n)
+{
+	unsigned long long d = secs / 86400, h = secs / 3600 % 24, m = secs / 60 % 60, s = secs % 60;
+	if (cpu)
+		snprintf(out, n, "%02llu:%02llu:%02llu", secs / 3600, m, s);
+	else if (d)
+		snprintf(out, n, "%llu-%02llu:%02llu:%02llu", d, h, m, s);
+	else if (h)
+		snprintf(out, n, "%02llu:%02llu:%02llu", h, m, s);
+	else
+		snprintf(out, n, "%02llu:%02llu", m, s);
+}
+
+static void top_field(json_w *w, int procfd, int rootfd, const top_proc *p, int desc,
+		      double uptime, long hz)
+{
+	const char *name = top_descs[desc].name;
+	char v[4096];
+	double elapsed = uptime - (double)p->start / (double)hz;
+	if (elapsed < 0)
+		elapsed = 0;
+	if (strcmp(name, "user") == 0 || strcmp(name, "ruser") == 0)
+		userdb_name_in(rootfd, name[0] == 'u' ? p->euid : p->uid, false, v, sizeof(v));
+	else if (strcmp(name, "group") == 0 || strcmp(name, "rgroup") == 0)
+		userdb_name_in(rootfd, name[0] == 'g' ? p->egid : p->gid, true, v, sizeof(v));
+	else if (strcmp(name, "pid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->pid);
+	else if (strcmp(name, "ppid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->ppid);
+	else if (strcmp(name, "pgid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->pgid);
+	else if (strcmp(name, "pcpu") == 0 || strcmp(name, "%cpu") == 0)
+		snprintf(v, sizeof(v), "%.3f", elapsed > 0 ?
+			 100.0 * (double)(p->utime + p->stime) / (double)hz / elapsed : 0.0);
+	else if (strcmp(name, "etime") == 0 || strcmp(name, "elapsed") == 0)
+		top_duration((unsigned long long)elapsed, false, v, sizeof(v));
+	else if (strcmp(name, "time") == 0)
+		top_duration((p->utime + p->stime) / (unsigned long long)hz, true, v, sizeof(v));
+	else if (strcmp(name, "tty") == 0) {
+		unsigned major = ((unsigned)p->tty >> 8) & 0xfff, minor = ((unsigned)p->tty & 0xff) |
+			(((unsigned)p->tty >> 12) & 0xfff00);
+		if (!p->tty)
+			snprintf(v, sizeof(v), "?");
+		else if (major == 136)
+			snprintf(v, sizeof(v), "pts/%u", minor);
+		else
+			snprintf(v, sizeof(v), "%u:%u", major, minor);
+	} else if (strcmp(name, "nice") == 0)
+		snprintf(v, sizeof(v), "%d", p->nice);
+	else if (strcmp(name, "vsz") == 0)
+		snprintf(v, sizeof(v), "%llu", p->vsize / 1024);
+	else if (strcmp(name, "rss") == 0)
+		snprintf(v, sizeof(v), "%llu", p->rss * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024);
+	else if (strcmp(name, "stat") == 0 || strcmp(name, "state") == 0)
+		snprintf(v, sizeof(v), "%c", p->state);
+	else if (strcmp(name, "comm") == 0)
+		snprintf(v, sizeof(v), "%s", p->comm);
+	else if (strcmp(name, "capeff") == 0)
+		snprintf(v, sizeof(v), "%s", p->capeff);
+	else if (strcmp(name, "seccomp") == 0)
+		snprintf(v, sizeof(v), "%s", p->seccomp);
+	else {
+		/* args: the command line, NULs as spaces; the comm in brackets without one */
+		char path[64];
+		snprintf(path, sizeof(path), "%d/cmdline", (int)p->pid);
+		int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, v, sizeof(v) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			snprintf(v, sizeof(v), "[%s]", p->comm);
+		} else {
+			while (n > 0 && v[n - 1] == '\0')
+				n--;
+			for (ssize_t i = 0; i < n; i++)
+				if (v[i] == '\0')
+					v[i] = ' ';
+			v[n] = '\0';
+		}
+	}
+	jw_str(w, v);
+}
+
+char *cpod_container_top(cpod_engine *e, const char *ctr, const char *const *descriptors,
+			 cpod_err *err)
+{
+	static const char *const defaults[] = { "user", "pid", "ppid", "pcpu", "etime", "tty", "time",
+						"args", NULL };
+	int descs[TOP_MAX_FIELDS];
+	size_t nd = 0;
+	ctr_record r;
+	pid_t *pids = NULL;
+	size_t np = 0;
+	char *out = NULL;
+	int rootfd = -1, procfd = -1;
+
+	if (!descriptors || !descriptors[0])
+		descriptors = defaults;
+	for (size_t i = 0; descriptors[i]; i++) {
+		/* "pid,comm" and "pid comm" alike */
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "%s", descriptors[i]);
+		char *save = NULL;
+		for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+			int d = top_desc(t);
+			if (d < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "top: unknown descriptor \"%s\" (user, group, pid, ppid, pgid, "
+					       "pcpu, etime, time, tty, nice, vsz, rss, stat, comm, args, "
+					       "capeff, seccomp...)", t), NULL;
+			if (nd == TOP_MAX_FIELDS)
+				return err_set(err, CPOD_E_LIMIT, "top: too many descriptors"), NULL;
+			descs[nd++] = d;
+		}
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (!ctr_running(&r)) {
+		err_set(err, CPOD_E_STATE, "top: container %s is not running", r.name);
+		goto out;
+	}
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r.pid);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || procfd < 0 || !ctr_running(&r)) {
+		err_sys(err, "top: open the container's root");
+		goto out;
+	}
+	if (cpod_runtime_pids(e->rt, r.id, &pids, &np, err) < 0)
+		goto out;
+	double uptime = 0;
+	FILE *f = fopen("/proc/uptime", "re");
+	if (f) {
+		if (fscanf(f, "%lf", &uptime) != 1)
+			uptime = 0;
+		fclose(f);
+	}
+	long hz = sysconf(_SC_CLK_TCK);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < nd; i++)
+		jw_str(&w, top_descs[descs[i]].header);
+	jw_arr_end(&w);
+	for (size_t i = 0; i < np; i++) {
+		top_proc p;
+		if (top_read(procfd, pids[i], &p) < 0)
+			continue;  /* gone meanwhile */
+		jw_arr_begin(&w);
+		for (size_t k = 0; k < nd; k++)
+			top_field(&w, procfd, rootfd, &p, descs[k], uptime, hz > 0 ? hz : 100);
+		jw_arr_end(&w);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0)
+		buf_free(&b);
+	else
+		out = buf_take(&b, err);
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	if (procfd >= 0)
+		close(procfd);
+	free(pids);
+	ctr_record_free(&r);
+	return out;
+}
 /************************************************ src/engine/userdb.c */
 /*
  * userdb.c — users and groups of an image (see userdb.h).
@@ -27125,6 +28027,7 @@ static bool userdb_group_line(char **f, size_t n, void *ctx)
 		return false;
 	q->found = true;
 	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
 	return true;
 }
 
@@ -27221,4 +28124,17 @@ CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u
 {
 	userdb_src src = { NULL, NULL, rootfd };
 	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	userdb_find q;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	if (userdb_each(&src, group ? "/etc/group" : "/etc/passwd", group ? 4 : 7,
+			group ? userdb_group_line : userdb_passwd_line, &q, NULL) == 0 && q.found)
+		snprintf(out, n, "%s", q.pname);
+	else
+		snprintf(out, n, "%u", id);
 }
