@@ -33,6 +33,20 @@ static bool diff_is_opaque(int fd)
 	return n == 1 && v[0] == 'y';
 }
 
+/* An empty file the runtime made to mount the generated /etc files on:
+ * not a change of the container's (podman does not list them either). */
+static bool diff_mount_point(const char *path, const struct stat *st)
+{
+	static const char *const files[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+					     "/run/.containerenv" };
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (strcmp(path, files[i]) == 0)
+			return true;
+	return false;
+}
+
 static int diff_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -97,6 +111,8 @@ static int diff_dir(diff_out *o, int dirfd, const char *prefix, bool all_added, 
 			r = -1;
 			break;
 		}
+		if (!found && diff_mount_point(path, &st))
+			continue;
 		jw_str(found ? &o->changed : &o->added, path);
 		if (!S_ISDIR(st.st_mode))
 			continue;
