@@ -3453,10 +3453,12 @@ typedef struct cg_paths {
 CPOD_INTERNAL enum cg_mode cg_detect(void);
 
 /* A v1 hierarchy as mounted on the host, for the container's cgroup mount. */
+/* (bounded well below PATH_MAX: the table lives in every process that
+ * runs a container, the supervisors included, and stays small there) */
 typedef struct cg_v1_hierarchy {
-	char mountpoint[PATH_MAX];   /* /sys/fs/cgroup/cpu,cpuacct */
+	char mountpoint[256];        /* /sys/fs/cgroup/cpu,cpuacct */
 	char options[128];           /* "cpu,cpuacct" or "name=systemd" */
-	char root[PATH_MAX];         /* the mount's root within the hierarchy */
+	char root[CG_DIR_MAX];       /* the mount's root within the hierarchy */
 } cg_v1_hierarchy;
 CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n);
 /* The v2 mount point ("" when none). */
@@ -3727,8 +3729,8 @@ typedef struct cg_host_info {
 	enum cg_mode mode;
 	size_t n_v1;
 	cg_v1_hierarchy v1[CG_MAX_V1];
-	char unified[PATH_MAX];      /* cgroup2 mount point, "" when none */
-	char unified_root[PATH_MAX];
+	char unified[256];           /* cgroup2 mount point, "" when none */
+	char unified_root[CG_DIR_MAX];
 } cg_host_info;
 
 /* The v1 controllers cpod places a container in (rdma and misc only join). */
@@ -3784,8 +3786,8 @@ static void cg_host_add_line(cg_host_info *h, char *line)
 	char *root = f[3], *mnt = f[4], *superopts = f[sep + 3];
 	cg_unescape(root);
 	cg_unescape(mnt);
-	if (strlen(root) >= PATH_MAX || strlen(mnt) >= PATH_MAX)
-		return;
+	if (strlen(root) >= CG_DIR_MAX || strlen(mnt) >= sizeof(h->unified))
+		return;  /* not a place cpod can use */
 
 	if (strcmp(fstype, "cgroup2") == 0) {
 		/* later mounts on the same point hide earlier ones; the usual
@@ -26718,6 +26720,7 @@ fail:
 #include <malloc.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -26727,7 +26730,7 @@ fail:
 #include <time.h>
 
 #define SUP_MAX_CLIENTS 16
-#define SUP_HEALTH_LOG 5
+#define SUP_STACK_KEEP (16 * 1024)
 
 static char sup_exe[PATH_MAX];
 
@@ -27044,6 +27047,31 @@ static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
 	timerfd_settime(fd, 0, &it, NULL);
 }
 
+/* Gives back the memory the start used and the idle loop does not: the
+ * heap's free pages, and the stack below ours (a supervisor waits for
+ * days; what it touches again comes back on demand). */
+static __attribute__((noinline)) void sup_trim(void)
+{
+	malloc_trim(0);
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	uintptr_t lo = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]")) {
+			lo = (uintptr_t)strtoull(line, NULL, 16);
+			break;
+		}
+	fclose(f);
+	/* a margin under our frame for the calls the loop makes */
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (sp - SUP_STACK_KEEP) & ~(page - 1);
+	if (lo && top > lo)
+		madvise((void *)lo, top - lo, MADV_DONTNEED);
+}
+
 /* Serves the container until its init exits; returns the wait status. */
 static int sup_loop(sup *s)
 {
@@ -27227,9 +27255,7 @@ static void sup_run(sup *s)
 		}
 		sup_report(s, NULL);
 		sup_broadcast(s, AF_STARTED, NULL, 0);
-		/* a restart after reboot finds the layers still there; nothing
-		 * else of create is kept in memory */
-		malloc_trim(0);
+		sup_trim();
 
 		int status = sup_loop(s);
 		sup_exit x = { .code = proc_exit_code(status) };
