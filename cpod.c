@@ -12827,6 +12827,10 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	int own = -1, tfd = pfd;
 	if (strcmp(tdir, dir) != 0) {
 		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
+			return err_set(err, CPOD_E_INVALID,
+				       "entry \"%s\": hard link to \"%s\", which does not exist",
+				       c->quoted, target);
 		if (own < 0)
 			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted, target);
 		tfd = own;
@@ -14321,9 +14325,13 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 			return 1; /* every entry at one name makes no sense: ignored, as Go does */
 		if (!tar_text_ok(v, n))
 			return err_set(err, CPOD_E_INVALID, "PAX %s holds a NUL byte", k);
-		if (n > r->lim.max_path)
-			return err_set(err, CPOD_E_LIMIT, "PAX %s of %zu bytes exceeds the limit (%zu)",
-				       k, n, r->lim.max_path);
+		if (n > r->lim.max_path) {
+			char q[80];
+			tar_quote(q, sizeof(q), v, n);
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)", q, k,
+				       n, r->lim.max_path);
+		}
 		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
 		if (empty) {
 			px->has &= ~bit;

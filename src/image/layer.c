@@ -589,6 +589,10 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	int own = -1, tfd = pfd;
 	if (strcmp(tdir, dir) != 0) {
 		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
+			return err_set(err, CPOD_E_INVALID,
+				       "entry \"%s\": hard link to \"%s\", which does not exist",
+				       c->quoted, target);
 		if (own < 0)
 			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted, target);
 		tfd = own;

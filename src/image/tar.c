@@ -384,9 +384,13 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 			return 1; /* every entry at one name makes no sense: ignored, as Go does */
 		if (!tar_text_ok(v, n))
 			return err_set(err, CPOD_E_INVALID, "PAX %s holds a NUL byte", k);
-		if (n > r->lim.max_path)
-			return err_set(err, CPOD_E_LIMIT, "PAX %s of %zu bytes exceeds the limit (%zu)",
-				       k, n, r->lim.max_path);
+		if (n > r->lim.max_path) {
+			char q[80];
+			tar_quote(q, sizeof(q), v, n);
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)", q, k,
+				       n, r->lim.max_path);
+		}
 		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
 		if (empty) {
 			px->has &= ~bit;
