@@ -693,8 +693,15 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return err_set(err, CPOD_E_INVALID, "entry \"%s\": whiteout of \"%s\" refused",
 			       c->quoted, name);
+	/* dir "/" name: shorter than the entry's own cleaned path */
 	char path[LAYER_MAX_PATH + 1];
-	snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", name);
+	size_t dl = strlen(dir), nl = strlen(name);
+	if (dl + 1 + nl > LAYER_MAX_PATH)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": path too long", c->quoted);
+	memcpy(path, dir, dl);
+	if (dl)
+		path[dl++] = '/';
+	memcpy(path + dl, name, nl + 1);
 	if (c->apply) {
 		if (layer_is_made(c, path))
 			return 0; /* whiteouts hide lower layers only */
