@@ -35,6 +35,7 @@
 #define LSTREAM_RATIO 1000
 #define LSTREAM_RATIO_FREE ((uint64_t)16 << 20)
 #define LSTREAM_DEFAULT_MAX ((uint64_t)64 << 30)
+#define LSTREAM_STACK (512 << 10)
 
 struct lstream {
 	byte_source src;
@@ -50,8 +51,8 @@ struct lstream {
 	cpod_err perr;
 	bool pfailed;
 
-	/* the ring */
-	unsigned char *mem;
+	/* the ring; slots are allocated on first use (small layers need one) */
+	unsigned char *mem[LSTREAM_NSLOTS];
 	size_t lens[LSTREAM_NSLOTS];
 	unsigned nslots, head, tail, count;
 	bool held, done, abort;
@@ -108,14 +109,23 @@ static ssize_t lstream_fill_in(lstream *s)
 /* A free slot to fill, or NULL when the consumer gave up. */
 static unsigned char *lstream_slot(lstream *s)
 {
-	if (s->o.inline_discard)
-		return s->mem;
-	pthread_mutex_lock(&s->mu);
-	while (s->count == s->nslots && !s->abort)
-		pthread_cond_wait(&s->not_full, &s->mu);
-	unsigned char *p = s->abort ? NULL : s->mem + (size_t)s->head * LSTREAM_SLOT;
-	pthread_mutex_unlock(&s->mu);
-	return p;
+	unsigned head = 0;
+	if (!s->o.inline_discard) {
+		pthread_mutex_lock(&s->mu);
+		while (s->count == s->nslots && !s->abort)
+			pthread_cond_wait(&s->not_full, &s->mu);
+		bool abort_ = s->abort;
+		head = s->head;
+		pthread_mutex_unlock(&s->mu);
+		if (abort_)
+			return NULL;
+	}
+	/* only the producer touches a free slot's pointer */
+	if (!s->mem[head] && !(s->mem[head] = malloc(LSTREAM_SLOT))) {
+		err_nomem(&s->perr);
+		return NULL;
+	}
+	return s->mem[head];
 }
 
 /* Hands len bytes of the slot from lstream_slot to the consumer. */
@@ -147,6 +157,8 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 
 static int lstream_aborted(lstream *s)
 {
+	if (s->perr.code == CPOD_E_NOMEM)
+		return -1;
 	return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
 }
 
@@ -386,10 +398,7 @@ CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts 
 	s->o = *o;
 	s->nslots = o->inline_discard ? 1 : LSTREAM_NSLOTS;
 	s->in = malloc(LSTREAM_IN);
-	s->mem = malloc((size_t)s->nslots * LSTREAM_SLOT);
-	if (!s->in || !s->mem) {
-		free(s->in);
-		free(s->mem);
+	if (!s->in) {
 		free(s);
 		err_nomem(err);
 		return NULL;
@@ -402,7 +411,12 @@ CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts 
 	pthread_cond_init(&s->not_full, NULL);
 	if (o->inline_discard)
 		return s;
-	int r = pthread_create(&s->thread, NULL, lstream_thread, s);
+	/* inflate and zstd keep their state on the heap: a small stack will do */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, LSTREAM_STACK);
+	int r = pthread_create(&s->thread, &attr, lstream_thread, s);
+	pthread_attr_destroy(&attr);
 	if (r != 0) {
 		err_sysn(err, r, "start the decompression thread");
 		lstream_free(s);
@@ -434,7 +448,7 @@ CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
 		}
 		return 0;
 	}
-	*p = s->mem + (size_t)s->tail * LSTREAM_SLOT;
+	*p = s->mem[s->tail];
 	size_t n = s->lens[s->tail];
 	s->held = true;
 	pthread_mutex_unlock(&s->mu);
@@ -496,6 +510,7 @@ CPOD_INTERNAL void lstream_free(lstream *s)
 	pthread_cond_destroy(&s->not_empty);
 	pthread_cond_destroy(&s->not_full);
 	free(s->in);
-	free(s->mem);
+	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
+		free(s->mem[i]);
 	free(s);
 }

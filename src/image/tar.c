@@ -742,13 +742,14 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	if (type != TAR_SYMLINK && type != TAR_HARDLINK)
 		buf_reset(&r->link);
 
+	/* a buf never written to has no data: strings are never NULL */
 	e->path = r->path.data;
-	e->linkname = r->link.data;
+	e->linkname = r->link.data ? r->link.data : "";
 	e->type = type;
 	e->size = usize;
 	e->mode = (uint32_t)(mode & 07777);
-	e->uname = r->uname.data;
-	e->gname = r->gname.data;
+	e->uname = r->uname.data ? r->uname.data : "";
+	e->gname = r->gname.data ? r->gname.data : "";
 	e->devmajor = (uint32_t)dmaj;
 	e->devminor = (uint32_t)dmin;
 	e->xattrs = r->xattrs;
