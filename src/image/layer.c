@@ -274,15 +274,18 @@ static void layer_cache_drop(layer_ctx *c)
 	c->cpath[0] = '\0';
 }
 
-/* Takes fd as the cached directory for path. */
-static int layer_cache_set(layer_ctx *c, const char *path, int fd, cpod_err *err)
+/* Takes fd as the cached directory for path; *stp (if given) gets its stat. */
+static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *stp,
+			   cpod_err *err)
 {
+	struct stat sbuf, *stp_ = stp ? stp : &sbuf;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, stp_) < 0) {
 		int e = errno;
 		close(fd);
 		return err_sysn(err, e, "stat %s", path);
 	}
+	st = *stp_;
 	layer_cache_drop(c);
 	c->cfd = fd;
 	snprintf(c->cpath, sizeof(c->cpath), "%s", path);
@@ -307,7 +310,7 @@ static int layer_parent(layer_ctx *c, const char *dir, bool create, cpod_err *er
 		if (layer_mark_made(c, dir, err) < 0)
 			return -1;
 	}
-	if (layer_cache_set(c, dir, fd, err) < 0)
+	if (layer_cache_set(c, dir, fd, NULL, err) < 0)
 		return -1;
 	return c->cfd;
 }
@@ -514,11 +517,9 @@ static int layer_dir_entry(layer_ctx *c, const tar_entry *e, const char *path, i
 	if (e->n_xattrs)
 		layer_xattrs(c, e, fd, -1, NULL);
 	/* the next entries are most likely inside it */
-	if (layer_cache_set(c, path, fd, err) < 0)
-		return -1;
 	struct stat st;
-	if (fstat(c->cfd, &st) < 0)
-		return err_sys(err, "entry \"%s\": stat", c->quoted);
+	if (layer_cache_set(c, path, fd, &st, err) < 0)
+		return -1;
 	return layer_record_dir(c, path, e, &st, err);
 }
 
@@ -742,6 +743,12 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 			return 0; /* the root itself: the target directory is the caller's */
 		return err_set(err, CPOD_E_INVALID, "entry \"%s\": not a directory at the root",
 			       c->quoted);
+	}
+	if (strncmp(path, LAYER_WH_META, strlen(LAYER_WH_META)) == 0 &&
+	    strcmp(path, LAYER_WH_OPQ) != 0) {
+		/* AUFS's own metadata (.wh..wh.plnk/...), as moby skips it */
+		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
+		return 0;
 	}
 	if (layer_check_ids(c, e, err) < 0)
 		return -1;
