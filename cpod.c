@@ -361,7 +361,8 @@ CPOD_INTERNAL bool digest_accelerated(void);
 #endif
 
 static const uint32_t digest_iv[8] = {
-	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
+	0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
 };
 
 /* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
@@ -370,14 +371,22 @@ static digest_blocks_fn digest_blocks;
 
 #ifdef DIGEST_HAVE_SHANI
 static const uint32_t digest_k[64] __attribute__((aligned(16))) = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5,
+	0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+	0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+	0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
 /* The SHA-NI compression loop (Intel's published scheme): the state lives
@@ -397,7 +406,8 @@ static void digest_blocks_shani(uint32_t state[8], const unsigned char *data, si
 
 	while (n--) {
 		__m128i abef = s0, cdgh = s1, msg;
-		__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)data), bswap);
+		__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)data),
+					      bswap);
 		__m128i m1 = _mm_shuffle_epi8(
 			_mm_loadu_si128((const __m128i *)(const void *)(data + 16)), bswap);
 		__m128i m2 = _mm_shuffle_epi8(
@@ -406,13 +416,13 @@ static void digest_blocks_shani(uint32_t state[8], const unsigned char *data, si
 			_mm_loadu_si128((const __m128i *)(const void *)(data + 48)), bswap);
 
 /* four rounds on the schedule words in m */
-#define DIGEST_QR(m, r)                                                                  \
-	do {                                                                             \
-		msg = _mm_add_epi32(m, _mm_load_si128(                                   \
-					       (const __m128i *)(const void *)&digest_k[4 * (r)])); \
-		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                                 \
-		msg = _mm_shuffle_epi32(msg, 0x0E);                                      \
-		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);                                 \
+#define DIGEST_QR(m, r)                                                                           \
+	do {                                                                                      \
+		msg = _mm_add_epi32(                                                              \
+			m, _mm_load_si128((const __m128i *)(const void *)&digest_k[4 * (r)]));    \
+		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                                          \
+		msg = _mm_shuffle_epi32(msg, 0x0E);                                               \
+		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);                                          \
 	} while (0)
 /* the next four schedule words into a, from a..d = W[t-16..t-1] in fours */
 #define DIGEST_SCHED(a, b, c, d)                                                         \
@@ -592,7 +602,8 @@ CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err)
 {
 	if (digest_valid(s, NULL))
 		return 0;
-	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what, s ? s : "");
+	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what,
+		       s ? s : "");
 }
 /************************************************ src/base/err.c */
 /*
@@ -12369,17 +12380,18 @@ static int layer_clean(const char *in, char *out, const char *what, const char *
 		if (n == 1 && c[0] == '.')
 			continue;
 		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"", quoted,
-				       what);
+			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
+				       quoted, what);
 		if (n > NAME_MAX)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s has a component longer than %d bytes",
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": %s has a component longer than %d bytes",
 				       quoted, what, NAME_MAX);
 		if (++depth > LAYER_MAX_DEPTH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d", quoted,
-				       what, LAYER_MAX_DEPTH);
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d",
+				       quoted, what, LAYER_MAX_DEPTH);
 		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes", quoted,
-				       what, LAYER_MAX_PATH);
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
+				       quoted, what, LAYER_MAX_PATH);
 		if (o)
 			out[o++] = '/';
 		memcpy(out + o, c, n);
@@ -12445,7 +12457,8 @@ static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err 
 		return NULL;
 	if (c->alen + n + 1 > c->acap) {
 		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
-			err_set(err, CPOD_E_LIMIT, "the layer has too many entries (paths above %zu MiB)",
+			err_set(err, CPOD_E_LIMIT,
+				"the layer has too many entries (paths above %zu MiB)",
 				LAYER_MAP_BYTES >> 20);
 			return NULL;
 		}
@@ -12580,7 +12593,8 @@ static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
 static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
 {
 	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range", c->quoted);
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
+			       c->quoted);
 	return 0;
 }
 
@@ -12604,7 +12618,8 @@ static int layer_owner_failed(layer_ctx *c, cpod_err *err)
 
 static bool layer_xattr_forbidden(const char *name)
 {
-	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
 }
 
 /* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
@@ -12616,8 +12631,8 @@ static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, cons
 	for (size_t i = 0; i < e->n_xattrs; i++) {
 		const tar_xattr *x = &e->xattrs[i];
 		if (layer_xattr_forbidden(x->name)) {
-			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)", c->quoted,
-				 x->name);
+			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
+				 c->quoted, x->name);
 			continue;
 		}
 		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
@@ -12775,7 +12790,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
 		break;
 	default:
-		r = mknodat(pfd, base, (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
+		r = mknodat(pfd, base,
+			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
 			    makedev(e->devmajor, e->devminor));
 		break;
 	}
@@ -12796,7 +12812,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		}
 	}
 	if (e->type != TAR_SYMLINK &&
-	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) || (chowned && (e->mode & 06000))) &&
+	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
+	     (chowned && (e->mode & 06000))) &&
 	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
 		return err_sys(err, "entry \"%s\": chmod", c->quoted);
 	if (e->n_xattrs)
@@ -12817,7 +12834,8 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
 		return -1;
 	if (!target[0])
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root", c->quoted);
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
+			       c->quoted);
 	char *slash = strrchr(target, '/');
 	if (slash) {
 		memcpy(tdir, target, (size_t)(slash - target));
@@ -12829,13 +12847,15 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	}
 	int own = -1, tfd = pfd;
 	if (strcmp(tdir, dir) != 0) {
-		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
+				      NULL);
 		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
 			return err_set(err, CPOD_E_INVALID,
 				       "entry \"%s\": hard link to \"%s\", which does not exist",
 				       c->quoted, target);
 		if (own < 0)
-			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted, target);
+			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
+				       target);
 		tfd = own;
 	}
 	int rc = 0;
@@ -12843,14 +12863,14 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 		if (errno == EEXIST) {
 			struct stat a, b;
 			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino)
+			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 				goto out; /* already that file */
 			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
 		} else if (errno == ENOENT) {
 			rc = err_set(err, CPOD_E_INVALID,
-				     "entry \"%s\": hard link to \"%s\", which does not exist", c->quoted,
-				     target);
+				     "entry \"%s\": hard link to \"%s\", which does not exist",
+				     c->quoted, target);
 		} else {
 			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
 		}
@@ -12865,7 +12885,8 @@ out:
 static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
 {
 	if (depth > LAYER_MAX_DEPTH)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep", c->quoted);
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
+			       c->quoted);
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
 		return err_sys(err, "dup");
@@ -12960,8 +12981,9 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 		return -1;
 	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
 		if (errno == EEXIST) {
-			log_warn("layer: entry \"%s\": whiteout of an entry of the same layer ignored",
-				 c->quoted);
+			log_warn(
+				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
+				c->quoted);
 			return 0;
 		}
 		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
@@ -13034,7 +13056,8 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 			return r;
 		/* what stood there was removed: once more (a second EEXIST is a race) */
 		if (attempt)
-			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing", c->quoted);
+			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
+				       c->quoted);
 		/* a removed directory had a record: it is stale now */
 		layer_slot *s = layer_find(c, path, strlen(path));
 		if (s && s->dir >= 0)
@@ -13051,7 +13074,8 @@ static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
 		if (d->dead)
 			continue;
 		const char *path = c->arena + d->off;
-		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, NULL);
+		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+					 NULL);
 		if (fd < 0) {
 			log_debug("layer: directory %s went away", path);
 			continue;
@@ -13238,7 +13262,8 @@ static int lpack_deflate(lpack *p, const void *data, size_t n, int flush, cpod_e
 		size_t have = LAYER_PACK_OUT - p->z.avail_out;
 		if (have && lpack_write_out(p, p->zbuf, have, err) < 0)
 			return -1;
-		if (flush == Z_FINISH ? zr == Z_STREAM_END : p->z.avail_in == 0 && p->z.avail_out != 0)
+		if (flush == Z_FINISH ? zr == Z_STREAM_END
+				      : p->z.avail_in == 0 && p->z.avail_out != 0)
 			return 0;
 	}
 }
@@ -13360,7 +13385,8 @@ static int lpack_walk(tar_writer *w, int dfd, const char *prefix, int depth, cpo
 		char name[PATH_MAX];
 		struct stat st;
 		const char *base = names[i];
-		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >= sizeof(name) - 16) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >=
+		    sizeof(name) - 16) {
 			rc = err_set(err, CPOD_E_LIMIT, "path too long: %s%s", prefix, base);
 			break;
 		}
@@ -13526,7 +13552,8 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 	uint64_t declared = s->o.compressed_size;
 	if (declared) {
 		/* one byte past the declared size is enough to know it lied */
-		uint64_t room = declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
+		uint64_t room =
+			declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
 		if (room < n)
 			n = (size_t)room;
 		if (n == 0)
@@ -13544,7 +13571,8 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 	s->total_in += (uint64_t)k;
 	if (declared && s->total_in > declared)
 		return err_set(&s->perr, CPOD_E_INVALID,
-			       "blob is larger than its declared size (%" PRIu64 " bytes)", declared);
+			       "blob is larger than its declared size (%" PRIu64 " bytes)",
+			       declared);
 	return k;
 }
 
@@ -13600,7 +13628,8 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 	if (s->total_out > LSTREAM_RATIO_FREE && s->total_out / LSTREAM_RATIO > s->total_in)
 		return err_set(&s->perr, CPOD_E_LIMIT,
 			       "compression ratio above %d:1 (%" PRIu64 " bytes from %" PRIu64
-			       "): a decompression bomb?", LSTREAM_RATIO, s->total_out, s->total_in);
+			       "): a decompression bomb?",
+			       LSTREAM_RATIO, s->total_out, s->total_in);
 	if (s->o.inline_discard)
 		return 0;
 	pthread_mutex_lock(&s->mu);
@@ -13696,19 +13725,21 @@ static int lstream_gzip(lstream *s)
 				break;
 			if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
 				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: trailing data after the compressed stream (offset %" PRIu64 ")",
+					"gzip: trailing data after the compressed stream (offset %" PRIu64
+					")",
 					s->total_in - z.avail_in);
 				goto out;
 			}
 			if (inflateReset(&z) != Z_OK) {
-				err_set(&s->perr, CPOD_E_INVALID, "gzip: cannot reset the inflater");
+				err_set(&s->perr, CPOD_E_INVALID,
+					"gzip: cannot reset the inflater");
 				goto out;
 			}
 			continue;
 		}
 		if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
-			err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated stream (%" PRIu64 " bytes)",
-				s->total_in);
+			err_set(&s->perr, CPOD_E_INVALID,
+				"gzip: truncated stream (%" PRIu64 " bytes)", s->total_in);
 			goto out;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR) {
@@ -13785,8 +13816,8 @@ static int lstream_zstd(lstream *s)
 			goto out;
 		}
 		if (ob.pos == before && last != 0) {
-			err_set(&s->perr, CPOD_E_INVALID, "zstd: truncated stream (%" PRIu64 " bytes)",
-				s->total_in);
+			err_set(&s->perr, CPOD_E_INVALID,
+				"zstd: truncated stream (%" PRIu64 " bytes)", s->total_in);
 			goto out;
 		}
 		if (ob.pos == ob.size) {
@@ -14332,10 +14363,11 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 		const char *name = k + 13;
 		size_t nl = strlen(name);
 		if (nl == 0 || nl > TAR_XATTR_NAME_MAX)
-			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s", k);
+			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s",
+				       k);
 		if (n > TAR_XATTR_VALUE_MAX)
-			return err_set(err, CPOD_E_LIMIT, "xattr %.80s: value of %zu bytes is too large",
-				       name, n);
+			return err_set(err, CPOD_E_LIMIT,
+				       "xattr %.80s: value of %zu bytes is too large", name, n);
 		for (size_t i = 0; i < px->n_xattrs; i++) {
 			if (strcmp(px->xattrs[i].name, name) == 0) {
 				px->xattrs[i].value = v;
@@ -14344,7 +14376,8 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 			}
 		}
 		if (px->n_xattrs >= r->lim.max_xattrs)
-			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs", r->lim.max_xattrs);
+			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs",
+				       r->lim.max_xattrs);
 		if (px->n_xattrs == *xcap) {
 			size_t nc = *xcap ? *xcap * 2 : 8;
 			tar_xattr *nx = realloc(px->xattrs, nc * sizeof(*nx));
@@ -14367,8 +14400,8 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 			char q[80];
 			tar_quote(q, sizeof(q), v, n);
 			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)", q, k,
-				       n, r->lim.max_path);
+				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)",
+				       q, k, n, r->lim.max_path);
 		}
 		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
 		if (empty) {
@@ -14397,7 +14430,9 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 		return 1;
 	}
 	if (strcmp(k, "size") == 0 || strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
-		unsigned bit = k[0] == 's' ? TAR_PAX_SIZE : k[0] == 'u' ? TAR_PAX_UID : TAR_PAX_GID;
+		unsigned bit = k[0] == 's'   ? TAR_PAX_SIZE
+			       : k[0] == 'u' ? TAR_PAX_UID
+					     : TAR_PAX_GID;
 		if (global && bit == TAR_PAX_SIZE)
 			return 1;
 		if (empty) {
@@ -14479,11 +14514,13 @@ static int tar_parse_global_pax(tar_reader *r, cpod_err *err)
 			return err_set(err, CPOD_E_LIMIT, "PAX global headers exceed %zu bytes",
 				       r->lim.max_pax);
 		if (buf_printf(&r->gbuf, err, "%zu %s=", total, rec.key) < 0 ||
-		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 || buf_putc(&r->gbuf, '\n', err) < 0)
+		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 ||
+		    buf_putc(&r->gbuf, '\n', err) < 0)
 			return -1;
 	}
 	if (k < 0)
-		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu", pos);
+		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu",
+			       pos);
 	buf_reset(&r->gstore);
 	if (buf_append(&r->gstore, r->gbuf.data, r->gbuf.len, err) < 0)
 		return -1;
@@ -14503,8 +14540,8 @@ static int tar_read_ext(tar_reader *r, int64_t size, size_t max, buf *b, const c
 			cpod_err *err)
 {
 	if (size < 0 || (uint64_t)size > max)
-		return err_set(err, CPOD_E_LIMIT, "%s of %" PRId64 " bytes exceeds the limit (%zu)",
-			       what, size, max);
+		return err_set(err, CPOD_E_LIMIT,
+			       "%s of %" PRId64 " bytes exceeds the limit (%zu)", what, size, max);
 	buf_reset(b);
 	if (buf_reserve(b, (size_t)size + 1, err) < 0)
 		return -1;
@@ -14598,7 +14635,8 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "entry at offset %" PRIu64 ": empty name",
 			       r->offset - TAR_BLKSZ);
 	if (r->path.len > r->lim.max_path)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
 			       r->quoted, r->path.len, r->lim.max_path);
 
 	buf_reset(&r->link);
@@ -14611,8 +14649,9 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	    tar_set_str(&r->link, r->lpax.link, strlen(r->lpax.link), err) < 0)
 		return -1;
 	if (r->link.len > r->lim.max_path)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": link of %zu bytes exceeds the limit",
-			       r->quoted, r->link.len);
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": link of %zu bytes exceeds the limit", r->quoted,
+			       r->link.len);
 
 	if (tar_number(h + 124, 12, &size) < 0 || tar_number(h + 100, 8, &mode) < 0 ||
 	    tar_number(h + 108, 8, &uid) < 0 || tar_number(h + 116, 8, &gid) < 0 ||
@@ -14631,8 +14670,9 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	/* uname/gname: ustar fields, then the global, then the entry's records */
 	buf_reset(&r->uname);
 	buf_reset(&r->gname);
-	if ((ustar || gnu) && (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
-			       buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
+	if ((ustar || gnu) &&
+	    (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
+	     buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
 		return -1;
 	e->uid = (uint64_t)uid;
 	e->gid = (uint64_t)gid;
@@ -14700,7 +14740,8 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	if (type == TAR_FILE) {
 		if (usize > r->lim.max_entry)
 			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64 ")",
+				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64
+				       ")",
 				       r->quoted, usize, r->lim.max_entry);
 		r->left = usize;
 	} else {
@@ -14770,14 +14811,15 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 			return 0;
 		}
 		if (got < TAR_BLKSZ) {
-			err_set(err, CPOD_E_INVALID, "header at offset %" PRIu64 ": unexpected end of archive",
-				at);
+			err_set(err, CPOD_E_INVALID,
+				"header at offset %" PRIu64 ": unexpected end of archive", at);
 			return tar_fail(r);
 		}
 		if (tar_zero_block(h)) {
 			if (ext) {
 				err_set(err, CPOD_E_INVALID,
-					"header at offset %" PRIu64 ": end of archive after an extension header",
+					"header at offset %" PRIu64
+					": end of archive after an extension header",
 					at);
 				return tar_fail(r);
 			}
@@ -14789,13 +14831,17 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 				return 0;
 			}
 			err_set(err, CPOD_E_INVALID,
-				"offset %" PRIu64 ": a zero block followed by data (corrupt archive)", at);
+				"offset %" PRIu64
+				": a zero block followed by data (corrupt archive)",
+				at);
 			return tar_fail(r);
 		}
 		if (!tar_checksum_ok(h)) {
-			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h, tar_fieldlen(h, 100));
+			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h,
+				  tar_fieldlen(h, 100));
 			err_set(err, CPOD_E_INVALID,
-				"entry \"%s\" (header at offset %" PRIu64 "): header checksum mismatch",
+				"entry \"%s\" (header at offset %" PRIu64
+				"): header checksum mismatch",
 				r->quoted, at);
 			return tar_fail(r);
 		}
@@ -14804,8 +14850,9 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 			int64_t size;
 			if (++ext > TAR_MAX_EXT) {
 				err_set(err, CPOD_E_LIMIT,
-					"offset %" PRIu64 ": more than %d extension headers in a row", at,
-					TAR_MAX_EXT);
+					"offset %" PRIu64
+					": more than %d extension headers in a row",
+					at, TAR_MAX_EXT);
 				return tar_fail(r);
 			}
 			if (tar_number(h + 124, 12, &size) < 0 || size < 0) {
@@ -14815,28 +14862,33 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 			}
 			int rc = 0;
 			if (type == 'x') {
-				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header", err);
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header",
+						  err);
 				if (rc == 0)
 					rc = tar_parse_local_pax(r, err);
 			} else if (type == 'g') {
-				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw, "PAX global header",
-						  err);
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw,
+						  "PAX global header", err);
 				if (rc == 0)
 					rc = tar_parse_global_pax(r, err);
 			} else if (type == 'L' || type == 'K') {
 				buf *b = type == 'L' ? &r->gnu_path : &r->gnu_link;
 				rc = tar_read_ext(r, size, r->lim.max_path + 1, b,
-						  type == 'L' ? "GNU long name" : "GNU long link", err);
+						  type == 'L' ? "GNU long name" : "GNU long link",
+						  err);
 				if (rc == 0 && type == 'L')
 					r->have_gnu_path = true;
 				else if (rc == 0)
 					r->have_gnu_link = true;
 			} else {
 				/* a volume label: nothing to extract */
-				int s = tar_skip(r, ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ * TAR_BLKSZ,
+				int s = tar_skip(r,
+						 ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ *
+							 TAR_BLKSZ,
 						 err);
 				if (s == 0)
-					err_set(err, CPOD_E_INVALID, "volume header: unexpected end of archive");
+					err_set(err, CPOD_E_INVALID,
+						"volume header: unexpected end of archive");
 				rc = s <= 0 ? -1 : 0;
 			}
 			if (rc < 0) {
@@ -14857,7 +14909,8 @@ static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpo
 {
 	if (r->state != TAR_ST_DATA) {
 		if (r->state == TAR_ST_FAILED)
-			return err_set(err, CPOD_E_STATE, "tar reader: an earlier error stopped it");
+			return err_set(err, CPOD_E_STATE,
+				       "tar reader: an earlier error stopped it");
 		return 0;
 	}
 	if (r->left == 0)
@@ -14865,7 +14918,8 @@ static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpo
 	int f = tar_fill(r, err);
 	if (f <= 0) {
 		if (f == 0)
-			err_set(err, CPOD_E_INVALID, "entry \"%s\": unexpected end of archive (truncated data)",
+			err_set(err, CPOD_E_INVALID,
+				"entry \"%s\": unexpected end of archive (truncated data)",
 				r->quoted);
 		return tar_fail(r);
 	}
@@ -15143,7 +15197,8 @@ static void tarw_fill_common(unsigned char *h, uint32_t mode, uint64_t uid, uint
 	tarw_octal(h + 108, 8, tarw_fits_octal(uid, 8) ? uid : 0);
 	tarw_octal(h + 116, 8, tarw_fits_octal(gid, 8) ? gid : 0);
 	tarw_octal(h + 124, 12, tarw_fits_octal(size, 12) ? size : 0);
-	tarw_octal(h + 136, 12, mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
+	tarw_octal(h + 136, 12,
+		   mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
 	h[156] = (unsigned char)type;
 	memcpy(h + 257, "ustar\0" "00", 8);
 }
@@ -15153,22 +15208,27 @@ CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *
 	unsigned char h[TARW_BLKSZ];
 	size_t plen = strlen(e->path), llen = e->linkname ? strlen(e->linkname) : 0, cut = 0;
 	size_t ulen = e->uname ? strlen(e->uname) : 0, glen = e->gname ? strlen(e->gname) : 0;
-	bool is_file = e->type == TAR_FILE, is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
+	bool is_file = e->type == TAR_FILE,
+	     is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
 	uint64_t size = is_file ? e->size : 0;
 
 	if (w->failed)
 		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
 	if (w->left)
-		return err_set(err, CPOD_E_STATE, "tar writer: %" PRIu64 " bytes of the previous entry missing",
+		return err_set(err, CPOD_E_STATE,
+			       "tar writer: %" PRIu64 " bytes of the previous entry missing",
 			       w->left);
 	if (plen == 0)
 		return err_set(err, CPOD_E_INVALID, "tar writer: empty name");
 	if (is_link && llen == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target", e->path);
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target",
+			       e->path);
 	if (!strchr("0123456", e->type) || e->type == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path, e->type);
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path,
+			       e->type);
 	if (!tarw_fits_octal(e->devmajor, 8) || !tarw_fits_octal(e->devminor, 8))
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large", e->path);
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large",
+			       e->path);
 
 	/* the PAX records what the ustar fields cannot hold */
 	buf_reset(&w->pax);
@@ -15217,7 +15277,8 @@ CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *
 		char key[13 + 256];
 		const tar_xattr *x = &e->xattrs[i];
 		if (!x->name[0] || strlen(x->name) > 255)
-			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name", e->path);
+			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name",
+				       e->path);
 		snprintf(key, sizeof(key), "SCHILY.xattr.%s", x->name);
 		if (tarw_record(&w->pax, key, x->value, x->len, err) < 0)
 			return -1;
@@ -15263,8 +15324,8 @@ CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *
 CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err)
 {
 	if (n > w->left)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %zu bytes of data for %" PRIu64 " owed",
-			       n, w->left);
+		return err_set(err, CPOD_E_INVALID,
+			       "tar writer: %zu bytes of data for %" PRIu64 " owed", n, w->left);
 	if (tarw_put(w, data, n, err) < 0)
 		return -1;
 	w->left -= n;
@@ -15280,7 +15341,8 @@ CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod
 
 static size_t tarw_link_slot(const tar_writer *w, dev_t dev, ino_t ino)
 {
-	uint64_t h = ((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
+	uint64_t h =
+		((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
 	size_t i = (size_t)(h >> 20) & (w->cap_links - 1);
 	while (w->links[i].name && !(w->links[i].dev == dev && w->links[i].ino == ino))
 		i = (i + 1) & (w->cap_links - 1);
@@ -15350,7 +15412,8 @@ static int tarw_read_xattrs(int fd, const char *path, tarw_xattrs *xs, cpod_err 
 	xs->names = malloc((size_t)ln + 1);
 	if (!xs->names)
 		return err_nomem(err);
-	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln) : llistxattr(path, xs->names, (size_t)ln);
+	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln)
+		     : llistxattr(path, xs->names, (size_t)ln);
 	if (ln < 0)
 		return err_sys(err, "list xattrs");
 	xs->names[ln] = '\0';
@@ -15593,8 +15656,8 @@ CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
 {
 	int rc = 0;
 	if (w->left) {
-		rc = err_set(err, CPOD_E_STATE, "tar writer: %" PRIu64 " bytes of the last entry missing",
-			     w->left);
+		rc = err_set(err, CPOD_E_STATE,
+			     "tar writer: %" PRIu64 " bytes of the last entry missing", w->left);
 	} else if (tarw_zeros(w, 2 * TARW_BLKSZ, err) < 0 || tarw_flush(w, err) < 0) {
 		rc = -1;
 	}

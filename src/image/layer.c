@@ -129,17 +129,18 @@ static int layer_clean(const char *in, char *out, const char *what, const char *
 		if (n == 1 && c[0] == '.')
 			continue;
 		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"", quoted,
-				       what);
+			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
+				       quoted, what);
 		if (n > NAME_MAX)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s has a component longer than %d bytes",
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": %s has a component longer than %d bytes",
 				       quoted, what, NAME_MAX);
 		if (++depth > LAYER_MAX_DEPTH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d", quoted,
-				       what, LAYER_MAX_DEPTH);
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d",
+				       quoted, what, LAYER_MAX_DEPTH);
 		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes", quoted,
-				       what, LAYER_MAX_PATH);
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
+				       quoted, what, LAYER_MAX_PATH);
 		if (o)
 			out[o++] = '/';
 		memcpy(out + o, c, n);
@@ -205,7 +206,8 @@ static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err 
 		return NULL;
 	if (c->alen + n + 1 > c->acap) {
 		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
-			err_set(err, CPOD_E_LIMIT, "the layer has too many entries (paths above %zu MiB)",
+			err_set(err, CPOD_E_LIMIT,
+				"the layer has too many entries (paths above %zu MiB)",
 				LAYER_MAP_BYTES >> 20);
 			return NULL;
 		}
@@ -340,7 +342,8 @@ static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
 static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
 {
 	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range", c->quoted);
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
+			       c->quoted);
 	return 0;
 }
 
@@ -364,7 +367,8 @@ static int layer_owner_failed(layer_ctx *c, cpod_err *err)
 
 static bool layer_xattr_forbidden(const char *name)
 {
-	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
 }
 
 /* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
@@ -376,8 +380,8 @@ static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, cons
 	for (size_t i = 0; i < e->n_xattrs; i++) {
 		const tar_xattr *x = &e->xattrs[i];
 		if (layer_xattr_forbidden(x->name)) {
-			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)", c->quoted,
-				 x->name);
+			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
+				 c->quoted, x->name);
 			continue;
 		}
 		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
@@ -535,7 +539,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
 		break;
 	default:
-		r = mknodat(pfd, base, (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
+		r = mknodat(pfd, base,
+			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
 			    makedev(e->devmajor, e->devminor));
 		break;
 	}
@@ -556,7 +561,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		}
 	}
 	if (e->type != TAR_SYMLINK &&
-	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) || (chowned && (e->mode & 06000))) &&
+	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
+	     (chowned && (e->mode & 06000))) &&
 	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
 		return err_sys(err, "entry \"%s\": chmod", c->quoted);
 	if (e->n_xattrs)
@@ -577,7 +583,8 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
 		return -1;
 	if (!target[0])
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root", c->quoted);
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
+			       c->quoted);
 	char *slash = strrchr(target, '/');
 	if (slash) {
 		memcpy(tdir, target, (size_t)(slash - target));
@@ -589,13 +596,15 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	}
 	int own = -1, tfd = pfd;
 	if (strcmp(tdir, dir) != 0) {
-		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
+				      NULL);
 		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
 			return err_set(err, CPOD_E_INVALID,
 				       "entry \"%s\": hard link to \"%s\", which does not exist",
 				       c->quoted, target);
 		if (own < 0)
-			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted, target);
+			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
+				       target);
 		tfd = own;
 	}
 	int rc = 0;
@@ -603,14 +612,14 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 		if (errno == EEXIST) {
 			struct stat a, b;
 			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino)
+			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 				goto out; /* already that file */
 			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
 		} else if (errno == ENOENT) {
 			rc = err_set(err, CPOD_E_INVALID,
-				     "entry \"%s\": hard link to \"%s\", which does not exist", c->quoted,
-				     target);
+				     "entry \"%s\": hard link to \"%s\", which does not exist",
+				     c->quoted, target);
 		} else {
 			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
 		}
@@ -625,7 +634,8 @@ out:
 static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
 {
 	if (depth > LAYER_MAX_DEPTH)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep", c->quoted);
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
+			       c->quoted);
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
 		return err_sys(err, "dup");
@@ -720,8 +730,9 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 		return -1;
 	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
 		if (errno == EEXIST) {
-			log_warn("layer: entry \"%s\": whiteout of an entry of the same layer ignored",
-				 c->quoted);
+			log_warn(
+				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
+				c->quoted);
 			return 0;
 		}
 		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
@@ -794,7 +805,8 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 			return r;
 		/* what stood there was removed: once more (a second EEXIST is a race) */
 		if (attempt)
-			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing", c->quoted);
+			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
+				       c->quoted);
 		/* a removed directory had a record: it is stale now */
 		layer_slot *s = layer_find(c, path, strlen(path));
 		if (s && s->dir >= 0)
@@ -811,7 +823,8 @@ static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
 		if (d->dead)
 			continue;
 		const char *path = c->arena + d->off;
-		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, NULL);
+		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+					 NULL);
 		if (fd < 0) {
 			log_debug("layer: directory %s went away", path);
 			continue;

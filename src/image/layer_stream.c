@@ -71,7 +71,8 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 	uint64_t declared = s->o.compressed_size;
 	if (declared) {
 		/* one byte past the declared size is enough to know it lied */
-		uint64_t room = declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
+		uint64_t room =
+			declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
 		if (room < n)
 			n = (size_t)room;
 		if (n == 0)
@@ -89,7 +90,8 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 	s->total_in += (uint64_t)k;
 	if (declared && s->total_in > declared)
 		return err_set(&s->perr, CPOD_E_INVALID,
-			       "blob is larger than its declared size (%" PRIu64 " bytes)", declared);
+			       "blob is larger than its declared size (%" PRIu64 " bytes)",
+			       declared);
 	return k;
 }
 
@@ -145,7 +147,8 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 	if (s->total_out > LSTREAM_RATIO_FREE && s->total_out / LSTREAM_RATIO > s->total_in)
 		return err_set(&s->perr, CPOD_E_LIMIT,
 			       "compression ratio above %d:1 (%" PRIu64 " bytes from %" PRIu64
-			       "): a decompression bomb?", LSTREAM_RATIO, s->total_out, s->total_in);
+			       "): a decompression bomb?",
+			       LSTREAM_RATIO, s->total_out, s->total_in);
 	if (s->o.inline_discard)
 		return 0;
 	pthread_mutex_lock(&s->mu);
@@ -241,19 +244,21 @@ static int lstream_gzip(lstream *s)
 				break;
 			if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
 				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: trailing data after the compressed stream (offset %" PRIu64 ")",
+					"gzip: trailing data after the compressed stream (offset %" PRIu64
+					")",
 					s->total_in - z.avail_in);
 				goto out;
 			}
 			if (inflateReset(&z) != Z_OK) {
-				err_set(&s->perr, CPOD_E_INVALID, "gzip: cannot reset the inflater");
+				err_set(&s->perr, CPOD_E_INVALID,
+					"gzip: cannot reset the inflater");
 				goto out;
 			}
 			continue;
 		}
 		if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
-			err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated stream (%" PRIu64 " bytes)",
-				s->total_in);
+			err_set(&s->perr, CPOD_E_INVALID,
+				"gzip: truncated stream (%" PRIu64 " bytes)", s->total_in);
 			goto out;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR) {
@@ -330,8 +335,8 @@ static int lstream_zstd(lstream *s)
 			goto out;
 		}
 		if (ob.pos == before && last != 0) {
-			err_set(&s->perr, CPOD_E_INVALID, "zstd: truncated stream (%" PRIu64 " bytes)",
-				s->total_in);
+			err_set(&s->perr, CPOD_E_INVALID,
+				"zstd: truncated stream (%" PRIu64 " bytes)", s->total_in);
 			goto out;
 		}
 		if (ob.pos == ob.size) {
