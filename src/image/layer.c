@@ -32,7 +32,8 @@
  * path however often they appear) and, in LAYER_WHITEOUT_APPLY mode, every
  * path this layer made: OCI whiteouts hide only lower layers' files, so
  * ".wh.NAME" spares a NAME of the same layer, and an opaque directory keeps
- * exactly this layer's entries.  It holds at most LAYER_MAP_BYTES of paths.
+ * exactly this layer's entries.  It holds at most LAYER_MAP_ENTRIES paths
+ * of LAYER_MAP_BYTES in all (about 400 MiB of memory at worst).
  */
 #include "layer.h"
 #include "layer_stream.h"
@@ -44,12 +45,13 @@
 #define LAYER_MAX_PATH 4096
 #define LAYER_MAX_DEPTH 256
 #define LAYER_MAP_BYTES ((size_t)256 << 20)
+#define LAYER_MAP_ENTRIES ((size_t)4 << 20)
 #define LAYER_DEFAULT_MAX ((uint64_t)64 << 30)
 #define LAYER_WH ".wh."
 #define LAYER_WH_OPQ ".wh..wh..opq"
 #define LAYER_WH_META ".wh..wh."
 
-enum { LAYER_MADE = 1 };
+enum { LAYER_MADE = 1, LAYER_OPAQUED = 2 };
 
 typedef struct layer_slot {
 	uint32_t off;   /* into the arena; 0: empty */
@@ -202,6 +204,11 @@ static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err 
 	layer_slot *s = layer_find(c, path, n);
 	if (s)
 		return s;
+	if (c->nused >= LAYER_MAP_ENTRIES) {
+		err_set(err, CPOD_E_LIMIT, "the layer has too many entries (more than %zu)",
+			LAYER_MAP_ENTRIES);
+		return NULL;
+	}
 	if ((c->nused + 1) * 2 > c->nslots && layer_grow(c, err) < 0)
 		return NULL;
 	if (c->alen + n + 1 > c->acap) {
@@ -687,9 +694,17 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 			return err_sys(err, "entry \"%s\": open its directory", c->quoted);
 		int rc = 0;
 		if (c->apply) {
-			rc = layer_mark_made(c, dir, err);
-			if (rc == 0)
-				rc = layer_opaque_apply(c, fd, dir, 0, err);
+			/* once per directory: after the first marker everything under
+			 * it is this layer's, and a walk per marker would be quadratic */
+			layer_slot *s = layer_add(c, dir, strlen(dir), err);
+			if (!s)
+				rc = -1;
+			else if (!(s->flags & LAYER_OPAQUED)) {
+				s->flags |= LAYER_OPAQUED;
+				rc = layer_mark_made(c, dir, err);
+				if (rc == 0)
+					rc = layer_opaque_apply(c, fd, dir, 0, err);
+			}
 		} else if (fsetxattr(fd, c->opaque_xattr, "y", 1, 0) < 0) {
 			rc = err_sys(err, "entry \"%s\": set %s", c->quoted, c->opaque_xattr);
 		}

@@ -1194,6 +1194,7 @@ static void tl_apply_whiteouts_body(tl_env *v)
 	tl_file(&t, "d/sub/new", "upper");  /* before the opaque marker */
 	tl_file(&t, "d/.wh..wh..opq", "");
 	tl_file(&t, "d/later", "upper");    /* after it */
+	tl_file(&t, "d/.wh..wh..opq", "");  /* again: a no-op */
 	tl_file(&t, "y", "same layer");
 	tl_file(&t, ".wh.y", "");           /* spares this layer's y */
 	tl_file(&t, "keep/.wh.nothing", "");
