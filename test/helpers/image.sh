@@ -61,8 +61,9 @@ img_docker_archive() {
 	mv "$d/config.json" "$d/$chex.json"
 	jq -cn --arg c "$chex.json" --argjson t "$tags" --argjson l "$layers" \
 		'[{Config: $c, RepoTags: $t, Layers: $l}]' > "$d/manifest.json"
-	(cd "$d" && tar --numeric-owner --owner=0 --group=0 -cf "$out" manifest.json \
-		"$chex.json" $(find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort))
+	local dirs
+	mapfile -t dirs < <(cd "$d" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+	(cd "$d" && tar --numeric-owner --owner=0 --group=0 -cf "$out" manifest.json "$chex.json" "${dirs[@]}")
 	rm -rf "$d"
 }
 
@@ -124,6 +125,7 @@ img_listing() {
 
 # capture CMD...: runs CMD (never failing the test): its stdout in $OUT,
 # stderr in $ERR, exit status in $STATUS; the log shows all three.
+# shellcheck disable=SC2034 # OUT, ERR and STATUS are for the tests
 capture() {
 	STATUS=0
 	"$@" > "$TEST_TMP/capture.out" 2> "$TEST_TMP/capture.err" || STATUS=$?

@@ -38,16 +38,16 @@ test_docker_archive_made_with_tar_and_sha256sum() {
 # localhost's (podman's shortnames.ResolveLocally order; store.h says so).
 test_short_name_prefers_localhost() {
 	need_root
-	local l=$TEST_TMP/bb.tar docker local
+	local l=$TEST_TMP/bb.tar docker loc
 	img_busybox_tar "$l"
 	img_docker_archive "$TEST_TMP/d.tar" amd64 '{"Cmd": ["echo", "docker.io"]}' '["busybox:latest"]' "$l"
 	cpod load -i "$TEST_TMP/d.tar" > /dev/null
 	docker=$(img_id docker.io/library/busybox:latest)
 	expect_eq "$(img_id busybox)" "$docker" "only docker.io's: the short name finds it"
-	local=$(img_import busybox 'CMD ["echo", "localhost"]')
+	loc=$(img_import busybox 'CMD ["echo", "localhost"]')
 	expect_eq "$(img_id docker.io/library/busybox)" "$docker" "the full name"
-	expect_eq "$(img_id localhost/busybox)" "$local"
-	expect_eq "$(img_id busybox)" "$local" "both: localhost first"
+	expect_eq "$(img_id localhost/busybox)" "$loc"
+	expect_eq "$(img_id busybox)" "$loc" "both: localhost first"
 	expect_eq "$(cpod run --rm busybox)" localhost
 }
 
@@ -214,7 +214,7 @@ test_save_to_stdout_several_images_and_errors() {
 	expect_match "$ERR" 'bogus'
 	capture cpod save -o "$TEST_TMP/bad.tar" no-such-image
 	expect_eq "$STATUS" 125 "an unknown image"
-	expect_eq "$(ls "$TEST_TMP" | grep -c '^bad\.tar')" 0 "no file (or temporary) left by a failed save"
+	expect_eq "$(compgen -G "$TEST_TMP/bad.tar*" || true)" "" "no file (or temporary) left by a failed save"
 }
 
 test_load_errors() {

@@ -6,6 +6,7 @@
 # allowed, nothing broken), and a last load must succeed.
 #
 # CPOD_CRASH_N sets the number of kills (default 20).
+# shellcheck disable=SC2034 # read by test/run
 TIMEOUT=180
 
 . "$SRCDIR/test/helpers/image.sh"
