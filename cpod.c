@@ -3980,7 +3980,11 @@ CPOD_INTERNAL void cg_host_parse(const char *text, cg_host_info *h)
 	char line[8192];
 	bool controllers = false;
 
-	memset(h, 0, sizeof(*h));
+	/* only the header: the table's untouched pages stay unallocated in
+	 * a supervisor (entries are written whole as they are added) */
+	h->mode = CG_NONE;
+	h->n_v1 = 0;
+	h->unified[0] = h->unified_root[0] = '\0';
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);
@@ -14717,12 +14721,8 @@ CPOD_INTERNAL void lstream_free(lstream *s);
  * path however often they appear) and, in LAYER_WHITEOUT_APPLY mode, every
  * path this layer made: OCI whiteouts hide only lower layers' files, so
  * ".wh.NAME" spares a NAME of the same layer, and an opaque directory keeps
-<<<<<<< HEAD
  * exactly this layer's entries.  It holds at most LAYER_MAP_ENTRIES paths
  * of LAYER_MAP_BYTES in all (about 400 MiB of memory at worst).
-=======
- * exactly this layer's entries.  It holds at most LAYER_MAP_BYTES of paths.
->>>>>>> imagetests
  */
 
 
@@ -14734,20 +14734,13 @@ CPOD_INTERNAL void lstream_free(lstream *s);
 #define LAYER_MAX_PATH 4096
 #define LAYER_MAX_DEPTH 256
 #define LAYER_MAP_BYTES ((size_t)256 << 20)
-<<<<<<< HEAD
 #define LAYER_MAP_ENTRIES ((size_t)4 << 20)
-=======
->>>>>>> imagetests
 #define LAYER_DEFAULT_MAX ((uint64_t)64 << 30)
 #define LAYER_WH ".wh."
 #define LAYER_WH_OPQ ".wh..wh..opq"
 #define LAYER_WH_META ".wh..wh."
 
-<<<<<<< HEAD
 enum { LAYER_MADE = 1, LAYER_OPAQUED = 2 };
-=======
-enum { LAYER_MADE = 1 };
->>>>>>> imagetests
 
 typedef struct layer_slot {
 	uint32_t off;   /* into the arena; 0: empty */
@@ -14827,7 +14820,6 @@ static int layer_clean(const char *in, char *out, const char *what, const char *
 		if (n == 1 && c[0] == '.')
 			continue;
 		if (n == 2 && c[0] == '.' && c[1] == '.')
-<<<<<<< HEAD
 			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
 				       quoted, what);
 		if (n > NAME_MAX)
@@ -14840,19 +14832,6 @@ static int layer_clean(const char *in, char *out, const char *what, const char *
 		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
 			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
 				       quoted, what, LAYER_MAX_PATH);
-=======
-			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"", quoted,
-				       what);
-		if (n > NAME_MAX)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s has a component longer than %d bytes",
-				       quoted, what, NAME_MAX);
-		if (++depth > LAYER_MAX_DEPTH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d", quoted,
-				       what, LAYER_MAX_DEPTH);
-		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes", quoted,
-				       what, LAYER_MAX_PATH);
->>>>>>> imagetests
 		if (o)
 			out[o++] = '/';
 		memcpy(out + o, c, n);
@@ -14914,24 +14893,17 @@ static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err 
 	layer_slot *s = layer_find(c, path, n);
 	if (s)
 		return s;
-<<<<<<< HEAD
 	if (c->nused >= LAYER_MAP_ENTRIES) {
 		err_set(err, CPOD_E_LIMIT, "the layer has too many entries (more than %zu)",
 			LAYER_MAP_ENTRIES);
 		return NULL;
 	}
-=======
->>>>>>> imagetests
 	if ((c->nused + 1) * 2 > c->nslots && layer_grow(c, err) < 0)
 		return NULL;
 	if (c->alen + n + 1 > c->acap) {
 		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
-<<<<<<< HEAD
 			err_set(err, CPOD_E_LIMIT,
 				"the layer has too many entries (paths above %zu MiB)",
-=======
-			err_set(err, CPOD_E_LIMIT, "the layer has too many entries (paths above %zu MiB)",
->>>>>>> imagetests
 				LAYER_MAP_BYTES >> 20);
 			return NULL;
 		}
@@ -15000,7 +14972,6 @@ static void layer_cache_drop(layer_ctx *c)
 	c->cpath[0] = '\0';
 }
 
-<<<<<<< HEAD
 /* Takes fd as the cached directory for path; *stp (if given) gets its stat. */
 static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *stp,
 			   cpod_err *err)
@@ -15008,21 +14979,11 @@ static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *
 	struct stat sbuf, *stp_ = stp ? stp : &sbuf;
 	struct stat st;
 	if (fstat(fd, stp_) < 0) {
-=======
-/* Takes fd as the cached directory for path. */
-static int layer_cache_set(layer_ctx *c, const char *path, int fd, cpod_err *err)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
->>>>>>> imagetests
 		int e = errno;
 		close(fd);
 		return err_sysn(err, e, "stat %s", path);
 	}
-<<<<<<< HEAD
 	st = *stp_;
-=======
->>>>>>> imagetests
 	layer_cache_drop(c);
 	c->cfd = fd;
 	snprintf(c->cpath, sizeof(c->cpath), "%s", path);
@@ -15047,11 +15008,7 @@ static int layer_parent(layer_ctx *c, const char *dir, bool create, cpod_err *er
 		if (layer_mark_made(c, dir, err) < 0)
 			return -1;
 	}
-<<<<<<< HEAD
 	if (layer_cache_set(c, dir, fd, NULL, err) < 0)
-=======
-	if (layer_cache_set(c, dir, fd, err) < 0)
->>>>>>> imagetests
 		return -1;
 	return c->cfd;
 }
@@ -15081,12 +15038,8 @@ static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
 static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
 {
 	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
-<<<<<<< HEAD
 		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
 			       c->quoted);
-=======
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range", c->quoted);
->>>>>>> imagetests
 	return 0;
 }
 
@@ -15110,12 +15063,8 @@ static int layer_owner_failed(layer_ctx *c, cpod_err *err)
 
 static bool layer_xattr_forbidden(const char *name)
 {
-<<<<<<< HEAD
 	return strncmp(name, "trusted.overlay.", 16) == 0 ||
 	       strncmp(name, "user.overlay.", 13) == 0;
-=======
-	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
->>>>>>> imagetests
 }
 
 /* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
@@ -15127,13 +15076,8 @@ static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, cons
 	for (size_t i = 0; i < e->n_xattrs; i++) {
 		const tar_xattr *x = &e->xattrs[i];
 		if (layer_xattr_forbidden(x->name)) {
-<<<<<<< HEAD
 			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
 				 c->quoted, x->name);
-=======
-			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)", c->quoted,
-				 x->name);
->>>>>>> imagetests
 			continue;
 		}
 		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
@@ -15273,17 +15217,9 @@ static int layer_dir_entry(layer_ctx *c, const tar_entry *e, const char *path, i
 	if (e->n_xattrs)
 		layer_xattrs(c, e, fd, -1, NULL);
 	/* the next entries are most likely inside it */
-<<<<<<< HEAD
 	struct stat st;
 	if (layer_cache_set(c, path, fd, &st, err) < 0)
 		return -1;
-=======
-	if (layer_cache_set(c, path, fd, err) < 0)
-		return -1;
-	struct stat st;
-	if (fstat(c->cfd, &st) < 0)
-		return err_sys(err, "entry \"%s\": stat", c->quoted);
->>>>>>> imagetests
 	return layer_record_dir(c, path, e, &st, err);
 }
 
@@ -15299,12 +15235,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
 		break;
 	default:
-<<<<<<< HEAD
 		r = mknodat(pfd, base,
 			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
-=======
-		r = mknodat(pfd, base, (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
->>>>>>> imagetests
 			    makedev(e->devmajor, e->devminor));
 		break;
 	}
@@ -15325,12 +15257,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		}
 	}
 	if (e->type != TAR_SYMLINK &&
-<<<<<<< HEAD
 	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
 	     (chowned && (e->mode & 06000))) &&
-=======
-	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) || (chowned && (e->mode & 06000))) &&
->>>>>>> imagetests
 	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
 		return err_sys(err, "entry \"%s\": chmod", c->quoted);
 	if (e->n_xattrs)
@@ -15351,12 +15279,8 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
 		return -1;
 	if (!target[0])
-<<<<<<< HEAD
 		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
 			       c->quoted);
-=======
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root", c->quoted);
->>>>>>> imagetests
 	char *slash = strrchr(target, '/');
 	if (slash) {
 		memcpy(tdir, target, (size_t)(slash - target));
@@ -15368,23 +15292,15 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	}
 	int own = -1, tfd = pfd;
 	if (strcmp(tdir, dir) != 0) {
-<<<<<<< HEAD
 		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
 				      NULL);
-=======
-		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0, NULL);
->>>>>>> imagetests
 		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
 			return err_set(err, CPOD_E_INVALID,
 				       "entry \"%s\": hard link to \"%s\", which does not exist",
 				       c->quoted, target);
 		if (own < 0)
-<<<<<<< HEAD
 			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
 				       target);
-=======
-			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted, target);
->>>>>>> imagetests
 		tfd = own;
 	}
 	int rc = 0;
@@ -15392,24 +15308,14 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 		if (errno == EEXIST) {
 			struct stat a, b;
 			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-<<<<<<< HEAD
 			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-=======
-			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino)
->>>>>>> imagetests
 				goto out; /* already that file */
 			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
 		} else if (errno == ENOENT) {
 			rc = err_set(err, CPOD_E_INVALID,
-<<<<<<< HEAD
 				     "entry \"%s\": hard link to \"%s\", which does not exist",
 				     c->quoted, target);
-=======
-				     "entry \"%s\": hard link to \"%s\", which does not exist", c->quoted,
-				     target);
->>>>>>> imagetests
 		} else {
 			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
 		}
@@ -15424,12 +15330,8 @@ out:
 static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
 {
 	if (depth > LAYER_MAX_DEPTH)
-<<<<<<< HEAD
 		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
 			       c->quoted);
-=======
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep", c->quoted);
->>>>>>> imagetests
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
 		return err_sys(err, "dup");
@@ -15481,7 +15383,6 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 			return err_sys(err, "entry \"%s\": open its directory", c->quoted);
 		int rc = 0;
 		if (c->apply) {
-<<<<<<< HEAD
 			/* once per directory: after the first marker everything under
 			 * it is this layer's, and a walk per marker would be quadratic */
 			layer_slot *s = layer_add(c, dir, strlen(dir), err);
@@ -15493,11 +15394,6 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 				if (rc == 0)
 					rc = layer_opaque_apply(c, fd, dir, 0, err);
 			}
-=======
-			rc = layer_mark_made(c, dir, err);
-			if (rc == 0)
-				rc = layer_opaque_apply(c, fd, dir, 0, err);
->>>>>>> imagetests
 		} else if (fsetxattr(fd, c->opaque_xattr, "y", 1, 0) < 0) {
 			rc = err_sys(err, "entry \"%s\": set %s", c->quoted, c->opaque_xattr);
 		}
@@ -15538,14 +15434,9 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 		return -1;
 	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
 		if (errno == EEXIST) {
-<<<<<<< HEAD
 			log_warn(
 				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
 				c->quoted);
-=======
-			log_warn("layer: entry \"%s\": whiteout of an entry of the same layer ignored",
-				 c->quoted);
->>>>>>> imagetests
 			return 0;
 		}
 		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
@@ -15568,15 +15459,12 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "entry \"%s\": not a directory at the root",
 			       c->quoted);
 	}
-<<<<<<< HEAD
 	if (strncmp(path, LAYER_WH_META, strlen(LAYER_WH_META)) == 0 &&
 	    strcmp(path, LAYER_WH_OPQ) != 0) {
 		/* AUFS's own metadata (.wh..wh.plnk/...), as moby skips it */
 		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
 		return 0;
 	}
-=======
->>>>>>> imagetests
 	if (layer_check_ids(c, e, err) < 0)
 		return -1;
 	char *slash = strrchr(path, '/');
@@ -15621,12 +15509,8 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 			return r;
 		/* what stood there was removed: once more (a second EEXIST is a race) */
 		if (attempt)
-<<<<<<< HEAD
 			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
 				       c->quoted);
-=======
-			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing", c->quoted);
->>>>>>> imagetests
 		/* a removed directory had a record: it is stale now */
 		layer_slot *s = layer_find(c, path, strlen(path));
 		if (s && s->dir >= 0)
@@ -15643,12 +15527,8 @@ static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
 		if (d->dead)
 			continue;
 		const char *path = c->arena + d->off;
-<<<<<<< HEAD
 		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
 					 NULL);
-=======
-		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, NULL);
->>>>>>> imagetests
 		if (fd < 0) {
 			log_debug("layer: directory %s went away", path);
 			continue;
@@ -15835,12 +15715,8 @@ static int lpack_deflate(lpack *p, const void *data, size_t n, int flush, cpod_e
 		size_t have = LAYER_PACK_OUT - p->z.avail_out;
 		if (have && lpack_write_out(p, p->zbuf, have, err) < 0)
 			return -1;
-<<<<<<< HEAD
 		if (flush == Z_FINISH ? zr == Z_STREAM_END
 				      : p->z.avail_in == 0 && p->z.avail_out != 0)
-=======
-		if (flush == Z_FINISH ? zr == Z_STREAM_END : p->z.avail_in == 0 && p->z.avail_out != 0)
->>>>>>> imagetests
 			return 0;
 	}
 }
@@ -15962,12 +15838,8 @@ static int lpack_walk(tar_writer *w, int dfd, const char *prefix, int depth, cpo
 		char name[PATH_MAX];
 		struct stat st;
 		const char *base = names[i];
-<<<<<<< HEAD
 		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >=
 		    sizeof(name) - 16) {
-=======
-		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >= sizeof(name) - 16) {
->>>>>>> imagetests
 			rc = err_set(err, CPOD_E_LIMIT, "path too long: %s%s", prefix, base);
 			break;
 		}
@@ -16066,7 +15938,6 @@ out:
  * with CPOD_WITH_ZSTD, or none), the diff_id of what comes out, and the
  * bounds on all of it.  See layer_stream.h.
  *
-<<<<<<< HEAD
  * The work runs in a producer thread that fills a ring of big output
  * buffers, while the unpacker's thread parses tar and writes files straight
  * out of those buffers (tar_chunk_source): on two cores inflating and
@@ -16078,13 +15949,6 @@ out:
  * takes it.  For that, gzip members are inflated raw and their headers and
  * trailers read here; the buffer that ends a member carries the CRC and
  * size its trailer gave, and the consumer compares.
-=======
- * The work runs in a producer thread that fills a ring of big buffers,
- * while the unpacker's thread parses tar and writes files straight out of
- * those buffers (tar_chunk_source): on two cores inflating and writing
- * overlap, and the producer, which has time to spare, also computes both
- * digests, right after the data was made, while it is still in the cache.
->>>>>>> imagetests
  *
  * Bounds (a layer is hostile input):
  *   - the blob may not be longer than its declared size (compressed_size):
@@ -16106,10 +15970,7 @@ out:
 #endif
 
 #define LSTREAM_IN (256 << 10)
-<<<<<<< HEAD
 #define LSTREAM_NIN 8
-=======
->>>>>>> imagetests
 #define LSTREAM_SLOT (1 << 20)
 #define LSTREAM_NSLOTS 8
 #define LSTREAM_RATIO 1000
@@ -16117,21 +15978,17 @@ out:
 #define LSTREAM_DEFAULT_MAX ((uint64_t)64 << 30)
 #define LSTREAM_STACK (512 << 10)
 
-<<<<<<< HEAD
 typedef struct lstream_slotinfo {
 	size_t len;
 	bool member_end;        /* a gzip member ends with this buffer's last byte */
 	uint32_t crc, isize;    /* what that member's trailer says */
 } lstream_slotinfo;
 
-=======
->>>>>>> imagetests
 struct lstream {
 	byte_source src;
 	lstream_opts o;
 	int compression;             /* LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD */
 
-<<<<<<< HEAD
 	/* input blocks: read and decompressed by the producer, then published
 	 * for hashing; the blocks in use are in_used of them from in_tail on,
 	 * the first in_ready of those published */
@@ -16162,29 +16019,10 @@ struct lstream {
 	bool held, done, abort;
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty, not_full, in_free;
-=======
-	/* producer */
-	unsigned char *in;
-	size_t in_len;               /* bytes read and not yet decompressed, from in[0] */
-	bool in_eof;
-	uint64_t total_in, total_out;
-	digest_ctx dc, du;
-	cpod_err perr;
-	bool pfailed;
-
-	/* the ring; slots are allocated on first use (small layers need one) */
-	unsigned char *mem[LSTREAM_NSLOTS];
-	size_t lens[LSTREAM_NSLOTS];
-	unsigned nslots, head, tail, count;
-	bool held, done, abort;
-	pthread_mutex_t mu;
-	pthread_cond_t not_empty, not_full;
->>>>>>> imagetests
 	pthread_t thread;
 	bool started, joined;
 };
 
-<<<<<<< HEAD
 /* ---------------------------------------------------------------- checks */
 
 /* Hashes the published input blocks (the digest of the blob), in order. */
@@ -16237,22 +16075,13 @@ static int lstream_take(lstream *s, const unsigned char *p, const lstream_slotin
 /* ---------------------------------------------------------------- producer: input */
 
 /* Reads up to n bytes of the blob into dst, counting them. */
-=======
-/* ---------------------------------------------------------------- producer */
-
-/* Reads up to n bytes of the blob into dst, hashing and counting them. */
->>>>>>> imagetests
 static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 {
 	uint64_t declared = s->o.compressed_size;
 	if (declared) {
 		/* one byte past the declared size is enough to know it lied */
-<<<<<<< HEAD
 		uint64_t room =
 			declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
-=======
-		uint64_t room = declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
->>>>>>> imagetests
 		if (room < n)
 			n = (size_t)room;
 		if (n == 0)
@@ -16266,10 +16095,6 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 		return -1;
 	if ((size_t)k > n)
 		return err_set(&s->perr, CPOD_E_INVALID, "source returned too many bytes");
-<<<<<<< HEAD
-=======
-	digest_update(&s->dc, dst, (size_t)k);
->>>>>>> imagetests
 	s->total_in += (uint64_t)k;
 	if (declared && s->total_in > declared)
 		return err_set(&s->perr, CPOD_E_INVALID,
@@ -16277,7 +16102,6 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 	return k;
 }
 
-<<<<<<< HEAD
 /* Hands the producer's current block over for hashing. */
 static void lstream_in_publish(lstream *s)
 {
@@ -16329,19 +16153,10 @@ static int lstream_in_next(lstream *s, size_t keep)
 	s->in_len[idx] = keep;
 	s->in_hoff[idx] = keep;
 	ssize_t k = lstream_src_read(s, s->in[idx] + keep, LSTREAM_IN - keep);
-=======
-/* Appends to the input buffer (after its in_len bytes): 0 at the end. */
-static ssize_t lstream_fill_in(lstream *s)
-{
-	if (s->in_eof)
-		return 0;
-	ssize_t k = lstream_src_read(s, s->in + s->in_len, LSTREAM_IN - s->in_len);
->>>>>>> imagetests
 	if (k < 0)
 		return -1;
 	if (k == 0)
 		s->in_eof = true;
-<<<<<<< HEAD
 	s->in_len[idx] += (size_t)k;
 	s->ip = s->in[idx];
 	s->iavail = s->in_len[idx];
@@ -16364,13 +16179,6 @@ static int lstream_byte(lstream *s)
 /* ---------------------------------------------------------------- producer: output */
 
 /* A free output buffer to fill, or NULL when the consumer gave up. */
-=======
-	s->in_len += (size_t)k;
-	return k;
-}
-
-/* A free slot to fill, or NULL when the consumer gave up. */
->>>>>>> imagetests
 static unsigned char *lstream_slot(lstream *s)
 {
 	unsigned head = 0;
@@ -16381,19 +16189,12 @@ static unsigned char *lstream_slot(lstream *s)
 		bool abort_ = s->abort;
 		head = s->head;
 		pthread_mutex_unlock(&s->mu);
-<<<<<<< HEAD
 		if (abort_) {
 			err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
 			return NULL;
 		}
 	}
 	/* only the producer touches a free buffer's pointer */
-=======
-		if (abort_)
-			return NULL;
-	}
-	/* only the producer touches a free slot's pointer */
->>>>>>> imagetests
 	if (!s->mem[head] && !(s->mem[head] = malloc(LSTREAM_SLOT))) {
 		err_nomem(&s->perr);
 		return NULL;
@@ -16401,23 +16202,12 @@ static unsigned char *lstream_slot(lstream *s)
 	return s->mem[head];
 }
 
-<<<<<<< HEAD
 /* Hands the buffer from lstream_slot, len bytes of it, to the consumer. */
 static int lstream_put(lstream *s, const unsigned char *p, const lstream_slotinfo *info)
 {
 	if (info->len == 0 && !info->member_end)
 		return 0;
 	s->total_out += info->len;
-=======
-/* Hands len bytes of the slot from lstream_slot to the consumer. */
-static int lstream_put(lstream *s, const unsigned char *p, size_t len)
-{
-	if (len == 0)
-		return 0;
-	s->total_out += len;
-	if (s->compression != LAYER_PLAIN)
-		digest_update(&s->du, p, len);
->>>>>>> imagetests
 	uint64_t max = s->o.max_size ? s->o.max_size : LSTREAM_DEFAULT_MAX;
 	if (s->total_out > max)
 		return err_set(&s->perr, CPOD_E_LIMIT,
@@ -16425,20 +16215,12 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 	if (s->total_out > LSTREAM_RATIO_FREE && s->total_out / LSTREAM_RATIO > s->total_in)
 		return err_set(&s->perr, CPOD_E_LIMIT,
 			       "compression ratio above %d:1 (%" PRIu64 " bytes from %" PRIu64
-<<<<<<< HEAD
 			       "): a decompression bomb?",
 			       LSTREAM_RATIO, s->total_out, s->total_in);
 	if (s->o.inline_discard)
 		return lstream_take(s, p, info, &s->perr);
 	pthread_mutex_lock(&s->mu);
 	s->info[s->head] = *info;
-=======
-			       "): a decompression bomb?", LSTREAM_RATIO, s->total_out, s->total_in);
-	if (s->o.inline_discard)
-		return 0;
-	pthread_mutex_lock(&s->mu);
-	s->lens[s->head] = len;
->>>>>>> imagetests
 	s->head = (s->head + 1) % s->nslots;
 	s->count++;
 	pthread_cond_signal(&s->not_empty);
@@ -16446,7 +16228,6 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 	return 0;
 }
 
-<<<<<<< HEAD
 static int lstream_put_len(lstream *s, const unsigned char *p, size_t len)
 {
 	lstream_slotinfo info = { len, false, 0, 0 };
@@ -16461,31 +16242,13 @@ static int lstream_plain(lstream *s)
 	 * consumer's) is the digest too, so the input blocks hash nothing */
 	size_t pending = s->iavail;
 	s->in_hoff[s->in_cur] = s->in_len[s->in_cur];
-=======
-static int lstream_aborted(lstream *s)
-{
-	if (s->perr.code == CPOD_E_NOMEM)
-		return -1;
-	return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
-}
-
-static int lstream_plain(lstream *s)
-{
-	size_t pending = s->in_len;
->>>>>>> imagetests
 	for (;;) {
 		unsigned char *slot = lstream_slot(s);
 		size_t len = 0;
 		if (!slot)
-<<<<<<< HEAD
 			return -1;
 		if (pending) {
 			memcpy(slot, s->ip, pending);
-=======
-			return lstream_aborted(s);
-		if (pending) {
-			memcpy(slot, s->in, pending);
->>>>>>> imagetests
 			len = pending;
 			pending = 0;
 		}
@@ -16497,18 +16260,13 @@ static int lstream_plain(lstream *s)
 				s->in_eof = true;
 			len += (size_t)k;
 		}
-<<<<<<< HEAD
 		if (lstream_put_len(s, slot, len) < 0)
-=======
-		if (lstream_put(s, slot, len) < 0)
->>>>>>> imagetests
 			return -1;
 		if (s->in_eof)
 			return 0;
 	}
 }
 
-<<<<<<< HEAD
 /* Reads n bytes of a gzip header or trailer into b (NULL: skips them),
  * adding them to *hcrc when given. */
 static int lstream_gz_bytes(lstream *s, unsigned char *b, size_t n, uLong *hcrc,
@@ -16587,8 +16345,6 @@ static int lstream_gz_header(lstream *s)
 	return 0;
 }
 
-=======
->>>>>>> imagetests
 static int lstream_gzip(lstream *s)
 {
 	z_stream z;
@@ -16596,7 +16352,6 @@ static int lstream_gzip(lstream *s)
 	int rc = -1;
 
 	memset(&z, 0, sizeof(z));
-<<<<<<< HEAD
 	if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
 		return err_set(&s->perr, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
 	for (;;) {
@@ -16663,73 +16418,6 @@ static int lstream_gzip(lstream *s)
 		if (s->iavail == 0)
 			break;
 	}
-=======
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return err_set(&s->perr, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
-	z.next_in = s->in;
-	z.avail_in = (uInt)s->in_len;
-	for (;;) {
-		if (!slot) {
-			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
-				goto out;
-			}
-			z.next_out = slot;
-			z.avail_out = LSTREAM_SLOT;
-		}
-		if (z.avail_in == 0 && !s->in_eof) {
-			s->in_len = 0;
-			if (lstream_fill_in(s) < 0)
-				goto out;
-			z.next_in = s->in;
-			z.avail_in = (uInt)s->in_len;
-		}
-		int zr = inflate(&z, Z_NO_FLUSH);
-		if (z.avail_out == 0) {
-			if (lstream_put(s, slot, LSTREAM_SLOT) < 0)
-				goto out;
-			slot = NULL;
-		}
-		if (zr == Z_STREAM_END) {
-			/* another member? look at two bytes */
-			if (z.avail_in < 2 && !s->in_eof) {
-				memmove(s->in, z.next_in, z.avail_in);
-				s->in_len = z.avail_in;
-				while (s->in_len < 2 && !s->in_eof)
-					if (lstream_fill_in(s) < 0)
-						goto out;
-				z.next_in = s->in;
-				z.avail_in = (uInt)s->in_len;
-			}
-			if (z.avail_in == 0)
-				break;
-			if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
-				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: trailing data after the compressed stream (offset %" PRIu64 ")",
-					s->total_in - z.avail_in);
-				goto out;
-			}
-			if (inflateReset(&z) != Z_OK) {
-				err_set(&s->perr, CPOD_E_INVALID, "gzip: cannot reset the inflater");
-				goto out;
-			}
-			continue;
-		}
-		if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
-			err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated stream (%" PRIu64 " bytes)",
-				s->total_in);
-			goto out;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			err_set(&s->perr, CPOD_E_INVALID, "gzip: %s at offset %" PRIu64,
-				z.msg ? z.msg : "corrupt data", s->total_in - z.avail_in);
-			goto out;
-		}
-	}
-	if (slot && lstream_put(s, slot, LSTREAM_SLOT - z.avail_out) < 0)
-		goto out;
->>>>>>> imagetests
 	rc = 0;
 out:
 	inflateEnd(&z);
@@ -16741,10 +16429,6 @@ static int lstream_zstd(lstream *s)
 {
 	ZSTD_DStream *d = ZSTD_createDStream();
 	unsigned char *slot = NULL;
-<<<<<<< HEAD
-=======
-	ZSTD_inBuffer ib = { s->in, s->in_len, 0 };
->>>>>>> imagetests
 	ZSTD_outBuffer ob = { NULL, 0, 0 };
 	size_t last = 1;
 	int rc = -1;
@@ -16755,7 +16439,6 @@ static int lstream_zstd(lstream *s)
 	for (;;) {
 		if (!slot) {
 			slot = lstream_slot(s);
-<<<<<<< HEAD
 			if (!slot)
 				goto out;
 			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
@@ -16771,40 +16454,16 @@ static int lstream_zstd(lstream *s)
 		last = ZSTD_decompressStream(d, &ob, &ib);
 		s->ip += ib.pos;
 		s->iavail -= ib.pos;
-=======
-			if (!slot) {
-				lstream_aborted(s);
-				goto out;
-			}
-			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
-		}
-		if (ib.pos == ib.size) {
-			if (s->in_eof)
-				break;
-			s->in_len = 0;
-			if (lstream_fill_in(s) < 0)
-				goto out;
-			ib = (ZSTD_inBuffer){ s->in, s->in_len, 0 };
-			if (s->in_len == 0)
-				continue;
-		}
-		last = ZSTD_decompressStream(d, &ob, &ib);
->>>>>>> imagetests
 		if (ZSTD_isError(last)) {
 			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
 			goto out;
 		}
 		if (ob.pos == ob.size) {
-<<<<<<< HEAD
 			if (lstream_put_len(s, slot, ob.pos) < 0)
-=======
-			if (lstream_put(s, slot, ob.pos) < 0)
->>>>>>> imagetests
 				goto out;
 			slot = NULL;
 		}
 	}
-<<<<<<< HEAD
 	/* what the decoder still holds for a full output buffer */
 	while (last != 0) {
 		if (!slot) {
@@ -16814,18 +16473,6 @@ static int lstream_zstd(lstream *s)
 			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
 		}
 		ZSTD_inBuffer ib = { NULL, 0, 0 };
-=======
-	/* flush what the decoder still holds for a full output buffer */
-	while (last != 0) {
-		if (!slot) {
-			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
-				goto out;
-			}
-			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
-		}
->>>>>>> imagetests
 		size_t before = ob.pos;
 		last = ZSTD_decompressStream(d, &ob, &ib);
 		if (ZSTD_isError(last)) {
@@ -16838,20 +16485,12 @@ static int lstream_zstd(lstream *s)
 			goto out;
 		}
 		if (ob.pos == ob.size) {
-<<<<<<< HEAD
 			if (lstream_put_len(s, slot, ob.pos) < 0)
-=======
-			if (lstream_put(s, slot, ob.pos) < 0)
->>>>>>> imagetests
 				goto out;
 			slot = NULL;
 		}
 	}
-<<<<<<< HEAD
 	if (slot && lstream_put_len(s, slot, ob.pos) < 0)
-=======
-	if (slot && lstream_put(s, slot, ob.pos) < 0)
->>>>>>> imagetests
 		goto out;
 	rc = 0;
 out:
@@ -16863,7 +16502,6 @@ out:
 static int lstream_produce(lstream *s)
 {
 	/* enough bytes to tell the format */
-<<<<<<< HEAD
 	if (lstream_in_next(s, 0) < 0)
 		return -1;
 	while (s->iavail < 4 && !s->in_eof)
@@ -16875,17 +16513,6 @@ static int lstream_produce(lstream *s)
 		return lstream_gzip(s);
 	}
 	if (s->iavail >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-=======
-	while (s->in_len < 4 && !s->in_eof)
-		if (lstream_fill_in(s) < 0)
-			return -1;
-	const unsigned char *m = s->in;
-	if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-		s->compression = LAYER_GZIP;
-		return lstream_gzip(s);
-	}
-	if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
->>>>>>> imagetests
 		s->compression = LAYER_ZSTD;
 #ifdef CPOD_WITH_ZSTD
 		return lstream_zstd(s);
@@ -16903,10 +16530,7 @@ static void *lstream_thread(void *arg)
 {
 	lstream *s = arg;
 	int r = lstream_produce(s);
-<<<<<<< HEAD
 	lstream_in_publish(s);
-=======
->>>>>>> imagetests
 	pthread_mutex_lock(&s->mu);
 	s->pfailed = r < 0;
 	s->done = true;
@@ -16928,26 +16552,14 @@ CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts 
 	s->src = *src;
 	s->o = *o;
 	s->nslots = o->inline_discard ? 1 : LSTREAM_NSLOTS;
-<<<<<<< HEAD
 	s->crc = (uint32_t)crc32(0, NULL, 0);
-=======
-	s->in = malloc(LSTREAM_IN);
-	if (!s->in) {
-		free(s);
-		err_nomem(err);
-		return NULL;
-	}
->>>>>>> imagetests
 	cpod_err_clear(&s->perr);
 	digest_init(&s->dc);
 	digest_init(&s->du);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->not_empty, NULL);
 	pthread_cond_init(&s->not_full, NULL);
-<<<<<<< HEAD
 	pthread_cond_init(&s->in_free, NULL);
-=======
->>>>>>> imagetests
 	if (o->inline_discard)
 		return s;
 	/* inflate and zstd keep their state on the heap: a small stack will do */
@@ -16968,7 +16580,6 @@ CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts 
 CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
 {
 	lstream *s = ctx;
-<<<<<<< HEAD
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		if (s->held) {
@@ -17006,32 +16617,6 @@ CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
 		*p = slot;
 		return (ssize_t)info.len;
 	}
-=======
-	pthread_mutex_lock(&s->mu);
-	if (s->held) {
-		s->held = false;
-		s->tail = (s->tail + 1) % s->nslots;
-		s->count--;
-		pthread_cond_signal(&s->not_full);
-	}
-	while (s->count == 0 && !s->done)
-		pthread_cond_wait(&s->not_empty, &s->mu);
-	if (s->count == 0) {
-		bool failed = s->pfailed;
-		pthread_mutex_unlock(&s->mu);
-		if (failed) {
-			if (err)
-				*err = s->perr;
-			return -1;
-		}
-		return 0;
-	}
-	*p = s->mem[s->tail];
-	size_t n = s->lens[s->tail];
-	s->held = true;
-	pthread_mutex_unlock(&s->mu);
-	return (ssize_t)n;
->>>>>>> imagetests
 }
 
 static void lstream_join(lstream *s)
@@ -17045,13 +16630,9 @@ static void lstream_join(lstream *s)
 CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
 {
 	if (s->o.inline_discard) {
-<<<<<<< HEAD
 		int r = lstream_produce(s);
 		lstream_in_publish(s);
 		if (r < 0) {
-=======
-		if (lstream_produce(s) < 0) {
->>>>>>> imagetests
 			if (err)
 				*err = s->perr;
 			return -1;
@@ -17065,29 +16646,18 @@ CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
 		if (n < 0)
 			return -1;
 		lstream_join(s);
-<<<<<<< HEAD
 		lstream_hash_inputs(s);
-=======
->>>>>>> imagetests
 	}
 	if (s->o.compressed_size && s->total_in != s->o.compressed_size)
 		return err_set(err, CPOD_E_INVALID,
 			       "blob is %" PRIu64 " bytes, its declared size is %" PRIu64,
 			       s->total_in, s->o.compressed_size);
 	memset(res, 0, sizeof(*res));
-<<<<<<< HEAD
 	digest_final(&s->du, res->diff_id);
 	if (s->compression == LAYER_PLAIN)
 		memcpy(res->digest, res->diff_id, sizeof(res->digest));
 	else
 		digest_final(&s->dc, res->digest);
-=======
-	digest_final(&s->dc, res->digest);
-	if (s->compression == LAYER_PLAIN)
-		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
-	else
-		digest_final(&s->du, res->diff_id);
->>>>>>> imagetests
 	res->compressed_size = s->total_in;
 	res->size = s->total_out;
 	res->compression = s->compression;
@@ -17101,22 +16671,15 @@ CPOD_INTERNAL void lstream_free(lstream *s)
 	pthread_mutex_lock(&s->mu);
 	s->abort = true;
 	pthread_cond_broadcast(&s->not_full);
-<<<<<<< HEAD
 	pthread_cond_broadcast(&s->in_free);
-=======
->>>>>>> imagetests
 	pthread_mutex_unlock(&s->mu);
 	lstream_join(s);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->not_empty);
 	pthread_cond_destroy(&s->not_full);
-<<<<<<< HEAD
 	pthread_cond_destroy(&s->in_free);
 	for (unsigned i = 0; i < LSTREAM_NIN; i++)
 		free(s->in[i]);
-=======
-	free(s->in);
->>>>>>> imagetests
 	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
 		free(s->mem[i]);
 	free(s);
@@ -20061,3732 +19624,10 @@ static int tar_pax_time(const char *v, size_t n, int64_t *sec, uint32_t *nsec)
 	} else {
 		*sec = (int64_t)s;
 		*nsec = (uint32_t)ns;
-<<<<<<< HEAD
-=======
 	}
 	return 0;
 }
 
-/* ---------------------------------------------------------------- PAX */
-
-/* One record's key and value, checked and NUL-terminated in place. */
-typedef struct tar_rec {
-	const char *key;
-	char *val;
-	size_t vlen;
-} tar_rec;
-
-/* Splits the next record off data[*pos..len). 1 a record, 0 the end, -1 malformed. */
-static int tar_pax_next(char *data, size_t len, size_t *pos, tar_rec *rec)
-{
-	size_t p = *pos, n = 0, i = p;
-	if (p >= len)
-		return 0;
-	while (i < len && data[i] >= '0' && data[i] <= '9') {
-		if (i - p >= 9)
-			return -1;
-		n = n * 10 + (size_t)(data[i] - '0');
-		i++;
-	}
-	if (i == p || i >= len || data[i] != ' ' || n < i - p + 4 || n > len - p)
-		return -1;
-	char *rec_start = data + i + 1, *rec_end = data + p + n - 1;
-	if (*rec_end != '\n')
-		return -1;
-	char *eq = memchr(rec_start, '=', (size_t)(rec_end - rec_start));
-	if (!eq || eq == rec_start || memchr(rec_start, 0, (size_t)(eq - rec_start)))
-		return -1;
-	*eq = '\0';
-	*rec_end = '\0';
-	rec->key = rec_start;
-	rec->val = eq + 1;
-	rec->vlen = (size_t)(rec_end - (eq + 1));
-	*pos = p + n;
-	return 1;
-}
-
-static bool tar_text_ok(const char *v, size_t n)
-{
-	return memchr(v, 0, n) == NULL;
-}
-
-/* Applies one record to px.  xattr names and values point into the record
- * (the caller keeps it alive).  1 applied or ignored, -1 bad (message set). */
-static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec *rec,
-			 bool global, cpod_err *err)
-{
-	const char *k = rec->key;
-	const char *v = rec->val;
-	size_t n = rec->vlen;
-
-	if (strncmp(k, "GNU.sparse.", 11) == 0)
-		return err_set(err, CPOD_E_UNSUPPORTED, "GNU sparse files are not supported");
-	if (strncmp(k, "SCHILY.xattr.", 13) == 0) {
-		const char *name = k + 13;
-		size_t nl = strlen(name);
-		if (nl == 0 || nl > TAR_XATTR_NAME_MAX)
-			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s", k);
-		if (n > TAR_XATTR_VALUE_MAX)
-			return err_set(err, CPOD_E_LIMIT, "xattr %.80s: value of %zu bytes is too large",
-				       name, n);
-		for (size_t i = 0; i < px->n_xattrs; i++) {
-			if (strcmp(px->xattrs[i].name, name) == 0) {
-				px->xattrs[i].value = v;
-				px->xattrs[i].len = n;
-				return 1;
-			}
-		}
-		if (px->n_xattrs >= r->lim.max_xattrs)
-			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs", r->lim.max_xattrs);
-		if (px->n_xattrs == *xcap) {
-			size_t nc = *xcap ? *xcap * 2 : 8;
-			tar_xattr *nx = realloc(px->xattrs, nc * sizeof(*nx));
-			if (!nx)
-				return err_nomem(err);
-			px->xattrs = nx;
-			*xcap = nc;
-		}
-		px->xattrs[px->n_xattrs++] = (tar_xattr){ name, v, n };
-		return 1;
-	}
-	/* an empty value in an 'x' header means "as in the ustar header" */
-	bool empty = n == 0;
-	if (strcmp(k, "path") == 0 || strcmp(k, "linkpath") == 0) {
-		if (global)
-			return 1; /* every entry at one name makes no sense: ignored, as Go does */
-		if (!tar_text_ok(v, n))
-			return err_set(err, CPOD_E_INVALID, "PAX %s holds a NUL byte", k);
-		if (n > r->lim.max_path) {
-			char q[80];
-			tar_quote(q, sizeof(q), v, n);
-			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)", q, k,
-				       n, r->lim.max_path);
-		}
-		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
-		if (empty) {
-			px->has &= ~bit;
-		} else if (bit == TAR_PAX_PATH) {
-			px->path = v;
-			px->has |= bit;
-		} else {
-			px->link = v;
-			px->has |= bit;
-		}
-		return 1;
-	}
-	if (strcmp(k, "uname") == 0 || strcmp(k, "gname") == 0) {
-		if (!tar_text_ok(v, n) || n > 255)
-			return err_set(err, CPOD_E_INVALID, "bad PAX %s", k);
-		unsigned bit = k[0] == 'u' ? TAR_PAX_UNAME : TAR_PAX_GNAME;
-		if (empty)
-			px->has &= ~bit;
-		else
-			px->has |= bit;
-		if (bit == TAR_PAX_UNAME)
-			px->uname = v;
-		else
-			px->gname = v;
-		return 1;
-	}
-	if (strcmp(k, "size") == 0 || strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
-		unsigned bit = k[0] == 's' ? TAR_PAX_SIZE : k[0] == 'u' ? TAR_PAX_UID : TAR_PAX_GID;
-		if (global && bit == TAR_PAX_SIZE)
-			return 1;
-		if (empty) {
-			px->has &= ~bit;
-			return 1;
-		}
-		uint64_t x;
-		if (tar_pax_uint(v, n, &x) < 0)
-			return err_set(err, CPOD_E_INVALID, "bad PAX %s \"%.30s\"", k, v);
-		if (bit == TAR_PAX_SIZE)
-			px->size = x;
-		else if (bit == TAR_PAX_UID)
-			px->uid = x;
-		else
-			px->gid = x;
-		px->has |= bit;
-		return 1;
-	}
-	if (strcmp(k, "mtime") == 0) {
-		if (empty) {
-			px->has &= ~TAR_PAX_MTIME;
-			return 1;
-		}
-		if (tar_pax_time(v, n, &px->mtime_sec, &px->mtime_nsec) < 0)
-			return err_set(err, CPOD_E_INVALID, "bad PAX mtime \"%.30s\"", v);
-		px->has |= TAR_PAX_MTIME;
-		return 1;
-	}
-	/* atime, ctime, comment, charset, hdrcharset, LIBARCHIVE.*, ...: not used */
-	return 1;
-}
-
-/* Parses the 'x' header in r->pax into r->lpax. */
-static int tar_parse_local_pax(tar_reader *r, cpod_err *err)
-{
-	size_t pos = 0, xcap = 0;
-	tar_rec rec;
-	int k;
-
-	free(r->lpax.xattrs);
-	memset(&r->lpax, 0, sizeof(r->lpax));
-	while ((k = tar_pax_next(r->pax.data, r->pax.len, &pos, &rec)) > 0)
-		if (tar_pax_apply(r, &r->lpax, &xcap, &rec, false, err) < 0)
-			return err_prefix(err, "PAX header");
-	if (k < 0)
-		return err_set(err, CPOD_E_INVALID, "malformed PAX record at byte %zu", pos);
-	r->have_lpax = true;
-	return 0;
-}
-
-/* The length field of a PAX record whose other bytes number body. */
-static size_t tar_pax_reclen(size_t body)
-{
-	size_t digits = 1;
-	for (size_t p = 10; body + digits >= p; p *= 10)
-		digits++;
-	return body + digits;
-}
-
-/* A 'g' header (in r->graw): its records join those of earlier ones (later
- * ones win).  The union is kept re-serialised in gbuf and parsed from a
- * copy (gstore) so that the parsed values stay put. */
-static int tar_parse_global_pax(tar_reader *r, cpod_err *err)
-{
-	size_t pos = 0, xcap = 0;
-	tar_rec rec;
-	int k;
-
-	while ((k = tar_pax_next(r->graw.data, r->graw.len, &pos, &rec)) > 0) {
-		tar_pax probe;
-		size_t pcap = 0;
-		memset(&probe, 0, sizeof(probe));
-		int a = tar_pax_apply(r, &probe, &pcap, &rec, true, err);
-		free(probe.xattrs);
-		if (a < 0)
-			return err_prefix(err, "PAX global header");
-		size_t total = tar_pax_reclen(strlen(rec.key) + rec.vlen + 3);
-		if (r->gbuf.len + total > r->lim.max_pax)
-			return err_set(err, CPOD_E_LIMIT, "PAX global headers exceed %zu bytes",
-				       r->lim.max_pax);
-		if (buf_printf(&r->gbuf, err, "%zu %s=", total, rec.key) < 0 ||
-		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 || buf_putc(&r->gbuf, '\n', err) < 0)
-			return -1;
-	}
-	if (k < 0)
-		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu", pos);
-	buf_reset(&r->gstore);
-	if (buf_append(&r->gstore, r->gbuf.data, r->gbuf.len, err) < 0)
-		return -1;
-	free(r->gpax.xattrs);
-	memset(&r->gpax, 0, sizeof(r->gpax));
-	pos = 0;
-	while ((k = tar_pax_next(r->gstore.data, r->gstore.len, &pos, &rec)) > 0)
-		if (tar_pax_apply(r, &r->gpax, &xcap, &rec, true, err) < 0)
-			return err_prefix(err, "PAX global header");
-	return k < 0 ? err_set(err, CPOD_E_INVALID, "malformed PAX global record") : 0;
-}
-
-/* ---------------------------------------------------------------- entries */
-
-/* Reads an extension header's data (size bytes and padding) into b. */
-static int tar_read_ext(tar_reader *r, int64_t size, size_t max, buf *b, const char *what,
-			cpod_err *err)
-{
-	if (size < 0 || (uint64_t)size > max)
-		return err_set(err, CPOD_E_LIMIT, "%s of %" PRId64 " bytes exceeds the limit (%zu)",
-			       what, size, max);
-	buf_reset(b);
-	if (buf_reserve(b, (size_t)size + 1, err) < 0)
-		return -1;
-	ssize_t got = tar_read_full(r, b->data, (size_t)size, err);
-	if (got < 0)
-		return -1;
-	if (got < size)
-		return err_set(err, CPOD_E_INVALID, "%s: unexpected end of archive", what);
-	b->len = (size_t)size;
-	b->data[b->len] = '\0';
-	uint64_t pad = (TAR_BLKSZ - ((uint64_t)size % TAR_BLKSZ)) % TAR_BLKSZ;
-	int s = tar_skip(r, pad, err);
-	if (s < 0)
-		return -1;
-	if (s == 0)
-		return err_set(err, CPOD_E_INVALID, "%s: unexpected end of archive", what);
-	return 0;
-}
-
-static int tar_set_str(buf *b, const char *s, size_t n, cpod_err *err)
-{
-	buf_reset(b);
-	return buf_append(b, s, n, err);
-}
-
-static void tar_clear_pending(tar_reader *r)
-{
-	r->have_gnu_path = r->have_gnu_link = false;
-	r->have_lpax = false;
-	free(r->lpax.xattrs);
-	memset(&r->lpax, 0, sizeof(r->lpax));
-}
-
-/* Merges the global and the entry's own xattrs into r->xattrs. */
-static int tar_merge_xattrs(tar_reader *r, cpod_err *err)
-{
-	size_t n = 0, total = r->gpax.n_xattrs + (r->have_lpax ? r->lpax.n_xattrs : 0);
-
-	free(r->xattrs);
-	r->xattrs = NULL;
-	r->n_xattrs = 0;
-	if (total == 0)
-		return 0;
-	r->xattrs = malloc(total * sizeof(*r->xattrs));
-	if (!r->xattrs)
-		return err_nomem(err);
-	if (r->have_lpax)
-		for (size_t i = 0; i < r->lpax.n_xattrs; i++)
-			r->xattrs[n++] = r->lpax.xattrs[i];
-	size_t own = n;
-	for (size_t i = 0; i < r->gpax.n_xattrs; i++) {
-		bool shadowed = false;
-		for (size_t j = 0; j < own && !shadowed; j++)
-			shadowed = strcmp(r->xattrs[j].name, r->gpax.xattrs[i].name) == 0;
-		if (!shadowed)
-			r->xattrs[n++] = r->gpax.xattrs[i];
-	}
-	if (n > r->lim.max_xattrs)
-		return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs", r->lim.max_xattrs);
-	r->n_xattrs = n;
-	return 0;
-}
-
-/* Builds r->e from the header block h and what extension headers said. */
-static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
-{
-	tar_entry *e = &r->e;
-	bool ustar = memcmp(h + 257, "ustar\0", 6) == 0;
-	bool gnu = memcmp(h + 257, "ustar  \0", 8) == 0;
-	char type = (char)h[156];
-	int64_t size, mode, uid, gid, mtime, dmaj = 0, dmin = 0;
-
-	memset(e, 0, sizeof(*e));
-	/* name: prefix "/" name (POSIX ustar only: GNU keeps times there) */
-	buf_reset(&r->path);
-	if (ustar && h[345]) {
-		if (buf_append(&r->path, h + 345, tar_fieldlen(h + 345, 155), err) < 0 ||
-		    buf_putc(&r->path, '/', err) < 0)
-			return -1;
-	}
-	if (buf_append(&r->path, h, tar_fieldlen(h, 100), err) < 0)
-		return -1;
-	if (r->have_gnu_path && tar_set_str(&r->path, r->gnu_path.data,
-					    strlen(r->gnu_path.data), err) < 0)
-		return -1;
-	if (r->have_lpax && (r->lpax.has & TAR_PAX_PATH) &&
-	    tar_set_str(&r->path, r->lpax.path, strlen(r->lpax.path), err) < 0)
-		return -1;
-	tar_quote(r->quoted, sizeof(r->quoted), r->path.data, r->path.len);
-	if (r->path.len == 0)
-		return err_set(err, CPOD_E_INVALID, "entry at offset %" PRIu64 ": empty name",
-			       r->offset - TAR_BLKSZ);
-	if (r->path.len > r->lim.max_path)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
-			       r->quoted, r->path.len, r->lim.max_path);
-
-	buf_reset(&r->link);
-	if (buf_append(&r->link, h + 157, tar_fieldlen(h + 157, 100), err) < 0)
-		return -1;
-	if (r->have_gnu_link && tar_set_str(&r->link, r->gnu_link.data,
-					    strlen(r->gnu_link.data), err) < 0)
-		return -1;
-	if (r->have_lpax && (r->lpax.has & TAR_PAX_LINK) &&
-	    tar_set_str(&r->link, r->lpax.link, strlen(r->lpax.link), err) < 0)
-		return -1;
-	if (r->link.len > r->lim.max_path)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": link of %zu bytes exceeds the limit",
-			       r->quoted, r->link.len);
-
-	if (tar_number(h + 124, 12, &size) < 0 || tar_number(h + 100, 8, &mode) < 0 ||
-	    tar_number(h + 108, 8, &uid) < 0 || tar_number(h + 116, 8, &gid) < 0 ||
-	    tar_number(h + 136, 12, &mtime) < 0)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": malformed number in header",
-			       r->quoted);
-	if ((ustar || gnu) && (type == TAR_CHAR || type == TAR_BLOCK) &&
-	    (tar_number(h + 329, 8, &dmaj) < 0 || tar_number(h + 337, 8, &dmin) < 0 ||
-	     dmaj < 0 || dmin < 0 || dmaj > UINT32_MAX || dmin > UINT32_MAX))
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": malformed device number",
-			       r->quoted);
-	if (size < 0 || uid < 0 || gid < 0 || mode < 0)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": negative number in header",
-			       r->quoted);
-
-	/* uname/gname: ustar fields, then the global, then the entry's records */
-	buf_reset(&r->uname);
-	buf_reset(&r->gname);
-	if ((ustar || gnu) && (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
-			       buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
-		return -1;
-	e->uid = (uint64_t)uid;
-	e->gid = (uint64_t)gid;
-	e->mtime_sec = mtime;
-	uint64_t usize = (uint64_t)size;
-	const tar_pax *layers[2] = { &r->gpax, r->have_lpax ? &r->lpax : NULL };
-	for (int i = 0; i < 2; i++) {
-		const tar_pax *px = layers[i];
-		if (!px)
-			continue;
-		if (px->has & TAR_PAX_SIZE)
-			usize = px->size;
-		if (px->has & TAR_PAX_UID)
-			e->uid = px->uid;
-		if (px->has & TAR_PAX_GID)
-			e->gid = px->gid;
-		if (px->has & TAR_PAX_MTIME) {
-			e->mtime_sec = px->mtime_sec;
-			e->mtime_nsec = px->mtime_nsec;
-		}
-		if ((px->has & TAR_PAX_UNAME) && tar_set_str(&r->uname, px->uname,
-							     strlen(px->uname), err) < 0)
-			return -1;
-		if ((px->has & TAR_PAX_GNAME) && tar_set_str(&r->gname, px->gname,
-							     strlen(px->gname), err) < 0)
-			return -1;
-	}
-	if (tar_merge_xattrs(r, err) < 0)
-		return err_prefix(err, "entry \"%s\"", r->quoted);
-
-	/* the type, and how much data follows the header */
-	uint64_t data = usize;
-	switch (type) {
-	case '\0':
-		type = r->path.data[r->path.len - 1] == '/' ? TAR_DIR : TAR_FILE;
-		break;
-	case '7':
-		type = TAR_FILE;
-		break;
-	case 'D':
-		/* a GNU dumpdir: a directory followed by a listing we skip */
-		type = TAR_DIR;
-		break;
-	case TAR_FILE:
-	case TAR_HARDLINK:
-	case TAR_SYMLINK:
-	case TAR_CHAR:
-	case TAR_BLOCK:
-	case TAR_DIR:
-	case TAR_FIFO:
-		break;
-	case 'S':
-		return err_set(err, CPOD_E_UNSUPPORTED,
-			       "entry \"%s\": GNU sparse files are not supported", r->quoted);
-	case 'M':
-	case 'N':
-		return err_set(err, CPOD_E_UNSUPPORTED,
-			       "entry \"%s\": GNU %s headers are not supported", r->quoted,
-			       type == 'M' ? "multi-volume" : "old long-name");
-	default:
-		/* POSIX: an unknown type is read as a regular file */
-		type = TAR_FILE;
-		break;
-	}
-	if (type == TAR_FILE) {
-		if (usize > r->lim.max_entry)
-			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64 ")",
-				       r->quoted, usize, r->lim.max_entry);
-		r->left = usize;
-	} else {
-		/* header-only types; a dumpdir's listing is skipped as padding */
-		r->left = 0;
-		if (h[156] != 'D')
-			data = 0;
-		usize = 0;
-	}
-	if (data > INT64_MAX - TAR_BLKSZ)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": absurd size", r->quoted);
-	uint64_t rounded = (data + TAR_BLKSZ - 1) / TAR_BLKSZ * TAR_BLKSZ;
-	r->pad = rounded - r->left;
-
-	if ((type == TAR_SYMLINK || type == TAR_HARDLINK) && r->link.len == 0)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": link without a target",
-			       r->quoted);
-	if (type != TAR_SYMLINK && type != TAR_HARDLINK)
-		buf_reset(&r->link);
-
-	/* a buf never written to has no data: strings are never NULL */
-	e->path = r->path.data;
-	e->linkname = r->link.data ? r->link.data : "";
-	e->type = type;
-	e->size = usize;
-	e->mode = (uint32_t)(mode & 07777);
-	e->uname = r->uname.data ? r->uname.data : "";
-	e->gname = r->gname.data ? r->gname.data : "";
-	e->devmajor = (uint32_t)dmaj;
-	e->devminor = (uint32_t)dmin;
-	e->xattrs = r->xattrs;
-	e->n_xattrs = r->n_xattrs;
-	return 0;
-}
-
-CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
-{
-	unsigned char h[TAR_BLKSZ];
-	int ext = 0;
-
-	if (r->state == TAR_ST_END)
-		return 0;
-	if (r->state == TAR_ST_FAILED)
-		return err_set(err, CPOD_E_STATE, "tar reader: an earlier error stopped it");
-	if (r->state == TAR_ST_DATA) {
-		int s = tar_skip(r, r->left + r->pad, err);
-		if (s <= 0) {
-			if (s == 0)
-				err_set(err, CPOD_E_INVALID,
-					"entry \"%s\": unexpected end of archive (truncated data)",
-					r->quoted);
-			return tar_fail(r);
-		}
-		r->left = r->pad = 0;
-	}
-	r->state = TAR_ST_HEADER;
-	tar_clear_pending(r);
-
-	for (;;) {
-		uint64_t at = r->offset;
-		ssize_t got = tar_read_full(r, h, TAR_BLKSZ, err);
-		if (got < 0)
-			return tar_fail(r);
-		if (got == 0 && !ext) {
-			/* the stream ends between entries: taken as the end (as Go does) */
-			r->state = TAR_ST_END;
-			return 0;
-		}
-		if (got < TAR_BLKSZ) {
-			err_set(err, CPOD_E_INVALID, "header at offset %" PRIu64 ": unexpected end of archive",
-				at);
-			return tar_fail(r);
-		}
-		if (tar_zero_block(h)) {
-			if (ext) {
-				err_set(err, CPOD_E_INVALID,
-					"header at offset %" PRIu64 ": end of archive after an extension header",
-					at);
-				return tar_fail(r);
-			}
-			got = tar_read_full(r, h, TAR_BLKSZ, err);
-			if (got < 0)
-				return tar_fail(r);
-			if (got == 0 || (got == TAR_BLKSZ && tar_zero_block(h))) {
-				r->state = TAR_ST_END;
-				return 0;
-			}
-			err_set(err, CPOD_E_INVALID,
-				"offset %" PRIu64 ": a zero block followed by data (corrupt archive)", at);
-			return tar_fail(r);
-		}
-		if (!tar_checksum_ok(h)) {
-			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h, tar_fieldlen(h, 100));
-			err_set(err, CPOD_E_INVALID,
-				"entry \"%s\" (header at offset %" PRIu64 "): header checksum mismatch",
-				r->quoted, at);
-			return tar_fail(r);
-		}
-		char type = (char)h[156];
-		if (type == 'x' || type == 'g' || type == 'L' || type == 'K' || type == 'V') {
-			int64_t size;
-			if (++ext > TAR_MAX_EXT) {
-				err_set(err, CPOD_E_LIMIT,
-					"offset %" PRIu64 ": more than %d extension headers in a row", at,
-					TAR_MAX_EXT);
-				return tar_fail(r);
-			}
-			if (tar_number(h + 124, 12, &size) < 0 || size < 0) {
-				err_set(err, CPOD_E_INVALID,
-					"header at offset %" PRIu64 ": malformed size", at);
-				return tar_fail(r);
-			}
-			int rc = 0;
-			if (type == 'x') {
-				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header", err);
-				if (rc == 0)
-					rc = tar_parse_local_pax(r, err);
-			} else if (type == 'g') {
-				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw, "PAX global header",
-						  err);
-				if (rc == 0)
-					rc = tar_parse_global_pax(r, err);
-			} else if (type == 'L' || type == 'K') {
-				buf *b = type == 'L' ? &r->gnu_path : &r->gnu_link;
-				rc = tar_read_ext(r, size, r->lim.max_path + 1, b,
-						  type == 'L' ? "GNU long name" : "GNU long link", err);
-				if (rc == 0 && type == 'L')
-					r->have_gnu_path = true;
-				else if (rc == 0)
-					r->have_gnu_link = true;
-			} else {
-				/* a volume label: nothing to extract */
-				int s = tar_skip(r, ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ * TAR_BLKSZ,
-						 err);
-				if (s == 0)
-					err_set(err, CPOD_E_INVALID, "volume header: unexpected end of archive");
-				rc = s <= 0 ? -1 : 0;
-			}
-			if (rc < 0) {
-				err_prefix(err, "offset %" PRIu64, at);
-				return tar_fail(r);
-			}
-			continue;
-		}
-		if (tar_build_entry(r, h, err) < 0)
-			return tar_fail(r);
-		r->state = TAR_ST_DATA;
-		*out = &r->e;
-		return 1;
-	}
-}
-
-static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpod_err *err)
-{
-	if (r->state != TAR_ST_DATA) {
-		if (r->state == TAR_ST_FAILED)
-			return err_set(err, CPOD_E_STATE, "tar reader: an earlier error stopped it");
-		return 0;
-	}
-	if (r->left == 0)
-		return 0;
-	int f = tar_fill(r, err);
-	if (f <= 0) {
-		if (f == 0)
-			err_set(err, CPOD_E_INVALID, "entry \"%s\": unexpected end of archive (truncated data)",
-				r->quoted);
-		return tar_fail(r);
-	}
-	size_t n = r->clen < r->left ? r->clen : (size_t)r->left;
-	if (n > max)
-		n = max;
-	*p = r->cp;
-	r->cp += n;
-	r->clen -= n;
-	r->offset += n;
-	r->left -= n;
-	return (ssize_t)n;
-}
-
-CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err)
-{
-	return tar_data_chunk_max(r, p, SSIZE_MAX, err);
-}
-
-CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err)
-{
-	size_t got = 0;
-	while (got < n) {
-		const void *p;
-		size_t want = n - got > SSIZE_MAX ? SSIZE_MAX : n - got;
-		ssize_t k = tar_data_chunk_max(r, &p, want, err);
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			break;
-		memcpy((char *)data + got, p, (size_t)k);
-		got += (size_t)k;
-	}
-	return (ssize_t)got;
-}
-
-CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r)
-{
-	return r->offset;
-}
-
-static tar_reader *tar_reader_alloc(const tar_limits *lim, cpod_err *err)
-{
-	tar_reader *r = calloc(1, sizeof(*r));
-	if (!r) {
-		err_nomem(err);
-		return NULL;
-	}
-	r->lim.max_path = lim && lim->max_path ? lim->max_path : 4096;
-	r->lim.max_pax = lim && lim->max_pax ? lim->max_pax : 1 << 20;
-	r->lim.max_xattrs = lim && lim->max_xattrs ? lim->max_xattrs : 128;
-	r->lim.max_entry = lim && lim->max_entry ? lim->max_entry : (uint64_t)64 << 30;
-	r->path.max = r->link.max = r->lim.max_path + 1;
-	r->state = TAR_ST_HEADER;
-	return r;
-}
-
-CPOD_INTERNAL tar_reader *tar_reader_new_chunks(const tar_chunk_source *src,
-						const tar_limits *lim, cpod_err *err)
-{
-	tar_reader *r = tar_reader_alloc(lim, err);
-	if (r)
-		r->cs = *src;
-	return r;
-}
-
-CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
-					 cpod_err *err)
-{
-	tar_reader *r = tar_reader_alloc(lim, err);
-	if (!r)
-		return NULL;
-	r->rbuf = malloc(TAR_RBUF);
-	if (!r->rbuf) {
-		free(r);
-		err_nomem(err);
-		return NULL;
-	}
-	r->src = *src;
-	r->cs.next = tar_src_next;
-	r->cs.ctx = r;
-	return r;
-}
-
-CPOD_INTERNAL void tar_reader_free(tar_reader *r)
-{
-	if (!r)
-		return;
-	buf_free(&r->path);
-	buf_free(&r->link);
-	buf_free(&r->uname);
-	buf_free(&r->gname);
-	buf_free(&r->pax);
-	buf_free(&r->gnu_path);
-	buf_free(&r->gnu_link);
-	buf_free(&r->graw);
-	buf_free(&r->gbuf);
-	buf_free(&r->gstore);
-	free(r->lpax.xattrs);
-	free(r->gpax.xattrs);
-	free(r->xattrs);
-	free(r->rbuf);
-	free(r);
-}
-/************************************************ src/image/tar_write.c */
-/*
- * tar_write.c — the tar writer (see tar.h): POSIX ustar headers, preceded
- * by a PAX 'x' header only for what does not fit them (long names and
- * links, sizes from 8 GiB, ids from 2^21, long user names, mtimes before
- * 1970 or with a fraction, xattrs), so the output reads everywhere and is
- * the same bytes for the same input (layer digests must be reproducible).
- *
- * tar_write_file turns a file on disk into an entry: hard links become
- * links to the first name written for the inode; xattrs are copied except
- * the overlay's own (trusted.overlay.*, user.overlay.*: whiteouts and
- * redirects are the layer packer's business) and security.selinux (a label
- * of this host, not of the image); sockets are skipped, as GNU tar does.
- */
-
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
-
-#define TARW_BLKSZ 512
-#define TARW_BUF (256 << 10)
-#define TARW_XATTR_LIST_MAX (64 << 10)
-#define TARW_XATTR_VALUE_MAX (64 << 10)
-#define TARW_MAX_XATTRS 128
-
-typedef struct tarw_link {
-	dev_t dev;
-	ino_t ino;
-	char *name;
-} tarw_link;
-
-struct tar_writer {
-	tar_sink sink;
-	int fd;
-	unsigned char *buf;
-	size_t len;
-	uint64_t offset;          /* bytes handed to the sink or buffered */
-	uint64_t left, pad;       /* the current file's data still owed, then its padding */
-	bool failed;
-	buf pax;
-	tarw_link *links;         /* open addressing on (dev, ino) */
-	size_t n_links, cap_links;
-};
-
-/* ---------------------------------------------------------------- output */
-
-static int tarw_fd_write(void *ctx, const void *data, size_t n, cpod_err *err)
-{
-	int fd = *(int *)ctx;
-	const char *p = data;
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return err_sys(err, "write archive");
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int tarw_flush(tar_writer *w, cpod_err *err)
-{
-	if (w->len == 0)
-		return 0;
-	if (w->sink.write(w->sink.ctx, w->buf, w->len, err) < 0) {
-		w->failed = true;
-		return -1;
-	}
-	w->len = 0;
-	return 0;
-}
-
-static int tarw_put(tar_writer *w, const void *data, size_t n, cpod_err *err)
-{
-	if (w->failed)
-		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
-	w->offset += n;
-	if (w->len + n > TARW_BUF) {
-		if (tarw_flush(w, err) < 0)
-			return -1;
-		if (n >= TARW_BUF) {
-			if (w->sink.write(w->sink.ctx, data, n, err) < 0) {
-				w->failed = true;
-				return -1;
-			}
-			return 0;
-		}
-	}
-	memcpy(w->buf + w->len, data, n);
-	w->len += n;
-	return 0;
-}
-
-static int tarw_zeros(tar_writer *w, size_t n, cpod_err *err)
-{
-	static const unsigned char zero[TARW_BLKSZ];
-	while (n) {
-		size_t k = n < sizeof(zero) ? n : sizeof(zero);
-		if (tarw_put(w, zero, k, err) < 0)
-			return -1;
-		n -= k;
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------- headers */
-
-/* An octal field of width n (n-1 digits and a NUL); false when it does not fit. */
-static bool tarw_octal(unsigned char *f, size_t n, uint64_t v)
-{
-	f[n - 1] = 0;
-	for (size_t i = n - 1; i-- > 0;) {
-		f[i] = (unsigned char)('0' + (v & 7));
-		v >>= 3;
-	}
-	return v == 0;
-}
-
-static bool tarw_fits_octal(uint64_t v, size_t n)
-{
-	return (n - 1) * 3 >= 64 || v < ((uint64_t)1 << ((n - 1) * 3));
-}
-
-static int tarw_record(buf *b, const char *key, const void *val, size_t vlen, cpod_err *err)
-{
-	size_t body = strlen(key) + vlen + 3, digits = 1;
-	for (size_t p = 10; body + digits >= p; p *= 10)
-		digits++;
-	if (buf_printf(b, err, "%zu %s=", body + digits, key) < 0 ||
-	    buf_append(b, val, vlen, err) < 0 || buf_putc(b, '\n', err) < 0)
-		return -1;
-	return 0;
-}
-
-/* Splits path into a ustar prefix (<= 155) and name (<= 100) at a '/'. */
-static bool tarw_split(const char *path, size_t len, size_t *cut)
-{
-	if (len <= 100) {
-		*cut = 0;
-		return true;
-	}
-	for (size_t i = len - 1; i > 0; i--) {
-		if (path[i] != '/')
-			continue;
-		if (i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0) {
-			*cut = i;
-			return true;
-		}
-		if (len - i - 1 > 100)
-			break;
-	}
-	return false;
-}
-
-static int tarw_block(tar_writer *w, unsigned char *h, cpod_err *err)
-{
-	memset(h + 148, ' ', 8);
-	unsigned sum = 0;
-	for (int i = 0; i < TARW_BLKSZ; i++)
-		sum += h[i];
-	tarw_octal(h + 148, 7, sum);
-	h[155] = ' ';
-	return tarw_put(w, h, TARW_BLKSZ, err);
-}
-
-static void tarw_fill_common(unsigned char *h, uint32_t mode, uint64_t uid, uint64_t gid,
-			     uint64_t size, int64_t mtime, char type)
-{
-	tarw_octal(h + 100, 8, mode & 07777);
-	tarw_octal(h + 108, 8, tarw_fits_octal(uid, 8) ? uid : 0);
-	tarw_octal(h + 116, 8, tarw_fits_octal(gid, 8) ? gid : 0);
-	tarw_octal(h + 124, 12, tarw_fits_octal(size, 12) ? size : 0);
-	tarw_octal(h + 136, 12, mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
-	h[156] = (unsigned char)type;
-	memcpy(h + 257, "ustar\0" "00", 8);
-}
-
-CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err)
-{
-	unsigned char h[TARW_BLKSZ];
-	size_t plen = strlen(e->path), llen = e->linkname ? strlen(e->linkname) : 0, cut = 0;
-	size_t ulen = e->uname ? strlen(e->uname) : 0, glen = e->gname ? strlen(e->gname) : 0;
-	bool is_file = e->type == TAR_FILE, is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
-	uint64_t size = is_file ? e->size : 0;
-
-	if (w->failed)
-		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
-	if (w->left)
-		return err_set(err, CPOD_E_STATE, "tar writer: %" PRIu64 " bytes of the previous entry missing",
-			       w->left);
-	if (plen == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: empty name");
-	if (is_link && llen == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target", e->path);
-	if (!strchr("0123456", e->type) || e->type == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path, e->type);
-	if (!tarw_fits_octal(e->devmajor, 8) || !tarw_fits_octal(e->devminor, 8))
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large", e->path);
-
-	/* the PAX records what the ustar fields cannot hold */
-	buf_reset(&w->pax);
-	bool name_fits = tarw_split(e->path, plen, &cut);
-	if (!name_fits && tarw_record(&w->pax, "path", e->path, plen, err) < 0)
-		return -1;
-	if (is_link && llen > 100 && tarw_record(&w->pax, "linkpath", e->linkname, llen, err) < 0)
-		return -1;
-	char num[48];
-	if (!tarw_fits_octal(size, 12)) {
-		snprintf(num, sizeof(num), "%" PRIu64, size);
-		if (tarw_record(&w->pax, "size", num, strlen(num), err) < 0)
-			return -1;
-	}
-	if (!tarw_fits_octal(e->uid, 8)) {
-		snprintf(num, sizeof(num), "%" PRIu64, e->uid);
-		if (tarw_record(&w->pax, "uid", num, strlen(num), err) < 0)
-			return -1;
-	}
-	if (!tarw_fits_octal(e->gid, 8)) {
-		snprintf(num, sizeof(num), "%" PRIu64, e->gid);
-		if (tarw_record(&w->pax, "gid", num, strlen(num), err) < 0)
-			return -1;
-	}
-	if (ulen > 31 && tarw_record(&w->pax, "uname", e->uname, ulen, err) < 0)
-		return -1;
-	if (glen > 31 && tarw_record(&w->pax, "gname", e->gname, glen, err) < 0)
-		return -1;
-	if (e->mtime_nsec || e->mtime_sec < 0 || !tarw_fits_octal((uint64_t)e->mtime_sec, 12)) {
-		int64_t s = e->mtime_sec;
-		uint32_t ns = e->mtime_nsec % 1000000000u;
-		int n;
-		if (s < 0 && ns) /* -1.5 s is stored as sec -2, nsec 500000000 */
-			n = snprintf(num, sizeof(num), "-%" PRIu64 ".%09" PRIu32,
-				     (uint64_t)(-(s + 1)), 1000000000u - ns);
-		else
-			n = snprintf(num, sizeof(num), "%" PRId64 ".%09" PRIu32, s, ns);
-		while (n > 0 && num[n - 1] == '0')
-			num[--n] = '\0';
-		if (n > 0 && num[n - 1] == '.')
-			num[--n] = '\0';
-		if (tarw_record(&w->pax, "mtime", num, (size_t)n, err) < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < e->n_xattrs; i++) {
-		char key[13 + 256];
-		const tar_xattr *x = &e->xattrs[i];
-		if (!x->name[0] || strlen(x->name) > 255)
-			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name", e->path);
-		snprintf(key, sizeof(key), "SCHILY.xattr.%s", x->name);
-		if (tarw_record(&w->pax, key, x->value, x->len, err) < 0)
-			return -1;
-	}
-
-	int64_t mtime_field = e->mtime_sec;
-	if (w->pax.len) {
-		const char *base = strrchr(e->path, '/');
-		base = base && base[1] ? base + 1 : e->path;
-		memset(h, 0, sizeof(h));
-		snprintf((char *)h, 100, "PaxHeaders/%.88s", base);
-		tarw_fill_common(h, 0644, 0, 0, w->pax.len, mtime_field, 'x');
-		if (tarw_block(w, h, err) < 0 || tarw_put(w, w->pax.data, w->pax.len, err) < 0 ||
-		    tarw_zeros(w, (TARW_BLKSZ - w->pax.len % TARW_BLKSZ) % TARW_BLKSZ, err) < 0)
-			return -1;
-	}
-
-	memset(h, 0, sizeof(h));
-	if (!name_fits) {
-		memcpy(h, e->path, 100);
-	} else if (cut) {
-		memcpy(h + 345, e->path, cut);
-		memcpy(h, e->path + cut + 1, plen - cut - 1);
-	} else {
-		memcpy(h, e->path, plen);
-	}
-	tarw_fill_common(h, e->mode, e->uid, e->gid, size, mtime_field, e->type);
-	if (is_link)
-		memcpy(h + 157, e->linkname, llen > 100 ? 100 : llen);
-	memcpy(h + 265, e->uname ? e->uname : "", ulen > 31 ? 31 : ulen);
-	memcpy(h + 297, e->gname ? e->gname : "", glen > 31 ? 31 : glen);
-	if (e->type == TAR_CHAR || e->type == TAR_BLOCK) {
-		tarw_octal(h + 329, 8, e->devmajor);
-		tarw_octal(h + 337, 8, e->devminor);
-	}
-	if (tarw_block(w, h, err) < 0)
-		return -1;
-	w->left = size;
-	w->pad = (TARW_BLKSZ - size % TARW_BLKSZ) % TARW_BLKSZ;
-	return 0;
-}
-
-CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err)
-{
-	if (n > w->left)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %zu bytes of data for %" PRIu64 " owed",
-			       n, w->left);
-	if (tarw_put(w, data, n, err) < 0)
-		return -1;
-	w->left -= n;
-	if (w->left == 0 && w->pad) {
-		size_t pad = (size_t)w->pad;
-		w->pad = 0;
-		return tarw_zeros(w, pad, err);
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------- files on disk */
-
-static size_t tarw_link_slot(const tar_writer *w, dev_t dev, ino_t ino)
-{
-	uint64_t h = ((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
-	size_t i = (size_t)(h >> 20) & (w->cap_links - 1);
-	while (w->links[i].name && !(w->links[i].dev == dev && w->links[i].ino == ino))
-		i = (i + 1) & (w->cap_links - 1);
-	return i;
-}
-
-/* The first name written for (dev, ino), or NULL after recording name. */
-static int tarw_link_seen(tar_writer *w, dev_t dev, ino_t ino, const char *name,
-			  const char **first, cpod_err *err)
-{
-	*first = NULL;
-	if (w->n_links * 2 >= w->cap_links) {
-		size_t nc = w->cap_links ? w->cap_links * 2 : 256;
-		tarw_link *old = w->links;
-		size_t oc = w->cap_links;
-		w->links = calloc(nc, sizeof(*w->links));
-		if (!w->links) {
-			w->links = old;
-			return err_nomem(err);
-		}
-		w->cap_links = nc;
-		for (size_t i = 0; i < oc; i++)
-			if (old[i].name)
-				w->links[tarw_link_slot(w, old[i].dev, old[i].ino)] = old[i];
-		free(old);
-	}
-	size_t i = tarw_link_slot(w, dev, ino);
-	if (w->links[i].name) {
-		*first = w->links[i].name;
-		return 0;
-	}
-	char *copy = strdup(name);
-	if (!copy)
-		return err_nomem(err);
-	w->links[i] = (tarw_link){ dev, ino, copy };
-	w->n_links++;
-	return 0;
-}
-
-static bool tarw_skip_xattr(const char *name)
-{
-	return strncmp(name, "trusted.overlay.", 16) == 0 ||
-	       strncmp(name, "user.overlay.", 13) == 0 || strcmp(name, "security.selinux") == 0;
-}
-
-typedef struct tarw_xattrs {
-	char *names;              /* the list, NUL-separated */
-	char *values;             /* concatenated */
-	tar_xattr x[TARW_MAX_XATTRS];
-	size_t n;
-} tarw_xattrs;
-
-/* Reads the xattrs of fd (or of path when fd < 0, not following it). */
-static int tarw_read_xattrs(int fd, const char *path, tarw_xattrs *xs, cpod_err *err)
-{
-	ssize_t ln = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
-	xs->n = 0;
-	if (ln < 0) {
-		if (errno == ENOTSUP || errno == ENOENT || errno == EPERM || errno == EACCES)
-			return 0;
-		return err_sys(err, "list xattrs");
-	}
-	if (ln == 0)
-		return 0;
-	if (ln > TARW_XATTR_LIST_MAX)
-		return err_set(err, CPOD_E_LIMIT, "xattr list of %zd bytes", ln);
-	xs->names = malloc((size_t)ln + 1);
-	if (!xs->names)
-		return err_nomem(err);
-	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln) : llistxattr(path, xs->names, (size_t)ln);
-	if (ln < 0)
-		return err_sys(err, "list xattrs");
-	xs->names[ln] = '\0';
-
-	/* values: sizes first, then one buffer */
-	size_t total = 0;
-	ssize_t sizes[TARW_MAX_XATTRS];
-	for (char *n = xs->names; n < xs->names + ln; n += strlen(n) + 1) {
-		if (!*n || tarw_skip_xattr(n))
-			continue;
-		if (xs->n >= TARW_MAX_XATTRS)
-			return err_set(err, CPOD_E_LIMIT, "more than %d xattrs", TARW_MAX_XATTRS);
-		ssize_t vl = fd >= 0 ? fgetxattr(fd, n, NULL, 0) : lgetxattr(path, n, NULL, 0);
-		if (vl < 0) {
-			if (errno == ENODATA)
-				continue;
-			return err_sys(err, "read xattr %s", n);
-		}
-		if (vl > TARW_XATTR_VALUE_MAX)
-			return err_set(err, CPOD_E_LIMIT, "xattr %s of %zd bytes", n, vl);
-		sizes[xs->n] = vl;
-		xs->x[xs->n].name = n;
-		xs->n++;
-		total += (size_t)vl;
-	}
-	xs->values = malloc(total + 1);
-	if (!xs->values)
-		return err_nomem(err);
-	size_t off = 0, kept = 0;
-	for (size_t i = 0; i < xs->n; i++) {
-		const char *n = xs->x[i].name;
-		ssize_t vl = fd >= 0 ? fgetxattr(fd, n, xs->values + off, (size_t)sizes[i])
-				     : lgetxattr(path, n, xs->values + off, (size_t)sizes[i]);
-		if (vl < 0) {
-			if (errno == ENODATA)
-				continue;
-			/* ERANGE: it grew in between; a changing file is an error anyway */
-			return err_sys(err, "read xattr %s", n);
-		}
-		xs->x[kept].name = n;
-		xs->x[kept].value = xs->values + off;
-		xs->x[kept].len = (size_t)vl;
-		kept++;
-		off += (size_t)vl;
-	}
-	xs->n = kept;
-	return 0;
-}
-
-static int tarw_copy_data(tar_writer *w, int fd, uint64_t size, cpod_err *err)
-{
-	while (w->left) {
-		/* read straight into the writer's buffer */
-		if (w->len == TARW_BUF && tarw_flush(w, err) < 0)
-			return -1;
-		size_t room = TARW_BUF - w->len;
-		if (room > w->left)
-			room = (size_t)w->left;
-		ssize_t n = read(fd, w->buf + w->len, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_sys(err, "read");
-		if (n == 0)
-			return err_set(err, CPOD_E_STATE, "file shrank while it was read (%" PRIu64
-				       " of %" PRIu64 " bytes)", size - w->left, size);
-		w->len += (size_t)n;
-		w->offset += (uint64_t)n;
-		w->left -= (uint64_t)n;
-	}
-	size_t pad = (size_t)w->pad;
-	w->pad = 0;
-	return tarw_zeros(w, pad, err);
-}
-
-CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
-				 cpod_err *err)
-{
-	struct stat st;
-	tar_entry e;
-	tarw_xattrs xs = { 0 };
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *target = NULL;
-	char procpath[64 + PATH_MAX];
-	char dirname_[PATH_MAX];
-	int rc = -1;
-
-	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_sys(err, "stat %s", path);
-	memset(&e, 0, sizeof(e));
-	e.path = name;
-	e.mode = st.st_mode & 07777;
-	e.uid = st.st_uid;
-	e.gid = st.st_gid;
-	e.uname = e.gname = "";
-	e.mtime_sec = st.st_mtim.tv_sec;
-	e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	/* xattrs of what cannot be opened (symlinks, devices, fifos) by path:
-	 * through the directory's fd, not following the last component */
-	if (dirfd == AT_FDCWD || path[0] == '/')
-		snprintf(procpath, sizeof(procpath), "%s", path);
-	else
-		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d/%s", dirfd, path);
-
-	switch (st.st_mode & S_IFMT) {
-	case S_IFREG:
-		if (st.st_nlink > 1) {
-			const char *first;
-			if (tarw_link_seen(w, st.st_dev, st.st_ino, name, &first, err) < 0)
-				goto out;
-			if (first) {
-				e.type = TAR_HARDLINK;
-				e.linkname = first;
-				break;
-			}
-		}
-		fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
-			err_sys(err, "open %s", path);
-			goto out;
-		}
-		e.type = TAR_FILE;
-		e.size = (uint64_t)st.st_size;
-		break;
-	case S_IFDIR: {
-		fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			err_sys(err, "open %s", path);
-			goto out;
-		}
-		e.type = TAR_DIR;
-		size_t nl = strlen(name);
-		if (nl && name[nl - 1] != '/') {
-			if (nl + 2 > sizeof(dirname_)) {
-				err_set(err, CPOD_E_LIMIT, "name too long: %s", name);
-				goto out;
-			}
-			memcpy(dirname_, name, nl);
-			memcpy(dirname_ + nl, "/", 2);
-			e.path = dirname_;
-		}
-		break;
-	}
-	case S_IFLNK: {
-		target = malloc(PATH_MAX);
-		if (!target) {
-			err_nomem(err);
-			goto out;
-		}
-		ssize_t n = readlinkat(dirfd, path, target, PATH_MAX - 1);
-		if (n < 0) {
-			err_sys(err, "readlink %s", path);
-			goto out;
-		}
-		target[n] = '\0';
-		e.type = TAR_SYMLINK;
-		e.linkname = target;
-		break;
-	}
-	case S_IFCHR:
-	case S_IFBLK:
-		e.type = S_ISCHR(st.st_mode) ? TAR_CHAR : TAR_BLOCK;
-		e.devmajor = major(st.st_rdev);
-		e.devminor = minor(st.st_rdev);
-		break;
-	case S_IFIFO:
-		e.type = TAR_FIFO;
-		break;
-	default:
-		log_debug("tar: %s: socket ignored", path);
-		return 0;
-	}
-	if (e.type != TAR_HARDLINK) {
-		if (tarw_read_xattrs(fd, fd >= 0 ? NULL : procpath, &xs, err) < 0) {
-			err_prefix(err, "%s", path);
-			goto out;
-		}
-		e.xattrs = xs.x;
-		e.n_xattrs = xs.n;
-	}
-	if (tar_write_header(w, &e, err) < 0)
-		goto out;
-	if (e.type == TAR_FILE && tarw_copy_data(w, fd, e.size, err) < 0) {
-		err_prefix(err, "%s", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(xs.names);
-	free(xs.values);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- life cycle */
-
-CPOD_INTERNAL uint64_t tar_writer_offset(const tar_writer *w)
-{
-	return w->offset;
-}
-
-CPOD_INTERNAL tar_writer *tar_writer_new_sink(const tar_sink *sink, cpod_err *err)
-{
-	tar_writer *w = calloc(1, sizeof(*w));
-	if (w)
-		w->buf = malloc(TARW_BUF);
-	if (!w || !w->buf) {
-		free(w);
-		err_nomem(err);
-		return NULL;
-	}
-	w->sink = *sink;
-	w->fd = -1;
-	return w;
-}
-
-CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err)
-{
-	tar_sink s = { tarw_fd_write, NULL };
-	tar_writer *w = tar_writer_new_sink(&s, err);
-	if (w) {
-		w->fd = out_fd;
-		w->sink.ctx = &w->fd;
-	}
-	return w;
-}
-
-CPOD_INTERNAL void tar_writer_free(tar_writer *w)
-{
-	if (!w)
-		return;
-	for (size_t i = 0; i < w->cap_links; i++)
-		free(w->links[i].name);
-	free(w->links);
-	buf_free(&w->pax);
-	free(w->buf);
-	free(w);
-}
-
-CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
-{
-	int rc = 0;
-	if (w->left) {
-		rc = err_set(err, CPOD_E_STATE, "tar writer: %" PRIu64 " bytes of the last entry missing",
-			     w->left);
-	} else if (tarw_zeros(w, 2 * TARW_BLKSZ, err) < 0 || tarw_flush(w, err) < 0) {
-		rc = -1;
-	}
-	tar_writer_free(w);
-	return rc;
-}
-/************************************************ src/engine/engine.h */
-/*
- * engine.h — the engine: what joins the image store and the OCI runtime
- * into containers run from images (the cpod_engine_* and cpod_image_*
- * functions of cpod.h).
- *
- * State: the image store and containers/ under the root (/var/lib/cpod,
- * CPOD_ROOT; rootless $XDG_DATA_HOME/cpod), the runtime's state, bundles and
- * generated files under the run root (/run/cpod, CPOD_RUNROOT; rootless
- * $XDG_RUNTIME_DIR/cpod or /tmp/cpod-UID, 0700, owner checked).
- */
-#ifndef CPOD_ENGINE_H
-#define CPOD_ENGINE_H
-
-
-
-
-struct cpod_engine {
-	image_store *store;
-	cpod_runtime *rt;
-	char root[PATH_MAX];
-	char runroot[PATH_MAX];
-	int rootfd, runrootfd;
-	bool rootless;
-};
-
-/* Resolves an image reference (or id) in the store. */
-CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err);
-/* The image's config, parsed. */
-CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
-						cpod_err *err);
-/* ROOT/containers/ID/SUB, or under the run root with in_run ("" SUB: the
- * directory itself). */
-CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
-				  char *out, size_t n, cpod_err *err);
-/* Random hex id of n characters (n <= 64). */
-CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
-/* Now, as RFC 3339 with nanoseconds. */
-CPOD_INTERNAL void engine_now(char *out, size_t n);
-
-#endif
-/************************************************ src/engine/userdb.h */
-/*
- * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
- * /etc/group define them (read through the layers, nothing mounted), as
- * podman does for --user and the image's USER.
- */
-#ifndef CPOD_ENGINE_USERDB_H
-#define CPOD_ENGINE_USERDB_H
-
-
-typedef struct userdb_user {
-	uint32_t uid, gid;
-	uint32_t gids[64];   /* supplementary groups the user is a member of */
-	size_t n_gids;
-	char home[PATH_MAX];
-} userdb_user;
-
-/* spec: "", "name", "uid", "name:group", "uid:gid" ... ("" is root). */
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err);
-
-#endif
-/************************************************ src/engine/specgen.h */
-/*
- * specgen.h — the OCI config of a container run from an image: podman's
- * defaults, then the image's config, then the options of `run`.
- */
-#ifndef CPOD_ENGINE_SPECGEN_H
-#define CPOD_ENGINE_SPECGEN_H
-
-
-typedef struct specgen_in {
-	const cpod_run_opts *run;
-	const image_config *cfg;
-	const char *id;
-	const char *name;
-	const char *rootfs;       /* root.path */
-	const char *files_dir;    /* holds hosts, hostname, resolv.conf for the container */
-	const userdb_user *user;
-	bool rootless;
-	bool with_cgroup;         /* put the container in a cgroup of its own */
-} specgen_in;
-
-/* The config.json text. */
-CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err);
-
-/* The command the container runs: entrypoint + cmd as podman combines
- * them (an --entrypoint drops the image's Cmd unless args are given). */
-CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
-			       size_t *n, mem_pool *pool, cpod_err *err);
-
-/* podman's default capabilities, as a mask. */
-CPOD_INTERNAL uint64_t specgen_default_caps(void);
-
-#endif
-/************************************************ src/engine/container.h */
-/*
- * container.h — the engine's containers: a record per container under
- * ROOT/containers/ID (container.json, its OCI config, and its writable
- * layer: the overlay's upper and work directories, or a full rootfs copy),
- * and its run-time files under RUNROOT/containers/ID (the bundle the
- * runtime runs, the generated /etc files).
- *
- * container.json is rewritten atomically at every change of state, under
- * the container's lock; names are unique under the containers lock.
- */
-#ifndef CPOD_ENGINE_CONTAINER_H
-#define CPOD_ENGINE_CONTAINER_H
-
-
-enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
-
-typedef struct ctr_record {
-	char id[65];
-	char name[256];
-	char image_id[65];
-	char image_name[512];
-	char created[64];
-	bool copy_rootfs;          /* a copied rootfs instead of an overlay */
-	bool rm;                   /* remove when it exits */
-	char *command;             /* JSON array text */
-	enum ctr_status status;
-	pid_t pid;
-	unsigned long long start_time;
-	int exit_code;
-	bool oom_killed;
-	char started_at[64], finished_at[64];
-} ctr_record;
-
-CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
-CPOD_INTERNAL void ctr_record_free(ctr_record *r);
-/* By id, unique id prefix, or name. */
-CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
-CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err);
-/* Every container (records malloc'd; free with ctr_list_free). */
-CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod_err *err);
-CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
-/* Whether a container uses image id. */
-CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
-/* Removes a container (stopping it first with force). */
-CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
-/* "adjective_noun", unused. */
-CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
-
-#endif
-/************************************************ src/engine/container.c */
-/*
- * container.c — container records: reading, writing, finding, listing,
- * removing (see container.h).
- */
-
-
-
-#include <dirent.h>
-#include <sys/file.h>
-
-CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
-{
-	static const char *const names[] = { "created", "running", "exited", "removing" };
-	return names[s];
-}
-
-CPOD_INTERNAL void ctr_record_free(ctr_record *r)
-{
-	free(r->command);
-	r->command = NULL;
-}
-
-static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
-{
-	const char *v = json_string(json_get(o, key));
-	if (!v || strlen(v) >= n) {
-		dst[0] = '\0';
-		return v ? -1 : 0;
-	}
-	strcpy(dst, v);
-	return 0;
-}
-
-static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err)
-{
-	const json_limits lim = { .max_size = 1u << 20, .max_depth = 16 };
-	char path[160];
-	memset(r, 0, sizeof(*r));
-	if (strlen(id) != 64)
-		return err_set(err, CPOD_E_INVALID, "bad container id");
-	snprintf(path, sizeof(path), "containers/%.64s/container.json", id);
-	json_doc *d = json_parse_file(e->rootfd, path, &lim, err);
-	if (!d)
-		return -1;
-	const json_value *o = json_root(d), *st = json_get(o, "state");
-	if (ctr_copy(r->id, sizeof(r->id), o, "id") < 0 || ctr_copy(r->name, sizeof(r->name), o, "name") < 0 ||
-	    ctr_copy(r->image_id, sizeof(r->image_id), o, "image") < 0 ||
-	    ctr_copy(r->image_name, sizeof(r->image_name), o, "imageName") < 0 ||
-	    ctr_copy(r->created, sizeof(r->created), o, "created") < 0 ||
-	    ctr_copy(r->started_at, sizeof(r->started_at), st, "startedAt") < 0 ||
-	    ctr_copy(r->finished_at, sizeof(r->finished_at), st, "finishedAt") < 0 || strcmp(r->id, id) != 0) {
-		json_doc_free(d);
-		return err_set(err, CPOD_E_INVALID, "container %.12s: bad container.json", id);
-	}
-	bool b = false;
-	json_opt_bool(o, "copyRootfs", &b, "", NULL);
-	r->copy_rootfs = b;
-	b = false;
-	json_opt_bool(o, "rm", &b, "", NULL);
-	r->rm = b;
-	const char *status = json_string(json_get(st, "status"));
-	for (int s = 0; s <= CTR_REMOVING; s++)
-		if (status && strcmp(status, ctr_status_name(s)) == 0)
-			r->status = s;
-	int64_t v = 0;
-	json_opt_i64(st, "pid", &v, "", NULL);
-	r->pid = (pid_t)v;
-	json_opt_u64(st, "startTime", (uint64_t *)&r->start_time, "", NULL);
-	v = 0;
-	json_opt_i64(st, "exitCode", &v, "", NULL);
-	r->exit_code = (int)v;
-	b = false;
-	json_opt_bool(st, "oomKilled", &b, "", NULL);
-	r->oom_killed = b;
-	const json_value *cmd = json_get(o, "command");
-	if (cmd) {
-		buf cb = BUF_INIT;
-		json_w w;
-		jw_init(&w, &cb, NULL);
-		jw_value(&w, cmd);
-		if (jw_finish(&w, NULL) == 0)
-			r->command = cb.data;
-		else
-			buf_free(&cb);
-	}
-	json_doc_free(d);
-	/* a container whose process is gone is exited, whatever the record
-	 * says (its supervisor died, or the machine rebooted) */
-	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
-		r->status = CTR_EXITED;
-		r->exit_code = r->exit_code ? r->exit_code : 137;
-	}
-	return 0;
-}
-
-CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
-{
-	_cleanup_buf_ buf b = BUF_INIT;
-	json_w w;
-	char path[160];
-
-	jw_init(&w, &b, NULL);
-	jw_obj_begin(&w);
-	jw_kstr(&w, "id", r->id);
-	jw_kstr(&w, "name", r->name);
-	jw_kstr(&w, "image", r->image_id);
-	jw_kstr(&w, "imageName", r->image_name);
-	jw_kstr(&w, "created", r->created);
-	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
-	jw_kbool(&w, "rm", r->rm);
-	if (r->command) {
-		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
-		jw_key(&w, "command");
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-	}
-	jw_key(&w, "state");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "status", ctr_status_name(r->status));
-	jw_kint(&w, "pid", r->pid);
-	jw_key(&w, "startTime");
-	jw_uint(&w, r->start_time);
-	jw_kint(&w, "exitCode", r->exit_code);
-	jw_kbool(&w, "oomKilled", r->oom_killed);
-	jw_kstr(&w, "startedAt", r->started_at);
-	jw_kstr(&w, "finishedAt", r->finished_at);
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	if (jw_finish(&w, err) < 0)
-		return -1;
-	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
-	return fs_write_atomic(e->rootfd, path, b.data, b.len, 0600, 0, err);
-}
-
-CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ctr_record_free(&list[i]);
-	free(list);
-}
-
-CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod_err *err)
-{
-	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	size_t cap = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(err, "open %s/containers", e->root);
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		ctr_record r;
-		if (strlen(de->d_name) != 64 || !ref_looks_like_id(de->d_name))
-			continue;
-		if (ctr_load(e, de->d_name, &r, NULL) < 0)
-			continue; /* half created or half removed: not a container */
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			ctr_record *nv = realloc(*out, nc * sizeof(*nv));
-			if (!nv) {
-				ctr_record_free(&r);
-				closedir(d);
-				ctr_list_free(*out, *n);
-				*out = NULL;
-				*n = 0;
-				return err_nomem(err);
-			}
-			*out = nv;
-			cap = nc;
-		}
-		(*out)[(*n)++] = r;
-	}
-	closedir(d);
-	return 0;
-}
-
-CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
-{
-	ctr_record *all;
-	size_t n, hits = 0;
-	if (ctr_list_all(e, &all, &n, err) < 0)
-		return -1;
-	ssize_t found = -1;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(all[i].name, ref) == 0 || strcmp(all[i].id, ref) == 0) {
-			found = (ssize_t)i;
-			hits = 1;
-			break;
-		}
-	if (found < 0 && ref_looks_like_id(ref))
-		for (size_t i = 0; i < n; i++)
-			if (strncmp(all[i].id, ref, strlen(ref)) == 0) {
-				found = (ssize_t)i;
-				hits++;
-			}
-	if (hits > 1) {
-		ctr_list_free(all, n);
-		return err_set(err, CPOD_E_INVALID, "container id prefix %s is ambiguous", ref);
-	}
-	if (found < 0) {
-		ctr_list_free(all, n);
-		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
-	}
-	*out = all[found];
-	all[found].command = NULL;
-	ctr_list_free(all, n);
-	return 0;
-}
-
-CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id)
-{
-	ctr_record *all;
-	size_t n;
-	bool used = false;
-	if (ctr_list_all(e, &all, &n, NULL) < 0)
-		return true; /* cannot tell: assume so */
-	for (size_t i = 0; i < n && !used; i++)
-		used = strcmp(all[i].image_id, image_id) == 0;
-	ctr_list_free(all, n);
-	return used;
-}
-
-CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err)
-{
-	char path[160];
-	if (r->status == CTR_RUNNING && proc_is(r->pid, r->start_time)) {
-		if (!force)
-			return err_set(err, CPOD_E_STATE,
-				       "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
-				       r->id);
-		cpod_runtime_kill(e->rt, r->id, SIGKILL, 1, NULL);
-	}
-	/* the runtime's own state, if any is left */
-	cpod_err ignored;
-	if (cpod_runtime_delete(e->rt, r->id, 1, &ignored) < 0 && ignored.code != CPOD_E_NOTFOUND)
-		return err_set(err, CPOD_E_STATE, "remove container %.12s: %s", r->id, ignored.msg);
-	/* the record goes first: a half-removed container is not listed */
-	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
-	if (unlinkat(e->rootfd, path, 0) < 0 && errno != ENOENT)
-		return err_sys(err, "remove container %.12s", r->id);
-	snprintf(path, sizeof(path), "containers/%s", r->id);
-	if (fs_rm_tree(e->rootfd, path, err) < 0 || fs_rm_tree(e->runrootfd, path, err) < 0)
-		return err_prefix(err, "remove container %.12s", r->id);
-	return 0;
-}
-
-/* Names as podman makes them: an adjective and a scientist or animal. */
-static const char *const ctr_adjectives[] = {
-	"admiring", "agitated", "amazing", "angry", "awesome", "blissful", "bold", "brave",
-	"busy", "charming", "clever", "cool", "compassionate", "competent", "confident", "crazy",
-	"dazzling", "determined", "distracted", "dreamy", "eager", "ecstatic", "elastic",
-	"elegant", "eloquent", "epic", "fervent", "festive", "flamboyant", "focused", "friendly",
-	"frosty", "gallant", "gifted", "goofy", "gracious", "happy", "hardcore", "heuristic",
-	"hopeful", "hungry", "infallible", "inspiring", "jolly", "jovial", "keen", "kind",
-	"laughing", "loving", "lucid", "magical", "modest", "musing", "mystifying", "naughty",
-	"nervous", "nice", "nifty", "nostalgic", "objective", "optimistic", "peaceful",
-	"pedantic", "pensive", "practical", "priceless", "quirky", "quizzical", "relaxed",
-	"reverent", "romantic", "serene", "sharp", "silly", "sleepy", "stoic", "strange",
-	"stupefied", "suspicious", "sweet", "tender", "thirsty", "trusting", "unruffled",
-	"upbeat", "vibrant", "vigilant", "vigorous", "wizardly", "wonderful", "xenodochial",
-	"youthful", "zealous", "zen",
-};
-static const char *const ctr_nouns[] = {
-	"albattani", "allen", "archimedes", "babbage", "banach", "bardeen", "bartik", "bell",
-	"bhabha", "blackwell", "bohr", "booth", "borg", "bose", "brahmagupta", "brown", "carson",
-	"cerf", "chandrasekhar", "clarke", "curie", "darwin", "davinci", "diffie", "dijkstra",
-	"easley", "einstein", "elion", "engelbart", "euclid", "euler", "fermat", "fermi",
-	"feynman", "franklin", "galileo", "gates", "goldberg", "goodall", "hamilton", "hawking",
-	"heisenberg", "hermann", "hodgkin", "hopper", "hypatia", "jackson", "jang", "jennings",
-	"johnson", "kalam", "kare", "keller", "kepler", "khorana", "kilby", "knuth", "lalande",
-	"lamarr", "leakey", "leavitt", "lovelace", "lumiere", "mahavira", "mayer", "mccarthy",
-	"mcclintock", "meitner", "mendel", "mirzakhani", "montalcini", "moore", "morse",
-	"napier", "nash", "newton", "nobel", "noether", "pascal", "pasteur", "perlman", "pike",
-	"poincare", "ptolemy", "raman", "ritchie", "rosalind", "sammet", "shannon", "shirley",
-	"sinoussi", "stallman", "swartz", "tesla", "thompson", "torvalds", "turing", "volhard",
-	"wilson", "wozniak", "wright", "yalow", "zhukovsky",
-};
-
-CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err)
-{
-	ctr_record *all;
-	size_t count;
-	if (ctr_list_all(e, &all, &count, err) < 0)
-		return -1;
-	for (int attempt = 0; attempt < 64; attempt++) {
-		char hex[9];
-		engine_random_hex(hex, 8);
-		unsigned long r = strtoul(hex, NULL, 16);
-		snprintf(out, n, "%s_%s", ctr_adjectives[r % ARRAY_LEN(ctr_adjectives)],
-			 ctr_nouns[(r / ARRAY_LEN(ctr_adjectives)) % ARRAY_LEN(ctr_nouns)]);
-		if (attempt >= 16) {
-			size_t l = strlen(out);
-			snprintf(out + l, n - l, "%d", attempt);
-		}
-		bool used = false;
-		for (size_t i = 0; i < count && !used; i++)
-			used = strcmp(all[i].name, out) == 0;
-		if (!used) {
-			ctr_list_free(all, count);
-			return 0;
-		}
-	}
-	ctr_list_free(all, count);
-	return err_set(err, CPOD_E_EXISTS, "no free container name");
-}
-/************************************************ src/engine/engine.c */
-/*
- * engine.c — opening the engine: roots, the store, the runtime (see engine.h).
- */
-
-
-#include <sys/random.h>
-#include <time.h>
-
-static int engine_runroot(char *out, size_t n, cpod_err *err)
-{
-	const char *e = getenv("CPOD_RUNROOT");
-	if (e && *e) {
-		if (strlen(e) >= n)
-			return err_set(err, CPOD_E_INVALID, "CPOD_RUNROOT too long");
-		strcpy(out, e);
-		return 0;
-	}
-	if (geteuid() == 0) {
-		snprintf(out, n, "/run/cpod");
-		return 0;
-	}
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg && *xdg)
-		return fs_join(out, n, xdg, "cpod", err);
-	snprintf(out, n, "/tmp/cpod-%u", (unsigned)geteuid());
-	return 0;
-}
-
-/* A directory of ours: created 0700 if missing, else it must be ours and
- * private (a shared /tmp fallback could be pre-created by someone else). */
-static int engine_private_dir(const char *path, bool check, cpod_err *err)
-{
-	struct stat st;
-	if (fs_mkdir_p(path, 0700, err) < 0)
-		return -1;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return err_sys(err, "open %s", path);
-	if (check && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0077))) {
-		close(fd);
-		return err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", path);
-	}
-	return fd;
-}
-
-cpod_engine *cpod_engine_open(const cpod_engine_opts *o, cpod_err *err)
-{
-	cpod_engine *e = calloc(1, sizeof(*e));
-	char rtroot[PATH_MAX];
-
-	if (!e) {
-		err_nomem(err);
-		return NULL;
-	}
-	e->rootfd = e->runrootfd = -1;
-	e->rootless = geteuid() != 0;
-	if (o && o->root) {
-		snprintf(e->root, sizeof(e->root), "%s", o->root);
-	} else if (store_default_root(e->root, sizeof(e->root), err) < 0) {
-		goto fail;
-	}
-	if (o && o->runroot)
-		snprintf(e->runroot, sizeof(e->runroot), "%s", o->runroot);
-	else if (engine_runroot(e->runroot, sizeof(e->runroot), err) < 0)
-		goto fail;
-	if ((e->rootfd = engine_private_dir(e->root, false, err)) < 0 ||
-	    (e->runrootfd = engine_private_dir(e->runroot, e->rootless, err)) < 0)
-		goto fail;
-	store_opts so = { .root = e->root, .rootless = e->rootless };
-	e->store = store_open(&so, err);
-	if (!e->store)
-		goto fail;
-	if (fs_join(rtroot, sizeof(rtroot), e->runroot, "runtime", err) < 0)
-		goto fail;
-	cpod_runtime_opts ro = { .root = rtroot };
-	e->rt = cpod_runtime_open(&ro, err);
-	if (!e->rt)
-		goto fail;
-	if (mkdirat(e->rootfd, "containers", 0700) < 0 && errno != EEXIST) {
-		err_sys(err, "create %s/containers", e->root);
-		goto fail;
-	}
-	if (mkdirat(e->runrootfd, "containers", 0700) < 0 && errno != EEXIST) {
-		err_sys(err, "create %s/containers", e->runroot);
-		goto fail;
-	}
-	return e;
-fail:
-	cpod_engine_close(e);
-	return NULL;
-}
-
-void cpod_engine_close(cpod_engine *e)
-{
-	if (!e)
-		return;
-	store_close(e->store);
-	cpod_runtime_close(e->rt);
-	if (e->rootfd >= 0)
-		close(e->rootfd);
-	if (e->runrootfd >= 0)
-		close(e->runrootfd);
-	free(e);
-}
-
-CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err)
-{
-	return store_image_get(e->store, ref, out, err);
-}
-
-CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
-						cpod_err *err)
-{
-	_cleanup_buf_ buf b = BUF_INIT;
-	if (store_blob_read(e->store, img->config_digest, CONFIG_MAX_SIZE, &b, err) < 0)
-		return NULL;
-	return config_parse(b.data, b.len, err);
-}
-
-CPOD_INTERNAL int engine_ctr_path(const cpod_engine *e, const char *id, bool in_run, const char *sub,
-				  char *out, size_t n, cpod_err *err)
-{
-	int r = snprintf(out, n, "%s/containers/%.64s%s%s", in_run ? e->runroot : e->root, id,
-			 *sub ? "/" : "", sub);
-	if (r < 0 || (size_t)r >= n)
-		return err_set(err, CPOD_E_LIMIT, "path too long");
-	return 0;
-}
-
-CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[32];
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (size_t i = 0; i < sizeof(r); i++)
-			r[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (getpid() * 31 + (int)i));
-	}
-	for (size_t i = 0; i < n && i < 64; i++)
-		out[i] = hex[(r[i / 2] >> ((i % 2) ? 0 : 4)) & 15];
-	out[n < 64 ? n : 64] = '\0';
-}
-
-CPOD_INTERNAL void engine_now(char *out, size_t n)
-{
-	state_now_rfc3339(out, n);
-}
-/************************************************ src/engine/export.c */
-/*
- * export.c — `export`: a container's file system as a tar.
- *
- * The overlay is mounted in a private mount namespace of a child process
- * (nothing appears on the host, and a killed export leaves no mount), and
- * the merged tree written out in name order.
- */
-
-
-
-#include <dirent.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
-
-static int export_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Writes dirfd's entries (sorted) under prefix, recursively. */
-static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, cpod_err *err)
-{
-	if (depth > 512)
-		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
-	int fd = dup(dirfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(err, "read %s", prefix);
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	int r = 0;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nn = realloc(names, cap * sizeof(char *));
-			if (!nn) {
-				r = err_nomem(err);
-				break;
-			}
-			names = nn;
-		}
-		if (!(names[n] = strdup(de->d_name))) {
-			r = err_nomem(err);
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (r == 0)
-		qsort(names, n, sizeof(char *), export_name_cmp);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		char path[PATH_MAX];
-		struct stat st;
-		snprintf(path, sizeof(path), "%s%s", prefix, names[i]);
-		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISSOCK(st.st_mode))
-			continue;
-		if ((r = tar_write_file(t, dirfd, names[i], path, err)) < 0)
-			break;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				r = err_sys(err, "open %s", path);
-				break;
-			}
-			char p2[PATH_MAX];
-			snprintf(p2, sizeof(p2), "%s/", path);
-			r = export_tree(t, sub, p2, depth + 1, err);
-			close(sub);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return r;
-}
-
-static int export_child(cpod_engine *e, const ctr_record *r, int out_fd, int errfd)
-{
-	cpod_err err;
-	char path[PATH_MAX];
-	rootfs_overlay ov = { 0 };
-	store_image *img = NULL;
-
-	cpod_err_clear(&err);
-	if (!r->copy_rootfs) {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), &err) < 0 ||
-		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), &err) < 0 ||
-		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), &err) < 0)
-			goto fail;
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			err_sys(&err, "private mount namespace");
-			goto fail;
-		}
-		if (store_image_get(e->store, r->image_id, &img, &err) < 0 ||
-		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, &err) < 0 ||
-		    rootfs_overlay_mount(&ov, path, &err) < 0)
-			goto fail;
-	} else if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), &err) < 0) {
-		goto fail;
-	}
-	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		err_sys(&err, "open %s", path);
-		goto fail;
-	}
-	tar_writer *t = tar_writer_new(out_fd, &err);
-	if (!t || export_tree(t, root, "", 0, &err) < 0 || tar_writer_finish(t, &err) < 0)
-		goto fail;
-	_exit(0);
-fail:
-	write_all(errfd, &err, sizeof(err));
-	_exit(1);
-}
-
-int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err)
-{
-	ctr_record r;
-	int pipefd[2];
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ctr_record_free(&r);
-		return err_sys(err, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		export_child(e, &r, fd, pipefd[1]);
-	}
-	close(pipefd[1]);
-	ctr_record_free(&r);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return err_sys(err, "fork");
-	}
-	cpod_err child;
-	ssize_t n = read(pipefd[0], &child, sizeof(child));
-	close(pipefd[0]);
-	int status = 0;
-	proc_wait(pid, &status, 0);
-	if (n == (ssize_t)sizeof(child)) {
-		*err = child;
-		return err_prefix(err, "export %s", ctr);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
-	return 0;
-}
-/************************************************ src/engine/images.c */
-/*
- * images.c — the image commands of the engine: import, images, inspect,
- * history, tag, untag, rmi, prune (cpod_image_* of cpod.h).  Output is
- * shaped as podman's JSON, so scripts written for podman read it.
- */
-
-
-
-
-
-#include <time.h>
-
-static char *images_take(buf *b, json_w *w, cpod_err *err)
-{
-	if (jw_finish(w, err) < 0) {
-		buf_free(b);
-		return NULL;
-	}
-	return buf_take(b, err);
-}
-
-char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *const *changes,
-			const char *message, cpod_err *err)
-{
-	layer_result res;
-	config_edit ce;
-	char now[64], id[DIGEST_HEX_LEN + 1], full[1024], by[160];
-	byte_source src = source_fd(&fd);
-
-	if (name) {
-		image_ref r;
-		if (ref_parse_local(name, &r, err) < 0)
-			return NULL;
-		ref_name(&r, full, sizeof(full));
-	}
-	if (config_edit_init(&ce, NULL, err) < 0)
-		return NULL;
-	for (size_t i = 0; changes && changes[i]; i++)
-		if (config_edit_change(&ce, changes[i], err) < 0)
-			goto fail;
-	if (store_layer_add(e->store, &src, NULL, NULL, 0, true, &res, err) < 0)
-		goto fail;
-	engine_now(now, sizeof(now));
-	snprintf(by, sizeof(by), "/bin/sh -c #(nop) ADD file:%.64s in /", res.diff_id + 7);
-	if (config_edit_add_layer(&ce, res.diff_id, err) < 0 ||
-	    config_edit_add_history(&ce, now, by, message ? message : "imported from tarball", false, err) < 0)
-		goto fail;
-	char *config = config_edit_write(&ce, now, err);
-	if (!config)
-		goto fail;
-	commit_layer l;
-	strcpy(l.digest, res.digest);
-	l.size = (int64_t)res.compressed_size;
-	l.compression = res.compression;
-	const char *names[1] = { full };
-	int rc = image_commit(e->store, config, &l, 1, names, name ? 1 : 0, id, err);
-	free(config);
-	config_edit_free(&ce);
-	if (rc < 0)
-		return NULL;
-	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
-fail:
-	config_edit_free(&ce);
-	err_prefix(err, "import");
-	return NULL;
-}
-
-static int64_t images_unix(const char *rfc3339)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-static void images_strs(json_w *w, const char *key, char **v, size_t n)
-{
-	jw_key(w, key);
-	jw_arr_begin(w);
-	for (size_t i = 0; i < n; i++)
-		jw_str(w, v[i]);
-	jw_arr_end(w);
-}
-
-static size_t images_containers(ctr_record *all, size_t n, const char *id)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += strcmp(all[i].image_id, id) == 0;
-	return c;
-}
-
-char *cpod_image_list(cpod_engine *e, int all, cpod_err *err)
-{
-	store_image *imgs;
-	size_t n, nc = 0;
-	ctr_record *ctrs = NULL;
-	buf b = BUF_INIT;
-	json_w w;
-
-	if (store_image_list(e->store, &imgs, &n, err) < 0)
-		return NULL;
-	ctr_list_all(e, &ctrs, &nc, NULL);
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	for (size_t i = 0; i < n; i++) {
-		const store_image *img = &imgs[i];
-		(void)all; /* no intermediate images: every image is listed */
-		jw_obj_begin(&w);
-		jw_kstr(&w, "Id", img->id);
-		jw_kstr(&w, "ParentId", "");
-		images_strs(&w, "RepoTags", img->names, img->n_names);
-		images_strs(&w, "RepoDigests", img->digests, img->n_digests);
-		jw_kint(&w, "Created", images_unix(img->created));
-		jw_kstr(&w, "CreatedAt", img->created);
-		jw_kint(&w, "Size", img->size);
-		jw_kint(&w, "SharedSize", 0);
-		jw_kint(&w, "VirtualSize", img->size);
-		jw_kint(&w, "Containers", (int64_t)images_containers(ctrs, nc, img->id));
-		jw_kstr(&w, "Digest", img->manifest_digest);
-		images_strs(&w, "Names", img->names, img->n_names);
-		jw_kbool(&w, "Dangling", img->n_names == 0);
-		jw_kstr(&w, "Arch", img->architecture);
-		jw_kstr(&w, "Os", img->os);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	store_image_list_free(imgs, n);
-	ctr_list_free(ctrs, nc);
-	return images_take(&b, &w, err);
-}
-
-static void images_config_json(json_w *w, const image_config *c)
-{
-	const json_value *cfg = json_get(json_root(c->doc), "config");
-	jw_key(w, "Config");
-	if (cfg)
-		jw_value(w, cfg);
-	else {
-		jw_obj_begin(w);
-		jw_obj_end(w);
-	}
-}
-
-char *cpod_image_inspect(cpod_engine *e, const char *ref, cpod_err *err)
-{
-	store_image *img;
-	buf b = BUF_INIT;
-	json_w w;
-
-	if (engine_image(e, ref, &img, err) < 0)
-		return NULL;
-	image_config *c = engine_image_config(e, img, err);
-	if (!c) {
-		store_image_free(img);
-		free(img);
-		return NULL;
-	}
-	jw_init(&w, &b, "    ");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "Id", img->id);
-	jw_kstr(&w, "Digest", img->manifest_digest);
-	images_strs(&w, "RepoTags", img->names, img->n_names);
-	images_strs(&w, "RepoDigests", img->digests, img->n_digests);
-	jw_kstr(&w, "Parent", "");
-	jw_kstr(&w, "Comment", "");
-	jw_kstr(&w, "Created", img->created);
-	images_config_json(&w, c);
-	jw_kstr(&w, "Version", "");
-	jw_kstr(&w, "Author", c->author ? c->author : "");
-	jw_kstr(&w, "Architecture", img->architecture);
-	jw_kstr(&w, "Os", img->os);
-	if (img->variant[0])
-		jw_kstr(&w, "Variant", img->variant);
-	jw_kint(&w, "Size", img->size);
-	jw_kint(&w, "VirtualSize", img->size);
-	jw_key(&w, "GraphDriver");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "Name", rootfs_overlay_usable(e->store, NULL) ? "overlay" : "copy");
-	jw_key(&w, "Data");
-	jw_obj_begin(&w);
-	if (img->n_layers) {
-		buf lower = BUF_INIT;
-		for (size_t i = img->n_layers; i-- > 0;) {
-			char p[PATH_MAX];
-			if (store_layer_path(e->store, img->layers[i].diff_id, p, sizeof(p), NULL) == 0)
-				buf_printf(&lower, NULL, "%s%s", lower.len ? ":" : "", p);
-		}
-		jw_kstr(&w, "LowerDir", lower.data ? lower.data : "");
-		buf_free(&lower);
-	}
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	jw_key(&w, "RootFS");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "Type", "layers");
-	jw_key(&w, "Layers");
-	jw_arr_begin(&w);
-	for (size_t i = 0; i < img->n_layers; i++)
-		jw_str(&w, img->layers[i].diff_id);
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_key(&w, "Labels");
-	if (c->labels)
-		jw_value(&w, c->labels);
-	else
-		jw_null(&w);
-	jw_key(&w, "Annotations");
-	jw_obj_begin(&w);
-	jw_obj_end(&w);
-	jw_kstr(&w, "ManifestType", img->manifest_media_type);
-	jw_kstr(&w, "User", c->user ? c->user : "");
-	jw_key(&w, "History");
-	if (c->history)
-		jw_value(&w, c->history);
-	else {
-		jw_arr_begin(&w);
-		jw_arr_end(&w);
-	}
-	images_strs(&w, "NamesHistory", img->names, img->n_names);
-	jw_obj_end(&w);
-	config_free(c);
-	store_image_free(img);
-	free(img);
-	return images_take(&b, &w, err);
-}
-
-char *cpod_image_history(cpod_engine *e, const char *ref, cpod_err *err)
-{
-	store_image *img;
-	buf b = BUF_INIT;
-	json_w w;
-
-	if (engine_image(e, ref, &img, err) < 0)
-		return NULL;
-	image_config *c = engine_image_config(e, img, err);
-	if (!c) {
-		store_image_free(img);
-		free(img);
-		return NULL;
-	}
-	/* newest first; a history entry with a layer takes the next layer */
-	size_t n = json_len(c->history), layer = img->n_layers;
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	for (size_t i = n; i-- > 0;) {
-		const json_value *h = json_at(c->history, i);
-		bool empty = false;
-		json_opt_bool(h, "empty_layer", &empty, "history", NULL);
-		int64_t size = 0;
-		if (!empty && layer > 0) {
-			layer--;
-			size = store_layer_size(e->store, img->layers[layer].diff_id);
-			if (size < 0)
-				size = 0;
-		}
-		const char *created = json_string(json_get(h, "created"));
-		jw_obj_begin(&w);
-		jw_kstr(&w, "id", i + 1 == n ? img->id : "<missing>");
-		jw_kint(&w, "created", images_unix(created));
-		jw_kstr(&w, "CreatedAt", created ? created : "");
-		jw_kstr(&w, "createdBy", json_string(json_get(h, "created_by")) ? json_string(json_get(h, "created_by")) : "");
-		jw_kint(&w, "size", size);
-		jw_kstr(&w, "comment", json_string(json_get(h, "comment")) ? json_string(json_get(h, "comment")) : "");
-		if (i + 1 == n)
-			images_strs(&w, "tags", img->names, img->n_names);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	config_free(c);
-	store_image_free(img);
-	free(img);
-	return images_take(&b, &w, err);
-}
-
-int cpod_image_tag(cpod_engine *e, const char *ref, const char *name, cpod_err *err)
-{
-	store_image *img;
-	if (engine_image(e, ref, &img, err) < 0)
-		return -1;
-	int r = store_image_tag(e->store, img->id, name, err);
-	store_image_free(img);
-	free(img);
-	return r;
-}
-
-int cpod_image_untag(cpod_engine *e, const char *ref, const char *name, cpod_err *err)
-{
-	store_image *img;
-	if (engine_image(e, ref, &img, err) < 0)
-		return -1;
-	int r = store_image_untag(e->store, img->id, name, err);
-	store_image_free(img);
-	free(img);
-	return r;
-}
-
-/* Removes img (already resolved): containers using it block it unless
- * force, which removes them first. */
-static int images_remove_one(cpod_engine *e, const store_image *img, bool force, buf *out,
-			     cpod_err *err)
-{
-	ctr_record *ctrs;
-	size_t nc;
-	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
-		return -1;
-	for (size_t i = 0; i < nc; i++) {
-		if (strcmp(ctrs[i].image_id, img->id) != 0)
-			continue;
-		if (!force) {
-			err_set(err, CPOD_E_STATE,
-				"image used by %.64s: image is in use by a container: consider listing external containers and force-removing image",
-				ctrs[i].id);
-			ctr_list_free(ctrs, nc);
-			return -1;
-		}
-		if (ctr_remove(e, &ctrs[i], true, err) < 0) {
-			ctr_list_free(ctrs, nc);
-			return -1;
-		}
-	}
-	ctr_list_free(ctrs, nc);
-	for (size_t i = 0; i < img->n_names; i++)
-		buf_printf(out, NULL, "Untagged: %s\n", img->names[i]);
-	if (store_image_remove(e->store, img->id, err) < 0)
-		return -1;
-	buf_printf(out, NULL, "Deleted: %s\n", img->id);
-	return 0;
-}
-
-char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *err)
-{
-	store_image *img;
-	buf out = BUF_INIT;
-	int r;
-
-	if (engine_image(e, ref, &img, err) < 0)
-		return NULL;
-	/* by one of several names: only that name goes */
-	image_ref pr;
-	bool by_name = !ref_looks_like_id(ref) || strchr(ref, ':') || strchr(ref, '/');
-	if (by_name && img->n_names > 1 && ref_parse(ref, &pr, NULL) == 0) {
-		r = store_image_untag(e->store, img->id, ref, err);
-		if (r == 0) {
-			char full[1024];
-			ref_name(&pr, full, sizeof(full));
-			buf_printf(&out, NULL, "Untagged: %s\n", full);
-		}
-	} else if (!by_name && img->n_names > 1 && !force) {
-		r = err_set(err, CPOD_E_STATE,
-			    "unable to delete image %.12s (must force) - image is referenced in multiple repositories",
-			    img->id);
-	} else {
-		r = images_remove_one(e, img, force, &out, err);
-	}
-	store_image_free(img);
-	free(img);
-	if (r < 0) {
-		buf_free(&out);
-		return NULL;
-	}
-	return buf_take(&out, err);
-}
-
-char *cpod_image_prune(cpod_engine *e, int all, cpod_err *err)
-{
-	store_image *imgs;
-	size_t n;
-	buf out = BUF_INIT;
-
-	if (store_image_list(e->store, &imgs, &n, err) < 0)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if ((!all && imgs[i].n_names > 0) || ctr_uses_image(e, imgs[i].id))
-			continue;
-		if (store_image_remove(e->store, imgs[i].id, err) < 0) {
-			store_image_list_free(imgs, n);
-			buf_free(&out);
-			return NULL;
-		}
-		buf_printf(&out, NULL, "%s\n", imgs[i].id);
-	}
-	store_image_list_free(imgs, n);
-	uint64_t freed = 0;
-	if (store_gc(e->store, &freed, err) < 0) {
-		buf_free(&out);
-		return NULL;
-	}
-	return buf_take(&out, err);
-}
-
-char *cpod_image_load(cpod_engine *e, int fd, cpod_err *err)
-{
-	buf names = BUF_INIT;
-	if (archive_load(e->store, fd, NULL, &names, err) < 0) {
-		buf_free(&names);
-		return NULL;
-	}
-	return buf_take(&names, err);
-}
-
-int cpod_image_save(cpod_engine *e, const char *const *refs, const char *format, int fd,
-		    cpod_err *err)
-{
-	enum archive_format fmt;
-	size_t n = 0;
-	int rc = -1;
-
-	if (!format || strcmp(format, "docker-archive") == 0)
-		fmt = ARCHIVE_DOCKER;
-	else if (strcmp(format, "oci-archive") == 0)
-		fmt = ARCHIVE_OCI;
-	else
-		return err_set(err, CPOD_E_INVALID, "save: format \"%s\" is not supported (docker-archive, oci-archive)",
-			       format);
-	while (refs && refs[n])
-		n++;
-	if (!n)
-		return err_set(err, CPOD_E_INVALID, "save: no image given");
-	store_image **imgs = calloc(n, sizeof(*imgs));
-	const char **names = calloc(n, sizeof(*names));
-	char (*full)[1024] = calloc(n, sizeof(*full));
-	if (!imgs || !names || !full) {
-		err_nomem(err);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		image_ref r;
-		if (engine_image(e, refs[i], &imgs[i], err) < 0)
-			goto out;
-		/* saved under the name it was asked by, when that was a name */
-		if (!ref_looks_like_id(refs[i]) && ref_parse(refs[i], &r, NULL) == 0 && r.tag[0]) {
-			ref_name(&r, full[i], sizeof(full[i]));
-			for (size_t k = 0; k < imgs[i]->n_names; k++)
-				if (strcmp(imgs[i]->names[k], full[i]) == 0)
-					names[i] = full[i];
-			if (!names[i] && imgs[i]->n_names)
-				names[i] = imgs[i]->names[0];
-		}
-	}
-	rc = archive_save(e->store, (const store_image *const *)imgs, names, n, fmt, fd, err);
-out:
-	for (size_t i = 0; imgs && i < n; i++)
-		if (imgs[i]) {
-			store_image_free(imgs[i]);
-			free(imgs[i]);
-		}
-	free(imgs);
-	free(names);
-	free(full);
-	return rc;
-}
-/************************************************ src/engine/ps.c */
-/*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
- */
-
-
-char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
-{
-	ctr_record *ctrs;
-	size_t nc;
-	buf b = BUF_INIT;
-	json_w w;
-
-	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
-		return NULL;
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	for (size_t i = 0; i < nc; i++) {
-		const ctr_record *r = &ctrs[i];
-		if (!all && r->status != CTR_RUNNING)
-			continue;
-		jw_obj_begin(&w);
-		jw_kstr(&w, "Id", r->id);
-		jw_key(&w, "Names");
-		jw_arr_begin(&w);
-		jw_str(&w, r->name);
-		jw_arr_end(&w);
-		jw_kstr(&w, "Image", r->image_name);
-		jw_kstr(&w, "ImageID", r->image_id);
-		jw_key(&w, "Command");
-		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-		jw_kstr(&w, "CreatedAt", r->created);
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
-		jw_kint(&w, "ExitCode", r->exit_code);
-		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
-		jw_kstr(&w, "StartedAt", r->started_at);
-		jw_kstr(&w, "ExitedAt", r->finished_at);
-		jw_kbool(&w, "OOMKilled", r->oom_killed);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	ctr_list_free(ctrs, nc);
-	if (jw_finish(&w, err) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
-}
-/************************************************ src/engine/run.c */
-/*
- * run.c — `run`: a container from an image, in the foreground.
- *
- * The container gets a record and a writable layer under the root, a
- * bundle under the run root, and is run by the in-process runtime with its
- * overlay mounted inside its own mount namespace.  Its exit status is
- * recorded (with whether the OOM killer struck) before the runtime's state
- * is deleted; with --rm the container is then removed.
- */
-
-
-
-#include <sys/file.h>
-
-/* Names as podman accepts them. */
-static bool run_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
-
-/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
-static int run_write_etc(int dirfd, const char *hostname, const char *name, bool host_net,
-			 cpod_err *err)
-{
-	char hosts[1024], line[512];
-	const char *resolv = getenv("CPOD_RESOLV_CONF");
-	const char *hostsfile = getenv("CPOD_HOSTS");
-	_cleanup_buf_ buf rb = BUF_INIT;
-
-	snprintf(hosts, sizeof(hosts),
-		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
-		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
-		 "127.0.1.1\t%s %s\n", hostname, name);
-	if (host_net) {
-		/* the host's own entries as well */
-		_cleanup_buf_ buf hb = BUF_INIT;
-		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
-			buf all = BUF_INIT;
-			buf_puts(&all, hosts, NULL);
-			buf_append(&all, hb.data, hb.len, NULL);
-			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
-			buf_free(&all);
-			if (r < 0)
-				return -1;
-			hosts[0] = '\0';
-		}
-	}
-	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
-		return -1;
-	snprintf(line, sizeof(line), "%s\n", hostname);
-	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
-		return -1;
-	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
-		buf_puts(&rb, "", NULL);
-	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
-}
-
-/* The container's working directory exists in its writable layer. */
-static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
-{
-	if (!dir || !*dir || strcmp(dir, "/") == 0)
-		return 0;
-	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
-	if (fd < 0)
-		return err_prefix(err, "create the working directory %s", dir);
-	close(fd);
-	return 0;
-}
-
-typedef struct run_ctx {
-	cpod_engine *e;
-	ctr_record rec;
-	store_image *img;
-	image_config *cfg;
-	rootfs_overlay ov;
-	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
-	bool record_made;  /* its directories exist */
-	bool saved;        /* its record was written: it is a container */
-} run_ctx;
-
-static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
-{
-	cpod_engine *e = x->e;
-	userdb_user user;
-	char rel[160];
-	int r = -1;
-
-	if (!o->image || !*o->image)
-		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (engine_image(e, o->image, &x->img, err) < 0)
-		return -1;
-	x->cfg = engine_image_config(e, x->img, err);
-	if (!x->cfg)
-		return -1;
-	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
-		return -1;
-
-	/* the record: a unique name, taken under the containers lock */
-	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
-		return err_sys(err, "lock the containers");
-	engine_random_hex(x->rec.id, 64);
-	if (o->name) {
-		ctr_record other;
-		if (!run_name_ok(o->name))
-			return err_set(err, CPOD_E_INVALID,
-				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
-			ctr_record_free(&other);
-			return err_set(err, CPOD_E_EXISTS,
-				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
-				       o->name, other.id);
-		}
-		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
-	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
-		return -1;
-	}
-	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
-	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
-		 x->img->n_names ? x->img->names[0] : x->img->id);
-	engine_now(x->rec.created, sizeof(x->rec.created));
-	x->rec.rm = o->rm;
-	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
-
-	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
-	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
-	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
-		return -1;
-	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
-		return err_sys(err, "create the container's directories");
-	x->record_made = true;
-	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cfd < 0 || rfd < 0)
-		return err_sys(err, "open the container's directories");
-
-	/* the writable layer */
-	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
-	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
-	    mkdirat(rfd, "rootfs", 0755) < 0)
-		return err_sys(err, "create the container's layer");
-	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rwfd < 0)
-		return err_sys(err, "open the container's layer");
-	if (x->rec.copy_rootfs) {
-		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
-			return -1;
-	} else {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
-		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
-		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
-			return -1;
-	}
-	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
-		return -1;
-
-	char hostname[72];
-	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
-	if (run_write_etc(rfd, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
-			  o->network && strcmp(o->network, "host") == 0, err) < 0)
-		return -1;
-
-	char rootfs[PATH_MAX];
-	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
-		return -1;
-	specgen_in si = {
-		.run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
-		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
-		.with_cgroup = !e->rootless,
-	};
-	char *spec = specgen_build(&si, err);
-	if (!spec)
-		return -1;
-	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	if (r == 0)
-		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	free(spec);
-	if (r < 0)
-		return -1;
-	/* the command, for ps and inspect */
-	{
-		mem_pool pool = { 0 };
-		const char **args;
-		size_t n;
-		buf cb = BUF_INIT;
-		json_w w;
-		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
-			jw_init(&w, &cb, NULL);
-			jw_arr_begin(&w);
-			for (size_t i = 0; i < n; i++)
-				jw_str(&w, args[i]);
-			jw_arr_end(&w);
-			if (jw_finish(&w, NULL) == 0)
-				x->rec.command = cb.data;
-			else
-				buf_free(&cb);
-		}
-		pool_free(&pool);
-	}
-	x->rec.status = CTR_CREATED;
-	if (ctr_save(e, &x->rec, err) < 0)
-		return -1;
-	x->saved = true;
-	return 0;
-}
-
-int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
-{
-	run_ctx x;
-	oci_created c = { .pid = -1, .master = -1 };
-	sigset_t old;
-	int wstatus = 0, r = -1;
-	bool blocked = false, runtime_made = false;
-
-	memset(&x, 0, sizeof(x));
-	x.e = e;
-	*status = 0;
-	if (run_prepare(&x, o, err) < 0)
-		goto out;
-
-	cpod_create_opts co = { .bundle = x.run_dir };
-	oci_create_ext ext = {
-		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
-		.rootfs_ctx = &x.ov,
-		.stdin_null = !o->interactive,
-	};
-	foreground_block_signals(&old);
-	blocked = true;
-	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
-		goto out;
-	runtime_made = true;
-	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
-		goto out;
-	x.rec.status = CTR_RUNNING;
-	x.rec.pid = c.pid;
-	x.rec.start_time = proc_start_time(c.pid);
-	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
-	if (ctr_save(e, &x.rec, err) < 0)
-		goto out;
-	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
-		goto out;
-	c.pid = -1;
-	*status = proc_exit_code(wstatus);
-	x.rec.exit_code = *status;
-	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
-	r = 0;
-out:
-	if (c.pid > 0) {
-		kill(c.pid, SIGKILL);
-		proc_wait(c.pid, NULL, 0);
-	}
-	if (c.master >= 0)
-		close(c.master);
-	if (runtime_made)
-		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (x.record_made) {
-		if (!x.saved || o->rm) {
-			/* a container that never came to be, or --rm: nothing stays */
-			ctr_remove(e, &x.rec, true, NULL);
-		} else {
-			if (r < 0)
-				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
-						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
-			x.rec.status = CTR_EXITED;
-			x.rec.pid = 0;
-			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
-			ctr_save(e, &x.rec, NULL);
-		}
-	}
-	rootfs_overlay_free(&x.ov);
-	ctr_record_free(&x.rec);
-	config_free(x.cfg);
-	if (x.img) {
-		store_image_free(x.img);
-		free(x.img);
-	}
-	return r;
-}
-/************************************************ src/engine/specgen.c */
-/*
- * specgen.c — building a container's OCI config (see specgen.h).
- *
- * What podman 4 gives a container by default, and so what cpod gives: its
- * eleven default capabilities, its seccomp profile (evaluated for those
- * capabilities), masked and read-only /proc and /sys paths, a private
- * /dev with /dev/shm of 64 MiB, generated /etc/hosts, /etc/hostname and
- * /etc/resolv.conf, pid/ipc/uts/mount namespaces (a user namespace when
- * rootless, mapping the user to root and the subordinate ids after it), and
- * a hostname that is the start of the container id.
- */
-
-
-
-
-
-static const char *const specgen_caps[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
-	"CAP_SYS_CHROOT",
-};
-
-CPOD_INTERNAL uint64_t specgen_default_caps(void)
-{
-	uint64_t m = 0;
-	for (size_t i = 0; i < ARRAY_LEN(specgen_caps); i++)
-		m |= UINT64_C(1) << caps_from_name(specgen_caps[i]);
-	return m;
-}
-
-/* --entrypoint: a JSON array, or one command word. */
-static int specgen_entrypoint(const char *ep, const char ***out, size_t *n, mem_pool *pool,
-			      cpod_err *err)
-{
-	*out = NULL;
-	*n = 0;
-	if (!*ep)
-		return 0;
-	if (ep[0] == '[') {
-		json_doc *d = json_parse(ep, strlen(ep), NULL, err);
-		if (!d)
-			return err_prefix(err, "--entrypoint");
-		const json_value *arr = json_root(d);
-		if (!json_is(arr, JSON_ARRAY)) {
-			json_doc_free(d);
-			return err_set(err, CPOD_E_INVALID, "--entrypoint: a JSON array of strings is expected");
-		}
-		*n = json_len(arr);
-		*out = pool_calloc(pool, *n + 1, sizeof(char *), err);
-		for (size_t i = 0; *out && i < *n; i++) {
-			const char *s = json_string(json_at(arr, i));
-			if (!s) {
-				json_doc_free(d);
-				return err_set(err, CPOD_E_INVALID, "--entrypoint: a JSON array of strings is expected");
-			}
-			(*out)[i] = pool_strdup(pool, s, err);
-		}
-		json_doc_free(d);
-		return *out ? 0 : -1;
-	}
-	*out = pool_calloc(pool, 2, sizeof(char *), err);
-	if (!*out)
-		return -1;
-	(*out)[0] = ep;
-	*n = 1;
-	return 0;
-}
-
-CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
-			       size_t *n, mem_pool *pool, cpod_err *err)
-{
-	const char **ep = cfg->entrypoint, **cmd = cfg->cmd;
-	size_t nep = cfg->n_entrypoint, ncmd = cfg->n_cmd;
-
-	if (run->entrypoint) {
-		if (specgen_entrypoint(run->entrypoint, &ep, &nep, pool, err) < 0)
-			return -1;
-		cmd = NULL;
-		ncmd = 0;
-	}
-	if (run->args && run->args[0]) {
-		cmd = (const char **)run->args;
-		for (ncmd = 0; cmd[ncmd]; ncmd++)
-			;
-	}
-	*n = nep + ncmd;
-	if (*n == 0)
-		return err_set(err, CPOD_E_INVALID,
-			       "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
-	*out = pool_calloc(pool, *n + 1, sizeof(char *), err);
-	if (!*out)
-		return -1;
-	for (size_t i = 0; i < nep; i++)
-		(*out)[i] = ep[i];
-	for (size_t i = 0; i < ncmd; i++)
-		(*out)[nep + i] = cmd[i];
-	return 0;
-}
-
-static bool specgen_env_has(const char *const *env, size_t n, const char *kv)
-{
-	size_t k = strcspn(kv, "=");
-	for (size_t i = 0; i < n; i++)
-		if (env[i] && strncmp(env[i], kv, k) == 0 && env[i][k] == '=')
-			return true;
-	return false;
-}
-
-/* Environment: defaults, then the image's, then -e (later wins). */
-static void specgen_env(json_w *w, const specgen_in *in, const char *hostname, mem_pool *pool)
-{
-	const char *list[512];
-	size_t n = 0;
-	char host[300], home[PATH_MAX + 8];
-
-	/* newest first, so the first of a name wins when writing */
-	for (size_t i = 0; in->run->env && in->run->env[i] && n < 200; i++) {
-		const char *e = in->run->env[i];
-		if (!strchr(e, '=')) {
-			/* "-e NAME": from our environment, when we have it */
-			const char *v = getenv(e);
-			if (!v)
-				continue;
-			char *kv = pool_alloc(pool, strlen(e) + strlen(v) + 2, NULL);
-			if (!kv)
-				continue;
-			sprintf(kv, "%s=%s", e, v);
-			e = kv;
-		}
-		list[n++] = e;
-	}
-	for (size_t i = in->cfg->n_env; i-- > 0 && n < 400;)
-		list[n++] = in->cfg->env[i];
-	snprintf(host, sizeof(host), "HOSTNAME=%s", hostname);
-	snprintf(home, sizeof(home), "HOME=%s", in->user->home);
-	list[n++] = host;
-	list[n++] = home;
-	list[n++] = "container=cpod";
-	if (in->run->tty)
-		list[n++] = "TERM=xterm";
-	list[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-	jw_key(w, "env");
-	jw_arr_begin(w);
-	/* in the image's order where it has them, ours after */
-	for (size_t i = n; i-- > 0;) {
-		bool later = false;
-		for (size_t k = 0; k < i && !later; k++)
-			later = specgen_env_has(&list[k], 1, list[i]);
-		if (!later)
-			jw_str(w, list[i]);
-	}
-	jw_arr_end(w);
-}
-
-static void specgen_strs(json_w *w, const char *key, const char *const *v, size_t n)
-{
-	jw_key(w, key);
-	jw_arr_begin(w);
-	for (size_t i = 0; i < n; i++)
-		jw_str(w, v[i]);
-	jw_arr_end(w);
-}
-
-static void specgen_mount(json_w *w, const char *dest, const char *type, const char *src,
-			  const char *const *opts, size_t n)
-{
-	jw_obj_begin(w);
-	jw_kstr(w, "destination", dest);
-	jw_kstr(w, "type", type);
-	jw_kstr(w, "source", src);
-	specgen_strs(w, "options", opts, n);
-	jw_obj_end(w);
-}
-
-#define SG_MOUNT(w, d, t, s, ...)                                              \
-	do {                                                                   \
-		static const char *const o_[] = { __VA_ARGS__ };               \
-		specgen_mount((w), (d), (t), (s), o_, ARRAY_LEN(o_));          \
-	} while (0)
-
-/* -v HOST:CTR[:OPTS] */
-static int specgen_volume(json_w *w, const char *spec, cpod_err *err)
-{
-	char copy[PATH_MAX * 2 + 64];
-	if (strlen(spec) >= sizeof(copy))
-		return err_set(err, CPOD_E_INVALID, "-v %s: too long", spec);
-	strcpy(copy, spec);
-	char *host = copy, *ctr = strchr(copy, ':'), *opts = NULL;
-	if (!ctr)
-		return err_set(err, CPOD_E_INVALID,
-			       "-v %s: HOST:CONTAINER[:OPTIONS] expected (named volumes come later)", spec);
-	*ctr++ = '\0';
-	opts = strchr(ctr, ':');
-	if (opts)
-		*opts++ = '\0';
-	if (host[0] != '/')
-		return err_set(err, CPOD_E_UNSUPPORTED, "-v %s: named volumes are not supported yet", spec);
-	if (ctr[0] != '/')
-		return err_set(err, CPOD_E_INVALID, "-v %s: the container path must be absolute", spec);
-	struct stat st;
-	if (stat(host, &st) < 0)
-		return err_sys(err, "-v %s: statfs %s", spec, host);
-	const char *o[8];
-	size_t n = 0;
-	o[n++] = "rbind";
-	bool ro = false;
-	for (char *t = opts ? strtok(opts, ",") : NULL; t; t = strtok(NULL, ",")) {
-		if (strcmp(t, "ro") == 0)
-			ro = true;
-		else if (strcmp(t, "rw") == 0)
-			ro = false;
-		else if (strcmp(t, "z") == 0 || strcmp(t, "Z") == 0)
-			continue; /* SELinux labels: nothing to do without SELinux */
-		else if (strcmp(t, "private") == 0 || strcmp(t, "rprivate") == 0 || strcmp(t, "shared") == 0 ||
-			 strcmp(t, "rshared") == 0 || strcmp(t, "slave") == 0 || strcmp(t, "rslave") == 0)
-			o[n++] = t; /* points into copy: written below, before copy goes */
-		else
-			return err_set(err, CPOD_E_INVALID, "-v %s: unknown option \"%s\"", spec, t);
-		if (n >= 6)
-			break;
-	}
-	if (n == 1)
-		o[n++] = "rprivate";
-	o[n++] = ro ? "ro" : "rw";
-	specgen_mount(w, ctr, "bind", host, o, n);
-	return 0;
-}
-
-/* --tmpfs /PATH[:OPTS] */
-static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
-{
-	char copy[PATH_MAX];
-	if (strlen(spec) >= sizeof(copy))
-		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: too long", spec);
-	strcpy(copy, spec);
-	char *opts = strchr(copy, ':');
-	if (opts)
-		*opts++ = '\0';
-	if (copy[0] != '/')
-		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: the path must be absolute", spec);
-	const char *o[32];
-	size_t n = 0;
-	bool has_mode = false;
-	o[n++] = "rw";
-	o[n++] = "noexec";
-	o[n++] = "nosuid";
-	o[n++] = "nodev";
-	for (char *t = opts ? strtok(opts, ",") : NULL; t && n < ARRAY_LEN(o); t = strtok(NULL, ","))  {
-		if (strncmp(t, "mode=", 5) == 0)
-			has_mode = true;
-		o[n++] = t;
-	}
-	if (!has_mode && n < ARRAY_LEN(o))
-		o[n++] = "mode=1777";
-	specgen_mount(w, copy, "tmpfs", "tmpfs", o, n);
-	return 0;
-}
-
-/* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
-static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
-{
-	_cleanup_buf_ buf b = BUF_INIT;
-	char name[256] = "";
-	if (fs_read_file(AT_FDCWD, file, 1u << 20, &b, NULL) < 0)
-		return false;
-	/* the user's name, from the host's passwd, if it has one */
-	_cleanup_buf_ buf pw = BUF_INIT;
-	if (fs_read_file(AT_FDCWD, "/etc/passwd", 4u << 20, &pw, NULL) == 0) {
-		for (char *l = strtok(pw.data, "\n"); l; l = strtok(NULL, "\n")) {
-			char *f[7] = { 0 };
-			size_t k = 0;
-			f[k++] = l;
-			for (char *p = l; *p && k < 7; p++)
-				if (*p == ':') {
-					*p = '\0';
-					f[k++] = p + 1;
-				}
-			if (k >= 3 && strtoul(f[2], NULL, 10) == id) {
-				snprintf(name, sizeof(name), "%s", f[0]);
-				break;
-			}
-		}
-	}
-	for (char *l = strtok(b.data, "\n"); l; l = strtok(NULL, "\n")) {
-		char who[256];
-		unsigned long s, c;
-		if (sscanf(l, "%255[^:]:%lu:%lu", who, &s, &c) != 3 || c == 0 || s > UINT32_MAX ||
-		    c > UINT32_MAX)
-			continue;
-		if (strcmp(who, name) == 0 || strtoul(who, NULL, 10) == id) {
-			*start = (uint32_t)s;
-			*count = (uint32_t)c;
-			return true;
-		}
-	}
-	return false;
-}
-
-static void specgen_idmap(json_w *w, const char *key, uint32_t self, const char *file)
-{
-	uint32_t start, count;
-	jw_key(w, key);
-	jw_arr_begin(w);
-	jw_obj_begin(w);
-	jw_kint(w, "containerID", 0);
-	jw_kint(w, "hostID", self);
-	jw_kint(w, "size", 1);
-	jw_obj_end(w);
-	if (specgen_subid(file, self, &start, &count) && access("/usr/bin/newuidmap", X_OK) == 0) {
-		jw_obj_begin(w);
-		jw_kint(w, "containerID", 1);
-		jw_kint(w, "hostID", start);
-		jw_kint(w, "size", count > 65536 ? 65536 : count);
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-}
-
-CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
-{
-	const cpod_run_opts *r = in->run;
-	mem_pool pool = { 0 };
-	buf b = BUF_INIT;
-	json_w w;
-	const char **args;
-	size_t nargs;
-	char hostname[72];
-	bool host_net = r->network && strcmp(r->network, "host") == 0;
-	char path[PATH_MAX];
-	char *seccomp = NULL;
-
-	if (r->network && !host_net && strcmp(r->network, "none") != 0) {
-		err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", r->network);
-		return NULL;
-	}
-	if (specgen_args(r, in->cfg, &args, &nargs, &pool, err) < 0)
-		goto fail;
-	if (r->hostname && *r->hostname)
-		snprintf(hostname, sizeof(hostname), "%s", r->hostname);
-	else
-		snprintf(hostname, sizeof(hostname), "%.12s", in->id);
-
-	/* capabilities: podman's set; a non-root user keeps only the bounding set */
-	uint64_t caps = specgen_default_caps();
-	seccomp = seccomp_profile_to_oci(seccomp_default_profile_json(), caps, manifest_host_platform().architecture, err);
-	if (!seccomp)
-		goto fail;
-
-	jw_init(&w, &b, "\t");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
-
-	jw_key(&w, "process");
-	jw_obj_begin(&w);
-	jw_kbool(&w, "terminal", r->tty);
-	jw_key(&w, "user");
-	jw_obj_begin(&w);
-	jw_kint(&w, "uid", in->user->uid);
-	jw_kint(&w, "gid", in->user->gid);
-	if (in->user->n_gids) {
-		jw_key(&w, "additionalGids");
-		jw_arr_begin(&w);
-		for (size_t i = 0; i < in->user->n_gids; i++)
-			jw_int(&w, in->user->gids[i]);
-		jw_arr_end(&w);
-	}
-	jw_obj_end(&w);
-	specgen_strs(&w, "args", args, nargs);
-	specgen_env(&w, in, hostname, &pool);
-	jw_kstr(&w, "cwd", r->workdir && *r->workdir ? r->workdir
-			   : in->cfg->working_dir && *in->cfg->working_dir ? in->cfg->working_dir : "/");
-	jw_key(&w, "capabilities");
-	jw_obj_begin(&w);
-	specgen_strs(&w, "bounding", specgen_caps, ARRAY_LEN(specgen_caps));
-	if (in->user->uid == 0) {
-		specgen_strs(&w, "effective", specgen_caps, ARRAY_LEN(specgen_caps));
-		specgen_strs(&w, "permitted", specgen_caps, ARRAY_LEN(specgen_caps));
-	} else {
-		specgen_strs(&w, "effective", NULL, 0);
-		specgen_strs(&w, "permitted", NULL, 0);
-	}
-	jw_obj_end(&w);
-	jw_kbool(&w, "noNewPrivileges", false);
-	jw_obj_end(&w);
-
-	jw_key(&w, "root");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "path", in->rootfs);
-	jw_kbool(&w, "readonly", r->read_only);
-	jw_obj_end(&w);
-	jw_kstr(&w, "hostname", hostname);
-
-	jw_key(&w, "mounts");
-	jw_arr_begin(&w);
-	SG_MOUNT(&w, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
-	SG_MOUNT(&w, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
-	if (in->rootless)
-		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-			 "ptmxmode=0666", "mode=0620");
-	else
-		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-			 "ptmxmode=0666", "mode=0620", "gid=5");
-	SG_MOUNT(&w, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
-	if (host_net && in->rootless)
-		SG_MOUNT(&w, "/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro");
-	else
-		SG_MOUNT(&w, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
-	SG_MOUNT(&w, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
-	SG_MOUNT(&w, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536000");
-	static const char *const etc[] = { "hosts", "hostname", "resolv.conf" };
-	for (size_t i = 0; i < ARRAY_LEN(etc); i++) {
-		char dest[32];
-		snprintf(dest, sizeof(dest), "/etc/%s", etc[i]);
-		if (fs_join(path, sizeof(path), in->files_dir, etc[i], err) < 0)
-			goto fail;
-		SG_MOUNT(&w, dest, "bind", path, "rbind", "rprivate", "rw");
-	}
-	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
-		if (specgen_tmpfs(&w, r->tmpfs[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
-		if (specgen_volume(&w, r->volumes[i], err) < 0)
-			goto fail;
-	jw_arr_end(&w);
-
-	jw_key(&w, "annotations");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "io.container.manager", "cpod");
-	jw_kstr(&w, "io.cpod.container.name", in->name);
-	jw_obj_end(&w);
-
-	jw_key(&w, "linux");
-	jw_obj_begin(&w);
-	if (in->rootless) {
-		specgen_idmap(&w, "uidMappings", geteuid(), getenv("CPOD_SUBUID") ? getenv("CPOD_SUBUID") : "/etc/subuid");
-		specgen_idmap(&w, "gidMappings", getegid(), getenv("CPOD_SUBGID") ? getenv("CPOD_SUBGID") : "/etc/subgid");
-	}
-	jw_key(&w, "namespaces");
-	jw_arr_begin(&w);
-	{
-		const char *ns[8];
-		size_t n = 0;
-		ns[n++] = "pid";
-		ns[n++] = "mount";
-		ns[n++] = "ipc";
-		ns[n++] = "uts";
-		if (!host_net)
-			ns[n++] = "network";
-		if (cg_detect() == CG_V2)
-			ns[n++] = "cgroup";
-		if (in->rootless)
-			ns[n++] = "user";
-		for (size_t i = 0; i < n; i++) {
-			jw_obj_begin(&w);
-			jw_kstr(&w, "type", ns[i]);
-			jw_obj_end(&w);
-		}
-	}
-	jw_arr_end(&w);
-	if (in->with_cgroup) {
-		char cg[96];
-		snprintf(cg, sizeof(cg), "cpod-%.64s", in->id);
-		jw_kstr(&w, "cgroupsPath", cg);
-		jw_key(&w, "resources");
-		jw_obj_begin(&w);
-		jw_key(&w, "devices");
-		jw_arr_begin(&w);
-		jw_obj_begin(&w);
-		jw_kbool(&w, "allow", false);
-		jw_kstr(&w, "access", "rwm");
-		jw_obj_end(&w);
-		jw_arr_end(&w);
-		jw_obj_end(&w);
-	}
-	{
-		json_doc *sd = json_parse(seccomp, strlen(seccomp), NULL, err);
-		if (!sd)
-			goto fail;
-		jw_key(&w, "seccomp");
-		jw_value(&w, json_root(sd));
-		json_doc_free(sd);
-	}
-	static const char *const masked[] = {
-		"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-		"/sys/fs/selinux", "/sys/dev/block",
-	};
-	static const char *const readonly[] = {
-		"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-	};
-	specgen_strs(&w, "maskedPaths", masked, ARRAY_LEN(masked));
-	specgen_strs(&w, "readonlyPaths", readonly, ARRAY_LEN(readonly));
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	if (jw_finish(&w, err) < 0)
-		goto fail;
-	free(seccomp);
-	pool_free(&pool);
-	buf_putc(&b, '\n', NULL);
-	return buf_take(&b, err);
-fail:
-	free(seccomp);
-	pool_free(&pool);
-	buf_free(&b);
-	return NULL;
-}
-/************************************************ src/engine/system.c */
-/*
- * system.c — `system check`, `system df`, `system prune` and `info`.
- *
- * check looks at the store and at the containers' records: a container
- * whose image is gone, or a record that cannot be read, is an
- * inconsistency; debris of interrupted work is garbage, which a kill -9 may
- * leave and which does not make the store inconsistent.
- */
-
-
-
-#include <dirent.h>
-#include <sys/utsname.h>
-
-char *cpod_system_check(cpod_engine *e, int repair, int *problems, cpod_err *err)
-{
-	buf report = BUF_INIT;
-	int n = store_check(e->store, repair, &report, err);
-	if (n < 0) {
-		buf_free(&report);
-		return NULL;
-	}
-	/* containers: their records parse and their images exist */
-	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char rel[128], json[160];
-		snprintf(rel, sizeof(rel), "containers/%.64s", de->d_name);
-		snprintf(json, sizeof(json), "%s/container.json", rel);
-		ctr_record r;
-		struct stat st;
-		if (strlen(de->d_name) != 64 || fstatat(e->rootfd, json, &st, 0) < 0) {
-			/* a container removed or created halfway */
-			buf_printf(&report, NULL, "%s: leftover container directory %s/%s\n",
-				   repair ? "removed" : "garbage", e->root, rel);
-			if (repair) {
-				fs_rm_tree(e->rootfd, rel, NULL);
-				fs_rm_tree(e->runrootfd, rel, NULL);
-			}
-			continue;
-		}
-		if (ctr_find(e, de->d_name, &r, NULL) < 0) {
-			buf_printf(&report, NULL, "error: container %.12s: its record cannot be read\n", de->d_name);
-			n++;
-			continue;
-		}
-		store_image *img;
-		if (store_image_get(e->store, r.image_id, &img, NULL) < 0) {
-			buf_printf(&report, NULL, "error: container %.12s (%s): its image %.12s is missing\n",
-				   r.id, r.name, r.image_id);
-			n++;
-		} else {
-			store_image_free(img);
-			free(img);
-		}
-		ctr_record_free(&r);
-	}
-	if (d)
-		closedir(d);
-	else if (fd >= 0)
-		close(fd);
-	*problems = n;
-	if (!report.len)
-		buf_puts(&report, "", NULL);
-	return buf_take(&report, err);
-}
-
-static uint64_t system_dir_size(int parent, const char *name, int depth)
-{
-	struct stat st;
-	if (depth > 256 || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return (uint64_t)st.st_blocks * 512;
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	uint64_t total = (uint64_t)st.st_blocks * 512;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return total;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += system_dir_size(dirfd(d), de->d_name, depth + 1);
-	closedir(d);
-	return total;
-}
-
-static void system_df_row(json_w *w, const char *type, int64_t total, int64_t active, int64_t size,
-			  int64_t reclaimable)
-{
-	jw_obj_begin(w);
-	jw_kstr(w, "Type", type);
-	jw_kint(w, "Total", total);
-	jw_kint(w, "Active", active);
-	jw_kint(w, "RawSize", size);
-	jw_kint(w, "RawReclaimable", reclaimable);
-	jw_obj_end(w);
-}
-
-char *cpod_system_df(cpod_engine *e, cpod_err *err)
-{
-	store_image *imgs;
-	size_t n, nc;
-	ctr_record *ctrs;
-	buf b = BUF_INIT;
-	json_w w;
-
-	if (store_image_list(e->store, &imgs, &n, err) < 0)
-		return NULL;
-	if (ctr_list_all(e, &ctrs, &nc, err) < 0) {
-		store_image_list_free(imgs, n);
-		return NULL;
-	}
-	int64_t isize = 0, ireclaim = 0, iactive = 0, csize = 0, creclaim = 0, cactive = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool used = false;
-		for (size_t k = 0; k < nc && !used; k++)
-			used = strcmp(ctrs[k].image_id, imgs[i].id) == 0;
-		isize += imgs[i].size;
-		if (used)
-			iactive++;
-		else
-			ireclaim += imgs[i].size;
-	}
-	for (size_t k = 0; k < nc; k++) {
-		char rel[128];
-		snprintf(rel, sizeof(rel), "containers/%s", ctrs[k].id);
-		int64_t s = (int64_t)system_dir_size(e->rootfd, rel, 0);
-		csize += s;
-		if (ctrs[k].status == CTR_RUNNING)
-			cactive++;
-		else
-			creclaim += s;
-	}
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	system_df_row(&w, "Images", (int64_t)n, iactive, isize, ireclaim);
-	system_df_row(&w, "Containers", (int64_t)nc, cactive, csize, creclaim);
-	system_df_row(&w, "Local Volumes", 0, 0, 0, 0);
-	jw_arr_end(&w);
-	store_image_list_free(imgs, n);
-	ctr_list_free(ctrs, nc);
-	if (jw_finish(&w, err) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_take(&b, err);
-}
-
-char *cpod_system_prune(cpod_engine *e, int all, cpod_err *err)
-{
-	ctr_record *ctrs;
-	size_t nc;
-	buf out = BUF_INIT;
-
-	if (ctr_list_all(e, &ctrs, &nc, err) < 0)
-		return NULL;
-	for (size_t k = 0; k < nc; k++) {
-		if (ctrs[k].status == CTR_RUNNING)
-			continue;
-		if (ctr_remove(e, &ctrs[k], false, err) < 0) {
-			ctr_list_free(ctrs, nc);
-			buf_free(&out);
-			return NULL;
-		}
-		buf_printf(&out, NULL, "Deleted container %s\n", ctrs[k].id);
-	}
-	ctr_list_free(ctrs, nc);
-	char *images = cpod_image_prune(e, all, err);
-	if (!images) {
-		buf_free(&out);
-		return NULL;
-	}
-	for (char *l = strtok(images, "\n"); l; l = strtok(NULL, "\n"))
-		buf_printf(&out, NULL, "Deleted image %s\n", l);
-	free(images);
-	return buf_take(&out, err);
-}
-
-char *cpod_info(cpod_engine *e, cpod_err *err)
-{
-	struct utsname u;
-	buf b = BUF_INIT;
-	json_w w;
-	const char *why = NULL;
-	bool overlay = rootfs_overlay_usable(e->store, &why);
-	store_image *imgs;
-	size_t n = 0, nc = 0;
-	ctr_record *ctrs = NULL;
-	image_platform p = manifest_host_platform();
-
-	uname(&u);
-	if (store_image_list(e->store, &imgs, &n, NULL) == 0)
-		store_image_list_free(imgs, n);
-	ctr_list_all(e, &ctrs, &nc, NULL);
-	jw_init(&w, &b, "  ");
-	jw_obj_begin(&w);
-	jw_key(&w, "host");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "arch", p.architecture);
-	jw_kstr(&w, "os", "linux");
-	jw_kstr(&w, "kernel", u.release);
-	jw_kstr(&w, "hostname", u.nodename);
-	enum cg_mode cm = cg_detect();
-	jw_kstr(&w, "cgroupVersion", cm == CG_V2 ? "v2" : cm == CG_HYBRID ? "v1 (hybrid: v2 mounted without controllers)"
-				 : cm == CG_V1 ? "v1" : "none");
-	jw_kbool(&w, "rootless", e->rootless);
-	jw_kstr(&w, "ociRuntime", "cpod (built in)");
-	jw_kbool(&w, "sha256Accelerated", digest_accelerated());
-	jw_obj_end(&w);
-	jw_key(&w, "store");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "graphRoot", e->root);
-	jw_kstr(&w, "runRoot", e->runroot);
-	jw_kstr(&w, "graphDriverName", overlay ? "overlay" : "copy");
-	if (!overlay)
-		jw_kstr(&w, "graphDriverNote", why ? why : "overlay is not usable");
-	jw_key(&w, "imageStore");
-	jw_obj_begin(&w);
-	jw_kint(&w, "number", (int64_t)n);
-	jw_obj_end(&w);
-	jw_key(&w, "containerStore");
-	jw_obj_begin(&w);
-	jw_kint(&w, "number", (int64_t)nc);
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	jw_key(&w, "version");
-	jw_obj_begin(&w);
-	jw_kstr(&w, "Version", CPOD_VERSION);
-	jw_kstr(&w, "OciVersion", CPOD_OCI_VERSION);
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	ctr_list_free(ctrs, nc);
-	if (jw_finish(&w, err) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_take(&b, err);
-}
-/************************************************ src/engine/userdb.c */
-/*
- * userdb.c — users and groups of an image (see userdb.h).
- *
- * The files are parsed defensively: bounded in size, lines split on ':'
- * with the field counts checked, ids in range; a malformed line is skipped,
- * as the C library does.
- */
-
-
-#define USERDB_MAX_FILE (4u << 20)
-
-static bool userdb_number(const char *s, uint32_t *out)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/* Splits line into at most n fields on ':'; returns the count. */
-static size_t userdb_fields(char *line, char **f, size_t n)
-{
-	size_t k = 0;
-	f[k++] = line;
-	for (char *p = line; *p && k < n; p++)
-		if (*p == ':') {
-			*p = '\0';
-			f[k++] = p + 1;
-		}
-	return k;
-}
-
-/* Calls fn for each well-formed line of the image's file. */
-typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
-
-static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
-		       userdb_line_fn fn, void *ctx, cpod_err *err)
-{
-	_cleanup_buf_ buf b = BUF_INIT;
-	cpod_err e;
-	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
-		if (e.code == CPOD_E_NOTFOUND)
-			return 0;
-		if (err)
-			*err = e;
-		return -1;
-	}
-	char *save = NULL;
-	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[8];
-		if (line[0] == '#' || line[0] == '+' || line[0] == '-')
-			continue;
-		if (userdb_fields(line, f, fields) != fields)
-			continue;
-		if (fn(f, fields, ctx))
-			break;
->>>>>>> imagetests
-	}
-	return 0;
-}
-
-<<<<<<< HEAD
 /* ---------------------------------------------------------------- PAX */
 
 /* One record's key and value, checked and NUL-terminated in place. */
@@ -34725,7 +30566,11 @@ fail:
 #include <time.h>
 
 #define SUP_MAX_CLIENTS 16
-#define SUP_STACK_KEEP (16 * 1024)
+#define SUP_STACK_KEEP (4 * 1024)
+/* Work done now and then (starting, logging, health checks, clients) runs
+ * in frames of its own below the loop's, so that the stack an idle
+ * supervisor keeps is the loop's alone (see sup_trim_stack). */
+#define SUP_COLD __attribute__((noinline))
 
 static char sup_exe[PATH_MAX];
 
@@ -34756,7 +30601,7 @@ typedef struct sup {
 /* Re-reads the record, applies fn, writes it back, all under the lock. */
 typedef void (*sup_change_fn)(sup *s, void *arg);
 
-static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+static SUP_COLD int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
 {
 	int lock = ctr_lock(s->e, s->rec.id, err);
 	if (lock < 0)
@@ -34834,7 +30679,7 @@ static void sup_broadcast(sup *s, int type, const void *data, size_t n)
 	}
 }
 
-static void sup_accept(sup *s)
+static SUP_COLD void sup_accept(sup *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -34851,7 +30696,7 @@ static void sup_accept(sup *s)
 		attach_send(fd, AF_STARTED, NULL, 0);
 }
 
-static void sup_client_input(sup *s, size_t i)
+static SUP_COLD void sup_client_input(sup *s, size_t i)
 {
 	buf p = BUF_INIT;
 	int type;
@@ -34901,7 +30746,7 @@ static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
 	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
 }
 
-static int sup_start(sup *s, cpod_err *err)
+static SUP_COLD int sup_start(sup *s, cpod_err *err)
 {
 	char bundle[PATH_MAX];
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -34986,7 +30831,7 @@ out:
 
 /* ---------------------------------------------------------------- health */
 
-static void sup_health_start(sup *s)
+static SUP_COLD void sup_health_start(sup *s)
 {
 	if (s->health.pid > 0 || !s->rec.life.health_cmd)
 		return;
@@ -35006,7 +30851,7 @@ static void sup_set_health(sup *s, void *arg)
 }
 
 /* The check ended (or timed out: killed). */
-static void sup_health_done(sup *s, int wstatus, bool timed_out)
+static SUP_COLD void sup_health_done(sup *s, int wstatus, bool timed_out)
 {
 	sup_health_end x = { wstatus, timed_out };
 	if (sup_update(s, sup_set_health, &x, NULL) < 0)
@@ -35015,7 +30860,7 @@ static void sup_health_done(sup *s, int wstatus, bool timed_out)
 
 /* ---------------------------------------------------------------- the loop */
 
-static void sup_output(sup *s, int *fd, int stream)
+static SUP_COLD void sup_output(sup *s, int *fd, int stream)
 {
 	char b[65536];
 	ssize_t n = read(*fd, b, sizeof(b));
@@ -35045,33 +30890,51 @@ static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
 /* Gives back the memory the start used and the idle loop does not: the
  * heap's free pages, and the stack below ours (a supervisor waits for
  * days; what it touches again comes back on demand). */
-static __attribute__((noinline)) void sup_trim(void)
+static uintptr_t sup_stack_lo;
+
+/* Gives back the stack below the current frame (keeping a margin for the
+ * calls the loop makes): starting the container went deep (the runtime,
+ * mountinfo parsing) and an idle supervisor needs little of it. */
+static __attribute__((noinline)) void sup_trim_stack(void)
 {
-	malloc_trim(0);
-	char line[256];
-	FILE *f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return;
-	uintptr_t lo = 0;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "[stack]")) {
-			lo = (uintptr_t)strtoull(line, NULL, 16);
-			break;
-		}
-	fclose(f);
-	/* a margin under our frame for the calls the loop makes */
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t top = (sp - SUP_STACK_KEEP) & ~(page - 1);
-	if (lo && top > lo)
-		madvise((void *)lo, top - lo, MADV_DONTNEED);
+	if (sup_stack_lo && top > sup_stack_lo)
+		madvise((void *)sup_stack_lo, top - sup_stack_lo, MADV_DONTNEED);
+}
+
+/* The heap's free pages and the deep stack go back once the container runs. */
+static void sup_trim(void)
+{
+	malloc_trim(0);
+	if (!sup_stack_lo) {
+		char line[256];
+		FILE *f = fopen("/proc/self/maps", "re");
+		if (!f)
+			return;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[stack]")) {
+				sup_stack_lo = (uintptr_t)strtoull(line, NULL, 16);
+				break;
+			}
+		fclose(f);
+	}
+	sup_trim_stack();
+}
+
+/* --timeout: the container ran for as long as it may. */
+static SUP_COLD void sup_time_out(sup *s)
+{
+	sup_update(s, sup_set_timed_out, NULL, NULL);
+	cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
 }
 
 /* Serves the container until its init exits; returns the wait status. */
 static int sup_loop(sup *s)
 {
 	int status = 0;
-	bool exited = false;
+	bool exited = false, dirty = false;
 
 	if (s->rec.life.timeout > 0)
 		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
@@ -35091,14 +30954,23 @@ static int sup_loop(sup *s)
 		size_t first_client = n;
 		for (size_t i = 0; i < s->n_clients; i++)
 			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
-		/* once the init is gone, the pipes only need draining */
-		int wait_ms = exited ? 200 : -1;
+		/* once the init is gone, the pipes only need draining; after
+		 * some work, a second of quiet gives back what it used */
+		int wait_ms = exited ? 200 : dirty ? 1000 : -1;
 		if (s->health.pid > 0) {
 			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
 			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
 		}
-		if (poll(fds, n, wait_ms) == 0 && exited)
+		int ready = poll(fds, n, wait_ms);
+		if (ready == 0 && exited)
 			break;
+		if (ready == 0 && dirty) {
+			malloc_trim(0);
+			sup_trim_stack();
+			dirty = false;
+			continue;
+		}
+		dirty = true;
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
@@ -35131,10 +31003,8 @@ static int sup_loop(sup *s)
 		if (fds[5].revents & POLLIN) {
 			uint64_t ticks;
 			read(s->timeout_fd, &ticks, sizeof(ticks));
-			if (!exited) {
-				sup_update(s, sup_set_timed_out, NULL, NULL);
-				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
-			}
+			if (!exited)
+				sup_time_out(s);
 		}
 		if (fds[6].revents & POLLIN) {
 			uint64_t ticks;
@@ -35182,7 +31052,7 @@ static bool sup_restart_wanted(sup *s, int code)
 	}
 }
 
-static void sup_report(sup *s, const cpod_err *err)
+static SUP_COLD void sup_report(sup *s, const cpod_err *err)
 {
 	if (s->report_fd < 0)
 		return;
@@ -35215,74 +31085,91 @@ static void sup_wait_first_client(sup *s)
 		sup_accept(s);
 }
 
-static void sup_run(sup *s)
+/* Before the first start: the log, the attach socket, a foreground
+ * client.  False when the supervisor has nothing to do. */
+static SUP_COLD bool sup_begin(sup *s)
 {
 	cpod_err err;
-	int backoff_ms = 100;
 	char bundle[PATH_MAX];
 
 	cpod_err_clear(&err);
 	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
 		sup_report(s, &err);
-		return;
+		return false;
 	}
 	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
 		sup_report(s, &err);
-		return;
+		return false;
 	}
 	if (s->wait_attach) {
 		/* a foreground run attaches before anything runs: no output lost */
 		sup_report(s, NULL);
 		sup_wait_first_client(s);
 	}
-	for (;;) {
-		if (sup_start(s, &err) < 0) {
-			sup_report(s, &err);
-			char msg[sizeof(err.msg) + 32];
-			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
-			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
-			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
-					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
-			sup_update(s, sup_set_exited, &x, NULL);
-			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
-				ctr_remove(s->e, &s->rec, true, NULL);
-			break;
-		}
-		sup_report(s, NULL);
-		sup_broadcast(s, AF_STARTED, NULL, 0);
-		sup_trim();
+	return true;
+}
 
-		int status = sup_loop(s);
-		sup_exit x = { .code = proc_exit_code(status) };
-		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
-		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+/* Starts the container and says so; on failure records the exit code
+ * podman gives (125, 126, 127) and returns false. */
+static SUP_COLD bool sup_start_reported(sup *s)
+{
+	cpod_err err;
+
+	cpod_err_clear(&err);
+	if (sup_start(s, &err) < 0) {
+		sup_report(s, &err);
+		char msg[sizeof(err.msg) + 32];
+		snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+		sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+		sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+				     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
 		sup_update(s, sup_set_exited, &x, NULL);
-		bool again = sup_restart_wanted(s, x.code);
-		/* --rm: gone before anyone hears of the exit, as with podman */
-		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
-			close(s->listen_fd);
-			s->listen_fd = -1;
-			clog_close(&s->log);
+		if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
 			ctr_remove(s->e, &s->rec, true, NULL);
-			s->rec.rm = false;
-		}
-		char code[16];
-		snprintf(code, sizeof(code), "%d", x.code);
-		sup_broadcast(s, AF_EXIT, code, strlen(code));
-		while (s->n_clients)
-			sup_drop_client(s, 0);
-		s->started = false;
-		if (!again)
-			break;
-		/* restart, a little later each time */
-		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		if (backoff_ms < 30000)
-			backoff_ms *= 2;
-		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
-			break;
-		sup_update(s, sup_count_restart, NULL, NULL);
+		return false;
 	}
+	sup_report(s, NULL);
+	sup_broadcast(s, AF_STARTED, NULL, 0);
+	return true;
+}
+
+/* Records the exit and decides on a restart (after a growing pause). */
+static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
+{
+	sup_exit x = { .code = proc_exit_code(status) };
+	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+	sup_update(s, sup_set_exited, &x, NULL);
+	bool again = sup_restart_wanted(s, x.code);
+	/* --rm: gone before anyone hears of the exit, as with podman */
+	if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		clog_close(&s->log);
+		ctr_remove(s->e, &s->rec, true, NULL);
+		s->rec.rm = false;
+	}
+	char code[16];
+	snprintf(code, sizeof(code), "%d", x.code);
+	sup_broadcast(s, AF_EXIT, code, strlen(code));
+	while (s->n_clients)
+		sup_drop_client(s, 0);
+	s->started = false;
+	if (!again)
+		return false;
+	/* restart, a little later each time */
+	struct timespec ts = { *backoff_ms / 1000, (*backoff_ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	if (*backoff_ms < 30000)
+		*backoff_ms *= 2;
+	if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+		return false;
+	sup_update(s, sup_count_restart, NULL, NULL);
+	return true;
+}
+
+static SUP_COLD void sup_end(sup *s)
+{
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		s->listen_fd = -1;
@@ -35293,22 +31180,39 @@ static void sup_run(sup *s)
 	clog_close(&s->log);
 }
 
-void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+/* Small on purpose: its frame and the loop's are what an idle supervisor
+ * keeps of its stack. */
+static void sup_run(sup *s)
 {
-	sup s;
-	cpod_err err;
+	int backoff_ms = 100;
+
+	if (!sup_begin(s))
+		return;
+	while (sup_start_reported(s)) {
+		sup_trim();
+		if (!sup_exited(s, sup_loop(s), &backoff_ms))
+			break;
+	}
+	sup_end(s);
+}
+
+/* Everything before the container runs: signals, the engine, the record,
+ * the lock that makes us its only supervisor (held for our life: lock_fd). */
+static SUP_COLD int sup_setup(sup *s, const char *root, const char *runroot, const char *ctr,
+			      int *lock_fd, cpod_err *err)
+{
 	sigset_t mask;
 
-	memset(&s, 0, sizeof(s));
-	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
-	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	memset(s, 0, sizeof(*s));
+	s->out = s->errp = s->in = s->master = s->listen_fd = s->health.out = -1;
+	s->dirfd = s->sfd = s->timeout_fd = s->health_fd = -1;
 	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
-	s.report_fd = rep ? atoi(rep) : -1;
-	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	s->report_fd = rep ? atoi(rep) : -1;
+	s->wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
 	unsetenv("CPOD_SUPERVISE_REPORT");
 	unsetenv("CPOD_SUPERVISE_ATTACH");
-	if (s.report_fd >= 0)
-		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	if (s->report_fd >= 0)
+		fcntl(s->report_fd, F_SETFD, FD_CLOEXEC);
 	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	sigemptyset(&mask);
@@ -35319,29 +31223,36 @@ void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	sigaddset(&mask, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigdelset(&mask, SIGPIPE);
-	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
 	cpod_engine_opts eo = { .root = root, .runroot = runroot };
-	s.e = cpod_engine_open(&eo, &err);
-	if (!s.e || s.sfd < 0) {
-		if (s.e)
-			err_sys(&err, "signalfd");
-		sup_report(&s, &err);
-		_exit(1);
-	}
-	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
-		sup_report(&s, &err);
-		_exit(1);
-	}
+	s->e = cpod_engine_open(&eo, err);
+	if (!s->e)
+		return -1;
+	if (s->sfd < 0)
+		return err_sys(err, "signalfd");
+	if (ctr_find(s->e, ctr, &s->rec, err) < 0)
+		return -1;
 	char rel[96];
-	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
-	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	s->dirfd = openat(s->e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* one supervisor per container */
-	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+	*lock_fd = s->dirfd >= 0 ? openat(s->dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)
+				 : -1;
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return err_set(err, CPOD_E_STATE, "container %.12s already has a supervisor", s->rec.id);
+	return 0;
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	static sup s;
+	cpod_err err;
+	int lock = -1;
+
+	if (sup_setup(&s, root, runroot, ctr, &lock, &err) < 0) {
 		sup_report(&s, &err);
 		_exit(1);
 	}
@@ -36027,8 +31938,6 @@ static int userdb_each(const userdb_src *src, const char *path, size_t fields,
 	return 0;
 }
 
-=======
->>>>>>> imagetests
 typedef struct userdb_find {
 	const char *name;     /* by name, or */
 	uint32_t id;          /* by id when name is NULL */
@@ -36066,10 +31975,7 @@ static bool userdb_group_line(char **f, size_t n, void *ctx)
 		return false;
 	q->found = true;
 	q->gid = gid;
-<<<<<<< HEAD
 	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
-=======
->>>>>>> imagetests
 	return true;
 }
 
@@ -36095,25 +32001,16 @@ static bool userdb_member_line(char **f, size_t n, void *ctx)
 	return false;
 }
 
-<<<<<<< HEAD
 static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_user *u,
 			      cpod_err *err)
-=======
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err)
->>>>>>> imagetests
 {
 	char user[256], group[256] = "";
 	userdb_find q;
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->home, sizeof(u->home), "/");
-<<<<<<< HEAD
 	bool given = spec && *spec;
 	if (!given)
-=======
-	if (!spec || !*spec)
->>>>>>> imagetests
 		spec = "0";
 	const char *colon = strchr(spec, ':');
 	if (strlen(spec) >= sizeof(user))
@@ -36128,11 +32025,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	bool numeric = userdb_number(user, &q.id);
 	if (!numeric)
 		q.name = user;
-<<<<<<< HEAD
 	if (userdb_each(src, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
-=======
-	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
->>>>>>> imagetests
 		return -1;
 	if (!q.found && !numeric)
 		return err_set(err, CPOD_E_NOTFOUND,
@@ -36148,18 +32041,13 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		bool gnum = userdb_number(group, &g.id);
 		if (!gnum)
 			g.name = group;
-<<<<<<< HEAD
 		if (userdb_each(src, "/etc/group", 4, userdb_group_line, &g, err) < 0)
-=======
-		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
->>>>>>> imagetests
 			return -1;
 		if (!g.found && !gnum)
 			return err_set(err, CPOD_E_NOTFOUND,
 				       "unable to find group %s: no matching entries in group file", group);
 		u->gid = gnum ? g.id : g.gid;
 	}
-<<<<<<< HEAD
 	/* as podman: a user that was asked for gets its primary group as a
 	 * supplementary group too, then (without an explicit group) the
 	 * groups it is a member of */
@@ -36168,16 +32056,10 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
 		if (userdb_each(src, "/etc/group", 4, userdb_member_line, &m, err) < 0)
-=======
-	if (q.found) {
-		userdb_members m = { q.pname, u->gid, u };
-		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
->>>>>>> imagetests
 			return -1;
 	}
 	return 0;
 }
-<<<<<<< HEAD
 
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err)
@@ -36204,5 +32086,3 @@ CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out
 	else
 		snprintf(out, n, "%u", id);
 }
-=======
->>>>>>> imagetests
