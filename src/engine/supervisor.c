@@ -252,6 +252,9 @@ static SUP_COLD int sup_start(sup *s, cpod_err *err)
 		.rootfs_ctx = &s->ov,
 		.stdin_null = !s->rec.life.interactive,
 	};
+	/* a run whose supervisor was killed (its record reconciled as exited)
+	 * left the runtime's state behind: nobody else deletes it */
+	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
 		goto out;
 	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
