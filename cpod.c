@@ -297,6 +297,101 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	}
 	return 0;
 }
+/************************************************ src/base/clock.h */
+/*
+ * clock.h — times as the state files write them (RFC 3339, UTC, with
+ * nanoseconds) and as people read them ("5 minutes", as podman prints).
+ */
+#ifndef CPOD_BASE_CLOCK_H
+#define CPOD_BASE_CLOCK_H
+
+
+/* Now as "2006-01-02T15:04:05.999999999Z". */
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n);
+/* Seconds since the epoch of an RFC 3339 time ("Z" or "+hh:mm"); -1 when
+ * it does not parse. */
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339);
+/* Milliseconds since the epoch of the same (-1 when it does not parse). */
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339);
+
+#endif
+/************************************************ src/base/clock.c */
+/*
+ * clock.c — RFC 3339 times and human durations (see clock.h).
+ */
+
+#include <time.h>
+
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *p = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	int64_t ms = (int64_t)timegm(&tm) * 1000;
+	if (*p == '.') {
+		int64_t scale = 100;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
+		int64_t off = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+		ms -= (*p == '+' ? 1 : -1) * off * 60000;
+	}
+	return ms;
+}
+
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339)
+{
+	int64_t ms = clock_unix_ms(rfc3339);
+	return ms < 0 ? -1 : ms / 1000;
+}
+
+void cpod_human_duration(int64_t seconds, char *out, size_t n)
+{
+	int64_t s = seconds, m = s / 60, h = m / 60, d = h / 24;
+	if (s < 1)
+		snprintf(out, n, "Less than a second");
+	else if (s == 1)
+		snprintf(out, n, "1 second");
+	else if (s < 60)
+		snprintf(out, n, "%lld seconds", (long long)s);
+	else if (m == 1)
+		snprintf(out, n, "About a minute");
+	else if (m < 60)
+		snprintf(out, n, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(out, n, "About an hour");
+	else if (h < 48)
+		snprintf(out, n, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, n, "%lld days", (long long)d);
+	else if (h < 24 * 30 * 2)
+		snprintf(out, n, "%lld weeks", (long long)(d / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(out, n, "%lld months", (long long)(d / 30));
+	else
+		snprintf(out, n, "%lld years", (long long)(d / 365));
+}
+
+int64_t cpod_time_unix(const char *rfc3339)
+{
+	return clock_unix(rfc3339);
+}
 /************************************************ src/base/digest.h */
 /*
  * digest.h — SHA-256 content digests ("sha256:<64 hex>"), the identity of
@@ -755,6 +850,13 @@ CPOD_INTERNAL int fs_open_in_root(int rootfd, const char *path, int flags, mode_
 /* Creates the directory path and its parents inside rootfd; returns an
  * O_PATH fd on it. */
 CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, cpod_err *err);
+/* Rewrites path, resolved inside rootfd as if it were "/", into out: a
+ * path whose existing part has no symlink left, with symlinks followed
+ * even when they dangle, so that what is missing can be created where the
+ * link points, inside the root (runc's SecureJoin).  Lexical: callers open
+ * the result with fs_open_in_root, which stays inside the root anyway. */
+CPOD_INTERNAL int fs_resolve_in_root(int rootfd, const char *path, char *out, size_t size,
+				     cpod_err *err);
 /* Whether openat2 is used (false on old kernels or with CPOD_NO_OPENAT2=1). */
 CPOD_INTERNAL bool fs_have_openat2(void);
 
@@ -762,6 +864,21 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+enum {
+	FS_COPY_OWNER = 1,    /* keep owners (needs the privilege to) */
+	FS_COPY_SPECIAL = 2,  /* device nodes and fifos too (else skipped) */
+	FS_COPY_XATTR = 4,    /* extended attributes too */
+};
+/* Copies the entry srcdir/name (a file, a symlink as a link, a directory
+ * with everything below it) to dstdir/dstname; an existing file there is
+ * replaced, an existing directory merged into.  Everything is opened
+ * relative to a parent fd with O_NOFOLLOW, so neither tree can redirect
+ * the copy with a symlink. */
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err);
+/* Copies the contents of directory src into directory dst. */
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err);
+
 /* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */
@@ -779,6 +896,7 @@ CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const cha
  */
 
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -1102,6 +1220,70 @@ CPOD_INTERNAL int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode, c
 	return fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
 }
 
+CPOD_INTERNAL int fs_resolve_in_root(int rootfd, const char *path, char *out, size_t size,
+				     cpod_err *err)
+{
+	char rest[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
+	size_t olen = 0;
+	int links = 0;
+
+	if (size < 2)
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+	out[0] = '\0';
+	const char *p = rest;
+	while (*p) {
+		char comp[NAME_MAX + 1];
+		struct stat st;
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		if (!n)
+			break;
+		if (n > NAME_MAX)
+			return err_set(err, CPOD_E_LIMIT, "path component too long in %s", path);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* out has no symlink: ".." is lexical, and stops at the root */
+			char *s = strrchr(out, '/');
+			if (s)
+				*s = '\0';
+			olen = strlen(out);
+			continue;
+		}
+		if (olen + 1 + n >= size)
+			return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+		out[olen] = '/';
+		memcpy(out + olen + 1, comp, n + 1);
+		if (fstatat(rootfd, out + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) {
+			olen += 1 + n;
+			continue;
+		}
+		if (++links > 40)
+			return err_set(err, CPOD_E_LIMIT, "%s: too many levels of symlinks", path);
+		ssize_t len = readlinkat(rootfd, out + 1, link, sizeof(link) - 1);
+		if (len < 0)
+			return err_sys(err, "readlink %s", out);
+		link[len] = '\0';
+		if (snprintf(next, sizeof(next), "%s/%s", link, p) >= (int)sizeof(next))
+			return err_set(err, CPOD_E_LIMIT, "path too long: %s", path);
+		memcpy(rest, next, strlen(next) + 1);
+		p = rest;
+		/* an absolute target starts again at the root, a relative one
+		 * at the link's directory */
+		out[link[0] == '/' ? 0 : olen] = '\0';
+		olen = strlen(out);
+	}
+	if (!out[0])
+		strcpy(out, "/");
+	return 0;
+}
+
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err)
 {
 	char tmp[PATH_MAX];
@@ -1187,6 +1369,159 @@ static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
 	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+/* ---------------------------------------------------------------- copying trees */
+
+static void fs_copy_meta(int fd, const struct stat *st, unsigned flags)
+{
+	if (flags & FS_COPY_OWNER)
+		fchown(fd, st->st_uid, st->st_gid);
+	fchmod(fd, st->st_mode & 07777);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(fd, ts);
+}
+
+static void fs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		char val[65536];
+		ssize_t vl = fgetxattr(src, names + off, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, names + off, val, (size_t)vl, 0);
+	}
+}
+
+static int fs_copy_at(int srcdir, const char *name, int dstdir, const char *dstname, unsigned flags,
+		      int depth, cpod_err *err)
+{
+	struct stat st, old;
+	if (depth > 256)
+		return err_set(err, CPOD_E_LIMIT, "copy: directories nested too deep");
+	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", name);
+	bool exists = fstatat(dstdir, dstname, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+		if (fs_rm_tree(dstdir, dstname, err) < 0)
+			return -1;
+		exists = false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!exists && mkdirat(dstdir, dstname, 0700) < 0)
+			return err_sys(err, "mkdir %s", dstname);
+		int s = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d = openat(dstdir, dstname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = (s < 0 || d < 0) ? err_sys(err, "open %s", name) : 0;
+		if (r == 0) {
+			DIR *dir = fdopendir(dup(s));
+			struct dirent *de;
+			if (!dir)
+				r = err_sys(err, "read %s", name);
+			while (r == 0 && dir && (de = readdir(dir)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					r = fs_copy_at(s, de->d_name, d, de->d_name, flags, depth + 1, err);
+			if (dir)
+				closedir(dir);
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(s, d);
+				fs_copy_meta(d, &st, flags);
+			}
+		}
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return r;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int out = openat(dstdir, dstname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int r = 0;
+		if (in < 0 || out < 0) {
+			r = err_sys(err, "copy %s", name);
+		} else {
+			off_t left = st.st_size;
+			while (left > 0) {
+				ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+				if (c > 0) {
+					left -= c;
+					continue;
+				}
+				char b[65536];
+				ssize_t k = read(in, b, sizeof(b));
+				if (k <= 0) {
+					if (k < 0)
+						r = err_sys(err, "read %s", name);
+					break;
+				}
+				for (ssize_t w = 0; w < k;) {
+					ssize_t x = write(out, b + w, (size_t)(k - w));
+					if (x <= 0) {
+						r = err_sys(err, "write %s", dstname);
+						break;
+					}
+					w += x;
+				}
+				if (r < 0)
+					break;
+				left -= k;
+			}
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(in, out);
+				fs_copy_meta(out, &st, flags);
+			}
+		}
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(srcdir, name, target, sizeof(target) - 1);
+		if (l < 0)
+			return err_sys(err, "readlink %s", name);
+		target[l] = '\0';
+		if (symlinkat(target, dstdir, dstname) < 0)
+			return err_sys(err, "symlink %s", dstname);
+		if (flags & FS_COPY_OWNER)
+			fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(dstdir, dstname, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (!(flags & FS_COPY_SPECIAL) || S_ISSOCK(st.st_mode))
+		return 0;
+	if (mknodat(dstdir, dstname, st.st_mode, st.st_rdev) < 0)
+		return errno == EPERM ? 0 : err_sys(err, "mknod %s", dstname);
+	if (flags & FS_COPY_OWNER)
+		fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err)
+{
+	return fs_copy_at(srcdir, name, dstdir, dstname, flags, 0, err);
+}
+
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err)
+{
+	DIR *dir = fdopendir(dup(src));
+	struct dirent *de;
+	int r = 0;
+	if (!dir)
+		return err_sys(err, "read a directory");
+	while (r == 0 && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = fs_copy_at(src, de->d_name, dst, de->d_name, flags, 1, err);
+	closedir(dir);
+	return r;
 }
 
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
@@ -2400,6 +2735,16 @@ int64_t cpod_json_int(const cpod_json_value *v)
 	if (json_is(v, JSON_NUMBER))
 		return (int64_t)v->u.num.d;
 	return 0;
+}
+
+int cpod_json_type(const cpod_json_value *v)
+{
+	static const int types[] = {
+		[JSON_NULL] = CPOD_JSON_NULL, [JSON_BOOL] = CPOD_JSON_BOOL,
+		[JSON_NUMBER] = CPOD_JSON_NUMBER, [JSON_STRING] = CPOD_JSON_STRING,
+		[JSON_ARRAY] = CPOD_JSON_ARRAY, [JSON_OBJECT] = CPOD_JSON_OBJECT,
+	};
+	return v ? types[v->type] : CPOD_JSON_ABSENT;
 }
 
 int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
@@ -6223,6 +6568,12 @@ CPOD_INTERNAL int seccomp_filter_notify_fd(const seccomp_filter *f);
 CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
 					const char *metadata, const char *state_json,
 					cpod_err *err);
+/* The same in two steps: the runtime connects (it sees the host's paths),
+ * the container's process sends once its filter is loaded. */
+CPOD_INTERNAL int seccomp_listener_connect(const char *path, cpod_err *err);
+CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
+					   const char *metadata, const char *state_json,
+					   cpod_err *err);
 
 /* Architectures by their Go/libseccomp names ("amd64", "arm64", "x86",
  * "386"...): the SCMP_ARCH_* name ("SCMP_ARCH_X86_64"), or NULL when
@@ -6288,6 +6639,8 @@ typedef struct oci_container {
 	int console_fd;              /* connected console socket */
 	int host_proc_fd;            /* the host's /proc, to reach the fifo after pivot_root */
 	int ns_fds[NS_TYPES];        /* namespaces to join (opened before forking) */
+	int listener_fd;             /* connected seccomp listener socket (notify) */
+	const char *listener_state;  /* exec: the state JSON for the listener */
 	pid_t init_pid;              /* the init's pid as the runtime sees it (set in the init) */
 	/* the engine's rootfs (an overlay of image layers): mounted on the
 	 * rootfs directory in the container's own mount namespace, instead of
@@ -6316,8 +6669,13 @@ CPOD_INTERNAL int mounts_finish(oci_container *c, cpod_err *err);
 CPOD_INTERNAL int devices_create(oci_container *c, int rootfd, cpod_err *err);
 
 /* ---- process.c: the last steps before execve, shared with exec */
+/* After the filter is loaded: hands its notify fd to the listener over
+ * c->listener_fd (with state_json), then closes both.  No-op without one. */
+CPOD_INTERNAL int process_seccomp_listener(oci_container *c, pid_t pid, const char *state_json,
+					   cpod_err *err);
 typedef struct oci_exec_target {
 	char path[PATH_MAX];         /* the resolved executable */
+	char home[PATH_MAX + 8];     /* "HOME=..." to add to the env, or "" */
 } oci_exec_target;
 /* Finds args[0] along PATH of the process's env (in the current root). */
 CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err);
@@ -6358,8 +6716,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
 /* ---- foreground.c */
 /* Waits for child (our child) while forwarding the usual termination
  * signals to it and, when master >= 0, copying between our stdio and the
- * pty (raw mode and window size included).  *status gets its wait status. */
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err);
+ * pty (raw mode and window size included; no_input: our stdin is not
+ * read).  *status gets its wait status. */
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				  cpod_err *err);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
@@ -6477,6 +6837,7 @@ CPOD_INTERNAL int console_setup(int sockfd, const oci_process *p, cpod_err *err)
 #define CPOD_OCI_STATE_H
 
 
+
 typedef struct oci_state {
 	char id[1025];
 	pid_t pid;
@@ -6511,8 +6872,6 @@ CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st);
 /* runc's state document (what `state` prints and hooks read on stdin). */
 CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
 				cpod_err *err);
-/* The current time as RFC 3339 with nanoseconds. */
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n);
 
 #endif
 /************************************************ src/oci/runtime.h */
@@ -6731,6 +7090,15 @@ fail:
 	_exit(1);
 }
 
+/* The host id that id 0 of the container maps to (itself without a map). */
+static uint32_t create_host_root(const oci_idmap *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0)
+			return m[i].host_id;
+	return 0;
+}
+
 static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
 {
 	char path[64], val[24];
@@ -6837,7 +7205,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
-	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = -1;
+	c.sync_fd = c.fifo_fd = c.console_fd = c.host_proc_fd = c.listener_fd = -1;
 	for (int t = 0; t < NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	out->pid = -1;
@@ -6901,6 +7269,16 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		err_sys(err, "create the exec fifo");
 		goto out;
 	}
+	/* the init opens it as root of its user namespace: as runc, the FIFO
+	 * belongs to the host ids that root maps to, or it gets EACCES */
+	if (c.new_userns && !rt->rootless &&
+	    fchownat(dirfd, "exec.fifo",
+		     create_host_root(spec->linux_.uid_mappings, spec->linux_.n_uid_mappings),
+		     create_host_root(spec->linux_.gid_mappings, spec->linux_.n_gid_mappings),
+		     AT_SYMLINK_NOFOLLOW) < 0) {
+		err_sys(err, "chown the exec fifo");
+		goto out;
+	}
 	c.fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
 	c.host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c.fifo_fd < 0 || c.host_proc_fd < 0) {
@@ -6924,6 +7302,13 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 	}
 	if (ns_open_joins(&c, err) < 0)
 		goto out;
+	/* the runtime reaches the listener (a host path); the init hands it
+	 * the notify fd once it has loaded the filter */
+	if (c.seccomp && seccomp_filter_has_notify(c.seccomp)) {
+		c.listener_fd = seccomp_listener_connect(seccomp_filter_listener_path(c.seccomp), err);
+		if (c.listener_fd < 0)
+			goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_sys(err, "socketpair");
 		goto out;
@@ -6934,6 +7319,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
 		    (c.fifo_fd = oci_fd_above(c.fifo_fd, min, err)) < 0 ||
 		    (c.host_proc_fd = oci_fd_above(c.host_proc_fd, min, err)) < 0 ||
+		    (c.listener_fd >= 0 && (c.listener_fd = oci_fd_above(c.listener_fd, min, err)) < 0) ||
 		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
 			goto out;
 		for (int t = 0; t < NS_TYPES; t++)
@@ -7007,7 +7393,7 @@ created:
 	st.start_time = proc_start_time(init_pid);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
 	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c.rootfs);
-	state_now_rfc3339(st.created, sizeof(st.created));
+	clock_now_rfc3339(st.created, sizeof(st.created));
 	st.rootless = rt->rootless;
 	st.own_pidns = spec->linux_.ns[NS_PID].enabled && !spec->linux_.ns[NS_PID].path;
 	st.cg = c.cg;
@@ -7041,7 +7427,9 @@ created:
 	if (spec->process.oom_score_adj.set &&
 	    create_write_oom_score(init_pid, spec->process.oom_score_adj.v, err) < 0)
 		goto out;
-	if (sync_send(sv[0], SYNC_CGROUP_READY, 0, err) < 0 ||
+	/* the init's copy of c was made before cg_enter: tell it, so its
+	 * /sys/fs/cgroup shows the container's own cgroups */
+	if (sync_send(sv[0], SYNC_CGROUP_READY, c.has_cgroup, err) < 0 ||
 	    sync_expect(sv[0], SYNC_RUN_HOOKS, NULL, err) < 0)
 		goto out;
 	if (create_hooks(&c, &st, HOOK_PRESTART, err) < 0 ||
@@ -7088,7 +7476,8 @@ out:
 	for (int t = 0; t < NS_TYPES; t++)
 		if (c.ns_fds[t] >= 0)
 			close(c.ns_fds[t]);
-	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd };
+	int fds[] = { dirfd, proxy_fd, sv[0], sv[1], c.fifo_fd, c.host_proc_fd, c.console_fd,
+		      c.listener_fd };
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -7348,6 +7737,10 @@ static int exec_build_process(const oci_spec *spec, const cpod_exec_opts *o, oci
 		p->cwd = o->cwd;
 	if (o->user && exec_parse_user(o->user, p, err) < 0)
 		return -1;
+	if (o->n_additional_gids) {
+		p->additional_gids = o->additional_gids;
+		p->n_additional_gids = o->n_additional_gids;
+	}
 	if (o->env && exec_merge_env(&spec->process, o->env, p, pool, err) < 0)
 		return -1;
 	if (o->no_new_privs)
@@ -7378,6 +7771,13 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		if (console_setup(c->console_fd, p, &err) < 0)
 			goto fail;
 		close(c->console_fd);
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0) {
+			err_sys(&err, "open /dev/null for stdin");
+			goto fail;
+		}
+		close(fd);
 	}
 	umask(p->umask.set ? (mode_t)p->umask.v : 022);
 	if (chdir(p->cwd ? p->cwd : "/") < 0) {
@@ -7385,7 +7785,8 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		goto fail;
 	}
 	if (process_limits(p, &err) < 0 || process_lookup(p, &target, &err) < 0 ||
-	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0)
+	    process_drop_privileges(p, c->in_userns, c->seccomp, &err) < 0 ||
+	    process_seccomp_listener(c, getpid(), c->listener_state, &err) < 0)
 		goto fail;
 	process_close_fds(c->preserve_fds, c->sync_fd);
 	process_exec(p, &target, &err);
@@ -7466,6 +7867,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	oci_process p;
 	mem_pool pool = { 0 };
 	json_doc *pdoc = NULL;
+	_cleanup_buf_ buf listener_state = BUF_INIT;
 	_cleanup_spec_ oci_spec *spec = NULL;
 	int dirfd = -1, sv[2] = { -1, -1 }, proxy = -1, master = -1, r = -1;
 	pid_t ipid = -1, pid = -1;
@@ -7474,7 +7876,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 
 	*status = 0;
 	memset(&c, 0, sizeof(c));
-	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = -1;
+	c.sync_fd = c.console_fd = c.fifo_fd = c.host_proc_fd = c.listener_fd = -1;
 	for (int t = 0; t < NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	if (oci_load(rt, id, &dirfd, &st, err) < 0)
@@ -7495,6 +7897,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	c.spec = spec;
 	c.in_userns = spec->linux_.ns[NS_USER].enabled;
 	c.preserve_fds = o->preserve_fds;
+	c.stdin_null = o->stdin_null;
 	if (spec->linux_.seccomp) {
 		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
 		if (!c.seccomp)
@@ -7520,6 +7923,14 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	}
 	if (exec_open_ns(&st, spec, &c, err) < 0)
 		goto out;
+	if (c.seccomp && seccomp_filter_has_notify(c.seccomp)) {
+		if (state_to_json(&st, s, &listener_state, err) < 0)
+			goto out;
+		c.listener_state = listener_state.data;
+		c.listener_fd = seccomp_listener_connect(seccomp_filter_listener_path(c.seccomp), err);
+		if (c.listener_fd < 0)
+			goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_sys(err, "socketpair");
 		goto out;
@@ -7527,7 +7938,8 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	{
 		int min = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
 		if ((sv[1] = oci_fd_above(sv[1], min, err)) < 0 ||
-		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0))
+		    (c.console_fd >= 0 && (c.console_fd = oci_fd_above(c.console_fd, min, err)) < 0) ||
+		    (c.listener_fd >= 0 && (c.listener_fd = oci_fd_above(c.listener_fd, min, err)) < 0))
 			goto out;
 		for (int t = 0; t < NS_TYPES; t++)
 			if (c.ns_fds[t] >= 0 && (c.ns_fds[t] = oci_fd_above(c.ns_fds[t], min, err)) < 0)
@@ -7587,7 +7999,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	int wstatus = 0;
-	if (foreground_wait(pid, master, &wstatus, err) < 0)
+	if (foreground_wait(pid, master, o->stdin_null, &wstatus, err) < 0)
 		goto out;
 	pid = -1;
 	*status = proc_exit_code(wstatus);
@@ -7609,7 +8021,7 @@ out:
 	for (int t = 0; t < NS_TYPES; t++)
 		if (c.ns_fds[t] >= 0)
 			close(c.ns_fds[t]);
-	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd };
+	int fds[] = { dirfd, sv[0], sv[1], proxy, master, c.console_fd, c.listener_fd };
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -7672,11 +8084,12 @@ static bool fg_pump(int from, int to)
 	return write_all(to, b, (size_t)n) == 0;
 }
 
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err)
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				 cpod_err *err)
 {
 	sigset_t mask, old;
 	struct termios saved;
-	bool raw = false, exited = false, in_open = master >= 0, out_open = master >= 0;
+	bool raw = false, exited = false, in_open = master >= 0 && !no_input, out_open = master >= 0;
 
 	fg_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
@@ -7803,17 +8216,18 @@ CPOD_INTERNAL int hooks_run(const oci_hooks *hooks, enum oci_hook_kind kind,
 
 
 
+
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
-static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
-		      cpod_err *err)
+static int init_state_json(oci_container *c, pid_t pid, const char *status, buf *out,
+			   cpod_err *err)
 {
 	oci_state st;
-	_cleanup_buf_ buf out = BUF_INIT;
 	enum oci_status s = strcmp(status, "running") == 0 ? ST_RUNNING : ST_CREATING;
 
-	if (!c->spec->hooks.n[kind])
-		return 0;
 	memset(&st, 0, sizeof(st));
 	snprintf(st.id, sizeof(st.id), "%s", c->id);
 	st.pid = pid;
@@ -7828,9 +8242,19 @@ static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, cons
 			return -1;
 		st.annotations_json = ab.data;
 	}
-	int r = state_to_json(&st, s, &out, err);
+	int r = state_to_json(&st, s, out, err);
 	free(st.annotations_json);
-	if (r < 0)
+	return r;
+}
+
+static int init_hooks(oci_container *c, enum oci_hook_kind kind, pid_t pid, const char *status,
+		      cpod_err *err)
+{
+	_cleanup_buf_ buf out = BUF_INIT;
+
+	if (!c->spec->hooks.n[kind])
+		return 0;
+	if (init_state_json(c, pid, status, &out, err) < 0)
 		return -1;
 	return hooks_run(&c->spec->hooks, kind, out.data, err);
 }
@@ -7855,6 +8279,26 @@ static int init_sysctl(const oci_linux *l, cpod_err *err)
 	return 0;
 }
 
+/* A network namespace of the container's own starts with lo down: bring
+ * it up, as runc and crun do (127.0.0.1 and ::1 come with it). */
+static int init_loopback_up(cpod_err *err)
+{
+	struct ifreq ifr;
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "loopback: socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return err_sys(err, "loopback: get the flags of lo");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return err_sys(err, "loopback: bring lo up");
+	return 0;
+}
+
 /* Everything up to "created". */
 static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 {
@@ -7862,8 +8306,9 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	const oci_process *p = &s->process;
 	sync_msg m;
 
-	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, NULL, err) < 0)
+	if (sync_expect(c->sync_fd, SYNC_CGROUP_READY, &m, err) < 0)
 		return -1;
+	c->has_cgroup = m.value != 0;
 	if (s->linux_.ns[NS_CGROUP].enabled && !s->linux_.ns[NS_CGROUP].path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
 		return err_sys(err, "create the cgroup namespace");
@@ -7874,6 +8319,14 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 		return err_sys(err, "open the rootfs %s", c->rootfs);
 	if (mounts_prepare(c, rootfd, err) < 0)
 		return -1;
+	/* as runc: a cwd the image lacks is made, inside the rootfs and
+	 * before the root may turn read-only */
+	if (p->cwd) {
+		int cfd = fs_mkdirs_in_root(rootfd, p->cwd, 0755, err);
+		if (cfd < 0)
+			return err_prefix(err, "process.cwd %s", p->cwd);
+		close(cfd);
+	}
 
 	if (sync_send(c->sync_fd, SYNC_RUN_HOOKS, 0, err) < 0 ||
 	    sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &m, err) < 0)
@@ -7882,9 +8335,12 @@ static int init_setup(oci_container *c, oci_exec_target *target, cpod_err *err)
 	if (init_hooks(c, HOOK_CREATE_CONTAINER, c->init_pid, "creating", err) < 0)
 		return -1;
 
-	if (mounts_pivot(c, err) < 0 || mounts_finish(c, err) < 0)
+	/* sysctls before the read-only and masked paths (as runc): the
+	 * default configs make /proc/sys read-only */
+	if (mounts_pivot(c, err) < 0 || init_sysctl(&s->linux_, err) < 0 ||
+	    mounts_finish(c, err) < 0)
 		return -1;
-	if (init_sysctl(&s->linux_, err) < 0)
+	if (s->linux_.ns[NS_NET].enabled && !s->linux_.ns[NS_NET].path && init_loopback_up(err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return err_sys(err, "set the hostname");
@@ -7949,6 +8405,12 @@ CPOD_INTERNAL void init_main(oci_container *c)
 		goto fail;
 	if (process_drop_privileges(&c->spec->process, c->in_userns, c->seccomp, &err) < 0)
 		goto fail;
+	if (c->listener_fd >= 0) {
+		_cleanup_buf_ buf sj = BUF_INIT;
+		if (init_state_json(c, c->init_pid, "running", &sj, &err) < 0 ||
+		    process_seccomp_listener(c, c->init_pid, sj.data, &err) < 0)
+			goto fail;
+	}
 	process_close_fds(c->preserve_fds, -1);
 	process_exec(&c->spec->process, &target, &err);
 fail:
@@ -8009,9 +8471,13 @@ static unsigned long mnt_locked_flags(int fd, unsigned long clear)
  * want_file) and returns an O_PATH fd on it. */
 static int mnt_target(int rootfd, const char *dest, bool want_file, cpod_err *err)
 {
-	char parent[PATH_MAX];
+	char parent[PATH_MAX], resolved[PATH_MAX];
 	const char *base;
 
+	/* what a (dangling) symlink points at is made, inside the rootfs */
+	if (fs_resolve_in_root(rootfd, dest, resolved, sizeof(resolved), err) < 0)
+		return err_prefix(err, "mount destination");
+	dest = resolved;
 	if (!want_file)
 		return fs_mkdirs_in_root(rootfd, dest, 0755, err);
 	int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, NULL);
@@ -8100,82 +8566,6 @@ static bool mnt_ns_is_new(const oci_container *c, enum oci_ns_type t)
 	return c->spec->linux_.ns[t].enabled && !c->spec->linux_.ns[t].path;
 }
 
-/* Copies the directory tree at src (an fd) into dst (an fd): tmpcopyup. */
-static int mnt_copy_tree(int src, int dst, int depth, cpod_err *err)
-{
-	if (depth > 64)
-		return err_set(err, CPOD_E_LIMIT, "tmpcopyup: directory nested too deep");
-	int dfd = dup(src);
-	if (dfd < 0)
-		return err_sys(err, "dup");
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(err, "opendir");
-	}
-	rewinddir(d);
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-		const char *n = de->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(err, "stat %s", n);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = err_sys(err, "mkdir %s", n);
-				break;
-			}
-			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				r = err_sys(err, "open %s", n);
-			else
-				r = mnt_copy_tree(s2, d2, depth + 1, err);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
-			if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0))
-				r = err_sys(err, "copy symlink %s", n);
-		} else if (S_ISREG(st.st_mode)) {
-			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					 st.st_mode & 07777);
-			if (in < 0 || out < 0) {
-				r = err_sys(err, "copy %s", n);
-			} else {
-				char b[65536];
-				ssize_t k;
-				while ((k = read(in, b, sizeof(b))) > 0)
-					if (write(out, b, (size_t)k) != k) {
-						r = err_sys(err, "write %s", n);
-						break;
-					}
-				if (k < 0)
-					r = err_sys(err, "read %s", n);
-			}
-			if (in >= 0)
-				close(in);
-			if (out >= 0)
-				close(out);
-		} else {
-			continue; /* devices, fifos, sockets are not copied up */
-		}
-		if (r == 0)
-			fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	}
-	closedir(d);
-	return r;
-}
-
 /* cgroup mounts: cgroup2 where the host has it; on v1 hosts a tmpfs with
  * one directory per hierarchy, each the container's own cgroup. */
 static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
@@ -8235,12 +8625,10 @@ static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err
 		if (mnt_bind(rootfd, src, dest, false, flags | MS_RDONLY, m->clear_flags, err) < 0)
 			return -1;
 		/* comounted hierarchies: "cpu" -> "cpu,cpuacct" */
-		if (strchr(name, ',')) {
+		if (strchr(name, ',') && strlen(name) < 128) {
 			char list[128];
-			snprintf(list, sizeof(list), "%s", name);
+			memcpy(list, name, strlen(name) + 1);
 			for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
-				char link[PATH_MAX];
-				snprintf(link, sizeof(link), "%s/%s", m->destination, s);
 				_cleanup_close_ int dfd = fs_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0, NULL);
 				if (dfd >= 0)
 					symlinkat(name, dfd, s);
@@ -8308,7 +8696,7 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 		if (copy_from >= 0) {
 			_cleanup_close_ int newfd = fs_open_in_root(rootfd, m->destination,
 								    O_RDONLY | O_DIRECTORY, 0, err);
-			r = newfd < 0 ? -1 : mnt_copy_tree(copy_from, newfd, 0, err);
+			r = newfd < 0 ? -1 : fs_copy_tree(copy_from, newfd, FS_COPY_OWNER | FS_COPY_SPECIAL, err);
 			close(copy_from);
 			if (r < 0)
 				return err_prefix(err, "tmpcopyup %s", m->destination);
@@ -8702,8 +9090,40 @@ static int process_check_exec(const char *path, cpod_err *err, const char *name)
 	return 0;
 }
 
+/* As runc: when the env has no HOME, the user's home from the container's
+ * /etc/passwd, or "/".  Read now, while still privileged. */
+static void process_find_home(const oci_process *p, oci_exec_target *t)
+{
+	char line[2048];
+	t->home[0] = '\0';
+	for (size_t i = 0; p->env && i < p->n_env; i++)
+		if (strncmp(p->env[i], "HOME=", 5) == 0)
+			return;
+	snprintf(t->home, sizeof(t->home), "HOME=/");
+	FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *field[7] = { NULL };
+		int n = 0;
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 7 && (field[n] = strsep(&s, ":")))
+			n++;
+		if (n < 6)
+			continue;
+		char *end;
+		unsigned long uid = strtoul(field[2], &end, 10);
+		if (*field[2] && !*end && uid == p->uid && *field[5]) {
+			snprintf(t->home, sizeof(t->home), "HOME=%s", field[5]);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 CPOD_INTERNAL int process_lookup(const oci_process *p, oci_exec_target *t, cpod_err *err)
 {
+	process_find_home(p, t);
 	const char *name = p->args && p->args[0] ? p->args[0] : NULL;
 	if (!name || !*name)
 		return err_set(err, CPOD_E_INVALID, "process.args must not be empty");
@@ -8795,6 +9215,23 @@ CPOD_INTERNAL int process_drop_privileges(const oci_process *p, bool in_userns,
 	return 0;
 }
 
+CPOD_INTERNAL int process_seccomp_listener(oci_container *c, pid_t pid, const char *state_json,
+					   cpod_err *err)
+{
+	if (c->listener_fd < 0 || !c->seccomp)
+		return 0;
+	int nfd = seccomp_filter_notify_fd(c->seccomp);
+	int r = nfd < 0 ? err_set(err, CPOD_E_SYS, "seccomp: no notify fd to hand over")
+			: seccomp_listener_send_fd(c->listener_fd, nfd, pid,
+						   seccomp_filter_listener_metadata(c->seccomp),
+						   state_json, err);
+	if (nfd >= 0)
+		close(nfd);
+	close(c->listener_fd);
+	c->listener_fd = -1;
+	return r;
+}
+
 CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
 {
 	unsigned first = 3 + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
@@ -8820,7 +9257,20 @@ CPOD_INTERNAL void process_close_fds(int preserve_fds, int keep)
 CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, cpod_err *err)
 {
 	static const char *const empty[] = { NULL };
+	const char *const *env = p->env ? (const char *const *)p->env : empty;
 	sigset_t none;
+
+	if (t->home[0]) {
+		size_t n = 0;
+		while (env[n])
+			n++;
+		const char **with_home = calloc(n + 2, sizeof(*with_home));
+		if (with_home) {
+			memcpy(with_home, env, n * sizeof(*with_home));
+			with_home[n] = t->home;
+			env = with_home;
+		}
+	}
 
 	/* the program starts with default signal handling and nothing blocked */
 	for (int s = 1; s < NSIG; s++)
@@ -8828,7 +9278,7 @@ CPOD_INTERNAL int process_exec(const oci_process *p, const oci_exec_target *t, c
 			signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(t->path, (char *const *)p->args, (char *const *)(p->env ? p->env : empty));
+	execve(t->path, (char *const *)p->args, (char *const *)env);
 	if (errno == ENOENT)
 		return err_set(err, CPOD_E_EXEC_NOTFOUND, "exec: \"%s\": no such file or directory",
 			       p->args[0]);
@@ -8900,12 +9350,6 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 		free(rt);
 		return NULL;
 	}
-	{
-		char cache[PATH_MAX];
-		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
-		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
-			seccomp_set_cache(cache);
-	}
 	if (rt->rootless) {
 		/* a shared /tmp fallback must be ours alone */
 		struct stat st;
@@ -8915,6 +9359,14 @@ cpod_runtime *cpod_runtime_open(const cpod_runtime_opts *opts, cpod_err *err)
 			err_set(err, CPOD_E_PERM, "%s is not a private directory of this user", root);
 			return NULL;
 		}
+	}
+	/* only once the root is known to be ours: the cache's programs are
+	 * loaded as they are found */
+	{
+		char cache[PATH_MAX];
+		if (fs_join(cache, sizeof(cache), rt->root, ".seccomp", NULL) == 0 &&
+		    (mkdirat(rt->rootfd, ".seccomp", 0700) == 0 || errno == EEXIST))
+			seccomp_set_cache(cache);
 	}
 	return rt;
 }
@@ -9376,7 +9828,7 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	r = foreground_wait(c.pid, c.master, &wstatus, err);
+	r = foreground_wait(c.pid, c.master, false, &wstatus, err);
 	if (c.master >= 0)
 		close(c.master);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -10050,15 +10502,31 @@ CPOD_INTERNAL const char *seccomp_filter_listener_metadata(const seccomp_filter 
 
 /* ---------------------------------------------------------------- notify */
 
-CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
-					const char *metadata, const char *state_json,
-					cpod_err *err)
+CPOD_INTERNAL int seccomp_listener_connect(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "seccomp listener %s: socket", path);
+	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sysn(err, e, "seccomp listener %s: connect", path);
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
+					   const char *metadata, const char *state_json,
+					   cpod_err *err)
 {
 	static const json_limits lim = { 1 << 20, 64, 1 << 16 };
 	_cleanup_buf_ buf msg = BUF_INIT;
 	_cleanup_json_ json_doc *state = NULL;
-	_cleanup_close_ int fd = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -10066,12 +10534,9 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 	json_w w;
 	size_t off = 0;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return err_set(err, CPOD_E_INVALID, "seccomp listener %s: path too long", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	state = json_parse(state_json, strlen(state_json), &lim, err);
 	if (!state)
-		return err_prefix(err, "seccomp listener %s: container state", path);
+		return err_prefix(err, "seccomp listener: container state");
 
 	jw_init(&w, &msg, NULL);
 	jw_obj_begin(&w);
@@ -10087,13 +10552,8 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 	jw_value(&w, json_root(state));
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
-		return err_prefix(err, "seccomp listener %s", path);
+		return err_prefix(err, "seccomp listener");
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_sys(err, "seccomp listener %s: socket", path);
-	if (RETRY_EINTR(connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0)
-		return err_sys(err, "seccomp listener %s: connect", path);
 	while (off < msg.len) {
 		struct iovec iov = { msg.data + off, msg.len - off };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -10111,11 +10571,23 @@ CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t p
 			c->cmsg_len = CMSG_LEN(sizeof(int));
 			memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
 		}
-		n = RETRY_EINTR(sendmsg(fd, &mh, MSG_NOSIGNAL));
+		n = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
 		if (n < 0)
-			return err_sys(err, "seccomp listener %s: send", path);
+			return err_sys(err, "seccomp listener: send");
 		off += (size_t)n;
 	}
+	return 0;
+}
+
+CPOD_INTERNAL int seccomp_listener_send(const char *path, int notify_fd, pid_t pid,
+					const char *metadata, const char *state_json,
+					cpod_err *err)
+{
+	_cleanup_close_ int fd = seccomp_listener_connect(path, err);
+	if (fd < 0)
+		return -1;
+	if (seccomp_listener_send_fd(fd, notify_fd, pid, metadata, state_json, err) < 0)
+		return err_prefix(err, "seccomp listener %s", path);
 	return 0;
 }
 
@@ -11860,6 +12332,7 @@ CPOD_INTERNAL oci_spec *oci_spec_load(const char *bundle, const char *path, cpod
 
 
 
+
 #include <sys/file.h>
 #include <time.h>
 
@@ -11909,16 +12382,6 @@ CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err)
 	return fd;
 }
 
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
-}
 
 CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err)
 {
@@ -13078,8 +13541,20 @@ static int archive_load_docker(image_store *s, int dirfd, buf *names, cpod_err *
 		jw_arr_end(&w);
 		jw_obj_end(&w);
 		config_free(cfg);
+		/* an image the store has already keeps its manifest (see
+		 * store_image_put): storing this one would only leave an
+		 * orphan blob behind */
+		store_image *have = NULL;
+		bool known = store_image_get(s, cfg_digest + 7, &have, NULL) == 0 &&
+			     strcmp(have->id, cfg_digest + 7) == 0 && store_has_blob(s, have->manifest_digest);
+		if (known)
+			snprintf(mdigest, sizeof(mdigest), "%s", have->manifest_digest);
+		if (have) {
+			store_image_free(have);
+			free(have);
+		}
 		if (rc < 0 || jw_finish(&w, err) < 0 ||
-		    store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0) {
+		    (!known && store_blob_put(s, mb.data, mb.len, NULL, mdigest, err) < 0)) {
 			buf_free(&mb);
 			return err_prefix(err, "archive image %zu", i);
 		}
@@ -13202,6 +13677,11 @@ out:
 	return rc;
 }
 
+static bool archive_is_index(const char *media_type)
+{
+	return media_type && (strcmp(media_type, MT_OCI_INDEX) == 0 || strcmp(media_type, MT_DOCKER_LIST) == 0);
+}
+
 static int archive_load_oci(image_store *s, int dirfd, const image_platform *platform, buf *names,
 			    cpod_err *err)
 {
@@ -13215,9 +13695,24 @@ static int archive_load_oci(image_store *s, int dirfd, const image_platform *pla
 	if (!index)
 		return err_prefix(err, "archive index.json");
 	int rc = 0;
+	/* index.json may itself be the multi-platform index: image entries
+	 * that carry a platform are the platforms of one image, of which the
+	 * host's is loaded (as from a nested index); the others are skipped */
+	const image_descriptor *chosen = NULL;
+	size_t n_platforms = 0;
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const image_descriptor *d = &index->manifests[i];
+		n_platforms += d->platform.architecture && !archive_is_index(d->media_type);
+	}
+	if (n_platforms > 1 && !(chosen = manifest_select(index, platform, err))) {
+		manifest_free(index);
+		return err_prefix(err, "archive index.json");
+	}
 	for (size_t i = 0; i < index->n_manifests && rc == 0; i++) {
 		const image_descriptor *d = &index->manifests[i];
-		if (d->media_type && (strcmp(d->media_type, MT_OCI_INDEX) == 0 || strcmp(d->media_type, MT_DOCKER_LIST) == 0)) {
+		if (chosen && d != chosen && d->platform.architecture && !archive_is_index(d->media_type))
+			continue;
+		if (archive_is_index(d->media_type)) {
 			/* a multi-platform image: the platform asked for */
 			_cleanup_buf_ buf nb = BUF_INIT;
 			if (archive_small_blob(s, dirfd, d->digest, MANIFEST_MAX_SIZE, &nb, err) < 0) {
@@ -16497,13 +16992,23 @@ CPOD_INTERNAL int rootfs_overlay_prepare(image_store *s, const store_image *img,
 		}
 		buf_puts(&b, "empty", NULL);
 	}
+	bool first = true;
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char link[96];
+		/* a layer listed twice (docker's empty layers often are) is one
+		 * directory here, which overlayfs refuses to stack twice (ELOOP);
+		 * its copy higher up gives the same tree, so the lower one goes */
+		bool higher = false;
+		for (size_t k = i + 1; k < img->n_layers && !higher; k++)
+			higher = strcmp(img->layers[k].diff_id, img->layers[i].diff_id) == 0;
+		if (higher)
+			continue;
 		if (store_layer_link(s, img->layers[i].diff_id, link, sizeof(link), err) < 0) {
 			buf_free(&b);
 			return -1;
 		}
-		buf_printf(&b, NULL, "%s%s", i + 1 == img->n_layers ? "" : ":", link);
+		buf_printf(&b, NULL, "%s%s", first ? "" : ":", link);
+		first = false;
 	}
 	buf_printf(&b, NULL, ",upperdir=%s,workdir=%s", rootfs_rel(s, upper), rootfs_rel(s, work));
 	if (store_rootless(s))
@@ -17848,7 +18353,10 @@ CPOD_INTERNAL int store_image_get(image_store *s, const char *ref, store_image *
 					found = img;
 				if (strcmp(img->manifest_digest, r.digest) == 0 && r.short_name)
 					found = img;
-			} else if (store_strv_has(img->names, img->n_names, full)) {
+			} else if (!(r.short_name && r.tag[0]) &&
+				   store_strv_has(img->names, img->n_names, full)) {
+				/* a short name is not docker.io's first: the
+				 * ranked search below puts localhost first */
 				found = img;
 			}
 		}
@@ -20063,6 +20571,4127 @@ CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
 	tar_writer_free(w);
 	return rc;
 }
+/************************************************ src/net/resolve.h */
+/*
+ * resolve.h — host names to addresses without glibc's NSS, so the static
+ * binary resolves like the rest of the system: /etc/hosts first, then DNS
+ * (UDP, falling back to TCP when truncated) to the nameservers of
+ * /etc/resolv.conf, A and AAAA, with its search domains, ndots, timeout and
+ * attempts options.  Tests point both files elsewhere with CPOD_HOSTS and
+ * CPOD_RESOLV_CONF (and run their own DNS server on loopback).  Replies are
+ * untrusted input: bounded, id- and question-checked, compression loops cut.
+ */
+#ifndef CPOD_NET_RESOLVE_H
+#define CPOD_NET_RESOLVE_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+typedef struct net_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+} net_addr;
+
+/* Up to max addresses of host (a name, or a literal IPv4/IPv6 address,
+ * "[::1]" accepted) with port set; *n gets how many.  CPOD_E_NOTFOUND:
+ * "unknown host NAME".  IPv4 addresses come before IPv6 ones from DNS (no
+ * happy eyeballs: a host without IPv6 routes fails those fast anyway);
+ * /etc/hosts keeps its own order.  "localhost" and names under
+ * ".localhost" never reach DNS (RFC 6761). */
+CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, size_t max,
+			      size_t *n, cpod_err *err);
+/* "1.2.3.4:80" / "[::1]:443" */
+CPOD_INTERNAL void net_addr_str(const net_addr *a, char *out, size_t n);
+
+/* A TCP connection to host:port: each resolved address is tried in order,
+ * each with timeout_ms (<= 0: none).  The socket is non-blocking, CLOEXEC,
+ * with TCP_NODELAY. */
+CPOD_INTERNAL int net_connect(const char *host, uint16_t port, int timeout_ms, cpod_err *err);
+
+/* A literal address ("1.2.3.4", "::1", "[::1]", "fe80::1%eth0"); false
+ * when s is not one. */
+CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out);
+
+/* ---- the pieces, for the tests */
+
+#define RESOLV_MAX_NS 3
+#define RESOLV_MAX_SEARCH 6
+
+typedef struct resolv_conf {
+	net_addr ns[RESOLV_MAX_NS];      /* port 53 */
+	size_t n_ns;                     /* 0 in the file: 127.0.0.1 (as glibc) */
+	char search[RESOLV_MAX_SEARCH][254];
+	size_t n_search;
+	int ndots;                       /* 1 */
+	int timeout_s;                   /* per query and server: 5 */
+	int attempts;                    /* rounds over the servers: 2 */
+} resolv_conf;
+
+/* resolv.conf text; unknown or malformed lines are skipped, like glibc. */
+CPOD_INTERNAL void resolv_conf_parse(const char *text, resolv_conf *rc);
+/* The addresses of name in hosts-file text (every matching line, file
+ * order, duplicates dropped). */
+CPOD_INTERNAL void resolv_hosts_lookup(const char *text, const char *name, uint16_t port,
+				       net_addr *out, size_t max, size_t *n);
+
+/* ---- DNS wire format (dns.c) */
+
+enum { DNS_TYPE_A = 1, DNS_TYPE_CNAME = 5, DNS_TYPE_AAAA = 28 };
+#define DNS_MAX_UDP 4096        /* what we read of a UDP reply */
+#define DNS_MAX_NAME 254        /* presentation form with its NUL */
+
+/* The query for name/qtype (recursion desired) into out; returns its
+ * length, -1 when the name is not a valid host name. */
+CPOD_INTERNAL int dns_build_query(uint8_t *out, size_t cap, uint16_t id, const char *name,
+				  uint16_t qtype, cpod_err *err);
+
+enum dns_result {
+	DNS_ANSWER,      /* addresses appended (maybe none: the name has no such record) */
+	DNS_NXDOMAIN,    /* the name does not exist */
+	DNS_SERVFAIL,    /* this server cannot answer (SERVFAIL, REFUSED, ...): try another */
+	DNS_TRUNCATED,   /* ask again over TCP */
+};
+/* Checks a reply against the query (id, the question, qtype) and appends
+ * the A/AAAA records of name or of its CNAME chain to out (port set).
+ * Returns an enum dns_result, or -1 for a malformed reply or one that is
+ * not for this query (over UDP: ignore it and keep waiting). */
+CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, const char *name,
+				  uint16_t qtype, uint16_t port, net_addr *out, size_t max,
+				  size_t *n, cpod_err *err);
+
+#endif
+/************************************************ src/net/dns.c */
+/*
+ * dns.c — the DNS wire format for the resolver: building A/AAAA queries and
+ * checking replies (see resolve.h).  The policy (which names, which
+ * servers, UDP or TCP) is resolve.c's.
+ *
+ * A reply is hostile input: every read is bounds-checked, compression
+ * pointers may only point backwards (so following them always ends), names
+ * are bounded to 253 characters, and a reply counts only when its id, its
+ * question and its flags match the query.
+ */
+
+#include <arpa/inet.h>
+
+#define DNS_HEADER 12
+#define DNS_MAX_CHAIN 8        /* CNAME hops followed inside one reply */
+
+static uint16_t dns_u16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static char dns_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+/* Reads the (possibly compressed) name at *off into out as lowercase dotted
+ * text without the final dot ("" for the root); *off moves past the name as
+ * it stands in the message.  Labels holding '.' or NUL are refused: they
+ * would make two different names compare equal. */
+static int dns_read_name(const uint8_t *msg, size_t len, size_t *off, char out[DNS_MAX_NAME])
+{
+	size_t pos = *off, n = 0;
+	bool jumped = false;
+
+	for (;;) {
+		if (pos >= len)
+			return -1;
+		uint8_t l = msg[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= len)
+				return -1;
+			size_t ptr = (size_t)(l & 0x3f) << 8 | msg[pos + 1];
+			if (!jumped)
+				*off = pos + 2;
+			jumped = true;
+			/* strictly backwards: every jump lowers pos, so no loop */
+			if (ptr >= pos)
+				return -1;
+			pos = ptr;
+			continue;
+		}
+		if (l & 0xc0)
+			return -1;  /* the obsolete label types */
+		pos++;
+		if (l == 0)
+			break;
+		if (l > len - pos || n + l + 1 > DNS_MAX_NAME - 1)
+			return -1;
+		if (n)
+			out[n++] = '.';
+		for (size_t i = 0; i < l; i++) {
+			char c = (char)msg[pos + i];
+			if (c == '.' || c == '\0')
+				return -1;
+			out[n++] = dns_lower(c);
+		}
+		pos += l;
+	}
+	if (!jumped)
+		*off = pos;
+	out[n] = '\0';
+	return 0;
+}
+
+/* A query name: lowercase, without a final dot, LDH labels (underscores
+ * too: service names) of 1..63 characters, 253 in all. */
+static int dns_norm_name(const char *name, char out[DNS_MAX_NAME])
+{
+	size_t len = strlen(name), label = 0;
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DNS_MAX_NAME - 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = dns_lower(name[i]);
+		if (c == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			   c == '_') {
+			if (++label > 63)
+				return -1;
+		} else {
+			return -1;
+		}
+		out[i] = c;
+	}
+	if (label == 0)
+		return -1;
+	out[len] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int dns_build_query(uint8_t *out, size_t cap, uint16_t id, const char *name,
+				  uint16_t qtype, cpod_err *err)
+{
+	char norm[DNS_MAX_NAME];
+	size_t n = DNS_HEADER;
+
+	if (dns_norm_name(name, norm) < 0)
+		return err_set(err, CPOD_E_INVALID, "invalid host name %s", name);
+	/* header, the labels (one length byte per label, the root byte), type, class */
+	if (cap < DNS_HEADER + strlen(norm) + 2 + 4)
+		return err_set(err, CPOD_E_LIMIT, "DNS query buffer too small");
+	memset(out, 0, DNS_HEADER);
+	out[0] = (uint8_t)(id >> 8);
+	out[1] = (uint8_t)id;
+	out[2] = 0x01;   /* RD */
+	out[5] = 1;      /* QDCOUNT */
+	for (const char *p = norm; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	out[n++] = (uint8_t)(qtype >> 8);
+	out[n++] = (uint8_t)qtype;
+	out[n++] = 0;
+	out[n++] = 1;    /* IN */
+	return (int)n;
+}
+
+typedef struct dns_rr {
+	char owner[DNS_MAX_NAME];
+	uint16_t type, class_;
+	size_t rdoff, rdlen;
+} dns_rr;
+
+/* The resource record at *off; *off moves past it. */
+static int dns_next_rr(const uint8_t *msg, size_t len, size_t *off, dns_rr *rr)
+{
+	if (dns_read_name(msg, len, off, rr->owner) < 0 || len - *off < 10)
+		return -1;
+	const uint8_t *p = msg + *off;
+	rr->type = dns_u16(p);
+	rr->class_ = dns_u16(p + 2);
+	rr->rdlen = dns_u16(p + 8);
+	rr->rdoff = *off + 10;
+	if (rr->rdlen > len - rr->rdoff)
+		return -1;
+	*off = rr->rdoff + rr->rdlen;
+	return 0;
+}
+
+static int dns_bad(cpod_err *err, const char *what)
+{
+	return err_set(err, CPOD_E_INVALID, "DNS reply: %s", what);
+}
+
+CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, const char *name,
+				  uint16_t qtype, uint16_t port, net_addr *out, size_t max,
+				  size_t *n, cpod_err *err)
+{
+	char qname[DNS_MAX_NAME], got[DNS_MAX_NAME];
+	char chain[DNS_MAX_CHAIN][DNS_MAX_NAME];
+	size_t nchain = 1, off = DNS_HEADER;
+
+	if (dns_norm_name(name, qname) < 0)
+		return dns_bad(err, "invalid query name");
+	if (len < DNS_HEADER)
+		return dns_bad(err, "truncated header");
+	uint16_t flags = dns_u16(msg + 2);
+	if (dns_u16(msg) != id)
+		return dns_bad(err, "wrong id");
+	if (!(flags & 0x8000) || (flags & 0x7800))
+		return dns_bad(err, "not a reply to a standard query");
+	if (dns_u16(msg + 4) != 1)
+		return dns_bad(err, "not one question");
+	if (dns_read_name(msg, len, &off, got) < 0 || len - off < 4)
+		return dns_bad(err, "malformed question");
+	if (strcmp(got, qname) != 0 || dns_u16(msg + off) != qtype || dns_u16(msg + off + 2) != 1)
+		return dns_bad(err, "the question differs from the query");
+	off += 4;
+	if (flags & 0x0200)
+		return DNS_TRUNCATED;
+	switch (flags & 0xf) {
+	case 0: break;
+	case 3: return DNS_NXDOMAIN;
+	default: return DNS_SERVFAIL;
+	}
+
+	/* the CNAME chain from qname, whatever order the records come in */
+	unsigned ancount = dns_u16(msg + 6);
+	size_t answers = off;
+	strcpy(chain[0], qname);
+	for (bool grew = true; grew && nchain < DNS_MAX_CHAIN;) {
+		dns_rr rr;
+		grew = false;
+		off = answers;
+		for (unsigned i = 0; i < ancount; i++) {
+			if (dns_next_rr(msg, len, &off, &rr) < 0)
+				return dns_bad(err, "malformed answer");
+			if (rr.type != DNS_TYPE_CNAME || rr.class_ != 1 ||
+			    strcmp(rr.owner, chain[nchain - 1]) != 0)
+				continue;
+			size_t t = rr.rdoff;
+			if (dns_read_name(msg, len, &t, chain[nchain]) < 0 ||
+			    t != rr.rdoff + rr.rdlen)
+				return dns_bad(err, "malformed CNAME");
+			nchain++;
+			grew = true;
+			break;
+		}
+	}
+
+	/* counted apart: a malformed reply appends nothing */
+	size_t count = *n;
+	off = answers;
+	for (unsigned i = 0; i < ancount; i++) {
+		dns_rr rr;
+		if (dns_next_rr(msg, len, &off, &rr) < 0)
+			return dns_bad(err, "malformed answer");
+		if (rr.type != qtype || rr.class_ != 1)
+			continue;
+		bool ours = false;
+		for (size_t k = 0; k < nchain && !ours; k++)
+			ours = strcmp(rr.owner, chain[k]) == 0;
+		if (!ours || count >= max)
+			continue;
+		net_addr *a = &out[count];
+		memset(a, 0, sizeof(*a));
+		if (qtype == DNS_TYPE_A && rr.rdlen == 4) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
+			s->sin_family = AF_INET;
+			s->sin_port = htons(port);
+			memcpy(&s->sin_addr, msg + rr.rdoff, 4);
+			a->len = sizeof(*s);
+		} else if (qtype == DNS_TYPE_AAAA && rr.rdlen == 16) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
+			s->sin6_family = AF_INET6;
+			s->sin6_port = htons(port);
+			memcpy(&s->sin6_addr, msg + rr.rdoff, 16);
+			a->len = sizeof(*s);
+		} else {
+			return dns_bad(err, "address of the wrong size");
+		}
+		count++;
+	}
+	*n = count;
+	return DNS_ANSWER;
+}
+/************************************************ src/net/tls.h */
+/*
+ * tls.h — TLS client connections with BearSSL: certificate chain checked
+ * against the system CA bundle (Debian's /etc/ssl/certs/ca-certificates.crt
+ * and the usual other places) or given CA files, the host name checked,
+ * SNI sent, TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305 (BearSSL
+ * 0.6 has no TLS 1.3), optional client certificate (RSA or EC).
+ * Verification can be turned off per registry, and then a warning says so.
+ */
+#ifndef CPOD_NET_TLS_H
+#define CPOD_NET_TLS_H
+
+#include <bearssl.h>
+
+typedef struct tls_config {
+	/* PEM (or DER) files of more trusted CAs, added to the system's (as
+	 * podman adds certs.d's ca.crt to the system pool) */
+	const char *ca_files[8];
+	size_t n_ca_files;
+	const char *client_cert;       /* PEM, or NULL */
+	const char *client_key;        /* PEM (RSA, EC or PKCS#8, unencrypted), or NULL */
+	bool insecure;                 /* no verification at all (--tls-verify=false) */
+} tls_config;
+
+typedef struct tls_conn tls_conn;
+
+/* Handshakes over the connected socket fd (taken over: closed by
+ * tls_close, or here on failure).  server_name: for SNI and the
+ * certificate check (an IP address is checked against the certificate's
+ * IP addresses and sends no SNI).  Failures read like
+ * "TLS: certificate is not trusted (subject CN=x, issuer CN=y)". */
+CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
+				    int timeout_ms, cpod_err *err);
+/* The count, 0 at the end of the stream (close_notify or the TCP end).
+ * timeout_ms bounds each wait on the socket (0: no waiting). */
+CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err);
+/* All of data, flushed to the socket. */
+CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err);
+CPOD_INTERNAL void tls_close(tls_conn *c);
+
+/* The system CA bundle in use (for messages and `info`): SSL_CERT_FILE,
+ * else the first of the usual places that exists; NULL when none does. */
+CPOD_INTERNAL const char *tls_system_ca_file(void);
+/* "TLS 1.2, ECDHE_RSA_WITH_AES_128_GCM_SHA256" for the handshake done. */
+CPOD_INTERNAL void tls_describe(const tls_conn *c, char *out, size_t n);
+
+/* ---- certificates and keys (pem.c) */
+
+typedef struct tls_anchors {
+	br_x509_trust_anchor *ta;      /* each ta's dn.data is its one allocation */
+	size_t n, cap;
+} tls_anchors;
+
+/* Adds the certificates of a PEM bundle (or one DER certificate) as trust
+ * anchors; certificates BearSSL cannot use are skipped, a file without
+ * any usable one is an error. */
+CPOD_INTERNAL int tls_anchors_add_file(tls_anchors *a, const char *path, cpod_err *err);
+CPOD_INTERNAL void tls_anchors_free(tls_anchors *a);
+
+typedef struct tls_chain {
+	br_x509_certificate *certs;    /* the end-entity first, as in the file */
+	size_t n;
+} tls_chain;
+
+CPOD_INTERNAL int tls_chain_load(const char *path, tls_chain *out, cpod_err *err);
+CPOD_INTERNAL void tls_chain_free(tls_chain *c);
+/* A private key (RSA, EC, PKCS#8) decoded into key, which then holds it. */
+CPOD_INTERNAL int tls_key_load(const char *path, br_skey_decoder_context *key, cpod_err *err);
+
+/* What a message about a certificate needs, read from its DER. */
+typedef struct tls_cert_info {
+	char subject[200];             /* "CN=registry.local, O=Example" (CN and O only) */
+	char issuer[200];
+	char names[400];               /* subjectAltName DNS names and IPs, ", " between */
+	int64_t not_before, not_after; /* Unix time */
+	uint8_t ips[8][16];            /* subjectAltName IP addresses */
+	uint8_t ip_len[8];             /* 4 or 16 */
+	size_t n_ips;
+} tls_cert_info;
+
+/* -1 when der is not a certificate this reader understands. */
+CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *out);
+
+#endif
+/************************************************ src/net/http.h */
+/*
+ * http.h — an HTTP/1.1 client for registries: keep-alive connections
+ * pooled per host, content-length and chunked bodies streamed both ways,
+ * redirects (the Authorization header is dropped when a redirect leaves the
+ * host: registries send blobs to object storage elsewhere), timeouts,
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (CONNECT for https), bounded headers.
+ * https is BearSSL (tls.h).  The response parser takes hostile input and
+ * has a libFuzzer target.
+ */
+#ifndef CPOD_NET_HTTP_H
+#define CPOD_NET_HTTP_H
+
+
+
+
+typedef struct http_url {
+	char scheme[8];      /* "http", "https" */
+	char host[256];      /* without brackets */
+	uint16_t port;
+	char path[4096];     /* path and query, "/" at least */
+} http_url;
+
+/* Parses an absolute URL; resolves a relative one (a Location) against base. */
+CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *out, cpod_err *err);
+CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n);
+/* "host", "[v6]", with ":port" when it is not the scheme's (or always). */
+CPOD_INTERNAL void http_url_hostport(const http_url *u, bool always_port, char *out, size_t n);
+
+typedef struct http_header {
+	const char *name;
+	const char *value;
+} http_header;
+
+typedef struct http_client http_client;
+
+typedef struct http_client_opts {
+	int connect_timeout_ms;    /* 0: 30 s */
+	int io_timeout_ms;         /* no byte for that long: 0: 60 s */
+	const char *user_agent;    /* NULL: "cpod/VERSION" */
+	/* TLS settings for host:port (CA files, client cert, verification);
+	 * NULL: system CAs, full verification */
+	int (*tls_for)(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err);
+	void *tls_ctx;
+	bool no_proxy;             /* ignore the proxy environment variables */
+} http_client_opts;
+
+/* The proxy variables are read here, once.  A client may be shared by
+ * threads (its pool is locked); a response belongs to one thread. */
+CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err);
+CPOD_INTERNAL void http_client_free(http_client *c);
+
+typedef struct http_request {
+	const char *method;              /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
+	const char *url;
+	const http_header *headers;      /* extra headers */
+	size_t n_headers;
+	const byte_source *body;         /* NULL: none */
+	int64_t body_len;                /* -1: chunked */
+	int max_redirects;               /* 0: do not follow; 10 is usual */
+	/* Starts the body over from its first byte, for a 307/308 redirect
+	 * (which resends it) and for a retry on a pooled connection the server
+	 * had closed.  NULL: the body cannot be replayed; such a redirect is
+	 * then an error. */
+	int (*body_rewind)(void *ctx, cpod_err *err);
+	void *body_rewind_ctx;
+} http_request;
+
+typedef struct http_response {
+	int status;
+	char reason[128];
+	http_header *headers;            /* names as received */
+	size_t n_headers;
+	int64_t content_length;          /* -1 unknown (chunked or to close) */
+	char url[4400];                  /* the URL that answered, after redirects */
+	byte_source body;                /* reads the body (dechunked); 0 at its end */
+	int version;                     /* 10 or 11 (HTTP/1.0, HTTP/1.1) */
+	bool chunked;                    /* Transfer-Encoding: chunked */
+	bool keep_alive;                 /* the connection may serve another request */
+} http_response;
+
+/* Sends the request and reads the status and headers; the body is then
+ * read through resp->body.  Freeing the response returns its connection
+ * to the pool when the body was read to the end, else closes it.
+ * Redirects (at most max_redirects) go as browsers do: 303 becomes GET
+ * (HEAD stays HEAD), 301/302 turn POST into GET, anything else keeps its
+ * method and body (replayed through body_rewind).  Authorization goes only
+ * to the origin of the first request.  Errors read "GET URL: ..." with the
+ * URL's query cut (it may hold signatures). */
+CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
+			  cpod_err *err);
+CPOD_INTERNAL void http_response_free(http_response *r);
+/* Case-insensitive header lookup; NULL when absent. */
+CPOD_INTERNAL const char *http_header_get(const http_response *r, const char *name);
+/* Reads the whole body (at most max bytes). */
+CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_err *err);
+
+/* The response head parser alone (for the fuzzer and the tests): parses
+ * "HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n" from data; returns the
+ * bytes consumed, 0 when more are needed, -1 on malformed input.
+ * r->headers is one allocation (names and values included) that replaces
+ * the one r held (r must start zeroed); free(r->headers) releases it.
+ * Strict where leniency lets two parsers disagree: obs-fold, a space
+ * before the colon, bare CR, Content-Length values that differ,
+ * Transfer-Encoding other than "chunked" are errors.  A lone LF ends a
+ * line as CRLF does (RFC 9112 2.2). */
+CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_response *r,
+				      cpod_err *err);
+
+#define HTTP_MAX_HEAD (64 << 10)        /* bytes of a response head */
+#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_CHUNK_LINE 4096        /* a chunk-size line with its extensions */
+#define HTTP_MAX_TRAILER (64 << 10)
+
+/* The chunked transfer coding, decoded from memory: feed it what arrived,
+ * it copies the data out and keeps its place in the framing. */
+typedef struct http_chunked {
+	int state;
+	uint64_t left;       /* data bytes left in the current chunk */
+	size_t line;         /* bytes of the current size or trailer line */
+	size_t trailer;      /* bytes of the trailer section */
+} http_chunked;
+
+/* Decodes in[0..inlen): chunk data goes to out (at most outcap > 0 bytes),
+ * *used gets the input consumed and *produced the data written.  Returns
+ * 1 once the last chunk and the trailer are through (the input after them
+ * is not consumed), 0 when it wants more input or room, -1 when malformed. */
+CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inlen, size_t *used,
+				    char *out, size_t outcap, size_t *produced, cpod_err *err);
+
+/* ---- proxies (proxy.c) */
+
+typedef struct http_proxy {
+	char host[256];
+	uint16_t port;
+	char auth[600];       /* the Proxy-Authorization value, "" for none */
+} http_proxy;
+
+/* Parses a proxy setting ("http://user:pass@proxy:3128", "proxy:3128"). */
+CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err *err);
+/* Whether host:port is exempt from the proxy by no_proxy (Go's rules, as
+ * podman: "*", names matching themselves and their subdomains, ".name" and
+ * "*.name" only subdomains, IP addresses, CIDR blocks, an optional :port)
+ * or by being loopback ("localhost", 127.0.0.0/8, ::1), which a proxy
+ * cannot reach for us. */
+CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_t port);
+/* Standard base64 of data into out (NUL-terminated); -1 when it does not fit. */
+CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap);
+
+#endif
+/************************************************ src/net/http.c */
+/*
+ * http.c — the HTTP/1.1 client (see http.h): connections (direct, through
+ * an HTTP proxy, tunnelled with CONNECT, with or without TLS) kept in a
+ * pool per client, requests with streamed bodies, responses whose bodies
+ * are read through a byte_source, and redirects.
+ *
+ * A connection goes back to the pool only when its response was read to
+ * the end of a framed body (Content-Length or chunked) and nothing follows
+ * it; anything else closes it, so a pooled connection is always at a
+ * message boundary.  Every wait on a socket is a poll with a timeout.
+ *
+ * Redirects follow what browsers do (the Fetch standard): 303 becomes GET
+ * (HEAD stays HEAD), 301/302 turn POST into GET, and anything else keeps
+ * its method and body, which must then be replayable (body_rewind).  The
+ * Authorization header goes only to the origin (scheme, host, port) of
+ * the first request: registries redirect blob downloads to object storage
+ * elsewhere, which must not see the registry token.
+ */
+
+
+
+#include <poll.h>
+#include <pthread.h>
+
+#define HTTP_POOL_MAX 16
+#define HTTP_IDLE_MS 50000          /* servers close idle connections around a minute */
+#define HTTP_DRAIN_MAX (64 << 10)   /* body bytes read to keep a redirect's connection */
+#define HTTP_SEND_CHUNK (64 << 10)
+
+typedef struct http_conn {
+	struct http_conn *next;       /* in the pool */
+	int fd;
+	tls_conn *tls;                /* NULL for plain TCP; owns fd when set */
+	char key[600];                /* what it reaches: "https://host:443 via proxy:3128" */
+	int64_t idle_since;
+	int io_timeout_ms;
+	bool eof;                     /* the peer closed its side */
+	size_t rpos, rlen;
+	char rbuf[HTTP_MAX_HEAD];     /* a response head must fit */
+} http_conn;
+
+struct http_client {
+	int connect_timeout_ms, io_timeout_ms;
+	char user_agent[128];
+	int (*tls_for)(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err);
+	void *tls_ctx;
+	char *http_proxy, *https_proxy, *no_proxy;
+	pthread_mutex_t lock;
+	http_conn *idle;
+};
+
+enum { HB_NONE, HB_LENGTH, HB_CHUNKED, HB_CLOSE };
+
+typedef struct http_resp_impl {
+	http_response pub;            /* first: the caller sees this */
+	http_client *client;
+	http_conn *conn;
+	int mode;
+	uint64_t left;
+	http_chunked ch;
+	bool done;                    /* the body was read to its end */
+	bool failed;                  /* reading failed: the connection is unusable */
+} http_resp_impl;
+
+/* ------------------------------------------------------------ connections */
+
+static void http_conn_close(http_conn *c)
+{
+	if (!c)
+		return;
+	if (c->tls)
+		tls_close(c->tls);
+	else if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+static int http_wait(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	for (;;) {
+		int64_t left = deadline - proc_now_ms();
+		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+static int http_conn_send(http_conn *c, const void *data, size_t n, cpod_err *err)
+{
+	if (c->tls)
+		return tls_write(c->tls, data, n, c->io_timeout_ms, err);
+	for (size_t off = 0; off < n;) {
+		ssize_t r = send(c->fd, (const char *)data + off, n - off, MSG_NOSIGNAL);
+		if (r > 0) {
+			off += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			return err_sys(err, "send");
+		int w = http_wait(c->fd, POLLOUT, c->io_timeout_ms);
+		if (w < 0)
+			return err_sys(err, "poll");
+		if (w == 0)
+			return err_sysn(err, ETIMEDOUT, "send: stalled for %d ms",
+					c->io_timeout_ms);
+	}
+	return 0;
+}
+
+/* Reads from the socket or TLS: the count, 0 at the end, -1 on error. */
+static ssize_t http_conn_recv(http_conn *c, void *data, size_t n, cpod_err *err)
+{
+	if (c->eof)
+		return 0;
+	if (c->tls) {
+		ssize_t r = tls_read(c->tls, data, n, c->io_timeout_ms, err);
+		c->eof = r == 0;
+		return r;
+	}
+	for (;;) {
+		ssize_t r = recv(c->fd, data, n, 0);
+		if (r >= 0) {
+			c->eof = r == 0;
+			return r;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return err_sys(err, "receive");
+		int w = http_wait(c->fd, POLLIN, c->io_timeout_ms);
+		if (w < 0)
+			return err_sys(err, "poll");
+		if (w == 0)
+			return err_sysn(err, ETIMEDOUT, "no data for %d ms", c->io_timeout_ms);
+	}
+}
+
+/* More bytes into rbuf (moving what is unread to its start): the count
+ * added, 0 at the end of the stream, -1 on error or when it is full. */
+static ssize_t http_conn_fill(http_conn *c, cpod_err *err)
+{
+	if (c->rpos > 0) {
+		memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+		c->rlen -= c->rpos;
+		c->rpos = 0;
+	}
+	if (c->rlen == sizeof(c->rbuf))
+		return err_set(err, CPOD_E_LIMIT, "read buffer full");
+	ssize_t r = http_conn_recv(c, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, err);
+	if (r > 0)
+		c->rlen += (size_t)r;
+	return r;
+}
+
+/* Buffered bytes first; large reads of an empty buffer go straight in. */
+static ssize_t http_conn_read(http_conn *c, void *data, size_t n, cpod_err *err)
+{
+	if (c->rpos == c->rlen) {
+		c->rpos = c->rlen = 0;
+		if (n >= sizeof(c->rbuf) / 2)
+			return http_conn_recv(c, data, n, err);
+		ssize_t r = http_conn_fill(c, err);
+		if (r <= 0)
+			return r;
+	}
+	size_t k = c->rlen - c->rpos < n ? c->rlen - c->rpos : n;
+	memcpy(data, c->rbuf + c->rpos, k);
+	c->rpos += k;
+	return (ssize_t)k;
+}
+
+/* A pooled connection is usable when it has nothing to say: a readable
+ * one was closed by the server (or sends junk). */
+static bool http_conn_alive(const http_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	return !c->eof && c->rpos == c->rlen && poll(&p, 1, 0) == 0 &&
+	       proc_now_ms() - c->idle_since < HTTP_IDLE_MS;
+}
+
+static http_conn *http_pool_get(http_client *cl, const char *key)
+{
+	http_conn *found = NULL, *dead = NULL;
+
+	pthread_mutex_lock(&cl->lock);
+	for (http_conn **pp = &cl->idle; *pp;) {
+		http_conn *c = *pp;
+		if (strcmp(c->key, key) != 0) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		if (http_conn_alive(c)) {
+			found = c;
+			break;
+		}
+		c->next = dead;
+		dead = c;
+	}
+	pthread_mutex_unlock(&cl->lock);
+	while (dead) {
+		http_conn *next = dead->next;
+		http_conn_close(dead);
+		dead = next;
+	}
+	if (found)
+		found->next = NULL;
+	return found;
+}
+
+static void http_pool_put(http_client *cl, http_conn *c)
+{
+	http_conn *drop = NULL;
+	size_t n = 1;
+
+	c->idle_since = proc_now_ms();
+	c->rpos = c->rlen = 0;
+	pthread_mutex_lock(&cl->lock);
+	c->next = cl->idle;
+	cl->idle = c;
+	/* newest first: past the limit, the oldest go */
+	for (http_conn *p = c; p->next; p = p->next) {
+		if (++n > HTTP_POOL_MAX) {
+			drop = p->next;
+			p->next = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cl->lock);
+	while (drop) {
+		http_conn *next = drop->next;
+		http_conn_close(drop);
+		drop = next;
+	}
+}
+
+/* The proxy for u, if any: *use is false when none applies. */
+static int http_proxy_for(http_client *cl, const http_url *u, http_proxy *px, bool *use,
+			  cpod_err *err)
+{
+	const char *v = strcmp(u->scheme, "https") == 0 ? cl->https_proxy : cl->http_proxy;
+	*use = false;
+	if (!v || http_no_proxy(cl->no_proxy, u->host, u->port))
+		return 0;
+	if (http_proxy_parse(v, px, err) < 0)
+		return -1;
+	*use = true;
+	return 0;
+}
+
+/* Reads a response head into r (skipping 1xx interim responses).
+ * *nothing: the connection ended before a single byte came. */
+static int http_read_head(http_conn *c, http_response *r, bool *nothing, cpod_err *err)
+{
+	bool any = false;
+
+	*nothing = false;
+	for (;;) {
+		ssize_t used = http_parse_head(c->rbuf + c->rpos, c->rlen - c->rpos, r, err);
+		if (used < 0)
+			return err_prefix(err, "bad response");
+		if (used > 0) {
+			any = true;
+			c->rpos += (size_t)used;
+			if (r->status >= 100 && r->status < 200 && r->status != 101)
+				continue;
+			if (r->status == 101)
+				return err_set(err, CPOD_E_INVALID,
+					       "unexpected 101 Switching Protocols");
+			return 0;
+		}
+		bool empty = !any && c->rpos == c->rlen;
+		ssize_t got = http_conn_fill(c, err);
+		if (got < 0) {
+			*nothing = empty;
+			return err_prefix(err, "read the response");
+		}
+		if (got == 0) {
+			*nothing = empty;
+			return err_set(err, CPOD_E_SYS, "the connection closed before %s response",
+				       empty ? "a" : "the end of the");
+		}
+	}
+}
+
+/* A tunnel through the proxy to u's host (the socket is c's). */
+static int http_connect_tunnel(http_client *cl, http_conn *c, const http_url *u,
+			       const http_proxy *px, cpod_err *err)
+{
+	_cleanup_buf_ buf req = BUF_INIT;
+	http_response r;
+	char hp[300];
+	bool nothing;
+
+	memset(&r, 0, sizeof(r));
+	http_url_hostport(u, true, hp, sizeof(hp));
+	buf_printf(&req, err, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", hp, hp,
+		   cl->user_agent);
+	if (px->auth[0])
+		buf_printf(&req, err, "Proxy-Authorization: %s\r\n", px->auth);
+	buf_puts(&req, "\r\n", err);
+	if (req.failed || http_conn_send(c, req.data, req.len, err) < 0 ||
+	    http_read_head(c, &r, &nothing, err) < 0) {
+		free(r.headers);
+		return err_prefix(err, "proxy %s:%u", px->host, px->port);
+	}
+	free(r.headers);
+	if (r.status < 200 || r.status > 299)
+		return err_set(err, CPOD_E_PERM, "proxy %s:%u refused CONNECT %s: %d %s", px->host,
+			       px->port, hp, r.status, r.reason);
+	/* a TLS server speaks second: anything here came from the proxy */
+	if (c->rpos != c->rlen)
+		return err_set(err, CPOD_E_INVALID, "proxy %s:%u sent data after its CONNECT "
+			       "answer", px->host, px->port);
+	c->rpos = c->rlen = 0;
+	return 0;
+}
+
+/* A connection for u: a pooled one (*reused) or a new one. */
+static http_conn *http_conn_get(http_client *cl, const http_url *u, bool *reused,
+				bool *via_http_proxy, cpod_err *err)
+{
+	http_proxy px;
+	bool use_proxy, https = strcmp(u->scheme, "https") == 0;
+	char hp[300], key[sizeof(((http_conn *)0)->key)];
+
+	*reused = *via_http_proxy = false;
+	if (http_proxy_for(cl, u, &px, &use_proxy, err) < 0)
+		return NULL;
+	http_url_hostport(u, true, hp, sizeof(hp));
+	if (use_proxy)
+		snprintf(key, sizeof(key), "%s://%s via %s:%u", u->scheme, hp, px.host, px.port);
+	else
+		snprintf(key, sizeof(key), "%s://%s", u->scheme, hp);
+	*via_http_proxy = use_proxy && !https;
+
+	http_conn *c = http_pool_get(cl, key);
+	if (c) {
+		*reused = true;
+		return c;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	strcpy(c->key, key);
+	c->io_timeout_ms = cl->io_timeout_ms;
+	c->fd = use_proxy ? net_connect(px.host, px.port, cl->connect_timeout_ms, err)
+			  : net_connect(u->host, u->port, cl->connect_timeout_ms, err);
+	if (c->fd < 0) {
+		if (use_proxy)
+			err_prefix(err, "proxy");
+		goto fail;
+	}
+	if (use_proxy && https && http_connect_tunnel(cl, c, u, &px, err) < 0)
+		goto fail;
+	if (https) {
+		tls_config cfg;
+		memset(&cfg, 0, sizeof(cfg));
+		if (cl->tls_for && cl->tls_for(cl->tls_ctx, u->host, u->port, &cfg, err) < 0)
+			goto fail;
+		int fd = TAKE_FD(c->fd);
+		c->tls = tls_connect(fd, u->host, &cfg, cl->connect_timeout_ms, err);
+		if (!c->tls)
+			goto fail;
+		c->fd = fd;
+	}
+	return c;
+fail:
+	http_conn_close(c);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static bool http_is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", c)))
+			return false;
+	}
+	return true;
+}
+
+static bool http_header_skipped(const char *name, bool drop_auth)
+{
+	/* the client owns the framing and the target */
+	static const char *const own[] = { "Host", "Content-Length", "Transfer-Encoding",
+					   "Connection", "Proxy-Authorization" };
+	for (size_t i = 0; i < ARRAY_LEN(own); i++)
+		if (!strcasecmp(name, own[i]))
+			return true;
+	return drop_auth && !strcasecmp(name, "Authorization");
+}
+
+static int http_send_body(http_conn *c, const byte_source *body, int64_t len, cpod_err *err)
+{
+	_cleanup_free_ char *b = malloc(HTTP_SEND_CHUNK + 32);
+	uint64_t sent = 0;
+
+	if (!b)
+		return err_nomem(err);
+	for (;;) {
+		size_t want = HTTP_SEND_CHUNK;
+		if (len >= 0 && (uint64_t)len - sent < want)
+			want = (size_t)((uint64_t)len - sent);
+		if (len >= 0 && want == 0)
+			return 0;
+		/* room before the data for a chunk-size line */
+		ssize_t n = source_read(body, b + 16, want, err);
+		if (n < 0) {
+			err_prefix(err, "request body");
+			return -2;
+		}
+		if (n == 0) {
+			if (len >= 0) {
+				err_set(err, CPOD_E_INVALID, "request body ended after %" PRIu64
+					" of %" PRId64 " bytes", sent, len);
+				return -2;
+			}
+			return http_conn_send(c, "0\r\n\r\n", 5, err);
+		}
+		sent += (uint64_t)n;
+		if (len >= 0) {
+			if (http_conn_send(c, b + 16, (size_t)n, err) < 0)
+				return -1;
+			continue;
+		}
+		char head[16];
+		int hl = snprintf(head, sizeof(head), "%zx\r\n", (size_t)n);
+		memcpy(b + 16 - hl, head, (size_t)hl);
+		memcpy(b + 16 + n, "\r\n", 2);
+		if (http_conn_send(c, b + 16 - hl, (size_t)hl + (size_t)n + 2, err) < 0)
+			return -1;
+	}
+}
+
+/* The request head and body onto c: -1 when the connection failed, -2
+ * for anything else (the body's source, the proxy setting). */
+static int http_send(http_client *cl, http_conn *c, const http_url *u, const char *method,
+		     const http_request *req, const byte_source *body, int64_t body_len,
+		     bool drop_auth, bool via_http_proxy, cpod_err *err)
+{
+	_cleanup_buf_ buf h = BUF_INIT;
+	char hp[300], target[sizeof(u->path) + 320];
+	bool have_ua = false;
+
+	http_url_hostport(u, false, hp, sizeof(hp));
+	if (via_http_proxy)
+		http_url_str(u, target, sizeof(target));
+	else
+		snprintf(target, sizeof(target), "%s", u->path);
+	buf_printf(&h, err, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, hp);
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const http_header *x = &req->headers[i];
+		if (http_header_skipped(x->name, drop_auth))
+			continue;
+		have_ua |= !strcasecmp(x->name, "User-Agent");
+		buf_printf(&h, err, "%s: %s\r\n", x->name, x->value);
+	}
+	if (!have_ua)
+		buf_printf(&h, err, "User-Agent: %s\r\n", cl->user_agent);
+	if (via_http_proxy) {
+		http_proxy px;
+		bool use;
+		if (http_proxy_for(cl, u, &px, &use, err) < 0)
+			return -2;
+		if (use && px.auth[0])
+			buf_printf(&h, err, "Proxy-Authorization: %s\r\n", px.auth);
+	}
+	if (body && body_len < 0)
+		buf_puts(&h, "Transfer-Encoding: chunked\r\n", err);
+	else if (body || !strcmp(method, "POST") || !strcmp(method, "PUT") ||
+		 !strcmp(method, "PATCH"))
+		buf_printf(&h, err, "Content-Length: %" PRId64 "\r\n", body ? body_len : 0);
+	buf_puts(&h, "\r\n", err);
+	if (h.failed)
+		return -2;
+	if (http_conn_send(c, h.data, h.len, err) < 0)
+		return -1;
+	return body ? http_send_body(c, body, body_len, err) : 0;
+}
+
+static ssize_t http_body_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	http_resp_impl *ri = ctx;
+	http_conn *c = ri->conn;
+	ssize_t r;
+
+	if (ri->failed)
+		return err_set(err, CPOD_E_STATE, "response body: an earlier read failed");
+	if (ri->done || n == 0)
+		return 0;
+	switch (ri->mode) {
+	case HB_LENGTH:
+		if (n > ri->left)
+			n = (size_t)ri->left;
+		r = http_conn_read(c, data, n, err);
+		if (r == 0)
+			err_set(err, CPOD_E_SYS, "the connection closed %" PRIu64 " bytes before "
+				"the end of the body", ri->left);
+		if (r <= 0)
+			break;
+		ri->left -= (uint64_t)r;
+		ri->done = ri->left == 0;
+		return r;
+	case HB_CLOSE:
+		r = http_conn_read(c, data, n, err);
+		if (r < 0)
+			break;
+		ri->done = r == 0;
+		return r;
+	case HB_CHUNKED:
+		for (;;) {
+			if (c->rpos == c->rlen) {
+				r = http_conn_fill(c, err);
+				if (r == 0)
+					err_set(err, CPOD_E_SYS,
+						"the connection closed inside a chunked body");
+				if (r <= 0)
+					goto fail;
+			}
+			size_t used, produced;
+			int st = http_chunked_feed(&ri->ch, c->rbuf + c->rpos, c->rlen - c->rpos,
+						   &used, data, n, &produced, err);
+			if (st < 0)
+				goto fail;
+			c->rpos += used;
+			ri->done = st == 1;
+			if (produced || ri->done)
+				return (ssize_t)produced;
+		}
+	default:
+		ri->done = true;
+		return 0;
+	}
+fail:
+	ri->failed = true;
+	return err_prefix(err, "response body");
+}
+
+/* Sets up reading the body of the response to method. */
+static void http_body_start(http_resp_impl *ri, const char *method)
+{
+	http_response *r = &ri->pub;
+	int s = r->status;
+
+	r->body.read = http_body_read;
+	r->body.ctx = ri;
+	memset(&ri->ch, 0, sizeof(ri->ch));
+	ri->done = false;
+	if (!strcmp(method, "HEAD") || s == 204 || s == 304 || (s >= 100 && s < 200)) {
+		ri->mode = HB_NONE;
+		ri->done = true;
+	} else if (r->chunked) {
+		ri->mode = HB_CHUNKED;
+	} else if (r->content_length >= 0) {
+		ri->mode = HB_LENGTH;
+		ri->left = (uint64_t)r->content_length;
+		ri->done = ri->left == 0;
+	} else {
+		ri->mode = HB_CLOSE;
+		r->keep_alive = false;
+	}
+}
+
+static bool http_method_idempotent(const char *m)
+{
+	return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") ||
+	       !strcmp(m, "DELETE") || !strcmp(m, "OPTIONS");
+}
+
+/* One request and its response head, on a pooled connection when there
+ * is one (tried again on a new connection when the server had closed it). */
+static int http_once(http_client *cl, const http_url *u, const char *method,
+		     const http_request *req, const byte_source *body, int64_t body_len,
+		     bool drop_auth, http_resp_impl *ri, cpod_err *err)
+{
+	for (int attempt = 0;; attempt++) {
+		bool reused, via_proxy, nothing = false;
+		http_conn *c = http_conn_get(cl, u, &reused, &via_proxy, err);
+		if (!c)
+			return -1;
+		int r = http_send(cl, c, u, method, req, body, body_len, drop_auth, via_proxy,
+				  err);
+		if (r == -1)
+			nothing = c->rpos == c->rlen;
+		else if (r == 0)
+			r = http_read_head(c, &ri->pub, &nothing, err);
+		if (r == 0) {
+			ri->conn = c;
+			http_body_start(ri, method);
+			return 0;
+		}
+		http_conn_close(c);
+		if (!reused || !nothing || attempt > 0 || !http_method_idempotent(method))
+			return -1;
+		if (body && body_len != 0 &&
+		    (!req->body_rewind || req->body_rewind(req->body_rewind_ctx, err) < 0))
+			return -1;
+		log_debug("http: pooled connection closed by the server; retrying on a new one");
+	}
+}
+
+/* Reads and drops the rest of a body: true when it ended (so the
+ * connection can be reused), false when it is too long or failed. */
+static bool http_drain(http_resp_impl *ri, size_t max)
+{
+	char scratch[4096];
+	size_t total = 0;
+	cpod_err e;
+
+	while (!ri->done && !ri->failed && total <= max) {
+		ssize_t r = http_body_read(ri, scratch, sizeof(scratch), &e);
+		if (r < 0)
+			return false;
+		total += (size_t)r;
+	}
+	return ri->done && !ri->failed;
+}
+
+CPOD_INTERNAL void http_response_free(http_response *r)
+{
+	if (!r)
+		return;
+	http_resp_impl *ri = (http_resp_impl *)r;
+	http_conn *c = ri->conn;
+	if (c) {
+		/* what has already arrived may finish the body: read it
+		 * without waiting for more */
+		if (!ri->done && !ri->failed && ri->mode != HB_CLOSE) {
+			int t = c->io_timeout_ms;
+			c->io_timeout_ms = 0;
+			http_drain(ri, HTTP_DRAIN_MAX);
+			c->io_timeout_ms = t;
+		}
+		if (ri->done && !ri->failed && r->keep_alive && c->rpos == c->rlen && !c->eof)
+			http_pool_put(ri->client, c);
+		else
+			http_conn_close(c);
+	}
+	free(r->headers);
+	free(ri);
+}
+
+/* The URL for messages: without the query, which may hold signatures. */
+static void http_url_for_msg(const http_url *u, char *out, size_t n)
+{
+	http_url_str(u, out, n);
+	char *q = strchr(out, '?');
+	if (q)
+		snprintf(q, n - (size_t)(q - out), "?...");
+}
+
+static bool http_same_origin(const http_url *a, const http_url *b)
+{
+	return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) && a->port == b->port;
+}
+
+CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
+			  cpod_err *err)
+{
+	http_url first, u;
+	const char *method = req->method;
+	const byte_source *body = req->body;
+	int64_t body_len = body ? req->body_len : 0;
+	char where[sizeof(u.path) + 320];
+
+	*resp = NULL;
+	if (!method || !http_is_token(method))
+		return err_set(err, CPOD_E_INVALID, "bad HTTP method");
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const http_header *h = &req->headers[i];
+		if (!http_is_token(h->name) || strpbrk(h->value, "\r\n"))
+			return err_set(err, CPOD_E_INVALID, "bad request header %.60s", h->name);
+	}
+	if (http_url_parse(req->url, NULL, &first, err) < 0)
+		return err_prefix(err, "%.300s", req->url);
+	u = first;
+	for (int hops = 0;; hops++) {
+		http_resp_impl *ri = calloc(1, sizeof(*ri));
+		if (!ri)
+			return err_nomem(err);
+		ri->client = c;
+		ri->pub.content_length = -1;
+		bool drop_auth = !http_same_origin(&u, &first);
+		if (http_once(c, &u, method, req, body, body_len, drop_auth, ri, err) < 0) {
+			http_response_free(&ri->pub);
+			http_url_for_msg(&u, where, sizeof(where));
+			return err_prefix(err, "%s %s", method, where);
+		}
+		http_url_str(&u, ri->pub.url, sizeof(ri->pub.url));
+
+		int s = ri->pub.status;
+		const char *loc = http_header_get(&ri->pub, "Location");
+		bool redirect = (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) && loc;
+		if (!redirect || req->max_redirects <= 0) {
+			*resp = &ri->pub;
+			return 0;
+		}
+		http_url next;
+		http_url_for_msg(&u, where, sizeof(where));
+		if (hops >= req->max_redirects) {
+			http_response_free(&ri->pub);
+			return err_set(err, CPOD_E_LIMIT, "%s %s: more than %d redirects", method,
+				       where, req->max_redirects);
+		}
+		if (http_url_parse(loc, &u, &next, err) < 0) {
+			http_response_free(&ri->pub);
+			return err_prefix(err, "%s %s: redirect to %.200s", method, where, loc);
+		}
+		if ((s == 303 && strcmp(method, "HEAD") != 0) ||
+		    ((s == 301 || s == 302) && !strcmp(method, "POST"))) {
+			method = "GET";
+			body = NULL;
+			body_len = 0;
+		} else if (body && body_len != 0) {
+			if (!req->body_rewind || req->body_rewind(req->body_rewind_ctx, err) < 0) {
+				http_response_free(&ri->pub);
+				if (!req->body_rewind)
+					err_set(err, CPOD_E_UNSUPPORTED,
+						"the request body cannot be sent again");
+				return err_prefix(err, "%s %s: redirect %d", method, where, s);
+			}
+		}
+		http_drain(ri, HTTP_DRAIN_MAX);
+		http_response_free(&ri->pub);
+		u = next;
+	}
+}
+
+CPOD_INTERNAL const char *http_header_get(const http_response *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_err *err)
+{
+	char chunk[16384];
+	for (;;) {
+		ssize_t n = source_read(&r->body, chunk, sizeof(chunk), err);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (out->len + (size_t)n > max)
+			return err_set(err, CPOD_E_LIMIT, "response body larger than %zu bytes",
+				       max);
+		if (buf_append(out, chunk, (size_t)n, err) < 0)
+			return -1;
+	}
+}
+
+static char *http_env(const char *upper, const char *lower)
+{
+	const char *v = getenv(upper);
+	if (!v || !*v)
+		v = getenv(lower);
+	return v && *v ? strdup(v) : NULL;
+}
+
+CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err)
+{
+	http_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		err_nomem(err);
+		return NULL;
+	}
+	http_client_opts none = { 0 };
+	if (!o)
+		o = &none;
+	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 30000;
+	c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
+	snprintf(c->user_agent, sizeof(c->user_agent), "%s",
+		 o->user_agent ? o->user_agent : "cpod/" CPOD_VERSION);
+	c->tls_for = o->tls_for;
+	c->tls_ctx = o->tls_ctx;
+	pthread_mutex_init(&c->lock, NULL);
+	if (!o->no_proxy) {
+		c->https_proxy = http_env("HTTPS_PROXY", "https_proxy");
+		c->http_proxy = http_env("HTTP_PROXY", "http_proxy");
+		c->no_proxy = http_env("NO_PROXY", "no_proxy");
+	}
+	return c;
+}
+
+CPOD_INTERNAL void http_client_free(http_client *c)
+{
+	if (!c)
+		return;
+	while (c->idle) {
+		http_conn *next = c->idle->next;
+		http_conn_close(c->idle);
+		c->idle = next;
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c->http_proxy);
+	free(c->https_proxy);
+	free(c->no_proxy);
+	free(c);
+}
+/************************************************ src/net/http_parse.c */
+/*
+ * http_parse.c — the parts of HTTP/1.1 that read what a server sends: the
+ * response head (status line and header fields) and the chunked transfer
+ * coding (see http.h).  Both work on memory alone, so the fuzzer drives
+ * them exactly as the client does.
+ *
+ * The input is hostile.  Sizes are bounded (head, header count, chunk-size
+ * lines, trailers), numbers are checked for overflow, and whatever could
+ * make this parser frame a message differently from a proxy in front of
+ * it (folded lines, conflicting lengths, unknown transfer codings) is an
+ * error rather than a guess.
+ */
+
+
+static bool hp_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Field values and reasons: visible characters, SP, HTAB and obs-text. */
+static bool hp_is_vchar(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static bool hp_ieq(const char *a, size_t alen, const char *b)
+{
+	return alen == strlen(b) && strncasecmp(a, b, alen) == 0;
+}
+
+/* The line at data[off..len): *eol gets the end of its content (before CR
+ * LF or LF), the return the offset after it; 0 when no LF yet, -1 for a
+ * bare CR. */
+static ssize_t hp_line(const char *data, size_t len, size_t off, size_t *eol)
+{
+	const char *lf = memchr(data + off, '\n', len - off);
+	if (!lf)
+		return 0;
+	size_t e = (size_t)(lf - data);
+	*eol = e > off && data[e - 1] == '\r' ? e - 1 : e;
+	if (memchr(data + off, '\r', *eol - off))
+		return -1;
+	return (ssize_t)(e + 1);
+}
+
+/* A Content-Length value: one or more equal decimal numbers separated by
+ * commas (RFC 9110 8.6 lets a recipient accept "42, 42"). */
+static int hp_content_length(const char *v, int64_t *out, cpod_err *err)
+{
+	int64_t first = -1;
+	const char *p = v;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return err_set(err, CPOD_E_INVALID, "bad Content-Length \"%.40s\"", v);
+		int64_t n = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (n > (INT64_MAX - 9) / 10)
+				return err_set(err, CPOD_E_INVALID, "Content-Length too large");
+			n = n * 10 + (*p - '0');
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (first >= 0 && n != first)
+			return err_set(err, CPOD_E_INVALID, "Content-Length values differ");
+		first = n;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return err_set(err, CPOD_E_INVALID, "bad Content-Length \"%.40s\"", v);
+	}
+	*out = first;
+	return 0;
+}
+
+/* Whether the comma-separated list v holds token (case-insensitive). */
+static bool hp_list_has(const char *v, const char *token)
+{
+	for (const char *p = v; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t l = strcspn(p, ", \t");
+		if (l && hp_ieq(p, l, token))
+			return true;
+		p += l;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	return false;
+}
+
+/* The status line: HTTP/1.x SP 3DIGIT [SP reason]. */
+static int hp_status(const char *s, size_t len, http_response *r, cpod_err *err)
+{
+	if (len < 12 || memcmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') ||
+	    s[8] != ' ')
+		return err_set(err, CPOD_E_INVALID, "bad status line \"%.*s\"",
+			       (int)(len < 60 ? len : 60), s);
+	r->version = s[7] == '1' ? 11 : 10;
+	if (s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
+	    (len > 12 && s[12] != ' '))
+		return err_set(err, CPOD_E_INVALID, "bad status code in \"%.*s\"",
+			       (int)(len < 60 ? len : 60), s);
+	r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	size_t rl = len > 13 ? len - 13 : 0, keep = 0;
+	for (size_t i = 0; i < rl; i++) {
+		unsigned char c = (unsigned char)s[13 + i];
+		if (!hp_is_vchar(c))
+			return err_set(err, CPOD_E_INVALID,
+				       "control character in the reason phrase");
+		if (keep < sizeof(r->reason) - 1)
+			r->reason[keep++] = (char)c;
+	}
+	r->reason[keep] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_response *r,
+				      cpod_err *err)
+{
+	size_t scan = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+	size_t off, eol, nh = 0, end = 0;
+	ssize_t next;
+
+	/* first the extent of the head: up to an empty line */
+	for (off = 0;; off = (size_t)next) {
+		next = hp_line(data, scan, off, &eol);
+		if (next < 0)
+			return err_set(err, CPOD_E_INVALID, "bare CR in the response head");
+		if (next == 0) {
+			if (len >= HTTP_MAX_HEAD)
+				return err_set(err, CPOD_E_LIMIT, "response head larger than "
+					       "%d KiB", HTTP_MAX_HEAD >> 10);
+			return 0;
+		}
+		if (eol == off && off > 0) {
+			end = (size_t)next;
+			break;
+		}
+		if (off > 0 && ++nh > HTTP_MAX_HEADERS)
+			return err_set(err, CPOD_E_LIMIT, "more than %d header fields",
+				       HTTP_MAX_HEADERS);
+	}
+
+	/* one block: the header array, then a copy of the head whose lines
+	 * are cut into NUL-terminated names and values */
+	size_t arr = nh * sizeof(http_header);
+	char *block = malloc(arr + end + 1);
+	if (!block)
+		return err_nomem(err);
+	http_header *h = (http_header *)(void *)block;
+	char *text = block + arr;
+	memcpy(text, data, end);
+	text[end] = '\0';
+
+	memset(r->reason, 0, sizeof(r->reason));
+	next = hp_line(text, end, 0, &eol);
+	if (hp_status(text, eol, r, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < nh; i++) {
+		off = (size_t)next;
+		next = hp_line(text, end, off, &eol);
+		char *line = text + off;
+		size_t ll = eol - off;
+		if (line[0] == ' ' || line[0] == '\t') {
+			err_set(err, CPOD_E_INVALID, "folded header line (obs-fold)");
+			goto fail;
+		}
+		size_t nl = 0;
+		while (nl < ll && hp_is_tchar((unsigned char)line[nl]))
+			nl++;
+		if (nl == 0 || nl == ll || line[nl] != ':') {
+			err_set(err, CPOD_E_INVALID, "bad header line \"%.*s\"",
+				(int)(ll < 60 ? ll : 60), line);
+			goto fail;
+		}
+		size_t v = nl + 1, ve = ll;
+		while (v < ve && (line[v] == ' ' || line[v] == '\t'))
+			v++;
+		while (ve > v && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
+			ve--;
+		for (size_t k = v; k < ve; k++) {
+			if (!hp_is_vchar((unsigned char)line[k])) {
+				err_set(err, CPOD_E_INVALID, "control character in header %.*s",
+					(int)nl, line);
+				goto fail;
+			}
+		}
+		line[nl] = '\0';
+		line[ve] = '\0';
+		h[i].name = line;
+		h[i].value = line + v;
+	}
+
+	/* framing: Transfer-Encoding beats Content-Length (RFC 9112 6.3) */
+	int64_t cl = -1;
+	bool have_te = false, close = false, keep = false;
+	for (size_t i = 0; i < nh; i++) {
+		const char *name = h[i].name, *value = h[i].value;
+		if (!strcasecmp(name, "Content-Length")) {
+			int64_t v = -1;
+			if (hp_content_length(value, &v, err) < 0)
+				goto fail;
+			if (cl >= 0 && v != cl) {
+				err_set(err, CPOD_E_INVALID, "Content-Length values differ");
+				goto fail;
+			}
+			cl = v;
+		} else if (!strcasecmp(name, "Transfer-Encoding")) {
+			if (have_te || !hp_ieq(value, strlen(value), "chunked")) {
+				err_set(err, CPOD_E_INVALID,
+					"unsupported Transfer-Encoding \"%.40s\"", value);
+				goto fail;
+			}
+			have_te = true;
+		} else if (!strcasecmp(name, "Connection")) {
+			close |= hp_list_has(value, "close");
+			keep |= hp_list_has(value, "keep-alive");
+		}
+	}
+	r->chunked = have_te;
+	r->content_length = have_te ? -1 : cl;
+	/* with both, a proxy may have framed it the other way: do not reuse */
+	r->keep_alive = !close && (r->version == 11 || keep) && !(have_te && cl >= 0);
+	free(r->headers);
+	r->headers = h;
+	r->n_headers = nh;
+	return (ssize_t)end;
+fail:
+	free(block);
+	return -1;
+}
+
+/* ------------------------------------------------------------ chunked */
+
+enum {
+	HC_SIZE,        /* hex digits of the chunk size */
+	HC_SIZE_WS,     /* whitespace after them (BWS before an extension) */
+	HC_EXT,         /* ";name=value" up to the end of the line */
+	HC_SIZE_LF,     /* CR seen, LF next */
+	HC_DATA,
+	HC_DATA_CR,     /* the CRLF after the data */
+	HC_DATA_LF,
+	HC_TRAILER,     /* at the start of a trailer line (or the final empty one) */
+	HC_TRAILER_LINE,
+	HC_TRAILER_LF,
+	HC_END_LF,      /* CR of the final empty line seen */
+	HC_DONE,
+};
+
+static int hc_bad(cpod_err *err, const char *what)
+{
+	return err_set(err, CPOD_E_INVALID, "chunked body: %s", what);
+}
+
+static int hc_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The end of a chunk-size line. */
+static void hc_size_done(http_chunked *d)
+{
+	d->state = d->left ? HC_DATA : HC_TRAILER;
+	d->line = 0;
+}
+
+CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inlen, size_t *used,
+				    char *out, size_t outcap, size_t *produced, cpod_err *err)
+{
+	size_t i = 0, o = 0;
+
+	*used = *produced = 0;
+	while (i < inlen && d->state != HC_DONE) {
+		if (d->state == HC_DATA) {
+			size_t n = inlen - i;
+			if (n > outcap - o)
+				n = outcap - o;
+			if (n > d->left)
+				n = (size_t)d->left;
+			if (n == 0)
+				break;  /* out is full */
+			memcpy(out + o, in + i, n);
+			i += n;
+			o += n;
+			d->left -= n;
+			if (d->left == 0)
+				d->state = HC_DATA_CR;
+			continue;
+		}
+		char c = in[i++];
+		if (d->state <= HC_SIZE_LF || d->state >= HC_TRAILER) {
+			if (++d->line > HTTP_MAX_CHUNK_LINE && d->state < HC_TRAILER)
+				return hc_bad(err, "chunk-size line too long");
+			if (d->state >= HC_TRAILER && ++d->trailer > HTTP_MAX_TRAILER)
+				return hc_bad(err, "trailer too large");
+		}
+		switch (d->state) {
+		case HC_SIZE: {
+			int v = hc_hex(c);
+			if (v >= 0) {
+				if (d->left >> 59)
+					return hc_bad(err, "chunk size too large");
+				d->left = d->left << 4 | (uint64_t)v;
+			} else if (d->line == 1) {
+				return hc_bad(err, "no chunk size");
+			} else if (c == ';') {
+				d->state = HC_EXT;
+			} else if (c == ' ' || c == '\t') {
+				d->state = HC_SIZE_WS;
+			} else if (c == '\r') {
+				d->state = HC_SIZE_LF;
+			} else if (c == '\n') {
+				hc_size_done(d);
+			} else {
+				return hc_bad(err, "bad chunk size");
+			}
+			break;
+		}
+		case HC_SIZE_WS:
+			if (c == ';')
+				d->state = HC_EXT;
+			else if (c == '\r')
+				d->state = HC_SIZE_LF;
+			else if (c == '\n')
+				hc_size_done(d);
+			else if (c != ' ' && c != '\t')
+				return hc_bad(err, "bad chunk size");
+			break;
+		case HC_EXT:
+			if (c == '\r')
+				d->state = HC_SIZE_LF;
+			else if (c == '\n')
+				hc_size_done(d);
+			else if (!hp_is_vchar((unsigned char)c))
+				return hc_bad(err, "control character in a chunk extension");
+			break;
+		case HC_SIZE_LF:
+			if (c != '\n')
+				return hc_bad(err, "bare CR after the chunk size");
+			hc_size_done(d);
+			break;
+		case HC_DATA_CR:
+			if (c == '\r')
+				d->state = HC_DATA_LF;
+			else if (c == '\n')
+				d->state = HC_SIZE;
+			else
+				return hc_bad(err, "no CRLF after the chunk data");
+			break;
+		case HC_DATA_LF:
+			if (c != '\n')
+				return hc_bad(err, "no CRLF after the chunk data");
+			d->state = HC_SIZE;
+			break;
+		case HC_TRAILER:
+			if (c == '\r')
+				d->state = HC_END_LF;
+			else if (c == '\n')
+				d->state = HC_DONE;
+			else if (c == ' ' || c == '\t')
+				return hc_bad(err, "folded trailer line");
+			else
+				d->state = HC_TRAILER_LINE;
+			break;
+		case HC_TRAILER_LINE:
+			if (c == '\r')
+				d->state = HC_TRAILER_LF;
+			else if (c == '\n')
+				d->state = HC_TRAILER;
+			else if (!hp_is_vchar((unsigned char)c))
+				return hc_bad(err, "control character in the trailer");
+			break;
+		case HC_TRAILER_LF:
+			if (c != '\n')
+				return hc_bad(err, "bare CR in the trailer");
+			d->state = HC_TRAILER;
+			break;
+		case HC_END_LF:
+			if (c != '\n')
+				return hc_bad(err, "bare CR at the end of the trailer");
+			d->state = HC_DONE;
+			break;
+		}
+		if (d->state == HC_SIZE && (c == '\n'))
+			d->line = 0;
+	}
+	*used = i;
+	*produced = o;
+	return d->state == HC_DONE ? 1 : 0;
+}
+/************************************************ src/net/pem.c */
+/*
+ * pem.c — certificates and keys from files for tls.c: PEM bundles (or a
+ * single DER certificate) turned into BearSSL trust anchors, client
+ * certificate chains and private keys, and a small DER reader that pulls
+ * out of a server certificate what an error message should say (subject,
+ * issuer, names, validity) and the IP addresses to match an IP host.
+ *
+ * Files are bounded (8 MiB, 1 MiB per object); a server certificate is
+ * hostile input, so the DER reader checks every length against its
+ * enclosing element and only understands the shapes it needs.
+ */
+
+
+
+
+#define PEM_MAX_FILE (8 << 20)
+#define PEM_MAX_OBJECT (1 << 20)
+#define PEM_MAX_CHAIN 10
+
+typedef int (*pem_fn)(void *ctx, const char *name, const unsigned char *der, size_t len,
+		      cpod_err *err);
+
+/* base64 text (whitespace ignored, '=' padding) appended to out as bytes. */
+static int pem_base64(const char *s, size_t len, buf *out, cpod_err *err)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	bool pad = false;
+
+	if (buf_reserve(out, len / 4 * 3 + 3, err) < 0)
+		return -1;
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int v;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad = true;
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+' || c == '/')
+			v = c == '+' ? 62 : 63;
+		else
+			return err_set(err, CPOD_E_INVALID, "bad PEM data%s",
+				       c == ':' ? " (PEM headers: an encrypted key?)" : "");
+		if (pad)
+			return err_set(err, CPOD_E_INVALID, "bad PEM data (text after '=')");
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (char)(acc >> bits);
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Calls fn for each PEM object of the file ("-----BEGIN name-----" to
+ * "-----END name-----", decoded), or once for a DER file.  Our own
+ * decoder: BearSSL's is an interpreter that takes ~90 ms over a system
+ * bundle, this one well under a millisecond. */
+static int pem_each(const char *path, pem_fn fn, void *ctx, cpod_err *err)
+{
+	_cleanup_buf_ buf file = BUF_INIT;
+	_cleanup_buf_ buf der = BUF_INIT;
+
+	if (fs_read_file(AT_FDCWD, path, PEM_MAX_FILE, &file, err) < 0)
+		return -1;
+	const char *p = file.data, *end = file.data + file.len;
+	if (!memmem(p, file.len, "-----BEGIN ", 11)) {
+		if (file.len > 0 && (unsigned char)p[0] == 0x30) {
+			if (fn(ctx, "CERTIFICATE", (const unsigned char *)p, file.len, err) < 0)
+				return err_prefix(err, "%s", path);
+			return 0;
+		}
+		return err_set(err, CPOD_E_INVALID, "%s: neither PEM nor DER", path);
+	}
+	der.max = PEM_MAX_OBJECT;
+	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
+		char name[128], mark[160];
+		const char *n = p + 11;
+		const char *ne = memmem(n, (size_t)(end - n), "-----", 5);
+		if (!ne || ne - n >= (ptrdiff_t)sizeof(name) || memchr(n, '\n', (size_t)(ne - n)))
+			return err_set(err, CPOD_E_INVALID, "%s: bad PEM line", path);
+		memcpy(name, n, (size_t)(ne - n));
+		name[ne - n] = '\0';
+		int ml = snprintf(mark, sizeof(mark), "-----END %s-----", name);
+		const char *body = ne + 5;
+		const char *be = memmem(body, (size_t)(end - body), mark, (size_t)ml);
+		if (!be)
+			return err_set(err, CPOD_E_INVALID, "%s: unterminated PEM object %s", path,
+				       name);
+		buf_reset(&der);
+		if (pem_base64(body, (size_t)(be - body), &der, err) < 0 ||
+		    fn(ctx, name, (const unsigned char *)der.data, der.len, err) < 0)
+			return err_prefix(err, "%s", path);
+		p = be + ml;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ anchors */
+
+static void pem_dn_append(void *ctx, const void *data, size_t len)
+{
+	buf *b = ctx;
+	if (b->failed || b->len + len > PEM_MAX_OBJECT || buf_append(b, data, len, NULL) < 0)
+		b->failed = true;
+}
+
+static int pem_anchor(void *ctx, const char *name, const unsigned char *der, size_t len,
+		      cpod_err *err)
+{
+	tls_anchors *a = ctx;
+	_cleanup_buf_ buf dn = BUF_INIT;
+	br_x509_decoder_context dc;
+
+	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
+		return 0;
+	br_x509_decoder_init(&dc, pem_dn_append, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
+	if (!pk || dn.failed) {
+		/* an algorithm BearSSL lacks (DSA, Ed25519): not an anchor for us */
+		log_debug("skipped a CA certificate BearSSL cannot use (error %d)",
+			  br_x509_decoder_last_error(&dc));
+		return 0;
+	}
+	size_t klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen
+						       : pk->key.ec.qlen;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		br_x509_trust_anchor *ta = realloc(a->ta, cap * sizeof(*ta));
+		if (!ta)
+			return err_nomem(err);
+		a->ta = ta;
+		a->cap = cap;
+	}
+	/* one block: the DN, then the key bytes */
+	unsigned char *block = malloc(dn.len + klen + 1);
+	if (!block)
+		return err_nomem(err);
+	br_x509_trust_anchor *t = &a->ta[a->n++];
+	memset(t, 0, sizeof(*t));
+	memcpy(block, dn.data, dn.len);
+	t->dn.data = block;
+	t->dn.len = dn.len;
+	t->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	t->pkey.key_type = pk->key_type;
+	unsigned char *k = block + dn.len;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		memcpy(k, pk->key.rsa.n, pk->key.rsa.nlen);
+		memcpy(k + pk->key.rsa.nlen, pk->key.rsa.e, pk->key.rsa.elen);
+		t->pkey.key.rsa.n = k;
+		t->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		t->pkey.key.rsa.e = k + pk->key.rsa.nlen;
+		t->pkey.key.rsa.elen = pk->key.rsa.elen;
+	} else {
+		memcpy(k, pk->key.ec.q, pk->key.ec.qlen);
+		t->pkey.key.ec.curve = pk->key.ec.curve;
+		t->pkey.key.ec.q = k;
+		t->pkey.key.ec.qlen = pk->key.ec.qlen;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int tls_anchors_add_file(tls_anchors *a, const char *path, cpod_err *err)
+{
+	size_t before = a->n;
+	if (pem_each(path, pem_anchor, a, err) < 0)
+		return -1;
+	if (a->n == before)
+		return err_set(err, CPOD_E_INVALID, "%s: no usable CA certificate", path);
+	return 0;
+}
+
+CPOD_INTERNAL void tls_anchors_free(tls_anchors *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->ta[i].dn.data);
+	free(a->ta);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ------------------------------------------------------------ client keys */
+
+static int pem_cert(void *ctx, const char *name, const unsigned char *der, size_t len,
+		    cpod_err *err)
+{
+	tls_chain *c = ctx;
+	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
+		return 0;
+	if (c->n >= PEM_MAX_CHAIN)
+		return err_set(err, CPOD_E_LIMIT, "more than %d certificates", PEM_MAX_CHAIN);
+	br_x509_certificate *certs = realloc(c->certs, (c->n + 1) * sizeof(*certs));
+	if (!certs)
+		return err_nomem(err);
+	c->certs = certs;
+	if (!(certs[c->n].data = malloc(len ? len : 1)))
+		return err_nomem(err);
+	memcpy(certs[c->n].data, der, len);
+	certs[c->n++].data_len = len;
+	return 0;
+}
+
+CPOD_INTERNAL int tls_chain_load(const char *path, tls_chain *out, cpod_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (pem_each(path, pem_cert, out, err) < 0) {
+		tls_chain_free(out);
+		return -1;
+	}
+	if (out->n == 0)
+		return err_set(err, CPOD_E_INVALID, "%s: no certificate", path);
+	return 0;
+}
+
+CPOD_INTERNAL void tls_chain_free(tls_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->certs[i].data);
+	free(c->certs);
+	memset(c, 0, sizeof(*c));
+}
+
+typedef struct pem_key_ctx {
+	br_skey_decoder_context *key;
+	bool found;
+} pem_key_ctx;
+
+static int pem_key(void *ctx, const char *name, const unsigned char *der, size_t len,
+		   cpod_err *err)
+{
+	pem_key_ctx *k = ctx;
+	if (!strcmp(name, "ENCRYPTED PRIVATE KEY"))
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "encrypted private keys are not supported");
+	if (strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0 &&
+	    strcmp(name, "PRIVATE KEY") != 0)
+		return 0;
+	if (k->found)
+		return err_set(err, CPOD_E_INVALID, "more than one private key");
+	br_skey_decoder_init(k->key);
+	br_skey_decoder_push(k->key, der, len);
+	int e = br_skey_decoder_last_error(k->key);
+	if (e)
+		return err_set(err, CPOD_E_INVALID,
+			       "bad or unsupported private key (BearSSL error %d)", e);
+	k->found = true;
+	return 0;
+}
+
+CPOD_INTERNAL int tls_key_load(const char *path, br_skey_decoder_context *key, cpod_err *err)
+{
+	pem_key_ctx k = { key, false };
+	int r = pem_each(path, pem_key, &k, err);
+	if (r == 0 && !k.found)
+		r = err_set(err, CPOD_E_INVALID, "%s: no private key", path);
+	if (r < 0)
+		explicit_bzero(key, sizeof(*key));
+	return r;
+}
+
+/* ------------------------------------------------------------ DER */
+
+/* The element at *p (before end): tag, contents; *p moves past it.  Only
+ * low tag numbers and definite lengths up to 16 MiB: all a certificate
+ * needs. */
+static int der_next(const uint8_t **p, const uint8_t *end, unsigned *tag, const uint8_t **val,
+		    size_t *len)
+{
+	const uint8_t *q = *p;
+	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = q[0];
+	size_t l = q[1];
+	q += 2;
+	if (l & 0x80) {
+		size_t k = l & 0x7f;
+		if (k == 0 || k > 3 || (size_t)(end - q) < k)
+			return -1;
+		for (l = 0; k; k--)
+			l = l << 8 | *q++;
+	}
+	if (l > (size_t)(end - q))
+		return -1;
+	*val = q;
+	*len = l;
+	*p = q + l;
+	return 0;
+}
+
+/* Enters the element at *p if it has tag; false (and *p unchanged) if not. */
+static bool der_enter(const uint8_t **p, const uint8_t *end, unsigned want, const uint8_t **val,
+		      const uint8_t **vend)
+{
+	const uint8_t *q = *p, *v;
+	unsigned tag;
+	size_t len;
+	if (der_next(&q, end, &tag, &v, &len) < 0 || tag != want)
+		return false;
+	*p = q;
+	*val = v;
+	*vend = v + len;
+	return true;
+}
+
+/* Appends text to out ("; " style separator sep when not first),
+ * replacing what is not printable. */
+static void der_append(char *out, size_t cap, const char *sep, const char *prefix,
+		       const uint8_t *s, size_t len)
+{
+	size_t n = strlen(out);
+	if (n && n + strlen(sep) < cap) {
+		strcpy(out + n, sep);
+		n += strlen(sep);
+	}
+	for (const char *p = prefix; *p && n + 1 < cap; p++)
+		out[n++] = *p;
+	for (size_t i = 0; i < len && n + 1 < cap; i++)
+		out[n++] = s[i] >= 0x20 && s[i] != 0x7f ? (char)s[i] : '?';
+	out[n] = '\0';
+}
+
+/* CN and O of a Name, "CN=x, O=y" */
+static void der_name(const uint8_t *p, const uint8_t *end, char *out, size_t cap)
+{
+	static const uint8_t cn[] = { 0x55, 0x04, 0x03 }, o[] = { 0x55, 0x04, 0x0a };
+	const uint8_t *set, *set_end, *atv, *atv_end, *v;
+	unsigned tag;
+	size_t len;
+
+	out[0] = '\0';
+	for (int pass = 0; pass < 2; pass++) {
+		const uint8_t *q = p;
+		while (der_enter(&q, end, 0x31, &set, &set_end)) {
+			while (der_enter(&set, set_end, 0x30, &atv, &atv_end)) {
+				if (der_next(&atv, atv_end, &tag, &v, &len) < 0 || tag != 0x06)
+					break;
+				const uint8_t *want = pass == 0 ? cn : o;
+				if (len != 3 || memcmp(v, want, 3) != 0)
+					continue;
+				if (der_next(&atv, atv_end, &tag, &v, &len) < 0)
+					break;
+				der_append(out, cap, ", ", pass == 0 ? "CN=" : "O=", v, len);
+			}
+		}
+	}
+	if (!out[0])
+		snprintf(out, cap, "(no CN or O)");
+}
+
+/* UTCTime or GeneralizedTime to Unix time; -1 when malformed. */
+static int64_t der_time(unsigned tag, const uint8_t *v, size_t len)
+{
+	int f[6], year;
+	size_t ydigits = tag == 0x17 ? 2 : 4;
+
+	if ((tag != 0x17 && tag != 0x18) || len != ydigits + 11 || v[len - 1] != 'Z')
+		return -1;
+	for (size_t i = 0; i < len - 1; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+	year = 0;
+	for (size_t i = 0; i < ydigits; i++)
+		year = year * 10 + (v[i] - '0');
+	if (ydigits == 2)
+		year += year < 50 ? 2000 : 1900;
+	for (int i = 0; i < 5; i++)
+		f[i] = (v[ydigits + 2 * i] - '0') * 10 + (v[ydigits + 2 * i + 1] - '0');
+	int m = f[0], d = f[1];
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	/* days from civil (Howard Hinnant's algorithm) */
+	int y = year - (m <= 2);
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = (int64_t)era * 146097 + doe - 719468;
+	return days * 86400 + f[2] * 3600 + f[3] * 60 + f[4];
+}
+
+static void der_san(const uint8_t *p, const uint8_t *end, tls_cert_info *out)
+{
+	const uint8_t *seq, *seq_end, *v;
+	unsigned tag;
+	size_t len;
+
+	if (!der_enter(&p, end, 0x30, &seq, &seq_end))
+		return;
+	while (der_next(&seq, seq_end, &tag, &v, &len) == 0) {
+		if (tag == 0x82) {
+			der_append(out->names, sizeof(out->names), ", ", "", v, len);
+		} else if (tag == 0x87 && (len == 4 || len == 16)) {
+			char ip[64];
+			if (out->n_ips < ARRAY_LEN(out->ips)) {
+				memcpy(out->ips[out->n_ips], v, len);
+				out->ip_len[out->n_ips++] = (uint8_t)len;
+			}
+			if (len == 4)
+				snprintf(ip, sizeof(ip), "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+			else
+				snprintf(ip, sizeof(ip), "%x:%x:%x:%x:%x:%x:%x:%x",
+					 v[0] << 8 | v[1], v[2] << 8 | v[3], v[4] << 8 | v[5],
+					 v[6] << 8 | v[7], v[8] << 8 | v[9], v[10] << 8 | v[11],
+					 v[12] << 8 | v[13], v[14] << 8 | v[15]);
+			der_append(out->names, sizeof(out->names), ", ", "", (const uint8_t *)ip,
+				   strlen(ip));
+		}
+	}
+}
+
+CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *out)
+{
+	static const uint8_t san_oid[] = { 0x55, 0x1d, 0x11 };
+	const uint8_t *p = der, *end = der + len, *cert, *cert_end, *tbs, *tbs_end, *v, *v_end;
+	unsigned tag;
+	size_t l;
+
+	memset(out, 0, sizeof(*out));
+	if (!der_enter(&p, end, 0x30, &cert, &cert_end) ||
+	    !der_enter(&cert, cert_end, 0x30, &tbs, &tbs_end))
+		return -1;
+	der_enter(&tbs, tbs_end, 0xa0, &v, &v_end);                  /* version */
+	if (der_next(&tbs, tbs_end, &tag, &v, &l) < 0 || tag != 0x02 ||  /* serial */
+	    der_next(&tbs, tbs_end, &tag, &v, &l) < 0 || tag != 0x30 ||  /* signature */
+	    !der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
+		return -1;
+	der_name(v, v_end, out->issuer, sizeof(out->issuer));
+	if (!der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
+		return -1;
+	if (der_next(&v, v_end, &tag, &cert, &l) < 0 ||
+	    (out->not_before = der_time(tag, cert, l)) < 0 ||
+	    der_next(&v, v_end, &tag, &cert, &l) < 0 ||
+	    (out->not_after = der_time(tag, cert, l)) < 0)
+		return -1;
+	if (!der_enter(&tbs, tbs_end, 0x30, &v, &v_end))
+		return -1;
+	der_name(v, v_end, out->subject, sizeof(out->subject));
+	if (der_next(&tbs, tbs_end, &tag, &v, &l) < 0 || tag != 0x30)  /* public key */
+		return -1;
+	while (der_next(&tbs, tbs_end, &tag, &v, &l) == 0) {
+		const uint8_t *exts, *exts_end, *ext, *ext_end, *oid;
+		if (tag != 0xa3)
+			continue;  /* the unique identifiers */
+		const uint8_t *q = v;
+		if (!der_enter(&q, v + l, 0x30, &exts, &exts_end))
+			return -1;
+		while (der_enter(&exts, exts_end, 0x30, &ext, &ext_end)) {
+			size_t ol;
+			if (der_next(&ext, ext_end, &tag, &oid, &ol) < 0 || tag != 0x06)
+				return -1;
+			if (ol != 3 || memcmp(oid, san_oid, 3) != 0)
+				continue;
+			/* the critical flag, then the value */
+			if (der_next(&ext, ext_end, &tag, &v, &l) == 0 && tag == 0x01)
+				der_next(&ext, ext_end, &tag, &v, &l);
+			if (tag == 0x04)
+				der_san(v, v + l, out);
+		}
+	}
+	return 0;
+}
+/************************************************ src/net/proxy.c */
+/*
+ * proxy.c — which requests go through a proxy, and the proxy's address and
+ * credentials (see http.h).  The rules are Go's net/http ones, so cpod
+ * agrees with podman and the registries' own tooling on the same
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY: NO_PROXY "example.com" covers the
+ * domain and its subdomains, ".example.com" and "*.example.com" only the
+ * subdomains, "*" everything; IP addresses and CIDR blocks match literal
+ * addresses (names are not resolved for that); ":port" narrows an entry.
+ * Loopback never goes through a proxy.
+ */
+
+
+#include <arpa/inet.h>
+
+CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t o = 0;
+
+	if ((len + 2) / 3 * 4 >= cap)
+		return -1;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < len ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int proxy_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..len) onto the end of out. */
+static int proxy_unescape(const char *s, size_t len, char *out, size_t cap, size_t *n)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '%') {
+			int hi = i + 2 < len ? proxy_hex(s[i + 1]) : -1;
+			int lo = i + 2 < len ? proxy_hex(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (*n + 1 >= cap)
+			return -1;
+		out[(*n)++] = c;
+	}
+	out[*n] = '\0';
+	return 0;
+}
+
+CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err *err)
+{
+	char tmp[1024], cred[400];
+	const char *s = value;
+	http_url u;
+
+	memset(out, 0, sizeof(*out));
+	if (!strstr(s, "://")) {
+		/* a bare "host:port", as many set it */
+		if (snprintf(tmp, sizeof(tmp), "http://%s", s) >= (int)sizeof(tmp))
+			return err_set(err, CPOD_E_LIMIT, "proxy setting too long");
+		s = tmp;
+	} else if (strncasecmp(s, "http://", 7) != 0) {
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "proxy %.*s: only http:// proxies are supported",
+			       (int)strcspn(s, "@/") + 2, s);
+	}
+	/* userinfo: everything before the last '@' of the authority */
+	const char *auth = s + 7;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	char rest[1024];
+	if (at) {
+		size_t n = 0;
+		if (proxy_unescape(auth, (size_t)(at - auth), cred, sizeof(cred), &n) < 0)
+			return err_set(err, CPOD_E_INVALID,
+				       "bad credentials in the proxy setting");
+		if (!strchr(cred, ':') && n + 1 < sizeof(cred)) {
+			cred[n++] = ':';
+			cred[n] = '\0';
+		}
+		memcpy(out->auth, "Basic ", 6);
+		if (http_base64(cred, strlen(cred), out->auth + 6, sizeof(out->auth) - 6) < 0)
+			return err_set(err, CPOD_E_LIMIT, "proxy credentials too long");
+		explicit_bzero(cred, sizeof(cred));
+		if (snprintf(rest, sizeof(rest), "http://%s", at + 1) >= (int)sizeof(rest))
+			return err_set(err, CPOD_E_LIMIT, "proxy setting too long");
+		s = rest;
+	}
+	if (http_url_parse(s, NULL, &u, err) < 0)
+		return err_prefix(err, "bad proxy setting");
+	/* "proxy:3128" is common; a proxy URL without a port means 80 */
+	strcpy(out->host, u.host);
+	out->port = u.port;
+	return 0;
+}
+
+/* ------------------------------------------------------------ NO_PROXY */
+
+/* addr within prefix/bits? */
+static bool proxy_in_cidr(const net_addr *addr, const net_addr *prefix, unsigned bits)
+{
+	const uint8_t *a, *p;
+	unsigned max;
+
+	if (addr->sa.ss_family != prefix->sa.ss_family)
+		return false;
+	if (addr->sa.ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)&addr->sa)->sin_addr;
+		p = (const uint8_t *)&((const struct sockaddr_in *)&prefix->sa)->sin_addr;
+		max = 32;
+	} else {
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)&addr->sa)->sin6_addr;
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)&prefix->sa)->sin6_addr;
+		max = 128;
+	}
+	if (bits > max)
+		return false;
+	for (unsigned i = 0; i < bits; i++)
+		if (((a[i / 8] ^ p[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
+}
+
+static bool proxy_is_loopback(const char *host, const net_addr *ip, bool is_ip)
+{
+	size_t l = strlen(host);
+	if (!strcasecmp(host, "localhost") || (l > 10 && !strcasecmp(host + l - 10, ".localhost")))
+		return true;
+	if (!is_ip)
+		return false;
+	if (ip->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&ip->sa;
+		return ((const uint8_t *)&s->sin_addr)[0] == 127;
+	}
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&ip->sa)->sin6_addr);
+}
+
+/* One NO_PROXY entry e[0..len) against host:port. */
+static bool proxy_entry_matches(const char *e, size_t len, const char *host, uint16_t port,
+				const net_addr *ip, bool is_ip)
+{
+	char ent[300], *slash, *colon;
+	long eport = -1;
+
+	if (len == 0 || len >= sizeof(ent))
+		return false;
+	if (len == 1 && e[0] == '*')
+		return true;
+	memcpy(ent, e, len);
+	ent[len] = '\0';
+
+	if ((slash = strchr(ent, '/'))) {
+		net_addr net;
+		char *end;
+		*slash = '\0';
+		unsigned long bits = strtoul(slash + 1, &end, 10);
+		return is_ip && *end == '\0' && slash[1] && net_parse_ip(ent, 0, &net) &&
+		       proxy_in_cidr(ip, &net, (unsigned)bits);
+	}
+	/* a port: "[v6]:p" or "name:p"; more than one colon is a bare IPv6 */
+	colon = strrchr(ent, ':');
+	if (colon && (ent[0] == '[' ? colon > strchr(ent, ']') : strchr(ent, ':') == colon)) {
+		char *end;
+		eport = strtol(colon + 1, &end, 10);
+		if (*end || colon[1] == '\0')
+			return false;
+		*colon = '\0';
+	}
+	if (eport >= 0 && eport != port)
+		return false;
+	net_addr eip;
+	if (net_parse_ip(ent, 0, &eip)) {
+		if (!is_ip || eip.sa.ss_family != ip->sa.ss_family)
+			return false;
+		return proxy_in_cidr(ip, &eip, eip.sa.ss_family == AF_INET ? 32 : 128);
+	}
+	char *name = ent;
+	size_t nl = strlen(name);
+	while (nl && name[nl - 1] == '.')
+		name[--nl] = '\0';
+	if (!strncmp(name, "*.", 2)) {
+		name++;
+		nl--;
+	}
+	if (nl == 0 || (nl == 1 && name[0] == '.'))
+		return false;
+	size_t hl = strlen(host);
+	/* ".name": strict subdomains; "name": itself too */
+	if (name[0] == '.')
+		return hl > nl && !strcasecmp(host + hl - nl, name);
+	if (hl == nl)
+		return !strcasecmp(host, name);
+	return hl > nl && host[hl - nl - 1] == '.' && !strcasecmp(host + hl - nl, name);
+}
+
+CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_t port)
+{
+	char h[256];
+	net_addr ip;
+	size_t hl = strlen(host);
+
+	if (hl == 0 || hl >= sizeof(h))
+		return false;
+	memcpy(h, host, hl + 1);
+	while (hl && h[hl - 1] == '.')
+		h[--hl] = '\0';
+	bool is_ip = net_parse_ip(h, 0, &ip);
+	if (proxy_is_loopback(h, &ip, is_ip))
+		return true;
+	for (const char *p = no_proxy ? no_proxy : ""; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t l = strcspn(p, ", \t");
+		if (l && proxy_entry_matches(p, l, h, port, &ip, is_ip))
+			return true;
+		p += l;
+	}
+	return false;
+}
+/************************************************ src/net/resolve.c */
+/*
+ * resolve.c — name resolution without glibc's NSS and TCP connections
+ * (see resolve.h): /etc/hosts, then DNS to the servers of resolv.conf with
+ * its search list and options, the way glibc's resolver walks them.  The
+ * wire format is dns.c's.
+ *
+ * Both A and AAAA go out together on one connected UDP socket per server
+ * (the kernel then drops datagrams from anyone else); a reply that does not
+ * match its query is ignored, not fatal, so a spoofed or stale datagram
+ * cannot end the wait.  Truncated replies are asked again over TCP.
+ */
+
+
+
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+
+#define RESOLVE_MAX_FILE (1 << 20)
+#define RESOLVE_MAX_ADDRS 32
+
+/* if_nametoindex without what it drags into a static binary (getifaddrs,
+ * netlink, ~20 KB). */
+static unsigned resolve_if_index(const char *name)
+{
+	struct ifreq ifr;
+	size_t len = strlen(name);
+	if (len == 0 || len >= sizeof(ifr.ifr_name))
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, len);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int r = ioctl(fd, SIOCGIFINDEX, &ifr);
+	close(fd);
+	return r < 0 || ifr.ifr_ifindex <= 0 ? 0 : (unsigned)ifr.ifr_ifindex;
+}
+
+CPOD_INTERNAL bool net_parse_ip(const char *s, uint16_t port, net_addr *out)
+{
+	char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 4];
+	size_t len = strlen(s);
+
+	memset(out, 0, sizeof(*out));
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->sa;
+	if (!strchr(tmp, ':') && inet_pton(AF_INET, tmp, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		out->len = sizeof(*v4);
+		return true;
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->sa;
+	char *zone = strchr(tmp, '%');
+	if (zone)
+		*zone++ = '\0';
+	if (inet_pton(AF_INET6, tmp, &v6->sin6_addr) != 1)
+		return false;
+	if (zone) {
+		char *end;
+		unsigned long idx = strtoul(zone, &end, 10);
+		if (*zone == '\0' || *end != '\0')
+			idx = resolve_if_index(zone);
+		if (idx == 0 || idx > UINT32_MAX)
+			return false;
+		v6->sin6_scope_id = (uint32_t)idx;
+	}
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons(port);
+	out->len = sizeof(*v6);
+	return true;
+}
+
+CPOD_INTERNAL void net_addr_str(const net_addr *a, char *out, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&a->sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		snprintf(out, n, "%s:%u", ip, ntohs(s->sin_port));
+	} else if (a->sa.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&a->sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		snprintf(out, n, "[%s]:%u", ip, ntohs(s->sin6_port));
+	} else {
+		snprintf(out, n, "(no address)");
+	}
+}
+
+static bool resolve_same_addr(const net_addr *a, const net_addr *b)
+{
+	if (a->sa.ss_family != b->sa.ss_family)
+		return false;
+	if (a->sa.ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&a->sa)->sin_addr,
+			      &((const struct sockaddr_in *)&b->sa)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr,
+		      &((const struct sockaddr_in6 *)&b->sa)->sin6_addr, 16) == 0;
+}
+
+/* ------------------------------------------------------------ the files */
+
+/* The next whitespace-separated word of the line at *p (which stops at the
+ * end of the line or a comment); NULL at the end of the line. */
+static const char *resolve_word(const char **p, size_t *len)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	if (*s == '\0' || *s == '\n' || *s == '#' || *s == ';') {
+		*p = s;
+		return NULL;
+	}
+	const char *w = s;
+	while (*s && !strchr(" \t\r\n#;", *s))
+		s++;
+	*len = (size_t)(s - w);
+	*p = s;
+	return w;
+}
+
+static const char *resolve_next_line(const char *p)
+{
+	const char *nl = strchr(p, '\n');
+	return nl ? nl + 1 : NULL;
+}
+
+static bool resolve_word_is(const char *w, size_t len, const char *s)
+{
+	return len == strlen(s) && strncmp(w, s, len) == 0;
+}
+
+/* "name:N" options, clamped like glibc does. */
+static void resolve_option(const char *w, size_t len, const char *name, int max, int *out)
+{
+	size_t nl = strlen(name);
+	if (len <= nl + 1 || strncmp(w, name, nl) != 0 || w[nl] != ':')
+		return;
+	int v = 0;
+	for (size_t i = nl + 1; i < len; i++) {
+		if (w[i] < '0' || w[i] > '9')
+			return;
+		if (v < 1000)
+			v = v * 10 + (w[i] - '0');
+	}
+	*out = v > max ? max : v;
+}
+
+CPOD_INTERNAL void resolv_conf_parse(const char *text, resolv_conf *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->ndots = 1;
+	rc->timeout_s = 5;
+	rc->attempts = 2;
+	bool have_search = false;
+
+	for (const char *line = text; line; line = resolve_next_line(line)) {
+		const char *p = line, *w;
+		size_t len;
+		if (!(w = resolve_word(&p, &len)))
+			continue;
+		if (resolve_word_is(w, len, "nameserver")) {
+			char ip[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+			if (!(w = resolve_word(&p, &len)) || len >= sizeof(ip) ||
+			    rc->n_ns >= RESOLV_MAX_NS)
+				continue;
+			memcpy(ip, w, len);
+			ip[len] = '\0';
+			if (net_parse_ip(ip, 53, &rc->ns[rc->n_ns]))
+				rc->n_ns++;
+		} else if (resolve_word_is(w, len, "search") ||
+			   resolve_word_is(w, len, "domain")) {
+			/* the last search or domain line wins */
+			bool one = w[0] == 'd';
+			rc->n_search = 0;
+			have_search = true;
+			while ((w = resolve_word(&p, &len)) && rc->n_search < RESOLV_MAX_SEARCH) {
+				while (len && w[len - 1] == '.')
+					len--;
+				if (len == 0 || len >= sizeof(rc->search[0]))
+					continue;
+				memcpy(rc->search[rc->n_search], w, len);
+				rc->search[rc->n_search++][len] = '\0';
+				if (one)
+					break;
+			}
+		} else if (resolve_word_is(w, len, "options")) {
+			while ((w = resolve_word(&p, &len))) {
+				resolve_option(w, len, "ndots", 15, &rc->ndots);
+				resolve_option(w, len, "timeout", 30, &rc->timeout_s);
+				resolve_option(w, len, "attempts", 5, &rc->attempts);
+			}
+		}
+	}
+	if (rc->timeout_s < 1)
+		rc->timeout_s = 1;
+	if (rc->attempts < 1)
+		rc->attempts = 1;
+	if (rc->n_ns == 0) {
+		net_parse_ip("127.0.0.1", 53, &rc->ns[0]);
+		rc->n_ns = 1;
+	}
+	/* no search line: the domain of the host name, as glibc */
+	char host[256];
+	if (!have_search && gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		char *dot = strchr(host, '.');
+		if (dot && dot[1] && strlen(dot + 1) < sizeof(rc->search[0])) {
+			strcpy(rc->search[0], dot + 1);
+			rc->n_search = 1;
+		}
+	}
+}
+
+/* name equals w[0..len) ignoring case and a final dot on either */
+static bool resolve_name_eq(const char *name, const char *w, size_t len)
+{
+	size_t nl = strlen(name);
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (len && w[len - 1] == '.')
+		len--;
+	return nl == len && nl && strncasecmp(name, w, len) == 0;
+}
+
+static void resolve_add(net_addr *out, size_t max, size_t *n, const net_addr *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (resolve_same_addr(&out[i], a))
+			return;
+	if (*n < max)
+		out[(*n)++] = *a;
+}
+
+CPOD_INTERNAL void resolv_hosts_lookup(const char *text, const char *name, uint16_t port,
+				       net_addr *out, size_t max, size_t *n)
+{
+	*n = 0;
+	for (const char *line = text; line; line = resolve_next_line(line)) {
+		const char *p = line, *w;
+		size_t len;
+		char ip[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+		net_addr a;
+
+		if (!(w = resolve_word(&p, &len)) || len >= sizeof(ip))
+			continue;
+		memcpy(ip, w, len);
+		ip[len] = '\0';
+		if (strchr(ip, '[') || !net_parse_ip(ip, port, &a))
+			continue;
+		while ((w = resolve_word(&p, &len))) {
+			if (resolve_name_eq(name, w, len)) {
+				resolve_add(out, max, n, &a);
+				break;
+			}
+		}
+	}
+}
+
+/* Reads the file named by env (or path) into b; a missing file is empty. */
+static int resolve_read(const char *env, const char *path, buf *b, cpod_err *err)
+{
+	const char *p = getenv(env);
+	if (p && *p)
+		path = p;
+	if (fs_read_file(AT_FDCWD, path, RESOLVE_MAX_FILE, b, err) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		buf_reset(b);
+		return buf_append(b, "", 0, err);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------ DNS */
+
+enum { RESOLVE_PENDING = -2 };
+
+typedef struct resolve_query {
+	uint16_t qtype, id;
+	int state;                       /* RESOLVE_PENDING or an enum dns_result */
+	uint8_t msg[DNS_MAX_NAME + 32];
+	int len;
+	net_addr addrs[RESOLVE_MAX_ADDRS / 2];
+	size_t n;
+} resolve_query;
+
+static uint16_t resolve_random_id(void)
+{
+	uint16_t id;
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
+		id = (uint16_t)(proc_now_ms() * 2654435761u ^ (uint64_t)getpid());
+	return id;
+}
+
+/* The reply in msg for one of the queries still pending. */
+static void resolve_take(const uint8_t *msg, size_t len, const char *name, uint16_t port,
+			 resolve_query *q, size_t nq)
+{
+	cpod_err err;
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].state != RESOLVE_PENDING || len < 2 || (msg[0] << 8 | msg[1]) != q[i].id)
+			continue;
+		size_t n = 0;
+		int r = dns_parse_reply(msg, len, q[i].id, name, q[i].qtype, port, q[i].addrs,
+					ARRAY_LEN(q[i].addrs), &n, &err);
+		if (r < 0) {
+			log_debug("resolve %s: ignored: %s", name, err.msg);
+			return;
+		}
+		q[i].n = n;
+		q[i].state = r;
+		return;
+	}
+}
+
+static int resolve_poll(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0)
+			return 0;
+		if (left > INT_MAX)
+			left = INT_MAX;
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)left);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+static int resolve_io(int fd, void *data, size_t len, bool out, int64_t deadline)
+{
+	for (size_t off = 0; off < len;) {
+		if (resolve_poll(fd, out ? POLLOUT : POLLIN, deadline) <= 0)
+			return -1;
+		ssize_t r = out ? send(fd, (char *)data + off, len - off, MSG_NOSIGNAL)
+				: recv(fd, (char *)data + off, len - off, 0);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* One query over TCP (after a truncated UDP reply). */
+static void resolve_tcp(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
+			int64_t deadline)
+{
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_free_ uint8_t *reply = NULL;
+	uint8_t lenbuf[2] = { (uint8_t)(q->len >> 8), (uint8_t)q->len };
+
+	q->state = DNS_SERVFAIL;
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0 && errno != EINPROGRESS)
+		return;
+	if (resolve_io(fd, lenbuf, 2, true, deadline) < 0 ||
+	    resolve_io(fd, q->msg, (size_t)q->len, true, deadline) < 0 ||
+	    resolve_io(fd, lenbuf, 2, false, deadline) < 0)
+		return;
+	size_t len = (size_t)lenbuf[0] << 8 | lenbuf[1];
+	if (!(reply = malloc(len ? len : 1)) || resolve_io(fd, reply, len, false, deadline) < 0)
+		return;
+	q->state = RESOLVE_PENDING;
+	resolve_take(reply, len, name, port, q, 1);
+	/* truncated over TCP too, or not an answer to this query */
+	if (q->state == RESOLVE_PENDING || q->state == DNS_TRUNCATED)
+		q->state = DNS_SERVFAIL;
+}
+
+/* Asks one server every query still pending; those without an answer by
+ * the timeout stay pending.  Returns why some did not get one (an errno),
+ * or 0. */
+static int resolve_ask(const net_addr *ns, const char *name, uint16_t port, resolve_query *q,
+			size_t nq, int timeout_ms)
+{
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	_cleanup_close_ int fd = socket(ns->sa.ss_family,
+					SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	uint8_t reply[DNS_MAX_UDP];
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&ns->sa, ns->len) < 0)
+		return errno;
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].state != RESOLVE_PENDING)
+			continue;
+		q[i].id = resolve_random_id();
+		q[i].msg[0] = (uint8_t)(q[i].id >> 8);
+		q[i].msg[1] = (uint8_t)q[i].id;
+		if (send(fd, q[i].msg, (size_t)q[i].len, MSG_NOSIGNAL) < 0)
+			return errno;
+	}
+	int why = 0;
+	for (;;) {
+		size_t pending = 0;
+		for (size_t i = 0; i < nq; i++)
+			pending += q[i].state == RESOLVE_PENDING;
+		if (pending == 0)
+			break;
+		if (resolve_poll(fd, POLLIN, deadline) <= 0) {
+			why = ETIMEDOUT;
+			break;
+		}
+		ssize_t r = recv(fd, reply, sizeof(reply), 0);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0) {
+			why = errno;  /* ECONNREFUSED: nobody listens there */
+			break;
+		}
+		resolve_take(reply, (size_t)r, name, port, q, nq);
+	}
+	for (size_t i = 0; i < nq; i++)
+		if (q[i].state == DNS_TRUNCATED)
+			resolve_tcp(ns, name, port, &q[i], deadline + timeout_ms);
+	return why;
+}
+
+/* DNS for one fully qualified name: 1 found (addresses in out), 0 the name
+ * has no address, -1 no server answered. */
+static int resolve_dns(const resolv_conf *rc, const char *name, uint16_t port, net_addr *out,
+		       size_t max, size_t *n, cpod_err *err)
+{
+	resolve_query q[2] = { { .qtype = DNS_TYPE_A }, { .qtype = DNS_TYPE_AAAA } };
+	char where[64] = "";
+	bool failed = false;
+	int why = ETIMEDOUT;
+
+	for (size_t i = 0; i < 2; i++) {
+		q[i].len = dns_build_query(q[i].msg, sizeof(q[i].msg), 0, name, q[i].qtype, err);
+		if (q[i].len < 0)
+			return -1;
+		q[i].state = RESOLVE_PENDING;
+	}
+	for (int attempt = 0; attempt < rc->attempts; attempt++) {
+		for (size_t s = 0; s < rc->n_ns; s++) {
+			for (size_t i = 0; i < 2; i++)
+				if (q[i].state != DNS_ANSWER && q[i].state != DNS_NXDOMAIN)
+					q[i].state = RESOLVE_PENDING;
+			int w = resolve_ask(&rc->ns[s], name, port, q, 2, rc->timeout_s * 1000);
+			bool nx = q[0].state == DNS_NXDOMAIN || q[1].state == DNS_NXDOMAIN;
+			bool done = q[0].state == DNS_ANSWER && q[1].state == DNS_ANSWER;
+			if (q[0].n + q[1].n > 0) {
+				*n = 0;
+				for (size_t i = 0; i < 2; i++)
+					for (size_t k = 0; k < q[i].n; k++)
+						resolve_add(out, max, n, &q[i].addrs[k]);
+				return 1;
+			}
+			if (nx || done)
+				return 0;
+			net_addr_str(&rc->ns[s], where, sizeof(where));
+			failed |= q[0].state == DNS_SERVFAIL || q[1].state == DNS_SERVFAIL;
+			if (w)
+				why = w;
+		}
+	}
+	if (failed)
+		return err_set(err, CPOD_E_SYS, "the nameservers could not answer (last %s: "
+			       "SERVFAIL, REFUSED or a bad reply)", where);
+	return err_sysn(err, why, "no answer from the nameservers (last %s)", where);
+}
+
+CPOD_INTERNAL int net_resolve(const char *host, uint16_t port, net_addr *out, size_t max,
+			      size_t *n, cpod_err *err)
+{
+	_cleanup_buf_ buf text = BUF_INIT;
+	size_t len = strlen(host);
+	resolv_conf rc;
+
+	*n = 0;
+	if (max == 0)
+		return err_set(err, CPOD_E_INVALID, "resolve %s: no room for addresses", host);
+	if (net_parse_ip(host, port, &out[0])) {
+		*n = 1;
+		return 0;
+	}
+	if (len == 0 || len > DNS_MAX_NAME - 1 || strspn(host, ".") == len)
+		return err_set(err, CPOD_E_INVALID, "invalid host name \"%s\"", host);
+
+	if (resolve_read("CPOD_HOSTS", "/etc/hosts", &text, err) < 0)
+		return err_prefix(err, "resolve %s", host);
+	resolv_hosts_lookup(text.data, host, port, out, max, n);
+	if (*n)
+		return 0;
+
+	bool absolute = host[len - 1] == '.';
+	char name[DNS_MAX_NAME];
+	memcpy(name, host, len + 1);
+	if (absolute)
+		name[--len] = '\0';
+	if (strcasecmp(name, "localhost") == 0 ||
+	    (len > 10 && strcasecmp(name + len - 10, ".localhost") == 0)) {
+		net_parse_ip("127.0.0.1", port, &out[(*n)++]);
+		if (max > 1)
+			net_parse_ip("::1", port, &out[(*n)++]);
+		return 0;
+	}
+
+	buf_reset(&text);
+	if (resolve_read("CPOD_RESOLV_CONF", "/etc/resolv.conf", &text, err) < 0)
+		return err_prefix(err, "resolve %s", host);
+	resolv_conf_parse(text.data, &rc);
+
+	/* the candidates in glibc's order: as is first when it has ndots dots */
+	const char *cand[RESOLV_MAX_SEARCH + 1];
+	char full[RESOLV_MAX_SEARCH][DNS_MAX_NAME];
+	size_t ncand = 0, dots = 0;
+	for (const char *p = name; *p; p++)
+		dots += *p == '.';
+	bool first = absolute || (int)dots >= rc.ndots;
+	if (first)
+		cand[ncand++] = name;
+	for (size_t i = 0; i < rc.n_search && !absolute; i++) {
+		int r = snprintf(full[i], sizeof(full[i]), "%s.%s", name, rc.search[i]);
+		if (r > 0 && (size_t)r < sizeof(full[i]))
+			cand[ncand++] = full[i];
+	}
+	if (!first)
+		cand[ncand++] = name;
+
+	for (size_t i = 0; i < ncand; i++) {
+		int r = resolve_dns(&rc, cand[i], port, out, max, n, err);
+		if (r < 0)
+			return err_prefix(err, "resolve %s", cand[i]);
+		if (r > 0)
+			return 0;
+	}
+	return err_set(err, CPOD_E_NOTFOUND, "unknown host %s", host);
+}
+
+/* ------------------------------------------------------------ connecting */
+
+static int resolve_connect_one(const net_addr *a, int timeout_ms, cpod_err *err)
+{
+	char where[64];
+	_cleanup_close_ int fd = socket(a->sa.ss_family,
+					SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	net_addr_str(a, where, sizeof(where));
+	if (fd < 0)
+		return err_sys(err, "socket");
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) < 0) {
+		if (errno != EINPROGRESS)
+			return err_sys(err, "%s", where);
+		int64_t deadline = timeout_ms > 0 ? proc_now_ms() + timeout_ms : INT64_MAX;
+		int r = resolve_poll(fd, POLLOUT, deadline);
+		if (r < 0)
+			return err_sys(err, "%s: poll", where);
+		if (r == 0)
+			return err_sysn(err, ETIMEDOUT, "%s: no connection after %d ms", where,
+					timeout_ms);
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			return err_sys(err, "%s", where);
+		if (soerr)
+			return err_sysn(err, soerr, "%s", where);
+	}
+	return TAKE_FD(fd);
+}
+
+CPOD_INTERNAL int net_connect(const char *host, uint16_t port, int timeout_ms, cpod_err *err)
+{
+	net_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n = 0;
+
+	if (net_resolve(host, port, addrs, ARRAY_LEN(addrs), &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int fd = resolve_connect_one(&addrs[i], timeout_ms, err);
+		if (fd >= 0)
+			return fd;
+		log_debug("connect %s:%u: %s", host, port, err ? err->msg : "");
+	}
+	return err_prefix(err, "connect to %s:%u", host, port);
+}
+/************************************************ src/net/tls.c */
+/*
+ * tls.c — TLS client connections over BearSSL (see tls.h).
+ *
+ * The engine is configured by hand rather than with br_ssl_client_init_full,
+ * so only what the six suites need is linked: TLS 1.2; ECDHE with ECDSA or
+ * RSA signatures; AES-128/256-GCM and ChaCha20-Poly1305; SHA-256/384 (and
+ * SHA-512 for certificate signatures).  No RSA key exchange, no CBC, no
+ * TLS 1.0/1.1.
+ *
+ * Certificates go through a small X.509 class of ours wrapped around
+ * BearSSL's "minimal" engine: it keeps a copy of the server's certificate
+ * so a failure can name what was presented, checks IP-address hosts
+ * against the certificate's IP addresses (BearSSL matches DNS names
+ * only), and in insecure mode skips validation altogether while still
+ * handing the engine the server's public key.
+ *
+ * I/O is ours too (not br_sslio): every wait on the socket is a poll with
+ * the caller's timeout, and the socket error that stopped the engine is
+ * kept for the message.
+ */
+
+
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
+
+static const uint16_t tls_suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+
+static const char *const tls_ca_places[] = {
+	"/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine, Arch */
+	"/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL */
+	"/etc/ssl/cert.pem",                    /* Alpine, macOS, OpenBSD */
+	"/etc/ssl/certs/ca-bundle.crt",         /* older Red Hat */
+	"/etc/ssl/ca-bundle.pem",               /* openSUSE */
+};
+
+typedef struct tls_x509 {
+	const br_x509_class *vtable;            /* first: BearSSL calls through it */
+	br_x509_minimal_context minimal;
+	br_x509_decoder_context dec;            /* the server key, in insecure mode */
+	bool insecure;
+	uint8_t ip[16];                         /* an IP host, matched by us */
+	size_t ip_len;
+	unsigned depth;
+	size_t ee_len;
+	bool ee_whole;
+	unsigned char ee[16384];                /* the server's own certificate */
+} tls_x509;
+
+struct tls_conn {
+	br_ssl_client_context sc;
+	tls_x509 x509;
+	int fd;
+	bool eof;
+	bool started;                           /* the engine runs (after br_ssl_client_reset) */
+	bool broken;                            /* the socket failed: the engine is stuck */
+	struct tls_ca_set *sys;                 /* the system's anchors (shared) */
+	tls_anchors extra;                      /* those of cfg->ca_files */
+	br_x509_trust_anchor *all;              /* both, for the chain check */
+	tls_chain chain;
+	br_skey_decoder_context key;
+	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/* ------------------------------------------------------------ system CAs */
+
+/* The system bundle's anchors, decoded once and shared: decoding a bundle
+ * of ~150 certificates takes BearSSL's decoder over 10 ms, which every
+ * new connection would pay.  A changed file (path, inode, size, mtime) is
+ * read again; a set in use stays until its last connection lets go. */
+typedef struct tls_ca_set {
+	tls_anchors a;
+	char path[PATH_MAX];
+	struct stat st;
+	int refs;
+} tls_ca_set;
+
+static pthread_mutex_t tls_ca_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_ca_set *tls_ca_current;
+
+static bool tls_ca_same(const tls_ca_set *s, const char *path, const struct stat *st)
+{
+	return s && !strcmp(s->path, path) && s->st.st_dev == st->st_dev &&
+	       s->st.st_ino == st->st_ino && s->st.st_size == st->st_size &&
+	       s->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       s->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void tls_ca_put(tls_ca_set *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&tls_ca_lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (last) {
+		tls_anchors_free(&s->a);
+		free(s);
+	}
+}
+
+static tls_ca_set *tls_ca_get(const char *path, cpod_err *err)
+{
+	struct stat st;
+	tls_ca_set *s = NULL;
+
+	if (stat(path, &st) < 0) {
+		err_sys(err, "%s", path);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	if (tls_ca_same(tls_ca_current, path, &st)) {
+		s = tls_ca_current;
+		s->refs++;
+	}
+	pthread_mutex_unlock(&tls_ca_lock);
+	if (s)
+		return s;
+
+	if (!(s = calloc(1, sizeof(*s)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->st = st;
+	s->refs = 2;  /* the cache's and the caller's */
+	if (tls_anchors_add_file(&s->a, path, err) < 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_lock(&tls_ca_lock);
+	tls_ca_set *old = tls_ca_current;
+	tls_ca_current = s;
+	pthread_mutex_unlock(&tls_ca_lock);
+	tls_ca_put(old);
+	return s;
+}
+
+/* ------------------------------------------------------------ X.509 class */
+
+static tls_x509 *tls_x509_of(const br_x509_class *const *ctx)
+{
+	return (tls_x509 *)(void *)ctx;
+}
+
+static void tls_x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	x->depth = 0;
+	x->ee_len = 0;
+	x->ee_whole = true;
+	if (!x->insecure)
+		x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
+}
+
+static void tls_x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (x->depth == 0) {
+		x->ee_whole = length <= sizeof(x->ee);
+		if (x->insecure)
+			br_x509_decoder_init(&x->dec, NULL, NULL);
+	}
+	if (!x->insecure)
+		x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void tls_x509_append(const br_x509_class **ctx, const unsigned char *data, size_t len)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (x->depth == 0) {
+		if (x->ee_whole && len <= sizeof(x->ee) - x->ee_len) {
+			memcpy(x->ee + x->ee_len, data, len);
+			x->ee_len += len;
+		} else {
+			x->ee_whole = false;
+		}
+		if (x->insecure)
+			br_x509_decoder_push(&x->dec, data, len);
+	}
+	if (!x->insecure)
+		x->minimal.vtable->append(&x->minimal.vtable, data, len);
+}
+
+static void tls_x509_end_cert(const br_x509_class **ctx)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	x->depth++;
+	if (!x->insecure)
+		x->minimal.vtable->end_cert(&x->minimal.vtable);
+}
+
+/* The certificate of an IP host must list that address. */
+static bool tls_x509_ip_ok(const tls_x509 *x)
+{
+	tls_cert_info info;
+	if (!x->ee_whole || tls_cert_parse(x->ee, x->ee_len, &info) < 0)
+		return false;
+	for (size_t i = 0; i < info.n_ips; i++)
+		if (info.ip_len[i] == x->ip_len && !memcmp(info.ips[i], x->ip, x->ip_len))
+			return true;
+	return false;
+}
+
+static unsigned tls_x509_end_chain(const br_x509_class **ctx)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (x->insecure) {
+		if (x->depth == 0)
+			return BR_ERR_X509_EMPTY_CHAIN;
+		if (br_x509_decoder_get_pkey(&x->dec))
+			return 0;
+		int e = br_x509_decoder_last_error(&x->dec);
+		return e ? (unsigned)e : BR_ERR_X509_INVALID_VALUE;
+	}
+	unsigned r = x->minimal.vtable->end_chain(&x->minimal.vtable);
+	if (r == 0 && x->ip_len && !tls_x509_ip_ok(x))
+		r = BR_ERR_X509_BAD_SERVER_NAME;
+	return r;
+}
+
+static const br_x509_pkey *tls_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	tls_x509 *x = tls_x509_of(ctx);
+	if (!x->insecure)
+		return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+	if (usages)
+		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+	return br_x509_decoder_get_pkey(&x->dec);
+}
+
+static const br_x509_class tls_x509_vtable = {
+	sizeof(tls_x509),
+	tls_x509_start_chain,
+	tls_x509_start_cert,
+	tls_x509_append,
+	tls_x509_end_cert,
+	tls_x509_end_chain,
+	tls_x509_get_pkey,
+};
+
+static void tls_x509_init(tls_x509 *x, const br_x509_trust_anchor *ta, size_t n, bool insecure)
+{
+	static const struct {
+		int id;
+		const br_hash_class *impl;
+	} hashes[] = {
+		{ br_sha256_ID, &br_sha256_vtable },
+		{ br_sha384_ID, &br_sha384_vtable },
+		{ br_sha512_ID, &br_sha512_vtable },
+	};
+	time_t now = time(NULL);
+
+	x->vtable = &tls_x509_vtable;
+	x->insecure = insecure;
+	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, ta, n);
+	for (size_t i = 0; i < ARRAY_LEN(hashes); i++)
+		br_x509_minimal_set_hash(&x->minimal, hashes[i].id, hashes[i].impl);
+	br_x509_minimal_set_rsa(&x->minimal, br_rsa_pkcs1_vrfy_get_default());
+	br_x509_minimal_set_ecdsa(&x->minimal, br_ec_get_default(),
+				  br_ecdsa_vrfy_asn1_get_default());
+	/* days since 0000-01-01 (proleptic Gregorian), as BearSSL counts */
+	br_x509_minimal_set_time(&x->minimal, (uint32_t)(now / 86400 + 719528),
+				 (uint32_t)(now % 86400));
+}
+
+/* ------------------------------------------------------------ messages */
+
+#define TLS_E(x) { BR_ERR_##x, #x }
+static const struct {
+	int code;
+	const char *name;
+} tls_errors[] = {
+	TLS_E(BAD_PARAM), TLS_E(BAD_STATE), TLS_E(UNSUPPORTED_VERSION), TLS_E(BAD_VERSION),
+	TLS_E(BAD_LENGTH), TLS_E(TOO_LARGE), TLS_E(BAD_MAC), TLS_E(NO_RANDOM),
+	TLS_E(UNKNOWN_TYPE), TLS_E(UNEXPECTED), TLS_E(BAD_CCS), TLS_E(BAD_ALERT),
+	TLS_E(BAD_HANDSHAKE), TLS_E(OVERSIZED_ID), TLS_E(BAD_CIPHER_SUITE),
+	TLS_E(BAD_COMPRESSION), TLS_E(BAD_FRAGLEN), TLS_E(BAD_SECRENEG), TLS_E(EXTRA_EXTENSION),
+	TLS_E(BAD_SNI), TLS_E(BAD_HELLO_DONE), TLS_E(LIMIT_EXCEEDED), TLS_E(BAD_FINISHED),
+	TLS_E(RESUME_MISMATCH), TLS_E(INVALID_ALGORITHM), TLS_E(BAD_SIGNATURE),
+	TLS_E(WRONG_KEY_USAGE), TLS_E(NO_CLIENT_AUTH), TLS_E(IO),
+	TLS_E(X509_INVALID_VALUE), TLS_E(X509_TRUNCATED), TLS_E(X509_EMPTY_CHAIN),
+	TLS_E(X509_INNER_TRUNC), TLS_E(X509_BAD_TAG_CLASS), TLS_E(X509_BAD_TAG_VALUE),
+	TLS_E(X509_INDEFINITE_LENGTH), TLS_E(X509_EXTRA_ELEMENT), TLS_E(X509_UNEXPECTED),
+	TLS_E(X509_NOT_CONSTRUCTED), TLS_E(X509_NOT_PRIMITIVE), TLS_E(X509_PARTIAL_BYTE),
+	TLS_E(X509_BAD_BOOLEAN), TLS_E(X509_OVERFLOW), TLS_E(X509_BAD_DN), TLS_E(X509_BAD_TIME),
+	TLS_E(X509_UNSUPPORTED), TLS_E(X509_LIMIT_EXCEEDED), TLS_E(X509_WRONG_KEY_TYPE),
+	TLS_E(X509_BAD_SIGNATURE), TLS_E(X509_TIME_UNKNOWN), TLS_E(X509_EXPIRED),
+	TLS_E(X509_DN_MISMATCH), TLS_E(X509_BAD_SERVER_NAME), TLS_E(X509_CRITICAL_EXTENSION),
+	TLS_E(X509_NOT_CA), TLS_E(X509_FORBIDDEN_KEY_USAGE), TLS_E(X509_WEAK_PUBLIC_KEY),
+	TLS_E(X509_NOT_TRUSTED),
+};
+
+static const struct {
+	int code;
+	const char *name;
+} tls_alerts[] = {
+	{ 10, "unexpected_message" }, { 20, "bad_record_mac" }, { 40, "handshake_failure" },
+	{ 42, "bad_certificate" }, { 43, "unsupported_certificate" },
+	{ 44, "certificate_revoked" }, { 45, "certificate_expired" },
+	{ 46, "certificate_unknown" }, { 47, "illegal_parameter" }, { 48, "unknown_ca" },
+	{ 49, "access_denied" }, { 50, "decode_error" }, { 51, "decrypt_error" },
+	{ 70, "protocol_version" }, { 71, "insufficient_security" }, { 80, "internal_error" },
+	{ 90, "user_canceled" }, { 109, "missing_extension" }, { 112, "unrecognized_name" },
+	{ 116, "certificate_required" }, { 120, "no_application_protocol" },
+};
+
+static const char *tls_alert_name(int a)
+{
+	for (size_t i = 0; i < ARRAY_LEN(tls_alerts); i++)
+		if (tls_alerts[i].code == a)
+			return tls_alerts[i].name;
+	return "unknown alert";
+}
+
+static void tls_time_str(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(out, n, "?");
+}
+
+/* A message for a certificate the chain check refused. */
+static int tls_cert_error(tls_conn *c, int code, const char *server_name, cpod_err *err)
+{
+	const tls_x509 *x = &c->x509;
+	tls_cert_info info;
+	char t1[40], t2[40];
+	bool known = x->ee_whole && tls_cert_parse(x->ee, x->ee_len, &info) == 0;
+
+	if (!known) {
+		memset(&info, 0, sizeof(info));
+		strcpy(info.subject, "?");
+		strcpy(info.issuer, "?");
+	}
+	switch (code) {
+	case BR_ERR_X509_NOT_TRUSTED:
+		return err_set(err, CPOD_E_PERM,
+			       "TLS: certificate is not trusted (subject %s, issuer %s)",
+			       info.subject, info.issuer);
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		if (info.names[0])
+			return err_set(err, CPOD_E_PERM, "TLS: certificate is for %s, not %s",
+				       info.names, server_name);
+		return err_set(err, CPOD_E_PERM, "TLS: certificate (subject %s) is not for %s",
+			       info.subject, server_name);
+	case BR_ERR_X509_EXPIRED:
+		tls_time_str(info.not_before, t1, sizeof(t1));
+		tls_time_str(info.not_after, t2, sizeof(t2));
+		if (known && info.not_before > (int64_t)time(NULL))
+			return err_set(err, CPOD_E_PERM, "TLS: certificate is not valid before %s "
+				       "(subject %s)", t1, info.subject);
+		return err_set(err, CPOD_E_PERM, "TLS: certificate %s%s (subject %s)",
+			       known ? "expired on " : "has expired or is not yet valid",
+			       known ? t2 : "", info.subject);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(tls_errors); i++)
+		if (tls_errors[i].code == code)
+			return err_set(err, CPOD_E_PERM, "TLS: bad certificate: BR_ERR_%s "
+				       "(subject %s)", tls_errors[i].name, info.subject);
+	return err_set(err, CPOD_E_PERM, "TLS: bad certificate: error %d (subject %s)", code,
+		       info.subject);
+}
+
+/* Why the engine stopped: *clean for a close_notify (no error set). */
+static int tls_engine_error(tls_conn *c, const char *server_name, bool handshake,
+			    bool *clean, cpod_err *err)
+{
+	int e = br_ssl_engine_last_error(&c->sc.eng);
+	const char *when = handshake ? "handshake with" : "connection to";
+
+	*clean = false;
+	if (e == BR_ERR_OK) {
+		if (!handshake) {
+			*clean = true;
+			return -1;
+		}
+		return err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake",
+			       server_name);
+	}
+	if (e >= BR_ERR_X509_OK && e < BR_ERR_RECV_FATAL_ALERT)
+		return tls_cert_error(c, e, server_name, err);
+	if (e >= BR_ERR_RECV_FATAL_ALERT) {
+		int a = e & 0xff;
+		bool recv = e < BR_ERR_SEND_FATAL_ALERT;
+		const char *hint = "";
+		if (recv && handshake && !c->chain.n && (a == 42 || a == 116))
+			hint = " (the server wants a client certificate)";
+		else if (recv && handshake && !c->chain.n && a == 40)
+			hint = " (no cipher suite in common, or the server wants a client "
+			       "certificate)";
+		else if (recv && handshake && a == 40)
+			hint = " (no cipher suite in common?)";
+		return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: %s alert %s (%d)%s", when,
+			       server_name, recv ? "the server sent" : "we sent",
+			       tls_alert_name(a), a, hint);
+	}
+	const char *hint = "";
+	if (handshake && (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_UNKNOWN_TYPE))
+		hint = " (is it a TLS server?)";
+	else if (handshake && e == BR_ERR_BAD_VERSION)
+		hint = " (the server does not offer TLS 1.2)";
+	else if (handshake && e == BR_ERR_BAD_CIPHER_SUITE)
+		hint = " (the server offers none of the ECDHE with AES-GCM or ChaCha20 suites)";
+	for (size_t i = 0; i < ARRAY_LEN(tls_errors); i++)
+		if (tls_errors[i].code == e)
+			return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: BR_ERR_%s%s", when,
+				       server_name, tls_errors[i].name, hint);
+	return err_set(err, CPOD_E_PERM, "TLS: %s %s failed: error %d", when, server_name, e);
+}
+
+/* ------------------------------------------------------------ I/O */
+
+/* Waits for fd; 1 ready, 0 on timeout, -1 on error. */
+static int tls_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	for (;;) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0)
+			return 0;
+		int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+/* One read or write on the socket: the count, 0 at EOF, -1 on error. */
+static ssize_t tls_sock(tls_conn *c, unsigned char *data, size_t len, bool out, int timeout_ms,
+			cpod_err *err)
+{
+	int64_t deadline = proc_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		ssize_t r = out ? send(c->fd, data, len, MSG_NOSIGNAL) : recv(c->fd, data, len, 0);
+		if (r >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR)
+			return err_sys(err, out ? "send" : "receive");
+		int w = tls_wait(c->fd, out ? POLLOUT : POLLIN, deadline);
+		if (w < 0)
+			return err_sys(err, "poll");
+		if (w == 0)
+			return err_sysn(err, ETIMEDOUT, "%s for %d ms",
+					out ? "could not send" : "no data", timeout_ms);
+	}
+}
+
+/* The socket failed under the engine, which cannot be told: the
+ * connection is unusable from now on. */
+static int tls_broken(tls_conn *c, const char *name, bool handshake, cpod_err *err)
+{
+	c->broken = true;
+	return err_prefix(err, "TLS: %s %s", handshake ? "handshake with" : "connection to", name);
+}
+
+/* Runs the engine until it reaches one of the states in want: 0, 1 when
+ * the connection ended (close_notify or the TCP end), -1 on error. */
+static int tls_run(tls_conn *c, unsigned want, int timeout_ms, cpod_err *err, const char *name,
+		   bool handshake)
+{
+	br_ssl_engine_context *eng = &c->sc.eng;
+
+	if (c->broken)
+		return err_set(err, CPOD_E_STATE, "TLS: the connection failed earlier");
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED) {
+			bool clean;
+			if (tls_engine_error(c, name, handshake, &clean, err) < 0 && !clean)
+				return -1;
+			return 1;
+		}
+		if (st & BR_SSL_SENDREC) {
+			size_t len;
+			unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
+			ssize_t w = tls_sock(c, b, len, true, timeout_ms, err);
+			if (w <= 0)
+				return tls_broken(c, name, handshake, err);
+			br_ssl_engine_sendrec_ack(eng, (size_t)w);
+			continue;
+		}
+		if (st & want)
+			return 0;
+		if (st & BR_SSL_RECVAPP)
+			return err_set(err, CPOD_E_INVALID,
+				       "TLS: %s sent data while we were sending", name);
+		if (st & BR_SSL_RECVREC) {
+			size_t len;
+			unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
+			ssize_t r = tls_sock(c, b, len, false, timeout_ms, err);
+			if (r == 0 && !handshake) {
+				/* the TCP end without close_notify: the HTTP framing
+				 * tells whether anything is missing */
+				c->eof = true;
+				return 1;
+			}
+			if (r == 0)
+				err_set(err, CPOD_E_SYS, "the server closed the connection");
+			if (r <= 0)
+				return tls_broken(c, name, handshake, err);
+			br_ssl_engine_recvrec_ack(eng, (size_t)r);
+			continue;
+		}
+		/* records wait in the output buffer: push them out */
+		br_ssl_engine_flush(eng, 0);
+	}
+}
+
+/* ------------------------------------------------------------ connections */
+
+CPOD_INTERNAL const char *tls_system_ca_file(void)
+{
+	const char *env = getenv("SSL_CERT_FILE");
+	if (env && *env)
+		return env;
+	for (size_t i = 0; i < ARRAY_LEN(tls_ca_places); i++)
+		if (access(tls_ca_places[i], R_OK) == 0)
+			return tls_ca_places[i];
+	return NULL;
+}
+
+static int tls_client_key(tls_conn *c, const tls_config *cfg, cpod_err *err)
+{
+	if (!cfg->client_cert && !cfg->client_key)
+		return 0;
+	if (!cfg->client_cert || !cfg->client_key)
+		return err_set(err, CPOD_E_INVALID, "TLS: a client certificate needs its key too");
+	if (tls_chain_load(cfg->client_cert, &c->chain, err) < 0 ||
+	    tls_key_load(cfg->client_key, &c->key, err) < 0)
+		return err_prefix(err, "TLS: client certificate");
+	br_ssl_client_context *sc = &c->sc;
+	switch (br_skey_decoder_key_type(&c->key)) {
+	case BR_KEYTYPE_RSA:
+		br_ssl_client_set_single_rsa(sc, c->chain.certs, c->chain.n,
+					     br_skey_decoder_get_rsa(&c->key),
+					     br_rsa_pkcs1_sign_get_default());
+		return 0;
+	case BR_KEYTYPE_EC:
+		br_ssl_client_set_single_ec(sc, c->chain.certs, c->chain.n,
+					    br_skey_decoder_get_ec(&c->key), BR_KEYTYPE_SIGN, 0,
+					    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+		return 0;
+	}
+	return err_set(err, CPOD_E_UNSUPPORTED, "TLS: %s: unsupported key type", cfg->client_key);
+}
+
+static void tls_ca_release(tls_conn *c)
+{
+	free(c->all);
+	c->all = NULL;
+	tls_anchors_free(&c->extra);
+	tls_ca_put(c->sys);
+	c->sys = NULL;
+}
+
+/* The engine: exactly the suites above and what they need. */
+static void tls_engine_init(tls_conn *c)
+{
+	br_ssl_client_context *sc = &c->sc;
+	br_ssl_engine_context *eng = &sc->eng;
+
+	br_ssl_client_zero(sc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, tls_suites, ARRAY_LEN(tls_suites));
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_default_rsavrfy(eng);
+	br_ssl_engine_set_default_ecdsa(eng);
+	br_ssl_engine_set_x509(eng, &c->x509.vtable);
+	br_ssl_engine_set_buffer(eng, c->iobuf, sizeof(c->iobuf), 1);
+}
+
+CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
+				    int timeout_ms, cpod_err *err)
+{
+	static const tls_config none;
+	unsigned char seed[32];
+	char name[256];
+	net_addr ip;
+
+	tls_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		err_nomem(err);
+		return NULL;
+	}
+	c->fd = fd;
+	if (!cfg)
+		cfg = &none;
+	snprintf(name, sizeof(name), "%s", server_name);
+	size_t nl = strlen(name);
+	while (nl && name[nl - 1] == '.')
+		name[--nl] = '\0';
+
+	size_t n_all = 0;
+	if (cfg->insecure) {
+		log_warn("TLS: not verifying the certificate of %s", name);
+	} else {
+		const char *sys = tls_system_ca_file();
+		if (sys && !(c->sys = tls_ca_get(sys, err))) {
+			err_prefix(err, "TLS: system CA certificates");
+			goto fail;
+		}
+		for (size_t i = 0; i < cfg->n_ca_files && i < ARRAY_LEN(cfg->ca_files); i++) {
+			if (tls_anchors_add_file(&c->extra, cfg->ca_files[i], err) < 0) {
+				err_prefix(err, "TLS: CA certificates");
+				goto fail;
+			}
+		}
+		size_t n_sys = c->sys ? c->sys->a.n : 0;
+		n_all = n_sys + c->extra.n;
+		if (n_all == 0) {
+			err_set(err, CPOD_E_NOTFOUND, "TLS: no CA certificates (no system bundle: "
+				"set SSL_CERT_FILE)");
+			goto fail;
+		}
+		if (!(c->all = malloc(n_all * sizeof(*c->all)))) {
+			err_nomem(err);
+			goto fail;
+		}
+		if (n_sys)
+			memcpy(c->all, c->sys->a.ta, n_sys * sizeof(*c->all));
+		if (c->extra.n)
+			memcpy(c->all + n_sys, c->extra.ta, c->extra.n * sizeof(*c->all));
+	}
+	tls_x509_init(&c->x509, c->all, n_all, cfg->insecure);
+	if (net_parse_ip(name, 0, &ip)) {
+		/* no SNI with an address (RFC 6066); the x509 class matches it */
+		if (ip.sa.ss_family == AF_INET) {
+			memcpy(c->x509.ip, &((struct sockaddr_in *)&ip.sa)->sin_addr, 4);
+			c->x509.ip_len = 4;
+		} else {
+			memcpy(c->x509.ip, &((struct sockaddr_in6 *)&ip.sa)->sin6_addr, 16);
+			c->x509.ip_len = 16;
+		}
+	}
+	tls_engine_init(c);
+	if (tls_client_key(c, cfg, err) < 0)
+		goto fail;
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		err_sys(err, "TLS: getrandom");
+		goto fail;
+	}
+	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+	if (!br_ssl_client_reset(&c->sc, c->x509.ip_len ? NULL : name, 0)) {
+		bool clean;
+		tls_engine_error(c, name, true, &clean, err);
+		goto fail;
+	}
+	c->started = true;
+	int r = tls_run(c, BR_SSL_SENDAPP | BR_SSL_RECVAPP, timeout_ms, err, name, true);
+	if (r != 0) {
+		if (r > 0)
+			err_set(err, CPOD_E_SYS, "TLS: %s closed the connection in the handshake",
+				name);
+		goto fail;
+	}
+	/* the anchors were needed for the chain check only */
+	tls_ca_release(c);
+	return c;
+fail:
+	tls_close(c);
+	return NULL;
+}
+
+CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err)
+{
+	if (c->eof || n == 0)
+		return 0;
+	int r = tls_run(c, BR_SSL_RECVAPP, timeout_ms, err, "the server", false);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		c->eof = true;
+		return 0;
+	}
+	size_t len;
+	unsigned char *b = br_ssl_engine_recvapp_buf(&c->sc.eng, &len);
+	if (len > n)
+		len = n;
+	memcpy(data, b, len);
+	br_ssl_engine_recvapp_ack(&c->sc.eng, len);
+	return (ssize_t)len;
+}
+
+CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err)
+{
+	br_ssl_engine_context *eng = &c->sc.eng;
+	const unsigned char *p = data;
+
+	while (n > 0) {
+		int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
+		if (r > 0)
+			return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+		if (r < 0)
+			return -1;
+		size_t len;
+		unsigned char *b = br_ssl_engine_sendapp_buf(eng, &len);
+		if (len > n)
+			len = n;
+		memcpy(b, p, len);
+		br_ssl_engine_sendapp_ack(eng, len);
+		p += len;
+		n -= len;
+	}
+	br_ssl_engine_flush(eng, 0);
+	int r = tls_run(c, BR_SSL_SENDAPP, timeout_ms, err, "the server", false);
+	if (r > 0)
+		return err_set(err, CPOD_E_SYS, "TLS: the connection was closed");
+	return r;
+}
+
+CPOD_INTERNAL void tls_close(tls_conn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0) {
+		/* a close_notify if it goes out at once; no waiting for the peer's */
+		br_ssl_engine_context *eng = &c->sc.eng;
+		if (c->started && !c->broken &&
+		    !(br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
+			br_ssl_engine_close(eng);
+			if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
+				size_t len;
+				unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
+				ssize_t r = send(c->fd, b, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+				(void)r;
+			}
+		}
+		close(c->fd);
+	}
+	tls_ca_release(c);
+	tls_chain_free(&c->chain);
+	explicit_bzero(&c->key, sizeof(c->key));
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+}
+
+CPOD_INTERNAL void tls_describe(const tls_conn *c, char *out, size_t n)
+{
+	static const char *const names[] = {
+		"ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+		"ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+		"ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+		"ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+	};
+	const char *name = "?";
+	for (size_t i = 0; i < ARRAY_LEN(tls_suites); i++)
+		if (tls_suites[i] == c->sc.eng.session.cipher_suite)
+			name = names[i];
+	snprintf(out, n, "TLS 1.2, %s", name);
+}
+/************************************************ src/net/url.c */
+/*
+ * url.c — http and https URLs: parsing absolute ones, resolving a
+ * Location against the URL that sent it (RFC 3986 section 5), and writing
+ * them back (see http.h).
+ *
+ * Hosts are lowercased and must be DNS names or bracketed IPv6 addresses;
+ * userinfo is refused (credentials belong in headers, not in URLs that end
+ * up in logs).  Bytes a request line cannot carry (spaces, controls,
+ * non-ASCII) are percent-encoded, as browsers do with sloppy Locations.
+ */
+
+#include <arpa/inet.h>
+
+static bool url_is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool url_is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* The length of a scheme followed by ':' at the start of s, or 0. */
+static size_t url_scheme_len(const char *s)
+{
+	if (!url_is_alpha(s[0]))
+		return 0;
+	size_t i = 1;
+	while (url_is_alpha(s[i]) || url_is_digit(s[i]) || (s[i] && strchr("+-.", s[i])))
+		i++;
+	return s[i] == ':' ? i : 0;
+}
+
+static int url_authority(const char *s, size_t len, http_url *u, cpod_err *err)
+{
+	const char *end = s + len, *hend, *p;
+
+	if (memchr(s, '@', len))
+		return err_set(err, CPOD_E_INVALID, "credentials in URLs are not supported");
+	if (len && s[0] == '[') {
+		hend = memchr(s, ']', len);
+		if (!hend)
+			return err_set(err, CPOD_E_INVALID, "unterminated IPv6 address");
+		size_t hl = (size_t)(hend - s - 1);
+		struct in6_addr a;
+		if (hl == 0 || hl >= sizeof(u->host))
+			return err_set(err, CPOD_E_INVALID, "bad IPv6 address");
+		memcpy(u->host, s + 1, hl);
+		u->host[hl] = '\0';
+		if (inet_pton(AF_INET6, u->host, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "bad IPv6 address %s", u->host);
+		p = hend + 1;
+		if (p < end && *p != ':')
+			return err_set(err, CPOD_E_INVALID, "junk after the IPv6 address");
+	} else {
+		hend = memchr(s, ':', len);
+		if (!hend)
+			hend = end;
+		size_t hl = (size_t)(hend - s);
+		if (hl == 0)
+			return err_set(err, CPOD_E_INVALID, "no host");
+		if (hl >= sizeof(u->host))
+			return err_set(err, CPOD_E_LIMIT, "host name too long");
+		for (size_t i = 0; i < hl; i++) {
+			char c = s[i];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c + 32);
+			if (!url_is_alpha(c) && !url_is_digit(c) && (!c || !strchr("-._", c)))
+				return err_set(err, CPOD_E_INVALID, "bad character in host name");
+			u->host[i] = c;
+		}
+		u->host[hl] = '\0';
+		p = hend;
+	}
+	if (p < end) {  /* ':' port, empty meaning the default */
+		unsigned long port = 0;
+		for (p++; p < end; p++) {
+			if (!url_is_digit(*p))
+				return err_set(err, CPOD_E_INVALID, "bad port");
+			if ((port = port * 10 + (unsigned long)(*p - '0')) > 65535)
+				return err_set(err, CPOD_E_INVALID, "bad port");
+		}
+		if (p[-1] != ':') {
+			if (port == 0)
+				return err_set(err, CPOD_E_INVALID, "bad port");
+			u->port = (uint16_t)port;
+		}
+	}
+	return 0;
+}
+
+/* Appends path text, percent-encoding what a request line cannot carry. */
+static int url_put(char *out, size_t cap, size_t *n, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = c > 0x20 && c < 0x7f && !strchr("\"<>\\^`{|}", c);
+		if (*n + (plain ? 1 : 3) >= cap)
+			return -1;
+		if (plain) {
+			out[(*n)++] = (char)c;
+		} else {
+			out[(*n)++] = '%';
+			out[(*n)++] = hex[c >> 4];
+			out[(*n)++] = hex[c & 15];
+		}
+	}
+	out[*n] = '\0';
+	return 0;
+}
+
+/* RFC 3986 5.2.4 on the path in place (the query is not touched). */
+static void url_remove_dots(char *path)
+{
+	char *q = strchr(path, '?');
+	size_t len = q ? (size_t)(q - path) : strlen(path);
+	char *in = path, *end = path + len, *out = path;
+
+	while (in < end) {
+		size_t left = (size_t)(end - in);
+		if (left >= 3 && !strncmp(in, "../", 3)) {
+			in += 3;
+		} else if (left >= 2 && !strncmp(in, "./", 2)) {
+			in += 2;
+		} else if (left >= 3 && !strncmp(in, "/./", 3)) {
+			in += 2;
+		} else if (left == 2 && !strncmp(in, "/.", 2)) {
+			in[1] = '/';
+			in += 1;
+		} else if ((left >= 4 && !strncmp(in, "/../", 4)) ||
+			   (left == 3 && !strncmp(in, "/..", 3))) {
+			in += 3;
+			if (left == 3)
+				*--in = '/';
+			while (out > path && *--out != '/')
+				;
+		} else if ((left == 1 && in[0] == '.') || (left == 2 && !strncmp(in, "..", 2))) {
+			in = end;
+		} else {
+			/* the first segment, with its leading '/' */
+			do
+				*out++ = *in++;
+			while (in < end && *in != '/');
+		}
+	}
+	memmove(out, end, strlen(end) + 1);
+}
+
+CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *out,
+				 cpod_err *err)
+{
+	http_url u;
+	char path[sizeof(u.path)];
+	size_t n = 0;
+
+	memset(&u, 0, sizeof(u));
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strcspn(s, "#");
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+		       s[len - 1] == '\n'))
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\0' || s[i] == '\r' || s[i] == '\n')
+			return err_set(err, CPOD_E_INVALID, "bad URL");
+
+	size_t sl = url_scheme_len(s);
+	const char *rest = s;
+	if (sl) {
+		if (sl >= sizeof(u.scheme))
+			return err_set(err, CPOD_E_INVALID, "unsupported URL scheme");
+		for (size_t i = 0; i < sl; i++)
+			u.scheme[i] = (char)(s[i] | 0x20);
+		if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)
+			return err_set(err, CPOD_E_INVALID, "unsupported URL scheme %s", u.scheme);
+		rest = s + sl + 1;
+		if (strncmp(rest, "//", 2) != 0)
+			return err_set(err, CPOD_E_INVALID, "bad URL: no host");
+	} else if (!base) {
+		return err_set(err, CPOD_E_INVALID, "not an absolute URL");
+	} else {
+		strcpy(u.scheme, base->scheme);
+	}
+	len -= (size_t)(rest - s);
+
+	if (len >= 2 && !strncmp(rest, "//", 2)) {
+		size_t al = strcspn(rest + 2, "/?#");
+		if (al > len - 2)
+			al = len - 2;
+		u.port = strcmp(u.scheme, "https") == 0 ? 443 : 80;
+		if (url_authority(rest + 2, al, &u, err) < 0)
+			return -1;
+		rest += 2 + al;
+		len -= 2 + al;
+		if (len == 0 || rest[0] == '?')
+			path[n++] = '/';
+		path[n] = '\0';
+		if (url_put(path, sizeof(path), &n, rest, len) < 0)
+			goto too_long;
+	} else {
+		/* relative to base: RFC 3986 5.2.2 without an authority */
+		strcpy(u.host, base->host);
+		u.port = base->port;
+		const char *bq = strchr(base->path, '?');
+		size_t bpath = bq ? (size_t)(bq - base->path) : strlen(base->path);
+		if (len == 0) {
+			n = strlen(base->path);
+			memcpy(path, base->path, n + 1);
+		} else if (rest[0] == '?') {
+			memcpy(path, base->path, bpath);
+			n = bpath;
+		} else if (rest[0] != '/') {
+			n = bpath;
+			while (n > 0 && base->path[n - 1] != '/')
+				n--;
+			memcpy(path, base->path, n);
+			if (n == 0)
+				path[n++] = '/';
+		}
+		path[n] = '\0';
+		if (url_put(path, sizeof(path), &n, rest, len) < 0)
+			goto too_long;
+	}
+	url_remove_dots(path);
+	if (path[0] != '/') {
+		/* "?q" alone kept the base path; anything else is rooted */
+		if (strlen(path) + 1 >= sizeof(u.path))
+			goto too_long;
+		u.path[0] = '/';
+		strcpy(u.path + 1, path);
+	} else {
+		strcpy(u.path, path);
+	}
+	*out = u;
+	return 0;
+too_long:
+	return err_set(err, CPOD_E_LIMIT, "URL too long");
+}
+
+CPOD_INTERNAL void http_url_hostport(const http_url *u, bool always_port, char *out, size_t n)
+{
+	bool v6 = strchr(u->host, ':') != NULL;
+	bool dflt = u->port == (strcmp(u->scheme, "https") == 0 ? 443 : 80);
+
+	if (dflt && !always_port)
+		snprintf(out, n, v6 ? "[%s]" : "%s", u->host);
+	else
+		snprintf(out, n, v6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
+}
+
+CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
+{
+	char hp[300];
+	http_url_hostport(u, false, hp, sizeof(hp));
+	if (snprintf(out, n, "%s://%s%s", u->scheme, hp, u->path) >= (int)n)
+		log_debug("URL cut to %zu bytes", n);
+}
 /************************************************ src/engine/engine.h */
 /*
  * engine.h — the engine: what joins the image store and the OCI runtime
@@ -20104,11 +24733,182 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
 CPOD_INTERNAL void engine_now(char *out, size_t n);
 
 #endif
+/************************************************ src/engine/attach.h */
+/*
+ * attach.h — the wire protocol between a container's supervisor and the
+ * clients attached to it (attach, a foreground run, wait, exec of health
+ * checks do not use it).
+ *
+ * A client connects to the supervisor's socket (RUNROOT/containers/ID/
+ * attach) and both sides exchange frames: one byte of type, three zero
+ * bytes, a 4-byte little-endian length, then at most 64 KiB of payload.
+ * The supervisor sends the container's output and, last, its exit status;
+ * a client sends input, terminal sizes and the end of its input.  The
+ * supervisor never blocks on a client: one that cannot keep up is dropped
+ * (the log file has everything).
+ */
+#ifndef CPOD_ENGINE_ATTACH_H
+#define CPOD_ENGINE_ATTACH_H
+
+
+enum attach_type {
+	AF_STDIN = 0,     /* client -> supervisor */
+	AF_STDOUT = 1,    /* supervisor -> client (a tty's output too) */
+	AF_STDERR = 2,
+	AF_EXIT = 3,      /* supervisor -> client: the exit status, as text */
+	AF_RESIZE = 4,    /* client -> supervisor: "ROWS COLS" */
+	AF_STDIN_EOF = 5, /* client -> supervisor */
+	AF_STARTED = 6,   /* supervisor -> client: the container runs */
+	AF_ERROR = 7,     /* supervisor -> client: why it could not start */
+};
+
+#define ATTACH_MAX_FRAME 65536
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len);
+/* Reads one frame into payload (reset first); 0 at end of file. */
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err);
+/* The socket's address for a container, short enough for sun_path
+ * (through /proc/self/fd of the container's run-time directory). */
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err);
+/* Connects to a running container's supervisor; -1 with CPOD_E_STATE when
+ * nothing listens. */
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err);
+
+#endif
+/************************************************ src/engine/attach.c */
+/*
+ * attach.c — frames between supervisors and clients (see attach.h).
+ */
+
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len)
+{
+	unsigned char head[8] = { (unsigned char)type, 0, 0, 0, (unsigned char)len,
+				  (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+				  (unsigned char)(len >> 24) };
+	if (len > ATTACH_MAX_FRAME)
+		return -1;
+	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)data, len } };
+	size_t total = sizeof(head) + len, done = 0;
+	while (done < total) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+		/* advance the iovecs past what went */
+		size_t k = (size_t)n;
+		for (int i = 0; i < 2 && k; i++) {
+			size_t take = k < iov[i].iov_len ? k : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + take;
+			iov[i].iov_len -= take;
+			k -= take;
+		}
+	}
+	return 0;
+}
+
+static int attach_read_full(int fd, void *p, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, "attach: read");
+		if (r == 0)
+			return got == 0 ? 0 : err_set(err, CPOD_E_SYS, "attach: truncated frame");
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err)
+{
+	unsigned char head[8];
+	int r = attach_read_full(fd, head, sizeof(head), err);
+	if (r <= 0)
+		return r;
+	uint32_t len = head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
+	if (len > ATTACH_MAX_FRAME || head[1] || head[2] || head[3])
+		return err_set(err, CPOD_E_INVALID, "attach: bad frame");
+	*type = head[0];
+	buf_reset(payload);
+	if (buf_reserve(payload, len, err) < 0)
+		return -1;
+	if (len && attach_read_full(fd, payload->data, len, err) <= 0)
+		return err_set(err, CPOD_E_SYS, "attach: truncated frame");
+	payload->len = len;
+	payload->data[len] = '\0';
+	return 1;
+}
+
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%.64s", id);
+	int fd = openat(e->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the run-time directory of %.12s", id);
+	return fd;
+}
+
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(e, id, err);
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e2 = errno;
+		close(fd);
+		if (e2 == ENOENT || e2 == ECONNREFUSED)
+			return err_set(err, CPOD_E_STATE, "container %.12s is not running", id);
+		return err_sysn(err, e2, "attach to %.12s", id);
+	}
+	return fd;
+}
+/************************************************ src/engine/clog.h */
+/*
+ * clog.h — a container's log, in podman's k8s-file format: one line per
+ * line of output, "TIMESTAMP STREAM F|P TEXT", F for a full line and P for
+ * the part of a line that was still open when the output paused.  The
+ * supervisor writes ROOT/containers/ID/ctr.log; past the size limit the log
+ * is rotated to ctr.log.1 (one old file kept).  `logs` reads both.
+ */
+#ifndef CPOD_ENGINE_CLOG_H
+#define CPOD_ENGINE_CLOG_H
+
+
+typedef struct clog_writer {
+	int dirfd;          /* the container's directory */
+	int fd;
+	uint64_t size, max;
+	bool open_line[3];  /* a P line was written last on stream 1 / 2 */
+} clog_writer;
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err);
+/* stream: 1 stdout, 2 stderr. */
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n);
+CPOD_INTERNAL void clog_close(clog_writer *w);
+
+#endif
 /************************************************ src/engine/userdb.h */
 /*
  * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
  * /etc/group define them (read through the layers, nothing mounted), as
- * podman does for --user and the image's USER.
+ * podman does for --user and the image's USER; or through a running
+ * container's root for exec --user.
  */
 #ifndef CPOD_ENGINE_USERDB_H
 #define CPOD_ENGINE_USERDB_H
@@ -20125,6 +24925,9 @@ typedef struct userdb_user {
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err);
 
+/* The same, reading the files under rootfd (symlinks stay inside it). */
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
+
 #endif
 /************************************************ src/engine/specgen.h */
 /*
@@ -20136,6 +24939,10 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 
 
 typedef struct specgen_in {
+	cpod_engine *e;
+	const store_image *img;
+	const char *ctr_dir;      /* ROOT/containers/ID */
+	buf *summary;             /* gets {"Mounts":[...],"HostConfig":{...}} for inspect, or NULL */
 	const cpod_run_opts *run;
 	const image_config *cfg;
 	const char *id;
@@ -20159,6 +24966,51 @@ CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg
 CPOD_INTERNAL uint64_t specgen_default_caps(void);
 
 #endif
+/************************************************ src/engine/life.h */
+/*
+ * life.h — what a container's supervisor needs to know about its life:
+ * how to stop it, when to kill it, whether to restart it, how to check its
+ * health and how much log to keep.  Taken from the options of create (the
+ * image's StopSignal and Healthcheck as defaults) and kept in the
+ * container's record, so a supervisor started after a reboot has it.
+ */
+#ifndef CPOD_ENGINE_LIFE_H
+#define CPOD_ENGINE_LIFE_H
+
+
+enum life_restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
+typedef struct ctr_life {
+	int stop_signal;          /* SIGTERM by default */
+	int stop_timeout;         /* seconds before SIGKILL; 10 by default */
+	int timeout;              /* seconds it may run; 0: no limit */
+	enum life_restart restart;
+	int max_retries;          /* on-failure:N; 0: no limit */
+	uint64_t log_max_size;    /* bytes; 0: no limit */
+	bool log_none;            /* --log-driver none */
+	bool interactive, tty;
+	char detach_keys[32];
+	/* health check: none when health_cmd is "" */
+	char *health_cmd;         /* JSON array: the command, or ["/bin/sh","-c",...] */
+	int64_t health_interval_ms, health_timeout_ms, health_start_ms;
+	int health_retries;
+} ctr_life;
+
+/* Durations as podman takes them: "30s", "1m30s", "500ms", "2h", a bare
+ * number of seconds. */
+CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err);
+/* A signal by name ("SIGTERM", "TERM") or number. */
+CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err);
+/* Sizes: "512", "10k", "64m", "1g". */
+CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err);
+
+CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
+				 cpod_err *err);
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l);
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err);
+CPOD_INTERNAL void life_free(ctr_life *l);
+
+#endif
 /************************************************ src/engine/container.h */
 /*
  * container.h — the engine's containers: a record per container under
@@ -20174,7 +25026,10 @@ CPOD_INTERNAL uint64_t specgen_default_caps(void);
 #define CPOD_ENGINE_CONTAINER_H
 
 
+
 enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+enum ctr_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 typedef struct ctr_record {
 	char id[65];
@@ -20190,10 +25045,32 @@ typedef struct ctr_record {
 	unsigned long long start_time;
 	int exit_code;
 	bool oom_killed;
+	bool timed_out;            /* killed by --timeout */
 	char started_at[64], finished_at[64];
+	/* the supervisor, identified like the init: pid and start time */
+	pid_t sup_pid;
+	unsigned long long sup_start;
+	int restart_count;
+	bool stop_requested;       /* stop/kill by the user: no restart (unless-stopped, always) */
+	ctr_life life;
+	enum ctr_health health;
+	int health_streak;         /* consecutive failures */
+	char *health_log;          /* JSON array of the last results */
+	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", "Created". */
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n);
+/* Whether it runs, frozen (the runtime's state says paused). */
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r);
+/* Whether the container's init runs (pid and start time match). */
+CPOD_INTERNAL bool ctr_running(const ctr_record *r);
+/* The container's lock (ROOT/containers/ID/lock); returns the fd. */
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err);
+/* Re-reads a record by id (for code that holds it across waits). */
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err);
 CPOD_INTERNAL void ctr_record_free(ctr_record *r);
 /* By id, unique id prefix, or name. */
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
@@ -20205,10 +25082,284 @@ CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
 CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
 /* Removes a container (stopping it first with force). */
 CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* create: a new container from o (see ctr_create.c). */
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err);
 /* "adjective_noun", unused. */
 CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
 
 #endif
+/************************************************ src/engine/clog.c */
+/*
+ * clog.c — writing and reading container logs (see clog.h), and `logs`.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define CLOG_NAME "ctr.log"
+#define CLOG_OLD "ctr.log.1"
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err)
+{
+	struct stat st;
+	memset(w, 0, sizeof(*w));
+	w->dirfd = dirfd;
+	w->max = max;
+	w->fd = openat(dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0)
+		return err_sys(err, "open the container log");
+	if (fstat(w->fd, &st) == 0)
+		w->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+CPOD_INTERNAL void clog_close(clog_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+static void clog_rotate(clog_writer *w)
+{
+	if (!w->max || w->size < w->max)
+		return;
+	renameat(w->dirfd, CLOG_NAME, w->dirfd, CLOG_OLD);
+	close(w->fd);
+	w->fd = openat(w->dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	w->size = 0;
+}
+
+static void clog_stamp(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n)
+{
+	char stamp[64], head[96];
+	const char *name = stream == 2 ? "stderr" : "stdout";
+
+	if (w->fd < 0 || stream < 1 || stream > 2)
+		return;
+	clog_stamp(stamp, sizeof(stamp));
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t len = nl ? (size_t)(nl - data) : n;
+		int hl = snprintf(head, sizeof(head), "%s %s %c ", stamp, name, nl ? 'F' : 'P');
+		struct iovec iov[3] = { { head, (size_t)hl }, { (void *)data, len }, { "\n", 1 } };
+		ssize_t wr = writev(w->fd, iov, 3);
+		if (wr > 0)
+			w->size += (uint64_t)wr;
+		w->open_line[stream] = !nl;
+		clog_rotate(w);
+		if (w->fd < 0)
+			return;
+		data += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct clog_line {
+	char stamp[48];
+	int stream;       /* 1 or 2 */
+	bool full;
+	const char *text;
+	size_t len;
+} clog_line;
+
+/* Parses one log line (without its newline). */
+static bool clog_parse(char *line, size_t len, clog_line *l)
+{
+	char *sp1 = memchr(line, ' ', len);
+	if (!sp1 || (size_t)(sp1 - line) >= sizeof(l->stamp))
+		return false;
+	memcpy(l->stamp, line, (size_t)(sp1 - line));
+	l->stamp[sp1 - line] = '\0';
+	char *rest = sp1 + 1;
+	size_t left = len - (size_t)(rest - line);
+	if (left >= 7 && memcmp(rest, "stdout ", 7) == 0)
+		l->stream = 1;
+	else if (left >= 7 && memcmp(rest, "stderr ", 7) == 0)
+		l->stream = 2;
+	else
+		return false;
+	rest += 7;
+	left -= 7;
+	if (left < 2 || (rest[0] != 'F' && rest[0] != 'P') || rest[1] != ' ')
+		return false;
+	l->full = rest[0] == 'F';
+	l->text = rest + 2;
+	l->len = left - 2;
+	return true;
+}
+
+/* "10m", "1h" before now, or an RFC 3339 time, as comparable text. */
+static int clog_time_arg(const char *s, const char *what, char *out, size_t n, cpod_err *err)
+{
+	int64_t ms;
+	if (strchr(s, 'T') || strchr(s, '-')) {
+		snprintf(out, n, "%s", s);
+		return 0;
+	}
+	if (life_duration_ms(s, what, &ms, err) < 0)
+		return -1;
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_t t = ts.tv_sec - (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	return 0;
+}
+
+typedef struct clog_reader {
+	const cpod_logs_opts *o;
+	char since[48], until[48];
+	int out, errfd;
+	bool at_line_start[3];
+} clog_reader;
+
+static void clog_emit(clog_reader *r, const clog_line *l)
+{
+	if (r->since[0] && strcmp(l->stamp, r->since) < 0)
+		return;
+	if (r->until[0] && strcmp(l->stamp, r->until) > 0)
+		return;
+	int fd = l->stream == 2 ? r->errfd : r->out;
+	if (fd < 0)
+		return;
+	if (r->o->timestamps && r->at_line_start[l->stream]) {
+		write_all(fd, l->stamp, strlen(l->stamp));
+		write_all(fd, " ", 1);
+	}
+	write_all(fd, l->text, l->len);
+	if (l->full)
+		write_all(fd, "\n", 1);
+	r->at_line_start[l->stream] = l->full;
+}
+
+/* Emits the complete lines of data (tail: only the last n full lines). */
+static size_t clog_feed(clog_reader *r, char *data, size_t len, long tail)
+{
+	size_t used = 0;
+	long skip = 0;
+	if (tail >= 0) {
+		long lines = 0;
+		for (size_t i = 0; i < len; i++)
+			lines += data[i] == '\n';
+		skip = lines > tail ? lines - tail : 0;
+	}
+	while (used < len) {
+		char *nl = memchr(data + used, '\n', len - used);
+		if (!nl)
+			break;
+		size_t ll = (size_t)(nl - (data + used));
+		clog_line l;
+		if (skip > 0)
+			skip--;
+		else if (clog_parse(data + used, ll, &l))
+			clog_emit(r, &l);
+		used += ll + 1;
+	}
+	return used;
+}
+
+int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o, int out,
+			int errfd, cpod_err *err)
+{
+	ctr_record rec;
+	clog_reader r;
+	cpod_logs_opts defaults = { .tail = -1 };
+	char rel[96];
+
+	if (!o)
+		o = &defaults;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out = out;
+	r.errfd = errfd;
+	r.at_line_start[1] = r.at_line_start[2] = true;
+	if ((o->since && clog_time_arg(o->since, "--since", r.since, sizeof(r.since), err) < 0) ||
+	    (o->until && clog_time_arg(o->until, "--until", r.until, sizeof(r.until), err) < 0))
+		return -1;
+	if (ctr_find(e, ctr, &rec, err) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "containers/%s", rec.id);
+	_cleanup_close_ int dfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ctr_record_free(&rec);
+		return err_sys(err, "open the container's directory");
+	}
+	/* the rotated file, then the current one: read whole for --tail */
+	_cleanup_buf_ buf all = BUF_INIT;
+	fs_read_file(dfd, CLOG_OLD, 0, &all, NULL);
+	int fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && buf_read_fd(&all, fd, 0, err) < 0) {
+		close(fd);
+		ctr_record_free(&rec);
+		return -1;
+	}
+	size_t used = all.len ? clog_feed(&r, all.data, all.len, o->tail) : 0;
+	if (!o->follow || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		ctr_record_free(&rec);
+		return 0;
+	}
+	/* follow: what the supervisor appends, until the container stops */
+	buf pending = BUF_INIT;
+	if (used < all.len)
+		buf_append(&pending, all.data + used, all.len - used, NULL);
+	struct stat cur;
+	fstat(fd, &cur);
+	bool last_pass = false;
+	for (;;) {
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			buf_append(&pending, chunk, (size_t)n, NULL);
+			size_t u = clog_feed(&r, pending.data, pending.len, -1);
+			memmove(pending.data, pending.data + u, pending.len - u);
+			pending.len -= u;
+			continue;
+		}
+		/* rotated: follow the new file */
+		struct stat now;
+		if (fstatat(dfd, CLOG_NAME, &now, 0) == 0 && now.st_ino != cur.st_ino) {
+			close(fd);
+			fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0)
+				break;
+			cur = now;
+			continue;
+		}
+		if (last_pass)
+			break;
+		/* stopped: one more read for what it wrote last, then done */
+		if (ctr_reload(e, &rec, NULL) < 0 || (!ctr_running(&rec) && !proc_is(rec.sup_pid, rec.sup_start)))
+			last_pass = true;
+		else
+			usleep(100000);
+	}
+	buf_free(&pending);
+	if (fd >= 0)
+		close(fd);
+	ctr_record_free(&rec);
+	return 0;
+}
 /************************************************ src/engine/container.c */
 /*
  * container.c — container records: reading, writing, finding, listing,
@@ -20226,10 +25377,66 @@ CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
 	return names[s];
 }
 
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h)
+{
+	static const char *const names[] = { "", "starting", "healthy", "unhealthy" };
+	return names[h];
+}
+
 CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 {
 	free(r->command);
-	r->command = NULL;
+	free(r->health_log);
+	free(r->summary);
+	life_free(&r->life);
+	r->command = r->health_log = r->summary = NULL;
+}
+
+CPOD_INTERNAL bool ctr_running(const ctr_record *r)
+{
+	return r->status == CTR_RUNNING && proc_is(r->pid, r->start_time);
+}
+
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/lock", id);
+	int fd = openat(e->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "lock container %.12s", id);
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock container %.12s", id);
+	}
+	return fd;
+}
+
+/* A JSON value of the record as text (malloc'd), or NULL. */
+static char *ctr_json_text(const json_value *v)
+{
+	if (!v)
+		return NULL;
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static void ctr_json_raw(json_w *w, const char *key, const char *text)
+{
+	if (!text)
+		return;
+	json_doc *d = json_parse(text, strlen(text), NULL, NULL);
+	if (d) {
+		jw_key(w, key);
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+	}
 }
 
 static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
@@ -20284,23 +25491,42 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	b = false;
 	json_opt_bool(st, "oomKilled", &b, "", NULL);
 	r->oom_killed = b;
-	const json_value *cmd = json_get(o, "command");
-	if (cmd) {
-		buf cb = BUF_INIT;
-		json_w w;
-		jw_init(&w, &cb, NULL);
-		jw_value(&w, cmd);
-		if (jw_finish(&w, NULL) == 0)
-			r->command = cb.data;
-		else
-			buf_free(&cb);
+	r->command = ctr_json_text(json_get(o, "command"));
+	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->health_log = ctr_json_text(json_get(st, "healthLog"));
+	b = false;
+	json_opt_bool(st, "timedOut", &b, "", NULL);
+	r->timed_out = b;
+	b = false;
+	json_opt_bool(st, "stopRequested", &b, "", NULL);
+	r->stop_requested = b;
+	v = 0;
+	json_opt_i64(st, "supervisorPid", &v, "", NULL);
+	r->sup_pid = (pid_t)v;
+	json_opt_u64(st, "supervisorStart", (uint64_t *)&r->sup_start, "", NULL);
+	v = 0;
+	json_opt_i64(st, "restartCount", &v, "", NULL);
+	r->restart_count = (int)v;
+	v = 0;
+	json_opt_i64(st, "healthStreak", &v, "", NULL);
+	r->health_streak = (int)v;
+	const char *h = json_string(json_get(st, "health"));
+	for (int k = 0; h && k <= HEALTH_UNHEALTHY; k++)
+		if (strcmp(h, ctr_health_name(k)) == 0)
+			r->health = k;
+	if (life_read(json_get(o, "life"), &r->life, err) < 0) {
+		json_doc_free(d);
+		ctr_record_free(r);
+		return -1;
 	}
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
-	 * says (its supervisor died, or the machine rebooted) */
+	 * says (its supervisor was killed, or the machine rebooted: /run may
+	 * survive a reboot, and a pid alone may name another process by then) */
 	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
 		r->status = CTR_EXITED;
-		r->exit_code = r->exit_code ? r->exit_code : 137;
+		if (!r->finished_at[0])
+			r->exit_code = r->exit_code ? r->exit_code : 137;
 	}
 	return 0;
 }
@@ -20320,12 +25546,10 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
 	jw_kbool(&w, "rm", r->rm);
-	if (r->command) {
-		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
-		jw_key(&w, "command");
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-	}
+	ctr_json_raw(&w, "command", r->command);
+	ctr_json_raw(&w, "summary", r->summary);
+	jw_key(&w, "life");
+	life_write(&w, &r->life);
 	jw_key(&w, "state");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "status", ctr_status_name(r->status));
@@ -20336,6 +25560,15 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "oomKilled", r->oom_killed);
 	jw_kstr(&w, "startedAt", r->started_at);
 	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_kbool(&w, "timedOut", r->timed_out);
+	jw_kbool(&w, "stopRequested", r->stop_requested);
+	jw_kint(&w, "supervisorPid", r->sup_pid);
+	jw_key(&w, "supervisorStart");
+	jw_uint(&w, r->sup_start);
+	jw_kint(&w, "restartCount", r->restart_count);
+	jw_kstr(&w, "health", ctr_health_name(r->health));
+	jw_kint(&w, "healthStreak", r->health_streak);
+	ctr_json_raw(&w, "healthLog", r->health_log);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
@@ -20391,6 +25624,18 @@ CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod
 	return 0;
 }
 
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	ctr_record fresh;
+	char id[65];
+	snprintf(id, sizeof(id), "%s", r->id);
+	if (ctr_load(e, id, &fresh, err) < 0)
+		return -1;
+	ctr_record_free(r);
+	*r = fresh;
+	return 0;
+}
+
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
 {
 	ctr_record *all;
@@ -20419,7 +25664,7 @@ CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpo
 		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
 	}
 	*out = all[found];
-	all[found].command = NULL;
+	memset(&all[found], 0, sizeof(all[found])); /* its pointers now belong to out */
 	ctr_list_free(all, n);
 	return 0;
 }
@@ -20519,6 +25764,217 @@ CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_er
 	}
 	ctr_list_free(all, count);
 	return err_set(err, CPOD_E_EXISTS, "no free container name");
+}
+/************************************************ src/engine/etcfiles.h */
+/*
+ * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
+ * /etc/resolv.conf (see etcfiles.c).
+ */
+#ifndef CPOD_ENGINE_ETCFILES_H
+#define CPOD_ENGINE_ETCFILES_H
+
+
+/* Writes hosts, hostname and resolv.conf into dirfd. */
+CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
+			    const char *name, cpod_err *err);
+
+#endif
+/************************************************ src/engine/ctr_create.c */
+/*
+ * ctr_create.c — `create`: a container record, its writable layer, its
+ * generated /etc files and its OCI config, from an image and the options.
+ *
+ * Everything is checked before anything is made; what is made lives in
+ * ROOT/containers/ID (the record, the upper and work directories of the
+ * overlay or the copied rootfs, the /etc files, config.json) so that it
+ * survives a reboot.  The run root only gets what a run needs (the bundle:
+ * a mount point and a copy of config.json), remade at each start.  A failed
+ * create removes what it made: nothing is left.
+ */
+
+
+
+#include <sys/file.h>
+
+/* Names as podman accepts them. */
+static bool create_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* The working directory exists in the writable layer. */
+static int create_workdir(int rwfd, const char *dir, cpod_err *err)
+{
+	if (!dir || !*dir || strcmp(dir, "/") == 0)
+		return 0;
+	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
+	if (fd < 0)
+		return err_prefix(err, "create the working directory %s", dir);
+	close(fd);
+	return 0;
+}
+
+/* The command as JSON, for ps and inspect. */
+static char *create_command(const cpod_run_opts *o, const image_config *cfg)
+{
+	mem_pool pool = { 0 };
+	const char **args;
+	size_t n;
+	buf b = BUF_INIT;
+	json_w w;
+	if (specgen_args(o, cfg, &args, &n, &pool, NULL) == 0) {
+		jw_init(&w, &b, NULL);
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < n; i++)
+			jw_str(&w, args[i]);
+		jw_arr_end(&w);
+		if (jw_finish(&w, NULL) < 0)
+			buf_free(&b);
+	}
+	pool_free(&pool);
+	return b.data;
+}
+
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
+{
+	store_image *img = NULL;
+	image_config *cfg = NULL;
+	userdb_user user;
+	char rel[96], ctr_dir[PATH_MAX], run_dir[PATH_MAX], rootfs[PATH_MAX];
+	bool made = false;
+	buf summary = BUF_INIT;
+	char *spec = NULL;
+	int r = -1, lock = -1;
+	_cleanup_close_ int cfd = -1;
+	_cleanup_close_ int rwfd = -1;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!o->image || !*o->image)
+		return err_set(err, CPOD_E_INVALID, "an image is required");
+	if (o->name && !create_name_ok(o->name))
+		return err_set(err, CPOD_E_INVALID,
+			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+	if (engine_image(e, o->image, &img, err) < 0)
+		return -1;
+	cfg = engine_image_config(e, img, err);
+	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
+	    life_from_opts(o, cfg, &rec->life, err) < 0)
+		goto out;
+
+	/* a unique name, taken under the containers lock */
+	lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0) {
+		err_sys(err, "lock the containers");
+		goto out;
+	}
+	engine_random_hex(rec->id, 64);
+	if (o->name) {
+		ctr_record other;
+		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
+			err_set(err, CPOD_E_EXISTS,
+				"the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
+				o->name, other.id);
+			ctr_record_free(&other);
+			goto out;
+		}
+		snprintf(rec->name, sizeof(rec->name), "%s", o->name);
+	} else if (ctr_generate_name(e, rec->name, sizeof(rec->name), err) < 0) {
+		goto out;
+	}
+	snprintf(rec->image_id, sizeof(rec->image_id), "%s", img->id);
+	snprintf(rec->image_name, sizeof(rec->image_name), "%s", img->n_names ? img->names[0] : img->id);
+	engine_now(rec->created, sizeof(rec->created));
+	rec->rm = o->rm;
+	rec->copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
+	rec->command = create_command(o, cfg);
+
+	snprintf(rel, sizeof(rel), "containers/%s", rec->id);
+	if (engine_ctr_path(e, rec->id, false, "", ctr_dir, sizeof(ctr_dir), err) < 0 ||
+	    engine_ctr_path(e, rec->id, true, "", run_dir, sizeof(run_dir), err) < 0)
+		goto out;
+	if (mkdirat(e->rootfd, rel, 0700) < 0) {
+		err_sys(err, "create %s", ctr_dir);
+		goto out;
+	}
+	made = true;
+	cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0) {
+		err_sys(err, "open %s", ctr_dir);
+		goto out;
+	}
+	const char *rw = rec->copy_rootfs ? "rootfs" : "upper";
+	if (mkdirat(cfd, rw, 0755) < 0 || (!rec->copy_rootfs && mkdirat(cfd, "work", 0700) < 0)) {
+		err_sys(err, "create the container's layer");
+		goto out;
+	}
+	rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rwfd < 0) {
+		err_sys(err, "open the container's layer");
+		goto out;
+	}
+	if (rec->copy_rootfs && rootfs_copy(e->store, img, rwfd, err) < 0)
+		goto out;
+	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
+		goto out;
+	char hostname[72];
+	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+		goto out;
+
+	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)
+		goto out;
+	specgen_in si = {
+		.e = e, .img = img, .ctr_dir = ctr_dir, .summary = &summary, .run = o, .cfg = cfg,
+		.id = rec->id, .name = rec->name, .rootfs = rootfs, .files_dir = ctr_dir,
+		.user = &user, .rootless = e->rootless, .with_cgroup = !e->rootless,
+	};
+	spec = specgen_build(&si, err);
+	if (!spec || fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err) < 0)
+		goto out;
+	if (summary.len) {
+		rec->summary = summary.data;
+		summary.data = NULL;
+	}
+	rec->status = CTR_CREATED;
+	if (ctr_save(e, rec, err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0 && made) {
+		fs_rm_tree(e->rootfd, rel, NULL);
+		ctr_record_free(rec);
+	}
+	if (lock >= 0)
+		close(lock);
+	buf_free(&summary);
+	free(spec);
+	config_free(cfg);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record rec;
+	if (ctr_create(e, o, &rec, err) < 0)
+		return NULL;
+	char *id = strdup(rec.id);
+	ctr_record_free(&rec);
+	if (!id)
+		err_nomem(err);
+	return id;
 }
 /************************************************ src/engine/engine.c */
 /*
@@ -20667,7 +26123,280 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
-	state_now_rfc3339(out, n);
+	clock_now_rfc3339(out, n);
+}
+/************************************************ src/engine/etcfiles.c */
+/*
+ * etcfiles.c — the /etc/hosts, /etc/hostname and /etc/resolv.conf a
+ * container gets, written into its run-time directory and bind-mounted.
+ * The host's files are read from CPOD_HOSTS and CPOD_RESOLV_CONF when set,
+ * so tests never depend on (or touch) the host's.
+ */
+
+
+
+/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
+CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname, const char *name,
+			    cpod_err *err)
+{
+	bool host_net = o->network && strcmp(o->network, "host") == 0;
+	char hosts[1024], line[512];
+	const char *resolv = getenv("CPOD_RESOLV_CONF");
+	const char *hostsfile = getenv("CPOD_HOSTS");
+	_cleanup_buf_ buf rb = BUF_INIT;
+
+	snprintf(hosts, sizeof(hosts),
+		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+		 "127.0.1.1\t%s %s\n", hostname, name);
+	if (host_net) {
+		/* the host's own entries as well */
+		_cleanup_buf_ buf hb = BUF_INIT;
+		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
+			buf all = BUF_INIT;
+			buf_puts(&all, hosts, NULL);
+			buf_append(&all, hb.data, hb.len, NULL);
+			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
+			buf_free(&all);
+			if (r < 0)
+				return -1;
+			hosts[0] = '\0';
+		}
+	}
+	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "%s\n", hostname);
+	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
+		return -1;
+	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
+		buf_puts(&rb, "", NULL);
+	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
+}
+
+/************************************************ src/engine/exec.c */
+/*
+ * exec.c — `exec`: a new process in a running container, as podman runs
+ * one: the container's environment with the given variables on top, its
+ * working directory and user unless others are asked for (a user is
+ * resolved in the container's own /etc/passwd and /etc/group, as the
+ * running container has them), with privileged every capability of our own
+ * bounding set.
+ *
+ * In the foreground the process is our stdio's (a pty proxied from them
+ * with tty; without interactive it reads nothing).  Detached, it gets
+ * /dev/null and runs on its own; a detached process gets no terminal.
+ */
+
+
+
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#define EXEC_MAX_ENV 4096
+
+typedef struct exec_env {
+	const char *v[EXEC_MAX_ENV + 2];
+	size_t n;
+	mem_pool *pool;
+} exec_env;
+
+static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], key, klen) == 0 && l->v[i][klen] == '=')
+			return true;
+	return false;
+}
+
+/* "K=V" as is; "K" alone takes our own value (nothing when we have none). */
+static int exec_env_add(exec_env *l, const char *s, cpod_err *err)
+{
+	if (!*s || *s == '=')
+		return err_set(err, CPOD_E_INVALID, "--env \"%s\": no variable name", s);
+	if (l->n >= EXEC_MAX_ENV)
+		return err_set(err, CPOD_E_LIMIT, "--env: more than %d variables", EXEC_MAX_ENV);
+	if (strchr(s, '=')) {
+		l->v[l->n++] = s;
+		return 0;
+	}
+	const char *ours = getenv(s);
+	if (!ours)
+		return 0;
+	size_t len = strlen(s) + strlen(ours) + 2;
+	char *kv = pool_alloc(l->pool, len, err);
+	if (!kv)
+		return -1;
+	snprintf(kv, len, "%s=%s", s, ours);
+	l->v[l->n++] = kv;
+	return 0;
+}
+
+/* --env-file: lines "K=V" or "K"; blank lines and # comments skipped. */
+static int exec_env_file(exec_env *l, const char *path, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, err) < 0)
+		return err_prefix(err, "--env-file");
+	if (!b.data)
+		return 0;
+	char *copy = pool_strdup(l->pool, b.data, err);
+	buf_free(&b);
+	if (!copy)
+		return -1;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (!n || *line == '#')
+			continue;
+		if (exec_env_add(l, line, err) < 0)
+			return err_prefix(err, "--env-file %s", path);
+	}
+	return 0;
+}
+
+/* "uid:gid" and the groups of o->user, read in the container's root. */
+static int exec_user(const ctr_record *r, const char *spec, userdb_user *u, cpod_err *err)
+{
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r->pid);
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the root of %s", r->name);
+	/* the pid must still be the container's init */
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	return userdb_resolve_in(fd, spec, u, err);
+}
+
+static int exec_run(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+		    int *status, cpod_err *err)
+{
+	mem_pool pool = { 0 };
+	exec_env env = { .pool = &pool };
+	const char *caps[64];
+	char user[32];
+	userdb_user u;
+	int rc = -1;
+
+	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
+		if (exec_env_file(&env, o->env_files[i], err) < 0)
+			goto out;
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		if (exec_env_add(&env, o->env[i], err) < 0)
+			goto out;
+	if (o->tty && !o->detach && !exec_env_has(&env, "TERM", 4))
+		env.v[env.n++] = "TERM=xterm";
+	cpod_exec_opts xo = {
+		.cwd = o->workdir && *o->workdir ? o->workdir : NULL,
+		.tty = o->tty && !o->detach,
+		.stdin_null = !o->interactive || o->detach,
+		.detach = o->detach,
+	};
+	if (o->user && *o->user) {
+		if (exec_user(r, o->user, &u, err) < 0)
+			goto out;
+		snprintf(user, sizeof(user), "%u:%u", u.uid, u.gid);
+		xo.user = user;
+		xo.additional_gids = u.gids;
+		xo.n_additional_gids = u.n_gids;
+		if (!exec_env_has(&env, "HOME", 4)) {
+			size_t len = strlen(u.home) + 6;
+			char *home = pool_alloc(&pool, len, err);
+			if (!home)
+				goto out;
+			snprintf(home, len, "HOME=%s", u.home);
+			env.v[env.n++] = home;
+		}
+	}
+	env.v[env.n] = NULL;
+	xo.env = env.n ? env.v : NULL;
+	if (o->privileged) {
+		size_t n = 0;
+		/* all we have ourselves */
+		for (int c = 0; c <= caps_last() && n + 1 < ARRAY_LEN(caps); c++)
+			if (caps_name(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+				caps[n++] = caps_name(c);
+		caps[n] = NULL;
+		xo.caps = caps;
+	}
+	xo.args = o->args;
+	rc = cpod_runtime_exec(e->rt, r->id, &xo, status, err);
+out:
+	pool_free(&pool);
+	return rc;
+}
+
+/* Detached: a child with /dev/null for stdio starts it (so our own stdio
+ * stays ours) and reports how that went. */
+static int exec_detached(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+			 cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		int status = 0;
+		cpod_err_clear(&e2);
+		close(pipefd[0]);
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		int rc = exec_run(e, r, o, &status, &e2);
+		if (rc < 0)
+			write_all(pipefd[1], &e2, sizeof(e2));
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(pipefd[1]);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(pipefd[0], &got, sizeof(got)));
+	close(pipefd[0]);
+	proc_wait(pid, NULL, 0);
+	if (n == (ssize_t)sizeof(got)) {
+		got.msg[sizeof(got.msg) - 1] = '\0';
+		if (err)
+			*err = got;
+		return -1;
+	}
+	return 0;
+}
+
+int cpod_container_exec(cpod_engine *e, const char *ctr, const cpod_ctr_exec_opts *o, int *status,
+			cpod_err *err)
+{
+	ctr_record r;
+	int rc;
+
+	*status = 0;
+	if (!o->args || !o->args[0])
+		return err_set(err, CPOD_E_INVALID, "exec: a command is required");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE,
+			     "can only create exec sessions on running containers: container %s is %s",
+			     r.name, ctr_status_name(r.status));
+	else if (o->detach)
+		rc = exec_detached(e, &r, o, err);
+	else
+		rc = exec_run(e, &r, o, status, err);
+	ctr_record_free(&r);
+	return rc;
 }
 /************************************************ src/engine/export.c */
 /*
@@ -20828,6 +26557,279 @@ int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err
 		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
 	return 0;
 }
+/************************************************ src/engine/health.h */
+/*
+ * health.h — running a container's health check and recording its result,
+ * shared by the supervisor (on its interval) and `healthcheck run` (once,
+ * on demand).
+ *
+ * A check is a child process that execs the command in the container; its
+ * stdout and stderr come back through a pipe (the first 4 KiB are kept),
+ * and the process in the container writes its pid to a file of its own so
+ * a check that times out is killed inside the container too.
+ */
+#ifndef CPOD_ENGINE_HEALTH_H
+#define CPOD_ENGINE_HEALTH_H
+
+
+#define HEALTH_OUTPUT_MAX 4096
+#define HEALTH_LOG_KEEP 5
+
+typedef struct health_run {
+	pid_t pid;                /* our child, which runs the check */
+	int out;                  /* the read end of its stdout and stderr */
+	int64_t started_ms;
+	char started[64];
+	char pidfile[PATH_MAX];   /* the checked process's pid, in the container */
+	buf output;
+} health_run;
+
+/* Starts the container's check; h->pid is reaped by the caller. */
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err);
+/* Reads what the check wrote (call when h->out is readable). */
+CPOD_INTERNAL void health_read(health_run *h);
+/* Kills the check and what it runs in the container, and reaps it. */
+CPOD_INTERNAL void health_kill(health_run *h);
+/* Frees h without recording anything. */
+CPOD_INTERNAL void health_discard(health_run *h);
+/* The check ended with wait status wstatus (or was killed on its timeout):
+ * records the result in r (status, failing streak, log) and frees h;
+ * returns the check's exit code (-1: timed out). */
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out);
+/* Runs the check once, waits for it (at most its timeout) and records the
+ * result; *code: its exit code. */
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err);
+
+#endif
+/************************************************ src/engine/health.c */
+/*
+ * health.c — health checks (see health.h).
+ *
+ * The status follows podman: "starting" until the first success, or until
+ * a failure after the start period; "healthy" after a success; "unhealthy"
+ * after `retries` failures in a row (failures inside the start period do
+ * not count while the container is still starting).  A check that outlives
+ * its timeout fails with exit code -1.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err)
+{
+	int pipefd[2];
+
+	memset(h, 0, sizeof(*h));
+	h->out = -1;
+	if (!r->life.health_cmd)
+		return err_set(err, CPOD_E_INVALID, "container %s has no defined healthcheck", r->name);
+	_cleanup_json_ json_doc *d = json_parse(r->life.health_cmd, strlen(r->life.health_cmd), NULL, err);
+	if (!d)
+		return err_prefix(err, "the health check of %s", r->name);
+	const json_value *arr = json_root(d);
+	const char *args[128];
+	size_t n = 0;
+	for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
+		args[n] = json_string(json_at(arr, n));
+	args[n] = NULL;
+	if (!n || !args[0])
+		return err_set(err, CPOD_E_INVALID, "the health check of %s is empty", r->name);
+	char name[64];
+	snprintf(name, sizeof(name), "health.%d.%u.pid", (int)getpid(), (unsigned)proc_now_ms());
+	if (engine_ctr_path(e, r->id, true, name, h->pidfile, sizeof(h->pidfile), err) < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	engine_now(h->started, sizeof(h->started));
+	h->started_ms = proc_now_ms();
+	h->pid = fork();
+	if (h->pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (h->pid == 0) {
+		cpod_err e2;
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		cpod_exec_opts xo = { .args = args, .pid_file = h->pidfile, .stdin_null = 1 };
+		int status = 0;
+		if (cpod_runtime_exec(e->rt, r->id, &xo, &status, &e2) < 0) {
+			dprintf(2, "%s\n", e2.msg);
+			_exit(e2.code == CPOD_E_EXEC_NOTFOUND ? 127 : e2.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+		}
+		_exit(status);
+	}
+	close(pipefd[1]);
+	h->out = pipefd[0];
+	fcntl(h->out, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* Returns what read returned (the pipe does not block). */
+static ssize_t health_read_some(health_run *h)
+{
+	char tmp[512];
+	if (h->out < 0)
+		return 0;
+	ssize_t k = read(h->out, tmp, sizeof(tmp));
+	if (k > 0 && h->output.len < HEALTH_OUTPUT_MAX)
+		buf_append(&h->output, tmp, (size_t)k, NULL);
+	else if (k == 0) {
+		close(h->out);
+		h->out = -1;
+	}
+	return k;
+}
+
+CPOD_INTERNAL void health_read(health_run *h)
+{
+	health_read_some(h);
+}
+
+CPOD_INTERNAL void health_kill(health_run *h)
+{
+	_cleanup_buf_ buf pb = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, h->pidfile, 64, &pb, NULL) == 0 && pb.data && atoi(pb.data) > 0)
+		kill(atoi(pb.data), SIGKILL);
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		proc_wait(h->pid, NULL, 0);
+	}
+}
+
+CPOD_INTERNAL void health_discard(health_run *h)
+{
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	if (h->pidfile[0])
+		unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+}
+
+static void health_log_append(ctr_record *r, const health_run *h, int code, const char *output)
+{
+	char ended[64];
+	engine_now(ended, sizeof(ended));
+	_cleanup_json_ json_doc *d = r->health_log ?
+		json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+	const json_value *old = json_root(d);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	size_t n = json_len(old), from = n >= HEALTH_LOG_KEEP ? n - HEALTH_LOG_KEEP + 1 : 0;
+	for (size_t i = from; i < n; i++)
+		jw_value(&w, json_at(old, i));
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Start", h->started);
+	jw_kstr(&w, "End", ended);
+	jw_kint(&w, "ExitCode", code);
+	jw_kstr(&w, "Output", output);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	if (jw_finish(&w, NULL) == 0) {
+		free(r->health_log);
+		r->health_log = b.data;
+	} else {
+		buf_free(&b);
+	}
+}
+
+/* Milliseconds since the container started (its StartedAt). */
+static int64_t health_uptime_ms(const ctr_record *r)
+{
+	int64_t t = clock_unix_ms(r->started_at);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return t < 0 ? INT64_MAX : (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - t;
+}
+
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out)
+{
+	/* what is left in the pipe; a process the check left behind may
+	 * hold it open, so no waiting for its end */
+	while (!timed_out && health_read_some(h) > 0)
+		;
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	int code = timed_out ? -1 : proc_exit_code(wstatus);
+	const char *output = timed_out ? "health check timed out" : h->output.data ? h->output.data : "";
+	bool starting = health_uptime_ms(r) < r->life.health_start_ms;
+	if (code == 0) {
+		r->health = HEALTH_HEALTHY;
+		r->health_streak = 0;
+	} else if (!starting || r->health != HEALTH_STARTING) {
+		r->health_streak++;
+		if (r->health_streak >= r->life.health_retries)
+			r->health = HEALTH_UNHEALTHY;
+	}
+	health_log_append(r, h, code, output);
+	unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+	return code;
+}
+
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err)
+{
+	health_run h;
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	if (health_start(e, r, &h, err) < 0)
+		return -1;
+	int64_t deadline = h.started_ms + r->life.health_timeout_ms;
+	bool timed_out = false, exited = false;
+	int wstatus = 0;
+	_cleanup_close_ int pidfd = proc_pidfd_open(h.pid);  /* -1: poll in steps */
+	while (!exited) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0) {
+			timed_out = true;
+			health_kill(&h);
+			break;
+		}
+		struct pollfd p[2] = { { .fd = h.out, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+		if (poll(p, 2, pidfd < 0 && left > 50 ? 50 : (int)(left > 60000 ? 60000 : left)) > 0 && p[0].revents)
+			health_read(&h);
+		exited = proc_wait(h.pid, &wstatus, WNOHANG) == h.pid;
+	}
+	/* the record may have changed while the check ran */
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0) {
+		buf_free(&h.output);
+		return -1;
+	}
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		*code = health_finish(&h, r, wstatus, timed_out);
+		rc = ctr_save(e, r, err);
+	}
+	buf_free(&h.output);
+	if (h.out >= 0)
+		close(h.out);
+	close(lock);
+	return rc;
+}
+
+int cpod_healthcheck_run(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int code = -1, rc = health_run_once(e, &r, &code, err);
+	if (rc == 0)
+		rc = code == 0 ? 0 : 1;
+	ctr_record_free(&r);
+	return rc;
+}
 /************************************************ src/engine/images.c */
 /*
  * images.c — the image commands of the engine: import, images, inspect,
@@ -20889,7 +26891,10 @@ char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *co
 	config_edit_free(&ce);
 	if (rc < 0)
 		return NULL;
-	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+	char *out = strdup(id);
+	if (!out)
+		err_nomem(err);
+	return out;
 fail:
 	config_edit_free(&ce);
 	err_prefix(err, "import");
@@ -20898,11 +26903,8 @@ fail:
 
 static int64_t images_unix(const char *rfc3339)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
 }
 
 static void images_strs(json_w *w, const char *key, char **v, size_t n)
@@ -21172,12 +27174,20 @@ char *cpod_image_remove(cpod_engine *e, const char *ref, int force, cpod_err *er
 	image_ref pr;
 	bool by_name = !ref_looks_like_id(ref) || strchr(ref, ':') || strchr(ref, '/');
 	if (by_name && img->n_names > 1 && ref_parse(ref, &pr, NULL) == 0) {
+		/* the name removed: as given if the image has it, else the
+		 * localhost/ one a short name stands for (store_image_untag's
+		 * order) */
+		char full[1024];
+		ref_name(&pr, full, sizeof(full));
+		bool has = false;
+		for (size_t i = 0; i < img->n_names && !has; i++)
+			has = strcmp(img->names[i], full) == 0;
+		image_ref lr;
+		if (!has && ref_parse_local(ref, &lr, NULL) == 0)
+			ref_name(&lr, full, sizeof(full));
 		r = store_image_untag(e->store, img->id, ref, err);
-		if (r == 0) {
-			char full[1024];
-			ref_name(&pr, full, sizeof(full));
+		if (r == 0)
 			buf_printf(&out, NULL, "Untagged: %s\n", full);
-		}
 	} else if (!by_name && img->n_names > 1 && !force) {
 		r = err_set(err, CPOD_E_STATE,
 			    "unable to delete image %.12s (must force) - image is referenced in multiple repositories",
@@ -21282,11 +27292,1217 @@ out:
 	free(full);
 	return rc;
 }
-/************************************************ src/engine/ps.c */
+/************************************************ src/engine/inspect.c */
 /*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
+ * inspect.c — `inspect` of a container, shaped as podman's: the record
+ * (state, health, restarts), the OCI config the container runs (path,
+ * args, environment, capabilities), its files, its layer, and the Config,
+ * HostConfig and Mounts that specgen summarised at create time (built from
+ * the OCI config when a record has no summary).
  */
 
+
+
+#define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
+
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r)
+{
+	if (!ctr_running(r))
+		return false;
+	char *st = cpod_runtime_state(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
+	free(st);
+	const char *s = json_string(json_get(json_root(d), "status"));
+	return s && strcmp(s, "paused") == 0;
+}
+
+static void inspect_time(json_w *w, const char *key, const char *t)
+{
+	jw_kstr(w, key, t && *t ? t : INSPECT_ZERO_TIME);
+}
+
+static void inspect_state(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	bool running = r->status == CTR_RUNNING, paused = running && ctr_paused(e, r);
+	jw_key(w, "State");
+	jw_obj_begin(w);
+	jw_kstr(w, "OciVersion", CPOD_OCI_VERSION);
+	jw_kstr(w, "Status", paused ? "paused" : ctr_status_name(r->status));
+	jw_kbool(w, "Running", running && !paused);
+	jw_kbool(w, "Paused", paused);
+	jw_kbool(w, "Restarting", false);
+	jw_kbool(w, "OOMKilled", r->oom_killed);
+	jw_kbool(w, "Dead", false);
+	jw_kint(w, "Pid", running ? r->pid : 0);
+	jw_kint(w, "ConmonPid", running ? r->sup_pid : 0);
+	jw_kint(w, "ExitCode", r->exit_code);
+	jw_kstr(w, "Error", r->timed_out ? "the container ran longer than its --timeout" : "");
+	inspect_time(w, "StartedAt", r->started_at);
+	inspect_time(w, "FinishedAt", r->finished_at);
+	if (r->life.health_cmd) {
+		jw_key(w, "Health");
+		jw_obj_begin(w);
+		jw_kstr(w, "Status", ctr_health_name(r->health));
+		jw_kint(w, "FailingStreak", r->health_streak);
+		jw_key(w, "Log");
+		_cleanup_json_ json_doc *d = r->health_log ?
+			json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+		if (json_root(d))
+			jw_value(w, json_root(d));
+		else
+			jw_null(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void inspect_strings(json_w *w, const char *key, const json_value *arr, size_t from)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = from; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)))
+			jw_str(w, json_string(json_at(arr, i)));
+	jw_arr_end(w);
+}
+
+/* A Config for records without a summary: what the OCI config says. */
+static void inspect_config_from_oci(json_w *w, const ctr_record *r, const json_value *spec)
+{
+	const json_value *p = json_get(spec, "process"), *user = json_get(p, "user");
+	int64_t u = 0, g = 0;
+	char uid[48];
+	json_int64(json_get(user, "uid"), &u);
+	json_int64(json_get(user, "gid"), &g);
+	snprintf(uid, sizeof(uid), "%lld:%lld", (long long)u, (long long)g);
+	jw_key(w, "Config");
+	jw_obj_begin(w);
+	jw_kstr(w, "Hostname", json_string(json_get(spec, "hostname")) ?: "");
+	jw_kstr(w, "Domainname", "");
+	jw_kstr(w, "User", uid);
+	jw_kbool(w, "Tty", r->life.tty);
+	jw_kbool(w, "OpenStdin", r->life.interactive);
+	inspect_strings(w, "Env", json_get(p, "env"), 0);
+	inspect_strings(w, "Cmd", json_get(p, "args"), 0);
+	jw_kstr(w, "Image", r->image_name);
+	jw_kstr(w, "WorkingDir", json_string(json_get(p, "cwd")) ?: "/");
+	jw_key(w, "Labels");
+	jw_null(w);
+	jw_key(w, "Annotations");
+	const json_value *ann = json_get(spec, "annotations");
+	if (ann)
+		jw_value(w, ann);
+	else
+		jw_null(w);
+	jw_kint(w, "StopSignal", r->life.stop_signal);
+	jw_kint(w, "StopTimeout", r->life.stop_timeout);
+	jw_obj_end(w);
+}
+
+static void inspect_caps(json_w *w, const char *key, const json_value *list)
+{
+	inspect_strings(w, key, list, 0);
+}
+
+static void inspect_paths(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char dir[PATH_MAX], run[PATH_MAX], p[PATH_MAX];
+	if (engine_ctr_path(e, r->id, false, "", dir, sizeof(dir), NULL) < 0 ||
+	    engine_ctr_path(e, r->id, true, "", run, sizeof(run), NULL) < 0)
+		return;
+	static const char *const files[][2] = {
+		{ "ResolvConfPath", "resolv.conf" }, { "HostnamePath", "hostname" },
+		{ "HostsPath", "hosts" }, { "OCIConfigPath", "config.json" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (fs_join(p, sizeof(p), dir, files[i][1], NULL) == 0)
+			jw_kstr(w, files[i][0], p);
+	jw_kstr(w, "StaticDir", dir);
+	jw_kstr(w, "OCIRuntime", "cpod");
+	if (fs_join(p, sizeof(p), dir, "ctr.log", NULL) == 0)
+		jw_kstr(w, "LogPath", r->life.log_none ? "" : p);
+	jw_kstr(w, "Driver", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "GraphDriver");
+	jw_obj_begin(w);
+	jw_kstr(w, "Name", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "Data");
+	jw_obj_begin(w);
+	if (r->copy_rootfs) {
+		if (fs_join(p, sizeof(p), dir, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	} else {
+		if (fs_join(p, sizeof(p), dir, "upper", NULL) == 0)
+			jw_kstr(w, "UpperDir", p);
+		if (fs_join(p, sizeof(p), dir, "work", NULL) == 0)
+			jw_kstr(w, "WorkDir", p);
+		if (r->status == CTR_RUNNING && fs_join(p, sizeof(p), run, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 16u << 20, .max_depth = 64 };
+	ctr_record r;
+	char path[160];
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "containers/%s/config.json", r.id);
+	_cleanup_json_ json_doc *specd = json_parse_file(e->rootfd, path, &lim, err);
+	if (!specd) {
+		err_prefix(err, "inspect %s", r.name);
+		ctr_record_free(&r);
+		return NULL;
+	}
+	_cleanup_json_ json_doc *sumd = r.summary ? json_parse(r.summary, strlen(r.summary), NULL, NULL) : NULL;
+	_cleanup_json_ json_doc *cmdd = r.command ? json_parse(r.command, strlen(r.command), NULL, NULL) : NULL;
+	const json_value *spec = json_root(specd), *sum = json_root(sumd), *cmd = json_root(cmdd);
+	const json_value *caps = json_get(json_get(spec, "process"), "capabilities");
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Id", r.id);
+	jw_kstr(&w, "Created", r.created);
+	jw_kstr(&w, "Path", json_string(json_at(cmd, 0)) ?: "");
+	inspect_strings(&w, "Args", cmd, 1);
+	inspect_state(&w, e, &r);
+	jw_kstr(&w, "Image", r.image_id);
+	jw_kstr(&w, "ImageDigest", "");
+	jw_kstr(&w, "ImageName", r.image_name);
+	jw_kstr(&w, "Rootfs", "");
+	jw_kstr(&w, "Pod", "");
+	inspect_paths(&w, e, &r);
+	jw_kstr(&w, "Name", r.name);
+	jw_kint(&w, "RestartCount", r.restart_count);
+	jw_kstr(&w, "MountLabel", "");
+	jw_kstr(&w, "ProcessLabel", "");
+	jw_kstr(&w, "AppArmorProfile", "");
+	inspect_caps(&w, "EffectiveCaps", json_get(caps, "effective"));
+	inspect_caps(&w, "BoundingCaps", json_get(caps, "bounding"));
+	jw_key(&w, "ExecIDs");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_key(&w, "Mounts");
+	if (json_get(sum, "Mounts"))
+		jw_value(&w, json_get(sum, "Mounts"));
+	else {
+		jw_arr_begin(&w);
+		jw_arr_end(&w);
+	}
+	jw_key(&w, "Dependencies");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_kstr(&w, "Namespace", "");
+	jw_kbool(&w, "IsInfra", false);
+	jw_kbool(&w, "IsService", false);
+	if (json_get(sum, "Config")) {
+		jw_key(&w, "Config");
+		jw_value(&w, json_get(sum, "Config"));
+	} else {
+		inspect_config_from_oci(&w, &r, spec);
+	}
+	jw_key(&w, "HostConfig");
+	if (json_get(sum, "HostConfig")) {
+		jw_value(&w, json_get(sum, "HostConfig"));
+	} else {
+		jw_obj_begin(&w);
+		jw_key(&w, "RestartPolicy");
+		jw_obj_begin(&w);
+		static const char *const policies[] = { "no", "on-failure", "always", "unless-stopped" };
+		jw_kstr(&w, "Name", policies[r.life.restart]);
+		jw_kint(&w, "MaximumRetryCount", r.life.max_retries);
+		jw_obj_end(&w);
+		jw_kbool(&w, "AutoRemove", r.rm);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	ctr_record_free(&r);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+/************************************************ src/engine/life.c */
+/*
+ * life.c — a container's lifecycle settings (see life.h).
+ */
+
+
+CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err)
+{
+	const char *p = s;
+	double total = 0;
+	bool any = false;
+
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty duration", what);
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration (like 30s, 1m30s, 500ms)",
+				       what, s);
+		p = end;
+		double mul = 1000;
+		if (strncmp(p, "ms", 2) == 0)
+			mul = 1, p += 2;
+		else if (strncmp(p, "us", 2) == 0)
+			mul = 0.001, p += 2;
+		else if (strncmp(p, "ns", 2) == 0)
+			mul = 0.000001, p += 2;
+		else if (*p == 's')
+			p++;
+		else if (*p == 'm')
+			mul = 60000, p++;
+		else if (*p == 'h')
+			mul = 3600000, p++;
+		else if (*p && any)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
+		else if (*p)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
+		total += v * mul;
+		any = true;
+		if (total > 1e13)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is too long", what, s);
+	}
+	*ms = (int64_t)total;
+	return 0;
+}
+
+CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+		{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT },
+		{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
+		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+		{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+	};
+	char *end;
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty signal", what);
+	long n = strtol(s, &end, 10);
+	if (!*end) {
+		if (n <= 0 || n >= NSIG)
+			return err_set(err, CPOD_E_INVALID, "%s: signal %s out of range", what, s);
+		*sig = (int)n;
+		return 0;
+	}
+	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (strcasecmp(names[i].name, name) == 0) {
+			*sig = names[i].sig;
+			return 0;
+		}
+	if (strncasecmp(name, "RTMIN+", 6) == 0) {
+		n = strtol(name + 6, &end, 10);
+		if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX) {
+			*sig = SIGRTMIN + (int)n;
+			return 0;
+		}
+	}
+	return err_set(err, CPOD_E_INVALID, "%s: unknown signal \"%s\"", what, s);
+}
+
+CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err)
+{
+	char *end;
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty size", what);
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
+	double mul = 1;
+	switch (*end) {
+	case 'b': case 'B': mul = 1; end++; break;
+	case 'k': case 'K': mul = 1024; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	}
+	if ((*end == 'b' || *end == 'B') && mul > 1)
+		end++;
+	if (*end || v * mul > 9e18)
+		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
+	*bytes = (uint64_t)(v * mul);
+	return 0;
+}
+
+/* --health-cmd: a JSON form (["CMD", ...] or ["CMD-SHELL", "..."]) or a
+ * shell command; the image's Healthcheck.Test has the JSON form. */
+static int life_health_cmd(const char *cmd, const json_value *test, ctr_life *l, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	json_doc *d = NULL;
+	const json_value *arr = test;
+
+	if (!cmd && !test)
+		return 0;
+	if (cmd) {
+		if (strcmp(cmd, "none") == 0)
+			return 0;
+		if (cmd[0] == '[') {
+			d = json_parse(cmd, strlen(cmd), NULL, err);
+			if (!d)
+				return err_prefix(err, "--health-cmd");
+			arr = json_root(d);
+		} else {
+			arr = NULL;
+		}
+	}
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	if (cmd && !arr) {
+		jw_str(&w, "/bin/sh");
+		jw_str(&w, "-c");
+		jw_str(&w, cmd);
+	} else if (arr) {
+		const char *kind = json_string(json_at(arr, 0));
+		size_t n = json_len(arr);
+		if (!kind || n < 1) {
+			json_doc_free(d);
+			buf_free(&b);
+			return err_set(err, CPOD_E_INVALID, "health check: the command must be a JSON array of strings");
+		}
+		if (strcmp(kind, "NONE") == 0) {
+			json_doc_free(d);
+			buf_free(&b);
+			return 0;
+		}
+		if (strcmp(kind, "CMD-SHELL") == 0) {
+			jw_str(&w, "/bin/sh");
+			jw_str(&w, "-c");
+			for (size_t i = 1; i < n; i++)
+				jw_str(&w, json_string(json_at(arr, i)) ? json_string(json_at(arr, i)) : "");
+		} else {
+			for (size_t i = strcmp(kind, "CMD") == 0 ? 1 : 0; i < n; i++) {
+				const char *s = json_string(json_at(arr, i));
+				if (!s) {
+					json_doc_free(d);
+					buf_free(&b);
+					return err_set(err, CPOD_E_INVALID, "health check: the command must be strings");
+				}
+				jw_str(&w, s);
+			}
+		}
+	}
+	jw_arr_end(&w);
+	json_doc_free(d);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	if (strcmp(b.data, "[]") == 0) {
+		buf_free(&b);
+		return err_set(err, CPOD_E_INVALID, "health check: empty command");
+	}
+	l->health_cmd = b.data;
+	return 0;
+}
+
+CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
+				 cpod_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	l->health_interval_ms = 30000;
+	l->health_timeout_ms = 30000;
+	l->health_retries = 3;
+	l->interactive = o->interactive;
+	l->tty = o->tty;
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
+
+	const char *stop = o->stop_signal ? o->stop_signal : cfg ? cfg->stop_signal : NULL;
+	if (stop && *stop && life_signal(stop, o->stop_signal ? "--stop-signal" : "the image's StopSignal",
+				       &l->stop_signal, err) < 0)
+		return -1;
+	if (o->stop_timeout) {
+		char *end;
+		long v = strtol(o->stop_timeout, &end, 10);
+		if (*end || end == o->stop_timeout || v < 0 || v > 86400 * 365)
+			return err_set(err, CPOD_E_INVALID, "--stop-timeout: \"%s\" is not a number of seconds",
+				       o->stop_timeout);
+		l->stop_timeout = (int)v;
+	}
+	if (o->timeout) {
+		char *end;
+		long v = strtol(o->timeout, &end, 10);
+		if (*end || end == o->timeout || v < 0 || v > 86400 * 365)
+			return err_set(err, CPOD_E_INVALID, "--timeout: \"%s\" is not a number of seconds",
+				       o->timeout);
+		l->timeout = (int)v;
+	}
+	if (o->restart && *o->restart) {
+		const char *r = o->restart;
+		if (strcmp(r, "no") == 0)
+			l->restart = RESTART_NO;
+		else if (strcmp(r, "always") == 0)
+			l->restart = RESTART_ALWAYS;
+		else if (strcmp(r, "unless-stopped") == 0)
+			l->restart = RESTART_UNLESS_STOPPED;
+		else if (strncmp(r, "on-failure", 10) == 0 && (r[10] == '\0' || r[10] == ':')) {
+			l->restart = RESTART_ON_FAILURE;
+			if (r[10] == ':') {
+				char *end;
+				long v = strtol(r + 11, &end, 10);
+				if (*end || end == r + 11 || v < 0 || v > 1000000)
+					return err_set(err, CPOD_E_INVALID, "--restart %s: bad retry count", r);
+				l->max_retries = (int)v;
+			}
+		} else
+			return err_set(err, CPOD_E_INVALID,
+				       "--restart \"%s\": use no, on-failure[:N], always or unless-stopped", r);
+		if (l->restart != RESTART_NO && o->rm)
+			return err_set(err, CPOD_E_INVALID, "the --rm option conflicts with --restart");
+	}
+	for (size_t i = 0; o->log_opts && o->log_opts[i]; i++) {
+		const char *opt = o->log_opts[i];
+		if (strncmp(opt, "max-size=", 9) == 0) {
+			if (life_size(opt + 9, "--log-opt max-size", &l->log_max_size, err) < 0)
+				return -1;
+		} else if (strncmp(opt, "path=", 5) == 0 || strncmp(opt, "tag=", 4) == 0) {
+			continue;
+		} else {
+			return err_set(err, CPOD_E_INVALID, "--log-opt \"%s\": only max-size= is supported", opt);
+		}
+	}
+	if (o->log_driver && *o->log_driver) {
+		if (strcmp(o->log_driver, "none") == 0)
+			l->log_none = true;
+		else if (strcmp(o->log_driver, "k8s-file") != 0)
+			return err_set(err, CPOD_E_INVALID, "--log-driver \"%s\": k8s-file or none", o->log_driver);
+	}
+	/* health: the options, else the image's */
+	const json_value *hc = cfg ? cfg->healthcheck : NULL;
+	if (!o->no_healthcheck) {
+		if (life_health_cmd(o->health_cmd, o->health_cmd ? NULL : json_get(hc, "Test"), l, err) < 0)
+			return -1;
+		int64_t ns;
+		if (!o->health_interval && json_int64(json_get(hc, "Interval"), &ns) && ns > 0)
+			l->health_interval_ms = ns / 1000000;
+		if (!o->health_timeout && json_int64(json_get(hc, "Timeout"), &ns) && ns > 0)
+			l->health_timeout_ms = ns / 1000000;
+		if (!o->health_start_period && json_int64(json_get(hc, "StartPeriod"), &ns) && ns > 0)
+			l->health_start_ms = ns / 1000000;
+		if (!o->health_retries && json_int64(json_get(hc, "Retries"), &ns) && ns > 0)
+			l->health_retries = (int)ns;
+	}
+	if ((o->health_interval && life_duration_ms(o->health_interval, "--health-interval", &l->health_interval_ms, err) < 0) ||
+	    (o->health_timeout && life_duration_ms(o->health_timeout, "--health-timeout", &l->health_timeout_ms, err) < 0) ||
+	    (o->health_start_period && life_duration_ms(o->health_start_period, "--health-start-period", &l->health_start_ms, err) < 0))
+		return -1;
+	if (o->health_retries) {
+		char *end;
+		long v = strtol(o->health_retries, &end, 10);
+		if (*end || end == o->health_retries || v < 1 || v > 1000000)
+			return err_set(err, CPOD_E_INVALID, "--health-retries: \"%s\" must be a positive number",
+				       o->health_retries);
+		l->health_retries = (int)v;
+	}
+	if (l->health_cmd && l->health_interval_ms < 1) {
+		life_free(l);
+		return err_set(err, CPOD_E_INVALID, "--health-interval must be positive");
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void life_free(ctr_life *l)
+{
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+}
+
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l)
+{
+	static const char *const restarts[] = { "no", "on-failure", "always", "unless-stopped" };
+	jw_obj_begin(w);
+	jw_kint(w, "stopSignal", l->stop_signal);
+	jw_kint(w, "stopTimeout", l->stop_timeout);
+	jw_kint(w, "timeout", l->timeout);
+	jw_kstr(w, "restart", restarts[l->restart]);
+	jw_kint(w, "maxRetries", l->max_retries);
+	jw_key(w, "logMaxSize");
+	jw_uint(w, l->log_max_size);
+	jw_kbool(w, "logNone", l->log_none);
+	jw_kbool(w, "interactive", l->interactive);
+	jw_kbool(w, "tty", l->tty);
+	jw_kstr(w, "detachKeys", l->detach_keys);
+	if (l->health_cmd) {
+		json_doc *d = json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL);
+		jw_key(w, "healthCmd");
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+		jw_kint(w, "healthIntervalMs", l->health_interval_ms);
+		jw_kint(w, "healthTimeoutMs", l->health_timeout_ms);
+		jw_kint(w, "healthStartMs", l->health_start_ms);
+		jw_kint(w, "healthRetries", l->health_retries);
+	}
+	jw_obj_end(w);
+}
+
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err)
+{
+	int64_t n;
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	if (!json_is(v, JSON_OBJECT))
+		return 0;
+	if (json_int64(json_get(v, "stopSignal"), &n) && n > 0 && n < NSIG)
+		l->stop_signal = (int)n;
+	if (json_int64(json_get(v, "stopTimeout"), &n) && n >= 0)
+		l->stop_timeout = (int)n;
+	if (json_int64(json_get(v, "timeout"), &n) && n >= 0)
+		l->timeout = (int)n;
+	const char *r = json_string(json_get(v, "restart"));
+	if (r)
+		l->restart = strcmp(r, "on-failure") == 0 ? RESTART_ON_FAILURE : strcmp(r, "always") == 0 ? RESTART_ALWAYS
+			   : strcmp(r, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED : RESTART_NO;
+	if (json_int64(json_get(v, "maxRetries"), &n) && n >= 0)
+		l->max_retries = (int)n;
+	uint64_t u;
+	if (json_uint64(json_get(v, "logMaxSize"), &u))
+		l->log_max_size = u;
+	bool b = false;
+	json_opt_bool(v, "logNone", &b, "", NULL);
+	l->log_none = b;
+	b = false;
+	json_opt_bool(v, "interactive", &b, "", NULL);
+	l->interactive = b;
+	b = false;
+	json_opt_bool(v, "tty", &b, "", NULL);
+	l->tty = b;
+	const char *dk = json_string(json_get(v, "detachKeys"));
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", dk ? dk : "ctrl-p,ctrl-q");
+	const json_value *hc = json_get(v, "healthCmd");
+	if (json_is(hc, JSON_ARRAY)) {
+		buf b2 = BUF_INIT;
+		json_w w;
+		jw_init(&w, &b2, NULL);
+		jw_value(&w, hc);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&b2);
+			return -1;
+		}
+		l->health_cmd = b2.data;
+		json_opt_i64(v, "healthIntervalMs", &l->health_interval_ms, "", NULL);
+		json_opt_i64(v, "healthTimeoutMs", &l->health_timeout_ms, "", NULL);
+		json_opt_i64(v, "healthStartMs", &l->health_start_ms, "", NULL);
+		if (json_int64(json_get(v, "healthRetries"), &n))
+			l->health_retries = (int)n;
+	}
+	return 0;
+}
+/************************************************ src/engine/lifecycle.c */
+/*
+ * lifecycle.c — start, run, attach, stop, kill, restart, pause, unpause,
+ * wait, rename, remove and prune of containers (cpod_container_*).
+ *
+ * The supervisor (supervisor.c) owns a running container; these verbs
+ * either ask it (through the attach socket) or act on the container
+ * through the runtime and let the supervisor record the outcome.  A user's
+ * stop or kill is written into the record first, so the supervisor knows
+ * not to restart what the user stopped.
+ */
+
+
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err);
+
+int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		rc = sup_spawn(e, &r, false, err);
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "start %s", ctr) : 0;
+}
+
+/* ---------------------------------------------------------------- attach */
+
+/* "ctrl-p,ctrl-q" -> the bytes; false when malformed. */
+static bool lc_detach_keys(const char *spec, unsigned char *keys, size_t *n)
+{
+	char copy[64];
+	*n = 0;
+	if (!spec || !*spec)
+		return true; /* no detaching */
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (char *t = strtok(copy, ","); t; t = strtok(NULL, ",")) {
+		if (*n >= 8)
+			return false;
+		if (strncmp(t, "ctrl-", 5) == 0 && strlen(t) == 6) {
+			char c = t[5];
+			if (c >= 'a' && c <= 'z')
+				keys[(*n)++] = (unsigned char)(c - 'a' + 1);
+			else if (c == '@')
+				keys[(*n)++] = 0;
+			else if (c >= '[' && c <= '_')
+				keys[(*n)++] = (unsigned char)(c - '[' + 27);
+			else
+				return false;
+		} else if (strlen(t) == 1) {
+			keys[(*n)++] = (unsigned char)t[0];
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void lc_send_size(int sock, int tty)
+{
+	struct winsize ws;
+	char msg[32];
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0) {
+		snprintf(msg, sizeof(msg), "%u %u", ws.ws_row, ws.ws_col);
+		attach_send(sock, AF_RESIZE, msg, strlen(msg));
+	}
+}
+
+/* The client loop over an attach connection.  *status: the exit status, or
+ * -1 when detached.  An AF_ERROR from the supervisor becomes err. */
+static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const char *detach_keys,
+			int *status, cpod_err *err)
+{
+	unsigned char keys[8];
+	size_t nkeys = 0, matched = 0;
+	struct termios saved;
+	bool raw = false;
+	buf p = BUF_INIT;
+	int r = -1;
+	sigset_t mask, old;
+
+	*status = -1;
+	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
+		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
+			       detach_keys);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (tty && in >= 0 && isatty(in) && tcgetattr(in, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(in, TCSANOW, &t) == 0;
+		lc_send_size(sock, in);
+	}
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = sock, .events = POLLIN },
+			{ .fd = in, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, "poll");
+			break;
+		}
+		if (fds[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			if (raw)
+				lc_send_size(sock, in);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP)) {
+			unsigned char b[4096];
+			ssize_t n = read(in, b, sizeof(b));
+			if (n <= 0) {
+				attach_send(sock, AF_STDIN_EOF, NULL, 0);
+				in = -1;
+			} else {
+				/* the detach keys, possibly across reads */
+				bool detach = false;
+				for (ssize_t i = 0; i < n && nkeys; i++) {
+					matched = b[i] == keys[matched] ? matched + 1 : (b[i] == keys[0] ? 1 : 0);
+					if (matched == nkeys) {
+						detach = true;
+						break;
+					}
+				}
+				if (detach) {
+					r = 0;
+					*status = -1;
+					break;
+				}
+				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
+					in = -1;
+				}
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			int type;
+			int k = attach_recv(sock, &type, &p, err);
+			if (k <= 0) {
+				/* the supervisor went away without an exit frame */
+				if (k == 0)
+					err_set(err, CPOD_E_SYS, "the container's supervisor went away");
+				break;
+			}
+			if (type == AF_STDOUT && out >= 0)
+				write_all(out, p.data, p.len);
+			else if (type == AF_STDERR)
+				write_all(errfd >= 0 ? errfd : out, p.data, p.len);
+			else if (type == AF_EXIT) {
+				*status = atoi(p.data);
+				r = 0;
+				break;
+			} else if (type == AF_ERROR) {
+				int code = CPOD_E_SYS;
+				char *msg = p.data;
+				if (msg && sscanf(msg, "%d", &code) == 1)
+					msg = strchr(msg, ' ') ? strchr(msg, ' ') + 1 : msg;
+				err_set(err, code, "%s", msg ? msg : "the container did not start");
+				break;
+			}
+		}
+	}
+	if (raw)
+		tcsetattr(in >= 0 ? in : 0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	buf_free(&p);
+	return r;
+}
+
+int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
+			  const char *detach_keys, int *status, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r)) {
+		ctr_record_free(&r);
+		return err_set(err, CPOD_E_STATE, "you can only attach to running containers");
+	}
+	int sock = attach_connect(e, r.id, err);
+	int rc = -1;
+	if (sock >= 0) {
+		rc = lc_attach_fd(sock, r.life.tty, r.life.interactive ? in : -1, out, errfd,
+				  detach_keys ? detach_keys : r.life.detach_keys, status, err);
+		close(sock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
+{
+	ctr_record r;
+	*status = 0;
+	if (o->detach)
+		return err_set(err, CPOD_E_INVALID, "cpod_run: use cpod_run_detached for --detach");
+	if (ctr_create(e, o, &r, err) < 0)
+		return -1;
+	int rc = sup_spawn(e, &r, true, err);
+	if (rc == 0) {
+		int sock = attach_connect(e, r.id, err);
+		if (sock < 0) {
+			rc = -1;
+		} else {
+			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
+					  status, err);
+			close(sock);
+			if (rc == 0 && *status < 0)
+				*status = 0; /* detached: the container goes on */
+		}
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+char *cpod_run_detached(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_create(e, o, &r, err) < 0)
+		return NULL;
+	char *id = NULL;
+	if (sup_spawn(e, &r, false, err) == 0 && !(id = strdup(r.id)))
+		err_nomem(err);
+	ctr_record_free(&r);
+	return id;
+}
+
+/* ---------------------------------------------------------------- stop, kill */
+
+static int lc_mark_stop(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0)
+		return -1;
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		r->stop_requested = true;
+		rc = ctr_save(e, r, err);
+	}
+	close(lock);
+	return rc;
+}
+
+/* Waits for the supervisor to record the end (bounded). */
+static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
+{
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_now_ms() < deadline) {
+		if (ctr_reload(e, r, NULL) < 0)
+			return; /* removed (--rm) */
+		if (r->status != CTR_RUNNING && !proc_is(r->sup_pid, r->sup_start))
+			return;
+		if (r->status == CTR_EXITED && r->finished_at[0] && r->restart_count >= 0 &&
+		    !proc_is(r->pid, r->start_time))
+			return;
+		usleep(10000);
+	}
+}
+
+static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+	int fd = proc_pidfd_open(pid);
+	if (fd >= 0) {
+		if (proc_is(pid, start))
+			proc_poll_in(fd, timeout_ms);
+		close(fd);
+	}
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_is(pid, start)) {
+		if (proc_now_ms() > deadline)
+			return false;
+		usleep(5000);
+	}
+	return true;
+}
+
+int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		goto out; /* stopping a stopped container is not an error */
+	if (lc_mark_stop(e, &r, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (timeout < 0)
+		timeout = r.life.stop_timeout;
+	cpod_runtime_resume(e->rt, r.id, NULL); /* a paused container gets the signal too */
+	if (timeout > 0 && cpod_runtime_kill(e->rt, r.id, r.life.stop_signal, 0, NULL) == 0 &&
+	    lc_wait_gone(r.pid, r.start_time, timeout * 1000))
+		goto recorded;
+	if (cpod_runtime_kill(e->rt, r.id, SIGKILL, 1, err) < 0 && proc_is(r.pid, r.start_time)) {
+		rc = -1;
+		goto out;
+	}
+	lc_wait_gone(r.pid, r.start_time, 10000);
+recorded:
+	lc_wait_recorded(e, &r, 10000);
+out:
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "stop %s", ctr) : 0;
+}
+
+int cpod_container_kill(cpod_engine *e, const char *ctr, int sig, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = -1;
+	if (!ctr_running(&r))
+		err_set(err, CPOD_E_STATE, "can only kill running containers. %.12s is in state %s", r.id,
+			ctr_status_name(r.status));
+	else if (lc_mark_stop(e, &r, err) == 0 && cpod_runtime_kill(e->rt, r.id, sig, 0, err) == 0)
+		rc = 0;
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "kill %s", ctr) : 0;
+}
+
+int cpod_container_restart(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	if (cpod_container_stop(e, ctr, timeout, err) < 0)
+		return -1;
+	return cpod_container_start(e, ctr, err);
+}
+
+static int lc_freeze(cpod_engine *e, const char *ctr, bool on, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE, "%.12s is not running", r.id);
+	else
+		rc = on ? cpod_runtime_pause(e->rt, r.id, err) : cpod_runtime_resume(e->rt, r.id, err);
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_pause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, true, err);
+}
+
+int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, false, err);
+}
+
+/* ---------------------------------------------------------------- wait */
+
+static bool lc_condition(cpod_engine *e, const ctr_record *r, const char *c)
+{
+	bool running = ctr_running(r);
+	if (strcmp(c, "stopped") == 0 || strcmp(c, "exited") == 0)
+		return !running && r->status != CTR_CREATED;
+	if (strcmp(c, "running") == 0)
+		return running;
+	if (strcmp(c, "created") == 0 || strcmp(c, "configured") == 0)
+		return r->status == CTR_CREATED;
+	if (strcmp(c, "paused") == 0) {
+		char *st = running ? cpod_runtime_state(e->rt, r->id, NULL) : NULL;
+		bool paused = st && strstr(st, "\"paused\"");
+		free(st);
+		return paused;
+	}
+	if (strcmp(c, "healthy") == 0)
+		return r->health == HEALTH_HEALTHY;
+	if (strcmp(c, "unhealthy") == 0)
+		return r->health == HEALTH_UNHEALTHY;
+	return false;
+}
+
+int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *conditions,
+			int *exit_code, cpod_err *err)
+{
+	static const char *const stopped[] = { "stopped", NULL };
+	static const char *const known[] = { "stopped", "exited", "running", "created", "configured",
+					     "paused", "healthy", "unhealthy" };
+	ctr_record r;
+
+	if (!conditions || !conditions[0])
+		conditions = stopped;
+	for (size_t i = 0; conditions[i]; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < ARRAY_LEN(known); k++)
+			ok = ok || strcmp(conditions[i], known[k]) == 0;
+		if (!ok)
+			return err_set(err, CPOD_E_INVALID, "wait: unknown condition \"%s\"", conditions[i]);
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	bool only_stop = true;
+	for (size_t i = 0; conditions[i]; i++)
+		only_stop = only_stop && (strcmp(conditions[i], "stopped") == 0 || strcmp(conditions[i], "exited") == 0);
+	/* waiting for the end of a running container: the supervisor tells
+	 * (even when --rm removes the record right after) */
+	if (only_stop && ctr_running(&r)) {
+		int sock = attach_connect(e, r.id, NULL);
+		if (sock >= 0) {
+			int status = -1;
+			cpod_err ignored;
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+				*exit_code = status;
+				close(sock);
+				ctr_record_free(&r);
+				return 0;
+			}
+			close(sock);
+		}
+	}
+	for (;;) {
+		for (size_t i = 0; conditions[i]; i++)
+			if (lc_condition(e, &r, conditions[i])) {
+				*exit_code = r.exit_code;
+				ctr_record_free(&r);
+				return 0;
+			}
+		usleep(50000);
+		if (ctr_reload(e, &r, err) < 0) {
+			ctr_record_free(&r);
+			return err_prefix(err, "wait %s", ctr);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- rename, rm, prune */
+
+int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpod_err *err)
+{
+	ctr_record r, other;
+	int rc = -1;
+	bool ok = *name;
+	for (const char *p = name; *p && ok; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		ok = alnum || (p != name && (c == '_' || c == '.' || c == '-'));
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	_cleanup_close_ int names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (names < 0 || RETRY_EINTR(flock(names, LOCK_EX)) < 0)
+		return err_sys(err, "lock the containers");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (ctr_find(e, name, &other, NULL) == 0) {
+		bool same = strcmp(other.id, r.id) == 0;
+		ctr_record_free(&other);
+		if (!same) {
+			ctr_record_free(&r);
+			return err_set(err, CPOD_E_EXISTS, "the container name \"%s\" is already in use", name);
+		}
+	}
+	int lock = ctr_lock(e, r.id, err);
+	if (lock >= 0) {
+		if (ctr_reload(e, &r, err) == 0) {
+			snprintf(r.name, sizeof(r.name), "%s", name);
+			rc = ctr_save(e, &r, err);
+		}
+		close(lock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volumes, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (ctr_running(&r)) {
+		if (!force)
+			rc = err_set(err, CPOD_E_STATE,
+				     "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
+				     r.id);
+		else
+			rc = cpod_container_stop(e, r.id, 0, err);
+	}
+	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
+		rc = ctr_remove(e, &r, true, err);
+	(void)volumes; /* anonymous volumes: with the volumes module */
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
+{
+	return cpod_container_remove_v(e, ctr, force, 0, err);
+}
+
+char *cpod_container_prune(cpod_engine *e, cpod_err *err)
+{
+	ctr_record *all;
+	size_t n;
+	buf out = BUF_INIT;
+	if (ctr_list_all(e, &all, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (ctr_running(&all[i]))
+			continue;
+		if (ctr_remove(e, &all[i], false, err) < 0) {
+			ctr_list_free(all, n);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "%s\n", all[i].id);
+	}
+	ctr_list_free(all, n);
+	if (!out.data)
+		buf_puts(&out, "", NULL);
+	return buf_take(&out, err);
+}
+/************************************************ src/engine/ps.c */
+/*
+ * ps.c — listing containers (cpod_container_list), in the shape of
+ * podman's `ps --format json`: times as seconds since the epoch, the
+ * human status ("Up 5 minutes (healthy)", "Exited (0) 2 seconds ago"),
+ * labels and mount destinations from the container's summary.
+ */
+
+
+#include <time.h>
+
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
+{
+	char d[48];
+	int64_t now = (int64_t)time(NULL);
+	switch (r->status) {
+	case CTR_RUNNING: {
+		int64_t t = clock_unix(r->started_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		const char *h = ctr_health_name(r->health);
+		snprintf(out, n, "Up %s%s%s%s", d, *h ? " (" : "", h, *h ? ")" : "");
+		break;
+	}
+	case CTR_EXITED: {
+		int64_t t = clock_unix(r->finished_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		snprintf(out, n, "Exited (%d) %s ago", r->exit_code, d);
+		break;
+	}
+	case CTR_CREATED:
+		snprintf(out, n, "Created");
+		break;
+	case CTR_REMOVING:
+		snprintf(out, n, "Removing");
+		break;
+	}
+}
+
+/* The summary's Config.Labels and Mounts[].Destination. */
+static void ps_from_summary(json_w *w, const ctr_record *r)
+{
+	_cleanup_json_ json_doc *d = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	const json_value *s = json_root(d), *labels = json_get(json_get(s, "Config"), "Labels");
+	jw_key(w, "Labels");
+	if (json_is(labels, JSON_OBJECT))
+		jw_value(w, labels);
+	else
+		jw_null(w);
+	jw_key(w, "Mounts");
+	jw_arr_begin(w);
+	const json_value *m = json_get(s, "Mounts");
+	for (size_t i = 0; i < json_len(m); i++)
+		if (json_string(json_get(json_at(m, i), "Destination")))
+			jw_str(w, json_string(json_get(json_at(m, i), "Destination")));
+	jw_arr_end(w);
+}
+
+static int64_t ps_unix(const char *rfc3339)
+{
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
+}
 
 char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 {
@@ -21301,28 +28517,40 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < nc; i++) {
 		const ctr_record *r = &ctrs[i];
+		char status[128];
 		if (!all && r->status != CTR_RUNNING)
 			continue;
 		jw_obj_begin(&w);
+		jw_kbool(&w, "AutoRemove", r->rm);
+		jw_key(&w, "Command");
+		_cleanup_json_ json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kint(&w, "Created", ps_unix(r->created));
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kint(&w, "ExitedAt", ps_unix(r->finished_at));
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kstr(&w, "Health", ctr_health_name(r->health));
 		jw_kstr(&w, "Id", r->id);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_kbool(&w, "IsInfra", false);
+		ps_from_summary(&w, r);
 		jw_key(&w, "Names");
 		jw_arr_begin(&w);
 		jw_str(&w, r->name);
 		jw_arr_end(&w);
-		jw_kstr(&w, "Image", r->image_name);
-		jw_kstr(&w, "ImageID", r->image_id);
-		jw_key(&w, "Command");
-		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-		jw_kstr(&w, "CreatedAt", r->created);
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
-		jw_kint(&w, "ExitCode", r->exit_code);
-		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
-		jw_kstr(&w, "StartedAt", r->started_at);
-		jw_kstr(&w, "ExitedAt", r->finished_at);
 		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kstr(&w, "Pod", "");
+		jw_kstr(&w, "PodName", "");
+		jw_key(&w, "Ports");
+		jw_null(&w);
+		jw_kint(&w, "Restarts", r->restart_count);
+		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		ctr_status_text(r, status, sizeof(status));
+		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -21332,307 +28560,6 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
-}
-/************************************************ src/engine/run.c */
-/*
- * run.c — `run`: a container from an image, in the foreground.
- *
- * The container gets a record and a writable layer under the root, a
- * bundle under the run root, and is run by the in-process runtime with its
- * overlay mounted inside its own mount namespace.  Its exit status is
- * recorded (with whether the OOM killer struck) before the runtime's state
- * is deleted; with --rm the container is then removed.
- */
-
-
-
-#include <sys/file.h>
-
-/* Names as podman accepts them. */
-static bool run_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
-
-/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
-static int run_write_etc(int dirfd, const char *hostname, const char *name, bool host_net,
-			 cpod_err *err)
-{
-	char hosts[1024], line[512];
-	const char *resolv = getenv("CPOD_RESOLV_CONF");
-	const char *hostsfile = getenv("CPOD_HOSTS");
-	_cleanup_buf_ buf rb = BUF_INIT;
-
-	snprintf(hosts, sizeof(hosts),
-		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
-		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
-		 "127.0.1.1\t%s %s\n", hostname, name);
-	if (host_net) {
-		/* the host's own entries as well */
-		_cleanup_buf_ buf hb = BUF_INIT;
-		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
-			buf all = BUF_INIT;
-			buf_puts(&all, hosts, NULL);
-			buf_append(&all, hb.data, hb.len, NULL);
-			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
-			buf_free(&all);
-			if (r < 0)
-				return -1;
-			hosts[0] = '\0';
-		}
-	}
-	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
-		return -1;
-	snprintf(line, sizeof(line), "%s\n", hostname);
-	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
-		return -1;
-	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
-		buf_puts(&rb, "", NULL);
-	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
-}
-
-/* The container's working directory exists in its writable layer. */
-static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
-{
-	if (!dir || !*dir || strcmp(dir, "/") == 0)
-		return 0;
-	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
-	if (fd < 0)
-		return err_prefix(err, "create the working directory %s", dir);
-	close(fd);
-	return 0;
-}
-
-typedef struct run_ctx {
-	cpod_engine *e;
-	ctr_record rec;
-	store_image *img;
-	image_config *cfg;
-	rootfs_overlay ov;
-	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
-	bool record_made;  /* its directories exist */
-	bool saved;        /* its record was written: it is a container */
-} run_ctx;
-
-static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
-{
-	cpod_engine *e = x->e;
-	userdb_user user;
-	char rel[160];
-	int r = -1;
-
-	if (!o->image || !*o->image)
-		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (engine_image(e, o->image, &x->img, err) < 0)
-		return -1;
-	x->cfg = engine_image_config(e, x->img, err);
-	if (!x->cfg)
-		return -1;
-	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
-		return -1;
-
-	/* the record: a unique name, taken under the containers lock */
-	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
-		return err_sys(err, "lock the containers");
-	engine_random_hex(x->rec.id, 64);
-	if (o->name) {
-		ctr_record other;
-		if (!run_name_ok(o->name))
-			return err_set(err, CPOD_E_INVALID,
-				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
-			ctr_record_free(&other);
-			return err_set(err, CPOD_E_EXISTS,
-				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
-				       o->name, other.id);
-		}
-		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
-	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
-		return -1;
-	}
-	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
-	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
-		 x->img->n_names ? x->img->names[0] : x->img->id);
-	engine_now(x->rec.created, sizeof(x->rec.created));
-	x->rec.rm = o->rm;
-	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
-
-	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
-	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
-	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
-		return -1;
-	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
-		return err_sys(err, "create the container's directories");
-	x->record_made = true;
-	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cfd < 0 || rfd < 0)
-		return err_sys(err, "open the container's directories");
-
-	/* the writable layer */
-	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
-	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
-	    mkdirat(rfd, "rootfs", 0755) < 0)
-		return err_sys(err, "create the container's layer");
-	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rwfd < 0)
-		return err_sys(err, "open the container's layer");
-	if (x->rec.copy_rootfs) {
-		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
-			return -1;
-	} else {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
-		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
-		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
-			return -1;
-	}
-	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
-		return -1;
-
-	char hostname[72];
-	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
-	if (run_write_etc(rfd, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
-			  o->network && strcmp(o->network, "host") == 0, err) < 0)
-		return -1;
-
-	char rootfs[PATH_MAX];
-	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
-		return -1;
-	specgen_in si = {
-		.run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
-		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
-		.with_cgroup = !e->rootless,
-	};
-	char *spec = specgen_build(&si, err);
-	if (!spec)
-		return -1;
-	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	if (r == 0)
-		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	free(spec);
-	if (r < 0)
-		return -1;
-	/* the command, for ps and inspect */
-	{
-		mem_pool pool = { 0 };
-		const char **args;
-		size_t n;
-		buf cb = BUF_INIT;
-		json_w w;
-		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
-			jw_init(&w, &cb, NULL);
-			jw_arr_begin(&w);
-			for (size_t i = 0; i < n; i++)
-				jw_str(&w, args[i]);
-			jw_arr_end(&w);
-			if (jw_finish(&w, NULL) == 0)
-				x->rec.command = cb.data;
-			else
-				buf_free(&cb);
-		}
-		pool_free(&pool);
-	}
-	x->rec.status = CTR_CREATED;
-	if (ctr_save(e, &x->rec, err) < 0)
-		return -1;
-	x->saved = true;
-	return 0;
-}
-
-int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
-{
-	run_ctx x;
-	oci_created c = { .pid = -1, .master = -1 };
-	sigset_t old;
-	int wstatus = 0, r = -1;
-	bool blocked = false, runtime_made = false;
-
-	memset(&x, 0, sizeof(x));
-	x.e = e;
-	*status = 0;
-	if (run_prepare(&x, o, err) < 0)
-		goto out;
-
-	cpod_create_opts co = { .bundle = x.run_dir };
-	oci_create_ext ext = {
-		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
-		.rootfs_ctx = &x.ov,
-		.stdin_null = !o->interactive,
-	};
-	foreground_block_signals(&old);
-	blocked = true;
-	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
-		goto out;
-	runtime_made = true;
-	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
-		goto out;
-	x.rec.status = CTR_RUNNING;
-	x.rec.pid = c.pid;
-	x.rec.start_time = proc_start_time(c.pid);
-	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
-	if (ctr_save(e, &x.rec, err) < 0)
-		goto out;
-	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
-		goto out;
-	c.pid = -1;
-	*status = proc_exit_code(wstatus);
-	x.rec.exit_code = *status;
-	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
-	r = 0;
-out:
-	if (c.pid > 0) {
-		kill(c.pid, SIGKILL);
-		proc_wait(c.pid, NULL, 0);
-	}
-	if (c.master >= 0)
-		close(c.master);
-	if (runtime_made)
-		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (x.record_made) {
-		if (!x.saved || o->rm) {
-			/* a container that never came to be, or --rm: nothing stays */
-			ctr_remove(e, &x.rec, true, NULL);
-		} else {
-			if (r < 0)
-				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
-						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
-			x.rec.status = CTR_EXITED;
-			x.rec.pid = 0;
-			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
-			ctr_save(e, &x.rec, NULL);
-		}
-	}
-	rootfs_overlay_free(&x.ov);
-	ctr_record_free(&x.rec);
-	config_free(x.cfg);
-	if (x.img) {
-		store_image_free(x.img);
-		free(x.img);
-	}
-	return r;
 }
 /************************************************ src/engine/specgen.c */
 /*
@@ -21894,6 +28821,21 @@ static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
 	return 0;
 }
 
+/* Whether -v or --tmpfs put something at dest already. */
+static bool specgen_user_mount(const cpod_run_opts *r, const char *dest)
+{
+	size_t n = strlen(dest);
+	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
+		if (strncmp(r->tmpfs[i], dest, n) == 0 && (!r->tmpfs[i][n] || r->tmpfs[i][n] == ':'))
+			return true;
+	for (size_t i = 0; r->volumes && r->volumes[i]; i++) {
+		const char *c = strchr(r->volumes[i], ':');
+		if (c && strncmp(c + 1, dest, n) == 0 && (!c[1 + n] || c[1 + n] == ':'))
+			return true;
+	}
+	return false;
+}
+
 /* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
 static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
 {
@@ -22059,6 +29001,15 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
 		if (specgen_volume(&w, r->volumes[i], err) < 0)
 			goto fail;
+	/* podman's --read-only-tmpfs, on by default: a read-only root keeps
+	 * writable /tmp, /var/tmp and /run */
+	if (r->read_only) {
+		static const char *const rw_dirs[] = { "/tmp", "/var/tmp", "/run" };
+		for (size_t i = 0; i < ARRAY_LEN(rw_dirs); i++)
+			if (!specgen_user_mount(r, rw_dirs[i]))
+				SG_MOUNT(&w, rw_dirs[i], "tmpfs", "tmpfs", "rw", "rprivate", "nosuid", "nodev",
+					 "tmpcopyup");
+	}
 	jw_arr_end(&w);
 
 	jw_key(&w, "annotations");
@@ -22141,6 +29092,700 @@ fail:
 	pool_free(&pool);
 	buf_free(&b);
 	return NULL;
+}
+/************************************************ src/engine/supervisor.c */
+/*
+ * supervisor.c — one small process per running container, in place of
+ * podman's conmon.
+ *
+ * `start` forks twice (the supervisor is nobody's child but init's, in a
+ * session of its own) and, in cpod-mini, re-executes the binary so the
+ * supervisor starts with a clean, small address space.  The supervisor:
+ * creates and starts the container with the in-process runtime (so the
+ * container's init is its child, and it is the subreaper of whatever the
+ * container leaves), holds the container's stdio (pipes, or a pty), writes
+ * the log, serves attach clients on RUNROOT/containers/ID/attach, enforces
+ * --timeout, runs health checks, records the exit status (and OOM kills)
+ * atomically, applies the restart policy with a growing delay, and removes
+ * an --rm container.  Everything it changes in the record it changes under
+ * the container's lock after re-reading it, so a concurrent `stop` is
+ * never overwritten.
+ */
+
+
+
+
+
+
+#include <malloc.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SUP_MAX_CLIENTS 16
+#define SUP_HEALTH_LOG 5
+
+static char sup_exe[PATH_MAX];
+
+void cpod_set_supervisor_exe(const char *path)
+{
+	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
+}
+
+typedef struct sup {
+	cpod_engine *e;
+	ctr_record rec;
+	int dirfd;                 /* ROOT/containers/ID */
+	int listen_fd;
+	int clients[SUP_MAX_CLIENTS];
+	size_t n_clients;
+	clog_writer log;
+	int out, errp, in, master; /* the container's side of stdio, ours to read/write */
+	pid_t pid;
+	int sfd, timeout_fd, health_fd;
+	health_run health;
+	int report_fd;
+	bool wait_attach, started, stdin_closed;
+	rootfs_overlay ov;
+} sup;
+
+/* ---------------------------------------------------------------- the record */
+
+/* Re-reads the record, applies fn, writes it back, all under the lock. */
+typedef void (*sup_change_fn)(sup *s, void *arg);
+
+static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+{
+	int lock = ctr_lock(s->e, s->rec.id, err);
+	if (lock < 0)
+		return -1;
+	int r = ctr_reload(s->e, &s->rec, err);
+	if (r == 0) {
+		fn(s, arg);
+		r = ctr_save(s->e, &s->rec, err);
+	}
+	close(lock);
+	return r;
+}
+
+static void sup_set_running(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.status = CTR_RUNNING;
+	s->rec.pid = s->pid;
+	s->rec.start_time = proc_start_time(s->pid);
+	s->rec.sup_pid = getpid();
+	s->rec.sup_start = proc_start_time(getpid());
+	s->rec.stop_requested = false;
+	s->rec.timed_out = false;
+	s->rec.oom_killed = false;
+	s->rec.exit_code = 0;
+	s->rec.finished_at[0] = '\0';
+	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
+	s->rec.health_streak = 0;
+	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+}
+
+typedef struct sup_exit {
+	int code;
+	bool oom, timed_out;
+} sup_exit;
+
+static void sup_set_exited(sup *s, void *arg)
+{
+	sup_exit *x = arg;
+	s->rec.status = CTR_EXITED;
+	s->rec.exit_code = x->code;
+	s->rec.oom_killed = x->oom;
+	s->rec.timed_out = s->rec.timed_out || x->timed_out;
+	s->rec.pid = 0;
+	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+}
+
+static void sup_count_restart(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.restart_count++;
+}
+
+static void sup_set_timed_out(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.timed_out = true;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static void sup_drop_client(sup *s, size_t i)
+{
+	close(s->clients[i]);
+	s->clients[i] = s->clients[--s->n_clients];
+}
+
+static void sup_broadcast(sup *s, int type, const void *data, size_t n)
+{
+	for (size_t i = 0; i < s->n_clients;) {
+		if (attach_send(s->clients[i], type, data, n) < 0)
+			sup_drop_client(s, i);
+		else
+			i++;
+	}
+}
+
+static void sup_accept(sup *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (s->n_clients >= SUP_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	/* a client that stops reading is dropped, not waited for */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	s->clients[s->n_clients++] = fd;
+	if (s->started)
+		attach_send(fd, AF_STARTED, NULL, 0);
+}
+
+static void sup_client_input(sup *s, size_t i)
+{
+	buf p = BUF_INIT;
+	int type;
+	cpod_err err;
+	int r = attach_recv(s->clients[i], &type, &p, &err);
+	if (r <= 0) {
+		buf_free(&p);
+		sup_drop_client(s, i);
+		return;
+	}
+	int target = s->master >= 0 ? s->master : s->in;
+	if (type == AF_STDIN && target >= 0 && !s->stdin_closed)
+		write_all(target, p.data, p.len);
+	else if (type == AF_RESIZE && s->master >= 0) {
+		unsigned rows = 0, cols = 0;
+		if (sscanf(p.data ? p.data : "", "%u %u", &rows, &cols) == 2) {
+			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			ioctl(s->master, TIOCSWINSZ, &ws);
+		}
+	} else if (type == AF_STDIN_EOF && s->in >= 0 && s->master < 0) {
+		close(s->in);
+		s->in = -1;
+		s->stdin_closed = true;
+	}
+	buf_free(&p);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+/* The bundle in the run root: remade at each start (the run root may be a
+ * tmpfs that a reboot emptied). */
+static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	if (mkdirat(s->e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create the run-time directory");
+	_cleanup_close_ int rfd = openat(s->e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return err_sys(err, "open the run-time directory");
+	if (mkdirat(rfd, "rootfs", 0755) < 0 && errno != EEXIST)
+		return err_sys(err, "create the rootfs mount point");
+	_cleanup_buf_ buf cfg = BUF_INIT;
+	if (fs_read_file(s->dirfd, "config.json", 16u << 20, &cfg, err) < 0 ||
+	    fs_write_atomic(rfd, "config.json", cfg.data, cfg.len, 0600, 0, err) < 0)
+		return -1;
+	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
+}
+
+static int sup_start(sup *s, cpod_err *err)
+{
+	char bundle[PATH_MAX];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	oci_created c = { .pid = -1, .master = -1 };
+	store_image *img = NULL;
+	int r = -1;
+
+	if (sup_bundle(s, bundle, sizeof(bundle), err) < 0)
+		return -1;
+	if (!s->rec.copy_rootfs) {
+		char upper[PATH_MAX], work[PATH_MAX];
+		rootfs_overlay_free(&s->ov);
+		if (store_image_get(s->e->store, s->rec.image_id, &img, err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "work", work, sizeof(work), err) < 0 ||
+		    rootfs_overlay_prepare(s->e->store, img, upper, work, &s->ov, err) < 0)
+			goto out;
+	}
+	/* stdio: pipes, or a pty the runtime hands over */
+	if (!s->rec.life.tty) {
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+		    (s->rec.life.interactive && pipe2(in, O_CLOEXEC) < 0)) {
+			err_sys(err, "pipe");
+			goto out;
+		}
+		/* the init inherits our 0, 1 and 2 */
+		if ((in[0] >= 0 && dup2(in[0], 0) < 0) || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0) {
+			err_sys(err, "dup2");
+			goto out;
+		}
+	}
+	cpod_create_opts co = { .bundle = bundle };
+	oci_create_ext ext = {
+		.rootfs_mount = s->rec.copy_rootfs ? NULL : rootfs_overlay_mount,
+		.rootfs_ctx = &s->ov,
+		.stdin_null = !s->rec.life.interactive,
+	};
+	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
+		goto out;
+	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
+	s->pid = c.pid;
+	s->master = c.master;
+	c.master = -1;
+	if (!s->rec.life.tty) {
+		s->out = out[0];
+		s->errp = errp[0];
+		out[0] = errp[0] = -1;
+		if (in[1] >= 0) {
+			s->in = in[1];
+			in[1] = -1;
+		}
+	}
+	s->stdin_closed = false;
+	if (sup_update(s, sup_set_running, NULL, err) < 0)
+		goto out;
+	s->started = true;
+	r = 0;
+out:
+	/* our own stdio back to nothing */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1], c.master };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- health */
+
+static void sup_health_start(sup *s)
+{
+	if (s->health.pid > 0 || !s->rec.life.health_cmd)
+		return;
+	if (health_start(s->e, &s->rec, &s->health, NULL) < 0)
+		s->health.pid = 0;
+}
+
+typedef struct sup_health_end {
+	int wstatus;
+	bool timed_out;
+} sup_health_end;
+
+static void sup_set_health(sup *s, void *arg)
+{
+	sup_health_end *x = arg;
+	health_finish(&s->health, &s->rec, x->wstatus, x->timed_out);
+}
+
+/* The check ended (or timed out: killed). */
+static void sup_health_done(sup *s, int wstatus, bool timed_out)
+{
+	sup_health_end x = { wstatus, timed_out };
+	if (sup_update(s, sup_set_health, &x, NULL) < 0)
+		health_discard(&s->health);  /* no record to write to */
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void sup_output(sup *s, int *fd, int stream)
+{
+	char b[65536];
+	ssize_t n = read(*fd, b, sizeof(b));
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (!s->rec.life.log_none)
+		clog_write(&s->log, stream, b, (size_t)n);
+	sup_broadcast(s, stream == 2 ? AF_STDERR : AF_STDOUT, b, (size_t)n);
+}
+
+static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
+{
+	struct itimerspec it = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000 },
+		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 },
+	};
+	if (!it.it_value.tv_sec && !it.it_value.tv_nsec)
+		it.it_value.tv_nsec = 1;
+	timerfd_settime(fd, 0, &it, NULL);
+}
+
+/* Serves the container until its init exits; returns the wait status. */
+static int sup_loop(sup *s)
+{
+	int status = 0;
+	bool exited = false;
+
+	if (s->rec.life.timeout > 0)
+		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
+	if (s->rec.life.health_cmd)
+		sup_timer(s->health_fd, s->rec.life.health_interval_ms, s->rec.life.health_interval_ms);
+	while (!exited || s->out >= 0 || s->errp >= 0 || s->master >= 0) {
+		struct pollfd fds[8 + SUP_MAX_CLIENTS];
+		size_t n = 0;
+		fds[n++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->out, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->errp, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->master, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->timeout_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health.pid > 0 ? s->health.out : -1, .events = POLLIN };
+		size_t first_client = n;
+		for (size_t i = 0; i < s->n_clients; i++)
+			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		/* once the init is gone, the pipes only need draining */
+		int wait_ms = exited ? 200 : -1;
+		if (s->health.pid > 0) {
+			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
+			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
+		}
+		if (poll(fds, n, wait_ms) == 0 && exited)
+			break;
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			pid_t p;
+			int st;
+			while ((p = proc_wait(-1, &st, WNOHANG)) > 0) {
+				if (p == s->pid) {
+					status = st;
+					exited = true;
+				} else if (s->health.pid > 0 && p == s->health.pid) {
+					sup_health_done(s, st, false);
+				}
+				/* anything else: an orphan of the container, reaped */
+			}
+		}
+		if (fds[1].revents & POLLIN)
+			sup_accept(s);
+		if (fds[2].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->out, 1);
+		if (fds[3].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->errp, 2);
+		if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) {
+			sup_output(s, &s->master, 1);
+			if (exited && s->master >= 0 && (fds[4].revents & (POLLHUP | POLLERR))) {
+				close(s->master);
+				s->master = -1;
+			}
+		}
+		if (fds[5].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->timeout_fd, &ticks, sizeof(ticks));
+			if (!exited) {
+				sup_update(s, sup_set_timed_out, NULL, NULL);
+				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
+			}
+		}
+		if (fds[6].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->health_fd, &ticks, sizeof(ticks));
+			if (!exited)
+				sup_health_start(s);
+		}
+		if (fds[7].revents & (POLLIN | POLLHUP))
+			health_read(&s->health);
+		if (s->health.pid > 0 &&
+		    proc_now_ms() - s->health.started_ms > s->rec.life.health_timeout_ms) {
+			health_kill(&s->health);
+			sup_health_done(s, 0, true);
+		}
+		for (size_t i = n; i-- > first_client;)
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				sup_client_input(s, i - first_client);
+	}
+	if (s->in >= 0) {
+		close(s->in);
+		s->in = -1;
+	}
+	if (s->health.pid > 0) {
+		health_kill(&s->health);
+		health_discard(&s->health);
+	}
+	return status;
+}
+
+/* ---------------------------------------------------------------- the process */
+
+static bool sup_restart_wanted(sup *s, int code)
+{
+	const ctr_life *l = &s->rec.life;
+	if (s->rec.stop_requested || s->rec.rm)
+		return false;
+	switch (l->restart) {
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return code != 0 && (l->max_retries == 0 || s->rec.restart_count < l->max_retries);
+	default:
+		return false;
+	}
+}
+
+static void sup_report(sup *s, const cpod_err *err)
+{
+	if (s->report_fd < 0)
+		return;
+	cpod_err ok;
+	cpod_err_clear(&ok);
+	write_all(s->report_fd, err ? err : &ok, sizeof(ok));
+	close(s->report_fd);
+	s->report_fd = -1;
+}
+
+static int sup_listen(sup *s, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, err);
+	if (dfd < 0)
+		return -1;
+	unlinkat(dfd, "attach", 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s->listen_fd, 16) < 0)
+		return err_sys(err, "attach socket");
+	return 0;
+}
+
+/* Waits (bounded) for the first client of a foreground run. */
+static void sup_wait_first_client(sup *s)
+{
+	if (proc_poll_in(s->listen_fd, 30000) > 0)
+		sup_accept(s);
+}
+
+static void sup_run(sup *s)
+{
+	cpod_err err;
+	int backoff_ms = 100;
+	char bundle[PATH_MAX];
+
+	cpod_err_clear(&err);
+	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (s->wait_attach) {
+		/* a foreground run attaches before anything runs: no output lost */
+		sup_report(s, NULL);
+		sup_wait_first_client(s);
+	}
+	for (;;) {
+		if (sup_start(s, &err) < 0) {
+			sup_report(s, &err);
+			char msg[sizeof(err.msg) + 32];
+			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
+			sup_update(s, sup_set_exited, &x, NULL);
+			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
+				ctr_remove(s->e, &s->rec, true, NULL);
+			break;
+		}
+		sup_report(s, NULL);
+		sup_broadcast(s, AF_STARTED, NULL, 0);
+		/* a restart after reboot finds the layers still there; nothing
+		 * else of create is kept in memory */
+		malloc_trim(0);
+
+		int status = sup_loop(s);
+		sup_exit x = { .code = proc_exit_code(status) };
+		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		sup_update(s, sup_set_exited, &x, NULL);
+		bool again = sup_restart_wanted(s, x.code);
+		/* --rm: gone before anyone hears of the exit, as with podman */
+		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+			close(s->listen_fd);
+			s->listen_fd = -1;
+			clog_close(&s->log);
+			ctr_remove(s->e, &s->rec, true, NULL);
+			s->rec.rm = false;
+		}
+		char code[16];
+		snprintf(code, sizeof(code), "%d", x.code);
+		sup_broadcast(s, AF_EXIT, code, strlen(code));
+		while (s->n_clients)
+			sup_drop_client(s, 0);
+		s->started = false;
+		if (!again)
+			break;
+		/* restart, a little later each time */
+		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		if (backoff_ms < 30000)
+			backoff_ms *= 2;
+		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+			break;
+		sup_update(s, sup_count_restart, NULL, NULL);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, NULL);
+		if (dfd >= 0)
+			unlinkat(dfd, "attach", 0);
+	}
+	clog_close(&s->log);
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	sup s;
+	cpod_err err;
+	sigset_t mask;
+
+	memset(&s, 0, sizeof(s));
+	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
+	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
+	s.report_fd = rep ? atoi(rep) : -1;
+	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	unsetenv("CPOD_SUPERVISE_REPORT");
+	unsetenv("CPOD_SUPERVISE_ATTACH");
+	if (s.report_fd >= 0)
+		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigdelset(&mask, SIGPIPE);
+	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	cpod_engine_opts eo = { .root = root, .runroot = runroot };
+	s.e = cpod_engine_open(&eo, &err);
+	if (!s.e || s.sfd < 0) {
+		if (s.e)
+			err_sys(&err, "signalfd");
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
+	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* one supervisor per container */
+	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	sup_run(&s);
+	_exit(0);
+}
+
+/* ---------------------------------------------------------------- starting one */
+
+/* Starts a supervisor for the container (not a child of ours) and waits
+ * for its report: the container runs, or why not.  wait_attach: the
+ * supervisor reports as soon as it listens, and starts the container when
+ * the first client attaches. */
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err)
+{
+	int rep[2];
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		/* the middle process: a new session, then the supervisor, then go */
+		close(rep[0]);
+		setsid();
+		pid_t sp = fork();
+		if (sp != 0)
+			_exit(sp < 0 ? 1 : 0);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		char repfd[16];
+		snprintf(repfd, sizeof(repfd), "%d", rep[1]);
+		setenv("CPOD_SUPERVISE_REPORT", repfd, 1);
+		if (wait_attach)
+			setenv("CPOD_SUPERVISE_ATTACH", "1", 1);
+		if (sup_exe[0]) {
+			fcntl(rep[1], F_SETFD, 0);
+			const char *argv[] = { "cpod-supervise", "__supervise", e->root, e->runroot, r->id, NULL };
+			execv(sup_exe, (char *const *)argv);
+		}
+		cpod_supervise_main(e->root, e->runroot, r->id);
+	}
+	close(rep[1]);
+	proc_wait(pid, NULL, 0);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(rep[0], &got, sizeof(got)));
+	close(rep[0]);
+	if (n != (ssize_t)sizeof(got))
+		return err_set(err, CPOD_E_SYS, "the supervisor of %.12s died while starting", r->id);
+	if (got.code != CPOD_OK) {
+		*err = got;
+		return -1;
+	}
+	return 0;
 }
 /************************************************ src/engine/system.c */
 /*
@@ -22426,16 +30071,35 @@ static size_t userdb_fields(char *line, char **f, size_t n)
 	return k;
 }
 
-/* Calls fn for each well-formed line of the image's file. */
+/* Where the files are read: an image's layers, or a mounted root. */
+typedef struct userdb_src {
+	image_store *s;
+	const store_image *img;
+	int rootfd;
+} userdb_src;
+
+static int userdb_read(const userdb_src *src, const char *path, buf *b, cpod_err *err)
+{
+	if (src->img)
+		return rootfs_read_file(src->s, src->img, path, USERDB_MAX_FILE, b, err);
+	int fd = fs_open_in_root(src->rootfd, path, O_RDONLY | O_CLOEXEC, 0, err);
+	if (fd < 0)
+		return -1;
+	int r = buf_read_fd(b, fd, USERDB_MAX_FILE, err);
+	close(fd);
+	return r;
+}
+
+/* Calls fn for each well-formed line of the file. */
 typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
 
-static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+static int userdb_each(const userdb_src *src, const char *path, size_t fields,
 		       userdb_line_fn fn, void *ctx, cpod_err *err)
 {
 	_cleanup_buf_ buf b = BUF_INIT;
 	cpod_err e;
-	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
-		if (e.code == CPOD_E_NOTFOUND)
+	if (userdb_read(src, path, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND || e.errno_ == ENOENT)
 			return 0;
 		if (err)
 			*err = e;
@@ -22516,15 +30180,16 @@ static bool userdb_member_line(char **f, size_t n, void *ctx)
 	return false;
 }
 
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err)
+static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_user *u,
+			      cpod_err *err)
 {
 	char user[256], group[256] = "";
 	userdb_find q;
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->home, sizeof(u->home), "/");
-	if (!spec || !*spec)
+	bool given = spec && *spec;
+	if (!given)
 		spec = "0";
 	const char *colon = strchr(spec, ':');
 	if (strlen(spec) >= sizeof(user))
@@ -22539,7 +30204,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	bool numeric = userdb_number(user, &q.id);
 	if (!numeric)
 		q.name = user;
-	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+	if (userdb_each(src, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
 		return -1;
 	if (!q.found && !numeric)
 		return err_set(err, CPOD_E_NOTFOUND,
@@ -22555,17 +30220,35 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		bool gnum = userdb_number(group, &g.id);
 		if (!gnum)
 			g.name = group;
-		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_group_line, &g, err) < 0)
 			return -1;
 		if (!g.found && !gnum)
 			return err_set(err, CPOD_E_NOTFOUND,
 				       "unable to find group %s: no matching entries in group file", group);
 		u->gid = gnum ? g.id : g.gid;
 	}
-	if (q.found) {
+	/* as podman: a user that was asked for gets its primary group as a
+	 * supplementary group too, then (without an explicit group) the
+	 * groups it is a member of */
+	if (given)
+		u->gids[u->n_gids++] = u->gid;
+	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
-		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { s, img, -1 };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	return userdb_resolve_src(&src, spec, u, err);
 }
