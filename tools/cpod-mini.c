@@ -30,6 +30,7 @@ static const struct {
 	{ "ps", cmd_ps, "list containers" },
 	{ "rm", cmd_rm, "remove containers" },
 	{ "export", cmd_export, "a container's file system as a tar" },
+	{ "cp", cmd_cp, "copy files between a container and the host" },
 	{ "images", cmd_images, "list images" },
 	{ "image", cmd_image, "manage images (ls, inspect, rm, prune, tag, untag, history, load, save, import)" },
 	{ "inspect", cmd_inspect, "details of images, as JSON" },

@@ -100,6 +100,7 @@ int cmd_run(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_system(int argc, char **argv);
 int cmd_create(int argc, char **argv);

@@ -131,3 +131,29 @@ int cmd_export(int argc, char **argv)
 	}
 	return 0;
 }
+
+int cmd_cp(int argc, char **argv)
+{
+	bool archive = true, overwrite = false;
+	const cli_opt opts[] = {
+		{ "archive", 'a', CLI_BOOL, &archive },
+		{ "overwrite", 0, CLI_BOOL, &overwrite },
+		{ NULL, 0, 0, NULL },
+	};
+	cpod_err err;
+	if (cli_parse("cp", argc, argv, opts, false, &argc) < 0)
+		return 125;
+	if (argc != 3) {
+		cli_error("cp: SRC and DEST are required (one of them CONTAINER:PATH)");
+		return 125;
+	}
+	if (strcmp(argv[2], "-") == 0 && isatty(1)) {
+		cli_error("cp: refusing to write a tar to a terminal");
+		return 125;
+	}
+	if (cpod_container_cp(cli_engine(), argv[1], argv[2], &err) < 0) {
+		cli_errorx(&err);
+		return 125;
+	}
+	return 0;
+}

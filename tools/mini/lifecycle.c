@@ -289,7 +289,7 @@ int cmd_container(int argc, char **argv)
 		{ "unpause", cmd_unpause }, { "wait", cmd_wait }, { "rename", cmd_rename },
 		{ "attach", cmd_attach }, { "logs", cmd_logs }, { "run", cmd_run },
 		{ "rm", cmd_rm }, { "ps", cmd_ps }, { "ls", cmd_ps }, { "list", cmd_ps },
-		{ "export", cmd_export }, { "exec", cmd_exec }, { "inspect", lc_inspect },
+		{ "export", cmd_export }, { "exec", cmd_exec }, { "inspect", lc_inspect }, { "cp", cmd_cp },
 	};
 	if (argc < 2) {
 		cli_error("container: a subcommand is required");
