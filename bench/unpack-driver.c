@@ -8,11 +8,13 @@
  *     cc -O2 -I. -Ibuild bench/unpack-driver.c -lbearssl -lseccomp -lz
  *
  * usage: unpack-driver [--digest D] [--diff-id D] [--rootless] [--apply]
- *                      [--no-sync] LAYER DIR
- * Prints one line: compression, compressed and uncompressed sizes, digests.
+ *                      [--no-sync] [--times] LAYER DIR
+ * Prints one line: compression, compressed and uncompressed sizes, digests;
+ * with --times, the seconds spent unpacking and in syncfs on stderr.
  * Exit status 0 on success, 1 on failure (the message on stderr).
  */
 #include "cpod-lines.c"
+#include <time.h>
 
 static void unpack_driver_log(int level, const char *msg, void *userdata)
 {
@@ -23,7 +25,7 @@ static void unpack_driver_log(int level, const char *msg, void *userdata)
 int main(int argc, char **argv)
 {
 	layer_opts o;
-	bool sync_fs = true;
+	bool sync_fs = true, times = false;
 	int i;
 
 	memset(&o, 0, sizeof(o));
@@ -38,12 +40,14 @@ int main(int argc, char **argv)
 			o.whiteouts = LAYER_WHITEOUT_APPLY;
 		else if (strcmp(argv[i], "--no-sync") == 0)
 			sync_fs = false;
+		else if (strcmp(argv[i], "--times") == 0)
+			times = true;
 		else
 			break;
 	}
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: unpack-driver [--digest D] [--diff-id D] [--rootless] "
-				"[--apply] [--no-sync] LAYER DIR\n");
+				"[--apply] [--no-sync] [--times] LAYER DIR\n");
 		return 2;
 	}
 	cpod_set_log(unpack_driver_log, NULL, CPOD_LOG_WARN);
@@ -64,14 +68,22 @@ int main(int argc, char **argv)
 	layer_result res;
 	cpod_err err;
 	cpod_err_clear(&err);
+	struct timespec t0, t1, t2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (layer_unpack(dfd, &src, &o, &res, &err) < 0) {
 		fprintf(stderr, "unpack-driver: %s\n", err.msg);
 		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (sync_fs && syncfs(dfd) < 0) {
 		perror("syncfs");
 		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	if (times)
+		fprintf(stderr, "unpack %.3f s, syncfs %.3f s\n",
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+			(double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
 	static const char *const comp[] = { "plain", "gzip", "zstd" };
 	printf("%s %" PRIu64 " %" PRIu64 " %s %s\n", comp[res.compression], res.compressed_size,
 	       res.size, res.digest, res.diff_id);

@@ -19,7 +19,8 @@
 #endif
 
 static const uint32_t digest_iv[8] = {
-	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
+	0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
 };
 
 /* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
@@ -28,14 +29,22 @@ static digest_blocks_fn digest_blocks;
 
 #ifdef DIGEST_HAVE_SHANI
 static const uint32_t digest_k[64] __attribute__((aligned(16))) = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5,
+	0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+	0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+	0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
 /* The SHA-NI compression loop (Intel's published scheme): the state lives
@@ -55,7 +64,8 @@ static void digest_blocks_shani(uint32_t state[8], const unsigned char *data, si
 
 	while (n--) {
 		__m128i abef = s0, cdgh = s1, msg;
-		__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)data), bswap);
+		__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)data),
+					      bswap);
 		__m128i m1 = _mm_shuffle_epi8(
 			_mm_loadu_si128((const __m128i *)(const void *)(data + 16)), bswap);
 		__m128i m2 = _mm_shuffle_epi8(
@@ -64,13 +74,13 @@ static void digest_blocks_shani(uint32_t state[8], const unsigned char *data, si
 			_mm_loadu_si128((const __m128i *)(const void *)(data + 48)), bswap);
 
 /* four rounds on the schedule words in m */
-#define DIGEST_QR(m, r)                                                                  \
-	do {                                                                             \
-		msg = _mm_add_epi32(m, _mm_load_si128(                                   \
-					       (const __m128i *)(const void *)&digest_k[4 * (r)])); \
-		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                                 \
-		msg = _mm_shuffle_epi32(msg, 0x0E);                                      \
-		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);                                 \
+#define DIGEST_QR(m, r)                                                                           \
+	do {                                                                                      \
+		msg = _mm_add_epi32(                                                              \
+			m, _mm_load_si128((const __m128i *)(const void *)&digest_k[4 * (r)]));    \
+		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                                          \
+		msg = _mm_shuffle_epi32(msg, 0x0E);                                               \
+		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);                                          \
 	} while (0)
 /* the next four schedule words into a, from a..d = W[t-16..t-1] in fours */
 #define DIGEST_SCHED(a, b, c, d)                                                         \
@@ -250,5 +260,6 @@ CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err)
 {
 	if (digest_valid(s, NULL))
 		return 0;
-	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what, s ? s : "");
+	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what,
+		       s ? s : "");
 }

@@ -35,11 +35,16 @@ static int ctr_root_mount(cpod_engine *e, const ctr_record *r, cpod_err *err)
 			return -1;
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			return err_sys(err, "private mount namespace");
+		/* the overlay is mounted from the store's directory (short
+		 * lowerdir paths): the caller's relative paths need our own */
+		_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fs_mkdir_p(path, 0700, err) < 0 ||
 		    store_image_get(e->store, r->image_id, &img, err) < 0 ||
 		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, err) < 0 ||
 		    rootfs_overlay_mount(&ov, path, err) < 0)
 			return -1;
+		if (cwd >= 0 && fchdir(cwd) < 0)
+			return err_sys(err, "return to the working directory");
 		/* the mount lives as long as this process: nothing to free */
 	}
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

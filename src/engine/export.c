@@ -83,7 +83,7 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mn
 				r = err_sys(err, "open %s", path);
 				break;
 			}
-			char p2[PATH_MAX];
+			char p2[PATH_MAX + 1];
 			snprintf(p2, sizeof(p2), "%s/", path);
 			r = export_tree(t, sub, p2, mnt, depth + 1, err);
 			close(sub);

@@ -119,6 +119,7 @@ static bool userdb_group_line(char **f, size_t n, void *ctx)
 		return false;
 	q->found = true;
 	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
 	return true;
 }
 
@@ -215,4 +216,17 @@ CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u
 {
 	userdb_src src = { NULL, NULL, rootfd };
 	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	userdb_find q;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	if (userdb_each(&src, group ? "/etc/group" : "/etc/passwd", group ? 4 : 7,
+			group ? userdb_group_line : userdb_passwd_line, &q, NULL) == 0 && q.found)
+		snprintf(out, n, "%s", q.pname);
+	else
+		snprintf(out, n, "%u", id);
 }

@@ -22,4 +22,8 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 /* The same, reading the files under rootfd (symlinks stay inside it). */
 CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
 
+/* The name of user (or group) id in the files under rootfd; the number
+ * when it has none. */
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n);
+
 #endif

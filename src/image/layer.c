@@ -32,7 +32,8 @@
  * path however often they appear) and, in LAYER_WHITEOUT_APPLY mode, every
  * path this layer made: OCI whiteouts hide only lower layers' files, so
  * ".wh.NAME" spares a NAME of the same layer, and an opaque directory keeps
- * exactly this layer's entries.  It holds at most LAYER_MAP_BYTES of paths.
+ * exactly this layer's entries.  It holds at most LAYER_MAP_ENTRIES paths
+ * of LAYER_MAP_BYTES in all (about 400 MiB of memory at worst).
  */
 #include "layer.h"
 #include "layer_stream.h"
@@ -44,12 +45,13 @@
 #define LAYER_MAX_PATH 4096
 #define LAYER_MAX_DEPTH 256
 #define LAYER_MAP_BYTES ((size_t)256 << 20)
+#define LAYER_MAP_ENTRIES ((size_t)4 << 20)
 #define LAYER_DEFAULT_MAX ((uint64_t)64 << 30)
 #define LAYER_WH ".wh."
 #define LAYER_WH_OPQ ".wh..wh..opq"
 #define LAYER_WH_META ".wh..wh."
 
-enum { LAYER_MADE = 1 };
+enum { LAYER_MADE = 1, LAYER_OPAQUED = 2 };
 
 typedef struct layer_slot {
 	uint32_t off;   /* into the arena; 0: empty */
@@ -129,17 +131,18 @@ static int layer_clean(const char *in, char *out, const char *what, const char *
 		if (n == 1 && c[0] == '.')
 			continue;
 		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"", quoted,
-				       what);
+			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
+				       quoted, what);
 		if (n > NAME_MAX)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s has a component longer than %d bytes",
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": %s has a component longer than %d bytes",
 				       quoted, what, NAME_MAX);
 		if (++depth > LAYER_MAX_DEPTH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d", quoted,
-				       what, LAYER_MAX_DEPTH);
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d",
+				       quoted, what, LAYER_MAX_DEPTH);
 		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes", quoted,
-				       what, LAYER_MAX_PATH);
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
+				       quoted, what, LAYER_MAX_PATH);
 		if (o)
 			out[o++] = '/';
 		memcpy(out + o, c, n);
@@ -201,11 +204,17 @@ static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err 
 	layer_slot *s = layer_find(c, path, n);
 	if (s)
 		return s;
+	if (c->nused >= LAYER_MAP_ENTRIES) {
+		err_set(err, CPOD_E_LIMIT, "the layer has too many entries (more than %zu)",
+			LAYER_MAP_ENTRIES);
+		return NULL;
+	}
 	if ((c->nused + 1) * 2 > c->nslots && layer_grow(c, err) < 0)
 		return NULL;
 	if (c->alen + n + 1 > c->acap) {
 		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
-			err_set(err, CPOD_E_LIMIT, "the layer has too many entries (paths above %zu MiB)",
+			err_set(err, CPOD_E_LIMIT,
+				"the layer has too many entries (paths above %zu MiB)",
 				LAYER_MAP_BYTES >> 20);
 			return NULL;
 		}
@@ -274,15 +283,18 @@ static void layer_cache_drop(layer_ctx *c)
 	c->cpath[0] = '\0';
 }
 
-/* Takes fd as the cached directory for path. */
-static int layer_cache_set(layer_ctx *c, const char *path, int fd, cpod_err *err)
+/* Takes fd as the cached directory for path; *stp (if given) gets its stat. */
+static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *stp,
+			   cpod_err *err)
 {
+	struct stat sbuf, *stp_ = stp ? stp : &sbuf;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, stp_) < 0) {
 		int e = errno;
 		close(fd);
 		return err_sysn(err, e, "stat %s", path);
 	}
+	st = *stp_;
 	layer_cache_drop(c);
 	c->cfd = fd;
 	snprintf(c->cpath, sizeof(c->cpath), "%s", path);
@@ -307,7 +319,7 @@ static int layer_parent(layer_ctx *c, const char *dir, bool create, cpod_err *er
 		if (layer_mark_made(c, dir, err) < 0)
 			return -1;
 	}
-	if (layer_cache_set(c, dir, fd, err) < 0)
+	if (layer_cache_set(c, dir, fd, NULL, err) < 0)
 		return -1;
 	return c->cfd;
 }
@@ -337,7 +349,8 @@ static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
 static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
 {
 	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range", c->quoted);
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
+			       c->quoted);
 	return 0;
 }
 
@@ -361,7 +374,8 @@ static int layer_owner_failed(layer_ctx *c, cpod_err *err)
 
 static bool layer_xattr_forbidden(const char *name)
 {
-	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
 }
 
 /* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
@@ -373,8 +387,8 @@ static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, cons
 	for (size_t i = 0; i < e->n_xattrs; i++) {
 		const tar_xattr *x = &e->xattrs[i];
 		if (layer_xattr_forbidden(x->name)) {
-			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)", c->quoted,
-				 x->name);
+			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
+				 c->quoted, x->name);
 			continue;
 		}
 		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
@@ -514,11 +528,9 @@ static int layer_dir_entry(layer_ctx *c, const tar_entry *e, const char *path, i
 	if (e->n_xattrs)
 		layer_xattrs(c, e, fd, -1, NULL);
 	/* the next entries are most likely inside it */
-	if (layer_cache_set(c, path, fd, err) < 0)
-		return -1;
 	struct stat st;
-	if (fstat(c->cfd, &st) < 0)
-		return err_sys(err, "entry \"%s\": stat", c->quoted);
+	if (layer_cache_set(c, path, fd, &st, err) < 0)
+		return -1;
 	return layer_record_dir(c, path, e, &st, err);
 }
 
@@ -534,7 +546,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
 		break;
 	default:
-		r = mknodat(pfd, base, (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
+		r = mknodat(pfd, base,
+			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
 			    makedev(e->devmajor, e->devminor));
 		break;
 	}
@@ -555,7 +568,8 @@ static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *bas
 		}
 	}
 	if (e->type != TAR_SYMLINK &&
-	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) || (chowned && (e->mode & 06000))) &&
+	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
+	     (chowned && (e->mode & 06000))) &&
 	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
 		return err_sys(err, "entry \"%s\": chmod", c->quoted);
 	if (e->n_xattrs)
@@ -576,7 +590,8 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
 		return -1;
 	if (!target[0])
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root", c->quoted);
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
+			       c->quoted);
 	char *slash = strrchr(target, '/');
 	if (slash) {
 		memcpy(tdir, target, (size_t)(slash - target));
@@ -588,13 +603,15 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 	}
 	int own = -1, tfd = pfd;
 	if (strcmp(tdir, dir) != 0) {
-		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
+				      NULL);
 		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
 			return err_set(err, CPOD_E_INVALID,
 				       "entry \"%s\": hard link to \"%s\", which does not exist",
 				       c->quoted, target);
 		if (own < 0)
-			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted, target);
+			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
+				       target);
 		tfd = own;
 	}
 	int rc = 0;
@@ -602,14 +619,14 @@ static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char 
 		if (errno == EEXIST) {
 			struct stat a, b;
 			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino)
+			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 				goto out; /* already that file */
 			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
 		} else if (errno == ENOENT) {
 			rc = err_set(err, CPOD_E_INVALID,
-				     "entry \"%s\": hard link to \"%s\", which does not exist", c->quoted,
-				     target);
+				     "entry \"%s\": hard link to \"%s\", which does not exist",
+				     c->quoted, target);
 		} else {
 			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
 		}
@@ -624,7 +641,8 @@ out:
 static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
 {
 	if (depth > LAYER_MAX_DEPTH)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep", c->quoted);
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
+			       c->quoted);
 	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
 		return err_sys(err, "dup");
@@ -676,9 +694,17 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 			return err_sys(err, "entry \"%s\": open its directory", c->quoted);
 		int rc = 0;
 		if (c->apply) {
-			rc = layer_mark_made(c, dir, err);
-			if (rc == 0)
-				rc = layer_opaque_apply(c, fd, dir, 0, err);
+			/* once per directory: after the first marker everything under
+			 * it is this layer's, and a walk per marker would be quadratic */
+			layer_slot *s = layer_add(c, dir, strlen(dir), err);
+			if (!s)
+				rc = -1;
+			else if (!(s->flags & LAYER_OPAQUED)) {
+				s->flags |= LAYER_OPAQUED;
+				rc = layer_mark_made(c, dir, err);
+				if (rc == 0)
+					rc = layer_opaque_apply(c, fd, dir, 0, err);
+			}
 		} else if (fsetxattr(fd, c->opaque_xattr, "y", 1, 0) < 0) {
 			rc = err_sys(err, "entry \"%s\": set %s", c->quoted, c->opaque_xattr);
 		}
@@ -719,8 +745,9 @@ static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_
 		return -1;
 	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
 		if (errno == EEXIST) {
-			log_warn("layer: entry \"%s\": whiteout of an entry of the same layer ignored",
-				 c->quoted);
+			log_warn(
+				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
+				c->quoted);
 			return 0;
 		}
 		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
@@ -742,6 +769,12 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 			return 0; /* the root itself: the target directory is the caller's */
 		return err_set(err, CPOD_E_INVALID, "entry \"%s\": not a directory at the root",
 			       c->quoted);
+	}
+	if (strncmp(path, LAYER_WH_META, strlen(LAYER_WH_META)) == 0 &&
+	    strcmp(path, LAYER_WH_OPQ) != 0) {
+		/* AUFS's own metadata (.wh..wh.plnk/...), as moby skips it */
+		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
+		return 0;
 	}
 	if (layer_check_ids(c, e, err) < 0)
 		return -1;
@@ -787,7 +820,8 @@ static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
 			return r;
 		/* what stood there was removed: once more (a second EEXIST is a race) */
 		if (attempt)
-			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing", c->quoted);
+			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
+				       c->quoted);
 		/* a removed directory had a record: it is stale now */
 		layer_slot *s = layer_find(c, path, strlen(path));
 		if (s && s->dir >= 0)
@@ -804,7 +838,8 @@ static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
 		if (d->dead)
 			continue;
 		const char *path = c->arena + d->off;
-		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, NULL);
+		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+					 NULL);
 		if (fd < 0) {
 			log_debug("layer: directory %s went away", path);
 			continue;

@@ -62,7 +62,8 @@ static int lpack_deflate(lpack *p, const void *data, size_t n, int flush, cpod_e
 		size_t have = LAYER_PACK_OUT - p->z.avail_out;
 		if (have && lpack_write_out(p, p->zbuf, have, err) < 0)
 			return -1;
-		if (flush == Z_FINISH ? zr == Z_STREAM_END : p->z.avail_in == 0 && p->z.avail_out != 0)
+		if (flush == Z_FINISH ? zr == Z_STREAM_END
+				      : p->z.avail_in == 0 && p->z.avail_out != 0)
 			return 0;
 	}
 }
@@ -184,7 +185,8 @@ static int lpack_walk(tar_writer *w, int dfd, const char *prefix, int depth, cpo
 		char name[PATH_MAX];
 		struct stat st;
 		const char *base = names[i];
-		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >= sizeof(name) - 16) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >=
+		    sizeof(name) - 16) {
 			rc = err_set(err, CPOD_E_LIMIT, "path too long: %s%s", prefix, base);
 			break;
 		}

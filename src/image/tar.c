@@ -353,10 +353,11 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 		const char *name = k + 13;
 		size_t nl = strlen(name);
 		if (nl == 0 || nl > TAR_XATTR_NAME_MAX)
-			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s", k);
+			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s",
+				       k);
 		if (n > TAR_XATTR_VALUE_MAX)
-			return err_set(err, CPOD_E_LIMIT, "xattr %.80s: value of %zu bytes is too large",
-				       name, n);
+			return err_set(err, CPOD_E_LIMIT,
+				       "xattr %.80s: value of %zu bytes is too large", name, n);
 		for (size_t i = 0; i < px->n_xattrs; i++) {
 			if (strcmp(px->xattrs[i].name, name) == 0) {
 				px->xattrs[i].value = v;
@@ -365,7 +366,8 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 			}
 		}
 		if (px->n_xattrs >= r->lim.max_xattrs)
-			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs", r->lim.max_xattrs);
+			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs",
+				       r->lim.max_xattrs);
 		if (px->n_xattrs == *xcap) {
 			size_t nc = *xcap ? *xcap * 2 : 8;
 			tar_xattr *nx = realloc(px->xattrs, nc * sizeof(*nx));
@@ -388,8 +390,8 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 			char q[80];
 			tar_quote(q, sizeof(q), v, n);
 			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)", q, k,
-				       n, r->lim.max_path);
+				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)",
+				       q, k, n, r->lim.max_path);
 		}
 		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
 		if (empty) {
@@ -418,7 +420,9 @@ static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec
 		return 1;
 	}
 	if (strcmp(k, "size") == 0 || strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
-		unsigned bit = k[0] == 's' ? TAR_PAX_SIZE : k[0] == 'u' ? TAR_PAX_UID : TAR_PAX_GID;
+		unsigned bit = k[0] == 's'   ? TAR_PAX_SIZE
+			       : k[0] == 'u' ? TAR_PAX_UID
+					     : TAR_PAX_GID;
 		if (global && bit == TAR_PAX_SIZE)
 			return 1;
 		if (empty) {
@@ -500,11 +504,13 @@ static int tar_parse_global_pax(tar_reader *r, cpod_err *err)
 			return err_set(err, CPOD_E_LIMIT, "PAX global headers exceed %zu bytes",
 				       r->lim.max_pax);
 		if (buf_printf(&r->gbuf, err, "%zu %s=", total, rec.key) < 0 ||
-		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 || buf_putc(&r->gbuf, '\n', err) < 0)
+		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 ||
+		    buf_putc(&r->gbuf, '\n', err) < 0)
 			return -1;
 	}
 	if (k < 0)
-		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu", pos);
+		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu",
+			       pos);
 	buf_reset(&r->gstore);
 	if (buf_append(&r->gstore, r->gbuf.data, r->gbuf.len, err) < 0)
 		return -1;
@@ -524,8 +530,8 @@ static int tar_read_ext(tar_reader *r, int64_t size, size_t max, buf *b, const c
 			cpod_err *err)
 {
 	if (size < 0 || (uint64_t)size > max)
-		return err_set(err, CPOD_E_LIMIT, "%s of %" PRId64 " bytes exceeds the limit (%zu)",
-			       what, size, max);
+		return err_set(err, CPOD_E_LIMIT,
+			       "%s of %" PRId64 " bytes exceeds the limit (%zu)", what, size, max);
 	buf_reset(b);
 	if (buf_reserve(b, (size_t)size + 1, err) < 0)
 		return -1;
@@ -619,7 +625,8 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "entry at offset %" PRIu64 ": empty name",
 			       r->offset - TAR_BLKSZ);
 	if (r->path.len > r->lim.max_path)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
 			       r->quoted, r->path.len, r->lim.max_path);
 
 	buf_reset(&r->link);
@@ -632,8 +639,9 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	    tar_set_str(&r->link, r->lpax.link, strlen(r->lpax.link), err) < 0)
 		return -1;
 	if (r->link.len > r->lim.max_path)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": link of %zu bytes exceeds the limit",
-			       r->quoted, r->link.len);
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": link of %zu bytes exceeds the limit", r->quoted,
+			       r->link.len);
 
 	if (tar_number(h + 124, 12, &size) < 0 || tar_number(h + 100, 8, &mode) < 0 ||
 	    tar_number(h + 108, 8, &uid) < 0 || tar_number(h + 116, 8, &gid) < 0 ||
@@ -652,8 +660,9 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	/* uname/gname: ustar fields, then the global, then the entry's records */
 	buf_reset(&r->uname);
 	buf_reset(&r->gname);
-	if ((ustar || gnu) && (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
-			       buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
+	if ((ustar || gnu) &&
+	    (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
+	     buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
 		return -1;
 	e->uid = (uint64_t)uid;
 	e->gid = (uint64_t)gid;
@@ -721,7 +730,8 @@ static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
 	if (type == TAR_FILE) {
 		if (usize > r->lim.max_entry)
 			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64 ")",
+				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64
+				       ")",
 				       r->quoted, usize, r->lim.max_entry);
 		r->left = usize;
 	} else {
@@ -791,14 +801,15 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 			return 0;
 		}
 		if (got < TAR_BLKSZ) {
-			err_set(err, CPOD_E_INVALID, "header at offset %" PRIu64 ": unexpected end of archive",
-				at);
+			err_set(err, CPOD_E_INVALID,
+				"header at offset %" PRIu64 ": unexpected end of archive", at);
 			return tar_fail(r);
 		}
 		if (tar_zero_block(h)) {
 			if (ext) {
 				err_set(err, CPOD_E_INVALID,
-					"header at offset %" PRIu64 ": end of archive after an extension header",
+					"header at offset %" PRIu64
+					": end of archive after an extension header",
 					at);
 				return tar_fail(r);
 			}
@@ -810,13 +821,17 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 				return 0;
 			}
 			err_set(err, CPOD_E_INVALID,
-				"offset %" PRIu64 ": a zero block followed by data (corrupt archive)", at);
+				"offset %" PRIu64
+				": a zero block followed by data (corrupt archive)",
+				at);
 			return tar_fail(r);
 		}
 		if (!tar_checksum_ok(h)) {
-			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h, tar_fieldlen(h, 100));
+			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h,
+				  tar_fieldlen(h, 100));
 			err_set(err, CPOD_E_INVALID,
-				"entry \"%s\" (header at offset %" PRIu64 "): header checksum mismatch",
+				"entry \"%s\" (header at offset %" PRIu64
+				"): header checksum mismatch",
 				r->quoted, at);
 			return tar_fail(r);
 		}
@@ -825,8 +840,9 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 			int64_t size;
 			if (++ext > TAR_MAX_EXT) {
 				err_set(err, CPOD_E_LIMIT,
-					"offset %" PRIu64 ": more than %d extension headers in a row", at,
-					TAR_MAX_EXT);
+					"offset %" PRIu64
+					": more than %d extension headers in a row",
+					at, TAR_MAX_EXT);
 				return tar_fail(r);
 			}
 			if (tar_number(h + 124, 12, &size) < 0 || size < 0) {
@@ -836,28 +852,33 @@ CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
 			}
 			int rc = 0;
 			if (type == 'x') {
-				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header", err);
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header",
+						  err);
 				if (rc == 0)
 					rc = tar_parse_local_pax(r, err);
 			} else if (type == 'g') {
-				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw, "PAX global header",
-						  err);
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw,
+						  "PAX global header", err);
 				if (rc == 0)
 					rc = tar_parse_global_pax(r, err);
 			} else if (type == 'L' || type == 'K') {
 				buf *b = type == 'L' ? &r->gnu_path : &r->gnu_link;
 				rc = tar_read_ext(r, size, r->lim.max_path + 1, b,
-						  type == 'L' ? "GNU long name" : "GNU long link", err);
+						  type == 'L' ? "GNU long name" : "GNU long link",
+						  err);
 				if (rc == 0 && type == 'L')
 					r->have_gnu_path = true;
 				else if (rc == 0)
 					r->have_gnu_link = true;
 			} else {
 				/* a volume label: nothing to extract */
-				int s = tar_skip(r, ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ * TAR_BLKSZ,
+				int s = tar_skip(r,
+						 ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ *
+							 TAR_BLKSZ,
 						 err);
 				if (s == 0)
-					err_set(err, CPOD_E_INVALID, "volume header: unexpected end of archive");
+					err_set(err, CPOD_E_INVALID,
+						"volume header: unexpected end of archive");
 				rc = s <= 0 ? -1 : 0;
 			}
 			if (rc < 0) {
@@ -878,7 +899,8 @@ static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpo
 {
 	if (r->state != TAR_ST_DATA) {
 		if (r->state == TAR_ST_FAILED)
-			return err_set(err, CPOD_E_STATE, "tar reader: an earlier error stopped it");
+			return err_set(err, CPOD_E_STATE,
+				       "tar reader: an earlier error stopped it");
 		return 0;
 	}
 	if (r->left == 0)
@@ -886,7 +908,8 @@ static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpo
 	int f = tar_fill(r, err);
 	if (f <= 0) {
 		if (f == 0)
-			err_set(err, CPOD_E_INVALID, "entry \"%s\": unexpected end of archive (truncated data)",
+			err_set(err, CPOD_E_INVALID,
+				"entry \"%s\": unexpected end of archive (truncated data)",
 				r->quoted);
 		return tar_fail(r);
 	}

@@ -170,7 +170,8 @@ static void tarw_fill_common(unsigned char *h, uint32_t mode, uint64_t uid, uint
 	tarw_octal(h + 108, 8, tarw_fits_octal(uid, 8) ? uid : 0);
 	tarw_octal(h + 116, 8, tarw_fits_octal(gid, 8) ? gid : 0);
 	tarw_octal(h + 124, 12, tarw_fits_octal(size, 12) ? size : 0);
-	tarw_octal(h + 136, 12, mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
+	tarw_octal(h + 136, 12,
+		   mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
 	h[156] = (unsigned char)type;
 	memcpy(h + 257, "ustar\0" "00", 8);
 }
@@ -180,22 +181,27 @@ CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *
 	unsigned char h[TARW_BLKSZ];
 	size_t plen = strlen(e->path), llen = e->linkname ? strlen(e->linkname) : 0, cut = 0;
 	size_t ulen = e->uname ? strlen(e->uname) : 0, glen = e->gname ? strlen(e->gname) : 0;
-	bool is_file = e->type == TAR_FILE, is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
+	bool is_file = e->type == TAR_FILE,
+	     is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
 	uint64_t size = is_file ? e->size : 0;
 
 	if (w->failed)
 		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
 	if (w->left)
-		return err_set(err, CPOD_E_STATE, "tar writer: %" PRIu64 " bytes of the previous entry missing",
+		return err_set(err, CPOD_E_STATE,
+			       "tar writer: %" PRIu64 " bytes of the previous entry missing",
 			       w->left);
 	if (plen == 0)
 		return err_set(err, CPOD_E_INVALID, "tar writer: empty name");
 	if (is_link && llen == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target", e->path);
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target",
+			       e->path);
 	if (!strchr("0123456", e->type) || e->type == 0)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path, e->type);
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path,
+			       e->type);
 	if (!tarw_fits_octal(e->devmajor, 8) || !tarw_fits_octal(e->devminor, 8))
-		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large", e->path);
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large",
+			       e->path);
 
 	/* the PAX records what the ustar fields cannot hold */
 	buf_reset(&w->pax);
@@ -244,7 +250,8 @@ CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *
 		char key[13 + 256];
 		const tar_xattr *x = &e->xattrs[i];
 		if (!x->name[0] || strlen(x->name) > 255)
-			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name", e->path);
+			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name",
+				       e->path);
 		snprintf(key, sizeof(key), "SCHILY.xattr.%s", x->name);
 		if (tarw_record(&w->pax, key, x->value, x->len, err) < 0)
 			return -1;
@@ -290,8 +297,8 @@ CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *
 CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err)
 {
 	if (n > w->left)
-		return err_set(err, CPOD_E_INVALID, "tar writer: %zu bytes of data for %" PRIu64 " owed",
-			       n, w->left);
+		return err_set(err, CPOD_E_INVALID,
+			       "tar writer: %zu bytes of data for %" PRIu64 " owed", n, w->left);
 	if (tarw_put(w, data, n, err) < 0)
 		return -1;
 	w->left -= n;
@@ -307,7 +314,8 @@ CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod
 
 static size_t tarw_link_slot(const tar_writer *w, dev_t dev, ino_t ino)
 {
-	uint64_t h = ((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
+	uint64_t h =
+		((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
 	size_t i = (size_t)(h >> 20) & (w->cap_links - 1);
 	while (w->links[i].name && !(w->links[i].dev == dev && w->links[i].ino == ino))
 		i = (i + 1) & (w->cap_links - 1);
@@ -377,7 +385,8 @@ static int tarw_read_xattrs(int fd, const char *path, tarw_xattrs *xs, cpod_err 
 	xs->names = malloc((size_t)ln + 1);
 	if (!xs->names)
 		return err_nomem(err);
-	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln) : llistxattr(path, xs->names, (size_t)ln);
+	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln)
+		     : llistxattr(path, xs->names, (size_t)ln);
 	if (ln < 0)
 		return err_sys(err, "list xattrs");
 	xs->names[ln] = '\0';
@@ -620,8 +629,8 @@ CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
 {
 	int rc = 0;
 	if (w->left) {
-		rc = err_set(err, CPOD_E_STATE, "tar writer: %" PRIu64 " bytes of the last entry missing",
-			     w->left);
+		rc = err_set(err, CPOD_E_STATE,
+			     "tar writer: %" PRIu64 " bytes of the last entry missing", w->left);
 	} else if (tarw_zeros(w, 2 * TARW_BLKSZ, err) < 0 || tarw_flush(w, err) < 0) {
 		rc = -1;
 	}

@@ -234,7 +234,8 @@ static int tl_snapshot(const tl_env *v, buf *out)
 	char cmd[PATH_MAX + 256];
 	tl_fmt(cmd, sizeof(cmd),
 	       "cd %s && find . -mindepth 1 -path ./target -prune -o -printf '%%p %%y %%s %%T@ %%i %%n %%m\\n' |"
-	       " LC_ALL=C sort", v->tmp);
+	       " LC_ALL=C sort",
+	       v->tmp);
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		return -1;
@@ -266,7 +267,8 @@ static bool tl_outside_intact(const tl_env *v)
 	bool same = tl_snapshot(v, &now) == 0 && now.len == v->snapshot.len &&
 		    memcmp(now.data, v->snapshot.data, now.len) == 0;
 	if (!same)
-		fprintf(stderr, "outside changed:\n%s\n---- now:\n%s\n", v->snapshot.data, now.data);
+		fprintf(stderr, "outside changed:\n%s\n---- now:\n%s\n", v->snapshot.data,
+			now.data);
 	buf_free(&now);
 	return same;
 }
@@ -392,7 +394,7 @@ static void tl_unpack_tree_body(tl_env *v)
 {
 	tl_tar t;
 	cpod_err err;
-	static const char cap[] = { 1, 0, 0, 2, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const char cap[] = {1, 0, 0, 2, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	tar_xattr xs[] = {
 		{ "user.note", "hello", 5 },
 		{ "security.capability", cap, sizeof(cap) },
@@ -442,7 +444,8 @@ static void tl_unpack_tree_body(tl_env *v)
 	CHECK(res.compression == LAYER_GZIP && res.size == tar_len);
 
 	struct stat st;
-	CHECK(tl_lstat(v->target, "etc", &st) && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0751);
+	CHECK(tl_lstat(v->target, "etc", &st) && S_ISDIR(st.st_mode) &&
+	      (st.st_mode & 07777) == 0751);
 	CHECK(st.st_mtim.tv_sec == 1000000000 && st.st_mtim.tv_nsec == 5);
 	CHECK(tl_lstat(v->target, "etc/passwd", &st) && st.st_mtim.tv_nsec == 123456789);
 	CHECK_STR(tl_read(v->target, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n");
@@ -505,7 +508,8 @@ static void tl_compressions_body(tl_env *v)
 	CHECK_MSG(tl_unpack_blob(v->target, gz.data, gz.len, &o, &res, &err) == 0, "%s", err.msg);
 	CHECK_STR(tl_read(v->target, "first"), "one");
 	CHECK_STR(tl_read(v->target, "second"), "two");
-	CHECK(res.compression == LAYER_GZIP && res.size == all.len && res.compressed_size == gz.len);
+	CHECK(res.compression == LAYER_GZIP && res.size == all.len &&
+	      res.compressed_size == gz.len);
 
 	/* layer_digest agrees */
 	tl_mem m = { gz.data, gz.len, 0 };
@@ -535,7 +539,8 @@ static void tl_compressions_body(tl_env *v)
 	gz.data[gl / 2] ^= 0x55;
 	tl_reset_target(v);
 	CHECK(tl_unpack_blob(v->target, gz.data, gl - 10, NULL, NULL, &err) < 0);
-	CHECK_MSG(strstr(err.msg, "truncated") || strstr(err.msg, "unexpected end"), "%s", err.msg);
+	CHECK_MSG(strstr(err.msg, "truncated") || strstr(err.msg, "unexpected end"), "%s",
+		  err.msg);
 
 	/* zstd */
 	static const unsigned char zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0 };
@@ -605,11 +610,13 @@ static void tl_digests_body(tl_env *v)
 	char good[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
 	digest_buf(gz.data, gz.len, good);
 	digest_buf(t.b.data, t.b.len, diff_id);
-	const char *wrong = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	const char *wrong =
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 	layer_opts o = { .digest = wrong };
 	CHECK(tl_unpack_blob(v->target, gz.data, gz.len, &o, NULL, &err) < 0);
-	CHECK_MSG(strstr(err.msg, "layer digest mismatch") && strstr(err.msg, good), "%s", err.msg);
+	CHECK_MSG(strstr(err.msg, "layer digest mismatch") && strstr(err.msg, good), "%s",
+		  err.msg);
 	tl_reset_target(v);
 	o = (layer_opts){ .digest = good, .diff_id = wrong };
 	CHECK(tl_unpack_blob(v->target, gz.data, gz.len, &o, NULL, &err) < 0);
@@ -743,7 +750,8 @@ static void tl_symlink_escape_body(tl_env *v)
 				int rc = tl_unpack(v->target, &t.b, NULL, &err);
 				buf_free(&t.b);
 				bool intact = tl_outside_intact(v);
-				CHECK_MSG(intact, "%s: target %s variant %d: outside changed (rc %d)",
+				CHECK_MSG(intact,
+					  "%s: target %s variant %d: outside changed (rc %d)",
 					  mode ? "fallback" : "openat2", targets[i], variant, rc);
 				CHECK_STR(tl_read(v->outside, "secret"), "secret\n");
 				/* refused, or written inside the target */
@@ -857,10 +865,11 @@ static void tl_hardlink_body(tl_env *v)
 				tl_link(&t, "l", TAR_SYMLINK, cases[i].symlink_target);
 			tl_link(&t, "hard", TAR_HARDLINK, cases[i].link_target);
 			tl_end(&t);
-			bool ok = tl_refused(v, &t.b, NULL, "\"hard\"", cases[i].word, msg, sizeof(msg));
+			bool ok = tl_refused(v, &t.b, NULL, "\"hard\"", cases[i].word, msg,
+					     sizeof(msg));
 			buf_free(&t.b);
-			CHECK_MSG(ok, "%s: %s: %s", mode ? "fallback" : "openat2", cases[i].link_target,
-				  msg);
+			CHECK_MSG(ok, "%s: %s: %s", mode ? "fallback" : "openat2",
+				  cases[i].link_target, msg);
 			struct stat st;
 			CHECK(tl_lstat(v->outside, "secret", &st) && st.st_nlink == 1);
 		}
@@ -895,7 +904,8 @@ static void tl_hostile_whiteouts_body(tl_env *v)
 	static const char *const names[] = { ".wh..", "a/.wh..", ".wh.", "a/.wh.", "/.wh..",
 					     ".wh..." };
 	for (int apply = 0; apply < 2; apply++) {
-		layer_opts o = { .whiteouts = apply ? LAYER_WHITEOUT_APPLY : LAYER_WHITEOUT_OVERLAY };
+		layer_opts o = {.whiteouts =
+					apply ? LAYER_WHITEOUT_APPLY : LAYER_WHITEOUT_OVERLAY};
 		for (size_t i = 0; i < ARRAY_LEN(names); i++) {
 			tl_tar t;
 			tl_begin(&t);
@@ -1139,8 +1149,10 @@ static void tl_overlay_whiteouts_body(tl_env *v)
 		CHECK(tl_lstat(v->target, "fifo", &st) && S_ISFIFO(st.st_mode));
 		CHECK(tl_lstat(v->target, "owned", &st));
 		if (rootless) {
-			CHECK(!tl_exists(v->target, "dev/null") && !tl_exists(v->target, "dev/sda"));
-			CHECK_MSG(strstr(tl_log_text, "\"dev/null\": device node skipped (rootless)"),
+			CHECK(!tl_exists(v->target, "dev/null") &&
+			      !tl_exists(v->target, "dev/sda"));
+			CHECK_MSG(strstr(tl_log_text,
+					 "\"dev/null\": device node skipped (rootless)"),
 				  "%s", tl_log_text);
 			CHECK(strstr(tl_log_text, "\"dev/sda\": device node skipped"));
 		} else {
@@ -1182,6 +1194,7 @@ static void tl_apply_whiteouts_body(tl_env *v)
 	tl_file(&t, "d/sub/new", "upper");  /* before the opaque marker */
 	tl_file(&t, "d/.wh..wh..opq", "");
 	tl_file(&t, "d/later", "upper");    /* after it */
+	tl_file(&t, "d/.wh..wh..opq", "");  /* again: a no-op */
 	tl_file(&t, "y", "same layer");
 	tl_file(&t, ".wh.y", "");           /* spares this layer's y */
 	tl_file(&t, "keep/.wh.nothing", "");
@@ -1255,7 +1268,8 @@ static void tl_replace_body(tl_env *v)
 	CHECK(tl_lstat(v->target, "f", &st) && S_ISDIR(st.st_mode));
 	CHECK_STR(tl_read(v->target, "f/new"), "in f");
 	struct stat a, b;
-	CHECK(tl_lstat(v->target, "a2", &a) && tl_lstat(v->target, "e/new", &b) && a.st_ino == b.st_ino);
+	CHECK(tl_lstat(v->target, "a2", &a) && tl_lstat(v->target, "e/new", &b) &&
+	      a.st_ino == b.st_ino);
 	CHECK(tl_outside_intact(v));
 }
 
@@ -1285,7 +1299,8 @@ static void tl_owners_body(tl_env *v)
 	int rc = tl_unpack(v->target, &t.b, NULL, &err);
 	buf_free(&t.b);
 	CHECK_MSG(rc == 0, "%s", err.msg);
-	CHECK(tl_lstat(v->target, "sgid", &st) && (st.st_mode & 07777) == 02775 && st.st_gid == 1234);
+	CHECK(tl_lstat(v->target, "sgid", &st) && (st.st_mode & 07777) == 02775 &&
+	      st.st_gid == 1234);
 	CHECK(tl_lstat(v->target, "sgid/setuid", &st));
 	CHECK_MSG((st.st_mode & 07777) == 04755 && st.st_uid == 1000 && st.st_gid == 1000,
 		  "mode %o %u:%u", st.st_mode & 07777, st.st_uid, st.st_gid);
@@ -1362,14 +1377,15 @@ static int tl_make_tree(const char *dir)
  * mtimes, targets, link counts, contents, user xattrs) into dir/name.list. */
 static int tl_list_tree(const char *dir, const char *name)
 {
-	return tl_sh("cd %s/%s && { find . -mindepth 1 -printf '%%y %%m %%U %%G %%T@ %%s [%%l] %%n %%p\\n';"
-		     " find . -type f -links +1 -printf '%%i %%p\\n' | LC_ALL=C sort -k2 |"
-		     " awk '{ if (!($1 in f)) f[$1] = $2; print \"hardlink\", $2, f[$1] }';"
-		     " find . -type f -exec md5sum {} +;"
-		     " find . -mindepth 1 -type b -printf '%%p ' -exec stat -c '%%t,%%T' {} \\;;"
-		     " find . -mindepth 1 -type c -printf '%%p ' -exec stat -c '%%t,%%T' {} \\;;"
-		     " getfattr -h -R -d -m '^user\\.' . 2>/dev/null; } | LC_ALL=C sort > ../%s.list",
-		     dir, name, name);
+	return tl_sh(
+		"cd %s/%s && { find . -mindepth 1 -printf '%%y %%m %%U %%G %%T@ %%s [%%l] %%n %%p\\n';"
+		" find . -type f -links +1 -printf '%%i %%p\\n' | LC_ALL=C sort -k2 |"
+		" awk '{ if (!($1 in f)) f[$1] = $2; print \"hardlink\", $2, f[$1] }';"
+		" find . -type f -exec md5sum {} +;"
+		" find . -mindepth 1 -type b -printf '%%p ' -exec stat -c '%%t,%%T' {} \\;;"
+		" find . -mindepth 1 -type c -printf '%%p ' -exec stat -c '%%t,%%T' {} \\;;"
+		" getfattr -h -R -d -m '^user\\.' . 2>/dev/null; } | LC_ALL=C sort > ../%s.list",
+		dir, name, name);
 }
 
 /* The pax listing is not trivially equal: xattrs, fifos, devices, setuid... */
@@ -1395,7 +1411,8 @@ static void tl_interop_body(tl_env *v)
 	CHECK_MSG(tl_make_tree(v->tmp) == 0, "cannot build the tree (setfattr installed?)");
 	static const char *const formats[] = { "pax", "gnu", "pax-gz", "gnu-gz" };
 	for (size_t i = 0; i < ARRAY_LEN(formats); i++) {
-		bool pax = strncmp(formats[i], "pax", 3) == 0, gz = strstr(formats[i], "gz") != NULL;
+		bool pax = strncmp(formats[i], "pax", 3) == 0,
+		     gz = strstr(formats[i], "gz") != NULL;
 		char tarp[PATH_MAX], ours[PATH_MAX], msg[1100];
 		cpod_err err;
 		tl_fmt(tarp, sizeof(tarp), "%s/%s.tar", v->tmp, formats[i]);
@@ -1403,7 +1420,8 @@ static void tl_interop_body(tl_env *v)
 			    pax ? "--xattrs" : "", pax ? "pax" : "gnu", gz ? "z" : "", tarp) == 0);
 		/* GNU tar's own extraction (as root: owners, modes, xattrs) */
 		CHECK(tl_sh("cd %s && rm -rf gnu-x && mkdir gnu-x && "
-			    "tar --xattrs --xattrs-include='*' -xpf %s -C gnu-x", v->tmp, tarp) == 0);
+			    "tar --xattrs --xattrs-include='*' -xpf %s -C gnu-x",
+			    v->tmp, tarp) == 0);
 		tl_fmt(ours, sizeof(ours), "%s/cpod-x", v->tmp);
 		fs_rm_tree(AT_FDCWD, ours, NULL);
 		CHECK(mkdir(ours, 0755) == 0);
@@ -1422,14 +1440,16 @@ static void tl_interop_body(tl_env *v)
 		CHECK(tl_list_tree(v->tmp, "gnu-x") == 0 && tl_list_tree(v->tmp, "cpod-x") == 0);
 		int same = tl_sh("cd %s && cmp -s gnu-x.list cpod-x.list", v->tmp);
 		if (same != 0) {
-			tl_sh("cd %s && diff gnu-x.list cpod-x.list | head -20 > diff.txt", v->tmp);
+			tl_sh("cd %s && diff gnu-x.list cpod-x.list | head -20 > diff.txt",
+			      v->tmp);
 			tl_fmt(msg, sizeof(msg), "%s/diff.txt", v->tmp);
 			buf d = BUF_INIT;
 			fs_read_file(AT_FDCWD, msg, 4096, &d, NULL);
 			tl_fmt(msg, sizeof(msg), "%s", d.data ? d.data : "");
 			buf_free(&d);
 		}
-		CHECK_MSG(same == 0, "%s: cpod and GNU tar extract differently:\n%s", formats[i], msg);
+		CHECK_MSG(same == 0, "%s: cpod and GNU tar extract differently:\n%s", formats[i],
+			  msg);
 		if (i == 0)
 			CHECK(tl_interop_rich(v));
 	}
@@ -1520,8 +1540,10 @@ static void tl_pack_body(tl_env *v)
 	CHECK(getxattr(p, "trusted.overlay.redirect", val, sizeof(val)) < 0);
 	/* the rest equal (whiteouts get no metadata of their own: not compared) */
 	CHECK(tl_list_tree(v->tmp, "src") == 0 && tl_list_tree(v->tmp, "back") == 0);
-	int same = tl_sh("cd %s && grep -v gone src.list > a.list && grep -v gone back.list > b.list"
-			 " && cmp -s a.list b.list", v->tmp);
+	int same =
+		tl_sh("cd %s && grep -v gone src.list > a.list && grep -v gone back.list > b.list"
+		      " && cmp -s a.list b.list",
+		      v->tmp);
 	if (same != 0)
 		tl_sh("cd %s && diff a.list b.list | head -20 >&2", v->tmp);
 	CHECK(same == 0);
@@ -1530,4 +1552,164 @@ static void tl_pack_body(tl_env *v)
 TEST(layer_pack_round_trip)
 {
 	TL_WITH_ENV(tl_pack_body);
+}
+
+/* ---------------------------------------------------------------- gzip details */
+
+/* One gzip member of data with a full header (extra, name, comment, header CRC). */
+static void tl_gzip_header(const void *in, size_t n, buf *out)
+{
+	z_stream z;
+	gz_header h;
+	unsigned char tmp[1 << 16];
+	static unsigned char extra[] = "AB\x04\x00wxyz";
+	memset(&z, 0, sizeof(z));
+	memset(&h, 0, sizeof(h));
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	h.extra = extra;
+	h.extra_len = 8;
+	h.name = (unsigned char *)"layer.tar";
+	h.comment = (unsigned char *)"a comment";
+	h.hcrc = 1;
+	h.time = 1234567890;
+	deflateSetHeader(&z, &h);
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	int r;
+	do {
+		z.next_out = tmp;
+		z.avail_out = sizeof(tmp);
+		r = deflate(&z, Z_FINISH);
+		buf_append(out, tmp, sizeof(tmp) - z.avail_out, NULL);
+	} while (r != Z_STREAM_END);
+	deflateEnd(&z);
+}
+
+/* Whether zlib itself (gzip mode, members in a row) accepts blob. */
+static bool tl_zlib_accepts(const buf *blob)
+{
+	z_stream z;
+	unsigned char out[1 << 16];
+	memset(&z, 0, sizeof(z));
+	inflateInit2(&z, 16 + MAX_WBITS);
+	z.next_in = (unsigned char *)blob->data;
+	z.avail_in = (uInt)blob->len;
+	bool ok = false;
+	for (;;) {
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		int r = inflate(&z, Z_NO_FLUSH);
+		if (r == Z_STREAM_END) {
+			if (z.avail_in == 0) {
+				ok = true;
+				break;
+			}
+			inflateReset(&z);
+			continue;
+		}
+		if (r != Z_OK)
+			break;
+	}
+	inflateEnd(&z);
+	return ok;
+}
+
+static void tl_gzip_details_body(tl_env *v)
+{
+	tl_tar t;
+	cpod_err err;
+	layer_result res;
+	tl_begin(&t);
+	char *data = malloc(3 << 20);
+	for (size_t i = 0; i < (3u << 20); i++)
+		data[i] = (char)("abcdefgh"[i % 8] + (i >> 12) % 7);
+	tl_add(&t, &(tar_entry){ .path = "big", .size = 3 << 20 }, data);
+	tl_file(&t, "small", "s");
+	tl_end(&t);
+	free(data);
+	char diff_id[DIGEST_STR_LEN + 1];
+	digest_buf(t.b.data, t.b.len, diff_id);
+
+	/* every optional header field */
+	buf gz = BUF_INIT;
+	tl_gzip_header(t.b.data, t.b.len, &gz);
+	layer_opts o = { .diff_id = diff_id };
+	CHECK(tl_zlib_accepts(&gz));
+	CHECK_MSG(tl_unpack_blob(v->target, gz.data, gz.len, &o, &res, &err) == 0, "%s", err.msg);
+	CHECK_STR(tl_read(v->target, "small"), "s");
+
+	/* many small members (as bgzip writes), and an empty member */
+	buf many = BUF_INIT;
+	for (size_t off = 0; off < t.b.len; off += 65280) {
+		size_t n = t.b.len - off < 65280 ? t.b.len - off : 65280;
+		tl_gzip(t.b.data + off, n, &many, 1);
+		if (off == 65280 * 3)
+			tl_gzip("", 0, &many, 6);
+	}
+	tl_reset_target(v);
+	CHECK(tl_zlib_accepts(&many));
+	CHECK_MSG(tl_unpack_blob(v->target, many.data, many.len, &o, &res, &err) == 0, "%s",
+		  err.msg);
+	CHECK(res.size == t.b.len);
+	/* layer_digest agrees (the producer checks alone there) */
+	tl_mem m = { many.data, many.len, 0 };
+	byte_source s = { tl_mem_read, &m };
+	layer_result d;
+	CHECK_MSG(layer_digest(&s, &d, &err) == 0, "%s", err.msg);
+	CHECK_STR(d.diff_id, diff_id);
+	CHECK_STR(d.digest, res.digest);
+
+	/* corruptions zlib refuses are refused too, with the reason */
+	struct {
+		size_t off; /* from the end when negative (as size_t arithmetic below) */
+		bool from_end;
+		unsigned char xor_;
+		const char *word;
+	} cases[] = {
+		{ 8, true, 0x01, "CRC mismatch" },     /* trailer CRC */
+		{ 4, true, 0x01, "length mismatch" },  /* trailer ISIZE */
+		{ 2, false, 0x01, "compression method" },
+		{ 3, false, 0x80, "header flags" },
+		{ 10 + 2 + 8 + 10 + 10, false, 0x01, "header CRC" }, /* the FHCRC field */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t at = cases[i].from_end ? gz.len - cases[i].off : cases[i].off;
+		gz.data[at] ^= (char)cases[i].xor_;
+		bool zlib_ok = tl_zlib_accepts(&gz);
+		tl_reset_target(v);
+		int rc = tl_unpack_blob(v->target, gz.data, gz.len, NULL, NULL, &err);
+		gz.data[at] ^= (char)cases[i].xor_;
+		CHECK_MSG(!zlib_ok, "case %zu: zlib accepts it", i);
+		CHECK_MSG(rc < 0 && strstr(err.msg, cases[i].word), "case %zu: %s", i, err.msg);
+	}
+	/* truncated in the header, in the trailer */
+	static const size_t cuts[] = { 5, 30 };
+	for (size_t i = 0; i < ARRAY_LEN(cuts); i++) {
+		tl_reset_target(v);
+		int rc = tl_unpack_blob(v->target, gz.data, cuts[i], NULL, NULL, &err);
+		CHECK_MSG(rc < 0 && strstr(err.msg, "truncated"), "cut %zu: %s", cuts[i], err.msg);
+	}
+	tl_reset_target(v);
+	int rc = tl_unpack_blob(v->target, gz.data, gz.len - 3, NULL, NULL, &err);
+	CHECK_MSG(rc < 0 && strstr(err.msg, "truncated trailer"), "%s", err.msg);
+	/* a member's CRC broken deep in a multi-member stream */
+	size_t first = 0;
+	{
+		buf one = BUF_INIT;
+		tl_gzip(t.b.data, 65280, &one, 1);
+		first = one.len;
+		buf_free(&one);
+	}
+	many.data[first - 8] ^= 1;
+	tl_reset_target(v);
+	rc = tl_unpack_blob(v->target, many.data, many.len, NULL, NULL, &err);
+	CHECK_MSG(rc < 0 && strstr(err.msg, "member 1: CRC mismatch"), "%s", err.msg);
+	buf_free(&gz);
+	buf_free(&many);
+	buf_free(&t.b);
+}
+
+TEST(layer_gzip_details)
+{
+	TL_WITH_ENV(tl_gzip_details_body);
 }

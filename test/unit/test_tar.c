@@ -190,23 +190,43 @@ TEST(tar_round_trip_fields)
 	CHECK(w);
 
 	static const char value[] = { 'v', 0, 1, 2, (char)0xff };
-	tar_xattr xs[2] = { { "user.bin", value, sizeof(value) }, { "security.capability", "cap", 3 } };
+	tar_xattr xs[2] = {{"user.bin", value, sizeof(value)}, {"security.capability", "cap", 3}};
 	tar_entry es[] = {
-		{ .path = "file.txt", .type = TAR_FILE, .size = 11, .mode = 04755, .uid = 1000,
-		  .gid = 1001, .uname = "alice", .gname = "staff", .mtime_sec = 1700000000,
-		  .mtime_nsec = 123456789, .xattrs = xs, .n_xattrs = 2 },
-		{ .path = "dir/", .type = TAR_DIR, .mode = 01777, .mtime_sec = 5 },
-		{ .path = "link", .linkname = "file.txt", .type = TAR_SYMLINK, .mode = 0777 },
-		{ .path = "hard", .linkname = "file.txt", .type = TAR_HARDLINK, .mode = 0644 },
-		{ .path = "null", .type = TAR_CHAR, .mode = 0666, .devmajor = 1, .devminor = 3 },
-		{ .path = "blk", .type = TAR_BLOCK, .mode = 0660, .devmajor = 259, .devminor = 65536 },
-		{ .path = "fifo", .type = TAR_FIFO, .mode = 0600 },
-		{ .path = tt_long_name, .type = TAR_FILE, .size = 3, .mode = 0600 },
-		{ .path = tt_very_long, .linkname = tt_very_long, .type = TAR_SYMLINK, .mode = 0777 },
-		{ .path = "bigids", .type = TAR_FILE, .uid = 4000000000u, .gid = 3000000,
-		  .uname = "a-user-name-that-is-longer-than-32-bytes", .mtime_sec = -3,
-		  .mtime_nsec = 250000000 },
-		{ .path = "future", .type = TAR_DIR, .mtime_sec = (int64_t)1 << 40 },
+		{.path = "file.txt",
+		 .type = TAR_FILE,
+		 .size = 11,
+		 .mode = 04755,
+		 .uid = 1000,
+		 .gid = 1001,
+		 .uname = "alice",
+		 .gname = "staff",
+		 .mtime_sec = 1700000000,
+		 .mtime_nsec = 123456789,
+		 .xattrs = xs,
+		 .n_xattrs = 2},
+		{.path = "dir/", .type = TAR_DIR, .mode = 01777, .mtime_sec = 5},
+		{.path = "link", .linkname = "file.txt", .type = TAR_SYMLINK, .mode = 0777},
+		{.path = "hard", .linkname = "file.txt", .type = TAR_HARDLINK, .mode = 0644},
+		{.path = "null", .type = TAR_CHAR, .mode = 0666, .devmajor = 1, .devminor = 3},
+		{.path = "blk",
+		 .type = TAR_BLOCK,
+		 .mode = 0660,
+		 .devmajor = 259,
+		 .devminor = 65536},
+		{.path = "fifo", .type = TAR_FIFO, .mode = 0600},
+		{.path = tt_long_name, .type = TAR_FILE, .size = 3, .mode = 0600},
+		{.path = tt_very_long,
+		 .linkname = tt_very_long,
+		 .type = TAR_SYMLINK,
+		 .mode = 0777},
+		{.path = "bigids",
+		 .type = TAR_FILE,
+		 .uid = 4000000000u,
+		 .gid = 3000000,
+		 .uname = "a-user-name-that-is-longer-than-32-bytes",
+		 .mtime_sec = -3,
+		 .mtime_nsec = 250000000},
+		{.path = "future", .type = TAR_DIR, .mtime_sec = (int64_t)1 << 40},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(es); i++) {
 		CHECK_MSG(tar_write_header(w, &es[i], &err) == 0, "%s", err.msg);
@@ -242,7 +262,8 @@ TEST(tar_round_trip_fields)
 			CHECK_STR(e->uname, x->uname ? x->uname : "");
 			CHECK_STR(e->gname, x->gname ? x->gname : "");
 			CHECK_MSG(e->mtime_sec == x->mtime_sec && e->mtime_nsec == x->mtime_nsec,
-				  "%s: mtime %" PRId64 ".%u", x->path, e->mtime_sec, e->mtime_nsec);
+				  "%s: mtime %" PRId64 ".%u", x->path, e->mtime_sec,
+				  e->mtime_nsec);
 			CHECK(e->size == x->size);
 			if (x->linkname)
 				CHECK_STR(e->linkname, x->linkname);
@@ -254,7 +275,8 @@ TEST(tar_round_trip_fields)
 			for (size_t j = 0; j < x->n_xattrs; j++) {
 				CHECK_STR(e->xattrs[j].name, x->xattrs[j].name);
 				CHECK(e->xattrs[j].len == x->xattrs[j].len);
-				CHECK(memcmp(e->xattrs[j].value, x->xattrs[j].value, e->xattrs[j].len) == 0);
+				CHECK(memcmp(e->xattrs[j].value, x->xattrs[j].value,
+					     e->xattrs[j].len) == 0);
 			}
 			if (x->size) {
 				char data[32] = { 0 };
@@ -434,9 +456,15 @@ TEST(tar_pax_records_and_globals)
 	buf b = BUF_INIT;
 	static const char *const g[] = { "uid=42", "gname=global-group", "mtime=100.5",
 					 "path=ignored-global-path", "SCHILY.xattr.user.g=G" };
-	static const char *const x[] = { "path=pax/name/from/record", "uid=7", "size=4",
-					 "mtime=-1.25", "linkpath=", "SCHILY.xattr.user.g=local",
-					 "SCHILY.xattr.user.empty=", "comment=whatever", "atime=1.5" };
+	static const char *const x[] = {"path=pax/name/from/record",
+					"uid=7",
+					"size=4",
+					"mtime=-1.25",
+					"linkpath=",
+					"SCHILY.xattr.user.g=local",
+					"SCHILY.xattr.user.empty=",
+					"comment=whatever",
+					"atime=1.5"};
 	tt_pax(&b, 'g', g, ARRAY_LEN(g));
 	tt_pax(&b, 'x', x, ARRAY_LEN(x));
 	tt_hdr(&b, "header-name", TAR_FILE, 0, NULL);
@@ -749,7 +777,8 @@ static int tt_walk_compare(const char *tree, tar_reader *r, bool pax, char *msg,
 		    e->uid != st.st_uid || e->gid != st.st_gid ||
 		    e->mtime_sec != st.st_mtim.tv_sec ||
 		    (pax && e->mtime_nsec != (uint32_t)st.st_mtim.tv_nsec)) {
-			tt_fmt(msg, msize, "%s: type %c mode %o uid %" PRIu64 " mtime %" PRId64 ".%u differ",
+			tt_fmt(msg, msize,
+			       "%s: type %c mode %o uid %" PRIu64 " mtime %" PRId64 ".%u differ",
 			       e->path, e->type, e->mode, e->uid, e->mtime_sec, e->mtime_nsec);
 			return -1;
 		}
@@ -759,7 +788,8 @@ static int tt_walk_compare(const char *tree, tar_reader *r, bool pax, char *msg,
 			char a[4096], bb[4096];
 			ssize_t got;
 			while ((got = tar_read_data(r, a, sizeof(a), &err)) > 0) {
-				if (read(fd, bb, (size_t)got) != got || memcmp(a, bb, (size_t)got) != 0) {
+				if (read(fd, bb, (size_t)got) != got ||
+				    memcmp(a, bb, (size_t)got) != 0) {
 					close(fd);
 					tt_fmt(msg, msize, "%s: content differs", e->path);
 					return -1;
@@ -768,8 +798,9 @@ static int tt_walk_compare(const char *tree, tar_reader *r, bool pax, char *msg,
 			close(fd);
 		}
 		if (strcmp(e->path, "./file") == 0) {
-			if (pax && (e->n_xattrs != 1 || strcmp(e->xattrs[0].name, "user.note") != 0 ||
-				    e->xattrs[0].len != 10)) {
+			if (pax &&
+			    (e->n_xattrs != 1 || strcmp(e->xattrs[0].name, "user.note") != 0 ||
+			     e->xattrs[0].len != 10)) {
 				tt_fmt(msg, msize, "file: xattrs not read (%zu)", e->n_xattrs);
 				return -1;
 			}
@@ -853,17 +884,20 @@ static void tt_gnu_write_body(const char *dir)
 	buf l = BUF_INIT;
 	CHECK(fs_read_file(AT_FDCWD, listing, 1 << 20, &l, NULL) == 0);
 	bool ok = strstr(l.data, "hardlink link to file") && strstr(l.data, "symlink -> file") &&
-		  strstr(l.data, "crw-r--r--") && strstr(l.data, "1,3 ") && strstr(l.data, "-rwsr-xr-x") &&
-		  strstr(l.data, "segment12-/segment1-") && strstr(l.data, "prw-r--r--");
+		  strstr(l.data, "crw-r--r--") && strstr(l.data, "1,3 ") &&
+		  strstr(l.data, "-rwsr-xr-x") && strstr(l.data, "segment12-/segment1-") &&
+		  strstr(l.data, "prw-r--r--");
 	tt_fmt(msg, sizeof(msg), "%.900s", l.data);
 	buf_free(&l);
 	CHECK_MSG(ok, "tar -tvf: %s", msg);
 
 	/* and extracts it as it would its own archive */
-	CHECK(tt_sh("mkdir %s/x && tar --xattrs --xattrs-include='*' -xf %s -C %s/x", dir, tarp, dir) == 0);
+	CHECK(tt_sh("mkdir %s/x && tar --xattrs --xattrs-include='*' -xf %s -C %s/x", dir, tarp,
+		    dir) == 0);
 	CHECK(tt_sh("cd %s && for t in src x; do (cd $t && { find . -mindepth 1 -printf"
 		    " '%%y %%m %%U %%G %%T@ %%s %%l %%n %%p\\n'; find . -type f -exec md5sum {} +; } |"
-		    " sort > ../$t.list); done; cmp -s src.list x.list", dir) == 0);
+		    " sort > ../$t.list); done; cmp -s src.list x.list",
+		    dir) == 0);
 	char xv[64];
 	char xp[PATH_MAX];
 	tt_fmt(xp, sizeof(xp), "%s/x/file", dir);

@@ -273,6 +273,30 @@ int cmd_logs(int argc, char **argv)
 	return 0;
 }
 
+static int lc_prune(int argc, char **argv)
+{
+	bool force = false;
+	const cli_opt opts[] = { { "force", 'f', CLI_BOOL, &force }, { NULL, 0, 0, NULL } };
+	cpod_err err;
+	if (cli_parse("container prune", argc, argv, opts, false, &argc) < 0)
+		return 125;
+	if (!force && isatty(0)) {
+		char answer[16] = "";
+		fprintf(stderr, "WARNING! This will remove all non running containers.\n"
+				"Are you sure you want to continue? [y/N] ");
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	char *ids = cpod_container_prune(cli_engine(), &err);
+	if (!ids) {
+		cli_errorx(&err);
+		return 125;
+	}
+	fputs(ids, stdout);
+	free(ids);
+	return 0;
+}
+
 static int lc_inspect(int argc, char **argv)
 {
 	return cli_inspect("container inspect", "container", argc, argv);
@@ -290,6 +314,8 @@ int cmd_container(int argc, char **argv)
 		{ "attach", cmd_attach }, { "logs", cmd_logs }, { "run", cmd_run },
 		{ "rm", cmd_rm }, { "ps", cmd_ps }, { "ls", cmd_ps }, { "list", cmd_ps },
 		{ "export", cmd_export }, { "exec", cmd_exec }, { "inspect", lc_inspect }, { "cp", cmd_cp },
+		{ "top", cmd_top }, { "stats", cmd_stats }, { "diff", cmd_diff }, { "commit", cmd_commit },
+		{ "prune", lc_prune },
 	};
 	if (argc < 2) {
 		cli_error("container: a subcommand is required");
