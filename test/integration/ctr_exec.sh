@@ -124,15 +124,14 @@ test_exec_stdin() {
 test_exec_detached() {
 	ctr_setup
 	exec_box
-	local t0
-	t0=$(date +%s)
-	expect_status 0 cpod exec -d box sh -c 'sleep 1; echo late > /tmp/late; sleep 1000'
-	[ $(( $(date +%s) - t0 )) -lt 5 ] || fail "exec -d waited for its process"
+	local n=$((900000 + RANDOM))
+	# exec -d returns while its process runs on (status 124 if it waited)
+	expect_status 0 timeout 60 "$CPOD" exec -d box sh -c "sleep 1; echo late > /tmp/late; sleep $n"
 	wait_for 10 test -e "/proc/$(ctr_pid box)/root/tmp/late" || fail "the detached process did not run on"
-	expect_match "$(cpod exec box ps -o args)" 'sleep 1000' "it is a process of the container"
+	expect_match "$(cpod exec box ps -o args)" "sleep $n" "it is a process of the container"
 	# gone with the container
 	cpod stop -t 0 box > /dev/null
-	expect_no_match "$(ps -eo args)" '^sleep 1000$' "the detached process outlived its container"
+	expect_no_match "$(ps -eo args)" "^sleep $n\$" "the detached process outlived its container"
 	ctr_expect 125 cpod exec -d box true
 }
 
@@ -155,10 +154,20 @@ test_exec_joins_the_container() {
 	wait_for 10 test -s "/proc/$pid/root/tmp/execpid"
 	local inner host_pid
 	inner=$(ctr_in box /tmp/execpid)
-	host_pid=$(grep -l "^NSpid:.*[[:space:]]$inner\$" /proc/[0-9]*/status 2> /dev/null |
-		while read -r f; do d=${f%/status}; awk -F: '$2 == "pids" { print $3 }' "$d/cgroup" |
-			grep -qx "$cg" && echo "${d#/proc/}"; done | head -n 1)
-	[ -n "$host_pid" ] || fail "the exec'd process is not in the container's pids cgroup $cg"
+	# the exec'd process on the host: in the container's pid namespace, with
+	# $inner as its pid there
+	local d ns
+	ns=$(readlink "/proc/$pid/ns/pid")
+	host_pid=""
+	for d in /proc/[0-9]*; do
+		[ "$(readlink "$d/ns/pid" 2> /dev/null)" = "$ns" ] || continue
+		[ "$(awk '/^NSpid:/ { print $NF }' "$d/status" 2> /dev/null)" = "$inner" ] || continue
+		host_pid=${d#/proc/}
+		break
+	done
+	[ -n "$host_pid" ] || fail "the exec'd process (pid $inner inside) is not in the container's pid namespace"
+	expect_eq "$(awk -F: '$2 == "pids" { print $3 }' "/proc/$host_pid/cgroup")" "$cg" \
+		"the exec'd process is in the container's pids cgroup"
 	# the container's view of the file system
 	expect_eq "$(cpod exec box cat /etc/hostname)" "$(ctr_get box '{{.Config.Hostname}}')"
 	expect_match "$(cpod exec box grep ctrexecuser /etc/passwd)" '^ctrexecuser:'
