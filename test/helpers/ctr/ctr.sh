@@ -249,3 +249,36 @@ ctr_expect() {
 ctr_xfail() {
 	skip "XFAIL: known bug ($2), fixed by the patch $1"
 }
+
+# ctr_need_flags FLAG...: skips the test when this cpod-mini does not know
+# one of the create/run flags (its options are still being reworked).
+ctr_need_flags() {
+	local f
+	for f in "$@"; do
+		capture cpod create --name "ctr-probe-$$" "$f" busybox true
+		[ "$STATUS" = 0 ] && cpod rm -f "ctr-probe-$$" > /dev/null 2>&1
+		if [ "$STATUS" != 0 ] && printf '%s\n' "$ERR" | grep -qiE 'unknown flag|unsupported|not supported'; then
+			skip "this cpod-mini refuses $f ($ERR)"
+		fi
+	done
+}
+
+# ctr_need_recorded WHAT TEMPLATE EXPECTED CREATE-ARGS...: skips the test
+# when a container created with CREATE-ARGS does not show EXPECTED in
+# inspect -f TEMPLATE: the option is accepted but not yet applied by this
+# build (main before the options rework, branch ctropts).  Once it is
+# recorded the test runs and checks the option's real effect.
+ctr_need_recorded() {
+	local what=$1 tpl=$2 want=$3 got
+	shift 3
+	capture cpod create --name "ctr-probe-$$" "$@" busybox true
+	if [ "$STATUS" != 0 ]; then
+		printf '%s\n' "$ERR" | grep -qiE 'unknown flag|unsupported|not supported' &&
+			skip "this cpod-mini refuses $* ($ERR)"
+		fail "create $* failed: $ERR"
+	fi
+	got=$(cpod inspect -f "$tpl" "ctr-probe-$$" 2>&1 || true)
+	cpod rm -f "ctr-probe-$$" > /dev/null
+	[ "$got" = "$want" ] ||
+		skip "$what is accepted but not applied by this build: $tpl is '$got', not '$want' (the options rework, branch ctropts, applies it)"
+}
