@@ -11,6 +11,7 @@
 
 . "$SRCDIR/test/helpers/image.sh"
 
+# shellcheck disable=SC2034 # used by the test files
 CTR_HELPERS=$SRCDIR/test/helpers/ctr
 
 # ctr_setup: root only; imports busybox (CMD sh) and registers the cleanup.
@@ -193,6 +194,7 @@ ctr_isolated() {
 		. "$1" && . "$2" && lib_main "$3"' isolated "$SRCDIR/test/lib.sh" "$file" "$fn" \
 		"${cgs[@]}" || rc=$?
 	ctr_isolated_reap
+	[ "$rc" != 77 ] || exit 77 # skipped (its reason is already recorded)
 	[ "$rc" = 0 ] || fail "$fn (isolated) failed with status $rc"
 }
 
@@ -213,9 +215,9 @@ ctr_isolated_empty() {
 }
 
 ctr_isolated_reap() {
-	local p d i
+	local p d
 	[ "${#CTR_ISOLATED_CGS[@]}" -gt 0 ] || return 0
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		ctr_isolated_empty && break
 		for p in $(ctr_isolated_pids); do
 			log "isolated: killing leftover process $p ($(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null))"
@@ -247,7 +249,7 @@ ctr_expect() {
 # is skipped with "XFAIL" in its reason, so it turns into a PASS by itself
 # once the fix is merged.  Called only where the check really failed.
 ctr_xfail() {
-	skip "XFAIL: known bug ($2), fixed by the patch $1"
+	skip "XFAIL: known bug ($2), fixed by the patch $1 (in /tmp/ctrtests-patches/ when it exists)"
 }
 
 # ctr_need_flags FLAG...: skips the test when this cpod-mini does not know
