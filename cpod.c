@@ -29313,7 +29313,7 @@ static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const ch
 	int r = -1;
 	sigset_t mask, old;
 
-	*status = -1;
+	*status = CPOD_STATUS_DETACHED;
 	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
 		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
 			       detach_keys);
@@ -29365,7 +29365,7 @@ static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const ch
 				}
 				if (detach) {
 					r = 0;
-					*status = -1;
+					*status = CPOD_STATUS_DETACHED;
 					break;
 				}
 				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
@@ -29449,7 +29449,7 @@ int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
 			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
 					  status, err);
 			close(sock);
-			if (rc == 0 && *status < 0)
+			if (rc == 0 && *status == CPOD_STATUS_DETACHED)
 				*status = 0; /* detached: the container goes on */
 		}
 	}
@@ -29647,9 +29647,10 @@ int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *cond
 	if (only_stop && ctr_running(&r)) {
 		int sock = attach_connect(e, r.id, NULL);
 		if (sock >= 0) {
-			int status = -1;
+			int status;
 			cpod_err ignored;
-			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 &&
+			    status != CPOD_STATUS_DETACHED) {
 				*exit_code = status;
 				close(sock);
 				ctr_record_free(&r);
@@ -31169,7 +31170,8 @@ static SUP_COLD bool sup_start_reported(sup *s)
 /* Records the exit and decides on a restart (after a growing pause). */
 static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
 {
-	sup_exit x = { .code = proc_exit_code(status) };
+	/* killed at its --timeout: -1, as podman records it (run exits 255) */
+	sup_exit x = { .code = s->rec.timed_out ? -1 : proc_exit_code(status) };
 	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	sup_update(s, sup_set_exited, &x, NULL);

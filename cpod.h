@@ -358,9 +358,13 @@ char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *er
 /* Starts it under a supervisor of its own (a small cpod process that holds
  * its stdio and logs, and records its exit); returns once it runs. */
 int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err);
+/* *status of a client that detached (the container goes on). */
+#define CPOD_STATUS_DETACHED (-2147483647 - 1)
 /* Connects in/out/err (fds; -1: not attached) to a running container until
- * it exits (*status: its exit status) or the detach keys are typed
- * (*status: -1).  With a tty, in is put in raw mode and resizes follow. */
+ * it exits (*status: its exit status; -1 when it was killed at its
+ * --timeout, as podman) or the detach keys are typed
+ * (*status: CPOD_STATUS_DETACHED).  With a tty, in is put in raw mode and
+ * resizes follow. */
 int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
 			  const char *detach_keys, int *status, cpod_err *err);
 /* create + start (+ attach and wait, unless o->detach).  In the foreground

@@ -607,7 +607,8 @@ static SUP_COLD bool sup_start_reported(sup *s)
 /* Records the exit and decides on a restart (after a growing pause). */
 static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
 {
-	sup_exit x = { .code = proc_exit_code(status) };
+	/* killed at its --timeout: -1, as podman records it (run exits 255) */
+	sup_exit x = { .code = s->rec.timed_out ? -1 : proc_exit_code(status) };
 	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	sup_update(s, sup_set_exited, &x, NULL);

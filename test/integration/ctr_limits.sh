@@ -99,7 +99,7 @@ limits_reconcile() {
 	capture cpod start k
 	if [ "$STATUS" != 0 ] && printf '%s\n' "$ERR" | grep -q 'already exists'; then
 		cpod rm -f k > /dev/null
-		ctr_xfail start-after-reconcile "start after a killed supervisor: $ERR"
+		fail "start after a killed supervisor: $ERR"
 	fi
 	expect_eq "$STATUS" 0 "start after the reconcile"
 	ctr_await_status k running 30
