@@ -83,5 +83,6 @@ int cmd_export(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_system(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 
 #endif
