@@ -21275,7 +21275,7 @@ CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err);
  * (*all set). */
 CPOD_INTERNAL int options_caps(const char *opt, const char *const *names, uint64_t *mask,
 			       bool *all, cpod_err *err);
-/* Every capability the kernel knows. */
+/* Every capability the kernel knows that our bounding set holds ("ALL"). */
 CPOD_INTERNAL uint64_t options_all_caps(void);
 
 #endif
@@ -21362,7 +21362,10 @@ CPOD_INTERNAL int volume_first_use(cpod_engine *e, volume_rec *v, const store_im
 
 /* A container is being removed: with remove_anonymous, its anonymous
  * volumes (the Mounts of its summary JSON, or of a container.json that
- * holds it) go too, unless another container uses them. */
+ * holds it; with summary_json NULL, the volumes its config.json names)
+ * go too, unless another container uses them.  Call it before or after
+ * the container's directory is removed (before, without a summary):
+ * ctr_id's own use is not counted. */
 CPOD_INTERNAL int volume_release(cpod_engine *e, const char *ctr_id, const char *summary_json,
 				 bool remove_anonymous, cpod_err *err);
 
@@ -22737,7 +22740,12 @@ static char initproc_exe[PATH_MAX];
 
 CPOD_INTERNAL void engine_set_self_exe(const char *path)
 {
-	snprintf(initproc_exe, sizeof(initproc_exe), "%s", path ? path : "");
+	size_t n = path ? strlen(path) : 0;
+	if (n >= sizeof(initproc_exe))
+		n = 0; /* no such path: /proc/self/exe then */
+	if (n)
+		memcpy(initproc_exe, path, n);
+	initproc_exe[n] = '\0';
 }
 
 CPOD_INTERNAL const char *engine_self_exe(void)
@@ -22886,6 +22894,7 @@ int cpod_init_main(int argc, char **argv)
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fnmatch.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
@@ -23475,9 +23484,10 @@ CPOD_INTERNAL int options_mount_parse(const char *s, options_mount *m, mem_pool 
 			   strcmp(t, "z") == 0 || strcmp(t, "Z") == 0) {
 			/* SELinux and macOS hints: nothing to do here */
 		} else if (strcmp(t, "tmpfs-size") == 0) {
-			if (!v || options_size("--mount tmpfs-size", v, false, &tsize, err) < 0)
-				return v ? -1 : err_set(err, CPOD_E_INVALID,
-							"--mount %s: tmpfs-size needs a value", s);
+			if (!v)
+				return err_set(err, CPOD_E_INVALID, "--mount %s: tmpfs-size needs a value", s);
+			if (options_size("tmpfs-size", v, false, &tsize, err) < 0)
+				return err_prefix(err, "--mount %s", s);
 			has_tmpfs_opts = true;
 		} else if (strcmp(t, "tmpfs-mode") == 0) {
 			char *end;
@@ -23773,7 +23783,7 @@ CPOD_INTERNAL int options_devices(const char *s, options_device **list, size_t *
 		return err_set(err, CPOD_E_INVALID,
 			       "--device %s: HOST-DEVICE[:CONTAINER-DEVICE][:PERMISSIONS] expected", s);
 	if (k == 2) {
-		if (options_perms_ok(parts[1]))
+		if (parts[1][0] != '/')
 			perms = parts[1];
 		else
 			ctr = parts[1];
@@ -23872,9 +23882,11 @@ static int options_env_file(options_envlist *l, const char *path, cpod_err *err)
 	char opt[PATH_MAX + 16];
 	snprintf(opt, sizeof(opt), "--env-file %s:", path);
 	int lineno = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = b.data, *next; line && *line; line = next) {
 		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		size_t len = strlen(line);
 		if (len && line[len - 1] == '\r')
 			line[--len] = '\0';
@@ -24426,10 +24438,15 @@ nomem:
 
 CPOD_INTERNAL uint64_t options_all_caps(void)
 {
+	/* as podman: what our own bounding set holds (nothing more can be given) */
 	int last = caps_last();
+	uint64_t m = 0;
 	if (last > 63)
 		last = 63;
-	return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			m |= UINT64_C(1) << c;
+	return m;
 }
 
 CPOD_INTERNAL int options_caps(const char *opt, const char *const *names, uint64_t *mask,
@@ -26832,6 +26849,14 @@ static int specgen_check(specgen_ctx *x, cpod_err *err)
 		snprintf(x->hostname, sizeof(x->hostname), "%.12s", in->id);
 	if (r->init && initproc_exe_path(x->init_exe, sizeof(x->init_exe), err) < 0)
 		return -1;
+	if (x->p.userns == OPTIONS_USERNS_AUTO)
+		/* the maps are made (specgen_userns), but the runtime reaches the
+		 * root file system as the container's root: an id range that owns
+		 * nothing of the store.  It needs idmapped mounts, or the rootfs
+		 * mounted before the user namespace is entered. */
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--userns %s: not supported yet (the container's root would not own "
+			       "its root file system: idmapped mounts are needed)", r->userns);
 	if (specgen_userns(x, err) < 0 || specgen_user(x, err) < 0)
 		return -1;
 	if (specgen_image_volumes(x, err) < 0 || specgen_volumes_check(x, err) < 0)
@@ -28380,40 +28405,67 @@ out:
 
 /* ---------------------------------------------------------------- release */
 
+/* Removes the anonymous volume name unless another container uses it. */
+static int volume_release_one(cpod_engine *e, const char *ctr_id, const char *name, int *lock,
+			      cpod_err *err)
+{
+	volume_rec v;
+	cpod_err e2;
+	if (*lock < 0 && (*lock = volume_lock(e, err)) < 0)
+		return -1;
+	if (volume_load(e, name, &v, &e2) < 0)
+		return 0; /* gone already */
+	bool anon = v.anonymous;
+	volume_rec_free(&v);
+	if (!anon || volume_users(e, name, ctr_id, NULL) > 0)
+		return 0;
+	if (volume_remove(e, name, true, &e2) < 0 && e2.code != CPOD_E_NOTFOUND) {
+		if (err)
+			*err = e2;
+		return -1;
+	}
+	return 0;
+}
+
 CPOD_INTERNAL int volume_release(cpod_engine *e, const char *ctr_id, const char *summary_json,
 				 bool remove_anonymous, cpod_err *err)
 {
-	if (!remove_anonymous || !summary_json || !*summary_json)
+	const json_limits lim = { .max_size = 16u << 20 };
+	json_doc *d = NULL;
+	int r = 0, lock = -1;
+	if (!remove_anonymous)
 		return 0;
-	json_doc *d = json_parse(summary_json, strlen(summary_json), NULL, err);
-	if (!d)
-		return err_prefix(err, "the container's mounts");
-	const json_value *mounts = volume_find_mounts(json_root(d));
-	int r = 0;
-	int lock = -1;
-	for (size_t i = 0; i < json_len(mounts); i++) {
-		const json_value *m = json_at(mounts, i);
-		const char *t = json_string(json_get(m, "Type")), *n = json_string(json_get(m, "Name"));
-		bool anon = false;
-		json_opt_bool(m, "Anonymous", &anon, "", NULL);
-		if (!t || !n || strcmp(t, "volume") != 0 || !anon)
-			continue;
-		if (lock < 0 && (lock = volume_lock(e, err)) < 0) {
-			r = -1;
-			break;
+	if (summary_json && *summary_json) {
+		d = json_parse(summary_json, strlen(summary_json), NULL, err);
+		if (!d)
+			return err_prefix(err, "the container's mounts");
+		const json_value *mounts = volume_find_mounts(json_root(d));
+		for (size_t i = 0; i < json_len(mounts) && r == 0; i++) {
+			const json_value *m = json_at(mounts, i);
+			const char *t = json_string(json_get(m, "Type"));
+			const char *n = json_string(json_get(m, "Name"));
+			bool anon = false;
+			json_opt_bool(m, "Anonymous", &anon, "", NULL);
+			if (t && n && strcmp(t, "volume") == 0 && anon)
+				r = volume_release_one(e, ctr_id, n, &lock, err);
 		}
-		if (volume_users(e, n, ctr_id, NULL) > 0)
-			continue;
-		cpod_err e2;
-		if (volume_remove(e, n, true, &e2) < 0 && e2.code != CPOD_E_NOTFOUND && r == 0) {
-			if (err)
-				*err = e2;
-			r = -1;
-		}
+	} else if (ctr_id && strlen(ctr_id) == 64) {
+		/* no summary: the names of the container's config.json */
+		char path[160];
+		snprintf(path, sizeof(path), "containers/%.64s/config.json", ctr_id);
+		d = json_parse_file(e->rootfd, path, &lim, NULL);
+		const char *list = json_string(json_get(json_get(json_root(d), "annotations"),
+							"io.cpod.volumes"));
+		char *copy = list ? strdup(list) : NULL, *save = NULL;
+		for (char *n = copy ? strtok_r(copy, ",", &save) : NULL; n && r == 0;
+		     n = strtok_r(NULL, ",", &save))
+			r = volume_release_one(e, ctr_id, n, &lock, err);
+		free(copy);
 	}
 	if (lock >= 0)
 		close(lock);
-	json_doc_free(d);
+	if (d)
+		json_doc_free(d);
 	return r;
 }
 /************************************************ src/engine/volumes_api.c */

@@ -25,7 +25,12 @@ static char initproc_exe[PATH_MAX];
 
 CPOD_INTERNAL void engine_set_self_exe(const char *path)
 {
-	snprintf(initproc_exe, sizeof(initproc_exe), "%s", path ? path : "");
+	size_t n = path ? strlen(path) : 0;
+	if (n >= sizeof(initproc_exe))
+		n = 0; /* no such path: /proc/self/exe then */
+	if (n)
+		memcpy(initproc_exe, path, n);
+	initproc_exe[n] = '\0';
 }
 
 CPOD_INTERNAL const char *engine_self_exe(void)

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fnmatch.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
@@ -601,9 +602,10 @@ CPOD_INTERNAL int options_mount_parse(const char *s, options_mount *m, mem_pool 
 			   strcmp(t, "z") == 0 || strcmp(t, "Z") == 0) {
 			/* SELinux and macOS hints: nothing to do here */
 		} else if (strcmp(t, "tmpfs-size") == 0) {
-			if (!v || options_size("--mount tmpfs-size", v, false, &tsize, err) < 0)
-				return v ? -1 : err_set(err, CPOD_E_INVALID,
-							"--mount %s: tmpfs-size needs a value", s);
+			if (!v)
+				return err_set(err, CPOD_E_INVALID, "--mount %s: tmpfs-size needs a value", s);
+			if (options_size("tmpfs-size", v, false, &tsize, err) < 0)
+				return err_prefix(err, "--mount %s", s);
 			has_tmpfs_opts = true;
 		} else if (strcmp(t, "tmpfs-mode") == 0) {
 			char *end;
@@ -899,7 +901,7 @@ CPOD_INTERNAL int options_devices(const char *s, options_device **list, size_t *
 		return err_set(err, CPOD_E_INVALID,
 			       "--device %s: HOST-DEVICE[:CONTAINER-DEVICE][:PERMISSIONS] expected", s);
 	if (k == 2) {
-		if (options_perms_ok(parts[1]))
+		if (parts[1][0] != '/')
 			perms = parts[1];
 		else
 			ctr = parts[1];
@@ -998,9 +1000,11 @@ static int options_env_file(options_envlist *l, const char *path, cpod_err *err)
 	char opt[PATH_MAX + 16];
 	snprintf(opt, sizeof(opt), "--env-file %s:", path);
 	int lineno = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = b.data, *next; line && *line; line = next) {
 		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		size_t len = strlen(line);
 		if (len && line[len - 1] == '\r')
 			line[--len] = '\0';
@@ -1552,10 +1556,15 @@ nomem:
 
 CPOD_INTERNAL uint64_t options_all_caps(void)
 {
+	/* as podman: what our own bounding set holds (nothing more can be given) */
 	int last = caps_last();
+	uint64_t m = 0;
 	if (last > 63)
 		last = 63;
-	return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			m |= UINT64_C(1) << c;
+	return m;
 }
 
 CPOD_INTERNAL int options_caps(const char *opt, const char *const *names, uint64_t *mask,

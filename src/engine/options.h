@@ -218,7 +218,7 @@ CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err);
  * (*all set). */
 CPOD_INTERNAL int options_caps(const char *opt, const char *const *names, uint64_t *mask,
 			       bool *all, cpod_err *err);
-/* Every capability the kernel knows. */
+/* Every capability the kernel knows that our bounding set holds ("ALL"). */
 CPOD_INTERNAL uint64_t options_all_caps(void);
 
 #endif

@@ -1514,6 +1514,14 @@ static int specgen_check(specgen_ctx *x, cpod_err *err)
 		snprintf(x->hostname, sizeof(x->hostname), "%.12s", in->id);
 	if (r->init && initproc_exe_path(x->init_exe, sizeof(x->init_exe), err) < 0)
 		return -1;
+	if (x->p.userns == OPTIONS_USERNS_AUTO)
+		/* the maps are made (specgen_userns), but the runtime reaches the
+		 * root file system as the container's root: an id range that owns
+		 * nothing of the store.  It needs idmapped mounts, or the rootfs
+		 * mounted before the user namespace is entered. */
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--userns %s: not supported yet (the container's root would not own "
+			       "its root file system: idmapped mounts are needed)", r->userns);
 	if (specgen_userns(x, err) < 0 || specgen_user(x, err) < 0)
 		return -1;
 	if (specgen_image_volumes(x, err) < 0 || specgen_volumes_check(x, err) < 0)

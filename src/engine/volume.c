@@ -1051,39 +1051,66 @@ out:
 
 /* ---------------------------------------------------------------- release */
 
+/* Removes the anonymous volume name unless another container uses it. */
+static int volume_release_one(cpod_engine *e, const char *ctr_id, const char *name, int *lock,
+			      cpod_err *err)
+{
+	volume_rec v;
+	cpod_err e2;
+	if (*lock < 0 && (*lock = volume_lock(e, err)) < 0)
+		return -1;
+	if (volume_load(e, name, &v, &e2) < 0)
+		return 0; /* gone already */
+	bool anon = v.anonymous;
+	volume_rec_free(&v);
+	if (!anon || volume_users(e, name, ctr_id, NULL) > 0)
+		return 0;
+	if (volume_remove(e, name, true, &e2) < 0 && e2.code != CPOD_E_NOTFOUND) {
+		if (err)
+			*err = e2;
+		return -1;
+	}
+	return 0;
+}
+
 CPOD_INTERNAL int volume_release(cpod_engine *e, const char *ctr_id, const char *summary_json,
 				 bool remove_anonymous, cpod_err *err)
 {
-	if (!remove_anonymous || !summary_json || !*summary_json)
+	const json_limits lim = { .max_size = 16u << 20 };
+	json_doc *d = NULL;
+	int r = 0, lock = -1;
+	if (!remove_anonymous)
 		return 0;
-	json_doc *d = json_parse(summary_json, strlen(summary_json), NULL, err);
-	if (!d)
-		return err_prefix(err, "the container's mounts");
-	const json_value *mounts = volume_find_mounts(json_root(d));
-	int r = 0;
-	int lock = -1;
-	for (size_t i = 0; i < json_len(mounts); i++) {
-		const json_value *m = json_at(mounts, i);
-		const char *t = json_string(json_get(m, "Type")), *n = json_string(json_get(m, "Name"));
-		bool anon = false;
-		json_opt_bool(m, "Anonymous", &anon, "", NULL);
-		if (!t || !n || strcmp(t, "volume") != 0 || !anon)
-			continue;
-		if (lock < 0 && (lock = volume_lock(e, err)) < 0) {
-			r = -1;
-			break;
+	if (summary_json && *summary_json) {
+		d = json_parse(summary_json, strlen(summary_json), NULL, err);
+		if (!d)
+			return err_prefix(err, "the container's mounts");
+		const json_value *mounts = volume_find_mounts(json_root(d));
+		for (size_t i = 0; i < json_len(mounts) && r == 0; i++) {
+			const json_value *m = json_at(mounts, i);
+			const char *t = json_string(json_get(m, "Type"));
+			const char *n = json_string(json_get(m, "Name"));
+			bool anon = false;
+			json_opt_bool(m, "Anonymous", &anon, "", NULL);
+			if (t && n && strcmp(t, "volume") == 0 && anon)
+				r = volume_release_one(e, ctr_id, n, &lock, err);
 		}
-		if (volume_users(e, n, ctr_id, NULL) > 0)
-			continue;
-		cpod_err e2;
-		if (volume_remove(e, n, true, &e2) < 0 && e2.code != CPOD_E_NOTFOUND && r == 0) {
-			if (err)
-				*err = e2;
-			r = -1;
-		}
+	} else if (ctr_id && strlen(ctr_id) == 64) {
+		/* no summary: the names of the container's config.json */
+		char path[160];
+		snprintf(path, sizeof(path), "containers/%.64s/config.json", ctr_id);
+		d = json_parse_file(e->rootfd, path, &lim, NULL);
+		const char *list = json_string(json_get(json_get(json_root(d), "annotations"),
+							"io.cpod.volumes"));
+		char *copy = list ? strdup(list) : NULL, *save = NULL;
+		for (char *n = copy ? strtok_r(copy, ",", &save) : NULL; n && r == 0;
+		     n = strtok_r(NULL, ",", &save))
+			r = volume_release_one(e, ctr_id, n, &lock, err);
+		free(copy);
 	}
 	if (lock >= 0)
 		close(lock);
-	json_doc_free(d);
+	if (d)
+		json_doc_free(d);
 	return r;
 }

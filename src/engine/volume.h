@@ -80,7 +80,10 @@ CPOD_INTERNAL int volume_first_use(cpod_engine *e, volume_rec *v, const store_im
 
 /* A container is being removed: with remove_anonymous, its anonymous
  * volumes (the Mounts of its summary JSON, or of a container.json that
- * holds it) go too, unless another container uses them. */
+ * holds it; with summary_json NULL, the volumes its config.json names)
+ * go too, unless another container uses them.  Call it before or after
+ * the container's directory is removed (before, without a summary):
+ * ctr_id's own use is not counted. */
 CPOD_INTERNAL int volume_release(cpod_engine *e, const char *ctr_id, const char *summary_json,
 				 bool remove_anonymous, cpod_err *err);
 
