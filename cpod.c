@@ -21249,6 +21249,7 @@ typedef struct options_parsed {
 	int oom_score_adj;
 	/* resources: -1 or 0 where not given */
 	int64_t memory, memory_swap, memory_reservation;  /* 0: not given; swap -1: unlimited */
+	bool memory_swap_default;  /* swap is podman's default (twice the memory), not given */
 	int64_t cpu_quota;        /* microseconds per cpu_period, 0: not given */
 	uint64_t cpu_period;
 	uint64_t cpu_shares;      /* 0: not given */
@@ -24725,6 +24726,7 @@ static int options_resources(const cpod_run_opts *o, options_parsed *p, cpod_err
 	} else if (o->memory) {
 		/* podman: as much swap as memory */
 		p->memory_swap = p->memory * 2;
+		p->memory_swap_default = true;
 	}
 	if (o->memory_reservation) {
 		if (options_size("--memory-reservation", o->memory_reservation, false,
@@ -26341,9 +26343,21 @@ static bool specgen_has_limits(const options_parsed *p)
 	       p->cpu_shares || p->cpuset_cpus || p->pids_set;
 }
 
+/* Whether the host accounts swap (podman's default swap limit needs it). */
+static bool specgen_swap_accounted(void)
+{
+	enum cg_mode m = cg_detect();
+	if (m == CG_V2)
+		return true;
+	return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+}
+
 static void specgen_resources(json_w *w, const specgen_ctx *x)
 {
 	const options_parsed *p = &x->p;
+	int64_t swap = p->memory_swap;
+	if (p->memory_swap_default && !specgen_swap_accounted())
+		swap = 0; /* as podman: no swap limit where there is no swap accounting */
 	jw_key(w, "resources");
 	jw_obj_begin(w);
 	jw_key(w, "devices");
@@ -26355,13 +26369,13 @@ static void specgen_resources(json_w *w, const specgen_ctx *x)
 	for (size_t i = 0; !p->privileged && i < p->n_devices; i++)
 		specgen_device_rule(w, &p->devices[i]);
 	jw_arr_end(w);
-	if (p->memory || p->memory_swap || p->memory_reservation) {
+	if (p->memory || swap || p->memory_reservation) {
 		jw_key(w, "memory");
 		jw_obj_begin(w);
 		if (p->memory)
 			jw_kint(w, "limit", p->memory);
-		if (p->memory_swap)
-			jw_kint(w, "swap", p->memory_swap);
+		if (swap)
+			jw_kint(w, "swap", swap);
 		if (p->memory_reservation)
 			jw_kint(w, "reservation", p->memory_reservation);
 		jw_obj_end(w);
@@ -27381,7 +27395,7 @@ CPOD_INTERNAL void volume_rec_free(volume_rec *v)
 CPOD_INTERNAL bool volume_name_ok(const char *n)
 {
 	size_t len = strlen(n);
-	if (len == 0 || len > 200)
+	if (len == 0 || len > 255)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = n[i];
@@ -27582,13 +27596,15 @@ CPOD_INTERNAL int volume_load(cpod_engine *e, const char *name, volume_rec *v, c
 	char rel[320];
 	memset(v, 0, sizeof(*v));
 	if (!volume_name_ok(name))
-		return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found", name);
+		return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found: no such volume",
+			       name);
 	snprintf(rel, sizeof(rel), "volumes/%s/volume.json", name);
 	cpod_err e2;
 	json_doc *d = json_parse_file(e->rootfd, rel, &lim, &e2);
 	if (!d) {
 		if (e2.code == CPOD_E_SYS && e2.errno_ == ENOENT)
-			return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found", name);
+			return err_set(err, CPOD_E_NOTFOUND,
+				       "no volume with name \"%s\" found: no such volume", name);
 		if (err)
 			*err = e2;
 		return err_prefix(err, "volume %s", name);

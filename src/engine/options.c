@@ -1843,6 +1843,7 @@ static int options_resources(const cpod_run_opts *o, options_parsed *p, cpod_err
 	} else if (o->memory) {
 		/* podman: as much swap as memory */
 		p->memory_swap = p->memory * 2;
+		p->memory_swap_default = true;
 	}
 	if (o->memory_reservation) {
 		if (options_size("--memory-reservation", o->memory_reservation, false,

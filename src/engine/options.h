@@ -192,6 +192,7 @@ typedef struct options_parsed {
 	int oom_score_adj;
 	/* resources: -1 or 0 where not given */
 	int64_t memory, memory_swap, memory_reservation;  /* 0: not given; swap -1: unlimited */
+	bool memory_swap_default;  /* swap is podman's default (twice the memory), not given */
 	int64_t cpu_quota;        /* microseconds per cpu_period, 0: not given */
 	uint64_t cpu_period;
 	uint64_t cpu_shares;      /* 0: not given */

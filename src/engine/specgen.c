@@ -1006,9 +1006,21 @@ static bool specgen_has_limits(const options_parsed *p)
 	       p->cpu_shares || p->cpuset_cpus || p->pids_set;
 }
 
+/* Whether the host accounts swap (podman's default swap limit needs it). */
+static bool specgen_swap_accounted(void)
+{
+	enum cg_mode m = cg_detect();
+	if (m == CG_V2)
+		return true;
+	return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+}
+
 static void specgen_resources(json_w *w, const specgen_ctx *x)
 {
 	const options_parsed *p = &x->p;
+	int64_t swap = p->memory_swap;
+	if (p->memory_swap_default && !specgen_swap_accounted())
+		swap = 0; /* as podman: no swap limit where there is no swap accounting */
 	jw_key(w, "resources");
 	jw_obj_begin(w);
 	jw_key(w, "devices");
@@ -1020,13 +1032,13 @@ static void specgen_resources(json_w *w, const specgen_ctx *x)
 	for (size_t i = 0; !p->privileged && i < p->n_devices; i++)
 		specgen_device_rule(w, &p->devices[i]);
 	jw_arr_end(w);
-	if (p->memory || p->memory_swap || p->memory_reservation) {
+	if (p->memory || swap || p->memory_reservation) {
 		jw_key(w, "memory");
 		jw_obj_begin(w);
 		if (p->memory)
 			jw_kint(w, "limit", p->memory);
-		if (p->memory_swap)
-			jw_kint(w, "swap", p->memory_swap);
+		if (swap)
+			jw_kint(w, "swap", swap);
 		if (p->memory_reservation)
 			jw_kint(w, "reservation", p->memory_reservation);
 		jw_obj_end(w);

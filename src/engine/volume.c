@@ -27,7 +27,7 @@ CPOD_INTERNAL void volume_rec_free(volume_rec *v)
 CPOD_INTERNAL bool volume_name_ok(const char *n)
 {
 	size_t len = strlen(n);
-	if (len == 0 || len > 200)
+	if (len == 0 || len > 255)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = n[i];
@@ -228,13 +228,15 @@ CPOD_INTERNAL int volume_load(cpod_engine *e, const char *name, volume_rec *v, c
 	char rel[320];
 	memset(v, 0, sizeof(*v));
 	if (!volume_name_ok(name))
-		return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found", name);
+		return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found: no such volume",
+			       name);
 	snprintf(rel, sizeof(rel), "volumes/%s/volume.json", name);
 	cpod_err e2;
 	json_doc *d = json_parse_file(e->rootfd, rel, &lim, &e2);
 	if (!d) {
 		if (e2.code == CPOD_E_SYS && e2.errno_ == ENOENT)
-			return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found", name);
+			return err_set(err, CPOD_E_NOTFOUND,
+				       "no volume with name \"%s\" found: no such volume", name);
 		if (err)
 			*err = e2;
 		return err_prefix(err, "volume %s", name);

@@ -106,6 +106,10 @@ test_ulimits() {
 test_init_reaps_and_forwards() {
 	ctr_import
 	local out
+	capture crun --init busybox true
+	case "$ERR" in
+	*"dynamically linked"*) skip "--init needs a static cpod-mini (this one is dynamic)" ;;
+	esac
 	out=$(crun --init busybox sh -c 'tr "\0" " " < /proc/1/cmdline | cut -c1-30; echo
 		(sleep 0.2 &); sleep 1; echo zombies=$(ps -o stat | grep -c "^Z")')
 	expect_match "$out" '^/run/cpod-init __init -- sh -c' "pid 1 is the init"
