@@ -297,6 +297,101 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	}
 	return 0;
 }
+/************************************************ src/base/clock.h */
+/*
+ * clock.h — times as the state files write them (RFC 3339, UTC, with
+ * nanoseconds) and as people read them ("5 minutes", as podman prints).
+ */
+#ifndef CPOD_BASE_CLOCK_H
+#define CPOD_BASE_CLOCK_H
+
+
+/* Now as "2006-01-02T15:04:05.999999999Z". */
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n);
+/* Seconds since the epoch of an RFC 3339 time ("Z" or "+hh:mm"); -1 when
+ * it does not parse. */
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339);
+/* Milliseconds since the epoch of the same (-1 when it does not parse). */
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339);
+
+#endif
+/************************************************ src/base/clock.c */
+/*
+ * clock.c — RFC 3339 times and human durations (see clock.h).
+ */
+
+#include <time.h>
+
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *p = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	int64_t ms = (int64_t)timegm(&tm) * 1000;
+	if (*p == '.') {
+		int64_t scale = 100;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
+		int64_t off = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+		ms -= (*p == '+' ? 1 : -1) * off * 60000;
+	}
+	return ms;
+}
+
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339)
+{
+	int64_t ms = clock_unix_ms(rfc3339);
+	return ms < 0 ? -1 : ms / 1000;
+}
+
+void cpod_human_duration(int64_t seconds, char *out, size_t n)
+{
+	int64_t s = seconds, m = s / 60, h = m / 60, d = h / 24;
+	if (s < 1)
+		snprintf(out, n, "Less than a second");
+	else if (s == 1)
+		snprintf(out, n, "1 second");
+	else if (s < 60)
+		snprintf(out, n, "%lld seconds", (long long)s);
+	else if (m == 1)
+		snprintf(out, n, "About a minute");
+	else if (m < 60)
+		snprintf(out, n, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(out, n, "About an hour");
+	else if (h < 48)
+		snprintf(out, n, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, n, "%lld days", (long long)d);
+	else if (h < 24 * 30 * 2)
+		snprintf(out, n, "%lld weeks", (long long)(d / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(out, n, "%lld months", (long long)(d / 30));
+	else
+		snprintf(out, n, "%lld years", (long long)(d / 365));
+}
+
+int64_t cpod_time_unix(const char *rfc3339)
+{
+	return clock_unix(rfc3339);
+}
 /************************************************ src/base/digest.h */
 /*
  * digest.h — SHA-256 content digests ("sha256:<64 hex>"), the identity of
@@ -344,24 +439,156 @@ CPOD_INTERNAL bool digest_accelerated(void);
  * digest.c — SHA-256 (see digest.h).  BearSSL computes it, unless a block
  * function for the CPU's SHA extensions is available (digest_blocks): then
  * the buffering and padding here drive that function instead.
+ *
+ * The hardware block function uses the x86-64 SHA extensions through
+ * compiler intrinsics, enabled for that one function only
+ * (__attribute__((target))), so the rest of the build needs no -m flags and
+ * the binary still runs on CPUs without them: CPUID decides at first use.
+ * CPOD_NO_SHANI=1 in the environment keeps the portable path (tests, and a
+ * way out should a CPU misreport).
  */
 
+#include <pthread.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define DIGEST_HAVE_SHANI 1
+#endif
 
 static const uint32_t digest_iv[8] = {
-	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
+	0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
 };
 
 /* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
 typedef void (*digest_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t n);
 static digest_blocks_fn digest_blocks;
 
+#ifdef DIGEST_HAVE_SHANI
+static const uint32_t digest_k[64] __attribute__((aligned(16))) = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5,
+	0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+	0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+	0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+/* The SHA-NI compression loop (Intel's published scheme): the state lives
+ * in two registers as ABEF/CDGH, each sha256rnds2 does two rounds, and
+ * sha256msg1/msg2 extend the message schedule four words at a time. */
+__attribute__((target("sha,sse4.1")))
+static void digest_blocks_shani(uint32_t state[8], const unsigned char *data, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i tmp = _mm_loadu_si128((const __m128i *)(const void *)&state[0]);
+	__m128i s1 = _mm_loadu_si128((const __m128i *)(const void *)&state[4]);
+
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);          /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);            /* EFGH */
+	__m128i s0 = _mm_alignr_epi8(tmp, s1, 8);    /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);         /* CDGH */
+
+	while (n--) {
+		__m128i abef = s0, cdgh = s1, msg;
+		__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)data),
+					      bswap);
+		__m128i m1 = _mm_shuffle_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(data + 16)), bswap);
+		__m128i m2 = _mm_shuffle_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(data + 32)), bswap);
+		__m128i m3 = _mm_shuffle_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(data + 48)), bswap);
+
+/* four rounds on the schedule words in m */
+#define DIGEST_QR(m, r)                                                                           \
+	do {                                                                                      \
+		msg = _mm_add_epi32(                                                              \
+			m, _mm_load_si128((const __m128i *)(const void *)&digest_k[4 * (r)]));    \
+		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                                          \
+		msg = _mm_shuffle_epi32(msg, 0x0E);                                               \
+		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);                                          \
+	} while (0)
+/* the next four schedule words into a, from a..d = W[t-16..t-1] in fours */
+#define DIGEST_SCHED(a, b, c, d)                                                         \
+	a = _mm_sha256msg2_epu32(                                                        \
+		_mm_add_epi32(_mm_sha256msg1_epu32(a, b), _mm_alignr_epi8(d, c, 4)), d)
+#define DIGEST_G4(r)                                                                     \
+	do {                                                                             \
+		DIGEST_SCHED(m0, m1, m2, m3);                                            \
+		DIGEST_QR(m0, r);                                                        \
+		DIGEST_SCHED(m1, m2, m3, m0);                                            \
+		DIGEST_QR(m1, (r) + 1);                                                  \
+		DIGEST_SCHED(m2, m3, m0, m1);                                            \
+		DIGEST_QR(m2, (r) + 2);                                                  \
+		DIGEST_SCHED(m3, m0, m1, m2);                                            \
+		DIGEST_QR(m3, (r) + 3);                                                  \
+	} while (0)
+		DIGEST_QR(m0, 0);
+		DIGEST_QR(m1, 1);
+		DIGEST_QR(m2, 2);
+		DIGEST_QR(m3, 3);
+		DIGEST_G4(4);
+		DIGEST_G4(8);
+		DIGEST_G4(12);
+#undef DIGEST_G4
+#undef DIGEST_SCHED
+#undef DIGEST_QR
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+		data += 64;
+	}
+
+	tmp = _mm_shuffle_epi32(s0, 0x1B);           /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);            /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);         /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);            /* ABEF -> HGFE */
+	_mm_storeu_si128((__m128i *)(void *)&state[0], s0);
+	_mm_storeu_si128((__m128i *)(void *)&state[4], s1);
+}
+
+static bool digest_cpu_has_shani(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return false;
+	bool sse41 = c & (1u << 19), ssse3 = c & (1u << 9);
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return sse41 && ssse3 && (b & (1u << 29));
+}
+#endif
+
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+
+static void digest_detect(void)
+{
+#ifdef DIGEST_HAVE_SHANI
+	const char *e = getenv("CPOD_NO_SHANI");
+	if ((!e || !*e || strcmp(e, "0") == 0) && digest_cpu_has_shani())
+		digest_blocks = digest_blocks_shani;
+#endif
+}
+
 CPOD_INTERNAL bool digest_accelerated(void)
 {
+	pthread_once(&digest_once, digest_detect);
 	return digest_blocks != NULL;
 }
 
 CPOD_INTERNAL void digest_init(digest_ctx *c)
 {
+	pthread_once(&digest_once, digest_detect);
 	c->hw = digest_blocks != NULL;
 	if (!c->hw) {
 		br_sha256_init(&c->br);
@@ -470,7 +697,8 @@ CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err)
 {
 	if (digest_valid(s, NULL))
 		return 0;
-	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what, s ? s : "");
+	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what,
+		       s ? s : "");
 }
 /************************************************ src/base/err.c */
 /*
@@ -647,6 +875,21 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+enum {
+	FS_COPY_OWNER = 1,    /* keep owners (needs the privilege to) */
+	FS_COPY_SPECIAL = 2,  /* device nodes and fifos too (else skipped) */
+	FS_COPY_XATTR = 4,    /* extended attributes too */
+};
+/* Copies the entry srcdir/name (a file, a symlink as a link, a directory
+ * with everything below it) to dstdir/dstname; an existing file there is
+ * replaced, an existing directory merged into.  Everything is opened
+ * relative to a parent fd with O_NOFOLLOW, so neither tree can redirect
+ * the copy with a symlink. */
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err);
+/* Copies the contents of directory src into directory dst. */
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err);
+
 /* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */
@@ -664,6 +907,7 @@ CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const cha
  */
 
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -1136,6 +1380,159 @@ static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
 	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+/* ---------------------------------------------------------------- copying trees */
+
+static void fs_copy_meta(int fd, const struct stat *st, unsigned flags)
+{
+	if (flags & FS_COPY_OWNER)
+		fchown(fd, st->st_uid, st->st_gid);
+	fchmod(fd, st->st_mode & 07777);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(fd, ts);
+}
+
+static void fs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		char val[65536];
+		ssize_t vl = fgetxattr(src, names + off, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, names + off, val, (size_t)vl, 0);
+	}
+}
+
+static int fs_copy_at(int srcdir, const char *name, int dstdir, const char *dstname, unsigned flags,
+		      int depth, cpod_err *err)
+{
+	struct stat st, old;
+	if (depth > 256)
+		return err_set(err, CPOD_E_LIMIT, "copy: directories nested too deep");
+	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", name);
+	bool exists = fstatat(dstdir, dstname, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+		if (fs_rm_tree(dstdir, dstname, err) < 0)
+			return -1;
+		exists = false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!exists && mkdirat(dstdir, dstname, 0700) < 0)
+			return err_sys(err, "mkdir %s", dstname);
+		int s = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d = openat(dstdir, dstname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = (s < 0 || d < 0) ? err_sys(err, "open %s", name) : 0;
+		if (r == 0) {
+			DIR *dir = fdopendir(dup(s));
+			struct dirent *de;
+			if (!dir)
+				r = err_sys(err, "read %s", name);
+			while (r == 0 && dir && (de = readdir(dir)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					r = fs_copy_at(s, de->d_name, d, de->d_name, flags, depth + 1, err);
+			if (dir)
+				closedir(dir);
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(s, d);
+				fs_copy_meta(d, &st, flags);
+			}
+		}
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return r;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int out = openat(dstdir, dstname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int r = 0;
+		if (in < 0 || out < 0) {
+			r = err_sys(err, "copy %s", name);
+		} else {
+			off_t left = st.st_size;
+			while (left > 0) {
+				ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+				if (c > 0) {
+					left -= c;
+					continue;
+				}
+				char b[65536];
+				ssize_t k = read(in, b, sizeof(b));
+				if (k <= 0) {
+					if (k < 0)
+						r = err_sys(err, "read %s", name);
+					break;
+				}
+				for (ssize_t w = 0; w < k;) {
+					ssize_t x = write(out, b + w, (size_t)(k - w));
+					if (x <= 0) {
+						r = err_sys(err, "write %s", dstname);
+						break;
+					}
+					w += x;
+				}
+				if (r < 0)
+					break;
+				left -= k;
+			}
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(in, out);
+				fs_copy_meta(out, &st, flags);
+			}
+		}
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(srcdir, name, target, sizeof(target) - 1);
+		if (l < 0)
+			return err_sys(err, "readlink %s", name);
+		target[l] = '\0';
+		if (symlinkat(target, dstdir, dstname) < 0)
+			return err_sys(err, "symlink %s", dstname);
+		if (flags & FS_COPY_OWNER)
+			fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(dstdir, dstname, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (!(flags & FS_COPY_SPECIAL) || S_ISSOCK(st.st_mode))
+		return 0;
+	if (mknodat(dstdir, dstname, st.st_mode, st.st_rdev) < 0)
+		return errno == EPERM ? 0 : err_sys(err, "mknod %s", dstname);
+	if (flags & FS_COPY_OWNER)
+		fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err)
+{
+	return fs_copy_at(srcdir, name, dstdir, dstname, flags, 0, err);
+}
+
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err)
+{
+	DIR *dir = fdopendir(dup(src));
+	struct dirent *de;
+	int r = 0;
+	if (!dir)
+		return err_sys(err, "read a directory");
+	while (r == 0 && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = fs_copy_at(src, de->d_name, dst, de->d_name, flags, 1, err);
+	closedir(dir);
+	return r;
 }
 
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
@@ -2351,6 +2748,16 @@ int64_t cpod_json_int(const cpod_json_value *v)
 	return 0;
 }
 
+int cpod_json_type(const cpod_json_value *v)
+{
+	static const int types[] = {
+		[JSON_NULL] = CPOD_JSON_NULL, [JSON_BOOL] = CPOD_JSON_BOOL,
+		[JSON_NUMBER] = CPOD_JSON_NUMBER, [JSON_STRING] = CPOD_JSON_STRING,
+		[JSON_ARRAY] = CPOD_JSON_ARRAY, [JSON_OBJECT] = CPOD_JSON_OBJECT,
+	};
+	return v ? types[v->type] : CPOD_JSON_ABSENT;
+}
+
 int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
 
 const char *cpod_json_key(const cpod_json_value *obj, size_t i)
@@ -3179,10 +3586,12 @@ typedef struct cg_paths {
 CPOD_INTERNAL enum cg_mode cg_detect(void);
 
 /* A v1 hierarchy as mounted on the host, for the container's cgroup mount. */
+/* (bounded well below PATH_MAX: the table lives in every process that
+ * runs a container, the supervisors included, and stays small there) */
 typedef struct cg_v1_hierarchy {
-	char mountpoint[PATH_MAX];   /* /sys/fs/cgroup/cpu,cpuacct */
+	char mountpoint[256];        /* /sys/fs/cgroup/cpu,cpuacct */
 	char options[128];           /* "cpu,cpuacct" or "name=systemd" */
-	char root[PATH_MAX];         /* the mount's root within the hierarchy */
+	char root[CG_DIR_MAX];       /* the mount's root within the hierarchy */
 } cg_v1_hierarchy;
 CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n);
 /* The v2 mount point ("" when none). */
@@ -3453,8 +3862,8 @@ typedef struct cg_host_info {
 	enum cg_mode mode;
 	size_t n_v1;
 	cg_v1_hierarchy v1[CG_MAX_V1];
-	char unified[PATH_MAX];      /* cgroup2 mount point, "" when none */
-	char unified_root[PATH_MAX];
+	char unified[256];           /* cgroup2 mount point, "" when none */
+	char unified_root[CG_DIR_MAX];
 } cg_host_info;
 
 /* The v1 controllers cpod places a container in (rdma and misc only join). */
@@ -3510,8 +3919,8 @@ static void cg_host_add_line(cg_host_info *h, char *line)
 	char *root = f[3], *mnt = f[4], *superopts = f[sep + 3];
 	cg_unescape(root);
 	cg_unescape(mnt);
-	if (strlen(root) >= PATH_MAX || strlen(mnt) >= PATH_MAX)
-		return;
+	if (strlen(root) >= CG_DIR_MAX || strlen(mnt) >= sizeof(h->unified))
+		return;  /* not a place cpod can use */
 
 	if (strcmp(fstype, "cgroup2") == 0) {
 		/* later mounts on the same point hide earlier ones; the usual
@@ -6320,8 +6729,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
 /* ---- foreground.c */
 /* Waits for child (our child) while forwarding the usual termination
  * signals to it and, when master >= 0, copying between our stdio and the
- * pty (raw mode and window size included).  *status gets its wait status. */
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err);
+ * pty (raw mode and window size included; no_input: our stdin is not
+ * read).  *status gets its wait status. */
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				  cpod_err *err);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
@@ -6439,6 +6850,7 @@ CPOD_INTERNAL int console_setup(int sockfd, const oci_process *p, cpod_err *err)
 #define CPOD_OCI_STATE_H
 
 
+
 typedef struct oci_state {
 	char id[1025];
 	pid_t pid;
@@ -6473,8 +6885,6 @@ CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st);
 /* runc's state document (what `state` prints and hooks read on stdin). */
 CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
 				cpod_err *err);
-/* The current time as RFC 3339 with nanoseconds. */
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n);
 
 #endif
 /************************************************ src/oci/runtime.h */
@@ -6996,7 +7406,7 @@ created:
 	st.start_time = proc_start_time(init_pid);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
 	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c.rootfs);
-	state_now_rfc3339(st.created, sizeof(st.created));
+	clock_now_rfc3339(st.created, sizeof(st.created));
 	st.rootless = rt->rootless;
 	st.own_pidns = spec->linux_.ns[NS_PID].enabled && !spec->linux_.ns[NS_PID].path;
 	st.cg = c.cg;
@@ -7374,6 +7784,13 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		if (console_setup(c->console_fd, p, &err) < 0)
 			goto fail;
 		close(c->console_fd);
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0) {
+			err_sys(&err, "open /dev/null for stdin");
+			goto fail;
+		}
+		close(fd);
 	}
 	umask(p->umask.set ? (mode_t)p->umask.v : 022);
 	if (chdir(p->cwd ? p->cwd : "/") < 0) {
@@ -7493,6 +7910,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	c.spec = spec;
 	c.in_userns = spec->linux_.ns[NS_USER].enabled;
 	c.preserve_fds = o->preserve_fds;
+	c.stdin_null = o->stdin_null;
 	if (spec->linux_.seccomp) {
 		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
 		if (!c.seccomp)
@@ -7594,7 +8012,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	int wstatus = 0;
-	if (foreground_wait(pid, master, &wstatus, err) < 0)
+	if (foreground_wait(pid, master, o->stdin_null, &wstatus, err) < 0)
 		goto out;
 	pid = -1;
 	*status = proc_exit_code(wstatus);
@@ -7679,11 +8097,12 @@ static bool fg_pump(int from, int to)
 	return write_all(to, b, (size_t)n) == 0;
 }
 
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err)
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				 cpod_err *err)
 {
 	sigset_t mask, old;
 	struct termios saved;
-	bool raw = false, exited = false, in_open = master >= 0, out_open = master >= 0;
+	bool raw = false, exited = false, in_open = master >= 0 && !no_input, out_open = master >= 0;
 
 	fg_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
@@ -8160,82 +8579,6 @@ static bool mnt_ns_is_new(const oci_container *c, enum oci_ns_type t)
 	return c->spec->linux_.ns[t].enabled && !c->spec->linux_.ns[t].path;
 }
 
-/* Copies the directory tree at src (an fd) into dst (an fd): tmpcopyup. */
-static int mnt_copy_tree(int src, int dst, int depth, cpod_err *err)
-{
-	if (depth > 64)
-		return err_set(err, CPOD_E_LIMIT, "tmpcopyup: directory nested too deep");
-	int dfd = dup(src);
-	if (dfd < 0)
-		return err_sys(err, "dup");
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(err, "opendir");
-	}
-	rewinddir(d);
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-		const char *n = de->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(err, "stat %s", n);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = err_sys(err, "mkdir %s", n);
-				break;
-			}
-			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				r = err_sys(err, "open %s", n);
-			else
-				r = mnt_copy_tree(s2, d2, depth + 1, err);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
-			if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0))
-				r = err_sys(err, "copy symlink %s", n);
-		} else if (S_ISREG(st.st_mode)) {
-			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					 st.st_mode & 07777);
-			if (in < 0 || out < 0) {
-				r = err_sys(err, "copy %s", n);
-			} else {
-				char b[65536];
-				ssize_t k;
-				while ((k = read(in, b, sizeof(b))) > 0)
-					if (write(out, b, (size_t)k) != k) {
-						r = err_sys(err, "write %s", n);
-						break;
-					}
-				if (k < 0)
-					r = err_sys(err, "read %s", n);
-			}
-			if (in >= 0)
-				close(in);
-			if (out >= 0)
-				close(out);
-		} else {
-			continue; /* devices, fifos, sockets are not copied up */
-		}
-		if (r == 0)
-			fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	}
-	closedir(d);
-	return r;
-}
-
 /* cgroup mounts: cgroup2 where the host has it; on v1 hosts a tmpfs with
  * one directory per hierarchy, each the container's own cgroup. */
 static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
@@ -8366,7 +8709,7 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 		if (copy_from >= 0) {
 			_cleanup_close_ int newfd = fs_open_in_root(rootfd, m->destination,
 								    O_RDONLY | O_DIRECTORY, 0, err);
-			r = newfd < 0 ? -1 : mnt_copy_tree(copy_from, newfd, 0, err);
+			r = newfd < 0 ? -1 : fs_copy_tree(copy_from, newfd, FS_COPY_OWNER | FS_COPY_SPECIAL, err);
 			close(copy_from);
 			if (r < 0)
 				return err_prefix(err, "tmpcopyup %s", m->destination);
@@ -9498,7 +9841,7 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	r = foreground_wait(c.pid, c.master, &wstatus, err);
+	r = foreground_wait(c.pid, c.master, false, &wstatus, err);
 	if (c.master >= 0)
 		close(c.master);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -12002,6 +12345,7 @@ CPOD_INTERNAL oci_spec *oci_spec_load(const char *bundle, const char *path, cpod
 
 
 
+
 #include <sys/file.h>
 #include <time.h>
 
@@ -12051,16 +12395,6 @@ CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err)
 	return fd;
 }
 
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
-}
 
 CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err)
 {
@@ -12544,6 +12878,17 @@ typedef struct tar_reader tar_reader;
 
 CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
 					 cpod_err *err);
+
+/* A source that lends its own buffers: next points *p at the following
+ * bytes of the stream (valid until the next call), returns their count, 0
+ * at the end, -1 on error.  A reader over one reads file data in place,
+ * without copying (the layer unpacker's decompression ring). */
+typedef struct tar_chunk_source {
+	ssize_t (*next)(void *ctx, const void **p, cpod_err *err);
+	void *ctx;
+} tar_chunk_source;
+CPOD_INTERNAL tar_reader *tar_reader_new_chunks(const tar_chunk_source *src,
+						const tar_limits *lim, cpod_err *err);
 CPOD_INTERNAL void tar_reader_free(tar_reader *r);
 /* 1 and *e set: an entry (valid until the next call); 0: the end of the
  * archive; -1: an error.  Unread data of the previous entry is skipped. */
@@ -12560,6 +12905,15 @@ CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
 typedef struct tar_writer tar_writer;
 /* out: where the archive goes (a fd; the writer buffers). */
 CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
+/* The same into a callback (a compressor, a digest): write takes all n
+ * bytes or fails. */
+typedef struct tar_sink {
+	int (*write)(void *ctx, const void *data, size_t n, cpod_err *err);
+	void *ctx;
+} tar_sink;
+CPOD_INTERNAL tar_writer *tar_writer_new_sink(const tar_sink *sink, cpod_err *err);
+/* Bytes of archive produced so far. */
+CPOD_INTERNAL uint64_t tar_writer_offset(const tar_writer *w);
 /* Writes an entry's header; for TAR_FILE the caller then writes exactly
  * e->size bytes with tar_write_data. */
 CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
@@ -12619,7 +12973,9 @@ typedef struct layer_result {
 } layer_result;
 
 /* Unpacks the blob read from src into dirfd (an empty directory).  On
- * failure the directory holds partial content: the caller removes it. */
+ * failure the directory holds partial content: the caller removes it.
+ * src is read (and decompressed) by a thread of the unpacker's own, joined
+ * before this returns; src must not rely on being read by the caller's. */
 CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
 			       layer_result *res, cpod_err *err);
 
@@ -13477,6 +13833,9 @@ CPOD_INTERNAL int archive_save(image_store *s, const store_image *const *imgs, c
 	_cleanup_buf_ buf meta = BUF_INIT;
 	json_w w;
 	int rc = -1;
+	/* blobs already written, so an image sharing layers writes them once */
+	char (*done)[DIGEST_STR_LEN + 1] = NULL;
+	size_t ndone = 0, cap = 0;
 
 	if (!t)
 		return -1;
@@ -13493,9 +13852,6 @@ CPOD_INTERNAL int archive_save(image_store *s, const store_image *const *imgs, c
 		jw_key(&w, "manifests");
 	}
 	jw_arr_begin(&w);
-	/* blobs already written, so an image sharing layers writes them once */
-	char (*done)[DIGEST_STR_LEN + 1] = NULL;
-	size_t ndone = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
 		const store_image *img = imgs[i];
 		const char *blobs[2 + MANIFEST_MAX_LAYERS];
@@ -13754,6 +14110,12 @@ CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cp
 CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err);
 CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
 					  const char *comment, bool empty_layer, cpod_err *err);
+/* Forgets the layers and history of the base (a commit of a copied root
+ * file system has a single full layer). */
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c);
+/* Takes Env, Cmd, Entrypoint, WorkingDir, User, StopSignal and Labels from
+ * a container's Config (as inspect shows it) where it has them. */
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err);
 /* The config JSON (created: RFC 3339 time of the image). */
 CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err);
 
@@ -13902,6 +14264,58 @@ CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, c
 	    ce_adds(&c->hist_comment, comment, err) < 0 ||
 	    ce_adds(&c->hist_empty, empty_layer ? "1" : "", err) < 0)
 		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c)
+{
+	config_list *l[] = { &c->diff_ids, &c->hist_created, &c->hist_by, &c->hist_comment,
+			     &c->hist_empty };
+	for (size_t i = 0; i < ARRAY_LEN(l); i++)
+		ce_clear(l[i]);
+}
+
+/* A JSON array of strings into l (replacing it); absent: l unchanged. */
+static int ce_json_list(config_list *l, const json_value *arr, cpod_err *err)
+{
+	if (!json_is(arr, JSON_ARRAY))
+		return 0;
+	ce_clear(l);
+	for (size_t i = 0; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)) && ce_adds(l, json_string(json_at(arr, i)), err) < 0)
+			return -1;
+	l->set = true;
+	return 0;
+}
+
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err)
+{
+	if (ce_json_list(&c->env, json_get(cfg, "Env"), err) < 0 ||
+	    ce_json_list(&c->cmd, json_get(cfg, "Cmd"), err) < 0 ||
+	    ce_json_list(&c->entrypoint, json_get(cfg, "Entrypoint"), err) < 0)
+		return -1;
+	const char *wd = json_string(json_get(cfg, "WorkingDir"));
+	const char *user = json_string(json_get(cfg, "User"));
+	const char *sig = json_string(json_get(cfg, "StopSignal"));
+	if ((wd && *wd && ce_str(&c->working_dir, wd, err) < 0) ||
+	    (user && *user && ce_str(&c->user, user, err) < 0) ||
+	    (sig && *sig && ce_str(&c->stop_signal, sig, err) < 0))
+		return -1;
+	const json_value *labels = json_get(cfg, "Labels");
+	for (size_t i = 0; json_is(labels, JSON_OBJECT) && i < labels->u.obj.n; i++) {
+		const char *k = labels->u.obj.members[i].key;
+		const char *v = json_string(labels->u.obj.members[i].value);
+		bool seen = false;
+		for (size_t j = 0; j < c->label_keys.n && !seen; j++)
+			if (strcmp(c->label_keys.v[j], k) == 0) {
+				seen = true;
+				if (ce_str(&c->label_values.v[j], v ? v : "", err) < 0)
+					return -1;
+			}
+		if (!seen && (ce_adds(&c->label_keys, k, err) < 0 ||
+			      ce_adds(&c->label_values, v ? v : "", err) < 0))
+			return -1;
+	}
 	return 0;
 }
 
@@ -14227,6 +14641,2034 @@ CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created,
 		return NULL;
 	}
 	return buf_take(&b, err);
+}
+/************************************************ src/image/layer_stream.h */
+/*
+ * layer_stream.h — the producer side of layer unpacking (layer_stream.c):
+ * a blob read, hashed, decompressed (gzip, zstd or none, told apart by
+ * magic) and hashed again, handed to the tar reader as chunks of a ring.
+ */
+#ifndef CPOD_IMAGE_LAYER_STREAM_H
+#define CPOD_IMAGE_LAYER_STREAM_H
+
+
+typedef struct lstream lstream;
+
+typedef struct lstream_opts {
+	uint64_t max_size;         /* uncompressed bytes; 0: 64 GiB */
+	uint64_t compressed_size;  /* declared blob size; 0: unknown */
+	bool inline_discard;       /* no thread, no consumer: only the digests (layer_digest) */
+} lstream_opts;
+
+/* Starts decompressing src (in a thread of its own unless inline_discard). */
+CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts *o,
+				     cpod_err *err);
+/* The uncompressed stream as a tar_chunk_source (ctx: the lstream). */
+CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err);
+/* Reads the rest of the stream, waits for the producer and fills the
+ * digests, sizes and compression of res. */
+CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err);
+/* Stops the producer (when unpacking failed) and frees everything. */
+CPOD_INTERNAL void lstream_free(lstream *s);
+
+#endif
+/************************************************ src/image/layer.c */
+/*
+ * layer.c — unpacking a layer into a directory (see layer.h): every tar
+ * entry judged, then written with as few system calls as it needs.
+ *
+ * Safety.  Names are cleaned first: a leading "/" is dropped, "." and empty
+ * components vanish, a ".." component is refused, and depth (256) and
+ * length (4096) are bounded.  Parent directories are resolved inside the
+ * target with fs_open_in_root (openat2 RESOLVE_IN_ROOT), so a symlink the
+ * layer planted ("a -> /etc", "a -> ../../..") is followed as if the target
+ * were "/", never out of it; the last component is always created or
+ * replaced without following (O_EXCL, O_NOFOLLOW, *at calls on the parent).
+ * Hard links must name an existing entry inside the target (linkat on the
+ * resolved parent, never following the last component).  Whiteouts of "",
+ * "." or ".." are refused.  Device nodes are skipped (with a warning) when
+ * rootless.  xattrs named trusted.overlay.* or user.overlay.* are dropped:
+ * a layer may not plant overlayfs redirects, metacopy or opaque markers of
+ * its own; whiteouts come only from .wh. entries.
+ *
+ * Speed.  The parent directory's fd is cached from one entry to the next
+ * (tar entries come grouped by directory); the cache is dropped whenever
+ * anything is removed or replaced, the only way a resolved path can change
+ * meaning, so it cannot be fooled by a symlink swapped in.  Files are
+ * created with O_CREAT|O_EXCL (the target is normally empty: the
+ * replacement path runs only on EEXIST) and their data written straight
+ * from the decompression ring.  chown is skipped when the owner is already
+ * right, chmod when open's mode (under the umask) already gave the bits.
+ * Directories' modes and mtimes are applied at the end, children first
+ * (creating entries changes a directory's mtime, and a read-only directory
+ * could not be filled); their list is bounded with the path table.
+ *
+ * The path table remembers directories (for their final metadata, once per
+ * path however often they appear) and, in LAYER_WHITEOUT_APPLY mode, every
+ * path this layer made: OCI whiteouts hide only lower layers' files, so
+ * ".wh.NAME" spares a NAME of the same layer, and an opaque directory keeps
+ * exactly this layer's entries.  It holds at most LAYER_MAP_ENTRIES paths
+ * of LAYER_MAP_BYTES in all (about 400 MiB of memory at worst).
+ */
+
+
+
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <dirent.h>
+
+#define LAYER_MAX_PATH 4096
+#define LAYER_MAX_DEPTH 256
+#define LAYER_MAP_BYTES ((size_t)256 << 20)
+#define LAYER_MAP_ENTRIES ((size_t)4 << 20)
+#define LAYER_DEFAULT_MAX ((uint64_t)64 << 30)
+#define LAYER_WH ".wh."
+#define LAYER_WH_OPQ ".wh..wh..opq"
+#define LAYER_WH_META ".wh..wh."
+
+enum { LAYER_MADE = 1, LAYER_OPAQUED = 2 };
+
+typedef struct layer_slot {
+	uint32_t off;   /* into the arena; 0: empty */
+	uint32_t hash;
+	int32_t dir;    /* index in dirs, or -1 */
+	uint32_t flags;
+} layer_slot;
+
+typedef struct layer_dir {
+	uint32_t off;   /* its path in the arena */
+	uint32_t mode;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	dev_t dev;
+	ino_t ino;
+	bool dead;
+} layer_dir;
+
+typedef struct layer_ctx {
+	int root;
+	const layer_opts *o;
+	tar_reader *tr;
+	uid_t euid;
+	gid_t egid;
+	mode_t umask;
+	bool apply;
+	const char *opaque_xattr;
+
+	/* the parent cache */
+	char cpath[LAYER_MAX_PATH + 1];
+	int cfd;
+	bool csgid;     /* new entries there take the directory's group */
+	gid_t cgid;
+
+	/* the path table */
+	char *arena;
+	size_t alen, acap;
+	layer_slot *slots;
+	size_t nslots, nused;
+	layer_dir *dirs;
+	size_t ndirs, capdirs;
+
+	bool warned_owner, warned_dev;
+	char quoted[200];   /* the current entry's name for messages */
+} layer_ctx;
+
+/* ---------------------------------------------------------------- names */
+
+static void layer_quote(char *out, size_t size, const char *name)
+{
+	size_t o = 0, n = strlen(name);
+	for (size_t i = 0; i < n && o + 4 < size; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		out[o++] = (ch < 0x20 || ch == 0x7f || ch == '"') ? '?' : (char)ch;
+	}
+	if (o + 4 >= size && n)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
+}
+
+/* Cleans an archive name into out (see the top): "" is the root. */
+static int layer_clean(const char *in, char *out, const char *what, const char *quoted,
+		       cpod_err *err)
+{
+	size_t o = 0, depth = 0;
+	const char *p = in;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *c = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - c);
+		if (n == 1 && c[0] == '.')
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
+				       quoted, what);
+		if (n > NAME_MAX)
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": %s has a component longer than %d bytes",
+				       quoted, what, NAME_MAX);
+		if (++depth > LAYER_MAX_DEPTH)
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d",
+				       quoted, what, LAYER_MAX_DEPTH);
+		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
+				       quoted, what, LAYER_MAX_PATH);
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, c, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the path table */
+
+static uint32_t layer_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static layer_slot *layer_find(layer_ctx *c, const char *path, size_t n)
+{
+	if (!c->nslots)
+		return NULL;
+	uint32_t h = layer_hash(path, n);
+	for (size_t i = h & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
+		layer_slot *s = &c->slots[i];
+		if (!s->off)
+			return NULL;
+		if (s->hash == h && strncmp(c->arena + s->off, path, n) == 0 &&
+		    c->arena[s->off + n] == '\0')
+			return s;
+	}
+}
+
+static int layer_grow(layer_ctx *c, cpod_err *err)
+{
+	size_t nn = c->nslots ? c->nslots * 2 : 4096;
+	layer_slot *ns = calloc(nn, sizeof(*ns));
+	if (!ns)
+		return err_nomem(err);
+	for (size_t i = 0; i < c->nslots; i++) {
+		layer_slot *s = &c->slots[i];
+		if (!s->off)
+			continue;
+		size_t j = s->hash & (nn - 1);
+		while (ns[j].off)
+			j = (j + 1) & (nn - 1);
+		ns[j] = *s;
+	}
+	free(c->slots);
+	c->slots = ns;
+	c->nslots = nn;
+	return 0;
+}
+
+/* The slot of path (first n bytes), added when new. */
+static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err *err)
+{
+	layer_slot *s = layer_find(c, path, n);
+	if (s)
+		return s;
+	if (c->nused >= LAYER_MAP_ENTRIES) {
+		err_set(err, CPOD_E_LIMIT, "the layer has too many entries (more than %zu)",
+			LAYER_MAP_ENTRIES);
+		return NULL;
+	}
+	if ((c->nused + 1) * 2 > c->nslots && layer_grow(c, err) < 0)
+		return NULL;
+	if (c->alen + n + 1 > c->acap) {
+		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
+			err_set(err, CPOD_E_LIMIT,
+				"the layer has too many entries (paths above %zu MiB)",
+				LAYER_MAP_BYTES >> 20);
+			return NULL;
+		}
+		size_t nc = c->acap ? c->acap * 2 : 1 << 16;
+		while (nc < c->alen + n + 1)
+			nc *= 2;
+		if (nc > LAYER_MAP_BYTES)
+			nc = LAYER_MAP_BYTES;
+		char *na = realloc(c->arena, nc);
+		if (!na) {
+			err_nomem(err);
+			return NULL;
+		}
+		c->arena = na;
+		c->acap = nc;
+	}
+	if (c->alen == 0)
+		c->arena[c->alen++] = '\0'; /* offset 0 means empty */
+	uint32_t off = (uint32_t)c->alen;
+	memcpy(c->arena + off, path, n);
+	c->arena[off + n] = '\0';
+	c->alen += n + 1;
+	uint32_t h = layer_hash(path, n);
+	size_t i = h & (c->nslots - 1);
+	while (c->slots[i].off)
+		i = (i + 1) & (c->nslots - 1);
+	c->slots[i] = (layer_slot){ off, h, -1, 0 };
+	c->nused++;
+	return &c->slots[i];
+}
+
+/* APPLY mode: path and its ancestors belong to this layer. */
+static int layer_mark_made(layer_ctx *c, const char *path, cpod_err *err)
+{
+	if (!c->apply || !path[0])
+		return 0;
+	size_t n = strlen(path);
+	for (;;) {
+		layer_slot *s = layer_add(c, path, n, err);
+		if (!s)
+			return -1;
+		if (s->flags & LAYER_MADE)
+			return 0; /* its ancestors are in already */
+		s->flags |= LAYER_MADE;
+		while (n && path[n - 1] != '/')
+			n--;
+		if (n == 0)
+			return 0;
+		n--;
+	}
+}
+
+static bool layer_is_made(layer_ctx *c, const char *path)
+{
+	layer_slot *s = layer_find(c, path, strlen(path));
+	return s && (s->flags & LAYER_MADE);
+}
+
+/* ---------------------------------------------------------------- parents */
+
+static void layer_cache_drop(layer_ctx *c)
+{
+	if (c->cfd >= 0)
+		close(c->cfd);
+	c->cfd = -1;
+	c->cpath[0] = '\0';
+}
+
+/* Takes fd as the cached directory for path; *stp (if given) gets its stat. */
+static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *stp,
+			   cpod_err *err)
+{
+	struct stat sbuf, *stp_ = stp ? stp : &sbuf;
+	struct stat st;
+	if (fstat(fd, stp_) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sysn(err, e, "stat %s", path);
+	}
+	st = *stp_;
+	layer_cache_drop(c);
+	c->cfd = fd;
+	snprintf(c->cpath, sizeof(c->cpath), "%s", path);
+	c->csgid = (st.st_mode & S_ISGID) != 0;
+	c->cgid = st.st_gid;
+	return 0;
+}
+
+/* The directory dir (a cleaned path, "" the root) as a dirfd owned by the
+ * cache; created with its parents when missing and create is set. */
+static int layer_parent(layer_ctx *c, const char *dir, bool create, cpod_err *err)
+{
+	if (c->cfd >= 0 && strcmp(dir, c->cpath) == 0)
+		return c->cfd;
+	int fd = fs_open_in_root(c->root, dir[0] ? dir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+	if (fd < 0) {
+		if (errno != ENOENT || !create)
+			return err_sys(err, "entry \"%s\": parent directory %s", c->quoted, dir);
+		fd = fs_mkdirs_in_root(c->root, dir, 0755, err);
+		if (fd < 0)
+			return err_prefix(err, "entry \"%s\": parent directory", c->quoted);
+		if (layer_mark_made(c, dir, err) < 0)
+			return -1;
+	}
+	if (layer_cache_set(c, dir, fd, NULL, err) < 0)
+		return -1;
+	return c->cfd;
+}
+
+/* Removes what stands at pfd/base (never following it).  Any removal may
+ * change what a cached path means, so the cache goes too: pfd is not to be
+ * used afterwards. */
+static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
+{
+	struct stat st;
+	int r = 0;
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			r = err_sys(err, "entry \"%s\": stat", c->quoted);
+	} else if (S_ISDIR(st.st_mode)) {
+		if (fs_rm_tree(pfd, base, err) < 0)
+			r = err_prefix(err, "entry \"%s\": remove a directory", c->quoted);
+	} else if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT) {
+		r = err_sys(err, "entry \"%s\": remove the existing entry", c->quoted);
+	}
+	layer_cache_drop(c);
+	return r;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
+{
+	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
+			       c->quoted);
+	return 0;
+}
+
+/* Whether a new entry in the cached parent needs a chown to e's owner. */
+static bool layer_needs_chown(layer_ctx *c, const tar_entry *e)
+{
+	gid_t gid = c->csgid ? c->cgid : c->egid;
+	return e->uid != c->euid || e->gid != gid;
+}
+
+static int layer_owner_failed(layer_ctx *c, cpod_err *err)
+{
+	if (c->o->rootless && (errno == EPERM || errno == EINVAL)) {
+		if (!c->warned_owner)
+			log_debug("layer: ownership not applied (rootless): %s", c->quoted);
+		c->warned_owner = true;
+		return 0;
+	}
+	return err_sys(err, "entry \"%s\": chown", c->quoted);
+}
+
+static bool layer_xattr_forbidden(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
+}
+
+/* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
+static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, const char *base)
+{
+	char path[64 + NAME_MAX];
+	if (fd < 0)
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
+	for (size_t i = 0; i < e->n_xattrs; i++) {
+		const tar_xattr *x = &e->xattrs[i];
+		if (layer_xattr_forbidden(x->name)) {
+			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
+				 c->quoted, x->name);
+			continue;
+		}
+		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
+				: lsetxattr(path, x->name, x->value, x->len, 0);
+		if (r < 0)
+			log_warn("layer: entry \"%s\": xattr %s not set: %s", c->quoted, x->name,
+				 strerror(errno));
+	}
+}
+
+static void layer_times(const tar_entry *e, struct timespec ts[2])
+{
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)e->mtime_sec;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->mtime_nsec < 1000000000 ? (long)e->mtime_nsec : 0;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+static int layer_write_all(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		p = (const char *)p + k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int layer_file(layer_ctx *c, const tar_entry *e, int pfd, const char *base, cpod_err *err)
+{
+	mode_t cmode = e->mode & 0777;
+	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, cmode);
+	if (fd < 0 && errno == EEXIST) {
+		if (layer_remove(c, pfd, base, err) < 0)
+			return -1;
+		return -2; /* the caller resolves the parent again and retries */
+	}
+	if (fd < 0)
+		return err_sys(err, "entry \"%s\": create", c->quoted);
+
+	int rc = -1;
+	const void *p = NULL;
+	ssize_t n;
+	while ((n = tar_data_chunk(c->tr, &p, err)) > 0) {
+		if (layer_write_all(fd, p, (size_t)n) < 0) {
+			err_sys(err, "entry \"%s\": write", c->quoted);
+			goto out;
+		}
+	}
+	if (n < 0)
+		goto out;
+	bool chowned = false;
+	if (layer_needs_chown(c, e)) {
+		if (fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0) {
+			if (layer_owner_failed(c, err) < 0)
+				goto out;
+		} else {
+			chowned = true;
+		}
+	}
+	/* chown dropped any setuid bit: the mode goes on after it */
+	if ((e->mode & 07777) != (cmode & ~c->umask) || (chowned && (e->mode & 06000))) {
+		if (fchmod(fd, e->mode & 07777) < 0) {
+			err_sys(err, "entry \"%s\": chmod", c->quoted);
+			goto out;
+		}
+	}
+	if (e->n_xattrs)
+		layer_xattrs(c, e, fd, -1, NULL);
+	struct timespec ts[2];
+	layer_times(e, ts);
+	if (futimens(fd, ts) < 0) {
+		err_sys(err, "entry \"%s\": set times", c->quoted);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (close(fd) < 0 && rc == 0)
+		rc = err_sys(err, "entry \"%s\": close", c->quoted);
+	return rc;
+}
+
+static int layer_record_dir(layer_ctx *c, const char *path, const tar_entry *e,
+			    const struct stat *st, cpod_err *err)
+{
+	layer_slot *s = layer_add(c, path, strlen(path), err);
+	if (!s)
+		return -1;
+	if (s->dir < 0) {
+		if (c->ndirs == c->capdirs) {
+			size_t nc = c->capdirs ? c->capdirs * 2 : 1024;
+			layer_dir *nd = realloc(c->dirs, nc * sizeof(*nd));
+			if (!nd)
+				return err_nomem(err);
+			c->dirs = nd;
+			c->capdirs = nc;
+		}
+		s->dir = (int32_t)c->ndirs++;
+	}
+	layer_dir *d = &c->dirs[s->dir];
+	*d = (layer_dir){ s->off, e->mode & 07777, e->mtime_sec, e->mtime_nsec, st->st_dev,
+			  st->st_ino, false };
+	return 0;
+}
+
+static int layer_dir_entry(layer_ctx *c, const tar_entry *e, const char *path, int pfd,
+			   const char *base, cpod_err *err)
+{
+	if (mkdirat(pfd, base, (e->mode & 0777) | 0700) < 0) {
+		if (errno != EEXIST)
+			return err_sys(err, "entry \"%s\": mkdir", c->quoted);
+		struct stat st;
+		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(err, "entry \"%s\": stat", c->quoted);
+		if (!S_ISDIR(st.st_mode)) {
+			if (layer_remove(c, pfd, base, err) < 0)
+				return -1;
+			return -2;
+		}
+		/* a directory over a directory: its metadata is updated */
+	}
+	int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "entry \"%s\": open", c->quoted);
+	if (layer_needs_chown(c, e) && fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0 &&
+	    layer_owner_failed(c, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (e->n_xattrs)
+		layer_xattrs(c, e, fd, -1, NULL);
+	/* the next entries are most likely inside it */
+	struct stat st;
+	if (layer_cache_set(c, path, fd, &st, err) < 0)
+		return -1;
+	return layer_record_dir(c, path, e, &st, err);
+}
+
+/* Symlinks, devices, fifos: created, then owner, mode and times by name. */
+static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *base, cpod_err *err)
+{
+	int r;
+	switch (e->type) {
+	case TAR_SYMLINK:
+		r = symlinkat(e->linkname, pfd, base);
+		break;
+	case TAR_FIFO:
+		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
+		break;
+	default:
+		r = mknodat(pfd, base,
+			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
+			    makedev(e->devmajor, e->devminor));
+		break;
+	}
+	if (r < 0 && errno == EEXIST) {
+		if (layer_remove(c, pfd, base, err) < 0)
+			return -1;
+		return -2;
+	}
+	if (r < 0)
+		return err_sys(err, "entry \"%s\": create", c->quoted);
+	bool chowned = false;
+	if (layer_needs_chown(c, e)) {
+		if (fchownat(pfd, base, (uid_t)e->uid, (gid_t)e->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (layer_owner_failed(c, err) < 0)
+				return -1;
+		} else {
+			chowned = true;
+		}
+	}
+	if (e->type != TAR_SYMLINK &&
+	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
+	     (chowned && (e->mode & 06000))) &&
+	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
+		return err_sys(err, "entry \"%s\": chmod", c->quoted);
+	if (e->n_xattrs)
+		layer_xattrs(c, e, -1, pfd, base);
+	struct timespec ts[2];
+	layer_times(e, ts);
+	if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "entry \"%s\": set times", c->quoted);
+	return 0;
+}
+
+static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char *dir,
+			  const char *base, cpod_err *err)
+{
+	char target[LAYER_MAX_PATH + 1], tdir[LAYER_MAX_PATH + 1];
+	const char *tbase;
+
+	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
+		return -1;
+	if (!target[0])
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
+			       c->quoted);
+	char *slash = strrchr(target, '/');
+	if (slash) {
+		memcpy(tdir, target, (size_t)(slash - target));
+		tdir[slash - target] = '\0';
+		tbase = slash + 1;
+	} else {
+		tdir[0] = '\0';
+		tbase = target;
+	}
+	int own = -1, tfd = pfd;
+	if (strcmp(tdir, dir) != 0) {
+		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
+				      NULL);
+		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
+			return err_set(err, CPOD_E_INVALID,
+				       "entry \"%s\": hard link to \"%s\", which does not exist",
+				       c->quoted, target);
+		if (own < 0)
+			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
+				       target);
+		tfd = own;
+	}
+	int rc = 0;
+	if (linkat(tfd, tbase, pfd, base, 0) < 0) {
+		if (errno == EEXIST) {
+			struct stat a, b;
+			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				goto out; /* already that file */
+			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
+		} else if (errno == ENOENT) {
+			rc = err_set(err, CPOD_E_INVALID,
+				     "entry \"%s\": hard link to \"%s\", which does not exist",
+				     c->quoted, target);
+		} else {
+			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
+		}
+	}
+out:
+	if (own >= 0)
+		close(own);
+	return rc;
+}
+
+/* APPLY mode, opaque directory fd at path: removes what this layer did not make. */
+static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
+{
+	if (depth > LAYER_MAX_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
+			       c->quoted);
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return err_sys(err, "dup");
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_sys(err, "entry \"%s\": open directory", c->quoted);
+	}
+	int rc = 0;
+	struct dirent *de;
+	char child[LAYER_MAX_PATH + NAME_MAX + 2];
+	while (rc == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(child, sizeof(child), "%s%s%s", path, path[0] ? "/" : "", de->d_name);
+		if (!layer_is_made(c, child)) {
+			layer_cache_drop(c);
+			if (fs_rm_tree(dirfd(d), de->d_name, err) < 0)
+				rc = err_prefix(err, "entry \"%s\": opaque directory", c->quoted);
+			continue;
+		}
+		struct stat st;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			rc = err_sys(err, "entry \"%s\": open %s", c->quoted, child);
+			continue;
+		}
+		rc = layer_opaque_apply(c, sub, child, depth + 1, err);
+		close(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_err *err)
+{
+	if (strcmp(base, LAYER_WH_OPQ) == 0) {
+		int pfd = layer_parent(c, dir, !c->apply, err);
+		if (pfd < 0 && c->apply && errno == ENOENT) {
+			cpod_err_clear(err); /* nothing below to hide */
+			return 0;
+		}
+		if (pfd < 0)
+			return -1;
+		int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(err, "entry \"%s\": open its directory", c->quoted);
+		int rc = 0;
+		if (c->apply) {
+			/* once per directory: after the first marker everything under
+			 * it is this layer's, and a walk per marker would be quadratic */
+			layer_slot *s = layer_add(c, dir, strlen(dir), err);
+			if (!s)
+				rc = -1;
+			else if (!(s->flags & LAYER_OPAQUED)) {
+				s->flags |= LAYER_OPAQUED;
+				rc = layer_mark_made(c, dir, err);
+				if (rc == 0)
+					rc = layer_opaque_apply(c, fd, dir, 0, err);
+			}
+		} else if (fsetxattr(fd, c->opaque_xattr, "y", 1, 0) < 0) {
+			rc = err_sys(err, "entry \"%s\": set %s", c->quoted, c->opaque_xattr);
+		}
+		close(fd);
+		return rc;
+	}
+	if (strncmp(base, LAYER_WH_META, strlen(LAYER_WH_META)) == 0) {
+		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
+		return 0;
+	}
+	const char *name = base + strlen(LAYER_WH);
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": whiteout of \"%s\" refused",
+			       c->quoted, name);
+	/* dir "/" name: shorter than the entry's own cleaned path */
+	char path[LAYER_MAX_PATH + 1];
+	size_t dl = strlen(dir), nl = strlen(name);
+	if (dl + 1 + nl > LAYER_MAX_PATH)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": path too long", c->quoted);
+	memcpy(path, dir, dl);
+	if (dl)
+		path[dl++] = '/';
+	memcpy(path + dl, name, nl + 1);
+	if (c->apply) {
+		if (layer_is_made(c, path))
+			return 0; /* whiteouts hide lower layers only */
+		int pfd = layer_parent(c, dir, false, err);
+		if (pfd < 0 && errno == ENOENT) {
+			cpod_err_clear(err);
+			return 0;
+		}
+		if (pfd < 0)
+			return -1;
+		return layer_remove(c, pfd, name, err);
+	}
+	int pfd = layer_parent(c, dir, true, err);
+	if (pfd < 0)
+		return -1;
+	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
+		if (errno == EEXIST) {
+			log_warn(
+				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
+				c->quoted);
+			return 0;
+		}
+		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
+			       errno == EPERM ? " (user namespaces need Linux 5.8)" : "");
+	}
+	return 0;
+}
+
+static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
+{
+	char path[LAYER_MAX_PATH + 1], dir[LAYER_MAX_PATH + 1];
+	const char *base;
+
+	layer_quote(c->quoted, sizeof(c->quoted), e->path);
+	if (layer_clean(e->path, path, "path", c->quoted, err) < 0)
+		return -1;
+	if (!path[0]) {
+		if (e->type == TAR_DIR)
+			return 0; /* the root itself: the target directory is the caller's */
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": not a directory at the root",
+			       c->quoted);
+	}
+	if (strncmp(path, LAYER_WH_META, strlen(LAYER_WH_META)) == 0 &&
+	    strcmp(path, LAYER_WH_OPQ) != 0) {
+		/* AUFS's own metadata (.wh..wh.plnk/...), as moby skips it */
+		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
+		return 0;
+	}
+	if (layer_check_ids(c, e, err) < 0)
+		return -1;
+	char *slash = strrchr(path, '/');
+	if (slash) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		base = slash + 1;
+	} else {
+		dir[0] = '\0';
+		base = path;
+	}
+	if (strncmp(base, LAYER_WH, strlen(LAYER_WH)) == 0)
+		return layer_whiteout(c, dir, base, err);
+	if ((e->type == TAR_CHAR || e->type == TAR_BLOCK) && c->o->rootless &&
+	    !(e->type == TAR_CHAR && e->devmajor == 0 && e->devminor == 0)) {
+		log_warn("layer: entry \"%s\": device node skipped (rootless)", c->quoted);
+		return 0;
+	}
+	if (layer_mark_made(c, path, err) < 0)
+		return -1;
+
+	for (int attempt = 0;; attempt++) {
+		int pfd = layer_parent(c, dir, true, err);
+		if (pfd < 0)
+			return -1;
+		int r;
+		switch (e->type) {
+		case TAR_FILE:
+			r = layer_file(c, e, pfd, base, err);
+			break;
+		case TAR_DIR:
+			r = layer_dir_entry(c, e, path, pfd, base, err);
+			break;
+		case TAR_HARDLINK:
+			r = layer_hardlink(c, e, pfd, dir, base, err);
+			break;
+		default:
+			r = layer_node(c, e, pfd, base, err);
+			break;
+		}
+		if (r != -2)
+			return r;
+		/* what stood there was removed: once more (a second EEXIST is a race) */
+		if (attempt)
+			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
+				       c->quoted);
+		/* a removed directory had a record: it is stale now */
+		layer_slot *s = layer_find(c, path, strlen(path));
+		if (s && s->dir >= 0)
+			c->dirs[s->dir].dead = true;
+	}
+}
+
+/* Directories' final modes and mtimes, children (later entries) first. */
+static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
+{
+	layer_cache_drop(c);
+	for (size_t i = c->ndirs; i-- > 0;) {
+		layer_dir *d = &c->dirs[i];
+		if (d->dead)
+			continue;
+		const char *path = c->arena + d->off;
+		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+					 NULL);
+		if (fd < 0) {
+			log_debug("layer: directory %s went away", path);
+			continue;
+		}
+		struct stat st;
+		int rc = 0;
+		if (fstat(fd, &st) < 0) {
+			rc = err_sys(err, "stat %s", path);
+		} else if (st.st_dev == d->dev && st.st_ino == d->ino) {
+			struct timespec ts[2] = { { (time_t)d->mtime_sec, d->mtime_nsec },
+						  { (time_t)d->mtime_sec, d->mtime_nsec } };
+			if (ts[0].tv_nsec >= 1000000000)
+				ts[0].tv_nsec = ts[1].tv_nsec = 0;
+			if ((st.st_mode & 07777) != d->mode && fchmod(fd, d->mode) < 0)
+				rc = err_sys(err, "chmod %s", path);
+			else if (futimens(fd, ts) < 0)
+				rc = err_sys(err, "set times of %s", path);
+		}
+		close(fd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static mode_t layer_get_umask(void)
+{
+	buf b = BUF_INIT;
+	mode_t m = 022;
+	if (fs_read_file(AT_FDCWD, "/proc/self/status", 64 << 10, &b, NULL) == 0) {
+		const char *u = strstr(b.data, "\nUmask:");
+		if (u)
+			m = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
+	} else {
+		/* no /proc: the racy way, once */
+		m = umask(022);
+		umask(m);
+	}
+	buf_free(&b);
+	return m;
+}
+
+static int layer_check_expected(const char *what, const char *want, const char *got,
+				cpod_err *err)
+{
+	if (!want || strcmp(want, got) == 0)
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "%s mismatch: expected %s, got %s", what, want, got);
+}
+
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
+			       layer_result *res, cpod_err *err)
+{
+	layer_ctx c;
+	lstream *s = NULL;
+	int rc = -1;
+
+	if ((o->digest && digest_check(o->digest, "expected digest", err) < 0) ||
+	    (o->diff_id && digest_check(o->diff_id, "expected diff_id", err) < 0))
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.root = dirfd;
+	c.o = o;
+	c.cfd = -1;
+	c.euid = geteuid();
+	c.egid = getegid();
+	c.umask = layer_get_umask();
+	c.apply = o->whiteouts == LAYER_WHITEOUT_APPLY;
+	c.opaque_xattr = o->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+
+	uint64_t max = o->max_size ? o->max_size : LAYER_DEFAULT_MAX;
+	lstream_opts so = { max, o->compressed_size, false };
+	s = lstream_start(src, &so, err);
+	if (!s)
+		return -1;
+	tar_chunk_source cs = { lstream_next, s };
+	tar_limits lim = { .max_path = LAYER_MAX_PATH, .max_entry = max };
+	c.tr = tar_reader_new_chunks(&cs, &lim, err);
+	if (!c.tr)
+		goto out;
+	for (;;) {
+		const tar_entry *e = NULL;
+		int k = tar_next(c.tr, &e, err);
+		if (k < 0)
+			goto out;
+		if (k == 0)
+			break;
+		if (layer_entry(&c, e, err) < 0)
+			goto out;
+	}
+	if (layer_finish_dirs(&c, err) < 0)
+		goto out;
+	layer_result r;
+	if (lstream_finish(s, &r, err) < 0)
+		goto out;
+	if (layer_check_expected("layer digest", o->digest, r.digest, err) < 0 ||
+	    layer_check_expected("layer diff_id", o->diff_id, r.diff_id, err) < 0)
+		goto out;
+	if (res)
+		*res = r;
+	rc = 0;
+out:
+	layer_cache_drop(&c);
+	tar_reader_free(c.tr);
+	lstream_free(s);
+	free(c.arena);
+	free(c.slots);
+	free(c.dirs);
+	return rc;
+}
+
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err)
+{
+	lstream_opts so = { 0, 0, true };
+	lstream *s = lstream_start(src, &so, err);
+	if (!s)
+		return -1;
+	int rc = lstream_finish(s, res, err);
+	lstream_free(s);
+	return rc;
+}
+/************************************************ src/image/layer_pack.c */
+/*
+ * layer_pack.c — a directory tree written as a layer tar (see layer.h):
+ * the inverse of unpacking in LAYER_WHITEOUT_OVERLAY mode, for commit and
+ * export.
+ *
+ * The walk is depth first with each directory's names in byte order, the
+ * order of `tar --sort=name`, so the same tree gives the same bytes and
+ * digests.  The root itself gets no entry.  An overlay whiteout (a 0:0
+ * character device) becomes an empty ".wh.NAME" file; an opaque directory
+ * (trusted.overlay.opaque or user.overlay.opaque = "y") is written without
+ * that xattr, followed at once by its ".wh..wh..opq" entry.  Compression is
+ * zlib's gzip at LAYER_PACK_LEVEL; both digests are computed as the bytes
+ * go out.
+ */
+
+#include <dirent.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <zlib.h>
+
+#define LAYER_PACK_LEVEL 6
+#define LAYER_PACK_OUT (256 << 10)
+#define LAYER_PACK_DEPTH 256
+
+typedef struct lpack {
+	int out_fd;
+	bool compress;
+	z_stream z;
+	unsigned char *zbuf;
+	digest_ctx dc, du;
+	uint64_t size, csize;
+} lpack;
+
+static int lpack_write_out(lpack *p, const void *data, size_t n, cpod_err *err)
+{
+	const char *q = data;
+	if (p->compress)
+		digest_update(&p->dc, data, n);
+	p->csize += n;
+	while (n) {
+		ssize_t k = write(p->out_fd, q, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return err_sys(err, "write layer");
+		q += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int lpack_deflate(lpack *p, const void *data, size_t n, int flush, cpod_err *err)
+{
+	p->z.next_in = (unsigned char *)(uintptr_t)data;
+	p->z.avail_in = (uInt)n;
+	for (;;) {
+		p->z.next_out = p->zbuf;
+		p->z.avail_out = LAYER_PACK_OUT;
+		int zr = deflate(&p->z, flush);
+		if (zr == Z_STREAM_ERROR)
+			return err_set(err, CPOD_E_STATE, "gzip: deflate failed");
+		size_t have = LAYER_PACK_OUT - p->z.avail_out;
+		if (have && lpack_write_out(p, p->zbuf, have, err) < 0)
+			return -1;
+		if (flush == Z_FINISH ? zr == Z_STREAM_END
+				      : p->z.avail_in == 0 && p->z.avail_out != 0)
+			return 0;
+	}
+}
+
+static int lpack_sink(void *ctx, const void *data, size_t n, cpod_err *err)
+{
+	lpack *p = ctx;
+	digest_update(&p->du, data, n);
+	p->size += n;
+	if (!p->compress)
+		return lpack_write_out(p, data, n, err);
+	/* avail_in is 32 bits */
+	const char *q = data;
+	while (n) {
+		size_t k = n > (1u << 30) ? (1u << 30) : n;
+		if (lpack_deflate(p, q, k, Z_NO_FLUSH, err) < 0)
+			return -1;
+		q += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int lpack_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dfd, sorted; *n set. */
+static char **lpack_list(int dfd, size_t *n, cpod_err *err)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open directory");
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		err_sys(err, "open directory");
+		return NULL;
+	}
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	bool failed = false;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			char **nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				failed = true;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		if (!(v[cnt] = strdup(de->d_name))) {
+			failed = true;
+			break;
+		}
+		cnt++;
+	}
+	closedir(d);
+	if (failed) {
+		for (size_t i = 0; i < cnt; i++)
+			free(v[i]);
+		free(v);
+		err_nomem(err);
+		return NULL;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), lpack_cmp);
+	*n = cnt;
+	if (!v)
+		v = calloc(1, sizeof(*v));
+	if (!v)
+		err_nomem(err);
+	return v;
+}
+
+static bool lpack_opaque(int fd)
+{
+	char v[2];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	if (n != 1 || v[0] != 'y')
+		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+/* An empty regular file named name, with st's owner and mtime (a marker). */
+static int lpack_marker(tar_writer *w, const char *name, const struct stat *st, cpod_err *err)
+{
+	tar_entry e;
+	memset(&e, 0, sizeof(e));
+	e.path = name;
+	e.type = TAR_FILE;
+	e.uid = st->st_uid;
+	e.gid = st->st_gid;
+	e.uname = e.gname = "";
+	e.mtime_sec = st->st_mtim.tv_sec;
+	e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	return tar_write_header(w, &e, err);
+}
+
+static int lpack_walk(tar_writer *w, int dfd, const char *prefix, int depth, cpod_err *err)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	if (depth > LAYER_PACK_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "%s: directories nested too deep", prefix);
+	char **names = lpack_list(dfd, &n, err);
+	if (!names)
+		return err_prefix(err, "%s", prefix[0] ? prefix : ".");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char name[PATH_MAX];
+		struct stat st;
+		const char *base = names[i];
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >=
+		    sizeof(name) - 16) {
+			rc = err_set(err, CPOD_E_LIMIT, "path too long: %s%s", prefix, base);
+			break;
+		}
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = err_sys(err, "stat %s", name);
+			break;
+		}
+		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+			char wh[PATH_MAX + 8];
+			snprintf(wh, sizeof(wh), "%s.wh.%s", prefix, base);
+			rc = lpack_marker(w, wh, &st, err);
+			continue;
+		}
+		rc = tar_write_file(w, dfd, base, name, err);
+		if (rc < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			rc = err_sys(err, "open %s", name);
+			break;
+		}
+		size_t nl = strlen(name);
+		name[nl] = '/';
+		name[nl + 1] = '\0';
+		if (lpack_opaque(sub)) {
+			char opq[PATH_MAX + 16];
+			snprintf(opq, sizeof(opq), "%s.wh..wh..opq", name);
+			rc = lpack_marker(w, opq, &st, err);
+		}
+		if (rc == 0)
+			rc = lpack_walk(w, sub, name, depth + 1, err);
+		close(sub);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
+			     cpod_err *err)
+{
+	lpack p;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.out_fd = out_fd;
+	p.compress = compress;
+	digest_init(&p.dc);
+	digest_init(&p.du);
+	if (compress) {
+		p.zbuf = malloc(LAYER_PACK_OUT);
+		if (!p.zbuf)
+			return err_nomem(err);
+		/* gzip wrapper, no name or time in its header: reproducible */
+		if (deflateInit2(&p.z, LAYER_PACK_LEVEL, Z_DEFLATED, 16 + MAX_WBITS, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(p.zbuf);
+			return err_set(err, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
+		}
+	}
+	tar_sink sink = { lpack_sink, &p };
+	tar_writer *w = tar_writer_new_sink(&sink, err);
+	if (!w)
+		goto out;
+	if (lpack_walk(w, dirfd, "", 0, err) < 0) {
+		tar_writer_free(w);
+		goto out;
+	}
+	if (tar_writer_finish(w, err) < 0)
+		goto out;
+	if (compress && lpack_deflate(&p, NULL, 0, Z_FINISH, err) < 0)
+		goto out;
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		digest_final(&p.du, res->diff_id);
+		if (compress)
+			digest_final(&p.dc, res->digest);
+		else
+			memcpy(res->digest, res->diff_id, sizeof(res->digest));
+		res->size = p.size;
+		res->compressed_size = p.csize;
+		res->compression = compress ? LAYER_GZIP : LAYER_PLAIN;
+	}
+	rc = 0;
+out:
+	if (compress)
+		deflateEnd(&p.z);
+	free(p.zbuf);
+	return rc;
+}
+/************************************************ src/image/layer_stream.c */
+/*
+ * layer_stream.c — reading a layer blob: the digest of the bytes as read,
+ * decompression (gzip through zlib, zstd through libzstd in builds made
+ * with CPOD_WITH_ZSTD, or none), the diff_id of what comes out, and the
+ * bounds on all of it.  See layer_stream.h.
+ *
+ * The work runs in a producer thread that fills a ring of big output
+ * buffers, while the unpacker's thread parses tar and writes files straight
+ * out of those buffers (tar_chunk_source): on two cores inflating and
+ * writing overlap.  Measured on the benchmark layer, inflating is the
+ * longer half by far, so the producer does nothing else it can hand over:
+ * the blob is read into a second, small ring of input blocks which the
+ * consumer hashes (the digest) once they are inflated, and the consumer
+ * also computes the diff_id and gzip's CRC-32 of each output buffer as it
+ * takes it.  For that, gzip members are inflated raw and their headers and
+ * trailers read here; the buffer that ends a member carries the CRC and
+ * size its trailer gave, and the consumer compares.
+ *
+ * Bounds (a layer is hostile input):
+ *   - the blob may not be longer than its declared size (compressed_size):
+ *     reading stops one byte past it; shorter is an error at the end;
+ *   - the uncompressed stream may not exceed max_size (default 64 GiB);
+ *   - past the first LSTREAM_RATIO_FREE bytes of output, the output may not
+ *     exceed LSTREAM_RATIO times the input read so far: deflate's own limit
+ *     is about 1032:1, so only streams of nearly nothing but repeated
+ *     bytes (bombs) reach it; zstd could go far beyond, hence the bound;
+ *   - multi-member gzip streams are read to their end; anything else after
+ *     the last member is an error (as Go's gzip reader says), so no tool
+ *     sees a different blob than this one.
+ */
+
+#include <pthread.h>
+#include <zlib.h>
+#ifdef CPOD_WITH_ZSTD
+#include <zstd.h>
+#endif
+
+#define LSTREAM_IN (256 << 10)
+#define LSTREAM_NIN 8
+#define LSTREAM_SLOT (1 << 20)
+#define LSTREAM_NSLOTS 8
+#define LSTREAM_RATIO 1000
+#define LSTREAM_RATIO_FREE ((uint64_t)16 << 20)
+#define LSTREAM_DEFAULT_MAX ((uint64_t)64 << 30)
+#define LSTREAM_STACK (512 << 10)
+
+typedef struct lstream_slotinfo {
+	size_t len;
+	bool member_end;        /* a gzip member ends with this buffer's last byte */
+	uint32_t crc, isize;    /* what that member's trailer says */
+} lstream_slotinfo;
+
+struct lstream {
+	byte_source src;
+	lstream_opts o;
+	int compression;             /* LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD */
+
+	/* input blocks: read and decompressed by the producer, then published
+	 * for hashing; the blocks in use are in_used of them from in_tail on,
+	 * the first in_ready of those published */
+	unsigned char *in[LSTREAM_NIN];
+	size_t in_len[LSTREAM_NIN];
+	size_t in_hoff[LSTREAM_NIN];  /* bytes before it were copied, not read */
+	unsigned in_tail, in_used, in_ready;
+	unsigned in_cur;              /* the producer's block, when in_have */
+	bool in_have;
+	const unsigned char *ip;      /* its unread bytes */
+	size_t iavail;
+	bool in_eof;
+
+	uint64_t total_in, total_out;
+	cpod_err perr;
+	bool pfailed;
+
+	/* the consumer's side of the checks */
+	digest_ctx dc, du;
+	uint32_t crc;
+	uint64_t member_out;
+	unsigned long members;
+
+	/* the output ring; buffers are allocated on first use */
+	unsigned char *mem[LSTREAM_NSLOTS];
+	lstream_slotinfo info[LSTREAM_NSLOTS];
+	unsigned nslots, head, tail, count;
+	bool held, done, abort;
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full, in_free;
+	pthread_t thread;
+	bool started, joined;
+};
+
+/* ---------------------------------------------------------------- checks */
+
+/* Hashes the published input blocks (the digest of the blob), in order. */
+static void lstream_hash_inputs(lstream *s)
+{
+	unsigned n, idx;
+	bool threaded = !s->o.inline_discard;
+	if (threaded)
+		pthread_mutex_lock(&s->mu);
+	n = s->in_ready;
+	idx = s->in_tail;
+	if (threaded)
+		pthread_mutex_unlock(&s->mu);
+	if (!n)
+		return;
+	for (unsigned i = 0; i < n; i++, idx = (idx + 1) % LSTREAM_NIN)
+		digest_update(&s->dc, s->in[idx] + s->in_hoff[idx], s->in_len[idx] - s->in_hoff[idx]);
+	if (threaded)
+		pthread_mutex_lock(&s->mu);
+	s->in_tail = idx;
+	s->in_ready -= n;
+	s->in_used -= n;
+	if (threaded) {
+		pthread_cond_signal(&s->in_free);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* An output buffer taken: diff_id, and gzip's CRC and size per member. */
+static int lstream_take(lstream *s, const unsigned char *p, const lstream_slotinfo *info,
+			cpod_err *err)
+{
+	digest_update(&s->du, p, info->len);
+	if (s->compression != LAYER_GZIP)
+		return 0;
+	s->crc = (uint32_t)crc32(s->crc, p, (uInt)info->len);
+	s->member_out += info->len;
+	if (!info->member_end)
+		return 0;
+	s->members++;
+	if (s->crc != info->crc || (uint32_t)s->member_out != info->isize)
+		return err_set(err, CPOD_E_INVALID,
+			       "gzip: member %lu: %s mismatch (the data is corrupt)", s->members,
+			       s->crc != info->crc ? "CRC" : "length");
+	s->crc = 0;
+	s->member_out = 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- producer: input */
+
+/* Reads up to n bytes of the blob into dst, counting them. */
+static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
+{
+	uint64_t declared = s->o.compressed_size;
+	if (declared) {
+		/* one byte past the declared size is enough to know it lied */
+		uint64_t room =
+			declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
+		if (room < n)
+			n = (size_t)room;
+		if (n == 0)
+			return 0;
+	}
+	ssize_t k;
+	do {
+		k = source_read(&s->src, dst, n, &s->perr);
+	} while (k < 0 && s->perr.code == CPOD_E_SYS && s->perr.errno_ == EINTR);
+	if (k < 0)
+		return -1;
+	if ((size_t)k > n)
+		return err_set(&s->perr, CPOD_E_INVALID, "source returned too many bytes");
+	s->total_in += (uint64_t)k;
+	if (declared && s->total_in > declared)
+		return err_set(&s->perr, CPOD_E_INVALID,
+			       "blob is larger than its declared size (%" PRIu64 " bytes)", declared);
+	return k;
+}
+
+/* Hands the producer's current block over for hashing. */
+static void lstream_in_publish(lstream *s)
+{
+	if (!s->in_have)
+		return;
+	s->in_have = false;
+	if (s->o.inline_discard) {
+		s->in_ready++;
+		lstream_hash_inputs(s);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->in_ready++;
+	pthread_cond_signal(&s->not_empty); /* a waiting consumer hashes it */
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Moves to a new input block holding the `keep` unread bytes of the
+ * current one and what the source gives next.  At the end of the blob the
+ * current block stays (with iavail == keep). */
+static int lstream_in_next(lstream *s, size_t keep)
+{
+	if (s->in_eof)
+		return 0;
+	/* blocks are used in ring order; only the first has no predecessor */
+	const unsigned char *old = s->ip;
+	unsigned idx = s->in_have ? (s->in_cur + 1) % LSTREAM_NIN : 0;
+	lstream_in_publish(s);
+	if (!s->o.inline_discard) {
+		pthread_mutex_lock(&s->mu);
+		while (s->in_used == LSTREAM_NIN && !s->abort)
+			pthread_cond_wait(&s->in_free, &s->mu);
+		bool abort_ = s->abort;
+		if (!abort_)
+			s->in_used++;
+		pthread_mutex_unlock(&s->mu);
+		if (abort_)
+			return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
+	} else {
+		s->in_used++;
+	}
+	if (!s->in[idx] && !(s->in[idx] = malloc(LSTREAM_IN)))
+		return err_nomem(&s->perr);
+	/* the old block is only read by the hasher: copying from it is safe */
+	if (keep)
+		memmove(s->in[idx], old, keep);
+	s->in_cur = idx;
+	s->in_have = true;
+	s->in_len[idx] = keep;
+	s->in_hoff[idx] = keep;
+	ssize_t k = lstream_src_read(s, s->in[idx] + keep, LSTREAM_IN - keep);
+	if (k < 0)
+		return -1;
+	if (k == 0)
+		s->in_eof = true;
+	s->in_len[idx] += (size_t)k;
+	s->ip = s->in[idx];
+	s->iavail = s->in_len[idx];
+	return 0;
+}
+
+/* The next byte of the blob: 0..255, -1 at its end, -2 on error. */
+static int lstream_byte(lstream *s)
+{
+	if (!s->iavail) {
+		if (lstream_in_next(s, 0) < 0)
+			return -2;
+		if (!s->iavail)
+			return -1;
+	}
+	s->iavail--;
+	return *s->ip++;
+}
+
+/* ---------------------------------------------------------------- producer: output */
+
+/* A free output buffer to fill, or NULL when the consumer gave up. */
+static unsigned char *lstream_slot(lstream *s)
+{
+	unsigned head = 0;
+	if (!s->o.inline_discard) {
+		pthread_mutex_lock(&s->mu);
+		while (s->count == s->nslots && !s->abort)
+			pthread_cond_wait(&s->not_full, &s->mu);
+		bool abort_ = s->abort;
+		head = s->head;
+		pthread_mutex_unlock(&s->mu);
+		if (abort_) {
+			err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
+			return NULL;
+		}
+	}
+	/* only the producer touches a free buffer's pointer */
+	if (!s->mem[head] && !(s->mem[head] = malloc(LSTREAM_SLOT))) {
+		err_nomem(&s->perr);
+		return NULL;
+	}
+	return s->mem[head];
+}
+
+/* Hands the buffer from lstream_slot, len bytes of it, to the consumer. */
+static int lstream_put(lstream *s, const unsigned char *p, const lstream_slotinfo *info)
+{
+	if (info->len == 0 && !info->member_end)
+		return 0;
+	s->total_out += info->len;
+	uint64_t max = s->o.max_size ? s->o.max_size : LSTREAM_DEFAULT_MAX;
+	if (s->total_out > max)
+		return err_set(&s->perr, CPOD_E_LIMIT,
+			       "uncompressed layer exceeds the limit of %" PRIu64 " bytes", max);
+	if (s->total_out > LSTREAM_RATIO_FREE && s->total_out / LSTREAM_RATIO > s->total_in)
+		return err_set(&s->perr, CPOD_E_LIMIT,
+			       "compression ratio above %d:1 (%" PRIu64 " bytes from %" PRIu64
+			       "): a decompression bomb?",
+			       LSTREAM_RATIO, s->total_out, s->total_in);
+	if (s->o.inline_discard)
+		return lstream_take(s, p, info, &s->perr);
+	pthread_mutex_lock(&s->mu);
+	s->info[s->head] = *info;
+	s->head = (s->head + 1) % s->nslots;
+	s->count++;
+	pthread_cond_signal(&s->not_empty);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static int lstream_put_len(lstream *s, const unsigned char *p, size_t len)
+{
+	lstream_slotinfo info = { len, false, 0, 0 };
+	return lstream_put(s, p, &info);
+}
+
+/* ---------------------------------------------------------------- formats */
+
+static int lstream_plain(lstream *s)
+{
+	/* what was read to tell the format goes out first; the diff_id (the
+	 * consumer's) is the digest too, so the input blocks hash nothing */
+	size_t pending = s->iavail;
+	s->in_hoff[s->in_cur] = s->in_len[s->in_cur];
+	for (;;) {
+		unsigned char *slot = lstream_slot(s);
+		size_t len = 0;
+		if (!slot)
+			return -1;
+		if (pending) {
+			memcpy(slot, s->ip, pending);
+			len = pending;
+			pending = 0;
+		}
+		while (len < LSTREAM_SLOT && !s->in_eof) {
+			ssize_t k = lstream_src_read(s, slot + len, LSTREAM_SLOT - len);
+			if (k < 0)
+				return -1;
+			if (k == 0)
+				s->in_eof = true;
+			len += (size_t)k;
+		}
+		if (lstream_put_len(s, slot, len) < 0)
+			return -1;
+		if (s->in_eof)
+			return 0;
+	}
+}
+
+/* Reads n bytes of a gzip header or trailer into b (NULL: skips them),
+ * adding them to *hcrc when given. */
+static int lstream_gz_bytes(lstream *s, unsigned char *b, size_t n, uLong *hcrc,
+			    const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		int c = lstream_byte(s);
+		if (c == -2)
+			return -1;
+		if (c == -1)
+			return err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated %s", what);
+		unsigned char ch = (unsigned char)c;
+		if (b)
+			b[i] = ch;
+		if (hcrc)
+			*hcrc = crc32(*hcrc, &ch, 1);
+	}
+	return 0;
+}
+
+/* Skips a NUL-terminated header field. */
+static int lstream_gz_string(lstream *s, uLong *hcrc)
+{
+	for (;;) {
+		int c = lstream_byte(s);
+		if (c == -2)
+			return -1;
+		if (c == -1)
+			return err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated header");
+		unsigned char ch = (unsigned char)c;
+		*hcrc = crc32(*hcrc, &ch, 1);
+		if (ch == 0)
+			return 0;
+	}
+}
+
+/* A member's header (RFC 1952), checked as zlib checks it. */
+static int lstream_gz_header(lstream *s)
+{
+	unsigned char h[10];
+	uLong hcrc = crc32(0, NULL, 0);
+	uint64_t at = s->total_in - s->iavail;
+
+	if (lstream_gz_bytes(s, h, 2, &hcrc, "header") < 0)
+		return -1;
+	if (h[0] != 0x1f || h[1] != 0x8b)
+		return err_set(&s->perr, CPOD_E_INVALID,
+			       "gzip: trailing data after the compressed stream (offset %" PRIu64 ")",
+			       at);
+	if (lstream_gz_bytes(s, h + 2, 8, &hcrc, "header") < 0)
+		return -1;
+	if (h[2] != 8)
+		return err_set(&s->perr, CPOD_E_INVALID, "gzip: unknown compression method %u",
+			       h[2]);
+	unsigned flg = h[3];
+	if (flg & 0xe0)
+		return err_set(&s->perr, CPOD_E_INVALID, "gzip: unknown header flags set");
+	if (flg & 4) { /* FEXTRA */
+		unsigned char xl[2];
+		if (lstream_gz_bytes(s, xl, 2, &hcrc, "header") < 0 ||
+		    lstream_gz_bytes(s, NULL, (size_t)xl[0] | (size_t)xl[1] << 8, &hcrc, "header") < 0)
+			return -1;
+	}
+	if ((flg & 8) && lstream_gz_string(s, &hcrc) < 0) /* FNAME */
+		return -1;
+	if ((flg & 16) && lstream_gz_string(s, &hcrc) < 0) /* FCOMMENT */
+		return -1;
+	if (flg & 2) { /* FHCRC */
+		unsigned char c[2];
+		uLong want = hcrc & 0xffff;
+		if (lstream_gz_bytes(s, c, 2, NULL, "header") < 0)
+			return -1;
+		if (((uLong)c[0] | (uLong)c[1] << 8) != want)
+			return err_set(&s->perr, CPOD_E_INVALID, "gzip: header CRC mismatch");
+	}
+	return 0;
+}
+
+static int lstream_gzip(lstream *s)
+{
+	z_stream z;
+	unsigned char *slot = NULL;
+	int rc = -1;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+		return err_set(&s->perr, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
+	for (;;) {
+		if (lstream_gz_header(s) < 0 || inflateReset(&z) != Z_OK)
+			goto out;
+		/* the member's deflate data */
+		int zr = Z_OK;
+		z.next_in = (unsigned char *)(uintptr_t)s->ip;
+		z.avail_in = (uInt)s->iavail;
+		while (zr != Z_STREAM_END) {
+			if (!slot) {
+				slot = lstream_slot(s);
+				if (!slot)
+					goto out;
+				z.next_out = slot;
+				z.avail_out = LSTREAM_SLOT;
+			}
+			if (z.avail_in == 0 && !s->in_eof) {
+				if (lstream_in_next(s, 0) < 0)
+					goto out;
+				z.next_in = (unsigned char *)(uintptr_t)s->ip;
+				z.avail_in = (uInt)s->iavail;
+			}
+			zr = inflate(&z, Z_NO_FLUSH);
+			s->ip = z.next_in;
+			s->iavail = z.avail_in;
+			if (z.avail_out == 0) {
+				if (lstream_put_len(s, slot, LSTREAM_SLOT) < 0)
+					goto out;
+				slot = NULL;
+			}
+			if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
+				err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated stream (%" PRIu64 " bytes)",
+					s->total_in);
+				goto out;
+			}
+			if (zr != Z_OK && zr != Z_BUF_ERROR && zr != Z_STREAM_END) {
+				err_set(&s->perr, CPOD_E_INVALID, "gzip: %s at offset %" PRIu64,
+					z.msg ? z.msg : "corrupt data", s->total_in - z.avail_in);
+				goto out;
+			}
+		}
+		/* the trailer: CRC-32 and length, checked by the consumer */
+		unsigned char t[8];
+		if (lstream_gz_bytes(s, t, 8, NULL, "trailer") < 0)
+			goto out;
+		if (!slot) {
+			slot = lstream_slot(s);
+			if (!slot)
+				goto out;
+			z.avail_out = LSTREAM_SLOT;
+		}
+		lstream_slotinfo info = {
+			LSTREAM_SLOT - z.avail_out, true,
+			(uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24,
+			(uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24,
+		};
+		if (lstream_put(s, slot, &info) < 0)
+			goto out;
+		slot = NULL;
+		/* another member, or the end */
+		if (s->iavail == 0 && lstream_in_next(s, 0) < 0)
+			goto out;
+		if (s->iavail == 0)
+			break;
+	}
+	rc = 0;
+out:
+	inflateEnd(&z);
+	return rc;
+}
+
+#ifdef CPOD_WITH_ZSTD
+static int lstream_zstd(lstream *s)
+{
+	ZSTD_DStream *d = ZSTD_createDStream();
+	unsigned char *slot = NULL;
+	ZSTD_outBuffer ob = { NULL, 0, 0 };
+	size_t last = 1;
+	int rc = -1;
+
+	if (!d)
+		return err_set(&s->perr, CPOD_E_NOMEM, "zstd: cannot create a decoder");
+	ZSTD_initDStream(d);
+	for (;;) {
+		if (!slot) {
+			slot = lstream_slot(s);
+			if (!slot)
+				goto out;
+			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
+		}
+		if (s->iavail == 0) {
+			if (s->in_eof)
+				break;
+			if (lstream_in_next(s, 0) < 0)
+				goto out;
+			continue;
+		}
+		ZSTD_inBuffer ib = { s->ip, s->iavail, 0 };
+		last = ZSTD_decompressStream(d, &ob, &ib);
+		s->ip += ib.pos;
+		s->iavail -= ib.pos;
+		if (ZSTD_isError(last)) {
+			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
+			goto out;
+		}
+		if (ob.pos == ob.size) {
+			if (lstream_put_len(s, slot, ob.pos) < 0)
+				goto out;
+			slot = NULL;
+		}
+	}
+	/* what the decoder still holds for a full output buffer */
+	while (last != 0) {
+		if (!slot) {
+			slot = lstream_slot(s);
+			if (!slot)
+				goto out;
+			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
+		}
+		ZSTD_inBuffer ib = { NULL, 0, 0 };
+		size_t before = ob.pos;
+		last = ZSTD_decompressStream(d, &ob, &ib);
+		if (ZSTD_isError(last)) {
+			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
+			goto out;
+		}
+		if (ob.pos == before && last != 0) {
+			err_set(&s->perr, CPOD_E_INVALID, "zstd: truncated stream (%" PRIu64 " bytes)",
+				s->total_in);
+			goto out;
+		}
+		if (ob.pos == ob.size) {
+			if (lstream_put_len(s, slot, ob.pos) < 0)
+				goto out;
+			slot = NULL;
+		}
+	}
+	if (slot && lstream_put_len(s, slot, ob.pos) < 0)
+		goto out;
+	rc = 0;
+out:
+	ZSTD_freeDStream(d);
+	return rc;
+}
+#endif
+
+static int lstream_produce(lstream *s)
+{
+	/* enough bytes to tell the format */
+	if (lstream_in_next(s, 0) < 0)
+		return -1;
+	while (s->iavail < 4 && !s->in_eof)
+		if (lstream_in_next(s, s->iavail) < 0)
+			return -1;
+	const unsigned char *m = s->ip;
+	if (s->iavail >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+		s->compression = LAYER_GZIP;
+		return lstream_gzip(s);
+	}
+	if (s->iavail >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+		s->compression = LAYER_ZSTD;
+#ifdef CPOD_WITH_ZSTD
+		return lstream_zstd(s);
+#else
+		return err_set(&s->perr, CPOD_E_UNSUPPORTED,
+			       "zstd-compressed layer: this build has no zstd support "
+			       "(rebuild with CPOD_WITH_ZSTD=1)");
+#endif
+	}
+	s->compression = LAYER_PLAIN;
+	return lstream_plain(s);
+}
+
+static void *lstream_thread(void *arg)
+{
+	lstream *s = arg;
+	int r = lstream_produce(s);
+	lstream_in_publish(s);
+	pthread_mutex_lock(&s->mu);
+	s->pfailed = r < 0;
+	s->done = true;
+	pthread_cond_broadcast(&s->not_empty);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- consumer */
+
+CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts *o,
+				     cpod_err *err)
+{
+	lstream *s = calloc(1, sizeof(*s));
+	if (!s) {
+		err_nomem(err);
+		return NULL;
+	}
+	s->src = *src;
+	s->o = *o;
+	s->nslots = o->inline_discard ? 1 : LSTREAM_NSLOTS;
+	s->crc = (uint32_t)crc32(0, NULL, 0);
+	cpod_err_clear(&s->perr);
+	digest_init(&s->dc);
+	digest_init(&s->du);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->not_empty, NULL);
+	pthread_cond_init(&s->not_full, NULL);
+	pthread_cond_init(&s->in_free, NULL);
+	if (o->inline_discard)
+		return s;
+	/* inflate and zstd keep their state on the heap: a small stack will do */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, LSTREAM_STACK);
+	int r = pthread_create(&s->thread, &attr, lstream_thread, s);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		err_sysn(err, r, "start the decompression thread");
+		lstream_free(s);
+		return NULL;
+	}
+	s->started = true;
+	return s;
+}
+
+CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
+{
+	lstream *s = ctx;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		if (s->held) {
+			s->held = false;
+			s->tail = (s->tail + 1) % s->nslots;
+			s->count--;
+			pthread_cond_signal(&s->not_full);
+		}
+		while (s->count == 0 && !s->done && !s->in_ready)
+			pthread_cond_wait(&s->not_empty, &s->mu);
+		if (s->in_ready) {
+			/* inflated input first: the producer waits for its blocks */
+			pthread_mutex_unlock(&s->mu);
+			lstream_hash_inputs(s);
+			continue;
+		}
+		if (s->count == 0) {
+			bool failed = s->pfailed;
+			pthread_mutex_unlock(&s->mu);
+			if (failed) {
+				if (err)
+					*err = s->perr;
+				return -1;
+			}
+			return 0;
+		}
+		const unsigned char *slot = s->mem[s->tail];
+		lstream_slotinfo info = s->info[s->tail];
+		s->held = true;
+		pthread_mutex_unlock(&s->mu);
+		if (lstream_take(s, slot, &info, err) < 0)
+			return -1;
+		if (info.len == 0)
+			continue; /* only a member's end */
+		*p = slot;
+		return (ssize_t)info.len;
+	}
+}
+
+static void lstream_join(lstream *s)
+{
+	if (s->started && !s->joined) {
+		pthread_join(s->thread, NULL);
+		s->joined = true;
+	}
+}
+
+CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
+{
+	if (s->o.inline_discard) {
+		int r = lstream_produce(s);
+		lstream_in_publish(s);
+		if (r < 0) {
+			if (err)
+				*err = s->perr;
+			return -1;
+		}
+	} else {
+		/* what follows the tar's end still counts for the digests */
+		const void *p;
+		ssize_t n;
+		while ((n = lstream_next(s, &p, err)) > 0)
+			;
+		if (n < 0)
+			return -1;
+		lstream_join(s);
+		lstream_hash_inputs(s);
+	}
+	if (s->o.compressed_size && s->total_in != s->o.compressed_size)
+		return err_set(err, CPOD_E_INVALID,
+			       "blob is %" PRIu64 " bytes, its declared size is %" PRIu64,
+			       s->total_in, s->o.compressed_size);
+	memset(res, 0, sizeof(*res));
+	digest_final(&s->du, res->diff_id);
+	if (s->compression == LAYER_PLAIN)
+		memcpy(res->digest, res->diff_id, sizeof(res->digest));
+	else
+		digest_final(&s->dc, res->digest);
+	res->compressed_size = s->total_in;
+	res->size = s->total_out;
+	res->compression = s->compression;
+	return 0;
+}
+
+CPOD_INTERNAL void lstream_free(lstream *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->abort = true;
+	pthread_cond_broadcast(&s->not_full);
+	pthread_cond_broadcast(&s->in_free);
+	pthread_mutex_unlock(&s->mu);
+	lstream_join(s);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->not_empty);
+	pthread_cond_destroy(&s->not_full);
+	pthread_cond_destroy(&s->in_free);
+	for (unsigned i = 0; i < LSTREAM_NIN; i++)
+		free(s->in[i]);
+	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
+		free(s->mem[i]);
+	free(s);
 }
 /************************************************ src/image/manifest.c */
 /*
@@ -14842,6 +17284,12 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
 				   size_t max, buf *out, cpod_err *err);
 
+/* Looks path up in the image's layers as the merged tree shows it (no
+ * symlink followed): 1 found (st; *fd an O_PATH fd on it when fd is not
+ * NULL), 0 when the image has no such path. */
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err);
+
 #endif
 /************************************************ src/image/rootfs.c */
 /*
@@ -15187,13 +17635,53 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 
 /* ---------------------------------------------------------------- reading */
 
-CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
-				   size_t max, buf *out, cpod_err *err)
+/* Looks path up in one layer: 1 found (st, and *fd an O_PATH fd of it
+ * when fd != NULL), 0 absent, -1 hidden from the layers below (a whiteout,
+ * a file in place of a directory, an opaque directory on the way). */
+static int rootfs_find_in(int layerfd, const char *path, struct stat *st, int *fd)
 {
 	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s", path);
+	int cur = dup(layerfd), r = 0;
+	bool hide_below = false;
+	char *save = NULL;
+	for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || *save == '\0';
+		if (fstatat(cur, c, st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (rootfs_is_whiteout(st)) {
+			r = -1;
+			break;
+		}
+		if (last) {
+			if (fd)
+				*fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			r = 1;
+			break;
+		}
+		if (!S_ISDIR(st->st_mode)) {
+			r = -1;  /* a file or symlink hides the directories below */
+			break;
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = next;
+		if (cur >= 0 && rootfs_is_opaque(cur))
+			hide_below = true;
+	}
+	if (cur >= 0)
+		close(cur);
+	return r == 0 && hide_below ? -1 : r;
+}
+
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err)
+{
 	while (*path == '/')
 		path++;
-	if (!*path || strlen(path) >= sizeof(rel))
+	if (fd)
+		*fd = -1;
+	if (!*path || strlen(path) >= PATH_MAX)
 		return err_set(err, CPOD_E_INVALID, "bad path");
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char lpath[PATH_MAX];
@@ -15202,60 +17690,38 @@ CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const
 		_cleanup_close_ int lfd = open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (lfd < 0)
 			return err_sys(err, "open layer %s", img->layers[i].diff_id);
-		/* walk the components: a whiteout or an opaque directory ends
-		 * the search in lower layers */
-		snprintf(rel, sizeof(rel), "%s", path);
-		int cur = dup(lfd);
-		bool stop = false;
-		char *save = NULL;
-		for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
-			struct stat st;
-			bool last = save == NULL || *save == '\0';
-			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (rootfs_is_whiteout(&st)) {
-				stop = true;
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (last) {
-				if (!S_ISREG(st.st_mode)) {
-					close(cur);
-					return err_set(err, CPOD_E_NOTFOUND, "/%s is not a regular file in the image", path);
-				}
-				int fd = openat(cur, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-				close(cur);
-				if (fd < 0)
-					return err_sys(err, "open /%s", path);
-				int r = buf_read_fd(out, fd, max, err);
-				close(fd);
-				return r;
-			}
-			if (!S_ISDIR(st.st_mode)) {
-				stop = !S_ISLNK(st.st_mode);
-				close(cur);
-				cur = -1;
-				break;
-			}
-			int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(cur);
-			cur = next;
-			if (cur >= 0 && rootfs_is_opaque(cur) && !last) {
-				/* the lower layers' content of this directory is hidden:
-				 * keep looking here, but not below */
-				stop = true;
-			}
-		}
-		if (cur >= 0)
-			close(cur);
-		if (stop)
-			break;
+		int r = rootfs_find_in(lfd, path, st, fd);
+		if (r != 0)
+			return r > 0 ? 1 : 0;
 	}
-	return err_set(err, CPOD_E_NOTFOUND, "the image has no /%s", path);
+	return 0;
+}
+
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err)
+{
+	struct stat st;
+	int pfd;
+	int r = rootfs_find(s, img, path, &st, &pfd, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(err, CPOD_E_NOTFOUND, "the image has no %s", path);
+	if (!S_ISREG(st.st_mode)) {
+		if (pfd >= 0)
+			close(pfd);
+		return err_set(err, CPOD_E_NOTFOUND, "%s is not a regular file in the image", path);
+	}
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	int fd = pfd >= 0 ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
+	if (pfd >= 0)
+		close(pfd);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	r = buf_read_fd(out, fd, max, err);
+	close(fd);
+	return r;
 }
 /************************************************ src/image/store.c */
 /*
@@ -16850,26 +19316,1663 @@ out:
 	}
 	return g.problems;
 }
-/************************************************ src/image/zz_layer_stub.c */
-/* TEMPORARY: until the layer branch is merged. */
+/************************************************ src/image/tar.c */
+/*
+ * tar.c — the tar reader (see tar.h): ustar, GNU and PAX headers merged
+ * into one tar_entry, data read in place from the source's buffers.
+ *
+ * The reader works on chunks lent by a tar_chunk_source; a byte_source is
+ * wrapped into one with a buffer of the reader's own.  Headers are copied
+ * (512 bytes, possibly gathered across chunks); file data is handed out
+ * where it lies.  Precedence follows Go's archive/tar, which containerd and
+ * moby use, so that cpod sees the same tree as they do: the ustar header,
+ * then a GNU long name/link ('L', 'K'), then the PAX extended header ('x',
+ * the last one before the entry wins), global PAX records ('g') under all
+ * of them.  Types that carry no data (links, devices, directories, fifos)
+ * have none whatever their size field says.
+ *
+ * Bounds: every name and link by max_path, an extended header by max_pax,
+ * xattrs by max_xattrs (each at most 255 bytes of name, 64 KiB of value),
+ * a file by max_entry, and at most TAR_MAX_EXT extension headers before an
+ * entry.  An error names the entry (or the header's offset when the header
+ * itself is unreadable), with unprintable bytes shown as '?'.
+ */
 
-CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
-CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
-CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
-struct tar_reader { int x; };
-struct tar_writer { int x; };
-CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
-CPOD_INTERNAL void tar_reader_free(tar_reader *r) {}
-CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err) { return -1; }
-CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err) { return -1; }
-CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err) { return -1; }
-CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r) { return 0; }
-CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
-CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err) { return -1; }
-CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err) { return -1; }
-CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name, cpod_err *err) { return -1; }
-CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err) { return -1; }
-CPOD_INTERNAL void tar_writer_free(tar_writer *w) {}
+
+#define TAR_BLKSZ 512
+#define TAR_RBUF (128 << 10)
+#define TAR_MAX_EXT 16
+#define TAR_XATTR_NAME_MAX 255
+#define TAR_XATTR_VALUE_MAX (64 << 10)
+
+enum { TAR_ST_HEADER, TAR_ST_DATA, TAR_ST_END, TAR_ST_FAILED };
+
+/* Values of PAX records that override the header. */
+enum {
+	TAR_PAX_PATH = 1 << 0,
+	TAR_PAX_LINK = 1 << 1,
+	TAR_PAX_SIZE = 1 << 2,
+	TAR_PAX_UID = 1 << 3,
+	TAR_PAX_GID = 1 << 4,
+	TAR_PAX_UNAME = 1 << 5,
+	TAR_PAX_GNAME = 1 << 6,
+	TAR_PAX_MTIME = 1 << 7,
+};
+
+typedef struct tar_pax {
+	unsigned has;
+	const char *path, *link, *uname, *gname; /* NUL-terminated, in the owner's buffer */
+	uint64_t size, uid, gid;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	tar_xattr *xattrs;
+	size_t n_xattrs;
+} tar_pax;
+
+struct tar_reader {
+	tar_chunk_source cs;
+	byte_source src;             /* when over a byte_source: cs reads it into rbuf */
+	unsigned char *rbuf;
+	const unsigned char *cp;     /* unread part of the current chunk */
+	size_t clen;
+	bool eof;
+	uint64_t offset;
+	tar_limits lim;
+	int state;
+	uint64_t left, pad;          /* the current entry's unread data, then padding */
+	tar_entry e;
+	buf path, link, uname, gname;
+	buf pax;                     /* the pending 'x' header's records */
+	tar_pax lpax;
+	bool have_lpax;
+	buf gnu_path, gnu_link;      /* pending 'L' / 'K' */
+	bool have_gnu_path, have_gnu_link;
+	buf graw;                    /* the 'g' header being read */
+	buf gbuf;                    /* every 'g' record seen, re-serialised */
+	tar_pax gpax;                /* parsed from copies in gstore */
+	buf gstore;
+	tar_xattr *xattrs;           /* the entry's merged xattrs */
+	size_t n_xattrs;
+	char quoted[160];            /* the entry's name for messages */
+};
+
+/* ---------------------------------------------------------------- input */
+
+static ssize_t tar_src_next(void *ctx, const void **p, cpod_err *err)
+{
+	tar_reader *r = ctx;
+	ssize_t n = source_read(&r->src, r->rbuf, TAR_RBUF, err);
+	if (n > 0)
+		*p = r->rbuf;
+	return n;
+}
+
+/* Makes the current chunk non-empty; 0 at the end of the stream. */
+static int tar_fill(tar_reader *r, cpod_err *err)
+{
+	while (r->clen == 0) {
+		if (r->eof)
+			return 0;
+		const void *p = NULL;
+		ssize_t n = r->cs.next(r->cs.ctx, &p, err);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			r->eof = true;
+			return 0;
+		}
+		r->cp = p;
+		r->clen = (size_t)n;
+	}
+	return 1;
+}
+
+/* Reads exactly n bytes into out, or fewer at the end: the count, -1 on error. */
+static ssize_t tar_read_full(tar_reader *r, void *out, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		int f = tar_fill(r, err);
+		if (f < 0)
+			return -1;
+		if (f == 0)
+			break;
+		size_t take = r->clen < n - got ? r->clen : n - got;
+		memcpy((char *)out + got, r->cp, take);
+		r->cp += take;
+		r->clen -= take;
+		r->offset += take;
+		got += take;
+	}
+	return (ssize_t)got;
+}
+
+/* Skips n bytes; 1 done, 0 the stream ended first, -1 on error. */
+static int tar_skip(tar_reader *r, uint64_t n, cpod_err *err)
+{
+	while (n) {
+		int f = tar_fill(r, err);
+		if (f <= 0)
+			return f;
+		size_t take = r->clen < n ? r->clen : (size_t)n;
+		r->cp += take;
+		r->clen -= take;
+		r->offset += take;
+		n -= take;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* name (n bytes) for an error message: quoted-safe, cut, '?' for unprintables. */
+static void tar_quote(char *out, size_t size, const char *name, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 4 < size; i++) {
+		unsigned char c = (unsigned char)name[i];
+		out[o++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+	}
+	if (o + 4 >= size && n > 0) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static size_t tar_fieldlen(const unsigned char *f, size_t n)
+{
+	const void *z = memchr(f, 0, n);
+	return z ? (size_t)((const unsigned char *)z - f) : n;
+}
+
+/* A numeric field: octal (spaces or NULs around) or base-256 (first byte
+ * 0x80 positive, 0xff negative).  -1 when malformed. */
+static int tar_number(const unsigned char *f, size_t n, int64_t *out)
+{
+	if (n && (f[0] & 0x80)) {
+		unsigned char inv = (f[0] & 0x40) ? 0xff : 0;
+		uint64_t x = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = f[i] ^ inv;
+			if (i == 0)
+				c &= 0x7f;
+			if (x >> 56)
+				return -1;
+			x = x << 8 | c;
+		}
+		if (x >> 63)
+			return -1;
+		*out = inv ? ~(int64_t)x : (int64_t)x;
+		return 0;
+	}
+	size_t i = 0;
+	uint64_t x = 0;
+	while (i < n && (f[i] == ' ' || f[i] == 0))
+		i++;
+	if (i == n) {
+		*out = 0;
+		return 0;
+	}
+	size_t start = i;
+	while (i < n && f[i] >= '0' && f[i] <= '7') {
+		if (x >> 60)
+			return -1;
+		x = x << 3 | (uint64_t)(f[i] - '0');
+		i++;
+	}
+	if (i == start)
+		return -1;
+	for (; i < n; i++)
+		if (f[i] != ' ' && f[i] != 0)
+			return -1;
+	*out = (int64_t)x;
+	return 0;
+}
+
+static bool tar_zero_block(const unsigned char *b)
+{
+	static const unsigned char zero[TAR_BLKSZ];
+	return memcmp(b, zero, TAR_BLKSZ) == 0;
+}
+
+static bool tar_checksum_ok(const unsigned char *b)
+{
+	int64_t stored;
+	if (tar_number(b + 148, 8, &stored) < 0 || stored < 0)
+		return false;
+	/* the field counts as spaces; old tars summed signed chars */
+	uint64_t us = 8 * ' ';
+	int64_t ss = 8 * ' ';
+	for (int i = 0; i < TAR_BLKSZ; i++) {
+		if (i >= 148 && i < 156)
+			continue;
+		us += b[i];
+		ss += (signed char)b[i];
+	}
+	return (uint64_t)stored == us || stored == ss;
+}
+
+static int tar_fail(tar_reader *r)
+{
+	r->state = TAR_ST_FAILED;
+	return -1;
+}
+
+/* Decimal value of a PAX record; -1 when not a plain non-negative number. */
+static int tar_pax_uint(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t x = 0;
+	if (n == 0 || n > 19)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x > INT64_MAX)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/* "[-]S[.F]" into seconds and nanoseconds (floor, so -1.5 is -2 s + 0.5 s). */
+static int tar_pax_time(const char *v, size_t n, int64_t *sec, uint32_t *nsec)
+{
+	bool neg = n && v[0] == '-';
+	size_t i = neg, start = i;
+	uint64_t s = 0, ns = 0;
+	while (i < n && v[i] >= '0' && v[i] <= '9') {
+		if (i - start >= 18)
+			return -1;
+		s = s * 10 + (uint64_t)(v[i] - '0');
+		i++;
+	}
+	if (i == start)
+		return -1;
+	if (i < n && v[i] == '.') {
+		i++;
+		int digits = 0;
+		for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+			if (digits < 9) {
+				ns = ns * 10 + (uint64_t)(v[i] - '0');
+				digits++;
+			}
+		}
+		for (; digits < 9; digits++)
+			ns *= 10;
+	}
+	if (i != n)
+		return -1;
+	if (neg) {
+		*sec = -(int64_t)s - (ns ? 1 : 0);
+		*nsec = ns ? (uint32_t)(1000000000 - ns) : 0;
+	} else {
+		*sec = (int64_t)s;
+		*nsec = (uint32_t)ns;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- PAX */
+
+/* One record's key and value, checked and NUL-terminated in place. */
+typedef struct tar_rec {
+	const char *key;
+	char *val;
+	size_t vlen;
+} tar_rec;
+
+/* Splits the next record off data[*pos..len). 1 a record, 0 the end, -1 malformed. */
+static int tar_pax_next(char *data, size_t len, size_t *pos, tar_rec *rec)
+{
+	size_t p = *pos, n = 0, i = p;
+	if (p >= len)
+		return 0;
+	while (i < len && data[i] >= '0' && data[i] <= '9') {
+		if (i - p >= 9)
+			return -1;
+		n = n * 10 + (size_t)(data[i] - '0');
+		i++;
+	}
+	if (i == p || i >= len || data[i] != ' ' || n < i - p + 4 || n > len - p)
+		return -1;
+	char *rec_start = data + i + 1, *rec_end = data + p + n - 1;
+	if (*rec_end != '\n')
+		return -1;
+	char *eq = memchr(rec_start, '=', (size_t)(rec_end - rec_start));
+	if (!eq || eq == rec_start || memchr(rec_start, 0, (size_t)(eq - rec_start)))
+		return -1;
+	*eq = '\0';
+	*rec_end = '\0';
+	rec->key = rec_start;
+	rec->val = eq + 1;
+	rec->vlen = (size_t)(rec_end - (eq + 1));
+	*pos = p + n;
+	return 1;
+}
+
+static bool tar_text_ok(const char *v, size_t n)
+{
+	return memchr(v, 0, n) == NULL;
+}
+
+/* Applies one record to px.  xattr names and values point into the record
+ * (the caller keeps it alive).  1 applied or ignored, -1 bad (message set). */
+static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec *rec,
+			 bool global, cpod_err *err)
+{
+	const char *k = rec->key;
+	const char *v = rec->val;
+	size_t n = rec->vlen;
+
+	if (strncmp(k, "GNU.sparse.", 11) == 0)
+		return err_set(err, CPOD_E_UNSUPPORTED, "GNU sparse files are not supported");
+	if (strncmp(k, "SCHILY.xattr.", 13) == 0) {
+		const char *name = k + 13;
+		size_t nl = strlen(name);
+		if (nl == 0 || nl > TAR_XATTR_NAME_MAX)
+			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s",
+				       k);
+		if (n > TAR_XATTR_VALUE_MAX)
+			return err_set(err, CPOD_E_LIMIT,
+				       "xattr %.80s: value of %zu bytes is too large", name, n);
+		for (size_t i = 0; i < px->n_xattrs; i++) {
+			if (strcmp(px->xattrs[i].name, name) == 0) {
+				px->xattrs[i].value = v;
+				px->xattrs[i].len = n;
+				return 1;
+			}
+		}
+		if (px->n_xattrs >= r->lim.max_xattrs)
+			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs",
+				       r->lim.max_xattrs);
+		if (px->n_xattrs == *xcap) {
+			size_t nc = *xcap ? *xcap * 2 : 8;
+			tar_xattr *nx = realloc(px->xattrs, nc * sizeof(*nx));
+			if (!nx)
+				return err_nomem(err);
+			px->xattrs = nx;
+			*xcap = nc;
+		}
+		px->xattrs[px->n_xattrs++] = (tar_xattr){ name, v, n };
+		return 1;
+	}
+	/* an empty value in an 'x' header means "as in the ustar header" */
+	bool empty = n == 0;
+	if (strcmp(k, "path") == 0 || strcmp(k, "linkpath") == 0) {
+		if (global)
+			return 1; /* every entry at one name makes no sense: ignored, as Go does */
+		if (!tar_text_ok(v, n))
+			return err_set(err, CPOD_E_INVALID, "PAX %s holds a NUL byte", k);
+		if (n > r->lim.max_path) {
+			char q[80];
+			tar_quote(q, sizeof(q), v, n);
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)",
+				       q, k, n, r->lim.max_path);
+		}
+		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
+		if (empty) {
+			px->has &= ~bit;
+		} else if (bit == TAR_PAX_PATH) {
+			px->path = v;
+			px->has |= bit;
+		} else {
+			px->link = v;
+			px->has |= bit;
+		}
+		return 1;
+	}
+	if (strcmp(k, "uname") == 0 || strcmp(k, "gname") == 0) {
+		if (!tar_text_ok(v, n) || n > 255)
+			return err_set(err, CPOD_E_INVALID, "bad PAX %s", k);
+		unsigned bit = k[0] == 'u' ? TAR_PAX_UNAME : TAR_PAX_GNAME;
+		if (empty)
+			px->has &= ~bit;
+		else
+			px->has |= bit;
+		if (bit == TAR_PAX_UNAME)
+			px->uname = v;
+		else
+			px->gname = v;
+		return 1;
+	}
+	if (strcmp(k, "size") == 0 || strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
+		unsigned bit = k[0] == 's'   ? TAR_PAX_SIZE
+			       : k[0] == 'u' ? TAR_PAX_UID
+					     : TAR_PAX_GID;
+		if (global && bit == TAR_PAX_SIZE)
+			return 1;
+		if (empty) {
+			px->has &= ~bit;
+			return 1;
+		}
+		uint64_t x;
+		if (tar_pax_uint(v, n, &x) < 0)
+			return err_set(err, CPOD_E_INVALID, "bad PAX %s \"%.30s\"", k, v);
+		if (bit == TAR_PAX_SIZE)
+			px->size = x;
+		else if (bit == TAR_PAX_UID)
+			px->uid = x;
+		else
+			px->gid = x;
+		px->has |= bit;
+		return 1;
+	}
+	if (strcmp(k, "mtime") == 0) {
+		if (empty) {
+			px->has &= ~TAR_PAX_MTIME;
+			return 1;
+		}
+		if (tar_pax_time(v, n, &px->mtime_sec, &px->mtime_nsec) < 0)
+			return err_set(err, CPOD_E_INVALID, "bad PAX mtime \"%.30s\"", v);
+		px->has |= TAR_PAX_MTIME;
+		return 1;
+	}
+	/* atime, ctime, comment, charset, hdrcharset, LIBARCHIVE.*, ...: not used */
+	return 1;
+}
+
+/* Parses the 'x' header in r->pax into r->lpax. */
+static int tar_parse_local_pax(tar_reader *r, cpod_err *err)
+{
+	size_t pos = 0, xcap = 0;
+	tar_rec rec;
+	int k;
+
+	free(r->lpax.xattrs);
+	memset(&r->lpax, 0, sizeof(r->lpax));
+	while ((k = tar_pax_next(r->pax.data, r->pax.len, &pos, &rec)) > 0)
+		if (tar_pax_apply(r, &r->lpax, &xcap, &rec, false, err) < 0)
+			return err_prefix(err, "PAX header");
+	if (k < 0)
+		return err_set(err, CPOD_E_INVALID, "malformed PAX record at byte %zu", pos);
+	r->have_lpax = true;
+	return 0;
+}
+
+/* The length field of a PAX record whose other bytes number body. */
+static size_t tar_pax_reclen(size_t body)
+{
+	size_t digits = 1;
+	for (size_t p = 10; body + digits >= p; p *= 10)
+		digits++;
+	return body + digits;
+}
+
+/* A 'g' header (in r->graw): its records join those of earlier ones (later
+ * ones win).  The union is kept re-serialised in gbuf and parsed from a
+ * copy (gstore) so that the parsed values stay put. */
+static int tar_parse_global_pax(tar_reader *r, cpod_err *err)
+{
+	size_t pos = 0, xcap = 0;
+	tar_rec rec;
+	int k;
+
+	while ((k = tar_pax_next(r->graw.data, r->graw.len, &pos, &rec)) > 0) {
+		tar_pax probe;
+		size_t pcap = 0;
+		memset(&probe, 0, sizeof(probe));
+		int a = tar_pax_apply(r, &probe, &pcap, &rec, true, err);
+		free(probe.xattrs);
+		if (a < 0)
+			return err_prefix(err, "PAX global header");
+		size_t total = tar_pax_reclen(strlen(rec.key) + rec.vlen + 3);
+		if (r->gbuf.len + total > r->lim.max_pax)
+			return err_set(err, CPOD_E_LIMIT, "PAX global headers exceed %zu bytes",
+				       r->lim.max_pax);
+		if (buf_printf(&r->gbuf, err, "%zu %s=", total, rec.key) < 0 ||
+		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 ||
+		    buf_putc(&r->gbuf, '\n', err) < 0)
+			return -1;
+	}
+	if (k < 0)
+		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu",
+			       pos);
+	buf_reset(&r->gstore);
+	if (buf_append(&r->gstore, r->gbuf.data, r->gbuf.len, err) < 0)
+		return -1;
+	free(r->gpax.xattrs);
+	memset(&r->gpax, 0, sizeof(r->gpax));
+	pos = 0;
+	while ((k = tar_pax_next(r->gstore.data, r->gstore.len, &pos, &rec)) > 0)
+		if (tar_pax_apply(r, &r->gpax, &xcap, &rec, true, err) < 0)
+			return err_prefix(err, "PAX global header");
+	return k < 0 ? err_set(err, CPOD_E_INVALID, "malformed PAX global record") : 0;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+/* Reads an extension header's data (size bytes and padding) into b. */
+static int tar_read_ext(tar_reader *r, int64_t size, size_t max, buf *b, const char *what,
+			cpod_err *err)
+{
+	if (size < 0 || (uint64_t)size > max)
+		return err_set(err, CPOD_E_LIMIT,
+			       "%s of %" PRId64 " bytes exceeds the limit (%zu)", what, size, max);
+	buf_reset(b);
+	if (buf_reserve(b, (size_t)size + 1, err) < 0)
+		return -1;
+	ssize_t got = tar_read_full(r, b->data, (size_t)size, err);
+	if (got < 0)
+		return -1;
+	if (got < size)
+		return err_set(err, CPOD_E_INVALID, "%s: unexpected end of archive", what);
+	b->len = (size_t)size;
+	b->data[b->len] = '\0';
+	uint64_t pad = (TAR_BLKSZ - ((uint64_t)size % TAR_BLKSZ)) % TAR_BLKSZ;
+	int s = tar_skip(r, pad, err);
+	if (s < 0)
+		return -1;
+	if (s == 0)
+		return err_set(err, CPOD_E_INVALID, "%s: unexpected end of archive", what);
+	return 0;
+}
+
+static int tar_set_str(buf *b, const char *s, size_t n, cpod_err *err)
+{
+	buf_reset(b);
+	return buf_append(b, s, n, err);
+}
+
+static void tar_clear_pending(tar_reader *r)
+{
+	r->have_gnu_path = r->have_gnu_link = false;
+	r->have_lpax = false;
+	free(r->lpax.xattrs);
+	memset(&r->lpax, 0, sizeof(r->lpax));
+}
+
+/* Merges the global and the entry's own xattrs into r->xattrs. */
+static int tar_merge_xattrs(tar_reader *r, cpod_err *err)
+{
+	size_t n = 0, total = r->gpax.n_xattrs + (r->have_lpax ? r->lpax.n_xattrs : 0);
+
+	free(r->xattrs);
+	r->xattrs = NULL;
+	r->n_xattrs = 0;
+	if (total == 0)
+		return 0;
+	r->xattrs = malloc(total * sizeof(*r->xattrs));
+	if (!r->xattrs)
+		return err_nomem(err);
+	if (r->have_lpax)
+		for (size_t i = 0; i < r->lpax.n_xattrs; i++)
+			r->xattrs[n++] = r->lpax.xattrs[i];
+	size_t own = n;
+	for (size_t i = 0; i < r->gpax.n_xattrs; i++) {
+		bool shadowed = false;
+		for (size_t j = 0; j < own && !shadowed; j++)
+			shadowed = strcmp(r->xattrs[j].name, r->gpax.xattrs[i].name) == 0;
+		if (!shadowed)
+			r->xattrs[n++] = r->gpax.xattrs[i];
+	}
+	if (n > r->lim.max_xattrs)
+		return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs", r->lim.max_xattrs);
+	r->n_xattrs = n;
+	return 0;
+}
+
+/* Builds r->e from the header block h and what extension headers said. */
+static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
+{
+	tar_entry *e = &r->e;
+	bool ustar = memcmp(h + 257, "ustar\0", 6) == 0;
+	bool gnu = memcmp(h + 257, "ustar  \0", 8) == 0;
+	char type = (char)h[156];
+	int64_t size, mode, uid, gid, mtime, dmaj = 0, dmin = 0;
+
+	memset(e, 0, sizeof(*e));
+	/* name: prefix "/" name (POSIX ustar only: GNU keeps times there) */
+	buf_reset(&r->path);
+	if (ustar && h[345]) {
+		if (buf_append(&r->path, h + 345, tar_fieldlen(h + 345, 155), err) < 0 ||
+		    buf_putc(&r->path, '/', err) < 0)
+			return -1;
+	}
+	if (buf_append(&r->path, h, tar_fieldlen(h, 100), err) < 0)
+		return -1;
+	if (r->have_gnu_path && tar_set_str(&r->path, r->gnu_path.data,
+					    strlen(r->gnu_path.data), err) < 0)
+		return -1;
+	if (r->have_lpax && (r->lpax.has & TAR_PAX_PATH) &&
+	    tar_set_str(&r->path, r->lpax.path, strlen(r->lpax.path), err) < 0)
+		return -1;
+	tar_quote(r->quoted, sizeof(r->quoted), r->path.data, r->path.len);
+	if (r->path.len == 0)
+		return err_set(err, CPOD_E_INVALID, "entry at offset %" PRIu64 ": empty name",
+			       r->offset - TAR_BLKSZ);
+	if (r->path.len > r->lim.max_path)
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
+			       r->quoted, r->path.len, r->lim.max_path);
+
+	buf_reset(&r->link);
+	if (buf_append(&r->link, h + 157, tar_fieldlen(h + 157, 100), err) < 0)
+		return -1;
+	if (r->have_gnu_link && tar_set_str(&r->link, r->gnu_link.data,
+					    strlen(r->gnu_link.data), err) < 0)
+		return -1;
+	if (r->have_lpax && (r->lpax.has & TAR_PAX_LINK) &&
+	    tar_set_str(&r->link, r->lpax.link, strlen(r->lpax.link), err) < 0)
+		return -1;
+	if (r->link.len > r->lim.max_path)
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": link of %zu bytes exceeds the limit", r->quoted,
+			       r->link.len);
+
+	if (tar_number(h + 124, 12, &size) < 0 || tar_number(h + 100, 8, &mode) < 0 ||
+	    tar_number(h + 108, 8, &uid) < 0 || tar_number(h + 116, 8, &gid) < 0 ||
+	    tar_number(h + 136, 12, &mtime) < 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": malformed number in header",
+			       r->quoted);
+	if ((ustar || gnu) && (type == TAR_CHAR || type == TAR_BLOCK) &&
+	    (tar_number(h + 329, 8, &dmaj) < 0 || tar_number(h + 337, 8, &dmin) < 0 ||
+	     dmaj < 0 || dmin < 0 || dmaj > UINT32_MAX || dmin > UINT32_MAX))
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": malformed device number",
+			       r->quoted);
+	if (size < 0 || uid < 0 || gid < 0 || mode < 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": negative number in header",
+			       r->quoted);
+
+	/* uname/gname: ustar fields, then the global, then the entry's records */
+	buf_reset(&r->uname);
+	buf_reset(&r->gname);
+	if ((ustar || gnu) &&
+	    (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
+	     buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
+		return -1;
+	e->uid = (uint64_t)uid;
+	e->gid = (uint64_t)gid;
+	e->mtime_sec = mtime;
+	uint64_t usize = (uint64_t)size;
+	const tar_pax *layers[2] = { &r->gpax, r->have_lpax ? &r->lpax : NULL };
+	for (int i = 0; i < 2; i++) {
+		const tar_pax *px = layers[i];
+		if (!px)
+			continue;
+		if (px->has & TAR_PAX_SIZE)
+			usize = px->size;
+		if (px->has & TAR_PAX_UID)
+			e->uid = px->uid;
+		if (px->has & TAR_PAX_GID)
+			e->gid = px->gid;
+		if (px->has & TAR_PAX_MTIME) {
+			e->mtime_sec = px->mtime_sec;
+			e->mtime_nsec = px->mtime_nsec;
+		}
+		if ((px->has & TAR_PAX_UNAME) && tar_set_str(&r->uname, px->uname,
+							     strlen(px->uname), err) < 0)
+			return -1;
+		if ((px->has & TAR_PAX_GNAME) && tar_set_str(&r->gname, px->gname,
+							     strlen(px->gname), err) < 0)
+			return -1;
+	}
+	if (tar_merge_xattrs(r, err) < 0)
+		return err_prefix(err, "entry \"%s\"", r->quoted);
+
+	/* the type, and how much data follows the header */
+	uint64_t data = usize;
+	switch (type) {
+	case '\0':
+		type = r->path.data[r->path.len - 1] == '/' ? TAR_DIR : TAR_FILE;
+		break;
+	case '7':
+		type = TAR_FILE;
+		break;
+	case 'D':
+		/* a GNU dumpdir: a directory followed by a listing we skip */
+		type = TAR_DIR;
+		break;
+	case TAR_FILE:
+	case TAR_HARDLINK:
+	case TAR_SYMLINK:
+	case TAR_CHAR:
+	case TAR_BLOCK:
+	case TAR_DIR:
+	case TAR_FIFO:
+		break;
+	case 'S':
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "entry \"%s\": GNU sparse files are not supported", r->quoted);
+	case 'M':
+	case 'N':
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "entry \"%s\": GNU %s headers are not supported", r->quoted,
+			       type == 'M' ? "multi-volume" : "old long-name");
+	default:
+		/* POSIX: an unknown type is read as a regular file */
+		type = TAR_FILE;
+		break;
+	}
+	if (type == TAR_FILE) {
+		if (usize > r->lim.max_entry)
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64
+				       ")",
+				       r->quoted, usize, r->lim.max_entry);
+		r->left = usize;
+	} else {
+		/* header-only types; a dumpdir's listing is skipped as padding */
+		r->left = 0;
+		if (h[156] != 'D')
+			data = 0;
+		usize = 0;
+	}
+	if (data > INT64_MAX - TAR_BLKSZ)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": absurd size", r->quoted);
+	uint64_t rounded = (data + TAR_BLKSZ - 1) / TAR_BLKSZ * TAR_BLKSZ;
+	r->pad = rounded - r->left;
+
+	if ((type == TAR_SYMLINK || type == TAR_HARDLINK) && r->link.len == 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": link without a target",
+			       r->quoted);
+	if (type != TAR_SYMLINK && type != TAR_HARDLINK)
+		buf_reset(&r->link);
+
+	/* a buf never written to has no data: strings are never NULL */
+	e->path = r->path.data;
+	e->linkname = r->link.data ? r->link.data : "";
+	e->type = type;
+	e->size = usize;
+	e->mode = (uint32_t)(mode & 07777);
+	e->uname = r->uname.data ? r->uname.data : "";
+	e->gname = r->gname.data ? r->gname.data : "";
+	e->devmajor = (uint32_t)dmaj;
+	e->devminor = (uint32_t)dmin;
+	e->xattrs = r->xattrs;
+	e->n_xattrs = r->n_xattrs;
+	return 0;
+}
+
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
+{
+	unsigned char h[TAR_BLKSZ];
+	int ext = 0;
+
+	if (r->state == TAR_ST_END)
+		return 0;
+	if (r->state == TAR_ST_FAILED)
+		return err_set(err, CPOD_E_STATE, "tar reader: an earlier error stopped it");
+	if (r->state == TAR_ST_DATA) {
+		int s = tar_skip(r, r->left + r->pad, err);
+		if (s <= 0) {
+			if (s == 0)
+				err_set(err, CPOD_E_INVALID,
+					"entry \"%s\": unexpected end of archive (truncated data)",
+					r->quoted);
+			return tar_fail(r);
+		}
+		r->left = r->pad = 0;
+	}
+	r->state = TAR_ST_HEADER;
+	tar_clear_pending(r);
+
+	for (;;) {
+		uint64_t at = r->offset;
+		ssize_t got = tar_read_full(r, h, TAR_BLKSZ, err);
+		if (got < 0)
+			return tar_fail(r);
+		if (got == 0 && !ext) {
+			/* the stream ends between entries: taken as the end (as Go does) */
+			r->state = TAR_ST_END;
+			return 0;
+		}
+		if (got < TAR_BLKSZ) {
+			err_set(err, CPOD_E_INVALID,
+				"header at offset %" PRIu64 ": unexpected end of archive", at);
+			return tar_fail(r);
+		}
+		if (tar_zero_block(h)) {
+			if (ext) {
+				err_set(err, CPOD_E_INVALID,
+					"header at offset %" PRIu64
+					": end of archive after an extension header",
+					at);
+				return tar_fail(r);
+			}
+			got = tar_read_full(r, h, TAR_BLKSZ, err);
+			if (got < 0)
+				return tar_fail(r);
+			if (got == 0 || (got == TAR_BLKSZ && tar_zero_block(h))) {
+				r->state = TAR_ST_END;
+				return 0;
+			}
+			err_set(err, CPOD_E_INVALID,
+				"offset %" PRIu64
+				": a zero block followed by data (corrupt archive)",
+				at);
+			return tar_fail(r);
+		}
+		if (!tar_checksum_ok(h)) {
+			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h,
+				  tar_fieldlen(h, 100));
+			err_set(err, CPOD_E_INVALID,
+				"entry \"%s\" (header at offset %" PRIu64
+				"): header checksum mismatch",
+				r->quoted, at);
+			return tar_fail(r);
+		}
+		char type = (char)h[156];
+		if (type == 'x' || type == 'g' || type == 'L' || type == 'K' || type == 'V') {
+			int64_t size;
+			if (++ext > TAR_MAX_EXT) {
+				err_set(err, CPOD_E_LIMIT,
+					"offset %" PRIu64
+					": more than %d extension headers in a row",
+					at, TAR_MAX_EXT);
+				return tar_fail(r);
+			}
+			if (tar_number(h + 124, 12, &size) < 0 || size < 0) {
+				err_set(err, CPOD_E_INVALID,
+					"header at offset %" PRIu64 ": malformed size", at);
+				return tar_fail(r);
+			}
+			int rc = 0;
+			if (type == 'x') {
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header",
+						  err);
+				if (rc == 0)
+					rc = tar_parse_local_pax(r, err);
+			} else if (type == 'g') {
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw,
+						  "PAX global header", err);
+				if (rc == 0)
+					rc = tar_parse_global_pax(r, err);
+			} else if (type == 'L' || type == 'K') {
+				buf *b = type == 'L' ? &r->gnu_path : &r->gnu_link;
+				rc = tar_read_ext(r, size, r->lim.max_path + 1, b,
+						  type == 'L' ? "GNU long name" : "GNU long link",
+						  err);
+				if (rc == 0 && type == 'L')
+					r->have_gnu_path = true;
+				else if (rc == 0)
+					r->have_gnu_link = true;
+			} else {
+				/* a volume label: nothing to extract */
+				int s = tar_skip(r,
+						 ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ *
+							 TAR_BLKSZ,
+						 err);
+				if (s == 0)
+					err_set(err, CPOD_E_INVALID,
+						"volume header: unexpected end of archive");
+				rc = s <= 0 ? -1 : 0;
+			}
+			if (rc < 0) {
+				err_prefix(err, "offset %" PRIu64, at);
+				return tar_fail(r);
+			}
+			continue;
+		}
+		if (tar_build_entry(r, h, err) < 0)
+			return tar_fail(r);
+		r->state = TAR_ST_DATA;
+		*out = &r->e;
+		return 1;
+	}
+}
+
+static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpod_err *err)
+{
+	if (r->state != TAR_ST_DATA) {
+		if (r->state == TAR_ST_FAILED)
+			return err_set(err, CPOD_E_STATE,
+				       "tar reader: an earlier error stopped it");
+		return 0;
+	}
+	if (r->left == 0)
+		return 0;
+	int f = tar_fill(r, err);
+	if (f <= 0) {
+		if (f == 0)
+			err_set(err, CPOD_E_INVALID,
+				"entry \"%s\": unexpected end of archive (truncated data)",
+				r->quoted);
+		return tar_fail(r);
+	}
+	size_t n = r->clen < r->left ? r->clen : (size_t)r->left;
+	if (n > max)
+		n = max;
+	*p = r->cp;
+	r->cp += n;
+	r->clen -= n;
+	r->offset += n;
+	r->left -= n;
+	return (ssize_t)n;
+}
+
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err)
+{
+	return tar_data_chunk_max(r, p, SSIZE_MAX, err);
+}
+
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		const void *p;
+		size_t want = n - got > SSIZE_MAX ? SSIZE_MAX : n - got;
+		ssize_t k = tar_data_chunk_max(r, &p, want, err);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		memcpy((char *)data + got, p, (size_t)k);
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r)
+{
+	return r->offset;
+}
+
+static tar_reader *tar_reader_alloc(const tar_limits *lim, cpod_err *err)
+{
+	tar_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		err_nomem(err);
+		return NULL;
+	}
+	r->lim.max_path = lim && lim->max_path ? lim->max_path : 4096;
+	r->lim.max_pax = lim && lim->max_pax ? lim->max_pax : 1 << 20;
+	r->lim.max_xattrs = lim && lim->max_xattrs ? lim->max_xattrs : 128;
+	r->lim.max_entry = lim && lim->max_entry ? lim->max_entry : (uint64_t)64 << 30;
+	r->path.max = r->link.max = r->lim.max_path + 1;
+	r->state = TAR_ST_HEADER;
+	return r;
+}
+
+CPOD_INTERNAL tar_reader *tar_reader_new_chunks(const tar_chunk_source *src,
+						const tar_limits *lim, cpod_err *err)
+{
+	tar_reader *r = tar_reader_alloc(lim, err);
+	if (r)
+		r->cs = *src;
+	return r;
+}
+
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
+					 cpod_err *err)
+{
+	tar_reader *r = tar_reader_alloc(lim, err);
+	if (!r)
+		return NULL;
+	r->rbuf = malloc(TAR_RBUF);
+	if (!r->rbuf) {
+		free(r);
+		err_nomem(err);
+		return NULL;
+	}
+	r->src = *src;
+	r->cs.next = tar_src_next;
+	r->cs.ctx = r;
+	return r;
+}
+
+CPOD_INTERNAL void tar_reader_free(tar_reader *r)
+{
+	if (!r)
+		return;
+	buf_free(&r->path);
+	buf_free(&r->link);
+	buf_free(&r->uname);
+	buf_free(&r->gname);
+	buf_free(&r->pax);
+	buf_free(&r->gnu_path);
+	buf_free(&r->gnu_link);
+	buf_free(&r->graw);
+	buf_free(&r->gbuf);
+	buf_free(&r->gstore);
+	free(r->lpax.xattrs);
+	free(r->gpax.xattrs);
+	free(r->xattrs);
+	free(r->rbuf);
+	free(r);
+}
+/************************************************ src/image/tar_write.c */
+/*
+ * tar_write.c — the tar writer (see tar.h): POSIX ustar headers, preceded
+ * by a PAX 'x' header only for what does not fit them (long names and
+ * links, sizes from 8 GiB, ids from 2^21, long user names, mtimes before
+ * 1970 or with a fraction, xattrs), so the output reads everywhere and is
+ * the same bytes for the same input (layer digests must be reproducible).
+ *
+ * tar_write_file turns a file on disk into an entry: hard links become
+ * links to the first name written for the inode; xattrs are copied except
+ * the overlay's own (trusted.overlay.*, user.overlay.*: whiteouts and
+ * redirects are the layer packer's business) and security.selinux (a label
+ * of this host, not of the image); sockets are skipped, as GNU tar does.
+ */
+
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define TARW_BLKSZ 512
+#define TARW_BUF (256 << 10)
+#define TARW_XATTR_LIST_MAX (64 << 10)
+#define TARW_XATTR_VALUE_MAX (64 << 10)
+#define TARW_MAX_XATTRS 128
+
+typedef struct tarw_link {
+	dev_t dev;
+	ino_t ino;
+	char *name;
+} tarw_link;
+
+struct tar_writer {
+	tar_sink sink;
+	int fd;
+	unsigned char *buf;
+	size_t len;
+	uint64_t offset;          /* bytes handed to the sink or buffered */
+	uint64_t left, pad;       /* the current file's data still owed, then its padding */
+	bool failed;
+	buf pax;
+	tarw_link *links;         /* open addressing on (dev, ino) */
+	size_t n_links, cap_links;
+};
+
+/* ---------------------------------------------------------------- output */
+
+static int tarw_fd_write(void *ctx, const void *data, size_t n, cpod_err *err)
+{
+	int fd = *(int *)ctx;
+	const char *p = data;
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return err_sys(err, "write archive");
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int tarw_flush(tar_writer *w, cpod_err *err)
+{
+	if (w->len == 0)
+		return 0;
+	if (w->sink.write(w->sink.ctx, w->buf, w->len, err) < 0) {
+		w->failed = true;
+		return -1;
+	}
+	w->len = 0;
+	return 0;
+}
+
+static int tarw_put(tar_writer *w, const void *data, size_t n, cpod_err *err)
+{
+	if (w->failed)
+		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
+	w->offset += n;
+	if (w->len + n > TARW_BUF) {
+		if (tarw_flush(w, err) < 0)
+			return -1;
+		if (n >= TARW_BUF) {
+			if (w->sink.write(w->sink.ctx, data, n, err) < 0) {
+				w->failed = true;
+				return -1;
+			}
+			return 0;
+		}
+	}
+	memcpy(w->buf + w->len, data, n);
+	w->len += n;
+	return 0;
+}
+
+static int tarw_zeros(tar_writer *w, size_t n, cpod_err *err)
+{
+	static const unsigned char zero[TARW_BLKSZ];
+	while (n) {
+		size_t k = n < sizeof(zero) ? n : sizeof(zero);
+		if (tarw_put(w, zero, k, err) < 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+/* An octal field of width n (n-1 digits and a NUL); false when it does not fit. */
+static bool tarw_octal(unsigned char *f, size_t n, uint64_t v)
+{
+	f[n - 1] = 0;
+	for (size_t i = n - 1; i-- > 0;) {
+		f[i] = (unsigned char)('0' + (v & 7));
+		v >>= 3;
+	}
+	return v == 0;
+}
+
+static bool tarw_fits_octal(uint64_t v, size_t n)
+{
+	return (n - 1) * 3 >= 64 || v < ((uint64_t)1 << ((n - 1) * 3));
+}
+
+static int tarw_record(buf *b, const char *key, const void *val, size_t vlen, cpod_err *err)
+{
+	size_t body = strlen(key) + vlen + 3, digits = 1;
+	for (size_t p = 10; body + digits >= p; p *= 10)
+		digits++;
+	if (buf_printf(b, err, "%zu %s=", body + digits, key) < 0 ||
+	    buf_append(b, val, vlen, err) < 0 || buf_putc(b, '\n', err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Splits path into a ustar prefix (<= 155) and name (<= 100) at a '/'. */
+static bool tarw_split(const char *path, size_t len, size_t *cut)
+{
+	if (len <= 100) {
+		*cut = 0;
+		return true;
+	}
+	for (size_t i = len - 1; i > 0; i--) {
+		if (path[i] != '/')
+			continue;
+		if (i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0) {
+			*cut = i;
+			return true;
+		}
+		if (len - i - 1 > 100)
+			break;
+	}
+	return false;
+}
+
+static int tarw_block(tar_writer *w, unsigned char *h, cpod_err *err)
+{
+	memset(h + 148, ' ', 8);
+	unsigned sum = 0;
+	for (int i = 0; i < TARW_BLKSZ; i++)
+		sum += h[i];
+	tarw_octal(h + 148, 7, sum);
+	h[155] = ' ';
+	return tarw_put(w, h, TARW_BLKSZ, err);
+}
+
+static void tarw_fill_common(unsigned char *h, uint32_t mode, uint64_t uid, uint64_t gid,
+			     uint64_t size, int64_t mtime, char type)
+{
+	tarw_octal(h + 100, 8, mode & 07777);
+	tarw_octal(h + 108, 8, tarw_fits_octal(uid, 8) ? uid : 0);
+	tarw_octal(h + 116, 8, tarw_fits_octal(gid, 8) ? gid : 0);
+	tarw_octal(h + 124, 12, tarw_fits_octal(size, 12) ? size : 0);
+	tarw_octal(h + 136, 12,
+		   mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar\0" "00", 8);
+}
+
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err)
+{
+	unsigned char h[TARW_BLKSZ];
+	size_t plen = strlen(e->path), llen = e->linkname ? strlen(e->linkname) : 0, cut = 0;
+	size_t ulen = e->uname ? strlen(e->uname) : 0, glen = e->gname ? strlen(e->gname) : 0;
+	bool is_file = e->type == TAR_FILE,
+	     is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
+	uint64_t size = is_file ? e->size : 0;
+
+	if (w->failed)
+		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
+	if (w->left)
+		return err_set(err, CPOD_E_STATE,
+			       "tar writer: %" PRIu64 " bytes of the previous entry missing",
+			       w->left);
+	if (plen == 0)
+		return err_set(err, CPOD_E_INVALID, "tar writer: empty name");
+	if (is_link && llen == 0)
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target",
+			       e->path);
+	if (!strchr("0123456", e->type) || e->type == 0)
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path,
+			       e->type);
+	if (!tarw_fits_octal(e->devmajor, 8) || !tarw_fits_octal(e->devminor, 8))
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large",
+			       e->path);
+
+	/* the PAX records what the ustar fields cannot hold */
+	buf_reset(&w->pax);
+	bool name_fits = tarw_split(e->path, plen, &cut);
+	if (!name_fits && tarw_record(&w->pax, "path", e->path, plen, err) < 0)
+		return -1;
+	if (is_link && llen > 100 && tarw_record(&w->pax, "linkpath", e->linkname, llen, err) < 0)
+		return -1;
+	char num[48];
+	if (!tarw_fits_octal(size, 12)) {
+		snprintf(num, sizeof(num), "%" PRIu64, size);
+		if (tarw_record(&w->pax, "size", num, strlen(num), err) < 0)
+			return -1;
+	}
+	if (!tarw_fits_octal(e->uid, 8)) {
+		snprintf(num, sizeof(num), "%" PRIu64, e->uid);
+		if (tarw_record(&w->pax, "uid", num, strlen(num), err) < 0)
+			return -1;
+	}
+	if (!tarw_fits_octal(e->gid, 8)) {
+		snprintf(num, sizeof(num), "%" PRIu64, e->gid);
+		if (tarw_record(&w->pax, "gid", num, strlen(num), err) < 0)
+			return -1;
+	}
+	if (ulen > 31 && tarw_record(&w->pax, "uname", e->uname, ulen, err) < 0)
+		return -1;
+	if (glen > 31 && tarw_record(&w->pax, "gname", e->gname, glen, err) < 0)
+		return -1;
+	if (e->mtime_nsec || e->mtime_sec < 0 || !tarw_fits_octal((uint64_t)e->mtime_sec, 12)) {
+		int64_t s = e->mtime_sec;
+		uint32_t ns = e->mtime_nsec % 1000000000u;
+		int n;
+		if (s < 0 && ns) /* -1.5 s is stored as sec -2, nsec 500000000 */
+			n = snprintf(num, sizeof(num), "-%" PRIu64 ".%09" PRIu32,
+				     (uint64_t)(-(s + 1)), 1000000000u - ns);
+		else
+			n = snprintf(num, sizeof(num), "%" PRId64 ".%09" PRIu32, s, ns);
+		while (n > 0 && num[n - 1] == '0')
+			num[--n] = '\0';
+		if (n > 0 && num[n - 1] == '.')
+			num[--n] = '\0';
+		if (tarw_record(&w->pax, "mtime", num, (size_t)n, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < e->n_xattrs; i++) {
+		char key[13 + 256];
+		const tar_xattr *x = &e->xattrs[i];
+		if (!x->name[0] || strlen(x->name) > 255)
+			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name",
+				       e->path);
+		snprintf(key, sizeof(key), "SCHILY.xattr.%s", x->name);
+		if (tarw_record(&w->pax, key, x->value, x->len, err) < 0)
+			return -1;
+	}
+
+	int64_t mtime_field = e->mtime_sec;
+	if (w->pax.len) {
+		const char *base = strrchr(e->path, '/');
+		base = base && base[1] ? base + 1 : e->path;
+		memset(h, 0, sizeof(h));
+		snprintf((char *)h, 100, "PaxHeaders/%.88s", base);
+		tarw_fill_common(h, 0644, 0, 0, w->pax.len, mtime_field, 'x');
+		if (tarw_block(w, h, err) < 0 || tarw_put(w, w->pax.data, w->pax.len, err) < 0 ||
+		    tarw_zeros(w, (TARW_BLKSZ - w->pax.len % TARW_BLKSZ) % TARW_BLKSZ, err) < 0)
+			return -1;
+	}
+
+	memset(h, 0, sizeof(h));
+	if (!name_fits) {
+		memcpy(h, e->path, 100);
+	} else if (cut) {
+		memcpy(h + 345, e->path, cut);
+		memcpy(h, e->path + cut + 1, plen - cut - 1);
+	} else {
+		memcpy(h, e->path, plen);
+	}
+	tarw_fill_common(h, e->mode, e->uid, e->gid, size, mtime_field, e->type);
+	if (is_link)
+		memcpy(h + 157, e->linkname, llen > 100 ? 100 : llen);
+	memcpy(h + 265, e->uname ? e->uname : "", ulen > 31 ? 31 : ulen);
+	memcpy(h + 297, e->gname ? e->gname : "", glen > 31 ? 31 : glen);
+	if (e->type == TAR_CHAR || e->type == TAR_BLOCK) {
+		tarw_octal(h + 329, 8, e->devmajor);
+		tarw_octal(h + 337, 8, e->devminor);
+	}
+	if (tarw_block(w, h, err) < 0)
+		return -1;
+	w->left = size;
+	w->pad = (TARW_BLKSZ - size % TARW_BLKSZ) % TARW_BLKSZ;
+	return 0;
+}
+
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err)
+{
+	if (n > w->left)
+		return err_set(err, CPOD_E_INVALID,
+			       "tar writer: %zu bytes of data for %" PRIu64 " owed", n, w->left);
+	if (tarw_put(w, data, n, err) < 0)
+		return -1;
+	w->left -= n;
+	if (w->left == 0 && w->pad) {
+		size_t pad = (size_t)w->pad;
+		w->pad = 0;
+		return tarw_zeros(w, pad, err);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- files on disk */
+
+static size_t tarw_link_slot(const tar_writer *w, dev_t dev, ino_t ino)
+{
+	uint64_t h =
+		((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
+	size_t i = (size_t)(h >> 20) & (w->cap_links - 1);
+	while (w->links[i].name && !(w->links[i].dev == dev && w->links[i].ino == ino))
+		i = (i + 1) & (w->cap_links - 1);
+	return i;
+}
+
+/* The first name written for (dev, ino), or NULL after recording name. */
+static int tarw_link_seen(tar_writer *w, dev_t dev, ino_t ino, const char *name,
+			  const char **first, cpod_err *err)
+{
+	*first = NULL;
+	if (w->n_links * 2 >= w->cap_links) {
+		size_t nc = w->cap_links ? w->cap_links * 2 : 256;
+		tarw_link *old = w->links;
+		size_t oc = w->cap_links;
+		w->links = calloc(nc, sizeof(*w->links));
+		if (!w->links) {
+			w->links = old;
+			return err_nomem(err);
+		}
+		w->cap_links = nc;
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].name)
+				w->links[tarw_link_slot(w, old[i].dev, old[i].ino)] = old[i];
+		free(old);
+	}
+	size_t i = tarw_link_slot(w, dev, ino);
+	if (w->links[i].name) {
+		*first = w->links[i].name;
+		return 0;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return err_nomem(err);
+	w->links[i] = (tarw_link){ dev, ino, copy };
+	w->n_links++;
+	return 0;
+}
+
+static bool tarw_skip_xattr(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0 || strcmp(name, "security.selinux") == 0;
+}
+
+typedef struct tarw_xattrs {
+	char *names;              /* the list, NUL-separated */
+	char *values;             /* concatenated */
+	tar_xattr x[TARW_MAX_XATTRS];
+	size_t n;
+} tarw_xattrs;
+
+/* Reads the xattrs of fd (or of path when fd < 0, not following it). */
+static int tarw_read_xattrs(int fd, const char *path, tarw_xattrs *xs, cpod_err *err)
+{
+	ssize_t ln = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
+	xs->n = 0;
+	if (ln < 0) {
+		if (errno == ENOTSUP || errno == ENOENT || errno == EPERM || errno == EACCES)
+			return 0;
+		return err_sys(err, "list xattrs");
+	}
+	if (ln == 0)
+		return 0;
+	if (ln > TARW_XATTR_LIST_MAX)
+		return err_set(err, CPOD_E_LIMIT, "xattr list of %zd bytes", ln);
+	xs->names = malloc((size_t)ln + 1);
+	if (!xs->names)
+		return err_nomem(err);
+	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln)
+		     : llistxattr(path, xs->names, (size_t)ln);
+	if (ln < 0)
+		return err_sys(err, "list xattrs");
+	xs->names[ln] = '\0';
+
+	/* values: sizes first, then one buffer */
+	size_t total = 0;
+	ssize_t sizes[TARW_MAX_XATTRS];
+	for (char *n = xs->names; n < xs->names + ln; n += strlen(n) + 1) {
+		if (!*n || tarw_skip_xattr(n))
+			continue;
+		if (xs->n >= TARW_MAX_XATTRS)
+			return err_set(err, CPOD_E_LIMIT, "more than %d xattrs", TARW_MAX_XATTRS);
+		ssize_t vl = fd >= 0 ? fgetxattr(fd, n, NULL, 0) : lgetxattr(path, n, NULL, 0);
+		if (vl < 0) {
+			if (errno == ENODATA)
+				continue;
+			return err_sys(err, "read xattr %s", n);
+		}
+		if (vl > TARW_XATTR_VALUE_MAX)
+			return err_set(err, CPOD_E_LIMIT, "xattr %s of %zd bytes", n, vl);
+		sizes[xs->n] = vl;
+		xs->x[xs->n].name = n;
+		xs->n++;
+		total += (size_t)vl;
+	}
+	xs->values = malloc(total + 1);
+	if (!xs->values)
+		return err_nomem(err);
+	size_t off = 0, kept = 0;
+	for (size_t i = 0; i < xs->n; i++) {
+		const char *n = xs->x[i].name;
+		ssize_t vl = fd >= 0 ? fgetxattr(fd, n, xs->values + off, (size_t)sizes[i])
+				     : lgetxattr(path, n, xs->values + off, (size_t)sizes[i]);
+		if (vl < 0) {
+			if (errno == ENODATA)
+				continue;
+			/* ERANGE: it grew in between; a changing file is an error anyway */
+			return err_sys(err, "read xattr %s", n);
+		}
+		xs->x[kept].name = n;
+		xs->x[kept].value = xs->values + off;
+		xs->x[kept].len = (size_t)vl;
+		kept++;
+		off += (size_t)vl;
+	}
+	xs->n = kept;
+	return 0;
+}
+
+static int tarw_copy_data(tar_writer *w, int fd, uint64_t size, cpod_err *err)
+{
+	while (w->left) {
+		/* read straight into the writer's buffer */
+		if (w->len == TARW_BUF && tarw_flush(w, err) < 0)
+			return -1;
+		size_t room = TARW_BUF - w->len;
+		if (room > w->left)
+			room = (size_t)w->left;
+		ssize_t n = read(fd, w->buf + w->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(err, "read");
+		if (n == 0)
+			return err_set(err, CPOD_E_STATE, "file shrank while it was read (%" PRIu64
+				       " of %" PRIu64 " bytes)", size - w->left, size);
+		w->len += (size_t)n;
+		w->offset += (uint64_t)n;
+		w->left -= (uint64_t)n;
+	}
+	size_t pad = (size_t)w->pad;
+	w->pad = 0;
+	return tarw_zeros(w, pad, err);
+}
+
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
+				 cpod_err *err)
+{
+	struct stat st;
+	tar_entry e;
+	tarw_xattrs xs = { 0 };
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *target = NULL;
+	char procpath[64 + PATH_MAX];
+	char dirname_[PATH_MAX];
+	int rc = -1;
+
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", path);
+	memset(&e, 0, sizeof(e));
+	e.path = name;
+	e.mode = st.st_mode & 07777;
+	e.uid = st.st_uid;
+	e.gid = st.st_gid;
+	e.uname = e.gname = "";
+	e.mtime_sec = st.st_mtim.tv_sec;
+	e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	/* xattrs of what cannot be opened (symlinks, devices, fifos) by path:
+	 * through the directory's fd, not following the last component */
+	if (dirfd == AT_FDCWD || path[0] == '/')
+		snprintf(procpath, sizeof(procpath), "%s", path);
+	else
+		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d/%s", dirfd, path);
+
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		if (st.st_nlink > 1) {
+			const char *first;
+			if (tarw_link_seen(w, st.st_dev, st.st_ino, name, &first, err) < 0)
+				goto out;
+			if (first) {
+				e.type = TAR_HARDLINK;
+				e.linkname = first;
+				break;
+			}
+		}
+		fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			err_sys(err, "open %s", path);
+			goto out;
+		}
+		e.type = TAR_FILE;
+		e.size = (uint64_t)st.st_size;
+		break;
+	case S_IFDIR: {
+		fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err_sys(err, "open %s", path);
+			goto out;
+		}
+		e.type = TAR_DIR;
+		size_t nl = strlen(name);
+		if (nl && name[nl - 1] != '/') {
+			if (nl + 2 > sizeof(dirname_)) {
+				err_set(err, CPOD_E_LIMIT, "name too long: %s", name);
+				goto out;
+			}
+			memcpy(dirname_, name, nl);
+			memcpy(dirname_ + nl, "/", 2);
+			e.path = dirname_;
+		}
+		break;
+	}
+	case S_IFLNK: {
+		target = malloc(PATH_MAX);
+		if (!target) {
+			err_nomem(err);
+			goto out;
+		}
+		ssize_t n = readlinkat(dirfd, path, target, PATH_MAX - 1);
+		if (n < 0) {
+			err_sys(err, "readlink %s", path);
+			goto out;
+		}
+		target[n] = '\0';
+		e.type = TAR_SYMLINK;
+		e.linkname = target;
+		break;
+	}
+	case S_IFCHR:
+	case S_IFBLK:
+		e.type = S_ISCHR(st.st_mode) ? TAR_CHAR : TAR_BLOCK;
+		e.devmajor = major(st.st_rdev);
+		e.devminor = minor(st.st_rdev);
+		break;
+	case S_IFIFO:
+		e.type = TAR_FIFO;
+		break;
+	default:
+		log_debug("tar: %s: socket ignored", path);
+		return 0;
+	}
+	if (e.type != TAR_HARDLINK) {
+		if (tarw_read_xattrs(fd, fd >= 0 ? NULL : procpath, &xs, err) < 0) {
+			err_prefix(err, "%s", path);
+			goto out;
+		}
+		e.xattrs = xs.x;
+		e.n_xattrs = xs.n;
+	}
+	if (tar_write_header(w, &e, err) < 0)
+		goto out;
+	if (e.type == TAR_FILE && tarw_copy_data(w, fd, e.size, err) < 0) {
+		err_prefix(err, "%s", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(xs.names);
+	free(xs.values);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+CPOD_INTERNAL uint64_t tar_writer_offset(const tar_writer *w)
+{
+	return w->offset;
+}
+
+CPOD_INTERNAL tar_writer *tar_writer_new_sink(const tar_sink *sink, cpod_err *err)
+{
+	tar_writer *w = calloc(1, sizeof(*w));
+	if (w)
+		w->buf = malloc(TARW_BUF);
+	if (!w || !w->buf) {
+		free(w);
+		err_nomem(err);
+		return NULL;
+	}
+	w->sink = *sink;
+	w->fd = -1;
+	return w;
+}
+
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err)
+{
+	tar_sink s = { tarw_fd_write, NULL };
+	tar_writer *w = tar_writer_new_sink(&s, err);
+	if (w) {
+		w->fd = out_fd;
+		w->sink.ctx = &w->fd;
+	}
+	return w;
+}
+
+CPOD_INTERNAL void tar_writer_free(tar_writer *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->cap_links; i++)
+		free(w->links[i].name);
+	free(w->links);
+	buf_free(&w->pax);
+	free(w->buf);
+	free(w);
+}
+
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
+{
+	int rc = 0;
+	if (w->left) {
+		rc = err_set(err, CPOD_E_STATE,
+			     "tar writer: %" PRIu64 " bytes of the last entry missing", w->left);
+	} else if (tarw_zeros(w, 2 * TARW_BLKSZ, err) < 0 || tarw_flush(w, err) < 0) {
+		rc = -1;
+	}
+	tar_writer_free(w);
+	return rc;
+}
 /************************************************ src/net/resolve.h */
 /*
  * resolve.h — host names to addresses without glibc's NSS, so the static
@@ -21032,11 +25135,182 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
 CPOD_INTERNAL void engine_now(char *out, size_t n);
 
 #endif
+/************************************************ src/engine/attach.h */
+/*
+ * attach.h — the wire protocol between a container's supervisor and the
+ * clients attached to it (attach, a foreground run, wait, exec of health
+ * checks do not use it).
+ *
+ * A client connects to the supervisor's socket (RUNROOT/containers/ID/
+ * attach) and both sides exchange frames: one byte of type, three zero
+ * bytes, a 4-byte little-endian length, then at most 64 KiB of payload.
+ * The supervisor sends the container's output and, last, its exit status;
+ * a client sends input, terminal sizes and the end of its input.  The
+ * supervisor never blocks on a client: one that cannot keep up is dropped
+ * (the log file has everything).
+ */
+#ifndef CPOD_ENGINE_ATTACH_H
+#define CPOD_ENGINE_ATTACH_H
+
+
+enum attach_type {
+	AF_STDIN = 0,     /* client -> supervisor */
+	AF_STDOUT = 1,    /* supervisor -> client (a tty's output too) */
+	AF_STDERR = 2,
+	AF_EXIT = 3,      /* supervisor -> client: the exit status, as text */
+	AF_RESIZE = 4,    /* client -> supervisor: "ROWS COLS" */
+	AF_STDIN_EOF = 5, /* client -> supervisor */
+	AF_STARTED = 6,   /* supervisor -> client: the container runs */
+	AF_ERROR = 7,     /* supervisor -> client: why it could not start */
+};
+
+#define ATTACH_MAX_FRAME 65536
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len);
+/* Reads one frame into payload (reset first); 0 at end of file. */
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err);
+/* The socket's address for a container, short enough for sun_path
+ * (through /proc/self/fd of the container's run-time directory). */
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err);
+/* Connects to a running container's supervisor; -1 with CPOD_E_STATE when
+ * nothing listens. */
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err);
+
+#endif
+/************************************************ src/engine/attach.c */
+/*
+ * attach.c — frames between supervisors and clients (see attach.h).
+ */
+
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len)
+{
+	unsigned char head[8] = { (unsigned char)type, 0, 0, 0, (unsigned char)len,
+				  (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+				  (unsigned char)(len >> 24) };
+	if (len > ATTACH_MAX_FRAME)
+		return -1;
+	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)data, len } };
+	size_t total = sizeof(head) + len, done = 0;
+	while (done < total) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+		/* advance the iovecs past what went */
+		size_t k = (size_t)n;
+		for (int i = 0; i < 2 && k; i++) {
+			size_t take = k < iov[i].iov_len ? k : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + take;
+			iov[i].iov_len -= take;
+			k -= take;
+		}
+	}
+	return 0;
+}
+
+static int attach_read_full(int fd, void *p, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, "attach: read");
+		if (r == 0)
+			return got == 0 ? 0 : err_set(err, CPOD_E_SYS, "attach: truncated frame");
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err)
+{
+	unsigned char head[8];
+	int r = attach_read_full(fd, head, sizeof(head), err);
+	if (r <= 0)
+		return r;
+	uint32_t len = head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
+	if (len > ATTACH_MAX_FRAME || head[1] || head[2] || head[3])
+		return err_set(err, CPOD_E_INVALID, "attach: bad frame");
+	*type = head[0];
+	buf_reset(payload);
+	if (buf_reserve(payload, len, err) < 0)
+		return -1;
+	if (len && attach_read_full(fd, payload->data, len, err) <= 0)
+		return err_set(err, CPOD_E_SYS, "attach: truncated frame");
+	payload->len = len;
+	payload->data[len] = '\0';
+	return 1;
+}
+
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%.64s", id);
+	int fd = openat(e->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the run-time directory of %.12s", id);
+	return fd;
+}
+
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(e, id, err);
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e2 = errno;
+		close(fd);
+		if (e2 == ENOENT || e2 == ECONNREFUSED)
+			return err_set(err, CPOD_E_STATE, "container %.12s is not running", id);
+		return err_sysn(err, e2, "attach to %.12s", id);
+	}
+	return fd;
+}
+/************************************************ src/engine/clog.h */
+/*
+ * clog.h — a container's log, in podman's k8s-file format: one line per
+ * line of output, "TIMESTAMP STREAM F|P TEXT", F for a full line and P for
+ * the part of a line that was still open when the output paused.  The
+ * supervisor writes ROOT/containers/ID/ctr.log; past the size limit the log
+ * is rotated to ctr.log.1 (one old file kept).  `logs` reads both.
+ */
+#ifndef CPOD_ENGINE_CLOG_H
+#define CPOD_ENGINE_CLOG_H
+
+
+typedef struct clog_writer {
+	int dirfd;          /* the container's directory */
+	int fd;
+	uint64_t size, max;
+	bool open_line[3];  /* a P line was written last on stream 1 / 2 */
+} clog_writer;
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err);
+/* stream: 1 stdout, 2 stderr. */
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n);
+CPOD_INTERNAL void clog_close(clog_writer *w);
+
+#endif
 /************************************************ src/engine/userdb.h */
 /*
  * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
  * /etc/group define them (read through the layers, nothing mounted), as
- * podman does for --user and the image's USER.
+ * podman does for --user and the image's USER; or through a running
+ * container's root for exec --user.
  */
 #ifndef CPOD_ENGINE_USERDB_H
 #define CPOD_ENGINE_USERDB_H
@@ -21053,6 +25327,50 @@ typedef struct userdb_user {
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err);
 
+/* The same, reading the files under rootfd (symlinks stay inside it). */
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
+
+/* The name of user (or group) id in the files under rootfd; the number
+ * when it has none. */
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n);
+
+#endif
+/************************************************ src/engine/life.h */
+/*
+ * life.h — what a container's supervisor needs to know about its life:
+ * how to stop it, when to kill it, whether to restart it, how to check its
+ * health and how much log to keep.  Taken from the options of create (the
+ * image's StopSignal and Healthcheck as defaults) and kept in the
+ * container's record, so a supervisor started after a reboot has it.
+ */
+#ifndef CPOD_ENGINE_LIFE_H
+#define CPOD_ENGINE_LIFE_H
+
+
+enum life_restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
+typedef struct ctr_life {
+	int stop_signal;          /* SIGTERM by default */
+	int stop_timeout;         /* seconds before SIGKILL; 10 by default */
+	int timeout;              /* seconds it may run; 0: no limit */
+	enum life_restart restart;
+	int max_retries;          /* on-failure:N; 0: no limit */
+	uint64_t log_max_size;    /* bytes; 0: no limit */
+	bool log_none;            /* --log-driver none */
+	bool interactive, tty;
+	char detach_keys[32];
+	/* health check: none when health_cmd is "" */
+	char *health_cmd;         /* JSON array: the command, or ["/bin/sh","-c",...] */
+	int64_t health_interval_ms, health_timeout_ms, health_start_ms;
+	int health_retries;
+} ctr_life;
+
+/* Parsed from the options by options_lifecycle (options.h); kept in the
+ * container's record as JSON: */
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l);
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err);
+CPOD_INTERNAL void life_free(ctr_life *l);
+
 #endif
 /************************************************ src/engine/options.h */
 /*
@@ -21067,9 +25385,9 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
  * side effect (it only reads: env files, the host paths of binds and
  * devices), so a caller runs it before making any directory.
  *
- * ctr_lifecycle is what the supervisor needs (stop signal and timeout, the
- * run time limit, the restart policy, log limits, the health check), parsed
- * once at create time and stored as JSON with the container.
+ * options_lifecycle fills what the supervisor needs (life.h: stop signal
+ * and timeout, the run time limit, the restart policy, log limits, the
+ * health check), parsed once at create time and kept in the record.
  */
 #ifndef CPOD_ENGINE_OPTIONS_H
 #define CPOD_ENGINE_OPTIONS_H
@@ -21150,56 +25468,26 @@ typedef struct options_kv {
 CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool, cpod_err *err);
 
 /* The environment from --env-file files then -e, in order ("K" alone takes
- * our value, "K*" every variable of ours that starts with K), as "K=V". */
-CPOD_INTERNAL int options_env(const cpod_run_opts *o, const char ***out, size_t *n,
-			      mem_pool *pool, cpod_err *err);
+ * our value, "K*" every variable of ours that starts with K), as "K=V"
+ * (NULL-terminated; *out is NULL when *n is 0; either list may be NULL). */
+CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
+			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err);
 
 /* ---------------------------------------------------------------- lifecycle */
 
-enum ctr_restart {
-	CTR_RESTART_NO, CTR_RESTART_ON_FAILURE, CTR_RESTART_ALWAYS, CTR_RESTART_UNLESS_STOPPED
-};
 /* "no", "on-failure[:N]", "always", "unless-stopped" ("" is no). */
-CPOD_INTERNAL int options_restart(const char *s, enum ctr_restart *policy, int *retries,
+CPOD_INTERNAL int options_restart(const char *s, enum life_restart *policy, int *retries,
 				  cpod_err *err);
-CPOD_INTERNAL const char *options_restart_name(enum ctr_restart r);
+CPOD_INTERNAL const char *options_restart_name(enum life_restart r);
 
-typedef struct ctr_health {
-	bool none;                /* no health check */
-	char *argv_json;          /* ["CMD", ...] form: the argv as a JSON array, or NULL */
-	char *shell;              /* ["CMD-SHELL", "..."] form: run as /bin/sh -c, or NULL */
-	int64_t interval_ms;      /* 0: never run by itself (--health-interval disable) */
-	int64_t timeout_ms;
-	int64_t start_period_ms;
-	int retries;
-} ctr_health;
-
-typedef struct ctr_lifecycle {
-	int stop_signal;          /* the image's StopSignal, or SIGTERM */
-	int stop_timeout;         /* seconds (default 10) */
-	int timeout_s;            /* --timeout: seconds it may run, 0: no limit */
-	enum ctr_restart restart;
-	int max_retries;          /* on-failure:N; 0: no limit */
-	bool auto_remove;         /* --rm */
-	uint64_t log_max_size;    /* bytes, 0: no limit */
-	bool log_none;            /* --log-driver none */
-	char *log_path;           /* --log-opt path=, or NULL */
-	char *log_tag;            /* --log-opt tag=, or NULL */
-	ctr_health health;
-} ctr_lifecycle;
-
-/* The lifecycle of a container from its options, with the image's
+/* The lifecycle of a container (life.h) from its options, with the image's
  * StopSignal and Healthcheck as defaults (cfg may be NULL).  Free with
- * options_lifecycle_free. */
+ * life_free. */
 CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *cfg,
-				    ctr_lifecycle *out, cpod_err *err);
-CPOD_INTERNAL void options_lifecycle_free(ctr_lifecycle *l);
-/* As a JSON object (the value: the caller writes the key), and back. */
-CPOD_INTERNAL void options_lifecycle_write(json_w *w, const ctr_lifecycle *l);
-CPOD_INTERNAL int options_lifecycle_read(const json_value *v, ctr_lifecycle *out, cpod_err *err);
+				    ctr_life *out, cpod_err *err);
 /* The health check as docker's Healthcheck object {Test, Interval, ...}
  * (durations in nanoseconds), as inspect shows it. */
-CPOD_INTERNAL void options_health_write(json_w *w, const ctr_health *h);
+CPOD_INTERNAL void options_health_write(json_w *w, const ctr_life *l);
 
 /* ---------------------------------------------------------------- everything */
 
@@ -21257,7 +25545,7 @@ typedef struct options_parsed {
 	bool pids_set;
 	int64_t pids_limit;       /* -1: unlimited */
 	/* lifecycle (image-independent part) */
-	enum ctr_restart restart;
+	enum life_restart restart;
 	int max_retries;
 	const char *log_driver;   /* "k8s-file" or "none" */
 	options_kv *log_opts;
@@ -21394,8 +25682,8 @@ typedef struct specgen_in {
 	cpod_engine *e;
 	const store_image *img;
 	const char *ctr_dir;      /* ROOT/containers/ID */
-	/* gets {"Mounts":[...],"HostConfig":{...},"Config":{...},"Lifecycle":{...}}
-	 * (podman's shapes; Lifecycle as options_lifecycle_write), or NULL */
+	/* gets {"Mounts":[...],"HostConfig":{...},"Config":{...}} (podman's
+	 * shapes), or NULL */
 	buf *summary;
 	const cpod_run_opts *run;
 	const image_config *cfg;
@@ -21406,7 +25694,6 @@ typedef struct specgen_in {
 	const userdb_user *user;
 	bool rootless;
 	bool with_cgroup;         /* put the container in a cgroup of its own */
-	ctr_lifecycle *lifecycle; /* filled when not NULL (options_lifecycle_free) */
 } specgen_in;
 
 /* The config.json text. */
@@ -21439,7 +25726,10 @@ CPOD_INTERNAL uint64_t specgen_default_caps(void);
 #define CPOD_ENGINE_CONTAINER_H
 
 
+
 enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+enum ctr_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 typedef struct ctr_record {
 	char id[65];
@@ -21455,10 +25745,32 @@ typedef struct ctr_record {
 	unsigned long long start_time;
 	int exit_code;
 	bool oom_killed;
+	bool timed_out;            /* killed by --timeout */
 	char started_at[64], finished_at[64];
+	/* the supervisor, identified like the init: pid and start time */
+	pid_t sup_pid;
+	unsigned long long sup_start;
+	int restart_count;
+	bool stop_requested;       /* stop/kill by the user: no restart (unless-stopped, always) */
+	ctr_life life;
+	enum ctr_health health;
+	int health_streak;         /* consecutive failures */
+	char *health_log;          /* JSON array of the last results */
+	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", "Created". */
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n);
+/* Whether it runs, frozen (the runtime's state says paused). */
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r);
+/* Whether the container's init runs (pid and start time match). */
+CPOD_INTERNAL bool ctr_running(const ctr_record *r);
+/* The container's lock (ROOT/containers/ID/lock); returns the fd. */
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err);
+/* Re-reads a record by id (for code that holds it across waits). */
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err);
 CPOD_INTERNAL void ctr_record_free(ctr_record *r);
 /* By id, unique id prefix, or name. */
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
@@ -21470,10 +25782,297 @@ CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
 CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
 /* Removes a container (stopping it first with force). */
 CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* The same, with volumes its anonymous volumes too (rm -v, --rm), unless
+ * another container uses them. */
+CPOD_INTERNAL int ctr_remove_v(cpod_engine *e, ctr_record *r, bool force, bool volumes,
+			       cpod_err *err);
+/* create: a new container from o (see ctr_create.c). */
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err);
 /* "adjective_noun", unused. */
 CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
 
 #endif
+/************************************************ src/engine/clog.c */
+/*
+ * clog.c — writing and reading container logs (see clog.h), and `logs`.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define CLOG_NAME "ctr.log"
+#define CLOG_OLD "ctr.log.1"
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err)
+{
+	struct stat st;
+	memset(w, 0, sizeof(*w));
+	w->dirfd = dirfd;
+	w->max = max;
+	w->fd = openat(dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0)
+		return err_sys(err, "open the container log");
+	if (fstat(w->fd, &st) == 0)
+		w->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+CPOD_INTERNAL void clog_close(clog_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+static void clog_rotate(clog_writer *w)
+{
+	if (!w->max || w->size < w->max)
+		return;
+	renameat(w->dirfd, CLOG_NAME, w->dirfd, CLOG_OLD);
+	close(w->fd);
+	w->fd = openat(w->dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	w->size = 0;
+}
+
+static void clog_stamp(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n)
+{
+	char stamp[64], head[96];
+	const char *name = stream == 2 ? "stderr" : "stdout";
+
+	if (w->fd < 0 || stream < 1 || stream > 2)
+		return;
+	clog_stamp(stamp, sizeof(stamp));
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t len = nl ? (size_t)(nl - data) : n;
+		int hl = snprintf(head, sizeof(head), "%s %s %c ", stamp, name, nl ? 'F' : 'P');
+		struct iovec iov[3] = { { head, (size_t)hl }, { (void *)data, len }, { "\n", 1 } };
+		ssize_t wr = writev(w->fd, iov, 3);
+		if (wr > 0)
+			w->size += (uint64_t)wr;
+		w->open_line[stream] = !nl;
+		clog_rotate(w);
+		if (w->fd < 0)
+			return;
+		data += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct clog_line {
+	char stamp[48];
+	int stream;       /* 1 or 2 */
+	bool full;
+	const char *text;
+	size_t len;
+} clog_line;
+
+/* Parses one log line (without its newline). */
+static bool clog_parse(char *line, size_t len, clog_line *l)
+{
+	char *sp1 = memchr(line, ' ', len);
+	if (!sp1 || (size_t)(sp1 - line) >= sizeof(l->stamp))
+		return false;
+	memcpy(l->stamp, line, (size_t)(sp1 - line));
+	l->stamp[sp1 - line] = '\0';
+	char *rest = sp1 + 1;
+	size_t left = len - (size_t)(rest - line);
+	if (left >= 7 && memcmp(rest, "stdout ", 7) == 0)
+		l->stream = 1;
+	else if (left >= 7 && memcmp(rest, "stderr ", 7) == 0)
+		l->stream = 2;
+	else
+		return false;
+	rest += 7;
+	left -= 7;
+	if (left < 2 || (rest[0] != 'F' && rest[0] != 'P') || rest[1] != ' ')
+		return false;
+	l->full = rest[0] == 'F';
+	l->text = rest + 2;
+	l->len = left - 2;
+	return true;
+}
+
+/* "10m", "1h" before now, a Unix time, or an RFC 3339 time, as comparable
+ * text. */
+static int clog_time_arg(const char *s, const char *what, char *out, size_t n, cpod_err *err)
+{
+	int64_t ns;
+	if (strchr(s, 'T') || strchr(s, '-')) {
+		snprintf(out, n, "%s", s);
+		return 0;
+	}
+	struct timespec ts;
+	struct tm tm;
+	time_t t;
+	char *end;
+	errno = 0;
+	long long unix_s = strtoll(s, &end, 10);
+	if (end != s && (!*end || *end == '.') && !errno && unix_s >= 0) {
+		t = (time_t)unix_s; /* as podman: a bare number is a Unix time */
+	} else {
+		if (options_duration(what, s, &ns, err) < 0)
+			return -1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		t = ts.tv_sec - (time_t)(ns / 1000000000);
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	return 0;
+}
+
+typedef struct clog_reader {
+	const cpod_logs_opts *o;
+	char since[48], until[48];
+	int out, errfd;
+	bool at_line_start[3];
+} clog_reader;
+
+static void clog_emit(clog_reader *r, const clog_line *l)
+{
+	if (r->since[0] && strcmp(l->stamp, r->since) < 0)
+		return;
+	if (r->until[0] && strcmp(l->stamp, r->until) > 0)
+		return;
+	int fd = l->stream == 2 ? r->errfd : r->out;
+	if (fd < 0)
+		return;
+	if (r->o->timestamps && r->at_line_start[l->stream]) {
+		write_all(fd, l->stamp, strlen(l->stamp));
+		write_all(fd, " ", 1);
+	}
+	write_all(fd, l->text, l->len);
+	if (l->full)
+		write_all(fd, "\n", 1);
+	r->at_line_start[l->stream] = l->full;
+}
+
+/* Emits the complete lines of data (tail: only the last n full lines). */
+static size_t clog_feed(clog_reader *r, char *data, size_t len, long tail)
+{
+	size_t used = 0;
+	long skip = 0;
+	if (tail >= 0) {
+		long lines = 0;
+		for (size_t i = 0; i < len; i++)
+			lines += data[i] == '\n';
+		skip = lines > tail ? lines - tail : 0;
+	}
+	while (used < len) {
+		char *nl = memchr(data + used, '\n', len - used);
+		if (!nl)
+			break;
+		size_t ll = (size_t)(nl - (data + used));
+		clog_line l;
+		if (skip > 0)
+			skip--;
+		else if (clog_parse(data + used, ll, &l))
+			clog_emit(r, &l);
+		used += ll + 1;
+	}
+	return used;
+}
+
+int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o, int out,
+			int errfd, cpod_err *err)
+{
+	ctr_record rec;
+	clog_reader r;
+	cpod_logs_opts defaults = { .tail = -1 };
+	char rel[96];
+
+	if (!o)
+		o = &defaults;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out = out;
+	r.errfd = errfd;
+	r.at_line_start[1] = r.at_line_start[2] = true;
+	if ((o->since && clog_time_arg(o->since, "--since", r.since, sizeof(r.since), err) < 0) ||
+	    (o->until && clog_time_arg(o->until, "--until", r.until, sizeof(r.until), err) < 0))
+		return -1;
+	if (ctr_find(e, ctr, &rec, err) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "containers/%s", rec.id);
+	_cleanup_close_ int dfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ctr_record_free(&rec);
+		return err_sys(err, "open the container's directory");
+	}
+	/* the rotated file, then the current one: read whole for --tail */
+	_cleanup_buf_ buf all = BUF_INIT;
+	fs_read_file(dfd, CLOG_OLD, 0, &all, NULL);
+	int fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && buf_read_fd(&all, fd, 0, err) < 0) {
+		close(fd);
+		ctr_record_free(&rec);
+		return -1;
+	}
+	size_t used = all.len ? clog_feed(&r, all.data, all.len, o->tail) : 0;
+	if (!o->follow || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		ctr_record_free(&rec);
+		return 0;
+	}
+	/* follow: what the supervisor appends, until the container stops */
+	buf pending = BUF_INIT;
+	if (used < all.len)
+		buf_append(&pending, all.data + used, all.len - used, NULL);
+	struct stat cur;
+	fstat(fd, &cur);
+	bool last_pass = false;
+	for (;;) {
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			buf_append(&pending, chunk, (size_t)n, NULL);
+			size_t u = clog_feed(&r, pending.data, pending.len, -1);
+			memmove(pending.data, pending.data + u, pending.len - u);
+			pending.len -= u;
+			continue;
+		}
+		/* rotated: follow the new file */
+		struct stat now;
+		if (fstatat(dfd, CLOG_NAME, &now, 0) == 0 && now.st_ino != cur.st_ino) {
+			close(fd);
+			fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0)
+				break;
+			cur = now;
+			continue;
+		}
+		if (last_pass)
+			break;
+		/* stopped: one more read for what it wrote last, then done */
+		if (ctr_reload(e, &rec, NULL) < 0 || (!ctr_running(&rec) && !proc_is(rec.sup_pid, rec.sup_start)))
+			last_pass = true;
+		else
+			usleep(100000);
+	}
+	buf_free(&pending);
+	if (fd >= 0)
+		close(fd);
+	ctr_record_free(&rec);
+	return 0;
+}
 /************************************************ src/engine/container.c */
 /*
  * container.c — container records: reading, writing, finding, listing,
@@ -21491,10 +26090,66 @@ CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
 	return names[s];
 }
 
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h)
+{
+	static const char *const names[] = { "", "starting", "healthy", "unhealthy" };
+	return names[h];
+}
+
 CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 {
 	free(r->command);
-	r->command = NULL;
+	free(r->health_log);
+	free(r->summary);
+	life_free(&r->life);
+	r->command = r->health_log = r->summary = NULL;
+}
+
+CPOD_INTERNAL bool ctr_running(const ctr_record *r)
+{
+	return r->status == CTR_RUNNING && proc_is(r->pid, r->start_time);
+}
+
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/lock", id);
+	int fd = openat(e->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "lock container %.12s", id);
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock container %.12s", id);
+	}
+	return fd;
+}
+
+/* A JSON value of the record as text (malloc'd), or NULL. */
+static char *ctr_json_text(const json_value *v)
+{
+	if (!v)
+		return NULL;
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static void ctr_json_raw(json_w *w, const char *key, const char *text)
+{
+	if (!text)
+		return;
+	json_doc *d = json_parse(text, strlen(text), NULL, NULL);
+	if (d) {
+		jw_key(w, key);
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+	}
 }
 
 static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
@@ -21549,23 +26204,42 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	b = false;
 	json_opt_bool(st, "oomKilled", &b, "", NULL);
 	r->oom_killed = b;
-	const json_value *cmd = json_get(o, "command");
-	if (cmd) {
-		buf cb = BUF_INIT;
-		json_w w;
-		jw_init(&w, &cb, NULL);
-		jw_value(&w, cmd);
-		if (jw_finish(&w, NULL) == 0)
-			r->command = cb.data;
-		else
-			buf_free(&cb);
+	r->command = ctr_json_text(json_get(o, "command"));
+	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->health_log = ctr_json_text(json_get(st, "healthLog"));
+	b = false;
+	json_opt_bool(st, "timedOut", &b, "", NULL);
+	r->timed_out = b;
+	b = false;
+	json_opt_bool(st, "stopRequested", &b, "", NULL);
+	r->stop_requested = b;
+	v = 0;
+	json_opt_i64(st, "supervisorPid", &v, "", NULL);
+	r->sup_pid = (pid_t)v;
+	json_opt_u64(st, "supervisorStart", (uint64_t *)&r->sup_start, "", NULL);
+	v = 0;
+	json_opt_i64(st, "restartCount", &v, "", NULL);
+	r->restart_count = (int)v;
+	v = 0;
+	json_opt_i64(st, "healthStreak", &v, "", NULL);
+	r->health_streak = (int)v;
+	const char *h = json_string(json_get(st, "health"));
+	for (int k = 0; h && k <= HEALTH_UNHEALTHY; k++)
+		if (strcmp(h, ctr_health_name(k)) == 0)
+			r->health = k;
+	if (life_read(json_get(o, "life"), &r->life, err) < 0) {
+		json_doc_free(d);
+		ctr_record_free(r);
+		return -1;
 	}
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
-	 * says (its supervisor died, or the machine rebooted) */
+	 * says (its supervisor was killed, or the machine rebooted: /run may
+	 * survive a reboot, and a pid alone may name another process by then) */
 	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
 		r->status = CTR_EXITED;
-		r->exit_code = r->exit_code ? r->exit_code : 137;
+		if (!r->finished_at[0])
+			r->exit_code = r->exit_code ? r->exit_code : 137;
 	}
 	return 0;
 }
@@ -21585,12 +26259,10 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
 	jw_kbool(&w, "rm", r->rm);
-	if (r->command) {
-		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
-		jw_key(&w, "command");
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-	}
+	ctr_json_raw(&w, "command", r->command);
+	ctr_json_raw(&w, "summary", r->summary);
+	jw_key(&w, "life");
+	life_write(&w, &r->life);
 	jw_key(&w, "state");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "status", ctr_status_name(r->status));
@@ -21601,6 +26273,15 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "oomKilled", r->oom_killed);
 	jw_kstr(&w, "startedAt", r->started_at);
 	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_kbool(&w, "timedOut", r->timed_out);
+	jw_kbool(&w, "stopRequested", r->stop_requested);
+	jw_kint(&w, "supervisorPid", r->sup_pid);
+	jw_key(&w, "supervisorStart");
+	jw_uint(&w, r->sup_start);
+	jw_kint(&w, "restartCount", r->restart_count);
+	jw_kstr(&w, "health", ctr_health_name(r->health));
+	jw_kint(&w, "healthStreak", r->health_streak);
+	ctr_json_raw(&w, "healthLog", r->health_log);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
@@ -21656,6 +26337,18 @@ CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod
 	return 0;
 }
 
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	ctr_record fresh;
+	char id[65];
+	snprintf(id, sizeof(id), "%s", r->id);
+	if (ctr_load(e, id, &fresh, err) < 0)
+		return -1;
+	ctr_record_free(r);
+	*r = fresh;
+	return 0;
+}
+
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
 {
 	ctr_record *all;
@@ -21684,7 +26377,7 @@ CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpo
 		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
 	}
 	*out = all[found];
-	all[found].command = NULL;
+	memset(&all[found], 0, sizeof(all[found])); /* its pointers now belong to out */
 	ctr_list_free(all, n);
 	return 0;
 }
@@ -21722,6 +26415,17 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 		return err_sys(err, "remove container %.12s", r->id);
 	snprintf(path, sizeof(path), "containers/%s", r->id);
 	if (fs_rm_tree(e->rootfd, path, err) < 0 || fs_rm_tree(e->runrootfd, path, err) < 0)
+		return err_prefix(err, "remove container %.12s", r->id);
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_remove_v(cpod_engine *e, ctr_record *r, bool force, bool volumes,
+			       cpod_err *err)
+{
+	if (ctr_remove(e, r, force, err) < 0)
+		return -1;
+	/* after the container: its own use of them is gone */
+	if (volumes && volume_release(e, r->id, r->summary, true, err) < 0)
 		return err_prefix(err, "remove container %.12s", r->id);
 	return 0;
 }
@@ -21784,6 +26488,1130 @@ CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_er
 	}
 	ctr_list_free(all, count);
 	return err_set(err, CPOD_E_EXISTS, "no free container name");
+}
+/************************************************ src/engine/ctr_root.h */
+/*
+ * ctr_root.h — running work against a container's root file system, the
+ * container running or not (see ctr_root.c).
+ */
+#ifndef CPOD_ENGINE_CTR_ROOT_H
+#define CPOD_ENGINE_CTR_ROOT_H
+
+
+
+typedef struct ctr_root_info {
+	const ctr_record *rec;
+	bool running;     /* rootfd is the running container's /proc/PID/root */
+} ctr_root_info;
+
+/* fn runs in a child process: what it produces must leave through fds. */
+typedef int (*ctr_root_fn)(int rootfd, const ctr_root_info *info, void *ctx, cpod_err *err);
+/* Runs fn with a directory fd on the root of container ref. */
+CPOD_INTERNAL int ctr_with_root(cpod_engine *e, const char *ref, ctr_root_fn fn, void *ctx,
+				cpod_err *err);
+
+/* Writes the entries below dirfd (sorted, recursively) as tar entries named
+ * prefix + path, not descending into other mounts than mnt (0: any). */
+CPOD_INTERNAL int export_tar_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt,
+				  cpod_err *err);
+
+#endif
+/************************************************ src/engine/cp.c */
+/*
+ * cp.c — `cp`: copying between the host and a container, as podman does.
+ *
+ * One side is "CTR:PATH".  Inside the container every path is resolved in
+ * its root (symlinks and ".." cannot leave it) and the copy itself opens
+ * each entry relative to its parent with O_NOFOLLOW, so nothing a
+ * container holds can redirect a write to the host, nor a read to a host
+ * file.  The last component of a source is copied as it is (a symlink as a
+ * symlink); a destination that is a directory (symlinks to one followed,
+ * in the root) receives the source under its own name; "SRC/." copies a
+ * directory's contents.  "-" is a tar: on stdin to unpack into a directory
+ * of the container, or on stdout from a container's path.
+ *
+ * Into a container, files belong to the container's user (podman's
+ * --archive, the default); out of one, owners are kept when we are root.
+ * The work runs through ctr_with_root, so stopped containers work too.
+ */
+
+
+
+
+
+
+#include <dirent.h>
+
+typedef struct cp_job {
+	const char *ctr_path;      /* the path in the container */
+	const char *host_path;     /* the host's, or "-" */
+	bool into;                 /* host -> container */
+} cp_job;
+
+/* "CTR:PATH" -> container name and path; false for a host path. */
+static bool cp_split(const char *arg, char *ctr, size_t n, const char **path)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || arg[0] == '/' || arg[0] == '.')
+		return false;
+	const char *slash = strchr(arg, '/');
+	if (slash && slash < colon)
+		return false;
+	if ((size_t)(colon - arg) >= n)
+		return false;
+	snprintf(ctr, n, "%.*s", (int)(colon - arg), arg);
+	*path = colon + 1;
+	return true;
+}
+
+/* Whether path names a directory's contents ("dir/." or "dir/"). */
+static bool cp_contents(const char *path)
+{
+	size_t n = strlen(path);
+	return (n >= 2 && strcmp(path + n - 2, "/.") == 0) || strcmp(path, ".") == 0;
+}
+
+/* The parent directory of path and its last component; base "" for the
+ * root itself. */
+static void cp_parent(const char *path, char *dir, size_t n, char *base, size_t bn)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", *path ? path : "/");
+	size_t len = strlen(tmp);
+	while (len > 1 && tmp[len - 1] == '/')
+		tmp[--len] = '\0';
+	if (len >= 2 && strcmp(tmp + len - 2, "/.") == 0)
+		tmp[len - 2] = '\0';
+	const char *b;
+	fs_split(*tmp ? tmp : "/", dir, n, &b);
+	snprintf(base, bn, "%s", strcmp(b, ".") == 0 ? "" : b);
+}
+
+static int cp_chown_tree(int parent, const char *name, uid_t uid, gid_t gid, int depth,
+			 cpod_err *err)
+{
+	struct stat st;
+	if (depth > 512)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	if (fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
+		return err_sys(err, "chown %s", *name ? name : ".");
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	int fd = openat(parent, *name ? name : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "open %s", name);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = cp_chown_tree(dirfd(d), de->d_name, uid, gid, depth + 1, err);
+	closedir(d);
+	return r;
+}
+
+/* Gives uid:gid to what a copy of directory src's contents made in dst. */
+static int cp_chown_copied(int src, int dst, uid_t uid, gid_t gid, cpod_err *err)
+{
+	int fd = dup(src);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read a directory");
+	}
+	struct dirent *de;
+	int r = 0;
+	rewinddir(d);
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = cp_chown_tree(dst, de->d_name, uid, gid, 0, err);
+	closedir(d);
+	return r;
+}
+
+/* The host ids of the container's user (its config's process.user,
+ * through its id mappings). */
+static void cp_owner(cpod_engine *e, const ctr_record *r, uid_t *uid, gid_t *gid)
+{
+	const json_limits lim = { .max_size = 16u << 20, .max_depth = 64 };
+	char path[160];
+	int64_t u = 0, g = 0;
+	snprintf(path, sizeof(path), "containers/%s/config.json", r->id);
+	_cleanup_json_ json_doc *d = json_parse_file(e->rootfd, path, &lim, NULL);
+	const json_value *spec = json_root(d), *user = json_get(json_get(spec, "process"), "user");
+	json_int64(json_get(user, "uid"), &u);
+	json_int64(json_get(user, "gid"), &g);
+	const json_value *lnx = json_get(spec, "linux");
+	const char *maps[2] = { "uidMappings", "gidMappings" };
+	int64_t *ids[2] = { &u, &g };
+	for (int k = 0; k < 2; k++) {
+		const json_value *m = json_get(lnx, maps[k]);
+		for (size_t i = 0; i < json_len(m); i++) {
+			int64_t cid = 0, hid = 0, size = 0;
+			json_int64(json_get(json_at(m, i), "containerID"), &cid);
+			json_int64(json_get(json_at(m, i), "hostID"), &hid);
+			json_int64(json_get(json_at(m, i), "size"), &size);
+			if (*ids[k] >= cid && *ids[k] < cid + size) {
+				*ids[k] = hid + (*ids[k] - cid);
+				break;
+			}
+		}
+	}
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+}
+
+/* ---------------------------------------------------------------- out */
+
+/* Writes dirfd/name, and what is below it, as tar entries named prefix+name. */
+static int cp_tar_entry(tar_writer *t, int dirfd, const char *name, const char *arcname,
+			cpod_err *err)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", arcname);
+	if (tar_write_file(t, dirfd, name, arcname, err) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", arcname);
+	char prefix[PATH_MAX];
+	if (snprintf(prefix, sizeof(prefix), "%s/", arcname) >= (int)sizeof(prefix)) {
+		close(fd);
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", arcname);
+	}
+	int r = export_tar_tree(t, fd, prefix, 0, err);
+	close(fd);
+	return r;
+}
+
+static int cp_out(int rootfd, const ctr_root_info *info, const cp_job *j, cpod_err *err)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1];
+	bool contents = cp_contents(j->ctr_path);
+	cp_parent(j->ctr_path, dir, sizeof(dir), base, sizeof(base));
+	if (!*base)
+		contents = true;
+	_cleanup_close_ int pfd = fs_open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0, err);
+	if (pfd < 0)
+		return err_prefix(err, "%s", j->ctr_path);
+	struct stat st;
+	if (*base && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_set(err, CPOD_E_NOTFOUND, "%s: no such file or directory in %s",
+			       j->ctr_path, info->rec->name);
+	unsigned flags = FS_COPY_SPECIAL | FS_COPY_XATTR | (geteuid() == 0 ? FS_COPY_OWNER : 0);
+
+	if (strcmp(j->host_path, "-") == 0) {
+		tar_writer *t = tar_writer_new(1, err);
+		if (!t)
+			return -1;
+		if (contents) {
+			_cleanup_close_ int sfd = *base ? openat(pfd, base, O_RDONLY | O_DIRECTORY |
+								O_NOFOLLOW | O_CLOEXEC)
+							 : dup(pfd);
+			if (sfd < 0 || export_tar_tree(t, sfd, "", 0, err) < 0)
+				return sfd < 0 ? err_sys(err, "open %s", j->ctr_path) : -1;
+		} else if (cp_tar_entry(t, pfd, base, base, err) < 0) {
+			return -1;
+		}
+		return tar_writer_finish(t, err);
+	}
+
+	struct stat hst;
+	bool host_dir = stat(j->host_path, &hst) == 0 && S_ISDIR(hst.st_mode);
+	if (contents) {
+		if (!host_dir && mkdir(j->host_path, 0755) < 0)
+			return err_sys(err, "create %s", j->host_path);
+		_cleanup_close_ int sfd = *base ? openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+							O_CLOEXEC) : dup(pfd);
+		_cleanup_close_ int dfd = open(j->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd < 0 || dfd < 0)
+			return err_sys(err, "open %s", sfd < 0 ? j->ctr_path : j->host_path);
+		return fs_copy_tree(sfd, dfd, flags, err);
+	}
+	char hdir[PATH_MAX], hbase[NAME_MAX + 1];
+	const char *target = base;
+	if (host_dir) {
+		snprintf(hdir, sizeof(hdir), "%s", j->host_path);
+	} else {
+		size_t n = strlen(j->host_path);
+		if (n && j->host_path[n - 1] == '/')
+			return err_set(err, CPOD_E_NOTFOUND, "%s: no such directory", j->host_path);
+		cp_parent(j->host_path, hdir, sizeof(hdir), hbase, sizeof(hbase));
+		target = hbase;
+	}
+	_cleanup_close_ int dfd = open(hdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_sys(err, "open %s", hdir);
+	return fs_copy_entry(pfd, base, dfd, target, flags, err);
+}
+
+/* ---------------------------------------------------------------- in */
+
+/* Unpacks the tar on stdin into dirfd. */
+static int cp_in_tar(int dirfd, cpod_err *err)
+{
+	int in = 0;
+	byte_source src = source_fd(&in);
+	layer_opts lo = { .whiteouts = LAYER_WHITEOUT_APPLY, .rootless = geteuid() != 0 };
+	layer_result res;
+	return layer_unpack(dirfd, &src, &lo, &res, err);
+}
+
+static int cp_in(int rootfd, const ctr_root_info *info, const cp_job *j, uid_t uid, gid_t gid,
+		 cpod_err *err)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1];
+	const char *path = *j->ctr_path ? j->ctr_path : "/";
+	size_t plen = strlen(path);
+	bool from_tar = strcmp(j->host_path, "-") == 0;
+	unsigned flags = FS_COPY_SPECIAL | FS_COPY_XATTR;
+
+	/* an existing directory (symlinks followed, in the root) receives the source */
+	cpod_err e2;
+	int dfd = fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0, &e2);
+	if (from_tar) {
+		if (dfd < 0)
+			return err_set(err, CPOD_E_NOTFOUND, "%s in %s: not a directory to unpack into",
+				       path, info->rec->name);
+		int r = cp_in_tar(dfd, err);
+		close(dfd);
+		return r;
+	}
+	char hdir[PATH_MAX], hbase[NAME_MAX + 1];
+	bool contents = cp_contents(j->host_path);
+	cp_parent(j->host_path, hdir, sizeof(hdir), hbase, sizeof(hbase));
+	if (!*hbase)
+		contents = true;
+	_cleanup_close_ int hfd = open(hdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (hfd < 0) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_sys(err, "open %s", hdir);
+	}
+	int r;
+	if (dfd >= 0 && contents) {
+		_cleanup_close_ int sfd = *hbase ? openat(hfd, hbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+						 : dup(hfd);
+		r = sfd < 0 ? err_sys(err, "open %s", j->host_path) : fs_copy_tree(sfd, dfd, flags, err);
+		if (r == 0)
+			r = cp_chown_copied(sfd, dfd, uid, gid, err);
+		close(dfd);
+		return r;
+	}
+	if (dfd >= 0) {
+		r = fs_copy_entry(hfd, hbase, dfd, hbase, flags, err);
+		if (r == 0)
+			r = cp_chown_tree(dfd, hbase, uid, gid, 0, err);
+		close(dfd);
+		return r;
+	}
+	if (plen && path[plen - 1] == '/')
+		return err_set(err, CPOD_E_NOTFOUND, "%s in %s: no such directory", path, info->rec->name);
+	cp_parent(path, dir, sizeof(dir), base, sizeof(base));
+	_cleanup_close_ int pfd = fs_open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0, err);
+	if (pfd < 0)
+		return err_prefix(err, "%s in %s", dir, info->rec->name);
+	if (contents) {
+		if (mkdirat(pfd, base, 0755) < 0)
+			return err_sys(err, "create %s", path);
+		_cleanup_close_ int sfd = *hbase ? openat(hfd, hbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+						 : dup(hfd);
+		_cleanup_close_ int nfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0 || nfd < 0)
+			return err_sys(err, "open %s", sfd < 0 ? j->host_path : path);
+		if (fs_copy_tree(sfd, nfd, flags, err) < 0 ||
+		    fchown(nfd, uid, gid) < 0)
+			return err_sys(err, "chown %s", path);
+		return cp_chown_copied(sfd, nfd, uid, gid, err);
+	}
+	if (fs_copy_entry(hfd, hbase, pfd, base, flags, err) < 0)
+		return -1;
+	return cp_chown_tree(pfd, base, uid, gid, 0, err);
+}
+
+typedef struct cp_ctx {
+	cpod_engine *e;
+	cp_job job;
+} cp_ctx;
+
+static int cp_root(int rootfd, const ctr_root_info *info, void *arg, cpod_err *err)
+{
+	cp_ctx *c = arg;
+	if (!c->job.into)
+		return cp_out(rootfd, info, &c->job, err);
+	uid_t uid;
+	gid_t gid;
+	cp_owner(c->e, info->rec, &uid, &gid);
+	return cp_in(rootfd, info, &c->job, uid, gid, err);
+}
+
+int cpod_container_cp(cpod_engine *e, const char *src, const char *dst, cpod_err *err)
+{
+	char sctr[256], dctr[256];
+	const char *spath, *dpath;
+	bool s_in = cp_split(src, sctr, sizeof(sctr), &spath);
+	bool d_in = cp_split(dst, dctr, sizeof(dctr), &dpath);
+	if (s_in == d_in)
+		return err_set(err, CPOD_E_INVALID,
+			       "cp: one of the paths must be CONTAINER:PATH and the other a host path or -");
+	cp_ctx c = { .e = e };
+	c.job.into = d_in;
+	c.job.ctr_path = d_in ? dpath : spath;
+	c.job.host_path = d_in ? src : dst;
+	if (!*c.job.host_path)
+		return err_set(err, CPOD_E_INVALID, "cp: an empty host path");
+	if (ctr_with_root(e, d_in ? dctr : sctr, cp_root, &c, err) < 0)
+		return err_prefix(err, "cp %s %s", src, dst);
+	return 0;
+}
+/************************************************ src/engine/ctr_commit.c */
+/*
+ * ctr_commit.c — `commit`: a new image from a container, as podman makes
+ * one: the image's layers plus one layer of the container's changes (its
+ * overlay upper directory, whiteouts as .wh. entries), the image's config
+ * with the container's Env, Cmd, Entrypoint, WorkingDir, User and Labels,
+ * then the --change instructions.  A container on a copied root file
+ * system has no record of its changes: its whole tree becomes the one
+ * layer of the new image.
+ *
+ * The layer is packed by a child process into a pipe and stored from the
+ * other end in one pass (digests, the gzip blob kept for push).  A running
+ * container is paused meanwhile unless asked not to be.
+ */
+
+
+
+
+
+#include <sys/wait.h>
+
+/* Packs the tree at dirfd into a layer of the store. */
+static int commit_layer_add(cpod_engine *e, int dirfd, layer_result *res, cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	int errp[2];
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(errp[0]);
+		close(errp[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		layer_result r2;
+		close(pipefd[0]);
+		close(errp[0]);
+		if (layer_pack(dirfd, pipefd[1], true, &r2, &e2) < 0) {
+			write_all(errp[1], &e2, sizeof(e2));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pipefd[1]);
+	close(errp[1]);
+	int in = pipefd[0];
+	byte_source src = source_fd(&in);
+	int r = store_layer_add(e->store, &src, NULL, NULL, 0, true, res, err);
+	close(pipefd[0]);
+	cpod_err child;
+	ssize_t n = RETRY_EINTR(read(errp[0], &child, sizeof(child)));
+	close(errp[0]);
+	int status = 0;
+	if (r < 0)
+		kill(pid, SIGKILL);
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		child.msg[sizeof(child.msg) - 1] = '\0';
+		if (err)
+			*err = child;
+		return err_prefix(err, "pack the container's changes");
+	}
+	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		return err_set(err, CPOD_E_SYS, "the process packing the layer died");
+	return r;
+}
+
+static int commit_compression(const char *media_type)
+{
+	size_t n = strlen(media_type);
+	if (n >= 4 && strcmp(media_type + n - 4, "gzip") == 0)
+		return LAYER_GZIP;
+	if (n >= 4 && strcmp(media_type + n - 4, "zstd") == 0)
+		return LAYER_ZSTD;
+	return LAYER_PLAIN;
+}
+
+typedef struct commit_in {
+	const char *image, *message, *author;
+	const char *const *changes;
+} commit_in;
+
+static int commit_image(cpod_engine *e, const ctr_record *r, const store_image *img,
+			const commit_in *in, const layer_result *res, char id[DIGEST_HEX_LEN + 1],
+			cpod_err *err)
+{
+	char now[64], full[1024], by[256];
+	config_edit ce;
+	commit_layer *layers = NULL;
+	char *config = NULL;
+	int rc = -1;
+
+	if (in->image) {
+		image_ref ref;
+		if (ref_parse_local(in->image, &ref, err) < 0)
+			return -1;
+		ref_name(&ref, full, sizeof(full));
+	}
+	image_config *cfg = engine_image_config(e, img, err);
+	if (!cfg)
+		return -1;
+	int ir = config_edit_init(&ce, cfg, err);
+	config_free(cfg);
+	if (ir < 0)
+		return -1;
+	_cleanup_json_ json_doc *sum = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	if (config_edit_from_container(&ce, json_get(json_root(sum), "Config"), err) < 0)
+		goto out;
+	for (size_t i = 0; in->changes && in->changes[i]; i++)
+		if (config_edit_change(&ce, in->changes[i], err) < 0)
+			goto out;
+	if (in->author) {
+		free(ce.author);
+		if (!(ce.author = strdup(in->author))) {
+			err_nomem(err);
+			goto out;
+		}
+	}
+	if (r->copy_rootfs)
+		config_edit_clear_layers(&ce);
+	engine_now(now, sizeof(now));
+	snprintf(by, sizeof(by), "cpod commit %.12s", r->id);
+	if (config_edit_add_layer(&ce, res->diff_id, err) < 0 ||
+	    config_edit_add_history(&ce, now, by, in->message ? in->message : "", false, err) < 0)
+		goto out;
+	config = config_edit_write(&ce, now, err);
+	if (!config)
+		goto out;
+	size_t base = r->copy_rootfs ? 0 : img->n_layers, n = 0;
+	layers = calloc(base + 1, sizeof(*layers));
+	if (!layers) {
+		err_nomem(err);
+		goto out;
+	}
+	for (; n < base; n++) {
+		snprintf(layers[n].digest, sizeof(layers[n].digest), "%s", img->layers[n].digest);
+		layers[n].size = img->layers[n].size;
+		layers[n].compression = commit_compression(img->layers[n].media_type);
+	}
+	snprintf(layers[n].digest, sizeof(layers[n].digest), "%s", res->digest);
+	layers[n].size = (int64_t)res->compressed_size;
+	layers[n].compression = res->compression;
+	n++;
+	const char *names[1] = { full };
+	rc = image_commit(e->store, config, layers, n, names, in->image ? 1 : 0, id, err);
+out:
+	free(layers);
+	free(config);
+	config_edit_free(&ce);
+	return rc;
+}
+
+char *cpod_container_commit(cpod_engine *e, const char *ctr, const char *image,
+			    const char *const *changes, const char *message, const char *author,
+			    int pause, cpod_err *err)
+{
+	ctr_record r;
+	store_image *img = NULL;
+	char dir[PATH_MAX], id[DIGEST_HEX_LEN + 1];
+	layer_result res;
+	bool paused = false;
+	int fd = -1;
+	char *out = NULL;
+	commit_in in = { image, message, author, changes };
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (store_image_get(e->store, r.image_id, &img, err) < 0 ||
+	    engine_ctr_path(e, r.id, false, r.copy_rootfs ? "rootfs" : "upper", dir, sizeof(dir), err) < 0)
+		goto out;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open %s", dir);
+		goto out;
+	}
+	if (pause && ctr_running(&r) && !ctr_paused(e, &r)) {
+		if (cpod_runtime_pause(e->rt, r.id, err) < 0)
+			goto out;
+		paused = true;
+	}
+	int lr = commit_layer_add(e, fd, &res, err);
+	if (paused)
+		cpod_runtime_resume(e->rt, r.id, NULL);
+	if (lr < 0 || commit_image(e, &r, img, &in, &res, id, err) < 0)
+		goto out;
+	out = strdup(id);
+	if (!out)
+		err_nomem(err);
+out:
+	if (!out)
+		err_prefix(err, "commit %s", ctr);
+	if (fd >= 0)
+		close(fd);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	ctr_record_free(&r);
+	return out;
+}
+/************************************************ src/engine/etcfiles.h */
+/*
+ * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
+ * /etc/resolv.conf (see etcfiles.c).
+ */
+#ifndef CPOD_ENGINE_ETCFILES_H
+#define CPOD_ENGINE_ETCFILES_H
+
+
+/* Writes hosts, hostname and resolv.conf into dirfd. */
+CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
+			    const char *name, cpod_err *err);
+
+#endif
+/************************************************ src/engine/ctr_create.c */
+/*
+ * ctr_create.c — `create`: a container record, its writable layer, its
+ * generated /etc files and its OCI config, from an image and the options.
+ *
+ * Everything is checked before anything is made; what is made lives in
+ * ROOT/containers/ID (the record, the upper and work directories of the
+ * overlay or the copied rootfs, the /etc files, config.json) so that it
+ * survives a reboot.  The run root only gets what a run needs (the bundle:
+ * a mount point and a copy of config.json), remade at each start.  A failed
+ * create removes what it made: nothing is left.
+ */
+
+
+
+#include <sys/file.h>
+
+/* Names as podman accepts them. */
+static bool create_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* The working directory exists in the writable layer. */
+static int create_workdir(int rwfd, const char *dir, cpod_err *err)
+{
+	if (!dir || !*dir || strcmp(dir, "/") == 0)
+		return 0;
+	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
+	if (fd < 0)
+		return err_prefix(err, "create the working directory %s", dir);
+	close(fd);
+	return 0;
+}
+
+/* The command as JSON, for ps and inspect. */
+static char *create_command(const cpod_run_opts *o, const image_config *cfg)
+{
+	mem_pool pool = { 0 };
+	const char **args;
+	size_t n;
+	buf b = BUF_INIT;
+	json_w w;
+	if (specgen_args(o, cfg, &args, &n, &pool, NULL) == 0) {
+		jw_init(&w, &b, NULL);
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < n; i++)
+			jw_str(&w, args[i]);
+		jw_arr_end(&w);
+		if (jw_finish(&w, NULL) < 0)
+			buf_free(&b);
+	}
+	pool_free(&pool);
+	return b.data;
+}
+
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
+{
+	store_image *img = NULL;
+	image_config *cfg = NULL;
+	userdb_user user;
+	char rel[96], ctr_dir[PATH_MAX], run_dir[PATH_MAX], rootfs[PATH_MAX];
+	bool made = false;
+	buf summary = BUF_INIT;
+	char *spec = NULL;
+	int r = -1, lock = -1;
+	_cleanup_close_ int cfd = -1;
+	_cleanup_close_ int rwfd = -1;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!o->image || !*o->image)
+		return err_set(err, CPOD_E_INVALID, "an image is required");
+	if (o->name && !create_name_ok(o->name))
+		return err_set(err, CPOD_E_INVALID,
+			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+	/* every option checked before the image is looked at or anything made */
+	if (options_check(o, err) < 0 || engine_image(e, o->image, &img, err) < 0)
+		return -1;
+	cfg = engine_image_config(e, img, err);
+	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
+	    options_lifecycle(o, cfg, &rec->life, err) < 0)
+		goto out;
+
+	/* a unique name, taken under the containers lock */
+	lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0) {
+		err_sys(err, "lock the containers");
+		goto out;
+	}
+	engine_random_hex(rec->id, 64);
+	if (o->name) {
+		ctr_record other;
+		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
+			err_set(err, CPOD_E_EXISTS,
+				"the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
+				o->name, other.id);
+			ctr_record_free(&other);
+			goto out;
+		}
+		snprintf(rec->name, sizeof(rec->name), "%s", o->name);
+	} else if (ctr_generate_name(e, rec->name, sizeof(rec->name), err) < 0) {
+		goto out;
+	}
+	snprintf(rec->image_id, sizeof(rec->image_id), "%s", img->id);
+	snprintf(rec->image_name, sizeof(rec->image_name), "%s", img->n_names ? img->names[0] : img->id);
+	engine_now(rec->created, sizeof(rec->created));
+	rec->rm = o->rm;
+	rec->copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
+	rec->command = create_command(o, cfg);
+
+	snprintf(rel, sizeof(rel), "containers/%s", rec->id);
+	if (engine_ctr_path(e, rec->id, false, "", ctr_dir, sizeof(ctr_dir), err) < 0 ||
+	    engine_ctr_path(e, rec->id, true, "", run_dir, sizeof(run_dir), err) < 0)
+		goto out;
+	if (mkdirat(e->rootfd, rel, 0700) < 0) {
+		err_sys(err, "create %s", ctr_dir);
+		goto out;
+	}
+	made = true;
+	cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0) {
+		err_sys(err, "open %s", ctr_dir);
+		goto out;
+	}
+	const char *rw = rec->copy_rootfs ? "rootfs" : "upper";
+	if (mkdirat(cfd, rw, 0755) < 0 || (!rec->copy_rootfs && mkdirat(cfd, "work", 0700) < 0)) {
+		err_sys(err, "create the container's layer");
+		goto out;
+	}
+	rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rwfd < 0) {
+		err_sys(err, "open the container's layer");
+		goto out;
+	}
+	if (rec->copy_rootfs && rootfs_copy(e->store, img, rwfd, err) < 0)
+		goto out;
+	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
+		goto out;
+	char hostname[72];
+	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+		goto out;
+
+	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)
+		goto out;
+	specgen_in si = {
+		.e = e, .img = img, .ctr_dir = ctr_dir, .summary = &summary, .run = o, .cfg = cfg,
+		.id = rec->id, .name = rec->name, .rootfs = rootfs, .files_dir = ctr_dir,
+		.user = &user, .rootless = e->rootless, .with_cgroup = !e->rootless,
+	};
+	spec = specgen_build(&si, err);
+	if (!spec || fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err) < 0)
+		goto out;
+	if (summary.len) {
+		rec->summary = summary.data;
+		summary.data = NULL;
+	}
+	rec->status = CTR_CREATED;
+	if (ctr_save(e, rec, err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0 && made) {
+		fs_rm_tree(e->rootfd, rel, NULL);
+		if (spec) /* the anonymous volumes specgen made */
+			volume_release(e, rec->id, rec->summary ? rec->summary : summary.data, true,
+				       NULL);
+		ctr_record_free(rec);
+	}
+	if (lock >= 0)
+		close(lock);
+	buf_free(&summary);
+	free(spec);
+	config_free(cfg);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record rec;
+	if (ctr_create(e, o, &rec, err) < 0)
+		return NULL;
+	char *id = strdup(rec.id);
+	ctr_record_free(&rec);
+	if (!id)
+		err_nomem(err);
+	return id;
+}
+/************************************************ src/engine/ctr_root.c */
+/*
+ * ctr_root.c — reaching a container's root file system from the host, for
+ * export, cp and commit.
+ *
+ * A running container's root is reached through /proc/PID/root: the
+ * container's own view, volumes and all (its pid checked against the start
+ * time after the open, so a recycled pid cannot hand us another root).  A
+ * stopped container's layer is mounted in a private mount namespace of a
+ * child process: nothing appears on the host, a killed child leaves no
+ * mount, and the container's lock is held meanwhile so it cannot start on
+ * the same upper directory.  The work runs in that child; its error comes
+ * back through a pipe.
+ */
+
+
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+/* In the child: a directory fd on the root of a stopped container. */
+static int ctr_root_mount(cpod_engine *e, const ctr_record *r, cpod_err *err)
+{
+	char path[PATH_MAX];
+	if (r->copy_rootfs) {
+		if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), err) < 0)
+			return -1;
+	} else {
+		char upper[PATH_MAX], work[PATH_MAX];
+		rootfs_overlay ov = { 0 };
+		store_image *img = NULL;
+		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), err) < 0 ||
+		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), err) < 0 ||
+		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), err) < 0)
+			return -1;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return err_sys(err, "private mount namespace");
+		/* the overlay is mounted from the store's directory (short
+		 * lowerdir paths): the caller's relative paths need our own */
+		_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fs_mkdir_p(path, 0700, err) < 0 ||
+		    store_image_get(e->store, r->image_id, &img, err) < 0 ||
+		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, err) < 0 ||
+		    rootfs_overlay_mount(&ov, path, err) < 0)
+			return -1;
+		if (cwd >= 0 && fchdir(cwd) < 0)
+			return err_sys(err, "return to the working directory");
+		/* the mount lives as long as this process: nothing to free */
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	return fd;
+}
+
+__attribute__((noreturn)) static void ctr_root_child(cpod_engine *e, const char *ref,
+						    ctr_root_fn fn, void *ctx, int errfd)
+{
+	cpod_err err;
+	ctr_record r;
+	int rootfd = -1, rc = -1;
+
+	cpod_err_clear(&err);
+	if (ctr_find(e, ref, &r, &err) < 0)
+		goto out;
+	/* the lock first: the container cannot start or stop under us */
+	int lock = ctr_lock(e, r.id, &err);
+	if (lock < 0 || ctr_reload(e, &r, &err) < 0)
+		goto out;
+	bool running = ctr_running(&r);
+	if (running) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/root", (int)r.pid);
+		rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0 || !ctr_running(&r)) {
+			err_set(&err, CPOD_E_STATE, "container %s stopped", r.name);
+			goto out;
+		}
+		/* a running container is not held: its own processes change it anyway */
+		close(lock);
+	} else {
+		rootfd = ctr_root_mount(e, &r, &err);
+		if (rootfd < 0)
+			goto out;
+	}
+	ctr_root_info info = { .rec = &r, .running = running };
+	rc = fn(rootfd, &info, ctx, &err);
+out:
+	if (rc < 0)
+		write_all(errfd, &err, sizeof(err));
+	_exit(rc < 0 ? 1 : 0);
+}
+
+CPOD_INTERNAL int ctr_with_root(cpod_engine *e, const char *ref, ctr_root_fn fn, void *ctx,
+				cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		ctr_root_child(e, ref, fn, ctx, pipefd[1]);
+	}
+	close(pipefd[1]);
+	cpod_err child;
+	ssize_t n = RETRY_EINTR(read(pipefd[0], &child, sizeof(child)));
+	close(pipefd[0]);
+	int status = 0;
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		child.msg[sizeof(child.msg) - 1] = '\0';
+		if (err)
+			*err = child;
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, CPOD_E_SYS, "the process working in %s died", ref);
+	return 0;
+}
+/************************************************ src/engine/diff.c */
+/*
+ * diff.c — `diff`: what a container changed in its image, read from its
+ * overlay upper directory (nothing mounted): a whiteout is a deletion, an
+ * entry the image has is a change, anything else an addition.  Under an
+ * opaque directory every entry is an addition, as the image's content
+ * there is hidden.  A container on a copied rootfs has no record of its
+ * changes: diff says so.
+ */
+
+#include <dirent.h>
+#include <sys/xattr.h>
+
+#define DIFF_MAX_DEPTH 512
+#define DIFF_MAX_ENTRIES 1000000
+
+typedef struct diff_out {
+	cpod_engine *e;
+	const store_image *img;
+	json_w changed, added, deleted;
+	buf cb, ab, db;
+	size_t n;
+} diff_out;
+
+static bool diff_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool diff_is_opaque(int fd)
+{
+	char v[2];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+/* An empty file the runtime made to mount the generated /etc files on:
+ * not a change of the container's (podman does not list them either). */
+static bool diff_mount_point(const char *path, const struct stat *st)
+{
+	static const char *const files[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+					     "/run/.containerenv" };
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (strcmp(path, files[i]) == 0)
+			return true;
+	return false;
+}
+
+static int diff_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int diff_dir(diff_out *o, int dirfd, const char *prefix, bool all_added, int depth,
+		    cpod_err *err)
+{
+	if (depth > DIFF_MAX_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read %s", *prefix ? prefix : "/");
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = err_nomem(err);
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(*names), diff_name_cmp);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st, lower;
+		if (++o->n > DIFF_MAX_ENTRIES) {
+			r = err_set(err, CPOD_E_LIMIT, "more than %d changes", DIFF_MAX_ENTRIES);
+			break;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s", prefix, names[i]) >= (int)sizeof(path)) {
+			r = err_set(err, CPOD_E_LIMIT, "path too long under %s", prefix);
+			break;
+		}
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (diff_is_whiteout(&st)) {
+			jw_str(&o->deleted, path);
+			continue;
+		}
+		int found = all_added ? 0 : rootfs_find(o->e->store, o->img, path, &lower, NULL, err);
+		if (found < 0) {
+			r = -1;
+			break;
+		}
+		if (!found && diff_mount_point(path, &st))
+			continue;
+		jw_str(found ? &o->changed : &o->added, path);
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			r = err_sys(err, "open %s", path);
+			break;
+		}
+		bool below_added = all_added || !found || !S_ISDIR(lower.st_mode) || diff_is_opaque(sub);
+		r = diff_dir(o, sub, path, below_added, depth + 1, err);
+		close(sub);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+char *cpod_container_diff(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	store_image *img = NULL;
+	char upper[PATH_MAX];
+	char *out = NULL;
+	int fd = -1;
+	diff_out o = { .e = e, .cb = BUF_INIT, .ab = BUF_INIT, .db = BUF_INIT };
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (r.copy_rootfs) {
+		err_set(err, CPOD_E_UNSUPPORTED,
+			"diff %s: the container runs on a copied root file system (no overlay), which "
+			"keeps no record of its changes", r.name);
+		goto out;
+	}
+	if (engine_ctr_path(e, r.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+	    store_image_get(e->store, r.image_id, &img, err) < 0)
+		goto out;
+	fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open %s", upper);
+		goto out;
+	}
+	o.img = img;
+	jw_init(&o.changed, &o.cb, NULL);
+	jw_init(&o.added, &o.ab, NULL);
+	jw_init(&o.deleted, &o.db, NULL);
+	jw_arr_begin(&o.changed);
+	jw_arr_begin(&o.added);
+	jw_arr_begin(&o.deleted);
+	if (diff_dir(&o, fd, "", false, 0, err) < 0)
+		goto out;
+	jw_arr_end(&o.changed);
+	jw_arr_end(&o.added);
+	jw_arr_end(&o.deleted);
+	if (jw_finish(&o.changed, err) < 0 || jw_finish(&o.added, err) < 0 ||
+	    jw_finish(&o.deleted, err) < 0)
+		goto out;
+	buf b = BUF_INIT;
+	buf_printf(&b, err, "{\"changed\":%s,\"added\":%s,\"deleted\":%s}", o.cb.data, o.ab.data,
+		   o.db.data);
+	out = buf_take(&b, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&o.cb);
+	buf_free(&o.ab);
+	buf_free(&o.db);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	ctr_record_free(&r);
+	return out;
 }
 /************************************************ src/engine/engine.c */
 /*
@@ -21932,22 +27760,8 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
-	state_now_rfc3339(out, n);
+	clock_now_rfc3339(out, n);
 }
-/************************************************ src/engine/etcfiles.h */
-/*
- * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
- * /etc/resolv.conf (see etcfiles.c).
- */
-#ifndef CPOD_ENGINE_ETCFILES_H
-#define CPOD_ENGINE_ETCFILES_H
-
-
-/* Writes hosts, hostname and resolv.conf into dirfd. */
-CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
-			    const char *name, cpod_err *err);
-
-#endif
 /************************************************ src/engine/etcfiles.c */
 /*
  * etcfiles.c — the /etc/hosts, /etc/hostname and /etc/resolv.conf a
@@ -22073,29 +27887,227 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		return -1;
 	return fs_write_atomic(dirfd, "resolv.conf", out.data ? out.data : "", out.len, 0644, 0, err);
 }
-/************************************************ src/engine/export.c */
+/************************************************ src/engine/exec.c */
 /*
- * export.c — `export`: a container's file system as a tar.
+ * exec.c — `exec`: a new process in a running container, as podman runs
+ * one: the container's environment with the given variables on top, its
+ * working directory and user unless others are asked for (a user is
+ * resolved in the container's own /etc/passwd and /etc/group, as the
+ * running container has them), with privileged every capability of our own
+ * bounding set.
  *
- * The overlay is mounted in a private mount namespace of a child process
- * (nothing appears on the host, and a killed export leaves no mount), and
- * the merged tree written out in name order.
+ * In the foreground the process is our stdio's (a pty proxied from them
+ * with tty; without interactive it reads nothing).  Detached, it gets
+ * /dev/null and runs on its own; a detached process gets no terminal.
  */
 
 
 
-#include <dirent.h>
-#include <sched.h>
-#include <sys/mount.h>
+
+#include <sys/prctl.h>
 #include <sys/wait.h>
+
+/* The -e / --env-file variables (options_env, as create reads them) and
+ * room for TERM and HOME. */
+typedef struct exec_env {
+	const char **v;
+	size_t n;
+} exec_env;
+
+static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], key, klen) == 0 && l->v[i][klen] == '=')
+			return true;
+	return false;
+}
+
+static int exec_env_make(const cpod_ctr_exec_opts *o, exec_env *env, mem_pool *pool,
+			 cpod_err *err)
+{
+	const char **given;
+	size_t n;
+	if (options_env(o->env_files, o->env, &given, &n, pool, err) < 0)
+		return -1;
+	env->v = pool_calloc(pool, n + 3, sizeof(char *), err);
+	if (!env->v)
+		return -1;
+	if (n)
+		memcpy(env->v, given, n * sizeof(char *));
+	env->n = n;
+	return 0;
+}
+
+/* "uid:gid" and the groups of o->user, read in the container's root. */
+static int exec_user(const ctr_record *r, const char *spec, userdb_user *u, cpod_err *err)
+{
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r->pid);
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the root of %s", r->name);
+	/* the pid must still be the container's init */
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	return userdb_resolve_in(fd, spec, u, err);
+}
+
+static int exec_run(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+		    int *status, cpod_err *err)
+{
+	mem_pool pool = { 0 };
+	exec_env env = { 0 };
+	const char *caps[64];
+	char user[32];
+	userdb_user u;
+	int rc = -1;
+
+	if (exec_env_make(o, &env, &pool, err) < 0)
+		goto out;
+	if (o->tty && !o->detach && !exec_env_has(&env, "TERM", 4))
+		env.v[env.n++] = "TERM=xterm";
+	cpod_exec_opts xo = {
+		.cwd = o->workdir && *o->workdir ? o->workdir : NULL,
+		.tty = o->tty && !o->detach,
+		.stdin_null = !o->interactive || o->detach,
+		.detach = o->detach,
+	};
+	if (o->user && *o->user) {
+		if (exec_user(r, o->user, &u, err) < 0)
+			goto out;
+		snprintf(user, sizeof(user), "%u:%u", u.uid, u.gid);
+		xo.user = user;
+		xo.additional_gids = u.gids;
+		xo.n_additional_gids = u.n_gids;
+		if (!exec_env_has(&env, "HOME", 4)) {
+			size_t len = strlen(u.home) + 6;
+			char *home = pool_alloc(&pool, len, err);
+			if (!home)
+				goto out;
+			snprintf(home, len, "HOME=%s", u.home);
+			env.v[env.n++] = home;
+		}
+	}
+	env.v[env.n] = NULL;
+	xo.env = env.n ? env.v : NULL;
+	if (o->privileged) {
+		size_t n = 0;
+		/* all we have ourselves */
+		for (int c = 0; c <= caps_last() && n + 1 < ARRAY_LEN(caps); c++)
+			if (caps_name(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+				caps[n++] = caps_name(c);
+		caps[n] = NULL;
+		xo.caps = caps;
+	}
+	xo.args = o->args;
+	rc = cpod_runtime_exec(e->rt, r->id, &xo, status, err);
+out:
+	pool_free(&pool);
+	return rc;
+}
+
+/* Detached: a child with /dev/null for stdio starts it (so our own stdio
+ * stays ours) and reports how that went. */
+static int exec_detached(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+			 cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		int status = 0;
+		cpod_err_clear(&e2);
+		close(pipefd[0]);
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		int rc = exec_run(e, r, o, &status, &e2);
+		if (rc < 0)
+			write_all(pipefd[1], &e2, sizeof(e2));
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(pipefd[1]);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(pipefd[0], &got, sizeof(got)));
+	close(pipefd[0]);
+	proc_wait(pid, NULL, 0);
+	if (n == (ssize_t)sizeof(got)) {
+		got.msg[sizeof(got.msg) - 1] = '\0';
+		if (err)
+			*err = got;
+		return -1;
+	}
+	return 0;
+}
+
+int cpod_container_exec(cpod_engine *e, const char *ctr, const cpod_ctr_exec_opts *o, int *status,
+			cpod_err *err)
+{
+	ctr_record r;
+	int rc;
+
+	*status = 0;
+	if (!o->args || !o->args[0])
+		return err_set(err, CPOD_E_INVALID, "exec: a command is required");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE,
+			     "can only create exec sessions on running containers: container %s is %s",
+			     r.name, ctr_status_name(r.status));
+	else if (o->detach)
+		rc = exec_detached(e, &r, o, err);
+	else
+		rc = exec_run(e, &r, o, status, err);
+	ctr_record_free(&r);
+	return rc;
+}
+/************************************************ src/engine/export.c */
+/*
+ * export.c — `export`: a container's file system as a tar, in name order.
+ *
+ * The root comes from ctr_with_root (the running container's, or its layer
+ * mounted privately); only the root file system is written, not what is
+ * mounted on it (/proc, /sys, /dev, volumes): their mount points appear as
+ * empty directories, as in the image.
+ */
+
+
+
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+/* The mount id of dirfd/name (0 when unknown). */
+static uint64_t export_mnt_id(int dirfd, const char *name)
+{
+	struct statx sx;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return sx.stx_mnt_id;
+}
 
 static int export_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Writes dirfd's entries (sorted) under prefix, recursively. */
-static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, cpod_err *err)
+/* Writes dirfd's entries (sorted) under prefix, recursively, without
+ * descending into other mounts than mnt (0: no check). */
+static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt, int depth,
+		       cpod_err *err)
 {
 	if (depth > 512)
 		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
@@ -22141,15 +28153,15 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, 
 			continue;
 		if ((r = tar_write_file(t, dirfd, names[i], path, err)) < 0)
 			break;
-		if (S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode) && (!mnt || export_mnt_id(dirfd, names[i]) == mnt)) {
 			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				r = err_sys(err, "open %s", path);
 				break;
 			}
-			char p2[PATH_MAX];
+			char p2[PATH_MAX + 1];
 			snprintf(p2, sizeof(p2), "%s/", path);
-			r = export_tree(t, sub, p2, depth + 1, err);
+			r = export_tree(t, sub, p2, mnt, depth + 1, err);
 			close(sub);
 		}
 	}
@@ -22159,78 +28171,302 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, 
 	return r;
 }
 
-static int export_child(cpod_engine *e, const ctr_record *r, int out_fd, int errfd)
+CPOD_INTERNAL int export_tar_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt,
+				  cpod_err *err)
 {
-	cpod_err err;
-	char path[PATH_MAX];
-	rootfs_overlay ov = { 0 };
-	store_image *img = NULL;
+	return export_tree(t, dirfd, prefix, mnt, 0, err);
+}
 
-	cpod_err_clear(&err);
-	if (!r->copy_rootfs) {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), &err) < 0 ||
-		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), &err) < 0 ||
-		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), &err) < 0)
-			goto fail;
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			err_sys(&err, "private mount namespace");
-			goto fail;
-		}
-		if (store_image_get(e->store, r->image_id, &img, &err) < 0 ||
-		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, &err) < 0 ||
-		    rootfs_overlay_mount(&ov, path, &err) < 0)
-			goto fail;
-	} else if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), &err) < 0) {
-		goto fail;
-	}
-	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		err_sys(&err, "open %s", path);
-		goto fail;
-	}
-	tar_writer *t = tar_writer_new(out_fd, &err);
-	if (!t || export_tree(t, root, "", 0, &err) < 0 || tar_writer_finish(t, &err) < 0)
-		goto fail;
-	_exit(0);
-fail:
-	write_all(errfd, &err, sizeof(err));
-	_exit(1);
+static int export_root(int rootfd, const ctr_root_info *info, void *ctx, cpod_err *err)
+{
+	int out_fd = *(int *)ctx;
+	(void)info;
+	tar_writer *t = tar_writer_new(out_fd, err);
+	if (!t)
+		return -1;
+	if (export_tar_tree(t, rootfd, "", export_mnt_id(rootfd, ""), err) < 0)
+		return -1;  /* the process ends: the writer goes with it */
+	return tar_writer_finish(t, err);
 }
 
 int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err)
 {
-	ctr_record r;
+	if (ctr_with_root(e, ctr, export_root, &fd, err) < 0)
+		return err_prefix(err, "export %s", ctr);
+	return 0;
+}
+/************************************************ src/engine/health.h */
+/*
+ * health.h — running a container's health check and recording its result,
+ * shared by the supervisor (on its interval) and `healthcheck run` (once,
+ * on demand).
+ *
+ * A check is a child process that execs the command in the container; its
+ * stdout and stderr come back through a pipe (the first 4 KiB are kept),
+ * and the process in the container writes its pid to a file of its own so
+ * a check that times out is killed inside the container too.
+ */
+#ifndef CPOD_ENGINE_HEALTH_H
+#define CPOD_ENGINE_HEALTH_H
+
+
+#define HEALTH_OUTPUT_MAX 4096
+#define HEALTH_LOG_KEEP 5
+
+typedef struct health_run {
+	pid_t pid;                /* our child, which runs the check */
+	int out;                  /* the read end of its stdout and stderr */
+	int64_t started_ms;
+	char started[64];
+	char pidfile[PATH_MAX];   /* the checked process's pid, in the container */
+	buf output;
+} health_run;
+
+/* Starts the container's check; h->pid is reaped by the caller. */
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err);
+/* Reads what the check wrote (call when h->out is readable). */
+CPOD_INTERNAL void health_read(health_run *h);
+/* Kills the check and what it runs in the container, and reaps it. */
+CPOD_INTERNAL void health_kill(health_run *h);
+/* Frees h without recording anything. */
+CPOD_INTERNAL void health_discard(health_run *h);
+/* The check ended with wait status wstatus (or was killed on its timeout):
+ * records the result in r (status, failing streak, log) and frees h;
+ * returns the check's exit code (-1: timed out). */
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out);
+/* Runs the check once, waits for it (at most its timeout) and records the
+ * result; *code: its exit code. */
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err);
+
+#endif
+/************************************************ src/engine/health.c */
+/*
+ * health.c — health checks (see health.h).
+ *
+ * The status follows podman: "starting" until the first success, or until
+ * a failure after the start period; "healthy" after a success; "unhealthy"
+ * after `retries` failures in a row (failures inside the start period do
+ * not count while the container is still starting).  A check that outlives
+ * its timeout fails with exit code -1.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err)
+{
 	int pipefd[2];
-	if (ctr_find(e, ctr, &r, err) < 0)
+
+	memset(h, 0, sizeof(*h));
+	h->out = -1;
+	if (!r->life.health_cmd)
+		return err_set(err, CPOD_E_INVALID, "container %s has no defined healthcheck", r->name);
+	_cleanup_json_ json_doc *d = json_parse(r->life.health_cmd, strlen(r->life.health_cmd), NULL, err);
+	if (!d)
+		return err_prefix(err, "the health check of %s", r->name);
+	const json_value *arr = json_root(d);
+	const char *args[128];
+	size_t n = 0;
+	for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
+		args[n] = json_string(json_at(arr, n));
+	args[n] = NULL;
+	if (!n || !args[0])
+		return err_set(err, CPOD_E_INVALID, "the health check of %s is empty", r->name);
+	char name[64];
+	snprintf(name, sizeof(name), "health.%d.%u.pid", (int)getpid(), (unsigned)proc_now_ms());
+	if (engine_ctr_path(e, r->id, true, name, h->pidfile, sizeof(h->pidfile), err) < 0)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ctr_record_free(&r);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_sys(err, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
+	engine_now(h->started, sizeof(h->started));
+	h->started_ms = proc_now_ms();
+	h->pid = fork();
+	if (h->pid < 0) {
 		close(pipefd[0]);
-		export_child(e, &r, fd, pipefd[1]);
-	}
-	close(pipefd[1]);
-	ctr_record_free(&r);
-	if (pid < 0) {
-		close(pipefd[0]);
+		close(pipefd[1]);
 		return err_sys(err, "fork");
 	}
-	cpod_err child;
-	ssize_t n = read(pipefd[0], &child, sizeof(child));
-	close(pipefd[0]);
-	int status = 0;
-	proc_wait(pid, &status, 0);
-	if (n == (ssize_t)sizeof(child)) {
-		*err = child;
-		return err_prefix(err, "export %s", ctr);
+	if (h->pid == 0) {
+		cpod_err e2;
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		cpod_exec_opts xo = { .args = args, .pid_file = h->pidfile, .stdin_null = 1 };
+		int status = 0;
+		if (cpod_runtime_exec(e->rt, r->id, &xo, &status, &e2) < 0) {
+			dprintf(2, "%s\n", e2.msg);
+			_exit(e2.code == CPOD_E_EXEC_NOTFOUND ? 127 : e2.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+		}
+		_exit(status);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
+	close(pipefd[1]);
+	h->out = pipefd[0];
+	fcntl(h->out, F_SETFL, O_NONBLOCK);
 	return 0;
+}
+
+/* Returns what read returned (the pipe does not block). */
+static ssize_t health_read_some(health_run *h)
+{
+	char tmp[512];
+	if (h->out < 0)
+		return 0;
+	ssize_t k = read(h->out, tmp, sizeof(tmp));
+	if (k > 0 && h->output.len < HEALTH_OUTPUT_MAX)
+		buf_append(&h->output, tmp, (size_t)k, NULL);
+	else if (k == 0) {
+		close(h->out);
+		h->out = -1;
+	}
+	return k;
+}
+
+CPOD_INTERNAL void health_read(health_run *h)
+{
+	health_read_some(h);
+}
+
+CPOD_INTERNAL void health_kill(health_run *h)
+{
+	_cleanup_buf_ buf pb = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, h->pidfile, 64, &pb, NULL) == 0 && pb.data && atoi(pb.data) > 0)
+		kill(atoi(pb.data), SIGKILL);
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		proc_wait(h->pid, NULL, 0);
+	}
+}
+
+CPOD_INTERNAL void health_discard(health_run *h)
+{
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	if (h->pidfile[0])
+		unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+}
+
+static void health_log_append(ctr_record *r, const health_run *h, int code, const char *output)
+{
+	char ended[64];
+	engine_now(ended, sizeof(ended));
+	_cleanup_json_ json_doc *d = r->health_log ?
+		json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+	const json_value *old = json_root(d);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	size_t n = json_len(old), from = n >= HEALTH_LOG_KEEP ? n - HEALTH_LOG_KEEP + 1 : 0;
+	for (size_t i = from; i < n; i++)
+		jw_value(&w, json_at(old, i));
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Start", h->started);
+	jw_kstr(&w, "End", ended);
+	jw_kint(&w, "ExitCode", code);
+	jw_kstr(&w, "Output", output);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	if (jw_finish(&w, NULL) == 0) {
+		free(r->health_log);
+		r->health_log = b.data;
+	} else {
+		buf_free(&b);
+	}
+}
+
+/* Milliseconds since the container started (its StartedAt). */
+static int64_t health_uptime_ms(const ctr_record *r)
+{
+	int64_t t = clock_unix_ms(r->started_at);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return t < 0 ? INT64_MAX : (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - t;
+}
+
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out)
+{
+	/* what is left in the pipe; a process the check left behind may
+	 * hold it open, so no waiting for its end */
+	while (!timed_out && health_read_some(h) > 0)
+		;
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	int code = timed_out ? -1 : proc_exit_code(wstatus);
+	const char *output = timed_out ? "health check timed out" : h->output.data ? h->output.data : "";
+	bool starting = health_uptime_ms(r) < r->life.health_start_ms;
+	if (code == 0) {
+		r->health = HEALTH_HEALTHY;
+		r->health_streak = 0;
+	} else if (!starting || r->health != HEALTH_STARTING) {
+		r->health_streak++;
+		if (r->health_streak >= r->life.health_retries)
+			r->health = HEALTH_UNHEALTHY;
+	}
+	health_log_append(r, h, code, output);
+	unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+	return code;
+}
+
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err)
+{
+	health_run h;
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	if (health_start(e, r, &h, err) < 0)
+		return -1;
+	int64_t deadline = h.started_ms + r->life.health_timeout_ms;
+	bool timed_out = false, exited = false;
+	int wstatus = 0;
+	_cleanup_close_ int pidfd = proc_pidfd_open(h.pid);  /* -1: poll in steps */
+	while (!exited) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0) {
+			timed_out = true;
+			health_kill(&h);
+			break;
+		}
+		struct pollfd p[2] = { { .fd = h.out, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+		if (poll(p, 2, pidfd < 0 && left > 50 ? 50 : (int)(left > 60000 ? 60000 : left)) > 0 && p[0].revents)
+			health_read(&h);
+		exited = proc_wait(h.pid, &wstatus, WNOHANG) == h.pid;
+	}
+	/* the record may have changed while the check ran */
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0) {
+		buf_free(&h.output);
+		return -1;
+	}
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		*code = health_finish(&h, r, wstatus, timed_out);
+		rc = ctr_save(e, r, err);
+	}
+	buf_free(&h.output);
+	if (h.out >= 0)
+		close(h.out);
+	close(lock);
+	return rc;
+}
+
+int cpod_healthcheck_run(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int code = -1, rc = health_run_once(e, &r, &code, err);
+	if (rc == 0)
+		rc = code == 0 ? 0 : 1;
+	ctr_record_free(&r);
+	return rc;
 }
 /************************************************ src/engine/images.c */
 /*
@@ -22293,7 +28529,10 @@ char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *co
 	config_edit_free(&ce);
 	if (rc < 0)
 		return NULL;
-	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+	char *out = strdup(id);
+	if (!out)
+		err_nomem(err);
+	return out;
 fail:
 	config_edit_free(&ce);
 	err_prefix(err, "import");
@@ -22302,11 +28541,8 @@ fail:
 
 static int64_t images_unix(const char *rfc3339)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
 }
 
 static void images_strs(json_w *w, const char *key, char **v, size_t n)
@@ -22879,6 +29115,866 @@ int cpod_init_main(int argc, char **argv)
 			break;
 	}
 	return code;
+}
+/************************************************ src/engine/inspect.c */
+/*
+ * inspect.c — `inspect` of a container, shaped as podman's: the record
+ * (state, health, restarts), the OCI config the container runs (path,
+ * args, environment, capabilities), its files, its layer, and the Config,
+ * HostConfig and Mounts that specgen summarised at create time (built from
+ * the OCI config when a record has no summary).
+ */
+
+
+
+#define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
+
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r)
+{
+	if (!ctr_running(r))
+		return false;
+	char *st = cpod_runtime_state(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
+	free(st);
+	const char *s = json_string(json_get(json_root(d), "status"));
+	return s && strcmp(s, "paused") == 0;
+}
+
+static void inspect_time(json_w *w, const char *key, const char *t)
+{
+	jw_kstr(w, key, t && *t ? t : INSPECT_ZERO_TIME);
+}
+
+static void inspect_state(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	bool running = r->status == CTR_RUNNING, paused = running && ctr_paused(e, r);
+	jw_key(w, "State");
+	jw_obj_begin(w);
+	jw_kstr(w, "OciVersion", CPOD_OCI_VERSION);
+	jw_kstr(w, "Status", paused ? "paused" : ctr_status_name(r->status));
+	jw_kbool(w, "Running", running && !paused);
+	jw_kbool(w, "Paused", paused);
+	jw_kbool(w, "Restarting", false);
+	jw_kbool(w, "OOMKilled", r->oom_killed);
+	jw_kbool(w, "Dead", false);
+	jw_kint(w, "Pid", running ? r->pid : 0);
+	jw_kint(w, "ConmonPid", running ? r->sup_pid : 0);
+	jw_kint(w, "ExitCode", r->exit_code);
+	jw_kstr(w, "Error", r->timed_out ? "the container ran longer than its --timeout" : "");
+	inspect_time(w, "StartedAt", r->started_at);
+	inspect_time(w, "FinishedAt", r->finished_at);
+	if (r->life.health_cmd) {
+		jw_key(w, "Health");
+		jw_obj_begin(w);
+		jw_kstr(w, "Status", ctr_health_name(r->health));
+		jw_kint(w, "FailingStreak", r->health_streak);
+		jw_key(w, "Log");
+		_cleanup_json_ json_doc *d = r->health_log ?
+			json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+		if (json_root(d))
+			jw_value(w, json_root(d));
+		else
+			jw_null(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void inspect_strings(json_w *w, const char *key, const json_value *arr, size_t from)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = from; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)))
+			jw_str(w, json_string(json_at(arr, i)));
+	jw_arr_end(w);
+}
+
+/* A Config for records without a summary: what the OCI config says. */
+static void inspect_config_from_oci(json_w *w, const ctr_record *r, const json_value *spec)
+{
+	const json_value *p = json_get(spec, "process"), *user = json_get(p, "user");
+	int64_t u = 0, g = 0;
+	char uid[48];
+	json_int64(json_get(user, "uid"), &u);
+	json_int64(json_get(user, "gid"), &g);
+	snprintf(uid, sizeof(uid), "%lld:%lld", (long long)u, (long long)g);
+	jw_key(w, "Config");
+	jw_obj_begin(w);
+	jw_kstr(w, "Hostname", json_string(json_get(spec, "hostname")) ?: "");
+	jw_kstr(w, "Domainname", "");
+	jw_kstr(w, "User", uid);
+	jw_kbool(w, "Tty", r->life.tty);
+	jw_kbool(w, "OpenStdin", r->life.interactive);
+	inspect_strings(w, "Env", json_get(p, "env"), 0);
+	inspect_strings(w, "Cmd", json_get(p, "args"), 0);
+	jw_kstr(w, "Image", r->image_name);
+	jw_kstr(w, "WorkingDir", json_string(json_get(p, "cwd")) ?: "/");
+	jw_key(w, "Labels");
+	jw_null(w);
+	jw_key(w, "Annotations");
+	const json_value *ann = json_get(spec, "annotations");
+	if (ann)
+		jw_value(w, ann);
+	else
+		jw_null(w);
+	jw_kint(w, "StopSignal", r->life.stop_signal);
+	jw_kint(w, "StopTimeout", r->life.stop_timeout);
+	jw_obj_end(w);
+}
+
+static void inspect_caps(json_w *w, const char *key, const json_value *list)
+{
+	inspect_strings(w, key, list, 0);
+}
+
+static void inspect_paths(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char dir[PATH_MAX], run[PATH_MAX], p[PATH_MAX];
+	if (engine_ctr_path(e, r->id, false, "", dir, sizeof(dir), NULL) < 0 ||
+	    engine_ctr_path(e, r->id, true, "", run, sizeof(run), NULL) < 0)
+		return;
+	static const char *const files[][2] = {
+		{ "ResolvConfPath", "resolv.conf" }, { "HostnamePath", "hostname" },
+		{ "HostsPath", "hosts" }, { "OCIConfigPath", "config.json" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (fs_join(p, sizeof(p), dir, files[i][1], NULL) == 0)
+			jw_kstr(w, files[i][0], p);
+	jw_kstr(w, "StaticDir", dir);
+	jw_kstr(w, "OCIRuntime", "cpod");
+	if (fs_join(p, sizeof(p), dir, "ctr.log", NULL) == 0)
+		jw_kstr(w, "LogPath", r->life.log_none ? "" : p);
+	jw_kstr(w, "Driver", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "GraphDriver");
+	jw_obj_begin(w);
+	jw_kstr(w, "Name", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "Data");
+	jw_obj_begin(w);
+	if (r->copy_rootfs) {
+		if (fs_join(p, sizeof(p), dir, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	} else {
+		if (fs_join(p, sizeof(p), dir, "upper", NULL) == 0)
+			jw_kstr(w, "UpperDir", p);
+		if (fs_join(p, sizeof(p), dir, "work", NULL) == 0)
+			jw_kstr(w, "WorkDir", p);
+		if (r->status == CTR_RUNNING && fs_join(p, sizeof(p), run, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 16u << 20, .max_depth = 64 };
+	ctr_record r;
+	char path[160];
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "containers/%s/config.json", r.id);
+	_cleanup_json_ json_doc *specd = json_parse_file(e->rootfd, path, &lim, err);
+	if (!specd) {
+		err_prefix(err, "inspect %s", r.name);
+		ctr_record_free(&r);
+		return NULL;
+	}
+	_cleanup_json_ json_doc *sumd = r.summary ? json_parse(r.summary, strlen(r.summary), NULL, NULL) : NULL;
+	_cleanup_json_ json_doc *cmdd = r.command ? json_parse(r.command, strlen(r.command), NULL, NULL) : NULL;
+	const json_value *spec = json_root(specd), *sum = json_root(sumd), *cmd = json_root(cmdd);
+	const json_value *caps = json_get(json_get(spec, "process"), "capabilities");
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Id", r.id);
+	jw_kstr(&w, "Created", r.created);
+	jw_kstr(&w, "Path", json_string(json_at(cmd, 0)) ?: "");
+	inspect_strings(&w, "Args", cmd, 1);
+	inspect_state(&w, e, &r);
+	jw_kstr(&w, "Image", r.image_id);
+	jw_kstr(&w, "ImageDigest", "");
+	jw_kstr(&w, "ImageName", r.image_name);
+	jw_kstr(&w, "Rootfs", "");
+	jw_kstr(&w, "Pod", "");
+	inspect_paths(&w, e, &r);
+	jw_kstr(&w, "Name", r.name);
+	jw_kint(&w, "RestartCount", r.restart_count);
+	jw_kstr(&w, "MountLabel", "");
+	jw_kstr(&w, "ProcessLabel", "");
+	jw_kstr(&w, "AppArmorProfile", "");
+	inspect_caps(&w, "EffectiveCaps", json_get(caps, "effective"));
+	inspect_caps(&w, "BoundingCaps", json_get(caps, "bounding"));
+	jw_key(&w, "ExecIDs");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_key(&w, "Mounts");
+	if (json_get(sum, "Mounts"))
+		jw_value(&w, json_get(sum, "Mounts"));
+	else {
+		jw_arr_begin(&w);
+		jw_arr_end(&w);
+	}
+	jw_key(&w, "Dependencies");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_kstr(&w, "Namespace", "");
+	jw_kbool(&w, "IsInfra", false);
+	jw_kbool(&w, "IsService", false);
+	if (json_get(sum, "Config")) {
+		jw_key(&w, "Config");
+		jw_value(&w, json_get(sum, "Config"));
+	} else {
+		inspect_config_from_oci(&w, &r, spec);
+	}
+	jw_key(&w, "HostConfig");
+	if (json_get(sum, "HostConfig")) {
+		jw_value(&w, json_get(sum, "HostConfig"));
+	} else {
+		jw_obj_begin(&w);
+		jw_key(&w, "RestartPolicy");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "Name", options_restart_name(r.life.restart));
+		jw_kint(&w, "MaximumRetryCount", r.life.max_retries);
+		jw_obj_end(&w);
+		jw_kbool(&w, "AutoRemove", r.rm);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	ctr_record_free(&r);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+/************************************************ src/engine/life.c */
+/*
+ * life.c — a container's lifecycle settings (see life.h) as JSON in its
+ * record; options.c parses them from the options.
+ */
+
+
+CPOD_INTERNAL void life_free(ctr_life *l)
+{
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+}
+
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l)
+{
+	jw_obj_begin(w);
+	jw_kint(w, "stopSignal", l->stop_signal);
+	jw_kint(w, "stopTimeout", l->stop_timeout);
+	jw_kint(w, "timeout", l->timeout);
+	jw_kstr(w, "restart", options_restart_name(l->restart));
+	jw_kint(w, "maxRetries", l->max_retries);
+	jw_key(w, "logMaxSize");
+	jw_uint(w, l->log_max_size);
+	jw_kbool(w, "logNone", l->log_none);
+	jw_kbool(w, "interactive", l->interactive);
+	jw_kbool(w, "tty", l->tty);
+	jw_kstr(w, "detachKeys", l->detach_keys);
+	if (l->health_cmd) {
+		json_doc *d = json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL);
+		jw_key(w, "healthCmd");
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+		jw_kint(w, "healthIntervalMs", l->health_interval_ms);
+		jw_kint(w, "healthTimeoutMs", l->health_timeout_ms);
+		jw_kint(w, "healthStartMs", l->health_start_ms);
+		jw_kint(w, "healthRetries", l->health_retries);
+	}
+	jw_obj_end(w);
+}
+
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err)
+{
+	int64_t n;
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	if (!json_is(v, JSON_OBJECT))
+		return 0;
+	if (json_int64(json_get(v, "stopSignal"), &n) && n > 0 && n < NSIG)
+		l->stop_signal = (int)n;
+	if (json_int64(json_get(v, "stopTimeout"), &n) && n >= 0)
+		l->stop_timeout = (int)n;
+	if (json_int64(json_get(v, "timeout"), &n) && n >= 0)
+		l->timeout = (int)n;
+	const char *r = json_string(json_get(v, "restart"));
+	for (int i = RESTART_NO; r && i <= RESTART_UNLESS_STOPPED; i++)
+		if (strcmp(r, options_restart_name(i)) == 0)
+			l->restart = i;
+	if (json_int64(json_get(v, "maxRetries"), &n) && n >= 0)
+		l->max_retries = (int)n;
+	uint64_t u;
+	if (json_uint64(json_get(v, "logMaxSize"), &u))
+		l->log_max_size = u;
+	bool b = false;
+	json_opt_bool(v, "logNone", &b, "", NULL);
+	l->log_none = b;
+	b = false;
+	json_opt_bool(v, "interactive", &b, "", NULL);
+	l->interactive = b;
+	b = false;
+	json_opt_bool(v, "tty", &b, "", NULL);
+	l->tty = b;
+	const char *dk = json_string(json_get(v, "detachKeys"));
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", dk ? dk : "ctrl-p,ctrl-q");
+	const json_value *hc = json_get(v, "healthCmd");
+	if (json_is(hc, JSON_ARRAY)) {
+		buf b2 = BUF_INIT;
+		json_w w;
+		jw_init(&w, &b2, NULL);
+		jw_value(&w, hc);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&b2);
+			return -1;
+		}
+		l->health_cmd = b2.data;
+		json_opt_i64(v, "healthIntervalMs", &l->health_interval_ms, "", NULL);
+		json_opt_i64(v, "healthTimeoutMs", &l->health_timeout_ms, "", NULL);
+		json_opt_i64(v, "healthStartMs", &l->health_start_ms, "", NULL);
+		if (json_int64(json_get(v, "healthRetries"), &n))
+			l->health_retries = (int)n;
+	}
+	return 0;
+}
+/************************************************ src/engine/lifecycle.c */
+/*
+ * lifecycle.c — start, run, attach, stop, kill, restart, pause, unpause,
+ * wait, rename, remove and prune of containers (cpod_container_*).
+ *
+ * The supervisor (supervisor.c) owns a running container; these verbs
+ * either ask it (through the attach socket) or act on the container
+ * through the runtime and let the supervisor record the outcome.  A user's
+ * stop or kill is written into the record first, so the supervisor knows
+ * not to restart what the user stopped.
+ */
+
+
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err);
+
+int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		rc = sup_spawn(e, &r, false, err);
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "start %s", ctr) : 0;
+}
+
+/* ---------------------------------------------------------------- attach */
+
+/* "ctrl-p,ctrl-q" -> the bytes; false when malformed. */
+static bool lc_detach_keys(const char *spec, unsigned char *keys, size_t *n)
+{
+	char copy[64];
+	*n = 0;
+	if (!spec || !*spec)
+		return true; /* no detaching */
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (char *t = strtok(copy, ","); t; t = strtok(NULL, ",")) {
+		if (*n >= 8)
+			return false;
+		if (strncmp(t, "ctrl-", 5) == 0 && strlen(t) == 6) {
+			char c = t[5];
+			if (c >= 'a' && c <= 'z')
+				keys[(*n)++] = (unsigned char)(c - 'a' + 1);
+			else if (c == '@')
+				keys[(*n)++] = 0;
+			else if (c >= '[' && c <= '_')
+				keys[(*n)++] = (unsigned char)(c - '[' + 27);
+			else
+				return false;
+		} else if (strlen(t) == 1) {
+			keys[(*n)++] = (unsigned char)t[0];
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void lc_send_size(int sock, int tty)
+{
+	struct winsize ws;
+	char msg[32];
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0) {
+		snprintf(msg, sizeof(msg), "%u %u", ws.ws_row, ws.ws_col);
+		attach_send(sock, AF_RESIZE, msg, strlen(msg));
+	}
+}
+
+/* The client loop over an attach connection.  *status: the exit status, or
+ * -1 when detached.  An AF_ERROR from the supervisor becomes err. */
+static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const char *detach_keys,
+			int *status, cpod_err *err)
+{
+	unsigned char keys[8];
+	size_t nkeys = 0, matched = 0;
+	struct termios saved;
+	bool raw = false;
+	buf p = BUF_INIT;
+	int r = -1;
+	sigset_t mask, old;
+
+	*status = -1;
+	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
+		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
+			       detach_keys);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (tty && in >= 0 && isatty(in) && tcgetattr(in, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(in, TCSANOW, &t) == 0;
+		lc_send_size(sock, in);
+	}
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = sock, .events = POLLIN },
+			{ .fd = in, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, "poll");
+			break;
+		}
+		if (fds[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			if (raw)
+				lc_send_size(sock, in);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP)) {
+			unsigned char b[4096];
+			ssize_t n = read(in, b, sizeof(b));
+			if (n <= 0) {
+				attach_send(sock, AF_STDIN_EOF, NULL, 0);
+				in = -1;
+			} else {
+				/* the detach keys, possibly across reads */
+				bool detach = false;
+				for (ssize_t i = 0; i < n && nkeys; i++) {
+					matched = b[i] == keys[matched] ? matched + 1 : (b[i] == keys[0] ? 1 : 0);
+					if (matched == nkeys) {
+						detach = true;
+						break;
+					}
+				}
+				if (detach) {
+					r = 0;
+					*status = -1;
+					break;
+				}
+				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
+					in = -1;
+				}
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			int type;
+			int k = attach_recv(sock, &type, &p, err);
+			if (k <= 0) {
+				/* the supervisor went away without an exit frame */
+				if (k == 0)
+					err_set(err, CPOD_E_SYS, "the container's supervisor went away");
+				break;
+			}
+			if (type == AF_STDOUT && out >= 0)
+				write_all(out, p.data, p.len);
+			else if (type == AF_STDERR)
+				write_all(errfd >= 0 ? errfd : out, p.data, p.len);
+			else if (type == AF_EXIT) {
+				*status = atoi(p.data);
+				r = 0;
+				break;
+			} else if (type == AF_ERROR) {
+				int code = CPOD_E_SYS;
+				char *msg = p.data;
+				if (msg && sscanf(msg, "%d", &code) == 1)
+					msg = strchr(msg, ' ') ? strchr(msg, ' ') + 1 : msg;
+				err_set(err, code, "%s", msg ? msg : "the container did not start");
+				break;
+			}
+		}
+	}
+	if (raw)
+		tcsetattr(in >= 0 ? in : 0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	buf_free(&p);
+	return r;
+}
+
+int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
+			  const char *detach_keys, int *status, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r)) {
+		ctr_record_free(&r);
+		return err_set(err, CPOD_E_STATE, "you can only attach to running containers");
+	}
+	int sock = attach_connect(e, r.id, err);
+	int rc = -1;
+	if (sock >= 0) {
+		rc = lc_attach_fd(sock, r.life.tty, r.life.interactive ? in : -1, out, errfd,
+				  detach_keys ? detach_keys : r.life.detach_keys, status, err);
+		close(sock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
+{
+	ctr_record r;
+	*status = 0;
+	if (o->detach)
+		return err_set(err, CPOD_E_INVALID, "cpod_run: use cpod_run_detached for --detach");
+	if (ctr_create(e, o, &r, err) < 0)
+		return -1;
+	int rc = sup_spawn(e, &r, true, err);
+	if (rc == 0) {
+		int sock = attach_connect(e, r.id, err);
+		if (sock < 0) {
+			rc = -1;
+		} else {
+			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
+					  status, err);
+			close(sock);
+			if (rc == 0 && *status < 0)
+				*status = 0; /* detached: the container goes on */
+		}
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+char *cpod_run_detached(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_create(e, o, &r, err) < 0)
+		return NULL;
+	char *id = NULL;
+	if (sup_spawn(e, &r, false, err) == 0 && !(id = strdup(r.id)))
+		err_nomem(err);
+	ctr_record_free(&r);
+	return id;
+}
+
+/* ---------------------------------------------------------------- stop, kill */
+
+static int lc_mark_stop(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0)
+		return -1;
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		r->stop_requested = true;
+		rc = ctr_save(e, r, err);
+	}
+	close(lock);
+	return rc;
+}
+
+/* Waits for the supervisor to record the end (bounded). */
+static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
+{
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_now_ms() < deadline) {
+		if (ctr_reload(e, r, NULL) < 0)
+			return; /* removed (--rm) */
+		if (r->status != CTR_RUNNING && !proc_is(r->sup_pid, r->sup_start))
+			return;
+		if (r->status == CTR_EXITED && r->finished_at[0] && r->restart_count >= 0 &&
+		    !proc_is(r->pid, r->start_time))
+			return;
+		usleep(10000);
+	}
+}
+
+static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+	int fd = proc_pidfd_open(pid);
+	if (fd >= 0) {
+		if (proc_is(pid, start))
+			proc_poll_in(fd, timeout_ms);
+		close(fd);
+	}
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_is(pid, start)) {
+		if (proc_now_ms() > deadline)
+			return false;
+		usleep(5000);
+	}
+	return true;
+}
+
+int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		goto out; /* stopping a stopped container is not an error */
+	if (lc_mark_stop(e, &r, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (timeout < 0)
+		timeout = r.life.stop_timeout;
+	cpod_runtime_resume(e->rt, r.id, NULL); /* a paused container gets the signal too */
+	if (timeout > 0 && cpod_runtime_kill(e->rt, r.id, r.life.stop_signal, 0, NULL) == 0 &&
+	    lc_wait_gone(r.pid, r.start_time, timeout * 1000))
+		goto recorded;
+	if (cpod_runtime_kill(e->rt, r.id, SIGKILL, 1, err) < 0 && proc_is(r.pid, r.start_time)) {
+		rc = -1;
+		goto out;
+	}
+	lc_wait_gone(r.pid, r.start_time, 10000);
+recorded:
+	lc_wait_recorded(e, &r, 10000);
+out:
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "stop %s", ctr) : 0;
+}
+
+int cpod_container_kill(cpod_engine *e, const char *ctr, int sig, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = -1;
+	if (!ctr_running(&r))
+		err_set(err, CPOD_E_STATE, "can only kill running containers. %.12s is in state %s", r.id,
+			ctr_status_name(r.status));
+	else if (lc_mark_stop(e, &r, err) == 0 && cpod_runtime_kill(e->rt, r.id, sig, 0, err) == 0)
+		rc = 0;
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "kill %s", ctr) : 0;
+}
+
+int cpod_container_restart(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	if (cpod_container_stop(e, ctr, timeout, err) < 0)
+		return -1;
+	return cpod_container_start(e, ctr, err);
+}
+
+static int lc_freeze(cpod_engine *e, const char *ctr, bool on, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE, "%.12s is not running", r.id);
+	else
+		rc = on ? cpod_runtime_pause(e->rt, r.id, err) : cpod_runtime_resume(e->rt, r.id, err);
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_pause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, true, err);
+}
+
+int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, false, err);
+}
+
+/* ---------------------------------------------------------------- wait */
+
+static bool lc_condition(cpod_engine *e, const ctr_record *r, const char *c)
+{
+	bool running = ctr_running(r);
+	if (strcmp(c, "stopped") == 0 || strcmp(c, "exited") == 0)
+		return !running && r->status != CTR_CREATED;
+	if (strcmp(c, "running") == 0)
+		return running;
+	if (strcmp(c, "created") == 0 || strcmp(c, "configured") == 0)
+		return r->status == CTR_CREATED;
+	if (strcmp(c, "paused") == 0) {
+		char *st = running ? cpod_runtime_state(e->rt, r->id, NULL) : NULL;
+		bool paused = st && strstr(st, "\"paused\"");
+		free(st);
+		return paused;
+	}
+	if (strcmp(c, "healthy") == 0)
+		return r->health == HEALTH_HEALTHY;
+	if (strcmp(c, "unhealthy") == 0)
+		return r->health == HEALTH_UNHEALTHY;
+	return false;
+}
+
+int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *conditions,
+			int *exit_code, cpod_err *err)
+{
+	static const char *const stopped[] = { "stopped", NULL };
+	static const char *const known[] = { "stopped", "exited", "running", "created", "configured",
+					     "paused", "healthy", "unhealthy" };
+	ctr_record r;
+
+	if (!conditions || !conditions[0])
+		conditions = stopped;
+	for (size_t i = 0; conditions[i]; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < ARRAY_LEN(known); k++)
+			ok = ok || strcmp(conditions[i], known[k]) == 0;
+		if (!ok)
+			return err_set(err, CPOD_E_INVALID, "wait: unknown condition \"%s\"", conditions[i]);
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	bool only_stop = true;
+	for (size_t i = 0; conditions[i]; i++)
+		only_stop = only_stop && (strcmp(conditions[i], "stopped") == 0 || strcmp(conditions[i], "exited") == 0);
+	/* waiting for the end of a running container: the supervisor tells
+	 * (even when --rm removes the record right after) */
+	if (only_stop && ctr_running(&r)) {
+		int sock = attach_connect(e, r.id, NULL);
+		if (sock >= 0) {
+			int status = -1;
+			cpod_err ignored;
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+				*exit_code = status;
+				close(sock);
+				ctr_record_free(&r);
+				return 0;
+			}
+			close(sock);
+		}
+	}
+	for (;;) {
+		for (size_t i = 0; conditions[i]; i++)
+			if (lc_condition(e, &r, conditions[i])) {
+				*exit_code = r.exit_code;
+				ctr_record_free(&r);
+				return 0;
+			}
+		usleep(50000);
+		if (ctr_reload(e, &r, err) < 0) {
+			ctr_record_free(&r);
+			return err_prefix(err, "wait %s", ctr);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- rename, rm, prune */
+
+int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpod_err *err)
+{
+	ctr_record r, other;
+	int rc = -1;
+	bool ok = *name;
+	for (const char *p = name; *p && ok; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		ok = alnum || (p != name && (c == '_' || c == '.' || c == '-'));
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	_cleanup_close_ int names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (names < 0 || RETRY_EINTR(flock(names, LOCK_EX)) < 0)
+		return err_sys(err, "lock the containers");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (ctr_find(e, name, &other, NULL) == 0) {
+		bool same = strcmp(other.id, r.id) == 0;
+		ctr_record_free(&other);
+		if (!same) {
+			ctr_record_free(&r);
+			return err_set(err, CPOD_E_EXISTS, "the container name \"%s\" is already in use", name);
+		}
+	}
+	int lock = ctr_lock(e, r.id, err);
+	if (lock >= 0) {
+		if (ctr_reload(e, &r, err) == 0) {
+			snprintf(r.name, sizeof(r.name), "%s", name);
+			rc = ctr_save(e, &r, err);
+		}
+		close(lock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volumes, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (ctr_running(&r)) {
+		if (!force)
+			rc = err_set(err, CPOD_E_STATE,
+				     "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
+				     r.id);
+		else
+			rc = cpod_container_stop(e, r.id, 0, err);
+	}
+	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
+		rc = ctr_remove_v(e, &r, true, volumes, err);
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
+{
+	return cpod_container_remove_v(e, ctr, force, 0, err);
+}
+
+char *cpod_container_prune(cpod_engine *e, cpod_err *err)
+{
+	ctr_record *all;
+	size_t n;
+	buf out = BUF_INIT;
+	if (ctr_list_all(e, &all, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (ctr_running(&all[i]))
+			continue;
+		if (ctr_remove(e, &all[i], false, err) < 0) {
+			ctr_list_free(all, n);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "%s\n", all[i].id);
+	}
+	ctr_list_free(all, n);
+	if (!out.data)
+		buf_puts(&out, "", NULL);
+	return buf_take(&out, err);
 }
 /************************************************ src/engine/options.c */
 /*
@@ -23911,16 +31007,17 @@ static int options_env_file(options_envlist *l, const char *path, cpod_err *err)
 	return 0;
 }
 
-CPOD_INTERNAL int options_env(const cpod_run_opts *o, const char ***out, size_t *n,
-			      mem_pool *pool, cpod_err *err)
+CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
+			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err)
 {
 	options_envlist l = { .pool = pool };
-	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
-		if (options_env_file(&l, o->env_files[i], err) < 0)
+	for (size_t i = 0; files && files[i]; i++)
+		if (options_env_file(&l, files[i], err) < 0)
 			return -1;
-	for (size_t i = 0; o->env && o->env[i]; i++)
-		if (options_env_entry(&l, o->env[i], "-e", err) < 0)
+	for (size_t i = 0; env && env[i]; i++)
+		if (options_env_entry(&l, env[i], "-e", err) < 0)
 			return -1;
+	/* the lists are calloc'd with room for one more: NULL-terminated */
 	*out = l.v;
 	*n = l.n;
 	return 0;
@@ -23928,23 +31025,23 @@ CPOD_INTERNAL int options_env(const cpod_run_opts *o, const char ***out, size_t 
 
 /* ---------------------------------------------------------------- restart */
 
-CPOD_INTERNAL const char *options_restart_name(enum ctr_restart r)
+CPOD_INTERNAL const char *options_restart_name(enum life_restart r)
 {
 	static const char *const names[] = { "no", "on-failure", "always", "unless-stopped" };
 	return names[r];
 }
 
-CPOD_INTERNAL int options_restart(const char *s, enum ctr_restart *policy, int *retries,
+CPOD_INTERNAL int options_restart(const char *s, enum life_restart *policy, int *retries,
 				  cpod_err *err)
 {
-	*policy = CTR_RESTART_NO;
+	*policy = RESTART_NO;
 	*retries = 0;
 	if (!s || !*s)
 		return 0;
 	const char *colon = strchr(s, ':');
 	size_t len = colon ? (size_t)(colon - s) : strlen(s);
 	int found = -1;
-	for (int i = 0; i <= CTR_RESTART_UNLESS_STOPPED; i++)
+	for (int i = 0; i <= RESTART_UNLESS_STOPPED; i++)
 		if (strlen(options_restart_name(i)) == len && strncmp(s, options_restart_name(i), len) == 0)
 			found = i;
 	if (found < 0)
@@ -23954,7 +31051,7 @@ CPOD_INTERNAL int options_restart(const char *s, enum ctr_restart *policy, int *
 	*policy = found;
 	if (colon) {
 		int64_t v;
-		if (found != CTR_RESTART_ON_FAILURE)
+		if (found != RESTART_ON_FAILURE)
 			return err_set(err, CPOD_E_INVALID,
 				       "--restart %s: a retry count is only for on-failure", s);
 		if (options_uint("--restart", colon + 1, INT32_MAX, &v, err) < 0)
@@ -24068,46 +31165,44 @@ fail:
 	return 0;
 }
 
-/* The Test array into the health fields. */
-static int options_health_from_test(ctr_health *h, char **v, size_t n, const char *what,
+/* The Test array into the command the supervisor runs (health_cmd: an
+ * argv as JSON, CMD-SHELL as /bin/sh -c); NONE or nothing: no check. */
+static int options_health_from_test(ctr_life *l, char **v, size_t n, const char *what,
 				    cpod_err *err)
 {
-	free(h->argv_json);
-	free(h->shell);
-	h->argv_json = h->shell = NULL;
-	h->none = false;
-	if (n == 0 || strcmp(v[0], "NONE") == 0) {
-		h->none = true;
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+	if (n == 0 || strcmp(v[0], "NONE") == 0)
 		return 0;
-	}
-	if (strcmp(v[0], "CMD-SHELL") == 0) {
-		_cleanup_buf_ buf j = BUF_INIT;
+	bool shell = strcmp(v[0], "CMD-SHELL") == 0;
+	if (!shell && strcmp(v[0], "CMD") != 0)
+		return err_set(err, CPOD_E_INVALID, "%s: unknown health check form \"%s\"", what,
+			       v[0]);
+	if (n < 2 || (shell && !*v[1]))
+		return err_set(err, CPOD_E_INVALID, "%s: %s without a command", what, v[0]);
+	buf j = BUF_INIT;
+	json_w w;
+	jw_init(&w, &j, NULL);
+	jw_arr_begin(&w);
+	if (shell) {
+		_cleanup_buf_ buf cmd = BUF_INIT;
 		for (size_t i = 1; i < n; i++)
-			if (buf_printf(&j, err, "%s%s", i > 1 ? " " : "", v[i]) < 0)
+			if (buf_printf(&cmd, err, "%s%s", i > 1 ? " " : "", v[i]) < 0)
 				return -1;
-		if (j.len == 0)
-			return err_set(err, CPOD_E_INVALID, "%s: CMD-SHELL without a command", what);
-		h->shell = buf_take(&j, err);
-		return h->shell ? 0 : -1;
-	}
-	if (strcmp(v[0], "CMD") == 0) {
-		if (n < 2)
-			return err_set(err, CPOD_E_INVALID, "%s: CMD without a command", what);
-		buf j = BUF_INIT;
-		json_w w;
-		jw_init(&w, &j, NULL);
-		jw_arr_begin(&w);
+		jw_str(&w, "/bin/sh");
+		jw_str(&w, "-c");
+		jw_str(&w, cmd.data);
+	} else {
 		for (size_t i = 1; i < n; i++)
 			jw_str(&w, v[i]);
-		jw_arr_end(&w);
-		if (jw_finish(&w, err) < 0) {
-			buf_free(&j);
-			return -1;
-		}
-		h->argv_json = j.data;
-		return 0;
 	}
-	return err_set(err, CPOD_E_INVALID, "%s: unknown health check form \"%s\"", what, v[0]);
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&j);
+		return -1;
+	}
+	l->health_cmd = j.data;
+	return 0;
 }
 
 static int options_health_duration(const char *opt, const char *s, bool disable_ok, int64_t *ms,
@@ -24124,14 +31219,13 @@ static int options_health_duration(const char *opt, const char *s, bool disable_
 	return 0;
 }
 
-static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_health *h,
+static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_life *h,
 			  cpod_err *err)
 {
-	h->interval_ms = 30000;
-	h->timeout_ms = 30000;
-	h->start_period_ms = 0;
-	h->retries = 3;
-	h->none = true;
+	h->health_interval_ms = 30000;
+	h->health_timeout_ms = 30000;
+	h->health_start_ms = 0;
+	h->health_retries = 3;
 	if (o->no_healthcheck && o->health_cmd && strcasecmp(o->health_cmd, "none") != 0)
 		return err_set(err, CPOD_E_INVALID,
 			       "--no-healthcheck conflicts with --health-cmd %s", o->health_cmd);
@@ -24154,16 +31248,17 @@ static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_h
 		}
 		options_strv_free(&t);
 		if (json_int64(json_get(hc, "Interval"), &v) && v > 0)
-			h->interval_ms = v / 1000000;
+			h->health_interval_ms = v / 1000000;
 		if (json_int64(json_get(hc, "Timeout"), &v) && v > 0)
-			h->timeout_ms = v / 1000000;
+			h->health_timeout_ms = v / 1000000;
 		if (json_int64(json_get(hc, "StartPeriod"), &v) && v > 0)
-			h->start_period_ms = v / 1000000;
+			h->health_start_ms = v / 1000000;
 		if (json_int64(json_get(hc, "Retries"), &v) && v > 0 && v < INT32_MAX)
-			h->retries = (int)v;
+			h->health_retries = (int)v;
 	}
 	if (o->no_healthcheck) {
-		h->none = true;
+		free(h->health_cmd);
+		h->health_cmd = NULL;
 		return 0;
 	}
 	if (o->health_cmd) {
@@ -24176,20 +31271,20 @@ static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_h
 			return -1;
 	}
 	if (o->health_interval &&
-	    options_health_duration("--health-interval", o->health_interval, true, &h->interval_ms,
+	    options_health_duration("--health-interval", o->health_interval, true, &h->health_interval_ms,
 				    err) < 0)
 		return -1;
 	if (o->health_timeout) {
 		if (options_health_duration("--health-timeout", o->health_timeout, false,
-					    &h->timeout_ms, err) < 0)
+					    &h->health_timeout_ms, err) < 0)
 			return -1;
-		if (h->timeout_ms < 1000)
+		if (h->health_timeout_ms < 1000)
 			return err_set(err, CPOD_E_INVALID,
 				       "--health-timeout %s: must be at least 1 second", o->health_timeout);
 	}
 	if (o->health_start_period &&
 	    options_health_duration("--health-start-period", o->health_start_period, false,
-				    &h->start_period_ms, err) < 0)
+				    &h->health_start_ms, err) < 0)
 		return -1;
 	if (o->health_retries) {
 		int64_t v;
@@ -24198,23 +31293,14 @@ static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_h
 		if (v < 1)
 			return err_set(err, CPOD_E_INVALID, "--health-retries %s: must be at least 1",
 				       o->health_retries);
-		h->retries = (int)v;
+		h->health_retries = (int)v;
 	}
 	return 0;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
 
-CPOD_INTERNAL void options_lifecycle_free(ctr_lifecycle *l)
-{
-	free(l->log_path);
-	free(l->log_tag);
-	free(l->health.argv_json);
-	free(l->health.shell);
-	memset(l, 0, sizeof(*l));
-}
-
-static int options_log(const cpod_run_opts *o, ctr_lifecycle *l, cpod_err *err)
+static int options_log(const cpod_run_opts *o, ctr_life *l, cpod_err *err)
 {
 	const char *d = o->log_driver;
 	if (d && *d && strcmp(d, "k8s-file") != 0 && strcmp(d, "json-file") != 0 &&
@@ -24232,30 +31318,33 @@ static int options_log(const cpod_run_opts *o, ctr_lifecycle *l, cpod_err *err)
 			if (options_size("--log-opt max-size", eq + 1, true, &v, err) < 0)
 				return -1;
 			l->log_max_size = v < 0 ? 0 : (uint64_t)v;
-		} else if ((k == 4 && strncmp(s, "path", 4) == 0) ||
-			   (k == 3 && strncmp(s, "tag", 3) == 0)) {
-			char **dst = k == 4 ? &l->log_path : &l->log_tag;
-			if (k == 4 && eq[1] != '/')
-				return err_set(err, CPOD_E_INVALID, "--log-opt %s: an absolute path", s);
-			free(*dst);
-			if (!(*dst = strdup(eq + 1)))
-				return err_nomem(err);
+		} else if (k == 4 && strncmp(s, "path", 4) == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--log-opt %s: not supported (the log is kept with the "
+				       "container)", s);
+		} else if (k == 3 && strncmp(s, "tag", 3) == 0) {
+			continue; /* accepted as podman does; the k8s-file format has no tag */
 		} else {
 			return err_set(err, CPOD_E_INVALID,
-				       "--log-opt %s: unknown option (max-size, path, tag)", s);
+				       "--log-opt %s: unknown option (max-size, tag)", s);
 		}
 	}
 	return 0;
 }
 
 CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *cfg,
-				    ctr_lifecycle *out, cpod_err *err)
+				    ctr_life *out, cpod_err *err)
 {
 	int64_t v;
 	memset(out, 0, sizeof(*out));
 	out->stop_signal = SIGTERM;
 	out->stop_timeout = 10;
-	out->auto_remove = o->rm;
+	out->interactive = o->interactive;
+	out->tty = o->tty;
+	if (o->detach_keys && strlen(o->detach_keys) >= sizeof(out->detach_keys))
+		return err_set(err, CPOD_E_INVALID, "--detach-keys %s: too long", o->detach_keys);
+	snprintf(out->detach_keys, sizeof(out->detach_keys), "%s",
+		 o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
 	if (cfg && cfg->stop_signal && *cfg->stop_signal &&
 	    options_signal("the image's StopSignal", cfg->stop_signal, &out->stop_signal, err) < 0)
 		goto fail;
@@ -24270,169 +31359,51 @@ CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *
 	if (o->timeout) {
 		if (options_uint("--timeout", o->timeout, INT32_MAX, &v, err) < 0)
 			goto fail;
-		out->timeout_s = (int)v;
+		out->timeout = (int)v;
 	}
 	if (options_restart(o->restart, &out->restart, &out->max_retries, err) < 0)
 		goto fail;
-	if (o->rm && out->restart != CTR_RESTART_NO) {
+	if (o->rm && out->restart != RESTART_NO) {
 		err_set(err, CPOD_E_INVALID, "--restart %s: conflicts with --rm", o->restart);
 		goto fail;
 	}
-	if (options_log(o, out, err) < 0 || options_health(o, cfg, &out->health, err) < 0)
+	if (options_log(o, out, err) < 0 || options_health(o, cfg, out, err) < 0)
 		goto fail;
 	return 0;
 fail:
-	options_lifecycle_free(out);
+	life_free(out);
 	return -1;
 }
 
-CPOD_INTERNAL void options_health_write(json_w *w, const ctr_health *h)
+CPOD_INTERNAL void options_health_write(json_w *w, const ctr_life *l)
 {
+	json_doc *d = l->health_cmd ? json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL)
+				    : NULL;
+	const json_value *a = d ? json_root(d) : NULL;
+	size_t n = json_len(a);
 	jw_obj_begin(w);
 	jw_key(w, "Test");
 	jw_arr_begin(w);
-	if (h->none) {
+	if (!a || !n) {
 		jw_str(w, "NONE");
-	} else if (h->shell) {
+	} else if (n == 3 && strcmp(json_string(json_at(a, 0)) ? json_string(json_at(a, 0)) : "",
+				    "/bin/sh") == 0 &&
+		   strcmp(json_string(json_at(a, 1)) ? json_string(json_at(a, 1)) : "", "-c") == 0) {
 		jw_str(w, "CMD-SHELL");
-		jw_str(w, h->shell);
-	} else if (h->argv_json) {
+		jw_str(w, json_string(json_at(a, 2)) ? json_string(json_at(a, 2)) : "");
+	} else {
 		jw_str(w, "CMD");
-		json_doc *d = json_parse(h->argv_json, strlen(h->argv_json), NULL, NULL);
-		for (size_t i = 0; d && i < json_len(json_root(d)); i++)
-			jw_str(w, json_string(json_at(json_root(d), i)));
-		if (d)
-			json_doc_free(d);
+		for (size_t i = 0; i < n; i++)
+			jw_str(w, json_string(json_at(a, i)) ? json_string(json_at(a, i)) : "");
 	}
 	jw_arr_end(w);
-	jw_kint(w, "Interval", h->interval_ms * 1000000);
-	jw_kint(w, "Timeout", h->timeout_ms * 1000000);
-	jw_kint(w, "StartPeriod", h->start_period_ms * 1000000);
-	jw_kint(w, "Retries", h->retries);
+	jw_kint(w, "Interval", l->health_interval_ms * 1000000);
+	jw_kint(w, "Timeout", l->health_timeout_ms * 1000000);
+	jw_kint(w, "StartPeriod", l->health_start_ms * 1000000);
+	jw_kint(w, "Retries", l->health_retries);
 	jw_obj_end(w);
-}
-
-CPOD_INTERNAL void options_lifecycle_write(json_w *w, const ctr_lifecycle *l)
-{
-	jw_obj_begin(w);
-	jw_kint(w, "StopSignal", l->stop_signal);
-	jw_kint(w, "StopTimeout", l->stop_timeout);
-	jw_kint(w, "Timeout", l->timeout_s);
-	jw_kstr(w, "Restart", options_restart_name(l->restart));
-	jw_kint(w, "MaxRetries", l->max_retries);
-	jw_kbool(w, "AutoRemove", l->auto_remove);
-	jw_kstr(w, "LogDriver", l->log_none ? "none" : "k8s-file");
-	jw_key(w, "LogMaxSize");
-	jw_uint(w, l->log_max_size);
-	if (l->log_path)
-		jw_kstr(w, "LogPath", l->log_path);
-	if (l->log_tag)
-		jw_kstr(w, "LogTag", l->log_tag);
-	jw_key(w, "Health");
-	jw_obj_begin(w);
-	jw_kbool(w, "None", l->health.none);
-	if (l->health.shell)
-		jw_kstr(w, "Shell", l->health.shell);
-	if (l->health.argv_json) {
-		json_doc *d = json_parse(l->health.argv_json, strlen(l->health.argv_json), NULL, NULL);
-		jw_key(w, "Argv");
-		if (d) {
-			jw_value(w, json_root(d));
-			json_doc_free(d);
-		} else {
-			jw_null(w);
-		}
-	}
-	jw_kint(w, "IntervalMs", l->health.interval_ms);
-	jw_kint(w, "TimeoutMs", l->health.timeout_ms);
-	jw_kint(w, "StartPeriodMs", l->health.start_period_ms);
-	jw_kint(w, "Retries", l->health.retries);
-	jw_obj_end(w);
-	jw_obj_end(w);
-}
-
-static int options_int_field(const json_value *o, const char *key, int64_t min, int64_t max,
-			     int64_t *out, cpod_err *err)
-{
-	int64_t v = *out;
-	if (json_opt_i64(o, key, &v, "lifecycle", err) < 0)
-		return -1;
-	if (v < min || v > max)
-		return err_set(err, CPOD_E_INVALID, "lifecycle.%s: out of range", key);
-	*out = v;
-	return 0;
-}
-
-CPOD_INTERNAL int options_lifecycle_read(const json_value *v, ctr_lifecycle *out, cpod_err *err)
-{
-	int64_t sig = SIGTERM, st = 10, to = 0, mr = 0, iv = 30000, tm = 30000, sp = 0, re = 3;
-	const char *restart = "no", *driver = "k8s-file", *path = NULL, *tag = NULL;
-	const char *shell = NULL;
-	bool ar = false, none = true;
-	uint64_t maxsize = 0;
-	const json_value *h = NULL, *argv = NULL;
-
-	memset(out, 0, sizeof(*out));
-	if (!json_is(v, JSON_OBJECT))
-		return err_set(err, CPOD_E_INVALID, "lifecycle: an object is expected");
-	if (options_int_field(v, "StopSignal", 1, OPTIONS_SIGRTMAX, &sig, err) < 0 ||
-	    options_int_field(v, "StopTimeout", 0, INT32_MAX, &st, err) < 0 ||
-	    options_int_field(v, "Timeout", 0, INT32_MAX, &to, err) < 0 ||
-	    options_int_field(v, "MaxRetries", 0, INT32_MAX, &mr, err) < 0 ||
-	    json_opt_str(v, "Restart", &restart, "lifecycle", err) < 0 ||
-	    json_opt_bool(v, "AutoRemove", &ar, "lifecycle", err) < 0 ||
-	    json_opt_str(v, "LogDriver", &driver, "lifecycle", err) < 0 ||
-	    json_opt_u64(v, "LogMaxSize", &maxsize, "lifecycle", err) < 0 ||
-	    json_opt_str(v, "LogPath", &path, "lifecycle", err) < 0 ||
-	    json_opt_str(v, "LogTag", &tag, "lifecycle", err) < 0 ||
-	    json_opt_obj(v, "Health", &h, "lifecycle", err) < 0)
-		return -1;
-	if (h && (json_opt_bool(h, "None", &none, "lifecycle.Health", err) < 0 ||
-		  json_opt_str(h, "Shell", &shell, "lifecycle.Health", err) < 0 ||
-		  json_opt_arr(h, "Argv", &argv, "lifecycle.Health", err) < 0 ||
-		  options_int_field(h, "IntervalMs", 0, INT64_MAX / 1000000, &iv, err) < 0 ||
-		  options_int_field(h, "TimeoutMs", 0, INT64_MAX / 1000000, &tm, err) < 0 ||
-		  options_int_field(h, "StartPeriodMs", 0, INT64_MAX / 1000000, &sp, err) < 0 ||
-		  options_int_field(h, "Retries", 0, INT32_MAX, &re, err) < 0))
-		return -1;
-	int pol = -1;
-	for (int i = 0; i <= CTR_RESTART_UNLESS_STOPPED; i++)
-		if (strcmp(restart, options_restart_name(i)) == 0)
-			pol = i;
-	if (pol < 0)
-		return err_set(err, CPOD_E_INVALID, "lifecycle.Restart: unknown policy \"%s\"", restart);
-	out->stop_signal = (int)sig;
-	out->stop_timeout = (int)st;
-	out->timeout_s = (int)to;
-	out->restart = pol;
-	out->max_retries = (int)mr;
-	out->auto_remove = ar;
-	out->log_none = strcmp(driver, "none") == 0;
-	out->log_max_size = maxsize;
-	out->health.none = none;
-	out->health.interval_ms = iv;
-	out->health.timeout_ms = tm;
-	out->health.start_period_ms = sp;
-	out->health.retries = (int)re;
-	if ((path && !(out->log_path = strdup(path))) || (tag && !(out->log_tag = strdup(tag))) ||
-	    (shell && !(out->health.shell = strdup(shell))))
-		goto nomem;
-	if (argv) {
-		buf b = BUF_INIT;
-		json_w w;
-		jw_init(&w, &b, NULL);
-		jw_value(&w, argv);
-		if (jw_finish(&w, err) < 0) {
-			buf_free(&b);
-			options_lifecycle_free(out);
-			return -1;
-		}
-		out->health.argv_json = b.data;
-	}
-	return 0;
-nomem:
-	options_lifecycle_free(out);
-	return err_nomem(err);
+	if (d)
+		json_doc_free(d);
 }
 
 /* ---------------------------------------------------------------- capabilities */
@@ -24844,7 +31815,7 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 
 static int options_process(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
 {
-	if (options_env(o, &p->env, &p->n_env, &p->pool, err) < 0)
+	if (options_env(o->env_files, o->env, &p->env, &p->n_env, &p->pool, err) < 0)
 		return -1;
 	size_t nu = options_count(o->ulimits);
 	p->ulimits = pool_calloc(&p->pool, nu + 1, sizeof(options_ulimit), err);
@@ -24981,7 +31952,7 @@ CPOD_INTERNAL int options_parse(const cpod_run_opts *o, options_parsed *p, cpod_
 
 	if (options_restart(o->restart, &p->restart, &p->max_retries, err) < 0)
 		goto fail;
-	if (o->rm && p->restart != CTR_RESTART_NO) {
+	if (o->rm && p->restart != RESTART_NO) {
 		err_set(err, CPOD_E_INVALID, "--restart %s: conflicts with --rm", o->restart);
 		goto fail;
 	}
@@ -25009,20 +31980,77 @@ fail:
 CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err)
 {
 	options_parsed p;
-	ctr_lifecycle l;
+	ctr_life l;
 	if (options_parse(o, &p, err) < 0)
 		return -1;
 	options_parsed_free(&p);
 	if (options_lifecycle(o, NULL, &l, err) < 0)
 		return -1;
-	options_lifecycle_free(&l);
+	life_free(&l);
 	return 0;
 }
 /************************************************ src/engine/ps.c */
 /*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
+ * ps.c — listing containers (cpod_container_list), in the shape of
+ * podman's `ps --format json`: times as seconds since the epoch, the
+ * human status ("Up 5 minutes (healthy)", "Exited (0) 2 seconds ago"),
+ * labels and mount destinations from the container's summary.
  */
 
+
+#include <time.h>
+
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
+{
+	char d[48];
+	int64_t now = (int64_t)time(NULL);
+	switch (r->status) {
+	case CTR_RUNNING: {
+		int64_t t = clock_unix(r->started_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		const char *h = ctr_health_name(r->health);
+		snprintf(out, n, "Up %s%s%s%s", d, *h ? " (" : "", h, *h ? ")" : "");
+		break;
+	}
+	case CTR_EXITED: {
+		int64_t t = clock_unix(r->finished_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		snprintf(out, n, "Exited (%d) %s ago", r->exit_code, d);
+		break;
+	}
+	case CTR_CREATED:
+		snprintf(out, n, "Created");
+		break;
+	case CTR_REMOVING:
+		snprintf(out, n, "Removing");
+		break;
+	}
+}
+
+/* The summary's Config.Labels and Mounts[].Destination. */
+static void ps_from_summary(json_w *w, const ctr_record *r)
+{
+	_cleanup_json_ json_doc *d = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	const json_value *s = json_root(d), *labels = json_get(json_get(s, "Config"), "Labels");
+	jw_key(w, "Labels");
+	if (json_is(labels, JSON_OBJECT))
+		jw_value(w, labels);
+	else
+		jw_null(w);
+	jw_key(w, "Mounts");
+	jw_arr_begin(w);
+	const json_value *m = json_get(s, "Mounts");
+	for (size_t i = 0; i < json_len(m); i++)
+		if (json_string(json_get(json_at(m, i), "Destination")))
+			jw_str(w, json_string(json_get(json_at(m, i), "Destination")));
+	jw_arr_end(w);
+}
+
+static int64_t ps_unix(const char *rfc3339)
+{
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
+}
 
 char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 {
@@ -25037,28 +32065,40 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < nc; i++) {
 		const ctr_record *r = &ctrs[i];
+		char status[128];
 		if (!all && r->status != CTR_RUNNING)
 			continue;
 		jw_obj_begin(&w);
+		jw_kbool(&w, "AutoRemove", r->rm);
+		jw_key(&w, "Command");
+		_cleanup_json_ json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kint(&w, "Created", ps_unix(r->created));
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kint(&w, "ExitedAt", ps_unix(r->finished_at));
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kstr(&w, "Health", ctr_health_name(r->health));
 		jw_kstr(&w, "Id", r->id);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_kbool(&w, "IsInfra", false);
+		ps_from_summary(&w, r);
 		jw_key(&w, "Names");
 		jw_arr_begin(&w);
 		jw_str(&w, r->name);
 		jw_arr_end(&w);
-		jw_kstr(&w, "Image", r->image_name);
-		jw_kstr(&w, "ImageID", r->image_id);
-		jw_key(&w, "Command");
-		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-		jw_kstr(&w, "CreatedAt", r->created);
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
-		jw_kint(&w, "ExitCode", r->exit_code);
-		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
-		jw_kstr(&w, "StartedAt", r->started_at);
-		jw_kstr(&w, "ExitedAt", r->finished_at);
 		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kstr(&w, "Pod", "");
+		jw_kstr(&w, "PodName", "");
+		jw_key(&w, "Ports");
+		jw_null(&w);
+		jw_kint(&w, "Restarts", r->restart_count);
+		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		ctr_status_text(r, status, sizeof(status));
+		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -25068,271 +32108,6 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
-}
-/************************************************ src/engine/run.c */
-/*
- * run.c — `run`: a container from an image, in the foreground.
- *
- * The container gets a record and a writable layer under the root, a
- * bundle under the run root, and is run by the in-process runtime with its
- * overlay mounted inside its own mount namespace.  Its exit status is
- * recorded (with whether the OOM killer struck) before the runtime's state
- * is deleted; with --rm the container is then removed.
- */
-
-
-
-
-#include <sys/file.h>
-
-/* Names as podman accepts them. */
-static bool run_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
-
-/* The container's working directory exists in its writable layer. */
-static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
-{
-	if (!dir || !*dir || strcmp(dir, "/") == 0)
-		return 0;
-	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
-	if (fd < 0)
-		return err_prefix(err, "create the working directory %s", dir);
-	close(fd);
-	return 0;
-}
-
-typedef struct run_ctx {
-	cpod_engine *e;
-	ctr_record rec;
-	store_image *img;
-	image_config *cfg;
-	rootfs_overlay ov;
-	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
-	bool record_made;  /* its directories exist */
-	bool saved;        /* its record was written: it is a container */
-} run_ctx;
-
-static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
-{
-	cpod_engine *e = x->e;
-	userdb_user user;
-	char rel[160];
-	int r = -1;
-
-	if (!o->image || !*o->image)
-		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (engine_image(e, o->image, &x->img, err) < 0)
-		return -1;
-	x->cfg = engine_image_config(e, x->img, err);
-	if (!x->cfg)
-		return -1;
-	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
-		return -1;
-
-	/* the record: a unique name, taken under the containers lock */
-	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
-		return err_sys(err, "lock the containers");
-	engine_random_hex(x->rec.id, 64);
-	if (o->name) {
-		ctr_record other;
-		if (!run_name_ok(o->name))
-			return err_set(err, CPOD_E_INVALID,
-				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
-			ctr_record_free(&other);
-			return err_set(err, CPOD_E_EXISTS,
-				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
-				       o->name, other.id);
-		}
-		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
-	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
-		return -1;
-	}
-	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
-	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
-		 x->img->n_names ? x->img->names[0] : x->img->id);
-	engine_now(x->rec.created, sizeof(x->rec.created));
-	x->rec.rm = o->rm;
-	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
-
-	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
-	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
-	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
-		return -1;
-	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
-		return err_sys(err, "create the container's directories");
-	x->record_made = true;
-	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cfd < 0 || rfd < 0)
-		return err_sys(err, "open the container's directories");
-
-	/* the writable layer */
-	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
-	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
-	    mkdirat(rfd, "rootfs", 0755) < 0)
-		return err_sys(err, "create the container's layer");
-	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rwfd < 0)
-		return err_sys(err, "open the container's layer");
-	if (x->rec.copy_rootfs) {
-		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
-			return -1;
-	} else {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
-		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
-		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
-			return -1;
-	}
-	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
-		return -1;
-
-	char hostname[72];
-	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
-	if (etc_write(rfd, o, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
-		      err) < 0)
-		return -1;
-
-	char rootfs[PATH_MAX];
-	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
-		return -1;
-	specgen_in si = {
-		.e = e, .img = x->img, .ctr_dir = x->ctr_dir, .run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
-		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
-		.with_cgroup = !e->rootless,
-	};
-	char *spec = specgen_build(&si, err);
-	if (!spec)
-		return -1;
-	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	if (r == 0)
-		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	free(spec);
-	if (r < 0)
-		return -1;
-	/* the command, for ps and inspect */
-	{
-		mem_pool pool = { 0 };
-		const char **args;
-		size_t n;
-		buf cb = BUF_INIT;
-		json_w w;
-		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
-			jw_init(&w, &cb, NULL);
-			jw_arr_begin(&w);
-			for (size_t i = 0; i < n; i++)
-				jw_str(&w, args[i]);
-			jw_arr_end(&w);
-			if (jw_finish(&w, NULL) == 0)
-				x->rec.command = cb.data;
-			else
-				buf_free(&cb);
-		}
-		pool_free(&pool);
-	}
-	x->rec.status = CTR_CREATED;
-	if (ctr_save(e, &x->rec, err) < 0)
-		return -1;
-	x->saved = true;
-	return 0;
-}
-
-int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
-{
-	run_ctx x;
-	oci_created c = { .pid = -1, .master = -1 };
-	sigset_t old;
-	int wstatus = 0, r = -1;
-	bool blocked = false, runtime_made = false;
-
-	memset(&x, 0, sizeof(x));
-	x.e = e;
-	*status = 0;
-	if (run_prepare(&x, o, err) < 0)
-		goto out;
-
-	cpod_create_opts co = { .bundle = x.run_dir };
-	oci_create_ext ext = {
-		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
-		.rootfs_ctx = &x.ov,
-		.stdin_null = !o->interactive,
-	};
-	foreground_block_signals(&old);
-	blocked = true;
-	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
-		goto out;
-	runtime_made = true;
-	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
-		goto out;
-	x.rec.status = CTR_RUNNING;
-	x.rec.pid = c.pid;
-	x.rec.start_time = proc_start_time(c.pid);
-	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
-	if (ctr_save(e, &x.rec, err) < 0)
-		goto out;
-	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
-		goto out;
-	c.pid = -1;
-	*status = proc_exit_code(wstatus);
-	x.rec.exit_code = *status;
-	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
-	r = 0;
-out:
-	if (c.pid > 0) {
-		kill(c.pid, SIGKILL);
-		proc_wait(c.pid, NULL, 0);
-	}
-	if (c.master >= 0)
-		close(c.master);
-	if (runtime_made)
-		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (x.record_made) {
-		if (!x.saved || o->rm) {
-			/* a container that never came to be, or --rm: nothing stays */
-			ctr_remove(e, &x.rec, true, NULL);
-		} else {
-			if (r < 0)
-				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
-						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
-			x.rec.status = CTR_EXITED;
-			x.rec.pid = 0;
-			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
-			ctr_save(e, &x.rec, NULL);
-		}
-	}
-	rootfs_overlay_free(&x.ov);
-	ctr_record_free(&x.rec);
-	config_free(x.cfg);
-	if (x.img) {
-		store_image_free(x.img);
-		free(x.img);
-	}
-	return r;
 }
 /************************************************ src/engine/specgen.c */
 /*
@@ -25461,7 +32236,7 @@ typedef struct specgen_ctx {
 	const specgen_in *in;
 	const cpod_run_opts *r;
 	options_parsed p;
-	ctr_lifecycle lc;
+	ctr_life lc;
 	mem_pool pool;
 	const char **args;
 	size_t nargs;
@@ -26813,10 +33588,10 @@ static void specgen_summary_config(json_w *w, specgen_ctx *x)
 	jw_obj_end(w);
 	jw_kstr(w, "StopSignal", options_signal_name(x->lc.stop_signal));
 	jw_kint(w, "StopTimeout", x->lc.stop_timeout);
-	jw_kint(w, "Timeout", x->lc.timeout_s);
-	if (!x->lc.health.none) {
+	jw_kint(w, "Timeout", x->lc.timeout);
+	if (x->lc.health_cmd) {
 		jw_key(w, "Healthcheck");
-		options_health_write(w, &x->lc.health);
+		options_health_write(w, &x->lc);
 	}
 	jw_obj_end(w);
 }
@@ -26829,8 +33604,6 @@ static int specgen_summary(specgen_ctx *x, buf *b, cpod_err *err)
 	specgen_summary_mounts(&w, x);
 	specgen_summary_host(&w, x);
 	specgen_summary_config(&w, x);
-	jw_key(&w, "Lifecycle");
-	options_lifecycle_write(&w, &x->lc);
 	jw_obj_end(&w);
 	return jw_finish(&w, err);
 }
@@ -26842,7 +33615,7 @@ static void specgen_ctx_free(specgen_ctx *x)
 	for (size_t i = 0; i < x->n_vols; i++)
 		volume_rec_free(&x->vols[i].v);
 	free(x->seccomp);
-	options_lifecycle_free(&x->lc);
+	life_free(&x->lc);
 	options_parsed_free(&x->p);
 	pool_free(&x->pool);
 }
@@ -26920,10 +33693,6 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	out = buf_take(&b, err);
 	if (!out)
 		goto fail;
-	if (in->lifecycle) {
-		*in->lifecycle = x.lc;
-		memset(&x.lc, 0, sizeof(x.lc));
-	}
 	goto done;
 fail:
 	specgen_volumes_rollback(&x);
@@ -26931,6 +33700,866 @@ done:
 	buf_free(&b);
 	specgen_ctx_free(&x);
 	return out;
+}
+/************************************************ src/engine/stats.c */
+/*
+ * stats.c — `stats`: resource use of running containers, one sample each,
+ * in the shape of podman's ContainerStats: CPU (nanoseconds used, and the
+ * average percentage of one CPU since the start), memory (usage, limit:
+ * the host's memory when the container has none), block I/O (bytes read
+ * and written, from the cgroup), network I/O (bytes through the
+ * interfaces of the container's network namespace, loopback excluded) and
+ * pids.  A caller that samples twice gets rates from the differences of
+ * CPUNano over SystemNano (both in the sample).
+ */
+
+
+
+#include <sys/sysinfo.h>
+#include <time.h>
+
+static int64_t stats_i64(const json_value *v)
+{
+	int64_t i = 0;
+	if (!json_int64(v, &i) && json_is(v, JSON_NUMBER))
+		i = v->u.num.d > (double)INT64_MAX ? INT64_MAX : (int64_t)v->u.num.d;
+	return i;
+}
+
+/* Bytes received and sent by pid's network namespace, loopback aside. */
+static void stats_net(pid_t pid, int64_t *rx, int64_t *tx)
+{
+	char path[64], line[512];
+	*rx = *tx = 0;
+	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *name = line + strspn(line, " ");
+		if (strcmp(name, "lo") == 0)
+			continue;
+		unsigned long long v[9];
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9) {
+			*rx += (int64_t)v[0];
+			*tx += (int64_t)v[8];
+		}
+	}
+	fclose(f);
+}
+
+static void stats_one(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char *text = cpod_runtime_stats(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = text ? json_parse(text, strlen(text), NULL, NULL) : NULL;
+	free(text);
+	const json_value *data = json_get(json_root(d), "data");
+	const json_value *mem = json_get(json_get(data, "memory"), "usage");
+	int64_t cpu = stats_i64(json_get(json_get(json_get(data, "cpu"), "usage"), "total"));
+	int64_t usage = stats_i64(json_get(mem, "usage"));
+	int64_t limit = stats_i64(json_get(mem, "limit"));
+	struct sysinfo si;
+	if (sysinfo(&si) == 0) {
+		int64_t host = (int64_t)si.totalram * (int64_t)si.mem_unit;
+		if (limit <= 0 || limit > host)
+			limit = host;
+	}
+	int64_t rd = 0, wr = 0, rx, tx;
+	const json_value *io = json_get(json_get(data, "blkio"), "ioServiceBytesRecursive");
+	for (size_t i = 0; i < json_len(io); i++) {
+		const char *op = json_string(json_get(json_at(io, i), "op"));
+		int64_t v = stats_i64(json_get(json_at(io, i), "value"));
+		if (op && strcasecmp(op, "read") == 0)
+			rd += v;
+		else if (op && strcasecmp(op, "write") == 0)
+			wr += v;
+	}
+	stats_net(r->pid, &rx, &tx);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	int64_t started = clock_unix_ms(r->started_at);
+	int64_t up = started > 0 ? now_ns - started * 1000000 : 0;
+
+	jw_obj_begin(w);
+	jw_kstr(w, "ContainerID", r->id);
+	jw_kstr(w, "Name", r->name);
+	jw_key(w, "CPU");
+	jw_double(w, up > 0 ? 100.0 * (double)cpu / (double)up : 0.0);
+	jw_kint(w, "CPUNano", cpu);
+	jw_kint(w, "SystemNano", now_ns);
+	jw_kint(w, "UpTime", up);
+	jw_kint(w, "MemUsage", usage);
+	jw_kint(w, "MemLimit", limit);
+	jw_key(w, "MemPerc");
+	jw_double(w, limit > 0 ? 100.0 * (double)usage / (double)limit : 0.0);
+	jw_kint(w, "NetInput", rx);
+	jw_kint(w, "NetOutput", tx);
+	jw_kint(w, "BlockInput", rd);
+	jw_kint(w, "BlockOutput", wr);
+	jw_kint(w, "PIDs", stats_i64(json_get(json_get(data, "pids"), "current")));
+	jw_obj_end(w);
+}
+
+char *cpod_container_stats(cpod_engine *e, const char *const *ctrs, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	if (ctrs && ctrs[0]) {
+		for (size_t i = 0; ctrs[i]; i++) {
+			ctr_record r;
+			if (ctr_find(e, ctrs[i], &r, err) < 0)
+				goto fail;
+			if (!ctr_running(&r)) {
+				err_set(err, CPOD_E_STATE, "stats: container %s is not running", r.name);
+				ctr_record_free(&r);
+				goto fail;
+			}
+			stats_one(&w, e, &r);
+			ctr_record_free(&r);
+		}
+	} else {
+		ctr_record *list;
+		size_t n;
+		if (ctr_list_all(e, &list, &n, err) < 0)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			if (ctr_running(&list[i]))
+				stats_one(&w, e, &list[i]);
+		ctr_list_free(list, n);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0)
+		goto fail;
+	return buf_take(&b, err);
+fail:
+	buf_free(&b);
+	return NULL;
+}
+/************************************************ src/engine/supervisor.c */
+/*
+ * supervisor.c — one small process per running container, in place of
+ * podman's conmon.
+ *
+ * `start` forks twice (the supervisor is nobody's child but init's, in a
+ * session of its own) and, in cpod-mini, re-executes the binary so the
+ * supervisor starts with a clean, small address space.  The supervisor:
+ * creates and starts the container with the in-process runtime (so the
+ * container's init is its child, and it is the subreaper of whatever the
+ * container leaves), holds the container's stdio (pipes, or a pty), writes
+ * the log, serves attach clients on RUNROOT/containers/ID/attach, enforces
+ * --timeout, runs health checks, records the exit status (and OOM kills)
+ * atomically, applies the restart policy with a growing delay, and removes
+ * an --rm container.  Everything it changes in the record it changes under
+ * the container's lock after re-reading it, so a concurrent `stop` is
+ * never overwritten.
+ */
+
+
+
+
+
+
+#include <malloc.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SUP_MAX_CLIENTS 16
+#define SUP_STACK_KEEP (16 * 1024)
+
+static char sup_exe[PATH_MAX];
+
+void cpod_set_supervisor_exe(const char *path)
+{
+	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
+}
+
+typedef struct sup {
+	cpod_engine *e;
+	ctr_record rec;
+	int dirfd;                 /* ROOT/containers/ID */
+	int listen_fd;
+	int clients[SUP_MAX_CLIENTS];
+	size_t n_clients;
+	clog_writer log;
+	int out, errp, in, master; /* the container's side of stdio, ours to read/write */
+	pid_t pid;
+	int sfd, timeout_fd, health_fd;
+	health_run health;
+	int report_fd;
+	bool wait_attach, started, stdin_closed;
+	rootfs_overlay ov;
+} sup;
+
+/* ---------------------------------------------------------------- the record */
+
+/* Re-reads the record, applies fn, writes it back, all under the lock. */
+typedef void (*sup_change_fn)(sup *s, void *arg);
+
+static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+{
+	int lock = ctr_lock(s->e, s->rec.id, err);
+	if (lock < 0)
+		return -1;
+	int r = ctr_reload(s->e, &s->rec, err);
+	if (r == 0) {
+		fn(s, arg);
+		r = ctr_save(s->e, &s->rec, err);
+	}
+	close(lock);
+	return r;
+}
+
+static void sup_set_running(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.status = CTR_RUNNING;
+	s->rec.pid = s->pid;
+	s->rec.start_time = proc_start_time(s->pid);
+	s->rec.sup_pid = getpid();
+	s->rec.sup_start = proc_start_time(getpid());
+	s->rec.stop_requested = false;
+	s->rec.timed_out = false;
+	s->rec.oom_killed = false;
+	s->rec.exit_code = 0;
+	s->rec.finished_at[0] = '\0';
+	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
+	s->rec.health_streak = 0;
+	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+}
+
+typedef struct sup_exit {
+	int code;
+	bool oom, timed_out;
+} sup_exit;
+
+static void sup_set_exited(sup *s, void *arg)
+{
+	sup_exit *x = arg;
+	s->rec.status = CTR_EXITED;
+	s->rec.exit_code = x->code;
+	s->rec.oom_killed = x->oom;
+	s->rec.timed_out = s->rec.timed_out || x->timed_out;
+	s->rec.pid = 0;
+	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+}
+
+static void sup_count_restart(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.restart_count++;
+}
+
+static void sup_set_timed_out(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.timed_out = true;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static void sup_drop_client(sup *s, size_t i)
+{
+	close(s->clients[i]);
+	s->clients[i] = s->clients[--s->n_clients];
+}
+
+static void sup_broadcast(sup *s, int type, const void *data, size_t n)
+{
+	for (size_t i = 0; i < s->n_clients;) {
+		if (attach_send(s->clients[i], type, data, n) < 0)
+			sup_drop_client(s, i);
+		else
+			i++;
+	}
+}
+
+static void sup_accept(sup *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (s->n_clients >= SUP_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	/* a client that stops reading is dropped, not waited for */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	s->clients[s->n_clients++] = fd;
+	if (s->started)
+		attach_send(fd, AF_STARTED, NULL, 0);
+}
+
+static void sup_client_input(sup *s, size_t i)
+{
+	buf p = BUF_INIT;
+	int type;
+	cpod_err err;
+	int r = attach_recv(s->clients[i], &type, &p, &err);
+	if (r <= 0) {
+		buf_free(&p);
+		sup_drop_client(s, i);
+		return;
+	}
+	int target = s->master >= 0 ? s->master : s->in;
+	if (type == AF_STDIN && target >= 0 && !s->stdin_closed)
+		write_all(target, p.data, p.len);
+	else if (type == AF_RESIZE && s->master >= 0) {
+		unsigned rows = 0, cols = 0;
+		if (sscanf(p.data ? p.data : "", "%u %u", &rows, &cols) == 2) {
+			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			ioctl(s->master, TIOCSWINSZ, &ws);
+		}
+	} else if (type == AF_STDIN_EOF && s->in >= 0 && s->master < 0) {
+		close(s->in);
+		s->in = -1;
+		s->stdin_closed = true;
+	}
+	buf_free(&p);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+/* The bundle in the run root: remade at each start (the run root may be a
+ * tmpfs that a reboot emptied). */
+static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	if (mkdirat(s->e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create the run-time directory");
+	_cleanup_close_ int rfd = openat(s->e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return err_sys(err, "open the run-time directory");
+	if (mkdirat(rfd, "rootfs", 0755) < 0 && errno != EEXIST)
+		return err_sys(err, "create the rootfs mount point");
+	_cleanup_buf_ buf cfg = BUF_INIT;
+	if (fs_read_file(s->dirfd, "config.json", 16u << 20, &cfg, err) < 0 ||
+	    fs_write_atomic(rfd, "config.json", cfg.data, cfg.len, 0600, 0, err) < 0)
+		return -1;
+	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
+}
+
+static int sup_start(sup *s, cpod_err *err)
+{
+	char bundle[PATH_MAX];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	oci_created c = { .pid = -1, .master = -1 };
+	store_image *img = NULL;
+	int r = -1;
+
+	if (sup_bundle(s, bundle, sizeof(bundle), err) < 0)
+		return -1;
+	if (!s->rec.copy_rootfs) {
+		char upper[PATH_MAX], work[PATH_MAX];
+		rootfs_overlay_free(&s->ov);
+		if (store_image_get(s->e->store, s->rec.image_id, &img, err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "work", work, sizeof(work), err) < 0 ||
+		    rootfs_overlay_prepare(s->e->store, img, upper, work, &s->ov, err) < 0)
+			goto out;
+	}
+	/* stdio: pipes, or a pty the runtime hands over */
+	if (!s->rec.life.tty) {
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+		    (s->rec.life.interactive && pipe2(in, O_CLOEXEC) < 0)) {
+			err_sys(err, "pipe");
+			goto out;
+		}
+		/* the init inherits our 0, 1 and 2 */
+		if ((in[0] >= 0 && dup2(in[0], 0) < 0) || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0) {
+			err_sys(err, "dup2");
+			goto out;
+		}
+	}
+	cpod_create_opts co = { .bundle = bundle };
+	oci_create_ext ext = {
+		.rootfs_mount = s->rec.copy_rootfs ? NULL : rootfs_overlay_mount,
+		.rootfs_ctx = &s->ov,
+		.stdin_null = !s->rec.life.interactive,
+	};
+	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
+		goto out;
+	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
+	s->pid = c.pid;
+	s->master = c.master;
+	c.master = -1;
+	if (!s->rec.life.tty) {
+		s->out = out[0];
+		s->errp = errp[0];
+		out[0] = errp[0] = -1;
+		if (in[1] >= 0) {
+			s->in = in[1];
+			in[1] = -1;
+		}
+	}
+	s->stdin_closed = false;
+	if (sup_update(s, sup_set_running, NULL, err) < 0)
+		goto out;
+	s->started = true;
+	r = 0;
+out:
+	/* our own stdio back to nothing */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1], c.master };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- health */
+
+static void sup_health_start(sup *s)
+{
+	if (s->health.pid > 0 || !s->rec.life.health_cmd)
+		return;
+	if (health_start(s->e, &s->rec, &s->health, NULL) < 0)
+		s->health.pid = 0;
+}
+
+typedef struct sup_health_end {
+	int wstatus;
+	bool timed_out;
+} sup_health_end;
+
+static void sup_set_health(sup *s, void *arg)
+{
+	sup_health_end *x = arg;
+	health_finish(&s->health, &s->rec, x->wstatus, x->timed_out);
+}
+
+/* The check ended (or timed out: killed). */
+static void sup_health_done(sup *s, int wstatus, bool timed_out)
+{
+	sup_health_end x = { wstatus, timed_out };
+	if (sup_update(s, sup_set_health, &x, NULL) < 0)
+		health_discard(&s->health);  /* no record to write to */
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void sup_output(sup *s, int *fd, int stream)
+{
+	char b[65536];
+	ssize_t n = read(*fd, b, sizeof(b));
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (!s->rec.life.log_none)
+		clog_write(&s->log, stream, b, (size_t)n);
+	sup_broadcast(s, stream == 2 ? AF_STDERR : AF_STDOUT, b, (size_t)n);
+}
+
+static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
+{
+	struct itimerspec it = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000 },
+		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 },
+	};
+	if (!it.it_value.tv_sec && !it.it_value.tv_nsec)
+		it.it_value.tv_nsec = 1;
+	timerfd_settime(fd, 0, &it, NULL);
+}
+
+/* Gives back the memory the start used and the idle loop does not: the
+ * heap's free pages, and the stack below ours (a supervisor waits for
+ * days; what it touches again comes back on demand). */
+static __attribute__((noinline)) void sup_trim(void)
+{
+	malloc_trim(0);
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	uintptr_t lo = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]")) {
+			lo = (uintptr_t)strtoull(line, NULL, 16);
+			break;
+		}
+	fclose(f);
+	/* a margin under our frame for the calls the loop makes */
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (sp - SUP_STACK_KEEP) & ~(page - 1);
+	if (lo && top > lo)
+		madvise((void *)lo, top - lo, MADV_DONTNEED);
+}
+
+/* Serves the container until its init exits; returns the wait status. */
+static int sup_loop(sup *s)
+{
+	int status = 0;
+	bool exited = false;
+
+	if (s->rec.life.timeout > 0)
+		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
+	if (s->rec.life.health_cmd)
+		sup_timer(s->health_fd, s->rec.life.health_interval_ms, s->rec.life.health_interval_ms);
+	while (!exited || s->out >= 0 || s->errp >= 0 || s->master >= 0) {
+		struct pollfd fds[8 + SUP_MAX_CLIENTS];
+		size_t n = 0;
+		fds[n++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->out, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->errp, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->master, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->timeout_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health.pid > 0 ? s->health.out : -1, .events = POLLIN };
+		size_t first_client = n;
+		for (size_t i = 0; i < s->n_clients; i++)
+			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		/* once the init is gone, the pipes only need draining */
+		int wait_ms = exited ? 200 : -1;
+		if (s->health.pid > 0) {
+			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
+			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
+		}
+		if (poll(fds, n, wait_ms) == 0 && exited)
+			break;
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			pid_t p;
+			int st;
+			while ((p = proc_wait(-1, &st, WNOHANG)) > 0) {
+				if (p == s->pid) {
+					status = st;
+					exited = true;
+				} else if (s->health.pid > 0 && p == s->health.pid) {
+					sup_health_done(s, st, false);
+				}
+				/* anything else: an orphan of the container, reaped */
+			}
+		}
+		if (fds[1].revents & POLLIN)
+			sup_accept(s);
+		if (fds[2].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->out, 1);
+		if (fds[3].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->errp, 2);
+		if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) {
+			sup_output(s, &s->master, 1);
+			if (exited && s->master >= 0 && (fds[4].revents & (POLLHUP | POLLERR))) {
+				close(s->master);
+				s->master = -1;
+			}
+		}
+		if (fds[5].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->timeout_fd, &ticks, sizeof(ticks));
+			if (!exited) {
+				sup_update(s, sup_set_timed_out, NULL, NULL);
+				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
+			}
+		}
+		if (fds[6].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->health_fd, &ticks, sizeof(ticks));
+			if (!exited)
+				sup_health_start(s);
+		}
+		if (fds[7].revents & (POLLIN | POLLHUP))
+			health_read(&s->health);
+		if (s->health.pid > 0 &&
+		    proc_now_ms() - s->health.started_ms > s->rec.life.health_timeout_ms) {
+			health_kill(&s->health);
+			sup_health_done(s, 0, true);
+		}
+		for (size_t i = n; i-- > first_client;)
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				sup_client_input(s, i - first_client);
+	}
+	if (s->in >= 0) {
+		close(s->in);
+		s->in = -1;
+	}
+	if (s->health.pid > 0) {
+		health_kill(&s->health);
+		health_discard(&s->health);
+	}
+	return status;
+}
+
+/* ---------------------------------------------------------------- the process */
+
+static bool sup_restart_wanted(sup *s, int code)
+{
+	const ctr_life *l = &s->rec.life;
+	if (s->rec.stop_requested || s->rec.rm)
+		return false;
+	switch (l->restart) {
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return code != 0 && (l->max_retries == 0 || s->rec.restart_count < l->max_retries);
+	default:
+		return false;
+	}
+}
+
+static void sup_report(sup *s, const cpod_err *err)
+{
+	if (s->report_fd < 0)
+		return;
+	cpod_err ok;
+	cpod_err_clear(&ok);
+	write_all(s->report_fd, err ? err : &ok, sizeof(ok));
+	close(s->report_fd);
+	s->report_fd = -1;
+}
+
+static int sup_listen(sup *s, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, err);
+	if (dfd < 0)
+		return -1;
+	unlinkat(dfd, "attach", 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s->listen_fd, 16) < 0)
+		return err_sys(err, "attach socket");
+	return 0;
+}
+
+/* Waits (bounded) for the first client of a foreground run. */
+static void sup_wait_first_client(sup *s)
+{
+	if (proc_poll_in(s->listen_fd, 30000) > 0)
+		sup_accept(s);
+}
+
+static void sup_run(sup *s)
+{
+	cpod_err err;
+	int backoff_ms = 100;
+	char bundle[PATH_MAX];
+
+	cpod_err_clear(&err);
+	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (s->wait_attach) {
+		/* a foreground run attaches before anything runs: no output lost */
+		sup_report(s, NULL);
+		sup_wait_first_client(s);
+	}
+	for (;;) {
+		if (sup_start(s, &err) < 0) {
+			sup_report(s, &err);
+			char msg[sizeof(err.msg) + 32];
+			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
+			sup_update(s, sup_set_exited, &x, NULL);
+			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
+				ctr_remove_v(s->e, &s->rec, true, true, NULL);
+			break;
+		}
+		sup_report(s, NULL);
+		sup_broadcast(s, AF_STARTED, NULL, 0);
+		sup_trim();
+
+		int status = sup_loop(s);
+		sup_exit x = { .code = proc_exit_code(status) };
+		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		sup_update(s, sup_set_exited, &x, NULL);
+		bool again = sup_restart_wanted(s, x.code);
+		/* --rm: gone before anyone hears of the exit, as with podman */
+		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+			close(s->listen_fd);
+			s->listen_fd = -1;
+			clog_close(&s->log);
+			ctr_remove_v(s->e, &s->rec, true, true, NULL);
+			s->rec.rm = false;
+		}
+		char code[16];
+		snprintf(code, sizeof(code), "%d", x.code);
+		sup_broadcast(s, AF_EXIT, code, strlen(code));
+		while (s->n_clients)
+			sup_drop_client(s, 0);
+		s->started = false;
+		if (!again)
+			break;
+		/* restart, a little later each time */
+		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		if (backoff_ms < 30000)
+			backoff_ms *= 2;
+		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+			break;
+		sup_update(s, sup_count_restart, NULL, NULL);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, NULL);
+		if (dfd >= 0)
+			unlinkat(dfd, "attach", 0);
+	}
+	clog_close(&s->log);
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	sup s;
+	cpod_err err;
+	sigset_t mask;
+
+	memset(&s, 0, sizeof(s));
+	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
+	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
+	s.report_fd = rep ? atoi(rep) : -1;
+	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	unsetenv("CPOD_SUPERVISE_REPORT");
+	unsetenv("CPOD_SUPERVISE_ATTACH");
+	if (s.report_fd >= 0)
+		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigdelset(&mask, SIGPIPE);
+	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	cpod_engine_opts eo = { .root = root, .runroot = runroot };
+	s.e = cpod_engine_open(&eo, &err);
+	if (!s.e || s.sfd < 0) {
+		if (s.e)
+			err_sys(&err, "signalfd");
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
+	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* one supervisor per container */
+	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	sup_run(&s);
+	_exit(0);
+}
+
+/* ---------------------------------------------------------------- starting one */
+
+/* Starts a supervisor for the container (not a child of ours) and waits
+ * for its report: the container runs, or why not.  wait_attach: the
+ * supervisor reports as soon as it listens, and starts the container when
+ * the first client attaches. */
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err)
+{
+	int rep[2];
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		/* the middle process: a new session, then the supervisor, then go */
+		close(rep[0]);
+		setsid();
+		pid_t sp = fork();
+		if (sp != 0)
+			_exit(sp < 0 ? 1 : 0);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		char repfd[16];
+		snprintf(repfd, sizeof(repfd), "%d", rep[1]);
+		setenv("CPOD_SUPERVISE_REPORT", repfd, 1);
+		if (wait_attach)
+			setenv("CPOD_SUPERVISE_ATTACH", "1", 1);
+		if (sup_exe[0]) {
+			fcntl(rep[1], F_SETFD, 0);
+			const char *argv[] = { "cpod-supervise", "__supervise", e->root, e->runroot, r->id, NULL };
+			execv(sup_exe, (char *const *)argv);
+		}
+		cpod_supervise_main(e->root, e->runroot, r->id);
+	}
+	close(rep[1]);
+	proc_wait(pid, NULL, 0);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(rep[0], &got, sizeof(got)));
+	close(rep[0]);
+	if (n != (ssize_t)sizeof(got))
+		return err_set(err, CPOD_E_SYS, "the supervisor of %.12s died while starting", r->id);
+	if (got.code != CPOD_OK) {
+		*err = got;
+		return -1;
+	}
+	return 0;
 }
 /************************************************ src/engine/system.c */
 /*
@@ -27178,6 +34807,296 @@ char *cpod_info(cpod_engine *e, cpod_err *err)
 	}
 	return buf_take(&b, err);
 }
+/************************************************ src/engine/top.c */
+/*
+ * top.c — `top`: the processes of a running container, read from /proc
+ * (no ps binary needed in the container), with podman's format
+ * descriptors: user, group, ruser, rgroup, pid, ppid, pgid, pcpu (%cpu),
+ * etime (elapsed), time, tty, nice, vsz, rss, stat (state), comm, args,
+ * capeff, seccomp.  Users and groups are named by the container's own
+ * /etc/passwd and /etc/group.
+ */
+
+
+#include <time.h>
+
+#define TOP_MAX_FIELDS 32
+
+typedef struct top_proc {
+	pid_t pid, ppid, pgid;
+	char state;
+	char comm[64];
+	int nice;
+	int tty;                           /* tty_nr */
+	unsigned long long utime, stime;   /* clock ticks */
+	unsigned long long start;          /* ticks after boot */
+	unsigned long long vsize, rss;     /* bytes, pages */
+	uint32_t uid, gid, euid, egid;
+	char capeff[32], seccomp[16];
+} top_proc;
+
+static const struct {
+	const char *name, *header;
+} top_descs[] = {
+	{ "user", "USER" }, { "group", "GROUP" }, { "ruser", "RUSER" }, { "rgroup", "RGROUP" },
+	{ "pid", "PID" }, { "ppid", "PPID" }, { "pgid", "PGID" }, { "pcpu", "%CPU" },
+	{ "%cpu", "%CPU" }, { "etime", "ELAPSED" }, { "elapsed", "ELAPSED" }, { "time", "TIME" },
+	{ "tty", "TTY" }, { "nice", "NI" }, { "vsz", "VSZ" }, { "rss", "RSS" }, { "stat", "STATE" },
+	{ "state", "STATE" }, { "comm", "COMMAND" }, { "args", "COMMAND" },
+	{ "capeff", "EFFECTIVE CAPS" }, { "seccomp", "SECCOMP" },
+};
+
+static int top_desc(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(top_descs); i++)
+		if (strcmp(top_descs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int top_read(int procfd, pid_t pid, top_proc *p)
+{
+	char path[64], b[1024];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	/* comm is in parentheses and may hold anything: the last ')' ends it */
+	char *open = strchr(b, '('), *close_ = strrchr(b, ')');
+	if (!open || !close_ || close_ < open)
+		return -1;
+	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(close_ - open - 1), open + 1);
+	long long f[52];
+	int k = 0;
+	for (char *s = close_ + 2, *save = NULL, *t = strtok_r(s, " ", &save); t && k < 52;
+	     t = strtok_r(NULL, " ", &save), k++) {
+		if (k == 0) {
+			p->state = *t;
+			f[k] = 0;
+		} else {
+			f[k] = strtoll(t, NULL, 10);
+		}
+	}
+	if (k < 22)
+		return -1;
+	/* fields from 3 (state) on: ppid 4, pgrp 5, tty 7, utime 14, stime 15,
+	 * nice 19, starttime 22, vsize 23, rss 24 */
+	p->ppid = (pid_t)f[1];
+	p->pgid = (pid_t)f[2];
+	p->tty = (int)f[4];
+	p->utime = (unsigned long long)f[11];
+	p->stime = (unsigned long long)f[12];
+	p->nice = (int)f[16];
+	p->start = (unsigned long long)f[19];
+	p->vsize = (unsigned long long)f[20];
+	p->rss = (unsigned long long)f[21];
+
+	snprintf(path, sizeof(path), "%d/status", (int)pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char st[4096];
+		n = read(fd, st, sizeof(st) - 1);
+		close(fd);
+		st[n > 0 ? n : 0] = '\0';
+		char *l;
+		unsigned u[4];
+		if ((l = strstr(st, "\nUid:")) && sscanf(l + 5, "%u %u", &u[0], &u[1]) == 2) {
+			p->uid = u[0];
+			p->euid = u[1];
+		}
+		if ((l = strstr(st, "\nGid:")) && sscanf(l + 5, "%u %u", &u[2], &u[3]) == 2) {
+			p->gid = u[2];
+			p->egid = u[3];
+		}
+		if ((l = strstr(st, "\nCapEff:")))
+			sscanf(l + 8, "%31s", p->capeff);
+		if ((l = strstr(st, "\nSeccomp:"))) {
+			int mode = atoi(l + 9);
+			snprintf(p->seccomp, sizeof(p->seccomp), "%s",
+				 mode == 2 ? "filter" : mode == 1 ? "strict" : "disabled");
+		}
+	}
+	return 0;
+}
+
+/* [[hh:]mm:]ss as ps prints elapsed times, or hh:mm:ss for cpu time. */
+static void top_duration(unsigned long long secs, bool cpu, char *out, size_t n)
+{
+	unsigned long long d = secs / 86400, h = secs / 3600 % 24, m = secs / 60 % 60, s = secs % 60;
+	if (cpu)
+		snprintf(out, n, "%02llu:%02llu:%02llu", secs / 3600, m, s);
+	else if (d)
+		snprintf(out, n, "%llu-%02llu:%02llu:%02llu", d, h, m, s);
+	else if (h)
+		snprintf(out, n, "%02llu:%02llu:%02llu", h, m, s);
+	else
+		snprintf(out, n, "%02llu:%02llu", m, s);
+}
+
+static void top_field(json_w *w, int procfd, int rootfd, const top_proc *p, int desc,
+		      double uptime, long hz)
+{
+	const char *name = top_descs[desc].name;
+	char v[4096];
+	double elapsed = uptime - (double)p->start / (double)hz;
+	if (elapsed < 0)
+		elapsed = 0;
+	if (strcmp(name, "user") == 0 || strcmp(name, "ruser") == 0)
+		userdb_name_in(rootfd, name[0] == 'u' ? p->euid : p->uid, false, v, sizeof(v));
+	else if (strcmp(name, "group") == 0 || strcmp(name, "rgroup") == 0)
+		userdb_name_in(rootfd, name[0] == 'g' ? p->egid : p->gid, true, v, sizeof(v));
+	else if (strcmp(name, "pid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->pid);
+	else if (strcmp(name, "ppid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->ppid);
+	else if (strcmp(name, "pgid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->pgid);
+	else if (strcmp(name, "pcpu") == 0 || strcmp(name, "%cpu") == 0)
+		snprintf(v, sizeof(v), "%.3f", elapsed > 0 ?
+			 100.0 * (double)(p->utime + p->stime) / (double)hz / elapsed : 0.0);
+	else if (strcmp(name, "etime") == 0 || strcmp(name, "elapsed") == 0)
+		top_duration((unsigned long long)elapsed, false, v, sizeof(v));
+	else if (strcmp(name, "time") == 0)
+		top_duration((p->utime + p->stime) / (unsigned long long)hz, true, v, sizeof(v));
+	else if (strcmp(name, "tty") == 0) {
+		unsigned major = ((unsigned)p->tty >> 8) & 0xfff, minor = ((unsigned)p->tty & 0xff) |
+			(((unsigned)p->tty >> 12) & 0xfff00);
+		if (!p->tty)
+			snprintf(v, sizeof(v), "?");
+		else if (major == 136)
+			snprintf(v, sizeof(v), "pts/%u", minor);
+		else
+			snprintf(v, sizeof(v), "%u:%u", major, minor);
+	} else if (strcmp(name, "nice") == 0)
+		snprintf(v, sizeof(v), "%d", p->nice);
+	else if (strcmp(name, "vsz") == 0)
+		snprintf(v, sizeof(v), "%llu", p->vsize / 1024);
+	else if (strcmp(name, "rss") == 0)
+		snprintf(v, sizeof(v), "%llu", p->rss * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024);
+	else if (strcmp(name, "stat") == 0 || strcmp(name, "state") == 0)
+		snprintf(v, sizeof(v), "%c", p->state);
+	else if (strcmp(name, "comm") == 0)
+		snprintf(v, sizeof(v), "%s", p->comm);
+	else if (strcmp(name, "capeff") == 0)
+		snprintf(v, sizeof(v), "%s", p->capeff);
+	else if (strcmp(name, "seccomp") == 0)
+		snprintf(v, sizeof(v), "%s", p->seccomp);
+	else {
+		/* args: the command line, NULs as spaces; the comm in brackets without one */
+		char path[64];
+		snprintf(path, sizeof(path), "%d/cmdline", (int)p->pid);
+		int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, v, sizeof(v) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			snprintf(v, sizeof(v), "[%s]", p->comm);
+		} else {
+			while (n > 0 && v[n - 1] == '\0')
+				n--;
+			for (ssize_t i = 0; i < n; i++)
+				if (v[i] == '\0')
+					v[i] = ' ';
+			v[n] = '\0';
+		}
+	}
+	jw_str(w, v);
+}
+
+char *cpod_container_top(cpod_engine *e, const char *ctr, const char *const *descriptors,
+			 cpod_err *err)
+{
+	static const char *const defaults[] = { "user", "pid", "ppid", "pcpu", "etime", "tty", "time",
+						"args", NULL };
+	int descs[TOP_MAX_FIELDS];
+	size_t nd = 0;
+	ctr_record r;
+	pid_t *pids = NULL;
+	size_t np = 0;
+	char *out = NULL;
+	int rootfd = -1, procfd = -1;
+
+	if (!descriptors || !descriptors[0])
+		descriptors = defaults;
+	for (size_t i = 0; descriptors[i]; i++) {
+		/* "pid,comm" and "pid comm" alike */
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "%s", descriptors[i]);
+		char *save = NULL;
+		for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+			int d = top_desc(t);
+			if (d < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "top: unknown descriptor \"%s\" (user, group, pid, ppid, pgid, "
+					       "pcpu, etime, time, tty, nice, vsz, rss, stat, comm, args, "
+					       "capeff, seccomp...)", t), NULL;
+			if (nd == TOP_MAX_FIELDS)
+				return err_set(err, CPOD_E_LIMIT, "top: too many descriptors"), NULL;
+			descs[nd++] = d;
+		}
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (!ctr_running(&r)) {
+		err_set(err, CPOD_E_STATE, "top: container %s is not running", r.name);
+		goto out;
+	}
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r.pid);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || procfd < 0 || !ctr_running(&r)) {
+		err_sys(err, "top: open the container's root");
+		goto out;
+	}
+	if (cpod_runtime_pids(e->rt, r.id, &pids, &np, err) < 0)
+		goto out;
+	double uptime = 0;
+	FILE *f = fopen("/proc/uptime", "re");
+	if (f) {
+		if (fscanf(f, "%lf", &uptime) != 1)
+			uptime = 0;
+		fclose(f);
+	}
+	long hz = sysconf(_SC_CLK_TCK);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < nd; i++)
+		jw_str(&w, top_descs[descs[i]].header);
+	jw_arr_end(&w);
+	for (size_t i = 0; i < np; i++) {
+		top_proc p;
+		if (top_read(procfd, pids[i], &p) < 0)
+			continue;  /* gone meanwhile */
+		jw_arr_begin(&w);
+		for (size_t k = 0; k < nd; k++)
+			top_field(&w, procfd, rootfd, &p, descs[k], uptime, hz > 0 ? hz : 100);
+		jw_arr_end(&w);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0)
+		buf_free(&b);
+	else
+		out = buf_take(&b, err);
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	if (procfd >= 0)
+		close(procfd);
+	free(pids);
+	ctr_record_free(&r);
+	return out;
+}
 /************************************************ src/engine/userdb.c */
 /*
  * userdb.c — users and groups of an image (see userdb.h).
@@ -27216,16 +35135,35 @@ static size_t userdb_fields(char *line, char **f, size_t n)
 	return k;
 }
 
-/* Calls fn for each well-formed line of the image's file. */
+/* Where the files are read: an image's layers, or a mounted root. */
+typedef struct userdb_src {
+	image_store *s;
+	const store_image *img;
+	int rootfd;
+} userdb_src;
+
+static int userdb_read(const userdb_src *src, const char *path, buf *b, cpod_err *err)
+{
+	if (src->img)
+		return rootfs_read_file(src->s, src->img, path, USERDB_MAX_FILE, b, err);
+	int fd = fs_open_in_root(src->rootfd, path, O_RDONLY | O_CLOEXEC, 0, err);
+	if (fd < 0)
+		return -1;
+	int r = buf_read_fd(b, fd, USERDB_MAX_FILE, err);
+	close(fd);
+	return r;
+}
+
+/* Calls fn for each well-formed line of the file. */
 typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
 
-static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+static int userdb_each(const userdb_src *src, const char *path, size_t fields,
 		       userdb_line_fn fn, void *ctx, cpod_err *err)
 {
 	_cleanup_buf_ buf b = BUF_INIT;
 	cpod_err e;
-	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
-		if (e.code == CPOD_E_NOTFOUND)
+	if (userdb_read(src, path, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND || e.errno_ == ENOENT)
 			return 0;
 		if (err)
 			*err = e;
@@ -27281,6 +35219,7 @@ static bool userdb_group_line(char **f, size_t n, void *ctx)
 		return false;
 	q->found = true;
 	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
 	return true;
 }
 
@@ -27306,8 +35245,8 @@ static bool userdb_member_line(char **f, size_t n, void *ctx)
 	return false;
 }
 
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err)
+static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_user *u,
+			      cpod_err *err)
 {
 	char user[256], group[256] = "";
 	userdb_find q;
@@ -27330,7 +35269,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	bool numeric = userdb_number(user, &q.id);
 	if (!numeric)
 		q.name = user;
-	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+	if (userdb_each(src, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
 		return -1;
 	if (!q.found && !numeric)
 		return err_set(err, CPOD_E_NOTFOUND,
@@ -27346,7 +35285,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		bool gnum = userdb_number(group, &g.id);
 		if (!gnum)
 			g.name = group;
-		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_group_line, &g, err) < 0)
 			return -1;
 		if (!g.found && !gnum)
 			return err_set(err, CPOD_E_NOTFOUND,
@@ -27360,10 +35299,36 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		u->gids[u->n_gids++] = u->gid;
 	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
-		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { s, img, -1 };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	userdb_find q;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	if (userdb_each(&src, group ? "/etc/group" : "/etc/passwd", group ? 4 : 7,
+			group ? userdb_group_line : userdb_passwd_line, &q, NULL) == 0 && q.found)
+		snprintf(out, n, "%s", q.pname);
+	else
+		snprintf(out, n, "%u", id);
 }
 /************************************************ src/engine/volume.c */
 /*

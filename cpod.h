@@ -83,6 +83,16 @@ size_t cpod_json_len(const cpod_json_value *v);   /* array or object size */
 const char *cpod_json_str(const cpod_json_value *v); /* NULL unless a string */
 int64_t cpod_json_int(const cpod_json_value *v);     /* 0 unless an integer */
 int cpod_json_bool(const cpod_json_value *v);
+/* "5 minutes", "About an hour", as podman prints durations. */
+void cpod_human_duration(int64_t seconds, char *out, size_t n);
+/* Seconds since the epoch of an RFC 3339 time (-1 when it does not parse). */
+int64_t cpod_time_unix(const char *rfc3339);
+
+enum cpod_json_type {
+	CPOD_JSON_ABSENT, CPOD_JSON_NULL, CPOD_JSON_BOOL, CPOD_JSON_NUMBER, CPOD_JSON_STRING,
+	CPOD_JSON_ARRAY, CPOD_JSON_OBJECT,
+};
+int cpod_json_type(const cpod_json_value *v);
 /* The key of member i of an object. */
 const char *cpod_json_key(const cpod_json_value *obj, size_t i);
 /* The value re-written as compact JSON (malloc'd). */
@@ -161,6 +171,7 @@ typedef struct cpod_exec_opts {
 	const char *pid_file;
 	int detach;
 	int preserve_fds;
+	int stdin_null;            /* the process reads /dev/null (with tty: our stdin is ignored) */
 	/* with args: supplementary groups replacing the container's */
 	const uint32_t *additional_gids;
 	size_t n_additional_gids;

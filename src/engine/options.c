@@ -1028,16 +1028,17 @@ static int options_env_file(options_envlist *l, const char *path, cpod_err *err)
 	return 0;
 }
 
-CPOD_INTERNAL int options_env(const cpod_run_opts *o, const char ***out, size_t *n,
-			      mem_pool *pool, cpod_err *err)
+CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
+			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err)
 {
 	options_envlist l = { .pool = pool };
-	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
-		if (options_env_file(&l, o->env_files[i], err) < 0)
+	for (size_t i = 0; files && files[i]; i++)
+		if (options_env_file(&l, files[i], err) < 0)
 			return -1;
-	for (size_t i = 0; o->env && o->env[i]; i++)
-		if (options_env_entry(&l, o->env[i], "-e", err) < 0)
+	for (size_t i = 0; env && env[i]; i++)
+		if (options_env_entry(&l, env[i], "-e", err) < 0)
 			return -1;
+	/* the lists are calloc'd with room for one more: NULL-terminated */
 	*out = l.v;
 	*n = l.n;
 	return 0;
@@ -1045,23 +1046,23 @@ CPOD_INTERNAL int options_env(const cpod_run_opts *o, const char ***out, size_t 
 
 /* ---------------------------------------------------------------- restart */
 
-CPOD_INTERNAL const char *options_restart_name(enum ctr_restart r)
+CPOD_INTERNAL const char *options_restart_name(enum life_restart r)
 {
 	static const char *const names[] = { "no", "on-failure", "always", "unless-stopped" };
 	return names[r];
 }
 
-CPOD_INTERNAL int options_restart(const char *s, enum ctr_restart *policy, int *retries,
+CPOD_INTERNAL int options_restart(const char *s, enum life_restart *policy, int *retries,
 				  cpod_err *err)
 {
-	*policy = CTR_RESTART_NO;
+	*policy = RESTART_NO;
 	*retries = 0;
 	if (!s || !*s)
 		return 0;
 	const char *colon = strchr(s, ':');
 	size_t len = colon ? (size_t)(colon - s) : strlen(s);
 	int found = -1;
-	for (int i = 0; i <= CTR_RESTART_UNLESS_STOPPED; i++)
+	for (int i = 0; i <= RESTART_UNLESS_STOPPED; i++)
 		if (strlen(options_restart_name(i)) == len && strncmp(s, options_restart_name(i), len) == 0)
 			found = i;
 	if (found < 0)
@@ -1071,7 +1072,7 @@ CPOD_INTERNAL int options_restart(const char *s, enum ctr_restart *policy, int *
 	*policy = found;
 	if (colon) {
 		int64_t v;
-		if (found != CTR_RESTART_ON_FAILURE)
+		if (found != RESTART_ON_FAILURE)
 			return err_set(err, CPOD_E_INVALID,
 				       "--restart %s: a retry count is only for on-failure", s);
 		if (options_uint("--restart", colon + 1, INT32_MAX, &v, err) < 0)
@@ -1185,46 +1186,44 @@ fail:
 	return 0;
 }
 
-/* The Test array into the health fields. */
-static int options_health_from_test(ctr_health *h, char **v, size_t n, const char *what,
+/* The Test array into the command the supervisor runs (health_cmd: an
+ * argv as JSON, CMD-SHELL as /bin/sh -c); NONE or nothing: no check. */
+static int options_health_from_test(ctr_life *l, char **v, size_t n, const char *what,
 				    cpod_err *err)
 {
-	free(h->argv_json);
-	free(h->shell);
-	h->argv_json = h->shell = NULL;
-	h->none = false;
-	if (n == 0 || strcmp(v[0], "NONE") == 0) {
-		h->none = true;
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+	if (n == 0 || strcmp(v[0], "NONE") == 0)
 		return 0;
-	}
-	if (strcmp(v[0], "CMD-SHELL") == 0) {
-		_cleanup_buf_ buf j = BUF_INIT;
+	bool shell = strcmp(v[0], "CMD-SHELL") == 0;
+	if (!shell && strcmp(v[0], "CMD") != 0)
+		return err_set(err, CPOD_E_INVALID, "%s: unknown health check form \"%s\"", what,
+			       v[0]);
+	if (n < 2 || (shell && !*v[1]))
+		return err_set(err, CPOD_E_INVALID, "%s: %s without a command", what, v[0]);
+	buf j = BUF_INIT;
+	json_w w;
+	jw_init(&w, &j, NULL);
+	jw_arr_begin(&w);
+	if (shell) {
+		_cleanup_buf_ buf cmd = BUF_INIT;
 		for (size_t i = 1; i < n; i++)
-			if (buf_printf(&j, err, "%s%s", i > 1 ? " " : "", v[i]) < 0)
+			if (buf_printf(&cmd, err, "%s%s", i > 1 ? " " : "", v[i]) < 0)
 				return -1;
-		if (j.len == 0)
-			return err_set(err, CPOD_E_INVALID, "%s: CMD-SHELL without a command", what);
-		h->shell = buf_take(&j, err);
-		return h->shell ? 0 : -1;
-	}
-	if (strcmp(v[0], "CMD") == 0) {
-		if (n < 2)
-			return err_set(err, CPOD_E_INVALID, "%s: CMD without a command", what);
-		buf j = BUF_INIT;
-		json_w w;
-		jw_init(&w, &j, NULL);
-		jw_arr_begin(&w);
+		jw_str(&w, "/bin/sh");
+		jw_str(&w, "-c");
+		jw_str(&w, cmd.data);
+	} else {
 		for (size_t i = 1; i < n; i++)
 			jw_str(&w, v[i]);
-		jw_arr_end(&w);
-		if (jw_finish(&w, err) < 0) {
-			buf_free(&j);
-			return -1;
-		}
-		h->argv_json = j.data;
-		return 0;
 	}
-	return err_set(err, CPOD_E_INVALID, "%s: unknown health check form \"%s\"", what, v[0]);
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&j);
+		return -1;
+	}
+	l->health_cmd = j.data;
+	return 0;
 }
 
 static int options_health_duration(const char *opt, const char *s, bool disable_ok, int64_t *ms,
@@ -1241,14 +1240,13 @@ static int options_health_duration(const char *opt, const char *s, bool disable_
 	return 0;
 }
 
-static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_health *h,
+static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_life *h,
 			  cpod_err *err)
 {
-	h->interval_ms = 30000;
-	h->timeout_ms = 30000;
-	h->start_period_ms = 0;
-	h->retries = 3;
-	h->none = true;
+	h->health_interval_ms = 30000;
+	h->health_timeout_ms = 30000;
+	h->health_start_ms = 0;
+	h->health_retries = 3;
 	if (o->no_healthcheck && o->health_cmd && strcasecmp(o->health_cmd, "none") != 0)
 		return err_set(err, CPOD_E_INVALID,
 			       "--no-healthcheck conflicts with --health-cmd %s", o->health_cmd);
@@ -1271,16 +1269,17 @@ static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_h
 		}
 		options_strv_free(&t);
 		if (json_int64(json_get(hc, "Interval"), &v) && v > 0)
-			h->interval_ms = v / 1000000;
+			h->health_interval_ms = v / 1000000;
 		if (json_int64(json_get(hc, "Timeout"), &v) && v > 0)
-			h->timeout_ms = v / 1000000;
+			h->health_timeout_ms = v / 1000000;
 		if (json_int64(json_get(hc, "StartPeriod"), &v) && v > 0)
-			h->start_period_ms = v / 1000000;
+			h->health_start_ms = v / 1000000;
 		if (json_int64(json_get(hc, "Retries"), &v) && v > 0 && v < INT32_MAX)
-			h->retries = (int)v;
+			h->health_retries = (int)v;
 	}
 	if (o->no_healthcheck) {
-		h->none = true;
+		free(h->health_cmd);
+		h->health_cmd = NULL;
 		return 0;
 	}
 	if (o->health_cmd) {
@@ -1293,20 +1292,20 @@ static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_h
 			return -1;
 	}
 	if (o->health_interval &&
-	    options_health_duration("--health-interval", o->health_interval, true, &h->interval_ms,
+	    options_health_duration("--health-interval", o->health_interval, true, &h->health_interval_ms,
 				    err) < 0)
 		return -1;
 	if (o->health_timeout) {
 		if (options_health_duration("--health-timeout", o->health_timeout, false,
-					    &h->timeout_ms, err) < 0)
+					    &h->health_timeout_ms, err) < 0)
 			return -1;
-		if (h->timeout_ms < 1000)
+		if (h->health_timeout_ms < 1000)
 			return err_set(err, CPOD_E_INVALID,
 				       "--health-timeout %s: must be at least 1 second", o->health_timeout);
 	}
 	if (o->health_start_period &&
 	    options_health_duration("--health-start-period", o->health_start_period, false,
-				    &h->start_period_ms, err) < 0)
+				    &h->health_start_ms, err) < 0)
 		return -1;
 	if (o->health_retries) {
 		int64_t v;
@@ -1315,23 +1314,14 @@ static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_h
 		if (v < 1)
 			return err_set(err, CPOD_E_INVALID, "--health-retries %s: must be at least 1",
 				       o->health_retries);
-		h->retries = (int)v;
+		h->health_retries = (int)v;
 	}
 	return 0;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
 
-CPOD_INTERNAL void options_lifecycle_free(ctr_lifecycle *l)
-{
-	free(l->log_path);
-	free(l->log_tag);
-	free(l->health.argv_json);
-	free(l->health.shell);
-	memset(l, 0, sizeof(*l));
-}
-
-static int options_log(const cpod_run_opts *o, ctr_lifecycle *l, cpod_err *err)
+static int options_log(const cpod_run_opts *o, ctr_life *l, cpod_err *err)
 {
 	const char *d = o->log_driver;
 	if (d && *d && strcmp(d, "k8s-file") != 0 && strcmp(d, "json-file") != 0 &&
@@ -1349,30 +1339,33 @@ static int options_log(const cpod_run_opts *o, ctr_lifecycle *l, cpod_err *err)
 			if (options_size("--log-opt max-size", eq + 1, true, &v, err) < 0)
 				return -1;
 			l->log_max_size = v < 0 ? 0 : (uint64_t)v;
-		} else if ((k == 4 && strncmp(s, "path", 4) == 0) ||
-			   (k == 3 && strncmp(s, "tag", 3) == 0)) {
-			char **dst = k == 4 ? &l->log_path : &l->log_tag;
-			if (k == 4 && eq[1] != '/')
-				return err_set(err, CPOD_E_INVALID, "--log-opt %s: an absolute path", s);
-			free(*dst);
-			if (!(*dst = strdup(eq + 1)))
-				return err_nomem(err);
+		} else if (k == 4 && strncmp(s, "path", 4) == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--log-opt %s: not supported (the log is kept with the "
+				       "container)", s);
+		} else if (k == 3 && strncmp(s, "tag", 3) == 0) {
+			continue; /* accepted as podman does; the k8s-file format has no tag */
 		} else {
 			return err_set(err, CPOD_E_INVALID,
-				       "--log-opt %s: unknown option (max-size, path, tag)", s);
+				       "--log-opt %s: unknown option (max-size, tag)", s);
 		}
 	}
 	return 0;
 }
 
 CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *cfg,
-				    ctr_lifecycle *out, cpod_err *err)
+				    ctr_life *out, cpod_err *err)
 {
 	int64_t v;
 	memset(out, 0, sizeof(*out));
 	out->stop_signal = SIGTERM;
 	out->stop_timeout = 10;
-	out->auto_remove = o->rm;
+	out->interactive = o->interactive;
+	out->tty = o->tty;
+	if (o->detach_keys && strlen(o->detach_keys) >= sizeof(out->detach_keys))
+		return err_set(err, CPOD_E_INVALID, "--detach-keys %s: too long", o->detach_keys);
+	snprintf(out->detach_keys, sizeof(out->detach_keys), "%s",
+		 o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
 	if (cfg && cfg->stop_signal && *cfg->stop_signal &&
 	    options_signal("the image's StopSignal", cfg->stop_signal, &out->stop_signal, err) < 0)
 		goto fail;
@@ -1387,169 +1380,51 @@ CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *
 	if (o->timeout) {
 		if (options_uint("--timeout", o->timeout, INT32_MAX, &v, err) < 0)
 			goto fail;
-		out->timeout_s = (int)v;
+		out->timeout = (int)v;
 	}
 	if (options_restart(o->restart, &out->restart, &out->max_retries, err) < 0)
 		goto fail;
-	if (o->rm && out->restart != CTR_RESTART_NO) {
+	if (o->rm && out->restart != RESTART_NO) {
 		err_set(err, CPOD_E_INVALID, "--restart %s: conflicts with --rm", o->restart);
 		goto fail;
 	}
-	if (options_log(o, out, err) < 0 || options_health(o, cfg, &out->health, err) < 0)
+	if (options_log(o, out, err) < 0 || options_health(o, cfg, out, err) < 0)
 		goto fail;
 	return 0;
 fail:
-	options_lifecycle_free(out);
+	life_free(out);
 	return -1;
 }
 
-CPOD_INTERNAL void options_health_write(json_w *w, const ctr_health *h)
+CPOD_INTERNAL void options_health_write(json_w *w, const ctr_life *l)
 {
+	json_doc *d = l->health_cmd ? json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL)
+				    : NULL;
+	const json_value *a = d ? json_root(d) : NULL;
+	size_t n = json_len(a);
 	jw_obj_begin(w);
 	jw_key(w, "Test");
 	jw_arr_begin(w);
-	if (h->none) {
+	if (!a || !n) {
 		jw_str(w, "NONE");
-	} else if (h->shell) {
+	} else if (n == 3 && strcmp(json_string(json_at(a, 0)) ? json_string(json_at(a, 0)) : "",
+				    "/bin/sh") == 0 &&
+		   strcmp(json_string(json_at(a, 1)) ? json_string(json_at(a, 1)) : "", "-c") == 0) {
 		jw_str(w, "CMD-SHELL");
-		jw_str(w, h->shell);
-	} else if (h->argv_json) {
+		jw_str(w, json_string(json_at(a, 2)) ? json_string(json_at(a, 2)) : "");
+	} else {
 		jw_str(w, "CMD");
-		json_doc *d = json_parse(h->argv_json, strlen(h->argv_json), NULL, NULL);
-		for (size_t i = 0; d && i < json_len(json_root(d)); i++)
-			jw_str(w, json_string(json_at(json_root(d), i)));
-		if (d)
-			json_doc_free(d);
+		for (size_t i = 0; i < n; i++)
+			jw_str(w, json_string(json_at(a, i)) ? json_string(json_at(a, i)) : "");
 	}
 	jw_arr_end(w);
-	jw_kint(w, "Interval", h->interval_ms * 1000000);
-	jw_kint(w, "Timeout", h->timeout_ms * 1000000);
-	jw_kint(w, "StartPeriod", h->start_period_ms * 1000000);
-	jw_kint(w, "Retries", h->retries);
+	jw_kint(w, "Interval", l->health_interval_ms * 1000000);
+	jw_kint(w, "Timeout", l->health_timeout_ms * 1000000);
+	jw_kint(w, "StartPeriod", l->health_start_ms * 1000000);
+	jw_kint(w, "Retries", l->health_retries);
 	jw_obj_end(w);
-}
-
-CPOD_INTERNAL void options_lifecycle_write(json_w *w, const ctr_lifecycle *l)
-{
-	jw_obj_begin(w);
-	jw_kint(w, "StopSignal", l->stop_signal);
-	jw_kint(w, "StopTimeout", l->stop_timeout);
-	jw_kint(w, "Timeout", l->timeout_s);
-	jw_kstr(w, "Restart", options_restart_name(l->restart));
-	jw_kint(w, "MaxRetries", l->max_retries);
-	jw_kbool(w, "AutoRemove", l->auto_remove);
-	jw_kstr(w, "LogDriver", l->log_none ? "none" : "k8s-file");
-	jw_key(w, "LogMaxSize");
-	jw_uint(w, l->log_max_size);
-	if (l->log_path)
-		jw_kstr(w, "LogPath", l->log_path);
-	if (l->log_tag)
-		jw_kstr(w, "LogTag", l->log_tag);
-	jw_key(w, "Health");
-	jw_obj_begin(w);
-	jw_kbool(w, "None", l->health.none);
-	if (l->health.shell)
-		jw_kstr(w, "Shell", l->health.shell);
-	if (l->health.argv_json) {
-		json_doc *d = json_parse(l->health.argv_json, strlen(l->health.argv_json), NULL, NULL);
-		jw_key(w, "Argv");
-		if (d) {
-			jw_value(w, json_root(d));
-			json_doc_free(d);
-		} else {
-			jw_null(w);
-		}
-	}
-	jw_kint(w, "IntervalMs", l->health.interval_ms);
-	jw_kint(w, "TimeoutMs", l->health.timeout_ms);
-	jw_kint(w, "StartPeriodMs", l->health.start_period_ms);
-	jw_kint(w, "Retries", l->health.retries);
-	jw_obj_end(w);
-	jw_obj_end(w);
-}
-
-static int options_int_field(const json_value *o, const char *key, int64_t min, int64_t max,
-			     int64_t *out, cpod_err *err)
-{
-	int64_t v = *out;
-	if (json_opt_i64(o, key, &v, "lifecycle", err) < 0)
-		return -1;
-	if (v < min || v > max)
-		return err_set(err, CPOD_E_INVALID, "lifecycle.%s: out of range", key);
-	*out = v;
-	return 0;
-}
-
-CPOD_INTERNAL int options_lifecycle_read(const json_value *v, ctr_lifecycle *out, cpod_err *err)
-{
-	int64_t sig = SIGTERM, st = 10, to = 0, mr = 0, iv = 30000, tm = 30000, sp = 0, re = 3;
-	const char *restart = "no", *driver = "k8s-file", *path = NULL, *tag = NULL;
-	const char *shell = NULL;
-	bool ar = false, none = true;
-	uint64_t maxsize = 0;
-	const json_value *h = NULL, *argv = NULL;
-
-	memset(out, 0, sizeof(*out));
-	if (!json_is(v, JSON_OBJECT))
-		return err_set(err, CPOD_E_INVALID, "lifecycle: an object is expected");
-	if (options_int_field(v, "StopSignal", 1, OPTIONS_SIGRTMAX, &sig, err) < 0 ||
-	    options_int_field(v, "StopTimeout", 0, INT32_MAX, &st, err) < 0 ||
-	    options_int_field(v, "Timeout", 0, INT32_MAX, &to, err) < 0 ||
-	    options_int_field(v, "MaxRetries", 0, INT32_MAX, &mr, err) < 0 ||
-	    json_opt_str(v, "Restart", &restart, "lifecycle", err) < 0 ||
-	    json_opt_bool(v, "AutoRemove", &ar, "lifecycle", err) < 0 ||
-	    json_opt_str(v, "LogDriver", &driver, "lifecycle", err) < 0 ||
-	    json_opt_u64(v, "LogMaxSize", &maxsize, "lifecycle", err) < 0 ||
-	    json_opt_str(v, "LogPath", &path, "lifecycle", err) < 0 ||
-	    json_opt_str(v, "LogTag", &tag, "lifecycle", err) < 0 ||
-	    json_opt_obj(v, "Health", &h, "lifecycle", err) < 0)
-		return -1;
-	if (h && (json_opt_bool(h, "None", &none, "lifecycle.Health", err) < 0 ||
-		  json_opt_str(h, "Shell", &shell, "lifecycle.Health", err) < 0 ||
-		  json_opt_arr(h, "Argv", &argv, "lifecycle.Health", err) < 0 ||
-		  options_int_field(h, "IntervalMs", 0, INT64_MAX / 1000000, &iv, err) < 0 ||
-		  options_int_field(h, "TimeoutMs", 0, INT64_MAX / 1000000, &tm, err) < 0 ||
-		  options_int_field(h, "StartPeriodMs", 0, INT64_MAX / 1000000, &sp, err) < 0 ||
-		  options_int_field(h, "Retries", 0, INT32_MAX, &re, err) < 0))
-		return -1;
-	int pol = -1;
-	for (int i = 0; i <= CTR_RESTART_UNLESS_STOPPED; i++)
-		if (strcmp(restart, options_restart_name(i)) == 0)
-			pol = i;
-	if (pol < 0)
-		return err_set(err, CPOD_E_INVALID, "lifecycle.Restart: unknown policy \"%s\"", restart);
-	out->stop_signal = (int)sig;
-	out->stop_timeout = (int)st;
-	out->timeout_s = (int)to;
-	out->restart = pol;
-	out->max_retries = (int)mr;
-	out->auto_remove = ar;
-	out->log_none = strcmp(driver, "none") == 0;
-	out->log_max_size = maxsize;
-	out->health.none = none;
-	out->health.interval_ms = iv;
-	out->health.timeout_ms = tm;
-	out->health.start_period_ms = sp;
-	out->health.retries = (int)re;
-	if ((path && !(out->log_path = strdup(path))) || (tag && !(out->log_tag = strdup(tag))) ||
-	    (shell && !(out->health.shell = strdup(shell))))
-		goto nomem;
-	if (argv) {
-		buf b = BUF_INIT;
-		json_w w;
-		jw_init(&w, &b, NULL);
-		jw_value(&w, argv);
-		if (jw_finish(&w, err) < 0) {
-			buf_free(&b);
-			options_lifecycle_free(out);
-			return -1;
-		}
-		out->health.argv_json = b.data;
-	}
-	return 0;
-nomem:
-	options_lifecycle_free(out);
-	return err_nomem(err);
+	if (d)
+		json_doc_free(d);
 }
 
 /* ---------------------------------------------------------------- capabilities */
@@ -1961,7 +1836,7 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 
 static int options_process(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
 {
-	if (options_env(o, &p->env, &p->n_env, &p->pool, err) < 0)
+	if (options_env(o->env_files, o->env, &p->env, &p->n_env, &p->pool, err) < 0)
 		return -1;
 	size_t nu = options_count(o->ulimits);
 	p->ulimits = pool_calloc(&p->pool, nu + 1, sizeof(options_ulimit), err);
@@ -2098,7 +1973,7 @@ CPOD_INTERNAL int options_parse(const cpod_run_opts *o, options_parsed *p, cpod_
 
 	if (options_restart(o->restart, &p->restart, &p->max_retries, err) < 0)
 		goto fail;
-	if (o->rm && p->restart != CTR_RESTART_NO) {
+	if (o->rm && p->restart != RESTART_NO) {
 		err_set(err, CPOD_E_INVALID, "--restart %s: conflicts with --rm", o->restart);
 		goto fail;
 	}
@@ -2126,12 +2001,12 @@ fail:
 CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err)
 {
 	options_parsed p;
-	ctr_lifecycle l;
+	ctr_life l;
 	if (options_parse(o, &p, err) < 0)
 		return -1;
 	options_parsed_free(&p);
 	if (options_lifecycle(o, NULL, &l, err) < 0)
 		return -1;
-	options_lifecycle_free(&l);
+	life_free(&l);
 	return 0;
 }

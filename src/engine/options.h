@@ -10,13 +10,13 @@
  * side effect (it only reads: env files, the host paths of binds and
  * devices), so a caller runs it before making any directory.
  *
- * ctr_lifecycle is what the supervisor needs (stop signal and timeout, the
- * run time limit, the restart policy, log limits, the health check), parsed
- * once at create time and stored as JSON with the container.
+ * options_lifecycle fills what the supervisor needs (life.h: stop signal
+ * and timeout, the run time limit, the restart policy, log limits, the
+ * health check), parsed once at create time and kept in the record.
  */
 #ifndef CPOD_ENGINE_OPTIONS_H
 #define CPOD_ENGINE_OPTIONS_H
-#include "engine.h"
+#include "life.h"
 
 /* ---------------------------------------------------------------- values */
 
@@ -93,56 +93,26 @@ typedef struct options_kv {
 CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool, cpod_err *err);
 
 /* The environment from --env-file files then -e, in order ("K" alone takes
- * our value, "K*" every variable of ours that starts with K), as "K=V". */
-CPOD_INTERNAL int options_env(const cpod_run_opts *o, const char ***out, size_t *n,
-			      mem_pool *pool, cpod_err *err);
+ * our value, "K*" every variable of ours that starts with K), as "K=V"
+ * (NULL-terminated; *out is NULL when *n is 0; either list may be NULL). */
+CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
+			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err);
 
 /* ---------------------------------------------------------------- lifecycle */
 
-enum ctr_restart {
-	CTR_RESTART_NO, CTR_RESTART_ON_FAILURE, CTR_RESTART_ALWAYS, CTR_RESTART_UNLESS_STOPPED
-};
 /* "no", "on-failure[:N]", "always", "unless-stopped" ("" is no). */
-CPOD_INTERNAL int options_restart(const char *s, enum ctr_restart *policy, int *retries,
+CPOD_INTERNAL int options_restart(const char *s, enum life_restart *policy, int *retries,
 				  cpod_err *err);
-CPOD_INTERNAL const char *options_restart_name(enum ctr_restart r);
+CPOD_INTERNAL const char *options_restart_name(enum life_restart r);
 
-typedef struct ctr_health {
-	bool none;                /* no health check */
-	char *argv_json;          /* ["CMD", ...] form: the argv as a JSON array, or NULL */
-	char *shell;              /* ["CMD-SHELL", "..."] form: run as /bin/sh -c, or NULL */
-	int64_t interval_ms;      /* 0: never run by itself (--health-interval disable) */
-	int64_t timeout_ms;
-	int64_t start_period_ms;
-	int retries;
-} ctr_health;
-
-typedef struct ctr_lifecycle {
-	int stop_signal;          /* the image's StopSignal, or SIGTERM */
-	int stop_timeout;         /* seconds (default 10) */
-	int timeout_s;            /* --timeout: seconds it may run, 0: no limit */
-	enum ctr_restart restart;
-	int max_retries;          /* on-failure:N; 0: no limit */
-	bool auto_remove;         /* --rm */
-	uint64_t log_max_size;    /* bytes, 0: no limit */
-	bool log_none;            /* --log-driver none */
-	char *log_path;           /* --log-opt path=, or NULL */
-	char *log_tag;            /* --log-opt tag=, or NULL */
-	ctr_health health;
-} ctr_lifecycle;
-
-/* The lifecycle of a container from its options, with the image's
+/* The lifecycle of a container (life.h) from its options, with the image's
  * StopSignal and Healthcheck as defaults (cfg may be NULL).  Free with
- * options_lifecycle_free. */
+ * life_free. */
 CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *cfg,
-				    ctr_lifecycle *out, cpod_err *err);
-CPOD_INTERNAL void options_lifecycle_free(ctr_lifecycle *l);
-/* As a JSON object (the value: the caller writes the key), and back. */
-CPOD_INTERNAL void options_lifecycle_write(json_w *w, const ctr_lifecycle *l);
-CPOD_INTERNAL int options_lifecycle_read(const json_value *v, ctr_lifecycle *out, cpod_err *err);
+				    ctr_life *out, cpod_err *err);
 /* The health check as docker's Healthcheck object {Test, Interval, ...}
  * (durations in nanoseconds), as inspect shows it. */
-CPOD_INTERNAL void options_health_write(json_w *w, const ctr_health *h);
+CPOD_INTERNAL void options_health_write(json_w *w, const ctr_life *l);
 
 /* ---------------------------------------------------------------- everything */
 
@@ -200,7 +170,7 @@ typedef struct options_parsed {
 	bool pids_set;
 	int64_t pids_limit;       /* -1: unlimited */
 	/* lifecycle (image-independent part) */
-	enum ctr_restart restart;
+	enum life_restart restart;
 	int max_retries;
 	const char *log_driver;   /* "k8s-file" or "none" */
 	options_kv *log_opts;

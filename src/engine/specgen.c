@@ -124,7 +124,7 @@ typedef struct specgen_ctx {
 	const specgen_in *in;
 	const cpod_run_opts *r;
 	options_parsed p;
-	ctr_lifecycle lc;
+	ctr_life lc;
 	mem_pool pool;
 	const char **args;
 	size_t nargs;
@@ -1476,10 +1476,10 @@ static void specgen_summary_config(json_w *w, specgen_ctx *x)
 	jw_obj_end(w);
 	jw_kstr(w, "StopSignal", options_signal_name(x->lc.stop_signal));
 	jw_kint(w, "StopTimeout", x->lc.stop_timeout);
-	jw_kint(w, "Timeout", x->lc.timeout_s);
-	if (!x->lc.health.none) {
+	jw_kint(w, "Timeout", x->lc.timeout);
+	if (x->lc.health_cmd) {
 		jw_key(w, "Healthcheck");
-		options_health_write(w, &x->lc.health);
+		options_health_write(w, &x->lc);
 	}
 	jw_obj_end(w);
 }
@@ -1492,8 +1492,6 @@ static int specgen_summary(specgen_ctx *x, buf *b, cpod_err *err)
 	specgen_summary_mounts(&w, x);
 	specgen_summary_host(&w, x);
 	specgen_summary_config(&w, x);
-	jw_key(&w, "Lifecycle");
-	options_lifecycle_write(&w, &x->lc);
 	jw_obj_end(&w);
 	return jw_finish(&w, err);
 }
@@ -1505,7 +1503,7 @@ static void specgen_ctx_free(specgen_ctx *x)
 	for (size_t i = 0; i < x->n_vols; i++)
 		volume_rec_free(&x->vols[i].v);
 	free(x->seccomp);
-	options_lifecycle_free(&x->lc);
+	life_free(&x->lc);
 	options_parsed_free(&x->p);
 	pool_free(&x->pool);
 }
@@ -1583,10 +1581,6 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	out = buf_take(&b, err);
 	if (!out)
 		goto fail;
-	if (in->lifecycle) {
-		*in->lifecycle = x.lc;
-		memset(&x.lc, 0, sizeof(x.lc));
-	}
 	goto done;
 fail:
 	specgen_volumes_rollback(&x);

@@ -20,8 +20,8 @@ typedef struct specgen_in {
 	cpod_engine *e;
 	const store_image *img;
 	const char *ctr_dir;      /* ROOT/containers/ID */
-	/* gets {"Mounts":[...],"HostConfig":{...},"Config":{...},"Lifecycle":{...}}
-	 * (podman's shapes; Lifecycle as options_lifecycle_write), or NULL */
+	/* gets {"Mounts":[...],"HostConfig":{...},"Config":{...}} (podman's
+	 * shapes), or NULL */
 	buf *summary;
 	const cpod_run_opts *run;
 	const image_config *cfg;
@@ -32,7 +32,6 @@ typedef struct specgen_in {
 	const userdb_user *user;
 	bool rootless;
 	bool with_cgroup;         /* put the container in a cgroup of its own */
-	ctr_lifecycle *lifecycle; /* filled when not NULL (options_lifecycle_free) */
 } specgen_in;
 
 /* The config.json text. */

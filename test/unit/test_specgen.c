@@ -203,7 +203,6 @@ TEST(specgen_defaults)
 	CHECK(tsg_int(tsg_path(s, "HostConfig.PidsLimit")) == 2048);
 	CHECK(tsg_int(tsg_path(s, "HostConfig.ShmSize")) == 65536000);
 	CHECK_STR(json_string(tsg_path(s, "HostConfig.RestartPolicy.Name")), "");
-	CHECK(tsg_int(tsg_path(s, "Lifecycle.StopSignal")) == SIGQUIT);
 	tsg_close(&t);
 }
 
