@@ -275,13 +275,15 @@ static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
 
 static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
 {
+	/* one deadline for the pidfd wait and the poll after it: the pidfd
+	 * turns readable at the exit, the /proc entry goes at the reaping */
+	int64_t deadline = proc_now_ms() + timeout_ms;
 	int fd = proc_pidfd_open(pid);
 	if (fd >= 0) {
 		if (proc_is(pid, start))
 			proc_poll_in(fd, timeout_ms);
 		close(fd);
 	}
-	int64_t deadline = proc_now_ms() + timeout_ms;
 	while (proc_is(pid, start)) {
 		if (proc_now_ms() > deadline)
 			return false;
