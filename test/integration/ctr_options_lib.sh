@@ -99,12 +99,12 @@ ctr_bad() {
 	expect_eq "$(cpod volume ls -q)" "" "no volume left by $*"
 }
 
-# ctr_lifecycle_ready: skips unless the container lifecycle (run -d,
+# ctr_lifecycle_ready IMAGE: skips unless the container lifecycle (run -d,
 # rm -v) is in this build.
 ctr_lifecycle_ready() {
 	local id
-	if ! id=$(cpod run -d busybox sleep 30 2>/dev/null); then
+	if ! id=$(cpod run -d "${1:-busybox}" sleep 30 2>/dev/null); then
 		skip "needs the container lifecycle (run -d, rm -v): not in this build yet"
 	fi
-	cpod rm -f "$id" > /dev/null
+	cpod rm -f -v "$id" > /dev/null
 }

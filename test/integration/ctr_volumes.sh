@@ -115,9 +115,11 @@ test_image_volumes_are_anonymous() {
 	expect_match "$names" '^[0-9a-f]{64}$' "named by 64 hex characters"
 	expect_eq "$(cpod volume inspect $names | jq -r '.[].Anonymous' | sort -u)" true
 	# -v /path alone is one too; a named volume over an image VOLUME replaces it
-	crun -v /anon -v named:/cache vimg true
+	cpod run --name c2 -v /anon -v named:/cache vimg true > /dev/null
 	expect_eq "$(cpod volume ls -q | grep -c '^[0-9a-f]\{64\}$')" 4 "-v /path: anonymous"
 	expect_match "$(cpod volume ls -q)" '^named$'
+	cpod rm c2 > /dev/null
+	expect_eq "$(cpod volume ls -q | grep -c '^[0-9a-f]\{64\}$')" 4 "rm without -v keeps them"
 	# in use by c1: kept by prune, refused by rm
 	local first
 	first=$(head -n 1 <<< "$names")
@@ -172,7 +174,7 @@ test_volume_in_use_while_running() {
 
 test_rm_v_removes_anonymous_volumes() {
 	ctr_import vimg 'VOLUME ["/cache"]'
-	ctr_lifecycle_ready
+	ctr_lifecycle_ready vimg
 	local id
 	id=$(cpod create -v keep:/keep -v /anon vimg true)
 	expect_eq "$(cpod volume ls -q | grep -c '^[0-9a-f]\{64\}$')" 2 "two anonymous volumes"
