@@ -7,6 +7,7 @@
  * anything.
  */
 #include "options.h"
+#include "volume.h"
 #include "../oci/caps.h"
 #include "../base/fs.h"
 #include <arpa/inet.h>
@@ -368,21 +369,6 @@ static const char *options_path(const char *p, mem_pool *pool)
 	return pool_strdup(pool, c, NULL);
 }
 
-/* Volume names as podman takes them. */
-static bool options_volume_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 255)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = isalnum((unsigned char)c);
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
-
 static bool options_is_path(const char *s)
 {
 	return s[0] == '/' || s[0] == '.';
@@ -481,7 +467,7 @@ CPOD_INTERNAL int options_volume(const char *s, options_mount *m, mem_pool *pool
 		m->kind = OPTIONS_VOLUME;
 	} else if (options_is_path(src)) {
 		m->kind = OPTIONS_BIND;
-	} else if (options_volume_name_ok(src)) {
+	} else if (volume_name_ok(src)) {
 		m->kind = OPTIONS_VOLUME;
 		m->source = pool_strdup(pool, src, err);
 		if (!m->source)
@@ -689,7 +675,7 @@ CPOD_INTERNAL int options_mount_parse(const char *s, options_mount *m, mem_pool 
 				return err_set(err, CPOD_E_INVALID,
 					       "--mount %s: a volume's source is a volume name, not a path "
 					       "(type=bind for a host directory)", s);
-			if (!options_volume_name_ok(src))
+			if (!volume_name_ok(src))
 				return err_set(err, CPOD_E_INVALID,
 					       "--mount %s: \"%s\" is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
 					       s, src);
