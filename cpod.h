@@ -456,6 +456,14 @@ void cpod_set_supervisor_exe(const char *path);
 /* The body of a supervisor process (never returns). */
 void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	__attribute__((noreturn));
+/* --init: the minimal init that a container runs as its pid 1 (it reaps
+ * zombies and forwards signals).  The executable registered with
+ * cpod_set_supervisor_exe (else /proc/self/exe, which must be a static
+ * binary) is bound at /run/cpod-init in the container and started as
+ * `/run/cpod-init __init -- COMMAND ARGS...`: the program hands argv from
+ * its "__init" on (argv[0] == "__init") to this function and exits with
+ * what it returns, the command's status (128+N when killed by signal N). */
+int cpod_init_main(int argc, char **argv);
 
 #ifdef __cplusplus
 }

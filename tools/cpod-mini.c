@@ -47,6 +47,8 @@ static const struct {
 	{ "history", cmd_history, "the layers of an image" },
 	{ "system", cmd_system, "check, df, prune, info" },
 	{ "info", cmd_info, "the host and the store" },
+	{ "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
+	{ "__init", cpod_init_main, NULL },
 	{ "oci", oci_main, "the OCI runtime (runc's command line; also as cpod-runc)" },
 	{ "runtime", oci_main, NULL },
 };

@@ -3,6 +3,7 @@
  */
 #include "clog.h"
 #include "container.h"
+#include "options.h"
 #include "../base/clock.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
@@ -116,14 +117,13 @@ static bool clog_parse(char *line, size_t len, clog_line *l)
 	return true;
 }
 
-/* "10m", "1h" before now, or an RFC 3339 time, as comparable text. */
 /* --since/--until as milliseconds since the epoch: an RFC 3339 time in any
  * zone (or a date alone), a Unix time SECONDS[.FRACTION] as podman takes,
  * or a duration before now.  Stamps are compared as instants, never as
  * strings: "+02:00" and "Z" spell the same instant differently. */
 static int clog_time_arg(const char *s, const char *what, int64_t *out, cpod_err *err)
 {
-	int64_t ms;
+	int64_t ns;
 	size_t digits = strspn(s, "0123456789");
 	if (digits > 0 && (s[digits] == 0 || (s[digits] == '.' && s[digits + 1] &&
 	    strspn(s + digits + 1, "0123456789") == strlen(s + digits + 1)))) {
@@ -146,11 +146,11 @@ static int clog_time_arg(const char *s, const char *what, int64_t *out, cpod_err
 			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a time", what, s);
 		return 0;
 	}
-	if (life_duration_ms(s, what, &ms, err) < 0)
+	if (options_duration(what, s, &ns, err) < 0)
 		return -1;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - ms;
+	*out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - ns / 1000000;
 	return 0;
 }
 

@@ -346,6 +346,17 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 	return 0;
 }
 
+CPOD_INTERNAL int ctr_remove_v(cpod_engine *e, ctr_record *r, bool force, bool volumes,
+			       cpod_err *err)
+{
+	if (ctr_remove(e, r, force, err) < 0)
+		return -1;
+	/* after the container: its own use of them is gone */
+	if (volumes && volume_release(e, r->id, r->summary, true, err) < 0)
+		return err_prefix(err, "remove container %.12s", r->id);
+	return 0;
+}
+
 /* Names as podman makes them: an adjective and a scientist or animal. */
 static const char *const ctr_adjectives[] = {
 	"admiring", "agitated", "amazing", "angry", "awesome", "blissful", "bold", "brave",

@@ -500,8 +500,7 @@ int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volu
 			rc = cpod_container_stop(e, r.id, 0, err);
 	}
 	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
-		rc = ctr_remove(e, &r, true, err);
-	(void)volumes; /* anonymous volumes: with the volumes module */
+		rc = ctr_remove_v(e, &r, true, volumes, err);
 	ctr_record_free(&r);
 	return rc;
 }

@@ -596,7 +596,7 @@ static SUP_COLD bool sup_start_reported(sup *s)
 				     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
 		sup_update(s, sup_set_exited, &x, NULL);
 		if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
-			ctr_remove(s->e, &s->rec, true, NULL);
+			ctr_remove_v(s->e, &s->rec, true, true, NULL);
 		return false;
 	}
 	sup_report(s, NULL);
@@ -618,7 +618,7 @@ static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
 		close(s->listen_fd);
 		s->listen_fd = -1;
 		clog_close(&s->log);
-		ctr_remove(s->e, &s->rec, true, NULL);
+		ctr_remove_v(s->e, &s->rec, true, true, NULL);
 		s->rec.rm = false;
 	}
 	char code[16];

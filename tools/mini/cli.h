@@ -122,5 +122,6 @@ int cmd_exec(int argc, char **argv);
 int cmd_healthcheck(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 
 #endif
