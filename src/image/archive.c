@@ -495,6 +495,9 @@ CPOD_INTERNAL int archive_save(image_store *s, const store_image *const *imgs, c
 	_cleanup_buf_ buf meta = BUF_INIT;
 	json_w w;
 	int rc = -1;
+	/* blobs already written, so an image sharing layers writes them once */
+	char (*done)[DIGEST_STR_LEN + 1] = NULL;
+	size_t ndone = 0, cap = 0;
 
 	if (!t)
 		return -1;
@@ -511,9 +514,6 @@ CPOD_INTERNAL int archive_save(image_store *s, const store_image *const *imgs, c
 		jw_key(&w, "manifests");
 	}
 	jw_arr_begin(&w);
-	/* blobs already written, so an image sharing layers writes them once */
-	char (*done)[DIGEST_STR_LEN + 1] = NULL;
-	size_t ndone = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
 		const store_image *img = imgs[i];
 		const char *blobs[2 + MANIFEST_MAX_LAYERS];
