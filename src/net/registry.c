@@ -1668,8 +1668,12 @@ CPOD_INTERNAL void reg_progress_draw(reg_progress *p)
 		} else if (st == REG_ITEM_FAILED) {
 			buf_puts(&b, "failed", NULL);
 		} else {
-			int64_t ms = now - it->started_ms;
-			if (ms > 0)
+			/* the rate of the transfer, frozen once every byte is in
+			 * (unpacking may go on a little longer) */
+			int64_t ms = it->bytes_ms ? it->bytes_ms : now - it->started_ms;
+			if (!it->bytes_ms && it->total > 0 && done >= (uint64_t)it->total)
+				it->bytes_ms = ms > 0 ? ms : 1;
+			if (it->started_ms > 0 && ms > 0)
 				reg_human((double)done * 1000.0 / (double)ms, rate, sizeof(rate));
 			int bar = it->total > 0 ? (int)(done * 20 / (uint64_t)it->total) : 0;
 			if (bar > 20)

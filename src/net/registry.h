@@ -165,6 +165,7 @@ typedef struct reg_progress_item {
 	uint64_t done;             /* atomically updated */
 	int state;                 /* enum reg_item_state, atomically updated */
 	int64_t started_ms;
+	int64_t bytes_ms;          /* how long the bytes took, once all are in */
 } reg_progress_item;
 
 /* One line per item on a terminal, redrawn in place. */
