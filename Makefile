@@ -16,6 +16,8 @@ B       := build
 PREFIX  ?= /usr/local
 
 SRC     := $(shell find src -name '*.[ch]' | LC_ALL=C sort)
+# the folders too: removing a file changes nothing else that make sees
+SRCDIRS := $(shell find src -type d)
 TOOLSRC := tools/cpod-mini.c $(wildcard tools/mini/*.c) tools/mini/cli.h
 
 .PHONY: all static deps install test test-unit test-asan test-vm fuzz fuzz-run bench \
@@ -35,10 +37,10 @@ help:
 	@echo "bench              the benchmarks against runc, crun and friends"
 	@echo "check-amalgamation fail when cpod.c does not match src/"
 
-cpod.c: $(SRC) tools/amalgamate
+cpod.c: $(SRC) $(SRCDIRS) tools/amalgamate
 	tools/amalgamate > $@.tmp && mv $@.tmp $@
 
-$(B)/cpod-lines.c: $(SRC) tools/amalgamate
+$(B)/cpod-lines.c: $(SRC) $(SRCDIRS) tools/amalgamate
 	@mkdir -p $(B)
 	tools/amalgamate --lines > $@.tmp && mv $@.tmp $@
 

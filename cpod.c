@@ -297,6 +297,101 @@ CPOD_INTERNAL int buf_read_fd(buf *b, int fd, size_t max, cpod_err *err)
 	}
 	return 0;
 }
+/************************************************ src/base/clock.h */
+/*
+ * clock.h — times as the state files write them (RFC 3339, UTC, with
+ * nanoseconds) and as people read them ("5 minutes", as podman prints).
+ */
+#ifndef CPOD_BASE_CLOCK_H
+#define CPOD_BASE_CLOCK_H
+
+
+/* Now as "2006-01-02T15:04:05.999999999Z". */
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n);
+/* Seconds since the epoch of an RFC 3339 time ("Z" or "+hh:mm"); -1 when
+ * it does not parse. */
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339);
+/* Milliseconds since the epoch of the same (-1 when it does not parse). */
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339);
+
+#endif
+/************************************************ src/base/clock.c */
+/*
+ * clock.c — RFC 3339 times and human durations (see clock.h).
+ */
+
+#include <time.h>
+
+CPOD_INTERNAL void clock_now_rfc3339(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL int64_t clock_unix_ms(const char *rfc3339)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *p = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	int64_t ms = (int64_t)timegm(&tm) * 1000;
+	if (*p == '.') {
+		int64_t scale = 100;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
+		int64_t off = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+		ms -= (*p == '+' ? 1 : -1) * off * 60000;
+	}
+	return ms;
+}
+
+CPOD_INTERNAL int64_t clock_unix(const char *rfc3339)
+{
+	int64_t ms = clock_unix_ms(rfc3339);
+	return ms < 0 ? -1 : ms / 1000;
+}
+
+void cpod_human_duration(int64_t seconds, char *out, size_t n)
+{
+	int64_t s = seconds, m = s / 60, h = m / 60, d = h / 24;
+	if (s < 1)
+		snprintf(out, n, "Less than a second");
+	else if (s == 1)
+		snprintf(out, n, "1 second");
+	else if (s < 60)
+		snprintf(out, n, "%lld seconds", (long long)s);
+	else if (m == 1)
+		snprintf(out, n, "About a minute");
+	else if (m < 60)
+		snprintf(out, n, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(out, n, "About an hour");
+	else if (h < 48)
+		snprintf(out, n, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, n, "%lld days", (long long)d);
+	else if (h < 24 * 30 * 2)
+		snprintf(out, n, "%lld weeks", (long long)(d / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(out, n, "%lld months", (long long)(d / 30));
+	else
+		snprintf(out, n, "%lld years", (long long)(d / 365));
+}
+
+int64_t cpod_time_unix(const char *rfc3339)
+{
+	return clock_unix(rfc3339);
+}
 /************************************************ src/base/digest.h */
 /*
  * digest.h — SHA-256 content digests ("sha256:<64 hex>"), the identity of
@@ -780,6 +875,21 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+enum {
+	FS_COPY_OWNER = 1,    /* keep owners (needs the privilege to) */
+	FS_COPY_SPECIAL = 2,  /* device nodes and fifos too (else skipped) */
+	FS_COPY_XATTR = 4,    /* extended attributes too */
+};
+/* Copies the entry srcdir/name (a file, a symlink as a link, a directory
+ * with everything below it) to dstdir/dstname; an existing file there is
+ * replaced, an existing directory merged into.  Everything is opened
+ * relative to a parent fd with O_NOFOLLOW, so neither tree can redirect
+ * the copy with a symlink. */
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err);
+/* Copies the contents of directory src into directory dst. */
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err);
+
 /* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */
@@ -797,6 +907,7 @@ CPOD_INTERNAL void fs_split(const char *path, char *dir, size_t dsize, const cha
  */
 
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -1269,6 +1380,159 @@ static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
 	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+/* ---------------------------------------------------------------- copying trees */
+
+static void fs_copy_meta(int fd, const struct stat *st, unsigned flags)
+{
+	if (flags & FS_COPY_OWNER)
+		fchown(fd, st->st_uid, st->st_gid);
+	fchmod(fd, st->st_mode & 07777);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(fd, ts);
+}
+
+static void fs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		char val[65536];
+		ssize_t vl = fgetxattr(src, names + off, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, names + off, val, (size_t)vl, 0);
+	}
+}
+
+static int fs_copy_at(int srcdir, const char *name, int dstdir, const char *dstname, unsigned flags,
+		      int depth, cpod_err *err)
+{
+	struct stat st, old;
+	if (depth > 256)
+		return err_set(err, CPOD_E_LIMIT, "copy: directories nested too deep");
+	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", name);
+	bool exists = fstatat(dstdir, dstname, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+		if (fs_rm_tree(dstdir, dstname, err) < 0)
+			return -1;
+		exists = false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!exists && mkdirat(dstdir, dstname, 0700) < 0)
+			return err_sys(err, "mkdir %s", dstname);
+		int s = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d = openat(dstdir, dstname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = (s < 0 || d < 0) ? err_sys(err, "open %s", name) : 0;
+		if (r == 0) {
+			DIR *dir = fdopendir(dup(s));
+			struct dirent *de;
+			if (!dir)
+				r = err_sys(err, "read %s", name);
+			while (r == 0 && dir && (de = readdir(dir)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					r = fs_copy_at(s, de->d_name, d, de->d_name, flags, depth + 1, err);
+			if (dir)
+				closedir(dir);
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(s, d);
+				fs_copy_meta(d, &st, flags);
+			}
+		}
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return r;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int out = openat(dstdir, dstname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int r = 0;
+		if (in < 0 || out < 0) {
+			r = err_sys(err, "copy %s", name);
+		} else {
+			off_t left = st.st_size;
+			while (left > 0) {
+				ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+				if (c > 0) {
+					left -= c;
+					continue;
+				}
+				char b[65536];
+				ssize_t k = read(in, b, sizeof(b));
+				if (k <= 0) {
+					if (k < 0)
+						r = err_sys(err, "read %s", name);
+					break;
+				}
+				for (ssize_t w = 0; w < k;) {
+					ssize_t x = write(out, b + w, (size_t)(k - w));
+					if (x <= 0) {
+						r = err_sys(err, "write %s", dstname);
+						break;
+					}
+					w += x;
+				}
+				if (r < 0)
+					break;
+				left -= k;
+			}
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(in, out);
+				fs_copy_meta(out, &st, flags);
+			}
+		}
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(srcdir, name, target, sizeof(target) - 1);
+		if (l < 0)
+			return err_sys(err, "readlink %s", name);
+		target[l] = '\0';
+		if (symlinkat(target, dstdir, dstname) < 0)
+			return err_sys(err, "symlink %s", dstname);
+		if (flags & FS_COPY_OWNER)
+			fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(dstdir, dstname, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (!(flags & FS_COPY_SPECIAL) || S_ISSOCK(st.st_mode))
+		return 0;
+	if (mknodat(dstdir, dstname, st.st_mode, st.st_rdev) < 0)
+		return errno == EPERM ? 0 : err_sys(err, "mknod %s", dstname);
+	if (flags & FS_COPY_OWNER)
+		fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err)
+{
+	return fs_copy_at(srcdir, name, dstdir, dstname, flags, 0, err);
+}
+
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err)
+{
+	DIR *dir = fdopendir(dup(src));
+	struct dirent *de;
+	int r = 0;
+	if (!dir)
+		return err_sys(err, "read a directory");
+	while (r == 0 && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = fs_copy_at(src, de->d_name, dst, de->d_name, flags, 1, err);
+	closedir(dir);
+	return r;
 }
 
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
@@ -2484,6 +2748,16 @@ int64_t cpod_json_int(const cpod_json_value *v)
 	return 0;
 }
 
+int cpod_json_type(const cpod_json_value *v)
+{
+	static const int types[] = {
+		[JSON_NULL] = CPOD_JSON_NULL, [JSON_BOOL] = CPOD_JSON_BOOL,
+		[JSON_NUMBER] = CPOD_JSON_NUMBER, [JSON_STRING] = CPOD_JSON_STRING,
+		[JSON_ARRAY] = CPOD_JSON_ARRAY, [JSON_OBJECT] = CPOD_JSON_OBJECT,
+	};
+	return v ? types[v->type] : CPOD_JSON_ABSENT;
+}
+
 int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
 
 const char *cpod_json_key(const cpod_json_value *obj, size_t i)
@@ -3312,10 +3586,12 @@ typedef struct cg_paths {
 CPOD_INTERNAL enum cg_mode cg_detect(void);
 
 /* A v1 hierarchy as mounted on the host, for the container's cgroup mount. */
+/* (bounded well below PATH_MAX: the table lives in every process that
+ * runs a container, the supervisors included, and stays small there) */
 typedef struct cg_v1_hierarchy {
-	char mountpoint[PATH_MAX];   /* /sys/fs/cgroup/cpu,cpuacct */
+	char mountpoint[256];        /* /sys/fs/cgroup/cpu,cpuacct */
 	char options[128];           /* "cpu,cpuacct" or "name=systemd" */
-	char root[PATH_MAX];         /* the mount's root within the hierarchy */
+	char root[CG_DIR_MAX];       /* the mount's root within the hierarchy */
 } cg_v1_hierarchy;
 CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n);
 /* The v2 mount point ("" when none). */
@@ -3586,8 +3862,8 @@ typedef struct cg_host_info {
 	enum cg_mode mode;
 	size_t n_v1;
 	cg_v1_hierarchy v1[CG_MAX_V1];
-	char unified[PATH_MAX];      /* cgroup2 mount point, "" when none */
-	char unified_root[PATH_MAX];
+	char unified[256];           /* cgroup2 mount point, "" when none */
+	char unified_root[CG_DIR_MAX];
 } cg_host_info;
 
 /* The v1 controllers cpod places a container in (rdma and misc only join). */
@@ -3643,8 +3919,8 @@ static void cg_host_add_line(cg_host_info *h, char *line)
 	char *root = f[3], *mnt = f[4], *superopts = f[sep + 3];
 	cg_unescape(root);
 	cg_unescape(mnt);
-	if (strlen(root) >= PATH_MAX || strlen(mnt) >= PATH_MAX)
-		return;
+	if (strlen(root) >= CG_DIR_MAX || strlen(mnt) >= sizeof(h->unified))
+		return;  /* not a place cpod can use */
 
 	if (strcmp(fstype, "cgroup2") == 0) {
 		/* later mounts on the same point hide earlier ones; the usual
@@ -6453,8 +6729,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
 /* ---- foreground.c */
 /* Waits for child (our child) while forwarding the usual termination
  * signals to it and, when master >= 0, copying between our stdio and the
- * pty (raw mode and window size included).  *status gets its wait status. */
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err);
+ * pty (raw mode and window size included; no_input: our stdin is not
+ * read).  *status gets its wait status. */
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				  cpod_err *err);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
@@ -6572,6 +6850,7 @@ CPOD_INTERNAL int console_setup(int sockfd, const oci_process *p, cpod_err *err)
 #define CPOD_OCI_STATE_H
 
 
+
 typedef struct oci_state {
 	char id[1025];
 	pid_t pid;
@@ -6606,8 +6885,6 @@ CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st);
 /* runc's state document (what `state` prints and hooks read on stdin). */
 CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
 				cpod_err *err);
-/* The current time as RFC 3339 with nanoseconds. */
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n);
 
 #endif
 /************************************************ src/oci/runtime.h */
@@ -7129,7 +7406,7 @@ created:
 	st.start_time = proc_start_time(init_pid);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
 	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c.rootfs);
-	state_now_rfc3339(st.created, sizeof(st.created));
+	clock_now_rfc3339(st.created, sizeof(st.created));
 	st.rootless = rt->rootless;
 	st.own_pidns = spec->linux_.ns[NS_PID].enabled && !spec->linux_.ns[NS_PID].path;
 	st.cg = c.cg;
@@ -7507,6 +7784,13 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		if (console_setup(c->console_fd, p, &err) < 0)
 			goto fail;
 		close(c->console_fd);
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0) {
+			err_sys(&err, "open /dev/null for stdin");
+			goto fail;
+		}
+		close(fd);
 	}
 	umask(p->umask.set ? (mode_t)p->umask.v : 022);
 	if (chdir(p->cwd ? p->cwd : "/") < 0) {
@@ -7626,6 +7910,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	c.spec = spec;
 	c.in_userns = spec->linux_.ns[NS_USER].enabled;
 	c.preserve_fds = o->preserve_fds;
+	c.stdin_null = o->stdin_null;
 	if (spec->linux_.seccomp) {
 		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
 		if (!c.seccomp)
@@ -7727,7 +8012,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	int wstatus = 0;
-	if (foreground_wait(pid, master, &wstatus, err) < 0)
+	if (foreground_wait(pid, master, o->stdin_null, &wstatus, err) < 0)
 		goto out;
 	pid = -1;
 	*status = proc_exit_code(wstatus);
@@ -7812,11 +8097,12 @@ static bool fg_pump(int from, int to)
 	return write_all(to, b, (size_t)n) == 0;
 }
 
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err)
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				 cpod_err *err)
 {
 	sigset_t mask, old;
 	struct termios saved;
-	bool raw = false, exited = false, in_open = master >= 0, out_open = master >= 0;
+	bool raw = false, exited = false, in_open = master >= 0 && !no_input, out_open = master >= 0;
 
 	fg_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
@@ -8293,82 +8579,6 @@ static bool mnt_ns_is_new(const oci_container *c, enum oci_ns_type t)
 	return c->spec->linux_.ns[t].enabled && !c->spec->linux_.ns[t].path;
 }
 
-/* Copies the directory tree at src (an fd) into dst (an fd): tmpcopyup. */
-static int mnt_copy_tree(int src, int dst, int depth, cpod_err *err)
-{
-	if (depth > 64)
-		return err_set(err, CPOD_E_LIMIT, "tmpcopyup: directory nested too deep");
-	int dfd = dup(src);
-	if (dfd < 0)
-		return err_sys(err, "dup");
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(err, "opendir");
-	}
-	rewinddir(d);
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-		const char *n = de->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(err, "stat %s", n);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = err_sys(err, "mkdir %s", n);
-				break;
-			}
-			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				r = err_sys(err, "open %s", n);
-			else
-				r = mnt_copy_tree(s2, d2, depth + 1, err);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
-			if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0))
-				r = err_sys(err, "copy symlink %s", n);
-		} else if (S_ISREG(st.st_mode)) {
-			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					 st.st_mode & 07777);
-			if (in < 0 || out < 0) {
-				r = err_sys(err, "copy %s", n);
-			} else {
-				char b[65536];
-				ssize_t k;
-				while ((k = read(in, b, sizeof(b))) > 0)
-					if (write(out, b, (size_t)k) != k) {
-						r = err_sys(err, "write %s", n);
-						break;
-					}
-				if (k < 0)
-					r = err_sys(err, "read %s", n);
-			}
-			if (in >= 0)
-				close(in);
-			if (out >= 0)
-				close(out);
-		} else {
-			continue; /* devices, fifos, sockets are not copied up */
-		}
-		if (r == 0)
-			fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	}
-	closedir(d);
-	return r;
-}
-
 /* cgroup mounts: cgroup2 where the host has it; on v1 hosts a tmpfs with
  * one directory per hierarchy, each the container's own cgroup. */
 static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
@@ -8499,7 +8709,7 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 		if (copy_from >= 0) {
 			_cleanup_close_ int newfd = fs_open_in_root(rootfd, m->destination,
 								    O_RDONLY | O_DIRECTORY, 0, err);
-			r = newfd < 0 ? -1 : mnt_copy_tree(copy_from, newfd, 0, err);
+			r = newfd < 0 ? -1 : fs_copy_tree(copy_from, newfd, FS_COPY_OWNER | FS_COPY_SPECIAL, err);
 			close(copy_from);
 			if (r < 0)
 				return err_prefix(err, "tmpcopyup %s", m->destination);
@@ -9631,7 +9841,7 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	r = foreground_wait(c.pid, c.master, &wstatus, err);
+	r = foreground_wait(c.pid, c.master, false, &wstatus, err);
 	if (c.master >= 0)
 		close(c.master);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -12135,6 +12345,7 @@ CPOD_INTERNAL oci_spec *oci_spec_load(const char *bundle, const char *path, cpod
 
 
 
+
 #include <sys/file.h>
 #include <time.h>
 
@@ -12184,16 +12395,6 @@ CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err)
 	return fd;
 }
 
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
-}
 
 CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err)
 {
@@ -13909,6 +14110,12 @@ CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cp
 CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err);
 CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
 					  const char *comment, bool empty_layer, cpod_err *err);
+/* Forgets the layers and history of the base (a commit of a copied root
+ * file system has a single full layer). */
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c);
+/* Takes Env, Cmd, Entrypoint, WorkingDir, User, StopSignal and Labels from
+ * a container's Config (as inspect shows it) where it has them. */
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err);
 /* The config JSON (created: RFC 3339 time of the image). */
 CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err);
 
@@ -14057,6 +14264,58 @@ CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, c
 	    ce_adds(&c->hist_comment, comment, err) < 0 ||
 	    ce_adds(&c->hist_empty, empty_layer ? "1" : "", err) < 0)
 		return -1;
+	return 0;
+}
+
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c)
+{
+	config_list *l[] = { &c->diff_ids, &c->hist_created, &c->hist_by, &c->hist_comment,
+			     &c->hist_empty };
+	for (size_t i = 0; i < ARRAY_LEN(l); i++)
+		ce_clear(l[i]);
+}
+
+/* A JSON array of strings into l (replacing it); absent: l unchanged. */
+static int ce_json_list(config_list *l, const json_value *arr, cpod_err *err)
+{
+	if (!json_is(arr, JSON_ARRAY))
+		return 0;
+	ce_clear(l);
+	for (size_t i = 0; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)) && ce_adds(l, json_string(json_at(arr, i)), err) < 0)
+			return -1;
+	l->set = true;
+	return 0;
+}
+
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err)
+{
+	if (ce_json_list(&c->env, json_get(cfg, "Env"), err) < 0 ||
+	    ce_json_list(&c->cmd, json_get(cfg, "Cmd"), err) < 0 ||
+	    ce_json_list(&c->entrypoint, json_get(cfg, "Entrypoint"), err) < 0)
+		return -1;
+	const char *wd = json_string(json_get(cfg, "WorkingDir"));
+	const char *user = json_string(json_get(cfg, "User"));
+	const char *sig = json_string(json_get(cfg, "StopSignal"));
+	if ((wd && *wd && ce_str(&c->working_dir, wd, err) < 0) ||
+	    (user && *user && ce_str(&c->user, user, err) < 0) ||
+	    (sig && *sig && ce_str(&c->stop_signal, sig, err) < 0))
+		return -1;
+	const json_value *labels = json_get(cfg, "Labels");
+	for (size_t i = 0; json_is(labels, JSON_OBJECT) && i < labels->u.obj.n; i++) {
+		const char *k = labels->u.obj.members[i].key;
+		const char *v = json_string(labels->u.obj.members[i].value);
+		bool seen = false;
+		for (size_t j = 0; j < c->label_keys.n && !seen; j++)
+			if (strcmp(c->label_keys.v[j], k) == 0) {
+				seen = true;
+				if (ce_str(&c->label_values.v[j], v ? v : "", err) < 0)
+					return -1;
+			}
+		if (!seen && (ce_adds(&c->label_keys, k, err) < 0 ||
+			      ce_adds(&c->label_values, v ? v : "", err) < 0))
+			return -1;
+	}
 	return 0;
 }
 
@@ -15665,12 +15924,17 @@ out:
  * with CPOD_WITH_ZSTD, or none), the diff_id of what comes out, and the
  * bounds on all of it.  See layer_stream.h.
  *
- * The work runs in a producer thread that fills a ring of big buffers,
- * while the unpacker's thread parses tar and writes files straight out of
- * those buffers (tar_chunk_source): on two cores inflating and writing
- * overlap.  Measured on the benchmark layer, inflating is the longer half,
- * so the producer hashes only the blob as read, and the diff_id is
- * computed by the consumer as it takes each buffer.
+ * The work runs in a producer thread that fills a ring of big output
+ * buffers, while the unpacker's thread parses tar and writes files straight
+ * out of those buffers (tar_chunk_source): on two cores inflating and
+ * writing overlap.  Measured on the benchmark layer, inflating is the
+ * longer half by far, so the producer does nothing else it can hand over:
+ * the blob is read into a second, small ring of input blocks which the
+ * consumer hashes (the digest) once they are inflated, and the consumer
+ * also computes the diff_id and gzip's CRC-32 of each output buffer as it
+ * takes it.  For that, gzip members are inflated raw and their headers and
+ * trailers read here; the buffer that ends a member carries the CRC and
+ * size its trailer gave, and the consumer compares.
  *
  * Bounds (a layer is hostile input):
  *   - the blob may not be longer than its declared size (compressed_size):
@@ -15692,6 +15956,7 @@ out:
 #endif
 
 #define LSTREAM_IN (256 << 10)
+#define LSTREAM_NIN 8
 #define LSTREAM_SLOT (1 << 20)
 #define LSTREAM_NSLOTS 8
 #define LSTREAM_RATIO 1000
@@ -15699,34 +15964,103 @@ out:
 #define LSTREAM_DEFAULT_MAX ((uint64_t)64 << 30)
 #define LSTREAM_STACK (512 << 10)
 
+typedef struct lstream_slotinfo {
+	size_t len;
+	bool member_end;        /* a gzip member ends with this buffer's last byte */
+	uint32_t crc, isize;    /* what that member's trailer says */
+} lstream_slotinfo;
+
 struct lstream {
 	byte_source src;
 	lstream_opts o;
 	int compression;             /* LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD */
 
-	/* producer */
-	unsigned char *in;
-	size_t in_len;               /* bytes read and not yet decompressed, from in[0] */
+	/* input blocks: read and decompressed by the producer, then published
+	 * for hashing; the blocks in use are in_used of them from in_tail on,
+	 * the first in_ready of those published */
+	unsigned char *in[LSTREAM_NIN];
+	size_t in_len[LSTREAM_NIN];
+	size_t in_hoff[LSTREAM_NIN];  /* bytes before it were copied, not read */
+	unsigned in_tail, in_used, in_ready;
+	unsigned in_cur;              /* the producer's block, when in_have */
+	bool in_have;
+	const unsigned char *ip;      /* its unread bytes */
+	size_t iavail;
 	bool in_eof;
+
 	uint64_t total_in, total_out;
-	digest_ctx dc, du;
 	cpod_err perr;
 	bool pfailed;
 
-	/* the ring; slots are allocated on first use (small layers need one) */
+	/* the consumer's side of the checks */
+	digest_ctx dc, du;
+	uint32_t crc;
+	uint64_t member_out;
+	unsigned long members;
+
+	/* the output ring; buffers are allocated on first use */
 	unsigned char *mem[LSTREAM_NSLOTS];
-	size_t lens[LSTREAM_NSLOTS];
+	lstream_slotinfo info[LSTREAM_NSLOTS];
 	unsigned nslots, head, tail, count;
 	bool held, done, abort;
 	pthread_mutex_t mu;
-	pthread_cond_t not_empty, not_full;
+	pthread_cond_t not_empty, not_full, in_free;
 	pthread_t thread;
 	bool started, joined;
 };
 
-/* ---------------------------------------------------------------- producer */
+/* ---------------------------------------------------------------- checks */
 
-/* Reads up to n bytes of the blob into dst, hashing and counting them. */
+/* Hashes the published input blocks (the digest of the blob), in order. */
+static void lstream_hash_inputs(lstream *s)
+{
+	unsigned n, idx;
+	bool threaded = !s->o.inline_discard;
+	if (threaded)
+		pthread_mutex_lock(&s->mu);
+	n = s->in_ready;
+	idx = s->in_tail;
+	if (threaded)
+		pthread_mutex_unlock(&s->mu);
+	if (!n)
+		return;
+	for (unsigned i = 0; i < n; i++, idx = (idx + 1) % LSTREAM_NIN)
+		digest_update(&s->dc, s->in[idx] + s->in_hoff[idx], s->in_len[idx] - s->in_hoff[idx]);
+	if (threaded)
+		pthread_mutex_lock(&s->mu);
+	s->in_tail = idx;
+	s->in_ready -= n;
+	s->in_used -= n;
+	if (threaded) {
+		pthread_cond_signal(&s->in_free);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* An output buffer taken: diff_id, and gzip's CRC and size per member. */
+static int lstream_take(lstream *s, const unsigned char *p, const lstream_slotinfo *info,
+			cpod_err *err)
+{
+	digest_update(&s->du, p, info->len);
+	if (s->compression != LAYER_GZIP)
+		return 0;
+	s->crc = (uint32_t)crc32(s->crc, p, (uInt)info->len);
+	s->member_out += info->len;
+	if (!info->member_end)
+		return 0;
+	s->members++;
+	if (s->crc != info->crc || (uint32_t)s->member_out != info->isize)
+		return err_set(err, CPOD_E_INVALID,
+			       "gzip: member %lu: %s mismatch (the data is corrupt)", s->members,
+			       s->crc != info->crc ? "CRC" : "length");
+	s->crc = 0;
+	s->member_out = 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- producer: input */
+
+/* Reads up to n bytes of the blob into dst, counting them. */
 static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 {
 	uint64_t declared = s->o.compressed_size;
@@ -15747,30 +16081,90 @@ static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
 		return -1;
 	if ((size_t)k > n)
 		return err_set(&s->perr, CPOD_E_INVALID, "source returned too many bytes");
-	digest_update(&s->dc, dst, (size_t)k);
 	s->total_in += (uint64_t)k;
 	if (declared && s->total_in > declared)
 		return err_set(&s->perr, CPOD_E_INVALID,
-			       "blob is larger than its declared size (%" PRIu64 " bytes)",
-			       declared);
+			       "blob is larger than its declared size (%" PRIu64 " bytes)", declared);
 	return k;
 }
 
-/* Appends to the input buffer (after its in_len bytes): 0 at the end. */
-static ssize_t lstream_fill_in(lstream *s)
+/* Hands the producer's current block over for hashing. */
+static void lstream_in_publish(lstream *s)
+{
+	if (!s->in_have)
+		return;
+	s->in_have = false;
+	if (s->o.inline_discard) {
+		s->in_ready++;
+		lstream_hash_inputs(s);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->in_ready++;
+	pthread_cond_signal(&s->not_empty); /* a waiting consumer hashes it */
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Moves to a new input block holding the `keep` unread bytes of the
+ * current one and what the source gives next.  At the end of the blob the
+ * current block stays (with iavail == keep). */
+static int lstream_in_next(lstream *s, size_t keep)
 {
 	if (s->in_eof)
 		return 0;
-	ssize_t k = lstream_src_read(s, s->in + s->in_len, LSTREAM_IN - s->in_len);
+	/* blocks are used in ring order; only the first has no predecessor */
+	const unsigned char *old = s->ip;
+	unsigned idx = s->in_have ? (s->in_cur + 1) % LSTREAM_NIN : 0;
+	lstream_in_publish(s);
+	if (!s->o.inline_discard) {
+		pthread_mutex_lock(&s->mu);
+		while (s->in_used == LSTREAM_NIN && !s->abort)
+			pthread_cond_wait(&s->in_free, &s->mu);
+		bool abort_ = s->abort;
+		if (!abort_)
+			s->in_used++;
+		pthread_mutex_unlock(&s->mu);
+		if (abort_)
+			return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
+	} else {
+		s->in_used++;
+	}
+	if (!s->in[idx] && !(s->in[idx] = malloc(LSTREAM_IN)))
+		return err_nomem(&s->perr);
+	/* the old block is only read by the hasher: copying from it is safe */
+	if (keep)
+		memmove(s->in[idx], old, keep);
+	s->in_cur = idx;
+	s->in_have = true;
+	s->in_len[idx] = keep;
+	s->in_hoff[idx] = keep;
+	ssize_t k = lstream_src_read(s, s->in[idx] + keep, LSTREAM_IN - keep);
 	if (k < 0)
 		return -1;
 	if (k == 0)
 		s->in_eof = true;
-	s->in_len += (size_t)k;
-	return k;
+	s->in_len[idx] += (size_t)k;
+	s->ip = s->in[idx];
+	s->iavail = s->in_len[idx];
+	return 0;
 }
 
-/* A free slot to fill, or NULL when the consumer gave up. */
+/* The next byte of the blob: 0..255, -1 at its end, -2 on error. */
+static int lstream_byte(lstream *s)
+{
+	if (!s->iavail) {
+		if (lstream_in_next(s, 0) < 0)
+			return -2;
+		if (!s->iavail)
+			return -1;
+	}
+	s->iavail--;
+	return *s->ip++;
+}
+
+/* ---------------------------------------------------------------- producer: output */
+
+/* A free output buffer to fill, or NULL when the consumer gave up. */
 static unsigned char *lstream_slot(lstream *s)
 {
 	unsigned head = 0;
@@ -15781,10 +16175,12 @@ static unsigned char *lstream_slot(lstream *s)
 		bool abort_ = s->abort;
 		head = s->head;
 		pthread_mutex_unlock(&s->mu);
-		if (abort_)
+		if (abort_) {
+			err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
 			return NULL;
+		}
 	}
-	/* only the producer touches a free slot's pointer */
+	/* only the producer touches a free buffer's pointer */
 	if (!s->mem[head] && !(s->mem[head] = malloc(LSTREAM_SLOT))) {
 		err_nomem(&s->perr);
 		return NULL;
@@ -15792,15 +16188,12 @@ static unsigned char *lstream_slot(lstream *s)
 	return s->mem[head];
 }
 
-/* Hands len bytes of the slot from lstream_slot to the consumer. */
-static int lstream_put(lstream *s, const unsigned char *p, size_t len)
+/* Hands the buffer from lstream_slot, len bytes of it, to the consumer. */
+static int lstream_put(lstream *s, const unsigned char *p, const lstream_slotinfo *info)
 {
-	if (len == 0)
+	if (info->len == 0 && !info->member_end)
 		return 0;
-	s->total_out += len;
-	/* without a consumer the diff_id is hashed here (see lstream_next) */
-	if (s->compression != LAYER_PLAIN && s->o.inline_discard)
-		digest_update(&s->du, p, len);
+	s->total_out += info->len;
 	uint64_t max = s->o.max_size ? s->o.max_size : LSTREAM_DEFAULT_MAX;
 	if (s->total_out > max)
 		return err_set(&s->perr, CPOD_E_LIMIT,
@@ -15811,9 +16204,9 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 			       "): a decompression bomb?",
 			       LSTREAM_RATIO, s->total_out, s->total_in);
 	if (s->o.inline_discard)
-		return 0;
+		return lstream_take(s, p, info, &s->perr);
 	pthread_mutex_lock(&s->mu);
-	s->lens[s->head] = len;
+	s->info[s->head] = *info;
 	s->head = (s->head + 1) % s->nslots;
 	s->count++;
 	pthread_cond_signal(&s->not_empty);
@@ -15821,23 +16214,27 @@ static int lstream_put(lstream *s, const unsigned char *p, size_t len)
 	return 0;
 }
 
-static int lstream_aborted(lstream *s)
+static int lstream_put_len(lstream *s, const unsigned char *p, size_t len)
 {
-	if (s->perr.code == CPOD_E_NOMEM)
-		return -1;
-	return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
+	lstream_slotinfo info = { len, false, 0, 0 };
+	return lstream_put(s, p, &info);
 }
+
+/* ---------------------------------------------------------------- formats */
 
 static int lstream_plain(lstream *s)
 {
-	size_t pending = s->in_len;
+	/* what was read to tell the format goes out first; the diff_id (the
+	 * consumer's) is the digest too, so the input blocks hash nothing */
+	size_t pending = s->iavail;
+	s->in_hoff[s->in_cur] = s->in_len[s->in_cur];
 	for (;;) {
 		unsigned char *slot = lstream_slot(s);
 		size_t len = 0;
 		if (!slot)
-			return lstream_aborted(s);
+			return -1;
 		if (pending) {
-			memcpy(slot, s->in, pending);
+			memcpy(slot, s->ip, pending);
 			len = pending;
 			pending = 0;
 		}
@@ -15849,11 +16246,89 @@ static int lstream_plain(lstream *s)
 				s->in_eof = true;
 			len += (size_t)k;
 		}
-		if (lstream_put(s, slot, len) < 0)
+		if (lstream_put_len(s, slot, len) < 0)
 			return -1;
 		if (s->in_eof)
 			return 0;
 	}
+}
+
+/* Reads n bytes of a gzip header or trailer into b (NULL: skips them),
+ * adding them to *hcrc when given. */
+static int lstream_gz_bytes(lstream *s, unsigned char *b, size_t n, uLong *hcrc,
+			    const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		int c = lstream_byte(s);
+		if (c == -2)
+			return -1;
+		if (c == -1)
+			return err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated %s", what);
+		unsigned char ch = (unsigned char)c;
+		if (b)
+			b[i] = ch;
+		if (hcrc)
+			*hcrc = crc32(*hcrc, &ch, 1);
+	}
+	return 0;
+}
+
+/* Skips a NUL-terminated header field. */
+static int lstream_gz_string(lstream *s, uLong *hcrc)
+{
+	for (;;) {
+		int c = lstream_byte(s);
+		if (c == -2)
+			return -1;
+		if (c == -1)
+			return err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated header");
+		unsigned char ch = (unsigned char)c;
+		*hcrc = crc32(*hcrc, &ch, 1);
+		if (ch == 0)
+			return 0;
+	}
+}
+
+/* A member's header (RFC 1952), checked as zlib checks it. */
+static int lstream_gz_header(lstream *s)
+{
+	unsigned char h[10];
+	uLong hcrc = crc32(0, NULL, 0);
+	uint64_t at = s->total_in - s->iavail;
+
+	if (lstream_gz_bytes(s, h, 2, &hcrc, "header") < 0)
+		return -1;
+	if (h[0] != 0x1f || h[1] != 0x8b)
+		return err_set(&s->perr, CPOD_E_INVALID,
+			       "gzip: trailing data after the compressed stream (offset %" PRIu64 ")",
+			       at);
+	if (lstream_gz_bytes(s, h + 2, 8, &hcrc, "header") < 0)
+		return -1;
+	if (h[2] != 8)
+		return err_set(&s->perr, CPOD_E_INVALID, "gzip: unknown compression method %u",
+			       h[2]);
+	unsigned flg = h[3];
+	if (flg & 0xe0)
+		return err_set(&s->perr, CPOD_E_INVALID, "gzip: unknown header flags set");
+	if (flg & 4) { /* FEXTRA */
+		unsigned char xl[2];
+		if (lstream_gz_bytes(s, xl, 2, &hcrc, "header") < 0 ||
+		    lstream_gz_bytes(s, NULL, (size_t)xl[0] | (size_t)xl[1] << 8, &hcrc, "header") < 0)
+			return -1;
+	}
+	if ((flg & 8) && lstream_gz_string(s, &hcrc) < 0) /* FNAME */
+		return -1;
+	if ((flg & 16) && lstream_gz_string(s, &hcrc) < 0) /* FCOMMENT */
+		return -1;
+	if (flg & 2) { /* FHCRC */
+		unsigned char c[2];
+		uLong want = hcrc & 0xffff;
+		if (lstream_gz_bytes(s, c, 2, NULL, "header") < 0)
+			return -1;
+		if (((uLong)c[0] | (uLong)c[1] << 8) != want)
+			return err_set(&s->perr, CPOD_E_INVALID, "gzip: header CRC mismatch");
+	}
+	return 0;
 }
 
 static int lstream_gzip(lstream *s)
@@ -15863,73 +16338,72 @@ static int lstream_gzip(lstream *s)
 	int rc = -1;
 
 	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+	if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
 		return err_set(&s->perr, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
-	z.next_in = s->in;
-	z.avail_in = (uInt)s->in_len;
 	for (;;) {
+		if (lstream_gz_header(s) < 0 || inflateReset(&z) != Z_OK)
+			goto out;
+		/* the member's deflate data */
+		int zr = Z_OK;
+		z.next_in = (unsigned char *)(uintptr_t)s->ip;
+		z.avail_in = (uInt)s->iavail;
+		while (zr != Z_STREAM_END) {
+			if (!slot) {
+				slot = lstream_slot(s);
+				if (!slot)
+					goto out;
+				z.next_out = slot;
+				z.avail_out = LSTREAM_SLOT;
+			}
+			if (z.avail_in == 0 && !s->in_eof) {
+				if (lstream_in_next(s, 0) < 0)
+					goto out;
+				z.next_in = (unsigned char *)(uintptr_t)s->ip;
+				z.avail_in = (uInt)s->iavail;
+			}
+			zr = inflate(&z, Z_NO_FLUSH);
+			s->ip = z.next_in;
+			s->iavail = z.avail_in;
+			if (z.avail_out == 0) {
+				if (lstream_put_len(s, slot, LSTREAM_SLOT) < 0)
+					goto out;
+				slot = NULL;
+			}
+			if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
+				err_set(&s->perr, CPOD_E_INVALID, "gzip: truncated stream (%" PRIu64 " bytes)",
+					s->total_in);
+				goto out;
+			}
+			if (zr != Z_OK && zr != Z_BUF_ERROR && zr != Z_STREAM_END) {
+				err_set(&s->perr, CPOD_E_INVALID, "gzip: %s at offset %" PRIu64,
+					z.msg ? z.msg : "corrupt data", s->total_in - z.avail_in);
+				goto out;
+			}
+		}
+		/* the trailer: CRC-32 and length, checked by the consumer */
+		unsigned char t[8];
+		if (lstream_gz_bytes(s, t, 8, NULL, "trailer") < 0)
+			goto out;
 		if (!slot) {
 			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
+			if (!slot)
 				goto out;
-			}
-			z.next_out = slot;
 			z.avail_out = LSTREAM_SLOT;
 		}
-		if (z.avail_in == 0 && !s->in_eof) {
-			s->in_len = 0;
-			if (lstream_fill_in(s) < 0)
-				goto out;
-			z.next_in = s->in;
-			z.avail_in = (uInt)s->in_len;
-		}
-		int zr = inflate(&z, Z_NO_FLUSH);
-		if (z.avail_out == 0) {
-			if (lstream_put(s, slot, LSTREAM_SLOT) < 0)
-				goto out;
-			slot = NULL;
-		}
-		if (zr == Z_STREAM_END) {
-			/* another member? look at two bytes */
-			if (z.avail_in < 2 && !s->in_eof) {
-				memmove(s->in, z.next_in, z.avail_in);
-				s->in_len = z.avail_in;
-				while (s->in_len < 2 && !s->in_eof)
-					if (lstream_fill_in(s) < 0)
-						goto out;
-				z.next_in = s->in;
-				z.avail_in = (uInt)s->in_len;
-			}
-			if (z.avail_in == 0)
-				break;
-			if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
-				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: trailing data after the compressed stream (offset %" PRIu64
-					")",
-					s->total_in - z.avail_in);
-				goto out;
-			}
-			if (inflateReset(&z) != Z_OK) {
-				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: cannot reset the inflater");
-				goto out;
-			}
-			continue;
-		}
-		if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
-			err_set(&s->perr, CPOD_E_INVALID,
-				"gzip: truncated stream (%" PRIu64 " bytes)", s->total_in);
+		lstream_slotinfo info = {
+			LSTREAM_SLOT - z.avail_out, true,
+			(uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24,
+			(uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24,
+		};
+		if (lstream_put(s, slot, &info) < 0)
 			goto out;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			err_set(&s->perr, CPOD_E_INVALID, "gzip: %s at offset %" PRIu64,
-				z.msg ? z.msg : "corrupt data", s->total_in - z.avail_in);
+		slot = NULL;
+		/* another member, or the end */
+		if (s->iavail == 0 && lstream_in_next(s, 0) < 0)
 			goto out;
-		}
+		if (s->iavail == 0)
+			break;
 	}
-	if (slot && lstream_put(s, slot, LSTREAM_SLOT - z.avail_out) < 0)
-		goto out;
 	rc = 0;
 out:
 	inflateEnd(&z);
@@ -15941,7 +16415,6 @@ static int lstream_zstd(lstream *s)
 {
 	ZSTD_DStream *d = ZSTD_createDStream();
 	unsigned char *slot = NULL;
-	ZSTD_inBuffer ib = { s->in, s->in_len, 0 };
 	ZSTD_outBuffer ob = { NULL, 0, 0 };
 	size_t last = 1;
 	int rc = -1;
@@ -15952,43 +16425,40 @@ static int lstream_zstd(lstream *s)
 	for (;;) {
 		if (!slot) {
 			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
+			if (!slot)
 				goto out;
-			}
 			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
 		}
-		if (ib.pos == ib.size) {
+		if (s->iavail == 0) {
 			if (s->in_eof)
 				break;
-			s->in_len = 0;
-			if (lstream_fill_in(s) < 0)
+			if (lstream_in_next(s, 0) < 0)
 				goto out;
-			ib = (ZSTD_inBuffer){ s->in, s->in_len, 0 };
-			if (s->in_len == 0)
-				continue;
+			continue;
 		}
+		ZSTD_inBuffer ib = { s->ip, s->iavail, 0 };
 		last = ZSTD_decompressStream(d, &ob, &ib);
+		s->ip += ib.pos;
+		s->iavail -= ib.pos;
 		if (ZSTD_isError(last)) {
 			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
 			goto out;
 		}
 		if (ob.pos == ob.size) {
-			if (lstream_put(s, slot, ob.pos) < 0)
+			if (lstream_put_len(s, slot, ob.pos) < 0)
 				goto out;
 			slot = NULL;
 		}
 	}
-	/* flush what the decoder still holds for a full output buffer */
+	/* what the decoder still holds for a full output buffer */
 	while (last != 0) {
 		if (!slot) {
 			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
+			if (!slot)
 				goto out;
-			}
 			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
 		}
+		ZSTD_inBuffer ib = { NULL, 0, 0 };
 		size_t before = ob.pos;
 		last = ZSTD_decompressStream(d, &ob, &ib);
 		if (ZSTD_isError(last)) {
@@ -15996,17 +16466,17 @@ static int lstream_zstd(lstream *s)
 			goto out;
 		}
 		if (ob.pos == before && last != 0) {
-			err_set(&s->perr, CPOD_E_INVALID,
-				"zstd: truncated stream (%" PRIu64 " bytes)", s->total_in);
+			err_set(&s->perr, CPOD_E_INVALID, "zstd: truncated stream (%" PRIu64 " bytes)",
+				s->total_in);
 			goto out;
 		}
 		if (ob.pos == ob.size) {
-			if (lstream_put(s, slot, ob.pos) < 0)
+			if (lstream_put_len(s, slot, ob.pos) < 0)
 				goto out;
 			slot = NULL;
 		}
 	}
-	if (slot && lstream_put(s, slot, ob.pos) < 0)
+	if (slot && lstream_put_len(s, slot, ob.pos) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -16018,15 +16488,17 @@ out:
 static int lstream_produce(lstream *s)
 {
 	/* enough bytes to tell the format */
-	while (s->in_len < 4 && !s->in_eof)
-		if (lstream_fill_in(s) < 0)
+	if (lstream_in_next(s, 0) < 0)
+		return -1;
+	while (s->iavail < 4 && !s->in_eof)
+		if (lstream_in_next(s, s->iavail) < 0)
 			return -1;
-	const unsigned char *m = s->in;
-	if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+	const unsigned char *m = s->ip;
+	if (s->iavail >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
 		s->compression = LAYER_GZIP;
 		return lstream_gzip(s);
 	}
-	if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+	if (s->iavail >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
 		s->compression = LAYER_ZSTD;
 #ifdef CPOD_WITH_ZSTD
 		return lstream_zstd(s);
@@ -16044,6 +16516,7 @@ static void *lstream_thread(void *arg)
 {
 	lstream *s = arg;
 	int r = lstream_produce(s);
+	lstream_in_publish(s);
 	pthread_mutex_lock(&s->mu);
 	s->pfailed = r < 0;
 	s->done = true;
@@ -16065,18 +16538,14 @@ CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts 
 	s->src = *src;
 	s->o = *o;
 	s->nslots = o->inline_discard ? 1 : LSTREAM_NSLOTS;
-	s->in = malloc(LSTREAM_IN);
-	if (!s->in) {
-		free(s);
-		err_nomem(err);
-		return NULL;
-	}
+	s->crc = (uint32_t)crc32(0, NULL, 0);
 	cpod_err_clear(&s->perr);
 	digest_init(&s->dc);
 	digest_init(&s->du);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->not_empty, NULL);
 	pthread_cond_init(&s->not_full, NULL);
+	pthread_cond_init(&s->in_free, NULL);
 	if (o->inline_discard)
 		return s;
 	/* inflate and zstd keep their state on the heap: a small stack will do */
@@ -16097,35 +16566,43 @@ CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts 
 CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
 {
 	lstream *s = ctx;
-	pthread_mutex_lock(&s->mu);
-	if (s->held) {
-		s->held = false;
-		s->tail = (s->tail + 1) % s->nslots;
-		s->count--;
-		pthread_cond_signal(&s->not_full);
-	}
-	while (s->count == 0 && !s->done)
-		pthread_cond_wait(&s->not_empty, &s->mu);
-	if (s->count == 0) {
-		bool failed = s->pfailed;
-		pthread_mutex_unlock(&s->mu);
-		if (failed) {
-			if (err)
-				*err = s->perr;
-			return -1;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		if (s->held) {
+			s->held = false;
+			s->tail = (s->tail + 1) % s->nslots;
+			s->count--;
+			pthread_cond_signal(&s->not_full);
 		}
-		return 0;
+		while (s->count == 0 && !s->done && !s->in_ready)
+			pthread_cond_wait(&s->not_empty, &s->mu);
+		if (s->in_ready) {
+			/* inflated input first: the producer waits for its blocks */
+			pthread_mutex_unlock(&s->mu);
+			lstream_hash_inputs(s);
+			continue;
+		}
+		if (s->count == 0) {
+			bool failed = s->pfailed;
+			pthread_mutex_unlock(&s->mu);
+			if (failed) {
+				if (err)
+					*err = s->perr;
+				return -1;
+			}
+			return 0;
+		}
+		const unsigned char *slot = s->mem[s->tail];
+		lstream_slotinfo info = s->info[s->tail];
+		s->held = true;
+		pthread_mutex_unlock(&s->mu);
+		if (lstream_take(s, slot, &info, err) < 0)
+			return -1;
+		if (info.len == 0)
+			continue; /* only a member's end */
+		*p = slot;
+		return (ssize_t)info.len;
 	}
-	*p = s->mem[s->tail];
-	size_t n = s->lens[s->tail];
-	s->held = true;
-	bool hash = s->compression != LAYER_PLAIN;
-	pthread_mutex_unlock(&s->mu);
-	/* the diff_id is computed on this side: inflating keeps the producer
-	 * busier than writing files keeps the consumer */
-	if (hash)
-		digest_update(&s->du, *p, n);
-	return (ssize_t)n;
 }
 
 static void lstream_join(lstream *s)
@@ -16139,7 +16616,9 @@ static void lstream_join(lstream *s)
 CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
 {
 	if (s->o.inline_discard) {
-		if (lstream_produce(s) < 0) {
+		int r = lstream_produce(s);
+		lstream_in_publish(s);
+		if (r < 0) {
 			if (err)
 				*err = s->perr;
 			return -1;
@@ -16153,17 +16632,18 @@ CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
 		if (n < 0)
 			return -1;
 		lstream_join(s);
+		lstream_hash_inputs(s);
 	}
 	if (s->o.compressed_size && s->total_in != s->o.compressed_size)
 		return err_set(err, CPOD_E_INVALID,
 			       "blob is %" PRIu64 " bytes, its declared size is %" PRIu64,
 			       s->total_in, s->o.compressed_size);
 	memset(res, 0, sizeof(*res));
-	digest_final(&s->dc, res->digest);
+	digest_final(&s->du, res->diff_id);
 	if (s->compression == LAYER_PLAIN)
-		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
+		memcpy(res->digest, res->diff_id, sizeof(res->digest));
 	else
-		digest_final(&s->du, res->diff_id);
+		digest_final(&s->dc, res->digest);
 	res->compressed_size = s->total_in;
 	res->size = s->total_out;
 	res->compression = s->compression;
@@ -16177,12 +16657,15 @@ CPOD_INTERNAL void lstream_free(lstream *s)
 	pthread_mutex_lock(&s->mu);
 	s->abort = true;
 	pthread_cond_broadcast(&s->not_full);
+	pthread_cond_broadcast(&s->in_free);
 	pthread_mutex_unlock(&s->mu);
 	lstream_join(s);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->not_empty);
 	pthread_cond_destroy(&s->not_full);
-	free(s->in);
+	pthread_cond_destroy(&s->in_free);
+	for (unsigned i = 0; i < LSTREAM_NIN; i++)
+		free(s->in[i]);
 	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
 		free(s->mem[i]);
 	free(s);
@@ -16801,6 +17284,12 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
 				   size_t max, buf *out, cpod_err *err);
 
+/* Looks path up in the image's layers as the merged tree shows it (no
+ * symlink followed): 1 found (st; *fd an O_PATH fd on it when fd is not
+ * NULL), 0 when the image has no such path. */
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err);
+
 #endif
 /************************************************ src/image/rootfs.c */
 /*
@@ -17146,13 +17635,53 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 
 /* ---------------------------------------------------------------- reading */
 
-CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
-				   size_t max, buf *out, cpod_err *err)
+/* Looks path up in one layer: 1 found (st, and *fd an O_PATH fd of it
+ * when fd != NULL), 0 absent, -1 hidden from the layers below (a whiteout,
+ * a file in place of a directory, an opaque directory on the way). */
+static int rootfs_find_in(int layerfd, const char *path, struct stat *st, int *fd)
 {
 	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s", path);
+	int cur = dup(layerfd), r = 0;
+	bool hide_below = false;
+	char *save = NULL;
+	for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || *save == '\0';
+		if (fstatat(cur, c, st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (rootfs_is_whiteout(st)) {
+			r = -1;
+			break;
+		}
+		if (last) {
+			if (fd)
+				*fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			r = 1;
+			break;
+		}
+		if (!S_ISDIR(st->st_mode)) {
+			r = -1;  /* a file or symlink hides the directories below */
+			break;
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = next;
+		if (cur >= 0 && rootfs_is_opaque(cur))
+			hide_below = true;
+	}
+	if (cur >= 0)
+		close(cur);
+	return r == 0 && hide_below ? -1 : r;
+}
+
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err)
+{
 	while (*path == '/')
 		path++;
-	if (!*path || strlen(path) >= sizeof(rel))
+	if (fd)
+		*fd = -1;
+	if (!*path || strlen(path) >= PATH_MAX)
 		return err_set(err, CPOD_E_INVALID, "bad path");
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char lpath[PATH_MAX];
@@ -17161,60 +17690,38 @@ CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const
 		_cleanup_close_ int lfd = open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (lfd < 0)
 			return err_sys(err, "open layer %s", img->layers[i].diff_id);
-		/* walk the components: a whiteout or an opaque directory ends
-		 * the search in lower layers */
-		snprintf(rel, sizeof(rel), "%s", path);
-		int cur = dup(lfd);
-		bool stop = false;
-		char *save = NULL;
-		for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
-			struct stat st;
-			bool last = save == NULL || *save == '\0';
-			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (rootfs_is_whiteout(&st)) {
-				stop = true;
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (last) {
-				if (!S_ISREG(st.st_mode)) {
-					close(cur);
-					return err_set(err, CPOD_E_NOTFOUND, "/%s is not a regular file in the image", path);
-				}
-				int fd = openat(cur, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-				close(cur);
-				if (fd < 0)
-					return err_sys(err, "open /%s", path);
-				int r = buf_read_fd(out, fd, max, err);
-				close(fd);
-				return r;
-			}
-			if (!S_ISDIR(st.st_mode)) {
-				stop = !S_ISLNK(st.st_mode);
-				close(cur);
-				cur = -1;
-				break;
-			}
-			int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(cur);
-			cur = next;
-			if (cur >= 0 && rootfs_is_opaque(cur) && !last) {
-				/* the lower layers' content of this directory is hidden:
-				 * keep looking here, but not below */
-				stop = true;
-			}
-		}
-		if (cur >= 0)
-			close(cur);
-		if (stop)
-			break;
+		int r = rootfs_find_in(lfd, path, st, fd);
+		if (r != 0)
+			return r > 0 ? 1 : 0;
 	}
-	return err_set(err, CPOD_E_NOTFOUND, "the image has no /%s", path);
+	return 0;
+}
+
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err)
+{
+	struct stat st;
+	int pfd;
+	int r = rootfs_find(s, img, path, &st, &pfd, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(err, CPOD_E_NOTFOUND, "the image has no %s", path);
+	if (!S_ISREG(st.st_mode)) {
+		if (pfd >= 0)
+			close(pfd);
+		return err_set(err, CPOD_E_NOTFOUND, "%s is not a regular file in the image", path);
+	}
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	int fd = pfd >= 0 ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
+	if (pfd >= 0)
+		close(pfd);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	r = buf_read_fd(out, fd, max, err);
+	close(fd);
+	return r;
 }
 /************************************************ src/image/store.c */
 /*
@@ -28386,11 +28893,182 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n);
 CPOD_INTERNAL void engine_now(char *out, size_t n);
 
 #endif
+/************************************************ src/engine/attach.h */
+/*
+ * attach.h — the wire protocol between a container's supervisor and the
+ * clients attached to it (attach, a foreground run, wait, exec of health
+ * checks do not use it).
+ *
+ * A client connects to the supervisor's socket (RUNROOT/containers/ID/
+ * attach) and both sides exchange frames: one byte of type, three zero
+ * bytes, a 4-byte little-endian length, then at most 64 KiB of payload.
+ * The supervisor sends the container's output and, last, its exit status;
+ * a client sends input, terminal sizes and the end of its input.  The
+ * supervisor never blocks on a client: one that cannot keep up is dropped
+ * (the log file has everything).
+ */
+#ifndef CPOD_ENGINE_ATTACH_H
+#define CPOD_ENGINE_ATTACH_H
+
+
+enum attach_type {
+	AF_STDIN = 0,     /* client -> supervisor */
+	AF_STDOUT = 1,    /* supervisor -> client (a tty's output too) */
+	AF_STDERR = 2,
+	AF_EXIT = 3,      /* supervisor -> client: the exit status, as text */
+	AF_RESIZE = 4,    /* client -> supervisor: "ROWS COLS" */
+	AF_STDIN_EOF = 5, /* client -> supervisor */
+	AF_STARTED = 6,   /* supervisor -> client: the container runs */
+	AF_ERROR = 7,     /* supervisor -> client: why it could not start */
+};
+
+#define ATTACH_MAX_FRAME 65536
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len);
+/* Reads one frame into payload (reset first); 0 at end of file. */
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err);
+/* The socket's address for a container, short enough for sun_path
+ * (through /proc/self/fd of the container's run-time directory). */
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err);
+/* Connects to a running container's supervisor; -1 with CPOD_E_STATE when
+ * nothing listens. */
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err);
+
+#endif
+/************************************************ src/engine/attach.c */
+/*
+ * attach.c — frames between supervisors and clients (see attach.h).
+ */
+
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+CPOD_INTERNAL int attach_send(int fd, int type, const void *data, size_t len)
+{
+	unsigned char head[8] = { (unsigned char)type, 0, 0, 0, (unsigned char)len,
+				  (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+				  (unsigned char)(len >> 24) };
+	if (len > ATTACH_MAX_FRAME)
+		return -1;
+	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)data, len } };
+	size_t total = sizeof(head) + len, done = 0;
+	while (done < total) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+		/* advance the iovecs past what went */
+		size_t k = (size_t)n;
+		for (int i = 0; i < 2 && k; i++) {
+			size_t take = k < iov[i].iov_len ? k : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + take;
+			iov[i].iov_len -= take;
+			k -= take;
+		}
+	}
+	return 0;
+}
+
+static int attach_read_full(int fd, void *p, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, "attach: read");
+		if (r == 0)
+			return got == 0 ? 0 : err_set(err, CPOD_E_SYS, "attach: truncated frame");
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+CPOD_INTERNAL int attach_recv(int fd, int *type, buf *payload, cpod_err *err)
+{
+	unsigned char head[8];
+	int r = attach_read_full(fd, head, sizeof(head), err);
+	if (r <= 0)
+		return r;
+	uint32_t len = head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 | (uint32_t)head[7] << 24;
+	if (len > ATTACH_MAX_FRAME || head[1] || head[2] || head[3])
+		return err_set(err, CPOD_E_INVALID, "attach: bad frame");
+	*type = head[0];
+	buf_reset(payload);
+	if (buf_reserve(payload, len, err) < 0)
+		return -1;
+	if (len && attach_read_full(fd, payload->data, len, err) <= 0)
+		return err_set(err, CPOD_E_SYS, "attach: truncated frame");
+	payload->len = len;
+	payload->data[len] = '\0';
+	return 1;
+}
+
+CPOD_INTERNAL int attach_dir_fd(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%.64s", id);
+	int fd = openat(e->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the run-time directory of %.12s", id);
+	return fd;
+}
+
+CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(e, id, err);
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e2 = errno;
+		close(fd);
+		if (e2 == ENOENT || e2 == ECONNREFUSED)
+			return err_set(err, CPOD_E_STATE, "container %.12s is not running", id);
+		return err_sysn(err, e2, "attach to %.12s", id);
+	}
+	return fd;
+}
+/************************************************ src/engine/clog.h */
+/*
+ * clog.h — a container's log, in podman's k8s-file format: one line per
+ * line of output, "TIMESTAMP STREAM F|P TEXT", F for a full line and P for
+ * the part of a line that was still open when the output paused.  The
+ * supervisor writes ROOT/containers/ID/ctr.log; past the size limit the log
+ * is rotated to ctr.log.1 (one old file kept).  `logs` reads both.
+ */
+#ifndef CPOD_ENGINE_CLOG_H
+#define CPOD_ENGINE_CLOG_H
+
+
+typedef struct clog_writer {
+	int dirfd;          /* the container's directory */
+	int fd;
+	uint64_t size, max;
+	bool open_line[3];  /* a P line was written last on stream 1 / 2 */
+} clog_writer;
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err);
+/* stream: 1 stdout, 2 stderr. */
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n);
+CPOD_INTERNAL void clog_close(clog_writer *w);
+
+#endif
 /************************************************ src/engine/userdb.h */
 /*
  * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
  * /etc/group define them (read through the layers, nothing mounted), as
- * podman does for --user and the image's USER.
+ * podman does for --user and the image's USER; or through a running
+ * container's root for exec --user.
  */
 #ifndef CPOD_ENGINE_USERDB_H
 #define CPOD_ENGINE_USERDB_H
@@ -28407,6 +29085,13 @@ typedef struct userdb_user {
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err);
 
+/* The same, reading the files under rootfd (symlinks stay inside it). */
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
+
+/* The name of user (or group) id in the files under rootfd; the number
+ * when it has none. */
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n);
+
 #endif
 /************************************************ src/engine/specgen.h */
 /*
@@ -28418,6 +29103,10 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 
 
 typedef struct specgen_in {
+	cpod_engine *e;
+	const store_image *img;
+	const char *ctr_dir;      /* ROOT/containers/ID */
+	buf *summary;             /* gets {"Mounts":[...],"HostConfig":{...}} for inspect, or NULL */
 	const cpod_run_opts *run;
 	const image_config *cfg;
 	const char *id;
@@ -28441,6 +29130,51 @@ CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg
 CPOD_INTERNAL uint64_t specgen_default_caps(void);
 
 #endif
+/************************************************ src/engine/life.h */
+/*
+ * life.h — what a container's supervisor needs to know about its life:
+ * how to stop it, when to kill it, whether to restart it, how to check its
+ * health and how much log to keep.  Taken from the options of create (the
+ * image's StopSignal and Healthcheck as defaults) and kept in the
+ * container's record, so a supervisor started after a reboot has it.
+ */
+#ifndef CPOD_ENGINE_LIFE_H
+#define CPOD_ENGINE_LIFE_H
+
+
+enum life_restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
+typedef struct ctr_life {
+	int stop_signal;          /* SIGTERM by default */
+	int stop_timeout;         /* seconds before SIGKILL; 10 by default */
+	int timeout;              /* seconds it may run; 0: no limit */
+	enum life_restart restart;
+	int max_retries;          /* on-failure:N; 0: no limit */
+	uint64_t log_max_size;    /* bytes; 0: no limit */
+	bool log_none;            /* --log-driver none */
+	bool interactive, tty;
+	char detach_keys[32];
+	/* health check: none when health_cmd is "" */
+	char *health_cmd;         /* JSON array: the command, or ["/bin/sh","-c",...] */
+	int64_t health_interval_ms, health_timeout_ms, health_start_ms;
+	int health_retries;
+} ctr_life;
+
+/* Durations as podman takes them: "30s", "1m30s", "500ms", "2h", a bare
+ * number of seconds. */
+CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err);
+/* A signal by name ("SIGTERM", "TERM") or number. */
+CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err);
+/* Sizes: "512", "10k", "64m", "1g". */
+CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err);
+
+CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
+				 cpod_err *err);
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l);
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err);
+CPOD_INTERNAL void life_free(ctr_life *l);
+
+#endif
 /************************************************ src/engine/container.h */
 /*
  * container.h — the engine's containers: a record per container under
@@ -28456,7 +29190,10 @@ CPOD_INTERNAL uint64_t specgen_default_caps(void);
 #define CPOD_ENGINE_CONTAINER_H
 
 
+
 enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+enum ctr_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 typedef struct ctr_record {
 	char id[65];
@@ -28472,10 +29209,32 @@ typedef struct ctr_record {
 	unsigned long long start_time;
 	int exit_code;
 	bool oom_killed;
+	bool timed_out;            /* killed by --timeout */
 	char started_at[64], finished_at[64];
+	/* the supervisor, identified like the init: pid and start time */
+	pid_t sup_pid;
+	unsigned long long sup_start;
+	int restart_count;
+	bool stop_requested;       /* stop/kill by the user: no restart (unless-stopped, always) */
+	ctr_life life;
+	enum ctr_health health;
+	int health_streak;         /* consecutive failures */
+	char *health_log;          /* JSON array of the last results */
+	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", "Created". */
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n);
+/* Whether it runs, frozen (the runtime's state says paused). */
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r);
+/* Whether the container's init runs (pid and start time match). */
+CPOD_INTERNAL bool ctr_running(const ctr_record *r);
+/* The container's lock (ROOT/containers/ID/lock); returns the fd. */
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err);
+/* Re-reads a record by id (for code that holds it across waits). */
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err);
 CPOD_INTERNAL void ctr_record_free(ctr_record *r);
 /* By id, unique id prefix, or name. */
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
@@ -28487,10 +29246,284 @@ CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
 CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
 /* Removes a container (stopping it first with force). */
 CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* create: a new container from o (see ctr_create.c). */
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err);
 /* "adjective_noun", unused. */
 CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
 
 #endif
+/************************************************ src/engine/clog.c */
+/*
+ * clog.c — writing and reading container logs (see clog.h), and `logs`.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define CLOG_NAME "ctr.log"
+#define CLOG_OLD "ctr.log.1"
+
+CPOD_INTERNAL int clog_open(clog_writer *w, int dirfd, uint64_t max, cpod_err *err)
+{
+	struct stat st;
+	memset(w, 0, sizeof(*w));
+	w->dirfd = dirfd;
+	w->max = max;
+	w->fd = openat(dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0)
+		return err_sys(err, "open the container log");
+	if (fstat(w->fd, &st) == 0)
+		w->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+CPOD_INTERNAL void clog_close(clog_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+static void clog_rotate(clog_writer *w)
+{
+	if (!w->max || w->size < w->max)
+		return;
+	renameat(w->dirfd, CLOG_NAME, w->dirfd, CLOG_OLD);
+	close(w->fd);
+	w->fd = openat(w->dirfd, CLOG_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	w->size = 0;
+}
+
+static void clog_stamp(char *out, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+CPOD_INTERNAL void clog_write(clog_writer *w, int stream, const char *data, size_t n)
+{
+	char stamp[64], head[96];
+	const char *name = stream == 2 ? "stderr" : "stdout";
+
+	if (w->fd < 0 || stream < 1 || stream > 2)
+		return;
+	clog_stamp(stamp, sizeof(stamp));
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t len = nl ? (size_t)(nl - data) : n;
+		int hl = snprintf(head, sizeof(head), "%s %s %c ", stamp, name, nl ? 'F' : 'P');
+		struct iovec iov[3] = { { head, (size_t)hl }, { (void *)data, len }, { "\n", 1 } };
+		ssize_t wr = writev(w->fd, iov, 3);
+		if (wr > 0)
+			w->size += (uint64_t)wr;
+		w->open_line[stream] = !nl;
+		clog_rotate(w);
+		if (w->fd < 0)
+			return;
+		data += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct clog_line {
+	char stamp[48];
+	int stream;       /* 1 or 2 */
+	bool full;
+	const char *text;
+	size_t len;
+} clog_line;
+
+/* Parses one log line (without its newline). */
+static bool clog_parse(char *line, size_t len, clog_line *l)
+{
+	char *sp1 = memchr(line, ' ', len);
+	if (!sp1 || (size_t)(sp1 - line) >= sizeof(l->stamp))
+		return false;
+	memcpy(l->stamp, line, (size_t)(sp1 - line));
+	l->stamp[sp1 - line] = '\0';
+	char *rest = sp1 + 1;
+	size_t left = len - (size_t)(rest - line);
+	if (left >= 7 && memcmp(rest, "stdout ", 7) == 0)
+		l->stream = 1;
+	else if (left >= 7 && memcmp(rest, "stderr ", 7) == 0)
+		l->stream = 2;
+	else
+		return false;
+	rest += 7;
+	left -= 7;
+	if (left < 2 || (rest[0] != 'F' && rest[0] != 'P') || rest[1] != ' ')
+		return false;
+	l->full = rest[0] == 'F';
+	l->text = rest + 2;
+	l->len = left - 2;
+	return true;
+}
+
+/* "10m", "1h" before now, or an RFC 3339 time, as comparable text. */
+static int clog_time_arg(const char *s, const char *what, char *out, size_t n, cpod_err *err)
+{
+	int64_t ms;
+	if (strchr(s, 'T') || strchr(s, '-')) {
+		snprintf(out, n, "%s", s);
+		return 0;
+	}
+	if (life_duration_ms(s, what, &ms, err) < 0)
+		return -1;
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_t t = ts.tv_sec - (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	return 0;
+}
+
+typedef struct clog_reader {
+	const cpod_logs_opts *o;
+	char since[48], until[48];
+	int out, errfd;
+	bool at_line_start[3];
+} clog_reader;
+
+static void clog_emit(clog_reader *r, const clog_line *l)
+{
+	if (r->since[0] && strcmp(l->stamp, r->since) < 0)
+		return;
+	if (r->until[0] && strcmp(l->stamp, r->until) > 0)
+		return;
+	int fd = l->stream == 2 ? r->errfd : r->out;
+	if (fd < 0)
+		return;
+	if (r->o->timestamps && r->at_line_start[l->stream]) {
+		write_all(fd, l->stamp, strlen(l->stamp));
+		write_all(fd, " ", 1);
+	}
+	write_all(fd, l->text, l->len);
+	if (l->full)
+		write_all(fd, "\n", 1);
+	r->at_line_start[l->stream] = l->full;
+}
+
+/* Emits the complete lines of data (tail: only the last n full lines). */
+static size_t clog_feed(clog_reader *r, char *data, size_t len, long tail)
+{
+	size_t used = 0;
+	long skip = 0;
+	if (tail >= 0) {
+		long lines = 0;
+		for (size_t i = 0; i < len; i++)
+			lines += data[i] == '\n';
+		skip = lines > tail ? lines - tail : 0;
+	}
+	while (used < len) {
+		char *nl = memchr(data + used, '\n', len - used);
+		if (!nl)
+			break;
+		size_t ll = (size_t)(nl - (data + used));
+		clog_line l;
+		if (skip > 0)
+			skip--;
+		else if (clog_parse(data + used, ll, &l))
+			clog_emit(r, &l);
+		used += ll + 1;
+	}
+	return used;
+}
+
+int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o, int out,
+			int errfd, cpod_err *err)
+{
+	ctr_record rec;
+	clog_reader r;
+	cpod_logs_opts defaults = { .tail = -1 };
+	char rel[96];
+
+	if (!o)
+		o = &defaults;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out = out;
+	r.errfd = errfd;
+	r.at_line_start[1] = r.at_line_start[2] = true;
+	if ((o->since && clog_time_arg(o->since, "--since", r.since, sizeof(r.since), err) < 0) ||
+	    (o->until && clog_time_arg(o->until, "--until", r.until, sizeof(r.until), err) < 0))
+		return -1;
+	if (ctr_find(e, ctr, &rec, err) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "containers/%s", rec.id);
+	_cleanup_close_ int dfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ctr_record_free(&rec);
+		return err_sys(err, "open the container's directory");
+	}
+	/* the rotated file, then the current one: read whole for --tail */
+	_cleanup_buf_ buf all = BUF_INIT;
+	fs_read_file(dfd, CLOG_OLD, 0, &all, NULL);
+	int fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && buf_read_fd(&all, fd, 0, err) < 0) {
+		close(fd);
+		ctr_record_free(&rec);
+		return -1;
+	}
+	size_t used = all.len ? clog_feed(&r, all.data, all.len, o->tail) : 0;
+	if (!o->follow || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		ctr_record_free(&rec);
+		return 0;
+	}
+	/* follow: what the supervisor appends, until the container stops */
+	buf pending = BUF_INIT;
+	if (used < all.len)
+		buf_append(&pending, all.data + used, all.len - used, NULL);
+	struct stat cur;
+	fstat(fd, &cur);
+	bool last_pass = false;
+	for (;;) {
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			buf_append(&pending, chunk, (size_t)n, NULL);
+			size_t u = clog_feed(&r, pending.data, pending.len, -1);
+			memmove(pending.data, pending.data + u, pending.len - u);
+			pending.len -= u;
+			continue;
+		}
+		/* rotated: follow the new file */
+		struct stat now;
+		if (fstatat(dfd, CLOG_NAME, &now, 0) == 0 && now.st_ino != cur.st_ino) {
+			close(fd);
+			fd = openat(dfd, CLOG_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0)
+				break;
+			cur = now;
+			continue;
+		}
+		if (last_pass)
+			break;
+		/* stopped: one more read for what it wrote last, then done */
+		if (ctr_reload(e, &rec, NULL) < 0 || (!ctr_running(&rec) && !proc_is(rec.sup_pid, rec.sup_start)))
+			last_pass = true;
+		else
+			usleep(100000);
+	}
+	buf_free(&pending);
+	if (fd >= 0)
+		close(fd);
+	ctr_record_free(&rec);
+	return 0;
+}
 /************************************************ src/engine/container.c */
 /*
  * container.c — container records: reading, writing, finding, listing,
@@ -28508,10 +29541,66 @@ CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
 	return names[s];
 }
 
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h)
+{
+	static const char *const names[] = { "", "starting", "healthy", "unhealthy" };
+	return names[h];
+}
+
 CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 {
 	free(r->command);
-	r->command = NULL;
+	free(r->health_log);
+	free(r->summary);
+	life_free(&r->life);
+	r->command = r->health_log = r->summary = NULL;
+}
+
+CPOD_INTERNAL bool ctr_running(const ctr_record *r)
+{
+	return r->status == CTR_RUNNING && proc_is(r->pid, r->start_time);
+}
+
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/lock", id);
+	int fd = openat(e->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "lock container %.12s", id);
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock container %.12s", id);
+	}
+	return fd;
+}
+
+/* A JSON value of the record as text (malloc'd), or NULL. */
+static char *ctr_json_text(const json_value *v)
+{
+	if (!v)
+		return NULL;
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static void ctr_json_raw(json_w *w, const char *key, const char *text)
+{
+	if (!text)
+		return;
+	json_doc *d = json_parse(text, strlen(text), NULL, NULL);
+	if (d) {
+		jw_key(w, key);
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+	}
 }
 
 static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
@@ -28566,23 +29655,42 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	b = false;
 	json_opt_bool(st, "oomKilled", &b, "", NULL);
 	r->oom_killed = b;
-	const json_value *cmd = json_get(o, "command");
-	if (cmd) {
-		buf cb = BUF_INIT;
-		json_w w;
-		jw_init(&w, &cb, NULL);
-		jw_value(&w, cmd);
-		if (jw_finish(&w, NULL) == 0)
-			r->command = cb.data;
-		else
-			buf_free(&cb);
+	r->command = ctr_json_text(json_get(o, "command"));
+	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->health_log = ctr_json_text(json_get(st, "healthLog"));
+	b = false;
+	json_opt_bool(st, "timedOut", &b, "", NULL);
+	r->timed_out = b;
+	b = false;
+	json_opt_bool(st, "stopRequested", &b, "", NULL);
+	r->stop_requested = b;
+	v = 0;
+	json_opt_i64(st, "supervisorPid", &v, "", NULL);
+	r->sup_pid = (pid_t)v;
+	json_opt_u64(st, "supervisorStart", (uint64_t *)&r->sup_start, "", NULL);
+	v = 0;
+	json_opt_i64(st, "restartCount", &v, "", NULL);
+	r->restart_count = (int)v;
+	v = 0;
+	json_opt_i64(st, "healthStreak", &v, "", NULL);
+	r->health_streak = (int)v;
+	const char *h = json_string(json_get(st, "health"));
+	for (int k = 0; h && k <= HEALTH_UNHEALTHY; k++)
+		if (strcmp(h, ctr_health_name(k)) == 0)
+			r->health = k;
+	if (life_read(json_get(o, "life"), &r->life, err) < 0) {
+		json_doc_free(d);
+		ctr_record_free(r);
+		return -1;
 	}
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
-	 * says (its supervisor died, or the machine rebooted) */
+	 * says (its supervisor was killed, or the machine rebooted: /run may
+	 * survive a reboot, and a pid alone may name another process by then) */
 	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
 		r->status = CTR_EXITED;
-		r->exit_code = r->exit_code ? r->exit_code : 137;
+		if (!r->finished_at[0])
+			r->exit_code = r->exit_code ? r->exit_code : 137;
 	}
 	return 0;
 }
@@ -28602,12 +29710,10 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
 	jw_kbool(&w, "rm", r->rm);
-	if (r->command) {
-		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
-		jw_key(&w, "command");
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-	}
+	ctr_json_raw(&w, "command", r->command);
+	ctr_json_raw(&w, "summary", r->summary);
+	jw_key(&w, "life");
+	life_write(&w, &r->life);
 	jw_key(&w, "state");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "status", ctr_status_name(r->status));
@@ -28618,6 +29724,15 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "oomKilled", r->oom_killed);
 	jw_kstr(&w, "startedAt", r->started_at);
 	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_kbool(&w, "timedOut", r->timed_out);
+	jw_kbool(&w, "stopRequested", r->stop_requested);
+	jw_kint(&w, "supervisorPid", r->sup_pid);
+	jw_key(&w, "supervisorStart");
+	jw_uint(&w, r->sup_start);
+	jw_kint(&w, "restartCount", r->restart_count);
+	jw_kstr(&w, "health", ctr_health_name(r->health));
+	jw_kint(&w, "healthStreak", r->health_streak);
+	ctr_json_raw(&w, "healthLog", r->health_log);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
@@ -28673,6 +29788,18 @@ CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod
 	return 0;
 }
 
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	ctr_record fresh;
+	char id[65];
+	snprintf(id, sizeof(id), "%s", r->id);
+	if (ctr_load(e, id, &fresh, err) < 0)
+		return -1;
+	ctr_record_free(r);
+	*r = fresh;
+	return 0;
+}
+
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
 {
 	ctr_record *all;
@@ -28701,7 +29828,7 @@ CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpo
 		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
 	}
 	*out = all[found];
-	all[found].command = NULL;
+	memset(&all[found], 0, sizeof(all[found])); /* its pointers now belong to out */
 	ctr_list_free(all, n);
 	return 0;
 }
@@ -28801,6 +29928,1126 @@ CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_er
 	}
 	ctr_list_free(all, count);
 	return err_set(err, CPOD_E_EXISTS, "no free container name");
+}
+/************************************************ src/engine/ctr_root.h */
+/*
+ * ctr_root.h — running work against a container's root file system, the
+ * container running or not (see ctr_root.c).
+ */
+#ifndef CPOD_ENGINE_CTR_ROOT_H
+#define CPOD_ENGINE_CTR_ROOT_H
+
+
+
+typedef struct ctr_root_info {
+	const ctr_record *rec;
+	bool running;     /* rootfd is the running container's /proc/PID/root */
+} ctr_root_info;
+
+/* fn runs in a child process: what it produces must leave through fds. */
+typedef int (*ctr_root_fn)(int rootfd, const ctr_root_info *info, void *ctx, cpod_err *err);
+/* Runs fn with a directory fd on the root of container ref. */
+CPOD_INTERNAL int ctr_with_root(cpod_engine *e, const char *ref, ctr_root_fn fn, void *ctx,
+				cpod_err *err);
+
+/* Writes the entries below dirfd (sorted, recursively) as tar entries named
+ * prefix + path, not descending into other mounts than mnt (0: any). */
+CPOD_INTERNAL int export_tar_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt,
+				  cpod_err *err);
+
+#endif
+/************************************************ src/engine/cp.c */
+/*
+ * cp.c — `cp`: copying between the host and a container, as podman does.
+ *
+ * One side is "CTR:PATH".  Inside the container every path is resolved in
+ * its root (symlinks and ".." cannot leave it) and the copy itself opens
+ * each entry relative to its parent with O_NOFOLLOW, so nothing a
+ * container holds can redirect a write to the host, nor a read to a host
+ * file.  The last component of a source is copied as it is (a symlink as a
+ * symlink); a destination that is a directory (symlinks to one followed,
+ * in the root) receives the source under its own name; "SRC/." copies a
+ * directory's contents.  "-" is a tar: on stdin to unpack into a directory
+ * of the container, or on stdout from a container's path.
+ *
+ * Into a container, files belong to the container's user (podman's
+ * --archive, the default); out of one, owners are kept when we are root.
+ * The work runs through ctr_with_root, so stopped containers work too.
+ */
+
+
+
+
+
+
+#include <dirent.h>
+
+typedef struct cp_job {
+	const char *ctr_path;      /* the path in the container */
+	const char *host_path;     /* the host's, or "-" */
+	bool into;                 /* host -> container */
+} cp_job;
+
+/* "CTR:PATH" -> container name and path; false for a host path. */
+static bool cp_split(const char *arg, char *ctr, size_t n, const char **path)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || arg[0] == '/' || arg[0] == '.')
+		return false;
+	const char *slash = strchr(arg, '/');
+	if (slash && slash < colon)
+		return false;
+	if ((size_t)(colon - arg) >= n)
+		return false;
+	snprintf(ctr, n, "%.*s", (int)(colon - arg), arg);
+	*path = colon + 1;
+	return true;
+}
+
+/* Whether path names a directory's contents ("dir/." or "dir/"). */
+static bool cp_contents(const char *path)
+{
+	size_t n = strlen(path);
+	return (n >= 2 && strcmp(path + n - 2, "/.") == 0) || strcmp(path, ".") == 0;
+}
+
+/* The parent directory of path and its last component; base "" for the
+ * root itself. */
+static void cp_parent(const char *path, char *dir, size_t n, char *base, size_t bn)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", *path ? path : "/");
+	size_t len = strlen(tmp);
+	while (len > 1 && tmp[len - 1] == '/')
+		tmp[--len] = '\0';
+	if (len >= 2 && strcmp(tmp + len - 2, "/.") == 0)
+		tmp[len - 2] = '\0';
+	const char *b;
+	fs_split(*tmp ? tmp : "/", dir, n, &b);
+	snprintf(base, bn, "%s", strcmp(b, ".") == 0 ? "" : b);
+}
+
+static int cp_chown_tree(int parent, const char *name, uid_t uid, gid_t gid, int depth,
+			 cpod_err *err)
+{
+	struct stat st;
+	if (depth > 512)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	if (fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
+		return err_sys(err, "chown %s", *name ? name : ".");
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	int fd = openat(parent, *name ? name : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "open %s", name);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = cp_chown_tree(dirfd(d), de->d_name, uid, gid, depth + 1, err);
+	closedir(d);
+	return r;
+}
+
+/* Gives uid:gid to what a copy of directory src's contents made in dst. */
+static int cp_chown_copied(int src, int dst, uid_t uid, gid_t gid, cpod_err *err)
+{
+	int fd = dup(src);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read a directory");
+	}
+	struct dirent *de;
+	int r = 0;
+	rewinddir(d);
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = cp_chown_tree(dst, de->d_name, uid, gid, 0, err);
+	closedir(d);
+	return r;
+}
+
+/* The host ids of the container's user (its config's process.user,
+ * through its id mappings). */
+static void cp_owner(cpod_engine *e, const ctr_record *r, uid_t *uid, gid_t *gid)
+{
+	const json_limits lim = { .max_size = 16u << 20, .max_depth = 64 };
+	char path[160];
+	int64_t u = 0, g = 0;
+	snprintf(path, sizeof(path), "containers/%s/config.json", r->id);
+	_cleanup_json_ json_doc *d = json_parse_file(e->rootfd, path, &lim, NULL);
+	const json_value *spec = json_root(d), *user = json_get(json_get(spec, "process"), "user");
+	json_int64(json_get(user, "uid"), &u);
+	json_int64(json_get(user, "gid"), &g);
+	const json_value *lnx = json_get(spec, "linux");
+	const char *maps[2] = { "uidMappings", "gidMappings" };
+	int64_t *ids[2] = { &u, &g };
+	for (int k = 0; k < 2; k++) {
+		const json_value *m = json_get(lnx, maps[k]);
+		for (size_t i = 0; i < json_len(m); i++) {
+			int64_t cid = 0, hid = 0, size = 0;
+			json_int64(json_get(json_at(m, i), "containerID"), &cid);
+			json_int64(json_get(json_at(m, i), "hostID"), &hid);
+			json_int64(json_get(json_at(m, i), "size"), &size);
+			if (*ids[k] >= cid && *ids[k] < cid + size) {
+				*ids[k] = hid + (*ids[k] - cid);
+				break;
+			}
+		}
+	}
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+}
+
+/* ---------------------------------------------------------------- out */
+
+/* Writes dirfd/name, and what is below it, as tar entries named prefix+name. */
+static int cp_tar_entry(tar_writer *t, int dirfd, const char *name, const char *arcname,
+			cpod_err *err)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", arcname);
+	if (tar_write_file(t, dirfd, name, arcname, err) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", arcname);
+	char prefix[PATH_MAX];
+	if (snprintf(prefix, sizeof(prefix), "%s/", arcname) >= (int)sizeof(prefix)) {
+		close(fd);
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s", arcname);
+	}
+	int r = export_tar_tree(t, fd, prefix, 0, err);
+	close(fd);
+	return r;
+}
+
+static int cp_out(int rootfd, const ctr_root_info *info, const cp_job *j, cpod_err *err)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1];
+	bool contents = cp_contents(j->ctr_path);
+	cp_parent(j->ctr_path, dir, sizeof(dir), base, sizeof(base));
+	if (!*base)
+		contents = true;
+	_cleanup_close_ int pfd = fs_open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0, err);
+	if (pfd < 0)
+		return err_prefix(err, "%s", j->ctr_path);
+	struct stat st;
+	if (*base && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_set(err, CPOD_E_NOTFOUND, "%s: no such file or directory in %s",
+			       j->ctr_path, info->rec->name);
+	unsigned flags = FS_COPY_SPECIAL | FS_COPY_XATTR | (geteuid() == 0 ? FS_COPY_OWNER : 0);
+
+	if (strcmp(j->host_path, "-") == 0) {
+		tar_writer *t = tar_writer_new(1, err);
+		if (!t)
+			return -1;
+		if (contents) {
+			_cleanup_close_ int sfd = *base ? openat(pfd, base, O_RDONLY | O_DIRECTORY |
+								O_NOFOLLOW | O_CLOEXEC)
+							 : dup(pfd);
+			if (sfd < 0 || export_tar_tree(t, sfd, "", 0, err) < 0)
+				return sfd < 0 ? err_sys(err, "open %s", j->ctr_path) : -1;
+		} else if (cp_tar_entry(t, pfd, base, base, err) < 0) {
+			return -1;
+		}
+		return tar_writer_finish(t, err);
+	}
+
+	struct stat hst;
+	bool host_dir = stat(j->host_path, &hst) == 0 && S_ISDIR(hst.st_mode);
+	if (contents) {
+		if (!host_dir && mkdir(j->host_path, 0755) < 0)
+			return err_sys(err, "create %s", j->host_path);
+		_cleanup_close_ int sfd = *base ? openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+							O_CLOEXEC) : dup(pfd);
+		_cleanup_close_ int dfd = open(j->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd < 0 || dfd < 0)
+			return err_sys(err, "open %s", sfd < 0 ? j->ctr_path : j->host_path);
+		return fs_copy_tree(sfd, dfd, flags, err);
+	}
+	char hdir[PATH_MAX], hbase[NAME_MAX + 1];
+	const char *target = base;
+	if (host_dir) {
+		snprintf(hdir, sizeof(hdir), "%s", j->host_path);
+	} else {
+		size_t n = strlen(j->host_path);
+		if (n && j->host_path[n - 1] == '/')
+			return err_set(err, CPOD_E_NOTFOUND, "%s: no such directory", j->host_path);
+		cp_parent(j->host_path, hdir, sizeof(hdir), hbase, sizeof(hbase));
+		target = hbase;
+	}
+	_cleanup_close_ int dfd = open(hdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_sys(err, "open %s", hdir);
+	return fs_copy_entry(pfd, base, dfd, target, flags, err);
+}
+
+/* ---------------------------------------------------------------- in */
+
+/* Unpacks the tar on stdin into dirfd. */
+static int cp_in_tar(int dirfd, cpod_err *err)
+{
+	int in = 0;
+	byte_source src = source_fd(&in);
+	layer_opts lo = { .whiteouts = LAYER_WHITEOUT_APPLY, .rootless = geteuid() != 0 };
+	layer_result res;
+	return layer_unpack(dirfd, &src, &lo, &res, err);
+}
+
+static int cp_in(int rootfd, const ctr_root_info *info, const cp_job *j, uid_t uid, gid_t gid,
+		 cpod_err *err)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1];
+	const char *path = *j->ctr_path ? j->ctr_path : "/";
+	size_t plen = strlen(path);
+	bool from_tar = strcmp(j->host_path, "-") == 0;
+	unsigned flags = FS_COPY_SPECIAL | FS_COPY_XATTR;
+
+	/* an existing directory (symlinks followed, in the root) receives the source */
+	cpod_err e2;
+	int dfd = fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0, &e2);
+	if (from_tar) {
+		if (dfd < 0)
+			return err_set(err, CPOD_E_NOTFOUND, "%s in %s: not a directory to unpack into",
+				       path, info->rec->name);
+		int r = cp_in_tar(dfd, err);
+		close(dfd);
+		return r;
+	}
+	char hdir[PATH_MAX], hbase[NAME_MAX + 1];
+	bool contents = cp_contents(j->host_path);
+	cp_parent(j->host_path, hdir, sizeof(hdir), hbase, sizeof(hbase));
+	if (!*hbase)
+		contents = true;
+	_cleanup_close_ int hfd = open(hdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (hfd < 0) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_sys(err, "open %s", hdir);
+	}
+	int r;
+	if (dfd >= 0 && contents) {
+		_cleanup_close_ int sfd = *hbase ? openat(hfd, hbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+						 : dup(hfd);
+		r = sfd < 0 ? err_sys(err, "open %s", j->host_path) : fs_copy_tree(sfd, dfd, flags, err);
+		if (r == 0)
+			r = cp_chown_copied(sfd, dfd, uid, gid, err);
+		close(dfd);
+		return r;
+	}
+	if (dfd >= 0) {
+		r = fs_copy_entry(hfd, hbase, dfd, hbase, flags, err);
+		if (r == 0)
+			r = cp_chown_tree(dfd, hbase, uid, gid, 0, err);
+		close(dfd);
+		return r;
+	}
+	if (plen && path[plen - 1] == '/')
+		return err_set(err, CPOD_E_NOTFOUND, "%s in %s: no such directory", path, info->rec->name);
+	cp_parent(path, dir, sizeof(dir), base, sizeof(base));
+	_cleanup_close_ int pfd = fs_open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0, err);
+	if (pfd < 0)
+		return err_prefix(err, "%s in %s", dir, info->rec->name);
+	if (contents) {
+		if (mkdirat(pfd, base, 0755) < 0)
+			return err_sys(err, "create %s", path);
+		_cleanup_close_ int sfd = *hbase ? openat(hfd, hbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+						 : dup(hfd);
+		_cleanup_close_ int nfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0 || nfd < 0)
+			return err_sys(err, "open %s", sfd < 0 ? j->host_path : path);
+		if (fs_copy_tree(sfd, nfd, flags, err) < 0 ||
+		    fchown(nfd, uid, gid) < 0)
+			return err_sys(err, "chown %s", path);
+		return cp_chown_copied(sfd, nfd, uid, gid, err);
+	}
+	if (fs_copy_entry(hfd, hbase, pfd, base, flags, err) < 0)
+		return -1;
+	return cp_chown_tree(pfd, base, uid, gid, 0, err);
+}
+
+typedef struct cp_ctx {
+	cpod_engine *e;
+	cp_job job;
+} cp_ctx;
+
+static int cp_root(int rootfd, const ctr_root_info *info, void *arg, cpod_err *err)
+{
+	cp_ctx *c = arg;
+	if (!c->job.into)
+		return cp_out(rootfd, info, &c->job, err);
+	uid_t uid;
+	gid_t gid;
+	cp_owner(c->e, info->rec, &uid, &gid);
+	return cp_in(rootfd, info, &c->job, uid, gid, err);
+}
+
+int cpod_container_cp(cpod_engine *e, const char *src, const char *dst, cpod_err *err)
+{
+	char sctr[256], dctr[256];
+	const char *spath, *dpath;
+	bool s_in = cp_split(src, sctr, sizeof(sctr), &spath);
+	bool d_in = cp_split(dst, dctr, sizeof(dctr), &dpath);
+	if (s_in == d_in)
+		return err_set(err, CPOD_E_INVALID,
+			       "cp: one of the paths must be CONTAINER:PATH and the other a host path or -");
+	cp_ctx c = { .e = e };
+	c.job.into = d_in;
+	c.job.ctr_path = d_in ? dpath : spath;
+	c.job.host_path = d_in ? src : dst;
+	if (!*c.job.host_path)
+		return err_set(err, CPOD_E_INVALID, "cp: an empty host path");
+	if (ctr_with_root(e, d_in ? dctr : sctr, cp_root, &c, err) < 0)
+		return err_prefix(err, "cp %s %s", src, dst);
+	return 0;
+}
+/************************************************ src/engine/ctr_commit.c */
+/*
+ * ctr_commit.c — `commit`: a new image from a container, as podman makes
+ * one: the image's layers plus one layer of the container's changes (its
+ * overlay upper directory, whiteouts as .wh. entries), the image's config
+ * with the container's Env, Cmd, Entrypoint, WorkingDir, User and Labels,
+ * then the --change instructions.  A container on a copied root file
+ * system has no record of its changes: its whole tree becomes the one
+ * layer of the new image.
+ *
+ * The layer is packed by a child process into a pipe and stored from the
+ * other end in one pass (digests, the gzip blob kept for push).  A running
+ * container is paused meanwhile unless asked not to be.
+ */
+
+
+
+
+
+#include <sys/wait.h>
+
+/* Packs the tree at dirfd into a layer of the store. */
+static int commit_layer_add(cpod_engine *e, int dirfd, layer_result *res, cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	int errp[2];
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(errp[0]);
+		close(errp[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		layer_result r2;
+		close(pipefd[0]);
+		close(errp[0]);
+		if (layer_pack(dirfd, pipefd[1], true, &r2, &e2) < 0) {
+			write_all(errp[1], &e2, sizeof(e2));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pipefd[1]);
+	close(errp[1]);
+	int in = pipefd[0];
+	byte_source src = source_fd(&in);
+	int r = store_layer_add(e->store, &src, NULL, NULL, 0, true, res, err);
+	close(pipefd[0]);
+	cpod_err child;
+	ssize_t n = RETRY_EINTR(read(errp[0], &child, sizeof(child)));
+	close(errp[0]);
+	int status = 0;
+	if (r < 0)
+		kill(pid, SIGKILL);
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		child.msg[sizeof(child.msg) - 1] = '\0';
+		if (err)
+			*err = child;
+		return err_prefix(err, "pack the container's changes");
+	}
+	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		return err_set(err, CPOD_E_SYS, "the process packing the layer died");
+	return r;
+}
+
+static int commit_compression(const char *media_type)
+{
+	size_t n = strlen(media_type);
+	if (n >= 4 && strcmp(media_type + n - 4, "gzip") == 0)
+		return LAYER_GZIP;
+	if (n >= 4 && strcmp(media_type + n - 4, "zstd") == 0)
+		return LAYER_ZSTD;
+	return LAYER_PLAIN;
+}
+
+typedef struct commit_in {
+	const char *image, *message, *author;
+	const char *const *changes;
+} commit_in;
+
+static int commit_image(cpod_engine *e, const ctr_record *r, const store_image *img,
+			const commit_in *in, const layer_result *res, char id[DIGEST_HEX_LEN + 1],
+			cpod_err *err)
+{
+	char now[64], full[1024], by[256];
+	config_edit ce;
+	commit_layer *layers = NULL;
+	char *config = NULL;
+	int rc = -1;
+
+	if (in->image) {
+		image_ref ref;
+		if (ref_parse_local(in->image, &ref, err) < 0)
+			return -1;
+		ref_name(&ref, full, sizeof(full));
+	}
+	image_config *cfg = engine_image_config(e, img, err);
+	if (!cfg)
+		return -1;
+	int ir = config_edit_init(&ce, cfg, err);
+	config_free(cfg);
+	if (ir < 0)
+		return -1;
+	_cleanup_json_ json_doc *sum = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	if (config_edit_from_container(&ce, json_get(json_root(sum), "Config"), err) < 0)
+		goto out;
+	for (size_t i = 0; in->changes && in->changes[i]; i++)
+		if (config_edit_change(&ce, in->changes[i], err) < 0)
+			goto out;
+	if (in->author) {
+		free(ce.author);
+		if (!(ce.author = strdup(in->author))) {
+			err_nomem(err);
+			goto out;
+		}
+	}
+	if (r->copy_rootfs)
+		config_edit_clear_layers(&ce);
+	engine_now(now, sizeof(now));
+	snprintf(by, sizeof(by), "cpod commit %.12s", r->id);
+	if (config_edit_add_layer(&ce, res->diff_id, err) < 0 ||
+	    config_edit_add_history(&ce, now, by, in->message ? in->message : "", false, err) < 0)
+		goto out;
+	config = config_edit_write(&ce, now, err);
+	if (!config)
+		goto out;
+	size_t base = r->copy_rootfs ? 0 : img->n_layers, n = 0;
+	layers = calloc(base + 1, sizeof(*layers));
+	if (!layers) {
+		err_nomem(err);
+		goto out;
+	}
+	for (; n < base; n++) {
+		snprintf(layers[n].digest, sizeof(layers[n].digest), "%s", img->layers[n].digest);
+		layers[n].size = img->layers[n].size;
+		layers[n].compression = commit_compression(img->layers[n].media_type);
+	}
+	snprintf(layers[n].digest, sizeof(layers[n].digest), "%s", res->digest);
+	layers[n].size = (int64_t)res->compressed_size;
+	layers[n].compression = res->compression;
+	n++;
+	const char *names[1] = { full };
+	rc = image_commit(e->store, config, layers, n, names, in->image ? 1 : 0, id, err);
+out:
+	free(layers);
+	free(config);
+	config_edit_free(&ce);
+	return rc;
+}
+
+char *cpod_container_commit(cpod_engine *e, const char *ctr, const char *image,
+			    const char *const *changes, const char *message, const char *author,
+			    int pause, cpod_err *err)
+{
+	ctr_record r;
+	store_image *img = NULL;
+	char dir[PATH_MAX], id[DIGEST_HEX_LEN + 1];
+	layer_result res;
+	bool paused = false;
+	int fd = -1;
+	char *out = NULL;
+	commit_in in = { image, message, author, changes };
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (store_image_get(e->store, r.image_id, &img, err) < 0 ||
+	    engine_ctr_path(e, r.id, false, r.copy_rootfs ? "rootfs" : "upper", dir, sizeof(dir), err) < 0)
+		goto out;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open %s", dir);
+		goto out;
+	}
+	if (pause && ctr_running(&r) && !ctr_paused(e, &r)) {
+		if (cpod_runtime_pause(e->rt, r.id, err) < 0)
+			goto out;
+		paused = true;
+	}
+	int lr = commit_layer_add(e, fd, &res, err);
+	if (paused)
+		cpod_runtime_resume(e->rt, r.id, NULL);
+	if (lr < 0 || commit_image(e, &r, img, &in, &res, id, err) < 0)
+		goto out;
+	out = strdup(id);
+	if (!out)
+		err_nomem(err);
+out:
+	if (!out)
+		err_prefix(err, "commit %s", ctr);
+	if (fd >= 0)
+		close(fd);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	ctr_record_free(&r);
+	return out;
+}
+/************************************************ src/engine/etcfiles.h */
+/*
+ * etcfiles.h — a container's generated /etc/hosts, /etc/hostname and
+ * /etc/resolv.conf (see etcfiles.c).
+ */
+#ifndef CPOD_ENGINE_ETCFILES_H
+#define CPOD_ENGINE_ETCFILES_H
+
+
+/* Writes hosts, hostname and resolv.conf into dirfd. */
+CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
+			    const char *name, cpod_err *err);
+
+#endif
+/************************************************ src/engine/ctr_create.c */
+/*
+ * ctr_create.c — `create`: a container record, its writable layer, its
+ * generated /etc files and its OCI config, from an image and the options.
+ *
+ * Everything is checked before anything is made; what is made lives in
+ * ROOT/containers/ID (the record, the upper and work directories of the
+ * overlay or the copied rootfs, the /etc files, config.json) so that it
+ * survives a reboot.  The run root only gets what a run needs (the bundle:
+ * a mount point and a copy of config.json), remade at each start.  A failed
+ * create removes what it made: nothing is left.
+ */
+
+
+
+#include <sys/file.h>
+
+/* Names as podman accepts them. */
+static bool create_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* The working directory exists in the writable layer. */
+static int create_workdir(int rwfd, const char *dir, cpod_err *err)
+{
+	if (!dir || !*dir || strcmp(dir, "/") == 0)
+		return 0;
+	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
+	if (fd < 0)
+		return err_prefix(err, "create the working directory %s", dir);
+	close(fd);
+	return 0;
+}
+
+/* The command as JSON, for ps and inspect. */
+static char *create_command(const cpod_run_opts *o, const image_config *cfg)
+{
+	mem_pool pool = { 0 };
+	const char **args;
+	size_t n;
+	buf b = BUF_INIT;
+	json_w w;
+	if (specgen_args(o, cfg, &args, &n, &pool, NULL) == 0) {
+		jw_init(&w, &b, NULL);
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < n; i++)
+			jw_str(&w, args[i]);
+		jw_arr_end(&w);
+		if (jw_finish(&w, NULL) < 0)
+			buf_free(&b);
+	}
+	pool_free(&pool);
+	return b.data;
+}
+
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
+{
+	store_image *img = NULL;
+	image_config *cfg = NULL;
+	userdb_user user;
+	char rel[96], ctr_dir[PATH_MAX], run_dir[PATH_MAX], rootfs[PATH_MAX];
+	bool made = false;
+	buf summary = BUF_INIT;
+	char *spec = NULL;
+	int r = -1, lock = -1;
+	_cleanup_close_ int cfd = -1;
+	_cleanup_close_ int rwfd = -1;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!o->image || !*o->image)
+		return err_set(err, CPOD_E_INVALID, "an image is required");
+	if (o->name && !create_name_ok(o->name))
+		return err_set(err, CPOD_E_INVALID,
+			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+	if (engine_image(e, o->image, &img, err) < 0)
+		return -1;
+	cfg = engine_image_config(e, img, err);
+	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
+	    life_from_opts(o, cfg, &rec->life, err) < 0)
+		goto out;
+
+	/* a unique name, taken under the containers lock */
+	lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0) {
+		err_sys(err, "lock the containers");
+		goto out;
+	}
+	engine_random_hex(rec->id, 64);
+	if (o->name) {
+		ctr_record other;
+		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
+			err_set(err, CPOD_E_EXISTS,
+				"the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
+				o->name, other.id);
+			ctr_record_free(&other);
+			goto out;
+		}
+		snprintf(rec->name, sizeof(rec->name), "%s", o->name);
+	} else if (ctr_generate_name(e, rec->name, sizeof(rec->name), err) < 0) {
+		goto out;
+	}
+	snprintf(rec->image_id, sizeof(rec->image_id), "%s", img->id);
+	snprintf(rec->image_name, sizeof(rec->image_name), "%s", img->n_names ? img->names[0] : img->id);
+	engine_now(rec->created, sizeof(rec->created));
+	rec->rm = o->rm;
+	rec->copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
+	rec->command = create_command(o, cfg);
+
+	snprintf(rel, sizeof(rel), "containers/%s", rec->id);
+	if (engine_ctr_path(e, rec->id, false, "", ctr_dir, sizeof(ctr_dir), err) < 0 ||
+	    engine_ctr_path(e, rec->id, true, "", run_dir, sizeof(run_dir), err) < 0)
+		goto out;
+	if (mkdirat(e->rootfd, rel, 0700) < 0) {
+		err_sys(err, "create %s", ctr_dir);
+		goto out;
+	}
+	made = true;
+	cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0) {
+		err_sys(err, "open %s", ctr_dir);
+		goto out;
+	}
+	const char *rw = rec->copy_rootfs ? "rootfs" : "upper";
+	if (mkdirat(cfd, rw, 0755) < 0 || (!rec->copy_rootfs && mkdirat(cfd, "work", 0700) < 0)) {
+		err_sys(err, "create the container's layer");
+		goto out;
+	}
+	rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rwfd < 0) {
+		err_sys(err, "open the container's layer");
+		goto out;
+	}
+	if (rec->copy_rootfs && rootfs_copy(e->store, img, rwfd, err) < 0)
+		goto out;
+	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
+		goto out;
+	char hostname[72];
+	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+		goto out;
+
+	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)
+		goto out;
+	specgen_in si = {
+		.e = e, .img = img, .ctr_dir = ctr_dir, .summary = &summary, .run = o, .cfg = cfg,
+		.id = rec->id, .name = rec->name, .rootfs = rootfs, .files_dir = ctr_dir,
+		.user = &user, .rootless = e->rootless, .with_cgroup = !e->rootless,
+	};
+	spec = specgen_build(&si, err);
+	if (!spec || fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err) < 0)
+		goto out;
+	if (summary.len) {
+		rec->summary = summary.data;
+		summary.data = NULL;
+	}
+	rec->status = CTR_CREATED;
+	if (ctr_save(e, rec, err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0 && made) {
+		fs_rm_tree(e->rootfd, rel, NULL);
+		ctr_record_free(rec);
+	}
+	if (lock >= 0)
+		close(lock);
+	buf_free(&summary);
+	free(spec);
+	config_free(cfg);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record rec;
+	if (ctr_create(e, o, &rec, err) < 0)
+		return NULL;
+	char *id = strdup(rec.id);
+	ctr_record_free(&rec);
+	if (!id)
+		err_nomem(err);
+	return id;
+}
+/************************************************ src/engine/ctr_root.c */
+/*
+ * ctr_root.c — reaching a container's root file system from the host, for
+ * export, cp and commit.
+ *
+ * A running container's root is reached through /proc/PID/root: the
+ * container's own view, volumes and all (its pid checked against the start
+ * time after the open, so a recycled pid cannot hand us another root).  A
+ * stopped container's layer is mounted in a private mount namespace of a
+ * child process: nothing appears on the host, a killed child leaves no
+ * mount, and the container's lock is held meanwhile so it cannot start on
+ * the same upper directory.  The work runs in that child; its error comes
+ * back through a pipe.
+ */
+
+
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+/* In the child: a directory fd on the root of a stopped container. */
+static int ctr_root_mount(cpod_engine *e, const ctr_record *r, cpod_err *err)
+{
+	char path[PATH_MAX];
+	if (r->copy_rootfs) {
+		if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), err) < 0)
+			return -1;
+	} else {
+		char upper[PATH_MAX], work[PATH_MAX];
+		rootfs_overlay ov = { 0 };
+		store_image *img = NULL;
+		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), err) < 0 ||
+		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), err) < 0 ||
+		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), err) < 0)
+			return -1;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return err_sys(err, "private mount namespace");
+		/* the overlay is mounted from the store's directory (short
+		 * lowerdir paths): the caller's relative paths need our own */
+		_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fs_mkdir_p(path, 0700, err) < 0 ||
+		    store_image_get(e->store, r->image_id, &img, err) < 0 ||
+		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, err) < 0 ||
+		    rootfs_overlay_mount(&ov, path, err) < 0)
+			return -1;
+		if (cwd >= 0 && fchdir(cwd) < 0)
+			return err_sys(err, "return to the working directory");
+		/* the mount lives as long as this process: nothing to free */
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	return fd;
+}
+
+__attribute__((noreturn)) static void ctr_root_child(cpod_engine *e, const char *ref,
+						    ctr_root_fn fn, void *ctx, int errfd)
+{
+	cpod_err err;
+	ctr_record r;
+	int rootfd = -1, rc = -1;
+
+	cpod_err_clear(&err);
+	if (ctr_find(e, ref, &r, &err) < 0)
+		goto out;
+	/* the lock first: the container cannot start or stop under us */
+	int lock = ctr_lock(e, r.id, &err);
+	if (lock < 0 || ctr_reload(e, &r, &err) < 0)
+		goto out;
+	bool running = ctr_running(&r);
+	if (running) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/root", (int)r.pid);
+		rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0 || !ctr_running(&r)) {
+			err_set(&err, CPOD_E_STATE, "container %s stopped", r.name);
+			goto out;
+		}
+		/* a running container is not held: its own processes change it anyway */
+		close(lock);
+	} else {
+		rootfd = ctr_root_mount(e, &r, &err);
+		if (rootfd < 0)
+			goto out;
+	}
+	ctr_root_info info = { .rec = &r, .running = running };
+	rc = fn(rootfd, &info, ctx, &err);
+out:
+	if (rc < 0)
+		write_all(errfd, &err, sizeof(err));
+	_exit(rc < 0 ? 1 : 0);
+}
+
+CPOD_INTERNAL int ctr_with_root(cpod_engine *e, const char *ref, ctr_root_fn fn, void *ctx,
+				cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		ctr_root_child(e, ref, fn, ctx, pipefd[1]);
+	}
+	close(pipefd[1]);
+	cpod_err child;
+	ssize_t n = RETRY_EINTR(read(pipefd[0], &child, sizeof(child)));
+	close(pipefd[0]);
+	int status = 0;
+	proc_wait(pid, &status, 0);
+	if (n == (ssize_t)sizeof(child)) {
+		child.msg[sizeof(child.msg) - 1] = '\0';
+		if (err)
+			*err = child;
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, CPOD_E_SYS, "the process working in %s died", ref);
+	return 0;
+}
+/************************************************ src/engine/diff.c */
+/*
+ * diff.c — `diff`: what a container changed in its image, read from its
+ * overlay upper directory (nothing mounted): a whiteout is a deletion, an
+ * entry the image has is a change, anything else an addition.  Under an
+ * opaque directory every entry is an addition, as the image's content
+ * there is hidden.  A container on a copied rootfs has no record of its
+ * changes: diff says so.
+ */
+
+#include <dirent.h>
+#include <sys/xattr.h>
+
+#define DIFF_MAX_DEPTH 512
+#define DIFF_MAX_ENTRIES 1000000
+
+typedef struct diff_out {
+	cpod_engine *e;
+	const store_image *img;
+	json_w changed, added, deleted;
+	buf cb, ab, db;
+	size_t n;
+} diff_out;
+
+static bool diff_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool diff_is_opaque(int fd)
+{
+	char v[2];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+/* An empty file the runtime made to mount the generated /etc files on:
+ * not a change of the container's (podman does not list them either). */
+static bool diff_mount_point(const char *path, const struct stat *st)
+{
+	static const char *const files[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+					     "/run/.containerenv" };
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (strcmp(path, files[i]) == 0)
+			return true;
+	return false;
+}
+
+static int diff_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int diff_dir(diff_out *o, int dirfd, const char *prefix, bool all_added, int depth,
+		    cpod_err *err)
+{
+	if (depth > DIFF_MAX_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(err, "read %s", *prefix ? prefix : "/");
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = err_nomem(err);
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(*names), diff_name_cmp);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st, lower;
+		if (++o->n > DIFF_MAX_ENTRIES) {
+			r = err_set(err, CPOD_E_LIMIT, "more than %d changes", DIFF_MAX_ENTRIES);
+			break;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s", prefix, names[i]) >= (int)sizeof(path)) {
+			r = err_set(err, CPOD_E_LIMIT, "path too long under %s", prefix);
+			break;
+		}
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (diff_is_whiteout(&st)) {
+			jw_str(&o->deleted, path);
+			continue;
+		}
+		int found = all_added ? 0 : rootfs_find(o->e->store, o->img, path, &lower, NULL, err);
+		if (found < 0) {
+			r = -1;
+			break;
+		}
+		if (!found && diff_mount_point(path, &st))
+			continue;
+		jw_str(found ? &o->changed : &o->added, path);
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			r = err_sys(err, "open %s", path);
+			break;
+		}
+		bool below_added = all_added || !found || !S_ISDIR(lower.st_mode) || diff_is_opaque(sub);
+		r = diff_dir(o, sub, path, below_added, depth + 1, err);
+		close(sub);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+char *cpod_container_diff(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	store_image *img = NULL;
+	char upper[PATH_MAX];
+	char *out = NULL;
+	int fd = -1;
+	diff_out o = { .e = e, .cb = BUF_INIT, .ab = BUF_INIT, .db = BUF_INIT };
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (r.copy_rootfs) {
+		err_set(err, CPOD_E_UNSUPPORTED,
+			"diff %s: the container runs on a copied root file system (no overlay), which "
+			"keeps no record of its changes", r.name);
+		goto out;
+	}
+	if (engine_ctr_path(e, r.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+	    store_image_get(e->store, r.image_id, &img, err) < 0)
+		goto out;
+	fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open %s", upper);
+		goto out;
+	}
+	o.img = img;
+	jw_init(&o.changed, &o.cb, NULL);
+	jw_init(&o.added, &o.ab, NULL);
+	jw_init(&o.deleted, &o.db, NULL);
+	jw_arr_begin(&o.changed);
+	jw_arr_begin(&o.added);
+	jw_arr_begin(&o.deleted);
+	if (diff_dir(&o, fd, "", false, 0, err) < 0)
+		goto out;
+	jw_arr_end(&o.changed);
+	jw_arr_end(&o.added);
+	jw_arr_end(&o.deleted);
+	if (jw_finish(&o.changed, err) < 0 || jw_finish(&o.added, err) < 0 ||
+	    jw_finish(&o.deleted, err) < 0)
+		goto out;
+	buf b = BUF_INIT;
+	buf_printf(&b, err, "{\"changed\":%s,\"added\":%s,\"deleted\":%s}", o.cb.data, o.ab.data,
+		   o.db.data);
+	out = buf_take(&b, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&o.cb);
+	buf_free(&o.ab);
+	buf_free(&o.db);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	ctr_record_free(&r);
+	return out;
 }
 /************************************************ src/engine/engine.c */
 /*
@@ -28949,31 +31196,316 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
-	state_now_rfc3339(out, n);
+	clock_now_rfc3339(out, n);
 }
-/************************************************ src/engine/export.c */
+/************************************************ src/engine/etcfiles.c */
 /*
- * export.c — `export`: a container's file system as a tar.
- *
- * The overlay is mounted in a private mount namespace of a child process
- * (nothing appears on the host, and a killed export leaves no mount), and
- * the merged tree written out in name order.
+ * etcfiles.c — the /etc/hosts, /etc/hostname and /etc/resolv.conf a
+ * container gets, written into its run-time directory and bind-mounted.
+ * The host's files are read from CPOD_HOSTS and CPOD_RESOLV_CONF when set,
+ * so tests never depend on (or touch) the host's.
  */
 
 
 
-#include <dirent.h>
-#include <sched.h>
-#include <sys/mount.h>
+/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
+CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname, const char *name,
+			    cpod_err *err)
+{
+	bool host_net = o->network && strcmp(o->network, "host") == 0;
+	char hosts[1024], line[512];
+	const char *resolv = getenv("CPOD_RESOLV_CONF");
+	const char *hostsfile = getenv("CPOD_HOSTS");
+	_cleanup_buf_ buf rb = BUF_INIT;
+
+	snprintf(hosts, sizeof(hosts),
+		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+		 "127.0.1.1\t%s %s\n", hostname, name);
+	if (host_net) {
+		/* the host's own entries as well */
+		_cleanup_buf_ buf hb = BUF_INIT;
+		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
+			buf all = BUF_INIT;
+			buf_puts(&all, hosts, NULL);
+			buf_append(&all, hb.data, hb.len, NULL);
+			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
+			buf_free(&all);
+			if (r < 0)
+				return -1;
+			hosts[0] = '\0';
+		}
+	}
+	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "%s\n", hostname);
+	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
+		return -1;
+	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
+		buf_puts(&rb, "", NULL);
+	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
+}
+
+/************************************************ src/engine/exec.c */
+/*
+ * exec.c — `exec`: a new process in a running container, as podman runs
+ * one: the container's environment with the given variables on top, its
+ * working directory and user unless others are asked for (a user is
+ * resolved in the container's own /etc/passwd and /etc/group, as the
+ * running container has them), with privileged every capability of our own
+ * bounding set.
+ *
+ * In the foreground the process is our stdio's (a pty proxied from them
+ * with tty; without interactive it reads nothing).  Detached, it gets
+ * /dev/null and runs on its own; a detached process gets no terminal.
+ */
+
+
+
+
+#include <sys/prctl.h>
 #include <sys/wait.h>
+
+#define EXEC_MAX_ENV 4096
+
+typedef struct exec_env {
+	const char *v[EXEC_MAX_ENV + 2];
+	size_t n;
+	mem_pool *pool;
+} exec_env;
+
+static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], key, klen) == 0 && l->v[i][klen] == '=')
+			return true;
+	return false;
+}
+
+/* "K=V" as is; "K" alone takes our own value (nothing when we have none). */
+static int exec_env_add(exec_env *l, const char *s, cpod_err *err)
+{
+	if (!*s || *s == '=')
+		return err_set(err, CPOD_E_INVALID, "--env \"%s\": no variable name", s);
+	if (l->n >= EXEC_MAX_ENV)
+		return err_set(err, CPOD_E_LIMIT, "--env: more than %d variables", EXEC_MAX_ENV);
+	if (strchr(s, '=')) {
+		l->v[l->n++] = s;
+		return 0;
+	}
+	const char *ours = getenv(s);
+	if (!ours)
+		return 0;
+	size_t len = strlen(s) + strlen(ours) + 2;
+	char *kv = pool_alloc(l->pool, len, err);
+	if (!kv)
+		return -1;
+	snprintf(kv, len, "%s=%s", s, ours);
+	l->v[l->n++] = kv;
+	return 0;
+}
+
+/* --env-file: lines "K=V" or "K"; blank lines and # comments skipped. */
+static int exec_env_file(exec_env *l, const char *path, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, err) < 0)
+		return err_prefix(err, "--env-file");
+	if (!b.data)
+		return 0;
+	char *copy = pool_strdup(l->pool, b.data, err);
+	buf_free(&b);
+	if (!copy)
+		return -1;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (!n || *line == '#')
+			continue;
+		if (exec_env_add(l, line, err) < 0)
+			return err_prefix(err, "--env-file %s", path);
+	}
+	return 0;
+}
+
+/* "uid:gid" and the groups of o->user, read in the container's root. */
+static int exec_user(const ctr_record *r, const char *spec, userdb_user *u, cpod_err *err)
+{
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r->pid);
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "open the root of %s", r->name);
+	/* the pid must still be the container's init */
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	return userdb_resolve_in(fd, spec, u, err);
+}
+
+static int exec_run(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+		    int *status, cpod_err *err)
+{
+	mem_pool pool = { 0 };
+	exec_env env = { .pool = &pool };
+	const char *caps[64];
+	char user[32];
+	userdb_user u;
+	int rc = -1;
+
+	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
+		if (exec_env_file(&env, o->env_files[i], err) < 0)
+			goto out;
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		if (exec_env_add(&env, o->env[i], err) < 0)
+			goto out;
+	if (o->tty && !o->detach && !exec_env_has(&env, "TERM", 4))
+		env.v[env.n++] = "TERM=xterm";
+	cpod_exec_opts xo = {
+		.cwd = o->workdir && *o->workdir ? o->workdir : NULL,
+		.tty = o->tty && !o->detach,
+		.stdin_null = !o->interactive || o->detach,
+		.detach = o->detach,
+	};
+	if (o->user && *o->user) {
+		if (exec_user(r, o->user, &u, err) < 0)
+			goto out;
+		snprintf(user, sizeof(user), "%u:%u", u.uid, u.gid);
+		xo.user = user;
+		xo.additional_gids = u.gids;
+		xo.n_additional_gids = u.n_gids;
+		if (!exec_env_has(&env, "HOME", 4)) {
+			size_t len = strlen(u.home) + 6;
+			char *home = pool_alloc(&pool, len, err);
+			if (!home)
+				goto out;
+			snprintf(home, len, "HOME=%s", u.home);
+			env.v[env.n++] = home;
+		}
+	}
+	env.v[env.n] = NULL;
+	xo.env = env.n ? env.v : NULL;
+	if (o->privileged) {
+		size_t n = 0;
+		/* all we have ourselves */
+		for (int c = 0; c <= caps_last() && n + 1 < ARRAY_LEN(caps); c++)
+			if (caps_name(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+				caps[n++] = caps_name(c);
+		caps[n] = NULL;
+		xo.caps = caps;
+	}
+	xo.args = o->args;
+	rc = cpod_runtime_exec(e->rt, r->id, &xo, status, err);
+out:
+	pool_free(&pool);
+	return rc;
+}
+
+/* Detached: a child with /dev/null for stdio starts it (so our own stdio
+ * stays ours) and reports how that went. */
+static int exec_detached(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opts *o,
+			 cpod_err *err)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		cpod_err e2;
+		int status = 0;
+		cpod_err_clear(&e2);
+		close(pipefd[0]);
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		int rc = exec_run(e, r, o, &status, &e2);
+		if (rc < 0)
+			write_all(pipefd[1], &e2, sizeof(e2));
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(pipefd[1]);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(pipefd[0], &got, sizeof(got)));
+	close(pipefd[0]);
+	proc_wait(pid, NULL, 0);
+	if (n == (ssize_t)sizeof(got)) {
+		got.msg[sizeof(got.msg) - 1] = '\0';
+		if (err)
+			*err = got;
+		return -1;
+	}
+	return 0;
+}
+
+int cpod_container_exec(cpod_engine *e, const char *ctr, const cpod_ctr_exec_opts *o, int *status,
+			cpod_err *err)
+{
+	ctr_record r;
+	int rc;
+
+	*status = 0;
+	if (!o->args || !o->args[0])
+		return err_set(err, CPOD_E_INVALID, "exec: a command is required");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE,
+			     "can only create exec sessions on running containers: container %s is %s",
+			     r.name, ctr_status_name(r.status));
+	else if (o->detach)
+		rc = exec_detached(e, &r, o, err);
+	else
+		rc = exec_run(e, &r, o, status, err);
+	ctr_record_free(&r);
+	return rc;
+}
+/************************************************ src/engine/export.c */
+/*
+ * export.c — `export`: a container's file system as a tar, in name order.
+ *
+ * The root comes from ctr_with_root (the running container's, or its layer
+ * mounted privately); only the root file system is written, not what is
+ * mounted on it (/proc, /sys, /dev, volumes): their mount points appear as
+ * empty directories, as in the image.
+ */
+
+
+
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+/* The mount id of dirfd/name (0 when unknown). */
+static uint64_t export_mnt_id(int dirfd, const char *name)
+{
+	struct statx sx;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return sx.stx_mnt_id;
+}
 
 static int export_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Writes dirfd's entries (sorted) under prefix, recursively. */
-static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, cpod_err *err)
+/* Writes dirfd's entries (sorted) under prefix, recursively, without
+ * descending into other mounts than mnt (0: no check). */
+static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt, int depth,
+		       cpod_err *err)
 {
 	if (depth > 512)
 		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
@@ -29019,15 +31551,15 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, 
 			continue;
 		if ((r = tar_write_file(t, dirfd, names[i], path, err)) < 0)
 			break;
-		if (S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode) && (!mnt || export_mnt_id(dirfd, names[i]) == mnt)) {
 			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				r = err_sys(err, "open %s", path);
 				break;
 			}
-			char p2[PATH_MAX];
+			char p2[PATH_MAX + 1];
 			snprintf(p2, sizeof(p2), "%s/", path);
-			r = export_tree(t, sub, p2, depth + 1, err);
+			r = export_tree(t, sub, p2, mnt, depth + 1, err);
 			close(sub);
 		}
 	}
@@ -29037,78 +31569,302 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, 
 	return r;
 }
 
-static int export_child(cpod_engine *e, const ctr_record *r, int out_fd, int errfd)
+CPOD_INTERNAL int export_tar_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt,
+				  cpod_err *err)
 {
-	cpod_err err;
-	char path[PATH_MAX];
-	rootfs_overlay ov = { 0 };
-	store_image *img = NULL;
+	return export_tree(t, dirfd, prefix, mnt, 0, err);
+}
 
-	cpod_err_clear(&err);
-	if (!r->copy_rootfs) {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), &err) < 0 ||
-		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), &err) < 0 ||
-		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), &err) < 0)
-			goto fail;
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			err_sys(&err, "private mount namespace");
-			goto fail;
-		}
-		if (store_image_get(e->store, r->image_id, &img, &err) < 0 ||
-		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, &err) < 0 ||
-		    rootfs_overlay_mount(&ov, path, &err) < 0)
-			goto fail;
-	} else if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), &err) < 0) {
-		goto fail;
-	}
-	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		err_sys(&err, "open %s", path);
-		goto fail;
-	}
-	tar_writer *t = tar_writer_new(out_fd, &err);
-	if (!t || export_tree(t, root, "", 0, &err) < 0 || tar_writer_finish(t, &err) < 0)
-		goto fail;
-	_exit(0);
-fail:
-	write_all(errfd, &err, sizeof(err));
-	_exit(1);
+static int export_root(int rootfd, const ctr_root_info *info, void *ctx, cpod_err *err)
+{
+	int out_fd = *(int *)ctx;
+	(void)info;
+	tar_writer *t = tar_writer_new(out_fd, err);
+	if (!t)
+		return -1;
+	if (export_tar_tree(t, rootfd, "", export_mnt_id(rootfd, ""), err) < 0)
+		return -1;  /* the process ends: the writer goes with it */
+	return tar_writer_finish(t, err);
 }
 
 int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err)
 {
-	ctr_record r;
+	if (ctr_with_root(e, ctr, export_root, &fd, err) < 0)
+		return err_prefix(err, "export %s", ctr);
+	return 0;
+}
+/************************************************ src/engine/health.h */
+/*
+ * health.h — running a container's health check and recording its result,
+ * shared by the supervisor (on its interval) and `healthcheck run` (once,
+ * on demand).
+ *
+ * A check is a child process that execs the command in the container; its
+ * stdout and stderr come back through a pipe (the first 4 KiB are kept),
+ * and the process in the container writes its pid to a file of its own so
+ * a check that times out is killed inside the container too.
+ */
+#ifndef CPOD_ENGINE_HEALTH_H
+#define CPOD_ENGINE_HEALTH_H
+
+
+#define HEALTH_OUTPUT_MAX 4096
+#define HEALTH_LOG_KEEP 5
+
+typedef struct health_run {
+	pid_t pid;                /* our child, which runs the check */
+	int out;                  /* the read end of its stdout and stderr */
+	int64_t started_ms;
+	char started[64];
+	char pidfile[PATH_MAX];   /* the checked process's pid, in the container */
+	buf output;
+} health_run;
+
+/* Starts the container's check; h->pid is reaped by the caller. */
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err);
+/* Reads what the check wrote (call when h->out is readable). */
+CPOD_INTERNAL void health_read(health_run *h);
+/* Kills the check and what it runs in the container, and reaps it. */
+CPOD_INTERNAL void health_kill(health_run *h);
+/* Frees h without recording anything. */
+CPOD_INTERNAL void health_discard(health_run *h);
+/* The check ended with wait status wstatus (or was killed on its timeout):
+ * records the result in r (status, failing streak, log) and frees h;
+ * returns the check's exit code (-1: timed out). */
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out);
+/* Runs the check once, waits for it (at most its timeout) and records the
+ * result; *code: its exit code. */
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err);
+
+#endif
+/************************************************ src/engine/health.c */
+/*
+ * health.c — health checks (see health.h).
+ *
+ * The status follows podman: "starting" until the first success, or until
+ * a failure after the start period; "healthy" after a success; "unhealthy"
+ * after `retries` failures in a row (failures inside the start period do
+ * not count while the container is still starting).  A check that outlives
+ * its timeout fails with exit code -1.
+ */
+
+
+
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+
+CPOD_INTERNAL int health_start(cpod_engine *e, const ctr_record *r, health_run *h, cpod_err *err)
+{
 	int pipefd[2];
-	if (ctr_find(e, ctr, &r, err) < 0)
+
+	memset(h, 0, sizeof(*h));
+	h->out = -1;
+	if (!r->life.health_cmd)
+		return err_set(err, CPOD_E_INVALID, "container %s has no defined healthcheck", r->name);
+	_cleanup_json_ json_doc *d = json_parse(r->life.health_cmd, strlen(r->life.health_cmd), NULL, err);
+	if (!d)
+		return err_prefix(err, "the health check of %s", r->name);
+	const json_value *arr = json_root(d);
+	const char *args[128];
+	size_t n = 0;
+	for (; n < json_len(arr) && n + 1 < ARRAY_LEN(args); n++)
+		args[n] = json_string(json_at(arr, n));
+	args[n] = NULL;
+	if (!n || !args[0])
+		return err_set(err, CPOD_E_INVALID, "the health check of %s is empty", r->name);
+	char name[64];
+	snprintf(name, sizeof(name), "health.%d.%u.pid", (int)getpid(), (unsigned)proc_now_ms());
+	if (engine_ctr_path(e, r->id, true, name, h->pidfile, sizeof(h->pidfile), err) < 0)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ctr_record_free(&r);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_sys(err, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
+	engine_now(h->started, sizeof(h->started));
+	h->started_ms = proc_now_ms();
+	h->pid = fork();
+	if (h->pid < 0) {
 		close(pipefd[0]);
-		export_child(e, &r, fd, pipefd[1]);
-	}
-	close(pipefd[1]);
-	ctr_record_free(&r);
-	if (pid < 0) {
-		close(pipefd[0]);
+		close(pipefd[1]);
 		return err_sys(err, "fork");
 	}
-	cpod_err child;
-	ssize_t n = read(pipefd[0], &child, sizeof(child));
-	close(pipefd[0]);
-	int status = 0;
-	proc_wait(pid, &status, 0);
-	if (n == (ssize_t)sizeof(child)) {
-		*err = child;
-		return err_prefix(err, "export %s", ctr);
+	if (h->pid == 0) {
+		cpod_err e2;
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		cpod_exec_opts xo = { .args = args, .pid_file = h->pidfile, .stdin_null = 1 };
+		int status = 0;
+		if (cpod_runtime_exec(e->rt, r->id, &xo, &status, &e2) < 0) {
+			dprintf(2, "%s\n", e2.msg);
+			_exit(e2.code == CPOD_E_EXEC_NOTFOUND ? 127 : e2.code == CPOD_E_EXEC_NOEXEC ? 126 : 1);
+		}
+		_exit(status);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
+	close(pipefd[1]);
+	h->out = pipefd[0];
+	fcntl(h->out, F_SETFL, O_NONBLOCK);
 	return 0;
+}
+
+/* Returns what read returned (the pipe does not block). */
+static ssize_t health_read_some(health_run *h)
+{
+	char tmp[512];
+	if (h->out < 0)
+		return 0;
+	ssize_t k = read(h->out, tmp, sizeof(tmp));
+	if (k > 0 && h->output.len < HEALTH_OUTPUT_MAX)
+		buf_append(&h->output, tmp, (size_t)k, NULL);
+	else if (k == 0) {
+		close(h->out);
+		h->out = -1;
+	}
+	return k;
+}
+
+CPOD_INTERNAL void health_read(health_run *h)
+{
+	health_read_some(h);
+}
+
+CPOD_INTERNAL void health_kill(health_run *h)
+{
+	_cleanup_buf_ buf pb = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, h->pidfile, 64, &pb, NULL) == 0 && pb.data && atoi(pb.data) > 0)
+		kill(atoi(pb.data), SIGKILL);
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		proc_wait(h->pid, NULL, 0);
+	}
+}
+
+CPOD_INTERNAL void health_discard(health_run *h)
+{
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	if (h->pidfile[0])
+		unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+}
+
+static void health_log_append(ctr_record *r, const health_run *h, int code, const char *output)
+{
+	char ended[64];
+	engine_now(ended, sizeof(ended));
+	_cleanup_json_ json_doc *d = r->health_log ?
+		json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+	const json_value *old = json_root(d);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	size_t n = json_len(old), from = n >= HEALTH_LOG_KEEP ? n - HEALTH_LOG_KEEP + 1 : 0;
+	for (size_t i = from; i < n; i++)
+		jw_value(&w, json_at(old, i));
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Start", h->started);
+	jw_kstr(&w, "End", ended);
+	jw_kint(&w, "ExitCode", code);
+	jw_kstr(&w, "Output", output);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	if (jw_finish(&w, NULL) == 0) {
+		free(r->health_log);
+		r->health_log = b.data;
+	} else {
+		buf_free(&b);
+	}
+}
+
+/* Milliseconds since the container started (its StartedAt). */
+static int64_t health_uptime_ms(const ctr_record *r)
+{
+	int64_t t = clock_unix_ms(r->started_at);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return t < 0 ? INT64_MAX : (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - t;
+}
+
+CPOD_INTERNAL int health_finish(health_run *h, ctr_record *r, int wstatus, bool timed_out)
+{
+	/* what is left in the pipe; a process the check left behind may
+	 * hold it open, so no waiting for its end */
+	while (!timed_out && health_read_some(h) > 0)
+		;
+	if (h->out >= 0)
+		close(h->out);
+	h->out = -1;
+	int code = timed_out ? -1 : proc_exit_code(wstatus);
+	const char *output = timed_out ? "health check timed out" : h->output.data ? h->output.data : "";
+	bool starting = health_uptime_ms(r) < r->life.health_start_ms;
+	if (code == 0) {
+		r->health = HEALTH_HEALTHY;
+		r->health_streak = 0;
+	} else if (!starting || r->health != HEALTH_STARTING) {
+		r->health_streak++;
+		if (r->health_streak >= r->life.health_retries)
+			r->health = HEALTH_UNHEALTHY;
+	}
+	health_log_append(r, h, code, output);
+	unlink(h->pidfile);
+	buf_free(&h->output);
+	h->pid = 0;
+	return code;
+}
+
+CPOD_INTERNAL int health_run_once(cpod_engine *e, ctr_record *r, int *code, cpod_err *err)
+{
+	health_run h;
+	if (!ctr_running(r))
+		return err_set(err, CPOD_E_STATE, "container %s is not running", r->name);
+	if (health_start(e, r, &h, err) < 0)
+		return -1;
+	int64_t deadline = h.started_ms + r->life.health_timeout_ms;
+	bool timed_out = false, exited = false;
+	int wstatus = 0;
+	_cleanup_close_ int pidfd = proc_pidfd_open(h.pid);  /* -1: poll in steps */
+	while (!exited) {
+		int64_t left = deadline - proc_now_ms();
+		if (left <= 0) {
+			timed_out = true;
+			health_kill(&h);
+			break;
+		}
+		struct pollfd p[2] = { { .fd = h.out, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+		if (poll(p, 2, pidfd < 0 && left > 50 ? 50 : (int)(left > 60000 ? 60000 : left)) > 0 && p[0].revents)
+			health_read(&h);
+		exited = proc_wait(h.pid, &wstatus, WNOHANG) == h.pid;
+	}
+	/* the record may have changed while the check ran */
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0) {
+		buf_free(&h.output);
+		return -1;
+	}
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		*code = health_finish(&h, r, wstatus, timed_out);
+		rc = ctr_save(e, r, err);
+	}
+	buf_free(&h.output);
+	if (h.out >= 0)
+		close(h.out);
+	close(lock);
+	return rc;
+}
+
+int cpod_healthcheck_run(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int code = -1, rc = health_run_once(e, &r, &code, err);
+	if (rc == 0)
+		rc = code == 0 ? 0 : 1;
+	ctr_record_free(&r);
+	return rc;
 }
 /************************************************ src/engine/images.c */
 /*
@@ -29171,7 +31927,10 @@ char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *co
 	config_edit_free(&ce);
 	if (rc < 0)
 		return NULL;
-	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+	char *out = strdup(id);
+	if (!out)
+		err_nomem(err);
+	return out;
 fail:
 	config_edit_free(&ce);
 	err_prefix(err, "import");
@@ -29180,11 +31939,8 @@ fail:
 
 static int64_t images_unix(const char *rfc3339)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
 }
 
 static void images_strs(json_w *w, const char *key, char **v, size_t n)
@@ -29572,6 +32328,1155 @@ out:
 	free(full);
 	return rc;
 }
+/************************************************ src/engine/inspect.c */
+/*
+ * inspect.c — `inspect` of a container, shaped as podman's: the record
+ * (state, health, restarts), the OCI config the container runs (path,
+ * args, environment, capabilities), its files, its layer, and the Config,
+ * HostConfig and Mounts that specgen summarised at create time (built from
+ * the OCI config when a record has no summary).
+ */
+
+
+
+#define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
+
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r)
+{
+	if (!ctr_running(r))
+		return false;
+	char *st = cpod_runtime_state(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
+	free(st);
+	const char *s = json_string(json_get(json_root(d), "status"));
+	return s && strcmp(s, "paused") == 0;
+}
+
+static void inspect_time(json_w *w, const char *key, const char *t)
+{
+	jw_kstr(w, key, t && *t ? t : INSPECT_ZERO_TIME);
+}
+
+static void inspect_state(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	bool running = r->status == CTR_RUNNING, paused = running && ctr_paused(e, r);
+	jw_key(w, "State");
+	jw_obj_begin(w);
+	jw_kstr(w, "OciVersion", CPOD_OCI_VERSION);
+	jw_kstr(w, "Status", paused ? "paused" : ctr_status_name(r->status));
+	jw_kbool(w, "Running", running && !paused);
+	jw_kbool(w, "Paused", paused);
+	jw_kbool(w, "Restarting", false);
+	jw_kbool(w, "OOMKilled", r->oom_killed);
+	jw_kbool(w, "Dead", false);
+	jw_kint(w, "Pid", running ? r->pid : 0);
+	jw_kint(w, "ConmonPid", running ? r->sup_pid : 0);
+	jw_kint(w, "ExitCode", r->exit_code);
+	jw_kstr(w, "Error", r->timed_out ? "the container ran longer than its --timeout" : "");
+	inspect_time(w, "StartedAt", r->started_at);
+	inspect_time(w, "FinishedAt", r->finished_at);
+	if (r->life.health_cmd) {
+		jw_key(w, "Health");
+		jw_obj_begin(w);
+		jw_kstr(w, "Status", ctr_health_name(r->health));
+		jw_kint(w, "FailingStreak", r->health_streak);
+		jw_key(w, "Log");
+		_cleanup_json_ json_doc *d = r->health_log ?
+			json_parse(r->health_log, strlen(r->health_log), NULL, NULL) : NULL;
+		if (json_root(d))
+			jw_value(w, json_root(d));
+		else
+			jw_null(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void inspect_strings(json_w *w, const char *key, const json_value *arr, size_t from)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = from; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)))
+			jw_str(w, json_string(json_at(arr, i)));
+	jw_arr_end(w);
+}
+
+/* A Config for records without a summary: what the OCI config says. */
+static void inspect_config_from_oci(json_w *w, const ctr_record *r, const json_value *spec)
+{
+	const json_value *p = json_get(spec, "process"), *user = json_get(p, "user");
+	int64_t u = 0, g = 0;
+	char uid[48];
+	json_int64(json_get(user, "uid"), &u);
+	json_int64(json_get(user, "gid"), &g);
+	snprintf(uid, sizeof(uid), "%lld:%lld", (long long)u, (long long)g);
+	jw_key(w, "Config");
+	jw_obj_begin(w);
+	jw_kstr(w, "Hostname", json_string(json_get(spec, "hostname")) ?: "");
+	jw_kstr(w, "Domainname", "");
+	jw_kstr(w, "User", uid);
+	jw_kbool(w, "Tty", r->life.tty);
+	jw_kbool(w, "OpenStdin", r->life.interactive);
+	inspect_strings(w, "Env", json_get(p, "env"), 0);
+	inspect_strings(w, "Cmd", json_get(p, "args"), 0);
+	jw_kstr(w, "Image", r->image_name);
+	jw_kstr(w, "WorkingDir", json_string(json_get(p, "cwd")) ?: "/");
+	jw_key(w, "Labels");
+	jw_null(w);
+	jw_key(w, "Annotations");
+	const json_value *ann = json_get(spec, "annotations");
+	if (ann)
+		jw_value(w, ann);
+	else
+		jw_null(w);
+	jw_kint(w, "StopSignal", r->life.stop_signal);
+	jw_kint(w, "StopTimeout", r->life.stop_timeout);
+	jw_obj_end(w);
+}
+
+static void inspect_caps(json_w *w, const char *key, const json_value *list)
+{
+	inspect_strings(w, key, list, 0);
+}
+
+static void inspect_paths(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char dir[PATH_MAX], run[PATH_MAX], p[PATH_MAX];
+	if (engine_ctr_path(e, r->id, false, "", dir, sizeof(dir), NULL) < 0 ||
+	    engine_ctr_path(e, r->id, true, "", run, sizeof(run), NULL) < 0)
+		return;
+	static const char *const files[][2] = {
+		{ "ResolvConfPath", "resolv.conf" }, { "HostnamePath", "hostname" },
+		{ "HostsPath", "hosts" }, { "OCIConfigPath", "config.json" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (fs_join(p, sizeof(p), dir, files[i][1], NULL) == 0)
+			jw_kstr(w, files[i][0], p);
+	jw_kstr(w, "StaticDir", dir);
+	jw_kstr(w, "OCIRuntime", "cpod");
+	if (fs_join(p, sizeof(p), dir, "ctr.log", NULL) == 0)
+		jw_kstr(w, "LogPath", r->life.log_none ? "" : p);
+	jw_kstr(w, "Driver", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "GraphDriver");
+	jw_obj_begin(w);
+	jw_kstr(w, "Name", r->copy_rootfs ? "vfs" : "overlay");
+	jw_key(w, "Data");
+	jw_obj_begin(w);
+	if (r->copy_rootfs) {
+		if (fs_join(p, sizeof(p), dir, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	} else {
+		if (fs_join(p, sizeof(p), dir, "upper", NULL) == 0)
+			jw_kstr(w, "UpperDir", p);
+		if (fs_join(p, sizeof(p), dir, "work", NULL) == 0)
+			jw_kstr(w, "WorkDir", p);
+		if (r->status == CTR_RUNNING && fs_join(p, sizeof(p), run, "rootfs", NULL) == 0)
+			jw_kstr(w, "MergedDir", p);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 16u << 20, .max_depth = 64 };
+	ctr_record r;
+	char path[160];
+	buf b = BUF_INIT;
+	json_w w;
+
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "containers/%s/config.json", r.id);
+	_cleanup_json_ json_doc *specd = json_parse_file(e->rootfd, path, &lim, err);
+	if (!specd) {
+		err_prefix(err, "inspect %s", r.name);
+		ctr_record_free(&r);
+		return NULL;
+	}
+	_cleanup_json_ json_doc *sumd = r.summary ? json_parse(r.summary, strlen(r.summary), NULL, NULL) : NULL;
+	_cleanup_json_ json_doc *cmdd = r.command ? json_parse(r.command, strlen(r.command), NULL, NULL) : NULL;
+	const json_value *spec = json_root(specd), *sum = json_root(sumd), *cmd = json_root(cmdd);
+	const json_value *caps = json_get(json_get(spec, "process"), "capabilities");
+
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Id", r.id);
+	jw_kstr(&w, "Created", r.created);
+	jw_kstr(&w, "Path", json_string(json_at(cmd, 0)) ?: "");
+	inspect_strings(&w, "Args", cmd, 1);
+	inspect_state(&w, e, &r);
+	jw_kstr(&w, "Image", r.image_id);
+	jw_kstr(&w, "ImageDigest", "");
+	jw_kstr(&w, "ImageName", r.image_name);
+	jw_kstr(&w, "Rootfs", "");
+	jw_kstr(&w, "Pod", "");
+	inspect_paths(&w, e, &r);
+	jw_kstr(&w, "Name", r.name);
+	jw_kint(&w, "RestartCount", r.restart_count);
+	jw_kstr(&w, "MountLabel", "");
+	jw_kstr(&w, "ProcessLabel", "");
+	jw_kstr(&w, "AppArmorProfile", "");
+	inspect_caps(&w, "EffectiveCaps", json_get(caps, "effective"));
+	inspect_caps(&w, "BoundingCaps", json_get(caps, "bounding"));
+	jw_key(&w, "ExecIDs");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_key(&w, "Mounts");
+	if (json_get(sum, "Mounts"))
+		jw_value(&w, json_get(sum, "Mounts"));
+	else {
+		jw_arr_begin(&w);
+		jw_arr_end(&w);
+	}
+	jw_key(&w, "Dependencies");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_kstr(&w, "Namespace", "");
+	jw_kbool(&w, "IsInfra", false);
+	jw_kbool(&w, "IsService", false);
+	if (json_get(sum, "Config")) {
+		jw_key(&w, "Config");
+		jw_value(&w, json_get(sum, "Config"));
+	} else {
+		inspect_config_from_oci(&w, &r, spec);
+	}
+	jw_key(&w, "HostConfig");
+	if (json_get(sum, "HostConfig")) {
+		jw_value(&w, json_get(sum, "HostConfig"));
+	} else {
+		jw_obj_begin(&w);
+		jw_key(&w, "RestartPolicy");
+		jw_obj_begin(&w);
+		static const char *const policies[] = { "no", "on-failure", "always", "unless-stopped" };
+		jw_kstr(&w, "Name", policies[r.life.restart]);
+		jw_kint(&w, "MaximumRetryCount", r.life.max_retries);
+		jw_obj_end(&w);
+		jw_kbool(&w, "AutoRemove", r.rm);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	ctr_record_free(&r);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+/************************************************ src/engine/life.c */
+/*
+ * life.c — a container's lifecycle settings (see life.h).
+ */
+
+
+CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err)
+{
+	const char *p = s;
+	double total = 0;
+	bool any = false;
+
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty duration", what);
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration (like 30s, 1m30s, 500ms)",
+				       what, s);
+		p = end;
+		double mul = 1000;
+		if (strncmp(p, "ms", 2) == 0)
+			mul = 1, p += 2;
+		else if (strncmp(p, "us", 2) == 0)
+			mul = 0.001, p += 2;
+		else if (strncmp(p, "ns", 2) == 0)
+			mul = 0.000001, p += 2;
+		else if (*p == 's')
+			p++;
+		else if (*p == 'm')
+			mul = 60000, p++;
+		else if (*p == 'h')
+			mul = 3600000, p++;
+		else if (*p && any)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
+		else if (*p)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
+		total += v * mul;
+		any = true;
+		if (total > 1e13)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is too long", what, s);
+	}
+	*ms = (int64_t)total;
+	return 0;
+}
+
+CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+		{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT },
+		{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
+		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+		{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+	};
+	char *end;
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty signal", what);
+	long n = strtol(s, &end, 10);
+	if (!*end) {
+		if (n <= 0 || n >= NSIG)
+			return err_set(err, CPOD_E_INVALID, "%s: signal %s out of range", what, s);
+		*sig = (int)n;
+		return 0;
+	}
+	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (strcasecmp(names[i].name, name) == 0) {
+			*sig = names[i].sig;
+			return 0;
+		}
+	if (strncasecmp(name, "RTMIN+", 6) == 0) {
+		n = strtol(name + 6, &end, 10);
+		if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX) {
+			*sig = SIGRTMIN + (int)n;
+			return 0;
+		}
+	}
+	return err_set(err, CPOD_E_INVALID, "%s: unknown signal \"%s\"", what, s);
+}
+
+CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err)
+{
+	char *end;
+	if (!s || !*s)
+		return err_set(err, CPOD_E_INVALID, "%s: empty size", what);
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
+	double mul = 1;
+	switch (*end) {
+	case 'b': case 'B': mul = 1; end++; break;
+	case 'k': case 'K': mul = 1024; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	}
+	if ((*end == 'b' || *end == 'B') && mul > 1)
+		end++;
+	if (*end || v * mul > 9e18)
+		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
+	*bytes = (uint64_t)(v * mul);
+	return 0;
+}
+
+/* --health-cmd: a JSON form (["CMD", ...] or ["CMD-SHELL", "..."]) or a
+ * shell command; the image's Healthcheck.Test has the JSON form. */
+static int life_health_cmd(const char *cmd, const json_value *test, ctr_life *l, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	json_doc *d = NULL;
+	const json_value *arr = test;
+
+	if (!cmd && !test)
+		return 0;
+	if (cmd) {
+		if (strcmp(cmd, "none") == 0)
+			return 0;
+		if (cmd[0] == '[') {
+			d = json_parse(cmd, strlen(cmd), NULL, err);
+			if (!d)
+				return err_prefix(err, "--health-cmd");
+			arr = json_root(d);
+		} else {
+			arr = NULL;
+		}
+	}
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	if (cmd && !arr) {
+		jw_str(&w, "/bin/sh");
+		jw_str(&w, "-c");
+		jw_str(&w, cmd);
+	} else if (arr) {
+		const char *kind = json_string(json_at(arr, 0));
+		size_t n = json_len(arr);
+		if (!kind || n < 1) {
+			json_doc_free(d);
+			buf_free(&b);
+			return err_set(err, CPOD_E_INVALID, "health check: the command must be a JSON array of strings");
+		}
+		if (strcmp(kind, "NONE") == 0) {
+			json_doc_free(d);
+			buf_free(&b);
+			return 0;
+		}
+		if (strcmp(kind, "CMD-SHELL") == 0) {
+			jw_str(&w, "/bin/sh");
+			jw_str(&w, "-c");
+			for (size_t i = 1; i < n; i++)
+				jw_str(&w, json_string(json_at(arr, i)) ? json_string(json_at(arr, i)) : "");
+		} else {
+			for (size_t i = strcmp(kind, "CMD") == 0 ? 1 : 0; i < n; i++) {
+				const char *s = json_string(json_at(arr, i));
+				if (!s) {
+					json_doc_free(d);
+					buf_free(&b);
+					return err_set(err, CPOD_E_INVALID, "health check: the command must be strings");
+				}
+				jw_str(&w, s);
+			}
+		}
+	}
+	jw_arr_end(&w);
+	json_doc_free(d);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	if (strcmp(b.data, "[]") == 0) {
+		buf_free(&b);
+		return err_set(err, CPOD_E_INVALID, "health check: empty command");
+	}
+	l->health_cmd = b.data;
+	return 0;
+}
+
+CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
+				 cpod_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	l->health_interval_ms = 30000;
+	l->health_timeout_ms = 30000;
+	l->health_retries = 3;
+	l->interactive = o->interactive;
+	l->tty = o->tty;
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
+
+	const char *stop = o->stop_signal ? o->stop_signal : cfg ? cfg->stop_signal : NULL;
+	if (stop && *stop && life_signal(stop, o->stop_signal ? "--stop-signal" : "the image's StopSignal",
+				       &l->stop_signal, err) < 0)
+		return -1;
+	if (o->stop_timeout) {
+		char *end;
+		long v = strtol(o->stop_timeout, &end, 10);
+		if (*end || end == o->stop_timeout || v < 0 || v > 86400 * 365)
+			return err_set(err, CPOD_E_INVALID, "--stop-timeout: \"%s\" is not a number of seconds",
+				       o->stop_timeout);
+		l->stop_timeout = (int)v;
+	}
+	if (o->timeout) {
+		char *end;
+		long v = strtol(o->timeout, &end, 10);
+		if (*end || end == o->timeout || v < 0 || v > 86400 * 365)
+			return err_set(err, CPOD_E_INVALID, "--timeout: \"%s\" is not a number of seconds",
+				       o->timeout);
+		l->timeout = (int)v;
+	}
+	if (o->restart && *o->restart) {
+		const char *r = o->restart;
+		if (strcmp(r, "no") == 0)
+			l->restart = RESTART_NO;
+		else if (strcmp(r, "always") == 0)
+			l->restart = RESTART_ALWAYS;
+		else if (strcmp(r, "unless-stopped") == 0)
+			l->restart = RESTART_UNLESS_STOPPED;
+		else if (strncmp(r, "on-failure", 10) == 0 && (r[10] == '\0' || r[10] == ':')) {
+			l->restart = RESTART_ON_FAILURE;
+			if (r[10] == ':') {
+				char *end;
+				long v = strtol(r + 11, &end, 10);
+				if (*end || end == r + 11 || v < 0 || v > 1000000)
+					return err_set(err, CPOD_E_INVALID, "--restart %s: bad retry count", r);
+				l->max_retries = (int)v;
+			}
+		} else
+			return err_set(err, CPOD_E_INVALID,
+				       "--restart \"%s\": use no, on-failure[:N], always or unless-stopped", r);
+		if (l->restart != RESTART_NO && o->rm)
+			return err_set(err, CPOD_E_INVALID, "the --rm option conflicts with --restart");
+	}
+	for (size_t i = 0; o->log_opts && o->log_opts[i]; i++) {
+		const char *opt = o->log_opts[i];
+		if (strncmp(opt, "max-size=", 9) == 0) {
+			if (life_size(opt + 9, "--log-opt max-size", &l->log_max_size, err) < 0)
+				return -1;
+		} else if (strncmp(opt, "path=", 5) == 0 || strncmp(opt, "tag=", 4) == 0) {
+			continue;
+		} else {
+			return err_set(err, CPOD_E_INVALID, "--log-opt \"%s\": only max-size= is supported", opt);
+		}
+	}
+	if (o->log_driver && *o->log_driver) {
+		if (strcmp(o->log_driver, "none") == 0)
+			l->log_none = true;
+		else if (strcmp(o->log_driver, "k8s-file") != 0)
+			return err_set(err, CPOD_E_INVALID, "--log-driver \"%s\": k8s-file or none", o->log_driver);
+	}
+	/* health: the options, else the image's */
+	const json_value *hc = cfg ? cfg->healthcheck : NULL;
+	if (!o->no_healthcheck) {
+		if (life_health_cmd(o->health_cmd, o->health_cmd ? NULL : json_get(hc, "Test"), l, err) < 0)
+			return -1;
+		int64_t ns;
+		if (!o->health_interval && json_int64(json_get(hc, "Interval"), &ns) && ns > 0)
+			l->health_interval_ms = ns / 1000000;
+		if (!o->health_timeout && json_int64(json_get(hc, "Timeout"), &ns) && ns > 0)
+			l->health_timeout_ms = ns / 1000000;
+		if (!o->health_start_period && json_int64(json_get(hc, "StartPeriod"), &ns) && ns > 0)
+			l->health_start_ms = ns / 1000000;
+		if (!o->health_retries && json_int64(json_get(hc, "Retries"), &ns) && ns > 0)
+			l->health_retries = (int)ns;
+	}
+	if ((o->health_interval && life_duration_ms(o->health_interval, "--health-interval", &l->health_interval_ms, err) < 0) ||
+	    (o->health_timeout && life_duration_ms(o->health_timeout, "--health-timeout", &l->health_timeout_ms, err) < 0) ||
+	    (o->health_start_period && life_duration_ms(o->health_start_period, "--health-start-period", &l->health_start_ms, err) < 0))
+		return -1;
+	if (o->health_retries) {
+		char *end;
+		long v = strtol(o->health_retries, &end, 10);
+		if (*end || end == o->health_retries || v < 1 || v > 1000000)
+			return err_set(err, CPOD_E_INVALID, "--health-retries: \"%s\" must be a positive number",
+				       o->health_retries);
+		l->health_retries = (int)v;
+	}
+	if (l->health_cmd && l->health_interval_ms < 1) {
+		life_free(l);
+		return err_set(err, CPOD_E_INVALID, "--health-interval must be positive");
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void life_free(ctr_life *l)
+{
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+}
+
+CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l)
+{
+	static const char *const restarts[] = { "no", "on-failure", "always", "unless-stopped" };
+	jw_obj_begin(w);
+	jw_kint(w, "stopSignal", l->stop_signal);
+	jw_kint(w, "stopTimeout", l->stop_timeout);
+	jw_kint(w, "timeout", l->timeout);
+	jw_kstr(w, "restart", restarts[l->restart]);
+	jw_kint(w, "maxRetries", l->max_retries);
+	jw_key(w, "logMaxSize");
+	jw_uint(w, l->log_max_size);
+	jw_kbool(w, "logNone", l->log_none);
+	jw_kbool(w, "interactive", l->interactive);
+	jw_kbool(w, "tty", l->tty);
+	jw_kstr(w, "detachKeys", l->detach_keys);
+	if (l->health_cmd) {
+		json_doc *d = json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL);
+		jw_key(w, "healthCmd");
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+		jw_kint(w, "healthIntervalMs", l->health_interval_ms);
+		jw_kint(w, "healthTimeoutMs", l->health_timeout_ms);
+		jw_kint(w, "healthStartMs", l->health_start_ms);
+		jw_kint(w, "healthRetries", l->health_retries);
+	}
+	jw_obj_end(w);
+}
+
+CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err)
+{
+	int64_t n;
+	memset(l, 0, sizeof(*l));
+	l->stop_signal = SIGTERM;
+	l->stop_timeout = 10;
+	if (!json_is(v, JSON_OBJECT))
+		return 0;
+	if (json_int64(json_get(v, "stopSignal"), &n) && n > 0 && n < NSIG)
+		l->stop_signal = (int)n;
+	if (json_int64(json_get(v, "stopTimeout"), &n) && n >= 0)
+		l->stop_timeout = (int)n;
+	if (json_int64(json_get(v, "timeout"), &n) && n >= 0)
+		l->timeout = (int)n;
+	const char *r = json_string(json_get(v, "restart"));
+	if (r)
+		l->restart = strcmp(r, "on-failure") == 0 ? RESTART_ON_FAILURE : strcmp(r, "always") == 0 ? RESTART_ALWAYS
+			   : strcmp(r, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED : RESTART_NO;
+	if (json_int64(json_get(v, "maxRetries"), &n) && n >= 0)
+		l->max_retries = (int)n;
+	uint64_t u;
+	if (json_uint64(json_get(v, "logMaxSize"), &u))
+		l->log_max_size = u;
+	bool b = false;
+	json_opt_bool(v, "logNone", &b, "", NULL);
+	l->log_none = b;
+	b = false;
+	json_opt_bool(v, "interactive", &b, "", NULL);
+	l->interactive = b;
+	b = false;
+	json_opt_bool(v, "tty", &b, "", NULL);
+	l->tty = b;
+	const char *dk = json_string(json_get(v, "detachKeys"));
+	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", dk ? dk : "ctrl-p,ctrl-q");
+	const json_value *hc = json_get(v, "healthCmd");
+	if (json_is(hc, JSON_ARRAY)) {
+		buf b2 = BUF_INIT;
+		json_w w;
+		jw_init(&w, &b2, NULL);
+		jw_value(&w, hc);
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&b2);
+			return -1;
+		}
+		l->health_cmd = b2.data;
+		json_opt_i64(v, "healthIntervalMs", &l->health_interval_ms, "", NULL);
+		json_opt_i64(v, "healthTimeoutMs", &l->health_timeout_ms, "", NULL);
+		json_opt_i64(v, "healthStartMs", &l->health_start_ms, "", NULL);
+		if (json_int64(json_get(v, "healthRetries"), &n))
+			l->health_retries = (int)n;
+	}
+	return 0;
+}
+/************************************************ src/engine/lifecycle.c */
+/*
+ * lifecycle.c — start, run, attach, stop, kill, restart, pause, unpause,
+ * wait, rename, remove and prune of containers (cpod_container_*).
+ *
+ * The supervisor (supervisor.c) owns a running container; these verbs
+ * either ask it (through the attach socket) or act on the container
+ * through the runtime and let the supervisor record the outcome.  A user's
+ * stop or kill is written into the record first, so the supervisor knows
+ * not to restart what the user stopped.
+ */
+
+
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err);
+
+int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		rc = sup_spawn(e, &r, false, err);
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "start %s", ctr) : 0;
+}
+
+/* ---------------------------------------------------------------- attach */
+
+/* "ctrl-p,ctrl-q" -> the bytes; false when malformed. */
+static bool lc_detach_keys(const char *spec, unsigned char *keys, size_t *n)
+{
+	char copy[64];
+	*n = 0;
+	if (!spec || !*spec)
+		return true; /* no detaching */
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (char *t = strtok(copy, ","); t; t = strtok(NULL, ",")) {
+		if (*n >= 8)
+			return false;
+		if (strncmp(t, "ctrl-", 5) == 0 && strlen(t) == 6) {
+			char c = t[5];
+			if (c >= 'a' && c <= 'z')
+				keys[(*n)++] = (unsigned char)(c - 'a' + 1);
+			else if (c == '@')
+				keys[(*n)++] = 0;
+			else if (c >= '[' && c <= '_')
+				keys[(*n)++] = (unsigned char)(c - '[' + 27);
+			else
+				return false;
+		} else if (strlen(t) == 1) {
+			keys[(*n)++] = (unsigned char)t[0];
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void lc_send_size(int sock, int tty)
+{
+	struct winsize ws;
+	char msg[32];
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0) {
+		snprintf(msg, sizeof(msg), "%u %u", ws.ws_row, ws.ws_col);
+		attach_send(sock, AF_RESIZE, msg, strlen(msg));
+	}
+}
+
+/* The client loop over an attach connection.  *status: the exit status, or
+ * -1 when detached.  An AF_ERROR from the supervisor becomes err. */
+static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const char *detach_keys,
+			int *status, cpod_err *err)
+{
+	unsigned char keys[8];
+	size_t nkeys = 0, matched = 0;
+	struct termios saved;
+	bool raw = false;
+	buf p = BUF_INIT;
+	int r = -1;
+	sigset_t mask, old;
+
+	*status = -1;
+	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
+		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
+			       detach_keys);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (tty && in >= 0 && isatty(in) && tcgetattr(in, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(in, TCSANOW, &t) == 0;
+		lc_send_size(sock, in);
+	}
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = sock, .events = POLLIN },
+			{ .fd = in, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, "poll");
+			break;
+		}
+		if (fds[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			if (raw)
+				lc_send_size(sock, in);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP)) {
+			unsigned char b[4096];
+			ssize_t n = read(in, b, sizeof(b));
+			if (n <= 0) {
+				attach_send(sock, AF_STDIN_EOF, NULL, 0);
+				in = -1;
+			} else {
+				/* the detach keys, possibly across reads */
+				bool detach = false;
+				for (ssize_t i = 0; i < n && nkeys; i++) {
+					matched = b[i] == keys[matched] ? matched + 1 : (b[i] == keys[0] ? 1 : 0);
+					if (matched == nkeys) {
+						detach = true;
+						break;
+					}
+				}
+				if (detach) {
+					r = 0;
+					*status = -1;
+					break;
+				}
+				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
+					in = -1;
+				}
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			int type;
+			int k = attach_recv(sock, &type, &p, err);
+			if (k <= 0) {
+				/* the supervisor went away without an exit frame */
+				if (k == 0)
+					err_set(err, CPOD_E_SYS, "the container's supervisor went away");
+				break;
+			}
+			if (type == AF_STDOUT && out >= 0)
+				write_all(out, p.data, p.len);
+			else if (type == AF_STDERR)
+				write_all(errfd >= 0 ? errfd : out, p.data, p.len);
+			else if (type == AF_EXIT) {
+				*status = atoi(p.data);
+				r = 0;
+				break;
+			} else if (type == AF_ERROR) {
+				int code = CPOD_E_SYS;
+				char *msg = p.data;
+				if (msg && sscanf(msg, "%d", &code) == 1)
+					msg = strchr(msg, ' ') ? strchr(msg, ' ') + 1 : msg;
+				err_set(err, code, "%s", msg ? msg : "the container did not start");
+				break;
+			}
+		}
+	}
+	if (raw)
+		tcsetattr(in >= 0 ? in : 0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	buf_free(&p);
+	return r;
+}
+
+int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
+			  const char *detach_keys, int *status, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (!ctr_running(&r)) {
+		ctr_record_free(&r);
+		return err_set(err, CPOD_E_STATE, "you can only attach to running containers");
+	}
+	int sock = attach_connect(e, r.id, err);
+	int rc = -1;
+	if (sock >= 0) {
+		rc = lc_attach_fd(sock, r.life.tty, r.life.interactive ? in : -1, out, errfd,
+				  detach_keys ? detach_keys : r.life.detach_keys, status, err);
+		close(sock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
+{
+	ctr_record r;
+	*status = 0;
+	if (o->detach)
+		return err_set(err, CPOD_E_INVALID, "cpod_run: use cpod_run_detached for --detach");
+	if (ctr_create(e, o, &r, err) < 0)
+		return -1;
+	int rc = sup_spawn(e, &r, true, err);
+	if (rc == 0) {
+		int sock = attach_connect(e, r.id, err);
+		if (sock < 0) {
+			rc = -1;
+		} else {
+			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
+					  status, err);
+			close(sock);
+			if (rc == 0 && *status < 0)
+				*status = 0; /* detached: the container goes on */
+		}
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+char *cpod_run_detached(cpod_engine *e, const cpod_run_opts *o, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_create(e, o, &r, err) < 0)
+		return NULL;
+	char *id = NULL;
+	if (sup_spawn(e, &r, false, err) == 0 && !(id = strdup(r.id)))
+		err_nomem(err);
+	ctr_record_free(&r);
+	return id;
+}
+
+/* ---------------------------------------------------------------- stop, kill */
+
+static int lc_mark_stop(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	int lock = ctr_lock(e, r->id, err);
+	if (lock < 0)
+		return -1;
+	int rc = ctr_reload(e, r, err);
+	if (rc == 0) {
+		r->stop_requested = true;
+		rc = ctr_save(e, r, err);
+	}
+	close(lock);
+	return rc;
+}
+
+/* Waits for the supervisor to record the end (bounded). */
+static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
+{
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_now_ms() < deadline) {
+		if (ctr_reload(e, r, NULL) < 0)
+			return; /* removed (--rm) */
+		if (r->status != CTR_RUNNING && !proc_is(r->sup_pid, r->sup_start))
+			return;
+		if (r->status == CTR_EXITED && r->finished_at[0] && r->restart_count >= 0 &&
+		    !proc_is(r->pid, r->start_time))
+			return;
+		usleep(10000);
+	}
+}
+
+static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+	int fd = proc_pidfd_open(pid);
+	if (fd >= 0) {
+		if (proc_is(pid, start))
+			proc_poll_in(fd, timeout_ms);
+		close(fd);
+	}
+	int64_t deadline = proc_now_ms() + timeout_ms;
+	while (proc_is(pid, start)) {
+		if (proc_now_ms() > deadline)
+			return false;
+		usleep(5000);
+	}
+	return true;
+}
+
+int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!ctr_running(&r))
+		goto out; /* stopping a stopped container is not an error */
+	if (lc_mark_stop(e, &r, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (timeout < 0)
+		timeout = r.life.stop_timeout;
+	cpod_runtime_resume(e->rt, r.id, NULL); /* a paused container gets the signal too */
+	if (timeout > 0 && cpod_runtime_kill(e->rt, r.id, r.life.stop_signal, 0, NULL) == 0 &&
+	    lc_wait_gone(r.pid, r.start_time, timeout * 1000))
+		goto recorded;
+	if (cpod_runtime_kill(e->rt, r.id, SIGKILL, 1, err) < 0 && proc_is(r.pid, r.start_time)) {
+		rc = -1;
+		goto out;
+	}
+	lc_wait_gone(r.pid, r.start_time, 10000);
+recorded:
+	lc_wait_recorded(e, &r, 10000);
+out:
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "stop %s", ctr) : 0;
+}
+
+int cpod_container_kill(cpod_engine *e, const char *ctr, int sig, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = -1;
+	if (!ctr_running(&r))
+		err_set(err, CPOD_E_STATE, "can only kill running containers. %.12s is in state %s", r.id,
+			ctr_status_name(r.status));
+	else if (lc_mark_stop(e, &r, err) == 0 && cpod_runtime_kill(e->rt, r.id, sig, 0, err) == 0)
+		rc = 0;
+	ctr_record_free(&r);
+	return rc < 0 ? err_prefix(err, "kill %s", ctr) : 0;
+}
+
+int cpod_container_restart(cpod_engine *e, const char *ctr, int timeout, cpod_err *err)
+{
+	if (cpod_container_stop(e, ctr, timeout, err) < 0)
+		return -1;
+	return cpod_container_start(e, ctr, err);
+}
+
+static int lc_freeze(cpod_engine *e, const char *ctr, bool on, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc;
+	if (!ctr_running(&r))
+		rc = err_set(err, CPOD_E_STATE, "%.12s is not running", r.id);
+	else
+		rc = on ? cpod_runtime_pause(e->rt, r.id, err) : cpod_runtime_resume(e->rt, r.id, err);
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_pause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, true, err);
+}
+
+int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err)
+{
+	return lc_freeze(e, ctr, false, err);
+}
+
+/* ---------------------------------------------------------------- wait */
+
+static bool lc_condition(cpod_engine *e, const ctr_record *r, const char *c)
+{
+	bool running = ctr_running(r);
+	if (strcmp(c, "stopped") == 0 || strcmp(c, "exited") == 0)
+		return !running && r->status != CTR_CREATED;
+	if (strcmp(c, "running") == 0)
+		return running;
+	if (strcmp(c, "created") == 0 || strcmp(c, "configured") == 0)
+		return r->status == CTR_CREATED;
+	if (strcmp(c, "paused") == 0) {
+		char *st = running ? cpod_runtime_state(e->rt, r->id, NULL) : NULL;
+		bool paused = st && strstr(st, "\"paused\"");
+		free(st);
+		return paused;
+	}
+	if (strcmp(c, "healthy") == 0)
+		return r->health == HEALTH_HEALTHY;
+	if (strcmp(c, "unhealthy") == 0)
+		return r->health == HEALTH_UNHEALTHY;
+	return false;
+}
+
+int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *conditions,
+			int *exit_code, cpod_err *err)
+{
+	static const char *const stopped[] = { "stopped", NULL };
+	static const char *const known[] = { "stopped", "exited", "running", "created", "configured",
+					     "paused", "healthy", "unhealthy" };
+	ctr_record r;
+
+	if (!conditions || !conditions[0])
+		conditions = stopped;
+	for (size_t i = 0; conditions[i]; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < ARRAY_LEN(known); k++)
+			ok = ok || strcmp(conditions[i], known[k]) == 0;
+		if (!ok)
+			return err_set(err, CPOD_E_INVALID, "wait: unknown condition \"%s\"", conditions[i]);
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	bool only_stop = true;
+	for (size_t i = 0; conditions[i]; i++)
+		only_stop = only_stop && (strcmp(conditions[i], "stopped") == 0 || strcmp(conditions[i], "exited") == 0);
+	/* waiting for the end of a running container: the supervisor tells
+	 * (even when --rm removes the record right after) */
+	if (only_stop && ctr_running(&r)) {
+		int sock = attach_connect(e, r.id, NULL);
+		if (sock >= 0) {
+			int status = -1;
+			cpod_err ignored;
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+				*exit_code = status;
+				close(sock);
+				ctr_record_free(&r);
+				return 0;
+			}
+			close(sock);
+		}
+	}
+	for (;;) {
+		for (size_t i = 0; conditions[i]; i++)
+			if (lc_condition(e, &r, conditions[i])) {
+				*exit_code = r.exit_code;
+				ctr_record_free(&r);
+				return 0;
+			}
+		usleep(50000);
+		if (ctr_reload(e, &r, err) < 0) {
+			ctr_record_free(&r);
+			return err_prefix(err, "wait %s", ctr);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- rename, rm, prune */
+
+int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpod_err *err)
+{
+	ctr_record r, other;
+	int rc = -1;
+	bool ok = *name;
+	for (const char *p = name; *p && ok; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		ok = alnum || (p != name && (c == '_' || c == '.' || c == '-'));
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	_cleanup_close_ int names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (names < 0 || RETRY_EINTR(flock(names, LOCK_EX)) < 0)
+		return err_sys(err, "lock the containers");
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	if (ctr_find(e, name, &other, NULL) == 0) {
+		bool same = strcmp(other.id, r.id) == 0;
+		ctr_record_free(&other);
+		if (!same) {
+			ctr_record_free(&r);
+			return err_set(err, CPOD_E_EXISTS, "the container name \"%s\" is already in use", name);
+		}
+	}
+	int lock = ctr_lock(e, r.id, err);
+	if (lock >= 0) {
+		if (ctr_reload(e, &r, err) == 0) {
+			snprintf(r.name, sizeof(r.name), "%s", name);
+			rc = ctr_save(e, &r, err);
+		}
+		close(lock);
+	}
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volumes, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int rc = 0;
+	if (ctr_running(&r)) {
+		if (!force)
+			rc = err_set(err, CPOD_E_STATE,
+				     "cannot remove container %.12s as it is running - running or paused containers cannot be removed without force",
+				     r.id);
+		else
+			rc = cpod_container_stop(e, r.id, 0, err);
+	}
+	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
+		rc = ctr_remove(e, &r, true, err);
+	(void)volumes; /* anonymous volumes: with the volumes module */
+	ctr_record_free(&r);
+	return rc;
+}
+
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
+{
+	return cpod_container_remove_v(e, ctr, force, 0, err);
+}
+
+char *cpod_container_prune(cpod_engine *e, cpod_err *err)
+{
+	ctr_record *all;
+	size_t n;
+	buf out = BUF_INIT;
+	if (ctr_list_all(e, &all, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (ctr_running(&all[i]))
+			continue;
+		if (ctr_remove(e, &all[i], false, err) < 0) {
+			ctr_list_free(all, n);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_printf(&out, NULL, "%s\n", all[i].id);
+	}
+	ctr_list_free(all, n);
+	if (!out.data)
+		buf_puts(&out, "", NULL);
+	return buf_take(&out, err);
+}
 /************************************************ src/engine/login.c */
 /*
  * login.c — cpod_login, cpod_logout and cpod_login_get: credentials
@@ -29690,9 +33595,66 @@ char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err
 }
 /************************************************ src/engine/ps.c */
 /*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
+ * ps.c — listing containers (cpod_container_list), in the shape of
+ * podman's `ps --format json`: times as seconds since the epoch, the
+ * human status ("Up 5 minutes (healthy)", "Exited (0) 2 seconds ago"),
+ * labels and mount destinations from the container's summary.
  */
 
+
+#include <time.h>
+
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
+{
+	char d[48];
+	int64_t now = (int64_t)time(NULL);
+	switch (r->status) {
+	case CTR_RUNNING: {
+		int64_t t = clock_unix(r->started_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		const char *h = ctr_health_name(r->health);
+		snprintf(out, n, "Up %s%s%s%s", d, *h ? " (" : "", h, *h ? ")" : "");
+		break;
+	}
+	case CTR_EXITED: {
+		int64_t t = clock_unix(r->finished_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		snprintf(out, n, "Exited (%d) %s ago", r->exit_code, d);
+		break;
+	}
+	case CTR_CREATED:
+		snprintf(out, n, "Created");
+		break;
+	case CTR_REMOVING:
+		snprintf(out, n, "Removing");
+		break;
+	}
+}
+
+/* The summary's Config.Labels and Mounts[].Destination. */
+static void ps_from_summary(json_w *w, const ctr_record *r)
+{
+	_cleanup_json_ json_doc *d = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	const json_value *s = json_root(d), *labels = json_get(json_get(s, "Config"), "Labels");
+	jw_key(w, "Labels");
+	if (json_is(labels, JSON_OBJECT))
+		jw_value(w, labels);
+	else
+		jw_null(w);
+	jw_key(w, "Mounts");
+	jw_arr_begin(w);
+	const json_value *m = json_get(s, "Mounts");
+	for (size_t i = 0; i < json_len(m); i++)
+		if (json_string(json_get(json_at(m, i), "Destination")))
+			jw_str(w, json_string(json_get(json_at(m, i), "Destination")));
+	jw_arr_end(w);
+}
+
+static int64_t ps_unix(const char *rfc3339)
+{
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
+}
 
 char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 {
@@ -29707,28 +33669,40 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < nc; i++) {
 		const ctr_record *r = &ctrs[i];
+		char status[128];
 		if (!all && r->status != CTR_RUNNING)
 			continue;
 		jw_obj_begin(&w);
+		jw_kbool(&w, "AutoRemove", r->rm);
+		jw_key(&w, "Command");
+		_cleanup_json_ json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kint(&w, "Created", ps_unix(r->created));
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kint(&w, "ExitedAt", ps_unix(r->finished_at));
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kstr(&w, "Health", ctr_health_name(r->health));
 		jw_kstr(&w, "Id", r->id);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_kbool(&w, "IsInfra", false);
+		ps_from_summary(&w, r);
 		jw_key(&w, "Names");
 		jw_arr_begin(&w);
 		jw_str(&w, r->name);
 		jw_arr_end(&w);
-		jw_kstr(&w, "Image", r->image_name);
-		jw_kstr(&w, "ImageID", r->image_id);
-		jw_key(&w, "Command");
-		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-		jw_kstr(&w, "CreatedAt", r->created);
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
-		jw_kint(&w, "ExitCode", r->exit_code);
-		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
-		jw_kstr(&w, "StartedAt", r->started_at);
-		jw_kstr(&w, "ExitedAt", r->finished_at);
 		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kstr(&w, "Pod", "");
+		jw_kstr(&w, "PodName", "");
+		jw_key(&w, "Ports");
+		jw_null(&w);
+		jw_kint(&w, "Restarts", r->restart_count);
+		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		ctr_status_text(r, status, sizeof(status));
+		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -29738,16 +33712,6 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
 }
 /************************************************ src/engine/pull.c */
 /*
@@ -30359,297 +34323,6 @@ out:
 	}
 	return r;
 }
-/************************************************ src/engine/run.c */
-/*
- * run.c — `run`: a container from an image, in the foreground.
- *
- * The container gets a record and a writable layer under the root, a
- * bundle under the run root, and is run by the in-process runtime with its
- * overlay mounted inside its own mount namespace.  Its exit status is
- * recorded (with whether the OOM killer struck) before the runtime's state
- * is deleted; with --rm the container is then removed.
- */
-
-
-
-#include <sys/file.h>
-
-/* Names as podman accepts them. */
-static bool run_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
-
-/* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
-static int run_write_etc(int dirfd, const char *hostname, const char *name, bool host_net,
-			 cpod_err *err)
-{
-	char hosts[1024], line[512];
-	const char *resolv = getenv("CPOD_RESOLV_CONF");
-	const char *hostsfile = getenv("CPOD_HOSTS");
-	_cleanup_buf_ buf rb = BUF_INIT;
-
-	snprintf(hosts, sizeof(hosts),
-		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
-		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
-		 "127.0.1.1\t%s %s\n", hostname, name);
-	if (host_net) {
-		/* the host's own entries as well */
-		_cleanup_buf_ buf hb = BUF_INIT;
-		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
-			buf all = BUF_INIT;
-			buf_puts(&all, hosts, NULL);
-			buf_append(&all, hb.data, hb.len, NULL);
-			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
-			buf_free(&all);
-			if (r < 0)
-				return -1;
-			hosts[0] = '\0';
-		}
-	}
-	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
-		return -1;
-	snprintf(line, sizeof(line), "%s\n", hostname);
-	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
-		return -1;
-	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
-		buf_puts(&rb, "", NULL);
-	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
-}
-
-/* The container's working directory exists in its writable layer. */
-static int run_make_workdir(int rwfd, const char *dir, cpod_err *err)
-{
-	if (!dir || !*dir || strcmp(dir, "/") == 0)
-		return 0;
-	int fd = fs_mkdirs_in_root(rwfd, dir, 0755, err);
-	if (fd < 0)
-		return err_prefix(err, "create the working directory %s", dir);
-	close(fd);
-	return 0;
-}
-
-typedef struct run_ctx {
-	cpod_engine *e;
-	ctr_record rec;
-	store_image *img;
-	image_config *cfg;
-	rootfs_overlay ov;
-	char ctr_dir[PATH_MAX], run_dir[PATH_MAX];
-	bool record_made;  /* its directories exist */
-	bool saved;        /* its record was written: it is a container */
-} run_ctx;
-
-static int run_prepare(run_ctx *x, const cpod_run_opts *o, cpod_err *err)
-{
-	cpod_engine *e = x->e;
-	userdb_user user;
-	char rel[160];
-	int r = -1;
-
-	if (!o->image || !*o->image)
-		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (engine_image(e, o->image, &x->img, err) < 0)
-		return -1;
-	x->cfg = engine_image_config(e, x->img, err);
-	if (!x->cfg)
-		return -1;
-	if (userdb_resolve(e->store, x->img, o->user ? o->user : x->cfg->user, &user, err) < 0)
-		return -1;
-
-	/* the record: a unique name, taken under the containers lock */
-	_cleanup_close_ int lock = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
-		return err_sys(err, "lock the containers");
-	engine_random_hex(x->rec.id, 64);
-	if (o->name) {
-		ctr_record other;
-		if (!run_name_ok(o->name))
-			return err_set(err, CPOD_E_INVALID,
-				       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-		if (ctr_find(e, o->name, &other, NULL) == 0 && strcmp(other.name, o->name) == 0) {
-			ctr_record_free(&other);
-			return err_set(err, CPOD_E_EXISTS,
-				       "the container name \"%s\" is already in use by %.12s. You have to remove that container to be able to reuse that name",
-				       o->name, other.id);
-		}
-		snprintf(x->rec.name, sizeof(x->rec.name), "%s", o->name);
-	} else if (ctr_generate_name(e, x->rec.name, sizeof(x->rec.name), err) < 0) {
-		return -1;
-	}
-	snprintf(x->rec.image_id, sizeof(x->rec.image_id), "%s", x->img->id);
-	snprintf(x->rec.image_name, sizeof(x->rec.image_name), "%s",
-		 x->img->n_names ? x->img->names[0] : x->img->id);
-	engine_now(x->rec.created, sizeof(x->rec.created));
-	x->rec.rm = o->rm;
-	x->rec.copy_rootfs = !rootfs_overlay_usable(e->store, NULL);
-
-	snprintf(rel, sizeof(rel), "containers/%s", x->rec.id);
-	if (fs_join(x->ctr_dir, sizeof(x->ctr_dir), e->root, rel, err) < 0 ||
-	    fs_join(x->run_dir, sizeof(x->run_dir), e->runroot, rel, err) < 0)
-		return -1;
-	if (mkdirat(e->rootfd, rel, 0700) < 0 || mkdirat(e->runrootfd, rel, 0700) < 0)
-		return err_sys(err, "create the container's directories");
-	x->record_made = true;
-	_cleanup_close_ int cfd = openat(e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int rfd = openat(e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cfd < 0 || rfd < 0)
-		return err_sys(err, "open the container's directories");
-
-	/* the writable layer */
-	const char *rw = x->rec.copy_rootfs ? "rootfs" : "upper";
-	if (mkdirat(cfd, rw, 0755) < 0 || (!x->rec.copy_rootfs && mkdirat(cfd, "work", 0700) < 0) ||
-	    mkdirat(rfd, "rootfs", 0755) < 0)
-		return err_sys(err, "create the container's layer");
-	_cleanup_close_ int rwfd = openat(cfd, rw, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rwfd < 0)
-		return err_sys(err, "open the container's layer");
-	if (x->rec.copy_rootfs) {
-		if (rootfs_copy(e->store, x->img, rwfd, err) < 0)
-			return -1;
-	} else {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (fs_join(upper, sizeof(upper), x->ctr_dir, "upper", err) < 0 ||
-		    fs_join(work, sizeof(work), x->ctr_dir, "work", err) < 0 ||
-		    rootfs_overlay_prepare(e->store, x->img, upper, work, &x->ov, err) < 0)
-			return -1;
-	}
-	if (run_make_workdir(rwfd, o->workdir ? o->workdir : x->cfg->working_dir, err) < 0)
-		return -1;
-
-	char hostname[72];
-	snprintf(hostname, sizeof(hostname), "%.12s", x->rec.id);
-	if (run_write_etc(rfd, o->hostname && *o->hostname ? o->hostname : hostname, x->rec.name,
-			  o->network && strcmp(o->network, "host") == 0, err) < 0)
-		return -1;
-
-	char rootfs[PATH_MAX];
-	if (fs_join(rootfs, sizeof(rootfs), x->rec.copy_rootfs ? x->ctr_dir : x->run_dir, "rootfs", err) < 0)
-		return -1;
-	specgen_in si = {
-		.run = o, .cfg = x->cfg, .id = x->rec.id, .name = x->rec.name, .rootfs = rootfs,
-		.files_dir = x->run_dir, .user = &user, .rootless = e->rootless,
-		.with_cgroup = !e->rootless,
-	};
-	char *spec = specgen_build(&si, err);
-	if (!spec)
-		return -1;
-	r = fs_write_atomic(rfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	if (r == 0)
-		r = fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err);
-	free(spec);
-	if (r < 0)
-		return -1;
-	/* the command, for ps and inspect */
-	{
-		mem_pool pool = { 0 };
-		const char **args;
-		size_t n;
-		buf cb = BUF_INIT;
-		json_w w;
-		if (specgen_args(o, x->cfg, &args, &n, &pool, err) == 0) {
-			jw_init(&w, &cb, NULL);
-			jw_arr_begin(&w);
-			for (size_t i = 0; i < n; i++)
-				jw_str(&w, args[i]);
-			jw_arr_end(&w);
-			if (jw_finish(&w, NULL) == 0)
-				x->rec.command = cb.data;
-			else
-				buf_free(&cb);
-		}
-		pool_free(&pool);
-	}
-	x->rec.status = CTR_CREATED;
-	if (ctr_save(e, &x->rec, err) < 0)
-		return -1;
-	x->saved = true;
-	return 0;
-}
-
-int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
-{
-	run_ctx x;
-	oci_created c = { .pid = -1, .master = -1 };
-	sigset_t old;
-	int wstatus = 0, r = -1;
-	bool blocked = false, runtime_made = false;
-
-	memset(&x, 0, sizeof(x));
-	x.e = e;
-	*status = 0;
-	if (run_prepare(&x, o, err) < 0)
-		goto out;
-
-	cpod_create_opts co = { .bundle = x.run_dir };
-	oci_create_ext ext = {
-		.rootfs_mount = x.rec.copy_rootfs ? NULL : rootfs_overlay_mount,
-		.rootfs_ctx = &x.ov,
-		.stdin_null = !o->interactive,
-	};
-	foreground_block_signals(&old);
-	blocked = true;
-	if (oci_create(e->rt, x.rec.id, &co, &ext, true, &c, err) < 0)
-		goto out;
-	runtime_made = true;
-	if (cpod_runtime_start(e->rt, x.rec.id, err) < 0)
-		goto out;
-	x.rec.status = CTR_RUNNING;
-	x.rec.pid = c.pid;
-	x.rec.start_time = proc_start_time(c.pid);
-	engine_now(x.rec.started_at, sizeof(x.rec.started_at));
-	if (ctr_save(e, &x.rec, err) < 0)
-		goto out;
-	if (foreground_wait(c.pid, c.master, &wstatus, err) < 0)
-		goto out;
-	c.pid = -1;
-	*status = proc_exit_code(wstatus);
-	x.rec.exit_code = *status;
-	x.rec.oom_killed = oci_oom_kills(e->rt, x.rec.id) > 0;
-	r = 0;
-out:
-	if (c.pid > 0) {
-		kill(c.pid, SIGKILL);
-		proc_wait(c.pid, NULL, 0);
-	}
-	if (c.master >= 0)
-		close(c.master);
-	if (runtime_made)
-		cpod_runtime_delete(e->rt, x.rec.id, 1, NULL);
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (x.record_made) {
-		if (!x.saved || o->rm) {
-			/* a container that never came to be, or --rm: nothing stays */
-			ctr_remove(e, &x.rec, true, NULL);
-		} else {
-			if (r < 0)
-				x.rec.exit_code = err->code == CPOD_E_EXEC_NOTFOUND ? 127
-						  : err->code == CPOD_E_EXEC_NOEXEC ? 126 : 125;
-			x.rec.status = CTR_EXITED;
-			x.rec.pid = 0;
-			engine_now(x.rec.finished_at, sizeof(x.rec.finished_at));
-			ctr_save(e, &x.rec, NULL);
-		}
-	}
-	rootfs_overlay_free(&x.ov);
-	ctr_record_free(&x.rec);
-	config_free(x.cfg);
-	if (x.img) {
-		store_image_free(x.img);
-		free(x.img);
-	}
-	return r;
-}
 /************************************************ src/engine/specgen.c */
 /*
  * specgen.c — building a container's OCI config (see specgen.h).
@@ -31182,6 +34855,866 @@ fail:
 	buf_free(&b);
 	return NULL;
 }
+/************************************************ src/engine/stats.c */
+/*
+ * stats.c — `stats`: resource use of running containers, one sample each,
+ * in the shape of podman's ContainerStats: CPU (nanoseconds used, and the
+ * average percentage of one CPU since the start), memory (usage, limit:
+ * the host's memory when the container has none), block I/O (bytes read
+ * and written, from the cgroup), network I/O (bytes through the
+ * interfaces of the container's network namespace, loopback excluded) and
+ * pids.  A caller that samples twice gets rates from the differences of
+ * CPUNano over SystemNano (both in the sample).
+ */
+
+
+
+#include <sys/sysinfo.h>
+#include <time.h>
+
+static int64_t stats_i64(const json_value *v)
+{
+	int64_t i = 0;
+	if (!json_int64(v, &i) && json_is(v, JSON_NUMBER))
+		i = v->u.num.d > (double)INT64_MAX ? INT64_MAX : (int64_t)v->u.num.d;
+	return i;
+}
+
+/* Bytes received and sent by pid's network namespace, loopback aside. */
+static void stats_net(pid_t pid, int64_t *rx, int64_t *tx)
+{
+	char path[64], line[512];
+	*rx = *tx = 0;
+	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *name = line + strspn(line, " ");
+		if (strcmp(name, "lo") == 0)
+			continue;
+		unsigned long long v[9];
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9) {
+			*rx += (int64_t)v[0];
+			*tx += (int64_t)v[8];
+		}
+	}
+	fclose(f);
+}
+
+static void stats_one(json_w *w, cpod_engine *e, const ctr_record *r)
+{
+	char *text = cpod_runtime_stats(e->rt, r->id, NULL);
+	_cleanup_json_ json_doc *d = text ? json_parse(text, strlen(text), NULL, NULL) : NULL;
+	free(text);
+	const json_value *data = json_get(json_root(d), "data");
+	const json_value *mem = json_get(json_get(data, "memory"), "usage");
+	int64_t cpu = stats_i64(json_get(json_get(json_get(data, "cpu"), "usage"), "total"));
+	int64_t usage = stats_i64(json_get(mem, "usage"));
+	int64_t limit = stats_i64(json_get(mem, "limit"));
+	struct sysinfo si;
+	if (sysinfo(&si) == 0) {
+		int64_t host = (int64_t)si.totalram * (int64_t)si.mem_unit;
+		if (limit <= 0 || limit > host)
+			limit = host;
+	}
+	int64_t rd = 0, wr = 0, rx, tx;
+	const json_value *io = json_get(json_get(data, "blkio"), "ioServiceBytesRecursive");
+	for (size_t i = 0; i < json_len(io); i++) {
+		const char *op = json_string(json_get(json_at(io, i), "op"));
+		int64_t v = stats_i64(json_get(json_at(io, i), "value"));
+		if (op && strcasecmp(op, "read") == 0)
+			rd += v;
+		else if (op && strcasecmp(op, "write") == 0)
+			wr += v;
+	}
+	stats_net(r->pid, &rx, &tx);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	int64_t started = clock_unix_ms(r->started_at);
+	int64_t up = started > 0 ? now_ns - started * 1000000 : 0;
+
+	jw_obj_begin(w);
+	jw_kstr(w, "ContainerID", r->id);
+	jw_kstr(w, "Name", r->name);
+	jw_key(w, "CPU");
+	jw_double(w, up > 0 ? 100.0 * (double)cpu / (double)up : 0.0);
+	jw_kint(w, "CPUNano", cpu);
+	jw_kint(w, "SystemNano", now_ns);
+	jw_kint(w, "UpTime", up);
+	jw_kint(w, "MemUsage", usage);
+	jw_kint(w, "MemLimit", limit);
+	jw_key(w, "MemPerc");
+	jw_double(w, limit > 0 ? 100.0 * (double)usage / (double)limit : 0.0);
+	jw_kint(w, "NetInput", rx);
+	jw_kint(w, "NetOutput", tx);
+	jw_kint(w, "BlockInput", rd);
+	jw_kint(w, "BlockOutput", wr);
+	jw_kint(w, "PIDs", stats_i64(json_get(json_get(data, "pids"), "current")));
+	jw_obj_end(w);
+}
+
+char *cpod_container_stats(cpod_engine *e, const char *const *ctrs, cpod_err *err)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	if (ctrs && ctrs[0]) {
+		for (size_t i = 0; ctrs[i]; i++) {
+			ctr_record r;
+			if (ctr_find(e, ctrs[i], &r, err) < 0)
+				goto fail;
+			if (!ctr_running(&r)) {
+				err_set(err, CPOD_E_STATE, "stats: container %s is not running", r.name);
+				ctr_record_free(&r);
+				goto fail;
+			}
+			stats_one(&w, e, &r);
+			ctr_record_free(&r);
+		}
+	} else {
+		ctr_record *list;
+		size_t n;
+		if (ctr_list_all(e, &list, &n, err) < 0)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			if (ctr_running(&list[i]))
+				stats_one(&w, e, &list[i]);
+		ctr_list_free(list, n);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0)
+		goto fail;
+	return buf_take(&b, err);
+fail:
+	buf_free(&b);
+	return NULL;
+}
+/************************************************ src/engine/supervisor.c */
+/*
+ * supervisor.c — one small process per running container, in place of
+ * podman's conmon.
+ *
+ * `start` forks twice (the supervisor is nobody's child but init's, in a
+ * session of its own) and, in cpod-mini, re-executes the binary so the
+ * supervisor starts with a clean, small address space.  The supervisor:
+ * creates and starts the container with the in-process runtime (so the
+ * container's init is its child, and it is the subreaper of whatever the
+ * container leaves), holds the container's stdio (pipes, or a pty), writes
+ * the log, serves attach clients on RUNROOT/containers/ID/attach, enforces
+ * --timeout, runs health checks, records the exit status (and OOM kills)
+ * atomically, applies the restart policy with a growing delay, and removes
+ * an --rm container.  Everything it changes in the record it changes under
+ * the container's lock after re-reading it, so a concurrent `stop` is
+ * never overwritten.
+ */
+
+
+
+
+
+
+#include <malloc.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SUP_MAX_CLIENTS 16
+#define SUP_STACK_KEEP (16 * 1024)
+
+static char sup_exe[PATH_MAX];
+
+void cpod_set_supervisor_exe(const char *path)
+{
+	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
+}
+
+typedef struct sup {
+	cpod_engine *e;
+	ctr_record rec;
+	int dirfd;                 /* ROOT/containers/ID */
+	int listen_fd;
+	int clients[SUP_MAX_CLIENTS];
+	size_t n_clients;
+	clog_writer log;
+	int out, errp, in, master; /* the container's side of stdio, ours to read/write */
+	pid_t pid;
+	int sfd, timeout_fd, health_fd;
+	health_run health;
+	int report_fd;
+	bool wait_attach, started, stdin_closed;
+	rootfs_overlay ov;
+} sup;
+
+/* ---------------------------------------------------------------- the record */
+
+/* Re-reads the record, applies fn, writes it back, all under the lock. */
+typedef void (*sup_change_fn)(sup *s, void *arg);
+
+static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+{
+	int lock = ctr_lock(s->e, s->rec.id, err);
+	if (lock < 0)
+		return -1;
+	int r = ctr_reload(s->e, &s->rec, err);
+	if (r == 0) {
+		fn(s, arg);
+		r = ctr_save(s->e, &s->rec, err);
+	}
+	close(lock);
+	return r;
+}
+
+static void sup_set_running(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.status = CTR_RUNNING;
+	s->rec.pid = s->pid;
+	s->rec.start_time = proc_start_time(s->pid);
+	s->rec.sup_pid = getpid();
+	s->rec.sup_start = proc_start_time(getpid());
+	s->rec.stop_requested = false;
+	s->rec.timed_out = false;
+	s->rec.oom_killed = false;
+	s->rec.exit_code = 0;
+	s->rec.finished_at[0] = '\0';
+	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
+	s->rec.health_streak = 0;
+	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+}
+
+typedef struct sup_exit {
+	int code;
+	bool oom, timed_out;
+} sup_exit;
+
+static void sup_set_exited(sup *s, void *arg)
+{
+	sup_exit *x = arg;
+	s->rec.status = CTR_EXITED;
+	s->rec.exit_code = x->code;
+	s->rec.oom_killed = x->oom;
+	s->rec.timed_out = s->rec.timed_out || x->timed_out;
+	s->rec.pid = 0;
+	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+}
+
+static void sup_count_restart(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.restart_count++;
+}
+
+static void sup_set_timed_out(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.timed_out = true;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static void sup_drop_client(sup *s, size_t i)
+{
+	close(s->clients[i]);
+	s->clients[i] = s->clients[--s->n_clients];
+}
+
+static void sup_broadcast(sup *s, int type, const void *data, size_t n)
+{
+	for (size_t i = 0; i < s->n_clients;) {
+		if (attach_send(s->clients[i], type, data, n) < 0)
+			sup_drop_client(s, i);
+		else
+			i++;
+	}
+}
+
+static void sup_accept(sup *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (s->n_clients >= SUP_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	/* a client that stops reading is dropped, not waited for */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	s->clients[s->n_clients++] = fd;
+	if (s->started)
+		attach_send(fd, AF_STARTED, NULL, 0);
+}
+
+static void sup_client_input(sup *s, size_t i)
+{
+	buf p = BUF_INIT;
+	int type;
+	cpod_err err;
+	int r = attach_recv(s->clients[i], &type, &p, &err);
+	if (r <= 0) {
+		buf_free(&p);
+		sup_drop_client(s, i);
+		return;
+	}
+	int target = s->master >= 0 ? s->master : s->in;
+	if (type == AF_STDIN && target >= 0 && !s->stdin_closed)
+		write_all(target, p.data, p.len);
+	else if (type == AF_RESIZE && s->master >= 0) {
+		unsigned rows = 0, cols = 0;
+		if (sscanf(p.data ? p.data : "", "%u %u", &rows, &cols) == 2) {
+			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			ioctl(s->master, TIOCSWINSZ, &ws);
+		}
+	} else if (type == AF_STDIN_EOF && s->in >= 0 && s->master < 0) {
+		close(s->in);
+		s->in = -1;
+		s->stdin_closed = true;
+	}
+	buf_free(&p);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+/* The bundle in the run root: remade at each start (the run root may be a
+ * tmpfs that a reboot emptied). */
+static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
+{
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	if (mkdirat(s->e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create the run-time directory");
+	_cleanup_close_ int rfd = openat(s->e->runrootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return err_sys(err, "open the run-time directory");
+	if (mkdirat(rfd, "rootfs", 0755) < 0 && errno != EEXIST)
+		return err_sys(err, "create the rootfs mount point");
+	_cleanup_buf_ buf cfg = BUF_INIT;
+	if (fs_read_file(s->dirfd, "config.json", 16u << 20, &cfg, err) < 0 ||
+	    fs_write_atomic(rfd, "config.json", cfg.data, cfg.len, 0600, 0, err) < 0)
+		return -1;
+	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
+}
+
+static int sup_start(sup *s, cpod_err *err)
+{
+	char bundle[PATH_MAX];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	oci_created c = { .pid = -1, .master = -1 };
+	store_image *img = NULL;
+	int r = -1;
+
+	if (sup_bundle(s, bundle, sizeof(bundle), err) < 0)
+		return -1;
+	if (!s->rec.copy_rootfs) {
+		char upper[PATH_MAX], work[PATH_MAX];
+		rootfs_overlay_free(&s->ov);
+		if (store_image_get(s->e->store, s->rec.image_id, &img, err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "upper", upper, sizeof(upper), err) < 0 ||
+		    engine_ctr_path(s->e, s->rec.id, false, "work", work, sizeof(work), err) < 0 ||
+		    rootfs_overlay_prepare(s->e->store, img, upper, work, &s->ov, err) < 0)
+			goto out;
+	}
+	/* stdio: pipes, or a pty the runtime hands over */
+	if (!s->rec.life.tty) {
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+		    (s->rec.life.interactive && pipe2(in, O_CLOEXEC) < 0)) {
+			err_sys(err, "pipe");
+			goto out;
+		}
+		/* the init inherits our 0, 1 and 2 */
+		if ((in[0] >= 0 && dup2(in[0], 0) < 0) || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0) {
+			err_sys(err, "dup2");
+			goto out;
+		}
+	}
+	cpod_create_opts co = { .bundle = bundle };
+	oci_create_ext ext = {
+		.rootfs_mount = s->rec.copy_rootfs ? NULL : rootfs_overlay_mount,
+		.rootfs_ctx = &s->ov,
+		.stdin_null = !s->rec.life.interactive,
+	};
+	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
+		goto out;
+	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
+	s->pid = c.pid;
+	s->master = c.master;
+	c.master = -1;
+	if (!s->rec.life.tty) {
+		s->out = out[0];
+		s->errp = errp[0];
+		out[0] = errp[0] = -1;
+		if (in[1] >= 0) {
+			s->in = in[1];
+			in[1] = -1;
+		}
+	}
+	s->stdin_closed = false;
+	if (sup_update(s, sup_set_running, NULL, err) < 0)
+		goto out;
+	s->started = true;
+	r = 0;
+out:
+	/* our own stdio back to nothing */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1], c.master };
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- health */
+
+static void sup_health_start(sup *s)
+{
+	if (s->health.pid > 0 || !s->rec.life.health_cmd)
+		return;
+	if (health_start(s->e, &s->rec, &s->health, NULL) < 0)
+		s->health.pid = 0;
+}
+
+typedef struct sup_health_end {
+	int wstatus;
+	bool timed_out;
+} sup_health_end;
+
+static void sup_set_health(sup *s, void *arg)
+{
+	sup_health_end *x = arg;
+	health_finish(&s->health, &s->rec, x->wstatus, x->timed_out);
+}
+
+/* The check ended (or timed out: killed). */
+static void sup_health_done(sup *s, int wstatus, bool timed_out)
+{
+	sup_health_end x = { wstatus, timed_out };
+	if (sup_update(s, sup_set_health, &x, NULL) < 0)
+		health_discard(&s->health);  /* no record to write to */
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void sup_output(sup *s, int *fd, int stream)
+{
+	char b[65536];
+	ssize_t n = read(*fd, b, sizeof(b));
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (!s->rec.life.log_none)
+		clog_write(&s->log, stream, b, (size_t)n);
+	sup_broadcast(s, stream == 2 ? AF_STDERR : AF_STDOUT, b, (size_t)n);
+}
+
+static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
+{
+	struct itimerspec it = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000 },
+		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 },
+	};
+	if (!it.it_value.tv_sec && !it.it_value.tv_nsec)
+		it.it_value.tv_nsec = 1;
+	timerfd_settime(fd, 0, &it, NULL);
+}
+
+/* Gives back the memory the start used and the idle loop does not: the
+ * heap's free pages, and the stack below ours (a supervisor waits for
+ * days; what it touches again comes back on demand). */
+static __attribute__((noinline)) void sup_trim(void)
+{
+	malloc_trim(0);
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	uintptr_t lo = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]")) {
+			lo = (uintptr_t)strtoull(line, NULL, 16);
+			break;
+		}
+	fclose(f);
+	/* a margin under our frame for the calls the loop makes */
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (sp - SUP_STACK_KEEP) & ~(page - 1);
+	if (lo && top > lo)
+		madvise((void *)lo, top - lo, MADV_DONTNEED);
+}
+
+/* Serves the container until its init exits; returns the wait status. */
+static int sup_loop(sup *s)
+{
+	int status = 0;
+	bool exited = false;
+
+	if (s->rec.life.timeout > 0)
+		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
+	if (s->rec.life.health_cmd)
+		sup_timer(s->health_fd, s->rec.life.health_interval_ms, s->rec.life.health_interval_ms);
+	while (!exited || s->out >= 0 || s->errp >= 0 || s->master >= 0) {
+		struct pollfd fds[8 + SUP_MAX_CLIENTS];
+		size_t n = 0;
+		fds[n++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->out, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->errp, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->master, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->timeout_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->health.pid > 0 ? s->health.out : -1, .events = POLLIN };
+		size_t first_client = n;
+		for (size_t i = 0; i < s->n_clients; i++)
+			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		/* once the init is gone, the pipes only need draining */
+		int wait_ms = exited ? 200 : -1;
+		if (s->health.pid > 0) {
+			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
+			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
+		}
+		if (poll(fds, n, wait_ms) == 0 && exited)
+			break;
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			pid_t p;
+			int st;
+			while ((p = proc_wait(-1, &st, WNOHANG)) > 0) {
+				if (p == s->pid) {
+					status = st;
+					exited = true;
+				} else if (s->health.pid > 0 && p == s->health.pid) {
+					sup_health_done(s, st, false);
+				}
+				/* anything else: an orphan of the container, reaped */
+			}
+		}
+		if (fds[1].revents & POLLIN)
+			sup_accept(s);
+		if (fds[2].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->out, 1);
+		if (fds[3].revents & (POLLIN | POLLHUP))
+			sup_output(s, &s->errp, 2);
+		if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) {
+			sup_output(s, &s->master, 1);
+			if (exited && s->master >= 0 && (fds[4].revents & (POLLHUP | POLLERR))) {
+				close(s->master);
+				s->master = -1;
+			}
+		}
+		if (fds[5].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->timeout_fd, &ticks, sizeof(ticks));
+			if (!exited) {
+				sup_update(s, sup_set_timed_out, NULL, NULL);
+				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
+			}
+		}
+		if (fds[6].revents & POLLIN) {
+			uint64_t ticks;
+			read(s->health_fd, &ticks, sizeof(ticks));
+			if (!exited)
+				sup_health_start(s);
+		}
+		if (fds[7].revents & (POLLIN | POLLHUP))
+			health_read(&s->health);
+		if (s->health.pid > 0 &&
+		    proc_now_ms() - s->health.started_ms > s->rec.life.health_timeout_ms) {
+			health_kill(&s->health);
+			sup_health_done(s, 0, true);
+		}
+		for (size_t i = n; i-- > first_client;)
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				sup_client_input(s, i - first_client);
+	}
+	if (s->in >= 0) {
+		close(s->in);
+		s->in = -1;
+	}
+	if (s->health.pid > 0) {
+		health_kill(&s->health);
+		health_discard(&s->health);
+	}
+	return status;
+}
+
+/* ---------------------------------------------------------------- the process */
+
+static bool sup_restart_wanted(sup *s, int code)
+{
+	const ctr_life *l = &s->rec.life;
+	if (s->rec.stop_requested || s->rec.rm)
+		return false;
+	switch (l->restart) {
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return code != 0 && (l->max_retries == 0 || s->rec.restart_count < l->max_retries);
+	default:
+		return false;
+	}
+}
+
+static void sup_report(sup *s, const cpod_err *err)
+{
+	if (s->report_fd < 0)
+		return;
+	cpod_err ok;
+	cpod_err_clear(&ok);
+	write_all(s->report_fd, err ? err : &ok, sizeof(ok));
+	close(s->report_fd);
+	s->report_fd = -1;
+}
+
+static int sup_listen(sup *s, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, err);
+	if (dfd < 0)
+		return -1;
+	unlinkat(dfd, "attach", 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s->listen_fd, 16) < 0)
+		return err_sys(err, "attach socket");
+	return 0;
+}
+
+/* Waits (bounded) for the first client of a foreground run. */
+static void sup_wait_first_client(sup *s)
+{
+	if (proc_poll_in(s->listen_fd, 30000) > 0)
+		sup_accept(s);
+}
+
+static void sup_run(sup *s)
+{
+	cpod_err err;
+	int backoff_ms = 100;
+	char bundle[PATH_MAX];
+
+	cpod_err_clear(&err);
+	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
+		sup_report(s, &err);
+		return;
+	}
+	if (s->wait_attach) {
+		/* a foreground run attaches before anything runs: no output lost */
+		sup_report(s, NULL);
+		sup_wait_first_client(s);
+	}
+	for (;;) {
+		if (sup_start(s, &err) < 0) {
+			sup_report(s, &err);
+			char msg[sizeof(err.msg) + 32];
+			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
+			sup_update(s, sup_set_exited, &x, NULL);
+			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
+				ctr_remove(s->e, &s->rec, true, NULL);
+			break;
+		}
+		sup_report(s, NULL);
+		sup_broadcast(s, AF_STARTED, NULL, 0);
+		sup_trim();
+
+		int status = sup_loop(s);
+		sup_exit x = { .code = proc_exit_code(status) };
+		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		sup_update(s, sup_set_exited, &x, NULL);
+		bool again = sup_restart_wanted(s, x.code);
+		/* --rm: gone before anyone hears of the exit, as with podman */
+		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+			close(s->listen_fd);
+			s->listen_fd = -1;
+			clog_close(&s->log);
+			ctr_remove(s->e, &s->rec, true, NULL);
+			s->rec.rm = false;
+		}
+		char code[16];
+		snprintf(code, sizeof(code), "%d", x.code);
+		sup_broadcast(s, AF_EXIT, code, strlen(code));
+		while (s->n_clients)
+			sup_drop_client(s, 0);
+		s->started = false;
+		if (!again)
+			break;
+		/* restart, a little later each time */
+		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		if (backoff_ms < 30000)
+			backoff_ms *= 2;
+		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+			break;
+		sup_update(s, sup_count_restart, NULL, NULL);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		_cleanup_close_ int dfd = attach_dir_fd(s->e, s->rec.id, NULL);
+		if (dfd >= 0)
+			unlinkat(dfd, "attach", 0);
+	}
+	clog_close(&s->log);
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	sup s;
+	cpod_err err;
+	sigset_t mask;
+
+	memset(&s, 0, sizeof(s));
+	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
+	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
+	s.report_fd = rep ? atoi(rep) : -1;
+	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	unsetenv("CPOD_SUPERVISE_REPORT");
+	unsetenv("CPOD_SUPERVISE_ATTACH");
+	if (s.report_fd >= 0)
+		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigdelset(&mask, SIGPIPE);
+	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	cpod_engine_opts eo = { .root = root, .runroot = runroot };
+	s.e = cpod_engine_open(&eo, &err);
+	if (!s.e || s.sfd < 0) {
+		if (s.e)
+			err_sys(&err, "signalfd");
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	char rel[96];
+	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
+	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* one supervisor per container */
+	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+		sup_report(&s, &err);
+		_exit(1);
+	}
+	sup_run(&s);
+	_exit(0);
+}
+
+/* ---------------------------------------------------------------- starting one */
+
+/* Starts a supervisor for the container (not a child of ours) and waits
+ * for its report: the container runs, or why not.  wait_attach: the
+ * supervisor reports as soon as it listens, and starts the container when
+ * the first client attaches. */
+CPOD_INTERNAL int sup_spawn(cpod_engine *e, const ctr_record *r, bool wait_attach, cpod_err *err)
+{
+	int rep[2];
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		/* the middle process: a new session, then the supervisor, then go */
+		close(rep[0]);
+		setsid();
+		pid_t sp = fork();
+		if (sp != 0)
+			_exit(sp < 0 ? 1 : 0);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		char repfd[16];
+		snprintf(repfd, sizeof(repfd), "%d", rep[1]);
+		setenv("CPOD_SUPERVISE_REPORT", repfd, 1);
+		if (wait_attach)
+			setenv("CPOD_SUPERVISE_ATTACH", "1", 1);
+		if (sup_exe[0]) {
+			fcntl(rep[1], F_SETFD, 0);
+			const char *argv[] = { "cpod-supervise", "__supervise", e->root, e->runroot, r->id, NULL };
+			execv(sup_exe, (char *const *)argv);
+		}
+		cpod_supervise_main(e->root, e->runroot, r->id);
+	}
+	close(rep[1]);
+	proc_wait(pid, NULL, 0);
+	cpod_err got;
+	ssize_t n = RETRY_EINTR(read(rep[0], &got, sizeof(got)));
+	close(rep[0]);
+	if (n != (ssize_t)sizeof(got))
+		return err_set(err, CPOD_E_SYS, "the supervisor of %.12s died while starting", r->id);
+	if (got.code != CPOD_OK) {
+		*err = got;
+		return -1;
+	}
+	return 0;
+}
 /************************************************ src/engine/system.c */
 /*
  * system.c — `system check`, `system df`, `system prune` and `info`.
@@ -31428,6 +35961,296 @@ char *cpod_info(cpod_engine *e, cpod_err *err)
 	}
 	return buf_take(&b, err);
 }
+/************************************************ src/engine/top.c */
+/*
+ * top.c — `top`: the processes of a running container, read from /proc
+ * (no ps binary needed in the container), with podman's format
+ * descriptors: user, group, ruser, rgroup, pid, ppid, pgid, pcpu (%cpu),
+ * etime (elapsed), time, tty, nice, vsz, rss, stat (state), comm, args,
+ * capeff, seccomp.  Users and groups are named by the container's own
+ * /etc/passwd and /etc/group.
+ */
+
+
+#include <time.h>
+
+#define TOP_MAX_FIELDS 32
+
+typedef struct top_proc {
+	pid_t pid, ppid, pgid;
+	char state;
+	char comm[64];
+	int nice;
+	int tty;                           /* tty_nr */
+	unsigned long long utime, stime;   /* clock ticks */
+	unsigned long long start;          /* ticks after boot */
+	unsigned long long vsize, rss;     /* bytes, pages */
+	uint32_t uid, gid, euid, egid;
+	char capeff[32], seccomp[16];
+} top_proc;
+
+static const struct {
+	const char *name, *header;
+} top_descs[] = {
+	{ "user", "USER" }, { "group", "GROUP" }, { "ruser", "RUSER" }, { "rgroup", "RGROUP" },
+	{ "pid", "PID" }, { "ppid", "PPID" }, { "pgid", "PGID" }, { "pcpu", "%CPU" },
+	{ "%cpu", "%CPU" }, { "etime", "ELAPSED" }, { "elapsed", "ELAPSED" }, { "time", "TIME" },
+	{ "tty", "TTY" }, { "nice", "NI" }, { "vsz", "VSZ" }, { "rss", "RSS" }, { "stat", "STATE" },
+	{ "state", "STATE" }, { "comm", "COMMAND" }, { "args", "COMMAND" },
+	{ "capeff", "EFFECTIVE CAPS" }, { "seccomp", "SECCOMP" },
+};
+
+static int top_desc(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(top_descs); i++)
+		if (strcmp(top_descs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int top_read(int procfd, pid_t pid, top_proc *p)
+{
+	char path[64], b[1024];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	/* comm is in parentheses and may hold anything: the last ')' ends it */
+	char *open = strchr(b, '('), *close_ = strrchr(b, ')');
+	if (!open || !close_ || close_ < open)
+		return -1;
+	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(close_ - open - 1), open + 1);
+	long long f[52];
+	int k = 0;
+	for (char *s = close_ + 2, *save = NULL, *t = strtok_r(s, " ", &save); t && k < 52;
+	     t = strtok_r(NULL, " ", &save), k++) {
+		if (k == 0) {
+			p->state = *t;
+			f[k] = 0;
+		} else {
+			f[k] = strtoll(t, NULL, 10);
+		}
+	}
+	if (k < 22)
+		return -1;
+	/* fields from 3 (state) on: ppid 4, pgrp 5, tty 7, utime 14, stime 15,
+	 * nice 19, starttime 22, vsize 23, rss 24 */
+	p->ppid = (pid_t)f[1];
+	p->pgid = (pid_t)f[2];
+	p->tty = (int)f[4];
+	p->utime = (unsigned long long)f[11];
+	p->stime = (unsigned long long)f[12];
+	p->nice = (int)f[16];
+	p->start = (unsigned long long)f[19];
+	p->vsize = (unsigned long long)f[20];
+	p->rss = (unsigned long long)f[21];
+
+	snprintf(path, sizeof(path), "%d/status", (int)pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char st[4096];
+		n = read(fd, st, sizeof(st) - 1);
+		close(fd);
+		st[n > 0 ? n : 0] = '\0';
+		char *l;
+		unsigned u[4];
+		if ((l = strstr(st, "\nUid:")) && sscanf(l + 5, "%u %u", &u[0], &u[1]) == 2) {
+			p->uid = u[0];
+			p->euid = u[1];
+		}
+		if ((l = strstr(st, "\nGid:")) && sscanf(l + 5, "%u %u", &u[2], &u[3]) == 2) {
+			p->gid = u[2];
+			p->egid = u[3];
+		}
+		if ((l = strstr(st, "\nCapEff:")))
+			sscanf(l + 8, "%31s", p->capeff);
+		if ((l = strstr(st, "\nSeccomp:"))) {
+			int mode = atoi(l + 9);
+			snprintf(p->seccomp, sizeof(p->seccomp), "%s",
+				 mode == 2 ? "filter" : mode == 1 ? "strict" : "disabled");
+		}
+	}
+	return 0;
+}
+
+/* [[hh:]mm:]ss as ps prints elapsed times, or hh:mm:ss for cpu time. */
+static void top_duration(unsigned long long secs, bool cpu, char *out, size_t n)
+{
+	unsigned long long d = secs / 86400, h = secs / 3600 % 24, m = secs / 60 % 60, s = secs % 60;
+	if (cpu)
+		snprintf(out, n, "%02llu:%02llu:%02llu", secs / 3600, m, s);
+	else if (d)
+		snprintf(out, n, "%llu-%02llu:%02llu:%02llu", d, h, m, s);
+	else if (h)
+		snprintf(out, n, "%02llu:%02llu:%02llu", h, m, s);
+	else
+		snprintf(out, n, "%02llu:%02llu", m, s);
+}
+
+static void top_field(json_w *w, int procfd, int rootfd, const top_proc *p, int desc,
+		      double uptime, long hz)
+{
+	const char *name = top_descs[desc].name;
+	char v[4096];
+	double elapsed = uptime - (double)p->start / (double)hz;
+	if (elapsed < 0)
+		elapsed = 0;
+	if (strcmp(name, "user") == 0 || strcmp(name, "ruser") == 0)
+		userdb_name_in(rootfd, name[0] == 'u' ? p->euid : p->uid, false, v, sizeof(v));
+	else if (strcmp(name, "group") == 0 || strcmp(name, "rgroup") == 0)
+		userdb_name_in(rootfd, name[0] == 'g' ? p->egid : p->gid, true, v, sizeof(v));
+	else if (strcmp(name, "pid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->pid);
+	else if (strcmp(name, "ppid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->ppid);
+	else if (strcmp(name, "pgid") == 0)
+		snprintf(v, sizeof(v), "%d", (int)p->pgid);
+	else if (strcmp(name, "pcpu") == 0 || strcmp(name, "%cpu") == 0)
+		snprintf(v, sizeof(v), "%.3f", elapsed > 0 ?
+			 100.0 * (double)(p->utime + p->stime) / (double)hz / elapsed : 0.0);
+	else if (strcmp(name, "etime") == 0 || strcmp(name, "elapsed") == 0)
+		top_duration((unsigned long long)elapsed, false, v, sizeof(v));
+	else if (strcmp(name, "time") == 0)
+		top_duration((p->utime + p->stime) / (unsigned long long)hz, true, v, sizeof(v));
+	else if (strcmp(name, "tty") == 0) {
+		unsigned major = ((unsigned)p->tty >> 8) & 0xfff, minor = ((unsigned)p->tty & 0xff) |
+			(((unsigned)p->tty >> 12) & 0xfff00);
+		if (!p->tty)
+			snprintf(v, sizeof(v), "?");
+		else if (major == 136)
+			snprintf(v, sizeof(v), "pts/%u", minor);
+		else
+			snprintf(v, sizeof(v), "%u:%u", major, minor);
+	} else if (strcmp(name, "nice") == 0)
+		snprintf(v, sizeof(v), "%d", p->nice);
+	else if (strcmp(name, "vsz") == 0)
+		snprintf(v, sizeof(v), "%llu", p->vsize / 1024);
+	else if (strcmp(name, "rss") == 0)
+		snprintf(v, sizeof(v), "%llu", p->rss * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024);
+	else if (strcmp(name, "stat") == 0 || strcmp(name, "state") == 0)
+		snprintf(v, sizeof(v), "%c", p->state);
+	else if (strcmp(name, "comm") == 0)
+		snprintf(v, sizeof(v), "%s", p->comm);
+	else if (strcmp(name, "capeff") == 0)
+		snprintf(v, sizeof(v), "%s", p->capeff);
+	else if (strcmp(name, "seccomp") == 0)
+		snprintf(v, sizeof(v), "%s", p->seccomp);
+	else {
+		/* args: the command line, NULs as spaces; the comm in brackets without one */
+		char path[64];
+		snprintf(path, sizeof(path), "%d/cmdline", (int)p->pid);
+		int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, v, sizeof(v) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			snprintf(v, sizeof(v), "[%s]", p->comm);
+		} else {
+			while (n > 0 && v[n - 1] == '\0')
+				n--;
+			for (ssize_t i = 0; i < n; i++)
+				if (v[i] == '\0')
+					v[i] = ' ';
+			v[n] = '\0';
+		}
+	}
+	jw_str(w, v);
+}
+
+char *cpod_container_top(cpod_engine *e, const char *ctr, const char *const *descriptors,
+			 cpod_err *err)
+{
+	static const char *const defaults[] = { "user", "pid", "ppid", "pcpu", "etime", "tty", "time",
+						"args", NULL };
+	int descs[TOP_MAX_FIELDS];
+	size_t nd = 0;
+	ctr_record r;
+	pid_t *pids = NULL;
+	size_t np = 0;
+	char *out = NULL;
+	int rootfd = -1, procfd = -1;
+
+	if (!descriptors || !descriptors[0])
+		descriptors = defaults;
+	for (size_t i = 0; descriptors[i]; i++) {
+		/* "pid,comm" and "pid comm" alike */
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "%s", descriptors[i]);
+		char *save = NULL;
+		for (char *t = strtok_r(tmp, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+			int d = top_desc(t);
+			if (d < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "top: unknown descriptor \"%s\" (user, group, pid, ppid, pgid, "
+					       "pcpu, etime, time, tty, nice, vsz, rss, stat, comm, args, "
+					       "capeff, seccomp...)", t), NULL;
+			if (nd == TOP_MAX_FIELDS)
+				return err_set(err, CPOD_E_LIMIT, "top: too many descriptors"), NULL;
+			descs[nd++] = d;
+		}
+	}
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return NULL;
+	if (!ctr_running(&r)) {
+		err_set(err, CPOD_E_STATE, "top: container %s is not running", r.name);
+		goto out;
+	}
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r.pid);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || procfd < 0 || !ctr_running(&r)) {
+		err_sys(err, "top: open the container's root");
+		goto out;
+	}
+	if (cpod_runtime_pids(e->rt, r.id, &pids, &np, err) < 0)
+		goto out;
+	double uptime = 0;
+	FILE *f = fopen("/proc/uptime", "re");
+	if (f) {
+		if (fscanf(f, "%lf", &uptime) != 1)
+			uptime = 0;
+		fclose(f);
+	}
+	long hz = sysconf(_SC_CLK_TCK);
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_arr_begin(&w);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < nd; i++)
+		jw_str(&w, top_descs[descs[i]].header);
+	jw_arr_end(&w);
+	for (size_t i = 0; i < np; i++) {
+		top_proc p;
+		if (top_read(procfd, pids[i], &p) < 0)
+			continue;  /* gone meanwhile */
+		jw_arr_begin(&w);
+		for (size_t k = 0; k < nd; k++)
+			top_field(&w, procfd, rootfd, &p, descs[k], uptime, hz > 0 ? hz : 100);
+		jw_arr_end(&w);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0)
+		buf_free(&b);
+	else
+		out = buf_take(&b, err);
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	if (procfd >= 0)
+		close(procfd);
+	free(pids);
+	ctr_record_free(&r);
+	return out;
+}
 /************************************************ src/engine/userdb.c */
 /*
  * userdb.c — users and groups of an image (see userdb.h).
@@ -31466,16 +36289,35 @@ static size_t userdb_fields(char *line, char **f, size_t n)
 	return k;
 }
 
-/* Calls fn for each well-formed line of the image's file. */
+/* Where the files are read: an image's layers, or a mounted root. */
+typedef struct userdb_src {
+	image_store *s;
+	const store_image *img;
+	int rootfd;
+} userdb_src;
+
+static int userdb_read(const userdb_src *src, const char *path, buf *b, cpod_err *err)
+{
+	if (src->img)
+		return rootfs_read_file(src->s, src->img, path, USERDB_MAX_FILE, b, err);
+	int fd = fs_open_in_root(src->rootfd, path, O_RDONLY | O_CLOEXEC, 0, err);
+	if (fd < 0)
+		return -1;
+	int r = buf_read_fd(b, fd, USERDB_MAX_FILE, err);
+	close(fd);
+	return r;
+}
+
+/* Calls fn for each well-formed line of the file. */
 typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
 
-static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+static int userdb_each(const userdb_src *src, const char *path, size_t fields,
 		       userdb_line_fn fn, void *ctx, cpod_err *err)
 {
 	_cleanup_buf_ buf b = BUF_INIT;
 	cpod_err e;
-	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
-		if (e.code == CPOD_E_NOTFOUND)
+	if (userdb_read(src, path, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND || e.errno_ == ENOENT)
 			return 0;
 		if (err)
 			*err = e;
@@ -31531,6 +36373,7 @@ static bool userdb_group_line(char **f, size_t n, void *ctx)
 		return false;
 	q->found = true;
 	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
 	return true;
 }
 
@@ -31556,8 +36399,8 @@ static bool userdb_member_line(char **f, size_t n, void *ctx)
 	return false;
 }
 
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err)
+static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_user *u,
+			      cpod_err *err)
 {
 	char user[256], group[256] = "";
 	userdb_find q;
@@ -31580,7 +36423,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	bool numeric = userdb_number(user, &q.id);
 	if (!numeric)
 		q.name = user;
-	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+	if (userdb_each(src, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
 		return -1;
 	if (!q.found && !numeric)
 		return err_set(err, CPOD_E_NOTFOUND,
@@ -31596,7 +36439,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		bool gnum = userdb_number(group, &g.id);
 		if (!gnum)
 			g.name = group;
-		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_group_line, &g, err) < 0)
 			return -1;
 		if (!g.found && !gnum)
 			return err_set(err, CPOD_E_NOTFOUND,
@@ -31610,8 +36453,34 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		u->gids[u->n_gids++] = u->gid;
 	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
-		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { s, img, -1 };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	userdb_find q;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	if (userdb_each(&src, group ? "/etc/group" : "/etc/passwd", group ? 4 : 7,
+			group ? userdb_group_line : userdb_passwd_line, &q, NULL) == 0 && q.found)
+		snprintf(out, n, "%s", q.pname);
+	else
+		snprintf(out, n, "%u", id);
 }

@@ -83,6 +83,16 @@ size_t cpod_json_len(const cpod_json_value *v);   /* array or object size */
 const char *cpod_json_str(const cpod_json_value *v); /* NULL unless a string */
 int64_t cpod_json_int(const cpod_json_value *v);     /* 0 unless an integer */
 int cpod_json_bool(const cpod_json_value *v);
+/* "5 minutes", "About an hour", as podman prints durations. */
+void cpod_human_duration(int64_t seconds, char *out, size_t n);
+/* Seconds since the epoch of an RFC 3339 time (-1 when it does not parse). */
+int64_t cpod_time_unix(const char *rfc3339);
+
+enum cpod_json_type {
+	CPOD_JSON_ABSENT, CPOD_JSON_NULL, CPOD_JSON_BOOL, CPOD_JSON_NUMBER, CPOD_JSON_STRING,
+	CPOD_JSON_ARRAY, CPOD_JSON_OBJECT,
+};
+int cpod_json_type(const cpod_json_value *v);
 /* The key of member i of an object. */
 const char *cpod_json_key(const cpod_json_value *obj, size_t i);
 /* The value re-written as compact JSON (malloc'd). */
@@ -161,6 +171,7 @@ typedef struct cpod_exec_opts {
 	const char *pid_file;
 	int detach;
 	int preserve_fds;
+	int stdin_null;            /* the process reads /dev/null (with tty: our stdin is ignored) */
 	/* with args: supplementary groups replacing the container's */
 	const uint32_t *additional_gids;
 	size_t n_additional_gids;
@@ -263,33 +274,184 @@ char *cpod_system_prune(cpod_engine *e, int all, cpod_err *err);
 char *cpod_info(cpod_engine *e, cpod_err *err);
 
 /* ---- containers */
+
+/* What `create` and `run` take: podman's options, as strings where podman
+ * takes strings (sizes "512m", durations "30s"), parsed by the library with
+ * errors that name the option.  Lists are NULL-terminated; NULL or 0 means
+ * not given. */
 typedef struct cpod_run_opts {
+	/* the image and its command */
 	const char *image;
-	const char *const *args;       /* NULL-terminated; NULL: the image's Cmd */
+	const char *const *args;       /* NULL: the image's Cmd */
 	const char *entrypoint;        /* a command, or a JSON array; "" clears the image's */
+	const char *pull;              /* "missing" (default), "always", "never", "newer" */
+	const char *platform;          /* "os/arch[/variant]" for pulls */
+	/* process */
 	const char *const *env;        /* "K=V", or "K" to take K from our environment */
+	const char *const *env_files;  /* files of K=V lines */
 	const char *workdir;
 	const char *user;              /* "user[:group]", names or numbers */
-	const char *hostname;
-	const char *name;
-	const char *const *volumes;    /* "HOST:CTR[:ro]" */
-	const char *const *tmpfs;      /* "/PATH[:OPTIONS]" */
-	const char *network;           /* "none" or "host" */
-	int read_only;
-	int rm;                        /* remove the container when it exits */
+	const char *const *group_add;  /* extra groups, names or numbers */
+	const char *const *ulimits;    /* "nofile=1024[:2048]", "nproc=-1" ... */
 	int tty;
 	int interactive;
+	int init;                      /* --init: a minimal init as pid 1, reaping zombies */
+	/* identity */
+	const char *name;
+	const char *hostname;
+	const char *const *labels;     /* "k=v" */
+	/* file system */
+	const char *const *volumes;    /* -v "HOST-PATH|VOLUME:CTR[:ro|rw|z|Z|...]", or "CTR" (anonymous) */
+	const char *const *mounts;     /* --mount "type=bind|volume|tmpfs,src=..,dst=..,ro,..." */
+	const char *const *tmpfs;      /* "/PATH[:OPTIONS]" */
+	int read_only;
+	int read_only_tmpfs;           /* with read_only: tmpfs on /tmp, /var/tmp, /run (-1: default on) */
+	const char *shm_size;          /* "64m" */
+	const char *const *devices;    /* "/dev/HOST[:/dev/CTR][:rwm]" */
+	/* network */
+	const char *network;           /* "none", "host", later "usernet[:opts]" and named networks */
+	const char *const *add_hosts;  /* "name:ip" */
+	const char *const *dns;        /* server addresses */
+	const char *const *dns_search;
+	const char *const *dns_options;
+	const char *const *publish;    /* -p "[ip:]hostport:ctrport[/proto]" (networking) */
+	int publish_all;               /* -P */
+	/* security */
+	const char *const *cap_add;    /* "NET_ADMIN", "CAP_SYS_PTRACE", "ALL" */
+	const char *const *cap_drop;
+	int privileged;
+	const char *const *security_opts; /* "no-new-privileges", "seccomp=FILE|unconfined",
+					     "mask=/a:/b", "unmask=ALL|/a:/b", "label=disable" */
+	const char *userns;            /* "", "host", "keep-id", "auto" */
+	const char *const *sysctls;    /* "k=v" */
+	const char *oom_score_adj;     /* "-500" */
+	/* resources */
+	const char *memory;            /* "512m" */
+	const char *memory_swap;       /* memory+swap, "-1": unlimited */
+	const char *memory_reservation;
+	const char *cpus;              /* "1.5" */
+	const char *cpu_shares;        /* "512" */
+	const char *cpuset_cpus;       /* "0-1" */
+	const char *pids_limit;        /* "100", "-1" */
+	/* lifecycle */
+	int rm;                        /* remove the container when it exits */
+	int detach;
+	const char *restart;           /* "no", "on-failure[:N]", "always", "unless-stopped" */
+	const char *stop_signal;       /* "SIGTERM", "15" */
+	const char *stop_timeout;      /* seconds */
+	const char *timeout;           /* seconds the container may run before it is killed */
+	const char *const *log_opts;   /* "max-size=10m" */
+	const char *log_driver;        /* "k8s-file" (default), "none" */
+	const char *detach_keys;       /* "ctrl-p,ctrl-q" */
+	/* health */
+	const char *health_cmd;        /* a command, "CMD" or "CMD-SHELL" JSON, or "none" */
+	const char *health_interval;   /* "30s" */
+	const char *health_retries;    /* "3" */
+	const char *health_timeout;    /* "30s" */
+	const char *health_start_period; /* "0s" */
+	int no_healthcheck;
+	const char *pod;               /* pods, later */
 } cpod_run_opts;
 
-/* Runs a container in the foreground and stores its exit status in *status.
- * Errors of the engine are -1 with err set; a program that cannot be found
- * or executed is err->code CPOD_E_EXEC_NOTFOUND / CPOD_E_EXEC_NOEXEC. */
+/* Creates a container (nothing runs yet); returns its id. */
+char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *err);
+/* Starts it under a supervisor of its own (a small cpod process that holds
+ * its stdio and logs, and records its exit); returns once it runs. */
+int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err);
+/* Connects in/out/err (fds; -1: not attached) to a running container until
+ * it exits (*status: its exit status) or the detach keys are typed
+ * (*status: -1).  With a tty, in is put in raw mode and resizes follow. */
+int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
+			  const char *detach_keys, int *status, cpod_err *err);
+/* create + start (+ attach and wait, unless o->detach).  In the foreground
+ * *status is the container's exit status; detached, the id is stored in
+ * *id_out when it is not NULL. */
 int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err);
+char *cpod_run_detached(cpod_engine *e, const cpod_run_opts *o, cpod_err *err);
+/* The stop signal, then SIGKILL after timeout seconds (-1: the container's own). */
+int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *err);
+int cpod_container_kill(cpod_engine *e, const char *ctr, int sig, cpod_err *err);
+int cpod_container_restart(cpod_engine *e, const char *ctr, int timeout, cpod_err *err);
+int cpod_container_pause(cpod_engine *e, const char *ctr, cpod_err *err);
+int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err);
+/* Waits until the container reaches one of the states in conditions
+ * ("stopped", "exited", "running", "paused", "created", "healthy",
+ * "unhealthy"; NULL: "stopped"); *exit_code gets its exit code. */
+int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *conditions,
+			int *exit_code, cpod_err *err);
+int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpod_err *err);
+/* Removes a container (force: stops it first; volumes: its anonymous volumes too). */
+int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err);
+int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volumes, cpod_err *err);
+/* `ps --format json`: a JSON array (all: stopped ones too). */
+char *cpod_container_list(cpod_engine *e, int all, cpod_err *err);
+/* `inspect`: a JSON object shaped as podman's. */
+char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err);
+
+typedef struct cpod_logs_opts {
+	int follow;
+	long tail;                     /* -1: all */
+	const char *since, *until;     /* RFC 3339 or durations ("10m") */
+	int timestamps;
+} cpod_logs_opts;
+/* Writes the container's logs (stdout lines to out, stderr lines to errfd). */
+int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o, int out,
+			int errfd, cpod_err *err);
+
+typedef struct cpod_ctr_exec_opts {
+	const char *const *args;
+	const char *const *env;
+	const char *const *env_files;
+	const char *user;
+	const char *workdir;
+	int tty, interactive, detach, privileged;
+	const char *detach_keys;
+} cpod_ctr_exec_opts;
+/* A process in a running container; *status: its exit status. */
+int cpod_container_exec(cpod_engine *e, const char *ctr, const cpod_ctr_exec_opts *o, int *status,
+			cpod_err *err);
+/* Copies between the host and a container: one of src and dst is
+ * "CTR:/path", resolved inside its root file system (symlinks cannot leave
+ * it); "-" is a tar on stdin or stdout. */
+int cpod_container_cp(cpod_engine *e, const char *src, const char *dst, cpod_err *err);
+/* `top`: a JSON array of rows (the first is the header). */
+char *cpod_container_top(cpod_engine *e, const char *ctr, const char *const *descriptors,
+			 cpod_err *err);
+/* `stats --no-stream --format json`: every running container when ctrs is NULL. */
+char *cpod_container_stats(cpod_engine *e, const char *const *ctrs, cpod_err *err);
+/* `diff --format json`: {"changed":[...],"added":[...],"deleted":[...]} */
+char *cpod_container_diff(cpod_engine *e, const char *ctr, cpod_err *err);
+/* `commit`: a new image of the container's changes; returns its id. */
+char *cpod_container_commit(cpod_engine *e, const char *ctr, const char *image,
+			    const char *const *changes, const char *message, const char *author,
+			    int pause, cpod_err *err);
+/* Removes every stopped container; returns the ids, one per line. */
+char *cpod_container_prune(cpod_engine *e, cpod_err *err);
+/* Runs the container's health check once: 0 healthy, 1 unhealthy, -1 error. */
+int cpod_healthcheck_run(cpod_engine *e, const char *ctr, cpod_err *err);
 /* Writes the container's file system as a tar to fd. */
 int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err);
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err);
-/* `ps --format json`: a JSON array. */
-char *cpod_container_list(cpod_engine *e, int all, cpod_err *err);
+
+/* ---- volumes */
+typedef struct cpod_volume_opts {
+	const char *const *labels;     /* "k=v" */
+	const char *const *options;    /* --opt "type=tmpfs", "device=tmpfs", "o=size=64m" */
+	const char *driver;            /* "local" */
+} cpod_volume_opts;
+char *cpod_volume_create(cpod_engine *e, const char *name, const cpod_volume_opts *o, cpod_err *err);
+char *cpod_volume_list(cpod_engine *e, cpod_err *err);               /* JSON array */
+char *cpod_volume_inspect(cpod_engine *e, const char *name, cpod_err *err); /* JSON object */
+int cpod_volume_remove(cpod_engine *e, const char *name, int force, cpod_err *err);
+char *cpod_volume_prune(cpod_engine *e, cpod_err *err);              /* names, one per line */
+
+/* cpod-mini re-executes itself as the supervisor of a container: the
+ * command line calls this for its hidden `__supervise` command.  A program
+ * that vendors cpod may leave it unset: supervisors are then forked
+ * without an exec (they take more memory). */
+void cpod_set_supervisor_exe(const char *path);
+/* The body of a supervisor process (never returns). */
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+	__attribute__((noreturn));
 
 #ifdef __cplusplus
 }

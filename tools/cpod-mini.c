@@ -13,9 +13,28 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new container" },
+	{ "create", cmd_create, "create a container" },
+	{ "start", cmd_start, "start containers" },
+	{ "stop", cmd_stop, "stop containers (the stop signal, then SIGKILL)" },
+	{ "kill", cmd_kill, "signal containers" },
+	{ "restart", cmd_restart, "stop and start containers" },
+	{ "pause", cmd_pause, "freeze containers" },
+	{ "unpause", cmd_unpause, "thaw containers" },
+	{ "wait", cmd_wait, "wait for containers to stop, print their exit codes" },
+	{ "rename", cmd_rename, "rename a container" },
+	{ "attach", cmd_attach, "attach to a running container" },
+	{ "logs", cmd_logs, "a container's output" },
+	{ "exec", cmd_exec, "run a process in a running container" },
+	{ "healthcheck", cmd_healthcheck, "run a container's health check (healthcheck run CTR)" },
+	{ "container", cmd_container, "manage containers (the verbs above, spelled container VERB)" },
 	{ "ps", cmd_ps, "list containers" },
 	{ "rm", cmd_rm, "remove containers" },
 	{ "export", cmd_export, "a container's file system as a tar" },
+	{ "cp", cmd_cp, "copy files between a container and the host" },
+	{ "top", cmd_top, "the processes of a container" },
+	{ "stats", cmd_stats, "resource use of running containers" },
+	{ "diff", cmd_diff, "what a container changed in its image" },
+	{ "commit", cmd_commit, "make an image of a container" },
 	{ "images", cmd_images, "list images" },
 	{ "image", cmd_image, "manage images (ls, inspect, rm, prune, tag, untag, history, load, save, import)" },
 	{ "inspect", cmd_inspect, "details of images, as JSON" },
@@ -54,6 +73,11 @@ int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
+
+	/* the supervisor of a container (see src/engine/supervisor.c) */
+	if (argc == 5 && strcmp(argv[1], "__supervise") == 0)
+		cpod_supervise_main(argv[2], argv[3], argv[4]);
+	cpod_set_supervisor_exe("/proc/self/exe");
 
 	if (strcmp(base, "cpod-runc") == 0 || strcmp(base, "runc") == 0) {
 		cli_set_progname("cpod-runc");

@@ -8,6 +8,7 @@
  */
 #include "fs.h"
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -480,6 +481,159 @@ static int fs_rm_tree_at(int parent, const char *name, const struct statx *pst, 
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err)
 {
 	return fs_rm_tree_at(dirfd, name, NULL, 0, err);
+}
+
+/* ---------------------------------------------------------------- copying trees */
+
+static void fs_copy_meta(int fd, const struct stat *st, unsigned flags)
+{
+	if (flags & FS_COPY_OWNER)
+		fchown(fd, st->st_uid, st->st_gid);
+	fchmod(fd, st->st_mode & 07777);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(fd, ts);
+}
+
+static void fs_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		char val[65536];
+		ssize_t vl = fgetxattr(src, names + off, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, names + off, val, (size_t)vl, 0);
+	}
+}
+
+static int fs_copy_at(int srcdir, const char *name, int dstdir, const char *dstname, unsigned flags,
+		      int depth, cpod_err *err)
+{
+	struct stat st, old;
+	if (depth > 256)
+		return err_set(err, CPOD_E_LIMIT, "copy: directories nested too deep");
+	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", name);
+	bool exists = fstatat(dstdir, dstname, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+		if (fs_rm_tree(dstdir, dstname, err) < 0)
+			return -1;
+		exists = false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!exists && mkdirat(dstdir, dstname, 0700) < 0)
+			return err_sys(err, "mkdir %s", dstname);
+		int s = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d = openat(dstdir, dstname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r = (s < 0 || d < 0) ? err_sys(err, "open %s", name) : 0;
+		if (r == 0) {
+			DIR *dir = fdopendir(dup(s));
+			struct dirent *de;
+			if (!dir)
+				r = err_sys(err, "read %s", name);
+			while (r == 0 && dir && (de = readdir(dir)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					r = fs_copy_at(s, de->d_name, d, de->d_name, flags, depth + 1, err);
+			if (dir)
+				closedir(dir);
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(s, d);
+				fs_copy_meta(d, &st, flags);
+			}
+		}
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return r;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int out = openat(dstdir, dstname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int r = 0;
+		if (in < 0 || out < 0) {
+			r = err_sys(err, "copy %s", name);
+		} else {
+			off_t left = st.st_size;
+			while (left > 0) {
+				ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+				if (c > 0) {
+					left -= c;
+					continue;
+				}
+				char b[65536];
+				ssize_t k = read(in, b, sizeof(b));
+				if (k <= 0) {
+					if (k < 0)
+						r = err_sys(err, "read %s", name);
+					break;
+				}
+				for (ssize_t w = 0; w < k;) {
+					ssize_t x = write(out, b + w, (size_t)(k - w));
+					if (x <= 0) {
+						r = err_sys(err, "write %s", dstname);
+						break;
+					}
+					w += x;
+				}
+				if (r < 0)
+					break;
+				left -= k;
+			}
+			if (r == 0) {
+				if (flags & FS_COPY_XATTR)
+					fs_copy_xattrs(in, out);
+				fs_copy_meta(out, &st, flags);
+			}
+		}
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(srcdir, name, target, sizeof(target) - 1);
+		if (l < 0)
+			return err_sys(err, "readlink %s", name);
+		target[l] = '\0';
+		if (symlinkat(target, dstdir, dstname) < 0)
+			return err_sys(err, "symlink %s", dstname);
+		if (flags & FS_COPY_OWNER)
+			fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(dstdir, dstname, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (!(flags & FS_COPY_SPECIAL) || S_ISSOCK(st.st_mode))
+		return 0;
+	if (mknodat(dstdir, dstname, st.st_mode, st.st_rdev) < 0)
+		return errno == EPERM ? 0 : err_sys(err, "mknod %s", dstname);
+	if (flags & FS_COPY_OWNER)
+		fchownat(dstdir, dstname, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err)
+{
+	return fs_copy_at(srcdir, name, dstdir, dstname, flags, 0, err);
+}
+
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err)
+{
+	DIR *dir = fdopendir(dup(src));
+	struct dirent *de;
+	int r = 0;
+	if (!dir)
+		return err_sys(err, "read a directory");
+	while (r == 0 && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = fs_copy_at(src, de->d_name, dst, de->d_name, flags, 1, err);
+	closedir(dir);
+	return r;
 }
 
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)

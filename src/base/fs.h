@@ -43,6 +43,21 @@ CPOD_INTERNAL bool fs_have_openat2(void);
 CPOD_INTERNAL int fs_mkdir_p(const char *path, mode_t mode, cpod_err *err);
 /* rm -rf of dirfd/name; never crosses into another mount. */
 CPOD_INTERNAL int fs_rm_tree(int dirfd, const char *name, cpod_err *err);
+enum {
+	FS_COPY_OWNER = 1,    /* keep owners (needs the privilege to) */
+	FS_COPY_SPECIAL = 2,  /* device nodes and fifos too (else skipped) */
+	FS_COPY_XATTR = 4,    /* extended attributes too */
+};
+/* Copies the entry srcdir/name (a file, a symlink as a link, a directory
+ * with everything below it) to dstdir/dstname; an existing file there is
+ * replaced, an existing directory merged into.  Everything is opened
+ * relative to a parent fd with O_NOFOLLOW, so neither tree can redirect
+ * the copy with a symlink. */
+CPOD_INTERNAL int fs_copy_entry(int srcdir, const char *name, int dstdir, const char *dstname,
+				unsigned flags, cpod_err *err);
+/* Copies the contents of directory src into directory dst. */
+CPOD_INTERNAL int fs_copy_tree(int src, int dst, unsigned flags, cpod_err *err);
+
 /* out = a "/" b; -1 (CPOD_E_LIMIT) when it does not fit. */
 CPOD_INTERNAL int fs_join(char *out, size_t n, const char *a, const char *b, cpod_err *err);
 /* Splits off the last component: "a/b/c" -> dir "a/b", base "c". */

@@ -26,6 +26,16 @@ int64_t cpod_json_int(const cpod_json_value *v)
 	return 0;
 }
 
+int cpod_json_type(const cpod_json_value *v)
+{
+	static const int types[] = {
+		[JSON_NULL] = CPOD_JSON_NULL, [JSON_BOOL] = CPOD_JSON_BOOL,
+		[JSON_NUMBER] = CPOD_JSON_NUMBER, [JSON_STRING] = CPOD_JSON_STRING,
+		[JSON_ARRAY] = CPOD_JSON_ARRAY, [JSON_OBJECT] = CPOD_JSON_OBJECT,
+	};
+	return v ? types[v->type] : CPOD_JSON_ABSENT;
+}
+
 int cpod_json_bool(const cpod_json_value *v) { return json_is(v, JSON_BOOL) && v->u.boolean; }
 
 const char *cpod_json_key(const cpod_json_value *obj, size_t i)

@@ -14,10 +14,66 @@ CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s)
 	return names[s];
 }
 
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h)
+{
+	static const char *const names[] = { "", "starting", "healthy", "unhealthy" };
+	return names[h];
+}
+
 CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 {
 	free(r->command);
-	r->command = NULL;
+	free(r->health_log);
+	free(r->summary);
+	life_free(&r->life);
+	r->command = r->health_log = r->summary = NULL;
+}
+
+CPOD_INTERNAL bool ctr_running(const ctr_record *r)
+{
+	return r->status == CTR_RUNNING && proc_is(r->pid, r->start_time);
+}
+
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/lock", id);
+	int fd = openat(e->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_sys(err, "lock container %.12s", id);
+	if (RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return err_sys(err, "lock container %.12s", id);
+	}
+	return fd;
+}
+
+/* A JSON value of the record as text (malloc'd), or NULL. */
+static char *ctr_json_text(const json_value *v)
+{
+	if (!v)
+		return NULL;
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_value(&w, v);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static void ctr_json_raw(json_w *w, const char *key, const char *text)
+{
+	if (!text)
+		return;
+	json_doc *d = json_parse(text, strlen(text), NULL, NULL);
+	if (d) {
+		jw_key(w, key);
+		jw_value(w, json_root(d));
+		json_doc_free(d);
+	}
 }
 
 static int ctr_copy(char *dst, size_t n, const json_value *o, const char *key)
@@ -72,23 +128,42 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	b = false;
 	json_opt_bool(st, "oomKilled", &b, "", NULL);
 	r->oom_killed = b;
-	const json_value *cmd = json_get(o, "command");
-	if (cmd) {
-		buf cb = BUF_INIT;
-		json_w w;
-		jw_init(&w, &cb, NULL);
-		jw_value(&w, cmd);
-		if (jw_finish(&w, NULL) == 0)
-			r->command = cb.data;
-		else
-			buf_free(&cb);
+	r->command = ctr_json_text(json_get(o, "command"));
+	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->health_log = ctr_json_text(json_get(st, "healthLog"));
+	b = false;
+	json_opt_bool(st, "timedOut", &b, "", NULL);
+	r->timed_out = b;
+	b = false;
+	json_opt_bool(st, "stopRequested", &b, "", NULL);
+	r->stop_requested = b;
+	v = 0;
+	json_opt_i64(st, "supervisorPid", &v, "", NULL);
+	r->sup_pid = (pid_t)v;
+	json_opt_u64(st, "supervisorStart", (uint64_t *)&r->sup_start, "", NULL);
+	v = 0;
+	json_opt_i64(st, "restartCount", &v, "", NULL);
+	r->restart_count = (int)v;
+	v = 0;
+	json_opt_i64(st, "healthStreak", &v, "", NULL);
+	r->health_streak = (int)v;
+	const char *h = json_string(json_get(st, "health"));
+	for (int k = 0; h && k <= HEALTH_UNHEALTHY; k++)
+		if (strcmp(h, ctr_health_name(k)) == 0)
+			r->health = k;
+	if (life_read(json_get(o, "life"), &r->life, err) < 0) {
+		json_doc_free(d);
+		ctr_record_free(r);
+		return -1;
 	}
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
-	 * says (its supervisor died, or the machine rebooted) */
+	 * says (its supervisor was killed, or the machine rebooted: /run may
+	 * survive a reboot, and a pid alone may name another process by then) */
 	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
 		r->status = CTR_EXITED;
-		r->exit_code = r->exit_code ? r->exit_code : 137;
+		if (!r->finished_at[0])
+			r->exit_code = r->exit_code ? r->exit_code : 137;
 	}
 	return 0;
 }
@@ -108,12 +183,10 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kbool(&w, "copyRootfs", r->copy_rootfs);
 	jw_kbool(&w, "rm", r->rm);
-	if (r->command) {
-		json_doc *d = json_parse(r->command, strlen(r->command), NULL, NULL);
-		jw_key(&w, "command");
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-	}
+	ctr_json_raw(&w, "command", r->command);
+	ctr_json_raw(&w, "summary", r->summary);
+	jw_key(&w, "life");
+	life_write(&w, &r->life);
 	jw_key(&w, "state");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "status", ctr_status_name(r->status));
@@ -124,6 +197,15 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "oomKilled", r->oom_killed);
 	jw_kstr(&w, "startedAt", r->started_at);
 	jw_kstr(&w, "finishedAt", r->finished_at);
+	jw_kbool(&w, "timedOut", r->timed_out);
+	jw_kbool(&w, "stopRequested", r->stop_requested);
+	jw_kint(&w, "supervisorPid", r->sup_pid);
+	jw_key(&w, "supervisorStart");
+	jw_uint(&w, r->sup_start);
+	jw_kint(&w, "restartCount", r->restart_count);
+	jw_kstr(&w, "health", ctr_health_name(r->health));
+	jw_kint(&w, "healthStreak", r->health_streak);
+	ctr_json_raw(&w, "healthLog", r->health_log);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
@@ -179,6 +261,18 @@ CPOD_INTERNAL int ctr_list_all(cpod_engine *e, ctr_record **out, size_t *n, cpod
 	return 0;
 }
 
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err)
+{
+	ctr_record fresh;
+	char id[65];
+	snprintf(id, sizeof(id), "%s", r->id);
+	if (ctr_load(e, id, &fresh, err) < 0)
+		return -1;
+	ctr_record_free(r);
+	*r = fresh;
+	return 0;
+}
+
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err)
 {
 	ctr_record *all;
@@ -207,7 +301,7 @@ CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpo
 		return err_set(err, CPOD_E_NOTFOUND, "no container with name or ID \"%s\" found", ref);
 	}
 	*out = all[found];
-	all[found].command = NULL;
+	memset(&all[found], 0, sizeof(all[found])); /* its pointers now belong to out */
 	ctr_list_free(all, n);
 	return 0;
 }

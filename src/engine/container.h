@@ -11,8 +11,11 @@
 #ifndef CPOD_ENGINE_CONTAINER_H
 #define CPOD_ENGINE_CONTAINER_H
 #include "specgen.h"
+#include "life.h"
 
 enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED, CTR_REMOVING };
+
+enum ctr_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 typedef struct ctr_record {
 	char id[65];
@@ -28,10 +31,32 @@ typedef struct ctr_record {
 	unsigned long long start_time;
 	int exit_code;
 	bool oom_killed;
+	bool timed_out;            /* killed by --timeout */
 	char started_at[64], finished_at[64];
+	/* the supervisor, identified like the init: pid and start time */
+	pid_t sup_pid;
+	unsigned long long sup_start;
+	int restart_count;
+	bool stop_requested;       /* stop/kill by the user: no restart (unless-stopped, always) */
+	ctr_life life;
+	enum ctr_health health;
+	int health_streak;         /* consecutive failures */
+	char *health_log;          /* JSON array of the last results */
+	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
+CPOD_INTERNAL const char *ctr_health_name(enum ctr_health h);
+/* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", "Created". */
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n);
+/* Whether it runs, frozen (the runtime's state says paused). */
+CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r);
+/* Whether the container's init runs (pid and start time match). */
+CPOD_INTERNAL bool ctr_running(const ctr_record *r);
+/* The container's lock (ROOT/containers/ID/lock); returns the fd. */
+CPOD_INTERNAL int ctr_lock(cpod_engine *e, const char *id, cpod_err *err);
+/* Re-reads a record by id (for code that holds it across waits). */
+CPOD_INTERNAL int ctr_reload(cpod_engine *e, ctr_record *r, cpod_err *err);
 CPOD_INTERNAL void ctr_record_free(ctr_record *r);
 /* By id, unique id prefix, or name. */
 CPOD_INTERNAL int ctr_find(cpod_engine *e, const char *ref, ctr_record *out, cpod_err *err);
@@ -43,6 +68,8 @@ CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
 CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
 /* Removes a container (stopping it first with force). */
 CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* create: a new container from o (see ctr_create.c). */
+CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err);
 /* "adjective_noun", unused. */
 CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_err *err);
 

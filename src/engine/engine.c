@@ -144,5 +144,5 @@ CPOD_INTERNAL void engine_random_hex(char *out, size_t n)
 
 CPOD_INTERNAL void engine_now(char *out, size_t n)
 {
-	state_now_rfc3339(out, n);
+	clock_now_rfc3339(out, n);
 }

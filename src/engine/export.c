@@ -1,25 +1,37 @@
 /*
- * export.c — `export`: a container's file system as a tar.
+ * export.c — `export`: a container's file system as a tar, in name order.
  *
- * The overlay is mounted in a private mount namespace of a child process
- * (nothing appears on the host, and a killed export leaves no mount), and
- * the merged tree written out in name order.
+ * The root comes from ctr_with_root (the running container's, or its layer
+ * mounted privately); only the root file system is written, not what is
+ * mounted on it (/proc, /sys, /dev, volumes): their mount points appear as
+ * empty directories, as in the image.
  */
 #include "container.h"
+#include "ctr_root.h"
 #include "../image/tar.h"
 #include "../base/proc.h"
 #include <dirent.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
+
+/* The mount id of dirfd/name (0 when unknown). */
+static uint64_t export_mnt_id(int dirfd, const char *name)
+{
+	struct statx sx;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return sx.stx_mnt_id;
+}
 
 static int export_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Writes dirfd's entries (sorted) under prefix, recursively. */
-static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, cpod_err *err)
+/* Writes dirfd's entries (sorted) under prefix, recursively, without
+ * descending into other mounts than mnt (0: no check). */
+static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt, int depth,
+		       cpod_err *err)
 {
 	if (depth > 512)
 		return err_set(err, CPOD_E_LIMIT, "directory nesting too deep");
@@ -65,15 +77,15 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, 
 			continue;
 		if ((r = tar_write_file(t, dirfd, names[i], path, err)) < 0)
 			break;
-		if (S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode) && (!mnt || export_mnt_id(dirfd, names[i]) == mnt)) {
 			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				r = err_sys(err, "open %s", path);
 				break;
 			}
-			char p2[PATH_MAX];
+			char p2[PATH_MAX + 1];
 			snprintf(p2, sizeof(p2), "%s/", path);
-			r = export_tree(t, sub, p2, depth + 1, err);
+			r = export_tree(t, sub, p2, mnt, depth + 1, err);
 			close(sub);
 		}
 	}
@@ -83,76 +95,27 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, int depth, 
 	return r;
 }
 
-static int export_child(cpod_engine *e, const ctr_record *r, int out_fd, int errfd)
+CPOD_INTERNAL int export_tar_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mnt,
+				  cpod_err *err)
 {
-	cpod_err err;
-	char path[PATH_MAX];
-	rootfs_overlay ov = { 0 };
-	store_image *img = NULL;
+	return export_tree(t, dirfd, prefix, mnt, 0, err);
+}
 
-	cpod_err_clear(&err);
-	if (!r->copy_rootfs) {
-		char upper[PATH_MAX], work[PATH_MAX];
-		if (engine_ctr_path(e, r->id, false, "upper", upper, sizeof(upper), &err) < 0 ||
-		    engine_ctr_path(e, r->id, false, "work", work, sizeof(work), &err) < 0 ||
-		    engine_ctr_path(e, r->id, true, "rootfs", path, sizeof(path), &err) < 0)
-			goto fail;
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			err_sys(&err, "private mount namespace");
-			goto fail;
-		}
-		if (store_image_get(e->store, r->image_id, &img, &err) < 0 ||
-		    rootfs_overlay_prepare(e->store, img, upper, work, &ov, &err) < 0 ||
-		    rootfs_overlay_mount(&ov, path, &err) < 0)
-			goto fail;
-	} else if (engine_ctr_path(e, r->id, false, "rootfs", path, sizeof(path), &err) < 0) {
-		goto fail;
-	}
-	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		err_sys(&err, "open %s", path);
-		goto fail;
-	}
-	tar_writer *t = tar_writer_new(out_fd, &err);
-	if (!t || export_tree(t, root, "", 0, &err) < 0 || tar_writer_finish(t, &err) < 0)
-		goto fail;
-	_exit(0);
-fail:
-	write_all(errfd, &err, sizeof(err));
-	_exit(1);
+static int export_root(int rootfd, const ctr_root_info *info, void *ctx, cpod_err *err)
+{
+	int out_fd = *(int *)ctx;
+	(void)info;
+	tar_writer *t = tar_writer_new(out_fd, err);
+	if (!t)
+		return -1;
+	if (export_tar_tree(t, rootfd, "", export_mnt_id(rootfd, ""), err) < 0)
+		return -1;  /* the process ends: the writer goes with it */
+	return tar_writer_finish(t, err);
 }
 
 int cpod_container_export(cpod_engine *e, const char *ctr, int fd, cpod_err *err)
 {
-	ctr_record r;
-	int pipefd[2];
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ctr_record_free(&r);
-		return err_sys(err, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		export_child(e, &r, fd, pipefd[1]);
-	}
-	close(pipefd[1]);
-	ctr_record_free(&r);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return err_sys(err, "fork");
-	}
-	cpod_err child;
-	ssize_t n = read(pipefd[0], &child, sizeof(child));
-	close(pipefd[0]);
-	int status = 0;
-	proc_wait(pid, &status, 0);
-	if (n == (ssize_t)sizeof(child)) {
-		*err = child;
+	if (ctr_with_root(e, ctr, export_root, &fd, err) < 0)
 		return err_prefix(err, "export %s", ctr);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, CPOD_E_SYS, "export %s: the exporting process failed", ctr);
 	return 0;
 }

@@ -58,7 +58,10 @@ char *cpod_image_import(cpod_engine *e, int fd, const char *name, const char *co
 	config_edit_free(&ce);
 	if (rc < 0)
 		return NULL;
-	return strdup(id) ? strdup(id) : (err_nomem(err), NULL);
+	char *out = strdup(id);
+	if (!out)
+		err_nomem(err);
+	return out;
 fail:
 	config_edit_free(&ce);
 	err_prefix(err, "import");
@@ -67,11 +70,8 @@ fail:
 
 static int64_t images_unix(const char *rfc3339)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
 }
 
 static void images_strs(json_w *w, const char *key, char **v, size_t n)

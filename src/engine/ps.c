@@ -1,7 +1,64 @@
 /*
- * ps.c — listing and removing containers (cpod_container_list, _remove).
+ * ps.c — listing containers (cpod_container_list), in the shape of
+ * podman's `ps --format json`: times as seconds since the epoch, the
+ * human status ("Up 5 minutes (healthy)", "Exited (0) 2 seconds ago"),
+ * labels and mount destinations from the container's summary.
  */
 #include "container.h"
+#include "../base/clock.h"
+#include <time.h>
+
+CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
+{
+	char d[48];
+	int64_t now = (int64_t)time(NULL);
+	switch (r->status) {
+	case CTR_RUNNING: {
+		int64_t t = clock_unix(r->started_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		const char *h = ctr_health_name(r->health);
+		snprintf(out, n, "Up %s%s%s%s", d, *h ? " (" : "", h, *h ? ")" : "");
+		break;
+	}
+	case CTR_EXITED: {
+		int64_t t = clock_unix(r->finished_at);
+		cpod_human_duration(t < 0 ? 0 : now - t, d, sizeof(d));
+		snprintf(out, n, "Exited (%d) %s ago", r->exit_code, d);
+		break;
+	}
+	case CTR_CREATED:
+		snprintf(out, n, "Created");
+		break;
+	case CTR_REMOVING:
+		snprintf(out, n, "Removing");
+		break;
+	}
+}
+
+/* The summary's Config.Labels and Mounts[].Destination. */
+static void ps_from_summary(json_w *w, const ctr_record *r)
+{
+	_cleanup_json_ json_doc *d = r->summary ? json_parse(r->summary, strlen(r->summary), NULL, NULL) : NULL;
+	const json_value *s = json_root(d), *labels = json_get(json_get(s, "Config"), "Labels");
+	jw_key(w, "Labels");
+	if (json_is(labels, JSON_OBJECT))
+		jw_value(w, labels);
+	else
+		jw_null(w);
+	jw_key(w, "Mounts");
+	jw_arr_begin(w);
+	const json_value *m = json_get(s, "Mounts");
+	for (size_t i = 0; i < json_len(m); i++)
+		if (json_string(json_get(json_at(m, i), "Destination")))
+			jw_str(w, json_string(json_get(json_at(m, i), "Destination")));
+	jw_arr_end(w);
+}
+
+static int64_t ps_unix(const char *rfc3339)
+{
+	int64_t t = clock_unix(rfc3339);
+	return t < 0 ? 0 : t;
+}
 
 char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 {
@@ -16,28 +73,40 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < nc; i++) {
 		const ctr_record *r = &ctrs[i];
+		char status[128];
 		if (!all && r->status != CTR_RUNNING)
 			continue;
 		jw_obj_begin(&w);
+		jw_kbool(&w, "AutoRemove", r->rm);
+		jw_key(&w, "Command");
+		_cleanup_json_ json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
+		jw_value(&w, json_root(d));
+		jw_kstr(&w, "CreatedAt", r->created);
+		jw_kint(&w, "Created", ps_unix(r->created));
+		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
+		jw_kint(&w, "ExitedAt", ps_unix(r->finished_at));
+		jw_kint(&w, "ExitCode", r->exit_code);
+		jw_kstr(&w, "Health", ctr_health_name(r->health));
 		jw_kstr(&w, "Id", r->id);
+		jw_kstr(&w, "Image", r->image_name);
+		jw_kstr(&w, "ImageID", r->image_id);
+		jw_kbool(&w, "IsInfra", false);
+		ps_from_summary(&w, r);
 		jw_key(&w, "Names");
 		jw_arr_begin(&w);
 		jw_str(&w, r->name);
 		jw_arr_end(&w);
-		jw_kstr(&w, "Image", r->image_name);
-		jw_kstr(&w, "ImageID", r->image_id);
-		jw_key(&w, "Command");
-		json_doc *d = r->command ? json_parse(r->command, strlen(r->command), NULL, NULL) : NULL;
-		jw_value(&w, json_root(d));
-		json_doc_free(d);
-		jw_kstr(&w, "CreatedAt", r->created);
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
-		jw_kint(&w, "ExitCode", r->exit_code);
-		jw_kbool(&w, "Exited", r->status == CTR_EXITED);
-		jw_kstr(&w, "StartedAt", r->started_at);
-		jw_kstr(&w, "ExitedAt", r->finished_at);
 		jw_kbool(&w, "OOMKilled", r->oom_killed);
+		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
+		jw_kstr(&w, "Pod", "");
+		jw_kstr(&w, "PodName", "");
+		jw_key(&w, "Ports");
+		jw_null(&w);
+		jw_kint(&w, "Restarts", r->restart_count);
+		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
+		jw_kstr(&w, "State", ctr_status_name(r->status));
+		ctr_status_text(r, status, sizeof(status));
+		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -47,14 +116,4 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		return NULL;
 	}
 	return buf_take(&b, err);
-}
-
-int cpod_container_remove(cpod_engine *e, const char *ctr, int force, cpod_err *err)
-{
-	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
-		return -1;
-	int rc = ctr_remove(e, &r, force, err);
-	ctr_record_free(&r);
-	return rc;
 }

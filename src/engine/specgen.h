@@ -7,6 +7,10 @@
 #include "userdb.h"
 
 typedef struct specgen_in {
+	cpod_engine *e;
+	const store_image *img;
+	const char *ctr_dir;      /* ROOT/containers/ID */
+	buf *summary;             /* gets {"Mounts":[...],"HostConfig":{...}} for inspect, or NULL */
 	const cpod_run_opts *run;
 	const image_config *cfg;
 	const char *id;

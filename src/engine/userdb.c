@@ -35,16 +35,35 @@ static size_t userdb_fields(char *line, char **f, size_t n)
 	return k;
 }
 
-/* Calls fn for each well-formed line of the image's file. */
+/* Where the files are read: an image's layers, or a mounted root. */
+typedef struct userdb_src {
+	image_store *s;
+	const store_image *img;
+	int rootfd;
+} userdb_src;
+
+static int userdb_read(const userdb_src *src, const char *path, buf *b, cpod_err *err)
+{
+	if (src->img)
+		return rootfs_read_file(src->s, src->img, path, USERDB_MAX_FILE, b, err);
+	int fd = fs_open_in_root(src->rootfd, path, O_RDONLY | O_CLOEXEC, 0, err);
+	if (fd < 0)
+		return -1;
+	int r = buf_read_fd(b, fd, USERDB_MAX_FILE, err);
+	close(fd);
+	return r;
+}
+
+/* Calls fn for each well-formed line of the file. */
 typedef bool (*userdb_line_fn)(char **f, size_t n, void *ctx);
 
-static int userdb_each(image_store *s, const store_image *img, const char *path, size_t fields,
+static int userdb_each(const userdb_src *src, const char *path, size_t fields,
 		       userdb_line_fn fn, void *ctx, cpod_err *err)
 {
 	_cleanup_buf_ buf b = BUF_INIT;
 	cpod_err e;
-	if (rootfs_read_file(s, img, path, USERDB_MAX_FILE, &b, &e) < 0) {
-		if (e.code == CPOD_E_NOTFOUND)
+	if (userdb_read(src, path, &b, &e) < 0) {
+		if (e.code == CPOD_E_NOTFOUND || e.errno_ == ENOENT)
 			return 0;
 		if (err)
 			*err = e;
@@ -100,6 +119,7 @@ static bool userdb_group_line(char **f, size_t n, void *ctx)
 		return false;
 	q->found = true;
 	q->gid = gid;
+	snprintf(q->pname, sizeof(q->pname), "%s", f[0]);
 	return true;
 }
 
@@ -125,8 +145,8 @@ static bool userdb_member_line(char **f, size_t n, void *ctx)
 	return false;
 }
 
-CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
-				 userdb_user *u, cpod_err *err)
+static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_user *u,
+			      cpod_err *err)
 {
 	char user[256], group[256] = "";
 	userdb_find q;
@@ -149,7 +169,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 	bool numeric = userdb_number(user, &q.id);
 	if (!numeric)
 		q.name = user;
-	if (userdb_each(s, img, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
+	if (userdb_each(src, "/etc/passwd", 7, userdb_passwd_line, &q, err) < 0)
 		return -1;
 	if (!q.found && !numeric)
 		return err_set(err, CPOD_E_NOTFOUND,
@@ -165,7 +185,7 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		bool gnum = userdb_number(group, &g.id);
 		if (!gnum)
 			g.name = group;
-		if (userdb_each(s, img, "/etc/group", 4, userdb_group_line, &g, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_group_line, &g, err) < 0)
 			return -1;
 		if (!g.found && !gnum)
 			return err_set(err, CPOD_E_NOTFOUND,
@@ -179,8 +199,34 @@ CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const c
 		u->gids[u->n_gids++] = u->gid;
 	if (q.found && !*group) {
 		userdb_members m = { q.pname, u->gid, u };
-		if (userdb_each(s, img, "/etc/group", 4, userdb_member_line, &m, err) < 0)
+		if (userdb_each(src, "/etc/group", 4, userdb_member_line, &m, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
+				 userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { s, img, -1 };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	return userdb_resolve_src(&src, spec, u, err);
+}
+
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n)
+{
+	userdb_src src = { NULL, NULL, rootfd };
+	userdb_find q;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	if (userdb_each(&src, group ? "/etc/group" : "/etc/passwd", group ? 4 : 7,
+			group ? userdb_group_line : userdb_passwd_line, &q, NULL) == 0 && q.found)
+		snprintf(out, n, "%s", q.pname);
+	else
+		snprintf(out, n, "%u", id);
 }

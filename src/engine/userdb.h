@@ -1,7 +1,8 @@
 /*
  * userdb.h — resolving "user[:group]" as the image's /etc/passwd and
  * /etc/group define them (read through the layers, nothing mounted), as
- * podman does for --user and the image's USER.
+ * podman does for --user and the image's USER; or through a running
+ * container's root for exec --user.
  */
 #ifndef CPOD_ENGINE_USERDB_H
 #define CPOD_ENGINE_USERDB_H
@@ -17,5 +18,12 @@ typedef struct userdb_user {
 /* spec: "", "name", "uid", "name:group", "uid:gid" ... ("" is root). */
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err);
+
+/* The same, reading the files under rootfd (symlinks stay inside it). */
+CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u, cpod_err *err);
+
+/* The name of user (or group) id in the files under rootfd; the number
+ * when it has none. */
+CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n);
 
 #endif

@@ -144,6 +144,58 @@ CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, c
 	return 0;
 }
 
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c)
+{
+	config_list *l[] = { &c->diff_ids, &c->hist_created, &c->hist_by, &c->hist_comment,
+			     &c->hist_empty };
+	for (size_t i = 0; i < ARRAY_LEN(l); i++)
+		ce_clear(l[i]);
+}
+
+/* A JSON array of strings into l (replacing it); absent: l unchanged. */
+static int ce_json_list(config_list *l, const json_value *arr, cpod_err *err)
+{
+	if (!json_is(arr, JSON_ARRAY))
+		return 0;
+	ce_clear(l);
+	for (size_t i = 0; i < json_len(arr); i++)
+		if (json_string(json_at(arr, i)) && ce_adds(l, json_string(json_at(arr, i)), err) < 0)
+			return -1;
+	l->set = true;
+	return 0;
+}
+
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err)
+{
+	if (ce_json_list(&c->env, json_get(cfg, "Env"), err) < 0 ||
+	    ce_json_list(&c->cmd, json_get(cfg, "Cmd"), err) < 0 ||
+	    ce_json_list(&c->entrypoint, json_get(cfg, "Entrypoint"), err) < 0)
+		return -1;
+	const char *wd = json_string(json_get(cfg, "WorkingDir"));
+	const char *user = json_string(json_get(cfg, "User"));
+	const char *sig = json_string(json_get(cfg, "StopSignal"));
+	if ((wd && *wd && ce_str(&c->working_dir, wd, err) < 0) ||
+	    (user && *user && ce_str(&c->user, user, err) < 0) ||
+	    (sig && *sig && ce_str(&c->stop_signal, sig, err) < 0))
+		return -1;
+	const json_value *labels = json_get(cfg, "Labels");
+	for (size_t i = 0; json_is(labels, JSON_OBJECT) && i < labels->u.obj.n; i++) {
+		const char *k = labels->u.obj.members[i].key;
+		const char *v = json_string(labels->u.obj.members[i].value);
+		bool seen = false;
+		for (size_t j = 0; j < c->label_keys.n && !seen; j++)
+			if (strcmp(c->label_keys.v[j], k) == 0) {
+				seen = true;
+				if (ce_str(&c->label_values.v[j], v ? v : "", err) < 0)
+					return -1;
+			}
+		if (!seen && (ce_adds(&c->label_keys, k, err) < 0 ||
+			      ce_adds(&c->label_values, v ? v : "", err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
 /* ["a", "b"] or shell form; into l (cleared first). */
 static int ce_command(config_list *l, const char *arg, bool allow_shell, const char *what,
 		      cpod_err *err)

@@ -34,6 +34,12 @@ CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cp
 CPOD_INTERNAL int config_edit_add_layer(config_edit *c, const char *diff_id, cpod_err *err);
 CPOD_INTERNAL int config_edit_add_history(config_edit *c, const char *created, const char *created_by,
 					  const char *comment, bool empty_layer, cpod_err *err);
+/* Forgets the layers and history of the base (a commit of a copied root
+ * file system has a single full layer). */
+CPOD_INTERNAL void config_edit_clear_layers(config_edit *c);
+/* Takes Env, Cmd, Entrypoint, WorkingDir, User, StopSignal and Labels from
+ * a container's Config (as inspect shows it) where it has them. */
+CPOD_INTERNAL int config_edit_from_container(config_edit *c, const json_value *cfg, cpod_err *err);
 /* The config JSON (created: RFC 3339 time of the image). */
 CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created, cpod_err *err);
 

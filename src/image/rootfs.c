@@ -341,13 +341,53 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 
 /* ---------------------------------------------------------------- reading */
 
-CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
-				   size_t max, buf *out, cpod_err *err)
+/* Looks path up in one layer: 1 found (st, and *fd an O_PATH fd of it
+ * when fd != NULL), 0 absent, -1 hidden from the layers below (a whiteout,
+ * a file in place of a directory, an opaque directory on the way). */
+static int rootfs_find_in(int layerfd, const char *path, struct stat *st, int *fd)
 {
 	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s", path);
+	int cur = dup(layerfd), r = 0;
+	bool hide_below = false;
+	char *save = NULL;
+	for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || *save == '\0';
+		if (fstatat(cur, c, st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (rootfs_is_whiteout(st)) {
+			r = -1;
+			break;
+		}
+		if (last) {
+			if (fd)
+				*fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			r = 1;
+			break;
+		}
+		if (!S_ISDIR(st->st_mode)) {
+			r = -1;  /* a file or symlink hides the directories below */
+			break;
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = next;
+		if (cur >= 0 && rootfs_is_opaque(cur))
+			hide_below = true;
+	}
+	if (cur >= 0)
+		close(cur);
+	return r == 0 && hide_below ? -1 : r;
+}
+
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err)
+{
 	while (*path == '/')
 		path++;
-	if (!*path || strlen(path) >= sizeof(rel))
+	if (fd)
+		*fd = -1;
+	if (!*path || strlen(path) >= PATH_MAX)
 		return err_set(err, CPOD_E_INVALID, "bad path");
 	for (size_t i = img->n_layers; i-- > 0;) {
 		char lpath[PATH_MAX];
@@ -356,58 +396,36 @@ CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const
 		_cleanup_close_ int lfd = open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (lfd < 0)
 			return err_sys(err, "open layer %s", img->layers[i].diff_id);
-		/* walk the components: a whiteout or an opaque directory ends
-		 * the search in lower layers */
-		snprintf(rel, sizeof(rel), "%s", path);
-		int cur = dup(lfd);
-		bool stop = false;
-		char *save = NULL;
-		for (char *c = strtok_r(rel, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
-			struct stat st;
-			bool last = save == NULL || *save == '\0';
-			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (rootfs_is_whiteout(&st)) {
-				stop = true;
-				close(cur);
-				cur = -1;
-				break;
-			}
-			if (last) {
-				if (!S_ISREG(st.st_mode)) {
-					close(cur);
-					return err_set(err, CPOD_E_NOTFOUND, "/%s is not a regular file in the image", path);
-				}
-				int fd = openat(cur, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-				close(cur);
-				if (fd < 0)
-					return err_sys(err, "open /%s", path);
-				int r = buf_read_fd(out, fd, max, err);
-				close(fd);
-				return r;
-			}
-			if (!S_ISDIR(st.st_mode)) {
-				stop = !S_ISLNK(st.st_mode);
-				close(cur);
-				cur = -1;
-				break;
-			}
-			int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(cur);
-			cur = next;
-			if (cur >= 0 && rootfs_is_opaque(cur) && !last) {
-				/* the lower layers' content of this directory is hidden:
-				 * keep looking here, but not below */
-				stop = true;
-			}
-		}
-		if (cur >= 0)
-			close(cur);
-		if (stop)
-			break;
+		int r = rootfs_find_in(lfd, path, st, fd);
+		if (r != 0)
+			return r > 0 ? 1 : 0;
 	}
-	return err_set(err, CPOD_E_NOTFOUND, "the image has no /%s", path);
+	return 0;
+}
+
+CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
+				   size_t max, buf *out, cpod_err *err)
+{
+	struct stat st;
+	int pfd;
+	int r = rootfs_find(s, img, path, &st, &pfd, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(err, CPOD_E_NOTFOUND, "the image has no %s", path);
+	if (!S_ISREG(st.st_mode)) {
+		if (pfd >= 0)
+			close(pfd);
+		return err_set(err, CPOD_E_NOTFOUND, "%s is not a regular file in the image", path);
+	}
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	int fd = pfd >= 0 ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
+	if (pfd >= 0)
+		close(pfd);
+	if (fd < 0)
+		return err_sys(err, "open %s", path);
+	r = buf_read_fd(out, fd, max, err);
+	close(fd);
+	return r;
 }

@@ -41,4 +41,10 @@ CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd,
 CPOD_INTERNAL int rootfs_read_file(image_store *s, const store_image *img, const char *path,
 				   size_t max, buf *out, cpod_err *err);
 
+/* Looks path up in the image's layers as the merged tree shows it (no
+ * symlink followed): 1 found (st; *fd an O_PATH fd on it when fd is not
+ * NULL), 0 when the image has no such path. */
+CPOD_INTERNAL int rootfs_find(image_store *s, const store_image *img, const char *path,
+			      struct stat *st, int *fd, cpod_err *err);
+
 #endif

@@ -220,8 +220,8 @@ typedef struct cg_host_info {
 	enum cg_mode mode;
 	size_t n_v1;
 	cg_v1_hierarchy v1[CG_MAX_V1];
-	char unified[PATH_MAX];      /* cgroup2 mount point, "" when none */
-	char unified_root[PATH_MAX];
+	char unified[256];           /* cgroup2 mount point, "" when none */
+	char unified_root[CG_DIR_MAX];
 } cg_host_info;
 
 /* The v1 controllers cpod places a container in (rdma and misc only join). */
@@ -277,8 +277,8 @@ static void cg_host_add_line(cg_host_info *h, char *line)
 	char *root = f[3], *mnt = f[4], *superopts = f[sep + 3];
 	cg_unescape(root);
 	cg_unescape(mnt);
-	if (strlen(root) >= PATH_MAX || strlen(mnt) >= PATH_MAX)
-		return;
+	if (strlen(root) >= CG_DIR_MAX || strlen(mnt) >= sizeof(h->unified))
+		return;  /* not a place cpod can use */
 
 	if (strcmp(fstype, "cgroup2") == 0) {
 		/* later mounts on the same point hide earlier ones; the usual

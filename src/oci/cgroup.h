@@ -42,10 +42,12 @@ typedef struct cg_paths {
 CPOD_INTERNAL enum cg_mode cg_detect(void);
 
 /* A v1 hierarchy as mounted on the host, for the container's cgroup mount. */
+/* (bounded well below PATH_MAX: the table lives in every process that
+ * runs a container, the supervisors included, and stays small there) */
 typedef struct cg_v1_hierarchy {
-	char mountpoint[PATH_MAX];   /* /sys/fs/cgroup/cpu,cpuacct */
+	char mountpoint[256];        /* /sys/fs/cgroup/cpu,cpuacct */
 	char options[128];           /* "cpu,cpuacct" or "name=systemd" */
-	char root[PATH_MAX];         /* the mount's root within the hierarchy */
+	char root[CG_DIR_MAX];       /* the mount's root within the hierarchy */
 } cg_v1_hierarchy;
 CPOD_INTERNAL int cg_v1_hierarchies(const cg_v1_hierarchy **list, size_t *n);
 /* The v2 mount point ("" when none). */

@@ -108,8 +108,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
 /* ---- foreground.c */
 /* Waits for child (our child) while forwarding the usual termination
  * signals to it and, when master >= 0, copying between our stdio and the
- * pty (raw mode and window size included).  *status gets its wait status. */
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err);
+ * pty (raw mode and window size included; no_input: our stdin is not
+ * read).  *status gets its wait status. */
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				  cpod_err *err);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);

@@ -408,7 +408,7 @@ created:
 	st.start_time = proc_start_time(init_pid);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", c.bundle);
 	snprintf(st.rootfs, sizeof(st.rootfs), "%s", c.rootfs);
-	state_now_rfc3339(st.created, sizeof(st.created));
+	clock_now_rfc3339(st.created, sizeof(st.created));
 	st.rootless = rt->rootless;
 	st.own_pidns = spec->linux_.ns[NS_PID].enabled && !spec->linux_.ns[NS_PID].path;
 	st.cg = c.cg;

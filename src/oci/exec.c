@@ -126,6 +126,13 @@ __attribute__((noreturn)) static void exec_child(oci_container *c, const oci_pro
 		if (console_setup(c->console_fd, p, &err) < 0)
 			goto fail;
 		close(c->console_fd);
+	} else if (c->stdin_null) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0) {
+			err_sys(&err, "open /dev/null for stdin");
+			goto fail;
+		}
+		close(fd);
 	}
 	umask(p->umask.set ? (mode_t)p->umask.v : 022);
 	if (chdir(p->cwd ? p->cwd : "/") < 0) {
@@ -245,6 +252,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 	c.spec = spec;
 	c.in_userns = spec->linux_.ns[NS_USER].enabled;
 	c.preserve_fds = o->preserve_fds;
+	c.stdin_null = o->stdin_null;
 	if (spec->linux_.seccomp) {
 		c.seccomp = seccomp_compile(spec->linux_.seccomp, err);
 		if (!c.seccomp)
@@ -346,7 +354,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 		goto out;
 	}
 	int wstatus = 0;
-	if (foreground_wait(pid, master, &wstatus, err) < 0)
+	if (foreground_wait(pid, master, o->stdin_null, &wstatus, err) < 0)
 		goto out;
 	pid = -1;
 	*status = proc_exit_code(wstatus);

@@ -49,11 +49,12 @@ static bool fg_pump(int from, int to)
 	return write_all(to, b, (size_t)n) == 0;
 }
 
-CPOD_INTERNAL int foreground_wait(pid_t child, int master, int *status, cpod_err *err)
+CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
+				 cpod_err *err)
 {
 	sigset_t mask, old;
 	struct termios saved;
-	bool raw = false, exited = false, in_open = master >= 0, out_open = master >= 0;
+	bool raw = false, exited = false, in_open = master >= 0 && !no_input, out_open = master >= 0;
 
 	fg_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);

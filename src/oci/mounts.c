@@ -146,82 +146,6 @@ static bool mnt_ns_is_new(const oci_container *c, enum oci_ns_type t)
 	return c->spec->linux_.ns[t].enabled && !c->spec->linux_.ns[t].path;
 }
 
-/* Copies the directory tree at src (an fd) into dst (an fd): tmpcopyup. */
-static int mnt_copy_tree(int src, int dst, int depth, cpod_err *err)
-{
-	if (depth > 64)
-		return err_set(err, CPOD_E_LIMIT, "tmpcopyup: directory nested too deep");
-	int dfd = dup(src);
-	if (dfd < 0)
-		return err_sys(err, "dup");
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(err, "opendir");
-	}
-	rewinddir(d);
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-		const char *n = de->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(err, "stat %s", n);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = err_sys(err, "mkdir %s", n);
-				break;
-			}
-			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				r = err_sys(err, "open %s", n);
-			else
-				r = mnt_copy_tree(s2, d2, depth + 1, err);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
-			if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0))
-				r = err_sys(err, "copy symlink %s", n);
-		} else if (S_ISREG(st.st_mode)) {
-			int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					 st.st_mode & 07777);
-			if (in < 0 || out < 0) {
-				r = err_sys(err, "copy %s", n);
-			} else {
-				char b[65536];
-				ssize_t k;
-				while ((k = read(in, b, sizeof(b))) > 0)
-					if (write(out, b, (size_t)k) != k) {
-						r = err_sys(err, "write %s", n);
-						break;
-					}
-				if (k < 0)
-					r = err_sys(err, "read %s", n);
-			}
-			if (in >= 0)
-				close(in);
-			if (out >= 0)
-				close(out);
-		} else {
-			continue; /* devices, fifos, sockets are not copied up */
-		}
-		if (r == 0)
-			fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	}
-	closedir(d);
-	return r;
-}
-
 /* cgroup mounts: cgroup2 where the host has it; on v1 hosts a tmpfs with
  * one directory per hierarchy, each the container's own cgroup. */
 static int mnt_cgroup(oci_container *c, int rootfd, const oci_mount *m, cpod_err *err)
@@ -352,7 +276,7 @@ static int mnt_one(oci_container *c, int rootfd, const oci_mount *m, cpod_err *e
 		if (copy_from >= 0) {
 			_cleanup_close_ int newfd = fs_open_in_root(rootfd, m->destination,
 								    O_RDONLY | O_DIRECTORY, 0, err);
-			r = newfd < 0 ? -1 : mnt_copy_tree(copy_from, newfd, 0, err);
+			r = newfd < 0 ? -1 : fs_copy_tree(copy_from, newfd, FS_COPY_OWNER | FS_COPY_SPECIAL, err);
 			close(copy_from);
 			if (r < 0)
 				return err_prefix(err, "tmpcopyup %s", m->destination);

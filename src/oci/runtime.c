@@ -527,7 +527,7 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	r = foreground_wait(c.pid, c.master, &wstatus, err);
+	r = foreground_wait(c.pid, c.master, false, &wstatus, err);
 	if (c.master >= 0)
 		close(c.master);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -2,6 +2,7 @@
  * state.c — container state on disk (see state.h).
  */
 #include "state.h"
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
 #include <sys/file.h>
@@ -53,16 +54,6 @@ CPOD_INTERNAL int state_lock(int dirfd, cpod_err *err)
 	return fd;
 }
 
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, n, "%s.%09ldZ", base, ts.tv_nsec);
-}
 
 CPOD_INTERNAL int state_save(int dirfd, const oci_state *st, cpod_err *err)
 {

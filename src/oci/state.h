@@ -12,6 +12,7 @@
 #ifndef CPOD_OCI_STATE_H
 #define CPOD_OCI_STATE_H
 #include "cgroup.h"
+#include "../base/clock.h"
 
 typedef struct oci_state {
 	char id[1025];
@@ -47,7 +48,5 @@ CPOD_INTERNAL enum oci_status state_status(int dirfd, const oci_state *st);
 /* runc's state document (what `state` prints and hooks read on stdin). */
 CPOD_INTERNAL int state_to_json(const oci_state *st, enum oci_status status, buf *out,
 				cpod_err *err);
-/* The current time as RFC 3339 with nanoseconds. */
-CPOD_INTERNAL void state_now_rfc3339(char *out, size_t n);
 
 #endif

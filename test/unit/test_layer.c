@@ -1553,3 +1553,163 @@ TEST(layer_pack_round_trip)
 {
 	TL_WITH_ENV(tl_pack_body);
 }
+
+/* ---------------------------------------------------------------- gzip details */
+
+/* One gzip member of data with a full header (extra, name, comment, header CRC). */
+static void tl_gzip_header(const void *in, size_t n, buf *out)
+{
+	z_stream z;
+	gz_header h;
+	unsigned char tmp[1 << 16];
+	static unsigned char extra[] = "AB\x04\x00wxyz";
+	memset(&z, 0, sizeof(z));
+	memset(&h, 0, sizeof(h));
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	h.extra = extra;
+	h.extra_len = 8;
+	h.name = (unsigned char *)"layer.tar";
+	h.comment = (unsigned char *)"a comment";
+	h.hcrc = 1;
+	h.time = 1234567890;
+	deflateSetHeader(&z, &h);
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	int r;
+	do {
+		z.next_out = tmp;
+		z.avail_out = sizeof(tmp);
+		r = deflate(&z, Z_FINISH);
+		buf_append(out, tmp, sizeof(tmp) - z.avail_out, NULL);
+	} while (r != Z_STREAM_END);
+	deflateEnd(&z);
+}
+
+/* Whether zlib itself (gzip mode, members in a row) accepts blob. */
+static bool tl_zlib_accepts(const buf *blob)
+{
+	z_stream z;
+	unsigned char out[1 << 16];
+	memset(&z, 0, sizeof(z));
+	inflateInit2(&z, 16 + MAX_WBITS);
+	z.next_in = (unsigned char *)blob->data;
+	z.avail_in = (uInt)blob->len;
+	bool ok = false;
+	for (;;) {
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		int r = inflate(&z, Z_NO_FLUSH);
+		if (r == Z_STREAM_END) {
+			if (z.avail_in == 0) {
+				ok = true;
+				break;
+			}
+			inflateReset(&z);
+			continue;
+		}
+		if (r != Z_OK)
+			break;
+	}
+	inflateEnd(&z);
+	return ok;
+}
+
+static void tl_gzip_details_body(tl_env *v)
+{
+	tl_tar t;
+	cpod_err err;
+	layer_result res;
+	tl_begin(&t);
+	char *data = malloc(3 << 20);
+	for (size_t i = 0; i < (3u << 20); i++)
+		data[i] = (char)("abcdefgh"[i % 8] + (i >> 12) % 7);
+	tl_add(&t, &(tar_entry){ .path = "big", .size = 3 << 20 }, data);
+	tl_file(&t, "small", "s");
+	tl_end(&t);
+	free(data);
+	char diff_id[DIGEST_STR_LEN + 1];
+	digest_buf(t.b.data, t.b.len, diff_id);
+
+	/* every optional header field */
+	buf gz = BUF_INIT;
+	tl_gzip_header(t.b.data, t.b.len, &gz);
+	layer_opts o = { .diff_id = diff_id };
+	CHECK(tl_zlib_accepts(&gz));
+	CHECK_MSG(tl_unpack_blob(v->target, gz.data, gz.len, &o, &res, &err) == 0, "%s", err.msg);
+	CHECK_STR(tl_read(v->target, "small"), "s");
+
+	/* many small members (as bgzip writes), and an empty member */
+	buf many = BUF_INIT;
+	for (size_t off = 0; off < t.b.len; off += 65280) {
+		size_t n = t.b.len - off < 65280 ? t.b.len - off : 65280;
+		tl_gzip(t.b.data + off, n, &many, 1);
+		if (off == 65280 * 3)
+			tl_gzip("", 0, &many, 6);
+	}
+	tl_reset_target(v);
+	CHECK(tl_zlib_accepts(&many));
+	CHECK_MSG(tl_unpack_blob(v->target, many.data, many.len, &o, &res, &err) == 0, "%s",
+		  err.msg);
+	CHECK(res.size == t.b.len);
+	/* layer_digest agrees (the producer checks alone there) */
+	tl_mem m = { many.data, many.len, 0 };
+	byte_source s = { tl_mem_read, &m };
+	layer_result d;
+	CHECK_MSG(layer_digest(&s, &d, &err) == 0, "%s", err.msg);
+	CHECK_STR(d.diff_id, diff_id);
+	CHECK_STR(d.digest, res.digest);
+
+	/* corruptions zlib refuses are refused too, with the reason */
+	struct {
+		size_t off; /* from the end when negative (as size_t arithmetic below) */
+		bool from_end;
+		unsigned char xor_;
+		const char *word;
+	} cases[] = {
+		{ 8, true, 0x01, "CRC mismatch" },     /* trailer CRC */
+		{ 4, true, 0x01, "length mismatch" },  /* trailer ISIZE */
+		{ 2, false, 0x01, "compression method" },
+		{ 3, false, 0x80, "header flags" },
+		{ 10 + 2 + 8 + 10 + 10, false, 0x01, "header CRC" }, /* the FHCRC field */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t at = cases[i].from_end ? gz.len - cases[i].off : cases[i].off;
+		gz.data[at] ^= (char)cases[i].xor_;
+		bool zlib_ok = tl_zlib_accepts(&gz);
+		tl_reset_target(v);
+		int rc = tl_unpack_blob(v->target, gz.data, gz.len, NULL, NULL, &err);
+		gz.data[at] ^= (char)cases[i].xor_;
+		CHECK_MSG(!zlib_ok, "case %zu: zlib accepts it", i);
+		CHECK_MSG(rc < 0 && strstr(err.msg, cases[i].word), "case %zu: %s", i, err.msg);
+	}
+	/* truncated in the header, in the trailer */
+	static const size_t cuts[] = { 5, 30 };
+	for (size_t i = 0; i < ARRAY_LEN(cuts); i++) {
+		tl_reset_target(v);
+		int rc = tl_unpack_blob(v->target, gz.data, cuts[i], NULL, NULL, &err);
+		CHECK_MSG(rc < 0 && strstr(err.msg, "truncated"), "cut %zu: %s", cuts[i], err.msg);
+	}
+	tl_reset_target(v);
+	int rc = tl_unpack_blob(v->target, gz.data, gz.len - 3, NULL, NULL, &err);
+	CHECK_MSG(rc < 0 && strstr(err.msg, "truncated trailer"), "%s", err.msg);
+	/* a member's CRC broken deep in a multi-member stream */
+	size_t first = 0;
+	{
+		buf one = BUF_INIT;
+		tl_gzip(t.b.data, 65280, &one, 1);
+		first = one.len;
+		buf_free(&one);
+	}
+	many.data[first - 8] ^= 1;
+	tl_reset_target(v);
+	rc = tl_unpack_blob(v->target, many.data, many.len, NULL, NULL, &err);
+	CHECK_MSG(rc < 0 && strstr(err.msg, "member 1: CRC mismatch"), "%s", err.msg);
+	buf_free(&gz);
+	buf_free(&many);
+	buf_free(&t.b);
+}
+
+TEST(layer_gzip_details)
+{
+	TL_WITH_ENV(tl_gzip_details_body);
+}

@@ -216,12 +216,12 @@ TEST(registry_auth_files)
 		    "{\"auths\":{\"https://reg.io\":{\"auth\":\"ZDpwZA==\"}}}");   /* d:pd */
 	int r1 = auth_lookup(NULL, "reg.io", "x", &c, &err);
 	bool docker1 = c.docker;
-	char u1[16];
+	char u1[256];
 	snprintf(u1, sizeof(u1), "%s", c.user);
 	tauth_write("home/.config/containers/auth.json",
 		    "{\"auths\":{\"reg.io\":{\"auth\":\"cDpwcA==\"}}}");          /* p:pp */
 	int r2 = auth_lookup(NULL, "reg.io", "x", &c, &err);
-	char u2[16];
+	char u2[256];
 	snprintf(u2, sizeof(u2), "%s", c.user);
 
 	/* login writes the first file, 0600, keeping the rest */
@@ -246,7 +246,7 @@ TEST(registry_auth_files)
 	int l1 = auth_remove(p.path[0], "reg.io", &found, &err);
 	int l2 = auth_remove(p.path[0], "reg.io", &found2, &err);
 	int r4 = auth_lookup(NULL, "reg.io", "x", &c, &err);   /* podman's other file again */
-	char u4[16];
+	char u4[256];
 	snprintf(u4, sizeof(u4), "%s", c.user);
 	int l3 = auth_remove(p.path[0], NULL, &found, &err);
 	_cleanup_buf_ buf text3 = BUF_INIT;

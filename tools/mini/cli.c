@@ -211,27 +211,14 @@ void cli_human_size(int64_t bytes, char *out, size_t n)
 
 void cli_ago(const char *rfc3339, char *out, size_t n)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm)) {
+	int64_t t = cpod_time_unix(rfc3339);
+	if (t < 0) {
 		snprintf(out, n, "unknown");
 		return;
 	}
-	long long d = (long long)(time(NULL) - timegm(&tm));
-	if (d < 1)
-		snprintf(out, n, "Less than a second ago");
-	else if (d < 60)
-		snprintf(out, n, "%lld seconds ago", d);
-	else if (d < 3600)
-		snprintf(out, n, "%lld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
-	else if (d < 86400)
-		snprintf(out, n, "%lld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
-	else if (d < 86400 * 30)
-		snprintf(out, n, "%lld day%s ago", d / 86400, d / 86400 == 1 ? "" : "s");
-	else if (d < 86400 * 365)
-		snprintf(out, n, "%lld month%s ago", d / (86400 * 30), d / (86400 * 30) == 1 ? "" : "s");
-	else
-		snprintf(out, n, "%lld year%s ago", d / (86400 * 365), d / (86400 * 365) == 1 ? "" : "s");
+	char d[48];
+	cpod_human_duration((int64_t)time(NULL) - t, d, sizeof(d));
+	snprintf(out, n, "%s ago", d);
 }
 
 bool cli_write(int fd, const char *s)

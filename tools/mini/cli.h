@@ -62,6 +62,29 @@ void cli_ago(const char *rfc3339, char *out, size_t n);
 /* Writes all of s to fd; false on error. */
 bool cli_write(int fd, const char *s);
 
+/* Go templates (--format), the subset scripts use: renders tmpl with v as
+ * its dot; on error prints it and returns -1. */
+int cli_template(FILE *out, const char *tmpl, const cpod_json_value *v);
+/* The same, with fields of the top value computed by field (a malloc'd
+ * string, or NULL: the JSON member of that name), as podman's {{.ID}}
+ * (short) or {{.Names}} (joined) differ from its JSON. */
+typedef char *(*cli_field_fn)(const char *name, const cpod_json_value *v, void *ctx);
+int cli_template_fields(FILE *out, const char *tmpl, const cpod_json_value *v, cli_field_fn field,
+			void *ctx);
+/* The format with \t and \n turned into tabs and newlines (malloc'd). */
+char *cli_template_unescape(const char *format);
+/* A "table ..." format: prints its header (names: pairs of field and
+ * header text, NULL-terminated; other fields upper-cased) and returns the
+ * row template; any other format is returned as is. */
+const char *cli_template_table(FILE *out, const char *format, const char *const *names);
+
+/* inspect of containers and/or images (type: "container", "image" or
+ * "all"), with --format and --type. */
+int cli_inspect(const char *cmd, const char *type, int argc, char **argv);
+
+/* The options of create and run into o; returns like cli_parse. */
+int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int *argc_out);
+
 /* command groups */
 int oci_main(int argc, char **argv);
 int cmd_images(int argc, char **argv);
@@ -77,8 +100,27 @@ int cmd_run(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_healthcheck(int argc, char **argv);
+int cmd_container(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * containers.c — the container commands: run, ps, rm, export.
+ * containers.c — the container commands: run, rm, export.
  */
 #include "cli.h"
 #include <fcntl.h>
@@ -16,141 +16,34 @@ static const char *S(const cpod_json_value *v)
 int cmd_run(int argc, char **argv)
 {
 	cpod_run_opts o = { 0 };
-	cli_list env = { 0 }, volumes = { 0 }, tmpfs = { 0 }, env_files = { 0 };
-	bool rm = false, tty = false, interactive = false, read_only = false, detach = false;
-	const char *pull = NULL, *platform = NULL;
-	const cli_opt opts[] = {
-		{ "rm", 0, CLI_BOOL, &rm },
-		{ "tty", 't', CLI_BOOL, &tty },
-		{ "interactive", 'i', CLI_BOOL, &interactive },
-		{ "detach", 'd', CLI_BOOL, &detach },
-		{ "env", 'e', CLI_LIST, &env },
-		{ "env-file", 0, CLI_LIST, &env_files },
-		{ "workdir", 'w', CLI_STR, &o.workdir },
-		{ "user", 'u', CLI_STR, &o.user },
-		{ "entrypoint", 0, CLI_STR, &o.entrypoint },
-		{ "hostname", 'h', CLI_STR, &o.hostname },
-		{ "name", 0, CLI_STR, &o.name },
-		{ "volume", 'v', CLI_LIST, &volumes },
-		{ "tmpfs", 0, CLI_LIST, &tmpfs },
-		{ "read-only", 0, CLI_BOOL, &read_only },
-		{ "network", 0, CLI_STR, &o.network },
-		{ "net", 0, CLI_STR, &o.network },
-		{ "pull", 0, CLI_STR, &pull },
-		{ "platform", 0, CLI_STR, &platform },
-		{ NULL, 0, 0, NULL },
-	};
 	cpod_err err;
-	int status = 0;
+	int status = 0, n;
 
-	if (cli_parse("run", argc, argv, opts, true, &argc) < 0)
+	if (cli_run_flags("run", argc, argv, &o, &n) < 0)
 		return 125;
-	if (argc < 2) {
+	if (n < 2) {
 		cli_error("run: an image is required");
 		return 125;
 	}
-	if (detach) {
-		cli_error("run: --detach comes with the container lifecycle (not yet)");
-		return 125;
-	}
-	if (env_files.n) {
-		cli_error("run: --env-file is not supported yet");
-		return 125;
-	}
 	o.image = argv[1];
-	o.args = argc > 2 ? (const char *const *)(argv + 2) : NULL;
-	o.env = env.v;
-	o.volumes = volumes.v;
-	o.tmpfs = tmpfs.v;
-	o.rm = rm;
-	o.tty = tty;
-	o.interactive = interactive;
-	o.read_only = read_only;
-	if (tty && !isatty(0)) {
-		/* podman warns and carries on */
+	o.args = n > 2 ? (const char *const *)(argv + 2) : NULL;
+	if (o.tty && !isatty(0))
 		fprintf(stderr, "%s: warning: the input device is not a TTY\n", cli_progname());
+	if (o.detach) {
+		char *id = cpod_run_detached(cli_engine(), &o, &err);
+		if (!id) {
+			cli_errorx(&err);
+			return cli_exit_code(&err);
+		}
+		printf("%s\n", id);
+		free(id);
+		return 0;
 	}
-	int r = cpod_run(cli_engine(), &o, &status, &err);
-	free(env.v);
-	free(volumes.v);
-	free(tmpfs.v);
-	if (r < 0) {
+	if (cpod_run(cli_engine(), &o, &status, &err) < 0) {
 		cli_errorx(&err);
 		return cli_exit_code(&err);
 	}
 	return status;
-}
-
-int cmd_ps(int argc, char **argv)
-{
-	bool all = false, quiet = false, no_trunc = false;
-	const char *format = NULL;
-	const cli_opt opts[] = {
-		{ "all", 'a', CLI_BOOL, &all },
-		{ "quiet", 'q', CLI_BOOL, &quiet },
-		{ "no-trunc", 0, CLI_BOOL, &no_trunc },
-		{ "format", 0, CLI_STR, &format },
-		{ NULL, 0, 0, NULL },
-	};
-	cpod_err err;
-	if (cli_parse("ps", argc, argv, opts, false, &argc) < 0)
-		return 125;
-	char *s = cpod_container_list(cli_engine(), all, &err);
-	if (!s) {
-		cli_errorx(&err);
-		return 125;
-	}
-	if (format && strcmp(format, "json") == 0) {
-		printf("%s\n", s);
-		free(s);
-		return 0;
-	}
-	cpod_json *doc = cpod_json_parse(s, &err);
-	free(s);
-	if (!doc) {
-		cli_errorx(&err);
-		return 125;
-	}
-	const cpod_json_value *arr = cpod_json_root(doc);
-	if (!quiet)
-		printf("%-12s  %-30s %-25s %-16s %-25s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-		       "STATUS", "NAMES");
-	for (size_t i = 0; i < cpod_json_len(arr); i++) {
-		const cpod_json_value *c = cpod_json_at(arr, i);
-		const char *id = S(cpod_json_get(c, "Id"));
-		if (quiet) {
-			printf("%.*s\n", no_trunc ? 64 : 12, id);
-			continue;
-		}
-		char cmd[256] = "", created[64], status[96];
-		const cpod_json_value *argsv = cpod_json_get(c, "Command");
-		for (size_t k = 0; k < cpod_json_len(argsv); k++) {
-			size_t l = strlen(cmd);
-			snprintf(cmd + l, sizeof(cmd) - l, "%s%s", k ? " " : "", S(cpod_json_at(argsv, k)));
-		}
-		cli_ago(S(cpod_json_get(c, "CreatedAt")), created, sizeof(created));
-		const char *state = S(cpod_json_get(c, "State"));
-		if (strcmp(state, "running") == 0) {
-			char ago[64];
-			cli_ago(S(cpod_json_get(c, "StartedAt")), ago, sizeof(ago));
-			snprintf(status, sizeof(status), "Up %s", ago);
-			char *p = strstr(status, " ago");
-			if (p)
-				*p = '\0';
-		} else if (strcmp(state, "exited") == 0) {
-			char ago[64];
-			cli_ago(S(cpod_json_get(c, "ExitedAt")), ago, sizeof(ago));
-			snprintf(status, sizeof(status), "Exited (%lld) %s",
-				 (long long)cpod_json_int(cpod_json_get(c, "ExitCode")), ago);
-		} else {
-			snprintf(status, sizeof(status), "Created");
-		}
-		printf("%-12.*s  %-30s %-25.25s %-16s %-25s %s\n", no_trunc ? 64 : 12, id,
-		       S(cpod_json_get(c, "Image")), cmd, created, status,
-		       S(cpod_json_at(cpod_json_get(c, "Names"), 0)));
-	}
-	cpod_json_free(doc);
-	return 0;
 }
 
 int cmd_rm(int argc, char **argv)
@@ -178,7 +71,7 @@ int cmd_rm(int argc, char **argv)
 		const cpod_json_value *arr = cpod_json_root(doc);
 		for (size_t i = 0; i < cpod_json_len(arr); i++) {
 			const char *id = S(cpod_json_get(cpod_json_at(arr, i), "Id"));
-			if (cpod_container_remove(cli_engine(), id, force, &err) < 0) {
+			if (cpod_container_remove_v(cli_engine(), id, force, volumes, &err) < 0) {
 				cli_errorx(&err);
 				rc = 125;
 			} else {
@@ -193,7 +86,7 @@ int cmd_rm(int argc, char **argv)
 		return 125;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (cpod_container_remove(cli_engine(), argv[i], force, &err) < 0) {
+		if (cpod_container_remove_v(cli_engine(), argv[i], force, volumes, &err) < 0) {
 			if (ignore && err.code == CPOD_E_NOTFOUND)
 				continue;
 			cli_errorx(&err);
@@ -233,6 +126,32 @@ int cmd_export(int argc, char **argv)
 	if (r < 0) {
 		if (output)
 			unlink(output);
+		cli_errorx(&err);
+		return 125;
+	}
+	return 0;
+}
+
+int cmd_cp(int argc, char **argv)
+{
+	bool archive = true, overwrite = false;
+	const cli_opt opts[] = {
+		{ "archive", 'a', CLI_BOOL, &archive },
+		{ "overwrite", 0, CLI_BOOL, &overwrite },
+		{ NULL, 0, 0, NULL },
+	};
+	cpod_err err;
+	if (cli_parse("cp", argc, argv, opts, false, &argc) < 0)
+		return 125;
+	if (argc != 3) {
+		cli_error("cp: SRC and DEST are required (one of them CONTAINER:PATH)");
+		return 125;
+	}
+	if (strcmp(argv[2], "-") == 0 && isatty(1)) {
+		cli_error("cp: refusing to write a tar to a terminal");
+		return 125;
+	}
+	if (cpod_container_cp(cli_engine(), argv[1], argv[2], &err) < 0) {
 		cli_errorx(&err);
 		return 125;
 	}

@@ -33,62 +33,29 @@ static void images_split(const char *name, char *repo, size_t rn, char *tag, siz
 	}
 }
 
-/* {{.Field}} templates, the subset scripts use with images and ps */
-static void images_template(const char *tmpl, const cpod_json_value *img, const char *repo,
-			    const char *tag)
+typedef struct images_row {
+	const char *repo, *tag;
+	bool no_trunc;
+} images_row;
+
+/* The template fields that podman computes for a row of `images`. */
+static char *images_field(const char *name, const cpod_json_value *img, void *ctx)
 {
-	for (const char *p = tmpl; *p;) {
-		if (p[0] == '\\' && p[1] == 't') {
-			putchar('\t');
-			p += 2;
-			continue;
-		}
-		if (p[0] == '\\' && p[1] == 'n') {
-			putchar('\n');
-			p += 2;
-			continue;
-		}
-		if (strncmp(p, "{{", 2) != 0) {
-			putchar(*p++);
-			continue;
-		}
-		const char *end = strstr(p, "}}");
-		if (!end) {
-			fputs(p, stdout);
-			break;
-		}
-		char field[64];
-		const char *f = p + 2;
-		while (*f == ' ')
-			f++;
-		if (*f == '.')
-			f++;
-		size_t n = 0;
-		while (f < end && *f != ' ' && n + 1 < sizeof(field))
-			field[n++] = *f++;
-		field[n] = '\0';
-		char size[32];
-		if (strcmp(field, "ID") == 0 || strcmp(field, "Id") == 0)
-			printf("%.12s", S(cpod_json_get(img, "Id")));
-		else if (strcmp(field, "Repository") == 0)
-			fputs(repo, stdout);
-		else if (strcmp(field, "Tag") == 0)
-			fputs(tag, stdout);
-		else if (strcmp(field, "Digest") == 0)
-			fputs(S(cpod_json_get(img, "Digest")), stdout);
-		else if (strcmp(field, "Size") == 0) {
-			cli_human_size(cpod_json_int(cpod_json_get(img, "Size")), size, sizeof(size));
-			fputs(size, stdout);
-		} else if (strcmp(field, "CreatedAt") == 0)
-			fputs(S(cpod_json_get(img, "CreatedAt")), stdout);
-		else if (strcmp(field, "Created") == 0 || strcmp(field, "CreatedSince") == 0) {
-			char ago[64];
-			cli_ago(S(cpod_json_get(img, "CreatedAt")), ago, sizeof(ago));
-			fputs(ago, stdout);
-		}
-		p = end + 2;
-	}
-	putchar('\n');
+	const images_row *r = ctx;
+	char tmp[512];
+	if (strcmp(name, "ID") == 0 || strcmp(name, "Id") == 0)
+		snprintf(tmp, sizeof(tmp), "%.*s", r->no_trunc ? 64 : 12, S(cpod_json_get(img, "Id")));
+	else if (strcmp(name, "Repository") == 0)
+		snprintf(tmp, sizeof(tmp), "%s", r->repo);
+	else if (strcmp(name, "Tag") == 0)
+		snprintf(tmp, sizeof(tmp), "%s", r->tag);
+	else if (strcmp(name, "Size") == 0)
+		cli_human_size(cpod_json_int(cpod_json_get(img, "Size")), tmp, sizeof(tmp));
+	else if (strcmp(name, "Created") == 0 || strcmp(name, "CreatedSince") == 0)
+		cli_ago(S(cpod_json_get(img, "CreatedAt")), tmp, sizeof(tmp));
+	else
+		return NULL;
+	return strdup(tmp);
 }
 
 int cmd_images(int argc, char **argv)
@@ -125,7 +92,14 @@ int cmd_images(int argc, char **argv)
 		return 125;
 	}
 	const cpod_json_value *arr = cpod_json_root(doc);
-	bool table = !format || strncmp(format, "table", 5) == 0;
+	bool table = !format || strcmp(format, "table") == 0;
+	char *tmpl = format && !table ? cli_template_unescape(format) : NULL;
+	const char *row = tmpl;
+	if (tmpl && !quiet) {
+		static const char *const headers[] = { "ID", "IMAGE ID", "CreatedSince", "CREATED", NULL };
+		row = noheading ? tmpl + (strncmp(tmpl, "table", 5) == 0 ? 5 + strspn(tmpl + 5, " ") : 0)
+				: cli_template_table(stdout, tmpl, headers);
+	}
 	if (table && !quiet && !noheading) {
 		if (digests)
 			printf("%-40s %-10s %-71s %-12s  %-16s %s\n", "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE");
@@ -160,7 +134,13 @@ int cmd_images(int argc, char **argv)
 				snprintf(tag, sizeof(tag), "<none>");
 			}
 			if (!table) {
-				images_template(format, img, repo, tag);
+				images_row rr = { repo, tag, no_trunc };
+				if (cli_template_fields(stdout, row, img, images_field, &rr) < 0) {
+					free(tmpl);
+					cpod_json_free(doc);
+					return 125;
+				}
+				putchar('\n');
 				continue;
 			}
 			cli_human_size(cpod_json_int(cpod_json_get(img, "Size")), size, sizeof(size));
@@ -172,35 +152,9 @@ int cmd_images(int argc, char **argv)
 				printf("%-40s %-10s %-12.*s  %-16s %s\n", repo, tag, no_trunc ? 64 : 12, id, ago, size);
 		}
 	}
+	free(tmpl);
 	cpod_json_free(doc);
 	return 0;
-}
-
-static int images_inspect(int argc, char **argv)
-{
-	const char *format = NULL;
-	const cli_opt opts[] = { { "format", 'f', CLI_STR, &format }, { NULL, 0, 0, NULL } };
-	cpod_err err;
-	int rc = 0;
-	if (cli_parse("image inspect", argc, argv, opts, false, &argc) < 0)
-		return 125;
-	if (argc < 2) {
-		cli_error("image inspect: an image is required");
-		return 125;
-	}
-	printf("[\n");
-	for (int i = 1; i < argc; i++) {
-		char *s = cpod_image_inspect(cli_engine(), argv[i], &err);
-		if (!s) {
-			cli_errorx(&err);
-			rc = 125;
-			continue;
-		}
-		printf("%s%s\n", s, i + 1 < argc ? "," : "");
-		free(s);
-	}
-	printf("]\n");
-	return rc;
 }
 
 int cmd_load(int argc, char **argv)
@@ -504,7 +458,7 @@ int cmd_image(int argc, char **argv)
 	if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
 		return cmd_images(argc, argv);
 	if (strcmp(sub, "inspect") == 0)
-		return images_inspect(argc, argv);
+		return cli_inspect("image inspect", "image", argc, argv);
 	if (strcmp(sub, "rm") == 0)
 		return cmd_rmi(argc, argv);
 	if (strcmp(sub, "prune") == 0)
@@ -523,10 +477,4 @@ int cmd_image(int argc, char **argv)
 		return cmd_import(argc, argv);
 	cli_error("image: unknown subcommand \"%s\"", sub);
 	return 125;
-}
-
-int cmd_inspect(int argc, char **argv)
-{
-	/* images only, for now: containers come with their lifecycle */
-	return images_inspect(argc, argv);
 }
