@@ -344,24 +344,156 @@ CPOD_INTERNAL bool digest_accelerated(void);
  * digest.c — SHA-256 (see digest.h).  BearSSL computes it, unless a block
  * function for the CPU's SHA extensions is available (digest_blocks): then
  * the buffering and padding here drive that function instead.
+ *
+ * The hardware block function uses the x86-64 SHA extensions through
+ * compiler intrinsics, enabled for that one function only
+ * (__attribute__((target))), so the rest of the build needs no -m flags and
+ * the binary still runs on CPUs without them: CPUID decides at first use.
+ * CPOD_NO_SHANI=1 in the environment keeps the portable path (tests, and a
+ * way out should a CPU misreport).
  */
 
+#include <pthread.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define DIGEST_HAVE_SHANI 1
+#endif
 
 static const uint32_t digest_iv[8] = {
-	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+	0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
+	0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
 };
 
 /* Hashes n full 64-byte blocks; NULL when the CPU has no fast path. */
 typedef void (*digest_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t n);
 static digest_blocks_fn digest_blocks;
 
+#ifdef DIGEST_HAVE_SHANI
+static const uint32_t digest_k[64] __attribute__((aligned(16))) = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5,
+	0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+	0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+	0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+/* The SHA-NI compression loop (Intel's published scheme): the state lives
+ * in two registers as ABEF/CDGH, each sha256rnds2 does two rounds, and
+ * sha256msg1/msg2 extend the message schedule four words at a time. */
+__attribute__((target("sha,sse4.1")))
+static void digest_blocks_shani(uint32_t state[8], const unsigned char *data, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i tmp = _mm_loadu_si128((const __m128i *)(const void *)&state[0]);
+	__m128i s1 = _mm_loadu_si128((const __m128i *)(const void *)&state[4]);
+
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);          /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);            /* EFGH */
+	__m128i s0 = _mm_alignr_epi8(tmp, s1, 8);    /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);         /* CDGH */
+
+	while (n--) {
+		__m128i abef = s0, cdgh = s1, msg;
+		__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)data),
+					      bswap);
+		__m128i m1 = _mm_shuffle_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(data + 16)), bswap);
+		__m128i m2 = _mm_shuffle_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(data + 32)), bswap);
+		__m128i m3 = _mm_shuffle_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(data + 48)), bswap);
+
+/* four rounds on the schedule words in m */
+#define DIGEST_QR(m, r)                                                                           \
+	do {                                                                                      \
+		msg = _mm_add_epi32(                                                              \
+			m, _mm_load_si128((const __m128i *)(const void *)&digest_k[4 * (r)]));    \
+		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                                          \
+		msg = _mm_shuffle_epi32(msg, 0x0E);                                               \
+		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);                                          \
+	} while (0)
+/* the next four schedule words into a, from a..d = W[t-16..t-1] in fours */
+#define DIGEST_SCHED(a, b, c, d)                                                         \
+	a = _mm_sha256msg2_epu32(                                                        \
+		_mm_add_epi32(_mm_sha256msg1_epu32(a, b), _mm_alignr_epi8(d, c, 4)), d)
+#define DIGEST_G4(r)                                                                     \
+	do {                                                                             \
+		DIGEST_SCHED(m0, m1, m2, m3);                                            \
+		DIGEST_QR(m0, r);                                                        \
+		DIGEST_SCHED(m1, m2, m3, m0);                                            \
+		DIGEST_QR(m1, (r) + 1);                                                  \
+		DIGEST_SCHED(m2, m3, m0, m1);                                            \
+		DIGEST_QR(m2, (r) + 2);                                                  \
+		DIGEST_SCHED(m3, m0, m1, m2);                                            \
+		DIGEST_QR(m3, (r) + 3);                                                  \
+	} while (0)
+		DIGEST_QR(m0, 0);
+		DIGEST_QR(m1, 1);
+		DIGEST_QR(m2, 2);
+		DIGEST_QR(m3, 3);
+		DIGEST_G4(4);
+		DIGEST_G4(8);
+		DIGEST_G4(12);
+#undef DIGEST_G4
+#undef DIGEST_SCHED
+#undef DIGEST_QR
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+		data += 64;
+	}
+
+	tmp = _mm_shuffle_epi32(s0, 0x1B);           /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);            /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);         /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);            /* ABEF -> HGFE */
+	_mm_storeu_si128((__m128i *)(void *)&state[0], s0);
+	_mm_storeu_si128((__m128i *)(void *)&state[4], s1);
+}
+
+static bool digest_cpu_has_shani(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return false;
+	bool sse41 = c & (1u << 19), ssse3 = c & (1u << 9);
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return sse41 && ssse3 && (b & (1u << 29));
+}
+#endif
+
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+
+static void digest_detect(void)
+{
+#ifdef DIGEST_HAVE_SHANI
+	const char *e = getenv("CPOD_NO_SHANI");
+	if ((!e || !*e || strcmp(e, "0") == 0) && digest_cpu_has_shani())
+		digest_blocks = digest_blocks_shani;
+#endif
+}
+
 CPOD_INTERNAL bool digest_accelerated(void)
 {
+	pthread_once(&digest_once, digest_detect);
 	return digest_blocks != NULL;
 }
 
 CPOD_INTERNAL void digest_init(digest_ctx *c)
 {
+	pthread_once(&digest_once, digest_detect);
 	c->hw = digest_blocks != NULL;
 	if (!c->hw) {
 		br_sha256_init(&c->br);
@@ -470,7 +602,8 @@ CPOD_INTERNAL int digest_check(const char *s, const char *what, cpod_err *err)
 {
 	if (digest_valid(s, NULL))
 		return 0;
-	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what, s ? s : "");
+	return err_set(err, CPOD_E_INVALID, "%s: \"%.80s\" is not a sha256 digest", what,
+		       s ? s : "");
 }
 /************************************************ src/base/err.c */
 /*
@@ -12544,6 +12677,17 @@ typedef struct tar_reader tar_reader;
 
 CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
 					 cpod_err *err);
+
+/* A source that lends its own buffers: next points *p at the following
+ * bytes of the stream (valid until the next call), returns their count, 0
+ * at the end, -1 on error.  A reader over one reads file data in place,
+ * without copying (the layer unpacker's decompression ring). */
+typedef struct tar_chunk_source {
+	ssize_t (*next)(void *ctx, const void **p, cpod_err *err);
+	void *ctx;
+} tar_chunk_source;
+CPOD_INTERNAL tar_reader *tar_reader_new_chunks(const tar_chunk_source *src,
+						const tar_limits *lim, cpod_err *err);
 CPOD_INTERNAL void tar_reader_free(tar_reader *r);
 /* 1 and *e set: an entry (valid until the next call); 0: the end of the
  * archive; -1: an error.  Unread data of the previous entry is skipped. */
@@ -12560,6 +12704,15 @@ CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
 typedef struct tar_writer tar_writer;
 /* out: where the archive goes (a fd; the writer buffers). */
 CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
+/* The same into a callback (a compressor, a digest): write takes all n
+ * bytes or fails. */
+typedef struct tar_sink {
+	int (*write)(void *ctx, const void *data, size_t n, cpod_err *err);
+	void *ctx;
+} tar_sink;
+CPOD_INTERNAL tar_writer *tar_writer_new_sink(const tar_sink *sink, cpod_err *err);
+/* Bytes of archive produced so far. */
+CPOD_INTERNAL uint64_t tar_writer_offset(const tar_writer *w);
 /* Writes an entry's header; for TAR_FILE the caller then writes exactly
  * e->size bytes with tar_write_data. */
 CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
@@ -12619,7 +12772,9 @@ typedef struct layer_result {
 } layer_result;
 
 /* Unpacks the blob read from src into dirfd (an empty directory).  On
- * failure the directory holds partial content: the caller removes it. */
+ * failure the directory holds partial content: the caller removes it.
+ * src is read (and decompressed) by a thread of the unpacker's own, joined
+ * before this returns; src must not rely on being read by the caller's. */
 CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
 			       layer_result *res, cpod_err *err);
 
@@ -14227,6 +14382,1810 @@ CPOD_INTERNAL char *config_edit_write(const config_edit *c, const char *created,
 		return NULL;
 	}
 	return buf_take(&b, err);
+}
+/************************************************ src/image/layer_stream.h */
+/*
+ * layer_stream.h — the producer side of layer unpacking (layer_stream.c):
+ * a blob read, hashed, decompressed (gzip, zstd or none, told apart by
+ * magic) and hashed again, handed to the tar reader as chunks of a ring.
+ */
+#ifndef CPOD_IMAGE_LAYER_STREAM_H
+#define CPOD_IMAGE_LAYER_STREAM_H
+
+
+typedef struct lstream lstream;
+
+typedef struct lstream_opts {
+	uint64_t max_size;         /* uncompressed bytes; 0: 64 GiB */
+	uint64_t compressed_size;  /* declared blob size; 0: unknown */
+	bool inline_discard;       /* no thread, no consumer: only the digests (layer_digest) */
+} lstream_opts;
+
+/* Starts decompressing src (in a thread of its own unless inline_discard). */
+CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts *o,
+				     cpod_err *err);
+/* The uncompressed stream as a tar_chunk_source (ctx: the lstream). */
+CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err);
+/* Reads the rest of the stream, waits for the producer and fills the
+ * digests, sizes and compression of res. */
+CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err);
+/* Stops the producer (when unpacking failed) and frees everything. */
+CPOD_INTERNAL void lstream_free(lstream *s);
+
+#endif
+/************************************************ src/image/layer.c */
+/*
+ * layer.c — unpacking a layer into a directory (see layer.h): every tar
+ * entry judged, then written with as few system calls as it needs.
+ *
+ * Safety.  Names are cleaned first: a leading "/" is dropped, "." and empty
+ * components vanish, a ".." component is refused, and depth (256) and
+ * length (4096) are bounded.  Parent directories are resolved inside the
+ * target with fs_open_in_root (openat2 RESOLVE_IN_ROOT), so a symlink the
+ * layer planted ("a -> /etc", "a -> ../../..") is followed as if the target
+ * were "/", never out of it; the last component is always created or
+ * replaced without following (O_EXCL, O_NOFOLLOW, *at calls on the parent).
+ * Hard links must name an existing entry inside the target (linkat on the
+ * resolved parent, never following the last component).  Whiteouts of "",
+ * "." or ".." are refused.  Device nodes are skipped (with a warning) when
+ * rootless.  xattrs named trusted.overlay.* or user.overlay.* are dropped:
+ * a layer may not plant overlayfs redirects, metacopy or opaque markers of
+ * its own; whiteouts come only from .wh. entries.
+ *
+ * Speed.  The parent directory's fd is cached from one entry to the next
+ * (tar entries come grouped by directory); the cache is dropped whenever
+ * anything is removed or replaced, the only way a resolved path can change
+ * meaning, so it cannot be fooled by a symlink swapped in.  Files are
+ * created with O_CREAT|O_EXCL (the target is normally empty: the
+ * replacement path runs only on EEXIST) and their data written straight
+ * from the decompression ring.  chown is skipped when the owner is already
+ * right, chmod when open's mode (under the umask) already gave the bits.
+ * Directories' modes and mtimes are applied at the end, children first
+ * (creating entries changes a directory's mtime, and a read-only directory
+ * could not be filled); their list is bounded with the path table.
+ *
+ * The path table remembers directories (for their final metadata, once per
+ * path however often they appear) and, in LAYER_WHITEOUT_APPLY mode, every
+ * path this layer made: OCI whiteouts hide only lower layers' files, so
+ * ".wh.NAME" spares a NAME of the same layer, and an opaque directory keeps
+ * exactly this layer's entries.  It holds at most LAYER_MAP_ENTRIES paths
+ * of LAYER_MAP_BYTES in all (about 400 MiB of memory at worst).
+ */
+
+
+
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <dirent.h>
+
+#define LAYER_MAX_PATH 4096
+#define LAYER_MAX_DEPTH 256
+#define LAYER_MAP_BYTES ((size_t)256 << 20)
+#define LAYER_MAP_ENTRIES ((size_t)4 << 20)
+#define LAYER_DEFAULT_MAX ((uint64_t)64 << 30)
+#define LAYER_WH ".wh."
+#define LAYER_WH_OPQ ".wh..wh..opq"
+#define LAYER_WH_META ".wh..wh."
+
+enum { LAYER_MADE = 1, LAYER_OPAQUED = 2 };
+
+typedef struct layer_slot {
+	uint32_t off;   /* into the arena; 0: empty */
+	uint32_t hash;
+	int32_t dir;    /* index in dirs, or -1 */
+	uint32_t flags;
+} layer_slot;
+
+typedef struct layer_dir {
+	uint32_t off;   /* its path in the arena */
+	uint32_t mode;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	dev_t dev;
+	ino_t ino;
+	bool dead;
+} layer_dir;
+
+typedef struct layer_ctx {
+	int root;
+	const layer_opts *o;
+	tar_reader *tr;
+	uid_t euid;
+	gid_t egid;
+	mode_t umask;
+	bool apply;
+	const char *opaque_xattr;
+
+	/* the parent cache */
+	char cpath[LAYER_MAX_PATH + 1];
+	int cfd;
+	bool csgid;     /* new entries there take the directory's group */
+	gid_t cgid;
+
+	/* the path table */
+	char *arena;
+	size_t alen, acap;
+	layer_slot *slots;
+	size_t nslots, nused;
+	layer_dir *dirs;
+	size_t ndirs, capdirs;
+
+	bool warned_owner, warned_dev;
+	char quoted[200];   /* the current entry's name for messages */
+} layer_ctx;
+
+/* ---------------------------------------------------------------- names */
+
+static void layer_quote(char *out, size_t size, const char *name)
+{
+	size_t o = 0, n = strlen(name);
+	for (size_t i = 0; i < n && o + 4 < size; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		out[o++] = (ch < 0x20 || ch == 0x7f || ch == '"') ? '?' : (char)ch;
+	}
+	if (o + 4 >= size && n)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
+}
+
+/* Cleans an archive name into out (see the top): "" is the root. */
+static int layer_clean(const char *in, char *out, const char *what, const char *quoted,
+		       cpod_err *err)
+{
+	size_t o = 0, depth = 0;
+	const char *p = in;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *c = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - c);
+		if (n == 1 && c[0] == '.')
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
+				       quoted, what);
+		if (n > NAME_MAX)
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": %s has a component longer than %d bytes",
+				       quoted, what, NAME_MAX);
+		if (++depth > LAYER_MAX_DEPTH)
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d",
+				       quoted, what, LAYER_MAX_DEPTH);
+		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
+			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
+				       quoted, what, LAYER_MAX_PATH);
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, c, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the path table */
+
+static uint32_t layer_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static layer_slot *layer_find(layer_ctx *c, const char *path, size_t n)
+{
+	if (!c->nslots)
+		return NULL;
+	uint32_t h = layer_hash(path, n);
+	for (size_t i = h & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
+		layer_slot *s = &c->slots[i];
+		if (!s->off)
+			return NULL;
+		if (s->hash == h && strncmp(c->arena + s->off, path, n) == 0 &&
+		    c->arena[s->off + n] == '\0')
+			return s;
+	}
+}
+
+static int layer_grow(layer_ctx *c, cpod_err *err)
+{
+	size_t nn = c->nslots ? c->nslots * 2 : 4096;
+	layer_slot *ns = calloc(nn, sizeof(*ns));
+	if (!ns)
+		return err_nomem(err);
+	for (size_t i = 0; i < c->nslots; i++) {
+		layer_slot *s = &c->slots[i];
+		if (!s->off)
+			continue;
+		size_t j = s->hash & (nn - 1);
+		while (ns[j].off)
+			j = (j + 1) & (nn - 1);
+		ns[j] = *s;
+	}
+	free(c->slots);
+	c->slots = ns;
+	c->nslots = nn;
+	return 0;
+}
+
+/* The slot of path (first n bytes), added when new. */
+static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err *err)
+{
+	layer_slot *s = layer_find(c, path, n);
+	if (s)
+		return s;
+	if (c->nused >= LAYER_MAP_ENTRIES) {
+		err_set(err, CPOD_E_LIMIT, "the layer has too many entries (more than %zu)",
+			LAYER_MAP_ENTRIES);
+		return NULL;
+	}
+	if ((c->nused + 1) * 2 > c->nslots && layer_grow(c, err) < 0)
+		return NULL;
+	if (c->alen + n + 1 > c->acap) {
+		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
+			err_set(err, CPOD_E_LIMIT,
+				"the layer has too many entries (paths above %zu MiB)",
+				LAYER_MAP_BYTES >> 20);
+			return NULL;
+		}
+		size_t nc = c->acap ? c->acap * 2 : 1 << 16;
+		while (nc < c->alen + n + 1)
+			nc *= 2;
+		if (nc > LAYER_MAP_BYTES)
+			nc = LAYER_MAP_BYTES;
+		char *na = realloc(c->arena, nc);
+		if (!na) {
+			err_nomem(err);
+			return NULL;
+		}
+		c->arena = na;
+		c->acap = nc;
+	}
+	if (c->alen == 0)
+		c->arena[c->alen++] = '\0'; /* offset 0 means empty */
+	uint32_t off = (uint32_t)c->alen;
+	memcpy(c->arena + off, path, n);
+	c->arena[off + n] = '\0';
+	c->alen += n + 1;
+	uint32_t h = layer_hash(path, n);
+	size_t i = h & (c->nslots - 1);
+	while (c->slots[i].off)
+		i = (i + 1) & (c->nslots - 1);
+	c->slots[i] = (layer_slot){ off, h, -1, 0 };
+	c->nused++;
+	return &c->slots[i];
+}
+
+/* APPLY mode: path and its ancestors belong to this layer. */
+static int layer_mark_made(layer_ctx *c, const char *path, cpod_err *err)
+{
+	if (!c->apply || !path[0])
+		return 0;
+	size_t n = strlen(path);
+	for (;;) {
+		layer_slot *s = layer_add(c, path, n, err);
+		if (!s)
+			return -1;
+		if (s->flags & LAYER_MADE)
+			return 0; /* its ancestors are in already */
+		s->flags |= LAYER_MADE;
+		while (n && path[n - 1] != '/')
+			n--;
+		if (n == 0)
+			return 0;
+		n--;
+	}
+}
+
+static bool layer_is_made(layer_ctx *c, const char *path)
+{
+	layer_slot *s = layer_find(c, path, strlen(path));
+	return s && (s->flags & LAYER_MADE);
+}
+
+/* ---------------------------------------------------------------- parents */
+
+static void layer_cache_drop(layer_ctx *c)
+{
+	if (c->cfd >= 0)
+		close(c->cfd);
+	c->cfd = -1;
+	c->cpath[0] = '\0';
+}
+
+/* Takes fd as the cached directory for path; *stp (if given) gets its stat. */
+static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *stp,
+			   cpod_err *err)
+{
+	struct stat sbuf, *stp_ = stp ? stp : &sbuf;
+	struct stat st;
+	if (fstat(fd, stp_) < 0) {
+		int e = errno;
+		close(fd);
+		return err_sysn(err, e, "stat %s", path);
+	}
+	st = *stp_;
+	layer_cache_drop(c);
+	c->cfd = fd;
+	snprintf(c->cpath, sizeof(c->cpath), "%s", path);
+	c->csgid = (st.st_mode & S_ISGID) != 0;
+	c->cgid = st.st_gid;
+	return 0;
+}
+
+/* The directory dir (a cleaned path, "" the root) as a dirfd owned by the
+ * cache; created with its parents when missing and create is set. */
+static int layer_parent(layer_ctx *c, const char *dir, bool create, cpod_err *err)
+{
+	if (c->cfd >= 0 && strcmp(dir, c->cpath) == 0)
+		return c->cfd;
+	int fd = fs_open_in_root(c->root, dir[0] ? dir : ".", O_PATH | O_DIRECTORY, 0, NULL);
+	if (fd < 0) {
+		if (errno != ENOENT || !create)
+			return err_sys(err, "entry \"%s\": parent directory %s", c->quoted, dir);
+		fd = fs_mkdirs_in_root(c->root, dir, 0755, err);
+		if (fd < 0)
+			return err_prefix(err, "entry \"%s\": parent directory", c->quoted);
+		if (layer_mark_made(c, dir, err) < 0)
+			return -1;
+	}
+	if (layer_cache_set(c, dir, fd, NULL, err) < 0)
+		return -1;
+	return c->cfd;
+}
+
+/* Removes what stands at pfd/base (never following it).  Any removal may
+ * change what a cached path means, so the cache goes too: pfd is not to be
+ * used afterwards. */
+static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
+{
+	struct stat st;
+	int r = 0;
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			r = err_sys(err, "entry \"%s\": stat", c->quoted);
+	} else if (S_ISDIR(st.st_mode)) {
+		if (fs_rm_tree(pfd, base, err) < 0)
+			r = err_prefix(err, "entry \"%s\": remove a directory", c->quoted);
+	} else if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT) {
+		r = err_sys(err, "entry \"%s\": remove the existing entry", c->quoted);
+	}
+	layer_cache_drop(c);
+	return r;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
+{
+	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
+			       c->quoted);
+	return 0;
+}
+
+/* Whether a new entry in the cached parent needs a chown to e's owner. */
+static bool layer_needs_chown(layer_ctx *c, const tar_entry *e)
+{
+	gid_t gid = c->csgid ? c->cgid : c->egid;
+	return e->uid != c->euid || e->gid != gid;
+}
+
+static int layer_owner_failed(layer_ctx *c, cpod_err *err)
+{
+	if (c->o->rootless && (errno == EPERM || errno == EINVAL)) {
+		if (!c->warned_owner)
+			log_debug("layer: ownership not applied (rootless): %s", c->quoted);
+		c->warned_owner = true;
+		return 0;
+	}
+	return err_sys(err, "entry \"%s\": chown", c->quoted);
+}
+
+static bool layer_xattr_forbidden(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
+}
+
+/* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
+static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, const char *base)
+{
+	char path[64 + NAME_MAX];
+	if (fd < 0)
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
+	for (size_t i = 0; i < e->n_xattrs; i++) {
+		const tar_xattr *x = &e->xattrs[i];
+		if (layer_xattr_forbidden(x->name)) {
+			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
+				 c->quoted, x->name);
+			continue;
+		}
+		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
+				: lsetxattr(path, x->name, x->value, x->len, 0);
+		if (r < 0)
+			log_warn("layer: entry \"%s\": xattr %s not set: %s", c->quoted, x->name,
+				 strerror(errno));
+	}
+}
+
+static void layer_times(const tar_entry *e, struct timespec ts[2])
+{
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)e->mtime_sec;
+	ts[0].tv_nsec = ts[1].tv_nsec = e->mtime_nsec < 1000000000 ? (long)e->mtime_nsec : 0;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+static int layer_write_all(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		p = (const char *)p + k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int layer_file(layer_ctx *c, const tar_entry *e, int pfd, const char *base, cpod_err *err)
+{
+	mode_t cmode = e->mode & 0777;
+	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, cmode);
+	if (fd < 0 && errno == EEXIST) {
+		if (layer_remove(c, pfd, base, err) < 0)
+			return -1;
+		return -2; /* the caller resolves the parent again and retries */
+	}
+	if (fd < 0)
+		return err_sys(err, "entry \"%s\": create", c->quoted);
+
+	int rc = -1;
+	const void *p = NULL;
+	ssize_t n;
+	while ((n = tar_data_chunk(c->tr, &p, err)) > 0) {
+		if (layer_write_all(fd, p, (size_t)n) < 0) {
+			err_sys(err, "entry \"%s\": write", c->quoted);
+			goto out;
+		}
+	}
+	if (n < 0)
+		goto out;
+	bool chowned = false;
+	if (layer_needs_chown(c, e)) {
+		if (fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0) {
+			if (layer_owner_failed(c, err) < 0)
+				goto out;
+		} else {
+			chowned = true;
+		}
+	}
+	/* chown dropped any setuid bit: the mode goes on after it */
+	if ((e->mode & 07777) != (cmode & ~c->umask) || (chowned && (e->mode & 06000))) {
+		if (fchmod(fd, e->mode & 07777) < 0) {
+			err_sys(err, "entry \"%s\": chmod", c->quoted);
+			goto out;
+		}
+	}
+	if (e->n_xattrs)
+		layer_xattrs(c, e, fd, -1, NULL);
+	struct timespec ts[2];
+	layer_times(e, ts);
+	if (futimens(fd, ts) < 0) {
+		err_sys(err, "entry \"%s\": set times", c->quoted);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (close(fd) < 0 && rc == 0)
+		rc = err_sys(err, "entry \"%s\": close", c->quoted);
+	return rc;
+}
+
+static int layer_record_dir(layer_ctx *c, const char *path, const tar_entry *e,
+			    const struct stat *st, cpod_err *err)
+{
+	layer_slot *s = layer_add(c, path, strlen(path), err);
+	if (!s)
+		return -1;
+	if (s->dir < 0) {
+		if (c->ndirs == c->capdirs) {
+			size_t nc = c->capdirs ? c->capdirs * 2 : 1024;
+			layer_dir *nd = realloc(c->dirs, nc * sizeof(*nd));
+			if (!nd)
+				return err_nomem(err);
+			c->dirs = nd;
+			c->capdirs = nc;
+		}
+		s->dir = (int32_t)c->ndirs++;
+	}
+	layer_dir *d = &c->dirs[s->dir];
+	*d = (layer_dir){ s->off, e->mode & 07777, e->mtime_sec, e->mtime_nsec, st->st_dev,
+			  st->st_ino, false };
+	return 0;
+}
+
+static int layer_dir_entry(layer_ctx *c, const tar_entry *e, const char *path, int pfd,
+			   const char *base, cpod_err *err)
+{
+	if (mkdirat(pfd, base, (e->mode & 0777) | 0700) < 0) {
+		if (errno != EEXIST)
+			return err_sys(err, "entry \"%s\": mkdir", c->quoted);
+		struct stat st;
+		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(err, "entry \"%s\": stat", c->quoted);
+		if (!S_ISDIR(st.st_mode)) {
+			if (layer_remove(c, pfd, base, err) < 0)
+				return -1;
+			return -2;
+		}
+		/* a directory over a directory: its metadata is updated */
+	}
+	int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "entry \"%s\": open", c->quoted);
+	if (layer_needs_chown(c, e) && fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0 &&
+	    layer_owner_failed(c, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (e->n_xattrs)
+		layer_xattrs(c, e, fd, -1, NULL);
+	/* the next entries are most likely inside it */
+	struct stat st;
+	if (layer_cache_set(c, path, fd, &st, err) < 0)
+		return -1;
+	return layer_record_dir(c, path, e, &st, err);
+}
+
+/* Symlinks, devices, fifos: created, then owner, mode and times by name. */
+static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *base, cpod_err *err)
+{
+	int r;
+	switch (e->type) {
+	case TAR_SYMLINK:
+		r = symlinkat(e->linkname, pfd, base);
+		break;
+	case TAR_FIFO:
+		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
+		break;
+	default:
+		r = mknodat(pfd, base,
+			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
+			    makedev(e->devmajor, e->devminor));
+		break;
+	}
+	if (r < 0 && errno == EEXIST) {
+		if (layer_remove(c, pfd, base, err) < 0)
+			return -1;
+		return -2;
+	}
+	if (r < 0)
+		return err_sys(err, "entry \"%s\": create", c->quoted);
+	bool chowned = false;
+	if (layer_needs_chown(c, e)) {
+		if (fchownat(pfd, base, (uid_t)e->uid, (gid_t)e->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (layer_owner_failed(c, err) < 0)
+				return -1;
+		} else {
+			chowned = true;
+		}
+	}
+	if (e->type != TAR_SYMLINK &&
+	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
+	     (chowned && (e->mode & 06000))) &&
+	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
+		return err_sys(err, "entry \"%s\": chmod", c->quoted);
+	if (e->n_xattrs)
+		layer_xattrs(c, e, -1, pfd, base);
+	struct timespec ts[2];
+	layer_times(e, ts);
+	if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "entry \"%s\": set times", c->quoted);
+	return 0;
+}
+
+static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char *dir,
+			  const char *base, cpod_err *err)
+{
+	char target[LAYER_MAX_PATH + 1], tdir[LAYER_MAX_PATH + 1];
+	const char *tbase;
+
+	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
+		return -1;
+	if (!target[0])
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
+			       c->quoted);
+	char *slash = strrchr(target, '/');
+	if (slash) {
+		memcpy(tdir, target, (size_t)(slash - target));
+		tdir[slash - target] = '\0';
+		tbase = slash + 1;
+	} else {
+		tdir[0] = '\0';
+		tbase = target;
+	}
+	int own = -1, tfd = pfd;
+	if (strcmp(tdir, dir) != 0) {
+		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
+				      NULL);
+		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
+			return err_set(err, CPOD_E_INVALID,
+				       "entry \"%s\": hard link to \"%s\", which does not exist",
+				       c->quoted, target);
+		if (own < 0)
+			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
+				       target);
+		tfd = own;
+	}
+	int rc = 0;
+	if (linkat(tfd, tbase, pfd, base, 0) < 0) {
+		if (errno == EEXIST) {
+			struct stat a, b;
+			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				goto out; /* already that file */
+			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
+		} else if (errno == ENOENT) {
+			rc = err_set(err, CPOD_E_INVALID,
+				     "entry \"%s\": hard link to \"%s\", which does not exist",
+				     c->quoted, target);
+		} else {
+			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
+		}
+	}
+out:
+	if (own >= 0)
+		close(own);
+	return rc;
+}
+
+/* APPLY mode, opaque directory fd at path: removes what this layer did not make. */
+static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
+{
+	if (depth > LAYER_MAX_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
+			       c->quoted);
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return err_sys(err, "dup");
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_sys(err, "entry \"%s\": open directory", c->quoted);
+	}
+	int rc = 0;
+	struct dirent *de;
+	char child[LAYER_MAX_PATH + NAME_MAX + 2];
+	while (rc == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(child, sizeof(child), "%s%s%s", path, path[0] ? "/" : "", de->d_name);
+		if (!layer_is_made(c, child)) {
+			layer_cache_drop(c);
+			if (fs_rm_tree(dirfd(d), de->d_name, err) < 0)
+				rc = err_prefix(err, "entry \"%s\": opaque directory", c->quoted);
+			continue;
+		}
+		struct stat st;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			rc = err_sys(err, "entry \"%s\": open %s", c->quoted, child);
+			continue;
+		}
+		rc = layer_opaque_apply(c, sub, child, depth + 1, err);
+		close(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_err *err)
+{
+	if (strcmp(base, LAYER_WH_OPQ) == 0) {
+		int pfd = layer_parent(c, dir, !c->apply, err);
+		if (pfd < 0 && c->apply && errno == ENOENT) {
+			cpod_err_clear(err); /* nothing below to hide */
+			return 0;
+		}
+		if (pfd < 0)
+			return -1;
+		int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(err, "entry \"%s\": open its directory", c->quoted);
+		int rc = 0;
+		if (c->apply) {
+			/* once per directory: after the first marker everything under
+			 * it is this layer's, and a walk per marker would be quadratic */
+			layer_slot *s = layer_add(c, dir, strlen(dir), err);
+			if (!s)
+				rc = -1;
+			else if (!(s->flags & LAYER_OPAQUED)) {
+				s->flags |= LAYER_OPAQUED;
+				rc = layer_mark_made(c, dir, err);
+				if (rc == 0)
+					rc = layer_opaque_apply(c, fd, dir, 0, err);
+			}
+		} else if (fsetxattr(fd, c->opaque_xattr, "y", 1, 0) < 0) {
+			rc = err_sys(err, "entry \"%s\": set %s", c->quoted, c->opaque_xattr);
+		}
+		close(fd);
+		return rc;
+	}
+	if (strncmp(base, LAYER_WH_META, strlen(LAYER_WH_META)) == 0) {
+		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
+		return 0;
+	}
+	const char *name = base + strlen(LAYER_WH);
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": whiteout of \"%s\" refused",
+			       c->quoted, name);
+	/* dir "/" name: shorter than the entry's own cleaned path */
+	char path[LAYER_MAX_PATH + 1];
+	size_t dl = strlen(dir), nl = strlen(name);
+	if (dl + 1 + nl > LAYER_MAX_PATH)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": path too long", c->quoted);
+	memcpy(path, dir, dl);
+	if (dl)
+		path[dl++] = '/';
+	memcpy(path + dl, name, nl + 1);
+	if (c->apply) {
+		if (layer_is_made(c, path))
+			return 0; /* whiteouts hide lower layers only */
+		int pfd = layer_parent(c, dir, false, err);
+		if (pfd < 0 && errno == ENOENT) {
+			cpod_err_clear(err);
+			return 0;
+		}
+		if (pfd < 0)
+			return -1;
+		return layer_remove(c, pfd, name, err);
+	}
+	int pfd = layer_parent(c, dir, true, err);
+	if (pfd < 0)
+		return -1;
+	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
+		if (errno == EEXIST) {
+			log_warn(
+				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
+				c->quoted);
+			return 0;
+		}
+		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
+			       errno == EPERM ? " (user namespaces need Linux 5.8)" : "");
+	}
+	return 0;
+}
+
+static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
+{
+	char path[LAYER_MAX_PATH + 1], dir[LAYER_MAX_PATH + 1];
+	const char *base;
+
+	layer_quote(c->quoted, sizeof(c->quoted), e->path);
+	if (layer_clean(e->path, path, "path", c->quoted, err) < 0)
+		return -1;
+	if (!path[0]) {
+		if (e->type == TAR_DIR)
+			return 0; /* the root itself: the target directory is the caller's */
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": not a directory at the root",
+			       c->quoted);
+	}
+	if (strncmp(path, LAYER_WH_META, strlen(LAYER_WH_META)) == 0 &&
+	    strcmp(path, LAYER_WH_OPQ) != 0) {
+		/* AUFS's own metadata (.wh..wh.plnk/...), as moby skips it */
+		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
+		return 0;
+	}
+	if (layer_check_ids(c, e, err) < 0)
+		return -1;
+	char *slash = strrchr(path, '/');
+	if (slash) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		base = slash + 1;
+	} else {
+		dir[0] = '\0';
+		base = path;
+	}
+	if (strncmp(base, LAYER_WH, strlen(LAYER_WH)) == 0)
+		return layer_whiteout(c, dir, base, err);
+	if ((e->type == TAR_CHAR || e->type == TAR_BLOCK) && c->o->rootless &&
+	    !(e->type == TAR_CHAR && e->devmajor == 0 && e->devminor == 0)) {
+		log_warn("layer: entry \"%s\": device node skipped (rootless)", c->quoted);
+		return 0;
+	}
+	if (layer_mark_made(c, path, err) < 0)
+		return -1;
+
+	for (int attempt = 0;; attempt++) {
+		int pfd = layer_parent(c, dir, true, err);
+		if (pfd < 0)
+			return -1;
+		int r;
+		switch (e->type) {
+		case TAR_FILE:
+			r = layer_file(c, e, pfd, base, err);
+			break;
+		case TAR_DIR:
+			r = layer_dir_entry(c, e, path, pfd, base, err);
+			break;
+		case TAR_HARDLINK:
+			r = layer_hardlink(c, e, pfd, dir, base, err);
+			break;
+		default:
+			r = layer_node(c, e, pfd, base, err);
+			break;
+		}
+		if (r != -2)
+			return r;
+		/* what stood there was removed: once more (a second EEXIST is a race) */
+		if (attempt)
+			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
+				       c->quoted);
+		/* a removed directory had a record: it is stale now */
+		layer_slot *s = layer_find(c, path, strlen(path));
+		if (s && s->dir >= 0)
+			c->dirs[s->dir].dead = true;
+	}
+}
+
+/* Directories' final modes and mtimes, children (later entries) first. */
+static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
+{
+	layer_cache_drop(c);
+	for (size_t i = c->ndirs; i-- > 0;) {
+		layer_dir *d = &c->dirs[i];
+		if (d->dead)
+			continue;
+		const char *path = c->arena + d->off;
+		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+					 NULL);
+		if (fd < 0) {
+			log_debug("layer: directory %s went away", path);
+			continue;
+		}
+		struct stat st;
+		int rc = 0;
+		if (fstat(fd, &st) < 0) {
+			rc = err_sys(err, "stat %s", path);
+		} else if (st.st_dev == d->dev && st.st_ino == d->ino) {
+			struct timespec ts[2] = { { (time_t)d->mtime_sec, d->mtime_nsec },
+						  { (time_t)d->mtime_sec, d->mtime_nsec } };
+			if (ts[0].tv_nsec >= 1000000000)
+				ts[0].tv_nsec = ts[1].tv_nsec = 0;
+			if ((st.st_mode & 07777) != d->mode && fchmod(fd, d->mode) < 0)
+				rc = err_sys(err, "chmod %s", path);
+			else if (futimens(fd, ts) < 0)
+				rc = err_sys(err, "set times of %s", path);
+		}
+		close(fd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static mode_t layer_get_umask(void)
+{
+	buf b = BUF_INIT;
+	mode_t m = 022;
+	if (fs_read_file(AT_FDCWD, "/proc/self/status", 64 << 10, &b, NULL) == 0) {
+		const char *u = strstr(b.data, "\nUmask:");
+		if (u)
+			m = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
+	} else {
+		/* no /proc: the racy way, once */
+		m = umask(022);
+		umask(m);
+	}
+	buf_free(&b);
+	return m;
+}
+
+static int layer_check_expected(const char *what, const char *want, const char *got,
+				cpod_err *err)
+{
+	if (!want || strcmp(want, got) == 0)
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "%s mismatch: expected %s, got %s", what, want, got);
+}
+
+CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
+			       layer_result *res, cpod_err *err)
+{
+	layer_ctx c;
+	lstream *s = NULL;
+	int rc = -1;
+
+	if ((o->digest && digest_check(o->digest, "expected digest", err) < 0) ||
+	    (o->diff_id && digest_check(o->diff_id, "expected diff_id", err) < 0))
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.root = dirfd;
+	c.o = o;
+	c.cfd = -1;
+	c.euid = geteuid();
+	c.egid = getegid();
+	c.umask = layer_get_umask();
+	c.apply = o->whiteouts == LAYER_WHITEOUT_APPLY;
+	c.opaque_xattr = o->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+
+	uint64_t max = o->max_size ? o->max_size : LAYER_DEFAULT_MAX;
+	lstream_opts so = { max, o->compressed_size, false };
+	s = lstream_start(src, &so, err);
+	if (!s)
+		return -1;
+	tar_chunk_source cs = { lstream_next, s };
+	tar_limits lim = { .max_path = LAYER_MAX_PATH, .max_entry = max };
+	c.tr = tar_reader_new_chunks(&cs, &lim, err);
+	if (!c.tr)
+		goto out;
+	for (;;) {
+		const tar_entry *e = NULL;
+		int k = tar_next(c.tr, &e, err);
+		if (k < 0)
+			goto out;
+		if (k == 0)
+			break;
+		if (layer_entry(&c, e, err) < 0)
+			goto out;
+	}
+	if (layer_finish_dirs(&c, err) < 0)
+		goto out;
+	layer_result r;
+	if (lstream_finish(s, &r, err) < 0)
+		goto out;
+	if (layer_check_expected("layer digest", o->digest, r.digest, err) < 0 ||
+	    layer_check_expected("layer diff_id", o->diff_id, r.diff_id, err) < 0)
+		goto out;
+	if (res)
+		*res = r;
+	rc = 0;
+out:
+	layer_cache_drop(&c);
+	tar_reader_free(c.tr);
+	lstream_free(s);
+	free(c.arena);
+	free(c.slots);
+	free(c.dirs);
+	return rc;
+}
+
+CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err)
+{
+	lstream_opts so = { 0, 0, true };
+	lstream *s = lstream_start(src, &so, err);
+	if (!s)
+		return -1;
+	int rc = lstream_finish(s, res, err);
+	lstream_free(s);
+	return rc;
+}
+/************************************************ src/image/layer_pack.c */
+/*
+ * layer_pack.c — a directory tree written as a layer tar (see layer.h):
+ * the inverse of unpacking in LAYER_WHITEOUT_OVERLAY mode, for commit and
+ * export.
+ *
+ * The walk is depth first with each directory's names in byte order, the
+ * order of `tar --sort=name`, so the same tree gives the same bytes and
+ * digests.  The root itself gets no entry.  An overlay whiteout (a 0:0
+ * character device) becomes an empty ".wh.NAME" file; an opaque directory
+ * (trusted.overlay.opaque or user.overlay.opaque = "y") is written without
+ * that xattr, followed at once by its ".wh..wh..opq" entry.  Compression is
+ * zlib's gzip at LAYER_PACK_LEVEL; both digests are computed as the bytes
+ * go out.
+ */
+
+#include <dirent.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <zlib.h>
+
+#define LAYER_PACK_LEVEL 6
+#define LAYER_PACK_OUT (256 << 10)
+#define LAYER_PACK_DEPTH 256
+
+typedef struct lpack {
+	int out_fd;
+	bool compress;
+	z_stream z;
+	unsigned char *zbuf;
+	digest_ctx dc, du;
+	uint64_t size, csize;
+} lpack;
+
+static int lpack_write_out(lpack *p, const void *data, size_t n, cpod_err *err)
+{
+	const char *q = data;
+	if (p->compress)
+		digest_update(&p->dc, data, n);
+	p->csize += n;
+	while (n) {
+		ssize_t k = write(p->out_fd, q, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return err_sys(err, "write layer");
+		q += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int lpack_deflate(lpack *p, const void *data, size_t n, int flush, cpod_err *err)
+{
+	p->z.next_in = (unsigned char *)(uintptr_t)data;
+	p->z.avail_in = (uInt)n;
+	for (;;) {
+		p->z.next_out = p->zbuf;
+		p->z.avail_out = LAYER_PACK_OUT;
+		int zr = deflate(&p->z, flush);
+		if (zr == Z_STREAM_ERROR)
+			return err_set(err, CPOD_E_STATE, "gzip: deflate failed");
+		size_t have = LAYER_PACK_OUT - p->z.avail_out;
+		if (have && lpack_write_out(p, p->zbuf, have, err) < 0)
+			return -1;
+		if (flush == Z_FINISH ? zr == Z_STREAM_END
+				      : p->z.avail_in == 0 && p->z.avail_out != 0)
+			return 0;
+	}
+}
+
+static int lpack_sink(void *ctx, const void *data, size_t n, cpod_err *err)
+{
+	lpack *p = ctx;
+	digest_update(&p->du, data, n);
+	p->size += n;
+	if (!p->compress)
+		return lpack_write_out(p, data, n, err);
+	/* avail_in is 32 bits */
+	const char *q = data;
+	while (n) {
+		size_t k = n > (1u << 30) ? (1u << 30) : n;
+		if (lpack_deflate(p, q, k, Z_NO_FLUSH, err) < 0)
+			return -1;
+		q += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int lpack_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dfd, sorted; *n set. */
+static char **lpack_list(int dfd, size_t *n, cpod_err *err)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, "open directory");
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		err_sys(err, "open directory");
+		return NULL;
+	}
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	bool failed = false;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			char **nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				failed = true;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		if (!(v[cnt] = strdup(de->d_name))) {
+			failed = true;
+			break;
+		}
+		cnt++;
+	}
+	closedir(d);
+	if (failed) {
+		for (size_t i = 0; i < cnt; i++)
+			free(v[i]);
+		free(v);
+		err_nomem(err);
+		return NULL;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), lpack_cmp);
+	*n = cnt;
+	if (!v)
+		v = calloc(1, sizeof(*v));
+	if (!v)
+		err_nomem(err);
+	return v;
+}
+
+static bool lpack_opaque(int fd)
+{
+	char v[2];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	if (n != 1 || v[0] != 'y')
+		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+/* An empty regular file named name, with st's owner and mtime (a marker). */
+static int lpack_marker(tar_writer *w, const char *name, const struct stat *st, cpod_err *err)
+{
+	tar_entry e;
+	memset(&e, 0, sizeof(e));
+	e.path = name;
+	e.type = TAR_FILE;
+	e.uid = st->st_uid;
+	e.gid = st->st_gid;
+	e.uname = e.gname = "";
+	e.mtime_sec = st->st_mtim.tv_sec;
+	e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	return tar_write_header(w, &e, err);
+}
+
+static int lpack_walk(tar_writer *w, int dfd, const char *prefix, int depth, cpod_err *err)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	if (depth > LAYER_PACK_DEPTH)
+		return err_set(err, CPOD_E_LIMIT, "%s: directories nested too deep", prefix);
+	char **names = lpack_list(dfd, &n, err);
+	if (!names)
+		return err_prefix(err, "%s", prefix[0] ? prefix : ".");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char name[PATH_MAX];
+		struct stat st;
+		const char *base = names[i];
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >=
+		    sizeof(name) - 16) {
+			rc = err_set(err, CPOD_E_LIMIT, "path too long: %s%s", prefix, base);
+			break;
+		}
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = err_sys(err, "stat %s", name);
+			break;
+		}
+		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+			char wh[PATH_MAX + 8];
+			snprintf(wh, sizeof(wh), "%s.wh.%s", prefix, base);
+			rc = lpack_marker(w, wh, &st, err);
+			continue;
+		}
+		rc = tar_write_file(w, dfd, base, name, err);
+		if (rc < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			rc = err_sys(err, "open %s", name);
+			break;
+		}
+		size_t nl = strlen(name);
+		name[nl] = '/';
+		name[nl + 1] = '\0';
+		if (lpack_opaque(sub)) {
+			char opq[PATH_MAX + 16];
+			snprintf(opq, sizeof(opq), "%s.wh..wh..opq", name);
+			rc = lpack_marker(w, opq, &st, err);
+		}
+		if (rc == 0)
+			rc = lpack_walk(w, sub, name, depth + 1, err);
+		close(sub);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
+			     cpod_err *err)
+{
+	lpack p;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.out_fd = out_fd;
+	p.compress = compress;
+	digest_init(&p.dc);
+	digest_init(&p.du);
+	if (compress) {
+		p.zbuf = malloc(LAYER_PACK_OUT);
+		if (!p.zbuf)
+			return err_nomem(err);
+		/* gzip wrapper, no name or time in its header: reproducible */
+		if (deflateInit2(&p.z, LAYER_PACK_LEVEL, Z_DEFLATED, 16 + MAX_WBITS, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(p.zbuf);
+			return err_set(err, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
+		}
+	}
+	tar_sink sink = { lpack_sink, &p };
+	tar_writer *w = tar_writer_new_sink(&sink, err);
+	if (!w)
+		goto out;
+	if (lpack_walk(w, dirfd, "", 0, err) < 0) {
+		tar_writer_free(w);
+		goto out;
+	}
+	if (tar_writer_finish(w, err) < 0)
+		goto out;
+	if (compress && lpack_deflate(&p, NULL, 0, Z_FINISH, err) < 0)
+		goto out;
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		digest_final(&p.du, res->diff_id);
+		if (compress)
+			digest_final(&p.dc, res->digest);
+		else
+			memcpy(res->digest, res->diff_id, sizeof(res->digest));
+		res->size = p.size;
+		res->compressed_size = p.csize;
+		res->compression = compress ? LAYER_GZIP : LAYER_PLAIN;
+	}
+	rc = 0;
+out:
+	if (compress)
+		deflateEnd(&p.z);
+	free(p.zbuf);
+	return rc;
+}
+/************************************************ src/image/layer_stream.c */
+/*
+ * layer_stream.c — reading a layer blob: the digest of the bytes as read,
+ * decompression (gzip through zlib, zstd through libzstd in builds made
+ * with CPOD_WITH_ZSTD, or none), the diff_id of what comes out, and the
+ * bounds on all of it.  See layer_stream.h.
+ *
+ * The work runs in a producer thread that fills a ring of big buffers,
+ * while the unpacker's thread parses tar and writes files straight out of
+ * those buffers (tar_chunk_source): on two cores inflating and writing
+ * overlap.  Measured on the benchmark layer, inflating is the longer half,
+ * so the producer hashes only the blob as read, and the diff_id is
+ * computed by the consumer as it takes each buffer.
+ *
+ * Bounds (a layer is hostile input):
+ *   - the blob may not be longer than its declared size (compressed_size):
+ *     reading stops one byte past it; shorter is an error at the end;
+ *   - the uncompressed stream may not exceed max_size (default 64 GiB);
+ *   - past the first LSTREAM_RATIO_FREE bytes of output, the output may not
+ *     exceed LSTREAM_RATIO times the input read so far: deflate's own limit
+ *     is about 1032:1, so only streams of nearly nothing but repeated
+ *     bytes (bombs) reach it; zstd could go far beyond, hence the bound;
+ *   - multi-member gzip streams are read to their end; anything else after
+ *     the last member is an error (as Go's gzip reader says), so no tool
+ *     sees a different blob than this one.
+ */
+
+#include <pthread.h>
+#include <zlib.h>
+#ifdef CPOD_WITH_ZSTD
+#include <zstd.h>
+#endif
+
+#define LSTREAM_IN (256 << 10)
+#define LSTREAM_SLOT (1 << 20)
+#define LSTREAM_NSLOTS 8
+#define LSTREAM_RATIO 1000
+#define LSTREAM_RATIO_FREE ((uint64_t)16 << 20)
+#define LSTREAM_DEFAULT_MAX ((uint64_t)64 << 30)
+#define LSTREAM_STACK (512 << 10)
+
+struct lstream {
+	byte_source src;
+	lstream_opts o;
+	int compression;             /* LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD */
+
+	/* producer */
+	unsigned char *in;
+	size_t in_len;               /* bytes read and not yet decompressed, from in[0] */
+	bool in_eof;
+	uint64_t total_in, total_out;
+	digest_ctx dc, du;
+	cpod_err perr;
+	bool pfailed;
+
+	/* the ring; slots are allocated on first use (small layers need one) */
+	unsigned char *mem[LSTREAM_NSLOTS];
+	size_t lens[LSTREAM_NSLOTS];
+	unsigned nslots, head, tail, count;
+	bool held, done, abort;
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	pthread_t thread;
+	bool started, joined;
+};
+
+/* ---------------------------------------------------------------- producer */
+
+/* Reads up to n bytes of the blob into dst, hashing and counting them. */
+static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
+{
+	uint64_t declared = s->o.compressed_size;
+	if (declared) {
+		/* one byte past the declared size is enough to know it lied */
+		uint64_t room =
+			declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
+		if (room < n)
+			n = (size_t)room;
+		if (n == 0)
+			return 0;
+	}
+	ssize_t k;
+	do {
+		k = source_read(&s->src, dst, n, &s->perr);
+	} while (k < 0 && s->perr.code == CPOD_E_SYS && s->perr.errno_ == EINTR);
+	if (k < 0)
+		return -1;
+	if ((size_t)k > n)
+		return err_set(&s->perr, CPOD_E_INVALID, "source returned too many bytes");
+	digest_update(&s->dc, dst, (size_t)k);
+	s->total_in += (uint64_t)k;
+	if (declared && s->total_in > declared)
+		return err_set(&s->perr, CPOD_E_INVALID,
+			       "blob is larger than its declared size (%" PRIu64 " bytes)",
+			       declared);
+	return k;
+}
+
+/* Appends to the input buffer (after its in_len bytes): 0 at the end. */
+static ssize_t lstream_fill_in(lstream *s)
+{
+	if (s->in_eof)
+		return 0;
+	ssize_t k = lstream_src_read(s, s->in + s->in_len, LSTREAM_IN - s->in_len);
+	if (k < 0)
+		return -1;
+	if (k == 0)
+		s->in_eof = true;
+	s->in_len += (size_t)k;
+	return k;
+}
+
+/* A free slot to fill, or NULL when the consumer gave up. */
+static unsigned char *lstream_slot(lstream *s)
+{
+	unsigned head = 0;
+	if (!s->o.inline_discard) {
+		pthread_mutex_lock(&s->mu);
+		while (s->count == s->nslots && !s->abort)
+			pthread_cond_wait(&s->not_full, &s->mu);
+		bool abort_ = s->abort;
+		head = s->head;
+		pthread_mutex_unlock(&s->mu);
+		if (abort_)
+			return NULL;
+	}
+	/* only the producer touches a free slot's pointer */
+	if (!s->mem[head] && !(s->mem[head] = malloc(LSTREAM_SLOT))) {
+		err_nomem(&s->perr);
+		return NULL;
+	}
+	return s->mem[head];
+}
+
+/* Hands len bytes of the slot from lstream_slot to the consumer. */
+static int lstream_put(lstream *s, const unsigned char *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	s->total_out += len;
+	/* without a consumer the diff_id is hashed here (see lstream_next) */
+	if (s->compression != LAYER_PLAIN && s->o.inline_discard)
+		digest_update(&s->du, p, len);
+	uint64_t max = s->o.max_size ? s->o.max_size : LSTREAM_DEFAULT_MAX;
+	if (s->total_out > max)
+		return err_set(&s->perr, CPOD_E_LIMIT,
+			       "uncompressed layer exceeds the limit of %" PRIu64 " bytes", max);
+	if (s->total_out > LSTREAM_RATIO_FREE && s->total_out / LSTREAM_RATIO > s->total_in)
+		return err_set(&s->perr, CPOD_E_LIMIT,
+			       "compression ratio above %d:1 (%" PRIu64 " bytes from %" PRIu64
+			       "): a decompression bomb?",
+			       LSTREAM_RATIO, s->total_out, s->total_in);
+	if (s->o.inline_discard)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	s->lens[s->head] = len;
+	s->head = (s->head + 1) % s->nslots;
+	s->count++;
+	pthread_cond_signal(&s->not_empty);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static int lstream_aborted(lstream *s)
+{
+	if (s->perr.code == CPOD_E_NOMEM)
+		return -1;
+	return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
+}
+
+static int lstream_plain(lstream *s)
+{
+	size_t pending = s->in_len;
+	for (;;) {
+		unsigned char *slot = lstream_slot(s);
+		size_t len = 0;
+		if (!slot)
+			return lstream_aborted(s);
+		if (pending) {
+			memcpy(slot, s->in, pending);
+			len = pending;
+			pending = 0;
+		}
+		while (len < LSTREAM_SLOT && !s->in_eof) {
+			ssize_t k = lstream_src_read(s, slot + len, LSTREAM_SLOT - len);
+			if (k < 0)
+				return -1;
+			if (k == 0)
+				s->in_eof = true;
+			len += (size_t)k;
+		}
+		if (lstream_put(s, slot, len) < 0)
+			return -1;
+		if (s->in_eof)
+			return 0;
+	}
+}
+
+static int lstream_gzip(lstream *s)
+{
+	z_stream z;
+	unsigned char *slot = NULL;
+	int rc = -1;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return err_set(&s->perr, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
+	z.next_in = s->in;
+	z.avail_in = (uInt)s->in_len;
+	for (;;) {
+		if (!slot) {
+			slot = lstream_slot(s);
+			if (!slot) {
+				lstream_aborted(s);
+				goto out;
+			}
+			z.next_out = slot;
+			z.avail_out = LSTREAM_SLOT;
+		}
+		if (z.avail_in == 0 && !s->in_eof) {
+			s->in_len = 0;
+			if (lstream_fill_in(s) < 0)
+				goto out;
+			z.next_in = s->in;
+			z.avail_in = (uInt)s->in_len;
+		}
+		int zr = inflate(&z, Z_NO_FLUSH);
+		if (z.avail_out == 0) {
+			if (lstream_put(s, slot, LSTREAM_SLOT) < 0)
+				goto out;
+			slot = NULL;
+		}
+		if (zr == Z_STREAM_END) {
+			/* another member? look at two bytes */
+			if (z.avail_in < 2 && !s->in_eof) {
+				memmove(s->in, z.next_in, z.avail_in);
+				s->in_len = z.avail_in;
+				while (s->in_len < 2 && !s->in_eof)
+					if (lstream_fill_in(s) < 0)
+						goto out;
+				z.next_in = s->in;
+				z.avail_in = (uInt)s->in_len;
+			}
+			if (z.avail_in == 0)
+				break;
+			if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
+				err_set(&s->perr, CPOD_E_INVALID,
+					"gzip: trailing data after the compressed stream (offset %" PRIu64
+					")",
+					s->total_in - z.avail_in);
+				goto out;
+			}
+			if (inflateReset(&z) != Z_OK) {
+				err_set(&s->perr, CPOD_E_INVALID,
+					"gzip: cannot reset the inflater");
+				goto out;
+			}
+			continue;
+		}
+		if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
+			err_set(&s->perr, CPOD_E_INVALID,
+				"gzip: truncated stream (%" PRIu64 " bytes)", s->total_in);
+			goto out;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			err_set(&s->perr, CPOD_E_INVALID, "gzip: %s at offset %" PRIu64,
+				z.msg ? z.msg : "corrupt data", s->total_in - z.avail_in);
+			goto out;
+		}
+	}
+	if (slot && lstream_put(s, slot, LSTREAM_SLOT - z.avail_out) < 0)
+		goto out;
+	rc = 0;
+out:
+	inflateEnd(&z);
+	return rc;
+}
+
+#ifdef CPOD_WITH_ZSTD
+static int lstream_zstd(lstream *s)
+{
+	ZSTD_DStream *d = ZSTD_createDStream();
+	unsigned char *slot = NULL;
+	ZSTD_inBuffer ib = { s->in, s->in_len, 0 };
+	ZSTD_outBuffer ob = { NULL, 0, 0 };
+	size_t last = 1;
+	int rc = -1;
+
+	if (!d)
+		return err_set(&s->perr, CPOD_E_NOMEM, "zstd: cannot create a decoder");
+	ZSTD_initDStream(d);
+	for (;;) {
+		if (!slot) {
+			slot = lstream_slot(s);
+			if (!slot) {
+				lstream_aborted(s);
+				goto out;
+			}
+			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
+		}
+		if (ib.pos == ib.size) {
+			if (s->in_eof)
+				break;
+			s->in_len = 0;
+			if (lstream_fill_in(s) < 0)
+				goto out;
+			ib = (ZSTD_inBuffer){ s->in, s->in_len, 0 };
+			if (s->in_len == 0)
+				continue;
+		}
+		last = ZSTD_decompressStream(d, &ob, &ib);
+		if (ZSTD_isError(last)) {
+			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
+			goto out;
+		}
+		if (ob.pos == ob.size) {
+			if (lstream_put(s, slot, ob.pos) < 0)
+				goto out;
+			slot = NULL;
+		}
+	}
+	/* flush what the decoder still holds for a full output buffer */
+	while (last != 0) {
+		if (!slot) {
+			slot = lstream_slot(s);
+			if (!slot) {
+				lstream_aborted(s);
+				goto out;
+			}
+			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
+		}
+		size_t before = ob.pos;
+		last = ZSTD_decompressStream(d, &ob, &ib);
+		if (ZSTD_isError(last)) {
+			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
+			goto out;
+		}
+		if (ob.pos == before && last != 0) {
+			err_set(&s->perr, CPOD_E_INVALID,
+				"zstd: truncated stream (%" PRIu64 " bytes)", s->total_in);
+			goto out;
+		}
+		if (ob.pos == ob.size) {
+			if (lstream_put(s, slot, ob.pos) < 0)
+				goto out;
+			slot = NULL;
+		}
+	}
+	if (slot && lstream_put(s, slot, ob.pos) < 0)
+		goto out;
+	rc = 0;
+out:
+	ZSTD_freeDStream(d);
+	return rc;
+}
+#endif
+
+static int lstream_produce(lstream *s)
+{
+	/* enough bytes to tell the format */
+	while (s->in_len < 4 && !s->in_eof)
+		if (lstream_fill_in(s) < 0)
+			return -1;
+	const unsigned char *m = s->in;
+	if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+		s->compression = LAYER_GZIP;
+		return lstream_gzip(s);
+	}
+	if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+		s->compression = LAYER_ZSTD;
+#ifdef CPOD_WITH_ZSTD
+		return lstream_zstd(s);
+#else
+		return err_set(&s->perr, CPOD_E_UNSUPPORTED,
+			       "zstd-compressed layer: this build has no zstd support "
+			       "(rebuild with CPOD_WITH_ZSTD=1)");
+#endif
+	}
+	s->compression = LAYER_PLAIN;
+	return lstream_plain(s);
+}
+
+static void *lstream_thread(void *arg)
+{
+	lstream *s = arg;
+	int r = lstream_produce(s);
+	pthread_mutex_lock(&s->mu);
+	s->pfailed = r < 0;
+	s->done = true;
+	pthread_cond_broadcast(&s->not_empty);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- consumer */
+
+CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts *o,
+				     cpod_err *err)
+{
+	lstream *s = calloc(1, sizeof(*s));
+	if (!s) {
+		err_nomem(err);
+		return NULL;
+	}
+	s->src = *src;
+	s->o = *o;
+	s->nslots = o->inline_discard ? 1 : LSTREAM_NSLOTS;
+	s->in = malloc(LSTREAM_IN);
+	if (!s->in) {
+		free(s);
+		err_nomem(err);
+		return NULL;
+	}
+	cpod_err_clear(&s->perr);
+	digest_init(&s->dc);
+	digest_init(&s->du);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->not_empty, NULL);
+	pthread_cond_init(&s->not_full, NULL);
+	if (o->inline_discard)
+		return s;
+	/* inflate and zstd keep their state on the heap: a small stack will do */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, LSTREAM_STACK);
+	int r = pthread_create(&s->thread, &attr, lstream_thread, s);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		err_sysn(err, r, "start the decompression thread");
+		lstream_free(s);
+		return NULL;
+	}
+	s->started = true;
+	return s;
+}
+
+CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
+{
+	lstream *s = ctx;
+	pthread_mutex_lock(&s->mu);
+	if (s->held) {
+		s->held = false;
+		s->tail = (s->tail + 1) % s->nslots;
+		s->count--;
+		pthread_cond_signal(&s->not_full);
+	}
+	while (s->count == 0 && !s->done)
+		pthread_cond_wait(&s->not_empty, &s->mu);
+	if (s->count == 0) {
+		bool failed = s->pfailed;
+		pthread_mutex_unlock(&s->mu);
+		if (failed) {
+			if (err)
+				*err = s->perr;
+			return -1;
+		}
+		return 0;
+	}
+	*p = s->mem[s->tail];
+	size_t n = s->lens[s->tail];
+	s->held = true;
+	bool hash = s->compression != LAYER_PLAIN;
+	pthread_mutex_unlock(&s->mu);
+	/* the diff_id is computed on this side: inflating keeps the producer
+	 * busier than writing files keeps the consumer */
+	if (hash)
+		digest_update(&s->du, *p, n);
+	return (ssize_t)n;
+}
+
+static void lstream_join(lstream *s)
+{
+	if (s->started && !s->joined) {
+		pthread_join(s->thread, NULL);
+		s->joined = true;
+	}
+}
+
+CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
+{
+	if (s->o.inline_discard) {
+		if (lstream_produce(s) < 0) {
+			if (err)
+				*err = s->perr;
+			return -1;
+		}
+	} else {
+		/* what follows the tar's end still counts for the digests */
+		const void *p;
+		ssize_t n;
+		while ((n = lstream_next(s, &p, err)) > 0)
+			;
+		if (n < 0)
+			return -1;
+		lstream_join(s);
+	}
+	if (s->o.compressed_size && s->total_in != s->o.compressed_size)
+		return err_set(err, CPOD_E_INVALID,
+			       "blob is %" PRIu64 " bytes, its declared size is %" PRIu64,
+			       s->total_in, s->o.compressed_size);
+	memset(res, 0, sizeof(*res));
+	digest_final(&s->dc, res->digest);
+	if (s->compression == LAYER_PLAIN)
+		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
+	else
+		digest_final(&s->du, res->diff_id);
+	res->compressed_size = s->total_in;
+	res->size = s->total_out;
+	res->compression = s->compression;
+	return 0;
+}
+
+CPOD_INTERNAL void lstream_free(lstream *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->abort = true;
+	pthread_cond_broadcast(&s->not_full);
+	pthread_mutex_unlock(&s->mu);
+	lstream_join(s);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->not_empty);
+	pthread_cond_destroy(&s->not_full);
+	free(s->in);
+	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
+		free(s->mem[i]);
+	free(s);
 }
 /************************************************ src/image/manifest.c */
 /*
@@ -16850,26 +18809,1663 @@ out:
 	}
 	return g.problems;
 }
-/************************************************ src/image/zz_layer_stub.c */
-/* TEMPORARY: until the layer branch is merged. */
+/************************************************ src/image/tar.c */
+/*
+ * tar.c — the tar reader (see tar.h): ustar, GNU and PAX headers merged
+ * into one tar_entry, data read in place from the source's buffers.
+ *
+ * The reader works on chunks lent by a tar_chunk_source; a byte_source is
+ * wrapped into one with a buffer of the reader's own.  Headers are copied
+ * (512 bytes, possibly gathered across chunks); file data is handed out
+ * where it lies.  Precedence follows Go's archive/tar, which containerd and
+ * moby use, so that cpod sees the same tree as they do: the ustar header,
+ * then a GNU long name/link ('L', 'K'), then the PAX extended header ('x',
+ * the last one before the entry wins), global PAX records ('g') under all
+ * of them.  Types that carry no data (links, devices, directories, fifos)
+ * have none whatever their size field says.
+ *
+ * Bounds: every name and link by max_path, an extended header by max_pax,
+ * xattrs by max_xattrs (each at most 255 bytes of name, 64 KiB of value),
+ * a file by max_entry, and at most TAR_MAX_EXT extension headers before an
+ * entry.  An error names the entry (or the header's offset when the header
+ * itself is unreadable), with unprintable bytes shown as '?'.
+ */
 
-CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
-CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
-CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res, cpod_err *err) { return err_set(err, CPOD_E_UNSUPPORTED, "layer stub"); }
-struct tar_reader { int x; };
-struct tar_writer { int x; };
-CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
-CPOD_INTERNAL void tar_reader_free(tar_reader *r) {}
-CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **e, cpod_err *err) { return -1; }
-CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err) { return -1; }
-CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err) { return -1; }
-CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r) { return 0; }
-CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err) { err_set(err, CPOD_E_UNSUPPORTED, "stub"); return NULL; }
-CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err) { return -1; }
-CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err) { return -1; }
-CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name, cpod_err *err) { return -1; }
-CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err) { return -1; }
-CPOD_INTERNAL void tar_writer_free(tar_writer *w) {}
+
+#define TAR_BLKSZ 512
+#define TAR_RBUF (128 << 10)
+#define TAR_MAX_EXT 16
+#define TAR_XATTR_NAME_MAX 255
+#define TAR_XATTR_VALUE_MAX (64 << 10)
+
+enum { TAR_ST_HEADER, TAR_ST_DATA, TAR_ST_END, TAR_ST_FAILED };
+
+/* Values of PAX records that override the header. */
+enum {
+	TAR_PAX_PATH = 1 << 0,
+	TAR_PAX_LINK = 1 << 1,
+	TAR_PAX_SIZE = 1 << 2,
+	TAR_PAX_UID = 1 << 3,
+	TAR_PAX_GID = 1 << 4,
+	TAR_PAX_UNAME = 1 << 5,
+	TAR_PAX_GNAME = 1 << 6,
+	TAR_PAX_MTIME = 1 << 7,
+};
+
+typedef struct tar_pax {
+	unsigned has;
+	const char *path, *link, *uname, *gname; /* NUL-terminated, in the owner's buffer */
+	uint64_t size, uid, gid;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	tar_xattr *xattrs;
+	size_t n_xattrs;
+} tar_pax;
+
+struct tar_reader {
+	tar_chunk_source cs;
+	byte_source src;             /* when over a byte_source: cs reads it into rbuf */
+	unsigned char *rbuf;
+	const unsigned char *cp;     /* unread part of the current chunk */
+	size_t clen;
+	bool eof;
+	uint64_t offset;
+	tar_limits lim;
+	int state;
+	uint64_t left, pad;          /* the current entry's unread data, then padding */
+	tar_entry e;
+	buf path, link, uname, gname;
+	buf pax;                     /* the pending 'x' header's records */
+	tar_pax lpax;
+	bool have_lpax;
+	buf gnu_path, gnu_link;      /* pending 'L' / 'K' */
+	bool have_gnu_path, have_gnu_link;
+	buf graw;                    /* the 'g' header being read */
+	buf gbuf;                    /* every 'g' record seen, re-serialised */
+	tar_pax gpax;                /* parsed from copies in gstore */
+	buf gstore;
+	tar_xattr *xattrs;           /* the entry's merged xattrs */
+	size_t n_xattrs;
+	char quoted[160];            /* the entry's name for messages */
+};
+
+/* ---------------------------------------------------------------- input */
+
+static ssize_t tar_src_next(void *ctx, const void **p, cpod_err *err)
+{
+	tar_reader *r = ctx;
+	ssize_t n = source_read(&r->src, r->rbuf, TAR_RBUF, err);
+	if (n > 0)
+		*p = r->rbuf;
+	return n;
+}
+
+/* Makes the current chunk non-empty; 0 at the end of the stream. */
+static int tar_fill(tar_reader *r, cpod_err *err)
+{
+	while (r->clen == 0) {
+		if (r->eof)
+			return 0;
+		const void *p = NULL;
+		ssize_t n = r->cs.next(r->cs.ctx, &p, err);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			r->eof = true;
+			return 0;
+		}
+		r->cp = p;
+		r->clen = (size_t)n;
+	}
+	return 1;
+}
+
+/* Reads exactly n bytes into out, or fewer at the end: the count, -1 on error. */
+static ssize_t tar_read_full(tar_reader *r, void *out, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		int f = tar_fill(r, err);
+		if (f < 0)
+			return -1;
+		if (f == 0)
+			break;
+		size_t take = r->clen < n - got ? r->clen : n - got;
+		memcpy((char *)out + got, r->cp, take);
+		r->cp += take;
+		r->clen -= take;
+		r->offset += take;
+		got += take;
+	}
+	return (ssize_t)got;
+}
+
+/* Skips n bytes; 1 done, 0 the stream ended first, -1 on error. */
+static int tar_skip(tar_reader *r, uint64_t n, cpod_err *err)
+{
+	while (n) {
+		int f = tar_fill(r, err);
+		if (f <= 0)
+			return f;
+		size_t take = r->clen < n ? r->clen : (size_t)n;
+		r->cp += take;
+		r->clen -= take;
+		r->offset += take;
+		n -= take;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* name (n bytes) for an error message: quoted-safe, cut, '?' for unprintables. */
+static void tar_quote(char *out, size_t size, const char *name, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 4 < size; i++) {
+		unsigned char c = (unsigned char)name[i];
+		out[o++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+	}
+	if (o + 4 >= size && n > 0) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static size_t tar_fieldlen(const unsigned char *f, size_t n)
+{
+	const void *z = memchr(f, 0, n);
+	return z ? (size_t)((const unsigned char *)z - f) : n;
+}
+
+/* A numeric field: octal (spaces or NULs around) or base-256 (first byte
+ * 0x80 positive, 0xff negative).  -1 when malformed. */
+static int tar_number(const unsigned char *f, size_t n, int64_t *out)
+{
+	if (n && (f[0] & 0x80)) {
+		unsigned char inv = (f[0] & 0x40) ? 0xff : 0;
+		uint64_t x = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = f[i] ^ inv;
+			if (i == 0)
+				c &= 0x7f;
+			if (x >> 56)
+				return -1;
+			x = x << 8 | c;
+		}
+		if (x >> 63)
+			return -1;
+		*out = inv ? ~(int64_t)x : (int64_t)x;
+		return 0;
+	}
+	size_t i = 0;
+	uint64_t x = 0;
+	while (i < n && (f[i] == ' ' || f[i] == 0))
+		i++;
+	if (i == n) {
+		*out = 0;
+		return 0;
+	}
+	size_t start = i;
+	while (i < n && f[i] >= '0' && f[i] <= '7') {
+		if (x >> 60)
+			return -1;
+		x = x << 3 | (uint64_t)(f[i] - '0');
+		i++;
+	}
+	if (i == start)
+		return -1;
+	for (; i < n; i++)
+		if (f[i] != ' ' && f[i] != 0)
+			return -1;
+	*out = (int64_t)x;
+	return 0;
+}
+
+static bool tar_zero_block(const unsigned char *b)
+{
+	static const unsigned char zero[TAR_BLKSZ];
+	return memcmp(b, zero, TAR_BLKSZ) == 0;
+}
+
+static bool tar_checksum_ok(const unsigned char *b)
+{
+	int64_t stored;
+	if (tar_number(b + 148, 8, &stored) < 0 || stored < 0)
+		return false;
+	/* the field counts as spaces; old tars summed signed chars */
+	uint64_t us = 8 * ' ';
+	int64_t ss = 8 * ' ';
+	for (int i = 0; i < TAR_BLKSZ; i++) {
+		if (i >= 148 && i < 156)
+			continue;
+		us += b[i];
+		ss += (signed char)b[i];
+	}
+	return (uint64_t)stored == us || stored == ss;
+}
+
+static int tar_fail(tar_reader *r)
+{
+	r->state = TAR_ST_FAILED;
+	return -1;
+}
+
+/* Decimal value of a PAX record; -1 when not a plain non-negative number. */
+static int tar_pax_uint(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t x = 0;
+	if (n == 0 || n > 19)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x > INT64_MAX)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/* "[-]S[.F]" into seconds and nanoseconds (floor, so -1.5 is -2 s + 0.5 s). */
+static int tar_pax_time(const char *v, size_t n, int64_t *sec, uint32_t *nsec)
+{
+	bool neg = n && v[0] == '-';
+	size_t i = neg, start = i;
+	uint64_t s = 0, ns = 0;
+	while (i < n && v[i] >= '0' && v[i] <= '9') {
+		if (i - start >= 18)
+			return -1;
+		s = s * 10 + (uint64_t)(v[i] - '0');
+		i++;
+	}
+	if (i == start)
+		return -1;
+	if (i < n && v[i] == '.') {
+		i++;
+		int digits = 0;
+		for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+			if (digits < 9) {
+				ns = ns * 10 + (uint64_t)(v[i] - '0');
+				digits++;
+			}
+		}
+		for (; digits < 9; digits++)
+			ns *= 10;
+	}
+	if (i != n)
+		return -1;
+	if (neg) {
+		*sec = -(int64_t)s - (ns ? 1 : 0);
+		*nsec = ns ? (uint32_t)(1000000000 - ns) : 0;
+	} else {
+		*sec = (int64_t)s;
+		*nsec = (uint32_t)ns;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- PAX */
+
+/* One record's key and value, checked and NUL-terminated in place. */
+typedef struct tar_rec {
+	const char *key;
+	char *val;
+	size_t vlen;
+} tar_rec;
+
+/* Splits the next record off data[*pos..len). 1 a record, 0 the end, -1 malformed. */
+static int tar_pax_next(char *data, size_t len, size_t *pos, tar_rec *rec)
+{
+	size_t p = *pos, n = 0, i = p;
+	if (p >= len)
+		return 0;
+	while (i < len && data[i] >= '0' && data[i] <= '9') {
+		if (i - p >= 9)
+			return -1;
+		n = n * 10 + (size_t)(data[i] - '0');
+		i++;
+	}
+	if (i == p || i >= len || data[i] != ' ' || n < i - p + 4 || n > len - p)
+		return -1;
+	char *rec_start = data + i + 1, *rec_end = data + p + n - 1;
+	if (*rec_end != '\n')
+		return -1;
+	char *eq = memchr(rec_start, '=', (size_t)(rec_end - rec_start));
+	if (!eq || eq == rec_start || memchr(rec_start, 0, (size_t)(eq - rec_start)))
+		return -1;
+	*eq = '\0';
+	*rec_end = '\0';
+	rec->key = rec_start;
+	rec->val = eq + 1;
+	rec->vlen = (size_t)(rec_end - (eq + 1));
+	*pos = p + n;
+	return 1;
+}
+
+static bool tar_text_ok(const char *v, size_t n)
+{
+	return memchr(v, 0, n) == NULL;
+}
+
+/* Applies one record to px.  xattr names and values point into the record
+ * (the caller keeps it alive).  1 applied or ignored, -1 bad (message set). */
+static int tar_pax_apply(tar_reader *r, tar_pax *px, size_t *xcap, const tar_rec *rec,
+			 bool global, cpod_err *err)
+{
+	const char *k = rec->key;
+	const char *v = rec->val;
+	size_t n = rec->vlen;
+
+	if (strncmp(k, "GNU.sparse.", 11) == 0)
+		return err_set(err, CPOD_E_UNSUPPORTED, "GNU sparse files are not supported");
+	if (strncmp(k, "SCHILY.xattr.", 13) == 0) {
+		const char *name = k + 13;
+		size_t nl = strlen(name);
+		if (nl == 0 || nl > TAR_XATTR_NAME_MAX)
+			return err_set(err, CPOD_E_INVALID, "bad xattr name in PAX record %.40s",
+				       k);
+		if (n > TAR_XATTR_VALUE_MAX)
+			return err_set(err, CPOD_E_LIMIT,
+				       "xattr %.80s: value of %zu bytes is too large", name, n);
+		for (size_t i = 0; i < px->n_xattrs; i++) {
+			if (strcmp(px->xattrs[i].name, name) == 0) {
+				px->xattrs[i].value = v;
+				px->xattrs[i].len = n;
+				return 1;
+			}
+		}
+		if (px->n_xattrs >= r->lim.max_xattrs)
+			return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs",
+				       r->lim.max_xattrs);
+		if (px->n_xattrs == *xcap) {
+			size_t nc = *xcap ? *xcap * 2 : 8;
+			tar_xattr *nx = realloc(px->xattrs, nc * sizeof(*nx));
+			if (!nx)
+				return err_nomem(err);
+			px->xattrs = nx;
+			*xcap = nc;
+		}
+		px->xattrs[px->n_xattrs++] = (tar_xattr){ name, v, n };
+		return 1;
+	}
+	/* an empty value in an 'x' header means "as in the ustar header" */
+	bool empty = n == 0;
+	if (strcmp(k, "path") == 0 || strcmp(k, "linkpath") == 0) {
+		if (global)
+			return 1; /* every entry at one name makes no sense: ignored, as Go does */
+		if (!tar_text_ok(v, n))
+			return err_set(err, CPOD_E_INVALID, "PAX %s holds a NUL byte", k);
+		if (n > r->lim.max_path) {
+			char q[80];
+			tar_quote(q, sizeof(q), v, n);
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": PAX %s of %zu bytes exceeds the limit (%zu)",
+				       q, k, n, r->lim.max_path);
+		}
+		unsigned bit = k[0] == 'p' ? TAR_PAX_PATH : TAR_PAX_LINK;
+		if (empty) {
+			px->has &= ~bit;
+		} else if (bit == TAR_PAX_PATH) {
+			px->path = v;
+			px->has |= bit;
+		} else {
+			px->link = v;
+			px->has |= bit;
+		}
+		return 1;
+	}
+	if (strcmp(k, "uname") == 0 || strcmp(k, "gname") == 0) {
+		if (!tar_text_ok(v, n) || n > 255)
+			return err_set(err, CPOD_E_INVALID, "bad PAX %s", k);
+		unsigned bit = k[0] == 'u' ? TAR_PAX_UNAME : TAR_PAX_GNAME;
+		if (empty)
+			px->has &= ~bit;
+		else
+			px->has |= bit;
+		if (bit == TAR_PAX_UNAME)
+			px->uname = v;
+		else
+			px->gname = v;
+		return 1;
+	}
+	if (strcmp(k, "size") == 0 || strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
+		unsigned bit = k[0] == 's'   ? TAR_PAX_SIZE
+			       : k[0] == 'u' ? TAR_PAX_UID
+					     : TAR_PAX_GID;
+		if (global && bit == TAR_PAX_SIZE)
+			return 1;
+		if (empty) {
+			px->has &= ~bit;
+			return 1;
+		}
+		uint64_t x;
+		if (tar_pax_uint(v, n, &x) < 0)
+			return err_set(err, CPOD_E_INVALID, "bad PAX %s \"%.30s\"", k, v);
+		if (bit == TAR_PAX_SIZE)
+			px->size = x;
+		else if (bit == TAR_PAX_UID)
+			px->uid = x;
+		else
+			px->gid = x;
+		px->has |= bit;
+		return 1;
+	}
+	if (strcmp(k, "mtime") == 0) {
+		if (empty) {
+			px->has &= ~TAR_PAX_MTIME;
+			return 1;
+		}
+		if (tar_pax_time(v, n, &px->mtime_sec, &px->mtime_nsec) < 0)
+			return err_set(err, CPOD_E_INVALID, "bad PAX mtime \"%.30s\"", v);
+		px->has |= TAR_PAX_MTIME;
+		return 1;
+	}
+	/* atime, ctime, comment, charset, hdrcharset, LIBARCHIVE.*, ...: not used */
+	return 1;
+}
+
+/* Parses the 'x' header in r->pax into r->lpax. */
+static int tar_parse_local_pax(tar_reader *r, cpod_err *err)
+{
+	size_t pos = 0, xcap = 0;
+	tar_rec rec;
+	int k;
+
+	free(r->lpax.xattrs);
+	memset(&r->lpax, 0, sizeof(r->lpax));
+	while ((k = tar_pax_next(r->pax.data, r->pax.len, &pos, &rec)) > 0)
+		if (tar_pax_apply(r, &r->lpax, &xcap, &rec, false, err) < 0)
+			return err_prefix(err, "PAX header");
+	if (k < 0)
+		return err_set(err, CPOD_E_INVALID, "malformed PAX record at byte %zu", pos);
+	r->have_lpax = true;
+	return 0;
+}
+
+/* The length field of a PAX record whose other bytes number body. */
+static size_t tar_pax_reclen(size_t body)
+{
+	size_t digits = 1;
+	for (size_t p = 10; body + digits >= p; p *= 10)
+		digits++;
+	return body + digits;
+}
+
+/* A 'g' header (in r->graw): its records join those of earlier ones (later
+ * ones win).  The union is kept re-serialised in gbuf and parsed from a
+ * copy (gstore) so that the parsed values stay put. */
+static int tar_parse_global_pax(tar_reader *r, cpod_err *err)
+{
+	size_t pos = 0, xcap = 0;
+	tar_rec rec;
+	int k;
+
+	while ((k = tar_pax_next(r->graw.data, r->graw.len, &pos, &rec)) > 0) {
+		tar_pax probe;
+		size_t pcap = 0;
+		memset(&probe, 0, sizeof(probe));
+		int a = tar_pax_apply(r, &probe, &pcap, &rec, true, err);
+		free(probe.xattrs);
+		if (a < 0)
+			return err_prefix(err, "PAX global header");
+		size_t total = tar_pax_reclen(strlen(rec.key) + rec.vlen + 3);
+		if (r->gbuf.len + total > r->lim.max_pax)
+			return err_set(err, CPOD_E_LIMIT, "PAX global headers exceed %zu bytes",
+				       r->lim.max_pax);
+		if (buf_printf(&r->gbuf, err, "%zu %s=", total, rec.key) < 0 ||
+		    buf_append(&r->gbuf, rec.val, rec.vlen, err) < 0 ||
+		    buf_putc(&r->gbuf, '\n', err) < 0)
+			return -1;
+	}
+	if (k < 0)
+		return err_set(err, CPOD_E_INVALID, "malformed PAX global record at byte %zu",
+			       pos);
+	buf_reset(&r->gstore);
+	if (buf_append(&r->gstore, r->gbuf.data, r->gbuf.len, err) < 0)
+		return -1;
+	free(r->gpax.xattrs);
+	memset(&r->gpax, 0, sizeof(r->gpax));
+	pos = 0;
+	while ((k = tar_pax_next(r->gstore.data, r->gstore.len, &pos, &rec)) > 0)
+		if (tar_pax_apply(r, &r->gpax, &xcap, &rec, true, err) < 0)
+			return err_prefix(err, "PAX global header");
+	return k < 0 ? err_set(err, CPOD_E_INVALID, "malformed PAX global record") : 0;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+/* Reads an extension header's data (size bytes and padding) into b. */
+static int tar_read_ext(tar_reader *r, int64_t size, size_t max, buf *b, const char *what,
+			cpod_err *err)
+{
+	if (size < 0 || (uint64_t)size > max)
+		return err_set(err, CPOD_E_LIMIT,
+			       "%s of %" PRId64 " bytes exceeds the limit (%zu)", what, size, max);
+	buf_reset(b);
+	if (buf_reserve(b, (size_t)size + 1, err) < 0)
+		return -1;
+	ssize_t got = tar_read_full(r, b->data, (size_t)size, err);
+	if (got < 0)
+		return -1;
+	if (got < size)
+		return err_set(err, CPOD_E_INVALID, "%s: unexpected end of archive", what);
+	b->len = (size_t)size;
+	b->data[b->len] = '\0';
+	uint64_t pad = (TAR_BLKSZ - ((uint64_t)size % TAR_BLKSZ)) % TAR_BLKSZ;
+	int s = tar_skip(r, pad, err);
+	if (s < 0)
+		return -1;
+	if (s == 0)
+		return err_set(err, CPOD_E_INVALID, "%s: unexpected end of archive", what);
+	return 0;
+}
+
+static int tar_set_str(buf *b, const char *s, size_t n, cpod_err *err)
+{
+	buf_reset(b);
+	return buf_append(b, s, n, err);
+}
+
+static void tar_clear_pending(tar_reader *r)
+{
+	r->have_gnu_path = r->have_gnu_link = false;
+	r->have_lpax = false;
+	free(r->lpax.xattrs);
+	memset(&r->lpax, 0, sizeof(r->lpax));
+}
+
+/* Merges the global and the entry's own xattrs into r->xattrs. */
+static int tar_merge_xattrs(tar_reader *r, cpod_err *err)
+{
+	size_t n = 0, total = r->gpax.n_xattrs + (r->have_lpax ? r->lpax.n_xattrs : 0);
+
+	free(r->xattrs);
+	r->xattrs = NULL;
+	r->n_xattrs = 0;
+	if (total == 0)
+		return 0;
+	r->xattrs = malloc(total * sizeof(*r->xattrs));
+	if (!r->xattrs)
+		return err_nomem(err);
+	if (r->have_lpax)
+		for (size_t i = 0; i < r->lpax.n_xattrs; i++)
+			r->xattrs[n++] = r->lpax.xattrs[i];
+	size_t own = n;
+	for (size_t i = 0; i < r->gpax.n_xattrs; i++) {
+		bool shadowed = false;
+		for (size_t j = 0; j < own && !shadowed; j++)
+			shadowed = strcmp(r->xattrs[j].name, r->gpax.xattrs[i].name) == 0;
+		if (!shadowed)
+			r->xattrs[n++] = r->gpax.xattrs[i];
+	}
+	if (n > r->lim.max_xattrs)
+		return err_set(err, CPOD_E_LIMIT, "more than %zu xattrs", r->lim.max_xattrs);
+	r->n_xattrs = n;
+	return 0;
+}
+
+/* Builds r->e from the header block h and what extension headers said. */
+static int tar_build_entry(tar_reader *r, const unsigned char *h, cpod_err *err)
+{
+	tar_entry *e = &r->e;
+	bool ustar = memcmp(h + 257, "ustar\0", 6) == 0;
+	bool gnu = memcmp(h + 257, "ustar  \0", 8) == 0;
+	char type = (char)h[156];
+	int64_t size, mode, uid, gid, mtime, dmaj = 0, dmin = 0;
+
+	memset(e, 0, sizeof(*e));
+	/* name: prefix "/" name (POSIX ustar only: GNU keeps times there) */
+	buf_reset(&r->path);
+	if (ustar && h[345]) {
+		if (buf_append(&r->path, h + 345, tar_fieldlen(h + 345, 155), err) < 0 ||
+		    buf_putc(&r->path, '/', err) < 0)
+			return -1;
+	}
+	if (buf_append(&r->path, h, tar_fieldlen(h, 100), err) < 0)
+		return -1;
+	if (r->have_gnu_path && tar_set_str(&r->path, r->gnu_path.data,
+					    strlen(r->gnu_path.data), err) < 0)
+		return -1;
+	if (r->have_lpax && (r->lpax.has & TAR_PAX_PATH) &&
+	    tar_set_str(&r->path, r->lpax.path, strlen(r->lpax.path), err) < 0)
+		return -1;
+	tar_quote(r->quoted, sizeof(r->quoted), r->path.data, r->path.len);
+	if (r->path.len == 0)
+		return err_set(err, CPOD_E_INVALID, "entry at offset %" PRIu64 ": empty name",
+			       r->offset - TAR_BLKSZ);
+	if (r->path.len > r->lim.max_path)
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": name of %zu bytes exceeds the limit (%zu)",
+			       r->quoted, r->path.len, r->lim.max_path);
+
+	buf_reset(&r->link);
+	if (buf_append(&r->link, h + 157, tar_fieldlen(h + 157, 100), err) < 0)
+		return -1;
+	if (r->have_gnu_link && tar_set_str(&r->link, r->gnu_link.data,
+					    strlen(r->gnu_link.data), err) < 0)
+		return -1;
+	if (r->have_lpax && (r->lpax.has & TAR_PAX_LINK) &&
+	    tar_set_str(&r->link, r->lpax.link, strlen(r->lpax.link), err) < 0)
+		return -1;
+	if (r->link.len > r->lim.max_path)
+		return err_set(err, CPOD_E_LIMIT,
+			       "entry \"%s\": link of %zu bytes exceeds the limit", r->quoted,
+			       r->link.len);
+
+	if (tar_number(h + 124, 12, &size) < 0 || tar_number(h + 100, 8, &mode) < 0 ||
+	    tar_number(h + 108, 8, &uid) < 0 || tar_number(h + 116, 8, &gid) < 0 ||
+	    tar_number(h + 136, 12, &mtime) < 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": malformed number in header",
+			       r->quoted);
+	if ((ustar || gnu) && (type == TAR_CHAR || type == TAR_BLOCK) &&
+	    (tar_number(h + 329, 8, &dmaj) < 0 || tar_number(h + 337, 8, &dmin) < 0 ||
+	     dmaj < 0 || dmin < 0 || dmaj > UINT32_MAX || dmin > UINT32_MAX))
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": malformed device number",
+			       r->quoted);
+	if (size < 0 || uid < 0 || gid < 0 || mode < 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": negative number in header",
+			       r->quoted);
+
+	/* uname/gname: ustar fields, then the global, then the entry's records */
+	buf_reset(&r->uname);
+	buf_reset(&r->gname);
+	if ((ustar || gnu) &&
+	    (buf_append(&r->uname, h + 265, tar_fieldlen(h + 265, 32), err) < 0 ||
+	     buf_append(&r->gname, h + 297, tar_fieldlen(h + 297, 32), err) < 0))
+		return -1;
+	e->uid = (uint64_t)uid;
+	e->gid = (uint64_t)gid;
+	e->mtime_sec = mtime;
+	uint64_t usize = (uint64_t)size;
+	const tar_pax *layers[2] = { &r->gpax, r->have_lpax ? &r->lpax : NULL };
+	for (int i = 0; i < 2; i++) {
+		const tar_pax *px = layers[i];
+		if (!px)
+			continue;
+		if (px->has & TAR_PAX_SIZE)
+			usize = px->size;
+		if (px->has & TAR_PAX_UID)
+			e->uid = px->uid;
+		if (px->has & TAR_PAX_GID)
+			e->gid = px->gid;
+		if (px->has & TAR_PAX_MTIME) {
+			e->mtime_sec = px->mtime_sec;
+			e->mtime_nsec = px->mtime_nsec;
+		}
+		if ((px->has & TAR_PAX_UNAME) && tar_set_str(&r->uname, px->uname,
+							     strlen(px->uname), err) < 0)
+			return -1;
+		if ((px->has & TAR_PAX_GNAME) && tar_set_str(&r->gname, px->gname,
+							     strlen(px->gname), err) < 0)
+			return -1;
+	}
+	if (tar_merge_xattrs(r, err) < 0)
+		return err_prefix(err, "entry \"%s\"", r->quoted);
+
+	/* the type, and how much data follows the header */
+	uint64_t data = usize;
+	switch (type) {
+	case '\0':
+		type = r->path.data[r->path.len - 1] == '/' ? TAR_DIR : TAR_FILE;
+		break;
+	case '7':
+		type = TAR_FILE;
+		break;
+	case 'D':
+		/* a GNU dumpdir: a directory followed by a listing we skip */
+		type = TAR_DIR;
+		break;
+	case TAR_FILE:
+	case TAR_HARDLINK:
+	case TAR_SYMLINK:
+	case TAR_CHAR:
+	case TAR_BLOCK:
+	case TAR_DIR:
+	case TAR_FIFO:
+		break;
+	case 'S':
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "entry \"%s\": GNU sparse files are not supported", r->quoted);
+	case 'M':
+	case 'N':
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "entry \"%s\": GNU %s headers are not supported", r->quoted,
+			       type == 'M' ? "multi-volume" : "old long-name");
+	default:
+		/* POSIX: an unknown type is read as a regular file */
+		type = TAR_FILE;
+		break;
+	}
+	if (type == TAR_FILE) {
+		if (usize > r->lim.max_entry)
+			return err_set(err, CPOD_E_LIMIT,
+				       "entry \"%s\": size %" PRIu64 " exceeds the limit (%" PRIu64
+				       ")",
+				       r->quoted, usize, r->lim.max_entry);
+		r->left = usize;
+	} else {
+		/* header-only types; a dumpdir's listing is skipped as padding */
+		r->left = 0;
+		if (h[156] != 'D')
+			data = 0;
+		usize = 0;
+	}
+	if (data > INT64_MAX - TAR_BLKSZ)
+		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": absurd size", r->quoted);
+	uint64_t rounded = (data + TAR_BLKSZ - 1) / TAR_BLKSZ * TAR_BLKSZ;
+	r->pad = rounded - r->left;
+
+	if ((type == TAR_SYMLINK || type == TAR_HARDLINK) && r->link.len == 0)
+		return err_set(err, CPOD_E_INVALID, "entry \"%s\": link without a target",
+			       r->quoted);
+	if (type != TAR_SYMLINK && type != TAR_HARDLINK)
+		buf_reset(&r->link);
+
+	/* a buf never written to has no data: strings are never NULL */
+	e->path = r->path.data;
+	e->linkname = r->link.data ? r->link.data : "";
+	e->type = type;
+	e->size = usize;
+	e->mode = (uint32_t)(mode & 07777);
+	e->uname = r->uname.data ? r->uname.data : "";
+	e->gname = r->gname.data ? r->gname.data : "";
+	e->devmajor = (uint32_t)dmaj;
+	e->devminor = (uint32_t)dmin;
+	e->xattrs = r->xattrs;
+	e->n_xattrs = r->n_xattrs;
+	return 0;
+}
+
+CPOD_INTERNAL int tar_next(tar_reader *r, const tar_entry **out, cpod_err *err)
+{
+	unsigned char h[TAR_BLKSZ];
+	int ext = 0;
+
+	if (r->state == TAR_ST_END)
+		return 0;
+	if (r->state == TAR_ST_FAILED)
+		return err_set(err, CPOD_E_STATE, "tar reader: an earlier error stopped it");
+	if (r->state == TAR_ST_DATA) {
+		int s = tar_skip(r, r->left + r->pad, err);
+		if (s <= 0) {
+			if (s == 0)
+				err_set(err, CPOD_E_INVALID,
+					"entry \"%s\": unexpected end of archive (truncated data)",
+					r->quoted);
+			return tar_fail(r);
+		}
+		r->left = r->pad = 0;
+	}
+	r->state = TAR_ST_HEADER;
+	tar_clear_pending(r);
+
+	for (;;) {
+		uint64_t at = r->offset;
+		ssize_t got = tar_read_full(r, h, TAR_BLKSZ, err);
+		if (got < 0)
+			return tar_fail(r);
+		if (got == 0 && !ext) {
+			/* the stream ends between entries: taken as the end (as Go does) */
+			r->state = TAR_ST_END;
+			return 0;
+		}
+		if (got < TAR_BLKSZ) {
+			err_set(err, CPOD_E_INVALID,
+				"header at offset %" PRIu64 ": unexpected end of archive", at);
+			return tar_fail(r);
+		}
+		if (tar_zero_block(h)) {
+			if (ext) {
+				err_set(err, CPOD_E_INVALID,
+					"header at offset %" PRIu64
+					": end of archive after an extension header",
+					at);
+				return tar_fail(r);
+			}
+			got = tar_read_full(r, h, TAR_BLKSZ, err);
+			if (got < 0)
+				return tar_fail(r);
+			if (got == 0 || (got == TAR_BLKSZ && tar_zero_block(h))) {
+				r->state = TAR_ST_END;
+				return 0;
+			}
+			err_set(err, CPOD_E_INVALID,
+				"offset %" PRIu64
+				": a zero block followed by data (corrupt archive)",
+				at);
+			return tar_fail(r);
+		}
+		if (!tar_checksum_ok(h)) {
+			tar_quote(r->quoted, sizeof(r->quoted), (const char *)h,
+				  tar_fieldlen(h, 100));
+			err_set(err, CPOD_E_INVALID,
+				"entry \"%s\" (header at offset %" PRIu64
+				"): header checksum mismatch",
+				r->quoted, at);
+			return tar_fail(r);
+		}
+		char type = (char)h[156];
+		if (type == 'x' || type == 'g' || type == 'L' || type == 'K' || type == 'V') {
+			int64_t size;
+			if (++ext > TAR_MAX_EXT) {
+				err_set(err, CPOD_E_LIMIT,
+					"offset %" PRIu64
+					": more than %d extension headers in a row",
+					at, TAR_MAX_EXT);
+				return tar_fail(r);
+			}
+			if (tar_number(h + 124, 12, &size) < 0 || size < 0) {
+				err_set(err, CPOD_E_INVALID,
+					"header at offset %" PRIu64 ": malformed size", at);
+				return tar_fail(r);
+			}
+			int rc = 0;
+			if (type == 'x') {
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->pax, "PAX header",
+						  err);
+				if (rc == 0)
+					rc = tar_parse_local_pax(r, err);
+			} else if (type == 'g') {
+				rc = tar_read_ext(r, size, r->lim.max_pax, &r->graw,
+						  "PAX global header", err);
+				if (rc == 0)
+					rc = tar_parse_global_pax(r, err);
+			} else if (type == 'L' || type == 'K') {
+				buf *b = type == 'L' ? &r->gnu_path : &r->gnu_link;
+				rc = tar_read_ext(r, size, r->lim.max_path + 1, b,
+						  type == 'L' ? "GNU long name" : "GNU long link",
+						  err);
+				if (rc == 0 && type == 'L')
+					r->have_gnu_path = true;
+				else if (rc == 0)
+					r->have_gnu_link = true;
+			} else {
+				/* a volume label: nothing to extract */
+				int s = tar_skip(r,
+						 ((uint64_t)size + TAR_BLKSZ - 1) / TAR_BLKSZ *
+							 TAR_BLKSZ,
+						 err);
+				if (s == 0)
+					err_set(err, CPOD_E_INVALID,
+						"volume header: unexpected end of archive");
+				rc = s <= 0 ? -1 : 0;
+			}
+			if (rc < 0) {
+				err_prefix(err, "offset %" PRIu64, at);
+				return tar_fail(r);
+			}
+			continue;
+		}
+		if (tar_build_entry(r, h, err) < 0)
+			return tar_fail(r);
+		r->state = TAR_ST_DATA;
+		*out = &r->e;
+		return 1;
+	}
+}
+
+static ssize_t tar_data_chunk_max(tar_reader *r, const void **p, size_t max, cpod_err *err)
+{
+	if (r->state != TAR_ST_DATA) {
+		if (r->state == TAR_ST_FAILED)
+			return err_set(err, CPOD_E_STATE,
+				       "tar reader: an earlier error stopped it");
+		return 0;
+	}
+	if (r->left == 0)
+		return 0;
+	int f = tar_fill(r, err);
+	if (f <= 0) {
+		if (f == 0)
+			err_set(err, CPOD_E_INVALID,
+				"entry \"%s\": unexpected end of archive (truncated data)",
+				r->quoted);
+		return tar_fail(r);
+	}
+	size_t n = r->clen < r->left ? r->clen : (size_t)r->left;
+	if (n > max)
+		n = max;
+	*p = r->cp;
+	r->cp += n;
+	r->clen -= n;
+	r->offset += n;
+	r->left -= n;
+	return (ssize_t)n;
+}
+
+CPOD_INTERNAL ssize_t tar_data_chunk(tar_reader *r, const void **p, cpod_err *err)
+{
+	return tar_data_chunk_max(r, p, SSIZE_MAX, err);
+}
+
+CPOD_INTERNAL ssize_t tar_read_data(tar_reader *r, void *data, size_t n, cpod_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		const void *p;
+		size_t want = n - got > SSIZE_MAX ? SSIZE_MAX : n - got;
+		ssize_t k = tar_data_chunk_max(r, &p, want, err);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		memcpy((char *)data + got, p, (size_t)k);
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r)
+{
+	return r->offset;
+}
+
+static tar_reader *tar_reader_alloc(const tar_limits *lim, cpod_err *err)
+{
+	tar_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		err_nomem(err);
+		return NULL;
+	}
+	r->lim.max_path = lim && lim->max_path ? lim->max_path : 4096;
+	r->lim.max_pax = lim && lim->max_pax ? lim->max_pax : 1 << 20;
+	r->lim.max_xattrs = lim && lim->max_xattrs ? lim->max_xattrs : 128;
+	r->lim.max_entry = lim && lim->max_entry ? lim->max_entry : (uint64_t)64 << 30;
+	r->path.max = r->link.max = r->lim.max_path + 1;
+	r->state = TAR_ST_HEADER;
+	return r;
+}
+
+CPOD_INTERNAL tar_reader *tar_reader_new_chunks(const tar_chunk_source *src,
+						const tar_limits *lim, cpod_err *err)
+{
+	tar_reader *r = tar_reader_alloc(lim, err);
+	if (r)
+		r->cs = *src;
+	return r;
+}
+
+CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
+					 cpod_err *err)
+{
+	tar_reader *r = tar_reader_alloc(lim, err);
+	if (!r)
+		return NULL;
+	r->rbuf = malloc(TAR_RBUF);
+	if (!r->rbuf) {
+		free(r);
+		err_nomem(err);
+		return NULL;
+	}
+	r->src = *src;
+	r->cs.next = tar_src_next;
+	r->cs.ctx = r;
+	return r;
+}
+
+CPOD_INTERNAL void tar_reader_free(tar_reader *r)
+{
+	if (!r)
+		return;
+	buf_free(&r->path);
+	buf_free(&r->link);
+	buf_free(&r->uname);
+	buf_free(&r->gname);
+	buf_free(&r->pax);
+	buf_free(&r->gnu_path);
+	buf_free(&r->gnu_link);
+	buf_free(&r->graw);
+	buf_free(&r->gbuf);
+	buf_free(&r->gstore);
+	free(r->lpax.xattrs);
+	free(r->gpax.xattrs);
+	free(r->xattrs);
+	free(r->rbuf);
+	free(r);
+}
+/************************************************ src/image/tar_write.c */
+/*
+ * tar_write.c — the tar writer (see tar.h): POSIX ustar headers, preceded
+ * by a PAX 'x' header only for what does not fit them (long names and
+ * links, sizes from 8 GiB, ids from 2^21, long user names, mtimes before
+ * 1970 or with a fraction, xattrs), so the output reads everywhere and is
+ * the same bytes for the same input (layer digests must be reproducible).
+ *
+ * tar_write_file turns a file on disk into an entry: hard links become
+ * links to the first name written for the inode; xattrs are copied except
+ * the overlay's own (trusted.overlay.*, user.overlay.*: whiteouts and
+ * redirects are the layer packer's business) and security.selinux (a label
+ * of this host, not of the image); sockets are skipped, as GNU tar does.
+ */
+
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define TARW_BLKSZ 512
+#define TARW_BUF (256 << 10)
+#define TARW_XATTR_LIST_MAX (64 << 10)
+#define TARW_XATTR_VALUE_MAX (64 << 10)
+#define TARW_MAX_XATTRS 128
+
+typedef struct tarw_link {
+	dev_t dev;
+	ino_t ino;
+	char *name;
+} tarw_link;
+
+struct tar_writer {
+	tar_sink sink;
+	int fd;
+	unsigned char *buf;
+	size_t len;
+	uint64_t offset;          /* bytes handed to the sink or buffered */
+	uint64_t left, pad;       /* the current file's data still owed, then its padding */
+	bool failed;
+	buf pax;
+	tarw_link *links;         /* open addressing on (dev, ino) */
+	size_t n_links, cap_links;
+};
+
+/* ---------------------------------------------------------------- output */
+
+static int tarw_fd_write(void *ctx, const void *data, size_t n, cpod_err *err)
+{
+	int fd = *(int *)ctx;
+	const char *p = data;
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return err_sys(err, "write archive");
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int tarw_flush(tar_writer *w, cpod_err *err)
+{
+	if (w->len == 0)
+		return 0;
+	if (w->sink.write(w->sink.ctx, w->buf, w->len, err) < 0) {
+		w->failed = true;
+		return -1;
+	}
+	w->len = 0;
+	return 0;
+}
+
+static int tarw_put(tar_writer *w, const void *data, size_t n, cpod_err *err)
+{
+	if (w->failed)
+		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
+	w->offset += n;
+	if (w->len + n > TARW_BUF) {
+		if (tarw_flush(w, err) < 0)
+			return -1;
+		if (n >= TARW_BUF) {
+			if (w->sink.write(w->sink.ctx, data, n, err) < 0) {
+				w->failed = true;
+				return -1;
+			}
+			return 0;
+		}
+	}
+	memcpy(w->buf + w->len, data, n);
+	w->len += n;
+	return 0;
+}
+
+static int tarw_zeros(tar_writer *w, size_t n, cpod_err *err)
+{
+	static const unsigned char zero[TARW_BLKSZ];
+	while (n) {
+		size_t k = n < sizeof(zero) ? n : sizeof(zero);
+		if (tarw_put(w, zero, k, err) < 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+/* An octal field of width n (n-1 digits and a NUL); false when it does not fit. */
+static bool tarw_octal(unsigned char *f, size_t n, uint64_t v)
+{
+	f[n - 1] = 0;
+	for (size_t i = n - 1; i-- > 0;) {
+		f[i] = (unsigned char)('0' + (v & 7));
+		v >>= 3;
+	}
+	return v == 0;
+}
+
+static bool tarw_fits_octal(uint64_t v, size_t n)
+{
+	return (n - 1) * 3 >= 64 || v < ((uint64_t)1 << ((n - 1) * 3));
+}
+
+static int tarw_record(buf *b, const char *key, const void *val, size_t vlen, cpod_err *err)
+{
+	size_t body = strlen(key) + vlen + 3, digits = 1;
+	for (size_t p = 10; body + digits >= p; p *= 10)
+		digits++;
+	if (buf_printf(b, err, "%zu %s=", body + digits, key) < 0 ||
+	    buf_append(b, val, vlen, err) < 0 || buf_putc(b, '\n', err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Splits path into a ustar prefix (<= 155) and name (<= 100) at a '/'. */
+static bool tarw_split(const char *path, size_t len, size_t *cut)
+{
+	if (len <= 100) {
+		*cut = 0;
+		return true;
+	}
+	for (size_t i = len - 1; i > 0; i--) {
+		if (path[i] != '/')
+			continue;
+		if (i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0) {
+			*cut = i;
+			return true;
+		}
+		if (len - i - 1 > 100)
+			break;
+	}
+	return false;
+}
+
+static int tarw_block(tar_writer *w, unsigned char *h, cpod_err *err)
+{
+	memset(h + 148, ' ', 8);
+	unsigned sum = 0;
+	for (int i = 0; i < TARW_BLKSZ; i++)
+		sum += h[i];
+	tarw_octal(h + 148, 7, sum);
+	h[155] = ' ';
+	return tarw_put(w, h, TARW_BLKSZ, err);
+}
+
+static void tarw_fill_common(unsigned char *h, uint32_t mode, uint64_t uid, uint64_t gid,
+			     uint64_t size, int64_t mtime, char type)
+{
+	tarw_octal(h + 100, 8, mode & 07777);
+	tarw_octal(h + 108, 8, tarw_fits_octal(uid, 8) ? uid : 0);
+	tarw_octal(h + 116, 8, tarw_fits_octal(gid, 8) ? gid : 0);
+	tarw_octal(h + 124, 12, tarw_fits_octal(size, 12) ? size : 0);
+	tarw_octal(h + 136, 12,
+		   mtime >= 0 && tarw_fits_octal((uint64_t)mtime, 12) ? (uint64_t)mtime : 0);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar\0" "00", 8);
+}
+
+CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err)
+{
+	unsigned char h[TARW_BLKSZ];
+	size_t plen = strlen(e->path), llen = e->linkname ? strlen(e->linkname) : 0, cut = 0;
+	size_t ulen = e->uname ? strlen(e->uname) : 0, glen = e->gname ? strlen(e->gname) : 0;
+	bool is_file = e->type == TAR_FILE,
+	     is_link = e->type == TAR_SYMLINK || e->type == TAR_HARDLINK;
+	uint64_t size = is_file ? e->size : 0;
+
+	if (w->failed)
+		return err_set(err, CPOD_E_STATE, "tar writer: an earlier error stopped it");
+	if (w->left)
+		return err_set(err, CPOD_E_STATE,
+			       "tar writer: %" PRIu64 " bytes of the previous entry missing",
+			       w->left);
+	if (plen == 0)
+		return err_set(err, CPOD_E_INVALID, "tar writer: empty name");
+	if (is_link && llen == 0)
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: link without a target",
+			       e->path);
+	if (!strchr("0123456", e->type) || e->type == 0)
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: unknown type '%c'", e->path,
+			       e->type);
+	if (!tarw_fits_octal(e->devmajor, 8) || !tarw_fits_octal(e->devminor, 8))
+		return err_set(err, CPOD_E_INVALID, "tar writer: %s: device number too large",
+			       e->path);
+
+	/* the PAX records what the ustar fields cannot hold */
+	buf_reset(&w->pax);
+	bool name_fits = tarw_split(e->path, plen, &cut);
+	if (!name_fits && tarw_record(&w->pax, "path", e->path, plen, err) < 0)
+		return -1;
+	if (is_link && llen > 100 && tarw_record(&w->pax, "linkpath", e->linkname, llen, err) < 0)
+		return -1;
+	char num[48];
+	if (!tarw_fits_octal(size, 12)) {
+		snprintf(num, sizeof(num), "%" PRIu64, size);
+		if (tarw_record(&w->pax, "size", num, strlen(num), err) < 0)
+			return -1;
+	}
+	if (!tarw_fits_octal(e->uid, 8)) {
+		snprintf(num, sizeof(num), "%" PRIu64, e->uid);
+		if (tarw_record(&w->pax, "uid", num, strlen(num), err) < 0)
+			return -1;
+	}
+	if (!tarw_fits_octal(e->gid, 8)) {
+		snprintf(num, sizeof(num), "%" PRIu64, e->gid);
+		if (tarw_record(&w->pax, "gid", num, strlen(num), err) < 0)
+			return -1;
+	}
+	if (ulen > 31 && tarw_record(&w->pax, "uname", e->uname, ulen, err) < 0)
+		return -1;
+	if (glen > 31 && tarw_record(&w->pax, "gname", e->gname, glen, err) < 0)
+		return -1;
+	if (e->mtime_nsec || e->mtime_sec < 0 || !tarw_fits_octal((uint64_t)e->mtime_sec, 12)) {
+		int64_t s = e->mtime_sec;
+		uint32_t ns = e->mtime_nsec % 1000000000u;
+		int n;
+		if (s < 0 && ns) /* -1.5 s is stored as sec -2, nsec 500000000 */
+			n = snprintf(num, sizeof(num), "-%" PRIu64 ".%09" PRIu32,
+				     (uint64_t)(-(s + 1)), 1000000000u - ns);
+		else
+			n = snprintf(num, sizeof(num), "%" PRId64 ".%09" PRIu32, s, ns);
+		while (n > 0 && num[n - 1] == '0')
+			num[--n] = '\0';
+		if (n > 0 && num[n - 1] == '.')
+			num[--n] = '\0';
+		if (tarw_record(&w->pax, "mtime", num, (size_t)n, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < e->n_xattrs; i++) {
+		char key[13 + 256];
+		const tar_xattr *x = &e->xattrs[i];
+		if (!x->name[0] || strlen(x->name) > 255)
+			return err_set(err, CPOD_E_INVALID, "tar writer: %s: bad xattr name",
+				       e->path);
+		snprintf(key, sizeof(key), "SCHILY.xattr.%s", x->name);
+		if (tarw_record(&w->pax, key, x->value, x->len, err) < 0)
+			return -1;
+	}
+
+	int64_t mtime_field = e->mtime_sec;
+	if (w->pax.len) {
+		const char *base = strrchr(e->path, '/');
+		base = base && base[1] ? base + 1 : e->path;
+		memset(h, 0, sizeof(h));
+		snprintf((char *)h, 100, "PaxHeaders/%.88s", base);
+		tarw_fill_common(h, 0644, 0, 0, w->pax.len, mtime_field, 'x');
+		if (tarw_block(w, h, err) < 0 || tarw_put(w, w->pax.data, w->pax.len, err) < 0 ||
+		    tarw_zeros(w, (TARW_BLKSZ - w->pax.len % TARW_BLKSZ) % TARW_BLKSZ, err) < 0)
+			return -1;
+	}
+
+	memset(h, 0, sizeof(h));
+	if (!name_fits) {
+		memcpy(h, e->path, 100);
+	} else if (cut) {
+		memcpy(h + 345, e->path, cut);
+		memcpy(h, e->path + cut + 1, plen - cut - 1);
+	} else {
+		memcpy(h, e->path, plen);
+	}
+	tarw_fill_common(h, e->mode, e->uid, e->gid, size, mtime_field, e->type);
+	if (is_link)
+		memcpy(h + 157, e->linkname, llen > 100 ? 100 : llen);
+	memcpy(h + 265, e->uname ? e->uname : "", ulen > 31 ? 31 : ulen);
+	memcpy(h + 297, e->gname ? e->gname : "", glen > 31 ? 31 : glen);
+	if (e->type == TAR_CHAR || e->type == TAR_BLOCK) {
+		tarw_octal(h + 329, 8, e->devmajor);
+		tarw_octal(h + 337, 8, e->devminor);
+	}
+	if (tarw_block(w, h, err) < 0)
+		return -1;
+	w->left = size;
+	w->pad = (TARW_BLKSZ - size % TARW_BLKSZ) % TARW_BLKSZ;
+	return 0;
+}
+
+CPOD_INTERNAL int tar_write_data(tar_writer *w, const void *data, size_t n, cpod_err *err)
+{
+	if (n > w->left)
+		return err_set(err, CPOD_E_INVALID,
+			       "tar writer: %zu bytes of data for %" PRIu64 " owed", n, w->left);
+	if (tarw_put(w, data, n, err) < 0)
+		return -1;
+	w->left -= n;
+	if (w->left == 0 && w->pad) {
+		size_t pad = (size_t)w->pad;
+		w->pad = 0;
+		return tarw_zeros(w, pad, err);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- files on disk */
+
+static size_t tarw_link_slot(const tar_writer *w, dev_t dev, ino_t ino)
+{
+	uint64_t h =
+		((uint64_t)ino * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)dev * 0xC2B2AE3D27D4EB4FULL);
+	size_t i = (size_t)(h >> 20) & (w->cap_links - 1);
+	while (w->links[i].name && !(w->links[i].dev == dev && w->links[i].ino == ino))
+		i = (i + 1) & (w->cap_links - 1);
+	return i;
+}
+
+/* The first name written for (dev, ino), or NULL after recording name. */
+static int tarw_link_seen(tar_writer *w, dev_t dev, ino_t ino, const char *name,
+			  const char **first, cpod_err *err)
+{
+	*first = NULL;
+	if (w->n_links * 2 >= w->cap_links) {
+		size_t nc = w->cap_links ? w->cap_links * 2 : 256;
+		tarw_link *old = w->links;
+		size_t oc = w->cap_links;
+		w->links = calloc(nc, sizeof(*w->links));
+		if (!w->links) {
+			w->links = old;
+			return err_nomem(err);
+		}
+		w->cap_links = nc;
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].name)
+				w->links[tarw_link_slot(w, old[i].dev, old[i].ino)] = old[i];
+		free(old);
+	}
+	size_t i = tarw_link_slot(w, dev, ino);
+	if (w->links[i].name) {
+		*first = w->links[i].name;
+		return 0;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return err_nomem(err);
+	w->links[i] = (tarw_link){ dev, ino, copy };
+	w->n_links++;
+	return 0;
+}
+
+static bool tarw_skip_xattr(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0 || strcmp(name, "security.selinux") == 0;
+}
+
+typedef struct tarw_xattrs {
+	char *names;              /* the list, NUL-separated */
+	char *values;             /* concatenated */
+	tar_xattr x[TARW_MAX_XATTRS];
+	size_t n;
+} tarw_xattrs;
+
+/* Reads the xattrs of fd (or of path when fd < 0, not following it). */
+static int tarw_read_xattrs(int fd, const char *path, tarw_xattrs *xs, cpod_err *err)
+{
+	ssize_t ln = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
+	xs->n = 0;
+	if (ln < 0) {
+		if (errno == ENOTSUP || errno == ENOENT || errno == EPERM || errno == EACCES)
+			return 0;
+		return err_sys(err, "list xattrs");
+	}
+	if (ln == 0)
+		return 0;
+	if (ln > TARW_XATTR_LIST_MAX)
+		return err_set(err, CPOD_E_LIMIT, "xattr list of %zd bytes", ln);
+	xs->names = malloc((size_t)ln + 1);
+	if (!xs->names)
+		return err_nomem(err);
+	ln = fd >= 0 ? flistxattr(fd, xs->names, (size_t)ln)
+		     : llistxattr(path, xs->names, (size_t)ln);
+	if (ln < 0)
+		return err_sys(err, "list xattrs");
+	xs->names[ln] = '\0';
+
+	/* values: sizes first, then one buffer */
+	size_t total = 0;
+	ssize_t sizes[TARW_MAX_XATTRS];
+	for (char *n = xs->names; n < xs->names + ln; n += strlen(n) + 1) {
+		if (!*n || tarw_skip_xattr(n))
+			continue;
+		if (xs->n >= TARW_MAX_XATTRS)
+			return err_set(err, CPOD_E_LIMIT, "more than %d xattrs", TARW_MAX_XATTRS);
+		ssize_t vl = fd >= 0 ? fgetxattr(fd, n, NULL, 0) : lgetxattr(path, n, NULL, 0);
+		if (vl < 0) {
+			if (errno == ENODATA)
+				continue;
+			return err_sys(err, "read xattr %s", n);
+		}
+		if (vl > TARW_XATTR_VALUE_MAX)
+			return err_set(err, CPOD_E_LIMIT, "xattr %s of %zd bytes", n, vl);
+		sizes[xs->n] = vl;
+		xs->x[xs->n].name = n;
+		xs->n++;
+		total += (size_t)vl;
+	}
+	xs->values = malloc(total + 1);
+	if (!xs->values)
+		return err_nomem(err);
+	size_t off = 0, kept = 0;
+	for (size_t i = 0; i < xs->n; i++) {
+		const char *n = xs->x[i].name;
+		ssize_t vl = fd >= 0 ? fgetxattr(fd, n, xs->values + off, (size_t)sizes[i])
+				     : lgetxattr(path, n, xs->values + off, (size_t)sizes[i]);
+		if (vl < 0) {
+			if (errno == ENODATA)
+				continue;
+			/* ERANGE: it grew in between; a changing file is an error anyway */
+			return err_sys(err, "read xattr %s", n);
+		}
+		xs->x[kept].name = n;
+		xs->x[kept].value = xs->values + off;
+		xs->x[kept].len = (size_t)vl;
+		kept++;
+		off += (size_t)vl;
+	}
+	xs->n = kept;
+	return 0;
+}
+
+static int tarw_copy_data(tar_writer *w, int fd, uint64_t size, cpod_err *err)
+{
+	while (w->left) {
+		/* read straight into the writer's buffer */
+		if (w->len == TARW_BUF && tarw_flush(w, err) < 0)
+			return -1;
+		size_t room = TARW_BUF - w->len;
+		if (room > w->left)
+			room = (size_t)w->left;
+		ssize_t n = read(fd, w->buf + w->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(err, "read");
+		if (n == 0)
+			return err_set(err, CPOD_E_STATE, "file shrank while it was read (%" PRIu64
+				       " of %" PRIu64 " bytes)", size - w->left, size);
+		w->len += (size_t)n;
+		w->offset += (uint64_t)n;
+		w->left -= (uint64_t)n;
+	}
+	size_t pad = (size_t)w->pad;
+	w->pad = 0;
+	return tarw_zeros(w, pad, err);
+}
+
+CPOD_INTERNAL int tar_write_file(tar_writer *w, int dirfd, const char *path, const char *name,
+				 cpod_err *err)
+{
+	struct stat st;
+	tar_entry e;
+	tarw_xattrs xs = { 0 };
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *target = NULL;
+	char procpath[64 + PATH_MAX];
+	char dirname_[PATH_MAX];
+	int rc = -1;
+
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "stat %s", path);
+	memset(&e, 0, sizeof(e));
+	e.path = name;
+	e.mode = st.st_mode & 07777;
+	e.uid = st.st_uid;
+	e.gid = st.st_gid;
+	e.uname = e.gname = "";
+	e.mtime_sec = st.st_mtim.tv_sec;
+	e.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	/* xattrs of what cannot be opened (symlinks, devices, fifos) by path:
+	 * through the directory's fd, not following the last component */
+	if (dirfd == AT_FDCWD || path[0] == '/')
+		snprintf(procpath, sizeof(procpath), "%s", path);
+	else
+		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d/%s", dirfd, path);
+
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		if (st.st_nlink > 1) {
+			const char *first;
+			if (tarw_link_seen(w, st.st_dev, st.st_ino, name, &first, err) < 0)
+				goto out;
+			if (first) {
+				e.type = TAR_HARDLINK;
+				e.linkname = first;
+				break;
+			}
+		}
+		fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			err_sys(err, "open %s", path);
+			goto out;
+		}
+		e.type = TAR_FILE;
+		e.size = (uint64_t)st.st_size;
+		break;
+	case S_IFDIR: {
+		fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err_sys(err, "open %s", path);
+			goto out;
+		}
+		e.type = TAR_DIR;
+		size_t nl = strlen(name);
+		if (nl && name[nl - 1] != '/') {
+			if (nl + 2 > sizeof(dirname_)) {
+				err_set(err, CPOD_E_LIMIT, "name too long: %s", name);
+				goto out;
+			}
+			memcpy(dirname_, name, nl);
+			memcpy(dirname_ + nl, "/", 2);
+			e.path = dirname_;
+		}
+		break;
+	}
+	case S_IFLNK: {
+		target = malloc(PATH_MAX);
+		if (!target) {
+			err_nomem(err);
+			goto out;
+		}
+		ssize_t n = readlinkat(dirfd, path, target, PATH_MAX - 1);
+		if (n < 0) {
+			err_sys(err, "readlink %s", path);
+			goto out;
+		}
+		target[n] = '\0';
+		e.type = TAR_SYMLINK;
+		e.linkname = target;
+		break;
+	}
+	case S_IFCHR:
+	case S_IFBLK:
+		e.type = S_ISCHR(st.st_mode) ? TAR_CHAR : TAR_BLOCK;
+		e.devmajor = major(st.st_rdev);
+		e.devminor = minor(st.st_rdev);
+		break;
+	case S_IFIFO:
+		e.type = TAR_FIFO;
+		break;
+	default:
+		log_debug("tar: %s: socket ignored", path);
+		return 0;
+	}
+	if (e.type != TAR_HARDLINK) {
+		if (tarw_read_xattrs(fd, fd >= 0 ? NULL : procpath, &xs, err) < 0) {
+			err_prefix(err, "%s", path);
+			goto out;
+		}
+		e.xattrs = xs.x;
+		e.n_xattrs = xs.n;
+	}
+	if (tar_write_header(w, &e, err) < 0)
+		goto out;
+	if (e.type == TAR_FILE && tarw_copy_data(w, fd, e.size, err) < 0) {
+		err_prefix(err, "%s", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(xs.names);
+	free(xs.values);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+CPOD_INTERNAL uint64_t tar_writer_offset(const tar_writer *w)
+{
+	return w->offset;
+}
+
+CPOD_INTERNAL tar_writer *tar_writer_new_sink(const tar_sink *sink, cpod_err *err)
+{
+	tar_writer *w = calloc(1, sizeof(*w));
+	if (w)
+		w->buf = malloc(TARW_BUF);
+	if (!w || !w->buf) {
+		free(w);
+		err_nomem(err);
+		return NULL;
+	}
+	w->sink = *sink;
+	w->fd = -1;
+	return w;
+}
+
+CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err)
+{
+	tar_sink s = { tarw_fd_write, NULL };
+	tar_writer *w = tar_writer_new_sink(&s, err);
+	if (w) {
+		w->fd = out_fd;
+		w->sink.ctx = &w->fd;
+	}
+	return w;
+}
+
+CPOD_INTERNAL void tar_writer_free(tar_writer *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->cap_links; i++)
+		free(w->links[i].name);
+	free(w->links);
+	buf_free(&w->pax);
+	free(w->buf);
+	free(w);
+}
+
+CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
+{
+	int rc = 0;
+	if (w->left) {
+		rc = err_set(err, CPOD_E_STATE,
+			     "tar writer: %" PRIu64 " bytes of the last entry missing", w->left);
+	} else if (tarw_zeros(w, 2 * TARW_BLKSZ, err) < 0 || tarw_flush(w, err) < 0) {
+		rc = -1;
+	}
+	tar_writer_free(w);
+	return rc;
+}
 /************************************************ src/net/resolve.h */
 /*
  * resolve.h — host names to addresses without glibc's NSS, so the static

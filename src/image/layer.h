@@ -43,7 +43,9 @@ typedef struct layer_result {
 } layer_result;
 
 /* Unpacks the blob read from src into dirfd (an empty directory).  On
- * failure the directory holds partial content: the caller removes it. */
+ * failure the directory holds partial content: the caller removes it.
+ * src is read (and decompressed) by a thread of the unpacker's own, joined
+ * before this returns; src must not rely on being read by the caller's. */
 CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
 			       layer_result *res, cpod_err *err);
 

@@ -61,6 +61,17 @@ typedef struct tar_reader tar_reader;
 
 CPOD_INTERNAL tar_reader *tar_reader_new(const byte_source *src, const tar_limits *lim,
 					 cpod_err *err);
+
+/* A source that lends its own buffers: next points *p at the following
+ * bytes of the stream (valid until the next call), returns their count, 0
+ * at the end, -1 on error.  A reader over one reads file data in place,
+ * without copying (the layer unpacker's decompression ring). */
+typedef struct tar_chunk_source {
+	ssize_t (*next)(void *ctx, const void **p, cpod_err *err);
+	void *ctx;
+} tar_chunk_source;
+CPOD_INTERNAL tar_reader *tar_reader_new_chunks(const tar_chunk_source *src,
+						const tar_limits *lim, cpod_err *err);
 CPOD_INTERNAL void tar_reader_free(tar_reader *r);
 /* 1 and *e set: an entry (valid until the next call); 0: the end of the
  * archive; -1: an error.  Unread data of the previous entry is skipped. */
@@ -77,6 +88,15 @@ CPOD_INTERNAL uint64_t tar_offset(const tar_reader *r);
 typedef struct tar_writer tar_writer;
 /* out: where the archive goes (a fd; the writer buffers). */
 CPOD_INTERNAL tar_writer *tar_writer_new(int out_fd, cpod_err *err);
+/* The same into a callback (a compressor, a digest): write takes all n
+ * bytes or fails. */
+typedef struct tar_sink {
+	int (*write)(void *ctx, const void *data, size_t n, cpod_err *err);
+	void *ctx;
+} tar_sink;
+CPOD_INTERNAL tar_writer *tar_writer_new_sink(const tar_sink *sink, cpod_err *err);
+/* Bytes of archive produced so far. */
+CPOD_INTERNAL uint64_t tar_writer_offset(const tar_writer *w);
 /* Writes an entry's header; for TAR_FILE the caller then writes exactly
  * e->size bytes with tar_write_data. */
 CPOD_INTERNAL int tar_write_header(tar_writer *w, const tar_entry *e, cpod_err *err);
