@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016 # $VARS in single quotes are for the container's shell
 # registry_auth.sh — credentials against a real docker-registry: htpasswd
 # basic auth over TLS (login, logout, --get-login, the auth file written
 # 0600 with the other registries' entries kept, --password-stdin, --creds,
@@ -62,10 +63,10 @@ test_login_logout_get_login() {
 	expect_eq "$(stat -c %a "$f")" 600
 	capture cpod login --get-login "$R"
 	expect_eq "$STATUS" 125 "--get-login when logged out"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'not logged in' "says so"
+	expect_match "${ERR,,}" 'not logged in' "says so"
 	capture cpod logout "$R"
 	expect_eq "$STATUS" 125 "logout when logged out"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'not logged in'
+	expect_match "${ERR,,}" 'not logged in'
 	cpod rmi "$R/private/bb:1" > /dev/null
 	capture cpod pull "$R/private/bb:1"
 	expect_eq "$STATUS" 125 "pull without credentials"
@@ -86,7 +87,7 @@ test_wrong_password_is_refused_and_not_stored() {
 	local f=$REGISTRY_AUTH_FILE
 	capture cpod login -u alice -p wrong "$R"
 	expect_eq "$STATUS" 125 "login with a wrong password"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'unauthorized|401|invalid|incorrect|wrong' "says why"
+	expect_match "${ERR,,}" 'unauthorized|401|invalid|incorrect|wrong' "says why"
 	[ ! -s "$f" ] || [ "$(jq -r '.auths | length' "$f")" = 0 ] || fail "credentials stored: $(cat "$f")"
 	capture cpod login -u mallory -p wonderland "$R"
 	expect_eq "$STATUS" 125 "an unknown user"
@@ -99,7 +100,7 @@ test_wrong_password_is_refused_and_not_stored() {
 	REG_SKOPEO_CREDS=alice:wonderland reg_push_busybox "$R/private/bb:1"
 	capture cpod pull --creds alice:wrong "$R/private/bb:1"
 	expect_eq "$STATUS" 125 "pull --creds with a wrong password"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'unauthorized|401|denied|invalid'
+	expect_match "${ERR,,}" 'unauthorized|401|denied|invalid'
 	expect_match "$ERR" "$R" "names the registry"
 	expect_eq "$(cpod images -q)" ""
 }
@@ -182,7 +183,7 @@ test_bearer_token_login_push_pull() {
 	expect_eq "$(cpod run --rm "$R/team/bb:1" sh -c 'echo $WHO')" auth
 	capture cpod push --creds reader:books "$R/team/bb:1" "$R/team/other:1"
 	expect_eq "$STATUS" 125 "push as a reader"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'denied|unauthorized|401|403|insufficient' "says why"
+	expect_match "${ERR,,}" 'denied|unauthorized|401|403|insufficient' "says why"
 	expect_eq "$(reg_log_count tok 'PUT /v2/team/other/manifests/.* 201')" 0 "nothing pushed"
 	# the token server refuses a wrong password
 	capture cpod login -u alice -p wrong "$R"
@@ -191,7 +192,7 @@ test_bearer_token_login_push_pull() {
 		fail "a refused login was stored"
 	capture cpod pull --creds alice:wrong "$R/team/bb:1"
 	expect_eq "$STATUS" 125 "pull with a wrong password"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'unauthorized|401|denied|invalid|wrong'
+	expect_match "${ERR,,}" 'unauthorized|401|denied|invalid|wrong'
 }
 
 # Tokens valid 2 s; the proxy holds the manifest's answer 3 s, so the token

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016 # $VARS in single quotes are for the container's shell
 # registry_faults.sh — faults a real registry never makes, made by the
 # fault-injecting proxy (test/helpers/registry/fault-proxy.py) between cpod
 # and a real docker-registry: a connection dropped in the middle of a layer
@@ -45,8 +46,9 @@ test_dropped_connection_resumes() {
 	local range
 	range=$(printf '%s\n' "$gets" | jq -r 'select(.kind == "blob_range_get") | .range' | head -n 1)
 	[[ "$range" =~ ^bytes=([0-9]+)- ]] || fail "no resumed Range request (GETs: $gets)"
-	[ "${BASH_REMATCH[1]}" -gt 0 ] && [ "${BASH_REMATCH[1]}" -le 2000000 ] ||
+	if [ "${BASH_REMATCH[1]}" -le 0 ] || [ "${BASH_REMATCH[1]}" -gt 2000000 ]; then
 		fail "resumed at ${BASH_REMATCH[1]}, not after what had arrived"
+	fi
 	expect_eq "$(cpod run --rm "$REF" sh -c "md5sum /data/blob | cut -d' ' -f1")" "$BIG_SUM" \
 		"the layer is whole"
 	reg_check_spotless
@@ -60,7 +62,7 @@ test_corrupted_blob_is_refused() {
 	expect_eq "$STATUS" 125 "a corrupted blob"
 	[ "$(proxy_stat .corrupted)" -ge 1 ] || fail "the proxy corrupted nothing"
 	expect_match "$ERR" "${BIG_DIGEST:7:12}" "the error names the blob"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'digest|mismatch|checksum|verif' "and says why"
+	expect_match "${ERR,,}" 'digest|mismatch|checksum|verif' "and says why"
 	expect_eq "$(cpod images -q)" "" "no image stored"
 	reg_check_clean
 	# nothing of the corrupted layer was kept as if it were good

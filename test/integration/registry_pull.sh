@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016 # $VARS in single quotes are for the container's shell
 # registry_pull.sh — `cpod-mini pull` from a real docker-registry on
 # loopback (plain HTTP here; TLS in registry_tls.sh), of images that skopeo
 # pushed (so cpod reads what another tool wrote): by tag and by digest, in
@@ -85,7 +86,8 @@ test_pull_by_digest() {
 	expect_eq "$STATUS" 0 "pull by tag@digest"
 	expect_eq "$(reg_pulled_id)" "$id"
 	# a digest the registry does not have
-	local bad=sha256:$(printf 'x%.0s' 1 | sha256sum | cut -d' ' -f1)
+	local bad
+	bad=sha256:$(printf 'x' | sha256sum | cut -d' ' -f1)
 	capture cpod pull --tls-verify=false "$repo@$bad"
 	expect_eq "$STATUS" 125 "an unknown digest"
 	expect_match "$ERR" "${bad#sha256:}" "the error names the digest"
@@ -123,7 +125,7 @@ test_not_found_names_the_reference() {
 		capture cpod pull --tls-verify=false "$ref"
 		expect_eq "$STATUS" 125 "pull of $ref"
 		expect_match "$ERR" "$ref" "the error names the reference"
-		expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'not found|unknown|404' "and says it is not there"
+		expect_match "${ERR,,}" 'not found|unknown|404' "and says it is not there"
 		expect_no_match "$ERR" 'cpod-mini login' "a 404 is not an authentication problem"
 	done
 	expect_eq "$(cpod images -q)" "" "nothing stored"
@@ -140,7 +142,7 @@ test_connection_refused_is_clear() {
 	t1=$(date +%s)
 	expect_eq "$STATUS" 125
 	expect_match "$ERR" "127\.0\.0\.1:$port" "names the address"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'connection refused|refused' "says it was refused"
+	expect_match "${ERR,,}" 'connection refused|refused' "says it was refused"
 	[ $((t1 - t0)) -le 10 ] || fail "took $((t1 - t0)) s to give up on a refused connection"
 	expect_eq "$(cpod images -q)" ""
 }
@@ -170,7 +172,7 @@ test_unknown_host_is_clear() {
 	log "stderr: $(cat "$d/err")"
 	expect_eq "$(cat "$d/rc")" 125 "pull from an unknown host"
 	expect_match "$(cat "$d/err")" 'nosuch\.test' "the error names the host"
-	expect_match "$(tr 'A-Z' 'a-z' < "$d/err")" 'unknown|not found|no such|nxdomain|resolve' \
+	expect_match "$(tr '[:upper:]' '[:lower:]' < "$d/err")" 'unknown|not found|no such|nxdomain|resolve' \
 		"and says it is unknown"
 	expect_match "$(cat "$d/queries" 2>/dev/null)" '^nosuch\.test$' \
 		"the test's resolver was asked (CPOD_RESOLV_CONF)"
@@ -185,7 +187,7 @@ test_plain_http_needs_consent() {
 	reg_push_busybox "$ref"
 	capture cpod pull "$ref"
 	expect_ne "$STATUS" 0 "no silent fallback to HTTP"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'tls|https|handshake|certificate' "says TLS failed"
+	expect_match "${ERR,,}" 'tls|https|handshake|certificate' "says TLS failed"
 	expect_eq "$(cpod images -q)" ""
 	reg_conf "$(printf 'unqualified-search-registries = []\n[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true' "$REG_PORT")"
 	capture cpod pull -q "$ref"
@@ -239,10 +241,10 @@ test_blocked_registry_is_refused() {
 	before=$(reg_log_count plain .)
 	capture cpod pull "$ref"
 	expect_eq "$STATUS" 125 "pull from a blocked registry"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'blocked' "says it is blocked"
+	expect_match "${ERR,,}" 'blocked' "says it is blocked"
 	capture cpod push localhost/bb:1 "127.0.0.1:$REG_PORT/pushed/bb:1"
 	expect_eq "$STATUS" 125 "push to a blocked registry"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'blocked'
+	expect_match "${ERR,,}" 'blocked'
 	expect_eq "$(reg_log_count plain .)" "$before" "the registry never heard from cpod"
 }
 
@@ -304,7 +306,7 @@ test_run_pull_policies() {
 	proxy_reset
 	capture cpod run --rm --pull=never "$ref" sh -c "$v"
 	expect_eq "$STATUS" 125 "--pull=never without the image"
-	expect_match "$(tr 'A-Z' 'a-z' <<< "$ERR")" 'not found|no such|not known|unknown' "says why"
+	expect_match "${ERR,,}" 'not found|no such|not known|unknown' "says why"
 	expect_eq "$(proxy_stat '.requests | length')" 0 "--pull=never asks nothing"
 	capture cpod run --rm --pull=missing "$ref" sh -c "$v"
 	expect_eq "$STATUS" 0 "--pull=missing pulls"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016 # $VARS in single quotes are for the container's shell
 # registry_push.sh — `cpod-mini push` to a real docker-registry, read back
 # by skopeo and umoci (another tool reads what cpod wrote): images made by
 # `import` and by `load` keep their config (so their id) through a push and
@@ -63,7 +64,7 @@ test_push_imported_image_is_read_by_skopeo_and_umoci() {
 	capture cpod push --tls-verify=false "127.0.0.1:$REG_PORT/cpod/busybox:own-name"
 	expect_eq "$STATUS" 0 "push IMAGE"
 	expect_eq "$(reg_skopeo inspect --tls-verify=false \
-		"docker://127.0.0.1:$REG_PORT/cpod/busybox:own-name" | jq -r .Labels[\"pushed.by\"])" cpod
+		"docker://127.0.0.1:$REG_PORT/cpod/busybox:own-name" | jq -r '.Labels["pushed.by"]')" cpod
 	# and cpod pulls back what it pushed
 	cpod rmi -f localhost/bb:1 "127.0.0.1:$REG_PORT/cpod/busybox:own-name" > /dev/null
 	capture cpod pull -q --tls-verify=false "$dest"
@@ -184,7 +185,9 @@ test_multiarch_index_platform_selection() {
 		"http://127.0.0.1:$REG_PORT/v2/multi/busybox/manifests/1")
 	arm=$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' <<< "$index")
 	amd=$(jq -r '.manifests[] | select(.platform.architecture == "amd64") | .digest' <<< "$index")
-	[ -n "$arm" ] && [ -n "$amd" ] || fail "the registry has no two-platform index: $index"
+	if [ -z "$arm" ] || [ -z "$amd" ]; then
+		fail "the registry has no two-platform index: $index"
+	fi
 	capture cpod pull --tls-verify=false --platform linux/arm64 "$ref"
 	expect_eq "$STATUS" 0 "pull --platform linux/arm64"
 	local j

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016 # $VARS in single quotes are for the container's shell
 # registry_stress.sh — pulls under concurrency and crashes, from a real
 # docker-registry: five pulls of one image at once into an empty store (all
 # succeed, each layer stored once); `pull` killed with SIGKILL at random

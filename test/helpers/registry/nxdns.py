@@ -7,7 +7,6 @@ Writes "ready" to --ready once it listens.  Standard library only.
 """
 
 import argparse
-import os
 import socket
 import struct
 import sys

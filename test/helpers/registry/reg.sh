@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # REG_*, BIG_*, TOKEN_* are for the tests
 # reg.sh — what the registry tests (test/integration/registry_*.sh) share:
 # a real docker-registry started per test (test/helpers/registry/registry),
 # certificates (certs.sh), the bearer-token server (token-server.py), the
@@ -112,7 +113,7 @@ reg_start_basic() {
 	reg_start "$name" "${tls[@]}" --htpasswd "$TEST_TMP/htpasswd"
 }
 
-# reg_pid_wait FILE: waits for a server's port file.
+# reg_wait_file FILE PID: waits for the port file of server PID.
 reg_wait_file() {
 	local f=$1 pid=$2 i
 	for i in $(seq 1 100); do
@@ -126,8 +127,7 @@ reg_wait_file() {
 # reg_kill PID: stops a helper server this test started.
 reg_kill() {
 	kill -TERM "$1" 2>/dev/null || return 0
-	local i
-	for i in $(seq 1 40); do
+	for _ in $(seq 1 40); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.05
 	done
@@ -172,7 +172,8 @@ token_count() {
 
 # reg_proxy UPSTREAM_PORT [FAULTS_JSON]: starts the fault-injecting proxy in
 # front of 127.0.0.1:UPSTREAM_PORT and sets PROXY_PORT (its main listener
-# on 127.0.0.1) and PROXY_RPORT (the "other host", 127.0.0.2).
+# on 127.0.0.1) and PROXY_RPORT (the "other host", 127.0.0.2); each request
+# is also logged, one JSON line, in the proxy's directory.
 reg_proxy() {
 	local up=$1 cfg=${2:-"{}"} d
 	d=$(mktemp -d "$TEST_TMP/proxy.XXXX")
@@ -182,7 +183,6 @@ reg_proxy() {
 	cleanup_add "reg_kill $pid"
 	reg_wait_file "$d/port" "$pid" || { cat "$d/out" >&2; fail "the proxy did not start"; }
 	read -r PROXY_PORT PROXY_RPORT < "$d/port"
-	PROXY_LOG=$d/log
 	log "proxy on 127.0.0.1:$PROXY_PORT (other host 127.0.0.2:$PROXY_RPORT) -> $up: $cfg"
 }
 
