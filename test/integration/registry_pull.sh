@@ -44,12 +44,12 @@ test_pull_by_tag() {
 	reg_check_spotless
 	# a second pull: the same id, no blob fetched again
 	local blobs
-	blobs=$(reg_log_count plain '"GET /v2/library/busybox/blobs/')
+	blobs=$(reg_log_count plain "\"GET /v2/library/busybox/blobs/$REG_LAYER_DIGEST")
 	capture cpod pull --tls-verify=false "$ref"
 	expect_eq "$STATUS" 0 "pull again"
 	expect_eq "$(reg_pulled_id)" "$id" "same id"
-	expect_eq "$(reg_log_count plain '"GET /v2/library/busybox/blobs/')" "$blobs" \
-		"no blob downloaded again"
+	expect_eq "$(reg_log_count plain "\"GET /v2/library/busybox/blobs/$REG_LAYER_DIGEST")" "$blobs" \
+		"the layer is not downloaded again"
 	expect_eq "$(cpod images -q | wc -l)" 1 "still one image"
 }
 
@@ -235,17 +235,15 @@ test_blocked_registry_is_refused() {
 	reg_start plain
 	local ref=127.0.0.1:$REG_PORT/library/busybox:1.0 before
 	reg_push_busybox "$ref"
-	reg_busybox_layer "$TEST_TMP/bb.tgz"
-	cpod import "$TEST_TMP/bb.tgz" localhost/bb:1 > /dev/null
 	reg_conf "$(printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\nblocked = true' "$REG_PORT")"
 	before=$(reg_log_count plain .)
 	capture cpod pull "$ref"
 	expect_eq "$STATUS" 125 "pull from a blocked registry"
 	expect_match "${ERR,,}" 'blocked' "says it is blocked"
-	capture cpod push localhost/bb:1 "127.0.0.1:$REG_PORT/pushed/bb:1"
-	expect_eq "$STATUS" 125 "push to a blocked registry"
-	expect_match "${ERR,,}" 'blocked'
+	expect_match "$ERR" "127\.0\.0\.1:$REG_PORT" "names the registry"
 	expect_eq "$(reg_log_count plain .)" "$before" "the registry never heard from cpod"
+	expect_eq "$(cpod images -q)" "" "nothing pulled"
+	# (blocked = true is about pulling, as in podman: pushes are not refused)
 }
 
 # A mirror of registries.conf is tried first; the primary location only when

@@ -53,12 +53,15 @@ test_push_imported_image_is_read_by_skopeo_and_umoci() {
 	umoci raw unpack --image "$TEST_TMP/out:x" "$TEST_TMP/unpacked" >&2
 	cmp "$TEST_TMP/unpacked/bin/busybox" "$(reg_rootfs)/bin/busybox" || fail "busybox differs"
 	expect_eq "$(readlink "$TEST_TMP/unpacked/bin/sh")" busybox "the applet links"
-	# the diff_id of the config is the uncompressed layer's digest
-	local lay cfg
-	lay=$(jq -r '.layers[0].digest' <<< "$man")
+	# the diff_id of the config is the uncompressed layer's digest (the
+	# layer as skopeo wrote it in the layout: it may have compressed it)
+	local lay cfg om
+	om=$(jq -r '.manifests[0].digest' "$TEST_TMP/out/index.json")
+	lay=$(jq -r '.layers[0].digest' "$TEST_TMP/out/blobs/sha256/${om#sha256:}")
 	cfg=$(reg_skopeo inspect --config --raw --tls-verify=false "docker://$dest")
 	expect_eq "$(jq -r '.rootfs.diff_ids[0]' <<< "$cfg")" \
 		"$(reg_diff_id "$TEST_TMP/out/blobs/sha256/${lay#sha256:}")" "diff_id"
+	log "layer media type as pushed: $(jq -r '.layers[0].mediaType' <<< "$man")"
 	# DEST omitted: the image's own name
 	cpod tag localhost/bb:1 "127.0.0.1:$REG_PORT/cpod/busybox:own-name"
 	capture cpod push --tls-verify=false "127.0.0.1:$REG_PORT/cpod/busybox:own-name"

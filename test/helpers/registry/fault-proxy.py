@@ -15,7 +15,9 @@ faults, set by --config JSON at start or later by POST /__proxy/config
                         and only GETs without a Range header are cut, so a
                         resumed request (Range: bytes=N-) goes through.
   "corrupt": DIGEST     every GET of that blob has one byte changed (the
-                        middle one); "any" = every blob larger than 1 KiB.
+                        middle one, or the one at offset "corrupt_at": 4
+                        is in a gzip header's MTIME, which only the blob's
+                        digest notices); "any" = every blob over 1 KiB.
   "redirect": true      a blob GET is answered "307" with a Location on the
                         second listener (--redirect-addr, 127.0.0.2 by
                         default: another host for the client), which serves
@@ -280,7 +282,8 @@ class Proxy(Common):
                 if m:
                     start = int(m.group(1))
                 full = total + start if not m else int(cr.rsplit("/", 1)[-1])
-                corrupt_at = full // 2 - start
+                at = f.get("corrupt_at")
+                corrupt_at = (full // 2 if at is None else int(at)) - start
                 if not 0 <= corrupt_at < total:
                     corrupt_at = None
         bps = float(f.get("throttle") or 0) if blob else 0
