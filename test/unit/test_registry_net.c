@@ -106,12 +106,15 @@ static void treg_conn(int fd)
 				 "Content-Range: bytes %ld-%d/%d\r\nConnection: close\r\n\r\n",
 				 TREG_BLOB - start, treg_st->mode == 2 ? start + 1 : start,
 				 TREG_BLOB - 1, TREG_BLOB);
+		/* decided before the client sees a byte: the test changes
+		 * drops as soon as a fetch has failed on the header */
+		bool drop = treg_st->drops > 0;
+		if (drop)
+			treg_st->drops--;
 		tnet_write(fd, h, (size_t)n);
 		size_t len = (size_t)(TREG_BLOB - start);
-		if (treg_st->drops > 0) {
-			treg_st->drops--;
+		if (drop)
 			len /= 2;
-		}
 		tnet_write(fd, (const char *)treg_blob + start, len);
 		return;
 	}
@@ -119,9 +122,11 @@ static void treg_conn(int fd)
 	char h[200];
 	int n = snprintf(h, sizeof(h), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: "
 			 "close\r\n\r\n", TREG_BLOB);
-	tnet_write(fd, h, (size_t)n);
-	if (treg_st->drops > 0) {
+	bool drop = treg_st->drops > 0;
+	if (drop)
 		treg_st->drops--;
+	tnet_write(fd, h, (size_t)n);
+	if (drop) {
 		tnet_write(fd, (const char *)treg_blob, 300000);   /* then the connection drops */
 		return;
 	}
