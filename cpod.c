@@ -13372,7 +13372,6 @@ static int archive_clean_name(const char *in, char *out, size_t n, cpod_err *err
 		p = slash ? slash + 1 : NULL;
 	}
 	return 0;
-<<<<<<< HEAD
 }
 
 static int archive_extract(int fd, int dirfd, cpod_err *err)
@@ -15794,8 +15793,6 @@ static bool lpack_opaque(int fd)
 	if (n != 1 || v[0] != 'y')
 		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
 	return n == 1 && v[0] == 'y';
-=======
->>>>>>> regtests
 }
 
 /* An empty regular file named name, with st's owner and mtime (a marker). */
@@ -16669,1810 +16666,6 @@ CPOD_INTERNAL void lstream_free(lstream *s)
 	pthread_cond_destroy(&s->in_free);
 	for (unsigned i = 0; i < LSTREAM_NIN; i++)
 		free(s->in[i]);
-	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
-		free(s->mem[i]);
-	free(s);
-}
-/************************************************ src/image/layer_stream.h */
-/*
- * layer_stream.h — the producer side of layer unpacking (layer_stream.c):
- * a blob read, hashed, decompressed (gzip, zstd or none, told apart by
- * magic) and hashed again, handed to the tar reader as chunks of a ring.
- */
-#ifndef CPOD_IMAGE_LAYER_STREAM_H
-#define CPOD_IMAGE_LAYER_STREAM_H
-
-
-typedef struct lstream lstream;
-
-typedef struct lstream_opts {
-	uint64_t max_size;         /* uncompressed bytes; 0: 64 GiB */
-	uint64_t compressed_size;  /* declared blob size; 0: unknown */
-	bool inline_discard;       /* no thread, no consumer: only the digests (layer_digest) */
-} lstream_opts;
-
-/* Starts decompressing src (in a thread of its own unless inline_discard). */
-CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts *o,
-				     cpod_err *err);
-/* The uncompressed stream as a tar_chunk_source (ctx: the lstream). */
-CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err);
-/* Reads the rest of the stream, waits for the producer and fills the
- * digests, sizes and compression of res. */
-CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err);
-/* Stops the producer (when unpacking failed) and frees everything. */
-CPOD_INTERNAL void lstream_free(lstream *s);
-
-#endif
-/************************************************ src/image/layer.c */
-/*
- * layer.c — unpacking a layer into a directory (see layer.h): every tar
- * entry judged, then written with as few system calls as it needs.
- *
- * Safety.  Names are cleaned first: a leading "/" is dropped, "." and empty
- * components vanish, a ".." component is refused, and depth (256) and
- * length (4096) are bounded.  Parent directories are resolved inside the
- * target with fs_open_in_root (openat2 RESOLVE_IN_ROOT), so a symlink the
- * layer planted ("a -> /etc", "a -> ../../..") is followed as if the target
- * were "/", never out of it; the last component is always created or
- * replaced without following (O_EXCL, O_NOFOLLOW, *at calls on the parent).
- * Hard links must name an existing entry inside the target (linkat on the
- * resolved parent, never following the last component).  Whiteouts of "",
- * "." or ".." are refused.  Device nodes are skipped (with a warning) when
- * rootless.  xattrs named trusted.overlay.* or user.overlay.* are dropped:
- * a layer may not plant overlayfs redirects, metacopy or opaque markers of
- * its own; whiteouts come only from .wh. entries.
- *
- * Speed.  The parent directory's fd is cached from one entry to the next
- * (tar entries come grouped by directory); the cache is dropped whenever
- * anything is removed or replaced, the only way a resolved path can change
- * meaning, so it cannot be fooled by a symlink swapped in.  Files are
- * created with O_CREAT|O_EXCL (the target is normally empty: the
- * replacement path runs only on EEXIST) and their data written straight
- * from the decompression ring.  chown is skipped when the owner is already
- * right, chmod when open's mode (under the umask) already gave the bits.
- * Directories' modes and mtimes are applied at the end, children first
- * (creating entries changes a directory's mtime, and a read-only directory
- * could not be filled); their list is bounded with the path table.
- *
- * The path table remembers directories (for their final metadata, once per
- * path however often they appear) and, in LAYER_WHITEOUT_APPLY mode, every
- * path this layer made: OCI whiteouts hide only lower layers' files, so
- * ".wh.NAME" spares a NAME of the same layer, and an opaque directory keeps
- * exactly this layer's entries.  It holds at most LAYER_MAP_ENTRIES paths
- * of LAYER_MAP_BYTES in all (about 400 MiB of memory at worst).
- */
-
-
-
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
-#include <dirent.h>
-
-#define LAYER_MAX_PATH 4096
-#define LAYER_MAX_DEPTH 256
-#define LAYER_MAP_BYTES ((size_t)256 << 20)
-#define LAYER_MAP_ENTRIES ((size_t)4 << 20)
-#define LAYER_DEFAULT_MAX ((uint64_t)64 << 30)
-#define LAYER_WH ".wh."
-#define LAYER_WH_OPQ ".wh..wh..opq"
-#define LAYER_WH_META ".wh..wh."
-
-enum { LAYER_MADE = 1, LAYER_OPAQUED = 2 };
-
-typedef struct layer_slot {
-	uint32_t off;   /* into the arena; 0: empty */
-	uint32_t hash;
-	int32_t dir;    /* index in dirs, or -1 */
-	uint32_t flags;
-} layer_slot;
-
-typedef struct layer_dir {
-	uint32_t off;   /* its path in the arena */
-	uint32_t mode;
-	int64_t mtime_sec;
-	uint32_t mtime_nsec;
-	dev_t dev;
-	ino_t ino;
-	bool dead;
-} layer_dir;
-
-typedef struct layer_ctx {
-	int root;
-	const layer_opts *o;
-	tar_reader *tr;
-	uid_t euid;
-	gid_t egid;
-	mode_t umask;
-	bool apply;
-	const char *opaque_xattr;
-
-	/* the parent cache */
-	char cpath[LAYER_MAX_PATH + 1];
-	int cfd;
-	bool csgid;     /* new entries there take the directory's group */
-	gid_t cgid;
-
-	/* the path table */
-	char *arena;
-	size_t alen, acap;
-	layer_slot *slots;
-	size_t nslots, nused;
-	layer_dir *dirs;
-	size_t ndirs, capdirs;
-
-	bool warned_owner, warned_dev;
-	char quoted[200];   /* the current entry's name for messages */
-} layer_ctx;
-
-/* ---------------------------------------------------------------- names */
-
-static void layer_quote(char *out, size_t size, const char *name)
-{
-	size_t o = 0, n = strlen(name);
-	for (size_t i = 0; i < n && o + 4 < size; i++) {
-		unsigned char ch = (unsigned char)name[i];
-		out[o++] = (ch < 0x20 || ch == 0x7f || ch == '"') ? '?' : (char)ch;
-	}
-	if (o + 4 >= size && n)
-		memcpy(out + o, "...", 3), o += 3;
-	out[o] = '\0';
-}
-
-/* Cleans an archive name into out (see the top): "" is the root. */
-static int layer_clean(const char *in, char *out, const char *what, const char *quoted,
-		       cpod_err *err)
-{
-	size_t o = 0, depth = 0;
-	const char *p = in;
-
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		const char *c = p;
-		while (*p && *p != '/')
-			p++;
-		size_t n = (size_t)(p - c);
-		if (n == 1 && c[0] == '.')
-			continue;
-		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return err_set(err, CPOD_E_INVALID, "entry \"%s\": %s contains \"..\"",
-				       quoted, what);
-		if (n > NAME_MAX)
-			return err_set(err, CPOD_E_LIMIT,
-				       "entry \"%s\": %s has a component longer than %d bytes",
-				       quoted, what, NAME_MAX);
-		if (++depth > LAYER_MAX_DEPTH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s nested deeper than %d",
-				       quoted, what, LAYER_MAX_DEPTH);
-		if (o + (o ? 1 : 0) + n > LAYER_MAX_PATH)
-			return err_set(err, CPOD_E_LIMIT, "entry \"%s\": %s longer than %d bytes",
-				       quoted, what, LAYER_MAX_PATH);
-		if (o)
-			out[o++] = '/';
-		memcpy(out + o, c, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* ---------------------------------------------------------------- the path table */
-
-static uint32_t layer_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static layer_slot *layer_find(layer_ctx *c, const char *path, size_t n)
-{
-	if (!c->nslots)
-		return NULL;
-	uint32_t h = layer_hash(path, n);
-	for (size_t i = h & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
-		layer_slot *s = &c->slots[i];
-		if (!s->off)
-			return NULL;
-		if (s->hash == h && strncmp(c->arena + s->off, path, n) == 0 &&
-		    c->arena[s->off + n] == '\0')
-			return s;
-	}
-}
-
-static int layer_grow(layer_ctx *c, cpod_err *err)
-{
-	size_t nn = c->nslots ? c->nslots * 2 : 4096;
-	layer_slot *ns = calloc(nn, sizeof(*ns));
-	if (!ns)
-		return err_nomem(err);
-	for (size_t i = 0; i < c->nslots; i++) {
-		layer_slot *s = &c->slots[i];
-		if (!s->off)
-			continue;
-		size_t j = s->hash & (nn - 1);
-		while (ns[j].off)
-			j = (j + 1) & (nn - 1);
-		ns[j] = *s;
-	}
-	free(c->slots);
-	c->slots = ns;
-	c->nslots = nn;
-	return 0;
-}
-
-/* The slot of path (first n bytes), added when new. */
-static layer_slot *layer_add(layer_ctx *c, const char *path, size_t n, cpod_err *err)
-{
-	layer_slot *s = layer_find(c, path, n);
-	if (s)
-		return s;
-	if (c->nused >= LAYER_MAP_ENTRIES) {
-		err_set(err, CPOD_E_LIMIT, "the layer has too many entries (more than %zu)",
-			LAYER_MAP_ENTRIES);
-		return NULL;
-	}
-	if ((c->nused + 1) * 2 > c->nslots && layer_grow(c, err) < 0)
-		return NULL;
-	if (c->alen + n + 1 > c->acap) {
-		if (c->alen + n + 1 > LAYER_MAP_BYTES) {
-			err_set(err, CPOD_E_LIMIT,
-				"the layer has too many entries (paths above %zu MiB)",
-				LAYER_MAP_BYTES >> 20);
-			return NULL;
-		}
-		size_t nc = c->acap ? c->acap * 2 : 1 << 16;
-		while (nc < c->alen + n + 1)
-			nc *= 2;
-		if (nc > LAYER_MAP_BYTES)
-			nc = LAYER_MAP_BYTES;
-		char *na = realloc(c->arena, nc);
-		if (!na) {
-			err_nomem(err);
-			return NULL;
-		}
-		c->arena = na;
-		c->acap = nc;
-	}
-	if (c->alen == 0)
-		c->arena[c->alen++] = '\0'; /* offset 0 means empty */
-	uint32_t off = (uint32_t)c->alen;
-	memcpy(c->arena + off, path, n);
-	c->arena[off + n] = '\0';
-	c->alen += n + 1;
-	uint32_t h = layer_hash(path, n);
-	size_t i = h & (c->nslots - 1);
-	while (c->slots[i].off)
-		i = (i + 1) & (c->nslots - 1);
-	c->slots[i] = (layer_slot){ off, h, -1, 0 };
-	c->nused++;
-	return &c->slots[i];
-}
-
-/* APPLY mode: path and its ancestors belong to this layer. */
-static int layer_mark_made(layer_ctx *c, const char *path, cpod_err *err)
-{
-	if (!c->apply || !path[0])
-		return 0;
-	size_t n = strlen(path);
-	for (;;) {
-		layer_slot *s = layer_add(c, path, n, err);
-		if (!s)
-			return -1;
-		if (s->flags & LAYER_MADE)
-			return 0; /* its ancestors are in already */
-		s->flags |= LAYER_MADE;
-		while (n && path[n - 1] != '/')
-			n--;
-		if (n == 0)
-			return 0;
-		n--;
-	}
-}
-
-static bool layer_is_made(layer_ctx *c, const char *path)
-{
-	layer_slot *s = layer_find(c, path, strlen(path));
-	return s && (s->flags & LAYER_MADE);
-}
-
-/* ---------------------------------------------------------------- parents */
-
-static void layer_cache_drop(layer_ctx *c)
-{
-	if (c->cfd >= 0)
-		close(c->cfd);
-	c->cfd = -1;
-	c->cpath[0] = '\0';
-}
-
-/* Takes fd as the cached directory for path; *stp (if given) gets its stat. */
-static int layer_cache_set(layer_ctx *c, const char *path, int fd, struct stat *stp,
-			   cpod_err *err)
-{
-	struct stat sbuf, *stp_ = stp ? stp : &sbuf;
-	struct stat st;
-	if (fstat(fd, stp_) < 0) {
-		int e = errno;
-		close(fd);
-		return err_sysn(err, e, "stat %s", path);
-	}
-	st = *stp_;
-	layer_cache_drop(c);
-	c->cfd = fd;
-	snprintf(c->cpath, sizeof(c->cpath), "%s", path);
-	c->csgid = (st.st_mode & S_ISGID) != 0;
-	c->cgid = st.st_gid;
-	return 0;
-}
-
-/* The directory dir (a cleaned path, "" the root) as a dirfd owned by the
- * cache; created with its parents when missing and create is set. */
-static int layer_parent(layer_ctx *c, const char *dir, bool create, cpod_err *err)
-{
-	if (c->cfd >= 0 && strcmp(dir, c->cpath) == 0)
-		return c->cfd;
-	int fd = fs_open_in_root(c->root, dir[0] ? dir : ".", O_PATH | O_DIRECTORY, 0, NULL);
-	if (fd < 0) {
-		if (errno != ENOENT || !create)
-			return err_sys(err, "entry \"%s\": parent directory %s", c->quoted, dir);
-		fd = fs_mkdirs_in_root(c->root, dir, 0755, err);
-		if (fd < 0)
-			return err_prefix(err, "entry \"%s\": parent directory", c->quoted);
-		if (layer_mark_made(c, dir, err) < 0)
-			return -1;
-	}
-	if (layer_cache_set(c, dir, fd, NULL, err) < 0)
-		return -1;
-	return c->cfd;
-}
-
-/* Removes what stands at pfd/base (never following it).  Any removal may
- * change what a cached path means, so the cache goes too: pfd is not to be
- * used afterwards. */
-static int layer_remove(layer_ctx *c, int pfd, const char *base, cpod_err *err)
-{
-	struct stat st;
-	int r = 0;
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
-			r = err_sys(err, "entry \"%s\": stat", c->quoted);
-	} else if (S_ISDIR(st.st_mode)) {
-		if (fs_rm_tree(pfd, base, err) < 0)
-			r = err_prefix(err, "entry \"%s\": remove a directory", c->quoted);
-	} else if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT) {
-		r = err_sys(err, "entry \"%s\": remove the existing entry", c->quoted);
-	}
-	layer_cache_drop(c);
-	return r;
-}
-
-/* ---------------------------------------------------------------- metadata */
-
-static int layer_check_ids(layer_ctx *c, const tar_entry *e, cpod_err *err)
-{
-	if (e->uid >= UINT32_MAX || e->gid >= UINT32_MAX)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": uid/gid out of range",
-			       c->quoted);
-	return 0;
-}
-
-/* Whether a new entry in the cached parent needs a chown to e's owner. */
-static bool layer_needs_chown(layer_ctx *c, const tar_entry *e)
-{
-	gid_t gid = c->csgid ? c->cgid : c->egid;
-	return e->uid != c->euid || e->gid != gid;
-}
-
-static int layer_owner_failed(layer_ctx *c, cpod_err *err)
-{
-	if (c->o->rootless && (errno == EPERM || errno == EINVAL)) {
-		if (!c->warned_owner)
-			log_debug("layer: ownership not applied (rootless): %s", c->quoted);
-		c->warned_owner = true;
-		return 0;
-	}
-	return err_sys(err, "entry \"%s\": chown", c->quoted);
-}
-
-static bool layer_xattr_forbidden(const char *name)
-{
-	return strncmp(name, "trusted.overlay.", 16) == 0 ||
-	       strncmp(name, "user.overlay.", 13) == 0;
-}
-
-/* fd >= 0: fsetxattr; else lsetxattr on pfd/base (not following it). */
-static void layer_xattrs(layer_ctx *c, const tar_entry *e, int fd, int pfd, const char *base)
-{
-	char path[64 + NAME_MAX];
-	if (fd < 0)
-		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
-	for (size_t i = 0; i < e->n_xattrs; i++) {
-		const tar_xattr *x = &e->xattrs[i];
-		if (layer_xattr_forbidden(x->name)) {
-			log_warn("layer: entry \"%s\": xattr %s ignored (overlay internals)",
-				 c->quoted, x->name);
-			continue;
-		}
-		int r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
-				: lsetxattr(path, x->name, x->value, x->len, 0);
-		if (r < 0)
-			log_warn("layer: entry \"%s\": xattr %s not set: %s", c->quoted, x->name,
-				 strerror(errno));
-	}
-}
-
-static void layer_times(const tar_entry *e, struct timespec ts[2])
-{
-	ts[0].tv_sec = ts[1].tv_sec = (time_t)e->mtime_sec;
-	ts[0].tv_nsec = ts[1].tv_nsec = e->mtime_nsec < 1000000000 ? (long)e->mtime_nsec : 0;
-}
-
-/* ---------------------------------------------------------------- entries */
-
-static int layer_write_all(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
-			return -1;
-		}
-		p = (const char *)p + k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int layer_file(layer_ctx *c, const tar_entry *e, int pfd, const char *base, cpod_err *err)
-{
-	mode_t cmode = e->mode & 0777;
-	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, cmode);
-	if (fd < 0 && errno == EEXIST) {
-		if (layer_remove(c, pfd, base, err) < 0)
-			return -1;
-		return -2; /* the caller resolves the parent again and retries */
-	}
-	if (fd < 0)
-		return err_sys(err, "entry \"%s\": create", c->quoted);
-
-	int rc = -1;
-	const void *p = NULL;
-	ssize_t n;
-	while ((n = tar_data_chunk(c->tr, &p, err)) > 0) {
-		if (layer_write_all(fd, p, (size_t)n) < 0) {
-			err_sys(err, "entry \"%s\": write", c->quoted);
-			goto out;
-		}
-	}
-	if (n < 0)
-		goto out;
-	bool chowned = false;
-	if (layer_needs_chown(c, e)) {
-		if (fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0) {
-			if (layer_owner_failed(c, err) < 0)
-				goto out;
-		} else {
-			chowned = true;
-		}
-	}
-	/* chown dropped any setuid bit: the mode goes on after it */
-	if ((e->mode & 07777) != (cmode & ~c->umask) || (chowned && (e->mode & 06000))) {
-		if (fchmod(fd, e->mode & 07777) < 0) {
-			err_sys(err, "entry \"%s\": chmod", c->quoted);
-			goto out;
-		}
-	}
-	if (e->n_xattrs)
-		layer_xattrs(c, e, fd, -1, NULL);
-	struct timespec ts[2];
-	layer_times(e, ts);
-	if (futimens(fd, ts) < 0) {
-		err_sys(err, "entry \"%s\": set times", c->quoted);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (close(fd) < 0 && rc == 0)
-		rc = err_sys(err, "entry \"%s\": close", c->quoted);
-	return rc;
-}
-
-static int layer_record_dir(layer_ctx *c, const char *path, const tar_entry *e,
-			    const struct stat *st, cpod_err *err)
-{
-	layer_slot *s = layer_add(c, path, strlen(path), err);
-	if (!s)
-		return -1;
-	if (s->dir < 0) {
-		if (c->ndirs == c->capdirs) {
-			size_t nc = c->capdirs ? c->capdirs * 2 : 1024;
-			layer_dir *nd = realloc(c->dirs, nc * sizeof(*nd));
-			if (!nd)
-				return err_nomem(err);
-			c->dirs = nd;
-			c->capdirs = nc;
-		}
-		s->dir = (int32_t)c->ndirs++;
-	}
-	layer_dir *d = &c->dirs[s->dir];
-	*d = (layer_dir){ s->off, e->mode & 07777, e->mtime_sec, e->mtime_nsec, st->st_dev,
-			  st->st_ino, false };
-	return 0;
-}
-
-static int layer_dir_entry(layer_ctx *c, const tar_entry *e, const char *path, int pfd,
-			   const char *base, cpod_err *err)
-{
-	if (mkdirat(pfd, base, (e->mode & 0777) | 0700) < 0) {
-		if (errno != EEXIST)
-			return err_sys(err, "entry \"%s\": mkdir", c->quoted);
-		struct stat st;
-		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return err_sys(err, "entry \"%s\": stat", c->quoted);
-		if (!S_ISDIR(st.st_mode)) {
-			if (layer_remove(c, pfd, base, err) < 0)
-				return -1;
-			return -2;
-		}
-		/* a directory over a directory: its metadata is updated */
-	}
-	int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(err, "entry \"%s\": open", c->quoted);
-	if (layer_needs_chown(c, e) && fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0 &&
-	    layer_owner_failed(c, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (e->n_xattrs)
-		layer_xattrs(c, e, fd, -1, NULL);
-	/* the next entries are most likely inside it */
-	struct stat st;
-	if (layer_cache_set(c, path, fd, &st, err) < 0)
-		return -1;
-	return layer_record_dir(c, path, e, &st, err);
-}
-
-/* Symlinks, devices, fifos: created, then owner, mode and times by name. */
-static int layer_node(layer_ctx *c, const tar_entry *e, int pfd, const char *base, cpod_err *err)
-{
-	int r;
-	switch (e->type) {
-	case TAR_SYMLINK:
-		r = symlinkat(e->linkname, pfd, base);
-		break;
-	case TAR_FIFO:
-		r = mknodat(pfd, base, S_IFIFO | (e->mode & 0777), 0);
-		break;
-	default:
-		r = mknodat(pfd, base,
-			    (e->type == TAR_CHAR ? S_IFCHR : S_IFBLK) | (e->mode & 0777),
-			    makedev(e->devmajor, e->devminor));
-		break;
-	}
-	if (r < 0 && errno == EEXIST) {
-		if (layer_remove(c, pfd, base, err) < 0)
-			return -1;
-		return -2;
-	}
-	if (r < 0)
-		return err_sys(err, "entry \"%s\": create", c->quoted);
-	bool chowned = false;
-	if (layer_needs_chown(c, e)) {
-		if (fchownat(pfd, base, (uid_t)e->uid, (gid_t)e->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (layer_owner_failed(c, err) < 0)
-				return -1;
-		} else {
-			chowned = true;
-		}
-	}
-	if (e->type != TAR_SYMLINK &&
-	    ((e->mode & 07777) != (e->mode & 0777 & ~c->umask) ||
-	     (chowned && (e->mode & 06000))) &&
-	    fchmodat(pfd, base, e->mode & 07777, 0) < 0)
-		return err_sys(err, "entry \"%s\": chmod", c->quoted);
-	if (e->n_xattrs)
-		layer_xattrs(c, e, -1, pfd, base);
-	struct timespec ts[2];
-	layer_times(e, ts);
-	if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_sys(err, "entry \"%s\": set times", c->quoted);
-	return 0;
-}
-
-static int layer_hardlink(layer_ctx *c, const tar_entry *e, int pfd, const char *dir,
-			  const char *base, cpod_err *err)
-{
-	char target[LAYER_MAX_PATH + 1], tdir[LAYER_MAX_PATH + 1];
-	const char *tbase;
-
-	if (layer_clean(e->linkname, target, "hard link target", c->quoted, err) < 0)
-		return -1;
-	if (!target[0])
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": hard link to the root",
-			       c->quoted);
-	char *slash = strrchr(target, '/');
-	if (slash) {
-		memcpy(tdir, target, (size_t)(slash - target));
-		tdir[slash - target] = '\0';
-		tbase = slash + 1;
-	} else {
-		tdir[0] = '\0';
-		tbase = target;
-	}
-	int own = -1, tfd = pfd;
-	if (strcmp(tdir, dir) != 0) {
-		own = fs_open_in_root(c->root, tdir[0] ? tdir : ".", O_PATH | O_DIRECTORY, 0,
-				      NULL);
-		if (own < 0 && (errno == ENOENT || errno == ENOTDIR))
-			return err_set(err, CPOD_E_INVALID,
-				       "entry \"%s\": hard link to \"%s\", which does not exist",
-				       c->quoted, target);
-		if (own < 0)
-			return err_sys(err, "entry \"%s\": hard link target \"%s\"", c->quoted,
-				       target);
-		tfd = own;
-	}
-	int rc = 0;
-	if (linkat(tfd, tbase, pfd, base, 0) < 0) {
-		if (errno == EEXIST) {
-			struct stat a, b;
-			if (fstatat(tfd, tbase, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    fstatat(pfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-				goto out; /* already that file */
-			rc = layer_remove(c, pfd, base, err) < 0 ? -1 : -2;
-		} else if (errno == ENOENT) {
-			rc = err_set(err, CPOD_E_INVALID,
-				     "entry \"%s\": hard link to \"%s\", which does not exist",
-				     c->quoted, target);
-		} else {
-			rc = err_sys(err, "entry \"%s\": hard link to \"%s\"", c->quoted, target);
-		}
-	}
-out:
-	if (own >= 0)
-		close(own);
-	return rc;
-}
-
-/* APPLY mode, opaque directory fd at path: removes what this layer did not make. */
-static int layer_opaque_apply(layer_ctx *c, int fd, const char *path, int depth, cpod_err *err)
-{
-	if (depth > LAYER_MAX_DEPTH)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": directories nested too deep",
-			       c->quoted);
-	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (dfd < 0)
-		return err_sys(err, "dup");
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_sys(err, "entry \"%s\": open directory", c->quoted);
-	}
-	int rc = 0;
-	struct dirent *de;
-	char child[LAYER_MAX_PATH + NAME_MAX + 2];
-	while (rc == 0 && (de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(child, sizeof(child), "%s%s%s", path, path[0] ? "/" : "", de->d_name);
-		if (!layer_is_made(c, child)) {
-			layer_cache_drop(c);
-			if (fs_rm_tree(dirfd(d), de->d_name, err) < 0)
-				rc = err_prefix(err, "entry \"%s\": opaque directory", c->quoted);
-			continue;
-		}
-		struct stat st;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			rc = err_sys(err, "entry \"%s\": open %s", c->quoted, child);
-			continue;
-		}
-		rc = layer_opaque_apply(c, sub, child, depth + 1, err);
-		close(sub);
-	}
-	closedir(d);
-	return rc;
-}
-
-static int layer_whiteout(layer_ctx *c, const char *dir, const char *base, cpod_err *err)
-{
-	if (strcmp(base, LAYER_WH_OPQ) == 0) {
-		int pfd = layer_parent(c, dir, !c->apply, err);
-		if (pfd < 0 && c->apply && errno == ENOENT) {
-			cpod_err_clear(err); /* nothing below to hide */
-			return 0;
-		}
-		if (pfd < 0)
-			return -1;
-		int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return err_sys(err, "entry \"%s\": open its directory", c->quoted);
-		int rc = 0;
-		if (c->apply) {
-			/* once per directory: after the first marker everything under
-			 * it is this layer's, and a walk per marker would be quadratic */
-			layer_slot *s = layer_add(c, dir, strlen(dir), err);
-			if (!s)
-				rc = -1;
-			else if (!(s->flags & LAYER_OPAQUED)) {
-				s->flags |= LAYER_OPAQUED;
-				rc = layer_mark_made(c, dir, err);
-				if (rc == 0)
-					rc = layer_opaque_apply(c, fd, dir, 0, err);
-			}
-		} else if (fsetxattr(fd, c->opaque_xattr, "y", 1, 0) < 0) {
-			rc = err_sys(err, "entry \"%s\": set %s", c->quoted, c->opaque_xattr);
-		}
-		close(fd);
-		return rc;
-	}
-	if (strncmp(base, LAYER_WH_META, strlen(LAYER_WH_META)) == 0) {
-		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
-		return 0;
-	}
-	const char *name = base + strlen(LAYER_WH);
-	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": whiteout of \"%s\" refused",
-			       c->quoted, name);
-	/* dir "/" name: shorter than the entry's own cleaned path */
-	char path[LAYER_MAX_PATH + 1];
-	size_t dl = strlen(dir), nl = strlen(name);
-	if (dl + 1 + nl > LAYER_MAX_PATH)
-		return err_set(err, CPOD_E_LIMIT, "entry \"%s\": path too long", c->quoted);
-	memcpy(path, dir, dl);
-	if (dl)
-		path[dl++] = '/';
-	memcpy(path + dl, name, nl + 1);
-	if (c->apply) {
-		if (layer_is_made(c, path))
-			return 0; /* whiteouts hide lower layers only */
-		int pfd = layer_parent(c, dir, false, err);
-		if (pfd < 0 && errno == ENOENT) {
-			cpod_err_clear(err);
-			return 0;
-		}
-		if (pfd < 0)
-			return -1;
-		return layer_remove(c, pfd, name, err);
-	}
-	int pfd = layer_parent(c, dir, true, err);
-	if (pfd < 0)
-		return -1;
-	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0) {
-		if (errno == EEXIST) {
-			log_warn(
-				"layer: entry \"%s\": whiteout of an entry of the same layer ignored",
-				c->quoted);
-			return 0;
-		}
-		return err_sys(err, "entry \"%s\": create the whiteout%s", c->quoted,
-			       errno == EPERM ? " (user namespaces need Linux 5.8)" : "");
-	}
-	return 0;
-}
-
-static int layer_entry(layer_ctx *c, const tar_entry *e, cpod_err *err)
-{
-	char path[LAYER_MAX_PATH + 1], dir[LAYER_MAX_PATH + 1];
-	const char *base;
-
-	layer_quote(c->quoted, sizeof(c->quoted), e->path);
-	if (layer_clean(e->path, path, "path", c->quoted, err) < 0)
-		return -1;
-	if (!path[0]) {
-		if (e->type == TAR_DIR)
-			return 0; /* the root itself: the target directory is the caller's */
-		return err_set(err, CPOD_E_INVALID, "entry \"%s\": not a directory at the root",
-			       c->quoted);
-	}
-	if (strncmp(path, LAYER_WH_META, strlen(LAYER_WH_META)) == 0 &&
-	    strcmp(path, LAYER_WH_OPQ) != 0) {
-		/* AUFS's own metadata (.wh..wh.plnk/...), as moby skips it */
-		log_debug("layer: %s: AUFS metadata skipped", c->quoted);
-		return 0;
-	}
-	if (layer_check_ids(c, e, err) < 0)
-		return -1;
-	char *slash = strrchr(path, '/');
-	if (slash) {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-		base = slash + 1;
-	} else {
-		dir[0] = '\0';
-		base = path;
-	}
-	if (strncmp(base, LAYER_WH, strlen(LAYER_WH)) == 0)
-		return layer_whiteout(c, dir, base, err);
-	if ((e->type == TAR_CHAR || e->type == TAR_BLOCK) && c->o->rootless &&
-	    !(e->type == TAR_CHAR && e->devmajor == 0 && e->devminor == 0)) {
-		log_warn("layer: entry \"%s\": device node skipped (rootless)", c->quoted);
-		return 0;
-	}
-	if (layer_mark_made(c, path, err) < 0)
-		return -1;
-
-	for (int attempt = 0;; attempt++) {
-		int pfd = layer_parent(c, dir, true, err);
-		if (pfd < 0)
-			return -1;
-		int r;
-		switch (e->type) {
-		case TAR_FILE:
-			r = layer_file(c, e, pfd, base, err);
-			break;
-		case TAR_DIR:
-			r = layer_dir_entry(c, e, path, pfd, base, err);
-			break;
-		case TAR_HARDLINK:
-			r = layer_hardlink(c, e, pfd, dir, base, err);
-			break;
-		default:
-			r = layer_node(c, e, pfd, base, err);
-			break;
-		}
-		if (r != -2)
-			return r;
-		/* what stood there was removed: once more (a second EEXIST is a race) */
-		if (attempt)
-			return err_set(err, CPOD_E_STATE, "entry \"%s\": keeps existing",
-				       c->quoted);
-		/* a removed directory had a record: it is stale now */
-		layer_slot *s = layer_find(c, path, strlen(path));
-		if (s && s->dir >= 0)
-			c->dirs[s->dir].dead = true;
-	}
-}
-
-/* Directories' final modes and mtimes, children (later entries) first. */
-static int layer_finish_dirs(layer_ctx *c, cpod_err *err)
-{
-	layer_cache_drop(c);
-	for (size_t i = c->ndirs; i-- > 0;) {
-		layer_dir *d = &c->dirs[i];
-		if (d->dead)
-			continue;
-		const char *path = c->arena + d->off;
-		int fd = fs_open_in_root(c->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
-					 NULL);
-		if (fd < 0) {
-			log_debug("layer: directory %s went away", path);
-			continue;
-		}
-		struct stat st;
-		int rc = 0;
-		if (fstat(fd, &st) < 0) {
-			rc = err_sys(err, "stat %s", path);
-		} else if (st.st_dev == d->dev && st.st_ino == d->ino) {
-			struct timespec ts[2] = { { (time_t)d->mtime_sec, d->mtime_nsec },
-						  { (time_t)d->mtime_sec, d->mtime_nsec } };
-			if (ts[0].tv_nsec >= 1000000000)
-				ts[0].tv_nsec = ts[1].tv_nsec = 0;
-			if ((st.st_mode & 07777) != d->mode && fchmod(fd, d->mode) < 0)
-				rc = err_sys(err, "chmod %s", path);
-			else if (futimens(fd, ts) < 0)
-				rc = err_sys(err, "set times of %s", path);
-		}
-		close(fd);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static mode_t layer_get_umask(void)
-{
-	buf b = BUF_INIT;
-	mode_t m = 022;
-	if (fs_read_file(AT_FDCWD, "/proc/self/status", 64 << 10, &b, NULL) == 0) {
-		const char *u = strstr(b.data, "\nUmask:");
-		if (u)
-			m = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
-	} else {
-		/* no /proc: the racy way, once */
-		m = umask(022);
-		umask(m);
-	}
-	buf_free(&b);
-	return m;
-}
-
-static int layer_check_expected(const char *what, const char *want, const char *got,
-				cpod_err *err)
-{
-	if (!want || strcmp(want, got) == 0)
-		return 0;
-	return err_set(err, CPOD_E_INVALID, "%s mismatch: expected %s, got %s", what, want, got);
-}
-
-CPOD_INTERNAL int layer_unpack(int dirfd, const byte_source *src, const layer_opts *o,
-			       layer_result *res, cpod_err *err)
-{
-	layer_ctx c;
-	lstream *s = NULL;
-	int rc = -1;
-
-	if ((o->digest && digest_check(o->digest, "expected digest", err) < 0) ||
-	    (o->diff_id && digest_check(o->diff_id, "expected diff_id", err) < 0))
-		return -1;
-	memset(&c, 0, sizeof(c));
-	c.root = dirfd;
-	c.o = o;
-	c.cfd = -1;
-	c.euid = geteuid();
-	c.egid = getegid();
-	c.umask = layer_get_umask();
-	c.apply = o->whiteouts == LAYER_WHITEOUT_APPLY;
-	c.opaque_xattr = o->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
-
-	uint64_t max = o->max_size ? o->max_size : LAYER_DEFAULT_MAX;
-	lstream_opts so = { max, o->compressed_size, false };
-	s = lstream_start(src, &so, err);
-	if (!s)
-		return -1;
-	tar_chunk_source cs = { lstream_next, s };
-	tar_limits lim = { .max_path = LAYER_MAX_PATH, .max_entry = max };
-	c.tr = tar_reader_new_chunks(&cs, &lim, err);
-	if (!c.tr)
-		goto out;
-	for (;;) {
-		const tar_entry *e = NULL;
-		int k = tar_next(c.tr, &e, err);
-		if (k < 0)
-			goto out;
-		if (k == 0)
-			break;
-		if (layer_entry(&c, e, err) < 0)
-			goto out;
-	}
-	if (layer_finish_dirs(&c, err) < 0)
-		goto out;
-	layer_result r;
-	if (lstream_finish(s, &r, err) < 0)
-		goto out;
-	if (layer_check_expected("layer digest", o->digest, r.digest, err) < 0 ||
-	    layer_check_expected("layer diff_id", o->diff_id, r.diff_id, err) < 0)
-		goto out;
-	if (res)
-		*res = r;
-	rc = 0;
-out:
-	layer_cache_drop(&c);
-	tar_reader_free(c.tr);
-	lstream_free(s);
-	free(c.arena);
-	free(c.slots);
-	free(c.dirs);
-	return rc;
-}
-
-CPOD_INTERNAL int layer_digest(const byte_source *src, layer_result *res, cpod_err *err)
-{
-	lstream_opts so = { 0, 0, true };
-	lstream *s = lstream_start(src, &so, err);
-	if (!s)
-		return -1;
-	int rc = lstream_finish(s, res, err);
-	lstream_free(s);
-	return rc;
-}
-/************************************************ src/image/layer_pack.c */
-/*
- * layer_pack.c — a directory tree written as a layer tar (see layer.h):
- * the inverse of unpacking in LAYER_WHITEOUT_OVERLAY mode, for commit and
- * export.
- *
- * The walk is depth first with each directory's names in byte order, the
- * order of `tar --sort=name`, so the same tree gives the same bytes and
- * digests.  The root itself gets no entry.  An overlay whiteout (a 0:0
- * character device) becomes an empty ".wh.NAME" file; an opaque directory
- * (trusted.overlay.opaque or user.overlay.opaque = "y") is written without
- * that xattr, followed at once by its ".wh..wh..opq" entry.  Compression is
- * zlib's gzip at LAYER_PACK_LEVEL; both digests are computed as the bytes
- * go out.
- */
-
-#include <dirent.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
-#include <zlib.h>
-
-#define LAYER_PACK_LEVEL 6
-#define LAYER_PACK_OUT (256 << 10)
-#define LAYER_PACK_DEPTH 256
-
-typedef struct lpack {
-	int out_fd;
-	bool compress;
-	z_stream z;
-	unsigned char *zbuf;
-	digest_ctx dc, du;
-	uint64_t size, csize;
-} lpack;
-
-static int lpack_write_out(lpack *p, const void *data, size_t n, cpod_err *err)
-{
-	const char *q = data;
-	if (p->compress)
-		digest_update(&p->dc, data, n);
-	p->csize += n;
-	while (n) {
-		ssize_t k = write(p->out_fd, q, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return err_sys(err, "write layer");
-		q += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int lpack_deflate(lpack *p, const void *data, size_t n, int flush, cpod_err *err)
-{
-	p->z.next_in = (unsigned char *)(uintptr_t)data;
-	p->z.avail_in = (uInt)n;
-	for (;;) {
-		p->z.next_out = p->zbuf;
-		p->z.avail_out = LAYER_PACK_OUT;
-		int zr = deflate(&p->z, flush);
-		if (zr == Z_STREAM_ERROR)
-			return err_set(err, CPOD_E_STATE, "gzip: deflate failed");
-		size_t have = LAYER_PACK_OUT - p->z.avail_out;
-		if (have && lpack_write_out(p, p->zbuf, have, err) < 0)
-			return -1;
-		if (flush == Z_FINISH ? zr == Z_STREAM_END
-				      : p->z.avail_in == 0 && p->z.avail_out != 0)
-			return 0;
-	}
-}
-
-static int lpack_sink(void *ctx, const void *data, size_t n, cpod_err *err)
-{
-	lpack *p = ctx;
-	digest_update(&p->du, data, n);
-	p->size += n;
-	if (!p->compress)
-		return lpack_write_out(p, data, n, err);
-	/* avail_in is 32 bits */
-	const char *q = data;
-	while (n) {
-		size_t k = n > (1u << 30) ? (1u << 30) : n;
-		if (lpack_deflate(p, q, k, Z_NO_FLUSH, err) < 0)
-			return -1;
-		q += k;
-		n -= k;
-	}
-	return 0;
-}
-
-static int lpack_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in dfd, sorted; *n set. */
-static char **lpack_list(int dfd, size_t *n, cpod_err *err)
-{
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err_sys(err, "open directory");
-		return NULL;
-	}
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		err_sys(err, "open directory");
-		return NULL;
-	}
-	char **v = NULL;
-	size_t cnt = 0, cap = 0;
-	struct dirent *de;
-	bool failed = false;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			char **nv = realloc(v, nc * sizeof(*nv));
-			if (!nv) {
-				failed = true;
-				break;
-			}
-			v = nv;
-			cap = nc;
-		}
-		if (!(v[cnt] = strdup(de->d_name))) {
-			failed = true;
-			break;
-		}
-		cnt++;
-	}
-	closedir(d);
-	if (failed) {
-		for (size_t i = 0; i < cnt; i++)
-			free(v[i]);
-		free(v);
-		err_nomem(err);
-		return NULL;
-	}
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), lpack_cmp);
-	*n = cnt;
-	if (!v)
-		v = calloc(1, sizeof(*v));
-	if (!v)
-		err_nomem(err);
-	return v;
-}
-
-static bool lpack_opaque(int fd)
-{
-	char v[2];
-	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
-	if (n != 1 || v[0] != 'y')
-		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
-	return n == 1 && v[0] == 'y';
-}
-
-/* An empty regular file named name, with st's owner and mtime (a marker). */
-static int lpack_marker(tar_writer *w, const char *name, const struct stat *st, cpod_err *err)
-{
-	tar_entry e;
-	memset(&e, 0, sizeof(e));
-	e.path = name;
-	e.type = TAR_FILE;
-	e.uid = st->st_uid;
-	e.gid = st->st_gid;
-	e.uname = e.gname = "";
-	e.mtime_sec = st->st_mtim.tv_sec;
-	e.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-	return tar_write_header(w, &e, err);
-}
-
-static int lpack_walk(tar_writer *w, int dfd, const char *prefix, int depth, cpod_err *err)
-{
-	size_t n = 0;
-	int rc = 0;
-
-	if (depth > LAYER_PACK_DEPTH)
-		return err_set(err, CPOD_E_LIMIT, "%s: directories nested too deep", prefix);
-	char **names = lpack_list(dfd, &n, err);
-	if (!names)
-		return err_prefix(err, "%s", prefix[0] ? prefix : ".");
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		char name[PATH_MAX];
-		struct stat st;
-		const char *base = names[i];
-		if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, base) >=
-		    sizeof(name) - 16) {
-			rc = err_set(err, CPOD_E_LIMIT, "path too long: %s%s", prefix, base);
-			break;
-		}
-		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = err_sys(err, "stat %s", name);
-			break;
-		}
-		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-			char wh[PATH_MAX + 8];
-			snprintf(wh, sizeof(wh), "%s.wh.%s", prefix, base);
-			rc = lpack_marker(w, wh, &st, err);
-			continue;
-		}
-		rc = tar_write_file(w, dfd, base, name, err);
-		if (rc < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		int sub = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			rc = err_sys(err, "open %s", name);
-			break;
-		}
-		size_t nl = strlen(name);
-		name[nl] = '/';
-		name[nl + 1] = '\0';
-		if (lpack_opaque(sub)) {
-			char opq[PATH_MAX + 16];
-			snprintf(opq, sizeof(opq), "%s.wh..wh..opq", name);
-			rc = lpack_marker(w, opq, &st, err);
-		}
-		if (rc == 0)
-			rc = lpack_walk(w, sub, name, depth + 1, err);
-		close(sub);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
-}
-
-CPOD_INTERNAL int layer_pack(int dirfd, int out_fd, bool compress, layer_result *res,
-			     cpod_err *err)
-{
-	lpack p;
-	int rc = -1;
-
-	memset(&p, 0, sizeof(p));
-	p.out_fd = out_fd;
-	p.compress = compress;
-	digest_init(&p.dc);
-	digest_init(&p.du);
-	if (compress) {
-		p.zbuf = malloc(LAYER_PACK_OUT);
-		if (!p.zbuf)
-			return err_nomem(err);
-		/* gzip wrapper, no name or time in its header: reproducible */
-		if (deflateInit2(&p.z, LAYER_PACK_LEVEL, Z_DEFLATED, 16 + MAX_WBITS, 8,
-				 Z_DEFAULT_STRATEGY) != Z_OK) {
-			free(p.zbuf);
-			return err_set(err, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
-		}
-	}
-	tar_sink sink = { lpack_sink, &p };
-	tar_writer *w = tar_writer_new_sink(&sink, err);
-	if (!w)
-		goto out;
-	if (lpack_walk(w, dirfd, "", 0, err) < 0) {
-		tar_writer_free(w);
-		goto out;
-	}
-	if (tar_writer_finish(w, err) < 0)
-		goto out;
-	if (compress && lpack_deflate(&p, NULL, 0, Z_FINISH, err) < 0)
-		goto out;
-	if (res) {
-		memset(res, 0, sizeof(*res));
-		digest_final(&p.du, res->diff_id);
-		if (compress)
-			digest_final(&p.dc, res->digest);
-		else
-			memcpy(res->digest, res->diff_id, sizeof(res->digest));
-		res->size = p.size;
-		res->compressed_size = p.csize;
-		res->compression = compress ? LAYER_GZIP : LAYER_PLAIN;
-	}
-	rc = 0;
-out:
-	if (compress)
-		deflateEnd(&p.z);
-	free(p.zbuf);
-	return rc;
-}
-/************************************************ src/image/layer_stream.c */
-/*
- * layer_stream.c — reading a layer blob: the digest of the bytes as read,
- * decompression (gzip through zlib, zstd through libzstd in builds made
- * with CPOD_WITH_ZSTD, or none), the diff_id of what comes out, and the
- * bounds on all of it.  See layer_stream.h.
- *
- * The work runs in a producer thread that fills a ring of big buffers,
- * while the unpacker's thread parses tar and writes files straight out of
- * those buffers (tar_chunk_source): on two cores inflating and writing
- * overlap.  Measured on the benchmark layer, inflating is the longer half,
- * so the producer hashes only the blob as read, and the diff_id is
- * computed by the consumer as it takes each buffer.
- *
- * Bounds (a layer is hostile input):
- *   - the blob may not be longer than its declared size (compressed_size):
- *     reading stops one byte past it; shorter is an error at the end;
- *   - the uncompressed stream may not exceed max_size (default 64 GiB);
- *   - past the first LSTREAM_RATIO_FREE bytes of output, the output may not
- *     exceed LSTREAM_RATIO times the input read so far: deflate's own limit
- *     is about 1032:1, so only streams of nearly nothing but repeated
- *     bytes (bombs) reach it; zstd could go far beyond, hence the bound;
- *   - multi-member gzip streams are read to their end; anything else after
- *     the last member is an error (as Go's gzip reader says), so no tool
- *     sees a different blob than this one.
- */
-
-#include <pthread.h>
-#include <zlib.h>
-#ifdef CPOD_WITH_ZSTD
-#include <zstd.h>
-#endif
-
-#define LSTREAM_IN (256 << 10)
-#define LSTREAM_SLOT (1 << 20)
-#define LSTREAM_NSLOTS 8
-#define LSTREAM_RATIO 1000
-#define LSTREAM_RATIO_FREE ((uint64_t)16 << 20)
-#define LSTREAM_DEFAULT_MAX ((uint64_t)64 << 30)
-#define LSTREAM_STACK (512 << 10)
-
-struct lstream {
-	byte_source src;
-	lstream_opts o;
-	int compression;             /* LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD */
-
-	/* producer */
-	unsigned char *in;
-	size_t in_len;               /* bytes read and not yet decompressed, from in[0] */
-	bool in_eof;
-	uint64_t total_in, total_out;
-	digest_ctx dc, du;
-	cpod_err perr;
-	bool pfailed;
-
-	/* the ring; slots are allocated on first use (small layers need one) */
-	unsigned char *mem[LSTREAM_NSLOTS];
-	size_t lens[LSTREAM_NSLOTS];
-	unsigned nslots, head, tail, count;
-	bool held, done, abort;
-	pthread_mutex_t mu;
-	pthread_cond_t not_empty, not_full;
-	pthread_t thread;
-	bool started, joined;
-};
-
-/* ---------------------------------------------------------------- producer */
-
-/* Reads up to n bytes of the blob into dst, hashing and counting them. */
-static ssize_t lstream_src_read(lstream *s, unsigned char *dst, size_t n)
-{
-	uint64_t declared = s->o.compressed_size;
-	if (declared) {
-		/* one byte past the declared size is enough to know it lied */
-		uint64_t room =
-			declared + 1 - (s->total_in > declared ? declared + 1 : s->total_in);
-		if (room < n)
-			n = (size_t)room;
-		if (n == 0)
-			return 0;
-	}
-	ssize_t k;
-	do {
-		k = source_read(&s->src, dst, n, &s->perr);
-	} while (k < 0 && s->perr.code == CPOD_E_SYS && s->perr.errno_ == EINTR);
-	if (k < 0)
-		return -1;
-	if ((size_t)k > n)
-		return err_set(&s->perr, CPOD_E_INVALID, "source returned too many bytes");
-	digest_update(&s->dc, dst, (size_t)k);
-	s->total_in += (uint64_t)k;
-	if (declared && s->total_in > declared)
-		return err_set(&s->perr, CPOD_E_INVALID,
-			       "blob is larger than its declared size (%" PRIu64 " bytes)",
-			       declared);
-	return k;
-}
-
-/* Appends to the input buffer (after its in_len bytes): 0 at the end. */
-static ssize_t lstream_fill_in(lstream *s)
-{
-	if (s->in_eof)
-		return 0;
-	ssize_t k = lstream_src_read(s, s->in + s->in_len, LSTREAM_IN - s->in_len);
-	if (k < 0)
-		return -1;
-	if (k == 0)
-		s->in_eof = true;
-	s->in_len += (size_t)k;
-	return k;
-}
-
-/* A free slot to fill, or NULL when the consumer gave up. */
-static unsigned char *lstream_slot(lstream *s)
-{
-	unsigned head = 0;
-	if (!s->o.inline_discard) {
-		pthread_mutex_lock(&s->mu);
-		while (s->count == s->nslots && !s->abort)
-			pthread_cond_wait(&s->not_full, &s->mu);
-		bool abort_ = s->abort;
-		head = s->head;
-		pthread_mutex_unlock(&s->mu);
-		if (abort_)
-			return NULL;
-	}
-	/* only the producer touches a free slot's pointer */
-	if (!s->mem[head] && !(s->mem[head] = malloc(LSTREAM_SLOT))) {
-		err_nomem(&s->perr);
-		return NULL;
-	}
-	return s->mem[head];
-}
-
-/* Hands len bytes of the slot from lstream_slot to the consumer. */
-static int lstream_put(lstream *s, const unsigned char *p, size_t len)
-{
-	if (len == 0)
-		return 0;
-	s->total_out += len;
-	/* without a consumer the diff_id is hashed here (see lstream_next) */
-	if (s->compression != LAYER_PLAIN && s->o.inline_discard)
-		digest_update(&s->du, p, len);
-	uint64_t max = s->o.max_size ? s->o.max_size : LSTREAM_DEFAULT_MAX;
-	if (s->total_out > max)
-		return err_set(&s->perr, CPOD_E_LIMIT,
-			       "uncompressed layer exceeds the limit of %" PRIu64 " bytes", max);
-	if (s->total_out > LSTREAM_RATIO_FREE && s->total_out / LSTREAM_RATIO > s->total_in)
-		return err_set(&s->perr, CPOD_E_LIMIT,
-			       "compression ratio above %d:1 (%" PRIu64 " bytes from %" PRIu64
-			       "): a decompression bomb?",
-			       LSTREAM_RATIO, s->total_out, s->total_in);
-	if (s->o.inline_discard)
-		return 0;
-	pthread_mutex_lock(&s->mu);
-	s->lens[s->head] = len;
-	s->head = (s->head + 1) % s->nslots;
-	s->count++;
-	pthread_cond_signal(&s->not_empty);
-	pthread_mutex_unlock(&s->mu);
-	return 0;
-}
-
-static int lstream_aborted(lstream *s)
-{
-	if (s->perr.code == CPOD_E_NOMEM)
-		return -1;
-	return err_set(&s->perr, CPOD_E_STATE, "unpacking stopped");
-}
-
-static int lstream_plain(lstream *s)
-{
-	size_t pending = s->in_len;
-	for (;;) {
-		unsigned char *slot = lstream_slot(s);
-		size_t len = 0;
-		if (!slot)
-			return lstream_aborted(s);
-		if (pending) {
-			memcpy(slot, s->in, pending);
-			len = pending;
-			pending = 0;
-		}
-		while (len < LSTREAM_SLOT && !s->in_eof) {
-			ssize_t k = lstream_src_read(s, slot + len, LSTREAM_SLOT - len);
-			if (k < 0)
-				return -1;
-			if (k == 0)
-				s->in_eof = true;
-			len += (size_t)k;
-		}
-		if (lstream_put(s, slot, len) < 0)
-			return -1;
-		if (s->in_eof)
-			return 0;
-	}
-}
-
-static int lstream_gzip(lstream *s)
-{
-	z_stream z;
-	unsigned char *slot = NULL;
-	int rc = -1;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return err_set(&s->perr, CPOD_E_NOMEM, "gzip: cannot initialise zlib");
-	z.next_in = s->in;
-	z.avail_in = (uInt)s->in_len;
-	for (;;) {
-		if (!slot) {
-			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
-				goto out;
-			}
-			z.next_out = slot;
-			z.avail_out = LSTREAM_SLOT;
-		}
-		if (z.avail_in == 0 && !s->in_eof) {
-			s->in_len = 0;
-			if (lstream_fill_in(s) < 0)
-				goto out;
-			z.next_in = s->in;
-			z.avail_in = (uInt)s->in_len;
-		}
-		int zr = inflate(&z, Z_NO_FLUSH);
-		if (z.avail_out == 0) {
-			if (lstream_put(s, slot, LSTREAM_SLOT) < 0)
-				goto out;
-			slot = NULL;
-		}
-		if (zr == Z_STREAM_END) {
-			/* another member? look at two bytes */
-			if (z.avail_in < 2 && !s->in_eof) {
-				memmove(s->in, z.next_in, z.avail_in);
-				s->in_len = z.avail_in;
-				while (s->in_len < 2 && !s->in_eof)
-					if (lstream_fill_in(s) < 0)
-						goto out;
-				z.next_in = s->in;
-				z.avail_in = (uInt)s->in_len;
-			}
-			if (z.avail_in == 0)
-				break;
-			if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
-				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: trailing data after the compressed stream (offset %" PRIu64
-					")",
-					s->total_in - z.avail_in);
-				goto out;
-			}
-			if (inflateReset(&z) != Z_OK) {
-				err_set(&s->perr, CPOD_E_INVALID,
-					"gzip: cannot reset the inflater");
-				goto out;
-			}
-			continue;
-		}
-		if (zr == Z_BUF_ERROR && z.avail_in == 0 && s->in_eof) {
-			err_set(&s->perr, CPOD_E_INVALID,
-				"gzip: truncated stream (%" PRIu64 " bytes)", s->total_in);
-			goto out;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			err_set(&s->perr, CPOD_E_INVALID, "gzip: %s at offset %" PRIu64,
-				z.msg ? z.msg : "corrupt data", s->total_in - z.avail_in);
-			goto out;
-		}
-	}
-	if (slot && lstream_put(s, slot, LSTREAM_SLOT - z.avail_out) < 0)
-		goto out;
-	rc = 0;
-out:
-	inflateEnd(&z);
-	return rc;
-}
-
-#ifdef CPOD_WITH_ZSTD
-static int lstream_zstd(lstream *s)
-{
-	ZSTD_DStream *d = ZSTD_createDStream();
-	unsigned char *slot = NULL;
-	ZSTD_inBuffer ib = { s->in, s->in_len, 0 };
-	ZSTD_outBuffer ob = { NULL, 0, 0 };
-	size_t last = 1;
-	int rc = -1;
-
-	if (!d)
-		return err_set(&s->perr, CPOD_E_NOMEM, "zstd: cannot create a decoder");
-	ZSTD_initDStream(d);
-	for (;;) {
-		if (!slot) {
-			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
-				goto out;
-			}
-			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
-		}
-		if (ib.pos == ib.size) {
-			if (s->in_eof)
-				break;
-			s->in_len = 0;
-			if (lstream_fill_in(s) < 0)
-				goto out;
-			ib = (ZSTD_inBuffer){ s->in, s->in_len, 0 };
-			if (s->in_len == 0)
-				continue;
-		}
-		last = ZSTD_decompressStream(d, &ob, &ib);
-		if (ZSTD_isError(last)) {
-			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
-			goto out;
-		}
-		if (ob.pos == ob.size) {
-			if (lstream_put(s, slot, ob.pos) < 0)
-				goto out;
-			slot = NULL;
-		}
-	}
-	/* flush what the decoder still holds for a full output buffer */
-	while (last != 0) {
-		if (!slot) {
-			slot = lstream_slot(s);
-			if (!slot) {
-				lstream_aborted(s);
-				goto out;
-			}
-			ob = (ZSTD_outBuffer){ slot, LSTREAM_SLOT, 0 };
-		}
-		size_t before = ob.pos;
-		last = ZSTD_decompressStream(d, &ob, &ib);
-		if (ZSTD_isError(last)) {
-			err_set(&s->perr, CPOD_E_INVALID, "zstd: %s", ZSTD_getErrorName(last));
-			goto out;
-		}
-		if (ob.pos == before && last != 0) {
-			err_set(&s->perr, CPOD_E_INVALID,
-				"zstd: truncated stream (%" PRIu64 " bytes)", s->total_in);
-			goto out;
-		}
-		if (ob.pos == ob.size) {
-			if (lstream_put(s, slot, ob.pos) < 0)
-				goto out;
-			slot = NULL;
-		}
-	}
-	if (slot && lstream_put(s, slot, ob.pos) < 0)
-		goto out;
-	rc = 0;
-out:
-	ZSTD_freeDStream(d);
-	return rc;
-}
-#endif
-
-static int lstream_produce(lstream *s)
-{
-	/* enough bytes to tell the format */
-	while (s->in_len < 4 && !s->in_eof)
-		if (lstream_fill_in(s) < 0)
-			return -1;
-	const unsigned char *m = s->in;
-	if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-		s->compression = LAYER_GZIP;
-		return lstream_gzip(s);
-	}
-	if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-		s->compression = LAYER_ZSTD;
-#ifdef CPOD_WITH_ZSTD
-		return lstream_zstd(s);
-#else
-		return err_set(&s->perr, CPOD_E_UNSUPPORTED,
-			       "zstd-compressed layer: this build has no zstd support "
-			       "(rebuild with CPOD_WITH_ZSTD=1)");
-#endif
-	}
-	s->compression = LAYER_PLAIN;
-	return lstream_plain(s);
-}
-
-static void *lstream_thread(void *arg)
-{
-	lstream *s = arg;
-	int r = lstream_produce(s);
-	pthread_mutex_lock(&s->mu);
-	s->pfailed = r < 0;
-	s->done = true;
-	pthread_cond_broadcast(&s->not_empty);
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-/* ---------------------------------------------------------------- consumer */
-
-CPOD_INTERNAL lstream *lstream_start(const byte_source *src, const lstream_opts *o,
-				     cpod_err *err)
-{
-	lstream *s = calloc(1, sizeof(*s));
-	if (!s) {
-		err_nomem(err);
-		return NULL;
-	}
-	s->src = *src;
-	s->o = *o;
-	s->nslots = o->inline_discard ? 1 : LSTREAM_NSLOTS;
-	s->in = malloc(LSTREAM_IN);
-	if (!s->in) {
-		free(s);
-		err_nomem(err);
-		return NULL;
-	}
-	cpod_err_clear(&s->perr);
-	digest_init(&s->dc);
-	digest_init(&s->du);
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->not_empty, NULL);
-	pthread_cond_init(&s->not_full, NULL);
-	if (o->inline_discard)
-		return s;
-	/* inflate and zstd keep their state on the heap: a small stack will do */
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, LSTREAM_STACK);
-	int r = pthread_create(&s->thread, &attr, lstream_thread, s);
-	pthread_attr_destroy(&attr);
-	if (r != 0) {
-		err_sysn(err, r, "start the decompression thread");
-		lstream_free(s);
-		return NULL;
-	}
-	s->started = true;
-	return s;
-}
-
-CPOD_INTERNAL ssize_t lstream_next(void *ctx, const void **p, cpod_err *err)
-{
-	lstream *s = ctx;
-	pthread_mutex_lock(&s->mu);
-	if (s->held) {
-		s->held = false;
-		s->tail = (s->tail + 1) % s->nslots;
-		s->count--;
-		pthread_cond_signal(&s->not_full);
-	}
-	while (s->count == 0 && !s->done)
-		pthread_cond_wait(&s->not_empty, &s->mu);
-	if (s->count == 0) {
-		bool failed = s->pfailed;
-		pthread_mutex_unlock(&s->mu);
-		if (failed) {
-			if (err)
-				*err = s->perr;
-			return -1;
-		}
-		return 0;
-	}
-	*p = s->mem[s->tail];
-	size_t n = s->lens[s->tail];
-	s->held = true;
-	bool hash = s->compression != LAYER_PLAIN;
-	pthread_mutex_unlock(&s->mu);
-	/* the diff_id is computed on this side: inflating keeps the producer
-	 * busier than writing files keeps the consumer */
-	if (hash)
-		digest_update(&s->du, *p, n);
-	return (ssize_t)n;
-}
-
-static void lstream_join(lstream *s)
-{
-	if (s->started && !s->joined) {
-		pthread_join(s->thread, NULL);
-		s->joined = true;
-	}
-}
-
-CPOD_INTERNAL int lstream_finish(lstream *s, layer_result *res, cpod_err *err)
-{
-	if (s->o.inline_discard) {
-		if (lstream_produce(s) < 0) {
-			if (err)
-				*err = s->perr;
-			return -1;
-		}
-	} else {
-		/* what follows the tar's end still counts for the digests */
-		const void *p;
-		ssize_t n;
-		while ((n = lstream_next(s, &p, err)) > 0)
-			;
-		if (n < 0)
-			return -1;
-		lstream_join(s);
-	}
-	if (s->o.compressed_size && s->total_in != s->o.compressed_size)
-		return err_set(err, CPOD_E_INVALID,
-			       "blob is %" PRIu64 " bytes, its declared size is %" PRIu64,
-			       s->total_in, s->o.compressed_size);
-	memset(res, 0, sizeof(*res));
-	digest_final(&s->dc, res->digest);
-	if (s->compression == LAYER_PLAIN)
-		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
-	else
-		digest_final(&s->du, res->diff_id);
-	res->compressed_size = s->total_in;
-	res->size = s->total_out;
-	res->compression = s->compression;
-	return 0;
-}
-
-CPOD_INTERNAL void lstream_free(lstream *s)
-{
-	if (!s)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->abort = true;
-	pthread_cond_broadcast(&s->not_full);
-	pthread_mutex_unlock(&s->mu);
-	lstream_join(s);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->not_empty);
-	pthread_cond_destroy(&s->not_full);
-	free(s->in);
 	for (unsigned i = 0; i < LSTREAM_NSLOTS; i++)
 		free(s->mem[i]);
 	free(s);
@@ -22790,7 +20983,6 @@ CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
 	tar_writer_free(w);
 	return rc;
 }
-<<<<<<< HEAD
 /************************************************ src/net/auth.h */
 /*
  * auth.h — registry credentials in auth.json files, where podman and docker
@@ -23743,8 +21935,6 @@ CPOD_INTERNAL void certsd_apply(const certsd_tls *t, tls_config *cfg)
 		cfg->client_key = t->key;
 	}
 }
-=======
->>>>>>> regtests
 /************************************************ src/net/resolve.h */
 /*
  * resolve.h — host names to addresses without glibc's NSS, so the static
@@ -30848,6 +29038,98 @@ CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err)
 	}
 	return fd;
 }
+/************************************************ src/engine/blobloc.h */
+/*
+ * blobloc.h — where blobs were last seen in registries (podman's "blob info
+ * cache"): so that a push can mount a blob from another repository of the
+ * same registry instead of uploading it again.
+ */
+#ifndef CPOD_BLOBLOC_H
+#define CPOD_BLOBLOC_H
+
+
+/* Notes that registry/repo has digest.  Best effort: a cache. */
+CPOD_INTERNAL void blobloc_add(cpod_engine *e, const char *digest, const char *registry,
+			       const char *repo);
+/* The most recently noted repository of registry, other than not_repo, that
+ * has digest; false when none. */
+CPOD_INTERNAL bool blobloc_find(cpod_engine *e, const char *digest, const char *registry,
+				const char *not_repo, char *out, size_t n);
+
+#endif
+/************************************************ src/engine/blobloc.c */
+/*
+ * blobloc.c — the blob locations file, ROOT/blob-locations: one line per
+ * sighting, "DIGEST REGISTRY/REPOSITORY", appended by pulls and pushes.
+ *
+ * Each line goes in one O_APPEND write, so concurrent pulls and pushes do
+ * not interleave them.  The file is bounded: past BLOBLOC_MAX it is renamed
+ * to blob-locations.old (one generation kept) and starts again.  Losing
+ * lines only costs an upload that a mount could have saved.
+ */
+
+
+
+#define BLOBLOC_MAX (512 * 1024)
+
+CPOD_INTERNAL void blobloc_add(cpod_engine *e, const char *digest, const char *registry,
+			       const char *repo)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s %s/%s\n", digest, registry, repo);
+	if (n < 0 || (size_t)n >= sizeof(line) || strchr(registry, ' ') || strchr(repo, ' '))
+		return;
+	_cleanup_close_ int fd = openat(e->rootfd, "blob-locations",
+					O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > BLOBLOC_MAX)
+		renameat(e->rootfd, "blob-locations", e->rootfd, "blob-locations.old");
+	if (write(fd, line, (size_t)n) != n)
+		log_debug("blob-locations: a short write");
+}
+
+/* Searches one generation, the last line first. */
+static bool blobloc_scan(cpod_engine *e, const char *file, const char *digest,
+			 const char *registry, const char *not_repo, char *out, size_t n)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	if (fs_read_file(e->rootfd, file, 2 * BLOBLOC_MAX, &b, NULL) < 0 || !b.data)
+		return false;
+	size_t dl = strlen(digest), rl = strlen(registry);
+	char *end = b.data + b.len;
+	while (end > b.data) {
+		char *eol = end;
+		char *bol = eol;
+		while (bol > b.data && bol[-1] != '\n')
+			bol--;
+		end = bol > b.data ? bol - 1 : b.data;
+		size_t len = (size_t)(eol - bol);
+		if (len && bol[len - 1] == '\n')
+			len--;
+		/* DIGEST SP REGISTRY / REPO */
+		if (len <= dl + 1 + rl + 1 || memcmp(bol, digest, dl) || bol[dl] != ' ' ||
+		    memcmp(bol + dl + 1, registry, rl) || bol[dl + 1 + rl] != '/')
+			continue;
+		const char *repo = bol + dl + 1 + rl + 1;
+		size_t repo_len = len - (dl + 1 + rl + 1);
+		if (repo_len >= n || (strlen(not_repo) == repo_len &&
+				      !memcmp(repo, not_repo, repo_len)))
+			continue;
+		memcpy(out, repo, repo_len);
+		out[repo_len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+CPOD_INTERNAL bool blobloc_find(cpod_engine *e, const char *digest, const char *registry,
+				const char *not_repo, char *out, size_t n)
+{
+	return blobloc_scan(e, "blob-locations", digest, registry, not_repo, out, n) ||
+	       blobloc_scan(e, "blob-locations.old", digest, registry, not_repo, out, n);
+}
 /************************************************ src/engine/clog.h */
 /*
  * clog.h — a container's log, in podman's k8s-file format: one line per
@@ -32410,6 +30692,47 @@ static char *create_command(const cpod_run_opts *o, const image_config *cfg)
 	return b.data;
 }
 
+/* The image, pulled first as --pull says (podman's policies): "missing"
+ * only when there is none here, "always" and "newer" ask the registry each
+ * time (blobs already stored are not fetched again; "newer" goes on with the
+ * local image when the registry cannot be reached), "never" never. */
+static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **img,
+			cpod_err *err)
+{
+	const char *policy = o->pull && *o->pull ? o->pull : "missing";
+	bool always = !strcmp(policy, "always"), newer = !strcmp(policy, "newer");
+	if (strcmp(policy, "missing") && strcmp(policy, "never") && !always && !newer)
+		return err_set(err, CPOD_E_INVALID, "--pull takes missing, always, never or newer, "
+			       "not \"%s\"", policy);
+	if (!always && !newer) {
+		cpod_err e1;
+		if (engine_image(e, o->image, img, &e1) == 0)
+			return 0;
+		if (!strcmp(policy, "never") || e1.code != CPOD_E_NOTFOUND) {
+			*err = e1;
+			return -1;
+		}
+	}
+	cpod_registry_opts ro = { .tls_verify = -1, .progress_fd = -1 };
+	if (o->registry)
+		ro = *o->registry;
+	if (o->platform && *o->platform)
+		ro.platform = o->platform;
+	cpod_err pe;
+	char *id = cpod_image_pull(e, o->image, &ro, &pe);
+	if (!id) {
+		if (newer && engine_image(e, o->image, img, NULL) == 0) {
+			log_warn("%s; using the local image", pe.msg);
+			return 0;
+		}
+		*err = pe;
+		return -1;
+	}
+	int r = engine_image(e, id, img, err);
+	free(id);
+	return r;
+}
+
 CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
 {
 	store_image *img = NULL;
@@ -32429,7 +30752,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	if (o->name && !create_name_ok(o->name))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-	if (engine_image(e, o->image, &img, err) < 0)
+	if (create_image(e, o, &img, err) < 0)
 		return -1;
 	cfg = engine_image_config(e, img, err);
 	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
@@ -35544,6 +33867,7 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 
 
 
+
 #include <pthread.h>
 
 #define PULL_THREADS 3
@@ -35628,8 +33952,18 @@ static int pull_layer(void *ctx, size_t i, cpod_err *err)
 	reg_blob_close(b);
 	if (r < 0) {
 		reg_progress_set(j->item, REG_ITEM_FAILED);
-		if (err && err->errno_ == ENOSPC)
-			err_prefix(err, "the disk is full");
+		/* the store names the layer by its diff_id, which the user
+		 * cannot find in the registry: name the blob instead */
+		if (err) {
+			size_t dl = strlen(j->diff_id);
+			char *m = err->msg;
+			if (!strncmp(m, "layer ", 6) && !strncmp(m + 6, j->diff_id, dl) &&
+			    !strncmp(m + 6 + dl, ": ", 2))
+				memmove(m, m + 8 + dl, strlen(m + 8 + dl) + 1);
+			if (err->errno_ == ENOSPC)
+				err_prefix(err, "the disk is full");
+			err_prefix(err, "layer %s", j->desc->digest);
+		}
 		return -1;
 	}
 	if (resumes)
@@ -35694,9 +34028,14 @@ static int pull_from(cpod_engine *e, reg_client *rc, const image_ref *named,
 			goto out;
 		}
 	}
-	/* the config: small, fetched whole and verified */
-	if (reg_blob_get(&repo, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0)
+	/* the config: small, fetched whole and verified (unless stored: a
+	 * pull of an image that is up to date downloads no blob) */
+	if (store_has_blob(e->store, m->config.digest)) {
+		if (store_blob_read(e->store, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0)
+			goto out;
+	} else if (reg_blob_get(&repo, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0) {
 		goto out;
+	}
 	if (!(cfg = config_parse(cfg_raw.data ? cfg_raw.data : "", cfg_raw.len, err))) {
 		err_prefix(err, "%s: config %s", srcdesc->ref, m->config.digest);
 		goto out;
@@ -35749,6 +34088,11 @@ static int pull_from(cpod_engine *e, reg_client *rc, const image_ref *named,
 		err_prefix(err, "%s", srcdesc->ref);
 		goto out;
 	}
+
+	/* a later push to this registry can mount these blobs from here */
+	blobloc_add(e, m->config.digest, src.domain, src.path);
+	for (size_t i = 0; i < m->n_layers; i++)
+		blobloc_add(e, m->layers[i].digest, src.domain, src.path);
 
 	/* the manifest (and index) last, then the image */
 	reg_progress_say(&pc.prog, "Writing manifest to image destination");
@@ -35906,6 +34250,7 @@ out:
 
 
 
+
 #include <pthread.h>
 
 #define PUSH_THREADS 3
@@ -35922,6 +34267,7 @@ typedef struct push_ctx {
 	push_job *jobs;
 	size_t n_jobs;
 	const char *mount_from;     /* another repository of the registry, or NULL */
+	const image_ref *dest;
 	reg_progress prog;
 	pthread_mutex_t draw_lock;
 } push_ctx;
@@ -35938,8 +34284,9 @@ static int push_blob(void *ctx, size_t i, cpod_err *err)
 {
 	push_ctx *p = ctx;
 	push_job *j = &p->jobs[i];
-	char session[4500] = "";
+	char session[4500] = "", from[600];
 	_cleanup_close_ int fd = -1;
+	const char *mount_from = p->mount_from;
 
 	int have = reg_blob_exists(p->repo, j->digest, err);
 	if (have < 0)
@@ -35947,18 +34294,21 @@ static int push_blob(void *ctx, size_t i, cpod_err *err)
 	if (have) {
 		snprintf(j->item->note, sizeof(j->item->note), "already exists");
 		reg_progress_set(j->item, REG_ITEM_SKIPPED);
-		return 0;
+		goto seen;
 	}
-	if (p->mount_from) {
-		int m = reg_blob_mount(p->repo, j->digest, p->mount_from, session, sizeof(session),
+	/* where a pull or a push saw this blob last, else a name of the image */
+	if (blobloc_find(p->e, j->digest, p->dest->domain, p->dest->path, from, sizeof(from)))
+		mount_from = from;
+	if (mount_from) {
+		int m = reg_blob_mount(p->repo, j->digest, mount_from, session, sizeof(session),
 				       err);
 		if (m < 0)
 			goto fail;
 		if (m) {
 			snprintf(j->item->note, sizeof(j->item->note), "mounted from %.30s",
-				 p->mount_from);
+				 mount_from);
 			reg_progress_set(j->item, REG_ITEM_SKIPPED);
-			return 0;
+			goto seen;
 		}
 	}
 	fd = store_blob_open(p->e->store, j->digest, err);
@@ -35983,6 +34333,8 @@ static int push_blob(void *ctx, size_t i, cpod_err *err)
 	if (reg_blob_push(p->repo, fd, st.st_size, j->digest, session, &j->item->done, err) < 0)
 		goto fail;
 	reg_progress_set(j->item, REG_ITEM_DONE);
+seen:
+	blobloc_add(p->e, j->digest, p->dest->domain, p->dest->path);
 	return 0;
 fail:
 	reg_progress_set(j->item, REG_ITEM_FAILED);
@@ -36083,6 +34435,7 @@ int cpod_image_push(cpod_engine *e, const char *ref, const char *dest,
 	pc.e = e;
 	pc.repo = &repo;
 	pc.mount_from = from[0] ? from : NULL;
+	pc.dest = &d;
 	pc.prog.fd = !o->quiet && o->progress_fd >= 0 && isatty(o->progress_fd) ? o->progress_fd
 										  : -1;
 	pc.jobs = calloc(m->n_layers + 1, sizeof(*pc.jobs));
@@ -38268,7 +36621,6 @@ static int userdb_resolve_src(const userdb_src *src, const char *spec, userdb_us
 	}
 	return 0;
 }
-<<<<<<< HEAD
 
 CPOD_INTERNAL int userdb_resolve(image_store *s, const store_image *img, const char *spec,
 				 userdb_user *u, cpod_err *err)
@@ -38295,5 +36647,3 @@ CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out
 	else
 		snprintf(out, n, "%u", id);
 }
-=======
->>>>>>> regtests

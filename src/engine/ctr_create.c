@@ -62,6 +62,47 @@ static char *create_command(const cpod_run_opts *o, const image_config *cfg)
 	return b.data;
 }
 
+/* The image, pulled first as --pull says (podman's policies): "missing"
+ * only when there is none here, "always" and "newer" ask the registry each
+ * time (blobs already stored are not fetched again; "newer" goes on with the
+ * local image when the registry cannot be reached), "never" never. */
+static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **img,
+			cpod_err *err)
+{
+	const char *policy = o->pull && *o->pull ? o->pull : "missing";
+	bool always = !strcmp(policy, "always"), newer = !strcmp(policy, "newer");
+	if (strcmp(policy, "missing") && strcmp(policy, "never") && !always && !newer)
+		return err_set(err, CPOD_E_INVALID, "--pull takes missing, always, never or newer, "
+			       "not \"%s\"", policy);
+	if (!always && !newer) {
+		cpod_err e1;
+		if (engine_image(e, o->image, img, &e1) == 0)
+			return 0;
+		if (!strcmp(policy, "never") || e1.code != CPOD_E_NOTFOUND) {
+			*err = e1;
+			return -1;
+		}
+	}
+	cpod_registry_opts ro = { .tls_verify = -1, .progress_fd = -1 };
+	if (o->registry)
+		ro = *o->registry;
+	if (o->platform && *o->platform)
+		ro.platform = o->platform;
+	cpod_err pe;
+	char *id = cpod_image_pull(e, o->image, &ro, &pe);
+	if (!id) {
+		if (newer && engine_image(e, o->image, img, NULL) == 0) {
+			log_warn("%s; using the local image", pe.msg);
+			return 0;
+		}
+		*err = pe;
+		return -1;
+	}
+	int r = engine_image(e, id, img, err);
+	free(id);
+	return r;
+}
+
 CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
 {
 	store_image *img = NULL;
@@ -81,7 +122,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	if (o->name && !create_name_ok(o->name))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-	if (engine_image(e, o->image, &img, err) < 0)
+	if (create_image(e, o, &img, err) < 0)
 		return -1;
 	cfg = engine_image_config(e, img, err);
 	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||

@@ -15,6 +15,7 @@
  * at most garbage that `system prune` removes.
  */
 #include "engine.h"
+#include "blobloc.h"
 #include "../image/commit.h"
 #include "../net/registry.h"
 #include "../net/registries_conf.h"
@@ -102,8 +103,18 @@ static int pull_layer(void *ctx, size_t i, cpod_err *err)
 	reg_blob_close(b);
 	if (r < 0) {
 		reg_progress_set(j->item, REG_ITEM_FAILED);
-		if (err && err->errno_ == ENOSPC)
-			err_prefix(err, "the disk is full");
+		/* the store names the layer by its diff_id, which the user
+		 * cannot find in the registry: name the blob instead */
+		if (err) {
+			size_t dl = strlen(j->diff_id);
+			char *m = err->msg;
+			if (!strncmp(m, "layer ", 6) && !strncmp(m + 6, j->diff_id, dl) &&
+			    !strncmp(m + 6 + dl, ": ", 2))
+				memmove(m, m + 8 + dl, strlen(m + 8 + dl) + 1);
+			if (err->errno_ == ENOSPC)
+				err_prefix(err, "the disk is full");
+			err_prefix(err, "layer %s", j->desc->digest);
+		}
 		return -1;
 	}
 	if (resumes)
@@ -168,9 +179,14 @@ static int pull_from(cpod_engine *e, reg_client *rc, const image_ref *named,
 			goto out;
 		}
 	}
-	/* the config: small, fetched whole and verified */
-	if (reg_blob_get(&repo, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0)
+	/* the config: small, fetched whole and verified (unless stored: a
+	 * pull of an image that is up to date downloads no blob) */
+	if (store_has_blob(e->store, m->config.digest)) {
+		if (store_blob_read(e->store, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0)
+			goto out;
+	} else if (reg_blob_get(&repo, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0) {
 		goto out;
+	}
 	if (!(cfg = config_parse(cfg_raw.data ? cfg_raw.data : "", cfg_raw.len, err))) {
 		err_prefix(err, "%s: config %s", srcdesc->ref, m->config.digest);
 		goto out;
@@ -223,6 +239,11 @@ static int pull_from(cpod_engine *e, reg_client *rc, const image_ref *named,
 		err_prefix(err, "%s", srcdesc->ref);
 		goto out;
 	}
+
+	/* a later push to this registry can mount these blobs from here */
+	blobloc_add(e, m->config.digest, src.domain, src.path);
+	for (size_t i = 0; i < m->n_layers; i++)
+		blobloc_add(e, m->layers[i].digest, src.domain, src.path);
 
 	/* the manifest (and index) last, then the image */
 	reg_progress_say(&pc.prog, "Writing manifest to image destination");

@@ -9,6 +9,7 @@
  * its own media type, under the tag.  Nothing in the store changes.
  */
 #include "engine.h"
+#include "blobloc.h"
 #include "../net/registry.h"
 #include "../net/registries_conf.h"
 #include <pthread.h>
@@ -27,6 +28,7 @@ typedef struct push_ctx {
 	push_job *jobs;
 	size_t n_jobs;
 	const char *mount_from;     /* another repository of the registry, or NULL */
+	const image_ref *dest;
 	reg_progress prog;
 	pthread_mutex_t draw_lock;
 } push_ctx;
@@ -43,8 +45,9 @@ static int push_blob(void *ctx, size_t i, cpod_err *err)
 {
 	push_ctx *p = ctx;
 	push_job *j = &p->jobs[i];
-	char session[4500] = "";
+	char session[4500] = "", from[600];
 	_cleanup_close_ int fd = -1;
+	const char *mount_from = p->mount_from;
 
 	int have = reg_blob_exists(p->repo, j->digest, err);
 	if (have < 0)
@@ -52,18 +55,21 @@ static int push_blob(void *ctx, size_t i, cpod_err *err)
 	if (have) {
 		snprintf(j->item->note, sizeof(j->item->note), "already exists");
 		reg_progress_set(j->item, REG_ITEM_SKIPPED);
-		return 0;
+		goto seen;
 	}
-	if (p->mount_from) {
-		int m = reg_blob_mount(p->repo, j->digest, p->mount_from, session, sizeof(session),
+	/* where a pull or a push saw this blob last, else a name of the image */
+	if (blobloc_find(p->e, j->digest, p->dest->domain, p->dest->path, from, sizeof(from)))
+		mount_from = from;
+	if (mount_from) {
+		int m = reg_blob_mount(p->repo, j->digest, mount_from, session, sizeof(session),
 				       err);
 		if (m < 0)
 			goto fail;
 		if (m) {
 			snprintf(j->item->note, sizeof(j->item->note), "mounted from %.30s",
-				 p->mount_from);
+				 mount_from);
 			reg_progress_set(j->item, REG_ITEM_SKIPPED);
-			return 0;
+			goto seen;
 		}
 	}
 	fd = store_blob_open(p->e->store, j->digest, err);
@@ -88,6 +94,8 @@ static int push_blob(void *ctx, size_t i, cpod_err *err)
 	if (reg_blob_push(p->repo, fd, st.st_size, j->digest, session, &j->item->done, err) < 0)
 		goto fail;
 	reg_progress_set(j->item, REG_ITEM_DONE);
+seen:
+	blobloc_add(p->e, j->digest, p->dest->domain, p->dest->path);
 	return 0;
 fail:
 	reg_progress_set(j->item, REG_ITEM_FAILED);
@@ -188,6 +196,7 @@ int cpod_image_push(cpod_engine *e, const char *ref, const char *dest,
 	pc.e = e;
 	pc.repo = &repo;
 	pc.mount_from = from[0] ? from : NULL;
+	pc.dest = &d;
 	pc.prog.fd = !o->quiet && o->progress_fd >= 0 && isatty(o->progress_fd) ? o->progress_fd
 										  : -1;
 	pc.jobs = calloc(m->n_layers + 1, sizeof(*pc.jobs));
