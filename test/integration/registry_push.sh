@@ -218,3 +218,37 @@ test_multiarch_index_platform_selection() {
 	expect_match "$ERR" 'linux/arm64'
 	reg_check_spotless
 }
+
+# An image made by `commit` (a layer of the container's changes on top of
+# the imported busybox): pushed, read by skopeo (two layers, the commit's
+# config), pulled into another store and run.
+test_push_committed_image() {
+	reg_need
+	reg_start plain
+	push_import localhost/bb:1 > /dev/null
+	local ctr dest=127.0.0.1:$REG_PORT/committed/img:1
+	ctr=committer-$$
+	capture cpod run --name "$ctr" localhost/bb:1 sh -c 'echo committed > /etc/motd'
+	expect_eq "$STATUS" 0 "the container ran"
+	capture cpod commit -c 'CMD ["cat", "/etc/motd"]' "$ctr" localhost/committed:1
+	expect_eq "$STATUS" 0 "commit"
+	cpod rm "$ctr" > /dev/null
+	local id
+	id=$(reg_id localhost/committed:1)
+	capture cpod push --tls-verify=false localhost/committed:1 "$dest"
+	expect_eq "$STATUS" 0 "push of a committed image"
+	local man
+	man=$(reg_skopeo inspect --raw --tls-verify=false "docker://$dest")
+	log "manifest: $man"
+	expect_eq "$(jq -r '.layers | length' <<< "$man")" 2 "the image's layer and the commit's"
+	expect_eq "$(jq -r .config.digest <<< "$man")" "sha256:$id" "the config unchanged"
+	reg_skopeo copy -q --src-tls-verify=false "docker://$dest" "oci:$TEST_TMP/out:x" >&2 ||
+		fail "skopeo cannot copy what cpod pushed"
+	local other=(env CPOD_ROOT="$TEST_TMP/root2" CPOD_RUNROOT="$TEST_TMP/run2")
+	capture "${other[@]}" "$CPOD" pull -q --tls-verify=false "$dest"
+	expect_eq "$STATUS" 0 "pull into another store"
+	expect_eq "$OUT" "$id" "the same id"
+	expect_eq "$("${other[@]}" "$CPOD" run --rm "$dest")" committed
+	"${other[@]}" "$CPOD" rmi -a -f > /dev/null 2>&1 || true
+	reg_check_spotless
+}
