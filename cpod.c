@@ -34227,6 +34227,12 @@ char *cpod_image_pull(cpod_engine *e, const char *ref, const cpod_registry_opts 
 		}
 	}
 	err_set(err, code == CPOD_OK ? CPOD_E_INVALID : code, "%s", errs.data ? errs.data : "failed");
+	if (err) {
+		/* "pull REF: REF: ..." says REF once */
+		size_t rl = strlen(ref);
+		if (!strncmp(err->msg, ref, rl) && !strncmp(err->msg + rl, ": ", 2))
+			memmove(err->msg, err->msg + rl + 2, strlen(err->msg + rl + 2) + 1);
+	}
 fail:
 	err_prefix(err, "pull %s", ref);
 out:

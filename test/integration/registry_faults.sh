@@ -120,3 +120,32 @@ test_server_error_is_reported() {
 	expect_eq "$(cpod images -q)" ""
 	reg_check_clean
 }
+
+# A store on a file system that fills up in the middle of the big layer (a
+# small tmpfs, mounted in a private mount namespace): the pull fails saying
+# the disk is full, and the store is as it was: no image, consistent.
+test_disk_full_leaves_the_store_as_it_was() {
+	reg_need
+	need unshare
+	faults_setup 12
+	local d=$TEST_TMP/small out
+	mkdir -p "$d"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	out=$(unshare -m --propagation private bash -c '
+		mount -t tmpfs -o size=9m tmpfs "$1" || exit 99
+		export CPOD_ROOT=$1/root CPOD_RUNROOT=$1/run
+		"$2" pull "$3" > "$1/../pull.out" 2> "$1/../pull.err"
+		echo "status $?"
+		echo "images [$("$2" images -q)]"
+		"$2" system check 2>&1 | sed "s/^/check: /"
+		echo "check status ${PIPESTATUS[0]}"
+	' full "$d" "$CPOD" "$REF" 2>&1)
+	log "$out"
+	log "pull stderr: $(cat "$TEST_TMP/pull.err")"
+	expect_match "$out" '^status 125$' "the pull fails"
+	expect_match "$(cat "$TEST_TMP/pull.err")" 'disk is full|No space left' "says the disk is full"
+	expect_match "$out" '^images \[\]$' "no image stored"
+	expect_match "$out" '^check status 0$' "system check is happy"
+	expect_no_match "$out" '^check: error' "no inconsistency"
+	expect_eq "$(findmnt -n "$d" || true)" "" "the tmpfs was only in the namespace"
+}
