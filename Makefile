@@ -37,8 +37,12 @@ help:
 	@echo "bench              the benchmarks against runc, crun and friends"
 	@echo "check-amalgamation fail when cpod.c does not match src/"
 
-cpod.c: $(SRC) $(SRCDIRS) tools/amalgamate
-	tools/amalgamate > $@.tmp && mv $@.tmp $@
+# Always regenerated (a merge can leave a cpod.c newer than src/ yet wrong),
+# replaced only when it changes so that nothing rebuilds for nothing.
+cpod.c: FORCE
+	@tools/amalgamate > $@.tmp && if cmp -s $@.tmp $@; then rm -f $@.tmp; \
+	else mv $@.tmp $@ && echo "cpod.c regenerated"; fi
+FORCE:
 
 $(B)/cpod-lines.c: $(SRC) $(SRCDIRS) tools/amalgamate
 	@mkdir -p $(B)

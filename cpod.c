@@ -3980,7 +3980,11 @@ CPOD_INTERNAL void cg_host_parse(const char *text, cg_host_info *h)
 	char line[8192];
 	bool controllers = false;
 
-	memset(h, 0, sizeof(*h));
+	/* only the header: the table's untouched pages stay unallocated in
+	 * a supervisor (entries are written whole as they are added) */
+	h->mode = CG_NONE;
+	h->n_v1 = 0;
+	h->unified[0] = h->unified_root[0] = '\0';
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);
@@ -7124,7 +7128,8 @@ static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
 }
 
 /* The device rules the cgroup gets: the config's, then what every
- * container needs (as runc's AllowedDevices), then its own linux.devices. */
+ * container needs (as runc's AllowedDevices), then its own linux.devices
+ * that the config's rules do not mention. */
 static int create_device_rules(const oci_spec *spec, oci_resources *res, mem_pool *pool,
 			       cpod_err *err)
 {
@@ -7144,10 +7149,19 @@ static int create_device_rules(const oci_spec *spec, oci_resources *res, mem_poo
 	memcpy(rules + res->n_devices, defaults, sizeof(defaults));
 	n = res->n_devices + ARRAY_LEN(defaults);
 	for (size_t i = 0; i < l->n_devices; i++) {
+		char type = l->devices[i].type == 'b' ? 'b' : 'c';
+		bool given = false;
 		if (l->devices[i].type == 'p')
 			continue;
-		rules[n] = (oci_device_rule){ true, l->devices[i].type == 'b' ? 'b' : 'c',
-					      l->devices[i].major, l->devices[i].minor, "rwm" };
+		/* a rule of the config for this very device decides (as runc) */
+		for (size_t k = 0; k < res->n_devices && !given; k++)
+			given = res->devices[k].type == type &&
+				res->devices[k].major == l->devices[i].major &&
+				res->devices[k].minor == l->devices[i].minor;
+		if (given)
+			continue;
+		rules[n] = (oci_device_rule){ true, type, l->devices[i].major, l->devices[i].minor,
+					      "rwm" };
 		n++;
 	}
 	res->devices = rules;
@@ -29185,43 +29199,6 @@ CPOD_INTERNAL int userdb_resolve_in(int rootfd, const char *spec, userdb_user *u
 CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out, size_t n);
 
 #endif
-/************************************************ src/engine/specgen.h */
-/*
- * specgen.h — the OCI config of a container run from an image: podman's
- * defaults, then the image's config, then the options of `run`.
- */
-#ifndef CPOD_ENGINE_SPECGEN_H
-#define CPOD_ENGINE_SPECGEN_H
-
-
-typedef struct specgen_in {
-	cpod_engine *e;
-	const store_image *img;
-	const char *ctr_dir;      /* ROOT/containers/ID */
-	buf *summary;             /* gets {"Mounts":[...],"HostConfig":{...}} for inspect, or NULL */
-	const cpod_run_opts *run;
-	const image_config *cfg;
-	const char *id;
-	const char *name;
-	const char *rootfs;       /* root.path */
-	const char *files_dir;    /* holds hosts, hostname, resolv.conf for the container */
-	const userdb_user *user;
-	bool rootless;
-	bool with_cgroup;         /* put the container in a cgroup of its own */
-} specgen_in;
-
-/* The config.json text. */
-CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err);
-
-/* The command the container runs: entrypoint + cmd as podman combines
- * them (an --entrypoint drops the image's Cmd unless args are given). */
-CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
-			       size_t *n, mem_pool *pool, cpod_err *err);
-
-/* podman's default capabilities, as a mask. */
-CPOD_INTERNAL uint64_t specgen_default_caps(void);
-
-#endif
 /************************************************ src/engine/life.h */
 /*
  * life.h — what a container's supervisor needs to know about its life:
@@ -29252,19 +29229,350 @@ typedef struct ctr_life {
 	int health_retries;
 } ctr_life;
 
-/* Durations as podman takes them: "30s", "1m30s", "500ms", "2h", a bare
- * number of seconds. */
-CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err);
-/* A signal by name ("SIGTERM", "TERM") or number. */
-CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err);
-/* Sizes: "512", "10k", "64m", "1g". */
-CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err);
-
-CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
-				 cpod_err *err);
+/* Parsed from the options by options_lifecycle (options.h); kept in the
+ * container's record as JSON: */
 CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l);
 CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err);
 CPOD_INTERNAL void life_free(ctr_life *l);
+
+#endif
+/************************************************ src/engine/options.h */
+/*
+ * options.h — the options of `create` and `run` (cpod_run_opts) parsed and
+ * checked, as podman reads them: sizes ("512m", "1g", "-1"), durations
+ * ("30s", "1m30s", "500ms"), signals (names or numbers), ulimits, devices,
+ * -v / --mount / --tmpfs, env files, restart policies, health checks.
+ *
+ * Every error is one line that names the option and the value given
+ * ("--memory 12x: invalid size ..."), with CPOD_E_INVALID, and comes out
+ * before anything is created: options_check() parses everything and has no
+ * side effect (it only reads: env files, the host paths of binds and
+ * devices), so a caller runs it before making any directory.
+ *
+ * options_lifecycle fills what the supervisor needs (life.h: stop signal
+ * and timeout, the run time limit, the restart policy, log limits, the
+ * health check), parsed once at create time and kept in the record.
+ */
+#ifndef CPOD_ENGINE_OPTIONS_H
+#define CPOD_ENGINE_OPTIONS_H
+
+
+/* ---------------------------------------------------------------- values */
+
+/* "512m", "1.5g", "1024", "64MiB" (binary units, as podman): bytes.  "-1"
+ * is accepted (as -1) when unlimited_ok. */
+CPOD_INTERNAL int options_size(const char *opt, const char *s, bool unlimited_ok, int64_t *out,
+			       cpod_err *err);
+/* Go durations: "30s", "1m30s", "500ms", "1.5h", "0": nanoseconds (>= 0). */
+CPOD_INTERNAL int options_duration(const char *opt, const char *s, int64_t *ns, cpod_err *err);
+/* A non-negative decimal integer no larger than max. */
+CPOD_INTERNAL int options_uint(const char *opt, const char *s, int64_t max, int64_t *out,
+			       cpod_err *err);
+/* "SIGTERM", "term", "15", "RTMIN+3": the signal number. */
+CPOD_INTERNAL int options_signal(const char *opt, const char *s, int *sig, cpod_err *err);
+/* "SIGTERM" for 15 ("SIGRTMIN+3"...); static storage for real-time ones. */
+CPOD_INTERNAL const char *options_signal_name(int sig);
+
+typedef struct options_ulimit {
+	int resource;             /* RLIMIT_* */
+	const char *name;         /* "RLIMIT_NOFILE" */
+	uint64_t soft, hard;      /* RLIM_INFINITY for -1 / unlimited */
+} options_ulimit;
+/* "nofile=1024[:2048]", "nproc=-1", "core=unlimited". */
+CPOD_INTERNAL int options_ulimit_parse(const char *s, options_ulimit *out, cpod_err *err);
+
+typedef struct options_device {
+	const char *host, *ctr;   /* absolute paths */
+	char perms[4];            /* a subset of "rwm" */
+	char type;                /* 'c' or 'b' */
+	unsigned major, minor;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+} options_device;
+/* "/dev/x[:/dev/y][:rwm]"; a directory gives every device under it. */
+CPOD_INTERNAL int options_devices(const char *s, options_device **list, size_t *n,
+				  mem_pool *pool, cpod_err *err);
+
+enum options_mount_kind { OPTIONS_BIND, OPTIONS_VOLUME, OPTIONS_TMPFS };
+
+#define OPTIONS_MOUNT_MAX_OPTS 24
+typedef struct options_mount {
+	enum options_mount_kind kind;
+	const char *flag;         /* "-v", "--mount", "--tmpfs", "VOLUME" (the image's) */
+	const char *spec;         /* as given */
+	const char *source;       /* bind: the host path; volume: its name, NULL: anonymous */
+	const char *dest;         /* absolute, cleaned */
+	bool ro;
+	const char *propagation;  /* NULL: the default (rprivate) */
+	bool nonrecursive;        /* "bind" rather than "rbind" */
+	bool nocopy;              /* a volume: no copy-up of the image's content */
+	bool no_tmpcopyup;        /* a tmpfs: the image's content is not copied in */
+	const char *opts[OPTIONS_MOUNT_MAX_OPTS]; /* more options for the mount (exec, size=...) */
+	size_t n_opts;
+	const char **volume_opts; /* --mount volume-opt=K=V: for a volume it creates */
+	size_t n_volume_opts;
+} options_mount;
+/* -v "SRC:DST[:OPTS]" or "DST" (an anonymous volume). */
+CPOD_INTERNAL int options_volume(const char *s, options_mount *m, mem_pool *pool, cpod_err *err);
+/* --mount "type=bind|volume|tmpfs,src=..,dst=..,ro,...". */
+CPOD_INTERNAL int options_mount_parse(const char *s, options_mount *m, mem_pool *pool,
+				      cpod_err *err);
+/* --tmpfs "/PATH[:OPTS]". */
+CPOD_INTERNAL int options_tmpfs(const char *s, options_mount *m, mem_pool *pool, cpod_err *err);
+/* Lexically cleaned absolute path (no "//", ".", "..", trailing "/"). */
+CPOD_INTERNAL int options_clean_path(const char *in, char *out, size_t n);
+
+typedef struct options_kv {
+	const char *key, *value;
+} options_kv;
+
+/* --add-host "name:ip", "name=ip", "a;b:ip": key the names (space
+ * separated), value the address. */
+CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool, cpod_err *err);
+
+/* The environment from --env-file files then -e, in order ("K" alone takes
+ * our value, "K*" every variable of ours that starts with K), as "K=V"
+ * (NULL-terminated; *out is NULL when *n is 0; either list may be NULL). */
+CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
+			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err);
+
+/* ---------------------------------------------------------------- lifecycle */
+
+/* "no", "on-failure[:N]", "always", "unless-stopped" ("" is no). */
+CPOD_INTERNAL int options_restart(const char *s, enum life_restart *policy, int *retries,
+				  cpod_err *err);
+CPOD_INTERNAL const char *options_restart_name(enum life_restart r);
+
+/* The lifecycle of a container (life.h) from its options, with the image's
+ * StopSignal and Healthcheck as defaults (cfg may be NULL).  Free with
+ * life_free. */
+CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *cfg,
+				    ctr_life *out, cpod_err *err);
+/* The health check as docker's Healthcheck object {Test, Interval, ...}
+ * (durations in nanoseconds), as inspect shows it. */
+CPOD_INTERNAL void options_health_write(json_w *w, const ctr_life *l);
+
+/* ---------------------------------------------------------------- everything */
+
+enum options_userns { OPTIONS_USERNS_DEFAULT, OPTIONS_USERNS_HOST, OPTIONS_USERNS_KEEP_ID,
+		      OPTIONS_USERNS_AUTO };
+
+/* The options parsed and checked against each other; strings live in the
+ * pool (or in the cpod_run_opts). */
+typedef struct options_parsed {
+	mem_pool pool;
+	/* process */
+	const char **env;         /* "K=V": env files, then -e */
+	size_t n_env;
+	options_ulimit *ulimits;
+	size_t n_ulimits;
+	bool has_workdir;
+	/* identity */
+	options_kv *labels;
+	size_t n_labels;
+	/* file system */
+	options_mount *mounts;    /* --tmpfs, --mount, -v: destinations unique */
+	size_t n_mounts;
+	int64_t shm_size;         /* bytes */
+	options_device *devices;
+	size_t n_devices;
+	/* network */
+	bool host_net, no_net;
+	options_kv *hosts;        /* --add-host: name, address */
+	size_t n_hosts;
+	/* security */
+	bool privileged;
+	uint64_t caps;            /* the bounding set */
+	uint64_t caps_added;      /* what --cap-add gave beyond the defaults (for a non-root user) */
+	bool no_new_privs;
+	bool seccomp_unconfined;
+	const char *seccomp_file;
+	const char **mask, **unmask;
+	size_t n_mask, n_unmask;
+	bool unmask_all;
+	enum options_userns userns;
+	uint32_t keep_id_uid, keep_id_gid;   /* keep-id:uid=,gid= (or ours) */
+	bool keep_id_uid_set, keep_id_gid_set;
+	uint32_t auto_size;       /* auto:size=N (65536) */
+	options_kv *sysctls;
+	size_t n_sysctls;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	/* resources: -1 or 0 where not given */
+	int64_t memory, memory_swap, memory_reservation;  /* 0: not given; swap -1: unlimited */
+	bool memory_swap_default;  /* swap is podman's default (twice the memory), not given */
+	int64_t cpu_quota;        /* microseconds per cpu_period, 0: not given */
+	uint64_t cpu_period;
+	uint64_t cpu_shares;      /* 0: not given */
+	const char *cpuset_cpus;
+	bool pids_set;
+	int64_t pids_limit;       /* -1: unlimited */
+	/* lifecycle (image-independent part) */
+	enum life_restart restart;
+	int max_retries;
+	const char *log_driver;   /* "k8s-file" or "none" */
+	options_kv *log_opts;
+	size_t n_log_opts;
+} options_parsed;
+
+/* Parses and checks o (nothing is created; see the top of this file). */
+CPOD_INTERNAL int options_parse(const cpod_run_opts *o, options_parsed *p, cpod_err *err);
+CPOD_INTERNAL void options_parsed_free(options_parsed *p);
+
+/* Everything options_parse checks plus the lifecycle, for a caller that
+ * wants to fail before it creates anything. */
+CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err);
+
+/* Capability name lists: bit mask of "NET_ADMIN", "CAP_SYS_PTRACE", "ALL"
+ * (*all set). */
+CPOD_INTERNAL int options_caps(const char *opt, const char *const *names, uint64_t *mask,
+			       bool *all, cpod_err *err);
+/* Every capability the kernel knows that our bounding set holds ("ALL"). */
+CPOD_INTERNAL uint64_t options_all_caps(void);
+
+#endif
+/************************************************ src/engine/volume.h */
+/*
+ * volume.h — volumes: named ones (`volume create`, or made on first use by
+ * -v NAME:/path), anonymous ones (an image's VOLUME, -v /path alone; 64
+ * hex characters), as podman keeps them.
+ *
+ * Layout: ROOT/volumes/NAME/_data (what containers mount) and
+ * ROOT/volumes/NAME/volume.json, written atomically; a volume directory is
+ * renamed into place complete and renamed away before it is deleted, so a
+ * half-made or half-removed one is never listed.  Every change takes
+ * ROOT/volumes.lock.  A tmpfs volume (--opt type=tmpfs) is a fresh tmpfs
+ * in each container that mounts it, with its options: nothing on the host.
+ * A bind volume (--opt type=none,o=bind,device=PATH) mounts PATH.
+ *
+ * Which containers use a volume is read from the containers' records:
+ * the "Mounts" of the summary that specgen writes (found at the top of
+ * container.json or one object down), or, for a container whose record is
+ * not written yet, the io.cpod.volumes annotation of its config.json.
+ */
+#ifndef CPOD_ENGINE_VOLUME_H
+#define CPOD_ENGINE_VOLUME_H
+
+
+typedef struct volume_rec {
+	mem_pool pool;
+	char name[256];
+	char driver[32];
+	char created[64];
+	bool anonymous;
+	bool needs_copy_up;       /* the image's content is copied in on first use */
+	bool needs_chown;         /* owned by the first user's uid/gid on first use */
+	options_kv *labels;
+	size_t n_labels;
+	options_kv *options;      /* --opt: type, device, o, ... */
+	size_t n_options;
+	char mountpoint[PATH_MAX]; /* ROOT/volumes/NAME/_data */
+} volume_rec;
+
+CPOD_INTERNAL void volume_rec_free(volume_rec *v);
+CPOD_INTERNAL bool volume_name_ok(const char *name);
+/* The value of --opt KEY, or NULL. */
+CPOD_INTERNAL const char *volume_option(const volume_rec *v, const char *key);
+/* A tmpfs volume: the options to mount it with ("size=64m,..." or ""). */
+CPOD_INTERNAL bool volume_is_tmpfs(const volume_rec *v, const char **o);
+/* A bind volume: the host path it binds. */
+CPOD_INTERNAL const char *volume_bind_device(const volume_rec *v);
+
+/* ROOT/volumes.lock (an fd to close, -1 on error). */
+CPOD_INTERNAL int volume_lock(cpod_engine *e, cpod_err *err);
+
+/* Checks --opt and --label values of a volume to create. */
+CPOD_INTERNAL int volume_check_options(const char *driver, const char *const *labels,
+				       const char *const *options, cpod_err *err);
+/* Creates a volume (name NULL: an anonymous one, named randomly); the
+ * caller holds the lock.  out may be NULL. */
+CPOD_INTERNAL int volume_create(cpod_engine *e, const char *name, const char *driver,
+				const char *const *labels, const char *const *options,
+				bool anonymous, volume_rec *out, cpod_err *err);
+/* CPOD_E_NOTFOUND when there is none. */
+CPOD_INTERNAL int volume_load(cpod_engine *e, const char *name, volume_rec *v, cpod_err *err);
+CPOD_INTERNAL int volume_save(cpod_engine *e, const volume_rec *v, cpod_err *err);
+/* Every volume's name (malloc'd, sorted). */
+CPOD_INTERNAL int volume_names(cpod_engine *e, char ***names, size_t *n, cpod_err *err);
+CPOD_INTERNAL void volume_names_free(char **names, size_t n);
+/* The containers using name, other than except (may be NULL): how many,
+ * and the id of the first in first (65 bytes, may be NULL). */
+CPOD_INTERNAL int volume_users(cpod_engine *e, const char *name, const char *except,
+			       char *first);
+/* Removes it; the caller holds the lock.  A volume in use is refused
+ * (CPOD_E_STATE) unless force. */
+CPOD_INTERNAL int volume_remove(cpod_engine *e, const char *name, bool force, cpod_err *err);
+/* podman's inspect object. */
+CPOD_INTERNAL void volume_write_json(json_w *w, cpod_engine *e, const volume_rec *v);
+
+/* First use by a container of img, mounted at path: the image's content
+ * there is copied into an empty volume (owners, modes, times, xattrs
+ * kept), and the volume takes the directory's owner and mode, or, with no
+ * such directory, uid:gid (host ids).  Clears the first-use flags. */
+CPOD_INTERNAL int volume_first_use(cpod_engine *e, volume_rec *v, const store_image *img,
+				   const char *path, bool copy, uid_t uid, gid_t gid, cpod_err *err);
+
+/* A container is being removed: with remove_anonymous, its anonymous
+ * volumes (the Mounts of its summary JSON, or of a container.json that
+ * holds it; with summary_json NULL, the volumes its config.json names)
+ * go too, unless another container uses them.  Call it before or after
+ * the container's directory is removed (before, without a summary):
+ * ctr_id's own use is not counted. */
+CPOD_INTERNAL int volume_release(cpod_engine *e, const char *ctr_id, const char *summary_json,
+				 bool remove_anonymous, cpod_err *err);
+
+#endif
+/************************************************ src/engine/specgen.h */
+/*
+ * specgen.h — the OCI config of a container run from an image: podman's
+ * defaults, then the image's config, then the options of `run`.
+ *
+ * specgen_build checks every option first (options.h) and fails before it
+ * changes anything; then it makes the volumes the container needs (named
+ * ones that do not exist yet, anonymous ones for -v /path and the image's
+ * VOLUMEs) and copies the image's content into new ones; then it writes
+ * the config.  If it fails after making volumes, it removes them again.
+ * A caller that fails after specgen_build succeeded releases them with
+ * volume_release(e, id, summary, true, ...).
+ */
+#ifndef CPOD_ENGINE_SPECGEN_H
+#define CPOD_ENGINE_SPECGEN_H
+
+
+
+
+typedef struct specgen_in {
+	cpod_engine *e;
+	const store_image *img;
+	const char *ctr_dir;      /* ROOT/containers/ID */
+	/* gets {"Mounts":[...],"HostConfig":{...},"Config":{...}} (podman's
+	 * shapes), or NULL */
+	buf *summary;
+	const cpod_run_opts *run;
+	const image_config *cfg;
+	const char *id;
+	const char *name;
+	const char *rootfs;       /* root.path */
+	const char *files_dir;    /* holds hosts, hostname, resolv.conf for the container */
+	const userdb_user *user;
+	bool rootless;
+	bool with_cgroup;         /* put the container in a cgroup of its own */
+} specgen_in;
+
+/* The config.json text. */
+CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err);
+
+/* The command the container runs: entrypoint + cmd as podman combines
+ * them (an --entrypoint drops the image's Cmd unless args are given). */
+CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg, const char ***out,
+			       size_t *n, mem_pool *pool, cpod_err *err);
+
+/* podman's default capabilities, as a mask. */
+CPOD_INTERNAL uint64_t specgen_default_caps(void);
+
+/* Where --init's binary is in the container. */
+#define SPECGEN_INIT_PATH "/run/cpod-init"
 
 #endif
 /************************************************ src/engine/container.h */
@@ -29338,6 +29646,10 @@ CPOD_INTERNAL void ctr_list_free(ctr_record *list, size_t n);
 CPOD_INTERNAL bool ctr_uses_image(cpod_engine *e, const char *image_id);
 /* Removes a container (stopping it first with force). */
 CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err *err);
+/* The same, with volumes its anonymous volumes too (rm -v, --rm), unless
+ * another container uses them. */
+CPOD_INTERNAL int ctr_remove_v(cpod_engine *e, ctr_record *r, bool force, bool volumes,
+			       cpod_err *err);
 /* create: a new container from o (see ctr_create.c). */
 CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err);
 /* "adjective_noun", unused. */
@@ -29348,6 +29660,8 @@ CPOD_INTERNAL int ctr_generate_name(cpod_engine *e, char *out, size_t n, cpod_er
 /*
  * clog.c — writing and reading container logs (see clog.h), and `logs`.
  */
+
+
 
 
 
@@ -29462,38 +29776,57 @@ static bool clog_parse(char *line, size_t len, clog_line *l)
 	return true;
 }
 
-/* "10m", "1h" before now, or an RFC 3339 time, as comparable text. */
-static int clog_time_arg(const char *s, const char *what, char *out, size_t n, cpod_err *err)
+/* --since/--until as milliseconds since the epoch: an RFC 3339 time in any
+ * zone (or a date alone), a Unix time SECONDS[.FRACTION] as podman takes,
+ * or a duration before now.  Stamps are compared as instants, never as
+ * strings: "+02:00" and "Z" spell the same instant differently. */
+static int clog_time_arg(const char *s, const char *what, int64_t *out, cpod_err *err)
 {
-	int64_t ms;
-	if (strchr(s, 'T') || strchr(s, '-')) {
-		snprintf(out, n, "%s", s);
+	int64_t ns;
+	size_t digits = strspn(s, "0123456789");
+	if (digits > 0 && (s[digits] == 0 || (s[digits] == '.' && s[digits + 1] &&
+	    strspn(s + digits + 1, "0123456789") == strlen(s + digits + 1)))) {
+		*out = strtoll(s, NULL, 10) * 1000;
+		if (s[digits] == '.') {
+			char frac[4] = "000";
+			memcpy(frac, s + digits + 1, strnlen(s + digits + 1, 3));
+			*out += strtoll(frac, NULL, 10);
+		}
 		return 0;
 	}
-	if (life_duration_ms(s, what, &ms, err) < 0)
+	if (strchr(s, 'T') || strchr(s, '-')) {
+		char day[32];
+		*out = clock_unix_ms(s);
+		if (*out < 0 && strlen(s) == 10) {
+			snprintf(day, sizeof(day), "%sT00:00:00Z", s);
+			*out = clock_unix_ms(day);
+		}
+		if (*out < 0)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a time", what, s);
+		return 0;
+	}
+	if (options_duration(what, s, &ns, err) < 0)
 		return -1;
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	time_t t = ts.tv_sec - (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	*out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - ns / 1000000;
 	return 0;
 }
 
 typedef struct clog_reader {
 	const cpod_logs_opts *o;
-	char since[48], until[48];
+	int64_t since, until; /* ms since the epoch; -1: none */
 	int out, errfd;
 	bool at_line_start[3];
 } clog_reader;
 
 static void clog_emit(clog_reader *r, const clog_line *l)
 {
-	if (r->since[0] && strcmp(l->stamp, r->since) < 0)
-		return;
-	if (r->until[0] && strcmp(l->stamp, r->until) > 0)
-		return;
+	if (r->since >= 0 || r->until >= 0) {
+		int64_t t = clock_unix_ms(l->stamp);
+		if ((r->since >= 0 && t < r->since) || (r->until >= 0 && t > r->until))
+			return;
+	}
 	int fd = l->stream == 2 ? r->errfd : r->out;
 	if (fd < 0)
 		return;
@@ -29548,8 +29881,9 @@ int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o
 	r.out = out;
 	r.errfd = errfd;
 	r.at_line_start[1] = r.at_line_start[2] = true;
-	if ((o->since && clog_time_arg(o->since, "--since", r.since, sizeof(r.since), err) < 0) ||
-	    (o->until && clog_time_arg(o->until, "--until", r.until, sizeof(r.until), err) < 0))
+	r.since = r.until = -1;
+	if ((o->since && clog_time_arg(o->since, "--since", &r.since, err) < 0) ||
+	    (o->until && clog_time_arg(o->until, "--until", &r.until, err) < 0))
 		return -1;
 	if (ctr_find(e, ctr, &rec, err) < 0)
 		return -1;
@@ -29778,8 +30112,11 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
 	 * says (its supervisor was killed, or the machine rebooted: /run may
-	 * survive a reboot, and a pid alone may name another process by then) */
-	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
+	 * survive a reboot, and a pid alone may name another process by then);
+	 * while its supervisor lives, the supervisor records the real exit,
+	 * which may come a moment after the process is gone */
+	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time) &&
+	    !(r->sup_pid > 0 && proc_is(r->sup_pid, r->sup_start))) {
 		r->status = CTR_EXITED;
 		if (!r->finished_at[0])
 			r->exit_code = r->exit_code ? r->exit_code : 137;
@@ -29958,6 +30295,17 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 		return err_sys(err, "remove container %.12s", r->id);
 	snprintf(path, sizeof(path), "containers/%s", r->id);
 	if (fs_rm_tree(e->rootfd, path, err) < 0 || fs_rm_tree(e->runrootfd, path, err) < 0)
+		return err_prefix(err, "remove container %.12s", r->id);
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_remove_v(cpod_engine *e, ctr_record *r, bool force, bool volumes,
+			       cpod_err *err)
+{
+	if (ctr_remove(e, r, force, err) < 0)
+		return -1;
+	/* after the container: its own use of them is gone */
+	if (volumes && volume_release(e, r->id, r->summary, true, err) < 0)
 		return err_prefix(err, "remove container %.12s", r->id);
 	return 0;
 }
@@ -30752,11 +31100,13 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	if (o->name && !create_name_ok(o->name))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-	if (create_image(e, o, &img, err) < 0)
+	/* every option checked before the image is looked at (or pulled) or
+	 * anything made */
+	if (options_check(o, err) < 0 || create_image(e, o, &img, err) < 0)
 		return -1;
 	cfg = engine_image_config(e, img, err);
 	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
-	    life_from_opts(o, cfg, &rec->life, err) < 0)
+	    options_lifecycle(o, cfg, &rec->life, err) < 0)
 		goto out;
 
 	/* a unique name, taken under the containers lock */
@@ -30840,6 +31190,9 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 out:
 	if (r < 0 && made) {
 		fs_rm_tree(e->rootfd, rel, NULL);
+		if (spec) /* the anonymous volumes specgen made */
+			volume_release(e, rec->id, rec->summary ? rec->summary : summary.data, true,
+				       NULL);
 		ctr_record_free(rec);
 	}
 	if (lock >= 0)
@@ -31337,48 +31690,125 @@ CPOD_INTERNAL void engine_now(char *out, size_t n)
  * container gets, written into its run-time directory and bind-mounted.
  * The host's files are read from CPOD_HOSTS and CPOD_RESOLV_CONF when set,
  * so tests never depend on (or touch) the host's.
+ *
+ * hosts: the --add-host entries first (as podman), then localhost and the
+ * container's own name (and, with the host's network, the host's entries).
+ * resolv.conf: the host's file as it is, unless --dns, --dns-search or
+ * --dns-option are given: then nameservers, search and options lines are
+ * rebuilt from those, the rest taken from the host's ("--dns-search ."
+ * drops the search line).
  */
 
 
+
+
+/* A line's first word is key ("nameserver", "search"...). */
+static bool etc_line_is(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return strncmp(line, key, n) == 0 && (line[n] == ' ' || line[n] == '\t');
+}
+
+static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err)
+{
+	bool dns = o->dns && o->dns[0], search = o->dns_search && o->dns_search[0];
+	bool opts = o->dns_options && o->dns_options[0];
+	if (!dns && !search && !opts)
+		return buf_append(out, host->data ? host->data : "", host->len, err);
+
+	char *save = NULL;
+	_cleanup_buf_ buf ns = BUF_INIT, se = BUF_INIT, op = BUF_INIT, rest = BUF_INIT;
+	for (char *l = host->data ? strtok_r(host->data, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		buf *to = &rest;
+		if (etc_line_is(l, "nameserver"))
+			to = &ns;
+		else if (etc_line_is(l, "search") || etc_line_is(l, "domain"))
+			to = &se;
+		else if (etc_line_is(l, "options"))
+			to = &op;
+		if (buf_printf(to, err, "%s\n", l) < 0)
+			return -1;
+	}
+	if (search) {
+		buf_reset(&se);
+		bool dot = false;
+		for (size_t i = 0; o->dns_search[i]; i++)
+			dot |= strcmp(o->dns_search[i], ".") == 0;
+		if (!dot) {
+			buf_puts(&se, "search", NULL);
+			for (size_t i = 0; o->dns_search[i]; i++)
+				buf_printf(&se, NULL, " %s", o->dns_search[i]);
+			buf_putc(&se, '\n', NULL);
+		}
+	}
+	if (dns) {
+		buf_reset(&ns);
+		for (size_t i = 0; o->dns[i]; i++)
+			buf_printf(&ns, NULL, "nameserver %s\n", o->dns[i]);
+	}
+	if (opts) {
+		buf_reset(&op);
+		buf_puts(&op, "options", NULL);
+		for (size_t i = 0; o->dns_options[i]; i++)
+			buf_printf(&op, NULL, " %s", o->dns_options[i]);
+		buf_putc(&op, '\n', NULL);
+	}
+	if (ns.failed || se.failed || op.failed)
+		return err_nomem(err);
+	if (buf_append(out, rest.data ? rest.data : "", rest.len, err) < 0 ||
+	    buf_append(out, se.data ? se.data : "", se.len, err) < 0 ||
+	    buf_append(out, ns.data ? ns.data : "", ns.len, err) < 0 ||
+	    buf_append(out, op.data ? op.data : "", op.len, err) < 0)
+		return -1;
+	return 0;
+}
 
 /* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
 CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname, const char *name,
 			    cpod_err *err)
 {
 	bool host_net = o->network && strcmp(o->network, "host") == 0;
-	char hosts[1024], line[512];
 	const char *resolv = getenv("CPOD_RESOLV_CONF");
 	const char *hostsfile = getenv("CPOD_HOSTS");
-	_cleanup_buf_ buf rb = BUF_INIT;
+	_cleanup_buf_ buf hosts = BUF_INIT, rb = BUF_INIT, out = BUF_INIT;
+	mem_pool pool = { 0 };
+	char line[512];
 
-	snprintf(hosts, sizeof(hosts),
-		 "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
-		 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
-		 "127.0.1.1\t%s %s\n", hostname, name);
+	for (size_t i = 0; o->add_hosts && o->add_hosts[i]; i++) {
+		options_kv kv;
+		if (options_add_host(o->add_hosts[i], &kv, &pool, err) < 0) {
+			pool_free(&pool);
+			return -1;
+		}
+		buf_printf(&hosts, NULL, "%s\t%s\n", kv.value, kv.key);
+	}
+	pool_free(&pool);
+	buf_printf(&hosts, NULL,
+		   "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+		   "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+		   "127.0.1.1\t%s %s\n", hostname, name);
 	if (host_net) {
 		/* the host's own entries as well */
 		_cleanup_buf_ buf hb = BUF_INIT;
-		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0) {
-			buf all = BUF_INIT;
-			buf_puts(&all, hosts, NULL);
-			buf_append(&all, hb.data, hb.len, NULL);
-			int r = fs_write_atomic(dirfd, "hosts", all.data, all.len, 0644, 0, err);
-			buf_free(&all);
-			if (r < 0)
-				return -1;
-			hosts[0] = '\0';
-		}
+		if (fs_read_file(AT_FDCWD, hostsfile ? hostsfile : "/etc/hosts", 1u << 20, &hb, NULL) == 0)
+			buf_append(&hosts, hb.data, hb.len, NULL);
 	}
-	if (hosts[0] && fs_write_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, 0, err) < 0)
+	if (hosts.failed)
+		return err_nomem(err);
+	if (fs_write_atomic(dirfd, "hosts", hosts.data, hosts.len, 0644, 0, err) < 0)
 		return -1;
 	snprintf(line, sizeof(line), "%s\n", hostname);
 	if (fs_write_atomic(dirfd, "hostname", line, strlen(line), 0644, 0, err) < 0)
 		return -1;
 	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
-		buf_puts(&rb, "", NULL);
-	return fs_write_atomic(dirfd, "resolv.conf", rb.data ? rb.data : "", rb.len, 0644, 0, err);
+		buf_reset(&rb);
+	if (etc_resolv(o, &rb, &out, err) < 0)
+		return -1;
+	return fs_write_atomic(dirfd, "resolv.conf", out.data ? out.data : "", out.len, 0644, 0, err);
 }
-
 /************************************************ src/engine/exec.c */
 /*
  * exec.c — `exec`: a new process in a running container, as podman runs
@@ -31399,12 +31829,11 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-#define EXEC_MAX_ENV 4096
-
+/* The -e / --env-file variables (options_env, as create reads them) and
+ * room for TERM and HOME. */
 typedef struct exec_env {
-	const char *v[EXEC_MAX_ENV + 2];
+	const char **v;
 	size_t n;
-	mem_pool *pool;
 } exec_env;
 
 static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
@@ -31415,53 +31844,19 @@ static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
 	return false;
 }
 
-/* "K=V" as is; "K" alone takes our own value (nothing when we have none). */
-static int exec_env_add(exec_env *l, const char *s, cpod_err *err)
+static int exec_env_make(const cpod_ctr_exec_opts *o, exec_env *env, mem_pool *pool,
+			 cpod_err *err)
 {
-	if (!*s || *s == '=')
-		return err_set(err, CPOD_E_INVALID, "--env \"%s\": no variable name", s);
-	if (l->n >= EXEC_MAX_ENV)
-		return err_set(err, CPOD_E_LIMIT, "--env: more than %d variables", EXEC_MAX_ENV);
-	if (strchr(s, '=')) {
-		l->v[l->n++] = s;
-		return 0;
-	}
-	const char *ours = getenv(s);
-	if (!ours)
-		return 0;
-	size_t len = strlen(s) + strlen(ours) + 2;
-	char *kv = pool_alloc(l->pool, len, err);
-	if (!kv)
+	const char **given;
+	size_t n;
+	if (options_env(o->env_files, o->env, &given, &n, pool, err) < 0)
 		return -1;
-	snprintf(kv, len, "%s=%s", s, ours);
-	l->v[l->n++] = kv;
-	return 0;
-}
-
-/* --env-file: lines "K=V" or "K"; blank lines and # comments skipped. */
-static int exec_env_file(exec_env *l, const char *path, cpod_err *err)
-{
-	buf b = BUF_INIT;
-	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, err) < 0)
-		return err_prefix(err, "--env-file");
-	if (!b.data)
-		return 0;
-	char *copy = pool_strdup(l->pool, b.data, err);
-	buf_free(&b);
-	if (!copy)
+	env->v = pool_calloc(pool, n + 3, sizeof(char *), err);
+	if (!env->v)
 		return -1;
-	char *save = NULL;
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		while (*line == ' ' || *line == '\t')
-			line++;
-		size_t n = strlen(line);
-		if (n && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (!n || *line == '#')
-			continue;
-		if (exec_env_add(l, line, err) < 0)
-			return err_prefix(err, "--env-file %s", path);
-	}
+	if (n)
+		memcpy(env->v, given, n * sizeof(char *));
+	env->n = n;
 	return 0;
 }
 
@@ -31483,18 +31878,14 @@ static int exec_run(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opt
 		    int *status, cpod_err *err)
 {
 	mem_pool pool = { 0 };
-	exec_env env = { .pool = &pool };
+	exec_env env = { 0 };
 	const char *caps[64];
 	char user[32];
 	userdb_user u;
 	int rc = -1;
 
-	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
-		if (exec_env_file(&env, o->env_files[i], err) < 0)
-			goto out;
-	for (size_t i = 0; o->env && o->env[i]; i++)
-		if (exec_env_add(&env, o->env[i], err) < 0)
-			goto out;
+	if (exec_env_make(o, &env, &pool, err) < 0)
+		goto out;
 	if (o->tty && !o->detach && !exec_env_has(&env, "TERM", 4))
 		env.v[env.n++] = "TERM=xterm";
 	cpod_exec_opts xo = {
@@ -32461,6 +32852,192 @@ out:
 	free(full);
 	return rc;
 }
+/************************************************ src/engine/initproc.h */
+/*
+ * initproc.h — --init's binary (see initproc.c): where the program that
+ * uses the library lives, so it can be bound into containers as their
+ * init.
+ */
+#ifndef CPOD_ENGINE_INITPROC_H
+#define CPOD_ENGINE_INITPROC_H
+
+
+/* Records the executable (cpod_set_supervisor_exe calls it). */
+CPOD_INTERNAL void engine_set_self_exe(const char *path);
+/* That path, else /proc/self/exe's target; NULL when unknown. */
+CPOD_INTERNAL const char *engine_self_exe(void);
+/* The binary --init binds in: engine_self_exe(), checked to be a static
+ * ELF executable. */
+CPOD_INTERNAL int initproc_exe_path(char *out, size_t n, cpod_err *err);
+
+#endif
+/************************************************ src/engine/initproc.c */
+/*
+ * initproc.c — --init: a minimal init as the container's pid 1, built in.
+ *
+ * The executable of the program that uses the library (cpod-mini) is
+ * bound read-only at /run/cpod-init in the container and started as
+ * `/run/cpod-init __init -- COMMAND ARGS...`; the program hands those
+ * arguments to cpod_init_main.  That init forks the command in a process
+ * group of its own (given the terminal, when there is one), forwards every
+ * signal it gets to it, reaps every process that is re-parented to it,
+ * and exits with the command's status (128+N when a signal N killed it),
+ * which takes the rest of the container's processes down with it.
+ *
+ * The executable must be static: nothing of the host's libraries is in
+ * the container.  Its path is what the program registered with
+ * cpod_set_supervisor_exe (engine_set_self_exe), else /proc/self/exe.
+ */
+
+
+#include <elf.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+static char initproc_exe[PATH_MAX];
+
+CPOD_INTERNAL void engine_set_self_exe(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	if (n >= sizeof(initproc_exe))
+		n = 0; /* no such path: /proc/self/exe then */
+	if (n)
+		memcpy(initproc_exe, path, n);
+	initproc_exe[n] = '\0';
+}
+
+CPOD_INTERNAL const char *engine_self_exe(void)
+{
+	static char self[PATH_MAX];
+	if (initproc_exe[0])
+		return initproc_exe;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	return self;
+}
+
+/* The init binary for a container: an absolute path to a static ELF. */
+CPOD_INTERNAL int initproc_exe_path(char *out, size_t n, cpod_err *err)
+{
+	const char *exe = engine_self_exe();
+	if (!exe || exe[0] != '/')
+		return err_set(err, CPOD_E_UNSUPPORTED, "--init: the path of this program is unknown");
+	if (strstr(exe, " (deleted)"))
+		return err_set(err, CPOD_E_UNSUPPORTED, "--init: %s was deleted", exe);
+	_cleanup_close_ int fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "--init: open %s", exe);
+	unsigned char h[sizeof(Elf64_Ehdr)];
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG) != 0)
+		return err_set(err, CPOD_E_UNSUPPORTED, "--init: %s is not an ELF executable", exe);
+	uint64_t phoff;
+	unsigned phnum, phentsize;
+	if (h[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr e;
+		memcpy(&e, h, sizeof(e));
+		phoff = e.e_phoff;
+		phnum = e.e_phnum;
+		phentsize = e.e_phentsize;
+	} else {
+		Elf32_Ehdr e;
+		memcpy(&e, h, sizeof(e));
+		phoff = e.e_phoff;
+		phnum = e.e_phnum;
+		phentsize = e.e_phentsize;
+	}
+	if (phnum > 256 || phentsize < 8 || phentsize > 128)
+		return err_set(err, CPOD_E_UNSUPPORTED, "--init: %s: bad ELF header", exe);
+	for (unsigned i = 0; i < phnum; i++) {
+		uint32_t type;
+		if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
+		    (ssize_t)sizeof(type))
+			return err_set(err, CPOD_E_UNSUPPORTED, "--init: %s: bad ELF header", exe);
+		if (type == PT_INTERP)
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--init: %s is dynamically linked (a static build runs in the "
+				       "container)", exe);
+	}
+	if (strlen(exe) >= n)
+		return err_set(err, CPOD_E_LIMIT, "--init: path too long");
+	snprintf(out, n, "%s", exe);
+	return 0;
+}
+
+static void initproc_say(const char *what, const char *arg, int e)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "cpod-init: %s%s%s%s%s\n", what, arg ? " " : "",
+			 arg ? arg : "", e ? ": " : "", e ? strerror(e) : "");
+	if (n > 0)
+		write_all(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+int cpod_init_main(int argc, char **argv)
+{
+	int i = 1;
+	sigset_t all, old;
+
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc) {
+		initproc_say("usage: __init [--] COMMAND [ARG...]", NULL, 0);
+		return 125;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if (getpid() != 1)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+	pid_t child = fork();
+	if (child < 0) {
+		initproc_say("fork", NULL, errno);
+		return 125;
+	}
+	if (child == 0) {
+		/* a process group of its own, in the foreground of the terminal:
+		 * ^C reaches the command, not the init */
+		setpgid(0, 0);
+		if (isatty(0)) {
+			signal(SIGTTOU, SIG_IGN);
+			tcsetpgrp(0, getpid());
+			signal(SIGTTOU, SIG_DFL);
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		execvp(argv[i], argv + i);
+		int e = errno;
+		initproc_say("exec", argv[i], e);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+
+	int code = 0;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		bool done = false;
+		for (;;) {
+			int status;
+			pid_t p = waitpid(-1, &status, WNOHANG);
+			if (p <= 0)
+				break;
+			if (p == child) {
+				code = proc_exit_code(status);
+				done = true;
+			}
+		}
+		if (done)
+			break;
+	}
+	return code;
+}
 /************************************************ src/engine/inspect.c */
 /*
  * inspect.c — `inspect` of a container, shaped as podman's: the record
@@ -32682,8 +33259,7 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 		jw_obj_begin(&w);
 		jw_key(&w, "RestartPolicy");
 		jw_obj_begin(&w);
-		static const char *const policies[] = { "no", "on-failure", "always", "unless-stopped" };
-		jw_kstr(&w, "Name", policies[r.life.restart]);
+		jw_kstr(&w, "Name", options_restart_name(r.life.restart));
 		jw_kint(&w, "MaximumRetryCount", r.life.max_retries);
 		jw_obj_end(&w);
 		jw_kbool(&w, "AutoRemove", r.rm);
@@ -32699,296 +33275,10 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 }
 /************************************************ src/engine/life.c */
 /*
- * life.c — a container's lifecycle settings (see life.h).
+ * life.c — a container's lifecycle settings (see life.h) as JSON in its
+ * record; options.c parses them from the options.
  */
 
-
-CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err)
-{
-	const char *p = s;
-	double total = 0;
-	bool any = false;
-
-	if (!s || !*s)
-		return err_set(err, CPOD_E_INVALID, "%s: empty duration", what);
-	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p || v < 0)
-			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration (like 30s, 1m30s, 500ms)",
-				       what, s);
-		p = end;
-		double mul = 1000;
-		if (strncmp(p, "ms", 2) == 0)
-			mul = 1, p += 2;
-		else if (strncmp(p, "us", 2) == 0)
-			mul = 0.001, p += 2;
-		else if (strncmp(p, "ns", 2) == 0)
-			mul = 0.000001, p += 2;
-		else if (*p == 's')
-			p++;
-		else if (*p == 'm')
-			mul = 60000, p++;
-		else if (*p == 'h')
-			mul = 3600000, p++;
-		else if (*p && any)
-			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
-		else if (*p)
-			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a duration", what, s);
-		total += v * mul;
-		any = true;
-		if (total > 1e13)
-			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is too long", what, s);
-	}
-	*ms = (int64_t)total;
-	return 0;
-}
-
-CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} names[] = {
-		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
-		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-		{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT },
-		{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
-		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
-		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-		{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
-	};
-	char *end;
-	if (!s || !*s)
-		return err_set(err, CPOD_E_INVALID, "%s: empty signal", what);
-	long n = strtol(s, &end, 10);
-	if (!*end) {
-		if (n <= 0 || n >= NSIG)
-			return err_set(err, CPOD_E_INVALID, "%s: signal %s out of range", what, s);
-		*sig = (int)n;
-		return 0;
-	}
-	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		if (strcasecmp(names[i].name, name) == 0) {
-			*sig = names[i].sig;
-			return 0;
-		}
-	if (strncasecmp(name, "RTMIN+", 6) == 0) {
-		n = strtol(name + 6, &end, 10);
-		if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX) {
-			*sig = SIGRTMIN + (int)n;
-			return 0;
-		}
-	}
-	return err_set(err, CPOD_E_INVALID, "%s: unknown signal \"%s\"", what, s);
-}
-
-CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err)
-{
-	char *end;
-	if (!s || !*s)
-		return err_set(err, CPOD_E_INVALID, "%s: empty size", what);
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
-	double mul = 1;
-	switch (*end) {
-	case 'b': case 'B': mul = 1; end++; break;
-	case 'k': case 'K': mul = 1024; end++; break;
-	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-	}
-	if ((*end == 'b' || *end == 'B') && mul > 1)
-		end++;
-	if (*end || v * mul > 9e18)
-		return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a size (like 512k, 64m, 1g)", what, s);
-	*bytes = (uint64_t)(v * mul);
-	return 0;
-}
-
-/* --health-cmd: a JSON form (["CMD", ...] or ["CMD-SHELL", "..."]) or a
- * shell command; the image's Healthcheck.Test has the JSON form. */
-static int life_health_cmd(const char *cmd, const json_value *test, ctr_life *l, cpod_err *err)
-{
-	buf b = BUF_INIT;
-	json_w w;
-	json_doc *d = NULL;
-	const json_value *arr = test;
-
-	if (!cmd && !test)
-		return 0;
-	if (cmd) {
-		if (strcmp(cmd, "none") == 0)
-			return 0;
-		if (cmd[0] == '[') {
-			d = json_parse(cmd, strlen(cmd), NULL, err);
-			if (!d)
-				return err_prefix(err, "--health-cmd");
-			arr = json_root(d);
-		} else {
-			arr = NULL;
-		}
-	}
-	jw_init(&w, &b, NULL);
-	jw_arr_begin(&w);
-	if (cmd && !arr) {
-		jw_str(&w, "/bin/sh");
-		jw_str(&w, "-c");
-		jw_str(&w, cmd);
-	} else if (arr) {
-		const char *kind = json_string(json_at(arr, 0));
-		size_t n = json_len(arr);
-		if (!kind || n < 1) {
-			json_doc_free(d);
-			buf_free(&b);
-			return err_set(err, CPOD_E_INVALID, "health check: the command must be a JSON array of strings");
-		}
-		if (strcmp(kind, "NONE") == 0) {
-			json_doc_free(d);
-			buf_free(&b);
-			return 0;
-		}
-		if (strcmp(kind, "CMD-SHELL") == 0) {
-			jw_str(&w, "/bin/sh");
-			jw_str(&w, "-c");
-			for (size_t i = 1; i < n; i++)
-				jw_str(&w, json_string(json_at(arr, i)) ? json_string(json_at(arr, i)) : "");
-		} else {
-			for (size_t i = strcmp(kind, "CMD") == 0 ? 1 : 0; i < n; i++) {
-				const char *s = json_string(json_at(arr, i));
-				if (!s) {
-					json_doc_free(d);
-					buf_free(&b);
-					return err_set(err, CPOD_E_INVALID, "health check: the command must be strings");
-				}
-				jw_str(&w, s);
-			}
-		}
-	}
-	jw_arr_end(&w);
-	json_doc_free(d);
-	if (jw_finish(&w, err) < 0) {
-		buf_free(&b);
-		return -1;
-	}
-	if (strcmp(b.data, "[]") == 0) {
-		buf_free(&b);
-		return err_set(err, CPOD_E_INVALID, "health check: empty command");
-	}
-	l->health_cmd = b.data;
-	return 0;
-}
-
-CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
-				 cpod_err *err)
-{
-	memset(l, 0, sizeof(*l));
-	l->stop_signal = SIGTERM;
-	l->stop_timeout = 10;
-	l->health_interval_ms = 30000;
-	l->health_timeout_ms = 30000;
-	l->health_retries = 3;
-	l->interactive = o->interactive;
-	l->tty = o->tty;
-	snprintf(l->detach_keys, sizeof(l->detach_keys), "%s", o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
-
-	const char *stop = o->stop_signal ? o->stop_signal : cfg ? cfg->stop_signal : NULL;
-	if (stop && *stop && life_signal(stop, o->stop_signal ? "--stop-signal" : "the image's StopSignal",
-				       &l->stop_signal, err) < 0)
-		return -1;
-	if (o->stop_timeout) {
-		char *end;
-		long v = strtol(o->stop_timeout, &end, 10);
-		if (*end || end == o->stop_timeout || v < 0 || v > 86400 * 365)
-			return err_set(err, CPOD_E_INVALID, "--stop-timeout: \"%s\" is not a number of seconds",
-				       o->stop_timeout);
-		l->stop_timeout = (int)v;
-	}
-	if (o->timeout) {
-		char *end;
-		long v = strtol(o->timeout, &end, 10);
-		if (*end || end == o->timeout || v < 0 || v > 86400 * 365)
-			return err_set(err, CPOD_E_INVALID, "--timeout: \"%s\" is not a number of seconds",
-				       o->timeout);
-		l->timeout = (int)v;
-	}
-	if (o->restart && *o->restart) {
-		const char *r = o->restart;
-		if (strcmp(r, "no") == 0)
-			l->restart = RESTART_NO;
-		else if (strcmp(r, "always") == 0)
-			l->restart = RESTART_ALWAYS;
-		else if (strcmp(r, "unless-stopped") == 0)
-			l->restart = RESTART_UNLESS_STOPPED;
-		else if (strncmp(r, "on-failure", 10) == 0 && (r[10] == '\0' || r[10] == ':')) {
-			l->restart = RESTART_ON_FAILURE;
-			if (r[10] == ':') {
-				char *end;
-				long v = strtol(r + 11, &end, 10);
-				if (*end || end == r + 11 || v < 0 || v > 1000000)
-					return err_set(err, CPOD_E_INVALID, "--restart %s: bad retry count", r);
-				l->max_retries = (int)v;
-			}
-		} else
-			return err_set(err, CPOD_E_INVALID,
-				       "--restart \"%s\": use no, on-failure[:N], always or unless-stopped", r);
-		if (l->restart != RESTART_NO && o->rm)
-			return err_set(err, CPOD_E_INVALID, "the --rm option conflicts with --restart");
-	}
-	for (size_t i = 0; o->log_opts && o->log_opts[i]; i++) {
-		const char *opt = o->log_opts[i];
-		if (strncmp(opt, "max-size=", 9) == 0) {
-			if (life_size(opt + 9, "--log-opt max-size", &l->log_max_size, err) < 0)
-				return -1;
-		} else if (strncmp(opt, "path=", 5) == 0 || strncmp(opt, "tag=", 4) == 0) {
-			continue;
-		} else {
-			return err_set(err, CPOD_E_INVALID, "--log-opt \"%s\": only max-size= is supported", opt);
-		}
-	}
-	if (o->log_driver && *o->log_driver) {
-		if (strcmp(o->log_driver, "none") == 0)
-			l->log_none = true;
-		else if (strcmp(o->log_driver, "k8s-file") != 0)
-			return err_set(err, CPOD_E_INVALID, "--log-driver \"%s\": k8s-file or none", o->log_driver);
-	}
-	/* health: the options, else the image's */
-	const json_value *hc = cfg ? cfg->healthcheck : NULL;
-	if (!o->no_healthcheck) {
-		if (life_health_cmd(o->health_cmd, o->health_cmd ? NULL : json_get(hc, "Test"), l, err) < 0)
-			return -1;
-		int64_t ns;
-		if (!o->health_interval && json_int64(json_get(hc, "Interval"), &ns) && ns > 0)
-			l->health_interval_ms = ns / 1000000;
-		if (!o->health_timeout && json_int64(json_get(hc, "Timeout"), &ns) && ns > 0)
-			l->health_timeout_ms = ns / 1000000;
-		if (!o->health_start_period && json_int64(json_get(hc, "StartPeriod"), &ns) && ns > 0)
-			l->health_start_ms = ns / 1000000;
-		if (!o->health_retries && json_int64(json_get(hc, "Retries"), &ns) && ns > 0)
-			l->health_retries = (int)ns;
-	}
-	if ((o->health_interval && life_duration_ms(o->health_interval, "--health-interval", &l->health_interval_ms, err) < 0) ||
-	    (o->health_timeout && life_duration_ms(o->health_timeout, "--health-timeout", &l->health_timeout_ms, err) < 0) ||
-	    (o->health_start_period && life_duration_ms(o->health_start_period, "--health-start-period", &l->health_start_ms, err) < 0))
-		return -1;
-	if (o->health_retries) {
-		char *end;
-		long v = strtol(o->health_retries, &end, 10);
-		if (*end || end == o->health_retries || v < 1 || v > 1000000)
-			return err_set(err, CPOD_E_INVALID, "--health-retries: \"%s\" must be a positive number",
-				       o->health_retries);
-		l->health_retries = (int)v;
-	}
-	if (l->health_cmd && l->health_interval_ms < 1) {
-		life_free(l);
-		return err_set(err, CPOD_E_INVALID, "--health-interval must be positive");
-	}
-	return 0;
-}
 
 CPOD_INTERNAL void life_free(ctr_life *l)
 {
@@ -32998,12 +33288,11 @@ CPOD_INTERNAL void life_free(ctr_life *l)
 
 CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l)
 {
-	static const char *const restarts[] = { "no", "on-failure", "always", "unless-stopped" };
 	jw_obj_begin(w);
 	jw_kint(w, "stopSignal", l->stop_signal);
 	jw_kint(w, "stopTimeout", l->stop_timeout);
 	jw_kint(w, "timeout", l->timeout);
-	jw_kstr(w, "restart", restarts[l->restart]);
+	jw_kstr(w, "restart", options_restart_name(l->restart));
 	jw_kint(w, "maxRetries", l->max_retries);
 	jw_key(w, "logMaxSize");
 	jw_uint(w, l->log_max_size);
@@ -33039,9 +33328,9 @@ CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err)
 	if (json_int64(json_get(v, "timeout"), &n) && n >= 0)
 		l->timeout = (int)n;
 	const char *r = json_string(json_get(v, "restart"));
-	if (r)
-		l->restart = strcmp(r, "on-failure") == 0 ? RESTART_ON_FAILURE : strcmp(r, "always") == 0 ? RESTART_ALWAYS
-			   : strcmp(r, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED : RESTART_NO;
+	for (int i = RESTART_NO; r && i <= RESTART_UNLESS_STOPPED; i++)
+		if (strcmp(r, options_restart_name(i)) == 0)
+			l->restart = i;
 	if (json_int64(json_get(v, "maxRetries"), &n) && n >= 0)
 		l->max_retries = (int)n;
 	uint64_t u;
@@ -33165,7 +33454,7 @@ static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const ch
 	int r = -1;
 	sigset_t mask, old;
 
-	*status = -1;
+	*status = CPOD_STATUS_DETACHED;
 	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
 		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
 			       detach_keys);
@@ -33217,7 +33506,7 @@ static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const ch
 				}
 				if (detach) {
 					r = 0;
-					*status = -1;
+					*status = CPOD_STATUS_DETACHED;
 					break;
 				}
 				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
@@ -33301,7 +33590,7 @@ int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
 			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
 					  status, err);
 			close(sock);
-			if (rc == 0 && *status < 0)
+			if (rc == 0 && *status == CPOD_STATUS_DETACHED)
 				*status = 0; /* detached: the container goes on */
 		}
 	}
@@ -33355,13 +33644,15 @@ static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
 
 static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
 {
+	/* one deadline for the pidfd wait and the poll after it: the pidfd
+	 * turns readable at the exit, the /proc entry goes at the reaping */
+	int64_t deadline = proc_now_ms() + timeout_ms;
 	int fd = proc_pidfd_open(pid);
 	if (fd >= 0) {
 		if (proc_is(pid, start))
 			proc_poll_in(fd, timeout_ms);
 		close(fd);
 	}
-	int64_t deadline = proc_now_ms() + timeout_ms;
 	while (proc_is(pid, start)) {
 		if (proc_now_ms() > deadline)
 			return false;
@@ -33497,9 +33788,10 @@ int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *cond
 	if (only_stop && ctr_running(&r)) {
 		int sock = attach_connect(e, r.id, NULL);
 		if (sock >= 0) {
-			int status = -1;
+			int status;
 			cpod_err ignored;
-			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 &&
+			    status != CPOD_STATUS_DETACHED) {
 				*exit_code = status;
 				close(sock);
 				ctr_record_free(&r);
@@ -33577,8 +33869,7 @@ int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volu
 			rc = cpod_container_stop(e, r.id, 0, err);
 	}
 	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
-		rc = ctr_remove(e, &r, true, err);
-	(void)volumes; /* anonymous volumes: with the volumes module */
+		rc = ctr_remove_v(e, &r, true, volumes, err);
 	ctr_record_free(&r);
 	return rc;
 }
@@ -33726,6 +34017,2005 @@ char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err
 		err_nomem(err);
 	return u;
 }
+/************************************************ src/engine/options.c */
+/*
+ * options.c — parsing and checking the options of `create` and `run` (see
+ * options.h).  Podman's rules are the reference: go-units sizes (binary
+ * multiples), Go durations, docker's signal names, podman's -v and --mount
+ * syntax, env files read as podman reads them, its health-check forms.
+ * Every error names the option and the value, and nothing here creates
+ * anything.
+ */
+
+
+
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fnmatch.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <dirent.h>
+
+extern char **environ;
+
+/* ---------------------------------------------------------------- sizes */
+
+CPOD_INTERNAL int options_size(const char *opt, const char *s, bool unlimited_ok, int64_t *out,
+			       cpod_err *err)
+{
+	const char *p = s;
+	char num[64];
+	size_t n = 0;
+	int shift = 0;
+
+	if (unlimited_ok && strcmp(s, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	while (isdigit((unsigned char)*p) && n < sizeof(num) - 1)
+		num[n++] = *p++;
+	if (n == 0)
+		goto bad;
+	if (*p == '.') {
+		num[n++] = *p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		while (isdigit((unsigned char)*p) && n < sizeof(num) - 1)
+			num[n++] = *p++;
+	}
+	num[n] = '\0';
+	if (*p == ' ')
+		p++;
+	if (*p) {
+		static const char units[] = "kmgtp";
+		const char *u = strchr(units, tolower((unsigned char)*p));
+		if (u && *u) {
+			shift = 10 * (int)(u - units + 1);
+			p++;
+		}
+		if (shift && (*p == 'i' || *p == 'I'))
+			p++;
+		if (*p == 'b' || *p == 'B')
+			p++;
+		if (*p)
+			goto bad;
+	}
+	long double v = strtold(num, NULL) * (long double)(UINT64_C(1) << shift);
+	if (v >= 9.2e18L)
+		return err_set(err, CPOD_E_INVALID, "%s %s: too large", opt, s);
+	*out = (int64_t)v;
+	return 0;
+bad:
+	return err_set(err, CPOD_E_INVALID,
+		       "%s %s: invalid size (a number with an optional unit b, k, m, g, t: \"512m\")",
+		       opt, s);
+}
+
+/* ---------------------------------------------------------------- durations */
+
+CPOD_INTERNAL int options_duration(const char *opt, const char *s, int64_t *ns, cpod_err *err)
+{
+	static const struct {
+		const char *u;
+		int64_t ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
+		{ "ms", 1000000 }, { "s", 1000000000 }, { "m", INT64_C(60000000000) },
+		{ "h", INT64_C(3600000000000) },
+	};
+	const char *p = s;
+	long double total = 0;
+
+	if (*p == '+')
+		p++;
+	if (*p == '-')
+		return err_set(err, CPOD_E_INVALID, "%s %s: a duration may not be negative", opt, s);
+	if (strcmp(p, "0") == 0) {
+		*ns = 0;
+		return 0;
+	}
+	if (!*p)
+		goto bad;
+	while (*p) {
+		char num[40], unit[8];
+		size_t n = 0, k = 0;
+		bool digits = false;
+		while ((isdigit((unsigned char)*p) || *p == '.') && n < sizeof(num) - 1) {
+			digits |= *p != '.';
+			num[n++] = *p++;
+		}
+		num[n] = '\0';
+		if (!digits || strchr(num, '.') != strrchr(num, '.'))
+			goto bad;
+		while (*p && !isdigit((unsigned char)*p) && *p != '.' && k < sizeof(unit) - 1)
+			unit[k++] = *p++;
+		unit[k] = '\0';
+		if (k == 0)
+			return err_set(err, CPOD_E_INVALID,
+				       "%s %s: missing unit in duration (ns, us, ms, s, m, h: \"30s\")",
+				       opt, s);
+		size_t i;
+		for (i = 0; i < ARRAY_LEN(units); i++)
+			if (strcmp(unit, units[i].u) == 0)
+				break;
+		if (i == ARRAY_LEN(units))
+			return err_set(err, CPOD_E_INVALID,
+				       "%s %s: unknown unit \"%s\" in duration (ns, us, ms, s, m, h)", opt,
+				       s, unit);
+		total += strtold(num, NULL) * (long double)units[i].ns;
+		if (total > 9.2e18L)
+			return err_set(err, CPOD_E_INVALID, "%s %s: duration too long", opt, s);
+	}
+	*ns = (int64_t)total;
+	return 0;
+bad:
+	return err_set(err, CPOD_E_INVALID, "%s %s: invalid duration (\"30s\", \"1m30s\", \"500ms\")",
+		       opt, s);
+}
+
+CPOD_INTERNAL int options_uint(const char *opt, const char *s, int64_t max, int64_t *out,
+			       cpod_err *err)
+{
+	char *end;
+	if (!isdigit((unsigned char)s[0]))
+		return err_set(err, CPOD_E_INVALID, "%s %s: a non-negative integer is expected", opt, s);
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end)
+		return err_set(err, CPOD_E_INVALID, "%s %s: a non-negative integer is expected", opt, s);
+	if (errno || v > (unsigned long long)max)
+		return err_set(err, CPOD_E_INVALID, "%s %s: at most %" PRId64, opt, s, max);
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* A signed integer in [min, max]. */
+static int options_int(const char *opt, const char *s, long min, long max, long *out, cpod_err *err)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || isspace((unsigned char)*s))
+		return err_set(err, CPOD_E_INVALID, "%s %s: an integer is expected", opt, s);
+	if (errno || v < min || v > max)
+		return err_set(err, CPOD_E_INVALID, "%s %s: must be between %ld and %ld", opt, s, min,
+			       max);
+	*out = v;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static const struct {
+	const char *name;
+	int sig;
+} options_signals[] = {
+	{ "HUP", 1 },     { "INT", 2 },      { "QUIT", 3 },   { "ILL", 4 },    { "TRAP", 5 },
+	{ "ABRT", 6 },    { "IOT", 6 },      { "BUS", 7 },    { "FPE", 8 },    { "KILL", 9 },
+	{ "USR1", 10 },   { "SEGV", 11 },    { "USR2", 12 },  { "PIPE", 13 },  { "ALRM", 14 },
+	{ "TERM", 15 },   { "STKFLT", 16 },  { "CHLD", 17 },  { "CLD", 17 },   { "CONT", 18 },
+	{ "STOP", 19 },   { "TSTP", 20 },    { "TTIN", 21 },  { "TTOU", 22 },  { "URG", 23 },
+	{ "XCPU", 24 },   { "XFSZ", 25 },    { "VTALRM", 26 }, { "PROF", 27 }, { "WINCH", 28 },
+	{ "IO", 29 },     { "POLL", 29 },    { "PWR", 30 },   { "SYS", 31 },
+};
+#define OPTIONS_SIGRTMIN 34
+#define OPTIONS_SIGRTMAX 64
+
+CPOD_INTERNAL int options_signal(const char *opt, const char *s, int *sig, cpod_err *err)
+{
+	const char *n = s;
+	if (isdigit((unsigned char)*s)) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (*end || v < 1 || v > OPTIONS_SIGRTMAX)
+			return err_set(err, CPOD_E_INVALID, "%s %s: invalid signal number", opt, s);
+		*sig = (int)v;
+		return 0;
+	}
+	if (strncasecmp(n, "SIG", 3) == 0)
+		n += 3;
+	for (size_t i = 0; i < ARRAY_LEN(options_signals); i++)
+		if (strcasecmp(n, options_signals[i].name) == 0) {
+			*sig = options_signals[i].sig;
+			return 0;
+		}
+	if (strncasecmp(n, "RTMIN", 5) == 0 || strncasecmp(n, "RTMAX", 5) == 0) {
+		bool min = toupper((unsigned char)n[3]) == 'I';
+		long off = 0;
+		if (n[5]) {
+			char *end;
+			if ((min && n[5] != '+') || (!min && n[5] != '-'))
+				goto bad;
+			off = strtol(n + 6, &end, 10);
+			if (*end || !n[6] || off < 0)
+				goto bad;
+		}
+		long v = min ? OPTIONS_SIGRTMIN + off : OPTIONS_SIGRTMAX - off;
+		if (v < OPTIONS_SIGRTMIN || v > OPTIONS_SIGRTMAX)
+			goto bad;
+		*sig = (int)v;
+		return 0;
+	}
+bad:
+	return err_set(err, CPOD_E_INVALID, "%s %s: unknown signal", opt, s);
+}
+
+CPOD_INTERNAL const char *options_signal_name(int sig)
+{
+	static __thread char rt[16];
+	for (size_t i = 0; i < ARRAY_LEN(options_signals); i++)
+		if (options_signals[i].sig == sig) {
+			snprintf(rt, sizeof(rt), "SIG%s", options_signals[i].name);
+			return rt;
+		}
+	if (sig >= OPTIONS_SIGRTMIN && sig <= OPTIONS_SIGRTMAX) {
+		if (sig == OPTIONS_SIGRTMIN)
+			return "SIGRTMIN";
+		if (sig == OPTIONS_SIGRTMAX)
+			return "SIGRTMAX";
+		snprintf(rt, sizeof(rt), "SIGRTMIN+%d", sig - OPTIONS_SIGRTMIN);
+		return rt;
+	}
+	snprintf(rt, sizeof(rt), "%d", sig);
+	return rt;
+}
+
+/* ---------------------------------------------------------------- ulimits */
+
+static const struct {
+	const char *name;
+	int resource;
+	const char *full;
+} options_rlimits[] = {
+	{ "core", RLIMIT_CORE, "RLIMIT_CORE" },
+	{ "cpu", RLIMIT_CPU, "RLIMIT_CPU" },
+	{ "data", RLIMIT_DATA, "RLIMIT_DATA" },
+	{ "fsize", RLIMIT_FSIZE, "RLIMIT_FSIZE" },
+	{ "locks", RLIMIT_LOCKS, "RLIMIT_LOCKS" },
+	{ "memlock", RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK" },
+	{ "msgqueue", RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE" },
+	{ "nice", RLIMIT_NICE, "RLIMIT_NICE" },
+	{ "nofile", RLIMIT_NOFILE, "RLIMIT_NOFILE" },
+	{ "nproc", RLIMIT_NPROC, "RLIMIT_NPROC" },
+	{ "rss", RLIMIT_RSS, "RLIMIT_RSS" },
+	{ "rtprio", RLIMIT_RTPRIO, "RLIMIT_RTPRIO" },
+	{ "rttime", RLIMIT_RTTIME, "RLIMIT_RTTIME" },
+	{ "sigpending", RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING" },
+	{ "stack", RLIMIT_STACK, "RLIMIT_STACK" },
+	{ "as", RLIMIT_AS, "RLIMIT_AS" },
+};
+
+static int options_rlim_value(const char *s, const char *str, uint64_t *out, cpod_err *err)
+{
+	char *end;
+	if (strcmp(s, "-1") == 0 || strcmp(s, "unlimited") == 0) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!isdigit((unsigned char)*s) || *end || errno)
+		return err_set(err, CPOD_E_INVALID,
+			       "--ulimit %s: \"%s\" is not a limit (a number, or -1 for unlimited)", str,
+			       s);
+	*out = v;
+	return 0;
+}
+
+CPOD_INTERNAL int options_ulimit_parse(const char *s, options_ulimit *out, cpod_err *err)
+{
+	char name[32], soft[32], hard[32] = "";
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s || (size_t)(eq - s) >= sizeof(name) || strlen(eq + 1) >= sizeof(soft) * 2)
+		return err_set(err, CPOD_E_INVALID, "--ulimit %s: NAME=SOFT[:HARD] expected", s);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - s), s);
+	const char *colon = strchr(eq + 1, ':');
+	if (colon) {
+		snprintf(soft, sizeof(soft), "%.*s", (int)(colon - eq - 1), eq + 1);
+		snprintf(hard, sizeof(hard), "%s", colon + 1);
+	} else {
+		snprintf(soft, sizeof(soft), "%s", eq + 1);
+	}
+	const char *bare = strncasecmp(name, "RLIMIT_", 7) == 0 ? name + 7 : name;
+	size_t i;
+	for (i = 0; i < ARRAY_LEN(options_rlimits); i++)
+		if (strcasecmp(bare, options_rlimits[i].name) == 0)
+			break;
+	if (i == ARRAY_LEN(options_rlimits))
+		return err_set(err, CPOD_E_INVALID, "--ulimit %s: unknown limit \"%s\"", s, name);
+	out->resource = options_rlimits[i].resource;
+	out->name = options_rlimits[i].full;
+	if (options_rlim_value(soft, s, &out->soft, err) < 0)
+		return -1;
+	out->hard = out->soft;
+	if (colon && options_rlim_value(hard, s, &out->hard, err) < 0)
+		return -1;
+	if (out->soft > out->hard)
+		return err_set(err, CPOD_E_INVALID,
+			       "--ulimit %s: the soft limit must not be above the hard limit", s);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+CPOD_INTERNAL int options_clean_path(const char *in, char *out, size_t n)
+{
+	char tmp[PATH_MAX];
+	size_t len = 0;
+	if (in[0] != '/' || strlen(in) >= sizeof(tmp) || n < 2)
+		return -1;
+	out[0] = '\0';
+	snprintf(tmp, sizeof(tmp), "%s", in);
+	char *save = NULL;
+	for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			out[len] = '\0';
+			continue;
+		}
+		size_t cl = strlen(c);
+		if (len + 1 + cl + 1 > n)
+			return -1;
+		out[len++] = '/';
+		memcpy(out + len, c, cl);
+		len += cl;
+		out[len] = '\0';
+	}
+	if (len == 0)
+		snprintf(out, n, "/");
+	return 0;
+}
+
+/* A pool copy of the cleaned absolute path. */
+static const char *options_path(const char *p, mem_pool *pool)
+{
+	char c[PATH_MAX], abs[PATH_MAX];
+	if (p[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(abs, sizeof(abs), "%s/%s", cwd, p) >= (int)sizeof(abs))
+			return NULL;
+		p = abs;
+	}
+	if (options_clean_path(p, c, sizeof(c)) < 0)
+		return NULL;
+	return pool_strdup(pool, c, NULL);
+}
+
+static bool options_is_path(const char *s)
+{
+	return s[0] == '/' || s[0] == '.';
+}
+
+static int options_bind_source(options_mount *m, const char *src, mem_pool *pool, cpod_err *err)
+{
+	struct stat st;
+	m->source = options_path(src, pool);
+	if (!m->source)
+		return err_set(err, CPOD_E_INVALID, "%s %s: bad source path", m->flag, m->spec);
+	if (stat(m->source, &st) < 0)
+		return err_sys(err, "%s %s: %s", m->flag, m->spec, m->source);
+	return 0;
+}
+
+static const char *const options_propagations[] = {
+	"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+};
+
+static bool options_is_propagation(const char *t)
+{
+	for (size_t i = 0; i < ARRAY_LEN(options_propagations); i++)
+		if (strcmp(t, options_propagations[i]) == 0)
+			return true;
+	return false;
+}
+
+/* exec/noexec, suid/nosuid, dev/nodev: passed on as mount options. */
+static bool options_is_flag(const char *t)
+{
+	static const char *const flags[] = { "exec", "noexec", "suid", "nosuid", "dev", "nodev" };
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+		if (strcmp(t, flags[i]) == 0)
+			return true;
+	return false;
+}
+
+static int options_add_opt(options_mount *m, const char *o, mem_pool *pool, cpod_err *err)
+{
+	if (m->n_opts >= OPTIONS_MOUNT_MAX_OPTS)
+		return err_set(err, CPOD_E_LIMIT, "%s %s: too many options", m->flag, m->spec);
+	m->opts[m->n_opts] = pool_strdup(pool, o, err);
+	if (!m->opts[m->n_opts])
+		return -1;
+	m->n_opts++;
+	return 0;
+}
+
+static int options_dest(options_mount *m, const char *dst, mem_pool *pool, cpod_err *err)
+{
+	if (!dst || !*dst)
+		return err_set(err, CPOD_E_INVALID, "%s %s: no container path", m->flag, m->spec);
+	if (dst[0] != '/')
+		return err_set(err, CPOD_E_INVALID, "%s %s: the container path \"%s\" must be absolute",
+			       m->flag, m->spec, dst);
+	m->dest = options_path(dst, pool);
+	if (!m->dest)
+		return err_set(err, CPOD_E_INVALID, "%s %s: bad container path", m->flag, m->spec);
+	if (strcmp(m->dest, "/") == 0)
+		return err_set(err, CPOD_E_INVALID, "%s %s: cannot mount over /", m->flag, m->spec);
+	return 0;
+}
+
+CPOD_INTERNAL int options_volume(const char *s, options_mount *m, mem_pool *pool, cpod_err *err)
+{
+	memset(m, 0, sizeof(*m));
+	m->flag = "-v";
+	m->spec = s;
+	char *copy = pool_strdup(pool, s, err);
+	if (!copy)
+		return -1;
+	char *parts[4];
+	size_t n = 0;
+	for (char *p = copy; n < 4;) {
+		parts[n++] = p;
+		char *c = strchr(p, ':');
+		if (!c)
+			break;
+		*c = '\0';
+		p = c + 1;
+	}
+	if (!*s)
+		return err_set(err, CPOD_E_INVALID, "-v: an empty volume");
+	if (n > 3)
+		return err_set(err, CPOD_E_INVALID,
+			       "-v %s: incorrect volume format, should be [SOURCE:]CONTAINER-PATH[:OPTIONS]",
+			       s);
+	const char *src = n > 1 ? parts[0] : NULL, *dst = n > 1 ? parts[1] : parts[0];
+	char *opts = n > 2 ? parts[2] : NULL;
+	if (src && !*src)
+		return err_set(err, CPOD_E_INVALID, "-v %s: an empty source", s);
+	if (options_dest(m, dst, pool, err) < 0)
+		return -1;
+	if (!src) {
+		m->kind = OPTIONS_VOLUME;
+	} else if (options_is_path(src)) {
+		m->kind = OPTIONS_BIND;
+	} else if (volume_name_ok(src)) {
+		m->kind = OPTIONS_VOLUME;
+		m->source = pool_strdup(pool, src, err);
+		if (!m->source)
+			return -1;
+	} else {
+		return err_set(err, CPOD_E_INVALID,
+			       "-v %s: \"%s\" is neither an absolute path nor a volume name "
+			       "([a-zA-Z0-9][a-zA-Z0-9_.-]*)", s, src);
+	}
+	bool rwro = false, label = false;
+	char *save = NULL;
+	for (char *t = opts ? strtok_r(opts, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "ro") == 0 || strcmp(t, "rw") == 0) {
+			if (rwro)
+				return err_set(err, CPOD_E_INVALID,
+					       "-v %s: only one of \"rw\" and \"ro\" may be given", s);
+			rwro = true;
+			m->ro = t[1] == 'o';
+		} else if (strcmp(t, "z") == 0 || strcmp(t, "Z") == 0) {
+			/* SELinux relabeling: nothing to do without SELinux */
+			if (label)
+				return err_set(err, CPOD_E_INVALID,
+					       "-v %s: only one of \"z\" and \"Z\" may be given", s);
+			label = true;
+		} else if (options_is_propagation(t)) {
+			if (m->propagation)
+				return err_set(err, CPOD_E_INVALID,
+					       "-v %s: only one propagation option may be given", s);
+			m->propagation = t;
+		} else if (strcmp(t, "bind") == 0 || strcmp(t, "rbind") == 0) {
+			m->nonrecursive = t[0] == 'b';
+		} else if (strcmp(t, "copy") == 0 || strcmp(t, "nocopy") == 0) {
+			m->nocopy = t[0] == 'n';
+		} else if (options_is_flag(t)) {
+			if (options_add_opt(m, t, pool, err) < 0)
+				return -1;
+		} else if (strcmp(t, "O") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "-v %s: overlay volumes (the O option) are not supported", s);
+		} else if (strcmp(t, "U") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "-v %s: chowning the source (the U option) is not supported", s);
+		} else if (strcmp(t, "idmap") == 0 || strncmp(t, "idmap=", 6) == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "-v %s: idmapped volumes are not supported", s);
+		} else {
+			return err_set(err, CPOD_E_INVALID, "-v %s: unknown option \"%s\"", s, t);
+		}
+	}
+	if (m->kind == OPTIONS_BIND)
+		return options_bind_source(m, src, pool, err);
+	return 0;
+}
+
+/* "true", "false", or nothing (true). */
+static int options_bool_value(const options_mount *m, const char *key, const char *v, bool *out,
+			      cpod_err *err)
+{
+	if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+		*out = false;
+		return 0;
+	}
+	return err_set(err, CPOD_E_INVALID, "--mount %s: %s=%s: true or false expected", m->spec, key,
+		       v);
+}
+
+CPOD_INTERNAL int options_mount_parse(const char *s, options_mount *m, mem_pool *pool,
+				      cpod_err *err)
+{
+	const char *type = NULL, *src = NULL, *dst = NULL;
+	int64_t tsize = -1;
+	long tmode = -1;
+	bool has_bind_opts = false, has_tmpfs_opts = false, has_volume_opts = false, b;
+	const char *vopts[32];
+	size_t nv = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->flag = "--mount";
+	m->spec = s;
+	char *copy = pool_strdup(pool, s, err);
+	if (!copy)
+		return -1;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(t, '=');
+		if (v)
+			*v++ = '\0';
+		if (strcmp(t, "type") == 0) {
+			type = v;
+		} else if (strcmp(t, "src") == 0 || strcmp(t, "source") == 0) {
+			src = v;
+		} else if (strcmp(t, "dst") == 0 || strcmp(t, "destination") == 0 ||
+			   strcmp(t, "target") == 0) {
+			dst = v;
+		} else if (strcmp(t, "ro") == 0 || strcmp(t, "readonly") == 0) {
+			if (options_bool_value(m, t, v, &m->ro, err) < 0)
+				return -1;
+		} else if (strcmp(t, "rw") == 0) {
+			if (options_bool_value(m, t, v, &b, err) < 0)
+				return -1;
+			m->ro = !b;
+		} else if (strcmp(t, "bind-propagation") == 0) {
+			if (!v || !options_is_propagation(v))
+				return err_set(err, CPOD_E_INVALID,
+					       "--mount %s: bind-propagation: one of [r]private, [r]shared, "
+					       "[r]slave, [r]unbindable", s);
+			m->propagation = v;
+			has_bind_opts = true;
+		} else if (strcmp(t, "bind-nonrecursive") == 0) {
+			if (options_bool_value(m, t, v, &m->nonrecursive, err) < 0)
+				return -1;
+			has_bind_opts = true;
+		} else if (strcmp(t, "relabel") == 0 || strcmp(t, "consistency") == 0 ||
+			   strcmp(t, "z") == 0 || strcmp(t, "Z") == 0) {
+			/* SELinux and macOS hints: nothing to do here */
+		} else if (strcmp(t, "tmpfs-size") == 0) {
+			if (!v)
+				return err_set(err, CPOD_E_INVALID, "--mount %s: tmpfs-size needs a value", s);
+			if (options_size("tmpfs-size", v, false, &tsize, err) < 0)
+				return err_prefix(err, "--mount %s", s);
+			has_tmpfs_opts = true;
+		} else if (strcmp(t, "tmpfs-mode") == 0) {
+			char *end;
+			tmode = v ? strtol(v, &end, 8) : -1;
+			if (!v || !*v || *end || tmode < 0 || tmode > 07777)
+				return err_set(err, CPOD_E_INVALID,
+					       "--mount %s: tmpfs-mode: an octal mode expected", s);
+			has_tmpfs_opts = true;
+		} else if (strcmp(t, "tmpcopyup") == 0 || strcmp(t, "notmpcopyup") == 0) {
+			m->no_tmpcopyup = t[0] == 'n';
+			has_tmpfs_opts = true;
+		} else if (strcmp(t, "volume-opt") == 0) {
+			if (!v || !strchr(v, '=') || nv >= ARRAY_LEN(vopts))
+				return err_set(err, CPOD_E_INVALID,
+					       "--mount %s: volume-opt: KEY=VALUE expected", s);
+			vopts[nv++] = v;
+			has_volume_opts = true;
+		} else if (strcmp(t, "volume-nocopy") == 0 || strcmp(t, "nocopy") == 0) {
+			if (options_bool_value(m, t, v, &m->nocopy, err) < 0)
+				return -1;
+			has_volume_opts = true;
+		} else if (options_is_flag(t) && !v) {
+			if (options_add_opt(m, t, pool, err) < 0)
+				return -1;
+		} else if (strcmp(t, "U") == 0 || strcmp(t, "chown") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--mount %s: chowning the source is not supported", s);
+		} else if (strcmp(t, "idmap") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--mount %s: idmapped mounts are not supported", s);
+		} else {
+			return err_set(err, CPOD_E_INVALID, "--mount %s: unknown option \"%s\"", s, t);
+		}
+	}
+	if (!type || strcmp(type, "volume") == 0)
+		m->kind = OPTIONS_VOLUME;
+	else if (strcmp(type, "bind") == 0)
+		m->kind = OPTIONS_BIND;
+	else if (strcmp(type, "tmpfs") == 0)
+		m->kind = OPTIONS_TMPFS;
+	else
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--mount %s: type \"%s\" is not supported (bind, volume, tmpfs)", s, type);
+	if (!dst)
+		return err_set(err, CPOD_E_INVALID,
+			       "--mount %s: a destination is required (dst=, target=)", s);
+	if (options_dest(m, dst, pool, err) < 0)
+		return -1;
+	if (has_tmpfs_opts && m->kind != OPTIONS_TMPFS)
+		return err_set(err, CPOD_E_INVALID, "--mount %s: tmpfs options on a %s mount", s, type);
+	if (has_bind_opts && m->kind != OPTIONS_BIND)
+		return err_set(err, CPOD_E_INVALID, "--mount %s: bind options on a %s mount", s,
+			       type ? type : "volume");
+	if (has_volume_opts && m->kind != OPTIONS_VOLUME)
+		return err_set(err, CPOD_E_INVALID, "--mount %s: volume options on a %s mount", s, type);
+	switch (m->kind) {
+	case OPTIONS_BIND:
+		if (!src || !*src)
+			return err_set(err, CPOD_E_INVALID,
+				       "--mount %s: a bind mount needs a source (src=)", s);
+		return options_bind_source(m, src, pool, err);
+	case OPTIONS_TMPFS: {
+		char o[48];
+		if (src)
+			return err_set(err, CPOD_E_INVALID, "--mount %s: a tmpfs has no source", s);
+		if (tsize >= 0) {
+			snprintf(o, sizeof(o), "size=%" PRId64, tsize);
+			if (options_add_opt(m, o, pool, err) < 0)
+				return -1;
+		}
+		if (tmode >= 0) {
+			snprintf(o, sizeof(o), "mode=%lo", tmode);
+			if (options_add_opt(m, o, pool, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case OPTIONS_VOLUME:
+		if (src && *src) {
+			if (options_is_path(src))
+				return err_set(err, CPOD_E_INVALID,
+					       "--mount %s: a volume's source is a volume name, not a path "
+					       "(type=bind for a host directory)", s);
+			if (!volume_name_ok(src))
+				return err_set(err, CPOD_E_INVALID,
+					       "--mount %s: \"%s\" is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+					       s, src);
+			m->source = src;
+		}
+		if (nv) {
+			m->volume_opts = pool_calloc(pool, nv + 1, sizeof(char *), err);
+			if (!m->volume_opts)
+				return -1;
+			memcpy(m->volume_opts, vopts, nv * sizeof(char *));
+			m->n_volume_opts = nv;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* A tmpfs option value as the kernel takes it: a number with k, m, g or %. */
+static bool options_tmpfs_number(const char *v, bool percent_ok)
+{
+	if (!isdigit((unsigned char)*v))
+		return false;
+	while (isdigit((unsigned char)*v))
+		v++;
+	if (*v && strchr("kKmMgG", *v))
+		v++;
+	else if (percent_ok && *v == '%')
+		v++;
+	return *v == '\0';
+}
+
+CPOD_INTERNAL int options_tmpfs(const char *s, options_mount *m, mem_pool *pool, cpod_err *err)
+{
+	static const char *const flags[] = {
+		"ro", "rw", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime",
+		"diratime", "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime",
+		"sync", "async", "dirsync", "mand", "nomand", "lazytime", "nolazytime", "private",
+		"rprivate", "shared", "rshared", "slave", "rslave",
+	};
+	memset(m, 0, sizeof(*m));
+	m->flag = "--tmpfs";
+	m->spec = s;
+	m->kind = OPTIONS_TMPFS;
+	char *copy = pool_strdup(pool, s, err);
+	if (!copy)
+		return -1;
+	char *opts = strchr(copy, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (options_dest(m, copy, pool, err) < 0)
+		return -1;
+	char *save = NULL;
+	for (char *t = opts ? strtok_r(opts, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(t, '=');
+		bool ok = false;
+		if (v) {
+			size_t k = (size_t)(v - t);
+			v++;
+			if (k == 4 && strncmp(t, "size", 4) == 0) {
+				ok = options_tmpfs_number(v, true);
+			} else if ((k == 9 && strncmp(t, "nr_inodes", 9) == 0) ||
+				   (k == 9 && strncmp(t, "nr_blocks", 9) == 0)) {
+				ok = options_tmpfs_number(v, k == 9 && t[3] == 'b');
+			} else if (k == 4 && strncmp(t, "mode", 4) == 0) {
+				char *end;
+				long md = strtol(v, &end, 8);
+				ok = *v && !*end && md >= 0 && md <= 07777;
+			} else if ((k == 3 && strncmp(t, "uid", 3) == 0) ||
+				   (k == 3 && strncmp(t, "gid", 3) == 0)) {
+				char *end;
+				strtoul(v, &end, 10);
+				ok = isdigit((unsigned char)*v) && !*end;
+			} else {
+				return err_set(err, CPOD_E_INVALID, "--tmpfs %s: unknown option \"%s\"", s,
+					       t);
+			}
+			if (!ok)
+				return err_set(err, CPOD_E_INVALID, "--tmpfs %s: bad value in \"%s\"", s,
+					       t);
+		} else if (strcmp(t, "tmpcopyup") == 0 || strcmp(t, "notmpcopyup") == 0) {
+			m->no_tmpcopyup = t[0] == 'n';
+			continue;
+		} else if (strcmp(t, "U") == 0 || strcmp(t, "chown") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED, "--tmpfs %s: chown (U) is not supported",
+				       s);
+		} else {
+			for (size_t i = 0; i < ARRAY_LEN(flags) && !ok; i++)
+				ok = strcmp(t, flags[i]) == 0;
+			if (!ok)
+				return err_set(err, CPOD_E_INVALID, "--tmpfs %s: unknown option \"%s\"", s,
+					       t);
+			if (options_is_propagation(t)) {
+				m->propagation = t;
+				continue;
+			}
+			if (strcmp(t, "ro") == 0 || strcmp(t, "rw") == 0) {
+				m->ro = t[1] == 'o';
+				continue;
+			}
+		}
+		if (options_add_opt(m, t, pool, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static int options_device_add(options_device **list, size_t *n, size_t *cap, const char *host,
+			      const char *ctr, const char *perms, const struct stat *st,
+			      mem_pool *pool, cpod_err *err)
+{
+	if (*n >= 4096)
+		return err_set(err, CPOD_E_LIMIT, "--device: too many devices");
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		options_device *nl = pool_calloc(pool, nc, sizeof(*nl), err);
+		if (!nl)
+			return -1;
+		if (*n)
+			memcpy(nl, *list, *n * sizeof(*nl));
+		*list = nl;
+		*cap = nc;
+	}
+	options_device *d = &(*list)[(*n)++];
+	d->host = pool_strdup(pool, host, err);
+	d->ctr = pool_strdup(pool, ctr, err);
+	if (!d->host || !d->ctr)
+		return -1;
+	snprintf(d->perms, sizeof(d->perms), "%s", perms);
+	d->type = S_ISBLK(st->st_mode) ? 'b' : 'c';
+	d->major = major(st->st_rdev);
+	d->minor = minor(st->st_rdev);
+	d->mode = st->st_mode & 0777;
+	d->uid = st->st_uid;
+	d->gid = st->st_gid;
+	return 0;
+}
+
+/* Every device under dir (as podman for a directory given to --device). */
+static int options_device_dir(const char *host, const char *ctr, const char *perms,
+			      options_device **list, size_t *n, size_t *cap, int depth,
+			      mem_pool *pool, cpod_err *err)
+{
+	if (depth > 8)
+		return 0;
+	DIR *d = opendir(host);
+	if (!d)
+		return err_sys(err, "--device: read %s", host);
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		char hp[PATH_MAX], cp[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(hp, sizeof(hp), "%s/%s", host, de->d_name) >= (int)sizeof(hp) ||
+		    snprintf(cp, sizeof(cp), "%s/%s", ctr, de->d_name) >= (int)sizeof(cp))
+			continue;
+		if (lstat(hp, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			r = options_device_dir(hp, cp, perms, list, n, cap, depth + 1, pool, err);
+		else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+			r = options_device_add(list, n, cap, hp, cp, perms, &st, pool, err);
+	}
+	closedir(d);
+	return r;
+}
+
+static bool options_perms_ok(const char *p)
+{
+	if (!*p || strlen(p) > 3)
+		return false;
+	for (; *p; p++)
+		if (!strchr("rwm", *p) || strchr(p + 1, *p))
+			return false;
+	return true;
+}
+
+/* The list and its count accumulate over calls (capacity: see below). */
+CPOD_INTERNAL int options_devices(const char *s, options_device **list, size_t *n,
+				  mem_pool *pool, cpod_err *err)
+{
+	char copy[PATH_MAX * 2 + 8];
+	char *parts[4];
+	size_t k = 0;
+	size_t cap = *n;
+	if (cap) {
+		/* the list was allocated with a power-of-two capacity of at least *n */
+		size_t c = 16;
+		while (c < cap)
+			c *= 2;
+		cap = c;
+	}
+	if (strlen(s) >= sizeof(copy) || !*s)
+		return err_set(err, CPOD_E_INVALID, "--device %s: bad device", s);
+	strcpy(copy, s);
+	for (char *p = copy; k < 4;) {
+		parts[k++] = p;
+		char *c = strchr(p, ':');
+		if (!c)
+			break;
+		*c = '\0';
+		p = c + 1;
+	}
+	const char *host = parts[0], *ctr = parts[0], *perms = "rwm";
+	if (k > 3)
+		return err_set(err, CPOD_E_INVALID,
+			       "--device %s: HOST-DEVICE[:CONTAINER-DEVICE][:PERMISSIONS] expected", s);
+	if (k == 2) {
+		if (parts[1][0] != '/')
+			perms = parts[1];
+		else
+			ctr = parts[1];
+	} else if (k == 3) {
+		ctr = parts[1];
+		perms = parts[2];
+	}
+	if (!options_perms_ok(perms))
+		return err_set(err, CPOD_E_INVALID,
+			       "--device %s: permissions \"%s\" must be a combination of r, w and m", s,
+			       perms);
+	char hc[PATH_MAX], cc[PATH_MAX];
+	if (host[0] != '/' || options_clean_path(host, hc, sizeof(hc)) < 0)
+		return err_set(err, CPOD_E_INVALID, "--device %s: \"%s\" is not an absolute path", s,
+			       host);
+	if (ctr[0] != '/' || options_clean_path(ctr, cc, sizeof(cc)) < 0)
+		return err_set(err, CPOD_E_INVALID, "--device %s: \"%s\" is not an absolute path", s,
+			       ctr);
+	struct stat st;
+	if (stat(hc, &st) < 0)
+		return err_sys(err, "--device %s: %s", s, hc);
+	if (S_ISDIR(st.st_mode))
+		return options_device_dir(hc, cc, perms, list, n, &cap, 0, pool, err);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return err_set(err, CPOD_E_INVALID, "--device %s: %s is not a device", s, hc);
+	return options_device_add(list, n, &cap, hc, cc, perms, &st, pool, err);
+}
+
+/* ---------------------------------------------------------------- env */
+
+typedef struct options_envlist {
+	const char **v;
+	size_t n, cap;
+	mem_pool *pool;
+} options_envlist;
+
+static int options_env_push(options_envlist *l, const char *kv, size_t klen, const char *val,
+			    cpod_err *err)
+{
+	if (l->n >= 65536)
+		return err_set(err, CPOD_E_LIMIT, "too many environment variables");
+	if (l->n + 1 >= l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		const char **nv = pool_calloc(l->pool, nc, sizeof(char *), err);
+		if (!nv)
+			return -1;
+		if (l->n)
+			memcpy(nv, l->v, l->n * sizeof(char *));
+		l->v = nv;
+		l->cap = nc;
+	}
+	char *s;
+	if (val) {
+		s = pool_alloc(l->pool, klen + strlen(val) + 2, err);
+		if (!s)
+			return -1;
+		memcpy(s, kv, klen);
+		s[klen] = '=';
+		strcpy(s + klen + 1, val);
+	} else {
+		s = pool_strdup(l->pool, kv, err);
+		if (!s)
+			return -1;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+/* One entry: "K=V", "K" (ours, if we have it), "K*" (all of ours named K...). */
+static int options_env_entry(options_envlist *l, const char *e, const char *opt, cpod_err *err)
+{
+	const char *eq = strchr(e, '=');
+	if (eq == e || !*e)
+		return err_set(err, CPOD_E_INVALID, "%s %s: no variable name", opt, e);
+	if (eq)
+		return options_env_push(l, e, 0, NULL, err);
+	size_t len = strlen(e);
+	if (e[len - 1] == '*') {
+		for (char **p = environ; p && *p; p++)
+			if (strncmp(*p, e, len - 1) == 0 && strchr(*p, '='))
+				if (options_env_push(l, *p, 0, NULL, err) < 0)
+					return -1;
+		return 0;
+	}
+	const char *v = getenv(e);
+	return v ? options_env_push(l, e, len, v, err) : 0;
+}
+
+static int options_env_file(options_envlist *l, const char *path, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	if (fs_read_file(AT_FDCWD, path, 4u << 20, &b, err) < 0)
+		return err_prefix(err, "--env-file %s", path);
+	if (memchr(b.data, '\0', b.len))
+		return err_set(err, CPOD_E_INVALID, "--env-file %s: not a text file", path);
+	char opt[PATH_MAX + 16];
+	snprintf(opt, sizeof(opt), "--env-file %s:", path);
+	int lineno = 0;
+	for (char *line = b.data, *next; line && *line; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		size_t len = strlen(line);
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		size_t klen = eq ? (size_t)(eq - line) : strlen(line);
+		if (!eq)
+			while (klen && isspace((unsigned char)line[klen - 1]))
+				line[--klen] = '\0';
+		for (size_t i = 0; i < klen; i++)
+			if (isspace((unsigned char)line[i]))
+				return err_set(err, CPOD_E_INVALID,
+					       "--env-file %s: line %d: variable \"%.*s\" has white space",
+					       path, lineno, (int)klen, line);
+		if (options_env_entry(l, line, opt, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
+			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err)
+{
+	options_envlist l = { .pool = pool };
+	for (size_t i = 0; files && files[i]; i++)
+		if (options_env_file(&l, files[i], err) < 0)
+			return -1;
+	for (size_t i = 0; env && env[i]; i++)
+		if (options_env_entry(&l, env[i], "-e", err) < 0)
+			return -1;
+	/* the lists are calloc'd with room for one more: NULL-terminated */
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- restart */
+
+CPOD_INTERNAL const char *options_restart_name(enum life_restart r)
+{
+	static const char *const names[] = { "no", "on-failure", "always", "unless-stopped" };
+	return names[r];
+}
+
+CPOD_INTERNAL int options_restart(const char *s, enum life_restart *policy, int *retries,
+				  cpod_err *err)
+{
+	*policy = RESTART_NO;
+	*retries = 0;
+	if (!s || !*s)
+		return 0;
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : strlen(s);
+	int found = -1;
+	for (int i = 0; i <= RESTART_UNLESS_STOPPED; i++)
+		if (strlen(options_restart_name(i)) == len && strncmp(s, options_restart_name(i), len) == 0)
+			found = i;
+	if (found < 0)
+		return err_set(err, CPOD_E_INVALID,
+			       "--restart %s: unknown policy (no, on-failure[:MAX-RETRIES], always, "
+			       "unless-stopped)", s);
+	*policy = found;
+	if (colon) {
+		int64_t v;
+		if (found != RESTART_ON_FAILURE)
+			return err_set(err, CPOD_E_INVALID,
+				       "--restart %s: a retry count is only for on-failure", s);
+		if (options_uint("--restart", colon + 1, INT32_MAX, &v, err) < 0)
+			return -1;
+		*retries = (int)v;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- health */
+
+typedef struct options_strv {
+	char **v;
+	size_t n;
+} options_strv;
+
+static void options_strv_free(options_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int options_strv_push(options_strv *s, const char *p, size_t len, cpod_err *err)
+{
+	char **nv = realloc(s->v, (s->n + 1) * sizeof(char *));
+	if (!nv)
+		return err_nomem(err);
+	s->v = nv;
+	if (!(s->v[s->n] = strndup(p, len)))
+		return err_nomem(err);
+	s->n++;
+	return 0;
+}
+
+/* --health-cmd into docker's Test array, as podman builds it. */
+static int options_health_test(const char *cmd, options_strv *t, cpod_err *err)
+{
+	bool is_arr = false;
+	if (cmd[0] == '[') {
+		json_doc *d = json_parse(cmd, strlen(cmd), NULL, NULL);
+		const json_value *a = d ? json_root(d) : NULL;
+		if (json_is(a, JSON_ARRAY)) {
+			is_arr = true;
+			for (size_t i = 0; i < json_len(a) && is_arr; i++) {
+				const char *s = json_string(json_at(a, i));
+				if (!s)
+					is_arr = false;
+				else if (options_strv_push(t, s, strlen(s), err) < 0) {
+					json_doc_free(d);
+					return -1;
+				}
+			}
+			if (!is_arr)
+				options_strv_free(t);
+		}
+		if (d)
+			json_doc_free(d);
+	}
+	if (!is_arr) {
+		const char *sp = strchr(cmd, ' ');
+		if (options_strv_push(t, cmd, sp ? (size_t)(sp - cmd) : strlen(cmd), err) < 0 ||
+		    (sp && options_strv_push(t, sp + 1, strlen(sp + 1), err) < 0))
+			return -1;
+	}
+	if (t->n == 0 || !*t->v[0])
+		return err_set(err, CPOD_E_INVALID, "--health-cmd %s: no command", cmd);
+	if (strcasecmp(t->v[0], "CMD") == 0 || strcasecmp(t->v[0], "NONE") == 0) {
+		if (!is_arr) {
+			/* "CMD a b": split on white space */
+			options_strv_free(t);
+			for (const char *p = cmd; *p;) {
+				while (isspace((unsigned char)*p))
+					p++;
+				const char *q = p;
+				while (*q && !isspace((unsigned char)*q))
+					q++;
+				if (q > p && options_strv_push(t, p, (size_t)(q - p), err) < 0)
+					return -1;
+				p = q;
+			}
+		}
+	} else if (strcasecmp(t->v[0], "CMD-SHELL") != 0) {
+		options_strv w = { 0 };
+		if (is_arr && t->n > 1) {
+			if (options_strv_push(&w, "CMD", 3, err) < 0)
+				goto fail;
+			for (size_t i = 0; i < t->n; i++)
+				if (options_strv_push(&w, t->v[i], strlen(t->v[i]), err) < 0)
+					goto fail;
+		} else {
+			_cleanup_buf_ buf j = BUF_INIT;
+			for (size_t i = 0; i < t->n; i++)
+				if (buf_printf(&j, err, "%s%s", i ? " " : "", t->v[i]) < 0)
+					goto fail;
+			if (options_strv_push(&w, "CMD-SHELL", 9, err) < 0 ||
+			    options_strv_push(&w, j.data, j.len, err) < 0)
+				goto fail;
+		}
+		options_strv_free(t);
+		*t = w;
+		return 0;
+fail:
+		options_strv_free(&w);
+		return -1;
+	}
+	for (char *p = t->v[0]; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return 0;
+}
+
+/* The Test array into the command the supervisor runs (health_cmd: an
+ * argv as JSON, CMD-SHELL as /bin/sh -c); NONE or nothing: no check. */
+static int options_health_from_test(ctr_life *l, char **v, size_t n, const char *what,
+				    cpod_err *err)
+{
+	free(l->health_cmd);
+	l->health_cmd = NULL;
+	if (n == 0 || strcmp(v[0], "NONE") == 0)
+		return 0;
+	bool shell = strcmp(v[0], "CMD-SHELL") == 0;
+	if (!shell && strcmp(v[0], "CMD") != 0)
+		return err_set(err, CPOD_E_INVALID, "%s: unknown health check form \"%s\"", what,
+			       v[0]);
+	if (n < 2 || (shell && !*v[1]))
+		return err_set(err, CPOD_E_INVALID, "%s: %s without a command", what, v[0]);
+	buf j = BUF_INIT;
+	json_w w;
+	jw_init(&w, &j, NULL);
+	jw_arr_begin(&w);
+	if (shell) {
+		_cleanup_buf_ buf cmd = BUF_INIT;
+		for (size_t i = 1; i < n; i++)
+			if (buf_printf(&cmd, err, "%s%s", i > 1 ? " " : "", v[i]) < 0)
+				return -1;
+		jw_str(&w, "/bin/sh");
+		jw_str(&w, "-c");
+		jw_str(&w, cmd.data);
+	} else {
+		for (size_t i = 1; i < n; i++)
+			jw_str(&w, v[i]);
+	}
+	jw_arr_end(&w);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&j);
+		return -1;
+	}
+	l->health_cmd = j.data;
+	return 0;
+}
+
+static int options_health_duration(const char *opt, const char *s, bool disable_ok, int64_t *ms,
+				   cpod_err *err)
+{
+	int64_t ns = 0;
+	if (disable_ok && strcmp(s, "disable") == 0) {
+		*ms = 0;
+		return 0;
+	}
+	if (options_duration(opt, s, &ns, err) < 0)
+		return -1;
+	*ms = ns / 1000000;
+	return 0;
+}
+
+static int options_health(const cpod_run_opts *o, const image_config *cfg, ctr_life *h,
+			  cpod_err *err)
+{
+	h->health_interval_ms = 30000;
+	h->health_timeout_ms = 30000;
+	h->health_start_ms = 0;
+	h->health_retries = 3;
+	if (o->no_healthcheck && o->health_cmd && strcasecmp(o->health_cmd, "none") != 0)
+		return err_set(err, CPOD_E_INVALID,
+			       "--no-healthcheck conflicts with --health-cmd %s", o->health_cmd);
+	/* the image's, as the default */
+	const json_value *hc = cfg ? cfg->healthcheck : NULL;
+	if (hc && !o->no_healthcheck) {
+		const json_value *test = json_get(hc, "Test");
+		options_strv t = { 0 };
+		int64_t v;
+		for (size_t i = 0; i < json_len(test); i++) {
+			const char *s = json_string(json_at(test, i));
+			if (s && options_strv_push(&t, s, strlen(s), err) < 0) {
+				options_strv_free(&t);
+				return -1;
+			}
+		}
+		if (t.n && options_health_from_test(h, t.v, t.n, "the image's Healthcheck", err) < 0) {
+			options_strv_free(&t);
+			return -1;
+		}
+		options_strv_free(&t);
+		if (json_int64(json_get(hc, "Interval"), &v) && v > 0)
+			h->health_interval_ms = v / 1000000;
+		if (json_int64(json_get(hc, "Timeout"), &v) && v > 0)
+			h->health_timeout_ms = v / 1000000;
+		if (json_int64(json_get(hc, "StartPeriod"), &v) && v > 0)
+			h->health_start_ms = v / 1000000;
+		if (json_int64(json_get(hc, "Retries"), &v) && v > 0 && v < INT32_MAX)
+			h->health_retries = (int)v;
+	}
+	if (o->no_healthcheck) {
+		free(h->health_cmd);
+		h->health_cmd = NULL;
+		return 0;
+	}
+	if (o->health_cmd) {
+		options_strv t = { 0 };
+		int r = options_health_test(o->health_cmd, &t, err);
+		if (r == 0)
+			r = options_health_from_test(h, t.v, t.n, "--health-cmd", err);
+		options_strv_free(&t);
+		if (r < 0)
+			return -1;
+	}
+	if (o->health_interval &&
+	    options_health_duration("--health-interval", o->health_interval, true, &h->health_interval_ms,
+				    err) < 0)
+		return -1;
+	if (o->health_timeout) {
+		if (options_health_duration("--health-timeout", o->health_timeout, false,
+					    &h->health_timeout_ms, err) < 0)
+			return -1;
+		if (h->health_timeout_ms < 1000)
+			return err_set(err, CPOD_E_INVALID,
+				       "--health-timeout %s: must be at least 1 second", o->health_timeout);
+	}
+	if (o->health_start_period &&
+	    options_health_duration("--health-start-period", o->health_start_period, false,
+				    &h->health_start_ms, err) < 0)
+		return -1;
+	if (o->health_retries) {
+		int64_t v;
+		if (options_uint("--health-retries", o->health_retries, INT32_MAX, &v, err) < 0)
+			return -1;
+		if (v < 1)
+			return err_set(err, CPOD_E_INVALID, "--health-retries %s: must be at least 1",
+				       o->health_retries);
+		h->health_retries = (int)v;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static int options_log(const cpod_run_opts *o, ctr_life *l, cpod_err *err)
+{
+	const char *d = o->log_driver;
+	if (d && *d && strcmp(d, "k8s-file") != 0 && strcmp(d, "json-file") != 0 &&
+	    strcmp(d, "none") != 0)
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--log-driver %s: not supported (k8s-file, none)", d);
+	l->log_none = d && strcmp(d, "none") == 0;
+	for (size_t i = 0; o->log_opts && o->log_opts[i]; i++) {
+		const char *s = o->log_opts[i], *eq = strchr(s, '=');
+		if (!eq)
+			return err_set(err, CPOD_E_INVALID, "--log-opt %s: KEY=VALUE expected", s);
+		size_t k = (size_t)(eq - s);
+		if (k == 8 && strncmp(s, "max-size", 8) == 0) {
+			int64_t v;
+			if (options_size("--log-opt max-size", eq + 1, true, &v, err) < 0)
+				return -1;
+			l->log_max_size = v < 0 ? 0 : (uint64_t)v;
+		} else if (k == 4 && strncmp(s, "path", 4) == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--log-opt %s: not supported (the log is kept with the "
+				       "container)", s);
+		} else if (k == 3 && strncmp(s, "tag", 3) == 0) {
+			continue; /* accepted as podman does; the k8s-file format has no tag */
+		} else {
+			return err_set(err, CPOD_E_INVALID,
+				       "--log-opt %s: unknown option (max-size, tag)", s);
+		}
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int options_lifecycle(const cpod_run_opts *o, const image_config *cfg,
+				    ctr_life *out, cpod_err *err)
+{
+	int64_t v;
+	memset(out, 0, sizeof(*out));
+	out->stop_signal = SIGTERM;
+	out->stop_timeout = 10;
+	out->interactive = o->interactive;
+	out->tty = o->tty;
+	if (o->detach_keys && strlen(o->detach_keys) >= sizeof(out->detach_keys))
+		return err_set(err, CPOD_E_INVALID, "--detach-keys %s: too long", o->detach_keys);
+	snprintf(out->detach_keys, sizeof(out->detach_keys), "%s",
+		 o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q");
+	if (cfg && cfg->stop_signal && *cfg->stop_signal &&
+	    options_signal("the image's StopSignal", cfg->stop_signal, &out->stop_signal, err) < 0)
+		goto fail;
+	if (o->stop_signal && options_signal("--stop-signal", o->stop_signal, &out->stop_signal,
+					     err) < 0)
+		goto fail;
+	if (o->stop_timeout) {
+		if (options_uint("--stop-timeout", o->stop_timeout, INT32_MAX, &v, err) < 0)
+			goto fail;
+		out->stop_timeout = (int)v;
+	}
+	if (o->timeout) {
+		if (options_uint("--timeout", o->timeout, INT32_MAX, &v, err) < 0)
+			goto fail;
+		out->timeout = (int)v;
+	}
+	if (options_restart(o->restart, &out->restart, &out->max_retries, err) < 0)
+		goto fail;
+	if (o->rm && out->restart != RESTART_NO) {
+		err_set(err, CPOD_E_INVALID, "--restart %s: conflicts with --rm", o->restart);
+		goto fail;
+	}
+	if (options_log(o, out, err) < 0 || options_health(o, cfg, out, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	life_free(out);
+	return -1;
+}
+
+CPOD_INTERNAL void options_health_write(json_w *w, const ctr_life *l)
+{
+	json_doc *d = l->health_cmd ? json_parse(l->health_cmd, strlen(l->health_cmd), NULL, NULL)
+				    : NULL;
+	const json_value *a = d ? json_root(d) : NULL;
+	size_t n = json_len(a);
+	jw_obj_begin(w);
+	jw_key(w, "Test");
+	jw_arr_begin(w);
+	if (!a || !n) {
+		jw_str(w, "NONE");
+	} else if (n == 3 && strcmp(json_string(json_at(a, 0)) ? json_string(json_at(a, 0)) : "",
+				    "/bin/sh") == 0 &&
+		   strcmp(json_string(json_at(a, 1)) ? json_string(json_at(a, 1)) : "", "-c") == 0) {
+		jw_str(w, "CMD-SHELL");
+		jw_str(w, json_string(json_at(a, 2)) ? json_string(json_at(a, 2)) : "");
+	} else {
+		jw_str(w, "CMD");
+		for (size_t i = 0; i < n; i++)
+			jw_str(w, json_string(json_at(a, i)) ? json_string(json_at(a, i)) : "");
+	}
+	jw_arr_end(w);
+	jw_kint(w, "Interval", l->health_interval_ms * 1000000);
+	jw_kint(w, "Timeout", l->health_timeout_ms * 1000000);
+	jw_kint(w, "StartPeriod", l->health_start_ms * 1000000);
+	jw_kint(w, "Retries", l->health_retries);
+	jw_obj_end(w);
+	if (d)
+		json_doc_free(d);
+}
+
+/* ---------------------------------------------------------------- capabilities */
+
+CPOD_INTERNAL uint64_t options_all_caps(void)
+{
+	/* as podman: what our own bounding set holds (nothing more can be given) */
+	int last = caps_last();
+	uint64_t m = 0;
+	if (last > 63)
+		last = 63;
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			m |= UINT64_C(1) << c;
+	return m;
+}
+
+CPOD_INTERNAL int options_caps(const char *opt, const char *const *names, uint64_t *mask,
+			       bool *all, cpod_err *err)
+{
+	*mask = 0;
+	*all = false;
+	for (size_t i = 0; names && names[i]; i++) {
+		if (strcasecmp(names[i], "ALL") == 0 || strcasecmp(names[i], "CAP_ALL") == 0) {
+			*all = true;
+			continue;
+		}
+		int c = caps_from_name(names[i]);
+		if (c < 0)
+			return err_set(err, CPOD_E_INVALID, "%s %s: unknown capability", opt, names[i]);
+		if (c > caps_last())
+			return err_set(err, CPOD_E_UNSUPPORTED, "%s %s: this kernel does not know it",
+				       opt, names[i]);
+		*mask |= UINT64_C(1) << c;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- everything */
+
+/* podman's default capabilities */
+static const char *const options_default_cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
+	"CAP_SYS_CHROOT",
+};
+
+CPOD_INTERNAL uint64_t options_default_caps(void)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < ARRAY_LEN(options_default_cap_names); i++)
+		m |= UINT64_C(1) << caps_from_name(options_default_cap_names[i]);
+	return m;
+}
+
+static int options_security(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	for (size_t i = 0; o->security_opts && o->security_opts[i]; i++) {
+		const char *s = o->security_opts[i];
+		char key[64];
+		const char *sep = strchr(s, '=');
+		if (!sep)
+			sep = strchr(s, ':');
+		snprintf(key, sizeof(key), "%.*s", sep ? (int)(sep - s) : (int)strlen(s), s);
+		const char *v = sep ? sep + 1 : NULL;
+		if (strcmp(key, "no-new-privileges") == 0) {
+			if (v && strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "--security-opt %s: true or false expected", s);
+			p->no_new_privs = !v || strcmp(v, "true") == 0;
+		} else if (strcmp(key, "seccomp") == 0) {
+			if (!v || !*v)
+				return err_set(err, CPOD_E_INVALID,
+					       "--security-opt %s: seccomp=FILE or seccomp=unconfined", s);
+			if (strcmp(v, "unconfined") == 0) {
+				p->seccomp_unconfined = true;
+				p->seccomp_file = NULL;
+			} else {
+				if (access(v, R_OK) < 0)
+					return err_sys(err, "--security-opt %s", s);
+				p->seccomp_file = v;
+				p->seccomp_unconfined = false;
+			}
+		} else if (strcmp(key, "mask") == 0 || strcmp(key, "unmask") == 0) {
+			bool mask = key[0] == 'm';
+			if (!v || !*v)
+				return err_set(err, CPOD_E_INVALID, "--security-opt %s: paths expected", s);
+			char *copy = pool_strdup(&p->pool, v, err);
+			if (!copy)
+				return -1;
+			char *save = NULL;
+			for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+				if (!mask && strcmp(t, "ALL") == 0) {
+					p->unmask_all = true;
+					continue;
+				}
+				if (t[0] != '/')
+					return err_set(err, CPOD_E_INVALID,
+						       "--security-opt %s: \"%s\" is not an absolute path",
+						       s, t);
+				const char ***list = mask ? &p->mask : &p->unmask;
+				size_t *n = mask ? &p->n_mask : &p->n_unmask;
+				const char **nl = pool_calloc(&p->pool, *n + 2, sizeof(char *), err);
+				if (!nl)
+					return -1;
+				if (*n)
+					memcpy(nl, *list, *n * sizeof(char *));
+				nl[(*n)++] = t;
+				*list = nl;
+			}
+		} else if (strcmp(key, "systempaths") == 0) {
+			if (!v || strcmp(v, "unconfined") != 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "--security-opt %s: systempaths=unconfined expected", s);
+			p->unmask_all = true;
+		} else if (strcmp(key, "label") == 0 || strcmp(key, "apparmor") == 0) {
+			/* no SELinux or AppArmor here: accepted as podman does without them */
+		} else {
+			return err_set(err, CPOD_E_INVALID,
+				       "--security-opt %s: unknown option (no-new-privileges, "
+				       "seccomp=, mask=, unmask=, label=, apparmor=)", s);
+		}
+	}
+	return 0;
+}
+
+static int options_userns(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	const char *u = o->userns;
+	p->auto_size = 65536;
+	if (!u || !*u) {
+		p->userns = OPTIONS_USERNS_DEFAULT;
+		return 0;
+	}
+	if (strcmp(u, "host") == 0) {
+		p->userns = OPTIONS_USERNS_HOST;
+		return 0;
+	}
+	const char *colon = strchr(u, ':');
+	size_t len = colon ? (size_t)(colon - u) : strlen(u);
+	bool keep = len == 7 && strncmp(u, "keep-id", 7) == 0;
+	bool aut = len == 4 && strncmp(u, "auto", 4) == 0;
+	if (!keep && !aut)
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--userns %s: not supported (host, keep-id, auto)", u);
+	if (keep && geteuid() == 0)
+		return err_set(err, CPOD_E_INVALID,
+			       "--userns %s: keep-id is only for rootless containers", u);
+	p->userns = keep ? OPTIONS_USERNS_KEEP_ID : OPTIONS_USERNS_AUTO;
+	if (!colon)
+		return 0;
+	char copy[256];
+	snprintf(copy, sizeof(copy), "%s", colon + 1);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '=');
+		int64_t v;
+		if (!eq)
+			goto bad;
+		*eq++ = '\0';
+		if (keep && (strcmp(t, "uid") == 0 || strcmp(t, "gid") == 0)) {
+			if (options_uint("--userns keep-id", eq, UINT32_MAX - 1, &v, err) < 0)
+				return -1;
+			if (t[0] == 'u') {
+				p->keep_id_uid = (uint32_t)v;
+				p->keep_id_uid_set = true;
+			} else {
+				p->keep_id_gid = (uint32_t)v;
+				p->keep_id_gid_set = true;
+			}
+		} else if (aut && strcmp(t, "size") == 0) {
+			if (options_uint("--userns auto:size", eq, UINT32_MAX - 1, &v, err) < 0)
+				return -1;
+			if (v < 1)
+				goto bad;
+			p->auto_size = (uint32_t)v;
+		} else {
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	return err_set(err, CPOD_E_INVALID, "--userns %s: bad option (keep-id:uid=N,gid=N, "
+		       "auto:size=N)", u);
+}
+
+/* Sysctls a container may set: those of its own namespaces (podman's list). */
+static int options_sysctl(const char *s, bool host_net, options_kv *kv, mem_pool *pool,
+			  cpod_err *err)
+{
+	static const char *const ipc[] = {
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+		"kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+	};
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		return err_set(err, CPOD_E_INVALID, "--sysctl %s: KEY=VALUE expected", s);
+	char *key = pool_alloc(pool, (size_t)(eq - s) + 1, err);
+	if (!key)
+		return -1;
+	memcpy(key, s, (size_t)(eq - s));
+	for (char *c = key; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	bool ok = strncmp(key, "fs.mqueue.", 10) == 0;
+	for (size_t i = 0; i < ARRAY_LEN(ipc) && !ok; i++)
+		ok = strcmp(key, ipc[i]) == 0;
+	if (strncmp(key, "net.", 4) == 0) {
+		if (host_net)
+			return err_set(err, CPOD_E_INVALID,
+				       "--sysctl %s: cannot be set with --network host (the host's network namespace)",
+				       s);
+		ok = true;
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID,
+			       "--sysctl %s: not allowed (only the container's own namespaces: "
+			       "net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)", s);
+	kv->key = key;
+	kv->value = eq + 1;
+	return 0;
+}
+
+/* "name:ip", "name=ip", "a;b:ip". */
+CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool, cpod_err *err)
+{
+	const char *sep = strchr(s, '=');
+	if (!sep)
+		sep = strchr(s, ':');
+	if (!sep || sep == s || !sep[1])
+		return err_set(err, CPOD_E_INVALID, "--add-host %s: HOST:IP expected", s);
+	char *name = pool_alloc(pool, (size_t)(sep - s) + 1, err);
+	if (!name)
+		return -1;
+	memcpy(name, s, (size_t)(sep - s));
+	for (char *c = name; *c; c++) {
+		if (*c == ';')
+			*c = ' ';
+		else if (isspace((unsigned char)*c) || *c == '#')
+			return err_set(err, CPOD_E_INVALID, "--add-host %s: bad host name", s);
+	}
+	const char *ip = sep + 1;
+	unsigned char a[16];
+	char ipb[64];
+	/* "[::1]" is accepted for an IPv6 address */
+	if (ip[0] == '[' && strlen(ip) < sizeof(ipb) && ip[strlen(ip) - 1] == ']') {
+		snprintf(ipb, sizeof(ipb), "%.*s", (int)strlen(ip) - 2, ip + 1);
+		ip = pool_strdup(pool, ipb, err);
+		if (!ip)
+			return -1;
+	}
+	if (strcmp(ip, "host-gateway") == 0)
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--add-host %s: host-gateway needs a container network (not yet)", s);
+	if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--add-host %s: \"%s\" is not an IP address", s, ip);
+	kv->key = name;
+	kv->value = ip;
+	return 0;
+}
+
+static size_t options_count(const char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static int options_resources(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	int64_t v;
+	if (o->memory) {
+		if (options_size("--memory", o->memory, false, &p->memory, err) < 0)
+			return -1;
+		if (p->memory < 6 * 1024 * 1024)
+			return err_set(err, CPOD_E_INVALID,
+				       "--memory %s: the minimum memory limit is 6MB", o->memory);
+	}
+	if (o->memory_swap) {
+		if (options_size("--memory-swap", o->memory_swap, true, &p->memory_swap, err) < 0)
+			return -1;
+		if (p->memory_swap != -1 && !o->memory)
+			return err_set(err, CPOD_E_INVALID,
+				       "--memory-swap %s: a memory limit (--memory) is needed too",
+				       o->memory_swap);
+		if (p->memory_swap != -1 && p->memory_swap < p->memory)
+			return err_set(err, CPOD_E_INVALID,
+				       "--memory-swap %s: must be at least the memory limit (--memory %s)",
+				       o->memory_swap, o->memory);
+	} else if (o->memory) {
+		/* podman: as much swap as memory */
+		p->memory_swap = p->memory * 2;
+		p->memory_swap_default = true;
+	}
+	if (o->memory_reservation) {
+		if (options_size("--memory-reservation", o->memory_reservation, false,
+				 &p->memory_reservation, err) < 0)
+			return -1;
+		if (o->memory && p->memory_reservation > p->memory)
+			return err_set(err, CPOD_E_INVALID,
+				       "--memory-reservation %s: must be below the memory limit",
+				       o->memory_reservation);
+	}
+	if (o->cpus) {
+		char *end;
+		errno = 0;
+		double c = strtod(o->cpus, &end);
+		if (!*o->cpus || *end || errno || !(c > 0) || c > 100000 || isspace((unsigned char)*o->cpus))
+			return err_set(err, CPOD_E_INVALID, "--cpus %s: a positive number is expected",
+				       o->cpus);
+		p->cpu_period = 100000;
+		p->cpu_quota = (int64_t)(c * 100000 + 0.5);
+		if (p->cpu_quota < 1000)
+			return err_set(err, CPOD_E_INVALID, "--cpus %s: at least 0.01", o->cpus);
+	}
+	if (o->cpu_shares) {
+		if (options_uint("--cpu-shares", o->cpu_shares, 262144, &v, err) < 0)
+			return -1;
+		if (v > 0 && v < 2)
+			return err_set(err, CPOD_E_INVALID, "--cpu-shares %s: at least 2", o->cpu_shares);
+		p->cpu_shares = (uint64_t)v;
+	}
+	if (o->cpuset_cpus) {
+		const char *c = o->cpuset_cpus;
+		if (!*c || strspn(c, "0123456789,-") != strlen(c))
+			return err_set(err, CPOD_E_INVALID, "--cpuset-cpus %s: a list like \"0-1,3\"", c);
+		p->cpuset_cpus = c;
+	}
+	if (o->pids_limit) {
+		long l;
+		if (options_int("--pids-limit", o->pids_limit, -1, INT32_MAX, &l, err) < 0)
+			return -1;
+		p->pids_set = true;
+		p->pids_limit = l <= 0 ? -1 : l;
+	}
+	if (o->shm_size) {
+		if (options_size("--shm-size", o->shm_size, false, &p->shm_size, err) < 0)
+			return -1;
+		if (p->shm_size <= 0)
+			return err_set(err, CPOD_E_INVALID, "--shm-size %s: must be above 0", o->shm_size);
+	}
+	if (o->oom_score_adj) {
+		long l;
+		if (options_int("--oom-score-adj", o->oom_score_adj, -1000, 1000, &l, err) < 0)
+			return -1;
+		p->has_oom_score_adj = true;
+		p->oom_score_adj = (int)l;
+	}
+	return 0;
+}
+
+static int options_mounts(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	size_t n = options_count(o->tmpfs) + options_count(o->mounts) + options_count(o->volumes);
+	p->mounts = pool_calloc(&p->pool, n + 1, sizeof(options_mount), err);
+	if (!p->mounts)
+		return -1;
+	for (size_t i = 0; o->tmpfs && o->tmpfs[i]; i++)
+		if (options_tmpfs(o->tmpfs[i], &p->mounts[p->n_mounts++], &p->pool, err) < 0)
+			return -1;
+	for (size_t i = 0; o->mounts && o->mounts[i]; i++)
+		if (options_mount_parse(o->mounts[i], &p->mounts[p->n_mounts++], &p->pool, err) < 0)
+			return -1;
+	for (size_t i = 0; o->volumes && o->volumes[i]; i++)
+		if (options_volume(o->volumes[i], &p->mounts[p->n_mounts++], &p->pool, err) < 0)
+			return -1;
+	for (size_t i = 0; i < p->n_mounts; i++)
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(p->mounts[i].dest, p->mounts[k].dest) == 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "%s %s: duplicate mount destination %s (also %s %s)",
+					       p->mounts[i].flag, p->mounts[i].spec, p->mounts[i].dest,
+					       p->mounts[k].flag, p->mounts[k].spec);
+	return 0;
+}
+
+static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	const char *n = o->network;
+	p->host_net = n && strcmp(n, "host") == 0;
+	p->no_net = !n || !*n || strcmp(n, "none") == 0;
+	if (!p->host_net && !p->no_net)
+		return err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", n);
+	size_t nh = options_count(o->add_hosts);
+	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
+	if (!p->hosts)
+		return -1;
+	for (size_t i = 0; i < nh; i++)
+		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts++], &p->pool, err) < 0)
+			return -1;
+	for (size_t i = 0; o->dns && o->dns[i]; i++) {
+		unsigned char a[16];
+		if (inet_pton(AF_INET, o->dns[i], a) != 1 && inet_pton(AF_INET6, o->dns[i], a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--dns %s: not an IP address", o->dns[i]);
+	}
+	for (size_t i = 0; o->dns_search && o->dns_search[i]; i++) {
+		const char *d = o->dns_search[i];
+		if (!*d || strpbrk(d, " \t\n#;"))
+			return err_set(err, CPOD_E_INVALID, "--dns-search %s: not a domain", d);
+	}
+	for (size_t i = 0; o->dns_options && o->dns_options[i]; i++) {
+		const char *d = o->dns_options[i];
+		if (!*d || strpbrk(d, " \t\n#"))
+			return err_set(err, CPOD_E_INVALID, "--dns-option %s: not an option", d);
+	}
+	return 0;
+}
+
+static int options_process(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	if (options_env(o->env_files, o->env, &p->env, &p->n_env, &p->pool, err) < 0)
+		return -1;
+	size_t nu = options_count(o->ulimits);
+	p->ulimits = pool_calloc(&p->pool, nu + 1, sizeof(options_ulimit), err);
+	if (!p->ulimits)
+		return -1;
+	for (size_t i = 0; i < nu; i++) {
+		options_ulimit u;
+		if (options_ulimit_parse(o->ulimits[i], &u, err) < 0)
+			return -1;
+		size_t k;
+		for (k = 0; k < p->n_ulimits && p->ulimits[k].resource != u.resource; k++)
+			;
+		p->ulimits[k] = u; /* a later one of a name wins */
+		if (k == p->n_ulimits)
+			p->n_ulimits++;
+	}
+	if (o->workdir) {
+		if (o->workdir[0] != '/')
+			return err_set(err, CPOD_E_INVALID, "--workdir %s: must be an absolute path",
+				       o->workdir);
+		p->has_workdir = true;
+	}
+	if (o->entrypoint && o->entrypoint[0] == '[') {
+		json_doc *d = json_parse(o->entrypoint, strlen(o->entrypoint), NULL, NULL);
+		bool ok = d && json_is(json_root(d), JSON_ARRAY);
+		for (size_t i = 0; ok && i < json_len(json_root(d)); i++)
+			ok = json_string(json_at(json_root(d), i)) != NULL;
+		if (d)
+			json_doc_free(d);
+		if (!ok)
+			return err_set(err, CPOD_E_INVALID,
+				       "--entrypoint %s: a JSON array of strings is expected", o->entrypoint);
+	}
+	if (o->hostname) {
+		if (strlen(o->hostname) > 64)
+			return err_set(err, CPOD_E_INVALID, "--hostname %s: longer than 64 characters",
+				       o->hostname);
+		for (const char *c = o->hostname; *c; c++)
+			if (isspace((unsigned char)*c) || *c == '/')
+				return err_set(err, CPOD_E_INVALID, "--hostname %s: not a host name",
+					       o->hostname);
+	}
+	for (size_t i = 0; o->group_add && o->group_add[i]; i++) {
+		const char *g = o->group_add[i];
+		if (!*g || strchr(g, ':'))
+			return err_set(err, CPOD_E_INVALID, "--group-add %s: a group name or number", g);
+		if (strcmp(g, "keep-groups") == 0)
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--group-add keep-groups: not supported");
+	}
+	if (o->user && (!*o->user || o->user[0] == ':'))
+		return err_set(err, CPOD_E_INVALID, "--user %s: a user name or number", o->user);
+	size_t nl = options_count(o->labels);
+	p->labels = pool_calloc(&p->pool, nl + 1, sizeof(options_kv), err);
+	if (!p->labels)
+		return -1;
+	for (size_t i = 0; i < nl; i++) {
+		const char *l = o->labels[i], *eq = strchr(l, '=');
+		if (!*l || eq == l)
+			return err_set(err, CPOD_E_INVALID, "--label %s: KEY=VALUE expected", l);
+		char *k = pool_strdup(&p->pool, l, err);
+		if (!k)
+			return -1;
+		const char *val = "";
+		if (eq) {
+			k[eq - l] = '\0';
+			val = eq + 1;
+		}
+		size_t j;
+		for (j = 0; j < p->n_labels && strcmp(p->labels[j].key, k) != 0; j++)
+			;
+		p->labels[j].key = k;
+		p->labels[j].value = val;
+		if (j == p->n_labels)
+			p->n_labels++;
+	}
+	if (o->pull && strcmp(o->pull, "missing") != 0 && strcmp(o->pull, "always") != 0 &&
+	    strcmp(o->pull, "never") != 0 && strcmp(o->pull, "newer") != 0)
+		return err_set(err, CPOD_E_INVALID,
+			       "--pull %s: one of missing, always, never, newer", o->pull);
+	return 0;
+}
+
+CPOD_INTERNAL void options_parsed_free(options_parsed *p)
+{
+	pool_free(&p->pool);
+	memset(p, 0, sizeof(*p));
+}
+
+CPOD_INTERNAL int options_parse(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	p->shm_size = 65536000;
+	p->privileged = o->privileged;
+	if (options_process(o, p, err) < 0 || options_network(o, p, err) < 0 ||
+	    options_mounts(o, p, err) < 0 || options_resources(o, p, err) < 0 ||
+	    options_security(o, p, err) < 0 || options_userns(o, p, err) < 0)
+		goto fail;
+
+	for (size_t i = 0; o->devices && o->devices[i]; i++)
+		if (options_devices(o->devices[i], &p->devices, &p->n_devices, &p->pool, err) < 0)
+			goto fail;
+
+	/* capabilities, as podman merges them */
+	uint64_t add, drop;
+	bool add_all, drop_all;
+	if (options_caps("--cap-add", o->cap_add, &add, &add_all, err) < 0 ||
+	    options_caps("--cap-drop", o->cap_drop, &drop, &drop_all, err) < 0)
+		goto fail;
+	if (add & drop) {
+		int c = __builtin_ctzll(add & drop);
+		err_set(err, CPOD_E_INVALID, "--cap-add/--cap-drop: %s cannot be both added and dropped",
+			caps_name(c));
+		goto fail;
+	}
+	uint64_t all = options_all_caps();
+	uint64_t base = o->privileged ? all : options_default_caps();
+	if (drop_all)
+		p->caps = add_all ? all : add;
+	else if (add_all)
+		p->caps = all & ~drop;
+	else
+		p->caps = (base | add) & ~drop;
+	p->caps_added = (add_all ? all : add) & ~drop;
+
+	size_t ns = options_count(o->sysctls);
+	p->sysctls = pool_calloc(&p->pool, ns + 1, sizeof(options_kv), err);
+	if (!p->sysctls)
+		goto fail;
+	for (size_t i = 0; i < ns; i++)
+		if (options_sysctl(o->sysctls[i], p->host_net, &p->sysctls[p->n_sysctls++], &p->pool,
+				   err) < 0)
+			goto fail;
+
+	if (options_restart(o->restart, &p->restart, &p->max_retries, err) < 0)
+		goto fail;
+	if (o->rm && p->restart != RESTART_NO) {
+		err_set(err, CPOD_E_INVALID, "--restart %s: conflicts with --rm", o->restart);
+		goto fail;
+	}
+	p->log_driver = o->log_driver && strcmp(o->log_driver, "none") == 0 ? "none" : "k8s-file";
+	size_t nlo = options_count(o->log_opts);
+	p->log_opts = pool_calloc(&p->pool, nlo + 1, sizeof(options_kv), err);
+	if (!p->log_opts)
+		goto fail;
+	for (size_t i = 0; i < nlo; i++) {
+		const char *s = o->log_opts[i], *eq = strchr(s, '=');
+		char *k = pool_strdup(&p->pool, s, err);
+		if (!k)
+			goto fail;
+		if (eq)
+			k[eq - s] = '\0';
+		p->log_opts[p->n_log_opts].key = k;
+		p->log_opts[p->n_log_opts++].value = eq ? eq + 1 : "";
+	}
+	return 0;
+fail:
+	options_parsed_free(p);
+	return -1;
+}
+
+CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err)
+{
+	options_parsed p;
+	ctr_life l;
+	if (options_parse(o, &p, err) < 0)
+		return -1;
+	options_parsed_free(&p);
+	if (options_lifecycle(o, NULL, &l, err) < 0)
+		return -1;
+	life_free(&l);
+	return 0;
+}
 /************************************************ src/engine/ps.c */
 /*
  * ps.c — listing containers (cpod_container_list), in the shape of
@@ -33833,8 +36123,13 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		jw_null(&w);
 		jw_kint(&w, "Restarts", r->restart_count);
 		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		ctr_status_text(r, status, sizeof(status));
+		/* paused lives in the runtime's state (the freezer), not the record */
+		bool paused = ctr_paused(e, r);
+		jw_kstr(&w, "State", paused ? "paused" : ctr_status_name(r->status));
+		if (paused)
+			snprintf(status, sizeof(status), "Paused");
+		else
+			ctr_status_text(r, status, sizeof(status));
 		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}
@@ -34497,30 +36792,33 @@ out:
  * specgen.c — building a container's OCI config (see specgen.h).
  *
  * What podman 4 gives a container by default, and so what cpod gives: its
- * eleven default capabilities, its seccomp profile (evaluated for those
- * capabilities), masked and read-only /proc and /sys paths, a private
- * /dev with /dev/shm of 64 MiB, generated /etc/hosts, /etc/hostname and
- * /etc/resolv.conf, pid/ipc/uts/mount namespaces (a user namespace when
- * rootless, mapping the user to root and the subordinate ids after it), and
- * a hostname that is the start of the container id.
+ * eleven default capabilities, its seccomp profile (evaluated for the
+ * final capability set), masked and read-only /proc and /sys paths, a
+ * private /dev with /dev/shm of 64 MB, generated /etc/hosts, /etc/hostname
+ * and /etc/resolv.conf, pid/ipc/uts/mount namespaces (a user namespace
+ * when rootless, mapping the user to root and the subordinate ids after
+ * it), nofile and nproc limits of 1048576, a pids limit of 2048 when it
+ * has a cgroup, and a hostname that is the start of the container id.
+ * Then the options: mounts and volumes, security, resources, --init.
+ *
+ * Three phases, so that bad input changes nothing: everything is parsed
+ * and checked (options.c, users, id maps, seccomp); then the volumes are
+ * made and filled; then the config and the summary are written.
  */
 
 
 
 
 
-static const char *const specgen_caps[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
-	"CAP_SYS_CHROOT",
-};
+#include <dirent.h>
+#include <fnmatch.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <linux/capability.h>
 
 CPOD_INTERNAL uint64_t specgen_default_caps(void)
 {
-	uint64_t m = 0;
-	for (size_t i = 0; i < ARRAY_LEN(specgen_caps); i++)
-		m |= UINT64_C(1) << caps_from_name(specgen_caps[i]);
-	return m;
+	return options_default_caps();
 }
 
 /* --entrypoint: a JSON array, or one command word. */
@@ -34592,6 +36890,58 @@ CPOD_INTERNAL int specgen_args(const cpod_run_opts *run, const image_config *cfg
 	return 0;
 }
 
+/* ---------------------------------------------------------------- state */
+
+typedef struct specgen_idmap {
+	uint32_t ctr, host, size;
+} specgen_idmap;
+
+typedef struct specgen_mount {
+	const char *dest, *type, *source;
+	const char *opts[OPTIONS_MOUNT_MAX_OPTS + 16];
+	size_t n;
+} specgen_mount;
+
+/* A volume a mount uses: loaded, or made here. */
+typedef struct specgen_vol {
+	options_mount *m;
+	volume_rec v;
+	bool have;        /* v is loaded */
+	bool created;     /* made by this build: removed again if it fails */
+} specgen_vol;
+
+typedef struct specgen_ctx {
+	const specgen_in *in;
+	const cpod_run_opts *r;
+	options_parsed p;
+	ctr_life lc;
+	mem_pool pool;
+	const char **args;
+	size_t nargs;
+	char hostname[72];
+	char init_exe[PATH_MAX];
+	uint32_t uid, gid;
+	uint32_t *gids;
+	size_t n_gids;
+	/* user namespace */
+	bool userns;
+	specgen_idmap umap[8], gmap[8];
+	size_t n_umap, n_gmap;
+	char auto_uid[48], auto_gid[48];   /* "START:SIZE" of a --userns auto range */
+	/* every mount of -v, --mount, --tmpfs and the image's VOLUMEs */
+	options_mount *mounts;
+	size_t n_mounts;
+	specgen_vol *vols;
+	size_t n_vols;
+	char *seccomp;                     /* linux.seccomp JSON, NULL: none */
+	options_device *hostdevs;          /* --privileged: every device of the host */
+	size_t n_hostdevs;
+	specgen_mount *out;                /* the config's mounts */
+	size_t n_out, cap_out;
+} specgen_ctx;
+
+/* ---------------------------------------------------------------- environment */
+
 static bool specgen_env_has(const char *const *env, size_t n, const char *kv)
 {
 	size_t k = strcspn(kv, "=");
@@ -34601,37 +36951,26 @@ static bool specgen_env_has(const char *const *env, size_t n, const char *kv)
 	return false;
 }
 
-/* Environment: defaults, then the image's, then -e (later wins). */
-static void specgen_env(json_w *w, const specgen_in *in, const char *hostname, mem_pool *pool)
+/* Environment: defaults, then the image's, then --env-file and -e (later wins). */
+static int specgen_env(json_w *w, specgen_ctx *x, cpod_err *err)
 {
-	const char *list[512];
-	size_t n = 0;
-	char host[300], home[PATH_MAX + 8];
-
+	const specgen_in *in = x->in;
+	size_t cap = x->p.n_env + in->cfg->n_env + 8, n = 0;
+	const char **list = pool_calloc(&x->pool, cap, sizeof(char *), err);
+	char *host = pool_alloc(&x->pool, 128, err), *home = pool_alloc(&x->pool, PATH_MAX + 8, err);
+	if (!list || !host || !home)
+		return -1;
 	/* newest first, so the first of a name wins when writing */
-	for (size_t i = 0; in->run->env && in->run->env[i] && n < 200; i++) {
-		const char *e = in->run->env[i];
-		if (!strchr(e, '=')) {
-			/* "-e NAME": from our environment, when we have it */
-			const char *v = getenv(e);
-			if (!v)
-				continue;
-			char *kv = pool_alloc(pool, strlen(e) + strlen(v) + 2, NULL);
-			if (!kv)
-				continue;
-			sprintf(kv, "%s=%s", e, v);
-			e = kv;
-		}
-		list[n++] = e;
-	}
-	for (size_t i = in->cfg->n_env; i-- > 0 && n < 400;)
+	for (size_t i = x->p.n_env; i-- > 0;)
+		list[n++] = x->p.env[i];
+	for (size_t i = in->cfg->n_env; i-- > 0;)
 		list[n++] = in->cfg->env[i];
-	snprintf(host, sizeof(host), "HOSTNAME=%s", hostname);
-	snprintf(home, sizeof(home), "HOME=%s", in->user->home);
+	snprintf(host, 128, "HOSTNAME=%s", x->hostname);
+	snprintf(home, PATH_MAX + 8, "HOME=%s", in->user->home);
 	list[n++] = host;
 	list[n++] = home;
 	list[n++] = "container=cpod";
-	if (in->run->tty)
+	if (x->r->tty)
 		list[n++] = "TERM=xterm";
 	list[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -34646,6 +36985,7 @@ static void specgen_env(json_w *w, const specgen_in *in, const char *hostname, m
 			jw_str(w, list[i]);
 	}
 	jw_arr_end(w);
+	return 0;
 }
 
 static void specgen_strs(json_w *w, const char *key, const char *const *v, size_t n)
@@ -34657,207 +36997,940 @@ static void specgen_strs(json_w *w, const char *key, const char *const *v, size_
 	jw_arr_end(w);
 }
 
-static void specgen_mount(json_w *w, const char *dest, const char *type, const char *src,
-			  const char *const *opts, size_t n)
-{
-	jw_obj_begin(w);
-	jw_kstr(w, "destination", dest);
-	jw_kstr(w, "type", type);
-	jw_kstr(w, "source", src);
-	specgen_strs(w, "options", opts, n);
-	jw_obj_end(w);
-}
+/* ---------------------------------------------------------------- users and id maps */
 
-#define SG_MOUNT(w, d, t, s, ...)                                              \
-	do {                                                                   \
-		static const char *const o_[] = { __VA_ARGS__ };               \
-		specgen_mount((w), (d), (t), (s), o_, ARRAY_LEN(o_));          \
-	} while (0)
+typedef struct specgen_range {
+	uint32_t start, count;
+} specgen_range;
 
-/* -v HOST:CTR[:OPTS] */
-static int specgen_volume(json_w *w, const char *spec, cpod_err *err)
-{
-	char copy[PATH_MAX * 2 + 64];
-	if (strlen(spec) >= sizeof(copy))
-		return err_set(err, CPOD_E_INVALID, "-v %s: too long", spec);
-	strcpy(copy, spec);
-	char *host = copy, *ctr = strchr(copy, ':'), *opts = NULL;
-	if (!ctr)
-		return err_set(err, CPOD_E_INVALID,
-			       "-v %s: HOST:CONTAINER[:OPTIONS] expected (named volumes come later)", spec);
-	*ctr++ = '\0';
-	opts = strchr(ctr, ':');
-	if (opts)
-		*opts++ = '\0';
-	if (host[0] != '/')
-		return err_set(err, CPOD_E_UNSUPPORTED, "-v %s: named volumes are not supported yet", spec);
-	if (ctr[0] != '/')
-		return err_set(err, CPOD_E_INVALID, "-v %s: the container path must be absolute", spec);
-	struct stat st;
-	if (stat(host, &st) < 0)
-		return err_sys(err, "-v %s: statfs %s", spec, host);
-	const char *o[8];
-	size_t n = 0;
-	o[n++] = "rbind";
-	bool ro = false;
-	for (char *t = opts ? strtok(opts, ",") : NULL; t; t = strtok(NULL, ",")) {
-		if (strcmp(t, "ro") == 0)
-			ro = true;
-		else if (strcmp(t, "rw") == 0)
-			ro = false;
-		else if (strcmp(t, "z") == 0 || strcmp(t, "Z") == 0)
-			continue; /* SELinux labels: nothing to do without SELinux */
-		else if (strcmp(t, "private") == 0 || strcmp(t, "rprivate") == 0 || strcmp(t, "shared") == 0 ||
-			 strcmp(t, "rshared") == 0 || strcmp(t, "slave") == 0 || strcmp(t, "rslave") == 0)
-			o[n++] = t; /* points into copy: written below, before copy goes */
-		else
-			return err_set(err, CPOD_E_INVALID, "-v %s: unknown option \"%s\"", spec, t);
-		if (n >= 6)
-			break;
-	}
-	if (n == 1)
-		o[n++] = "rprivate";
-	o[n++] = ro ? "ro" : "rw";
-	specgen_mount(w, ctr, "bind", host, o, n);
-	return 0;
-}
-
-/* --tmpfs /PATH[:OPTS] */
-static int specgen_tmpfs(json_w *w, const char *spec, cpod_err *err)
-{
-	char copy[PATH_MAX];
-	if (strlen(spec) >= sizeof(copy))
-		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: too long", spec);
-	strcpy(copy, spec);
-	char *opts = strchr(copy, ':');
-	if (opts)
-		*opts++ = '\0';
-	if (copy[0] != '/')
-		return err_set(err, CPOD_E_INVALID, "--tmpfs %s: the path must be absolute", spec);
-	const char *o[32];
-	size_t n = 0;
-	bool has_mode = false;
-	o[n++] = "rw";
-	o[n++] = "noexec";
-	o[n++] = "nosuid";
-	o[n++] = "nodev";
-	for (char *t = opts ? strtok(opts, ",") : NULL; t && n < ARRAY_LEN(o); t = strtok(NULL, ","))  {
-		if (strncmp(t, "mode=", 5) == 0)
-			has_mode = true;
-		o[n++] = t;
-	}
-	if (!has_mode && n < ARRAY_LEN(o))
-		o[n++] = "mode=1777";
-	specgen_mount(w, copy, "tmpfs", "tmpfs", o, n);
-	return 0;
-}
-
-/* Whether -v or --tmpfs put something at dest already. */
-static bool specgen_user_mount(const cpod_run_opts *r, const char *dest)
-{
-	size_t n = strlen(dest);
-	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
-		if (strncmp(r->tmpfs[i], dest, n) == 0 && (!r->tmpfs[i][n] || r->tmpfs[i][n] == ':'))
-			return true;
-	for (size_t i = 0; r->volumes && r->volumes[i]; i++) {
-		const char *c = strchr(r->volumes[i], ':');
-		if (c && strncmp(c + 1, dest, n) == 0 && (!c[1 + n] || c[1 + n] == ':'))
-			return true;
-	}
-	return false;
-}
-
-/* /etc/subuid (or CPOD_SUBUID) range of the user, for rootless maps. */
-static bool specgen_subid(const char *file, uint32_t id, uint32_t *start, uint32_t *count)
+/* The ranges of name (or of the numeric id, when id >= 0) in a subuid file. */
+static size_t specgen_subids(const char *file, const char *name, long long id, specgen_range *out,
+			     size_t max)
 {
 	_cleanup_buf_ buf b = BUF_INIT;
-	char name[256] = "";
+	size_t n = 0;
 	if (fs_read_file(AT_FDCWD, file, 1u << 20, &b, NULL) < 0)
-		return false;
-	/* the user's name, from the host's passwd, if it has one */
+		return 0;
+	char *save = NULL;
+	for (char *l = strtok_r(b.data, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
+		char who[256];
+		unsigned long long s, c;
+		if (sscanf(l, "%255[^:]:%llu:%llu", who, &s, &c) != 3 || c == 0 || s > UINT32_MAX ||
+		    c > UINT32_MAX || s + c > (unsigned long long)UINT32_MAX + 1)
+			continue;
+		char *end;
+		unsigned long long wid = strtoull(who, &end, 10);
+		if ((name && strcmp(who, name) == 0) || (id >= 0 && !*end && wid == (unsigned long long)id)) {
+			out[n].start = (uint32_t)s;
+			out[n].count = (uint32_t)c;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The host user's name, from the host's passwd. */
+static void specgen_host_user(uint32_t uid, char *name, size_t n)
+{
 	_cleanup_buf_ buf pw = BUF_INIT;
-	if (fs_read_file(AT_FDCWD, "/etc/passwd", 4u << 20, &pw, NULL) == 0) {
-		for (char *l = strtok(pw.data, "\n"); l; l = strtok(NULL, "\n")) {
-			char *f[7] = { 0 };
-			size_t k = 0;
-			f[k++] = l;
-			for (char *p = l; *p && k < 7; p++)
-				if (*p == ':') {
-					*p = '\0';
-					f[k++] = p + 1;
+	name[0] = '\0';
+	if (fs_read_file(AT_FDCWD, "/etc/passwd", 4u << 20, &pw, NULL) < 0)
+		return;
+	char *save = NULL;
+	for (char *l = strtok_r(pw.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *f[4] = { 0 };
+		size_t k = 0;
+		f[k++] = l;
+		for (char *p = l; *p && k < 4; p++)
+			if (*p == ':') {
+				*p = '\0';
+				f[k++] = p + 1;
+			}
+		if (k >= 3 && strtoul(f[2], NULL, 10) == uid) {
+			snprintf(name, n, "%s", f[0]);
+			return;
+		}
+	}
+}
+
+static const char *specgen_subid_file(bool gid)
+{
+	const char *f = getenv(gid ? "CPOD_SUBGID" : "CPOD_SUBUID");
+	return f && *f ? f : gid ? "/etc/subgid" : "/etc/subuid";
+}
+
+/* --userns auto ranges of other containers ("START:SIZE" annotations). */
+static size_t specgen_auto_used(specgen_ctx *x, bool gid, specgen_range *out, size_t max)
+{
+	cpod_engine *e = x->in->e;
+	const json_limits lim = { .max_size = 16u << 20 };
+	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	size_t n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while (n < max && (de = readdir(d))) {
+		char path[160];
+		if (strlen(de->d_name) != 64 || (x->in->id && strcmp(de->d_name, x->in->id) == 0))
+			continue;
+		snprintf(path, sizeof(path), "containers/%.64s/config.json", de->d_name);
+		json_doc *doc = json_parse_file(e->rootfd, path, &lim, NULL);
+		if (!doc)
+			continue;
+		const char *a = json_string(json_get(json_get(json_root(doc), "annotations"),
+						     gid ? "io.cpod.userns.auto.gid" : "io.cpod.userns.auto.uid"));
+		unsigned long long s, c;
+		if (a && sscanf(a, "%llu:%llu", &s, &c) == 2 && s <= UINT32_MAX && c <= UINT32_MAX) {
+			out[n].start = (uint32_t)s;
+			out[n].count = (uint32_t)c;
+			n++;
+		}
+		json_doc_free(doc);
+	}
+	closedir(d);
+	return n;
+}
+
+/* A free block of size ids in ranges, away from the used ones. */
+static bool specgen_alloc(const specgen_range *ranges, size_t nr, const specgen_range *used,
+			  size_t nu, uint32_t size, uint32_t *start)
+{
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t c = ranges[i].start, end = (uint64_t)ranges[i].start + ranges[i].count;
+		while (c + size <= end) {
+			bool clash = false;
+			for (size_t k = 0; k < nu && !clash; k++) {
+				uint64_t us = used[k].start, ue = us + used[k].count;
+				if (c < ue && us < c + size) {
+					clash = true;
+					c = ue;
 				}
-			if (k >= 3 && strtoul(f[2], NULL, 10) == id) {
-				snprintf(name, sizeof(name), "%s", f[0]);
-				break;
+			}
+			if (!clash) {
+				*start = (uint32_t)c;
+				return true;
 			}
 		}
 	}
-	for (char *l = strtok(b.data, "\n"); l; l = strtok(NULL, "\n")) {
-		char who[256];
-		unsigned long s, c;
-		if (sscanf(l, "%255[^:]:%lu:%lu", who, &s, &c) != 3 || c == 0 || s > UINT32_MAX ||
-		    c > UINT32_MAX)
-			continue;
-		if (strcmp(who, name) == 0 || strtoul(who, NULL, 10) == id) {
-			*start = (uint32_t)s;
-			*count = (uint32_t)c;
-			return true;
-		}
-	}
 	return false;
 }
 
-static void specgen_idmap(json_w *w, const char *key, uint32_t self, const char *file)
+static int specgen_userns(specgen_ctx *x, cpod_err *err)
 {
-	uint32_t start, count;
+	const specgen_in *in = x->in;
+	const options_parsed *p = &x->p;
+	bool rootless = in->rootless;
+	bool helper = access("/usr/bin/newuidmap", X_OK) == 0 && access("/usr/bin/newgidmap", X_OK) == 0;
+
+	if (!rootless && p->userns != OPTIONS_USERNS_AUTO)
+		return 0;
+	x->userns = true;
+	for (int g = 0; g < 2; g++) {
+		specgen_idmap *map = g ? x->gmap : x->umap;
+		size_t *nm = g ? &x->n_gmap : &x->n_umap;
+		uint32_t self = g ? getegid() : geteuid();
+		const char *file = specgen_subid_file(g);
+		specgen_range r[16];
+		size_t nr;
+		char name[256];
+		if (rootless) {
+			specgen_host_user(geteuid(), name, sizeof(name));
+			nr = specgen_subids(file, name[0] ? name : NULL, geteuid(), r, ARRAY_LEN(r));
+		} else {
+			nr = specgen_subids(file, "containers", -1, r, ARRAY_LEN(r));
+		}
+		switch (p->userns) {
+		case OPTIONS_USERNS_AUTO: {
+			specgen_range used[256];
+			size_t nu = specgen_auto_used(x, g, used, ARRAY_LEN(used));
+			uint32_t start;
+			if (nr == 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "--userns auto: no ranges for user \"%s\" in %s",
+					       rootless ? (name[0] ? name : "(this user)") : "containers", file);
+			if (rootless && !helper)
+				return err_set(err, CPOD_E_UNSUPPORTED,
+					       "--userns auto: needs newuidmap and newgidmap");
+			if (!specgen_alloc(r, nr, used, nu, p->auto_size, &start))
+				return err_set(err, CPOD_E_LIMIT,
+					       "--userns auto: no free range of %u ids left in %s",
+					       p->auto_size, file);
+			map[(*nm)++] = (specgen_idmap){ 0, start, p->auto_size };
+			snprintf(g ? x->auto_gid : x->auto_uid, sizeof(x->auto_uid), "%u:%u", start,
+				 p->auto_size);
+			break;
+		}
+		case OPTIONS_USERNS_KEEP_ID: {
+			uint32_t target = g ? (p->keep_id_gid_set ? p->keep_id_gid : self)
+					    : (p->keep_id_uid_set ? p->keep_id_uid : self);
+			if (nr == 0 || !helper)
+				return err_set(err, CPOD_E_INVALID,
+					       "--userns keep-id: needs subordinate ids for the user in %s and "
+					       "newuidmap/newgidmap", file);
+			uint32_t below = target < r[0].count ? target : r[0].count;
+			if (below)
+				map[(*nm)++] = (specgen_idmap){ 0, r[0].start, below };
+			map[(*nm)++] = (specgen_idmap){ target, self, 1 };
+			uint32_t rest = r[0].count - below;
+			if (rest && target < UINT32_MAX - 1) {
+				uint64_t lim = (uint64_t)UINT32_MAX - 1 - target;
+				map[(*nm)++] = (specgen_idmap){ target + 1, r[0].start + below,
+								rest > lim ? (uint32_t)lim : rest };
+			}
+			break;
+		}
+		default:
+			/* the user as root, the subordinate ids after it */
+			map[(*nm)++] = (specgen_idmap){ 0, self, 1 };
+			if (nr && helper)
+				map[(*nm)++] = (specgen_idmap){ 1, r[0].start,
+								r[0].count > 65536 ? 65536 : r[0].count };
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The host id a container id maps to ((uint32_t)-1: none). */
+static uint32_t specgen_host_id(const specgen_ctx *x, uint32_t id, bool gid)
+{
+	const specgen_idmap *m = gid ? x->gmap : x->umap;
+	size_t n = gid ? x->n_gmap : x->n_umap;
+	if (!x->userns)
+		return id;
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].ctr && id - m[i].ctr < m[i].size)
+			return m[i].host + (id - m[i].ctr);
+	return (uint32_t)-1;
+}
+
+/* The process's user: --user (resolved by the caller), keep-id, --group-add. */
+static int specgen_user(specgen_ctx *x, cpod_err *err)
+{
+	const specgen_in *in = x->in;
+	x->uid = in->user->uid;
+	x->gid = in->user->gid;
+	if (x->p.userns == OPTIONS_USERNS_KEEP_ID && !(x->r->user && *x->r->user)) {
+		x->uid = x->p.keep_id_uid_set ? x->p.keep_id_uid : geteuid();
+		x->gid = x->p.keep_id_gid_set ? x->p.keep_id_gid : getegid();
+	}
+	size_t ng = 0;
+	while (x->r->group_add && x->r->group_add[ng])
+		ng++;
+	x->gids = pool_calloc(&x->pool, in->user->n_gids + ng + 1, sizeof(uint32_t), err);
+	if (!x->gids)
+		return -1;
+	for (size_t i = 0; i < in->user->n_gids; i++)
+		x->gids[x->n_gids++] = in->user->gids[i];
+	for (size_t i = 0; i < ng; i++) {
+		const char *g = x->r->group_add[i];
+		char spec[300];
+		userdb_user u;
+		cpod_err e2;
+		snprintf(spec, sizeof(spec), "0:%s", g);
+		if (userdb_resolve(in->e->store, in->img, spec, &u, &e2) < 0) {
+			if (e2.code == CPOD_E_NOTFOUND)
+				return err_set(err, CPOD_E_INVALID,
+					       "--group-add %s: no such group in the image's /etc/group", g);
+			if (err)
+				*err = e2;
+			return err_prefix(err, "--group-add %s", g);
+		}
+		bool dup = false;
+		for (size_t k = 0; k < x->n_gids && !dup; k++)
+			dup = x->gids[k] == u.gid;
+		if (!dup)
+			x->gids[x->n_gids++] = u.gid;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- mounts */
+
+static const char specgen_rw_base[] = "rw";
+
+/* The family of a flag option (exec/noexec ...), so a later one replaces it. */
+static const char *specgen_flag_base(const char *o)
+{
+	static const char *const flags[] = { "exec", "suid", "dev", "atime", "diratime",
+					     "relatime", "strictatime" };
+	if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0)
+		return specgen_rw_base;
+	const char *b = strncmp(o, "no", 2) == 0 ? o + 2 : o;
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+		if (strcmp(b, flags[i]) == 0)
+			return flags[i];
+	if (strncmp(o, "mode=", 5) == 0)
+		return "mode=";
+	if (strncmp(o, "size=", 5) == 0)
+		return "size=";
+	return NULL;
+}
+
+static void specgen_opt(specgen_mount *m, const char *o)
+{
+	const char *b = specgen_flag_base(o);
+	for (size_t i = 0; b && i < m->n; i++)
+		if (specgen_flag_base(m->opts[i]) == b) {
+			m->opts[i] = o;
+			return;
+		}
+	if (m->n < ARRAY_LEN(m->opts))
+		m->opts[m->n++] = o;
+}
+
+static specgen_mount *specgen_add(specgen_ctx *x, const char *dest, const char *type,
+				  const char *src, cpod_err *err)
+{
+	if (x->n_out == x->cap_out) {
+		size_t nc = x->cap_out ? x->cap_out * 2 : 32;
+		specgen_mount *nm = pool_calloc(&x->pool, nc, sizeof(*nm), err);
+		if (!nm)
+			return NULL;
+		if (x->n_out)
+			memcpy(nm, x->out, x->n_out * sizeof(*nm));
+		x->out = nm;
+		x->cap_out = nc;
+	}
+	specgen_mount *m = &x->out[x->n_out++];
+	memset(m, 0, sizeof(*m));
+	m->dest = dest;
+	m->type = type;
+	m->source = src;
+	return m;
+}
+
+#define SG_OPTS(m, ...)                                                        \
+	do {                                                                   \
+		static const char *const o_[] = { __VA_ARGS__ };               \
+		for (size_t i_ = 0; (m) && i_ < ARRAY_LEN(o_); i_++)           \
+			specgen_opt((m), o_[i_]);                              \
+	} while (0)
+
+/* Whether -v, --mount, --tmpfs or an image VOLUME mount dest. */
+static bool specgen_user_mount(const specgen_ctx *x, const char *dest)
+{
+	for (size_t i = 0; i < x->n_mounts; i++)
+		if (strcmp(x->mounts[i].dest, dest) == 0)
+			return true;
+	return false;
+}
+
+static int specgen_defaults(specgen_ctx *x, cpod_err *err)
+{
+	const specgen_in *in = x->in;
+	bool priv = x->p.privileged;
+	specgen_mount *m;
+	char *shm = pool_alloc(&x->pool, 48, err);
+	if (!shm)
+		return -1;
+	snprintf(shm, 48, "size=%" PRId64, x->p.shm_size);
+
+	if (!specgen_user_mount(x, "/proc")) {
+		m = specgen_add(x, "/proc", "proc", "proc", err);
+		SG_OPTS(m, "nosuid", "noexec", "nodev");
+	}
+	if (!specgen_user_mount(x, "/dev")) {
+		m = specgen_add(x, "/dev", "tmpfs", "tmpfs", err);
+		SG_OPTS(m, "nosuid", "strictatime", "mode=755", "size=65536k");
+	}
+	if (!specgen_user_mount(x, "/dev/pts")) {
+		m = specgen_add(x, "/dev/pts", "devpts", "devpts", err);
+		SG_OPTS(m, "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620");
+		if (!in->rootless && !x->userns)
+			SG_OPTS(m, "gid=5");
+	}
+	if (!specgen_user_mount(x, "/dev/mqueue")) {
+		m = specgen_add(x, "/dev/mqueue", "mqueue", "mqueue", err);
+		SG_OPTS(m, "nosuid", "noexec", "nodev");
+	}
+	if (!specgen_user_mount(x, "/sys")) {
+		if (x->p.host_net && x->userns) {
+			/* sysfs of the host's network namespace cannot be mounted
+			 * from a user namespace: the host's /sys, bound */
+			m = specgen_add(x, "/sys", "bind", "/sys", err);
+			SG_OPTS(m, "rbind", "nosuid", "noexec", "nodev", "ro");
+		} else {
+			m = specgen_add(x, "/sys", "sysfs", "sysfs", err);
+			SG_OPTS(m, "nosuid", "noexec", "nodev", "ro");
+		}
+		if (m && priv)
+			specgen_opt(m, "rw");
+	}
+	if (!specgen_user_mount(x, "/sys/fs/cgroup")) {
+		m = specgen_add(x, "/sys/fs/cgroup", "cgroup", "cgroup", err);
+		SG_OPTS(m, "nosuid", "noexec", "nodev", "relatime", "ro");
+		if (m && priv)
+			specgen_opt(m, "rw");
+	}
+	if (!specgen_user_mount(x, "/dev/shm")) {
+		m = specgen_add(x, "/dev/shm", "tmpfs", "shm", err);
+		SG_OPTS(m, "nosuid", "noexec", "nodev", "mode=1777");
+		if (m)
+			specgen_opt(m, shm);
+	}
+	static const char *const etc[] = { "hosts", "hostname", "resolv.conf" };
+	for (size_t i = 0; i < ARRAY_LEN(etc); i++) {
+		char *dest = pool_alloc(&x->pool, 32, err), *path = pool_alloc(&x->pool, PATH_MAX, err);
+		if (!dest || !path)
+			return -1;
+		snprintf(dest, 32, "/etc/%s", etc[i]);
+		if (specgen_user_mount(x, dest))
+			continue;
+		if (fs_join(path, PATH_MAX, in->files_dir, etc[i], err) < 0)
+			return -1;
+		m = specgen_add(x, dest, "bind", path, err);
+		SG_OPTS(m, "rbind", "rprivate", "rw");
+	}
+	/* --read-only-tmpfs, on by default: a read-only root keeps writable
+	 * /tmp, /var/tmp and /run */
+	if (x->r->read_only && x->r->read_only_tmpfs != 0) {
+		static const char *const rw_dirs[] = { "/tmp", "/var/tmp", "/run" };
+		for (size_t i = 0; i < ARRAY_LEN(rw_dirs); i++)
+			if (!specgen_user_mount(x, rw_dirs[i])) {
+				m = specgen_add(x, rw_dirs[i], "tmpfs", "tmpfs", err);
+				SG_OPTS(m, "rw", "rprivate", "nosuid", "nodev", "tmpcopyup");
+			}
+	}
+	if (x->r->init) {
+		m = specgen_add(x, SPECGEN_INIT_PATH, "bind", x->init_exe, err);
+		SG_OPTS(m, "bind", "rprivate", "nosuid", "nodev", "ro");
+	}
+	return x->n_out ? 0 : -1;
+}
+
+/* One mount of -v, --mount, --tmpfs or an image VOLUME into the config. */
+static int specgen_user_mount_out(specgen_ctx *x, const options_mount *om, specgen_vol *vol,
+				  cpod_err *err)
+{
+	specgen_mount *m;
+	const char *tmpfs_o = NULL;
+	if (om->kind == OPTIONS_TMPFS || (vol && volume_is_tmpfs(&vol->v, &tmpfs_o))) {
+		m = specgen_add(x, om->dest, "tmpfs", "tmpfs", err);
+		if (!m)
+			return -1;
+		SG_OPTS(m, "rw", "noexec", "nosuid", "nodev");
+		if (om->kind == OPTIONS_TMPFS) {
+			specgen_opt(m, "mode=1777");
+			if (!om->no_tmpcopyup)
+				specgen_opt(m, "tmpcopyup");
+		} else {
+			/* a tmpfs volume: what `volume create --opt o=` said */
+			SG_OPTS(m, "exec", "nodev");
+			char *copy = pool_strdup(&x->pool, tmpfs_o, err);
+			if (!copy)
+				return -1;
+			char *save = NULL;
+			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				specgen_opt(m, t);
+		}
+		for (size_t i = 0; i < om->n_opts; i++)
+			specgen_opt(m, om->opts[i]);
+		if (om->propagation)
+			specgen_opt(m, om->propagation);
+		specgen_opt(m, om->ro ? "ro" : "rw");
+		return 0;
+	}
+	const char *src = om->source;
+	if (vol) {
+		const char *dev = volume_bind_device(&vol->v);
+		src = dev ? dev : pool_strdup(&x->pool, vol->v.mountpoint, err);
+		if (!src)
+			return -1;
+	}
+	m = specgen_add(x, om->dest, "bind", src, err);
+	if (!m)
+		return -1;
+	specgen_opt(m, om->nonrecursive ? "bind" : "rbind");
+	specgen_opt(m, om->propagation ? om->propagation : "rprivate");
+	if (vol)
+		SG_OPTS(m, "nosuid", "nodev");
+	for (size_t i = 0; i < om->n_opts; i++)
+		specgen_opt(m, om->opts[i]);
+	specgen_opt(m, om->ro ? "ro" : "rw");
+	return 0;
+}
+
+static size_t specgen_depth(const char *p)
+{
+	size_t n = 0;
+	for (; *p; p++)
+		n += *p == '/' && p[1];
+	return n;
+}
+
+/* Parents before children: a stable sort on the number of components. */
+static void specgen_sort_mounts(specgen_ctx *x)
+{
+	for (size_t i = 1; i < x->n_out; i++) {
+		specgen_mount t = x->out[i];
+		size_t d = specgen_depth(t.dest), k = i;
+		while (k > 0 && specgen_depth(x->out[k - 1].dest) > d) {
+			x->out[k] = x->out[k - 1];
+			k--;
+		}
+		x->out[k] = t;
+	}
+}
+
+static void specgen_write_mount(json_w *w, const specgen_mount *m)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "destination", m->dest);
+	jw_kstr(w, "type", m->type);
+	jw_kstr(w, "source", m->source);
+	specgen_strs(w, "options", m->opts, m->n);
+	jw_obj_end(w);
+}
+
+/* The image's VOLUMEs that no other mount covers: anonymous volumes. */
+static int specgen_image_volumes(specgen_ctx *x, cpod_err *err)
+{
+	const image_config *cfg = x->in->cfg;
+	x->mounts = pool_calloc(&x->pool, x->p.n_mounts + cfg->n_volumes + 1, sizeof(options_mount),
+				err);
+	if (!x->mounts)
+		return -1;
+	for (size_t i = 0; i < x->p.n_mounts; i++)
+		x->mounts[x->n_mounts++] = x->p.mounts[i];
+	for (size_t i = 0; i < cfg->n_volumes; i++) {
+		char c[PATH_MAX];
+		if (cfg->volumes[i][0] != '/' || options_clean_path(cfg->volumes[i], c, sizeof(c)) < 0 ||
+		    strcmp(c, "/") == 0) {
+			log_warn("the image's VOLUME %s is not an absolute path: ignored", cfg->volumes[i]);
+			continue;
+		}
+		if (specgen_user_mount(x, c))
+			continue;
+		options_mount *m = &x->mounts[x->n_mounts++];
+		memset(m, 0, sizeof(*m));
+		m->kind = OPTIONS_VOLUME;
+		m->flag = "VOLUME";
+		m->spec = cfg->volumes[i];
+		m->dest = pool_strdup(&x->pool, c, err);
+		if (!m->dest)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- volumes */
+
+/* Looks up the named volumes (nothing is made yet): a volume that exists
+ * is checked now, so a bad one fails before anything changes. */
+static int specgen_volumes_check(specgen_ctx *x, cpod_err *err)
+{
+	size_t nv = 0;
+	for (size_t i = 0; i < x->n_mounts; i++)
+		nv += x->mounts[i].kind == OPTIONS_VOLUME;
+	x->vols = pool_calloc(&x->pool, nv + 1, sizeof(specgen_vol), err);
+	if (!x->vols)
+		return -1;
+	for (size_t i = 0; i < x->n_mounts; i++) {
+		options_mount *m = &x->mounts[i];
+		if (m->kind != OPTIONS_VOLUME)
+			continue;
+		specgen_vol *v = &x->vols[x->n_vols++];
+		v->m = m;
+		if (m->volume_opts && volume_check_options(NULL, NULL, m->volume_opts, err) < 0)
+			return err_prefix(err, "--mount %s", m->spec);
+		if (!m->source)
+			continue;
+		cpod_err e2;
+		if (volume_load(x->in->e, m->source, &v->v, &e2) == 0) {
+			v->have = true;
+			const char *dev = volume_bind_device(&v->v);
+			struct stat st;
+			if (dev && stat(dev, &st) < 0)
+				return err_sys(err, "volume %s: its device %s", m->source, dev);
+		} else if (e2.code != CPOD_E_NOTFOUND) {
+			if (err)
+				*err = e2;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void specgen_volumes_rollback(specgen_ctx *x)
+{
+	int lock = -1;
+	for (size_t i = 0; i < x->n_vols; i++) {
+		if (!x->vols[i].created)
+			continue;
+		if (lock < 0 && (lock = volume_lock(x->in->e, NULL)) < 0)
+			return;
+		volume_remove(x->in->e, x->vols[i].v.name, true, NULL);
+		x->vols[i].created = false;
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
+/* Makes the volumes that do not exist and fills new ones from the image. */
+static int specgen_volumes_make(specgen_ctx *x, cpod_err *err)
+{
+	cpod_engine *e = x->in->e;
+	if (x->n_vols == 0)
+		return 0;
+	int lock = volume_lock(e, err);
+	if (lock < 0)
+		return -1;
+	int r = -1;
+	uint32_t hu = specgen_host_id(x, x->uid, false), hg = specgen_host_id(x, x->gid, true);
+	for (size_t i = 0; i < x->n_vols; i++) {
+		specgen_vol *v = &x->vols[i];
+		if (v->have) {
+			/* loaded before the lock: again, it may have changed */
+			volume_rec_free(&v->v);
+			v->have = false;
+		}
+		cpod_err e2;
+		if (v->m->source && volume_load(e, v->m->source, &v->v, &e2) == 0) {
+			v->have = true;
+		} else if (v->m->source && e2.code != CPOD_E_NOTFOUND) {
+			if (err)
+				*err = e2;
+			goto out;
+		} else {
+			if (volume_create(e, v->m->source, NULL, NULL, v->m->volume_opts, !v->m->source,
+					  &v->v, err) < 0)
+				goto out;
+			v->have = v->created = true;
+		}
+		if (volume_first_use(e, &v->v, x->in->img, v->m->dest, !v->m->nocopy,
+				     x->userns && x->in->rootless ? (uid_t)-1 : hu,
+				     x->userns && x->in->rootless ? (gid_t)-1 : hg, err) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	close(lock);
+	return r;
+}
+
+/* ---------------------------------------------------------------- security */
+
+static int specgen_seccomp(specgen_ctx *x, cpod_err *err)
+{
+	const options_parsed *p = &x->p;
+	if (p->seccomp_unconfined || (p->privileged && !p->seccomp_file))
+		return 0;
+	_cleanup_buf_ buf b = BUF_INIT;
+	const char *profile = seccomp_default_profile_json();
+	if (p->seccomp_file) {
+		if (fs_read_file(AT_FDCWD, p->seccomp_file, 8u << 20, &b, err) < 0)
+			return err_prefix(err, "--security-opt seccomp=%s", p->seccomp_file);
+		profile = b.data;
+	}
+	x->seccomp = seccomp_profile_to_oci(profile, p->caps, manifest_host_platform().architecture,
+					    err);
+	if (!x->seccomp) {
+		if (p->seccomp_file)
+			err_prefix(err, "--security-opt seccomp=%s", p->seccomp_file);
+		return -1;
+	}
+	/* a bad profile fails now, not when the container starts */
+	json_doc *d = json_parse(x->seccomp, strlen(x->seccomp), NULL, err);
+	if (!d)
+		return err_prefix(err, "seccomp profile");
+	seccomp_filter *f = seccomp_compile(json_root(d), err);
+	json_doc_free(d);
+	if (!f)
+		return p->seccomp_file ? err_prefix(err, "--security-opt seccomp=%s", p->seccomp_file)
+				       : -1;
+	seccomp_filter_free(f);
+	return 0;
+}
+
+static void specgen_caps_json(json_w *w, const char *key, uint64_t mask)
+{
 	jw_key(w, key);
 	jw_arr_begin(w);
+	for (int c = 0; c < 64; c++)
+		if ((mask >> c) & 1 && caps_name(c))
+			jw_str(w, caps_name(c));
+	jw_arr_end(w);
+}
+
+/* --privileged: every device node of the host's /dev, as runc lists them. */
+static int specgen_host_devices(specgen_ctx *x, const char *dir, int depth, cpod_err *err)
+{
+	static const char *const skip_dirs[] = { "pts", "shm", "fd", "mqueue", ".lxc",
+						 ".lxd-mounts", ".udev" };
+	if (depth > 6)
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+		    lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			bool skip = false;
+			for (size_t i = 0; i < ARRAY_LEN(skip_dirs) && !skip; i++)
+				skip = depth == 0 && strcmp(de->d_name, skip_dirs[i]) == 0;
+			if (!skip)
+				r = specgen_host_devices(x, path, depth + 1, err);
+			continue;
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			continue;
+		if (depth == 0 && (strcmp(de->d_name, "console") == 0 || strcmp(de->d_name, "ptmx") == 0))
+			continue;
+		bool given = false;
+		for (size_t i = 0; i < x->p.n_devices && !given; i++)
+			given = strcmp(x->p.devices[i].ctr, path) == 0;
+		if (given || x->n_hostdevs >= 4096)
+			continue;
+		if (x->n_hostdevs % 64 == 0) {
+			options_device *nl = pool_calloc(&x->pool, x->n_hostdevs + 64, sizeof(*nl), err);
+			if (!nl) {
+				r = -1;
+				break;
+			}
+			if (x->n_hostdevs)
+				memcpy(nl, x->hostdevs, x->n_hostdevs * sizeof(*nl));
+			x->hostdevs = nl;
+		}
+		options_device *dv = &x->hostdevs[x->n_hostdevs];
+		dv->host = dv->ctr = pool_strdup(&x->pool, path, err);
+		if (!dv->host) {
+			r = -1;
+			break;
+		}
+		snprintf(dv->perms, sizeof(dv->perms), "rwm");
+		dv->type = S_ISBLK(st.st_mode) ? 'b' : 'c';
+		dv->major = major(st.st_rdev);
+		dv->minor = minor(st.st_rdev);
+		dv->mode = st.st_mode & 0777;
+		dv->uid = st.st_uid;
+		dv->gid = st.st_gid;
+		x->n_hostdevs++;
+	}
+	closedir(d);
+	return r;
+}
+
+static void specgen_device_json(json_w *w, const specgen_ctx *x, const options_device *d)
+{
 	jw_obj_begin(w);
-	jw_kint(w, "containerID", 0);
-	jw_kint(w, "hostID", self);
-	jw_kint(w, "size", 1);
+	jw_kstr(w, "path", d->ctr);
+	jw_kstr(w, "type", d->type == 'b' ? "b" : "c");
+	jw_kint(w, "major", d->major);
+	jw_kint(w, "minor", d->minor);
+	if (!x->userns) {
+		/* made with mknod: as the host's; bound in a user namespace:
+		 * the host's node itself, never chmod-ed */
+		jw_kint(w, "fileMode", d->mode);
+		jw_kint(w, "uid", d->uid);
+		jw_kint(w, "gid", d->gid);
+	}
 	jw_obj_end(w);
-	if (specgen_subid(file, self, &start, &count) && access("/usr/bin/newuidmap", X_OK) == 0) {
+}
+
+static void specgen_device_rule(json_w *w, const options_device *d)
+{
+	jw_obj_begin(w);
+	jw_kbool(w, "allow", true);
+	jw_kstr(w, "type", d->type == 'b' ? "b" : "c");
+	jw_kint(w, "major", d->major);
+	jw_kint(w, "minor", d->minor);
+	jw_kstr(w, "access", d->perms);
+	jw_obj_end(w);
+}
+
+static bool specgen_unmasked(const options_parsed *p, const char *path)
+{
+	if (p->unmask_all)
+		return true;
+	for (size_t i = 0; i < p->n_unmask; i++)
+		if (strcmp(p->unmask[i], path) == 0 || fnmatch(p->unmask[i], path, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
+static void specgen_paths(json_w *w, const specgen_ctx *x)
+{
+	static const char *const masked[] = {
+		"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+		"/sys/fs/selinux", "/sys/dev/block",
+	};
+	static const char *const readonly[] = {
+		"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	};
+	const options_parsed *p = &x->p;
+	jw_key(w, "maskedPaths");
+	jw_arr_begin(w);
+	for (size_t i = 0; !p->privileged && i < ARRAY_LEN(masked); i++)
+		if (!specgen_unmasked(p, masked[i]))
+			jw_str(w, masked[i]);
+	for (size_t i = 0; i < p->n_mask; i++)
+		jw_str(w, p->mask[i]);
+	jw_arr_end(w);
+	jw_key(w, "readonlyPaths");
+	jw_arr_begin(w);
+	for (size_t i = 0; !p->privileged && i < ARRAY_LEN(readonly); i++)
+		if (!specgen_unmasked(p, readonly[i]))
+			jw_str(w, readonly[i]);
+	jw_arr_end(w);
+}
+
+/* ---------------------------------------------------------------- resources */
+
+static bool specgen_has_limits(const options_parsed *p)
+{
+	return p->memory || p->memory_swap || p->memory_reservation || p->cpu_quota ||
+	       p->cpu_shares || p->cpuset_cpus || p->pids_set;
+}
+
+/* Whether the host accounts swap (podman's default swap limit needs it). */
+static bool specgen_swap_accounted(void)
+{
+	enum cg_mode m = cg_detect();
+	if (m == CG_V2)
+		return true;
+	return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+}
+
+static void specgen_resources(json_w *w, const specgen_ctx *x)
+{
+	const options_parsed *p = &x->p;
+	int64_t swap = p->memory_swap;
+	if (p->memory_swap_default && !specgen_swap_accounted())
+		swap = 0; /* as podman: no swap limit where there is no swap accounting */
+	jw_key(w, "resources");
+	jw_obj_begin(w);
+	jw_key(w, "devices");
+	jw_arr_begin(w);
+	jw_obj_begin(w);
+	jw_kbool(w, "allow", p->privileged);
+	jw_kstr(w, "access", "rwm");
+	jw_obj_end(w);
+	for (size_t i = 0; !p->privileged && i < p->n_devices; i++)
+		specgen_device_rule(w, &p->devices[i]);
+	jw_arr_end(w);
+	if (p->memory || swap || p->memory_reservation) {
+		jw_key(w, "memory");
 		jw_obj_begin(w);
-		jw_kint(w, "containerID", 1);
-		jw_kint(w, "hostID", start);
-		jw_kint(w, "size", count > 65536 ? 65536 : count);
+		if (p->memory)
+			jw_kint(w, "limit", p->memory);
+		if (swap)
+			jw_kint(w, "swap", swap);
+		if (p->memory_reservation)
+			jw_kint(w, "reservation", p->memory_reservation);
+		jw_obj_end(w);
+	}
+	if (p->cpu_quota || p->cpu_shares || p->cpuset_cpus) {
+		jw_key(w, "cpu");
+		jw_obj_begin(w);
+		if (p->cpu_shares) {
+			jw_key(w, "shares");
+			jw_uint(w, p->cpu_shares);
+		}
+		if (p->cpu_quota) {
+			jw_kint(w, "quota", p->cpu_quota);
+			jw_key(w, "period");
+			jw_uint(w, p->cpu_period);
+		}
+		if (p->cpuset_cpus)
+			jw_kstr(w, "cpus", p->cpuset_cpus);
+		jw_obj_end(w);
+	}
+	/* podman's default pids limit */
+	int64_t pids = p->pids_set ? p->pids_limit : 2048;
+	if (pids > 0) {
+		jw_key(w, "pids");
+		jw_obj_begin(w);
+		jw_kint(w, "limit", pids);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void specgen_rlimits(json_w *w, const specgen_ctx *x)
+{
+	options_ulimit list[32];
+	size_t n = 0;
+	/* raising a hard limit takes CAP_SYS_RESOURCE in the host's user namespace */
+	bool can_raise = !x->in->rootless && !x->userns &&
+			 (caps_effective_now() >> CAP_SYS_RESOURCE & 1);
+	for (int k = 0; k < 2; k++) {
+		/* podman's defaults: 1048576, or what we have when we cannot
+		 * raise ours (rootless: our soft limit too) */
+		int res = k ? RLIMIT_NPROC : RLIMIT_NOFILE;
+		uint64_t soft = 1048576, hard = 1048576;
+		struct rlimit rl;
+		if (!can_raise && getrlimit(res, &rl) == 0) {
+			if (rl.rlim_max < hard)
+				hard = rl.rlim_max;
+			if (x->in->rootless && rl.rlim_cur < soft)
+				soft = rl.rlim_cur;
+			if (soft > hard)
+				soft = hard;
+		}
+		list[n++] = (options_ulimit){ res, k ? "RLIMIT_NPROC" : "RLIMIT_NOFILE", soft, hard };
+	}
+	for (size_t i = 0; i < x->p.n_ulimits; i++) {
+		size_t k;
+		for (k = 0; k < n && list[k].resource != x->p.ulimits[i].resource; k++)
+			;
+		if (k < ARRAY_LEN(list)) {
+			list[k] = x->p.ulimits[i];
+			if (k == n)
+				n++;
+		}
+	}
+	jw_key(w, "rlimits");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "type", list[i].name);
+		jw_key(w, "hard");
+		jw_uint(w, list[i].hard);
+		jw_key(w, "soft");
+		jw_uint(w, list[i].soft);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
 }
 
-CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
+static void specgen_idmap_json(json_w *w, const char *key, const specgen_idmap *m, size_t n)
 {
-	const cpod_run_opts *r = in->run;
-	mem_pool pool = { 0 };
-	buf b = BUF_INIT;
-	json_w w;
-	const char **args;
-	size_t nargs;
-	char hostname[72];
-	bool host_net = r->network && strcmp(r->network, "host") == 0;
-	char path[PATH_MAX];
-	char *seccomp = NULL;
-
-	if (r->network && !host_net && strcmp(r->network, "none") != 0) {
-		err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", r->network);
-		return NULL;
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_begin(w);
+		jw_kint(w, "containerID", m[i].ctr);
+		jw_kint(w, "hostID", m[i].host);
+		jw_kint(w, "size", m[i].size);
+		jw_obj_end(w);
 	}
-	if (specgen_args(r, in->cfg, &args, &nargs, &pool, err) < 0)
-		goto fail;
-	if (r->hostname && *r->hostname)
-		snprintf(hostname, sizeof(hostname), "%s", r->hostname);
-	else
-		snprintf(hostname, sizeof(hostname), "%.12s", in->id);
+	jw_arr_end(w);
+}
 
-	/* capabilities: podman's set; a non-root user keeps only the bounding set */
-	uint64_t caps = specgen_default_caps();
-	seccomp = seccomp_profile_to_oci(seccomp_default_profile_json(), caps, manifest_host_platform().architecture, err);
-	if (!seccomp)
-		goto fail;
+/* ---------------------------------------------------------------- the config */
 
-	jw_init(&w, &b, "\t");
+static int specgen_config(specgen_ctx *x, buf *b, cpod_err *err)
+{
+	const specgen_in *in = x->in;
+	const cpod_run_opts *r = x->r;
+	const options_parsed *p = &x->p;
+	json_w w;
+
+	jw_init(&w, b, "\t");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "ociVersion", CPOD_OCI_VERSION);
 
@@ -34866,32 +37939,51 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	jw_kbool(&w, "terminal", r->tty);
 	jw_key(&w, "user");
 	jw_obj_begin(&w);
-	jw_kint(&w, "uid", in->user->uid);
-	jw_kint(&w, "gid", in->user->gid);
-	if (in->user->n_gids) {
+	jw_kint(&w, "uid", x->uid);
+	jw_kint(&w, "gid", x->gid);
+	if (x->n_gids) {
 		jw_key(&w, "additionalGids");
 		jw_arr_begin(&w);
-		for (size_t i = 0; i < in->user->n_gids; i++)
-			jw_int(&w, in->user->gids[i]);
+		for (size_t i = 0; i < x->n_gids; i++)
+			jw_int(&w, x->gids[i]);
 		jw_arr_end(&w);
 	}
 	jw_obj_end(&w);
-	specgen_strs(&w, "args", args, nargs);
-	specgen_env(&w, in, hostname, &pool);
+	if (r->init) {
+		const char **a = pool_calloc(&x->pool, x->nargs + 4, sizeof(char *), err);
+		if (!a)
+			return -1;
+		a[0] = SPECGEN_INIT_PATH;
+		a[1] = "__init";
+		a[2] = "--";
+		memcpy(a + 3, x->args, x->nargs * sizeof(char *));
+		specgen_strs(&w, "args", a, x->nargs + 3);
+	} else {
+		specgen_strs(&w, "args", x->args, x->nargs);
+	}
+	if (specgen_env(&w, x, err) < 0)
+		return -1;
 	jw_kstr(&w, "cwd", r->workdir && *r->workdir ? r->workdir
 			   : in->cfg->working_dir && *in->cfg->working_dir ? in->cfg->working_dir : "/");
 	jw_key(&w, "capabilities");
 	jw_obj_begin(&w);
-	specgen_strs(&w, "bounding", specgen_caps, ARRAY_LEN(specgen_caps));
-	if (in->user->uid == 0) {
-		specgen_strs(&w, "effective", specgen_caps, ARRAY_LEN(specgen_caps));
-		specgen_strs(&w, "permitted", specgen_caps, ARRAY_LEN(specgen_caps));
+	specgen_caps_json(&w, "bounding", p->caps);
+	if (x->uid == 0) {
+		specgen_caps_json(&w, "effective", p->caps);
+		specgen_caps_json(&w, "permitted", p->caps);
 	} else {
-		specgen_strs(&w, "effective", NULL, 0);
-		specgen_strs(&w, "permitted", NULL, 0);
+		/* a user other than root gets what --cap-add asked for, as podman */
+		uint64_t c = p->caps_added & p->caps;
+		specgen_caps_json(&w, "effective", c);
+		specgen_caps_json(&w, "permitted", c);
+		specgen_caps_json(&w, "inheritable", c);
+		specgen_caps_json(&w, "ambient", c);
 	}
 	jw_obj_end(&w);
-	jw_kbool(&w, "noNewPrivileges", false);
+	specgen_rlimits(&w, x);
+	jw_kbool(&w, "noNewPrivileges", p->no_new_privs);
+	if (p->has_oom_score_adj)
+		jw_kint(&w, "oomScoreAdj", p->oom_score_adj);
 	jw_obj_end(&w);
 
 	jw_key(&w, "root");
@@ -34899,61 +37991,37 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 	jw_kstr(&w, "path", in->rootfs);
 	jw_kbool(&w, "readonly", r->read_only);
 	jw_obj_end(&w);
-	jw_kstr(&w, "hostname", hostname);
+	jw_kstr(&w, "hostname", x->hostname);
 
 	jw_key(&w, "mounts");
 	jw_arr_begin(&w);
-	SG_MOUNT(&w, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
-	SG_MOUNT(&w, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
-	if (in->rootless)
-		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-			 "ptmxmode=0666", "mode=0620");
-	else
-		SG_MOUNT(&w, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-			 "ptmxmode=0666", "mode=0620", "gid=5");
-	SG_MOUNT(&w, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
-	if (host_net && in->rootless)
-		SG_MOUNT(&w, "/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro");
-	else
-		SG_MOUNT(&w, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
-	SG_MOUNT(&w, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
-	SG_MOUNT(&w, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536000");
-	static const char *const etc[] = { "hosts", "hostname", "resolv.conf" };
-	for (size_t i = 0; i < ARRAY_LEN(etc); i++) {
-		char dest[32];
-		snprintf(dest, sizeof(dest), "/etc/%s", etc[i]);
-		if (fs_join(path, sizeof(path), in->files_dir, etc[i], err) < 0)
-			goto fail;
-		SG_MOUNT(&w, dest, "bind", path, "rbind", "rprivate", "rw");
-	}
-	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++)
-		if (specgen_tmpfs(&w, r->tmpfs[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; r->volumes && r->volumes[i]; i++)
-		if (specgen_volume(&w, r->volumes[i], err) < 0)
-			goto fail;
-	/* podman's --read-only-tmpfs, on by default: a read-only root keeps
-	 * writable /tmp, /var/tmp and /run */
-	if (r->read_only) {
-		static const char *const rw_dirs[] = { "/tmp", "/var/tmp", "/run" };
-		for (size_t i = 0; i < ARRAY_LEN(rw_dirs); i++)
-			if (!specgen_user_mount(r, rw_dirs[i]))
-				SG_MOUNT(&w, rw_dirs[i], "tmpfs", "tmpfs", "rw", "rprivate", "nosuid", "nodev",
-					 "tmpcopyup");
-	}
+	for (size_t i = 0; i < x->n_out; i++)
+		specgen_write_mount(&w, &x->out[i]);
 	jw_arr_end(&w);
 
 	jw_key(&w, "annotations");
 	jw_obj_begin(&w);
 	jw_kstr(&w, "io.container.manager", "cpod");
 	jw_kstr(&w, "io.cpod.container.name", in->name);
+	if (x->n_vols) {
+		_cleanup_buf_ buf names = BUF_INIT;
+		for (size_t i = 0; i < x->n_vols; i++)
+			buf_printf(&names, NULL, "%s%s", i ? "," : "", x->vols[i].v.name);
+		if (names.failed)
+			return err_nomem(err);
+		jw_kstr(&w, "io.cpod.volumes", names.data);
+	}
+	if (x->auto_uid[0]) {
+		jw_kstr(&w, "io.cpod.userns.auto.uid", x->auto_uid);
+		jw_kstr(&w, "io.cpod.userns.auto.gid", x->auto_gid);
+	}
 	jw_obj_end(&w);
 
 	jw_key(&w, "linux");
 	jw_obj_begin(&w);
-	if (in->rootless) {
-		specgen_idmap(&w, "uidMappings", geteuid(), getenv("CPOD_SUBUID") ? getenv("CPOD_SUBUID") : "/etc/subuid");
-		specgen_idmap(&w, "gidMappings", getegid(), getenv("CPOD_SUBGID") ? getenv("CPOD_SUBGID") : "/etc/subgid");
+	if (x->userns) {
+		specgen_idmap_json(&w, "uidMappings", x->umap, x->n_umap);
+		specgen_idmap_json(&w, "gidMappings", x->gmap, x->n_gmap);
 	}
 	jw_key(&w, "namespaces");
 	jw_arr_begin(&w);
@@ -34964,11 +38032,11 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 		ns[n++] = "mount";
 		ns[n++] = "ipc";
 		ns[n++] = "uts";
-		if (!host_net)
+		if (!p->host_net)
 			ns[n++] = "network";
 		if (cg_detect() == CG_V2)
 			ns[n++] = "cgroup";
-		if (in->rootless)
+		if (x->userns)
 			ns[n++] = "user";
 		for (size_t i = 0; i < n; i++) {
 			jw_obj_begin(&w);
@@ -34977,52 +38045,339 @@ CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
 		}
 	}
 	jw_arr_end(&w);
+	if (p->n_devices || x->n_hostdevs) {
+		jw_key(&w, "devices");
+		jw_arr_begin(&w);
+		for (size_t i = 0; i < p->n_devices; i++)
+			specgen_device_json(&w, x, &p->devices[i]);
+		for (size_t i = 0; i < x->n_hostdevs; i++)
+			specgen_device_json(&w, x, &x->hostdevs[i]);
+		jw_arr_end(&w);
+	}
 	if (in->with_cgroup) {
 		char cg[96];
 		snprintf(cg, sizeof(cg), "cpod-%.64s", in->id);
 		jw_kstr(&w, "cgroupsPath", cg);
-		jw_key(&w, "resources");
+		specgen_resources(&w, x);
+	}
+	if (p->n_sysctls) {
+		jw_key(&w, "sysctl");
 		jw_obj_begin(&w);
-		jw_key(&w, "devices");
-		jw_arr_begin(&w);
-		jw_obj_begin(&w);
-		jw_kbool(&w, "allow", false);
-		jw_kstr(&w, "access", "rwm");
-		jw_obj_end(&w);
-		jw_arr_end(&w);
+		for (size_t i = 0; i < p->n_sysctls; i++)
+			jw_kstr(&w, p->sysctls[i].key, p->sysctls[i].value);
 		jw_obj_end(&w);
 	}
-	{
-		json_doc *sd = json_parse(seccomp, strlen(seccomp), NULL, err);
+	if (x->seccomp) {
+		json_doc *sd = json_parse(x->seccomp, strlen(x->seccomp), NULL, err);
 		if (!sd)
-			goto fail;
+			return -1;
 		jw_key(&w, "seccomp");
 		jw_value(&w, json_root(sd));
 		json_doc_free(sd);
 	}
-	static const char *const masked[] = {
-		"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-		"/sys/fs/selinux", "/sys/dev/block",
-	};
-	static const char *const readonly[] = {
-		"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-	};
-	specgen_strs(&w, "maskedPaths", masked, ARRAY_LEN(masked));
-	specgen_strs(&w, "readonlyPaths", readonly, ARRAY_LEN(readonly));
+	specgen_paths(&w, x);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
+		return -1;
+	return buf_putc(b, '\n', err);
+}
+
+/* ---------------------------------------------------------------- the summary */
+
+static const char *specgen_propagation(const options_mount *m)
+{
+	return m->propagation ? m->propagation : "rprivate";
+}
+
+static void specgen_summary_mounts(json_w *w, specgen_ctx *x)
+{
+	jw_key(w, "Mounts");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < x->n_mounts; i++) {
+		const options_mount *m = &x->mounts[i];
+		specgen_vol *v = NULL;
+		for (size_t k = 0; k < x->n_vols && !v; k++)
+			if (x->vols[k].m == m)
+				v = &x->vols[k];
+		if (m->kind == OPTIONS_TMPFS && strcmp(m->flag, "--tmpfs") == 0)
+			continue; /* podman shows those in HostConfig.Tmpfs only */
+		jw_obj_begin(w);
+		if (m->kind == OPTIONS_VOLUME && v) {
+			jw_kstr(w, "Type", "volume");
+			jw_kstr(w, "Name", v->v.name);
+			const char *dev = volume_bind_device(&v->v);
+			jw_kstr(w, "Source", dev ? dev : v->v.mountpoint);
+			jw_kstr(w, "Driver", "local");
+		} else {
+			jw_kstr(w, "Type", m->kind == OPTIONS_BIND ? "bind" : "tmpfs");
+			jw_kstr(w, "Source", m->kind == OPTIONS_BIND ? m->source : "tmpfs");
+		}
+		jw_kstr(w, "Destination", m->dest);
+		jw_kstr(w, "Mode", "");
+		jw_key(w, "Options");
+		jw_arr_begin(w);
+		if (m->kind != OPTIONS_TMPFS)
+			jw_str(w, m->nonrecursive ? "bind" : "rbind");
+		for (size_t k = 0; k < m->n_opts; k++)
+			jw_str(w, m->opts[k]);
+		jw_arr_end(w);
+		jw_kbool(w, "RW", !m->ro);
+		jw_kstr(w, "Propagation", m->kind == OPTIONS_TMPFS ? "" : specgen_propagation(m));
+		if (m->kind == OPTIONS_VOLUME && v)
+			jw_kbool(w, "Anonymous", v->v.anonymous);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void specgen_kv_strs(json_w *w, const char *key, const char *const *v)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; v && v[i]; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
+}
+
+static void specgen_summary_host(json_w *w, specgen_ctx *x)
+{
+	const cpod_run_opts *r = x->r;
+	const options_parsed *p = &x->p;
+	jw_key(w, "HostConfig");
+	jw_obj_begin(w);
+	jw_key(w, "Binds");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < x->n_mounts; i++) {
+		const options_mount *m = &x->mounts[i];
+		char line[PATH_MAX * 2 + 300];
+		const char *src = m->source;
+		if (m->kind == OPTIONS_TMPFS)
+			continue;
+		for (size_t k = 0; k < x->n_vols; k++)
+			if (x->vols[k].m == m)
+				src = x->vols[k].v.name;
+		snprintf(line, sizeof(line), "%s:%s:%s,%s,%s", src ? src : "", m->dest,
+			 m->ro ? "ro" : "rw", specgen_propagation(m), m->nonrecursive ? "bind" : "rbind");
+		jw_str(w, line);
+	}
+	jw_arr_end(w);
+	jw_kstr(w, "NetworkMode", p->host_net ? "host" : "none");
+	jw_kint(w, "Memory", p->memory);
+	jw_kint(w, "MemorySwap", p->memory_swap);
+	jw_kint(w, "MemoryReservation", p->memory_reservation);
+	jw_kint(w, "NanoCpus", p->cpu_quota * 10000);
+	jw_kint(w, "CpuPeriod", (int64_t)p->cpu_period);
+	jw_kint(w, "CpuQuota", p->cpu_quota);
+	jw_key(w, "CpuShares");
+	jw_uint(w, p->cpu_shares);
+	jw_kstr(w, "CpusetCpus", p->cpuset_cpus ? p->cpuset_cpus : "");
+	jw_kint(w, "PidsLimit", p->pids_set ? (p->pids_limit < 0 ? 0 : p->pids_limit)
+				: x->in->with_cgroup ? 2048 : 0);
+	specgen_kv_strs(w, "CapAdd", r->cap_add);
+	specgen_kv_strs(w, "CapDrop", r->cap_drop);
+	jw_kbool(w, "Privileged", p->privileged);
+	jw_kbool(w, "ReadonlyRootfs", r->read_only);
+	jw_kbool(w, "ReadonlyTmpfs", r->read_only && r->read_only_tmpfs != 0);
+	specgen_kv_strs(w, "SecurityOpt", r->security_opts);
+	jw_key(w, "Ulimits");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < p->n_ulimits; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "Name", p->ulimits[i].name);
+		jw_key(w, "Soft");
+		jw_uint(w, p->ulimits[i].soft);
+		jw_key(w, "Hard");
+		jw_uint(w, p->ulimits[i].hard);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "Devices");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < p->n_devices; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "PathOnHost", p->devices[i].host);
+		jw_kstr(w, "PathInContainer", p->devices[i].ctr);
+		jw_kstr(w, "CgroupPermissions", p->devices[i].perms);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "Tmpfs");
+	jw_obj_begin(w);
+	for (size_t i = 0; r->tmpfs && r->tmpfs[i]; i++) {
+		const char *c = strchr(r->tmpfs[i], ':');
+		char dest[PATH_MAX];
+		snprintf(dest, sizeof(dest), "%.*s", c ? (int)(c - r->tmpfs[i]) : (int)strlen(r->tmpfs[i]),
+			 r->tmpfs[i]);
+		jw_kstr(w, dest, c ? c + 1 : "");
+	}
+	jw_obj_end(w);
+	jw_kint(w, "ShmSize", p->shm_size);
+	jw_key(w, "RestartPolicy");
+	jw_obj_begin(w);
+	jw_kstr(w, "Name", r->restart && *r->restart ? options_restart_name(x->lc.restart) : "");
+	jw_kint(w, "MaximumRetryCount", x->lc.max_retries);
+	jw_obj_end(w);
+	jw_kbool(w, "AutoRemove", r->rm);
+	jw_key(w, "LogConfig");
+	jw_obj_begin(w);
+	jw_kstr(w, "Type", x->lc.log_none ? "none" : "k8s-file");
+	jw_key(w, "Config");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < p->n_log_opts; i++)
+		jw_kstr(w, p->log_opts[i].key, p->log_opts[i].value);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	jw_kint(w, "OomScoreAdj", p->has_oom_score_adj ? p->oom_score_adj : 0);
+	jw_key(w, "Sysctls");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		jw_kstr(w, p->sysctls[i].key, p->sysctls[i].value);
+	jw_obj_end(w);
+	specgen_kv_strs(w, "ExtraHosts", r->add_hosts);
+	specgen_kv_strs(w, "Dns", r->dns);
+	specgen_kv_strs(w, "DnsSearch", r->dns_search);
+	specgen_kv_strs(w, "DnsOptions", r->dns_options);
+	specgen_kv_strs(w, "GroupAdd", r->group_add);
+	jw_kbool(w, "Init", r->init);
+	jw_kstr(w, "UsernsMode", p->userns == OPTIONS_USERNS_HOST ? "host"
+				 : p->userns == OPTIONS_USERNS_KEEP_ID ? "keep-id"
+				 : p->userns == OPTIONS_USERNS_AUTO ? "auto" : "");
+	jw_obj_end(w);
+}
+
+static void specgen_summary_config(json_w *w, specgen_ctx *x)
+{
+	const image_config *cfg = x->in->cfg;
+	jw_key(w, "Config");
+	jw_obj_begin(w);
+	jw_key(w, "Labels");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < json_len(cfg->labels); i++) {
+		const json_member *m = &cfg->labels->u.obj.members[i];
+		bool over = false;
+		for (size_t k = 0; k < x->p.n_labels && !over; k++)
+			over = strcmp(x->p.labels[k].key, m->key) == 0;
+		if (!over && json_string(m->value))
+			jw_kstr(w, m->key, json_string(m->value));
+	}
+	for (size_t i = 0; i < x->p.n_labels; i++)
+		jw_kstr(w, x->p.labels[i].key, x->p.labels[i].value);
+	jw_obj_end(w);
+	jw_kstr(w, "StopSignal", options_signal_name(x->lc.stop_signal));
+	jw_kint(w, "StopTimeout", x->lc.stop_timeout);
+	jw_kint(w, "Timeout", x->lc.timeout);
+	if (x->lc.health_cmd) {
+		jw_key(w, "Healthcheck");
+		options_health_write(w, &x->lc);
+	}
+	jw_obj_end(w);
+}
+
+static int specgen_summary(specgen_ctx *x, buf *b, cpod_err *err)
+{
+	json_w w;
+	jw_init(&w, b, NULL);
+	jw_obj_begin(&w);
+	specgen_summary_mounts(&w, x);
+	specgen_summary_host(&w, x);
+	specgen_summary_config(&w, x);
+	jw_obj_end(&w);
+	return jw_finish(&w, err);
+}
+
+/* ---------------------------------------------------------------- building */
+
+static void specgen_ctx_free(specgen_ctx *x)
+{
+	for (size_t i = 0; i < x->n_vols; i++)
+		volume_rec_free(&x->vols[i].v);
+	free(x->seccomp);
+	life_free(&x->lc);
+	options_parsed_free(&x->p);
+	pool_free(&x->pool);
+}
+
+/* Everything that can be wrong with the options, found before anything
+ * is made. */
+static int specgen_check(specgen_ctx *x, cpod_err *err)
+{
+	const specgen_in *in = x->in;
+	const cpod_run_opts *r = x->r;
+	if (options_parse(r, &x->p, err) < 0 || options_lifecycle(r, in->cfg, &x->lc, err) < 0)
+		return -1;
+	if (specgen_args(r, in->cfg, &x->args, &x->nargs, &x->pool, err) < 0)
+		return -1;
+	if (r->hostname && *r->hostname)
+		snprintf(x->hostname, sizeof(x->hostname), "%s", r->hostname);
+	else
+		snprintf(x->hostname, sizeof(x->hostname), "%.12s", in->id);
+	if (r->init && initproc_exe_path(x->init_exe, sizeof(x->init_exe), err) < 0)
+		return -1;
+	if (x->p.userns == OPTIONS_USERNS_AUTO)
+		/* the maps are made (specgen_userns), but the runtime reaches the
+		 * root file system as the container's root: an id range that owns
+		 * nothing of the store.  It needs idmapped mounts, or the rootfs
+		 * mounted before the user namespace is entered. */
+		return err_set(err, CPOD_E_UNSUPPORTED,
+			       "--userns %s: not supported yet (the container's root would not own "
+			       "its root file system: idmapped mounts are needed)", r->userns);
+	if (specgen_userns(x, err) < 0 || specgen_user(x, err) < 0)
+		return -1;
+	if (specgen_image_volumes(x, err) < 0 || specgen_volumes_check(x, err) < 0)
+		return -1;
+	if (specgen_seccomp(x, err) < 0)
+		return -1;
+	if (x->p.privileged && specgen_host_devices(x, "/dev", 0, err) < 0)
+		return -1;
+	if (!in->with_cgroup && specgen_has_limits(&x->p))
+		log_warn("resource limits are ignored: the container has no cgroup of its own "
+			 "(rootless on a host without cgroup v2 delegation)");
+	return 0;
+}
+
+CPOD_INTERNAL char *specgen_build(const specgen_in *in, cpod_err *err)
+{
+	specgen_ctx x;
+	buf b = BUF_INIT;
+	char *out = NULL;
+
+	memset(&x, 0, sizeof(x));
+	x.in = in;
+	x.r = in->run;
+	if (specgen_check(&x, err) < 0)
+		goto done;
+	/* from here on, things are made: volumes */
+	if (specgen_volumes_make(&x, err) < 0)
 		goto fail;
-	free(seccomp);
-	pool_free(&pool);
-	buf_putc(&b, '\n', NULL);
-	return buf_take(&b, err);
+	if (specgen_defaults(&x, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < x.n_mounts; i++) {
+		specgen_vol *v = NULL;
+		for (size_t k = 0; k < x.n_vols && !v; k++)
+			if (x.vols[k].m == &x.mounts[i])
+				v = &x.vols[k];
+		if (specgen_user_mount_out(&x, &x.mounts[i], v, err) < 0)
+			goto fail;
+	}
+	specgen_sort_mounts(&x);
+	if (specgen_config(&x, &b, err) < 0)
+		goto fail;
+	if (in->summary) {
+		buf_reset(in->summary);
+		if (specgen_summary(&x, in->summary, err) < 0)
+			goto fail;
+	}
+	out = buf_take(&b, err);
+	if (!out)
+		goto fail;
+	goto done;
 fail:
-	free(seccomp);
-	pool_free(&pool);
+	specgen_volumes_rollback(&x);
+done:
 	buf_free(&b);
-	return NULL;
+	specgen_ctx_free(&x);
+	return out;
 }
 /************************************************ src/engine/stats.c */
 /*
@@ -35203,7 +38558,11 @@ fail:
 #include <time.h>
 
 #define SUP_MAX_CLIENTS 16
-#define SUP_STACK_KEEP (16 * 1024)
+#define SUP_STACK_KEEP (4 * 1024)
+/* Work done now and then (starting, logging, health checks, clients) runs
+ * in frames of its own below the loop's, so that the stack an idle
+ * supervisor keeps is the loop's alone (see sup_trim_stack). */
+#define SUP_COLD __attribute__((noinline))
 
 static char sup_exe[PATH_MAX];
 
@@ -35234,7 +38593,7 @@ typedef struct sup {
 /* Re-reads the record, applies fn, writes it back, all under the lock. */
 typedef void (*sup_change_fn)(sup *s, void *arg);
 
-static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+static SUP_COLD int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
 {
 	int lock = ctr_lock(s->e, s->rec.id, err);
 	if (lock < 0)
@@ -35312,7 +38671,7 @@ static void sup_broadcast(sup *s, int type, const void *data, size_t n)
 	}
 }
 
-static void sup_accept(sup *s)
+static SUP_COLD void sup_accept(sup *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -35329,7 +38688,7 @@ static void sup_accept(sup *s)
 		attach_send(fd, AF_STARTED, NULL, 0);
 }
 
-static void sup_client_input(sup *s, size_t i)
+static SUP_COLD void sup_client_input(sup *s, size_t i)
 {
 	buf p = BUF_INIT;
 	int type;
@@ -35379,7 +38738,7 @@ static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
 	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
 }
 
-static int sup_start(sup *s, cpod_err *err)
+static SUP_COLD int sup_start(sup *s, cpod_err *err)
 {
 	char bundle[PATH_MAX];
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -35417,6 +38776,9 @@ static int sup_start(sup *s, cpod_err *err)
 		.rootfs_ctx = &s->ov,
 		.stdin_null = !s->rec.life.interactive,
 	};
+	/* a run whose supervisor was killed (its record reconciled as exited)
+	 * left the runtime's state behind: nobody else deletes it */
+	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
 		goto out;
 	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
@@ -35464,7 +38826,7 @@ out:
 
 /* ---------------------------------------------------------------- health */
 
-static void sup_health_start(sup *s)
+static SUP_COLD void sup_health_start(sup *s)
 {
 	if (s->health.pid > 0 || !s->rec.life.health_cmd)
 		return;
@@ -35484,7 +38846,7 @@ static void sup_set_health(sup *s, void *arg)
 }
 
 /* The check ended (or timed out: killed). */
-static void sup_health_done(sup *s, int wstatus, bool timed_out)
+static SUP_COLD void sup_health_done(sup *s, int wstatus, bool timed_out)
 {
 	sup_health_end x = { wstatus, timed_out };
 	if (sup_update(s, sup_set_health, &x, NULL) < 0)
@@ -35493,7 +38855,7 @@ static void sup_health_done(sup *s, int wstatus, bool timed_out)
 
 /* ---------------------------------------------------------------- the loop */
 
-static void sup_output(sup *s, int *fd, int stream)
+static SUP_COLD void sup_output(sup *s, int *fd, int stream)
 {
 	char b[65536];
 	ssize_t n = read(*fd, b, sizeof(b));
@@ -35523,33 +38885,51 @@ static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
 /* Gives back the memory the start used and the idle loop does not: the
  * heap's free pages, and the stack below ours (a supervisor waits for
  * days; what it touches again comes back on demand). */
-static __attribute__((noinline)) void sup_trim(void)
+static uintptr_t sup_stack_lo;
+
+/* Gives back the stack below the current frame (keeping a margin for the
+ * calls the loop makes): starting the container went deep (the runtime,
+ * mountinfo parsing) and an idle supervisor needs little of it. */
+static __attribute__((noinline)) void sup_trim_stack(void)
 {
-	malloc_trim(0);
-	char line[256];
-	FILE *f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return;
-	uintptr_t lo = 0;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "[stack]")) {
-			lo = (uintptr_t)strtoull(line, NULL, 16);
-			break;
-		}
-	fclose(f);
-	/* a margin under our frame for the calls the loop makes */
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t top = (sp - SUP_STACK_KEEP) & ~(page - 1);
-	if (lo && top > lo)
-		madvise((void *)lo, top - lo, MADV_DONTNEED);
+	if (sup_stack_lo && top > sup_stack_lo)
+		madvise((void *)sup_stack_lo, top - sup_stack_lo, MADV_DONTNEED);
+}
+
+/* The heap's free pages and the deep stack go back once the container runs. */
+static void sup_trim(void)
+{
+	malloc_trim(0);
+	if (!sup_stack_lo) {
+		char line[256];
+		FILE *f = fopen("/proc/self/maps", "re");
+		if (!f)
+			return;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[stack]")) {
+				sup_stack_lo = (uintptr_t)strtoull(line, NULL, 16);
+				break;
+			}
+		fclose(f);
+	}
+	sup_trim_stack();
+}
+
+/* --timeout: the container ran for as long as it may. */
+static SUP_COLD void sup_time_out(sup *s)
+{
+	sup_update(s, sup_set_timed_out, NULL, NULL);
+	cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
 }
 
 /* Serves the container until its init exits; returns the wait status. */
 static int sup_loop(sup *s)
 {
 	int status = 0;
-	bool exited = false;
+	bool exited = false, dirty = false;
 
 	if (s->rec.life.timeout > 0)
 		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
@@ -35569,14 +38949,23 @@ static int sup_loop(sup *s)
 		size_t first_client = n;
 		for (size_t i = 0; i < s->n_clients; i++)
 			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
-		/* once the init is gone, the pipes only need draining */
-		int wait_ms = exited ? 200 : -1;
+		/* once the init is gone, the pipes only need draining; after
+		 * some work, a second of quiet gives back what it used */
+		int wait_ms = exited ? 200 : dirty ? 1000 : -1;
 		if (s->health.pid > 0) {
 			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
 			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
 		}
-		if (poll(fds, n, wait_ms) == 0 && exited)
+		int ready = poll(fds, n, wait_ms);
+		if (ready == 0 && exited)
 			break;
+		if (ready == 0 && dirty) {
+			malloc_trim(0);
+			sup_trim_stack();
+			dirty = false;
+			continue;
+		}
+		dirty = true;
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
@@ -35609,10 +38998,8 @@ static int sup_loop(sup *s)
 		if (fds[5].revents & POLLIN) {
 			uint64_t ticks;
 			read(s->timeout_fd, &ticks, sizeof(ticks));
-			if (!exited) {
-				sup_update(s, sup_set_timed_out, NULL, NULL);
-				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
-			}
+			if (!exited)
+				sup_time_out(s);
 		}
 		if (fds[6].revents & POLLIN) {
 			uint64_t ticks;
@@ -35660,7 +39047,7 @@ static bool sup_restart_wanted(sup *s, int code)
 	}
 }
 
-static void sup_report(sup *s, const cpod_err *err)
+static SUP_COLD void sup_report(sup *s, const cpod_err *err)
 {
 	if (s->report_fd < 0)
 		return;
@@ -35693,74 +39080,92 @@ static void sup_wait_first_client(sup *s)
 		sup_accept(s);
 }
 
-static void sup_run(sup *s)
+/* Before the first start: the log, the attach socket, a foreground
+ * client.  False when the supervisor has nothing to do. */
+static SUP_COLD bool sup_begin(sup *s)
 {
 	cpod_err err;
-	int backoff_ms = 100;
 	char bundle[PATH_MAX];
 
 	cpod_err_clear(&err);
 	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
 		sup_report(s, &err);
-		return;
+		return false;
 	}
 	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
 		sup_report(s, &err);
-		return;
+		return false;
 	}
 	if (s->wait_attach) {
 		/* a foreground run attaches before anything runs: no output lost */
 		sup_report(s, NULL);
 		sup_wait_first_client(s);
 	}
-	for (;;) {
-		if (sup_start(s, &err) < 0) {
-			sup_report(s, &err);
-			char msg[sizeof(err.msg) + 32];
-			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
-			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
-			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
-					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
-			sup_update(s, sup_set_exited, &x, NULL);
-			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
-				ctr_remove(s->e, &s->rec, true, NULL);
-			break;
-		}
-		sup_report(s, NULL);
-		sup_broadcast(s, AF_STARTED, NULL, 0);
-		sup_trim();
+	return true;
+}
 
-		int status = sup_loop(s);
-		sup_exit x = { .code = proc_exit_code(status) };
-		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
-		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+/* Starts the container and says so; on failure records the exit code
+ * podman gives (125, 126, 127) and returns false. */
+static SUP_COLD bool sup_start_reported(sup *s)
+{
+	cpod_err err;
+
+	cpod_err_clear(&err);
+	if (sup_start(s, &err) < 0) {
+		sup_report(s, &err);
+		char msg[sizeof(err.msg) + 32];
+		snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+		sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+		sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+				     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
 		sup_update(s, sup_set_exited, &x, NULL);
-		bool again = sup_restart_wanted(s, x.code);
-		/* --rm: gone before anyone hears of the exit, as with podman */
-		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
-			close(s->listen_fd);
-			s->listen_fd = -1;
-			clog_close(&s->log);
-			ctr_remove(s->e, &s->rec, true, NULL);
-			s->rec.rm = false;
-		}
-		char code[16];
-		snprintf(code, sizeof(code), "%d", x.code);
-		sup_broadcast(s, AF_EXIT, code, strlen(code));
-		while (s->n_clients)
-			sup_drop_client(s, 0);
-		s->started = false;
-		if (!again)
-			break;
-		/* restart, a little later each time */
-		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		if (backoff_ms < 30000)
-			backoff_ms *= 2;
-		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
-			break;
-		sup_update(s, sup_count_restart, NULL, NULL);
+		if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
+			ctr_remove_v(s->e, &s->rec, true, true, NULL);
+		return false;
 	}
+	sup_report(s, NULL);
+	sup_broadcast(s, AF_STARTED, NULL, 0);
+	return true;
+}
+
+/* Records the exit and decides on a restart (after a growing pause). */
+static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
+{
+	/* killed at its --timeout: -1, as podman records it (run exits 255) */
+	sup_exit x = { .code = s->rec.timed_out ? -1 : proc_exit_code(status) };
+	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+	sup_update(s, sup_set_exited, &x, NULL);
+	bool again = sup_restart_wanted(s, x.code);
+	/* --rm: gone before anyone hears of the exit, as with podman */
+	if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		clog_close(&s->log);
+		ctr_remove_v(s->e, &s->rec, true, true, NULL);
+		s->rec.rm = false;
+	}
+	char code[16];
+	snprintf(code, sizeof(code), "%d", x.code);
+	sup_broadcast(s, AF_EXIT, code, strlen(code));
+	while (s->n_clients)
+		sup_drop_client(s, 0);
+	s->started = false;
+	if (!again)
+		return false;
+	/* restart, a little later each time */
+	struct timespec ts = { *backoff_ms / 1000, (*backoff_ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	if (*backoff_ms < 30000)
+		*backoff_ms *= 2;
+	if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+		return false;
+	sup_update(s, sup_count_restart, NULL, NULL);
+	return true;
+}
+
+static SUP_COLD void sup_end(sup *s)
+{
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		s->listen_fd = -1;
@@ -35771,22 +39176,39 @@ static void sup_run(sup *s)
 	clog_close(&s->log);
 }
 
-void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+/* Small on purpose: its frame and the loop's are what an idle supervisor
+ * keeps of its stack. */
+static void sup_run(sup *s)
 {
-	sup s;
-	cpod_err err;
+	int backoff_ms = 100;
+
+	if (!sup_begin(s))
+		return;
+	while (sup_start_reported(s)) {
+		sup_trim();
+		if (!sup_exited(s, sup_loop(s), &backoff_ms))
+			break;
+	}
+	sup_end(s);
+}
+
+/* Everything before the container runs: signals, the engine, the record,
+ * the lock that makes us its only supervisor (held for our life: lock_fd). */
+static SUP_COLD int sup_setup(sup *s, const char *root, const char *runroot, const char *ctr,
+			      int *lock_fd, cpod_err *err)
+{
 	sigset_t mask;
 
-	memset(&s, 0, sizeof(s));
-	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
-	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	memset(s, 0, sizeof(*s));
+	s->out = s->errp = s->in = s->master = s->listen_fd = s->health.out = -1;
+	s->dirfd = s->sfd = s->timeout_fd = s->health_fd = -1;
 	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
-	s.report_fd = rep ? atoi(rep) : -1;
-	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	s->report_fd = rep ? atoi(rep) : -1;
+	s->wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
 	unsetenv("CPOD_SUPERVISE_REPORT");
 	unsetenv("CPOD_SUPERVISE_ATTACH");
-	if (s.report_fd >= 0)
-		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	if (s->report_fd >= 0)
+		fcntl(s->report_fd, F_SETFD, FD_CLOEXEC);
 	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	sigemptyset(&mask);
@@ -35797,29 +39219,36 @@ void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	sigaddset(&mask, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigdelset(&mask, SIGPIPE);
-	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
 	cpod_engine_opts eo = { .root = root, .runroot = runroot };
-	s.e = cpod_engine_open(&eo, &err);
-	if (!s.e || s.sfd < 0) {
-		if (s.e)
-			err_sys(&err, "signalfd");
-		sup_report(&s, &err);
-		_exit(1);
-	}
-	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
-		sup_report(&s, &err);
-		_exit(1);
-	}
+	s->e = cpod_engine_open(&eo, err);
+	if (!s->e)
+		return -1;
+	if (s->sfd < 0)
+		return err_sys(err, "signalfd");
+	if (ctr_find(s->e, ctr, &s->rec, err) < 0)
+		return -1;
 	char rel[96];
-	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
-	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	s->dirfd = openat(s->e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* one supervisor per container */
-	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+	*lock_fd = s->dirfd >= 0 ? openat(s->dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)
+				 : -1;
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return err_set(err, CPOD_E_STATE, "container %.12s already has a supervisor", s->rec.id);
+	return 0;
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	static sup s;
+	cpod_err err;
+	int lock = -1;
+
+	if (sup_setup(&s, root, runroot, ctr, &lock, &err) < 0) {
 		sup_report(&s, &err);
 		_exit(1);
 	}
@@ -36652,4 +40081,1272 @@ CPOD_INTERNAL void userdb_name_in(int rootfd, uint32_t id, bool group, char *out
 		snprintf(out, n, "%s", q.pname);
 	else
 		snprintf(out, n, "%u", id);
+}
+/************************************************ src/engine/volume.c */
+/*
+ * volume.c — the volume store and what containers do with volumes: the
+ * copy-up of an image's content on first use, finding a volume's users,
+ * releasing a container's anonymous volumes (see volume.h).
+ *
+ * Copy-up reads the image's layers directly (no mount, so it works before
+ * the container exists and without privileges): the directory is looked
+ * up in the merged view (whiteouts, opaque directories and symlinks inside
+ * the image as overlayfs would show them), then the layers that show
+ * through are applied bottom up into the volume.
+ */
+
+
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define VOLUME_JSON_MAX (1u << 20)
+
+CPOD_INTERNAL void volume_rec_free(volume_rec *v)
+{
+	pool_free(&v->pool);
+	memset(v, 0, sizeof(*v));
+}
+
+CPOD_INTERNAL bool volume_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 255)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+CPOD_INTERNAL const char *volume_option(const volume_rec *v, const char *key)
+{
+	for (size_t i = 0; i < v->n_options; i++)
+		if (strcmp(v->options[i].key, key) == 0)
+			return v->options[i].value;
+	return NULL;
+}
+
+CPOD_INTERNAL bool volume_is_tmpfs(const volume_rec *v, const char **o)
+{
+	const char *t = volume_option(v, "type");
+	if (!t || strcmp(t, "tmpfs") != 0)
+		return false;
+	if (o)
+		*o = volume_option(v, "o") ? volume_option(v, "o") : "";
+	return true;
+}
+
+/* Whether the comma list o holds word. */
+static bool volume_has_word(const char *o, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = o; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p = c ? c + 1 : NULL;
+	}
+	return false;
+}
+
+CPOD_INTERNAL const char *volume_bind_device(const volume_rec *v)
+{
+	const char *t = volume_option(v, "type"), *o = volume_option(v, "o");
+	if (!t || (strcmp(t, "none") != 0 && strcmp(t, "bind") != 0))
+		return NULL;
+	if (!volume_has_word(o, "bind") && !volume_has_word(o, "rbind"))
+		return NULL;
+	return volume_option(v, "device");
+}
+
+CPOD_INTERNAL int volume_lock(cpod_engine *e, cpod_err *err)
+{
+	int fd = openat(e->rootfd, "volumes.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		err_sys(err, "lock the volumes");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static int volume_check_id(const char *what, const char *v, cpod_err *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (!*v || *end || errno || n > UINT32_MAX - 1 || *v == '-')
+		return err_set(err, CPOD_E_INVALID, "--opt %s=%s: a number is expected", what, v);
+	return 0;
+}
+
+CPOD_INTERNAL int volume_check_options(const char *driver, const char *const *labels,
+				       const char *const *options, cpod_err *err)
+{
+	const char *type = NULL, *device = NULL, *o = NULL;
+	if (driver && *driver && strcmp(driver, "local") != 0)
+		return err_set(err, CPOD_E_UNSUPPORTED, "--driver %s: not supported (local)", driver);
+	for (size_t i = 0; labels && labels[i]; i++)
+		if (!labels[i][0] || labels[i][0] == '=')
+			return err_set(err, CPOD_E_INVALID, "--label %s: KEY=VALUE expected", labels[i]);
+	for (size_t i = 0; options && options[i]; i++) {
+		const char *s = options[i], *eq = strchr(s, '=');
+		if (!eq || eq == s)
+			return err_set(err, CPOD_E_INVALID, "--opt %s: KEY=VALUE expected", s);
+		size_t k = (size_t)(eq - s);
+		if (k == 4 && strncmp(s, "type", 4) == 0)
+			type = eq + 1;
+		else if (k == 6 && strncmp(s, "device", 6) == 0)
+			device = eq + 1;
+		else if (k == 1 && s[0] == 'o')
+			o = eq + 1;
+		else if ((k == 3 && strncmp(s, "uid", 3) == 0) || (k == 3 && strncmp(s, "gid", 3) == 0)) {
+			char what[4];
+			snprintf(what, sizeof(what), "%.3s", s);
+			if (volume_check_id(what, eq + 1, err) < 0)
+				return -1;
+		} else
+			return err_set(err, CPOD_E_INVALID,
+				       "--opt %s: unknown option (type, device, o, uid, gid)", s);
+	}
+	if (!type) {
+		if (device)
+			return err_set(err, CPOD_E_INVALID, "--opt device=%s: needs a type= too", device);
+		/* plain volumes: o= may only give the owner */
+		char copy[1024];
+		snprintf(copy, sizeof(copy), "%s", o ? o : "");
+		char *save = NULL;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if ((strncmp(t, "uid=", 4) != 0 && strncmp(t, "gid=", 4) != 0))
+				return err_set(err, CPOD_E_INVALID,
+					       "--opt o=%s: without a type, only uid= and gid= are allowed", o);
+			if (volume_check_id(t[0] == 'u' ? "o=uid" : "o=gid", t + 4, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (strcmp(type, "tmpfs") == 0) {
+		if (device && strcmp(device, "tmpfs") != 0)
+			return err_set(err, CPOD_E_INVALID, "--opt device=%s: a tmpfs volume's device is tmpfs",
+				       device);
+		if (o && *o) {
+			mem_pool pool = { 0 };
+			options_mount m;
+			cpod_err e2;
+			char spec[1100];
+			snprintf(spec, sizeof(spec), "/v:%s", o);
+			int r = options_tmpfs(spec, &m, &pool, &e2);
+			pool_free(&pool);
+			if (r < 0) {
+				const char *why = strstr(e2.msg, ": ");
+				return err_set(err, CPOD_E_INVALID, "--opt o=%s%s", o, why ? why : ": bad options");
+			}
+		}
+		return 0;
+	}
+	if (strcmp(type, "none") == 0 || strcmp(type, "bind") == 0) {
+		struct stat st;
+		if (!volume_has_word(o, "bind") && !volume_has_word(o, "rbind"))
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--opt type=%s: only bind volumes (o=bind,device=PATH) are supported",
+				       type);
+		if (!device || device[0] != '/')
+			return err_set(err, CPOD_E_INVALID,
+				       "--opt type=%s: a bind volume needs device=ABSOLUTE-PATH", type);
+		if (stat(device, &st) < 0)
+			return err_sys(err, "--opt device=%s", device);
+		return 0;
+	}
+	return err_set(err, CPOD_E_UNSUPPORTED,
+		       "--opt type=%s: not supported (tmpfs, or none with o=bind,device=PATH)", type);
+}
+
+/* ---------------------------------------------------------------- records */
+
+static int volume_kv_parse(const json_value *obj, options_kv **out, size_t *n, mem_pool *pool,
+			   const char *where, cpod_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!obj)
+		return 0;
+	if (!json_is(obj, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: an object is expected", where);
+	*out = pool_calloc(pool, json_len(obj) + 1, sizeof(options_kv), err);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < json_len(obj); i++) {
+		const json_member *m = &obj->u.obj.members[i];
+		const char *v = json_string(m->value);
+		if (!v)
+			return err_set(err, CPOD_E_INVALID, "%s.%s: a string is expected", where, m->key);
+		(*out)[i].key = pool_strdup(pool, m->key, err);
+		(*out)[i].value = pool_strdup(pool, v, err);
+		if (!(*out)[i].key || !(*out)[i].value)
+			return -1;
+	}
+	*n = json_len(obj);
+	return 0;
+}
+
+static int volume_path(const cpod_engine *e, const char *name, const char *sub, char *out,
+		       size_t n, cpod_err *err)
+{
+	int r = snprintf(out, n, "%s/volumes/%s%s%s", e->root, name, *sub ? "/" : "", sub);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(err, CPOD_E_LIMIT, "volume path too long");
+	return 0;
+}
+
+CPOD_INTERNAL int volume_load(cpod_engine *e, const char *name, volume_rec *v, cpod_err *err)
+{
+	const json_limits lim = { .max_size = VOLUME_JSON_MAX, .max_depth = 8 };
+	char rel[320];
+	memset(v, 0, sizeof(*v));
+	if (!volume_name_ok(name))
+		return err_set(err, CPOD_E_NOTFOUND, "no volume with name \"%s\" found: no such volume",
+			       name);
+	snprintf(rel, sizeof(rel), "volumes/%s/volume.json", name);
+	cpod_err e2;
+	json_doc *d = json_parse_file(e->rootfd, rel, &lim, &e2);
+	if (!d) {
+		if (e2.code == CPOD_E_SYS && e2.errno_ == ENOENT)
+			return err_set(err, CPOD_E_NOTFOUND,
+				       "no volume with name \"%s\" found: no such volume", name);
+		if (err)
+			*err = e2;
+		return err_prefix(err, "volume %s", name);
+	}
+	const json_value *o = json_root(d);
+	const char *n = NULL, *driver = "local", *created = "";
+	bool anon = false, copy = false, chown_ = false;
+	int r = -1;
+	if (json_opt_str(o, "Name", &n, "volume.json", err) < 0 ||
+	    json_opt_str(o, "Driver", &driver, "volume.json", err) < 0 ||
+	    json_opt_str(o, "CreatedAt", &created, "volume.json", err) < 0 ||
+	    json_opt_bool(o, "Anonymous", &anon, "volume.json", err) < 0 ||
+	    json_opt_bool(o, "NeedsCopyUp", &copy, "volume.json", err) < 0 ||
+	    json_opt_bool(o, "NeedsChown", &chown_, "volume.json", err) < 0 ||
+	    volume_kv_parse(json_get(o, "Labels"), &v->labels, &v->n_labels, &v->pool,
+			    "volume.json Labels", err) < 0 ||
+	    volume_kv_parse(json_get(o, "Options"), &v->options, &v->n_options, &v->pool,
+			    "volume.json Options", err) < 0)
+		goto out;
+	if (!n || strcmp(n, name) != 0) {
+		err_set(err, CPOD_E_INVALID, "volume %s: volume.json names another volume", name);
+		goto out;
+	}
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->driver, sizeof(v->driver), "%s", driver);
+	snprintf(v->created, sizeof(v->created), "%s", created);
+	v->anonymous = anon;
+	v->needs_copy_up = copy;
+	v->needs_chown = chown_;
+	if (volume_path(e, name, "_data", v->mountpoint, sizeof(v->mountpoint), err) < 0)
+		goto out;
+	r = 0;
+out:
+	json_doc_free(d);
+	if (r < 0) {
+		volume_rec_free(v);
+		err_prefix(err, "volume %s", name);
+	}
+	return r;
+}
+
+static int volume_record_json(const volume_rec *v, buf *b, cpod_err *err)
+{
+	json_w w;
+	jw_init(&w, b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "Name", v->name);
+	jw_kstr(&w, "Driver", v->driver);
+	jw_kstr(&w, "CreatedAt", v->created);
+	jw_kbool(&w, "Anonymous", v->anonymous);
+	jw_kbool(&w, "NeedsCopyUp", v->needs_copy_up);
+	jw_kbool(&w, "NeedsChown", v->needs_chown);
+	jw_key(&w, "Labels");
+	jw_obj_begin(&w);
+	for (size_t i = 0; i < v->n_labels; i++)
+		jw_kstr(&w, v->labels[i].key, v->labels[i].value);
+	jw_obj_end(&w);
+	jw_key(&w, "Options");
+	jw_obj_begin(&w);
+	for (size_t i = 0; i < v->n_options; i++)
+		jw_kstr(&w, v->options[i].key, v->options[i].value);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	return jw_finish(&w, err);
+}
+
+CPOD_INTERNAL int volume_save(cpod_engine *e, const volume_rec *v, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	char rel[320];
+	if (volume_record_json(v, &b, err) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "volumes/%s/volume.json", v->name);
+	return fs_write_atomic(e->rootfd, rel, b.data, b.len, 0600, 0, err);
+}
+
+/* "k=v" (or "k") into kv. */
+static int volume_kv_from(const char *const *list, options_kv **out, size_t *n, mem_pool *pool,
+			  cpod_err *err)
+{
+	size_t count = 0;
+	while (list && list[count])
+		count++;
+	*out = pool_calloc(pool, count + 1, sizeof(options_kv), err);
+	*n = 0;
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		char *k = pool_strdup(pool, list[i], err);
+		if (!k)
+			return -1;
+		char *eq = strchr(k, '=');
+		const char *val = "";
+		if (eq) {
+			*eq = '\0';
+			val = eq + 1;
+		}
+		size_t j;
+		for (j = 0; j < *n && strcmp((*out)[j].key, k) != 0; j++)
+			;
+		(*out)[j].key = k;
+		(*out)[j].value = val;
+		if (j == *n)
+			(*n)++;
+	}
+	return 0;
+}
+
+/* uid= / gid= from --opt or --opt o=. */
+static bool volume_owner(const volume_rec *v, const char *key, unsigned long *out)
+{
+	const char *s = volume_option(v, key), *o = volume_option(v, "o");
+	char word[8];
+	snprintf(word, sizeof(word), "%s=", key);
+	if (!s && o && !volume_option(v, "type")) {
+		for (const char *p = o; p && *p;) {
+			if (strncmp(p, word, 4) == 0)
+				s = p + 4;
+			p = strchr(p, ',');
+			p = p ? p + 1 : NULL;
+		}
+	}
+	if (!s)
+		return false;
+	*out = strtoul(s, NULL, 10);
+	return true;
+}
+
+CPOD_INTERNAL int volume_create(cpod_engine *e, const char *name, const char *driver,
+				const char *const *labels, const char *const *options,
+				bool anonymous, volume_rec *out, cpod_err *err)
+{
+	char gen[65], tmp[64], rel[320];
+	volume_rec v;
+	_cleanup_buf_ buf b = BUF_INIT;
+	int r = -1;
+	bool made = false;
+
+	memset(&v, 0, sizeof(v));
+	if (!name) {
+		engine_random_hex(gen, 64);
+		name = gen;
+	}
+	if (!volume_name_ok(name))
+		return err_set(err, CPOD_E_INVALID,
+			       "volume name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	if (volume_check_options(driver, labels, options, err) < 0)
+		return -1;
+	if (mkdirat(e->rootfd, "volumes", 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create %s/volumes", e->root);
+	snprintf(rel, sizeof(rel), "volumes/%s", name);
+	if (faccessat(e->rootfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return err_set(err, CPOD_E_EXISTS, "volume with name %s already exists", name);
+
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	snprintf(v.driver, sizeof(v.driver), "local");
+	engine_now(v.created, sizeof(v.created));
+	v.anonymous = anonymous;
+	v.needs_copy_up = true;
+	if (volume_kv_from(labels, &v.labels, &v.n_labels, &v.pool, err) < 0 ||
+	    volume_kv_from(options, &v.options, &v.n_options, &v.pool, err) < 0)
+		goto out;
+	unsigned long uid = 0, gid = 0;
+	bool has_uid = volume_owner(&v, "uid", &uid), has_gid = volume_owner(&v, "gid", &gid);
+	v.needs_chown = !has_uid && !has_gid;
+
+	/* made aside, then renamed into place whole */
+	char hex[17];
+	engine_random_hex(hex, 16);
+	snprintf(tmp, sizeof(tmp), "volumes/.tmp-%s", hex);
+	if (mkdirat(e->rootfd, tmp, 0700) < 0) {
+		err_sys(err, "create volume %s", name);
+		goto out;
+	}
+	made = true;
+	char data[96];
+	snprintf(data, sizeof(data), "%s/_data", tmp);
+	if (mkdirat(e->rootfd, data, 0755) < 0 || fchmodat(e->rootfd, data, 0755, 0) < 0) {
+		err_sys(err, "create volume %s", name);
+		goto out;
+	}
+	if ((has_uid || has_gid) &&
+	    fchownat(e->rootfd, data, has_uid ? (uid_t)uid : (uid_t)-1,
+		     has_gid ? (gid_t)gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0) {
+		err_sys(err, "volume %s: chown to %lu:%lu", name, uid, gid);
+		goto out;
+	}
+	char js[96];
+	snprintf(js, sizeof(js), "%s/volume.json", tmp);
+	if (volume_record_json(&v, &b, err) < 0 ||
+	    fs_write_atomic(e->rootfd, js, b.data, b.len, 0600, 0, err) < 0)
+		goto out;
+	if (renameat(e->rootfd, tmp, e->rootfd, rel) < 0) {
+		if (errno == ENOTEMPTY || errno == EEXIST)
+			err_set(err, CPOD_E_EXISTS, "volume with name %s already exists", name);
+		else
+			err_sys(err, "create volume %s", name);
+		goto out;
+	}
+	made = false;
+	if (volume_path(e, name, "_data", v.mountpoint, sizeof(v.mountpoint), err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (made)
+		fs_rm_tree(e->rootfd, tmp, NULL);
+	if (r == 0 && out)
+		*out = v;
+	else
+		volume_rec_free(&v);
+	return r;
+}
+
+static int volume_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+CPOD_INTERNAL void volume_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+CPOD_INTERNAL int volume_names(cpod_engine *e, char ***names, size_t *n, cpod_err *err)
+{
+	*names = NULL;
+	*n = 0;
+	int fd = openat(e->rootfd, "volumes", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_sys(err, "open %s/volumes", e->root);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_sys(err, "read %s/volumes", e->root);
+	}
+	struct dirent *de;
+	size_t cap = 0;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !volume_name_ok(de->d_name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **nn = realloc(*names, cap * sizeof(char *));
+			if (!nn) {
+				r = err_nomem(err);
+				break;
+			}
+			*names = nn;
+		}
+		if (!((*names)[*n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		(*n)++;
+	}
+	closedir(d);
+	if (r < 0) {
+		volume_names_free(*names, *n);
+		*names = NULL;
+		*n = 0;
+		return -1;
+	}
+	if (*n)
+		qsort(*names, *n, sizeof(char *), volume_name_cmp);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- users */
+
+static bool volume_in_mounts(const json_value *mounts, const char *name)
+{
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		const json_value *m = json_at(mounts, i);
+		const char *t = json_string(json_get(m, "Type")), *n = json_string(json_get(m, "Name"));
+		if (t && n && strcmp(t, "volume") == 0 && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The summary's Mounts: at the top, or in an object one level down. */
+static const json_value *volume_find_mounts(const json_value *root)
+{
+	const json_value *m = json_get(root, "Mounts");
+	if (json_is(m, JSON_ARRAY))
+		return m;
+	for (size_t i = 0; json_is(root, JSON_OBJECT) && i < json_len(root); i++) {
+		m = json_get(root->u.obj.members[i].value, "Mounts");
+		if (json_is(m, JSON_ARRAY))
+			return m;
+	}
+	return NULL;
+}
+
+static bool volume_ctr_uses(cpod_engine *e, const char *id, const char *name)
+{
+	const json_limits lim = { .max_size = 16u << 20 };
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/container.json", id);
+	json_doc *d = json_parse_file(e->rootfd, path, &lim, NULL);
+	if (d) {
+		const json_value *m = volume_find_mounts(json_root(d));
+		bool uses = m && volume_in_mounts(m, name);
+		json_doc_free(d);
+		if (m)
+			return uses;
+	}
+	snprintf(path, sizeof(path), "containers/%.64s/config.json", id);
+	d = json_parse_file(e->rootfd, path, &lim, NULL);
+	if (!d)
+		return false;
+	const char *list = json_string(json_get(json_get(json_root(d), "annotations"),
+						"io.cpod.volumes"));
+	bool uses = list && volume_has_word(list, name);
+	json_doc_free(d);
+	return uses;
+}
+
+CPOD_INTERNAL int volume_users(cpod_engine *e, const char *name, const char *except,
+			       char *first)
+{
+	int fd = openat(e->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != 64 || strspn(de->d_name, "0123456789abcdef") != 64)
+			continue;
+		if (except && strcmp(except, de->d_name) == 0)
+			continue;
+		if (volume_ctr_uses(e, de->d_name, name)) {
+			if (n == 0 && first)
+				snprintf(first, 65, "%.64s", de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+CPOD_INTERNAL int volume_remove(cpod_engine *e, const char *name, bool force, cpod_err *err)
+{
+	volume_rec v;
+	char first[65], rel[320], tmp[64], hex[17];
+	if (volume_load(e, name, &v, err) < 0)
+		return -1;
+	volume_rec_free(&v);
+	int users = volume_users(e, name, NULL, first);
+	if (users && !force)
+		return err_set(err, CPOD_E_STATE,
+			       "volume %s is being used by the following container(s): %.12s%s: volume is "
+			       "being used", name, first, users > 1 ? " and others" : "");
+	snprintf(rel, sizeof(rel), "volumes/%s", name);
+	engine_random_hex(hex, 16);
+	snprintf(tmp, sizeof(tmp), "volumes/.rm-%s", hex);
+	if (renameat(e->rootfd, rel, e->rootfd, tmp) < 0)
+		return err_sys(err, "remove volume %s", name);
+	if (fs_rm_tree(e->rootfd, tmp, err) < 0)
+		return err_prefix(err, "remove volume %s", name);
+	return 0;
+}
+
+CPOD_INTERNAL void volume_write_json(json_w *w, cpod_engine *e, const volume_rec *v)
+{
+	unsigned long id;
+	jw_obj_begin(w);
+	jw_kstr(w, "Name", v->name);
+	jw_kstr(w, "Driver", v->driver);
+	jw_kstr(w, "Mountpoint", v->mountpoint);
+	jw_kstr(w, "CreatedAt", v->created);
+	jw_key(w, "Labels");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < v->n_labels; i++)
+		jw_kstr(w, v->labels[i].key, v->labels[i].value);
+	jw_obj_end(w);
+	jw_kstr(w, "Scope", "local");
+	jw_key(w, "Options");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < v->n_options; i++)
+		jw_kstr(w, v->options[i].key, v->options[i].value);
+	jw_obj_end(w);
+	if (volume_owner(v, "uid", &id))
+		jw_kint(w, "UID", (int64_t)id);
+	if (volume_owner(v, "gid", &id))
+		jw_kint(w, "GID", (int64_t)id);
+	jw_kint(w, "MountCount", 0);
+	jw_kbool(w, "NeedsCopyUp", v->needs_copy_up);
+	jw_kbool(w, "NeedsChown", v->needs_chown);
+	jw_kbool(w, "Anonymous", v->anonymous);
+	jw_kint(w, "Containers", volume_users(e, v->name, NULL, NULL));
+	jw_obj_end(w);
+}
+
+/* ---------------------------------------------------------------- copy-up */
+
+static bool volume_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool volume_is_opaque(int fd)
+{
+	char v[4];
+	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
+	if (n < 0)
+		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+enum { VOLUME_MISSING, VOLUME_HIDDEN, VOLUME_FOUND };
+
+/* Walks rel (components without symlinks) in one layer.  *opaque: an
+ * opaque directory was passed (or found), so the lower layers do not show
+ * there.  With dirfd, a found directory is opened. */
+static int volume_layer_walk(int lfd, const char *rel, struct stat *st, bool *opaque, int *dirfd)
+{
+	char copy[PATH_MAX];
+	int cur = dup(lfd), r = VOLUME_MISSING;
+	*opaque = false;
+	if (dirfd)
+		*dirfd = -1;
+	if (cur < 0)
+		return VOLUME_MISSING;
+	snprintf(copy, sizeof(copy), "%s", rel);
+	char *save = NULL, *c = strtok_r(copy, "/", &save);
+	if (!c) {
+		fstat(cur, st);
+		if (dirfd)
+			*dirfd = TAKE_FD(cur);
+		if (cur >= 0)
+			close(cur);
+		return VOLUME_FOUND;
+	}
+	while (c) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (fstatat(cur, c, st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (volume_is_whiteout(st)) {
+			r = VOLUME_HIDDEN;
+			break;
+		}
+		if (!S_ISDIR(st->st_mode)) {
+			r = next ? VOLUME_HIDDEN : VOLUME_FOUND;
+			break;
+		}
+		int sub = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			break;
+		if (volume_is_opaque(sub))
+			*opaque = true;
+		close(cur);
+		cur = sub;
+		if (!next) {
+			r = VOLUME_FOUND;
+			if (dirfd)
+				*dirfd = TAKE_FD(cur);
+			break;
+		}
+		c = next;
+	}
+	if (cur >= 0)
+		close(cur);
+	return r;
+}
+
+/* The top-most layer that has rel in the merged view, -1 when none does. */
+static ssize_t volume_lookup(const int *fds, size_t n, const char *rel, struct stat *st)
+{
+	for (size_t i = n; i-- > 0;) {
+		bool opq;
+		int r = volume_layer_walk(fds[i], rel, st, &opq, NULL);
+		if (r == VOLUME_FOUND)
+			return (ssize_t)i;
+		if (r == VOLUME_HIDDEN || opq)
+			return -1;
+	}
+	return -1;
+}
+
+/* Resolves path in the image's merged tree, symlinks followed inside the
+ * image, into out (relative, no symlinks).  0: a directory is there. */
+static int volume_resolve(const int *fds, size_t n, const char *path, char *out, size_t outn,
+			  struct stat *st, cpod_err *err)
+{
+	char todo[PATH_MAX * 2], done[PATH_MAX] = "";
+	int links = 0;
+	snprintf(todo, sizeof(todo), "%s", path);
+	const char *p = todo;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char comp[NAME_MAX + 1];
+		if (len > NAME_MAX)
+			return 1;
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		p += len;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *slash = strrchr(done, '/');
+			if (slash)
+				*slash = '\0';
+			else
+				done[0] = '\0';
+			continue;
+		}
+		char cand[PATH_MAX];
+		if (snprintf(cand, sizeof(cand), "%s%s%s", done, *done ? "/" : "", comp) >=
+		    (int)sizeof(cand))
+			return 1;
+		ssize_t layer = volume_lookup(fds, n, cand, st);
+		if (layer < 0)
+			return 1;
+		if (S_ISLNK(st->st_mode)) {
+			char target[PATH_MAX], rest[PATH_MAX * 2];
+			if (++links > 40)
+				return err_set(err, CPOD_E_INVALID, "%s: too many levels of symbolic links",
+					       path);
+			ssize_t l = readlinkat(fds[layer], cand, target, sizeof(target) - 1);
+			if (l <= 0)
+				return 1;
+			target[l] = '\0';
+			snprintf(rest, sizeof(rest), "%s/%s", target, p);
+			snprintf(todo, sizeof(todo), "%s", rest);
+			p = todo;
+			if (target[0] == '/')
+				done[0] = '\0';
+			continue;
+		}
+		snprintf(done, sizeof(done), "%s", cand);
+		if (!S_ISDIR(st->st_mode)) {
+			while (*p == '/')
+				p++;
+			if (*p)
+				return 1;
+		}
+	}
+	if (!*done && fstat(fds[n - 1], st) < 0)
+		return 1;
+	snprintf(out, outn, "%s", done);
+	return S_ISDIR(st->st_mode) ? 0 : 1;
+}
+
+static void volume_copy_xattrs(int src, int dst)
+{
+	char names[4096];
+	ssize_t n = flistxattr(src, names, sizeof(names));
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		const char *name = names + off;
+		if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0)
+			continue;
+		char val[4096];
+		ssize_t vl = fgetxattr(src, name, val, sizeof(val));
+		if (vl >= 0)
+			fsetxattr(dst, name, val, (size_t)vl, 0);
+	}
+}
+
+static void volume_set_meta(int fd, const struct stat *st)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	if (fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+		log_debug("volume copy-up: chown: %s", strerror(errno));
+	fchmod(fd, st->st_mode & 07777);
+	futimens(fd, ts);
+}
+
+static int volume_copy_file(int src, int dst, const char *n, const struct stat *st, cpod_err *err)
+{
+	int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = 0;
+	if (in < 0 || out < 0) {
+		r = err_sys(err, "copy %s", n);
+		goto out;
+	}
+	for (off_t left = st->st_size; left > 0;) {
+		ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (c > 0) {
+			left -= c;
+			continue;
+		}
+		char b[65536];
+		ssize_t k;
+		while ((k = read(in, b, sizeof(b))) > 0)
+			if (write_all(out, b, (size_t)k) < 0) {
+				r = err_sys(err, "copy %s", n);
+				break;
+			}
+		if (k < 0)
+			r = err_sys(err, "copy %s", n);
+		break;
+	}
+	if (r == 0) {
+		volume_copy_xattrs(in, out);
+		volume_set_meta(out, st);
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return r;
+}
+
+/* One layer's directory onto dst: what the layer says wins. */
+static int volume_apply_dir(int src, int dst, int depth, cpod_err *err)
+{
+	if (depth > 256)
+		return err_set(err, CPOD_E_LIMIT, "directories nested too deep");
+	int dfd = dup(src);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_sys(err, "read a layer directory");
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st, old;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = err_sys(err, "stat %s", n);
+			break;
+		}
+		bool exists = fstatat(dst, n, &old, AT_SYMLINK_NOFOLLOW) == 0;
+		if (volume_is_whiteout(&st)) {
+			if (exists)
+				r = fs_rm_tree(dst, n, err);
+			continue;
+		}
+		if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
+			if ((r = fs_rm_tree(dst, n, err)) < 0)
+				break;
+			exists = false;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0) {
+				r = err_sys(err, "open %s", n);
+				break;
+			}
+			if (exists && volume_is_opaque(s2)) {
+				r = fs_rm_tree(dst, n, err);
+				exists = false;
+			}
+			if (r == 0 && !exists && mkdirat(dst, n, 0700) < 0)
+				r = err_sys(err, "mkdir %s", n);
+			int d2 = r == 0 ? openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			if (r == 0 && d2 < 0)
+				r = err_sys(err, "open %s", n);
+			if (r == 0)
+				r = volume_apply_dir(s2, d2, depth + 1, err);
+			if (r == 0) {
+				volume_copy_xattrs(s2, d2);
+				volume_set_meta(d2, &st);
+			}
+			close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (S_ISREG(st.st_mode)) {
+			r = volume_copy_file(src, dst, n, &st, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t l = readlinkat(src, n, target, sizeof(target) - 1);
+			if (l < 0 || (target[l] = '\0', symlinkat(target, dst, n) < 0))
+				r = err_sys(err, "copy symlink %s", n);
+			else
+				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		} else if (!S_ISSOCK(st.st_mode)) {
+			/* devices and fifos, where we may make them */
+			if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
+				if (errno != EPERM)
+					r = err_sys(err, "mknod %s", n);
+			} else {
+				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+			}
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+/* The image's directory rel (resolved) onto dst, from the layers that
+ * show through, bottom up. */
+static int volume_copy_layers(const int *fds, size_t n, const char *rel, int dst, cpod_err *err)
+{
+	size_t lowest = 0;
+	for (size_t i = n; i-- > 0;) {
+		struct stat st;
+		bool opq;
+		int r = volume_layer_walk(fds[i], rel, &st, &opq, NULL);
+		if (r == VOLUME_HIDDEN || (r == VOLUME_FOUND && !S_ISDIR(st.st_mode))) {
+			lowest = i + 1;
+			break;
+		}
+		if (opq) {
+			lowest = r == VOLUME_FOUND ? i : i + 1;
+			break;
+		}
+	}
+	for (size_t i = lowest; i < n; i++) {
+		struct stat st;
+		bool opq;
+		int dfd;
+		if (volume_layer_walk(fds[i], rel, &st, &opq, &dfd) != VOLUME_FOUND || dfd < 0)
+			continue;
+		int r = volume_apply_dir(dfd, dst, 0, err);
+		close(dfd);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool volume_dir_empty(int fd)
+{
+	int d2 = dup(fd);
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	bool empty = true;
+	if (!d) {
+		if (d2 >= 0)
+			close(d2);
+		return false;
+	}
+	struct dirent *de;
+	while (empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+CPOD_INTERNAL int volume_first_use(cpod_engine *e, volume_rec *v, const store_image *img,
+				   const char *path, bool copy, uid_t uid, gid_t gid, cpod_err *err)
+{
+	int *fds = NULL;
+	size_t nfds = 0;
+	int r = -1;
+	char rel[PATH_MAX];
+	struct stat st;
+	bool have_dir = false;
+
+	if (!v->needs_copy_up && !v->needs_chown)
+		return 0;
+	if (volume_is_tmpfs(v, NULL) || volume_bind_device(v)) {
+		v->needs_copy_up = v->needs_chown = false;
+		return volume_save(e, v, err);
+	}
+	char data[PATH_MAX];
+	snprintf(data, sizeof(data), "volumes/%s/_data", v->name);
+	_cleanup_close_ int dfd = openat(e->rootfd, data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					 O_CLOEXEC);
+	if (dfd < 0)
+		return err_sys(err, "volume %s: open %s", v->name, v->mountpoint);
+	bool empty = volume_dir_empty(dfd);
+	if (img && img->n_layers && empty) {
+		fds = calloc(img->n_layers, sizeof(int));
+		if (!fds)
+			return err_nomem(err);
+		for (; nfds < img->n_layers; nfds++) {
+			char lp[PATH_MAX];
+			if (store_layer_path(e->store, img->layers[nfds].diff_id, lp, sizeof(lp), err) < 0)
+				goto out;
+			fds[nfds] = open(lp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fds[nfds] < 0) {
+				err_sys(err, "open layer %s", img->layers[nfds].diff_id);
+				goto out;
+			}
+		}
+		int q = volume_resolve(fds, nfds, path, rel, sizeof(rel), &st, err);
+		if (q < 0)
+			goto out;
+		have_dir = q == 0;
+	}
+	if (empty && v->needs_copy_up && copy && have_dir &&
+	    volume_copy_layers(fds, nfds, rel, dfd, err) < 0) {
+		err_prefix(err, "volume %s: copy %s from the image", v->name, path);
+		goto out;
+	}
+	if (empty && (v->needs_chown || (v->needs_copy_up && copy && have_dir))) {
+		uid_t u = have_dir ? st.st_uid : uid;
+		gid_t g = have_dir ? st.st_gid : gid;
+		if ((u != (uid_t)-1 || g != (gid_t)-1) && fchown(dfd, u, g) < 0 && errno != EPERM) {
+			err_sys(err, "volume %s: chown", v->name);
+			goto out;
+		}
+		if (have_dir)
+			fchmod(dfd, st.st_mode & 07777);
+	}
+	v->needs_copy_up = v->needs_chown = false;
+	r = volume_save(e, v, err);
+out:
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	free(fds);
+	return r;
+}
+
+/* ---------------------------------------------------------------- release */
+
+/* Removes the anonymous volume name unless another container uses it. */
+static int volume_release_one(cpod_engine *e, const char *ctr_id, const char *name, int *lock,
+			      cpod_err *err)
+{
+	volume_rec v;
+	cpod_err e2;
+	if (*lock < 0 && (*lock = volume_lock(e, err)) < 0)
+		return -1;
+	if (volume_load(e, name, &v, &e2) < 0)
+		return 0; /* gone already */
+	bool anon = v.anonymous;
+	volume_rec_free(&v);
+	if (!anon || volume_users(e, name, ctr_id, NULL) > 0)
+		return 0;
+	if (volume_remove(e, name, true, &e2) < 0 && e2.code != CPOD_E_NOTFOUND) {
+		if (err)
+			*err = e2;
+		return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int volume_release(cpod_engine *e, const char *ctr_id, const char *summary_json,
+				 bool remove_anonymous, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 16u << 20 };
+	json_doc *d = NULL;
+	int r = 0, lock = -1;
+	if (!remove_anonymous)
+		return 0;
+	if (summary_json && *summary_json) {
+		d = json_parse(summary_json, strlen(summary_json), NULL, err);
+		if (!d)
+			return err_prefix(err, "the container's mounts");
+		const json_value *mounts = volume_find_mounts(json_root(d));
+		for (size_t i = 0; i < json_len(mounts) && r == 0; i++) {
+			const json_value *m = json_at(mounts, i);
+			const char *t = json_string(json_get(m, "Type"));
+			const char *n = json_string(json_get(m, "Name"));
+			bool anon = false;
+			json_opt_bool(m, "Anonymous", &anon, "", NULL);
+			if (t && n && strcmp(t, "volume") == 0 && anon)
+				r = volume_release_one(e, ctr_id, n, &lock, err);
+		}
+	} else if (ctr_id && strlen(ctr_id) == 64) {
+		/* no summary: the names of the container's config.json */
+		char path[160];
+		snprintf(path, sizeof(path), "containers/%.64s/config.json", ctr_id);
+		d = json_parse_file(e->rootfd, path, &lim, NULL);
+		const char *list = json_string(json_get(json_get(json_root(d), "annotations"),
+							"io.cpod.volumes"));
+		char *copy = list ? strdup(list) : NULL, *save = NULL;
+		for (char *n = copy ? strtok_r(copy, ",", &save) : NULL; n && r == 0;
+		     n = strtok_r(NULL, ",", &save))
+			r = volume_release_one(e, ctr_id, n, &lock, err);
+		free(copy);
+	}
+	if (lock >= 0)
+		close(lock);
+	if (d)
+		json_doc_free(d);
+	return r;
+}
+/************************************************ src/engine/volumes_api.c */
+/*
+ * volumes_api.c — the cpod_volume_* functions of cpod.h: create, list,
+ * inspect, remove and prune volumes (the store is volume.c's).
+ */
+
+
+
+char *cpod_volume_create(cpod_engine *e, const char *name, const cpod_volume_opts *o, cpod_err *err)
+{
+	volume_rec v;
+	static const cpod_volume_opts none = { 0 };
+	if (!o)
+		o = &none;
+	if (name && !*name)
+		name = NULL;
+	if (name && !volume_name_ok(name)) {
+		err_set(err, CPOD_E_INVALID, "volume name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+			name);
+		return NULL;
+	}
+	/* checked before the lock: bad options never wait for it */
+	if (volume_check_options(o->driver, o->labels, o->options, err) < 0)
+		return NULL;
+	int lock = volume_lock(e, err);
+	if (lock < 0)
+		return NULL;
+	int r = volume_create(e, name, o->driver, o->labels, o->options, false, &v, err);
+	close(lock);
+	if (r < 0)
+		return NULL;
+	char *out = strdup(v.name);
+	volume_rec_free(&v);
+	if (!out)
+		err_nomem(err);
+	return out;
+}
+
+char *cpod_volume_inspect(cpod_engine *e, const char *name, cpod_err *err)
+{
+	volume_rec v;
+	buf b = BUF_INIT;
+	json_w w;
+	if (volume_load(e, name, &v, err) < 0)
+		return NULL;
+	jw_init(&w, &b, "    ");
+	volume_write_json(&w, e, &v);
+	volume_rec_free(&v);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+char *cpod_volume_list(cpod_engine *e, cpod_err *err)
+{
+	char **names;
+	size_t n;
+	buf b = BUF_INIT;
+	json_w w;
+	if (volume_names(e, &names, &n, err) < 0)
+		return NULL;
+	jw_init(&w, &b, "    ");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		volume_rec v;
+		if (volume_load(e, names[i], &v, NULL) < 0)
+			continue; /* removed meanwhile, or damaged: not listed */
+		volume_write_json(&w, e, &v);
+		volume_rec_free(&v);
+	}
+	jw_arr_end(&w);
+	volume_names_free(names, n);
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+int cpod_volume_remove(cpod_engine *e, const char *name, int force, cpod_err *err)
+{
+	volume_rec v;
+	char first[65];
+	if (volume_load(e, name, &v, err) < 0)
+		return -1;
+	volume_rec_free(&v);
+	/* with force, as podman: the containers that use it go first (before
+	 * the volume lock is taken: removing them may take it too) */
+	for (int tries = 0; force && tries < 64 && volume_users(e, name, NULL, first) > 0; tries++) {
+		ctr_record c;
+		cpod_err e2;
+		memset(&c, 0, sizeof(c));
+		if (ctr_find(e, first, &c, &e2) < 0) {
+			if (e2.code == CPOD_E_NOTFOUND)
+				break; /* a container half made or half removed */
+			if (err)
+				*err = e2;
+			return err_prefix(err, "remove volume %s", name);
+		}
+		int r = ctr_remove(e, &c, true, err);
+		ctr_record_free(&c);
+		if (r < 0)
+			return err_prefix(err, "remove volume %s", name);
+	}
+	int lock = volume_lock(e, err);
+	if (lock < 0)
+		return -1;
+	int r = volume_remove(e, name, force, err);
+	close(lock);
+	return r;
+}
+
+char *cpod_volume_prune(cpod_engine *e, cpod_err *err)
+{
+	char **names;
+	size_t n;
+	buf b = BUF_INIT;
+	int lock = volume_lock(e, err);
+	if (lock < 0)
+		return NULL;
+	if (volume_names(e, &names, &n, err) < 0) {
+		close(lock);
+		return NULL;
+	}
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		cpod_err e2;
+		if (volume_users(e, names[i], NULL, NULL) > 0)
+			continue;
+		if (volume_remove(e, names[i], false, &e2) < 0) {
+			if (e2.code == CPOD_E_NOTFOUND || e2.code == CPOD_E_STATE)
+				continue;
+			if (err)
+				*err = e2;
+			r = -1;
+			break;
+		}
+		r = buf_printf(&b, err, "%s\n", names[i]);
+	}
+	close(lock);
+	volume_names_free(names, n);
+	if (r < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
 }

@@ -359,9 +359,13 @@ char *cpod_container_create(cpod_engine *e, const cpod_run_opts *o, cpod_err *er
 /* Starts it under a supervisor of its own (a small cpod process that holds
  * its stdio and logs, and records its exit); returns once it runs. */
 int cpod_container_start(cpod_engine *e, const char *ctr, cpod_err *err);
+/* *status of a client that detached (the container goes on). */
+#define CPOD_STATUS_DETACHED (-2147483647 - 1)
 /* Connects in/out/err (fds; -1: not attached) to a running container until
- * it exits (*status: its exit status) or the detach keys are typed
- * (*status: -1).  With a tty, in is put in raw mode and resizes follow. */
+ * it exits (*status: its exit status; -1 when it was killed at its
+ * --timeout, as podman) or the detach keys are typed
+ * (*status: CPOD_STATUS_DETACHED).  With a tty, in is put in raw mode and
+ * resizes follow. */
 int cpod_container_attach(cpod_engine *e, const char *ctr, int in, int out, int errfd,
 			  const char *detach_keys, int *status, cpod_err *err);
 /* create + start (+ attach and wait, unless o->detach).  In the foreground
@@ -453,6 +457,14 @@ void cpod_set_supervisor_exe(const char *path);
 /* The body of a supervisor process (never returns). */
 void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	__attribute__((noreturn));
+/* --init: the minimal init that a container runs as its pid 1 (it reaps
+ * zombies and forwards signals).  The executable registered with
+ * cpod_set_supervisor_exe (else /proc/self/exe, which must be a static
+ * binary) is bound at /run/cpod-init in the container and started as
+ * `/run/cpod-init __init -- COMMAND ARGS...`: the program hands argv from
+ * its "__init" on (argv[0] == "__init") to this function and exits with
+ * what it returns, the command's status (128+N when killed by signal N). */
+int cpod_init_main(int argc, char **argv);
 
 #ifdef __cplusplus
 }

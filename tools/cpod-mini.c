@@ -51,6 +51,8 @@ static const struct {
 	{ "logout", cmd_logout, "log out of a registry" },
 	{ "system", cmd_system, "check, df, prune, info" },
 	{ "info", cmd_info, "the host and the store" },
+	{ "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
+	{ "__init", cpod_init_main, NULL },
 	{ "oci", oci_main, "the OCI runtime (runc's command line; also as cpod-runc)" },
 	{ "runtime", oci_main, NULL },
 };

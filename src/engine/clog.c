@@ -3,6 +3,8 @@
  */
 #include "clog.h"
 #include "container.h"
+#include "options.h"
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
 #include <poll.h>
@@ -115,38 +117,57 @@ static bool clog_parse(char *line, size_t len, clog_line *l)
 	return true;
 }
 
-/* "10m", "1h" before now, or an RFC 3339 time, as comparable text. */
-static int clog_time_arg(const char *s, const char *what, char *out, size_t n, cpod_err *err)
+/* --since/--until as milliseconds since the epoch: an RFC 3339 time in any
+ * zone (or a date alone), a Unix time SECONDS[.FRACTION] as podman takes,
+ * or a duration before now.  Stamps are compared as instants, never as
+ * strings: "+02:00" and "Z" spell the same instant differently. */
+static int clog_time_arg(const char *s, const char *what, int64_t *out, cpod_err *err)
 {
-	int64_t ms;
-	if (strchr(s, 'T') || strchr(s, '-')) {
-		snprintf(out, n, "%s", s);
+	int64_t ns;
+	size_t digits = strspn(s, "0123456789");
+	if (digits > 0 && (s[digits] == 0 || (s[digits] == '.' && s[digits + 1] &&
+	    strspn(s + digits + 1, "0123456789") == strlen(s + digits + 1)))) {
+		*out = strtoll(s, NULL, 10) * 1000;
+		if (s[digits] == '.') {
+			char frac[4] = "000";
+			memcpy(frac, s + digits + 1, strnlen(s + digits + 1, 3));
+			*out += strtoll(frac, NULL, 10);
+		}
 		return 0;
 	}
-	if (life_duration_ms(s, what, &ms, err) < 0)
+	if (strchr(s, 'T') || strchr(s, '-')) {
+		char day[32];
+		*out = clock_unix_ms(s);
+		if (*out < 0 && strlen(s) == 10) {
+			snprintf(day, sizeof(day), "%sT00:00:00Z", s);
+			*out = clock_unix_ms(day);
+		}
+		if (*out < 0)
+			return err_set(err, CPOD_E_INVALID, "%s: \"%s\" is not a time", what, s);
+		return 0;
+	}
+	if (options_duration(what, s, &ns, err) < 0)
 		return -1;
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	time_t t = ts.tv_sec - (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	*out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - ns / 1000000;
 	return 0;
 }
 
 typedef struct clog_reader {
 	const cpod_logs_opts *o;
-	char since[48], until[48];
+	int64_t since, until; /* ms since the epoch; -1: none */
 	int out, errfd;
 	bool at_line_start[3];
 } clog_reader;
 
 static void clog_emit(clog_reader *r, const clog_line *l)
 {
-	if (r->since[0] && strcmp(l->stamp, r->since) < 0)
-		return;
-	if (r->until[0] && strcmp(l->stamp, r->until) > 0)
-		return;
+	if (r->since >= 0 || r->until >= 0) {
+		int64_t t = clock_unix_ms(l->stamp);
+		if ((r->since >= 0 && t < r->since) || (r->until >= 0 && t > r->until))
+			return;
+	}
 	int fd = l->stream == 2 ? r->errfd : r->out;
 	if (fd < 0)
 		return;
@@ -201,8 +222,9 @@ int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o
 	r.out = out;
 	r.errfd = errfd;
 	r.at_line_start[1] = r.at_line_start[2] = true;
-	if ((o->since && clog_time_arg(o->since, "--since", r.since, sizeof(r.since), err) < 0) ||
-	    (o->until && clog_time_arg(o->until, "--until", r.until, sizeof(r.until), err) < 0))
+	r.since = r.until = -1;
+	if ((o->since && clog_time_arg(o->since, "--since", &r.since, err) < 0) ||
+	    (o->until && clog_time_arg(o->until, "--until", &r.until, err) < 0))
 		return -1;
 	if (ctr_find(e, ctr, &rec, err) < 0)
 		return -1;

@@ -159,8 +159,11 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	json_doc_free(d);
 	/* a container whose process is gone is exited, whatever the record
 	 * says (its supervisor was killed, or the machine rebooted: /run may
-	 * survive a reboot, and a pid alone may name another process by then) */
-	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time)) {
+	 * survive a reboot, and a pid alone may name another process by then);
+	 * while its supervisor lives, the supervisor records the real exit,
+	 * which may come a moment after the process is gone */
+	if (r->status == CTR_RUNNING && !proc_is(r->pid, r->start_time) &&
+	    !(r->sup_pid > 0 && proc_is(r->sup_pid, r->sup_start))) {
 		r->status = CTR_EXITED;
 		if (!r->finished_at[0])
 			r->exit_code = r->exit_code ? r->exit_code : 137;
@@ -339,6 +342,17 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 		return err_sys(err, "remove container %.12s", r->id);
 	snprintf(path, sizeof(path), "containers/%s", r->id);
 	if (fs_rm_tree(e->rootfd, path, err) < 0 || fs_rm_tree(e->runrootfd, path, err) < 0)
+		return err_prefix(err, "remove container %.12s", r->id);
+	return 0;
+}
+
+CPOD_INTERNAL int ctr_remove_v(cpod_engine *e, ctr_record *r, bool force, bool volumes,
+			       cpod_err *err)
+{
+	if (ctr_remove(e, r, force, err) < 0)
+		return -1;
+	/* after the container: its own use of them is gone */
+	if (volumes && volume_release(e, r->id, r->summary, true, err) < 0)
 		return err_prefix(err, "remove container %.12s", r->id);
 	return 0;
 }

@@ -122,11 +122,13 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	if (o->name && !create_name_ok(o->name))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-	if (create_image(e, o, &img, err) < 0)
+	/* every option checked before the image is looked at (or pulled) or
+	 * anything made */
+	if (options_check(o, err) < 0 || create_image(e, o, &img, err) < 0)
 		return -1;
 	cfg = engine_image_config(e, img, err);
 	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
-	    life_from_opts(o, cfg, &rec->life, err) < 0)
+	    options_lifecycle(o, cfg, &rec->life, err) < 0)
 		goto out;
 
 	/* a unique name, taken under the containers lock */
@@ -210,6 +212,9 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 out:
 	if (r < 0 && made) {
 		fs_rm_tree(e->rootfd, rel, NULL);
+		if (spec) /* the anonymous volumes specgen made */
+			volume_release(e, rec->id, rec->summary ? rec->summary : summary.data, true,
+				       NULL);
 		ctr_record_free(rec);
 	}
 	if (lock >= 0)

@@ -17,12 +17,11 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-#define EXEC_MAX_ENV 4096
-
+/* The -e / --env-file variables (options_env, as create reads them) and
+ * room for TERM and HOME. */
 typedef struct exec_env {
-	const char *v[EXEC_MAX_ENV + 2];
+	const char **v;
 	size_t n;
-	mem_pool *pool;
 } exec_env;
 
 static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
@@ -33,53 +32,19 @@ static bool exec_env_has(const exec_env *l, const char *key, size_t klen)
 	return false;
 }
 
-/* "K=V" as is; "K" alone takes our own value (nothing when we have none). */
-static int exec_env_add(exec_env *l, const char *s, cpod_err *err)
+static int exec_env_make(const cpod_ctr_exec_opts *o, exec_env *env, mem_pool *pool,
+			 cpod_err *err)
 {
-	if (!*s || *s == '=')
-		return err_set(err, CPOD_E_INVALID, "--env \"%s\": no variable name", s);
-	if (l->n >= EXEC_MAX_ENV)
-		return err_set(err, CPOD_E_LIMIT, "--env: more than %d variables", EXEC_MAX_ENV);
-	if (strchr(s, '=')) {
-		l->v[l->n++] = s;
-		return 0;
-	}
-	const char *ours = getenv(s);
-	if (!ours)
-		return 0;
-	size_t len = strlen(s) + strlen(ours) + 2;
-	char *kv = pool_alloc(l->pool, len, err);
-	if (!kv)
+	const char **given;
+	size_t n;
+	if (options_env(o->env_files, o->env, &given, &n, pool, err) < 0)
 		return -1;
-	snprintf(kv, len, "%s=%s", s, ours);
-	l->v[l->n++] = kv;
-	return 0;
-}
-
-/* --env-file: lines "K=V" or "K"; blank lines and # comments skipped. */
-static int exec_env_file(exec_env *l, const char *path, cpod_err *err)
-{
-	buf b = BUF_INIT;
-	if (fs_read_file(AT_FDCWD, path, 1u << 20, &b, err) < 0)
-		return err_prefix(err, "--env-file");
-	if (!b.data)
-		return 0;
-	char *copy = pool_strdup(l->pool, b.data, err);
-	buf_free(&b);
-	if (!copy)
+	env->v = pool_calloc(pool, n + 3, sizeof(char *), err);
+	if (!env->v)
 		return -1;
-	char *save = NULL;
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		while (*line == ' ' || *line == '\t')
-			line++;
-		size_t n = strlen(line);
-		if (n && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (!n || *line == '#')
-			continue;
-		if (exec_env_add(l, line, err) < 0)
-			return err_prefix(err, "--env-file %s", path);
-	}
+	if (n)
+		memcpy(env->v, given, n * sizeof(char *));
+	env->n = n;
 	return 0;
 }
 
@@ -101,18 +66,14 @@ static int exec_run(cpod_engine *e, const ctr_record *r, const cpod_ctr_exec_opt
 		    int *status, cpod_err *err)
 {
 	mem_pool pool = { 0 };
-	exec_env env = { .pool = &pool };
+	exec_env env = { 0 };
 	const char *caps[64];
 	char user[32];
 	userdb_user u;
 	int rc = -1;
 
-	for (size_t i = 0; o->env_files && o->env_files[i]; i++)
-		if (exec_env_file(&env, o->env_files[i], err) < 0)
-			goto out;
-	for (size_t i = 0; o->env && o->env[i]; i++)
-		if (exec_env_add(&env, o->env[i], err) < 0)
-			goto out;
+	if (exec_env_make(o, &env, &pool, err) < 0)
+		goto out;
 	if (o->tty && !o->detach && !exec_env_has(&env, "TERM", 4))
 		env.v[env.n++] = "TERM=xterm";
 	cpod_exec_opts xo = {

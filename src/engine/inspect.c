@@ -218,8 +218,7 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 		jw_obj_begin(&w);
 		jw_key(&w, "RestartPolicy");
 		jw_obj_begin(&w);
-		static const char *const policies[] = { "no", "on-failure", "always", "unless-stopped" };
-		jw_kstr(&w, "Name", policies[r.life.restart]);
+		jw_kstr(&w, "Name", options_restart_name(r.life.restart));
 		jw_kint(&w, "MaximumRetryCount", r.life.max_retries);
 		jw_obj_end(&w);
 		jw_kbool(&w, "AutoRemove", r.rm);

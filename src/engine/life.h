@@ -27,16 +27,8 @@ typedef struct ctr_life {
 	int health_retries;
 } ctr_life;
 
-/* Durations as podman takes them: "30s", "1m30s", "500ms", "2h", a bare
- * number of seconds. */
-CPOD_INTERNAL int life_duration_ms(const char *s, const char *what, int64_t *ms, cpod_err *err);
-/* A signal by name ("SIGTERM", "TERM") or number. */
-CPOD_INTERNAL int life_signal(const char *s, const char *what, int *sig, cpod_err *err);
-/* Sizes: "512", "10k", "64m", "1g". */
-CPOD_INTERNAL int life_size(const char *s, const char *what, uint64_t *bytes, cpod_err *err);
-
-CPOD_INTERNAL int life_from_opts(const cpod_run_opts *o, const image_config *cfg, ctr_life *l,
-				 cpod_err *err);
+/* Parsed from the options by options_lifecycle (options.h); kept in the
+ * container's record as JSON: */
 CPOD_INTERNAL void life_write(json_w *w, const ctr_life *l);
 CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err);
 CPOD_INTERNAL void life_free(ctr_life *l);

@@ -85,7 +85,7 @@ static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const ch
 	int r = -1;
 	sigset_t mask, old;
 
-	*status = -1;
+	*status = CPOD_STATUS_DETACHED;
 	if (!lc_detach_keys(detach_keys, keys, &nkeys)) {
 		return err_set(err, CPOD_E_INVALID, "--detach-keys \"%s\": use ctrl-<letter> sequences, like ctrl-p,ctrl-q",
 			       detach_keys);
@@ -137,7 +137,7 @@ static int lc_attach_fd(int sock, bool tty, int in, int out, int errfd, const ch
 				}
 				if (detach) {
 					r = 0;
-					*status = -1;
+					*status = CPOD_STATUS_DETACHED;
 					break;
 				}
 				if (attach_send(sock, AF_STDIN, b, (size_t)n) < 0) {
@@ -221,7 +221,7 @@ int cpod_run(cpod_engine *e, const cpod_run_opts *o, int *status, cpod_err *err)
 			rc = lc_attach_fd(sock, r.life.tty, o->interactive ? 0 : -1, 1, 2, r.life.detach_keys,
 					  status, err);
 			close(sock);
-			if (rc == 0 && *status < 0)
+			if (rc == 0 && *status == CPOD_STATUS_DETACHED)
 				*status = 0; /* detached: the container goes on */
 		}
 	}
@@ -275,13 +275,15 @@ static void lc_wait_recorded(cpod_engine *e, ctr_record *r, int timeout_ms)
 
 static bool lc_wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
 {
+	/* one deadline for the pidfd wait and the poll after it: the pidfd
+	 * turns readable at the exit, the /proc entry goes at the reaping */
+	int64_t deadline = proc_now_ms() + timeout_ms;
 	int fd = proc_pidfd_open(pid);
 	if (fd >= 0) {
 		if (proc_is(pid, start))
 			proc_poll_in(fd, timeout_ms);
 		close(fd);
 	}
-	int64_t deadline = proc_now_ms() + timeout_ms;
 	while (proc_is(pid, start)) {
 		if (proc_now_ms() > deadline)
 			return false;
@@ -417,9 +419,10 @@ int cpod_container_wait(cpod_engine *e, const char *ctr, const char *const *cond
 	if (only_stop && ctr_running(&r)) {
 		int sock = attach_connect(e, r.id, NULL);
 		if (sock >= 0) {
-			int status = -1;
+			int status;
 			cpod_err ignored;
-			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 && status >= 0) {
+			if (lc_attach_fd(sock, false, -1, -1, -1, "", &status, &ignored) == 0 &&
+			    status != CPOD_STATUS_DETACHED) {
 				*exit_code = status;
 				close(sock);
 				ctr_record_free(&r);
@@ -497,8 +500,7 @@ int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volu
 			rc = cpod_container_stop(e, r.id, 0, err);
 	}
 	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
-		rc = ctr_remove(e, &r, true, err);
-	(void)volumes; /* anonymous volumes: with the volumes module */
+		rc = ctr_remove_v(e, &r, true, volumes, err);
 	ctr_record_free(&r);
 	return rc;
 }

@@ -104,8 +104,13 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		jw_null(&w);
 		jw_kint(&w, "Restarts", r->restart_count);
 		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
-		jw_kstr(&w, "State", ctr_status_name(r->status));
-		ctr_status_text(r, status, sizeof(status));
+		/* paused lives in the runtime's state (the freezer), not the record */
+		bool paused = ctr_paused(e, r);
+		jw_kstr(&w, "State", paused ? "paused" : ctr_status_name(r->status));
+		if (paused)
+			snprintf(status, sizeof(status), "Paused");
+		else
+			ctr_status_text(r, status, sizeof(status));
 		jw_kstr(&w, "Status", status);
 		jw_obj_end(&w);
 	}

@@ -34,7 +34,11 @@
 #include <time.h>
 
 #define SUP_MAX_CLIENTS 16
-#define SUP_STACK_KEEP (16 * 1024)
+#define SUP_STACK_KEEP (4 * 1024)
+/* Work done now and then (starting, logging, health checks, clients) runs
+ * in frames of its own below the loop's, so that the stack an idle
+ * supervisor keeps is the loop's alone (see sup_trim_stack). */
+#define SUP_COLD __attribute__((noinline))
 
 static char sup_exe[PATH_MAX];
 
@@ -65,7 +69,7 @@ typedef struct sup {
 /* Re-reads the record, applies fn, writes it back, all under the lock. */
 typedef void (*sup_change_fn)(sup *s, void *arg);
 
-static int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
+static SUP_COLD int sup_update(sup *s, sup_change_fn fn, void *arg, cpod_err *err)
 {
 	int lock = ctr_lock(s->e, s->rec.id, err);
 	if (lock < 0)
@@ -143,7 +147,7 @@ static void sup_broadcast(sup *s, int type, const void *data, size_t n)
 	}
 }
 
-static void sup_accept(sup *s)
+static SUP_COLD void sup_accept(sup *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -160,7 +164,7 @@ static void sup_accept(sup *s)
 		attach_send(fd, AF_STARTED, NULL, 0);
 }
 
-static void sup_client_input(sup *s, size_t i)
+static SUP_COLD void sup_client_input(sup *s, size_t i)
 {
 	buf p = BUF_INIT;
 	int type;
@@ -210,7 +214,7 @@ static int sup_bundle(sup *s, char *bundle, size_t n, cpod_err *err)
 	return engine_ctr_path(s->e, s->rec.id, true, "", bundle, n, err);
 }
 
-static int sup_start(sup *s, cpod_err *err)
+static SUP_COLD int sup_start(sup *s, cpod_err *err)
 {
 	char bundle[PATH_MAX];
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -248,6 +252,9 @@ static int sup_start(sup *s, cpod_err *err)
 		.rootfs_ctx = &s->ov,
 		.stdin_null = !s->rec.life.interactive,
 	};
+	/* a run whose supervisor was killed (its record reconciled as exited)
+	 * left the runtime's state behind: nobody else deletes it */
+	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
 		goto out;
 	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
@@ -295,7 +302,7 @@ out:
 
 /* ---------------------------------------------------------------- health */
 
-static void sup_health_start(sup *s)
+static SUP_COLD void sup_health_start(sup *s)
 {
 	if (s->health.pid > 0 || !s->rec.life.health_cmd)
 		return;
@@ -315,7 +322,7 @@ static void sup_set_health(sup *s, void *arg)
 }
 
 /* The check ended (or timed out: killed). */
-static void sup_health_done(sup *s, int wstatus, bool timed_out)
+static SUP_COLD void sup_health_done(sup *s, int wstatus, bool timed_out)
 {
 	sup_health_end x = { wstatus, timed_out };
 	if (sup_update(s, sup_set_health, &x, NULL) < 0)
@@ -324,7 +331,7 @@ static void sup_health_done(sup *s, int wstatus, bool timed_out)
 
 /* ---------------------------------------------------------------- the loop */
 
-static void sup_output(sup *s, int *fd, int stream)
+static SUP_COLD void sup_output(sup *s, int *fd, int stream)
 {
 	char b[65536];
 	ssize_t n = read(*fd, b, sizeof(b));
@@ -354,33 +361,51 @@ static void sup_timer(int fd, int64_t first_ms, int64_t interval_ms)
 /* Gives back the memory the start used and the idle loop does not: the
  * heap's free pages, and the stack below ours (a supervisor waits for
  * days; what it touches again comes back on demand). */
-static __attribute__((noinline)) void sup_trim(void)
+static uintptr_t sup_stack_lo;
+
+/* Gives back the stack below the current frame (keeping a margin for the
+ * calls the loop makes): starting the container went deep (the runtime,
+ * mountinfo parsing) and an idle supervisor needs little of it. */
+static __attribute__((noinline)) void sup_trim_stack(void)
 {
-	malloc_trim(0);
-	char line[256];
-	FILE *f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return;
-	uintptr_t lo = 0;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "[stack]")) {
-			lo = (uintptr_t)strtoull(line, NULL, 16);
-			break;
-		}
-	fclose(f);
-	/* a margin under our frame for the calls the loop makes */
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t top = (sp - SUP_STACK_KEEP) & ~(page - 1);
-	if (lo && top > lo)
-		madvise((void *)lo, top - lo, MADV_DONTNEED);
+	if (sup_stack_lo && top > sup_stack_lo)
+		madvise((void *)sup_stack_lo, top - sup_stack_lo, MADV_DONTNEED);
+}
+
+/* The heap's free pages and the deep stack go back once the container runs. */
+static void sup_trim(void)
+{
+	malloc_trim(0);
+	if (!sup_stack_lo) {
+		char line[256];
+		FILE *f = fopen("/proc/self/maps", "re");
+		if (!f)
+			return;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[stack]")) {
+				sup_stack_lo = (uintptr_t)strtoull(line, NULL, 16);
+				break;
+			}
+		fclose(f);
+	}
+	sup_trim_stack();
+}
+
+/* --timeout: the container ran for as long as it may. */
+static SUP_COLD void sup_time_out(sup *s)
+{
+	sup_update(s, sup_set_timed_out, NULL, NULL);
+	cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
 }
 
 /* Serves the container until its init exits; returns the wait status. */
 static int sup_loop(sup *s)
 {
 	int status = 0;
-	bool exited = false;
+	bool exited = false, dirty = false;
 
 	if (s->rec.life.timeout > 0)
 		sup_timer(s->timeout_fd, (int64_t)s->rec.life.timeout * 1000, 0);
@@ -400,14 +425,23 @@ static int sup_loop(sup *s)
 		size_t first_client = n;
 		for (size_t i = 0; i < s->n_clients; i++)
 			fds[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
-		/* once the init is gone, the pipes only need draining */
-		int wait_ms = exited ? 200 : -1;
+		/* once the init is gone, the pipes only need draining; after
+		 * some work, a second of quiet gives back what it used */
+		int wait_ms = exited ? 200 : dirty ? 1000 : -1;
 		if (s->health.pid > 0) {
 			int64_t left = s->health.started_ms + s->rec.life.health_timeout_ms - proc_now_ms();
 			wait_ms = left < 0 ? 0 : left > 60000 ? 60000 : (int)left + 1;
 		}
-		if (poll(fds, n, wait_ms) == 0 && exited)
+		int ready = poll(fds, n, wait_ms);
+		if (ready == 0 && exited)
 			break;
+		if (ready == 0 && dirty) {
+			malloc_trim(0);
+			sup_trim_stack();
+			dirty = false;
+			continue;
+		}
+		dirty = true;
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(s->sfd, &si, sizeof(si)) == sizeof(si))
@@ -440,10 +474,8 @@ static int sup_loop(sup *s)
 		if (fds[5].revents & POLLIN) {
 			uint64_t ticks;
 			read(s->timeout_fd, &ticks, sizeof(ticks));
-			if (!exited) {
-				sup_update(s, sup_set_timed_out, NULL, NULL);
-				cpod_runtime_kill(s->e->rt, s->rec.id, SIGKILL, 1, NULL);
-			}
+			if (!exited)
+				sup_time_out(s);
 		}
 		if (fds[6].revents & POLLIN) {
 			uint64_t ticks;
@@ -491,7 +523,7 @@ static bool sup_restart_wanted(sup *s, int code)
 	}
 }
 
-static void sup_report(sup *s, const cpod_err *err)
+static SUP_COLD void sup_report(sup *s, const cpod_err *err)
 {
 	if (s->report_fd < 0)
 		return;
@@ -524,74 +556,92 @@ static void sup_wait_first_client(sup *s)
 		sup_accept(s);
 }
 
-static void sup_run(sup *s)
+/* Before the first start: the log, the attach socket, a foreground
+ * client.  False when the supervisor has nothing to do. */
+static SUP_COLD bool sup_begin(sup *s)
 {
 	cpod_err err;
-	int backoff_ms = 100;
 	char bundle[PATH_MAX];
 
 	cpod_err_clear(&err);
 	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
 		sup_report(s, &err);
-		return;
+		return false;
 	}
 	if (!s->rec.life.log_none && clog_open(&s->log, s->dirfd, s->rec.life.log_max_size, &err) < 0) {
 		sup_report(s, &err);
-		return;
+		return false;
 	}
 	if (s->wait_attach) {
 		/* a foreground run attaches before anything runs: no output lost */
 		sup_report(s, NULL);
 		sup_wait_first_client(s);
 	}
-	for (;;) {
-		if (sup_start(s, &err) < 0) {
-			sup_report(s, &err);
-			char msg[sizeof(err.msg) + 32];
-			snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
-			sup_broadcast(s, AF_ERROR, msg, strlen(msg));
-			sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
-					     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
-			sup_update(s, sup_set_exited, &x, NULL);
-			if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
-				ctr_remove(s->e, &s->rec, true, NULL);
-			break;
-		}
-		sup_report(s, NULL);
-		sup_broadcast(s, AF_STARTED, NULL, 0);
-		sup_trim();
+	return true;
+}
 
-		int status = sup_loop(s);
-		sup_exit x = { .code = proc_exit_code(status) };
-		x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
-		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+/* Starts the container and says so; on failure records the exit code
+ * podman gives (125, 126, 127) and returns false. */
+static SUP_COLD bool sup_start_reported(sup *s)
+{
+	cpod_err err;
+
+	cpod_err_clear(&err);
+	if (sup_start(s, &err) < 0) {
+		sup_report(s, &err);
+		char msg[sizeof(err.msg) + 32];
+		snprintf(msg, sizeof(msg), "%d %s", err.code, err.msg);
+		sup_broadcast(s, AF_ERROR, msg, strlen(msg));
+		sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
+				     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
 		sup_update(s, sup_set_exited, &x, NULL);
-		bool again = sup_restart_wanted(s, x.code);
-		/* --rm: gone before anyone hears of the exit, as with podman */
-		if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
-			close(s->listen_fd);
-			s->listen_fd = -1;
-			clog_close(&s->log);
-			ctr_remove(s->e, &s->rec, true, NULL);
-			s->rec.rm = false;
-		}
-		char code[16];
-		snprintf(code, sizeof(code), "%d", x.code);
-		sup_broadcast(s, AF_EXIT, code, strlen(code));
-		while (s->n_clients)
-			sup_drop_client(s, 0);
-		s->started = false;
-		if (!again)
-			break;
-		/* restart, a little later each time */
-		struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		if (backoff_ms < 30000)
-			backoff_ms *= 2;
-		if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
-			break;
-		sup_update(s, sup_count_restart, NULL, NULL);
+		if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
+			ctr_remove_v(s->e, &s->rec, true, true, NULL);
+		return false;
 	}
+	sup_report(s, NULL);
+	sup_broadcast(s, AF_STARTED, NULL, 0);
+	return true;
+}
+
+/* Records the exit and decides on a restart (after a growing pause). */
+static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
+{
+	/* killed at its --timeout: -1, as podman records it (run exits 255) */
+	sup_exit x = { .code = s->rec.timed_out ? -1 : proc_exit_code(status) };
+	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
+	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+	sup_update(s, sup_set_exited, &x, NULL);
+	bool again = sup_restart_wanted(s, x.code);
+	/* --rm: gone before anyone hears of the exit, as with podman */
+	if (!again && s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		clog_close(&s->log);
+		ctr_remove_v(s->e, &s->rec, true, true, NULL);
+		s->rec.rm = false;
+	}
+	char code[16];
+	snprintf(code, sizeof(code), "%d", x.code);
+	sup_broadcast(s, AF_EXIT, code, strlen(code));
+	while (s->n_clients)
+		sup_drop_client(s, 0);
+	s->started = false;
+	if (!again)
+		return false;
+	/* restart, a little later each time */
+	struct timespec ts = { *backoff_ms / 1000, (*backoff_ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	if (*backoff_ms < 30000)
+		*backoff_ms *= 2;
+	if (ctr_reload(s->e, &s->rec, NULL) < 0 || s->rec.stop_requested)
+		return false;
+	sup_update(s, sup_count_restart, NULL, NULL);
+	return true;
+}
+
+static SUP_COLD void sup_end(sup *s)
+{
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		s->listen_fd = -1;
@@ -602,22 +652,39 @@ static void sup_run(sup *s)
 	clog_close(&s->log);
 }
 
-void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+/* Small on purpose: its frame and the loop's are what an idle supervisor
+ * keeps of its stack. */
+static void sup_run(sup *s)
 {
-	sup s;
-	cpod_err err;
+	int backoff_ms = 100;
+
+	if (!sup_begin(s))
+		return;
+	while (sup_start_reported(s)) {
+		sup_trim();
+		if (!sup_exited(s, sup_loop(s), &backoff_ms))
+			break;
+	}
+	sup_end(s);
+}
+
+/* Everything before the container runs: signals, the engine, the record,
+ * the lock that makes us its only supervisor (held for our life: lock_fd). */
+static SUP_COLD int sup_setup(sup *s, const char *root, const char *runroot, const char *ctr,
+			      int *lock_fd, cpod_err *err)
+{
 	sigset_t mask;
 
-	memset(&s, 0, sizeof(s));
-	s.out = s.errp = s.in = s.master = s.listen_fd = s.health.out = -1;
-	s.dirfd = s.sfd = s.timeout_fd = s.health_fd = -1;
+	memset(s, 0, sizeof(*s));
+	s->out = s->errp = s->in = s->master = s->listen_fd = s->health.out = -1;
+	s->dirfd = s->sfd = s->timeout_fd = s->health_fd = -1;
 	const char *rep = getenv("CPOD_SUPERVISE_REPORT");
-	s.report_fd = rep ? atoi(rep) : -1;
-	s.wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
+	s->report_fd = rep ? atoi(rep) : -1;
+	s->wait_attach = getenv("CPOD_SUPERVISE_ATTACH") != NULL;
 	unsetenv("CPOD_SUPERVISE_REPORT");
 	unsetenv("CPOD_SUPERVISE_ATTACH");
-	if (s.report_fd >= 0)
-		fcntl(s.report_fd, F_SETFD, FD_CLOEXEC);
+	if (s->report_fd >= 0)
+		fcntl(s->report_fd, F_SETFD, FD_CLOEXEC);
 	prctl(PR_SET_NAME, "cpod-supervise", 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	sigemptyset(&mask);
@@ -628,29 +695,36 @@ void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	sigaddset(&mask, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigdelset(&mask, SIGPIPE);
-	s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	s.timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	s.health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->timeout_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->health_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
 	cpod_engine_opts eo = { .root = root, .runroot = runroot };
-	s.e = cpod_engine_open(&eo, &err);
-	if (!s.e || s.sfd < 0) {
-		if (s.e)
-			err_sys(&err, "signalfd");
-		sup_report(&s, &err);
-		_exit(1);
-	}
-	if (ctr_find(s.e, ctr, &s.rec, &err) < 0) {
-		sup_report(&s, &err);
-		_exit(1);
-	}
+	s->e = cpod_engine_open(&eo, err);
+	if (!s->e)
+		return -1;
+	if (s->sfd < 0)
+		return err_sys(err, "signalfd");
+	if (ctr_find(s->e, ctr, &s->rec, err) < 0)
+		return -1;
 	char rel[96];
-	snprintf(rel, sizeof(rel), "containers/%s", s.rec.id);
-	s.dirfd = openat(s.e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(rel, sizeof(rel), "containers/%s", s->rec.id);
+	s->dirfd = openat(s->e->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* one supervisor per container */
-	_cleanup_close_ int lock = s.dirfd >= 0 ? openat(s.dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		err_set(&err, CPOD_E_STATE, "container %.12s already has a supervisor", s.rec.id);
+	*lock_fd = s->dirfd >= 0 ? openat(s->dirfd, "supervisor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)
+				 : -1;
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return err_set(err, CPOD_E_STATE, "container %.12s already has a supervisor", s->rec.id);
+	return 0;
+}
+
+void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
+{
+	static sup s;
+	cpod_err err;
+	int lock = -1;
+
+	if (sup_setup(&s, root, runroot, ctr, &lock, &err) < 0) {
 		sup_report(&s, &err);
 		_exit(1);
 	}

@@ -338,7 +338,11 @@ CPOD_INTERNAL void cg_host_parse(const char *text, cg_host_info *h)
 	char line[8192];
 	bool controllers = false;
 
-	memset(h, 0, sizeof(*h));
+	/* only the header: the table's untouched pages stay unallocated in
+	 * a supervisor (entries are written whole as they are added) */
+	h->mode = CG_NONE;
+	h->n_v1 = 0;
+	h->unified[0] = h->unified_root[0] = '\0';
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);

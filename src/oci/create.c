@@ -126,7 +126,8 @@ static int create_write_oom_score(pid_t pid, int64_t v, cpod_err *err)
 }
 
 /* The device rules the cgroup gets: the config's, then what every
- * container needs (as runc's AllowedDevices), then its own linux.devices. */
+ * container needs (as runc's AllowedDevices), then its own linux.devices
+ * that the config's rules do not mention. */
 static int create_device_rules(const oci_spec *spec, oci_resources *res, mem_pool *pool,
 			       cpod_err *err)
 {
@@ -146,10 +147,19 @@ static int create_device_rules(const oci_spec *spec, oci_resources *res, mem_poo
 	memcpy(rules + res->n_devices, defaults, sizeof(defaults));
 	n = res->n_devices + ARRAY_LEN(defaults);
 	for (size_t i = 0; i < l->n_devices; i++) {
+		char type = l->devices[i].type == 'b' ? 'b' : 'c';
+		bool given = false;
 		if (l->devices[i].type == 'p')
 			continue;
-		rules[n] = (oci_device_rule){ true, l->devices[i].type == 'b' ? 'b' : 'c',
-					      l->devices[i].major, l->devices[i].minor, "rwm" };
+		/* a rule of the config for this very device decides (as runc) */
+		for (size_t k = 0; k < res->n_devices && !given; k++)
+			given = res->devices[k].type == type &&
+				res->devices[k].major == l->devices[i].major &&
+				res->devices[k].minor == l->devices[i].minor;
+		if (given)
+			continue;
+		rules[n] = (oci_device_rule){ true, type, l->devices[i].major, l->devices[i].minor,
+					      "rwm" };
 		n++;
 	}
 	res->devices = rules;

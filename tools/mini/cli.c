@@ -91,6 +91,20 @@ static int cli_set(const char *cmd, const cli_opt *o, const char *value)
 	return -1;
 }
 
+/* CMD --help: the flags CMD takes, from its table. */
+static void cli_print_flags(const char *cmd, const cli_opt *opts)
+{
+	static const char *const value[] = { [CLI_BOOL] = "", [CLI_STR] = " VALUE",
+					     [CLI_INT] = " N", [CLI_LIST] = " VALUE (repeatable)" };
+	printf("usage: cpod-mini %s [FLAGS] [ARGS]\n\nflags:\n", cmd);
+	for (const cli_opt *o = opts; o->name || o->short_name; o++) {
+		char s[8] = "    ";
+		if (o->short_name)
+			snprintf(s, sizeof(s), "-%c, ", o->short_name);
+		printf("  %s--%s%s\n", s, o->name ? o->name : "", value[o->kind]);
+	}
+}
+
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
 	      bool stop_at_positional, int *argc_out)
 {
@@ -118,6 +132,10 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
 		const char *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const cli_opt *o = cli_find(opts, name, len, 0);
+		if (!o && strcmp(a, "--help") == 0) {
+			cli_print_flags(cmd, opts);
+			exit(0);
+		}
 		if (!o && a[1] != '-') {
 			/* a cluster of short flags, e.g. -it, or -d */
 			for (const char *c = a + 1; *c; c++) {

@@ -46,10 +46,21 @@ int cmd_run(int argc, char **argv)
 	return status;
 }
 
+/* rm -f -t N: a running container gets N seconds to stop (podman's
+ * --time) before it is removed. */
+static int rm_one(const char *id, bool force, bool volumes, int time, cpod_err *err)
+{
+	if (force && time >= 0)
+		cpod_container_stop(cli_engine(), id, time, NULL);
+	return cpod_container_remove_v(cli_engine(), id, force, volumes, err);
+}
+
 int cmd_rm(int argc, char **argv)
 {
 	bool force = false, all = false, ignore = false, volumes = false;
+	int time = -1;
 	const cli_opt opts[] = {
+		{ "time", 't', CLI_INT, &time },
 		{ "force", 'f', CLI_BOOL, &force },
 		{ "all", 'a', CLI_BOOL, &all },
 		{ "ignore", 'i', CLI_BOOL, &ignore },
@@ -71,7 +82,7 @@ int cmd_rm(int argc, char **argv)
 		const cpod_json_value *arr = cpod_json_root(doc);
 		for (size_t i = 0; i < cpod_json_len(arr); i++) {
 			const char *id = S(cpod_json_get(cpod_json_at(arr, i), "Id"));
-			if (cpod_container_remove_v(cli_engine(), id, force, volumes, &err) < 0) {
+			if (rm_one(id, force, volumes, time, &err) < 0) {
 				cli_errorx(&err);
 				rc = 125;
 			} else {
@@ -86,7 +97,7 @@ int cmd_rm(int argc, char **argv)
 		return 125;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (cpod_container_remove_v(cli_engine(), argv[i], force, volumes, &err) < 0) {
+		if (rm_one(argv[i], force, volumes, time, &err) < 0) {
 			if (ignore && err.code == CPOD_E_NOTFOUND)
 				continue;
 			cli_errorx(&err);

@@ -232,7 +232,7 @@ int cmd_attach(int argc, char **argv)
 		cli_errorx(&err);
 		return 125;
 	}
-	return status < 0 ? 0 : status;
+	return status == CPOD_STATUS_DETACHED ? 0 : status & 0xff;
 }
 
 int cmd_logs(int argc, char **argv)

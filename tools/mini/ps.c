@@ -117,6 +117,17 @@ static int ps_check_filters(const cli_list *filters)
 				  "health =VALUE)", filters->v[i]);
 			return -1;
 		}
+		/* a misspelt status would silently match nothing: refuse it, as podman does */
+		static const char *const states[] = { "created", "running", "paused", "exited",
+						      "stopped", "removing", "unknown", NULL };
+		bool valid = strncmp(filters->v[i], "status=", 7) != 0;
+		for (size_t k = 0; !valid && states[k]; k++)
+			valid = strcmp(eq + 1, states[k]) == 0;
+		if (!valid) {
+			cli_error("ps: invalid status \"%s\" (created, running, paused, exited, stopped, "
+				  "removing, unknown)", eq + 1);
+			return -1;
+		}
 	}
 	return 0;
 }
