@@ -28894,6 +28894,8 @@ struct cpod_engine {
 
 /* Resolves an image reference (or id) in the store. */
 CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err);
+/* Whether a pull would know where to look for ref (pull.c). */
+CPOD_INTERNAL bool pull_is_resolvable(const char *ref);
 /* The image's config, parsed. */
 CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
 						cpod_err *err);
@@ -31057,9 +31059,14 @@ static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **im
 		if (engine_image(e, o->image, img, &e1) == 0)
 			return 0;
 		if (!strcmp(policy, "never") || e1.code != CPOD_E_NOTFOUND) {
-			*err = e1;
+			if (err)
+				*err = e1;
 			return -1;
 		}
+		if (!pull_is_resolvable(o->image))
+			return err_set(err, e1.code, "%s (and no registry to pull it from: "
+				       "unqualified-search-registries in registries.conf, or a "
+				       "full name)", e1.msg);
 	}
 	cpod_registry_opts ro = { .tls_verify = -1, .progress_fd = -1 };
 	if (o->registry)
@@ -31073,7 +31080,8 @@ static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **im
 			log_warn("%s; using the local image", pe.msg);
 			return 0;
 		}
-		*err = pe;
+		if (err)
+			*err = pe;
 		return -1;
 	}
 	int r = engine_image(e, id, img, err);
@@ -36453,6 +36461,33 @@ static int pull_named(cpod_engine *e, reg_client *rc, const registries_conf *con
 			*code = e1.code;
 	}
 	return -1;
+}
+
+/* Whether registries.conf says where to look for ref: a name with its
+ * registry, or a short name with an alias or search registries.  (pull
+ * falls back to docker.io for the rest; run and create do not, as podman
+ * does not: a short name that is nowhere here is not looked for there.) */
+CPOD_INTERNAL bool pull_is_resolvable(const char *ref)
+{
+	image_ref r;
+	registries_conf conf;
+
+	if (!strncmp(ref, "docker://", 9))
+		ref += 9;
+	if (ref_parse(ref, &r, NULL) < 0)
+		return false;
+	if (!r.short_name)
+		return true;
+	if (regconf_load(&conf, NULL) < 0)
+		return false;
+	bool ok = conf.n_search > 0;
+	for (size_t i = 0; !ok && i < conf.n_aliases; i++) {
+		size_t l = strlen(conf.aliases[i].name);
+		ok = !strncmp(ref, conf.aliases[i].name, l) &&
+		     (ref[l] == '\0' || ref[l] == ':' || ref[l] == '@');
+	}
+	regconf_free(&conf);
+	return ok;
 }
 
 char *cpod_image_pull(cpod_engine *e, const char *ref, const cpod_registry_opts *o,

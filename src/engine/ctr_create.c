@@ -79,9 +79,14 @@ static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **im
 		if (engine_image(e, o->image, img, &e1) == 0)
 			return 0;
 		if (!strcmp(policy, "never") || e1.code != CPOD_E_NOTFOUND) {
-			*err = e1;
+			if (err)
+				*err = e1;
 			return -1;
 		}
+		if (!pull_is_resolvable(o->image))
+			return err_set(err, e1.code, "%s (and no registry to pull it from: "
+				       "unqualified-search-registries in registries.conf, or a "
+				       "full name)", e1.msg);
 	}
 	cpod_registry_opts ro = { .tls_verify = -1, .progress_fd = -1 };
 	if (o->registry)
@@ -95,7 +100,8 @@ static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **im
 			log_warn("%s; using the local image", pe.msg);
 			return 0;
 		}
-		*err = pe;
+		if (err)
+			*err = pe;
 		return -1;
 	}
 	int r = engine_image(e, id, img, err);

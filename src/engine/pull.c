@@ -311,6 +311,33 @@ static int pull_named(cpod_engine *e, reg_client *rc, const registries_conf *con
 	return -1;
 }
 
+/* Whether registries.conf says where to look for ref: a name with its
+ * registry, or a short name with an alias or search registries.  (pull
+ * falls back to docker.io for the rest; run and create do not, as podman
+ * does not: a short name that is nowhere here is not looked for there.) */
+CPOD_INTERNAL bool pull_is_resolvable(const char *ref)
+{
+	image_ref r;
+	registries_conf conf;
+
+	if (!strncmp(ref, "docker://", 9))
+		ref += 9;
+	if (ref_parse(ref, &r, NULL) < 0)
+		return false;
+	if (!r.short_name)
+		return true;
+	if (regconf_load(&conf, NULL) < 0)
+		return false;
+	bool ok = conf.n_search > 0;
+	for (size_t i = 0; !ok && i < conf.n_aliases; i++) {
+		size_t l = strlen(conf.aliases[i].name);
+		ok = !strncmp(ref, conf.aliases[i].name, l) &&
+		     (ref[l] == '\0' || ref[l] == ':' || ref[l] == '@');
+	}
+	regconf_free(&conf);
+	return ok;
+}
+
 char *cpod_image_pull(cpod_engine *e, const char *ref, const cpod_registry_opts *o,
 		      cpod_err *err)
 {
