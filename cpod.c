@@ -21092,6 +21092,7 @@ typedef struct tls_config {
 	const char *client_cert;       /* PEM, or NULL */
 	const char *client_key;        /* PEM (RSA, EC or PKCS#8, unencrypted), or NULL */
 	bool insecure;                 /* no verification at all (--tls-verify=false) */
+	bool insecure_quiet;           /* without the warning: the caller gives its own */
 } tls_config;
 
 typedef struct tls_conn tls_conn;
@@ -25877,6 +25878,8 @@ static int reg_tls_for(void *ctx, const char *host, uint16_t port, tls_config *o
 	if (r == 0) {
 		certsd_apply(&e->files, out);
 		out->insecure = e->insecure || rc->tls_verify == 0;
+		/* a registry's own host: reg_ping warns, once, when TLS answers */
+		out->insecure_quiet = e->insecure;
 	}
 	pthread_mutex_unlock(&rc->lock);
 	return r;
@@ -26039,6 +26042,10 @@ static int reg_ping(reg_client *rc, reg_endpoint *ep, cpod_err *err)
 		if (st == 200 || st == 401) {
 			if (k == 1)
 				log_debug("registry %s: plain http", ep->registry);
+			else if (ep->insecure)
+				log_warn("registry %s: TLS: its certificate is not verified "
+					 "(--tls-verify=false, or insecure in registries.conf)",
+					 ep->registry);
 			return 0;
 		}
 		e.code = CPOD_E_INVALID;
@@ -28456,7 +28463,8 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 
 	size_t n_all = 0;
 	if (cfg->insecure) {
-		log_warn("TLS: not verifying the certificate of %s", name);
+		if (!cfg->insecure_quiet)
+			log_warn("TLS: not verifying the certificate of %s", name);
 	} else {
 		const char *sys = tls_system_ca_file();
 		if (sys && !(c->sys = tls_ca_get(sys, err))) {

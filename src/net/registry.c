@@ -342,6 +342,8 @@ static int reg_tls_for(void *ctx, const char *host, uint16_t port, tls_config *o
 	if (r == 0) {
 		certsd_apply(&e->files, out);
 		out->insecure = e->insecure || rc->tls_verify == 0;
+		/* a registry's own host: reg_ping warns, once, when TLS answers */
+		out->insecure_quiet = e->insecure;
 	}
 	pthread_mutex_unlock(&rc->lock);
 	return r;
@@ -504,6 +506,10 @@ static int reg_ping(reg_client *rc, reg_endpoint *ep, cpod_err *err)
 		if (st == 200 || st == 401) {
 			if (k == 1)
 				log_debug("registry %s: plain http", ep->registry);
+			else if (ep->insecure)
+				log_warn("registry %s: TLS: its certificate is not verified "
+					 "(--tls-verify=false, or insecure in registries.conf)",
+					 ep->registry);
 			return 0;
 		}
 		e.code = CPOD_E_INVALID;
