@@ -31057,11 +31057,9 @@ static char *create_command(const cpod_run_opts *o, const image_config *cfg)
 static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **img,
 			cpod_err *err)
 {
+	/* the value was checked by options_check */
 	const char *policy = o->pull && *o->pull ? o->pull : "missing";
 	bool always = !strcmp(policy, "always"), newer = !strcmp(policy, "newer");
-	if (strcmp(policy, "missing") && strcmp(policy, "never") && !always && !newer)
-		return err_set(err, CPOD_E_INVALID, "--pull takes missing, always, never or newer, "
-			       "not \"%s\"", policy);
 	if (!always && !newer) {
 		cpod_err e1;
 		if (engine_image(e, o->image, img, &e1) == 0)
