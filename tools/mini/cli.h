@@ -122,6 +122,10 @@ int cmd_exec(int argc, char **argv);
 int cmd_healthcheck(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 
 #endif
