@@ -14390,9 +14390,9 @@ static int ce_pairs(config_list *keys, config_list *values, const char *arg, boo
 			v++;
 		char key[256];
 		snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
-		return ce_pairs(keys, values, "", env, what, err) < 0 ? -1
-		       : (env ? 0 : 0), (keys && values) ?
-		       (ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0) : 0;
+		if (!keys || !values)
+			return 0;
+		return ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0;
 	}
 	while (*p) {
 		char key[1024], val[8192];
