@@ -26423,7 +26423,8 @@ static int reg_do(reg_repo *r, const reg_req *q, http_response **resp, cpod_err 
 		pthread_mutex_unlock(&r->rc->lock);
 		if (reg_authorization(r, q->extra_scope, attempt > 0, &auth, &cached, err) < 0)
 			return -1;
-		memcpy(h, q->headers, q->n_headers * sizeof(h[0]));
+		if (q->n_headers)
+			memcpy(h, q->headers, q->n_headers * sizeof(h[0]));
 		size_t nh = q->n_headers;
 		if (auth) {
 			h[nh].name = "Authorization";
@@ -31448,7 +31449,7 @@ static int diff_dir(diff_out *o, int dirfd, const char *prefix, bool all_added, 
 		n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && n > 1)
 		qsort(names, n, sizeof(*names), diff_name_cmp);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char path[PATH_MAX];

@@ -87,7 +87,7 @@ static int diff_dir(diff_out *o, int dirfd, const char *prefix, bool all_added, 
 		n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && n > 1)
 		qsort(names, n, sizeof(*names), diff_name_cmp);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char path[PATH_MAX];

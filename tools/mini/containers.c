@@ -48,17 +48,17 @@ int cmd_run(int argc, char **argv)
 
 /* rm -f -t N: a running container gets N seconds to stop (podman's
  * --time) before it is removed. */
-static int rm_one(const char *id, bool force, bool volumes, int time, cpod_err *err)
+static int rm_one(const char *id, bool force, bool volumes, long time, cpod_err *err)
 {
 	if (force && time >= 0)
-		cpod_container_stop(cli_engine(), id, time, NULL);
+		cpod_container_stop(cli_engine(), id, time > 100000 ? 100000 : (int)time, NULL);
 	return cpod_container_remove_v(cli_engine(), id, force, volumes, err);
 }
 
 int cmd_rm(int argc, char **argv)
 {
 	bool force = false, all = false, ignore = false, volumes = false;
-	int time = -1;
+	long time = -1;
 	const cli_opt opts[] = {
 		{ "time", 't', CLI_INT, &time },
 		{ "force", 'f', CLI_BOOL, &force },
