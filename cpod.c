@@ -38669,7 +38669,6 @@ static void sup_set_running(sup *s, void *arg)
 	s->rec.start_time = proc_start_time(s->pid);
 	s->rec.sup_pid = getpid();
 	s->rec.sup_start = proc_start_time(getpid());
-	s->rec.stop_requested = false;
 	s->rec.timed_out = false;
 	s->rec.oom_killed = false;
 	s->rec.exit_code = 0;
@@ -38693,6 +38692,15 @@ static void sup_set_exited(sup *s, void *arg)
 	s->rec.timed_out = s->rec.timed_out || x->timed_out;
 	s->rec.pid = 0;
 	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+}
+
+/* A new supervisor is a start asked for by the user: an earlier stop no
+ * longer holds.  (Restarts by the policy keep it: a stop that lands while
+ * a restart is under way still ends the restarting.) */
+static void sup_clear_stop(sup *s, void *arg)
+{
+	(void)arg;
+	s->rec.stop_requested = false;
 }
 
 static void sup_count_restart(sup *s, void *arg)
@@ -39142,7 +39150,8 @@ static SUP_COLD bool sup_begin(sup *s)
 	char bundle[PATH_MAX];
 
 	cpod_err_clear(&err);
-	if (sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
+	if (sup_update(s, sup_clear_stop, NULL, &err) < 0 ||
+	    sup_bundle(s, bundle, sizeof(bundle), &err) < 0 || sup_listen(s, &err) < 0) {
 		sup_report(s, &err);
 		return false;
 	}
