@@ -77,10 +77,16 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
 
 /* The entry of `cpod-mini __usernet --ctl PATH [--name N] [--subnet CIDR]
  * [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
- * [--max-flows N] [--grace-ms N] [--idle-ms N] [--log PATH]`; returns the
- * exit status (0, or 125 with the error on stderr).  Exported (not in
- * cpod.h: the command is hidden) so that tools/mini/usernet.c can call it. */
-int cpod_usernet_main(int argc, char **argv);
+ * [--max-flows N] [--grace-ms N] [--idle-ms N]` (argv[0] is "__usernet");
+ * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
+ * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
+ *   __usernet attach --ctl P --netns PATH --container ID [--name N]
+ *       [--alias A].. [--ip IP] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *   __usernet detach --ctl P --container ID
+ *   __usernet inspect|ports --ctl P
+ * put the reply (JSON) in *out (malloc'd; NULL when there is none).
+ * Exported (not in cpod.h: the command is hidden) for tools/mini/usernet.c. */
+int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
 
 /* ------------------------------------------------------------ client side */
 
