@@ -25108,6 +25108,3798 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
 	if (snprintf(out, n, "%s://%s%s", u->scheme, hp, u->path) >= (int)n)
 		log_debug("URL cut to %zu bytes", n);
 }
+/************************************************ src/usernet/usernet.h */
+/*
+ * usernet.h — the user-mode network stack (like passt/pasta, slirp4netns):
+ * the contract between the engine and the network process.
+ *
+ * One process serves one network.  It runs in the host's network namespace
+ * and owns ordinary host sockets.  For each attached container it makes a
+ * tap device (eth0) inside the container's network namespace, configures
+ * it over rtnetlink (address, routes, MTU; lo up) and terminates the
+ * container's Ethernet frames itself: ARP/NDP, ICMP echo, DHCP, DNS, UDP
+ * flows on host UDP sockets and TCP connections spliced to host TCP
+ * sockets.  Containers of one network reach each other (the stack switches
+ * frames between its taps); the gateway address (10.0.2.2 / fd00::2) is
+ * the host's loopback unless the policy forbids it.  Published ports
+ * listen on the host; TCP ones are forwarded with splice(2) to a socket
+ * made inside the container's namespace (as pasta does).
+ *
+ * The engine talks to the process over a unix SOCK_SEQPACKET control
+ * socket, one JSON request per message, the namespace fd by SCM_RIGHTS:
+ *
+ *   {"op":"attach","container":ID,"name":NAME,"aliases":[..],"ip":"10.0.2.7"?,
+ *    "pid":PID?,"ifname":"eth0"?,
+ *    "ports":[{"host_ip":"","host_port":8080,"ctr_port":80,"proto":"tcp",
+ *              "range":1}]}                     + netns fd
+ *      -> {"ok":true,"ip":..,"prefix":24,"ip6":..,"prefix6":64,"mac":..,
+ *          "gateway":..,"gateway6":..,"dns":..,"dns6":..,"mtu":..,"ifname":..}
+ *   {"op":"detach","container":ID}              -> {"ok":true}
+ *   {"op":"inspect"}  -> {"ok":true,"name":..,"policy":..,"subnet":..,
+ *          "containers":[{"container","name","ip","ip6","mac"}],
+ *          "counters":{"flows","tcp_flows","udp_flows","refused",
+ *                      "dropped","frames_in","frames_out"}}
+ *   {"op":"ports"}    -> {"ok":true,"ports":[{"container","host_ip",
+ *          "host_port","ctr_port","proto","range"}]}
+ *   errors            -> {"ok":false,"error":"message"}
+ *
+ * When "pid" is given the stack watches that process (pidfd) and detaches
+ * the container when it exits; a tap that fails to read detaches too.  The
+ * process exits grace_ms after the last container detached (and idle_ms
+ * after start when nobody ever attached): it lives as long as a container
+ * uses the network.  The engine restarts it if it dies (usernet_spawn
+ * again, then attach the containers again).
+ */
+#ifndef CPOD_USERNET_H
+#define CPOD_USERNET_H
+
+
+enum usernet_policy {
+	USERNET_POLICY_NONE,     /* everything, host loopback via the gateway */
+	USERNET_POLICY_PUBLIC,   /* no RFC1918, loopback, link-local, CGNAT, ULA, multicast */
+	USERNET_POLICY_PRIVATE,  /* RFC1918 and ULA only */
+	USERNET_POLICY_LOCAL,    /* the host's loopback (via the gateway) only */
+	USERNET_POLICY_ISOLATED, /* nothing leaves; containers of the network still talk */
+};
+
+typedef struct usernet_config {
+	const char *name;        /* the network's name (logs, inspect); NULL: "usernet" */
+	const char *ctl_path;    /* control socket path (required) */
+	const char *subnet;      /* NULL: "10.0.2.0/24": gateway .2, DNS .3, first container .100 */
+	const char *subnet6;     /* NULL: "fd00::/64" (::2, ::3, ::100); "" or "none": no IPv6 */
+	unsigned mtu;            /* 0: 65520 (68..65520) */
+	int policy;              /* enum usernet_policy */
+	const char *resolv_conf; /* upstream DNS; NULL: $CPOD_RESOLV_CONF or /etc/resolv.conf */
+	unsigned max_flows;      /* TCP+UDP+ICMP flows; past it: RST/unreachable; 0: 4096 */
+	unsigned grace_ms;       /* exit this long after the last detach; 0: 2000 */
+	unsigned idle_ms;        /* exit when nobody attached this long after start; 0: 30000 */
+	const char *log_path;    /* warnings go there (appended); NULL: stderr */
+} usernet_config;
+
+/* "none" "public" "private" "local" "isolated" <-> enum; -1 when unknown. */
+CPOD_INTERNAL int usernet_policy_parse(const char *s);
+CPOD_INTERNAL const char *usernet_policy_name(int policy);
+
+/* Serves the network until the last container detached.  Returns 0 then,
+ * or -1 with err when it cannot start (bad config, control socket).  Call it
+ * in a process of its own: it changes signal dispositions and rlimits and
+ * moves between network namespaces. */
+CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
+
+/* The entry of `cpod-mini __usernet --ctl PATH [--name N] [--subnet CIDR]
+ * [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
+ * [--max-flows N] [--grace-ms N] [--idle-ms N]` (argv[0] is "__usernet");
+ * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
+ * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
+ *   __usernet attach --ctl P --netns PATH --container ID [--name N]
+ *       [--alias A].. [--ip IP] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *   __usernet detach --ctl P --container ID
+ *   __usernet inspect|ports --ctl P
+ * put the reply (JSON) in *out (malloc'd; NULL when there is none).
+ * Exported (not in cpod.h: the command is hidden) for tools/mini/usernet.c. */
+int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
+
+/* ------------------------------------------------------------ client side */
+
+typedef struct usernet_port {
+	const char *host_ip;     /* NULL or "": all addresses (0.0.0.0 and ::) */
+	unsigned host_port;      /* 1..65535 */
+	unsigned ctr_port;       /* 1..65535 */
+	unsigned range;          /* ports host_port..+range-1 -> ctr_port..; 0 = 1 */
+	const char *proto;       /* "tcp" (NULL) or "udp" */
+} usernet_port;
+
+typedef struct usernet_attach_req {
+	const char *container;   /* the container's id (the key of detach) */
+	const char *name;        /* answered by the DNS forwarder (may be NULL) */
+	const char *const *aliases;
+	size_t n_aliases;
+	const char *ip;          /* a fixed IPv4 address in the subnet; NULL: the next free */
+	const char *ifname;      /* NULL: "eth0" */
+	int pid;                 /* a process of the container, watched; 0: none */
+	const usernet_port *ports;
+	size_t n_ports;
+} usernet_attach_req;
+
+typedef struct usernet_attach_reply {
+	char ip[16], ip6[46];    /* "" when there is no IPv6 */
+	unsigned prefix, prefix6;
+	char mac[18];
+	char gateway[16], gateway6[46];
+	char dns[16], dns6[46];
+	unsigned mtu;
+	char ifname[16];
+} usernet_attach_reply;
+
+/* Starts the network process for cfg, detached from the caller (double
+ * fork, setsid, stdin/stdout on /dev/null, stderr on cfg->log_path or
+ * /dev/null), running `exe __usernet ...` (exe NULL: /proc/self/exe), and
+ * returns once its control socket accepts connections (or -1 after 10 s,
+ * or when it exited).  *pid_out (may be NULL) gets its pid. */
+CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int *pid_out,
+				cpod_err *err);
+
+/* Whether a network process answers on ctl_path. */
+CPOD_INTERNAL bool usernet_alive(const char *ctl_path);
+
+/* Attaches the container whose network namespace is netns_fd (the caller
+ * keeps its fd): the tap is made and configured before this returns. */
+CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
+				 const usernet_attach_req *req, usernet_attach_reply *reply,
+				 cpod_err *err);
+CPOD_INTERNAL int usernet_detach(const char *ctl_path, const char *container, cpod_err *err);
+/* The JSON replies of inspect and ports (malloc'd, NUL-terminated). */
+CPOD_INTERNAL char *usernet_inspect(const char *ctl_path, cpod_err *err);
+CPOD_INTERNAL char *usernet_ports(const char *ctl_path, cpod_err *err);
+/* One raw request (a JSON object) and its reply; fd >= 0 rides along. */
+CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int fd,
+				    cpod_err *err);
+
+#endif
+/************************************************ src/usernet/client.c */
+/*
+ * client.c — the engine's side of the network process: starting it
+ * detached and talking to its control socket (one JSON request per
+ * SOCK_SEQPACKET message, the namespace fd as SCM_RIGHTS).
+ */
+
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define UN_REPLY_MAX 262144
+
+static int un_cl_connect(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "network control socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "network control socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(err, "network control socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL bool usernet_alive(const char *ctl_path)
+{
+	int fd = un_cl_connect(ctl_path, NULL);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int fd,
+				    cpod_err *err)
+{
+	_cleanup_close_ int s = un_cl_connect(ctl_path, err);
+	if (s < 0)
+		return NULL;
+	struct timeval tv = { 30, 0 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct iovec iov = { (void *)json, strlen(json) };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (RETRY_EINTR(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0) {
+		err_sys(err, "network control socket %s: send", ctl_path);
+		return NULL;
+	}
+	char *reply = malloc(UN_REPLY_MAX);
+	if (!reply) {
+		err_nomem(err);
+		return NULL;
+	}
+	ssize_t n = RETRY_EINTR(recv(s, reply, UN_REPLY_MAX - 1, 0));
+	if (n <= 0) {
+		if (n == 0)
+			errno = ECONNRESET;
+		err_sys(err, "network control socket %s: no reply", ctl_path);
+		free(reply);
+		return NULL;
+	}
+	reply[n] = 0;
+	return reply;
+}
+
+/* A reply parsed; an {"ok":false} one becomes the error. */
+static json_doc *un_cl_call(const char *ctl_path, const char *json, int fd, cpod_err *err)
+{
+	_cleanup_free_ char *r = usernet_request(ctl_path, json, fd, err);
+	if (!r)
+		return NULL;
+	json_doc *doc = json_parse(r, strlen(r), NULL, err);
+	if (!doc)
+		return NULL;
+	bool ok = false;
+	json_opt_bool(json_root(doc), "ok", &ok, "reply", NULL);
+	if (!ok) {
+		const char *e = json_string(json_get(json_root(doc), "error"));
+		err_set(err, CPOD_E_SYS, "network: %s", e ? e : "request failed");
+		json_doc_free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static void un_cl_copy(const json_value *root, const char *key, char *out, size_t n)
+{
+	const char *s = json_string(json_get(root, key));
+	snprintf(out, n, "%s", s ? s : "");
+}
+
+CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
+				 const usernet_attach_req *req, usernet_attach_reply *reply,
+				 cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "op", "attach");
+	jw_kstr(&w, "container", req->container);
+	if (req->name)
+		jw_kstr(&w, "name", req->name);
+	if (req->ip)
+		jw_kstr(&w, "ip", req->ip);
+	if (req->ifname)
+		jw_kstr(&w, "ifname", req->ifname);
+	if (req->pid > 0)
+		jw_kint(&w, "pid", req->pid);
+	jw_key(&w, "aliases");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < req->n_aliases; i++)
+		jw_str(&w, req->aliases[i]);
+	jw_arr_end(&w);
+	jw_key(&w, "ports");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < req->n_ports; i++) {
+		const usernet_port *p = &req->ports[i];
+		jw_obj_begin(&w);
+		jw_kstr(&w, "host_ip", p->host_ip ? p->host_ip : "");
+		jw_kint(&w, "host_port", p->host_port);
+		jw_kint(&w, "ctr_port", p->ctr_port);
+		jw_kstr(&w, "proto", p->proto ? p->proto : "tcp");
+		jw_kint(&w, "range", p->range ? p->range : 1);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	json_doc *doc = un_cl_call(ctl_path, b.data, netns_fd, err);
+	if (!doc)
+		return err_prefix(err, "attach %s", req->container);
+	const json_value *r = json_root(doc);
+	memset(reply, 0, sizeof(*reply));
+	un_cl_copy(r, "ip", reply->ip, sizeof(reply->ip));
+	un_cl_copy(r, "ip6", reply->ip6, sizeof(reply->ip6));
+	un_cl_copy(r, "mac", reply->mac, sizeof(reply->mac));
+	un_cl_copy(r, "gateway", reply->gateway, sizeof(reply->gateway));
+	un_cl_copy(r, "gateway6", reply->gateway6, sizeof(reply->gateway6));
+	un_cl_copy(r, "dns", reply->dns, sizeof(reply->dns));
+	un_cl_copy(r, "dns6", reply->dns6, sizeof(reply->dns6));
+	un_cl_copy(r, "ifname", reply->ifname, sizeof(reply->ifname));
+	int64_t v;
+	if (json_int64(json_get(r, "prefix"), &v))
+		reply->prefix = (unsigned)v;
+	if (json_int64(json_get(r, "prefix6"), &v))
+		reply->prefix6 = (unsigned)v;
+	if (json_int64(json_get(r, "mtu"), &v))
+		reply->mtu = (unsigned)v;
+	json_doc_free(doc);
+	return 0;
+}
+
+CPOD_INTERNAL int usernet_detach(const char *ctl_path, const char *container, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "op", "detach");
+	jw_kstr(&w, "container", container);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	json_doc *doc = un_cl_call(ctl_path, b.data, -1, err);
+	if (!doc)
+		return err_prefix(err, "detach %s", container);
+	json_doc_free(doc);
+	return 0;
+}
+
+CPOD_INTERNAL char *usernet_inspect(const char *ctl_path, cpod_err *err)
+{
+	return usernet_request(ctl_path, "{\"op\":\"inspect\"}", -1, err);
+}
+
+CPOD_INTERNAL char *usernet_ports(const char *ctl_path, cpod_err *err)
+{
+	return usernet_request(ctl_path, "{\"op\":\"ports\"}", -1, err);
+}
+
+CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int *pid_out,
+				cpod_err *err)
+{
+	char nums[4][16];
+	const char *argv[32];
+	int a = 0;
+	argv[a++] = exe ? exe : "/proc/self/exe";
+	argv[a++] = "__usernet";
+	argv[a++] = "--ctl";
+	argv[a++] = cfg->ctl_path;
+#define UN_OPT(flag, v) do { if (v) { argv[a++] = flag; argv[a++] = v; } } while (0)
+	UN_OPT("--name", cfg->name);
+	UN_OPT("--subnet", cfg->subnet);
+	UN_OPT("--subnet6", cfg->subnet6);
+	UN_OPT("--resolv-conf", cfg->resolv_conf);
+	argv[a++] = "--policy";
+	argv[a++] = usernet_policy_name(cfg->policy);
+	snprintf(nums[0], 16, "%u", cfg->mtu);
+	snprintf(nums[1], 16, "%u", cfg->max_flows);
+	snprintf(nums[2], 16, "%u", cfg->grace_ms);
+	snprintf(nums[3], 16, "%u", cfg->idle_ms);
+	UN_OPT("--mtu", cfg->mtu ? nums[0] : NULL);
+	UN_OPT("--max-flows", cfg->max_flows ? nums[1] : NULL);
+	UN_OPT("--grace-ms", cfg->grace_ms ? nums[2] : NULL);
+	UN_OPT("--idle-ms", cfg->idle_ms ? nums[3] : NULL);
+#undef UN_OPT
+	argv[a] = NULL;
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return err_sys(err, "start network %s: pipe", cfg->name ? cfg->name : "");
+	pid_t child = fork();
+	if (child < 0) {
+		close(pp[0]);
+		close(pp[1]);
+		return err_sys(err, "start network: fork");
+	}
+	if (child == 0) {
+		setsid();
+		pid_t gc = fork();
+		if (gc == 0) {
+			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+			int log = cfg->log_path ? open(cfg->log_path, O_WRONLY | O_CREAT | O_APPEND |
+							       O_CLOEXEC, 0600) : -1;
+			if (nul >= 0) {
+				dup2(nul, 0);
+				dup2(nul, 1);
+				dup2(log >= 0 ? log : nul, 2);
+			}
+			execv(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+		(void)!write(pp[1], &gc, sizeof(gc));
+		_exit(gc < 0 ? 1 : 0);
+	}
+	close(pp[1]);
+	pid_t gc = -1;
+	if (read(pp[0], &gc, sizeof(gc)) != sizeof(gc))
+		gc = -1;
+	close(pp[0]);
+	int status;
+	RETRY_EINTR(waitpid(child, &status, 0));
+	if (gc <= 0)
+		return err_set(err, CPOD_E_SYS, "start network %s: fork failed",
+			       cfg->name ? cfg->name : "");
+	for (int i = 0; i < 1000; i++) {
+		if (usernet_alive(cfg->ctl_path)) {
+			if (pid_out)
+				*pid_out = gc;
+			return 0;
+		}
+		if (kill(gc, 0) < 0 && errno == ESRCH)
+			break;
+		usleep(10000);
+	}
+	return err_set(err, CPOD_E_SYS, "start network %s: the network process did not come up%s%s%s",
+		       cfg->name ? cfg->name : "", cfg->log_path ? " (see " : "",
+		       cfg->log_path ? cfg->log_path : "", cfg->log_path ? ")" : "");
+}
+/************************************************ src/usernet/pkt.h */
+/*
+ * pkt.h — byte-level packet helpers of the user-mode stack: big-endian
+ * loads and stores (no casts of untrusted buffers to structs, so nothing
+ * depends on alignment), the Internet checksum, addresses (IPv4 kept as
+ * IPv4-mapped IPv6 so flows are family-agnostic), address classes for the
+ * policies, and the parsers of DNS questions and DHCP requests (pure
+ * functions, unit-tested and fuzzed).
+ */
+#ifndef CPOD_USERNET_PKT_H
+#define CPOD_USERNET_PKT_H
+
+
+static inline uint16_t un_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t un_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void un_wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void un_wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* An address: IPv6, or IPv4 as ::ffff:a.b.c.d. */
+typedef struct un_addr {
+	uint8_t b[16];
+} un_addr;
+
+static inline bool un_is_v4(const un_addr *a)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(a->b, pfx, 12) == 0;
+}
+static inline void un_addr_v4(un_addr *a, const uint8_t *v4)
+{
+	memset(a->b, 0, 10);
+	a->b[10] = a->b[11] = 0xff;
+	memcpy(a->b + 12, v4, 4);
+}
+static inline bool un_addr_eq(const un_addr *a, const un_addr *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
+/* Parses "1.2.3.4" or "fd00::1" (no brackets) into a; false when not one. */
+CPOD_INTERNAL bool un_addr_parse(const char *s, un_addr *a);
+/* "1.2.3.4" / "fd00::1" */
+CPOD_INTERNAL void un_addr_str(const un_addr *a, char *out, size_t n);
+/* "10.0.2.0/24" -> network and prefix length (IPv4: 8..30, IPv6: 64..120). */
+CPOD_INTERNAL int un_cidr_parse(const char *s, un_addr *net, unsigned *prefix, cpod_err *err);
+/* Whether a lies in net/prefix (same family). */
+CPOD_INTERNAL bool un_in_prefix(const un_addr *a, const un_addr *net, unsigned prefix);
+
+/* Address classes the policies look at. */
+enum {
+	UN_CLASS_PUBLIC = 0,
+	UN_CLASS_PRIVATE = 1,   /* RFC 1918, ULA fc00::/7 */
+	UN_CLASS_LOOPBACK = 2,
+	UN_CLASS_LINKLOCAL = 4,
+	UN_CLASS_CGNAT = 8,     /* 100.64.0.0/10 */
+	UN_CLASS_MULTICAST = 16,
+	UN_CLASS_RESERVED = 32, /* 0/8, 240/4, broadcast, ::, documentation ranges */
+};
+CPOD_INTERNAL unsigned un_addr_class(const un_addr *a);
+
+/* Whether policy lets a container flow reach dst; via_gateway: the
+ * destination was the gateway address (the host's loopback). */
+CPOD_INTERNAL bool un_policy_allows(int policy, const un_addr *dst, bool via_gateway);
+
+/* The one's-complement sum of data, added to sum (not folded). */
+CPOD_INTERNAL uint32_t un_csum_add(uint32_t sum, const void *data, size_t len);
+/* Folds and complements a sum into the checksum field's value. */
+CPOD_INTERNAL uint16_t un_csum_fold(uint32_t sum);
+/* The pseudo-header sum of TCP/UDP/ICMPv6 over IPv4 or IPv6. */
+CPOD_INTERNAL uint32_t un_csum_pseudo(const un_addr *src, const un_addr *dst, uint8_t proto,
+				      uint32_t len);
+
+/* A DNS query: id, the question (name lower-cased, dots, no final dot),
+ * its type and class, and where the question ends. */
+typedef struct un_dns_q {
+	uint16_t id, qtype, qclass, flags;
+	char name[256];
+	size_t qend;
+} un_dns_q;
+/* Parses a query of exactly one question (no compression in it); -1 when
+ * the message is not one. */
+CPOD_INTERNAL int un_dns_parse_query(const uint8_t *msg, size_t len, un_dns_q *q);
+/* Writes into out (room n) the reply to q: rcode, and one answer with
+ * addr (4 or 16 bytes, ttl 60) when alen > 0.  The question is copied from
+ * msg.  Returns its length, or 0 when it does not fit. */
+CPOD_INTERNAL size_t un_dns_answer(const uint8_t *msg, const un_dns_q *q, int rcode,
+				   const uint8_t *addr, size_t alen, uint8_t *out, size_t n);
+
+/* A DHCP (BOOTP) request from a client. */
+typedef struct un_dhcp_req {
+	uint32_t xid;
+	uint8_t chaddr[6];
+	uint8_t type;        /* option 53: 1 DISCOVER, 3 REQUEST, 7 RELEASE, 8 INFORM */
+	uint16_t flags;
+} un_dhcp_req;
+CPOD_INTERNAL int un_dhcp_parse(const uint8_t *msg, size_t len, un_dhcp_req *r);
+/* Builds the OFFER (for DISCOVER) or ACK into out (room >= 300); returns
+ * its length.  Addresses are 4 bytes each. */
+CPOD_INTERNAL size_t un_dhcp_reply(const un_dhcp_req *r, const uint8_t *yiaddr,
+				   const uint8_t *server, const uint8_t *mask, const uint8_t *dns,
+				   unsigned mtu, uint8_t *out, size_t n);
+
+#endif
+/************************************************ src/usernet/stack.h */
+/*
+ * stack.h — the state of one network process, shared by the files of the
+ * stack: taps (one per attached container), flows (guest TCP/UDP/ICMP
+ * traffic mapped onto host sockets, a fixed table with a hash index and a
+ * free list: nothing is allocated per packet), published ports and their
+ * spliced connections, and the frame buffers.
+ *
+ * Frames cross the tap with a virtio-net header in front (IFF_VNET_HDR):
+ * big TCP segments go to the guest with a partial checksum (only the
+ * pseudo-header summed; the kernel and the guest treat it as verified) and
+ * GSO when they exceed the guest's MSS, and the guest may send us TSO
+ * segments up to 64 KiB.
+ */
+#ifndef CPOD_USERNET_STACK_H
+#define CPOD_USERNET_STACK_H
+
+
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define UN_VNET 10                 /* sizeof(struct virtio_net_hdr) */
+#define UN_ETH 14
+#define UN_L3 (UN_VNET + UN_ETH)   /* where the IP header starts in a frame buffer */
+#define UN_FRAME_MAX (UN_VNET + UN_ETH + 65536)
+#define UN_HDR_ROOM 128            /* headers in front of a payload */
+#define UN_MAX_TAPS 64
+#define UN_MAX_NAMES 8
+#define UN_BATCH 8                 /* host->guest TCP frames per peek */
+#define UN_TAP_BURST 64            /* frames read from one tap per wakeup */
+
+enum un_ev {
+	UN_EV_CTL_LISTEN = 1, UN_EV_CTL, UN_EV_TAP, UN_EV_PID, UN_EV_FLOW, UN_EV_FWD_LISTEN,
+	UN_EV_SPLICE_A, UN_EV_SPLICE_B,
+};
+#define UN_EVDATA(type, idx) ((uint64_t)(type) << 32 | (uint32_t)(idx))
+
+typedef struct un_tap {
+	bool used;
+	int fd, netns_fd, pidfd;
+	char container[96];
+	char names[UN_MAX_NAMES][64];
+	unsigned n_names;
+	char ifname[16];
+	uint8_t mac[6];
+	un_addr ip4, ip6;
+	bool has_ip6;
+	bool dead;                  /* read error/EOF: detached by the loop */
+	uint64_t frames_in, frames_out, dropped;
+} un_tap;
+
+enum { UN_P_TCP = 6, UN_P_UDP = 17, UN_P_ICMP = 1, UN_P_ICMP6 = 58 };
+
+/* TCP flow states (flags) */
+enum {
+	UN_T_CONNECTING = 1 << 0,  /* host connect() in progress, guest SYN seen */
+	UN_T_SYNACK = 1 << 1,      /* SYN-ACK sent, waiting for the guest's ACK */
+	UN_T_ESTAB = 1 << 2,
+	UN_T_GUEST_FIN = 1 << 3,   /* guest sent FIN: host socket shut for writing */
+	UN_T_HOST_EOF = 1 << 4,    /* host sent FIN */
+	UN_T_FIN_SENT = 1 << 5,    /* our FIN is out (snd_nxt counts it) */
+	UN_T_FIN_ACKED = 1 << 6,
+	UN_T_WBLOCK = 1 << 7,      /* a guest segment did not fit the host socket */
+	UN_T_ACK_DUE = 1 << 8,     /* ACK the guest at the end of the burst */
+	UN_T_GUEST_WS = 1 << 9,    /* guest offered window scaling */
+	UN_T_OUT_EPOLLOUT = 1 << 10,
+};
+
+typedef struct un_flow {
+	uint8_t proto;             /* 0: free */
+	bool dns;                  /* UDP to the DNS address, forwarded upstream */
+	bool inbound;              /* UDP from a published port (fd is the listener's) */
+	uint16_t tap;
+	int fd;
+	int32_t hnext;             /* hash chain, or the free list */
+	un_addr gaddr, raddr;      /* the guest's address, the remote as the guest sees it */
+	uint16_t gport, rport;     /* ICMP: gport is the guest's echo id */
+	uint64_t last_ms;
+	struct sockaddr_storage peer;   /* inbound UDP: the host client */
+	/* TCP */
+	uint32_t st;
+	uint32_t snd_una, snd_nxt, rcv_nxt, iss;
+	uint32_t gwnd;             /* guest's window, in bytes */
+	uint32_t acked_wnd;        /* the window in our last ACK */
+	uint16_t mss;
+	uint8_t gws, ows;
+	uint8_t retries, dupacks;
+	uint64_t rto_at;
+	int32_t ack_next;          /* list of flows with UN_T_ACK_DUE */
+	bool in_acklist;           /* kept across free and reuse, see un_flow_new */
+} un_flow;
+
+typedef struct un_fwd {            /* one published port (a listening socket) */
+	int fd;
+	int proto;
+	uint16_t tap;
+	uint16_t host_port, ctr_port;
+	un_addr host_ip;
+	bool any;
+} un_fwd;
+
+typedef struct un_splice {         /* an inbound TCP connection, spliced both ways */
+	bool used;
+	int fd[2];                 /* 0: host side (accepted), 1: inside the container */
+	int pipe[2][2];            /* pipe[d]: data from fd[d] to fd[!d] */
+	size_t inpipe[2];
+	bool eof[2], shut[2], connected;
+	uint16_t tap;
+	int32_t next_free;
+} un_splice;
+
+typedef struct un_stack {
+	usernet_config cfg;
+	int epfd, ctl_fd, hostns_fd;
+	uint8_t gw_mac[6];
+	un_addr net4, gw4, dns4, net6, gw6, dns6;
+	unsigned prefix4, prefix6;
+	bool v6;
+	unsigned mtu;
+	un_addr upstream;          /* the first nameserver of resolv.conf */
+	bool has_upstream;
+	un_tap taps[UN_MAX_TAPS];
+	unsigned n_attached;
+	bool ever_attached;
+	uint64_t empty_since_ms, start_ms;
+	/* flows */
+	un_flow *flows;
+	unsigned max_flows, n_flows, n_tcp, n_udp;
+	int32_t *hash;
+	unsigned hash_size;
+	int32_t free_head;
+	int32_t ack_head;
+	/* published ports */
+	un_fwd *fwds;
+	unsigned n_fwds, cap_fwds;
+	un_splice *splices;
+	unsigned max_splices;
+	int32_t splice_free;
+	/* counters */
+	uint64_t refused, dropped, frames_in, frames_out;
+	/* buffers */
+	uint8_t *rx;               /* one frame from a tap */
+	uint8_t *tx;               /* a small frame being built */
+	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
+	uint8_t *dnsbuf;
+	int fuzz;                  /* fed by the fuzzer: no host sockets */
+} un_stack;
+
+CPOD_INTERNAL uint64_t un_now_ms(void);
+
+/* stack.c */
+CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_err *err);
+CPOD_INTERNAL void un_stack_free(un_stack *st);
+/* One frame (virtio header first) that tap ti wrote. */
+CPOD_INTERNAL void un_tap_input(un_stack *st, unsigned ti, uint8_t *frame, size_t len);
+CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti);
+/* Writes a frame (buffer starting with room for the virtio header, l3
+ * length after the Ethernet header) to the guest; fills Ethernet. */
+CPOD_INTERNAL void un_send_l3(un_stack *st, unsigned ti, uint8_t *fb, size_t l3len, bool v6,
+			      const struct virtio_net_hdr *vh);
+/* Builds the IP header at fb+UN_L3; returns its length. */
+CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
+				 const un_addr *dst, uint8_t proto, size_t l4len);
+CPOD_INTERNAL void un_icmp_unreach(un_stack *st, unsigned ti, const uint8_t *ip, size_t iplen,
+				   bool v6);
+/* The host address a guest destination maps to (the gateway -> loopback);
+ * false when the destination is not reachable at all. */
+CPOD_INTERNAL bool un_map_dst(un_stack *st, const un_addr *dst, un_addr *host, bool *via_gw);
+CPOD_INTERNAL void un_sockaddr(const un_addr *a, uint16_t port, struct sockaddr_storage *ss,
+			       socklen_t *len);
+CPOD_INTERNAL void un_from_sockaddr(const struct sockaddr_storage *ss, un_addr *a,
+				    uint16_t *port);
+
+/* flows (stack.c) */
+CPOD_INTERNAL un_flow *un_flow_find(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				    uint16_t gport, const un_addr *r, uint16_t rport);
+CPOD_INTERNAL un_flow *un_flow_new(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				   uint16_t gport, const un_addr *r, uint16_t rport);
+CPOD_INTERNAL void un_flow_free(un_stack *st, un_flow *f);
+static inline int32_t un_flow_idx(un_stack *st, un_flow *f) { return (int32_t)(f - st->flows); }
+CPOD_INTERNAL int un_ep_add(un_stack *st, int fd, uint32_t events, uint64_t data);
+CPOD_INTERNAL int un_ep_mod(un_stack *st, int fd, uint32_t events, uint64_t data);
+
+/* UDP and ICMP flows (udp.c) */
+CPOD_INTERNAL void un_udp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len);
+CPOD_INTERNAL void un_icmp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				 const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len,
+				 bool v6);
+CPOD_INTERNAL void un_udp_readable(un_stack *st, un_flow *f);
+CPOD_INTERNAL void un_udp_send_guest(un_stack *st, unsigned ti, const un_addr *src,
+				     uint16_t sport, const un_addr *dst, uint16_t dport,
+				     const uint8_t *data, size_t len);
+
+/* TCP (tcp.c) */
+CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
+				const un_addr *dst, uint8_t *l4, size_t l4len);
+CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events);
+CPOD_INTERNAL void un_tcp_flush_acks(un_stack *st);
+CPOD_INTERNAL void un_tcp_timers(un_stack *st, uint64_t now);
+CPOD_INTERNAL void un_tcp_close(un_stack *st, un_flow *f, bool rst);
+
+/* published ports (fwd.c) */
+CPOD_INTERNAL int un_fwd_add(un_stack *st, unsigned ti, const char *host_ip, unsigned host_port,
+			     unsigned ctr_port, int proto, cpod_err *err);
+CPOD_INTERNAL void un_fwd_remove_tap(un_stack *st, unsigned ti);
+CPOD_INTERNAL void un_fwd_accept(un_stack *st, unsigned idx);
+CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_t events);
+
+/* the tap and netlink (tap.c) */
+CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err);
+
+#endif
+/************************************************ src/usernet/ctl.c */
+/*
+ * ctl.c — the network process: its event loop, its control socket (attach,
+ * detach, inspect, ports) and the lifetime rule (it ends a grace period
+ * after the last container left).  Also the argument parsing of the hidden
+ * `cpod-mini __usernet` command.
+ */
+
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#define UN_CTL_MAX 65536
+#define UN_UDP_IDLE_MS 60000
+#define UN_DNS_IDLE_MS 10000
+
+static const char *const un_policy_names[] = { "none", "public", "private", "local", "isolated" };
+
+CPOD_INTERNAL int usernet_policy_parse(const char *s)
+{
+	if (!s || !*s)
+		return USERNET_POLICY_NONE;
+	for (unsigned i = 0; i < ARRAY_LEN(un_policy_names); i++)
+		if (strcmp(s, un_policy_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+CPOD_INTERNAL const char *usernet_policy_name(int policy)
+{
+	if (policy < 0 || (unsigned)policy >= ARRAY_LEN(un_policy_names))
+		return "?";
+	return un_policy_names[policy];
+}
+
+/* ---------------------------------------------------------------- attach */
+
+static void un_detach(un_stack *st, unsigned ti)
+{
+	un_tap *t = &st->taps[ti];
+	if (!t->used)
+		return;
+	un_fwd_remove_tap(st, ti);
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		un_flow *f = &st->flows[i];
+		if (f->proto && f->tap == ti)
+			un_flow_free(st, f);
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->netns_fd >= 0)
+		close(t->netns_fd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	memset(t, 0, sizeof(*t));
+	t->fd = t->netns_fd = t->pidfd = -1;
+	st->n_attached--;
+	if (!st->n_attached)
+		st->empty_since_ms = un_now_ms();
+}
+
+static int un_tap_find(un_stack *st, const char *container)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && strcmp(st->taps[i].container, container) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The host part of an IPv4 address in the subnet. */
+static uint32_t un_host4(un_stack *st, const un_addr *a)
+{
+	uint32_t v = un_rd32(a->b + 12), bits = 32 - (st->prefix4 - 96);
+	return v & ((1u << bits) - 1);
+}
+
+static bool un_ip_taken(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, a))
+			return true;
+	return false;
+}
+
+static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *err)
+{
+	uint32_t bits = 32 - (st->prefix4 - 96), last = (1u << bits) - 1;
+	if (want && *want) {
+		if (!un_addr_parse(want, out) || !un_is_v4(out) ||
+		    !un_in_prefix(out, &st->net4, st->prefix4))
+			return err_set(err, CPOD_E_INVALID, "ip %s: not in the subnet", want);
+		uint32_t h = un_host4(st, out);
+		if (h < 4 || h == last)
+			return err_set(err, CPOD_E_INVALID, "ip %s: reserved in the subnet", want);
+		if (un_ip_taken(st, out))
+			return err_set(err, CPOD_E_EXISTS, "ip %s: already in use", want);
+		return 0;
+	}
+	uint32_t base = un_rd32(st->net4.b + 12);
+	uint32_t first = last > 200 ? 100 : 4;
+	for (uint32_t h = first; h < last; h++) {
+		uint8_t v4[4];
+		un_wr32(v4, base | h);
+		un_addr_v4(out, v4);
+		if (!un_ip_taken(st, out))
+			return 0;
+	}
+	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
+}
+
+static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
+{
+	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL;
+	const json_value *aliases = NULL, *ports = NULL;
+	int64_t pid = 0;
+	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
+	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
+	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
+	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
+	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
+	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
+	    json_opt_arr(req, "ports", &ports, "attach", err) < 0)
+		return -1;
+	if (!container || !*container || strlen(container) >= sizeof(st->taps[0].container))
+		return err_set(err, CPOD_E_INVALID, "attach: no container");
+	if (nsfd < 0)
+		return err_set(err, CPOD_E_INVALID, "attach %s: no network namespace fd", container);
+	if (un_tap_find(st, container) >= 0)
+		return err_set(err, CPOD_E_EXISTS, "attach %s: already attached", container);
+	int ti = -1;
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (!st->taps[i].used) {
+			ti = (int)i;
+			break;
+		}
+	if (ti < 0)
+		return err_set(err, CPOD_E_LIMIT, "attach %s: too many containers", container);
+	un_tap *t = &st->taps[ti];
+	memset(t, 0, sizeof(*t));
+	t->fd = t->netns_fd = t->pidfd = -1;
+	snprintf(t->container, sizeof(t->container), "%s", container);
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname && *ifname ? ifname : "eth0");
+	if (name && *name && strlen(name) < 64)
+		snprintf(t->names[t->n_names++], 64, "%s", name);
+	for (size_t i = 0; i < json_len(aliases) && t->n_names < UN_MAX_NAMES; i++) {
+		const char *a = json_string(json_at(aliases, i));
+		if (a && *a && strlen(a) < 64)
+			snprintf(t->names[t->n_names++], 64, "%s", a);
+	}
+	if (un_pick_ip(st, ip, &t->ip4, err) < 0)
+		return err_prefix(err, "attach %s", container);
+	t->mac[0] = 0x02;
+	t->mac[1] = 0x50;
+	memcpy(t->mac + 2, t->ip4.b + 12, 4);
+	if (st->v6) {
+		t->has_ip6 = true;
+		t->ip6 = st->net6;
+		uint32_t h = un_host4(st, &t->ip4);
+		uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
+		un_wr32(t->ip6.b + 12, un_rd32(t->ip6.b + 12) | h6);
+	}
+	int r = un_tap_create(st, t, nsfd, err);
+	if (r == -2)
+		return -2;
+	if (r < 0)
+		return err_prefix(err, "attach %s", container);
+	t->netns_fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+	t->used = true;
+	st->n_attached++;
+	st->ever_attached = true;
+	if (pid > 0) {
+		t->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (t->pidfd < 0 || un_ep_add(st, t->pidfd, EPOLLIN, UN_EVDATA(UN_EV_PID, ti)) < 0) {
+			err_sys(err, "attach %s: watch pid %" PRId64, container, pid);
+			un_detach(st, (unsigned)ti);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < json_len(ports); i++) {
+		const json_value *p = json_at(ports, i);
+		const char *hip = NULL, *proto = NULL;
+		int64_t hp = 0, cp = 0, range = 1;
+		if (json_opt_str(p, "host_ip", &hip, "port", err) < 0 ||
+		    json_opt_str(p, "proto", &proto, "port", err) < 0 ||
+		    json_opt_i64(p, "host_port", &hp, "port", err) < 0 ||
+		    json_opt_i64(p, "ctr_port", &cp, "port", err) < 0 ||
+		    json_opt_i64(p, "range", &range, "port", err) < 0) {
+			un_detach(st, (unsigned)ti);
+			return err_prefix(err, "attach %s", container);
+		}
+		if (range < 1)
+			range = 1;
+		if (hp < 1 || cp < 1 || hp + range - 1 > 65535 || cp + range - 1 > 65535 ||
+		    (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))) {
+			un_detach(st, (unsigned)ti);
+			return err_set(err, CPOD_E_INVALID, "attach %s: bad port mapping", container);
+		}
+		for (int64_t k = 0; k < range; k++)
+			if (un_fwd_add(st, (unsigned)ti, hip, (unsigned)(hp + k), (unsigned)(cp + k),
+				       proto && !strcmp(proto, "udp") ? UN_P_UDP : UN_P_TCP, err) < 0) {
+				un_detach(st, (unsigned)ti);
+				return err_prefix(err, "attach %s", container);
+			}
+	}
+	if (un_ep_add(st, t->fd, EPOLLIN, UN_EVDATA(UN_EV_TAP, ti)) < 0) {
+		err_sys(err, "attach %s: epoll", container);
+		un_detach(st, (unsigned)ti);
+		return -1;
+	}
+	char s[64];
+	jw_kbool(w, "ok", true);
+	un_addr_str(&t->ip4, s, sizeof(s));
+	jw_kstr(w, "ip", s);
+	jw_kint(w, "prefix", st->prefix4 - 96);
+	if (t->has_ip6) {
+		un_addr_str(&t->ip6, s, sizeof(s));
+		jw_kstr(w, "ip6", s);
+		jw_kint(w, "prefix6", st->prefix6);
+		un_addr_str(&st->gw6, s, sizeof(s));
+		jw_kstr(w, "gateway6", s);
+		un_addr_str(&st->dns6, s, sizeof(s));
+		jw_kstr(w, "dns6", s);
+	}
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1], t->mac[2],
+		 t->mac[3], t->mac[4], t->mac[5]);
+	jw_kstr(w, "mac", s);
+	un_addr_str(&st->gw4, s, sizeof(s));
+	jw_kstr(w, "gateway", s);
+	un_addr_str(&st->dns4, s, sizeof(s));
+	jw_kstr(w, "dns", s);
+	jw_kint(w, "mtu", st->mtu);
+	jw_kstr(w, "ifname", t->ifname);
+	return 0;
+}
+
+static void un_ctl_inspect(un_stack *st, json_w *w)
+{
+	char s[64];
+	jw_kbool(w, "ok", true);
+	jw_kstr(w, "name", st->cfg.name ? st->cfg.name : "usernet");
+	jw_kstr(w, "policy", usernet_policy_name(st->cfg.policy));
+	un_addr_str(&st->net4, s, sizeof(s));
+	char sub[80];
+	snprintf(sub, sizeof(sub), "%s/%u", s, st->prefix4 - 96);
+	jw_kstr(w, "subnet", sub);
+	if (st->v6) {
+		un_addr_str(&st->net6, s, sizeof(s));
+		snprintf(sub, sizeof(sub), "%s/%u", s, st->prefix6);
+		jw_kstr(w, "subnet6", sub);
+	}
+	jw_kint(w, "mtu", st->mtu);
+	jw_kint(w, "pid", getpid());
+	jw_key(w, "containers");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++) {
+		un_tap *t = &st->taps[i];
+		if (!t->used)
+			continue;
+		jw_obj_begin(w);
+		jw_kstr(w, "container", t->container);
+		jw_kstr(w, "name", t->n_names ? t->names[0] : "");
+		un_addr_str(&t->ip4, s, sizeof(s));
+		jw_kstr(w, "ip", s);
+		if (t->has_ip6) {
+			un_addr_str(&t->ip6, s, sizeof(s));
+			jw_kstr(w, "ip6", s);
+		}
+		snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1],
+			 t->mac[2], t->mac[3], t->mac[4], t->mac[5]);
+		jw_kstr(w, "mac", s);
+		jw_kint(w, "frames_in", (int64_t)t->frames_in);
+		jw_kint(w, "frames_out", (int64_t)t->frames_out);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "counters");
+	jw_obj_begin(w);
+	jw_kint(w, "flows", st->n_flows);
+	jw_kint(w, "tcp_flows", st->n_tcp);
+	jw_kint(w, "udp_flows", st->n_udp);
+	unsigned sp = 0;
+	for (unsigned i = 0; i < st->max_splices; i++)
+		sp += st->splices[i].used;
+	jw_kint(w, "spliced", sp);
+	jw_kint(w, "refused", (int64_t)st->refused);
+	jw_kint(w, "dropped", (int64_t)st->dropped);
+	jw_kint(w, "frames_in", (int64_t)st->frames_in);
+	jw_kint(w, "frames_out", (int64_t)st->frames_out);
+	jw_obj_end(w);
+}
+
+static void un_ctl_ports(un_stack *st, json_w *w)
+{
+	char s[64];
+	jw_kbool(w, "ok", true);
+	jw_key(w, "ports");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < st->n_fwds; i++) {
+		un_fwd *f = &st->fwds[i];
+		jw_obj_begin(w);
+		jw_kstr(w, "container", st->taps[f->tap].container);
+		if (f->any)
+			s[0] = 0;
+		else
+			un_addr_str(&f->host_ip, s, sizeof(s));
+		jw_kstr(w, "host_ip", s);
+		jw_kint(w, "host_port", f->host_port);
+		jw_kint(w, "ctr_port", f->ctr_port);
+		jw_kstr(w, "proto", f->proto == UN_P_UDP ? "udp" : "tcp");
+		jw_kint(w, "range", 1);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+/* One request on a control connection; -2: the process must stop. */
+static int un_ctl_request(un_stack *st, int cfd)
+{
+	char *msg = (char *)st->tx;   /* no frame is being built between events */
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov = { msg, UN_CTL_MAX - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	int nsfd = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fds[4];
+			memcpy(fds, CMSG_DATA(c), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (nsfd < 0)
+					nsfd = fds[i];
+				else
+					close(fds[i]);
+			}
+		}
+	if (n <= 0) {
+		if (nsfd >= 0)
+			close(nsfd);
+		return -1;
+	}
+	msg[n] = 0;
+	cpod_err err;
+	memset(&err, 0, sizeof(err));
+	_cleanup_buf_ buf out = BUF_INIT;
+	json_w w;
+	jw_init(&w, &out, NULL);
+	jw_obj_begin(&w);
+	json_limits lim = { .max_size = UN_CTL_MAX, .max_depth = 16, .max_values = 10000 };
+	json_doc *doc = json_parse(msg, (size_t)n, &lim, &err);
+	int r = -1;
+	if (doc) {
+		const json_value *root = json_root(doc);
+		const char *op = json_string(json_get(root, "op"));
+		if (!op)
+			err_set(&err, CPOD_E_INVALID, "request: no op");
+		else if (strcmp(op, "attach") == 0)
+			r = un_ctl_attach(st, root, nsfd, &w, &err);
+		else if (strcmp(op, "detach") == 0) {
+			const char *c = json_string(json_get(root, "container"));
+			int ti = c ? un_tap_find(st, c) : -1;
+			if (ti < 0)
+				err_set(&err, CPOD_E_NOTFOUND, "detach %s: not attached", c ? c : "?");
+			else {
+				un_detach(st, (unsigned)ti);
+				jw_kbool(&w, "ok", true);
+				r = 0;
+			}
+		} else if (strcmp(op, "inspect") == 0) {
+			un_ctl_inspect(st, &w);
+			r = 0;
+		} else if (strcmp(op, "ports") == 0) {
+			un_ctl_ports(st, &w);
+			r = 0;
+		} else {
+			err_set(&err, CPOD_E_INVALID, "request: unknown op %s", op);
+		}
+		json_doc_free(doc);
+	}
+	if (nsfd >= 0)
+		close(nsfd);
+	if (r < 0) {
+		buf_reset(&out);
+		jw_init(&w, &out, NULL);
+		jw_obj_begin(&w);
+		jw_kbool(&w, "ok", false);
+		jw_kstr(&w, "error", err.msg);
+	}
+	jw_obj_end(&w);
+	if (jw_finish(&w, NULL) == 0)
+		send(cfd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return r == -2 ? -2 : 0;
+}
+
+/* ----------------------------------------------------------------- loop */
+
+static void un_expire(un_stack *st, uint64_t now)
+{
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		un_flow *f = &st->flows[i];
+		if (!f->proto || f->proto == UN_P_TCP)
+			continue;
+		uint64_t idle = f->dns || f->proto != UN_P_UDP ? UN_DNS_IDLE_MS : UN_UDP_IDLE_MS;
+		if (now - f->last_ms > idle)
+			un_flow_free(st, f);
+	}
+}
+
+static int un_ctl_listen(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "control socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_sys(err, "control socket");
+	struct stat sb;
+	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		unlink(path);
+	mode_t old = umask(077);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 16) < 0) {
+		err_sys(err, "control socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
+{
+	if (!cfg->ctl_path || !*cfg->ctl_path)
+		return err_set(err, CPOD_E_INVALID, "usernet: no control socket path");
+	if (cfg->policy < 0 || cfg->policy > USERNET_POLICY_ISOLATED)
+		return err_set(err, CPOD_E_INVALID, "usernet: unknown policy");
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	un_stack *st = calloc(1, sizeof(*st));
+	if (!st)
+		return err_nomem(err);
+	int ret = -1;
+	if (un_stack_init(st, cfg, err) < 0) {
+		free(st);
+		return err_prefix(err, "usernet");
+	}
+	st->hostns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	st->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (st->hostns_fd < 0 || st->epfd < 0) {
+		err_sys(err, "usernet: setup");
+		goto out;
+	}
+	st->ctl_fd = un_ctl_listen(cfg->ctl_path, err);
+	if (st->ctl_fd < 0 || un_ep_add(st, st->ctl_fd, EPOLLIN, UN_EVDATA(UN_EV_CTL_LISTEN, 0)) < 0)
+		goto out;
+	uint64_t grace = cfg->grace_ms ? cfg->grace_ms : 2000;
+	uint64_t idle = cfg->idle_ms ? cfg->idle_ms : 30000;
+	uint64_t last_tick = 0;
+	struct epoll_event evs[256];
+	for (;;) {
+		int n = epoll_wait(st->epfd, evs, ARRAY_LEN(evs), 100);
+		if (n < 0 && errno != EINTR) {
+			err_sys(err, "usernet: epoll_wait");
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t type = (uint32_t)(evs[i].data.u64 >> 32);
+			uint32_t idx = (uint32_t)evs[i].data.u64;
+			uint32_t e = evs[i].events;
+			switch (type) {
+			case UN_EV_CTL_LISTEN: {
+				int c = accept4(st->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (c >= 0 && un_ep_add(st, c, EPOLLIN, UN_EVDATA(UN_EV_CTL, c)) < 0)
+					close(c);
+				break;
+			}
+			case UN_EV_CTL: {
+				int r = un_ctl_request(st, (int)idx);
+				if (r == -2) {
+					err_set(err, CPOD_E_SYS, "usernet: lost the host namespace");
+					goto out;
+				}
+				if (r < 0 || (e & (EPOLLHUP | EPOLLERR)))
+					close((int)idx);
+				break;
+			}
+			case UN_EV_TAP:
+				if (idx < UN_MAX_TAPS && st->taps[idx].used)
+					un_tap_readable(st, idx);
+				break;
+			case UN_EV_PID:
+				if (idx < UN_MAX_TAPS && st->taps[idx].used)
+					un_detach(st, idx);
+				break;
+			case UN_EV_FLOW:
+				if (idx < st->max_flows && st->flows[idx].proto) {
+					un_flow *f = &st->flows[idx];
+					if (f->proto == UN_P_TCP)
+						un_tcp_event(st, f, e);
+					else
+						un_udp_readable(st, f);
+				}
+				break;
+			case UN_EV_FWD_LISTEN:
+				un_fwd_accept(st, idx);
+				break;
+			case UN_EV_SPLICE_A:
+			case UN_EV_SPLICE_B:
+				un_splice_event(st, idx, type == UN_EV_SPLICE_B, e);
+				break;
+			}
+		}
+		un_tcp_flush_acks(st);
+		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+			if (st->taps[i].used && st->taps[i].dead)
+				un_detach(st, i);
+		uint64_t now = un_now_ms();
+		if (now - last_tick >= 100) {
+			last_tick = now;
+			un_tcp_timers(st, now);
+			un_tcp_flush_acks(st);
+			un_expire(st, now);
+			if (!st->n_attached && st->ever_attached && now - st->empty_since_ms >= grace)
+				break;
+			if (!st->ever_attached && now - st->start_ms >= idle)
+				break;
+		}
+	}
+	ret = 0;
+out:
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		un_detach(st, i);
+	if (st->ctl_fd >= 0) {
+		close(st->ctl_fd);
+		unlink(cfg->ctl_path);
+	}
+	if (st->epfd >= 0)
+		close(st->epfd);
+	if (st->hostns_fd >= 0)
+		close(st->hostns_fd);
+	un_stack_free(st);
+	free(st);
+	return ret;
+}
+
+/* -------------------------------------------------------- the command */
+
+static int un_arg_uint(const char *opt, const char *v, unsigned *out, cpod_err *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (!*v || *end || errno || x > 0xffffffffUL)
+		return err_set(err, CPOD_E_INVALID, "__usernet: %s %s: not a number", opt, v);
+	*out = (unsigned)x;
+	return 0;
+}
+
+/* "[host_ip:]host_port:ctr_port[/proto]" (a host IPv6 address in brackets) */
+static int un_arg_publish(const char *v, usernet_port *p, char *ipbuf, size_t n, cpod_err *err)
+{
+	char tmp[128];
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	char *proto = strchr(tmp, '/');
+	if (proto)
+		*proto++ = 0;
+	p->proto = proto && !strcmp(proto, "udp") ? "udp" : "tcp";
+	char *last = strrchr(tmp, ':');
+	if (!last)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: not [IP:]HOSTPORT:CTRPORT", v);
+	*last = 0;
+	char *hp = strrchr(tmp, ':');
+	ipbuf[0] = 0;
+	if (hp) {
+		*hp++ = 0;
+		char *ip = tmp;
+		size_t l = strlen(ip);
+		if (l >= 2 && ip[0] == '[' && ip[l - 1] == ']') {
+			ip[l - 1] = 0;
+			ip++;
+		}
+		if (strlen(ip) >= n)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: address too long", v);
+		memcpy(ipbuf, ip, strlen(ip) + 1);
+	} else {
+		hp = tmp;
+	}
+	p->host_ip = ipbuf;
+	if (un_arg_uint("--publish", hp, &p->host_port, err) < 0 ||
+	    un_arg_uint("--publish", last + 1, &p->ctr_port, err) < 0)
+		return -1;
+	p->range = 1;
+	return 0;
+}
+
+/* The client verbs, for tests and debugging: the same calls the engine makes. */
+static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
+{
+	const char *verb = argv[1], *ctl = NULL, *netns = NULL;
+	usernet_attach_req req = { 0 };
+	const char *aliases[UN_MAX_NAMES];
+	usernet_port ports[32];
+	char ips[32][64];
+	unsigned pid = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+		if (i + 1 >= argc)
+			return err_set(err, CPOD_E_INVALID, "__usernet %s: %s needs a value", verb, o);
+		const char *v = argv[++i];
+		if (strcmp(o, "--ctl") == 0)
+			ctl = v;
+		else if (strcmp(o, "--netns") == 0)
+			netns = v;
+		else if (strcmp(o, "--container") == 0)
+			req.container = v;
+		else if (strcmp(o, "--name") == 0)
+			req.name = v;
+		else if (strcmp(o, "--ip") == 0)
+			req.ip = v;
+		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
+			aliases[req.n_aliases++] = v;
+		else if (strcmp(o, "--pid") == 0) {
+			if (un_arg_uint(o, v, &pid, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--publish") == 0 && req.n_ports < ARRAY_LEN(ports)) {
+			if (un_arg_publish(v, &ports[req.n_ports], ips[req.n_ports], 64, err) < 0)
+				return -1;
+			req.n_ports++;
+		} else
+			return err_set(err, CPOD_E_INVALID, "__usernet %s: unknown option %s", verb, o);
+	}
+	req.aliases = aliases;
+	req.ports = ports;
+	req.pid = (int)pid;
+	if (!ctl)
+		return err_set(err, CPOD_E_INVALID, "__usernet %s: --ctl is required", verb);
+	if (strcmp(verb, "inspect") == 0)
+		return (*out = usernet_inspect(ctl, err)) ? 0 : -1;
+	if (strcmp(verb, "ports") == 0)
+		return (*out = usernet_ports(ctl, err)) ? 0 : -1;
+	if (!req.container)
+		return err_set(err, CPOD_E_INVALID, "__usernet %s: --container is required", verb);
+	if (strcmp(verb, "detach") == 0)
+		return usernet_detach(ctl, req.container, err);
+	if (!netns)
+		return err_set(err, CPOD_E_INVALID, "__usernet attach: --netns is required");
+	_cleanup_close_ int fd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "__usernet attach: %s", netns);
+	usernet_attach_reply r;
+	if (usernet_attach(ctl, fd, &req, &r, err) < 0)
+		return -1;
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ip", r.ip);
+	jw_kint(&w, "prefix", r.prefix);
+	jw_kstr(&w, "ip6", r.ip6);
+	jw_kstr(&w, "mac", r.mac);
+	jw_kstr(&w, "gateway", r.gateway);
+	jw_kstr(&w, "dns", r.dns);
+	jw_kint(&w, "mtu", r.mtu);
+	jw_kstr(&w, "ifname", r.ifname);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	*out = buf_take(&b, err);
+	return *out ? 0 : -1;
+}
+
+int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err)
+{
+	usernet_config cfg = { 0 };
+	bool spawn = false;
+	*out = NULL;
+	if (argc >= 2 && (strcmp(argv[1], "attach") == 0 || strcmp(argv[1], "detach") == 0 ||
+			  strcmp(argv[1], "inspect") == 0 || strcmp(argv[1], "ports") == 0))
+		return un_client_cmd(argc, argv, out, err);
+	int i = 1;
+	if (argc >= 2 && strcmp(argv[1], "spawn") == 0) {
+		spawn = true;
+		i = 2;
+	}
+	for (; i < argc; i++) {
+		const char *o = argv[i];
+		if (i + 1 >= argc)
+			return err_set(err, CPOD_E_INVALID, "__usernet: %s needs a value", o);
+		const char *v = argv[++i];
+		if (strcmp(o, "--ctl") == 0)
+			cfg.ctl_path = v;
+		else if (strcmp(o, "--name") == 0)
+			cfg.name = v;
+		else if (strcmp(o, "--subnet") == 0)
+			cfg.subnet = v;
+		else if (strcmp(o, "--subnet6") == 0)
+			cfg.subnet6 = v;
+		else if (strcmp(o, "--resolv-conf") == 0)
+			cfg.resolv_conf = v;
+		else if (strcmp(o, "--policy") == 0) {
+			cfg.policy = usernet_policy_parse(v);
+			if (cfg.policy < 0)
+				return err_set(err, CPOD_E_INVALID, "__usernet: unknown policy %s", v);
+		} else if (strcmp(o, "--mtu") == 0) {
+			if (un_arg_uint(o, v, &cfg.mtu, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--max-flows") == 0) {
+			if (un_arg_uint(o, v, &cfg.max_flows, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--grace-ms") == 0) {
+			if (un_arg_uint(o, v, &cfg.grace_ms, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--idle-ms") == 0) {
+			if (un_arg_uint(o, v, &cfg.idle_ms, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--log") == 0) {
+			cfg.log_path = v;
+		} else {
+			return err_set(err, CPOD_E_INVALID, "__usernet: unknown option %s", o);
+		}
+	}
+	if (spawn) {
+		int pid = 0;
+		if (usernet_spawn(&cfg, NULL, &pid, err) < 0)
+			return -1;
+		char s[32];
+		snprintf(s, sizeof(s), "%d", pid);
+		*out = strdup(s);
+		return 0;
+	}
+	return usernet_main(&cfg, err);
+}
+/************************************************ src/usernet/fwd.c */
+/*
+ * fwd.c — published ports.  The stack listens on the host; a TCP
+ * connection accepted there is joined, as pasta does, to a socket made
+ * inside the container's namespace and connected to the container's
+ * address, and the bytes move between the two with splice(2) through a
+ * pipe per direction, never through user space.  UDP datagrams go through
+ * the tap as an inbound flow (source: the gateway address for the host's
+ * loopback clients), replies go back from the listening socket.
+ */
+
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/epoll.h>
+
+#define UN_PIPE_SIZE (1 << 20)
+
+CPOD_INTERNAL int un_fwd_add(un_stack *st, unsigned ti, const char *host_ip, unsigned host_port,
+			     unsigned ctr_port, int proto, cpod_err *err)
+{
+	if (st->n_fwds == st->cap_fwds) {
+		unsigned cap = st->cap_fwds ? st->cap_fwds * 2 : 16;
+		un_fwd *n = realloc(st->fwds, cap * sizeof(*n));
+		if (!n)
+			return err_nomem(err);
+		st->fwds = n;
+		st->cap_fwds = cap;
+	}
+	un_fwd *w = &st->fwds[st->n_fwds];
+	memset(w, 0, sizeof(*w));
+	w->proto = proto;
+	w->tap = (uint16_t)ti;
+	w->host_port = (uint16_t)host_port;
+	w->ctr_port = (uint16_t)ctr_port;
+	w->any = !host_ip || !host_ip[0];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int type = proto == UN_P_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = -1;
+	if (w->any) {
+		/* [::] dual-stack, or 0.0.0.0 on a host without IPv6 */
+		memset(w->host_ip.b, 0, 16);
+		un_sockaddr(&w->host_ip, (uint16_t)host_port, &ss, &sl);
+		fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int zero = 0;
+		if (fd >= 0)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (fd < 0) {
+			static const uint8_t any4[4];
+			un_addr_v4(&w->host_ip, any4);
+			un_sockaddr(&w->host_ip, (uint16_t)host_port, &ss, &sl);
+		}
+	} else {
+		if (!un_addr_parse(host_ip, &w->host_ip))
+			return err_set(err, CPOD_E_INVALID, "publish %s:%u: not an IP address", host_ip,
+				       host_port);
+		un_sockaddr(&w->host_ip, (uint16_t)host_port, &ss, &sl);
+	}
+	if (fd < 0)
+		fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "publish port %u: socket", host_port);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 256) < 0)) {
+		err_sys(err, "publish port %s%s%u/%s", w->any ? "" : host_ip, w->any ? "" : ":",
+			host_port, proto == UN_P_UDP ? "udp" : "tcp");
+		close(fd);
+		return -1;
+	}
+	if (un_ep_add(st, fd, EPOLLIN, UN_EVDATA(UN_EV_FWD_LISTEN, st->n_fwds)) < 0) {
+		close(fd);
+		return err_sys(err, "epoll");
+	}
+	w->fd = fd;
+	st->n_fwds++;
+	return 0;
+}
+
+static void un_splice_close(un_stack *st, unsigned idx)
+{
+	un_splice *c = &st->splices[idx];
+	if (!c->used)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (c->fd[d] >= 0)
+			close(c->fd[d]);
+		for (int k = 0; k < 2; k++)
+			if (c->pipe[d][k] >= 0)
+				close(c->pipe[d][k]);
+	}
+	memset(c, 0, sizeof(*c));
+	c->next_free = st->splice_free;
+	st->splice_free = (int32_t)idx;
+}
+
+CPOD_INTERNAL void un_fwd_remove_tap(un_stack *st, unsigned ti)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < st->n_fwds; i++) {
+		if (st->fwds[i].tap == ti) {
+			close(st->fwds[i].fd);
+			continue;
+		}
+		if (k != i) {
+			st->fwds[k] = st->fwds[i];
+			un_ep_mod(st, st->fwds[k].fd, EPOLLIN, UN_EVDATA(UN_EV_FWD_LISTEN, k));
+		}
+		k++;
+	}
+	st->n_fwds = k;
+	for (unsigned i = 0; i < st->max_splices; i++)
+		if (st->splices[i].used && st->splices[i].tap == ti)
+			un_splice_close(st, i);
+}
+
+/* A socket inside the container's namespace, connecting to its address. */
+static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
+{
+	if (setns(t->netns_fd, CLONE_NEWNET) < 0)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int saved = errno;
+	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
+		/* cannot happen short of a kernel bug; host sockets would go wrong */
+		log_warn("usernet: cannot return to the host's network namespace: %s",
+			 strerror(errno));
+		abort();
+	}
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	un_sockaddr(&t->ip4, port, &ss, &sl);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void un_fwd_udp(un_stack *st, un_fwd *w)
+{
+	un_tap *t = &st->taps[w->tap];
+	size_t iphl = 20;
+	uint8_t *p = st->tx + UN_L3 + iphl + 8;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n = recvfrom(w->fd, p, 65535 - 28, MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
+		if (n < 0)
+			return;
+		un_addr src;
+		uint16_t sport;
+		un_from_sockaddr(&peer, &src, &sport);
+		unsigned c = un_addr_class(&src);
+		if (c == UN_CLASS_LOOPBACK)
+			src = st->gw4;
+		else if (!un_is_v4(&src))
+			continue;   /* an IPv6 client cannot be mapped into the IPv4 guest */
+		un_flow *f = un_flow_find(st, UN_P_UDP, w->tap, &t->ip4, w->ctr_port, &src, sport);
+		if (!f) {
+			f = un_flow_new(st, UN_P_UDP, w->tap, &t->ip4, w->ctr_port, &src, sport);
+			if (!f) {
+				st->dropped++;
+				continue;
+			}
+			f->inbound = true;
+			f->fd = w->fd;
+		}
+		f->peer = peer;
+		f->last_ms = un_now_ms();
+		un_udp_send_guest(st, w->tap, &src, sport, &t->ip4, w->ctr_port, p, (size_t)n);
+	}
+}
+
+CPOD_INTERNAL void un_fwd_accept(un_stack *st, unsigned idx)
+{
+	if (idx >= st->n_fwds)
+		return;
+	un_fwd *w = &st->fwds[idx];
+	if (w->proto == UN_P_UDP) {
+		un_fwd_udp(st, w);
+		return;
+	}
+	for (int i = 0; i < 32; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (st->splice_free < 0) {
+			close(fd);
+			st->dropped++;
+			continue;
+		}
+		int32_t ci = st->splice_free;
+		un_splice *c = &st->splices[ci];
+		int next = c->next_free;
+		memset(c, 0, sizeof(*c));
+		c->fd[0] = fd;
+		c->fd[1] = -1;
+		c->pipe[0][0] = c->pipe[0][1] = c->pipe[1][0] = c->pipe[1][1] = -1;
+		c->used = true;
+		c->tap = w->tap;
+		st->splice_free = next;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd[1] = un_fwd_inner(st, &st->taps[w->tap], w->ctr_port);
+		if (c->fd[1] < 0 || pipe2(c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0 ||
+		    pipe2(c->pipe[1], O_NONBLOCK | O_CLOEXEC) < 0) {
+			un_splice_close(st, (unsigned)ci);
+			continue;
+		}
+		fcntl(c->pipe[0][0], F_SETPIPE_SZ, UN_PIPE_SIZE);
+		fcntl(c->pipe[1][0], F_SETPIPE_SZ, UN_PIPE_SIZE);
+		uint32_t ev = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+		if (un_ep_add(st, c->fd[0], ev, UN_EVDATA(UN_EV_SPLICE_A, ci)) < 0 ||
+		    un_ep_add(st, c->fd[1], ev, UN_EVDATA(UN_EV_SPLICE_B, ci)) < 0)
+			un_splice_close(st, (unsigned)ci);
+	}
+}
+
+/* Moves what it can from fd[d] to fd[!d]; -1 on a broken connection. */
+static int un_splice_pump(un_splice *c, int d)
+{
+	int src = c->fd[d], dst = c->fd[!d];
+	for (;;) {
+		bool moved = false;
+		if (!c->eof[d] && c->inpipe[d] < UN_PIPE_SIZE) {
+			ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, UN_PIPE_SIZE,
+					   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (n > 0) {
+				c->inpipe[d] += (size_t)n;
+				moved = true;
+			} else if (n == 0) {
+				c->eof[d] = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (c->inpipe[d] && c->connected) {
+			ssize_t n = splice(c->pipe[d][0], NULL, dst, NULL, c->inpipe[d],
+					   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (n > 0) {
+				c->inpipe[d] -= (size_t)n;
+				moved = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	if (c->eof[d] && !c->inpipe[d] && !c->shut[d] && c->connected) {
+		shutdown(dst, SHUT_WR);
+		c->shut[d] = true;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_t events)
+{
+	if (idx >= st->max_splices || !st->splices[idx].used)
+		return;
+	un_splice *c = &st->splices[idx];
+	if (!c->connected && side == 1) {
+		int e = 0;
+		socklen_t sl = sizeof(e);
+		struct sockaddr_storage ss;
+		socklen_t al = sizeof(ss);
+		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &e, &sl) < 0 || e) {
+			un_splice_close(st, idx);
+			return;
+		}
+		if (getpeername(c->fd[1], (struct sockaddr *)&ss, &al) == 0)
+			c->connected = true;
+	}
+	if ((events & EPOLLERR) && c->connected) {
+		un_splice_close(st, idx);
+		return;
+	}
+	if (un_splice_pump(c, 0) < 0 || un_splice_pump(c, 1) < 0) {
+		un_splice_close(st, idx);
+		return;
+	}
+	if (c->shut[0] && c->shut[1])
+		un_splice_close(st, idx);
+}
+/************************************************ src/usernet/pkt.c */
+/*
+ * pkt.c — addresses, checksums, address classes and policies, and the small
+ * parsers (DNS questions, DHCP requests) of the user-mode stack.  Everything
+ * here reads bytes a container wrote: every length is checked before use.
+ */
+
+
+#include <arpa/inet.h>
+#include <ctype.h>
+
+CPOD_INTERNAL bool un_addr_parse(const char *s, un_addr *a)
+{
+	uint8_t v4[4];
+	if (inet_pton(AF_INET, s, v4) == 1) {
+		un_addr_v4(a, v4);
+		return true;
+	}
+	return inet_pton(AF_INET6, s, a->b) == 1;
+}
+
+CPOD_INTERNAL void un_addr_str(const un_addr *a, char *out, size_t n)
+{
+	if (un_is_v4(a))
+		inet_ntop(AF_INET, a->b + 12, out, (socklen_t)n);
+	else
+		inet_ntop(AF_INET6, a->b, out, (socklen_t)n);
+}
+
+CPOD_INTERNAL int un_cidr_parse(const char *s, un_addr *net, unsigned *prefix, cpod_err *err)
+{
+	char tmp[64];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(tmp))
+		return err_set(err, CPOD_E_INVALID, "subnet %s: not ADDRESS/PREFIX", s);
+	memcpy(tmp, s, (size_t)(slash - s));
+	tmp[slash - s] = 0;
+	char *end;
+	errno = 0;
+	unsigned long p = strtoul(slash + 1, &end, 10);
+	if (!un_addr_parse(tmp, net) || *end || errno || slash[1] == 0)
+		return err_set(err, CPOD_E_INVALID, "subnet %s: not ADDRESS/PREFIX", s);
+	bool v4 = un_is_v4(net);
+	if ((v4 && (p < 8 || p > 30)) || (!v4 && (p < 64 || p > 120)))
+		return err_set(err, CPOD_E_INVALID, "subnet %s: prefix length out of range", s);
+	*prefix = (unsigned)p + (v4 ? 96 : 0);
+	/* the host part cleared */
+	for (unsigned i = *prefix; i < 128; i++)
+		net->b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	return 0;
+}
+
+/* prefix counts bits of the 128-bit (mapped) form */
+CPOD_INTERNAL bool un_in_prefix(const un_addr *a, const un_addr *net, unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+	if (memcmp(a->b, net->b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a->b[full] & mask) == (net->b[full] & mask);
+}
+
+CPOD_INTERNAL unsigned un_addr_class(const un_addr *a)
+{
+	if (un_is_v4(a)) {
+		const uint8_t *v = a->b + 12;
+		if (v[0] == 10 || (v[0] == 172 && (v[1] & 0xf0) == 16) || (v[0] == 192 && v[1] == 168))
+			return UN_CLASS_PRIVATE;
+		if (v[0] == 127)
+			return UN_CLASS_LOOPBACK;
+		if (v[0] == 169 && v[1] == 254)
+			return UN_CLASS_LINKLOCAL;
+		if (v[0] == 100 && (v[1] & 0xc0) == 64)
+			return UN_CLASS_CGNAT;
+		if ((v[0] & 0xf0) == 224)
+			return UN_CLASS_MULTICAST;
+		if (v[0] == 0 || v[0] >= 240 || (v[0] == 192 && v[1] == 0 && v[2] == 2) ||
+		    (v[0] == 198 && v[1] == 51 && v[2] == 100) || (v[0] == 203 && v[1] == 0 && v[2] == 113))
+			return UN_CLASS_RESERVED;
+		return UN_CLASS_PUBLIC;
+	}
+	const uint8_t *v = a->b;
+	static const uint8_t zero[15];
+	if (memcmp(v, zero, 15) == 0)
+		return v[15] == 1 ? UN_CLASS_LOOPBACK : UN_CLASS_RESERVED;
+	if ((v[0] & 0xfe) == 0xfc)
+		return UN_CLASS_PRIVATE;
+	if (v[0] == 0xfe && (v[1] & 0xc0) == 0x80)
+		return UN_CLASS_LINKLOCAL;
+	if (v[0] == 0xff)
+		return UN_CLASS_MULTICAST;
+	if (v[0] == 0x20 && v[1] == 0x01 && v[2] == 0x0d && v[3] == 0xb8)
+		return UN_CLASS_RESERVED;
+	return UN_CLASS_PUBLIC;
+}
+
+CPOD_INTERNAL bool un_policy_allows(int policy, const un_addr *dst, bool via_gateway)
+{
+	switch (policy) {
+	case USERNET_POLICY_NONE:
+		return true;
+	case USERNET_POLICY_LOCAL:
+		return via_gateway;
+	case USERNET_POLICY_ISOLATED:
+		return false;
+	case USERNET_POLICY_PRIVATE:
+		return !via_gateway && un_addr_class(dst) == UN_CLASS_PRIVATE;
+	case USERNET_POLICY_PUBLIC:
+		return !via_gateway && un_addr_class(dst) == UN_CLASS_PUBLIC;
+	}
+	return false;
+}
+
+/* 64-bit accumulation, folded at the end: a quarter of the additions of
+ * the 16-bit loop on the bulk of the data. */
+CPOD_INTERNAL uint32_t un_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum;
+	while (len >= 8) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + 4, 4);
+		s += (uint64_t)a + b;
+		p += 8;
+		len -= 8;
+	}
+	while (len >= 2) {
+		uint16_t a;
+		memcpy(&a, p, 2);
+		s += a;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t a = 0;
+		memcpy(&a, p, 1);
+		s += a;
+	}
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	/* the sum is in host order of 16-bit words; un_csum_fold swaps once */
+	return (uint32_t)((s & 0xffff) + (s >> 16));
+}
+
+CPOD_INTERNAL uint16_t un_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t v = (uint16_t)~sum;
+	/* the words were summed in memory order: store as is */
+	uint8_t b[2];
+	memcpy(b, &v, 2);
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+CPOD_INTERNAL uint32_t un_csum_pseudo(const un_addr *src, const un_addr *dst, uint8_t proto,
+				      uint32_t len)
+{
+	uint8_t ph[8];
+	uint32_t s;
+	if (un_is_v4(src)) {
+		s = un_csum_add(0, src->b + 12, 4);
+		s = un_csum_add(s, dst->b + 12, 4);
+		ph[0] = 0;
+		ph[1] = proto;
+		un_wr16(ph + 2, (uint16_t)len);
+		return un_csum_add(s, ph, 4);
+	}
+	s = un_csum_add(0, src->b, 16);
+	s = un_csum_add(s, dst->b, 16);
+	un_wr32(ph, len);
+	ph[4] = ph[5] = ph[6] = 0;
+	ph[7] = proto;
+	return un_csum_add(s, ph, 8);
+}
+
+/* ------------------------------------------------------------------- DNS */
+
+CPOD_INTERNAL int un_dns_parse_query(const uint8_t *msg, size_t len, un_dns_q *q)
+{
+	if (len < 12 || len > 4096)
+		return -1;
+	q->id = un_rd16(msg);
+	q->flags = un_rd16(msg + 2);
+	if (q->flags & 0x8000)                    /* a response */
+		return -1;
+	if (un_rd16(msg + 4) != 1)                /* one question */
+		return -1;
+	size_t off = 12, nlen = 0;
+	for (;;) {
+		if (off >= len)
+			return -1;
+		uint8_t l = msg[off++];
+		if (l == 0)
+			break;
+		if (l > 63 || off + l > len || nlen + l + 1 >= sizeof(q->name))
+			return -1;
+		if (nlen)
+			q->name[nlen++] = '.';
+		for (unsigned i = 0; i < l; i++) {
+			uint8_t c = msg[off + i];
+			if (c == 0 || c == '.')
+				return -1;
+			q->name[nlen++] = (char)tolower(c);
+		}
+		off += l;
+	}
+	q->name[nlen] = 0;
+	if (off + 4 > len)
+		return -1;
+	q->qtype = un_rd16(msg + off);
+	q->qclass = un_rd16(msg + off + 2);
+	q->qend = off + 4;
+	return 0;
+}
+
+CPOD_INTERNAL size_t un_dns_answer(const uint8_t *msg, const un_dns_q *q, int rcode,
+				   const uint8_t *addr, size_t alen, uint8_t *out, size_t n)
+{
+	size_t need = q->qend + (alen ? 12 + alen : 0);
+	if (need > n || q->qend < 12)
+		return 0;
+	memcpy(out, msg, q->qend);
+	/* QR, opcode and RD kept, AA, RA, rcode */
+	uint16_t flags = (uint16_t)(0x8000 | (q->flags & 0x7900) | 0x0400 | 0x0080 | (rcode & 15));
+	un_wr16(out + 2, flags);
+	un_wr16(out + 4, 1);
+	un_wr16(out + 6, alen ? 1 : 0);
+	un_wr16(out + 8, 0);
+	un_wr16(out + 10, 0);
+	if (alen) {
+		uint8_t *a = out + q->qend;
+		un_wr16(a, 0xc00c);                /* the question's name */
+		un_wr16(a + 2, alen == 4 ? 1 : 28);
+		un_wr16(a + 4, 1);
+		un_wr32(a + 6, 60);
+		un_wr16(a + 10, (uint16_t)alen);
+		memcpy(a + 12, addr, alen);
+	}
+	return need;
+}
+
+/* ------------------------------------------------------------------ DHCP */
+
+CPOD_INTERNAL int un_dhcp_parse(const uint8_t *msg, size_t len, un_dhcp_req *r)
+{
+	if (len < 240 || len > 1500)
+		return -1;
+	if (msg[0] != 1 || msg[1] != 1 || msg[2] != 6)
+		return -1;
+	if (un_rd32(msg + 236) != 0x63825363)
+		return -1;
+	r->xid = un_rd32(msg + 4);
+	r->flags = un_rd16(msg + 10);
+	memcpy(r->chaddr, msg + 28, 6);
+	r->type = 0;
+	size_t off = 240;
+	while (off < len) {
+		uint8_t opt = msg[off++];
+		if (opt == 255)
+			break;
+		if (opt == 0)
+			continue;
+		if (off >= len)
+			return -1;
+		uint8_t l = msg[off++];
+		if (off + l > len)
+			return -1;
+		if (opt == 53 && l == 1)
+			r->type = msg[off];
+		off += l;
+	}
+	return r->type ? 0 : -1;
+}
+
+CPOD_INTERNAL size_t un_dhcp_reply(const un_dhcp_req *r, const uint8_t *yiaddr,
+				   const uint8_t *server, const uint8_t *mask, const uint8_t *dns,
+				   unsigned mtu, uint8_t *out, size_t n)
+{
+	if (n < 300)
+		return 0;
+	memset(out, 0, 300);
+	out[0] = 2;
+	out[1] = 1;
+	out[2] = 6;
+	un_wr32(out + 4, r->xid);
+	un_wr16(out + 10, r->flags);
+	memcpy(out + 16, yiaddr, 4);
+	memcpy(out + 20, server, 4);
+	memcpy(out + 28, r->chaddr, 6);
+	un_wr32(out + 236, 0x63825363);
+	uint8_t *o = out + 240;
+	*o++ = 53; *o++ = 1; *o++ = r->type == 1 ? 2 : 5;     /* OFFER / ACK */
+	*o++ = 54; *o++ = 4; memcpy(o, server, 4); o += 4;
+	*o++ = 51; *o++ = 4; un_wr32(o, 86400); o += 4;
+	*o++ = 1; *o++ = 4; memcpy(o, mask, 4); o += 4;
+	*o++ = 3; *o++ = 4; memcpy(o, server, 4); o += 4;
+	*o++ = 6; *o++ = 4; memcpy(o, dns, 4); o += 4;
+	if (mtu >= 68 && mtu <= 65535) {
+		*o++ = 26; *o++ = 2; un_wr16(o, (uint16_t)mtu); o += 2;
+	}
+	*o++ = 255;
+	return 300;
+}
+/************************************************ src/usernet/stack.c */
+/*
+ * stack.c — the frame path of the user-mode stack: what a tap wrote
+ * (Ethernet, ARP, IPv4, IPv6) is checked and dispatched to ICMP, UDP, TCP
+ * or switched to another container's tap; frames to a guest get their
+ * Ethernet and IP headers here.  Also the flow table (fixed size, hash
+ * index, free list) and the stack's setup.
+ */
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+CPOD_INTERNAL uint64_t un_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+CPOD_INTERNAL int un_ep_add(un_stack *st, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+	if (st->epfd < 0)
+		return 0;
+	return epoll_ctl(st->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+CPOD_INTERNAL int un_ep_mod(un_stack *st, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+	if (st->epfd < 0)
+		return 0;
+	return epoll_ctl(st->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* --------------------------------------------------------------- setup */
+
+static void un_read_resolv(un_stack *st)
+{
+	const char *path = st->cfg.resolv_conf;
+	if (!path)
+		path = getenv("CPOD_RESOLV_CONF");
+	if (!path)
+		path = "/etc/resolv.conf";
+	st->has_upstream = false;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		char ns[128];
+		if (sscanf(line, " nameserver %127s", ns) == 1) {
+			char *pct = strchr(ns, '%');
+			if (pct)
+				*pct = 0;
+			if (un_addr_parse(ns, &st->upstream)) {
+				st->has_upstream = true;
+				break;
+			}
+		}
+	}
+	fclose(f);
+}
+
+CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->cfg = *cfg;
+	st->epfd = st->ctl_fd = st->hostns_fd = -1;
+	static const uint8_t gw_mac[6] = { 0x02, 0x63, 0x70, 0x6f, 0x64, 0x01 };
+	memcpy(st->gw_mac, gw_mac, 6);
+	st->mtu = cfg->mtu ? cfg->mtu : 65520;
+	if (st->mtu < 1280 && cfg->subnet6 && strcmp(cfg->subnet6, "none") && cfg->subnet6[0])
+		return err_set(err, CPOD_E_INVALID, "mtu %u: IPv6 needs at least 1280", st->mtu);
+	if (st->mtu < 576 || st->mtu > 65520)
+		return err_set(err, CPOD_E_INVALID, "mtu %u: out of range (576..65520)", st->mtu);
+	if (un_cidr_parse(cfg->subnet ? cfg->subnet : "10.0.2.0/24", &st->net4, &st->prefix4, err) < 0)
+		return -1;
+	if (!un_is_v4(&st->net4))
+		return err_set(err, CPOD_E_INVALID, "subnet %s: not IPv4", cfg->subnet);
+	st->gw4 = st->net4;
+	st->gw4.b[15] |= 2;
+	st->dns4 = st->net4;
+	st->dns4.b[15] |= 3;
+	const char *s6 = cfg->subnet6 ? cfg->subnet6 : "fd00::/64";
+	st->v6 = s6[0] && strcmp(s6, "none") != 0;
+	if (st->v6) {
+		if (un_cidr_parse(s6, &st->net6, &st->prefix6, err) < 0)
+			return -1;
+		if (un_is_v4(&st->net6))
+			return err_set(err, CPOD_E_INVALID, "subnet6 %s: not IPv6", s6);
+		st->gw6 = st->net6;
+		st->gw6.b[15] |= 2;
+		st->dns6 = st->net6;
+		st->dns6.b[15] |= 3;
+	}
+	st->max_flows = cfg->max_flows ? cfg->max_flows : 4096;
+	if (st->max_flows > 65536)
+		st->max_flows = 65536;
+	st->hash_size = 1;
+	while (st->hash_size < st->max_flows * 2)
+		st->hash_size <<= 1;
+	st->flows = calloc(st->max_flows, sizeof(un_flow));
+	st->hash = malloc(st->hash_size * sizeof(int32_t));
+	st->rx = malloc(UN_FRAME_MAX + 64);
+	st->tx = malloc(UN_FRAME_MAX + 64);
+	st->batch = malloc((size_t)UN_BATCH * (UN_HDR_ROOM + 65536));
+	st->dnsbuf = malloc(4096);
+	st->max_splices = 1024;
+	st->splices = calloc(st->max_splices, sizeof(un_splice));
+	if (!st->flows || !st->hash || !st->rx || !st->tx || !st->batch || !st->dnsbuf ||
+	    !st->splices) {
+		un_stack_free(st);
+		return err_nomem(err);
+	}
+	for (unsigned i = 0; i < st->hash_size; i++)
+		st->hash[i] = -1;
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		st->flows[i].hnext = i + 1 < st->max_flows ? (int32_t)(i + 1) : -1;
+		st->flows[i].fd = -1;
+		st->flows[i].ack_next = -1;
+	}
+	st->free_head = 0;
+	st->ack_head = -1;
+	for (unsigned i = 0; i < st->max_splices; i++)
+		st->splices[i].next_free = i + 1 < st->max_splices ? (int32_t)(i + 1) : -1;
+	st->splice_free = 0;
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		st->taps[i].fd = st->taps[i].netns_fd = st->taps[i].pidfd = -1;
+	un_read_resolv(st);
+	st->start_ms = un_now_ms();
+	return 0;
+}
+
+CPOD_INTERNAL void un_stack_free(un_stack *st)
+{
+	free(st->flows);
+	free(st->hash);
+	free(st->rx);
+	free(st->tx);
+	free(st->batch);
+	free(st->dnsbuf);
+	free(st->splices);
+	free(st->fwds);
+	st->flows = NULL;
+	st->hash = NULL;
+	st->rx = st->tx = st->batch = st->dnsbuf = NULL;
+	st->splices = NULL;
+	st->fwds = NULL;
+}
+
+/* --------------------------------------------------------------- flows */
+
+static uint32_t un_flow_hash(uint8_t proto, unsigned ti, const un_addr *g, uint16_t gport,
+			     const un_addr *r, uint16_t rport)
+{
+	uint32_t h = 2166136261u ^ proto ^ (ti << 8);
+	for (int i = 0; i < 16; i++)
+		h = (h ^ g->b[i]) * 16777619u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ r->b[i]) * 16777619u;
+	h = (h ^ gport) * 16777619u;
+	h = (h ^ rport) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+CPOD_INTERNAL un_flow *un_flow_find(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				    uint16_t gport, const un_addr *r, uint16_t rport)
+{
+	uint32_t h = un_flow_hash(proto, ti, g, gport, r, rport) & (st->hash_size - 1);
+	for (int32_t i = st->hash[h]; i >= 0; i = st->flows[i].hnext) {
+		un_flow *f = &st->flows[i];
+		if (f->proto == proto && f->tap == ti && f->gport == gport && f->rport == rport &&
+		    un_addr_eq(&f->gaddr, g) && un_addr_eq(&f->raddr, r))
+			return f;
+	}
+	return NULL;
+}
+
+CPOD_INTERNAL un_flow *un_flow_new(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				   uint16_t gport, const un_addr *r, uint16_t rport)
+{
+	if (st->free_head < 0)
+		return NULL;
+	un_flow *f = &st->flows[st->free_head];
+	st->free_head = f->hnext;
+	/* ack_next/in_acklist survive: the flow may still sit in the ACK list */
+	int32_t an = f->ack_next;
+	bool inl = f->in_acklist;
+	memset(f, 0, sizeof(*f));
+	f->ack_next = an;
+	f->in_acklist = inl;
+	f->proto = proto;
+	f->tap = (uint16_t)ti;
+	f->gaddr = *g;
+	f->raddr = *r;
+	f->gport = gport;
+	f->rport = rport;
+	f->fd = -1;
+	f->last_ms = un_now_ms();
+	uint32_t h = un_flow_hash(proto, ti, g, gport, r, rport) & (st->hash_size - 1);
+	f->hnext = st->hash[h];
+	st->hash[h] = un_flow_idx(st, f);
+	st->n_flows++;
+	if (proto == UN_P_TCP)
+		st->n_tcp++;
+	else
+		st->n_udp++;
+	return f;
+}
+
+CPOD_INTERNAL void un_flow_free(un_stack *st, un_flow *f)
+{
+	if (!f->proto)
+		return;
+	uint32_t h = un_flow_hash(f->proto, f->tap, &f->gaddr, f->gport, &f->raddr, f->rport) &
+		     (st->hash_size - 1);
+	int32_t idx = un_flow_idx(st, f);
+	for (int32_t *p = &st->hash[h]; *p >= 0; p = &st->flows[*p].hnext)
+		if (*p == idx) {
+			*p = f->hnext;
+			break;
+		}
+	if (f->fd >= 0 && !f->inbound)
+		close(f->fd);
+	f->fd = -1;
+	if (f->proto == UN_P_TCP)
+		st->n_tcp--;
+	else
+		st->n_udp--;
+	st->n_flows--;
+	f->proto = 0;
+	f->st = 0;
+	f->hnext = st->free_head;
+	st->free_head = idx;
+}
+
+/* ------------------------------------------------------------- addresses */
+
+CPOD_INTERNAL void un_sockaddr(const un_addr *a, uint16_t port, struct sockaddr_storage *ss,
+			       socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (un_is_v4(a)) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		memcpy(&s->sin_addr, a->b + 12, 4);
+		*len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		memcpy(&s->sin6_addr, a->b, 16);
+		*len = sizeof(*s);
+	}
+}
+
+CPOD_INTERNAL void un_from_sockaddr(const struct sockaddr_storage *ss, un_addr *a,
+				    uint16_t *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		un_addr_v4(a, (const uint8_t *)&s->sin_addr);
+		*port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		memcpy(a->b, &s->sin6_addr, 16);
+		*port = ntohs(s->sin6_port);
+	}
+}
+
+CPOD_INTERNAL bool un_map_dst(un_stack *st, const un_addr *dst, un_addr *host, bool *via_gw)
+{
+	*via_gw = false;
+	if (un_addr_eq(dst, &st->gw4)) {
+		static const uint8_t lo[4] = { 127, 0, 0, 1 };
+		un_addr_v4(host, lo);
+		*via_gw = true;
+		return true;
+	}
+	if (st->v6 && un_addr_eq(dst, &st->gw6)) {
+		memset(host->b, 0, 16);
+		host->b[15] = 1;
+		*via_gw = true;
+		return true;
+	}
+	if (un_in_prefix(dst, &st->net4, st->prefix4) ||
+	    (st->v6 && un_in_prefix(dst, &st->net6, st->prefix6)))
+		return false;
+	unsigned c = un_addr_class(dst);
+	if (c & (UN_CLASS_MULTICAST | UN_CLASS_RESERVED))
+		return false;
+	if (un_is_v4(dst) && dst->b[12] == 255 && dst->b[15] == 255)
+		return false;
+	*host = *dst;
+	return true;
+}
+
+/* ---------------------------------------------------------------- output */
+
+CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
+				 const un_addr *dst, uint8_t proto, size_t l4len)
+{
+	uint8_t *ip = fb + UN_L3;
+	(void)st;
+	if (un_is_v4(src)) {
+		ip[0] = 0x45;
+		ip[1] = 0;
+		un_wr16(ip + 2, (uint16_t)(20 + l4len));
+		un_wr16(ip + 4, 0);
+		un_wr16(ip + 6, 0x4000);
+		ip[8] = 64;
+		ip[9] = proto;
+		un_wr16(ip + 10, 0);
+		memcpy(ip + 12, src->b + 12, 4);
+		memcpy(ip + 16, dst->b + 12, 4);
+		un_wr16(ip + 10, un_csum_fold(un_csum_add(0, ip, 20)));
+		return 20;
+	}
+	un_wr32(ip, 0x60000000);
+	un_wr16(ip + 4, (uint16_t)l4len);
+	ip[6] = proto;
+	ip[7] = 64;
+	memcpy(ip + 8, src->b, 16);
+	memcpy(ip + 24, dst->b, 16);
+	return 40;
+}
+
+static void un_tap_write(un_stack *st, unsigned ti, const uint8_t *frame, size_t len)
+{
+	un_tap *t = &st->taps[ti];
+	st->frames_out++;
+	t->frames_out++;
+	if (t->fd < 0)
+		return;
+	if (write(t->fd, frame, len) < 0) {
+		t->dropped++;
+		st->dropped++;
+	}
+}
+
+CPOD_INTERNAL void un_send_l3(un_stack *st, unsigned ti, uint8_t *fb, size_t l3len, bool v6,
+			      const struct virtio_net_hdr *vh)
+{
+	un_tap *t = &st->taps[ti];
+	if (!t->used)
+		return;
+	if (vh)
+		memcpy(fb, vh, UN_VNET);
+	else
+		memset(fb, 0, UN_VNET);
+	uint8_t *eth = fb + UN_VNET;
+	memcpy(eth, t->mac, 6);
+	memcpy(eth + 6, st->gw_mac, 6);
+	un_wr16(eth + 12, v6 ? 0x86dd : 0x0800);
+	un_tap_write(st, ti, fb, UN_L3 + l3len);
+}
+
+/* ICMP destination unreachable (administratively prohibited) about the
+ * datagram at ip, from the gateway. */
+CPOD_INTERNAL void un_icmp_unreach(un_stack *st, unsigned ti, const uint8_t *ip, size_t iplen,
+				   bool v6)
+{
+	un_tap *t = &st->taps[ti];
+	uint8_t *fb = st->tx;
+	if (!v6) {
+		size_t q = iplen < 28 ? iplen : 28;
+		if (iplen < 20)
+			return;
+		uint8_t *icmp = fb + UN_L3 + 20;
+		icmp[0] = 3;
+		icmp[1] = 13;
+		un_wr16(icmp + 2, 0);
+		un_wr32(icmp + 4, 0);
+		memcpy(icmp + 8, ip, q);
+		un_wr16(icmp + 2, un_csum_fold(un_csum_add(0, icmp, 8 + q)));
+		un_build_ip(st, fb, &st->gw4, &t->ip4, 1, 8 + q);
+		un_send_l3(st, ti, fb, 20 + 8 + q, false, NULL);
+		return;
+	}
+	if (!st->v6 || !t->has_ip6 || iplen < 40)
+		return;
+	size_t q = iplen < 1200 ? iplen : 1200;
+	uint8_t *icmp = fb + UN_L3 + 40;
+	icmp[0] = 1;
+	icmp[1] = 1;
+	un_wr16(icmp + 2, 0);
+	un_wr32(icmp + 4, 0);
+	memcpy(icmp + 8, ip, q);
+	uint32_t s = un_csum_pseudo(&st->gw6, &t->ip6, 58, (uint32_t)(8 + q));
+	un_wr16(icmp + 2, un_csum_fold(un_csum_add(s, icmp, 8 + q)));
+	un_build_ip(st, fb, &st->gw6, &t->ip6, 58, 8 + q);
+	un_send_l3(st, ti, fb, 40 + 8 + q, true, NULL);
+}
+
+/* ----------------------------------------------------------------- input */
+
+static int un_tap_by_ip(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++) {
+		un_tap *t = &st->taps[i];
+		if (t->used && (un_addr_eq(&t->ip4, a) || (t->has_ip6 && un_addr_eq(&t->ip6, a))))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int un_tap_by_mac(un_stack *st, const uint8_t *mac)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && memcmp(st->taps[i].mac, mac, 6) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Another container's frame goes to its tap as it is (virtio header too). */
+static void un_switch(un_stack *st, unsigned to, uint8_t *frame, size_t len, bool rewrite)
+{
+	if (rewrite) {
+		memcpy(frame + UN_VNET, st->taps[to].mac, 6);
+		memcpy(frame + UN_VNET + 6, st->gw_mac, 6);
+	}
+	un_tap_write(st, to, frame, len);
+}
+
+static void un_arp_input(un_stack *st, unsigned ti, const uint8_t *a, size_t len)
+{
+	if (len < 28 || un_rd16(a) != 1 || un_rd16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 ||
+	    un_rd16(a + 6) != 1)
+		return;
+	un_addr target;
+	un_addr_v4(&target, a + 24);
+	const uint8_t *mac;
+	int other;
+	if (un_addr_eq(&target, &st->gw4) || un_addr_eq(&target, &st->dns4))
+		mac = st->gw_mac;
+	else if ((other = un_tap_by_ip(st, &target)) >= 0 && (unsigned)other != ti)
+		mac = st->taps[other].mac;
+	else
+		return;
+	uint8_t *fb = st->tx;
+	memset(fb, 0, UN_VNET);
+	uint8_t *eth = fb + UN_VNET;
+	memcpy(eth, a + 8, 6);
+	memcpy(eth + 6, st->gw_mac, 6);
+	un_wr16(eth + 12, 0x0806);
+	uint8_t *r = eth + 14;
+	un_wr16(r, 1);
+	un_wr16(r + 2, 0x0800);
+	r[4] = 6;
+	r[5] = 4;
+	un_wr16(r + 6, 2);
+	memcpy(r + 8, mac, 6);
+	memcpy(r + 14, a + 24, 4);
+	memcpy(r + 18, a + 8, 6);
+	memcpy(r + 24, a + 14, 4);
+	un_tap_write(st, ti, fb, UN_VNET + 14 + 28);
+}
+
+static void un_ip4_input(un_stack *st, unsigned ti, uint8_t *frame, size_t flen, uint8_t *ip,
+			 size_t len)
+{
+	if (len < 20 || (ip[0] >> 4) != 4)
+		return;
+	size_t ihl = (size_t)(ip[0] & 15) * 4, tot = un_rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || tot > len)
+		return;
+	if (un_rd16(ip + 6) & 0x3fff)       /* fragments: not on a 64 KiB MTU link */
+		return;
+	un_addr src, dst;
+	un_addr_v4(&src, ip + 12);
+	un_addr_v4(&dst, ip + 16);
+	un_tap *t = &st->taps[ti];
+	static const uint8_t zero[4];
+	if (!un_addr_eq(&src, &t->ip4) && memcmp(ip + 12, zero, 4) != 0)
+		return;                     /* spoofed source */
+	int other = un_tap_by_ip(st, &dst);
+	if (other >= 0 && (unsigned)other != ti) {
+		un_switch(st, (unsigned)other, frame, flen, true);
+		return;
+	}
+	uint8_t *l4 = ip + ihl;
+	size_t l4len = tot - ihl;
+	switch (ip[9]) {
+	case UN_P_TCP:
+		un_tcp_input(st, ti, &src, &dst, l4, l4len);
+		break;
+	case UN_P_UDP:
+		un_udp_input(st, ti, ip, tot, &src, &dst, l4, l4len);
+		break;
+	case UN_P_ICMP:
+		un_icmp_input(st, ti, ip, tot, &src, &dst, l4, l4len, false);
+		break;
+	}
+}
+
+static void un_ip6_input(un_stack *st, unsigned ti, uint8_t *frame, size_t flen, uint8_t *ip,
+			 size_t len)
+{
+	if (!st->v6 || len < 40 || (ip[0] >> 4) != 6)
+		return;
+	size_t plen = un_rd16(ip + 4);
+	if (40 + plen > len)
+		return;
+	un_addr src, dst;
+	memcpy(src.b, ip + 8, 16);
+	memcpy(dst.b, ip + 24, 16);
+	un_tap *t = &st->taps[ti];
+	int other = un_tap_by_ip(st, &dst);
+	if (other >= 0 && (unsigned)other != ti) {
+		if (!t->has_ip6 || !un_addr_eq(&src, &t->ip6))
+			return;
+		un_switch(st, (unsigned)other, frame, flen, true);
+		return;
+	}
+	uint8_t *l4 = ip + 40;
+	bool own = t->has_ip6 && un_addr_eq(&src, &t->ip6);
+	switch (ip[6]) {
+	case UN_P_ICMP6:
+		/* NDP comes from link-local and unspecified addresses too */
+		un_icmp_input(st, ti, ip, 40 + plen, &src, &dst, l4, plen, true);
+		break;
+	case UN_P_TCP:
+		if (own)
+			un_tcp_input(st, ti, &src, &dst, l4, plen);
+		break;
+	case UN_P_UDP:
+		if (own)
+			un_udp_input(st, ti, ip, 40 + plen, &src, &dst, l4, plen);
+		break;
+	}
+}
+
+CPOD_INTERNAL void un_tap_input(un_stack *st, unsigned ti, uint8_t *frame, size_t len)
+{
+	if (ti >= UN_MAX_TAPS || !st->taps[ti].used)
+		return;
+	st->frames_in++;
+	st->taps[ti].frames_in++;
+	if (len < UN_VNET + UN_ETH)
+		return;
+	uint8_t *eth = frame + UN_VNET;
+	uint16_t type = un_rd16(eth + 12);
+	bool bcast = eth[0] & 1;
+	if (!bcast && memcmp(eth, st->gw_mac, 6) != 0) {
+		int other = un_tap_by_mac(st, eth);
+		if (other >= 0 && (unsigned)other != ti &&
+		    memcmp(eth + 6, st->taps[ti].mac, 6) == 0)
+			un_switch(st, (unsigned)other, frame, len, false);
+		return;
+	}
+	uint8_t *l3 = eth + UN_ETH;
+	size_t l3len = len - UN_VNET - UN_ETH;
+	switch (type) {
+	case 0x0806:
+		un_arp_input(st, ti, l3, l3len);
+		break;
+	case 0x0800:
+		un_ip4_input(st, ti, frame, len, l3, l3len);
+		break;
+	case 0x86dd:
+		un_ip6_input(st, ti, frame, len, l3, l3len);
+		break;
+	}
+}
+
+CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti)
+{
+	un_tap *t = &st->taps[ti];
+	for (int i = 0; i < UN_TAP_BURST && t->used && !t->dead; i++) {
+		ssize_t n = read(t->fd, st->rx, UN_FRAME_MAX);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			t->dead = true;     /* the loop detaches it */
+			break;
+		}
+		if (n == 0) {
+			t->dead = true;
+			break;
+		}
+		un_tap_input(st, ti, st->rx, (size_t)n);
+	}
+	un_tcp_flush_acks(st);
+}
+/************************************************ src/usernet/tap.c */
+/*
+ * tap.c — the container's end: the tap device made inside its network
+ * namespace and configured over rtnetlink by our own small netlink client
+ * (lo up; the tap's MAC, MTU, addresses, default routes), so no `ip`
+ * binary is needed.  The process steps into the namespace with setns(2)
+ * for the few calls that must be made there (the tap's open, the netlink
+ * socket) and back out again; the fds keep working from the host's side.
+ */
+
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+
+typedef struct un_nl {
+	int fd;
+	uint32_t seq;
+	uint8_t buf[512];
+	size_t len;
+} un_nl;
+
+static struct nlmsghdr *un_nl_begin(un_nl *nl, uint16_t type, uint16_t flags, const void *body,
+				    size_t blen)
+{
+	memset(nl->buf, 0, sizeof(nl->buf));
+	struct nlmsghdr *h = (struct nlmsghdr *)nl->buf;
+	h->nlmsg_type = type;
+	h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	h->nlmsg_seq = ++nl->seq;
+	memcpy(nl->buf + NLMSG_HDRLEN, body, blen);
+	nl->len = NLMSG_HDRLEN + NLMSG_ALIGN(blen);
+	return h;
+}
+
+static void un_nl_attr(un_nl *nl, uint16_t type, const void *data, size_t len)
+{
+	size_t need = RTA_SPACE(len);
+	if (nl->len + need > sizeof(nl->buf))
+		return;
+	struct rtattr *a = (struct rtattr *)(nl->buf + nl->len);
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	nl->len += need;
+}
+
+/* Sends the message built and waits for its ACK; -1 with errno. */
+static int un_nl_talk(un_nl *nl)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)nl->buf;
+	h->nlmsg_len = (uint32_t)nl->len;
+	if (send(nl->fd, nl->buf, nl->len, 0) < 0)
+		return -1;
+	uint8_t rb[4096];
+	for (;;) {
+		ssize_t n = recv(nl->fd, rb, sizeof(rb), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (struct nlmsghdr *r = (struct nlmsghdr *)rb; NLMSG_OK(r, (unsigned)n);
+		     r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_seq != nl->seq || r->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = NLMSG_DATA(r);
+			if (e->error) {
+				errno = -e->error;
+				return -1;
+			}
+			return 0;
+		}
+	}
+}
+
+static int un_nl_link(un_nl *nl, int ifindex, const uint8_t *mac, unsigned mtu)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex,
+				 .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
+	un_nl_begin(nl, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	if (mac)
+		un_nl_attr(nl, IFLA_ADDRESS, mac, 6);
+	if (mtu) {
+		uint32_t m = mtu;
+		un_nl_attr(nl, IFLA_MTU, &m, 4);
+	}
+	return un_nl_talk(nl);
+}
+
+static int un_nl_addr(un_nl *nl, int ifindex, const un_addr *a, unsigned prefix)
+{
+	bool v4 = un_is_v4(a);
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)(v4 ? AF_INET : AF_INET6),
+				 .ifa_prefixlen = (uint8_t)(v4 ? prefix - 96 : prefix),
+				 .ifa_index = (uint32_t)ifindex,
+				 .ifa_flags = (uint8_t)(v4 ? 0 : IFA_F_NODAD) };
+	un_nl_begin(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof(ifa));
+	const uint8_t *b = v4 ? a->b + 12 : a->b;
+	size_t l = v4 ? 4 : 16;
+	un_nl_attr(nl, IFA_LOCAL, b, l);
+	un_nl_attr(nl, IFA_ADDRESS, b, l);
+	if (!v4) {
+		uint32_t flags = IFA_F_NODAD;
+		un_nl_attr(nl, IFA_FLAGS, &flags, 4);
+	}
+	return un_nl_talk(nl);
+}
+
+static int un_nl_default_route(un_nl *nl, int ifindex, const un_addr *gw)
+{
+	bool v4 = un_is_v4(gw);
+	struct rtmsg rt = { .rtm_family = (uint8_t)(v4 ? AF_INET : AF_INET6),
+			    .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_STATIC,
+			    .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST };
+	un_nl_begin(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rt, sizeof(rt));
+	un_nl_attr(nl, RTA_GATEWAY, v4 ? gw->b + 12 : gw->b, v4 ? 4 : 16);
+	uint32_t oif = (uint32_t)ifindex;
+	un_nl_attr(nl, RTA_OIF, &oif, 4);
+	return un_nl_talk(nl);
+}
+
+/* In the namespace: the tap and its configuration. */
+static int un_tap_setup(un_stack *st, un_tap *t, cpod_err *err)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_sys(err, "open /dev/net/tun");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	int hsz = UN_VNET;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err_sys(err, "create tap %s", t->ifname);
+		close(fd);
+		return -1;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+		err_sys(err, "tap %s: offloads", t->ifname);
+		close(fd);
+		return -1;
+	}
+	un_nl nl = { .seq = 0 };
+	nl.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl.fd < 0) {
+		err_sys(err, "netlink socket");
+		close(fd);
+		return -1;
+	}
+	struct timeval tv = { 2, 0 };
+	setsockopt(nl.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int ifindex = 0;
+	int sfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sfd >= 0 && ioctl(sfd, SIOCGIFINDEX, &ifr) == 0)
+		ifindex = ifr.ifr_ifindex;
+	if (sfd >= 0)
+		close(sfd);
+	const char *what = NULL;
+	if (!ifindex)
+		what = "interface index";
+	else if (un_nl_link(&nl, 1, NULL, 0) < 0)
+		what = "lo up";
+	else if (un_nl_link(&nl, ifindex, t->mac, st->mtu) < 0)
+		what = "link up";
+	else if (un_nl_addr(&nl, ifindex, &t->ip4, st->prefix4) < 0)
+		what = "IPv4 address";
+	else if (un_nl_default_route(&nl, ifindex, &st->gw4) < 0)
+		what = "IPv4 default route";
+	if (what) {
+		err_sys(err, "tap %s: %s", ifr.ifr_name, what);
+		close(nl.fd);
+		close(fd);
+		return -1;
+	}
+	if (t->has_ip6 && (un_nl_addr(&nl, ifindex, &t->ip6, st->prefix6) < 0 ||
+			   un_nl_default_route(&nl, ifindex, &st->gw6) < 0)) {
+		/* IPv6 disabled in the namespace: IPv4 only */
+		log_warn("usernet: tap %s: no IPv6: %s", ifr.ifr_name, strerror(errno));
+		t->has_ip6 = false;
+	}
+	close(nl.fd);
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
+	t->fd = fd;
+	return 0;
+}
+
+CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return err_sys(err, "enter the container's network namespace");
+	int r = un_tap_setup(st, t, err);
+	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
+		/* stuck in the container's namespace: host sockets would land there */
+		err_sys(err, "back to the host's network namespace");
+		if (t->fd >= 0)
+			close(t->fd);
+		t->fd = -1;
+		return -2;
+	}
+	return r;
+}
+/************************************************ src/usernet/tcp.c */
+/*
+ * tcp.c — the guest's TCP connections, terminated in the stack and spliced
+ * onto host TCP sockets (the design of passt's tcp.c, written anew).
+ *
+ * Guest to host: a segment's payload is written to the host socket and
+ * acknowledged only as far as it went in; the window we advertise is the
+ * room left in the host socket's send buffer, so a slow host peer slows
+ * the guest (backpressure).  A segment that did not fit is dropped and,
+ * once the socket drains (EPOLLOUT), three duplicate ACKs make the guest
+ * resend it at once.
+ *
+ * Host to guest: nothing is copied into buffers of our own.  Data stays in
+ * the host socket until the guest acknowledges it: we read it with MSG_PEEK
+ * at SO_PEEK_OFF (the offset is the data in flight), up to the guest's
+ * window, into the frames of st->batch behind prebuilt headers, and drop
+ * it from the socket with MSG_TRUNC when the guest ACKs.  Retransmission
+ * rewinds the peek offset (go-back-N; on a lossless tap it is rare).  A
+ * full guest window leaves the data in the socket, whose receive buffer
+ * then fills and throttles the host peer.  Host sockets are edge-
+ * triggered: peeked data keeps a socket readable.
+ */
+
+#include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+
+#define UN_TCP_RTO_MS 400
+#define UN_TCP_MAX_RETRIES 8
+#define UN_TCP_OWS 8
+
+enum { UN_FIN = 1, UN_SYN = 2, UN_RST = 4, UN_PSH = 8, UN_ACK = 16 };
+
+static uint32_t un_tcp_events(void)
+{
+	return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+}
+
+/* Room in the host socket's send buffer: the window the guest gets. */
+static uint32_t un_tcp_wnd(un_stack *st, un_flow *f)
+{
+	if (st->fuzz || f->fd < 0)
+		return 65535u << f->ows;
+	int sndbuf = 0, outq = 0;
+	socklen_t sl = sizeof(sndbuf);
+	if (getsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0 ||
+	    ioctl(f->fd, SIOCOUTQ, &outq) < 0)
+		return 65535;
+	long space = (long)sndbuf - outq;
+	if (space < 0)
+		space = 0;
+	if (space > (1L << 30))
+		space = 1L << 30;
+	return (uint32_t)space;
+}
+
+static uint16_t un_tcp_wnd_field(un_flow *f, uint32_t wnd)
+{
+	uint32_t w = wnd >> f->ows;
+	return (uint16_t)(w > 65535 ? 65535 : w);
+}
+
+/* A segment without payload (SYN-ACK with MSS and window scale). */
+static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
+{
+	bool v6 = !un_is_v4(&f->gaddr);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *t = st->tx + UN_L3 + iphl;
+	size_t hl = 20;
+	uint32_t seq = (flags & UN_SYN) ? f->iss : f->snd_nxt;
+	if ((flags & UN_FIN) && (f->st & UN_T_FIN_SENT))
+		seq = f->snd_nxt - 1;
+	un_wr16(t, f->rport);
+	un_wr16(t + 2, f->gport);
+	un_wr32(t + 4, seq);
+	un_wr32(t + 8, (flags & UN_ACK) ? f->rcv_nxt : 0);
+	uint32_t wnd = (flags & UN_RST) ? 0 : un_tcp_wnd(st, f);
+	if (flags & UN_SYN) {
+		uint8_t *o = t + 20;
+		uint32_t mss = st->mtu - iphl - 20;
+		o[0] = 2; o[1] = 4; un_wr16(o + 2, (uint16_t)(mss > 65535 ? 65535 : mss));
+		hl += 4;
+		if (f->st & UN_T_GUEST_WS) {
+			o[4] = 1; o[5] = 3; o[6] = 3; o[7] = f->ows;
+			hl += 4;
+		}
+		un_wr16(t + 14, (uint16_t)(wnd > 65535 ? 65535 : wnd));
+	} else {
+		un_wr16(t + 14, un_tcp_wnd_field(f, wnd));
+	}
+	f->acked_wnd = wnd;
+	t[12] = (uint8_t)((hl / 4) << 4);
+	t[13] = flags;
+	un_wr16(t + 16, 0);
+	un_wr16(t + 18, 0);
+	uint32_t s = un_csum_pseudo(&f->raddr, &f->gaddr, UN_P_TCP, (uint32_t)hl);
+	un_wr16(t + 16, un_csum_fold(un_csum_add(s, t, hl)));
+	un_build_ip(st, st->tx, &f->raddr, &f->gaddr, UN_P_TCP, hl);
+	un_send_l3(st, f->tap, st->tx, iphl + hl, v6, NULL);
+	f->st &= ~(uint32_t)UN_T_ACK_DUE;
+}
+
+/* RST for a segment that belongs to no flow (or is refused). */
+static void un_tcp_rst_reply(un_stack *st, unsigned ti, const un_addr *src, const un_addr *dst,
+			     const uint8_t *l4, size_t plen)
+{
+	uint8_t fl = l4[13];
+	if (fl & UN_RST)
+		return;
+	bool v6 = !un_is_v4(src);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *t = st->tx + UN_L3 + iphl;
+	memset(t, 0, 20);
+	memcpy(t, l4 + 2, 2);
+	memcpy(t + 2, l4, 2);
+	if (fl & UN_ACK) {
+		memcpy(t + 4, l4 + 8, 4);
+		t[13] = UN_RST;
+	} else {
+		un_wr32(t + 8, un_rd32(l4 + 4) + (uint32_t)plen + ((fl & UN_SYN) ? 1 : 0) +
+				       ((fl & UN_FIN) ? 1 : 0));
+		t[13] = UN_RST | UN_ACK;
+	}
+	t[12] = 5 << 4;
+	uint32_t s = un_csum_pseudo(dst, src, UN_P_TCP, 20);
+	un_wr16(t + 16, un_csum_fold(un_csum_add(s, t, 20)));
+	un_build_ip(st, st->tx, dst, src, UN_P_TCP, 20);
+	un_send_l3(st, ti, st->tx, iphl + 20, v6, NULL);
+}
+
+static void un_tcp_ack_later(un_stack *st, un_flow *f)
+{
+	f->st |= UN_T_ACK_DUE;
+	if (!f->in_acklist) {
+		f->in_acklist = true;
+		f->ack_next = st->ack_head;
+		st->ack_head = un_flow_idx(st, f);
+	}
+}
+
+CPOD_INTERNAL void un_tcp_flush_acks(un_stack *st)
+{
+	int32_t i = st->ack_head;
+	st->ack_head = -1;
+	while (i >= 0) {
+		un_flow *f = &st->flows[i];
+		i = f->ack_next;
+		f->ack_next = -1;
+		f->in_acklist = false;
+		if (f->proto == UN_P_TCP && (f->st & UN_T_ACK_DUE))
+			un_tcp_send_ctl(st, f, UN_ACK);
+	}
+}
+
+CPOD_INTERNAL void un_tcp_close(un_stack *st, un_flow *f, bool rst)
+{
+	if (rst) {
+		if (!(f->st & UN_T_CONNECTING))
+			un_tcp_send_ctl(st, f, UN_RST | UN_ACK);
+		if (f->fd >= 0) {
+			struct linger l = { 1, 0 };
+			setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		}
+	}
+	un_flow_free(st, f);
+}
+
+static void un_tcp_done_check(un_stack *st, un_flow *f)
+{
+	if ((f->st & UN_T_GUEST_FIN) && (f->st & UN_T_FIN_ACKED))
+		un_tcp_close(st, f, false);
+}
+
+/* Host data to the guest, as far as its window goes. */
+static void un_tcp_to_guest(un_stack *st, un_flow *f)
+{
+	if (!(f->st & UN_T_ESTAB) || (f->st & UN_T_FIN_SENT) || f->fd < 0)
+		return;
+	bool v6 = !un_is_v4(&f->gaddr);
+	size_t iphl = v6 ? 40 : 20, hdr = UN_L3 + iphl + 20;
+	size_t slot = UN_HDR_ROOM + 65536;
+	uint32_t seg = f->mss;
+	if (seg > st->mtu - iphl - 20)
+		seg = st->mtu - iphl - 20;
+	uint32_t maxpl = seg;
+	bool gso = false;
+	if (seg < 16384) {
+		maxpl = (uint32_t)((65535 - iphl - 20) / seg) * seg;
+		gso = true;
+	}
+	uint32_t wnd = un_tcp_wnd(st, f);
+	for (int round = 0; round < 16; round++) {
+		uint32_t inflight = f->snd_nxt - f->snd_una;
+		if (inflight >= f->gwnd)
+			return;
+		uint32_t avail = f->gwnd - inflight;
+		struct iovec iov[UN_BATCH];
+		int n_iov = 0;
+		size_t want = 0;
+		while (n_iov < UN_BATCH && avail > 0) {
+			uint32_t l = avail < maxpl ? avail : maxpl;
+			iov[n_iov].iov_base = st->batch + (size_t)n_iov * slot + hdr;
+			iov[n_iov].iov_len = l;
+			want += l;
+			avail -= l;
+			n_iov++;
+		}
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n_iov };
+		ssize_t n = recvmsg(f->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			un_tcp_close(st, f, true);
+			return;
+		}
+		if (n == 0) {
+			f->st |= UN_T_HOST_EOF | UN_T_FIN_SENT;
+			f->snd_nxt++;
+			un_tcp_send_ctl(st, f, UN_FIN | UN_ACK);
+			if (!f->rto_at)
+				f->rto_at = un_now_ms() + UN_TCP_RTO_MS;
+			return;
+		}
+		size_t left = (size_t)n;
+		for (int k = 0; k < n_iov && left > 0; k++) {
+			size_t l = left < iov[k].iov_len ? left : iov[k].iov_len;
+			left -= l;
+			uint8_t *fr = st->batch + (size_t)k * slot;
+			uint8_t *t = fr + UN_L3 + iphl;
+			un_wr16(t, f->rport);
+			un_wr16(t + 2, f->gport);
+			un_wr32(t + 4, f->snd_nxt);
+			un_wr32(t + 8, f->rcv_nxt);
+			t[12] = 5 << 4;
+			t[13] = UN_ACK | (left == 0 ? UN_PSH : 0);
+			un_wr16(t + 14, un_tcp_wnd_field(f, wnd));
+			un_wr16(t + 18, 0);
+			uint32_t s = un_csum_pseudo(&f->raddr, &f->gaddr, UN_P_TCP,
+						    (uint32_t)(20 + l));
+			un_wr16(t + 16, (uint16_t)~un_csum_fold(s));
+			struct virtio_net_hdr vh = { 0 };
+			vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh.csum_start = (uint16_t)(UN_ETH + iphl);
+			vh.csum_offset = 16;
+			if (gso && l > seg) {
+				vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+				vh.gso_size = (uint16_t)seg;
+				vh.hdr_len = (uint16_t)(UN_ETH + iphl + 20);
+			}
+			un_build_ip(st, fr, &f->raddr, &f->gaddr, UN_P_TCP, 20 + l);
+			un_send_l3(st, f->tap, fr, iphl + 20 + l, v6, &vh);
+			f->snd_nxt += (uint32_t)l;
+		}
+		f->acked_wnd = wnd;
+		f->st &= ~(uint32_t)UN_T_ACK_DUE;
+		if (!f->rto_at)
+			f->rto_at = un_now_ms() + UN_TCP_RTO_MS;
+		if ((size_t)n < want)
+			return;
+	}
+}
+
+/* Back to the oldest unacknowledged byte. */
+static void un_tcp_rewind(un_stack *st, un_flow *f)
+{
+	int zero = 0;
+	if (f->fd >= 0)
+		setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	f->snd_nxt = f->snd_una;
+	f->st &= ~(uint32_t)UN_T_FIN_SENT;
+	f->dupacks = 0;
+	un_tcp_to_guest(st, f);
+}
+
+static void un_tcp_syn(un_stack *st, unsigned ti, const un_addr *src, const un_addr *dst,
+		       const uint8_t *l4, size_t doff)
+{
+	un_addr host;
+	bool via_gw;
+	uint16_t dport = un_rd16(l4 + 2);
+	if (!un_map_dst(st, dst, &host, &via_gw)) {
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	if (!un_policy_allows(st->cfg.policy, &host, via_gw)) {
+		st->refused++;
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	un_flow *f = un_flow_new(st, UN_P_TCP, ti, src, un_rd16(l4), dst, dport);
+	if (!f) {
+		st->dropped++;
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	f->mss = 536;
+	for (size_t o = 20; o < doff;) {
+		uint8_t kind = l4[o];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= doff || l4[o + 1] < 2 || o + l4[o + 1] > doff)
+			break;
+		if (kind == 2 && l4[o + 1] == 4)
+			f->mss = un_rd16(l4 + o + 2);
+		if (kind == 3 && l4[o + 1] == 3) {
+			f->gws = l4[o + 2] > 14 ? 14 : l4[o + 2];
+			f->st |= UN_T_GUEST_WS;
+		}
+		o += l4[o + 1];
+	}
+	if (f->mss < 64)
+		f->mss = 64;
+	f->ows = (f->st & UN_T_GUEST_WS) ? UN_TCP_OWS : 0;
+	if (!(f->st & UN_T_GUEST_WS))
+		f->gws = 0;
+	f->rcv_nxt = un_rd32(l4 + 4) + 1;
+	static uint32_t salt = 0x9e3779b9;
+	salt = salt * 1664525u + 1013904223u + (uint32_t)un_now_ms();
+	f->iss = salt;
+	f->snd_una = f->iss;
+	f->snd_nxt = f->iss + 1;
+	f->gwnd = un_rd16(l4 + 14);
+	f->st |= UN_T_CONNECTING;
+	if (st->fuzz) {
+		un_tcp_event(st, f, EPOLLOUT);
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	un_sockaddr(&host, dport, &ss, &sl);
+	f->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0) {
+		un_flow_free(st, f);
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	int one = 1;
+	setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((connect(f->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) ||
+	    un_ep_add(st, f->fd, un_tcp_events(), UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+		un_flow_free(st, f);
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	f->rto_at = un_now_ms() + 30000;    /* connect timeout */
+}
+
+static size_t un_tcp_host_send(un_stack *st, un_flow *f, const uint8_t *p, size_t len, int *e)
+{
+	*e = 0;
+	if (st->fuzz)
+		return len;
+	ssize_t n = send(f->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			*e = errno;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
+				const un_addr *dst, uint8_t *l4, size_t l4len)
+{
+	if (l4len < 20)
+		return;
+	size_t doff = (size_t)(l4[12] >> 4) * 4;
+	if (doff < 20 || doff > l4len)
+		return;
+	uint8_t fl = l4[13];
+	uint32_t seq = un_rd32(l4 + 4), ackn = un_rd32(l4 + 8);
+	const uint8_t *pl = l4 + doff;
+	size_t plen = l4len - doff;
+	un_flow *f = un_flow_find(st, UN_P_TCP, ti, src, un_rd16(l4), dst, un_rd16(l4 + 2));
+	if (!f) {
+		if (fl & UN_RST)
+			return;
+		if ((fl & (UN_SYN | UN_ACK | UN_FIN)) != UN_SYN) {
+			un_tcp_rst_reply(st, ti, src, dst, l4, plen);
+			return;
+		}
+		if (un_addr_eq(dst, &st->dns4) || (st->v6 && un_addr_eq(dst, &st->dns6))) {
+			un_tcp_rst_reply(st, ti, src, dst, l4, plen);
+			return;
+		}
+		un_tcp_syn(st, ti, src, dst, l4, doff);
+		return;
+	}
+	if (fl & UN_RST) {
+		un_tcp_close(st, f, false);
+		return;
+	}
+	if (f->st & UN_T_CONNECTING)
+		return;
+	if (fl & UN_SYN) {
+		if (f->st & UN_T_SYNACK)
+			un_tcp_send_ctl(st, f, UN_SYN | UN_ACK);
+		return;
+	}
+	if (!(fl & UN_ACK))
+		return;
+	if (f->st & UN_T_SYNACK) {
+		if (ackn != f->iss + 1) {
+			un_tcp_rst_reply(st, ti, src, dst, l4, plen);
+			return;
+		}
+		f->st = (f->st & ~(uint32_t)UN_T_SYNACK) | UN_T_ESTAB;
+		f->snd_una = ackn;
+		f->rto_at = 0;
+		f->retries = 0;
+	}
+	uint32_t old_wnd = f->gwnd;
+	uint32_t acked = ackn - f->snd_una;
+	bool progress = false;
+	if (acked > 0 && acked <= f->snd_nxt - f->snd_una) {
+		uint32_t data = acked;
+		if ((f->st & UN_T_FIN_SENT) && ackn == f->snd_nxt) {
+			data--;
+			f->st |= UN_T_FIN_ACKED;
+		}
+		if (data && f->fd >= 0 && !st->fuzz)
+			recv(f->fd, NULL, data, MSG_TRUNC | MSG_DONTWAIT);
+		f->snd_una = ackn;
+		f->retries = 0;
+		f->dupacks = 0;
+		f->rto_at = f->snd_una != f->snd_nxt ? un_now_ms() + UN_TCP_RTO_MS : 0;
+		progress = true;
+	}
+	f->gwnd = (uint32_t)un_rd16(l4 + 14) << f->gws;
+	if (!progress && !plen && !(fl & UN_FIN) && f->snd_nxt != f->snd_una &&
+	    f->gwnd == old_wnd && ++f->dupacks == 3) {
+		un_tcp_rewind(st, f);
+		if (!f->proto)
+			return;
+	}
+	if (plen && !(f->st & UN_T_GUEST_FIN)) {
+		int32_t off = (int32_t)(f->rcv_nxt - seq);
+		if (off >= 0 && (size_t)off < plen) {
+			int e;
+			size_t want = plen - (size_t)off;
+			size_t n = un_tcp_host_send(st, f, pl + off, want, &e);
+			if (e) {
+				un_tcp_close(st, f, true);
+				return;
+			}
+			f->rcv_nxt += (uint32_t)n;
+			if (n < want)
+				f->st |= UN_T_WBLOCK;
+		}
+		un_tcp_ack_later(st, f);
+	}
+	if ((fl & UN_FIN) && !(f->st & UN_T_GUEST_FIN) && seq + plen == f->rcv_nxt) {
+		f->rcv_nxt++;
+		f->st |= UN_T_GUEST_FIN;
+		if (f->fd >= 0)
+			shutdown(f->fd, SHUT_WR);
+		un_tcp_ack_later(st, f);
+	}
+	if (f->st & UN_T_FIN_ACKED) {
+		un_tcp_done_check(st, f);
+		return;
+	}
+	if (progress || f->gwnd > old_wnd)
+		un_tcp_to_guest(st, f);
+}
+
+CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
+{
+	if (f->st & UN_T_CONNECTING) {
+		int e = 0;
+		socklen_t sl = sizeof(e);
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (!st->fuzz && getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
+			e = errno;
+		if (e) {
+			f->st &= ~(uint32_t)UN_T_CONNECTING;
+			un_tcp_send_ctl(st, f, UN_RST | UN_ACK);
+			un_flow_free(st, f);
+			return;
+		}
+		int zero = 0;
+		if (f->fd >= 0 && setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+			log_warn("usernet: SO_PEEK_OFF: %s", strerror(errno));
+		f->st = (f->st & ~(uint32_t)UN_T_CONNECTING) | UN_T_SYNACK;
+		un_tcp_send_ctl(st, f, UN_SYN | UN_ACK);
+		f->rto_at = un_now_ms() + UN_TCP_RTO_MS;
+		return;
+	}
+	if (events & EPOLLERR) {
+		un_tcp_close(st, f, true);
+		return;
+	}
+	if ((events & EPOLLOUT) && (f->st & UN_T_ESTAB)) {
+		if (f->st & UN_T_WBLOCK) {
+			/* what we dropped: three duplicate ACKs, resent at once */
+			f->st &= ~(uint32_t)UN_T_WBLOCK;
+			for (int i = 0; i < 3 && f->proto; i++)
+				un_tcp_send_ctl(st, f, UN_ACK);
+		} else if (f->acked_wnd < (64u << 10)) {
+			un_tcp_send_ctl(st, f, UN_ACK);
+		}
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		un_tcp_to_guest(st, f);
+}
+
+CPOD_INTERNAL void un_tcp_timers(un_stack *st, uint64_t now)
+{
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		un_flow *f = &st->flows[i];
+		if (f->proto != UN_P_TCP || !f->rto_at || now < f->rto_at)
+			continue;
+		if ((f->st & UN_T_CONNECTING) || ++f->retries > UN_TCP_MAX_RETRIES) {
+			un_tcp_close(st, f, true);
+			continue;
+		}
+		unsigned shift = f->retries < 5 ? f->retries : 5;
+		f->rto_at = now + ((uint64_t)UN_TCP_RTO_MS << shift);
+		if (f->st & UN_T_SYNACK)
+			un_tcp_send_ctl(st, f, UN_SYN | UN_ACK);
+		else if (f->snd_nxt != f->snd_una)
+			un_tcp_rewind(st, f);
+		else
+			f->rto_at = 0;
+	}
+}
+/************************************************ src/usernet/udp.c */
+/*
+ * udp.c — the datagram side of the stack: UDP flows on connected host UDP
+ * sockets (idle timeout), the DHCP server, the DNS forwarder (local names
+ * answered here, the rest relayed to the first nameserver of resolv.conf),
+ * ICMP echo (the gateway answers itself, other destinations go through
+ * host ICMP datagram sockets) and the bits of NDP a guest needs.
+ */
+
+#include <sys/epoll.h>
+
+/* A UDP datagram to the guest.  data may already sit where the payload
+ * goes in st->tx (un_udp_readable receives it there). */
+CPOD_INTERNAL void un_udp_send_guest(un_stack *st, unsigned ti, const un_addr *src,
+				     uint16_t sport, const un_addr *dst, uint16_t dport,
+				     const uint8_t *data, size_t len)
+{
+	bool v6 = !un_is_v4(src);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *fb = st->tx;
+	uint8_t *u = fb + UN_L3 + iphl;
+	if (len > 65535 - 8 - iphl)
+		return;
+	if (data != u + 8)
+		memmove(u + 8, data, len);
+	un_wr16(u, sport);
+	un_wr16(u + 2, dport);
+	un_wr16(u + 4, (uint16_t)(8 + len));
+	un_wr16(u + 6, 0);
+	uint32_t s = un_csum_pseudo(src, dst, UN_P_UDP, (uint32_t)(8 + len));
+	uint16_t c = un_csum_fold(un_csum_add(s, u, 8 + len));
+	un_wr16(u + 6, c ? c : 0xffff);
+	un_build_ip(st, fb, src, dst, UN_P_UDP, 8 + len);
+	un_send_l3(st, ti, fb, iphl + 8 + len, v6, NULL);
+}
+
+/* ------------------------------------------------------------------ DHCP */
+
+static void un_dhcp_input(un_stack *st, unsigned ti, const uint8_t *data, size_t len)
+{
+	un_dhcp_req r;
+	un_tap *t = &st->taps[ti];
+	if (un_dhcp_parse(data, len, &r) < 0 || (r.type != 1 && r.type != 3))
+		return;
+	uint8_t mask[4];
+	uint32_t m = st->prefix4 - 96 ? ~0u << (32 - (st->prefix4 - 96)) : 0;
+	un_wr32(mask, m);
+	uint8_t out[320];
+	size_t n = un_dhcp_reply(&r, t->ip4.b + 12, st->gw4.b + 12, mask, st->dns4.b + 12,
+				 st->mtu, out, sizeof(out));
+	if (!n)
+		return;
+	un_addr bc;
+	static const uint8_t all[4] = { 255, 255, 255, 255 };
+	un_addr_v4(&bc, all);
+	un_udp_send_guest(st, ti, &st->gw4, 67, &bc, 68, out, n);
+}
+
+/* ------------------------------------------------------------------- DNS */
+
+/* A local name: a container of this network, or the host. */
+static bool un_dns_local(un_stack *st, const char *name, bool v6, uint8_t *addr, size_t *alen,
+			 bool *known)
+{
+	const un_addr *a = NULL;
+	*known = false;
+	if (strcmp(name, "host.containers.internal") == 0 || strcmp(name, "host.cpod.internal") == 0) {
+		*known = true;
+		a = v6 ? (st->v6 ? &st->gw6 : NULL) : &st->gw4;
+	} else {
+		size_t nl = strlen(name);
+		for (unsigned i = 0; i < UN_MAX_TAPS && !*known; i++) {
+			un_tap *t = &st->taps[i];
+			if (!t->used)
+				continue;
+			for (unsigned k = 0; k < t->n_names; k++) {
+				size_t kl = strlen(t->names[k]);
+				/* "name" and "name.dns.cpod" */
+				if (strcasecmp(t->names[k], name) == 0 ||
+				    (nl == kl + 9 && strncasecmp(name, t->names[k], kl) == 0 &&
+				     strcmp(name + kl, ".dns.cpod") == 0)) {
+					*known = true;
+					a = v6 ? (t->has_ip6 ? &t->ip6 : NULL) : &t->ip4;
+					break;
+				}
+			}
+		}
+	}
+	if (!*known)
+		return false;
+	*alen = 0;
+	if (a) {
+		*alen = v6 ? 16 : 4;
+		memcpy(addr, v6 ? a->b : a->b + 12, *alen);
+	}
+	return true;
+}
+
+static void un_dns_input(un_stack *st, unsigned ti, const un_addr *src, uint16_t sport,
+			 const un_addr *dst, const uint8_t *data, size_t len)
+{
+	un_dns_q q;
+	if (un_dns_parse_query(data, len, &q) < 0)
+		return;
+	uint8_t addr[16];
+	size_t alen = 0;
+	bool known;
+	int rcode = -1;
+	if (q.qclass == 1 && un_dns_local(st, q.name, q.qtype == 28, addr, &alen, &known)) {
+		if (q.qtype != 1 && q.qtype != 28)
+			alen = 0;
+		rcode = 0;
+	} else if (st->cfg.policy == USERNET_POLICY_ISOLATED) {
+		rcode = 3;
+	} else if (!st->has_upstream || st->fuzz) {
+		rcode = 2;
+	}
+	if (rcode >= 0) {
+		size_t n = un_dns_answer(data, &q, rcode, addr, alen, st->dnsbuf, 4096);
+		if (n)
+			un_udp_send_guest(st, ti, dst, 53, src, sport, st->dnsbuf, n);
+		return;
+	}
+	un_flow *f = un_flow_find(st, UN_P_UDP, ti, src, sport, dst, 53);
+	if (!f) {
+		f = un_flow_new(st, UN_P_UDP, ti, src, sport, dst, 53);
+		if (!f) {
+			st->dropped++;
+			return;
+		}
+		f->dns = true;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		un_sockaddr(&st->upstream, 53, &ss, &sl);
+		f->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&ss, sl) < 0 ||
+		    un_ep_add(st, f->fd, EPOLLIN, UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+			un_flow_free(st, f);
+			return;
+		}
+	}
+	f->last_ms = un_now_ms();
+	if (send(f->fd, data, len, MSG_DONTWAIT) < 0)
+		st->dropped++;
+}
+
+/* ------------------------------------------------------------------- UDP */
+
+CPOD_INTERNAL void un_udp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len)
+{
+	if (l4len < 8)
+		return;
+	size_t ulen = un_rd16(l4 + 4);
+	if (ulen < 8 || ulen > l4len)
+		return;
+	uint16_t sport = un_rd16(l4), dport = un_rd16(l4 + 2);
+	const uint8_t *data = l4 + 8;
+	size_t dlen = ulen - 8;
+	bool v6 = !un_is_v4(src);
+	if (!v6 && dport == 67) {
+		un_dhcp_input(st, ti, data, dlen);
+		return;
+	}
+	if (un_addr_eq(dst, &st->dns4) || (st->v6 && un_addr_eq(dst, &st->dns6))) {
+		if (dport == 53)
+			un_dns_input(st, ti, src, sport, dst, data, dlen);
+		else
+			un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	un_flow *f = un_flow_find(st, UN_P_UDP, ti, src, sport, dst, dport);
+	if (f) {
+		f->last_ms = un_now_ms();
+		ssize_t r;
+		if (f->inbound)
+			r = sendto(f->fd, data, dlen, MSG_DONTWAIT, (struct sockaddr *)&f->peer,
+				   f->peer.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+								: sizeof(struct sockaddr_in6));
+		else
+			r = send(f->fd, data, dlen, MSG_DONTWAIT);
+		if (r < 0)
+			st->dropped++;
+		return;
+	}
+	un_addr host;
+	bool via_gw;
+	if (!un_map_dst(st, dst, &host, &via_gw))
+		return;
+	if (!un_policy_allows(st->cfg.policy, &host, via_gw)) {
+		st->refused++;
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	if (st->fuzz)
+		return;
+	f = un_flow_new(st, UN_P_UDP, ti, src, sport, dst, dport);
+	if (!f) {
+		st->dropped++;
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	un_sockaddr(&host, dport, &ss, &sl);
+	f->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    un_ep_add(st, f->fd, EPOLLIN, UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+		un_flow_free(st, f);
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	if (send(f->fd, data, dlen, MSG_DONTWAIT) < 0)
+		st->dropped++;
+}
+
+/* Replies from the host: UDP datagrams or ICMP echo replies. */
+CPOD_INTERNAL void un_udp_readable(un_stack *st, un_flow *f)
+{
+	bool v6 = !un_is_v4(&f->gaddr);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *p = st->tx + UN_L3 + iphl + 8;
+	for (int i = 0; i < 64 && f->proto; i++) {
+		ssize_t n = recv(f->fd, p, 65535 - 8 - iphl, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR && f->proto != UN_P_UDP)
+				un_flow_free(st, f);
+			return;
+		}
+		f->last_ms = un_now_ms();
+		if (f->proto == UN_P_UDP) {
+			un_udp_send_guest(st, f->tap, &f->raddr, f->rport, &f->gaddr, f->gport, p,
+					  (size_t)n);
+			continue;
+		}
+		/* an echo reply: back to the guest's id, from the address it pinged */
+		if (n < 8)
+			continue;
+		uint8_t *icmp = st->tx + UN_L3 + iphl;
+		memmove(icmp, p, (size_t)n);
+		if (icmp[0] != (v6 ? 129 : 0))
+			continue;
+		un_wr16(icmp + 4, f->gport);
+		un_wr16(icmp + 2, 0);
+		uint32_t s = v6 ? un_csum_pseudo(&f->raddr, &f->gaddr, 58, (uint32_t)n) : 0;
+		un_wr16(icmp + 2, un_csum_fold(un_csum_add(s, icmp, (size_t)n)));
+		un_build_ip(st, st->tx, &f->raddr, &f->gaddr, v6 ? 58 : 1, (size_t)n);
+		un_send_l3(st, f->tap, st->tx, iphl + (size_t)n, v6, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ ICMP */
+
+static void un_icmp_echo_local(un_stack *st, unsigned ti, const un_addr *src,
+			       const un_addr *dst, const uint8_t *l4, size_t l4len, bool v6)
+{
+	size_t iphl = v6 ? 40 : 20;
+	if (l4len > 65535 - iphl)
+		return;
+	uint8_t *icmp = st->tx + UN_L3 + iphl;
+	memcpy(icmp, l4, l4len);
+	icmp[0] = v6 ? 129 : 0;
+	un_wr16(icmp + 2, 0);
+	uint32_t s = v6 ? un_csum_pseudo(dst, src, 58, (uint32_t)l4len) : 0;
+	un_wr16(icmp + 2, un_csum_fold(un_csum_add(s, icmp, l4len)));
+	un_build_ip(st, st->tx, dst, src, v6 ? 58 : 1, l4len);
+	un_send_l3(st, ti, st->tx, iphl + l4len, v6, NULL);
+}
+
+static void un_ndp_ns(un_stack *st, unsigned ti, const un_addr *src, const uint8_t *l4,
+		      size_t l4len)
+{
+	if (l4len < 24)
+		return;
+	un_addr target;
+	memcpy(target.b, l4 + 8, 16);
+	const uint8_t *mac = st->gw_mac;
+	bool router = false;
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++) {
+		un_tap *t = &st->taps[i];
+		if (i != ti && t->used && t->has_ip6 && un_addr_eq(&t->ip6, &target))
+			goto other;
+	}
+	if (!un_addr_eq(&target, &st->gw6) && !un_addr_eq(&target, &st->dns6))
+		return;
+	mac = st->gw_mac;
+	router = true;
+	goto reply;
+other:
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && st->taps[i].has_ip6 && un_addr_eq(&st->taps[i].ip6, &target))
+			mac = st->taps[i].mac;
+reply:;
+	static const uint8_t zero[16];
+	un_addr dst = *src;
+	bool solicited = memcmp(src->b, zero, 16) != 0;
+	if (!solicited) {
+		memset(dst.b, 0, 16);
+		dst.b[0] = 0xff;
+		dst.b[1] = 0x02;
+		dst.b[15] = 1;
+	}
+	uint8_t *na = st->tx + UN_L3 + 40;
+	na[0] = 136;
+	na[1] = 0;
+	un_wr16(na + 2, 0);
+	un_wr32(na + 4, (router ? 0x80000000u : 0) | (solicited ? 0x40000000u : 0) | 0x20000000u);
+	memcpy(na + 8, target.b, 16);
+	na[24] = 2;
+	na[25] = 1;
+	memcpy(na + 26, mac, 6);
+	uint32_t s = un_csum_pseudo(&target, &dst, 58, 32);
+	un_wr16(na + 2, un_csum_fold(un_csum_add(s, na, 32)));
+	un_build_ip(st, st->tx, &target, &dst, 58, 32);
+	st->tx[UN_L3 + 7] = 255;    /* NDP wants hop limit 255 */
+	un_send_l3(st, ti, st->tx, 40 + 32, true, NULL);
+}
+
+CPOD_INTERNAL void un_icmp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				 const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len,
+				 bool v6)
+{
+	un_tap *t = &st->taps[ti];
+	if (l4len < 8)
+		return;
+	if (v6) {
+		if (l4[0] == 135) {
+			un_ndp_ns(st, ti, src, l4, l4len);
+			return;
+		}
+		if (l4[0] != 128 || !t->has_ip6 || !un_addr_eq(src, &t->ip6))
+			return;
+	} else if (l4[0] != 8) {
+		return;
+	}
+	if (un_addr_eq(dst, &st->gw4) || un_addr_eq(dst, &st->dns4) ||
+	    (st->v6 && (un_addr_eq(dst, &st->gw6) || un_addr_eq(dst, &st->dns6)))) {
+		un_icmp_echo_local(st, ti, src, dst, l4, l4len, v6);
+		return;
+	}
+	un_addr host;
+	bool via_gw;
+	if (!un_map_dst(st, dst, &host, &via_gw))
+		return;
+	if (!un_policy_allows(st->cfg.policy, &host, via_gw)) {
+		st->refused++;
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	if (st->fuzz)
+		return;
+	uint16_t id = un_rd16(l4 + 4);
+	uint8_t proto = v6 ? UN_P_ICMP6 : UN_P_ICMP;
+	un_flow *f = un_flow_find(st, proto, ti, src, id, dst, 0);
+	if (!f) {
+		f = un_flow_new(st, proto, ti, src, id, dst, 0);
+		if (!f) {
+			un_icmp_unreach(st, ti, ip, iplen, v6);
+			return;
+		}
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		un_sockaddr(&host, 0, &ss, &sl);
+		f->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			       v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&ss, sl) < 0 ||
+		    un_ep_add(st, f->fd, EPOLLIN, UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+			un_flow_free(st, f);
+			/* no ICMP sockets (ping_group_range): unreachable, not silence */
+			un_icmp_unreach(st, ti, ip, iplen, v6);
+			return;
+		}
+	}
+	f->last_ms = un_now_ms();
+	if (send(f->fd, l4, l4len, MSG_DONTWAIT) < 0)
+		st->dropped++;
+}
 /************************************************ src/engine/engine.h */
 /*
  * engine.h — the engine: what joins the image store and the OCI runtime

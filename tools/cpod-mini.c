@@ -76,6 +76,8 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "__supervise") == 0)
 		cpod_supervise_main(argv[2], argv[3], argv[4]);
 	cpod_set_supervisor_exe("/proc/self/exe");
+	if (argc >= 2 && strcmp(argv[1], "__usernet") == 0)
+		return cmd_usernet(argc - 1, argv + 1);
 
 	if (strcmp(base, "cpod-runc") == 0 || strcmp(base, "runc") == 0) {
 		cli_set_progname("cpod-runc");
