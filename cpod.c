@@ -29279,6 +29279,30 @@ CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool
 CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
 			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err);
 
+/* ---------------------------------------------------------------- network */
+
+/* none: a network namespace with lo only; host: the host's; usernet: a
+ * user-mode network of the container's own; named: `network create` ones. */
+enum options_netmode { OPTIONS_NET_USERNET, OPTIONS_NET_NONE, OPTIONS_NET_HOST,
+		       OPTIONS_NET_NAMED };
+
+typedef struct options_port {
+	const char *host_ip;      /* "" for every address */
+	unsigned host_port;       /* 0: any free port (one per port of the range) */
+	unsigned ctr_port;
+	unsigned range;           /* >= 1 */
+	const char *proto;        /* "tcp" or "udp" */
+} options_port;
+
+/* -p "[hostip:][hostport:]ctrport[/tcp|udp]", ports or ranges "a-b"
+ * (both sides the same length); appended to *list (grown in pool). */
+CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
+				  cpod_err *err);
+/* Names of networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 48. */
+CPOD_INTERNAL bool options_net_name_ok(const char *name);
+/* Names `network create` may not take (none, host, usernet...). */
+CPOD_INTERNAL bool options_net_name_reserved(const char *name);
+
 /* ---------------------------------------------------------------- lifecycle */
 
 /* "no", "on-failure[:N]", "always", "unless-stopped" ("" is no). */
@@ -29321,6 +29345,15 @@ typedef struct options_parsed {
 	size_t n_devices;
 	/* network */
 	bool host_net, no_net;
+	enum options_netmode net_mode;
+	int net_policy;           /* usernet:policy= (enum usernet_policy) */
+	unsigned net_mtu;         /* usernet:mtu=, 0: the stack's default */
+	const char **net_names;   /* named networks, in order (net_mode OPTIONS_NET_NAMED) */
+	size_t n_net_names;
+	const char **aliases;     /* --network-alias */
+	size_t n_aliases;
+	options_port *ports;      /* -p (host_port 0: a free one at start) */
+	size_t n_ports;
 	options_kv *hosts;        /* --add-host: name, address */
 	size_t n_hosts;
 	/* security */
@@ -29563,6 +29596,7 @@ typedef struct ctr_record {
 	int health_streak;         /* consecutive failures */
 	char *health_log;          /* JSON array of the last results */
 	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
+	char *net;                 /* its network settings and state (network.h), or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
@@ -29892,11 +29926,112 @@ int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o
 	ctr_record_free(&rec);
 	return 0;
 }
+/************************************************ src/engine/network.h */
+/*
+ * network.h — containers' networks: the user-mode network a container has
+ * by default (a stack of its own), named networks (`network create`,
+ * shared by the containers that join them), and the link between a
+ * container and the stack processes (src/usernet) that serve it.
+ *
+ * A named network is ROOT/networks/NAME.json (written atomically under
+ * ROOT/networks.lock); its run-time files (control socket, lock, log) are
+ * under RUNROOT/networks/NAME/.  A container's own network runs under
+ * RUNROOT/usernet/ID16/.  The stack process is started on first use
+ * (usernet_spawn, through the supervisor's executable) and ends by itself
+ * a moment after its last container left; it is started again (and the
+ * network's running containers attached again) when it is found dead.
+ *
+ * A container's network settings live in its record ("network"): the mode,
+ * the networks it joins with their aliases, the published ports, and while
+ * it runs what each stack answered (address, MAC, gateway) and the host
+ * ports bound.  The supervisor attaches between the runtime's create and
+ * start and detaches when the container ended; it only talks to the control
+ * sockets, it holds none of a stack's state.
+ */
+#ifndef CPOD_ENGINE_NETWORK_H
+#define CPOD_ENGINE_NETWORK_H
+
+
+
+#define NET_MAX_LINKS 8
+#define NET_MAX_ALIASES 8
+#define NET_MAX_PORTS 64
+#define NET_PRIVATE "usernet"   /* the link name of a container's own network */
+
+typedef struct net_port {
+	char host_ip[46];          /* "" every address */
+	unsigned host_port;        /* 0: any (a free port picked at each start) */
+	unsigned ctr_port, range;
+	char proto[4];
+} net_port;
+
+typedef struct net_link {
+	char name[64];             /* a named network, or NET_PRIVATE */
+	char aliases[NET_MAX_ALIASES][64];
+	size_t n_aliases;
+	bool attached;             /* while the container runs */
+	usernet_attach_reply r;
+} net_link;
+
+typedef struct ctr_net {
+	enum options_netmode mode;
+	int policy;                /* the private network's */
+	unsigned mtu;
+	net_link links[NET_MAX_LINKS];
+	size_t n_links;
+	net_port ports[NET_MAX_PORTS];  /* as asked */
+	size_t n_ports;
+	net_port bound[NET_MAX_PORTS];  /* while it runs: the host ports in use */
+	size_t n_bound;
+} ctr_net;
+
+/* A record's "network" text (NULL: none mode, the records of old) into n. */
+CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n);
+/* n as the record's text (malloc'd), or NULL without memory. */
+CPOD_INTERNAL char *net_ctr_text(const ctr_net *n);
+/* The network settings of a new container from its options (and for -P
+ * the image's EXPOSE); named networks must exist.  The addresses its
+ * /etc/resolv.conf and /etc/hosts name ("" in none and host modes). */
+CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
+			      const image_config *cfg, ctr_net *n, char dns[16], char gw[16],
+			      cpod_err *err);
+
+/* The container's init (pid) is made, not started: its networks' stacks
+ * run (started when needed) and have it attached; *text gets the record's
+ * new "network" text (NULL in none and host modes).  Nothing stays
+ * attached on failure. */
+CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid, char **text,
+				 cpod_err *err);
+/* The container ended (or is being removed): detached from every stack
+ * (best effort: a stack also notices by itself), its run-time state
+ * cleared in r->net. */
+CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
+/* Removed: its own network's run-time directory goes too. */
+CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
+
+/* network connect (connect) or disconnect: r's links changed (attached
+ * or detached at once when it runs); the caller saves r under its lock. */
+CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
+				  const char *const *aliases, bool connect, cpod_err *err);
+
+/* The executable that supervisors (and so network stacks) run: NULL for
+ * /proc/self/exe (supervisor.c). */
+CPOD_INTERNAL const char *sup_exe_path(void);
+
+/* inspect's NetworkSettings object, and HostConfig-style Ports map. */
+CPOD_INTERNAL void net_write_settings(json_w *w, const ctr_record *r, bool running);
+/* ps --format json's "Ports" array and "Networks" array. */
+CPOD_INTERNAL void net_write_ps(json_w *w, const ctr_record *r, bool running);
+/* "usernet", "none", "host", or the first network's name. */
+CPOD_INTERNAL const char *net_mode_name(const ctr_net *n);
+
+#endif
 /************************************************ src/engine/container.c */
 /*
  * container.c — container records: reading, writing, finding, listing,
  * removing (see container.h).
  */
+
 
 
 
@@ -29920,8 +30055,9 @@ CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 	free(r->command);
 	free(r->health_log);
 	free(r->summary);
+	free(r->net);
 	life_free(&r->life);
-	r->command = r->health_log = r->summary = NULL;
+	r->command = r->health_log = r->summary = r->net = NULL;
 }
 
 CPOD_INTERNAL bool ctr_running(const ctr_record *r)
@@ -30025,6 +30161,7 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	r->oom_killed = b;
 	r->command = ctr_json_text(json_get(o, "command"));
 	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->net = ctr_json_text(json_get(o, "network"));
 	r->health_log = ctr_json_text(json_get(st, "healthLog"));
 	b = false;
 	json_opt_bool(st, "timedOut", &b, "", NULL);
@@ -30083,6 +30220,7 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "rm", r->rm);
 	ctr_json_raw(&w, "command", r->command);
 	ctr_json_raw(&w, "summary", r->summary);
+	ctr_json_raw(&w, "network", r->net);
 	jw_key(&w, "life");
 	life_write(&w, &r->life);
 	jw_key(&w, "state");
@@ -30231,6 +30369,9 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 	cpod_err ignored;
 	if (cpod_runtime_delete(e->rt, r->id, 1, &ignored) < 0 && ignored.code != CPOD_E_NOTFOUND)
 		return err_set(err, CPOD_E_STATE, "remove container %.12s: %s", r->id, ignored.msg);
+	/* its networks forget it (a stack also notices its end by itself) */
+	net_ctr_detach(e, r);
+	net_ctr_removed(e, r);
 	/* the record goes first: a half-removed container is not listed */
 	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
 	if (unlinkat(e->rootfd, path, 0) < 0 && errno != ENOENT)
@@ -30912,9 +31053,11 @@ out:
 #define CPOD_ENGINE_ETCFILES_H
 
 
-/* Writes hosts, hostname and resolv.conf into dirfd. */
+/* Writes hosts, hostname and resolv.conf into dirfd.  dns and gw: the
+ * container network's DNS server and gateway (the host), "" or NULL when
+ * it has none (none and host modes). */
 CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
-			    const char *name, cpod_err *err);
+			    const char *name, const char *dns, const char *gw, cpod_err *err);
 
 #endif
 /************************************************ src/engine/ctr_create.c */
@@ -30929,6 +31072,7 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
  * a mount point and a copy of config.json), remade at each start.  A failed
  * create removes what it made: nothing is left.
  */
+
 
 
 
@@ -31064,9 +31208,32 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		goto out;
 	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
 		goto out;
+	/* its networks (named ones must exist), and the addresses its /etc
+	 * files name: the stack's DNS server and gateway */
+	char dns[16], gw[16];
+	{
+		options_parsed p;
+		ctr_net *n = calloc(1, sizeof(*n));
+		if (!n) {
+			err_nomem(err);
+			goto out;
+		}
+		if (options_parse(o, &p, err) < 0) {
+			free(n);
+			goto out;
+		}
+		int nr = net_ctr_new(e, &p, o, cfg, n, dns, gw, err);
+		options_parsed_free(&p);
+		if (nr == 0 && !(rec->net = net_ctr_text(n)))
+			nr = err_nomem(err);
+		free(n);
+		if (nr < 0)
+			goto out;
+	}
 	char hostname[72];
 	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
-	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name,
+		      dns, gw, err) < 0)
 		goto out;
 
 	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)
@@ -31596,7 +31763,10 @@ CPOD_INTERNAL void engine_now(char *out, size_t n)
  * resolv.conf: the host's file as it is, unless --dns, --dns-search or
  * --dns-option are given: then nameservers, search and options lines are
  * rebuilt from those, the rest taken from the host's ("--dns-search ."
- * drops the search line).
+ * drops the search line).  On a user-mode network the nameserver is the
+ * stack's DNS forwarder (unless --dns), which forwards to the servers of
+ * the host's file and answers the network's container names; the gateway
+ * (the host) is host.containers.internal and --add-host's host-gateway.
  */
 
 
@@ -31611,11 +31781,13 @@ static bool etc_line_is(const char *line, const char *key)
 	return strncmp(line, key, n) == 0 && (line[n] == ' ' || line[n] == '\t');
 }
 
-static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err)
+static int etc_resolv(const cpod_run_opts *o, const char *stack_dns, buf *host, buf *out,
+		      cpod_err *err)
 {
 	bool dns = o->dns && o->dns[0], search = o->dns_search && o->dns_search[0];
 	bool opts = o->dns_options && o->dns_options[0];
-	if (!dns && !search && !opts)
+	bool via_stack = !dns && stack_dns && *stack_dns;
+	if (!dns && !search && !opts && !via_stack)
 		return buf_append(out, host->data ? host->data : "", host->len, err);
 
 	char *save = NULL;
@@ -31648,6 +31820,9 @@ static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err
 		buf_reset(&ns);
 		for (size_t i = 0; o->dns[i]; i++)
 			buf_printf(&ns, NULL, "nameserver %s\n", o->dns[i]);
+	} else if (via_stack) {
+		buf_reset(&ns);
+		buf_printf(&ns, NULL, "nameserver %s\n", stack_dns);
 	}
 	if (opts) {
 		buf_reset(&op);
@@ -31668,9 +31843,9 @@ static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err
 
 /* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
 CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname, const char *name,
-			    cpod_err *err)
+			    const char *dns, const char *gw, cpod_err *err)
 {
-	bool host_net = o->network && strcmp(o->network, "host") == 0;
+	bool host_net = o->network && strcmp(o->network, "host") == 0 && !(o->networks && o->networks[0]);
 	const char *resolv = getenv("CPOD_RESOLV_CONF");
 	const char *hostsfile = getenv("CPOD_HOSTS");
 	_cleanup_buf_ buf hosts = BUF_INIT, rb = BUF_INIT, out = BUF_INIT;
@@ -31683,13 +31858,18 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 			pool_free(&pool);
 			return -1;
 		}
-		buf_printf(&hosts, NULL, "%s\t%s\n", kv.value, kv.key);
+		const char *ip = kv.value;
+		if (strcmp(ip, "host-gateway") == 0)
+			ip = gw && *gw ? gw : "127.0.0.1";
+		buf_printf(&hosts, NULL, "%s\t%s\n", ip, kv.key);
 	}
 	pool_free(&pool);
 	buf_printf(&hosts, NULL,
 		   "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
 		   "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
 		   "127.0.1.1\t%s %s\n", hostname, name);
+	if (gw && *gw)
+		buf_printf(&hosts, NULL, "%s\thost.containers.internal host.docker.internal\n", gw);
 	if (host_net) {
 		/* the host's own entries as well */
 		_cleanup_buf_ buf hb = BUF_INIT;
@@ -31705,7 +31885,7 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		return -1;
 	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
 		buf_reset(&rb);
-	if (etc_resolv(o, &rb, &out, err) < 0)
+	if (etc_resolv(o, dns, &rb, &out, err) < 0)
 		return -1;
 	return fs_write_atomic(dirfd, "resolv.conf", out.data ? out.data : "", out.len, 0644, 0, err);
 }
@@ -32949,6 +33129,7 @@ int cpod_init_main(int argc, char **argv)
 
 
 
+
 #define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
 
 CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r)
@@ -33152,6 +33333,8 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 	} else {
 		inspect_config_from_oci(&w, &r, spec);
 	}
+	jw_key(&w, "NetworkSettings");
+	net_write_settings(&w, &r, r.status == CTR_RUNNING);
 	jw_key(&w, "HostConfig");
 	if (json_get(sum, "HostConfig")) {
 		jw_value(&w, json_get(sum, "HostConfig"));
@@ -33801,6 +33984,1596 @@ char *cpod_container_prune(cpod_engine *e, cpod_err *err)
 		buf_puts(&out, "", NULL);
 	return buf_take(&out, err);
 }
+/************************************************ src/engine/netstore.h */
+/*
+ * netstore.h — named networks (`network create | ls | inspect | rm | prune
+ * | connect | disconnect`): ROOT/networks/NAME.json, written atomically
+ * under ROOT/networks.lock.  Each has an IPv4 subnet (the next free
+ * 10.89.N.0/24 unless given; the gateway, which is the host, is .2, the
+ * DNS server .3, containers from .100), an IPv6 ULA /64 and a policy.
+ */
+#ifndef CPOD_ENGINE_NETSTORE_H
+#define CPOD_ENGINE_NETSTORE_H
+
+
+typedef struct netstore_rec {
+	char name[64];
+	char id[65];
+	char created[64];
+	char subnet[64];
+	char subnet6[64];
+	int policy;               /* enum usernet_policy */
+	bool internal;
+	unsigned mtu;
+	char labels[4096];        /* JSON object text */
+} netstore_rec;
+
+/* CPOD_E_NOTFOUND when there is none. */
+CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err);
+
+#endif
+/************************************************ src/engine/netstore.c */
+/*
+ * netstore.c — named networks (see netstore.h) and the cpod_network_*
+ * functions of cpod.h: their records, podman-shaped JSON (with the
+ * attached containers and the stack's counters), removal and prune, and
+ * connect/disconnect of containers.
+ */
+
+
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/file.h>
+
+static int netstore_lock(cpod_engine *e, cpod_err *err)
+{
+	int fd = openat(e->rootfd, "networks.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		err_sys(err, "lock the networks");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 65536, .max_depth = 8 };
+	char rel[128];
+	memset(r, 0, sizeof(*r));
+	if (!options_net_name_ok(name))
+		return err_set(err, CPOD_E_NOTFOUND, "unable to find network with name or ID %s: "
+			       "network not found", name);
+	snprintf(rel, sizeof(rel), "networks/%s.json", name);
+	cpod_err e2;
+	json_doc *d = json_parse_file(e->rootfd, rel, &lim, &e2);
+	if (!d) {
+		if (e2.errno_ == ENOENT)
+			return err_set(err, CPOD_E_NOTFOUND, "unable to find network with name or ID "
+				       "%s: network not found", name);
+		if (err)
+			*err = e2;
+		return err_prefix(err, "network %s", name);
+	}
+	const json_value *o = json_root(d);
+	const char *s;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+#define NS_COPY(f, k) do { s = json_string(json_get(o, k)); \
+		snprintf(r->f, sizeof(r->f), "%s", s ? s : ""); } while (0)
+	NS_COPY(id, "id");
+	NS_COPY(created, "created");
+	NS_COPY(subnet, "subnet");
+	NS_COPY(subnet6, "subnet6");
+#undef NS_COPY
+	s = json_string(json_get(o, "policy"));
+	r->policy = s ? usernet_policy_parse(s) : USERNET_POLICY_NONE;
+	if (r->policy < 0)
+		r->policy = USERNET_POLICY_NONE;
+	bool b = false;
+	json_opt_bool(o, "internal", &b, "", NULL);
+	r->internal = b;
+	int64_t v = 0;
+	json_opt_i64(o, "mtu", &v, "", NULL);
+	r->mtu = v > 0 && v <= 65520 ? (unsigned)v : 0;
+	buf lb = BUF_INIT;
+	json_w w;
+	jw_init(&w, &lb, NULL);
+	if (json_get(o, "labels"))
+		jw_value(&w, json_get(o, "labels"));
+	else {
+		jw_obj_begin(&w);
+		jw_obj_end(&w);
+	}
+	if (jw_finish(&w, NULL) == 0 && lb.len < sizeof(r->labels))
+		memcpy(r->labels, lb.data, lb.len + 1);
+	else
+		strcpy(r->labels, "{}");
+	buf_free(&lb);
+	json_doc_free(d);
+	return 0;
+}
+
+static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	char rel[128];
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "name", r->name);
+	jw_kstr(&w, "id", r->id);
+	jw_kstr(&w, "created", r->created);
+	jw_kstr(&w, "subnet", r->subnet);
+	jw_kstr(&w, "subnet6", r->subnet6);
+	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
+	jw_kbool(&w, "internal", r->internal);
+	jw_kint(&w, "mtu", r->mtu);
+	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
+	jw_key(&w, "labels");
+	if (ld)
+		jw_value(&w, json_root(ld));
+	else {
+		jw_obj_begin(&w);
+		jw_obj_end(&w);
+	}
+	json_doc_free(ld);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	mkdirat(e->rootfd, "networks", 0700);
+	snprintf(rel, sizeof(rel), "networks/%s.json", r->name);
+	return fs_write_atomic(e->rootfd, rel, b.data, b.len, 0600, 0, err);
+}
+
+/* Every network's name (sorted). */
+static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	int fd = openat(e->rootfd, "networks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_sys(err, "list the networks");
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_sys(err, "list the networks");
+	}
+	struct dirent *de;
+	size_t cap = 0;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+			continue;
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(l - 5), de->d_name);
+		if (!options_net_name_ok(name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **g = realloc(*out, cap * sizeof(char *));
+			if (!g)
+				break;
+			*out = g;
+		}
+		(*out)[*n] = strdup(name);
+		if ((*out)[*n])
+			(*n)++;
+	}
+	closedir(d);
+	for (size_t i = 1; i < *n; i++)
+		for (size_t j = i; j > 0 && strcmp((*out)[j - 1], (*out)[j]) > 0; j--) {
+			char *t = (*out)[j];
+			(*out)[j] = (*out)[j - 1];
+			(*out)[j - 1] = t;
+		}
+	return 0;
+}
+
+static void netstore_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "a.b.c.d/len" checked and with its host bits cleared. */
+static int netstore_subnet(const char *s, char *out, size_t n, uint32_t *base, unsigned *plen,
+			   cpod_err *err)
+{
+	char b[64];
+	snprintf(b, sizeof(b), "%s", s);
+	char *slash = strchr(b, '/'), *end;
+	struct in_addr a;
+	if (!slash)
+		return err_set(err, CPOD_E_INVALID, "--subnet %s: CIDR (a.b.c.d/len) expected", s);
+	*slash = '\0';
+	unsigned long l = strtoul(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, b, &a) != 1 || *end || !slash[1])
+		return err_set(err, CPOD_E_INVALID, "--subnet %s: CIDR (a.b.c.d/len) expected"
+			       " (IPv4)", s);
+	if (l < 8 || l > 25)
+		return err_set(err, CPOD_E_INVALID,
+			       "--subnet %s: a prefix length of 8 to 25 (the addresses .2, .3 and "
+			       "from .100 are used)", s);
+	uint32_t mask = l ? 0xffffffffu << (32 - l) : 0;
+	*base = ntohl(a.s_addr) & mask;
+	*plen = (unsigned)l;
+	a.s_addr = htonl(*base);
+	inet_ntop(AF_INET, &a, b, sizeof(b));
+	if (snprintf(out, n, "%s/%lu", b, l) >= (int)n)
+		return err_set(err, CPOD_E_INVALID, "--subnet %s: too long", s);
+	return 0;
+}
+
+static bool netstore_overlap(uint32_t a, unsigned al, uint32_t b, unsigned bl)
+{
+	unsigned l = al < bl ? al : bl;
+	uint32_t mask = l ? 0xffffffffu << (32 - l) : 0;
+	return (a & mask) == (b & mask);
+}
+
+char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_opts *o,
+			  cpod_err *err)
+{
+	static const cpod_network_opts none;
+	netstore_rec r;
+	if (!o)
+		o = &none;
+	memset(&r, 0, sizeof(r));
+	if (!name || !options_net_name_ok(name))
+		return err_set(err, CPOD_E_INVALID, "network name %s: must match "
+			       "[a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 48 characters)",
+			       name ? name : "(none)"), NULL;
+	if (options_net_name_reserved(name))
+		return err_set(err, CPOD_E_INVALID, "network name %s is reserved", name), NULL;
+	r.policy = USERNET_POLICY_NONE;
+	if (o->policy && *o->policy) {
+		r.policy = usernet_policy_parse(o->policy);
+		if (r.policy < 0)
+			return err_set(err, CPOD_E_INVALID, "--policy %s: public, private, local or "
+				       "isolated", o->policy), NULL;
+	}
+	if (o->internal) {
+		if (r.policy != USERNET_POLICY_NONE && r.policy != USERNET_POLICY_ISOLATED)
+			return err_set(err, CPOD_E_INVALID, "--internal conflicts with --policy %s",
+				       o->policy), NULL;
+		r.policy = USERNET_POLICY_ISOLATED;
+		r.internal = true;
+	}
+	r.internal = r.policy == USERNET_POLICY_ISOLATED;
+	if (o->mtu && *o->mtu) {
+		char *end;
+		unsigned long m = strtoul(o->mtu, &end, 10);
+		if (*end || m < 68 || m > 65520)
+			return err_set(err, CPOD_E_INVALID, "--opt mtu=%s: 68 to 65520", o->mtu), NULL;
+		r.mtu = (unsigned)m;
+	}
+	/* labels */
+	{
+		buf lb = BUF_INIT;
+		json_w w;
+		jw_init(&w, &lb, NULL);
+		jw_obj_begin(&w);
+		for (size_t i = 0; o->labels && o->labels[i]; i++) {
+			const char *l = o->labels[i], *eq = strchr(l, '=');
+			char k[256];
+			if (eq == l || !*l) {
+				buf_free(&lb);
+				return err_set(err, CPOD_E_INVALID, "--label %s: KEY=VALUE", l), NULL;
+			}
+			snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - l) : (int)strlen(l), l);
+			jw_kstr(&w, k, eq ? eq + 1 : "");
+		}
+		jw_obj_end(&w);
+		if (jw_finish(&w, err) < 0)
+			return NULL;
+		if (lb.len >= sizeof(r.labels)) {
+			buf_free(&lb);
+			return err_set(err, CPOD_E_INVALID, "--label: too many labels"), NULL;
+		}
+		memcpy(r.labels, lb.data, lb.len + 1);
+		buf_free(&lb);
+	}
+	uint32_t base = 0;
+	unsigned plen = 0;
+	if (o->subnet && netstore_subnet(o->subnet, r.subnet, sizeof(r.subnet), &base, &plen,
+					 err) < 0)
+		return NULL;
+
+	int lock = netstore_lock(e, err);
+	if (lock < 0)
+		return NULL;
+	char **names = NULL;
+	size_t nn = 0;
+	char *ret = NULL;
+	if (netstore_names(e, &names, &nn, err) < 0)
+		goto out;
+	/* subnets in use (and 10.0.2.0/24, the containers' own networks) */
+	uint32_t used[256 + 1];
+	unsigned usedl[256 + 1];
+	size_t nu = 0;
+	used[nu] = 0x0a000200;
+	usedl[nu++] = 24;
+	for (size_t i = 0; i < nn; i++) {
+		netstore_rec x;
+		if (strcmp(names[i], name) == 0) {
+			err_set(err, CPOD_E_EXISTS, "network name %s already used: network already "
+				"exists", name);
+			goto out;
+		}
+		uint32_t xb;
+		unsigned xl;
+		char tmp[64];
+		if (nu < ARRAY_LEN(used) && netstore_load(e, names[i], &x, NULL) == 0 &&
+		    netstore_subnet(x.subnet, tmp, sizeof(tmp), &xb, &xl, NULL) == 0) {
+			used[nu] = xb;
+			usedl[nu++] = xl;
+		}
+	}
+	if (r.subnet[0]) {
+		for (size_t i = 0; i < nu; i++)
+			if (netstore_overlap(base, plen, used[i], usedl[i])) {
+				err_set(err, CPOD_E_INVALID, "--subnet %s: overlaps the subnet of "
+					"another network%s", r.subnet,
+					i == 0 ? " (10.0.2.0/24, the containers' own)" : "");
+				goto out;
+			}
+	} else {
+		unsigned k;
+		for (k = 0; k < 256; k++) {
+			uint32_t cand = 0x0a590000u | (k << 8); /* 10.89.k.0/24 */
+			bool taken = false;
+			for (size_t i = 0; i < nu && !taken; i++)
+				taken = netstore_overlap(cand, 24, used[i], usedl[i]);
+			if (!taken)
+				break;
+		}
+		if (k == 256) {
+			err_set(err, CPOD_E_STATE, "no free subnet in 10.89.0.0/16: give --subnet");
+			goto out;
+		}
+		snprintf(r.subnet, sizeof(r.subnet), "10.89.%u.0/24", k);
+		base = 0x0a590000u | (k << 8);
+	}
+	/* an IPv6 /64 of its own, so that a container on two networks has
+	 * distinct routes */
+	snprintf(r.subnet6, sizeof(r.subnet6), "fd00:89:%x:%x::/64", (base >> 16) & 0xffff,
+		 (base >> 8) & 0xff);
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	engine_random_hex(r.id, 64);
+	engine_now(r.created, sizeof(r.created));
+	if (netstore_save(e, &r, err) < 0)
+		goto out;
+	ret = strdup(name);
+	if (!ret)
+		err_nomem(err);
+out:
+	netstore_names_free(names, nn);
+	close(lock);
+	return ret;
+}
+
+/* The containers that name the network in their record. */
+typedef struct netstore_users {
+	ctr_record *all;
+	size_t n;
+	bool *uses;
+	size_t count;
+} netstore_users;
+
+static int netstore_users_get(cpod_engine *e, const char *name, netstore_users *u, cpod_err *err)
+{
+	memset(u, 0, sizeof(*u));
+	if (ctr_list_all(e, &u->all, &u->n, err) < 0)
+		return -1;
+	u->uses = calloc(u->n + 1, sizeof(bool));
+	ctr_net *cn = calloc(1, sizeof(*cn));
+	if (!u->uses || !cn) {
+		free(cn);
+		return err_nomem(err);
+	}
+	for (size_t i = 0; i < u->n; i++) {
+		net_ctr_read(u->all[i].net, cn);
+		for (size_t k = 0; k < cn->n_links; k++)
+			if (strcmp(cn->links[k].name, name) == 0) {
+				u->uses[i] = true;
+				u->count++;
+			}
+	}
+	free(cn);
+	return 0;
+}
+
+static void netstore_users_free(netstore_users *u)
+{
+	ctr_list_free(u->all, u->n);
+	free(u->uses);
+	memset(u, 0, sizeof(*u));
+}
+
+/* podman's object for a network; full: its containers and the stack's state. */
+static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
+{
+	char gw[16] = "", sub[64];
+	snprintf(sub, sizeof(sub), "%s", r->subnet);
+	char *slash = strchr(sub, '/');
+	if (slash) {
+		*slash = '\0';
+		struct in_addr a;
+		if (inet_pton(AF_INET, sub, &a) == 1) {
+			a.s_addr = htonl(ntohl(a.s_addr) + 2);
+			inet_ntop(AF_INET, &a, gw, sizeof(gw));
+		}
+	}
+	jw_obj_begin(w);
+	jw_kstr(w, "name", r->name);
+	jw_kstr(w, "id", r->id);
+	jw_kstr(w, "driver", "usernet");
+	jw_kstr(w, "network_interface", "");
+	jw_kstr(w, "created", r->created);
+	jw_key(w, "subnets");
+	jw_arr_begin(w);
+	jw_obj_begin(w);
+	jw_kstr(w, "subnet", r->subnet);
+	jw_kstr(w, "gateway", gw);
+	jw_obj_end(w);
+	if (r->subnet6[0]) {
+		char gw6[64];
+		snprintf(gw6, sizeof(gw6), "%.*s2", (int)(strlen(r->subnet6) - 4), r->subnet6);
+		jw_obj_begin(w);
+		jw_kstr(w, "subnet", r->subnet6);
+		jw_kstr(w, "gateway", gw6);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_kbool(w, "ipv6_enabled", r->subnet6[0] != '\0');
+	jw_kbool(w, "internal", r->internal);
+	jw_kbool(w, "dns_enabled", true);
+	jw_kstr(w, "policy", usernet_policy_name(r->policy));
+	if (r->mtu) {
+		jw_key(w, "options");
+		jw_obj_begin(w);
+		char m[16];
+		snprintf(m, sizeof(m), "%u", r->mtu);
+		jw_kstr(w, "mtu", m);
+		jw_obj_end(w);
+	} else {
+		jw_key(w, "options");
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
+	jw_key(w, "labels");
+	if (ld)
+		jw_value(w, json_root(ld));
+	else {
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	json_doc_free(ld);
+	jw_key(w, "ipam_options");
+	jw_obj_begin(w);
+	jw_kstr(w, "driver", "host-local");
+	jw_obj_end(w);
+	if (!full) {
+		jw_obj_end(w);
+		return;
+	}
+	netstore_users u;
+	ctr_net *cn = calloc(1, sizeof(*cn));
+	jw_key(w, "containers");
+	jw_obj_begin(w);
+	if (cn && netstore_users_get(e, r->name, &u, NULL) == 0) {
+		for (size_t i = 0; i < u.n; i++) {
+			if (!u.uses[i] || !ctr_running(&u.all[i]))
+				continue;
+			net_ctr_read(u.all[i].net, cn);
+			for (size_t k = 0; k < cn->n_links; k++) {
+				const net_link *l = &cn->links[k];
+				if (strcmp(l->name, r->name) != 0 || !l->attached)
+					continue;
+				char ipnet[64];
+				jw_key(w, u.all[i].id);
+				jw_obj_begin(w);
+				jw_kstr(w, "name", u.all[i].name);
+				jw_key(w, "interfaces");
+				jw_obj_begin(w);
+				jw_key(w, l->r.ifname[0] ? l->r.ifname : "eth0");
+				jw_obj_begin(w);
+				jw_key(w, "subnets");
+				jw_arr_begin(w);
+				jw_obj_begin(w);
+				snprintf(ipnet, sizeof(ipnet), "%s/%u", l->r.ip, l->r.prefix);
+				jw_kstr(w, "ipnet", ipnet);
+				jw_kstr(w, "gateway", l->r.gateway);
+				jw_obj_end(w);
+				jw_arr_end(w);
+				jw_kstr(w, "mac_address", l->r.mac);
+				jw_obj_end(w);
+				jw_obj_end(w);
+				jw_key(w, "aliases");
+				jw_arr_begin(w);
+				for (size_t j = 0; j < l->n_aliases; j++)
+					jw_str(w, l->aliases[j]);
+				jw_arr_end(w);
+				jw_obj_end(w);
+			}
+		}
+		netstore_users_free(&u);
+	}
+	jw_obj_end(w);
+	free(cn);
+	/* the stack process, when it runs: its counters */
+	char ctl[PATH_MAX];
+	bool ok = snprintf(ctl, sizeof(ctl), "%s/networks/%s/ctl", e->runroot, r->name) <
+		  (int)sizeof(ctl);
+	char *st = ok && usernet_alive(ctl) ? usernet_inspect(ctl, NULL) : NULL;
+	json_doc *sd = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
+	jw_key(w, "stack");
+	jw_obj_begin(w);
+	jw_kbool(w, "running", sd != NULL);
+	if (sd) {
+		int64_t pid = 0;
+		if (json_int64(json_get(json_root(sd), "pid"), &pid))
+			jw_kint(w, "pid", pid);
+		if (json_get(json_root(sd), "counters")) {
+			jw_key(w, "counters");
+			jw_value(w, json_get(json_root(sd), "counters"));
+		}
+	}
+	jw_obj_end(w);
+	json_doc_free(sd);
+	free(st);
+	jw_obj_end(w);
+}
+
+static char *netstore_json(cpod_engine *e, const char *only, bool full, cpod_err *err)
+{
+	char **names;
+	size_t nn;
+	buf b = BUF_INIT;
+	json_w w;
+	if (netstore_names(e, &names, &nn, err) < 0)
+		return NULL;
+	jw_init(&w, &b, NULL);
+	if (!only)
+		jw_arr_begin(&w);
+	bool found = false;
+	for (size_t i = 0; i < nn; i++) {
+		netstore_rec r;
+		if (only && strcmp(only, names[i]) != 0)
+			continue;
+		if (netstore_load(e, names[i], &r, NULL) < 0)
+			continue;
+		found = true;
+		netstore_write(&w, e, &r, full);
+	}
+	if (!only)
+		jw_arr_end(&w);
+	netstore_names_free(names, nn);
+	if (only && !found) {
+		buf_free(&b);
+		netstore_rec r;
+		netstore_load(e, only, &r, err);  /* its error: not found (or why) */
+		return NULL;
+	}
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+char *cpod_network_list(cpod_engine *e, cpod_err *err)
+{
+	return netstore_json(e, NULL, true, err);
+}
+
+char *cpod_network_inspect(cpod_engine *e, const char *name, cpod_err *err)
+{
+	return netstore_json(e, name, true, err);
+}
+
+/* Removes a network; the caller holds the lock. */
+static int netstore_remove(cpod_engine *e, const char *name, bool force, cpod_err *err)
+{
+	netstore_rec r;
+	netstore_users u;
+	char rel[128];
+	if (netstore_load(e, name, &r, err) < 0)
+		return -1;
+	if (netstore_users_get(e, name, &u, err) < 0)
+		return -1;
+	int ret = -1;
+	if (u.count && !force) {
+		for (size_t i = 0; i < u.n; i++)
+			if (u.uses[i]) {
+				err_set(err, CPOD_E_STATE, "network %s is being used by container %s "
+					"(and %zu more): remove them first, or rm -f", name,
+					u.all[i].name, u.count - 1);
+				break;
+			}
+		goto out;
+	}
+	for (size_t i = 0; i < u.n; i++)
+		if (u.uses[i] && ctr_remove_v(e, &u.all[i], true, true, err) < 0)
+			goto out;
+	snprintf(rel, sizeof(rel), "networks/%s.json", name);
+	if (unlinkat(e->rootfd, rel, 0) < 0 && errno != ENOENT) {
+		err_sys(err, "remove network %s", name);
+		goto out;
+	}
+	/* the run-time directory (a stack still in its grace time goes by itself) */
+	snprintf(rel, sizeof(rel), "networks/%s", name);
+	fs_rm_tree(e->runrootfd, rel, NULL);
+	ret = 0;
+out:
+	netstore_users_free(&u);
+	return ret;
+}
+
+int cpod_network_remove(cpod_engine *e, const char *name, int force, cpod_err *err)
+{
+	int lock = netstore_lock(e, err);
+	if (lock < 0)
+		return -1;
+	int r = netstore_remove(e, name, force, err);
+	close(lock);
+	return r;
+}
+
+char *cpod_network_prune(cpod_engine *e, cpod_err *err)
+{
+	char **names;
+	size_t nn;
+	buf out = BUF_INIT;
+	int lock = netstore_lock(e, err);
+	if (lock < 0)
+		return NULL;
+	if (netstore_names(e, &names, &nn, err) < 0) {
+		close(lock);
+		return NULL;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		netstore_users u;
+		if (netstore_users_get(e, names[i], &u, NULL) < 0)
+			continue;
+		bool unused = u.count == 0;
+		netstore_users_free(&u);
+		if (unused && netstore_remove(e, names[i], false, NULL) == 0)
+			buf_printf(&out, NULL, "%s\n", names[i]);
+	}
+	netstore_names_free(names, nn);
+	close(lock);
+	if (out.failed) {
+		buf_free(&out);
+		return err_nomem(err), NULL;
+	}
+	if (!out.data)
+		return strdup("");
+	return out.data;
+}
+
+static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
+			    const char *const *aliases, bool connect, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int lock = ctr_lock(e, r.id, err);
+	int ret = -1;
+	if (lock < 0)
+		goto out;
+	if (ctr_reload(e, &r, err) < 0 ||
+	    net_ctr_connect(e, &r, net, aliases, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	ctr_record_free(&r);
+	return ret;
+}
+
+int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
+			 const char *const *aliases, cpod_err *err)
+{
+	return netstore_connect(e, net, ctr, aliases, true, err);
+}
+
+int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
+			    cpod_err *err)
+{
+	(void)force;
+	return netstore_connect(e, net, ctr, NULL, false, err);
+}
+/************************************************ src/engine/network.c */
+/*
+ * network.c — a container's networks and their stack processes (see
+ * network.h): the record's "network" settings, attaching at start and
+ * detaching at the end, restarting a stack found dead, and what inspect and
+ * ps show of it.  Named networks themselves (create, ls, rm...) are in
+ * netstore.c.
+ */
+
+
+
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+/* ---------------------------------------------------------------- the record */
+
+static void netc_copy(char *dst, size_t n, const json_value *o, const char *key)
+{
+	const char *s = json_string(json_get(o, key));
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+static unsigned netc_uint(const json_value *o, const char *key)
+{
+	int64_t v = 0;
+	if (!json_int64(json_get(o, key), &v) || v < 0 || v > 65535 * 2)
+		return 0;
+	return (unsigned)v;
+}
+
+static size_t netc_ports_read(const json_value *a, net_port *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < json_len(a) && n < NET_MAX_PORTS; i++) {
+		const json_value *p = json_at(a, i);
+		net_port *x = &out[n++];
+		netc_copy(x->host_ip, sizeof(x->host_ip), p, "host_ip");
+		netc_copy(x->proto, sizeof(x->proto), p, "proto");
+		if (strcmp(x->proto, "udp") != 0)
+			strcpy(x->proto, "tcp");
+		x->host_port = netc_uint(p, "host_port");
+		x->ctr_port = netc_uint(p, "ctr_port");
+		x->range = netc_uint(p, "range");
+		if (!x->range)
+			x->range = 1;
+	}
+	return n;
+}
+
+static void netc_reply_read(const json_value *o, usernet_attach_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	netc_copy(r->ip, sizeof(r->ip), o, "ip");
+	netc_copy(r->ip6, sizeof(r->ip6), o, "ip6");
+	netc_copy(r->mac, sizeof(r->mac), o, "mac");
+	netc_copy(r->gateway, sizeof(r->gateway), o, "gateway");
+	netc_copy(r->gateway6, sizeof(r->gateway6), o, "gateway6");
+	netc_copy(r->dns, sizeof(r->dns), o, "dns");
+	netc_copy(r->dns6, sizeof(r->dns6), o, "dns6");
+	netc_copy(r->ifname, sizeof(r->ifname), o, "ifname");
+	r->prefix = netc_uint(o, "prefix");
+	r->prefix6 = netc_uint(o, "prefix6");
+	r->mtu = netc_uint(o, "mtu");
+}
+
+CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->mode = OPTIONS_NET_NONE;
+	json_doc *d = text ? json_parse(text, strlen(text), NULL, NULL) : NULL;
+	if (!d)
+		return;
+	const json_value *o = json_root(d);
+	const char *mode = json_string(json_get(o, "mode"));
+	if (mode && strcmp(mode, "host") == 0)
+		n->mode = OPTIONS_NET_HOST;
+	else if (mode && strcmp(mode, "usernet") == 0)
+		n->mode = OPTIONS_NET_USERNET;
+	else if (mode && strcmp(mode, "named") == 0)
+		n->mode = OPTIONS_NET_NAMED;
+	const char *pol = json_string(json_get(o, "policy"));
+	n->policy = pol ? usernet_policy_parse(pol) : USERNET_POLICY_NONE;
+	if (n->policy < 0)
+		n->policy = USERNET_POLICY_NONE;
+	n->mtu = netc_uint(o, "mtu");
+	const json_value *links = json_get(o, "links");
+	for (size_t i = 0; i < json_len(links) && n->n_links < NET_MAX_LINKS; i++) {
+		const json_value *l = json_at(links, i);
+		net_link *k = &n->links[n->n_links++];
+		netc_copy(k->name, sizeof(k->name), l, "name");
+		const json_value *al = json_get(l, "aliases");
+		for (size_t j = 0; j < json_len(al) && k->n_aliases < NET_MAX_ALIASES; j++) {
+			const char *s = json_string(json_at(al, j));
+			if (s)
+				snprintf(k->aliases[k->n_aliases++], 64, "%s", s);
+		}
+		const json_value *st = json_get(l, "state");
+		if (st) {
+			k->attached = true;
+			netc_reply_read(st, &k->r);
+		}
+	}
+	n->n_ports = netc_ports_read(json_get(o, "ports"), n->ports);
+	n->n_bound = netc_ports_read(json_get(o, "bound"), n->bound);
+	json_doc_free(d);
+}
+
+static void netc_ports_write(json_w *w, const char *key, const net_port *p, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "host_ip", p[i].host_ip);
+		jw_kint(w, "host_port", p[i].host_port);
+		jw_kint(w, "ctr_port", p[i].ctr_port);
+		jw_kint(w, "range", p[i].range);
+		jw_kstr(w, "proto", p[i].proto);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void netc_reply_write(json_w *w, const usernet_attach_reply *r)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "ip", r->ip);
+	jw_kint(w, "prefix", r->prefix);
+	jw_kstr(w, "ip6", r->ip6);
+	jw_kint(w, "prefix6", r->prefix6);
+	jw_kstr(w, "mac", r->mac);
+	jw_kstr(w, "gateway", r->gateway);
+	jw_kstr(w, "gateway6", r->gateway6);
+	jw_kstr(w, "dns", r->dns);
+	jw_kstr(w, "dns6", r->dns6);
+	jw_kstr(w, "ifname", r->ifname);
+	jw_kint(w, "mtu", r->mtu);
+	jw_obj_end(w);
+}
+
+static const char *netc_mode_word(enum options_netmode m)
+{
+	switch (m) {
+	case OPTIONS_NET_HOST: return "host";
+	case OPTIONS_NET_USERNET: return "usernet";
+	case OPTIONS_NET_NAMED: return "named";
+	default: return "none";
+	}
+}
+
+CPOD_INTERNAL char *net_ctr_text(const ctr_net *n)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "mode", netc_mode_word(n->mode));
+	jw_kstr(&w, "policy", usernet_policy_name(n->policy));
+	jw_kint(&w, "mtu", n->mtu);
+	jw_key(&w, "links");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n->n_links; i++) {
+		const net_link *k = &n->links[i];
+		jw_obj_begin(&w);
+		jw_kstr(&w, "name", k->name);
+		jw_key(&w, "aliases");
+		jw_arr_begin(&w);
+		for (size_t j = 0; j < k->n_aliases; j++)
+			jw_str(&w, k->aliases[j]);
+		jw_arr_end(&w);
+		if (k->attached) {
+			jw_key(&w, "state");
+			netc_reply_write(&w, &k->r);
+		}
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	netc_ports_write(&w, "ports", n->ports, n->n_ports);
+	netc_ports_write(&w, "bound", n->bound, n->n_bound);
+	jw_obj_end(&w);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+CPOD_INTERNAL const char *net_mode_name(const ctr_net *n)
+{
+	if (n->mode == OPTIONS_NET_NAMED && n->n_links)
+		return n->links[0].name;
+	return n->mode == OPTIONS_NET_NAMED ? "none" : netc_mode_word(n->mode);
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+/* The subnet's base address plus k, as text. */
+static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
+{
+	char b[64];
+	struct in_addr a;
+	snprintf(b, sizeof(b), "%s", subnet);
+	char *slash = strchr(b, '/');
+	if (slash)
+		*slash = '\0';
+	out[0] = '\0';
+	if (inet_pton(AF_INET, b, &a) != 1)
+		return;
+	a.s_addr = htonl(ntohl(a.s_addr) + k);
+	inet_ntop(AF_INET, &a, out, 16);
+}
+
+CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
+			      const image_config *cfg, ctr_net *n, char dns[16], char gw[16],
+			      cpod_err *err)
+{
+	memset(n, 0, sizeof(*n));
+	dns[0] = gw[0] = '\0';
+	n->mode = p->net_mode;
+	n->policy = p->net_policy;
+	n->mtu = p->net_mtu;
+	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST)
+		return 0;
+	const char *subnet = "10.0.2.0/24";
+	netstore_rec first;
+	bool have_first = false;
+	if (n->mode == OPTIONS_NET_USERNET) {
+		snprintf(n->links[0].name, 64, "%s", NET_PRIVATE);
+		n->n_links = 1;
+	} else {
+		if (p->n_net_names > NET_MAX_LINKS)
+			return err_set(err, CPOD_E_INVALID, "--network: at most %d networks",
+				       NET_MAX_LINKS);
+		for (size_t i = 0; i < p->n_net_names; i++) {
+			netstore_rec nr;
+			if (netstore_load(e, p->net_names[i], &nr, err) < 0)
+				return -1;
+			if (i == 0) {
+				first = nr;
+				have_first = true;
+			}
+			snprintf(n->links[n->n_links++].name, 64, "%s", p->net_names[i]);
+		}
+		if (have_first)
+			subnet = first.subnet;
+	}
+	if (p->n_aliases > NET_MAX_ALIASES)
+		return err_set(err, CPOD_E_INVALID, "--network-alias: at most %d", NET_MAX_ALIASES);
+	for (size_t i = 0; i < n->n_links; i++) {
+		for (size_t j = 0; j < p->n_aliases; j++)
+			snprintf(n->links[i].aliases[j], 64, "%s", p->aliases[j]);
+		n->links[i].n_aliases = p->n_aliases;
+	}
+	for (size_t i = 0; i < p->n_ports; i++) {
+		if (n->n_ports >= NET_MAX_PORTS)
+			return err_set(err, CPOD_E_INVALID, "--publish: at most %d", NET_MAX_PORTS);
+		const options_port *x = &p->ports[i];
+		net_port *y = &n->ports[n->n_ports++];
+		snprintf(y->host_ip, sizeof(y->host_ip), "%s", x->host_ip ? x->host_ip : "");
+		snprintf(y->proto, sizeof(y->proto), "%s", x->proto ? x->proto : "tcp");
+		y->host_port = x->host_port;
+		y->ctr_port = x->ctr_port;
+		y->range = x->range ? x->range : 1;
+	}
+	/* -P: every EXPOSEd port of the image not published already */
+	for (size_t i = 0; o->publish_all && cfg && i < cfg->n_exposed_ports; i++) {
+		const char *s = cfg->exposed_ports[i], *slash = strchr(s, '/');
+		unsigned long port = strtoul(s, NULL, 10);
+		const char *proto = slash && strcmp(slash + 1, "udp") == 0 ? "udp" : "tcp";
+		if (port < 1 || port > 65535)
+			continue;
+		bool have = false;
+		for (size_t k = 0; k < n->n_ports && !have; k++)
+			have = n->ports[k].ctr_port <= port &&
+			       port < n->ports[k].ctr_port + n->ports[k].range &&
+			       strcmp(n->ports[k].proto, proto) == 0;
+		if (have)
+			continue;
+		if (n->n_ports >= NET_MAX_PORTS)
+			return err_set(err, CPOD_E_INVALID, "--publish-all: at most %d ports",
+				       NET_MAX_PORTS);
+		net_port *y = &n->ports[n->n_ports++];
+		y->ctr_port = (unsigned)port;
+		y->range = 1;
+		snprintf(y->proto, sizeof(y->proto), "%s", proto);
+	}
+	netc_subnet_addr(subnet, 3, dns);
+	netc_subnet_addr(subnet, 2, gw);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the stacks */
+
+/* RUNROOT/networks/NAME or RUNROOT/usernet/ID16 (made), and the control
+ * socket in it. */
+static int netc_dir(cpod_engine *e, const char *link, const char *ctr_id, char *dir, size_t dn,
+		    char *ctl, size_t cn, cpod_err *err)
+{
+	bool priv = strcmp(link, NET_PRIVATE) == 0;
+	char rel[128];
+	snprintf(rel, sizeof(rel), "%s/%.*s", priv ? "usernet" : "networks", priv ? 16 : 64,
+		 priv ? ctr_id : link);
+	mkdirat(e->runrootfd, priv ? "usernet" : "networks", 0700);
+	if (mkdirat(e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create %s/%s", e->runroot, rel);
+	if ((size_t)snprintf(dir, dn, "%s/%s", e->runroot, rel) >= dn ||
+	    (size_t)snprintf(ctl, cn, "%s/ctl", dir) >= cn)
+		return err_set(err, CPOD_E_INVALID, "network %s: the run root's path is too long", link);
+	if (strlen(ctl) >= 108)
+		return err_set(err, CPOD_E_INVALID,
+			       "network %s: control socket %s: longer than a unix socket path may be "
+			       "(a shorter CPOD_RUNROOT)", link, ctl);
+	return 0;
+}
+
+/* The control socket of a container's link (no directory made). */
+static void netc_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
+			  size_t n)
+{
+	bool priv = strcmp(link, NET_PRIVATE) == 0;
+	if (snprintf(ctl, n, "%s/%s/%.*s/ctl", e->runroot, priv ? "usernet" : "networks",
+		     priv ? 16 : 64, priv ? ctr_id : link) >= (int)n)
+		ctl[0] = '\0';
+}
+
+/* Starts the stack detached from us: from a child with no signal blocked
+ * (the stack inherits the mask; a supervisor blocks several), while we are
+ * not a subreaper (a supervisor is: the stack would become its child
+ * rather than init's, and must outlive it). */
+static int netc_spawn(const usernet_config *cfg, int *pid_out, cpod_err *err)
+{
+	int was = 0;
+	prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0);
+	if (was)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	int pp[2];
+	int r = -1;
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		err_sys(err, "start network %s: pipe", cfg->name);
+		goto out;
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		close(pp[0]);
+		close(pp[1]);
+		err_sys(err, "start network %s: fork", cfg->name);
+		goto out;
+	}
+	if (child == 0) {
+		close(pp[0]);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		struct { int pid; cpod_err err; } rep;
+		memset(&rep, 0, sizeof(rep));
+		rep.pid = -1;
+		if (usernet_spawn(cfg, sup_exe_path(), &rep.pid, &rep.err) < 0)
+			rep.pid = -1;
+		(void)!write(pp[1], &rep, sizeof(rep));
+		_exit(0);
+	}
+	close(pp[1]);
+	struct { int pid; cpod_err err; } rep;
+	ssize_t got = RETRY_EINTR(read(pp[0], &rep, sizeof(rep)));
+	close(pp[0]);
+	proc_wait(child, NULL, 0);
+	if (got != (ssize_t)sizeof(rep)) {
+		err_set(err, CPOD_E_SYS, "start network %s: the starter died", cfg->name);
+		goto out;
+	}
+	if (rep.pid < 0) {
+		if (err)
+			*err = rep.err;
+		goto out;
+	}
+	if (pid_out)
+		*pid_out = rep.pid;
+	r = 0;
+out:
+	if (was)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	return r;
+}
+
+/* The stack's configuration for a link (paths point into the buffers). */
+typedef struct netc_stack {
+	usernet_config cfg;
+	char dir[PATH_MAX], ctl[PATH_MAX], log[PATH_MAX];
+	netstore_rec rec;
+} netc_stack;
+
+static int netc_stack_cfg(cpod_engine *e, const ctr_net *n, const char *link, const char *ctr_id,
+			  netc_stack *s, cpod_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (netc_dir(e, link, ctr_id, s->dir, sizeof(s->dir), s->ctl, sizeof(s->ctl), err) < 0)
+		return -1;
+	if (snprintf(s->log, sizeof(s->log), "%s/log", s->dir) >= (int)sizeof(s->log))
+		return err_set(err, CPOD_E_INVALID, "network %s: path too long", link);
+	s->cfg.ctl_path = s->ctl;
+	s->cfg.log_path = s->log;
+	if (strcmp(link, NET_PRIVATE) == 0) {
+		s->cfg.name = NET_PRIVATE;
+		s->cfg.policy = n->policy;
+		s->cfg.mtu = n->mtu;
+		/* the container's own: no reason to linger once it stopped */
+		s->cfg.grace_ms = 300;
+	} else {
+		if (netstore_load(e, link, &s->rec, err) < 0)
+			return -1;
+		s->cfg.name = s->rec.name;
+		s->cfg.subnet = s->rec.subnet;
+		s->cfg.subnet6 = s->rec.subnet6[0] ? s->rec.subnet6 : NULL;
+		s->cfg.policy = s->rec.policy;
+		s->cfg.mtu = s->rec.mtu;
+	}
+	s->cfg.idle_ms = 10000;
+	return 0;
+}
+
+static void netc_reattach_others(cpod_engine *e, const char *link, const char *except);
+
+/* The stack of a link runs (started, under the network's lock, when it
+ * does not answer; then the network's other running containers are
+ * attached to the new one). */
+static int netc_ensure(cpod_engine *e, netc_stack *s, const char *link, const char *ctr_id,
+		       cpod_err *err)
+{
+	if (usernet_alive(s->ctl))
+		return 0;
+	char lockp[PATH_MAX + 8];
+	snprintf(lockp, sizeof(lockp), "%s/lock", s->dir);
+	_cleanup_close_ int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
+		return err_sys(err, "network %s: lock", link);
+	if (usernet_alive(s->ctl))
+		return 0;
+	if (netc_spawn(&s->cfg, NULL, err) < 0)
+		return err_prefix(err, "network %s", link);
+	if (strcmp(link, NET_PRIVATE) != 0)
+		netc_reattach_others(e, link, ctr_id);
+	return 0;
+}
+
+/* A free port on the host for a published port asked as "any". */
+static unsigned netc_free_port(const char *ip, const char *proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	if (ip && strchr(ip, ':')) {
+		a6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, ip, &a6->sin6_addr) != 1)
+			return 0;
+		len = sizeof(*a6);
+	} else {
+		a4->sin_family = AF_INET;
+		if (ip && *ip && inet_pton(AF_INET, ip, &a4->sin_addr) != 1)
+			return 0;
+		len = sizeof(*a4);
+	}
+	int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	unsigned port = 0;
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
+	close(fd);
+	return port;
+}
+
+/* The host ports of this start: "any" ones picked now, one by one. */
+static int netc_bind_ports(ctr_net *n, cpod_err *err)
+{
+	n->n_bound = 0;
+	for (size_t i = 0; i < n->n_ports; i++) {
+		const net_port *p = &n->ports[i];
+		for (unsigned k = 0; k < (p->host_port ? 1 : p->range); k++) {
+			if (n->n_bound >= NET_MAX_PORTS)
+				return err_set(err, CPOD_E_INVALID, "too many published ports");
+			net_port *b = &n->bound[n->n_bound++];
+			*b = *p;
+			if (!p->host_port) {
+				b->range = 1;
+				b->ctr_port = p->ctr_port + k;
+				b->host_port = netc_free_port(p->host_ip, p->proto);
+				if (!b->host_port)
+					return err_set(err, CPOD_E_SYS,
+						       "publish %u/%s: no free port on the host",
+						       b->ctr_port, p->proto);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Attaches one link of a container to its (running) stack. */
+static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, size_t i, pid_t pid,
+			    int nsfd, const char *fixed_ip, cpod_err *err)
+{
+	net_link *k = &n->links[i];
+	netc_stack s;
+	if (netc_stack_cfg(e, n, k->name, r->id, &s, err) < 0)
+		return -1;
+	const char *aliases[NET_MAX_ALIASES];
+	for (size_t j = 0; j < k->n_aliases; j++)
+		aliases[j] = k->aliases[j];
+	usernet_port ports[NET_MAX_PORTS];
+	size_t np = 0;
+	if (i == 0)
+		for (size_t j = 0; j < n->n_bound; j++)
+			ports[np++] = (usernet_port){ .host_ip = n->bound[j].host_ip,
+						      .host_port = n->bound[j].host_port,
+						      .ctr_port = n->bound[j].ctr_port,
+						      .range = n->bound[j].range,
+						      .proto = n->bound[j].proto };
+	char ifname[16];
+	snprintf(ifname, sizeof(ifname), "eth%zu", i);
+	usernet_attach_req req = {
+		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
+		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,
+		.ports = ports, .n_ports = np,
+	};
+	for (int attempt = 0;; attempt++) {
+		if (netc_ensure(e, &s, k->name, r->id, err) < 0)
+			return -1;
+		cpod_err e2;
+		if (usernet_attach(s.ctl, nsfd, &req, &k->r, &e2) == 0)
+			break;
+		/* it ended between our look and the attach (its grace time) */
+		if (attempt == 0 && !usernet_alive(s.ctl))
+			continue;
+		if (err)
+			*err = e2;
+		return err_prefix(err, "network %s", k->name);
+	}
+	k->attached = true;
+	return 0;
+}
+
+static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
+{
+	char ctl[PATH_MAX];
+	if (!k->attached)
+		return;
+	netc_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
+	if (usernet_alive(ctl))
+		usernet_detach(ctl, r->id, NULL);
+	k->attached = false;
+	memset(&k->r, 0, sizeof(k->r));
+}
+
+CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid, char **text,
+				 cpod_err *err)
+{
+	*text = NULL;
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return err_nomem(err);
+	net_ctr_read(r->net, n);
+	int ret = -1;
+	_cleanup_close_ int nsfd = -1;
+	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST || !n->n_links) {
+		ret = 0;
+		goto out;
+	}
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	nsfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		err_sys(err, "the container's network namespace");
+		goto out;
+	}
+	for (size_t i = 0; i < n->n_links; i++)
+		n->links[i].attached = false;
+	if (netc_bind_ports(n, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n->n_links; i++) {
+		if (netc_attach_link(e, r, n, i, pid, nsfd, NULL, err) < 0) {
+			for (size_t k = 0; k < i; k++)
+				netc_detach_link(e, r, &n->links[k]);
+			goto out;
+		}
+	}
+	*text = net_ctr_text(n);
+	if (!*text) {
+		err_nomem(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(n);
+	return ret;
+}
+
+CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
+{
+	if (!r->net)
+		return;
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return;
+	net_ctr_read(r->net, n);
+	bool any = n->n_bound > 0;
+	for (size_t i = 0; i < n->n_links; i++) {
+		any |= n->links[i].attached;
+		netc_detach_link(e, r, &n->links[i]);
+	}
+	n->n_bound = 0;
+	if (any) {
+		char *t = net_ctr_text(n);
+		if (t) {
+			free(r->net);
+			r->net = t;
+		}
+	}
+	free(n);
+}
+
+CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "usernet/%.16s", r->id);
+	fs_rm_tree(e->runrootfd, rel, NULL);
+}
+
+/* A network's stack was started again: its running containers are
+ * attached again (same address, same published ports). */
+static void netc_reattach_others(cpod_engine *e, const char *link, const char *except)
+{
+	ctr_record *all;
+	size_t nc;
+	if (ctr_list_all(e, &all, &nc, NULL) < 0)
+		return;
+	ctr_net *n = calloc(1, sizeof(*n));
+	for (size_t i = 0; n && i < nc; i++) {
+		const ctr_record *r = &all[i];
+		if (strcmp(r->id, except) == 0 || !r->net || !ctr_running(r))
+			continue;
+		net_ctr_read(r->net, n);
+		for (size_t k = 0; k < n->n_links; k++) {
+			if (strcmp(n->links[k].name, link) != 0 || !n->links[k].attached)
+				continue;
+			char p[64], ip[16];
+			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
+			snprintf(ip, sizeof(ip), "%s", n->links[k].r.ip);
+			int nsfd = open(p, O_RDONLY | O_CLOEXEC);
+			cpod_err err;
+			if (nsfd < 0 ||
+			    netc_attach_link(e, r, n, k, r->pid, nsfd, ip, &err) < 0)
+				log_warn("network %s: container %.12s not attached again", link, r->id);
+			if (nsfd >= 0)
+				close(nsfd);
+		}
+	}
+	free(n);
+	ctr_list_free(all, nc);
+}
+
+/* ---------------------------------------------------------------- connect */
+
+CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
+				  const char *const *aliases, bool connect, cpod_err *err)
+{
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return err_nomem(err);
+	int ret = -1;
+	net_ctr_read(r->net, n);
+	size_t at = n->n_links;
+	for (size_t i = 0; i < n->n_links; i++)
+		if (strcmp(n->links[i].name, net) == 0)
+			at = i;
+	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST) {
+		err_set(err, CPOD_E_INVALID, "container %s uses --network %s: it cannot %s networks",
+			r->name, netc_mode_word(n->mode), connect ? "join" : "leave");
+		goto out;
+	}
+	if (connect) {
+		netstore_rec nr;
+		if (netstore_load(e, net, &nr, err) < 0)
+			goto out;
+		if (at < n->n_links) {
+			err_set(err, CPOD_E_EXISTS, "container %s is already connected to network %s",
+				r->name, net);
+			goto out;
+		}
+		if (n->n_links >= NET_MAX_LINKS) {
+			err_set(err, CPOD_E_INVALID, "container %s: at most %d networks", r->name,
+				NET_MAX_LINKS);
+			goto out;
+		}
+		net_link *k = &n->links[n->n_links++];
+		memset(k, 0, sizeof(*k));
+		snprintf(k->name, sizeof(k->name), "%s", net);
+		for (size_t i = 0; aliases && aliases[i]; i++) {
+			if (k->n_aliases >= NET_MAX_ALIASES || !options_net_name_ok(aliases[i])) {
+				err_set(err, CPOD_E_INVALID, "--alias %s: bad alias (or too many)",
+					aliases[i]);
+				goto out;
+			}
+			snprintf(k->aliases[k->n_aliases++], 64, "%s", aliases[i]);
+		}
+		if (ctr_running(r)) {
+			char p[64];
+			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
+			_cleanup_close_ int nsfd = open(p, O_RDONLY | O_CLOEXEC);
+			if (nsfd < 0) {
+				err_sys(err, "the network namespace of %s", r->name);
+				goto out;
+			}
+			if (netc_attach_link(e, r, n, n->n_links - 1, r->pid, nsfd, NULL, err) < 0)
+				goto out;
+		}
+		n->mode = n->mode == OPTIONS_NET_USERNET && n->n_links == 1 ? OPTIONS_NET_NAMED
+									      : n->mode;
+	} else {
+		if (at == n->n_links) {
+			err_set(err, CPOD_E_NOTFOUND, "container %s is not connected to network %s",
+				r->name, net);
+			goto out;
+		}
+		netc_detach_link(e, r, &n->links[at]);
+		memmove(&n->links[at], &n->links[at + 1],
+			(n->n_links - at - 1) * sizeof(n->links[0]));
+		n->n_links--;
+	}
+	char *t = net_ctr_text(n);
+	if (!t) {
+		err_nomem(err);
+		goto out;
+	}
+	free(r->net);
+	r->net = t;
+	ret = 0;
+out:
+	free(n);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- showing */
+
+/* The ports to show: those bound while it runs, else those asked. */
+static void netc_show_ports(const ctr_net *n, bool running, const net_port **p, size_t *np)
+{
+	if (running && n->n_bound) {
+		*p = n->bound;
+		*np = n->n_bound;
+	} else {
+		*p = n->ports;
+		*np = n->n_ports;
+	}
+}
+
+static void netc_write_portmap(json_w *w, const ctr_net *n, bool running)
+{
+	const net_port *p;
+	size_t np;
+	netc_show_ports(n, running, &p, &np);
+	jw_obj_begin(w);
+	for (size_t i = 0; i < np; i++) {
+		for (unsigned k = 0; k < p[i].range; k++) {
+			char key[32], hp[16];
+			snprintf(key, sizeof(key), "%u/%s", p[i].ctr_port + k, p[i].proto);
+			jw_key(w, key);
+			jw_arr_begin(w);
+			jw_obj_begin(w);
+			jw_kstr(w, "HostIp", p[i].host_ip[0] ? p[i].host_ip : "0.0.0.0");
+			if (p[i].host_port)
+				snprintf(hp, sizeof(hp), "%u", p[i].host_port + k);
+			else
+				hp[0] = '\0';
+			jw_kstr(w, "HostPort", hp);
+			jw_obj_end(w);
+			jw_arr_end(w);
+		}
+	}
+	jw_obj_end(w);
+}
+
+static void netc_write_endpoint(json_w *w, const net_link *k, bool running, bool top)
+{
+	const usernet_attach_reply *r = &k->r;
+	bool on = running && k->attached;
+	jw_kstr(w, "EndpointID", "");
+	jw_kstr(w, "Gateway", on ? r->gateway : "");
+	jw_kstr(w, "IPAddress", on ? r->ip : "");
+	jw_kint(w, "IPPrefixLen", on ? r->prefix : 0);
+	jw_kstr(w, "IPv6Gateway", on ? r->gateway6 : "");
+	jw_kstr(w, "GlobalIPv6Address", on ? r->ip6 : "");
+	jw_kint(w, "GlobalIPv6PrefixLen", on ? r->prefix6 : 0);
+	jw_kstr(w, "MacAddress", on ? r->mac : "");
+	if (top)
+		return;
+	jw_kstr(w, "NetworkID", k->name);
+	jw_kstr(w, "InterfaceName", on ? r->ifname : "");
+	jw_key(w, "DriverOpts");
+	jw_null(w);
+	jw_key(w, "IPAMConfig");
+	jw_null(w);
+	jw_key(w, "Links");
+	jw_null(w);
+	jw_key(w, "Aliases");
+	jw_arr_begin(w);
+	for (size_t j = 0; j < k->n_aliases; j++)
+		jw_str(w, k->aliases[j]);
+	jw_arr_end(w);
+}
+
+CPOD_INTERNAL void net_write_settings(json_w *w, const ctr_record *r, bool running)
+{
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n) {
+		jw_null(w);
+		return;
+	}
+	net_ctr_read(r->net, n);
+	jw_obj_begin(w);
+	static const net_link none;
+	netc_write_endpoint(w, n->n_links ? &n->links[0] : &none, running, true);
+	jw_kstr(w, "Bridge", "");
+	jw_kstr(w, "SandboxID", "");
+	jw_kbool(w, "HairpinMode", false);
+	jw_kstr(w, "LinkLocalIPv6Address", "");
+	jw_kint(w, "LinkLocalIPv6PrefixLen", 0);
+	jw_key(w, "Ports");
+	netc_write_portmap(w, n, running);
+	char sk[64] = "";
+	if (running && r->pid > 0 && n->mode != OPTIONS_NET_HOST)
+		snprintf(sk, sizeof(sk), "/proc/%d/ns/net", (int)r->pid);
+	jw_kstr(w, "SandboxKey", sk);
+	jw_key(w, "Networks");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < n->n_links; i++) {
+		jw_key(w, n->links[i].name);
+		jw_obj_begin(w);
+		netc_write_endpoint(w, &n->links[i], running, false);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+	free(n);
+}
+
+CPOD_INTERNAL void net_write_ps(json_w *w, const ctr_record *r, bool running)
+{
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (n)
+		net_ctr_read(r->net, n);
+	jw_key(w, "Ports");
+	const net_port *p = NULL;
+	size_t np = 0;
+	if (n)
+		netc_show_ports(n, running, &p, &np);
+	if (!np) {
+		jw_null(w);
+	} else {
+		jw_arr_begin(w);
+		for (size_t i = 0; i < np; i++) {
+			jw_obj_begin(w);
+			jw_kstr(w, "host_ip", p[i].host_ip);
+			jw_kint(w, "container_port", p[i].ctr_port);
+			jw_kint(w, "host_port", p[i].host_port);
+			jw_kint(w, "range", p[i].range);
+			jw_kstr(w, "protocol", p[i].proto);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+	jw_key(w, "Networks");
+	jw_arr_begin(w);
+	for (size_t i = 0; n && i < n->n_links; i++)
+		jw_str(w, n->links[i].name);
+	jw_arr_end(w);
+	free(n);
+}
 /************************************************ src/engine/options.c */
 /*
  * options.c — parsing and checking the options of `create` and `run` (see
@@ -33810,6 +35583,7 @@ char *cpod_container_prune(cpod_engine *e, cpod_err *err)
  * Every error names the option and the value, and nothing here creates
  * anything.
  */
+
 
 
 
@@ -35466,9 +37240,12 @@ CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool
 		if (!ip)
 			return -1;
 	}
-	if (strcmp(ip, "host-gateway") == 0)
-		return err_set(err, CPOD_E_UNSUPPORTED,
-			       "--add-host %s: host-gateway needs a container network (not yet)", s);
+	if (strcmp(ip, "host-gateway") == 0) {
+		/* the gateway of the container's network: etc_write fills it in */
+		kv->key = name;
+		kv->value = "host-gateway";
+		return 0;
+	}
 	if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
 		return err_set(err, CPOD_E_INVALID, "--add-host %s: \"%s\" is not an IP address", s, ip);
 	kv->key = name;
@@ -35592,20 +37369,236 @@ static int options_mounts(const cpod_run_opts *o, options_parsed *p, cpod_err *e
 	return 0;
 }
 
+CPOD_INTERNAL bool options_net_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 48)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+CPOD_INTERNAL bool options_net_name_reserved(const char *n)
+{
+	static const char *const r[] = { "none", "host", "usernet", "bridge", "private",
+					  "container", "ns", "slirp4netns", "pasta", "default" };
+	for (size_t i = 0; i < ARRAY_LEN(r); i++)
+		if (strcmp(n, r[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "80" or "80-90": first port and count. */
+static int options_port_range(const char *s, size_t len, unsigned *port, unsigned *count)
+{
+	char b[16];
+	if (len == 0 || len >= sizeof(b))
+		return -1;
+	memcpy(b, s, len);
+	b[len] = '\0';
+	char *dash = strchr(b, '-'), *end;
+	if (dash)
+		*dash = '\0';
+	if (!isdigit((unsigned char)b[0]))
+		return -1;
+	unsigned long a = strtoul(b, &end, 10), z = a;
+	if (*end || a < 1 || a > 65535)
+		return -1;
+	if (dash) {
+		if (!isdigit((unsigned char)dash[1]))
+			return -1;
+		z = strtoul(dash + 1, &end, 10);
+		if (*end || z < a || z > 65535)
+			return -1;
+	}
+	*port = (unsigned)a;
+	*count = (unsigned)(z - a + 1);
+	return 0;
+}
+
+CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
+				  cpod_err *err)
+{
+	char ip[64] = "";
+	const char *rest = s, *proto = "tcp";
+	if (!*s)
+		return err_set(err, CPOD_E_INVALID, "--publish: empty");
+	/* the host address: "[v6]:" or "a.b.c.d:" before two more fields */
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s) >= sizeof(ip))
+			return err_set(err, CPOD_E_INVALID, "--publish %s: bad [IPv6] address", s);
+		snprintf(ip, sizeof(ip), "%.*s", (int)(close - s - 1), s + 1);
+		rest = close + 2;
+	} else {
+		const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			if (strchr(c2 + 1, ':') || (size_t)(c1 - s) >= sizeof(ip))
+				return err_set(err, CPOD_E_INVALID,
+					       "--publish %s: [hostip:][hostport:]ctrport[/proto] expected "
+					       "(an IPv6 host address goes in brackets)", s);
+			snprintf(ip, sizeof(ip), "%.*s", (int)(c1 - s), s);
+			rest = c1 + 1;
+		}
+	}
+	if (ip[0]) {
+		unsigned char a[16];
+		if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: \"%s\" is not an IP address",
+				       s, ip);
+	}
+	const char *slash = strchr(rest, '/');
+	size_t plen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (slash) {
+		proto = slash + 1;
+		if (strcmp(proto, "sctp") == 0)
+			return err_set(err, CPOD_E_UNSUPPORTED, "--publish %s: sctp is not supported", s);
+		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: protocol tcp or udp expected",
+				       s);
+	}
+	const char *colon = memchr(rest, ':', plen);
+	unsigned hp = 0, hn = 0, cp, cn;
+	if (colon && options_port_range(rest, (size_t)(colon - rest), &hp, &hn) < 0 &&
+	    colon != rest)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: bad host port", s);
+	const char *cs = colon ? colon + 1 : rest;
+	if (options_port_range(cs, plen - (size_t)(cs - rest), &cp, &cn) < 0)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: bad container port (1-65535)", s);
+	if (hn && hn != cn)
+		return err_set(err, CPOD_E_INVALID,
+			       "--publish %s: the host and container ranges differ in length", s);
+	options_port *l = pool_alloc(pool, (*n + 1) * sizeof(*l), err);
+	if (!l)
+		return -1;
+	if (*n)
+		memcpy(l, *list, *n * sizeof(*l));
+	l[*n] = (options_port){ .host_ip = pool_strdup(pool, ip, err), .host_port = hp,
+				.ctr_port = cp, .range = cn, .proto = proto };
+	if (!l[*n].host_ip)
+		return -1;
+	*list = l;
+	(*n)++;
+	return 0;
+}
+
+/* "usernet[:policy=P,mtu=N]" */
+static int options_usernet(const char *v, options_parsed *p, cpod_err *err)
+{
+	p->net_mode = OPTIONS_NET_USERNET;
+	if (v[7] != ':')
+		return 0;
+	char b[256];
+	snprintf(b, sizeof(b), "%s", v + 8);
+	char *save = NULL;
+	for (char *t = strtok_r(b, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strncmp(t, "policy=", 7) == 0) {
+			int pol = usernet_policy_parse(t + 7);
+			if (pol < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "--network %s: policy public, private, local or isolated", v);
+			p->net_policy = pol;
+		} else if (strncmp(t, "mtu=", 4) == 0) {
+			int64_t m;
+			if (options_uint("--network mtu", t + 4, 65520, &m, err) < 0)
+				return -1;
+			if (m < 68)
+				return err_set(err, CPOD_E_INVALID, "--network %s: mtu 68 to 65520", v);
+			p->net_mtu = (unsigned)m;
+		} else {
+			return err_set(err, CPOD_E_INVALID,
+				       "--network %s: unknown option \"%s\" (policy=, mtu=)", v, t);
+		}
+	}
+	return 0;
+}
+
 static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
 {
-	const char *n = o->network;
-	p->host_net = n && strcmp(n, "host") == 0;
-	p->no_net = !n || !*n || strcmp(n, "none") == 0;
-	if (!p->host_net && !p->no_net)
-		return err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", n);
+	const char *one[2] = { o->network, NULL };
+	const char *const *nets = o->networks && o->networks[0] ? o->networks : one;
+	size_t nn = options_count(nets);
+	p->net_names = pool_calloc(&p->pool, nn + 1, sizeof(char *), err);
+	if (!p->net_names)
+		return -1;
+	p->net_mode = OPTIONS_NET_USERNET;
+	for (size_t i = 0; i < nn; i++) {
+		const char *n = nets[i];
+		bool special = !*n || strcmp(n, "none") == 0 || strcmp(n, "host") == 0 ||
+			       strncmp(n, "usernet", 7) == 0 || strcmp(n, "private") == 0;
+		if (nn > 1 && special)
+			return err_set(err, CPOD_E_INVALID,
+				       "--network %s: cannot be combined with other networks", n);
+		if (strcmp(n, "none") == 0) {
+			p->net_mode = OPTIONS_NET_NONE;
+		} else if (strcmp(n, "host") == 0) {
+			p->net_mode = OPTIONS_NET_HOST;
+		} else if (!*n || strcmp(n, "private") == 0 || strcmp(n, "usernet") == 0) {
+			p->net_mode = OPTIONS_NET_USERNET;
+		} else if (strncmp(n, "usernet:", 8) == 0) {
+			if (options_usernet(n, p, err) < 0)
+				return -1;
+		} else if (strncmp(n, "container:", 10) == 0 || strncmp(n, "ns:", 3) == 0 ||
+			   strcmp(n, "bridge") == 0 || strcmp(n, "pasta") == 0 ||
+			   strcmp(n, "slirp4netns") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--network %s: not supported (none, host, usernet[:policy=P,mtu=N] "
+				       "or a network's name)", n);
+		} else if (!options_net_name_ok(n)) {
+			return err_set(err, CPOD_E_INVALID, "--network %s: not a network name", n);
+		} else {
+			for (size_t k = 0; k < p->n_net_names; k++)
+				if (strcmp(p->net_names[k], n) == 0)
+					return err_set(err, CPOD_E_INVALID, "--network %s: given twice", n);
+			p->net_mode = OPTIONS_NET_NAMED;
+			p->net_names[p->n_net_names++] = n;
+		}
+	}
+	p->host_net = p->net_mode == OPTIONS_NET_HOST;
+	p->no_net = p->net_mode == OPTIONS_NET_NONE;
+	const char *mode = p->host_net ? "host" : "none";
+	for (size_t i = 0; o->publish && o->publish[i]; i++) {
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID,
+				       "--publish %s: conflicts with --network %s (no network of its own to "
+				       "publish from)", o->publish[i], mode);
+		if (options_publish(o->publish[i], &p->ports, &p->n_ports, &p->pool, err) < 0)
+			return -1;
+	}
+	if (o->publish_all && (p->host_net || p->no_net))
+		return err_set(err, CPOD_E_INVALID, "--publish-all: conflicts with --network %s", mode);
+	size_t na = options_count(o->network_aliases);
+	p->aliases = pool_calloc(&p->pool, na + 1, sizeof(char *), err);
+	if (!p->aliases)
+		return -1;
+	for (size_t i = 0; i < na; i++) {
+		const char *a = o->network_aliases[i];
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID, "--network-alias %s: conflicts with --network %s",
+				       a, mode);
+		if (!options_net_name_ok(a))
+			return err_set(err, CPOD_E_INVALID,
+				       "--network-alias %s: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a);
+		p->aliases[p->n_aliases++] = a;
+	}
 	size_t nh = options_count(o->add_hosts);
 	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
 	if (!p->hosts)
 		return -1;
-	for (size_t i = 0; i < nh; i++)
-		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts++], &p->pool, err) < 0)
+	for (size_t i = 0; i < nh; i++) {
+		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts], &p->pool, err) < 0)
 			return -1;
+		if (strcmp(p->hosts[p->n_hosts++].value, "host-gateway") == 0 &&
+		    (p->host_net || p->no_net))
+			return err_set(err, CPOD_E_INVALID,
+				       "--add-host %s: host-gateway needs a container network (not %s)",
+				       o->add_hosts[i], mode);
+	}
 	for (size_t i = 0; o->dns && o->dns[i]; i++) {
 		unsigned char a[16];
 		if (inet_pton(AF_INET, o->dns[i], a) != 1 && inet_pton(AF_INET6, o->dns[i], a) != 1)
@@ -35809,6 +37802,7 @@ CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err)
  */
 
 
+
 #include <time.h>
 
 CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
@@ -35903,8 +37897,7 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
 		jw_kstr(&w, "Pod", "");
 		jw_kstr(&w, "PodName", "");
-		jw_key(&w, "Ports");
-		jw_null(&w);
+		net_write_ps(&w, r, r->status == CTR_RUNNING);
 		jw_kint(&w, "Restarts", r->restart_count);
 		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
 		/* paused lives in the runtime's state (the freezer), not the record */
@@ -37300,7 +39293,28 @@ static void specgen_summary_host(json_w *w, specgen_ctx *x)
 		jw_str(w, line);
 	}
 	jw_arr_end(w);
-	jw_kstr(w, "NetworkMode", p->host_net ? "host" : "none");
+	jw_kstr(w, "NetworkMode", p->net_mode == OPTIONS_NET_HOST ? "host"
+				  : p->net_mode == OPTIONS_NET_NONE ? "none"
+				  : p->net_mode == OPTIONS_NET_NAMED && p->n_net_names ? p->net_names[0]
+				  : "usernet");
+	jw_key(w, "PortBindings");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < p->n_ports; i++)
+		for (unsigned k = 0; k < p->ports[i].range; k++) {
+			char key[32], hp[16] = "";
+			snprintf(key, sizeof(key), "%u/%s", p->ports[i].ctr_port + k, p->ports[i].proto);
+			if (p->ports[i].host_port)
+				snprintf(hp, sizeof(hp), "%u", p->ports[i].host_port + k);
+			jw_key(w, key);
+			jw_arr_begin(w);
+			jw_obj_begin(w);
+			jw_kstr(w, "HostIp", p->ports[i].host_ip);
+			jw_kstr(w, "HostPort", hp);
+			jw_obj_end(w);
+			jw_arr_end(w);
+		}
+	jw_obj_end(w);
+	jw_kbool(w, "PublishAllPorts", r->publish_all);
 	jw_kint(w, "Memory", p->memory);
 	jw_kint(w, "MemorySwap", p->memory_swap);
 	jw_kint(w, "MemoryReservation", p->memory_reservation);
@@ -37683,6 +39697,7 @@ fail:
 
 
 
+
 #include <malloc.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -37709,6 +39724,11 @@ void cpod_set_supervisor_exe(const char *path)
 	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
 }
 
+CPOD_INTERNAL const char *sup_exe_path(void)
+{
+	return sup_exe[0] ? sup_exe : NULL;
+}
+
 typedef struct sup {
 	cpod_engine *e;
 	ctr_record rec;
@@ -37724,6 +39744,7 @@ typedef struct sup {
 	int report_fd;
 	bool wait_attach, started, stdin_closed;
 	rootfs_overlay ov;
+	char *net;                 /* the record's network state of this start */
 } sup;
 
 /* ---------------------------------------------------------------- the record */
@@ -37761,6 +39782,11 @@ static void sup_set_running(sup *s, void *arg)
 	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
 	s->rec.health_streak = 0;
 	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+	if (s->net) {
+		free(s->rec.net);
+		s->rec.net = s->net;
+		s->net = NULL;
+	}
 }
 
 typedef struct sup_exit {
@@ -37777,6 +39803,8 @@ static void sup_set_exited(sup *s, void *arg)
 	s->rec.timed_out = s->rec.timed_out || x->timed_out;
 	s->rec.pid = 0;
 	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+	/* out of its networks (the stacks notice by themselves too) */
+	net_ctr_detach(s->e, &s->rec);
 }
 
 static void sup_count_restart(sup *s, void *arg)
@@ -37919,7 +39947,22 @@ static SUP_COLD int sup_start(sup *s, cpod_err *err)
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
 		goto out;
+	/* its network namespace exists: the networks attach it before it runs */
+	free(s->net);
+	s->net = NULL;
+	if (net_ctr_attach(s->e, &s->rec, c.pid, &s->net, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
 	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		if (s->net) {
+			ctr_record tmp = s->rec;
+			tmp.net = s->net;
+			net_ctr_detach(s->e, &tmp);
+			s->net = tmp.net;
+		}
 		kill(c.pid, SIGKILL);
 		proc_wait(c.pid, NULL, 0);
 		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);

@@ -6,6 +6,7 @@
  * the OCI config when a record has no summary).
  */
 #include "container.h"
+#include "network.h"
 #include "../base/clock.h"
 
 #define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
@@ -211,6 +212,8 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 	} else {
 		inspect_config_from_oci(&w, &r, spec);
 	}
+	jw_key(&w, "NetworkSettings");
+	net_write_settings(&w, &r, r.status == CTR_RUNNING);
 	jw_key(&w, "HostConfig");
 	if (json_get(sum, "HostConfig")) {
 		jw_value(&w, json_get(sum, "HostConfig"));
