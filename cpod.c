@@ -34421,7 +34421,7 @@ static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, boo
 	jw_obj_end(w);
 	if (r->subnet6[0]) {
 		char gw6[64];
-		snprintf(gw6, sizeof(gw6), "%.*s2", (int)(strlen(r->subnet6) - 4), r->subnet6);
+		snprintf(gw6, sizeof(gw6), "%.*s2", (int)(strlen(r->subnet6) - 3), r->subnet6);
 		jw_obj_begin(w);
 		jw_kstr(w, "subnet", r->subnet6);
 		jw_kstr(w, "gateway", gw6);

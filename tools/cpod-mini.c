@@ -48,6 +48,8 @@ static const struct {
 	{ "system", cmd_system, "check, df, prune, info" },
 	{ "info", cmd_info, "the host and the store" },
 	{ "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
+	{ "network", cmd_network, "manage networks (create, ls, inspect, rm, prune, connect, disconnect)" },
+	{ "port", cmd_port, "the published ports of a container" },
 	{ "__init", cpod_init_main, NULL },
 	{ "oci", oci_main, "the OCI runtime (runc's command line; also as cpod-runc)" },
 	{ "runtime", oci_main, NULL },

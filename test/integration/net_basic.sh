@@ -21,7 +21,7 @@ net_basic_http() {
 test_default_network_reaches_host_loopback() {
 	net_setup
 	net_basic_http
-	capture cpod run --rm busybox sh -c "ip -4 addr show eth0; ip route; wget -q -T 5 -O - http://10.0.2.2:$HPORT/"
+	capture cpod run --rm busybox sh -c "ip -4 addr show eth0; ip route; timeout 10 wget -q -O - http://10.0.2.2:$HPORT/"
 	[ "$STATUS" = 0 ] || fail "run failed ($STATUS): $OUT $ERR"
 	expect_match "$OUT" 'inet 10\.0\.2\.[0-9]+/24' "eth0 has an address in 10.0.2.0/24"
 	expect_match "$OUT" 'default via 10\.0\.2\.2' "the default route goes through the gateway"
@@ -31,7 +31,7 @@ test_default_network_reaches_host_loopback() {
 test_policy_local_allows_loopback() {
 	net_setup
 	net_basic_http
-	capture cpod run --rm --network usernet:policy=local busybox wget -q -T 5 -O - "http://10.0.2.2:$HPORT/"
+	capture cpod run --rm --network usernet:policy=local busybox timeout 10 wget -q -O - "http://10.0.2.2:$HPORT/"
 	[ "$STATUS" = 0 ] || fail "policy=local: run failed ($STATUS): $ERR"
 	expect_match "$OUT" 'hello from the host'
 }
@@ -43,7 +43,7 @@ test_policy_public_and_isolated_refuse_loopback() {
 	for pol in public isolated; do
 		cpod run -d --name "p-$pol" --network "usernet:policy=$pol" busybox sleep 1000 > /dev/null
 		t0=$(date +%s%N)
-		capture cpod exec "p-$pol" wget -q -T 20 -O - "http://10.0.2.2:$HPORT/"
+		capture cpod exec "p-$pol" timeout 20 wget -q -O - "http://10.0.2.2:$HPORT/"
 		t1=$(date +%s%N)
 		[ "$STATUS" != 0 ] || fail "policy=$pol: the host's loopback answered: $OUT"
 		expect_no_match "$OUT" 'hello from the host' "policy=$pol: nothing served"
@@ -76,12 +76,18 @@ test_dns_forwarded_to_test_resolver() {
 
 test_udp_round_trip() {
 	net_setup
-	local port
-	port=$(net_free_port)
-	net_udp_echo "$port"
-	sleep 0.5
-	capture cpod run --rm busybox sh -c "echo ping | nc -u -w 2 10.0.2.2 $port"
-	expect_match "$OUT" 'echo:ping' "a UDP datagram goes to the host's loopback and back ($ERR)"
+	local port d
+	port=$(net_free_udp_port)
+	d=$(tmpdir tftp)
+	echo "a datagram from the host" > "$d/small"
+	head -c 300000 /dev/urandom > "$d/big"
+	net_tftp_server "$d" "$port"
+	capture cpod run --rm busybox sh -c \
+		"cd /tmp && tftp -g -r small 10.0.2.2 $port && cat small && tftp -g -r big 10.0.2.2 $port && sha256sum big"
+	[ "$STATUS" = 0 ] || fail "tftp over UDP failed ($STATUS): $ERR"
+	expect_match "$OUT" 'a datagram from the host' "a UDP request and its answer"
+	expect_match "$OUT" "^$(sha256sum < "$d/big" | cut -d' ' -f1) " \
+		"600 datagrams each way, the file intact"
 }
 
 test_inspect_network_settings() {

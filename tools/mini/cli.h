@@ -123,6 +123,8 @@ int cmd_healthcheck(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 int cmd_usernet(int argc, char **argv);  /* hidden: __usernet, one network's stack */
 
 #endif

@@ -94,13 +94,14 @@ net_dns_server() {
 	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$NET_DNS_IP" > "$NET_RESOLV"
 }
 
-# net_udp_echo PORT: a UDP echo server on 127.0.0.1:PORT.
-net_udp_echo() {
-	net_bg "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    d, a = s.recvfrom(65535)
-    s.sendto(b"echo:" + d, a)' "$1"
+# net_tftp_server DIR PORT: a TFTP server (UDP) on 127.0.0.1:PORT serving
+# the files of DIR (busybox's tftp is the container's UDP client).
+net_tftp_server() {
+	net_bg "$PY" "$NET_HELPERS/tftpd.py" 127.0.0.1 "$2" "$1" "$TEST_TMP/tftp.ready"
+	wait_for 10 test -e "$TEST_TMP/tftp.ready" || fail "the TFTP server did not come up"
+}
+
+# net_free_udp_port: a free UDP port on 127.0.0.1.
+net_free_udp_port() {
+	"$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
