@@ -2,7 +2,9 @@
 # tftpd.py ADDR PORT DIR READY: a minimal TFTP server (RFC 1350 read
 # requests, octet mode, 512-byte blocks, one transfer at a time) for the UDP
 # tests: busybox's tftp is the container's UDP client.  Touches READY when
-# it listens.
+# it listens.  It answers from its own port (not a new one per transfer,
+# as RFC 1350 has it): a user-mode stack maps a container's UDP flow to a
+# host socket connected to the one address and port it sent to.
 import os
 import socket
 import struct
@@ -15,8 +17,7 @@ open(ready, "a").close()
 
 
 def send_file(peer, path):
-    t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t.bind((addr, 0))
+    t = s
     t.settimeout(2)
     with open(path, "rb") as f:
         block = 1
@@ -48,3 +49,4 @@ while True:
         s.sendto(struct.pack("!HH", 5, 1) + b"not found\0", peer)
         continue
     send_file(peer, path)
+    s.settimeout(None)
