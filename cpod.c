@@ -29346,6 +29346,7 @@ typedef struct options_parsed {
 	/* network */
 	bool host_net, no_net;
 	enum options_netmode net_mode;
+	bool net_default;         /* no --network given */
 	int net_policy;           /* usernet:policy= (enum usernet_policy) */
 	unsigned net_mtu;         /* usernet:mtu=, 0: the stack's default */
 	const char **net_names;   /* named networks, in order (net_mode OPTIONS_NET_NAMED) */
@@ -34915,6 +34916,19 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	n->mode = p->net_mode;
 	n->policy = p->net_policy;
 	n->mtu = p->net_mtu;
+	if (n->mode == OPTIONS_NET_USERNET && p->net_default) {
+		/* the default network needs a tap: where this user cannot make
+		 * one (/dev/net/tun missing, or not theirs: mode 0600 on some
+		 * hosts), the container gets none rather than failing */
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			log_warn("no network for the container: /dev/net/tun: %s (as with --network "
+				 "none)", strerror(errno));
+			n->mode = OPTIONS_NET_NONE;
+			return 0;
+		}
+		close(fd);
+	}
 	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST)
 		return 0;
 	const char *subnet = "10.0.2.0/24";
@@ -37527,6 +37541,7 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 	if (!p->net_names)
 		return -1;
 	p->net_mode = OPTIONS_NET_USERNET;
+	p->net_default = nn == 0 || (nn == 1 && !*nets[0]);
 	for (size_t i = 0; i < nn; i++) {
 		const char *n = nets[i];
 		bool special = !*n || strcmp(n, "none") == 0 || strcmp(n, "host") == 0 ||

@@ -223,6 +223,19 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	n->mode = p->net_mode;
 	n->policy = p->net_policy;
 	n->mtu = p->net_mtu;
+	if (n->mode == OPTIONS_NET_USERNET && p->net_default) {
+		/* the default network needs a tap: where this user cannot make
+		 * one (/dev/net/tun missing, or not theirs: mode 0600 on some
+		 * hosts), the container gets none rather than failing */
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			log_warn("no network for the container: /dev/net/tun: %s (as with --network "
+				 "none)", strerror(errno));
+			n->mode = OPTIONS_NET_NONE;
+			return 0;
+		}
+		close(fd);
+	}
 	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST)
 		return 0;
 	const char *subnet = "10.0.2.0/24";

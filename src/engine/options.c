@@ -1950,6 +1950,7 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 	if (!p->net_names)
 		return -1;
 	p->net_mode = OPTIONS_NET_USERNET;
+	p->net_default = nn == 0 || (nn == 1 && !*nets[0]);
 	for (size_t i = 0; i < nn; i++) {
 		const char *n = nets[i];
 		bool special = !*n || strcmp(n, "none") == 0 || strcmp(n, "host") == 0 ||

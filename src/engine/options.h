@@ -165,6 +165,7 @@ typedef struct options_parsed {
 	/* network */
 	bool host_net, no_net;
 	enum options_netmode net_mode;
+	bool net_default;         /* no --network given */
 	int net_policy;           /* usernet:policy= (enum usernet_policy) */
 	unsigned net_mtu;         /* usernet:mtu=, 0: the stack's default */
 	const char **net_names;   /* named networks, in order (net_mode OPTIONS_NET_NAMED) */
