@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* ---------------------------------------------------------------- the record */
@@ -559,14 +560,38 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	return 0;
 }
 
+/* The pid of the stack answering on ctl, as a pidfd (-1 when unknown). */
+static int netc_stack_pidfd(const char *ctl)
+{
+	char *s = usernet_inspect(ctl, NULL);
+	json_doc *d = s ? json_parse(s, strlen(s), NULL, NULL) : NULL;
+	int64_t pid = 0;
+	int fd = -1;
+	if (d && json_int64(json_get(json_root(d), "pid"), &pid) && pid > 1)
+		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	json_doc_free(d);
+	free(s);
+	return fd;
+}
+
 static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
 {
 	char ctl[PATH_MAX];
 	if (!k->attached)
 		return;
 	netc_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
-	if (usernet_alive(ctl))
+	if (usernet_alive(ctl)) {
+		/* a container's own network has nobody else: it ends now, not
+		 * after its grace time (nothing of the container outlives it) */
+		bool priv = strcmp(k->name, NET_PRIVATE) == 0;
+		int pfd = priv ? netc_stack_pidfd(ctl) : -1;
 		usernet_detach(ctl, r->id, NULL);
+		if (pfd >= 0) {
+			if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) == 0)
+				proc_poll_in(pfd, 2000);
+			close(pfd);
+		}
+	}
 	k->attached = false;
 	memset(&k->r, 0, sizeof(k->r));
 }
