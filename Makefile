@@ -102,14 +102,17 @@ $(B)/vendor-check: cpod.c cpod.h test/vendor/main.c
 	@mkdir -p $(B)/vendor && cp cpod.c cpod.h test/vendor/main.c $(B)/vendor/
 	cd $(B)/vendor && $(CC) -O1 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) main.c cpod.c $(LIBS) -o ../vendor-check
 
+# Test files run in parallel (two at a time: CI machines have two cores).
+TEST_JOBS ?= 2
+
 test: static $(B)/unit-tests $(B)/vendor-check
-	test/run --bin $(B)/cpod-mini-static --unit $(B)/unit-tests
+	test/run --jobs $(TEST_JOBS) --bin $(B)/cpod-mini-static --unit $(B)/unit-tests
 
 test-unit: $(B)/unit-tests
 	$(B)/unit-tests
 
 test-asan: $(B)/asan/cpod-mini $(B)/asan/unit-tests
-	test/run --asan --no-vm --bin $(B)/asan/cpod-mini --unit $(B)/asan/unit-tests
+	test/run --jobs $(TEST_JOBS) --asan --no-vm --bin $(B)/asan/cpod-mini --unit $(B)/asan/unit-tests
 
 test-vm: static
 	test/vm/run --bin $(B)/cpod-mini-static

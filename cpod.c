@@ -32144,7 +32144,7 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mn
 		n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && n > 1)
 		qsort(names, n, sizeof(char *), export_name_cmp);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char path[PATH_MAX];
@@ -33194,8 +33194,11 @@ static void inspect_strings(json_w *w, const char *key, const json_value *arr, s
 	jw_arr_end(w);
 }
 
-/* A Config for records without a summary: what the OCI config says. */
-static void inspect_config_from_oci(json_w *w, const ctr_record *r, const json_value *spec)
+/* Config: what the OCI config says (hostname, user, env, command...),
+ * with what the summary of the create options records (labels, stop
+ * signal, health check...) on top of it; sum_cfg may be NULL. */
+static void inspect_config(json_w *w, const ctr_record *r, const json_value *spec,
+			   const json_value *sum_cfg)
 {
 	const json_value *p = json_get(spec, "process"), *user = json_get(p, "user");
 	int64_t u = 0, g = 0;
@@ -33214,16 +33217,27 @@ static void inspect_config_from_oci(json_w *w, const ctr_record *r, const json_v
 	inspect_strings(w, "Cmd", json_get(p, "args"), 0);
 	jw_kstr(w, "Image", r->image_name);
 	jw_kstr(w, "WorkingDir", json_string(json_get(p, "cwd")) ?: "/");
-	jw_key(w, "Labels");
-	jw_null(w);
+	if (!json_get(sum_cfg, "Labels")) {
+		jw_key(w, "Labels");
+		jw_null(w);
+	}
 	jw_key(w, "Annotations");
 	const json_value *ann = json_get(spec, "annotations");
 	if (ann)
 		jw_value(w, ann);
 	else
 		jw_null(w);
+	/* a number, as podman 4 prints it */
 	jw_kint(w, "StopSignal", r->life.stop_signal);
-	jw_kint(w, "StopTimeout", r->life.stop_timeout);
+	if (!json_get(sum_cfg, "StopTimeout"))
+		jw_kint(w, "StopTimeout", r->life.stop_timeout);
+	for (size_t i = 0; i < json_len(sum_cfg) && sum_cfg->type == JSON_OBJECT; i++) {
+		const json_member *m = &sum_cfg->u.obj.members[i];
+		if (strcmp(m->key, "StopSignal") == 0)
+			continue;
+		jw_key(w, m->key);
+		jw_value(w, m->value);
+	}
 	jw_obj_end(w);
 }
 
@@ -33328,12 +33342,7 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 	jw_kstr(&w, "Namespace", "");
 	jw_kbool(&w, "IsInfra", false);
 	jw_kbool(&w, "IsService", false);
-	if (json_get(sum, "Config")) {
-		jw_key(&w, "Config");
-		jw_value(&w, json_get(sum, "Config"));
-	} else {
-		inspect_config_from_oci(&w, &r, spec);
-	}
+	inspect_config(&w, &r, spec, json_get(sum, "Config"));
 	jw_key(&w, "NetworkSettings");
 	net_write_settings(&w, &r, r.status == CTR_RUNNING);
 	jw_key(&w, "HostConfig");
@@ -33826,8 +33835,11 @@ int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err)
 static bool lc_condition(cpod_engine *e, const ctr_record *r, const char *c)
 {
 	bool running = ctr_running(r);
+	/* stopped once the record says so: between the process's end and the
+	 * supervisor's record of it, the exit code is not known yet (a record
+	 * whose supervisor is gone too was reconciled when it was loaded) */
 	if (strcmp(c, "stopped") == 0 || strcmp(c, "exited") == 0)
-		return !running && r->status != CTR_CREATED;
+		return r->status != CTR_RUNNING && r->status != CTR_CREATED;
 	if (strcmp(c, "running") == 0)
 		return running;
 	if (strcmp(c, "created") == 0 || strcmp(c, "configured") == 0)

@@ -99,8 +99,10 @@ expect_ne() {
 }
 
 # expect_match TEXT REGEX [WHAT]: some line of TEXT matches the extended regex.
+# (grep reads a here-string: with a pipe, grep -q may leave before printf
+# has written everything, and pipefail turns the match into a failure)
 expect_match() {
-	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+	if ! grep -Eq -- "$2" <<< "$1"; then
 		printf 'FAILED: %s\n  regex: %s\n  text:\n%s\n' "${3:-no match}" "$2" \
 			"$(printf '%s\n' "$1" | head -n 40 | sed 's/^/    /')" >&2
 		exit 1
@@ -109,7 +111,7 @@ expect_match() {
 
 # expect_no_match TEXT REGEX [WHAT]
 expect_no_match() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+	if grep -Eq -- "$2" <<< "$1"; then
 		printf 'FAILED: %s\n  regex: %s\n  matched:\n%s\n' "${3:-unexpected match}" "$2" \
 			"$(printf '%s\n' "$1" | grep -E -- "$2" | head -n 20 | sed 's/^/    /')" >&2
 		exit 1

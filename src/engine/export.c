@@ -65,7 +65,7 @@ static int export_tree(tar_writer *t, int dirfd, const char *prefix, uint64_t mn
 		n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && n > 1)
 		qsort(names, n, sizeof(char *), export_name_cmp);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char path[PATH_MAX];

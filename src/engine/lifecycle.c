@@ -373,8 +373,11 @@ int cpod_container_unpause(cpod_engine *e, const char *ctr, cpod_err *err)
 static bool lc_condition(cpod_engine *e, const ctr_record *r, const char *c)
 {
 	bool running = ctr_running(r);
+	/* stopped once the record says so: between the process's end and the
+	 * supervisor's record of it, the exit code is not known yet (a record
+	 * whose supervisor is gone too was reconciled when it was loaded) */
 	if (strcmp(c, "stopped") == 0 || strcmp(c, "exited") == 0)
-		return !running && r->status != CTR_CREATED;
+		return r->status != CTR_RUNNING && r->status != CTR_CREATED;
 	if (strcmp(c, "running") == 0)
 		return running;
 	if (strcmp(c, "created") == 0 || strcmp(c, "configured") == 0)

@@ -24,7 +24,7 @@ test_lifecycle_options_reach_the_supervisor() {
 	out=$(ctr_inspect "$id" '[.Config.StopSignal, .Config.StopTimeout,
 		.Config.Healthcheck.Test, .Config.Healthcheck.Interval, .Config.Healthcheck.Retries,
 		.HostConfig.LogConfig.Config["max-size"]]')
-	expect_eq "$out" '["SIGUSR1",1,["CMD-SHELL","test -e /tmp/ok"],1000000000,2,"1k"]' \
+	expect_eq "$out" '[10,1,["CMD-SHELL","test -e /tmp/ok"],1000000000,2,"1k"]' \
 		"inspect shows the options"
 	wait_for 10 sh -c "'$CPOD' inspect $id | jq -e '.[0].State.Health.Status == \"healthy\"'" ||
 		fail "the health check never passed"

@@ -118,7 +118,7 @@ test_kill_load_at_random_points() {
 		if [ "$st" = 137 ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
 		rc=0
 		out=$("$CPOD" system check 2>&1) || rc=$?
-		if [ "$rc" != 0 ] || printf '%s\n' "$out" | grep -q '^error:'; then
+		if [ "$rc" != 0 ] || grep -q '^error:' <<< "$out"; then
 			printf '%s\n' "$out" >&2
 			fail "kill $i after $delay ms (load status $st): system check status $rc"
 		fi

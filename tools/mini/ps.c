@@ -79,10 +79,16 @@ static bool ps_filter_one(const cpod_json_value *c, const char *key, const char 
 
 static bool ps_filter(const cpod_json_value *c, const cli_list *filters)
 {
-	/* keys in turn: each must match one of its values */
+	/* keys in turn: each must match one of its values, except labels,
+	 * which must all match (as podman) */
 	for (size_t i = 0; i < filters->n; i++) {
 		const char *f = filters->v[i], *eq = strchr(f, '=');
 		size_t kn = (size_t)(eq - f);
+		if (strncmp(f, "label=", 6) == 0) {
+			if (!ps_filter_one(c, "label", f + 6))
+				return false;
+			continue;
+		}
 		bool seen_before = false, match = false;
 		for (size_t j = 0; j < i; j++)
 			if (strncmp(filters->v[j], f, kn + 1) == 0)
@@ -159,14 +165,6 @@ static char *ps_field(const char *name, const cpod_json_value *c, void *ctx)
 		ps_command(c, tmp, sizeof(tmp));
 	} else if (strcmp(name, "RunningFor") == 0 || strcmp(name, "CreatedHuman") == 0) {
 		cli_ago(S(cpod_json_get(c, "CreatedAt")), tmp, sizeof(tmp));
-	} else if (strcmp(name, "Labels") == 0) {
-		const cpod_json_value *l = cpod_json_get(c, "Labels");
-		tmp[0] = '\0';
-		for (size_t i = 0; i < cpod_json_len(l); i++) {
-			size_t n = strlen(tmp);
-			const char *k = cpod_json_key(l, i);
-			snprintf(tmp + n, sizeof(tmp) - n, "%s%s=%s", i ? "," : "", k, S(cpod_json_get(l, k)));
-		}
 	} else if (strcmp(name, "Mounts") == 0) {
 		const cpod_json_value *m = cpod_json_get(c, "Mounts");
 		tmp[0] = '\0';
