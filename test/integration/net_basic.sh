@@ -74,6 +74,18 @@ test_dns_forwarded_to_test_resolver() {
 	expect_match "$(ctr_in d /etc/hosts)" 'host\.containers\.internal' "/etc/hosts names the host"
 }
 
+test_dns_under_isolated() {
+	net_setup
+	net_dns_server test-host.example 192.0.2.55
+	cpod run -d --name iso --network usernet:policy=isolated busybox sleep 1000 > /dev/null
+	# the forwarder answers the network's own names only
+	capture cpod exec iso nslookup iso
+	expect_match "$OUT" '10\.0\.2\.' "its own name resolves under isolated ($ERR)"
+	capture cpod exec iso nslookup test-host.example
+	expect_no_match "$OUT" '192\.0\.2\.55' "no forwarding under isolated"
+	expect_no_match "$(cat "$TEST_TMP/dns.log")" 'test-host' "the resolver was never asked"
+}
+
 test_udp_round_trip() {
 	net_setup
 	local port d
