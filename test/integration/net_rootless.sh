@@ -74,7 +74,7 @@ test_rootless_without_tun() {
 	net_rootless_tun_ok && skip "uid $NET_U can open /dev/net/tun here: nothing to fall back from"
 	cleanup_add net_rootless_cleanup
 	local out rc=0
-	out=$(net_rootless_run '
+	out=$(net_rootless_run 2>&1 '
 		cpod run --rm busybox sh -c "ip -o link | grep -c eth0 || true" 2> "$HOME/default.err"
 		cat "$HOME/default.err"
 		echo ---
