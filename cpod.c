@@ -28000,9 +28000,8 @@ CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err 
  */
 
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
+#include <linux/sock_diag.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 #define UN_TCP_RTO_MS 400
@@ -28016,17 +28015,21 @@ static uint32_t un_tcp_events(void)
 	return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }
 
-/* Room in the host socket's send buffer: the window the guest gets. */
+/* Room in the host socket's send buffer: the window the guest gets.  The
+ * kernel counts the buffer in memory (SO_MEMINFO's queued), not bytes, so
+ * the room is measured the same way and a little held back: a window that
+ * promises more than the socket takes makes the guest retransmit. */
 static uint32_t un_tcp_wnd(un_stack *st, un_flow *f)
 {
 	if (st->fuzz || f->fd < 0)
 		return 65535u << f->ows;
-	int sndbuf = 0, outq = 0;
-	socklen_t sl = sizeof(sndbuf);
-	if (getsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0 ||
-	    ioctl(f->fd, SIOCOUTQ, &outq) < 0)
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mi);
+	if (getsockopt(f->fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
+	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
 		return 65535;
-	long space = (long)sndbuf - outq;
+	long space = (long)mi[SK_MEMINFO_SNDBUF] - (long)mi[SK_MEMINFO_WMEM_QUEUED];
+	space -= space / 8;
 	if (space < 0)
 		space = 0;
 	if (space > (1L << 30))
