@@ -22,6 +22,7 @@
 #include "stack.h"
 #include <netinet/tcp.h>
 #include <linux/sock_diag.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
@@ -49,10 +50,19 @@ static uint32_t un_tcp_wnd(un_stack *st, un_flow *f)
 	if (getsockopt(f->fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
 	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
 		return 65535;
-	long space = (long)mi[SK_MEMINFO_SNDBUF] - (long)mi[SK_MEMINFO_WMEM_QUEUED];
+	long sndbuf = (long)mi[SK_MEMINFO_SNDBUF];
+	long space = sndbuf - (long)mi[SK_MEMINFO_WMEM_QUEUED];
 	space -= space / 8;
 	if (space < 0)
 		space = 0;
+	if (space < sndbuf / 2) {
+		/* A small window: ask for EPOLLOUT when the socket drains, so
+		 * the guest hears of the room at once.  poll() on a socket that
+		 * is not writable sets SOCK_NOSPACE, which arms that wakeup. */
+		struct pollfd pfd = { .fd = f->fd, .events = POLLOUT };
+		poll(&pfd, 1, 0);
+		f->st |= UN_T_WAITROOM;
+	}
 	if (space > (1L << 30))
 		space = 1L << 30;
 	return (uint32_t)space;
@@ -505,8 +515,9 @@ CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
 			f->st &= ~(uint32_t)UN_T_WBLOCK;
 			for (int i = 0; i < 3 && f->proto; i++)
 				un_tcp_send_ctl(st, f, UN_ACK);
-		} else if (f->acked_wnd < (64u << 10)) {
-			un_tcp_send_ctl(st, f, UN_ACK);
+		} else if (f->st & UN_T_WAITROOM) {
+			f->st &= ~(uint32_t)UN_T_WAITROOM;
+			un_tcp_send_ctl(st, f, UN_ACK);    /* a window update */
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
