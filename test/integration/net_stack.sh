@@ -594,3 +594,126 @@ test_spawn_detached() {
 	kill "$ns"
 	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
 }
+
+test_closed_host_port_is_refused_at_once() {
+	need_root
+	need unshare nsenter curl
+	local ns out port
+	port=$(free_port)
+	ns_new ns
+	stack_start
+	attach "$ns" c1 >/dev/null
+	out=$(in_ns "$ns" curl -sS --max-time 5 "http://10.0.2.2:$port/" 2>&1) || true
+	expect_match "$out" "Couldn't connect|refused" "a closed port answers with RST"
+}
+
+test_flow_cap_refuses_past_it() {
+	need_root
+	need unshare nsenter
+	local ns port out
+	port=$(free_port)
+	$PY -c '
+import socket, sys, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(512)
+held = []
+while True:
+    held.append(l.accept()[0])
+' "$port" &
+	cleanup_add "kill $! 2>/dev/null || true"
+	ns_new ns
+	stack_start --max-flows 20
+	attach "$ns" c1 >/dev/null
+	sleep 0.3
+	out=$(in_ns "$ns" $PY -c '
+import socket, sys, time
+ok = refused = 0
+socks = []
+t = time.time()
+for i in range(30):
+    try:
+        socks.append(socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5))
+        ok += 1
+    except ConnectionRefusedError:
+        refused += 1
+print(ok, refused, "fast" if time.time() - t < 3 else "slow")
+' "$port")
+	expect_eq "$out" "20 10 fast" "20 flows, the rest refused at once"
+	[ "$(counter tcp_flows)" = 20 ] || fail "tcp_flows is $(counter tcp_flows)"
+}
+
+# rss_kb PID
+rss_kb() {
+	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
+}
+
+test_backpressure_both_ways() {
+	need_root
+	need unshare nsenter
+	local ns port out
+	port=$(free_port)
+	# accepts, then neither reads nor closes; a second connection gets a
+	# flood of data it never reads on the other side
+	$PY -c '
+import socket, sys, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen()
+a = l.accept()[0]
+b = l.accept()[0]
+b.setblocking(False)
+sent = 0
+end = time.time() + 4
+while time.time() < end:
+    try:
+        sent += b.send(b"z" * 65536)
+    except BlockingIOError:
+        time.sleep(0.01)
+open(sys.argv[2], "w").write(str(sent))
+time.sleep(60)
+' "$port" "$TEST_TMP/host-sent" &
+	cleanup_add "kill $! 2>/dev/null || true"
+	ns_new ns
+	stack_start
+	attach "$ns" c1 >/dev/null
+	sleep 0.3
+	out=$(in_ns "$ns" $PY -c '
+import socket, sys, time
+a = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
+b = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
+a.setblocking(False)
+sent = 0
+end = time.time() + 4
+while time.time() < end:
+    try:
+        sent += a.send(b"y" * 65536)
+    except BlockingIOError:
+        time.sleep(0.01)
+print(sent)
+time.sleep(1)
+' "$port")
+	wait_for 5 test -s "$TEST_TMP/host-sent"
+	log "the container sent $out bytes to a host peer that never reads;" \
+		"the host sent $(cat "$TEST_TMP/host-sent") to a container that never reads"
+	[ "$out" -lt $((64 << 20)) ] || fail "the container could send $out bytes: no backpressure"
+	[ "$(cat "$TEST_TMP/host-sent")" -lt $((64 << 20)) ] || fail "no backpressure to the host"
+	[ "$(rss_kb "$STACK_PID")" -lt 65536 ] || fail "the stack holds $(rss_kb "$STACK_PID") kB"
+}
+
+test_mtu_1500_large_transfer() {
+	need_root
+	need unshare nsenter curl sha256sum
+	local ns want got
+	http_start
+	head -c $((32 << 20)) /dev/urandom > "$TEST_TMP/www/big"
+	want=$(sha256sum < "$TEST_TMP/www/big" | cut -d' ' -f1)
+	ns_new ns
+	stack_start --mtu 1500
+	attach "$ns" c1 >/dev/null
+	expect_match "$(in_ns "$ns" ip link show eth0)" 'mtu 1500'
+	got=$(in_ns "$ns" curl -sS --max-time 60 "http://10.0.2.2:$HTTP_PORT/big" | sha256sum | cut -d' ' -f1)
+	expect_eq "$got" "$want" "host -> container at MTU 1500 (segmentation offload)"
+}
