@@ -405,6 +405,11 @@ CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
 		return;
 	}
 	if (fl & UN_RST) {
+		/* the host peer gets a RST too (an abortive close) */
+		if (f->fd >= 0) {
+			struct linger l = { 1, 0 };
+			setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		}
 		un_tcp_close(st, f, false);
 		return;
 	}
