@@ -721,3 +721,27 @@ test_mtu_1500_large_transfer() {
 		sha256sum | cut -d' ' -f1)
 	expect_eq "$got" "$want" "host -> container at MTU 1500 (segmentation offload)"
 }
+
+test_ping6_gateway() {
+	need_root
+	need unshare nsenter
+	local ns out
+	[ -e /proc/sys/net/ipv6 ] || skip "no IPv6 on this kernel"
+	ns_new ns
+	stack_start
+	attach "$ns" c1 >/dev/null
+	# the kernel fills in the ICMPv6 checksum of raw ICMPv6 sockets
+	out=$(in_ns "$ns" $PY -c '
+import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.settimeout(3)
+s.sendto(struct.pack(">BBHHH", 128, 0, 0, 0x4243, 7) + b"six", ("fd00::2", 0))
+while True:
+    d = s.recv(200)
+    if d[0] == 129:
+        break
+t, code, _, ident, seq = struct.unpack(">BBHHH", d[:8])
+print(t, hex(ident), seq, d[8:].decode())
+')
+	expect_eq "$out" "129 0x4243 7 six" "the gateway answers ICMPv6 echo"
+}
