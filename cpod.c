@@ -25776,6 +25776,7 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	bool fatal;                /* stuck in a container's namespace: stop */
 } un_stack;
 
 CPOD_INTERNAL uint64_t un_now_ms(void);
@@ -26366,6 +26367,10 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 			}
 		}
 		un_tcp_flush_acks(st);
+		if (st->fatal) {
+			err_set(err, CPOD_E_SYS, "usernet: lost the host's network namespace");
+			goto out;
+		}
 		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
 			if (st->taps[i].used && st->taps[i].dead)
 				un_detach(st, i);
@@ -26710,10 +26715,13 @@ static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int saved = errno;
 	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* cannot happen short of a kernel bug; host sockets would go wrong */
+		/* host sockets made from now on would land inside: stop serving */
 		log_warn("usernet: cannot return to the host's network namespace: %s",
 			 strerror(errno));
-		abort();
+		st->fatal = true;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	if (fd < 0) {
 		errno = saved;

@@ -144,6 +144,7 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	bool fatal;                /* stuck in a container's namespace: stop */
 } un_stack;
 
 CPOD_INTERNAL uint64_t un_now_ms(void);
