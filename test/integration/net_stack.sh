@@ -745,3 +745,23 @@ print(t, hex(ident), seq, d[8:].decode())
 ')
 	expect_eq "$out" "129 0x4243 7 six" "the gateway answers ICMPv6 echo"
 }
+
+test_dhcp_client_gets_its_lease() {
+	need_root
+	need unshare nsenter
+	local ns fx out
+	fx=$("$SRCDIR/test/fixtures/busybox-rootfs-cache" amd64) || skip "no busybox fixture"
+	ns_new ns
+	stack_start --mtu 9000
+	attach "$ns" c1 >/dev/null
+	in_ns "$ns" ip addr flush dev eth0
+	printf '#!/bin/sh\necho "$1 ip=$ip router=$router dns=$dns mask=$subnet mtu=$mtu" >> %s\n' \
+		"$TEST_TMP/dhcp.out" > "$TEST_TMP/dhcp.sh"
+	chmod +x "$TEST_TMP/dhcp.sh"
+	in_ns "$ns" timeout 20 "$fx/bin/busybox" udhcpc -i eth0 -n -q -t 3 -T 1 \
+		-s "$TEST_TMP/dhcp.sh" >&2
+	out=$(cat "$TEST_TMP/dhcp.out")
+	expect_match "$out" \
+		'^bound ip=10\.0\.2\.100 router=10\.0\.2\.2 dns=10\.0\.2\.3 mask=255\.255\.255\.0 mtu=9000$' \
+		"busybox udhcpc's lease"
+}
