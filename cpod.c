@@ -25709,7 +25709,7 @@ enum {
 	UN_T_WBLOCK = 1 << 7,      /* a guest segment did not fit the host socket */
 	UN_T_ACK_DUE = 1 << 8,     /* ACK the guest at the end of the burst */
 	UN_T_GUEST_WS = 1 << 9,    /* guest offered window scaling */
-	UN_T_OUT_EPOLLOUT = 1 << 10,
+	UN_T_WAITROOM = 1 << 10,   /* advertised a small window: update it on EPOLLOUT */
 };
 
 typedef struct un_flow {
@@ -25790,6 +25790,7 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	bool fatal;                /* stuck in a container's namespace: stop */
 } un_stack;
 
 CPOD_INTERNAL uint64_t un_now_ms(void);
@@ -26380,6 +26381,10 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 			}
 		}
 		un_tcp_flush_acks(st);
+		if (st->fatal) {
+			err_set(err, CPOD_E_SYS, "usernet: lost the host's network namespace");
+			goto out;
+		}
 		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
 			if (st->taps[i].used && st->taps[i].dead)
 				un_detach(st, i);
@@ -26724,10 +26729,13 @@ static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int saved = errno;
 	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* cannot happen short of a kernel bug; host sockets would go wrong */
+		/* host sockets made from now on would land inside: stop serving */
 		log_warn("usernet: cannot return to the host's network namespace: %s",
 			 strerror(errno));
-		abort();
+		st->fatal = true;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	if (fd < 0) {
 		errno = saved;
@@ -28014,9 +28022,9 @@ CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err 
  */
 
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
+#include <linux/sock_diag.h>
+#include <poll.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 #define UN_TCP_RTO_MS 400
@@ -28030,19 +28038,32 @@ static uint32_t un_tcp_events(void)
 	return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }
 
-/* Room in the host socket's send buffer: the window the guest gets. */
+/* Room in the host socket's send buffer: the window the guest gets.  The
+ * kernel counts the buffer in memory (SO_MEMINFO's queued), not bytes, so
+ * the room is measured the same way and a little held back: a window that
+ * promises more than the socket takes makes the guest retransmit. */
 static uint32_t un_tcp_wnd(un_stack *st, un_flow *f)
 {
 	if (st->fuzz || f->fd < 0)
 		return 65535u << f->ows;
-	int sndbuf = 0, outq = 0;
-	socklen_t sl = sizeof(sndbuf);
-	if (getsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0 ||
-	    ioctl(f->fd, SIOCOUTQ, &outq) < 0)
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mi);
+	if (getsockopt(f->fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
+	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
 		return 65535;
-	long space = (long)sndbuf - outq;
+	long sndbuf = (long)mi[SK_MEMINFO_SNDBUF];
+	long space = sndbuf - (long)mi[SK_MEMINFO_WMEM_QUEUED];
+	space -= space / 8;
 	if (space < 0)
 		space = 0;
+	if (space < sndbuf / 2) {
+		/* A small window: ask for EPOLLOUT when the socket drains, so
+		 * the guest hears of the room at once.  poll() on a socket that
+		 * is not writable sets SOCK_NOSPACE, which arms that wakeup. */
+		struct pollfd pfd = { .fd = f->fd, .events = POLLOUT };
+		poll(&pfd, 1, 0);
+		f->st |= UN_T_WAITROOM;
+	}
 	if (space > (1L << 30))
 		space = 1L << 30;
 	return (uint32_t)space;
@@ -28385,6 +28406,11 @@ CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
 		return;
 	}
 	if (fl & UN_RST) {
+		/* the host peer gets a RST too (an abortive close) */
+		if (f->fd >= 0) {
+			struct linger l = { 1, 0 };
+			setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		}
 		un_tcp_close(st, f, false);
 		return;
 	}
@@ -28495,8 +28521,9 @@ CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
 			f->st &= ~(uint32_t)UN_T_WBLOCK;
 			for (int i = 0; i < 3 && f->proto; i++)
 				un_tcp_send_ctl(st, f, UN_ACK);
-		} else if (f->acked_wnd < (64u << 10)) {
-			un_tcp_send_ctl(st, f, UN_ACK);
+		} else if (f->st & UN_T_WAITROOM) {
+			f->st &= ~(uint32_t)UN_T_WAITROOM;
+			un_tcp_send_ctl(st, f, UN_ACK);    /* a window update */
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))

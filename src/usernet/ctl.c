@@ -520,6 +520,10 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 			}
 		}
 		un_tcp_flush_acks(st);
+		if (st->fatal) {
+			err_set(err, CPOD_E_SYS, "usernet: lost the host's network namespace");
+			goto out;
+		}
 		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
 			if (st->taps[i].used && st->taps[i].dead)
 				un_detach(st, i);

@@ -122,10 +122,13 @@ static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int saved = errno;
 	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* cannot happen short of a kernel bug; host sockets would go wrong */
+		/* host sockets made from now on would land inside: stop serving */
 		log_warn("usernet: cannot return to the host's network namespace: %s",
 			 strerror(errno));
-		abort();
+		st->fatal = true;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	if (fd < 0) {
 		errno = saved;

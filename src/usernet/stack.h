@@ -63,7 +63,7 @@ enum {
 	UN_T_WBLOCK = 1 << 7,      /* a guest segment did not fit the host socket */
 	UN_T_ACK_DUE = 1 << 8,     /* ACK the guest at the end of the burst */
 	UN_T_GUEST_WS = 1 << 9,    /* guest offered window scaling */
-	UN_T_OUT_EPOLLOUT = 1 << 10,
+	UN_T_WAITROOM = 1 << 10,   /* advertised a small window: update it on EPOLLOUT */
 };
 
 typedef struct un_flow {
@@ -144,6 +144,7 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	bool fatal;                /* stuck in a container's namespace: stop */
 } un_stack;
 
 CPOD_INTERNAL uint64_t un_now_ms(void);

@@ -21,9 +21,9 @@
  */
 #include "stack.h"
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
+#include <linux/sock_diag.h>
+#include <poll.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 #define UN_TCP_RTO_MS 400
@@ -37,19 +37,32 @@ static uint32_t un_tcp_events(void)
 	return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }
 
-/* Room in the host socket's send buffer: the window the guest gets. */
+/* Room in the host socket's send buffer: the window the guest gets.  The
+ * kernel counts the buffer in memory (SO_MEMINFO's queued), not bytes, so
+ * the room is measured the same way and a little held back: a window that
+ * promises more than the socket takes makes the guest retransmit. */
 static uint32_t un_tcp_wnd(un_stack *st, un_flow *f)
 {
 	if (st->fuzz || f->fd < 0)
 		return 65535u << f->ows;
-	int sndbuf = 0, outq = 0;
-	socklen_t sl = sizeof(sndbuf);
-	if (getsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0 ||
-	    ioctl(f->fd, SIOCOUTQ, &outq) < 0)
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mi);
+	if (getsockopt(f->fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
+	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
 		return 65535;
-	long space = (long)sndbuf - outq;
+	long sndbuf = (long)mi[SK_MEMINFO_SNDBUF];
+	long space = sndbuf - (long)mi[SK_MEMINFO_WMEM_QUEUED];
+	space -= space / 8;
 	if (space < 0)
 		space = 0;
+	if (space < sndbuf / 2) {
+		/* A small window: ask for EPOLLOUT when the socket drains, so
+		 * the guest hears of the room at once.  poll() on a socket that
+		 * is not writable sets SOCK_NOSPACE, which arms that wakeup. */
+		struct pollfd pfd = { .fd = f->fd, .events = POLLOUT };
+		poll(&pfd, 1, 0);
+		f->st |= UN_T_WAITROOM;
+	}
 	if (space > (1L << 30))
 		space = 1L << 30;
 	return (uint32_t)space;
@@ -392,6 +405,11 @@ CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
 		return;
 	}
 	if (fl & UN_RST) {
+		/* the host peer gets a RST too (an abortive close) */
+		if (f->fd >= 0) {
+			struct linger l = { 1, 0 };
+			setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		}
 		un_tcp_close(st, f, false);
 		return;
 	}
@@ -502,8 +520,9 @@ CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
 			f->st &= ~(uint32_t)UN_T_WBLOCK;
 			for (int i = 0; i < 3 && f->proto; i++)
 				un_tcp_send_ctl(st, f, UN_ACK);
-		} else if (f->acked_wnd < (64u << 10)) {
-			un_tcp_send_ctl(st, f, UN_ACK);
+		} else if (f->st & UN_T_WAITROOM) {
+			f->st &= ~(uint32_t)UN_T_WAITROOM;
+			un_tcp_send_ctl(st, f, UN_ACK);    /* a window update */
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
