@@ -437,6 +437,9 @@ static int netc_stack_cfg(cpod_engine *e, const ctr_net *n, const char *link, co
 }
 
 static void netc_reattach_others(cpod_engine *e, const char *link, const char *except);
+/* Attaching the others again: a stack that died once more is not started
+ * from there (we hold its network's lock). */
+static bool netc_reattaching;
 
 /* The stack of a link runs (started, under the network's lock, when it
  * does not answer; then the network's other running containers are
@@ -446,6 +449,8 @@ static int netc_ensure(cpod_engine *e, netc_stack *s, const char *link, const ch
 {
 	if (usernet_alive(s->ctl))
 		return 0;
+	if (netc_reattaching)
+		return err_set(err, CPOD_E_SYS, "network %s: its process ended again", link);
 	char lockp[PATH_MAX + 8];
 	snprintf(lockp, sizeof(lockp), "%s/lock", s->dir);
 	_cleanup_close_ int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -455,8 +460,11 @@ static int netc_ensure(cpod_engine *e, netc_stack *s, const char *link, const ch
 		return 0;
 	if (netc_spawn(&s->cfg, NULL, err) < 0)
 		return err_prefix(err, "network %s", link);
-	if (strcmp(link, NET_PRIVATE) != 0)
+	if (strcmp(link, NET_PRIVATE) != 0) {
+		netc_reattaching = true;
 		netc_reattach_others(e, link, ctr_id);
+		netc_reattaching = false;
+	}
 	return 0;
 }
 
