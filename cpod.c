@@ -14373,7 +14373,7 @@ static int ce_command(config_list *l, const char *arg, bool allow_shell, const c
 }
 
 /* "K=V K2=V2" or "K V" (ENV and LABEL), with "quoted values". */
-static int ce_pairs(config_list *keys, config_list *values, const char *arg, bool env, const char *what,
+static int ce_pairs(config_list *keys, config_list *values, const char *arg, const char *what,
 		    cpod_err *err)
 {
 	const char *p = arg;
@@ -14390,9 +14390,9 @@ static int ce_pairs(config_list *keys, config_list *values, const char *arg, boo
 			v++;
 		char key[256];
 		snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
-		return ce_pairs(keys, values, "", env, what, err) < 0 ? -1
-		       : (env ? 0 : 0), (keys && values) ?
-		       (ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0) : 0;
+		if (!keys || !values)
+			return 0;
+		return ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0;
 	}
 	while (*p) {
 		char key[1024], val[8192];
@@ -14468,7 +14468,7 @@ CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cp
 	if (strcmp(word, "ENV") == 0 || strcmp(word, "LABEL") == 0) {
 		config_list k = { 0 }, v = { 0 };
 		bool env = word[0] == 'E';
-		int r = ce_pairs(&k, &v, arg, env, word, err);
+		int r = ce_pairs(&k, &v, arg, word, err);
 		if (r == 0 && env) {
 			/* env is a list of K=V: merge by name */
 			config_list ek = { 0 }, ev = { 0 };
@@ -17879,7 +17879,9 @@ CPOD_INTERNAL void store_unlock(image_store *s)
 /* A fresh name under tmp/ owned by this process. */
 static void store_tmp_name(image_store *s, const char *kind, char *out, size_t n)
 {
-	snprintf(out, n, "tmp/%s-%u-%s", s->owner, s->tmp_seq++, kind);
+	/* atomic: a pull's threads add layers through one store */
+	snprintf(out, n, "tmp/%s-%u-%s", s->owner,
+		 __atomic_fetch_add(&s->tmp_seq, 1, __ATOMIC_RELAXED), kind);
 }
 
 /* Whether tmp/NAME belongs to a live process ("PID-START-..."). */
@@ -17897,16 +17899,24 @@ static bool store_tmp_owner_alive(const char *name)
 /* Records in our lease that digest (a blob or diff_id) is in use by us. */
 static void store_lease(image_store *s, const char *digest)
 {
-	if (s->lease_fd < 0) {
+	int fd = __atomic_load_n(&s->lease_fd, __ATOMIC_ACQUIRE);
+	if (fd < 0) {
 		char name[96];
+		int want = -1;
 		snprintf(name, sizeof(name), "tmp/lease-%s", s->owner);
-		s->lease_fd = openat(s->rootfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (s->lease_fd < 0)
+		fd = openat(s->rootfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
 			return;
+		/* threads may race to open it: one fd wins, the others close theirs */
+		if (!__atomic_compare_exchange_n(&s->lease_fd, &want, fd, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			close(fd);
+			fd = want;
+		}
 	}
 	char line[DIGEST_STR_LEN + 2];
 	snprintf(line, sizeof(line), "%s\n", digest);
-	write_all(s->lease_fd, line, strlen(line));
+	write_all(fd, line, strlen(line));
 }
 
 /* ---------------------------------------------------------------- blobs */
@@ -20987,6 +20997,959 @@ CPOD_INTERNAL int tar_writer_finish(tar_writer *w, cpod_err *err)
 	tar_writer_free(w);
 	return rc;
 }
+/************************************************ src/net/auth.h */
+/*
+ * auth.h — registry credentials in auth.json files, where podman and docker
+ * keep them: `{"auths": {"KEY": {"auth": base64("user:password")}}}`.
+ *
+ * Files read, in order (the first with an entry for the registry wins):
+ * --authfile or REGISTRY_AUTH_FILE alone when given; otherwise
+ * $XDG_RUNTIME_DIR/containers/auth.json (/run/containers/UID/auth.json
+ * without XDG_RUNTIME_DIR), $XDG_CONFIG_HOME/containers/auth.json
+ * (~/.config/...), $DOCKER_CONFIG/config.json (~/.docker/config.json).
+ * A key is a registry ("quay.io", "localhost:5000") or a repository or
+ * namespace in one ("quay.io/ns/repo"); within a file the most specific
+ * key wins, and docker's URL keys ("https://index.docker.io/v1/") match
+ * their registry.  login writes only the first file (0600, through a
+ * rename), keeping every other entry and member of it.
+ *
+ * The files are input from wherever: bounded (1 MiB), entries for other
+ * registries never looked at, a malformed entry for the one asked for is
+ * an error naming the file and the key.
+ */
+#ifndef CPOD_NET_AUTH_H
+#define CPOD_NET_AUTH_H
+
+
+#define AUTH_MAX_FILE (1u << 20)
+#define AUTH_MAX_PATHS 4
+
+typedef struct auth_creds {
+	char user[256];
+	char password[4096];
+	char key[512];              /* the key that matched */
+	char file[PATH_MAX];        /* the file it came from */
+	bool docker;                /* docker's config.json */
+} auth_creds;
+
+typedef struct auth_paths {
+	char path[AUTH_MAX_PATHS][PATH_MAX];
+	bool docker[AUTH_MAX_PATHS];
+	size_t n;
+	bool given;                 /* --authfile or REGISTRY_AUTH_FILE */
+	bool flag;                  /* --authfile: must exist for reading */
+} auth_paths;
+
+/* The files to read (authfile: --authfile, or NULL); path[0] is also the
+ * one login and logout write. */
+CPOD_INTERNAL int auth_paths_get(const char *authfile, auth_paths *p, cpod_err *err);
+
+/* Credentials for registry (a host[:port]) and repository path (may be
+ * NULL or "") from the files: 1 found, 0 none, -1 error. */
+CPOD_INTERNAL int auth_lookup(const char *authfile, const char *registry, const char *repo,
+			      auth_creds *out, cpod_err *err);
+/* The same over one document's text (file names the source in errors). */
+CPOD_INTERNAL int auth_lookup_text(const char *text, size_t len, const char *file,
+				   const char *registry, const char *repo, auth_creds *out,
+				   cpod_err *err);
+
+/* Adds or replaces auths[key] in path (created 0600, parents 0700). */
+CPOD_INTERNAL int auth_store(const char *path, const char *key, const char *user,
+			     const char *password, cpod_err *err);
+/* Removes auths[key] (key NULL: every entry) from path; *found says
+ * whether there was one.  A missing file has nothing. */
+CPOD_INTERNAL int auth_remove(const char *path, const char *key, bool *found, cpod_err *err);
+
+/* A key as login writes it: scheme, "/v1/"-style suffixes and a trailing
+ * slash dropped, docker's hosts named docker.io.  -1 when it is not a
+ * registry[/path] at all. */
+CPOD_INTERNAL int auth_normalize_key(const char *in, char *out, size_t n, cpod_err *err);
+
+/* Standard base64 (padding required, no whitespace) into out; returns the
+ * length, -1 when malformed or when it does not fit (out gets a NUL). */
+CPOD_INTERNAL ssize_t auth_base64_decode(const char *in, size_t len, char *out, size_t cap);
+
+#endif
+/************************************************ src/net/tls.h */
+/*
+ * tls.h — TLS client connections with BearSSL: certificate chain checked
+ * against the system CA bundle (Debian's /etc/ssl/certs/ca-certificates.crt
+ * and the usual other places) or given CA files, the host name checked,
+ * SNI sent, TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305 (BearSSL
+ * 0.6 has no TLS 1.3), optional client certificate (RSA or EC).
+ * Verification can be turned off per registry, and then a warning says so.
+ */
+#ifndef CPOD_NET_TLS_H
+#define CPOD_NET_TLS_H
+
+#include <bearssl.h>
+
+typedef struct tls_config {
+	/* PEM (or DER) files of more trusted CAs, added to the system's (as
+	 * podman adds certs.d's ca.crt to the system pool) */
+	const char *ca_files[8];
+	size_t n_ca_files;
+	const char *client_cert;       /* PEM, or NULL */
+	const char *client_key;        /* PEM (RSA, EC or PKCS#8, unencrypted), or NULL */
+	bool insecure;                 /* no verification at all (--tls-verify=false) */
+	bool insecure_quiet;           /* without the warning: the caller gives its own */
+} tls_config;
+
+typedef struct tls_conn tls_conn;
+
+/* Handshakes over the connected socket fd (taken over: closed by
+ * tls_close, or here on failure).  server_name: for SNI and the
+ * certificate check (an IP address is checked against the certificate's
+ * IP addresses and sends no SNI).  Failures read like
+ * "TLS: certificate is not trusted (subject CN=x, issuer CN=y)". */
+CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
+				    int timeout_ms, cpod_err *err);
+/* The count, 0 at the end of the stream (close_notify or the TCP end).
+ * timeout_ms bounds each wait on the socket (0: no waiting). */
+CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err);
+/* All of data, flushed to the socket. */
+CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err);
+CPOD_INTERNAL void tls_close(tls_conn *c);
+
+/* The system CA bundle in use (for messages and `info`): SSL_CERT_FILE,
+ * else the first of the usual places that exists; NULL when none does. */
+CPOD_INTERNAL const char *tls_system_ca_file(void);
+/* "TLS 1.2, ECDHE_RSA_WITH_AES_128_GCM_SHA256" for the handshake done. */
+CPOD_INTERNAL void tls_describe(const tls_conn *c, char *out, size_t n);
+
+/* ---- certificates and keys (pem.c) */
+
+typedef struct tls_anchors {
+	br_x509_trust_anchor *ta;      /* each ta's dn.data is its one allocation */
+	size_t n, cap;
+} tls_anchors;
+
+/* Adds the certificates of a PEM bundle (or one DER certificate) as trust
+ * anchors; certificates BearSSL cannot use are skipped, a file without
+ * any usable one is an error. */
+CPOD_INTERNAL int tls_anchors_add_file(tls_anchors *a, const char *path, cpod_err *err);
+CPOD_INTERNAL void tls_anchors_free(tls_anchors *a);
+
+typedef struct tls_chain {
+	br_x509_certificate *certs;    /* the end-entity first, as in the file */
+	size_t n;
+} tls_chain;
+
+CPOD_INTERNAL int tls_chain_load(const char *path, tls_chain *out, cpod_err *err);
+CPOD_INTERNAL void tls_chain_free(tls_chain *c);
+/* A private key (RSA, EC, PKCS#8) decoded into key, which then holds it. */
+CPOD_INTERNAL int tls_key_load(const char *path, br_skey_decoder_context *key, cpod_err *err);
+
+/* What a message about a certificate needs, read from its DER. */
+typedef struct tls_cert_info {
+	char subject[200];             /* "CN=registry.local, O=Example" (CN and O only) */
+	char issuer[200];
+	char names[400];               /* subjectAltName DNS names and IPs, ", " between */
+	int64_t not_before, not_after; /* Unix time */
+	uint8_t ips[8][16];            /* subjectAltName IP addresses */
+	uint8_t ip_len[8];             /* 4 or 16 */
+	size_t n_ips;
+} tls_cert_info;
+
+/* -1 when der is not a certificate this reader understands. */
+CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *out);
+
+#endif
+/************************************************ src/net/http.h */
+/*
+ * http.h — an HTTP/1.1 client for registries: keep-alive connections
+ * pooled per host, content-length and chunked bodies streamed both ways,
+ * redirects (the Authorization header is dropped when a redirect leaves the
+ * host: registries send blobs to object storage elsewhere), timeouts,
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (CONNECT for https), bounded headers.
+ * https is BearSSL (tls.h).  The response parser takes hostile input and
+ * has a libFuzzer target.
+ */
+#ifndef CPOD_NET_HTTP_H
+#define CPOD_NET_HTTP_H
+
+
+
+
+typedef struct http_url {
+	char scheme[8];      /* "http", "https" */
+	char host[256];      /* without brackets */
+	uint16_t port;
+	char path[4096];     /* path and query, "/" at least */
+} http_url;
+
+/* Parses an absolute URL; resolves a relative one (a Location) against base. */
+CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *out, cpod_err *err);
+CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n);
+/* "host", "[v6]", with ":port" when it is not the scheme's (or always). */
+CPOD_INTERNAL void http_url_hostport(const http_url *u, bool always_port, char *out, size_t n);
+
+typedef struct http_header {
+	const char *name;
+	const char *value;
+} http_header;
+
+typedef struct http_client http_client;
+
+typedef struct http_client_opts {
+	int connect_timeout_ms;    /* 0: 30 s */
+	int io_timeout_ms;         /* no byte for that long: 0: 60 s */
+	const char *user_agent;    /* NULL: "cpod/VERSION" */
+	/* TLS settings for host:port (CA files, client cert, verification);
+	 * NULL: system CAs, full verification */
+	int (*tls_for)(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err);
+	void *tls_ctx;
+	bool no_proxy;             /* ignore the proxy environment variables */
+} http_client_opts;
+
+/* The proxy variables are read here, once.  A client may be shared by
+ * threads (its pool is locked); a response belongs to one thread. */
+CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err);
+CPOD_INTERNAL void http_client_free(http_client *c);
+
+typedef struct http_request {
+	const char *method;              /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
+	const char *url;
+	const http_header *headers;      /* extra headers */
+	size_t n_headers;
+	const byte_source *body;         /* NULL: none */
+	int64_t body_len;                /* -1: chunked */
+	int max_redirects;               /* 0: do not follow; 10 is usual */
+	/* Starts the body over from its first byte, for a 307/308 redirect
+	 * (which resends it) and for a retry on a pooled connection the server
+	 * had closed.  NULL: the body cannot be replayed; such a redirect is
+	 * then an error. */
+	int (*body_rewind)(void *ctx, cpod_err *err);
+	void *body_rewind_ctx;
+} http_request;
+
+typedef struct http_response {
+	int status;
+	char reason[128];
+	http_header *headers;            /* names as received */
+	size_t n_headers;
+	int64_t content_length;          /* -1 unknown (chunked or to close) */
+	char url[4400];                  /* the URL that answered, after redirects */
+	byte_source body;                /* reads the body (dechunked); 0 at its end */
+	int version;                     /* 10 or 11 (HTTP/1.0, HTTP/1.1) */
+	bool chunked;                    /* Transfer-Encoding: chunked */
+	bool keep_alive;                 /* the connection may serve another request */
+} http_response;
+
+/* Sends the request and reads the status and headers; the body is then
+ * read through resp->body.  Freeing the response returns its connection
+ * to the pool when the body was read to the end, else closes it.
+ * Redirects (at most max_redirects) go as browsers do: 303 becomes GET
+ * (HEAD stays HEAD), 301/302 turn POST into GET, anything else keeps its
+ * method and body (replayed through body_rewind).  Authorization goes only
+ * to the origin of the first request.  Errors read "GET URL: ..." with the
+ * URL's query cut (it may hold signatures). */
+CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
+			  cpod_err *err);
+CPOD_INTERNAL void http_response_free(http_response *r);
+/* Case-insensitive header lookup; NULL when absent. */
+CPOD_INTERNAL const char *http_header_get(const http_response *r, const char *name);
+/* Reads the whole body (at most max bytes). */
+CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_err *err);
+
+/* The response head parser alone (for the fuzzer and the tests): parses
+ * "HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n" from data; returns the
+ * bytes consumed, 0 when more are needed, -1 on malformed input.
+ * r->headers is one allocation (names and values included) that replaces
+ * the one r held (r must start zeroed); free(r->headers) releases it.
+ * Strict where leniency lets two parsers disagree: obs-fold, a space
+ * before the colon, bare CR, Content-Length values that differ,
+ * Transfer-Encoding other than "chunked" are errors.  A lone LF ends a
+ * line as CRLF does (RFC 9112 2.2). */
+CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_response *r,
+				      cpod_err *err);
+
+#define HTTP_MAX_HEAD (64 << 10)        /* bytes of a response head */
+#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_CHUNK_LINE 4096        /* a chunk-size line with its extensions */
+#define HTTP_MAX_TRAILER (64 << 10)
+
+/* The chunked transfer coding, decoded from memory: feed it what arrived,
+ * it copies the data out and keeps its place in the framing. */
+typedef struct http_chunked {
+	int state;
+	uint64_t left;       /* data bytes left in the current chunk */
+	size_t line;         /* bytes of the current size or trailer line */
+	size_t trailer;      /* bytes of the trailer section */
+} http_chunked;
+
+/* Decodes in[0..inlen): chunk data goes to out (at most outcap > 0 bytes),
+ * *used gets the input consumed and *produced the data written.  Returns
+ * 1 once the last chunk and the trailer are through (the input after them
+ * is not consumed), 0 when it wants more input or room, -1 when malformed. */
+CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inlen, size_t *used,
+				    char *out, size_t outcap, size_t *produced, cpod_err *err);
+
+/* ---- proxies (proxy.c) */
+
+typedef struct http_proxy {
+	char host[256];
+	uint16_t port;
+	char auth[600];       /* the Proxy-Authorization value, "" for none */
+} http_proxy;
+
+/* Parses a proxy setting ("http://user:pass@proxy:3128", "proxy:3128"). */
+CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err *err);
+/* Whether host:port is exempt from the proxy by no_proxy (Go's rules, as
+ * podman: "*", names matching themselves and their subdomains, ".name" and
+ * "*.name" only subdomains, IP addresses, CIDR blocks, an optional :port)
+ * or by being loopback ("localhost", 127.0.0.0/8, ::1), which a proxy
+ * cannot reach for us. */
+CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_t port);
+/* Standard base64 of data into out (NUL-terminated); -1 when it does not fit. */
+CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap);
+
+#endif
+/************************************************ src/net/auth.c */
+/*
+ * auth.c — auth.json files: finding them, reading credentials out of them,
+ * and changing one entry while keeping the rest (see auth.h).
+ */
+
+
+
+
+static const json_limits auth_limits = { .max_size = AUTH_MAX_FILE, .max_depth = 32,
+					  .max_values = 100000 };
+
+/* ---------------------------------------------------------------- base64 */
+
+static int auth_b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+CPOD_INTERNAL ssize_t auth_base64_decode(const char *in, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (cap)
+		out[0] = '\0';
+	if (len % 4 != 0 || cap == 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		size_t pad = 0;
+		for (int k = 0; k < 4; k++) {
+			char c = in[i + (size_t)k];
+			if (c == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad || (v[k] = auth_b64_value(c)) < 0)
+				return -1;   /* data after '=', or not base64 */
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+			     (uint32_t)v[3];
+		unsigned char b[3] = { (unsigned char)(w >> 16), (unsigned char)(w >> 8),
+				       (unsigned char)w };
+		size_t nb = 3 - pad;
+		if (o + nb >= cap)
+			return -1;
+		memcpy(out + o, b, nb);
+		o += nb;
+	}
+	out[o] = '\0';
+	return (ssize_t)o;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int auth_join(char *out, size_t n, const char *a, const char *b, cpod_err *err)
+{
+	int r = snprintf(out, n, "%s/%s", a, b);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(err, CPOD_E_LIMIT, "path too long: %s/%s", a, b);
+	return 0;
+}
+
+CPOD_INTERNAL int auth_paths_get(const char *authfile, auth_paths *p, cpod_err *err)
+{
+	const char *env = getenv("REGISTRY_AUTH_FILE");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *home = getenv("HOME");
+	const char *cfg = getenv("XDG_CONFIG_HOME");
+	const char *dcfg = getenv("DOCKER_CONFIG");
+
+	memset(p, 0, sizeof(*p));
+	if ((authfile && *authfile) || (env && *env)) {
+		const char *f = authfile && *authfile ? authfile : env;
+		if (strlen(f) >= sizeof(p->path[0]))
+			return err_set(err, CPOD_E_LIMIT, "auth file path too long");
+		strcpy(p->path[0], f);
+		p->n = 1;
+		p->given = true;
+		p->flag = authfile && *authfile;
+		return 0;
+	}
+	if (xdg && *xdg) {
+		if (auth_join(p->path[p->n], PATH_MAX, xdg, "containers/auth.json", err) < 0)
+			return -1;
+	} else {
+		snprintf(p->path[p->n], PATH_MAX, "/run/containers/%u/auth.json", (unsigned)geteuid());
+	}
+	p->n++;
+	if (cfg && *cfg) {
+		if (auth_join(p->path[p->n], PATH_MAX, cfg, "containers/auth.json", err) < 0)
+			return -1;
+		p->n++;
+	} else if (home && *home) {
+		if (auth_join(p->path[p->n], PATH_MAX, home, ".config/containers/auth.json", err) < 0)
+			return -1;
+		p->n++;
+	}
+	if (dcfg && *dcfg) {
+		if (auth_join(p->path[p->n], PATH_MAX, dcfg, "config.json", err) < 0)
+			return -1;
+		p->docker[p->n++] = true;
+	} else if (home && *home) {
+		if (auth_join(p->path[p->n], PATH_MAX, home, ".docker/config.json", err) < 0)
+			return -1;
+		p->docker[p->n++] = true;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static const char *auth_strip_scheme(const char *s)
+{
+	if (strncasecmp(s, "https://", 8) == 0)
+		return s + 8;
+	if (strncasecmp(s, "http://", 7) == 0)
+		return s + 7;
+	return s;
+}
+
+static void auth_docker_host(char *host)
+{
+	if (!strcmp(host, "registry-1.docker.io") || !strcmp(host, "index.docker.io"))
+		strcpy(host, "docker.io");
+}
+
+CPOD_INTERNAL int auth_normalize_key(const char *in, char *out, size_t n, cpod_err *err)
+{
+	const char *s = auth_strip_scheme(in);
+	bool had_scheme = s != in;
+	size_t len = strlen(s);
+
+	if (had_scheme)
+		len = strcspn(s, "/");
+	while (len && s[len - 1] == '/')
+		len--;
+	if (len == 0 || len >= n || len >= 512)
+		return err_set(err, CPOD_E_INVALID, "\"%.200s\" is not a registry", in);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"\\@?#", c))
+			return err_set(err, CPOD_E_INVALID, "\"%.200s\" is not a registry", in);
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+	size_t hl = strcspn(out, "/");
+	if (hl == 0)
+		return err_set(err, CPOD_E_INVALID, "\"%.200s\" is not a registry", in);
+	for (size_t i = 0; i < hl; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] - 'A' + 'a');
+	if (out[hl] == '\0')
+		auth_docker_host(out);
+	return 0;
+}
+
+/* The registry part of a key as found in a file: docker's URL keys
+ * ("https://index.docker.io/v1/") name their host. */
+static void auth_key_registry(const char *key, char *out, size_t n)
+{
+	const char *s = auth_strip_scheme(key);
+	size_t len = s != key ? strcspn(s, "/") : strlen(s);
+	while (len && s[len - 1] == '/')
+		len--;
+	snprintf(out, n, "%.*s", (int)len, s);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	auth_docker_host(out);
+}
+
+/* Decodes one entry: 1 with credentials, 0 for an entry without any
+ * (docker writes {} for a credential store), -1 when malformed. */
+static int auth_decode(const json_value *ent, const char *file, const char *key, auth_creds *out,
+		       cpod_err *err)
+{
+	char plain[sizeof(out->user) + sizeof(out->password) + 2];
+	const json_value *a = json_get(ent, "auth");
+	const char *s = json_string(a);
+
+	if (!json_is(ent, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: auths[\"%.200s\"] is not an object", file,
+			       key);
+	if (a && !s)
+		return err_set(err, CPOD_E_INVALID, "%s: auths[\"%.200s\"].auth is not a string",
+			       file, key);
+	if (!s || !*s) {
+		if (json_get(ent, "identitytoken"))
+			log_debug("%s: %s has an identity token, which cpod does not use", file, key);
+		return 0;
+	}
+	ssize_t n = auth_base64_decode(s, strlen(s), plain, sizeof(plain));
+	if (n < 0)
+		return err_set(err, CPOD_E_INVALID, "%s: auths[\"%.200s\"].auth is not base64 of "
+			       "\"user:password\"", file, key);
+	char *colon = memchr(plain, ':', (size_t)n);
+	if (!colon || memchr(plain, '\0', (size_t)n) || colon == plain)
+		return err_set(err, CPOD_E_INVALID, "%s: auths[\"%.200s\"].auth is not "
+			       "\"user:password\"", file, key);
+	*colon = '\0';
+	if (strlen(plain) >= sizeof(out->user) || strlen(colon + 1) >= sizeof(out->password)) {
+		explicit_bzero(plain, sizeof(plain));
+		return err_set(err, CPOD_E_LIMIT, "%s: auths[\"%.200s\"]: credentials too long",
+			       file, key);
+	}
+	for (const char *p = plain; *p; p++)
+		if ((unsigned char)*p < ' ') {
+			explicit_bzero(plain, sizeof(plain));
+			return err_set(err, CPOD_E_INVALID, "%s: auths[\"%.200s\"]: control "
+				       "characters in the user name", file, key);
+		}
+	strcpy(out->user, plain);
+	strcpy(out->password, colon + 1);
+	explicit_bzero(plain, sizeof(plain));
+	snprintf(out->key, sizeof(out->key), "%s", key);
+	snprintf(out->file, sizeof(out->file), "%s", file);
+	return 1;
+}
+
+static int auth_find(const json_value *root, const char *file, const char *registry,
+		     const char *repo, auth_creds *out, cpod_err *err)
+{
+	const json_value *auths = json_get(root, "auths");
+	char key[1024], reg[512];
+
+	if (!json_is(root, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: not a JSON object", file);
+	if (!auths)
+		return 0;
+	if (!json_is(auths, JSON_OBJECT))
+		return err_set(err, CPOD_E_INVALID, "%s: \"auths\" is not an object", file);
+	snprintf(reg, sizeof(reg), "%s", registry);
+	auth_docker_host(reg);
+	/* exact keys, the most specific first: reg/a/b, reg/a, reg */
+	int w = snprintf(key, sizeof(key), "%s%s%s", reg, repo && *repo ? "/" : "",
+			 repo ? repo : "");
+	if (w < 0 || (size_t)w >= sizeof(key))
+		return err_set(err, CPOD_E_LIMIT, "repository name too long");
+	for (;;) {
+		for (size_t i = 0; i < json_len(auths); i++) {
+			const json_member *m = &auths->u.obj.members[i];
+			if (strcmp(m->key, key) == 0)
+				return auth_decode(m->value, file, m->key, out, err);
+		}
+		char *slash = strrchr(key, '/');
+		if (!slash || (size_t)(slash - key) < strlen(reg))
+			break;
+		*slash = '\0';
+	}
+	/* registry keys written otherwise (URLs, docker's hosts) */
+	for (size_t i = 0; i < json_len(auths); i++) {
+		const json_member *m = &auths->u.obj.members[i];
+		char kr[512];
+		if (strchr(auth_strip_scheme(m->key), '/') && auth_strip_scheme(m->key) == m->key)
+			continue;   /* a repository key: exact matches only */
+		auth_key_registry(m->key, kr, sizeof(kr));
+		if (strcmp(kr, reg) == 0)
+			return auth_decode(m->value, file, m->key, out, err);
+	}
+	if (json_get(json_get(root, "credHelpers"), reg) || json_get(root, "credsStore"))
+		log_debug("%s: credentials for %s may be in a credential helper, which cpod does "
+			  "not run", file, reg);
+	return 0;
+}
+
+CPOD_INTERNAL int auth_lookup_text(const char *text, size_t len, const char *file,
+				   const char *registry, const char *repo, auth_creds *out,
+				   cpod_err *err)
+{
+	_cleanup_json_ json_doc *d = json_parse(text, len, &auth_limits, err);
+	if (!d)
+		return err_prefix(err, "%s", file);
+	return auth_find(json_root(d), file, registry, repo, out, err);
+}
+
+CPOD_INTERNAL int auth_lookup(const char *authfile, const char *registry, const char *repo,
+			      auth_creds *out, cpod_err *err)
+{
+	auth_paths p;
+
+	memset(out, 0, sizeof(*out));
+	if (auth_paths_get(authfile, &p, err) < 0)
+		return -1;
+	for (size_t i = 0; i < p.n; i++) {
+		_cleanup_buf_ buf b = BUF_INIT;
+		cpod_err e;
+		if (fs_read_file(AT_FDCWD, p.path[i], AUTH_MAX_FILE, &b, &e) < 0) {
+			if (e.errno_ == ENOENT && !p.flag)
+				continue;
+			if (e.errno_ == ENOENT)
+				return err_set(err, CPOD_E_NOTFOUND, "--authfile %s does not exist",
+					       p.path[i]);
+			if (err)
+				*err = e;
+			return -1;
+		}
+		int r = auth_lookup_text(b.data ? b.data : "", b.len, p.path[i], registry, repo,
+					 out, err);
+		explicit_bzero(b.data, b.len);
+		if (r != 0) {
+			out->docker = p.docker[i];
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* The document at path (an empty object when the file is missing). */
+static json_doc *auth_load(const char *path, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_doc *d;
+
+	cpod_err e;
+	if (fs_read_file(AT_FDCWD, path, AUTH_MAX_FILE, &b, &e) < 0) {
+		if (e.errno_ != ENOENT) {
+			if (err)
+				*err = e;
+			return NULL;
+		}
+		d = json_parse("{}", 2, &auth_limits, err);
+	} else {
+		d = json_parse(b.data ? b.data : "", b.len, &auth_limits, err);
+		explicit_bzero(b.data, b.len);
+	}
+	if (!d) {
+		err_prefix(err, "%s", path);
+		return NULL;
+	}
+	const json_value *root = json_root(d);
+	if (!json_is(root, JSON_OBJECT) ||
+	    (json_get(root, "auths") && !json_is(json_get(root, "auths"), JSON_OBJECT))) {
+		json_doc_free(d);
+		err_set(err, CPOD_E_INVALID, "%s: not an auth file (an object with an \"auths\" "
+			"object); not changed", path);
+		return NULL;
+	}
+	return d;
+}
+
+static int auth_save(const char *path, const buf *b, cpod_err *err)
+{
+	char dir[PATH_MAX];
+	const char *base;
+
+	fs_split(path, dir, sizeof(dir), &base);
+	if (fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_sys(err, "open %s", dir);
+	return fs_write_atomic(dfd, base, b->data, b->len, 0600, FS_SYNC, err);
+}
+
+/* Writes root with auths changed: key set to the entry (user, password),
+ * or removed when user is NULL (every entry when key is NULL too). */
+static int auth_rewrite(const char *path, const json_value *root, const char *key,
+			const char *user, const char *password, bool *found, cpod_err *err)
+{
+	_cleanup_buf_ buf out = BUF_INIT;
+	const json_value *auths = json_get(root, "auths");
+	bool done = false;
+	json_w w;
+	char enc[8192], *plain = NULL;
+
+	*found = false;
+	if (user) {
+		size_t pl = strlen(user) + strlen(password) + 2;
+		if (!(plain = malloc(pl)))
+			return err_nomem(err);
+		snprintf(plain, pl, "%s:%s", user, password);
+		int r = http_base64(plain, pl - 1, enc, sizeof(enc));
+		explicit_bzero(plain, pl);
+		free(plain);
+		if (r < 0)
+			return err_set(err, CPOD_E_LIMIT, "credentials too long");
+	}
+	jw_init(&w, &out, "\t");
+	jw_obj_begin(&w);
+	jw_key(&w, "auths");
+	jw_obj_begin(&w);
+	for (size_t i = 0; i < json_len(auths); i++) {
+		const json_member *m = &auths->u.obj.members[i];
+		bool match = !key || strcmp(m->key, key) == 0;
+		if (match)
+			*found = true;
+		if (match && user && !done) {
+			jw_key(&w, m->key);
+			jw_obj_begin(&w);
+			jw_kstr(&w, "auth", enc);
+			jw_obj_end(&w);
+			done = true;
+			continue;
+		}
+		if (match)
+			continue;
+		jw_key(&w, m->key);
+		jw_value(&w, m->value);
+	}
+	if (user && !done) {
+		jw_key(&w, key);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "auth", enc);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	for (size_t i = 0; i < json_len(root); i++) {
+		const json_member *m = &root->u.obj.members[i];
+		if (strcmp(m->key, "auths") == 0)
+			continue;
+		jw_key(&w, m->key);
+		jw_value(&w, m->value);
+	}
+	jw_obj_end(&w);
+	explicit_bzero(enc, sizeof(enc));
+	if (jw_finish(&w, err) < 0 || buf_putc(&out, '\n', err) < 0)
+		return -1;
+	int r = auth_save(path, &out, err);
+	explicit_bzero(out.data, out.len);
+	return r;
+}
+
+CPOD_INTERNAL int auth_store(const char *path, const char *key, const char *user,
+			     const char *password, cpod_err *err)
+{
+	bool found;
+	if (!user || !*user || strchr(user, ':'))
+		return err_set(err, CPOD_E_INVALID, "a user name without ':' is required");
+	_cleanup_json_ json_doc *d = auth_load(path, err);
+	if (!d)
+		return -1;
+	return auth_rewrite(path, json_root(d), key, user, password ? password : "", &found, err);
+}
+
+CPOD_INTERNAL int auth_remove(const char *path, const char *key, bool *found, cpod_err *err)
+{
+	struct stat st;
+	*found = false;
+	if (stat(path, &st) < 0 && errno == ENOENT)
+		return 0;
+	_cleanup_json_ json_doc *d = auth_load(path, err);
+	if (!d)
+		return -1;
+	const json_value *auths = json_get(json_root(d), "auths");
+	bool any = false;
+	for (size_t i = 0; i < json_len(auths); i++)
+		any |= !key || strcmp(auths->u.obj.members[i].key, key) == 0;
+	if (!any)
+		return 0;
+	return auth_rewrite(path, json_root(d), key, NULL, NULL, found, err);
+}
+/************************************************ src/net/certsd.h */
+/*
+ * certsd.h — per-registry TLS files as podman keeps them: a directory
+ * named after the registry ("registry.local:5000") under
+ * /etc/containers/certs.d (CPOD_CERTS_DIR instead, for tests and
+ * appliances; rootless users' ~/.config/containers/certs.d first, and
+ * /etc/docker/certs.d last), or the one directory --cert-dir names.  In
+ * it, every *.crt is a CA added to the system's, and NAME.cert with
+ * NAME.key is a client certificate (a key without its certificate, or the
+ * reverse, is an error, as in podman).
+ */
+#ifndef CPOD_NET_CERTSD_H
+#define CPOD_NET_CERTSD_H
+
+
+#define CERTSD_MAX_CA 8
+
+typedef struct certsd_tls {
+	char dir[PATH_MAX];             /* the directory used, "" when none exists */
+	char ca[CERTSD_MAX_CA][PATH_MAX];
+	size_t n_ca;
+	char cert[PATH_MAX], key[PATH_MAX];   /* "" when none */
+} certsd_tls;
+
+/* The files for hostport ("host" or "host:port"); cert_dir: --cert-dir, or
+ * NULL.  No directory is no error. */
+CPOD_INTERNAL int certsd_lookup(const char *cert_dir, const char *hostport, certsd_tls *out,
+				cpod_err *err);
+/* What a directory holds (the part of certsd_lookup after finding it). */
+CPOD_INTERNAL int certsd_read_dir(const char *dir, certsd_tls *out, cpod_err *err);
+/* Points cfg at t's files (t must outlive cfg's use). */
+CPOD_INTERNAL void certsd_apply(const certsd_tls *t, tls_config *cfg);
+
+#endif
+/************************************************ src/net/certsd.c */
+/*
+ * certsd.c — finding and reading a registry's certificate directory (see
+ * certsd.h).
+ */
+
+
+#include <dirent.h>
+
+#define CERTSD_MAX_ENTRIES 256
+
+static int certsd_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool certsd_suffix(const char *name, const char *suf)
+{
+	size_t n = strlen(name), s = strlen(suf);
+	return n > s && strcmp(name + n - s, suf) == 0;
+}
+
+static bool certsd_is_file(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	return snprintf(p, sizeof(p), "%s/%s", dir, name) < (int)sizeof(p) && stat(p, &st) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+CPOD_INTERNAL int certsd_read_dir(const char *dir, certsd_tls *out, cpod_err *err)
+{
+	char *names[CERTSD_MAX_ENTRIES];
+	size_t n = 0;
+	struct dirent *de;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(dir) >= sizeof(out->dir) - 64)
+		return err_set(err, CPOD_E_LIMIT, "certificate directory path too long");
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : err_sys(err, "open %s", dir);
+	snprintf(out->dir, sizeof(out->dir), "%s", dir);
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		if (nm[0] == '.' || !(certsd_suffix(nm, ".crt") || certsd_suffix(nm, ".cert") ||
+				      certsd_suffix(nm, ".key")))
+			continue;
+		if (strlen(nm) > 200)
+			continue;
+		if (n == ARRAY_LEN(names)) {
+			r = err_set(err, CPOD_E_LIMIT, "%s: too many files", dir);
+			break;
+		}
+		if (!(names[n] = strdup(nm))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), certsd_cmp);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *nm = names[i];
+		size_t stem = strlen(nm) - (certsd_suffix(nm, ".cert") ? 5 : 4);
+		char other[256];
+		if (!certsd_is_file(dir, nm))
+			continue;
+		if (certsd_suffix(nm, ".crt")) {
+			if (out->n_ca == CERTSD_MAX_CA) {
+				r = err_set(err, CPOD_E_LIMIT, "%s: more than %d CA files", dir,
+					    CERTSD_MAX_CA);
+				break;
+			}
+			snprintf(out->ca[out->n_ca++], PATH_MAX, "%s/%s", dir, nm);
+		} else if (certsd_suffix(nm, ".cert")) {
+			snprintf(other, sizeof(other), "%.*s.key", (int)stem, nm);
+			if (!certsd_is_file(dir, other)) {
+				r = err_set(err, CPOD_E_INVALID, "%s: missing key %s for client "
+					    "certificate %s", dir, other, nm);
+				break;
+			}
+			if (!out->cert[0]) {
+				snprintf(out->cert, PATH_MAX, "%s/%s", dir, nm);
+				snprintf(out->key, PATH_MAX, "%s/%s", dir, other);
+			}
+		} else {
+			snprintf(other, sizeof(other), "%.*s.cert", (int)stem, nm);
+			if (!certsd_is_file(dir, other)) {
+				r = err_set(err, CPOD_E_INVALID, "%s: missing client certificate %s "
+					    "for key %s", dir, other, nm);
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	return r;
+}
+
+CPOD_INTERNAL int certsd_lookup(const char *cert_dir, const char *hostport, certsd_tls *out,
+				cpod_err *err)
+{
+	const char *env = getenv("CPOD_CERTS_DIR");
+	const char *home = getenv("HOME");
+	const char *cfg = getenv("XDG_CONFIG_HOME");
+	char roots[3][PATH_MAX];
+	size_t nr = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cert_dir && *cert_dir)
+		return certsd_read_dir(cert_dir, out, err);
+	if (!*hostport || strchr(hostport, '/') || !strcmp(hostport, "..") ||
+	    !strcmp(hostport, "."))
+		return err_set(err, CPOD_E_INVALID, "bad registry name \"%.200s\"", hostport);
+	if (env && *env) {
+		snprintf(roots[nr++], PATH_MAX, "%s", env);
+	} else {
+		if (geteuid() != 0 && cfg && *cfg)
+			snprintf(roots[nr++], PATH_MAX, "%s/containers/certs.d", cfg);
+		else if (geteuid() != 0 && home && *home)
+			snprintf(roots[nr++], PATH_MAX, "%s/.config/containers/certs.d", home);
+		snprintf(roots[nr++], PATH_MAX, "/etc/containers/certs.d");
+		snprintf(roots[nr++], PATH_MAX, "/etc/docker/certs.d");
+	}
+	for (size_t i = 0; i < nr; i++) {
+		char dir[PATH_MAX];
+		struct stat st;
+		if (snprintf(dir, sizeof(dir), "%s/%s", roots[i], hostport) >= (int)sizeof(dir))
+			return err_set(err, CPOD_E_LIMIT, "certificate directory path too long");
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			return certsd_read_dir(dir, out, err);
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void certsd_apply(const certsd_tls *t, tls_config *cfg)
+{
+	for (size_t i = 0; i < t->n_ca && cfg->n_ca_files < ARRAY_LEN(cfg->ca_files); i++)
+		cfg->ca_files[cfg->n_ca_files++] = t->ca[i];
+	if (t->cert[0]) {
+		cfg->client_cert = t->cert;
+		cfg->client_key = t->key;
+	}
+}
 /************************************************ src/net/resolve.h */
 /*
  * resolve.h — host names to addresses without glibc's NSS, so the static
@@ -21328,240 +22291,6 @@ CPOD_INTERNAL int dns_parse_reply(const uint8_t *msg, size_t len, uint16_t id, c
 	*n = count;
 	return DNS_ANSWER;
 }
-/************************************************ src/net/tls.h */
-/*
- * tls.h — TLS client connections with BearSSL: certificate chain checked
- * against the system CA bundle (Debian's /etc/ssl/certs/ca-certificates.crt
- * and the usual other places) or given CA files, the host name checked,
- * SNI sent, TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305 (BearSSL
- * 0.6 has no TLS 1.3), optional client certificate (RSA or EC).
- * Verification can be turned off per registry, and then a warning says so.
- */
-#ifndef CPOD_NET_TLS_H
-#define CPOD_NET_TLS_H
-
-#include <bearssl.h>
-
-typedef struct tls_config {
-	/* PEM (or DER) files of more trusted CAs, added to the system's (as
-	 * podman adds certs.d's ca.crt to the system pool) */
-	const char *ca_files[8];
-	size_t n_ca_files;
-	const char *client_cert;       /* PEM, or NULL */
-	const char *client_key;        /* PEM (RSA, EC or PKCS#8, unencrypted), or NULL */
-	bool insecure;                 /* no verification at all (--tls-verify=false) */
-} tls_config;
-
-typedef struct tls_conn tls_conn;
-
-/* Handshakes over the connected socket fd (taken over: closed by
- * tls_close, or here on failure).  server_name: for SNI and the
- * certificate check (an IP address is checked against the certificate's
- * IP addresses and sends no SNI).  Failures read like
- * "TLS: certificate is not trusted (subject CN=x, issuer CN=y)". */
-CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_config *cfg,
-				    int timeout_ms, cpod_err *err);
-/* The count, 0 at the end of the stream (close_notify or the TCP end).
- * timeout_ms bounds each wait on the socket (0: no waiting). */
-CPOD_INTERNAL ssize_t tls_read(tls_conn *c, void *data, size_t n, int timeout_ms, cpod_err *err);
-/* All of data, flushed to the socket. */
-CPOD_INTERNAL int tls_write(tls_conn *c, const void *data, size_t n, int timeout_ms, cpod_err *err);
-CPOD_INTERNAL void tls_close(tls_conn *c);
-
-/* The system CA bundle in use (for messages and `info`): SSL_CERT_FILE,
- * else the first of the usual places that exists; NULL when none does. */
-CPOD_INTERNAL const char *tls_system_ca_file(void);
-/* "TLS 1.2, ECDHE_RSA_WITH_AES_128_GCM_SHA256" for the handshake done. */
-CPOD_INTERNAL void tls_describe(const tls_conn *c, char *out, size_t n);
-
-/* ---- certificates and keys (pem.c) */
-
-typedef struct tls_anchors {
-	br_x509_trust_anchor *ta;      /* each ta's dn.data is its one allocation */
-	size_t n, cap;
-} tls_anchors;
-
-/* Adds the certificates of a PEM bundle (or one DER certificate) as trust
- * anchors; certificates BearSSL cannot use are skipped, a file without
- * any usable one is an error. */
-CPOD_INTERNAL int tls_anchors_add_file(tls_anchors *a, const char *path, cpod_err *err);
-CPOD_INTERNAL void tls_anchors_free(tls_anchors *a);
-
-typedef struct tls_chain {
-	br_x509_certificate *certs;    /* the end-entity first, as in the file */
-	size_t n;
-} tls_chain;
-
-CPOD_INTERNAL int tls_chain_load(const char *path, tls_chain *out, cpod_err *err);
-CPOD_INTERNAL void tls_chain_free(tls_chain *c);
-/* A private key (RSA, EC, PKCS#8) decoded into key, which then holds it. */
-CPOD_INTERNAL int tls_key_load(const char *path, br_skey_decoder_context *key, cpod_err *err);
-
-/* What a message about a certificate needs, read from its DER. */
-typedef struct tls_cert_info {
-	char subject[200];             /* "CN=registry.local, O=Example" (CN and O only) */
-	char issuer[200];
-	char names[400];               /* subjectAltName DNS names and IPs, ", " between */
-	int64_t not_before, not_after; /* Unix time */
-	uint8_t ips[8][16];            /* subjectAltName IP addresses */
-	uint8_t ip_len[8];             /* 4 or 16 */
-	size_t n_ips;
-} tls_cert_info;
-
-/* -1 when der is not a certificate this reader understands. */
-CPOD_INTERNAL int tls_cert_parse(const uint8_t *der, size_t len, tls_cert_info *out);
-
-#endif
-/************************************************ src/net/http.h */
-/*
- * http.h — an HTTP/1.1 client for registries: keep-alive connections
- * pooled per host, content-length and chunked bodies streamed both ways,
- * redirects (the Authorization header is dropped when a redirect leaves the
- * host: registries send blobs to object storage elsewhere), timeouts,
- * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (CONNECT for https), bounded headers.
- * https is BearSSL (tls.h).  The response parser takes hostile input and
- * has a libFuzzer target.
- */
-#ifndef CPOD_NET_HTTP_H
-#define CPOD_NET_HTTP_H
-
-
-
-
-typedef struct http_url {
-	char scheme[8];      /* "http", "https" */
-	char host[256];      /* without brackets */
-	uint16_t port;
-	char path[4096];     /* path and query, "/" at least */
-} http_url;
-
-/* Parses an absolute URL; resolves a relative one (a Location) against base. */
-CPOD_INTERNAL int http_url_parse(const char *s, const http_url *base, http_url *out, cpod_err *err);
-CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n);
-/* "host", "[v6]", with ":port" when it is not the scheme's (or always). */
-CPOD_INTERNAL void http_url_hostport(const http_url *u, bool always_port, char *out, size_t n);
-
-typedef struct http_header {
-	const char *name;
-	const char *value;
-} http_header;
-
-typedef struct http_client http_client;
-
-typedef struct http_client_opts {
-	int connect_timeout_ms;    /* 0: 30 s */
-	int io_timeout_ms;         /* no byte for that long: 0: 60 s */
-	const char *user_agent;    /* NULL: "cpod/VERSION" */
-	/* TLS settings for host:port (CA files, client cert, verification);
-	 * NULL: system CAs, full verification */
-	int (*tls_for)(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err);
-	void *tls_ctx;
-	bool no_proxy;             /* ignore the proxy environment variables */
-} http_client_opts;
-
-/* The proxy variables are read here, once.  A client may be shared by
- * threads (its pool is locked); a response belongs to one thread. */
-CPOD_INTERNAL http_client *http_client_new(const http_client_opts *o, cpod_err *err);
-CPOD_INTERNAL void http_client_free(http_client *c);
-
-typedef struct http_request {
-	const char *method;              /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
-	const char *url;
-	const http_header *headers;      /* extra headers */
-	size_t n_headers;
-	const byte_source *body;         /* NULL: none */
-	int64_t body_len;                /* -1: chunked */
-	int max_redirects;               /* 0: do not follow; 10 is usual */
-	/* Starts the body over from its first byte, for a 307/308 redirect
-	 * (which resends it) and for a retry on a pooled connection the server
-	 * had closed.  NULL: the body cannot be replayed; such a redirect is
-	 * then an error. */
-	int (*body_rewind)(void *ctx, cpod_err *err);
-	void *body_rewind_ctx;
-} http_request;
-
-typedef struct http_response {
-	int status;
-	char reason[128];
-	http_header *headers;            /* names as received */
-	size_t n_headers;
-	int64_t content_length;          /* -1 unknown (chunked or to close) */
-	char url[4400];                  /* the URL that answered, after redirects */
-	byte_source body;                /* reads the body (dechunked); 0 at its end */
-	int version;                     /* 10 or 11 (HTTP/1.0, HTTP/1.1) */
-	bool chunked;                    /* Transfer-Encoding: chunked */
-	bool keep_alive;                 /* the connection may serve another request */
-} http_response;
-
-/* Sends the request and reads the status and headers; the body is then
- * read through resp->body.  Freeing the response returns its connection
- * to the pool when the body was read to the end, else closes it.
- * Redirects (at most max_redirects) go as browsers do: 303 becomes GET
- * (HEAD stays HEAD), 301/302 turn POST into GET, anything else keeps its
- * method and body (replayed through body_rewind).  Authorization goes only
- * to the origin of the first request.  Errors read "GET URL: ..." with the
- * URL's query cut (it may hold signatures). */
-CPOD_INTERNAL int http_do(http_client *c, const http_request *req, http_response **resp,
-			  cpod_err *err);
-CPOD_INTERNAL void http_response_free(http_response *r);
-/* Case-insensitive header lookup; NULL when absent. */
-CPOD_INTERNAL const char *http_header_get(const http_response *r, const char *name);
-/* Reads the whole body (at most max bytes). */
-CPOD_INTERNAL int http_read_body(http_response *r, size_t max, buf *out, cpod_err *err);
-
-/* The response head parser alone (for the fuzzer and the tests): parses
- * "HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n" from data; returns the
- * bytes consumed, 0 when more are needed, -1 on malformed input.
- * r->headers is one allocation (names and values included) that replaces
- * the one r held (r must start zeroed); free(r->headers) releases it.
- * Strict where leniency lets two parsers disagree: obs-fold, a space
- * before the colon, bare CR, Content-Length values that differ,
- * Transfer-Encoding other than "chunked" are errors.  A lone LF ends a
- * line as CRLF does (RFC 9112 2.2). */
-CPOD_INTERNAL ssize_t http_parse_head(const char *data, size_t len, http_response *r,
-				      cpod_err *err);
-
-#define HTTP_MAX_HEAD (64 << 10)        /* bytes of a response head */
-#define HTTP_MAX_HEADERS 100
-#define HTTP_MAX_CHUNK_LINE 4096        /* a chunk-size line with its extensions */
-#define HTTP_MAX_TRAILER (64 << 10)
-
-/* The chunked transfer coding, decoded from memory: feed it what arrived,
- * it copies the data out and keeps its place in the framing. */
-typedef struct http_chunked {
-	int state;
-	uint64_t left;       /* data bytes left in the current chunk */
-	size_t line;         /* bytes of the current size or trailer line */
-	size_t trailer;      /* bytes of the trailer section */
-} http_chunked;
-
-/* Decodes in[0..inlen): chunk data goes to out (at most outcap > 0 bytes),
- * *used gets the input consumed and *produced the data written.  Returns
- * 1 once the last chunk and the trailer are through (the input after them
- * is not consumed), 0 when it wants more input or room, -1 when malformed. */
-CPOD_INTERNAL int http_chunked_feed(http_chunked *d, const char *in, size_t inlen, size_t *used,
-				    char *out, size_t outcap, size_t *produced, cpod_err *err);
-
-/* ---- proxies (proxy.c) */
-
-typedef struct http_proxy {
-	char host[256];
-	uint16_t port;
-	char auth[600];       /* the Proxy-Authorization value, "" for none */
-} http_proxy;
-
-/* Parses a proxy setting ("http://user:pass@proxy:3128", "proxy:3128"). */
-CPOD_INTERNAL int http_proxy_parse(const char *value, http_proxy *out, cpod_err *err);
-/* Whether host:port is exempt from the proxy by no_proxy (Go's rules, as
- * podman: "*", names matching themselves and their subdomains, ".name" and
- * "*.name" only subdomains, IP addresses, CIDR blocks, an optional :port)
- * or by being loopback ("localhost", 127.0.0.0/8, ::1), which a proxy
- * cannot reach for us. */
-CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_t port);
-/* Standard base64 of data into out (NUL-terminated); -1 when it does not fit. */
-CPOD_INTERNAL int http_base64(const void *data, size_t len, char *out, size_t cap);
-
-#endif
 /************************************************ src/net/http.c */
 /*
  * http.c — the HTTP/1.1 client (see http.h): connections (direct, through
@@ -23485,6 +24214,3042 @@ CPOD_INTERNAL bool http_no_proxy(const char *no_proxy, const char *host, uint16_
 	}
 	return false;
 }
+/************************************************ src/net/registries_conf.h */
+/*
+ * registries_conf.h — containers-registries.conf(5), as podman reads it:
+ * where short names are searched, which registries are insecure (plain
+ * http or unverified TLS allowed) or blocked, their mirrors and location
+ * rewrites, and short-name aliases.
+ *
+ * Files: CONTAINERS_REGISTRIES_CONF when set (with the drop-ins of the
+ * registries.conf.d directory beside it), else ~/.config/containers/
+ * registries.conf for a user who has one (with ~/.config/containers/
+ * registries.conf.d), else /etc/containers/registries.conf with
+ * /etc/containers/registries.conf.d and the user's drop-ins.  Drop-ins
+ * (*.conf, in name order) are merged as podman merges them: a [[registry]]
+ * with a prefix seen before replaces that one, unqualified-search-registries
+ * replaces the list when set, aliases are added or replaced.
+ *
+ * The parser takes a bounded subset of TOML (comments, bare and quoted
+ * keys, basic and literal strings, booleans, integers, arrays of strings
+ * over several lines, [table] and [[array-of-tables]] headers); anything
+ * else is an error naming the file and line.  The version 1 format
+ * ([registries.search] / .insecure / .block) is read too.
+ */
+#ifndef CPOD_NET_REGISTRIES_CONF_H
+#define CPOD_NET_REGISTRIES_CONF_H
+
+
+#define REGCONF_MAX_FILE (1u << 20)
+#define REGCONF_MAX_REGISTRIES 512
+#define REGCONF_MAX_MIRRORS 16
+#define REGCONF_MAX_SEARCH 64
+#define REGCONF_MAX_ALIASES 16384
+#define REGCONF_MAX_DROPINS 256
+
+enum regconf_pull_from { REGCONF_PULL_ALL, REGCONF_PULL_DIGEST_ONLY, REGCONF_PULL_TAG_ONLY };
+
+typedef struct regconf_mirror {
+	char *location;
+	bool insecure;
+	int pull_from;                  /* enum regconf_pull_from */
+} regconf_mirror;
+
+typedef struct regconf_registry {
+	char *prefix;                   /* "example.com/ns", "*.example.com" */
+	char *location;                 /* "" for a wildcard prefix */
+	bool insecure, blocked, mirror_by_digest_only;
+	regconf_mirror mirrors[REGCONF_MAX_MIRRORS];
+	size_t n_mirrors;
+} regconf_registry;
+
+typedef struct regconf_alias {
+	char *name, *value;
+} regconf_alias;
+
+typedef struct registries_conf {
+	char **search;                  /* unqualified-search-registries */
+	size_t n_search;
+	bool search_set;
+	regconf_registry *regs;
+	size_t n_regs;
+	regconf_alias *aliases;
+	size_t n_aliases;
+	char files[4][PATH_MAX];        /* the main file(s) read, for messages */
+	size_t n_files;
+} registries_conf;
+
+CPOD_INTERNAL void regconf_init(registries_conf *c);
+CPOD_INTERNAL void regconf_free(registries_conf *c);
+/* Parses one file's text and merges it into c (as a drop-in over what c
+ * holds).  where names it in errors. */
+CPOD_INTERNAL int regconf_parse(registries_conf *c, const char *text, size_t len,
+				const char *where, cpod_err *err);
+/* Reads the files podman reads (see above); none existing is no error. */
+CPOD_INTERNAL int regconf_load(registries_conf *c, cpod_err *err);
+
+/* The [[registry]] whose prefix matches "domain/path[:tag|@digest]" best
+ * (the longest match), or NULL. */
+CPOD_INTERNAL const regconf_registry *regconf_find(const registries_conf *c, const char *ref);
+
+/* Where to pull ref ("domain/path:tag" or "domain/path@digest") from:
+ * mirrors first (as their policy allows), then the registry itself. */
+typedef struct regconf_source {
+	char ref[1024];                 /* the rewritten reference */
+	bool insecure;
+	bool mirror;
+} regconf_source;
+/* CPOD_E_PERM when the registry is blocked. */
+CPOD_INTERNAL int regconf_pull_sources(const registries_conf *c, const char *ref,
+				       regconf_source *out, size_t max, size_t *n, cpod_err *err);
+/* Whether the registry (host[:port]) of ref is insecure. */
+CPOD_INTERNAL bool regconf_insecure(const registries_conf *c, const char *ref);
+
+/* The fully qualified references to try for a short name (name[:tag|@digest],
+ * no domain): its alias when there is one, else each unqualified-search
+ * registry in order, else docker.io (podman's default when none are set,
+ * without the prompt).  Each is "domain/path:tag" as ref_parse normalises. */
+CPOD_INTERNAL int regconf_candidates(const registries_conf *c, const char *name, char (*out)[1024],
+				     size_t max, size_t *n, cpod_err *err);
+
+#endif
+/************************************************ src/net/registries_conf.c */
+/*
+ * registries_conf.c — reading registries.conf and its drop-ins, and what
+ * they say about a reference: its registry entry, where to pull it from,
+ * the candidates for a short name (see registries_conf.h).
+ *
+ * The TOML subset is parsed line by line with a cursor; each file goes
+ * into a conf of its own, is checked as podman checks it (locations
+ * without a scheme, a prefix defined once, wildcards only as *.domain),
+ * and is then merged into the result, so a bad drop-in changes nothing.
+ */
+
+
+#include <ctype.h>
+#include <dirent.h>
+
+#define RC_MAX_STR 4096
+#define RC_MAX_ARRAY 1024
+#define RC_MAX_DEPTH_KEYS 4
+
+enum rc_table {
+	RC_T_ROOT, RC_T_REGISTRY, RC_T_MIRROR, RC_T_ALIASES,
+	RC_T_V1_SEARCH, RC_T_V1_INSECURE, RC_T_V1_BLOCK, RC_T_OTHER,
+};
+
+enum rc_type { RC_V_STR, RC_V_BOOL, RC_V_INT, RC_V_ARRAY };
+
+typedef struct rc_value {
+	enum rc_type type;
+	char *s;                  /* RC_V_STR */
+	bool b;
+	int64_t i;
+	char **arr;               /* RC_V_ARRAY (of strings) */
+	size_t n;
+} rc_value;
+
+typedef struct rc_parser {
+	const char *p, *end;
+	int line;
+	const char *where;
+	cpod_err *err;
+	enum rc_table table;
+	registries_conf *c;       /* this file's own */
+	bool v1, v2;
+	char **v1_lists[3];       /* search, insecure, block */
+	size_t v1_n[3];
+} rc_parser;
+
+/* ---------------------------------------------------------------- memory */
+
+static void rc_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void rc_value_free(rc_value *v)
+{
+	free(v->s);
+	rc_strv_free(v->arr, v->n);
+	memset(v, 0, sizeof(*v));
+}
+
+static void rc_registry_free(regconf_registry *r)
+{
+	free(r->prefix);
+	free(r->location);
+	for (size_t i = 0; i < r->n_mirrors; i++)
+		free(r->mirrors[i].location);
+	memset(r, 0, sizeof(*r));
+}
+
+CPOD_INTERNAL void regconf_init(registries_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+CPOD_INTERNAL void regconf_free(registries_conf *c)
+{
+	rc_strv_free(c->search, c->n_search);
+	for (size_t i = 0; i < c->n_regs; i++)
+		rc_registry_free(&c->regs[i]);
+	free(c->regs);
+	for (size_t i = 0; i < c->n_aliases; i++) {
+		free(c->aliases[i].name);
+		free(c->aliases[i].value);
+	}
+	free(c->aliases);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---------------------------------------------------------------- lexing */
+
+static int rc_fail(rc_parser *ps, const char *what)
+{
+	return err_set(ps->err, CPOD_E_INVALID, "%s:%d: %s", ps->where, ps->line, what);
+}
+
+static void rc_skip_ws(rc_parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t'))
+		ps->p++;
+}
+
+/* Past spaces and a comment: at a newline or the end.  Else an error. */
+static int rc_end_of_line(rc_parser *ps)
+{
+	rc_skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '#')
+		while (ps->p < ps->end && *ps->p != '\n')
+			ps->p++;
+	if (ps->p < ps->end && *ps->p == '\r' && ps->p + 1 < ps->end && ps->p[1] == '\n')
+		ps->p++;
+	if (ps->p < ps->end && *ps->p != '\n')
+		return rc_fail(ps, "unexpected text after the value");
+	return 0;
+}
+
+/* Spaces, comments and newlines (inside an array). */
+static void rc_skip_blank(rc_parser *ps)
+{
+	for (;;) {
+		rc_skip_ws(ps);
+		if (ps->p >= ps->end)
+			return;
+		if (*ps->p == '#') {
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+		} else if (*ps->p == '\n') {
+			ps->p++;
+			ps->line++;
+		} else if (*ps->p == '\r' && ps->p + 1 < ps->end && ps->p[1] == '\n') {
+			ps->p++;
+		} else {
+			return;
+		}
+	}
+}
+
+static int rc_utf8(uint32_t cp, char *out, size_t *o, size_t cap)
+{
+	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || *o + 4 >= cap)
+		return -1;
+	if (cp < 0x80) {
+		out[(*o)++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | cp >> 6);
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | cp >> 12);
+		out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | cp >> 18);
+		out[(*o)++] = (char)(0x80 | (cp >> 12 & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+	return 0;
+}
+
+/* A "basic" or 'literal' string on one line; *out is malloc'd. */
+static int rc_string(rc_parser *ps, char **out)
+{
+	char q = *ps->p;
+	char b[RC_MAX_STR];
+	size_t o = 0;
+
+	*out = NULL;
+	if (ps->p + 2 < ps->end && ps->p[1] == q && ps->p[2] == q)
+		return rc_fail(ps, "multi-line strings are not supported");
+	ps->p++;
+	for (;;) {
+		if (ps->p >= ps->end || *ps->p == '\n')
+			return rc_fail(ps, "unterminated string");
+		unsigned char ch = (unsigned char)*ps->p++;
+		if (ch == (unsigned char)q)
+			break;
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return rc_fail(ps, "control character in a string");
+		if (ch == '\\' && q == '"') {
+			if (ps->p >= ps->end)
+				return rc_fail(ps, "unterminated string");
+			char e = *ps->p++;
+			const char *map = "b\bt\tn\nf\fr\r\"\"\\\\";
+			const char *m = strchr(map, e);
+			if (e && m && ((m - map) % 2) == 0) {
+				ch = (unsigned char)m[1];
+			} else if (e == 'u' || e == 'U') {
+				int digits = e == 'u' ? 4 : 8;
+				uint32_t cp = 0;
+				for (int k = 0; k < digits; k++) {
+					if (ps->p >= ps->end || !isxdigit((unsigned char)*ps->p))
+						return rc_fail(ps, "bad \\u escape");
+					char h = *ps->p++;
+					cp = cp * 16 + (uint32_t)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+				}
+				if (rc_utf8(cp, b, &o, sizeof(b)) < 0)
+					return rc_fail(ps, "bad \\u escape or string too long");
+				continue;
+			} else {
+				return rc_fail(ps, "unknown escape in a string");
+			}
+		}
+		if (o + 1 >= sizeof(b))
+			return rc_fail(ps, "string too long");
+		b[o++] = (char)ch;
+	}
+	b[o] = '\0';
+	if (!(*out = strdup(b)))
+		return err_nomem(ps->err);
+	return 0;
+}
+
+static bool rc_bare_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+/* A key: bare or quoted, into out. */
+static int rc_key(rc_parser *ps, char *out, size_t n)
+{
+	rc_skip_ws(ps);
+	if (ps->p < ps->end && (*ps->p == '"' || *ps->p == '\'')) {
+		char *s;
+		if (rc_string(ps, &s) < 0)
+			return -1;
+		if (strlen(s) >= n) {
+			free(s);
+			return rc_fail(ps, "key too long");
+		}
+		strcpy(out, s);
+		free(s);
+		return 0;
+	}
+	size_t k = 0;
+	while (ps->p < ps->end && rc_bare_char(*ps->p)) {
+		if (k + 1 >= n)
+			return rc_fail(ps, "key too long");
+		out[k++] = *ps->p++;
+	}
+	if (k == 0)
+		return rc_fail(ps, "a key is expected");
+	out[k] = '\0';
+	return 0;
+}
+
+static int rc_value_parse(rc_parser *ps, rc_value *v, bool in_array)
+{
+	memset(v, 0, sizeof(*v));
+	rc_skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p == '\n')
+		return rc_fail(ps, "a value is expected");
+	char c = *ps->p;
+	if (c == '"' || c == '\'') {
+		v->type = RC_V_STR;
+		return rc_string(ps, &v->s);
+	}
+	if (c == '[') {
+		if (in_array)
+			return rc_fail(ps, "nested arrays are not supported");
+		v->type = RC_V_ARRAY;
+		ps->p++;
+		for (;;) {
+			rc_skip_blank(ps);
+			if (ps->p >= ps->end)
+				return rc_fail(ps, "unterminated array");
+			if (*ps->p == ']') {
+				ps->p++;
+				return 0;
+			}
+			rc_value item;
+			if (rc_value_parse(ps, &item, true) < 0)
+				return -1;
+			if (item.type != RC_V_STR) {
+				rc_value_free(&item);
+				return rc_fail(ps, "only arrays of strings are supported");
+			}
+			if (v->n >= RC_MAX_ARRAY) {
+				rc_value_free(&item);
+				return rc_fail(ps, "array too long");
+			}
+			char **nv = realloc(v->arr, (v->n + 1) * sizeof(*nv));
+			if (!nv) {
+				rc_value_free(&item);
+				return err_nomem(ps->err);
+			}
+			v->arr = nv;
+			v->arr[v->n++] = item.s;
+			rc_skip_blank(ps);
+			if (ps->p < ps->end && *ps->p == ',') {
+				ps->p++;
+				continue;
+			}
+			rc_skip_blank(ps);
+			if (ps->p < ps->end && *ps->p == ']')
+				continue;
+			return rc_fail(ps, "',' or ']' expected in an array");
+		}
+	}
+	if (c == '{')
+		return rc_fail(ps, "inline tables are not supported");
+	const char *s = ps->p;
+	while (ps->p < ps->end && (rc_bare_char(*ps->p) || *ps->p == '+' || *ps->p == '.' ||
+				   *ps->p == ':'))
+		ps->p++;
+	size_t len = (size_t)(ps->p - s);
+	if (len == 4 && !memcmp(s, "true", 4)) {
+		v->type = RC_V_BOOL;
+		v->b = true;
+		return 0;
+	}
+	if (len == 5 && !memcmp(s, "false", 5)) {
+		v->type = RC_V_BOOL;
+		return 0;
+	}
+	size_t i = (len && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+	bool digits = i < len;
+	int64_t val = 0;
+	for (; i < len && digits; i++) {
+		if (s[i] == '_' && i > 0 && isdigit((unsigned char)s[i - 1]) && i + 1 < len &&
+		    isdigit((unsigned char)s[i + 1]))
+			continue;
+		if (!isdigit((unsigned char)s[i]) || val > (INT64_MAX - 9) / 10)
+			digits = false;
+		else
+			val = val * 10 + (s[i] - '0');
+	}
+	if (!digits)
+		return rc_fail(ps, "unsupported value (strings, booleans, integers and arrays of "
+			       "strings only)");
+	v->type = RC_V_INT;
+	v->i = s[0] == '-' ? -val : val;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static int rc_want(rc_parser *ps, const rc_value *v, enum rc_type t, const char *key)
+{
+	static const char *const names[] = { "a string", "a boolean", "an integer", "an array" };
+	if (v->type == t)
+		return 0;
+	return err_set(ps->err, CPOD_E_INVALID, "%s:%d: %s must be %s", ps->where, ps->line, key,
+		       names[t]);
+}
+
+static regconf_registry *rc_cur_registry(rc_parser *ps)
+{
+	return ps->c->n_regs ? &ps->c->regs[ps->c->n_regs - 1] : NULL;
+}
+
+static int rc_pull_from(rc_parser *ps, const char *s, int *out)
+{
+	if (!strcmp(s, "all"))
+		*out = REGCONF_PULL_ALL;
+	else if (!strcmp(s, "digest-only"))
+		*out = REGCONF_PULL_DIGEST_ONLY;
+	else if (!strcmp(s, "tag-only"))
+		*out = REGCONF_PULL_TAG_ONLY;
+	else
+		return rc_fail(ps, "pull-from-mirror must be all, digest-only or tag-only");
+	return 0;
+}
+
+static int rc_header(rc_parser *ps)
+{
+	char keys[RC_MAX_DEPTH_KEYS][128], name[600] = "";
+	size_t nk = 0;
+	bool array = ps->p + 1 < ps->end && ps->p[1] == '[';
+
+	ps->p += array ? 2 : 1;
+	for (;;) {
+		if (nk == RC_MAX_DEPTH_KEYS)
+			return rc_fail(ps, "table name too deep");
+		if (rc_key(ps, keys[nk], sizeof(keys[nk])) < 0)
+			return -1;
+		size_t l = strlen(name);
+		snprintf(name + l, sizeof(name) - l, "%s%s", nk ? "." : "", keys[nk]);
+		nk++;
+		rc_skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == '.') {
+			ps->p++;
+			continue;
+		}
+		break;
+	}
+	if (ps->p >= ps->end || *ps->p != ']' ||
+	    (array && (ps->p + 1 >= ps->end || ps->p[1] != ']')))
+		return rc_fail(ps, array ? "']]' expected" : "']' expected");
+	ps->p += array ? 2 : 1;
+	if (rc_end_of_line(ps) < 0)
+		return -1;
+
+	if (array && !strcmp(name, "registry")) {
+		registries_conf *c = ps->c;
+		if (c->n_regs >= REGCONF_MAX_REGISTRIES)
+			return rc_fail(ps, "too many [[registry]] tables");
+		regconf_registry *nr = realloc(c->regs, (c->n_regs + 1) * sizeof(*nr));
+		if (!nr)
+			return err_nomem(ps->err);
+		c->regs = nr;
+		memset(&c->regs[c->n_regs++], 0, sizeof(*nr));
+		ps->table = RC_T_REGISTRY;
+		ps->v2 = true;
+	} else if (array && !strcmp(name, "registry.mirror")) {
+		regconf_registry *r = rc_cur_registry(ps);
+		if (!r)
+			return rc_fail(ps, "[[registry.mirror]] outside a [[registry]]");
+		if (r->n_mirrors >= REGCONF_MAX_MIRRORS)
+			return rc_fail(ps, "too many mirrors");
+		memset(&r->mirrors[r->n_mirrors++], 0, sizeof(r->mirrors[0]));
+		ps->table = RC_T_MIRROR;
+	} else if (array) {
+		if (!strcmp(name, "registries") || !strncmp(name, "registry.", 9) ||
+		    !strcmp(name, "aliases"))
+			return rc_fail(ps, "unexpected [[array]] table");
+		ps->table = RC_T_OTHER;
+	} else if (!strcmp(name, "aliases")) {
+		ps->table = RC_T_ALIASES;
+		ps->v2 = true;
+	} else if (!strcmp(name, "registries.search")) {
+		ps->table = RC_T_V1_SEARCH;
+	} else if (!strcmp(name, "registries.insecure")) {
+		ps->table = RC_T_V1_INSECURE;
+	} else if (!strcmp(name, "registries.block")) {
+		ps->table = RC_T_V1_BLOCK;
+	} else if (!strcmp(name, "registry") || !strcmp(name, "registry.mirror")) {
+		return rc_fail(ps, "[registry] must be written [[registry]]");
+	} else {
+		ps->table = RC_T_OTHER;
+	}
+	return 0;
+}
+
+static int rc_set_alias(registries_conf *c, const char *name, const char *value, cpod_err *err)
+{
+	for (size_t i = 0; i < c->n_aliases; i++)
+		if (!strcmp(c->aliases[i].name, name)) {
+			char *v = strdup(value);
+			if (!v)
+				return err_nomem(err);
+			free(c->aliases[i].value);
+			c->aliases[i].value = v;
+			return 0;
+		}
+	if (c->n_aliases >= REGCONF_MAX_ALIASES)
+		return err_set(err, CPOD_E_LIMIT, "too many aliases");
+	regconf_alias *na = realloc(c->aliases, (c->n_aliases + 1) * sizeof(*na));
+	if (!na)
+		return err_nomem(err);
+	c->aliases = na;
+	na[c->n_aliases].name = strdup(name);
+	na[c->n_aliases].value = strdup(value);
+	if (!na[c->n_aliases].name || !na[c->n_aliases].value) {
+		free(na[c->n_aliases].name);
+		free(na[c->n_aliases].value);
+		return err_nomem(err);
+	}
+	c->n_aliases++;
+	return 0;
+}
+
+/* Hands v's string or array over to *dst (freeing what was there). */
+static void rc_take_str(char **dst, rc_value *v)
+{
+	free(*dst);
+	*dst = TAKE_PTR(v->s);
+}
+
+static int rc_assign(rc_parser *ps, const char *key, rc_value *v)
+{
+	registries_conf *c = ps->c;
+	regconf_registry *r = rc_cur_registry(ps);
+
+	switch (ps->table) {
+	case RC_T_ROOT:
+		if (!strcmp(key, "unqualified-search-registries")) {
+			if (rc_want(ps, v, RC_V_ARRAY, key) < 0)
+				return -1;
+			if (v->n > REGCONF_MAX_SEARCH)
+				return rc_fail(ps, "too many unqualified-search-registries");
+			rc_strv_free(c->search, c->n_search);
+			c->search = TAKE_PTR(v->arr);
+			c->n_search = v->n;
+			v->n = 0;
+			c->search_set = true;
+			ps->v2 = true;
+		} else if (!strcmp(key, "short-name-mode")) {
+			if (rc_want(ps, v, RC_V_STR, key) < 0)
+				return -1;
+			if (strcmp(v->s, "enforcing") && strcmp(v->s, "permissive") &&
+			    strcmp(v->s, "disabled"))
+				return rc_fail(ps, "short-name-mode must be enforcing, permissive or "
+					       "disabled");
+		} else {
+			log_debug("%s:%d: %s ignored", ps->where, ps->line, key);
+		}
+		return 0;
+	case RC_T_REGISTRY:
+		if (!strcmp(key, "prefix") || !strcmp(key, "location")) {
+			if (rc_want(ps, v, RC_V_STR, key) < 0)
+				return -1;
+			rc_take_str(!strcmp(key, "prefix") ? &r->prefix : &r->location, v);
+		} else if (!strcmp(key, "insecure") || !strcmp(key, "blocked") ||
+			   !strcmp(key, "mirror-by-digest-only")) {
+			if (rc_want(ps, v, RC_V_BOOL, key) < 0)
+				return -1;
+			*(key[0] == 'i' ? &r->insecure : key[0] == 'b' ? &r->blocked
+								  : &r->mirror_by_digest_only) = v->b;
+		} else {
+			log_debug("%s:%d: %s ignored", ps->where, ps->line, key);
+		}
+		return 0;
+	case RC_T_MIRROR: {
+		regconf_mirror *m = &r->mirrors[r->n_mirrors - 1];
+		if (!strcmp(key, "location")) {
+			if (rc_want(ps, v, RC_V_STR, key) < 0)
+				return -1;
+			rc_take_str(&m->location, v);
+		} else if (!strcmp(key, "insecure")) {
+			if (rc_want(ps, v, RC_V_BOOL, key) < 0)
+				return -1;
+			m->insecure = v->b;
+		} else if (!strcmp(key, "pull-from-mirror")) {
+			if (rc_want(ps, v, RC_V_STR, key) < 0 || rc_pull_from(ps, v->s, &m->pull_from) < 0)
+				return -1;
+		} else {
+			log_debug("%s:%d: %s ignored", ps->where, ps->line, key);
+		}
+		return 0;
+	}
+	case RC_T_ALIASES:
+		if (rc_want(ps, v, RC_V_STR, key) < 0)
+			return -1;
+		if (!*key || strchr(key, ':') || strchr(key, '@'))
+			return rc_fail(ps, "an alias is a name without tag or digest");
+		return rc_set_alias(c, key, v->s, ps->err);
+	case RC_T_V1_SEARCH:
+	case RC_T_V1_INSECURE:
+	case RC_T_V1_BLOCK: {
+		if (strcmp(key, "registries") != 0)
+			return 0;
+		if (rc_want(ps, v, RC_V_ARRAY, key) < 0)
+			return -1;
+		int k = ps->table - RC_T_V1_SEARCH;
+		rc_strv_free(ps->v1_lists[k], ps->v1_n[k]);
+		ps->v1_lists[k] = TAKE_PTR(v->arr);
+		ps->v1_n[k] = v->n;
+		v->n = 0;
+		ps->v1 = true;
+		return 0;
+	}
+	case RC_T_OTHER:
+		return 0;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+/* podman's parseLocation: no scheme, no trailing slash. */
+static int rc_location(rc_parser *ps, char *s, const char *what)
+{
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8))
+		return err_set(ps->err, CPOD_E_INVALID, "%s: invalid %s \"%s\": URI schemes are not "
+			       "supported", ps->where, what, s);
+	size_t l = strlen(s);
+	while (l && s[l - 1] == '/')
+		s[--l] = '\0';
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '\\')
+			return err_set(ps->err, CPOD_E_INVALID, "%s: invalid %s \"%s\"", ps->where,
+				       what, s);
+	return 0;
+}
+
+static bool rc_wildcard(const char *prefix)
+{
+	return !strncmp(prefix, "*.", 2);
+}
+
+static int rc_regv1(rc_parser *ps, const char *loc, bool insecure, bool blocked)
+{
+	registries_conf *c = ps->c;
+	for (size_t i = 0; i < c->n_regs; i++)
+		if (!strcmp(c->regs[i].location, loc)) {
+			c->regs[i].insecure |= insecure;
+			c->regs[i].blocked |= blocked;
+			return 0;
+		}
+	if (c->n_regs >= REGCONF_MAX_REGISTRIES)
+		return err_set(ps->err, CPOD_E_LIMIT, "%s: too many registries", ps->where);
+	regconf_registry *nr = realloc(c->regs, (c->n_regs + 1) * sizeof(*nr));
+	if (!nr)
+		return err_nomem(ps->err);
+	c->regs = nr;
+	regconf_registry *r = &c->regs[c->n_regs++];
+	memset(r, 0, sizeof(*r));
+	r->location = strdup(loc);
+	r->insecure = insecure;
+	r->blocked = blocked;
+	return r->location ? 0 : err_nomem(ps->err);
+}
+
+static int rc_finish(rc_parser *ps)
+{
+	registries_conf *c = ps->c;
+
+	if (ps->v1 && ps->v2)
+		return err_set(ps->err, CPOD_E_INVALID, "%s: mixing the version 1 format "
+			       "([registries.*]) and version 2 is not supported", ps->where);
+	if (ps->v1) {
+		if (ps->v1_n[0] > REGCONF_MAX_SEARCH)
+			return err_set(ps->err, CPOD_E_LIMIT, "%s: too many search registries",
+				       ps->where);
+		c->search = TAKE_PTR(ps->v1_lists[0]);
+		c->n_search = ps->v1_n[0];
+		ps->v1_n[0] = 0;
+		c->search_set = true;
+		for (size_t k = 1; k < 3; k++)
+			for (size_t i = 0; i < ps->v1_n[k]; i++)
+				if (rc_regv1(ps, ps->v1_lists[k][i], k == 1, k == 2) < 0)
+					return -1;
+	}
+	for (size_t i = 0; i < c->n_search; i++)
+		if (rc_location(ps, c->search[i], "unqualified-search registry") < 0)
+			return -1;
+	for (size_t i = 0; i < c->n_regs; i++) {
+		regconf_registry *r = &c->regs[i];
+		if (!r->location && !(r->location = strdup("")))
+			return err_nomem(ps->err);
+		if (rc_location(ps, r->location, "location") < 0)
+			return -1;
+		if (!r->prefix || !*r->prefix) {
+			if (!*r->location)
+				return err_set(ps->err, CPOD_E_INVALID, "%s: a [[registry]] needs a "
+					       "location or a prefix", ps->where);
+			free(r->prefix);
+			if (!(r->prefix = strdup(r->location)))
+				return err_nomem(ps->err);
+		} else {
+			if (rc_location(ps, r->prefix, "prefix") < 0)
+				return -1;
+			if (rc_wildcard(r->prefix)) {
+				const char *d = r->prefix + 2;
+				if (!*d || strpbrk(d, "/*:@"))
+					return err_set(ps->err, CPOD_E_INVALID, "%s: invalid prefix "
+						       "\"%s\": a wildcard is *.domain", ps->where,
+						       r->prefix);
+			} else if (strchr(r->prefix, '*')) {
+				return err_set(ps->err, CPOD_E_INVALID, "%s: invalid prefix \"%s\"",
+					       ps->where, r->prefix);
+			} else if (!*r->location) {
+				return err_set(ps->err, CPOD_E_INVALID, "%s: [[registry]] \"%s\": "
+					       "location is unset and the prefix is not *.domain",
+					       ps->where, r->prefix);
+			}
+		}
+		for (size_t m = 0; m < r->n_mirrors; m++) {
+			if (!r->mirrors[m].location || !*r->mirrors[m].location)
+				return err_set(ps->err, CPOD_E_INVALID, "%s: a mirror of \"%s\" has no "
+					       "location", ps->where, r->prefix);
+			if (rc_location(ps, r->mirrors[m].location, "mirror location") < 0)
+				return -1;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(c->regs[k].prefix, r->prefix))
+				return err_set(ps->err, CPOD_E_INVALID, "%s: registry \"%s\" is "
+					       "defined more than once", ps->where, r->prefix);
+	}
+	return 0;
+}
+
+/* Merges a checked file's conf into c, emptying it. */
+static int rc_merge(registries_conf *c, registries_conf *f, cpod_err *err)
+{
+	if (f->search_set) {
+		rc_strv_free(c->search, c->n_search);
+		c->search = TAKE_PTR(f->search);
+		c->n_search = f->n_search;
+		f->n_search = 0;
+		c->search_set = true;
+	}
+	for (size_t i = 0; i < f->n_regs; i++) {
+		size_t k;
+		for (k = 0; k < c->n_regs; k++)
+			if (!strcmp(c->regs[k].prefix, f->regs[i].prefix))
+				break;
+		if (k == c->n_regs) {
+			if (c->n_regs >= REGCONF_MAX_REGISTRIES)
+				return err_set(err, CPOD_E_LIMIT, "too many registries");
+			regconf_registry *nr = realloc(c->regs, (c->n_regs + 1) * sizeof(*nr));
+			if (!nr)
+				return err_nomem(err);
+			c->regs = nr;
+			c->n_regs++;
+		} else {
+			rc_registry_free(&c->regs[k]);
+		}
+		c->regs[k] = f->regs[i];
+		memset(&f->regs[i], 0, sizeof(f->regs[i]));
+	}
+	for (size_t i = 0; i < f->n_aliases; i++)
+		if (rc_set_alias(c, f->aliases[i].name, f->aliases[i].value, err) < 0)
+			return -1;
+	return 0;
+}
+
+CPOD_INTERNAL int regconf_parse(registries_conf *c, const char *text, size_t len,
+				const char *where, cpod_err *err)
+{
+	registries_conf f;
+	rc_parser ps = { .p = text, .end = text + len, .line = 1, .where = where, .err = err,
+			 .table = RC_T_ROOT, .c = &f };
+	char key[256];
+	int r = -1;
+
+	regconf_init(&f);
+	if (len > REGCONF_MAX_FILE) {
+		err_set(err, CPOD_E_LIMIT, "%s: larger than %u bytes", where, REGCONF_MAX_FILE);
+		goto out;
+	}
+	if (memchr(text, '\0', len)) {
+		err_set(err, CPOD_E_INVALID, "%s: a NUL byte in the file", where);
+		goto out;
+	}
+	while (ps.p < ps.end) {
+		rc_skip_blank(&ps);
+		if (ps.p >= ps.end)
+			break;
+		if (*ps.p == '[') {
+			if (rc_header(&ps) < 0)
+				goto out;
+			continue;
+		}
+		if (rc_key(&ps, key, sizeof(key)) < 0)
+			goto out;
+		rc_skip_ws(&ps);
+		if (ps.p < ps.end && *ps.p == '.') {
+			rc_fail(&ps, "dotted keys are not supported");
+			goto out;
+		}
+		if (ps.p >= ps.end || *ps.p != '=') {
+			rc_fail(&ps, "'=' expected after a key");
+			goto out;
+		}
+		ps.p++;
+		rc_value v;
+		int line = ps.line;
+		if (rc_value_parse(&ps, &v, false) < 0) {
+			rc_value_free(&v);
+			goto out;
+		}
+		int saved = ps.line;
+		ps.line = line;
+		int a = rc_assign(&ps, key, &v);
+		ps.line = saved;
+		rc_value_free(&v);
+		if (a < 0 || rc_end_of_line(&ps) < 0)
+			goto out;
+	}
+	if (rc_finish(&ps) < 0 || rc_merge(c, &f, err) < 0)
+		goto out;
+	r = 0;
+out:
+	for (size_t k = 0; k < 3; k++)
+		rc_strv_free(ps.v1_lists[k], ps.v1_n[k]);
+	regconf_free(&f);
+	return r;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int rc_load_file(registries_conf *c, const char *path, bool *found, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	cpod_err e;
+
+	*found = false;
+	if (fs_read_file(AT_FDCWD, path, REGCONF_MAX_FILE + 1, &b, &e) < 0) {
+		if (e.errno_ == ENOENT)
+			return 0;
+		if (err)
+			*err = e;
+		return -1;
+	}
+	*found = true;
+	return regconf_parse(c, b.data ? b.data : "", b.len, path, err);
+}
+
+static int rc_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.conf files of dir, in name order. */
+static int rc_load_dir(registries_conf *c, const char *dir, cpod_err *err)
+{
+	DIR *d = opendir(dir);
+	char *names[REGCONF_MAX_DROPINS];
+	size_t n = 0;
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : err_sys(err, "open %s", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".conf") != 0)
+			continue;
+		if (n == ARRAY_LEN(names)) {
+			r = err_set(err, CPOD_E_LIMIT, "%s: too many drop-in files", dir);
+			break;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			r = err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), rc_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		bool found;
+		if (r == 0 && fs_join(path, sizeof(path), dir, names[i], err) < 0)
+			r = -1;
+		if (r == 0 && rc_load_file(c, path, &found, err) < 0)
+			r = -1;
+		free(names[i]);
+	}
+	return r;
+}
+
+CPOD_INTERNAL int regconf_load(registries_conf *c, cpod_err *err)
+{
+	const char *env = getenv("CONTAINERS_REGISTRIES_CONF");
+	const char *home = getenv("HOME");
+	const char *cfg = getenv("XDG_CONFIG_HOME");
+	char user_file[PATH_MAX] = "", user_dir[PATH_MAX] = "", path[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+	bool found;
+
+	regconf_init(c);
+	if (cfg && *cfg) {
+		snprintf(user_file, sizeof(user_file), "%s/containers/registries.conf", cfg);
+		snprintf(user_dir, sizeof(user_dir), "%s/containers/registries.conf.d", cfg);
+	} else if (home && *home && geteuid() != 0) {
+		snprintf(user_file, sizeof(user_file), "%s/.config/containers/registries.conf", home);
+		snprintf(user_dir, sizeof(user_dir), "%s/.config/containers/registries.conf.d", home);
+	}
+	if (env && *env) {
+		/* tests and users pointing elsewhere: nothing of the host's */
+		const char *base;
+		if (strlen(env) >= sizeof(path))
+			return err_set(err, CPOD_E_LIMIT, "CONTAINERS_REGISTRIES_CONF too long");
+		strcpy(path, env);
+		fs_split(path, dir, sizeof(dir), &base);
+		if (fs_join(dir, sizeof(dir), dir, "registries.conf.d", err) < 0)
+			goto fail;
+		user_dir[0] = '\0';
+	} else if (user_file[0] && stat(user_file, &st) == 0) {
+		strcpy(path, user_file);
+		strcpy(dir, user_dir);
+		user_dir[0] = '\0';
+	} else {
+		strcpy(path, "/etc/containers/registries.conf");
+		strcpy(dir, "/etc/containers/registries.conf.d");
+	}
+	if (rc_load_file(c, path, &found, err) < 0)
+		goto fail;
+	if (found)
+		snprintf(c->files[c->n_files++], PATH_MAX, "%s", path);
+	if (rc_load_dir(c, dir, err) < 0)
+		goto fail;
+	if (user_dir[0] && rc_load_dir(c, user_dir, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	regconf_free(c);
+	return err_prefix(err, "registries.conf");
+}
+
+/* ---------------------------------------------------------------- queries */
+
+/* podman's refMatchingPrefix: how much of ref the prefix matches (at a
+ * boundary: the end, '/', ':' or '@'), -1 when it does not. */
+static ssize_t rc_match(const char *ref, const char *prefix)
+{
+	size_t pl = strlen(prefix), rl = strlen(ref);
+	if (rc_wildcard(prefix)) {
+		/* *.example.com: a host under example.com, before any '/' */
+		const char *dom = prefix + 1;
+		size_t hl = strcspn(ref, "/");
+		const char *hit = NULL;
+		for (const char *p = ref; (p = strstr(p, dom)) && (size_t)(p - ref) < hl; p++)
+			hit = p;
+		if (!hit)
+			return -1;
+		size_t end = (size_t)(hit - ref) + strlen(dom);
+		if (end > hl || (end < rl && !strchr(":/@", ref[end])))
+			return -1;
+		return (ssize_t)end;
+	}
+	if (rl < pl || strncmp(ref, prefix, pl) != 0)
+		return -1;
+	if (rl == pl || strchr(":/@", ref[pl]))
+		return (ssize_t)pl;
+	return -1;
+}
+
+CPOD_INTERNAL const regconf_registry *regconf_find(const registries_conf *c, const char *ref)
+{
+	const regconf_registry *best = NULL;
+	ssize_t best_len = -1;
+	for (size_t i = 0; i < c->n_regs; i++) {
+		ssize_t m = rc_match(ref, c->regs[i].prefix);
+		if (m > best_len) {
+			best = &c->regs[i];
+			best_len = m;
+		}
+	}
+	return best;
+}
+
+static int rc_rewrite(const char *ref, const char *prefix, const char *location, char *out,
+		      size_t n, cpod_err *err)
+{
+	ssize_t m = rc_match(ref, prefix);
+	if (m < 0 || !*location)
+		m = 0, location = "";
+	int w = snprintf(out, n, "%s%s", location, ref + m);
+	if (w < 0 || (size_t)w >= n)
+		return err_set(err, CPOD_E_LIMIT, "rewritten reference too long");
+	return 0;
+}
+
+CPOD_INTERNAL int regconf_pull_sources(const registries_conf *c, const char *ref,
+				       regconf_source *out, size_t max, size_t *n, cpod_err *err)
+{
+	const regconf_registry *r = regconf_find(c, ref);
+	bool by_digest = strchr(ref, '@') != NULL;
+
+	*n = 0;
+	if (max == 0)
+		return err_set(err, CPOD_E_LIMIT, "no room for pull sources");
+	if (strlen(ref) >= sizeof(out[0].ref))
+		return err_set(err, CPOD_E_LIMIT, "reference too long");
+	if (!r) {
+		strcpy(out[0].ref, ref);
+		out[0].insecure = false;
+		out[0].mirror = false;
+		*n = 1;
+		return 0;
+	}
+	if (r->blocked)
+		return err_set(err, CPOD_E_PERM, "registry %s is blocked in registries.conf",
+			       r->prefix);
+	for (size_t i = 0; i < r->n_mirrors && *n + 1 < max; i++) {
+		const regconf_mirror *m = &r->mirrors[i];
+		if (r->mirror_by_digest_only && !by_digest)
+			continue;
+		if ((m->pull_from == REGCONF_PULL_DIGEST_ONLY && !by_digest) ||
+		    (m->pull_from == REGCONF_PULL_TAG_ONLY && by_digest))
+			continue;
+		if (rc_rewrite(ref, r->prefix, m->location, out[*n].ref, sizeof(out[*n].ref), err) < 0)
+			return -1;
+		out[*n].insecure = m->insecure;
+		out[*n].mirror = true;
+		(*n)++;
+	}
+	if (rc_rewrite(ref, r->prefix, r->location, out[*n].ref, sizeof(out[*n].ref), err) < 0)
+		return -1;
+	out[*n].insecure = r->insecure;
+	out[*n].mirror = false;
+	(*n)++;
+	return 0;
+}
+
+CPOD_INTERNAL bool regconf_insecure(const registries_conf *c, const char *ref)
+{
+	const regconf_registry *r = regconf_find(c, ref);
+	return r && r->insecure;
+}
+
+CPOD_INTERNAL int regconf_candidates(const registries_conf *c, const char *name, char (*out)[1024],
+				     size_t max, size_t *n, cpod_err *err)
+{
+	size_t base = strcspn(name, "@"), nl = base;
+
+	/* the name without its tag: up to the last ':' after the last '/' */
+	for (size_t i = base; i-- > 0;) {
+		if (name[i] == '/')
+			break;
+		if (name[i] == ':') {
+			nl = i;
+			break;
+		}
+	}
+
+	*n = 0;
+	if (!*name || nl == 0)
+		return err_set(err, CPOD_E_INVALID, "empty image name");
+	for (size_t i = 0; i < c->n_aliases; i++) {
+		const regconf_alias *a = &c->aliases[i];
+		if (strlen(a->name) != nl || strncmp(a->name, name, nl) != 0)
+			continue;
+		if (max == 0)
+			return err_set(err, CPOD_E_LIMIT, "no room for candidates");
+		int w = snprintf(out[0], sizeof(out[0]), "%s%s", a->value, name + nl);
+		if (w < 0 || (size_t)w >= sizeof(out[0]))
+			return err_set(err, CPOD_E_LIMIT, "reference too long");
+		*n = 1;
+		return 0;
+	}
+	if (c->n_search == 0) {
+		int w = snprintf(out[0], sizeof(out[0]), "docker.io/%s", name);
+		if (max == 0 || w < 0 || (size_t)w >= sizeof(out[0]))
+			return err_set(err, CPOD_E_LIMIT, "reference too long");
+		*n = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_search; i++) {
+		if (*n == max)
+			return err_set(err, CPOD_E_LIMIT, "too many search registries");
+		int w = snprintf(out[*n], sizeof(out[0]), "%s/%s", c->search[i], name);
+		if (w < 0 || (size_t)w >= sizeof(out[0]))
+			return err_set(err, CPOD_E_LIMIT, "reference too long");
+		(*n)++;
+	}
+	return 0;
+}
+/************************************************ src/net/registry.h */
+/*
+ * registry.h — the client side of the OCI distribution protocol (the
+ * Docker registry API v2): endpoints and their scheme, authentication,
+ * manifests, blobs downloaded with resume, uploads and cross-repository
+ * mounts; and the two things pull and push share around it, a bounded
+ * pool of transfer threads and a progress display.
+ *
+ * Endpoints: a registry is reached over https; an insecure one (from
+ * registries.conf, or --tls-verify=false) over https without verification
+ * first, then plain http, as podman does.  docker.io is served by
+ * registry-1.docker.io.  Each registry's certs.d directory adds CAs and a
+ * client certificate (certsd.h).
+ *
+ * Authentication: GET /v2/ tells what the registry wants.  Basic sends the
+ * credentials with every request; Bearer (`WWW-Authenticate: Bearer
+ * realm=...,service=...,scope=...`) gets a token from the realm for the
+ * repository's scope (with the credentials, when there are some) and keeps
+ * it per (registry, scope) until it expires; a 401 on a cached token gets
+ * a new one once.  Credentials come from --creds or the auth files
+ * (auth.h), for the repository's most specific key.
+ *
+ * A client is shared by the transfer threads (its connection pool, token
+ * cache and endpoint table are locked); a blob reader belongs to the
+ * thread reading it.
+ */
+#ifndef CPOD_NET_REGISTRY_H
+#define CPOD_NET_REGISTRY_H
+
+
+
+
+
+#define REG_MANIFEST_MAX (4u << 20)
+#define REG_CHUNK_THRESHOLD ((int64_t)32 << 20)   /* above: chunked upload */
+#define REG_CHUNK_SIZE ((int64_t)16 << 20)
+#define REG_MAX_RESUMES 5
+
+#define REG_ACCEPT_MANIFESTS                                                    \
+	"application/vnd.oci.image.manifest.v1+json, "                          \
+	"application/vnd.oci.image.index.v1+json, "                             \
+	"application/vnd.docker.distribution.manifest.v2+json, "                \
+	"application/vnd.docker.distribution.manifest.list.v2+json"
+
+typedef struct reg_client_opts {
+	const char *authfile;      /* --authfile, or NULL */
+	const char *creds;         /* --creds "user[:password]", or NULL */
+	const char *cert_dir;      /* --cert-dir, or NULL */
+	int tls_verify;            /* -1: as each registry's entry says, 0: off, 1: on */
+	int connect_timeout_ms;    /* 0: http's default */
+	int io_timeout_ms;
+} reg_client_opts;
+
+typedef struct reg_client reg_client;
+typedef struct reg_endpoint reg_endpoint;
+
+CPOD_INTERNAL reg_client *reg_client_new(const reg_client_opts *o, cpod_err *err);
+CPOD_INTERNAL void reg_client_free(reg_client *rc);
+
+/* A repository of a registry, ready for requests. */
+typedef struct reg_repo {
+	reg_client *rc;
+	reg_endpoint *ep;
+	char registry[300];        /* "host[:port]" as references spell it */
+	char name[512];            /* "library/busybox"; "" for the registry itself */
+	bool push;                 /* scope pull,push */
+	bool have_creds;
+	auth_creds creds;
+} reg_repo;
+
+/* Opens registry/name: the registry is pinged once per client (scheme and
+ * what it wants for authentication), credentials are looked up.
+ * insecure: the registry's entry allows http and unverified TLS. */
+CPOD_INTERNAL int reg_repo_open(reg_client *rc, const char *registry, const char *name,
+				bool insecure, bool push, reg_repo *out, cpod_err *err);
+CPOD_INTERNAL void reg_repo_close(reg_repo *r);
+/* "https://host:port" the registry answered on. */
+CPOD_INTERNAL const char *reg_repo_base(const reg_repo *r);
+
+/* GET /v2/NAME/manifests/REFERENCE (a tag or a digest): the bytes and the
+ * media type the registry gave (Content-Type).  CPOD_E_NOTFOUND when the
+ * registry does not know it. */
+CPOD_INTERNAL int reg_manifest_get(reg_repo *r, const char *reference, buf *out,
+				   char *media_type, size_t mt_size, cpod_err *err);
+/* PUT /v2/NAME/manifests/REFERENCE; digest_out (may be NULL) gets the
+ * digest of data. */
+CPOD_INTERNAL int reg_manifest_put(reg_repo *r, const char *reference, const void *data,
+				   size_t len, const char *media_type, cpod_err *err);
+
+/* A blob being read: the connection dropping mid-body is resumed (up to
+ * REG_MAX_RESUMES times) with `Range: bytes=N-`, checked against the
+ * 206's Content-Range; a server that ignores Range sends it all again and
+ * the bytes already had are skipped. */
+typedef struct reg_blob_reader reg_blob_reader;
+/* size: the descriptor's (-1: unknown).  progress: where the byte count
+ * read so far is kept (may be NULL). */
+CPOD_INTERNAL reg_blob_reader *reg_blob_open(reg_repo *r, const char *digest, int64_t size,
+					     uint64_t *progress, cpod_err *err);
+CPOD_INTERNAL byte_source reg_blob_source(reg_blob_reader *b);
+CPOD_INTERNAL int reg_blob_resumes(const reg_blob_reader *b);
+CPOD_INTERNAL void reg_blob_close(reg_blob_reader *b);
+/* A small blob (a config) whole, its digest verified. */
+CPOD_INTERNAL int reg_blob_get(reg_repo *r, const char *digest, size_t max, buf *out,
+			       cpod_err *err);
+
+/* HEAD /v2/NAME/blobs/DIGEST: 1 there, 0 not. */
+CPOD_INTERNAL int reg_blob_exists(reg_repo *r, const char *digest, cpod_err *err);
+/* POST ?mount=DIGEST&from=FROM: 1 when mounted; 0 when the registry
+ * started an upload instead (its URL in session). */
+CPOD_INTERNAL int reg_blob_mount(reg_repo *r, const char *digest, const char *from,
+				 char *session, size_t n, cpod_err *err);
+/* Uploads size bytes of fd (from offset 0) as digest: one PUT, or PATCH
+ * chunks above REG_CHUNK_THRESHOLD (a dropped chunk is resumed from what
+ * the registry says it has).  session: an upload already started (from
+ * reg_blob_mount), or NULL/"".  progress: bytes sent so far. */
+CPOD_INTERNAL int reg_blob_push(reg_repo *r, int fd, int64_t size, const char *digest,
+				const char *session, uint64_t *progress, cpod_err *err);
+
+/* Checks user/password against the registry (its /v2/, through its token
+ * server when it has one).  CPOD_E_PERM when refused. */
+CPOD_INTERNAL int reg_login_check(reg_client *rc, const char *registry, bool insecure,
+				  const char *user, const char *password, cpod_err *err);
+
+/* ---- the parsers, for the tests and the fuzzers */
+
+typedef struct reg_challenge {
+	char scheme[16];           /* "Bearer", "Basic", ... as sent */
+	char realm[1024];
+	char service[256];
+	char scope[1024];
+	char error[64];
+} reg_challenge;
+
+/* A WWW-Authenticate value: up to max challenges into out (*n of them).
+ * Unknown parameters and token68 forms are skipped; an over-long value or
+ * broken syntax is an error. */
+CPOD_INTERNAL int reg_parse_www_authenticate(const char *value, reg_challenge *out, size_t max,
+					     size_t *n, cpod_err *err);
+/* "bytes START-END/TOTAL" (TOTAL may be "*": -1).  -1 when malformed. */
+CPOD_INTERNAL int reg_parse_content_range(const char *v, int64_t *start, int64_t *end,
+					  int64_t *total);
+/* An upload's "Range: 0-END" (also "bytes=0-END"): END, -1 when malformed. */
+CPOD_INTERNAL int64_t reg_parse_upload_range(const char *v);
+/* A registry's error body ({"errors":[{"code","message"}]}) as text. */
+CPOD_INTERNAL void reg_error_text(const char *body, size_t len, char *out, size_t n);
+/* Percent-encodes s for a query value. */
+CPOD_INTERNAL int reg_query_escape(const char *s, char *out, size_t n);
+
+/* ---- transfers in parallel */
+
+/* Runs job(ctx, i) for i in [0, n) on up to max_threads threads, calling
+ * tick(ctx) about every tick_ms while they run (and once at the end).  The
+ * first failure stops handing out jobs; its error is returned. */
+CPOD_INTERNAL int reg_parallel(size_t n, int max_threads,
+			       int (*job)(void *ctx, size_t i, cpod_err *err), void *ctx,
+			       void (*tick)(void *ctx), int tick_ms, cpod_err *err);
+
+enum reg_item_state {
+	REG_ITEM_WAITING, REG_ITEM_ACTIVE, REG_ITEM_DONE, REG_ITEM_SKIPPED, REG_ITEM_FAILED,
+};
+
+typedef struct reg_progress_item {
+	char label[96];            /* "Copying blob 1a2b3c4d5e6f" */
+	char note[48];             /* shown when done: "already exists", "mounted" */
+	int64_t total;             /* bytes, -1 unknown */
+	uint64_t done;             /* atomically updated */
+	int state;                 /* enum reg_item_state, atomically updated */
+	int64_t started_ms;
+	int64_t bytes_ms;          /* how long the bytes took, once all are in */
+} reg_progress_item;
+
+/* One line per item on a terminal, redrawn in place. */
+typedef struct reg_progress {
+	int fd;                    /* -1: no display */
+	reg_progress_item *items;
+	size_t n;
+	int lines;                 /* drawn last time */
+} reg_progress;
+
+CPOD_INTERNAL void reg_progress_draw(reg_progress *p);
+CPOD_INTERNAL void reg_progress_set(reg_progress_item *it, int state);
+/* Prints a line above the items (on a terminal only). */
+CPOD_INTERNAL void reg_progress_say(const reg_progress *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+#endif
+/************************************************ src/net/registry.c */
+/*
+ * registry.c — the distribution protocol client (see registry.h): the
+ * endpoint table and its pings, credentials and bearer tokens, the request
+ * wrapper that authenticates and retries a 401 once, manifests, blobs with
+ * resume, uploads and mounts; then the transfer thread pool and the
+ * progress lines that pull and push share.
+ *
+ * Errors name what the user can act on: the host that is unknown or
+ * refuses, a certificate that is not trusted (and what to do about it), a
+ * 401 (log in), what the registry said in its error body.
+ */
+
+
+#include <poll.h>
+#include <pthread.h>
+#include <time.h>
+
+#define REG_TOKEN_MAX (64u << 10)
+#define REG_TOKENS_MAX 64
+#define REG_ERRBODY_MAX (64u << 10)
+
+enum { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER };
+
+struct reg_endpoint {
+	struct reg_endpoint *next;
+	char registry[300];        /* as references spell it */
+	char base[340];            /* "https://host:port" */
+	bool insecure;
+	int auth;                  /* REG_AUTH_*, under the client's lock */
+	reg_challenge ch;          /* the bearer realm and service */
+};
+
+typedef struct reg_token {
+	char key[4096];            /* realm \n service \n scopes \n user */
+	char *token;
+	int64_t expires_ms;
+	int64_t used_ms;
+} reg_token;
+
+typedef struct reg_tls_entry {
+	struct reg_tls_entry *next;
+	char hostport[300];
+	bool insecure;
+	bool looked_up;
+	certsd_tls files;
+} reg_tls_entry;
+
+struct reg_client {
+	http_client *http;
+	char *authfile, *cert_dir;
+	char cred_user[256], cred_pass[4096];
+	bool have_cred_opt;
+	int tls_verify;
+	pthread_mutex_t lock;
+	reg_endpoint *endpoints;
+	reg_token tokens[REG_TOKENS_MAX];
+	reg_tls_entry *tls;
+};
+
+/* ---------------------------------------------------------------- parsers */
+
+static bool reg_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static void reg_skip_ows(const char **p)
+{
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+}
+
+/* A token or quoted-string value into out (bounded). */
+static int reg_param_value(const char **pp, char *out, size_t n, cpod_err *err)
+{
+	const char *p = *pp;
+	size_t o = 0;
+
+	if (*p == '"') {
+		p++;
+		for (;;) {
+			char c = *p++;
+			if (c == '\0')
+				return err_set(err, CPOD_E_INVALID, "unterminated quoted string");
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				c = *p++;
+				if (c == '\0')
+					return err_set(err, CPOD_E_INVALID, "unterminated quoted string");
+			}
+			if ((unsigned char)c < 0x20 && c != '\t')
+				return err_set(err, CPOD_E_INVALID, "control character in a value");
+			if (o + 1 >= n)
+				return err_set(err, CPOD_E_LIMIT, "parameter value too long");
+			out[o++] = c;
+		}
+	} else {
+		while (reg_tchar(*p) || *p == '/' || *p == ':' || *p == '=') {
+			if (o + 1 >= n)
+				return err_set(err, CPOD_E_LIMIT, "parameter value too long");
+			out[o++] = *p++;
+		}
+		if (o == 0)
+			return err_set(err, CPOD_E_INVALID, "a parameter value is expected");
+	}
+	out[o] = '\0';
+	*pp = p;
+	return 0;
+}
+
+CPOD_INTERNAL int reg_parse_www_authenticate(const char *value, reg_challenge *out, size_t max,
+					     size_t *n, cpod_err *err)
+{
+	const char *p = value;
+	reg_challenge *cur = NULL;
+
+	*n = 0;
+	if (strlen(value) > 16384)
+		return err_set(err, CPOD_E_LIMIT, "WWW-Authenticate too long");
+	for (;;) {
+		reg_skip_ows(&p);
+		while (*p == ',') {
+			p++;
+			reg_skip_ows(&p);
+		}
+		if (!*p)
+			break;
+		/* a token: a new scheme, or a parameter name when '=' follows */
+		const char *t = p;
+		while (reg_tchar(*p))
+			p++;
+		size_t tl = (size_t)(p - t);
+		if (tl == 0)
+			return err_set(err, CPOD_E_INVALID, "WWW-Authenticate: unexpected '%c'", *p);
+		const char *q = p;
+		reg_skip_ows(&q);
+		bool is_param = *q == '=' && cur && q[1] != '=';
+		if (is_param) {
+			/* token68 ends in '='s; a parameter's '=' is followed by a value */
+			char name[32], val[1024];
+			snprintf(name, sizeof(name), "%.*s", (int)(tl < 31 ? tl : 31), t);
+			p = q + 1;
+			reg_skip_ows(&p);
+			if (reg_param_value(&p, val, sizeof(val), err) < 0)
+				return err_prefix(err, "WWW-Authenticate");
+			char *dst = NULL;
+			size_t dn = 0;
+			if (!strcasecmp(name, "realm"))
+				dst = cur->realm, dn = sizeof(cur->realm);
+			else if (!strcasecmp(name, "service"))
+				dst = cur->service, dn = sizeof(cur->service);
+			else if (!strcasecmp(name, "scope"))
+				dst = cur->scope, dn = sizeof(cur->scope);
+			else if (!strcasecmp(name, "error"))
+				dst = cur->error, dn = sizeof(cur->error);
+			if (dst && tl < 31) {
+				if (strlen(val) >= dn)
+					return err_set(err, CPOD_E_LIMIT, "WWW-Authenticate: %s too long",
+						       name);
+				strcpy(dst, val);
+			}
+			reg_skip_ows(&p);
+			if (*p && *p != ',')
+				return err_set(err, CPOD_E_INVALID, "WWW-Authenticate: ',' expected "
+					       "after %s", name);
+			continue;
+		}
+		/* a new challenge */
+		if (*n == max)
+			return err_set(err, CPOD_E_LIMIT, "WWW-Authenticate: too many challenges");
+		cur = &out[(*n)++];
+		memset(cur, 0, sizeof(*cur));
+		snprintf(cur->scheme, sizeof(cur->scheme), "%.*s", (int)(tl < 15 ? tl : 15), t);
+		reg_skip_ows(&p);
+		/* token68 (Negotiate abc==): skipped */
+		const char *s = p;
+		while (reg_tchar(*s) || *s == '/')
+			s++;
+		const char *e = s;
+		while (*e == '=')
+			e++;
+		reg_skip_ows(&e);
+		if (s > p && e > s && (*e == ',' || !*e))
+			p = e;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL int reg_parse_content_range(const char *v, int64_t *start, int64_t *end,
+					  int64_t *total)
+{
+	const char *p = v;
+	char *e;
+
+	if (strncasecmp(p, "bytes", 5) != 0)
+		return -1;
+	p += 5;
+	if (*p != ' ')
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	long long a = strtoll(p, &e, 10);
+	if (errno || *e != '-' || e[1] < '0' || e[1] > '9')
+		return -1;
+	long long b = strtoll(e + 1, &e, 10);
+	if (errno || *e != '/' || b < a)
+		return -1;
+	p = e + 1;
+	long long t = -1;
+	if (*p == '*' && !p[1]) {
+		t = -1;
+	} else {
+		if (*p < '0' || *p > '9')
+			return -1;
+		t = strtoll(p, &e, 10);
+		if (errno || *e || t <= b)
+			return -1;
+	}
+	*start = a;
+	*end = b;
+	*total = t;
+	return 0;
+}
+
+CPOD_INTERNAL int64_t reg_parse_upload_range(const char *v)
+{
+	char *e;
+	if (!strncasecmp(v, "bytes=", 6))
+		v += 6;
+	if (v[0] != '0' || v[1] != '-' || v[2] < '0' || v[2] > '9')
+		return -1;
+	errno = 0;
+	long long end = strtoll(v + 2, &e, 10);
+	if (errno || *e)
+		return -1;
+	return end;
+}
+
+CPOD_INTERNAL void reg_error_text(const char *body, size_t len, char *out, size_t n)
+{
+	const json_limits lim = { .max_size = REG_ERRBODY_MAX, .max_depth = 16 };
+	json_doc *d = json_parse(body, len, &lim, NULL);
+	const json_value *errs = json_get(json_root(d), "errors");
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < json_len(errs) && i < 4 && o + 1 < n; i++) {
+		const json_value *e = json_at(errs, i);
+		const char *code = json_string(json_get(e, "code"));
+		const char *msg = json_string(json_get(e, "message"));
+		int w = snprintf(out + o, n - o, "%s%s%s%.300s", o ? "; " : "", code ? code : "",
+				 code && msg ? ": " : "", msg ? msg : "");
+		if (w > 0)
+			o += (size_t)w < n - o ? (size_t)w : n - o - 1;
+	}
+	json_doc_free(d);
+	if (!out[0] && len) {
+		/* a plain-text or HTML body: its first line, printable bytes only */
+		size_t k = 0;
+		for (size_t i = 0; i < len && k + 1 < n && k < 200 && body[i] != '\n'; i++)
+			if ((unsigned char)body[i] >= ' ' && (unsigned char)body[i] < 0x7f)
+				out[k++] = body[i];
+		out[k] = '\0';
+	}
+}
+
+CPOD_INTERNAL int reg_query_escape(const char *s, char *out, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || strchr("-_.~", c);
+		if (o + (plain ? 1 : 3) >= n)
+			return -1;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* ---------------------------------------------------------------- TLS */
+
+static void reg_hostport(const char *host, uint16_t port, char *out, size_t n)
+{
+	if (strchr(host, ':'))
+		snprintf(out, n, "[%s]:%u", host, port);
+	else
+		snprintf(out, n, "%s:%u", host, port);
+}
+
+/* The entry for host:port, made on first use (under the lock). */
+static reg_tls_entry *reg_tls_entry_get(reg_client *rc, const char *hostport, cpod_err *err)
+{
+	for (reg_tls_entry *e = rc->tls; e; e = e->next)
+		if (!strcmp(e->hostport, hostport))
+			return e;
+	reg_tls_entry *e = calloc(1, sizeof(*e));
+	if (!e) {
+		err_nomem(err);
+		return NULL;
+	}
+	snprintf(e->hostport, sizeof(e->hostport), "%s", hostport);
+	e->next = rc->tls;
+	rc->tls = e;
+	return e;
+}
+
+static int reg_tls_for(void *ctx, const char *host, uint16_t port, tls_config *out, cpod_err *err)
+{
+	reg_client *rc = ctx;
+	char hp[300];
+	int r = 0;
+
+	reg_hostport(host, port, hp, sizeof(hp));
+	pthread_mutex_lock(&rc->lock);
+	reg_tls_entry *e = reg_tls_entry_get(rc, hp, err);
+	if (!e) {
+		r = -1;
+	} else if (!e->looked_up) {
+		/* podman names the directory as the reference does: host:port,
+		 * or the host alone for the default port */
+		r = certsd_lookup(rc->cert_dir, hp, &e->files, err);
+		if (r == 0 && !e->files.dir[0] && port == 443)
+			r = certsd_lookup(rc->cert_dir, strchr(host, ':') ? hp : host, &e->files, err);
+		e->looked_up = r == 0;
+		if (r == 0 && e->files.dir[0])
+			log_debug("registry %s: certificates from %s", hp, e->files.dir);
+	}
+	if (r == 0) {
+		certsd_apply(&e->files, out);
+		out->insecure = e->insecure || rc->tls_verify == 0;
+		/* a registry's own host: reg_ping warns, once, when TLS answers */
+		out->insecure_quiet = e->insecure;
+	}
+	pthread_mutex_unlock(&rc->lock);
+	return r;
+}
+
+/* ---------------------------------------------------------------- client */
+
+CPOD_INTERNAL reg_client *reg_client_new(const reg_client_opts *o, cpod_err *err)
+{
+	reg_client *rc = calloc(1, sizeof(*rc));
+	reg_client_opts none = { .tls_verify = -1 };
+
+	if (!rc) {
+		err_nomem(err);
+		return NULL;
+	}
+	if (!o)
+		o = &none;
+	pthread_mutex_init(&rc->lock, NULL);
+	rc->tls_verify = o->tls_verify;
+	if ((o->authfile && !(rc->authfile = strdup(o->authfile))) ||
+	    (o->cert_dir && !(rc->cert_dir = strdup(o->cert_dir)))) {
+		err_nomem(err);
+		goto fail;
+	}
+	if (o->creds) {
+		const char *colon = strchr(o->creds, ':');
+		size_t ul = colon ? (size_t)(colon - o->creds) : strlen(o->creds);
+		if (ul == 0 || ul >= sizeof(rc->cred_user) ||
+		    (colon && strlen(colon + 1) >= sizeof(rc->cred_pass))) {
+			err_set(err, CPOD_E_INVALID, "--creds: \"USER[:PASSWORD]\" expected");
+			goto fail;
+		}
+		memcpy(rc->cred_user, o->creds, ul);
+		snprintf(rc->cred_pass, sizeof(rc->cred_pass), "%s", colon ? colon + 1 : "");
+		rc->have_cred_opt = true;
+	}
+	http_client_opts ho = {
+		.connect_timeout_ms = o->connect_timeout_ms,
+		.io_timeout_ms = o->io_timeout_ms,
+		.tls_for = reg_tls_for,
+		.tls_ctx = rc,
+	};
+	rc->http = http_client_new(&ho, err);
+	if (!rc->http)
+		goto fail;
+	return rc;
+fail:
+	reg_client_free(rc);
+	return NULL;
+}
+
+CPOD_INTERNAL void reg_client_free(reg_client *rc)
+{
+	if (!rc)
+		return;
+	http_client_free(rc->http);
+	while (rc->endpoints) {
+		reg_endpoint *n = rc->endpoints->next;
+		free(rc->endpoints);
+		rc->endpoints = n;
+	}
+	while (rc->tls) {
+		reg_tls_entry *n = rc->tls->next;
+		free(rc->tls);
+		rc->tls = n;
+	}
+	for (size_t i = 0; i < REG_TOKENS_MAX; i++)
+		if (rc->tokens[i].token) {
+			explicit_bzero(rc->tokens[i].token, strlen(rc->tokens[i].token));
+			free(rc->tokens[i].token);
+		}
+	explicit_bzero(rc->cred_pass, sizeof(rc->cred_pass));
+	free(rc->authfile);
+	free(rc->cert_dir);
+	pthread_mutex_destroy(&rc->lock);
+	free(rc);
+}
+
+/* A hint for errors a user can fix with an option. */
+static void reg_hint(cpod_err *err, const char *registry)
+{
+	if (!err || !(strstr(err->msg, "certificate") || strstr(err->msg, "TLS")))
+		return;
+	size_t l = strlen(err->msg);
+	snprintf(err->msg + l, sizeof(err->msg) - l, " (a plain-http registry, or one whose "
+		 "certificate is not trusted: --tls-verify=false, insecure = true in "
+		 "registries.conf, or its CA in certs.d/%s/ca.crt)", registry);
+}
+
+/* Sets the endpoint's authentication from a 401's challenges. */
+static void reg_take_challenge(reg_client *rc, reg_endpoint *ep, const http_response *resp)
+{
+	reg_challenge ch[8];
+	size_t n = 0;
+	cpod_err e;
+	int kind = REG_AUTH_NONE;
+	const reg_challenge *bearer = NULL;
+
+	for (size_t i = 0; i < resp->n_headers; i++) {
+		if (strcasecmp(resp->headers[i].name, "WWW-Authenticate") != 0)
+			continue;
+		size_t k = 0;
+		if (reg_parse_www_authenticate(resp->headers[i].value, ch + n, ARRAY_LEN(ch) - n, &k,
+					       &e) < 0)
+			log_debug("%s: %s", ep->registry, e.msg);
+		n += k;
+		if (n == ARRAY_LEN(ch))
+			break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!strcasecmp(ch[i].scheme, "Bearer") && ch[i].realm[0] && !bearer)
+			bearer = &ch[i];
+		else if (!strcasecmp(ch[i].scheme, "Basic") && kind == REG_AUTH_NONE)
+			kind = REG_AUTH_BASIC;
+	}
+	pthread_mutex_lock(&rc->lock);
+	if (bearer) {
+		ep->auth = REG_AUTH_BEARER;
+		ep->ch = *bearer;
+	} else if (kind == REG_AUTH_BASIC || (n == 0 && ep->auth == REG_AUTH_NONE)) {
+		/* a 401 without a challenge we know: try basic credentials */
+		ep->auth = REG_AUTH_BASIC;
+	}
+	pthread_mutex_unlock(&rc->lock);
+}
+
+static int reg_get(reg_client *rc, const char *url, http_response **resp, cpod_err *err)
+{
+	http_request req = { .method = "GET", .url = url, .max_redirects = 5 };
+	return http_do(rc->http, &req, resp, err);
+}
+
+/* GET /v2/ over https, then over http when insecure: the scheme that
+ * answers and what it asks for. */
+static int reg_ping(reg_client *rc, reg_endpoint *ep, cpod_err *err)
+{
+	const char *host = strcmp(ep->registry, "docker.io") ? ep->registry : "registry-1.docker.io";
+	cpod_err first;
+	bool have_first = false;
+
+	for (int k = 0; k < (ep->insecure ? 2 : 1); k++) {
+		char url[400];
+		http_response *resp;
+		cpod_err e;
+		snprintf(ep->base, sizeof(ep->base), "%s://%s", k ? "http" : "https", host);
+		snprintf(url, sizeof(url), "%s/v2/", ep->base);
+		if (reg_get(rc, url, &resp, &e) < 0) {
+			if (!have_first) {
+				first = e;
+				have_first = true;
+			}
+			log_debug("registry %s: %s", ep->registry, e.msg);
+			continue;
+		}
+		int st = resp->status;
+		if (st == 401)
+			reg_take_challenge(rc, ep, resp);
+		http_response_free(resp);
+		if (st == 200 || st == 401) {
+			if (k == 1)
+				log_debug("registry %s: plain http", ep->registry);
+			else if (ep->insecure)
+				log_warn("registry %s: TLS: its certificate is not verified "
+					 "(--tls-verify=false, or insecure in registries.conf)",
+					 ep->registry);
+			return 0;
+		}
+		e.code = CPOD_E_INVALID;
+		e.errno_ = 0;
+		snprintf(e.msg, sizeof(e.msg), "GET %s: %d: not a registry (no /v2/ API)", url, st);
+		if (!have_first) {
+			first = e;
+			have_first = true;
+		}
+	}
+	if (err)
+		*err = first;
+	if (!ep->insecure)
+		reg_hint(err, ep->registry);
+	return err_prefix(err, "pinging registry %s", ep->registry);
+}
+
+static reg_endpoint *reg_endpoint_get(reg_client *rc, const char *registry, bool insecure,
+				      cpod_err *err)
+{
+	reg_endpoint *ep;
+
+	if (rc->tls_verify == 1)
+		insecure = false;
+	if (rc->tls_verify == 0)
+		insecure = true;
+	pthread_mutex_lock(&rc->lock);
+	for (ep = rc->endpoints; ep; ep = ep->next)
+		if (!strcmp(ep->registry, registry))
+			break;
+	pthread_mutex_unlock(&rc->lock);
+	if (ep)
+		return ep;
+	if (strlen(registry) >= sizeof(ep->registry) - 1 || !*registry) {
+		err_set(err, CPOD_E_INVALID, "bad registry name \"%.100s\"", registry);
+		return NULL;
+	}
+	if (!(ep = calloc(1, sizeof(*ep)))) {
+		err_nomem(err);
+		return NULL;
+	}
+	snprintf(ep->registry, sizeof(ep->registry), "%s", registry);
+	ep->insecure = insecure;
+	if (insecure) {
+		/* the TLS callback learns that this host may go unverified */
+		http_url u;
+		char url[400];
+		snprintf(url, sizeof(url), "https://%s/",
+			 strcmp(registry, "docker.io") ? registry : "registry-1.docker.io");
+		if (http_url_parse(url, NULL, &u, err) < 0) {
+			free(ep);
+			return NULL;
+		}
+		char hp[300];
+		reg_hostport(u.host, u.port, hp, sizeof(hp));
+		pthread_mutex_lock(&rc->lock);
+		reg_tls_entry *te = reg_tls_entry_get(rc, hp, err);
+		if (te)
+			te->insecure = true;
+		pthread_mutex_unlock(&rc->lock);
+		if (!te) {
+			free(ep);
+			return NULL;
+		}
+	}
+	if (reg_ping(rc, ep, err) < 0) {
+		free(ep);
+		return NULL;
+	}
+	pthread_mutex_lock(&rc->lock);
+	reg_endpoint *other;
+	for (other = rc->endpoints; other; other = other->next)
+		if (!strcmp(other->registry, registry))
+			break;
+	if (other) {
+		free(ep);   /* another thread pinged it meanwhile */
+		ep = other;
+	} else {
+		ep->next = rc->endpoints;
+		rc->endpoints = ep;
+	}
+	pthread_mutex_unlock(&rc->lock);
+	return ep;
+}
+
+CPOD_INTERNAL int reg_repo_open(reg_client *rc, const char *registry, const char *name,
+				bool insecure, bool push, reg_repo *out, cpod_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->rc = rc;
+	out->push = push;
+	if (strlen(registry) >= sizeof(out->registry) || strlen(name) >= sizeof(out->name))
+		return err_set(err, CPOD_E_LIMIT, "repository name too long");
+	strcpy(out->registry, registry);
+	strcpy(out->name, name);
+	if (rc->have_cred_opt) {
+		snprintf(out->creds.user, sizeof(out->creds.user), "%s", rc->cred_user);
+		snprintf(out->creds.password, sizeof(out->creds.password), "%s", rc->cred_pass);
+		out->have_creds = true;
+	} else {
+		int r = auth_lookup(rc->authfile, registry, name, &out->creds, err);
+		if (r < 0)
+			return -1;
+		out->have_creds = r == 1;
+		if (out->have_creds)
+			log_debug("credentials for %s/%s from %s (%s)", registry, name,
+				  out->creds.file, out->creds.key);
+	}
+	out->ep = reg_endpoint_get(rc, registry, insecure, err);
+	if (!out->ep) {
+		reg_repo_close(out);
+		return -1;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void reg_repo_close(reg_repo *r)
+{
+	explicit_bzero(&r->creds, sizeof(r->creds));
+	r->have_creds = false;
+}
+
+CPOD_INTERNAL const char *reg_repo_base(const reg_repo *r)
+{
+	return r->ep ? r->ep->base : "";
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+static void reg_scope(const reg_repo *r, const char *extra, char *out, size_t n)
+{
+	if (!r->name[0])
+		snprintf(out, n, "%s", extra ? extra : "");
+	else
+		snprintf(out, n, "repository:%s:%s%s%s", r->name, r->push ? "pull,push" : "pull",
+			 extra ? " " : "", extra ? extra : "");
+}
+
+static int reg_basic_header(const reg_repo *r, char *out, size_t n, cpod_err *err)
+{
+	char plain[sizeof(r->creds.user) + sizeof(r->creds.password) + 2];
+	int w = snprintf(plain, sizeof(plain), "%s:%s", r->creds.user, r->creds.password);
+	strcpy(out, "Basic ");
+	int rc = http_base64(plain, (size_t)w, out + 6, n - 6);
+	explicit_bzero(plain, sizeof(plain));
+	if (rc < 0)
+		return err_set(err, CPOD_E_LIMIT, "credentials too long");
+	return 0;
+}
+
+/* GET realm?service=S&scope=A&scope=B with the credentials: a token. */
+static int reg_token_fetch(reg_repo *r, const reg_challenge *ch, const char *scopes,
+			   char **token, int64_t *expires_ms, cpod_err *err)
+{
+	_cleanup_buf_ buf url = BUF_INIT;
+	_cleanup_buf_ buf body = BUF_INIT;
+	char esc[2048], auth[8192];
+	http_header h[1];
+	http_response *resp = NULL;
+	int r_ = -1;
+
+	buf_puts(&url, ch->realm, NULL);
+	if (ch->service[0]) {
+		if (reg_query_escape(ch->service, esc, sizeof(esc)) < 0)
+			return err_set(err, CPOD_E_LIMIT, "service name too long");
+		buf_printf(&url, NULL, "%sservice=%s", strchr(ch->realm, '?') ? "&" : "?", esc);
+	}
+	for (const char *s = scopes; *s;) {
+		size_t l = strcspn(s, " ");
+		char one[1024];
+		snprintf(one, sizeof(one), "%.*s", (int)(l < 1023 ? l : 1023), s);
+		if (l && reg_query_escape(one, esc, sizeof(esc)) == 0)
+			buf_printf(&url, NULL, "%sscope=%s", strchr(url.data, '?') ? "&" : "?", esc);
+		s += l;
+		while (*s == ' ')
+			s++;
+	}
+	if (url.failed)
+		return err_nomem(err);
+	http_request req = { .method = "GET", .url = url.data, .max_redirects = 5 };
+	if (r->have_creds) {
+		if (reg_basic_header(r, auth, sizeof(auth), err) < 0)
+			return -1;
+		h[0].name = "Authorization";
+		h[0].value = auth;
+		req.headers = h;
+		req.n_headers = 1;
+	}
+	int hr = http_do(r->rc->http, &req, &resp, err);
+	explicit_bzero(auth, sizeof(auth));
+	if (hr < 0)
+		return err_prefix(err, "token server");
+	if (http_read_body(resp, REG_TOKEN_MAX, &body, err) < 0) {
+		err_prefix(err, "token server");
+		goto out;
+	}
+	if (resp->status == 401 || resp->status == 403) {
+		char msg[300];
+		reg_error_text(body.data ? body.data : "", body.len, msg, sizeof(msg));
+		if (r->have_creds)
+			err_set(err, CPOD_E_PERM, "authentication to %s failed: invalid user name or "
+				"password%s%s", r->registry, msg[0] ? ": " : "", msg);
+		else
+			err_set(err, CPOD_E_PERM, "%s requires authentication%s%s (run cpod-mini "
+				"login %s)", r->registry, msg[0] ? ": " : "", msg, r->registry);
+		goto out;
+	}
+	if (resp->status != 200) {
+		char msg[300];
+		reg_error_text(body.data ? body.data : "", body.len, msg, sizeof(msg));
+		err_set(err, CPOD_E_INVALID, "token server for %s: %d %s%s%s", r->registry,
+			resp->status, resp->reason, msg[0] ? ": " : "", msg);
+		goto out;
+	}
+	{
+		const json_limits lim = { .max_size = REG_TOKEN_MAX, .max_depth = 16 };
+		_cleanup_json_ json_doc *d = json_parse(body.data ? body.data : "", body.len, &lim,
+							err);
+		if (!d) {
+			err_prefix(err, "token server for %s", r->registry);
+			goto out;
+		}
+		const json_value *root = json_root(d);
+		const char *t = json_string(json_get(root, "token"));
+		if (!t || !*t)
+			t = json_string(json_get(root, "access_token"));
+		int64_t exp = 0;
+		json_int64(json_get(root, "expires_in"), &exp);
+		if (!t || !*t) {
+			err_set(err, CPOD_E_INVALID, "token server for %s: no token in the answer",
+				r->registry);
+			goto out;
+		}
+		for (const char *p = t; *p; p++)
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+				err_set(err, CPOD_E_INVALID, "token server for %s: the token has "
+					"characters a header cannot carry", r->registry);
+				goto out;
+			}
+		/* the spec's minimum is 60 s; expire a little early */
+		if (exp < 60)
+			exp = 60;
+		if (exp > 86400)
+			exp = 86400;
+		*expires_ms = proc_now_ms() + exp * 1000 - 5000;
+		if (!(*token = strdup(t))) {
+			err_nomem(err);
+			goto out;
+		}
+	}
+	r_ = 0;
+out:
+	if (body.data)
+		explicit_bzero(body.data, body.len);
+	http_response_free(resp);
+	return r_;
+}
+
+/* The Authorization value for a request on r (malloc'd into *out, NULL
+ * when none); *cached tells whether a cached token was used. */
+static int reg_authorization(reg_repo *r, const char *extra_scope, bool refresh, char **out,
+			     bool *cached, cpod_err *err)
+{
+	reg_client *rc = r->rc;
+	reg_endpoint *ep = r->ep;
+	char key[sizeof(rc->tokens[0].key)], scopes[1600];
+	reg_challenge ch;
+	int kind;
+
+	*out = NULL;
+	*cached = false;
+	pthread_mutex_lock(&rc->lock);
+	kind = ep->auth;
+	ch = ep->ch;
+	pthread_mutex_unlock(&rc->lock);
+	if (kind == REG_AUTH_NONE)
+		return 0;
+	if (kind == REG_AUTH_BASIC) {
+		char h[8192];
+		if (!r->have_creds)
+			return 0;
+		if (reg_basic_header(r, h, sizeof(h), err) < 0)
+			return -1;
+		*out = strdup(h);
+		explicit_bzero(h, sizeof(h));
+		return *out ? 0 : err_nomem(err);
+	}
+	reg_scope(r, extra_scope, scopes, sizeof(scopes));
+	int kl = snprintf(key, sizeof(key), "%s\n%s\n%s\n%s", ch.realm, ch.service, scopes,
+			  r->have_creds ? r->creds.user : "");
+	if (kl < 0 || (size_t)kl >= sizeof(key))
+		return err_set(err, CPOD_E_LIMIT, "token scope too long");
+	int64_t now = proc_now_ms();
+	pthread_mutex_lock(&rc->lock);
+	for (size_t i = 0; i < REG_TOKENS_MAX; i++) {
+		reg_token *t = &rc->tokens[i];
+		if (!t->token || strcmp(t->key, key) != 0)
+			continue;
+		if (!refresh && t->expires_ms > now) {
+			size_t l = strlen(t->token);
+			*out = malloc(l + 8);
+			if (*out)
+				snprintf(*out, l + 8, "Bearer %s", t->token);
+			t->used_ms = now;
+			*cached = true;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&rc->lock);
+	if (*cached)
+		return *out ? 0 : err_nomem(err);
+
+	char *tok = NULL;
+	int64_t exp = 0;
+	if (reg_token_fetch(r, &ch, scopes, &tok, &exp, err) < 0)
+		return -1;
+	size_t l = strlen(tok);
+	*out = malloc(l + 8);
+	if (*out)
+		snprintf(*out, l + 8, "Bearer %s", tok);
+	pthread_mutex_lock(&rc->lock);
+	/* the same key, an empty slot, or the least recently used */
+	reg_token *slot = NULL;
+	for (size_t i = 0; i < REG_TOKENS_MAX; i++) {
+		reg_token *t = &rc->tokens[i];
+		if (t->token && !strcmp(t->key, key)) {
+			slot = t;
+			break;
+		}
+		if (!slot || (slot->token && (!t->token || t->used_ms < slot->used_ms)))
+			slot = t;
+	}
+	if (slot->token) {
+		explicit_bzero(slot->token, strlen(slot->token));
+		free(slot->token);
+	}
+	snprintf(slot->key, sizeof(slot->key), "%s", key);
+	slot->token = tok;
+	slot->expires_ms = exp;
+	slot->used_ms = now;
+	pthread_mutex_unlock(&rc->lock);
+	return *out ? 0 : err_nomem(err);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+typedef struct reg_req {
+	const char *method;
+	const char *url;            /* absolute */
+	const http_header *headers;
+	size_t n_headers;
+	const byte_source *body;
+	int64_t body_len;
+	int (*rewind)(void *ctx, cpod_err *err);
+	void *rewind_ctx;
+	const char *extra_scope;    /* "repository:OTHER:pull" for a mount */
+} reg_req;
+
+/* One request with authentication; a 401 gets one new try with a fresh
+ * token (or with the challenge it brought).  Any other status is the
+ * caller's. */
+static int reg_do(reg_repo *r, const reg_req *q, http_response **resp, cpod_err *err)
+{
+	http_header h[12];
+
+	*resp = NULL;
+	if (q->n_headers + 1 > ARRAY_LEN(h))
+		return err_set(err, CPOD_E_LIMIT, "too many headers");
+	for (int attempt = 0;; attempt++) {
+		char *auth;
+		bool cached;
+		int before;
+		pthread_mutex_lock(&r->rc->lock);
+		before = r->ep->auth;
+		pthread_mutex_unlock(&r->rc->lock);
+		if (reg_authorization(r, q->extra_scope, attempt > 0, &auth, &cached, err) < 0)
+			return -1;
+		memcpy(h, q->headers, q->n_headers * sizeof(h[0]));
+		size_t nh = q->n_headers;
+		if (auth) {
+			h[nh].name = "Authorization";
+			h[nh++].value = auth;
+		}
+		if (attempt > 0 && q->body && q->body_len != 0 &&
+		    (!q->rewind || q->rewind(q->rewind_ctx, err) < 0)) {
+			free(auth);
+			return q->rewind ? -1 : err_set(err, CPOD_E_PERM, "%s %s: unauthorized",
+						       q->method, q->url);
+		}
+		http_request req = {
+			.method = q->method, .url = q->url, .headers = h, .n_headers = nh,
+			.body = q->body, .body_len = q->body_len, .max_redirects = 10,
+			.body_rewind = q->rewind, .body_rewind_ctx = q->rewind_ctx,
+		};
+		int hr = http_do(r->rc->http, &req, resp, err);
+		if (auth) {
+			explicit_bzero(auth, strlen(auth));
+			free(auth);
+		}
+		if (hr < 0)
+			return -1;
+		if ((*resp)->status != 401)
+			return 0;
+		/* unauthorized: learn what it wants; one more try if that may help */
+		reg_take_challenge(r->rc, r->ep, *resp);
+		pthread_mutex_lock(&r->rc->lock);
+		int now_kind = r->ep->auth;
+		pthread_mutex_unlock(&r->rc->lock);
+		bool retry = attempt == 0 && (cached || now_kind != before ||
+					      (now_kind == REG_AUTH_BASIC && r->have_creds &&
+					       before != REG_AUTH_BASIC));
+		if (retry) {
+			http_response_free(*resp);
+			*resp = NULL;
+			continue;
+		}
+		_cleanup_buf_ buf b = BUF_INIT;
+		char msg[300];
+		http_read_body(*resp, REG_ERRBODY_MAX, &b, NULL);
+		reg_error_text(b.data ? b.data : "", b.len, msg, sizeof(msg));
+		http_response_free(*resp);
+		*resp = NULL;
+		if (r->have_creds)
+			return err_set(err, CPOD_E_PERM, "%s: unauthorized%s%s (the credentials "
+				       "from %s are refused, or give no access to %s)", r->registry,
+				       msg[0] ? ": " : "", msg,
+				       r->creds.file[0] ? r->creds.file : "--creds",
+				       r->name[0] ? r->name : "it");
+		return err_set(err, CPOD_E_PERM, "%s: authentication required%s%s (run cpod-mini "
+			       "login %s)", r->registry, msg[0] ? ": " : "", msg, r->registry);
+	}
+}
+
+/* An error from a response the caller did not expect. */
+static int reg_status_error(reg_repo *r, http_response *resp, const char *what, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	char msg[400];
+	int code = CPOD_E_INVALID;
+
+	http_read_body(resp, REG_ERRBODY_MAX, &b, NULL);
+	reg_error_text(b.data ? b.data : "", b.len, msg, sizeof(msg));
+	if (resp->status == 404)
+		code = CPOD_E_NOTFOUND;
+	else if (resp->status == 403)
+		code = CPOD_E_PERM;
+	else if (resp->status == 429)
+		code = CPOD_E_LIMIT;
+	return err_set(err, code, "%s: %s%s%d %s%s%s", r->registry, what, *what ? ": " : "",
+		       resp->status, resp->reason, msg[0] ? ": " : "", msg);
+}
+
+static int reg_url(const reg_repo *r, char *out, size_t n, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+static int reg_url(const reg_repo *r, char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int w = snprintf(out, n, "%s/v2/%s%s", r->ep->base, r->name, r->name[0] ? "/" : "");
+	if (w < 0 || (size_t)w >= n)
+		return -1;
+	va_start(ap, fmt);
+	int w2 = vsnprintf(out + w, n - (size_t)w, fmt, ap);
+	va_end(ap);
+	return w2 < 0 || (size_t)w2 >= n - (size_t)w ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- manifests */
+
+static void reg_media_type(const char *ct, char *out, size_t n)
+{
+	size_t l = ct ? strcspn(ct, ";") : 0;
+	while (l && (ct[l - 1] == ' ' || ct[l - 1] == '\t'))
+		l--;
+	snprintf(out, n, "%.*s", (int)l, ct ? ct : "");
+}
+
+CPOD_INTERNAL int reg_manifest_get(reg_repo *r, const char *reference, buf *out,
+				   char *media_type, size_t mt_size, cpod_err *err)
+{
+	char url[1200];
+	http_response *resp;
+	const http_header h[] = { { "Accept", REG_ACCEPT_MANIFESTS } };
+
+	if (reg_url(r, url, sizeof(url), "manifests/%s", reference) < 0)
+		return err_set(err, CPOD_E_LIMIT, "reference too long");
+	reg_req q = { .method = "GET", .url = url, .headers = h, .n_headers = 1 };
+	if (reg_do(r, &q, &resp, err) < 0)
+		return -1;
+	if (resp->status == 404) {
+		http_response_free(resp);
+		return err_set(err, CPOD_E_NOTFOUND, "manifest unknown: %s/%s%s%s: not in the "
+			       "registry", r->registry, r->name, strchr(reference, ':') ? "@" : ":",
+			       reference);
+	}
+	if (resp->status != 200) {
+		reg_status_error(r, resp, "manifest", err);
+		http_response_free(resp);
+		return -1;
+	}
+	if (resp->content_length > (int64_t)REG_MANIFEST_MAX) {
+		http_response_free(resp);
+		return err_set(err, CPOD_E_LIMIT, "%s: manifest larger than %u bytes", r->registry,
+			       REG_MANIFEST_MAX);
+	}
+	int rc = http_read_body(resp, REG_MANIFEST_MAX, out, err);
+	reg_media_type(http_header_get(resp, "Content-Type"), media_type, mt_size);
+	http_response_free(resp);
+	if (rc < 0)
+		return err_prefix(err, "%s: manifest %s", r->registry, reference);
+	return 0;
+}
+
+typedef struct reg_mem {
+	const char *data;
+	size_t len, pos;
+} reg_mem;
+
+static ssize_t reg_mem_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	reg_mem *m = ctx;
+	(void)err;
+	if (n > m->len - m->pos)
+		n = m->len - m->pos;
+	memcpy(data, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static int reg_mem_rewind(void *ctx, cpod_err *err)
+{
+	(void)err;
+	((reg_mem *)ctx)->pos = 0;
+	return 0;
+}
+
+CPOD_INTERNAL int reg_manifest_put(reg_repo *r, const char *reference, const void *data,
+				   size_t len, const char *media_type, cpod_err *err)
+{
+	char url[1200], digest[DIGEST_STR_LEN + 1];
+	http_response *resp;
+	reg_mem m = { data, len, 0 };
+	byte_source src = { reg_mem_read, &m };
+	const http_header h[] = { { "Content-Type", media_type } };
+
+	digest_buf(data, len, digest);
+	if (reg_url(r, url, sizeof(url), "manifests/%s", reference) < 0)
+		return err_set(err, CPOD_E_LIMIT, "reference too long");
+	reg_req q = { .method = "PUT", .url = url, .headers = h, .n_headers = 1, .body = &src,
+		      .body_len = (int64_t)len, .rewind = reg_mem_rewind, .rewind_ctx = &m };
+	if (reg_do(r, &q, &resp, err) < 0)
+		return -1;
+	int rc = 0;
+	if (resp->status != 201 && resp->status != 200 && resp->status != 202) {
+		rc = reg_status_error(r, resp, "manifest upload", err);
+	} else {
+		const char *got = http_header_get(resp, "Docker-Content-Digest");
+		if (got && strcmp(got, digest) != 0)
+			log_warn("%s: the registry stored the manifest as %.80s, not %s", r->registry,
+				 got, digest);
+	}
+	http_response_free(resp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- blobs */
+
+struct reg_blob_reader {
+	reg_repo *r;
+	char digest[DIGEST_STR_LEN + 1];
+	char url[1200];
+	int64_t size;
+	uint64_t off;               /* bytes handed out */
+	uint64_t skip;              /* bytes to drop (a server that ignored Range) */
+	uint64_t *progress;
+	http_response *resp;
+	int resumes;
+};
+
+static int reg_blob_request(reg_blob_reader *b, cpod_err *err)
+{
+	char range[64];
+	http_header h[1];
+	http_response *resp;
+	reg_req q = { .method = "GET", .url = b->url };
+
+	if (b->off > 0) {
+		snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", b->off);
+		h[0].name = "Range";
+		h[0].value = range;
+		q.headers = h;
+		q.n_headers = 1;
+	}
+	if (reg_do(b->r, &q, &resp, err) < 0)
+		return -1;
+	int st = resp->status;
+	if (st == 404) {
+		http_response_free(resp);
+		return err_set(err, CPOD_E_NOTFOUND, "%s: blob %s is not in %s", b->r->registry,
+			       b->digest, b->r->name);
+	}
+	if (b->off > 0 && st == 206) {
+		int64_t s, e, t;
+		const char *cr = http_header_get(resp, "Content-Range");
+		if (!cr || reg_parse_content_range(cr, &s, &e, &t) < 0 || (uint64_t)s != b->off ||
+		    (b->size >= 0 && t >= 0 && t != b->size) ||
+		    (b->size >= 0 && e != b->size - 1)) {
+			err_set(err, CPOD_E_INVALID, "%s: blob %s: resuming at byte %" PRIu64
+				": the server answered with Content-Range \"%.80s\"",
+				b->r->registry, b->digest, b->off, cr ? cr : "(none)");
+			http_response_free(resp);
+			return -1;
+		}
+		b->skip = 0;
+	} else if (st == 200) {
+		if (b->off > 0)
+			log_debug("%s: blob %s: the server ignored Range; skipping %" PRIu64
+				  " bytes", b->r->registry, b->digest, b->off);
+		b->skip = b->off;
+	} else {
+		reg_status_error(b->r, resp, b->digest, err);
+		http_response_free(resp);
+		return -1;
+	}
+	b->resp = resp;
+	return 0;
+}
+
+static bool reg_transient(const cpod_err *e)
+{
+	return e->code == CPOD_E_SYS;
+}
+
+static ssize_t reg_blob_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	reg_blob_reader *b = ctx;
+	char scratch[16384];
+
+	for (;;) {
+		cpod_err e;
+		ssize_t k;
+		if (!b->resp && reg_blob_request(b, &e) < 0) {
+			k = -1;
+		} else if (b->skip) {
+			size_t want = b->skip < sizeof(scratch) ? (size_t)b->skip : sizeof(scratch);
+			k = source_read(&b->resp->body, scratch, want, &e);
+			if (k > 0) {
+				b->skip -= (uint64_t)k;
+				continue;
+			}
+		} else {
+			k = source_read(&b->resp->body, data, n, &e);
+			if (k > 0) {
+				b->off += (uint64_t)k;
+				if (b->progress)
+					__atomic_store_n(b->progress, b->off, __ATOMIC_RELAXED);
+				return k;
+			}
+		}
+		if (k == 0) {
+			if (b->skip == 0 && (b->size < 0 || b->off >= (uint64_t)b->size))
+				return 0;
+			e.code = CPOD_E_SYS;
+			e.errno_ = 0;
+			snprintf(e.msg, sizeof(e.msg), "the body ended after %" PRIu64 " of %" PRId64
+				 " bytes", b->off, b->size);
+		}
+		if (!reg_transient(&e) || b->resumes >= REG_MAX_RESUMES) {
+			if (err)
+				*err = e;
+			return err_prefix(err, "blob %s", b->digest);
+		}
+		http_response_free(b->resp);
+		b->resp = NULL;
+		b->resumes++;
+		log_debug("%s: blob %s: %s; resuming at byte %" PRIu64 " (try %d)", b->r->registry,
+			  b->digest, e.msg, b->off, b->resumes);
+		struct timespec ts = { 0, 100000000L * b->resumes };
+		nanosleep(&ts, NULL);
+	}
+}
+
+CPOD_INTERNAL reg_blob_reader *reg_blob_open(reg_repo *r, const char *digest, int64_t size,
+					     uint64_t *progress, cpod_err *err)
+{
+	reg_blob_reader *b = calloc(1, sizeof(*b));
+	if (!b) {
+		err_nomem(err);
+		return NULL;
+	}
+	b->r = r;
+	b->size = size;
+	b->progress = progress;
+	snprintf(b->digest, sizeof(b->digest), "%s", digest);
+	if (!digest_valid(digest, NULL) ||
+	    reg_url(r, b->url, sizeof(b->url), "blobs/%s", digest) < 0) {
+		err_set(err, CPOD_E_INVALID, "bad digest \"%.80s\"", digest);
+		free(b);
+		return NULL;
+	}
+	/* the first request now, so "not found" or "unauthorized" come from
+	 * here and not from inside the unpacker */
+	if (reg_blob_request(b, err) < 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+CPOD_INTERNAL byte_source reg_blob_source(reg_blob_reader *b)
+{
+	byte_source s = { reg_blob_read, b };
+	return s;
+}
+
+CPOD_INTERNAL int reg_blob_resumes(const reg_blob_reader *b)
+{
+	return b->resumes;
+}
+
+CPOD_INTERNAL void reg_blob_close(reg_blob_reader *b)
+{
+	if (!b)
+		return;
+	http_response_free(b->resp);
+	free(b);
+}
+
+CPOD_INTERNAL int reg_blob_get(reg_repo *r, const char *digest, size_t max, buf *out,
+			       cpod_err *err)
+{
+	char got[DIGEST_STR_LEN + 1], chunk[16384];
+	reg_blob_reader *b = reg_blob_open(r, digest, -1, NULL, err);
+	if (!b)
+		return -1;
+	byte_source s = reg_blob_source(b);
+	ssize_t k;
+	while ((k = source_read(&s, chunk, sizeof(chunk), err)) > 0) {
+		if (out->len + (size_t)k > max) {
+			reg_blob_close(b);
+			return err_set(err, CPOD_E_LIMIT, "%s: blob %s is larger than %zu bytes",
+				       r->registry, digest, max);
+		}
+		if (buf_append(out, chunk, (size_t)k, err) < 0)
+			break;
+	}
+	reg_blob_close(b);
+	if (k < 0)
+		return -1;
+	digest_buf(out->data ? out->data : "", out->len, got);
+	if (strcmp(got, digest) != 0)
+		return err_set(err, CPOD_E_INVALID, "%s: blob %s: digest mismatch (the registry sent "
+			       "%s)", r->registry, digest, got);
+	return 0;
+}
+
+CPOD_INTERNAL int reg_blob_exists(reg_repo *r, const char *digest, cpod_err *err)
+{
+	char url[1200];
+	http_response *resp;
+	if (reg_url(r, url, sizeof(url), "blobs/%s", digest) < 0)
+		return err_set(err, CPOD_E_LIMIT, "name too long");
+	reg_req q = { .method = "HEAD", .url = url };
+	if (reg_do(r, &q, &resp, err) < 0)
+		return -1;
+	int st = resp->status;
+	http_response_free(resp);
+	if (st == 200)
+		return 1;
+	if (st == 404)
+		return 0;
+	return err_set(err, CPOD_E_INVALID, "%s: HEAD blob %s: status %d", r->registry, digest,
+		       st);
+}
+
+/* The absolute URL of an upload Location (relative to the response). */
+static int reg_location(reg_repo *r, http_response *resp, char *out, size_t n, cpod_err *err)
+{
+	const char *loc = http_header_get(resp, "Location");
+	http_url base, u;
+	if (!loc || !*loc)
+		return err_set(err, CPOD_E_INVALID, "%s: an upload answer without Location",
+			       r->registry);
+	if (http_url_parse(resp->url, NULL, &base, err) < 0 ||
+	    http_url_parse(loc, &base, &u, err) < 0)
+		return err_prefix(err, "%s: upload Location", r->registry);
+	http_url_str(&u, out, n);
+	return 0;
+}
+
+/* POST .../blobs/uploads/QUERY: 201 done (*location ""), 202 a session. */
+static int reg_upload_start(reg_repo *r, const char *query, const char *extra_scope,
+			    char *location, size_t n, cpod_err *err)
+{
+	char url[1600];
+	http_response *resp;
+	if (reg_url(r, url, sizeof(url), "blobs/uploads/%s", query) < 0)
+		return err_set(err, CPOD_E_LIMIT, "name too long");
+	reg_req q = { .method = "POST", .url = url, .extra_scope = extra_scope };
+	if (reg_do(r, &q, &resp, err) < 0)
+		return -1;
+	int rc = resp->status;
+	location[0] = '\0';
+	if (rc == 202) {
+		if (reg_location(r, resp, location, n, err) < 0)
+			rc = -1;
+	} else if (rc != 201) {
+		rc = reg_status_error(r, resp, "starting an upload", err);
+	}
+	http_response_free(resp);
+	return rc;
+}
+
+CPOD_INTERNAL int reg_blob_mount(reg_repo *r, const char *digest, const char *from,
+				 char *session, size_t n, cpod_err *err)
+{
+	char q[1200], ed[128], ef[600], scope[700];
+	if (reg_query_escape(digest, ed, sizeof(ed)) < 0 || reg_query_escape(from, ef, sizeof(ef)) < 0)
+		return err_set(err, CPOD_E_LIMIT, "name too long");
+	snprintf(q, sizeof(q), "?mount=%s&from=%s", ed, ef);
+	snprintf(scope, sizeof(scope), "repository:%s:pull", from);
+	int st = reg_upload_start(r, q, scope, session, n, err);
+	if (st < 0)
+		return -1;
+	return st == 201 ? 1 : 0;
+}
+
+/* A window [start, start+len) of a file as a request body. */
+typedef struct reg_fd_body {
+	int fd;
+	uint64_t start, len, pos;
+	uint64_t *progress;
+} reg_fd_body;
+
+static ssize_t reg_fd_read(void *ctx, void *data, size_t n, cpod_err *err)
+{
+	reg_fd_body *b = ctx;
+	if (n > b->len - b->pos)
+		n = (size_t)(b->len - b->pos);
+	if (n == 0)
+		return 0;
+	ssize_t k = pread(b->fd, data, n, (off_t)(b->start + b->pos));
+	if (k < 0)
+		return err_sys(err, "read the blob");
+	if (k == 0)
+		return err_set(err, CPOD_E_INVALID, "the blob file is shorter than its size");
+	b->pos += (uint64_t)k;
+	if (b->progress)
+		__atomic_store_n(b->progress, b->start + b->pos, __ATOMIC_RELAXED);
+	return k;
+}
+
+static int reg_fd_rewind(void *ctx, cpod_err *err)
+{
+	(void)err;
+	((reg_fd_body *)ctx)->pos = 0;
+	return 0;
+}
+
+/* URL with "digest=D" added to its query. */
+static int reg_with_digest(const char *url, const char *digest, char *out, size_t n,
+			   cpod_err *err)
+{
+	char ed[128];
+	reg_query_escape(digest, ed, sizeof(ed));
+	int w = snprintf(out, n, "%s%sdigest=%s", url, strchr(url, '?') ? "&" : "?", ed);
+	if (w < 0 || (size_t)w >= n)
+		return err_set(err, CPOD_E_LIMIT, "upload URL too long");
+	return 0;
+}
+
+/* Where the registry's upload session stands: the bytes it has. */
+static int64_t reg_upload_status(reg_repo *r, const char *location, cpod_err *err)
+{
+	http_response *resp;
+	reg_req q = { .method = "GET", .url = location };
+	if (reg_do(r, &q, &resp, err) < 0)
+		return -1;
+	int64_t have = -1;
+	const char *rg = http_header_get(resp, "Range");
+	if (resp->status == 204 || resp->status == 200)
+		have = rg ? reg_parse_upload_range(rg) + 1 : 0;
+	if (have < 0)
+		reg_status_error(r, resp, "upload status", err);
+	http_response_free(resp);
+	return have;
+}
+
+CPOD_INTERNAL int reg_blob_push(reg_repo *r, int fd, int64_t size, const char *digest,
+				const char *session, uint64_t *progress, cpod_err *err)
+{
+	char location[4500], url[4700];
+	http_response *resp;
+	const http_header ct = { "Content-Type", "application/octet-stream" };
+
+	if (session && *session) {
+		snprintf(location, sizeof(location), "%s", session);
+	} else {
+		int st = reg_upload_start(r, "", NULL, location, sizeof(location), err);
+		if (st < 0)
+			return err_prefix(err, "blob %s", digest);
+		if (st == 201)
+			return 0;
+	}
+	if (size <= REG_CHUNK_THRESHOLD) {
+		/* monolithic: one PUT with the digest */
+		reg_fd_body fb = { fd, 0, (uint64_t)size, 0, progress };
+		byte_source src = { reg_fd_read, &fb };
+		if (reg_with_digest(location, digest, url, sizeof(url), err) < 0)
+			return -1;
+		reg_req q = { .method = "PUT", .url = url, .headers = &ct, .n_headers = 1,
+			      .body = &src, .body_len = size, .rewind = reg_fd_rewind,
+			      .rewind_ctx = &fb };
+		if (reg_do(r, &q, &resp, err) < 0)
+			return err_prefix(err, "blob %s", digest);
+	} else {
+		int64_t off = 0;
+		int retries = 0;
+		while (off < size) {
+			int64_t len = size - off < REG_CHUNK_SIZE ? size - off : REG_CHUNK_SIZE;
+			char cr[64];
+			snprintf(cr, sizeof(cr), "%" PRId64 "-%" PRId64, off, off + len - 1);
+			const http_header h[] = { ct, { "Content-Range", cr } };
+			reg_fd_body fb = { fd, (uint64_t)off, (uint64_t)len, 0, progress };
+			byte_source src = { reg_fd_read, &fb };
+			reg_req q = { .method = "PATCH", .url = location, .headers = h,
+				      .n_headers = 2, .body = &src, .body_len = len,
+				      .rewind = reg_fd_rewind, .rewind_ctx = &fb };
+			cpod_err e;
+			int st = -1;
+			if (reg_do(r, &q, &resp, &e) == 0) {
+				st = resp->status;
+				if (st == 202) {
+					const char *rg = http_header_get(resp, "Range");
+					int64_t end = rg ? reg_parse_upload_range(rg) : off + len - 1;
+					if (reg_location(r, resp, location, sizeof(location), err) < 0) {
+						http_response_free(resp);
+						return -1;
+					}
+					http_response_free(resp);
+					if (end != off + len - 1)
+						log_debug("%s: upload at %" PRId64 " instead of %" PRId64,
+							  r->registry, end + 1, off + len);
+					off = end + 1;
+					continue;
+				}
+				if (st != 416) {
+					reg_status_error(r, resp, "upload", err);
+					http_response_free(resp);
+					return err_prefix(err, "blob %s", digest);
+				}
+				http_response_free(resp);
+			} else if (!reg_transient(&e)) {
+				if (err)
+					*err = e;
+				return err_prefix(err, "blob %s", digest);
+			}
+			/* a dropped or refused chunk: go on from what the registry has */
+			if (++retries > REG_MAX_RESUMES) {
+				if (err)
+					*err = e;
+				return err_prefix(err, "blob %s: chunked upload", digest);
+			}
+			int64_t have = reg_upload_status(r, location, err);
+			if (have < 0 || have > size)
+				return err_prefix(err, "blob %s", digest);
+			log_debug("%s: blob %s: resuming the upload at %" PRId64, r->registry, digest,
+				  have);
+			off = have;
+		}
+		if (reg_with_digest(location, digest, url, sizeof(url), err) < 0)
+			return -1;
+		reg_req q = { .method = "PUT", .url = url };
+		if (reg_do(r, &q, &resp, err) < 0)
+			return err_prefix(err, "blob %s", digest);
+	}
+	int rc = 0;
+	if (resp->status != 201 && resp->status != 204 && resp->status != 200) {
+		reg_status_error(r, resp, "upload", err);
+		rc = err_prefix(err, "blob %s", digest);
+	} else {
+		const char *got = http_header_get(resp, "Docker-Content-Digest");
+		if (got && strcmp(got, digest) != 0)
+			rc = err_set(err, CPOD_E_INVALID, "%s: blob %s was stored as %.80s",
+				     r->registry, digest, got);
+	}
+	http_response_free(resp);
+	return rc;
+}
+
+CPOD_INTERNAL int reg_login_check(reg_client *rc, const char *registry, bool insecure,
+				  const char *user, const char *password, cpod_err *err)
+{
+	reg_repo r;
+	char url[600];
+	http_response *resp;
+
+	memset(&r, 0, sizeof(r));
+	r.rc = rc;
+	snprintf(r.registry, sizeof(r.registry), "%s", registry);
+	snprintf(r.creds.user, sizeof(r.creds.user), "%s", user);
+	snprintf(r.creds.password, sizeof(r.creds.password), "%s", password);
+	snprintf(r.creds.file, sizeof(r.creds.file), "the login");
+	r.have_creds = true;
+	r.ep = reg_endpoint_get(rc, registry, insecure, err);
+	if (!r.ep) {
+		reg_repo_close(&r);
+		return -1;
+	}
+	pthread_mutex_lock(&rc->lock);
+	if (r.ep->auth == REG_AUTH_NONE)
+		r.ep->auth = REG_AUTH_BASIC;   /* send them: the registry may check */
+	pthread_mutex_unlock(&rc->lock);
+	snprintf(url, sizeof(url), "%s/v2/", r.ep->base);
+	reg_req q = { .method = "GET", .url = url };
+	int x = reg_do(&r, &q, &resp, err);
+	reg_repo_close(&r);
+	if (x < 0) {
+		if (err && err->code == CPOD_E_PERM)
+			return err_set(err, CPOD_E_PERM, "authenticating to %s: invalid user name "
+				       "or password", registry);
+		return -1;
+	}
+	int st = resp->status;
+	http_response_free(resp);
+	if (st != 200)
+		return err_set(err, CPOD_E_INVALID, "authenticating to %s: status %d", registry, st);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- parallel */
+
+typedef struct reg_par {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next, n, finished;
+	int (*job)(void *ctx, size_t i, cpod_err *err);
+	void *ctx;
+	bool failed;
+	cpod_err err;
+} reg_par;
+
+static void *reg_par_thread(void *arg)
+{
+	reg_par *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		if (p->failed || p->next >= p->n) {
+			p->finished++;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		size_t i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		cpod_err e;
+		if (p->job(p->ctx, i, &e) < 0) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = true;
+				p->err = e;
+			}
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+CPOD_INTERNAL int reg_parallel(size_t n, int max_threads,
+			       int (*job)(void *ctx, size_t i, cpod_err *err), void *ctx,
+			       void (*tick)(void *ctx), int tick_ms, cpod_err *err)
+{
+	reg_par p = { .n = n, .job = job, .ctx = ctx };
+	pthread_t th[16];
+	size_t nt = 0, want = max_threads < 1 ? 1 : (size_t)max_threads;
+
+	if (want > ARRAY_LEN(th))
+		want = ARRAY_LEN(th);
+	if (want > n)
+		want = n;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (; nt < want; nt++)
+		if (pthread_create(&th[nt], NULL, reg_par_thread, &p) != 0)
+			break;
+	if (nt == 0 && n > 0) {
+		/* no thread to be had: one at a time, here */
+		reg_par_thread(&p);
+	} else {
+		pthread_mutex_lock(&p.mu);
+		while (p.finished < nt) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)(tick_ms > 0 ? tick_ms : 200) * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&p.cv, &p.mu, &ts);
+			if (tick && p.finished < nt) {
+				pthread_mutex_unlock(&p.mu);
+				tick(ctx);
+				pthread_mutex_lock(&p.mu);
+			}
+		}
+		pthread_mutex_unlock(&p.mu);
+		for (size_t i = 0; i < nt; i++)
+			pthread_join(th[i], NULL);
+	}
+	if (tick)
+		tick(ctx);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	if (p.failed) {
+		if (err)
+			*err = p.err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- progress */
+
+static void reg_human(double v, char *out, size_t n)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int k = 0;
+	while (v >= 1024 && k < 4) {
+		v /= 1024;
+		k++;
+	}
+	if (k == 0)
+		snprintf(out, n, "%.0f %s", v, u[k]);
+	else
+		snprintf(out, n, "%.1f %s", v, u[k]);
+}
+
+CPOD_INTERNAL void reg_progress_set(reg_progress_item *it, int state)
+{
+	if (state == REG_ITEM_ACTIVE)
+		it->started_ms = proc_now_ms();
+	__atomic_store_n(&it->state, state, __ATOMIC_RELEASE);
+}
+
+CPOD_INTERNAL void reg_progress_draw(reg_progress *p)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	int64_t now = proc_now_ms();
+
+	if (p->fd < 0)
+		return;
+	if (p->lines > 0)
+		buf_printf(&b, NULL, "\033[%dA", p->lines);
+	for (size_t i = 0; i < p->n; i++) {
+		reg_progress_item *it = &p->items[i];
+		int st = __atomic_load_n(&it->state, __ATOMIC_ACQUIRE);
+		uint64_t done = __atomic_load_n(&it->done, __ATOMIC_RELAXED);
+		char d[32], t[32], rate[32] = "";
+		reg_human((double)done, d, sizeof(d));
+		reg_human((double)(it->total > 0 ? it->total : 0), t, sizeof(t));
+		buf_printf(&b, NULL, "\r\033[K%s ", it->label);
+		if (st == REG_ITEM_WAITING) {
+			buf_puts(&b, "waiting", NULL);
+		} else if (st == REG_ITEM_SKIPPED) {
+			buf_puts(&b, it->note[0] ? it->note : "skipped", NULL);
+		} else if (st == REG_ITEM_FAILED) {
+			buf_puts(&b, "failed", NULL);
+		} else {
+			/* the rate of the transfer, frozen once every byte is in
+			 * (unpacking may go on a little longer) */
+			int64_t ms = it->bytes_ms ? it->bytes_ms : now - it->started_ms;
+			if (!it->bytes_ms && it->total > 0 && done >= (uint64_t)it->total)
+				it->bytes_ms = ms > 0 ? ms : 1;
+			if (it->started_ms > 0 && ms > 0)
+				reg_human((double)done * 1000.0 / (double)ms, rate, sizeof(rate));
+			int bar = it->total > 0 ? (int)(done * 20 / (uint64_t)it->total) : 0;
+			if (bar > 20)
+				bar = 20;
+			buf_printf(&b, NULL, "[%.*s%s%*s] %s / %s", bar, "====================",
+				   bar < 20 ? ">" : "", bar < 20 ? 19 - bar : 0, "", d, t);
+			if (st == REG_ITEM_DONE)
+				buf_printf(&b, NULL, " %s", it->note[0] ? it->note : "done");
+			if (rate[0])
+				buf_printf(&b, NULL, st == REG_ITEM_DONE ? " (%s/s)" : " %s/s", rate);
+		}
+		buf_putc(&b, '\n', NULL);
+	}
+	p->lines = (int)p->n;
+	if (b.data)
+		write_all(p->fd, b.data, b.len);
+}
+
+CPOD_INTERNAL void reg_progress_say(const reg_progress *p, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	if (p->fd < 0)
+		return;
+	va_start(ap, fmt);
+	int w = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		return;
+	if ((size_t)w > sizeof(line) - 2)
+		w = (int)sizeof(line) - 2;
+	line[w++] = '\n';
+	write_all(p->fd, line, (size_t)w);
+}
 /************************************************ src/net/resolve.c */
 /*
  * resolve.c — name resolution without glibc's NSS and TCP connections
@@ -24698,7 +28463,8 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 
 	size_t n_all = 0;
 	if (cfg->insecure) {
-		log_warn("TLS: not verifying the certificate of %s", name);
+		if (!cfg->insecure_quiet)
+			log_warn("TLS: not verifying the certificate of %s", name);
 	} else {
 		const char *sys = tls_system_ca_file();
 		if (sys && !(c->sys = tls_ca_get(sys, err))) {
@@ -28955,6 +32721,8 @@ struct cpod_engine {
 
 /* Resolves an image reference (or id) in the store. */
 CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err);
+/* Whether a pull would know where to look for ref (pull.c). */
+CPOD_INTERNAL bool pull_is_resolvable(const char *ref);
 /* The image's config, parsed. */
 CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
 						cpod_err *err);
@@ -29112,6 +32880,98 @@ CPOD_INTERNAL int attach_connect(cpod_engine *e, const char *id, cpod_err *err)
 		return err_sysn(err, e2, "attach to %.12s", id);
 	}
 	return fd;
+}
+/************************************************ src/engine/blobloc.h */
+/*
+ * blobloc.h — where blobs were last seen in registries (podman's "blob info
+ * cache"): so that a push can mount a blob from another repository of the
+ * same registry instead of uploading it again.
+ */
+#ifndef CPOD_BLOBLOC_H
+#define CPOD_BLOBLOC_H
+
+
+/* Notes that registry/repo has digest.  Best effort: a cache. */
+CPOD_INTERNAL void blobloc_add(cpod_engine *e, const char *digest, const char *registry,
+			       const char *repo);
+/* The most recently noted repository of registry, other than not_repo, that
+ * has digest; false when none. */
+CPOD_INTERNAL bool blobloc_find(cpod_engine *e, const char *digest, const char *registry,
+				const char *not_repo, char *out, size_t n);
+
+#endif
+/************************************************ src/engine/blobloc.c */
+/*
+ * blobloc.c — the blob locations file, ROOT/blob-locations: one line per
+ * sighting, "DIGEST REGISTRY/REPOSITORY", appended by pulls and pushes.
+ *
+ * Each line goes in one O_APPEND write, so concurrent pulls and pushes do
+ * not interleave them.  The file is bounded: past BLOBLOC_MAX it is renamed
+ * to blob-locations.old (one generation kept) and starts again.  Losing
+ * lines only costs an upload that a mount could have saved.
+ */
+
+
+
+#define BLOBLOC_MAX (512 * 1024)
+
+CPOD_INTERNAL void blobloc_add(cpod_engine *e, const char *digest, const char *registry,
+			       const char *repo)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s %s/%s\n", digest, registry, repo);
+	if (n < 0 || (size_t)n >= sizeof(line) || strchr(registry, ' ') || strchr(repo, ' '))
+		return;
+	_cleanup_close_ int fd = openat(e->rootfd, "blob-locations",
+					O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > BLOBLOC_MAX)
+		renameat(e->rootfd, "blob-locations", e->rootfd, "blob-locations.old");
+	if (write(fd, line, (size_t)n) != n)
+		log_debug("blob-locations: a short write");
+}
+
+/* Searches one generation, the last line first. */
+static bool blobloc_scan(cpod_engine *e, const char *file, const char *digest,
+			 const char *registry, const char *not_repo, char *out, size_t n)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	if (fs_read_file(e->rootfd, file, 2 * BLOBLOC_MAX, &b, NULL) < 0 || !b.data)
+		return false;
+	size_t dl = strlen(digest), rl = strlen(registry);
+	char *end = b.data + b.len;
+	while (end > b.data) {
+		char *eol = end;
+		char *bol = eol;
+		while (bol > b.data && bol[-1] != '\n')
+			bol--;
+		end = bol > b.data ? bol - 1 : b.data;
+		size_t len = (size_t)(eol - bol);
+		if (len && bol[len - 1] == '\n')
+			len--;
+		/* DIGEST SP REGISTRY / REPO */
+		if (len <= dl + 1 + rl + 1 || memcmp(bol, digest, dl) || bol[dl] != ' ' ||
+		    memcmp(bol + dl + 1, registry, rl) || bol[dl + 1 + rl] != '/')
+			continue;
+		const char *repo = bol + dl + 1 + rl + 1;
+		size_t repo_len = len - (dl + 1 + rl + 1);
+		if (repo_len >= n || (strlen(not_repo) == repo_len &&
+				      !memcmp(repo, not_repo, repo_len)))
+			continue;
+		memcpy(out, repo, repo_len);
+		out[repo_len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+CPOD_INTERNAL bool blobloc_find(cpod_engine *e, const char *digest, const char *registry,
+				const char *not_repo, char *out, size_t n)
+{
+	return blobloc_scan(e, "blob-locations", digest, registry, not_repo, out, n) ||
+	       blobloc_scan(e, "blob-locations.old", digest, registry, not_repo, out, n);
 }
 /************************************************ src/engine/clog.h */
 /*
@@ -31154,6 +35014,51 @@ static char *create_command(const cpod_run_opts *o, const image_config *cfg)
 	return b.data;
 }
 
+/* The image, pulled first as --pull says (podman's policies): "missing"
+ * only when there is none here, "always" and "newer" ask the registry each
+ * time (blobs already stored are not fetched again; "newer" goes on with the
+ * local image when the registry cannot be reached), "never" never. */
+static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **img,
+			cpod_err *err)
+{
+	/* the value was checked by options_check */
+	const char *policy = o->pull && *o->pull ? o->pull : "missing";
+	bool always = !strcmp(policy, "always"), newer = !strcmp(policy, "newer");
+	if (!always && !newer) {
+		cpod_err e1;
+		if (engine_image(e, o->image, img, &e1) == 0)
+			return 0;
+		if (!strcmp(policy, "never") || e1.code != CPOD_E_NOTFOUND) {
+			if (err)
+				*err = e1;
+			return -1;
+		}
+		if (!pull_is_resolvable(o->image))
+			return err_set(err, e1.code, "%s (and no registry to pull it from: "
+				       "unqualified-search-registries in registries.conf, or a "
+				       "full name)", e1.msg);
+	}
+	cpod_registry_opts ro = { .tls_verify = -1, .progress_fd = -1 };
+	if (o->registry)
+		ro = *o->registry;
+	if (o->platform && *o->platform)
+		ro.platform = o->platform;
+	cpod_err pe;
+	char *id = cpod_image_pull(e, o->image, &ro, &pe);
+	if (!id) {
+		if (newer && engine_image(e, o->image, img, NULL) == 0) {
+			log_warn("%s; using the local image", pe.msg);
+			return 0;
+		}
+		if (err)
+			*err = pe;
+		return -1;
+	}
+	int r = engine_image(e, id, img, err);
+	free(id);
+	return r;
+}
+
 CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
 {
 	store_image *img = NULL;
@@ -31173,8 +35078,9 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	if (o->name && !create_name_ok(o->name))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-	/* every option checked before the image is looked at or anything made */
-	if (options_check(o, err) < 0 || engine_image(e, o->image, &img, err) < 0)
+	/* every option checked before the image is looked at (or pulled) or
+	 * anything made */
+	if (options_check(o, err) < 0 || create_image(e, o, &img, err) < 0)
 		return -1;
 	cfg = engine_image_config(e, img, err);
 	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||
@@ -34035,6 +37941,122 @@ char *cpod_container_prune(cpod_engine *e, cpod_err *err)
 	if (!out.data)
 		buf_puts(&out, "", NULL);
 	return buf_take(&out, err);
+}
+/************************************************ src/engine/login.c */
+/*
+ * login.c — cpod_login, cpod_logout and cpod_login_get: credentials
+ * checked against the registry, then kept in the auth file podman writes
+ * (see net/auth.h for which file, and the keys).
+ */
+
+
+
+
+/* The auth.json key for what the user typed, and its registry part. */
+static int login_key(const char *registry, char *key, size_t n, char *host, size_t hn,
+		     cpod_err *err)
+{
+	if (!registry || !*registry)
+		return err_set(err, CPOD_E_INVALID, "a registry is required");
+	if (auth_normalize_key(registry, key, n, err) < 0)
+		return -1;
+	snprintf(host, hn, "%.*s", (int)strcspn(key, "/"), key);
+	return 0;
+}
+
+int cpod_login(const char *registry, const char *user, const char *password,
+	       const cpod_registry_opts *o, cpod_err *err)
+{
+	cpod_registry_opts none = { .tls_verify = -1, .progress_fd = -1 };
+	char key[512], host[300];
+	registries_conf conf;
+	auth_paths paths;
+
+	if (!o)
+		o = &none;
+	if (login_key(registry, key, sizeof(key), host, sizeof(host), err) < 0)
+		return err_prefix(err, "login");
+	if (!user || !*user || strchr(user, ':'))
+		return err_set(err, CPOD_E_INVALID, "login %s: a user name (without ':') is required",
+			       key);
+	if (!password || !*password)
+		return err_set(err, CPOD_E_INVALID, "login %s: a password is required", key);
+	if (auth_paths_get(o->authfile, &paths, err) < 0)
+		return err_prefix(err, "login %s", key);
+	if (regconf_load(&conf, err) < 0)
+		return err_prefix(err, "login %s", key);
+	bool insecure = regconf_insecure(&conf, key);
+	regconf_free(&conf);
+	reg_client_opts ro = { .authfile = o->authfile, .cert_dir = o->cert_dir,
+			       .tls_verify = o->tls_verify };
+	reg_client *rc = reg_client_new(&ro, err);
+	if (!rc)
+		return err_prefix(err, "login %s", key);
+	int r = reg_login_check(rc, host, insecure, user, password, err);
+	reg_client_free(rc);
+	if (r < 0)
+		return err_prefix(err, "login %s", key);
+	if (auth_store(paths.path[0], key, user, password, err) < 0)
+		return err_prefix(err, "login %s: storing the credentials", key);
+	return 0;
+}
+
+int cpod_logout(const char *registry, int all, const cpod_registry_opts *o, cpod_err *err)
+{
+	char key[512], host[300];
+	auth_paths paths;
+	bool found;
+
+	if (auth_paths_get(o ? o->authfile : NULL, &paths, err) < 0)
+		return err_prefix(err, "logout");
+	if (all) {
+		if (auth_remove(paths.path[0], NULL, &found, err) < 0)
+			return err_prefix(err, "logout");
+		return 0;
+	}
+	if (login_key(registry, key, sizeof(key), host, sizeof(host), err) < 0)
+		return err_prefix(err, "logout");
+	if (auth_remove(paths.path[0], key, &found, err) < 0)
+		return err_prefix(err, "logout %s", key);
+	if (found)
+		return 0;
+	/* podman's message when only docker knows the credentials */
+	auth_creds c;
+	const char *slash = strchr(key, '/');
+	int r = auth_lookup(o ? o->authfile : NULL, host, slash ? slash + 1 : NULL, &c, NULL);
+	explicit_bzero(c.password, sizeof(c.password));
+	if (r == 1 && strcmp(c.file, paths.path[0]) != 0)
+		return err_set(err, CPOD_E_NOTFOUND, "not logged into %s with cpod: the credentials "
+			       "in %s%s are not removed (%s)", key, c.file,
+			       c.docker ? " were made by docker login and" : "",
+			       c.docker ? "use docker logout" : "edit that file");
+	return err_set(err, CPOD_E_NOTFOUND, "not logged into %s", key);
+}
+
+char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err *err)
+{
+	char key[512], host[300];
+	auth_creds c;
+
+	if (login_key(registry, key, sizeof(key), host, sizeof(host), err) < 0) {
+		err_prefix(err, "login");
+		return NULL;
+	}
+	const char *slash = strchr(key, '/');
+	int r = auth_lookup(o ? o->authfile : NULL, host, slash ? slash + 1 : NULL, &c, err);
+	explicit_bzero(c.password, sizeof(c.password));
+	if (r < 0) {
+		err_prefix(err, "login %s", key);
+		return NULL;
+	}
+	if (r == 0) {
+		err_set(err, CPOD_E_NOTFOUND, "not logged into %s", key);
+		return NULL;
+	}
+	char *u = strdup(c.user);
+	if (!u)
+		err_nomem(err);
+	return u;
 }
 /************************************************ src/engine/netstore.h */
 /*
@@ -38017,6 +42039,679 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 	}
 	return buf_take(&b, err);
 }
+/************************************************ src/engine/pull.c */
+/*
+ * pull.c — cpod_image_pull: a reference (short names resolved from
+ * registries.conf as podman does, without its prompt) pulled from its
+ * registry's mirrors, then the registry itself, into the store.
+ *
+ * One pull: the manifest (by tag, or by digest and then verified); an
+ * index gives way to the entry for the platform; the config is fetched
+ * and checked; the layers not in the store already are fetched three at a
+ * time, each streamed from the HTTP body through the store's unpacker
+ * (which verifies the blob's digest and the config's diff_id) with no
+ * temporary copy of the blob, a dropped connection resumed where it broke;
+ * last the manifest (and index) are stored and the image recorded with its
+ * name and "repository@digest".  Everything goes through the store's
+ * tmp/, so a pull that fails or is killed leaves the store as it was, plus
+ * at most garbage that `system prune` removes.
+ */
+
+
+
+
+
+#include <pthread.h>
+
+#define PULL_THREADS 3
+#define PULL_MAX_CANDIDATES 16
+#define PULL_MAX_SOURCES (REGCONF_MAX_MIRRORS + 1)
+
+typedef struct pull_job {
+	const image_descriptor *desc;
+	const char *diff_id;
+	reg_progress_item *item;
+} pull_job;
+
+typedef struct pull_ctx {
+	cpod_engine *e;
+	reg_repo *repo;
+	pull_job *jobs;
+	size_t n_jobs;
+	reg_progress prog;
+	pthread_mutex_t draw_lock;
+} pull_ctx;
+
+static bool pull_known_type(const char *t)
+{
+	return !strcmp(t, MT_OCI_MANIFEST) || !strcmp(t, MT_OCI_INDEX) ||
+	       !strcmp(t, MT_DOCKER_MANIFEST) || !strcmp(t, MT_DOCKER_LIST);
+}
+
+/* The manifest of r at reference, parsed; digest_out gets the digest of
+ * its bytes, which must be want_digest when given. */
+static image_manifest *pull_manifest(reg_repo *r, const char *reference, const char *want_digest,
+				     buf *raw, char digest_out[DIGEST_STR_LEN + 1], cpod_err *err)
+{
+	char mt[128];
+
+	buf_reset(raw);
+	if (reg_manifest_get(r, reference, raw, mt, sizeof(mt), err) < 0)
+		return NULL;
+	digest_buf(raw->data ? raw->data : "", raw->len, digest_out);
+	if (want_digest && strcmp(want_digest, digest_out) != 0) {
+		err_set(err, CPOD_E_INVALID, "%s/%s: manifest digest mismatch: asked for %s, the "
+			"registry sent %s", r->registry, r->name, want_digest, digest_out);
+		return NULL;
+	}
+	image_manifest *m = manifest_parse(raw->data ? raw->data : "", raw->len,
+					   pull_known_type(mt) ? mt : NULL, err);
+	if (!m)
+		err_prefix(err, "%s/%s@%s", r->registry, r->name, digest_out);
+	return m;
+}
+
+static void pull_tick(void *ctx)
+{
+	pull_ctx *p = ctx;
+	pthread_mutex_lock(&p->draw_lock);
+	reg_progress_draw(&p->prog);
+	pthread_mutex_unlock(&p->draw_lock);
+}
+
+static int pull_layer(void *ctx, size_t i, cpod_err *err)
+{
+	pull_ctx *p = ctx;
+	pull_job *j = &p->jobs[i];
+	image_store *s = p->e->store;
+	layer_result res;
+
+	if (store_has_layer(s, j->diff_id) && store_has_blob(s, j->desc->digest)) {
+		snprintf(j->item->note, sizeof(j->item->note), "already exists");
+		reg_progress_set(j->item, REG_ITEM_SKIPPED);
+		return 0;
+	}
+	reg_progress_set(j->item, REG_ITEM_ACTIVE);
+	reg_blob_reader *b = reg_blob_open(p->repo, j->desc->digest, j->desc->size,
+					   &j->item->done, err);
+	if (!b) {
+		reg_progress_set(j->item, REG_ITEM_FAILED);
+		return err_prefix(err, "layer %s", j->desc->digest);
+	}
+	byte_source src = reg_blob_source(b);
+	int r = store_layer_add(s, &src, j->desc->digest, j->diff_id, j->desc->size, true, &res,
+				err);
+	int resumes = reg_blob_resumes(b);
+	reg_blob_close(b);
+	if (r < 0) {
+		reg_progress_set(j->item, REG_ITEM_FAILED);
+		/* the store names the layer by its diff_id, which the user
+		 * cannot find in the registry: name the blob instead */
+		if (err) {
+			size_t dl = strlen(j->diff_id);
+			char *m = err->msg;
+			if (!strncmp(m, "layer ", 6) && !strncmp(m + 6, j->diff_id, dl) &&
+			    !strncmp(m + 6 + dl, ": ", 2))
+				memmove(m, m + 8 + dl, strlen(m + 8 + dl) + 1);
+			if (err->errno_ == ENOSPC)
+				err_prefix(err, "the disk is full");
+			err_prefix(err, "layer %s", j->desc->digest);
+		}
+		return -1;
+	}
+	if (resumes)
+		snprintf(j->item->note, sizeof(j->item->note), "done (resumed %d time%s)", resumes,
+			 resumes == 1 ? "" : "s");
+	reg_progress_set(j->item, REG_ITEM_DONE);
+	return 0;
+}
+
+/* The short id of a digest, for labels. */
+static const char *pull_short(const char *digest)
+{
+	return strlen(digest) > 19 ? digest + 7 : digest;
+}
+
+/* Pulls from one source (a mirror or the registry): src_ref is where,
+ * named the image's reference as the user knows it. */
+static int pull_from(cpod_engine *e, reg_client *rc, const image_ref *named,
+		     const regconf_source *srcdesc, const image_platform *plat, int progress_fd,
+		     char id_out[DIGEST_HEX_LEN + 1], cpod_err *err)
+{
+	image_ref src;
+	reg_repo repo;
+	_cleanup_buf_ buf raw = BUF_INIT;
+	_cleanup_buf_ buf index_raw = BUF_INIT;
+	_cleanup_buf_ buf cfg_raw = BUF_INIT;
+	char mdigest[DIGEST_STR_LEN + 1], idigest[DIGEST_STR_LEN + 1] = "";
+	image_manifest *m = NULL, *index = NULL;
+	image_config *cfg = NULL;
+	pull_ctx pc;
+	int rc_ = -1;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.prog.fd = progress_fd;
+	if (ref_parse(srcdesc->ref, &src, err) < 0)
+		return err_prefix(err, "registries.conf rewrites %s/%s as", named->domain, named->path);
+	if (reg_repo_open(rc, src.domain, src.path, srcdesc->insecure, false, &repo, err) < 0)
+		return -1;
+	reg_progress_say(&pc.prog, "Trying to pull %s...", srcdesc->ref);
+
+	const char *reference = src.digest[0] ? src.digest : src.tag;
+	m = pull_manifest(&repo, reference, src.digest[0] ? src.digest : NULL, &raw, mdigest, err);
+	if (!m)
+		goto out;
+	if (m->kind == MANIFEST_INDEX) {
+		index = m;
+		m = NULL;
+		strcpy(idigest, mdigest);
+		buf tmp = index_raw;
+		index_raw = raw;
+		raw = tmp;
+		const image_descriptor *d = manifest_select(index, plat, err);
+		if (!d) {
+			err_prefix(err, "%s", srcdesc->ref);
+			goto out;
+		}
+		m = pull_manifest(&repo, d->digest, d->digest, &raw, mdigest, err);
+		if (!m)
+			goto out;
+		if (m->kind != MANIFEST_IMAGE) {
+			err_set(err, CPOD_E_UNSUPPORTED, "%s: an index inside an index", srcdesc->ref);
+			goto out;
+		}
+	}
+	/* the config: small, fetched whole and verified (unless stored: a
+	 * pull of an image that is up to date downloads no blob) */
+	if (store_has_blob(e->store, m->config.digest)) {
+		if (store_blob_read(e->store, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0)
+			goto out;
+	} else if (reg_blob_get(&repo, m->config.digest, CONFIG_MAX_SIZE, &cfg_raw, err) < 0) {
+		goto out;
+	}
+	if (!(cfg = config_parse(cfg_raw.data ? cfg_raw.data : "", cfg_raw.len, err))) {
+		err_prefix(err, "%s: config %s", srcdesc->ref, m->config.digest);
+		goto out;
+	}
+	if (cfg->n_diff_ids != m->n_layers) {
+		err_set(err, CPOD_E_INVALID, "%s: the manifest has %zu layers but the config %zu "
+			"diff_ids", srcdesc->ref, m->n_layers, cfg->n_diff_ids);
+		goto out;
+	}
+	if (!index && cfg->architecture && plat->architecture &&
+	    (strcmp(cfg->architecture, plat->architecture) != 0 ||
+	     (cfg->os && strcmp(cfg->os, plat->os) != 0)))
+		log_warn("%s: the image is for %s/%s, not %s/%s", srcdesc->ref,
+			 cfg->os ? cfg->os : "?", cfg->architecture, plat->os, plat->architecture);
+	if (store_blob_put(e->store, cfg_raw.data, cfg_raw.len, m->config.digest, NULL, err) < 0)
+		goto out;
+
+	/* the layers: each distinct one once, three at a time */
+	pc.e = e;
+	pc.repo = &repo;
+	pc.jobs = calloc(m->n_layers ? m->n_layers : 1, sizeof(*pc.jobs));
+	pc.prog.items = calloc(m->n_layers + 1, sizeof(*pc.prog.items));
+	if (!pc.jobs || !pc.prog.items) {
+		err_nomem(err);
+		goto out;
+	}
+	pthread_mutex_init(&pc.draw_lock, NULL);
+	reg_progress_item *ci = &pc.prog.items[pc.prog.n++];
+	snprintf(ci->label, sizeof(ci->label), "Copying config %.12s", pull_short(m->config.digest));
+	ci->total = ci->done = cfg_raw.len;
+	reg_progress_set(ci, REG_ITEM_DONE);
+	for (size_t i = 0; i < m->n_layers; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = !strcmp(m->layers[k].digest, m->layers[i].digest) &&
+			      !strcmp(cfg->diff_ids[k], cfg->diff_ids[i]);
+		if (dup)
+			continue;
+		pull_job *j = &pc.jobs[pc.n_jobs++];
+		j->desc = &m->layers[i];
+		j->diff_id = cfg->diff_ids[i];
+		j->item = &pc.prog.items[pc.prog.n++];
+		snprintf(j->item->label, sizeof(j->item->label), "Copying blob %.12s",
+			 pull_short(j->desc->digest));
+		j->item->total = j->desc->size;
+	}
+	int pr = reg_parallel(pc.n_jobs, PULL_THREADS, pull_layer, &pc, pull_tick, 200, err);
+	pthread_mutex_destroy(&pc.draw_lock);
+	if (pr < 0) {
+		err_prefix(err, "%s", srcdesc->ref);
+		goto out;
+	}
+
+	/* a later push to this registry can mount these blobs from here */
+	blobloc_add(e, m->config.digest, src.domain, src.path);
+	for (size_t i = 0; i < m->n_layers; i++)
+		blobloc_add(e, m->layers[i].digest, src.domain, src.path);
+
+	/* the manifest (and index) last, then the image */
+	reg_progress_say(&pc.prog, "Writing manifest to image destination");
+	if (store_blob_put(e->store, raw.data, raw.len, mdigest, NULL, err) < 0 ||
+	    (index && store_blob_put(e->store, index_raw.data, index_raw.len, idigest, NULL,
+				     err) < 0))
+		goto out;
+	{
+		char name[1100], d1[1100], d2[1100], repo_name[800];
+		const char *names[1] = { name }, *digests[2] = { d1, d2 };
+		image_ref tagged = *named;
+		tagged.digest[0] = '\0';
+		ref_name(&tagged, name, sizeof(name));
+		ref_repository(named, repo_name, sizeof(repo_name));
+		snprintf(d1, sizeof(d1), "%s@%s", repo_name, mdigest);
+		snprintf(d2, sizeof(d2), "%s@%s", repo_name, idigest);
+		if (image_record(e->store, mdigest, names, named->tag[0] ? 1 : 0, digests,
+				 index ? 2 : 1, index ? idigest : NULL, id_out, err) < 0)
+			goto out;
+	}
+	rc_ = 0;
+out:
+	free(pc.jobs);
+	free(pc.prog.items);
+	config_free(cfg);
+	manifest_free(m);
+	manifest_free(index);
+	reg_repo_close(&repo);
+	return rc_;
+}
+
+/* Pulls one fully qualified reference from its sources in order. */
+static int pull_named(cpod_engine *e, reg_client *rc, const registries_conf *conf,
+		      const image_ref *named, const image_platform *plat, int progress_fd,
+		      char id_out[DIGEST_HEX_LEN + 1], buf *errs, int *code, cpod_err *err)
+{
+	regconf_source srcs[PULL_MAX_SOURCES];
+	size_t n;
+	char full[1100];
+
+	ref_name(named, full, sizeof(full));
+	if (named->tag[0] && named->digest[0]) {
+		/* name:tag@digest: the digest decides, the tag names it */
+		char repo[800];
+		ref_repository(named, repo, sizeof(repo));
+		snprintf(full, sizeof(full), "%s@%s", repo, named->digest);
+	}
+	if (regconf_pull_sources(conf, full, srcs, ARRAY_LEN(srcs), &n, err) < 0) {
+		buf_printf(errs, NULL, "%s%s", errs->len ? "; " : "", err->msg);
+		*code = err->code;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cpod_err e1;
+		if (pull_from(e, rc, named, &srcs[i], plat, progress_fd, id_out, &e1) == 0)
+			return 0;
+		log_debug("pull %s from %s: %s", full, srcs[i].ref, e1.msg);
+		buf_printf(errs, NULL, "%s%s%s", errs->len ? "; " : "",
+			   n > 1 && !strstr(e1.msg, srcs[i].ref) ? srcs[i].ref : "",
+			   n > 1 && !strstr(e1.msg, srcs[i].ref) ? ": " : "");
+		buf_puts(errs, e1.msg, NULL);
+		if (*code == CPOD_OK || *code == CPOD_E_NOTFOUND)
+			*code = e1.code;
+	}
+	return -1;
+}
+
+/* Whether registries.conf says where to look for ref: a name with its
+ * registry, or a short name with an alias or search registries.  (pull
+ * falls back to docker.io for the rest; run and create do not, as podman
+ * does not: a short name that is nowhere here is not looked for there.) */
+CPOD_INTERNAL bool pull_is_resolvable(const char *ref)
+{
+	image_ref r;
+	registries_conf conf;
+
+	if (!strncmp(ref, "docker://", 9))
+		ref += 9;
+	if (ref_parse(ref, &r, NULL) < 0)
+		return false;
+	if (!r.short_name)
+		return true;
+	if (regconf_load(&conf, NULL) < 0)
+		return false;
+	bool ok = conf.n_search > 0;
+	for (size_t i = 0; !ok && i < conf.n_aliases; i++) {
+		size_t l = strlen(conf.aliases[i].name);
+		ok = !strncmp(ref, conf.aliases[i].name, l) &&
+		     (ref[l] == '\0' || ref[l] == ':' || ref[l] == '@');
+	}
+	regconf_free(&conf);
+	return ok;
+}
+
+char *cpod_image_pull(cpod_engine *e, const char *ref, const cpod_registry_opts *o,
+		      cpod_err *err)
+{
+	cpod_registry_opts none = { .tls_verify = -1, .progress_fd = -1 };
+	registries_conf conf;
+	reg_client *rc = NULL;
+	image_platform plat = manifest_host_platform();
+	char platbuf[128], id[DIGEST_HEX_LEN + 1];
+	char (*cands)[1024] = NULL;
+	size_t nc = 0;
+	buf errs = BUF_INIT;
+	int code = CPOD_OK;
+	char *result = NULL;
+	image_ref first;
+
+	if (!o)
+		o = &none;
+	if (!ref || !*ref) {
+		err_set(err, CPOD_E_INVALID, "pull: an image reference is required");
+		return NULL;
+	}
+	if (!strncmp(ref, "docker://", 9))
+		ref += 9;
+	if (o->platform && *o->platform &&
+	    manifest_parse_platform(o->platform, platbuf, sizeof(platbuf), &plat, err) < 0) {
+		err_prefix(err, "pull %s", ref);
+		return NULL;
+	}
+	if (ref_parse(ref, &first, err) < 0) {
+		err_prefix(err, "pull");
+		return NULL;
+	}
+	if (regconf_load(&conf, err) < 0) {
+		err_prefix(err, "pull %s", ref);
+		return NULL;
+	}
+	if (!(cands = calloc(PULL_MAX_CANDIDATES, sizeof(*cands)))) {
+		err_nomem(err);
+		goto out;
+	}
+	if (first.short_name) {
+		if (regconf_candidates(&conf, ref, cands, PULL_MAX_CANDIDATES, &nc, err) < 0)
+			goto fail;
+	} else {
+		snprintf(cands[0], sizeof(cands[0]), "%s", ref);
+		nc = 1;
+	}
+	reg_client_opts ro = { .authfile = o->authfile, .creds = o->creds,
+			       .cert_dir = o->cert_dir, .tls_verify = o->tls_verify };
+	if (!(rc = reg_client_new(&ro, err)))
+		goto fail;
+	int fd = !o->quiet && o->progress_fd >= 0 && isatty(o->progress_fd) ? o->progress_fd : -1;
+	for (size_t i = 0; i < nc; i++) {
+		image_ref named;
+		cpod_err e1;
+		if (ref_parse(cands[i], &named, &e1) < 0) {
+			buf_printf(&errs, NULL, "%s%s", errs.len ? "; " : "", e1.msg);
+			code = code == CPOD_OK ? e1.code : code;
+			continue;
+		}
+		if (pull_named(e, rc, &conf, &named, &plat, fd, id, &errs, &code, &e1) == 0) {
+			if (!(result = strdup(id)))
+				err_nomem(err);
+			goto out;
+		}
+	}
+	err_set(err, code == CPOD_OK ? CPOD_E_INVALID : code, "%s", errs.data ? errs.data : "failed");
+	if (err) {
+		/* "pull REF: REF: ..." says REF once */
+		size_t rl = strlen(ref);
+		if (!strncmp(err->msg, ref, rl) && !strncmp(err->msg + rl, ": ", 2))
+			memmove(err->msg, err->msg + rl + 2, strlen(err->msg + rl + 2) + 1);
+	}
+fail:
+	err_prefix(err, "pull %s", ref);
+out:
+	buf_free(&errs);
+	free(cands);
+	reg_client_free(rc);
+	regconf_free(&conf);
+	return result;
+}
+/************************************************ src/engine/push.c */
+/*
+ * push.c — cpod_image_push: a local image (pulled, loaded or imported)
+ * to a registry, as its manifest and blobs are in the store.
+ *
+ * Blobs go three at a time: a blob the repository has already is skipped
+ * (HEAD), one that another repository of the same registry has (a name
+ * the image was pulled or tagged as) is mounted from there, the rest are
+ * uploaded (one PUT, or PATCH chunks for big ones); then the manifest, with
+ * its own media type, under the tag.  Nothing in the store changes.
+ */
+
+
+
+
+#include <pthread.h>
+
+#define PUSH_THREADS 3
+
+typedef struct push_job {
+	char digest[DIGEST_STR_LEN + 1];
+	int64_t size;
+	reg_progress_item *item;
+} push_job;
+
+typedef struct push_ctx {
+	cpod_engine *e;
+	reg_repo *repo;
+	push_job *jobs;
+	size_t n_jobs;
+	const char *mount_from;     /* another repository of the registry, or NULL */
+	const image_ref *dest;
+	reg_progress prog;
+	pthread_mutex_t draw_lock;
+} push_ctx;
+
+static void push_tick(void *ctx)
+{
+	push_ctx *p = ctx;
+	pthread_mutex_lock(&p->draw_lock);
+	reg_progress_draw(&p->prog);
+	pthread_mutex_unlock(&p->draw_lock);
+}
+
+static int push_blob(void *ctx, size_t i, cpod_err *err)
+{
+	push_ctx *p = ctx;
+	push_job *j = &p->jobs[i];
+	char session[4500] = "", from[600];
+	_cleanup_close_ int fd = -1;
+	const char *mount_from = p->mount_from;
+
+	int have = reg_blob_exists(p->repo, j->digest, err);
+	if (have < 0)
+		goto fail;
+	if (have) {
+		snprintf(j->item->note, sizeof(j->item->note), "already exists");
+		reg_progress_set(j->item, REG_ITEM_SKIPPED);
+		goto seen;
+	}
+	/* where a pull or a push saw this blob last, else a name of the image */
+	if (blobloc_find(p->e, j->digest, p->dest->domain, p->dest->path, from, sizeof(from)))
+		mount_from = from;
+	if (mount_from) {
+		int m = reg_blob_mount(p->repo, j->digest, mount_from, session, sizeof(session),
+				       err);
+		if (m < 0)
+			goto fail;
+		if (m) {
+			snprintf(j->item->note, sizeof(j->item->note), "mounted from %.30s",
+				 mount_from);
+			reg_progress_set(j->item, REG_ITEM_SKIPPED);
+			goto seen;
+		}
+	}
+	fd = store_blob_open(p->e->store, j->digest, err);
+	if (fd < 0) {
+		if (err && err->code == CPOD_E_NOTFOUND)
+			err_set(err, CPOD_E_NOTFOUND, "blob %s is not in the store (its layer was "
+				"kept without it), so it cannot be pushed", j->digest);
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		err_sys(err, "stat blob %s", j->digest);
+		goto fail;
+	}
+	if (j->size >= 0 && st.st_size != j->size) {
+		err_set(err, CPOD_E_INVALID, "blob %s: the manifest says %" PRId64 " bytes, the store "
+			"has %lld", j->digest, j->size, (long long)st.st_size);
+		goto fail;
+	}
+	j->item->total = st.st_size;
+	reg_progress_set(j->item, REG_ITEM_ACTIVE);
+	if (reg_blob_push(p->repo, fd, st.st_size, j->digest, session, &j->item->done, err) < 0)
+		goto fail;
+	reg_progress_set(j->item, REG_ITEM_DONE);
+seen:
+	blobloc_add(p->e, j->digest, p->dest->domain, p->dest->path);
+	return 0;
+fail:
+	reg_progress_set(j->item, REG_ITEM_FAILED);
+	return -1;
+}
+
+/* The destination: dest, else the name ref stands for. */
+static int push_dest(const store_image *img, const char *ref, const char *dest, image_ref *d,
+		     cpod_err *err)
+{
+	static const char *const transports[] = { "oci:", "oci-archive:", "docker-archive:", "dir:",
+						   "containers-storage:", "docker-daemon:" };
+	if (dest && *dest) {
+		if (!strncmp(dest, "docker://", 9))
+			dest += 9;
+		for (size_t i = 0; i < ARRAY_LEN(transports); i++)
+			if (!strncmp(dest, transports[i], strlen(transports[i])) || strstr(dest, "://"))
+				return err_set(err, CPOD_E_UNSUPPORTED, "destination %s: only "
+					       "registries (docker://) are supported", dest);
+		return ref_parse(dest, d, err);
+	}
+	const char *hex = strncmp(ref, "sha256:", 7) ? ref : ref + 7;
+	if (!ref_looks_like_id(ref) || strncmp(img->id, hex, strlen(hex)) != 0) {
+		char full[1100];
+		if (ref_parse(ref, d, err) < 0)
+			return -1;
+		ref_name(d, full, sizeof(full));
+		for (size_t i = 0; i < img->n_names; i++)
+			if (!strcmp(img->names[i], full))
+				return 0;
+		/* a short name matched another of the image's names */
+	}
+	if (img->n_names == 0)
+		return err_set(err, CPOD_E_INVALID, "image %.12s has no name: give a destination",
+			       img->id);
+	return ref_parse(img->names[0], d, err);
+}
+
+int cpod_image_push(cpod_engine *e, const char *ref, const char *dest,
+		    const cpod_registry_opts *o, cpod_err *err)
+{
+	cpod_registry_opts none = { .tls_verify = -1, .progress_fd = -1 };
+	store_image *img = NULL;
+	image_ref d;
+	registries_conf conf;
+	bool conf_loaded = false;
+	reg_client *rc = NULL;
+	reg_repo repo;
+	image_manifest *m = NULL;
+	_cleanup_buf_ buf raw = BUF_INIT;
+	push_ctx pc;
+	char full[1100] = "", from[600] = "";
+	int r = -1;
+
+	memset(&repo, 0, sizeof(repo));
+	memset(&pc, 0, sizeof(pc));
+	if (!o)
+		o = &none;
+	if (!ref || !*ref)
+		return err_set(err, CPOD_E_INVALID, "push: an image is required");
+	if (engine_image(e, ref, &img, err) < 0)
+		return err_prefix(err, "push");
+	if (push_dest(img, ref, dest, &d, err) < 0)
+		goto out;
+	ref_name(&d, full, sizeof(full));
+	if (regconf_load(&conf, err) < 0)
+		goto out;
+	conf_loaded = true;
+	if (store_blob_read(e->store, img->manifest_digest, MANIFEST_MAX_SIZE, &raw, err) < 0)
+		goto out;
+	if (!(m = manifest_parse(raw.data, raw.len, img->manifest_media_type[0]
+						     ? img->manifest_media_type : NULL, err)))
+		goto out;
+	if (m->kind != MANIFEST_IMAGE) {
+		err_set(err, CPOD_E_UNSUPPORTED, "the stored manifest is an index");
+		goto out;
+	}
+	if (d.digest[0] && !d.tag[0] && strcmp(d.digest, img->manifest_digest) != 0) {
+		err_set(err, CPOD_E_INVALID, "the image's manifest is %s, not %s", img->manifest_digest,
+			d.digest);
+		goto out;
+	}
+	/* a repository of the same registry that has the blobs, to mount from */
+	for (size_t i = 0; i < img->n_names + img->n_digests && !from[0]; i++) {
+		const char *nm = i < img->n_names ? img->names[i] : img->digests[i - img->n_names];
+		image_ref o2;
+		if (ref_parse(nm, &o2, NULL) == 0 && !strcmp(o2.domain, d.domain) &&
+		    strcmp(o2.path, d.path) != 0)
+			snprintf(from, sizeof(from), "%s", o2.path);
+	}
+	reg_client_opts ro = { .authfile = o->authfile, .creds = o->creds,
+			       .cert_dir = o->cert_dir, .tls_verify = o->tls_verify };
+	if (!(rc = reg_client_new(&ro, err)))
+		goto out;
+	if (reg_repo_open(rc, d.domain, d.path, regconf_insecure(&conf, full), true, &repo, err) < 0)
+		goto out;
+
+	pc.e = e;
+	pc.repo = &repo;
+	pc.mount_from = from[0] ? from : NULL;
+	pc.dest = &d;
+	pc.prog.fd = !o->quiet && o->progress_fd >= 0 && isatty(o->progress_fd) ? o->progress_fd
+										  : -1;
+	pc.jobs = calloc(m->n_layers + 1, sizeof(*pc.jobs));
+	pc.prog.items = calloc(m->n_layers + 1, sizeof(*pc.prog.items));
+	if (!pc.jobs || !pc.prog.items) {
+		err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i <= m->n_layers; i++) {
+		const image_descriptor *desc = i < m->n_layers ? &m->layers[i] : &m->config;
+		bool dup = false;
+		for (size_t k = 0; k < pc.n_jobs && !dup; k++)
+			dup = !strcmp(pc.jobs[k].digest, desc->digest);
+		if (dup)
+			continue;
+		push_job *j = &pc.jobs[pc.n_jobs++];
+		strcpy(j->digest, desc->digest);
+		j->size = desc->size;
+		j->item = &pc.prog.items[pc.prog.n++];
+		j->item->total = desc->size;
+		snprintf(j->item->label, sizeof(j->item->label), "Copying %s %.12s",
+			 i < m->n_layers ? "blob" : "config", desc->digest + 7);
+	}
+	reg_progress_say(&pc.prog, "Pushing %s to %s...", ref, full);
+	pthread_mutex_init(&pc.draw_lock, NULL);
+	int pr = reg_parallel(pc.n_jobs, PUSH_THREADS, push_blob, &pc, push_tick, 200, err);
+	pthread_mutex_destroy(&pc.draw_lock);
+	if (pr < 0)
+		goto out;
+	reg_progress_say(&pc.prog, "Writing manifest to image destination");
+	const char *mt = img->manifest_media_type[0] ? img->manifest_media_type : m->media_type;
+	if (reg_manifest_put(&repo, d.tag[0] ? d.tag : d.digest, raw.data, raw.len, mt, err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0)
+		err_prefix(err, "push %s", full[0] ? full : ref);
+	free(pc.jobs);
+	free(pc.prog.items);
+	manifest_free(m);
+	reg_repo_close(&repo);
+	reg_client_free(rc);
+	if (conf_loaded)
+		regconf_free(&conf);
+	if (img) {
+		store_image_free(img);
+		free(img);
+	}
+	return r;
+}
 /************************************************ src/engine/specgen.c */
 /*
  * specgen.c — building a container's OCI config (see specgen.h).
@@ -40084,7 +44779,7 @@ static SUP_COLD int sup_start(sup *s, cpod_err *err)
 		goto out;
 	s->started = true;
 	r = 0;
-out:
+out:;
 	/* our own stdio back to nothing */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {

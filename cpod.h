@@ -286,6 +286,7 @@ typedef struct cpod_run_opts {
 	const char *entrypoint;        /* a command, or a JSON array; "" clears the image's */
 	const char *pull;              /* "missing" (default), "always", "never", "newer" */
 	const char *platform;          /* "os/arch[/variant]" for pulls */
+	const cpod_registry_opts *registry; /* for pulls: auth, TLS, progress; NULL: defaults */
 	/* process */
 	const char *const *env;        /* "K=V", or "K" to take K from our environment */
 	const char *const *env_files;  /* files of K=V lines */

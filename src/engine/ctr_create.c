@@ -63,6 +63,51 @@ static char *create_command(const cpod_run_opts *o, const image_config *cfg)
 	return b.data;
 }
 
+/* The image, pulled first as --pull says (podman's policies): "missing"
+ * only when there is none here, "always" and "newer" ask the registry each
+ * time (blobs already stored are not fetched again; "newer" goes on with the
+ * local image when the registry cannot be reached), "never" never. */
+static int create_image(cpod_engine *e, const cpod_run_opts *o, store_image **img,
+			cpod_err *err)
+{
+	/* the value was checked by options_check */
+	const char *policy = o->pull && *o->pull ? o->pull : "missing";
+	bool always = !strcmp(policy, "always"), newer = !strcmp(policy, "newer");
+	if (!always && !newer) {
+		cpod_err e1;
+		if (engine_image(e, o->image, img, &e1) == 0)
+			return 0;
+		if (!strcmp(policy, "never") || e1.code != CPOD_E_NOTFOUND) {
+			if (err)
+				*err = e1;
+			return -1;
+		}
+		if (!pull_is_resolvable(o->image))
+			return err_set(err, e1.code, "%s (and no registry to pull it from: "
+				       "unqualified-search-registries in registries.conf, or a "
+				       "full name)", e1.msg);
+	}
+	cpod_registry_opts ro = { .tls_verify = -1, .progress_fd = -1 };
+	if (o->registry)
+		ro = *o->registry;
+	if (o->platform && *o->platform)
+		ro.platform = o->platform;
+	cpod_err pe;
+	char *id = cpod_image_pull(e, o->image, &ro, &pe);
+	if (!id) {
+		if (newer && engine_image(e, o->image, img, NULL) == 0) {
+			log_warn("%s; using the local image", pe.msg);
+			return 0;
+		}
+		if (err)
+			*err = pe;
+		return -1;
+	}
+	int r = engine_image(e, id, img, err);
+	free(id);
+	return r;
+}
+
 CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record *rec, cpod_err *err)
 {
 	store_image *img = NULL;
@@ -82,8 +127,9 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	if (o->name && !create_name_ok(o->name))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-	/* every option checked before the image is looked at or anything made */
-	if (options_check(o, err) < 0 || engine_image(e, o->image, &img, err) < 0)
+	/* every option checked before the image is looked at (or pulled) or
+	 * anything made */
+	if (options_check(o, err) < 0 || create_image(e, o, &img, err) < 0)
 		return -1;
 	cfg = engine_image_config(e, img, err);
 	if (!cfg || userdb_resolve(e->store, img, o->user ? o->user : cfg->user, &user, err) < 0 ||

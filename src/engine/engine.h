@@ -25,6 +25,8 @@ struct cpod_engine {
 
 /* Resolves an image reference (or id) in the store. */
 CPOD_INTERNAL int engine_image(cpod_engine *e, const char *ref, store_image **out, cpod_err *err);
+/* Whether a pull would know where to look for ref (pull.c). */
+CPOD_INTERNAL bool pull_is_resolvable(const char *ref);
 /* The image's config, parsed. */
 CPOD_INTERNAL image_config *engine_image_config(cpod_engine *e, const store_image *img,
 						cpod_err *err);

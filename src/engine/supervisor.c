@@ -309,7 +309,7 @@ static SUP_COLD int sup_start(sup *s, cpod_err *err)
 		goto out;
 	s->started = true;
 	r = 0;
-out:
+out:;
 	/* our own stdio back to nothing */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {

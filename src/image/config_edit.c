@@ -236,7 +236,7 @@ static int ce_command(config_list *l, const char *arg, bool allow_shell, const c
 }
 
 /* "K=V K2=V2" or "K V" (ENV and LABEL), with "quoted values". */
-static int ce_pairs(config_list *keys, config_list *values, const char *arg, bool env, const char *what,
+static int ce_pairs(config_list *keys, config_list *values, const char *arg, const char *what,
 		    cpod_err *err)
 {
 	const char *p = arg;
@@ -253,9 +253,9 @@ static int ce_pairs(config_list *keys, config_list *values, const char *arg, boo
 			v++;
 		char key[256];
 		snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
-		return ce_pairs(keys, values, "", env, what, err) < 0 ? -1
-		       : (env ? 0 : 0), (keys && values) ?
-		       (ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0) : 0;
+		if (!keys || !values)
+			return 0;
+		return ce_adds(keys, key, err) < 0 || ce_adds(values, v, err) < 0 ? -1 : 0;
 	}
 	while (*p) {
 		char key[1024], val[8192];
@@ -331,7 +331,7 @@ CPOD_INTERNAL int config_edit_change(config_edit *c, const char *instruction, cp
 	if (strcmp(word, "ENV") == 0 || strcmp(word, "LABEL") == 0) {
 		config_list k = { 0 }, v = { 0 };
 		bool env = word[0] == 'E';
-		int r = ce_pairs(&k, &v, arg, env, word, err);
+		int r = ce_pairs(&k, &v, arg, word, err);
 		if (r == 0 && env) {
 			/* env is a list of K=V: merge by name */
 			config_list ek = { 0 }, ev = { 0 };

@@ -139,7 +139,9 @@ CPOD_INTERNAL void store_unlock(image_store *s)
 /* A fresh name under tmp/ owned by this process. */
 static void store_tmp_name(image_store *s, const char *kind, char *out, size_t n)
 {
-	snprintf(out, n, "tmp/%s-%u-%s", s->owner, s->tmp_seq++, kind);
+	/* atomic: a pull's threads add layers through one store */
+	snprintf(out, n, "tmp/%s-%u-%s", s->owner,
+		 __atomic_fetch_add(&s->tmp_seq, 1, __ATOMIC_RELAXED), kind);
 }
 
 /* Whether tmp/NAME belongs to a live process ("PID-START-..."). */
@@ -157,16 +159,24 @@ static bool store_tmp_owner_alive(const char *name)
 /* Records in our lease that digest (a blob or diff_id) is in use by us. */
 static void store_lease(image_store *s, const char *digest)
 {
-	if (s->lease_fd < 0) {
+	int fd = __atomic_load_n(&s->lease_fd, __ATOMIC_ACQUIRE);
+	if (fd < 0) {
 		char name[96];
+		int want = -1;
 		snprintf(name, sizeof(name), "tmp/lease-%s", s->owner);
-		s->lease_fd = openat(s->rootfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (s->lease_fd < 0)
+		fd = openat(s->rootfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
 			return;
+		/* threads may race to open it: one fd wins, the others close theirs */
+		if (!__atomic_compare_exchange_n(&s->lease_fd, &want, fd, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			close(fd);
+			fd = want;
+		}
 	}
 	char line[DIGEST_STR_LEN + 2];
 	snprintf(line, sizeof(line), "%s\n", digest);
-	write_all(s->lease_fd, line, strlen(line));
+	write_all(fd, line, strlen(line));
 }
 
 /* ---------------------------------------------------------------- blobs */

@@ -611,7 +611,8 @@ CPOD_INTERNAL tls_conn *tls_connect(int fd, const char *server_name, const tls_c
 
 	size_t n_all = 0;
 	if (cfg->insecure) {
-		log_warn("TLS: not verifying the certificate of %s", name);
+		if (!cfg->insecure_quiet)
+			log_warn("TLS: not verifying the certificate of %s", name);
 	} else {
 		const char *sys = tls_system_ca_file();
 		if (sys && !(c->sys = tls_ca_get(sys, err))) {

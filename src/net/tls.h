@@ -19,6 +19,7 @@ typedef struct tls_config {
 	const char *client_cert;       /* PEM, or NULL */
 	const char *client_key;        /* PEM (RSA, EC or PKCS#8, unencrypted), or NULL */
 	bool insecure;                 /* no verification at all (--tls-verify=false) */
+	bool insecure_quiet;           /* without the warning: the caller gives its own */
 } tls_config;
 
 typedef struct tls_conn tls_conn;

@@ -19,6 +19,8 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 	bool privileged = false, rm = false, detach = false, no_healthcheck = false, quiet = false;
 	const char *read_only_tmpfs = NULL, *cgroupns = NULL, *arch = NULL, *os = NULL;
 	static char platform[128];
+	static cpod_registry_opts reg;
+	bool tls_verify = true;
 
 	const cli_opt opts[] = {
 		{ "entrypoint", 0, CLI_STR, &o->entrypoint },
@@ -26,6 +28,10 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 		{ "platform", 0, CLI_STR, &o->platform },
 		{ "arch", 0, CLI_STR, &arch },
 		{ "os", 0, CLI_STR, &os },
+		{ "authfile", 0, CLI_STR, &reg.authfile },
+		{ "creds", 0, CLI_STR, &reg.creds },
+		{ "cert-dir", 0, CLI_STR, &reg.cert_dir },
+		{ "tls-verify", 0, CLI_BOOL, &tls_verify },
 		{ "env", 'e', CLI_LIST, &l_env },
 		{ "env-file", 0, CLI_LIST, &l_env_files },
 		{ "workdir", 'w', CLI_STR, &o->workdir },
@@ -84,9 +90,9 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 		{ "health-start-period", 0, CLI_STR, &o->health_start_period },
 		{ "no-healthcheck", 0, CLI_BOOL, &no_healthcheck },
 		{ "pod", 0, CLI_STR, &o->pod },
+		{ "quiet", 'q', CLI_BOOL, &quiet },
 		/* accepted as podman does, with nothing to do here */
 		{ "cgroupns", 0, CLI_STR, &cgroupns },
-		{ "quiet", 'q', CLI_BOOL, &quiet },
 		{ NULL, 0, 0, NULL },
 	};
 	int idx = cli_parse(cmd, argc, argv, opts, true, argc_out);
@@ -101,6 +107,12 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 	else if (l_networks.n > 1)
 		o->networks = l_networks.v;
 	o->network_aliases = l_net_aliases.v;
+	/* the pull of a missing image; --tls-verify=true is the default:
+	 * registries.conf may still mark a registry insecure */
+	reg.tls_verify = tls_verify ? -1 : 0;
+	reg.quiet = quiet;
+	reg.progress_fd = quiet ? -1 : 2;
+	o->registry = &reg;
 	o->env = l_env.v;
 	o->env_files = l_env_files.v;
 	o->group_add = l_group_add.v;
