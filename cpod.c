@@ -28875,6 +28875,3825 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
 	if (snprintf(out, n, "%s://%s%s", u->scheme, hp, u->path) >= (int)n)
 		log_debug("URL cut to %zu bytes", n);
 }
+/************************************************ src/usernet/usernet.h */
+/*
+ * usernet.h — the user-mode network stack (like passt/pasta, slirp4netns):
+ * the contract between the engine and the network process.
+ *
+ * One process serves one network.  It runs in the host's network namespace
+ * and owns ordinary host sockets.  For each attached container it makes a
+ * tap device (eth0) inside the container's network namespace, configures
+ * it over rtnetlink (address, routes, MTU; lo up) and terminates the
+ * container's Ethernet frames itself: ARP/NDP, ICMP echo, DHCP, DNS, UDP
+ * flows on host UDP sockets and TCP connections spliced to host TCP
+ * sockets.  Containers of one network reach each other (the stack switches
+ * frames between its taps); the gateway address (10.0.2.2 / fd00::2) is
+ * the host's loopback unless the policy forbids it.  Published ports
+ * listen on the host; TCP ones are forwarded with splice(2) to a socket
+ * made inside the container's namespace (as pasta does).
+ *
+ * The engine talks to the process over a unix SOCK_SEQPACKET control
+ * socket, one JSON request per message, the namespace fd by SCM_RIGHTS:
+ *
+ *   {"op":"attach","container":ID,"name":NAME,"aliases":[..],"ip":"10.0.2.7"?,
+ *    "pid":PID?,"ifname":"eth0"?,
+ *    "ports":[{"host_ip":"","host_port":8080,"ctr_port":80,"proto":"tcp",
+ *              "range":1}]}                     + netns fd
+ *      -> {"ok":true,"ip":..,"prefix":24,"ip6":..,"prefix6":64,"mac":..,
+ *          "gateway":..,"gateway6":..,"dns":..,"dns6":..,"mtu":..,"ifname":..}
+ *   {"op":"detach","container":ID}              -> {"ok":true}
+ *   {"op":"inspect"}  -> {"ok":true,"name":..,"policy":..,"subnet":..,
+ *          "containers":[{"container","name","ip","ip6","mac"}],
+ *          "counters":{"flows","tcp_flows","udp_flows","refused",
+ *                      "dropped","frames_in","frames_out"}}
+ *   {"op":"ports"}    -> {"ok":true,"ports":[{"container","host_ip",
+ *          "host_port","ctr_port","proto","range"}]}
+ *   errors            -> {"ok":false,"error":"message"}
+ *
+ * When "pid" is given the stack watches that process (pidfd) and detaches
+ * the container when it exits; a tap that fails to read detaches too.  The
+ * process exits grace_ms after the last container detached (and idle_ms
+ * after start when nobody ever attached): it lives as long as a container
+ * uses the network.  The engine restarts it if it dies (usernet_spawn
+ * again, then attach the containers again).
+ */
+#ifndef CPOD_USERNET_H
+#define CPOD_USERNET_H
+
+
+enum usernet_policy {
+	USERNET_POLICY_NONE,     /* everything, host loopback via the gateway */
+	USERNET_POLICY_PUBLIC,   /* no RFC1918, loopback, link-local, CGNAT, ULA, multicast */
+	USERNET_POLICY_PRIVATE,  /* RFC1918 and ULA only */
+	USERNET_POLICY_LOCAL,    /* the host's loopback (via the gateway) only */
+	USERNET_POLICY_ISOLATED, /* nothing leaves; containers of the network still talk */
+};
+
+typedef struct usernet_config {
+	const char *name;        /* the network's name (logs, inspect); NULL: "usernet" */
+	const char *ctl_path;    /* control socket path (required) */
+	const char *subnet;      /* NULL: "10.0.2.0/24": gateway .2, DNS .3, first container .100 */
+	const char *subnet6;     /* NULL: "fd00::/64" (::2, ::3, ::100); "" or "none": no IPv6 */
+	unsigned mtu;            /* 0: 65520 (68..65520) */
+	int policy;              /* enum usernet_policy */
+	const char *resolv_conf; /* upstream DNS; NULL: $CPOD_RESOLV_CONF or /etc/resolv.conf */
+	unsigned max_flows;      /* TCP+UDP+ICMP flows; past it: RST/unreachable; 0: 4096 */
+	unsigned grace_ms;       /* exit this long after the last detach; 0: 2000 */
+	unsigned idle_ms;        /* exit when nobody attached this long after start; 0: 30000 */
+	const char *log_path;    /* warnings go there (appended); NULL: stderr */
+} usernet_config;
+
+/* "none" "public" "private" "local" "isolated" <-> enum; -1 when unknown. */
+CPOD_INTERNAL int usernet_policy_parse(const char *s);
+CPOD_INTERNAL const char *usernet_policy_name(int policy);
+
+/* Serves the network until the last container detached.  Returns 0 then,
+ * or -1 with err when it cannot start (bad config, control socket).  Call it
+ * in a process of its own: it changes signal dispositions and rlimits and
+ * moves between network namespaces. */
+CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
+
+/* The entry of `cpod-mini __usernet --ctl PATH [--name N] [--subnet CIDR]
+ * [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
+ * [--max-flows N] [--grace-ms N] [--idle-ms N]` (argv[0] is "__usernet");
+ * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
+ * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
+ *   __usernet attach --ctl P --netns PATH --container ID [--name N]
+ *       [--alias A].. [--ip IP] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *   __usernet detach --ctl P --container ID
+ *   __usernet inspect|ports --ctl P
+ * put the reply (JSON) in *out (malloc'd; NULL when there is none).
+ * Exported (not in cpod.h: the command is hidden) for tools/mini/usernet.c. */
+int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
+
+/* ------------------------------------------------------------ client side */
+
+typedef struct usernet_port {
+	const char *host_ip;     /* NULL or "": all addresses (0.0.0.0 and ::) */
+	unsigned host_port;      /* 1..65535 */
+	unsigned ctr_port;       /* 1..65535 */
+	unsigned range;          /* ports host_port..+range-1 -> ctr_port..; 0 = 1 */
+	const char *proto;       /* "tcp" (NULL) or "udp" */
+} usernet_port;
+
+typedef struct usernet_attach_req {
+	const char *container;   /* the container's id (the key of detach) */
+	const char *name;        /* answered by the DNS forwarder (may be NULL) */
+	const char *const *aliases;
+	size_t n_aliases;
+	const char *ip;          /* a fixed IPv4 address in the subnet; NULL: the next free */
+	const char *ifname;      /* NULL: "eth0" */
+	int pid;                 /* a process of the container, watched; 0: none */
+	const usernet_port *ports;
+	size_t n_ports;
+} usernet_attach_req;
+
+typedef struct usernet_attach_reply {
+	char ip[16], ip6[46];    /* "" when there is no IPv6 */
+	unsigned prefix, prefix6;
+	char mac[18];
+	char gateway[16], gateway6[46];
+	char dns[16], dns6[46];
+	unsigned mtu;
+	char ifname[16];
+} usernet_attach_reply;
+
+/* Starts the network process for cfg, detached from the caller (double
+ * fork, setsid, stdin/stdout on /dev/null, stderr on cfg->log_path or
+ * /dev/null), running `exe __usernet ...` (exe NULL: /proc/self/exe), and
+ * returns once its control socket accepts connections (or -1 after 10 s,
+ * or when it exited).  *pid_out (may be NULL) gets its pid. */
+CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int *pid_out,
+				cpod_err *err);
+
+/* Whether a network process answers on ctl_path. */
+CPOD_INTERNAL bool usernet_alive(const char *ctl_path);
+
+/* Attaches the container whose network namespace is netns_fd (the caller
+ * keeps its fd): the tap is made and configured before this returns. */
+CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
+				 const usernet_attach_req *req, usernet_attach_reply *reply,
+				 cpod_err *err);
+CPOD_INTERNAL int usernet_detach(const char *ctl_path, const char *container, cpod_err *err);
+/* The JSON replies of inspect and ports (malloc'd, NUL-terminated). */
+CPOD_INTERNAL char *usernet_inspect(const char *ctl_path, cpod_err *err);
+CPOD_INTERNAL char *usernet_ports(const char *ctl_path, cpod_err *err);
+/* One raw request (a JSON object) and its reply; fd >= 0 rides along. */
+CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int fd,
+				    cpod_err *err);
+
+#endif
+/************************************************ src/usernet/client.c */
+/*
+ * client.c — the engine's side of the network process: starting it
+ * detached and talking to its control socket (one JSON request per
+ * SOCK_SEQPACKET message, the namespace fd as SCM_RIGHTS).
+ */
+
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define UN_REPLY_MAX 262144
+
+static int un_cl_connect(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "network control socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "network control socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(err, "network control socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL bool usernet_alive(const char *ctl_path)
+{
+	int fd = un_cl_connect(ctl_path, NULL);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int fd,
+				    cpod_err *err)
+{
+	_cleanup_close_ int s = un_cl_connect(ctl_path, err);
+	if (s < 0)
+		return NULL;
+	struct timeval tv = { 30, 0 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct iovec iov = { (void *)json, strlen(json) };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (RETRY_EINTR(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0) {
+		err_sys(err, "network control socket %s: send", ctl_path);
+		return NULL;
+	}
+	char *reply = malloc(UN_REPLY_MAX);
+	if (!reply) {
+		err_nomem(err);
+		return NULL;
+	}
+	ssize_t n = RETRY_EINTR(recv(s, reply, UN_REPLY_MAX - 1, 0));
+	if (n <= 0) {
+		if (n == 0)
+			errno = ECONNRESET;
+		err_sys(err, "network control socket %s: no reply", ctl_path);
+		free(reply);
+		return NULL;
+	}
+	reply[n] = 0;
+	return reply;
+}
+
+/* A reply parsed; an {"ok":false} one becomes the error. */
+static json_doc *un_cl_call(const char *ctl_path, const char *json, int fd, cpod_err *err)
+{
+	_cleanup_free_ char *r = usernet_request(ctl_path, json, fd, err);
+	if (!r)
+		return NULL;
+	json_doc *doc = json_parse(r, strlen(r), NULL, err);
+	if (!doc)
+		return NULL;
+	bool ok = false;
+	json_opt_bool(json_root(doc), "ok", &ok, "reply", NULL);
+	if (!ok) {
+		const char *e = json_string(json_get(json_root(doc), "error"));
+		err_set(err, CPOD_E_SYS, "network: %s", e ? e : "request failed");
+		json_doc_free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static void un_cl_copy(const json_value *root, const char *key, char *out, size_t n)
+{
+	const char *s = json_string(json_get(root, key));
+	snprintf(out, n, "%s", s ? s : "");
+}
+
+CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
+				 const usernet_attach_req *req, usernet_attach_reply *reply,
+				 cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "op", "attach");
+	jw_kstr(&w, "container", req->container);
+	if (req->name)
+		jw_kstr(&w, "name", req->name);
+	if (req->ip)
+		jw_kstr(&w, "ip", req->ip);
+	if (req->ifname)
+		jw_kstr(&w, "ifname", req->ifname);
+	if (req->pid > 0)
+		jw_kint(&w, "pid", req->pid);
+	jw_key(&w, "aliases");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < req->n_aliases; i++)
+		jw_str(&w, req->aliases[i]);
+	jw_arr_end(&w);
+	jw_key(&w, "ports");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < req->n_ports; i++) {
+		const usernet_port *p = &req->ports[i];
+		jw_obj_begin(&w);
+		jw_kstr(&w, "host_ip", p->host_ip ? p->host_ip : "");
+		jw_kint(&w, "host_port", p->host_port);
+		jw_kint(&w, "ctr_port", p->ctr_port);
+		jw_kstr(&w, "proto", p->proto ? p->proto : "tcp");
+		jw_kint(&w, "range", p->range ? p->range : 1);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	json_doc *doc = un_cl_call(ctl_path, b.data, netns_fd, err);
+	if (!doc)
+		return err_prefix(err, "attach %s", req->container);
+	const json_value *r = json_root(doc);
+	memset(reply, 0, sizeof(*reply));
+	un_cl_copy(r, "ip", reply->ip, sizeof(reply->ip));
+	un_cl_copy(r, "ip6", reply->ip6, sizeof(reply->ip6));
+	un_cl_copy(r, "mac", reply->mac, sizeof(reply->mac));
+	un_cl_copy(r, "gateway", reply->gateway, sizeof(reply->gateway));
+	un_cl_copy(r, "gateway6", reply->gateway6, sizeof(reply->gateway6));
+	un_cl_copy(r, "dns", reply->dns, sizeof(reply->dns));
+	un_cl_copy(r, "dns6", reply->dns6, sizeof(reply->dns6));
+	un_cl_copy(r, "ifname", reply->ifname, sizeof(reply->ifname));
+	int64_t v;
+	if (json_int64(json_get(r, "prefix"), &v))
+		reply->prefix = (unsigned)v;
+	if (json_int64(json_get(r, "prefix6"), &v))
+		reply->prefix6 = (unsigned)v;
+	if (json_int64(json_get(r, "mtu"), &v))
+		reply->mtu = (unsigned)v;
+	json_doc_free(doc);
+	return 0;
+}
+
+CPOD_INTERNAL int usernet_detach(const char *ctl_path, const char *container, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "op", "detach");
+	jw_kstr(&w, "container", container);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	json_doc *doc = un_cl_call(ctl_path, b.data, -1, err);
+	if (!doc)
+		return err_prefix(err, "detach %s", container);
+	json_doc_free(doc);
+	return 0;
+}
+
+CPOD_INTERNAL char *usernet_inspect(const char *ctl_path, cpod_err *err)
+{
+	return usernet_request(ctl_path, "{\"op\":\"inspect\"}", -1, err);
+}
+
+CPOD_INTERNAL char *usernet_ports(const char *ctl_path, cpod_err *err)
+{
+	return usernet_request(ctl_path, "{\"op\":\"ports\"}", -1, err);
+}
+
+CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int *pid_out,
+				cpod_err *err)
+{
+	char nums[4][16];
+	const char *argv[32];
+	int a = 0;
+	argv[a++] = exe ? exe : "/proc/self/exe";
+	argv[a++] = "__usernet";
+	argv[a++] = "--ctl";
+	argv[a++] = cfg->ctl_path;
+#define UN_OPT(flag, v) do { if (v) { argv[a++] = flag; argv[a++] = v; } } while (0)
+	UN_OPT("--name", cfg->name);
+	UN_OPT("--subnet", cfg->subnet);
+	UN_OPT("--subnet6", cfg->subnet6);
+	UN_OPT("--resolv-conf", cfg->resolv_conf);
+	argv[a++] = "--policy";
+	argv[a++] = usernet_policy_name(cfg->policy);
+	snprintf(nums[0], 16, "%u", cfg->mtu);
+	snprintf(nums[1], 16, "%u", cfg->max_flows);
+	snprintf(nums[2], 16, "%u", cfg->grace_ms);
+	snprintf(nums[3], 16, "%u", cfg->idle_ms);
+	UN_OPT("--mtu", cfg->mtu ? nums[0] : NULL);
+	UN_OPT("--max-flows", cfg->max_flows ? nums[1] : NULL);
+	UN_OPT("--grace-ms", cfg->grace_ms ? nums[2] : NULL);
+	UN_OPT("--idle-ms", cfg->idle_ms ? nums[3] : NULL);
+#undef UN_OPT
+	argv[a] = NULL;
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return err_sys(err, "start network %s: pipe", cfg->name ? cfg->name : "");
+	pid_t child = fork();
+	if (child < 0) {
+		close(pp[0]);
+		close(pp[1]);
+		return err_sys(err, "start network: fork");
+	}
+	if (child == 0) {
+		setsid();
+		pid_t gc = fork();
+		if (gc == 0) {
+			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+			int log = cfg->log_path ? open(cfg->log_path, O_WRONLY | O_CREAT | O_APPEND |
+							       O_CLOEXEC, 0600) : -1;
+			if (nul >= 0) {
+				dup2(nul, 0);
+				dup2(nul, 1);
+				dup2(log >= 0 ? log : nul, 2);
+			}
+			execv(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+		(void)!write(pp[1], &gc, sizeof(gc));
+		_exit(gc < 0 ? 1 : 0);
+	}
+	close(pp[1]);
+	pid_t gc = -1;
+	if (read(pp[0], &gc, sizeof(gc)) != sizeof(gc))
+		gc = -1;
+	close(pp[0]);
+	int status;
+	RETRY_EINTR(waitpid(child, &status, 0));
+	if (gc <= 0)
+		return err_set(err, CPOD_E_SYS, "start network %s: fork failed",
+			       cfg->name ? cfg->name : "");
+	for (int i = 0; i < 1000; i++) {
+		if (usernet_alive(cfg->ctl_path)) {
+			if (pid_out)
+				*pid_out = gc;
+			return 0;
+		}
+		if (kill(gc, 0) < 0 && errno == ESRCH)
+			break;
+		usleep(10000);
+	}
+	return err_set(err, CPOD_E_SYS, "start network %s: the network process did not come up%s%s%s",
+		       cfg->name ? cfg->name : "", cfg->log_path ? " (see " : "",
+		       cfg->log_path ? cfg->log_path : "", cfg->log_path ? ")" : "");
+}
+/************************************************ src/usernet/pkt.h */
+/*
+ * pkt.h — byte-level packet helpers of the user-mode stack: big-endian
+ * loads and stores (no casts of untrusted buffers to structs, so nothing
+ * depends on alignment), the Internet checksum, addresses (IPv4 kept as
+ * IPv4-mapped IPv6 so flows are family-agnostic), address classes for the
+ * policies, and the parsers of DNS questions and DHCP requests (pure
+ * functions, unit-tested and fuzzed).
+ */
+#ifndef CPOD_USERNET_PKT_H
+#define CPOD_USERNET_PKT_H
+
+
+static inline uint16_t un_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t un_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void un_wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void un_wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* An address: IPv6, or IPv4 as ::ffff:a.b.c.d. */
+typedef struct un_addr {
+	uint8_t b[16];
+} un_addr;
+
+static inline bool un_is_v4(const un_addr *a)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(a->b, pfx, 12) == 0;
+}
+static inline void un_addr_v4(un_addr *a, const uint8_t *v4)
+{
+	memset(a->b, 0, 10);
+	a->b[10] = a->b[11] = 0xff;
+	memcpy(a->b + 12, v4, 4);
+}
+static inline bool un_addr_eq(const un_addr *a, const un_addr *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
+/* Parses "1.2.3.4" or "fd00::1" (no brackets) into a; false when not one. */
+CPOD_INTERNAL bool un_addr_parse(const char *s, un_addr *a);
+/* "1.2.3.4" / "fd00::1" */
+CPOD_INTERNAL void un_addr_str(const un_addr *a, char *out, size_t n);
+/* "10.0.2.0/24" -> network and prefix length (IPv4: 8..30, IPv6: 64..120). */
+CPOD_INTERNAL int un_cidr_parse(const char *s, un_addr *net, unsigned *prefix, cpod_err *err);
+/* Whether a lies in net/prefix (same family). */
+CPOD_INTERNAL bool un_in_prefix(const un_addr *a, const un_addr *net, unsigned prefix);
+
+/* Address classes the policies look at. */
+enum {
+	UN_CLASS_PUBLIC = 0,
+	UN_CLASS_PRIVATE = 1,   /* RFC 1918, ULA fc00::/7 */
+	UN_CLASS_LOOPBACK = 2,
+	UN_CLASS_LINKLOCAL = 4,
+	UN_CLASS_CGNAT = 8,     /* 100.64.0.0/10 */
+	UN_CLASS_MULTICAST = 16,
+	UN_CLASS_RESERVED = 32, /* 0/8, 240/4, broadcast, ::, documentation ranges */
+};
+CPOD_INTERNAL unsigned un_addr_class(const un_addr *a);
+
+/* Whether policy lets a container flow reach dst; via_gateway: the
+ * destination was the gateway address (the host's loopback). */
+CPOD_INTERNAL bool un_policy_allows(int policy, const un_addr *dst, bool via_gateway);
+
+/* The one's-complement sum of data, added to sum (not folded). */
+CPOD_INTERNAL uint32_t un_csum_add(uint32_t sum, const void *data, size_t len);
+/* Folds and complements a sum into the checksum field's value. */
+CPOD_INTERNAL uint16_t un_csum_fold(uint32_t sum);
+/* The pseudo-header sum of TCP/UDP/ICMPv6 over IPv4 or IPv6. */
+CPOD_INTERNAL uint32_t un_csum_pseudo(const un_addr *src, const un_addr *dst, uint8_t proto,
+				      uint32_t len);
+
+/* A DNS query: id, the question (name lower-cased, dots, no final dot),
+ * its type and class, and where the question ends. */
+typedef struct un_dns_q {
+	uint16_t id, qtype, qclass, flags;
+	char name[256];
+	size_t qend;
+} un_dns_q;
+/* Parses a query of exactly one question (no compression in it); -1 when
+ * the message is not one. */
+CPOD_INTERNAL int un_dns_parse_query(const uint8_t *msg, size_t len, un_dns_q *q);
+/* Writes into out (room n) the reply to q: rcode, and one answer with
+ * addr (4 or 16 bytes, ttl 60) when alen > 0.  The question is copied from
+ * msg.  Returns its length, or 0 when it does not fit. */
+CPOD_INTERNAL size_t un_dns_answer(const uint8_t *msg, const un_dns_q *q, int rcode,
+				   const uint8_t *addr, size_t alen, uint8_t *out, size_t n);
+
+/* A DHCP (BOOTP) request from a client. */
+typedef struct un_dhcp_req {
+	uint32_t xid;
+	uint8_t chaddr[6];
+	uint8_t type;        /* option 53: 1 DISCOVER, 3 REQUEST, 7 RELEASE, 8 INFORM */
+	uint16_t flags;
+} un_dhcp_req;
+CPOD_INTERNAL int un_dhcp_parse(const uint8_t *msg, size_t len, un_dhcp_req *r);
+/* Builds the OFFER (for DISCOVER) or ACK into out (room >= 300); returns
+ * its length.  Addresses are 4 bytes each. */
+CPOD_INTERNAL size_t un_dhcp_reply(const un_dhcp_req *r, const uint8_t *yiaddr,
+				   const uint8_t *server, const uint8_t *mask, const uint8_t *dns,
+				   unsigned mtu, uint8_t *out, size_t n);
+
+#endif
+/************************************************ src/usernet/stack.h */
+/*
+ * stack.h — the state of one network process, shared by the files of the
+ * stack: taps (one per attached container), flows (guest TCP/UDP/ICMP
+ * traffic mapped onto host sockets, a fixed table with a hash index and a
+ * free list: nothing is allocated per packet), published ports and their
+ * spliced connections, and the frame buffers.
+ *
+ * Frames cross the tap with a virtio-net header in front (IFF_VNET_HDR):
+ * big TCP segments go to the guest with a partial checksum (only the
+ * pseudo-header summed; the kernel and the guest treat it as verified) and
+ * GSO when they exceed the guest's MSS, and the guest may send us TSO
+ * segments up to 64 KiB.
+ */
+#ifndef CPOD_USERNET_STACK_H
+#define CPOD_USERNET_STACK_H
+
+
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define UN_VNET 10                 /* sizeof(struct virtio_net_hdr) */
+#define UN_ETH 14
+#define UN_L3 (UN_VNET + UN_ETH)   /* where the IP header starts in a frame buffer */
+#define UN_FRAME_MAX (UN_VNET + UN_ETH + 65536)
+#define UN_HDR_ROOM 128            /* headers in front of a payload */
+#define UN_MAX_TAPS 64
+#define UN_MAX_NAMES 8
+#define UN_BATCH 8                 /* host->guest TCP frames per peek */
+#define UN_TAP_BURST 64            /* frames read from one tap per wakeup */
+
+enum un_ev {
+	UN_EV_CTL_LISTEN = 1, UN_EV_CTL, UN_EV_TAP, UN_EV_PID, UN_EV_FLOW, UN_EV_FWD_LISTEN,
+	UN_EV_SPLICE_A, UN_EV_SPLICE_B,
+};
+#define UN_EVDATA(type, idx) ((uint64_t)(type) << 32 | (uint32_t)(idx))
+
+typedef struct un_tap {
+	bool used;
+	int fd, netns_fd, pidfd;
+	char container[96];
+	char names[UN_MAX_NAMES][64];
+	unsigned n_names;
+	char ifname[16];
+	uint8_t mac[6];
+	un_addr ip4, ip6;
+	bool has_ip6;
+	bool dead;                  /* read error/EOF: detached by the loop */
+	uint64_t frames_in, frames_out, dropped;
+} un_tap;
+
+enum { UN_P_TCP = 6, UN_P_UDP = 17, UN_P_ICMP = 1, UN_P_ICMP6 = 58 };
+
+/* TCP flow states (flags) */
+enum {
+	UN_T_CONNECTING = 1 << 0,  /* host connect() in progress, guest SYN seen */
+	UN_T_SYNACK = 1 << 1,      /* SYN-ACK sent, waiting for the guest's ACK */
+	UN_T_ESTAB = 1 << 2,
+	UN_T_GUEST_FIN = 1 << 3,   /* guest sent FIN: host socket shut for writing */
+	UN_T_HOST_EOF = 1 << 4,    /* host sent FIN */
+	UN_T_FIN_SENT = 1 << 5,    /* our FIN is out (snd_nxt counts it) */
+	UN_T_FIN_ACKED = 1 << 6,
+	UN_T_WBLOCK = 1 << 7,      /* a guest segment did not fit the host socket */
+	UN_T_ACK_DUE = 1 << 8,     /* ACK the guest at the end of the burst */
+	UN_T_GUEST_WS = 1 << 9,    /* guest offered window scaling */
+	UN_T_WAITROOM = 1 << 10,   /* advertised a small window: update it on EPOLLOUT */
+};
+
+typedef struct un_flow {
+	uint8_t proto;             /* 0: free */
+	bool dns;                  /* UDP to the DNS address, forwarded upstream */
+	bool inbound;              /* UDP from a published port (fd is the listener's) */
+	uint16_t tap;
+	int fd;
+	int32_t hnext;             /* hash chain, or the free list */
+	un_addr gaddr, raddr;      /* the guest's address, the remote as the guest sees it */
+	uint16_t gport, rport;     /* ICMP: gport is the guest's echo id */
+	uint64_t last_ms;
+	struct sockaddr_storage peer;   /* inbound UDP: the host client */
+	/* TCP */
+	uint32_t st;
+	uint32_t snd_una, snd_nxt, rcv_nxt, iss;
+	uint32_t gwnd;             /* guest's window, in bytes */
+	uint32_t acked_wnd;        /* the window in our last ACK */
+	uint16_t mss;
+	uint8_t gws, ows;
+	uint8_t retries, dupacks;
+	uint64_t rto_at;
+	int32_t ack_next;          /* list of flows with UN_T_ACK_DUE */
+	bool in_acklist;           /* kept across free and reuse, see un_flow_new */
+} un_flow;
+
+typedef struct un_fwd {            /* one published port (a listening socket) */
+	int fd;
+	int proto;
+	uint16_t tap;
+	uint16_t host_port, ctr_port;
+	un_addr host_ip;
+	bool any;
+} un_fwd;
+
+typedef struct un_splice {         /* an inbound TCP connection, spliced both ways */
+	bool used;
+	int fd[2];                 /* 0: host side (accepted), 1: inside the container */
+	int pipe[2][2];            /* pipe[d]: data from fd[d] to fd[!d] */
+	size_t inpipe[2];
+	bool eof[2], shut[2], connected;
+	uint16_t tap;
+	int32_t next_free;
+} un_splice;
+
+typedef struct un_stack {
+	usernet_config cfg;
+	int epfd, ctl_fd, hostns_fd;
+	uint8_t gw_mac[6];
+	un_addr net4, gw4, dns4, net6, gw6, dns6;
+	unsigned prefix4, prefix6;
+	bool v6;
+	unsigned mtu;
+	un_addr upstream;          /* the first nameserver of resolv.conf */
+	bool has_upstream;
+	un_tap taps[UN_MAX_TAPS];
+	unsigned n_attached;
+	bool ever_attached;
+	uint64_t empty_since_ms, start_ms;
+	/* flows */
+	un_flow *flows;
+	unsigned max_flows, n_flows, n_tcp, n_udp;
+	int32_t *hash;
+	unsigned hash_size;
+	int32_t free_head;
+	int32_t ack_head;
+	/* published ports */
+	un_fwd *fwds;
+	unsigned n_fwds, cap_fwds;
+	un_splice *splices;
+	unsigned max_splices;
+	int32_t splice_free;
+	/* counters */
+	uint64_t refused, dropped, frames_in, frames_out;
+	/* buffers */
+	uint8_t *rx;               /* one frame from a tap */
+	uint8_t *tx;               /* a small frame being built */
+	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
+	uint8_t *dnsbuf;
+	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	bool fatal;                /* stuck in a container's namespace: stop */
+} un_stack;
+
+CPOD_INTERNAL uint64_t un_now_ms(void);
+
+/* stack.c */
+CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_err *err);
+CPOD_INTERNAL void un_stack_free(un_stack *st);
+/* One frame (virtio header first) that tap ti wrote. */
+CPOD_INTERNAL void un_tap_input(un_stack *st, unsigned ti, uint8_t *frame, size_t len);
+CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti);
+/* Writes a frame (buffer starting with room for the virtio header, l3
+ * length after the Ethernet header) to the guest; fills Ethernet. */
+CPOD_INTERNAL void un_send_l3(un_stack *st, unsigned ti, uint8_t *fb, size_t l3len, bool v6,
+			      const struct virtio_net_hdr *vh);
+/* Builds the IP header at fb+UN_L3; returns its length. */
+CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
+				 const un_addr *dst, uint8_t proto, size_t l4len);
+CPOD_INTERNAL void un_icmp_unreach(un_stack *st, unsigned ti, const uint8_t *ip, size_t iplen,
+				   bool v6);
+/* The host address a guest destination maps to (the gateway -> loopback);
+ * false when the destination is not reachable at all. */
+CPOD_INTERNAL bool un_map_dst(un_stack *st, const un_addr *dst, un_addr *host, bool *via_gw);
+CPOD_INTERNAL void un_sockaddr(const un_addr *a, uint16_t port, struct sockaddr_storage *ss,
+			       socklen_t *len);
+CPOD_INTERNAL void un_from_sockaddr(const struct sockaddr_storage *ss, un_addr *a,
+				    uint16_t *port);
+
+/* flows (stack.c) */
+CPOD_INTERNAL un_flow *un_flow_find(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				    uint16_t gport, const un_addr *r, uint16_t rport);
+CPOD_INTERNAL un_flow *un_flow_new(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				   uint16_t gport, const un_addr *r, uint16_t rport);
+CPOD_INTERNAL void un_flow_free(un_stack *st, un_flow *f);
+static inline int32_t un_flow_idx(un_stack *st, un_flow *f) { return (int32_t)(f - st->flows); }
+CPOD_INTERNAL int un_ep_add(un_stack *st, int fd, uint32_t events, uint64_t data);
+CPOD_INTERNAL int un_ep_mod(un_stack *st, int fd, uint32_t events, uint64_t data);
+
+/* UDP and ICMP flows (udp.c) */
+CPOD_INTERNAL void un_udp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len);
+CPOD_INTERNAL void un_icmp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				 const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len,
+				 bool v6);
+CPOD_INTERNAL void un_udp_readable(un_stack *st, un_flow *f);
+CPOD_INTERNAL void un_udp_send_guest(un_stack *st, unsigned ti, const un_addr *src,
+				     uint16_t sport, const un_addr *dst, uint16_t dport,
+				     const uint8_t *data, size_t len);
+
+/* TCP (tcp.c) */
+CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
+				const un_addr *dst, uint8_t *l4, size_t l4len);
+CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events);
+CPOD_INTERNAL void un_tcp_flush_acks(un_stack *st);
+CPOD_INTERNAL void un_tcp_timers(un_stack *st, uint64_t now);
+CPOD_INTERNAL void un_tcp_close(un_stack *st, un_flow *f, bool rst);
+
+/* published ports (fwd.c) */
+CPOD_INTERNAL int un_fwd_add(un_stack *st, unsigned ti, const char *host_ip, unsigned host_port,
+			     unsigned ctr_port, int proto, cpod_err *err);
+CPOD_INTERNAL void un_fwd_remove_tap(un_stack *st, unsigned ti);
+CPOD_INTERNAL void un_fwd_accept(un_stack *st, unsigned idx);
+CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_t events);
+
+/* the tap and netlink (tap.c) */
+CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err);
+
+#endif
+/************************************************ src/usernet/ctl.c */
+/*
+ * ctl.c — the network process: its event loop, its control socket (attach,
+ * detach, inspect, ports) and the lifetime rule (it ends a grace period
+ * after the last container left).  Also the argument parsing of the hidden
+ * `cpod-mini __usernet` command.
+ */
+
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#define UN_CTL_MAX 65536
+#define UN_UDP_IDLE_MS 60000
+#define UN_DNS_IDLE_MS 10000
+
+static const char *const un_policy_names[] = { "none", "public", "private", "local", "isolated" };
+
+CPOD_INTERNAL int usernet_policy_parse(const char *s)
+{
+	if (!s || !*s)
+		return USERNET_POLICY_NONE;
+	for (unsigned i = 0; i < ARRAY_LEN(un_policy_names); i++)
+		if (strcmp(s, un_policy_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+CPOD_INTERNAL const char *usernet_policy_name(int policy)
+{
+	if (policy < 0 || (unsigned)policy >= ARRAY_LEN(un_policy_names))
+		return "?";
+	return un_policy_names[policy];
+}
+
+/* ---------------------------------------------------------------- attach */
+
+static void un_detach(un_stack *st, unsigned ti)
+{
+	un_tap *t = &st->taps[ti];
+	if (!t->used)
+		return;
+	un_fwd_remove_tap(st, ti);
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		un_flow *f = &st->flows[i];
+		if (f->proto && f->tap == ti)
+			un_flow_free(st, f);
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->netns_fd >= 0)
+		close(t->netns_fd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	memset(t, 0, sizeof(*t));
+	t->fd = t->netns_fd = t->pidfd = -1;
+	st->n_attached--;
+	if (!st->n_attached)
+		st->empty_since_ms = un_now_ms();
+}
+
+static int un_tap_find(un_stack *st, const char *container)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && strcmp(st->taps[i].container, container) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The host part of an IPv4 address in the subnet. */
+static uint32_t un_host4(un_stack *st, const un_addr *a)
+{
+	uint32_t v = un_rd32(a->b + 12), bits = 32 - (st->prefix4 - 96);
+	return v & ((1u << bits) - 1);
+}
+
+static bool un_ip_taken(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, a))
+			return true;
+	return false;
+}
+
+static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *err)
+{
+	uint32_t bits = 32 - (st->prefix4 - 96), last = (1u << bits) - 1;
+	if (want && *want) {
+		if (!un_addr_parse(want, out) || !un_is_v4(out) ||
+		    !un_in_prefix(out, &st->net4, st->prefix4))
+			return err_set(err, CPOD_E_INVALID, "ip %s: not in the subnet", want);
+		uint32_t h = un_host4(st, out);
+		if (h < 4 || h == last)
+			return err_set(err, CPOD_E_INVALID, "ip %s: reserved in the subnet", want);
+		if (un_ip_taken(st, out))
+			return err_set(err, CPOD_E_EXISTS, "ip %s: already in use", want);
+		return 0;
+	}
+	uint32_t base = un_rd32(st->net4.b + 12);
+	uint32_t first = last > 200 ? 100 : 4;
+	for (uint32_t h = first; h < last; h++) {
+		uint8_t v4[4];
+		un_wr32(v4, base | h);
+		un_addr_v4(out, v4);
+		if (!un_ip_taken(st, out))
+			return 0;
+	}
+	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
+}
+
+static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
+{
+	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL;
+	const json_value *aliases = NULL, *ports = NULL;
+	int64_t pid = 0;
+	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
+	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
+	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
+	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
+	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
+	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
+	    json_opt_arr(req, "ports", &ports, "attach", err) < 0)
+		return -1;
+	if (!container || !*container || strlen(container) >= sizeof(st->taps[0].container))
+		return err_set(err, CPOD_E_INVALID, "attach: no container");
+	if (nsfd < 0)
+		return err_set(err, CPOD_E_INVALID, "attach %s: no network namespace fd", container);
+	if (un_tap_find(st, container) >= 0)
+		return err_set(err, CPOD_E_EXISTS, "attach %s: already attached", container);
+	int ti = -1;
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (!st->taps[i].used) {
+			ti = (int)i;
+			break;
+		}
+	if (ti < 0)
+		return err_set(err, CPOD_E_LIMIT, "attach %s: too many containers", container);
+	un_tap *t = &st->taps[ti];
+	memset(t, 0, sizeof(*t));
+	t->fd = t->netns_fd = t->pidfd = -1;
+	snprintf(t->container, sizeof(t->container), "%s", container);
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname && *ifname ? ifname : "eth0");
+	if (name && *name && strlen(name) < 64)
+		snprintf(t->names[t->n_names++], 64, "%s", name);
+	for (size_t i = 0; i < json_len(aliases) && t->n_names < UN_MAX_NAMES; i++) {
+		const char *a = json_string(json_at(aliases, i));
+		if (a && *a && strlen(a) < 64)
+			snprintf(t->names[t->n_names++], 64, "%s", a);
+	}
+	if (un_pick_ip(st, ip, &t->ip4, err) < 0)
+		return err_prefix(err, "attach %s", container);
+	t->mac[0] = 0x02;
+	t->mac[1] = 0x50;
+	memcpy(t->mac + 2, t->ip4.b + 12, 4);
+	if (st->v6) {
+		t->has_ip6 = true;
+		t->ip6 = st->net6;
+		uint32_t h = un_host4(st, &t->ip4);
+		uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
+		un_wr32(t->ip6.b + 12, un_rd32(t->ip6.b + 12) | h6);
+	}
+	int r = un_tap_create(st, t, nsfd, err);
+	if (r == -2)
+		return -2;
+	if (r < 0)
+		return err_prefix(err, "attach %s", container);
+	t->netns_fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+	t->used = true;
+	st->n_attached++;
+	st->ever_attached = true;
+	if (pid > 0) {
+		t->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (t->pidfd < 0 || un_ep_add(st, t->pidfd, EPOLLIN, UN_EVDATA(UN_EV_PID, ti)) < 0) {
+			err_sys(err, "attach %s: watch pid %" PRId64, container, pid);
+			un_detach(st, (unsigned)ti);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < json_len(ports); i++) {
+		const json_value *p = json_at(ports, i);
+		const char *hip = NULL, *proto = NULL;
+		int64_t hp = 0, cp = 0, range = 1;
+		if (json_opt_str(p, "host_ip", &hip, "port", err) < 0 ||
+		    json_opt_str(p, "proto", &proto, "port", err) < 0 ||
+		    json_opt_i64(p, "host_port", &hp, "port", err) < 0 ||
+		    json_opt_i64(p, "ctr_port", &cp, "port", err) < 0 ||
+		    json_opt_i64(p, "range", &range, "port", err) < 0) {
+			un_detach(st, (unsigned)ti);
+			return err_prefix(err, "attach %s", container);
+		}
+		if (range < 1)
+			range = 1;
+		if (hp < 1 || cp < 1 || hp + range - 1 > 65535 || cp + range - 1 > 65535 ||
+		    (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))) {
+			un_detach(st, (unsigned)ti);
+			return err_set(err, CPOD_E_INVALID, "attach %s: bad port mapping", container);
+		}
+		for (int64_t k = 0; k < range; k++)
+			if (un_fwd_add(st, (unsigned)ti, hip, (unsigned)(hp + k), (unsigned)(cp + k),
+				       proto && !strcmp(proto, "udp") ? UN_P_UDP : UN_P_TCP, err) < 0) {
+				un_detach(st, (unsigned)ti);
+				return err_prefix(err, "attach %s", container);
+			}
+	}
+	if (un_ep_add(st, t->fd, EPOLLIN, UN_EVDATA(UN_EV_TAP, ti)) < 0) {
+		err_sys(err, "attach %s: epoll", container);
+		un_detach(st, (unsigned)ti);
+		return -1;
+	}
+	char s[64];
+	jw_kbool(w, "ok", true);
+	un_addr_str(&t->ip4, s, sizeof(s));
+	jw_kstr(w, "ip", s);
+	jw_kint(w, "prefix", st->prefix4 - 96);
+	if (t->has_ip6) {
+		un_addr_str(&t->ip6, s, sizeof(s));
+		jw_kstr(w, "ip6", s);
+		jw_kint(w, "prefix6", st->prefix6);
+		un_addr_str(&st->gw6, s, sizeof(s));
+		jw_kstr(w, "gateway6", s);
+		un_addr_str(&st->dns6, s, sizeof(s));
+		jw_kstr(w, "dns6", s);
+	}
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1], t->mac[2],
+		 t->mac[3], t->mac[4], t->mac[5]);
+	jw_kstr(w, "mac", s);
+	un_addr_str(&st->gw4, s, sizeof(s));
+	jw_kstr(w, "gateway", s);
+	un_addr_str(&st->dns4, s, sizeof(s));
+	jw_kstr(w, "dns", s);
+	jw_kint(w, "mtu", st->mtu);
+	jw_kstr(w, "ifname", t->ifname);
+	return 0;
+}
+
+static void un_ctl_inspect(un_stack *st, json_w *w)
+{
+	char s[64];
+	jw_kbool(w, "ok", true);
+	jw_kstr(w, "name", st->cfg.name ? st->cfg.name : "usernet");
+	jw_kstr(w, "policy", usernet_policy_name(st->cfg.policy));
+	un_addr_str(&st->net4, s, sizeof(s));
+	char sub[80];
+	snprintf(sub, sizeof(sub), "%s/%u", s, st->prefix4 - 96);
+	jw_kstr(w, "subnet", sub);
+	if (st->v6) {
+		un_addr_str(&st->net6, s, sizeof(s));
+		snprintf(sub, sizeof(sub), "%s/%u", s, st->prefix6);
+		jw_kstr(w, "subnet6", sub);
+	}
+	jw_kint(w, "mtu", st->mtu);
+	jw_kint(w, "pid", getpid());
+	jw_key(w, "containers");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++) {
+		un_tap *t = &st->taps[i];
+		if (!t->used)
+			continue;
+		jw_obj_begin(w);
+		jw_kstr(w, "container", t->container);
+		jw_kstr(w, "name", t->n_names ? t->names[0] : "");
+		un_addr_str(&t->ip4, s, sizeof(s));
+		jw_kstr(w, "ip", s);
+		if (t->has_ip6) {
+			un_addr_str(&t->ip6, s, sizeof(s));
+			jw_kstr(w, "ip6", s);
+		}
+		snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1],
+			 t->mac[2], t->mac[3], t->mac[4], t->mac[5]);
+		jw_kstr(w, "mac", s);
+		jw_kint(w, "frames_in", (int64_t)t->frames_in);
+		jw_kint(w, "frames_out", (int64_t)t->frames_out);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "counters");
+	jw_obj_begin(w);
+	jw_kint(w, "flows", st->n_flows);
+	jw_kint(w, "tcp_flows", st->n_tcp);
+	jw_kint(w, "udp_flows", st->n_udp);
+	unsigned sp = 0;
+	for (unsigned i = 0; i < st->max_splices; i++)
+		sp += st->splices[i].used;
+	jw_kint(w, "spliced", sp);
+	jw_kint(w, "refused", (int64_t)st->refused);
+	jw_kint(w, "dropped", (int64_t)st->dropped);
+	jw_kint(w, "frames_in", (int64_t)st->frames_in);
+	jw_kint(w, "frames_out", (int64_t)st->frames_out);
+	jw_obj_end(w);
+}
+
+static void un_ctl_ports(un_stack *st, json_w *w)
+{
+	char s[64];
+	jw_kbool(w, "ok", true);
+	jw_key(w, "ports");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < st->n_fwds; i++) {
+		un_fwd *f = &st->fwds[i];
+		jw_obj_begin(w);
+		jw_kstr(w, "container", st->taps[f->tap].container);
+		if (f->any)
+			s[0] = 0;
+		else
+			un_addr_str(&f->host_ip, s, sizeof(s));
+		jw_kstr(w, "host_ip", s);
+		jw_kint(w, "host_port", f->host_port);
+		jw_kint(w, "ctr_port", f->ctr_port);
+		jw_kstr(w, "proto", f->proto == UN_P_UDP ? "udp" : "tcp");
+		jw_kint(w, "range", 1);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+/* One request on a control connection; -2: the process must stop. */
+static int un_ctl_request(un_stack *st, int cfd)
+{
+	char *msg = (char *)st->tx;   /* no frame is being built between events */
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov = { msg, UN_CTL_MAX - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	int nsfd = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fds[4];
+			memcpy(fds, CMSG_DATA(c), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (nsfd < 0)
+					nsfd = fds[i];
+				else
+					close(fds[i]);
+			}
+		}
+	if (n <= 0) {
+		if (nsfd >= 0)
+			close(nsfd);
+		return -1;
+	}
+	msg[n] = 0;
+	cpod_err err;
+	memset(&err, 0, sizeof(err));
+	_cleanup_buf_ buf out = BUF_INIT;
+	json_w w;
+	jw_init(&w, &out, NULL);
+	jw_obj_begin(&w);
+	json_limits lim = { .max_size = UN_CTL_MAX, .max_depth = 16, .max_values = 10000 };
+	json_doc *doc = json_parse(msg, (size_t)n, &lim, &err);
+	int r = -1;
+	if (doc) {
+		const json_value *root = json_root(doc);
+		const char *op = json_string(json_get(root, "op"));
+		if (!op)
+			err_set(&err, CPOD_E_INVALID, "request: no op");
+		else if (strcmp(op, "attach") == 0)
+			r = un_ctl_attach(st, root, nsfd, &w, &err);
+		else if (strcmp(op, "detach") == 0) {
+			const char *c = json_string(json_get(root, "container"));
+			int ti = c ? un_tap_find(st, c) : -1;
+			if (ti < 0)
+				err_set(&err, CPOD_E_NOTFOUND, "detach %s: not attached", c ? c : "?");
+			else {
+				un_detach(st, (unsigned)ti);
+				jw_kbool(&w, "ok", true);
+				r = 0;
+			}
+		} else if (strcmp(op, "inspect") == 0) {
+			un_ctl_inspect(st, &w);
+			r = 0;
+		} else if (strcmp(op, "ports") == 0) {
+			un_ctl_ports(st, &w);
+			r = 0;
+		} else {
+			err_set(&err, CPOD_E_INVALID, "request: unknown op %s", op);
+		}
+		json_doc_free(doc);
+	}
+	if (nsfd >= 0)
+		close(nsfd);
+	if (r < 0) {
+		buf_reset(&out);
+		jw_init(&w, &out, NULL);
+		jw_obj_begin(&w);
+		jw_kbool(&w, "ok", false);
+		jw_kstr(&w, "error", err.msg);
+	}
+	jw_obj_end(&w);
+	if (jw_finish(&w, NULL) == 0)
+		send(cfd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return r == -2 ? -2 : 0;
+}
+
+/* ----------------------------------------------------------------- loop */
+
+static void un_expire(un_stack *st, uint64_t now)
+{
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		un_flow *f = &st->flows[i];
+		if (!f->proto || f->proto == UN_P_TCP)
+			continue;
+		uint64_t idle = f->dns || f->proto != UN_P_UDP ? UN_DNS_IDLE_MS : UN_UDP_IDLE_MS;
+		if (now - f->last_ms > idle)
+			un_flow_free(st, f);
+	}
+}
+
+static int un_ctl_listen(const char *path, cpod_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(err, CPOD_E_INVALID, "control socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_sys(err, "control socket");
+	struct stat sb;
+	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		unlink(path);
+	mode_t old = umask(077);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 16) < 0) {
+		err_sys(err, "control socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
+{
+	if (!cfg->ctl_path || !*cfg->ctl_path)
+		return err_set(err, CPOD_E_INVALID, "usernet: no control socket path");
+	if (cfg->policy < 0 || cfg->policy > USERNET_POLICY_ISOLATED)
+		return err_set(err, CPOD_E_INVALID, "usernet: unknown policy");
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	un_stack *st = calloc(1, sizeof(*st));
+	if (!st)
+		return err_nomem(err);
+	int ret = -1;
+	if (un_stack_init(st, cfg, err) < 0) {
+		free(st);
+		return err_prefix(err, "usernet");
+	}
+	st->hostns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	st->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (st->hostns_fd < 0 || st->epfd < 0) {
+		err_sys(err, "usernet: setup");
+		goto out;
+	}
+	st->ctl_fd = un_ctl_listen(cfg->ctl_path, err);
+	if (st->ctl_fd < 0 || un_ep_add(st, st->ctl_fd, EPOLLIN, UN_EVDATA(UN_EV_CTL_LISTEN, 0)) < 0)
+		goto out;
+	uint64_t grace = cfg->grace_ms ? cfg->grace_ms : 2000;
+	uint64_t idle = cfg->idle_ms ? cfg->idle_ms : 30000;
+	uint64_t last_tick = 0;
+	struct epoll_event evs[256];
+	for (;;) {
+		int n = epoll_wait(st->epfd, evs, ARRAY_LEN(evs), 100);
+		if (n < 0 && errno != EINTR) {
+			err_sys(err, "usernet: epoll_wait");
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t type = (uint32_t)(evs[i].data.u64 >> 32);
+			uint32_t idx = (uint32_t)evs[i].data.u64;
+			uint32_t e = evs[i].events;
+			switch (type) {
+			case UN_EV_CTL_LISTEN: {
+				int c = accept4(st->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (c >= 0 && un_ep_add(st, c, EPOLLIN, UN_EVDATA(UN_EV_CTL, c)) < 0)
+					close(c);
+				break;
+			}
+			case UN_EV_CTL: {
+				int r = un_ctl_request(st, (int)idx);
+				if (r == -2) {
+					err_set(err, CPOD_E_SYS, "usernet: lost the host namespace");
+					goto out;
+				}
+				if (r < 0 || (e & (EPOLLHUP | EPOLLERR)))
+					close((int)idx);
+				break;
+			}
+			case UN_EV_TAP:
+				if (idx < UN_MAX_TAPS && st->taps[idx].used)
+					un_tap_readable(st, idx);
+				break;
+			case UN_EV_PID:
+				if (idx < UN_MAX_TAPS && st->taps[idx].used)
+					un_detach(st, idx);
+				break;
+			case UN_EV_FLOW:
+				if (idx < st->max_flows && st->flows[idx].proto) {
+					un_flow *f = &st->flows[idx];
+					if (f->proto == UN_P_TCP)
+						un_tcp_event(st, f, e);
+					else
+						un_udp_readable(st, f);
+				}
+				break;
+			case UN_EV_FWD_LISTEN:
+				un_fwd_accept(st, idx);
+				break;
+			case UN_EV_SPLICE_A:
+			case UN_EV_SPLICE_B:
+				un_splice_event(st, idx, type == UN_EV_SPLICE_B, e);
+				break;
+			}
+		}
+		un_tcp_flush_acks(st);
+		if (st->fatal) {
+			err_set(err, CPOD_E_SYS, "usernet: lost the host's network namespace");
+			goto out;
+		}
+		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+			if (st->taps[i].used && st->taps[i].dead)
+				un_detach(st, i);
+		uint64_t now = un_now_ms();
+		if (now - last_tick >= 100) {
+			last_tick = now;
+			un_tcp_timers(st, now);
+			un_tcp_flush_acks(st);
+			un_expire(st, now);
+			if (!st->n_attached && st->ever_attached && now - st->empty_since_ms >= grace)
+				break;
+			if (!st->ever_attached && now - st->start_ms >= idle)
+				break;
+		}
+	}
+	ret = 0;
+out:
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		un_detach(st, i);
+	if (st->ctl_fd >= 0) {
+		close(st->ctl_fd);
+		unlink(cfg->ctl_path);
+	}
+	if (st->epfd >= 0)
+		close(st->epfd);
+	if (st->hostns_fd >= 0)
+		close(st->hostns_fd);
+	un_stack_free(st);
+	free(st);
+	return ret;
+}
+
+/* -------------------------------------------------------- the command */
+
+static int un_arg_uint(const char *opt, const char *v, unsigned *out, cpod_err *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (!*v || *end || errno || x > 0xffffffffUL)
+		return err_set(err, CPOD_E_INVALID, "__usernet: %s %s: not a number", opt, v);
+	*out = (unsigned)x;
+	return 0;
+}
+
+/* "[host_ip:]host_port:ctr_port[/proto]" (a host IPv6 address in brackets) */
+static int un_arg_publish(const char *v, usernet_port *p, char *ipbuf, size_t n, cpod_err *err)
+{
+	char tmp[128];
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	char *proto = strchr(tmp, '/');
+	if (proto)
+		*proto++ = 0;
+	p->proto = proto && !strcmp(proto, "udp") ? "udp" : "tcp";
+	char *last = strrchr(tmp, ':');
+	if (!last)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: not [IP:]HOSTPORT:CTRPORT", v);
+	*last = 0;
+	char *hp = strrchr(tmp, ':');
+	ipbuf[0] = 0;
+	if (hp) {
+		*hp++ = 0;
+		char *ip = tmp;
+		size_t l = strlen(ip);
+		if (l >= 2 && ip[0] == '[' && ip[l - 1] == ']') {
+			ip[l - 1] = 0;
+			ip++;
+		}
+		if (strlen(ip) >= n)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: address too long", v);
+		memcpy(ipbuf, ip, strlen(ip) + 1);
+	} else {
+		hp = tmp;
+	}
+	p->host_ip = ipbuf;
+	if (un_arg_uint("--publish", hp, &p->host_port, err) < 0 ||
+	    un_arg_uint("--publish", last + 1, &p->ctr_port, err) < 0)
+		return -1;
+	p->range = 1;
+	return 0;
+}
+
+/* The client verbs, for tests and debugging: the same calls the engine makes. */
+static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
+{
+	const char *verb = argv[1], *ctl = NULL, *netns = NULL;
+	usernet_attach_req req = { 0 };
+	const char *aliases[UN_MAX_NAMES];
+	usernet_port ports[32];
+	char ips[32][64];
+	unsigned pid = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+		if (i + 1 >= argc)
+			return err_set(err, CPOD_E_INVALID, "__usernet %s: %s needs a value", verb, o);
+		const char *v = argv[++i];
+		if (strcmp(o, "--ctl") == 0)
+			ctl = v;
+		else if (strcmp(o, "--netns") == 0)
+			netns = v;
+		else if (strcmp(o, "--container") == 0)
+			req.container = v;
+		else if (strcmp(o, "--name") == 0)
+			req.name = v;
+		else if (strcmp(o, "--ip") == 0)
+			req.ip = v;
+		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
+			aliases[req.n_aliases++] = v;
+		else if (strcmp(o, "--pid") == 0) {
+			if (un_arg_uint(o, v, &pid, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--publish") == 0 && req.n_ports < ARRAY_LEN(ports)) {
+			if (un_arg_publish(v, &ports[req.n_ports], ips[req.n_ports], 64, err) < 0)
+				return -1;
+			req.n_ports++;
+		} else
+			return err_set(err, CPOD_E_INVALID, "__usernet %s: unknown option %s", verb, o);
+	}
+	req.aliases = aliases;
+	req.ports = ports;
+	req.pid = (int)pid;
+	if (!ctl)
+		return err_set(err, CPOD_E_INVALID, "__usernet %s: --ctl is required", verb);
+	if (strcmp(verb, "inspect") == 0)
+		return (*out = usernet_inspect(ctl, err)) ? 0 : -1;
+	if (strcmp(verb, "ports") == 0)
+		return (*out = usernet_ports(ctl, err)) ? 0 : -1;
+	if (!req.container)
+		return err_set(err, CPOD_E_INVALID, "__usernet %s: --container is required", verb);
+	if (strcmp(verb, "detach") == 0)
+		return usernet_detach(ctl, req.container, err);
+	if (!netns)
+		return err_set(err, CPOD_E_INVALID, "__usernet attach: --netns is required");
+	_cleanup_close_ int fd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "__usernet attach: %s", netns);
+	usernet_attach_reply r;
+	if (usernet_attach(ctl, fd, &req, &r, err) < 0)
+		return -1;
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "ip", r.ip);
+	jw_kint(&w, "prefix", r.prefix);
+	jw_kstr(&w, "ip6", r.ip6);
+	jw_kstr(&w, "mac", r.mac);
+	jw_kstr(&w, "gateway", r.gateway);
+	jw_kstr(&w, "dns", r.dns);
+	jw_kint(&w, "mtu", r.mtu);
+	jw_kstr(&w, "ifname", r.ifname);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	*out = buf_take(&b, err);
+	return *out ? 0 : -1;
+}
+
+int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err)
+{
+	usernet_config cfg = { 0 };
+	bool spawn = false;
+	*out = NULL;
+	if (argc >= 2 && (strcmp(argv[1], "attach") == 0 || strcmp(argv[1], "detach") == 0 ||
+			  strcmp(argv[1], "inspect") == 0 || strcmp(argv[1], "ports") == 0))
+		return un_client_cmd(argc, argv, out, err);
+	int i = 1;
+	if (argc >= 2 && strcmp(argv[1], "spawn") == 0) {
+		spawn = true;
+		i = 2;
+	}
+	for (; i < argc; i++) {
+		const char *o = argv[i];
+		if (i + 1 >= argc)
+			return err_set(err, CPOD_E_INVALID, "__usernet: %s needs a value", o);
+		const char *v = argv[++i];
+		if (strcmp(o, "--ctl") == 0)
+			cfg.ctl_path = v;
+		else if (strcmp(o, "--name") == 0)
+			cfg.name = v;
+		else if (strcmp(o, "--subnet") == 0)
+			cfg.subnet = v;
+		else if (strcmp(o, "--subnet6") == 0)
+			cfg.subnet6 = v;
+		else if (strcmp(o, "--resolv-conf") == 0)
+			cfg.resolv_conf = v;
+		else if (strcmp(o, "--policy") == 0) {
+			cfg.policy = usernet_policy_parse(v);
+			if (cfg.policy < 0)
+				return err_set(err, CPOD_E_INVALID, "__usernet: unknown policy %s", v);
+		} else if (strcmp(o, "--mtu") == 0) {
+			if (un_arg_uint(o, v, &cfg.mtu, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--max-flows") == 0) {
+			if (un_arg_uint(o, v, &cfg.max_flows, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--grace-ms") == 0) {
+			if (un_arg_uint(o, v, &cfg.grace_ms, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--idle-ms") == 0) {
+			if (un_arg_uint(o, v, &cfg.idle_ms, err) < 0)
+				return -1;
+		} else if (strcmp(o, "--log") == 0) {
+			cfg.log_path = v;
+		} else {
+			return err_set(err, CPOD_E_INVALID, "__usernet: unknown option %s", o);
+		}
+	}
+	if (spawn) {
+		int pid = 0;
+		if (usernet_spawn(&cfg, NULL, &pid, err) < 0)
+			return -1;
+		char s[32];
+		snprintf(s, sizeof(s), "%d", pid);
+		*out = strdup(s);
+		return 0;
+	}
+	return usernet_main(&cfg, err);
+}
+/************************************************ src/usernet/fwd.c */
+/*
+ * fwd.c — published ports.  The stack listens on the host; a TCP
+ * connection accepted there is joined, as pasta does, to a socket made
+ * inside the container's namespace and connected to the container's
+ * address, and the bytes move between the two with splice(2) through a
+ * pipe per direction, never through user space.  UDP datagrams go through
+ * the tap as an inbound flow (source: the gateway address for the host's
+ * loopback clients), replies go back from the listening socket.
+ */
+
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/epoll.h>
+
+#define UN_PIPE_SIZE (1 << 20)
+
+CPOD_INTERNAL int un_fwd_add(un_stack *st, unsigned ti, const char *host_ip, unsigned host_port,
+			     unsigned ctr_port, int proto, cpod_err *err)
+{
+	if (st->n_fwds == st->cap_fwds) {
+		unsigned cap = st->cap_fwds ? st->cap_fwds * 2 : 16;
+		un_fwd *n = realloc(st->fwds, cap * sizeof(*n));
+		if (!n)
+			return err_nomem(err);
+		st->fwds = n;
+		st->cap_fwds = cap;
+	}
+	un_fwd *w = &st->fwds[st->n_fwds];
+	memset(w, 0, sizeof(*w));
+	w->proto = proto;
+	w->tap = (uint16_t)ti;
+	w->host_port = (uint16_t)host_port;
+	w->ctr_port = (uint16_t)ctr_port;
+	w->any = !host_ip || !host_ip[0];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int type = proto == UN_P_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = -1;
+	if (w->any) {
+		/* [::] dual-stack, or 0.0.0.0 on a host without IPv6 */
+		memset(w->host_ip.b, 0, 16);
+		un_sockaddr(&w->host_ip, (uint16_t)host_port, &ss, &sl);
+		fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int zero = 0;
+		if (fd >= 0)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (fd < 0) {
+			static const uint8_t any4[4];
+			un_addr_v4(&w->host_ip, any4);
+			un_sockaddr(&w->host_ip, (uint16_t)host_port, &ss, &sl);
+		}
+	} else {
+		if (!un_addr_parse(host_ip, &w->host_ip))
+			return err_set(err, CPOD_E_INVALID, "publish %s:%u: not an IP address", host_ip,
+				       host_port);
+		un_sockaddr(&w->host_ip, (uint16_t)host_port, &ss, &sl);
+	}
+	if (fd < 0)
+		fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, "publish port %u: socket", host_port);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 256) < 0)) {
+		err_sys(err, "publish port %s%s%u/%s", w->any ? "" : host_ip, w->any ? "" : ":",
+			host_port, proto == UN_P_UDP ? "udp" : "tcp");
+		close(fd);
+		return -1;
+	}
+	if (un_ep_add(st, fd, EPOLLIN, UN_EVDATA(UN_EV_FWD_LISTEN, st->n_fwds)) < 0) {
+		close(fd);
+		return err_sys(err, "epoll");
+	}
+	w->fd = fd;
+	st->n_fwds++;
+	return 0;
+}
+
+static void un_splice_close(un_stack *st, unsigned idx)
+{
+	un_splice *c = &st->splices[idx];
+	if (!c->used)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (c->fd[d] >= 0)
+			close(c->fd[d]);
+		for (int k = 0; k < 2; k++)
+			if (c->pipe[d][k] >= 0)
+				close(c->pipe[d][k]);
+	}
+	memset(c, 0, sizeof(*c));
+	c->next_free = st->splice_free;
+	st->splice_free = (int32_t)idx;
+}
+
+CPOD_INTERNAL void un_fwd_remove_tap(un_stack *st, unsigned ti)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < st->n_fwds; i++) {
+		if (st->fwds[i].tap == ti) {
+			close(st->fwds[i].fd);
+			continue;
+		}
+		if (k != i) {
+			st->fwds[k] = st->fwds[i];
+			un_ep_mod(st, st->fwds[k].fd, EPOLLIN, UN_EVDATA(UN_EV_FWD_LISTEN, k));
+		}
+		k++;
+	}
+	st->n_fwds = k;
+	for (unsigned i = 0; i < st->max_splices; i++)
+		if (st->splices[i].used && st->splices[i].tap == ti)
+			un_splice_close(st, i);
+}
+
+/* A socket inside the container's namespace, connecting to its address. */
+static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
+{
+	if (setns(t->netns_fd, CLONE_NEWNET) < 0)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int saved = errno;
+	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
+		/* host sockets made from now on would land inside: stop serving */
+		log_warn("usernet: cannot return to the host's network namespace: %s",
+			 strerror(errno));
+		st->fatal = true;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	un_sockaddr(&t->ip4, port, &ss, &sl);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void un_fwd_udp(un_stack *st, un_fwd *w)
+{
+	un_tap *t = &st->taps[w->tap];
+	size_t iphl = 20;
+	uint8_t *p = st->tx + UN_L3 + iphl + 8;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n = recvfrom(w->fd, p, 65535 - 28, MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
+		if (n < 0)
+			return;
+		un_addr src;
+		uint16_t sport;
+		un_from_sockaddr(&peer, &src, &sport);
+		unsigned c = un_addr_class(&src);
+		if (c == UN_CLASS_LOOPBACK)
+			src = st->gw4;
+		else if (!un_is_v4(&src))
+			continue;   /* an IPv6 client cannot be mapped into the IPv4 guest */
+		un_flow *f = un_flow_find(st, UN_P_UDP, w->tap, &t->ip4, w->ctr_port, &src, sport);
+		if (!f) {
+			f = un_flow_new(st, UN_P_UDP, w->tap, &t->ip4, w->ctr_port, &src, sport);
+			if (!f) {
+				st->dropped++;
+				continue;
+			}
+			f->inbound = true;
+			f->fd = w->fd;
+		}
+		f->peer = peer;
+		f->last_ms = un_now_ms();
+		un_udp_send_guest(st, w->tap, &src, sport, &t->ip4, w->ctr_port, p, (size_t)n);
+	}
+}
+
+CPOD_INTERNAL void un_fwd_accept(un_stack *st, unsigned idx)
+{
+	if (idx >= st->n_fwds)
+		return;
+	un_fwd *w = &st->fwds[idx];
+	if (w->proto == UN_P_UDP) {
+		un_fwd_udp(st, w);
+		return;
+	}
+	for (int i = 0; i < 32; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (st->splice_free < 0) {
+			close(fd);
+			st->dropped++;
+			continue;
+		}
+		int32_t ci = st->splice_free;
+		un_splice *c = &st->splices[ci];
+		int next = c->next_free;
+		memset(c, 0, sizeof(*c));
+		c->fd[0] = fd;
+		c->fd[1] = -1;
+		c->pipe[0][0] = c->pipe[0][1] = c->pipe[1][0] = c->pipe[1][1] = -1;
+		c->used = true;
+		c->tap = w->tap;
+		st->splice_free = next;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd[1] = un_fwd_inner(st, &st->taps[w->tap], w->ctr_port);
+		if (c->fd[1] < 0 || pipe2(c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0 ||
+		    pipe2(c->pipe[1], O_NONBLOCK | O_CLOEXEC) < 0) {
+			un_splice_close(st, (unsigned)ci);
+			continue;
+		}
+		fcntl(c->pipe[0][0], F_SETPIPE_SZ, UN_PIPE_SIZE);
+		fcntl(c->pipe[1][0], F_SETPIPE_SZ, UN_PIPE_SIZE);
+		uint32_t ev = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+		if (un_ep_add(st, c->fd[0], ev, UN_EVDATA(UN_EV_SPLICE_A, ci)) < 0 ||
+		    un_ep_add(st, c->fd[1], ev, UN_EVDATA(UN_EV_SPLICE_B, ci)) < 0)
+			un_splice_close(st, (unsigned)ci);
+	}
+}
+
+/* Moves what it can from fd[d] to fd[!d]; -1 on a broken connection. */
+static int un_splice_pump(un_splice *c, int d)
+{
+	int src = c->fd[d], dst = c->fd[!d];
+	for (;;) {
+		bool moved = false;
+		if (!c->eof[d] && c->inpipe[d] < UN_PIPE_SIZE) {
+			ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, UN_PIPE_SIZE,
+					   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (n > 0) {
+				c->inpipe[d] += (size_t)n;
+				moved = true;
+			} else if (n == 0) {
+				c->eof[d] = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (c->inpipe[d] && c->connected) {
+			ssize_t n = splice(c->pipe[d][0], NULL, dst, NULL, c->inpipe[d],
+					   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (n > 0) {
+				c->inpipe[d] -= (size_t)n;
+				moved = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	if (c->eof[d] && !c->inpipe[d] && !c->shut[d] && c->connected) {
+		shutdown(dst, SHUT_WR);
+		c->shut[d] = true;
+	}
+	return 0;
+}
+
+CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_t events)
+{
+	if (idx >= st->max_splices || !st->splices[idx].used)
+		return;
+	un_splice *c = &st->splices[idx];
+	if (!c->connected && side == 1) {
+		int e = 0;
+		socklen_t sl = sizeof(e);
+		struct sockaddr_storage ss;
+		socklen_t al = sizeof(ss);
+		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &e, &sl) < 0 || e) {
+			un_splice_close(st, idx);
+			return;
+		}
+		if (getpeername(c->fd[1], (struct sockaddr *)&ss, &al) == 0)
+			c->connected = true;
+	}
+	if ((events & EPOLLERR) && c->connected) {
+		un_splice_close(st, idx);
+		return;
+	}
+	if (un_splice_pump(c, 0) < 0 || un_splice_pump(c, 1) < 0) {
+		un_splice_close(st, idx);
+		return;
+	}
+	if (c->shut[0] && c->shut[1])
+		un_splice_close(st, idx);
+}
+/************************************************ src/usernet/pkt.c */
+/*
+ * pkt.c — addresses, checksums, address classes and policies, and the small
+ * parsers (DNS questions, DHCP requests) of the user-mode stack.  Everything
+ * here reads bytes a container wrote: every length is checked before use.
+ */
+
+
+#include <arpa/inet.h>
+#include <ctype.h>
+
+CPOD_INTERNAL bool un_addr_parse(const char *s, un_addr *a)
+{
+	uint8_t v4[4];
+	if (inet_pton(AF_INET, s, v4) == 1) {
+		un_addr_v4(a, v4);
+		return true;
+	}
+	return inet_pton(AF_INET6, s, a->b) == 1;
+}
+
+CPOD_INTERNAL void un_addr_str(const un_addr *a, char *out, size_t n)
+{
+	if (un_is_v4(a))
+		inet_ntop(AF_INET, a->b + 12, out, (socklen_t)n);
+	else
+		inet_ntop(AF_INET6, a->b, out, (socklen_t)n);
+}
+
+CPOD_INTERNAL int un_cidr_parse(const char *s, un_addr *net, unsigned *prefix, cpod_err *err)
+{
+	char tmp[64];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(tmp))
+		return err_set(err, CPOD_E_INVALID, "subnet %s: not ADDRESS/PREFIX", s);
+	memcpy(tmp, s, (size_t)(slash - s));
+	tmp[slash - s] = 0;
+	char *end;
+	errno = 0;
+	unsigned long p = strtoul(slash + 1, &end, 10);
+	if (!un_addr_parse(tmp, net) || *end || errno || slash[1] == 0)
+		return err_set(err, CPOD_E_INVALID, "subnet %s: not ADDRESS/PREFIX", s);
+	bool v4 = un_is_v4(net);
+	if ((v4 && (p < 8 || p > 30)) || (!v4 && (p < 64 || p > 120)))
+		return err_set(err, CPOD_E_INVALID, "subnet %s: prefix length out of range", s);
+	*prefix = (unsigned)p + (v4 ? 96 : 0);
+	/* the host part cleared */
+	for (unsigned i = *prefix; i < 128; i++)
+		net->b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	return 0;
+}
+
+/* prefix counts bits of the 128-bit (mapped) form */
+CPOD_INTERNAL bool un_in_prefix(const un_addr *a, const un_addr *net, unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+	if (memcmp(a->b, net->b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a->b[full] & mask) == (net->b[full] & mask);
+}
+
+CPOD_INTERNAL unsigned un_addr_class(const un_addr *a)
+{
+	if (un_is_v4(a)) {
+		const uint8_t *v = a->b + 12;
+		if (v[0] == 10 || (v[0] == 172 && (v[1] & 0xf0) == 16) || (v[0] == 192 && v[1] == 168))
+			return UN_CLASS_PRIVATE;
+		if (v[0] == 127)
+			return UN_CLASS_LOOPBACK;
+		if (v[0] == 169 && v[1] == 254)
+			return UN_CLASS_LINKLOCAL;
+		if (v[0] == 100 && (v[1] & 0xc0) == 64)
+			return UN_CLASS_CGNAT;
+		if ((v[0] & 0xf0) == 224)
+			return UN_CLASS_MULTICAST;
+		if (v[0] == 0 || v[0] >= 240 || (v[0] == 192 && v[1] == 0 && v[2] == 2) ||
+		    (v[0] == 198 && v[1] == 51 && v[2] == 100) || (v[0] == 203 && v[1] == 0 && v[2] == 113))
+			return UN_CLASS_RESERVED;
+		return UN_CLASS_PUBLIC;
+	}
+	const uint8_t *v = a->b;
+	static const uint8_t zero[15];
+	if (memcmp(v, zero, 15) == 0)
+		return v[15] == 1 ? UN_CLASS_LOOPBACK : UN_CLASS_RESERVED;
+	if ((v[0] & 0xfe) == 0xfc)
+		return UN_CLASS_PRIVATE;
+	if (v[0] == 0xfe && (v[1] & 0xc0) == 0x80)
+		return UN_CLASS_LINKLOCAL;
+	if (v[0] == 0xff)
+		return UN_CLASS_MULTICAST;
+	if (v[0] == 0x20 && v[1] == 0x01 && v[2] == 0x0d && v[3] == 0xb8)
+		return UN_CLASS_RESERVED;
+	return UN_CLASS_PUBLIC;
+}
+
+CPOD_INTERNAL bool un_policy_allows(int policy, const un_addr *dst, bool via_gateway)
+{
+	switch (policy) {
+	case USERNET_POLICY_NONE:
+		return true;
+	case USERNET_POLICY_LOCAL:
+		return via_gateway;
+	case USERNET_POLICY_ISOLATED:
+		return false;
+	case USERNET_POLICY_PRIVATE:
+		return !via_gateway && un_addr_class(dst) == UN_CLASS_PRIVATE;
+	case USERNET_POLICY_PUBLIC:
+		return !via_gateway && un_addr_class(dst) == UN_CLASS_PUBLIC;
+	}
+	return false;
+}
+
+/* 64-bit accumulation, folded at the end: a quarter of the additions of
+ * the 16-bit loop on the bulk of the data. */
+CPOD_INTERNAL uint32_t un_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum;
+	while (len >= 8) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + 4, 4);
+		s += (uint64_t)a + b;
+		p += 8;
+		len -= 8;
+	}
+	while (len >= 2) {
+		uint16_t a;
+		memcpy(&a, p, 2);
+		s += a;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t a = 0;
+		memcpy(&a, p, 1);
+		s += a;
+	}
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	/* the sum is in host order of 16-bit words; un_csum_fold swaps once */
+	return (uint32_t)((s & 0xffff) + (s >> 16));
+}
+
+CPOD_INTERNAL uint16_t un_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t v = (uint16_t)~sum;
+	/* the words were summed in memory order: store as is */
+	uint8_t b[2];
+	memcpy(b, &v, 2);
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+CPOD_INTERNAL uint32_t un_csum_pseudo(const un_addr *src, const un_addr *dst, uint8_t proto,
+				      uint32_t len)
+{
+	uint8_t ph[8];
+	uint32_t s;
+	if (un_is_v4(src)) {
+		s = un_csum_add(0, src->b + 12, 4);
+		s = un_csum_add(s, dst->b + 12, 4);
+		ph[0] = 0;
+		ph[1] = proto;
+		un_wr16(ph + 2, (uint16_t)len);
+		return un_csum_add(s, ph, 4);
+	}
+	s = un_csum_add(0, src->b, 16);
+	s = un_csum_add(s, dst->b, 16);
+	un_wr32(ph, len);
+	ph[4] = ph[5] = ph[6] = 0;
+	ph[7] = proto;
+	return un_csum_add(s, ph, 8);
+}
+
+/* ------------------------------------------------------------------- DNS */
+
+CPOD_INTERNAL int un_dns_parse_query(const uint8_t *msg, size_t len, un_dns_q *q)
+{
+	if (len < 12 || len > 4096)
+		return -1;
+	q->id = un_rd16(msg);
+	q->flags = un_rd16(msg + 2);
+	if (q->flags & 0x8000)                    /* a response */
+		return -1;
+	if (un_rd16(msg + 4) != 1)                /* one question */
+		return -1;
+	size_t off = 12, nlen = 0;
+	for (;;) {
+		if (off >= len)
+			return -1;
+		uint8_t l = msg[off++];
+		if (l == 0)
+			break;
+		if (l > 63 || off + l > len || nlen + l + 1 >= sizeof(q->name))
+			return -1;
+		if (nlen)
+			q->name[nlen++] = '.';
+		for (unsigned i = 0; i < l; i++) {
+			uint8_t c = msg[off + i];
+			if (c == 0 || c == '.')
+				return -1;
+			q->name[nlen++] = (char)tolower(c);
+		}
+		off += l;
+	}
+	q->name[nlen] = 0;
+	if (off + 4 > len)
+		return -1;
+	q->qtype = un_rd16(msg + off);
+	q->qclass = un_rd16(msg + off + 2);
+	q->qend = off + 4;
+	return 0;
+}
+
+CPOD_INTERNAL size_t un_dns_answer(const uint8_t *msg, const un_dns_q *q, int rcode,
+				   const uint8_t *addr, size_t alen, uint8_t *out, size_t n)
+{
+	size_t need = q->qend + (alen ? 12 + alen : 0);
+	if (need > n || q->qend < 12)
+		return 0;
+	memcpy(out, msg, q->qend);
+	/* QR, opcode and RD kept, AA, RA, rcode */
+	uint16_t flags = (uint16_t)(0x8000 | (q->flags & 0x7900) | 0x0400 | 0x0080 | (rcode & 15));
+	un_wr16(out + 2, flags);
+	un_wr16(out + 4, 1);
+	un_wr16(out + 6, alen ? 1 : 0);
+	un_wr16(out + 8, 0);
+	un_wr16(out + 10, 0);
+	if (alen) {
+		uint8_t *a = out + q->qend;
+		un_wr16(a, 0xc00c);                /* the question's name */
+		un_wr16(a + 2, alen == 4 ? 1 : 28);
+		un_wr16(a + 4, 1);
+		un_wr32(a + 6, 60);
+		un_wr16(a + 10, (uint16_t)alen);
+		memcpy(a + 12, addr, alen);
+	}
+	return need;
+}
+
+/* ------------------------------------------------------------------ DHCP */
+
+CPOD_INTERNAL int un_dhcp_parse(const uint8_t *msg, size_t len, un_dhcp_req *r)
+{
+	if (len < 240 || len > 1500)
+		return -1;
+	if (msg[0] != 1 || msg[1] != 1 || msg[2] != 6)
+		return -1;
+	if (un_rd32(msg + 236) != 0x63825363)
+		return -1;
+	r->xid = un_rd32(msg + 4);
+	r->flags = un_rd16(msg + 10);
+	memcpy(r->chaddr, msg + 28, 6);
+	r->type = 0;
+	size_t off = 240;
+	while (off < len) {
+		uint8_t opt = msg[off++];
+		if (opt == 255)
+			break;
+		if (opt == 0)
+			continue;
+		if (off >= len)
+			return -1;
+		uint8_t l = msg[off++];
+		if (off + l > len)
+			return -1;
+		if (opt == 53 && l == 1)
+			r->type = msg[off];
+		off += l;
+	}
+	return r->type ? 0 : -1;
+}
+
+CPOD_INTERNAL size_t un_dhcp_reply(const un_dhcp_req *r, const uint8_t *yiaddr,
+				   const uint8_t *server, const uint8_t *mask, const uint8_t *dns,
+				   unsigned mtu, uint8_t *out, size_t n)
+{
+	if (n < 300)
+		return 0;
+	memset(out, 0, 300);
+	out[0] = 2;
+	out[1] = 1;
+	out[2] = 6;
+	un_wr32(out + 4, r->xid);
+	un_wr16(out + 10, r->flags);
+	memcpy(out + 16, yiaddr, 4);
+	memcpy(out + 20, server, 4);
+	memcpy(out + 28, r->chaddr, 6);
+	un_wr32(out + 236, 0x63825363);
+	uint8_t *o = out + 240;
+	*o++ = 53; *o++ = 1; *o++ = r->type == 1 ? 2 : 5;     /* OFFER / ACK */
+	*o++ = 54; *o++ = 4; memcpy(o, server, 4); o += 4;
+	*o++ = 51; *o++ = 4; un_wr32(o, 86400); o += 4;
+	*o++ = 1; *o++ = 4; memcpy(o, mask, 4); o += 4;
+	*o++ = 3; *o++ = 4; memcpy(o, server, 4); o += 4;
+	*o++ = 6; *o++ = 4; memcpy(o, dns, 4); o += 4;
+	if (mtu >= 68 && mtu <= 65535) {
+		*o++ = 26; *o++ = 2; un_wr16(o, (uint16_t)mtu); o += 2;
+	}
+	*o++ = 255;
+	return 300;
+}
+/************************************************ src/usernet/stack.c */
+/*
+ * stack.c — the frame path of the user-mode stack: what a tap wrote
+ * (Ethernet, ARP, IPv4, IPv6) is checked and dispatched to ICMP, UDP, TCP
+ * or switched to another container's tap; frames to a guest get their
+ * Ethernet and IP headers here.  Also the flow table (fixed size, hash
+ * index, free list) and the stack's setup.
+ */
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+CPOD_INTERNAL uint64_t un_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+CPOD_INTERNAL int un_ep_add(un_stack *st, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+	if (st->epfd < 0)
+		return 0;
+	return epoll_ctl(st->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+CPOD_INTERNAL int un_ep_mod(un_stack *st, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+	if (st->epfd < 0)
+		return 0;
+	return epoll_ctl(st->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* --------------------------------------------------------------- setup */
+
+static void un_read_resolv(un_stack *st)
+{
+	const char *path = st->cfg.resolv_conf;
+	if (!path)
+		path = getenv("CPOD_RESOLV_CONF");
+	if (!path)
+		path = "/etc/resolv.conf";
+	st->has_upstream = false;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		char ns[128];
+		if (sscanf(line, " nameserver %127s", ns) == 1) {
+			char *pct = strchr(ns, '%');
+			if (pct)
+				*pct = 0;
+			if (un_addr_parse(ns, &st->upstream)) {
+				st->has_upstream = true;
+				break;
+			}
+		}
+	}
+	fclose(f);
+}
+
+CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->cfg = *cfg;
+	st->epfd = st->ctl_fd = st->hostns_fd = -1;
+	static const uint8_t gw_mac[6] = { 0x02, 0x63, 0x70, 0x6f, 0x64, 0x01 };
+	memcpy(st->gw_mac, gw_mac, 6);
+	st->mtu = cfg->mtu ? cfg->mtu : 65520;
+	if (st->mtu < 1280 && cfg->subnet6 && strcmp(cfg->subnet6, "none") && cfg->subnet6[0])
+		return err_set(err, CPOD_E_INVALID, "mtu %u: IPv6 needs at least 1280", st->mtu);
+	if (st->mtu < 576 || st->mtu > 65520)
+		return err_set(err, CPOD_E_INVALID, "mtu %u: out of range (576..65520)", st->mtu);
+	if (un_cidr_parse(cfg->subnet ? cfg->subnet : "10.0.2.0/24", &st->net4, &st->prefix4, err) < 0)
+		return -1;
+	if (!un_is_v4(&st->net4))
+		return err_set(err, CPOD_E_INVALID, "subnet %s: not IPv4", cfg->subnet);
+	st->gw4 = st->net4;
+	st->gw4.b[15] |= 2;
+	st->dns4 = st->net4;
+	st->dns4.b[15] |= 3;
+	const char *s6 = cfg->subnet6 ? cfg->subnet6 : "fd00::/64";
+	st->v6 = s6[0] && strcmp(s6, "none") != 0;
+	if (st->v6) {
+		if (un_cidr_parse(s6, &st->net6, &st->prefix6, err) < 0)
+			return -1;
+		if (un_is_v4(&st->net6))
+			return err_set(err, CPOD_E_INVALID, "subnet6 %s: not IPv6", s6);
+		st->gw6 = st->net6;
+		st->gw6.b[15] |= 2;
+		st->dns6 = st->net6;
+		st->dns6.b[15] |= 3;
+	}
+	st->max_flows = cfg->max_flows ? cfg->max_flows : 4096;
+	if (st->max_flows > 65536)
+		st->max_flows = 65536;
+	st->hash_size = 1;
+	while (st->hash_size < st->max_flows * 2)
+		st->hash_size <<= 1;
+	st->flows = calloc(st->max_flows, sizeof(un_flow));
+	st->hash = malloc(st->hash_size * sizeof(int32_t));
+	st->rx = malloc(UN_FRAME_MAX + 64);
+	st->tx = malloc(UN_FRAME_MAX + 64);
+	st->batch = malloc((size_t)UN_BATCH * (UN_HDR_ROOM + 65536));
+	st->dnsbuf = malloc(4096);
+	st->max_splices = 1024;
+	st->splices = calloc(st->max_splices, sizeof(un_splice));
+	if (!st->flows || !st->hash || !st->rx || !st->tx || !st->batch || !st->dnsbuf ||
+	    !st->splices) {
+		un_stack_free(st);
+		return err_nomem(err);
+	}
+	for (unsigned i = 0; i < st->hash_size; i++)
+		st->hash[i] = -1;
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		st->flows[i].hnext = i + 1 < st->max_flows ? (int32_t)(i + 1) : -1;
+		st->flows[i].fd = -1;
+		st->flows[i].ack_next = -1;
+	}
+	st->free_head = 0;
+	st->ack_head = -1;
+	for (unsigned i = 0; i < st->max_splices; i++)
+		st->splices[i].next_free = i + 1 < st->max_splices ? (int32_t)(i + 1) : -1;
+	st->splice_free = 0;
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		st->taps[i].fd = st->taps[i].netns_fd = st->taps[i].pidfd = -1;
+	un_read_resolv(st);
+	st->start_ms = un_now_ms();
+	return 0;
+}
+
+CPOD_INTERNAL void un_stack_free(un_stack *st)
+{
+	free(st->flows);
+	free(st->hash);
+	free(st->rx);
+	free(st->tx);
+	free(st->batch);
+	free(st->dnsbuf);
+	free(st->splices);
+	free(st->fwds);
+	st->flows = NULL;
+	st->hash = NULL;
+	st->rx = st->tx = st->batch = st->dnsbuf = NULL;
+	st->splices = NULL;
+	st->fwds = NULL;
+}
+
+/* --------------------------------------------------------------- flows */
+
+static uint32_t un_flow_hash(uint8_t proto, unsigned ti, const un_addr *g, uint16_t gport,
+			     const un_addr *r, uint16_t rport)
+{
+	uint32_t h = 2166136261u ^ proto ^ (ti << 8);
+	for (int i = 0; i < 16; i++)
+		h = (h ^ g->b[i]) * 16777619u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ r->b[i]) * 16777619u;
+	h = (h ^ gport) * 16777619u;
+	h = (h ^ rport) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+CPOD_INTERNAL un_flow *un_flow_find(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				    uint16_t gport, const un_addr *r, uint16_t rport)
+{
+	uint32_t h = un_flow_hash(proto, ti, g, gport, r, rport) & (st->hash_size - 1);
+	for (int32_t i = st->hash[h]; i >= 0; i = st->flows[i].hnext) {
+		un_flow *f = &st->flows[i];
+		if (f->proto == proto && f->tap == ti && f->gport == gport && f->rport == rport &&
+		    un_addr_eq(&f->gaddr, g) && un_addr_eq(&f->raddr, r))
+			return f;
+	}
+	return NULL;
+}
+
+CPOD_INTERNAL un_flow *un_flow_new(un_stack *st, uint8_t proto, unsigned ti, const un_addr *g,
+				   uint16_t gport, const un_addr *r, uint16_t rport)
+{
+	if (st->free_head < 0)
+		return NULL;
+	un_flow *f = &st->flows[st->free_head];
+	st->free_head = f->hnext;
+	/* ack_next/in_acklist survive: the flow may still sit in the ACK list */
+	int32_t an = f->ack_next;
+	bool inl = f->in_acklist;
+	memset(f, 0, sizeof(*f));
+	f->ack_next = an;
+	f->in_acklist = inl;
+	f->proto = proto;
+	f->tap = (uint16_t)ti;
+	f->gaddr = *g;
+	f->raddr = *r;
+	f->gport = gport;
+	f->rport = rport;
+	f->fd = -1;
+	f->last_ms = un_now_ms();
+	uint32_t h = un_flow_hash(proto, ti, g, gport, r, rport) & (st->hash_size - 1);
+	f->hnext = st->hash[h];
+	st->hash[h] = un_flow_idx(st, f);
+	st->n_flows++;
+	if (proto == UN_P_TCP)
+		st->n_tcp++;
+	else
+		st->n_udp++;
+	return f;
+}
+
+CPOD_INTERNAL void un_flow_free(un_stack *st, un_flow *f)
+{
+	if (!f->proto)
+		return;
+	uint32_t h = un_flow_hash(f->proto, f->tap, &f->gaddr, f->gport, &f->raddr, f->rport) &
+		     (st->hash_size - 1);
+	int32_t idx = un_flow_idx(st, f);
+	for (int32_t *p = &st->hash[h]; *p >= 0; p = &st->flows[*p].hnext)
+		if (*p == idx) {
+			*p = f->hnext;
+			break;
+		}
+	if (f->fd >= 0 && !f->inbound)
+		close(f->fd);
+	f->fd = -1;
+	if (f->proto == UN_P_TCP)
+		st->n_tcp--;
+	else
+		st->n_udp--;
+	st->n_flows--;
+	f->proto = 0;
+	f->st = 0;
+	f->hnext = st->free_head;
+	st->free_head = idx;
+}
+
+/* ------------------------------------------------------------- addresses */
+
+CPOD_INTERNAL void un_sockaddr(const un_addr *a, uint16_t port, struct sockaddr_storage *ss,
+			       socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (un_is_v4(a)) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		memcpy(&s->sin_addr, a->b + 12, 4);
+		*len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		memcpy(&s->sin6_addr, a->b, 16);
+		*len = sizeof(*s);
+	}
+}
+
+CPOD_INTERNAL void un_from_sockaddr(const struct sockaddr_storage *ss, un_addr *a,
+				    uint16_t *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		un_addr_v4(a, (const uint8_t *)&s->sin_addr);
+		*port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		memcpy(a->b, &s->sin6_addr, 16);
+		*port = ntohs(s->sin6_port);
+	}
+}
+
+CPOD_INTERNAL bool un_map_dst(un_stack *st, const un_addr *dst, un_addr *host, bool *via_gw)
+{
+	*via_gw = false;
+	if (un_addr_eq(dst, &st->gw4)) {
+		static const uint8_t lo[4] = { 127, 0, 0, 1 };
+		un_addr_v4(host, lo);
+		*via_gw = true;
+		return true;
+	}
+	if (st->v6 && un_addr_eq(dst, &st->gw6)) {
+		memset(host->b, 0, 16);
+		host->b[15] = 1;
+		*via_gw = true;
+		return true;
+	}
+	if (un_in_prefix(dst, &st->net4, st->prefix4) ||
+	    (st->v6 && un_in_prefix(dst, &st->net6, st->prefix6)))
+		return false;
+	unsigned c = un_addr_class(dst);
+	if (c & (UN_CLASS_MULTICAST | UN_CLASS_RESERVED))
+		return false;
+	if (un_is_v4(dst) && dst->b[12] == 255 && dst->b[15] == 255)
+		return false;
+	*host = *dst;
+	return true;
+}
+
+/* ---------------------------------------------------------------- output */
+
+CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
+				 const un_addr *dst, uint8_t proto, size_t l4len)
+{
+	uint8_t *ip = fb + UN_L3;
+	(void)st;
+	if (un_is_v4(src)) {
+		ip[0] = 0x45;
+		ip[1] = 0;
+		un_wr16(ip + 2, (uint16_t)(20 + l4len));
+		un_wr16(ip + 4, 0);
+		un_wr16(ip + 6, 0x4000);
+		ip[8] = 64;
+		ip[9] = proto;
+		un_wr16(ip + 10, 0);
+		memcpy(ip + 12, src->b + 12, 4);
+		memcpy(ip + 16, dst->b + 12, 4);
+		un_wr16(ip + 10, un_csum_fold(un_csum_add(0, ip, 20)));
+		return 20;
+	}
+	un_wr32(ip, 0x60000000);
+	un_wr16(ip + 4, (uint16_t)l4len);
+	ip[6] = proto;
+	ip[7] = 64;
+	memcpy(ip + 8, src->b, 16);
+	memcpy(ip + 24, dst->b, 16);
+	return 40;
+}
+
+static void un_tap_write(un_stack *st, unsigned ti, const uint8_t *frame, size_t len)
+{
+	un_tap *t = &st->taps[ti];
+	st->frames_out++;
+	t->frames_out++;
+	if (t->fd < 0)
+		return;
+	if (write(t->fd, frame, len) < 0) {
+		t->dropped++;
+		st->dropped++;
+	}
+}
+
+CPOD_INTERNAL void un_send_l3(un_stack *st, unsigned ti, uint8_t *fb, size_t l3len, bool v6,
+			      const struct virtio_net_hdr *vh)
+{
+	un_tap *t = &st->taps[ti];
+	if (!t->used)
+		return;
+	if (vh)
+		memcpy(fb, vh, UN_VNET);
+	else
+		memset(fb, 0, UN_VNET);
+	uint8_t *eth = fb + UN_VNET;
+	memcpy(eth, t->mac, 6);
+	memcpy(eth + 6, st->gw_mac, 6);
+	un_wr16(eth + 12, v6 ? 0x86dd : 0x0800);
+	un_tap_write(st, ti, fb, UN_L3 + l3len);
+}
+
+/* ICMP destination unreachable (administratively prohibited) about the
+ * datagram at ip, from the gateway. */
+CPOD_INTERNAL void un_icmp_unreach(un_stack *st, unsigned ti, const uint8_t *ip, size_t iplen,
+				   bool v6)
+{
+	un_tap *t = &st->taps[ti];
+	uint8_t *fb = st->tx;
+	if (!v6) {
+		size_t q = iplen < 28 ? iplen : 28;
+		if (iplen < 20)
+			return;
+		uint8_t *icmp = fb + UN_L3 + 20;
+		icmp[0] = 3;
+		icmp[1] = 13;
+		un_wr16(icmp + 2, 0);
+		un_wr32(icmp + 4, 0);
+		memcpy(icmp + 8, ip, q);
+		un_wr16(icmp + 2, un_csum_fold(un_csum_add(0, icmp, 8 + q)));
+		un_build_ip(st, fb, &st->gw4, &t->ip4, 1, 8 + q);
+		un_send_l3(st, ti, fb, 20 + 8 + q, false, NULL);
+		return;
+	}
+	if (!st->v6 || !t->has_ip6 || iplen < 40)
+		return;
+	size_t q = iplen < 1200 ? iplen : 1200;
+	uint8_t *icmp = fb + UN_L3 + 40;
+	icmp[0] = 1;
+	icmp[1] = 1;
+	un_wr16(icmp + 2, 0);
+	un_wr32(icmp + 4, 0);
+	memcpy(icmp + 8, ip, q);
+	uint32_t s = un_csum_pseudo(&st->gw6, &t->ip6, 58, (uint32_t)(8 + q));
+	un_wr16(icmp + 2, un_csum_fold(un_csum_add(s, icmp, 8 + q)));
+	un_build_ip(st, fb, &st->gw6, &t->ip6, 58, 8 + q);
+	un_send_l3(st, ti, fb, 40 + 8 + q, true, NULL);
+}
+
+/* ----------------------------------------------------------------- input */
+
+static int un_tap_by_ip(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++) {
+		un_tap *t = &st->taps[i];
+		if (t->used && (un_addr_eq(&t->ip4, a) || (t->has_ip6 && un_addr_eq(&t->ip6, a))))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int un_tap_by_mac(un_stack *st, const uint8_t *mac)
+{
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && memcmp(st->taps[i].mac, mac, 6) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Another container's frame goes to its tap as it is (virtio header too). */
+static void un_switch(un_stack *st, unsigned to, uint8_t *frame, size_t len, bool rewrite)
+{
+	if (rewrite) {
+		memcpy(frame + UN_VNET, st->taps[to].mac, 6);
+		memcpy(frame + UN_VNET + 6, st->gw_mac, 6);
+	}
+	un_tap_write(st, to, frame, len);
+}
+
+static void un_arp_input(un_stack *st, unsigned ti, const uint8_t *a, size_t len)
+{
+	if (len < 28 || un_rd16(a) != 1 || un_rd16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 ||
+	    un_rd16(a + 6) != 1)
+		return;
+	un_addr target;
+	un_addr_v4(&target, a + 24);
+	const uint8_t *mac;
+	int other;
+	if (un_addr_eq(&target, &st->gw4) || un_addr_eq(&target, &st->dns4))
+		mac = st->gw_mac;
+	else if ((other = un_tap_by_ip(st, &target)) >= 0 && (unsigned)other != ti)
+		mac = st->taps[other].mac;
+	else
+		return;
+	uint8_t *fb = st->tx;
+	memset(fb, 0, UN_VNET);
+	uint8_t *eth = fb + UN_VNET;
+	memcpy(eth, a + 8, 6);
+	memcpy(eth + 6, st->gw_mac, 6);
+	un_wr16(eth + 12, 0x0806);
+	uint8_t *r = eth + 14;
+	un_wr16(r, 1);
+	un_wr16(r + 2, 0x0800);
+	r[4] = 6;
+	r[5] = 4;
+	un_wr16(r + 6, 2);
+	memcpy(r + 8, mac, 6);
+	memcpy(r + 14, a + 24, 4);
+	memcpy(r + 18, a + 8, 6);
+	memcpy(r + 24, a + 14, 4);
+	un_tap_write(st, ti, fb, UN_VNET + 14 + 28);
+}
+
+static void un_ip4_input(un_stack *st, unsigned ti, uint8_t *frame, size_t flen, uint8_t *ip,
+			 size_t len)
+{
+	if (len < 20 || (ip[0] >> 4) != 4)
+		return;
+	size_t ihl = (size_t)(ip[0] & 15) * 4, tot = un_rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || tot > len)
+		return;
+	if (un_rd16(ip + 6) & 0x3fff)       /* fragments: not on a 64 KiB MTU link */
+		return;
+	un_addr src, dst;
+	un_addr_v4(&src, ip + 12);
+	un_addr_v4(&dst, ip + 16);
+	un_tap *t = &st->taps[ti];
+	static const uint8_t zero[4];
+	if (!un_addr_eq(&src, &t->ip4) && memcmp(ip + 12, zero, 4) != 0)
+		return;                     /* spoofed source */
+	int other = un_tap_by_ip(st, &dst);
+	if (other >= 0 && (unsigned)other != ti) {
+		un_switch(st, (unsigned)other, frame, flen, true);
+		return;
+	}
+	uint8_t *l4 = ip + ihl;
+	size_t l4len = tot - ihl;
+	switch (ip[9]) {
+	case UN_P_TCP:
+		un_tcp_input(st, ti, &src, &dst, l4, l4len);
+		break;
+	case UN_P_UDP:
+		un_udp_input(st, ti, ip, tot, &src, &dst, l4, l4len);
+		break;
+	case UN_P_ICMP:
+		un_icmp_input(st, ti, ip, tot, &src, &dst, l4, l4len, false);
+		break;
+	}
+}
+
+static void un_ip6_input(un_stack *st, unsigned ti, uint8_t *frame, size_t flen, uint8_t *ip,
+			 size_t len)
+{
+	if (!st->v6 || len < 40 || (ip[0] >> 4) != 6)
+		return;
+	size_t plen = un_rd16(ip + 4);
+	if (40 + plen > len)
+		return;
+	un_addr src, dst;
+	memcpy(src.b, ip + 8, 16);
+	memcpy(dst.b, ip + 24, 16);
+	un_tap *t = &st->taps[ti];
+	int other = un_tap_by_ip(st, &dst);
+	if (other >= 0 && (unsigned)other != ti) {
+		if (!t->has_ip6 || !un_addr_eq(&src, &t->ip6))
+			return;
+		un_switch(st, (unsigned)other, frame, flen, true);
+		return;
+	}
+	uint8_t *l4 = ip + 40;
+	bool own = t->has_ip6 && un_addr_eq(&src, &t->ip6);
+	switch (ip[6]) {
+	case UN_P_ICMP6:
+		/* NDP comes from link-local and unspecified addresses too */
+		un_icmp_input(st, ti, ip, 40 + plen, &src, &dst, l4, plen, true);
+		break;
+	case UN_P_TCP:
+		if (own)
+			un_tcp_input(st, ti, &src, &dst, l4, plen);
+		break;
+	case UN_P_UDP:
+		if (own)
+			un_udp_input(st, ti, ip, 40 + plen, &src, &dst, l4, plen);
+		break;
+	}
+}
+
+CPOD_INTERNAL void un_tap_input(un_stack *st, unsigned ti, uint8_t *frame, size_t len)
+{
+	if (ti >= UN_MAX_TAPS || !st->taps[ti].used)
+		return;
+	st->frames_in++;
+	st->taps[ti].frames_in++;
+	if (len < UN_VNET + UN_ETH)
+		return;
+	uint8_t *eth = frame + UN_VNET;
+	uint16_t type = un_rd16(eth + 12);
+	bool bcast = eth[0] & 1;
+	if (!bcast && memcmp(eth, st->gw_mac, 6) != 0) {
+		int other = un_tap_by_mac(st, eth);
+		if (other >= 0 && (unsigned)other != ti &&
+		    memcmp(eth + 6, st->taps[ti].mac, 6) == 0)
+			un_switch(st, (unsigned)other, frame, len, false);
+		return;
+	}
+	uint8_t *l3 = eth + UN_ETH;
+	size_t l3len = len - UN_VNET - UN_ETH;
+	switch (type) {
+	case 0x0806:
+		un_arp_input(st, ti, l3, l3len);
+		break;
+	case 0x0800:
+		un_ip4_input(st, ti, frame, len, l3, l3len);
+		break;
+	case 0x86dd:
+		un_ip6_input(st, ti, frame, len, l3, l3len);
+		break;
+	}
+}
+
+CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti)
+{
+	un_tap *t = &st->taps[ti];
+	for (int i = 0; i < UN_TAP_BURST && t->used && !t->dead; i++) {
+		ssize_t n = read(t->fd, st->rx, UN_FRAME_MAX);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			t->dead = true;     /* the loop detaches it */
+			break;
+		}
+		if (n == 0) {
+			t->dead = true;
+			break;
+		}
+		un_tap_input(st, ti, st->rx, (size_t)n);
+	}
+	un_tcp_flush_acks(st);
+}
+/************************************************ src/usernet/tap.c */
+/*
+ * tap.c — the container's end: the tap device made inside its network
+ * namespace and configured over rtnetlink by our own small netlink client
+ * (lo up; the tap's MAC, MTU, addresses, default routes), so no `ip`
+ * binary is needed.  The process steps into the namespace with setns(2)
+ * for the few calls that must be made there (the tap's open, the netlink
+ * socket) and back out again; the fds keep working from the host's side.
+ */
+
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+
+typedef struct un_nl {
+	int fd;
+	uint32_t seq;
+	uint8_t buf[512];
+	size_t len;
+} un_nl;
+
+static struct nlmsghdr *un_nl_begin(un_nl *nl, uint16_t type, uint16_t flags, const void *body,
+				    size_t blen)
+{
+	memset(nl->buf, 0, sizeof(nl->buf));
+	struct nlmsghdr *h = (struct nlmsghdr *)nl->buf;
+	h->nlmsg_type = type;
+	h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	h->nlmsg_seq = ++nl->seq;
+	memcpy(nl->buf + NLMSG_HDRLEN, body, blen);
+	nl->len = NLMSG_HDRLEN + NLMSG_ALIGN(blen);
+	return h;
+}
+
+static void un_nl_attr(un_nl *nl, uint16_t type, const void *data, size_t len)
+{
+	size_t need = RTA_SPACE(len);
+	if (nl->len + need > sizeof(nl->buf))
+		return;
+	struct rtattr *a = (struct rtattr *)(nl->buf + nl->len);
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	nl->len += need;
+}
+
+/* Sends the message built and waits for its ACK; -1 with errno. */
+static int un_nl_talk(un_nl *nl)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)nl->buf;
+	h->nlmsg_len = (uint32_t)nl->len;
+	if (send(nl->fd, nl->buf, nl->len, 0) < 0)
+		return -1;
+	uint8_t rb[4096];
+	for (;;) {
+		ssize_t n = recv(nl->fd, rb, sizeof(rb), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (struct nlmsghdr *r = (struct nlmsghdr *)rb; NLMSG_OK(r, (unsigned)n);
+		     r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_seq != nl->seq || r->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = NLMSG_DATA(r);
+			if (e->error) {
+				errno = -e->error;
+				return -1;
+			}
+			return 0;
+		}
+	}
+}
+
+static int un_nl_link(un_nl *nl, int ifindex, const uint8_t *mac, unsigned mtu)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex,
+				 .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
+	un_nl_begin(nl, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	if (mac)
+		un_nl_attr(nl, IFLA_ADDRESS, mac, 6);
+	if (mtu) {
+		uint32_t m = mtu;
+		un_nl_attr(nl, IFLA_MTU, &m, 4);
+	}
+	return un_nl_talk(nl);
+}
+
+static int un_nl_addr(un_nl *nl, int ifindex, const un_addr *a, unsigned prefix)
+{
+	bool v4 = un_is_v4(a);
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)(v4 ? AF_INET : AF_INET6),
+				 .ifa_prefixlen = (uint8_t)(v4 ? prefix - 96 : prefix),
+				 .ifa_index = (uint32_t)ifindex,
+				 .ifa_flags = (uint8_t)(v4 ? 0 : IFA_F_NODAD) };
+	un_nl_begin(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof(ifa));
+	const uint8_t *b = v4 ? a->b + 12 : a->b;
+	size_t l = v4 ? 4 : 16;
+	un_nl_attr(nl, IFA_LOCAL, b, l);
+	un_nl_attr(nl, IFA_ADDRESS, b, l);
+	if (!v4) {
+		uint32_t flags = IFA_F_NODAD;
+		un_nl_attr(nl, IFA_FLAGS, &flags, 4);
+	}
+	return un_nl_talk(nl);
+}
+
+static int un_nl_default_route(un_nl *nl, int ifindex, const un_addr *gw)
+{
+	bool v4 = un_is_v4(gw);
+	struct rtmsg rt = { .rtm_family = (uint8_t)(v4 ? AF_INET : AF_INET6),
+			    .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_STATIC,
+			    .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST };
+	un_nl_begin(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rt, sizeof(rt));
+	un_nl_attr(nl, RTA_GATEWAY, v4 ? gw->b + 12 : gw->b, v4 ? 4 : 16);
+	uint32_t oif = (uint32_t)ifindex;
+	un_nl_attr(nl, RTA_OIF, &oif, 4);
+	return un_nl_talk(nl);
+}
+
+/* In the namespace: the tap and its configuration. */
+static int un_tap_setup(un_stack *st, un_tap *t, cpod_err *err)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_sys(err, "open /dev/net/tun");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	int hsz = UN_VNET;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err_sys(err, "create tap %s", t->ifname);
+		close(fd);
+		return -1;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+		err_sys(err, "tap %s: offloads", t->ifname);
+		close(fd);
+		return -1;
+	}
+	un_nl nl = { .seq = 0 };
+	nl.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl.fd < 0) {
+		err_sys(err, "netlink socket");
+		close(fd);
+		return -1;
+	}
+	struct timeval tv = { 2, 0 };
+	setsockopt(nl.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int ifindex = 0;
+	int sfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sfd >= 0 && ioctl(sfd, SIOCGIFINDEX, &ifr) == 0)
+		ifindex = ifr.ifr_ifindex;
+	if (sfd >= 0)
+		close(sfd);
+	const char *what = NULL;
+	if (!ifindex)
+		what = "interface index";
+	else if (un_nl_link(&nl, 1, NULL, 0) < 0)
+		what = "lo up";
+	else if (un_nl_link(&nl, ifindex, t->mac, st->mtu) < 0)
+		what = "link up";
+	else if (un_nl_addr(&nl, ifindex, &t->ip4, st->prefix4) < 0)
+		what = "IPv4 address";
+	else if (un_nl_default_route(&nl, ifindex, &st->gw4) < 0)
+		what = "IPv4 default route";
+	if (what) {
+		err_sys(err, "tap %s: %s", ifr.ifr_name, what);
+		close(nl.fd);
+		close(fd);
+		return -1;
+	}
+	if (t->has_ip6 && (un_nl_addr(&nl, ifindex, &t->ip6, st->prefix6) < 0 ||
+			   un_nl_default_route(&nl, ifindex, &st->gw6) < 0)) {
+		/* IPv6 disabled in the namespace: IPv4 only */
+		log_warn("usernet: tap %s: no IPv6: %s", ifr.ifr_name, strerror(errno));
+		t->has_ip6 = false;
+	}
+	close(nl.fd);
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
+	t->fd = fd;
+	return 0;
+}
+
+CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return err_sys(err, "enter the container's network namespace");
+	int r = un_tap_setup(st, t, err);
+	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
+		/* stuck in the container's namespace: host sockets would land there */
+		err_sys(err, "back to the host's network namespace");
+		if (t->fd >= 0)
+			close(t->fd);
+		t->fd = -1;
+		return -2;
+	}
+	return r;
+}
+/************************************************ src/usernet/tcp.c */
+/*
+ * tcp.c — the guest's TCP connections, terminated in the stack and spliced
+ * onto host TCP sockets (the design of passt's tcp.c, written anew).
+ *
+ * Guest to host: a segment's payload is written to the host socket and
+ * acknowledged only as far as it went in; the window we advertise is the
+ * room left in the host socket's send buffer, so a slow host peer slows
+ * the guest (backpressure).  A segment that did not fit is dropped and,
+ * once the socket drains (EPOLLOUT), three duplicate ACKs make the guest
+ * resend it at once.
+ *
+ * Host to guest: nothing is copied into buffers of our own.  Data stays in
+ * the host socket until the guest acknowledges it: we read it with MSG_PEEK
+ * at SO_PEEK_OFF (the offset is the data in flight), up to the guest's
+ * window, into the frames of st->batch behind prebuilt headers, and drop
+ * it from the socket with MSG_TRUNC when the guest ACKs.  Retransmission
+ * rewinds the peek offset (go-back-N; on a lossless tap it is rare).  A
+ * full guest window leaves the data in the socket, whose receive buffer
+ * then fills and throttles the host peer.  Host sockets are edge-
+ * triggered: peeked data keeps a socket readable.
+ */
+
+#include <netinet/tcp.h>
+#include <linux/sock_diag.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+
+#define UN_TCP_RTO_MS 400
+#define UN_TCP_MAX_RETRIES 8
+#define UN_TCP_OWS 8
+
+enum { UN_FIN = 1, UN_SYN = 2, UN_RST = 4, UN_PSH = 8, UN_ACK = 16 };
+
+static uint32_t un_tcp_events(void)
+{
+	return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+}
+
+/* Room in the host socket's send buffer: the window the guest gets.  The
+ * kernel counts the buffer in memory (SO_MEMINFO's queued), not bytes, so
+ * the room is measured the same way and a little held back: a window that
+ * promises more than the socket takes makes the guest retransmit. */
+static uint32_t un_tcp_wnd(un_stack *st, un_flow *f)
+{
+	if (st->fuzz || f->fd < 0)
+		return 65535u << f->ows;
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mi);
+	if (getsockopt(f->fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
+	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
+		return 65535;
+	long sndbuf = (long)mi[SK_MEMINFO_SNDBUF];
+	long space = sndbuf - (long)mi[SK_MEMINFO_WMEM_QUEUED];
+	space -= space / 8;
+	if (space < 0)
+		space = 0;
+	if (space < sndbuf / 2) {
+		/* A small window: ask for EPOLLOUT when the socket drains, so
+		 * the guest hears of the room at once.  poll() on a socket that
+		 * is not writable sets SOCK_NOSPACE, which arms that wakeup. */
+		struct pollfd pfd = { .fd = f->fd, .events = POLLOUT };
+		poll(&pfd, 1, 0);
+		f->st |= UN_T_WAITROOM;
+	}
+	if (space > (1L << 30))
+		space = 1L << 30;
+	return (uint32_t)space;
+}
+
+static uint16_t un_tcp_wnd_field(un_flow *f, uint32_t wnd)
+{
+	uint32_t w = wnd >> f->ows;
+	return (uint16_t)(w > 65535 ? 65535 : w);
+}
+
+/* A segment without payload (SYN-ACK with MSS and window scale). */
+static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
+{
+	bool v6 = !un_is_v4(&f->gaddr);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *t = st->tx + UN_L3 + iphl;
+	size_t hl = 20;
+	uint32_t seq = (flags & UN_SYN) ? f->iss : f->snd_nxt;
+	if ((flags & UN_FIN) && (f->st & UN_T_FIN_SENT))
+		seq = f->snd_nxt - 1;
+	un_wr16(t, f->rport);
+	un_wr16(t + 2, f->gport);
+	un_wr32(t + 4, seq);
+	un_wr32(t + 8, (flags & UN_ACK) ? f->rcv_nxt : 0);
+	uint32_t wnd = (flags & UN_RST) ? 0 : un_tcp_wnd(st, f);
+	if (flags & UN_SYN) {
+		uint8_t *o = t + 20;
+		uint32_t mss = st->mtu - iphl - 20;
+		o[0] = 2; o[1] = 4; un_wr16(o + 2, (uint16_t)(mss > 65535 ? 65535 : mss));
+		hl += 4;
+		if (f->st & UN_T_GUEST_WS) {
+			o[4] = 1; o[5] = 3; o[6] = 3; o[7] = f->ows;
+			hl += 4;
+		}
+		un_wr16(t + 14, (uint16_t)(wnd > 65535 ? 65535 : wnd));
+	} else {
+		un_wr16(t + 14, un_tcp_wnd_field(f, wnd));
+	}
+	f->acked_wnd = wnd;
+	t[12] = (uint8_t)((hl / 4) << 4);
+	t[13] = flags;
+	un_wr16(t + 16, 0);
+	un_wr16(t + 18, 0);
+	uint32_t s = un_csum_pseudo(&f->raddr, &f->gaddr, UN_P_TCP, (uint32_t)hl);
+	un_wr16(t + 16, un_csum_fold(un_csum_add(s, t, hl)));
+	un_build_ip(st, st->tx, &f->raddr, &f->gaddr, UN_P_TCP, hl);
+	un_send_l3(st, f->tap, st->tx, iphl + hl, v6, NULL);
+	f->st &= ~(uint32_t)UN_T_ACK_DUE;
+}
+
+/* RST for a segment that belongs to no flow (or is refused). */
+static void un_tcp_rst_reply(un_stack *st, unsigned ti, const un_addr *src, const un_addr *dst,
+			     const uint8_t *l4, size_t plen)
+{
+	uint8_t fl = l4[13];
+	if (fl & UN_RST)
+		return;
+	bool v6 = !un_is_v4(src);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *t = st->tx + UN_L3 + iphl;
+	memset(t, 0, 20);
+	memcpy(t, l4 + 2, 2);
+	memcpy(t + 2, l4, 2);
+	if (fl & UN_ACK) {
+		memcpy(t + 4, l4 + 8, 4);
+		t[13] = UN_RST;
+	} else {
+		un_wr32(t + 8, un_rd32(l4 + 4) + (uint32_t)plen + ((fl & UN_SYN) ? 1 : 0) +
+				       ((fl & UN_FIN) ? 1 : 0));
+		t[13] = UN_RST | UN_ACK;
+	}
+	t[12] = 5 << 4;
+	uint32_t s = un_csum_pseudo(dst, src, UN_P_TCP, 20);
+	un_wr16(t + 16, un_csum_fold(un_csum_add(s, t, 20)));
+	un_build_ip(st, st->tx, dst, src, UN_P_TCP, 20);
+	un_send_l3(st, ti, st->tx, iphl + 20, v6, NULL);
+}
+
+static void un_tcp_ack_later(un_stack *st, un_flow *f)
+{
+	f->st |= UN_T_ACK_DUE;
+	if (!f->in_acklist) {
+		f->in_acklist = true;
+		f->ack_next = st->ack_head;
+		st->ack_head = un_flow_idx(st, f);
+	}
+}
+
+CPOD_INTERNAL void un_tcp_flush_acks(un_stack *st)
+{
+	int32_t i = st->ack_head;
+	st->ack_head = -1;
+	while (i >= 0) {
+		un_flow *f = &st->flows[i];
+		i = f->ack_next;
+		f->ack_next = -1;
+		f->in_acklist = false;
+		if (f->proto == UN_P_TCP && (f->st & UN_T_ACK_DUE))
+			un_tcp_send_ctl(st, f, UN_ACK);
+	}
+}
+
+CPOD_INTERNAL void un_tcp_close(un_stack *st, un_flow *f, bool rst)
+{
+	if (rst) {
+		if (!(f->st & UN_T_CONNECTING))
+			un_tcp_send_ctl(st, f, UN_RST | UN_ACK);
+		if (f->fd >= 0) {
+			struct linger l = { 1, 0 };
+			setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		}
+	}
+	un_flow_free(st, f);
+}
+
+static void un_tcp_done_check(un_stack *st, un_flow *f)
+{
+	if ((f->st & UN_T_GUEST_FIN) && (f->st & UN_T_FIN_ACKED))
+		un_tcp_close(st, f, false);
+}
+
+/* Host data to the guest, as far as its window goes. */
+static void un_tcp_to_guest(un_stack *st, un_flow *f)
+{
+	if (!(f->st & UN_T_ESTAB) || (f->st & UN_T_FIN_SENT) || f->fd < 0)
+		return;
+	bool v6 = !un_is_v4(&f->gaddr);
+	size_t iphl = v6 ? 40 : 20, hdr = UN_L3 + iphl + 20;
+	size_t slot = UN_HDR_ROOM + 65536;
+	uint32_t seg = f->mss;
+	if (seg > st->mtu - iphl - 20)
+		seg = st->mtu - iphl - 20;
+	uint32_t maxpl = seg;
+	bool gso = false;
+	if (seg < 16384) {
+		maxpl = (uint32_t)((65535 - iphl - 20) / seg) * seg;
+		gso = true;
+	}
+	uint32_t wnd = un_tcp_wnd(st, f);
+	for (int round = 0; round < 16; round++) {
+		uint32_t inflight = f->snd_nxt - f->snd_una;
+		if (inflight >= f->gwnd)
+			return;
+		uint32_t avail = f->gwnd - inflight;
+		struct iovec iov[UN_BATCH];
+		int n_iov = 0;
+		size_t want = 0;
+		while (n_iov < UN_BATCH && avail > 0) {
+			uint32_t l = avail < maxpl ? avail : maxpl;
+			iov[n_iov].iov_base = st->batch + (size_t)n_iov * slot + hdr;
+			iov[n_iov].iov_len = l;
+			want += l;
+			avail -= l;
+			n_iov++;
+		}
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n_iov };
+		ssize_t n = recvmsg(f->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			un_tcp_close(st, f, true);
+			return;
+		}
+		if (n == 0) {
+			f->st |= UN_T_HOST_EOF | UN_T_FIN_SENT;
+			f->snd_nxt++;
+			un_tcp_send_ctl(st, f, UN_FIN | UN_ACK);
+			if (!f->rto_at)
+				f->rto_at = un_now_ms() + UN_TCP_RTO_MS;
+			return;
+		}
+		size_t left = (size_t)n;
+		for (int k = 0; k < n_iov && left > 0; k++) {
+			size_t l = left < iov[k].iov_len ? left : iov[k].iov_len;
+			left -= l;
+			uint8_t *fr = st->batch + (size_t)k * slot;
+			uint8_t *t = fr + UN_L3 + iphl;
+			un_wr16(t, f->rport);
+			un_wr16(t + 2, f->gport);
+			un_wr32(t + 4, f->snd_nxt);
+			un_wr32(t + 8, f->rcv_nxt);
+			t[12] = 5 << 4;
+			t[13] = UN_ACK | (left == 0 ? UN_PSH : 0);
+			un_wr16(t + 14, un_tcp_wnd_field(f, wnd));
+			un_wr16(t + 18, 0);
+			uint32_t s = un_csum_pseudo(&f->raddr, &f->gaddr, UN_P_TCP,
+						    (uint32_t)(20 + l));
+			un_wr16(t + 16, (uint16_t)~un_csum_fold(s));
+			struct virtio_net_hdr vh = { 0 };
+			vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh.csum_start = (uint16_t)(UN_ETH + iphl);
+			vh.csum_offset = 16;
+			if (gso && l > seg) {
+				vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+				vh.gso_size = (uint16_t)seg;
+				vh.hdr_len = (uint16_t)(UN_ETH + iphl + 20);
+			}
+			un_build_ip(st, fr, &f->raddr, &f->gaddr, UN_P_TCP, 20 + l);
+			un_send_l3(st, f->tap, fr, iphl + 20 + l, v6, &vh);
+			f->snd_nxt += (uint32_t)l;
+		}
+		f->acked_wnd = wnd;
+		f->st &= ~(uint32_t)UN_T_ACK_DUE;
+		if (!f->rto_at)
+			f->rto_at = un_now_ms() + UN_TCP_RTO_MS;
+		if ((size_t)n < want)
+			return;
+	}
+}
+
+/* Back to the oldest unacknowledged byte. */
+static void un_tcp_rewind(un_stack *st, un_flow *f)
+{
+	int zero = 0;
+	if (f->fd >= 0)
+		setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	f->snd_nxt = f->snd_una;
+	f->st &= ~(uint32_t)UN_T_FIN_SENT;
+	f->dupacks = 0;
+	un_tcp_to_guest(st, f);
+}
+
+static void un_tcp_syn(un_stack *st, unsigned ti, const un_addr *src, const un_addr *dst,
+		       const uint8_t *l4, size_t doff)
+{
+	un_addr host;
+	bool via_gw;
+	uint16_t dport = un_rd16(l4 + 2);
+	if (!un_map_dst(st, dst, &host, &via_gw)) {
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	if (!un_policy_allows(st->cfg.policy, &host, via_gw)) {
+		st->refused++;
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	un_flow *f = un_flow_new(st, UN_P_TCP, ti, src, un_rd16(l4), dst, dport);
+	if (!f) {
+		st->dropped++;
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	f->mss = 536;
+	for (size_t o = 20; o < doff;) {
+		uint8_t kind = l4[o];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= doff || l4[o + 1] < 2 || o + l4[o + 1] > doff)
+			break;
+		if (kind == 2 && l4[o + 1] == 4)
+			f->mss = un_rd16(l4 + o + 2);
+		if (kind == 3 && l4[o + 1] == 3) {
+			f->gws = l4[o + 2] > 14 ? 14 : l4[o + 2];
+			f->st |= UN_T_GUEST_WS;
+		}
+		o += l4[o + 1];
+	}
+	if (f->mss < 64)
+		f->mss = 64;
+	f->ows = (f->st & UN_T_GUEST_WS) ? UN_TCP_OWS : 0;
+	if (!(f->st & UN_T_GUEST_WS))
+		f->gws = 0;
+	f->rcv_nxt = un_rd32(l4 + 4) + 1;
+	static uint32_t salt = 0x9e3779b9;
+	salt = salt * 1664525u + 1013904223u + (uint32_t)un_now_ms();
+	f->iss = salt;
+	f->snd_una = f->iss;
+	f->snd_nxt = f->iss + 1;
+	f->gwnd = un_rd16(l4 + 14);
+	f->st |= UN_T_CONNECTING;
+	if (st->fuzz) {
+		un_tcp_event(st, f, EPOLLOUT);
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	un_sockaddr(&host, dport, &ss, &sl);
+	f->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0) {
+		un_flow_free(st, f);
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	int one = 1;
+	setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((connect(f->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) ||
+	    un_ep_add(st, f->fd, un_tcp_events(), UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+		un_flow_free(st, f);
+		un_tcp_rst_reply(st, ti, src, dst, l4, 0);
+		return;
+	}
+	f->rto_at = un_now_ms() + 30000;    /* connect timeout */
+}
+
+static size_t un_tcp_host_send(un_stack *st, un_flow *f, const uint8_t *p, size_t len, int *e)
+{
+	*e = 0;
+	if (st->fuzz)
+		return len;
+	ssize_t n = send(f->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			*e = errno;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
+				const un_addr *dst, uint8_t *l4, size_t l4len)
+{
+	if (l4len < 20)
+		return;
+	size_t doff = (size_t)(l4[12] >> 4) * 4;
+	if (doff < 20 || doff > l4len)
+		return;
+	uint8_t fl = l4[13];
+	uint32_t seq = un_rd32(l4 + 4), ackn = un_rd32(l4 + 8);
+	const uint8_t *pl = l4 + doff;
+	size_t plen = l4len - doff;
+	un_flow *f = un_flow_find(st, UN_P_TCP, ti, src, un_rd16(l4), dst, un_rd16(l4 + 2));
+	if (!f) {
+		if (fl & UN_RST)
+			return;
+		if ((fl & (UN_SYN | UN_ACK | UN_FIN)) != UN_SYN) {
+			un_tcp_rst_reply(st, ti, src, dst, l4, plen);
+			return;
+		}
+		if (un_addr_eq(dst, &st->dns4) || (st->v6 && un_addr_eq(dst, &st->dns6))) {
+			un_tcp_rst_reply(st, ti, src, dst, l4, plen);
+			return;
+		}
+		un_tcp_syn(st, ti, src, dst, l4, doff);
+		return;
+	}
+	if (fl & UN_RST) {
+		/* the host peer gets a RST too (an abortive close) */
+		if (f->fd >= 0) {
+			struct linger l = { 1, 0 };
+			setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		}
+		un_tcp_close(st, f, false);
+		return;
+	}
+	if (f->st & UN_T_CONNECTING)
+		return;
+	if (fl & UN_SYN) {
+		if (f->st & UN_T_SYNACK)
+			un_tcp_send_ctl(st, f, UN_SYN | UN_ACK);
+		return;
+	}
+	if (!(fl & UN_ACK))
+		return;
+	if (f->st & UN_T_SYNACK) {
+		if (ackn != f->iss + 1) {
+			un_tcp_rst_reply(st, ti, src, dst, l4, plen);
+			return;
+		}
+		f->st = (f->st & ~(uint32_t)UN_T_SYNACK) | UN_T_ESTAB;
+		f->snd_una = ackn;
+		f->rto_at = 0;
+		f->retries = 0;
+	}
+	uint32_t old_wnd = f->gwnd;
+	uint32_t acked = ackn - f->snd_una;
+	bool progress = false;
+	if (acked > 0 && acked <= f->snd_nxt - f->snd_una) {
+		uint32_t data = acked;
+		if ((f->st & UN_T_FIN_SENT) && ackn == f->snd_nxt) {
+			data--;
+			f->st |= UN_T_FIN_ACKED;
+		}
+		if (data && f->fd >= 0 && !st->fuzz)
+			recv(f->fd, NULL, data, MSG_TRUNC | MSG_DONTWAIT);
+		f->snd_una = ackn;
+		f->retries = 0;
+		f->dupacks = 0;
+		f->rto_at = f->snd_una != f->snd_nxt ? un_now_ms() + UN_TCP_RTO_MS : 0;
+		progress = true;
+	}
+	f->gwnd = (uint32_t)un_rd16(l4 + 14) << f->gws;
+	if (!progress && !plen && !(fl & UN_FIN) && f->snd_nxt != f->snd_una &&
+	    f->gwnd == old_wnd && ++f->dupacks == 3) {
+		un_tcp_rewind(st, f);
+		if (!f->proto)
+			return;
+	}
+	if (plen && !(f->st & UN_T_GUEST_FIN)) {
+		int32_t off = (int32_t)(f->rcv_nxt - seq);
+		if (off >= 0 && (size_t)off < plen) {
+			int e;
+			size_t want = plen - (size_t)off;
+			size_t n = un_tcp_host_send(st, f, pl + off, want, &e);
+			if (e) {
+				un_tcp_close(st, f, true);
+				return;
+			}
+			f->rcv_nxt += (uint32_t)n;
+			if (n < want)
+				f->st |= UN_T_WBLOCK;
+		}
+		un_tcp_ack_later(st, f);
+	}
+	if ((fl & UN_FIN) && !(f->st & UN_T_GUEST_FIN) && seq + plen == f->rcv_nxt) {
+		f->rcv_nxt++;
+		f->st |= UN_T_GUEST_FIN;
+		if (f->fd >= 0)
+			shutdown(f->fd, SHUT_WR);
+		un_tcp_ack_later(st, f);
+	}
+	if (f->st & UN_T_FIN_ACKED) {
+		un_tcp_done_check(st, f);
+		return;
+	}
+	if (progress || f->gwnd > old_wnd)
+		un_tcp_to_guest(st, f);
+}
+
+CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
+{
+	if (f->st & UN_T_CONNECTING) {
+		int e = 0;
+		socklen_t sl = sizeof(e);
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (!st->fuzz && getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
+			e = errno;
+		if (e) {
+			f->st &= ~(uint32_t)UN_T_CONNECTING;
+			un_tcp_send_ctl(st, f, UN_RST | UN_ACK);
+			un_flow_free(st, f);
+			return;
+		}
+		int zero = 0;
+		if (f->fd >= 0 && setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+			log_warn("usernet: SO_PEEK_OFF: %s", strerror(errno));
+		f->st = (f->st & ~(uint32_t)UN_T_CONNECTING) | UN_T_SYNACK;
+		un_tcp_send_ctl(st, f, UN_SYN | UN_ACK);
+		f->rto_at = un_now_ms() + UN_TCP_RTO_MS;
+		return;
+	}
+	if (events & EPOLLERR) {
+		un_tcp_close(st, f, true);
+		return;
+	}
+	if ((events & EPOLLOUT) && (f->st & UN_T_ESTAB)) {
+		if (f->st & UN_T_WBLOCK) {
+			/* what we dropped: three duplicate ACKs, resent at once */
+			f->st &= ~(uint32_t)UN_T_WBLOCK;
+			for (int i = 0; i < 3 && f->proto; i++)
+				un_tcp_send_ctl(st, f, UN_ACK);
+		} else if (f->st & UN_T_WAITROOM) {
+			f->st &= ~(uint32_t)UN_T_WAITROOM;
+			un_tcp_send_ctl(st, f, UN_ACK);    /* a window update */
+		}
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		un_tcp_to_guest(st, f);
+}
+
+CPOD_INTERNAL void un_tcp_timers(un_stack *st, uint64_t now)
+{
+	for (unsigned i = 0; i < st->max_flows; i++) {
+		un_flow *f = &st->flows[i];
+		if (f->proto != UN_P_TCP || !f->rto_at || now < f->rto_at)
+			continue;
+		if ((f->st & UN_T_CONNECTING) || ++f->retries > UN_TCP_MAX_RETRIES) {
+			un_tcp_close(st, f, true);
+			continue;
+		}
+		unsigned shift = f->retries < 5 ? f->retries : 5;
+		f->rto_at = now + ((uint64_t)UN_TCP_RTO_MS << shift);
+		if (f->st & UN_T_SYNACK)
+			un_tcp_send_ctl(st, f, UN_SYN | UN_ACK);
+		else if (f->snd_nxt != f->snd_una)
+			un_tcp_rewind(st, f);
+		else
+			f->rto_at = 0;
+	}
+}
+/************************************************ src/usernet/udp.c */
+/*
+ * udp.c — the datagram side of the stack: UDP flows on connected host UDP
+ * sockets (idle timeout), the DHCP server, the DNS forwarder (local names
+ * answered here, the rest relayed to the first nameserver of resolv.conf),
+ * ICMP echo (the gateway answers itself, other destinations go through
+ * host ICMP datagram sockets) and the bits of NDP a guest needs.
+ */
+
+#include <sys/epoll.h>
+
+/* A UDP datagram to the guest.  data may already sit where the payload
+ * goes in st->tx (un_udp_readable receives it there). */
+CPOD_INTERNAL void un_udp_send_guest(un_stack *st, unsigned ti, const un_addr *src,
+				     uint16_t sport, const un_addr *dst, uint16_t dport,
+				     const uint8_t *data, size_t len)
+{
+	bool v6 = !un_is_v4(src);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *fb = st->tx;
+	uint8_t *u = fb + UN_L3 + iphl;
+	if (len > 65535 - 8 - iphl)
+		return;
+	if (data != u + 8)
+		memmove(u + 8, data, len);
+	un_wr16(u, sport);
+	un_wr16(u + 2, dport);
+	un_wr16(u + 4, (uint16_t)(8 + len));
+	un_wr16(u + 6, 0);
+	uint32_t s = un_csum_pseudo(src, dst, UN_P_UDP, (uint32_t)(8 + len));
+	uint16_t c = un_csum_fold(un_csum_add(s, u, 8 + len));
+	un_wr16(u + 6, c ? c : 0xffff);
+	un_build_ip(st, fb, src, dst, UN_P_UDP, 8 + len);
+	un_send_l3(st, ti, fb, iphl + 8 + len, v6, NULL);
+}
+
+/* ------------------------------------------------------------------ DHCP */
+
+static void un_dhcp_input(un_stack *st, unsigned ti, const uint8_t *data, size_t len)
+{
+	un_dhcp_req r;
+	un_tap *t = &st->taps[ti];
+	if (un_dhcp_parse(data, len, &r) < 0 || (r.type != 1 && r.type != 3))
+		return;
+	uint8_t mask[4];
+	uint32_t m = st->prefix4 - 96 ? ~0u << (32 - (st->prefix4 - 96)) : 0;
+	un_wr32(mask, m);
+	uint8_t out[320];
+	size_t n = un_dhcp_reply(&r, t->ip4.b + 12, st->gw4.b + 12, mask, st->dns4.b + 12,
+				 st->mtu, out, sizeof(out));
+	if (!n)
+		return;
+	un_addr bc;
+	static const uint8_t all[4] = { 255, 255, 255, 255 };
+	un_addr_v4(&bc, all);
+	un_udp_send_guest(st, ti, &st->gw4, 67, &bc, 68, out, n);
+}
+
+/* ------------------------------------------------------------------- DNS */
+
+/* A local name: a container of this network, or the host. */
+static bool un_dns_local(un_stack *st, const char *name, bool v6, uint8_t *addr, size_t *alen,
+			 bool *known)
+{
+	const un_addr *a = NULL;
+	*known = false;
+	if (strcmp(name, "host.containers.internal") == 0 || strcmp(name, "host.cpod.internal") == 0) {
+		*known = true;
+		a = v6 ? (st->v6 ? &st->gw6 : NULL) : &st->gw4;
+	} else {
+		size_t nl = strlen(name);
+		for (unsigned i = 0; i < UN_MAX_TAPS && !*known; i++) {
+			un_tap *t = &st->taps[i];
+			if (!t->used)
+				continue;
+			for (unsigned k = 0; k < t->n_names; k++) {
+				size_t kl = strlen(t->names[k]);
+				/* "name" and "name.dns.cpod" */
+				if (strcasecmp(t->names[k], name) == 0 ||
+				    (nl == kl + 9 && strncasecmp(name, t->names[k], kl) == 0 &&
+				     strcmp(name + kl, ".dns.cpod") == 0)) {
+					*known = true;
+					a = v6 ? (t->has_ip6 ? &t->ip6 : NULL) : &t->ip4;
+					break;
+				}
+			}
+		}
+	}
+	if (!*known)
+		return false;
+	*alen = 0;
+	if (a) {
+		*alen = v6 ? 16 : 4;
+		memcpy(addr, v6 ? a->b : a->b + 12, *alen);
+	}
+	return true;
+}
+
+static void un_dns_input(un_stack *st, unsigned ti, const un_addr *src, uint16_t sport,
+			 const un_addr *dst, const uint8_t *data, size_t len)
+{
+	un_dns_q q;
+	if (un_dns_parse_query(data, len, &q) < 0)
+		return;
+	uint8_t addr[16];
+	size_t alen = 0;
+	bool known;
+	int rcode = -1;
+	if (q.qclass == 1 && un_dns_local(st, q.name, q.qtype == 28, addr, &alen, &known)) {
+		if (q.qtype != 1 && q.qtype != 28)
+			alen = 0;
+		rcode = 0;
+	} else if (st->cfg.policy == USERNET_POLICY_ISOLATED) {
+		rcode = 3;
+	} else if (!st->has_upstream || st->fuzz) {
+		rcode = 2;
+	}
+	if (rcode >= 0) {
+		size_t n = un_dns_answer(data, &q, rcode, addr, alen, st->dnsbuf, 4096);
+		if (n)
+			un_udp_send_guest(st, ti, dst, 53, src, sport, st->dnsbuf, n);
+		return;
+	}
+	un_flow *f = un_flow_find(st, UN_P_UDP, ti, src, sport, dst, 53);
+	if (!f) {
+		f = un_flow_new(st, UN_P_UDP, ti, src, sport, dst, 53);
+		if (!f) {
+			st->dropped++;
+			return;
+		}
+		f->dns = true;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		un_sockaddr(&st->upstream, 53, &ss, &sl);
+		f->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&ss, sl) < 0 ||
+		    un_ep_add(st, f->fd, EPOLLIN, UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+			un_flow_free(st, f);
+			return;
+		}
+	}
+	f->last_ms = un_now_ms();
+	if (send(f->fd, data, len, MSG_DONTWAIT) < 0)
+		st->dropped++;
+}
+
+/* ------------------------------------------------------------------- UDP */
+
+CPOD_INTERNAL void un_udp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len)
+{
+	if (l4len < 8)
+		return;
+	size_t ulen = un_rd16(l4 + 4);
+	if (ulen < 8 || ulen > l4len)
+		return;
+	uint16_t sport = un_rd16(l4), dport = un_rd16(l4 + 2);
+	const uint8_t *data = l4 + 8;
+	size_t dlen = ulen - 8;
+	bool v6 = !un_is_v4(src);
+	if (!v6 && dport == 67) {
+		un_dhcp_input(st, ti, data, dlen);
+		return;
+	}
+	if (un_addr_eq(dst, &st->dns4) || (st->v6 && un_addr_eq(dst, &st->dns6))) {
+		if (dport == 53)
+			un_dns_input(st, ti, src, sport, dst, data, dlen);
+		else
+			un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	un_flow *f = un_flow_find(st, UN_P_UDP, ti, src, sport, dst, dport);
+	if (f) {
+		f->last_ms = un_now_ms();
+		ssize_t r;
+		if (f->inbound)
+			r = sendto(f->fd, data, dlen, MSG_DONTWAIT, (struct sockaddr *)&f->peer,
+				   f->peer.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+								: sizeof(struct sockaddr_in6));
+		else
+			r = send(f->fd, data, dlen, MSG_DONTWAIT);
+		if (r < 0)
+			st->dropped++;
+		return;
+	}
+	un_addr host;
+	bool via_gw;
+	if (!un_map_dst(st, dst, &host, &via_gw))
+		return;
+	if (!un_policy_allows(st->cfg.policy, &host, via_gw)) {
+		st->refused++;
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	if (st->fuzz)
+		return;
+	f = un_flow_new(st, UN_P_UDP, ti, src, sport, dst, dport);
+	if (!f) {
+		st->dropped++;
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	un_sockaddr(&host, dport, &ss, &sl);
+	f->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    un_ep_add(st, f->fd, EPOLLIN, UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+		un_flow_free(st, f);
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	if (send(f->fd, data, dlen, MSG_DONTWAIT) < 0)
+		st->dropped++;
+}
+
+/* Replies from the host: UDP datagrams or ICMP echo replies. */
+CPOD_INTERNAL void un_udp_readable(un_stack *st, un_flow *f)
+{
+	bool v6 = !un_is_v4(&f->gaddr);
+	size_t iphl = v6 ? 40 : 20;
+	uint8_t *p = st->tx + UN_L3 + iphl + 8;
+	for (int i = 0; i < 64 && f->proto; i++) {
+		ssize_t n = recv(f->fd, p, 65535 - 8 - iphl, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR && f->proto != UN_P_UDP)
+				un_flow_free(st, f);
+			return;
+		}
+		f->last_ms = un_now_ms();
+		if (f->proto == UN_P_UDP) {
+			un_udp_send_guest(st, f->tap, &f->raddr, f->rport, &f->gaddr, f->gport, p,
+					  (size_t)n);
+			continue;
+		}
+		/* an echo reply: back to the guest's id, from the address it pinged */
+		if (n < 8)
+			continue;
+		uint8_t *icmp = st->tx + UN_L3 + iphl;
+		memmove(icmp, p, (size_t)n);
+		if (icmp[0] != (v6 ? 129 : 0))
+			continue;
+		un_wr16(icmp + 4, f->gport);
+		un_wr16(icmp + 2, 0);
+		uint32_t s = v6 ? un_csum_pseudo(&f->raddr, &f->gaddr, 58, (uint32_t)n) : 0;
+		un_wr16(icmp + 2, un_csum_fold(un_csum_add(s, icmp, (size_t)n)));
+		un_build_ip(st, st->tx, &f->raddr, &f->gaddr, v6 ? 58 : 1, (size_t)n);
+		un_send_l3(st, f->tap, st->tx, iphl + (size_t)n, v6, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ ICMP */
+
+static void un_icmp_echo_local(un_stack *st, unsigned ti, const un_addr *src,
+			       const un_addr *dst, const uint8_t *l4, size_t l4len, bool v6)
+{
+	size_t iphl = v6 ? 40 : 20;
+	if (l4len > 65535 - iphl)
+		return;
+	uint8_t *icmp = st->tx + UN_L3 + iphl;
+	memcpy(icmp, l4, l4len);
+	icmp[0] = v6 ? 129 : 0;
+	un_wr16(icmp + 2, 0);
+	uint32_t s = v6 ? un_csum_pseudo(dst, src, 58, (uint32_t)l4len) : 0;
+	un_wr16(icmp + 2, un_csum_fold(un_csum_add(s, icmp, l4len)));
+	un_build_ip(st, st->tx, dst, src, v6 ? 58 : 1, l4len);
+	un_send_l3(st, ti, st->tx, iphl + l4len, v6, NULL);
+}
+
+static void un_ndp_ns(un_stack *st, unsigned ti, const un_addr *src, const uint8_t *l4,
+		      size_t l4len)
+{
+	if (l4len < 24)
+		return;
+	un_addr target;
+	memcpy(target.b, l4 + 8, 16);
+	const uint8_t *mac = st->gw_mac;
+	bool router = false;
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++) {
+		un_tap *t = &st->taps[i];
+		if (i != ti && t->used && t->has_ip6 && un_addr_eq(&t->ip6, &target))
+			goto other;
+	}
+	if (!un_addr_eq(&target, &st->gw6) && !un_addr_eq(&target, &st->dns6))
+		return;
+	mac = st->gw_mac;
+	router = true;
+	goto reply;
+other:
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && st->taps[i].has_ip6 && un_addr_eq(&st->taps[i].ip6, &target))
+			mac = st->taps[i].mac;
+reply:;
+	static const uint8_t zero[16];
+	un_addr dst = *src;
+	bool solicited = memcmp(src->b, zero, 16) != 0;
+	if (!solicited) {
+		memset(dst.b, 0, 16);
+		dst.b[0] = 0xff;
+		dst.b[1] = 0x02;
+		dst.b[15] = 1;
+	}
+	uint8_t *na = st->tx + UN_L3 + 40;
+	na[0] = 136;
+	na[1] = 0;
+	un_wr16(na + 2, 0);
+	un_wr32(na + 4, (router ? 0x80000000u : 0) | (solicited ? 0x40000000u : 0) | 0x20000000u);
+	memcpy(na + 8, target.b, 16);
+	na[24] = 2;
+	na[25] = 1;
+	memcpy(na + 26, mac, 6);
+	uint32_t s = un_csum_pseudo(&target, &dst, 58, 32);
+	un_wr16(na + 2, un_csum_fold(un_csum_add(s, na, 32)));
+	un_build_ip(st, st->tx, &target, &dst, 58, 32);
+	st->tx[UN_L3 + 7] = 255;    /* NDP wants hop limit 255 */
+	un_send_l3(st, ti, st->tx, 40 + 32, true, NULL);
+}
+
+CPOD_INTERNAL void un_icmp_input(un_stack *st, unsigned ti, uint8_t *ip, size_t iplen,
+				 const un_addr *src, const un_addr *dst, uint8_t *l4, size_t l4len,
+				 bool v6)
+{
+	un_tap *t = &st->taps[ti];
+	if (l4len < 8)
+		return;
+	if (v6) {
+		if (l4[0] == 135) {
+			un_ndp_ns(st, ti, src, l4, l4len);
+			return;
+		}
+		if (l4[0] != 128 || !t->has_ip6 || !un_addr_eq(src, &t->ip6))
+			return;
+	} else if (l4[0] != 8) {
+		return;
+	}
+	if (un_addr_eq(dst, &st->gw4) || un_addr_eq(dst, &st->dns4) ||
+	    (st->v6 && (un_addr_eq(dst, &st->gw6) || un_addr_eq(dst, &st->dns6)))) {
+		un_icmp_echo_local(st, ti, src, dst, l4, l4len, v6);
+		return;
+	}
+	un_addr host;
+	bool via_gw;
+	if (!un_map_dst(st, dst, &host, &via_gw))
+		return;
+	if (!un_policy_allows(st->cfg.policy, &host, via_gw)) {
+		st->refused++;
+		un_icmp_unreach(st, ti, ip, iplen, v6);
+		return;
+	}
+	if (st->fuzz)
+		return;
+	uint16_t id = un_rd16(l4 + 4);
+	uint8_t proto = v6 ? UN_P_ICMP6 : UN_P_ICMP;
+	un_flow *f = un_flow_find(st, proto, ti, src, id, dst, 0);
+	if (!f) {
+		f = un_flow_new(st, proto, ti, src, id, dst, 0);
+		if (!f) {
+			un_icmp_unreach(st, ti, ip, iplen, v6);
+			return;
+		}
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		un_sockaddr(&host, 0, &ss, &sl);
+		f->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			       v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&ss, sl) < 0 ||
+		    un_ep_add(st, f->fd, EPOLLIN, UN_EVDATA(UN_EV_FLOW, un_flow_idx(st, f))) < 0) {
+			un_flow_free(st, f);
+			/* no ICMP sockets (ping_group_range): unreachable, not silence */
+			un_icmp_unreach(st, ti, ip, iplen, v6);
+			return;
+		}
+	}
+	f->last_ms = un_now_ms();
+	if (send(f->fd, l4, l4len, MSG_DONTWAIT) < 0)
+		st->dropped++;
+}
 /************************************************ src/engine/engine.h */
 /*
  * engine.h — the engine: what joins the image store and the OCI runtime
@@ -29348,6 +33167,30 @@ CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool
 CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
 			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err);
 
+/* ---------------------------------------------------------------- network */
+
+/* none: a network namespace with lo only; host: the host's; usernet: a
+ * user-mode network of the container's own; named: `network create` ones. */
+enum options_netmode { OPTIONS_NET_USERNET, OPTIONS_NET_NONE, OPTIONS_NET_HOST,
+		       OPTIONS_NET_NAMED };
+
+typedef struct options_port {
+	const char *host_ip;      /* "" for every address */
+	unsigned host_port;       /* 0: any free port (one per port of the range) */
+	unsigned ctr_port;
+	unsigned range;           /* >= 1 */
+	const char *proto;        /* "tcp" or "udp" */
+} options_port;
+
+/* -p "[hostip:][hostport:]ctrport[/tcp|udp]", ports or ranges "a-b"
+ * (both sides the same length); appended to *list (grown in pool). */
+CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
+				  cpod_err *err);
+/* Names of networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 48. */
+CPOD_INTERNAL bool options_net_name_ok(const char *name);
+/* Names `network create` may not take (none, host, usernet...). */
+CPOD_INTERNAL bool options_net_name_reserved(const char *name);
+
 /* ---------------------------------------------------------------- lifecycle */
 
 /* "no", "on-failure[:N]", "always", "unless-stopped" ("" is no). */
@@ -29390,6 +33233,16 @@ typedef struct options_parsed {
 	size_t n_devices;
 	/* network */
 	bool host_net, no_net;
+	enum options_netmode net_mode;
+	bool net_default;         /* no --network given */
+	int net_policy;           /* usernet:policy= (enum usernet_policy) */
+	unsigned net_mtu;         /* usernet:mtu=, 0: the stack's default */
+	const char **net_names;   /* named networks, in order (net_mode OPTIONS_NET_NAMED) */
+	size_t n_net_names;
+	const char **aliases;     /* --network-alias */
+	size_t n_aliases;
+	options_port *ports;      /* -p (host_port 0: a free one at start) */
+	size_t n_ports;
 	options_kv *hosts;        /* --add-host: name, address */
 	size_t n_hosts;
 	/* security */
@@ -29632,6 +33485,7 @@ typedef struct ctr_record {
 	int health_streak;         /* consecutive failures */
 	char *health_log;          /* JSON array of the last results */
 	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
+	char *net;                 /* its network settings and state (network.h), or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);
@@ -29961,11 +33815,112 @@ int cpod_container_logs(cpod_engine *e, const char *ctr, const cpod_logs_opts *o
 	ctr_record_free(&rec);
 	return 0;
 }
+/************************************************ src/engine/network.h */
+/*
+ * network.h — containers' networks: the user-mode network a container has
+ * by default (a stack of its own), named networks (`network create`,
+ * shared by the containers that join them), and the link between a
+ * container and the stack processes (src/usernet) that serve it.
+ *
+ * A named network is ROOT/networks/NAME.json (written atomically under
+ * ROOT/networks.lock); its run-time files (control socket, lock, log) are
+ * under RUNROOT/networks/NAME/.  A container's own network runs under
+ * RUNROOT/usernet/ID16/.  The stack process is started on first use
+ * (usernet_spawn, through the supervisor's executable) and ends by itself
+ * a moment after its last container left; it is started again (and the
+ * network's running containers attached again) when it is found dead.
+ *
+ * A container's network settings live in its record ("network"): the mode,
+ * the networks it joins with their aliases, the published ports, and while
+ * it runs what each stack answered (address, MAC, gateway) and the host
+ * ports bound.  The supervisor attaches between the runtime's create and
+ * start and detaches when the container ended; it only talks to the control
+ * sockets, it holds none of a stack's state.
+ */
+#ifndef CPOD_ENGINE_NETWORK_H
+#define CPOD_ENGINE_NETWORK_H
+
+
+
+#define NET_MAX_LINKS 8
+#define NET_MAX_ALIASES 8
+#define NET_MAX_PORTS 64
+#define NET_PRIVATE "usernet"   /* the link name of a container's own network */
+
+typedef struct net_port {
+	char host_ip[46];          /* "" every address */
+	unsigned host_port;        /* 0: any (a free port picked at each start) */
+	unsigned ctr_port, range;
+	char proto[4];
+} net_port;
+
+typedef struct net_link {
+	char name[64];             /* a named network, or NET_PRIVATE */
+	char aliases[NET_MAX_ALIASES][64];
+	size_t n_aliases;
+	bool attached;             /* while the container runs */
+	usernet_attach_reply r;
+} net_link;
+
+typedef struct ctr_net {
+	enum options_netmode mode;
+	int policy;                /* the private network's */
+	unsigned mtu;
+	net_link links[NET_MAX_LINKS];
+	size_t n_links;
+	net_port ports[NET_MAX_PORTS];  /* as asked */
+	size_t n_ports;
+	net_port bound[NET_MAX_PORTS];  /* while it runs: the host ports in use */
+	size_t n_bound;
+} ctr_net;
+
+/* A record's "network" text (NULL: none mode, the records of old) into n. */
+CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n);
+/* n as the record's text (malloc'd), or NULL without memory. */
+CPOD_INTERNAL char *net_ctr_text(const ctr_net *n);
+/* The network settings of a new container from its options (and for -P
+ * the image's EXPOSE); named networks must exist.  The addresses its
+ * /etc/resolv.conf and /etc/hosts name ("" in none and host modes). */
+CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
+			      const image_config *cfg, ctr_net *n, char dns[16], char gw[16],
+			      cpod_err *err);
+
+/* The container's init (pid) is made, not started: its networks' stacks
+ * run (started when needed) and have it attached; *text gets the record's
+ * new "network" text (NULL in none and host modes).  Nothing stays
+ * attached on failure. */
+CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid, char **text,
+				 cpod_err *err);
+/* The container ended (or is being removed): detached from every stack
+ * (best effort: a stack also notices by itself), its run-time state
+ * cleared in r->net. */
+CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
+/* Removed: its own network's run-time directory goes too. */
+CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
+
+/* network connect (connect) or disconnect: r's links changed (attached
+ * or detached at once when it runs); the caller saves r under its lock. */
+CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
+				  const char *const *aliases, bool connect, cpod_err *err);
+
+/* The executable that supervisors (and so network stacks) run: NULL for
+ * /proc/self/exe (supervisor.c). */
+CPOD_INTERNAL const char *sup_exe_path(void);
+
+/* inspect's NetworkSettings object, and HostConfig-style Ports map. */
+CPOD_INTERNAL void net_write_settings(json_w *w, const ctr_record *r, bool running);
+/* ps --format json's "Ports" array and "Networks" array. */
+CPOD_INTERNAL void net_write_ps(json_w *w, const ctr_record *r, bool running);
+/* "usernet", "none", "host", or the first network's name. */
+CPOD_INTERNAL const char *net_mode_name(const ctr_net *n);
+
+#endif
 /************************************************ src/engine/container.c */
 /*
  * container.c — container records: reading, writing, finding, listing,
  * removing (see container.h).
  */
+
 
 
 
@@ -29989,8 +33944,9 @@ CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 	free(r->command);
 	free(r->health_log);
 	free(r->summary);
+	free(r->net);
 	life_free(&r->life);
-	r->command = r->health_log = r->summary = NULL;
+	r->command = r->health_log = r->summary = r->net = NULL;
 }
 
 CPOD_INTERNAL bool ctr_running(const ctr_record *r)
@@ -30094,6 +34050,7 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	r->oom_killed = b;
 	r->command = ctr_json_text(json_get(o, "command"));
 	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->net = ctr_json_text(json_get(o, "network"));
 	r->health_log = ctr_json_text(json_get(st, "healthLog"));
 	b = false;
 	json_opt_bool(st, "timedOut", &b, "", NULL);
@@ -30152,6 +34109,7 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "rm", r->rm);
 	ctr_json_raw(&w, "command", r->command);
 	ctr_json_raw(&w, "summary", r->summary);
+	ctr_json_raw(&w, "network", r->net);
 	jw_key(&w, "life");
 	life_write(&w, &r->life);
 	jw_key(&w, "state");
@@ -30300,6 +34258,9 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 	cpod_err ignored;
 	if (cpod_runtime_delete(e->rt, r->id, 1, &ignored) < 0 && ignored.code != CPOD_E_NOTFOUND)
 		return err_set(err, CPOD_E_STATE, "remove container %.12s: %s", r->id, ignored.msg);
+	/* its networks forget it (a stack also notices its end by itself) */
+	net_ctr_detach(e, r);
+	net_ctr_removed(e, r);
 	/* the record goes first: a half-removed container is not listed */
 	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
 	if (unlinkat(e->rootfd, path, 0) < 0 && errno != ENOENT)
@@ -30981,9 +34942,11 @@ out:
 #define CPOD_ENGINE_ETCFILES_H
 
 
-/* Writes hosts, hostname and resolv.conf into dirfd. */
+/* Writes hosts, hostname and resolv.conf into dirfd.  dns and gw: the
+ * container network's DNS server and gateway (the host), "" or NULL when
+ * it has none (none and host modes). */
 CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname,
-			    const char *name, cpod_err *err);
+			    const char *name, const char *dns, const char *gw, cpod_err *err);
 
 #endif
 /************************************************ src/engine/ctr_create.c */
@@ -30998,6 +34961,7 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
  * a mount point and a copy of config.json), remade at each start.  A failed
  * create removes what it made: nothing is left.
  */
+
 
 
 
@@ -31179,9 +35143,32 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		goto out;
 	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
 		goto out;
+	/* its networks (named ones must exist), and the addresses its /etc
+	 * files name: the stack's DNS server and gateway */
+	char dns[16], gw[16];
+	{
+		options_parsed p;
+		ctr_net *n = calloc(1, sizeof(*n));
+		if (!n) {
+			err_nomem(err);
+			goto out;
+		}
+		if (options_parse(o, &p, err) < 0) {
+			free(n);
+			goto out;
+		}
+		int nr = net_ctr_new(e, &p, o, cfg, n, dns, gw, err);
+		options_parsed_free(&p);
+		if (nr == 0 && !(rec->net = net_ctr_text(n)))
+			nr = err_nomem(err);
+		free(n);
+		if (nr < 0)
+			goto out;
+	}
 	char hostname[72];
 	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
-	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name,
+		      dns, gw, err) < 0)
 		goto out;
 
 	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)
@@ -31711,7 +35698,10 @@ CPOD_INTERNAL void engine_now(char *out, size_t n)
  * resolv.conf: the host's file as it is, unless --dns, --dns-search or
  * --dns-option are given: then nameservers, search and options lines are
  * rebuilt from those, the rest taken from the host's ("--dns-search ."
- * drops the search line).
+ * drops the search line).  On a user-mode network the nameserver is the
+ * stack's DNS forwarder (unless --dns), which forwards to the servers of
+ * the host's file and answers the network's container names; the gateway
+ * (the host) is host.containers.internal and --add-host's host-gateway.
  */
 
 
@@ -31726,11 +35716,13 @@ static bool etc_line_is(const char *line, const char *key)
 	return strncmp(line, key, n) == 0 && (line[n] == ' ' || line[n] == '\t');
 }
 
-static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err)
+static int etc_resolv(const cpod_run_opts *o, const char *stack_dns, buf *host, buf *out,
+		      cpod_err *err)
 {
 	bool dns = o->dns && o->dns[0], search = o->dns_search && o->dns_search[0];
 	bool opts = o->dns_options && o->dns_options[0];
-	if (!dns && !search && !opts)
+	bool via_stack = !dns && stack_dns && *stack_dns;
+	if (!dns && !search && !opts && !via_stack)
 		return buf_append(out, host->data ? host->data : "", host->len, err);
 
 	char *save = NULL;
@@ -31763,6 +35755,9 @@ static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err
 		buf_reset(&ns);
 		for (size_t i = 0; o->dns[i]; i++)
 			buf_printf(&ns, NULL, "nameserver %s\n", o->dns[i]);
+	} else if (via_stack) {
+		buf_reset(&ns);
+		buf_printf(&ns, NULL, "nameserver %s\n", stack_dns);
 	}
 	if (opts) {
 		buf_reset(&op);
@@ -31783,9 +35778,9 @@ static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err
 
 /* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
 CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname, const char *name,
-			    cpod_err *err)
+			    const char *dns, const char *gw, cpod_err *err)
 {
-	bool host_net = o->network && strcmp(o->network, "host") == 0;
+	bool host_net = o->network && strcmp(o->network, "host") == 0 && !(o->networks && o->networks[0]);
 	const char *resolv = getenv("CPOD_RESOLV_CONF");
 	const char *hostsfile = getenv("CPOD_HOSTS");
 	_cleanup_buf_ buf hosts = BUF_INIT, rb = BUF_INIT, out = BUF_INIT;
@@ -31798,13 +35793,18 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 			pool_free(&pool);
 			return -1;
 		}
-		buf_printf(&hosts, NULL, "%s\t%s\n", kv.value, kv.key);
+		const char *ip = kv.value;
+		if (strcmp(ip, "host-gateway") == 0)
+			ip = gw && *gw ? gw : "127.0.0.1";
+		buf_printf(&hosts, NULL, "%s\t%s\n", ip, kv.key);
 	}
 	pool_free(&pool);
 	buf_printf(&hosts, NULL,
 		   "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
 		   "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
 		   "127.0.1.1\t%s %s\n", hostname, name);
+	if (gw && *gw)
+		buf_printf(&hosts, NULL, "%s\thost.containers.internal host.docker.internal\n", gw);
 	if (host_net) {
 		/* the host's own entries as well */
 		_cleanup_buf_ buf hb = BUF_INIT;
@@ -31820,7 +35820,7 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		return -1;
 	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
 		buf_reset(&rb);
-	if (etc_resolv(o, &rb, &out, err) < 0)
+	if (etc_resolv(o, dns, &rb, &out, err) < 0)
 		return -1;
 	return fs_write_atomic(dirfd, "resolv.conf", out.data ? out.data : "", out.len, 0644, 0, err);
 }
@@ -33064,6 +37064,7 @@ int cpod_init_main(int argc, char **argv)
 
 
 
+
 #define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
 
 CPOD_INTERNAL bool ctr_paused(cpod_engine *e, const ctr_record *r)
@@ -33276,6 +37277,8 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 	jw_kbool(&w, "IsInfra", false);
 	jw_kbool(&w, "IsService", false);
 	inspect_config(&w, &r, spec, json_get(sum, "Config"));
+	jw_key(&w, "NetworkSettings");
+	net_write_settings(&w, &r, r.status == CTR_RUNNING);
 	jw_key(&w, "HostConfig");
 	if (json_get(sum, "HostConfig")) {
 		jw_value(&w, json_get(sum, "HostConfig"));
@@ -33691,6 +37694,18 @@ int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *
 	if (ctr_find(e, ctr, &r, err) < 0)
 		return -1;
 	int rc = 0;
+	if (!ctr_running(&r) && r.sup_pid > 0 && proc_is(r.sup_pid, r.sup_start)) {
+		/* between two runs of its restart policy (or starting): no next
+		 * run; one that began meanwhile is stopped below */
+		if (lc_mark_stop(e, &r, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		int64_t deadline = proc_now_ms() + 2000;
+		while (!ctr_running(&r) && proc_is(r.sup_pid, r.sup_start) &&
+		       proc_now_ms() < deadline && ctr_reload(e, &r, NULL) == 0)
+			usleep(20000);
+	}
 	if (!ctr_running(&r))
 		goto out; /* stopping a stopped container is not an error */
 	if (lc_mark_stop(e, &r, err) < 0) {
@@ -34044,6 +38059,1642 @@ char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err
 		err_nomem(err);
 	return u;
 }
+/************************************************ src/engine/netstore.h */
+/*
+ * netstore.h — named networks (`network create | ls | inspect | rm | prune
+ * | connect | disconnect`): ROOT/networks/NAME.json, written atomically
+ * under ROOT/networks.lock.  Each has an IPv4 subnet (the next free
+ * 10.89.N.0/24 unless given; the gateway, which is the host, is .2, the
+ * DNS server .3, containers from .100), an IPv6 ULA /64 and a policy.
+ */
+#ifndef CPOD_ENGINE_NETSTORE_H
+#define CPOD_ENGINE_NETSTORE_H
+
+
+typedef struct netstore_rec {
+	char name[64];
+	char id[65];
+	char created[64];
+	char subnet[64];
+	char subnet6[64];
+	int policy;               /* enum usernet_policy */
+	bool internal;
+	unsigned mtu;
+	char labels[4096];        /* JSON object text */
+} netstore_rec;
+
+/* CPOD_E_NOTFOUND when there is none. */
+CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err);
+
+#endif
+/************************************************ src/engine/netstore.c */
+/*
+ * netstore.c — named networks (see netstore.h) and the cpod_network_*
+ * functions of cpod.h: their records, podman-shaped JSON (with the
+ * attached containers and the stack's counters), removal and prune, and
+ * connect/disconnect of containers.
+ */
+
+
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/file.h>
+
+static int netstore_lock(cpod_engine *e, cpod_err *err)
+{
+	int fd = openat(e->rootfd, "networks.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+		err_sys(err, "lock the networks");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err)
+{
+	const json_limits lim = { .max_size = 65536, .max_depth = 8 };
+	char rel[128];
+	memset(r, 0, sizeof(*r));
+	if (!options_net_name_ok(name))
+		return err_set(err, CPOD_E_NOTFOUND, "unable to find network with name or ID %s: "
+			       "network not found", name);
+	snprintf(rel, sizeof(rel), "networks/%s.json", name);
+	cpod_err e2;
+	json_doc *d = json_parse_file(e->rootfd, rel, &lim, &e2);
+	if (!d) {
+		if (e2.errno_ == ENOENT)
+			return err_set(err, CPOD_E_NOTFOUND, "unable to find network with name or ID "
+				       "%s: network not found", name);
+		if (err)
+			*err = e2;
+		return err_prefix(err, "network %s", name);
+	}
+	const json_value *o = json_root(d);
+	const char *s;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+#define NS_COPY(f, k) do { s = json_string(json_get(o, k)); \
+		snprintf(r->f, sizeof(r->f), "%s", s ? s : ""); } while (0)
+	NS_COPY(id, "id");
+	NS_COPY(created, "created");
+	NS_COPY(subnet, "subnet");
+	NS_COPY(subnet6, "subnet6");
+#undef NS_COPY
+	s = json_string(json_get(o, "policy"));
+	r->policy = s ? usernet_policy_parse(s) : USERNET_POLICY_NONE;
+	if (r->policy < 0)
+		r->policy = USERNET_POLICY_NONE;
+	bool b = false;
+	json_opt_bool(o, "internal", &b, "", NULL);
+	r->internal = b;
+	int64_t v = 0;
+	json_opt_i64(o, "mtu", &v, "", NULL);
+	r->mtu = v > 0 && v <= 65520 ? (unsigned)v : 0;
+	buf lb = BUF_INIT;
+	json_w w;
+	jw_init(&w, &lb, NULL);
+	if (json_get(o, "labels"))
+		jw_value(&w, json_get(o, "labels"));
+	else {
+		jw_obj_begin(&w);
+		jw_obj_end(&w);
+	}
+	if (jw_finish(&w, NULL) == 0 && lb.len < sizeof(r->labels))
+		memcpy(r->labels, lb.data, lb.len + 1);
+	else
+		strcpy(r->labels, "{}");
+	buf_free(&lb);
+	json_doc_free(d);
+	return 0;
+}
+
+static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
+{
+	_cleanup_buf_ buf b = BUF_INIT;
+	json_w w;
+	char rel[128];
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "name", r->name);
+	jw_kstr(&w, "id", r->id);
+	jw_kstr(&w, "created", r->created);
+	jw_kstr(&w, "subnet", r->subnet);
+	jw_kstr(&w, "subnet6", r->subnet6);
+	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
+	jw_kbool(&w, "internal", r->internal);
+	jw_kint(&w, "mtu", r->mtu);
+	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
+	jw_key(&w, "labels");
+	if (ld)
+		jw_value(&w, json_root(ld));
+	else {
+		jw_obj_begin(&w);
+		jw_obj_end(&w);
+	}
+	json_doc_free(ld);
+	jw_obj_end(&w);
+	if (jw_finish(&w, err) < 0)
+		return -1;
+	mkdirat(e->rootfd, "networks", 0700);
+	snprintf(rel, sizeof(rel), "networks/%s.json", r->name);
+	return fs_write_atomic(e->rootfd, rel, b.data, b.len, 0600, 0, err);
+}
+
+/* Every network's name (sorted). */
+static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	int fd = openat(e->rootfd, "networks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_sys(err, "list the networks");
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_sys(err, "list the networks");
+	}
+	struct dirent *de;
+	size_t cap = 0;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+			continue;
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(l - 5), de->d_name);
+		if (!options_net_name_ok(name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **g = realloc(*out, cap * sizeof(char *));
+			if (!g)
+				break;
+			*out = g;
+		}
+		(*out)[*n] = strdup(name);
+		if ((*out)[*n])
+			(*n)++;
+	}
+	closedir(d);
+	for (size_t i = 1; i < *n; i++)
+		for (size_t j = i; j > 0 && strcmp((*out)[j - 1], (*out)[j]) > 0; j--) {
+			char *t = (*out)[j];
+			(*out)[j] = (*out)[j - 1];
+			(*out)[j - 1] = t;
+		}
+	return 0;
+}
+
+static void netstore_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "a.b.c.d/len" checked and with its host bits cleared. */
+static int netstore_subnet(const char *s, char *out, size_t n, uint32_t *base, unsigned *plen,
+			   cpod_err *err)
+{
+	char b[64];
+	snprintf(b, sizeof(b), "%s", s);
+	char *slash = strchr(b, '/'), *end;
+	struct in_addr a;
+	if (!slash)
+		return err_set(err, CPOD_E_INVALID, "--subnet %s: CIDR (a.b.c.d/len) expected", s);
+	*slash = '\0';
+	unsigned long l = strtoul(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, b, &a) != 1 || *end || !slash[1])
+		return err_set(err, CPOD_E_INVALID, "--subnet %s: CIDR (a.b.c.d/len) expected"
+			       " (IPv4)", s);
+	if (l < 8 || l > 25)
+		return err_set(err, CPOD_E_INVALID,
+			       "--subnet %s: a prefix length of 8 to 25 (the addresses .2, .3 and "
+			       "from .100 are used)", s);
+	uint32_t mask = l ? 0xffffffffu << (32 - l) : 0;
+	*base = ntohl(a.s_addr) & mask;
+	*plen = (unsigned)l;
+	a.s_addr = htonl(*base);
+	inet_ntop(AF_INET, &a, b, sizeof(b));
+	if (snprintf(out, n, "%s/%lu", b, l) >= (int)n)
+		return err_set(err, CPOD_E_INVALID, "--subnet %s: too long", s);
+	return 0;
+}
+
+static bool netstore_overlap(uint32_t a, unsigned al, uint32_t b, unsigned bl)
+{
+	unsigned l = al < bl ? al : bl;
+	uint32_t mask = l ? 0xffffffffu << (32 - l) : 0;
+	return (a & mask) == (b & mask);
+}
+
+char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_opts *o,
+			  cpod_err *err)
+{
+	static const cpod_network_opts none;
+	netstore_rec r;
+	if (!o)
+		o = &none;
+	memset(&r, 0, sizeof(r));
+	if (!name || !options_net_name_ok(name))
+		return err_set(err, CPOD_E_INVALID, "network name %s: must match "
+			       "[a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 48 characters)",
+			       name ? name : "(none)"), NULL;
+	if (options_net_name_reserved(name))
+		return err_set(err, CPOD_E_INVALID, "network name %s is reserved", name), NULL;
+	r.policy = USERNET_POLICY_NONE;
+	if (o->policy && *o->policy) {
+		r.policy = usernet_policy_parse(o->policy);
+		if (r.policy < 0)
+			return err_set(err, CPOD_E_INVALID, "--policy %s: public, private, local or "
+				       "isolated", o->policy), NULL;
+	}
+	if (o->internal) {
+		if (r.policy != USERNET_POLICY_NONE && r.policy != USERNET_POLICY_ISOLATED)
+			return err_set(err, CPOD_E_INVALID, "--internal conflicts with --policy %s",
+				       o->policy), NULL;
+		r.policy = USERNET_POLICY_ISOLATED;
+		r.internal = true;
+	}
+	r.internal = r.policy == USERNET_POLICY_ISOLATED;
+	if (o->mtu && *o->mtu) {
+		char *end;
+		unsigned long m = strtoul(o->mtu, &end, 10);
+		if (*end || m < 68 || m > 65520)
+			return err_set(err, CPOD_E_INVALID, "--opt mtu=%s: 68 to 65520", o->mtu), NULL;
+		r.mtu = (unsigned)m;
+	}
+	/* labels */
+	{
+		buf lb = BUF_INIT;
+		json_w w;
+		jw_init(&w, &lb, NULL);
+		jw_obj_begin(&w);
+		for (size_t i = 0; o->labels && o->labels[i]; i++) {
+			const char *l = o->labels[i], *eq = strchr(l, '=');
+			char k[256];
+			if (eq == l || !*l) {
+				buf_free(&lb);
+				return err_set(err, CPOD_E_INVALID, "--label %s: KEY=VALUE", l), NULL;
+			}
+			snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - l) : (int)strlen(l), l);
+			jw_kstr(&w, k, eq ? eq + 1 : "");
+		}
+		jw_obj_end(&w);
+		if (jw_finish(&w, err) < 0)
+			return NULL;
+		if (lb.len >= sizeof(r.labels)) {
+			buf_free(&lb);
+			return err_set(err, CPOD_E_INVALID, "--label: too many labels"), NULL;
+		}
+		memcpy(r.labels, lb.data, lb.len + 1);
+		buf_free(&lb);
+	}
+	uint32_t base = 0;
+	unsigned plen = 0;
+	if (o->subnet && netstore_subnet(o->subnet, r.subnet, sizeof(r.subnet), &base, &plen,
+					 err) < 0)
+		return NULL;
+
+	int lock = netstore_lock(e, err);
+	if (lock < 0)
+		return NULL;
+	char **names = NULL;
+	size_t nn = 0;
+	char *ret = NULL;
+	if (netstore_names(e, &names, &nn, err) < 0)
+		goto out;
+	/* subnets in use (and 10.0.2.0/24, the containers' own networks) */
+	uint32_t used[256 + 1];
+	unsigned usedl[256 + 1];
+	size_t nu = 0;
+	used[nu] = 0x0a000200;
+	usedl[nu++] = 24;
+	for (size_t i = 0; i < nn; i++) {
+		netstore_rec x;
+		if (strcmp(names[i], name) == 0) {
+			err_set(err, CPOD_E_EXISTS, "network name %s already used: network already "
+				"exists", name);
+			goto out;
+		}
+		uint32_t xb;
+		unsigned xl;
+		char tmp[64];
+		if (nu < ARRAY_LEN(used) && netstore_load(e, names[i], &x, NULL) == 0 &&
+		    netstore_subnet(x.subnet, tmp, sizeof(tmp), &xb, &xl, NULL) == 0) {
+			used[nu] = xb;
+			usedl[nu++] = xl;
+		}
+	}
+	if (r.subnet[0]) {
+		for (size_t i = 0; i < nu; i++)
+			if (netstore_overlap(base, plen, used[i], usedl[i])) {
+				err_set(err, CPOD_E_INVALID, "--subnet %s: overlaps the subnet of "
+					"another network%s", r.subnet,
+					i == 0 ? " (10.0.2.0/24, the containers' own)" : "");
+				goto out;
+			}
+	} else {
+		unsigned k;
+		for (k = 0; k < 256; k++) {
+			uint32_t cand = 0x0a590000u | (k << 8); /* 10.89.k.0/24 */
+			bool taken = false;
+			for (size_t i = 0; i < nu && !taken; i++)
+				taken = netstore_overlap(cand, 24, used[i], usedl[i]);
+			if (!taken)
+				break;
+		}
+		if (k == 256) {
+			err_set(err, CPOD_E_STATE, "no free subnet in 10.89.0.0/16: give --subnet");
+			goto out;
+		}
+		snprintf(r.subnet, sizeof(r.subnet), "10.89.%u.0/24", k);
+		base = 0x0a590000u | (k << 8);
+	}
+	/* an IPv6 /64 of its own, so that a container on two networks has
+	 * distinct routes */
+	snprintf(r.subnet6, sizeof(r.subnet6), "fd00:89:%x:%x::/64", (base >> 16) & 0xffff,
+		 (base >> 8) & 0xff);
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	engine_random_hex(r.id, 64);
+	engine_now(r.created, sizeof(r.created));
+	if (netstore_save(e, &r, err) < 0)
+		goto out;
+	ret = strdup(name);
+	if (!ret)
+		err_nomem(err);
+out:
+	netstore_names_free(names, nn);
+	close(lock);
+	return ret;
+}
+
+/* The containers that name the network in their record. */
+typedef struct netstore_users {
+	ctr_record *all;
+	size_t n;
+	bool *uses;
+	size_t count;
+} netstore_users;
+
+static int netstore_users_get(cpod_engine *e, const char *name, netstore_users *u, cpod_err *err)
+{
+	memset(u, 0, sizeof(*u));
+	if (ctr_list_all(e, &u->all, &u->n, err) < 0)
+		return -1;
+	u->uses = calloc(u->n + 1, sizeof(bool));
+	ctr_net *cn = calloc(1, sizeof(*cn));
+	if (!u->uses || !cn) {
+		free(cn);
+		return err_nomem(err);
+	}
+	for (size_t i = 0; i < u->n; i++) {
+		net_ctr_read(u->all[i].net, cn);
+		for (size_t k = 0; k < cn->n_links; k++)
+			if (strcmp(cn->links[k].name, name) == 0) {
+				u->uses[i] = true;
+				u->count++;
+			}
+	}
+	free(cn);
+	return 0;
+}
+
+static void netstore_users_free(netstore_users *u)
+{
+	ctr_list_free(u->all, u->n);
+	free(u->uses);
+	memset(u, 0, sizeof(*u));
+}
+
+/* podman's object for a network; full: its containers and the stack's state. */
+static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
+{
+	char gw[16] = "", sub[64];
+	snprintf(sub, sizeof(sub), "%s", r->subnet);
+	char *slash = strchr(sub, '/');
+	if (slash) {
+		*slash = '\0';
+		struct in_addr a;
+		if (inet_pton(AF_INET, sub, &a) == 1) {
+			a.s_addr = htonl(ntohl(a.s_addr) + 2);
+			inet_ntop(AF_INET, &a, gw, sizeof(gw));
+		}
+	}
+	jw_obj_begin(w);
+	jw_kstr(w, "name", r->name);
+	jw_kstr(w, "id", r->id);
+	jw_kstr(w, "driver", "usernet");
+	jw_kstr(w, "network_interface", "");
+	jw_kstr(w, "created", r->created);
+	jw_key(w, "subnets");
+	jw_arr_begin(w);
+	jw_obj_begin(w);
+	jw_kstr(w, "subnet", r->subnet);
+	jw_kstr(w, "gateway", gw);
+	jw_obj_end(w);
+	if (r->subnet6[0]) {
+		char gw6[64];
+		snprintf(gw6, sizeof(gw6), "%.*s2", (int)(strlen(r->subnet6) - 3), r->subnet6);
+		jw_obj_begin(w);
+		jw_kstr(w, "subnet", r->subnet6);
+		jw_kstr(w, "gateway", gw6);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_kbool(w, "ipv6_enabled", r->subnet6[0] != '\0');
+	jw_kbool(w, "internal", r->internal);
+	jw_kbool(w, "dns_enabled", true);
+	jw_kstr(w, "policy", usernet_policy_name(r->policy));
+	if (r->mtu) {
+		jw_key(w, "options");
+		jw_obj_begin(w);
+		char m[16];
+		snprintf(m, sizeof(m), "%u", r->mtu);
+		jw_kstr(w, "mtu", m);
+		jw_obj_end(w);
+	} else {
+		jw_key(w, "options");
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
+	jw_key(w, "labels");
+	if (ld)
+		jw_value(w, json_root(ld));
+	else {
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	json_doc_free(ld);
+	jw_key(w, "ipam_options");
+	jw_obj_begin(w);
+	jw_kstr(w, "driver", "host-local");
+	jw_obj_end(w);
+	if (!full) {
+		jw_obj_end(w);
+		return;
+	}
+	netstore_users u;
+	ctr_net *cn = calloc(1, sizeof(*cn));
+	jw_key(w, "containers");
+	jw_obj_begin(w);
+	if (cn && netstore_users_get(e, r->name, &u, NULL) == 0) {
+		for (size_t i = 0; i < u.n; i++) {
+			if (!u.uses[i] || !ctr_running(&u.all[i]))
+				continue;
+			net_ctr_read(u.all[i].net, cn);
+			for (size_t k = 0; k < cn->n_links; k++) {
+				const net_link *l = &cn->links[k];
+				if (strcmp(l->name, r->name) != 0 || !l->attached)
+					continue;
+				char ipnet[64];
+				jw_key(w, u.all[i].id);
+				jw_obj_begin(w);
+				jw_kstr(w, "name", u.all[i].name);
+				jw_key(w, "interfaces");
+				jw_obj_begin(w);
+				jw_key(w, l->r.ifname[0] ? l->r.ifname : "eth0");
+				jw_obj_begin(w);
+				jw_key(w, "subnets");
+				jw_arr_begin(w);
+				jw_obj_begin(w);
+				snprintf(ipnet, sizeof(ipnet), "%s/%u", l->r.ip, l->r.prefix);
+				jw_kstr(w, "ipnet", ipnet);
+				jw_kstr(w, "gateway", l->r.gateway);
+				jw_obj_end(w);
+				jw_arr_end(w);
+				jw_kstr(w, "mac_address", l->r.mac);
+				jw_obj_end(w);
+				jw_obj_end(w);
+				jw_key(w, "aliases");
+				jw_arr_begin(w);
+				for (size_t j = 0; j < l->n_aliases; j++)
+					jw_str(w, l->aliases[j]);
+				jw_arr_end(w);
+				jw_obj_end(w);
+			}
+		}
+		netstore_users_free(&u);
+	}
+	jw_obj_end(w);
+	free(cn);
+	/* the stack process, when it runs: its counters */
+	char ctl[PATH_MAX];
+	bool ok = snprintf(ctl, sizeof(ctl), "%s/networks/%s/ctl", e->runroot, r->name) <
+		  (int)sizeof(ctl);
+	char *st = ok && usernet_alive(ctl) ? usernet_inspect(ctl, NULL) : NULL;
+	json_doc *sd = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
+	jw_key(w, "stack");
+	jw_obj_begin(w);
+	jw_kbool(w, "running", sd != NULL);
+	if (sd) {
+		int64_t pid = 0;
+		if (json_int64(json_get(json_root(sd), "pid"), &pid))
+			jw_kint(w, "pid", pid);
+		if (json_get(json_root(sd), "counters")) {
+			jw_key(w, "counters");
+			jw_value(w, json_get(json_root(sd), "counters"));
+		}
+	}
+	jw_obj_end(w);
+	json_doc_free(sd);
+	free(st);
+	jw_obj_end(w);
+}
+
+static char *netstore_json(cpod_engine *e, const char *only, bool full, cpod_err *err)
+{
+	char **names;
+	size_t nn;
+	buf b = BUF_INIT;
+	json_w w;
+	if (netstore_names(e, &names, &nn, err) < 0)
+		return NULL;
+	jw_init(&w, &b, NULL);
+	if (!only)
+		jw_arr_begin(&w);
+	bool found = false;
+	for (size_t i = 0; i < nn; i++) {
+		netstore_rec r;
+		if (only && strcmp(only, names[i]) != 0)
+			continue;
+		if (netstore_load(e, names[i], &r, NULL) < 0)
+			continue;
+		found = true;
+		netstore_write(&w, e, &r, full);
+	}
+	if (!only)
+		jw_arr_end(&w);
+	netstore_names_free(names, nn);
+	if (only && !found) {
+		buf_free(&b);
+		netstore_rec r;
+		netstore_load(e, only, &r, err);  /* its error: not found (or why) */
+		return NULL;
+	}
+	if (jw_finish(&w, err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, err);
+}
+
+char *cpod_network_list(cpod_engine *e, cpod_err *err)
+{
+	return netstore_json(e, NULL, true, err);
+}
+
+char *cpod_network_inspect(cpod_engine *e, const char *name, cpod_err *err)
+{
+	return netstore_json(e, name, true, err);
+}
+
+/* Removes a network; the caller holds the lock. */
+static int netstore_remove(cpod_engine *e, const char *name, bool force, cpod_err *err)
+{
+	netstore_rec r;
+	netstore_users u;
+	char rel[128];
+	if (netstore_load(e, name, &r, err) < 0)
+		return -1;
+	if (netstore_users_get(e, name, &u, err) < 0)
+		return -1;
+	int ret = -1;
+	if (u.count && !force) {
+		for (size_t i = 0; i < u.n; i++)
+			if (u.uses[i]) {
+				err_set(err, CPOD_E_STATE, "network %s is being used by container %s "
+					"(and %zu more): remove them first, or rm -f", name,
+					u.all[i].name, u.count - 1);
+				break;
+			}
+		goto out;
+	}
+	for (size_t i = 0; i < u.n; i++)
+		if (u.uses[i] && ctr_remove_v(e, &u.all[i], true, true, err) < 0)
+			goto out;
+	snprintf(rel, sizeof(rel), "networks/%s.json", name);
+	if (unlinkat(e->rootfd, rel, 0) < 0 && errno != ENOENT) {
+		err_sys(err, "remove network %s", name);
+		goto out;
+	}
+	/* the run-time directory (a stack still in its grace time goes by itself) */
+	snprintf(rel, sizeof(rel), "networks/%s", name);
+	fs_rm_tree(e->runrootfd, rel, NULL);
+	ret = 0;
+out:
+	netstore_users_free(&u);
+	return ret;
+}
+
+int cpod_network_remove(cpod_engine *e, const char *name, int force, cpod_err *err)
+{
+	int lock = netstore_lock(e, err);
+	if (lock < 0)
+		return -1;
+	int r = netstore_remove(e, name, force, err);
+	close(lock);
+	return r;
+}
+
+char *cpod_network_prune(cpod_engine *e, cpod_err *err)
+{
+	char **names;
+	size_t nn;
+	buf out = BUF_INIT;
+	int lock = netstore_lock(e, err);
+	if (lock < 0)
+		return NULL;
+	if (netstore_names(e, &names, &nn, err) < 0) {
+		close(lock);
+		return NULL;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		netstore_users u;
+		if (netstore_users_get(e, names[i], &u, NULL) < 0)
+			continue;
+		bool unused = u.count == 0;
+		netstore_users_free(&u);
+		if (unused && netstore_remove(e, names[i], false, NULL) == 0)
+			buf_printf(&out, NULL, "%s\n", names[i]);
+	}
+	netstore_names_free(names, nn);
+	close(lock);
+	if (out.failed) {
+		buf_free(&out);
+		return err_nomem(err), NULL;
+	}
+	if (!out.data)
+		return strdup("");
+	return out.data;
+}
+
+static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
+			    const char *const *aliases, bool connect, cpod_err *err)
+{
+	ctr_record r;
+	if (ctr_find(e, ctr, &r, err) < 0)
+		return -1;
+	int lock = ctr_lock(e, r.id, err);
+	int ret = -1;
+	if (lock < 0)
+		goto out;
+	if (ctr_reload(e, &r, err) < 0 ||
+	    net_ctr_connect(e, &r, net, aliases, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	ctr_record_free(&r);
+	return ret;
+}
+
+int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
+			 const char *const *aliases, cpod_err *err)
+{
+	return netstore_connect(e, net, ctr, aliases, true, err);
+}
+
+int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
+			    cpod_err *err)
+{
+	(void)force;
+	return netstore_connect(e, net, ctr, NULL, false, err);
+}
+/************************************************ src/engine/network.c */
+/*
+ * network.c — a container's networks and their stack processes (see
+ * network.h): the record's "network" settings, attaching at start and
+ * detaching at the end, restarting a stack found dead, and what inspect and
+ * ps show of it.  Named networks themselves (create, ls, rm...) are in
+ * netstore.c.
+ */
+
+
+
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+/* ---------------------------------------------------------------- the record */
+
+static void netc_copy(char *dst, size_t n, const json_value *o, const char *key)
+{
+	const char *s = json_string(json_get(o, key));
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+static unsigned netc_uint(const json_value *o, const char *key)
+{
+	int64_t v = 0;
+	if (!json_int64(json_get(o, key), &v) || v < 0 || v > 65535 * 2)
+		return 0;
+	return (unsigned)v;
+}
+
+static size_t netc_ports_read(const json_value *a, net_port *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < json_len(a) && n < NET_MAX_PORTS; i++) {
+		const json_value *p = json_at(a, i);
+		net_port *x = &out[n++];
+		netc_copy(x->host_ip, sizeof(x->host_ip), p, "host_ip");
+		netc_copy(x->proto, sizeof(x->proto), p, "proto");
+		if (strcmp(x->proto, "udp") != 0)
+			strcpy(x->proto, "tcp");
+		x->host_port = netc_uint(p, "host_port");
+		x->ctr_port = netc_uint(p, "ctr_port");
+		x->range = netc_uint(p, "range");
+		if (!x->range)
+			x->range = 1;
+	}
+	return n;
+}
+
+static void netc_reply_read(const json_value *o, usernet_attach_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	netc_copy(r->ip, sizeof(r->ip), o, "ip");
+	netc_copy(r->ip6, sizeof(r->ip6), o, "ip6");
+	netc_copy(r->mac, sizeof(r->mac), o, "mac");
+	netc_copy(r->gateway, sizeof(r->gateway), o, "gateway");
+	netc_copy(r->gateway6, sizeof(r->gateway6), o, "gateway6");
+	netc_copy(r->dns, sizeof(r->dns), o, "dns");
+	netc_copy(r->dns6, sizeof(r->dns6), o, "dns6");
+	netc_copy(r->ifname, sizeof(r->ifname), o, "ifname");
+	r->prefix = netc_uint(o, "prefix");
+	r->prefix6 = netc_uint(o, "prefix6");
+	r->mtu = netc_uint(o, "mtu");
+}
+
+CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->mode = OPTIONS_NET_NONE;
+	json_doc *d = text ? json_parse(text, strlen(text), NULL, NULL) : NULL;
+	if (!d)
+		return;
+	const json_value *o = json_root(d);
+	const char *mode = json_string(json_get(o, "mode"));
+	if (mode && strcmp(mode, "host") == 0)
+		n->mode = OPTIONS_NET_HOST;
+	else if (mode && strcmp(mode, "usernet") == 0)
+		n->mode = OPTIONS_NET_USERNET;
+	else if (mode && strcmp(mode, "named") == 0)
+		n->mode = OPTIONS_NET_NAMED;
+	const char *pol = json_string(json_get(o, "policy"));
+	n->policy = pol ? usernet_policy_parse(pol) : USERNET_POLICY_NONE;
+	if (n->policy < 0)
+		n->policy = USERNET_POLICY_NONE;
+	n->mtu = netc_uint(o, "mtu");
+	const json_value *links = json_get(o, "links");
+	for (size_t i = 0; i < json_len(links) && n->n_links < NET_MAX_LINKS; i++) {
+		const json_value *l = json_at(links, i);
+		net_link *k = &n->links[n->n_links++];
+		netc_copy(k->name, sizeof(k->name), l, "name");
+		const json_value *al = json_get(l, "aliases");
+		for (size_t j = 0; j < json_len(al) && k->n_aliases < NET_MAX_ALIASES; j++) {
+			const char *s = json_string(json_at(al, j));
+			if (s)
+				snprintf(k->aliases[k->n_aliases++], 64, "%s", s);
+		}
+		const json_value *st = json_get(l, "state");
+		if (st) {
+			k->attached = true;
+			netc_reply_read(st, &k->r);
+		}
+	}
+	n->n_ports = netc_ports_read(json_get(o, "ports"), n->ports);
+	n->n_bound = netc_ports_read(json_get(o, "bound"), n->bound);
+	json_doc_free(d);
+}
+
+static void netc_ports_write(json_w *w, const char *key, const net_port *p, size_t n)
+{
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "host_ip", p[i].host_ip);
+		jw_kint(w, "host_port", p[i].host_port);
+		jw_kint(w, "ctr_port", p[i].ctr_port);
+		jw_kint(w, "range", p[i].range);
+		jw_kstr(w, "proto", p[i].proto);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void netc_reply_write(json_w *w, const usernet_attach_reply *r)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "ip", r->ip);
+	jw_kint(w, "prefix", r->prefix);
+	jw_kstr(w, "ip6", r->ip6);
+	jw_kint(w, "prefix6", r->prefix6);
+	jw_kstr(w, "mac", r->mac);
+	jw_kstr(w, "gateway", r->gateway);
+	jw_kstr(w, "gateway6", r->gateway6);
+	jw_kstr(w, "dns", r->dns);
+	jw_kstr(w, "dns6", r->dns6);
+	jw_kstr(w, "ifname", r->ifname);
+	jw_kint(w, "mtu", r->mtu);
+	jw_obj_end(w);
+}
+
+static const char *netc_mode_word(enum options_netmode m)
+{
+	switch (m) {
+	case OPTIONS_NET_HOST: return "host";
+	case OPTIONS_NET_USERNET: return "usernet";
+	case OPTIONS_NET_NAMED: return "named";
+	default: return "none";
+	}
+}
+
+CPOD_INTERNAL char *net_ctr_text(const ctr_net *n)
+{
+	buf b = BUF_INIT;
+	json_w w;
+	jw_init(&w, &b, NULL);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "mode", netc_mode_word(n->mode));
+	jw_kstr(&w, "policy", usernet_policy_name(n->policy));
+	jw_kint(&w, "mtu", n->mtu);
+	jw_key(&w, "links");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n->n_links; i++) {
+		const net_link *k = &n->links[i];
+		jw_obj_begin(&w);
+		jw_kstr(&w, "name", k->name);
+		jw_key(&w, "aliases");
+		jw_arr_begin(&w);
+		for (size_t j = 0; j < k->n_aliases; j++)
+			jw_str(&w, k->aliases[j]);
+		jw_arr_end(&w);
+		if (k->attached) {
+			jw_key(&w, "state");
+			netc_reply_write(&w, &k->r);
+		}
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	netc_ports_write(&w, "ports", n->ports, n->n_ports);
+	netc_ports_write(&w, "bound", n->bound, n->n_bound);
+	jw_obj_end(&w);
+	if (jw_finish(&w, NULL) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+CPOD_INTERNAL const char *net_mode_name(const ctr_net *n)
+{
+	if (n->mode == OPTIONS_NET_NAMED && n->n_links)
+		return n->links[0].name;
+	return n->mode == OPTIONS_NET_NAMED ? "none" : netc_mode_word(n->mode);
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+/* The subnet's base address plus k, as text. */
+static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
+{
+	char b[64];
+	struct in_addr a;
+	snprintf(b, sizeof(b), "%s", subnet);
+	char *slash = strchr(b, '/');
+	if (slash)
+		*slash = '\0';
+	out[0] = '\0';
+	if (inet_pton(AF_INET, b, &a) != 1)
+		return;
+	a.s_addr = htonl(ntohl(a.s_addr) + k);
+	inet_ntop(AF_INET, &a, out, 16);
+}
+
+CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
+			      const image_config *cfg, ctr_net *n, char dns[16], char gw[16],
+			      cpod_err *err)
+{
+	memset(n, 0, sizeof(*n));
+	dns[0] = gw[0] = '\0';
+	n->mode = p->net_mode;
+	n->policy = p->net_policy;
+	n->mtu = p->net_mtu;
+	if (n->mode == OPTIONS_NET_USERNET && p->net_default) {
+		/* the default network needs a tap: where this user cannot make
+		 * one (/dev/net/tun missing, or not theirs: mode 0600 on some
+		 * hosts), the container gets none rather than failing */
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			log_warn("no network for the container: /dev/net/tun: %s (as with --network "
+				 "none)", strerror(errno));
+			n->mode = OPTIONS_NET_NONE;
+			return 0;
+		}
+		close(fd);
+	}
+	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST)
+		return 0;
+	const char *subnet = "10.0.2.0/24";
+	netstore_rec first;
+	bool have_first = false;
+	if (n->mode == OPTIONS_NET_USERNET) {
+		snprintf(n->links[0].name, 64, "%s", NET_PRIVATE);
+		n->n_links = 1;
+	} else {
+		if (p->n_net_names > NET_MAX_LINKS)
+			return err_set(err, CPOD_E_INVALID, "--network: at most %d networks",
+				       NET_MAX_LINKS);
+		for (size_t i = 0; i < p->n_net_names; i++) {
+			netstore_rec nr;
+			if (netstore_load(e, p->net_names[i], &nr, err) < 0)
+				return -1;
+			if (i == 0) {
+				first = nr;
+				have_first = true;
+			}
+			snprintf(n->links[n->n_links++].name, 64, "%s", p->net_names[i]);
+		}
+		if (have_first)
+			subnet = first.subnet;
+	}
+	if (p->n_aliases > NET_MAX_ALIASES)
+		return err_set(err, CPOD_E_INVALID, "--network-alias: at most %d", NET_MAX_ALIASES);
+	for (size_t i = 0; i < n->n_links; i++) {
+		for (size_t j = 0; j < p->n_aliases; j++)
+			snprintf(n->links[i].aliases[j], 64, "%s", p->aliases[j]);
+		n->links[i].n_aliases = p->n_aliases;
+	}
+	for (size_t i = 0; i < p->n_ports; i++) {
+		if (n->n_ports >= NET_MAX_PORTS)
+			return err_set(err, CPOD_E_INVALID, "--publish: at most %d", NET_MAX_PORTS);
+		const options_port *x = &p->ports[i];
+		net_port *y = &n->ports[n->n_ports++];
+		snprintf(y->host_ip, sizeof(y->host_ip), "%s", x->host_ip ? x->host_ip : "");
+		snprintf(y->proto, sizeof(y->proto), "%s", x->proto ? x->proto : "tcp");
+		y->host_port = x->host_port;
+		y->ctr_port = x->ctr_port;
+		y->range = x->range ? x->range : 1;
+	}
+	/* -P: every EXPOSEd port of the image not published already */
+	for (size_t i = 0; o->publish_all && cfg && i < cfg->n_exposed_ports; i++) {
+		const char *s = cfg->exposed_ports[i], *slash = strchr(s, '/');
+		unsigned long port = strtoul(s, NULL, 10);
+		const char *proto = slash && strcmp(slash + 1, "udp") == 0 ? "udp" : "tcp";
+		if (port < 1 || port > 65535)
+			continue;
+		bool have = false;
+		for (size_t k = 0; k < n->n_ports && !have; k++)
+			have = n->ports[k].ctr_port <= port &&
+			       port < n->ports[k].ctr_port + n->ports[k].range &&
+			       strcmp(n->ports[k].proto, proto) == 0;
+		if (have)
+			continue;
+		if (n->n_ports >= NET_MAX_PORTS)
+			return err_set(err, CPOD_E_INVALID, "--publish-all: at most %d ports",
+				       NET_MAX_PORTS);
+		net_port *y = &n->ports[n->n_ports++];
+		y->ctr_port = (unsigned)port;
+		y->range = 1;
+		snprintf(y->proto, sizeof(y->proto), "%s", proto);
+	}
+	netc_subnet_addr(subnet, 3, dns);
+	netc_subnet_addr(subnet, 2, gw);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the stacks */
+
+/* RUNROOT/networks/NAME or RUNROOT/usernet/ID16 (made), and the control
+ * socket in it. */
+static int netc_dir(cpod_engine *e, const char *link, const char *ctr_id, char *dir, size_t dn,
+		    char *ctl, size_t cn, cpod_err *err)
+{
+	bool priv = strcmp(link, NET_PRIVATE) == 0;
+	char rel[128];
+	snprintf(rel, sizeof(rel), "%s/%.*s", priv ? "usernet" : "networks", priv ? 16 : 64,
+		 priv ? ctr_id : link);
+	mkdirat(e->runrootfd, priv ? "usernet" : "networks", 0700);
+	if (mkdirat(e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
+		return err_sys(err, "create %s/%s", e->runroot, rel);
+	if ((size_t)snprintf(dir, dn, "%s/%s", e->runroot, rel) >= dn ||
+	    (size_t)snprintf(ctl, cn, "%s/ctl", dir) >= cn)
+		return err_set(err, CPOD_E_INVALID, "network %s: the run root's path is too long", link);
+	if (strlen(ctl) >= 108)
+		return err_set(err, CPOD_E_INVALID,
+			       "network %s: control socket %s: longer than a unix socket path may be "
+			       "(a shorter CPOD_RUNROOT)", link, ctl);
+	return 0;
+}
+
+/* The control socket of a container's link (no directory made). */
+static void netc_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
+			  size_t n)
+{
+	bool priv = strcmp(link, NET_PRIVATE) == 0;
+	if (snprintf(ctl, n, "%s/%s/%.*s/ctl", e->runroot, priv ? "usernet" : "networks",
+		     priv ? 16 : 64, priv ? ctr_id : link) >= (int)n)
+		ctl[0] = '\0';
+}
+
+/* Starts the stack detached from us: from a child with no signal blocked
+ * (the stack inherits the mask; a supervisor blocks several), while we are
+ * not a subreaper (a supervisor is: the stack would become its child
+ * rather than init's, and must outlive it). */
+static int netc_spawn(const usernet_config *cfg, int *pid_out, cpod_err *err)
+{
+	int was = 0;
+	prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0);
+	if (was)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	int pp[2];
+	int r = -1;
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		err_sys(err, "start network %s: pipe", cfg->name);
+		goto out;
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		close(pp[0]);
+		close(pp[1]);
+		err_sys(err, "start network %s: fork", cfg->name);
+		goto out;
+	}
+	if (child == 0) {
+		close(pp[0]);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		struct { int pid; cpod_err err; } rep;
+		memset(&rep, 0, sizeof(rep));
+		rep.pid = -1;
+		if (usernet_spawn(cfg, sup_exe_path(), &rep.pid, &rep.err) < 0)
+			rep.pid = -1;
+		(void)!write(pp[1], &rep, sizeof(rep));
+		_exit(0);
+	}
+	close(pp[1]);
+	struct { int pid; cpod_err err; } rep;
+	ssize_t got = RETRY_EINTR(read(pp[0], &rep, sizeof(rep)));
+	close(pp[0]);
+	proc_wait(child, NULL, 0);
+	if (got != (ssize_t)sizeof(rep)) {
+		err_set(err, CPOD_E_SYS, "start network %s: the starter died", cfg->name);
+		goto out;
+	}
+	if (rep.pid < 0) {
+		if (err)
+			*err = rep.err;
+		goto out;
+	}
+	if (pid_out)
+		*pid_out = rep.pid;
+	r = 0;
+out:
+	if (was)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	return r;
+}
+
+/* The stack's configuration for a link (paths point into the buffers). */
+typedef struct netc_stack {
+	usernet_config cfg;
+	char dir[PATH_MAX], ctl[PATH_MAX], log[PATH_MAX];
+	netstore_rec rec;
+} netc_stack;
+
+static int netc_stack_cfg(cpod_engine *e, const ctr_net *n, const char *link, const char *ctr_id,
+			  netc_stack *s, cpod_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (netc_dir(e, link, ctr_id, s->dir, sizeof(s->dir), s->ctl, sizeof(s->ctl), err) < 0)
+		return -1;
+	if (snprintf(s->log, sizeof(s->log), "%s/log", s->dir) >= (int)sizeof(s->log))
+		return err_set(err, CPOD_E_INVALID, "network %s: path too long", link);
+	s->cfg.ctl_path = s->ctl;
+	s->cfg.log_path = s->log;
+	if (strcmp(link, NET_PRIVATE) == 0) {
+		s->cfg.name = NET_PRIVATE;
+		s->cfg.policy = n->policy;
+		s->cfg.mtu = n->mtu;
+		/* the container's own: no reason to linger once it stopped */
+		s->cfg.grace_ms = 300;
+	} else {
+		if (netstore_load(e, link, &s->rec, err) < 0)
+			return -1;
+		s->cfg.name = s->rec.name;
+		s->cfg.subnet = s->rec.subnet;
+		s->cfg.subnet6 = s->rec.subnet6[0] ? s->rec.subnet6 : NULL;
+		s->cfg.policy = s->rec.policy;
+		s->cfg.mtu = s->rec.mtu;
+	}
+	s->cfg.idle_ms = 10000;
+	return 0;
+}
+
+static void netc_reattach_others(cpod_engine *e, const char *link, const char *except);
+/* Attaching the others again: a stack that died once more is not started
+ * from there (we hold its network's lock). */
+static bool netc_reattaching;
+
+/* The stack of a link runs (started, under the network's lock, when it
+ * does not answer; then the network's other running containers are
+ * attached to the new one). */
+static int netc_ensure(cpod_engine *e, netc_stack *s, const char *link, const char *ctr_id,
+		       cpod_err *err)
+{
+	if (usernet_alive(s->ctl))
+		return 0;
+	if (netc_reattaching)
+		return err_set(err, CPOD_E_SYS, "network %s: its process ended again", link);
+	char lockp[PATH_MAX + 8];
+	snprintf(lockp, sizeof(lockp), "%s/lock", s->dir);
+	_cleanup_close_ int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || RETRY_EINTR(flock(lock, LOCK_EX)) < 0)
+		return err_sys(err, "network %s: lock", link);
+	if (usernet_alive(s->ctl))
+		return 0;
+	if (netc_spawn(&s->cfg, NULL, err) < 0)
+		return err_prefix(err, "network %s", link);
+	if (strcmp(link, NET_PRIVATE) != 0) {
+		netc_reattaching = true;
+		netc_reattach_others(e, link, ctr_id);
+		netc_reattaching = false;
+	}
+	return 0;
+}
+
+/* A free port on the host for a published port asked as "any". */
+static unsigned netc_free_port(const char *ip, const char *proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	if (ip && strchr(ip, ':')) {
+		a6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, ip, &a6->sin6_addr) != 1)
+			return 0;
+		len = sizeof(*a6);
+	} else {
+		a4->sin_family = AF_INET;
+		if (ip && *ip && inet_pton(AF_INET, ip, &a4->sin_addr) != 1)
+			return 0;
+		len = sizeof(*a4);
+	}
+	int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	unsigned port = 0;
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
+	close(fd);
+	return port;
+}
+
+/* The host ports of this start: "any" ones picked now, one by one. */
+static int netc_bind_ports(ctr_net *n, cpod_err *err)
+{
+	n->n_bound = 0;
+	for (size_t i = 0; i < n->n_ports; i++) {
+		const net_port *p = &n->ports[i];
+		for (unsigned k = 0; k < (p->host_port ? 1 : p->range); k++) {
+			if (n->n_bound >= NET_MAX_PORTS)
+				return err_set(err, CPOD_E_INVALID, "too many published ports");
+			net_port *b = &n->bound[n->n_bound++];
+			*b = *p;
+			if (!p->host_port) {
+				b->range = 1;
+				b->ctr_port = p->ctr_port + k;
+				b->host_port = netc_free_port(p->host_ip, p->proto);
+				if (!b->host_port)
+					return err_set(err, CPOD_E_SYS,
+						       "publish %u/%s: no free port on the host",
+						       b->ctr_port, p->proto);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Attaches one link of a container to its (running) stack. */
+static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, size_t i, pid_t pid,
+			    int nsfd, const char *fixed_ip, cpod_err *err)
+{
+	net_link *k = &n->links[i];
+	netc_stack s;
+	if (netc_stack_cfg(e, n, k->name, r->id, &s, err) < 0)
+		return -1;
+	const char *aliases[NET_MAX_ALIASES];
+	for (size_t j = 0; j < k->n_aliases; j++)
+		aliases[j] = k->aliases[j];
+	usernet_port ports[NET_MAX_PORTS];
+	size_t np = 0;
+	if (i == 0)
+		for (size_t j = 0; j < n->n_bound; j++)
+			ports[np++] = (usernet_port){ .host_ip = n->bound[j].host_ip,
+						      .host_port = n->bound[j].host_port,
+						      .ctr_port = n->bound[j].ctr_port,
+						      .range = n->bound[j].range,
+						      .proto = n->bound[j].proto };
+	char ifname[16];
+	snprintf(ifname, sizeof(ifname), "eth%zu", i);
+	usernet_attach_req req = {
+		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
+		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,
+		.ports = ports, .n_ports = np,
+	};
+	for (int attempt = 0;; attempt++) {
+		if (netc_ensure(e, &s, k->name, r->id, err) < 0)
+			return -1;
+		cpod_err e2;
+		if (usernet_attach(s.ctl, nsfd, &req, &k->r, &e2) == 0)
+			break;
+		/* it ended between our look and the attach (its grace time) */
+		if (attempt == 0 && !usernet_alive(s.ctl))
+			continue;
+		if (err)
+			*err = e2;
+		return err_prefix(err, "network %s", k->name);
+	}
+	k->attached = true;
+	return 0;
+}
+
+/* The pid of the stack answering on ctl, as a pidfd (-1 when unknown). */
+static int netc_stack_pidfd(const char *ctl)
+{
+	char *s = usernet_inspect(ctl, NULL);
+	json_doc *d = s ? json_parse(s, strlen(s), NULL, NULL) : NULL;
+	int64_t pid = 0;
+	int fd = -1;
+	if (d && json_int64(json_get(json_root(d), "pid"), &pid) && pid > 1)
+		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	json_doc_free(d);
+	free(s);
+	return fd;
+}
+
+static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
+{
+	char ctl[PATH_MAX];
+	if (!k->attached)
+		return;
+	netc_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
+	if (usernet_alive(ctl)) {
+		/* a container's own network has nobody else: it ends now, not
+		 * after its grace time (nothing of the container outlives it) */
+		bool priv = strcmp(k->name, NET_PRIVATE) == 0;
+		int pfd = priv ? netc_stack_pidfd(ctl) : -1;
+		usernet_detach(ctl, r->id, NULL);
+		if (pfd >= 0) {
+			if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) == 0)
+				proc_poll_in(pfd, 2000);
+			close(pfd);
+		}
+	}
+	k->attached = false;
+	memset(&k->r, 0, sizeof(k->r));
+}
+
+CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid, char **text,
+				 cpod_err *err)
+{
+	*text = NULL;
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return err_nomem(err);
+	net_ctr_read(r->net, n);
+	int ret = -1;
+	_cleanup_close_ int nsfd = -1;
+	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST || !n->n_links) {
+		ret = 0;
+		goto out;
+	}
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	nsfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		err_sys(err, "the container's network namespace");
+		goto out;
+	}
+	for (size_t i = 0; i < n->n_links; i++)
+		n->links[i].attached = false;
+	if (netc_bind_ports(n, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n->n_links; i++) {
+		if (netc_attach_link(e, r, n, i, pid, nsfd, NULL, err) < 0) {
+			for (size_t k = 0; k < i; k++)
+				netc_detach_link(e, r, &n->links[k]);
+			goto out;
+		}
+	}
+	*text = net_ctr_text(n);
+	if (!*text) {
+		err_nomem(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(n);
+	return ret;
+}
+
+CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
+{
+	if (!r->net)
+		return;
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return;
+	net_ctr_read(r->net, n);
+	bool any = n->n_bound > 0;
+	for (size_t i = 0; i < n->n_links; i++) {
+		any |= n->links[i].attached;
+		netc_detach_link(e, r, &n->links[i]);
+	}
+	n->n_bound = 0;
+	if (any) {
+		char *t = net_ctr_text(n);
+		if (t) {
+			free(r->net);
+			r->net = t;
+		}
+	}
+	free(n);
+}
+
+CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "usernet/%.16s", r->id);
+	fs_rm_tree(e->runrootfd, rel, NULL);
+}
+
+/* A network's stack was started again: its running containers are
+ * attached again (same address, same published ports). */
+static void netc_reattach_others(cpod_engine *e, const char *link, const char *except)
+{
+	ctr_record *all;
+	size_t nc;
+	if (ctr_list_all(e, &all, &nc, NULL) < 0)
+		return;
+	ctr_net *n = calloc(1, sizeof(*n));
+	for (size_t i = 0; n && i < nc; i++) {
+		const ctr_record *r = &all[i];
+		if (strcmp(r->id, except) == 0 || !r->net || !ctr_running(r))
+			continue;
+		net_ctr_read(r->net, n);
+		for (size_t k = 0; k < n->n_links; k++) {
+			if (strcmp(n->links[k].name, link) != 0 || !n->links[k].attached)
+				continue;
+			char p[64], ip[16];
+			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
+			snprintf(ip, sizeof(ip), "%s", n->links[k].r.ip);
+			int nsfd = open(p, O_RDONLY | O_CLOEXEC);
+			cpod_err err;
+			if (nsfd < 0 ||
+			    netc_attach_link(e, r, n, k, r->pid, nsfd, ip, &err) < 0)
+				log_warn("network %s: container %.12s not attached again", link, r->id);
+			if (nsfd >= 0)
+				close(nsfd);
+		}
+	}
+	free(n);
+	ctr_list_free(all, nc);
+}
+
+/* ---------------------------------------------------------------- connect */
+
+CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
+				  const char *const *aliases, bool connect, cpod_err *err)
+{
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return err_nomem(err);
+	int ret = -1;
+	net_ctr_read(r->net, n);
+	size_t at = n->n_links;
+	for (size_t i = 0; i < n->n_links; i++)
+		if (strcmp(n->links[i].name, net) == 0)
+			at = i;
+	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST) {
+		err_set(err, CPOD_E_INVALID, "container %s uses --network %s: it cannot %s networks",
+			r->name, netc_mode_word(n->mode), connect ? "join" : "leave");
+		goto out;
+	}
+	if (connect) {
+		netstore_rec nr;
+		if (netstore_load(e, net, &nr, err) < 0)
+			goto out;
+		if (at < n->n_links) {
+			err_set(err, CPOD_E_EXISTS, "container %s is already connected to network %s",
+				r->name, net);
+			goto out;
+		}
+		if (n->n_links >= NET_MAX_LINKS) {
+			err_set(err, CPOD_E_INVALID, "container %s: at most %d networks", r->name,
+				NET_MAX_LINKS);
+			goto out;
+		}
+		net_link *k = &n->links[n->n_links++];
+		memset(k, 0, sizeof(*k));
+		snprintf(k->name, sizeof(k->name), "%s", net);
+		for (size_t i = 0; aliases && aliases[i]; i++) {
+			if (k->n_aliases >= NET_MAX_ALIASES || !options_net_name_ok(aliases[i])) {
+				err_set(err, CPOD_E_INVALID, "--alias %s: bad alias (or too many)",
+					aliases[i]);
+				goto out;
+			}
+			snprintf(k->aliases[k->n_aliases++], 64, "%s", aliases[i]);
+		}
+		if (ctr_running(r)) {
+			char p[64];
+			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
+			_cleanup_close_ int nsfd = open(p, O_RDONLY | O_CLOEXEC);
+			if (nsfd < 0) {
+				err_sys(err, "the network namespace of %s", r->name);
+				goto out;
+			}
+			if (netc_attach_link(e, r, n, n->n_links - 1, r->pid, nsfd, NULL, err) < 0)
+				goto out;
+		}
+		n->mode = n->mode == OPTIONS_NET_USERNET && n->n_links == 1 ? OPTIONS_NET_NAMED
+									      : n->mode;
+	} else {
+		if (at == n->n_links) {
+			err_set(err, CPOD_E_NOTFOUND, "container %s is not connected to network %s",
+				r->name, net);
+			goto out;
+		}
+		netc_detach_link(e, r, &n->links[at]);
+		memmove(&n->links[at], &n->links[at + 1],
+			(n->n_links - at - 1) * sizeof(n->links[0]));
+		n->n_links--;
+	}
+	char *t = net_ctr_text(n);
+	if (!t) {
+		err_nomem(err);
+		goto out;
+	}
+	free(r->net);
+	r->net = t;
+	ret = 0;
+out:
+	free(n);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- showing */
+
+/* The ports to show: those bound while it runs, else those asked. */
+static void netc_show_ports(const ctr_net *n, bool running, const net_port **p, size_t *np)
+{
+	if (running && n->n_bound) {
+		*p = n->bound;
+		*np = n->n_bound;
+	} else {
+		*p = n->ports;
+		*np = n->n_ports;
+	}
+}
+
+static void netc_write_portmap(json_w *w, const ctr_net *n, bool running)
+{
+	const net_port *p;
+	size_t np;
+	netc_show_ports(n, running, &p, &np);
+	jw_obj_begin(w);
+	for (size_t i = 0; i < np; i++) {
+		for (unsigned k = 0; k < p[i].range; k++) {
+			char key[32], hp[16];
+			snprintf(key, sizeof(key), "%u/%s", p[i].ctr_port + k, p[i].proto);
+			jw_key(w, key);
+			jw_arr_begin(w);
+			jw_obj_begin(w);
+			jw_kstr(w, "HostIp", p[i].host_ip[0] ? p[i].host_ip : "0.0.0.0");
+			if (p[i].host_port)
+				snprintf(hp, sizeof(hp), "%u", p[i].host_port + k);
+			else
+				hp[0] = '\0';
+			jw_kstr(w, "HostPort", hp);
+			jw_obj_end(w);
+			jw_arr_end(w);
+		}
+	}
+	jw_obj_end(w);
+}
+
+static void netc_write_endpoint(json_w *w, const net_link *k, bool running, bool top)
+{
+	const usernet_attach_reply *r = &k->r;
+	bool on = running && k->attached;
+	jw_kstr(w, "EndpointID", "");
+	jw_kstr(w, "Gateway", on ? r->gateway : "");
+	jw_kstr(w, "IPAddress", on ? r->ip : "");
+	jw_kint(w, "IPPrefixLen", on ? r->prefix : 0);
+	jw_kstr(w, "IPv6Gateway", on ? r->gateway6 : "");
+	jw_kstr(w, "GlobalIPv6Address", on ? r->ip6 : "");
+	jw_kint(w, "GlobalIPv6PrefixLen", on ? r->prefix6 : 0);
+	jw_kstr(w, "MacAddress", on ? r->mac : "");
+	if (top)
+		return;
+	jw_kstr(w, "NetworkID", k->name);
+	jw_kstr(w, "InterfaceName", on ? r->ifname : "");
+	jw_key(w, "DriverOpts");
+	jw_null(w);
+	jw_key(w, "IPAMConfig");
+	jw_null(w);
+	jw_key(w, "Links");
+	jw_null(w);
+	jw_key(w, "Aliases");
+	jw_arr_begin(w);
+	for (size_t j = 0; j < k->n_aliases; j++)
+		jw_str(w, k->aliases[j]);
+	jw_arr_end(w);
+}
+
+CPOD_INTERNAL void net_write_settings(json_w *w, const ctr_record *r, bool running)
+{
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (!n) {
+		jw_null(w);
+		return;
+	}
+	net_ctr_read(r->net, n);
+	jw_obj_begin(w);
+	static const net_link none;
+	netc_write_endpoint(w, n->n_links ? &n->links[0] : &none, running, true);
+	jw_kstr(w, "Bridge", "");
+	jw_kstr(w, "SandboxID", "");
+	jw_kbool(w, "HairpinMode", false);
+	jw_kstr(w, "LinkLocalIPv6Address", "");
+	jw_kint(w, "LinkLocalIPv6PrefixLen", 0);
+	jw_key(w, "Ports");
+	netc_write_portmap(w, n, running);
+	char sk[64] = "";
+	if (running && r->pid > 0 && n->mode != OPTIONS_NET_HOST)
+		snprintf(sk, sizeof(sk), "/proc/%d/ns/net", (int)r->pid);
+	jw_kstr(w, "SandboxKey", sk);
+	jw_key(w, "Networks");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < n->n_links; i++) {
+		jw_key(w, n->links[i].name);
+		jw_obj_begin(w);
+		netc_write_endpoint(w, &n->links[i], running, false);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+	free(n);
+}
+
+CPOD_INTERNAL void net_write_ps(json_w *w, const ctr_record *r, bool running)
+{
+	ctr_net *n = calloc(1, sizeof(*n));
+	if (n)
+		net_ctr_read(r->net, n);
+	jw_key(w, "Ports");
+	const net_port *p = NULL;
+	size_t np = 0;
+	if (n)
+		netc_show_ports(n, running, &p, &np);
+	if (!np) {
+		jw_null(w);
+	} else {
+		jw_arr_begin(w);
+		for (size_t i = 0; i < np; i++) {
+			jw_obj_begin(w);
+			jw_kstr(w, "host_ip", p[i].host_ip);
+			jw_kint(w, "container_port", p[i].ctr_port);
+			jw_kint(w, "host_port", p[i].host_port);
+			jw_kint(w, "range", p[i].range);
+			jw_kstr(w, "protocol", p[i].proto);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+	jw_key(w, "Networks");
+	jw_arr_begin(w);
+	for (size_t i = 0; n && i < n->n_links; i++)
+		jw_str(w, n->links[i].name);
+	jw_arr_end(w);
+	free(n);
+}
 /************************************************ src/engine/options.c */
 /*
  * options.c — parsing and checking the options of `create` and `run` (see
@@ -34053,6 +39704,7 @@ char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err
  * Every error names the option and the value, and nothing here creates
  * anything.
  */
+
 
 
 
@@ -35709,9 +41361,12 @@ CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool
 		if (!ip)
 			return -1;
 	}
-	if (strcmp(ip, "host-gateway") == 0)
-		return err_set(err, CPOD_E_UNSUPPORTED,
-			       "--add-host %s: host-gateway needs a container network (not yet)", s);
+	if (strcmp(ip, "host-gateway") == 0) {
+		/* the gateway of the container's network: etc_write fills it in */
+		kv->key = name;
+		kv->value = "host-gateway";
+		return 0;
+	}
 	if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
 		return err_set(err, CPOD_E_INVALID, "--add-host %s: \"%s\" is not an IP address", s, ip);
 	kv->key = name;
@@ -35835,20 +41490,237 @@ static int options_mounts(const cpod_run_opts *o, options_parsed *p, cpod_err *e
 	return 0;
 }
 
+CPOD_INTERNAL bool options_net_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 48)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+CPOD_INTERNAL bool options_net_name_reserved(const char *n)
+{
+	static const char *const r[] = { "none", "host", "usernet", "bridge", "private",
+					  "container", "ns", "slirp4netns", "pasta", "default" };
+	for (size_t i = 0; i < ARRAY_LEN(r); i++)
+		if (strcmp(n, r[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "80" or "80-90": first port and count. */
+static int options_port_range(const char *s, size_t len, unsigned *port, unsigned *count)
+{
+	char b[16];
+	if (len == 0 || len >= sizeof(b))
+		return -1;
+	memcpy(b, s, len);
+	b[len] = '\0';
+	char *dash = strchr(b, '-'), *end;
+	if (dash)
+		*dash = '\0';
+	if (!isdigit((unsigned char)b[0]))
+		return -1;
+	unsigned long a = strtoul(b, &end, 10), z = a;
+	if (*end || a < 1 || a > 65535)
+		return -1;
+	if (dash) {
+		if (!isdigit((unsigned char)dash[1]))
+			return -1;
+		z = strtoul(dash + 1, &end, 10);
+		if (*end || z < a || z > 65535)
+			return -1;
+	}
+	*port = (unsigned)a;
+	*count = (unsigned)(z - a + 1);
+	return 0;
+}
+
+CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
+				  cpod_err *err)
+{
+	char ip[64] = "";
+	const char *rest = s, *proto = "tcp";
+	if (!*s)
+		return err_set(err, CPOD_E_INVALID, "--publish: empty");
+	/* the host address: "[v6]:" or "a.b.c.d:" before two more fields */
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s) >= sizeof(ip))
+			return err_set(err, CPOD_E_INVALID, "--publish %s: bad [IPv6] address", s);
+		snprintf(ip, sizeof(ip), "%.*s", (int)(close - s - 1), s + 1);
+		rest = close + 2;
+	} else {
+		const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			if (strchr(c2 + 1, ':') || (size_t)(c1 - s) >= sizeof(ip))
+				return err_set(err, CPOD_E_INVALID,
+					       "--publish %s: [hostip:][hostport:]ctrport[/proto] expected "
+					       "(an IPv6 host address goes in brackets)", s);
+			snprintf(ip, sizeof(ip), "%.*s", (int)(c1 - s), s);
+			rest = c1 + 1;
+		}
+	}
+	if (ip[0]) {
+		unsigned char a[16];
+		if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: \"%s\" is not an IP address",
+				       s, ip);
+	}
+	const char *slash = strchr(rest, '/');
+	size_t plen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (slash) {
+		proto = slash + 1;
+		if (strcmp(proto, "sctp") == 0)
+			return err_set(err, CPOD_E_UNSUPPORTED, "--publish %s: sctp is not supported", s);
+		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: protocol tcp or udp expected",
+				       s);
+	}
+	const char *colon = memchr(rest, ':', plen);
+	unsigned hp = 0, hn = 0, cp, cn;
+	if (colon && options_port_range(rest, (size_t)(colon - rest), &hp, &hn) < 0 &&
+	    colon != rest)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: bad host port", s);
+	const char *cs = colon ? colon + 1 : rest;
+	if (options_port_range(cs, plen - (size_t)(cs - rest), &cp, &cn) < 0)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: bad container port (1-65535)", s);
+	if (hn && hn != cn)
+		return err_set(err, CPOD_E_INVALID,
+			       "--publish %s: the host and container ranges differ in length", s);
+	options_port *l = pool_alloc(pool, (*n + 1) * sizeof(*l), err);
+	if (!l)
+		return -1;
+	if (*n)
+		memcpy(l, *list, *n * sizeof(*l));
+	l[*n] = (options_port){ .host_ip = pool_strdup(pool, ip, err), .host_port = hp,
+				.ctr_port = cp, .range = cn, .proto = proto };
+	if (!l[*n].host_ip)
+		return -1;
+	*list = l;
+	(*n)++;
+	return 0;
+}
+
+/* "usernet[:policy=P,mtu=N]" */
+static int options_usernet(const char *v, options_parsed *p, cpod_err *err)
+{
+	p->net_mode = OPTIONS_NET_USERNET;
+	if (v[7] != ':')
+		return 0;
+	char b[256];
+	snprintf(b, sizeof(b), "%s", v + 8);
+	char *save = NULL;
+	for (char *t = strtok_r(b, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strncmp(t, "policy=", 7) == 0) {
+			int pol = usernet_policy_parse(t + 7);
+			if (pol < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "--network %s: policy public, private, local or isolated", v);
+			p->net_policy = pol;
+		} else if (strncmp(t, "mtu=", 4) == 0) {
+			int64_t m;
+			if (options_uint("--network mtu", t + 4, 65520, &m, err) < 0)
+				return -1;
+			if (m < 68)
+				return err_set(err, CPOD_E_INVALID, "--network %s: mtu 68 to 65520", v);
+			p->net_mtu = (unsigned)m;
+		} else {
+			return err_set(err, CPOD_E_INVALID,
+				       "--network %s: unknown option \"%s\" (policy=, mtu=)", v, t);
+		}
+	}
+	return 0;
+}
+
 static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
 {
-	const char *n = o->network;
-	p->host_net = n && strcmp(n, "host") == 0;
-	p->no_net = !n || !*n || strcmp(n, "none") == 0;
-	if (!p->host_net && !p->no_net)
-		return err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", n);
+	const char *one[2] = { o->network, NULL };
+	const char *const *nets = o->networks && o->networks[0] ? o->networks : one;
+	size_t nn = options_count(nets);
+	p->net_names = pool_calloc(&p->pool, nn + 1, sizeof(char *), err);
+	if (!p->net_names)
+		return -1;
+	p->net_mode = OPTIONS_NET_USERNET;
+	p->net_default = nn == 0 || (nn == 1 && !*nets[0]);
+	for (size_t i = 0; i < nn; i++) {
+		const char *n = nets[i];
+		bool special = !*n || strcmp(n, "none") == 0 || strcmp(n, "host") == 0 ||
+			       strncmp(n, "usernet", 7) == 0 || strcmp(n, "private") == 0;
+		if (nn > 1 && special)
+			return err_set(err, CPOD_E_INVALID,
+				       "--network %s: cannot be combined with other networks", n);
+		if (strcmp(n, "none") == 0) {
+			p->net_mode = OPTIONS_NET_NONE;
+		} else if (strcmp(n, "host") == 0) {
+			p->net_mode = OPTIONS_NET_HOST;
+		} else if (!*n || strcmp(n, "private") == 0 || strcmp(n, "usernet") == 0) {
+			p->net_mode = OPTIONS_NET_USERNET;
+		} else if (strncmp(n, "usernet:", 8) == 0) {
+			if (options_usernet(n, p, err) < 0)
+				return -1;
+		} else if (strncmp(n, "container:", 10) == 0 || strncmp(n, "ns:", 3) == 0 ||
+			   strcmp(n, "bridge") == 0 || strcmp(n, "pasta") == 0 ||
+			   strcmp(n, "slirp4netns") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--network %s: not supported (none, host, usernet[:policy=P,mtu=N] "
+				       "or a network's name)", n);
+		} else if (!options_net_name_ok(n)) {
+			return err_set(err, CPOD_E_INVALID, "--network %s: not a network name", n);
+		} else {
+			for (size_t k = 0; k < p->n_net_names; k++)
+				if (strcmp(p->net_names[k], n) == 0)
+					return err_set(err, CPOD_E_INVALID, "--network %s: given twice", n);
+			p->net_mode = OPTIONS_NET_NAMED;
+			p->net_names[p->n_net_names++] = n;
+		}
+	}
+	p->host_net = p->net_mode == OPTIONS_NET_HOST;
+	p->no_net = p->net_mode == OPTIONS_NET_NONE;
+	const char *mode = p->host_net ? "host" : "none";
+	for (size_t i = 0; o->publish && o->publish[i]; i++) {
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID,
+				       "--publish %s: conflicts with --network %s (no network of its own to "
+				       "publish from)", o->publish[i], mode);
+		if (options_publish(o->publish[i], &p->ports, &p->n_ports, &p->pool, err) < 0)
+			return -1;
+	}
+	if (o->publish_all && (p->host_net || p->no_net))
+		return err_set(err, CPOD_E_INVALID, "--publish-all: conflicts with --network %s", mode);
+	size_t na = options_count(o->network_aliases);
+	p->aliases = pool_calloc(&p->pool, na + 1, sizeof(char *), err);
+	if (!p->aliases)
+		return -1;
+	for (size_t i = 0; i < na; i++) {
+		const char *a = o->network_aliases[i];
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID, "--network-alias %s: conflicts with --network %s",
+				       a, mode);
+		if (!options_net_name_ok(a))
+			return err_set(err, CPOD_E_INVALID,
+				       "--network-alias %s: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a);
+		p->aliases[p->n_aliases++] = a;
+	}
 	size_t nh = options_count(o->add_hosts);
 	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
 	if (!p->hosts)
 		return -1;
-	for (size_t i = 0; i < nh; i++)
-		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts++], &p->pool, err) < 0)
+	for (size_t i = 0; i < nh; i++) {
+		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts], &p->pool, err) < 0)
 			return -1;
+		if (strcmp(p->hosts[p->n_hosts++].value, "host-gateway") == 0 &&
+		    (p->host_net || p->no_net))
+			return err_set(err, CPOD_E_INVALID,
+				       "--add-host %s: host-gateway needs a container network (not %s)",
+				       o->add_hosts[i], mode);
+	}
 	for (size_t i = 0; o->dns && o->dns[i]; i++) {
 		unsigned char a[16];
 		if (inet_pton(AF_INET, o->dns[i], a) != 1 && inet_pton(AF_INET6, o->dns[i], a) != 1)
@@ -36052,6 +41924,7 @@ CPOD_INTERNAL int options_check(const cpod_run_opts *o, cpod_err *err)
  */
 
 
+
 #include <time.h>
 
 CPOD_INTERNAL void ctr_status_text(const ctr_record *r, char *out, size_t n)
@@ -36146,8 +42019,7 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
 		jw_kstr(&w, "Pod", "");
 		jw_kstr(&w, "PodName", "");
-		jw_key(&w, "Ports");
-		jw_null(&w);
+		net_write_ps(&w, r, r->status == CTR_RUNNING);
 		jw_kint(&w, "Restarts", r->restart_count);
 		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
 		/* paused lives in the runtime's state (the freezer), not the record */
@@ -38216,7 +44088,28 @@ static void specgen_summary_host(json_w *w, specgen_ctx *x)
 		jw_str(w, line);
 	}
 	jw_arr_end(w);
-	jw_kstr(w, "NetworkMode", p->host_net ? "host" : "none");
+	jw_kstr(w, "NetworkMode", p->net_mode == OPTIONS_NET_HOST ? "host"
+				  : p->net_mode == OPTIONS_NET_NONE ? "none"
+				  : p->net_mode == OPTIONS_NET_NAMED && p->n_net_names ? p->net_names[0]
+				  : "usernet");
+	jw_key(w, "PortBindings");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < p->n_ports; i++)
+		for (unsigned k = 0; k < p->ports[i].range; k++) {
+			char key[32], hp[16] = "";
+			snprintf(key, sizeof(key), "%u/%s", p->ports[i].ctr_port + k, p->ports[i].proto);
+			if (p->ports[i].host_port)
+				snprintf(hp, sizeof(hp), "%u", p->ports[i].host_port + k);
+			jw_key(w, key);
+			jw_arr_begin(w);
+			jw_obj_begin(w);
+			jw_kstr(w, "HostIp", p->ports[i].host_ip);
+			jw_kstr(w, "HostPort", hp);
+			jw_obj_end(w);
+			jw_arr_end(w);
+		}
+	jw_obj_end(w);
+	jw_kbool(w, "PublishAllPorts", r->publish_all);
 	jw_kint(w, "Memory", p->memory);
 	jw_kint(w, "MemorySwap", p->memory_swap);
 	jw_kint(w, "MemoryReservation", p->memory_reservation);
@@ -38599,6 +44492,7 @@ fail:
 
 
 
+
 #include <malloc.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -38625,6 +44519,11 @@ void cpod_set_supervisor_exe(const char *path)
 	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
 }
 
+CPOD_INTERNAL const char *sup_exe_path(void)
+{
+	return sup_exe[0] ? sup_exe : NULL;
+}
+
 typedef struct sup {
 	cpod_engine *e;
 	ctr_record rec;
@@ -38640,6 +44539,7 @@ typedef struct sup {
 	int report_fd;
 	bool wait_attach, started, stdin_closed;
 	rootfs_overlay ov;
+	char *net;                 /* the record's network state of this start */
 } sup;
 
 /* ---------------------------------------------------------------- the record */
@@ -38676,6 +44576,11 @@ static void sup_set_running(sup *s, void *arg)
 	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
 	s->rec.health_streak = 0;
 	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+	if (s->net) {
+		free(s->rec.net);
+		s->rec.net = s->net;
+		s->net = NULL;
+	}
 }
 
 typedef struct sup_exit {
@@ -38692,6 +44597,8 @@ static void sup_set_exited(sup *s, void *arg)
 	s->rec.timed_out = s->rec.timed_out || x->timed_out;
 	s->rec.pid = 0;
 	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+	/* out of its networks (the stacks notice by themselves too) */
+	net_ctr_detach(s->e, &s->rec);
 }
 
 /* A new supervisor is a start asked for by the user: an earlier stop no
@@ -38843,7 +44750,22 @@ static SUP_COLD int sup_start(sup *s, cpod_err *err)
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
 		goto out;
+	/* its network namespace exists: the networks attach it before it runs */
+	free(s->net);
+	s->net = NULL;
+	if (net_ctr_attach(s->e, &s->rec, c.pid, &s->net, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
 	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		if (s->net) {
+			ctr_record tmp = s->rec;
+			tmp.net = s->net;
+			net_ctr_detach(s->e, &tmp);
+			s->net = tmp.net;
+		}
 		kill(c.pid, SIGKILL);
 		proc_wait(c.pid, NULL, 0);
 		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);

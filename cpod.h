@@ -310,13 +310,17 @@ typedef struct cpod_run_opts {
 	const char *shm_size;          /* "64m" */
 	const char *const *devices;    /* "/dev/HOST[:/dev/CTR][:rwm]" */
 	/* network */
-	const char *network;           /* "none", "host", later "usernet[:opts]" and named networks */
+	const char *network;           /* "none", "host", "usernet[:policy=P,mtu=N]" (the
+					  default), or a named network */
+	const char *const *networks;   /* --network given more than once: every value (named
+					  networks only); network is then ignored */
+	const char *const *network_aliases; /* names the network's DNS answers too */
 	const char *const *add_hosts;  /* "name:ip" */
 	const char *const *dns;        /* server addresses */
 	const char *const *dns_search;
 	const char *const *dns_options;
-	const char *const *publish;    /* -p "[ip:]hostport:ctrport[/proto]" (networking) */
-	int publish_all;               /* -P */
+	const char *const *publish;    /* -p "[ip:][hostport:]ctrport[/tcp|udp]", ranges "a-b" */
+	int publish_all;               /* -P: the image's EXPOSEd ports on free host ports */
 	/* security */
 	const char *const *cap_add;    /* "NET_ADMIN", "CAP_SYS_PTRACE", "ALL" */
 	const char *const *cap_drop;
@@ -448,6 +452,32 @@ char *cpod_volume_list(cpod_engine *e, cpod_err *err);               /* JSON arr
 char *cpod_volume_inspect(cpod_engine *e, const char *name, cpod_err *err); /* JSON object */
 int cpod_volume_remove(cpod_engine *e, const char *name, int force, cpod_err *err);
 char *cpod_volume_prune(cpod_engine *e, cpod_err *err);              /* names, one per line */
+
+/* ---- networks (named ones; a container has a network of its own unless
+ * --network names one, see README's Networking) */
+typedef struct cpod_network_opts {
+	const char *subnet;            /* "10.90.0.0/24"; NULL: the next free 10.89.N.0/24 */
+	const char *policy;            /* "public", "private", "local", "isolated"; NULL: none */
+	int internal;                  /* policy isolated */
+	const char *const *labels;     /* "k=v" */
+	const char *mtu;               /* "1500"; NULL: 65520 */
+} cpod_network_opts;
+/* Returns the name. */
+char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_opts *o,
+			  cpod_err *err);
+/* JSON array / object shaped as podman's, with the attached containers and
+ * the stack's state ("stack": {"running", "pid", "counters"}). */
+char *cpod_network_list(cpod_engine *e, cpod_err *err);
+char *cpod_network_inspect(cpod_engine *e, const char *name, cpod_err *err);
+/* force: the containers that use it are removed first. */
+int cpod_network_remove(cpod_engine *e, const char *name, int force, cpod_err *err);
+/* Removes the networks no container uses; returns their names, one a line. */
+char *cpod_network_prune(cpod_engine *e, cpod_err *err);
+/* Joins or leaves a network (at once when the container runs). */
+int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
+			 const char *const *aliases, cpod_err *err);
+int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
+			    cpod_err *err);
 
 /* cpod-mini re-executes itself as the supervisor of a container: the
  * command line calls this for its hidden `__supervise` command.  A program

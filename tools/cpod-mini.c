@@ -52,6 +52,8 @@ static const struct {
 	{ "system", cmd_system, "check, df, prune, info" },
 	{ "info", cmd_info, "the host and the store" },
 	{ "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
+	{ "network", cmd_network, "manage networks (create, ls, inspect, rm, prune, connect, disconnect)" },
+	{ "port", cmd_port, "the published ports of a container" },
 	{ "__init", cpod_init_main, NULL },
 	{ "oci", oci_main, "the OCI runtime (runc's command line; also as cpod-runc)" },
 	{ "runtime", oci_main, NULL },
@@ -80,6 +82,8 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "__supervise") == 0)
 		cpod_supervise_main(argv[2], argv[3], argv[4]);
 	cpod_set_supervisor_exe("/proc/self/exe");
+	if (argc >= 2 && strcmp(argv[1], "__usernet") == 0)
+		return cmd_usernet(argc - 1, argv + 1);
 
 	if (strcmp(base, "cpod-runc") == 0 || strcmp(base, "runc") == 0) {
 		cli_set_progname("cpod-runc");

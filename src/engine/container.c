@@ -3,6 +3,7 @@
  * removing (see container.h).
  */
 #include "container.h"
+#include "network.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
 #include <dirent.h>
@@ -25,8 +26,9 @@ CPOD_INTERNAL void ctr_record_free(ctr_record *r)
 	free(r->command);
 	free(r->health_log);
 	free(r->summary);
+	free(r->net);
 	life_free(&r->life);
-	r->command = r->health_log = r->summary = NULL;
+	r->command = r->health_log = r->summary = r->net = NULL;
 }
 
 CPOD_INTERNAL bool ctr_running(const ctr_record *r)
@@ -130,6 +132,7 @@ static int ctr_load(cpod_engine *e, const char *id, ctr_record *r, cpod_err *err
 	r->oom_killed = b;
 	r->command = ctr_json_text(json_get(o, "command"));
 	r->summary = ctr_json_text(json_get(o, "summary"));
+	r->net = ctr_json_text(json_get(o, "network"));
 	r->health_log = ctr_json_text(json_get(st, "healthLog"));
 	b = false;
 	json_opt_bool(st, "timedOut", &b, "", NULL);
@@ -188,6 +191,7 @@ CPOD_INTERNAL int ctr_save(cpod_engine *e, const ctr_record *r, cpod_err *err)
 	jw_kbool(&w, "rm", r->rm);
 	ctr_json_raw(&w, "command", r->command);
 	ctr_json_raw(&w, "summary", r->summary);
+	ctr_json_raw(&w, "network", r->net);
 	jw_key(&w, "life");
 	life_write(&w, &r->life);
 	jw_key(&w, "state");
@@ -336,6 +340,9 @@ CPOD_INTERNAL int ctr_remove(cpod_engine *e, ctr_record *r, bool force, cpod_err
 	cpod_err ignored;
 	if (cpod_runtime_delete(e->rt, r->id, 1, &ignored) < 0 && ignored.code != CPOD_E_NOTFOUND)
 		return err_set(err, CPOD_E_STATE, "remove container %.12s: %s", r->id, ignored.msg);
+	/* its networks forget it (a stack also notices its end by itself) */
+	net_ctr_detach(e, r);
+	net_ctr_removed(e, r);
 	/* the record goes first: a half-removed container is not listed */
 	snprintf(path, sizeof(path), "containers/%s/container.json", r->id);
 	if (unlinkat(e->rootfd, path, 0) < 0 && errno != ENOENT)

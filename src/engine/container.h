@@ -43,6 +43,7 @@ typedef struct ctr_record {
 	int health_streak;         /* consecutive failures */
 	char *health_log;          /* JSON array of the last results */
 	char *summary;             /* specgen's {"Mounts", "HostConfig", "Config"} JSON, or NULL */
+	char *net;                 /* its network settings and state (network.h), or NULL */
 } ctr_record;
 
 CPOD_INTERNAL const char *ctr_status_name(enum ctr_status s);

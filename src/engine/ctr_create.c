@@ -11,6 +11,7 @@
  */
 #include "container.h"
 #include "etcfiles.h"
+#include "network.h"
 #include "../base/fs.h"
 #include <sys/file.h>
 
@@ -190,9 +191,32 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		goto out;
 	if (create_workdir(rwfd, o->workdir ? o->workdir : cfg->working_dir, err) < 0)
 		goto out;
+	/* its networks (named ones must exist), and the addresses its /etc
+	 * files name: the stack's DNS server and gateway */
+	char dns[16], gw[16];
+	{
+		options_parsed p;
+		ctr_net *n = calloc(1, sizeof(*n));
+		if (!n) {
+			err_nomem(err);
+			goto out;
+		}
+		if (options_parse(o, &p, err) < 0) {
+			free(n);
+			goto out;
+		}
+		int nr = net_ctr_new(e, &p, o, cfg, n, dns, gw, err);
+		options_parsed_free(&p);
+		if (nr == 0 && !(rec->net = net_ctr_text(n)))
+			nr = err_nomem(err);
+		free(n);
+		if (nr < 0)
+			goto out;
+	}
 	char hostname[72];
 	snprintf(hostname, sizeof(hostname), "%.12s", rec->id);
-	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name, err) < 0)
+	if (etc_write(cfd, o, o->hostname && *o->hostname ? o->hostname : hostname, rec->name,
+		      dns, gw, err) < 0)
 		goto out;
 
 	if (fs_join(rootfs, sizeof(rootfs), rec->copy_rootfs ? ctr_dir : run_dir, "rootfs", err) < 0)

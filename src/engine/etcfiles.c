@@ -9,7 +9,10 @@
  * resolv.conf: the host's file as it is, unless --dns, --dns-search or
  * --dns-option are given: then nameservers, search and options lines are
  * rebuilt from those, the rest taken from the host's ("--dns-search ."
- * drops the search line).
+ * drops the search line).  On a user-mode network the nameserver is the
+ * stack's DNS forwarder (unless --dns), which forwards to the servers of
+ * the host's file and answers the network's container names; the gateway
+ * (the host) is host.containers.internal and --add-host's host-gateway.
  */
 #include "etcfiles.h"
 #include "options.h"
@@ -24,11 +27,13 @@ static bool etc_line_is(const char *line, const char *key)
 	return strncmp(line, key, n) == 0 && (line[n] == ' ' || line[n] == '\t');
 }
 
-static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err)
+static int etc_resolv(const cpod_run_opts *o, const char *stack_dns, buf *host, buf *out,
+		      cpod_err *err)
 {
 	bool dns = o->dns && o->dns[0], search = o->dns_search && o->dns_search[0];
 	bool opts = o->dns_options && o->dns_options[0];
-	if (!dns && !search && !opts)
+	bool via_stack = !dns && stack_dns && *stack_dns;
+	if (!dns && !search && !opts && !via_stack)
 		return buf_append(out, host->data ? host->data : "", host->len, err);
 
 	char *save = NULL;
@@ -61,6 +66,9 @@ static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err
 		buf_reset(&ns);
 		for (size_t i = 0; o->dns[i]; i++)
 			buf_printf(&ns, NULL, "nameserver %s\n", o->dns[i]);
+	} else if (via_stack) {
+		buf_reset(&ns);
+		buf_printf(&ns, NULL, "nameserver %s\n", stack_dns);
 	}
 	if (opts) {
 		buf_reset(&op);
@@ -81,9 +89,9 @@ static int etc_resolv(const cpod_run_opts *o, buf *host, buf *out, cpod_err *err
 
 /* /etc/hosts, /etc/hostname, /etc/resolv.conf of the container. */
 CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostname, const char *name,
-			    cpod_err *err)
+			    const char *dns, const char *gw, cpod_err *err)
 {
-	bool host_net = o->network && strcmp(o->network, "host") == 0;
+	bool host_net = o->network && strcmp(o->network, "host") == 0 && !(o->networks && o->networks[0]);
 	const char *resolv = getenv("CPOD_RESOLV_CONF");
 	const char *hostsfile = getenv("CPOD_HOSTS");
 	_cleanup_buf_ buf hosts = BUF_INIT, rb = BUF_INIT, out = BUF_INIT;
@@ -96,13 +104,18 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 			pool_free(&pool);
 			return -1;
 		}
-		buf_printf(&hosts, NULL, "%s\t%s\n", kv.value, kv.key);
+		const char *ip = kv.value;
+		if (strcmp(ip, "host-gateway") == 0)
+			ip = gw && *gw ? gw : "127.0.0.1";
+		buf_printf(&hosts, NULL, "%s\t%s\n", ip, kv.key);
 	}
 	pool_free(&pool);
 	buf_printf(&hosts, NULL,
 		   "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
 		   "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
 		   "127.0.1.1\t%s %s\n", hostname, name);
+	if (gw && *gw)
+		buf_printf(&hosts, NULL, "%s\thost.containers.internal host.docker.internal\n", gw);
 	if (host_net) {
 		/* the host's own entries as well */
 		_cleanup_buf_ buf hb = BUF_INIT;
@@ -118,7 +131,7 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		return -1;
 	if (fs_read_file(AT_FDCWD, resolv ? resolv : "/etc/resolv.conf", 1u << 20, &rb, NULL) < 0)
 		buf_reset(&rb);
-	if (etc_resolv(o, &rb, &out, err) < 0)
+	if (etc_resolv(o, dns, &rb, &out, err) < 0)
 		return -1;
 	return fs_write_atomic(dirfd, "resolv.conf", out.data ? out.data : "", out.len, 0644, 0, err);
 }

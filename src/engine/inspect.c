@@ -6,6 +6,7 @@
  * the OCI config when a record has no summary).
  */
 #include "container.h"
+#include "network.h"
 #include "../base/clock.h"
 
 #define INSPECT_ZERO_TIME "0001-01-01T00:00:00Z"
@@ -220,6 +221,8 @@ char *cpod_container_inspect(cpod_engine *e, const char *ctr, cpod_err *err)
 	jw_kbool(&w, "IsInfra", false);
 	jw_kbool(&w, "IsService", false);
 	inspect_config(&w, &r, spec, json_get(sum, "Config"));
+	jw_key(&w, "NetworkSettings");
+	net_write_settings(&w, &r, r.status == CTR_RUNNING);
 	jw_key(&w, "HostConfig");
 	if (json_get(sum, "HostConfig")) {
 		jw_value(&w, json_get(sum, "HostConfig"));

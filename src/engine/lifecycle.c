@@ -298,6 +298,18 @@ int cpod_container_stop(cpod_engine *e, const char *ctr, int timeout, cpod_err *
 	if (ctr_find(e, ctr, &r, err) < 0)
 		return -1;
 	int rc = 0;
+	if (!ctr_running(&r) && r.sup_pid > 0 && proc_is(r.sup_pid, r.sup_start)) {
+		/* between two runs of its restart policy (or starting): no next
+		 * run; one that began meanwhile is stopped below */
+		if (lc_mark_stop(e, &r, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		int64_t deadline = proc_now_ms() + 2000;
+		while (!ctr_running(&r) && proc_is(r.sup_pid, r.sup_start) &&
+		       proc_now_ms() < deadline && ctr_reload(e, &r, NULL) == 0)
+			usleep(20000);
+	}
 	if (!ctr_running(&r))
 		goto out; /* stopping a stopped container is not an error */
 	if (lc_mark_stop(e, &r, err) < 0) {

@@ -10,6 +10,7 @@
 #include "volume.h"
 #include "../oci/caps.h"
 #include "../base/fs.h"
+#include "../usernet/usernet.h"
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fnmatch.h>
@@ -1662,9 +1663,12 @@ CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool
 		if (!ip)
 			return -1;
 	}
-	if (strcmp(ip, "host-gateway") == 0)
-		return err_set(err, CPOD_E_UNSUPPORTED,
-			       "--add-host %s: host-gateway needs a container network (not yet)", s);
+	if (strcmp(ip, "host-gateway") == 0) {
+		/* the gateway of the container's network: etc_write fills it in */
+		kv->key = name;
+		kv->value = "host-gateway";
+		return 0;
+	}
 	if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
 		return err_set(err, CPOD_E_INVALID, "--add-host %s: \"%s\" is not an IP address", s, ip);
 	kv->key = name;
@@ -1788,20 +1792,237 @@ static int options_mounts(const cpod_run_opts *o, options_parsed *p, cpod_err *e
 	return 0;
 }
 
+CPOD_INTERNAL bool options_net_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 48)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+CPOD_INTERNAL bool options_net_name_reserved(const char *n)
+{
+	static const char *const r[] = { "none", "host", "usernet", "bridge", "private",
+					  "container", "ns", "slirp4netns", "pasta", "default" };
+	for (size_t i = 0; i < ARRAY_LEN(r); i++)
+		if (strcmp(n, r[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "80" or "80-90": first port and count. */
+static int options_port_range(const char *s, size_t len, unsigned *port, unsigned *count)
+{
+	char b[16];
+	if (len == 0 || len >= sizeof(b))
+		return -1;
+	memcpy(b, s, len);
+	b[len] = '\0';
+	char *dash = strchr(b, '-'), *end;
+	if (dash)
+		*dash = '\0';
+	if (!isdigit((unsigned char)b[0]))
+		return -1;
+	unsigned long a = strtoul(b, &end, 10), z = a;
+	if (*end || a < 1 || a > 65535)
+		return -1;
+	if (dash) {
+		if (!isdigit((unsigned char)dash[1]))
+			return -1;
+		z = strtoul(dash + 1, &end, 10);
+		if (*end || z < a || z > 65535)
+			return -1;
+	}
+	*port = (unsigned)a;
+	*count = (unsigned)(z - a + 1);
+	return 0;
+}
+
+CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
+				  cpod_err *err)
+{
+	char ip[64] = "";
+	const char *rest = s, *proto = "tcp";
+	if (!*s)
+		return err_set(err, CPOD_E_INVALID, "--publish: empty");
+	/* the host address: "[v6]:" or "a.b.c.d:" before two more fields */
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s) >= sizeof(ip))
+			return err_set(err, CPOD_E_INVALID, "--publish %s: bad [IPv6] address", s);
+		snprintf(ip, sizeof(ip), "%.*s", (int)(close - s - 1), s + 1);
+		rest = close + 2;
+	} else {
+		const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			if (strchr(c2 + 1, ':') || (size_t)(c1 - s) >= sizeof(ip))
+				return err_set(err, CPOD_E_INVALID,
+					       "--publish %s: [hostip:][hostport:]ctrport[/proto] expected "
+					       "(an IPv6 host address goes in brackets)", s);
+			snprintf(ip, sizeof(ip), "%.*s", (int)(c1 - s), s);
+			rest = c1 + 1;
+		}
+	}
+	if (ip[0]) {
+		unsigned char a[16];
+		if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: \"%s\" is not an IP address",
+				       s, ip);
+	}
+	const char *slash = strchr(rest, '/');
+	size_t plen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (slash) {
+		proto = slash + 1;
+		if (strcmp(proto, "sctp") == 0)
+			return err_set(err, CPOD_E_UNSUPPORTED, "--publish %s: sctp is not supported", s);
+		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+			return err_set(err, CPOD_E_INVALID, "--publish %s: protocol tcp or udp expected",
+				       s);
+	}
+	const char *colon = memchr(rest, ':', plen);
+	unsigned hp = 0, hn = 0, cp, cn;
+	if (colon && options_port_range(rest, (size_t)(colon - rest), &hp, &hn) < 0 &&
+	    colon != rest)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: bad host port", s);
+	const char *cs = colon ? colon + 1 : rest;
+	if (options_port_range(cs, plen - (size_t)(cs - rest), &cp, &cn) < 0)
+		return err_set(err, CPOD_E_INVALID, "--publish %s: bad container port (1-65535)", s);
+	if (hn && hn != cn)
+		return err_set(err, CPOD_E_INVALID,
+			       "--publish %s: the host and container ranges differ in length", s);
+	options_port *l = pool_alloc(pool, (*n + 1) * sizeof(*l), err);
+	if (!l)
+		return -1;
+	if (*n)
+		memcpy(l, *list, *n * sizeof(*l));
+	l[*n] = (options_port){ .host_ip = pool_strdup(pool, ip, err), .host_port = hp,
+				.ctr_port = cp, .range = cn, .proto = proto };
+	if (!l[*n].host_ip)
+		return -1;
+	*list = l;
+	(*n)++;
+	return 0;
+}
+
+/* "usernet[:policy=P,mtu=N]" */
+static int options_usernet(const char *v, options_parsed *p, cpod_err *err)
+{
+	p->net_mode = OPTIONS_NET_USERNET;
+	if (v[7] != ':')
+		return 0;
+	char b[256];
+	snprintf(b, sizeof(b), "%s", v + 8);
+	char *save = NULL;
+	for (char *t = strtok_r(b, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strncmp(t, "policy=", 7) == 0) {
+			int pol = usernet_policy_parse(t + 7);
+			if (pol < 0)
+				return err_set(err, CPOD_E_INVALID,
+					       "--network %s: policy public, private, local or isolated", v);
+			p->net_policy = pol;
+		} else if (strncmp(t, "mtu=", 4) == 0) {
+			int64_t m;
+			if (options_uint("--network mtu", t + 4, 65520, &m, err) < 0)
+				return -1;
+			if (m < 68)
+				return err_set(err, CPOD_E_INVALID, "--network %s: mtu 68 to 65520", v);
+			p->net_mtu = (unsigned)m;
+		} else {
+			return err_set(err, CPOD_E_INVALID,
+				       "--network %s: unknown option \"%s\" (policy=, mtu=)", v, t);
+		}
+	}
+	return 0;
+}
+
 static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *err)
 {
-	const char *n = o->network;
-	p->host_net = n && strcmp(n, "host") == 0;
-	p->no_net = !n || !*n || strcmp(n, "none") == 0;
-	if (!p->host_net && !p->no_net)
-		return err_set(err, CPOD_E_UNSUPPORTED, "--network %s: only none and host for now", n);
+	const char *one[2] = { o->network, NULL };
+	const char *const *nets = o->networks && o->networks[0] ? o->networks : one;
+	size_t nn = options_count(nets);
+	p->net_names = pool_calloc(&p->pool, nn + 1, sizeof(char *), err);
+	if (!p->net_names)
+		return -1;
+	p->net_mode = OPTIONS_NET_USERNET;
+	p->net_default = nn == 0 || (nn == 1 && !*nets[0]);
+	for (size_t i = 0; i < nn; i++) {
+		const char *n = nets[i];
+		bool special = !*n || strcmp(n, "none") == 0 || strcmp(n, "host") == 0 ||
+			       strncmp(n, "usernet", 7) == 0 || strcmp(n, "private") == 0;
+		if (nn > 1 && special)
+			return err_set(err, CPOD_E_INVALID,
+				       "--network %s: cannot be combined with other networks", n);
+		if (strcmp(n, "none") == 0) {
+			p->net_mode = OPTIONS_NET_NONE;
+		} else if (strcmp(n, "host") == 0) {
+			p->net_mode = OPTIONS_NET_HOST;
+		} else if (!*n || strcmp(n, "private") == 0 || strcmp(n, "usernet") == 0) {
+			p->net_mode = OPTIONS_NET_USERNET;
+		} else if (strncmp(n, "usernet:", 8) == 0) {
+			if (options_usernet(n, p, err) < 0)
+				return -1;
+		} else if (strncmp(n, "container:", 10) == 0 || strncmp(n, "ns:", 3) == 0 ||
+			   strcmp(n, "bridge") == 0 || strcmp(n, "pasta") == 0 ||
+			   strcmp(n, "slirp4netns") == 0) {
+			return err_set(err, CPOD_E_UNSUPPORTED,
+				       "--network %s: not supported (none, host, usernet[:policy=P,mtu=N] "
+				       "or a network's name)", n);
+		} else if (!options_net_name_ok(n)) {
+			return err_set(err, CPOD_E_INVALID, "--network %s: not a network name", n);
+		} else {
+			for (size_t k = 0; k < p->n_net_names; k++)
+				if (strcmp(p->net_names[k], n) == 0)
+					return err_set(err, CPOD_E_INVALID, "--network %s: given twice", n);
+			p->net_mode = OPTIONS_NET_NAMED;
+			p->net_names[p->n_net_names++] = n;
+		}
+	}
+	p->host_net = p->net_mode == OPTIONS_NET_HOST;
+	p->no_net = p->net_mode == OPTIONS_NET_NONE;
+	const char *mode = p->host_net ? "host" : "none";
+	for (size_t i = 0; o->publish && o->publish[i]; i++) {
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID,
+				       "--publish %s: conflicts with --network %s (no network of its own to "
+				       "publish from)", o->publish[i], mode);
+		if (options_publish(o->publish[i], &p->ports, &p->n_ports, &p->pool, err) < 0)
+			return -1;
+	}
+	if (o->publish_all && (p->host_net || p->no_net))
+		return err_set(err, CPOD_E_INVALID, "--publish-all: conflicts with --network %s", mode);
+	size_t na = options_count(o->network_aliases);
+	p->aliases = pool_calloc(&p->pool, na + 1, sizeof(char *), err);
+	if (!p->aliases)
+		return -1;
+	for (size_t i = 0; i < na; i++) {
+		const char *a = o->network_aliases[i];
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID, "--network-alias %s: conflicts with --network %s",
+				       a, mode);
+		if (!options_net_name_ok(a))
+			return err_set(err, CPOD_E_INVALID,
+				       "--network-alias %s: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a);
+		p->aliases[p->n_aliases++] = a;
+	}
 	size_t nh = options_count(o->add_hosts);
 	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
 	if (!p->hosts)
 		return -1;
-	for (size_t i = 0; i < nh; i++)
-		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts++], &p->pool, err) < 0)
+	for (size_t i = 0; i < nh; i++) {
+		if (options_add_host(o->add_hosts[i], &p->hosts[p->n_hosts], &p->pool, err) < 0)
 			return -1;
+		if (strcmp(p->hosts[p->n_hosts++].value, "host-gateway") == 0 &&
+		    (p->host_net || p->no_net))
+			return err_set(err, CPOD_E_INVALID,
+				       "--add-host %s: host-gateway needs a container network (not %s)",
+				       o->add_hosts[i], mode);
+	}
 	for (size_t i = 0; o->dns && o->dns[i]; i++) {
 		unsigned char a[16];
 		if (inet_pton(AF_INET, o->dns[i], a) != 1 && inet_pton(AF_INET6, o->dns[i], a) != 1)

@@ -98,6 +98,30 @@ CPOD_INTERNAL int options_add_host(const char *s, options_kv *kv, mem_pool *pool
 CPOD_INTERNAL int options_env(const char *const *files, const char *const *env,
 			      const char ***out, size_t *n, mem_pool *pool, cpod_err *err);
 
+/* ---------------------------------------------------------------- network */
+
+/* none: a network namespace with lo only; host: the host's; usernet: a
+ * user-mode network of the container's own; named: `network create` ones. */
+enum options_netmode { OPTIONS_NET_USERNET, OPTIONS_NET_NONE, OPTIONS_NET_HOST,
+		       OPTIONS_NET_NAMED };
+
+typedef struct options_port {
+	const char *host_ip;      /* "" for every address */
+	unsigned host_port;       /* 0: any free port (one per port of the range) */
+	unsigned ctr_port;
+	unsigned range;           /* >= 1 */
+	const char *proto;        /* "tcp" or "udp" */
+} options_port;
+
+/* -p "[hostip:][hostport:]ctrport[/tcp|udp]", ports or ranges "a-b"
+ * (both sides the same length); appended to *list (grown in pool). */
+CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
+				  cpod_err *err);
+/* Names of networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 48. */
+CPOD_INTERNAL bool options_net_name_ok(const char *name);
+/* Names `network create` may not take (none, host, usernet...). */
+CPOD_INTERNAL bool options_net_name_reserved(const char *name);
+
 /* ---------------------------------------------------------------- lifecycle */
 
 /* "no", "on-failure[:N]", "always", "unless-stopped" ("" is no). */
@@ -140,6 +164,16 @@ typedef struct options_parsed {
 	size_t n_devices;
 	/* network */
 	bool host_net, no_net;
+	enum options_netmode net_mode;
+	bool net_default;         /* no --network given */
+	int net_policy;           /* usernet:policy= (enum usernet_policy) */
+	unsigned net_mtu;         /* usernet:mtu=, 0: the stack's default */
+	const char **net_names;   /* named networks, in order (net_mode OPTIONS_NET_NAMED) */
+	size_t n_net_names;
+	const char **aliases;     /* --network-alias */
+	size_t n_aliases;
+	options_port *ports;      /* -p (host_port 0: a free one at start) */
+	size_t n_ports;
 	options_kv *hosts;        /* --add-host: name, address */
 	size_t n_hosts;
 	/* security */

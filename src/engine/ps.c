@@ -5,6 +5,7 @@
  * labels and mount destinations from the container's summary.
  */
 #include "container.h"
+#include "network.h"
 #include "../base/clock.h"
 #include <time.h>
 
@@ -100,8 +101,7 @@ char *cpod_container_list(cpod_engine *e, int all, cpod_err *err)
 		jw_kint(&w, "Pid", r->status == CTR_RUNNING ? r->pid : 0);
 		jw_kstr(&w, "Pod", "");
 		jw_kstr(&w, "PodName", "");
-		jw_key(&w, "Ports");
-		jw_null(&w);
+		net_write_ps(&w, r, r->status == CTR_RUNNING);
 		jw_kint(&w, "Restarts", r->restart_count);
 		jw_kint(&w, "StartedAt", ps_unix(r->started_at));
 		/* paused lives in the runtime's state (the freezer), not the record */

@@ -1372,7 +1372,28 @@ static void specgen_summary_host(json_w *w, specgen_ctx *x)
 		jw_str(w, line);
 	}
 	jw_arr_end(w);
-	jw_kstr(w, "NetworkMode", p->host_net ? "host" : "none");
+	jw_kstr(w, "NetworkMode", p->net_mode == OPTIONS_NET_HOST ? "host"
+				  : p->net_mode == OPTIONS_NET_NONE ? "none"
+				  : p->net_mode == OPTIONS_NET_NAMED && p->n_net_names ? p->net_names[0]
+				  : "usernet");
+	jw_key(w, "PortBindings");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < p->n_ports; i++)
+		for (unsigned k = 0; k < p->ports[i].range; k++) {
+			char key[32], hp[16] = "";
+			snprintf(key, sizeof(key), "%u/%s", p->ports[i].ctr_port + k, p->ports[i].proto);
+			if (p->ports[i].host_port)
+				snprintf(hp, sizeof(hp), "%u", p->ports[i].host_port + k);
+			jw_key(w, key);
+			jw_arr_begin(w);
+			jw_obj_begin(w);
+			jw_kstr(w, "HostIp", p->ports[i].host_ip);
+			jw_kstr(w, "HostPort", hp);
+			jw_obj_end(w);
+			jw_arr_end(w);
+		}
+	jw_obj_end(w);
+	jw_kbool(w, "PublishAllPorts", r->publish_all);
 	jw_kint(w, "Memory", p->memory);
 	jw_kint(w, "MemorySwap", p->memory_swap);
 	jw_kint(w, "MemoryReservation", p->memory_reservation);

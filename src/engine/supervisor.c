@@ -19,6 +19,7 @@
 #include "clog.h"
 #include "container.h"
 #include "health.h"
+#include "network.h"
 #include "../base/fs.h"
 #include "../base/proc.h"
 #include <malloc.h>
@@ -47,6 +48,11 @@ void cpod_set_supervisor_exe(const char *path)
 	snprintf(sup_exe, sizeof(sup_exe), "%s", path ? path : "");
 }
 
+CPOD_INTERNAL const char *sup_exe_path(void)
+{
+	return sup_exe[0] ? sup_exe : NULL;
+}
+
 typedef struct sup {
 	cpod_engine *e;
 	ctr_record rec;
@@ -62,6 +68,7 @@ typedef struct sup {
 	int report_fd;
 	bool wait_attach, started, stdin_closed;
 	rootfs_overlay ov;
+	char *net;                 /* the record's network state of this start */
 } sup;
 
 /* ---------------------------------------------------------------- the record */
@@ -98,6 +105,11 @@ static void sup_set_running(sup *s, void *arg)
 	s->rec.health = s->rec.life.health_cmd ? HEALTH_STARTING : HEALTH_NONE;
 	s->rec.health_streak = 0;
 	engine_now(s->rec.started_at, sizeof(s->rec.started_at));
+	if (s->net) {
+		free(s->rec.net);
+		s->rec.net = s->net;
+		s->net = NULL;
+	}
 }
 
 typedef struct sup_exit {
@@ -114,6 +126,8 @@ static void sup_set_exited(sup *s, void *arg)
 	s->rec.timed_out = s->rec.timed_out || x->timed_out;
 	s->rec.pid = 0;
 	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
+	/* out of its networks (the stacks notice by themselves too) */
+	net_ctr_detach(s->e, &s->rec);
 }
 
 /* A new supervisor is a start asked for by the user: an earlier stop no
@@ -265,7 +279,22 @@ static SUP_COLD int sup_start(sup *s, cpod_err *err)
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
 	if (oci_create(s->e->rt, s->rec.id, &co, &ext, true, &c, err) < 0)
 		goto out;
+	/* its network namespace exists: the networks attach it before it runs */
+	free(s->net);
+	s->net = NULL;
+	if (net_ctr_attach(s->e, &s->rec, c.pid, &s->net, err) < 0) {
+		kill(c.pid, SIGKILL);
+		proc_wait(c.pid, NULL, 0);
+		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+		goto out;
+	}
 	if (cpod_runtime_start(s->e->rt, s->rec.id, err) < 0) {
+		if (s->net) {
+			ctr_record tmp = s->rec;
+			tmp.net = s->net;
+			net_ctr_detach(s->e, &tmp);
+			s->net = tmp.net;
+		}
 		kill(c.pid, SIGKILL);
 		proc_wait(c.pid, NULL, 0);
 		cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);

@@ -54,7 +54,10 @@ test_user_groups_workdir_entrypoint() {
 test_hostname_hosts_dns() {
 	ctr_import
 	local out
-	out=$(crun -h myhost --name named-ctr --add-host db:10.1.2.3 --add-host 'v6;alias=fd00::1' \
+	# (--network none: the host's resolv.conf as it is; on the default
+	# network the nameserver is the network's DNS forwarder)
+	out=$(crun --network none -h myhost --name named-ctr --add-host db:10.1.2.3 \
+		--add-host 'v6;alias=fd00::1' \
 		busybox sh -c 'hostname; cat /etc/hostname; cat /etc/hosts; cat /etc/resolv.conf')
 	expect_eq "$(sed -n 1p <<< "$out")" myhost "-h"
 	expect_eq "$(sed -n 2p <<< "$out")" myhost "/etc/hostname"
@@ -63,6 +66,8 @@ test_hostname_hosts_dns() {
 	expect_match "$out" $'^127\\.0\\.1\\.1\tmyhost named-ctr$' "the container's own name"
 	expect_match "$out" '^nameserver 192\.0\.2\.53$' "the host's resolv.conf (CPOD_RESOLV_CONF)"
 	expect_no_match "$out" 'host-entry' "not the host's hosts without --network host"
+	expect_match "$(crun busybox cat /etc/resolv.conf)" '^nameserver 10\.0\.2\.3$' \
+		"the default network: its DNS forwarder"
 	out=$(crun --dns 9.9.9.9 --dns 2001:db8::53 --dns-search a.example --dns-option ndots:3 \
 		busybox cat /etc/resolv.conf)
 	expect_match "$out" '^nameserver 9\.9\.9\.9$' "--dns"

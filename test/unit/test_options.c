@@ -612,7 +612,9 @@ TEST(options_parse_merges)
 	cpod_run_opts o5 = { 0 };
 	CHECK(options_parse(&o5, &p, &err) == 0);
 	CHECK(p.caps == options_default_caps() && p.shm_size == 65536000 && !p.memory && !p.pids_set);
-	CHECK(p.no_net && !p.host_net && p.userns == OPTIONS_USERNS_DEFAULT);
+	/* networking: a user-mode network of its own */
+	CHECK(!p.no_net && !p.host_net && p.net_mode == OPTIONS_NET_USERNET && p.net_default);
+	CHECK(p.userns == OPTIONS_USERNS_DEFAULT);
 	options_parsed_free(&p);
 }
 
@@ -652,7 +654,8 @@ TEST(options_parse_refuses)
 		{ { .network = "bridge" }, "--network bridge" },
 		{ { .add_hosts = (const char *const[]){ "foo", NULL } }, "--add-host foo" },
 		{ { .add_hosts = (const char *const[]){ "foo:1.2.3", NULL } }, "not an IP" },
-		{ { .add_hosts = (const char *const[]){ "foo:host-gateway", NULL } }, "host-gateway" },
+		{ { .network = "none", .add_hosts = (const char *const[]){ "foo:host-gateway", NULL } },
+		  "host-gateway" },
 		{ { .dns = (const char *const[]){ "x", NULL } }, "--dns x" },
 		{ { .dns_search = (const char *const[]){ "a b", NULL } }, "--dns-search" },
 		{ { .dns_options = (const char *const[]){ "", NULL } }, "--dns-option" },

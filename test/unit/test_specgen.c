@@ -618,7 +618,7 @@ TEST(specgen_etc_files)
 	cpod_err err;
 	buf b = BUF_INIT;
 	cpod_run_opts o = { .add_hosts = (const char *const[]){ "db:10.1.1.1", "a;b=::2", NULL } };
-	CHECK(etc_write(fd, &o, "h", "n", &err) == 0);
+	CHECK(etc_write(fd, &o, "h", "n", NULL, NULL, &err) == 0);
 	CHECK(fs_read_file(fd, "hosts", 4096, &b, &err) == 0);
 	CHECK(strncmp(b.data, "10.1.1.1\tdb\n::2\ta b\n127.0.0.1\tlocalhost", 38) == 0);
 	CHECK(strstr(b.data, "127.0.1.1\th n\n"));
@@ -626,22 +626,32 @@ TEST(specgen_etc_files)
 	CHECK(fs_read_file(fd, "resolv.conf", 4096, &b, &err) == 0);
 	CHECK_STR(b.data, host);
 	cpod_run_opts o2 = { .dns = (const char *const[]){ "9.9.9.9", "1.1.1.1", NULL } };
-	CHECK(etc_write(fd, &o2, "h", "n", &err) == 0);
+	CHECK(etc_write(fd, &o2, "h", "n", NULL, NULL, &err) == 0);
 	buf_reset(&b);
 	CHECK(fs_read_file(fd, "resolv.conf", 4096, &b, &err) == 0);
 	CHECK_STR(b.data, "# host\nsearch corp.example\nnameserver 9.9.9.9\nnameserver 1.1.1.1\n"
 			  "options edns0\n");
 	cpod_run_opts o3 = { .dns_search = (const char *const[]){ "a.example", "b.example", NULL },
 			     .dns_options = (const char *const[]){ "ndots:2", NULL } };
-	CHECK(etc_write(fd, &o3, "h", "n", &err) == 0);
+	CHECK(etc_write(fd, &o3, "h", "n", NULL, NULL, &err) == 0);
 	buf_reset(&b);
 	CHECK(fs_read_file(fd, "resolv.conf", 4096, &b, &err) == 0);
 	CHECK_STR(b.data, "# host\nsearch a.example b.example\nnameserver 10.0.0.1\noptions ndots:2\n");
 	cpod_run_opts o4 = { .dns_search = (const char *const[]){ ".", NULL } };
-	CHECK(etc_write(fd, &o4, "h", "n", &err) == 0);
+	CHECK(etc_write(fd, &o4, "h", "n", NULL, NULL, &err) == 0);
 	buf_reset(&b);
 	CHECK(fs_read_file(fd, "resolv.conf", 4096, &b, &err) == 0);
 	CHECK(!strstr(b.data, "search"));
+	/* a user-mode network: its DNS forwarder, the host as its gateway */
+	cpod_run_opts o5 = { .add_hosts = (const char *const[]){ "gw:host-gateway", NULL } };
+	CHECK(etc_write(fd, &o5, "h", "n", "10.0.2.3", "10.0.2.2", &err) == 0);
+	buf_reset(&b);
+	CHECK(fs_read_file(fd, "resolv.conf", 4096, &b, &err) == 0);
+	CHECK_STR(b.data, "# host\nsearch corp.example\nnameserver 10.0.2.3\noptions edns0\n");
+	buf_reset(&b);
+	CHECK(fs_read_file(fd, "hosts", 4096, &b, &err) == 0);
+	CHECK(strncmp(b.data, "10.0.2.2\tgw\n", 12) == 0);
+	CHECK(strstr(b.data, "10.0.2.2\thost.containers.internal"));
 	buf_free(&b);
 	close(fd);
 	unsetenv("CPOD_RESOLV_CONF");

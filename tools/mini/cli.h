@@ -127,5 +127,8 @@ int cmd_push(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+int cmd_usernet(int argc, char **argv);  /* hidden: __usernet, one network's stack */
 
 #endif

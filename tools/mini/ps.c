@@ -172,8 +172,37 @@ static char *ps_field(const char *name, const cpod_json_value *c, void *ctx)
 			size_t n = strlen(tmp);
 			snprintf(tmp + n, sizeof(tmp) - n, "%s%s", i ? "," : "", S(cpod_json_at(m, i)));
 		}
-	} else if (strcmp(name, "Ports") == 0 || strcmp(name, "Pod") == 0 || strcmp(name, "PodName") == 0 ||
-		   strcmp(name, "Networks") == 0 || strcmp(name, "Size") == 0) {
+	} else if (strcmp(name, "Ports") == 0) {
+		/* podman's "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/udp" */
+		const cpod_json_value *ps = cpod_json_get(c, "Ports");
+		tmp[0] = '\0';
+		for (size_t i = 0; i < cpod_json_len(ps); i++) {
+			const cpod_json_value *pt = cpod_json_at(ps, i);
+			const char *ip = S(cpod_json_get(pt, "host_ip"));
+			long long hp = cpod_json_int(cpod_json_get(pt, "host_port"));
+			long long cp = cpod_json_int(cpod_json_get(pt, "container_port"));
+			long long r = cpod_json_int(cpod_json_get(pt, "range"));
+			char hs[32], cs[32];
+			if (r > 1) {
+				snprintf(hs, sizeof(hs), "%lld-%lld", hp, hp + r - 1);
+				snprintf(cs, sizeof(cs), "%lld-%lld", cp, cp + r - 1);
+			} else {
+				snprintf(hs, sizeof(hs), "%lld", hp);
+				snprintf(cs, sizeof(cs), "%lld", cp);
+			}
+			size_t n = strlen(tmp);
+			snprintf(tmp + n, sizeof(tmp) - n, "%s%s:%s->%s/%s", i ? ", " : "",
+				 *ip ? ip : "0.0.0.0", hs, cs, S(cpod_json_get(pt, "protocol")));
+		}
+	} else if (strcmp(name, "Networks") == 0) {
+		const cpod_json_value *m = cpod_json_get(c, "Networks");
+		tmp[0] = '\0';
+		for (size_t i = 0; i < cpod_json_len(m); i++) {
+			size_t n = strlen(tmp);
+			snprintf(tmp + n, sizeof(tmp) - n, "%s%s", i ? "," : "", S(cpod_json_at(m, i)));
+		}
+	} else if (strcmp(name, "Pod") == 0 || strcmp(name, "PodName") == 0 ||
+		   strcmp(name, "Size") == 0) {
 		tmp[0] = '\0';
 	} else {
 		return NULL;
@@ -258,8 +287,8 @@ int cmd_ps(int argc, char **argv)
 		free(f);
 	} else {
 		if (!quiet && !noheading)
-			printf("%-12s  %-30s %-25s %-16s %-28s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-			       "CREATED", "STATUS", "NAMES");
+			printf("%-12s  %-30s %-25s %-16s %-28s %-20s %s\n", "CONTAINER ID", "IMAGE",
+			       "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
 		for (size_t i = 0; i < shown; i++) {
 			const cpod_json_value *c = rows[i];
 			const char *id = S(cpod_json_get(c, "Id"));
@@ -270,9 +299,11 @@ int cmd_ps(int argc, char **argv)
 			char cmd[256], created[64];
 			ps_command(c, cmd, sizeof(cmd));
 			cli_ago(S(cpod_json_get(c, "CreatedAt")), created, sizeof(created));
-			printf("%-12.*s  %-30s %-25.25s %-16s %-28s %s\n", no_trunc ? 64 : 12, id,
+			char *ports = ps_field("Ports", c, &ctx);
+			printf("%-12.*s  %-30s %-25.25s %-16s %-28s %-20s %s\n", no_trunc ? 64 : 12, id,
 			       S(cpod_json_get(c, "Image")), cmd, created, S(cpod_json_get(c, "Status")),
-			       S(cpod_json_at(cpod_json_get(c, "Names"), 0)));
+			       ports ? ports : "", S(cpod_json_at(cpod_json_get(c, "Names"), 0)));
+			free(ports);
 		}
 	}
 	free(rows);

@@ -11,7 +11,7 @@
 /* Lists live as long as the process: the command runs once. */
 static cli_list l_env, l_env_files, l_group_add, l_ulimits, l_labels, l_volumes, l_mounts, l_tmpfs,
 	l_devices, l_add_hosts, l_dns, l_dns_search, l_dns_options, l_publish, l_cap_add, l_cap_drop,
-	l_security_opts, l_sysctls, l_log_opts;
+	l_security_opts, l_sysctls, l_log_opts, l_networks, l_net_aliases;
 
 int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int *argc_out)
 {
@@ -51,8 +51,9 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 		{ "read-only-tmpfs", 0, CLI_STR, &read_only_tmpfs },
 		{ "shm-size", 0, CLI_STR, &o->shm_size },
 		{ "device", 0, CLI_LIST, &l_devices },
-		{ "network", 0, CLI_STR, &o->network },
-		{ "net", 0, CLI_STR, &o->network },
+		{ "network", 0, CLI_LIST, &l_networks },
+		{ "net", 0, CLI_LIST, &l_networks },
+		{ "network-alias", 0, CLI_LIST, &l_net_aliases },
 		{ "add-host", 0, CLI_LIST, &l_add_hosts },
 		{ "dns", 0, CLI_LIST, &l_dns },
 		{ "dns-search", 0, CLI_LIST, &l_dns_search },
@@ -101,6 +102,11 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 		snprintf(platform, sizeof(platform), "%s/%s", os ? os : "linux", arch ? arch : "amd64");
 		o->platform = platform;
 	}
+	if (l_networks.n == 1)
+		o->network = l_networks.v[0];
+	else if (l_networks.n > 1)
+		o->networks = l_networks.v;
+	o->network_aliases = l_net_aliases.v;
 	/* the pull of a missing image; --tls-verify=true is the default:
 	 * registries.conf may still mark a registry insecure */
 	reg.tls_verify = tls_verify ? -1 : 0;
