@@ -755,6 +755,7 @@ test_dhcp_client_gets_its_lease() {
 	stack_start --mtu 9000
 	attach "$ns" c1 >/dev/null
 	in_ns "$ns" ip addr flush dev eth0
+	# shellcheck disable=SC2016 # expanded by udhcpc's script, not here
 	printf '#!/bin/sh\necho "$1 ip=$ip router=$router dns=$dns mask=$subnet mtu=$mtu" >> %s\n' \
 		"$TEST_TMP/dhcp.out" > "$TEST_TMP/dhcp.sh"
 	chmod +x "$TEST_TMP/dhcp.sh"
