@@ -29565,6 +29565,8 @@ CPOD_INTERNAL uint64_t un_now_ms(void);
 /* stack.c */
 CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_err *err);
 CPOD_INTERNAL void un_stack_free(un_stack *st);
+/* The upstream nameserver from resolv.conf (again: at start and on each attach). */
+CPOD_INTERNAL void un_read_resolv(un_stack *st);
 /* One frame (virtio header first) that tap ti wrote. */
 CPOD_INTERNAL void un_tap_input(un_stack *st, unsigned ti, uint8_t *frame, size_t len);
 CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti);
@@ -29794,6 +29796,7 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 	if (r < 0)
 		return err_prefix(err, "attach %s", container);
 	t->netns_fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+	un_read_resolv(st);     /* the host's resolv.conf may have changed */
 	t->used = true;
 	st->n_attached++;
 	st->ever_attached = true;
@@ -31011,7 +31014,7 @@ CPOD_INTERNAL int un_ep_mod(un_stack *st, int fd, uint32_t events, uint64_t data
 
 /* --------------------------------------------------------------- setup */
 
-static void un_read_resolv(un_stack *st)
+CPOD_INTERNAL void un_read_resolv(un_stack *st)
 {
 	const char *path = st->cfg.resolv_conf;
 	if (!path)

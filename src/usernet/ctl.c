@@ -166,6 +166,7 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 	if (r < 0)
 		return err_prefix(err, "attach %s", container);
 	t->netns_fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+	un_read_resolv(st);     /* the host's resolv.conf may have changed */
 	t->used = true;
 	st->n_attached++;
 	st->ever_attached = true;

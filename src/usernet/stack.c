@@ -35,7 +35,7 @@ CPOD_INTERNAL int un_ep_mod(un_stack *st, int fd, uint32_t events, uint64_t data
 
 /* --------------------------------------------------------------- setup */
 
-static void un_read_resolv(un_stack *st)
+CPOD_INTERNAL void un_read_resolv(un_stack *st)
 {
 	const char *path = st->cfg.resolv_conf;
 	if (!path)

@@ -152,6 +152,8 @@ CPOD_INTERNAL uint64_t un_now_ms(void);
 /* stack.c */
 CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_err *err);
 CPOD_INTERNAL void un_stack_free(un_stack *st);
+/* The upstream nameserver from resolv.conf (again: at start and on each attach). */
+CPOD_INTERNAL void un_read_resolv(un_stack *st);
 /* One frame (virtio header first) that tap ti wrote. */
 CPOD_INTERNAL void un_tap_input(un_stack *st, unsigned ti, uint8_t *frame, size_t len);
 CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti);

@@ -755,6 +755,7 @@ test_dhcp_client_gets_its_lease() {
 	stack_start --mtu 9000
 	attach "$ns" c1 >/dev/null
 	in_ns "$ns" ip addr flush dev eth0
+	# shellcheck disable=SC2016 # expanded by udhcpc's script, not here
 	printf '#!/bin/sh\necho "$1 ip=$ip router=$router dns=$dns mask=$subnet mtu=$mtu" >> %s\n' \
 		"$TEST_TMP/dhcp.out" > "$TEST_TMP/dhcp.sh"
 	chmod +x "$TEST_TMP/dhcp.sh"
@@ -764,4 +765,25 @@ test_dhcp_client_gets_its_lease() {
 	expect_match "$out" \
 		'^bound ip=10\.0\.2\.100 router=10\.0\.2\.2 dns=10\.0\.2\.3 mask=255\.255\.255\.0 mtu=9000$' \
 		"busybox udhcpc's lease"
+}
+
+test_custom_subnet_fixed_ip_no_ipv6() {
+	need_root
+	need unshare nsenter curl jq
+	local ns out
+	http_start
+	ns_new ns
+	stack_start --subnet 10.89.3.0/24 --subnet6 none
+	out=$(attach "$ns" c1 --ip 10.89.3.7)
+	expect_eq "$(jq -r .ip <<<"$out")" 10.89.3.7
+	expect_eq "$(jq -r .gateway <<<"$out")" 10.89.3.2
+	expect_eq "$(jq -r .ip6 <<<"$out")" ""
+	expect_no_match "$(in_ns "$ns" ip -o addr show eth0)" 'inet6 fd00' "no IPv6 address"
+	expect_eq "$(in_ns "$ns" curl -sS --max-time 10 "http://10.89.3.2:$HTTP_PORT/hello.txt")" \
+		"hello from the host"
+	local ns2
+	ns_new ns2
+	expect_fail attach "$ns2" c2 --ip 10.89.3.7
+	expect_fail attach "$ns2" c3 --ip 10.0.2.50
+	expect_fail attach "$ns2" c4 --ip 10.89.3.2
 }
