@@ -28963,8 +28963,7 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
  *   __usernet detach --ctl P --container ID
  *   __usernet inspect|ports --ctl P
  * put the reply (JSON) in *out (malloc'd; NULL when there is none).
- * Exported (not in cpod.h: the command is hidden) for tools/mini/usernet.c. */
-int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
+ * Declared in cpod.h, for tools/mini/usernet.c. */
 
 /* ------------------------------------------------------------ client side */
 
@@ -30070,6 +30069,11 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "usernet: no control socket path");
 	if (cfg->policy < 0 || cfg->policy > USERNET_POLICY_ISOLATED)
 		return err_set(err, CPOD_E_INVALID, "usernet: unknown policy");
+	/* a spawner's blocked signals (a supervisor blocks SIGTERM, SIGINT,
+	 * SIGHUP, SIGCHLD) survive exec: unblock them, or SIGTERM cannot end us */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -487,6 +487,10 @@ void cpod_set_supervisor_exe(const char *path);
 /* The body of a supervisor process (never returns). */
 void cpod_supervise_main(const char *root, const char *runroot, const char *ctr)
 	__attribute__((noreturn));
+/* The body of a network's user-mode stack process (the hidden
+ * `__usernet` command; see src/usernet/usernet.h for its arguments): 0 when
+ * the network ended, -1 with err; *out: a client verb's JSON reply. */
+int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
 /* --init: the minimal init that a container runs as its pid 1 (it reaps
  * zombies and forwards signals).  The executable registered with
  * cpod_set_supervisor_exe (else /proc/self/exe, which must be a static

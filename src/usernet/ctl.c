@@ -440,6 +440,11 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 		return err_set(err, CPOD_E_INVALID, "usernet: no control socket path");
 	if (cfg->policy < 0 || cfg->policy > USERNET_POLICY_ISOLATED)
 		return err_set(err, CPOD_E_INVALID, "usernet: unknown policy");
+	/* a spawner's blocked signals (a supervisor blocks SIGTERM, SIGINT,
+	 * SIGHUP, SIGCHLD) survive exec: unblock them, or SIGTERM cannot end us */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -85,8 +85,7 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
  *   __usernet detach --ctl P --container ID
  *   __usernet inspect|ports --ctl P
  * put the reply (JSON) in *out (malloc'd; NULL when there is none).
- * Exported (not in cpod.h: the command is hidden) for tools/mini/usernet.c. */
-int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
+ * Declared in cpod.h, for tools/mini/usernet.c. */
 
 /* ------------------------------------------------------------ client side */
 

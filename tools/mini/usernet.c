@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* src/usernet/usernet.h: exported for this command, not part of cpod.h */
-int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err);
+/* cpod_usernet_main (cpod.h) runs the stack and its client verbs */
 
 static void usernet_log(int level, const char *msg, void *userdata)
 {
