@@ -33193,7 +33193,10 @@ typedef struct options_port {
  * (both sides the same length); appended to *list (grown in pool). */
 CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
 				  cpod_err *err);
-/* Names of networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 48. */
+/* Names as podman accepts them (containers, volumes, networks):
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most max characters. */
+CPOD_INTERNAL bool options_name_ok(const char *name, size_t max);
+/* Names of networks and aliases: at most 48. */
 CPOD_INTERNAL bool options_net_name_ok(const char *name);
 /* Names `network create` may not take (none, host, usernet...). */
 CPOD_INTERNAL bool options_net_name_reserved(const char *name);
@@ -34972,22 +34975,8 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 
 
 
-#include <sys/file.h>
 
-/* Names as podman accepts them. */
-static bool create_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
+#include <sys/file.h>
 
 /* The working directory exists in the writable layer. */
 static int create_workdir(int rwfd, const char *dir, cpod_err *err)
@@ -35083,7 +35072,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	memset(rec, 0, sizeof(*rec));
 	if (!o->image || !*o->image)
 		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (o->name && !create_name_ok(o->name))
+	if (o->name && !options_name_ok(o->name, 253))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
 	/* every option checked before the image is looked at (or pulled) or
@@ -37414,6 +37403,7 @@ CPOD_INTERNAL int life_read(const json_value *v, ctr_life *l, cpod_err *err)
 
 
 
+
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -37870,12 +37860,7 @@ int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpo
 {
 	ctr_record r, other;
 	int rc = -1;
-	bool ok = *name;
-	for (const char *p = name; *p && ok; p++) {
-		char c = *p;
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		ok = alnum || (p != name && (c == '_' || c == '.' || c == '-'));
-	}
+	bool ok = options_name_ok(name, 253);
 	if (!ok)
 		return err_set(err, CPOD_E_INVALID, "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
 	_cleanup_close_ int names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -41499,8 +41484,13 @@ static int options_mounts(const cpod_run_opts *o, options_parsed *p, cpod_err *e
 
 CPOD_INTERNAL bool options_net_name_ok(const char *n)
 {
+	return options_name_ok(n, 48);
+}
+
+CPOD_INTERNAL bool options_name_ok(const char *n, size_t max)
+{
 	size_t len = strlen(n);
-	if (len == 0 || len > 48)
+	if (len == 0 || len > max)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = n[i];
@@ -46103,16 +46093,7 @@ CPOD_INTERNAL void volume_rec_free(volume_rec *v)
 
 CPOD_INTERNAL bool volume_name_ok(const char *n)
 {
-	size_t len = strlen(n);
-	if (len == 0 || len > 255)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
+	return options_name_ok(n, 255);
 }
 
 CPOD_INTERNAL const char *volume_option(const volume_rec *v, const char *key)

@@ -12,23 +12,9 @@
 #include "container.h"
 #include "etcfiles.h"
 #include "network.h"
+#include "options.h"
 #include "../base/fs.h"
 #include <sys/file.h>
-
-/* Names as podman accepts them. */
-static bool create_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
-}
 
 /* The working directory exists in the writable layer. */
 static int create_workdir(int rwfd, const char *dir, cpod_err *err)
@@ -124,7 +110,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 	memset(rec, 0, sizeof(*rec));
 	if (!o->image || !*o->image)
 		return err_set(err, CPOD_E_INVALID, "an image is required");
-	if (o->name && !create_name_ok(o->name))
+	if (o->name && !options_name_ok(o->name, 253))
 		return err_set(err, CPOD_E_INVALID,
 			       "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
 	/* every option checked before the image is looked at (or pulled) or

@@ -10,6 +10,7 @@
  */
 #include "attach.h"
 #include "container.h"
+#include "options.h"
 #include "../base/proc.h"
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -467,12 +468,7 @@ int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpo
 {
 	ctr_record r, other;
 	int rc = -1;
-	bool ok = *name;
-	for (const char *p = name; *p && ok; p++) {
-		char c = *p;
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		ok = alnum || (p != name && (c == '_' || c == '.' || c == '-'));
-	}
+	bool ok = options_name_ok(name, 253);
 	if (!ok)
 		return err_set(err, CPOD_E_INVALID, "container name \"%s\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
 	_cleanup_close_ int names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -1794,8 +1794,13 @@ static int options_mounts(const cpod_run_opts *o, options_parsed *p, cpod_err *e
 
 CPOD_INTERNAL bool options_net_name_ok(const char *n)
 {
+	return options_name_ok(n, 48);
+}
+
+CPOD_INTERNAL bool options_name_ok(const char *n, size_t max)
+{
 	size_t len = strlen(n);
-	if (len == 0 || len > 48)
+	if (len == 0 || len > max)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = n[i];

@@ -117,7 +117,10 @@ typedef struct options_port {
  * (both sides the same length); appended to *list (grown in pool). */
 CPOD_INTERNAL int options_publish(const char *s, options_port **list, size_t *n, mem_pool *pool,
 				  cpod_err *err);
-/* Names of networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 48. */
+/* Names as podman accepts them (containers, volumes, networks):
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most max characters. */
+CPOD_INTERNAL bool options_name_ok(const char *name, size_t max);
+/* Names of networks and aliases: at most 48. */
 CPOD_INTERNAL bool options_net_name_ok(const char *name);
 /* Names `network create` may not take (none, host, usernet...). */
 CPOD_INTERNAL bool options_net_name_reserved(const char *name);

@@ -26,16 +26,7 @@ CPOD_INTERNAL void volume_rec_free(volume_rec *v)
 
 CPOD_INTERNAL bool volume_name_ok(const char *n)
 {
-	size_t len = strlen(n);
-	if (len == 0 || len > 255)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
+	return options_name_ok(n, 255);
 }
 
 CPOD_INTERNAL const char *volume_option(const volume_rec *v, const char *key)
