@@ -38307,7 +38307,6 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 			return err_set(err, CPOD_E_INVALID, "--internal conflicts with --policy %s",
 				       o->policy), NULL;
 		r.policy = USERNET_POLICY_ISOLATED;
-		r.internal = true;
 	}
 	r.internal = r.policy == USERNET_POLICY_ISOLATED;
 	if (o->mtu && *o->mtu) {
@@ -38406,8 +38405,7 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	}
 	/* an IPv6 /64 of its own, so that a container on two networks has
 	 * distinct routes */
-	snprintf(r.subnet6, sizeof(r.subnet6), "fd00:89:%x:%x::/64", (base >> 16) & 0xffff,
-		 (base >> 8) & 0xff);
+	snprintf(r.subnet6, sizeof(r.subnet6), "fd00:89:%x:%x::/64", base >> 16, base & 0xffff);
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	engine_random_hex(r.id, 64);
 	engine_now(r.created, sizeof(r.created));
@@ -38988,6 +38986,9 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		 * one (/dev/net/tun missing, or not theirs: mode 0600 on some
 		 * hosts), the container gets none rather than failing */
 		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0 && (p->n_ports || p->n_aliases))
+			return err_set(err, CPOD_E_UNSUPPORTED, "published ports and aliases need a "
+				       "network: /dev/net/tun: %s", strerror(errno));
 		if (fd < 0) {
 			log_warn("no network for the container: /dev/net/tun: %s (as with --network "
 				 "none)", strerror(errno));
@@ -39303,8 +39304,21 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 						      .ctr_port = n->bound[j].ctr_port,
 						      .range = n->bound[j].range,
 						      .proto = n->bound[j].proto };
+	/* a link keeps its interface's name; a new one takes the lowest free
+	 * ethN (positions shift when a link is disconnected) */
 	char ifname[16];
-	snprintf(ifname, sizeof(ifname), "eth%zu", i);
+	if (k->r.ifname[0]) {
+		snprintf(ifname, sizeof(ifname), "%s", k->r.ifname);
+	} else {
+		for (unsigned x = 0;; x++) {
+			bool used = false;
+			snprintf(ifname, sizeof(ifname), "eth%u", x);
+			for (size_t j = 0; j < n->n_links && !used; j++)
+				used = j != i && strcmp(n->links[j].r.ifname, ifname) == 0;
+			if (!used)
+				break;
+		}
+	}
 	usernet_attach_req req = {
 		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
 		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,

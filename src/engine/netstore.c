@@ -225,7 +225,6 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 			return err_set(err, CPOD_E_INVALID, "--internal conflicts with --policy %s",
 				       o->policy), NULL;
 		r.policy = USERNET_POLICY_ISOLATED;
-		r.internal = true;
 	}
 	r.internal = r.policy == USERNET_POLICY_ISOLATED;
 	if (o->mtu && *o->mtu) {
@@ -324,8 +323,7 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	}
 	/* an IPv6 /64 of its own, so that a container on two networks has
 	 * distinct routes */
-	snprintf(r.subnet6, sizeof(r.subnet6), "fd00:89:%x:%x::/64", (base >> 16) & 0xffff,
-		 (base >> 8) & 0xff);
+	snprintf(r.subnet6, sizeof(r.subnet6), "fd00:89:%x:%x::/64", base >> 16, base & 0xffff);
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	engine_random_hex(r.id, 64);
 	engine_now(r.created, sizeof(r.created));

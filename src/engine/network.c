@@ -229,6 +229,9 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		 * one (/dev/net/tun missing, or not theirs: mode 0600 on some
 		 * hosts), the container gets none rather than failing */
 		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0 && (p->n_ports || p->n_aliases))
+			return err_set(err, CPOD_E_UNSUPPORTED, "published ports and aliases need a "
+				       "network: /dev/net/tun: %s", strerror(errno));
 		if (fd < 0) {
 			log_warn("no network for the container: /dev/net/tun: %s (as with --network "
 				 "none)", strerror(errno));
@@ -544,8 +547,21 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 						      .ctr_port = n->bound[j].ctr_port,
 						      .range = n->bound[j].range,
 						      .proto = n->bound[j].proto };
+	/* a link keeps its interface's name; a new one takes the lowest free
+	 * ethN (positions shift when a link is disconnected) */
 	char ifname[16];
-	snprintf(ifname, sizeof(ifname), "eth%zu", i);
+	if (k->r.ifname[0]) {
+		snprintf(ifname, sizeof(ifname), "%s", k->r.ifname);
+	} else {
+		for (unsigned x = 0;; x++) {
+			bool used = false;
+			snprintf(ifname, sizeof(ifname), "eth%u", x);
+			for (size_t j = 0; j < n->n_links && !used; j++)
+				used = j != i && strcmp(n->links[j].r.ifname, ifname) == 0;
+			if (!used)
+				break;
+		}
+	}
 	usernet_attach_req req = {
 		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
 		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,
