@@ -11,6 +11,7 @@
  */
 #include "volume.h"
 #include "../base/fs.h"
+#include "../image/rootfs.h"
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/sysmacros.h>
@@ -631,20 +632,6 @@ CPOD_INTERNAL void volume_write_json(json_w *w, cpod_engine *e, const volume_rec
 
 /* ---------------------------------------------------------------- copy-up */
 
-static bool volume_is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static bool volume_is_opaque(int fd)
-{
-	char v[4];
-	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
-	if (n < 0)
-		n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
-	return n == 1 && v[0] == 'y';
-}
-
 enum { VOLUME_MISSING, VOLUME_HIDDEN, VOLUME_FOUND };
 
 /* Walks rel (components without symlinks) in one layer.  *opaque: an
@@ -673,7 +660,7 @@ static int volume_layer_walk(int lfd, const char *rel, struct stat *st, bool *op
 		char *next = strtok_r(NULL, "/", &save);
 		if (fstatat(cur, c, st, AT_SYMLINK_NOFOLLOW) < 0)
 			break;
-		if (volume_is_whiteout(st)) {
+		if (rootfs_is_whiteout(st)) {
 			r = VOLUME_HIDDEN;
 			break;
 		}
@@ -684,7 +671,7 @@ static int volume_layer_walk(int lfd, const char *rel, struct stat *st, bool *op
 		int sub = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			break;
-		if (volume_is_opaque(sub))
+		if (rootfs_is_opaque(sub))
 			*opaque = true;
 		close(cur);
 		cur = sub;
@@ -784,149 +771,6 @@ static int volume_resolve(const int *fds, size_t n, const char *path, char *out,
 	return S_ISDIR(st->st_mode) ? 0 : 1;
 }
 
-static void volume_copy_xattrs(int src, int dst)
-{
-	char names[4096];
-	ssize_t n = flistxattr(src, names, sizeof(names));
-	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
-		const char *name = names + off;
-		if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0)
-			continue;
-		char val[4096];
-		ssize_t vl = fgetxattr(src, name, val, sizeof(val));
-		if (vl >= 0)
-			fsetxattr(dst, name, val, (size_t)vl, 0);
-	}
-}
-
-static void volume_set_meta(int fd, const struct stat *st)
-{
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
-	if (fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
-		log_debug("volume copy-up: chown: %s", strerror(errno));
-	fchmod(fd, st->st_mode & 07777);
-	futimens(fd, ts);
-}
-
-static int volume_copy_file(int src, int dst, const char *n, const struct stat *st, cpod_err *err)
-{
-	int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int r = 0;
-	if (in < 0 || out < 0) {
-		r = err_sys(err, "copy %s", n);
-		goto out;
-	}
-	for (off_t left = st->st_size; left > 0;) {
-		ssize_t c = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-		if (c > 0) {
-			left -= c;
-			continue;
-		}
-		char b[65536];
-		ssize_t k;
-		while ((k = read(in, b, sizeof(b))) > 0)
-			if (write_all(out, b, (size_t)k) < 0) {
-				r = err_sys(err, "copy %s", n);
-				break;
-			}
-		if (k < 0)
-			r = err_sys(err, "copy %s", n);
-		break;
-	}
-	if (r == 0) {
-		volume_copy_xattrs(in, out);
-		volume_set_meta(out, st);
-	}
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return r;
-}
-
-/* One layer's directory onto dst: what the layer says wins. */
-static int volume_apply_dir(int src, int dst, int depth, cpod_err *err)
-{
-	if (depth > 256)
-		return err_set(err, CPOD_E_LIMIT, "directories nested too deep");
-	int dfd = dup(src);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
-		return err_sys(err, "read a layer directory");
-	}
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		const char *n = de->d_name;
-		struct stat st, old;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(err, "stat %s", n);
-			break;
-		}
-		bool exists = fstatat(dst, n, &old, AT_SYMLINK_NOFOLLOW) == 0;
-		if (volume_is_whiteout(&st)) {
-			if (exists)
-				r = fs_rm_tree(dst, n, err);
-			continue;
-		}
-		if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(old.st_mode))) {
-			if ((r = fs_rm_tree(dst, n, err)) < 0)
-				break;
-			exists = false;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0) {
-				r = err_sys(err, "open %s", n);
-				break;
-			}
-			if (exists && volume_is_opaque(s2)) {
-				r = fs_rm_tree(dst, n, err);
-				exists = false;
-			}
-			if (r == 0 && !exists && mkdirat(dst, n, 0700) < 0)
-				r = err_sys(err, "mkdir %s", n);
-			int d2 = r == 0 ? openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-			if (r == 0 && d2 < 0)
-				r = err_sys(err, "open %s", n);
-			if (r == 0)
-				r = volume_apply_dir(s2, d2, depth + 1, err);
-			if (r == 0) {
-				volume_copy_xattrs(s2, d2);
-				volume_set_meta(d2, &st);
-			}
-			close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISREG(st.st_mode)) {
-			r = volume_copy_file(src, dst, n, &st, err);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t l = readlinkat(src, n, target, sizeof(target) - 1);
-			if (l < 0 || (target[l] = '\0', symlinkat(target, dst, n) < 0))
-				r = err_sys(err, "copy symlink %s", n);
-			else
-				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-		} else if (!S_ISSOCK(st.st_mode)) {
-			/* devices and fifos, where we may make them */
-			if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
-				if (errno != EPERM)
-					r = err_sys(err, "mknod %s", n);
-			} else {
-				fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-			}
-		}
-	}
-	closedir(d);
-	return r;
-}
-
 /* The image's directory rel (resolved) onto dst, from the layers that
  * show through, bottom up. */
 static int volume_copy_layers(const int *fds, size_t n, const char *rel, int dst, cpod_err *err)
@@ -951,7 +795,7 @@ static int volume_copy_layers(const int *fds, size_t n, const char *rel, int dst
 		int dfd;
 		if (volume_layer_walk(fds[i], rel, &st, &opq, &dfd) != VOLUME_FOUND || dfd < 0)
 			continue;
-		int r = volume_apply_dir(dfd, dst, 0, err);
+		int r = rootfs_apply_layer_dir(dfd, dst, err);
 		close(dfd);
 		if (r < 0)
 			return -1;

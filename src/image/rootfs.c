@@ -186,12 +186,12 @@ CPOD_INTERNAL bool rootfs_overlay_usable(image_store *s, const char **why)
 
 /* ---------------------------------------------------------------- the copy fallback */
 
-static bool rootfs_is_whiteout(const struct stat *st)
+CPOD_INTERNAL bool rootfs_is_whiteout(const struct stat *st)
 {
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-static bool rootfs_is_opaque(int fd)
+CPOD_INTERNAL bool rootfs_is_opaque(int fd)
 {
 	char v[4];
 	ssize_t n = fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v));
@@ -217,6 +217,13 @@ static int rootfs_copy_xattrs(int src, int dst)
 }
 
 /* Copies the layer directory src onto dst: what the layer says wins. */
+static int rootfs_apply_dir(int src, int dst, int depth, cpod_err *err);
+
+CPOD_INTERNAL int rootfs_apply_layer_dir(int src, int dst, cpod_err *err)
+{
+	return rootfs_apply_dir(src, dst, 0, err);
+}
+
 static int rootfs_apply_dir(int src, int dst, int depth, cpod_err *err)
 {
 	if (depth > 512)

@@ -31,6 +31,14 @@ CPOD_INTERNAL void rootfs_overlay_free(rootfs_overlay *ov);
  * is changed to the store root. */
 CPOD_INTERNAL int rootfs_overlay_mount(void *ctx, const char *target, cpod_err *err);
 
+/* Layer contents as they are stored: a whiteout (a 0:0 character device)
+ * and an opaque directory (the overlay xattr, trusted. or user.). */
+CPOD_INTERNAL bool rootfs_is_whiteout(const struct stat *st);
+CPOD_INTERNAL bool rootfs_is_opaque(int fd);
+/* Copies the layer directory src onto dst, applying its whiteouts and
+ * opaque directories: what the layer says wins (owners, modes, xattrs and
+ * times kept; devices only where we may make them). */
+CPOD_INTERNAL int rootfs_apply_layer_dir(int src, int dst, cpod_err *err);
 /* The copy fallback: applies the layers of img, bottom up, onto the empty
  * directory dirfd (whiteouts applied, opaque directories emptied). */
 CPOD_INTERNAL int rootfs_copy(image_store *s, const store_image *img, int dirfd, cpod_err *err);
