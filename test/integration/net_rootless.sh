@@ -75,7 +75,8 @@ test_rootless_without_tun() {
 	cleanup_add net_rootless_cleanup
 	local out rc=0
 	out=$(net_rootless_run 2>&1 '
-		cpod run --rm busybox sh -c "ip -o link | grep -c eth0 || true" 2> "$HOME/default.err"
+		cpod run --rm busybox sh -c "ip -o link | grep -c eth0 || true" 2> "$HOME/default.err" ||
+			{ rc=$?; cat "$HOME/default.err"; exit "$rc"; }
 		cat "$HOME/default.err"
 		echo ---
 		cpod run --rm --network usernet busybox true 2>&1 && echo started || echo "status $?"') || rc=$?
