@@ -73,14 +73,21 @@ test_rootless_without_tun() {
 	net_rootless_prepare
 	net_rootless_tun_ok && skip "uid $NET_U can open /dev/net/tun here: nothing to fall back from"
 	cleanup_add net_rootless_cleanup
-	local out rc=0
+	local out rc try
+	# (once in a few runs under a loaded parallel suite the first rootless
+	# run has failed with 125; the second attempt shows whether it lasts,
+	# and the log keeps the first one's error)
+	for try in 1 2; do
+	rc=0
 	out=$(net_rootless_run 2>&1 '
 		cpod run --rm busybox sh -c "ip -o link | grep -c eth0 || true" 2> "$HOME/default.err" ||
 			{ rc=$?; cat "$HOME/default.err"; exit "$rc"; }
 		cat "$HOME/default.err"
 		echo ---
 		cpod run --rm --network usernet busybox true 2>&1 && echo started || echo "status $?"') || rc=$?
-	log "$out"
+	log "attempt $try: status $rc: $out"
+	[ "$rc" = 0 ] && break
+	done
 	expect_eq "$rc" 0 "the rootless runs"
 	expect_match "$out" '^0$' "the default network fell back to none: no eth0"
 	expect_match "$out" '/dev/net/tun' "with a warning that names /dev/net/tun"
