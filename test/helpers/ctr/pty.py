@@ -45,11 +45,13 @@ def main():
     pid, fd = os.forkpty()
     if pid == 0:
         try:
+            # the size is set before the command starts: set by the parent
+            # after forkpty, a fast command could read 0x0 first
+            if a.cols and a.rows:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", a.rows, a.cols, 0, 0))
             os.execvp(cmd[0], cmd)
         finally:
             os._exit(127)
-    if a.cols and a.rows:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", a.rows, a.cols, 0, 0))
     deadline = time.monotonic() + a.timeout
     out = b""
     seen = 0
