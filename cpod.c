@@ -829,6 +829,83 @@ CPOD_INTERNAL void log_msg(int level, const char *fmt, ...)
 	log_fn(level, msg, log_userdata);
 	errno = saved;
 }
+/************************************************ src/base/fdpass.h */
+/*
+ * fdpass.h — one message with at most one file descriptor over a unix
+ * socket (SCM_RIGHTS): the pty master of a console socket, a namespace fd
+ * for the network process, the fds a namespace helper made.
+ */
+#ifndef CPOD_FDPASS_H
+#define CPOD_FDPASS_H
+
+
+/* Sends len bytes of data (len > 0) with fd, when fd >= 0, in one message.
+ * Retries on EINTR; -1 with errno on failure, else the bytes sent. */
+CPOD_INTERNAL ssize_t fdpass_send(int sock, const void *data, size_t len, int fd);
+
+/* Receives one message of at most cap bytes into data.  *fd gets the fd
+ * that came with it (close-on-exec) or -1; any further fds are closed.
+ * flags go to recvmsg (MSG_DONTWAIT).  Retries on EINTR; -1 with errno,
+ * else the bytes received (0: the peer closed). */
+CPOD_INTERNAL ssize_t fdpass_recv(int sock, void *data, size_t cap, int *fd, int flags);
+#endif
+/************************************************ src/base/fdpass.c */
+/*
+ * fdpass.c — a message and a file descriptor over a unix socket, the one
+ * place that builds and reads SCM_RIGHTS control messages.
+ */
+
+#include <sys/socket.h>
+
+CPOD_INTERNAL ssize_t fdpass_send(int sock, const void *data, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
+}
+
+CPOD_INTERNAL ssize_t fdpass_recv(int sock, void *data, size_t cap, int *fd, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = data, .iov_len = cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf) };
+	*fd = -1;
+	ssize_t n = RETRY_EINTR(recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC));
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	return n;
+}
 /************************************************ src/base/fs.h */
 /*
  * fs.h — file-system helpers: reading bounded files, atomic writes, and
@@ -6753,42 +6830,26 @@ CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
  * makes a socketpair and receives the master itself (see foreground.c).
  */
 
+
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 CPOD_INTERNAL int console_send_fd(int sockfd, int fd, const char *name, cpod_err *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) + 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (RETRY_EINTR(sendmsg(sockfd, &msg, MSG_NOSIGNAL)) < 0)
+	if (fdpass_send(sockfd, name, strlen(name) + 1, fd) < 0)
 		return err_sys(err, "send the console over the console socket");
 	return 0;
 }
 
 CPOD_INTERNAL int console_recv_fd(int sockfd, cpod_err *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], name[PATH_MAX];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	long n = RETRY_EINTR(recvmsg(sockfd, &msg, MSG_CMSG_CLOEXEC));
+	char name[PATH_MAX];
+	int fd;
+	ssize_t n = fdpass_recv(sockfd, name, sizeof(name), &fd, 0);
 	if (n < 0)
 		return err_sys(err, "receive the console");
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (fd < 0)
 		return err_set(err, CPOD_E_SYS, "no console received");
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
 }
 
@@ -9885,6 +9946,7 @@ int cpod_runtime_run(cpod_runtime *rt, const char *id, const cpod_create_opts *o
 
 
 
+
 #include <seccomp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -10554,10 +10616,6 @@ CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
 	static const json_limits lim = { 1 << 20, 64, 1 << 16 };
 	_cleanup_buf_ buf msg = BUF_INIT;
 	_cleanup_json_ json_doc *state = NULL;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
 	json_w w;
 	size_t off = 0;
 
@@ -10582,23 +10640,8 @@ CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
 		return err_prefix(err, "seccomp listener");
 
 	while (off < msg.len) {
-		struct iovec iov = { msg.data + off, msg.len - off };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n;
-
-		/* the fd rides on the first byte; the rest is plain stream */
-		if (off == 0) {
-			struct cmsghdr *c;
-			memset(&cbuf, 0, sizeof(cbuf));
-			mh.msg_control = cbuf.buf;
-			mh.msg_controllen = sizeof(cbuf.buf);
-			c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-		}
-		n = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
+		/* the fd rides on the first message; the rest is plain stream */
+		ssize_t n = fdpass_send(sock, msg.data + off, msg.len - off, off == 0 ? notify_fd : -1);
 		if (n < 0)
 			return err_sys(err, "seccomp listener: send");
 		off += (size_t)n;
@@ -29045,6 +29088,7 @@ CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int 
  */
 
 
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29086,20 +29130,7 @@ CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int 
 		return NULL;
 	struct timeval tv = { 30, 0 };
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct iovec iov = { (void *)json, strlen(json) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (RETRY_EINTR(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0) {
+	if (fdpass_send(s, json, strlen(json), fd) < 0) {
 		err_sys(err, "network control socket %s: send", ctl_path);
 		return NULL;
 	}
@@ -29572,6 +29603,7 @@ typedef struct un_stack {
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
 	bool fatal;                /* stuck in a container's namespace: stop */
+	bool ns_forked;            /* rootless: namespace work done by children (nsjoin.c) */
 } un_stack;
 
 CPOD_INTERNAL uint64_t un_now_ms(void);
@@ -29640,6 +29672,15 @@ CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_
 /* the tap and netlink (tap.c) */
 CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err);
 
+/* nsjoin.c: runs fn inside the network namespace netns_fd; fn returns the
+ * fd it made there (or -1 with err) and may write results into arg, which
+ * come back even when fn ran in a child (at most 4 KiB).  The return is
+ * fn's fd, -1 with err, or -2 (st->fatal) when the stack could not return
+ * to its own namespace. */
+typedef int (*un_ns_fn)(un_stack *st, void *arg, cpod_err *err);
+CPOD_INTERNAL int un_ns_call(un_stack *st, int netns_fd, un_ns_fn fn, void *arg, size_t arg_len,
+			     cpod_err *err);
+
 #endif
 /************************************************ src/usernet/ctl.c */
 /*
@@ -29648,6 +29689,7 @@ CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err 
  * after the last container left).  Also the argument parsing of the hidden
  * `cpod-mini __usernet` command.
  */
+
 
 
 #include <sys/epoll.h>
@@ -29963,26 +30005,10 @@ static void un_ctl_ports(un_stack *st, json_w *w)
 static int un_ctl_request(un_stack *st, int cfd)
 {
 	char *msg = (char *)st->tx;   /* no frame is being built between events */
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = { msg, UN_CTL_MAX - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int nsfd;
+	ssize_t n = fdpass_recv(cfd, msg, UN_CTL_MAX - 1, &nsfd, MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
 		return 0;
-	int nsfd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fds[4];
-			memcpy(fds, CMSG_DATA(c), k * sizeof(int));
-			for (size_t i = 0; i < k; i++) {
-				if (nsfd < 0)
-					nsfd = fds[i];
-				else
-					close(fds[i]);
-			}
-		}
 	if (n <= 0) {
 		if (nsfd >= 0)
 			close(nsfd);
@@ -30510,24 +30536,25 @@ CPOD_INTERNAL void un_fwd_remove_tap(un_stack *st, unsigned ti)
 			un_splice_close(st, i);
 }
 
+static int un_fwd_socket_fn(un_stack *st, void *arg, cpod_err *err)
+{
+	(void)st;
+	(void)arg;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err_sys(err, "socket");
+	return fd;
+}
+
 /* A socket inside the container's namespace, connecting to its address. */
 static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
 {
-	if (setns(t->netns_fd, CLONE_NEWNET) < 0)
-		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int saved = errno;
-	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* host sockets made from now on would land inside: stop serving */
-		log_warn("usernet: cannot return to the host's network namespace: %s",
-			 strerror(errno));
-		st->fatal = true;
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
+	cpod_err err;
+	cpod_err_clear(&err);
+	int fd = un_ns_call(st, t->netns_fd, un_fwd_socket_fn, NULL, 0, &err);
 	if (fd < 0) {
-		errno = saved;
+		if (fd == -2)
+			log_warn("usernet: %s: stopping", err.msg);
 		return -1;
 	}
 	int one = 1;
@@ -30687,6 +30714,143 @@ CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_
 	}
 	if (c->shut[0] && c->shut[1])
 		un_splice_close(st, idx);
+}
+/************************************************ src/usernet/nsjoin.c */
+/*
+ * nsjoin.c — work done inside a container's network namespace: the tap's
+ * open and configuration, the sockets that reach a published port on the
+ * container's loopback.
+ *
+ * As root the stack steps in with setns(2) and straight back out.  A
+ * rootless stack cannot: joining a network namespace takes CAP_SYS_ADMIN
+ * both in the user namespace that owns it and in the caller's own, and an
+ * unprivileged process has the first only once it has joined the
+ * container's user namespace — which it could never leave again, while
+ * its host sockets must keep being made as the user it is.  So, as pasta
+ * does, a forked child does the work: it joins the user namespace that
+ * owns the network namespace (NS_GET_USERNS), then the network namespace,
+ * runs the function and passes the fd it made back over SCM_RIGHTS with
+ * the function's argument (its results) and error.  The first EPERM from
+ * setns switches the stack to children for good.
+ */
+
+
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define UN_NS_ARG_MAX 4096
+
+/* What the child sends back: the error, then the argument's bytes. */
+typedef struct un_ns_reply {
+	int fd_made;                /* fn returned an fd (it comes as SCM_RIGHTS) */
+	cpod_err err;
+	uint8_t arg[UN_NS_ARG_MAX];
+} un_ns_reply;
+
+/* Joins the user namespace owning netns_fd (unless it is ours already),
+ * then netns_fd's namespace. */
+static int un_ns_join(int netns_fd, cpod_err *err)
+{
+	int userns = ioctl(netns_fd, NS_GET_USERNS);
+	if (userns < 0)
+		return err_sys(err, "the user namespace of the container's network namespace");
+	struct stat a, b;
+	bool ours = fstat(userns, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	int r = ours ? 0 : setns(userns, CLONE_NEWUSER);
+	close(userns);
+	if (r < 0)
+		return err_sys(err, "enter the container's user namespace");
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return err_sys(err, "enter the container's network namespace");
+	return 0;
+}
+
+static int un_ns_call_forked(un_stack *st, int netns_fd, un_ns_fn fn, void *arg, size_t arg_len,
+			     cpod_err *err)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_sys(err, "socketpair");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return err_sys(err, "fork a namespace helper");
+	}
+	if (pid == 0) {
+		static un_ns_reply rep;   /* static: the child's stack stays small */
+		close(sp[0]);
+		cpod_err_clear(&rep.err);
+		int fd = -1;
+		if (un_ns_join(netns_fd, &rep.err) == 0)
+			fd = fn(st, arg, &rep.err);
+		rep.fd_made = fd >= 0;
+		if (arg_len)
+			memcpy(rep.arg, arg, arg_len);
+		_exit(fdpass_send(sp[1], &rep, offsetof(un_ns_reply, arg) + arg_len, fd) < 0);
+	}
+	close(sp[1]);
+	un_ns_reply *rep = malloc(sizeof(*rep));
+	int fd = -1;
+	ssize_t n = -1;
+	if (rep)
+		n = fdpass_recv(sp[0], rep, sizeof(*rep), &fd, 0);
+	int saved = errno;
+	close(sp[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	int r;
+	if (!rep) {
+		r = err_nomem(err);
+	} else if (n != (ssize_t)(offsetof(un_ns_reply, arg) + arg_len)) {
+		errno = n < 0 ? saved : EPROTO;
+		r = err_sys(err, "the namespace helper's reply");
+	} else if (!rep->fd_made || fd < 0) {
+		*err = rep->err;
+		if (!err->msg[0])
+			err_set(err, CPOD_E_SYS, "the namespace helper made nothing");
+		r = -1;
+	} else {
+		if (arg_len)
+			memcpy(arg, rep->arg, arg_len);
+		r = fd;
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(rep);
+	return r;
+}
+
+CPOD_INTERNAL int un_ns_call(un_stack *st, int netns_fd, un_ns_fn fn, void *arg, size_t arg_len,
+			     cpod_err *err)
+{
+	if (arg_len > UN_NS_ARG_MAX)
+		return err_set(err, CPOD_E_INVALID, "namespace call: argument too large");
+	if (!st->ns_forked) {
+		if (setns(netns_fd, CLONE_NEWNET) == 0) {
+			int fd = fn(st, arg, err);
+			int saved = errno;
+			if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
+				/* stuck inside: host sockets made from now on would land there */
+				err_sys(err, "back to the host's network namespace");
+				st->fatal = true;
+				if (fd >= 0)
+					close(fd);
+				return -2;
+			}
+			errno = saved;
+			return fd;
+		}
+		if (errno != EPERM)
+			return err_sys(err, "enter the container's network namespace");
+		st->ns_forked = true;   /* rootless: no CAP_SYS_ADMIN of our own */
+	}
+	return un_ns_call_forked(st, netns_fd, fn, arg, arg_len, err);
 }
 /************************************************ src/usernet/pkt.c */
 /*
@@ -31587,9 +31751,9 @@ CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti)
  * tap.c — the container's end: the tap device made inside its network
  * namespace and configured over rtnetlink by our own small netlink client
  * (lo up; the tap's MAC, MTU, addresses, default routes), so no `ip`
- * binary is needed.  The process steps into the namespace with setns(2)
- * for the few calls that must be made there (the tap's open, the netlink
- * socket) and back out again; the fds keep working from the host's side.
+ * binary is needed.  The few calls that must be made inside the namespace
+ * (the tap's open, the netlink socket) run there through nsjoin.c; the
+ * tap's fd keeps working from the host's side.
  */
 
 #include <linux/if.h>
@@ -31772,20 +31936,17 @@ static int un_tap_setup(un_stack *st, un_tap *t, cpod_err *err)
 	return 0;
 }
 
+static int un_tap_setup_fn(un_stack *st, void *arg, cpod_err *err)
+{
+	un_tap *t = arg;
+	return un_tap_setup(st, t, err) < 0 ? -1 : t->fd;
+}
+
 CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err)
 {
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return err_sys(err, "enter the container's network namespace");
-	int r = un_tap_setup(st, t, err);
-	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* stuck in the container's namespace: host sockets would land there */
-		err_sys(err, "back to the host's network namespace");
-		if (t->fd >= 0)
-			close(t->fd);
-		t->fd = -1;
-		return -2;
-	}
-	return r;
+	int fd = un_ns_call(st, netns_fd, un_tap_setup_fn, t, sizeof(*t), err);
+	t->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }
 /************************************************ src/usernet/tcp.c */
 /*

@@ -8,42 +8,26 @@
  * makes a socketpair and receives the master itself (see foreground.c).
  */
 #include "container.h"
+#include "../base/fdpass.h"
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 CPOD_INTERNAL int console_send_fd(int sockfd, int fd, const char *name, cpod_err *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) + 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (RETRY_EINTR(sendmsg(sockfd, &msg, MSG_NOSIGNAL)) < 0)
+	if (fdpass_send(sockfd, name, strlen(name) + 1, fd) < 0)
 		return err_sys(err, "send the console over the console socket");
 	return 0;
 }
 
 CPOD_INTERNAL int console_recv_fd(int sockfd, cpod_err *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], name[PATH_MAX];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	long n = RETRY_EINTR(recvmsg(sockfd, &msg, MSG_CMSG_CLOEXEC));
+	char name[PATH_MAX];
+	int fd;
+	ssize_t n = fdpass_recv(sockfd, name, sizeof(name), &fd, 0);
 	if (n < 0)
 		return err_sys(err, "receive the console");
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (fd < 0)
 		return err_set(err, CPOD_E_SYS, "no console received");
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
 }
 

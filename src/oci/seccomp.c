@@ -16,6 +16,7 @@
 #include "seccomp.h"
 #include "../base/fs.h"
 #include "../base/digest.h"
+#include "../base/fdpass.h"
 #include <seccomp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -685,10 +686,6 @@ CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
 	static const json_limits lim = { 1 << 20, 64, 1 << 16 };
 	_cleanup_buf_ buf msg = BUF_INIT;
 	_cleanup_json_ json_doc *state = NULL;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
 	json_w w;
 	size_t off = 0;
 
@@ -713,23 +710,8 @@ CPOD_INTERNAL int seccomp_listener_send_fd(int sock, int notify_fd, pid_t pid,
 		return err_prefix(err, "seccomp listener");
 
 	while (off < msg.len) {
-		struct iovec iov = { msg.data + off, msg.len - off };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n;
-
-		/* the fd rides on the first byte; the rest is plain stream */
-		if (off == 0) {
-			struct cmsghdr *c;
-			memset(&cbuf, 0, sizeof(cbuf));
-			mh.msg_control = cbuf.buf;
-			mh.msg_controllen = sizeof(cbuf.buf);
-			c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-		}
-		n = RETRY_EINTR(sendmsg(sock, &mh, MSG_NOSIGNAL));
+		/* the fd rides on the first message; the rest is plain stream */
+		ssize_t n = fdpass_send(sock, msg.data + off, msg.len - off, off == 0 ? notify_fd : -1);
 		if (n < 0)
 			return err_sys(err, "seccomp listener: send");
 		off += (size_t)n;

@@ -4,6 +4,7 @@
  * SOCK_SEQPACKET message, the namespace fd as SCM_RIGHTS).
  */
 #include "usernet.h"
+#include "../base/fdpass.h"
 #include "../base/json.h"
 #include <poll.h>
 #include <sys/socket.h>
@@ -46,20 +47,7 @@ CPOD_INTERNAL char *usernet_request(const char *ctl_path, const char *json, int 
 		return NULL;
 	struct timeval tv = { 30, 0 };
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct iovec iov = { (void *)json, strlen(json) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (RETRY_EINTR(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0) {
+	if (fdpass_send(s, json, strlen(json), fd) < 0) {
 		err_sys(err, "network control socket %s: send", ctl_path);
 		return NULL;
 	}

@@ -5,6 +5,7 @@
  * `cpod-mini __usernet` command.
  */
 #include "stack.h"
+#include "../base/fdpass.h"
 #include "../base/json.h"
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -319,26 +320,10 @@ static void un_ctl_ports(un_stack *st, json_w *w)
 static int un_ctl_request(un_stack *st, int cfd)
 {
 	char *msg = (char *)st->tx;   /* no frame is being built between events */
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = { msg, UN_CTL_MAX - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int nsfd;
+	ssize_t n = fdpass_recv(cfd, msg, UN_CTL_MAX - 1, &nsfd, MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
 		return 0;
-	int nsfd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fds[4];
-			memcpy(fds, CMSG_DATA(c), k * sizeof(int));
-			for (size_t i = 0; i < k; i++) {
-				if (nsfd < 0)
-					nsfd = fds[i];
-				else
-					close(fds[i]);
-			}
-		}
 	if (n <= 0) {
 		if (nsfd >= 0)
 			close(nsfd);

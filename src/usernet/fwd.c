@@ -114,24 +114,25 @@ CPOD_INTERNAL void un_fwd_remove_tap(un_stack *st, unsigned ti)
 			un_splice_close(st, i);
 }
 
+static int un_fwd_socket_fn(un_stack *st, void *arg, cpod_err *err)
+{
+	(void)st;
+	(void)arg;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err_sys(err, "socket");
+	return fd;
+}
+
 /* A socket inside the container's namespace, connecting to its address. */
 static int un_fwd_inner(un_stack *st, un_tap *t, uint16_t port)
 {
-	if (setns(t->netns_fd, CLONE_NEWNET) < 0)
-		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int saved = errno;
-	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* host sockets made from now on would land inside: stop serving */
-		log_warn("usernet: cannot return to the host's network namespace: %s",
-			 strerror(errno));
-		st->fatal = true;
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
+	cpod_err err;
+	cpod_err_clear(&err);
+	int fd = un_ns_call(st, t->netns_fd, un_fwd_socket_fn, NULL, 0, &err);
 	if (fd < 0) {
-		errno = saved;
+		if (fd == -2)
+			log_warn("usernet: %s: stopping", err.msg);
 		return -1;
 	}
 	int one = 1;

@@ -145,6 +145,7 @@ typedef struct un_stack {
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
 	bool fatal;                /* stuck in a container's namespace: stop */
+	bool ns_forked;            /* rootless: namespace work done by children (nsjoin.c) */
 } un_stack;
 
 CPOD_INTERNAL uint64_t un_now_ms(void);
@@ -212,5 +213,14 @@ CPOD_INTERNAL void un_splice_event(un_stack *st, unsigned idx, int side, uint32_
 
 /* the tap and netlink (tap.c) */
 CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err);
+
+/* nsjoin.c: runs fn inside the network namespace netns_fd; fn returns the
+ * fd it made there (or -1 with err) and may write results into arg, which
+ * come back even when fn ran in a child (at most 4 KiB).  The return is
+ * fn's fd, -1 with err, or -2 (st->fatal) when the stack could not return
+ * to its own namespace. */
+typedef int (*un_ns_fn)(un_stack *st, void *arg, cpod_err *err);
+CPOD_INTERNAL int un_ns_call(un_stack *st, int netns_fd, un_ns_fn fn, void *arg, size_t arg_len,
+			     cpod_err *err);
 
 #endif

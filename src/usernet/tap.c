@@ -2,9 +2,9 @@
  * tap.c — the container's end: the tap device made inside its network
  * namespace and configured over rtnetlink by our own small netlink client
  * (lo up; the tap's MAC, MTU, addresses, default routes), so no `ip`
- * binary is needed.  The process steps into the namespace with setns(2)
- * for the few calls that must be made there (the tap's open, the netlink
- * socket) and back out again; the fds keep working from the host's side.
+ * binary is needed.  The few calls that must be made inside the namespace
+ * (the tap's open, the netlink socket) run there through nsjoin.c; the
+ * tap's fd keeps working from the host's side.
  */
 #include "stack.h"
 #include <linux/if.h>
@@ -187,18 +187,15 @@ static int un_tap_setup(un_stack *st, un_tap *t, cpod_err *err)
 	return 0;
 }
 
+static int un_tap_setup_fn(un_stack *st, void *arg, cpod_err *err)
+{
+	un_tap *t = arg;
+	return un_tap_setup(st, t, err) < 0 ? -1 : t->fd;
+}
+
 CPOD_INTERNAL int un_tap_create(un_stack *st, un_tap *t, int netns_fd, cpod_err *err)
 {
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return err_sys(err, "enter the container's network namespace");
-	int r = un_tap_setup(st, t, err);
-	if (setns(st->hostns_fd, CLONE_NEWNET) < 0) {
-		/* stuck in the container's namespace: host sockets would land there */
-		err_sys(err, "back to the host's network namespace");
-		if (t->fd >= 0)
-			close(t->fd);
-		t->fd = -1;
-		return -2;
-	}
-	return r;
+	int fd = un_ns_call(st, netns_fd, un_tap_setup_fn, t, sizeof(*t), err);
+	t->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }

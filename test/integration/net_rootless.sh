@@ -5,9 +5,10 @@
 # test's own in a private mount namespace (nothing of the host changes).
 # Where /dev/net/tun is mode 0600 (as here) the user cannot make a tap:
 # the default network then falls back to none with a warning and an
-# explicit usernet fails with a clear error, and the test of working
-# rootless networking skips with that reason.  /dev/net/tun is never
-# changed.
+# explicit usernet fails with a clear error; the test of working rootless
+# networking then binds a tun node of its own (mode 0666, made in its
+# temporary directory) over /dev/net/tun in its private mount namespace.
+# The host's /dev/net/tun is never changed.
 # shellcheck disable=SC2034 # read by test/run
 TIMEOUT=300
 . "$SRCDIR/test/helpers/net/net.sh"
@@ -41,13 +42,23 @@ net_rootless_run() {
 	chmod 0644 "$TEST_TMP/as-user.sh"
 	unshare -m bash -c '
 		mount --make-rprivate / &&
+		{ [ -z "$4" ] || mount --bind "$4" /dev/net/tun; } &&
 		mount --bind "$1/passwd" /etc/passwd &&
 		mount --bind "$1/subid" /etc/subuid &&
 		mount --bind "$1/subid" /etc/subgid &&
 		exec env -u CPOD_ROOT -u CPOD_RUNROOT HOME="$2" XDG_RUNTIME_DIR="$2/run" \
 			XDG_DATA_HOME="$2/data" CPOD_RESOLV_CONF="$1/resolv.conf" CPOD_HOSTS="$1/hosts" \
 			setpriv --reuid="$3" --regid="$3" --clear-groups -- bash "$1/as-user.sh"' \
-		sh "$TEST_TMP" "$NET_H" "$NET_U"
+		sh "$TEST_TMP" "$NET_H" "$NET_U" "${NET_TUN:-}"
+}
+
+# net_rootless_own_tun: later runs get a tun node of the test's own, mode
+# 0666, bound over /dev/net/tun in their private mount namespace only (the
+# host's node is never changed; the bind goes with the namespace).
+net_rootless_own_tun() {
+	NET_TUN=$TEST_TMP/tun
+	mknod "$NET_TUN" c 10 200 && chmod 0666 "$NET_TUN" ||
+		skip "cannot make a tun node of our own in $TEST_TMP"
 }
 
 # whether the user can open the tun device
@@ -92,16 +103,28 @@ test_rootless_without_tun() {
 test_rootless_networking() {
 	net_setup
 	net_rootless_prepare
-	net_rootless_tun_ok ||
-		skip "uid $NET_U cannot open /dev/net/tun ($(stat -c %a /dev/net/tun) here): no tap for an unprivileged user"
+	# where the user may not open the host's node (mode 0600 here), the
+	# test brings its own, in its mount namespace
+	net_rootless_tun_ok || net_rootless_own_tun
 	cleanup_add net_rootless_cleanup
-	local www port out rc=0
+	local www port pub out rc=0
+	need curl
 	www=$(tmpdir www)
 	echo rootless-ok > "$www/index.html"
 	chmod -R a+rX "$www"
 	port=$(net_free_port)
 	net_http_server "$www" "$port"
-	out=$(net_rootless_run "cpod run --rm busybox timeout 10 wget -q -O - http://10.0.2.2:$port/") || rc=$?
+	pub=$(net_free_port)
+	out=$(net_rootless_run "
+		cpod run --rm busybox timeout 10 wget -q -O - http://10.0.2.2:$port/
+		cpod run -d --name web -p 127.0.0.1:$pub:80 busybox \
+			sh -c 'mkdir /www && echo published-ok > /www/index.html && exec httpd -f -p 80 -h /www' > /dev/null
+		for i in \$(seq 50); do
+			curl -fsS --max-time 5 http://127.0.0.1:$pub/ && break
+			sleep 0.2
+		done
+		cpod rm -f web > /dev/null") || rc=$?
 	expect_eq "$rc" 0 "the rootless run ($out)"
 	expect_match "$out" rootless-ok "an unprivileged user's container reaches the host's loopback"
+	expect_match "$out" published-ok "a rootless container's published port serves the host"
 }
