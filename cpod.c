@@ -29543,6 +29543,7 @@ typedef struct un_flow {
 	uint16_t mss;
 	uint8_t gws, ows;
 	uint8_t retries, dupacks;
+	uint8_t holes_acked;       /* duplicate ACKs sent for the hole at rcv_nxt */
 	uint64_t rto_at;
 	int32_t ack_next;          /* list of flows with UN_T_ACK_DUE */
 	bool in_acklist;           /* kept across free and reuse, see un_flow_new */
@@ -29602,6 +29603,9 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	unsigned loss_permille;    /* CPOD_USERNET_LOSS: frames dropped at random (tests) */
+	uint64_t lost;             /* frames it dropped */
+	uint64_t loss_rng;
 	bool fatal;                /* stuck in a container's namespace: stop */
 	bool ns_forked;            /* rootless: namespace work done by children (nsjoin.c) */
 } un_stack;
@@ -29972,6 +29976,8 @@ static void un_ctl_inspect(un_stack *st, json_w *w)
 	jw_kint(w, "spliced", sp);
 	jw_kint(w, "refused", (int64_t)st->refused);
 	jw_kint(w, "dropped", (int64_t)st->dropped);
+	if (st->loss_permille)
+		jw_kint(w, "lost", (int64_t)st->lost);   /* CPOD_USERNET_LOSS */
 	jw_kint(w, "frames_in", (int64_t)st->frames_in);
 	jw_kint(w, "frames_out", (int64_t)st->frames_out);
 	jw_obj_end(w);
@@ -31232,6 +31238,15 @@ CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_er
 	static const uint8_t gw_mac[6] = { 0x02, 0x63, 0x70, 0x6f, 0x64, 0x01 };
 	memcpy(st->gw_mac, gw_mac, 6);
 	st->mtu = cfg->mtu ? cfg->mtu : 65520;
+	const char *loss = getenv("CPOD_USERNET_LOSS");
+	if (loss && *loss) {
+		st->loss_permille = (unsigned)strtoul(loss, NULL, 10);
+		if (st->loss_permille > 500)
+			st->loss_permille = 500;
+		st->loss_rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+		log_warn("usernet: CPOD_USERNET_LOSS: %u/1000 of the tap's frames dropped",
+			 st->loss_permille);
+	}
 	if (st->mtu < 1280 && cfg->subnet6 && strcmp(cfg->subnet6, "none") && cfg->subnet6[0])
 		return err_set(err, CPOD_E_INVALID, "mtu %u: IPv6 needs at least 1280", st->mtu);
 	if (st->mtu < 576 || st->mtu > 65520)
@@ -31489,12 +31504,30 @@ CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
 	return 40;
 }
 
+/* Whether to lose this frame: CPOD_USERNET_LOSS=PERMILLE makes the tap
+ * lossy both ways, so that tests can exercise retransmission (no netem
+ * on every kernel). */
+static bool un_tap_lose(un_stack *st)
+{
+	if (!st->loss_permille)
+		return false;
+	uint64_t x = st->loss_rng;   /* xorshift64 */
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	st->loss_rng = x;
+	if (x % 1000 >= st->loss_permille)
+		return false;
+	st->lost++;
+	return true;
+}
+
 static void un_tap_write(un_stack *st, unsigned ti, const uint8_t *frame, size_t len)
 {
 	un_tap *t = &st->taps[ti];
 	st->frames_out++;
 	t->frames_out++;
-	if (t->fd < 0)
+	if (t->fd < 0 || un_tap_lose(st))
 		return;
 	if (write(t->fd, frame, len) < 0) {
 		t->dropped++;
@@ -31742,6 +31775,8 @@ CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti)
 			t->dead = true;
 			break;
 		}
+		if (un_tap_lose(st))
+			continue;
 		un_tap_input(st, ti, st->rx, (size_t)n);
 	}
 	un_tcp_flush_acks(st);
@@ -32025,8 +32060,9 @@ static uint16_t un_tcp_wnd_field(un_flow *f, uint32_t wnd)
 	return (uint16_t)(w > 65535 ? 65535 : w);
 }
 
-/* A segment without payload (SYN-ACK with MSS and window scale). */
-static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
+/* A segment without payload (SYN-ACK with MSS and window scale) that
+ * advertises wnd. */
+static void un_tcp_send_ctl_wnd(un_stack *st, un_flow *f, uint8_t flags, uint32_t wnd)
 {
 	bool v6 = !un_is_v4(&f->gaddr);
 	size_t iphl = v6 ? 40 : 20;
@@ -32039,7 +32075,8 @@ static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
 	un_wr16(t + 2, f->gport);
 	un_wr32(t + 4, seq);
 	un_wr32(t + 8, (flags & UN_ACK) ? f->rcv_nxt : 0);
-	uint32_t wnd = (flags & UN_RST) ? 0 : un_tcp_wnd(st, f);
+	if (flags & UN_RST)
+		wnd = 0;
 	if (flags & UN_SYN) {
 		uint8_t *o = t + 20;
 		uint32_t mss = st->mtu - iphl - 20;
@@ -32063,6 +32100,19 @@ static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
 	un_build_ip(st, st->tx, &f->raddr, &f->gaddr, UN_P_TCP, hl);
 	un_send_l3(st, f->tap, st->tx, iphl + hl, v6, NULL);
 	f->st &= ~(uint32_t)UN_T_ACK_DUE;
+}
+
+static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
+{
+	un_tcp_send_ctl_wnd(st, f, flags, (flags & UN_RST) ? 0 : un_tcp_wnd(st, f));
+}
+
+/* A duplicate ACK: the guest counts an ACK as a duplicate only when the
+ * window it advertises is unchanged too (RFC 5681 2), so it repeats the
+ * window of our last ACK. */
+static void un_tcp_send_dupack(un_stack *st, un_flow *f)
+{
+	un_tcp_send_ctl_wnd(st, f, UN_ACK, f->acked_wnd);
 }
 
 /* RST for a segment that belongs to no flow (or is refused). */
@@ -32418,10 +32468,30 @@ CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
 				return;
 			}
 			f->rcv_nxt += (uint32_t)n;
+			if (n)
+				f->holes_acked = 0;
 			if (n < want)
 				f->st |= UN_T_WBLOCK;
+			un_tcp_ack_later(st, f);
+		} else if (off < 0) {
+			/* Out of order: a tap does not reorder, so a segment
+			 * before it was lost, and we keep no out-of-order data:
+			 * the guest must resend from the hole on.  Three
+			 * duplicate ACKs at once start its fast retransmit
+			 * right away, even with one segment in flight (ACKs
+			 * gathered per burst would leave it to its timeout,
+			 * which backs off).  More would tell it, as SACK-less
+			 * duplicates do, that later segments arrived: it would
+			 * take the surplus for reordering and raise its
+			 * threshold.  A repeat of what we have gets the
+			 * gathered ACK. */
+			for (; f->holes_acked < 3 && f->proto; f->holes_acked++)
+				un_tcp_send_dupack(st, f);
+			if (!f->proto)
+				return;
+		} else {
+			un_tcp_ack_later(st, f);
 		}
-		un_tcp_ack_later(st, f);
 	}
 	if ((fl & UN_FIN) && !(f->st & UN_T_GUEST_FIN) && seq + plen == f->rcv_nxt) {
 		f->rcv_nxt++;
@@ -32469,8 +32539,9 @@ CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
 		if (f->st & UN_T_WBLOCK) {
 			/* what we dropped: three duplicate ACKs, resent at once */
 			f->st &= ~(uint32_t)UN_T_WBLOCK;
-			for (int i = 0; i < 3 && f->proto; i++)
-				un_tcp_send_ctl(st, f, UN_ACK);
+			un_tcp_send_ctl(st, f, UN_ACK);
+			for (int i = 0; i < 2 && f->proto; i++)
+				un_tcp_send_dupack(st, f);
 		} else if (f->st & UN_T_WAITROOM) {
 			f->st &= ~(uint32_t)UN_T_WAITROOM;
 			un_tcp_send_ctl(st, f, UN_ACK);    /* a window update */

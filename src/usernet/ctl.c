@@ -287,6 +287,8 @@ static void un_ctl_inspect(un_stack *st, json_w *w)
 	jw_kint(w, "spliced", sp);
 	jw_kint(w, "refused", (int64_t)st->refused);
 	jw_kint(w, "dropped", (int64_t)st->dropped);
+	if (st->loss_permille)
+		jw_kint(w, "lost", (int64_t)st->lost);   /* CPOD_USERNET_LOSS */
 	jw_kint(w, "frames_in", (int64_t)st->frames_in);
 	jw_kint(w, "frames_out", (int64_t)st->frames_out);
 	jw_obj_end(w);

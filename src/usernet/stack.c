@@ -70,6 +70,15 @@ CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_er
 	static const uint8_t gw_mac[6] = { 0x02, 0x63, 0x70, 0x6f, 0x64, 0x01 };
 	memcpy(st->gw_mac, gw_mac, 6);
 	st->mtu = cfg->mtu ? cfg->mtu : 65520;
+	const char *loss = getenv("CPOD_USERNET_LOSS");
+	if (loss && *loss) {
+		st->loss_permille = (unsigned)strtoul(loss, NULL, 10);
+		if (st->loss_permille > 500)
+			st->loss_permille = 500;
+		st->loss_rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+		log_warn("usernet: CPOD_USERNET_LOSS: %u/1000 of the tap's frames dropped",
+			 st->loss_permille);
+	}
 	if (st->mtu < 1280 && cfg->subnet6 && strcmp(cfg->subnet6, "none") && cfg->subnet6[0])
 		return err_set(err, CPOD_E_INVALID, "mtu %u: IPv6 needs at least 1280", st->mtu);
 	if (st->mtu < 576 || st->mtu > 65520)
@@ -327,12 +336,30 @@ CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
 	return 40;
 }
 
+/* Whether to lose this frame: CPOD_USERNET_LOSS=PERMILLE makes the tap
+ * lossy both ways, so that tests can exercise retransmission (no netem
+ * on every kernel). */
+static bool un_tap_lose(un_stack *st)
+{
+	if (!st->loss_permille)
+		return false;
+	uint64_t x = st->loss_rng;   /* xorshift64 */
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	st->loss_rng = x;
+	if (x % 1000 >= st->loss_permille)
+		return false;
+	st->lost++;
+	return true;
+}
+
 static void un_tap_write(un_stack *st, unsigned ti, const uint8_t *frame, size_t len)
 {
 	un_tap *t = &st->taps[ti];
 	st->frames_out++;
 	t->frames_out++;
-	if (t->fd < 0)
+	if (t->fd < 0 || un_tap_lose(st))
 		return;
 	if (write(t->fd, frame, len) < 0) {
 		t->dropped++;
@@ -580,6 +607,8 @@ CPOD_INTERNAL void un_tap_readable(un_stack *st, unsigned ti)
 			t->dead = true;
 			break;
 		}
+		if (un_tap_lose(st))
+			continue;
 		un_tap_input(st, ti, st->rx, (size_t)n);
 	}
 	un_tcp_flush_acks(st);

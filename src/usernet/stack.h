@@ -85,6 +85,7 @@ typedef struct un_flow {
 	uint16_t mss;
 	uint8_t gws, ows;
 	uint8_t retries, dupacks;
+	uint8_t holes_acked;       /* duplicate ACKs sent for the hole at rcv_nxt */
 	uint64_t rto_at;
 	int32_t ack_next;          /* list of flows with UN_T_ACK_DUE */
 	bool in_acklist;           /* kept across free and reuse, see un_flow_new */
@@ -144,6 +145,9 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
+	unsigned loss_permille;    /* CPOD_USERNET_LOSS: frames dropped at random (tests) */
+	uint64_t lost;             /* frames it dropped */
+	uint64_t loss_rng;
 	bool fatal;                /* stuck in a container's namespace: stop */
 	bool ns_forked;            /* rootless: namespace work done by children (nsjoin.c) */
 } un_stack;

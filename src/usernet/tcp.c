@@ -74,8 +74,9 @@ static uint16_t un_tcp_wnd_field(un_flow *f, uint32_t wnd)
 	return (uint16_t)(w > 65535 ? 65535 : w);
 }
 
-/* A segment without payload (SYN-ACK with MSS and window scale). */
-static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
+/* A segment without payload (SYN-ACK with MSS and window scale) that
+ * advertises wnd. */
+static void un_tcp_send_ctl_wnd(un_stack *st, un_flow *f, uint8_t flags, uint32_t wnd)
 {
 	bool v6 = !un_is_v4(&f->gaddr);
 	size_t iphl = v6 ? 40 : 20;
@@ -88,7 +89,8 @@ static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
 	un_wr16(t + 2, f->gport);
 	un_wr32(t + 4, seq);
 	un_wr32(t + 8, (flags & UN_ACK) ? f->rcv_nxt : 0);
-	uint32_t wnd = (flags & UN_RST) ? 0 : un_tcp_wnd(st, f);
+	if (flags & UN_RST)
+		wnd = 0;
 	if (flags & UN_SYN) {
 		uint8_t *o = t + 20;
 		uint32_t mss = st->mtu - iphl - 20;
@@ -112,6 +114,19 @@ static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
 	un_build_ip(st, st->tx, &f->raddr, &f->gaddr, UN_P_TCP, hl);
 	un_send_l3(st, f->tap, st->tx, iphl + hl, v6, NULL);
 	f->st &= ~(uint32_t)UN_T_ACK_DUE;
+}
+
+static void un_tcp_send_ctl(un_stack *st, un_flow *f, uint8_t flags)
+{
+	un_tcp_send_ctl_wnd(st, f, flags, (flags & UN_RST) ? 0 : un_tcp_wnd(st, f));
+}
+
+/* A duplicate ACK: the guest counts an ACK as a duplicate only when the
+ * window it advertises is unchanged too (RFC 5681 2), so it repeats the
+ * window of our last ACK. */
+static void un_tcp_send_dupack(un_stack *st, un_flow *f)
+{
+	un_tcp_send_ctl_wnd(st, f, UN_ACK, f->acked_wnd);
 }
 
 /* RST for a segment that belongs to no flow (or is refused). */
@@ -467,10 +482,30 @@ CPOD_INTERNAL void un_tcp_input(un_stack *st, unsigned ti, const un_addr *src,
 				return;
 			}
 			f->rcv_nxt += (uint32_t)n;
+			if (n)
+				f->holes_acked = 0;
 			if (n < want)
 				f->st |= UN_T_WBLOCK;
+			un_tcp_ack_later(st, f);
+		} else if (off < 0) {
+			/* Out of order: a tap does not reorder, so a segment
+			 * before it was lost, and we keep no out-of-order data:
+			 * the guest must resend from the hole on.  Three
+			 * duplicate ACKs at once start its fast retransmit
+			 * right away, even with one segment in flight (ACKs
+			 * gathered per burst would leave it to its timeout,
+			 * which backs off).  More would tell it, as SACK-less
+			 * duplicates do, that later segments arrived: it would
+			 * take the surplus for reordering and raise its
+			 * threshold.  A repeat of what we have gets the
+			 * gathered ACK. */
+			for (; f->holes_acked < 3 && f->proto; f->holes_acked++)
+				un_tcp_send_dupack(st, f);
+			if (!f->proto)
+				return;
+		} else {
+			un_tcp_ack_later(st, f);
 		}
-		un_tcp_ack_later(st, f);
 	}
 	if ((fl & UN_FIN) && !(f->st & UN_T_GUEST_FIN) && seq + plen == f->rcv_nxt) {
 		f->rcv_nxt++;
@@ -518,8 +553,9 @@ CPOD_INTERNAL void un_tcp_event(un_stack *st, un_flow *f, uint32_t events)
 		if (f->st & UN_T_WBLOCK) {
 			/* what we dropped: three duplicate ACKs, resent at once */
 			f->st &= ~(uint32_t)UN_T_WBLOCK;
-			for (int i = 0; i < 3 && f->proto; i++)
-				un_tcp_send_ctl(st, f, UN_ACK);
+			un_tcp_send_ctl(st, f, UN_ACK);
+			for (int i = 0; i < 2 && f->proto; i++)
+				un_tcp_send_dupack(st, f);
 		} else if (f->st & UN_T_WAITROOM) {
 			f->st &= ~(uint32_t)UN_T_WAITROOM;
 			un_tcp_send_ctl(st, f, UN_ACK);    /* a window update */
