@@ -28954,7 +28954,7 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
  * socket, one JSON request per message, the namespace fd by SCM_RIGHTS:
  *
  *   {"op":"attach","container":ID,"name":NAME,"aliases":[..],"ip":"10.0.2.7"?,
- *    "pid":PID?,"ifname":"eth0"?,
+ *    "mac":"02:..."?,"pid":PID?,"ifname":"eth0"?,
  *    "ports":[{"host_ip":"","host_port":8080,"ctr_port":80,"proto":"tcp",
  *              "range":1}]}                     + netns fd
  *      -> {"ok":true,"ip":..,"prefix":24,"ip6":..,"prefix6":64,"mac":..,
@@ -28992,6 +28992,7 @@ typedef struct usernet_config {
 	const char *ctl_path;    /* control socket path (required) */
 	const char *subnet;      /* NULL: "10.0.2.0/24": gateway .2, DNS .3, first container .100 */
 	const char *subnet6;     /* NULL: "fd00::/64" (::2, ::3, ::100); "" or "none": no IPv6 */
+	const char *gateway;     /* IPv4 in the subnet, not .3; NULL: the subnet's .2 */
 	unsigned mtu;            /* 0: 65520 (68..65520) */
 	int policy;              /* enum usernet_policy */
 	const char *resolv_conf; /* upstream DNS; NULL: $CPOD_RESOLV_CONF or /etc/resolv.conf */
@@ -29012,12 +29013,12 @@ CPOD_INTERNAL const char *usernet_policy_name(int policy);
 CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
 
 /* The entry of `cpod-mini __usernet --ctl PATH [--name N] [--subnet CIDR]
- * [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
+ * [--gateway IP] [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
  * [--max-flows N] [--grace-ms N] [--idle-ms N]` (argv[0] is "__usernet");
  * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
  * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
  *   __usernet attach --ctl P --netns PATH --container ID [--name N]
- *       [--alias A].. [--ip IP] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *       [--alias A].. [--ip IP] [--mac MAC] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
  *   __usernet detach --ctl P --container ID
  *   __usernet inspect|ports --ctl P
  * put the reply (JSON) in *out (malloc'd; NULL when there is none).
@@ -29039,6 +29040,7 @@ typedef struct usernet_attach_req {
 	const char *const *aliases;
 	size_t n_aliases;
 	const char *ip;          /* a fixed IPv4 address in the subnet; NULL: the next free */
+	const char *mac;         /* "02:00:..:..", unicast; NULL: 02:50 and the IPv4 address */
 	const char *ifname;      /* NULL: "eth0" */
 	int pid;                 /* a process of the container, watched; 0: none */
 	const usernet_port *ports;
@@ -29191,6 +29193,8 @@ CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
 		jw_kstr(&w, "name", req->name);
 	if (req->ip)
 		jw_kstr(&w, "ip", req->ip);
+	if (req->mac)
+		jw_kstr(&w, "mac", req->mac);
 	if (req->ifname)
 		jw_kstr(&w, "ifname", req->ifname);
 	if (req->pid > 0)
@@ -29282,6 +29286,7 @@ CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int 
 	UN_OPT("--name", cfg->name);
 	UN_OPT("--subnet", cfg->subnet);
 	UN_OPT("--subnet6", cfg->subnet6);
+	UN_OPT("--gateway", cfg->gateway);
 	UN_OPT("--resolv-conf", cfg->resolv_conf);
 	argv[a++] = "--policy";
 	argv[a++] = usernet_policy_name(cfg->policy);
@@ -29766,7 +29771,13 @@ static bool un_ip_taken(un_stack *st, const un_addr *a)
 	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
 		if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, a))
 			return true;
-	return false;
+	return un_addr_eq(a, &st->gw4);   /* a gateway given away from .2 */
+}
+
+/* The name a tap's container is known by, for errors. */
+static const char *un_tap_label(const un_tap *t)
+{
+	return t->n_names ? t->names[0] : t->container;
 }
 
 static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *err)
@@ -29777,10 +29788,14 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		    !un_in_prefix(out, &st->net4, st->prefix4))
 			return err_set(err, CPOD_E_INVALID, "ip %s: not in the subnet", want);
 		uint32_t h = un_host4(st, out);
+		if (un_addr_eq(out, &st->gw4))
+			return err_set(err, CPOD_E_INVALID, "ip %s: the gateway's address", want);
 		if (h < 4 || h == last)
 			return err_set(err, CPOD_E_INVALID, "ip %s: reserved in the subnet", want);
-		if (un_ip_taken(st, out))
-			return err_set(err, CPOD_E_EXISTS, "ip %s: already in use", want);
+		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+			if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, out))
+				return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					       want, un_tap_label(&st->taps[i]));
 		return 0;
 	}
 	uint32_t base = un_rd32(st->net4.b + 12);
@@ -29795,14 +29810,74 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
 }
 
+static int un_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "02:aa:bb:cc:dd:ee" (or with '-'), unicast, not zero. */
+static bool un_mac_parse(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17 || (s[2] != ':' && s[2] != '-'))
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = un_hexval(s[i * 3]), lo = un_hexval(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != s[2]))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+/* The tap's MAC (t->mac, from its address unless asked) is its own. */
+static int un_pick_mac(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	if (want && *want) {
+		if (!un_mac_parse(want, t->mac))
+			return err_set(err, CPOD_E_INVALID, "mac %s: not a unicast MAC address "
+				       "(xx:xx:xx:xx:xx:xx)", want);
+	} else {
+		t->mac[0] = 0x02;
+		t->mac[1] = 0x50;
+		memcpy(t->mac + 2, t->ip4.b + 12, 4);
+	}
+	char s[18];
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1], t->mac[2],
+		 t->mac[3], t->mac[4], t->mac[5]);
+	if (memcmp(t->mac, st->gw_mac, 6) == 0)
+		return err_set(err, CPOD_E_INVALID, "mac %s: the gateway's", s);
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && memcmp(st->taps[i].mac, t->mac, 6) == 0)
+			return err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
+/* --gateway: another address of the subnet than .2 (not .3, the DNS). */
+static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
+{
+	un_addr a;
+	uint32_t last = (1u << (32 - (st->prefix4 - 96))) - 1;
+	if (!un_addr_parse(gw, &a) || !un_is_v4(&a) || !un_in_prefix(&a, &st->net4, st->prefix4))
+		return err_set(err, CPOD_E_INVALID, "gateway %s: not an address of the subnet", gw);
+	uint32_t h = un_host4(st, &a);
+	if (h == 0 || h == last || un_addr_eq(&a, &st->dns4))
+		return err_set(err, CPOD_E_INVALID, "gateway %s: the subnet's network, broadcast "
+			       "or DNS address", gw);
+	st->gw4 = a;
+	return 0;
+}
+
 static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
 {
-	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL;
+	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL, *mac = NULL;
 	const json_value *aliases = NULL, *ports = NULL;
 	int64_t pid = 0;
 	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
 	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
 	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
+	    json_opt_str(req, "mac", &mac, "attach", err) < 0 ||
 	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
 	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
 	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
@@ -29834,11 +29909,8 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 		if (a && *a && strlen(a) < 64)
 			snprintf(t->names[t->n_names++], 64, "%s", a);
 	}
-	if (un_pick_ip(st, ip, &t->ip4, err) < 0)
+	if (un_pick_ip(st, ip, &t->ip4, err) < 0 || un_pick_mac(st, t, mac, err) < 0)
 		return err_prefix(err, "attach %s", container);
-	t->mac[0] = 0x02;
-	t->mac[1] = 0x50;
-	memcpy(t->mac + 2, t->ip4.b + 12, 4);
 	if (st->v6) {
 		t->has_ip6 = true;
 		t->ip6 = st->net6;
@@ -30129,6 +30201,11 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 		free(st);
 		return err_prefix(err, "usernet");
 	}
+	if (cfg->gateway && *cfg->gateway && un_set_gateway(st, cfg->gateway, err) < 0) {
+		un_stack_free(st);
+		free(st);
+		return err_prefix(err, "usernet");
+	}
 	st->hostns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	st->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (st->hostns_fd < 0 || st->epfd < 0) {
@@ -30306,6 +30383,8 @@ static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
 			req.name = v;
 		else if (strcmp(o, "--ip") == 0)
 			req.ip = v;
+		else if (strcmp(o, "--mac") == 0)
+			req.mac = v;
 		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
 			aliases[req.n_aliases++] = v;
 		else if (strcmp(o, "--pid") == 0) {
@@ -30384,6 +30463,8 @@ int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err)
 			cfg.subnet = v;
 		else if (strcmp(o, "--subnet6") == 0)
 			cfg.subnet6 = v;
+		else if (strcmp(o, "--gateway") == 0)
+			cfg.gateway = v;
 		else if (strcmp(o, "--resolv-conf") == 0)
 			cfg.resolv_conf = v;
 		else if (strcmp(o, "--policy") == 0) {
