@@ -33457,6 +33457,9 @@ CPOD_INTERNAL bool options_name_ok(const char *name, size_t max);
 CPOD_INTERNAL bool options_net_name_ok(const char *name);
 /* Names `network create` may not take (none, host, usernet...). */
 CPOD_INTERNAL bool options_net_name_reserved(const char *name);
+/* --mac-address: six bytes with ':' or '-', unicast and not zero; out:
+ * lower case with ':'. */
+CPOD_INTERNAL int options_mac(const char *opt, const char *s, char out[18], cpod_err *err);
 
 /* ---------------------------------------------------------------- lifecycle */
 
@@ -33508,6 +33511,8 @@ typedef struct options_parsed {
 	size_t n_net_names;
 	const char **aliases;     /* --network-alias */
 	size_t n_aliases;
+	char net_ip[16];          /* --ip ("": the stack picks) */
+	char net_mac[18];         /* --mac-address, normalised ("": from the address) */
 	options_port *ports;      /* -p (host_port 0: a free one at start) */
 	size_t n_ports;
 	options_kv *hosts;        /* --add-host: name, address */
@@ -34125,6 +34130,7 @@ typedef struct net_link {
 	char name[64];             /* a named network, or NET_PRIVATE */
 	char aliases[NET_MAX_ALIASES][64];
 	size_t n_aliases;
+	char ip[16], mac[18];      /* --ip, --mac-address as asked ("": the stack's choice) */
 	bool attached;             /* while the container runs */
 	usernet_attach_reply r;
 } net_link;
@@ -34166,9 +34172,11 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
- * or detached at once when it runs); the caller saves r under its lock. */
+ * or detached at once when it runs); the caller saves r under its lock.
+ * ip, mac (may be NULL): connect's --ip and --mac-address. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, bool connect, cpod_err *err);
+				  const char *const *aliases, const char *ip, const char *mac,
+				  bool connect, cpod_err *err);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */
@@ -38313,7 +38321,8 @@ char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err
  * netstore.h — named networks (`network create | ls | inspect | rm | prune
  * | connect | disconnect`): ROOT/networks/NAME.json, written atomically
  * under ROOT/networks.lock.  Each has an IPv4 subnet (the next free
- * 10.89.N.0/24 unless given; the gateway, which is the host, is .2, the
+ * 10.89.N.0/24 unless given; the gateway, which is the host, is .2 unless
+ * --gateway, the
  * DNS server .3, containers from .100), an IPv6 ULA /64 and a policy.
  */
 #ifndef CPOD_ENGINE_NETSTORE_H
@@ -38326,6 +38335,7 @@ typedef struct netstore_rec {
 	char created[64];
 	char subnet[64];
 	char subnet6[64];
+	char gateway[16];         /* --gateway; "": the subnet's .2 */
 	int policy;               /* enum usernet_policy */
 	bool internal;
 	unsigned mtu;
@@ -38390,6 +38400,7 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
 	NS_COPY(created, "created");
 	NS_COPY(subnet, "subnet");
 	NS_COPY(subnet6, "subnet6");
+	NS_COPY(gateway, "gateway");
 #undef NS_COPY
 	s = json_string(json_get(o, "policy"));
 	r->policy = s ? usernet_policy_parse(s) : USERNET_POLICY_NONE;
@@ -38431,6 +38442,8 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kstr(&w, "subnet", r->subnet);
 	jw_kstr(&w, "subnet6", r->subnet6);
+	if (r->gateway[0])
+		jw_kstr(&w, "gateway", r->gateway);
 	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
 	jw_kbool(&w, "internal", r->internal);
 	jw_kint(&w, "mtu", r->mtu);
@@ -38531,6 +38544,30 @@ static int netstore_subnet(const char *s, char *out, size_t n, uint32_t *base, u
 	return 0;
 }
 
+/* --gateway: where the containers route (the host's loopback, as .2 is by
+ * default): an address of --subnet other than its network, broadcast and
+ * DNS (.3) addresses; the stack never gives it to a container. */
+static int netstore_gateway(const char *gw, const char *subnet, uint32_t base, unsigned plen,
+			    char out[16], cpod_err *err)
+{
+	struct in_addr a;
+	if (!subnet)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: needs --subnet", gw);
+	if (inet_pton(AF_INET, gw, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: not an IPv4 address", gw);
+	uint32_t mask = 0xffffffffu << (32 - plen), v = ntohl(a.s_addr), h = v & ~mask;
+	if ((v & mask) != base)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: not in the subnet %s", gw, subnet);
+	if (h == 0 || h == ~mask)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: the network or broadcast address "
+			       "of %s", gw, subnet);
+	if (h == 3)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: the subnet's .3 is the network's "
+			       "DNS server", gw);
+	inet_ntop(AF_INET, &a, out, 16);
+	return 0;
+}
+
 static bool netstore_overlap(uint32_t a, unsigned al, uint32_t b, unsigned bl)
 {
 	unsigned l = al < bl ? al : bl;
@@ -38603,6 +38640,9 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	unsigned plen = 0;
 	if (o->subnet && netstore_subnet(o->subnet, r.subnet, sizeof(r.subnet), &base, &plen,
 					 err) < 0)
+		return NULL;
+	if (o->gateway && *o->gateway &&
+	    netstore_gateway(o->gateway, o->subnet, base, plen, r.gateway, err) < 0)
 		return NULL;
 
 	int lock = netstore_lock(e, err);
@@ -38719,9 +38759,10 @@ static void netstore_users_free(netstore_users *u)
 static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
 {
 	char gw[16] = "", sub[64];
+	snprintf(gw, sizeof(gw), "%s", r->gateway);
 	snprintf(sub, sizeof(sub), "%s", r->subnet);
 	char *slash = strchr(sub, '/');
-	if (slash) {
+	if (slash && !gw[0]) {
 		*slash = '\0';
 		struct in_addr a;
 		if (inet_pton(AF_INET, sub, &a) == 1) {
@@ -38979,7 +39020,7 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 }
 
 static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
-			    const char *const *aliases, bool connect, cpod_err *err)
+			    const cpod_network_connect_opts *o, bool connect, cpod_err *err)
 {
 	ctr_record r;
 	if (ctr_find(e, ctr, &r, err) < 0)
@@ -38989,7 +39030,8 @@ static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
 	if (lock < 0)
 		goto out;
 	if (ctr_reload(e, &r, err) < 0 ||
-	    net_ctr_connect(e, &r, net, aliases, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
+			    o ? o->mac_address : NULL, connect, err) < 0 || ctr_save(e, &r, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -39002,7 +39044,14 @@ out:
 int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err)
 {
-	return netstore_connect(e, net, ctr, aliases, true, err);
+	cpod_network_connect_opts o = { .aliases = aliases };
+	return netstore_connect(e, net, ctr, &o, true, err);
+}
+
+int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,
+			      const cpod_network_connect_opts *o, cpod_err *err)
+{
+	return netstore_connect(e, net, ctr, o, true, err);
 }
 
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
@@ -39107,6 +39156,8 @@ CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n)
 		const json_value *l = json_at(links, i);
 		net_link *k = &n->links[n->n_links++];
 		netc_copy(k->name, sizeof(k->name), l, "name");
+		netc_copy(k->ip, sizeof(k->ip), l, "ip");
+		netc_copy(k->mac, sizeof(k->mac), l, "mac");
 		const json_value *al = json_get(l, "aliases");
 		for (size_t j = 0; j < json_len(al) && k->n_aliases < NET_MAX_ALIASES; j++) {
 			const char *s = json_string(json_at(al, j));
@@ -39182,6 +39233,10 @@ CPOD_INTERNAL char *net_ctr_text(const ctr_net *n)
 		const net_link *k = &n->links[i];
 		jw_obj_begin(&w);
 		jw_kstr(&w, "name", k->name);
+		if (k->ip[0])
+			jw_kstr(&w, "ip", k->ip);
+		if (k->mac[0])
+			jw_kstr(&w, "mac", k->mac);
 		jw_key(&w, "aliases");
 		jw_arr_begin(&w);
 		for (size_t j = 0; j < k->n_aliases; j++)
@@ -39227,6 +39282,46 @@ static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
 		return;
 	a.s_addr = htonl(ntohl(a.s_addr) + k);
 	inet_ntop(AF_INET, &a, out, 16);
+}
+
+/* A fixed address for a container on a network of subnet (gateway "": .2):
+ * in the subnet, and none of the network's own (.0-.3, gateway, broadcast). */
+static int netc_check_ip(const char *subnet, const char *gateway, const char *ip,
+			 const char *net, const char *opt, cpod_err *err)
+{
+	char b[64], gw[16];
+	struct in_addr a, base;
+	snprintf(b, sizeof(b), "%s", subnet);
+	char *slash = strchr(b, '/');
+	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 24;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "%s %s: not an IPv4 address", opt, ip);
+	if (inet_pton(AF_INET, b, &base) != 1 || plen < 8 || plen > 30)
+		return err_set(err, CPOD_E_INVALID, "network %s: bad subnet %s", net, subnet);
+	uint32_t mask = 0xffffffffu << (32 - plen), v = ntohl(a.s_addr);
+	uint32_t h = v & ~mask;
+	if ((v & mask) != (ntohl(base.s_addr) & mask))
+		return err_set(err, CPOD_E_INVALID, "%s %s: not in the subnet %s of network %s",
+			       opt, ip, subnet, net);
+	if (gateway && *gateway)
+		snprintf(gw, sizeof(gw), "%s", gateway);
+	else
+		netc_subnet_addr(subnet, 2, gw);
+	if (strcmp(gw, ip) == 0)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the gateway's address of network %s", opt,
+			       ip, net);
+	if (h == 3)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the DNS server's address of network %s",
+			       opt, ip, net);
+	if (h == 0 || h == ~mask)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the network or broadcast address of %s",
+			       opt, ip, subnet);
+	if (h < 4)
+		return err_set(err, CPOD_E_INVALID, "%s %s: reserved in network %s (.1 to .3 are the "
+			       "network's)", opt, ip, net);
+	return 0;
 }
 
 CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
@@ -39319,8 +39414,16 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		y->range = 1;
 		snprintf(y->proto, sizeof(y->proto), "%s", proto);
 	}
+	if (p->net_ip[0] && netc_check_ip(subnet, have_first ? first.gateway : "", p->net_ip,
+					  n->links[0].name, "--ip", err) < 0)
+		return -1;
+	snprintf(n->links[0].ip, sizeof(n->links[0].ip), "%s", p->net_ip);
+	snprintf(n->links[0].mac, sizeof(n->links[0].mac), "%s", p->net_mac);
 	netc_subnet_addr(subnet, 3, dns);
-	netc_subnet_addr(subnet, 2, gw);
+	if (have_first && first.gateway[0])
+		snprintf(gw, 16, "%s", first.gateway);
+	else
+		netc_subnet_addr(subnet, 2, gw);
 	return 0;
 }
 
@@ -39446,6 +39549,7 @@ static int netc_stack_cfg(cpod_engine *e, const ctr_net *n, const char *link, co
 		s->cfg.name = s->rec.name;
 		s->cfg.subnet = s->rec.subnet;
 		s->cfg.subnet6 = s->rec.subnet6[0] ? s->rec.subnet6 : NULL;
+		s->cfg.gateway = s->rec.gateway[0] ? s->rec.gateway : NULL;
 		s->cfg.policy = s->rec.policy;
 		s->cfg.mtu = s->rec.mtu;
 	}
@@ -39541,6 +39645,39 @@ static int netc_bind_ports(ctr_net *n, cpod_err *err)
 	return 0;
 }
 
+/* The fixed address or MAC of a link held by another running container of
+ * the network: refused naming it (the stack refuses too, by id). */
+static int netc_fixed_free(cpod_engine *e, const ctr_record *r, const net_link *k,
+			   cpod_err *err)
+{
+	ctr_record *all;
+	size_t nc;
+	if ((!k->ip[0] && !k->mac[0]) || ctr_list_all(e, &all, &nc, NULL) < 0)
+		return 0;
+	ctr_net *n = calloc(1, sizeof(*n));
+	int ret = 0;
+	for (size_t i = 0; n && i < nc && !ret; i++) {
+		const ctr_record *o = &all[i];
+		if (strcmp(o->id, r->id) == 0 || !o->net || !ctr_running(o))
+			continue;
+		net_ctr_read(o->net, n);
+		for (size_t j = 0; j < n->n_links && !ret; j++) {
+			const net_link *l = &n->links[j];
+			if (strcmp(l->name, k->name) != 0 || !l->attached)
+				continue;
+			if (k->ip[0] && strcmp(l->r.ip, k->ip) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					      k->ip, o->name);
+			else if (k->mac[0] && strcasecmp(l->r.mac, k->mac) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s",
+					      k->mac, o->name);
+		}
+	}
+	free(n);
+	ctr_list_free(all, nc);
+	return ret;
+}
+
 /* Attaches one link of a container to its (running) stack. */
 static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, size_t i, pid_t pid,
 			    int nsfd, const char *fixed_ip, cpod_err *err)
@@ -39549,6 +39686,8 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	netc_stack s;
 	if (netc_stack_cfg(e, n, k->name, r->id, &s, err) < 0)
 		return -1;
+	if (!fixed_ip && netc_fixed_free(e, r, k, err) < 0)
+		return err_prefix(err, "network %s", k->name);
 	const char *aliases[NET_MAX_ALIASES];
 	for (size_t j = 0; j < k->n_aliases; j++)
 		aliases[j] = k->aliases[j];
@@ -39578,7 +39717,8 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	}
 	usernet_attach_req req = {
 		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
-		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,
+		.ip = fixed_ip && *fixed_ip ? fixed_ip : k->ip[0] ? k->ip : NULL,
+		.mac = k->mac[0] ? k->mac : NULL, .ifname = ifname, .pid = pid,
 		.ports = ports, .n_ports = np,
 	};
 	for (int attempt = 0;; attempt++) {
@@ -39744,7 +39884,8 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 /* ---------------------------------------------------------------- connect */
 
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, bool connect, cpod_err *err)
+				  const char *const *aliases, const char *ip, const char *mac,
+				  bool connect, cpod_err *err)
 {
 	ctr_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -39785,6 +39926,11 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 			}
 			snprintf(k->aliases[k->n_aliases++], 64, "%s", aliases[i]);
 		}
+		if (ip && *ip && netc_check_ip(nr.subnet, nr.gateway, ip, net, "--ip", err) < 0)
+			goto out;
+		snprintf(k->ip, sizeof(k->ip), "%s", ip ? ip : "");
+		if (mac && *mac && options_mac("--mac-address", mac, k->mac, err) < 0)
+			goto out;
 		if (ctr_running(r)) {
 			char p[64];
 			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
@@ -41782,6 +41928,30 @@ CPOD_INTERNAL bool options_net_name_reserved(const char *n)
 	return false;
 }
 
+CPOD_INTERNAL int options_mac(const char *opt, const char *s, char out[18], cpod_err *err)
+{
+	unsigned char m[6];
+	size_t l = strlen(s);
+	bool ok = l == 17 && (s[2] == ':' || s[2] == '-');
+	for (int i = 0; ok && i < 6; i++) {
+		const char *x = s + i * 3;
+		ok = isxdigit((unsigned char)x[0]) && isxdigit((unsigned char)x[1]) &&
+		     (i == 5 || x[2] == s[2]);
+		if (ok)
+			m[i] = (unsigned char)strtoul((char[3]){ x[0], x[1], 0 }, NULL, 16);
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "%s %s: not a MAC address (xx:xx:xx:xx:xx:xx)",
+			       opt, s);
+	if (m[0] & 1)
+		return err_set(err, CPOD_E_INVALID, "%s %s: a multicast (or broadcast) address: a "
+			       "container needs a unicast one (its first byte even)", opt, s);
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return err_set(err, CPOD_E_INVALID, "%s %s: the zero address", opt, s);
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 0;
+}
+
 /* "80" or "80-90": first port and count. */
 static int options_port_range(const char *s, size_t len, unsigned *port, unsigned *count)
 {
@@ -41976,6 +42146,28 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 				       "--network-alias %s: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a);
 		p->aliases[p->n_aliases++] = a;
 	}
+	/* podman: only with one network (network connect --ip for the others) */
+	const char *fixed[2][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address } };
+	for (size_t i = 0; i < 2; i++) {
+		if (!fixed[i][1] || !*fixed[i][1])
+			continue;
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID, "%s %s: conflicts with --network %s",
+				       fixed[i][0], fixed[i][1], mode);
+		if (p->n_net_names > 1)
+			return err_set(err, CPOD_E_INVALID, "%s %s: only with a single network (network "
+				       "connect %s for the others)", fixed[i][0], fixed[i][1],
+				       fixed[i][0]);
+	}
+	if (o->ip && *o->ip) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, o->ip, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip %s: not an IPv4 address", o->ip);
+		inet_ntop(AF_INET, &a, p->net_ip, sizeof(p->net_ip));
+	}
+	if (o->mac_address && *o->mac_address &&
+	    options_mac("--mac-address", o->mac_address, p->net_mac, err) < 0)
+		return -1;
 	size_t nh = options_count(o->add_hosts);
 	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
 	if (!p->hosts)

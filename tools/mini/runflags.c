@@ -54,6 +54,8 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 		{ "network", 0, CLI_LIST, &l_networks },
 		{ "net", 0, CLI_LIST, &l_networks },
 		{ "network-alias", 0, CLI_LIST, &l_net_aliases },
+		{ "ip", 0, CLI_STR, &o->ip },
+		{ "mac-address", 0, CLI_STR, &o->mac_address },
 		{ "add-host", 0, CLI_LIST, &l_add_hosts },
 		{ "dns", 0, CLI_LIST, &l_dns },
 		{ "dns-search", 0, CLI_LIST, &l_dns_search },
