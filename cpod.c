@@ -28954,7 +28954,7 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
  * socket, one JSON request per message, the namespace fd by SCM_RIGHTS:
  *
  *   {"op":"attach","container":ID,"name":NAME,"aliases":[..],"ip":"10.0.2.7"?,
- *    "mac":"02:..."?,"pid":PID?,"ifname":"eth0"?,
+ *    "ip6":"fd00::7"?,"mac":"02:..."?,"pid":PID?,"ifname":"eth0"?,
  *    "ports":[{"host_ip":"","host_port":8080,"ctr_port":80,"proto":"tcp",
  *              "range":1}]}                     + netns fd
  *      -> {"ok":true,"ip":..,"prefix":24,"ip6":..,"prefix6":64,"mac":..,
@@ -29018,7 +29018,7 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
  * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
  * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
  *   __usernet attach --ctl P --netns PATH --container ID [--name N]
- *       [--alias A].. [--ip IP] [--mac MAC] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *       [--alias A].. [--ip IP] [--ip6 IP6] [--mac MAC] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
  *   __usernet detach --ctl P --container ID
  *   __usernet inspect|ports --ctl P
  * put the reply (JSON) in *out (malloc'd; NULL when there is none).
@@ -29040,6 +29040,7 @@ typedef struct usernet_attach_req {
 	const char *const *aliases;
 	size_t n_aliases;
 	const char *ip;          /* a fixed IPv4 address in the subnet; NULL: the next free */
+	const char *ip6;         /* a fixed IPv6 address in subnet6; NULL: from the IPv4 one */
 	const char *mac;         /* "02:00:..:..", unicast; NULL: 02:50 and the IPv4 address */
 	const char *ifname;      /* NULL: "eth0" */
 	int pid;                 /* a process of the container, watched; 0: none */
@@ -29193,6 +29194,8 @@ CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
 		jw_kstr(&w, "name", req->name);
 	if (req->ip)
 		jw_kstr(&w, "ip", req->ip);
+	if (req->ip6)
+		jw_kstr(&w, "ip6", req->ip6);
 	if (req->mac)
 		jw_kstr(&w, "mac", req->mac);
 	if (req->ifname)
@@ -29780,6 +29783,23 @@ static const char *un_tap_label(const un_tap *t)
 	return t->n_names ? t->names[0] : t->container;
 }
 
+/* The IPv6 address made from an IPv4 host part (.100 -> ::100, .5 -> ::5). */
+static void un_ip6_of(un_stack *st, uint32_t h, un_addr *out)
+{
+	uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
+	*out = st->net6;
+	un_wr32(out->b + 12, un_rd32(out->b + 12) | h6);
+}
+
+/* Whether another container holds that IPv6 address (one given --ip6). */
+static bool un_ip6_taken(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; st->v6 && i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && st->taps[i].has_ip6 && un_addr_eq(&st->taps[i].ip6, a))
+			return true;
+	return false;
+}
+
 static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *err)
 {
 	uint32_t bits = 32 - (st->prefix4 - 96), last = (1u << bits) - 1;
@@ -29804,7 +29824,9 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		uint8_t v4[4];
 		un_wr32(v4, base | h);
 		un_addr_v4(out, v4);
-		if (!un_ip_taken(st, out))
+		un_addr a6;
+		un_ip6_of(st, h, &a6);
+		if (!un_ip_taken(st, out) && !un_ip6_taken(st, &a6))
 			return 0;
 	}
 	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
@@ -29854,6 +29876,32 @@ static int un_pick_mac(un_stack *st, un_tap *t, const char *want, cpod_err *err)
 	return 0;
 }
 
+/* t->ip6: as asked (in subnet6, none of its ::0 to ::3), else the one made
+ * from the IPv4 address; either not another container's. */
+static int un_pick_ip6(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	char s[64];
+	if (want && *want) {
+		un_addr a = st->net6;
+		if (!un_addr_parse(want, &t->ip6) || un_is_v4(&t->ip6) ||
+		    !un_in_prefix(&t->ip6, &st->net6, st->prefix6))
+			return err_set(err, CPOD_E_INVALID, "ip6 %s: not in the subnet", want);
+		for (int k = 0; k < 4; k++) {
+			a.b[15] = (uint8_t)((st->net6.b[15] & ~3) | k);
+			if (un_addr_eq(&a, &t->ip6))
+				return err_set(err, CPOD_E_INVALID, "ip6 %s: reserved in the subnet "
+					       "(the gateway's, the DNS server's)", want);
+		}
+	}
+	un_addr_str(&t->ip6, s, sizeof(s));
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && st->taps[i].has_ip6 &&
+		    un_addr_eq(&st->taps[i].ip6, &t->ip6))
+			return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
 /* --gateway: another address of the subnet than .2 (not .3, the DNS). */
 static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
 {
@@ -29872,12 +29920,14 @@ static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
 static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
 {
 	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL, *mac = NULL;
+	const char *ip6 = NULL;
 	const json_value *aliases = NULL, *ports = NULL;
 	int64_t pid = 0;
 	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
 	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
 	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
 	    json_opt_str(req, "mac", &mac, "attach", err) < 0 ||
+	    json_opt_str(req, "ip6", &ip6, "attach", err) < 0 ||
 	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
 	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
 	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
@@ -29913,10 +29963,12 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 		return err_prefix(err, "attach %s", container);
 	if (st->v6) {
 		t->has_ip6 = true;
-		t->ip6 = st->net6;
-		uint32_t h = un_host4(st, &t->ip4);
-		uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
-		un_wr32(t->ip6.b + 12, un_rd32(t->ip6.b + 12) | h6);
+		un_ip6_of(st, un_host4(st, &t->ip4), &t->ip6);
+		if (un_pick_ip6(st, t, ip6, err) < 0)
+			return err_prefix(err, "attach %s", container);
+	} else if (ip6 && *ip6) {
+		return err_set(err, CPOD_E_INVALID, "attach %s: ip6 %s: the network has no IPv6",
+			       container, ip6);
 	}
 	int r = un_tap_create(st, t, nsfd, err);
 	if (r == -2)
@@ -30385,6 +30437,8 @@ static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
 			req.ip = v;
 		else if (strcmp(o, "--mac") == 0)
 			req.mac = v;
+		else if (strcmp(o, "--ip6") == 0)
+			req.ip6 = v;
 		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
 			aliases[req.n_aliases++] = v;
 		else if (strcmp(o, "--pid") == 0) {
@@ -33512,6 +33566,7 @@ typedef struct options_parsed {
 	const char **aliases;     /* --network-alias */
 	size_t n_aliases;
 	char net_ip[16];          /* --ip ("": the stack picks) */
+	char net_ip6[46];         /* --ip6 ("": made from the IPv4 address) */
 	char net_mac[18];         /* --mac-address, normalised ("": from the address) */
 	options_port *ports;      /* -p (host_port 0: a free one at start) */
 	size_t n_ports;
@@ -34131,6 +34186,7 @@ typedef struct net_link {
 	char aliases[NET_MAX_ALIASES][64];
 	size_t n_aliases;
 	char ip[16], mac[18];      /* --ip, --mac-address as asked ("": the stack's choice) */
+	char ip6[46];              /* --ip6 as asked */
 	bool attached;             /* while the container runs */
 	usernet_attach_reply r;
 } net_link;
@@ -34173,10 +34229,10 @@ CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
  * or detached at once when it runs); the caller saves r under its lock.
- * ip, mac (may be NULL): connect's --ip and --mac-address. */
+ * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, const char *ip, const char *mac,
-				  bool connect, cpod_err *err);
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */
@@ -39031,7 +39087,8 @@ static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
 		goto out;
 	if (ctr_reload(e, &r, err) < 0 ||
 	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
-			    o ? o->mac_address : NULL, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+			    o ? o->ip6 : NULL, o ? o->mac_address : NULL, connect, err) < 0 ||
+	    ctr_save(e, &r, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -39158,6 +39215,7 @@ CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n)
 		netc_copy(k->name, sizeof(k->name), l, "name");
 		netc_copy(k->ip, sizeof(k->ip), l, "ip");
 		netc_copy(k->mac, sizeof(k->mac), l, "mac");
+		netc_copy(k->ip6, sizeof(k->ip6), l, "ip6");
 		const json_value *al = json_get(l, "aliases");
 		for (size_t j = 0; j < json_len(al) && k->n_aliases < NET_MAX_ALIASES; j++) {
 			const char *s = json_string(json_at(al, j));
@@ -39237,6 +39295,8 @@ CPOD_INTERNAL char *net_ctr_text(const ctr_net *n)
 			jw_kstr(&w, "ip", k->ip);
 		if (k->mac[0])
 			jw_kstr(&w, "mac", k->mac);
+		if (k->ip6[0])
+			jw_kstr(&w, "ip6", k->ip6);
 		jw_key(&w, "aliases");
 		jw_arr_begin(&w);
 		for (size_t j = 0; j < k->n_aliases; j++)
@@ -39321,6 +39381,35 @@ static int netc_check_ip(const char *subnet, const char *gateway, const char *ip
 	if (h < 4)
 		return err_set(err, CPOD_E_INVALID, "%s %s: reserved in network %s (.1 to .3 are the "
 			       "network's)", opt, ip, net);
+	return 0;
+}
+
+/* A fixed IPv6 address: in subnet6, none of its ::0 to ::3. */
+static int netc_check_ip6(const char *subnet6, const char *ip6, const char *net, cpod_err *err)
+{
+	char b[64];
+	struct in6_addr a, base;
+	snprintf(b, sizeof(b), "%s", subnet6);
+	char *slash = strchr(b, '/');
+	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 64;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET6, ip6, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", ip6);
+	if (!subnet6[0] || inet_pton(AF_INET6, b, &base) != 1 || plen < 8 || plen > 120)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: network %s has no IPv6", ip6, net);
+	for (unsigned i = 0; i < plen; i++) {
+		unsigned m = 0x80u >> (i % 8);
+		if ((a.s6_addr[i / 8] & m) != (base.s6_addr[i / 8] & m))
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not in the subnet %s of "
+				       "network %s", ip6, subnet6, net);
+	}
+	bool low = (a.s6_addr[15] & 0xfc) == (base.s6_addr[15] & 0xfc);
+	for (unsigned i = plen / 8; i < 15 && low; i++)
+		low = a.s6_addr[i] == base.s6_addr[i];
+	if (low)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: reserved in network %s (::0 to ::3: "
+			       "the gateway's and the DNS server's)", ip6, net);
 	return 0;
 }
 
@@ -39417,6 +39506,10 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	if (p->net_ip[0] && netc_check_ip(subnet, have_first ? first.gateway : "", p->net_ip,
 					  n->links[0].name, "--ip", err) < 0)
 		return -1;
+	if (p->net_ip6[0] && netc_check_ip6(have_first ? first.subnet6 : "fd00::/64", p->net_ip6,
+					    n->links[0].name, err) < 0)
+		return -1;
+	snprintf(n->links[0].ip6, sizeof(n->links[0].ip6), "%s", p->net_ip6);
 	snprintf(n->links[0].ip, sizeof(n->links[0].ip), "%s", p->net_ip);
 	snprintf(n->links[0].mac, sizeof(n->links[0].mac), "%s", p->net_mac);
 	netc_subnet_addr(subnet, 3, dns);
@@ -39652,7 +39745,7 @@ static int netc_fixed_free(cpod_engine *e, const ctr_record *r, const net_link *
 {
 	ctr_record *all;
 	size_t nc;
-	if ((!k->ip[0] && !k->mac[0]) || ctr_list_all(e, &all, &nc, NULL) < 0)
+	if ((!k->ip[0] && !k->mac[0] && !k->ip6[0]) || ctr_list_all(e, &all, &nc, NULL) < 0)
 		return 0;
 	ctr_net *n = calloc(1, sizeof(*n));
 	int ret = 0;
@@ -39668,6 +39761,9 @@ static int netc_fixed_free(cpod_engine *e, const ctr_record *r, const net_link *
 			if (k->ip[0] && strcmp(l->r.ip, k->ip) == 0)
 				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
 					      k->ip, o->name);
+			else if (k->ip6[0] && strcmp(l->r.ip6, k->ip6) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					      k->ip6, o->name);
 			else if (k->mac[0] && strcasecmp(l->r.mac, k->mac) == 0)
 				ret = err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s",
 					      k->mac, o->name);
@@ -39718,7 +39814,8 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	usernet_attach_req req = {
 		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
 		.ip = fixed_ip && *fixed_ip ? fixed_ip : k->ip[0] ? k->ip : NULL,
-		.mac = k->mac[0] ? k->mac : NULL, .ifname = ifname, .pid = pid,
+		.mac = k->mac[0] ? k->mac : NULL, .ip6 = k->ip6[0] ? k->ip6 : NULL,
+		.ifname = ifname, .pid = pid,
 		.ports = ports, .n_ports = np,
 	};
 	for (int attempt = 0;; attempt++) {
@@ -39884,8 +39981,8 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 /* ---------------------------------------------------------------- connect */
 
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, const char *ip, const char *mac,
-				  bool connect, cpod_err *err)
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err)
 {
 	ctr_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -39929,6 +40026,13 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 		if (ip && *ip && netc_check_ip(nr.subnet, nr.gateway, ip, net, "--ip", err) < 0)
 			goto out;
 		snprintf(k->ip, sizeof(k->ip), "%s", ip ? ip : "");
+		if (ip6 && *ip6) {
+			struct in6_addr a6;
+			if (netc_check_ip6(nr.subnet6, ip6, net, err) < 0)
+				goto out;
+			inet_pton(AF_INET6, ip6, &a6);
+			inet_ntop(AF_INET6, &a6, k->ip6, sizeof(k->ip6));
+		}
 		if (mac && *mac && options_mac("--mac-address", mac, k->mac, err) < 0)
 			goto out;
 		if (ctr_running(r)) {
@@ -42147,8 +42251,9 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 		p->aliases[p->n_aliases++] = a;
 	}
 	/* podman: only with one network (network connect --ip for the others) */
-	const char *fixed[2][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address } };
-	for (size_t i = 0; i < 2; i++) {
+	const char *fixed[3][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address },
+				    { "--ip6", o->ip6 } };
+	for (size_t i = 0; i < 3; i++) {
 		if (!fixed[i][1] || !*fixed[i][1])
 			continue;
 		if (p->host_net || p->no_net)
@@ -42164,6 +42269,12 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 		if (inet_pton(AF_INET, o->ip, &a) != 1)
 			return err_set(err, CPOD_E_INVALID, "--ip %s: not an IPv4 address", o->ip);
 		inet_ntop(AF_INET, &a, p->net_ip, sizeof(p->net_ip));
+	}
+	if (o->ip6 && *o->ip6) {
+		struct in6_addr a;
+		if (inet_pton(AF_INET6, o->ip6, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", o->ip6);
+		inet_ntop(AF_INET6, &a, p->net_ip6, sizeof(p->net_ip6));
 	}
 	if (o->mac_address && *o->mac_address &&
 	    options_mac("--mac-address", o->mac_address, p->net_mac, err) < 0)

@@ -316,6 +316,7 @@ typedef struct cpod_run_opts {
 					  networks only); network is then ignored */
 	const char *const *network_aliases; /* names the network's DNS answers too */
 	const char *ip;                /* --ip: a fixed IPv4 address in the (single) network */
+	const char *ip6;               /* --ip6: a fixed IPv6 address in it */
 	const char *mac_address;       /* --mac-address: "02:..:..:..:..:.." (unicast) */
 	const char *const *add_hosts;  /* "name:ip" */
 	const char *const *dns;        /* server addresses */
@@ -481,10 +482,11 @@ int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err);
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
 			    cpod_err *err);
-/* connect with network connect's --ip and --mac-address (either NULL). */
+/* connect with network connect's --ip, --ip6 and --mac-address (NULL: none). */
 typedef struct cpod_network_connect_opts {
 	const char *const *aliases;
 	const char *ip;
+	const char *ip6;
 	const char *mac_address;
 } cpod_network_connect_opts;
 int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,

@@ -682,7 +682,8 @@ static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
 		goto out;
 	if (ctr_reload(e, &r, err) < 0 ||
 	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
-			    o ? o->mac_address : NULL, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+			    o ? o->ip6 : NULL, o ? o->mac_address : NULL, connect, err) < 0 ||
+	    ctr_save(e, &r, err) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -41,6 +41,7 @@ typedef struct net_link {
 	char aliases[NET_MAX_ALIASES][64];
 	size_t n_aliases;
 	char ip[16], mac[18];      /* --ip, --mac-address as asked ("": the stack's choice) */
+	char ip6[46];              /* --ip6 as asked */
 	bool attached;             /* while the container runs */
 	usernet_attach_reply r;
 } net_link;
@@ -83,10 +84,10 @@ CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
  * or detached at once when it runs); the caller saves r under its lock.
- * ip, mac (may be NULL): connect's --ip and --mac-address. */
+ * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, const char *ip, const char *mac,
-				  bool connect, cpod_err *err);
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */

@@ -2040,8 +2040,9 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 		p->aliases[p->n_aliases++] = a;
 	}
 	/* podman: only with one network (network connect --ip for the others) */
-	const char *fixed[2][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address } };
-	for (size_t i = 0; i < 2; i++) {
+	const char *fixed[3][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address },
+				    { "--ip6", o->ip6 } };
+	for (size_t i = 0; i < 3; i++) {
 		if (!fixed[i][1] || !*fixed[i][1])
 			continue;
 		if (p->host_net || p->no_net)
@@ -2057,6 +2058,12 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 		if (inet_pton(AF_INET, o->ip, &a) != 1)
 			return err_set(err, CPOD_E_INVALID, "--ip %s: not an IPv4 address", o->ip);
 		inet_ntop(AF_INET, &a, p->net_ip, sizeof(p->net_ip));
+	}
+	if (o->ip6 && *o->ip6) {
+		struct in6_addr a;
+		if (inet_pton(AF_INET6, o->ip6, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", o->ip6);
+		inet_ntop(AF_INET6, &a, p->net_ip6, sizeof(p->net_ip6));
 	}
 	if (o->mac_address && *o->mac_address &&
 	    options_mac("--mac-address", o->mac_address, p->net_mac, err) < 0)

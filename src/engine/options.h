@@ -179,6 +179,7 @@ typedef struct options_parsed {
 	const char **aliases;     /* --network-alias */
 	size_t n_aliases;
 	char net_ip[16];          /* --ip ("": the stack picks) */
+	char net_ip6[46];         /* --ip6 ("": made from the IPv4 address) */
 	char net_mac[18];         /* --mac-address, normalised ("": from the address) */
 	options_port *ports;      /* -p (host_port 0: a free one at start) */
 	size_t n_ports;

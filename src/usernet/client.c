@@ -108,6 +108,8 @@ CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
 		jw_kstr(&w, "name", req->name);
 	if (req->ip)
 		jw_kstr(&w, "ip", req->ip);
+	if (req->ip6)
+		jw_kstr(&w, "ip6", req->ip6);
 	if (req->mac)
 		jw_kstr(&w, "mac", req->mac);
 	if (req->ifname)

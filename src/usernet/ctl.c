@@ -90,6 +90,23 @@ static const char *un_tap_label(const un_tap *t)
 	return t->n_names ? t->names[0] : t->container;
 }
 
+/* The IPv6 address made from an IPv4 host part (.100 -> ::100, .5 -> ::5). */
+static void un_ip6_of(un_stack *st, uint32_t h, un_addr *out)
+{
+	uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
+	*out = st->net6;
+	un_wr32(out->b + 12, un_rd32(out->b + 12) | h6);
+}
+
+/* Whether another container holds that IPv6 address (one given --ip6). */
+static bool un_ip6_taken(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; st->v6 && i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && st->taps[i].has_ip6 && un_addr_eq(&st->taps[i].ip6, a))
+			return true;
+	return false;
+}
+
 static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *err)
 {
 	uint32_t bits = 32 - (st->prefix4 - 96), last = (1u << bits) - 1;
@@ -114,7 +131,9 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		uint8_t v4[4];
 		un_wr32(v4, base | h);
 		un_addr_v4(out, v4);
-		if (!un_ip_taken(st, out))
+		un_addr a6;
+		un_ip6_of(st, h, &a6);
+		if (!un_ip_taken(st, out) && !un_ip6_taken(st, &a6))
 			return 0;
 	}
 	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
@@ -164,6 +183,32 @@ static int un_pick_mac(un_stack *st, un_tap *t, const char *want, cpod_err *err)
 	return 0;
 }
 
+/* t->ip6: as asked (in subnet6, none of its ::0 to ::3), else the one made
+ * from the IPv4 address; either not another container's. */
+static int un_pick_ip6(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	char s[64];
+	if (want && *want) {
+		un_addr a = st->net6;
+		if (!un_addr_parse(want, &t->ip6) || un_is_v4(&t->ip6) ||
+		    !un_in_prefix(&t->ip6, &st->net6, st->prefix6))
+			return err_set(err, CPOD_E_INVALID, "ip6 %s: not in the subnet", want);
+		for (int k = 0; k < 4; k++) {
+			a.b[15] = (uint8_t)((st->net6.b[15] & ~3) | k);
+			if (un_addr_eq(&a, &t->ip6))
+				return err_set(err, CPOD_E_INVALID, "ip6 %s: reserved in the subnet "
+					       "(the gateway's, the DNS server's)", want);
+		}
+	}
+	un_addr_str(&t->ip6, s, sizeof(s));
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && st->taps[i].has_ip6 &&
+		    un_addr_eq(&st->taps[i].ip6, &t->ip6))
+			return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
 /* --gateway: another address of the subnet than .2 (not .3, the DNS). */
 static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
 {
@@ -182,12 +227,14 @@ static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
 static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
 {
 	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL, *mac = NULL;
+	const char *ip6 = NULL;
 	const json_value *aliases = NULL, *ports = NULL;
 	int64_t pid = 0;
 	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
 	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
 	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
 	    json_opt_str(req, "mac", &mac, "attach", err) < 0 ||
+	    json_opt_str(req, "ip6", &ip6, "attach", err) < 0 ||
 	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
 	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
 	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
@@ -223,10 +270,12 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 		return err_prefix(err, "attach %s", container);
 	if (st->v6) {
 		t->has_ip6 = true;
-		t->ip6 = st->net6;
-		uint32_t h = un_host4(st, &t->ip4);
-		uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
-		un_wr32(t->ip6.b + 12, un_rd32(t->ip6.b + 12) | h6);
+		un_ip6_of(st, un_host4(st, &t->ip4), &t->ip6);
+		if (un_pick_ip6(st, t, ip6, err) < 0)
+			return err_prefix(err, "attach %s", container);
+	} else if (ip6 && *ip6) {
+		return err_set(err, CPOD_E_INVALID, "attach %s: ip6 %s: the network has no IPv6",
+			       container, ip6);
 	}
 	int r = un_tap_create(st, t, nsfd, err);
 	if (r == -2)
@@ -695,6 +744,8 @@ static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
 			req.ip = v;
 		else if (strcmp(o, "--mac") == 0)
 			req.mac = v;
+		else if (strcmp(o, "--ip6") == 0)
+			req.ip6 = v;
 		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
 			aliases[req.n_aliases++] = v;
 		else if (strcmp(o, "--pid") == 0) {

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# net_opts.sh — a container's fixed address and MAC (run/create --ip and
-# --mac-address, network connect --ip and --mac-address: seen inside with
+# net_opts.sh — a container's fixed addresses and MAC (run/create --ip,
+# --ip6 and --mac-address, network connect's too: seen inside with
 # ip, in inspect, kept across a restart; an address or MAC already held by
 # a running container refused naming it), a network's gateway given with
 # network create --gateway (the containers' default route and the host's
@@ -62,6 +62,32 @@ test_ip_on_own_network() {
 	[ "$STATUS" = 0 ] || fail "run failed ($STATUS): $ERR"
 	expect_match "$OUT" 'inet 10\.0\.2\.42/24' "the default network takes --ip"
 	expect_match "$OUT" 'link/ether 02:ab:cd:00:00:01' "the MAC, normalised"
+}
+
+test_fixed_ip6() {
+	net_setup
+	cpod network create --subnet 10.99.12.0/24 six > /dev/null
+	local sub6 pfx
+	sub6=$(cpod network inspect six | jq -r '.[0].subnets[1].subnet')
+	expect_match "$sub6" '^fd00:89:.*::/64$' "the network's IPv6 subnet"
+	pfx=${sub6%::/64}
+	cpod run -d --name s1 --network six --ip6 "$pfx::beef" busybox sleep 1000 > /dev/null
+	capture cpod exec s1 ip -o -6 addr show eth0
+	expect_match "$OUT" "inet6 $pfx::beef/64" "eth0 has the IPv6 address asked"
+	expect_eq "$(cpod inspect -f '{{.NetworkSettings.GlobalIPv6Address}}' s1)" "$pfx::beef"
+	capture cpod run -d --name s2 --network six --ip6 "$pfx::beef" busybox sleep 1000
+	[ "$STATUS" != 0 ] || fail "a second container got $pfx::beef"
+	expect_match "$ERR" "address $pfx::beef is in use by container s1"
+	# the address another container would have had from its IPv4 one is skipped
+	cpod run -d --name s3 --network six --ip6 "$pfx::100" busybox sleep 1000 > /dev/null
+	cpod run -d --name s4 --network six busybox sleep 1000 > /dev/null
+	expect_ne "$(cpod inspect -f '{{.NetworkSettings.GlobalIPv6Address}}' s4)" "$pfx::100" \
+		"s4 did not get s3's IPv6 address"
+	net_opts_bad "--ip6 reserved" 'reserved' --network six --ip6 "$pfx::3"
+	net_opts_bad "--ip6 outside" 'not in the subnet' --network six --ip6 fd00:1::5
+	net_opts_bad "--ip6 IPv4" 'not an IPv6 address' --network six --ip6 10.99.12.5
+	capture cpod run --rm --ip6 fd00::42 busybox ip -o -6 addr show eth0
+	expect_match "$OUT" 'inet6 fd00::42/64' "the default network takes --ip6"
 }
 
 test_network_create_gateway() {

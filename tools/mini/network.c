@@ -300,10 +300,11 @@ static int net_connect(int argc, char **argv, bool connect)
 {
 	static cli_list aliases;
 	bool force = false;
-	const char *ip = NULL, *mac = NULL;
+	const char *ip = NULL, *ip6 = NULL, *mac = NULL;
 	const cli_opt copts[] = {
 		{ "alias", 0, CLI_LIST, &aliases },
 		{ "ip", 0, CLI_STR, &ip },
+		{ "ip6", 0, CLI_STR, &ip6 },
 		{ "mac-address", 0, CLI_STR, &mac },
 		{ NULL, 0, 0, NULL },
 	};
@@ -319,7 +320,8 @@ static int net_connect(int argc, char **argv, bool connect)
 		return 125;
 	}
 	cpod_err err;
-	cpod_network_connect_opts co = { .aliases = aliases.v, .ip = ip, .mac_address = mac };
+	cpod_network_connect_opts co = { .aliases = aliases.v, .ip = ip, .ip6 = ip6,
+				       .mac_address = mac };
 	int r = connect ? cpod_network_connect_with(cli_engine(), argv[1], argv[2], &co, &err)
 			: cpod_network_disconnect(cli_engine(), argv[1], argv[2], force, &err);
 	if (r < 0) {

@@ -55,6 +55,7 @@ int cli_run_flags(const char *cmd, int argc, char **argv, cpod_run_opts *o, int 
 		{ "net", 0, CLI_LIST, &l_networks },
 		{ "network-alias", 0, CLI_LIST, &l_net_aliases },
 		{ "ip", 0, CLI_STR, &o->ip },
+		{ "ip6", 0, CLI_STR, &o->ip6 },
 		{ "mac-address", 0, CLI_STR, &o->mac_address },
 		{ "add-host", 0, CLI_LIST, &l_add_hosts },
 		{ "dns", 0, CLI_LIST, &l_dns },
