@@ -28954,7 +28954,7 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
  * socket, one JSON request per message, the namespace fd by SCM_RIGHTS:
  *
  *   {"op":"attach","container":ID,"name":NAME,"aliases":[..],"ip":"10.0.2.7"?,
- *    "pid":PID?,"ifname":"eth0"?,
+ *    "ip6":"fd00::7"?,"mac":"02:..."?,"pid":PID?,"ifname":"eth0"?,
  *    "ports":[{"host_ip":"","host_port":8080,"ctr_port":80,"proto":"tcp",
  *              "range":1}]}                     + netns fd
  *      -> {"ok":true,"ip":..,"prefix":24,"ip6":..,"prefix6":64,"mac":..,
@@ -28992,6 +28992,7 @@ typedef struct usernet_config {
 	const char *ctl_path;    /* control socket path (required) */
 	const char *subnet;      /* NULL: "10.0.2.0/24": gateway .2, DNS .3, first container .100 */
 	const char *subnet6;     /* NULL: "fd00::/64" (::2, ::3, ::100); "" or "none": no IPv6 */
+	const char *gateway;     /* IPv4 in the subnet, not .3; NULL: the subnet's .2 */
 	unsigned mtu;            /* 0: 65520 (68..65520) */
 	int policy;              /* enum usernet_policy */
 	const char *resolv_conf; /* upstream DNS; NULL: $CPOD_RESOLV_CONF or /etc/resolv.conf */
@@ -29012,12 +29013,12 @@ CPOD_INTERNAL const char *usernet_policy_name(int policy);
 CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
 
 /* The entry of `cpod-mini __usernet --ctl PATH [--name N] [--subnet CIDR]
- * [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
+ * [--gateway IP] [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
  * [--max-flows N] [--grace-ms N] [--idle-ms N]` (argv[0] is "__usernet");
  * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
  * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
  *   __usernet attach --ctl P --netns PATH --container ID [--name N]
- *       [--alias A].. [--ip IP] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *       [--alias A].. [--ip IP] [--ip6 IP6] [--mac MAC] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
  *   __usernet detach --ctl P --container ID
  *   __usernet inspect|ports --ctl P
  * put the reply (JSON) in *out (malloc'd; NULL when there is none).
@@ -29039,6 +29040,8 @@ typedef struct usernet_attach_req {
 	const char *const *aliases;
 	size_t n_aliases;
 	const char *ip;          /* a fixed IPv4 address in the subnet; NULL: the next free */
+	const char *ip6;         /* a fixed IPv6 address in subnet6; NULL: from the IPv4 one */
+	const char *mac;         /* "02:00:..:..", unicast; NULL: 02:50 and the IPv4 address */
 	const char *ifname;      /* NULL: "eth0" */
 	int pid;                 /* a process of the container, watched; 0: none */
 	const usernet_port *ports;
@@ -29191,6 +29194,10 @@ CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
 		jw_kstr(&w, "name", req->name);
 	if (req->ip)
 		jw_kstr(&w, "ip", req->ip);
+	if (req->ip6)
+		jw_kstr(&w, "ip6", req->ip6);
+	if (req->mac)
+		jw_kstr(&w, "mac", req->mac);
 	if (req->ifname)
 		jw_kstr(&w, "ifname", req->ifname);
 	if (req->pid > 0)
@@ -29282,6 +29289,7 @@ CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int 
 	UN_OPT("--name", cfg->name);
 	UN_OPT("--subnet", cfg->subnet);
 	UN_OPT("--subnet6", cfg->subnet6);
+	UN_OPT("--gateway", cfg->gateway);
 	UN_OPT("--resolv-conf", cfg->resolv_conf);
 	argv[a++] = "--policy";
 	argv[a++] = usernet_policy_name(cfg->policy);
@@ -29770,6 +29778,29 @@ static bool un_ip_taken(un_stack *st, const un_addr *a)
 	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
 		if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, a))
 			return true;
+	return un_addr_eq(a, &st->gw4);   /* a gateway given away from .2 */
+}
+
+/* The name a tap's container is known by, for errors. */
+static const char *un_tap_label(const un_tap *t)
+{
+	return t->n_names ? t->names[0] : t->container;
+}
+
+/* The IPv6 address made from an IPv4 host part (.100 -> ::100, .5 -> ::5). */
+static void un_ip6_of(un_stack *st, uint32_t h, un_addr *out)
+{
+	uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
+	*out = st->net6;
+	un_wr32(out->b + 12, un_rd32(out->b + 12) | h6);
+}
+
+/* Whether another container holds that IPv6 address (one given --ip6). */
+static bool un_ip6_taken(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; st->v6 && i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && st->taps[i].has_ip6 && un_addr_eq(&st->taps[i].ip6, a))
+			return true;
 	return false;
 }
 
@@ -29781,10 +29812,14 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		    !un_in_prefix(out, &st->net4, st->prefix4))
 			return err_set(err, CPOD_E_INVALID, "ip %s: not in the subnet", want);
 		uint32_t h = un_host4(st, out);
+		if (un_addr_eq(out, &st->gw4))
+			return err_set(err, CPOD_E_INVALID, "ip %s: the gateway's address", want);
 		if (h < 4 || h == last)
 			return err_set(err, CPOD_E_INVALID, "ip %s: reserved in the subnet", want);
-		if (un_ip_taken(st, out))
-			return err_set(err, CPOD_E_EXISTS, "ip %s: already in use", want);
+		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+			if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, out))
+				return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					       want, un_tap_label(&st->taps[i]));
 		return 0;
 	}
 	uint32_t base = un_rd32(st->net4.b + 12);
@@ -29793,20 +29828,110 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		uint8_t v4[4];
 		un_wr32(v4, base | h);
 		un_addr_v4(out, v4);
-		if (!un_ip_taken(st, out))
+		un_addr a6;
+		un_ip6_of(st, h, &a6);
+		if (!un_ip_taken(st, out) && !un_ip6_taken(st, &a6))
 			return 0;
 	}
 	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
 }
 
+static int un_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "02:aa:bb:cc:dd:ee" (or with '-'), unicast, not zero. */
+static bool un_mac_parse(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17 || (s[2] != ':' && s[2] != '-'))
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = un_hexval(s[i * 3]), lo = un_hexval(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != s[2]))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+/* The tap's MAC (t->mac, from its address unless asked) is its own. */
+static int un_pick_mac(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	if (want && *want) {
+		if (!un_mac_parse(want, t->mac))
+			return err_set(err, CPOD_E_INVALID, "mac %s: not a unicast MAC address "
+				       "(xx:xx:xx:xx:xx:xx)", want);
+	} else {
+		t->mac[0] = 0x02;
+		t->mac[1] = 0x50;
+		memcpy(t->mac + 2, t->ip4.b + 12, 4);
+	}
+	char s[18];
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1], t->mac[2],
+		 t->mac[3], t->mac[4], t->mac[5]);
+	if (memcmp(t->mac, st->gw_mac, 6) == 0)
+		return err_set(err, CPOD_E_INVALID, "mac %s: the gateway's", s);
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && memcmp(st->taps[i].mac, t->mac, 6) == 0)
+			return err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
+/* t->ip6: as asked (in subnet6, none of its ::0 to ::3), else the one made
+ * from the IPv4 address; either not another container's. */
+static int un_pick_ip6(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	char s[64];
+	if (want && *want) {
+		un_addr a = st->net6;
+		if (!un_addr_parse(want, &t->ip6) || un_is_v4(&t->ip6) ||
+		    !un_in_prefix(&t->ip6, &st->net6, st->prefix6))
+			return err_set(err, CPOD_E_INVALID, "ip6 %s: not in the subnet", want);
+		for (int k = 0; k < 4; k++) {
+			a.b[15] = (uint8_t)((st->net6.b[15] & ~3) | k);
+			if (un_addr_eq(&a, &t->ip6))
+				return err_set(err, CPOD_E_INVALID, "ip6 %s: reserved in the subnet "
+					       "(the gateway's, the DNS server's)", want);
+		}
+	}
+	un_addr_str(&t->ip6, s, sizeof(s));
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && st->taps[i].has_ip6 &&
+		    un_addr_eq(&st->taps[i].ip6, &t->ip6))
+			return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
+/* --gateway: another address of the subnet than .2 (not .3, the DNS). */
+static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
+{
+	un_addr a;
+	uint32_t last = (1u << (32 - (st->prefix4 - 96))) - 1;
+	if (!un_addr_parse(gw, &a) || !un_is_v4(&a) || !un_in_prefix(&a, &st->net4, st->prefix4))
+		return err_set(err, CPOD_E_INVALID, "gateway %s: not an address of the subnet", gw);
+	uint32_t h = un_host4(st, &a);
+	if (h == 0 || h == last || un_addr_eq(&a, &st->dns4))
+		return err_set(err, CPOD_E_INVALID, "gateway %s: the subnet's network, broadcast "
+			       "or DNS address", gw);
+	st->gw4 = a;
+	return 0;
+}
+
 static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
 {
-	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL;
+	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL, *mac = NULL;
+	const char *ip6 = NULL;
 	const json_value *aliases = NULL, *ports = NULL;
 	int64_t pid = 0;
 	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
 	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
 	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
+	    json_opt_str(req, "mac", &mac, "attach", err) < 0 ||
+	    json_opt_str(req, "ip6", &ip6, "attach", err) < 0 ||
 	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
 	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
 	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
@@ -29838,17 +29963,16 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 		if (a && *a && strlen(a) < 64)
 			snprintf(t->names[t->n_names++], 64, "%s", a);
 	}
-	if (un_pick_ip(st, ip, &t->ip4, err) < 0)
+	if (un_pick_ip(st, ip, &t->ip4, err) < 0 || un_pick_mac(st, t, mac, err) < 0)
 		return err_prefix(err, "attach %s", container);
-	t->mac[0] = 0x02;
-	t->mac[1] = 0x50;
-	memcpy(t->mac + 2, t->ip4.b + 12, 4);
 	if (st->v6) {
 		t->has_ip6 = true;
-		t->ip6 = st->net6;
-		uint32_t h = un_host4(st, &t->ip4);
-		uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
-		un_wr32(t->ip6.b + 12, un_rd32(t->ip6.b + 12) | h6);
+		un_ip6_of(st, un_host4(st, &t->ip4), &t->ip6);
+		if (un_pick_ip6(st, t, ip6, err) < 0)
+			return err_prefix(err, "attach %s", container);
+	} else if (ip6 && *ip6) {
+		return err_set(err, CPOD_E_INVALID, "attach %s: ip6 %s: the network has no IPv6",
+			       container, ip6);
 	}
 	int r = un_tap_create(st, t, nsfd, err);
 	if (r == -2)
@@ -30135,6 +30259,11 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 		free(st);
 		return err_prefix(err, "usernet");
 	}
+	if (cfg->gateway && *cfg->gateway && un_set_gateway(st, cfg->gateway, err) < 0) {
+		un_stack_free(st);
+		free(st);
+		return err_prefix(err, "usernet");
+	}
 	st->hostns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	st->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (st->hostns_fd < 0 || st->epfd < 0) {
@@ -30312,6 +30441,10 @@ static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
 			req.name = v;
 		else if (strcmp(o, "--ip") == 0)
 			req.ip = v;
+		else if (strcmp(o, "--mac") == 0)
+			req.mac = v;
+		else if (strcmp(o, "--ip6") == 0)
+			req.ip6 = v;
 		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
 			aliases[req.n_aliases++] = v;
 		else if (strcmp(o, "--pid") == 0) {
@@ -30390,6 +30523,8 @@ int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err)
 			cfg.subnet = v;
 		else if (strcmp(o, "--subnet6") == 0)
 			cfg.subnet6 = v;
+		else if (strcmp(o, "--gateway") == 0)
+			cfg.gateway = v;
 		else if (strcmp(o, "--resolv-conf") == 0)
 			cfg.resolv_conf = v;
 		else if (strcmp(o, "--policy") == 0) {
@@ -33447,6 +33582,9 @@ CPOD_INTERNAL bool options_name_ok(const char *name, size_t max);
 CPOD_INTERNAL bool options_net_name_ok(const char *name);
 /* Names `network create` may not take (none, host, usernet...). */
 CPOD_INTERNAL bool options_net_name_reserved(const char *name);
+/* --mac-address: six bytes with ':' or '-', unicast and not zero; out:
+ * lower case with ':'. */
+CPOD_INTERNAL int options_mac(const char *opt, const char *s, char out[18], cpod_err *err);
 
 /* ---------------------------------------------------------------- lifecycle */
 
@@ -33498,6 +33636,9 @@ typedef struct options_parsed {
 	size_t n_net_names;
 	const char **aliases;     /* --network-alias */
 	size_t n_aliases;
+	char net_ip[16];          /* --ip ("": the stack picks) */
+	char net_ip6[46];         /* --ip6 ("": made from the IPv4 address) */
+	char net_mac[18];         /* --mac-address, normalised ("": from the address) */
 	options_port *ports;      /* -p (host_port 0: a free one at start) */
 	size_t n_ports;
 	options_kv *hosts;        /* --add-host: name, address */
@@ -34115,6 +34256,8 @@ typedef struct net_link {
 	char name[64];             /* a named network, or NET_PRIVATE */
 	char aliases[NET_MAX_ALIASES][64];
 	size_t n_aliases;
+	char ip[16], mac[18];      /* --ip, --mac-address as asked ("": the stack's choice) */
+	char ip6[46];              /* --ip6 as asked */
 	bool attached;             /* while the container runs */
 	usernet_attach_reply r;
 } net_link;
@@ -34156,9 +34299,11 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
- * or detached at once when it runs); the caller saves r under its lock. */
+ * or detached at once when it runs); the caller saves r under its lock.
+ * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, bool connect, cpod_err *err);
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */
@@ -38303,7 +38448,8 @@ char *cpod_login_get(const char *registry, const cpod_registry_opts *o, cpod_err
  * netstore.h — named networks (`network create | ls | inspect | rm | prune
  * | connect | disconnect`): ROOT/networks/NAME.json, written atomically
  * under ROOT/networks.lock.  Each has an IPv4 subnet (the next free
- * 10.89.N.0/24 unless given; the gateway, which is the host, is .2, the
+ * 10.89.N.0/24 unless given; the gateway, which is the host, is .2 unless
+ * --gateway, the
  * DNS server .3, containers from .100), an IPv6 ULA /64 and a policy.
  */
 #ifndef CPOD_ENGINE_NETSTORE_H
@@ -38316,6 +38462,7 @@ typedef struct netstore_rec {
 	char created[64];
 	char subnet[64];
 	char subnet6[64];
+	char gateway[16];         /* --gateway; "": the subnet's .2 */
 	int policy;               /* enum usernet_policy */
 	bool internal;
 	unsigned mtu;
@@ -38380,6 +38527,7 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
 	NS_COPY(created, "created");
 	NS_COPY(subnet, "subnet");
 	NS_COPY(subnet6, "subnet6");
+	NS_COPY(gateway, "gateway");
 #undef NS_COPY
 	s = json_string(json_get(o, "policy"));
 	r->policy = s ? usernet_policy_parse(s) : USERNET_POLICY_NONE;
@@ -38421,6 +38569,8 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kstr(&w, "subnet", r->subnet);
 	jw_kstr(&w, "subnet6", r->subnet6);
+	if (r->gateway[0])
+		jw_kstr(&w, "gateway", r->gateway);
 	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
 	jw_kbool(&w, "internal", r->internal);
 	jw_kint(&w, "mtu", r->mtu);
@@ -38521,6 +38671,30 @@ static int netstore_subnet(const char *s, char *out, size_t n, uint32_t *base, u
 	return 0;
 }
 
+/* --gateway: where the containers route (the host's loopback, as .2 is by
+ * default): an address of --subnet other than its network, broadcast and
+ * DNS (.3) addresses; the stack never gives it to a container. */
+static int netstore_gateway(const char *gw, const char *subnet, uint32_t base, unsigned plen,
+			    char out[16], cpod_err *err)
+{
+	struct in_addr a;
+	if (!subnet)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: needs --subnet", gw);
+	if (inet_pton(AF_INET, gw, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: not an IPv4 address", gw);
+	uint32_t mask = 0xffffffffu << (32 - plen), v = ntohl(a.s_addr), h = v & ~mask;
+	if ((v & mask) != base)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: not in the subnet %s", gw, subnet);
+	if (h == 0 || h == ~mask)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: the network or broadcast address "
+			       "of %s", gw, subnet);
+	if (h == 3)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: the subnet's .3 is the network's "
+			       "DNS server", gw);
+	inet_ntop(AF_INET, &a, out, 16);
+	return 0;
+}
+
 static bool netstore_overlap(uint32_t a, unsigned al, uint32_t b, unsigned bl)
 {
 	unsigned l = al < bl ? al : bl;
@@ -38593,6 +38767,9 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	unsigned plen = 0;
 	if (o->subnet && netstore_subnet(o->subnet, r.subnet, sizeof(r.subnet), &base, &plen,
 					 err) < 0)
+		return NULL;
+	if (o->gateway && *o->gateway &&
+	    netstore_gateway(o->gateway, o->subnet, base, plen, r.gateway, err) < 0)
 		return NULL;
 
 	int lock = netstore_lock(e, err);
@@ -38709,9 +38886,10 @@ static void netstore_users_free(netstore_users *u)
 static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
 {
 	char gw[16] = "", sub[64];
+	snprintf(gw, sizeof(gw), "%s", r->gateway);
 	snprintf(sub, sizeof(sub), "%s", r->subnet);
 	char *slash = strchr(sub, '/');
-	if (slash) {
+	if (slash && !gw[0]) {
 		*slash = '\0';
 		struct in_addr a;
 		if (inet_pton(AF_INET, sub, &a) == 1) {
@@ -38969,7 +39147,7 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 }
 
 static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
-			    const char *const *aliases, bool connect, cpod_err *err)
+			    const cpod_network_connect_opts *o, bool connect, cpod_err *err)
 {
 	ctr_record r;
 	if (ctr_find(e, ctr, &r, err) < 0)
@@ -38979,7 +39157,9 @@ static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
 	if (lock < 0)
 		goto out;
 	if (ctr_reload(e, &r, err) < 0 ||
-	    net_ctr_connect(e, &r, net, aliases, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
+			    o ? o->ip6 : NULL, o ? o->mac_address : NULL, connect, err) < 0 ||
+	    ctr_save(e, &r, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -38992,7 +39172,14 @@ out:
 int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err)
 {
-	return netstore_connect(e, net, ctr, aliases, true, err);
+	cpod_network_connect_opts o = { .aliases = aliases };
+	return netstore_connect(e, net, ctr, &o, true, err);
+}
+
+int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,
+			      const cpod_network_connect_opts *o, cpod_err *err)
+{
+	return netstore_connect(e, net, ctr, o, true, err);
 }
 
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
@@ -39097,6 +39284,9 @@ CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n)
 		const json_value *l = json_at(links, i);
 		net_link *k = &n->links[n->n_links++];
 		netc_copy(k->name, sizeof(k->name), l, "name");
+		netc_copy(k->ip, sizeof(k->ip), l, "ip");
+		netc_copy(k->mac, sizeof(k->mac), l, "mac");
+		netc_copy(k->ip6, sizeof(k->ip6), l, "ip6");
 		const json_value *al = json_get(l, "aliases");
 		for (size_t j = 0; j < json_len(al) && k->n_aliases < NET_MAX_ALIASES; j++) {
 			const char *s = json_string(json_at(al, j));
@@ -39172,6 +39362,12 @@ CPOD_INTERNAL char *net_ctr_text(const ctr_net *n)
 		const net_link *k = &n->links[i];
 		jw_obj_begin(&w);
 		jw_kstr(&w, "name", k->name);
+		if (k->ip[0])
+			jw_kstr(&w, "ip", k->ip);
+		if (k->mac[0])
+			jw_kstr(&w, "mac", k->mac);
+		if (k->ip6[0])
+			jw_kstr(&w, "ip6", k->ip6);
 		jw_key(&w, "aliases");
 		jw_arr_begin(&w);
 		for (size_t j = 0; j < k->n_aliases; j++)
@@ -39217,6 +39413,75 @@ static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
 		return;
 	a.s_addr = htonl(ntohl(a.s_addr) + k);
 	inet_ntop(AF_INET, &a, out, 16);
+}
+
+/* A fixed address for a container on a network of subnet (gateway "": .2):
+ * in the subnet, and none of the network's own (.0-.3, gateway, broadcast). */
+static int netc_check_ip(const char *subnet, const char *gateway, const char *ip,
+			 const char *net, const char *opt, cpod_err *err)
+{
+	char b[64], gw[16];
+	struct in_addr a, base;
+	snprintf(b, sizeof(b), "%s", subnet);
+	char *slash = strchr(b, '/');
+	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 24;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "%s %s: not an IPv4 address", opt, ip);
+	if (inet_pton(AF_INET, b, &base) != 1 || plen < 8 || plen > 30)
+		return err_set(err, CPOD_E_INVALID, "network %s: bad subnet %s", net, subnet);
+	uint32_t mask = 0xffffffffu << (32 - plen), v = ntohl(a.s_addr);
+	uint32_t h = v & ~mask;
+	if ((v & mask) != (ntohl(base.s_addr) & mask))
+		return err_set(err, CPOD_E_INVALID, "%s %s: not in the subnet %s of network %s",
+			       opt, ip, subnet, net);
+	if (gateway && *gateway)
+		snprintf(gw, sizeof(gw), "%s", gateway);
+	else
+		netc_subnet_addr(subnet, 2, gw);
+	if (strcmp(gw, ip) == 0)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the gateway's address of network %s", opt,
+			       ip, net);
+	if (h == 3)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the DNS server's address of network %s",
+			       opt, ip, net);
+	if (h == 0 || h == ~mask)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the network or broadcast address of %s",
+			       opt, ip, subnet);
+	if (h < 4)
+		return err_set(err, CPOD_E_INVALID, "%s %s: reserved in network %s (.1 to .3 are the "
+			       "network's)", opt, ip, net);
+	return 0;
+}
+
+/* A fixed IPv6 address: in subnet6, none of its ::0 to ::3. */
+static int netc_check_ip6(const char *subnet6, const char *ip6, const char *net, cpod_err *err)
+{
+	char b[64];
+	struct in6_addr a, base;
+	snprintf(b, sizeof(b), "%s", subnet6);
+	char *slash = strchr(b, '/');
+	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 64;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET6, ip6, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", ip6);
+	if (!subnet6[0] || inet_pton(AF_INET6, b, &base) != 1 || plen < 8 || plen > 120)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: network %s has no IPv6", ip6, net);
+	for (unsigned i = 0; i < plen; i++) {
+		unsigned m = 0x80u >> (i % 8);
+		if ((a.s6_addr[i / 8] & m) != (base.s6_addr[i / 8] & m))
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not in the subnet %s of "
+				       "network %s", ip6, subnet6, net);
+	}
+	bool low = (a.s6_addr[15] & 0xfc) == (base.s6_addr[15] & 0xfc);
+	for (unsigned i = plen / 8; i < 15 && low; i++)
+		low = a.s6_addr[i] == base.s6_addr[i];
+	if (low)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: reserved in network %s (::0 to ::3: "
+			       "the gateway's and the DNS server's)", ip6, net);
+	return 0;
 }
 
 CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
@@ -39309,8 +39574,20 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		y->range = 1;
 		snprintf(y->proto, sizeof(y->proto), "%s", proto);
 	}
+	if (p->net_ip[0] && netc_check_ip(subnet, have_first ? first.gateway : "", p->net_ip,
+					  n->links[0].name, "--ip", err) < 0)
+		return -1;
+	if (p->net_ip6[0] && netc_check_ip6(have_first ? first.subnet6 : "fd00::/64", p->net_ip6,
+					    n->links[0].name, err) < 0)
+		return -1;
+	snprintf(n->links[0].ip6, sizeof(n->links[0].ip6), "%s", p->net_ip6);
+	snprintf(n->links[0].ip, sizeof(n->links[0].ip), "%s", p->net_ip);
+	snprintf(n->links[0].mac, sizeof(n->links[0].mac), "%s", p->net_mac);
 	netc_subnet_addr(subnet, 3, dns);
-	netc_subnet_addr(subnet, 2, gw);
+	if (have_first && first.gateway[0])
+		snprintf(gw, 16, "%s", first.gateway);
+	else
+		netc_subnet_addr(subnet, 2, gw);
 	return 0;
 }
 
@@ -39436,6 +39713,7 @@ static int netc_stack_cfg(cpod_engine *e, const ctr_net *n, const char *link, co
 		s->cfg.name = s->rec.name;
 		s->cfg.subnet = s->rec.subnet;
 		s->cfg.subnet6 = s->rec.subnet6[0] ? s->rec.subnet6 : NULL;
+		s->cfg.gateway = s->rec.gateway[0] ? s->rec.gateway : NULL;
 		s->cfg.policy = s->rec.policy;
 		s->cfg.mtu = s->rec.mtu;
 	}
@@ -39531,6 +39809,42 @@ static int netc_bind_ports(ctr_net *n, cpod_err *err)
 	return 0;
 }
 
+/* The fixed address or MAC of a link held by another running container of
+ * the network: refused naming it (the stack refuses too, by id). */
+static int netc_fixed_free(cpod_engine *e, const ctr_record *r, const net_link *k,
+			   cpod_err *err)
+{
+	ctr_record *all;
+	size_t nc;
+	if ((!k->ip[0] && !k->mac[0] && !k->ip6[0]) || ctr_list_all(e, &all, &nc, NULL) < 0)
+		return 0;
+	ctr_net *n = calloc(1, sizeof(*n));
+	int ret = 0;
+	for (size_t i = 0; n && i < nc && !ret; i++) {
+		const ctr_record *o = &all[i];
+		if (strcmp(o->id, r->id) == 0 || !o->net || !ctr_running(o))
+			continue;
+		net_ctr_read(o->net, n);
+		for (size_t j = 0; j < n->n_links && !ret; j++) {
+			const net_link *l = &n->links[j];
+			if (strcmp(l->name, k->name) != 0 || !l->attached)
+				continue;
+			if (k->ip[0] && strcmp(l->r.ip, k->ip) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					      k->ip, o->name);
+			else if (k->ip6[0] && strcmp(l->r.ip6, k->ip6) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					      k->ip6, o->name);
+			else if (k->mac[0] && strcasecmp(l->r.mac, k->mac) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s",
+					      k->mac, o->name);
+		}
+	}
+	free(n);
+	ctr_list_free(all, nc);
+	return ret;
+}
+
 /* Attaches one link of a container to its (running) stack. */
 static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, size_t i, pid_t pid,
 			    int nsfd, const char *fixed_ip, cpod_err *err)
@@ -39539,6 +39853,8 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	netc_stack s;
 	if (netc_stack_cfg(e, n, k->name, r->id, &s, err) < 0)
 		return -1;
+	if (!fixed_ip && netc_fixed_free(e, r, k, err) < 0)
+		return err_prefix(err, "network %s", k->name);
 	const char *aliases[NET_MAX_ALIASES];
 	for (size_t j = 0; j < k->n_aliases; j++)
 		aliases[j] = k->aliases[j];
@@ -39568,7 +39884,9 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	}
 	usernet_attach_req req = {
 		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
-		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,
+		.ip = fixed_ip && *fixed_ip ? fixed_ip : k->ip[0] ? k->ip : NULL,
+		.mac = k->mac[0] ? k->mac : NULL, .ip6 = k->ip6[0] ? k->ip6 : NULL,
+		.ifname = ifname, .pid = pid,
 		.ports = ports, .n_ports = np,
 	};
 	for (int attempt = 0;; attempt++) {
@@ -39734,7 +40052,8 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 /* ---------------------------------------------------------------- connect */
 
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, bool connect, cpod_err *err)
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err)
 {
 	ctr_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -39775,6 +40094,18 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 			}
 			snprintf(k->aliases[k->n_aliases++], 64, "%s", aliases[i]);
 		}
+		if (ip && *ip && netc_check_ip(nr.subnet, nr.gateway, ip, net, "--ip", err) < 0)
+			goto out;
+		snprintf(k->ip, sizeof(k->ip), "%s", ip ? ip : "");
+		if (ip6 && *ip6) {
+			struct in6_addr a6;
+			if (netc_check_ip6(nr.subnet6, ip6, net, err) < 0)
+				goto out;
+			inet_pton(AF_INET6, ip6, &a6);
+			inet_ntop(AF_INET6, &a6, k->ip6, sizeof(k->ip6));
+		}
+		if (mac && *mac && options_mac("--mac-address", mac, k->mac, err) < 0)
+			goto out;
 		if (ctr_running(r)) {
 			char p[64];
 			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
@@ -41772,6 +42103,30 @@ CPOD_INTERNAL bool options_net_name_reserved(const char *n)
 	return false;
 }
 
+CPOD_INTERNAL int options_mac(const char *opt, const char *s, char out[18], cpod_err *err)
+{
+	unsigned char m[6];
+	size_t l = strlen(s);
+	bool ok = l == 17 && (s[2] == ':' || s[2] == '-');
+	for (int i = 0; ok && i < 6; i++) {
+		const char *x = s + i * 3;
+		ok = isxdigit((unsigned char)x[0]) && isxdigit((unsigned char)x[1]) &&
+		     (i == 5 || x[2] == s[2]);
+		if (ok)
+			m[i] = (unsigned char)strtoul((char[3]){ x[0], x[1], 0 }, NULL, 16);
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "%s %s: not a MAC address (xx:xx:xx:xx:xx:xx)",
+			       opt, s);
+	if (m[0] & 1)
+		return err_set(err, CPOD_E_INVALID, "%s %s: a multicast (or broadcast) address: a "
+			       "container needs a unicast one (its first byte even)", opt, s);
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return err_set(err, CPOD_E_INVALID, "%s %s: the zero address", opt, s);
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 0;
+}
+
 /* "80" or "80-90": first port and count. */
 static int options_port_range(const char *s, size_t len, unsigned *port, unsigned *count)
 {
@@ -41966,6 +42321,35 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 				       "--network-alias %s: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a);
 		p->aliases[p->n_aliases++] = a;
 	}
+	/* podman: only with one network (network connect --ip for the others) */
+	const char *fixed[3][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address },
+				    { "--ip6", o->ip6 } };
+	for (size_t i = 0; i < 3; i++) {
+		if (!fixed[i][1] || !*fixed[i][1])
+			continue;
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID, "%s %s: conflicts with --network %s",
+				       fixed[i][0], fixed[i][1], mode);
+		if (p->n_net_names > 1)
+			return err_set(err, CPOD_E_INVALID, "%s %s: only with a single network (network "
+				       "connect %s for the others)", fixed[i][0], fixed[i][1],
+				       fixed[i][0]);
+	}
+	if (o->ip && *o->ip) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, o->ip, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip %s: not an IPv4 address", o->ip);
+		inet_ntop(AF_INET, &a, p->net_ip, sizeof(p->net_ip));
+	}
+	if (o->ip6 && *o->ip6) {
+		struct in6_addr a;
+		if (inet_pton(AF_INET6, o->ip6, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", o->ip6);
+		inet_ntop(AF_INET6, &a, p->net_ip6, sizeof(p->net_ip6));
+	}
+	if (o->mac_address && *o->mac_address &&
+	    options_mac("--mac-address", o->mac_address, p->net_mac, err) < 0)
+		return -1;
 	size_t nh = options_count(o->add_hosts);
 	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
 	if (!p->hosts)

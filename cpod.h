@@ -315,6 +315,9 @@ typedef struct cpod_run_opts {
 	const char *const *networks;   /* --network given more than once: every value (named
 					  networks only); network is then ignored */
 	const char *const *network_aliases; /* names the network's DNS answers too */
+	const char *ip;                /* --ip: a fixed IPv4 address in the (single) network */
+	const char *ip6;               /* --ip6: a fixed IPv6 address in it */
+	const char *mac_address;       /* --mac-address: "02:..:..:..:..:.." (unicast) */
 	const char *const *add_hosts;  /* "name:ip" */
 	const char *const *dns;        /* server addresses */
 	const char *const *dns_search;
@@ -461,6 +464,7 @@ typedef struct cpod_network_opts {
 	int internal;                  /* policy isolated */
 	const char *const *labels;     /* "k=v" */
 	const char *mtu;               /* "1500"; NULL: 65520 */
+	const char *gateway;           /* with subnet: an address of it (not .3); NULL: .2 */
 } cpod_network_opts;
 /* Returns the name. */
 char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_opts *o,
@@ -478,6 +482,15 @@ int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err);
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
 			    cpod_err *err);
+/* connect with network connect's --ip, --ip6 and --mac-address (NULL: none). */
+typedef struct cpod_network_connect_opts {
+	const char *const *aliases;
+	const char *ip;
+	const char *ip6;
+	const char *mac_address;
+} cpod_network_connect_opts;
+int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,
+			      const cpod_network_connect_opts *o, cpod_err *err);
 
 /* cpod-mini re-executes itself as the supervisor of a container: the
  * command line calls this for its hidden `__supervise` command.  A program

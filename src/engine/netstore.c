@@ -51,6 +51,7 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
 	NS_COPY(created, "created");
 	NS_COPY(subnet, "subnet");
 	NS_COPY(subnet6, "subnet6");
+	NS_COPY(gateway, "gateway");
 #undef NS_COPY
 	s = json_string(json_get(o, "policy"));
 	r->policy = s ? usernet_policy_parse(s) : USERNET_POLICY_NONE;
@@ -92,6 +93,8 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	jw_kstr(&w, "created", r->created);
 	jw_kstr(&w, "subnet", r->subnet);
 	jw_kstr(&w, "subnet6", r->subnet6);
+	if (r->gateway[0])
+		jw_kstr(&w, "gateway", r->gateway);
 	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
 	jw_kbool(&w, "internal", r->internal);
 	jw_kint(&w, "mtu", r->mtu);
@@ -192,6 +195,30 @@ static int netstore_subnet(const char *s, char *out, size_t n, uint32_t *base, u
 	return 0;
 }
 
+/* --gateway: where the containers route (the host's loopback, as .2 is by
+ * default): an address of --subnet other than its network, broadcast and
+ * DNS (.3) addresses; the stack never gives it to a container. */
+static int netstore_gateway(const char *gw, const char *subnet, uint32_t base, unsigned plen,
+			    char out[16], cpod_err *err)
+{
+	struct in_addr a;
+	if (!subnet)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: needs --subnet", gw);
+	if (inet_pton(AF_INET, gw, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: not an IPv4 address", gw);
+	uint32_t mask = 0xffffffffu << (32 - plen), v = ntohl(a.s_addr), h = v & ~mask;
+	if ((v & mask) != base)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: not in the subnet %s", gw, subnet);
+	if (h == 0 || h == ~mask)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: the network or broadcast address "
+			       "of %s", gw, subnet);
+	if (h == 3)
+		return err_set(err, CPOD_E_INVALID, "--gateway %s: the subnet's .3 is the network's "
+			       "DNS server", gw);
+	inet_ntop(AF_INET, &a, out, 16);
+	return 0;
+}
+
 static bool netstore_overlap(uint32_t a, unsigned al, uint32_t b, unsigned bl)
 {
 	unsigned l = al < bl ? al : bl;
@@ -264,6 +291,9 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	unsigned plen = 0;
 	if (o->subnet && netstore_subnet(o->subnet, r.subnet, sizeof(r.subnet), &base, &plen,
 					 err) < 0)
+		return NULL;
+	if (o->gateway && *o->gateway &&
+	    netstore_gateway(o->gateway, o->subnet, base, plen, r.gateway, err) < 0)
 		return NULL;
 
 	int lock = netstore_lock(e, err);
@@ -380,9 +410,10 @@ static void netstore_users_free(netstore_users *u)
 static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
 {
 	char gw[16] = "", sub[64];
+	snprintf(gw, sizeof(gw), "%s", r->gateway);
 	snprintf(sub, sizeof(sub), "%s", r->subnet);
 	char *slash = strchr(sub, '/');
-	if (slash) {
+	if (slash && !gw[0]) {
 		*slash = '\0';
 		struct in_addr a;
 		if (inet_pton(AF_INET, sub, &a) == 1) {
@@ -640,7 +671,7 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 }
 
 static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
-			    const char *const *aliases, bool connect, cpod_err *err)
+			    const cpod_network_connect_opts *o, bool connect, cpod_err *err)
 {
 	ctr_record r;
 	if (ctr_find(e, ctr, &r, err) < 0)
@@ -650,7 +681,9 @@ static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
 	if (lock < 0)
 		goto out;
 	if (ctr_reload(e, &r, err) < 0 ||
-	    net_ctr_connect(e, &r, net, aliases, connect, err) < 0 || ctr_save(e, &r, err) < 0)
+	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
+			    o ? o->ip6 : NULL, o ? o->mac_address : NULL, connect, err) < 0 ||
+	    ctr_save(e, &r, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -663,7 +696,14 @@ out:
 int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err)
 {
-	return netstore_connect(e, net, ctr, aliases, true, err);
+	cpod_network_connect_opts o = { .aliases = aliases };
+	return netstore_connect(e, net, ctr, &o, true, err);
+}
+
+int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,
+			      const cpod_network_connect_opts *o, cpod_err *err)
+{
+	return netstore_connect(e, net, ctr, o, true, err);
 }
 
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,

@@ -2,7 +2,8 @@
  * netstore.h — named networks (`network create | ls | inspect | rm | prune
  * | connect | disconnect`): ROOT/networks/NAME.json, written atomically
  * under ROOT/networks.lock.  Each has an IPv4 subnet (the next free
- * 10.89.N.0/24 unless given; the gateway, which is the host, is .2, the
+ * 10.89.N.0/24 unless given; the gateway, which is the host, is .2 unless
+ * --gateway, the
  * DNS server .3, containers from .100), an IPv6 ULA /64 and a policy.
  */
 #ifndef CPOD_ENGINE_NETSTORE_H
@@ -15,6 +16,7 @@ typedef struct netstore_rec {
 	char created[64];
 	char subnet[64];
 	char subnet6[64];
+	char gateway[16];         /* --gateway; "": the subnet's .2 */
 	int policy;               /* enum usernet_policy */
 	bool internal;
 	unsigned mtu;

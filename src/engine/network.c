@@ -93,6 +93,9 @@ CPOD_INTERNAL void net_ctr_read(const char *text, ctr_net *n)
 		const json_value *l = json_at(links, i);
 		net_link *k = &n->links[n->n_links++];
 		netc_copy(k->name, sizeof(k->name), l, "name");
+		netc_copy(k->ip, sizeof(k->ip), l, "ip");
+		netc_copy(k->mac, sizeof(k->mac), l, "mac");
+		netc_copy(k->ip6, sizeof(k->ip6), l, "ip6");
 		const json_value *al = json_get(l, "aliases");
 		for (size_t j = 0; j < json_len(al) && k->n_aliases < NET_MAX_ALIASES; j++) {
 			const char *s = json_string(json_at(al, j));
@@ -168,6 +171,12 @@ CPOD_INTERNAL char *net_ctr_text(const ctr_net *n)
 		const net_link *k = &n->links[i];
 		jw_obj_begin(&w);
 		jw_kstr(&w, "name", k->name);
+		if (k->ip[0])
+			jw_kstr(&w, "ip", k->ip);
+		if (k->mac[0])
+			jw_kstr(&w, "mac", k->mac);
+		if (k->ip6[0])
+			jw_kstr(&w, "ip6", k->ip6);
 		jw_key(&w, "aliases");
 		jw_arr_begin(&w);
 		for (size_t j = 0; j < k->n_aliases; j++)
@@ -213,6 +222,75 @@ static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
 		return;
 	a.s_addr = htonl(ntohl(a.s_addr) + k);
 	inet_ntop(AF_INET, &a, out, 16);
+}
+
+/* A fixed address for a container on a network of subnet (gateway "": .2):
+ * in the subnet, and none of the network's own (.0-.3, gateway, broadcast). */
+static int netc_check_ip(const char *subnet, const char *gateway, const char *ip,
+			 const char *net, const char *opt, cpod_err *err)
+{
+	char b[64], gw[16];
+	struct in_addr a, base;
+	snprintf(b, sizeof(b), "%s", subnet);
+	char *slash = strchr(b, '/');
+	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 24;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "%s %s: not an IPv4 address", opt, ip);
+	if (inet_pton(AF_INET, b, &base) != 1 || plen < 8 || plen > 30)
+		return err_set(err, CPOD_E_INVALID, "network %s: bad subnet %s", net, subnet);
+	uint32_t mask = 0xffffffffu << (32 - plen), v = ntohl(a.s_addr);
+	uint32_t h = v & ~mask;
+	if ((v & mask) != (ntohl(base.s_addr) & mask))
+		return err_set(err, CPOD_E_INVALID, "%s %s: not in the subnet %s of network %s",
+			       opt, ip, subnet, net);
+	if (gateway && *gateway)
+		snprintf(gw, sizeof(gw), "%s", gateway);
+	else
+		netc_subnet_addr(subnet, 2, gw);
+	if (strcmp(gw, ip) == 0)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the gateway's address of network %s", opt,
+			       ip, net);
+	if (h == 3)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the DNS server's address of network %s",
+			       opt, ip, net);
+	if (h == 0 || h == ~mask)
+		return err_set(err, CPOD_E_INVALID, "%s %s: the network or broadcast address of %s",
+			       opt, ip, subnet);
+	if (h < 4)
+		return err_set(err, CPOD_E_INVALID, "%s %s: reserved in network %s (.1 to .3 are the "
+			       "network's)", opt, ip, net);
+	return 0;
+}
+
+/* A fixed IPv6 address: in subnet6, none of its ::0 to ::3. */
+static int netc_check_ip6(const char *subnet6, const char *ip6, const char *net, cpod_err *err)
+{
+	char b[64];
+	struct in6_addr a, base;
+	snprintf(b, sizeof(b), "%s", subnet6);
+	char *slash = strchr(b, '/');
+	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 64;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET6, ip6, &a) != 1)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", ip6);
+	if (!subnet6[0] || inet_pton(AF_INET6, b, &base) != 1 || plen < 8 || plen > 120)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: network %s has no IPv6", ip6, net);
+	for (unsigned i = 0; i < plen; i++) {
+		unsigned m = 0x80u >> (i % 8);
+		if ((a.s6_addr[i / 8] & m) != (base.s6_addr[i / 8] & m))
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not in the subnet %s of "
+				       "network %s", ip6, subnet6, net);
+	}
+	bool low = (a.s6_addr[15] & 0xfc) == (base.s6_addr[15] & 0xfc);
+	for (unsigned i = plen / 8; i < 15 && low; i++)
+		low = a.s6_addr[i] == base.s6_addr[i];
+	if (low)
+		return err_set(err, CPOD_E_INVALID, "--ip6 %s: reserved in network %s (::0 to ::3: "
+			       "the gateway's and the DNS server's)", ip6, net);
+	return 0;
 }
 
 CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpod_run_opts *o,
@@ -305,8 +383,20 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		y->range = 1;
 		snprintf(y->proto, sizeof(y->proto), "%s", proto);
 	}
+	if (p->net_ip[0] && netc_check_ip(subnet, have_first ? first.gateway : "", p->net_ip,
+					  n->links[0].name, "--ip", err) < 0)
+		return -1;
+	if (p->net_ip6[0] && netc_check_ip6(have_first ? first.subnet6 : "fd00::/64", p->net_ip6,
+					    n->links[0].name, err) < 0)
+		return -1;
+	snprintf(n->links[0].ip6, sizeof(n->links[0].ip6), "%s", p->net_ip6);
+	snprintf(n->links[0].ip, sizeof(n->links[0].ip), "%s", p->net_ip);
+	snprintf(n->links[0].mac, sizeof(n->links[0].mac), "%s", p->net_mac);
 	netc_subnet_addr(subnet, 3, dns);
-	netc_subnet_addr(subnet, 2, gw);
+	if (have_first && first.gateway[0])
+		snprintf(gw, 16, "%s", first.gateway);
+	else
+		netc_subnet_addr(subnet, 2, gw);
 	return 0;
 }
 
@@ -432,6 +522,7 @@ static int netc_stack_cfg(cpod_engine *e, const ctr_net *n, const char *link, co
 		s->cfg.name = s->rec.name;
 		s->cfg.subnet = s->rec.subnet;
 		s->cfg.subnet6 = s->rec.subnet6[0] ? s->rec.subnet6 : NULL;
+		s->cfg.gateway = s->rec.gateway[0] ? s->rec.gateway : NULL;
 		s->cfg.policy = s->rec.policy;
 		s->cfg.mtu = s->rec.mtu;
 	}
@@ -527,6 +618,42 @@ static int netc_bind_ports(ctr_net *n, cpod_err *err)
 	return 0;
 }
 
+/* The fixed address or MAC of a link held by another running container of
+ * the network: refused naming it (the stack refuses too, by id). */
+static int netc_fixed_free(cpod_engine *e, const ctr_record *r, const net_link *k,
+			   cpod_err *err)
+{
+	ctr_record *all;
+	size_t nc;
+	if ((!k->ip[0] && !k->mac[0] && !k->ip6[0]) || ctr_list_all(e, &all, &nc, NULL) < 0)
+		return 0;
+	ctr_net *n = calloc(1, sizeof(*n));
+	int ret = 0;
+	for (size_t i = 0; n && i < nc && !ret; i++) {
+		const ctr_record *o = &all[i];
+		if (strcmp(o->id, r->id) == 0 || !o->net || !ctr_running(o))
+			continue;
+		net_ctr_read(o->net, n);
+		for (size_t j = 0; j < n->n_links && !ret; j++) {
+			const net_link *l = &n->links[j];
+			if (strcmp(l->name, k->name) != 0 || !l->attached)
+				continue;
+			if (k->ip[0] && strcmp(l->r.ip, k->ip) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					      k->ip, o->name);
+			else if (k->ip6[0] && strcmp(l->r.ip6, k->ip6) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					      k->ip6, o->name);
+			else if (k->mac[0] && strcasecmp(l->r.mac, k->mac) == 0)
+				ret = err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s",
+					      k->mac, o->name);
+		}
+	}
+	free(n);
+	ctr_list_free(all, nc);
+	return ret;
+}
+
 /* Attaches one link of a container to its (running) stack. */
 static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, size_t i, pid_t pid,
 			    int nsfd, const char *fixed_ip, cpod_err *err)
@@ -535,6 +662,8 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	netc_stack s;
 	if (netc_stack_cfg(e, n, k->name, r->id, &s, err) < 0)
 		return -1;
+	if (!fixed_ip && netc_fixed_free(e, r, k, err) < 0)
+		return err_prefix(err, "network %s", k->name);
 	const char *aliases[NET_MAX_ALIASES];
 	for (size_t j = 0; j < k->n_aliases; j++)
 		aliases[j] = k->aliases[j];
@@ -564,7 +693,9 @@ static int netc_attach_link(cpod_engine *e, const ctr_record *r, ctr_net *n, siz
 	}
 	usernet_attach_req req = {
 		.container = r->id, .name = r->name, .aliases = aliases, .n_aliases = k->n_aliases,
-		.ip = fixed_ip && *fixed_ip ? fixed_ip : NULL, .ifname = ifname, .pid = pid,
+		.ip = fixed_ip && *fixed_ip ? fixed_ip : k->ip[0] ? k->ip : NULL,
+		.mac = k->mac[0] ? k->mac : NULL, .ip6 = k->ip6[0] ? k->ip6 : NULL,
+		.ifname = ifname, .pid = pid,
 		.ports = ports, .n_ports = np,
 	};
 	for (int attempt = 0;; attempt++) {
@@ -730,7 +861,8 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 /* ---------------------------------------------------------------- connect */
 
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, bool connect, cpod_err *err)
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err)
 {
 	ctr_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -771,6 +903,18 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 			}
 			snprintf(k->aliases[k->n_aliases++], 64, "%s", aliases[i]);
 		}
+		if (ip && *ip && netc_check_ip(nr.subnet, nr.gateway, ip, net, "--ip", err) < 0)
+			goto out;
+		snprintf(k->ip, sizeof(k->ip), "%s", ip ? ip : "");
+		if (ip6 && *ip6) {
+			struct in6_addr a6;
+			if (netc_check_ip6(nr.subnet6, ip6, net, err) < 0)
+				goto out;
+			inet_pton(AF_INET6, ip6, &a6);
+			inet_ntop(AF_INET6, &a6, k->ip6, sizeof(k->ip6));
+		}
+		if (mac && *mac && options_mac("--mac-address", mac, k->mac, err) < 0)
+			goto out;
 		if (ctr_running(r)) {
 			char p[64];
 			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);

@@ -40,6 +40,8 @@ typedef struct net_link {
 	char name[64];             /* a named network, or NET_PRIVATE */
 	char aliases[NET_MAX_ALIASES][64];
 	size_t n_aliases;
+	char ip[16], mac[18];      /* --ip, --mac-address as asked ("": the stack's choice) */
+	char ip6[46];              /* --ip6 as asked */
 	bool attached;             /* while the container runs */
 	usernet_attach_reply r;
 } net_link;
@@ -81,9 +83,11 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
- * or detached at once when it runs); the caller saves r under its lock. */
+ * or detached at once when it runs); the caller saves r under its lock.
+ * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
-				  const char *const *aliases, bool connect, cpod_err *err);
+				  const char *const *aliases, const char *ip, const char *ip6,
+				  const char *mac, bool connect, cpod_err *err);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */

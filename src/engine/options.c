@@ -1821,6 +1821,30 @@ CPOD_INTERNAL bool options_net_name_reserved(const char *n)
 	return false;
 }
 
+CPOD_INTERNAL int options_mac(const char *opt, const char *s, char out[18], cpod_err *err)
+{
+	unsigned char m[6];
+	size_t l = strlen(s);
+	bool ok = l == 17 && (s[2] == ':' || s[2] == '-');
+	for (int i = 0; ok && i < 6; i++) {
+		const char *x = s + i * 3;
+		ok = isxdigit((unsigned char)x[0]) && isxdigit((unsigned char)x[1]) &&
+		     (i == 5 || x[2] == s[2]);
+		if (ok)
+			m[i] = (unsigned char)strtoul((char[3]){ x[0], x[1], 0 }, NULL, 16);
+	}
+	if (!ok)
+		return err_set(err, CPOD_E_INVALID, "%s %s: not a MAC address (xx:xx:xx:xx:xx:xx)",
+			       opt, s);
+	if (m[0] & 1)
+		return err_set(err, CPOD_E_INVALID, "%s %s: a multicast (or broadcast) address: a "
+			       "container needs a unicast one (its first byte even)", opt, s);
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return err_set(err, CPOD_E_INVALID, "%s %s: the zero address", opt, s);
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 0;
+}
+
 /* "80" or "80-90": first port and count. */
 static int options_port_range(const char *s, size_t len, unsigned *port, unsigned *count)
 {
@@ -2015,6 +2039,35 @@ static int options_network(const cpod_run_opts *o, options_parsed *p, cpod_err *
 				       "--network-alias %s: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a);
 		p->aliases[p->n_aliases++] = a;
 	}
+	/* podman: only with one network (network connect --ip for the others) */
+	const char *fixed[3][2] = { { "--ip", o->ip }, { "--mac-address", o->mac_address },
+				    { "--ip6", o->ip6 } };
+	for (size_t i = 0; i < 3; i++) {
+		if (!fixed[i][1] || !*fixed[i][1])
+			continue;
+		if (p->host_net || p->no_net)
+			return err_set(err, CPOD_E_INVALID, "%s %s: conflicts with --network %s",
+				       fixed[i][0], fixed[i][1], mode);
+		if (p->n_net_names > 1)
+			return err_set(err, CPOD_E_INVALID, "%s %s: only with a single network (network "
+				       "connect %s for the others)", fixed[i][0], fixed[i][1],
+				       fixed[i][0]);
+	}
+	if (o->ip && *o->ip) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, o->ip, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip %s: not an IPv4 address", o->ip);
+		inet_ntop(AF_INET, &a, p->net_ip, sizeof(p->net_ip));
+	}
+	if (o->ip6 && *o->ip6) {
+		struct in6_addr a;
+		if (inet_pton(AF_INET6, o->ip6, &a) != 1)
+			return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", o->ip6);
+		inet_ntop(AF_INET6, &a, p->net_ip6, sizeof(p->net_ip6));
+	}
+	if (o->mac_address && *o->mac_address &&
+	    options_mac("--mac-address", o->mac_address, p->net_mac, err) < 0)
+		return -1;
 	size_t nh = options_count(o->add_hosts);
 	p->hosts = pool_calloc(&p->pool, nh + 1, sizeof(options_kv), err);
 	if (!p->hosts)

@@ -124,6 +124,9 @@ CPOD_INTERNAL bool options_name_ok(const char *name, size_t max);
 CPOD_INTERNAL bool options_net_name_ok(const char *name);
 /* Names `network create` may not take (none, host, usernet...). */
 CPOD_INTERNAL bool options_net_name_reserved(const char *name);
+/* --mac-address: six bytes with ':' or '-', unicast and not zero; out:
+ * lower case with ':'. */
+CPOD_INTERNAL int options_mac(const char *opt, const char *s, char out[18], cpod_err *err);
 
 /* ---------------------------------------------------------------- lifecycle */
 
@@ -175,6 +178,9 @@ typedef struct options_parsed {
 	size_t n_net_names;
 	const char **aliases;     /* --network-alias */
 	size_t n_aliases;
+	char net_ip[16];          /* --ip ("": the stack picks) */
+	char net_ip6[46];         /* --ip6 ("": made from the IPv4 address) */
+	char net_mac[18];         /* --mac-address, normalised ("": from the address) */
 	options_port *ports;      /* -p (host_port 0: a free one at start) */
 	size_t n_ports;
 	options_kv *hosts;        /* --add-host: name, address */

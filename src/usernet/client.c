@@ -108,6 +108,10 @@ CPOD_INTERNAL int usernet_attach(const char *ctl_path, int netns_fd,
 		jw_kstr(&w, "name", req->name);
 	if (req->ip)
 		jw_kstr(&w, "ip", req->ip);
+	if (req->ip6)
+		jw_kstr(&w, "ip6", req->ip6);
+	if (req->mac)
+		jw_kstr(&w, "mac", req->mac);
 	if (req->ifname)
 		jw_kstr(&w, "ifname", req->ifname);
 	if (req->pid > 0)
@@ -199,6 +203,7 @@ CPOD_INTERNAL int usernet_spawn(const usernet_config *cfg, const char *exe, int 
 	UN_OPT("--name", cfg->name);
 	UN_OPT("--subnet", cfg->subnet);
 	UN_OPT("--subnet6", cfg->subnet6);
+	UN_OPT("--gateway", cfg->gateway);
 	UN_OPT("--resolv-conf", cfg->resolv_conf);
 	argv[a++] = "--policy";
 	argv[a++] = usernet_policy_name(cfg->policy);

@@ -81,6 +81,29 @@ static bool un_ip_taken(un_stack *st, const un_addr *a)
 	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
 		if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, a))
 			return true;
+	return un_addr_eq(a, &st->gw4);   /* a gateway given away from .2 */
+}
+
+/* The name a tap's container is known by, for errors. */
+static const char *un_tap_label(const un_tap *t)
+{
+	return t->n_names ? t->names[0] : t->container;
+}
+
+/* The IPv6 address made from an IPv4 host part (.100 -> ::100, .5 -> ::5). */
+static void un_ip6_of(un_stack *st, uint32_t h, un_addr *out)
+{
+	uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
+	*out = st->net6;
+	un_wr32(out->b + 12, un_rd32(out->b + 12) | h6);
+}
+
+/* Whether another container holds that IPv6 address (one given --ip6). */
+static bool un_ip6_taken(un_stack *st, const un_addr *a)
+{
+	for (unsigned i = 0; st->v6 && i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && st->taps[i].has_ip6 && un_addr_eq(&st->taps[i].ip6, a))
+			return true;
 	return false;
 }
 
@@ -92,10 +115,14 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		    !un_in_prefix(out, &st->net4, st->prefix4))
 			return err_set(err, CPOD_E_INVALID, "ip %s: not in the subnet", want);
 		uint32_t h = un_host4(st, out);
+		if (un_addr_eq(out, &st->gw4))
+			return err_set(err, CPOD_E_INVALID, "ip %s: the gateway's address", want);
 		if (h < 4 || h == last)
 			return err_set(err, CPOD_E_INVALID, "ip %s: reserved in the subnet", want);
-		if (un_ip_taken(st, out))
-			return err_set(err, CPOD_E_EXISTS, "ip %s: already in use", want);
+		for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+			if (st->taps[i].used && un_addr_eq(&st->taps[i].ip4, out))
+				return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s",
+					       want, un_tap_label(&st->taps[i]));
 		return 0;
 	}
 	uint32_t base = un_rd32(st->net4.b + 12);
@@ -104,20 +131,110 @@ static int un_pick_ip(un_stack *st, const char *want, un_addr *out, cpod_err *er
 		uint8_t v4[4];
 		un_wr32(v4, base | h);
 		un_addr_v4(out, v4);
-		if (!un_ip_taken(st, out))
+		un_addr a6;
+		un_ip6_of(st, h, &a6);
+		if (!un_ip_taken(st, out) && !un_ip6_taken(st, &a6))
 			return 0;
 	}
 	return err_set(err, CPOD_E_LIMIT, "no free address in the subnet");
 }
 
+static int un_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "02:aa:bb:cc:dd:ee" (or with '-'), unicast, not zero. */
+static bool un_mac_parse(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17 || (s[2] != ':' && s[2] != '-'))
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = un_hexval(s[i * 3]), lo = un_hexval(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != s[2]))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+/* The tap's MAC (t->mac, from its address unless asked) is its own. */
+static int un_pick_mac(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	if (want && *want) {
+		if (!un_mac_parse(want, t->mac))
+			return err_set(err, CPOD_E_INVALID, "mac %s: not a unicast MAC address "
+				       "(xx:xx:xx:xx:xx:xx)", want);
+	} else {
+		t->mac[0] = 0x02;
+		t->mac[1] = 0x50;
+		memcpy(t->mac + 2, t->ip4.b + 12, 4);
+	}
+	char s[18];
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", t->mac[0], t->mac[1], t->mac[2],
+		 t->mac[3], t->mac[4], t->mac[5]);
+	if (memcmp(t->mac, st->gw_mac, 6) == 0)
+		return err_set(err, CPOD_E_INVALID, "mac %s: the gateway's", s);
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && memcmp(st->taps[i].mac, t->mac, 6) == 0)
+			return err_set(err, CPOD_E_EXISTS, "mac %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
+/* t->ip6: as asked (in subnet6, none of its ::0 to ::3), else the one made
+ * from the IPv4 address; either not another container's. */
+static int un_pick_ip6(un_stack *st, un_tap *t, const char *want, cpod_err *err)
+{
+	char s[64];
+	if (want && *want) {
+		un_addr a = st->net6;
+		if (!un_addr_parse(want, &t->ip6) || un_is_v4(&t->ip6) ||
+		    !un_in_prefix(&t->ip6, &st->net6, st->prefix6))
+			return err_set(err, CPOD_E_INVALID, "ip6 %s: not in the subnet", want);
+		for (int k = 0; k < 4; k++) {
+			a.b[15] = (uint8_t)((st->net6.b[15] & ~3) | k);
+			if (un_addr_eq(&a, &t->ip6))
+				return err_set(err, CPOD_E_INVALID, "ip6 %s: reserved in the subnet "
+					       "(the gateway's, the DNS server's)", want);
+		}
+	}
+	un_addr_str(&t->ip6, s, sizeof(s));
+	for (unsigned i = 0; i < UN_MAX_TAPS; i++)
+		if (st->taps[i].used && &st->taps[i] != t && st->taps[i].has_ip6 &&
+		    un_addr_eq(&st->taps[i].ip6, &t->ip6))
+			return err_set(err, CPOD_E_EXISTS, "address %s is in use by container %s", s,
+				       un_tap_label(&st->taps[i]));
+	return 0;
+}
+
+/* --gateway: another address of the subnet than .2 (not .3, the DNS). */
+static int un_set_gateway(un_stack *st, const char *gw, cpod_err *err)
+{
+	un_addr a;
+	uint32_t last = (1u << (32 - (st->prefix4 - 96))) - 1;
+	if (!un_addr_parse(gw, &a) || !un_is_v4(&a) || !un_in_prefix(&a, &st->net4, st->prefix4))
+		return err_set(err, CPOD_E_INVALID, "gateway %s: not an address of the subnet", gw);
+	uint32_t h = un_host4(st, &a);
+	if (h == 0 || h == last || un_addr_eq(&a, &st->dns4))
+		return err_set(err, CPOD_E_INVALID, "gateway %s: the subnet's network, broadcast "
+			       "or DNS address", gw);
+	st->gw4 = a;
+	return 0;
+}
+
 static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *w, cpod_err *err)
 {
-	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL;
+	const char *container = NULL, *name = NULL, *ip = NULL, *ifname = NULL, *mac = NULL;
+	const char *ip6 = NULL;
 	const json_value *aliases = NULL, *ports = NULL;
 	int64_t pid = 0;
 	if (json_opt_str(req, "container", &container, "attach", err) < 0 ||
 	    json_opt_str(req, "name", &name, "attach", err) < 0 ||
 	    json_opt_str(req, "ip", &ip, "attach", err) < 0 ||
+	    json_opt_str(req, "mac", &mac, "attach", err) < 0 ||
+	    json_opt_str(req, "ip6", &ip6, "attach", err) < 0 ||
 	    json_opt_str(req, "ifname", &ifname, "attach", err) < 0 ||
 	    json_opt_i64(req, "pid", &pid, "attach", err) < 0 ||
 	    json_opt_arr(req, "aliases", &aliases, "attach", err) < 0 ||
@@ -149,17 +266,16 @@ static int un_ctl_attach(un_stack *st, const json_value *req, int nsfd, json_w *
 		if (a && *a && strlen(a) < 64)
 			snprintf(t->names[t->n_names++], 64, "%s", a);
 	}
-	if (un_pick_ip(st, ip, &t->ip4, err) < 0)
+	if (un_pick_ip(st, ip, &t->ip4, err) < 0 || un_pick_mac(st, t, mac, err) < 0)
 		return err_prefix(err, "attach %s", container);
-	t->mac[0] = 0x02;
-	t->mac[1] = 0x50;
-	memcpy(t->mac + 2, t->ip4.b + 12, 4);
 	if (st->v6) {
 		t->has_ip6 = true;
-		t->ip6 = st->net6;
-		uint32_t h = un_host4(st, &t->ip4);
-		uint32_t h6 = h >= 100 ? 0x100 + (h - 100) : h;
-		un_wr32(t->ip6.b + 12, un_rd32(t->ip6.b + 12) | h6);
+		un_ip6_of(st, un_host4(st, &t->ip4), &t->ip6);
+		if (un_pick_ip6(st, t, ip6, err) < 0)
+			return err_prefix(err, "attach %s", container);
+	} else if (ip6 && *ip6) {
+		return err_set(err, CPOD_E_INVALID, "attach %s: ip6 %s: the network has no IPv6",
+			       container, ip6);
 	}
 	int r = un_tap_create(st, t, nsfd, err);
 	if (r == -2)
@@ -446,6 +562,11 @@ CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err)
 		free(st);
 		return err_prefix(err, "usernet");
 	}
+	if (cfg->gateway && *cfg->gateway && un_set_gateway(st, cfg->gateway, err) < 0) {
+		un_stack_free(st);
+		free(st);
+		return err_prefix(err, "usernet");
+	}
 	st->hostns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	st->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (st->hostns_fd < 0 || st->epfd < 0) {
@@ -623,6 +744,10 @@ static int un_client_cmd(int argc, char **argv, char **out, cpod_err *err)
 			req.name = v;
 		else if (strcmp(o, "--ip") == 0)
 			req.ip = v;
+		else if (strcmp(o, "--mac") == 0)
+			req.mac = v;
+		else if (strcmp(o, "--ip6") == 0)
+			req.ip6 = v;
 		else if (strcmp(o, "--alias") == 0 && req.n_aliases < UN_MAX_NAMES)
 			aliases[req.n_aliases++] = v;
 		else if (strcmp(o, "--pid") == 0) {
@@ -701,6 +826,8 @@ int cpod_usernet_main(int argc, char **argv, char **out, cpod_err *err)
 			cfg.subnet = v;
 		else if (strcmp(o, "--subnet6") == 0)
 			cfg.subnet6 = v;
+		else if (strcmp(o, "--gateway") == 0)
+			cfg.gateway = v;
 		else if (strcmp(o, "--resolv-conf") == 0)
 			cfg.resolv_conf = v;
 		else if (strcmp(o, "--policy") == 0) {

@@ -18,7 +18,7 @@
  * socket, one JSON request per message, the namespace fd by SCM_RIGHTS:
  *
  *   {"op":"attach","container":ID,"name":NAME,"aliases":[..],"ip":"10.0.2.7"?,
- *    "pid":PID?,"ifname":"eth0"?,
+ *    "ip6":"fd00::7"?,"mac":"02:..."?,"pid":PID?,"ifname":"eth0"?,
  *    "ports":[{"host_ip":"","host_port":8080,"ctr_port":80,"proto":"tcp",
  *              "range":1}]}                     + netns fd
  *      -> {"ok":true,"ip":..,"prefix":24,"ip6":..,"prefix6":64,"mac":..,
@@ -56,6 +56,7 @@ typedef struct usernet_config {
 	const char *ctl_path;    /* control socket path (required) */
 	const char *subnet;      /* NULL: "10.0.2.0/24": gateway .2, DNS .3, first container .100 */
 	const char *subnet6;     /* NULL: "fd00::/64" (::2, ::3, ::100); "" or "none": no IPv6 */
+	const char *gateway;     /* IPv4 in the subnet, not .3; NULL: the subnet's .2 */
 	unsigned mtu;            /* 0: 65520 (68..65520) */
 	int policy;              /* enum usernet_policy */
 	const char *resolv_conf; /* upstream DNS; NULL: $CPOD_RESOLV_CONF or /etc/resolv.conf */
@@ -76,12 +77,12 @@ CPOD_INTERNAL const char *usernet_policy_name(int policy);
 CPOD_INTERNAL int usernet_main(const usernet_config *cfg, cpod_err *err);
 
 /* The entry of `cpod-mini __usernet --ctl PATH [--name N] [--subnet CIDR]
- * [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
+ * [--gateway IP] [--subnet6 CIDR|none] [--mtu N] [--policy P] [--resolv-conf PATH]
  * [--max-flows N] [--grace-ms N] [--idle-ms N]` (argv[0] is "__usernet");
  * 0 when the network ended, -1 with err.  `__usernet spawn OPTIONS` starts
  * it detached (usernet_spawn; *out: its pid); the client verbs, for tests:
  *   __usernet attach --ctl P --netns PATH --container ID [--name N]
- *       [--alias A].. [--ip IP] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
+ *       [--alias A].. [--ip IP] [--ip6 IP6] [--mac MAC] [--pid PID] [--publish [IP:]HPORT:CPORT[/udp]]..
  *   __usernet detach --ctl P --container ID
  *   __usernet inspect|ports --ctl P
  * put the reply (JSON) in *out (malloc'd; NULL when there is none).
@@ -103,6 +104,8 @@ typedef struct usernet_attach_req {
 	const char *const *aliases;
 	size_t n_aliases;
 	const char *ip;          /* a fixed IPv4 address in the subnet; NULL: the next free */
+	const char *ip6;         /* a fixed IPv6 address in subnet6; NULL: from the IPv4 one */
+	const char *mac;         /* "02:00:..:..", unicast; NULL: 02:50 and the IPv4 address */
 	const char *ifname;      /* NULL: "eth0" */
 	int pid;                 /* a process of the container, watched; 0: none */
 	const usernet_port *ports;

@@ -68,6 +68,12 @@ TEST(network_modes_and_conflicts)
 	cpod_run_opts o3 = { .network = "host" };
 	CHECK(options_parse(&o3, &p, &err) == 0 && p.host_net && p.net_mode == OPTIONS_NET_HOST);
 	options_parsed_free(&p);
+	cpod_run_opts o4 = { .network = "a", .ip = "10.89.0.7", .ip6 = "FD00:89::7",
+			     .mac_address = "02-AB-cd-00-00-01" };
+	CHECK(options_parse(&o4, &p, &err) == 0);
+	CHECK(strcmp(p.net_ip, "10.89.0.7") == 0 && strcmp(p.net_ip6, "fd00:89::7") == 0 &&
+	      strcmp(p.net_mac, "02:ab:cd:00:00:01") == 0);
+	options_parsed_free(&p);
 
 	const struct {
 		cpod_run_opts o;
@@ -85,6 +91,19 @@ TEST(network_modes_and_conflicts)
 		{ { .network = "container:abc" }, "not supported" },
 		{ { .network = "bad name" }, "not a network name" },
 		{ { .network_aliases = (const char *const[]){ "a/b", NULL } }, "--network-alias" },
+		{ { .ip = "10.0.2.256" }, "not an IPv4 address" },
+		{ { .ip = "10.0.2.05" }, "not an IPv4 address" },
+		{ { .ip6 = "10.0.2.5" }, "not an IPv6 address" },
+		{ { .network = "host", .ip = "10.0.2.5" }, "conflicts with --network host" },
+		{ { .networks = (const char *const[]){ "a", "b", NULL }, .mac_address =
+		    "02:00:00:00:00:01" }, "only with a single network" },
+		{ { .mac_address = "01:00:5e:00:00:01" }, "multicast" },
+		{ { .mac_address = "ff:ff:ff:ff:ff:ff" }, "multicast" },
+		{ { .mac_address = "00:00:00:00:00:00" }, "zero" },
+		{ { .mac_address = "02:00:00:00:00:0" }, "not a MAC address" },
+		{ { .mac_address = "02:00:00:00:00:0g" }, "not a MAC address" },
+		{ { .mac_address = "02:00-00:00:00:01" }, "not a MAC address" },
+		{ { .mac_address = "02:00:00:00:00:01:" }, "not a MAC address" },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		CHECK_MSG(options_parse(&bad[i].o, &p, &err) < 0, "case %zu (%s) accepted", i,
@@ -109,6 +128,9 @@ TEST(network_record_round_trip)
 	n->links[0].r.prefix = 24;
 	strcpy(n->links[0].r.mac, "02:50:0a:59:00:64");
 	strcpy(n->links[1].name, "back");
+	strcpy(n->links[1].ip, "10.89.1.7");
+	strcpy(n->links[1].ip6, "fd00:89:1::7");
+	strcpy(n->links[1].mac, "02:00:00:00:00:07");
 	n->n_ports = 1;
 	strcpy(n->ports[0].host_ip, "127.0.0.1");
 	strcpy(n->ports[0].proto, "tcp");
@@ -124,6 +146,9 @@ TEST(network_record_round_trip)
 	CHECK(m->links[0].attached && strcmp(m->links[0].r.ip, "10.89.0.100") == 0);
 	CHECK(m->links[0].n_aliases == 1 && strcmp(m->links[0].aliases[0], "www") == 0);
 	CHECK(!m->links[1].attached);
+	CHECK(strcmp(m->links[1].ip, "10.89.1.7") == 0 && !m->links[0].ip[0] &&
+	      strcmp(m->links[1].ip6, "fd00:89:1::7") == 0 &&
+	      strcmp(m->links[1].mac, "02:00:00:00:00:07") == 0);
 	CHECK(m->n_ports == 1 && m->ports[0].host_port == 8080 && m->ports[0].ctr_port == 80 &&
 	      strcmp(m->ports[0].host_ip, "127.0.0.1") == 0);
 	CHECK(strcmp(net_mode_name(m), "front") == 0);

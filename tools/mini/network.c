@@ -42,9 +42,8 @@ static int net_create(int argc, char **argv)
 			  driver);
 		return 125;
 	}
-	if (gateway || disable_dns) {
-		cli_error("network create: --%s: not supported (the gateway is the subnet's .2, DNS "
-			  "is always on)", gateway ? "gateway" : "disable-dns");
+	if (disable_dns) {
+		cli_error("network create: --disable-dns: not supported (DNS is always on)");
 		return 125;
 	}
 	const char *mtu = NULL;
@@ -57,7 +56,7 @@ static int net_create(int argc, char **argv)
 		}
 	}
 	cpod_network_opts o = { .subnet = subnet, .policy = policy, .internal = internal,
-				.labels = labels.v, .mtu = mtu };
+				.labels = labels.v, .mtu = mtu, .gateway = gateway };
 	cpod_err err;
 	char *name = cpod_network_create(cli_engine(), argv[1], &o, &err);
 	if (!name) {
@@ -301,10 +300,12 @@ static int net_connect(int argc, char **argv, bool connect)
 {
 	static cli_list aliases;
 	bool force = false;
-	const char *ip = NULL;
+	const char *ip = NULL, *ip6 = NULL, *mac = NULL;
 	const cli_opt copts[] = {
 		{ "alias", 0, CLI_LIST, &aliases },
 		{ "ip", 0, CLI_STR, &ip },
+		{ "ip6", 0, CLI_STR, &ip6 },
+		{ "mac-address", 0, CLI_STR, &mac },
 		{ NULL, 0, 0, NULL },
 	};
 	const cli_opt dopts[] = {
@@ -318,12 +319,10 @@ static int net_connect(int argc, char **argv, bool connect)
 		cli_error("%s: NETWORK CONTAINER expected", cmd);
 		return 125;
 	}
-	if (ip) {
-		cli_error("%s: --ip: not supported (addresses are given in order)", cmd);
-		return 125;
-	}
 	cpod_err err;
-	int r = connect ? cpod_network_connect(cli_engine(), argv[1], argv[2], aliases.v, &err)
+	cpod_network_connect_opts co = { .aliases = aliases.v, .ip = ip, .ip6 = ip6,
+				       .mac_address = mac };
+	int r = connect ? cpod_network_connect_with(cli_engine(), argv[1], argv[2], &co, &err)
 			: cpod_network_disconnect(cli_engine(), argv[1], argv[2], force, &err);
 	if (r < 0) {
 		cli_errorx(&err);
