@@ -35888,8 +35888,8 @@ CPOD_INTERNAL void engine_now(char *out, size_t n)
  * stack's DNS forwarder (unless --dns), which forwards to the servers of
  * the host's file and answers the network's container names; the gateway
  * (the host) is host.containers.internal and --add-host's host-gateway.
- * With the host's network the host is 127.0.0.1 to host-gateway.  Without
- * a network (--network none, or no /dev/net/tun) there is no gateway: as
+ * (--network none and host refuse host-gateway: options.c.)  A default
+ * network that fell back to none (no /dev/net/tun) has no gateway: as
  * podman omits host.containers.internal then, a host-gateway entry is left
  * out too (with a warning), rather than naming an address that is not the
  * host's.
@@ -35986,7 +35986,7 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		}
 		const char *ip = kv.value;
 		if (strcmp(ip, "host-gateway") == 0)
-			ip = gw && *gw ? gw : host_net ? "127.0.0.1" : NULL;
+			ip = gw && *gw ? gw : NULL;
 		if (!ip) {
 			log_warn("--add-host %s: no network, so no gateway: left out of /etc/hosts",
 				 o->add_hosts[i]);
