@@ -683,8 +683,13 @@ static int netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k, cp
 		 * after its grace time (nothing of the container outlives it) */
 		bool priv = strcmp(k->name, NET_PRIVATE) == 0;
 		int pfd = priv ? netc_stack_pidfd(ctl) : -1;
-		if (usernet_detach(ctl, r->id, err) < 0)
-			ret = err_prefix(err, "network %s: detach %s", k->name, r->name);
+		/* "not attached": the stack let it go already (what is asked) */
+		cpod_err e2;
+		if (usernet_detach(ctl, r->id, &e2) < 0 && !strstr(e2.msg, "not attached")) {
+			if (err)
+				*err = e2;
+			ret = err_prefix(err, "network %s (%s)", k->name, r->name);
+		}
 		if (pfd >= 0) {
 			if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) == 0)
 				proc_poll_in(pfd, 2000);

@@ -224,8 +224,9 @@ test_connect_create_race_rm() {
 			if cpod inspect "c$i" > /dev/null 2>&1; then
 				fail "c$i was created on race$i, which rm removed"
 			fi
-			expect_no_match "$(cpod inspect other | jq -r '.[0].NetworkSettings.Networks | keys[]')" \
-				"race$i" "other connected to the removed race$i"
+			local keys
+			keys=$(cpod inspect other | jq -r '.[0].NetworkSettings.Networks | keys[]')
+			expect_no_match "$keys" "race$i" "other connected to the removed race$i"
 		fi
 		cpod rm -f "c$i" > /dev/null 2>&1 || true
 		cpod network disconnect "race$i" other > /dev/null 2>&1 || true

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # net_ports.sh — port publishing and bulk traffic: -p 127.0.0.1:PORT:80
 # serving the host from busybox httpd, ranges, -P with the image's EXPOSE
-# on free host ports (distinct, at most 64 to pick), `port`, ps's Ports, inspect's NetworkSettings.Ports
-# and HostConfig.PortBindings, a port already taken failing the start
-# cleanly, large transfers both ways checked by sha256, 200 parallel
+# on free host ports (distinct, at most 64 to pick), `port`, ps's Ports,
+# inspect's NetworkSettings.Ports and HostConfig.PortBindings, a port
+# already taken failing the start cleanly, large transfers both ways checked by sha256, 200 parallel
 # connections each way, and stats counting the tap's bytes.
 # shellcheck disable=SC2034 # read by test/run
 TIMEOUT=400
