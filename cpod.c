@@ -39916,8 +39916,13 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 		}
 		if (ctr_running(r)) {
 			_cleanup_close_ int nsfd = netc_open_netns(r->pid, r->name, err);
-			if (nsfd < 0)
+			if (nsfd < 0) {
+				/* it ended, its supervisor has not recorded it yet */
+				if (err && err->errno_ == ENOENT)
+					err_set(err, CPOD_E_STATE, "container %s is stopping, try again",
+						r->name);
 				goto out;
+			}
 			if (netc_attach_link(e, r, n, n->n_links - 1, r->pid, nsfd, NULL, err) < 0)
 				goto out;
 		}
