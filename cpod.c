@@ -28978,6 +28978,7 @@ CPOD_INTERNAL void http_url_str(const http_url *u, char *out, size_t n)
 #ifndef CPOD_USERNET_H
 #define CPOD_USERNET_H
 
+#define USERNET_DEFAULT_SUBNET "10.0.2.0/24" /* a network's subnet when none is given */
 
 enum usernet_policy {
 	USERNET_POLICY_NONE,     /* everything, host loopback via the gateway */
@@ -31386,7 +31387,8 @@ CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_er
 		return err_set(err, CPOD_E_INVALID, "mtu %u: IPv6 needs at least 1280", st->mtu);
 	if (st->mtu < 576 || st->mtu > 65520)
 		return err_set(err, CPOD_E_INVALID, "mtu %u: out of range (576..65520)", st->mtu);
-	if (un_cidr_parse(cfg->subnet ? cfg->subnet : "10.0.2.0/24", &st->net4, &st->prefix4, err) < 0)
+	const char *subnet = cfg->subnet ? cfg->subnet : USERNET_DEFAULT_SUBNET;
+	if (un_cidr_parse(subnet, &st->net4, &st->prefix4, err) < 0)
 		return -1;
 	if (!un_is_v4(&st->net4))
 		return err_set(err, CPOD_E_INVALID, "subnet %s: not IPv4", cfg->subnet);
@@ -34295,15 +34297,27 @@ CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid,
  * (best effort: a stack also notices by itself), its run-time state
  * cleared in r->net. */
 CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
+/* The run-time state cleared in r->net without telling the stacks (the
+ * supervisor detaches before it takes the container's lock, then clears
+ * the record's state under it). */
+CPOD_INTERNAL void net_ctr_forget(ctr_record *r);
 /* Removed: its own network's run-time directory goes too. */
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
  * or detached at once when it runs); the caller saves r under its lock.
- * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address. */
+ * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address.
+ * A disconnect the stack refuses fails unless force. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
 				  const char *const *aliases, const char *ip, const char *ip6,
-				  const char *mac, bool connect, cpod_err *err);
+				  const char *mac, bool connect, bool force, cpod_err *err);
+
+/* The subnet's base address plus k, as text ("" when not IPv4). */
+CPOD_INTERNAL void net_subnet_addr(const char *subnet, unsigned k, char out[16]);
+/* The control socket of a link's stack (ctr_id: for NET_PRIVATE); -1 when
+ * too long. */
+CPOD_INTERNAL int net_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
+			       size_t n);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */
@@ -36090,6 +36104,11 @@ CPOD_INTERNAL void engine_now(char *out, size_t n)
  * stack's DNS forwarder (unless --dns), which forwards to the servers of
  * the host's file and answers the network's container names; the gateway
  * (the host) is host.containers.internal and --add-host's host-gateway.
+ * (--network none and host refuse host-gateway: options.c.)  A default
+ * network that fell back to none (no /dev/net/tun) has no gateway: as
+ * podman omits host.containers.internal then, a host-gateway entry is left
+ * out too (with a warning), rather than naming an address that is not the
+ * host's.
  */
 
 
@@ -36183,7 +36202,12 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		}
 		const char *ip = kv.value;
 		if (strcmp(ip, "host-gateway") == 0)
-			ip = gw && *gw ? gw : "127.0.0.1";
+			ip = gw && *gw ? gw : NULL;
+		if (!ip) {
+			log_warn("--add-host %s: no network, so no gateway: left out of /etc/hosts",
+				 o->add_hosts[i]);
+			continue;
+		}
 		buf_printf(&hosts, NULL, "%s\t%s\n", ip, kv.key);
 	}
 	pool_free(&pool);
@@ -38469,6 +38493,9 @@ typedef struct netstore_rec {
 	char labels[4096];        /* JSON object text */
 } netstore_rec;
 
+/* ROOT/networks.lock, shared (a network's users) or exclusive (create,
+ * rm, prune): the fd to close.  Lock order: netstore.c. */
+CPOD_INTERNAL int netstore_lock(cpod_engine *e, bool exclusive, cpod_err *err);
 /* CPOD_E_NOTFOUND when there is none. */
 CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err);
 
@@ -38479,7 +38506,20 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
  * functions of cpod.h: their records, podman-shaped JSON (with the
  * attached containers and the stack's counters), removal and prune, and
  * connect/disconnect of containers.
+ *
+ * Lock order (every path takes them in this order, none in another):
+ *   1. ROOT/containers.lock (the container names; held by container create
+ *      for its whole length, and by network rm/prune so that no container
+ *      joins a network while it is removed),
+ *   2. ROOT/networks.lock: shared by the users of a network (container
+ *      create, start, network connect/disconnect), exclusive for network
+ *      create, rm and prune,
+ *   3. a container's lock (ctr_lock),
+ *   4. a network's run-time lock (RUNROOT/networks/NAME/lock, netc_ensure).
+ * Detaching (a container's end, rm) takes none of them: it is best effort,
+ * and a removal holding 2 waits for the supervisors that detach.
  */
+
 
 
 
@@ -38487,16 +38527,36 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
 #include <dirent.h>
 #include <sys/file.h>
 
-static int netstore_lock(cpod_engine *e, cpod_err *err)
+CPOD_INTERNAL int netstore_lock(cpod_engine *e, bool exclusive, cpod_err *err)
 {
 	int fd = openat(e->rootfd, "networks.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+	if (fd < 0 || RETRY_EINTR(flock(fd, exclusive ? LOCK_EX : LOCK_SH)) < 0) {
 		err_sys(err, "lock the networks");
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* A labels object as it is, or {} (none, or not readable). */
+static void netstore_labels_write(json_w *w, const json_value *labels)
+{
+	if (labels) {
+		jw_value(w, labels);
+	} else {
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+}
+
+/* The labels of a record (JSON text) under the key "labels". */
+static void netstore_labels_text(json_w *w, const char *text)
+{
+	json_doc *ld = json_parse(text, strlen(text), NULL, NULL);
+	jw_key(w, "labels");
+	netstore_labels_write(w, ld ? json_root(ld) : NULL);
+	json_doc_free(ld);
 }
 
 CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err)
@@ -38542,12 +38602,7 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
 	buf lb = BUF_INIT;
 	json_w w;
 	jw_init(&w, &lb, NULL);
-	if (json_get(o, "labels"))
-		jw_value(&w, json_get(o, "labels"));
-	else {
-		jw_obj_begin(&w);
-		jw_obj_end(&w);
-	}
+	netstore_labels_write(&w, json_get(o, "labels"));
 	if (jw_finish(&w, NULL) == 0 && lb.len < sizeof(r->labels))
 		memcpy(r->labels, lb.data, lb.len + 1);
 	else
@@ -38574,15 +38629,7 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
 	jw_kbool(&w, "internal", r->internal);
 	jw_kint(&w, "mtu", r->mtu);
-	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
-	jw_key(&w, "labels");
-	if (ld)
-		jw_value(&w, json_root(ld));
-	else {
-		jw_obj_begin(&w);
-		jw_obj_end(&w);
-	}
-	json_doc_free(ld);
+	netstore_labels_text(&w, r->labels);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
 		return -1;
@@ -38591,7 +38638,15 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	return fs_write_atomic(e->rootfd, rel, b.data, b.len, 0600, 0, err);
 }
 
-/* Every network's name (sorted). */
+static void netstore_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Every network's name (sorted); all of them or an error (a name left
+ * out could let create overwrite that network). */
 static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
 {
 	*out = NULL;
@@ -38618,12 +38673,13 @@ static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
 			cap = cap ? cap * 2 : 16;
 			char **g = realloc(*out, cap * sizeof(char *));
 			if (!g)
-				break;
+				goto nomem;
 			*out = g;
 		}
 		(*out)[*n] = strdup(name);
-		if ((*out)[*n])
-			(*n)++;
+		if (!(*out)[*n])
+			goto nomem;
+		(*n)++;
 	}
 	closedir(d);
 	for (size_t i = 1; i < *n; i++)
@@ -38633,13 +38689,12 @@ static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
 			(*out)[j - 1] = t;
 		}
 	return 0;
-}
-
-static void netstore_names_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+nomem:
+	closedir(d);
+	netstore_names_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return err_nomem(err);
 }
 
 /* "a.b.c.d/len" checked and with its host bits cleared. */
@@ -38754,8 +38809,10 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 			jw_kstr(&w, k, eq ? eq + 1 : "");
 		}
 		jw_obj_end(&w);
-		if (jw_finish(&w, err) < 0)
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&lb);
 			return NULL;
+		}
 		if (lb.len >= sizeof(r.labels)) {
 			buf_free(&lb);
 			return err_set(err, CPOD_E_INVALID, "--label: too many labels"), NULL;
@@ -38772,20 +38829,29 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	    netstore_gateway(o->gateway, o->subnet, base, plen, r.gateway, err) < 0)
 		return NULL;
 
-	int lock = netstore_lock(e, err);
+	int lock = netstore_lock(e, true, err);
 	if (lock < 0)
 		return NULL;
 	char **names = NULL;
 	size_t nn = 0;
 	char *ret = NULL;
+	uint32_t *used = NULL;
+	unsigned *usedl = NULL;
+	size_t nu = 0;
 	if (netstore_names(e, &names, &nn, err) < 0)
 		goto out;
-	/* subnets in use (and 10.0.2.0/24, the containers' own networks) */
-	uint32_t used[256 + 1];
-	unsigned usedl[256 + 1];
-	size_t nu = 0;
-	used[nu] = 0x0a000200;
-	usedl[nu++] = 24;
+	/* subnets in use (and the containers' own networks' first) */
+	used = calloc(nn + 1, sizeof(*used));
+	usedl = calloc(nn + 1, sizeof(*usedl));
+	if (!used || !usedl) {
+		err_nomem(err);
+		goto out;
+	}
+	{
+		char tmp[64];
+		netstore_subnet(USERNET_DEFAULT_SUBNET, tmp, sizeof(tmp), &used[0], &usedl[0], NULL);
+		nu = 1;
+	}
 	for (size_t i = 0; i < nn; i++) {
 		netstore_rec x;
 		if (strcmp(names[i], name) == 0) {
@@ -38796,7 +38862,7 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 		uint32_t xb;
 		unsigned xl;
 		char tmp[64];
-		if (nu < ARRAY_LEN(used) && netstore_load(e, names[i], &x, NULL) == 0 &&
+		if (netstore_load(e, names[i], &x, NULL) == 0 &&
 		    netstore_subnet(x.subnet, tmp, sizeof(tmp), &xb, &xl, NULL) == 0) {
 			used[nu] = xb;
 			usedl[nu++] = xl;
@@ -38807,7 +38873,8 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 			if (netstore_overlap(base, plen, used[i], usedl[i])) {
 				err_set(err, CPOD_E_INVALID, "--subnet %s: overlaps the subnet of "
 					"another network%s", r.subnet,
-					i == 0 ? " (10.0.2.0/24, the containers' own)" : "");
+					i == 0 ? " (" USERNET_DEFAULT_SUBNET ", the containers' own)"
+					       : "");
 				goto out;
 			}
 	} else {
@@ -38839,6 +38906,8 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	if (!ret)
 		err_nomem(err);
 out:
+	free(used);
+	free(usedl);
 	netstore_names_free(names, nn);
 	close(lock);
 	return ret;
@@ -38852,6 +38921,8 @@ typedef struct netstore_users {
 	size_t count;
 } netstore_users;
 
+static void netstore_users_free(netstore_users *u);
+
 static int netstore_users_get(cpod_engine *e, const char *name, netstore_users *u, cpod_err *err)
 {
 	memset(u, 0, sizeof(*u));
@@ -38861,6 +38932,7 @@ static int netstore_users_get(cpod_engine *e, const char *name, netstore_users *
 	ctr_net *cn = calloc(1, sizeof(*cn));
 	if (!u->uses || !cn) {
 		free(cn);
+		netstore_users_free(u);
 		return err_nomem(err);
 	}
 	for (size_t i = 0; i < u->n; i++) {
@@ -38885,18 +38957,11 @@ static void netstore_users_free(netstore_users *u)
 /* podman's object for a network; full: its containers and the stack's state. */
 static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
 {
-	char gw[16] = "", sub[64];
-	snprintf(gw, sizeof(gw), "%s", r->gateway);
-	snprintf(sub, sizeof(sub), "%s", r->subnet);
-	char *slash = strchr(sub, '/');
-	if (slash && !gw[0]) {
-		*slash = '\0';
-		struct in_addr a;
-		if (inet_pton(AF_INET, sub, &a) == 1) {
-			a.s_addr = htonl(ntohl(a.s_addr) + 2);
-			inet_ntop(AF_INET, &a, gw, sizeof(gw));
-		}
-	}
+	char gw[16];
+	if (r->gateway[0])
+		snprintf(gw, sizeof(gw), "%s", r->gateway);
+	else
+		net_subnet_addr(r->subnet, 2, gw);
 	jw_obj_begin(w);
 	jw_kstr(w, "name", r->name);
 	jw_kstr(w, "id", r->id);
@@ -38934,15 +38999,7 @@ static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, boo
 		jw_obj_begin(w);
 		jw_obj_end(w);
 	}
-	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
-	jw_key(w, "labels");
-	if (ld)
-		jw_value(w, json_root(ld));
-	else {
-		jw_obj_begin(w);
-		jw_obj_end(w);
-	}
-	json_doc_free(ld);
+	netstore_labels_text(w, r->labels);
 	jw_key(w, "ipam_options");
 	jw_obj_begin(w);
 	jw_kstr(w, "driver", "host-local");
@@ -38997,8 +39054,7 @@ static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, boo
 	free(cn);
 	/* the stack process, when it runs: its counters */
 	char ctl[PATH_MAX];
-	bool ok = snprintf(ctl, sizeof(ctl), "%s/networks/%s/ctl", e->runroot, r->name) <
-		  (int)sizeof(ctl);
+	bool ok = net_ctl_path(e, r->name, NULL, ctl, sizeof(ctl)) == 0;
 	char *st = ok && usernet_alive(ctl) ? usernet_inspect(ctl, NULL) : NULL;
 	json_doc *sd = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
 	jw_key(w, "stack");
@@ -39066,7 +39122,29 @@ char *cpod_network_inspect(cpod_engine *e, const char *name, cpod_err *err)
 	return netstore_json(e, name, true, err);
 }
 
-/* Removes a network; the caller holds the lock. */
+/* rm and prune: the containers lock (no container is being created
+ * meanwhile, that might name the network after its users were counted),
+ * then the networks lock, exclusive.  *names gets the first. */
+static int netstore_lock_rm(cpod_engine *e, int *names, cpod_err *err)
+{
+	*names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*names < 0 || RETRY_EINTR(flock(*names, LOCK_EX)) < 0) {
+		err_sys(err, "lock the containers");
+		if (*names >= 0)
+			close(*names);
+		*names = -1;
+		return -1;
+	}
+	int lock = netstore_lock(e, true, err);
+	if (lock < 0) {
+		close(*names);
+		*names = -1;
+	}
+	return lock;
+}
+
+/* Removes a network; the caller holds the locks (netstore_lock_rm).  With
+ * force its containers go as with rm -f: stopped first, then removed. */
 static int netstore_remove(cpod_engine *e, const char *name, bool force, cpod_err *err)
 {
 	netstore_rec r;
@@ -39087,9 +39165,16 @@ static int netstore_remove(cpod_engine *e, const char *name, bool force, cpod_er
 			}
 		goto out;
 	}
-	for (size_t i = 0; i < u.n; i++)
-		if (u.uses[i] && ctr_remove_v(e, &u.all[i], true, true, err) < 0)
-			goto out;
+	for (size_t i = 0; i < u.n; i++) {
+		cpod_err e2;
+		if (!u.uses[i] || cpod_container_remove_v(e, u.all[i].id, 1, 1, &e2) == 0 ||
+		    e2.code == CPOD_E_NOTFOUND)
+			continue;
+		if (err)
+			*err = e2;
+		err_prefix(err, "network %s", name);
+		goto out;
+	}
 	snprintf(rel, sizeof(rel), "networks/%s.json", name);
 	if (unlinkat(e->rootfd, rel, 0) < 0 && errno != ENOENT) {
 		err_sys(err, "remove network %s", name);
@@ -39106,11 +39191,13 @@ out:
 
 int cpod_network_remove(cpod_engine *e, const char *name, int force, cpod_err *err)
 {
-	int lock = netstore_lock(e, err);
+	int names;
+	int lock = netstore_lock_rm(e, &names, err);
 	if (lock < 0)
 		return -1;
 	int r = netstore_remove(e, name, force, err);
 	close(lock);
+	close(names);
 	return r;
 }
 
@@ -39119,11 +39206,13 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 	char **names;
 	size_t nn;
 	buf out = BUF_INIT;
-	int lock = netstore_lock(e, err);
+	int ctrs;
+	int lock = netstore_lock_rm(e, &ctrs, err);
 	if (lock < 0)
 		return NULL;
 	if (netstore_names(e, &names, &nn, err) < 0) {
 		close(lock);
+		close(ctrs);
 		return NULL;
 	}
 	for (size_t i = 0; i < nn; i++) {
@@ -39137,34 +39226,58 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 	}
 	netstore_names_free(names, nn);
 	close(lock);
+	close(ctrs);
 	if (out.failed) {
 		buf_free(&out);
 		return err_nomem(err), NULL;
 	}
-	if (!out.data)
-		return strdup("");
+	if (!out.data) {
+		char *empty = strdup("");
+		if (!empty)
+			err_nomem(err);
+		return empty;
+	}
 	return out.data;
 }
 
+/* connect and disconnect: under the networks lock (shared: a network is
+ * not removed meanwhile), then the container's. */
 static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
-			    const cpod_network_connect_opts *o, bool connect, cpod_err *err)
+			    const cpod_network_connect_opts *o, bool connect, bool force,
+			    cpod_err *err)
 {
 	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
+	int nlock = netstore_lock(e, false, err);
+	if (nlock < 0)
 		return -1;
+	if (ctr_find(e, ctr, &r, err) < 0) {
+		close(nlock);
+		return -1;
+	}
 	int lock = ctr_lock(e, r.id, err);
 	int ret = -1;
-	if (lock < 0)
+	if (lock < 0 || ctr_reload(e, &r, err) < 0)
 		goto out;
-	if (ctr_reload(e, &r, err) < 0 ||
-	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
-			    o ? o->ip6 : NULL, o ? o->mac_address : NULL, connect, err) < 0 ||
-	    ctr_save(e, &r, err) < 0)
+	/* its supervisor writes the networks of this start into the record
+	 * when the container runs: a change made before that would be lost */
+	if (!ctr_running(&r) && r.sup_pid > 0 && proc_is(r.sup_pid, r.sup_start)) {
+		err_set(err, CPOD_E_STATE, "container %s is starting, try again", r.name);
 		goto out;
+	}
+	if (net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL, o ? o->ip6 : NULL,
+			    o ? o->mac_address : NULL, connect, force, err) < 0)
+		goto out;
+	if (ctr_save(e, &r, err) < 0) {
+		/* not recorded: not attached either */
+		if (connect && ctr_running(&r))
+			net_ctr_connect(e, &r, net, NULL, NULL, NULL, NULL, false, true, NULL);
+		goto out;
+	}
 	ret = 0;
 out:
 	if (lock >= 0)
 		close(lock);
+	close(nlock);
 	ctr_record_free(&r);
 	return ret;
 }
@@ -39173,20 +39286,21 @@ int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err)
 {
 	cpod_network_connect_opts o = { .aliases = aliases };
-	return netstore_connect(e, net, ctr, &o, true, err);
+	return netstore_connect(e, net, ctr, &o, true, false, err);
 }
 
 int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,
 			      const cpod_network_connect_opts *o, cpod_err *err)
 {
-	return netstore_connect(e, net, ctr, o, true, err);
+	return netstore_connect(e, net, ctr, o, true, false, err);
 }
 
+/* force: out of the record even when the network's stack cannot be told
+ * (it notices the container's end by itself). */
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
 			    cpod_err *err)
 {
-	(void)force;
-	return netstore_connect(e, net, ctr, NULL, false, err);
+	return netstore_connect(e, net, ctr, NULL, false, force, err);
 }
 /************************************************ src/engine/network.c */
 /*
@@ -39399,8 +39513,7 @@ CPOD_INTERNAL const char *net_mode_name(const ctr_net *n)
 
 /* ---------------------------------------------------------------- addresses */
 
-/* The subnet's base address plus k, as text. */
-static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
+CPOD_INTERNAL void net_subnet_addr(const char *subnet, unsigned k, char out[16])
 {
 	char b[64];
 	struct in_addr a;
@@ -39439,7 +39552,7 @@ static int netc_check_ip(const char *subnet, const char *gateway, const char *ip
 	if (gateway && *gateway)
 		snprintf(gw, sizeof(gw), "%s", gateway);
 	else
-		netc_subnet_addr(subnet, 2, gw);
+		net_subnet_addr(subnet, 2, gw);
 	if (strcmp(gw, ip) == 0)
 		return err_set(err, CPOD_E_INVALID, "%s %s: the gateway's address of network %s", opt,
 			       ip, net);
@@ -39511,7 +39624,7 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	}
 	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST)
 		return 0;
-	const char *subnet = "10.0.2.0/24";
+	const char *subnet = USERNET_DEFAULT_SUBNET;
 	netstore_rec first;
 	bool have_first = false;
 	if (n->mode == OPTIONS_NET_USERNET) {
@@ -39521,6 +39634,11 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		if (p->n_net_names > NET_MAX_LINKS)
 			return err_set(err, CPOD_E_INVALID, "--network: at most %d networks",
 				       NET_MAX_LINKS);
+		/* shared: no network rm meanwhile (the containers lock, which
+		 * our caller holds, keeps it out until the record is saved) */
+		_cleanup_close_ int lock = netstore_lock(e, false, err);
+		if (lock < 0)
+			return -1;
 		for (size_t i = 0; i < p->n_net_names; i++) {
 			netstore_rec nr;
 			if (netstore_load(e, p->net_names[i], &nr, err) < 0)
@@ -39574,6 +39692,13 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		y->range = 1;
 		snprintf(y->proto, sizeof(y->proto), "%s", proto);
 	}
+	/* a range without host ports takes a host port per port at start */
+	size_t nb = 0;
+	for (size_t i = 0; i < n->n_ports; i++)
+		nb += n->ports[i].host_port ? 1 : n->ports[i].range;
+	if (nb > NET_MAX_PORTS)
+		return err_set(err, CPOD_E_INVALID, "--publish: %zu host ports to pick, at most %d "
+			       "(a range without host ports takes one per port)", nb, NET_MAX_PORTS);
 	if (p->net_ip[0] && netc_check_ip(subnet, have_first ? first.gateway : "", p->net_ip,
 					  n->links[0].name, "--ip", err) < 0)
 		return -1;
@@ -39583,46 +39708,55 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	snprintf(n->links[0].ip6, sizeof(n->links[0].ip6), "%s", p->net_ip6);
 	snprintf(n->links[0].ip, sizeof(n->links[0].ip), "%s", p->net_ip);
 	snprintf(n->links[0].mac, sizeof(n->links[0].mac), "%s", p->net_mac);
-	netc_subnet_addr(subnet, 3, dns);
+	net_subnet_addr(subnet, 3, dns);
 	if (have_first && first.gateway[0])
 		snprintf(gw, 16, "%s", first.gateway);
 	else
-		netc_subnet_addr(subnet, 2, gw);
+		net_subnet_addr(subnet, 2, gw);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- the stacks */
 
-/* RUNROOT/networks/NAME or RUNROOT/usernet/ID16 (made), and the control
- * socket in it. */
+/* The run-time directory of a link, under RUNROOT: networks/NAME, or
+ * usernet/ID16 for a container's own. */
+static void netc_rel_dir(const char *link, const char *ctr_id, char rel[128])
+{
+	bool priv = strcmp(link, NET_PRIVATE) == 0;
+	snprintf(rel, 128, "%s/%.*s", priv ? "usernet" : "networks", priv ? 16 : 64,
+		 priv ? ctr_id : link);
+}
+
+CPOD_INTERNAL int net_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
+			       size_t n)
+{
+	char rel[128];
+	netc_rel_dir(link, ctr_id, rel);
+	if ((size_t)snprintf(ctl, n, "%s/%s/ctl", e->runroot, rel) >= n) {
+		ctl[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The run-time directory of a link (made), and the control socket in it. */
 static int netc_dir(cpod_engine *e, const char *link, const char *ctr_id, char *dir, size_t dn,
 		    char *ctl, size_t cn, cpod_err *err)
 {
 	bool priv = strcmp(link, NET_PRIVATE) == 0;
 	char rel[128];
-	snprintf(rel, sizeof(rel), "%s/%.*s", priv ? "usernet" : "networks", priv ? 16 : 64,
-		 priv ? ctr_id : link);
+	netc_rel_dir(link, ctr_id, rel);
 	mkdirat(e->runrootfd, priv ? "usernet" : "networks", 0700);
 	if (mkdirat(e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
 		return err_sys(err, "create %s/%s", e->runroot, rel);
 	if ((size_t)snprintf(dir, dn, "%s/%s", e->runroot, rel) >= dn ||
-	    (size_t)snprintf(ctl, cn, "%s/ctl", dir) >= cn)
+	    net_ctl_path(e, link, ctr_id, ctl, cn) < 0)
 		return err_set(err, CPOD_E_INVALID, "network %s: the run root's path is too long", link);
 	if (strlen(ctl) >= 108)
 		return err_set(err, CPOD_E_INVALID,
 			       "network %s: control socket %s: longer than a unix socket path may be "
 			       "(a shorter CPOD_RUNROOT)", link, ctl);
 	return 0;
-}
-
-/* The control socket of a container's link (no directory made). */
-static void netc_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
-			  size_t n)
-{
-	bool priv = strcmp(link, NET_PRIVATE) == 0;
-	if (snprintf(ctl, n, "%s/%s/%.*s/ctl", e->runroot, priv ? "usernet" : "networks",
-		     priv ? 16 : 64, priv ? ctr_id : link) >= (int)n)
-		ctl[0] = '\0';
 }
 
 /* Starts the stack detached from us: from a child with no signal blocked
@@ -39753,11 +39887,15 @@ static int netc_ensure(cpod_engine *e, netc_stack *s, const char *link, const ch
 	return 0;
 }
 
-/* A free port on the host for a published port asked as "any". */
-static unsigned netc_free_port(const char *ip, const char *proto)
+/* A free port on the host for a published port asked as "any"; *fd gets
+ * the socket bound to it, which the caller keeps open until every port of
+ * the container is picked (closed at once, the next pick could be the
+ * same port). */
+static unsigned netc_free_port(const char *ip, const char *proto, int *fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	*fd = -1;
 	memset(&ss, 0, sizeof(ss));
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
@@ -39773,40 +39911,87 @@ static unsigned netc_free_port(const char *ip, const char *proto)
 		len = sizeof(*a4);
 	}
 	int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	int s = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
 		return 0;
 	unsigned port = 0;
-	if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (bind(s, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(s, (struct sockaddr *)&ss, &len) == 0)
 		port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
-	close(fd);
+	if (port)
+		*fd = s;
+	else
+		close(s);
 	return port;
 }
 
-/* The host ports of this start: "any" ones picked now, one by one. */
+/* A host port the container asks for by number (any address). */
+static bool netc_port_asked(const ctr_net *n, unsigned port, const char *proto)
+{
+	for (size_t i = 0; i < n->n_ports; i++) {
+		const net_port *p = &n->ports[i];
+		if (p->host_port && p->host_port <= port && port < p->host_port + p->range &&
+		    strcmp(p->proto, proto) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The host ports of this start: "any" ones picked now, distinct from each
+ * other and from those asked by number. */
 static int netc_bind_ports(ctr_net *n, cpod_err *err)
 {
+	int held[NET_MAX_PORTS * 2];
+	size_t nh = 0;
+	int ret = -1;
 	n->n_bound = 0;
 	for (size_t i = 0; i < n->n_ports; i++) {
 		const net_port *p = &n->ports[i];
 		for (unsigned k = 0; k < (p->host_port ? 1 : p->range); k++) {
-			if (n->n_bound >= NET_MAX_PORTS)
-				return err_set(err, CPOD_E_INVALID, "too many published ports");
+			if (n->n_bound >= NET_MAX_PORTS) {
+				err_set(err, CPOD_E_INVALID, "too many published ports");
+				goto out;
+			}
 			net_port *b = &n->bound[n->n_bound++];
 			*b = *p;
-			if (!p->host_port) {
-				b->range = 1;
-				b->ctr_port = p->ctr_port + k;
-				b->host_port = netc_free_port(p->host_ip, p->proto);
-				if (!b->host_port)
-					return err_set(err, CPOD_E_SYS,
-						       "publish %u/%s: no free port on the host",
-						       b->ctr_port, p->proto);
+			if (p->host_port)
+				continue;
+			b->range = 1;
+			b->ctr_port = p->ctr_port + k;
+			b->host_port = 0;
+			while (nh < ARRAY_LEN(held)) {
+				unsigned port = netc_free_port(p->host_ip, p->proto, &held[nh]);
+				if (!port)
+					break;
+				nh++;
+				if (!netc_port_asked(n, port, p->proto)) {
+					b->host_port = port;
+					break;
+				}
+			}
+			if (!b->host_port) {
+				err_set(err, CPOD_E_SYS, "publish %u/%s: no free port on the host",
+					b->ctr_port, p->proto);
+				goto out;
 			}
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	for (size_t i = 0; i < nh; i++)
+		close(held[i]);
+	return ret;
+}
+
+/* The network namespace of a container's init, opened. */
+static int netc_open_netns(pid_t pid, const char *who, cpod_err *err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "the network namespace of %s", who);
+	return fd;
 }
 
 /* The fixed address or MAC of a link held by another running container of
@@ -39920,18 +40105,27 @@ static int netc_stack_pidfd(const char *ctl)
 	return fd;
 }
 
-static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
+/* Out of a link's stack; -1 (err) when the stack runs and refused, or
+ * could not be told: the link is forgotten all the same. */
+static int netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k, cpod_err *err)
 {
 	char ctl[PATH_MAX];
+	int ret = 0;
 	if (!k->attached)
-		return;
-	netc_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
+		return 0;
+	net_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
 	if (usernet_alive(ctl)) {
 		/* a container's own network has nobody else: it ends now, not
 		 * after its grace time (nothing of the container outlives it) */
 		bool priv = strcmp(k->name, NET_PRIVATE) == 0;
 		int pfd = priv ? netc_stack_pidfd(ctl) : -1;
-		usernet_detach(ctl, r->id, NULL);
+		/* "not attached": the stack let it go already (what is asked) */
+		cpod_err e2;
+		if (usernet_detach(ctl, r->id, &e2) < 0 && !strstr(e2.msg, "not attached")) {
+			if (err)
+				*err = e2;
+			ret = err_prefix(err, "network %s (%s)", k->name, r->name);
+		}
 		if (pfd >= 0) {
 			if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) == 0)
 				proc_poll_in(pfd, 2000);
@@ -39940,6 +40134,7 @@ static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
 	}
 	k->attached = false;
 	memset(&k->r, 0, sizeof(k->r));
+	return ret;
 }
 
 CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid, char **text,
@@ -39952,31 +40147,33 @@ CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid,
 	net_ctr_read(r->net, n);
 	int ret = -1;
 	_cleanup_close_ int nsfd = -1;
+	_cleanup_close_ int nlock = -1;
 	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST || !n->n_links) {
 		ret = 0;
 		goto out;
 	}
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	nsfd = open(p, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0) {
-		err_sys(err, "the container's network namespace");
+	/* shared: the named networks are not removed meanwhile */
+	bool named = false;
+	for (size_t i = 0; i < n->n_links; i++)
+		named |= strcmp(n->links[i].name, NET_PRIVATE) != 0;
+	if (named && (nlock = netstore_lock(e, false, err)) < 0)
 		goto out;
-	}
+	nsfd = netc_open_netns(pid, r->name, err);
+	if (nsfd < 0)
+		goto out;
 	for (size_t i = 0; i < n->n_links; i++)
 		n->links[i].attached = false;
 	if (netc_bind_ports(n, err) < 0)
 		goto out;
-	for (size_t i = 0; i < n->n_links; i++) {
-		if (netc_attach_link(e, r, n, i, pid, nsfd, NULL, err) < 0) {
-			for (size_t k = 0; k < i; k++)
-				netc_detach_link(e, r, &n->links[k]);
-			goto out;
-		}
-	}
-	*text = net_ctr_text(n);
-	if (!*text) {
+	size_t done = 0;
+	for (; done < n->n_links; done++)
+		if (netc_attach_link(e, r, n, done, pid, nsfd, NULL, err) < 0)
+			break;
+	if (done == n->n_links && !(*text = net_ctr_text(n)))
 		err_nomem(err);
+	if (!*text) {
+		for (size_t k = 0; k < done; k++)
+			netc_detach_link(e, r, &n->links[k], NULL);
 		goto out;
 	}
 	ret = 0;
@@ -39985,7 +40182,8 @@ out:
 	return ret;
 }
 
-CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
+/* e NULL: the state is only forgotten (net_ctr_forget). */
+static void netc_detach_all(cpod_engine *e, ctr_record *r)
 {
 	if (!r->net)
 		return;
@@ -39996,7 +40194,12 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
 	bool any = n->n_bound > 0;
 	for (size_t i = 0; i < n->n_links; i++) {
 		any |= n->links[i].attached;
-		netc_detach_link(e, r, &n->links[i]);
+		if (e) {
+			netc_detach_link(e, r, &n->links[i], NULL);
+		} else {
+			n->links[i].attached = false;
+			memset(&n->links[i].r, 0, sizeof(n->links[i].r));
+		}
 	}
 	n->n_bound = 0;
 	if (any) {
@@ -40007,6 +40210,16 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
 		}
 	}
 	free(n);
+}
+
+CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
+{
+	netc_detach_all(e, r);
+}
+
+CPOD_INTERNAL void net_ctr_forget(ctr_record *r)
+{
+	netc_detach_all(NULL, r);
 }
 
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r)
@@ -40033,11 +40246,10 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 		for (size_t k = 0; k < n->n_links; k++) {
 			if (strcmp(n->links[k].name, link) != 0 || !n->links[k].attached)
 				continue;
-			char p[64], ip[16];
-			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
+			char ip[16];
 			snprintf(ip, sizeof(ip), "%s", n->links[k].r.ip);
-			int nsfd = open(p, O_RDONLY | O_CLOEXEC);
 			cpod_err err;
+			int nsfd = netc_open_netns(r->pid, r->name, &err);
 			if (nsfd < 0 ||
 			    netc_attach_link(e, r, n, k, r->pid, nsfd, ip, &err) < 0)
 				log_warn("network %s: container %.12s not attached again", link, r->id);
@@ -40053,7 +40265,7 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
 				  const char *const *aliases, const char *ip, const char *ip6,
-				  const char *mac, bool connect, cpod_err *err)
+				  const char *mac, bool connect, bool force, cpod_err *err)
 {
 	ctr_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -40107,11 +40319,12 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 		if (mac && *mac && options_mac("--mac-address", mac, k->mac, err) < 0)
 			goto out;
 		if (ctr_running(r)) {
-			char p[64];
-			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
-			_cleanup_close_ int nsfd = open(p, O_RDONLY | O_CLOEXEC);
+			_cleanup_close_ int nsfd = netc_open_netns(r->pid, r->name, err);
 			if (nsfd < 0) {
-				err_sys(err, "the network namespace of %s", r->name);
+				/* it ended, its supervisor has not recorded it yet */
+				if (err && err->errno_ == ENOENT)
+					err_set(err, CPOD_E_STATE, "container %s is stopping, try again",
+						r->name);
 				goto out;
 			}
 			if (netc_attach_link(e, r, n, n->n_links - 1, r->pid, nsfd, NULL, err) < 0)
@@ -40125,7 +40338,11 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 				r->name, net);
 			goto out;
 		}
-		netc_detach_link(e, r, &n->links[at]);
+		/* without force the stack must have let it go (else it would
+		 * keep answering for it until the container ends) */
+		if (netc_detach_link(e, r, &n->links[at], force ? NULL : err) < 0 && !force) {
+			goto out;
+		}
 		memmove(&n->links[at], &n->links[at + 1],
 			(n->n_links - at - 1) * sizeof(n->links[0]));
 		n->n_links--;
@@ -45239,7 +45456,18 @@ static void sup_set_exited(sup *s, void *arg)
 	s->rec.timed_out = s->rec.timed_out || x->timed_out;
 	s->rec.pid = 0;
 	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
-	/* out of its networks (the stacks notice by themselves too) */
+	/* detached already (sup_detach_networks): the record forgets */
+	net_ctr_forget(&s->rec);
+}
+
+/* Out of its networks (the stacks notice by themselves too), before the
+ * record is changed: that talks to the stacks (and waits for a container's
+ * own to end), which is not done holding the container's lock.  The
+ * record as it is now (a network connected meanwhile is in it), or ours
+ * when it is gone. */
+static void sup_detach_networks(sup *s)
+{
+	ctr_reload(s->e, &s->rec, NULL);
 	net_ctr_detach(s->e, &s->rec);
 }
 
@@ -45745,6 +45973,7 @@ static SUP_COLD bool sup_start_reported(sup *s)
 		sup_broadcast(s, AF_ERROR, msg, strlen(msg));
 		sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
 				     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
+		sup_detach_networks(s);
 		sup_update(s, sup_set_exited, &x, NULL);
 		if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
 			ctr_remove_v(s->e, &s->rec, true, true, NULL);
@@ -45762,6 +45991,7 @@ static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
 	sup_exit x = { .code = s->rec.timed_out ? -1 : proc_exit_code(status) };
 	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+	sup_detach_networks(s);
 	sup_update(s, sup_set_exited, &x, NULL);
 	bool again = sup_restart_wanted(s, x.code);
 	/* --rm: gone before anyone hears of the exit, as with podman */

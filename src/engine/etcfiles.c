@@ -13,6 +13,11 @@
  * stack's DNS forwarder (unless --dns), which forwards to the servers of
  * the host's file and answers the network's container names; the gateway
  * (the host) is host.containers.internal and --add-host's host-gateway.
+ * (--network none and host refuse host-gateway: options.c.)  A default
+ * network that fell back to none (no /dev/net/tun) has no gateway: as
+ * podman omits host.containers.internal then, a host-gateway entry is left
+ * out too (with a warning), rather than naming an address that is not the
+ * host's.
  */
 #include "etcfiles.h"
 #include "options.h"
@@ -106,7 +111,12 @@ CPOD_INTERNAL int etc_write(int dirfd, const cpod_run_opts *o, const char *hostn
 		}
 		const char *ip = kv.value;
 		if (strcmp(ip, "host-gateway") == 0)
-			ip = gw && *gw ? gw : "127.0.0.1";
+			ip = gw && *gw ? gw : NULL;
+		if (!ip) {
+			log_warn("--add-host %s: no network, so no gateway: left out of /etc/hosts",
+				 o->add_hosts[i]);
+			continue;
+		}
 		buf_printf(&hosts, NULL, "%s\t%s\n", ip, kv.key);
 	}
 	pool_free(&pool);

@@ -3,24 +3,57 @@
  * functions of cpod.h: their records, podman-shaped JSON (with the
  * attached containers and the stack's counters), removal and prune, and
  * connect/disconnect of containers.
+ *
+ * Lock order (every path takes them in this order, none in another):
+ *   1. ROOT/containers.lock (the container names; held by container create
+ *      for its whole length, and by network rm/prune so that no container
+ *      joins a network while it is removed),
+ *   2. ROOT/networks.lock: shared by the users of a network (container
+ *      create, start, network connect/disconnect), exclusive for network
+ *      create, rm and prune,
+ *   3. a container's lock (ctr_lock),
+ *   4. a network's run-time lock (RUNROOT/networks/NAME/lock, netc_ensure).
+ * Detaching (a container's end, rm) takes none of them: it is best effort,
+ * and a removal holding 2 waits for the supervisors that detach.
  */
 #include "netstore.h"
 #include "network.h"
 #include "../base/fs.h"
+#include "../base/proc.h"
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <sys/file.h>
 
-static int netstore_lock(cpod_engine *e, cpod_err *err)
+CPOD_INTERNAL int netstore_lock(cpod_engine *e, bool exclusive, cpod_err *err)
 {
 	int fd = openat(e->rootfd, "networks.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || RETRY_EINTR(flock(fd, LOCK_EX)) < 0) {
+	if (fd < 0 || RETRY_EINTR(flock(fd, exclusive ? LOCK_EX : LOCK_SH)) < 0) {
 		err_sys(err, "lock the networks");
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* A labels object as it is, or {} (none, or not readable). */
+static void netstore_labels_write(json_w *w, const json_value *labels)
+{
+	if (labels) {
+		jw_value(w, labels);
+	} else {
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+}
+
+/* The labels of a record (JSON text) under the key "labels". */
+static void netstore_labels_text(json_w *w, const char *text)
+{
+	json_doc *ld = json_parse(text, strlen(text), NULL, NULL);
+	jw_key(w, "labels");
+	netstore_labels_write(w, ld ? json_root(ld) : NULL);
+	json_doc_free(ld);
 }
 
 CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err)
@@ -66,12 +99,7 @@ CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *
 	buf lb = BUF_INIT;
 	json_w w;
 	jw_init(&w, &lb, NULL);
-	if (json_get(o, "labels"))
-		jw_value(&w, json_get(o, "labels"));
-	else {
-		jw_obj_begin(&w);
-		jw_obj_end(&w);
-	}
+	netstore_labels_write(&w, json_get(o, "labels"));
 	if (jw_finish(&w, NULL) == 0 && lb.len < sizeof(r->labels))
 		memcpy(r->labels, lb.data, lb.len + 1);
 	else
@@ -98,15 +126,7 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	jw_kstr(&w, "policy", usernet_policy_name(r->policy));
 	jw_kbool(&w, "internal", r->internal);
 	jw_kint(&w, "mtu", r->mtu);
-	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
-	jw_key(&w, "labels");
-	if (ld)
-		jw_value(&w, json_root(ld));
-	else {
-		jw_obj_begin(&w);
-		jw_obj_end(&w);
-	}
-	json_doc_free(ld);
+	netstore_labels_text(&w, r->labels);
 	jw_obj_end(&w);
 	if (jw_finish(&w, err) < 0)
 		return -1;
@@ -115,7 +135,15 @@ static int netstore_save(cpod_engine *e, const netstore_rec *r, cpod_err *err)
 	return fs_write_atomic(e->rootfd, rel, b.data, b.len, 0600, 0, err);
 }
 
-/* Every network's name (sorted). */
+static void netstore_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Every network's name (sorted); all of them or an error (a name left
+ * out could let create overwrite that network). */
 static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
 {
 	*out = NULL;
@@ -142,12 +170,13 @@ static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
 			cap = cap ? cap * 2 : 16;
 			char **g = realloc(*out, cap * sizeof(char *));
 			if (!g)
-				break;
+				goto nomem;
 			*out = g;
 		}
 		(*out)[*n] = strdup(name);
-		if ((*out)[*n])
-			(*n)++;
+		if (!(*out)[*n])
+			goto nomem;
+		(*n)++;
 	}
 	closedir(d);
 	for (size_t i = 1; i < *n; i++)
@@ -157,13 +186,12 @@ static int netstore_names(cpod_engine *e, char ***out, size_t *n, cpod_err *err)
 			(*out)[j - 1] = t;
 		}
 	return 0;
-}
-
-static void netstore_names_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+nomem:
+	closedir(d);
+	netstore_names_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return err_nomem(err);
 }
 
 /* "a.b.c.d/len" checked and with its host bits cleared. */
@@ -278,8 +306,10 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 			jw_kstr(&w, k, eq ? eq + 1 : "");
 		}
 		jw_obj_end(&w);
-		if (jw_finish(&w, err) < 0)
+		if (jw_finish(&w, err) < 0) {
+			buf_free(&lb);
 			return NULL;
+		}
 		if (lb.len >= sizeof(r.labels)) {
 			buf_free(&lb);
 			return err_set(err, CPOD_E_INVALID, "--label: too many labels"), NULL;
@@ -296,20 +326,29 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	    netstore_gateway(o->gateway, o->subnet, base, plen, r.gateway, err) < 0)
 		return NULL;
 
-	int lock = netstore_lock(e, err);
+	int lock = netstore_lock(e, true, err);
 	if (lock < 0)
 		return NULL;
 	char **names = NULL;
 	size_t nn = 0;
 	char *ret = NULL;
+	uint32_t *used = NULL;
+	unsigned *usedl = NULL;
+	size_t nu = 0;
 	if (netstore_names(e, &names, &nn, err) < 0)
 		goto out;
-	/* subnets in use (and 10.0.2.0/24, the containers' own networks) */
-	uint32_t used[256 + 1];
-	unsigned usedl[256 + 1];
-	size_t nu = 0;
-	used[nu] = 0x0a000200;
-	usedl[nu++] = 24;
+	/* subnets in use (and the containers' own networks' first) */
+	used = calloc(nn + 1, sizeof(*used));
+	usedl = calloc(nn + 1, sizeof(*usedl));
+	if (!used || !usedl) {
+		err_nomem(err);
+		goto out;
+	}
+	{
+		char tmp[64];
+		netstore_subnet(USERNET_DEFAULT_SUBNET, tmp, sizeof(tmp), &used[0], &usedl[0], NULL);
+		nu = 1;
+	}
 	for (size_t i = 0; i < nn; i++) {
 		netstore_rec x;
 		if (strcmp(names[i], name) == 0) {
@@ -320,7 +359,7 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 		uint32_t xb;
 		unsigned xl;
 		char tmp[64];
-		if (nu < ARRAY_LEN(used) && netstore_load(e, names[i], &x, NULL) == 0 &&
+		if (netstore_load(e, names[i], &x, NULL) == 0 &&
 		    netstore_subnet(x.subnet, tmp, sizeof(tmp), &xb, &xl, NULL) == 0) {
 			used[nu] = xb;
 			usedl[nu++] = xl;
@@ -331,7 +370,8 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 			if (netstore_overlap(base, plen, used[i], usedl[i])) {
 				err_set(err, CPOD_E_INVALID, "--subnet %s: overlaps the subnet of "
 					"another network%s", r.subnet,
-					i == 0 ? " (10.0.2.0/24, the containers' own)" : "");
+					i == 0 ? " (" USERNET_DEFAULT_SUBNET ", the containers' own)"
+					       : "");
 				goto out;
 			}
 	} else {
@@ -363,6 +403,8 @@ char *cpod_network_create(cpod_engine *e, const char *name, const cpod_network_o
 	if (!ret)
 		err_nomem(err);
 out:
+	free(used);
+	free(usedl);
 	netstore_names_free(names, nn);
 	close(lock);
 	return ret;
@@ -376,6 +418,8 @@ typedef struct netstore_users {
 	size_t count;
 } netstore_users;
 
+static void netstore_users_free(netstore_users *u);
+
 static int netstore_users_get(cpod_engine *e, const char *name, netstore_users *u, cpod_err *err)
 {
 	memset(u, 0, sizeof(*u));
@@ -385,6 +429,7 @@ static int netstore_users_get(cpod_engine *e, const char *name, netstore_users *
 	ctr_net *cn = calloc(1, sizeof(*cn));
 	if (!u->uses || !cn) {
 		free(cn);
+		netstore_users_free(u);
 		return err_nomem(err);
 	}
 	for (size_t i = 0; i < u->n; i++) {
@@ -409,18 +454,11 @@ static void netstore_users_free(netstore_users *u)
 /* podman's object for a network; full: its containers and the stack's state. */
 static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, bool full)
 {
-	char gw[16] = "", sub[64];
-	snprintf(gw, sizeof(gw), "%s", r->gateway);
-	snprintf(sub, sizeof(sub), "%s", r->subnet);
-	char *slash = strchr(sub, '/');
-	if (slash && !gw[0]) {
-		*slash = '\0';
-		struct in_addr a;
-		if (inet_pton(AF_INET, sub, &a) == 1) {
-			a.s_addr = htonl(ntohl(a.s_addr) + 2);
-			inet_ntop(AF_INET, &a, gw, sizeof(gw));
-		}
-	}
+	char gw[16];
+	if (r->gateway[0])
+		snprintf(gw, sizeof(gw), "%s", r->gateway);
+	else
+		net_subnet_addr(r->subnet, 2, gw);
 	jw_obj_begin(w);
 	jw_kstr(w, "name", r->name);
 	jw_kstr(w, "id", r->id);
@@ -458,15 +496,7 @@ static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, boo
 		jw_obj_begin(w);
 		jw_obj_end(w);
 	}
-	json_doc *ld = json_parse(r->labels, strlen(r->labels), NULL, NULL);
-	jw_key(w, "labels");
-	if (ld)
-		jw_value(w, json_root(ld));
-	else {
-		jw_obj_begin(w);
-		jw_obj_end(w);
-	}
-	json_doc_free(ld);
+	netstore_labels_text(w, r->labels);
 	jw_key(w, "ipam_options");
 	jw_obj_begin(w);
 	jw_kstr(w, "driver", "host-local");
@@ -521,8 +551,7 @@ static void netstore_write(json_w *w, cpod_engine *e, const netstore_rec *r, boo
 	free(cn);
 	/* the stack process, when it runs: its counters */
 	char ctl[PATH_MAX];
-	bool ok = snprintf(ctl, sizeof(ctl), "%s/networks/%s/ctl", e->runroot, r->name) <
-		  (int)sizeof(ctl);
+	bool ok = net_ctl_path(e, r->name, NULL, ctl, sizeof(ctl)) == 0;
 	char *st = ok && usernet_alive(ctl) ? usernet_inspect(ctl, NULL) : NULL;
 	json_doc *sd = st ? json_parse(st, strlen(st), NULL, NULL) : NULL;
 	jw_key(w, "stack");
@@ -590,7 +619,29 @@ char *cpod_network_inspect(cpod_engine *e, const char *name, cpod_err *err)
 	return netstore_json(e, name, true, err);
 }
 
-/* Removes a network; the caller holds the lock. */
+/* rm and prune: the containers lock (no container is being created
+ * meanwhile, that might name the network after its users were counted),
+ * then the networks lock, exclusive.  *names gets the first. */
+static int netstore_lock_rm(cpod_engine *e, int *names, cpod_err *err)
+{
+	*names = openat(e->rootfd, "containers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*names < 0 || RETRY_EINTR(flock(*names, LOCK_EX)) < 0) {
+		err_sys(err, "lock the containers");
+		if (*names >= 0)
+			close(*names);
+		*names = -1;
+		return -1;
+	}
+	int lock = netstore_lock(e, true, err);
+	if (lock < 0) {
+		close(*names);
+		*names = -1;
+	}
+	return lock;
+}
+
+/* Removes a network; the caller holds the locks (netstore_lock_rm).  With
+ * force its containers go as with rm -f: stopped first, then removed. */
 static int netstore_remove(cpod_engine *e, const char *name, bool force, cpod_err *err)
 {
 	netstore_rec r;
@@ -611,9 +662,16 @@ static int netstore_remove(cpod_engine *e, const char *name, bool force, cpod_er
 			}
 		goto out;
 	}
-	for (size_t i = 0; i < u.n; i++)
-		if (u.uses[i] && ctr_remove_v(e, &u.all[i], true, true, err) < 0)
-			goto out;
+	for (size_t i = 0; i < u.n; i++) {
+		cpod_err e2;
+		if (!u.uses[i] || cpod_container_remove_v(e, u.all[i].id, 1, 1, &e2) == 0 ||
+		    e2.code == CPOD_E_NOTFOUND)
+			continue;
+		if (err)
+			*err = e2;
+		err_prefix(err, "network %s", name);
+		goto out;
+	}
 	snprintf(rel, sizeof(rel), "networks/%s.json", name);
 	if (unlinkat(e->rootfd, rel, 0) < 0 && errno != ENOENT) {
 		err_sys(err, "remove network %s", name);
@@ -630,11 +688,13 @@ out:
 
 int cpod_network_remove(cpod_engine *e, const char *name, int force, cpod_err *err)
 {
-	int lock = netstore_lock(e, err);
+	int names;
+	int lock = netstore_lock_rm(e, &names, err);
 	if (lock < 0)
 		return -1;
 	int r = netstore_remove(e, name, force, err);
 	close(lock);
+	close(names);
 	return r;
 }
 
@@ -643,11 +703,13 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 	char **names;
 	size_t nn;
 	buf out = BUF_INIT;
-	int lock = netstore_lock(e, err);
+	int ctrs;
+	int lock = netstore_lock_rm(e, &ctrs, err);
 	if (lock < 0)
 		return NULL;
 	if (netstore_names(e, &names, &nn, err) < 0) {
 		close(lock);
+		close(ctrs);
 		return NULL;
 	}
 	for (size_t i = 0; i < nn; i++) {
@@ -661,34 +723,58 @@ char *cpod_network_prune(cpod_engine *e, cpod_err *err)
 	}
 	netstore_names_free(names, nn);
 	close(lock);
+	close(ctrs);
 	if (out.failed) {
 		buf_free(&out);
 		return err_nomem(err), NULL;
 	}
-	if (!out.data)
-		return strdup("");
+	if (!out.data) {
+		char *empty = strdup("");
+		if (!empty)
+			err_nomem(err);
+		return empty;
+	}
 	return out.data;
 }
 
+/* connect and disconnect: under the networks lock (shared: a network is
+ * not removed meanwhile), then the container's. */
 static int netstore_connect(cpod_engine *e, const char *net, const char *ctr,
-			    const cpod_network_connect_opts *o, bool connect, cpod_err *err)
+			    const cpod_network_connect_opts *o, bool connect, bool force,
+			    cpod_err *err)
 {
 	ctr_record r;
-	if (ctr_find(e, ctr, &r, err) < 0)
+	int nlock = netstore_lock(e, false, err);
+	if (nlock < 0)
 		return -1;
+	if (ctr_find(e, ctr, &r, err) < 0) {
+		close(nlock);
+		return -1;
+	}
 	int lock = ctr_lock(e, r.id, err);
 	int ret = -1;
-	if (lock < 0)
+	if (lock < 0 || ctr_reload(e, &r, err) < 0)
 		goto out;
-	if (ctr_reload(e, &r, err) < 0 ||
-	    net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL,
-			    o ? o->ip6 : NULL, o ? o->mac_address : NULL, connect, err) < 0 ||
-	    ctr_save(e, &r, err) < 0)
+	/* its supervisor writes the networks of this start into the record
+	 * when the container runs: a change made before that would be lost */
+	if (!ctr_running(&r) && r.sup_pid > 0 && proc_is(r.sup_pid, r.sup_start)) {
+		err_set(err, CPOD_E_STATE, "container %s is starting, try again", r.name);
 		goto out;
+	}
+	if (net_ctr_connect(e, &r, net, o ? o->aliases : NULL, o ? o->ip : NULL, o ? o->ip6 : NULL,
+			    o ? o->mac_address : NULL, connect, force, err) < 0)
+		goto out;
+	if (ctr_save(e, &r, err) < 0) {
+		/* not recorded: not attached either */
+		if (connect && ctr_running(&r))
+			net_ctr_connect(e, &r, net, NULL, NULL, NULL, NULL, false, true, NULL);
+		goto out;
+	}
 	ret = 0;
 out:
 	if (lock >= 0)
 		close(lock);
+	close(nlock);
 	ctr_record_free(&r);
 	return ret;
 }
@@ -697,18 +783,19 @@ int cpod_network_connect(cpod_engine *e, const char *net, const char *ctr,
 			 const char *const *aliases, cpod_err *err)
 {
 	cpod_network_connect_opts o = { .aliases = aliases };
-	return netstore_connect(e, net, ctr, &o, true, err);
+	return netstore_connect(e, net, ctr, &o, true, false, err);
 }
 
 int cpod_network_connect_with(cpod_engine *e, const char *net, const char *ctr,
 			      const cpod_network_connect_opts *o, cpod_err *err)
 {
-	return netstore_connect(e, net, ctr, o, true, err);
+	return netstore_connect(e, net, ctr, o, true, false, err);
 }
 
+/* force: out of the record even when the network's stack cannot be told
+ * (it notices the container's end by itself). */
 int cpod_network_disconnect(cpod_engine *e, const char *net, const char *ctr, int force,
 			    cpod_err *err)
 {
-	(void)force;
-	return netstore_connect(e, net, ctr, NULL, false, err);
+	return netstore_connect(e, net, ctr, NULL, false, force, err);
 }

@@ -23,6 +23,9 @@ typedef struct netstore_rec {
 	char labels[4096];        /* JSON object text */
 } netstore_rec;
 
+/* ROOT/networks.lock, shared (a network's users) or exclusive (create,
+ * rm, prune): the fd to close.  Lock order: netstore.c. */
+CPOD_INTERNAL int netstore_lock(cpod_engine *e, bool exclusive, cpod_err *err);
 /* CPOD_E_NOTFOUND when there is none. */
 CPOD_INTERNAL int netstore_load(cpod_engine *e, const char *name, netstore_rec *r, cpod_err *err);
 

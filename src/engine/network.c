@@ -208,8 +208,7 @@ CPOD_INTERNAL const char *net_mode_name(const ctr_net *n)
 
 /* ---------------------------------------------------------------- addresses */
 
-/* The subnet's base address plus k, as text. */
-static void netc_subnet_addr(const char *subnet, unsigned k, char out[16])
+CPOD_INTERNAL void net_subnet_addr(const char *subnet, unsigned k, char out[16])
 {
 	char b[64];
 	struct in_addr a;
@@ -248,7 +247,7 @@ static int netc_check_ip(const char *subnet, const char *gateway, const char *ip
 	if (gateway && *gateway)
 		snprintf(gw, sizeof(gw), "%s", gateway);
 	else
-		netc_subnet_addr(subnet, 2, gw);
+		net_subnet_addr(subnet, 2, gw);
 	if (strcmp(gw, ip) == 0)
 		return err_set(err, CPOD_E_INVALID, "%s %s: the gateway's address of network %s", opt,
 			       ip, net);
@@ -320,7 +319,7 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	}
 	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST)
 		return 0;
-	const char *subnet = "10.0.2.0/24";
+	const char *subnet = USERNET_DEFAULT_SUBNET;
 	netstore_rec first;
 	bool have_first = false;
 	if (n->mode == OPTIONS_NET_USERNET) {
@@ -330,6 +329,11 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		if (p->n_net_names > NET_MAX_LINKS)
 			return err_set(err, CPOD_E_INVALID, "--network: at most %d networks",
 				       NET_MAX_LINKS);
+		/* shared: no network rm meanwhile (the containers lock, which
+		 * our caller holds, keeps it out until the record is saved) */
+		_cleanup_close_ int lock = netstore_lock(e, false, err);
+		if (lock < 0)
+			return -1;
 		for (size_t i = 0; i < p->n_net_names; i++) {
 			netstore_rec nr;
 			if (netstore_load(e, p->net_names[i], &nr, err) < 0)
@@ -383,6 +387,13 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 		y->range = 1;
 		snprintf(y->proto, sizeof(y->proto), "%s", proto);
 	}
+	/* a range without host ports takes a host port per port at start */
+	size_t nb = 0;
+	for (size_t i = 0; i < n->n_ports; i++)
+		nb += n->ports[i].host_port ? 1 : n->ports[i].range;
+	if (nb > NET_MAX_PORTS)
+		return err_set(err, CPOD_E_INVALID, "--publish: %zu host ports to pick, at most %d "
+			       "(a range without host ports takes one per port)", nb, NET_MAX_PORTS);
 	if (p->net_ip[0] && netc_check_ip(subnet, have_first ? first.gateway : "", p->net_ip,
 					  n->links[0].name, "--ip", err) < 0)
 		return -1;
@@ -392,46 +403,55 @@ CPOD_INTERNAL int net_ctr_new(cpod_engine *e, const options_parsed *p, const cpo
 	snprintf(n->links[0].ip6, sizeof(n->links[0].ip6), "%s", p->net_ip6);
 	snprintf(n->links[0].ip, sizeof(n->links[0].ip), "%s", p->net_ip);
 	snprintf(n->links[0].mac, sizeof(n->links[0].mac), "%s", p->net_mac);
-	netc_subnet_addr(subnet, 3, dns);
+	net_subnet_addr(subnet, 3, dns);
 	if (have_first && first.gateway[0])
 		snprintf(gw, 16, "%s", first.gateway);
 	else
-		netc_subnet_addr(subnet, 2, gw);
+		net_subnet_addr(subnet, 2, gw);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- the stacks */
 
-/* RUNROOT/networks/NAME or RUNROOT/usernet/ID16 (made), and the control
- * socket in it. */
+/* The run-time directory of a link, under RUNROOT: networks/NAME, or
+ * usernet/ID16 for a container's own. */
+static void netc_rel_dir(const char *link, const char *ctr_id, char rel[128])
+{
+	bool priv = strcmp(link, NET_PRIVATE) == 0;
+	snprintf(rel, 128, "%s/%.*s", priv ? "usernet" : "networks", priv ? 16 : 64,
+		 priv ? ctr_id : link);
+}
+
+CPOD_INTERNAL int net_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
+			       size_t n)
+{
+	char rel[128];
+	netc_rel_dir(link, ctr_id, rel);
+	if ((size_t)snprintf(ctl, n, "%s/%s/ctl", e->runroot, rel) >= n) {
+		ctl[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The run-time directory of a link (made), and the control socket in it. */
 static int netc_dir(cpod_engine *e, const char *link, const char *ctr_id, char *dir, size_t dn,
 		    char *ctl, size_t cn, cpod_err *err)
 {
 	bool priv = strcmp(link, NET_PRIVATE) == 0;
 	char rel[128];
-	snprintf(rel, sizeof(rel), "%s/%.*s", priv ? "usernet" : "networks", priv ? 16 : 64,
-		 priv ? ctr_id : link);
+	netc_rel_dir(link, ctr_id, rel);
 	mkdirat(e->runrootfd, priv ? "usernet" : "networks", 0700);
 	if (mkdirat(e->runrootfd, rel, 0700) < 0 && errno != EEXIST)
 		return err_sys(err, "create %s/%s", e->runroot, rel);
 	if ((size_t)snprintf(dir, dn, "%s/%s", e->runroot, rel) >= dn ||
-	    (size_t)snprintf(ctl, cn, "%s/ctl", dir) >= cn)
+	    net_ctl_path(e, link, ctr_id, ctl, cn) < 0)
 		return err_set(err, CPOD_E_INVALID, "network %s: the run root's path is too long", link);
 	if (strlen(ctl) >= 108)
 		return err_set(err, CPOD_E_INVALID,
 			       "network %s: control socket %s: longer than a unix socket path may be "
 			       "(a shorter CPOD_RUNROOT)", link, ctl);
 	return 0;
-}
-
-/* The control socket of a container's link (no directory made). */
-static void netc_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
-			  size_t n)
-{
-	bool priv = strcmp(link, NET_PRIVATE) == 0;
-	if (snprintf(ctl, n, "%s/%s/%.*s/ctl", e->runroot, priv ? "usernet" : "networks",
-		     priv ? 16 : 64, priv ? ctr_id : link) >= (int)n)
-		ctl[0] = '\0';
 }
 
 /* Starts the stack detached from us: from a child with no signal blocked
@@ -562,11 +582,15 @@ static int netc_ensure(cpod_engine *e, netc_stack *s, const char *link, const ch
 	return 0;
 }
 
-/* A free port on the host for a published port asked as "any". */
-static unsigned netc_free_port(const char *ip, const char *proto)
+/* A free port on the host for a published port asked as "any"; *fd gets
+ * the socket bound to it, which the caller keeps open until every port of
+ * the container is picked (closed at once, the next pick could be the
+ * same port). */
+static unsigned netc_free_port(const char *ip, const char *proto, int *fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	*fd = -1;
 	memset(&ss, 0, sizeof(ss));
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
@@ -582,40 +606,87 @@ static unsigned netc_free_port(const char *ip, const char *proto)
 		len = sizeof(*a4);
 	}
 	int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	int s = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
 		return 0;
 	unsigned port = 0;
-	if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (bind(s, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(s, (struct sockaddr *)&ss, &len) == 0)
 		port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
-	close(fd);
+	if (port)
+		*fd = s;
+	else
+		close(s);
 	return port;
 }
 
-/* The host ports of this start: "any" ones picked now, one by one. */
+/* A host port the container asks for by number (any address). */
+static bool netc_port_asked(const ctr_net *n, unsigned port, const char *proto)
+{
+	for (size_t i = 0; i < n->n_ports; i++) {
+		const net_port *p = &n->ports[i];
+		if (p->host_port && p->host_port <= port && port < p->host_port + p->range &&
+		    strcmp(p->proto, proto) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The host ports of this start: "any" ones picked now, distinct from each
+ * other and from those asked by number. */
 static int netc_bind_ports(ctr_net *n, cpod_err *err)
 {
+	int held[NET_MAX_PORTS * 2];
+	size_t nh = 0;
+	int ret = -1;
 	n->n_bound = 0;
 	for (size_t i = 0; i < n->n_ports; i++) {
 		const net_port *p = &n->ports[i];
 		for (unsigned k = 0; k < (p->host_port ? 1 : p->range); k++) {
-			if (n->n_bound >= NET_MAX_PORTS)
-				return err_set(err, CPOD_E_INVALID, "too many published ports");
+			if (n->n_bound >= NET_MAX_PORTS) {
+				err_set(err, CPOD_E_INVALID, "too many published ports");
+				goto out;
+			}
 			net_port *b = &n->bound[n->n_bound++];
 			*b = *p;
-			if (!p->host_port) {
-				b->range = 1;
-				b->ctr_port = p->ctr_port + k;
-				b->host_port = netc_free_port(p->host_ip, p->proto);
-				if (!b->host_port)
-					return err_set(err, CPOD_E_SYS,
-						       "publish %u/%s: no free port on the host",
-						       b->ctr_port, p->proto);
+			if (p->host_port)
+				continue;
+			b->range = 1;
+			b->ctr_port = p->ctr_port + k;
+			b->host_port = 0;
+			while (nh < ARRAY_LEN(held)) {
+				unsigned port = netc_free_port(p->host_ip, p->proto, &held[nh]);
+				if (!port)
+					break;
+				nh++;
+				if (!netc_port_asked(n, port, p->proto)) {
+					b->host_port = port;
+					break;
+				}
+			}
+			if (!b->host_port) {
+				err_set(err, CPOD_E_SYS, "publish %u/%s: no free port on the host",
+					b->ctr_port, p->proto);
+				goto out;
 			}
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	for (size_t i = 0; i < nh; i++)
+		close(held[i]);
+	return ret;
+}
+
+/* The network namespace of a container's init, opened. */
+static int netc_open_netns(pid_t pid, const char *who, cpod_err *err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "the network namespace of %s", who);
+	return fd;
 }
 
 /* The fixed address or MAC of a link held by another running container of
@@ -729,18 +800,27 @@ static int netc_stack_pidfd(const char *ctl)
 	return fd;
 }
 
-static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
+/* Out of a link's stack; -1 (err) when the stack runs and refused, or
+ * could not be told: the link is forgotten all the same. */
+static int netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k, cpod_err *err)
 {
 	char ctl[PATH_MAX];
+	int ret = 0;
 	if (!k->attached)
-		return;
-	netc_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
+		return 0;
+	net_ctl_path(e, k->name, r->id, ctl, sizeof(ctl));
 	if (usernet_alive(ctl)) {
 		/* a container's own network has nobody else: it ends now, not
 		 * after its grace time (nothing of the container outlives it) */
 		bool priv = strcmp(k->name, NET_PRIVATE) == 0;
 		int pfd = priv ? netc_stack_pidfd(ctl) : -1;
-		usernet_detach(ctl, r->id, NULL);
+		/* "not attached": the stack let it go already (what is asked) */
+		cpod_err e2;
+		if (usernet_detach(ctl, r->id, &e2) < 0 && !strstr(e2.msg, "not attached")) {
+			if (err)
+				*err = e2;
+			ret = err_prefix(err, "network %s (%s)", k->name, r->name);
+		}
 		if (pfd >= 0) {
 			if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) == 0)
 				proc_poll_in(pfd, 2000);
@@ -749,6 +829,7 @@ static void netc_detach_link(cpod_engine *e, const ctr_record *r, net_link *k)
 	}
 	k->attached = false;
 	memset(&k->r, 0, sizeof(k->r));
+	return ret;
 }
 
 CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid, char **text,
@@ -761,31 +842,33 @@ CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid,
 	net_ctr_read(r->net, n);
 	int ret = -1;
 	_cleanup_close_ int nsfd = -1;
+	_cleanup_close_ int nlock = -1;
 	if (n->mode == OPTIONS_NET_NONE || n->mode == OPTIONS_NET_HOST || !n->n_links) {
 		ret = 0;
 		goto out;
 	}
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	nsfd = open(p, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0) {
-		err_sys(err, "the container's network namespace");
+	/* shared: the named networks are not removed meanwhile */
+	bool named = false;
+	for (size_t i = 0; i < n->n_links; i++)
+		named |= strcmp(n->links[i].name, NET_PRIVATE) != 0;
+	if (named && (nlock = netstore_lock(e, false, err)) < 0)
 		goto out;
-	}
+	nsfd = netc_open_netns(pid, r->name, err);
+	if (nsfd < 0)
+		goto out;
 	for (size_t i = 0; i < n->n_links; i++)
 		n->links[i].attached = false;
 	if (netc_bind_ports(n, err) < 0)
 		goto out;
-	for (size_t i = 0; i < n->n_links; i++) {
-		if (netc_attach_link(e, r, n, i, pid, nsfd, NULL, err) < 0) {
-			for (size_t k = 0; k < i; k++)
-				netc_detach_link(e, r, &n->links[k]);
-			goto out;
-		}
-	}
-	*text = net_ctr_text(n);
-	if (!*text) {
+	size_t done = 0;
+	for (; done < n->n_links; done++)
+		if (netc_attach_link(e, r, n, done, pid, nsfd, NULL, err) < 0)
+			break;
+	if (done == n->n_links && !(*text = net_ctr_text(n)))
 		err_nomem(err);
+	if (!*text) {
+		for (size_t k = 0; k < done; k++)
+			netc_detach_link(e, r, &n->links[k], NULL);
 		goto out;
 	}
 	ret = 0;
@@ -794,7 +877,8 @@ out:
 	return ret;
 }
 
-CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
+/* e NULL: the state is only forgotten (net_ctr_forget). */
+static void netc_detach_all(cpod_engine *e, ctr_record *r)
 {
 	if (!r->net)
 		return;
@@ -805,7 +889,12 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
 	bool any = n->n_bound > 0;
 	for (size_t i = 0; i < n->n_links; i++) {
 		any |= n->links[i].attached;
-		netc_detach_link(e, r, &n->links[i]);
+		if (e) {
+			netc_detach_link(e, r, &n->links[i], NULL);
+		} else {
+			n->links[i].attached = false;
+			memset(&n->links[i].r, 0, sizeof(n->links[i].r));
+		}
 	}
 	n->n_bound = 0;
 	if (any) {
@@ -816,6 +905,16 @@ CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
 		}
 	}
 	free(n);
+}
+
+CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r)
+{
+	netc_detach_all(e, r);
+}
+
+CPOD_INTERNAL void net_ctr_forget(ctr_record *r)
+{
+	netc_detach_all(NULL, r);
 }
 
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r)
@@ -842,11 +941,10 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 		for (size_t k = 0; k < n->n_links; k++) {
 			if (strcmp(n->links[k].name, link) != 0 || !n->links[k].attached)
 				continue;
-			char p[64], ip[16];
-			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
+			char ip[16];
 			snprintf(ip, sizeof(ip), "%s", n->links[k].r.ip);
-			int nsfd = open(p, O_RDONLY | O_CLOEXEC);
 			cpod_err err;
+			int nsfd = netc_open_netns(r->pid, r->name, &err);
 			if (nsfd < 0 ||
 			    netc_attach_link(e, r, n, k, r->pid, nsfd, ip, &err) < 0)
 				log_warn("network %s: container %.12s not attached again", link, r->id);
@@ -862,7 +960,7 @@ static void netc_reattach_others(cpod_engine *e, const char *link, const char *e
 
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
 				  const char *const *aliases, const char *ip, const char *ip6,
-				  const char *mac, bool connect, cpod_err *err)
+				  const char *mac, bool connect, bool force, cpod_err *err)
 {
 	ctr_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -916,11 +1014,12 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 		if (mac && *mac && options_mac("--mac-address", mac, k->mac, err) < 0)
 			goto out;
 		if (ctr_running(r)) {
-			char p[64];
-			snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)r->pid);
-			_cleanup_close_ int nsfd = open(p, O_RDONLY | O_CLOEXEC);
+			_cleanup_close_ int nsfd = netc_open_netns(r->pid, r->name, err);
 			if (nsfd < 0) {
-				err_sys(err, "the network namespace of %s", r->name);
+				/* it ended, its supervisor has not recorded it yet */
+				if (err && err->errno_ == ENOENT)
+					err_set(err, CPOD_E_STATE, "container %s is stopping, try again",
+						r->name);
 				goto out;
 			}
 			if (netc_attach_link(e, r, n, n->n_links - 1, r->pid, nsfd, NULL, err) < 0)
@@ -934,7 +1033,11 @@ CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net
 				r->name, net);
 			goto out;
 		}
-		netc_detach_link(e, r, &n->links[at]);
+		/* without force the stack must have let it go (else it would
+		 * keep answering for it until the container ends) */
+		if (netc_detach_link(e, r, &n->links[at], force ? NULL : err) < 0 && !force) {
+			goto out;
+		}
 		memmove(&n->links[at], &n->links[at + 1],
 			(n->n_links - at - 1) * sizeof(n->links[0]));
 		n->n_links--;

@@ -79,15 +79,27 @@ CPOD_INTERNAL int net_ctr_attach(cpod_engine *e, const ctr_record *r, pid_t pid,
  * (best effort: a stack also notices by itself), its run-time state
  * cleared in r->net. */
 CPOD_INTERNAL void net_ctr_detach(cpod_engine *e, ctr_record *r);
+/* The run-time state cleared in r->net without telling the stacks (the
+ * supervisor detaches before it takes the container's lock, then clears
+ * the record's state under it). */
+CPOD_INTERNAL void net_ctr_forget(ctr_record *r);
 /* Removed: its own network's run-time directory goes too. */
 CPOD_INTERNAL void net_ctr_removed(cpod_engine *e, const ctr_record *r);
 
 /* network connect (connect) or disconnect: r's links changed (attached
  * or detached at once when it runs); the caller saves r under its lock.
- * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address. */
+ * ip, ip6, mac (may be NULL): connect's --ip, --ip6 and --mac-address.
+ * A disconnect the stack refuses fails unless force. */
 CPOD_INTERNAL int net_ctr_connect(cpod_engine *e, ctr_record *r, const char *net,
 				  const char *const *aliases, const char *ip, const char *ip6,
-				  const char *mac, bool connect, cpod_err *err);
+				  const char *mac, bool connect, bool force, cpod_err *err);
+
+/* The subnet's base address plus k, as text ("" when not IPv4). */
+CPOD_INTERNAL void net_subnet_addr(const char *subnet, unsigned k, char out[16]);
+/* The control socket of a link's stack (ctr_id: for NET_PRIVATE); -1 when
+ * too long. */
+CPOD_INTERNAL int net_ctl_path(cpod_engine *e, const char *link, const char *ctr_id, char *ctl,
+			       size_t n);
 
 /* The executable that supervisors (and so network stacks) run: NULL for
  * /proc/self/exe (supervisor.c). */

@@ -126,7 +126,18 @@ static void sup_set_exited(sup *s, void *arg)
 	s->rec.timed_out = s->rec.timed_out || x->timed_out;
 	s->rec.pid = 0;
 	engine_now(s->rec.finished_at, sizeof(s->rec.finished_at));
-	/* out of its networks (the stacks notice by themselves too) */
+	/* detached already (sup_detach_networks): the record forgets */
+	net_ctr_forget(&s->rec);
+}
+
+/* Out of its networks (the stacks notice by themselves too), before the
+ * record is changed: that talks to the stacks (and waits for a container's
+ * own to end), which is not done holding the container's lock.  The
+ * record as it is now (a network connected meanwhile is in it), or ours
+ * when it is gone. */
+static void sup_detach_networks(sup *s)
+{
+	ctr_reload(s->e, &s->rec, NULL);
 	net_ctr_detach(s->e, &s->rec);
 }
 
@@ -632,6 +643,7 @@ static SUP_COLD bool sup_start_reported(sup *s)
 		sup_broadcast(s, AF_ERROR, msg, strlen(msg));
 		sup_exit x = { .code = err.code == CPOD_E_EXEC_NOTFOUND ? 127
 				     : err.code == CPOD_E_EXEC_NOEXEC ? 126 : 125 };
+		sup_detach_networks(s);
 		sup_update(s, sup_set_exited, &x, NULL);
 		if (s->rec.rm && ctr_reload(s->e, &s->rec, NULL) == 0)
 			ctr_remove_v(s->e, &s->rec, true, true, NULL);
@@ -649,6 +661,7 @@ static SUP_COLD bool sup_exited(sup *s, int status, int *backoff_ms)
 	sup_exit x = { .code = s->rec.timed_out ? -1 : proc_exit_code(status) };
 	x.oom = oci_oom_kills(s->e->rt, s->rec.id) > 0;
 	cpod_runtime_delete(s->e->rt, s->rec.id, 1, NULL);
+	sup_detach_networks(s);
 	sup_update(s, sup_set_exited, &x, NULL);
 	bool again = sup_restart_wanted(s, x.code);
 	/* --rm: gone before anyone hears of the exit, as with podman */

@@ -83,7 +83,8 @@ CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_er
 		return err_set(err, CPOD_E_INVALID, "mtu %u: IPv6 needs at least 1280", st->mtu);
 	if (st->mtu < 576 || st->mtu > 65520)
 		return err_set(err, CPOD_E_INVALID, "mtu %u: out of range (576..65520)", st->mtu);
-	if (un_cidr_parse(cfg->subnet ? cfg->subnet : "10.0.2.0/24", &st->net4, &st->prefix4, err) < 0)
+	const char *subnet = cfg->subnet ? cfg->subnet : USERNET_DEFAULT_SUBNET;
+	if (un_cidr_parse(subnet, &st->net4, &st->prefix4, err) < 0)
 		return -1;
 	if (!un_is_v4(&st->net4))
 		return err_set(err, CPOD_E_INVALID, "subnet %s: not IPv4", cfg->subnet);

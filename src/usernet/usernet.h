@@ -42,6 +42,7 @@
 #ifndef CPOD_USERNET_H
 #define CPOD_USERNET_H
 #include "../base/err.h"
+#define USERNET_DEFAULT_SUBNET "10.0.2.0/24" /* a network's subnet when none is given */
 
 enum usernet_policy {
 	USERNET_POLICY_NONE,     /* everything, host loopback via the gateway */

@@ -4,8 +4,10 @@
 # (podman's shape: subnets, the attached containers, the stack's counters,
 # flows refused by policy among them), two containers reaching each other
 # by name and alias and by address, isolation from another network,
-# connect/disconnect of a running container, rm (refused while in use, -f),
-# prune, a dead stack process started again on next use, and bad input.
+# connect/disconnect of a running container, rm (refused while in use, -f
+# stopping the containers first), prune, a dead stack process started again
+# on next use, connect and create racing rm, connect refused while a
+# container restarts, host-gateway, and bad input.
 # shellcheck disable=SC2034 # read by test/run
 TIMEOUT=300
 . "$SRCDIR/test/helpers/net/net.sh"
@@ -187,4 +189,90 @@ test_named_bad_input() {
 	capture cpod network create --subnet 10.44.3.0/24 small
 	expect_eq "$STATUS" 125 "overlapping subnets"
 	expect_eq "$(cpod network ls -q)" big "nothing else created"
+}
+
+test_rm_force_stops_its_containers() {
+	net_setup
+	cpod network create rmf > /dev/null
+	cpod run -d --name keep --restart always --network rmf busybox sleep 1000 > /dev/null
+	cpod create --name idle --network rmf busybox true > /dev/null
+	local pid
+	pid=$(cpod inspect -f '{{.State.Pid}}' keep)
+	[ "$pid" -gt 0 ] || fail "no pid"
+	expect_eq "$(cpod network rm -f rmf)" rmf "rm -f"
+	ctr_gone keep || fail "rm -f kept the running container"
+	ctr_gone idle || fail "rm -f kept the created container"
+	# stopped before removed (as rm -f): no restart of --restart always
+	! kill -0 "$pid" 2> /dev/null || fail "its process outlived rm -f"
+	expect_eq "$(cpod ps -aq)" "" "no container left"
+	wait_for 10 net_no_stacks || fail "a stack outlived its network: $(net_stacks)"
+}
+
+# A connect (or a container created on the network) racing network rm:
+# never a container naming a network that is gone.
+test_connect_create_race_rm() {
+	net_setup
+	cpod create --name other busybox true > /dev/null
+	local i
+	for i in 1 2 3 4 5 6; do
+		cpod network create "race$i" > /dev/null
+		cpod network connect "race$i" other > /dev/null 2>&1 &
+		cpod create --name "c$i" --network "race$i" busybox true > /dev/null 2>&1 &
+		cpod network rm "race$i" > /dev/null 2>&1 &
+		wait
+		if ! cpod network inspect "race$i" > /dev/null 2>&1; then
+			if cpod inspect "c$i" > /dev/null 2>&1; then
+				fail "c$i was created on race$i, which rm removed"
+			fi
+			local keys
+			keys=$(cpod inspect other | jq -r '.[0].NetworkSettings.Networks | keys[]')
+			expect_no_match "$keys" "race$i" "other connected to the removed race$i"
+		fi
+		cpod rm -f "c$i" > /dev/null 2>&1 || true
+		cpod network disconnect "race$i" other > /dev/null 2>&1 || true
+	done
+}
+
+# Between two runs of its restart policy a container is not running and its
+# supervisor will write the networks of the next start: a connect then is
+# refused rather than lost.
+test_connect_while_restarting_refused() {
+	net_setup
+	cpod network create n1 > /dev/null
+	cpod network create n2 > /dev/null
+	cpod run -d --name flap --restart always --network n1 busybox false > /dev/null
+	wait_for 20 eval '[ "$(cpod inspect -f "{{.RestartCount}}" flap)" -ge 5 ]' ||
+		fail "no restarts ($(cpod inspect -f '{{.RestartCount}}' flap))"
+	local i refused=0
+	# (in the moment it runs, connect may work, or find it ending)
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		capture cpod network connect n2 flap
+		if [ "$STATUS" != 0 ]; then
+			expect_match "$ERR" 'flap is (starting|stopping), try again' "the refusal says why"
+			if [[ "$ERR" == *"is starting"* ]]; then
+				refused=1
+				break
+			fi
+		fi
+		cpod network disconnect n2 flap > /dev/null 2>&1 || true
+	done
+	[ "$refused" = 1 ] || fail "connect during restarts was not refused"
+	cpod rm -f flap > /dev/null
+}
+
+# host-gateway is the network's gateway; without a network there is none
+# (--network none and host refuse it; a default network that fell back to
+# none leaves the entry out, as podman leaves out host.containers.internal).
+test_host_gateway() {
+	net_setup
+	local h
+	capture cpod run --rm --network none --add-host hg:host-gateway busybox true
+	expect_eq "$STATUS" 125 "host-gateway with --network none"
+	expect_match "$ERR" 'needs a container network'
+	cpod network create gwn --subnet 10.77.1.0/24 > /dev/null
+	h=$(cpod run --rm --network gwn --add-host hg:host-gateway busybox cat /etc/hosts)
+	expect_match "$h" '10\.77\.1\.2.hg' "a network: its gateway"
+	expect_match "$h" '10\.77\.1\.2.host\.containers\.internal' "host.containers.internal"
+	h=$(cpod run --rm --network none busybox cat /etc/hosts)
+	expect_no_match "$h" 'host\.containers\.internal' "none: no host.containers.internal"
 }

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # net_ports.sh — port publishing and bulk traffic: -p 127.0.0.1:PORT:80
 # serving the host from busybox httpd, ranges, -P with the image's EXPOSE
-# on free host ports, `port`, ps's Ports, inspect's NetworkSettings.Ports
-# and HostConfig.PortBindings, a port already taken failing the start
-# cleanly, large transfers both ways checked by sha256, 200 parallel
+# on free host ports (distinct, at most 64 to pick), `port`, ps's Ports,
+# inspect's NetworkSettings.Ports and HostConfig.PortBindings, a port
+# already taken failing the start cleanly, large transfers both ways checked by sha256, 200 parallel
 # connections each way, and stats counting the tap's bytes.
 # shellcheck disable=SC2034 # read by test/run
 TIMEOUT=400
@@ -148,4 +148,19 @@ for t in ts: t.join()
 print(len(ok))
 PYEOF
 	expect_eq "$(cat "$TEST_TMP/par")" 200 "200 parallel connections into the container"
+}
+
+# Host ports picked at start are distinct (each socket stays bound until
+# all are picked); a range without host ports counts a port each.
+test_picked_host_ports_distinct() {
+	net_setup
+	local j ports
+	cpod run -d --name pk -p 80 -p 81 -p 82 -p 83 -p 90-97 busybox sleep 1000 > /dev/null
+	j=$(cpod inspect pk | jq -c '.[0].NetworkSettings.Ports')
+	ports=$(jq -r '.[][0].HostPort' <<< "$j" | sort -u | grep -c .)
+	expect_eq "$ports" 12 "12 distinct host ports ($j)"
+	capture cpod create --name big -p 1000-1100 busybox true
+	expect_eq "$STATUS" 125 "101 host ports to pick"
+	expect_match "$ERR" 'at most 64' "the error says the limit"
+	ctr_gone big || fail "big was created"
 }

@@ -26,6 +26,8 @@ static int net_create(int argc, char **argv)
 		{ "opt", 'o', CLI_LIST, &opts_l },
 		{ "driver", 'd', CLI_STR, &driver },
 		{ "gateway", 0, CLI_STR, &gateway },
+		/* accepted, changes nothing: every network has IPv6 already (a
+		 * ULA /64 of its own, fd00:89:..., beside its IPv4 subnet) */
 		{ "ipv6", 0, CLI_BOOL, &ipv6 },
 		{ "disable-dns", 0, CLI_BOOL, &disable_dns },
 		{ "ignore", 0, CLI_BOOL, &ignore },
