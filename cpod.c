@@ -33822,6 +33822,8 @@ typedef struct specgen_in {
 	const userdb_user *user;
 	bool rootless;
 	bool with_cgroup;         /* put the container in a cgroup of its own */
+	const char *net_mode;     /* HostConfig.NetworkMode as the networks were made (the
+				   * default may have fallen back to none); NULL: the options' */
 } specgen_in;
 
 /* The config.json text. */
@@ -35547,7 +35549,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		goto out;
 	/* its networks (named ones must exist), and the addresses its /etc
 	 * files name: the stack's DNS server and gateway */
-	char dns[16], gw[16];
+	char dns[16], gw[16], net_mode[64];
 	{
 		options_parsed p;
 		ctr_net *n = calloc(1, sizeof(*n));
@@ -35563,6 +35565,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		options_parsed_free(&p);
 		if (nr == 0 && !(rec->net = net_ctr_text(n)))
 			nr = err_nomem(err);
+		snprintf(net_mode, sizeof(net_mode), "%s", nr == 0 ? net_mode_name(n) : "");
 		free(n);
 		if (nr < 0)
 			goto out;
@@ -35579,6 +35582,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		.e = e, .img = img, .ctr_dir = ctr_dir, .summary = &summary, .run = o, .cfg = cfg,
 		.id = rec->id, .name = rec->name, .rootfs = rootfs, .files_dir = ctr_dir,
 		.user = &user, .rootless = e->rootless, .with_cgroup = !e->rootless,
+		.net_mode = net_mode,
 	};
 	spec = specgen_build(&si, err);
 	if (!spec || fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err) < 0)
@@ -44947,7 +44951,8 @@ static void specgen_summary_host(json_w *w, specgen_ctx *x)
 		jw_str(w, line);
 	}
 	jw_arr_end(w);
-	jw_kstr(w, "NetworkMode", p->net_mode == OPTIONS_NET_HOST ? "host"
+	jw_kstr(w, "NetworkMode", x->in->net_mode ? x->in->net_mode
+				  : p->net_mode == OPTIONS_NET_HOST ? "host"
 				  : p->net_mode == OPTIONS_NET_NONE ? "none"
 				  : p->net_mode == OPTIONS_NET_NAMED && p->n_net_names ? p->net_names[0]
 				  : "usernet");

@@ -179,7 +179,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		goto out;
 	/* its networks (named ones must exist), and the addresses its /etc
 	 * files name: the stack's DNS server and gateway */
-	char dns[16], gw[16];
+	char dns[16], gw[16], net_mode[64];
 	{
 		options_parsed p;
 		ctr_net *n = calloc(1, sizeof(*n));
@@ -195,6 +195,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		options_parsed_free(&p);
 		if (nr == 0 && !(rec->net = net_ctr_text(n)))
 			nr = err_nomem(err);
+		snprintf(net_mode, sizeof(net_mode), "%s", nr == 0 ? net_mode_name(n) : "");
 		free(n);
 		if (nr < 0)
 			goto out;
@@ -211,6 +212,7 @@ CPOD_INTERNAL int ctr_create(cpod_engine *e, const cpod_run_opts *o, ctr_record 
 		.e = e, .img = img, .ctr_dir = ctr_dir, .summary = &summary, .run = o, .cfg = cfg,
 		.id = rec->id, .name = rec->name, .rootfs = rootfs, .files_dir = ctr_dir,
 		.user = &user, .rootless = e->rootless, .with_cgroup = !e->rootless,
+		.net_mode = net_mode,
 	};
 	spec = specgen_build(&si, err);
 	if (!spec || fs_write_atomic(cfd, "config.json", spec, strlen(spec), 0600, 0, err) < 0)

@@ -1372,7 +1372,8 @@ static void specgen_summary_host(json_w *w, specgen_ctx *x)
 		jw_str(w, line);
 	}
 	jw_arr_end(w);
-	jw_kstr(w, "NetworkMode", p->net_mode == OPTIONS_NET_HOST ? "host"
+	jw_kstr(w, "NetworkMode", x->in->net_mode ? x->in->net_mode
+				  : p->net_mode == OPTIONS_NET_HOST ? "host"
 				  : p->net_mode == OPTIONS_NET_NONE ? "none"
 				  : p->net_mode == OPTIONS_NET_NAMED && p->n_net_names ? p->net_names[0]
 				  : "usernet");

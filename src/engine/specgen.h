@@ -32,6 +32,8 @@ typedef struct specgen_in {
 	const userdb_user *user;
 	bool rootless;
 	bool with_cgroup;         /* put the container in a cgroup of its own */
+	const char *net_mode;     /* HostConfig.NetworkMode as the networks were made (the
+				   * default may have fallen back to none); NULL: the options' */
 } specgen_in;
 
 /* The config.json text. */

@@ -90,12 +90,16 @@ test_rootless_without_tun() {
 		cpod run --rm busybox sh -c "ip -o link | grep -c eth0 || true" 2> "$HOME/default.err" ||
 			{ rc=$?; cat "$HOME/default.err"; exit "$rc"; }
 		cat "$HOME/default.err"
+		cpod create --name fellback busybox true > /dev/null 2>&1
+		echo "mode=$(cpod inspect --format "{{.HostConfig.NetworkMode}}" fellback)"
+		cpod rm fellback > /dev/null
 		echo ---
 		cpod run --rm --network usernet busybox true 2>&1 && echo started || echo "status $?"') || rc=$?
 	log "$out"
 	expect_eq "$rc" 0 "the rootless runs"
 	expect_match "$out" '^0$' "the default network fell back to none: no eth0"
 	expect_match "$out" '/dev/net/tun' "with a warning that names /dev/net/tun"
+	expect_match "$out" '^mode=none$' "inspect's NetworkMode says none"
 	expect_match "$(awk '/^---$/ { n++; next } n == 1' <<< "$out")" 'status 12[5-7]' \
 		"an explicit usernet fails"
 }
