@@ -208,14 +208,22 @@ CPOD_INTERNAL const char *net_mode_name(const ctr_net *n)
 
 /* ---------------------------------------------------------------- addresses */
 
+/* "BASE/PLEN" into base (text) and its prefix length (dflt without one). */
+static unsigned netc_cidr_split(const char *cidr, char *base, size_t n, unsigned dflt)
+{
+	snprintf(base, n, "%s", cidr);
+	char *slash = strchr(base, '/');
+	if (!slash)
+		return dflt;
+	*slash = '\0';
+	return (unsigned)strtoul(slash + 1, NULL, 10);
+}
+
 CPOD_INTERNAL void net_subnet_addr(const char *subnet, unsigned k, char out[16])
 {
 	char b[64];
 	struct in_addr a;
-	snprintf(b, sizeof(b), "%s", subnet);
-	char *slash = strchr(b, '/');
-	if (slash)
-		*slash = '\0';
+	netc_cidr_split(subnet, b, sizeof(b), 24);
 	out[0] = '\0';
 	if (inet_pton(AF_INET, b, &a) != 1)
 		return;
@@ -230,11 +238,7 @@ static int netc_check_ip(const char *subnet, const char *gateway, const char *ip
 {
 	char b[64], gw[16];
 	struct in_addr a, base;
-	snprintf(b, sizeof(b), "%s", subnet);
-	char *slash = strchr(b, '/');
-	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 24;
-	if (slash)
-		*slash = '\0';
+	unsigned plen = netc_cidr_split(subnet, b, sizeof(b), 24);
 	if (inet_pton(AF_INET, ip, &a) != 1)
 		return err_set(err, CPOD_E_INVALID, "%s %s: not an IPv4 address", opt, ip);
 	if (inet_pton(AF_INET, b, &base) != 1 || plen < 8 || plen > 30)
@@ -268,11 +272,7 @@ static int netc_check_ip6(const char *subnet6, const char *ip6, const char *net,
 {
 	char b[64];
 	struct in6_addr a, base;
-	snprintf(b, sizeof(b), "%s", subnet6);
-	char *slash = strchr(b, '/');
-	unsigned plen = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 64;
-	if (slash)
-		*slash = '\0';
+	unsigned plen = netc_cidr_split(subnet6, b, sizeof(b), 64);
 	if (inet_pton(AF_INET6, ip6, &a) != 1)
 		return err_set(err, CPOD_E_INVALID, "--ip6 %s: not an IPv6 address", ip6);
 	if (!subnet6[0] || inet_pton(AF_INET6, b, &base) != 1 || plen < 8 || plen > 120)
