@@ -6814,6 +6814,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
  * read).  *status gets its wait status. */
 CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
 				  cpod_err *err);
+/* A foreground terminal (no console socket): the process's console gets
+ * our terminal's size from the start unless the spec gives one (set once
+ * it runs, a fast program could see 0x0). */
+CPOD_INTERNAL void foreground_console_size(oci_process *p);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);
@@ -7386,6 +7390,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 			}
 			proxy_fd = pair[0];
 			c.console_fd = pair[1];
+			foreground_console_size(&spec->process);
 		}
 	}
 	if (ns_open_joins(&c, err) < 0)
@@ -8007,6 +8012,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 			}
 			proxy = pair[0];
 			c.console_fd = pair[1];
+			foreground_console_size(&p);
 		}
 	}
 	if (exec_open_ns(&st, spec, &c, err) < 0)
@@ -8151,6 +8157,17 @@ CPOD_INTERNAL void foreground_block_signals(sigset_t *old)
 	sigset_t m;
 	fg_mask(&m);
 	sigprocmask(SIG_BLOCK, &m, old);
+}
+
+CPOD_INTERNAL void foreground_console_size(oci_process *p)
+{
+	struct winsize ws;
+	if (p->console_width && p->console_height)
+		return;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		p->console_height = ws.ws_row;
+		p->console_width = ws.ws_col;
+	}
 }
 
 static void fg_copy_winsize(int master)

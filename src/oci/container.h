@@ -112,6 +112,10 @@ CPOD_INTERNAL int ns_validate(const oci_spec *s, bool rootless, cpod_err *err);
  * read).  *status gets its wait status. */
 CPOD_INTERNAL int foreground_wait(pid_t child, int master, bool no_input, int *status,
 				  cpod_err *err);
+/* A foreground terminal (no console socket): the process's console gets
+ * our terminal's size from the start unless the spec gives one (set once
+ * it runs, a fast program could see 0x0). */
+CPOD_INTERNAL void foreground_console_size(oci_process *p);
 /* Blocks the signals foreground_wait forwards; call before forking the
  * child so none is lost in between (the child unblocks them). */
 CPOD_INTERNAL void foreground_block_signals(sigset_t *old);

@@ -323,6 +323,7 @@ CPOD_INTERNAL int oci_create(cpod_runtime *rt, const char *id, const cpod_create
 			}
 			proxy_fd = pair[0];
 			c.console_fd = pair[1];
+			foreground_console_size(&spec->process);
 		}
 	}
 	if (ns_open_joins(&c, err) < 0)

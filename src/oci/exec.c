@@ -274,6 +274,7 @@ int cpod_runtime_exec(cpod_runtime *rt, const char *id, const cpod_exec_opts *o,
 			}
 			proxy = pair[0];
 			c.console_fd = pair[1];
+			foreground_console_size(&p);
 		}
 	}
 	if (exec_open_ns(&st, spec, &c, err) < 0)

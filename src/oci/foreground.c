@@ -30,6 +30,17 @@ CPOD_INTERNAL void foreground_block_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &m, old);
 }
 
+CPOD_INTERNAL void foreground_console_size(oci_process *p)
+{
+	struct winsize ws;
+	if (p->console_width && p->console_height)
+		return;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		p->console_height = ws.ws_row;
+		p->console_width = ws.ws_col;
+	}
+}
+
 static void fg_copy_winsize(int master)
 {
 	struct winsize ws;
