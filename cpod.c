@@ -43616,6 +43616,7 @@ out:
 
 
 
+#include <sys/ioctl.h>
 #include <dirent.h>
 #include <fnmatch.h>
 #include <sys/resource.h>
@@ -44743,6 +44744,16 @@ static int specgen_config(specgen_ctx *x, buf *b, cpod_err *err)
 	jw_key(&w, "process");
 	jw_obj_begin(&w);
 	jw_kbool(&w, "terminal", r->tty);
+	struct winsize ws;
+	if (r->tty && ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		/* our terminal's size from the start (a resize from the
+		 * attached client could come after a fast program read it) */
+		jw_key(&w, "consoleSize");
+		jw_obj_begin(&w);
+		jw_kint(&w, "height", ws.ws_row);
+		jw_kint(&w, "width", ws.ws_col);
+		jw_obj_end(&w);
+	}
 	jw_key(&w, "user");
 	jw_obj_begin(&w);
 	jw_kint(&w, "uid", x->uid);

@@ -4,7 +4,7 @@
 # /etc/passwd and /etc/group (not the host's), -w and the container's
 # working directory, exit statuses as podman's (the process's, 126 not
 # executable, 127 not found, 125 cpod's own errors), -i with stdin, -d,
-# -t on a terminal, --privileged, and that the process joins the
+# -t on a terminal (and run -t/-it), --privileged, and that the process joins the
 # container's namespaces and cgroup.
 . "$SRCDIR/test/helpers/ctr/ctr.sh"
 
@@ -203,4 +203,22 @@ test_exec_tty() {
 		-- "$CPOD" exec -it box sh
 	expect_eq "$STATUS" 3 "the shell's exit status"
 	expect_match "$OUT" 'sum-42'
+}
+
+# run -t / -it on a terminal (the same pty helper): the terminal's size
+# from the start, an interactive shell and its exit status, and the detach
+# keys (ctrl-p ctrl-q) leaving the container running.
+test_run_tty() {
+	ctr_setup
+	local pty=$CTR_HELPERS/pty.py out
+	out=$("$pty" --cols 77 --rows 22 -- "$CPOD" run --rm -t --network none busybox stty size)
+	expect_match "$out" '^22 77' "run -t: the terminal has our size"
+	capture "$pty" --expect '/ # ' --send 'echo "sum-$((6 * 7))"\r' --expect 'sum-42' --send 'exit 3\r' \
+		-- "$CPOD" run --rm -it --network none busybox sh
+	expect_eq "$STATUS" 3 "run -it: the shell's exit status"
+	expect_match "$OUT" 'sum-42'
+	capture "$pty" --expect '/ # ' --send '\x10\x11' -- "$CPOD" run -it --name ttyd --network none busybox sh
+	expect_eq "$STATUS" 0 "ctrl-p ctrl-q detaches"
+	expect_eq "$(cpod inspect --format '{{.State.Status}}' ttyd)" running "the container runs on"
+	cpod rm -f ttyd > /dev/null
 }
