@@ -29629,9 +29629,9 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
-	unsigned loss_permille;    /* CPOD_USERNET_LOSS: frames dropped at random (tests) */
+	unsigned loss_permille;    /* CPOD_USERNET_LOSS: frames dropped (tests) */
+	unsigned loss_acc;
 	uint64_t lost;             /* frames it dropped */
-	uint64_t loss_rng;
 	bool fatal;                /* stuck in a container's namespace: stop */
 	bool ns_forked;            /* rootless: namespace work done by children (nsjoin.c) */
 } un_stack;
@@ -31396,7 +31396,7 @@ CPOD_INTERNAL int un_stack_init(un_stack *st, const usernet_config *cfg, cpod_er
 		st->loss_permille = (unsigned)strtoul(loss, NULL, 10);
 		if (st->loss_permille > 500)
 			st->loss_permille = 500;
-		st->loss_rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+		st->loss_acc = (unsigned)getpid() % 1000;
 		log_warn("usernet: CPOD_USERNET_LOSS: %u/1000 of the tap's frames dropped",
 			 st->loss_permille);
 	}
@@ -31660,18 +31660,17 @@ CPOD_INTERNAL size_t un_build_ip(un_stack *st, uint8_t *fb, const un_addr *src,
 
 /* Whether to lose this frame: CPOD_USERNET_LOSS=PERMILLE makes the tap
  * lossy both ways, so that tests can exercise retransmission (no netem
- * on every kernel). */
+ * on every kernel): evenly, one frame in 1000/PERMILLE, from an offset
+ * that differs from run to run, so a transfer of that many frames
+ * surely loses some. */
 static bool un_tap_lose(un_stack *st)
 {
 	if (!st->loss_permille)
 		return false;
-	uint64_t x = st->loss_rng;   /* xorshift64 */
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	st->loss_rng = x;
-	if (x % 1000 >= st->loss_permille)
+	st->loss_acc += st->loss_permille;
+	if (st->loss_acc < 1000)
 		return false;
+	st->loss_acc -= 1000;
 	st->lost++;
 	return true;
 }

@@ -145,9 +145,9 @@ typedef struct un_stack {
 	uint8_t *batch;            /* UN_BATCH frames of host->guest TCP data */
 	uint8_t *dnsbuf;
 	int fuzz;                  /* fed by the fuzzer: no host sockets */
-	unsigned loss_permille;    /* CPOD_USERNET_LOSS: frames dropped at random (tests) */
+	unsigned loss_permille;    /* CPOD_USERNET_LOSS: frames dropped (tests) */
+	unsigned loss_acc;
 	uint64_t lost;             /* frames it dropped */
-	uint64_t loss_rng;
 	bool fatal;                /* stuck in a container's namespace: stop */
 	bool ns_forked;            /* rootless: namespace work done by children (nsjoin.c) */
 } un_stack;
