@@ -38324,6 +38324,22 @@ int cpod_container_rename(cpod_engine *e, const char *ctr, const char *name, cpo
 	return rc;
 }
 
+/* A stopped container whose supervisor is still about (recording the
+ * end, writing the last log lines and health state, or waiting to run it
+ * again): no next run, and the supervisor gone, so that nothing writes
+ * into the directory being removed.  SIGKILL after a grace period: the
+ * container's files go anyway. */
+static void lc_supervisor_gone(cpod_engine *e, ctr_record *r)
+{
+	if (r->sup_pid <= 0 || !proc_is(r->sup_pid, r->sup_start))
+		return;
+	lc_mark_stop(e, r, NULL);
+	if (!lc_wait_gone(r->sup_pid, r->sup_start, 5000) && proc_is(r->sup_pid, r->sup_start)) {
+		kill(r->sup_pid, SIGKILL);
+		lc_wait_gone(r->sup_pid, r->sup_start, 2000);
+	}
+}
+
 int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volumes, cpod_err *err)
 {
 	ctr_record r;
@@ -38338,6 +38354,8 @@ int cpod_container_remove_v(cpod_engine *e, const char *ctr, int force, int volu
 		else
 			rc = cpod_container_stop(e, r.id, 0, err);
 	}
+	if (rc == 0 && ctr_reload(e, &r, NULL) == 0 && !ctr_running(&r))
+		lc_supervisor_gone(e, &r);
 	if (rc == 0 && ctr_reload(e, &r, NULL) == 0)
 		rc = ctr_remove_v(e, &r, true, volumes, err);
 	ctr_record_free(&r);
